@@ -1,0 +1,122 @@
+package dev.coral.api;
+
+import dev.coral.error.BadInputException;
+import dev.coral.io.RepositoryLock;
+import dev.coral.repo.FileEntry;
+import dev.coral.repo.FileIngest;
+import dev.coral.repo.FileRestore;
+import dev.coral.repo.StagingIndex;
+import dev.coral.repo.Tree;
+import dev.coral.repo.WorkTree;
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Restores working files from a commit. A whole checkout refuses to overwrite local changes
+ * (unless forced), writes only files that differ, deletes files the target does not track,
+ * replaces the staging index and moves HEAD (to the branch when the revision is a branch name,
+ * else detached).
+ */
+final class Checkout {
+    private final Repository repo;
+
+    Checkout(Repository repo) {
+        this.repo = repo;
+    }
+
+    Repository.CheckoutResult all(String revision, boolean force, ProgressListener progress) throws IOException {
+        ObjectId target = repo.resolve(revision);
+        Tree tree = repo.readTree(target);
+        WorkTree wt = repo.workTree();
+        FileRestore restore = new FileRestore(repo.graph());
+        List<String> written = new ArrayList<>();
+        List<String> deleted = new ArrayList<>();
+        try (RepositoryLock.Held l = repo.lockIndex()) {
+            StagingIndex index = repo.readIndex();
+            if (!force) {
+                refuseToLoseWork(index, tree, wt);
+            }
+            TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();
+            int i = 0;
+            for (Map.Entry<String, ObjectId> f : tree.files().entrySet()) {
+                String path = f.getKey();
+                progress.step("checking out", ++i, tree.files().size(), path);
+                StagingIndex.Entry cur = index.entries().get(path);
+                if (cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0 && !wt.differs(path, cur)) {
+                    next.put(path, cur);
+                    continue;
+                }
+                FileEntry entry = repo.graph().file(f.getValue());
+                FileIngest.FileStat st = restore.restore(entry, wt.file(WorkTree.checkRepoPath(path)), path);
+                next.put(path, new StagingIndex.Entry(f.getValue(), st.size(), st.mtimeMillis(), st.sha256()));
+                written.add(path);
+            }
+            for (String path : index.entries().keySet()) {
+                if (!tree.files().containsKey(path) && Files.deleteIfExists(wt.file(path))) {
+                    deleted.add(path);
+                }
+            }
+            new StagingIndex(next).write(repo.indexFile());
+            boolean isBranch = repo.refs().branch(revision) != null && !revision.equals("HEAD");
+            if (isBranch) {
+                repo.refs().setHeadToBranch(revision);
+            } else if (!revision.equals("HEAD")) {
+                repo.refs().setHeadDetached(target);
+            }
+        }
+        return new Repository.CheckoutResult(target, written, deleted);
+    }
+
+    private static void refuseToLoseWork(StagingIndex index, Tree tree, WorkTree wt) throws IOException {
+        for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
+            String p = e.getKey();
+            ObjectId want = tree.files().get(p);
+            boolean changes = want == null || !want.equals(e.getValue().fileEntry());
+            if (changes && e.getValue().size() >= 0 && wt.exists(p) && wt.differs(p, e.getValue())) {
+                throw new BadInputException("checkout would overwrite local changes to " + p
+                        + "; add and commit them, or use --force");
+            }
+        }
+        for (String p : tree.files().keySet()) {
+            if (!index.entries().containsKey(p) && wt.exists(p)) {
+                throw new BadInputException("checkout would overwrite untracked file " + p + "; move it away, or use --force");
+            }
+        }
+    }
+
+    Repository.CheckoutResult paths(String revision, Collection<Path> paths) throws IOException {
+        ObjectId target = repo.resolve(revision);
+        Tree tree = repo.readTree(target);
+        WorkTree wt = repo.workTree();
+        List<String> wanted = new ArrayList<>();
+        for (Path p : paths) {
+            String rp = wt.repoPath(p);
+            List<String> hit = tree.files().keySet().stream()
+                    .filter(k -> rp.isEmpty() || k.equals(rp) || k.startsWith(rp + "/")).toList();
+            if (hit.isEmpty()) {
+                throw new BadInputException(p + ": not in " + revision);
+            }
+            wanted.addAll(hit);
+        }
+        FileRestore restore = new FileRestore(repo.graph());
+        List<String> written = new ArrayList<>();
+        try (RepositoryLock.Held l = repo.lockIndex()) {
+            TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(repo.readIndex().entries());
+            for (String path : wanted) {
+                ObjectId id = tree.files().get(path);
+                FileIngest.FileStat st = restore.restore(repo.graph().file(id), wt.file(path), path);
+                next.put(path, new StagingIndex.Entry(id, st.size(), st.mtimeMillis(), st.sha256()));
+                written.add(path);
+            }
+            new StagingIndex(next).write(repo.indexFile());
+        }
+        return new Repository.CheckoutResult(target, written, List.of());
+    }
+}

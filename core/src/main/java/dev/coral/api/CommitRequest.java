@@ -1,0 +1,60 @@
+package dev.coral.api;
+
+import dev.coral.error.BadInputException;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * What a commit records beyond the staged tree: message, numeric metrics (loss, step, ...), and
+ * the author (defaults to {@code $CORAL_AUTHOR} or the user name).
+ */
+public record CommitRequest(String message, SortedMap<String, String> metrics, String author) {
+    public CommitRequest {
+        metrics = new TreeMap<>(metrics);
+        if (author == null) {
+            author = defaultAuthor();
+        }
+    }
+
+    public static CommitRequest of(String message) {
+        return new CommitRequest(message, new TreeMap<>(), null);
+    }
+
+    /** Parses {@code name=number} metric arguments. */
+    public static SortedMap<String, String> parseMetrics(Iterable<String> args) throws BadInputException {
+        TreeMap<String, String> m = new TreeMap<>();
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (eq <= 0) {
+                throw new BadInputException("--metric " + a + ": expected NAME=NUMBER");
+            }
+            String name = a.substring(0, eq).trim();
+            String value = a.substring(eq + 1).trim();
+            try {
+                double d = Double.parseDouble(value);
+                if (Double.isNaN(d) && !value.equalsIgnoreCase("nan")) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw new BadInputException("--metric " + a + ": '" + value + "' is not a number");
+            }
+            m.put(name, value);
+        }
+        return m;
+    }
+
+    public CommitRequest withMetrics(Map<String, String> more) {
+        TreeMap<String, String> m = new TreeMap<>(metrics);
+        m.putAll(more);
+        return new CommitRequest(message, m, author);
+    }
+
+    static String defaultAuthor() {
+        String a = System.getenv("CORAL_AUTHOR");
+        if (a == null || a.isBlank()) {
+            a = System.getProperty("user.name", "unknown");
+        }
+        return a;
+    }
+}

@@ -1,0 +1,64 @@
+package dev.coral.api;
+
+import dev.coral.error.BadInputException;
+import dev.coral.error.LockFailedException;
+import dev.coral.io.RepositoryLock;
+import dev.coral.repo.Commit;
+import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.Refs;
+import dev.coral.repo.Tree;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectInserter;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Writes commits. Each commit is a full snapshot of the staged tree, so when another writer moved
+ * the branch between reading its tip and updating it, the commit is re-parented onto the new tip
+ * and the compare-and-swap retried (bounded).
+ */
+final class History {
+    private static final int MAX_ATTEMPTS = 16;
+    private final Repository repo;
+
+    History(Repository repo) {
+        this.repo = repo;
+    }
+
+    ObjectId commit(CommitRequest request) throws IOException {
+        if (request.message() == null || request.message().isBlank()) {
+            throw new BadInputException("empty commit message (give -m MESSAGE)");
+        }
+        Tree tree;
+        try (RepositoryLock.Held l = repo.lockIndex()) {
+            tree = repo.readIndex().toTree();
+        }
+        Refs refs = repo.refs();
+        ObjectGraph graph = repo.graph();
+        try (ObjectInserter ins = repo.graph().store().newInserter()) {
+            ObjectId treeId = ObjectGraph.write(ins, tree);
+            for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+                Refs.Head head = refs.head();
+                ObjectId parent = head.isDetached() ? head.detached() : refs.branch(head.branch());
+                if (attempt == 0 && parent != null && graph.commit(parent).tree().equals(treeId)) {
+                    throw new BadInputException("nothing to commit: the staged files are as in " + parent.abbreviate(12));
+                }
+                if (attempt == 0 && parent == null && tree.files().isEmpty()) {
+                    throw new BadInputException("nothing to commit: no files staged (use 'coral add')");
+                }
+                Commit c = new Commit(treeId, parent == null ? List.of() : List.of(parent), request.author(),
+                        System.currentTimeMillis(), request.message(), request.metrics());
+                ObjectId id = ObjectGraph.write(ins, c);
+                ins.flush();
+                if (head.isDetached()) {
+                    refs.setHeadDetached(id);
+                    return id;
+                }
+                if (refs.updateBranch(head.branch(), parent, id) == Refs.UpdateResult.UPDATED) {
+                    return id;
+                }
+            }
+        }
+        throw new LockFailedException("the branch kept moving under " + MAX_ATTEMPTS + " attempts to commit; try again");
+    }
+}

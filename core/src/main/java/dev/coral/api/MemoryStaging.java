@@ -1,0 +1,99 @@
+package dev.coral.api;
+
+import dev.coral.format.TensorSource;
+import dev.coral.format.WeightFileFormat;
+import dev.coral.format.WeightFormats;
+import dev.coral.io.RepositoryLock;
+import dev.coral.repo.FileEntry;
+import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.StagingIndex;
+import dev.coral.repo.TensorIngest;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectInserter;
+import dev.coral.store.ObjectStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Stages in-memory tensors as a safetensors file that exists only in the repository until a
+ * checkout writes it. The file's header is produced by the safetensors writer in one streaming
+ * pass (which also gives the file's size and SHA-256); the tensors are then stored like any
+ * file's.
+ */
+final class MemoryStaging {
+    private final Repository repo;
+    private final ObjectStore store;
+
+    MemoryStaging(Repository repo, ObjectStore store) {
+        this.repo = repo;
+        this.store = store;
+    }
+
+    ObjectId stage(String path, List<? extends TensorSource> tensors, Map<String, String> metadata) throws IOException {
+        WeightFileFormat safetensors = WeightFormats.byName("safetensors").orElseThrow();
+        HeaderCapture capture = new HeaderCapture();
+        safetensors.write(tensors, metadata, capture);
+        ObjectId entryId;
+        try (ObjectInserter ins = store.newInserter()) {
+            TensorIngest ingest = new TensorIngest(ins, repo.config().chunkBytes());
+            List<FileEntry.NamedTensor> named = new ArrayList<>();
+            for (TensorSource t : tensors) {
+                try (InputStream in = t.openStream()) {
+                    named.add(new FileEntry.NamedTensor(t.name(), ingest.ingest(t.spec(), in, path + ": tensor '" + t.name() + "'")));
+                }
+            }
+            FileEntry entry = new FileEntry("safetensors", capture.size, capture.sha.digest(), capture.header(), metadata, named);
+            entryId = ObjectGraph.write(ins, entry);
+            ins.flush();
+        }
+        try (RepositoryLock.Held l = repo.lockIndex()) {
+            TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(repo.readIndex().entries());
+            m.put(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32]));
+            new StagingIndex(m).write(repo.indexFile());
+        }
+        return entryId;
+    }
+
+    /** Keeps the safetensors header (length prefix + JSON), hashes and counts everything. */
+    private static final class HeaderCapture extends OutputStream {
+        private final MessageDigest sha = ObjectId.sha256();
+        private final java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        private long size;
+        private long headerLength = -1;
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            sha.update(b, off, len);
+            long keep = headerLength < 0 ? Math.max(0, 8 - size) : Math.max(0, headerLength - size);
+            int k = (int) Math.min(keep, len);
+            if (k > 0) {
+                head.write(b, off, k);
+            }
+            size += len;
+            if (headerLength < 0 && head.size() >= 8) {
+                headerLength = 8 + ByteBuffer.wrap(head.toByteArray(), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                long more = Math.min(headerLength, size) - head.size();
+                if (more > 0) {
+                    head.write(b, off + k, (int) more);
+                }
+            }
+        }
+
+        byte[] header() {
+            return head.toByteArray();
+        }
+    }
+}

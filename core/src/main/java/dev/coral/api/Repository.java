@@ -1,0 +1,475 @@
+package dev.coral.api;
+
+import dev.coral.error.BadInputException;
+import dev.coral.error.CoralException;
+import dev.coral.error.NotARepositoryException;
+import dev.coral.format.TensorSource;
+import dev.coral.format.WeightFileFormat;
+import dev.coral.format.WeightFormats;
+import dev.coral.io.RepositoryLock;
+import dev.coral.repo.Commit;
+import dev.coral.repo.CommitWalk;
+import dev.coral.repo.FileEntry;
+import dev.coral.repo.FileIngest;
+import dev.coral.repo.FileRestore;
+import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.Refs;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.repo.RevisionResolver;
+import dev.coral.repo.StagingIndex;
+import dev.coral.repo.StoredTensor;
+import dev.coral.repo.TagObject;
+import dev.coral.repo.Tree;
+import dev.coral.repo.WorkTree;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectInserter;
+import dev.coral.store.ObjectStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A Coral repository: the Java API. Open one with {@link #init} or {@link #open}, stage weight
+ * files or in-memory tensors, commit, and read any commit back.
+ *
+ * <pre>{@code
+ * try (Repository repo = Repository.init(dir)) {
+ *     repo.add(List.of(dir.resolve("model.safetensors")));
+ *     ObjectId c1 = repo.commit(CommitRequest.of("epoch 1"));
+ *     try (InputStream in = repo.tensor("HEAD", "model.safetensors", "w").openStream()) { ... }
+ *     repo.checkout("HEAD~1", false);
+ * }
+ * }</pre>
+ *
+ * Thread-safe: many threads may use one instance, and many processes one folder; staging and
+ * ref updates are serialized by locks under {@code .coral/locks}, packs are written in parallel.
+ */
+public final class Repository implements AutoCloseable {
+    private final WorkTree workTree;
+    private final Path coralDir;
+    private final RepositoryConfig config;
+    private final ObjectStore store;
+    private final ObjectGraph graph;
+    private final Refs refs;
+    private final RevisionResolver resolver;
+    private final RepositoryLock indexLock;
+    private final History history;
+
+    private Repository(Path root, RepositoryConfig config, ObjectStore store) {
+        this.workTree = new WorkTree(root);
+        this.coralDir = workTree.root().resolve(WorkTree.CORAL_DIR);
+        this.config = config;
+        this.store = store;
+        this.graph = new ObjectGraph(store);
+        this.refs = new Refs(coralDir);
+        this.resolver = new RevisionResolver(refs, graph);
+        this.indexLock = new RepositoryLock(coralDir.resolve("locks"), "index");
+        this.history = new History(this);
+    }
+
+    /** Creates a repository in {@code dir} (created if missing) with default settings. */
+    public static Repository init(Path dir) throws IOException {
+        return init(dir, RepositoryConfig.defaults());
+    }
+
+    public static Repository init(Path dir, RepositoryConfig config) throws IOException {
+        Path root = dir.toAbsolutePath().normalize();
+        Path coral = root.resolve(WorkTree.CORAL_DIR);
+        if (Files.exists(coral)) {
+            throw new BadInputException(root + ": already a Coral repository");
+        }
+        Files.createDirectories(root);
+        Path staging = root.resolve(WorkTree.CORAL_DIR + ".init-" + ProcessHandle.current().pid());
+        try {
+            Files.createDirectories(staging.resolve("refs/heads"));
+            Files.createDirectories(staging.resolve("refs/tags"));
+            Files.createDirectories(staging.resolve("packs"));
+            Files.createDirectories(staging.resolve("locks"));
+            Files.createDirectories(staging.resolve("cache"));
+            config.write(staging.resolve("config"));
+            new Refs(staging).setHeadToBranch("main");
+            // The folder appears whole or not at all.
+            Files.move(staging, coral, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            if (Files.exists(staging)) {
+                deleteTree(staging);
+            }
+        }
+        return open(root);
+    }
+
+    /** Opens the repository whose root is {@code dir}. */
+    public static Repository open(Path dir) throws IOException {
+        Path root = dir.toAbsolutePath().normalize();
+        Path coral = root.resolve(WorkTree.CORAL_DIR);
+        if (!Files.isDirectory(coral) || !Files.exists(coral.resolve("HEAD"))) {
+            throw new NotARepositoryException(root + ": not a Coral repository (no .coral folder; run 'coral init')");
+        }
+        RepositoryConfig config = RepositoryConfig.read(coral.resolve("config"));
+        return new Repository(root, config, new ObjectStore(coral.resolve("packs"), config.zstdLevel()));
+    }
+
+    /** Opens the repository containing {@code start}, looking upwards as git does. */
+    public static Repository discover(Path start) throws IOException {
+        Path p = start.toAbsolutePath().normalize();
+        for (Path q = p; q != null; q = q.getParent()) {
+            if (Files.isDirectory(q.resolve(WorkTree.CORAL_DIR)) && Files.exists(q.resolve(WorkTree.CORAL_DIR).resolve("HEAD"))) {
+                return open(q);
+            }
+        }
+        throw new NotARepositoryException(p + ": not inside a Coral repository (run 'coral init')");
+    }
+
+    public Path root() {
+        return workTree.root();
+    }
+
+    public RepositoryConfig config() {
+        return config;
+    }
+
+    WorkTree workTree() {
+        return workTree;
+    }
+
+    ObjectGraph graph() {
+        return graph;
+    }
+
+    Refs refs() {
+        return refs;
+    }
+
+    Path indexFile() {
+        return coralDir.resolve("index");
+    }
+
+    RepositoryLock.Held lockIndex() throws IOException {
+        return indexLock.lock();
+    }
+
+    StagingIndex readIndex() throws IOException {
+        return StagingIndex.read(indexFile());
+    }
+
+    // ---------------------------------------------------------------- staging
+
+    /** What {@link #add} did. */
+    public record AddResult(List<String> staged, List<String> removed, long chunksWritten, long chunksDeduplicated,
+                            long rawBytesWritten, long storedBytesWritten) {
+    }
+
+    /**
+     * Stages weight files; folders are searched recursively. A path that no longer exists but is
+     * tracked stages its removal. All or nothing: on any error nothing is staged.
+     */
+    public AddResult add(Collection<Path> paths) throws IOException {
+        return add(paths, ProgressListener.NONE);
+    }
+
+    public AddResult add(Collection<Path> paths, ProgressListener progress) throws IOException {
+        Map<String, Path> files = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        StagingIndex before = readIndex();
+        for (Path p : paths) {
+            Path abs = (p.isAbsolute() ? p : workTree.root().resolve(p)).normalize();
+            String rp = abs.equals(workTree.root()) ? "" : workTree.repoPath(abs);
+            if (Files.isDirectory(abs)) {
+                for (String f : workTree.weightFilesUnder(abs)) {
+                    files.put(f, workTree.file(f));
+                }
+                String prefix = rp.isEmpty() ? "" : rp + "/";
+                for (String k : before.entries().keySet()) {
+                    if (k.startsWith(prefix) && before.entries().get(k).size() >= 0 && !workTree.exists(k)) {
+                        missing.add(k);
+                    }
+                }
+            } else if (Files.isRegularFile(abs)) {
+                if (WeightFormats.forPath(abs).isEmpty()) {
+                    throw new BadInputException(p + ": not a weight file (Coral tracks " + String.join(", ", extensions()) + ")");
+                }
+                files.put(rp, abs);
+            } else if (before.entries().containsKey(rp)) {
+                missing.add(rp);
+            } else {
+                throw new BadInputException(p + ": no such file or folder");
+            }
+        }
+        Map<String, FileIngest.Ingested> ingested = new TreeMap<>();
+        long written;
+        long deduped;
+        long raw;
+        long stored;
+        try (ObjectInserter ins = store.newInserter()) {
+            FileIngest ingest = new FileIngest(ins, config.chunkBytes());
+            int i = 0;
+            for (Map.Entry<String, Path> e : files.entrySet()) {
+                progress.step("adding", ++i, files.size(), e.getKey());
+                WeightFileFormat format = WeightFormats.forPath(e.getValue()).orElseThrow();
+                ingested.put(e.getKey(), ingest.ingest(e.getValue(), format));
+            }
+            ins.flush();
+            written = ins.chunksWritten();
+            deduped = ins.chunksDeduplicated();
+            raw = ins.rawBytesWritten();
+            stored = ins.storedBytesWritten();
+        }
+        try (RepositoryLock.Held l = lockIndex()) {
+            TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
+            ingested.forEach((p, f) -> m.put(p, new StagingIndex.Entry(f.entryId(), f.stat().size(), f.stat().mtimeMillis(), f.stat().sha256())));
+            missing.forEach(m::remove);
+            new StagingIndex(m).write(indexFile());
+        }
+        return new AddResult(new ArrayList<>(ingested.keySet()), missing, written, deduped, raw, stored);
+    }
+
+    /**
+     * Stages tensors held in memory as the safetensors file {@code path}: checkout writes that
+     * file. The working folder is not touched.
+     */
+    public ObjectId stageTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata)
+            throws IOException {
+        return new MemoryStaging(this, store).stage(WorkTree.checkRepoPath(path), tensors, metadata);
+    }
+
+    /** Unstages tracked paths; also deletes the working files unless {@code cached}. */
+    public List<String> remove(Collection<Path> paths, boolean cached) throws IOException {
+        List<String> removed = new ArrayList<>();
+        try (RepositoryLock.Held l = lockIndex()) {
+            TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
+            for (Path p : paths) {
+                String rp = workTree.repoPath(p);
+                List<String> hit = m.keySet().stream().filter(k -> k.equals(rp) || k.startsWith(rp + "/")).toList();
+                if (hit.isEmpty()) {
+                    throw new BadInputException(p + ": not tracked");
+                }
+                removed.addAll(hit);
+            }
+            removed.forEach(m::remove);
+            new StagingIndex(m).write(indexFile());
+        }
+        if (!cached) {
+            for (String r : removed) {
+                Files.deleteIfExists(workTree.file(r));
+            }
+        }
+        return removed;
+    }
+
+    public Status status() throws IOException {
+        return new StatusScan(this).scan();
+    }
+
+    // ---------------------------------------------------------------- history
+
+    /** Commits the staged tree on the current branch (or detached HEAD); returns the new id. */
+    public ObjectId commit(CommitRequest request) throws IOException {
+        return history.commit(request);
+    }
+
+    public ObjectId resolve(String revision) throws IOException {
+        return resolver.resolve(revision);
+    }
+
+    public Commit readCommit(ObjectId id) throws IOException {
+        return graph.commit(id);
+    }
+
+    public Tree readTree(ObjectId commit) throws IOException {
+        return graph.tree(graph.commit(commit).tree());
+    }
+
+    public FileEntry readFileEntry(ObjectId id) throws IOException {
+        return graph.file(id);
+    }
+
+    /** Commits reachable from {@code revision}, newest first; {@code limit < 0} for all. */
+    public List<CommitWalk.Entry> log(String revision, int limit) throws IOException {
+        return new CommitWalk(graph).walk(resolve(revision), limit);
+    }
+
+    /** The branch HEAD is on, or null when detached. */
+    public String currentBranch() throws IOException {
+        return refs.head().branch();
+    }
+
+    /** The commit HEAD points at, or null before the first commit. */
+    public ObjectId headCommit() throws IOException {
+        return refs.headCommit();
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /** The file entry of {@code path} in {@code revision}. */
+    public FileEntry fileAt(String revision, String path) throws IOException {
+        Tree t = readTree(resolve(revision));
+        ObjectId id = t.files().get(path);
+        if (id == null) {
+            throw new BadInputException("'" + path + "' is not in " + revision);
+        }
+        return graph.file(id);
+    }
+
+    /** The tensors of {@code path} in {@code revision}, read lazily. */
+    public List<StoredTensor> tensors(String revision, String path) throws IOException {
+        return new FileRestore(graph).tensors(fileAt(revision, path));
+    }
+
+    /** One tensor of a file in a revision, read lazily. */
+    public StoredTensor tensor(String revision, String path, String name) throws IOException {
+        for (StoredTensor t : tensors(revision, path)) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        throw new BadInputException("no tensor '" + name + "' in " + revision + ":" + path);
+    }
+
+    /** Bytes a stored object takes in its pack. */
+    public long storedLength(ObjectId id) throws IOException {
+        return store.storedLength(id);
+    }
+
+    // ---------------------------------------------------------------- checkout, branches, tags
+
+    /** Restores the whole tracked tree of {@code revision} and moves HEAD to it. */
+    public CheckoutResult checkout(String revision, boolean force) throws IOException {
+        return new Checkout(this).all(revision, force, ProgressListener.NONE);
+    }
+
+    public CheckoutResult checkout(String revision, boolean force, ProgressListener progress) throws IOException {
+        return new Checkout(this).all(revision, force, progress);
+    }
+
+    /** Restores only {@code paths} (files or folders) from {@code revision}; HEAD stays. */
+    public CheckoutResult checkoutPaths(String revision, Collection<Path> paths) throws IOException {
+        return new Checkout(this).paths(revision, paths);
+    }
+
+    /** What a checkout wrote and deleted. */
+    public record CheckoutResult(ObjectId commit, List<String> written, List<String> deleted) {
+    }
+
+    public void createBranch(String name, String startRevision) throws IOException {
+        ObjectId start = resolve(startRevision);
+        if (refs.updateBranch(name, null, start) != Refs.UpdateResult.UPDATED) {
+            throw new BadInputException("branch '" + name + "' already exists");
+        }
+    }
+
+    public void deleteBranch(String name) throws IOException {
+        if (name.equals(currentBranch())) {
+            throw new BadInputException("cannot delete branch '" + name + "': HEAD is on it");
+        }
+        if (!refs.deleteBranch(name)) {
+            throw new BadInputException("branch '" + name + "' not found");
+        }
+    }
+
+    public List<String> branches() throws IOException {
+        return refs.branches();
+    }
+
+    public ObjectId branchTip(String name) throws IOException {
+        return refs.branch(name);
+    }
+
+    /** Switches HEAD to branch {@code name}, restoring its files; creates it at HEAD when {@code create}. */
+    public CheckoutResult switchBranch(String name, boolean create, boolean force) throws IOException {
+        if (create) {
+            ObjectId head = headCommit();
+            if (head == null) {
+                if (refs.branch(name) != null) {
+                    throw new BadInputException("branch '" + name + "' already exists");
+                }
+                refs.setHeadToBranch(name);
+                return new CheckoutResult(null, List.of(), List.of());
+            }
+            createBranch(name, head.hex());
+        } else if (refs.branch(name) == null) {
+            throw new BadInputException("branch '" + name + "' not found (use -c to create it)");
+        }
+        return new Checkout(this).all(name, force, ProgressListener.NONE);
+    }
+
+    /** Creates a tag; annotated when {@code message} is not null. */
+    public ObjectId createTag(String name, String revision, String message) throws IOException {
+        ObjectId target = resolve(revision);
+        ObjectId id = target;
+        if (message != null) {
+            try (ObjectInserter ins = store.newInserter()) {
+                id = ObjectGraph.write(ins, new TagObject(target, name, CommitRequest.defaultAuthor(), System.currentTimeMillis(), message));
+                ins.flush();
+            }
+        }
+        refs.createTag(name, id);
+        return id;
+    }
+
+    public void deleteTag(String name) throws IOException {
+        if (!refs.deleteTag(name)) {
+            throw new BadInputException("tag '" + name + "' not found");
+        }
+    }
+
+    public List<String> tags() throws IOException {
+        return refs.tags();
+    }
+
+    /** The annotated tag object of {@code name}, or null for a lightweight tag. */
+    public TagObject tagObject(String name) throws IOException {
+        ObjectId id = refs.tag(name);
+        if (id == null) {
+            throw new BadInputException("tag '" + name + "' not found");
+        }
+        return graph.kindOf(id) == dev.coral.store.ObjectKind.TAG ? graph.tag(id) : null;
+    }
+
+    /**
+     * Writes {@code path} of {@code revision} to {@code out} in {@code formatName} (null: the
+     * format of {@code out}'s extension).
+     */
+    public void export(String revision, String path, Path out, String formatName) throws IOException {
+        FileEntry entry = fileAt(revision, path);
+        WeightFileFormat format = formatName != null
+                ? WeightFormats.byName(formatName).orElseThrow(() -> new BadInputException("--format " + formatName + ": unknown format (known: " + String.join(", ", formatNames()) + ")"))
+                : WeightFormats.forPath(out).orElseThrow(() -> new BadInputException(out + ": cannot tell the format from the extension; give --format"));
+        new FileRestore(graph).export(entry, format, out);
+    }
+
+    static List<String> extensions() {
+        List<String> out = new ArrayList<>();
+        WeightFormats.all().forEach(f -> f.extensions().forEach(e -> out.add("." + e)));
+        return out;
+    }
+
+    static List<String> formatNames() {
+        return WeightFormats.all().stream().map(WeightFileFormat::name).toList();
+    }
+
+    @Override
+    public void close() throws IOException {
+        store.close();
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (var s = Files.walk(p)) {
+            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(q);
+            }
+        }
+    }
+
+    static CoralException wrap(String what, RuntimeException e) {
+        return new CoralException(what + ": " + e.getMessage(), e);
+    }
+}

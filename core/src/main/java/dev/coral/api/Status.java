@@ -1,0 +1,22 @@
+package dev.coral.api;
+
+import dev.coral.store.ObjectId;
+import java.util.List;
+
+/**
+ * What {@code coral status} shows: the branch (null when HEAD is detached), the HEAD commit (null
+ * before the first commit), changes staged for the next commit, changes in the working folder not
+ * staged, and weight files nobody tracks.
+ */
+public record Status(String branch, ObjectId head, List<Change> staged, List<Change> notStaged, List<String> untracked) {
+    /** How a path changed. */
+    public enum Kind { ADDED, MODIFIED, DELETED }
+
+    /** One changed path. */
+    public record Change(Kind kind, String path) {
+    }
+
+    public boolean isClean() {
+        return staged.isEmpty() && notStaged.isEmpty();
+    }
+}

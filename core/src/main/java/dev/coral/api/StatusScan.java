@@ -1,0 +1,58 @@
+package dev.coral.api;
+
+import dev.coral.repo.StagingIndex;
+import dev.coral.repo.Tree;
+import dev.coral.repo.WorkTree;
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Computes {@link Status}: HEAD's tree against the index, and the index against the folder. */
+final class StatusScan {
+    private final Repository repo;
+
+    StatusScan(Repository repo) {
+        this.repo = repo;
+    }
+
+    Status scan() throws IOException {
+        ObjectId head = repo.headCommit();
+        Map<String, ObjectId> headFiles = head == null ? new TreeMap<>() : repo.readTree(head).files();
+        StagingIndex index = repo.readIndex();
+        List<Status.Change> staged = new ArrayList<>();
+        index.entries().forEach((p, e) -> {
+            ObjectId before = headFiles.get(p);
+            if (before == null) {
+                staged.add(new Status.Change(Status.Kind.ADDED, p));
+            } else if (!before.equals(e.fileEntry())) {
+                staged.add(new Status.Change(Status.Kind.MODIFIED, p));
+            }
+        });
+        headFiles.keySet().stream().filter(p -> !index.entries().containsKey(p))
+                .forEach(p -> staged.add(new Status.Change(Status.Kind.DELETED, p)));
+        staged.sort((a, b) -> a.path().compareTo(b.path()));
+
+        WorkTree wt = repo.workTree();
+        List<Status.Change> notStaged = new ArrayList<>();
+        for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
+            if (e.getValue().size() < 0) {
+                continue; // staged from memory: no working file expected
+            }
+            if (!wt.exists(e.getKey())) {
+                notStaged.add(new Status.Change(Status.Kind.DELETED, e.getKey()));
+            } else if (wt.differs(e.getKey(), e.getValue())) {
+                notStaged.add(new Status.Change(Status.Kind.MODIFIED, e.getKey()));
+            }
+        }
+        List<String> untracked = new ArrayList<>();
+        for (String p : wt.weightFilesUnder(wt.root())) {
+            if (!index.entries().containsKey(p)) {
+                untracked.add(p);
+            }
+        }
+        return new Status(repo.currentBranch(), head, staged, notStaged, untracked);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.coral.api;
+
+import dev.coral.format.TensorSource;
+import dev.coral.tensor.TensorSpec;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+
+/** Makes {@link TensorSource}s from memory for {@link Repository#stageTensors}. */
+public final class Tensors {
+    private Tensors() {
+    }
+
+    /**
+     * A tensor whose little-endian bytes are the remaining bytes of {@code data} (not copied;
+     * do not change them until staged).
+     */
+    public static TensorSource of(String name, TensorSpec spec, ByteBuffer data) {
+        if (data.remaining() != spec.byteSize()) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + data.remaining() + " bytes given, "
+                    + spec + " needs " + spec.byteSize());
+        }
+        ByteBuffer view = data.slice();
+        return new TensorSource() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public TensorSpec spec() {
+                return spec;
+            }
+
+            @Override
+            public InputStream openStream() {
+                ByteBuffer b = view.duplicate();
+                return new InputStream() {
+                    @Override
+                    public int read() {
+                        return b.hasRemaining() ? b.get() & 0xFF : -1;
+                    }
+
+                    @Override
+                    public int read(byte[] dst, int off, int len) {
+                        if (!b.hasRemaining()) {
+                            return len == 0 ? 0 : -1;
+                        }
+                        int n = Math.min(len, b.remaining());
+                        b.get(dst, off, n);
+                        return n;
+                    }
+                };
+            }
+        };
+    }
+
+    public static TensorSource of(String name, TensorSpec spec, byte[] data) {
+        return of(name, spec, ByteBuffer.wrap(data));
+    }
+
+}

@@ -1,0 +1,19 @@
+package dev.coral.error;
+
+import java.io.IOException;
+
+/**
+ * Root of Coral's checked failures. Every message is one line that names the file, argument,
+ * tensor or revision at fault, so the CLI can print it as it is.
+ */
+public class CoralException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public CoralException(String message) {
+        super(message);
+    }
+
+    public CoralException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

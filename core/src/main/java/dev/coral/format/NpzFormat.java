@@ -1,0 +1,234 @@
+package dev.coral.format;
+
+import dev.coral.error.BadInputException;
+import dev.coral.error.CorruptObjectException;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * numpy's {@code .npz}: a zip whose members are npy files, stored ({@code np.savez}) or deflated
+ * ({@code np.savez_compressed}). A member {@code w.npy} is the tensor {@code w}. Restoring gives
+ * back the same member names, methods and npy headers with the same data; the zip container's
+ * own bytes (timestamps, extra fields) may differ.
+ */
+public final class NpzFormat implements WeightFileFormat {
+    private static final String SUFFIX = ".npy";
+
+    /** Fixed member time, so Coral writes the same zip for the same tensors. */
+    private static final LocalDateTime MEMBER_TIME = LocalDateTime.of(1980, 1, 1, 0, 0);
+
+    @Override
+    public String name() {
+        return "npz";
+    }
+
+    @Override
+    public List<String> extensions() {
+        return List.of("npz");
+    }
+
+    @Override
+    public ParsedWeightFile read(Path file) throws IOException {
+        String where = file.toString();
+        ZipFile zip;
+        try {
+            zip = new ZipFile(file.toFile());
+        } catch (ZipException e) {
+            throw new BadInputException(where + ": not a valid zip (npz) file: " + e.getMessage());
+        }
+        try {
+            List<NpzRestoreInfo.Member> members = new ArrayList<>();
+            List<TensorSource> tensors = new ArrayList<>();
+            List<? extends ZipEntry> entries = Collections.list(zip.entries());
+            // names first: ZipFile finds a member's data by name, so with duplicates it could
+            // read one member's bytes for another; nothing is read before names are known unique
+            Set<String> seen = new HashSet<>();
+            for (ZipEntry e : entries) {
+                checkMemberName(e.getName(), where);
+                if (!seen.add(e.getName())) {
+                    throw new BadInputException(where + ": member '" + e.getName() + "' appears twice");
+                }
+            }
+            for (ZipEntry e : entries) {
+                String name = e.getName();
+                String at = where + ": member '" + name + "'";
+                NpyHeader header;
+                try (InputStream in = zip.getInputStream(e)) {
+                    header = NpyHeader.read(in, at);
+                } catch (ZipException ex) {
+                    throw new BadInputException(at + ": cannot be read: " + ex.getMessage());
+                }
+                long expected = header.length() + header.spec().byteSize();
+                if (e.getSize() != expected) {
+                    throw new BadInputException(at + ": holds " + e.getSize() + " bytes, but its npy header ("
+                            + header.spec().dtype() + " " + header.spec().shape() + ") needs " + expected);
+                }
+                members.add(new NpzRestoreInfo.Member(name, e.getMethod(), header.bytes()));
+                tensors.add(new ZipTensorSource(tensorName(name), header.spec(), zip, e, header.length(), header.bigEndian(), at));
+            }
+            return new ZipParsedFile(zip, NpzRestoreInfo.encode(members), tensors);
+        } catch (IOException | RuntimeException e) {
+            zip.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Rejects member names that would escape a folder when extracted, or that are not npy files.
+     */
+    static void checkMemberName(String name, String where) throws BadInputException {
+        String at = where + ": member '" + name.replace("\0", "\\0") + "'";
+        if (name.indexOf('\0') >= 0) {
+            throw new BadInputException(at + ": name contains a NUL character");
+        }
+        if (name.indexOf('\\') >= 0) {
+            throw new BadInputException(at + ": name contains a backslash");
+        }
+        if (name.startsWith("/") || name.matches("^[A-Za-z]:.*")) {
+            throw new BadInputException(at + ": name is an absolute path");
+        }
+        for (String segment : name.split("/", -1)) {
+            if (segment.equals("..")) {
+                throw new BadInputException(at + ": name contains a '..' segment");
+            }
+        }
+        if (!name.endsWith(SUFFIX)) {
+            throw new BadInputException(at + ": not an .npy member (an npz holds only .npy files)");
+        }
+    }
+
+    private static String tensorName(String member) {
+        return member.substring(0, member.length() - SUFFIX.length());
+    }
+
+    @Override
+    public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
+        String where = "npz restore info";
+        List<NpzRestoreInfo.Member> members = NpzRestoreInfo.decode(restoreInfo);
+        if (members.size() != tensors.size()) {
+            throw new BadInputException(where + ": lists " + members.size() + " members but " + tensors.size() + " tensors were given");
+        }
+        try (ZipOutputStream zip = new ZipOutputStream(new NonClosingOutputStream(out))) {
+            for (int i = 0; i < members.size(); i++) {
+                NpzRestoreInfo.Member m = members.get(i);
+                NpyHeader header;
+                try {
+                    header = NpyHeader.parse(m.npyHeader(), where + ": member '" + m.name() + "'");
+                } catch (BadInputException e) {
+                    throw new CorruptObjectException(e.getMessage(), e);
+                }
+                TensorSource t = tensors.get(i);
+                SafetensorsFormat.checkSameBytes(m.name(), header.spec(), t, where);
+                writeMember(zip, m.name(), m.method(), m.npyHeader(), t, header.bigEndian(), where);
+            }
+        }
+    }
+
+    /** Writes all tensors as deflated members {@code name.npy}, as {@code np.savez_compressed} does. */
+    @Override
+    public void write(List<? extends TensorSource> tensors, Map<String, String> metadata, OutputStream out) throws IOException {
+        String where = "npz export";
+        List<byte[]> headers = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (TensorSource t : tensors) {
+            String member = t.name() + SUFFIX;
+            checkMemberName(member, where);
+            if (!seen.add(member)) {
+                throw new BadInputException(where + ": tensor name '" + t.name() + "' appears twice");
+            }
+            headers.add(NpyHeader.build(t.name(), t.spec(), where));
+        }
+        try (ZipOutputStream zip = new ZipOutputStream(new NonClosingOutputStream(out))) {
+            for (int i = 0; i < tensors.size(); i++) {
+                TensorSource t = tensors.get(i);
+                writeMember(zip, t.name() + SUFFIX, ZipEntry.DEFLATED, headers.get(i), t, false, where);
+            }
+        }
+    }
+
+    private static void writeMember(ZipOutputStream zip, String name, int method, byte[] header, TensorSource t,
+                                    boolean swap, String where) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setTimeLocal(MEMBER_TIME);
+        e.setMethod(method);
+        if (method == ZipEntry.STORED) {
+            // a stored entry needs its size and CRC before its data: one extra pass, no buffering
+            CRC32 crc = new CRC32();
+            crc.update(header);
+            Streams.copyTensor(t, null, crc, swap, where);
+            long size = header.length + t.spec().byteSize();
+            e.setSize(size);
+            e.setCompressedSize(size);
+            e.setCrc(crc.getValue());
+        }
+        zip.putNextEntry(e);
+        zip.write(header);
+        Streams.copyTensor(t, zip, null, swap, where);
+        zip.closeEntry();
+    }
+
+    /** A tensor inside a zip member, after the member's npy header. */
+    private record ZipTensorSource(String name, TensorSpec spec, ZipFile zip, ZipEntry entry, long headerLength,
+                                   boolean swap, String where) implements TensorSource {
+        @Override
+        public InputStream openStream() throws IOException {
+            InputStream in = zip.getInputStream(entry);
+            try {
+                in.skipNBytes(headerLength);
+            } catch (IOException e) {
+                in.close();
+                throw e;
+            }
+            InputStream data = new BoundedInputStream(in, spec.byteSize(), where);
+            return ByteSwappingInputStream.wrap(data, spec.dtype().swapUnitBytes(), swap);
+        }
+    }
+
+    /** An open npz; closing closes the zip. */
+    private static final class ZipParsedFile implements ParsedWeightFile {
+        private final ZipFile zip;
+        private final byte[] restoreInfo;
+        private final List<TensorSource> tensors;
+
+        ZipParsedFile(ZipFile zip, byte[] restoreInfo, List<TensorSource> tensors) {
+            this.zip = zip;
+            this.restoreInfo = restoreInfo;
+            this.tensors = List.copyOf(tensors);
+        }
+
+        @Override
+        public byte[] restoreInfo() {
+            return restoreInfo.clone();
+        }
+
+        @Override
+        public Map<String, String> metadata() {
+            return Map.of();
+        }
+
+        @Override
+        public List<TensorSource> tensors() {
+            return tensors;
+        }
+
+        @Override
+        public void close() throws IOException {
+            zip.close();
+        }
+    }
+}

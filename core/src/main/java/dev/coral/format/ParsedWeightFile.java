@@ -1,0 +1,21 @@
+package dev.coral.format;
+
+import java.io.Closeable;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A weight file that a {@link WeightFileFormat} has read and validated. Tensors are listed in
+ * the order their bytes appear in the file; {@link #restoreInfo()} together with those tensors'
+ * bytes, in that order, is all {@link WeightFileFormat#restore} needs to give the file back.
+ * Closing releases the file; streams opened from its tensors are invalid afterwards.
+ */
+public interface ParsedWeightFile extends Closeable {
+    /** Format-specific bytes that let the file be rebuilt (e.g. the verbatim safetensors header). */
+    byte[] restoreInfo();
+
+    /** Free string metadata (safetensors {@code __metadata__}); empty where the format has none. */
+    Map<String, String> metadata();
+
+    List<TensorSource> tensors();
+}

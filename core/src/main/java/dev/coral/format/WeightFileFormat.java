@@ -1,0 +1,42 @@
+package dev.coral.format;
+
+import dev.coral.error.BadInputException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A weight-file format: reads and validates files, gives them back from what it read, and
+ * writes new files from any tensors. Implementations are stateless and thread-safe.
+ */
+public interface WeightFileFormat {
+    /** Short lower-case name used on the command line and in file entries: {@code safetensors}, {@code npy}, {@code npz}. */
+    String name();
+
+    /** File name extensions this format claims, lower case, without the dot. */
+    List<String> extensions();
+
+    /**
+     * Parses and validates {@code file}. Every rule of the format is checked here, so a file
+     * that reads succeeds to stream all of its tensors.
+     *
+     * @throws BadInputException naming the file and what is wrong with it
+     */
+    ParsedWeightFile read(Path file) throws IOException;
+
+    /**
+     * Writes the file {@link #read} parsed, from its restore info and its tensors' bytes (in the
+     * order {@link ParsedWeightFile#tensors()} listed them). Byte-identical for safetensors and
+     * npy; value-identical (names, dtypes, shapes, bits) for containers such as npz.
+     */
+    void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException;
+
+    /**
+     * Writes a new file of this format holding {@code tensors} (export from any format).
+     *
+     * @throws BadInputException if a tensor cannot be represented (e.g. BF16 in npy), naming it
+     */
+    void write(List<? extends TensorSource> tensors, Map<String, String> metadata, OutputStream out) throws IOException;
+}

@@ -1,0 +1,66 @@
+package dev.coral.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.UUID;
+
+/**
+ * Durable replacement of a file: write a temporary sibling, fsync it, rename it over the target
+ * atomically, fsync the folder. A crash leaves the old file or the new one, never a mix; a
+ * leftover temporary ({@code .tmp-} prefix) is garbage for {@code coral gc}.
+ */
+public final class AtomicFile {
+    /** Prefix of temporary files; anything starting with it is a leftover of a dead writer. */
+    public static final String TEMP_PREFIX = ".tmp-";
+
+    private AtomicFile() {
+    }
+
+    public static void write(Path target, byte[] content) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = tempSibling(target);
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(content);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            moveIntoPlace(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** A fresh temporary path beside {@code target}. */
+    public static Path tempSibling(Path target) {
+        return target.toAbsolutePath().resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+    }
+
+    /** Renames a fully written, fsynced file into place and fsyncs the folder. */
+    public static void moveIntoPlace(Path source, Path target) throws IOException {
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException(target + ": the file system cannot rename atomically", e);
+        }
+        fsyncDirectory(target.toAbsolutePath().getParent());
+    }
+
+    /** Fsyncs a folder so a rename in it is durable; a no-op where the platform cannot. */
+    public static void fsyncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // Windows cannot open folders; Linux and macOS can. Durability there rests on the rename.
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.coral.repo;
+
+import dev.coral.store.ObjectStore;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Streams a stored tensor's bytes chunk by chunk; holds one decoded chunk at a time. Not
+ * thread-safe.
+ */
+final class ChunkedTensorInputStream extends InputStream {
+    private final ObjectStore store;
+    private final TensorObject tensor;
+    private final boolean verify;
+    private byte[] chunk = new byte[0];
+    private int chunkLength;
+    private int pos;
+    private int next;
+
+    ChunkedTensorInputStream(ObjectStore store, TensorObject tensor, boolean verify) {
+        this.store = store;
+        this.tensor = tensor;
+        this.verify = verify;
+    }
+
+    private boolean fill() throws IOException {
+        while (pos >= chunkLength) {
+            if (next >= tensor.chunks().size()) {
+                return false;
+            }
+            ChunkRef ref = tensor.chunks().get(next++);
+            if (chunk.length < ref.rawLength()) {
+                chunk = new byte[(int) ref.rawLength()];
+            }
+            chunkLength = store.readChunk(ref.id(), chunk, verify);
+            pos = 0;
+        }
+        return true;
+    }
+
+    @Override
+    public int read() throws IOException {
+        return fill() ? chunk[pos++] & 0xFF : -1;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        if (!fill()) {
+            return -1;
+        }
+        int n = Math.min(len, chunkLength - pos);
+        System.arraycopy(chunk, pos, b, off, n);
+        pos += n;
+        return n;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.coral.repo;
+
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Set;
+
+/** Walks history newest first (by commit time, as {@code git log} does), each commit once. */
+public final class CommitWalk {
+    private final ObjectGraph graph;
+
+    public CommitWalk(ObjectGraph graph) {
+        this.graph = graph;
+    }
+
+    /** A commit and its id. */
+    public record Entry(ObjectId id, Commit commit) {
+    }
+
+    /** Up to {@code limit} commits reachable from {@code start} (limit &lt; 0: all). */
+    public List<Entry> walk(ObjectId start, int limit) throws IOException {
+        List<Entry> out = new ArrayList<>();
+        PriorityQueue<Entry> queue = new PriorityQueue<>(
+                Comparator.comparingLong((Entry e) -> e.commit().timeMillis()).reversed());
+        Set<ObjectId> seen = new HashSet<>();
+        queue.add(new Entry(start, graph.commit(start)));
+        seen.add(start);
+        while (!queue.isEmpty() && (limit < 0 || out.size() < limit)) {
+            Entry e = queue.poll();
+            out.add(e);
+            for (ObjectId p : e.commit().parents()) {
+                if (seen.add(p)) {
+                    queue.add(new Entry(p, graph.commit(p)));
+                }
+            }
+        }
+        return out;
+    }
+}

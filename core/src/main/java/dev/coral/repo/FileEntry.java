@@ -1,0 +1,66 @@
+package dev.coral.repo;
+
+import dev.coral.error.CorruptObjectException;
+import dev.coral.error.UnsupportedVersionException;
+import dev.coral.io.BinaryReader;
+import dev.coral.io.BinaryWriter;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectKind;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One tracked weight file: its format, what the format needs to give it back, and its tensors in
+ * file order. {@code fileSha256} is of the file as added, so a byte-identical checkout can be
+ * verified as it is written.
+ *
+ * <pre>Body --&gt; Format string, FileSize varlong, FileSha256[32], RestoreInfo blob,
+ *          MetaCount varint, (Key string, Value string)^MetaCount,
+ *          TensorCount varint, (Name string, TensorId[32])^TensorCount</pre>
+ */
+public record FileEntry(String format, long fileSize, byte[] fileSha256, byte[] restoreInfo,
+                        Map<String, String> metadata, List<NamedTensor> tensors) {
+    static final int VERSION = 1;
+
+    /** A tensor of the file, by name. */
+    public record NamedTensor(String name, ObjectId tensorId) {
+    }
+
+    public FileEntry {
+        metadata = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+        tensors = List.copyOf(tensors);
+    }
+
+    byte[] encode() {
+        BinaryWriter w = ObjectEnvelope.begin(ObjectKind.FILE, VERSION);
+        w.string(format).varLong(fileSize).bytes(fileSha256).blob(restoreInfo).varInt(metadata.size());
+        metadata.forEach((k, v) -> w.string(k).string(v));
+        w.varInt(tensors.size());
+        for (NamedTensor t : tensors) {
+            w.string(t.name()).bytes(t.tensorId().toBytes());
+        }
+        return w.toByteArray();
+    }
+
+    static FileEntry decode(byte[] content, ObjectId id) throws CorruptObjectException, UnsupportedVersionException {
+        BinaryReader r = ObjectEnvelope.open(content, ObjectKind.FILE, id, VERSION);
+        String format = r.string();
+        long size = r.varLong();
+        byte[] sha = r.bytes(32);
+        byte[] restore = r.blob();
+        int m = r.varInt();
+        Map<String, String> meta = new LinkedHashMap<>();
+        for (int i = 0; i < m; i++) {
+            meta.put(r.string(), r.string());
+        }
+        int n = r.varInt();
+        List<NamedTensor> tensors = new ArrayList<>(Math.min(n, 1 << 16));
+        for (int i = 0; i < n; i++) {
+            tensors.add(new NamedTensor(r.string(), ObjectId.fromBytes(r.bytes(ObjectId.BYTES))));
+        }
+        r.expectEnd();
+        return new FileEntry(format, size, sha, restore, meta, tensors);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.coral.repo;
+
+import dev.coral.error.BadInputException;
+import dev.coral.format.ParsedWeightFile;
+import dev.coral.format.TensorSource;
+import dev.coral.format.WeightFileFormat;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectInserter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Stores one weight file: hashes it whole (for byte-identical checkout and status), lets its
+ * format parse and validate it, stores every tensor and the file entry. Not thread-safe.
+ */
+public final class FileIngest {
+    private final ObjectInserter inserter;
+    private final TensorIngest tensors;
+
+    public FileIngest(ObjectInserter inserter, int chunkBytes) {
+        this.inserter = inserter;
+        this.tensors = new TensorIngest(inserter, chunkBytes);
+    }
+
+    /** A stored file: its entry and what the working file looked like. */
+    public record Ingested(ObjectId entryId, FileEntry entry, FileStat stat) {
+    }
+
+    public Ingested ingest(Path file, WeightFileFormat format) throws IOException {
+        FileStat before = FileStat.of(file);
+        FileEntry entry;
+        try (ParsedWeightFile parsed = format.read(file)) {
+            List<FileEntry.NamedTensor> named = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
+            for (TensorSource t : parsed.tensors()) {
+                if (!seen.add(t.name())) {
+                    throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
+                }
+                try (InputStream in = t.openStream()) {
+                    named.add(new FileEntry.NamedTensor(t.name(),
+                            tensors.ingest(t.spec(), in, file + ": tensor '" + t.name() + "'")));
+                }
+            }
+            entry = new FileEntry(format.name(), before.size(), before.sha256(), parsed.restoreInfo(), parsed.metadata(), named);
+        }
+        FileStat after = FileStat.of(file);
+        if (after.size() != before.size() || after.mtimeMillis() != before.mtimeMillis()) {
+            throw new BadInputException(file + ": changed while it was being added; add it again when it is written");
+        }
+        return new Ingested(ObjectGraph.write(inserter, entry), entry, before);
+    }
+
+    /** Size, modification time and SHA-256 of a working file. */
+    public record FileStat(long size, long mtimeMillis, byte[] sha256) {
+        public static FileStat of(Path file) throws IOException {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), sha256(file));
+        }
+
+        /** Size and time only; the hash is left empty. */
+        public static FileStat quick(Path file) throws IOException {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), null);
+        }
+
+        public static byte[] sha256(Path file) throws IOException {
+            MessageDigest md = ObjectId.sha256();
+            byte[] buf = new byte[1 << 20];
+            try (InputStream in = Files.newInputStream(file)) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    md.update(buf, 0, n);
+                }
+            }
+            return md.digest();
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.coral.repo;
+
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectInserter;
+import dev.coral.store.ObjectKind;
+import dev.coral.store.ObjectStore;
+import java.io.IOException;
+
+/**
+ * Typed access to the objects of the store: reads and decodes commits, trees, file entries,
+ * tensors and tags, and writes them through an inserter. Thread-safe (the store is).
+ */
+public final class ObjectGraph {
+    private final ObjectStore store;
+
+    public ObjectGraph(ObjectStore store) {
+        this.store = store;
+    }
+
+    public ObjectStore store() {
+        return store;
+    }
+
+    public Commit commit(ObjectId id) throws IOException {
+        return Commit.decode(store.readObject(id, ObjectKind.COMMIT), id);
+    }
+
+    public Tree tree(ObjectId id) throws IOException {
+        return Tree.decode(store.readObject(id, ObjectKind.TREE), id);
+    }
+
+    public FileEntry file(ObjectId id) throws IOException {
+        return FileEntry.decode(store.readObject(id, ObjectKind.FILE), id);
+    }
+
+    public TensorObject tensor(ObjectId id) throws IOException {
+        return TensorObject.decode(store.readObject(id, ObjectKind.TENSOR), id);
+    }
+
+    public TagObject tag(ObjectId id) throws IOException {
+        return TagObject.decode(store.readObject(id, ObjectKind.TAG), id);
+    }
+
+    /** The kind of a stored object, or null if absent. */
+    public ObjectKind kindOf(ObjectId id) throws IOException {
+        ObjectStore.Found f = store.find(id);
+        return f == null ? null : f.entry().kind();
+    }
+
+    public static ObjectId write(ObjectInserter ins, Commit c) throws IOException {
+        return ins.insert(ObjectKind.COMMIT, c.encode());
+    }
+
+    public static ObjectId write(ObjectInserter ins, Tree t) throws IOException {
+        return ins.insert(ObjectKind.TREE, t.encode());
+    }
+
+    public static ObjectId write(ObjectInserter ins, FileEntry f) throws IOException {
+        return ins.insert(ObjectKind.FILE, f.encode());
+    }
+
+    public static ObjectId write(ObjectInserter ins, TensorObject t) throws IOException {
+        return ins.insert(ObjectKind.TENSOR, t.encode());
+    }
+
+    public static ObjectId write(ObjectInserter ins, TagObject t) throws IOException {
+        return ins.insert(ObjectKind.TAG, t.encode());
+    }
+}

@@ -1,0 +1,43 @@
+package dev.coral.repo;
+
+import dev.coral.error.BadInputException;
+
+/** Checks branch and tag names with git's rules (a subset of {@code git check-ref-format}). */
+public final class RefName {
+    private RefName() {
+    }
+
+    public static String check(String kind, String name) throws BadInputException {
+        String why = problem(name);
+        if (why != null) {
+            throw new BadInputException("invalid " + kind + " name '" + name + "': " + why);
+        }
+        return name;
+    }
+
+    private static String problem(String name) {
+        if (name.isEmpty()) {
+            return "empty";
+        }
+        if (name.startsWith("-") || name.startsWith(".") || name.startsWith("/")) {
+            return "must not start with '-', '.' or '/'";
+        }
+        if (name.endsWith("/") || name.endsWith(".") || name.endsWith(".lock")) {
+            return "must not end with '/', '.' or '.lock'";
+        }
+        if (name.contains("..") || name.contains("//") || name.contains("/.") || name.contains("@{")) {
+            return "must not contain '..', '//', '/.' or '@{'";
+        }
+        if (name.equals("HEAD") || name.equals("@")) {
+            return "reserved";
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean ok = Character.isLetterOrDigit(c) || c == '-' || c == '_' || c == '.' || c == '/' || c == '+';
+            if (!ok || c > 127) {
+                return "character '" + c + "' is not allowed";
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,176 @@
+package dev.coral.repo;
+
+import dev.coral.error.BadInputException;
+import dev.coral.error.CorruptObjectException;
+import dev.coral.io.ChecksummedFile;
+import dev.coral.io.LockFile;
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Branches, tags and HEAD under {@code .coral}. Every ref is a {@link ChecksummedFile} holding
+ * an object id ({@code CORALREF} v1: 32 id bytes); HEAD ({@code CORALHED} v1) holds either
+ * {@code ref: refs/heads/NAME} or a commit id in hex (detached). Updates are compare-and-swap
+ * under {@link LockFile}s; reads always re-read the file. Thread-safe.
+ */
+public final class Refs {
+    static final String REF_MAGIC = "CORALREF";
+    static final String HEAD_MAGIC = "CORALHED";
+    private static final String SYMREF = "ref: refs/heads/";
+
+    private final Path coralDir;
+
+    public Refs(Path coralDir) {
+        this.coralDir = coralDir;
+    }
+
+    /** What HEAD points at: a branch (which may not exist yet) or a detached commit. */
+    public record Head(String branch, ObjectId detached) {
+        public boolean isDetached() {
+            return branch == null;
+        }
+    }
+
+    /** Outcome of a compare-and-swap ref update. */
+    public enum UpdateResult { UPDATED, MOVED_MEANWHILE }
+
+    public Head head() throws IOException {
+        String s = new String(ChecksummedFile.read(coralDir.resolve("HEAD"), HEAD_MAGIC, 1, 1).bytes(), StandardCharsets.UTF_8);
+        if (s.startsWith(SYMREF)) {
+            return new Head(s.substring(SYMREF.length()), null);
+        }
+        if (s.length() == 64 && ObjectId.isHex(s)) {
+            return new Head(null, ObjectId.fromHex(s));
+        }
+        throw new CorruptObjectException(coralDir.resolve("HEAD") + ": neither a branch nor a commit id");
+    }
+
+    public void setHeadToBranch(String branch) throws IOException {
+        writeHead(SYMREF + RefName.check("branch", branch));
+    }
+
+    public void setHeadDetached(ObjectId commit) throws IOException {
+        writeHead(commit.hex());
+    }
+
+    private void writeHead(String content) throws IOException {
+        try (LockFile lf = LockFile.acquire(coralDir.resolve("HEAD"))) {
+            lf.commit(ChecksummedFile.encode(HEAD_MAGIC, 1, content.getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    /** The commit HEAD resolves to, or null on an unborn branch. */
+    public ObjectId headCommit() throws IOException {
+        Head h = head();
+        return h.isDetached() ? h.detached() : branch(h.branch());
+    }
+
+    public ObjectId branch(String name) throws IOException {
+        return read(branchPath(name));
+    }
+
+    /** The id a tag names (a commit, or an annotated tag object), or null. */
+    public ObjectId tag(String name) throws IOException {
+        return read(tagPath(name));
+    }
+
+    private ObjectId read(Path p) throws IOException {
+        try {
+            byte[] body = ChecksummedFile.read(p, REF_MAGIC, 1, 1).bytes();
+            if (body.length != ObjectId.BYTES) {
+                throw new CorruptObjectException(p + ": holds " + body.length + " bytes, not an object id");
+            }
+            return ObjectId.fromBytes(body);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Moves a branch to {@code newId} if it still points at {@code expected} (null: must not
+     * exist yet).
+     */
+    public UpdateResult updateBranch(String name, ObjectId expected, ObjectId newId) throws IOException {
+        return compareAndSet(branchPath(name), expected, newId);
+    }
+
+    /** Creates a tag; fails if it exists. */
+    public void createTag(String name, ObjectId target) throws IOException {
+        if (compareAndSet(tagPath(name), null, target) != UpdateResult.UPDATED) {
+            throw new BadInputException("tag '" + name + "' already exists");
+        }
+    }
+
+    public boolean deleteBranch(String name) throws IOException {
+        Path p = branchPath(name);
+        try (LockFile lf = LockFile.acquire(p)) {
+            if (!Files.exists(p)) {
+                return false;
+            }
+            lf.delete();
+            return true;
+        }
+    }
+
+    public boolean deleteTag(String name) throws IOException {
+        Path p = tagPath(name);
+        try (LockFile lf = LockFile.acquire(p)) {
+            if (!Files.exists(p)) {
+                return false;
+            }
+            lf.delete();
+            return true;
+        }
+    }
+
+    private UpdateResult compareAndSet(Path p, ObjectId expected, ObjectId newId) throws IOException {
+        try (LockFile lf = LockFile.acquire(p)) {
+            ObjectId current = read(p);
+            if (current == null ? expected != null : !current.equals(expected)) {
+                return UpdateResult.MOVED_MEANWHILE;
+            }
+            lf.commit(ChecksummedFile.encode(REF_MAGIC, 1, newId.toBytes()));
+            return UpdateResult.UPDATED;
+        }
+    }
+
+    public List<String> branches() throws IOException {
+        return list(coralDir.resolve("refs/heads"));
+    }
+
+    public List<String> tags() throws IOException {
+        return list(coralDir.resolve("refs/tags"));
+    }
+
+    private static List<String> list(Path dir) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.filter(Files::isRegularFile).forEach(p -> {
+                String n = dir.relativize(p).toString().replace('\\', '/');
+                if (!n.endsWith(".lock") && !p.getFileName().toString().startsWith(".")) {
+                    out.add(n);
+                }
+            });
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private Path branchPath(String name) throws BadInputException {
+        return coralDir.resolve("refs/heads").resolve(RefName.check("branch", name));
+    }
+
+    private Path tagPath(String name) throws BadInputException {
+        return coralDir.resolve("refs/tags").resolve(RefName.check("tag", name));
+    }
+}

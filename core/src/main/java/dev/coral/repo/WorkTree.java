@@ -1,0 +1,116 @@
+package dev.coral.repo;
+
+import dev.coral.error.BadInputException;
+import dev.coral.format.WeightFormats;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The folder a repository tracks: turns user paths into repository paths ({@code /}-separated,
+ * relative, never leaving the folder), lists weight files, and tells whether a working file
+ * still matches what was staged. Thread-safe (no state beyond the root).
+ */
+public final class WorkTree {
+    public static final String CORAL_DIR = ".coral";
+    private final Path root;
+
+    public WorkTree(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The repository path of {@code p} (absolute, or relative to the root). */
+    public String repoPath(Path p) throws BadInputException {
+        Path abs = (p.isAbsolute() ? p : root.resolve(p)).normalize();
+        if (!abs.startsWith(root)) {
+            throw new BadInputException(p + ": outside the repository at " + root);
+        }
+        Path rel = root.relativize(abs);
+        String s = rel.toString().replace('\\', '/');
+        if (s.equals(CORAL_DIR) || s.startsWith(CORAL_DIR + "/")) {
+            throw new BadInputException(p + ": inside .coral, which Coral manages itself");
+        }
+        return s;
+    }
+
+    /**
+     * Checks a repository path read from an object or given as an argument: relative, no
+     * {@code ..} or empty segments, no backslashes, not under {@code .coral}.
+     */
+    public static String checkRepoPath(String path) throws BadInputException {
+        if (path.isEmpty() || path.startsWith("/") || path.contains("\\") || path.indexOf('\0') >= 0
+                || Arrays.stream(path.split("/", -1)).anyMatch(s -> s.isEmpty() || s.equals("..") || s.equals("."))
+                || path.equals(CORAL_DIR) || path.startsWith(CORAL_DIR + "/") || path.matches("^[A-Za-z]:.*")) {
+            throw new BadInputException("'" + path + "': not a safe relative path inside the repository");
+        }
+        return path;
+    }
+
+    public Path file(String repoPath) throws BadInputException {
+        Path p = root.resolve(checkRepoPath(repoPath)).normalize();
+        if (!p.startsWith(root)) {
+            throw new BadInputException("'" + repoPath + "': leaves the repository");
+        }
+        return p;
+    }
+
+    public static boolean isWeightFile(Path p) {
+        return WeightFormats.forPath(p).isPresent();
+    }
+
+    /** Every weight file under {@code dir} (recursively), as repository paths, sorted. */
+    public List<String> weightFilesUnder(Path dir) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+                return d.getFileName() != null && d.getFileName().toString().equals(CORAL_DIR) && d.getParent().equals(root)
+                        ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                String name = f.getFileName().toString();
+                if (attrs.isRegularFile() && isWeightFile(f) && !name.startsWith(".tmp-")) {
+                    out.add(repoPath(f));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        out.sort(null);
+        return out;
+    }
+
+    /** True when the working file differs from what the staging entry recorded (or is gone). */
+    public boolean differs(String repoPath, StagingIndex.Entry e) throws IOException {
+        Path f = file(repoPath);
+        if (!Files.isRegularFile(f)) {
+            return true;
+        }
+        FileIngest.FileStat q = FileIngest.FileStat.quick(f);
+        if (q.size() != e.size()) {
+            return true;
+        }
+        if (q.mtimeMillis() == e.mtimeMillis()) {
+            return false;
+        }
+        return !Arrays.equals(FileIngest.FileStat.sha256(f), e.sha256());
+    }
+
+    public boolean exists(String repoPath) throws BadInputException {
+        return Files.isRegularFile(file(repoPath));
+    }
+}

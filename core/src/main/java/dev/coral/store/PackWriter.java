@@ -1,0 +1,142 @@
+package dev.coral.store;
+
+import dev.coral.io.AtomicFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Appends entries to a new pack under a temporary name; {@link #finish} fsyncs it, names it by
+ * its content and renames pack, then index, into place. Not thread-safe: one writer per
+ * inserter. A writer closed without finishing deletes its temporary file.
+ */
+final class PackWriter implements AutoCloseable {
+    private static final int BUFFER = 1 << 20;
+
+    private final Path packsDir;
+    private final Path tempFile;
+    private final FileChannel channel;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+    private final CRC32C packCrc = new CRC32C();
+    private final CRC32C entryCrc = new CRC32C();
+    private final List<PackIndex.Entry> entries = new ArrayList<>();
+    private long position;
+    private boolean done;
+
+    PackWriter(Path packsDir) throws IOException {
+        this.packsDir = packsDir;
+        Files.createDirectories(packsDir);
+        this.tempFile = AtomicFile.tempSibling(packsDir.resolve("incoming.pack"));
+        this.channel = FileChannel.open(tempFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        byte[] head = ByteBuffer.allocate(PackLayout.HEADER_BYTES)
+                .put(PackLayout.MAGIC.getBytes(StandardCharsets.US_ASCII)).putInt(PackLayout.VERSION).array();
+        write(head, 0, head.length, false);
+    }
+
+    /** Appends one entry; returns its offset in the pack. */
+    long append(ObjectKind kind, int codec, ObjectId id, long rawLength, byte[] payload, int payloadLength)
+            throws IOException {
+        long offset = position;
+        entryCrc.reset();
+        byte[] head = ByteBuffer.allocate(PackLayout.ENTRY_HEAD_BYTES)
+                .put((byte) kind.code()).put((byte) codec).put(id.toBytes())
+                .putLong(rawLength).putInt(payloadLength).array();
+        write(head, 0, head.length, true);
+        write(payload, 0, payloadLength, true);
+        byte[] crc = ByteBuffer.allocate(4).putInt((int) entryCrc.getValue()).array();
+        write(crc, 0, 4, false);
+        entries.add(new PackIndex.Entry(id, kind, codec, offset, payloadLength, rawLength));
+        return offset;
+    }
+
+    int entryCount() {
+        return entries.size();
+    }
+
+    long bytesWritten() {
+        return position;
+    }
+
+    /**
+     * Completes the pack and makes it visible. Returns its index, or null if nothing was
+     * appended (no pack is created).
+     */
+    PackIndex finish() throws IOException {
+        if (entries.isEmpty()) {
+            close();
+            return null;
+        }
+        byte[] trailer = ByteBuffer.allocate(12)
+                .put(PackLayout.TRAILER_MAGIC.getBytes(StandardCharsets.US_ASCII)).putInt(entries.size()).array();
+        write(trailer, 0, trailer.length, false);
+        byte[] crc = ByteBuffer.allocate(4).putInt((int) packCrc.getValue()).array();
+        write(crc, 0, 4, false);
+        flushBuffer();
+        channel.force(true);
+        channel.close();
+
+        entries.sort(Comparator.comparing(PackIndex.Entry::id));
+        MessageDigest md = ObjectId.sha256();
+        for (PackIndex.Entry e : entries) {
+            md.update(e.id().toBytes());
+        }
+        ObjectId packId = ObjectId.fromBytes(md.digest());
+        Path packFile = packsDir.resolve(PackLayout.packFileName(packId));
+        Path indexFile = packsDir.resolve(PackLayout.indexFileName(packId));
+        if (Files.exists(indexFile)) {
+            // The same objects are already packed under this name: ours is redundant.
+            Files.deleteIfExists(tempFile);
+        } else {
+            AtomicFile.moveIntoPlace(tempFile, packFile);
+            AtomicFile.write(indexFile, PackIndex.encode(packId, position, entries));
+        }
+        done = true;
+        return PackIndex.read(indexFile);
+    }
+
+    private void write(byte[] b, int off, int len, boolean entryPart) throws IOException {
+        packCrc.update(b, off, len);
+        position += len;
+        if (entryPart) {
+            entryCrc.update(b, off, len);
+        }
+        while (len > 0) {
+            if (!buffer.hasRemaining()) {
+                flushBuffer();
+            }
+            int n = Math.min(len, buffer.remaining());
+            buffer.put(b, off, n);
+            off += n;
+            len -= n;
+        }
+    }
+
+    private void flushBuffer() throws IOException {
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+        buffer.clear();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (!done) {
+            done = true;
+            try {
+                channel.close();
+            } finally {
+                Files.deleteIfExists(tempFile);
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package dev.coral.format;
+
+import static dev.coral.format.TestTensors.assertBad;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.error.BadInputException;
+import dev.coral.error.CorruptObjectException;
+import dev.coral.error.UnsupportedVersionException;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NpzFormatTest {
+    private final NpzFormat format = new NpzFormat();
+
+    @TempDir
+    Path dir;
+
+    /** A member for {@link #zip}: name, method, and its full content (npy header + data). */
+    record Member(String name, int method, byte[] content) {
+    }
+
+    static byte[] zip(List<Member> members) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(bytes)) {
+            for (Member m : members) {
+                ZipEntry e = new ZipEntry(m.name());
+                e.setMethod(m.method());
+                if (m.method() == ZipEntry.STORED) {
+                    CRC32 crc = new CRC32();
+                    crc.update(m.content());
+                    e.setCrc(crc.getValue());
+                    e.setSize(m.content().length);
+                    e.setCompressedSize(m.content().length);
+                }
+                z.putNextEntry(e);
+                z.write(m.content());
+                z.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    private Path put(String name, byte[] content) throws IOException {
+        Path p = dir.resolve(name);
+        Files.write(p, content);
+        return p;
+    }
+
+    /** Random members, mixed methods and byte orders, hand-built: read streams LE; restore gives the same members. */
+    @RepeatedTest(40)
+    void readAndRestoreRandomArchives(RepetitionInfo info) throws IOException {
+        long seed = 31_000 + info.getCurrentRepetition();
+        Random r = new Random(seed);
+        List<DType> types = TestTensors.numpyTypes();
+        List<TestTensors.Mem> tensors = new ArrayList<>();
+        List<Member> members = new ArrayList<>();
+        int n = r.nextInt(5);
+        for (int k = 0; k < n; k++) {
+            DType t = types.get(r.nextInt(types.size()));
+            String name = (r.nextBoolean() ? "layer" + k + "/" : "") + "t" + k;
+            TestTensors.Mem m = TestTensors.randomTensor(r, name, t, r.nextBoolean());
+            tensors.add(m);
+            boolean big = r.nextBoolean();
+            String dict = "{'descr': '" + (big ? '>' : '<') + t.numpyCode().orElseThrow() + "', 'fortran_order': "
+                    + (m.spec().fortranOrder() ? "True" : "False") + ", 'shape': " + NpyFormatTest.shapeTuple(m.spec().shape(), true) + ", }";
+            byte[] data = big ? TestTensors.swap(m.data(), t.swapUnitBytes()) : m.data();
+            members.add(new Member(name + ".npy", r.nextBoolean() ? ZipEntry.STORED : ZipEntry.DEFLATED,
+                    NpyFormatTest.npy(dict, 1 + r.nextInt(3), data)));
+        }
+        Path p = put("a.npz", zip(members));
+        try (ParsedWeightFile parsed = format.read(p)) {
+            TestTensors.assertSameTensors(tensors, parsed, "seed " + seed);
+            Path back = put("back.npz", TestTensors.restore(format, parsed));
+            assertSameMembers(members, back, "seed " + seed);
+            // and the restored archive reads the same again
+            try (ParsedWeightFile again = format.read(back)) {
+                TestTensors.assertSameTensors(tensors, again, "seed " + seed);
+            }
+        }
+    }
+
+    /** Names, methods and full member bytes (npy header + data) equal, in order. */
+    static void assertSameMembers(List<Member> expected, Path zipFile, String msg) throws IOException {
+        try (ZipFile z = new ZipFile(zipFile.toFile())) {
+            List<? extends ZipEntry> entries = java.util.Collections.list(z.entries());
+            assertEquals(expected.size(), entries.size(), msg);
+            for (int i = 0; i < expected.size(); i++) {
+                ZipEntry e = entries.get(i);
+                assertEquals(expected.get(i).name(), e.getName(), msg);
+                assertEquals(expected.get(i).method(), e.getMethod(), msg);
+                assertArrayEquals(expected.get(i).content(), z.getInputStream(e).readAllBytes(), msg + " " + e.getName());
+            }
+        }
+    }
+
+    @RepeatedTest(20)
+    void writeThenRead(RepetitionInfo info) throws IOException {
+        long seed = 41_000 + info.getCurrentRepetition();
+        Random r = new Random(seed);
+        List<DType> types = TestTensors.numpyTypes();
+        List<TestTensors.Mem> tensors = new ArrayList<>();
+        for (int k = 0; k < r.nextInt(5); k++) {
+            tensors.add(TestTensors.randomTensor(r, "w" + k, types.get(r.nextInt(types.size())), r.nextBoolean()));
+        }
+        byte[] bytes = TestTensors.write(format, tensors);
+        assertArrayEquals(bytes, TestTensors.write(format, tensors), "deterministic, seed " + seed);
+        Path p = put("w.npz", bytes);
+        try (ParsedWeightFile parsed = format.read(p)) {
+            TestTensors.assertSameTensors(tensors, parsed, "seed " + seed);
+        }
+        try (ZipFile z = new ZipFile(p.toFile())) {
+            z.stream().forEach(e -> assertEquals(ZipEntry.DEFLATED, e.getMethod()));
+        }
+    }
+
+    private static byte[] npyU8(int n) {
+        return NpyFormatTest.npy("{'descr': '|u1', 'fortran_order': False, 'shape': (" + n + ",), }", 1, new byte[n]);
+    }
+
+    @Test
+    void badMembers() throws IOException {
+        assertBad(format, put("dotdot.npz", zip(List.of(new Member("../x.npy", ZipEntry.DEFLATED, npyU8(2))))), "'..'");
+        assertBad(format, put("dotdot2.npz", zip(List.of(new Member("a/../../x.npy", ZipEntry.STORED, npyU8(2))))), "'..'");
+        assertBad(format, put("abs.npz", zip(List.of(new Member("/abs.npy", ZipEntry.DEFLATED, npyU8(2))))), "absolute");
+        assertBad(format, put("drive.npz", zip(List.of(new Member("C:/abs.npy", ZipEntry.DEFLATED, npyU8(2))))), "absolute");
+        assertBad(format, put("bs.npz", zip(List.of(new Member("a\\b.npy", ZipEntry.DEFLATED, npyU8(2))))), "backslash");
+        assertBad(format, put("txt.npz", zip(List.of(new Member("x.npy", ZipEntry.STORED, npyU8(2)),
+                new Member("readme.txt", ZipEntry.DEFLATED, "hi".getBytes(StandardCharsets.UTF_8))))), "'readme.txt'");
+        assertBad(format, put("dir.npz", zip(List.of(new Member("d/", ZipEntry.STORED, new byte[0])))), "not an .npy member");
+        // duplicate: write a.npy and b.npy, then rename b to a in the raw bytes (CRCs cover data only)
+        byte[] two = zip(List.of(new Member("a.npy", ZipEntry.STORED, npyU8(2)), new Member("b.npy", ZipEntry.STORED, npyU8(3))));
+        String s = new String(two, StandardCharsets.ISO_8859_1).replace("b.npy", "a.npy");
+        assertBad(format, put("dup.npz", s.getBytes(StandardCharsets.ISO_8859_1)), "twice");
+        assertBad(format, put("notzip.npz", "not a zip at all".getBytes(StandardCharsets.UTF_8)), "zip");
+        assertBad(format, put("badnpy.npz", zip(List.of(new Member("x.npy", ZipEntry.DEFLATED, "garbage".getBytes(StandardCharsets.UTF_8))))), "'x.npy'");
+        byte[] shortData = java.util.Arrays.copyOf(npyU8(4), npyU8(4).length - 1);
+        assertBad(format, put("short.npz", zip(List.of(new Member("x.npy", ZipEntry.DEFLATED, shortData)))), "needs");
+        byte[] obj = NpyFormatTest.npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", 1, new byte[8]);
+        assertBad(format, put("obj.npz", zip(List.of(new Member("o.npy", ZipEntry.STORED, obj)))), "object");
+    }
+
+    @Test
+    void exportRejectsBadNamesAndTypes() {
+        for (String name : List.of("../x", "/abs", "a\\b")) {
+            TestTensors.Mem m = new TestTensors.Mem(name, TensorSpec.of(DType.U8, 1), new byte[1]);
+            assertThrows(BadInputException.class, () -> TestTensors.write(format, List.of(m)), name);
+        }
+        TestTensors.Mem bf = new TestTensors.Mem("bf", TensorSpec.of(DType.BF16, 1), new byte[2]);
+        BadInputException e = assertThrows(BadInputException.class, () -> TestTensors.write(format, List.of(bf)));
+        assertTrue(e.getMessage().contains("'bf'") && e.getMessage().contains("safetensors"), e.getMessage());
+        TestTensors.Mem a = new TestTensors.Mem("a", TensorSpec.of(DType.U8, 1), new byte[1]);
+        assertThrows(BadInputException.class, () -> TestTensors.write(format, List.of(a, a)));
+    }
+
+    @Test
+    void restoreInfoEncoding() throws IOException {
+        List<NpzRestoreInfo.Member> ms = List.of(
+                new NpzRestoreInfo.Member("a/\u00e9.npy", ZipEntry.STORED, npyU8(1)),
+                new NpzRestoreInfo.Member("b.npy", ZipEntry.DEFLATED, new byte[0]));
+        byte[] enc = NpzRestoreInfo.encode(ms);
+        assertEquals(NpzRestoreInfo.VERSION, enc[0]);
+        List<NpzRestoreInfo.Member> back = NpzRestoreInfo.decode(enc);
+        assertEquals(2, back.size());
+        assertEquals("a/\u00e9.npy", back.get(0).name());
+        assertEquals(ZipEntry.DEFLATED, back.get(1).method());
+        assertArrayEquals(npyU8(1), back.get(0).npyHeader());
+        byte[] v9 = enc.clone();
+        v9[0] = 9;
+        assertThrows(UnsupportedVersionException.class, () -> NpzRestoreInfo.decode(v9));
+        assertThrows(CorruptObjectException.class, () -> NpzRestoreInfo.decode(java.util.Arrays.copyOf(enc, enc.length - 1)));
+        assertThrows(CorruptObjectException.class, () -> NpzRestoreInfo.decode(TestTensors.concat(enc, new byte[1])));
+        assertThrows(BadInputException.class, () -> format.restore(enc, List.of(), new ByteArrayOutputStream()));
+    }
+
+    @Test
+    void metadataIsEmpty() throws IOException {
+        Path p = put("m.npz", TestTensors.write(format, List.of()));
+        try (ParsedWeightFile parsed = format.read(p)) {
+            assertEquals(Map.of(), parsed.metadata());
+            assertTrue(parsed.tensors().isEmpty());
+        }
+    }
+}

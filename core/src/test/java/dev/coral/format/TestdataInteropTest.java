@@ -1,0 +1,99 @@
+package dev.coral.format;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.tensor.DType;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Reads every file numpy (and a hand-written Python safetensors writer) produced in
+ * {@code testdata/} and checks it against {@code expected.json}, written by the same script.
+ */
+class TestdataInteropTest {
+    static Path testdata() {
+        return Path.of(System.getProperty("coral.testdata", "../testdata"));
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> expected() throws IOException, Json.SyntaxException {
+        String text = Files.readString(testdata().resolve("expected.json"), StandardCharsets.UTF_8);
+        return (Map<String, Object>) Json.parse(text);
+    }
+
+    static Stream<String> files() throws Exception {
+        return expected().keySet().stream().sorted();
+    }
+
+    @Test
+    void manifestCoversEveryDataFileAndEveryFormat() throws Exception {
+        Map<String, Object> exp = expected();
+        List<String> onDisk = new ArrayList<>();
+        try (Stream<Path> s = Files.list(testdata())) {
+            s.map(p -> p.getFileName().toString()).filter(n -> WeightFormats.forPath(Path.of(n)).isPresent()).forEach(onDisk::add);
+        }
+        assertEquals(exp.keySet().stream().sorted().toList(), onDisk.stream().sorted().toList());
+        for (WeightFileFormat f : WeightFormats.all()) {
+            assertTrue(exp.values().stream().anyMatch(v -> f.name().equals(((Map<?, ?>) v).get("format"))), f.name());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("files")
+    @SuppressWarnings("unchecked")
+    void fileMatchesManifest(String name) throws Exception {
+        Map<String, Object> exp = (Map<String, Object>) expected().get(name);
+        Path file = testdata().resolve(name);
+        byte[] whole = Files.readAllBytes(file);
+        assertEquals(exp.get("sha256"), TestTensors.sha256(whole), name + " changed on disk");
+        WeightFileFormat format = WeightFormats.forPath(file).orElseThrow();
+        assertEquals(exp.get("format"), format.name());
+        try (ParsedWeightFile parsed = format.read(file)) {
+            assertEquals(exp.get("metadata"), parsed.metadata(), name);
+            List<Object> tensors = (List<Object>) exp.get("tensors");
+            assertEquals(tensors.size(), parsed.tensors().size(), name);
+            for (int i = 0; i < tensors.size(); i++) {
+                Map<String, Object> t = (Map<String, Object>) tensors.get(i);
+                TensorSource got = parsed.tensors().get(i);
+                String at = name + " tensor " + t.get("name");
+                assertEquals(t.get("name"), got.name(), at);
+                assertEquals(DType.fromCoralName((String) t.get("dtype")), got.spec().dtype(), at);
+                long[] dims = ((List<Object>) t.get("shape")).stream().mapToLong(o -> ((BigInteger) o).longValueExact()).toArray();
+                assertEquals(dev.coral.tensor.Shape.of(dims), got.spec().shape(), at);
+                assertEquals(t.get("fortran"), got.spec().fortranOrder(), at);
+                assertEquals(t.get("sha256"), TestTensors.sha256(TestTensors.readAll(got)), at);
+            }
+            byte[] restored = TestTensors.restore(format, parsed);
+            if (!format.name().equals("npz")) {
+                assertEquals(exp.get("sha256"), TestTensors.sha256(restored), name + " restore must be byte-identical");
+            } else {
+                Path back = Files.createTempFile("coral-restore", ".npz");
+                try {
+                    Files.write(back, restored);
+                    try (ParsedWeightFile again = format.read(back)) {
+                        assertEquals(parsed.tensors().size(), again.tensors().size());
+                        assertEquals(List.of(parsed.restoreInfo()).size(), 1);
+                        assertTrue(java.util.Arrays.equals(parsed.restoreInfo(), again.restoreInfo()), name + " restore info");
+                        for (int i = 0; i < parsed.tensors().size(); i++) {
+                            assertEquals(TestTensors.sha256(TestTensors.readAll(parsed.tensors().get(i))),
+                                    TestTensors.sha256(TestTensors.readAll(again.tensors().get(i))), name);
+                        }
+                    }
+                } finally {
+                    Files.delete(back);
+                }
+            }
+        }
+    }
+}
