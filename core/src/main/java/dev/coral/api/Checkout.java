@@ -49,7 +49,9 @@ final class Checkout {
                 String path = f.getKey();
                 progress.step("checking out", ++i, tree.files().size(), path);
                 StagingIndex.Entry cur = index.entries().get(path);
-                if (cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0 && !wt.differs(path, cur)) {
+                // Unchanged between index and target: a local edit is kept, as git keeps it, unless forced.
+                if (cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0
+                        && wt.exists(path) && (!force || !wt.differs(path, cur))) {
                     next.put(path, cur);
                     continue;
                 }
@@ -64,7 +66,7 @@ final class Checkout {
                 }
             }
             new StagingIndex(next).write(repo.indexFile());
-            boolean isBranch = repo.refs().branch(revision) != null && !revision.equals("HEAD");
+            boolean isBranch = repo.refs().isBranch(revision);
             if (isBranch) {
                 repo.refs().setHeadToBranch(revision);
             } else if (!revision.equals("HEAD")) {

@@ -7,16 +7,24 @@ import java.io.InputStream;
 /**
  * Yields exactly the next {@code length} bytes of a stream: stops there even if more follow, and
  * fails if the stream ends sooner, so a tensor stream never yields other than its spec's size.
+ * An optional check runs once when the last byte has been read (e.g. to verify a CRC).
  */
 final class BoundedInputStream extends InputStream {
+    /** Runs when the bounded range has been read completely. */
+    interface EndCheck {
+        void atEnd() throws IOException;
+    }
+
     private final InputStream in;
     private final String what;
+    private final EndCheck endCheck;
     private long remaining;
 
-    BoundedInputStream(InputStream in, long length, String what) {
+    BoundedInputStream(InputStream in, long length, String what, EndCheck endCheck) {
         this.in = in;
         this.remaining = length;
         this.what = what;
+        this.endCheck = endCheck;
     }
 
     @Override
@@ -38,6 +46,9 @@ final class BoundedInputStream extends InputStream {
             throw new EOFException(what + ": data ends " + remaining + " bytes early");
         }
         remaining -= n;
+        if (remaining == 0 && endCheck != null) {
+            endCheck.atEnd();
+        }
         return n;
     }
 

@@ -183,7 +183,8 @@ record NpyHeader(byte[] bytes, int majorVersion, TensorSpec spec, boolean bigEnd
 
     /**
      * The header numpy's {@code np.save} writes for {@code spec} (little-endian): version 1.0, or
-     * 2.0 when the header does not fit, padded so the data starts at a multiple of 64.
+     * 2.0 when the header does not fit, padded so the data starts at a multiple of 64. A Fortran
+     * flag on a tensor whose C and Fortran layouts coincide is dropped, as numpy does.
      *
      * @throws BadInputException if numpy has no such dtype, naming the tensor
      */
@@ -192,6 +193,8 @@ record NpyHeader(byte[] bytes, int majorVersion, TensorSpec spec, boolean bigEnd
                 + "' has dtype " + spec.dtype() + ", which numpy cannot hold (export it to safetensors instead)"));
         char order = spec.dtype().bits() <= 8 ? '|' : '<';
         long[] dims = spec.shape().dims();
+        // like np.save: Fortran order only where it differs from C order (0-d, 1-d, empty are C)
+        boolean fortran = FortranToC.needed(spec);
         StringBuilder shape = new StringBuilder("(");
         for (int i = 0; i < dims.length; i++) {
             shape.append(i == 0 ? "" : ", ").append(dims[i]);
@@ -199,9 +202,9 @@ record NpyHeader(byte[] bytes, int majorVersion, TensorSpec spec, boolean bigEnd
         shape.append(dims.length == 1 ? ",)" : ")");
         StringBuilder h = new StringBuilder();
         h.append("{'descr': '").append(order).append(code).append("', 'fortran_order': ")
-                .append(spec.fortranOrder() ? "True" : "False").append(", 'shape': ").append(shape).append(", }");
+                .append(fortran ? "True" : "False").append(", 'shape': ").append(shape).append(", }");
         if (dims.length > 0) {
-            long growthAxis = dims[spec.fortranOrder() ? dims.length - 1 : 0];
+            long growthAxis = dims[fortran ? dims.length - 1 : 0];
             h.append(" ".repeat(Math.max(0, GROWTH_AXIS_MAX_DIGITS - Long.toString(growthAxis).length())));
         }
         byte[] text = h.toString().getBytes(StandardCharsets.ISO_8859_1);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -107,6 +108,9 @@ public final class NpzFormat implements WeightFileFormat {
                 throw new BadInputException(at + ": name contains a '..' segment");
             }
         }
+        if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 0xffff) {
+            throw new BadInputException(where + ": member name of " + name.length() + " characters is too long for a zip");
+        }
         if (!name.endsWith(SUFFIX)) {
             throw new BadInputException(at + ": not an .npy member (an npz holds only .npy files)");
         }
@@ -187,14 +191,19 @@ public final class NpzFormat implements WeightFileFormat {
                                    boolean swap, String where) implements TensorSource {
         @Override
         public InputStream openStream() throws IOException {
-            InputStream in = zip.getInputStream(entry);
+            // ZipFile does not check CRCs; checking here catches a corrupt member on its first full read
+            CheckedInputStream in = new CheckedInputStream(zip.getInputStream(entry), new CRC32());
             try {
-                in.skipNBytes(headerLength);
+                in.skipNBytes(headerLength); // reads through, so the header is in the CRC too
             } catch (IOException e) {
                 in.close();
                 throw e;
             }
-            InputStream data = new BoundedInputStream(in, spec.byteSize(), where);
+            InputStream data = new BoundedInputStream(in, spec.byteSize(), where, () -> {
+                if (entry.getCrc() != -1 && in.getChecksum().getValue() != entry.getCrc()) {
+                    throw new BadInputException(where + ": CRC mismatch, the zip member is corrupt");
+                }
+            });
             return ByteSwappingInputStream.wrap(data, spec.dtype().swapUnitBytes(), swap);
         }
     }

@@ -72,6 +72,16 @@ public final class Refs {
         return h.isDetached() ? h.detached() : branch(h.branch());
     }
 
+    /** True when {@code name} is a valid branch name and the branch exists. */
+    public boolean isBranch(String name) throws IOException {
+        try {
+            RefName.check("branch", name);
+        } catch (BadInputException e) {
+            return false;
+        }
+        return branch(name) != null;
+    }
+
     public ObjectId branch(String name) throws IOException {
         return read(branchPath(name));
     }

@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * atomically on disk.
  *
  * <pre>Index (ChecksummedFile "CORALSTG" v1) body --&gt; Count varint,
- *   (Path string, FileEntryId[32], Size varlong, MtimeMillis i64, FileSha256[32])^Count</pre>
+ *   (Path string, FileEntryId[32], Size i64 (-1: staged from memory), MtimeMillis i64, FileSha256[32])^Count</pre>
  */
 public final class StagingIndex {
     static final String MAGIC = "CORALSTG";
@@ -56,7 +56,7 @@ public final class StagingIndex {
         TreeMap<String, Entry> m = new TreeMap<>();
         for (int i = 0; i < n; i++) {
             String path = r.string();
-            m.put(path, new Entry(ObjectId.fromBytes(r.bytes(ObjectId.BYTES)), r.varLong(), r.i64(), r.bytes(32)));
+            m.put(path, new Entry(ObjectId.fromBytes(r.bytes(ObjectId.BYTES)), r.i64(), r.i64(), r.bytes(32)));
         }
         r.expectEnd();
         return new StagingIndex(m);
@@ -64,7 +64,7 @@ public final class StagingIndex {
 
     public void write(Path file) throws IOException {
         BinaryWriter w = new BinaryWriter().varInt(entries.size());
-        entries.forEach((p, e) -> w.string(p).bytes(e.fileEntry().toBytes()).varLong(e.size()).i64(e.mtimeMillis()).bytes(e.sha256()));
+        entries.forEach((p, e) -> w.string(p).bytes(e.fileEntry().toBytes()).i64(e.size()).i64(e.mtimeMillis()).bytes(e.sha256()));
         ChecksummedFile.write(file, MAGIC, 1, w.toByteArray());
     }
 }

@@ -1,5 +1,6 @@
 package dev.coral.store;
 
+import dev.coral.error.CorruptObjectException;
 import dev.coral.error.LockFailedException;
 import dev.coral.io.AtomicFile;
 import java.io.IOException;
@@ -57,6 +58,11 @@ public final class ChronicleChunkIndex implements ChunkIndex {
         setIfAbsent("chronicle.analytics.disable", "true");
         setIfAbsent("chronicle.announcer.disable", "true");
         setIfAbsent("chronicle.map.file.lock.timeout.secs", "5");
+        // JNA (pulled in by Chronicle) would otherwise unpack its native library into ~/.cache/JNA
+        String tmp = System.getProperty("java.io.tmpdir");
+        if (tmp != null) {
+            setIfAbsent("jna.tmpdir", tmp);
+        }
     }
 
     /** The map file, in the cache folder. */
@@ -65,6 +71,11 @@ public final class ChronicleChunkIndex implements ChunkIndex {
     public static final String DIRTY_FILE = "chunks.dirty";
     /** The lock file, in the locks folder. */
     public static final String LOCK_FILE = "chunk-index.lock";
+
+    // Chronicle's file layout (SizePrefixedBlob): a size word at 8, ready when positive, header from 12
+    private static final int SIZE_WORD_OFFSET = 8;
+    private static final int HEADER_START = 12;
+    private static final int SIZE_MASK = 0x3FFFFFFF;
 
     static final int VALUE_BYTES = ObjectId.BYTES + Long.BYTES + Integer.BYTES;
     static final long DEFAULT_MIN_ENTRIES = 1_000_000L;
@@ -434,6 +445,7 @@ public final class ChronicleChunkIndex implements ChunkIndex {
         fileKey = currentKey;
         ChronicleMap<byte[], byte[]> m = null;
         try {
+            checkHeaderComplete(mapFile);
             ChronicleMapBuilder<byte[], byte[]> b = builder(minEntries);
             m = recover ? b.recoverPersistedTo(mapFile.toFile(), false) : b.createPersistedTo(mapFile.toFile());
             if (m.keyClass() != byte[].class || m.valueClass() != byte[].class) {
@@ -448,6 +460,28 @@ public final class ChronicleChunkIndex implements ChunkIndex {
             me = null;
             fileKey = null;
             return null;
+        }
+    }
+
+    /**
+     * Fails unless the file's self-bootstrapping header is marked complete. Chronicle itself would
+     * wait 60 s (hard-coded) for another process to complete it, but ours are complete before they
+     * are renamed into place, so an incomplete header is damage, not work in progress.
+     */
+    static void checkHeaderComplete(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long length = ch.size();
+            ByteBuffer word = ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            while (word.hasRemaining() && ch.read(word, SIZE_WORD_OFFSET + word.position()) > 0) {
+                // read the size word
+            }
+            if (word.hasRemaining()) {
+                throw new CorruptObjectException(file + ": too short for a chunk index (" + length + " bytes)");
+            }
+            int sizeWord = word.getInt(0);
+            if (sizeWord <= 0 || HEADER_START + (sizeWord & SIZE_MASK) > length) {
+                throw new CorruptObjectException(file + ": the chunk index header is incomplete or damaged");
+            }
         }
     }
 

@@ -84,7 +84,7 @@ class NpyFormatTest {
         for (int i = 0; i < 20; i++) {
             long seed = t.ordinal() * 1000L + i;
             Random r = new Random(seed);
-            TestTensors.Mem m = TestTensors.randomTensor(r, NpyFormat.TENSOR_NAME, t, r.nextBoolean());
+            TestTensors.Mem m = TestTensors.normalized(TestTensors.randomTensor(r, NpyFormat.TENSOR_NAME, t, r.nextBoolean()));
             byte[] bytes = TestTensors.write(format, List.of(m));
             int hlen = bytes.length - m.data().length;
             assertEquals(0, hlen % 64, "data aligned to 64, seed " + seed);

@@ -119,8 +119,9 @@ class NpzFormatTest {
         Random r = new Random(seed);
         List<DType> types = TestTensors.numpyTypes();
         List<TestTensors.Mem> tensors = new ArrayList<>();
-        for (int k = 0; k < r.nextInt(5); k++) {
-            tensors.add(TestTensors.randomTensor(r, "w" + k, types.get(r.nextInt(types.size())), r.nextBoolean()));
+        int n = r.nextInt(5);
+        for (int k = 0; k < n; k++) {
+            tensors.add(TestTensors.normalized(TestTensors.randomTensor(r, "w" + k, types.get(r.nextInt(types.size())), r.nextBoolean())));
         }
         byte[] bytes = TestTensors.write(format, tensors);
         assertArrayEquals(bytes, TestTensors.write(format, tensors), "deterministic, seed " + seed);
@@ -157,6 +158,18 @@ class NpzFormatTest {
         assertBad(format, put("short.npz", zip(List.of(new Member("x.npy", ZipEntry.DEFLATED, shortData)))), "needs");
         byte[] obj = NpyFormatTest.npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", 1, new byte[8]);
         assertBad(format, put("obj.npz", zip(List.of(new Member("o.npy", ZipEntry.STORED, obj)))), "object");
+    }
+
+    @Test
+    void corruptStoredMemberFailsWhenStreamed() throws IOException {
+        byte[] content = NpyFormatTest.npy("{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", 1,
+                "ZZZZ".getBytes(StandardCharsets.US_ASCII));
+        String raw = new String(zip(List.of(new Member("c.npy", ZipEntry.STORED, content))), StandardCharsets.ISO_8859_1);
+        Path p = put("crc.npz", raw.replace("ZZZZ", "ZZZY").getBytes(StandardCharsets.ISO_8859_1));
+        try (ParsedWeightFile parsed = format.read(p)) {
+            IOException e = assertThrows(IOException.class, () -> TestTensors.readAll(parsed.tensors().get(0)));
+            assertTrue(e.getMessage().contains("crc.npz") && e.getMessage().contains("CRC"), e.getMessage());
+        }
     }
 
     @Test

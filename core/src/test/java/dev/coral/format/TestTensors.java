@@ -67,6 +67,11 @@ final class TestTensors {
         return new Mem(name, spec, data);
     }
 
+    /** {@code m} with its Fortran flag dropped where C and Fortran layouts coincide (as exports do). */
+    static Mem normalized(Mem m) {
+        return new Mem(m.name(), new TensorSpec(m.spec().dtype(), m.spec().shape(), FortranToC.needed(m.spec())), m.data());
+    }
+
     static byte[] readAll(TensorSource t) throws IOException {
         try (InputStream in = t.openStream()) {
             return in.readAllBytes();

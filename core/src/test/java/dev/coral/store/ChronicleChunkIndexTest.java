@@ -208,20 +208,20 @@ class ChronicleChunkIndexTest {
             }
         }, seedMsg());
 
-        // a real map cut short, and one whose header is zeroed
+        // a real map cut short, one whose header is zeroed, an empty file (the map is sparse and
+        // big, so damage it in place)
         Path map = cache.resolve(ChronicleChunkIndex.MAP_FILE);
-        byte[] whole = Files.readAllBytes(map);
         for (int variant = 0; variant < 3; variant++) {
-            byte[] bad;
-            if (variant == 0) {
-                bad = java.util.Arrays.copyOf(whole, 4096);
-            } else if (variant == 1) {
-                bad = whole.clone();
-                java.util.Arrays.fill(bad, 0, Math.min(bad.length, 8192), (byte) 0);
-            } else {
-                bad = new byte[0];
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(map,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                if (variant == 0) {
+                    ch.truncate(4096);
+                } else if (variant == 1) {
+                    ch.write(java.nio.ByteBuffer.allocate(8192), 0);
+                } else {
+                    ch.truncate(0);
+                }
             }
-            Files.write(map, bad);
             int v = variant;
             assertTimeoutPreemptively(RECOVERY_LIMIT, () -> {
                 long t0 = System.nanoTime();
@@ -414,6 +414,7 @@ class ChronicleChunkIndexTest {
             List<String> found = files.filter(p -> !p.equals(home)).map(p -> home.relativize(p).toString()).toList();
             System.out.println("files the child left in its home: " + found);
             assertTrue(found.stream().noneMatch(n -> n.contains("chronicle")), "analytics files in home: " + found);
+            assertEquals(List.of(), found, "nothing written into HOME");
         }
         String err = childErr(99);
         if (!err.isBlank()) {
@@ -443,7 +444,8 @@ class ChronicleChunkIndexTest {
         }
         cmd.add("-Xmx256m");
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        // under Surefire, java.class.path is only the booter jar
+        cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
         cmd.add(ChronicleChunkIndexChild.class.getName());
         cmd.add(mode);
         cmd.add(cache.toString());

@@ -1,0 +1,71 @@
+package dev.coral.api;
+
+import dev.coral.format.TensorSource;
+import dev.coral.format.WeightFormats;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/** Builds small weight files for tests, deterministically from a seed. */
+final class TestModels {
+    private TestModels() {
+    }
+
+    static List<TensorSource> randomTensors(long seed, int count, int maxElements) {
+        Random r = new Random(seed);
+        List<TensorSource> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int n = 1 + r.nextInt(maxElements);
+            byte[] b = new byte[n * 4];
+            r.nextBytes(b);
+            out.add(Tensors.of("layer" + i + ".weight", TensorSpec.of(DType.F32, n), b));
+        }
+        return out;
+    }
+
+    static Path writeSafetensors(Path file, List<TensorSource> tensors) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (OutputStream out = Files.newOutputStream(file)) {
+            WeightFormats.byName("safetensors").orElseThrow().write(tensors, Map.of(), out);
+        }
+        return file;
+    }
+
+    static Path writeNpy(Path file, TensorSource tensor) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (OutputStream out = Files.newOutputStream(file)) {
+            WeightFormats.byName("npy").orElseThrow().write(List.of(tensor), Map.of(), out);
+        }
+        return file;
+    }
+
+    static String sha256(Path f) throws IOException {
+        return java.util.HexFormat.of().formatHex(dev.coral.repo.FileIngest.FileStat.sha256(f));
+    }
+
+    /** Every file under {@code .coral} with its size, to prove a failed command changed nothing. */
+    static String listing(Path root) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        try (var s = Files.walk(root.resolve(".coral"))) {
+            for (Path p : s.sorted().toList()) {
+                if (Files.isRegularFile(p) && !p.toString().contains("/locks/")) {
+                    sb.append(root.relativize(p)).append(' ').append(Files.size(p)).append('\n');
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    static long coralSize(Path root) throws IOException {
+        try (var s = Files.walk(root.resolve(".coral"))) {
+            return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+}
