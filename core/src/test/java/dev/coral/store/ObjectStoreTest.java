@@ -1,0 +1,145 @@
+package dev.coral.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.error.CorruptObjectException;
+import dev.coral.error.MissingObjectException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ObjectStoreTest {
+    @TempDir
+    Path dir;
+
+    static Stream<Long> seeds() {
+        return new Random(20261123).longs(25).boxed();
+    }
+
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void chunksRoundTripBitExactWhateverTheirContent(long seed) throws IOException {
+        Random r = new Random(seed);
+        List<byte[]> chunks = new ArrayList<>();
+        List<ObjectId> ids = new ArrayList<>();
+        try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1 + r.nextInt(5))) {
+            try (ObjectInserter ins = store.newInserter()) {
+                for (int i = 0; i < 1 + r.nextInt(20); i++) {
+                    byte[] b = new byte[r.nextInt(3) == 0 ? r.nextInt(4) : r.nextInt(20_000)];
+                    if (r.nextBoolean()) {
+                        r.nextBytes(b); // incompressible: stored raw
+                    } else {
+                        for (int k = 0; k < b.length; k++) {
+                            b[k] = (byte) (k % 7); // compressible: zstd
+                        }
+                    }
+                    chunks.add(b);
+                    ids.add(ins.insertChunk(b, 0, b.length));
+                }
+                ins.flush();
+            }
+        }
+        try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 3)) {
+            for (int i = 0; i < chunks.size(); i++) {
+                byte[] out = new byte[chunks.get(i).length];
+                assertEquals(out.length, store.readChunk(ids.get(i), out, true), "seed " + seed);
+                assertArrayEquals(chunks.get(i), out, "seed " + seed + " chunk " + i);
+            }
+        }
+    }
+
+    @Test
+    void unflushedInsertsLeaveNoPackBehind() throws IOException {
+        try (ObjectStore store = new ObjectStore(dir, 3)) {
+            ObjectId id;
+            try (ObjectInserter ins = store.newInserter()) {
+                id = ins.insertChunk(new byte[100], 0, 100);
+            }
+            assertThrows(MissingObjectException.class, () -> store.rawLength(id));
+            try (Stream<Path> s = Files.list(dir)) {
+                assertEquals(0, s.count(), "the temporary pack is deleted");
+            }
+        }
+    }
+
+    @Test
+    void everyFlippedByteInAPackIsDetected() throws IOException {
+        byte[] data = new byte[3000];
+        new Random(1).nextBytes(data);
+        ObjectId id;
+        try (ObjectStore store = new ObjectStore(dir, 3)) {
+            try (ObjectInserter ins = store.newInserter()) {
+                id = ins.insertChunk(data, 0, data.length);
+                ins.flush();
+            }
+        }
+        Path pack;
+        try (Stream<Path> s = Files.list(dir)) {
+            pack = s.filter(p -> p.toString().endsWith(".pack")).findFirst().orElseThrow();
+        }
+        byte[] original = Files.readAllBytes(pack);
+        Random r = new Random(7);
+        for (int trial = 0; trial < 40; trial++) {
+            // Flip a byte inside the entry (after the 12-byte pack header, before the 16-byte trailer).
+            int at = 12 + r.nextInt(original.length - 12 - 16);
+            byte[] bad = original.clone();
+            bad[at] ^= (byte) (1 + r.nextInt(255));
+            Files.write(pack, bad);
+            try (ObjectStore store = new ObjectStore(dir, 3)) {
+                CorruptObjectException e = assertThrows(CorruptObjectException.class,
+                        () -> store.readChunk(id, new byte[data.length], false), "flip at " + at);
+                assertTrue(e.getMessage().contains(pack.getFileName().toString()), e.getMessage());
+            }
+        }
+        Files.write(pack, original);
+    }
+
+    @Test
+    void aDamagedPackIndexIsNamed() throws IOException {
+        try (ObjectStore store = new ObjectStore(dir, 3); ObjectInserter ins = store.newInserter()) {
+            ins.insertChunk(new byte[10], 0, 10);
+            ins.flush();
+        }
+        Path idx;
+        try (Stream<Path> s = Files.list(dir)) {
+            idx = s.filter(p -> p.toString().endsWith(".idx")).findFirst().orElseThrow();
+        }
+        byte[] b = Files.readAllBytes(idx);
+        b[b.length / 2] ^= 1;
+        Files.write(idx, b);
+        CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> new ObjectStore(dir, 3));
+        assertTrue(e.getMessage().contains(idx.getFileName().toString()) && e.getMessage().contains("checksum"), e.getMessage());
+    }
+
+    @Test
+    void identicalContentIsStoredOnceAcrossInserters() throws IOException {
+        byte[] b = new byte[5000];
+        new Random(3).nextBytes(b);
+        try (ObjectStore store = new ObjectStore(dir, 3)) {
+            try (ObjectInserter ins = store.newInserter()) {
+                ins.insertChunk(b, 0, b.length);
+                ins.insertChunk(b, 0, b.length);
+                assertEquals(1, ins.chunksWritten());
+                ins.flush();
+            }
+            try (ObjectInserter ins = store.newInserter()) {
+                ins.insertChunk(b, 0, b.length);
+                assertEquals(0, ins.chunksWritten());
+                assertEquals(1, ins.chunksDeduplicated());
+                ins.flush();
+            }
+            assertEquals(1, store.packIndexes().size(), "an inserter with nothing new writes no pack");
+        }
+    }
+}
