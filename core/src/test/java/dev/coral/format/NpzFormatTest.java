@@ -67,7 +67,7 @@ class NpzFormatTest {
     }
 
     /** Random members, mixed methods and byte orders, hand-built: read streams LE; restore gives the same members. */
-    @RepeatedTest(40)
+    @RepeatedTest(25)
     void readAndRestoreRandomArchives(RepetitionInfo info) throws IOException {
         long seed = 31_000 + info.getCurrentRepetition();
         Random r = new Random(seed);
