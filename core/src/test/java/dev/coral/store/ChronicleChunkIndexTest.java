@@ -43,6 +43,18 @@ class ChronicleChunkIndexTest {
     long seed;
     Random rnd;
 
+    private final long savedMinEntries = ChronicleChunkIndex.minEntries;
+
+    @org.junit.jupiter.api.AfterEach
+    void restore() {
+        ChronicleChunkIndex.minEntries = savedMinEntries;
+    }
+
+    /** Repair tests do not need the 1M-entry (660 MB sparse) production size. */
+    private void smallMaps() {
+        ChronicleChunkIndex.minEntries = 20_000;
+    }
+
     @BeforeEach
     void setUp() {
         cache = tmp.resolve(".coral/cache");
@@ -71,7 +83,7 @@ class ChronicleChunkIndexTest {
         ChunkIndexFakeTruth truth = new ChunkIndexFakeTruth();
         long t0 = System.nanoTime();
         ChronicleChunkIndex index = ChronicleChunkIndex.open(cache, locks, truth);
-        System.out.println("MEASURE create fresh map (1M entries, first in JVM): " + ms(t0) + " ms, outcome "
+        System.out.println("MEASURE create fresh map (1M entries; javac cost only if first in this JVM): " + ms(t0) + " ms, outcome "
                 + index.outcome());
         assertEquals(ChronicleChunkIndex.Outcome.CREATED, index.outcome());
 
@@ -162,6 +174,7 @@ class ChronicleChunkIndexTest {
 
     @Test
     void deletedCacheIsRebuiltFromTruth() throws Exception {
+        smallMaps();
         ChunkIndexFakeTruth truth = new ChunkIndexFakeTruth().fill(rnd, 5_000);
         try (ChronicleChunkIndex index = ChronicleChunkIndex.open(cache, locks, truth)) {
             assertEquals(ChronicleChunkIndex.Outcome.CREATED, index.outcome());
@@ -178,7 +191,7 @@ class ChronicleChunkIndexTest {
         deleteTree(tmp.resolve(".coral"));
         long t0 = System.nanoTime();
         try (ChronicleChunkIndex index = ChronicleChunkIndex.open(cache, locks, truth)) {
-            System.out.println("MEASURE create from truth of 6000 objects: " + ms(t0) + " ms");
+            System.out.println("MEASURE create (20k-entry map) from truth of 6000 objects: " + ms(t0) + " ms");
             assertEquals(ChronicleChunkIndex.Outcome.CREATED, index.outcome());
             assertHasAll(index, truth.objects);
         }
@@ -193,6 +206,7 @@ class ChronicleChunkIndexTest {
 
     @Test
     void garbageMapFileIsRebuiltWithoutHanging() throws Exception {
+        smallMaps();
         ChunkIndexFakeTruth truth = new ChunkIndexFakeTruth().fill(rnd, 2_000);
         Files.createDirectories(cache);
         byte[] garbage = new byte[1 << 20];
@@ -237,6 +251,7 @@ class ChronicleChunkIndexTest {
 
     @Test
     void deadOwnerTriggersRecovery() throws Exception {
+        smallMaps();
         ChunkIndexFakeTruth truth = new ChunkIndexFakeTruth().fill(rnd, 3_000);
         Map<ObjectId, ObjectLocation> notInTruth = new ChunkIndexFakeTruth().fill(rnd, 500).objects;
         try (ChronicleChunkIndex index = ChronicleChunkIndex.open(cache, locks, truth)) {
@@ -280,17 +295,24 @@ class ChronicleChunkIndexTest {
 
     @Test
     void fullMapGrows() throws Exception {
-        long saved = ChronicleChunkIndex.minEntries;
         ChronicleChunkIndex.minEntries = 1_000;
-        try {
+        {
             ChunkIndexFakeTruth truth = new ChunkIndexFakeTruth();
             Map<ObjectId, ObjectLocation> all = new HashMap<>();
             try (ChronicleChunkIndex index = ChronicleChunkIndex.open(cache, locks, truth)) {
-                for (int b = 0; b < 60; b++) {
+                // until the 1000-entry map (4x bloat allowed) overflows and is rebuilt bigger, then a bit more
+                int after = -1;
+                for (int b = 0; b < 100 && after != 0; b++) {
                     Map<ObjectId, ObjectLocation> batch = new ChunkIndexFakeTruth().fill(rnd, 1_000).objects;
                     index.putAll(batch);
                     all.putAll(batch);
+                    if (after > 0) {
+                        after--;
+                    } else if (after < 0 && index.outcome() == ChronicleChunkIndex.Outcome.REBUILT) {
+                        after = 3;
+                    }
                 }
+                System.out.println("full map grew after about " + (all.size() - 3_000) + " entries");
                 System.out.println("full map: outcome " + index.outcome() + ", cause " + index.lastFailure());
                 assertFalse(index.isInMemory(), String.valueOf(index.lastFailure()));
                 assertEquals(ChronicleChunkIndex.Outcome.REBUILT, index.outcome(), "the map had to grow");
@@ -301,8 +323,6 @@ class ChronicleChunkIndexTest {
                 assertEquals(ChronicleChunkIndex.Outcome.OPENED, index.outcome());
                 assertHasAll(index, all);
             }
-        } finally {
-            ChronicleChunkIndex.minEntries = saved;
         }
     }
 
