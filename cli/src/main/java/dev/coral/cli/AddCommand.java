@@ -1,0 +1,35 @@
+package dev.coral.cli;
+
+import dev.coral.api.Repository;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code coral add PATH...}: stages weight files; folders recursively. */
+@Command(name = "add", description = {
+    "Stage weight files (.safetensors, .npy, .npz) for the next commit.",
+    "Folders are searched recursively.",
+    "A tracked path that no longer exists stages its removal. All or nothing: on any error nothing is staged."})
+final class AddCommand extends Subcommand {
+    @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files or folders to stage.")
+    List<String> paths;
+
+    @Override
+    int execute() throws Exception {
+        Repository.AddResult r;
+        try (Repository repo = openRepository(); TerminalProgress progress = coral.progress()) {
+            r = repo.add(userPaths(paths), progress);
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("staged ").append(r.staged().size()).append(r.staged().size() == 1 ? " file" : " files");
+        if (!r.removed().isEmpty()) {
+            sb.append(", ").append(r.removed().size()).append(" removed");
+        }
+        sb.append(": ").append(r.chunksWritten()).append(" chunks written, ")
+                .append(r.chunksDeduplicated()).append(" deduplicated, ")
+                .append(Text.bytes(r.storedBytesWritten())).append(" stored for ")
+                .append(Text.bytes(r.rawBytesWritten())).append(" new");
+        out().println(sb);
+        return 0;
+    }
+}

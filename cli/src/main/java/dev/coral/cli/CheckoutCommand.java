@@ -1,0 +1,68 @@
+package dev.coral.cli;
+
+import dev.coral.api.Repository;
+import dev.coral.repo.Commit;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code coral checkout [-f] REV [-- PATH...]} and {@code coral checkout -b NAME}. */
+@Command(name = "checkout", description = {
+    "Restore the tracked files of REV, or only PATHs, or create a branch with -b.",
+    "Without PATHs HEAD moves to REV: onto the branch for a branch name,",
+    "detached otherwise. With PATHs only those files are restored; HEAD stays.",
+    "With -b NAME: create branch NAME at HEAD and switch to it."})
+final class CheckoutCommand extends Subcommand {
+    @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files.")
+    boolean force;
+
+    @Option(names = "-b", paramLabel = "NAME", description = "Create branch NAME at HEAD and switch to it.")
+    String newBranch;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "REV", description = "Branch, tag, commit id or HEAD~N.")
+    String rev;
+
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "PATH", description = "Files or folders to restore (after --).")
+    List<String> paths = List.of();
+
+    @Override
+    int execute() throws Exception {
+        try (Repository repo = openRepository()) {
+            if (newBranch != null) {
+                if (rev != null) {
+                    repo.createBranch(newBranch, rev);
+                    repo.switchBranch(newBranch, false, force);
+                } else {
+                    repo.switchBranch(newBranch, true, force);
+                }
+                out().println("Switched to a new branch '" + newBranch + "'");
+                return 0;
+            }
+            if (rev == null) {
+                throw usage("missing REV (a branch, tag or commit)");
+            }
+            if (!paths.isEmpty()) {
+                Repository.CheckoutResult r = repo.checkoutPaths(rev, userPaths(paths));
+                out().println("Updated " + r.written().size() + (r.written().size() == 1 ? " path" : " paths")
+                        + " from " + Text.shortId(r.commit()));
+                return 0;
+            }
+            Repository.CheckoutResult r;
+            try (TerminalProgress progress = coral.progress()) {
+                r = repo.checkout(rev, force, progress);
+            }
+            String branch = repo.currentBranch();
+            if (branch != null && branch.equals(rev)) {
+                out().println("Switched to branch '" + branch + "'");
+            } else {
+                Commit c = repo.readCommit(r.commit());
+                out().println("HEAD is now at " + Text.shortId(r.commit()) + " " + c.subject());
+            }
+            if (!r.written().isEmpty() || !r.deleted().isEmpty()) {
+                out().println("(" + r.written().size() + " written, " + r.deleted().size() + " deleted)");
+            }
+        }
+        return 0;
+    }
+}

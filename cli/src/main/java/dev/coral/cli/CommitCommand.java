@@ -1,0 +1,46 @@
+package dev.coral.cli;
+
+import dev.coral.api.CommitRequest;
+import dev.coral.api.Repository;
+import dev.coral.error.BadInputException;
+import dev.coral.repo.Commit;
+import dev.coral.store.ObjectId;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code coral commit -m MSG [--metric NAME=NUMBER]...}. */
+@Command(name = "commit", description = "Record the staged files as a new commit on the current branch.")
+final class CommitCommand extends Subcommand {
+    @Option(names = {"-m", "--message"}, required = true, paramLabel = "MSG",
+            description = "Commit message; several -m are joined as paragraphs.")
+    List<String> messages;
+
+    @Option(names = "--metric", paramLabel = "NAME=NUMBER",
+            description = "A numeric metric to record, e.g. --metric loss=0.31 (repeatable).")
+    List<String> metrics = List.of();
+
+    @Option(names = "--author", paramLabel = "NAME", description = "Author (default: $CORAL_AUTHOR or the user name).")
+    String author;
+
+    @Override
+    int execute() throws Exception {
+        CommitRequest request;
+        try {
+            request = new CommitRequest(String.join("\n\n", messages), CommitRequest.parseMetrics(metrics), author);
+        } catch (BadInputException e) {
+            throw usage(e.getMessage());
+        }
+        try (Repository repo = openRepository()) {
+            ObjectId id = repo.commit(request);
+            Commit c = repo.readCommit(id);
+            String branch = repo.currentBranch();
+            String where = branch == null ? "detached HEAD" : branch;
+            if (c.parents().isEmpty()) {
+                where += " (root-commit)";
+            }
+            out().println("[" + where + " " + Text.shortId(id) + "] " + c.subject());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,296 @@
+package dev.coral.cli;
+
+import dev.coral.format.ParsedWeightFile;
+import dev.coral.format.TensorSource;
+import dev.coral.format.WeightFormats;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code coral demo}: the whole user story, end to end, on sample files. Runs the real commands
+ * through {@link Main#run}, checks what matters (a checkout gives back the exact bytes, an export
+ * holds the same tensors) and exits 0 only if every check passed.
+ */
+@Command(name = "demo", description = {
+    "Run an end-to-end demo of Coral and check its results.",
+    "In a temporary folder: init, add, commit with metrics, a training step,",
+    "log, show, checkout of the old version (verified by SHA-256), branches,",
+    "tags and export to npz. Sample files come from the testdata folder of",
+    "the Coral checkout when it is there."})
+final class DemoCommand extends Subcommand {
+    private static final String MODEL = "model.safetensors";
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "Run in DIR (must be empty or absent) instead of a temporary folder; DIR is kept.")
+    String dir;
+
+    @Option(names = "--keep", description = "Keep the temporary folder afterwards.")
+    boolean keep;
+
+    @Option(names = "--testdata", paramLabel = "DIR", description = "Sample weight files to add (default: <coral home>/testdata).")
+    String testdata;
+
+    private final List<String> failures = new ArrayList<>();
+    private int checks;
+    private int step;
+    private PrintStream out;
+    private Path work;
+
+    @Override
+    int execute() throws Exception {
+        out = out();
+        boolean temporary = dir == null;
+        work = temporary ? Files.createTempDirectory("coral-demo-") : userPath(dir);
+        if (!temporary && Files.exists(work)) {
+            try (Stream<Path> s = Files.list(work)) {
+                if (s.findAny().isPresent()) {
+                    throw usage("--dir " + dir + ": folder is not empty");
+                }
+            }
+        }
+        Files.createDirectories(work);
+        try {
+            runStory();
+        } finally {
+            if (temporary && !keep) {
+                deleteTree(work);
+                out.println("(removed " + work + "; use --keep to look around)");
+            } else {
+                out.println("(demo repository kept in " + work + ")");
+            }
+        }
+        if (failures.isEmpty()) {
+            out.println("demo passed: " + checks + " checks");
+            return 0;
+        }
+        out.println("demo FAILED: " + failures.size() + " of " + checks + " checks: " + String.join("; ", failures));
+        return Failures.FAILED;
+    }
+
+    private void runStory() throws IOException {
+        out.println("Coral demo in " + work);
+        Path model = work.resolve(MODEL);
+
+        section("a model and sample weight files");
+        DemoModel.write(model, 1);
+        out.println("  wrote " + MODEL + " (" + Text.bytes(Files.size(model)) + ", 8 tensors)");
+        List<Path> samples = copySamples(work.resolve("samples"));
+        if (samples.isEmpty()) {
+            out.println("  no testdata folder found: the demo uses the generated model only");
+        } else {
+            out.println("  copied " + samples.size() + " sample files from testdata into samples/ ("
+                    + Text.bytes(size(samples)) + ")");
+        }
+
+        section("init, add, commit");
+        if (!coral("init") || !coral("add", MODEL) || (!samples.isEmpty() && !coral("add", "samples"))
+                || !coral("status") || !coral("commit", "-m", "epoch 1: initial weights", "--metric", "loss=2.31", "--metric", "step=1000")) {
+            return;
+        }
+        byte[] original = sha256(model);
+
+        section("a training step rewrites the layers.1 tensors");
+        int changed = DemoModel.trainStep(model, 42, name -> name.startsWith("layers.1."));
+        out.println("  rewrote " + changed + " tensors of " + MODEL + " (seed 42)");
+        byte[] trained = sha256(model);
+        check("the training step changed the file", !Arrays.equals(original, trained));
+        if (!coral("status") || !coral("add", MODEL)
+                || !coral("commit", "-m", "epoch 2: fine-tune layers.1", "--metric", "loss=1.87", "--metric", "step=2000")) {
+            return;
+        }
+
+        section("history");
+        if (!coral("log") || !coral("log", "--oneline") || !coral("show", "HEAD:" + MODEL)) {
+            return;
+        }
+
+        section("back to epoch 1");
+        if (!coral("checkout", "HEAD~1")) {
+            return;
+        }
+        check("checkout HEAD~1 gives back the original bytes (sha256 " + HexFormat.of().formatHex(original, 0, 8) + "...)",
+                Arrays.equals(original, sha256(model)));
+
+        section("branches and tags");
+        if (!coral("switch", "-c", "exp") || !coral("branch") || !coral("switch", "main")) {
+            return;
+        }
+        check("switch main gives back the trained bytes", Arrays.equals(trained, sha256(model)));
+        if (!coral("tag", "v1", "-m", "epoch 2 release") || !coral("tag") || !coral("log", "--oneline", "exp")) {
+            return;
+        }
+
+        section("export to numpy");
+        Path npz = work.resolve("export/model-v1.npz");
+        if (!coral("export", "v1:" + MODEL, "-o", "export/model-v1.npz")) {
+            return;
+        }
+        check("the npz export holds the same tensors, bit for bit", sameTensors(model, npz));
+
+        section("sizes");
+        long raw = 2 * Files.size(model) + 2 * size(samples);
+        long stored = treeSize(work.resolve(".coral"));
+        out.printf("  weights in 2 commits: %s raw; .coral holds %s (%.0f%%), the unchanged tensors stored once%n",
+                Text.bytes(raw), Text.bytes(stored), 100.0 * stored / raw);
+        check(".coral is smaller than two full copies", stored < raw);
+    }
+
+    /** Runs one coral command in the demo folder, echoing it and its output. */
+    private boolean coral(String... args) {
+        out.println("  $ coral " + String.join(" ", Arrays.stream(args).map(DemoCommand::quote).toList()));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream captured = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        String[] full = new String[args.length + 2];
+        full[0] = "-C";
+        full[1] = work.toString();
+        System.arraycopy(args, 0, full, 2, args.length);
+        int code = Main.run(captured, captured, full);
+        String text = buf.toString(StandardCharsets.UTF_8);
+        for (String line : text.strip().split("\n")) {
+            out.println(line.isEmpty() ? "" : "    " + line);
+        }
+        check("coral " + args[0] + " exits 0", code == 0);
+        return code == 0;
+    }
+
+    private void check(String what, boolean ok) {
+        checks++;
+        if (ok) {
+            out.println("  ok: " + what);
+        } else {
+            out.println("  FAILED: " + what);
+            failures.add(what);
+        }
+    }
+
+    private void section(String title) {
+        out.println();
+        out.println("[" + (++step) + "] " + title);
+    }
+
+    private List<Path> copySamples(Path into) throws IOException {
+        Path source = testdataFolder();
+        List<Path> copied = new ArrayList<>();
+        if (source == null) {
+            return copied;
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.list(source)) {
+            files = s.filter(p -> Files.isRegularFile(p) && WeightFormats.forPath(p).isPresent()).sorted().toList();
+        }
+        Files.createDirectories(into);
+        for (Path f : files) {
+            Path dst = into.resolve(f.getFileName().toString());
+            Files.copy(f, dst);
+            copied.add(dst);
+        }
+        return copied;
+    }
+
+    /** {@code --testdata}, else {@code <coral.home>/testdata}, else next to the jar ({@code cli/target/coral.jar}). */
+    private Path testdataFolder() {
+        if (testdata != null) {
+            Path p = userPath(testdata);
+            return Files.isDirectory(p) ? p : null;
+        }
+        List<Path> candidates = new ArrayList<>();
+        String home = System.getProperty("coral.home");
+        if (home != null) {
+            candidates.add(Path.of(home).resolve("testdata"));
+        }
+        try {
+            Path code = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path p = code.getParent(); p != null; p = p.getParent()) {
+                candidates.add(p.resolve("testdata"));
+                if (candidates.size() > 5) {
+                    break;
+                }
+            }
+        } catch (Exception e) {
+            // no code source (unusual class loader): rely on coral.home
+        }
+        return candidates.stream().filter(Files::isDirectory).findFirst().orElse(null);
+    }
+
+    private static boolean sameTensors(Path safetensors, Path npz) throws IOException {
+        try (ParsedWeightFile a = WeightFormats.byName("safetensors").orElseThrow().read(safetensors);
+             ParsedWeightFile b = WeightFormats.byName("npz").orElseThrow().read(npz)) {
+            if (a.tensors().size() != b.tensors().size()) {
+                return false;
+            }
+            for (TensorSource ta : a.tensors()) {
+                TensorSource tb = b.tensors().stream().filter(t -> t.name().equals(ta.name())).findFirst().orElse(null);
+                if (tb == null || !ta.spec().equals(tb.spec()) || !Arrays.equals(bytes(ta), bytes(tb))) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static byte[] bytes(TensorSource t) throws IOException {
+        try (InputStream in = t.openStream()) {
+            return in.readAllBytes();
+        }
+    }
+
+    static byte[] sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long size(List<Path> files) throws IOException {
+        long n = 0;
+        for (Path f : files) {
+            n += Files.size(f);
+        }
+        return n;
+    }
+
+    private static long treeSize(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            long n = 0;
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                n += Files.size(p);
+            }
+            return n;
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static String quote(String arg) {
+        return arg.matches("[A-Za-z0-9_.:/=~^@+-]+") ? arg : "\"" + arg + "\"";
+    }
+}

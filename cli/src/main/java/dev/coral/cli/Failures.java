@@ -1,0 +1,96 @@
+package dev.coral.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import picocli.CommandLine;
+
+/**
+ * The one place that turns a failure into an exit code and a single line on standard error:
+ * {@code coral: <message>}. Usage errors exit {@value #USAGE} and point at the command's help;
+ * repository and I/O failures exit {@value #FAILED} with the exception's message, which names the
+ * file, tensor or revision at fault. A stack trace is printed only when {@code CORAL_DEBUG=1}.
+ */
+final class Failures {
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+
+    private Failures() {
+    }
+
+    static int report(Throwable t, Session session) {
+        Throwable e = unwrap(t);
+        int code;
+        String message;
+        if (e instanceof CommandLine.ParameterException pe) {
+            code = USAGE;
+            String command = pe.getCommandLine() == null ? "coral" : pe.getCommandLine().getCommandSpec().qualifiedName(" ");
+            message = firstLine(pe.getMessage());
+            if (pe instanceof CommandLine.UnmatchedArgumentException ua && pe.getCommandLine() != null
+                    && pe.getCommandLine().getParent() == null && !ua.getUnmatched().isEmpty()
+                    && !ua.getUnmatched().get(0).startsWith("-")) {
+                message = "'" + ua.getUnmatched().get(0) + "' is not a coral command";
+            }
+            message += " (see " + command + " --help)";
+        } else if (e instanceof IOException io) {
+            code = FAILED;
+            message = ioMessage(io);
+        } else {
+            code = FAILED;
+            message = "internal error: " + e + (session.debug() ? "" : " (run with CORAL_DEBUG=1 for details)");
+        }
+        session.out().flush();
+        session.err().println("coral: " + message);
+        if (session.debug()) {
+            t.printStackTrace(session.err());
+        }
+        session.err().flush();
+        return code;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable e = t;
+        while ((e instanceof CommandLine.ExecutionException || e instanceof UncheckedIOException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    /** java.nio's exceptions carry only the path as message; say what happened to it. */
+    private static String ioMessage(IOException e) {
+        if (e instanceof FileSystemException fs && !(e instanceof dev.coral.error.CoralException)) {
+            String file = fs.getFile() == null ? "" : fs.getFile() + ": ";
+            String what;
+            if (e instanceof NoSuchFileException) {
+                what = "no such file or folder";
+            } else if (e instanceof AccessDeniedException) {
+                what = "permission denied";
+            } else if (e instanceof FileAlreadyExistsException) {
+                what = "already exists";
+            } else if (e instanceof NotDirectoryException) {
+                what = "not a folder";
+            } else if (e instanceof DirectoryNotEmptyException) {
+                what = "folder not empty";
+            } else {
+                what = fs.getReason() == null ? e.getClass().getSimpleName() : fs.getReason();
+            }
+            return file + what;
+        }
+        String m = e.getMessage();
+        return firstLine(m == null || m.isBlank() ? e.getClass().getSimpleName() : m);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).strip();
+    }
+}

@@ -1,0 +1,46 @@
+package dev.coral.cli;
+
+import dev.coral.api.Repository;
+import dev.coral.repo.RepositoryConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code coral init [DIR]}: creates a repository. */
+@Command(name = "init", description = "Create an empty Coral repository in DIR (default: here).")
+final class InitCommand extends Subcommand {
+    @Parameters(arity = "0..1", paramLabel = "DIR", description = "Folder to create the repository in.")
+    String dir;
+
+    @Option(names = "--chunk-size", paramLabel = "BYTES",
+            description = "Chunk size for splitting tensors (64 bytes to 256M; suffixes K, M). Default: 4M.")
+    String chunkSize;
+
+    @Option(names = "--zstd-level", paramLabel = "N", description = "zstd compression level, -7 to 22. Default: 3.")
+    Integer zstdLevel;
+
+    @Override
+    int execute() throws Exception {
+        RepositoryConfig config = RepositoryConfig.defaults();
+        try {
+            if (chunkSize != null) {
+                long n = Text.parseSize(chunkSize);
+                if (n > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("chunk size must be between 64 bytes and 256 MiB: " + n);
+                }
+                config = config.withChunkBytes((int) n);
+            }
+            if (zstdLevel != null) {
+                config = config.withZstdLevel(zstdLevel);
+            }
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        Path root = dir == null ? coral.workDir() : userPath(dir);
+        try (Repository repo = Repository.init(root, config)) {
+            out().println("Initialized empty Coral repository in " + repo.root().resolve(".coral"));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,45 @@
+package dev.coral.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/**
+ * The {@code coral} command line. {@link #run} parses and executes one command and returns its
+ * exit code, writing only to the streams it is given, so tests can capture everything.
+ *
+ * <p>Exit codes: 0 success, 1 the command failed (a {@link dev.coral.error.CoralException} or
+ * other I/O failure), 2 usage error. See {@link Failures}, the one place that maps exceptions.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(System.out, System.err, args));
+    }
+
+    /** Runs {@code coral args...}; relative paths are against {@code -C DIR} or {@code user.dir}. */
+    public static int run(PrintStream out, PrintStream err, String... args) {
+        Session session = new Session(out, err, System.console() != null, debugEnabled());
+        try {
+            CommandLine cmd = new CommandLine(new CoralCommand(session));
+            cmd.setOut(new PrintWriter(out, true));
+            cmd.setErr(new PrintWriter(err, true));
+            cmd.setCaseInsensitiveEnumValuesAllowed(true);
+            cmd.setParameterExceptionHandler((ex, a) -> Failures.report(ex, session));
+            cmd.setExecutionExceptionHandler((ex, c, parsed) -> Failures.report(ex, session));
+            return cmd.execute(args);
+        } catch (RuntimeException | Error e) {
+            return Failures.report(e, session);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private static boolean debugEnabled() {
+        String d = System.getenv("CORAL_DEBUG");
+        return d != null && !d.isEmpty() && !d.equals("0");
+    }
+}

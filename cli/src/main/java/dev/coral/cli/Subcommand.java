@@ -1,0 +1,57 @@
+package dev.coral.cli;
+
+import dev.coral.api.Repository;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * Base of every {@code coral} subcommand: {@code --help}, access to the root's working folder and
+ * output, and {@link #usage} for errors the parser cannot see. Subclasses implement {@link #execute}.
+ */
+abstract class Subcommand implements Callable<Integer> {
+    @ParentCommand
+    CoralCommand coral;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean helpRequested;
+
+    @Override
+    public final Integer call() throws Exception {
+        return execute();
+    }
+
+    /** Runs the command; returns the exit code. */
+    abstract int execute() throws Exception;
+
+    PrintStream out() {
+        return coral.session().out();
+    }
+
+    Repository openRepository() throws IOException {
+        return coral.openRepository();
+    }
+
+    Path userPath(String path) {
+        return coral.userPath(path);
+    }
+
+    List<Path> userPaths(List<String> paths) {
+        return paths.stream().map(this::userPath).toList();
+    }
+
+    /** A usage error found after parsing: exits 2 like the parser's own. */
+    CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+}

@@ -1,0 +1,32 @@
+package dev.coral.cli;
+
+import dev.coral.api.Repository;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code coral switch [-c] NAME}. */
+@Command(name = "switch", description = "Switch to branch NAME, restoring its files.")
+final class SwitchCommand extends Subcommand {
+    @Option(names = {"-c", "--create"}, description = "Create NAME at HEAD first.")
+    boolean create;
+
+    @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files.")
+    boolean force;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Branch name.")
+    String name;
+
+    @Override
+    int execute() throws Exception {
+        try (Repository repo = openRepository()) {
+            if (!create && name.equals(repo.currentBranch())) {
+                out().println("Already on '" + name + "'");
+                return 0;
+            }
+            repo.switchBranch(name, create, force);
+        }
+        out().println(create ? "Switched to a new branch '" + name + "'" : "Switched to branch '" + name + "'");
+        return 0;
+    }
+}

@@ -1,0 +1,81 @@
+package dev.coral.cli;
+
+import dev.coral.store.ObjectId;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/** How the command line prints ids, sizes, dates and metrics. */
+final class Text {
+    /** Hex digits of an abbreviated id, as git's default. */
+    static final int SHORT_ID = 7;
+
+    private Text() {
+    }
+
+    static String shortId(ObjectId id) {
+        return id.abbreviate(SHORT_ID);
+    }
+
+    /** ISO-8601 with the local offset, to the second: {@code 2025-11-23T17:03:00+01:00}. */
+    static String date(long millis) {
+        return DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(
+                Instant.ofEpochMilli(millis).truncatedTo(ChronoUnit.SECONDS).atZone(ZoneId.systemDefault()).toOffsetDateTime());
+    }
+
+    /** {@code 1.5 MB}: decimal units, as disk sizes are usually given. */
+    static String bytes(long n) {
+        if (n < 1000) {
+            return n + " B";
+        }
+        String[] units = {"kB", "MB", "GB", "TB", "PB", "EB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1000 && u < units.length - 1) {
+            v /= 1000;
+            u++;
+        }
+        return String.format(Locale.ROOT, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    }
+
+    /** {@code loss=0.31 step=1000}. */
+    static String metrics(Map<String, String> metrics) {
+        StringJoiner j = new StringJoiner(" ");
+        metrics.forEach((k, v) -> j.add(k + "=" + v));
+        return j.toString();
+    }
+
+    /**
+     * Parses a byte count with an optional binary suffix: {@code 65536}, {@code 64k}, {@code 4M},
+     * {@code 1G}.
+     */
+    static long parseSize(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        if (t.endsWith("IB")) {
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("B") && t.length() > 1 && !Character.isDigit(t.charAt(t.length() - 2))) {
+            t = t.substring(0, t.length() - 1);
+        }
+        long mult = 1;
+        if (!t.isEmpty()) {
+            switch (t.charAt(t.length() - 1)) {
+                case 'K' -> mult = 1L << 10;
+                case 'M' -> mult = 1L << 20;
+                case 'G' -> mult = 1L << 30;
+                default -> mult = 1;
+            }
+        }
+        if (mult != 1) {
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(t.trim()), mult);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("'" + s + "' is not a size (examples: 65536, 64K, 4M)");
+        }
+    }
+}

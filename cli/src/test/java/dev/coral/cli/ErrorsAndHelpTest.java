@@ -1,0 +1,165 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Help, version, and every kind of failure: exit code and exactly one line on stderr. */
+class ErrorsAndHelpTest {
+    @TempDir
+    Path dir;
+
+    static List<String> subcommands() {
+        Session s = new Session(new PrintStream(PrintStream.nullOutputStream()), new PrintStream(PrintStream.nullOutputStream()), false, false);
+        return new ArrayList<>(new CommandLine(new CoralCommand(s)).getSubcommands().keySet());
+    }
+
+    @Test
+    void everySubcommandHasHelpThatExitsZero() {
+        List<String> names = subcommands();
+        assertTrue(names.containsAll(List.of("init", "add", "rm", "status", "commit", "log", "show", "checkout",
+                "switch", "branch", "tag", "export", "demo")), names.toString());
+        for (String name : names) {
+            Cli.Result r = Cli.runRaw(name, "--help");
+            assertEquals(0, r.code(), name);
+            assertTrue(r.out().startsWith("Usage: coral " + name), name + ": " + r.out());
+            assertEquals("", r.err(), name);
+        }
+        Cli.Result root = Cli.runRaw("--help");
+        assertEquals(0, root.code());
+        assertTrue(root.out().contains("Commands:"));
+    }
+
+    @Test
+    void versionPrintsTheProjectVersion() {
+        Cli.Result r = Cli.runRaw("--version");
+        assertEquals(0, r.code());
+        assertTrue(r.out().matches("(?s)coral \\d+\\.\\d+\\.\\d+.*"), r.out());
+    }
+
+    @Test
+    void usageErrorsExitTwoWithOneLine() throws IOException {
+        new Cli(dir).run("init").ok();
+        String[][] cases = {
+            {"commit"},
+            {"log", "-n", "many"},
+            {"status", "--bogus"},
+            {"frobnicate"},
+            {},
+            {"init", "elsewhere", "--chunk-size", "10"},
+            {"commit", "-m", "x", "--metric", "loss=high"},
+        };
+        for (String[] args : cases) {
+            Cli.Result r = new Cli(dir).run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().startsWith("coral: ") && r.err().strip().endsWith("--help)"), r.err());
+        }
+        Cli.Result commit = new Cli(dir).run("commit");
+        assertTrue(commit.err().contains("(see coral commit --help)"), commit.err());
+    }
+
+    @Test
+    void unknownRevisionExitsOneNamingIt() throws IOException {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Cli.writeModel(dir.resolve("m.safetensors"), 1, "w");
+        cli.run("add", "m.safetensors").ok();
+        cli.run("commit", "-m", "one").ok();
+        for (String[] args : new String[][] {{"log", "nosuchrev"}, {"show", "nosuchrev"}, {"checkout", "nosuchrev"},
+            {"export", "nosuchrev:m.safetensors", "-o", "x.npz"}}) {
+            Cli.Result r = cli.run(args);
+            assertEquals(1, r.code(), String.join(" ", args));
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().startsWith("coral: ") && r.err().contains("nosuchrev"), r.err());
+        }
+        Cli.Result before = cli.run("log", "HEAD~5");
+        assertEquals(1, before.code());
+        assertTrue(before.err().contains("HEAD~5"), before.err());
+    }
+
+    @Test
+    void outsideARepositoryExitsOne() {
+        for (String cmd : List.of("status", "log", "add", "branch")) {
+            Cli.Result r = cmd.equals("add") ? new Cli(dir).run(cmd, "x.safetensors") : new Cli(dir).run(cmd);
+            assertEquals(1, r.code(), cmd);
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().startsWith("coral: ") && r.err().contains("not a Coral repository"), r.err());
+        }
+    }
+
+    @Test
+    void truncatedSafetensorsIsRefusedAndLeavesCoralUnchanged() throws IOException {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Path good = dir.resolve("good.safetensors");
+        Cli.writeModel(good, 1, "w");
+        cli.run("add", "good.safetensors").ok();
+        cli.run("commit", "-m", "one").ok();
+        Path bad = dir.resolve("bad.safetensors");
+        Cli.writeModel(bad, 2, "a", "b");
+        byte[] bytes = Files.readAllBytes(bad);
+        Files.write(bad, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        Map<String, Long> before = listing(dir.resolve(".coral"));
+
+        Cli.Result r = cli.run("add", "bad.safetensors");
+        assertEquals(1, r.code());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().startsWith("coral: ") && r.err().contains("bad.safetensors"), r.err());
+        assertFalse(r.err().contains("\tat "), r.err());
+        assertEquals(before, listing(dir.resolve(".coral")));
+    }
+
+    @Test
+    void addOfAGoodAndATruncatedFileStagesNothing() throws IOException {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Cli.writeModel(dir.resolve("models/a.safetensors"), 1, "w");
+        Path bad = dir.resolve("models/b.safetensors");
+        Cli.writeModel(bad, 2, "w");
+        Files.write(bad, java.util.Arrays.copyOf(Files.readAllBytes(bad), 40));
+        Cli.Result r = cli.run("add", "models");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("b.safetensors"), r.err());
+        assertFalse(cli.run("status").ok().out().contains("Changes to be committed"));
+    }
+
+    @Test
+    void notAWeightFileAndMissingFileExitOne() throws IOException {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Files.writeString(dir.resolve("notes.txt"), "hello");
+        Cli.Result txt = cli.run("add", "notes.txt");
+        assertEquals(1, txt.code());
+        assertTrue(txt.err().contains("notes.txt"), txt.err());
+        Cli.Result missing = cli.run("add", "nope.safetensors");
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("nope.safetensors"), missing.err());
+        Cli.Result again = cli.run("init");
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("already"), again.err());
+    }
+
+    private static Map<String, Long> listing(Path root) throws IOException {
+        Map<String, Long> m = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.toList()) {
+                m.put(root.relativize(p).toString(), Files.isRegularFile(p) ? Files.size(p) : -1L);
+            }
+        }
+        return m;
+    }
+}
