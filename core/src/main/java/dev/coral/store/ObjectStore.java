@@ -24,6 +24,7 @@ public final class ObjectStore implements PackedObjects, AutoCloseable {
     private final int zstdLevel;
     private final Map<ObjectId, PackFile> packs = new ConcurrentHashMap<>();
     private volatile PackFile[] packOrder = new PackFile[0];
+    private volatile ChunkIndex chunkIndex;
 
     public ObjectStore(Path packsDir, int zstdLevel) throws IOException {
         this.packsDir = packsDir;
@@ -34,6 +35,31 @@ public final class ObjectStore implements PackedObjects, AutoCloseable {
 
     /** A located object: the pack holding it and its index entry. */
     public record Found(PackFile pack, PackIndex.Entry entry) {
+    }
+
+    /**
+     * Makes inserters consult {@code index} (see {@link ObjectInserter}) and record new packs in
+     * it; null detaches. The store takes ownership: {@link #close()} closes it. Readers never use
+     * it. An {@link LmdbChunkIndex} is kept covering every loaded pack, so that a miss in it
+     * needs no pack search; any other index is only a hint.
+     */
+    public void useChunkIndex(ChunkIndex index) {
+        this.chunkIndex = index;
+    }
+
+    /** The attached chunk index, or null. */
+    public ChunkIndex chunkIndex() {
+        return chunkIndex;
+    }
+
+    /** The loaded pack named {@code packId}, or null. */
+    PackFile loadedPack(ObjectId packId) {
+        return packs.get(packId);
+    }
+
+    /** How many packs are loaded (it only grows until {@link #close()}). */
+    int loadedPackCount() {
+        return packOrder.length;
     }
 
     public Path packsDir() {
@@ -210,6 +236,15 @@ public final class ObjectStore implements PackedObjects, AutoCloseable {
         }
         packs.clear();
         packOrder = new PackFile[0];
+        ChunkIndex index = chunkIndex;
+        chunkIndex = null;
+        if (index != null) {
+            try {
+                index.close();
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
         if (first != null) {
             throw first;
         }
