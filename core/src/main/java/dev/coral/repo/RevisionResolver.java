@@ -129,14 +129,10 @@ public final class RevisionResolver {
         if (prefix.length() == 64) {
             return ObjectId.fromHex(prefix);
         }
-        graph.store().refresh();
         Set<ObjectId> hits = new LinkedHashSet<>();
-        for (PackIndex idx : graph.store().packIndexes()) {
-            for (int i = 0; i < idx.size(); i++) {
-                PackIndex.Entry e = idx.entryAt(i);
-                if ((e.kind() == ObjectKind.COMMIT || e.kind() == ObjectKind.TAG) && e.id().startsWith(prefix)) {
-                    hits.add(e.kind() == ObjectKind.TAG ? graph.tag(e.id()).target() : e.id());
-                }
+        for (PackIndex.Entry e : graph.store().findByPrefix(prefix)) {
+            if (e.kind() == ObjectKind.COMMIT || e.kind() == ObjectKind.TAG) {
+                hits.add(e.kind() == ObjectKind.TAG ? graph.tag(e.id()).target() : e.id());
             }
         }
         if (hits.size() > 1) {

@@ -3,10 +3,7 @@ package dev.coral.store;
 import dev.coral.codec.ChunkCodec;
 import java.io.IOException;
 import java.security.MessageDigest;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -15,13 +12,9 @@ import java.util.Set;
  * already in the store or already in this pack is not written again. Not thread-safe: use one
  * inserter per thread. Closing without flushing discards what was added.
  *
- * <p>"Already in the store" means: in a pack the store has loaded. Without a
- * {@linkplain ObjectStore#useChunkIndex chunk index} every loaded pack index is searched. With an
- * {@link LmdbChunkIndex}, the index is first caught up with every pack the store has (the store is
- * rescanned once, at the first look-up of this inserter), and then answers alone: a hit is
- * checked in the one pack it names, a miss means absent. A hit naming a pack that is not loaded
- * (deleted by gc, say), even after a rescan, is ignored and the loaded packs are searched. With
- * any other index, a miss is only a hint and the packs are searched.
+ * <p>"Already in the store" means: in the store's multi-pack index or in a pack it has read the
+ * index of; the store catches up with the folder once, at this inserter's first look-up, so
+ * packs other stores and processes finished before then are seen too.
  */
 public final class ObjectInserter implements AutoCloseable {
     private final ObjectStore store;
@@ -33,10 +26,7 @@ public final class ObjectInserter implements AutoCloseable {
     private long chunksDeduplicated;
     private long rawBytesWritten;
     private long storedBytesWritten;
-    /** How many loaded packs the chunk index was last caught up with; -1: not yet. */
-    private int caughtUpPacks = -1;
-    /** Whether the chunk index covered all those packs. */
-    private boolean indexComplete;
+    private boolean caughtUp;
 
     ObjectInserter(ObjectStore store, int zstdLevel) {
         this.store = store;
@@ -76,64 +66,11 @@ public final class ObjectInserter implements AutoCloseable {
         if (pending.contains(id)) {
             return true;
         }
-        ChunkIndex index = store.chunkIndex();
-        if (index == null) {
-            return store.findLoaded(id) != null;
-        }
-        LmdbChunkIndex lmdb = index instanceof LmdbChunkIndex l ? l : null;
-        if (lmdb != null && caughtUpPacks < 0) {
+        if (!caughtUp) {
             store.refresh();
-            catchUp(lmdb);
-        }
-        ObjectLocation loc;
-        try {
-            loc = index.get(id);
-        } catch (IOException | RuntimeException e) {
-            return store.findLoaded(id) != null; // the index is only a cache
-        }
-        if (loc != null) {
-            if (inLoadedPack(id, loc)) {
-                return true;
-            }
-            if (store.loadedPack(loc.pack()) == null) {
-                store.refresh();
-                if (inLoadedPack(id, loc)) {
-                    return true;
-                }
-            }
-            // a stale entry: the pack it names is gone (or never held the id); the packs decide
-            return store.findLoaded(id) != null;
-        }
-        if (lmdb != null) {
-            if (store.loadedPackCount() != caughtUpPacks) {
-                catchUp(lmdb);
-            }
-            if (indexComplete) {
-                return false;
-            }
+            caughtUp = true;
         }
         return store.findLoaded(id) != null;
-    }
-
-    private boolean inLoadedPack(ObjectId id, ObjectLocation loc) {
-        PackFile p = store.loadedPack(loc.pack());
-        return p != null && p.index().find(id) != null;
-    }
-
-    /** Brings the index up to every loaded pack; notes whether it covers them all. */
-    private void catchUp(LmdbChunkIndex lmdb) {
-        List<PackIndex> packs = store.packIndexes();
-        try {
-            lmdb.catchUp(packs);
-        } catch (IOException | RuntimeException e) {
-            // the coverage check below finds out what is missing
-        }
-        boolean all = true;
-        for (PackIndex p : packs) {
-            all &= lmdb.covers(p.packId());
-        }
-        indexComplete = all;
-        caughtUpPacks = packs.size();
     }
 
     private PackWriter writer() throws IOException {
@@ -143,7 +80,11 @@ public final class ObjectInserter implements AutoCloseable {
         return writer;
     }
 
-    /** Makes everything inserted so far durable and visible; the inserter can go on after. */
+    /**
+     * Makes everything inserted so far durable and visible; the inserter can go on after. When
+     * the store then has many packs its multi-pack index does not cover, rewrites that index
+     * (see {@link ObjectStore}).
+     */
     public void flush() throws IOException {
         if (writer == null) {
             return;
@@ -153,29 +94,7 @@ public final class ObjectInserter implements AutoCloseable {
         pending.clear();
         if (index != null) {
             store.registerNew(index);
-            recordInIndex(index);
-        }
-    }
-
-    /** Puts a new pack's entries into the chunk index, if any; failures only cost look-ups later. */
-    private void recordInIndex(PackIndex pack) {
-        ChunkIndex ci = store.chunkIndex();
-        if (ci == null) {
-            return;
-        }
-        try {
-            if (ci instanceof LmdbChunkIndex lmdb) {
-                lmdb.addPack(pack);
-            } else {
-                Map<ObjectId, ObjectLocation> entries = new HashMap<>();
-                for (int i = 0; i < pack.size(); i++) {
-                    PackIndex.Entry e = pack.entryAt(i);
-                    entries.put(e.id(), new ObjectLocation(pack.packId(), e.offset(), e.storedLength()));
-                }
-                ci.putAll(entries);
-            }
-        } catch (IOException | RuntimeException e) {
-            // the pack is durable; an LmdbChunkIndex catches up with it at the next inserter
+            store.maintainMultiPackIndex();
         }
     }
 

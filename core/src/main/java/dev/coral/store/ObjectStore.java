@@ -2,32 +2,91 @@ package dev.coral.store;
 
 import dev.coral.error.CorruptObjectException;
 import dev.coral.error.MissingObjectException;
+import dev.coral.error.UnsupportedVersionException;
+import dev.coral.io.RepositoryLock;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiConsumer;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The object database: every pack under {@code .coral/packs} whose index is in place. Reads are
  * thread-safe and see packs other threads or processes finish (the folder is rescanned when an
  * id is not found). Writes go through an {@link ObjectInserter}, one per thread.
+ *
+ * <p>Where objects are is read from the {@linkplain MultiPackIndex multi-pack index}
+ * ({@code packs/multi-pack-index}) for the packs it covers, and from the pack's own index for
+ * the few packs written since it was last rewritten; a covered pack's file is opened at its first
+ * read. A damaged multi-pack index, one of an unknown version, or one naming a pack whose index
+ * is gone is ignored (every pack index is read instead) and rewritten at the next flush. After a
+ * flush leaves {@value #DEFAULT_MULTI_PACK_INDEX_THRESHOLD} or more packs uncovered, the flushing
+ * inserter rewrites it to cover every pack (skipped if another process is rewriting it).
  */
-public final class ObjectStore implements PackedObjects, AutoCloseable {
-    private final Path packsDir;
-    private final int zstdLevel;
-    private final Map<ObjectId, PackFile> packs = new ConcurrentHashMap<>();
-    private volatile PackFile[] packOrder = new PackFile[0];
-    private volatile ChunkIndex chunkIndex;
+public final class ObjectStore implements AutoCloseable {
+    /** Uncovered packs after which a flush rewrites the multi-pack index. */
+    static final int DEFAULT_MULTI_PACK_INDEX_THRESHOLD = 16;
 
+    private final Path packsDir;
+    private final Path locksDir;
+    private final Path mpxFile;
+    private final int zstdLevel;
+    /** Every pack this store has opened or been told of, by id; closed at {@link #close()}. */
+    private final Map<ObjectId, PackFile> packs = new ConcurrentHashMap<>();
+    private volatile View view = View.EMPTY;
+    private volatile int multiPackIndexThreshold = DEFAULT_MULTI_PACK_INDEX_THRESHOLD;
+    private final AtomicInteger indexFilesRead = new AtomicInteger();
+    private final AtomicInteger multiPackIndexReads = new AtomicInteger();
+    private final AtomicInteger multiPackIndexWrites = new AtomicInteger();
+    // The multi-pack index file as last read; guarded by this.
+    private FileStamp mpxStamp;
+    private MultiPackIndex mpxLoaded;
+    private boolean mpxDamaged;
+    private volatile IOException lastMaintenanceFailure;
+
+    /** What look-ups search: the multi-pack index with its packs, then the uncovered packs. */
+    private record View(MultiPackIndex mpx, PackFile[] mpxPacks, PackFile[] uncovered) {
+        static final View EMPTY = new View(null, new PackFile[0], new PackFile[0]);
+    }
+
+    /** Identity of a file version: a replaced file has another file key, size or mtime. */
+    private record FileStamp(Object fileKey, long size, FileTime modified) {
+        static FileStamp of(Path file) throws IOException {
+            try {
+                BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+                return new FileStamp(a.fileKey(), a.size(), a.lastModifiedTime());
+            } catch (NoSuchFileException e) {
+                return null;
+            }
+        }
+    }
+
+    /** A store whose locks live in {@code packsDir/../locks} (that is {@code .coral/locks}). */
     public ObjectStore(Path packsDir, int zstdLevel) throws IOException {
+        this(packsDir, packsDir.toAbsolutePath().getParent().resolve("locks"), zstdLevel);
+    }
+
+    public ObjectStore(Path packsDir, Path locksDir, int zstdLevel) throws IOException {
         this.packsDir = packsDir;
+        this.locksDir = locksDir;
+        this.mpxFile = packsDir.resolve(MultiPackIndex.FILE_NAME);
         this.zstdLevel = zstdLevel;
         Files.createDirectories(packsDir);
         refresh();
@@ -37,75 +96,178 @@ public final class ObjectStore implements PackedObjects, AutoCloseable {
     public record Found(PackFile pack, PackIndex.Entry entry) {
     }
 
-    /**
-     * Makes inserters consult {@code index} (see {@link ObjectInserter}) and record new packs in
-     * it; null detaches. The store takes ownership: {@link #close()} closes it. Readers never use
-     * it. An {@link LmdbChunkIndex} is kept covering every loaded pack, so that a miss in it
-     * needs no pack search; any other index is only a hint.
-     */
-    public void useChunkIndex(ChunkIndex index) {
-        this.chunkIndex = index;
-    }
-
-    /** The attached chunk index, or null. */
-    public ChunkIndex chunkIndex() {
-        return chunkIndex;
-    }
-
-    /** The loaded pack named {@code packId}, or null. */
-    PackFile loadedPack(ObjectId packId) {
-        return packs.get(packId);
-    }
-
-    /** How many packs are loaded (it only grows until {@link #close()}). */
-    int loadedPackCount() {
-        return packOrder.length;
-    }
-
     public Path packsDir() {
         return packsDir;
     }
 
-    /** Opens packs that appeared since the last scan. */
+    /**
+     * Catches up with the folder: re-reads the multi-pack index if it was replaced, and reads
+     * the index of every pack it does not cover and this store has not read yet.
+     *
+     * @throws CorruptObjectException naming a pack index that does not verify, or a pack it
+     *     describes that is missing
+     */
     public synchronized void refresh() throws IOException {
-        List<PackFile> added = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(packsDir, PackLayout.PREFIX + "*" + PackLayout.INDEX_SUFFIX)) {
-            for (Path idx : ds) {
-                String name = idx.getFileName().toString();
-                String hex = name.substring(PackLayout.PREFIX.length(), name.length() - PackLayout.INDEX_SUFFIX.length());
-                if (!ObjectId.isHex(hex) || hex.length() != 64 || packs.containsKey(ObjectId.fromHex(hex))) {
-                    continue;
-                }
-                PackIndex index = PackIndex.read(idx);
-                if (!index.packId().hex().equals(hex)) {
-                    throw new CorruptObjectException(idx + ": names pack " + index.packId().hex());
-                }
-                Path pack = packsDir.resolve(PackLayout.packFileName(index.packId()));
-                try {
-                    added.add(new PackFile(pack, index));
-                } catch (NoSuchFileException e) {
-                    throw new CorruptObjectException(idx + ": its pack " + pack.getFileName() + " is missing");
+        reloadMultiPackIndexIfReplaced();
+        Set<ObjectId> present = listPacks();
+        MultiPackIndex mpx = mpxLoaded;
+        if (mpx != null) {
+            for (int n = 0; n < mpx.packCount(); n++) {
+                if (!present.contains(mpx.packId(n))) {
+                    mpx = null; // stale: a pack it covers is gone; every pack index decides
+                    break;
                 }
             }
         }
-        if (!added.isEmpty()) {
-            register(added);
+        View old = view;
+        PackFile[] mpxPacks = mpx == null ? new PackFile[0] : mpx == old.mpx() ? old.mpxPacks() : packFilesOf(mpx);
+        // newest first: packs read now, then the uncovered packs already known, in their order
+        Map<ObjectId, PackFile> known = new LinkedHashMap<>();
+        for (PackFile p : old.uncovered()) {
+            if (present.contains(p.packId()) && (mpx == null || !mpx.covers(p.packId()))) {
+                known.put(p.packId(), p);
+            }
+        }
+        List<PackFile> uncovered = new ArrayList<>();
+        for (ObjectId id : present) {
+            if (!known.containsKey(id) && (mpx == null || !mpx.covers(id))) {
+                uncovered.add(withIndex(id));
+            }
+        }
+        uncovered.addAll(known.values());
+        view = new View(mpx, mpxPacks, uncovered.toArray(new PackFile[0]));
+    }
+
+    private void reloadMultiPackIndexIfReplaced() throws IOException {
+        FileStamp stamp = FileStamp.of(mpxFile);
+        if (Objects.equals(stamp, mpxStamp)) {
+            return;
+        }
+        mpxStamp = stamp;
+        mpxLoaded = null;
+        mpxDamaged = false;
+        if (stamp == null) {
+            return;
+        }
+        try {
+            multiPackIndexReads.incrementAndGet();
+            mpxLoaded = MultiPackIndex.read(mpxFile);
+        } catch (NoSuchFileException e) {
+            mpxStamp = null; // replaced or deleted while we looked
+        } catch (CorruptObjectException | UnsupportedVersionException e) {
+            mpxDamaged = true; // the pack indexes answer instead; the next flush rewrites it
+        } catch (IOException e) {
+            // unreadable (permissions, I/O error): the pack indexes answer instead
         }
     }
 
-    synchronized void register(List<PackFile> added) {
-        List<PackFile> order = new ArrayList<>(added);
-        order.addAll(Arrays.asList(packOrder));
-        for (PackFile p : added) {
-            packs.put(p.index().packId(), p);
+    /** The ids of the packs whose index is in place. */
+    private Set<ObjectId> listPacks() throws IOException {
+        Set<ObjectId> ids = new HashSet<>();
+        int nameLength = PackLayout.PREFIX.length() + 2 * ObjectId.BYTES + PackLayout.INDEX_SUFFIX.length();
+        for (String name : listNames()) {
+            if (name.length() == nameLength && name.startsWith(PackLayout.PREFIX) && name.endsWith(PackLayout.INDEX_SUFFIX)) {
+                ObjectId id = ObjectId.parseHexOrNull(name, PackLayout.PREFIX.length());
+                if (id != null) {
+                    ids.add(id);
+                }
+            }
         }
-        packOrder = order.toArray(new PackFile[0]);
+        return ids;
     }
 
+    /**
+     * The names in the packs folder. {@link java.io.File#list()} where it can (one native call,
+     * no Path per name: 10x faster before the JIT warms up), else a directory stream.
+     */
+    private List<String> listNames() throws IOException {
+        String[] names = null;
+        try {
+            names = packsDir.toFile().list();
+        } catch (UnsupportedOperationException e) {
+            // not the default file system
+        }
+        if (names != null) {
+            return Arrays.asList(names);
+        }
+        List<String> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(packsDir)) {
+            for (Path p : ds) {
+                out.add(p.getFileName().toString());
+            }
+        }
+        return out;
+    }
+
+    private PackFile[] packFilesOf(MultiPackIndex mpx) {
+        PackFile[] out = new PackFile[mpx.packCount()];
+        for (int n = 0; n < out.length; n++) {
+            ObjectId id = mpx.packId(n);
+            PackFile p = packs.get(id);
+            if (p == null) {
+                p = PackFile.lazy(packsDir, id, mpx.packLength(n));
+                PackFile raced = packs.putIfAbsent(id, p);
+                p = raced != null ? raced : p;
+            }
+            out[n] = p;
+        }
+        return out;
+    }
+
+    /** The pack {@code id} with its own index read (once per store). */
+    private PackFile withIndex(ObjectId id) throws IOException {
+        PackFile p = packs.get(id);
+        if (p != null && p.index() != null) {
+            return p;
+        }
+        Path idx = packsDir.resolve(PackLayout.indexFileName(id));
+        indexFilesRead.incrementAndGet();
+        PackIndex index = PackIndex.read(idx);
+        if (!index.packId().equals(id)) {
+            throw new CorruptObjectException(idx + ": names pack " + index.packId().hex());
+        }
+        if (p != null) {
+            p.attachIndex(index);
+            return p;
+        }
+        Path pack = packsDir.resolve(PackLayout.packFileName(id));
+        try {
+            p = PackFile.open(pack, index);
+        } catch (NoSuchFileException e) {
+            throw new CorruptObjectException(idx + ": its pack " + pack.getFileName() + " is missing");
+        }
+        PackFile raced = packs.putIfAbsent(id, p);
+        if (raced != null) {
+            p.close();
+            raced.attachIndex(index);
+            return raced;
+        }
+        return p;
+    }
+
+    /** Makes a pack an inserter has just renamed into place visible to look-ups. */
     synchronized void registerNew(PackIndex index) throws IOException {
-        if (!packs.containsKey(index.packId())) {
-            register(List.of(new PackFile(packsDir.resolve(PackLayout.packFileName(index.packId())), index)));
+        View v = view;
+        ObjectId id = index.packId();
+        if (v.mpx() != null && v.mpx().covers(id)) {
+            return;
         }
+        for (PackFile p : v.uncovered()) {
+            if (p.packId().equals(id)) {
+                return;
+            }
+        }
+        PackFile p = packs.get(id);
+        if (p == null) {
+            p = PackFile.open(packsDir.resolve(PackLayout.packFileName(id)), index);
+            packs.put(id, p);
+        } else if (p.index() == null) {
+            p.attachIndex(index);
+        }
+        PackFile[] uncovered = new PackFile[v.uncovered().length + 1];
+        uncovered[0] = p;
+        System.arraycopy(v.uncovered(), 0, uncovered, 1, v.uncovered().length);
+        view = new View(v.mpx(), v.mpxPacks(), uncovered);
     }
 
     /** Finds {@code id} in the loaded packs, rescanning the folder once on a miss; null if absent. */
@@ -118,8 +280,17 @@ public final class ObjectStore implements PackedObjects, AutoCloseable {
         return f;
     }
 
+    /** Finds {@code id} in the multi-pack index, then in the uncovered packs; no rescan. */
     Found findLoaded(ObjectId id) {
-        for (PackFile p : packOrder) {
+        View v = view;
+        MultiPackIndex mpx = v.mpx();
+        if (mpx != null) {
+            int i = mpx.find(id);
+            if (i >= 0) {
+                return new Found(v.mpxPacks()[mpx.packNumberAt(i)], mpx.entryAt(i));
+            }
+        }
+        for (PackFile p : v.uncovered()) {
             PackIndex.Entry e = p.index().find(id);
             if (e != null) {
                 return new Found(p, e);
@@ -194,40 +365,173 @@ public final class ObjectStore implements PackedObjects, AutoCloseable {
         return new ObjectInserter(this, zstdLevel);
     }
 
-    /** Every loaded pack's index, newest first. */
-    public List<PackIndex> packIndexes() {
+    /**
+     * Every object whose id starts with {@code hexPrefix} (lower-case hex), each once, after a
+     * rescan: a search of the multi-pack index's sorted entries plus the uncovered packs.
+     */
+    public List<PackIndex.Entry> findByPrefix(String hexPrefix) throws IOException {
+        refresh();
+        View v = view;
+        Map<ObjectId, PackIndex.Entry> hits = new LinkedHashMap<>();
+        if (v.mpx() != null) {
+            MultiPackIndex mpx = v.mpx();
+            mpx.forEachWithPrefix(hexPrefix, i -> {
+                PackIndex.Entry e = mpx.entryAt(i);
+                hits.putIfAbsent(e.id(), e);
+            });
+        }
+        SortedIds.nibbles(hexPrefix); // validates
+        for (PackFile p : v.uncovered()) {
+            PackIndex idx = p.index();
+            for (int i = 0; i < idx.size(); i++) {
+                PackIndex.Entry e = idx.entryAt(i);
+                if (e.id().startsWith(hexPrefix)) {
+                    hits.putIfAbsent(e.id(), e);
+                }
+            }
+        }
+        return new ArrayList<>(hits.values());
+    }
+
+    /** How many packs the store knows (covered by the multi-pack index or not). */
+    public int packCount() {
+        View v = view;
+        return v.mpxPacks().length + v.uncovered().length;
+    }
+
+    /**
+     * Every known pack's own index, newest first. Packs covered by the multi-pack index have
+     * theirs read now (once per store): this reads one file per pack; prefer {@link #findByPrefix}.
+     */
+    public List<PackIndex> packIndexes() throws IOException {
+        View v = view;
         List<PackIndex> out = new ArrayList<>();
-        for (PackFile p : packOrder) {
+        for (PackFile p : v.uncovered()) {
+            out.add(p.index());
+        }
+        for (PackFile p : v.mpxPacks()) {
+            if (p.index() == null) {
+                synchronized (this) {
+                    withIndex(p.packId());
+                }
+            }
             out.add(p.index());
         }
         return out;
     }
 
-    @Override
-    public void forEachObject(BiConsumer<ObjectId, ObjectLocation> sink) throws IOException {
-        refresh();
-        for (PackFile p : packOrder) {
-            PackIndex idx = p.index();
-            for (int i = 0; i < idx.size(); i++) {
-                PackIndex.Entry e = idx.entryAt(i);
-                sink.accept(e.id(), new ObjectLocation(idx.packId(), e.offset(), e.storedLength()));
-            }
+    // ---------------------------------------------------------------- multi-pack index upkeep
+
+    /**
+     * Rewrites the multi-pack index to cover every pack whose index is in place, waiting for
+     * another writer to finish first; a no-op when it already covers them all. For
+     * {@code coral repack/gc/fsck}.
+     */
+    public void writeMultiPackIndex() throws IOException {
+        WriterLock.Held held = WriterLock.of(locksDir).lock();
+        try {
+            rewriteLocked(true);
+        } finally {
+            held.close();
         }
     }
 
-    @Override
-    public long estimatedObjectCount() {
-        long n = 0;
-        for (PackFile p : packOrder) {
-            n += p.index().size();
+    /**
+     * Called after a flush registered a pack: rewrites the multi-pack index if enough packs are
+     * uncovered or the file is damaged or stale, unless another writer holds the lock (it will
+     * be done then, or later). A failure is remembered, not thrown: the flushed pack is durable
+     * and found through its own index.
+     */
+    void maintainMultiPackIndex() {
+        if (!needsRewrite()) {
+            return;
         }
-        return n;
+        try {
+            WriterLock.Held held = WriterLock.of(locksDir).tryLock();
+            if (held == null) {
+                return; // another writer is at it
+            }
+            try {
+                rewriteLocked(false);
+            } finally {
+                held.close();
+            }
+        } catch (IOException e) {
+            lastMaintenanceFailure = e;
+        }
+    }
+
+    private boolean needsRewrite() {
+        View v = view;
+        boolean damagedOrStale;
+        synchronized (this) {
+            damagedOrStale = mpxDamaged || mpxLoaded != null && v.mpx() == null;
+        }
+        return damagedOrStale || v.uncovered().length >= multiPackIndexThreshold;
+    }
+
+    /** Under the writer lock: catches up with the folder, then rewrites the file if needed. */
+    private void rewriteLocked(boolean always) throws IOException {
+        refresh();
+        if (!always && !needsRewrite()) {
+            return; // another writer did it meanwhile
+        }
+        View v = view;
+        boolean damaged;
+        synchronized (this) {
+            damaged = mpxDamaged;
+        }
+        if (v.uncovered().length == 0 && !damaged) {
+            return; // it covers every pack (or there are none)
+        }
+        List<PackIndex> sources = new ArrayList<>();
+        for (PackFile p : v.uncovered()) {
+            sources.add(p.index());
+        }
+        MultiPackIndex.write(mpxFile, v.mpx(), sources);
+        multiPackIndexWrites.incrementAndGet();
+        refresh();
+    }
+
+    /** Sets how many uncovered packs make a flush rewrite the multi-pack index (for tests). */
+    void setMultiPackIndexThreshold(int packs) {
+        this.multiPackIndexThreshold = Math.max(1, packs);
+    }
+
+    /** How many pack index files this store has read (for tests). */
+    int indexFilesRead() {
+        return indexFilesRead.get();
+    }
+
+    /** How many times this store has read the multi-pack index file (for tests). */
+    int multiPackIndexReads() {
+        return multiPackIndexReads.get();
+    }
+
+    /** How many times this store has written the multi-pack index file (for tests). */
+    int multiPackIndexWrites() {
+        return multiPackIndexWrites.get();
+    }
+
+    /** The multi-pack index look-ups use, or null (for tests). */
+    MultiPackIndex multiPackIndex() {
+        return view.mpx();
+    }
+
+    /** How many packs look-ups search through their own index (for tests). */
+    int uncoveredPackCount() {
+        return view.uncovered().length;
+    }
+
+    /** The last failure of an automatic multi-pack index rewrite, or null (for tests). */
+    IOException lastMaintenanceFailure() {
+        return lastMaintenanceFailure;
     }
 
     @Override
     public synchronized void close() throws IOException {
         IOException first = null;
-        for (PackFile p : packOrder) {
+        for (PackFile p : packs.values()) {
             try {
                 p.close();
             } catch (IOException e) {
@@ -235,18 +539,95 @@ public final class ObjectStore implements PackedObjects, AutoCloseable {
             }
         }
         packs.clear();
-        packOrder = new PackFile[0];
-        ChunkIndex index = chunkIndex;
-        chunkIndex = null;
-        if (index != null) {
-            try {
-                index.close();
-            } catch (IOException e) {
-                first = first == null ? e : first;
-            }
-        }
+        view = View.EMPTY;
         if (first != null) {
             throw first;
+        }
+    }
+
+    /**
+     * The {@code multi-pack-index} repository lock. Across processes it is the OS lock of
+     * {@code locks/multi-pack-index.lock} ({@link RepositoryLock} when waiting); in this JVM a
+     * shared {@link ReentrantLock} is taken first, so that waiting and trying holders (of any
+     * store over the repository) never meet inside one process's OS lock.
+     */
+    private static final class WriterLock {
+        private static final ConcurrentHashMap<Path, WriterLock> ALL = new ConcurrentHashMap<>();
+
+        private final Path locksDir;
+        private final Path file;
+        private final ReentrantLock local = new ReentrantLock();
+
+        private WriterLock(Path locksDir, Path file) {
+            this.locksDir = locksDir;
+            this.file = file;
+        }
+
+        static WriterLock of(Path locksDir) {
+            Path file = locksDir.resolve(MultiPackIndex.LOCK_NAME + ".lock").toAbsolutePath().normalize();
+            return ALL.computeIfAbsent(file, f -> new WriterLock(locksDir, f));
+        }
+
+        interface Held extends AutoCloseable {
+            @Override
+            void close() throws IOException;
+        }
+
+        /** Waits for the lock. */
+        Held lock() throws IOException {
+            local.lock();
+            try {
+                RepositoryLock.Held os = new RepositoryLock(locksDir, MultiPackIndex.LOCK_NAME).lock();
+                return () -> {
+                    try {
+                        os.close();
+                    } finally {
+                        local.unlock();
+                    }
+                };
+            } catch (IOException | RuntimeException e) {
+                local.unlock();
+                throw e;
+            }
+        }
+
+        /** The lock if it is free now, else null. */
+        Held tryLock() throws IOException {
+            if (!local.tryLock()) {
+                return null;
+            }
+            FileChannel ch = null;
+            try {
+                Files.createDirectories(file.getParent());
+                ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock fl;
+                try {
+                    fl = ch.tryLock();
+                } catch (OverlappingFileLockException e) {
+                    fl = null;
+                }
+                if (fl == null) {
+                    ch.close();
+                    local.unlock();
+                    return null;
+                }
+                FileChannel channel = ch;
+                FileLock lock = fl;
+                return () -> {
+                    try {
+                        lock.release();
+                        channel.close();
+                    } finally {
+                        local.unlock();
+                    }
+                };
+            } catch (IOException | RuntimeException e) {
+                if (ch != null) {
+                    ch.close();
+                }
+                local.unlock();
+                throw e;
+            }
         }
     }
 }

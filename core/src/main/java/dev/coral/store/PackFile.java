@@ -5,55 +5,135 @@ import dev.coral.error.CorruptObjectException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
- * A pack opened for reading, with its index. Reads are positioned, so one instance serves many
- * threads at once. Every entry read checks that its head matches the index and its CRC.
+ * A pack opened for reading. Reads are positioned, so one instance serves many threads at once.
+ * Every entry read checks that its head matches the index entry and its CRC. A pack known from
+ * its own index is opened at once; a pack known only from the multi-pack index is opened at its
+ * first read (and has no {@link #index()} until one is attached), so a store over a thousand
+ * packs opens none of them until it needs them.
  */
 final class PackFile implements AutoCloseable {
-    private final Path file;
-    private final PackIndex index;
-    private final FileChannel channel;
+    /** The pack file, or (for a lazy pack, until its first use) null: {@link #dir} and the id name it. */
+    private volatile Path file;
+    private final Path dir;
+    private final ObjectId packId;
+    private final long packLength;
+    private volatile PackIndex index;
+    private volatile FileChannel channel;
+    private boolean closed; // guarded by this
 
-    PackFile(Path file, PackIndex index) throws IOException {
+    private PackFile(Path file, Path dir, ObjectId packId, long packLength, PackIndex index) {
         this.file = file;
+        this.dir = dir;
+        this.packId = packId;
+        this.packLength = packLength;
         this.index = index;
-        this.channel = FileChannel.open(file, StandardOpenOption.READ);
-        if (channel.size() != index.packLength()) {
-            channel.close();
-            throw new CorruptObjectException(file + ": " + channel.size() + " bytes, its index says " + index.packLength());
-        }
     }
 
+    /**
+     * A pack described by its index, opened now.
+     *
+     * @throws NoSuchFileException if the pack file is missing
+     * @throws CorruptObjectException if its size is not the one its index records
+     */
+    static PackFile open(Path file, PackIndex index) throws IOException {
+        PackFile p = new PackFile(file, file.getParent(), index.packId(), index.packLength(), index);
+        p.channel();
+        return p;
+    }
+
+    /** A pack of {@code packsDir} the multi-pack index describes, opened at its first read. */
+    static PackFile lazy(Path packsDir, ObjectId packId, long packLength) {
+        return new PackFile(null, packsDir, packId, packLength, null);
+    }
+
+    /** Its index, or null for a pack known from the multi-pack index alone. */
     PackIndex index() {
         return index;
     }
 
+    /** Gives a pack known from the multi-pack index its own index, read later. */
+    void attachIndex(PackIndex idx) throws CorruptObjectException {
+        if (!idx.packId().equals(packId) || idx.packLength() != packLength) {
+            throw new CorruptObjectException(path().getFileName() + ": its index says " + idx.packLength()
+                    + " bytes, the multi-pack index " + packLength);
+        }
+        index = idx;
+    }
+
+    ObjectId packId() {
+        return packId;
+    }
+
+    long packLength() {
+        return packLength;
+    }
+
     Path path() {
-        return file;
+        Path f = file;
+        if (f == null) {
+            f = dir.resolve(PackLayout.packFileName(packId));
+            file = f;
+        }
+        return f;
+    }
+
+    /** The channel, opened (and checked against the recorded length) at the first call. */
+    private FileChannel channel() throws IOException {
+        FileChannel c = channel;
+        if (c != null) {
+            return c;
+        }
+        synchronized (this) {
+            if (channel != null) {
+                return channel;
+            }
+            if (closed) {
+                throw new ClosedChannelException();
+            }
+            try {
+                c = FileChannel.open(path(), StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                if (index != null) {
+                    throw e;
+                }
+                throw new CorruptObjectException(path() + ": pack is missing (the multi-pack index lists it)");
+            }
+            long size = c.size();
+            if (size != packLength) {
+                c.close();
+                throw new CorruptObjectException(path() + ": " + size + " bytes, its index says " + packLength);
+            }
+            channel = c;
+            return c;
+        }
     }
 
     /** Reads and decodes the entry into {@code dst}, which must hold {@code entry.rawLength()} bytes. */
     void readInto(PackIndex.Entry entry, byte[] dst) throws IOException {
-        String what = file.getFileName() + " object " + entry.id().hex();
+        String what = path().getFileName() + " object " + entry.id().hex();
         byte[] stored = readVerified(entry, what);
         ChunkCodec.byId(entry.codec()).decode(stored, entry.storedLength(), dst, (int) entry.rawLength(), what);
     }
 
     private byte[] readVerified(PackIndex.Entry entry, String what) throws IOException {
         int total = PackLayout.ENTRY_HEAD_BYTES + entry.storedLength() + PackLayout.ENTRY_CRC_BYTES;
-        if (entry.offset() + total > index.packLength() - PackLayout.TRAILER_BYTES) {
+        if (entry.offset() + total > packLength - PackLayout.TRAILER_BYTES) {
             throw new CorruptObjectException(what + ": extends past the end of the pack");
         }
+        FileChannel ch = channel();
         ByteBuffer buf = ByteBuffer.allocate(total);
         long pos = entry.offset();
         while (buf.hasRemaining()) {
-            int n = channel.read(buf, pos);
+            int n = ch.read(buf, pos);
             if (n < 0) {
                 throw new EOFException(what + ": pack ends early");
             }
@@ -76,7 +156,12 @@ final class PackFile implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
-        channel.close();
+    public synchronized void close() throws IOException {
+        closed = true;
+        FileChannel c = channel;
+        channel = null;
+        if (c != null) {
+            c.close();
+        }
     }
 }

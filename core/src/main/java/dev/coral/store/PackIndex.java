@@ -22,7 +22,7 @@ import java.util.List;
 public final class PackIndex {
     static final String MAGIC = "CORALIDX";
     static final int VERSION = 1;
-    private static final int ENTRY_BYTES = ObjectId.BYTES + 1 + 1 + 8 + 4 + 8;
+    static final int ENTRY_BYTES = ObjectId.BYTES + 1 + 1 + 8 + 4 + 8;
     private static final int FANOUT_BYTES = 256 * 4;
 
     private final ObjectId packId;
@@ -110,24 +110,17 @@ public final class PackIndex {
 
     /** The entry for {@code id}, or null. */
     public Entry find(ObjectId id) {
-        byte[] key = id.toBytes();
         int b = id.firstByte();
-        int lo = b == 0 ? 0 : fanout[b - 1];
-        int hi = fanout[b] - 1;
-        byte[] probe = new byte[ObjectId.BYTES];
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            entries.get(mid * ENTRY_BYTES, probe);
-            int c = Arrays.compareUnsigned(probe, key);
-            if (c < 0) {
-                lo = mid + 1;
-            } else if (c > 0) {
-                hi = mid - 1;
-            } else {
-                return entryAt(mid);
-            }
-        }
-        return null;
+        int i = SortedIds.search(entries, ENTRY_BYTES, b == 0 ? 0 : fanout[b - 1], fanout[b] - 1, id);
+        return i < 0 ? null : entryAt(i);
+    }
+
+    /**
+     * The entries, {@link #ENTRY_BYTES} each in id order, as a read-only big-endian buffer of
+     * its own (for the multi-pack index writer).
+     */
+    ByteBuffer entryBuffer() {
+        return entries.asReadOnlyBuffer();
     }
 
     /** The i-th entry in id order. */
