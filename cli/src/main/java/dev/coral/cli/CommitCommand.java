@@ -9,8 +9,9 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code coral commit -m MSG [--metric NAME=NUMBER]...}. */
-@Command(name = "commit", description = "Record the staged files as a new commit on the current branch.")
+/** {@code coral commit [-a] -m MSG [--metric NAME=NUMBER]...}. */
+@Command(name = "commit", description = {"Record the staged files as a new commit on the current branch.",
+    "With -a, first stage every tracked file that was modified or deleted (one process instead of add + commit)."})
 final class CommitCommand extends Subcommand {
     @Option(names = {"-m", "--message"}, required = true, paramLabel = "MSG",
             description = "Commit message; several -m are joined as paragraphs.")
@@ -19,6 +20,9 @@ final class CommitCommand extends Subcommand {
     @Option(names = "--metric", paramLabel = "NAME=NUMBER",
             description = "A numeric metric to record, e.g. --metric loss=0.31 (repeatable).")
     List<String> metrics = List.of();
+
+    @Option(names = {"-a", "--all"}, description = "Stage modified and deleted tracked files before committing.")
+    boolean all;
 
     @Option(names = "--author", paramLabel = "NAME", description = "Author (default: $CORAL_AUTHOR or the user name).")
     String author;
@@ -32,6 +36,15 @@ final class CommitCommand extends Subcommand {
             throw usage(e.getMessage());
         }
         try (Repository repo = openRepository()) {
+            if (all) {
+                List<java.nio.file.Path> changed = repo.status().notStaged().stream()
+                        .map(c -> repo.root().resolve(c.path())).toList();
+                if (!changed.isEmpty()) {
+                    try (TerminalProgress progress = coral.progress()) {
+                        repo.add(changed, progress);
+                    }
+                }
+            }
             ObjectId id = repo.commit(request);
             Commit c = repo.readCommit(id);
             String branch = repo.currentBranch();
