@@ -251,7 +251,20 @@ class RepositoryTest {
             ByteBuffer.wrap(lie).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, 1L << 40);
             Files.write(lying, lie);
             Path text = Files.writeString(dir.resolve("notes.txt"), "hello");
-            for (Path bad : List.of(truncated, lying, text, dir.resolve("missing.npy"), dir.resolve("../outside.npy"))) {
+            Path evilZip = dir.resolve("evil.npz");
+            Path npy = TestModels.writeNpy(dir.resolve("tmp/x.npy"), Tensors.of("x", TensorSpec.of(DType.U8, 2), new byte[] {1, 2}));
+            try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(evilZip))) {
+                zip.putNextEntry(new java.util.zip.ZipEntry("../evil.npy"));
+                zip.write(Files.readAllBytes(npy));
+                zip.closeEntry();
+            }
+            Files.delete(npy);
+            Path hugeShape = dir.resolve("huge.safetensors");
+            String header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}";
+            ByteBuffer hb = ByteBuffer.allocate(8 + header.length() + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            hb.putLong(header.length()).put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(0);
+            Files.write(hugeShape, hb.array());
+            for (Path bad : List.of(truncated, lying, text, evilZip, hugeShape, dir.resolve("missing.npy"), dir.resolve("../outside.npy"))) {
                 BadInputException e = assertThrows(BadInputException.class, () -> repo.add(List.of(good, bad)), bad.toString());
                 assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
                 assertTrue(e.getMessage().contains(bad.getFileName().toString()), e.getMessage());

@@ -1,0 +1,204 @@
+package dev.coral.codec;
+
+import java.util.SplittableRandom;
+
+/** Seeded generators of chunk contents and bases for the codec tests. */
+final class CodecTestData {
+    private CodecTestData() {
+    }
+
+    enum Content { RANDOM_BITS, NAN_PAYLOADS, SIGNED_ZEROS_INFS, SUBNORMALS, GAUSSIAN, ALL_ZERO, CONSTANT, SMALL_INTS }
+
+    enum Base { NONE, EQUAL, RANDOM, NEARLY_EQUAL }
+
+    /** A chunk and its base (null for {@link Base#NONE}). */
+    record Pair(byte[] raw, byte[] base) {
+    }
+
+    private static Pair last;
+    private static String lastKey;
+
+    /** As {@link #generate}, remembering the last pair (the round-trip cases run every codec on one input in a row). */
+    static synchronized Pair cached(Content content, Base baseKind, int w, int elements, long seed) {
+        String key = content + "/" + baseKind + "/" + w + "/" + elements + "/" + seed;
+        if (!key.equals(lastKey)) {
+            last = generate(content, baseKind, w, elements, seed);
+            lastKey = key;
+        }
+        return last;
+    }
+
+    static Pair generate(Content content, Base baseKind, int w, int elements, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int len = elements * w;
+        byte[] raw = new byte[len];
+        byte[] base = null;
+        boolean realisticUpdate = content == Content.GAUSSIAN && baseKind == Base.NEARLY_EQUAL;
+        if (realisticUpdate) {
+            // a training step: w1 = w0 - lr * g, g ~ N(0,1) * 0.05, in the element's own precision
+            base = new byte[len];
+            double lr = new double[] {1e-3, 1e-4, 1e-5}[r.nextInt(3)];
+            for (int i = 0; i < elements; i++) {
+                double w0 = round(r.nextGaussian() * 0.05, w);
+                double g = r.nextGaussian() * 0.05;
+                putValue(base, i * w, w, w0);
+                putValue(raw, i * w, w, w0 - lr * g);
+            }
+            return new Pair(raw, base);
+        }
+        if (content == Content.RANDOM_BITS) {
+            r.nextBytes(raw);
+        }
+        for (int i = 0; i < elements && content != Content.RANDOM_BITS; i++) {
+            int at = i * w;
+            switch (content) {
+                case RANDOM_BITS -> throw new AssertionError();
+                case NAN_PAYLOADS -> putNaN(r, raw, at, w);
+                case SIGNED_ZEROS_INFS -> {
+                    switch (r.nextInt(6)) {
+                        case 0 -> putValue(raw, at, w, 0.0);
+                        case 1 -> putValue(raw, at, w, -0.0);
+                        case 2 -> putValue(raw, at, w, Double.POSITIVE_INFINITY);
+                        case 3 -> putValue(raw, at, w, Double.NEGATIVE_INFINITY);
+                        case 4 -> putNaN(r, raw, at, w);
+                        default -> putSubnormal(r, raw, at, w);
+                    }
+                }
+                case SUBNORMALS -> putSubnormal(r, raw, at, w);
+                case GAUSSIAN -> putValue(raw, at, w, r.nextGaussian() * 0.05);
+                case ALL_ZERO -> {
+                }
+                case CONSTANT -> {
+                    if (i == 0) {
+                        randomBytes(r, raw, 0, w);
+                    } else {
+                        System.arraycopy(raw, 0, raw, at, w);
+                    }
+                }
+                case SMALL_INTS -> {
+                    long v = r.nextInt(2000) - 1000;
+                    for (int b = 0; b < w; b++) {
+                        raw[at + b] = (byte) (b < 8 ? v >> (8 * b) : v >> 63);
+                    }
+                }
+            }
+        }
+        switch (baseKind) {
+            case NONE -> base = null;
+            case EQUAL -> base = raw.clone();
+            case RANDOM -> {
+                base = new byte[len];
+                r.nextBytes(base);
+            }
+            case NEARLY_EQUAL -> {
+                base = raw.clone();
+                for (int i = 0; i < elements; i++) {
+                    if (r.nextInt(10) == 0) {
+                        base[i * w] ^= (byte) (1 + r.nextInt(255)); // low byte
+                    }
+                    if (r.nextInt(100) == 0) {
+                        base[i * w + r.nextInt(w)] ^= (byte) (1 << r.nextInt(8)); // any bit
+                    }
+                }
+            }
+        }
+        return new Pair(raw, base);
+    }
+
+    private static void randomBytes(SplittableRandom r, byte[] a, int at, int n) {
+        for (int i = 0; i < n; i++) {
+            a[at + i] = (byte) r.nextInt(256);
+        }
+    }
+
+    /** Rounds to what the element can hold, so a base value is exactly representable. */
+    private static double round(double v, int w) {
+        return switch (w) {
+            case 4, 1, 2 -> (float) v;
+            default -> v;
+        };
+    }
+
+    private static void putLong(byte[] a, int at, int n, long v) {
+        for (int i = 0; i < n; i++) {
+            a[at + i] = (byte) (v >>> (8 * i));
+        }
+    }
+
+    /**
+     * Little-endian bits of v: w=1 top byte of fp32, w=2 BF16 (top half of fp32), w=4 fp32,
+     * w=8 fp64, w=16 x87 80-bit extended in 16 bytes.
+     */
+    static void putValue(byte[] a, int at, int w, double v) {
+        switch (w) {
+            case 1 -> a[at] = (byte) (Float.floatToRawIntBits((float) v) >>> 24);
+            case 2 -> putLong(a, at, 2, Float.floatToRawIntBits((float) v) >>> 16);
+            case 4 -> putLong(a, at, 4, Float.floatToRawIntBits((float) v));
+            case 8 -> putLong(a, at, 8, Double.doubleToRawLongBits(v));
+            default -> {
+                long bits = Double.doubleToRawLongBits(v);
+                int sign = (int) (bits >>> 63);
+                int e11 = (int) (bits >>> 52) & 0x7FF;
+                long frac = bits & ((1L << 52) - 1);
+                int e15;
+                long mant;
+                if (e11 == 0 && frac == 0) {
+                    e15 = 0;
+                    mant = 0;
+                } else if (e11 == 0x7FF) {
+                    e15 = 0x7FFF;
+                    mant = (1L << 63) | (frac << 11);
+                } else if (e11 == 0) {
+                    int shift = Long.numberOfLeadingZeros(frac) - 11;
+                    e15 = 1 - 1023 - shift + 16383;
+                    mant = (1L << 63) | ((frac << shift) & ((1L << 52) - 1)) << 11;
+                } else {
+                    e15 = e11 - 1023 + 16383;
+                    mant = (1L << 63) | (frac << 11);
+                }
+                putLong(a, at, 8, mant);
+                putLong(a, at + 8, 2, (long) (sign << 15 | e15));
+                putLong(a, at + 10, 6, 0);
+            }
+        }
+    }
+
+    static void putNaN(SplittableRandom r, byte[] a, int at, int w) {
+        long sign = r.nextBoolean() ? 1 : 0;
+        switch (w) {
+            case 1 -> a[at] = (byte) (sign << 7 | 0x7C | (1 + r.nextInt(3))); // E5M2 NaNs
+            case 2 -> {
+                long v = r.nextBoolean()
+                        ? sign << 15 | 0x7C00 | (1 + r.nextInt(0x3FF)) // F16
+                        : sign << 15 | 0x7F80 | (1 + r.nextInt(0x7F)); // BF16
+                putLong(a, at, 2, v);
+            }
+            case 4 -> putLong(a, at, 4, sign << 31 | 0x7F800000L | (1 + r.nextInt(0x7FFFFF)));
+            case 8 -> putLong(a, at, 8, sign << 63 | 0x7FF0000000000000L | (1 + (r.nextLong() >>> 13)));
+            default -> {
+                putLong(a, at, 8, (1L << 63) | (1 + (r.nextLong() >>> 2)));
+                putLong(a, at + 8, 2, sign << 15 | 0x7FFF);
+                if (r.nextBoolean()) {
+                    randomBytes(r, a, at + 10, 6); // padding garbage, as some writers leave it
+                } else {
+                    putLong(a, at + 10, 6, 0);
+                }
+            }
+        }
+    }
+
+    static void putSubnormal(SplittableRandom r, byte[] a, int at, int w) {
+        long sign = r.nextBoolean() ? 1 : 0;
+        switch (w) {
+            case 1 -> a[at] = (byte) (sign << 7 | (1 + r.nextInt(7)));
+            case 2 -> putLong(a, at, 2, sign << 15 | (1 + r.nextInt(0x7F)));
+            case 4 -> putLong(a, at, 4, sign << 31 | (1 + r.nextInt(0x7FFFFF)));
+            case 8 -> putLong(a, at, 8, sign << 63 | (1 + (r.nextLong() >>> 12)));
+            default -> {
+                putLong(a, at, 8, 1 + (r.nextLong() >>> 1));
+                putLong(a, at + 8, 2, sign << 15);
+                putLong(a, at + 10, 6, 0);
+            }
+        }
+    }
+}
