@@ -5,13 +5,25 @@ import dev.coral.error.CorruptObjectException;
 
 /**
  * How a chunk's bytes are stored. The id is written beside every stored chunk so decoding never
- * guesses. Plain zstd for now; the codecs issue adds byte planes and deltas.
+ * guesses. Ids are stable: they are on disk.
+ *
+ * <p>Two payload forms exist. The legacy store form ({@link #encodeSmallest} and
+ * {@link #decode(byte[], int, byte[], int, String)}) is headerless and knows RAW and ZSTD only.
+ * The framed form written by {@link ChunkEncoder} and read by {@link ChunkDecoder} starts with a
+ * self-describing header (codec id, element width, flags, plane table, CRC32C; see
+ * {@link ChunkFormat}) and knows every codec here.
  */
 public enum ChunkCodec {
     /** Stored as is: where compression does not shrink the bytes. */
     RAW(0),
     /** One zstd frame of the raw bytes. */
-    ZSTD(1);
+    ZSTD(1),
+    /** Byte planes of the elements (most significant plane first), each raw, zstd, zero or constant. */
+    PLANES(2),
+    /** {@link #PLANES} of the chunk XOR its base chunk (same length). */
+    XOR_PLANES(3),
+    /** {@link #PLANES} of the element-wise integer difference chunk - base (mod 2^(8w), little-endian words). */
+    SUB_PLANES(4);
 
     private final int id;
 
@@ -23,13 +35,25 @@ public enum ChunkCodec {
         return id;
     }
 
+    /** True for the delta codecs, which decode only given the base chunk they were encoded against. */
+    public boolean needsBase() {
+        return this == XOR_PLANES || this == SUB_PLANES;
+    }
+
+    /** True for the codecs whose payload is a plane table and planes. */
+    public boolean isPlanar() {
+        return this == PLANES || this == XOR_PLANES || this == SUB_PLANES;
+    }
+
     public static ChunkCodec byId(int id) throws CorruptObjectException {
-        for (ChunkCodec c : values()) {
-            if (c.id == id) {
-                return c;
-            }
-        }
-        throw new CorruptObjectException("unknown chunk codec id " + id);
+        return switch (id) {
+            case 0 -> RAW;
+            case 1 -> ZSTD;
+            case 2 -> PLANES;
+            case 3 -> XOR_PLANES;
+            case 4 -> SUB_PLANES;
+            default -> throw new CorruptObjectException("unknown chunk codec id " + id);
+        };
     }
 
     /**
@@ -52,7 +76,12 @@ public enum ChunkCodec {
         return new EncodedChunk(RAW, copy, len);
     }
 
-    /** Decodes a stored payload into {@code dst[0, rawLength)}. */
+    /**
+     * Decodes a legacy (headerless) stored payload into {@code dst[0, rawLength)}. The planar
+     * codecs exist only in the framed form: {@link #PLANES} is handed to {@link ChunkDecoder}
+     * (its payload is self-describing); the delta codecs need their base, so they go through
+     * {@link ChunkDecoder#decode(byte[], int, int, byte[], int, byte[], int, int, CodecWorkspace)}.
+     */
     public void decode(byte[] stored, int storedLength, byte[] dst, int rawLength, String what)
             throws CorruptObjectException {
         switch (this) {
@@ -69,7 +98,16 @@ public enum ChunkCodec {
                             + (Zstd.isError(n) ? " (" + Zstd.getErrorName(n) + ")" : " (got " + n + ")"));
                 }
             }
-            default -> throw new IllegalStateException(this.name());
+            case PLANES -> {
+                try (CodecWorkspace ws = new CodecWorkspace()) {
+                    try {
+                        ChunkDecoder.decode(stored, 0, storedLength, null, 0, dst, 0, rawLength, ws);
+                    } catch (CorruptObjectException e) {
+                        throw new CorruptObjectException(what + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+            default -> throw new CorruptObjectException(what + ": codec " + this + " needs its base chunk to decode");
         }
     }
 

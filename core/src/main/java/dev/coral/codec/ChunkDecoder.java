@@ -1,0 +1,156 @@
+package dev.coral.codec;
+
+import dev.coral.error.CorruptObjectException;
+import java.util.Arrays;
+
+/**
+ * Decodes framed chunk payloads ({@link ChunkFormat}). Everything the decoder needs is in the
+ * payload's header except the base chunk of a delta codec. A payload that does not verify
+ * (checksum, unknown codec id or plane mode, wrong width, lengths that do not add up, a zstd
+ * frame that does not decode to its plane) raises {@link CorruptObjectException}; no garbage is
+ * ever returned for a damaged payload.
+ */
+public final class ChunkDecoder {
+    private ChunkDecoder() {
+    }
+
+    /** Decodes {@code payload} (whole array) into a new array of {@code rawLength} bytes. */
+    public static byte[] decode(byte[] payload, byte[] base, int rawLength) throws CorruptObjectException {
+        if (rawLength < 0) {
+            throw new IllegalArgumentException("raw length " + rawLength);
+        }
+        byte[] dst = new byte[rawLength];
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            decode(payload, 0, payload.length, base, 0, dst, 0, rawLength, ws);
+        }
+        return dst;
+    }
+
+    /**
+     * Decodes {@code p[off, off+len)} into {@code dst[dstOff, dstOff+rawLength)}.
+     *
+     * @param base the base chunk's raw bytes at {@code base[baseOff, baseOff+rawLength)}; needed
+     *             only by the delta codecs, ignored otherwise (may be null)
+     * @param rawLength the length the caller expects (from its own records); a payload that
+     *                  declares another raw length is corrupt
+     */
+    public static void decode(byte[] p, int off, int len, byte[] base, int baseOff, byte[] dst, int dstOff, int rawLength,
+                              CodecWorkspace ws) throws CorruptObjectException {
+        decode(p, off, len, base, baseOff, dst, dstOff, rawLength, 0, ws);
+    }
+
+    /**
+     * As {@link #decode(byte[], int, int, byte[], int, byte[], int, int, CodecWorkspace)}, and
+     * the payload must declare element width {@code expectedWidth} (the caller's dtype, see
+     * {@link ChunkEncoder#planeWidth}); 0 accepts any width.
+     */
+    public static void decode(byte[] p, int off, int len, byte[] base, int baseOff, byte[] dst, int dstOff, int rawLength,
+                              int expectedWidth, CodecWorkspace ws) throws CorruptObjectException {
+        if (off < 0 || len < 0 || off + len > p.length || off + len < 0) {
+            throw new IllegalArgumentException("payload range [" + off + ", +" + len + ") outside " + p.length + " bytes");
+        }
+        if (rawLength < 0 || dstOff < 0 || dstOff + rawLength > dst.length || dstOff + rawLength < 0) {
+            throw new IllegalArgumentException("destination range [" + dstOff + ", +" + rawLength + ") outside " + dst.length + " bytes");
+        }
+        int[] lengths = new int[16];
+        int[] modes = new int[16];
+        ChunkFormat.parse(p, off, len, modes, lengths);
+        ChunkCodec codec = ChunkCodec.byId(p[off] & 0xFF);
+        int w = p[off + 1] & 0xFF;
+        if (expectedWidth > 0 && w != expectedWidth) {
+            throw new CorruptObjectException("chunk payload declares element width " + w + ", expected " + expectedWidth);
+        }
+        int declared = ChunkFormat.getInt(p, off + 4);
+        if (declared != rawLength) {
+            throw new CorruptObjectException("chunk payload decodes to " + declared + " bytes, expected " + rawLength);
+        }
+        if (codec.needsBase()) {
+            if (base == null) {
+                throw new CorruptObjectException("chunk payload is " + codec + " and needs its base chunk, none was given");
+            }
+            if (baseOff < 0 || baseOff + rawLength > base.length || baseOff + rawLength < 0) {
+                throw new IllegalArgumentException("base range [" + baseOff + ", +" + rawLength + ") outside " + base.length + " bytes");
+            }
+        }
+        int body = off + ChunkFormat.HEADER_BYTES;
+        switch (codec) {
+            case RAW -> {
+                if (len - ChunkFormat.HEADER_BYTES != rawLength) {
+                    throw new CorruptObjectException("RAW chunk payload holds " + (len - ChunkFormat.HEADER_BYTES) + " bytes, expected " + rawLength);
+                }
+                System.arraycopy(p, body, dst, dstOff, rawLength);
+            }
+            case ZSTD -> {
+                if (len == ChunkFormat.HEADER_BYTES) {
+                    throw new CorruptObjectException("ZSTD chunk payload has no zstd frame");
+                }
+                unzstd(p, body, len - ChunkFormat.HEADER_BYTES, dst, dstOff, rawLength, ws, "ZSTD chunk payload");
+            }
+            case PLANES, XOR_PLANES, SUB_PLANES -> decodePlanes(codec, p, off, w, modes, lengths, base, baseOff, dst, dstOff, rawLength, ws);
+        }
+    }
+
+    private static void decodePlanes(ChunkCodec codec, byte[] p, int off, int w, int[] modes, int[] lengths, byte[] base, int baseOff,
+                                     byte[] dst, int dstOff, int rawLength, CodecWorkspace ws) throws CorruptObjectException {
+        int n = rawLength / w;
+        if (n == 0) {
+            return;
+        }
+        int pos = off + ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * w;
+        byte[][] arrays = ws.mergeArrays;
+        int[] offs = ws.mergeOffsets;
+        boolean needBuffer = false;
+        for (int k = 0; k < w; k++) {
+            needBuffer |= modes[k] != PlaneMode.RAW.id();
+        }
+        if (needBuffer) {
+            ws.planes = CodecWorkspace.grow(ws.planes, rawLength);
+        }
+        byte[] buf = ws.planes;
+        for (int k = 0; k < w; k++) {
+            int bl = lengths[k];
+            switch (modes[k]) {
+                case 0 -> {
+                    arrays[k] = p;
+                    offs[k] = pos;
+                }
+                case 1 -> {
+                    unzstd(p, pos, bl, buf, k * n, n, ws, "plane " + k);
+                    arrays[k] = buf;
+                    offs[k] = k * n;
+                }
+                case 2 -> {
+                    Arrays.fill(buf, k * n, (k + 1) * n, (byte) 0);
+                    arrays[k] = buf;
+                    offs[k] = k * n;
+                }
+                default -> {
+                    Arrays.fill(buf, k * n, (k + 1) * n, p[pos]);
+                    arrays[k] = buf;
+                    offs[k] = k * n;
+                }
+            }
+            pos += bl;
+        }
+        int op = switch (codec) {
+            case XOR_PLANES -> PlaneTransform.XOR;
+            case SUB_PLANES -> PlaneTransform.SUB;
+            default -> PlaneTransform.NONE;
+        };
+        PlaneTransform.merge(arrays, offs, base, baseOff, n, w, op, dst, dstOff);
+        Arrays.fill(arrays, null);
+    }
+
+    private static void unzstd(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int n, CodecWorkspace ws, String what)
+            throws CorruptObjectException {
+        int got;
+        try {
+            got = ws.decompressor().decompressByteArray(dst, dstOff, n, src, srcOff, srcLen);
+        } catch (RuntimeException e) {
+            throw new CorruptObjectException(what + ": zstd frame does not decode to " + n + " bytes (" + e.getMessage() + ")", e);
+        }
+        if (got != n) {
+            throw new CorruptObjectException(what + ": zstd frame decodes to " + got + " bytes, expected " + n);
+        }
+    }
+}

@@ -1,0 +1,403 @@
+package dev.coral.codec;
+
+import com.github.luben.zstd.Zstd;
+import dev.coral.codec.ChunkCodec.EncodedChunk;
+import dev.coral.tensor.DType;
+import java.util.Arrays;
+
+/**
+ * Encodes a chunk (raw little-endian elements) into a framed payload ({@link ChunkFormat}) with
+ * one named codec, or with the smallest of them ({@link #encodeBest}). Pure functions: the only
+ * state is the caller's {@link CodecWorkspace} (buffers and zstd contexts reused per thread).
+ *
+ * <p>Planar codecs decide per plane, from a sample compressed at level 1, whether zstd is worth
+ * running on the plane at all (sample ratio at least {@value #RAW_RATIO_PERCENT}%): near-random
+ * low mantissa planes are stored raw, which is what keeps encoding above 1 GB/s. Constant planes
+ * (typically all-zero high bytes of integers and of XOR deltas) cost one byte or none.
+ */
+public final class ChunkEncoder {
+    /** How {@link #encodeBest} picks a codec. */
+    public enum Choice {
+        /**
+         * Estimate every candidate on one sample of the chunk (and of the base) compressed at
+         * level 1; encode only the best estimate in full (plus "no delta" when a delta comes out
+         * much larger than estimated). Falls back to RAW if nothing shrinks the chunk.
+         */
+        SAMPLED,
+        /** Encode every candidate in full and keep the smallest: the reference for SAMPLED. */
+        EXHAUSTIVE
+    }
+
+    /** Bytes of the chooser's sample (element-aligned stripes spread over the chunk). */
+    static final int SAMPLE_BYTES = 64 << 10;
+    static final int STRIPES = 8;
+    /** A plane is compressed only when its sample shrinks to at most 100/105 of its size. */
+    static final int RAW_RATIO_PERCENT = 105;
+    static final int SAMPLE_LEVEL = 1;
+    /**
+     * With SAMPLED, a delta whose full encoding exceeds the estimate of the best no-delta
+     * candidate by this many percent is re-checked against a full no-delta encoding.
+     */
+    static final int DELTA_RECHECK_PERCENT = 110;
+
+    private static final int PLANES_IDX = 0;
+    private static final int XOR_IDX = 1;
+    private static final int SUB_IDX = 2;
+
+    private ChunkEncoder() {
+    }
+
+    /**
+     * The element width to encode a dtype's chunks with: the element size; for complex types
+     * the size of one part (C64 → 4: two fp32 planes sets interleave like fp32); 1 for sub-byte
+     * types (F4, F6_*), whose packed bytes are compressed as bytes.
+     */
+    public static int planeWidth(DType t) {
+        return t.isByteAligned() ? t.swapUnitBytes() : 1;
+    }
+
+    /** {@link #encodeBest} with {@link Choice#SAMPLED} and a temporary workspace. */
+    public static EncodedChunk encodeBest(byte[] raw, int off, int len, int elementBytes, byte[] base, int level) {
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            return encodeBest(raw, off, len, elementBytes, base, 0, level, Choice.SAMPLED, ws);
+        }
+    }
+
+    /** {@link #encode(ChunkCodec, byte[], int, int, int, byte[], int, int, CodecWorkspace)} with a temporary workspace. */
+    public static EncodedChunk encode(ChunkCodec codec, byte[] raw, int off, int len, int elementBytes, byte[] base, int level) {
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            return encode(codec, raw, off, len, elementBytes, base, 0, level, ws);
+        }
+    }
+
+    /**
+     * Encodes {@code raw[off, off+len)} with {@code codec}, whatever the size it comes to.
+     *
+     * @param elementBytes the plane width: 1, 2, 4, 8 or 16 (see {@link #planeWidth}); len must be a multiple
+     * @param base the base chunk at {@code base[baseOff, baseOff+len)}; required by the delta codecs, ignored by the others
+     * @param level the zstd level of compressed planes / of the ZSTD codec
+     */
+    public static EncodedChunk encode(ChunkCodec codec, byte[] raw, int off, int len, int elementBytes, byte[] base, int baseOff,
+                                      int level, CodecWorkspace ws) {
+        check(raw, off, len, elementBytes, base, baseOff);
+        if (codec.needsBase() && base == null) {
+            throw new IllegalArgumentException(codec + " needs a base chunk");
+        }
+        boolean[] hints = new boolean[16];
+        if (codec.isPlanar() && len > 0) {
+            int sampleLen = sample(raw, off, len, elementBytes, codec.needsBase() ? base : null, baseOff, ws);
+            estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, hints);
+        }
+        int n = encodeInto(codec, raw, off, len, elementBytes, base, baseOff, level, ws, hints);
+        return new EncodedChunk(codec, Arrays.copyOf(ws.out, n), n);
+    }
+
+    /**
+     * Encodes {@code raw[off, off+len)} with the smallest candidate: RAW, ZSTD, PLANES (width
+     * above 1) and, when a base is given, XOR_PLANES and SUB_PLANES. "No delta" is always a
+     * candidate: a delta that comes out larger than the chunk alone is never kept.
+     */
+    public static EncodedChunk encodeBest(byte[] raw, int off, int len, int elementBytes, byte[] base, int baseOff, int level,
+                                          Choice choice, CodecWorkspace ws) {
+        check(raw, off, len, elementBytes, base, baseOff);
+        int w = elementBytes;
+        if (len == 0) {
+            int n = encodeInto(ChunkCodec.RAW, raw, off, 0, w, null, 0, level, ws, null);
+            return new EncodedChunk(ChunkCodec.RAW, Arrays.copyOf(ws.out, n), n);
+        }
+        return choice == Choice.EXHAUSTIVE
+                ? exhaustive(raw, off, len, w, base, baseOff, level, ws)
+                : sampled(raw, off, len, w, base, baseOff, level, ws);
+    }
+
+    /**
+     * Estimated payload bytes of {@code codec} on this chunk, from the same sample the chooser
+     * uses (zstd level 1). Cheap: about the cost of compressing 64 KiB once.
+     */
+    public static long estimate(ChunkCodec codec, byte[] raw, int off, int len, int elementBytes, byte[] base, int baseOff,
+                                CodecWorkspace ws) {
+        check(raw, off, len, elementBytes, base, baseOff);
+        if (codec.needsBase() && base == null) {
+            throw new IllegalArgumentException(codec + " needs a base chunk");
+        }
+        if (len == 0 || codec == ChunkCodec.RAW) {
+            return ChunkFormat.HEADER_BYTES + (long) len;
+        }
+        int sampleLen = sample(raw, off, len, elementBytes, codec.needsBase() ? base : null, baseOff, ws);
+        if (codec == ChunkCodec.ZSTD) {
+            return estimateZstd(sampleLen, len, ws);
+        }
+        return estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, new boolean[16]);
+    }
+
+    // ------------------------------------------------------------------ choosers
+
+    private static EncodedChunk sampled(byte[] raw, int off, int len, int w, byte[] base, int baseOff, int level, CodecWorkspace ws) {
+        int sampleLen = sample(raw, off, len, w, base, baseOff, ws);
+        boolean[][] hints = new boolean[3][16];
+        long zstdEst = estimateZstd(sampleLen, len, ws);
+        long rawSize = ChunkFormat.HEADER_BYTES + (long) len;
+        ChunkCodec noDelta = ChunkCodec.ZSTD;
+        long noDeltaEst = zstdEst;
+        if (w > 1) {
+            long e = estimatePlanar(PlaneTransform.NONE, sampleLen, len, w, ws, hints[PLANES_IDX]);
+            if (e < noDeltaEst) {
+                noDelta = ChunkCodec.PLANES;
+                noDeltaEst = e;
+            }
+        }
+        if (rawSize <= noDeltaEst) {
+            noDelta = ChunkCodec.RAW;
+            noDeltaEst = rawSize;
+        }
+        ChunkCodec pick = noDelta;
+        long pickEst = noDeltaEst;
+        if (base != null) {
+            long x = estimatePlanar(PlaneTransform.XOR, sampleLen, len, w, ws, hints[XOR_IDX]);
+            long s = estimatePlanar(PlaneTransform.SUB, sampleLen, len, w, ws, hints[SUB_IDX]);
+            if (x < pickEst) {
+                pick = ChunkCodec.XOR_PLANES;
+                pickEst = x;
+            }
+            if (s < pickEst) {
+                pick = ChunkCodec.SUB_PLANES;
+                pickEst = s;
+            }
+        }
+        int n = encodeInto(pick, raw, off, len, w, base, baseOff, level, ws, hints[hintIndex(pick)]);
+        if (pick.needsBase() && n * 100L > noDeltaEst * DELTA_RECHECK_PERCENT) {
+            // the sample flattered the delta: compare with the chunk alone, encoded in full
+            byte[] keep = ws.out;
+            ws.out = ws.best;
+            ws.best = keep;
+            int m = encodeInto(noDelta, raw, off, len, w, null, 0, level, ws, hints[PLANES_IDX]);
+            if (m < n) {
+                pick = noDelta;
+                n = m;
+            } else {
+                keep = ws.out;
+                ws.out = ws.best;
+                ws.best = keep;
+            }
+        }
+        if (n > rawSize) {
+            pick = ChunkCodec.RAW;
+            n = encodeInto(ChunkCodec.RAW, raw, off, len, w, null, 0, level, ws, null);
+        }
+        return new EncodedChunk(pick, Arrays.copyOf(ws.out, n), n);
+    }
+
+    private static EncodedChunk exhaustive(byte[] raw, int off, int len, int w, byte[] base, int baseOff, int level, CodecWorkspace ws) {
+        ChunkCodec bestCodec = null;
+        int bestLen = Integer.MAX_VALUE;
+        boolean[] hints = new boolean[16];
+        for (ChunkCodec c : ChunkCodec.values()) {
+            if (c.needsBase() && base == null) {
+                continue;
+            }
+            if (c.isPlanar()) {
+                int sampleLen = sample(raw, off, len, w, c.needsBase() ? base : null, baseOff, ws);
+                estimatePlanar(opOf(c), sampleLen, len, w, ws, hints);
+            }
+            int n = encodeInto(c, raw, off, len, w, base, baseOff, level, ws, hints);
+            if (n < bestLen) {
+                bestLen = n;
+                bestCodec = c;
+                byte[] t = ws.best;
+                ws.best = ws.out;
+                ws.out = t;
+            }
+        }
+        return new EncodedChunk(bestCodec, Arrays.copyOf(ws.best, bestLen), bestLen);
+    }
+
+    private static int hintIndex(ChunkCodec c) {
+        return switch (c) {
+            case XOR_PLANES -> XOR_IDX;
+            case SUB_PLANES -> SUB_IDX;
+            default -> PLANES_IDX;
+        };
+    }
+
+    private static int opOf(ChunkCodec c) {
+        return switch (c) {
+            case XOR_PLANES -> PlaneTransform.XOR;
+            case SUB_PLANES -> PlaneTransform.SUB;
+            default -> PlaneTransform.NONE;
+        };
+    }
+
+    private static void check(byte[] raw, int off, int len, int w, byte[] base, int baseOff) {
+        if (!ChunkFormat.isValidWidth(w)) {
+            throw new IllegalArgumentException("element width must be 1, 2, 4, 8 or 16 bytes: " + w);
+        }
+        if (off < 0 || len < 0 || off + len > raw.length || off + len < 0) {
+            throw new IllegalArgumentException("range [" + off + ", +" + len + ") outside " + raw.length + " bytes");
+        }
+        if (len % w != 0) {
+            throw new IllegalArgumentException(len + " bytes are not a whole number of " + w + "-byte elements");
+        }
+        if (base != null && (baseOff < 0 || baseOff + len > base.length || baseOff + len < 0)) {
+            throw new IllegalArgumentException("base range [" + baseOff + ", +" + len + ") outside " + base.length + " bytes");
+        }
+    }
+
+    // ------------------------------------------------------------------ sampling
+
+    /**
+     * Copies an element-aligned sample of the chunk (and of the base, if any) into
+     * {@code ws.sampleRaw} / {@code ws.sampleBase}: the whole chunk up to {@link #SAMPLE_BYTES},
+     * else {@link #STRIPES} stripes spread evenly over it. Returns the sample's length.
+     */
+    private static int sample(byte[] raw, int off, int len, int w, byte[] base, int baseOff, CodecWorkspace ws) {
+        int elems = len / w;
+        int sampleElems = Math.max(1, SAMPLE_BYTES / w);
+        ws.sampleRaw = CodecWorkspace.grow(ws.sampleRaw, Math.min(len, SAMPLE_BYTES + 16));
+        if (base != null) {
+            ws.sampleBase = CodecWorkspace.grow(ws.sampleBase, Math.min(len, SAMPLE_BYTES + 16));
+        }
+        if (elems <= sampleElems) {
+            System.arraycopy(raw, off, ws.sampleRaw, 0, len);
+            if (base != null) {
+                System.arraycopy(base, baseOff, ws.sampleBase, 0, len);
+            }
+            return len;
+        }
+        int stripeElems = sampleElems / STRIPES;
+        int stripeBytes = stripeElems * w;
+        int at = 0;
+        for (int s = 0; s < STRIPES; s++) {
+            long startElem = (long) (elems - stripeElems) * s / (STRIPES - 1);
+            int from = (int) (startElem * w);
+            System.arraycopy(raw, off + from, ws.sampleRaw, at, stripeBytes);
+            if (base != null) {
+                System.arraycopy(base, baseOff + from, ws.sampleBase, at, stripeBytes);
+            }
+            at += stripeBytes;
+        }
+        return at;
+    }
+
+    private static long scale(long sampleBytes, int sampleLen, int len) {
+        return sampleLen == len ? sampleBytes : (long) Math.ceil((double) sampleBytes * len / sampleLen);
+    }
+
+    private static long estimateZstd(int sampleLen, int len, CodecWorkspace ws) {
+        ws.sampleOut = CodecWorkspace.grow(ws.sampleOut, (int) Zstd.compressBound(sampleLen));
+        int c = ws.compressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.sampleRaw, 0, sampleLen);
+        return ChunkFormat.HEADER_BYTES + scale(c, sampleLen, len);
+    }
+
+    /**
+     * Splits the sample (combined with the base sample by {@code op}) into planes, compresses
+     * each at level 1 and fills {@code hints[k]}: compress plane k (true) or store it raw.
+     * Returns the estimated payload size for the whole chunk.
+     */
+    private static long estimatePlanar(int op, int sampleLen, int len, int w, CodecWorkspace ws, boolean[] hints) {
+        int n = sampleLen / w;
+        ws.samplePlanes = CodecWorkspace.grow(ws.samplePlanes, sampleLen);
+        PlaneTransform.split(ws.sampleRaw, 0, ws.sampleBase, 0, n, w, op, ws.samplePlanes, 0);
+        ws.sampleOut = CodecWorkspace.grow(ws.sampleOut, (int) Zstd.compressBound(sampleLen));
+        long est = 0;
+        for (int k = 0; k < w; k++) {
+            int po = k * n;
+            int cv = PlaneTransform.constantValue(ws.samplePlanes, po, n);
+            if (cv >= 0) {
+                hints[k] = true;
+                est += cv == 0 ? 0 : 1;
+                continue;
+            }
+            int c = ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
+            if ((long) c * RAW_RATIO_PERCENT > (long) n * 100) {
+                hints[k] = false;
+                est += n;
+            } else {
+                hints[k] = true;
+                est += c;
+            }
+        }
+        return ChunkFormat.HEADER_BYTES + (long) ChunkFormat.PLANE_ENTRY_BYTES * w + scale(est, sampleLen, len);
+    }
+
+    // ------------------------------------------------------------------ full encodings
+
+    /** Encodes into {@code ws.out[0, result)}. */
+    private static int encodeInto(ChunkCodec codec, byte[] raw, int off, int len, int w, byte[] base, int baseOff, int level,
+                                  CodecWorkspace ws, boolean[] hints) {
+        int h = ChunkFormat.HEADER_BYTES;
+        switch (codec) {
+            case RAW -> {
+                ws.out = CodecWorkspace.grow(ws.out, h + len);
+                ChunkFormat.putHeader(ws.out, codec, w, 0, len);
+                System.arraycopy(raw, off, ws.out, h, len);
+                ChunkFormat.seal(ws.out, h + len);
+                return h + len;
+            }
+            case ZSTD -> {
+                ws.out = CodecWorkspace.grow(ws.out, h + (int) Zstd.compressBound(len));
+                ChunkFormat.putHeader(ws.out, codec, w, 0, len);
+                int c = ws.compressor(level).compressByteArray(ws.out, h, ws.out.length - h, raw, off, len);
+                ChunkFormat.seal(ws.out, h + c);
+                return h + c;
+            }
+            default -> {
+                return encodePlanar(codec, raw, off, len, w, base, baseOff, level, ws, hints);
+            }
+        }
+    }
+
+    private static int encodePlanar(ChunkCodec codec, byte[] raw, int off, int len, int w, byte[] base, int baseOff, int level,
+                                    CodecWorkspace ws, boolean[] hints) {
+        int n = len / w;
+        int table = ChunkFormat.HEADER_BYTES;
+        int pos = table + ChunkFormat.PLANE_ENTRY_BYTES * w;
+        ws.out = CodecWorkspace.grow(ws.out, pos + len + w);
+        byte[] out = ws.out;
+        ChunkFormat.putHeader(out, codec, w, w, len);
+        ws.planes = CodecWorkspace.grow(ws.planes, len);
+        byte[] planes = ws.planes;
+        if (n > 0) {
+            PlaneTransform.split(raw, off, base, baseOff, n, w, opOf(codec), planes, 0);
+        }
+        for (int k = 0; k < w; k++) {
+            int po = k * n;
+            PlaneMode mode;
+            int bl;
+            int cv = PlaneTransform.constantValue(planes, po, n);
+            if (n == 0 || cv == 0) {
+                mode = PlaneMode.ZERO;
+                bl = 0;
+            } else if (cv > 0) {
+                mode = PlaneMode.CONST;
+                out[pos] = (byte) cv;
+                bl = 1;
+            } else {
+                int c = (hints == null || hints[k]) ? compressBelow(ws, level, planes, po, n, out, pos) : -1;
+                if (c > 0) {
+                    mode = PlaneMode.ZSTD;
+                    bl = c;
+                } else {
+                    mode = PlaneMode.RAW;
+                    System.arraycopy(planes, po, out, pos, n);
+                    bl = n;
+                }
+            }
+            int e = table + ChunkFormat.PLANE_ENTRY_BYTES * k;
+            out[e] = (byte) mode.id();
+            ChunkFormat.putInt(out, e + 1, bl);
+            pos += bl;
+        }
+        ChunkFormat.seal(out, pos);
+        return pos;
+    }
+
+    /** Compresses {@code src[off, off+n)} into {@code dst[at...]} if that takes fewer than n bytes; else -1. */
+    private static int compressBelow(CodecWorkspace ws, int level, byte[] src, int off, int n, byte[] dst, int at) {
+        try {
+            int c = ws.planeCompressor(level).compressByteArray(dst, at, n - 1, src, off, n);
+            return c > 0 && c < n ? c : -1;
+        } catch (RuntimeException e) {
+            return -1; // destination too small: the plane does not shrink
+        }
+    }
+}

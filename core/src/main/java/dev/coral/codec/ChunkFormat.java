@@ -1,0 +1,164 @@
+package dev.coral.codec;
+
+import dev.coral.error.CorruptObjectException;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Byte layout of a framed chunk payload (all integers little-endian):
+ *
+ * <pre>
+ * offset size field
+ *  0      1   codec id: 0 RAW, 1 ZSTD, 2 PLANES, 3 XOR_PLANES, 4 SUB_PLANES ({@link ChunkCodec})
+ *  1      1   element width w in bytes: 1, 2, 4, 8 or 16
+ *  2      1   flags: 0 (every other value is reserved and rejected)
+ *  3      1   plane count p: 0 for RAW and ZSTD, w for the planar codecs
+ *  4      4   raw length in bytes (a multiple of w)
+ *  8      4   CRC32C of payload[0,8) followed by payload[12,end)
+ * 12    5*p   plane table, plane 0 first: mode u8 ({@link PlaneMode}: 0 RAW, 1 ZSTD, 2 ZERO,
+ *             3 CONST), body length u32 (RAW: n = raw length / w; ZSTD: frame length; ZERO: 0;
+ *             CONST: 1)
+ * 12+5p       bodies: RAW/ZSTD codec: the raw bytes / one zstd frame of them; planar codecs:
+ *             the plane bodies in table order, back to back, ending exactly at the payload's end
+ * </pre>
+ *
+ * Plane k holds byte (w-1-k) of every element: the most significant bytes (sign, exponent) first.
+ * For XOR_PLANES the elements are chunk XOR base; for SUB_PLANES they are (chunk - base) mod
+ * 2^(8w) as little-endian unsigned integers of w bytes; decoding XORs / adds the base back.
+ */
+public final class ChunkFormat {
+    /** Bytes of the fixed header. */
+    public static final int HEADER_BYTES = 12;
+    /** Bytes of one plane-table entry. */
+    public static final int PLANE_ENTRY_BYTES = 5;
+
+    private ChunkFormat() {
+    }
+
+    /** True for the element widths a payload may declare. */
+    public static boolean isValidWidth(int w) {
+        return w == 1 || w == 2 || w == 4 || w == 8 || w == 16;
+    }
+
+    static void putInt(byte[] a, int at, int v) {
+        a[at] = (byte) v;
+        a[at + 1] = (byte) (v >>> 8);
+        a[at + 2] = (byte) (v >>> 16);
+        a[at + 3] = (byte) (v >>> 24);
+    }
+
+    static int getInt(byte[] a, int at) {
+        return (a[at] & 0xFF) | (a[at + 1] & 0xFF) << 8 | (a[at + 2] & 0xFF) << 16 | (a[at + 3] & 0xFF) << 24;
+    }
+
+    static int crc(byte[] p, int off, int len) {
+        CRC32C c = new CRC32C();
+        c.update(p, off, 8);
+        c.update(p, off + HEADER_BYTES, len - HEADER_BYTES);
+        return (int) c.getValue();
+    }
+
+    /** Writes the fixed header at {@code p[0, 12)} (CRC left for {@link #seal}). */
+    static void putHeader(byte[] p, ChunkCodec codec, int w, int planes, int rawLength) {
+        p[0] = (byte) codec.id();
+        p[1] = (byte) w;
+        p[2] = 0;
+        p[3] = (byte) planes;
+        putInt(p, 4, rawLength);
+    }
+
+    /** Computes and stores the CRC of the finished payload {@code p[0, len)}. */
+    static void seal(byte[] p, int len) {
+        putInt(p, 8, crc(p, 0, len));
+    }
+
+    /** What a payload's header says; read without decoding the body (for stats and checks). */
+    public record PayloadInfo(ChunkCodec codec, int elementBytes, int rawLength, List<PlaneMode> planeModes,
+                              List<Integer> planeLengths) {
+    }
+
+    /**
+     * Parses and checks the header and plane table of {@code p[off, off+len)}: known codec id,
+     * valid width, zero flags, plane count, CRC, consistent plane lengths.
+     */
+    public static PayloadInfo describe(byte[] p, int off, int len) throws CorruptObjectException {
+        int[] modes = new int[16];
+        int[] lengths = new int[16];
+        parse(p, off, len, modes, lengths);
+        ChunkCodec codec = ChunkCodec.byId(p[off] & 0xFF);
+        int planes = p[off + 3] & 0xFF;
+        PlaneMode[] m = new PlaneMode[planes];
+        Integer[] l = new Integer[planes];
+        for (int k = 0; k < planes; k++) {
+            m[k] = PlaneMode.byId(modes[k]);
+            l[k] = lengths[k];
+        }
+        return new PayloadInfo(codec, p[off + 1] & 0xFF, getInt(p, off + 4), List.of(m), List.of(l));
+    }
+
+    /**
+     * Checks everything in the header and plane table of {@code p[off, off+len)} and fills
+     * {@code modes[k]} / {@code lengths[k]} for each plane; the codec, width and raw length are
+     * then read from the header bytes.
+     */
+    static void parse(byte[] p, int off, int len, int[] modes, int[] lengths) throws CorruptObjectException {
+        if (len < HEADER_BYTES) {
+            throw new CorruptObjectException("chunk payload of " + len + " bytes is shorter than its " + HEADER_BYTES + "-byte header");
+        }
+        ChunkCodec codec = ChunkCodec.byId(p[off] & 0xFF);
+        int w = p[off + 1] & 0xFF;
+        if (!isValidWidth(w)) {
+            throw new CorruptObjectException("chunk payload declares element width " + w);
+        }
+        int flags = p[off + 2] & 0xFF;
+        if (flags != 0) {
+            throw new CorruptObjectException("chunk payload has unknown flags 0x" + Integer.toHexString(flags));
+        }
+        int planes = p[off + 3] & 0xFF;
+        int expectPlanes = codec.isPlanar() ? w : 0;
+        if (planes != expectPlanes) {
+            throw new CorruptObjectException("chunk payload of codec " + codec + " width " + w + " has " + planes
+                    + " planes, expected " + expectPlanes);
+        }
+        int rawLength = getInt(p, off + 4);
+        if (rawLength < 0 || rawLength % w != 0) {
+            throw new CorruptObjectException("chunk payload raw length " + Integer.toUnsignedString(rawLength)
+                    + " is not a whole number of " + w + "-byte elements");
+        }
+        int tableEnd = HEADER_BYTES + PLANE_ENTRY_BYTES * planes;
+        if (len < tableEnd) {
+            throw new CorruptObjectException("chunk payload of " + len + " bytes is shorter than its " + tableEnd
+                    + "-byte header and plane table");
+        }
+        int stored = getInt(p, off + 8);
+        int actual = crc(p, off, len);
+        if (stored != actual) {
+            throw new CorruptObjectException("chunk payload checksum mismatch (stored " + Integer.toHexString(stored)
+                    + ", computed " + Integer.toHexString(actual) + ")");
+        }
+        int n = rawLength / w;
+        long sum = tableEnd;
+        for (int k = 0; k < planes; k++) {
+            int e = off + HEADER_BYTES + PLANE_ENTRY_BYTES * k;
+            int m = p[e] & 0xFF;
+            int bl = getInt(p, e + 1);
+            boolean ok = switch (m) {
+                case 0 -> bl == n;
+                case 1 -> bl > 0 && n > 0;
+                case 2 -> bl == 0;
+                case 3 -> bl == 1;
+                default -> throw new CorruptObjectException("plane " + k + " has unknown mode " + m);
+            };
+            if (!ok) {
+                throw new CorruptObjectException("plane " + k + " (" + PlaneMode.byId(m) + ") has body length "
+                        + Integer.toUnsignedString(bl) + " for " + n + " elements");
+            }
+            modes[k] = m;
+            lengths[k] = bl;
+            sum += bl & 0xFFFFFFFFL;
+        }
+        if (codec.isPlanar() && sum != len) {
+            throw new CorruptObjectException("chunk payload is " + len + " bytes but its plane table accounts for " + sum);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.coral.codec;
+
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
+
+/**
+ * Buffers and zstd contexts reused from chunk to chunk by one thread: plane buffers, the output
+ * buffer(s), sample buffers and native zstd contexts. Not thread-safe; keep one per worker thread
+ * and close it when the worker ends (the zstd contexts hold native memory). Every buffer grows to
+ * at most a small multiple of the largest chunk seen, never more.
+ */
+public final class CodecWorkspace implements AutoCloseable {
+    private ZstdCompressCtx cctx;
+    private int cctxLevel = Integer.MIN_VALUE;
+    private ZstdDecompressCtx dctx;
+    private ZstdCompressCtx planeCtx;
+    /** Level 1 plane context: samples and the default level. */
+    private ZstdCompressCtx planeCtx1;
+    private int planeCtxLevel = Integer.MIN_VALUE;
+
+    /** Planes of the chunk being encoded or decoded. */
+    byte[] planes = new byte[0];
+    /** Encoder output. */
+    byte[] out = new byte[0];
+    /** Best encoding so far (exhaustive choice). */
+    byte[] best = new byte[0];
+    /** Sample of the chunk, of the base and of their planes; output of sample compression. */
+    byte[] sampleRaw = new byte[0];
+    byte[] sampleBase = new byte[0];
+    byte[] samplePlanes = new byte[0];
+    byte[] sampleOut = new byte[0];
+    /** Per plane: compress it (true) or store it raw (false), decided from a sample. */
+    final boolean[] hints = new boolean[16];
+    final boolean[] hintsAlt = new boolean[16];
+    final byte[][] mergeArrays = new byte[16][];
+    final int[] mergeOffsets = new int[16];
+
+    private boolean closed;
+
+    public CodecWorkspace() {
+    }
+
+    static byte[] grow(byte[] a, int n) {
+        if (a.length >= n) {
+            return a;
+        }
+        return new byte[Math.max(n, (int) Math.min(Integer.MAX_VALUE - 16, a.length + (long) (a.length >> 2)))];
+    }
+
+    ZstdCompressCtx compressor(int level) {
+        ensureOpen();
+        if (cctx == null) {
+            cctx = new ZstdCompressCtx();
+            cctx.setContentSize(true);
+            cctx.setChecksum(false);
+        }
+        if (cctxLevel != level) {
+            cctx.setLevel(level);
+            cctxLevel = level;
+        }
+        return cctx;
+    }
+
+    /**
+     * The context for byte planes. At levels 1 and 2 it is tuned for planes (measured on fp32
+     * exponent planes: ratio 2.95 instead of 2.74, encode 1.35x and decode 1.8x faster than
+     * plain level 1): fast strategy, minimum match 7, hash log 10, so that the dense
+     * low-entropy bytes go to Huffman-coded literals instead of many short matches. Other
+     * levels are plain zstd levels.
+     */
+    ZstdCompressCtx planeCompressor(int level) {
+        ensureOpen();
+        if (level == 1) {
+            if (planeCtx1 == null) {
+                planeCtx1 = newPlaneCtx(1);
+            }
+            return planeCtx1;
+        }
+        if (planeCtx != null && planeCtxLevel != level) {
+            planeCtx.close();
+            planeCtx = null;
+        }
+        if (planeCtx == null) {
+            planeCtx = newPlaneCtx(level);
+            planeCtxLevel = level;
+        }
+        return planeCtx;
+    }
+
+    private static ZstdCompressCtx newPlaneCtx(int level) {
+        ZstdCompressCtx c = new ZstdCompressCtx();
+        c.setContentSize(true);
+        c.setChecksum(false);
+        c.setLevel(level);
+        if (level == 1 || level == 2) {
+            c.setStrategy(1);
+            c.setMinMatch(7);
+            c.setHashLog(10);
+        }
+        return c;
+    }
+
+    ZstdDecompressCtx decompressor() {
+        ensureOpen();
+        if (dctx == null) {
+            dctx = new ZstdDecompressCtx();
+        }
+        return dctx;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("codec workspace is closed");
+        }
+    }
+
+    /** Drops the buffers (kept contexts stay); for a worker that goes idle. */
+    public void trim() {
+        planes = new byte[0];
+        out = new byte[0];
+        best = new byte[0];
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (cctx != null) {
+            cctx.close();
+            cctx = null;
+        }
+        if (planeCtx != null) {
+            planeCtx.close();
+            planeCtx = null;
+        }
+        if (planeCtx1 != null) {
+            planeCtx1.close();
+            planeCtx1 = null;
+        }
+        if (dctx != null) {
+            dctx.close();
+            dctx = null;
+        }
+        trim();
+    }
+}

@@ -1,0 +1,35 @@
+package dev.coral.codec;
+
+import dev.coral.error.CorruptObjectException;
+
+/** How one byte plane is stored inside a planar payload; the id is written in the plane table. */
+public enum PlaneMode {
+    /** The plane's {@code n} bytes as they are (near-random planes: low mantissa bytes). */
+    RAW(0),
+    /** One zstd frame that decodes to exactly {@code n} bytes. */
+    ZSTD(1),
+    /** Every byte 0; no body. */
+    ZERO(2),
+    /** Every byte the same value; the body is that one byte. */
+    CONST(3);
+
+    private final int id;
+
+    PlaneMode(int id) {
+        this.id = id;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    static PlaneMode byId(int id) throws CorruptObjectException {
+        return switch (id) {
+            case 0 -> RAW;
+            case 1 -> ZSTD;
+            case 2 -> ZERO;
+            case 3 -> CONST;
+            default -> throw new CorruptObjectException("unknown plane mode " + id);
+        };
+    }
+}
