@@ -4,6 +4,7 @@ import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.RepositoryLock;
+import dev.coral.repo.DeltaBases;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.StagingIndex;
@@ -42,12 +43,15 @@ final class MemoryStaging {
         HeaderCapture capture = new HeaderCapture();
         safetensors.write(tensors, metadata, capture);
         ObjectId entryId;
-        try (ObjectInserter ins = store.newInserter()) {
+        StagingIndex.Entry previous = repo.readIndex().entries().get(path);
+        DeltaBases bases = DeltaBases.from(repo.graph(), previous == null ? null : previous.fileEntry());
+        try (ObjectInserter ins = repo.newInserter()) {
             TensorIngest ingest = new TensorIngest(ins, repo.config().chunkBytes());
             List<FileEntry.NamedTensor> named = new ArrayList<>();
             for (TensorSource t : tensors) {
                 try (InputStream in = t.openStream()) {
-                    named.add(new FileEntry.NamedTensor(t.name(), ingest.ingest(t.spec(), in, path + ": tensor '" + t.name() + "'")));
+                    named.add(new FileEntry.NamedTensor(t.name(), ingest.ingest(t.spec(), in,
+                            path + ": tensor '" + t.name() + "'", bases.baseFor(t.name(), t.spec()))));
                 }
             }
             FileEntry entry = new FileEntry("safetensors", capture.size, capture.sha.digest(), capture.header(), metadata, named);

@@ -9,6 +9,7 @@ import dev.coral.format.WeightFormats;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.Commit;
 import dev.coral.repo.CommitWalk;
+import dev.coral.repo.DeltaBases;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileIngest;
 import dev.coral.repo.FileRestore;
@@ -158,6 +159,13 @@ public final class Repository implements AutoCloseable {
         return StagingIndex.read(indexFile());
     }
 
+    /** An inserter with this repository's settings (delta chain bound). */
+    ObjectInserter newInserter() {
+        ObjectInserter ins = store.newInserter();
+        ins.setMaxChainDepth(config.maxChainDepth());
+        return ins;
+    }
+
     // ---------------------------------------------------------------- staging
 
     /** What {@link #add} did. */
@@ -206,13 +214,15 @@ public final class Repository implements AutoCloseable {
         long deduped;
         long raw;
         long stored;
-        try (ObjectInserter ins = store.newInserter()) {
+        try (ObjectInserter ins = newInserter()) {
             FileIngest ingest = new FileIngest(ins, config.chunkBytes());
             int i = 0;
             for (Map.Entry<String, Path> e : files.entrySet()) {
                 progress.step("adding", ++i, files.size(), e.getKey());
                 WeightFileFormat format = WeightFormats.forPath(e.getValue()).orElseThrow();
-                ingested.put(e.getKey(), ingest.ingest(e.getValue(), format));
+                StagingIndex.Entry previous = before.entries().get(e.getKey());
+                DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
+                ingested.put(e.getKey(), ingest.ingest(e.getValue(), format, bases));
             }
             ins.flush();
             written = ins.chunksWritten();
@@ -329,6 +339,11 @@ public final class Repository implements AutoCloseable {
             }
         }
         throw new BadInputException("no tensor '" + name + "' in " + revision + ":" + path);
+    }
+
+    /** How many deltas are applied to read a stored chunk (0: stored whole). */
+    public int chainDepth(ObjectId chunk) throws IOException {
+        return store.chainDepth(chunk);
     }
 
     /** Bytes a stored object takes in its pack. */

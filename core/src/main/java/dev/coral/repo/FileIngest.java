@@ -35,6 +35,11 @@ public final class FileIngest {
     }
 
     public Ingested ingest(Path file, WeightFileFormat format) throws IOException {
+        return ingest(file, format, DeltaBases.NONE);
+    }
+
+    /** Stores {@code file}, delta-encoding its tensors against {@code bases} where they match. */
+    public Ingested ingest(Path file, WeightFileFormat format, DeltaBases bases) throws IOException {
         FileStat before = FileStat.of(file);
         FileEntry entry;
         try (ParsedWeightFile parsed = format.read(file)) {
@@ -45,8 +50,8 @@ public final class FileIngest {
                     throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
                 }
                 try (InputStream in = t.openStream()) {
-                    named.add(new FileEntry.NamedTensor(t.name(),
-                            tensors.ingest(t.spec(), in, file + ": tensor '" + t.name() + "'")));
+                    named.add(new FileEntry.NamedTensor(t.name(), tensors.ingest(t.spec(), in,
+                            file + ": tensor '" + t.name() + "'", bases.baseFor(t.name(), t.spec()))));
                 }
             }
             entry = new FileEntry(format.name(), before.size(), before.sha256(), parsed.restoreInfo(), parsed.metadata(), named);

@@ -12,11 +12,13 @@ import java.util.TreeMap;
 
 /**
  * Repository settings ({@code .coral/config}, ChecksummedFile "CORALCFG" v1 holding
- * {@code key=value} lines): chunk size and zstd level. Immutable.
+ * {@code key=value} lines): chunk size, zstd level, and the bound on delta chains. Immutable.
  */
-public record RepositoryConfig(int chunkBytes, int zstdLevel) {
+public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth) {
     static final String MAGIC = "CORALCFG";
     public static final int DEFAULT_CHUNK_BYTES = 4 << 20;
+    /** Past this many deltas a chunk is stored whole (a keyframe); see the README for the measurement. */
+    public static final int DEFAULT_MAX_CHAIN_DEPTH = 16;
     public static final int DEFAULT_ZSTD_LEVEL = 1; // measured: level 3 stored 0.1% less at 0.7x the commit speed
 
     public RepositoryConfig {
@@ -26,18 +28,25 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel) {
         if (zstdLevel < -7 || zstdLevel > 22) {
             throw new IllegalArgumentException("zstd level must be between -7 and 22: " + zstdLevel);
         }
+        if (maxChainDepth < 0 || maxChainDepth > 200) {
+            throw new IllegalArgumentException("delta chain depth must be between 0 and 200: " + maxChainDepth);
+        }
     }
 
     public static RepositoryConfig defaults() {
-        return new RepositoryConfig(DEFAULT_CHUNK_BYTES, DEFAULT_ZSTD_LEVEL);
+        return new RepositoryConfig(DEFAULT_CHUNK_BYTES, DEFAULT_ZSTD_LEVEL, DEFAULT_MAX_CHAIN_DEPTH);
     }
 
     public RepositoryConfig withChunkBytes(int n) {
-        return new RepositoryConfig(n, zstdLevel);
+        return new RepositoryConfig(n, zstdLevel, maxChainDepth);
     }
 
     public RepositoryConfig withZstdLevel(int level) {
-        return new RepositoryConfig(chunkBytes, level);
+        return new RepositoryConfig(chunkBytes, level, maxChainDepth);
+    }
+
+    public RepositoryConfig withMaxChainDepth(int depth) {
+        return new RepositoryConfig(chunkBytes, zstdLevel, depth);
     }
 
     public static RepositoryConfig read(Path file) throws IOException {
@@ -47,7 +56,8 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel) {
         try {
             return new RepositoryConfig(
                     Integer.parseInt(p.getProperty("chunk.bytes", String.valueOf(DEFAULT_CHUNK_BYTES)).trim()),
-                    Integer.parseInt(p.getProperty("zstd.level", String.valueOf(DEFAULT_ZSTD_LEVEL)).trim()));
+                    Integer.parseInt(p.getProperty("zstd.level", String.valueOf(DEFAULT_ZSTD_LEVEL)).trim()),
+                    Integer.parseInt(p.getProperty("delta.max-depth", String.valueOf(DEFAULT_MAX_CHAIN_DEPTH)).trim()));
         } catch (IllegalArgumentException e) {
             throw new CorruptObjectException(file + ": " + e.getMessage());
         }
@@ -57,6 +67,7 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel) {
         TreeMap<String, String> m = new TreeMap<>();
         m.put("chunk.bytes", String.valueOf(chunkBytes));
         m.put("zstd.level", String.valueOf(zstdLevel));
+        m.put("delta.max-depth", String.valueOf(maxChainDepth));
         StringBuilder sb = new StringBuilder();
         m.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         ChecksummedFile.write(file, MAGIC, 1, sb.toString().getBytes(StandardCharsets.UTF_8));
@@ -68,7 +79,8 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel) {
             return switch (key) {
                 case "chunk.bytes" -> withChunkBytes(Integer.parseInt(value));
                 case "zstd.level" -> withZstdLevel(Integer.parseInt(value));
-                default -> throw new BadInputException("unknown setting '" + key + "' (known: chunk.bytes, zstd.level)");
+                case "delta.max-depth" -> withMaxChainDepth(Integer.parseInt(value));
+                default -> throw new BadInputException("unknown setting '" + key + "' (known: chunk.bytes, zstd.level, delta.max-depth)");
             };
         } catch (IllegalArgumentException e) {
             throw new BadInputException("setting " + key + "=" + value + ": " + e.getMessage());

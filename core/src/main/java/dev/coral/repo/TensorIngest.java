@@ -1,5 +1,6 @@
 package dev.coral.repo;
 
+import dev.coral.codec.ChunkEncoder;
 import dev.coral.error.BadInputException;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
@@ -30,10 +31,20 @@ public final class TensorIngest {
      * @throws BadInputException if the stream ends early
      */
     public ObjectId ingest(TensorSpec spec, InputStream in, String what) throws IOException {
-        return ObjectGraph.write(inserter, ingestObject(spec, in, what));
+        return ObjectGraph.write(inserter, ingestObject(spec, in, what, null));
     }
 
-    TensorObject ingestObject(TensorSpec spec, InputStream in, String what) throws IOException {
+    /**
+     * As {@link #ingest(TensorSpec, InputStream, String)}; chunk {@code i} may be stored as a
+     * delta against chunk {@code i} of {@code base} (the previous version of the tensor, same
+     * dtype and size; null for none).
+     */
+    public ObjectId ingest(TensorSpec spec, InputStream in, String what, TensorObject base) throws IOException {
+        return ObjectGraph.write(inserter, ingestObject(spec, in, what, base));
+    }
+
+    TensorObject ingestObject(TensorSpec spec, InputStream in, String what, TensorObject base) throws IOException {
+        int width = ChunkEncoder.planeWidth(spec.dtype());
         long total = spec.byteSize();
         int align = spec.dtype().alignmentBytes();
         int cut = Math.max(align, chunkBytes - chunkBytes % align);
@@ -48,7 +59,10 @@ public final class TensorIngest {
             if (got < want) {
                 throw new BadInputException(what + ": data ends after " + (done + got) + " of " + total + " bytes");
             }
-            chunks.add(new ChunkRef(inserter.insertChunk(buffer, 0, want), want));
+            int i = chunks.size();
+            ObjectId baseId = base != null && i < base.chunks().size() && base.chunks().get(i).rawLength() == want
+                    ? base.chunks().get(i).id() : null;
+            chunks.add(new ChunkRef(inserter.insertChunk(buffer, 0, want, width, baseId), want));
             done += want;
         }
         return new TensorObject(spec, chunks);

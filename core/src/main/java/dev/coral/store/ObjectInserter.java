@@ -1,6 +1,8 @@
 package dev.coral.store;
 
 import dev.coral.codec.ChunkCodec;
+import dev.coral.codec.ChunkEncoder;
+import dev.coral.codec.CodecWorkspace;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.util.HashSet;
@@ -27,27 +29,86 @@ public final class ObjectInserter implements AutoCloseable {
     private long rawBytesWritten;
     private long storedBytesWritten;
     private boolean caughtUp;
+    private final CodecWorkspace workspace = new CodecWorkspace();
+    private int maxChainDepth = DEFAULT_MAX_CHAIN_DEPTH;
+    private byte[] baseBuffer = new byte[0];
+    private long deltaChunks;
+
+    /** Default bound on delta chains: past it a chunk is stored as a keyframe. */
+    public static final int DEFAULT_MAX_CHAIN_DEPTH = 16;
 
     ObjectInserter(ObjectStore store, int zstdLevel) {
         this.store = store;
         this.zstdLevel = zstdLevel;
     }
 
-    /** Stores {@code raw[off, off+len)} as a chunk (unless already stored); returns its id. */
+    /** Stores {@code raw[off, off+len)} as a chunk of 1-byte elements, without a delta base. */
     public ObjectId insertChunk(byte[] raw, int off, int len) throws IOException {
+        return insertChunk(raw, off, len, 1, null);
+    }
+
+    /**
+     * Stores {@code raw[off, off+len)} as a chunk (unless already stored); returns its id. The
+     * smallest of the lossless codecs is kept ({@link ChunkEncoder#encodeBest}); with a
+     * {@code base} (a stored chunk of the same length, e.g. the same tensor's chunk in the parent
+     * commit) the XOR and integer-difference deltas against it are candidates too, unless the
+     * base's chain is already {@link #maxChainDepth} long.
+     *
+     * @param elementWidth the plane width of the dtype ({@link ChunkEncoder#planeWidth}); len must be a multiple
+     */
+    public ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId base) throws IOException {
         sha.update(raw, off, len);
         ObjectId id = ObjectId.fromBytes(sha.digest());
         if (isStored(id)) {
             chunksDeduplicated++;
             return id;
         }
-        ChunkCodec.EncodedChunk enc = ChunkCodec.encodeSmallest(raw, off, len, zstdLevel);
-        writer().append(ObjectKind.CHUNK, enc.codec().id(), id, len, enc.data(), enc.length());
+        byte[] baseBytes = null;
+        int depth = 0;
+        if (base != null && maxChainDepth > 0) {
+            ObjectStore.Found b = store.findLoaded(base);
+            if (b != null && b.entry().rawLength() == len && b.entry().kind() == ObjectKind.CHUNK) {
+                depth = ChunkChainReader.depth(b) + 1;
+                if (depth <= maxChainDepth) {
+                    baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
+                    store.readChunk(base, baseBuffer, false, workspace);
+                    baseBytes = baseBuffer;
+                }
+            }
+        }
+        ChunkCodec.EncodedChunk enc = ChunkEncoder.encodeBest(raw, off, len, elementWidth, baseBytes, 0, zstdLevel,
+                ChunkEncoder.Choice.SAMPLED, workspace);
+        int stored;
+        if (enc.codec().needsBase()) {
+            byte[] payload = new byte[StoredForm.DELTA_PREFIX_BYTES + enc.length()];
+            base.copyTo(payload, 0);
+            payload[ObjectId.BYTES] = (byte) depth;
+            System.arraycopy(enc.data(), 0, payload, StoredForm.DELTA_PREFIX_BYTES, enc.length());
+            writer().append(ObjectKind.CHUNK, StoredForm.DELTA.code, id, len, payload, payload.length);
+            stored = payload.length;
+            deltaChunks++;
+        } else {
+            writer().append(ObjectKind.CHUNK, StoredForm.FRAME.code, id, len, enc.data(), enc.length());
+            stored = enc.length();
+        }
         pending.add(id);
         chunksWritten++;
         rawBytesWritten += len;
-        storedBytesWritten += enc.length();
+        storedBytesWritten += stored;
         return id;
+    }
+
+    /** Bounds delta chains (0: never delta-encode). */
+    public void setMaxChainDepth(int depth) {
+        if (depth < 0 || depth > ChunkChainReader.MAX_CHAIN) {
+            throw new IllegalArgumentException("chain depth must be 0.." + ChunkChainReader.MAX_CHAIN + ": " + depth);
+        }
+        this.maxChainDepth = depth;
+    }
+
+    /** Chunks written as deltas against a base. */
+    public long deltaChunks() {
+        return deltaChunks;
     }
 
     /** Stores a small object whose id is the SHA-256 of {@code content}; returns the id. */
@@ -116,6 +177,7 @@ public final class ObjectInserter implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        workspace.close();
         if (writer != null) {
             writer.close();
             writer = null;

@@ -4,6 +4,7 @@ import dev.coral.error.CorruptObjectException;
 import dev.coral.error.MissingObjectException;
 import dev.coral.error.UnsupportedVersionException;
 import dev.coral.io.RepositoryLock;
+import dev.coral.codec.CodecWorkspace;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -340,19 +341,36 @@ public final class ObjectStore implements AutoCloseable {
      * When {@code verifyHash}, the SHA-256 of the bytes is checked against the id.
      */
     public int readChunk(ObjectId id, byte[] dst, boolean verifyHash) throws IOException {
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            return readChunk(id, dst, verifyHash, ws);
+        }
+    }
+
+    /** As {@link #readChunk(ObjectId, byte[], boolean)}, reusing the caller's codec workspace. */
+    public int readChunk(ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws) throws IOException {
         Found f = require(id);
         int n = (int) f.entry().rawLength();
         if (dst.length < n) {
             throw new IllegalArgumentException("buffer of " + dst.length + " bytes for a chunk of " + n);
         }
-        f.pack().readInto(f.entry(), dst);
+        ChunkChainReader.read(this, f, dst, ws);
         if (verifyHash && !ObjectId.hashOf(dst, 0, n).equals(id)) {
             throw new CorruptObjectException(f.pack().path().getFileName() + " chunk " + id.hex() + ": content does not match its id");
         }
         return n;
     }
 
-    private Found require(ObjectId id) throws IOException {
+    /** How many deltas must be applied to read the chunk: 0 for a keyframe (or a small object). */
+    public int chainDepth(ObjectId id) throws IOException {
+        return ChunkChainReader.depth(require(id));
+    }
+
+    /** The stored form of an object's payload (see {@link StoredForm}): its codec byte. */
+    public int storedForm(ObjectId id) throws IOException {
+        return require(id).entry().codec();
+    }
+
+    Found require(ObjectId id) throws IOException {
         Found f = find(id);
         if (f == null) {
             throw new MissingObjectException("object " + id.hex() + " is not in the repository");

@@ -124,6 +124,29 @@ final class PackFile implements AutoCloseable {
         ChunkCodec.byId(entry.codec()).decode(stored, entry.storedLength(), dst, (int) entry.rawLength(), what);
     }
 
+    /** The entry's payload, its CRC and head checked against the index. */
+    byte[] readPayload(PackIndex.Entry entry) throws IOException {
+        return readVerified(entry, path().getFileName() + " object " + entry.id().hex());
+    }
+
+    /** The first {@code n} bytes of the entry's payload (no CRC check: the whole entry is checked when read). */
+    byte[] readPayloadPrefix(PackIndex.Entry entry, int n) throws IOException {
+        if (n > entry.storedLength()) {
+            throw new CorruptObjectException(path().getFileName() + " object " + entry.id().hex() + ": payload shorter than " + n + " bytes");
+        }
+        ByteBuffer buf = ByteBuffer.allocate(n);
+        long pos = entry.offset() + PackLayout.ENTRY_HEAD_BYTES;
+        FileChannel ch = channel();
+        while (buf.hasRemaining()) {
+            int r = ch.read(buf, pos);
+            if (r < 0) {
+                throw new EOFException(path().getFileName() + " object " + entry.id().hex() + ": pack ends early");
+            }
+            pos += r;
+        }
+        return buf.array();
+    }
+
     private byte[] readVerified(PackIndex.Entry entry, String what) throws IOException {
         int total = PackLayout.ENTRY_HEAD_BYTES + entry.storedLength() + PackLayout.ENTRY_CRC_BYTES;
         if (entry.offset() + total > packLength - PackLayout.TRAILER_BYTES) {

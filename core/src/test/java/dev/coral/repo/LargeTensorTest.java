@@ -52,7 +52,7 @@ class LargeTensorTest {
         // 251 * 4 * 1024 bytes: a multiple of the pattern period, so every full chunk is the same.
         int chunk = 251 * 4 * 1024 * 16;
         try (ObjectStore store = new ObjectStore(dir, 1); ObjectInserter ins = store.newInserter()) {
-            TensorObject t = new TensorIngest(ins, chunk).ingestObject(spec, generated(spec.byteSize()), "big");
+            TensorObject t = new TensorIngest(ins, chunk).ingestObject(spec, generated(spec.byteSize()), "big", null);
             ins.flush();
             assertEquals(spec.byteSize(), t.chunks().stream().mapToLong(ChunkRef::rawLength).sum());
             assertEquals(2, t.chunks().stream().map(ChunkRef::id).distinct().count(), "full chunks dedupe; the tail differs");
@@ -82,7 +82,7 @@ class LargeTensorTest {
         // F6: 4 elements per 3 bytes; a 1000-byte chunk size is cut down to 999.
         TensorSpec spec = TensorSpec.of(DType.F6_E2M3, 4000);
         try (ObjectStore store = new ObjectStore(dir, 1); ObjectInserter ins = store.newInserter()) {
-            TensorObject t = new TensorIngest(ins, 1000).ingestObject(spec, generated(spec.byteSize()), "f6");
+            TensorObject t = new TensorIngest(ins, 1000).ingestObject(spec, generated(spec.byteSize()), "f6", null);
             assertEquals(999, t.chunks().get(0).rawLength());
             ObjectId unused = ObjectGraph.write(ins, t);
             assertEquals(64, unused.hex().length());

@@ -1,0 +1,49 @@
+package dev.coral.repo;
+
+import dev.coral.store.ObjectId;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Where a new version of a file finds the delta bases of its tensors: the same-named tensor of
+ * the version staged or committed before (same path), when it has the same dtype and byte size.
+ * Loaded lazily; {@link #NONE} when the file is new.
+ */
+public final class DeltaBases {
+    public static final DeltaBases NONE = new DeltaBases(null, null);
+
+    private final ObjectGraph graph;
+    private final ObjectId previousEntry;
+    private Map<String, ObjectId> byName;
+
+    private DeltaBases(ObjectGraph graph, ObjectId previousEntry) {
+        this.graph = graph;
+        this.previousEntry = previousEntry;
+    }
+
+    /** Bases from the file entry {@code previousEntry} (null: none). */
+    public static DeltaBases from(ObjectGraph graph, ObjectId previousEntry) {
+        return previousEntry == null ? NONE : new DeltaBases(graph, previousEntry);
+    }
+
+    /** The previous version of tensor {@code name}, if it can serve as a base for {@code spec}. */
+    public TensorObject baseFor(String name, TensorSpec spec) throws IOException {
+        if (previousEntry == null) {
+            return null;
+        }
+        if (byName == null) {
+            byName = new HashMap<>();
+            for (FileEntry.NamedTensor t : graph.file(previousEntry).tensors()) {
+                byName.put(t.name(), t.tensorId());
+            }
+        }
+        ObjectId id = byName.get(name);
+        if (id == null) {
+            return null;
+        }
+        TensorObject t = graph.tensor(id);
+        return t.spec().dtype() == spec.dtype() && t.byteSize() == spec.byteSize() ? t : null;
+    }
+}

@@ -1,0 +1,88 @@
+package dev.coral.store;
+
+import dev.coral.codec.ChunkCodec;
+import dev.coral.codec.ChunkDecoder;
+import dev.coral.codec.CodecWorkspace;
+import dev.coral.error.CorruptObjectException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decodes a stored chunk, following its delta chain down to the keyframe and applying the deltas
+ * back up. Holds the chain's payloads (compressed) and two raw buffers, never one per link.
+ */
+final class ChunkChainReader {
+    /** Longer chains than this are corrupt (or a cycle): writers bound them far lower. */
+    static final int MAX_CHAIN = 255;
+
+    private ChunkChainReader() {
+    }
+
+    private record Link(ObjectStore.Found found, byte[] payload, int frameOffset) {
+    }
+
+    static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws) throws IOException {
+        List<Link> chain = new ArrayList<>();
+        ObjectStore.Found cur = top;
+        while (true) {
+            String what = cur.pack().path().getFileName() + " chunk " + cur.entry().id().hex();
+            StoredForm form = StoredForm.of(cur.entry().codec(), what);
+            if (form != StoredForm.DELTA) {
+                chain.add(new Link(cur, cur.pack().readPayload(cur.entry()), 0));
+                break;
+            }
+            byte[] p = cur.pack().readPayload(cur.entry());
+            if (p.length < StoredForm.DELTA_PREFIX_BYTES) {
+                throw new CorruptObjectException(what + ": delta payload too short");
+            }
+            chain.add(new Link(cur, p, StoredForm.DELTA_PREFIX_BYTES));
+            if (chain.size() > MAX_CHAIN) {
+                throw new CorruptObjectException(what + ": delta chain longer than " + MAX_CHAIN + " (a cycle?)");
+            }
+            ObjectId base = ObjectId.fromBytes(p, 0);
+            ObjectStore.Found next = store.find(base);
+            if (next == null) {
+                throw new CorruptObjectException(what + ": its delta base " + base.hex() + " is missing");
+            }
+            if (next.entry().rawLength() != cur.entry().rawLength()) {
+                throw new CorruptObjectException(what + ": its delta base " + base.hex() + " has another length");
+            }
+            cur = next;
+        }
+        int n = (int) top.entry().rawLength();
+        byte[] below = chain.size() == 1 ? dst : new byte[n];
+        byte[] spare = chain.size() > 2 ? new byte[n] : null;
+        Link key = chain.get(chain.size() - 1);
+        decodeKeyframe(key, below, ws);
+        for (int i = chain.size() - 2; i >= 0; i--) {
+            Link l = chain.get(i);
+            byte[] out = i == 0 ? dst : spare;
+            ChunkDecoder.decode(l.payload(), l.frameOffset(), l.payload().length - l.frameOffset(), below, 0, out, 0, n, ws);
+            if (i > 0) {
+                spare = below;
+                below = out;
+            }
+        }
+    }
+
+    private static void decodeKeyframe(Link l, byte[] dst, CodecWorkspace ws) throws IOException {
+        PackIndex.Entry e = l.found().entry();
+        String what = l.found().pack().path().getFileName() + " chunk " + e.id().hex();
+        int n = (int) e.rawLength();
+        switch (StoredForm.of(e.codec(), what)) {
+            case RAW, ZSTD -> ChunkCodec.byId(e.codec()).decode(l.payload(), l.payload().length, dst, n, what);
+            case FRAME -> ChunkDecoder.decode(l.payload(), 0, l.payload().length, null, 0, dst, 0, n, ws);
+            default -> throw new IllegalStateException("keyframe of form " + e.codec());
+        }
+    }
+
+    /** The chain depth of a stored chunk: 0 for a keyframe. */
+    static int depth(ObjectStore.Found f) throws IOException {
+        if (f.entry().codec() != StoredForm.DELTA.code) {
+            return 0;
+        }
+        byte[] prefix = f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES);
+        return prefix[ObjectId.BYTES] & 0xFF;
+    }
+}
