@@ -77,12 +77,23 @@ final class ChunkChainReader {
         }
     }
 
+    /** Where a stored chunk sits in its skip-delta chain. */
+    record Position(int depth, int seq, ObjectId base) {
+        static final Position KEYFRAME = new Position(0, 0, null);
+    }
+
+    /** The chain position of a stored chunk: {@link Position#KEYFRAME} unless it is a delta. */
+    static Position position(ObjectStore.Found f) throws IOException {
+        if (f.entry().codec() != StoredForm.DELTA.code) {
+            return Position.KEYFRAME;
+        }
+        byte[] p = f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES);
+        int seq = java.nio.ByteBuffer.wrap(p, ObjectId.BYTES + 1, 4).getInt();
+        return new Position(p[ObjectId.BYTES] & 0xFF, seq, ObjectId.fromBytes(p, 0));
+    }
+
     /** The chain depth of a stored chunk: 0 for a keyframe. */
     static int depth(ObjectStore.Found f) throws IOException {
-        if (f.entry().codec() != StoredForm.DELTA.code) {
-            return 0;
-        }
-        byte[] prefix = f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES);
-        return prefix[ObjectId.BYTES] & 0xFF;
+        return position(f).depth();
     }
 }

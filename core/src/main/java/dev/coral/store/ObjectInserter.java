@@ -35,7 +35,7 @@ public final class ObjectInserter implements AutoCloseable {
     private long deltaChunks;
 
     /** Default bound on delta chains: past it a chunk is stored as a keyframe. */
-    public static final int DEFAULT_MAX_CHAIN_DEPTH = 16;
+    public static final int DEFAULT_MAX_CHAIN_DEPTH = 5;
 
     ObjectInserter(ObjectStore store, int zstdLevel) {
         this.store = store;
@@ -49,14 +49,14 @@ public final class ObjectInserter implements AutoCloseable {
 
     /**
      * Stores {@code raw[off, off+len)} as a chunk (unless already stored); returns its id. The
-     * smallest of the lossless codecs is kept ({@link ChunkEncoder#encodeBest}); with a
-     * {@code base} (a stored chunk of the same length, e.g. the same tensor's chunk in the parent
-     * commit) the XOR and integer-difference deltas against it are candidates too, unless the
-     * base's chain is already {@link #maxChainDepth} long.
+     * smallest of the lossless codecs is kept ({@link ChunkEncoder#encodeBest}). With
+     * {@code previous} (the previous version of this chunk, e.g. the same tensor's chunk in the
+     * parent commit, of the same length) the XOR and integer-difference deltas against a base in
+     * its skip-delta chain ({@link SkipDeltaBase}) are candidates too.
      *
      * @param elementWidth the plane width of the dtype ({@link ChunkEncoder#planeWidth}); len must be a multiple
      */
-    public ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId base) throws IOException {
+    public ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId previous) throws IOException {
         sha.update(raw, off, len);
         ObjectId id = ObjectId.fromBytes(sha.digest());
         if (isStored(id)) {
@@ -64,25 +64,20 @@ public final class ObjectInserter implements AutoCloseable {
             return id;
         }
         byte[] baseBytes = null;
-        int depth = 0;
-        if (base != null && maxChainDepth > 0) {
-            ObjectStore.Found b = store.findLoaded(base);
-            if (b != null && b.entry().rawLength() == len && b.entry().kind() == ObjectKind.CHUNK) {
-                depth = ChunkChainReader.depth(b) + 1;
-                if (depth <= maxChainDepth) {
-                    baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
-                    store.readChunk(base, baseBuffer, false, workspace);
-                    baseBytes = baseBuffer;
-                }
-            }
+        SkipDeltaBase plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, maxChainDepth);
+        if (plan != null) {
+            baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
+            store.readChunk(plan.base(), baseBuffer, false, workspace);
+            baseBytes = baseBuffer;
         }
         ChunkCodec.EncodedChunk enc = ChunkEncoder.encodeBest(raw, off, len, elementWidth, baseBytes, 0, zstdLevel,
                 ChunkEncoder.Choice.SAMPLED, workspace);
         int stored;
         if (enc.codec().needsBase()) {
             byte[] payload = new byte[StoredForm.DELTA_PREFIX_BYTES + enc.length()];
-            base.copyTo(payload, 0);
-            payload[ObjectId.BYTES] = (byte) depth;
+            plan.base().copyTo(payload, 0);
+            payload[ObjectId.BYTES] = (byte) plan.depth();
+            java.nio.ByteBuffer.wrap(payload, ObjectId.BYTES + 1, 4).putInt(plan.seq());
             System.arraycopy(enc.data(), 0, payload, StoredForm.DELTA_PREFIX_BYTES, enc.length());
             writer().append(ObjectKind.CHUNK, StoredForm.DELTA.code, id, len, payload, payload.length);
             stored = payload.length;
@@ -98,10 +93,10 @@ public final class ObjectInserter implements AutoCloseable {
         return id;
     }
 
-    /** Bounds delta chains (0: never delta-encode). */
+    /** Bounds delta chains to {@code depth} deltas, a keyframe every 2^depth versions (0: never delta-encode). */
     public void setMaxChainDepth(int depth) {
-        if (depth < 0 || depth > ChunkChainReader.MAX_CHAIN) {
-            throw new IllegalArgumentException("chain depth must be 0.." + ChunkChainReader.MAX_CHAIN + ": " + depth);
+        if (depth < 0 || depth > SkipDeltaBase.MAX_DEPTH) {
+            throw new IllegalArgumentException("chain depth must be 0.." + SkipDeltaBase.MAX_DEPTH + ": " + depth);
         }
         this.maxChainDepth = depth;
     }

@@ -10,14 +10,20 @@ import dev.coral.error.CorruptObjectException;
  * RAW   (0) --&gt; the object's bytes                       (small objects)
  * ZSTD  (1) --&gt; one zstd frame of the object's bytes      (small objects)
  * FRAME (2) --&gt; a self-describing chunk frame (dev.coral.codec.ChunkFormat: RAW, ZSTD or PLANES)
- * DELTA (3) --&gt; BaseId[32], Depth u8, chunk frame of XOR_PLANES or SUB_PLANES against the
- *               base chunk's raw bytes; Depth = the base's depth + 1 (a FRAME chunk has depth 0)
+ * DELTA (3) --&gt; BaseId[32], Depth u8, Seq u32 (big-endian), chunk frame of XOR_PLANES or
+ *               SUB_PLANES against the base chunk's raw bytes
  * </pre>
+ *
+ * <p>Deltas form <em>skip-delta</em> chains (as Subversion's): the versions of a chunk after a
+ * keyframe are numbered 1, 2, 3, ... (Seq; a keyframe has Seq 0), and version n is a delta
+ * against version {@code n & (n-1)} (n with its lowest set bit cleared), so Depth = popcount(n).
+ * With a bound D on the depth a keyframe comes every 2^D versions; reading any version decodes at
+ * most D+1 payloads instead of up to 2^D with a linear chain.
  */
 enum StoredForm {
     RAW(0), ZSTD(1), FRAME(2), DELTA(3);
 
-    static final int DELTA_PREFIX_BYTES = ObjectId.BYTES + 1;
+    static final int DELTA_PREFIX_BYTES = ObjectId.BYTES + 1 + 4;
 
     final int code;
 
