@@ -9,6 +9,7 @@ import dev.coral.repo.FileEntry;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.TensorIngest;
+import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import dev.coral.store.ObjectStore;
@@ -45,14 +46,18 @@ final class MemoryStaging {
         ObjectId entryId;
         StagingIndex.Entry previous = repo.readIndex().entries().get(path);
         DeltaBases bases = DeltaBases.from(repo.graph(), previous == null ? null : previous.fileEntry());
-        try (ObjectInserter ins = repo.newInserter()) {
-            TensorIngest ingest = new TensorIngest(ins, repo.config().chunkBytes());
-            List<FileEntry.NamedTensor> named = new ArrayList<>();
+        try (ObjectInserter ins = repo.newInserter(); ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
+            TensorIngest ingest = new TensorIngest(ins, sink, repo.config().chunkBytes());
+            List<TensorIngest.Submitted> submitted = new ArrayList<>();
             for (TensorSource t : tensors) {
                 try (InputStream in = t.openStream()) {
-                    named.add(new FileEntry.NamedTensor(t.name(), ingest.ingest(t.spec(), in,
-                            path + ": tensor '" + t.name() + "'", bases.baseFor(t.name(), t.spec()))));
+                    submitted.add(ingest.submit(t.spec(), in, path + ": tensor '" + t.name() + "'", bases.baseFor(t.name(), t.spec())));
                 }
+            }
+            sink.drain();
+            List<FileEntry.NamedTensor> named = new ArrayList<>();
+            for (int i = 0; i < tensors.size(); i++) {
+                named.add(new FileEntry.NamedTensor(tensors.get(i).name(), submitted.get(i).write(ins)));
             }
             FileEntry entry = new FileEntry("safetensors", capture.size, capture.sha.digest(), capture.header(), metadata, named);
             entryId = ObjectGraph.write(ins, entry);

@@ -22,6 +22,7 @@ import dev.coral.repo.StoredTensor;
 import dev.coral.repo.TagObject;
 import dev.coral.repo.Tree;
 import dev.coral.repo.WorkTree;
+import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import dev.coral.store.ObjectStore;
@@ -61,6 +62,7 @@ public final class Repository implements AutoCloseable {
     private final RevisionResolver resolver;
     private final RepositoryLock indexLock;
     private final History history;
+    private volatile int ingestThreads = defaultIngestThreads();
 
     private Repository(Path root, RepositoryConfig config, ObjectStore store) {
         this.workTree = new WorkTree(root);
@@ -159,6 +161,29 @@ public final class Repository implements AutoCloseable {
         return StagingIndex.read(indexFile());
     }
 
+    /**
+     * How many threads encode chunks when files are added (the LMAX Disruptor pipeline); 1 encodes
+     * in the calling thread. Defaults to the number of processors, or {@code $CORAL_THREADS}.
+     */
+    public void setIngestThreads(int threads) {
+        if (threads < 1 || threads > 256) {
+            throw new IllegalArgumentException("ingest threads must be 1..256: " + threads);
+        }
+        this.ingestThreads = threads;
+    }
+
+    int ingestThreads() {
+        return ingestThreads;
+    }
+
+    private static int defaultIngestThreads() {
+        String env = System.getenv("CORAL_THREADS");
+        if (env != null && env.matches("\\d{1,3}") && Integer.parseInt(env) >= 1) {
+            return Integer.parseInt(env);
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
     /** An inserter with this repository's settings (delta chain bound). */
     ObjectInserter newInserter() {
         ObjectInserter ins = store.newInserter();
@@ -214,8 +239,8 @@ public final class Repository implements AutoCloseable {
         long deduped;
         long raw;
         long stored;
-        try (ObjectInserter ins = newInserter()) {
-            FileIngest ingest = new FileIngest(ins, config.chunkBytes());
+        try (ObjectInserter ins = newInserter(); ChunkSink sink = ins.newChunkSink(ingestThreads)) {
+            FileIngest ingest = new FileIngest(ins, sink, config.chunkBytes());
             int i = 0;
             for (Map.Entry<String, Path> e : files.entrySet()) {
                 progress.step("adding", ++i, files.size(), e.getKey());

@@ -4,6 +4,7 @@ import dev.coral.error.BadInputException;
 import dev.coral.format.ParsedWeightFile;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
+import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import java.io.IOException;
@@ -23,11 +24,18 @@ import java.util.Set;
  */
 public final class FileIngest {
     private final ObjectInserter inserter;
+    private final ChunkSink sink;
     private final TensorIngest tensors;
 
     public FileIngest(ObjectInserter inserter, int chunkBytes) {
+        this(inserter, inserter.newChunkSink(1), chunkBytes);
+    }
+
+    /** Chunks go through {@code sink} (e.g. a parallel pipeline); the caller closes it. */
+    public FileIngest(ObjectInserter inserter, ChunkSink sink, int chunkBytes) {
         this.inserter = inserter;
-        this.tensors = new TensorIngest(inserter, chunkBytes);
+        this.sink = sink;
+        this.tensors = new TensorIngest(inserter, sink, chunkBytes);
     }
 
     /** A stored file: its entry and what the working file looked like. */
@@ -43,16 +51,22 @@ public final class FileIngest {
         FileStat before = FileStat.of(file);
         FileEntry entry;
         try (ParsedWeightFile parsed = format.read(file)) {
-            List<FileEntry.NamedTensor> named = new ArrayList<>();
+            List<String> names = new ArrayList<>();
+            List<TensorIngest.Submitted> submitted = new ArrayList<>();
             Set<String> seen = new HashSet<>();
             for (TensorSource t : parsed.tensors()) {
                 if (!seen.add(t.name())) {
                     throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
                 }
                 try (InputStream in = t.openStream()) {
-                    named.add(new FileEntry.NamedTensor(t.name(), tensors.ingest(t.spec(), in,
-                            file + ": tensor '" + t.name() + "'", bases.baseFor(t.name(), t.spec()))));
+                    submitted.add(tensors.submit(t.spec(), in, file + ": tensor '" + t.name() + "'", bases.baseFor(t.name(), t.spec())));
+                    names.add(t.name());
                 }
+            }
+            sink.drain();
+            List<FileEntry.NamedTensor> named = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                named.add(new FileEntry.NamedTensor(names.get(i), submitted.get(i).write(inserter)));
             }
             entry = new FileEntry(format.name(), before.size(), before.sha256(), parsed.restoreInfo(), parsed.metadata(), named);
         }

@@ -2,6 +2,7 @@ package dev.coral.repo;
 
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.error.BadInputException;
+import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import dev.coral.tensor.TensorSpec;
@@ -11,60 +12,114 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cuts a tensor's byte stream into chunks on element boundaries and stores them, then stores the
- * tensor object. Memory use is one chunk buffer, whatever the tensor's size. Not thread-safe.
+ * Cuts a tensor's byte stream into chunks on element boundaries and sends them to a
+ * {@link ChunkSink} (which may encode them in parallel), then stores the tensor object. Memory
+ * use is one chunk buffer here plus the sink's bounded ring, whatever the tensor's size. Not
+ * thread-safe.
+ *
+ * <p>Two phases, so that a whole file's chunks flow through the sink without waiting at tensor
+ * boundaries: {@link #submit} every tensor, {@link ChunkSink#drain()} once, then
+ * {@link Submitted#write}.
  */
 public final class TensorIngest {
     private final ObjectInserter inserter;
+    private final ChunkSink sink;
     private final int chunkBytes;
     private byte[] buffer;
 
-    public TensorIngest(ObjectInserter inserter, int chunkBytes) {
+    public TensorIngest(ObjectInserter inserter, ChunkSink sink, int chunkBytes) {
         this.inserter = inserter;
+        this.sink = sink;
         this.chunkBytes = chunkBytes;
     }
 
+    /** One chunk at a time in the caller's thread. */
+    public TensorIngest(ObjectInserter inserter, int chunkBytes) {
+        this(inserter, inserter.newChunkSink(1), chunkBytes);
+    }
+
+    /** A tensor whose chunks were submitted; its ids are complete once the sink is drained. */
+    public static final class Submitted {
+        private final TensorSpec spec;
+        private final ObjectId[] ids;
+        private final long[] lengths;
+
+        Submitted(TensorSpec spec, ObjectId[] ids, long[] lengths) {
+            this.spec = spec;
+            this.ids = ids;
+            this.lengths = lengths;
+        }
+
+        /** The tensor object (call after the sink drained). */
+        public TensorObject object() {
+            List<ChunkRef> chunks = new ArrayList<>(ids.length);
+            for (int i = 0; i < ids.length; i++) {
+                if (ids[i] == null) {
+                    throw new IllegalStateException("chunk " + i + " not stored yet: drain the sink first");
+                }
+                chunks.add(new ChunkRef(ids[i], lengths[i]));
+            }
+            return new TensorObject(spec, chunks);
+        }
+
+        /** Stores the tensor object; returns its id. */
+        public ObjectId write(ObjectInserter inserter) throws IOException {
+            return ObjectGraph.write(inserter, object());
+        }
+    }
+
     /**
-     * Reads exactly {@code spec.byteSize()} bytes from {@code in} and stores them.
+     * Reads exactly {@code spec.byteSize()} bytes from {@code in} and submits them chunk by
+     * chunk; chunk {@code i} may be stored as a delta against chunk {@code i} of {@code base}
+     * (the previous version of the tensor, same dtype and size; null for none).
      *
      * @param what names the tensor in errors ("model.safetensors: tensor 'w'")
      * @throws BadInputException if the stream ends early
      */
-    public ObjectId ingest(TensorSpec spec, InputStream in, String what) throws IOException {
-        return ObjectGraph.write(inserter, ingestObject(spec, in, what, null));
-    }
-
-    /**
-     * As {@link #ingest(TensorSpec, InputStream, String)}; chunk {@code i} may be stored as a
-     * delta against chunk {@code i} of {@code base} (the previous version of the tensor, same
-     * dtype and size; null for none).
-     */
-    public ObjectId ingest(TensorSpec spec, InputStream in, String what, TensorObject base) throws IOException {
-        return ObjectGraph.write(inserter, ingestObject(spec, in, what, base));
-    }
-
-    TensorObject ingestObject(TensorSpec spec, InputStream in, String what, TensorObject base) throws IOException {
-        int width = ChunkEncoder.planeWidth(spec.dtype());
+    public Submitted submit(TensorSpec spec, InputStream in, String what, TensorObject base) throws IOException {
         long total = spec.byteSize();
         int align = spec.dtype().alignmentBytes();
         int cut = Math.max(align, chunkBytes - chunkBytes % align);
+        long count = total == 0 ? 0 : (total + cut - 1) / cut;
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new BadInputException(what + ": " + total + " bytes make too many chunks of " + cut);
+        }
         if (buffer == null || buffer.length < cut) {
             buffer = new byte[cut];
         }
-        List<ChunkRef> chunks = new ArrayList<>();
+        int width = ChunkEncoder.planeWidth(spec.dtype());
+        ObjectId[] ids = new ObjectId[(int) count];
+        long[] lengths = new long[(int) count];
         long done = 0;
-        while (done < total) {
+        for (int i = 0; i < count; i++) {
             int want = (int) Math.min(cut, total - done);
             int got = in.readNBytes(buffer, 0, want);
             if (got < want) {
                 throw new BadInputException(what + ": data ends after " + (done + got) + " of " + total + " bytes");
             }
-            int i = chunks.size();
-            ObjectId baseId = base != null && i < base.chunks().size() && base.chunks().get(i).rawLength() == want
+            ObjectId previous = base != null && i < base.chunks().size() && base.chunks().get(i).rawLength() == want
                     ? base.chunks().get(i).id() : null;
-            chunks.add(new ChunkRef(inserter.insertChunk(buffer, 0, want, width, baseId), want));
+            lengths[i] = want;
+            sink.submit(buffer, want, width, previous, ids, i);
             done += want;
         }
-        return new TensorObject(spec, chunks);
+        return new Submitted(spec, ids, lengths);
+    }
+
+    /** Submits, drains and stores one tensor; returns the tensor object's id. */
+    public ObjectId ingest(TensorSpec spec, InputStream in, String what, TensorObject base) throws IOException {
+        Submitted s = submit(spec, in, what, base);
+        sink.drain();
+        return s.write(inserter);
+    }
+
+    public ObjectId ingest(TensorSpec spec, InputStream in, String what) throws IOException {
+        return ingest(spec, in, what, null);
+    }
+
+    TensorObject ingestObject(TensorSpec spec, InputStream in, String what, TensorObject base) throws IOException {
+        Submitted s = submit(spec, in, what, base);
+        sink.drain();
+        return s.object();
     }
 }

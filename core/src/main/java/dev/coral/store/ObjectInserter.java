@@ -2,9 +2,7 @@ package dev.coral.store;
 
 import dev.coral.codec.ChunkCodec;
 import dev.coral.codec.ChunkEncoder;
-import dev.coral.codec.CodecWorkspace;
 import java.io.IOException;
-import java.security.MessageDigest;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -21,7 +19,6 @@ import java.util.Set;
 public final class ObjectInserter implements AutoCloseable {
     private final ObjectStore store;
     private final int zstdLevel;
-    private final MessageDigest sha = ObjectId.sha256();
     private final Set<ObjectId> pending = new HashSet<>();
     private PackWriter writer;
     private long chunksWritten;
@@ -29,9 +26,8 @@ public final class ObjectInserter implements AutoCloseable {
     private long rawBytesWritten;
     private long storedBytesWritten;
     private boolean caughtUp;
-    private final CodecWorkspace workspace = new CodecWorkspace();
     private int maxChainDepth = DEFAULT_MAX_CHAIN_DEPTH;
-    private byte[] baseBuffer = new byte[0];
+    private ChunkEncodingJob job;
     private long deltaChunks;
 
     /** Default bound on delta chains: past it a chunk is stored as a keyframe. */
@@ -57,40 +53,53 @@ public final class ObjectInserter implements AutoCloseable {
      * @param elementWidth the plane width of the dtype ({@link ChunkEncoder#planeWidth}); len must be a multiple
      */
     public ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId previous) throws IOException {
-        sha.update(raw, off, len);
-        ObjectId id = ObjectId.fromBytes(sha.digest());
-        if (isStored(id)) {
+        catchUp();
+        if (job == null) {
+            job = new ChunkEncodingJob(store, zstdLevel, maxChainDepth);
+        }
+        return append(job.encode(raw, off, len, elementWidth, previous));
+    }
+
+    /**
+     * A sink for many chunks: with {@code workers > 1}, a {@link ChunkPipeline} encoding them in
+     * parallel; otherwise this inserter, one chunk at a time. Close the sink before flushing.
+     */
+    public ChunkSink newChunkSink(int workers) {
+        catchUp0();
+        if (workers <= 1) {
+            return new ChunkSink() {
+                @Override
+                public void submit(byte[] raw, int len, int width, ObjectId previous, ObjectId[] ids, int index) throws IOException {
+                    ids[index] = insertChunk(raw, 0, len, width, previous);
+                }
+
+                @Override
+                public void drain() {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+        return new ChunkPipeline(this, store, zstdLevel, maxChainDepth, workers);
+    }
+
+    /** Appends an encoded chunk to this inserter's pack (once); returns its id. Called by one thread at a time. */
+    synchronized ObjectId append(ChunkEncodingJob.Encoded e) throws IOException {
+        if (e.alreadyStored() || pending.contains(e.id())) {
             chunksDeduplicated++;
-            return id;
+            return e.id();
         }
-        byte[] baseBytes = null;
-        SkipDeltaBase plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, maxChainDepth);
-        if (plan != null) {
-            baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
-            store.readChunk(plan.base(), baseBuffer, false, workspace);
-            baseBytes = baseBuffer;
-        }
-        ChunkCodec.EncodedChunk enc = ChunkEncoder.encodeBest(raw, off, len, elementWidth, baseBytes, 0, zstdLevel,
-                ChunkEncoder.Choice.SAMPLED, workspace);
-        int stored;
-        if (enc.codec().needsBase()) {
-            byte[] payload = new byte[StoredForm.DELTA_PREFIX_BYTES + enc.length()];
-            plan.base().copyTo(payload, 0);
-            payload[ObjectId.BYTES] = (byte) plan.depth();
-            java.nio.ByteBuffer.wrap(payload, ObjectId.BYTES + 1, 4).putInt(plan.seq());
-            System.arraycopy(enc.data(), 0, payload, StoredForm.DELTA_PREFIX_BYTES, enc.length());
-            writer().append(ObjectKind.CHUNK, StoredForm.DELTA.code, id, len, payload, payload.length);
-            stored = payload.length;
-            deltaChunks++;
-        } else {
-            writer().append(ObjectKind.CHUNK, StoredForm.FRAME.code, id, len, enc.data(), enc.length());
-            stored = enc.length();
-        }
-        pending.add(id);
+        writer().append(ObjectKind.CHUNK, e.form(), e.id(), e.rawLength(), e.payload(), e.payloadLength());
+        pending.add(e.id());
         chunksWritten++;
-        rawBytesWritten += len;
-        storedBytesWritten += stored;
-        return id;
+        rawBytesWritten += e.rawLength();
+        storedBytesWritten += e.payloadLength();
+        if (e.isDelta()) {
+            deltaChunks++;
+        }
+        return e.id();
     }
 
     /** Bounds delta chains to {@code depth} deltas, a keyframe every 2^depth versions (0: never delta-encode). */
@@ -99,6 +108,10 @@ public final class ObjectInserter implements AutoCloseable {
             throw new IllegalArgumentException("chain depth must be 0.." + SkipDeltaBase.MAX_DEPTH + ": " + depth);
         }
         this.maxChainDepth = depth;
+        if (job != null) {
+            job.close();
+            job = null;
+        }
     }
 
     /** Chunks written as deltas against a base. */
@@ -107,7 +120,7 @@ public final class ObjectInserter implements AutoCloseable {
     }
 
     /** Stores a small object whose id is the SHA-256 of {@code content}; returns the id. */
-    public ObjectId insert(ObjectKind kind, byte[] content) throws IOException {
+    public synchronized ObjectId insert(ObjectKind kind, byte[] content) throws IOException {
         ObjectId id = ObjectId.hashOf(content);
         if (isStored(id)) {
             return id;
@@ -122,11 +135,24 @@ public final class ObjectInserter implements AutoCloseable {
         if (pending.contains(id)) {
             return true;
         }
+        catchUp();
+        return store.findLoaded(id) != null;
+    }
+
+    /** Once per inserter: see packs other stores and processes finished since the store opened. */
+    private void catchUp() throws IOException {
         if (!caughtUp) {
             store.refresh();
             caughtUp = true;
         }
-        return store.findLoaded(id) != null;
+    }
+
+    private void catchUp0() {
+        try {
+            catchUp();
+        } catch (IOException e) {
+            // a failed rescan only costs deduplication against packs written meanwhile
+        }
     }
 
     private PackWriter writer() throws IOException {
@@ -141,7 +167,7 @@ public final class ObjectInserter implements AutoCloseable {
      * the store then has many packs its multi-pack index does not cover, rewrites that index
      * (see {@link ObjectStore}).
      */
-    public void flush() throws IOException {
+    public synchronized void flush() throws IOException {
         if (writer == null) {
             return;
         }
@@ -172,7 +198,10 @@ public final class ObjectInserter implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        workspace.close();
+        if (job != null) {
+            job.close();
+            job = null;
+        }
         if (writer != null) {
             writer.close();
             writer = null;

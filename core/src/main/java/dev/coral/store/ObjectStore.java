@@ -648,4 +648,21 @@ public final class ObjectStore implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * The codec of a stored chunk, read from its stored form and at most the first byte of its
+     * frame (no decoding, no checksum): RAW or ZSTD for the small-object forms, the frame's codec
+     * for a keyframe, XOR_PLANES or SUB_PLANES for a delta. For {@code coral stats}.
+     */
+    public dev.coral.codec.ChunkCodec chunkCodec(ObjectId id) throws IOException {
+        Found f = require(id);
+        String what = f.pack().path().getFileName() + " object " + id.hex();
+        return switch (StoredForm.of(f.entry().codec(), what)) {
+            case RAW -> dev.coral.codec.ChunkCodec.RAW;
+            case ZSTD -> dev.coral.codec.ChunkCodec.ZSTD;
+            case FRAME -> dev.coral.codec.ChunkCodec.byId(f.pack().readPayloadPrefix(f.entry(), 1)[0] & 0xFF);
+            case DELTA -> dev.coral.codec.ChunkCodec.byId(
+                    f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES + 1)[StoredForm.DELTA_PREFIX_BYTES] & 0xFF);
+        };
+    }
 }

@@ -28,7 +28,7 @@ import java.util.Random;
  * and checkout MB/s against Files.copy and SHA-256 of the same bytes.
  *
  * <p>Run: {@code mvn -B -q -DskipTests install && mvn -B -q -pl perf exec:java
- * -Dexec.mainClass=dev.coral.perf.FoundationFigures [-Dexec.args="MB VERSIONS ZSTD_LEVEL DELTA_DEPTH"]}
+ * -Dexec.mainClass=dev.coral.perf.FoundationFigures [-Dexec.args="MB VERSIONS ZSTD_LEVEL DELTA_DEPTH THREADS"]}
  */
 public final class FoundationFigures {
     private FoundationFigures() {
@@ -39,6 +39,7 @@ public final class FoundationFigures {
         int versions = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int level = args.length > 2 ? Integer.parseInt(args[2]) : dev.coral.repo.RepositoryConfig.DEFAULT_ZSTD_LEVEL;
         int depth = args.length > 3 ? Integer.parseInt(args[3]) : dev.coral.repo.RepositoryConfig.DEFAULT_MAX_CHAIN_DEPTH;
+        int threads = args.length > 4 ? Integer.parseInt(args[4]) : Runtime.getRuntime().availableProcessors();
         Path work = Files.createTempDirectory("coral-perf-");
         int tensors = 8;
         int perTensor = mb * (1 << 20) / 4 / tensors;
@@ -56,6 +57,7 @@ public final class FoundationFigures {
         double copySeconds = 0;
         double hashSeconds = 0;
         try (Repository repo = Repository.init(work, dev.coral.repo.RepositoryConfig.defaults().withZstdLevel(level).withMaxChainDepth(depth))) {
+            repo.setIngestThreads(threads);
             for (int v = 0; v < versions; v++) {
                 if (v > 0) {
                     for (float[] t : w) {
@@ -88,7 +90,7 @@ public final class FoundationFigures {
             }
             double checkoutSeconds = (System.nanoTime() - t0) / 1e9;
             double rawMb = raw / 1e6;
-            System.out.printf("model: %d x %.1f MB fp32 safetensors, %d versions, zstd level %d, delta depth %d%n", versions, rawMb / versions, versions, level, depth);
+            System.out.printf("model: %d x %.1f MB fp32 safetensors, %d versions, zstd level %d, delta depth %d, %d ingest threads%n", versions, rawMb / versions, versions, level, depth, threads);
             System.out.printf("stored: .coral %.1f MB for %.1f MB raw: ratio %.3f (zstd -3 per checkpoint: %.1f MB, ratio %.3f)%n",
                     coral / 1e6, rawMb, raw / (double) coral, zstd3 / 1e6, raw / (double) zstd3);
             System.out.printf("commit (add + commit): %.0f MB/s (Files.copy of the same bytes: %.0f MB/s; SHA-256: %.0f MB/s)%n",

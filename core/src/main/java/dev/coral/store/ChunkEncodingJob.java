@@ -1,0 +1,70 @@
+package dev.coral.store;
+
+import dev.coral.codec.ChunkCodec;
+import dev.coral.codec.ChunkEncoder;
+import dev.coral.codec.CodecWorkspace;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+
+/**
+ * The per-chunk work of ingest, up to (not including) the write: hash, look up in the store,
+ * pick a delta base, encode with the smallest codec. Holds one worker's reusable state; not
+ * thread-safe (one per worker thread). Reads the store, which is thread-safe.
+ */
+final class ChunkEncodingJob implements AutoCloseable {
+    private final ObjectStore store;
+    private final int zstdLevel;
+    private final int maxChainDepth;
+    private final MessageDigest sha = ObjectId.sha256();
+    private final CodecWorkspace workspace = new CodecWorkspace();
+    private byte[] baseBuffer = new byte[0];
+
+    ChunkEncodingJob(ObjectStore store, int zstdLevel, int maxChainDepth) {
+        this.store = store;
+        this.zstdLevel = zstdLevel;
+        this.maxChainDepth = maxChainDepth;
+    }
+
+    /** A chunk ready to append: its pack entry form and payload; {@code payload == null} when already stored. */
+    record Encoded(ObjectId id, int rawLength, int form, byte[] payload, int payloadLength) {
+        boolean alreadyStored() {
+            return payload == null;
+        }
+
+        boolean isDelta() {
+            return form == StoredForm.DELTA.code;
+        }
+    }
+
+    Encoded encode(byte[] raw, int off, int len, int elementWidth, ObjectId previous) throws IOException {
+        sha.update(raw, off, len);
+        ObjectId id = ObjectId.fromBytes(sha.digest());
+        if (store.findLoaded(id) != null) {
+            return new Encoded(id, len, -1, null, 0);
+        }
+        byte[] baseBytes = null;
+        SkipDeltaBase plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, maxChainDepth);
+        if (plan != null) {
+            baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
+            store.readChunk(plan.base(), baseBuffer, false, workspace);
+            baseBytes = baseBuffer;
+        }
+        ChunkCodec.EncodedChunk enc = ChunkEncoder.encodeBest(raw, off, len, elementWidth, baseBytes, 0, zstdLevel,
+                ChunkEncoder.Choice.SAMPLED, workspace);
+        if (!enc.codec().needsBase()) {
+            return new Encoded(id, len, StoredForm.FRAME.code, enc.data(), enc.length());
+        }
+        byte[] payload = new byte[StoredForm.DELTA_PREFIX_BYTES + enc.length()];
+        plan.base().copyTo(payload, 0);
+        payload[ObjectId.BYTES] = (byte) plan.depth();
+        ByteBuffer.wrap(payload, ObjectId.BYTES + 1, 4).putInt(plan.seq());
+        System.arraycopy(enc.data(), 0, payload, StoredForm.DELTA_PREFIX_BYTES, enc.length());
+        return new Encoded(id, len, StoredForm.DELTA.code, payload, payload.length);
+    }
+
+    @Override
+    public void close() {
+        workspace.close();
+    }
+}

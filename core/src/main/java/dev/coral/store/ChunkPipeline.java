@@ -1,0 +1,175 @@
+package dev.coral.store;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The parallel ingest pipeline on the LMAX Disruptor: the caller reads and publishes chunks into
+ * a ring of reusable buffers; {@code workers} handlers hash, look up and encode them in parallel
+ * (each takes the sequences equal to its ordinal modulo the worker count); one writer appends
+ * them to the pack in order. A full ring blocks the caller, so memory stays bounded (ring size ×
+ * chunk size, plus each worker's buffers) whatever the model size.
+ */
+public final class ChunkPipeline implements ChunkSink {
+    private static final AtomicInteger POOL = new AtomicInteger();
+
+    private final Disruptor<Slot> disruptor;
+    private final RingBuffer<Slot> ring;
+    private final ChunkEncodingJob[] jobs;
+    private final ObjectInserter inserter;
+    private final Object progress = new Object();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private long published;
+    private volatile long appended;
+    private boolean closed;
+
+    /** One ring entry: the chunk to store and, once encoded, what to append. */
+    static final class Slot {
+        byte[] raw = new byte[0];
+        int len;
+        int width;
+        ObjectId previous;
+        ObjectId[] ids;
+        int index;
+        ChunkEncodingJob.Encoded encoded;
+        Throwable error;
+    }
+
+    ChunkPipeline(ObjectInserter inserter, ObjectStore store, int zstdLevel, int maxChainDepth, int workers) {
+        this.inserter = inserter;
+        int ringSize = Integer.highestOneBit(Math.max(4, workers * 2 + 2) * 2 - 1);
+        int pool = POOL.incrementAndGet();
+        AtomicInteger threads = new AtomicInteger();
+        this.disruptor = new Disruptor<>(Slot::new, ringSize, r -> {
+            Thread t = new Thread(r, "coral-ingest-" + pool + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, ProducerType.SINGLE, new BlockingWaitStrategy());
+        this.jobs = new ChunkEncodingJob[workers];
+        @SuppressWarnings("unchecked")
+        EventHandler<Slot>[] encoders = new EventHandler[workers];
+        for (int w = 0; w < workers; w++) {
+            ChunkEncodingJob job = new ChunkEncodingJob(store, zstdLevel, maxChainDepth);
+            jobs[w] = job;
+            int ordinal = w;
+            encoders[w] = (slot, sequence, endOfBatch) -> {
+                if (sequence % workers == ordinal) {
+                    try {
+                        slot.encoded = job.encode(slot.raw, 0, slot.len, slot.width, slot.previous);
+                    } catch (Throwable e) {
+                        slot.error = e;
+                    }
+                }
+            };
+        }
+        EventHandler<Slot> writer = (slot, sequence, endOfBatch) -> {
+            try {
+                if (slot.error != null) {
+                    failure.compareAndSet(null, slot.error);
+                } else if (failure.get() == null) {
+                    slot.ids[slot.index] = inserter.append(slot.encoded);
+                }
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            } finally {
+                slot.encoded = null;
+                slot.error = null;
+                slot.ids = null;
+                synchronized (progress) {
+                    appended = sequence + 1;
+                    progress.notifyAll();
+                }
+            }
+        };
+        disruptor.setDefaultExceptionHandler(new ExceptionHandler<>() {
+            @Override
+            public void handleEventException(Throwable ex, long sequence, Slot event) {
+                failure.compareAndSet(null, ex);
+            }
+
+            @Override
+            public void handleOnStartException(Throwable ex) {
+                failure.compareAndSet(null, ex);
+            }
+
+            @Override
+            public void handleOnShutdownException(Throwable ex) {
+                failure.compareAndSet(null, ex);
+            }
+        });
+        disruptor.handleEventsWith(encoders).then(writer);
+        this.ring = disruptor.start();
+    }
+
+    @Override
+    public void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index) throws IOException {
+        rethrow();
+        long seq = ring.next();
+        Slot s = ring.get(seq);
+        if (s.raw.length < len) {
+            s.raw = new byte[len];
+        }
+        System.arraycopy(raw, 0, s.raw, 0, len);
+        s.len = len;
+        s.width = elementWidth;
+        s.previous = previous;
+        s.ids = ids;
+        s.index = index;
+        ring.publish(seq);
+        published = seq + 1;
+    }
+
+    @Override
+    public void drain() throws IOException {
+        synchronized (progress) {
+            while (appended < published) {
+                try {
+                    progress.wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while storing chunks");
+                }
+            }
+        }
+        rethrow();
+    }
+
+    private void rethrow() throws IOException {
+        Throwable t = failure.get();
+        if (t instanceof IOException io) {
+            throw io;
+        }
+        if (t instanceof RuntimeException re) {
+            throw re;
+        }
+        if (t instanceof Error err) {
+            throw err;
+        }
+        if (t != null) {
+            throw new IOException(t);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            disruptor.shutdown();
+        } finally {
+            for (ChunkEncodingJob j : jobs) {
+                j.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package dev.coral.store;
+
+import java.io.IOException;
+
+/**
+ * Where ingest sends a tensor's chunks: each submitted chunk is hashed, deduplicated, encoded and
+ * appended to the inserter's pack, and its id lands in {@code ids[index]} by the time
+ * {@link #drain()} returns. A sink may work on chunks in parallel ({@link ChunkPipeline}) or one
+ * at a time in the caller's thread. Used by one producer thread.
+ */
+public interface ChunkSink extends AutoCloseable {
+    /**
+     * Stores {@code raw[0, len)} (the sink copies it if it needs to keep it).
+     *
+     * @param elementWidth the dtype's plane width ({@code ChunkEncoder.planeWidth})
+     * @param previous the previous version of this chunk (delta base candidate), or null
+     */
+    void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index) throws IOException;
+
+    /** Waits until every submitted chunk is appended; rethrows the first failure of any of them. */
+    void drain() throws IOException;
+
+    @Override
+    void close() throws IOException;
+}

@@ -1,0 +1,91 @@
+package dev.coral.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ChunkPipelineTest {
+    @TempDir
+    Path dir;
+
+    static Stream<Long> seeds() {
+        return new Random(77).longs(12).boxed();
+    }
+
+    /** Chunks of two "versions": the second half nearly equal to the first, so deltas are chosen. */
+    private static List<byte[]> versions(Random r, int count, int len) {
+        List<byte[]> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            byte[] b = new byte[len];
+            r.nextBytes(b);
+            out.add(b);
+        }
+        for (int i = 0; i < count; i++) {
+            byte[] b = out.get(i).clone();
+            for (int k = 0; k < len; k += 4) {
+                b[k] ^= (byte) r.nextInt(4); // low mantissa byte of each float changes
+            }
+            out.add(b);
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void anyNumberOfWorkersStoresTheSameChunksAsOneThread(long seed) throws IOException {
+        Random r = new Random(seed);
+        int workers = 1 + r.nextInt(4);
+        int count = 1 + r.nextInt(20);
+        List<byte[]> chunks = versions(r, count, 4 * (1 + r.nextInt(3000)));
+        ObjectId[] ids = new ObjectId[chunks.size()];
+        try (ObjectStore store = new ObjectStore(dir, 1); ObjectInserter ins = store.newInserter()) {
+            try (ChunkSink sink = ins.newChunkSink(workers)) {
+                for (int i = 0; i < count; i++) {
+                    sink.submit(chunks.get(i), chunks.get(i).length, 4, null, ids, i);
+                }
+                sink.drain();
+            }
+            ins.flush();
+            try (ChunkSink sink = ins.newChunkSink(workers)) {
+                for (int i = count; i < chunks.size(); i++) {
+                    sink.submit(chunks.get(i), chunks.get(i).length, 4, ids[i - count], ids, i);
+                }
+                sink.drain();
+            }
+            ins.flush();
+            assertEquals(count, ins.deltaChunks(), "seed " + seed + ": every second version is a delta");
+            for (int i = 0; i < chunks.size(); i++) {
+                assertEquals(ObjectId.hashOf(chunks.get(i)), ids[i], "seed " + seed + " chunk " + i);
+                byte[] back = new byte[chunks.get(i).length];
+                store.readChunk(ids[i], back, true);
+                assertArrayEquals(chunks.get(i), back, "seed " + seed + " chunk " + i + " workers " + workers);
+            }
+        }
+    }
+
+    @Test
+    void aWorkerFailureSurfacesAtDrainAndNothingIsVisible() throws IOException {
+        try (ObjectStore store = new ObjectStore(dir, 1); ObjectInserter ins = store.newInserter()) {
+            ObjectId[] ids = new ObjectId[2];
+            try (ChunkSink sink = ins.newChunkSink(3)) {
+                sink.submit(new byte[8], 8, 4, null, ids, 0);
+                sink.submit(new byte[10], 10, 4, null, ids, 1); // 10 bytes are not whole 4-byte elements
+                assertThrows(IllegalArgumentException.class, sink::drain);
+            }
+        }
+        try (ObjectStore store = new ObjectStore(dir, 1)) {
+            assertEquals(0, store.packCount(), "an inserter closed without flush leaves no pack");
+        }
+    }
+}
