@@ -21,6 +21,12 @@ final class CommitCommand extends Subcommand {
             description = "A numeric metric to record, e.g. --metric loss=0.31 (repeatable).")
     List<String> metrics = List.of();
 
+    @Option(names = "--lossy", paramLabel = "EPS", description = {
+        "Opt-in lossy storage: float tensors that changed since HEAD are stored quantized against",
+        "their previous version, each element within EPS of what was added (e.g. --lossy=1e-4).",
+        "The commit records EPS; log and show mark it. Default: lossless, bit-exact."})
+    String lossy;
+
     @Option(names = {"-a", "--all"}, description = "Stage modified and deleted tracked files before committing.")
     boolean all;
 
@@ -32,6 +38,9 @@ final class CommitCommand extends Subcommand {
         CommitRequest request;
         try {
             request = new CommitRequest(String.join("\n\n", messages), CommitRequest.parseMetrics(metrics), author);
+            if (lossy != null) {
+                request = request.withLossy(lossy);
+            }
         } catch (BadInputException e) {
             throw usage(e.getMessage());
         }

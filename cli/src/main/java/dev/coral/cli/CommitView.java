@@ -23,6 +23,9 @@ final class CommitView {
         if (!c.metrics().isEmpty()) {
             out.println("Metrics: " + Text.metrics(c.metrics()));
         }
+        if (c.isLossy()) {
+            out.println("Lossy:   tensors within " + c.lossyEps() + " of what was added (opt-in quantized storage)");
+        }
         out.println();
         for (String line : c.message().split("\n", -1)) {
             out.println(line.isEmpty() ? "" : "    " + line);
@@ -36,6 +39,9 @@ final class CommitView {
             sb.append(" (").append(decoration).append(')');
         }
         sb.append(' ').append(c.subject());
+        if (c.isLossy()) {
+            sb.append(" [lossy ").append(c.lossyEps()).append(']');
+        }
         if (!c.metrics().isEmpty()) {
             sb.append(" [").append(Text.metrics(c.metrics())).append(']');
         }
@@ -54,6 +60,7 @@ final class CommitView {
         c.metrics().forEach((k, v) -> metrics.put(k, JsonWriter.number(v)));
         m.put("metrics", metrics);
         m.put("message", c.message());
+        m.put("lossyEps", c.isLossy() ? JsonWriter.number(c.lossyEps()) : null);
         return m;
     }
 

@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
             BranchCommand.class,
             TagCommand.class,
             ExportCommand.class,
+            StatsCommand.class,
             DemoCommand.class,
         })
 final class CoralCommand implements Callable<Integer> {

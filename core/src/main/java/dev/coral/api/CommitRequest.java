@@ -6,15 +6,38 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * What a commit records beyond the staged tree: message, numeric metrics (loss, step, ...), and
- * the author (defaults to {@code $CORAL_AUTHOR} or the user name).
+ * What a commit records beyond the staged tree: message, numeric metrics (loss, step, ...), the
+ * author (defaults to {@code $CORAL_AUTHOR} or the user name), and an opt-in lossy error bound
+ * ({@code ""}: lossless, the default).
  */
-public record CommitRequest(String message, SortedMap<String, String> metrics, String author) {
+public record CommitRequest(String message, SortedMap<String, String> metrics, String author, String lossyEps) {
     public CommitRequest {
         metrics = new TreeMap<>(metrics);
         if (author == null) {
             author = defaultAuthor();
         }
+        lossyEps = lossyEps == null ? "" : lossyEps;
+    }
+
+    public CommitRequest(String message, SortedMap<String, String> metrics, String author) {
+        this(message, metrics, author, "");
+    }
+
+    /**
+     * This request as a lossy commit: every float tensor with a previous version is stored
+     * quantized so that no element differs from what was added by more than {@code eps}.
+     */
+    public CommitRequest withLossy(String eps) throws BadInputException {
+        double d;
+        try {
+            d = Double.parseDouble(eps);
+        } catch (NumberFormatException e) {
+            throw new BadInputException("--lossy=" + eps + ": not a number");
+        }
+        if (!(d > 0) || Double.isInfinite(d)) {
+            throw new BadInputException("--lossy=" + eps + ": the error bound must be a positive number");
+        }
+        return new CommitRequest(message, metrics, author, eps.trim());
     }
 
     public static CommitRequest of(String message) {
@@ -47,7 +70,7 @@ public record CommitRequest(String message, SortedMap<String, String> metrics, S
     public CommitRequest withMetrics(Map<String, String> more) {
         TreeMap<String, String> m = new TreeMap<>(metrics);
         m.putAll(more);
-        return new CommitRequest(message, m, author);
+        return new CommitRequest(message, m, author, lossyEps);
     }
 
     static String defaultAuthor() {

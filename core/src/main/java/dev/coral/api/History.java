@@ -4,13 +4,18 @@ import dev.coral.error.BadInputException;
 import dev.coral.error.LockFailedException;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.Commit;
+import dev.coral.repo.LossyRewrite;
+import dev.coral.repo.StagingIndex;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
 import dev.coral.repo.Tree;
+import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Writes commits. Each commit is a full snapshot of the staged tree, so when another writer moved
@@ -31,7 +36,12 @@ final class History {
         }
         Tree tree;
         try (RepositoryLock.Held l = repo.lockIndex()) {
-            tree = repo.readIndex().toTree();
+            StagingIndex index = repo.readIndex();
+            if (!request.lossyEps().isEmpty()) {
+                index = quantize(index, request.lossyEps());
+                index.write(repo.indexFile());
+            }
+            tree = index.toTree();
         }
         Refs refs = repo.refs();
         ObjectGraph graph = repo.graph();
@@ -47,7 +57,7 @@ final class History {
                     throw new BadInputException("nothing to commit: no files staged (use 'coral add')");
                 }
                 Commit c = new Commit(treeId, parent == null ? List.of() : List.of(parent), request.author(),
-                        System.currentTimeMillis(), request.message(), request.metrics());
+                        System.currentTimeMillis(), request.message(), request.metrics(), request.lossyEps());
                 ObjectId id = ObjectGraph.write(ins, c);
                 ins.flush();
                 if (head.isDetached()) {
@@ -60,5 +70,32 @@ final class History {
             }
         }
         throw new LockFailedException("the branch kept moving under " + MAX_ATTEMPTS + " attempts to commit; try again");
+    }
+
+    /**
+     * Replaces every staged file that changed since HEAD (and existed there) by its lossy version,
+     * quantized against HEAD's version. New files and unchanged ones stay as they are.
+     */
+    private StagingIndex quantize(StagingIndex index, String eps) throws IOException {
+        ObjectId head = repo.headCommit();
+        if (head == null) {
+            return index;
+        }
+        Tree parent = repo.readTree(head);
+        TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(index.entries());
+        try (ObjectInserter ins = repo.newInserter(); ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
+            LossyRewrite rewrite = new LossyRewrite(repo.graph(), ins, sink, repo.config().chunkBytes());
+            for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
+                ObjectId before = parent.files().get(e.getKey());
+                StagingIndex.Entry staged = e.getValue();
+                if (before == null || before.equals(staged.fileEntry()) || repo.graph().file(staged.fileEntry()).isLossy()) {
+                    continue;
+                }
+                ObjectId lossy = rewrite.rewrite(repo.graph().file(staged.fileEntry()), before, eps, e.getKey());
+                next.put(e.getKey(), new StagingIndex.Entry(lossy, staged.size(), staged.mtimeMillis(), staged.sha256()));
+            }
+            ins.flush();
+        }
+        return new StagingIndex(next);
     }
 }

@@ -366,6 +366,11 @@ public final class Repository implements AutoCloseable {
         throw new BadInputException("no tensor '" + name + "' in " + revision + ":" + path);
     }
 
+    /** What the repository stores against what was committed ({@code coral stats}); see {@link RepositoryStats}. */
+    public RepositoryStats stats(boolean perFile, boolean perCommit) throws IOException {
+        return new StatsCollector(this).collect(perFile, perCommit);
+    }
+
     /** How many deltas are applied to read a stored chunk (0: stored whole). */
     public int chainDepth(ObjectId chunk) throws IOException {
         return store.chainDepth(chunk);

@@ -12,20 +12,30 @@ import java.util.Map;
  * Loaded lazily; {@link #NONE} when the file is new.
  */
 public final class DeltaBases {
-    public static final DeltaBases NONE = new DeltaBases(null, null);
+    public static final DeltaBases NONE = new DeltaBases(null, null, false);
 
     private final ObjectGraph graph;
     private final ObjectId previousEntry;
+    private final boolean lossyBasesAllowed;
     private Map<String, ObjectId> byName;
 
-    private DeltaBases(ObjectGraph graph, ObjectId previousEntry) {
+    private DeltaBases(ObjectGraph graph, ObjectId previousEntry, boolean lossyBasesAllowed) {
         this.graph = graph;
         this.previousEntry = previousEntry;
+        this.lossyBasesAllowed = lossyBasesAllowed;
     }
 
-    /** Bases from the file entry {@code previousEntry} (null: none). */
+    /**
+     * Bases for a lossless version from the file entry {@code previousEntry} (null: none). A lossy
+     * previous version is never the base of a lossless one.
+     */
     public static DeltaBases from(ObjectGraph graph, ObjectId previousEntry) {
-        return previousEntry == null ? NONE : new DeltaBases(graph, previousEntry);
+        return previousEntry == null ? NONE : new DeltaBases(graph, previousEntry, false);
+    }
+
+    /** Bases for a lossy version: any previous version will do. */
+    public static DeltaBases forLossy(ObjectGraph graph, ObjectId previousEntry) {
+        return previousEntry == null ? NONE : new DeltaBases(graph, previousEntry, true);
     }
 
     /** The previous version of tensor {@code name}, if it can serve as a base for {@code spec}. */
@@ -35,8 +45,11 @@ public final class DeltaBases {
         }
         if (byName == null) {
             byName = new HashMap<>();
-            for (FileEntry.NamedTensor t : graph.file(previousEntry).tensors()) {
-                byName.put(t.name(), t.tensorId());
+            FileEntry previous = graph.file(previousEntry);
+            if (lossyBasesAllowed || !previous.isLossy()) {
+                for (FileEntry.NamedTensor t : previous.tensors()) {
+                    byName.put(t.name(), t.tensorId());
+                }
             }
         }
         ObjectId id = byName.get(name);

@@ -18,11 +18,21 @@ import java.util.Map;
  *
  * <pre>Body --&gt; Format string, FileSize varlong, FileSha256[32], RestoreInfo blob,
  *          MetaCount varint, (Key string, Value string)^MetaCount,
- *          TensorCount varint, (Name string, TensorId[32])^TensorCount</pre>
+ *          TensorCount varint, (Name string, TensorId[32])^TensorCount,
+ *          LossyEps string     (version 2; "" unless the tensors were quantized by a lossy commit)</pre>
  */
 public record FileEntry(String format, long fileSize, byte[] fileSha256, byte[] restoreInfo,
-                        Map<String, String> metadata, List<NamedTensor> tensors) {
-    static final int VERSION = 1;
+                        Map<String, String> metadata, List<NamedTensor> tensors, String lossyEps) {
+    static final int VERSION = 2;
+
+    public FileEntry(String format, long fileSize, byte[] fileSha256, byte[] restoreInfo,
+                     Map<String, String> metadata, List<NamedTensor> tensors) {
+        this(format, fileSize, fileSha256, restoreInfo, metadata, tensors, "");
+    }
+
+    public boolean isLossy() {
+        return !lossyEps.isEmpty();
+    }
 
     /** A tensor of the file, by name. */
     public record NamedTensor(String name, ObjectId tensorId) {
@@ -31,6 +41,7 @@ public record FileEntry(String format, long fileSize, byte[] fileSha256, byte[] 
     public FileEntry {
         metadata = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
         tensors = List.copyOf(tensors);
+        lossyEps = lossyEps == null ? "" : lossyEps;
     }
 
     byte[] encode() {
@@ -41,10 +52,12 @@ public record FileEntry(String format, long fileSize, byte[] fileSha256, byte[] 
         for (NamedTensor t : tensors) {
             w.string(t.name()).bytes(t.tensorId().toBytes());
         }
+        w.string(lossyEps);
         return w.toByteArray();
     }
 
     static FileEntry decode(byte[] content, ObjectId id) throws CorruptObjectException, UnsupportedVersionException {
+        int version = ObjectEnvelope.version(content);
         BinaryReader r = ObjectEnvelope.open(content, ObjectKind.FILE, id, VERSION);
         String format = r.string();
         long size = r.varLong();
@@ -60,7 +73,8 @@ public record FileEntry(String format, long fileSize, byte[] fileSha256, byte[] 
         for (int i = 0; i < n; i++) {
             tensors.add(new NamedTensor(r.string(), ObjectId.fromBytes(r.bytes(ObjectId.BYTES))));
         }
+        String lossy = version >= 2 ? r.string() : "";
         r.expectEnd();
-        return new FileEntry(format, size, sha, restore, meta, tensors);
+        return new FileEntry(format, size, sha, restore, meta, tensors, lossy);
     }
 }

@@ -25,7 +25,12 @@ final class ObjectEnvelope {
         return new BinaryWriter().bytes(MAGIC).u8(kind.code()).u8(version);
     }
 
-    /** Checks the prefix and returns a reader over the body; the version is in {@code versionOut[0]}. */
+    /** The version byte of an object's content (0 if too short; {@link #open} checks it). */
+    static int version(byte[] content) {
+        return content.length > MAGIC.length + 1 ? content[MAGIC.length + 1] & 0xFF : 0;
+    }
+
+    /** Checks the prefix and returns a reader over the body. */
     static BinaryReader open(byte[] content, ObjectKind kind, ObjectId id, int maxVersion) throws CorruptObjectException, UnsupportedVersionException {
         String source = kind.name().toLowerCase() + " " + id.hex();
         BinaryReader r = new BinaryReader(content, source);

@@ -1,0 +1,211 @@
+package dev.coral.cli;
+
+import dev.coral.api.Repository;
+import dev.coral.api.RepositoryStats;
+import dev.coral.api.StatsCollector;
+import dev.coral.codec.ChunkCodec;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code coral stats [--json] [--files] [--commits]}: what the repository stores and saves. */
+@Command(name = "stats", description = {
+    "Show how much the repository stores against what was committed.",
+    "Covers every commit reachable from a branch, a tag or HEAD; each chunk and object is",
+    "counted once however many commits share it.",
+    "  logical: tensor bytes of every file of every commit (storing each checkpoint raw);",
+    "  unique logical: bytes of the distinct tensors;",
+    "  stored: stored bytes of the distinct chunks and objects (commits, trees, files,",
+    "    tensors, tags); on disk: the files of .coral/packs;",
+    "  ratio: logical / stored;",
+    "  chunk references, distinct chunks and deduplicated references (references - distinct);",
+    "  distinct chunks by codec (keyframes: raw, zstd, planes; deltas: xor-planes, sub-planes)",
+    "  and by delta chain depth (0: keyframe).",
+    "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact."})
+final class StatsCommand extends Subcommand {
+    @Option(names = "--files", description = "Also show each path: versions, commits, logical bytes, bytes stored first "
+            + "for it (chunks, tensors, file entries), ratio.")
+    boolean files;
+
+    @Option(names = "--commits", description = "Also show each commit, oldest first: logical bytes, bytes it stored "
+            + "first (chunks and objects), ratio.")
+    boolean commits;
+
+    @Mixin
+    JsonOption output;
+
+    @Override
+    int execute() throws Exception {
+        RepositoryStats s;
+        try (Repository repo = openRepository()) {
+            s = repo.stats(files, commits);
+        }
+        if (output.json) {
+            out().println(JsonWriter.write(json(s, files, commits)));
+        } else {
+            print(out(), s);
+        }
+        return 0;
+    }
+
+    static String codecName(ChunkCodec c) {
+        return c.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** {@code 2.75x}, or {@code -} when nothing is stored. */
+    static String ratio(double r) {
+        return Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2fx", r);
+    }
+
+    private static Object jsonRatio(double r) {
+        return Double.isFinite(r) ? Math.round(r * 10000) / 10000.0 : null;
+    }
+
+    static Map<String, Object> json(RepositoryStats s, boolean withFiles, boolean withCommits) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("commits", s.commits());
+        m.put("branches", s.branches());
+        m.put("tags", s.tags());
+        m.put("paths", s.filePaths());
+        m.put("fileVersions", s.fileVersions());
+        m.put("distinctTensors", s.distinctTensors());
+        m.put("logicalBytes", s.logicalBytes());
+        m.put("uniqueLogicalBytes", s.uniqueLogicalBytes());
+        m.put("storedBytes", s.storedBytes());
+        m.put("chunkStoredBytes", s.chunkStoredBytes());
+        m.put("objectStoredBytes", s.objectStoredBytes());
+        m.put("objects", s.objects());
+        m.put("diskBytes", s.disk().totalBytes());
+        m.put("ratio", jsonRatio(s.ratio()));
+        m.put("uniqueRatio", jsonRatio(s.uniqueRatio()));
+        m.put("diskRatio", jsonRatio(s.diskRatio()));
+        Map<String, Object> chunks = new LinkedHashMap<>();
+        chunks.put("references", s.chunkReferences());
+        chunks.put("distinct", s.distinctChunks());
+        chunks.put("deduplicated", s.deduplicatedChunkReferences());
+        chunks.put("referencesInDistinctTensors", s.distinctTensorChunkReferences());
+        chunks.put("rawBytes", s.chunkRawBytes());
+        chunks.put("storedBytes", s.chunkStoredBytes());
+        chunks.put("keyframes", s.keyframeChunks());
+        chunks.put("deltas", s.deltaChunks());
+        m.put("chunks", chunks);
+        Map<String, Object> codecs = new LinkedHashMap<>();
+        for (RepositoryStats.CodecCount c : s.codecs()) {
+            Map<String, Object> cm = new LinkedHashMap<>();
+            cm.put("delta", c.delta());
+            cm.put("chunks", c.chunks());
+            cm.put("rawBytes", c.rawBytes());
+            cm.put("storedBytes", c.storedBytes());
+            cm.put("ratio", jsonRatio(c.ratio()));
+            codecs.put(codecName(c.codec()), cm);
+        }
+        m.put("codecs", codecs);
+        Map<String, Object> depths = new LinkedHashMap<>();
+        s.chainDepths().forEach((d, n) -> depths.put(String.valueOf(d), n));
+        m.put("chainDepths", depths);
+        Map<String, Object> disk = new LinkedHashMap<>();
+        disk.put("packs", s.disk().packs());
+        disk.put("packBytes", s.disk().packBytes());
+        disk.put("indexBytes", s.disk().indexBytes());
+        disk.put("otherBytes", s.disk().otherBytes());
+        disk.put("totalBytes", s.disk().totalBytes());
+        m.put("disk", disk);
+        m.put("lossyCommits", s.lossyCommits());
+        if (withFiles) {
+            List<Object> fl = new ArrayList<>();
+            for (RepositoryStats.FileStats f : s.files()) {
+                Map<String, Object> fm = new LinkedHashMap<>();
+                fm.put("path", f.path());
+                fm.put("versions", f.versions());
+                fm.put("commits", f.commits());
+                fm.put("logicalBytes", f.logicalBytes());
+                fm.put("storedBytes", f.storedBytes());
+                fm.put("newChunks", f.newChunks());
+                fm.put("ratio", jsonRatio(f.ratio()));
+                fl.add(fm);
+            }
+            m.put("files", fl);
+        }
+        if (withCommits) {
+            List<Object> cl = new ArrayList<>();
+            for (RepositoryStats.CommitStats c : s.history()) {
+                Map<String, Object> cm = new LinkedHashMap<>();
+                cm.put("id", c.id().hex());
+                cm.put("message", c.subject());
+                cm.put("date", Text.date(c.timeMillis()));
+                cm.put("logicalBytes", c.logicalBytes());
+                cm.put("newStoredBytes", c.newStoredBytes());
+                cm.put("newChunks", c.newChunks());
+                cm.put("ratio", jsonRatio(c.ratio()));
+                cl.add(cm);
+            }
+            m.put("history", cl);
+        }
+        return m;
+    }
+
+    private static String plural(long n, String one, String many) {
+        return n + " " + (n == 1 ? one : many);
+    }
+
+    static void print(PrintStream out, RepositoryStats s) {
+        String row = "%-16s %10s   %s%n";
+        out.printf(row, "commits", s.commits(), "(" + plural(s.branches(), "branch", "branches") + ", "
+                + plural(s.tags(), "tag", "tags") + ")");
+        out.printf(row, "paths", s.filePaths(), "(" + plural(s.fileVersions(), "file version", "file versions") + ", "
+                + plural(s.distinctTensors(), "distinct tensor", "distinct tensors") + ")");
+        out.printf(row, "logical", Text.bytes(s.logicalBytes()), "every file of every commit, as committed");
+        out.printf(row, "unique logical", Text.bytes(s.uniqueLogicalBytes()), "the distinct tensors");
+        out.printf(row, "stored", Text.bytes(s.storedBytes()), "chunks " + Text.bytes(s.chunkStoredBytes()) + " + "
+                + plural(s.objects(), "object", "objects") + " " + Text.bytes(s.objectStoredBytes()));
+        out.printf(row, "on disk", Text.bytes(s.disk().totalBytes()), plural(s.disk().packs(), "pack", "packs") + " "
+                + Text.bytes(s.disk().packBytes()) + " + indexes " + Text.bytes(s.disk().indexBytes()));
+        out.printf(row, "ratio", ratio(s.ratio()), "logical / stored (unique logical / stored " + ratio(s.uniqueRatio())
+                + ", logical / on disk " + ratio(s.diskRatio()) + ")");
+        out.printf(row, "chunk references", s.chunkReferences(), s.distinctChunks() + " distinct, "
+                + s.deduplicatedChunkReferences() + " deduplicated");
+        out.printf(row, "lossy commits", s.lossyCommits(), s.lossyCommits() == 0 ? "(every commit is bit-exact)" : "(opt-in, within their recorded bound)");
+        if (!s.codecs().isEmpty()) {
+            out.println();
+            String fmt = "%-11s %-8s %8s %10s %10s %7s%n";
+            out.printf(fmt, "CODEC", "KIND", "CHUNKS", "RAW", "STORED", "RATIO");
+            for (RepositoryStats.CodecCount c : s.codecs()) {
+                out.printf(fmt, codecName(c.codec()), c.delta() ? "delta" : "keyframe", c.chunks(), Text.bytes(c.rawBytes()),
+                        Text.bytes(c.storedBytes()), ratio(c.ratio()));
+            }
+            out.printf(fmt, "total", "", s.distinctChunks(), Text.bytes(s.chunkRawBytes()), Text.bytes(s.chunkStoredBytes()),
+                    ratio(RepositoryStats.ratio(s.chunkRawBytes(), s.chunkStoredBytes())));
+            out.println();
+            out.printf("%-12s %8s%n", "CHAIN DEPTH", "CHUNKS");
+            s.chainDepths().forEach((d, n) -> out.printf("%-12s %8d%n", d == 0 ? "0 (keyframe)" : String.valueOf(d), n));
+        }
+        if (!s.files().isEmpty()) {
+            out.println();
+            int w = "PATH".length();
+            for (RepositoryStats.FileStats f : s.files()) {
+                w = Math.max(w, f.path().length());
+            }
+            String fmt = "%-" + w + "s %8s %8s %10s %10s %7s%n";
+            out.printf(fmt, "PATH", "VERSIONS", "COMMITS", "LOGICAL", "STORED", "RATIO");
+            for (RepositoryStats.FileStats f : s.files()) {
+                out.printf(fmt, f.path(), f.versions(), f.commits(), Text.bytes(f.logicalBytes()), Text.bytes(f.storedBytes()),
+                        ratio(f.ratio()));
+            }
+        }
+        if (!s.history().isEmpty()) {
+            out.println();
+            String fmt = "%-7s %10s %10s %7s  %s%n";
+            out.printf(fmt, "COMMIT", "LOGICAL", "NEW STORED", "RATIO", "MESSAGE");
+            for (RepositoryStats.CommitStats c : s.history()) {
+                out.printf(fmt, Text.shortId(c.id()), Text.bytes(c.logicalBytes()), Text.bytes(c.newStoredBytes()),
+                        ratio(c.ratio()), c.subject());
+            }
+        }
+    }
+}

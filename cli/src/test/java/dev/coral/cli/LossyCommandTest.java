@@ -1,0 +1,37 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LossyCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void lossyCommitsAreRecordedAndMarkedInLogShowAndStats() throws Exception {
+        Cli cli = new Cli(dir);
+        Path model = dir.resolve("model.safetensors");
+        Cli.writeModel(model, 1, "layer0", "layer1");
+        cli.run("init").ok();
+        cli.run("add", "model.safetensors").ok();
+        cli.run("commit", "-m", "exact").ok();
+        Cli.writeModel(model, 2, "layer0", "layer1");
+        cli.run("commit", "-a", "--lossy=1e-3", "-m", "quantized").ok();
+
+        String oneline = cli.run("log", "--oneline").ok().out();
+        assertTrue(oneline.lines().findFirst().orElseThrow().contains("[lossy 1e-3]"), oneline);
+        assertTrue(!oneline.lines().skip(1).findFirst().orElseThrow().contains("lossy"), oneline);
+        assertTrue(cli.run("show", "HEAD").ok().out().contains("Lossy:   tensors within 1e-3"));
+        assertTrue(cli.run("log", "--json", "-n", "1").ok().out().contains("\"lossyEps\": 1e-3"));
+        assertTrue(cli.run("stats").ok().out().matches("(?s).*lossy commits\\s+1.*"));
+
+        Cli.Result bad = cli.run("commit", "--lossy=abc", "-m", "x");
+        assertEquals(2, bad.code(), bad.err());
+        assertEquals(1, bad.errLines().size(), bad.err());
+        assertTrue(bad.err().contains("--lossy=abc"), bad.err());
+    }
+}

@@ -1,0 +1,153 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.error.BadInputException;
+import dev.coral.format.TensorSource;
+import dev.coral.repo.ChunkRef;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.repo.StoredTensor;
+import dev.coral.store.ObjectId;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class LossyCommitTest {
+    private static final int N = 20_000;
+
+    @TempDir
+    Path dir;
+
+    private static byte[] f32(float[] a) {
+        ByteBuffer b = ByteBuffer.allocate(a.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(a);
+        return b.array();
+    }
+
+    private static float[] floats(byte[] b) {
+        float[] a = new float[b.length / 4];
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(a);
+        return a;
+    }
+
+    private static byte[] bf16(float[] a) {
+        ByteBuffer b = ByteBuffer.allocate(a.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (float f : a) {
+            b.putShort((short) (Float.floatToRawIntBits(f) >>> 16));
+        }
+        return b.array();
+    }
+
+    private static float bf16At(byte[] b, int i) {
+        int bits = (b[2 * i] & 0xFF) | (b[2 * i + 1] & 0xFF) << 8;
+        return Float.intBitsToFloat(bits << 16);
+    }
+
+    private Path model(float[] w, int[] ints) throws IOException {
+        ByteBuffer ib = ByteBuffer.allocate(ints.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        ib.asIntBuffer().put(ints);
+        List<TensorSource> t = List.of(
+                Tensors.of("w", TensorSpec.of(DType.F32, w.length), f32(w)),
+                Tensors.of("h", TensorSpec.of(DType.BF16, w.length), bf16(w)),
+                Tensors.of("ids", TensorSpec.of(DType.I32, ints.length), ib.array()));
+        return TestModels.writeSafetensors(dir.resolve("m.safetensors"), t);
+    }
+
+    private static byte[] read(Repository repo, String rev, String name) throws IOException {
+        try (InputStream in = repo.tensor(rev, "m.safetensors", name).openVerifiedStream()) {
+            return in.readAllBytes();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1e-3", "1e-5", "0.25"})
+    void theErrorBoundHoldsForEveryElementAndLaterLosslessCommitsAreExact(String eps) throws IOException {
+        double bound = Double.parseDouble(eps);
+        Random r = new Random(eps.hashCode());
+        float[] w = new float[N];
+        int[] ids = new int[N];
+        for (int i = 0; i < N; i++) {
+            w[i] = (float) (r.nextGaussian() * 0.05);
+            ids[i] = r.nextInt();
+        }
+        w[7] = Float.NaN;
+        w[8] = Float.POSITIVE_INFINITY;
+        w[9] = -0.0f;
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(16_384))) {
+            repo.add(List.of(model(w, ids)));
+            repo.commit(CommitRequest.of("v1"));
+            float[] w2 = w.clone();
+            for (int i = 10; i < N; i++) {
+                w2[i] += (float) (r.nextGaussian() * 1e-3);
+            }
+            ids[5] ^= 1;
+            Path m = model(w2, ids);
+            byte[] exactH = Files.readAllBytes(m).length > 0 ? bf16(w2) : null;
+            repo.add(List.of(m));
+            ObjectId lossy = repo.commit(CommitRequest.of("v2 lossy").withLossy(eps));
+            assertTrue(repo.readCommit(lossy).isLossy());
+            assertEquals(eps, repo.readCommit(lossy).lossyEps());
+            assertTrue(repo.fileAt("HEAD", "m.safetensors").isLossy());
+
+            float[] back = floats(read(repo, "HEAD", "w"));
+            byte[] backH = read(repo, "HEAD", "h");
+            for (int i = 0; i < N; i++) {
+                if (!Float.isFinite(w2[i])) {
+                    assertEquals(Float.floatToRawIntBits(w2[i]), Float.floatToRawIntBits(back[i]), "non-finite values are kept as they are");
+                    continue;
+                }
+                assertTrue(Math.abs((double) back[i] - w2[i]) <= bound, "F32 element " + i + ": " + back[i] + " vs " + w2[i] + " eps " + eps);
+                float hb = bf16At(backH, i);
+                float hw = bf16At(exactH, i);
+                assertTrue(!Float.isFinite(hw) ? Float.floatToRawIntBits(hw) == Float.floatToRawIntBits(hb)
+                        : Math.abs((double) hb - hw) <= bound, "BF16 element " + i + " eps " + eps);
+            }
+            ByteBuffer ib = ByteBuffer.allocate(N * 4).order(ByteOrder.LITTLE_ENDIAN);
+            ib.asIntBuffer().put(ids);
+            assertArrayEquals(ib.array(), read(repo, "HEAD", "ids"), "integers are never quantized");
+
+            // Checkout writes the quantized file and verifies it against the sha the lossy entry recorded.
+            Files.delete(m);
+            repo.checkout("HEAD", true);
+            assertEquals(repo.fileAt("HEAD", "m.safetensors").fileSize(), Files.size(m));
+
+            // A lossless commit after the lossy one is bit-exact and uses no lossy base.
+            float[] w3 = w2.clone();
+            for (int i = 10; i < N; i++) {
+                w3[i] += (float) (r.nextGaussian() * 1e-4);
+            }
+            repo.add(List.of(model(w3, ids)));
+            ObjectId exact = repo.commit(CommitRequest.of("v3"));
+            assertFalse(repo.readCommit(exact).isLossy());
+            assertArrayEquals(f32(w3), read(repo, "HEAD", "w"));
+            for (String name : List.of("w", "h")) { // ("ids" is unchanged: its chunks deduplicate with v2's lossless ones)
+                StoredTensor t = repo.tensor("HEAD", "m.safetensors", name);
+                for (ChunkRef c : t.object().chunks()) {
+                    assertEquals(0, repo.chainDepth(c.id()), "a lossless chunk never deltas against a lossy one");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aLossyBoundMustBePositive() {
+        assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy("0"));
+        assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy("-1"));
+        assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy("abc"));
+    }
+}
