@@ -6,6 +6,8 @@ import dev.coral.format.WeightFormats;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.DeltaBases;
 import dev.coral.repo.FileEntry;
+import dev.coral.repo.SimilarBases;
+import dev.coral.repo.TensorObject;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.TensorIngest;
@@ -48,17 +50,26 @@ final class MemoryStaging {
         DeltaBases bases = DeltaBases.from(repo.graph(), previous == null ? null : previous.fileEntry());
         try (ObjectInserter ins = repo.newInserter(); ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
             TensorIngest ingest = new TensorIngest(ins, sink, repo.config().chunkBytes());
+            SimilarBases similar = repo.similarBases();
             List<TensorIngest.Submitted> submitted = new ArrayList<>();
+            List<SimilarBases.Plan> plans = new ArrayList<>();
             for (TensorSource t : tensors) {
+                TensorObject base = bases.baseFor(t.name(), t.spec());
+                SimilarBases.Plan plan = base != null ? SimilarBases.NO_PLAN : similar.plan(t.spec(), t::openStream);
                 try (InputStream in = t.openStream()) {
-                    submitted.add(ingest.submit(t.spec(), in, path + ": tensor '" + t.name() + "'", bases.baseFor(t.name(), t.spec())));
+                    submitted.add(ingest.submit(t.spec(), in, path + ": tensor '" + t.name() + "'",
+                            base != null ? base : plan.base(), plan.builder()));
+                    plans.add(plan);
                 }
             }
             sink.drain();
             List<FileEntry.NamedTensor> named = new ArrayList<>();
             for (int i = 0; i < tensors.size(); i++) {
-                named.add(new FileEntry.NamedTensor(tensors.get(i).name(), submitted.get(i).write(ins)));
+                ObjectId id = submitted.get(i).write(ins);
+                named.add(new FileEntry.NamedTensor(tensors.get(i).name(), id));
+                similar.add(id, plans.get(i));
             }
+            similar.save();
             FileEntry entry = new FileEntry("safetensors", capture.size, capture.sha.digest(), capture.header(), metadata, named);
             entryId = ObjectGraph.write(ins, entry);
             ins.flush();

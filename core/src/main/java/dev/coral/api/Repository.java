@@ -17,6 +17,7 @@ import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.repo.RevisionResolver;
+import dev.coral.repo.SimilarBases;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.StoredTensor;
 import dev.coral.repo.TagObject;
@@ -184,6 +185,11 @@ public final class Repository implements AutoCloseable {
         return Runtime.getRuntime().availableProcessors();
     }
 
+    /** The similarity index used to find delta bases for new tensors ({@code .coral/cache/similarity}). */
+    SimilarBases similarBases() {
+        return SimilarBases.open(coralDir.resolve("cache").resolve("similarity"), graph);
+    }
+
     /** An inserter with this repository's settings (delta chain bound). */
     ObjectInserter newInserter() {
         ObjectInserter ins = store.newInserter();
@@ -241,15 +247,17 @@ public final class Repository implements AutoCloseable {
         long stored;
         try (ObjectInserter ins = newInserter(); ChunkSink sink = ins.newChunkSink(ingestThreads)) {
             FileIngest ingest = new FileIngest(ins, sink, config.chunkBytes());
+            SimilarBases similar = similarBases();
             int i = 0;
             for (Map.Entry<String, Path> e : files.entrySet()) {
                 progress.step("adding", ++i, files.size(), e.getKey());
                 WeightFileFormat format = WeightFormats.forPath(e.getValue()).orElseThrow();
                 StagingIndex.Entry previous = before.entries().get(e.getKey());
                 DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
-                ingested.put(e.getKey(), ingest.ingest(e.getValue(), format, bases));
+                ingested.put(e.getKey(), ingest.ingest(e.getValue(), format, bases, similar));
             }
             ins.flush();
+            similar.save();
             written = ins.chunksWritten();
             deduped = ins.chunksDeduplicated();
             raw = ins.rawBytesWritten();
@@ -374,6 +382,11 @@ public final class Repository implements AutoCloseable {
     /** How many deltas are applied to read a stored chunk (0: stored whole). */
     public int chainDepth(ObjectId chunk) throws IOException {
         return store.chainDepth(chunk);
+    }
+
+    /** The chunk a stored chunk is a delta against, or null when it is stored whole. */
+    public ObjectId deltaBase(ObjectId chunk) throws IOException {
+        return store.deltaBase(chunk);
     }
 
     /** Bytes a stored object takes in its pack. */

@@ -48,25 +48,42 @@ public final class FileIngest {
 
     /** Stores {@code file}, delta-encoding its tensors against {@code bases} where they match. */
     public Ingested ingest(Path file, WeightFileFormat format, DeltaBases bases) throws IOException {
+        return ingest(file, format, bases, null);
+    }
+
+    /**
+     * As {@link #ingest(Path, WeightFileFormat, DeltaBases)}; a tensor with no previous version
+     * looks for a similar stored tensor in {@code similar} (may be null) and is indexed there.
+     */
+    public Ingested ingest(Path file, WeightFileFormat format, DeltaBases bases, SimilarBases similar) throws IOException {
         FileStat before = FileStat.of(file);
         FileEntry entry;
         try (ParsedWeightFile parsed = format.read(file)) {
             List<String> names = new ArrayList<>();
             List<TensorIngest.Submitted> submitted = new ArrayList<>();
+            List<SimilarBases.Plan> plans = new ArrayList<>();
             Set<String> seen = new HashSet<>();
             for (TensorSource t : parsed.tensors()) {
                 if (!seen.add(t.name())) {
                     throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
                 }
+                TensorObject base = bases.baseFor(t.name(), t.spec());
+                SimilarBases.Plan plan = base != null || similar == null ? SimilarBases.NO_PLAN : similar.plan(t.spec(), t::openStream);
                 try (InputStream in = t.openStream()) {
-                    submitted.add(tensors.submit(t.spec(), in, file + ": tensor '" + t.name() + "'", bases.baseFor(t.name(), t.spec())));
+                    submitted.add(tensors.submit(t.spec(), in, file + ": tensor '" + t.name() + "'",
+                            base != null ? base : plan.base(), plan.builder()));
                     names.add(t.name());
+                    plans.add(plan);
                 }
             }
             sink.drain();
             List<FileEntry.NamedTensor> named = new ArrayList<>();
             for (int i = 0; i < names.size(); i++) {
-                named.add(new FileEntry.NamedTensor(names.get(i), submitted.get(i).write(inserter)));
+                ObjectId id = submitted.get(i).write(inserter);
+                named.add(new FileEntry.NamedTensor(names.get(i), id));
+                if (similar != null) {
+                    similar.add(id, plans.get(i));
+                }
             }
             entry = new FileEntry(format.name(), before.size(), before.sha256(), parsed.restoreInfo(), parsed.metadata(), named);
         }

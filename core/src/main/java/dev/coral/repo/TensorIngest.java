@@ -2,6 +2,7 @@ package dev.coral.repo;
 
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.error.BadInputException;
+import dev.coral.similarity.SketchBuilder;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
@@ -77,6 +78,11 @@ public final class TensorIngest {
      * @throws BadInputException if the stream ends early
      */
     public Submitted submit(TensorSpec spec, InputStream in, String what, TensorObject base) throws IOException {
+        return submit(spec, in, what, base, null);
+    }
+
+    /** As {@link #submit(TensorSpec, InputStream, String, TensorObject)}, also feeding every chunk to {@code sketch} (may be null). */
+    public Submitted submit(TensorSpec spec, InputStream in, String what, TensorObject base, SketchBuilder sketch) throws IOException {
         long total = spec.byteSize();
         int align = spec.dtype().alignmentBytes();
         int cut = Math.max(align, chunkBytes - chunkBytes % align);
@@ -100,6 +106,9 @@ public final class TensorIngest {
             ObjectId previous = base != null && i < base.chunks().size() && base.chunks().get(i).rawLength() == want
                     ? base.chunks().get(i).id() : null;
             lengths[i] = want;
+            if (sketch != null) {
+                sketch.update(done, buffer, 0, want);
+            }
             sink.submit(buffer, want, width, previous, ids, i);
             done += want;
         }

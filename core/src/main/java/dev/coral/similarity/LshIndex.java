@@ -158,6 +158,11 @@ public final class LshIndex {
         return entries.size();
     }
 
+    /** True when some indexed tensor has this dtype and element count (a candidate could exist). */
+    public synchronized boolean hasGroup(DType dtype, long elementCount) {
+        return groups.containsKey(new GroupKey(dtype, elementCount));
+    }
+
     /** Every (id, sketch), in insertion order (a copy). */
     public synchronized Map<ObjectId, TensorSketch> entries() {
         return new LinkedHashMap<>(entries);

@@ -365,6 +365,11 @@ public final class ObjectStore implements AutoCloseable {
         return ChunkChainReader.depth(require(id));
     }
 
+    /** The chunk a delta-encoded chunk is decoded against, or null for a keyframe. */
+    public ObjectId deltaBase(ObjectId id) throws IOException {
+        return ChunkChainReader.position(require(id)).base();
+    }
+
     /** The stored form of an object's payload (see {@link StoredForm}): its codec byte. */
     public int storedForm(ObjectId id) throws IOException {
         return require(id).entry().codec();

@@ -1,0 +1,138 @@
+package dev.coral.repo;
+
+import dev.coral.similarity.LshIndex;
+import dev.coral.similarity.SimilarityCheck;
+import dev.coral.similarity.SketchBuilder;
+import dev.coral.similarity.TensorSketch;
+import dev.coral.store.ObjectId;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Delta bases for tensors that have no previous version (a new model, an independent fine-tune,
+ * a renamed tensor): the most similar stored tensor by sketch (SimHash over a fixed sample, LSH
+ * buckets, then a high-byte agreement check). The index holds the first version of each tensor
+ * lineage, is a cache ({@code .coral/cache/similarity}, rebuilt empty when damaged) and is saved
+ * when changed. Not thread-safe; one per ingest.
+ */
+public final class SimilarBases {
+    /** Tensors smaller than this are not worth a sketch and a second read. */
+    public static final long MIN_BYTES = 64 << 10;
+    private static final int CANDIDATES = 8;
+
+    private final Path file;
+    private final LshIndex index;
+    private final SimilarityCheck check;
+    private final ObjectGraph graph;
+    private boolean changed;
+
+    private SimilarBases(Path file, LshIndex index, SimilarityCheck check, ObjectGraph graph) {
+        this.file = file;
+        this.index = index;
+        this.check = check;
+        this.graph = graph;
+    }
+
+    public static SimilarBases open(Path file, ObjectGraph graph) {
+        return new SimilarBases(file, LshIndex.load(file), new SimilarityCheck(), graph);
+    }
+
+    public LshIndex index() {
+        return index;
+    }
+
+    /** Whether {@code spec} is sketched at all. */
+    public static boolean eligible(TensorSpec spec) {
+        return spec.byteSize() >= MIN_BYTES && !spec.fortranOrder();
+    }
+
+    /** Whether a stored tensor could be a base for {@code spec} (so a sketch is worth a read now). */
+    public boolean mayHaveBase(TensorSpec spec) {
+        return eligible(spec) && index.hasGroup(spec.dtype(), spec.shape().elementCount());
+    }
+
+    /** The sketch of a tensor read from {@code in} (which is consumed). */
+    public static TensorSketch sketch(TensorSpec spec, InputStream in) throws IOException {
+        return SketchBuilder.of(spec.dtype(), spec.shape(), in);
+    }
+
+    /** The most similar stored tensor passing the check, if any. */
+    public Optional<TensorObject> baseFor(TensorSpec spec, TensorSketch sketch) throws IOException {
+        Optional<LshIndex.Candidate> c = index.bestBase(sketch, check, CANDIDATES, null);
+        if (c.isEmpty()) {
+            return Optional.empty();
+        }
+        ObjectId id = c.get().id();
+        if (graph.kindOf(id) == null) {
+            index.remove(id); // collected since it was indexed
+            changed = true;
+            return Optional.empty();
+        }
+        TensorObject t = graph.tensor(id);
+        return t.spec().dtype() == spec.dtype() && t.byteSize() == spec.byteSize() ? Optional.of(t) : Optional.empty();
+    }
+
+    /** Opens a tensor's bytes (again). */
+    @FunctionalInterface
+    public interface Reopen {
+        InputStream open() throws IOException;
+    }
+
+    /**
+     * For a tensor with no previous version: its base, if a similar stored tensor exists (found
+     * from a sketch read now, through {@code reopen}), and how its own sketch is obtained (the one
+     * just read, or a builder fed while its chunks are stored). {@link #NO_PLAN} when not eligible.
+     */
+    public record Plan(TensorObject base, TensorSketch sketch, SketchBuilder builder) {
+        /** The tensor's sketch, once all its chunks went through {@link #builder()}. */
+        TensorSketch finish() {
+            return sketch != null ? sketch : builder.build();
+        }
+
+        boolean indexes() {
+            return sketch != null || builder != null;
+        }
+    }
+
+    public static final Plan NO_PLAN = new Plan(null, null, null);
+
+    public Plan plan(TensorSpec spec, Reopen reopen) throws IOException {
+        if (!eligible(spec)) {
+            return NO_PLAN;
+        }
+        if (!mayHaveBase(spec)) {
+            return new Plan(null, null, new SketchBuilder(spec.dtype(), spec.shape()));
+        }
+        TensorSketch sketch;
+        try (InputStream in = reopen.open()) {
+            sketch = sketch(spec, in);
+        }
+        return new Plan(baseFor(spec, sketch).orElse(null), sketch, null);
+    }
+
+    /** Indexes the tensor a plan was made for, now stored as {@code tensorId}. */
+    public void add(ObjectId tensorId, Plan plan) {
+        if (plan.indexes()) {
+            add(tensorId, plan.finish());
+        }
+    }
+
+    /** Indexes a newly stored tensor that started a lineage. */
+    public void add(ObjectId tensorId, TensorSketch sketch) {
+        if (!index.contains(tensorId)) {
+            index.put(tensorId, sketch);
+            changed = true;
+        }
+    }
+
+    /** Writes the index if it changed. */
+    public void save() throws IOException {
+        if (changed) {
+            index.save(file);
+            changed = false;
+        }
+    }
+}

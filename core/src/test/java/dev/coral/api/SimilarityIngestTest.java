@@ -1,0 +1,104 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.format.TensorSource;
+import dev.coral.repo.ChunkRef;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.repo.StoredTensor;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Independent fine-tunes of one base (no shared parent, other paths) are found and delta-encoded against it. */
+class SimilarityIngestTest {
+    private static final int ELEMENTS = 64 * 1024;
+    private static final int TENSORS = 3;
+
+    @TempDir
+    Path dir;
+
+    private static float[][] base(long seed) {
+        Random r = new Random(seed);
+        float[][] w = new float[TENSORS][ELEMENTS];
+        for (float[] t : w) {
+            for (int i = 0; i < t.length; i++) {
+                t[i] = (float) (r.nextGaussian() * 0.05);
+            }
+        }
+        return w;
+    }
+
+    private static float[][] fineTune(float[][] base, long seed, double lr) {
+        Random r = new Random(seed);
+        float[][] w = new float[base.length][];
+        for (int k = 0; k < base.length; k++) {
+            w[k] = base[k].clone();
+            for (int i = 0; i < w[k].length; i++) {
+                w[k][i] -= (float) (lr * r.nextGaussian() * 0.05);
+            }
+        }
+        return w;
+    }
+
+    private Path write(String path, float[][] w) throws IOException {
+        List<TensorSource> list = new ArrayList<>();
+        for (int k = 0; k < w.length; k++) {
+            ByteBuffer b = ByteBuffer.allocate(w[k].length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(w[k]);
+            list.add(Tensors.of("layer" + k, TensorSpec.of(DType.F32, w[k].length), b.array()));
+        }
+        return TestModels.writeSafetensors(dir.resolve(path), list);
+    }
+
+    private long stored(Repository repo, String path, int[] maxDepth) throws IOException {
+        long n = 0;
+        for (StoredTensor t : repo.tensors("HEAD", path)) {
+            for (ChunkRef c : t.object().chunks()) {
+                n += repo.storedLength(c.id());
+                maxDepth[0] = Math.max(maxDepth[0], repo.chainDepth(c.id()));
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void fineTunesCommittedIndependentlyAreDeltaEncodedAgainstTheirBase() throws IOException {
+        float[][] base = base(1);
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(64 * 1024))) {
+            repo.add(List.of(write("base/model.safetensors", base)));
+            repo.commit(CommitRequest.of("base"));
+            int[] depth = {0};
+            long baseStored = stored(repo, "base/model.safetensors", depth);
+            assertEquals(0, depth[0]);
+            for (int k = 1; k <= 3; k++) {
+                String path = "ft" + k + "/model.safetensors";
+                repo.add(List.of(write(path, fineTune(base, 100 + k, 1e-3))));
+                repo.commit(CommitRequest.of("fine-tune " + k));
+                int[] d = {0};
+                long ft = stored(repo, path, d);
+                assertTrue(d[0] >= 1, "fine-tune " + k + " is stored as deltas");
+                assertTrue(ft < baseStored * 0.8, "fine-tune " + k + " stored " + ft + " vs base " + baseStored);
+            }
+            int[] d = {0};
+            repo.add(List.of(write("other/model.safetensors", base(999))));
+            repo.commit(CommitRequest.of("unrelated"));
+            stored(repo, "other/model.safetensors", d);
+            assertEquals(0, d[0], "an unrelated model finds no base");
+
+            Files.createDirectories(dir.resolve("renamed"));
+            Files.copy(dir.resolve("ft1/model.safetensors"), dir.resolve("renamed/copy.safetensors"));
+            assertEquals(0, repo.add(List.of(dir.resolve("renamed"))).chunksWritten(), "a renamed copy is deduplicated entirely");
+        }
+    }
+}
