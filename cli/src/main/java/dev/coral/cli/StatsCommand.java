@@ -29,6 +29,10 @@ import picocli.CommandLine.Option;
     "  and by delta chain depth (0: keyframe).",
     "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact."})
 final class StatsCommand extends Subcommand {
+    @Option(names = "--clusters", description = "Also show clusters of similar tensors (e.g. fine-tunes of one base) "
+            + "found by the similarity index, which new tensors are delta-encoded against.")
+    boolean clusters;
+
     @Option(names = "--files", description = "Also show each path: versions, commits, logical bytes, bytes stored first "
             + "for it (chunks, tensors, file entries), ratio.")
     boolean files;
@@ -43,13 +47,40 @@ final class StatsCommand extends Subcommand {
     @Override
     int execute() throws Exception {
         RepositoryStats s;
+        List<Repository.TensorCluster> found = List.of();
         try (Repository repo = openRepository()) {
             s = repo.stats(files, commits);
+            if (clusters) {
+                found = repo.clusters();
+            }
         }
         if (output.json) {
-            out().println(JsonWriter.write(json(s, files, commits)));
+            Map<String, Object> m = json(s, files, commits);
+            if (clusters) {
+                List<Object> cs = new java.util.ArrayList<>();
+                for (Repository.TensorCluster c : found) {
+                    Map<String, Object> cm = new java.util.LinkedHashMap<>();
+                    cm.put("base", c.base());
+                    cm.put("members", c.members());
+                    cm.put("meanDistance", c.meanDistance());
+                    cs.add(cm);
+                }
+                m.put("clusters", cs);
+            }
+            out().println(JsonWriter.write(m));
         } else {
             print(out(), s);
+            if (clusters) {
+                out().println();
+                out().println(found.isEmpty() ? "no clusters of similar tensors" : "CLUSTERS OF SIMILAR TENSORS (base first; mean SimHash distance of 128 bits)");
+                int n = 0;
+                for (Repository.TensorCluster c : found) {
+                    out().printf("cluster %d: %d tensors, mean distance %.1f%n", ++n, c.members().size(), c.meanDistance());
+                    for (String member : c.members()) {
+                        out().println("  " + (member.equals(c.base()) ? "* " : "  ") + member);
+                    }
+                }
+            }
         }
         return 0;
     }

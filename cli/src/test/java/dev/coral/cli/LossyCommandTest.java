@@ -29,6 +29,10 @@ class LossyCommandTest {
         assertTrue(cli.run("log", "--json", "-n", "1").ok().out().contains("\"lossyEps\": 1e-3"));
         assertTrue(cli.run("stats").ok().out().matches("(?s).*lossy commits\\s+1.*"));
 
+        String clusters = cli.run("stats", "--clusters").ok().out();
+        assertTrue(clusters.contains("no clusters of similar tensors") || clusters.contains("CLUSTERS OF SIMILAR TENSORS"), clusters);
+        assertTrue(cli.run("stats", "--clusters", "--json").ok().out().contains("\"clusters\": ["));
+
         Cli.Result bad = cli.run("commit", "--lossy=abc", "-m", "x");
         assertEquals(2, bad.code(), bad.err());
         assertEquals(1, bad.errLines().size(), bad.err());

@@ -379,6 +379,41 @@ public final class Repository implements AutoCloseable {
         return new StatsCollector(this).collect(perFile, perCommit);
     }
 
+    /** A cluster of similar tensors ({@code coral stats --clusters}): names are {@code path:tensor} as first committed. */
+    public record TensorCluster(String base, List<String> members, double meanDistance) {
+    }
+
+    /**
+     * Groups of similar tensors found by the similarity index (the first version of each tensor
+     * lineage): which fine-tunes share a base. Tensors no branch or tag reaches are left out.
+     */
+    public List<TensorCluster> clusters() throws IOException {
+        Map<ObjectId, String> names = new java.util.HashMap<>();
+        java.util.Set<ObjectId> seenCommits = new java.util.HashSet<>();
+        List<String> starts = new ArrayList<>(branches());
+        tags().forEach(t -> starts.add("refs/tags/" + t));
+        for (String start : starts) {
+            for (CommitWalk.Entry e : log(start.startsWith("refs/tags/") ? start : "refs/heads/" + start, -1)) {
+                if (!seenCommits.add(e.id())) {
+                    continue;
+                }
+                for (Map.Entry<String, ObjectId> f : graph.tree(e.commit().tree()).files().entrySet()) {
+                    for (FileEntry.NamedTensor t : graph.file(f.getValue()).tensors()) {
+                        names.putIfAbsent(t.tensorId(), f.getKey() + ":" + t.name());
+                    }
+                }
+            }
+        }
+        List<TensorCluster> out = new ArrayList<>();
+        for (dev.coral.similarity.Clusters.Cluster c : dev.coral.similarity.Clusters.of(similarBases().index())) {
+            List<String> members = c.members().stream().filter(names::containsKey).map(names::get).toList();
+            if (members.size() >= 2 && names.containsKey(c.baseId())) {
+                out.add(new TensorCluster(names.get(c.baseId()), members, c.meanDistance()));
+            }
+        }
+        return out;
+    }
+
     /** How many deltas are applied to read a stored chunk (0: stored whole). */
     public int chainDepth(ObjectId chunk) throws IOException {
         return store.chainDepth(chunk);

@@ -90,6 +90,13 @@ class SimilarityIngestTest {
                 assertTrue(d[0] >= 1, "fine-tune " + k + " is stored as deltas");
                 assertTrue(ft < baseStored * 0.8, "fine-tune " + k + " stored " + ft + " vs base " + baseStored);
             }
+            List<Repository.TensorCluster> clusters = repo.clusters();
+            Repository.TensorCluster layer0 = clusters.stream()
+                    .filter(c -> c.members().contains("base/model.safetensors:layer0")).findFirst().orElseThrow();
+            for (int k = 1; k <= 3; k++) {
+                assertTrue(layer0.members().contains("ft" + k + "/model.safetensors:layer0"), layer0.toString());
+            }
+            assertEquals(TENSORS, clusters.size(), "one cluster per layer: " + clusters);
             int[] d = {0};
             repo.add(List.of(write("other/model.safetensors", base(999))));
             repo.commit(CommitRequest.of("unrelated"));
