@@ -34,6 +34,8 @@ import picocli.CommandLine.Spec;
             ExportCommand.class,
             StatsCommand.class,
             DemoCommand.class,
+            FsckCommand.class,
+            GcCommand.class,
         })
 final class CoralCommand implements Callable<Integer> {
     private final Session session;

@@ -379,6 +379,16 @@ public final class Repository implements AutoCloseable {
         return new StatsCollector(this).collect(perFile, perCommit);
     }
 
+    /** Verifies every file and reachable object ({@code coral fsck}); see {@link Maintenance}. */
+    public dev.coral.maintenance.FsckReport fsck(boolean rebuildIndex) throws IOException {
+        return Maintenance.fsck(this, rebuildIndex);
+    }
+
+    /** Removes unreachable packs and leftovers older than {@code grace} ({@code coral gc}); see {@link Maintenance}. */
+    public dev.coral.maintenance.GcReport gc(boolean dryRun, java.time.Duration grace) throws IOException {
+        return Maintenance.gc(this, dryRun, grace);
+    }
+
     /** A cluster of similar tensors ({@code coral stats --clusters}): names are {@code path:tensor} as first committed. */
     public record TensorCluster(String base, List<String> members, double meanDistance) {
     }

@@ -1,0 +1,92 @@
+package dev.coral.cli;
+
+import dev.coral.api.Maintenance;
+import dev.coral.error.NotARepositoryException;
+import dev.coral.maintenance.Finding;
+import dev.coral.maintenance.FsckReport;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code coral fsck [--json] [--rebuild-index]}: verify every file and object of the repository. */
+@Command(name = "fsck", description = {
+    "Verify the repository: every pack (header, each entry's checksum, trailer, whole-pack",
+    "checksum), every pack index and the multi-pack index, HEAD, branches, tags, config and",
+    "the staging index; then every object reachable from branches, tags, HEAD and the staging",
+    "index is read, chunks decoded through their delta chains and their SHA-256 checked.",
+    "Each problem is one line naming the file and the tensors, files and commits it affects.",
+    "Leftovers of dead writers and stale lock files are warnings ('coral gc' removes them).",
+    "Exit code: 0 no problem (warnings allowed), 1 problems found."})
+final class FsckCommand extends Subcommand {
+    @Option(names = "--rebuild-index", description = "First rebuild pack indexes that do not verify (from their packs) "
+            + "and rewrite the multi-pack index from the pack indexes.")
+    boolean rebuildIndex;
+
+    @Mixin
+    JsonOption output;
+
+    @Override
+    int execute() throws Exception {
+        Path coralDir;
+        try {
+            coralDir = Maintenance.findCoralDir(coral.workDir());
+        } catch (NotARepositoryException e) {
+            throw new NotARepositoryException(coral.workDir() + ": not a Coral repository (nor any parent folder); run 'coral init'");
+        }
+        FsckReport r = Maintenance.fsck(coralDir, rebuildIndex);
+        if (output.json) {
+            out().println(JsonWriter.write(json(r)));
+        } else {
+            print(out(), r);
+        }
+        return r.clean() ? Failures.OK : Failures.FAILED;
+    }
+
+    static void print(PrintStream out, FsckReport r) {
+        r.repairs().forEach(out::println);
+        r.problems().forEach(f -> out.println(f.line()));
+        r.warnings().forEach(f -> out.println("warning: " + f.line()));
+        String verdict = r.clean() ? "no problems" : r.problems().size() + (r.problems().size() == 1 ? " problem" : " problems");
+        if (!r.warnings().isEmpty()) {
+            verdict += ", " + r.warnings().size() + (r.warnings().size() == 1 ? " warning" : " warnings");
+        }
+        out.println("checked " + r.packs() + (r.packs() == 1 ? " pack" : " packs") + " (" + r.packedObjects() + " objects), "
+                + r.reachableObjects() + " reachable objects in " + r.commits() + (r.commits() == 1 ? " commit" : " commits")
+                + ", " + r.chunksVerified() + " chunks decoded: " + verdict);
+    }
+
+    static Map<String, Object> json(FsckReport r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("clean", r.clean());
+        m.put("problems", findings(r.problems()));
+        m.put("warnings", findings(r.warnings()));
+        m.put("repairs", r.repairs());
+        m.put("packs", r.packs());
+        m.put("packedObjects", r.packedObjects());
+        m.put("reachableObjects", r.reachableObjects());
+        m.put("commits", r.commits());
+        m.put("chunksVerified", r.chunksVerified());
+        return m;
+    }
+
+    private static List<Object> findings(List<Finding> list) {
+        List<Object> out = new ArrayList<>();
+        for (Finding f : list) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("file", f.file());
+            m.put("message", f.message());
+            m.put("affects", f.affected());
+            m.put("commits", f.commits().stream().map(c -> c.hex()).sorted().toList());
+            m.put("tensors", f.tensors().stream().sorted().toList());
+            m.put("line", f.line());
+            out.add(m);
+        }
+        return out;
+    }
+}

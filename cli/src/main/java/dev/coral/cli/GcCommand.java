@@ -1,0 +1,69 @@
+package dev.coral.cli;
+
+import dev.coral.api.Maintenance;
+import dev.coral.api.Repository;
+import dev.coral.error.BadInputException;
+import dev.coral.maintenance.GcReport;
+import dev.coral.maintenance.GracePeriod;
+import java.io.PrintStream;
+import java.time.Duration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code coral gc [--dry-run] [--prune=DURATION]}: remove unreachable objects and leftovers of dead writers. */
+@Command(name = "gc", description = {
+    "Remove objects no branch, tag, HEAD or staged file can reach, and leftovers of dead writers.",
+    "A pack whose objects are all unreachable is deleted; a pack holding reachable objects too",
+    "is kept whole (its unreachable bytes are reported; it is not rewritten). Packs younger",
+    "than the grace period are kept, and what they refer to, so commits running meanwhile are",
+    "safe. Temporary files and packs without an index older than the grace period, and ref",
+    "lock files older than 10 minutes, are deleted. The multi-pack index is rewritten after."})
+final class GcCommand extends Subcommand {
+    @Option(names = "--dry-run", description = "List what would be removed; change nothing.")
+    boolean dryRun;
+
+    @Option(names = "--prune", paramLabel = "DURATION", defaultValue = "2.weeks.ago",
+            description = "Grace period: keep unreferenced packs and temporary files younger than this "
+                    + "(default: ${DEFAULT-VALUE}; 'now' keeps none; e.g. 30min, 12h, 3d, 2w).")
+    String prune;
+
+    @Override
+    int execute() throws Exception {
+        Duration grace;
+        try {
+            grace = GracePeriod.parse(prune);
+        } catch (BadInputException e) {
+            throw usage(e.getMessage());
+        }
+        GcReport r;
+        try (Repository repo = openRepository()) {
+            r = Maintenance.gc(repo, dryRun, grace);
+        }
+        print(out(), r);
+        return Failures.OK;
+    }
+
+    static void print(PrintStream out, GcReport r) {
+        String verb = r.dryRun() ? "would remove" : "removed";
+        for (GcReport.RemovedPack p : r.removedPacks()) {
+            out.println(verb + " " + p.file() + " (" + p.objects() + (p.objects() == 1 ? " object, " : " objects, ")
+                    + Text.bytes(p.bytes()) + " with its index)");
+        }
+        for (GcReport.Removed l : r.removedLeftovers()) {
+            out.println(verb + " " + l.file() + " (" + l.what() + ", " + Text.bytes(l.bytes()) + ")");
+        }
+        for (GcReport.MixedPack m : r.mixedPacks()) {
+            out.println("kept " + m.file() + ": " + m.unreachableObjects() + " of its " + m.objects()
+                    + " objects are unreachable (" + Text.bytes(m.unreachableBytes()) + "); mixed packs are not rewritten");
+        }
+        if (r.youngPacks() > 0) {
+            out.println("kept " + r.youngPacks() + (r.youngPacks() == 1 ? " pack" : " packs") + " younger than "
+                    + GracePeriod.describe(r.grace()) + " (--prune=now does not wait)");
+        }
+        out.println(verb + " " + r.removedPacks().size() + (r.removedPacks().size() == 1 ? " pack" : " packs") + " ("
+                + r.objectsRemoved() + " objects, " + Text.bytes(r.packBytesRemoved()) + ") and "
+                + r.removedLeftovers().size() + (r.removedLeftovers().size() == 1 ? " leftover" : " leftovers")
+                + " (" + Text.bytes(r.leftoverBytesRemoved()) + "); " + r.packsKept() + " packs kept, "
+                + r.reachableObjects() + " reachable objects");
+    }
+}

@@ -1,0 +1,56 @@
+package dev.coral.api;
+
+import dev.coral.error.NotARepositoryException;
+import dev.coral.maintenance.Fsck;
+import dev.coral.maintenance.FsckReport;
+import dev.coral.maintenance.GarbageCollector;
+import dev.coral.maintenance.GcReport;
+import dev.coral.repo.WorkTree;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * {@code coral fsck} and {@code coral gc} for the Java API (see {@link Fsck} and
+ * {@link GarbageCollector} for what each checks and removes). Thread-safe: gc serializes on the
+ * repository's {@code gc} lock; fsck only reads (unless rebuilding indexes).
+ */
+public final class Maintenance {
+    private Maintenance() {
+    }
+
+    /** Checks {@code repo}; with {@code rebuildIndex}, first rebuilds damaged pack indexes and the multi-pack index. */
+    public static FsckReport fsck(Repository repo, boolean rebuildIndex) throws IOException {
+        return Fsck.check(coralDir(repo), rebuildIndex);
+    }
+
+    /**
+     * Checks the repository whose {@code .coral} folder is {@code coralDir} without opening it
+     * (so a damaged config or pack index is reported rather than fatal).
+     */
+    public static FsckReport fsck(Path coralDir, boolean rebuildIndex) throws IOException {
+        return Fsck.check(coralDir, rebuildIndex);
+    }
+
+    /** Removes unreachable packs and leftovers older than {@code grace}; {@code dryRun} only reports. */
+    public static GcReport gc(Repository repo, boolean dryRun, Duration grace) throws IOException {
+        return GarbageCollector.run(coralDir(repo), repo.graph().store(), repo.refs(), dryRun, grace);
+    }
+
+    /** The {@code .coral} folder of the repository containing {@code start}, looking upwards; nothing is opened. */
+    public static Path findCoralDir(Path start) throws NotARepositoryException {
+        Path p = start.toAbsolutePath().normalize();
+        for (Path q = p; q != null; q = q.getParent()) {
+            Path coral = q.resolve(WorkTree.CORAL_DIR);
+            if (Files.isDirectory(coral) && Files.exists(coral.resolve("HEAD"))) {
+                return coral;
+            }
+        }
+        throw new NotARepositoryException(p + ": not a Coral repository (nor any parent folder); run 'coral init'");
+    }
+
+    private static Path coralDir(Repository repo) {
+        return repo.root().resolve(WorkTree.CORAL_DIR);
+    }
+}

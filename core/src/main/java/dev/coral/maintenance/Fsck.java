@@ -1,0 +1,270 @@
+package dev.coral.maintenance;
+
+import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.Refs;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.repo.StagingIndex;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectKind;
+import dev.coral.store.ObjectStore;
+import dev.coral.store.PackVerifier;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code coral fsck}: checks a repository's {@code .coral} folder and names, for each problem,
+ * the file at fault and the tensors, files and commits it affects.
+ *
+ * <ol>
+ * <li>Every pack: header, each entry's head against its index and its CRC32C, trailer, the
+ *     whole-pack CRC32C; every pack index and the multi-pack index (checksums, structure, and
+ *     that the multi-pack index agrees with the pack indexes).
+ * <li>HEAD, every branch and tag, {@code config} and the staging index ({@code index}).
+ * <li>Every object reachable from branches, tags, HEAD and the staging index: read through the
+ *     store (small objects hash-checked, chunks decoded through their delta chains and their
+ *     SHA-256 checked), every reference resolving (commit → tree → file → tensor → chunk →
+ *     delta base).
+ * <li>Leftovers of dead writers and stale lock files: warnings, with a hint to run gc.
+ * </ol>
+ *
+ * Reads only, except with {@code rebuildIndex}: then, before checking, each pack index that does
+ * not verify is rebuilt from its pack (when the pack verifies whole) and the multi-pack index is
+ * rewritten from the pack indexes. Works from the folder alone: a damaged config or a store that
+ * cannot open is reported, not fatal.
+ */
+public final class Fsck {
+    private final Path coralDir;
+    private final Path packsDir;
+    private final Path locksDir;
+    private final Instant now;
+
+    private Fsck(Path coralDir, Instant now) {
+        this.coralDir = coralDir.toAbsolutePath().normalize();
+        this.packsDir = this.coralDir.resolve("packs");
+        this.locksDir = this.coralDir.resolve("locks");
+        this.now = now;
+    }
+
+    /** Checks the repository whose {@code .coral} folder is {@code coralDir}. */
+    public static FsckReport check(Path coralDir, boolean rebuildIndex) throws IOException {
+        return new Fsck(coralDir, Instant.now()).run(rebuildIndex);
+    }
+
+    private FsckReport run(boolean rebuildIndex) throws IOException {
+        List<String> repairs = new ArrayList<>();
+        if (rebuildIndex) {
+            rebuildIndexes(repairs);
+        }
+        List<Finding> problems = new ArrayList<>();
+        List<Finding> warnings = new ArrayList<>();
+
+        // 1. Files of the packs folder.
+        Map<ObjectId, PackVerifier.Result> packs = new LinkedHashMap<>();
+        List<PackVerifier.Problem> packProblems = new ArrayList<>();
+        long packed = 0;
+        for (PackVerifier.PackName p : PackVerifier.list(packsDir)) {
+            if (p.hasIndex()) { // a pack without an index is a leftover, reported below
+                PackVerifier.Result r = PackVerifier.verify(packsDir, p.id());
+                packs.put(p.id(), r);
+                packProblems.addAll(r.problems());
+                packed += r.entries().size();
+            }
+        }
+        packProblems.addAll(PackVerifier.verifyMultiPackIndex(packsDir, packs));
+        Map<ObjectId, ObjectId> deltaBases = new HashMap<>();
+        Map<ObjectId, Path> packOf = new HashMap<>();
+        for (PackVerifier.Result r : packs.values()) {
+            for (PackVerifier.Entry e : r.entries()) {
+                if (e.deltaBase() != null) {
+                    deltaBases.putIfAbsent(e.id(), e.deltaBase());
+                }
+                packOf.putIfAbsent(e.id(), r.pack());
+            }
+        }
+
+        // 2. Metadata files, the roots they give, and the walk from them.
+        ObjectStore store = null;
+        try {
+            store = new ObjectStore(packsDir, locksDir, RepositoryConfig.DEFAULT_ZSTD_LEVEL);
+        } catch (IOException | RuntimeException e) {
+            problems.add(Finding.of("packs", "the object store cannot be opened, no object was checked: " + e.getMessage()
+                    + " (try 'coral fsck --rebuild-index')"));
+        }
+        ObjectWalk walk = null;
+        try {
+            if (store != null) {
+                walk = new ObjectWalk(new ObjectGraph(store), true, deltaBases::get);
+            }
+            checkRoots(store, walk, problems);
+            if (walk != null) {
+                walk.run();
+            }
+        } finally {
+            if (store != null) {
+                store.close();
+            }
+        }
+
+        // 3. Pack problems, traced to what they affect; then read failures they do not explain.
+        AffectedObjects affected = walk == null ? null : new AffectedObjects(walk);
+        Map<ObjectId, String> failures = walk == null ? Map.of() : walk.failures();
+        Set<ObjectId> explained = new HashSet<>();
+        for (PackVerifier.Problem pp : packProblems) {
+            Collection<ObjectId> objects = objectsOf(pp, packs, failures);
+            explained.addAll(objects);
+            Finding f = finding(rel(pp.file()), message(pp), objects, affected);
+            (pp.warning() ? warnings : problems).add(f);
+        }
+        for (Map.Entry<ObjectId, String> e : failures.entrySet()) {
+            ObjectId id = e.getKey();
+            if (explained.contains(id) || AffectedObjects.dependsOn(id, deltaBases, explained)) {
+                continue;
+            }
+            Path pack = packOf.get(id);
+            String file = pack == null ? "packs" : rel(pack);
+            problems.add(finding(file, pack == null ? e.getValue() : PackVerifier.strip(e.getValue(), pack.getFileName()),
+                    List.of(id), affected));
+        }
+
+        // 4. Leftovers.
+        for (Leftovers.Leftover l : Leftovers.scan(coralDir, now)) {
+            warnings.add(Finding.of(rel(l.file()), l.kind().description + ", " + Leftovers.describeAge(l.age())
+                    + " old; 'coral gc' removes it" + (l.kind() == Leftovers.Kind.LOCK ? " once it is "
+                    + Leftovers.describeAge(Leftovers.STALE_LOCK) + " old" : " once it is older than the grace period")));
+        }
+        long reachable = walk == null ? 0 : walk.reached().size();
+        return new FsckReport(problems, warnings, repairs, packs.size(), packed, reachable,
+                walk == null ? 0 : walk.commits(), walk == null ? 0 : walk.chunksVerified());
+    }
+
+    /** Verifies HEAD, refs, config and the staging index; adds their objects to the walk. */
+    private void checkRoots(ObjectStore store, ObjectWalk walk, List<Finding> problems) {
+        Refs refs = new Refs(coralDir);
+        Path head = coralDir.resolve("HEAD");
+        try {
+            Refs.Head h = refs.head();
+            if (h.isDetached() && walk != null) {
+                walk.addRoot(h.detached(), ObjectKind.COMMIT);
+            }
+        } catch (IOException | RuntimeException e) {
+            problems.add(Finding.of("HEAD", PackVerifier.strip(e.getMessage(), head)));
+        }
+        try {
+            for (String b : refs.branches()) {
+                Path file = coralDir.resolve("refs/heads").resolve(b);
+                try {
+                    ObjectId id = refs.branch(b);
+                    if (id != null && walk != null) {
+                        walk.addRoot(id, ObjectKind.COMMIT);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    problems.add(Finding.of(rel(file), PackVerifier.strip(e.getMessage(), file)));
+                }
+            }
+            for (String t : refs.tags()) {
+                Path file = coralDir.resolve("refs/tags").resolve(t);
+                try {
+                    ObjectId id = refs.tag(t);
+                    if (id != null && walk != null) {
+                        ObjectStore.Found f = store.find(id);
+                        walk.addRoot(id, f != null && f.entry().kind() == ObjectKind.TAG ? ObjectKind.TAG : ObjectKind.COMMIT);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    problems.add(Finding.of(rel(file), PackVerifier.strip(e.getMessage(), file)));
+                }
+            }
+        } catch (IOException e) {
+            problems.add(Finding.of("refs", e.getMessage()));
+        }
+        Path config = coralDir.resolve("config");
+        try {
+            RepositoryConfig.read(config);
+        } catch (IOException | RuntimeException e) {
+            problems.add(Finding.of("config", PackVerifier.strip(e.getMessage(), config)));
+        }
+        Path index = coralDir.resolve("index");
+        try {
+            StagingIndex staged = StagingIndex.read(index);
+            if (walk != null) {
+                staged.entries().forEach((path, e) -> walk.addStaged(path, e.fileEntry()));
+            }
+        } catch (IOException | RuntimeException e) {
+            problems.add(Finding.of("index", PackVerifier.strip(e.getMessage(), index)
+                    + " (the staged changes are lost; delete it to stage again from the last checkout)"));
+        }
+    }
+
+    /**
+     * The objects a pack problem damages: the entry it names; for an index that does not verify
+     * or names a missing pack, those of its objects the walk could not read (the multi-pack
+     * index may still locate the others).
+     */
+    private static Collection<ObjectId> objectsOf(PackVerifier.Problem pp, Map<ObjectId, PackVerifier.Result> packs,
+                                                  Map<ObjectId, String> failures) {
+        if (pp.object() != null) {
+            return pp.warning() ? List.of() : List.of(pp.object());
+        }
+        for (PackVerifier.Result r : packs.values()) {
+            if (pp.file().equals(r.index())) {
+                List<ObjectId> lost = new ArrayList<>();
+                for (PackVerifier.Entry e : r.entries()) {
+                    if (failures.containsKey(e.id())) {
+                        lost.add(e.id());
+                    }
+                }
+                return lost;
+            }
+        }
+        return List.of();
+    }
+
+    private static String message(PackVerifier.Problem pp) {
+        if (pp.file().getFileName().toString().equals("multi-pack-index") && !pp.warning()) {
+            return pp.message() + " (the store reads the pack indexes instead; 'coral fsck --rebuild-index' rewrites it)";
+        }
+        return pp.message();
+    }
+
+    private static Finding finding(String file, String message, Collection<ObjectId> objects, AffectedObjects affected) {
+        if (objects.isEmpty() || affected == null) {
+            return Finding.of(file, message);
+        }
+        AffectedObjects.Affected a = affected.of(objects);
+        if (a.isEmpty()) {
+            return Finding.of(file, message + " (unreachable: no commit or staged file affected)");
+        }
+        return new Finding(file, message, a.phrases(), a.commits(), a.tensors());
+    }
+
+    private void rebuildIndexes(List<String> repairs) throws IOException {
+        for (PackVerifier.PackName p : PackVerifier.list(packsDir)) {
+            if (p.hasPack() && p.hasIndex()) {
+                try {
+                    PackVerifier.readIndex(packsDir, p.id());
+                } catch (IOException | RuntimeException e) {
+                    if (PackVerifier.rebuildIndex(packsDir, p.id())) {
+                        repairs.add("rebuilt " + rel(p.index()) + " from its pack");
+                    } else {
+                        repairs.add("could not rebuild " + rel(p.index()) + ": its pack does not verify whole");
+                    }
+                }
+            }
+        }
+        int objects = PackVerifier.rebuildMultiPackIndex(packsDir, locksDir);
+        repairs.add("rewrote packs/multi-pack-index from the pack indexes (" + objects + " objects)");
+    }
+
+    private String rel(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        return abs.startsWith(coralDir) ? coralDir.relativize(abs).toString().replace('\\', '/') : abs.toString();
+    }
+}

@@ -1,0 +1,212 @@
+package dev.coral.maintenance;
+
+import dev.coral.error.CorruptObjectException;
+import dev.coral.io.RepositoryLock;
+import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.Refs;
+import dev.coral.repo.StagingIndex;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectKind;
+import dev.coral.store.ObjectStore;
+import dev.coral.store.PackIndex;
+import dev.coral.store.PackVerifier;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code coral gc}: removes what no branch, tag, HEAD or staged file can reach, and what dead
+ * writers left behind.
+ *
+ * <ul>
+ * <li><b>Packs</b> whose every object is unreachable are deleted (index first, then pack).
+ *     Reachable means: from a branch, a tag, HEAD or the staging index, through parents,
+ *     trees, file entries, tensors, chunks and <em>delta bases</em> (a delta's base is kept
+ *     alive by the delta), or from any object of a pack younger than the grace period.
+ * <li><b>Mixed packs</b> (some objects reachable) are kept as they are, and their unreachable
+ *     objects and bytes reported. Rewriting them would move reachable objects to a new pack,
+ *     and a reader in another process holding the old list of packs would then fail to find
+ *     them (the store does not retry a look-up whose pack vanished); that belongs with a
+ *     {@code repack} that readers can survive.
+ * <li><b>Young packs</b> (index written less than the grace period ago) are kept whole, and
+ *     their objects count as roots: a concurrent {@code add} or {@code commit} whose pack is
+ *     written but whose ref or staging index is not yet updated is not harmed, nor are the older
+ *     objects its pack refers to (as git's prune expiry and its freshening of reused objects).
+ * <li><b>Leftovers</b>: {@code .tmp-*} files and packs without an index older than the grace
+ *     period, and ref lock files older than {@link Leftovers#STALE_LOCK}.
+ * </ul>
+ *
+ * A gc takes the repository's exclusive {@code gc} lock ({@code .coral/locks/gc.lock}) for the
+ * whole run (a dry run takes none and changes nothing), refuses to delete anything when a
+ * reachable object cannot be read (run {@code coral fsck}), and rewrites the multi-pack index
+ * afterwards.
+ *
+ * <p>What remains unsafe: an {@code add} that deduplicates a chunk against an old, unreachable
+ * pack and runs longer than the walk-to-delete window, before it writes its own pack. Closing it
+ * needs writers to hold a shared gc lock while they insert (see the report of this change).
+ */
+public final class GarbageCollector {
+    public static final String LOCK_NAME = "gc";
+
+    private final Path coralDir;
+    private final Path packsDir;
+    private final ObjectStore store;
+    private final Refs refs;
+    private final Instant now;
+
+    private GarbageCollector(Path coralDir, ObjectStore store, Refs refs, Instant now) {
+        this.coralDir = coralDir.toAbsolutePath().normalize();
+        this.packsDir = this.coralDir.resolve("packs");
+        this.store = store;
+        this.refs = refs;
+        this.now = now;
+    }
+
+    /** Collects garbage in the repository of {@code coralDir} whose objects {@code store} reads. */
+    public static GcReport run(Path coralDir, ObjectStore store, Refs refs, boolean dryRun, Duration grace) throws IOException {
+        return run(coralDir, store, refs, dryRun, grace, Instant.now());
+    }
+
+    static GcReport run(Path coralDir, ObjectStore store, Refs refs, boolean dryRun, Duration grace, Instant now) throws IOException {
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("negative grace period: " + grace);
+        }
+        GarbageCollector gc = new GarbageCollector(coralDir, store, refs, now);
+        if (dryRun) {
+            return gc.collect(true, grace);
+        }
+        try (RepositoryLock.Held held = new RepositoryLock(gc.coralDir.resolve("locks"), LOCK_NAME).lock()) {
+            return gc.collect(false, grace);
+        }
+    }
+
+    private record Pack(PackVerifier.PackName name, PackIndex index, boolean young) {
+    }
+
+    private GcReport collect(boolean dryRun, Duration grace) throws IOException {
+        store.refresh();
+        Instant cutoff = now.minus(grace);
+        List<Pack> packs = new ArrayList<>();
+        for (PackVerifier.PackName p : PackVerifier.list(packsDir)) {
+            if (!p.hasIndex()) {
+                continue; // an unindexed pack is a leftover (or being written): see below
+            }
+            try {
+                Instant written = Files.getLastModifiedTime(p.index()).toInstant();
+                packs.add(new Pack(p, PackVerifier.readIndex(packsDir, p.id()), written.isAfter(cutoff)));
+            } catch (NoSuchFileException e) {
+                // removed meanwhile
+            } catch (IOException | RuntimeException e) {
+                throw new CorruptObjectException("gc: " + e.getMessage() + "; nothing was removed (run 'coral fsck')");
+            }
+        }
+
+        ObjectWalk walk = new ObjectWalk(new ObjectGraph(store), false, id -> PackVerifier.deltaBase(store, id));
+        addRoots(walk);
+        int young = 0;
+        for (Pack p : packs) {
+            if (p.young()) {
+                young++;
+                for (int i = 0; i < p.index().size(); i++) {
+                    PackIndex.Entry e = p.index().entryAt(i);
+                    walk.addRoot(e.id(), e.kind());
+                }
+            }
+        }
+        walk.run();
+        if (!walk.failures().isEmpty()) {
+            Map.Entry<ObjectId, String> first = walk.failures().entrySet().iterator().next();
+            throw new CorruptObjectException("gc: " + walk.failures().size() + " reachable object(s) cannot be read ("
+                    + first.getValue() + "); nothing was removed (run 'coral fsck')");
+        }
+        Map<ObjectId, ObjectKind> reached = walk.reached();
+
+        List<GcReport.RemovedPack> removed = new ArrayList<>();
+        List<GcReport.MixedPack> mixed = new ArrayList<>();
+        List<Pack> doomed = new ArrayList<>();
+        for (Pack p : packs) {
+            if (p.young()) {
+                continue;
+            }
+            int unreachable = 0;
+            long unreachableBytes = 0;
+            for (int i = 0; i < p.index().size(); i++) {
+                PackIndex.Entry e = p.index().entryAt(i);
+                if (!reached.containsKey(e.id())) {
+                    unreachable++;
+                    unreachableBytes += e.storedLength();
+                }
+            }
+            if (unreachable == p.index().size()) {
+                doomed.add(p);
+                removed.add(new GcReport.RemovedPack(rel(p.name().pack()), unreachable, size(p.name().pack()) + size(p.name().index())));
+            } else if (unreachable > 0) {
+                mixed.add(new GcReport.MixedPack(rel(p.name().pack()), p.index().size(), unreachable, unreachableBytes));
+            }
+        }
+        List<GcReport.Removed> leftovers = new ArrayList<>();
+        List<Path> leftoverFiles = new ArrayList<>();
+        for (Leftovers.Leftover l : Leftovers.scan(coralDir, now)) {
+            if (l.removable(grace)) {
+                leftovers.add(new GcReport.Removed(rel(l.file()), l.kind().description, l.bytes()));
+                leftoverFiles.add(l.file());
+            }
+        }
+        if (!dryRun) {
+            for (Pack p : doomed) {
+                PackVerifier.deletePack(packsDir, p.name().id());
+            }
+            for (Path f : leftoverFiles) {
+                Files.deleteIfExists(f);
+            }
+            PackVerifier.rebuildMultiPackIndex(packsDir, coralDir.resolve("locks"));
+            store.refresh();
+        }
+        return new GcReport(dryRun, grace, removed, leftovers, mixed, young, packs.size() - doomed.size(), reached.size());
+    }
+
+    /** Branches, tags, HEAD and the staging index; a root that cannot be read stops the gc. */
+    private void addRoots(ObjectWalk walk) throws IOException {
+        try {
+            for (String b : refs.branches()) {
+                ObjectId id = refs.branch(b);
+                if (id != null) {
+                    walk.addRoot(id, ObjectKind.COMMIT);
+                }
+            }
+            for (String t : refs.tags()) {
+                ObjectId id = refs.tag(t);
+                if (id != null) {
+                    ObjectStore.Found f = store.find(id);
+                    walk.addRoot(id, f != null && f.entry().kind() == ObjectKind.TAG ? ObjectKind.TAG : ObjectKind.COMMIT);
+                }
+            }
+            Refs.Head head = refs.head();
+            if (head.isDetached()) {
+                walk.addRoot(head.detached(), ObjectKind.COMMIT);
+            }
+            StagingIndex.read(coralDir.resolve("index")).entries().forEach((path, e) -> walk.addStaged(path, e.fileEntry()));
+        } catch (IOException | RuntimeException e) {
+            throw new CorruptObjectException("gc: " + e.getMessage() + "; nothing was removed (run 'coral fsck')", e);
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private String rel(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        return abs.startsWith(coralDir) ? coralDir.relativize(abs).toString().replace('\\', '/') : abs.toString();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.coral.maintenance;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What {@code coral gc} removed (or, for a dry run, would remove): packs whose every object is
+ * unreachable, and leftovers of dead writers; what it kept: packs holding some unreachable
+ * objects among reachable ones (not rewritten: see {@link GarbageCollector}) and packs younger
+ * than the grace period. File names are relative to {@code .coral}. Immutable.
+ */
+public record GcReport(boolean dryRun, Duration grace, List<RemovedPack> removedPacks, List<Removed> removedLeftovers,
+                       List<MixedPack> mixedPacks, int youngPacks, int packsKept, long reachableObjects) {
+    public GcReport {
+        removedPacks = List.copyOf(removedPacks);
+        removedLeftovers = List.copyOf(removedLeftovers);
+        mixedPacks = List.copyOf(mixedPacks);
+    }
+
+    /** A pack of unreachable objects only: its file, objects, and bytes of pack and index. */
+    public record RemovedPack(String file, int objects, long bytes) {
+    }
+
+    /** A leftover file: what it is, its size. */
+    public record Removed(String file, String what, long bytes) {
+    }
+
+    /** A pack kept for its reachable objects, with the unreachable ones it still holds. */
+    public record MixedPack(String file, int objects, int unreachableObjects, long unreachableBytes) {
+    }
+
+    public long objectsRemoved() {
+        return removedPacks.stream().mapToLong(RemovedPack::objects).sum();
+    }
+
+    public long packBytesRemoved() {
+        return removedPacks.stream().mapToLong(RemovedPack::bytes).sum();
+    }
+
+    public long leftoverBytesRemoved() {
+        return removedLeftovers.stream().mapToLong(Removed::bytes).sum();
+    }
+
+    public long unreachableObjectsKept() {
+        return mixedPacks.stream().mapToLong(MixedPack::unreachableObjects).sum();
+    }
+
+    public long unreachableBytesKept() {
+        return mixedPacks.stream().mapToLong(MixedPack::unreachableBytes).sum();
+    }
+}

@@ -1,0 +1,118 @@
+package dev.coral.maintenance;
+
+import dev.coral.io.AtomicFile;
+import dev.coral.store.PackVerifier;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Files under {@code .coral} that dead writers leave behind: temporary files ({@code .tmp-*},
+ * {@link AtomicFile#TEMP_PREFIX}), packs whose index was never renamed into place (a crash between
+ * the two renames of a pack writer), and {@code NAME.lock} files of ref updates. The files of
+ * {@code .coral/locks} are not leftovers: they hold OS locks, which die with their process, and
+ * are reused.
+ */
+final class Leftovers {
+    /**
+     * A ref lock file is held for milliseconds and waited for at most a few seconds
+     * ({@link dev.coral.io.LockFile}); one older than this belongs to a dead process.
+     */
+    static final Duration STALE_LOCK = Duration.ofMinutes(10);
+
+    enum Kind {
+        TEMPORARY("temporary file of an interrupted write"),
+        UNINDEXED_PACK("pack without an index (its writer stopped before finishing it)"),
+        LOCK("lock file of an interrupted ref update");
+
+        final String description;
+
+        Kind(String description) {
+            this.description = description;
+        }
+    }
+
+    /** One leftover: where, what, how big, how old. */
+    record Leftover(Path file, Kind kind, long bytes, Duration age) {
+        /** Whether {@code coral gc} with this grace period removes it. */
+        boolean removable(Duration grace) {
+            return kind == Kind.LOCK ? age.compareTo(STALE_LOCK) >= 0 : age.compareTo(grace) >= 0;
+        }
+    }
+
+    private Leftovers() {
+    }
+
+    static List<Leftover> scan(Path coralDir, Instant now) throws IOException {
+        List<Leftover> out = new ArrayList<>();
+        Path locks = coralDir.resolve("locks");
+        if (!Files.isDirectory(coralDir)) {
+            return out;
+        }
+        Files.walkFileTree(coralDir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                return dir.equals(locks) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                String name = file.getFileName().toString();
+                Kind kind = null;
+                if (name.startsWith(AtomicFile.TEMP_PREFIX)) {
+                    kind = Kind.TEMPORARY;
+                } else if (name.endsWith(".lock")) {
+                    kind = Kind.LOCK;
+                }
+                if (kind != null) {
+                    out.add(new Leftover(file, kind, attrs.size(), age(attrs, now)));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                return FileVisitResult.CONTINUE; // vanished meanwhile (a writer finished)
+            }
+        });
+        for (PackVerifier.PackName p : PackVerifier.list(coralDir.resolve("packs"))) {
+            if (p.hasPack() && !p.hasIndex()) {
+                try {
+                    BasicFileAttributes a = Files.readAttributes(p.pack(), BasicFileAttributes.class);
+                    out.add(new Leftover(p.pack(), Kind.UNINDEXED_PACK, a.size(), age(a, now)));
+                } catch (NoSuchFileException e) {
+                    // deleted meanwhile
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Duration age(BasicFileAttributes a, Instant now) {
+        Duration d = Duration.between(a.lastModifiedTime().toInstant(), now);
+        return d.isNegative() ? Duration.ZERO : d;
+    }
+
+    /** {@code 3 days}, {@code 5 hours}, {@code 12 minutes}, {@code 40 seconds}: the largest whole unit. */
+    static String describeAge(Duration age) {
+        long s = age.getSeconds();
+        if (s >= 86400) {
+            return s / 86400 + (s / 86400 == 1 ? " day" : " days");
+        }
+        if (s >= 3600) {
+            return s / 3600 + (s / 3600 == 1 ? " hour" : " hours");
+        }
+        if (s >= 60) {
+            return s / 60 + (s / 60 == 1 ? " minute" : " minutes");
+        }
+        return s + (s == 1 ? " second" : " seconds");
+    }
+}

@@ -1,0 +1,178 @@
+package dev.coral.maintenance;
+
+import dev.coral.error.CorruptObjectException;
+import dev.coral.error.MissingObjectException;
+import dev.coral.repo.ChunkRef;
+import dev.coral.repo.Commit;
+import dev.coral.repo.FileEntry;
+import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.TagObject;
+import dev.coral.repo.TensorObject;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectKind;
+import dev.coral.store.ObjectStore;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Walks every object reachable from the roots it is given (commits, tags, staged file entries,
+ * any object), following commit → parents and tree → file entry → tensor → chunk → delta base.
+ * Records, for each object reached, who refers to it under what name (a path, a tensor name), so
+ * that damage can be traced up to the files and commits it affects. An object that cannot be read
+ * is recorded as a failure and the walk goes on around it. With {@code verifyChunks} each chunk
+ * is decoded through its delta chain and its SHA-256 checked (fsck); without, its presence only
+ * (gc). Small objects are always hash-checked (the store does it). Not thread-safe; one walk each.
+ */
+final class ObjectWalk {
+    /** Gives a chunk's delta base, or null for a keyframe. */
+    interface DeltaBases {
+        ObjectId baseOf(ObjectId chunk) throws IOException;
+    }
+
+    /** A reference to an object: from which object (null kind: the staging index), under what name. */
+    record Edge(ObjectId from, ObjectKind fromKind, String label) {
+    }
+
+    /** Stands for the staging index as a referrer. */
+    static final ObjectId STAGING = ObjectId.fromBytes(new byte[ObjectId.BYTES]);
+
+    private final ObjectGraph graph;
+    private final ObjectStore store;
+    private final boolean verifyChunks;
+    private final DeltaBases bases;
+
+    private final Map<ObjectId, ObjectKind> reached = new LinkedHashMap<>();
+    private final Map<ObjectId, List<Edge>> referrers = new HashMap<>();
+    private final Map<ObjectId, String> failures = new LinkedHashMap<>();
+    private final Map<ObjectId, Long> chunkLengths = new HashMap<>();
+    private final Deque<ObjectId> pending = new ArrayDeque<>();
+    private byte[] buffer = new byte[0];
+    private long chunksVerified;
+
+    ObjectWalk(ObjectGraph graph, boolean verifyChunks, DeltaBases bases) {
+        this.graph = graph;
+        this.store = graph.store();
+        this.verifyChunks = verifyChunks;
+        this.bases = bases;
+    }
+
+    /** Adds a root of a known kind (a branch's commit, a young pack's object, ...). */
+    void addRoot(ObjectId id, ObjectKind kind) {
+        visit(id, kind, null);
+    }
+
+    /** Adds a file entry the staging index holds at {@code path}. */
+    void addStaged(String path, ObjectId fileEntry) {
+        visit(fileEntry, ObjectKind.FILE, new Edge(STAGING, null, path));
+    }
+
+    /** Walks everything reachable from the roots added so far. */
+    void run() {
+        while (!pending.isEmpty()) {
+            ObjectId id = pending.pop();
+            try {
+                expand(id, reached.get(id));
+            } catch (IOException | RuntimeException e) {
+                failures.putIfAbsent(id, e.getMessage() == null ? e.toString() : e.getMessage());
+            }
+        }
+    }
+
+    private void visit(ObjectId id, ObjectKind kind, Edge from) {
+        if (from != null) {
+            referrers.computeIfAbsent(id, k -> new ArrayList<>(1)).add(from);
+        }
+        if (reached.putIfAbsent(id, kind) == null) {
+            pending.push(id);
+        }
+    }
+
+    private void expand(ObjectId id, ObjectKind kind) throws IOException {
+        switch (kind) {
+            case COMMIT -> {
+                Commit c = graph.commit(id);
+                visit(c.tree(), ObjectKind.TREE, new Edge(id, ObjectKind.COMMIT, ""));
+                for (ObjectId p : c.parents()) {
+                    visit(p, ObjectKind.COMMIT, new Edge(id, ObjectKind.COMMIT, "parent"));
+                }
+            }
+            case TREE -> graph.tree(id).files().forEach((path, f) -> visit(f, ObjectKind.FILE, new Edge(id, ObjectKind.TREE, path)));
+            case FILE -> {
+                for (FileEntry.NamedTensor t : graph.file(id).tensors()) {
+                    visit(t.tensorId(), ObjectKind.TENSOR, new Edge(id, ObjectKind.FILE, t.name()));
+                }
+            }
+            case TENSOR -> {
+                TensorObject t = graph.tensor(id);
+                for (ChunkRef c : t.chunks()) {
+                    chunkLengths.putIfAbsent(c.id(), c.rawLength());
+                    visit(c.id(), ObjectKind.CHUNK, new Edge(id, ObjectKind.TENSOR, ""));
+                }
+            }
+            case CHUNK -> expandChunk(id);
+            case TAG -> {
+                TagObject t = graph.tag(id);
+                ObjectKind k = graph.kindOf(t.target());
+                if (k == null) {
+                    throw new MissingObjectException("tag " + t.name() + ": its target " + t.target().hex() + " is missing");
+                }
+                visit(t.target(), k, new Edge(id, ObjectKind.TAG, t.name()));
+            }
+        }
+    }
+
+    private void expandChunk(ObjectId id) throws IOException {
+        ObjectStore.Found f = store.find(id);
+        if (f == null) {
+            throw new MissingObjectException("chunk " + id.hex() + " is missing");
+        }
+        if (f.entry().kind() != ObjectKind.CHUNK) {
+            throw new CorruptObjectException("object " + id.hex() + " is a " + f.entry().kind() + ", expected a chunk");
+        }
+        Long expected = chunkLengths.get(id);
+        long n = f.entry().rawLength();
+        if (expected != null && expected != n) {
+            throw new CorruptObjectException("chunk " + id.hex() + " holds " + n + " bytes, its tensor says " + expected);
+        }
+        ObjectId base = bases.baseOf(id);
+        if (base != null) {
+            visit(base, ObjectKind.CHUNK, new Edge(id, ObjectKind.CHUNK, "delta"));
+        }
+        if (verifyChunks) {
+            if (buffer.length < n) {
+                buffer = new byte[(int) n];
+            }
+            store.readChunk(id, buffer, true);
+            chunksVerified++;
+        }
+    }
+
+    /** Every object reached, with the kind it was reached as. */
+    Map<ObjectId, ObjectKind> reached() {
+        return reached;
+    }
+
+    /** Objects that could not be read, with why. */
+    Map<ObjectId, String> failures() {
+        return failures;
+    }
+
+    /** Who refers to {@code id}; empty for roots and unreached objects. */
+    List<Edge> referrers(ObjectId id) {
+        return referrers.getOrDefault(id, List.of());
+    }
+
+    long chunksVerified() {
+        return chunksVerified;
+    }
+
+    long commits() {
+        return reached.values().stream().filter(k -> k == ObjectKind.COMMIT).count();
+    }
+}

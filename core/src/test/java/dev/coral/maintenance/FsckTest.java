@@ -1,0 +1,310 @@
+package dev.coral.maintenance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.api.CommitRequest;
+import dev.coral.api.Maintenance;
+import dev.coral.api.Repository;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.repo.StoredTensor;
+import dev.coral.store.ObjectId;
+import dev.coral.store.PackIndex;
+import dev.coral.store.PackVerifier;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bit rot: one byte flipped at seeded positions of each kind of file in {@code .coral}. fsck
+ * names the file (and, for pack entries, the tensors and commits affected) and is not clean;
+ * reading what it names fails loudly; every other commit still checks out bit-exact.
+ */
+class FsckTest {
+    private static final int POSITIONS = 3;
+
+    @TempDir
+    static Path shared;
+    static Path pristine;
+    /** commit -> sha256 of model.safetensors and extra.safetensors (absent: null) as committed. */
+    static final Map<ObjectId, Map<String, String>> committed = new LinkedHashMap<>();
+    static ObjectId c2;
+
+    /**
+     * c1: model v1. c2: model v2 (new values). c3: model v2 plus extra. Each add writes its own
+     * pack, so c1's chunks live in another pack than c2's. The multi-pack index covers them all.
+     */
+    @BeforeAll
+    static void build() throws IOException {
+        pristine = shared.resolve("pristine");
+        try (Repository repo = Repository.init(pristine, RepositoryConfig.defaults().withChunkBytes(1024))) {
+            Path model = pristine.resolve("model.safetensors");
+            Path extra = pristine.resolve("extra.safetensors");
+            MaintenanceFixtures.writeModel(model, 1, 2, 700);
+            repo.add(List.of(model));
+            record(repo.commit(CommitRequest.of("c1")), model, null);
+            MaintenanceFixtures.writeModel(model, 2, 2, 700);
+            repo.add(List.of(model));
+            c2 = repo.commit(CommitRequest.of("c2"));
+            record(c2, model, null);
+            MaintenanceFixtures.writeModel(extra, 3, 1, 300);
+            repo.add(List.of(extra));
+            record(repo.commit(CommitRequest.of("c3")), model, extra);
+            repo.createBranch("dev", c2.hex());
+            FsckReport r = Maintenance.fsck(repo, true);
+            assertTrue(r.clean(), () -> lines(r));
+            assertTrue(Files.exists(pristine.resolve(".coral/packs/multi-pack-index")));
+        }
+    }
+
+    private static void record(ObjectId commit, Path model, Path extra) throws IOException {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("model.safetensors", MaintenanceFixtures.sha256(model));
+        m.put("extra.safetensors", extra == null ? null : MaintenanceFixtures.sha256(extra));
+        committed.put(commit, m);
+    }
+
+    static String lines(FsckReport r) {
+        List<String> out = new ArrayList<>();
+        r.problems().forEach(f -> out.add("problem: " + f.line()));
+        r.warnings().forEach(f -> out.add("warning: " + f.line()));
+        return String.join("\n", out);
+    }
+
+    @Test
+    void pristineRepositoryIsCleanAndEveryObjectIsChecked() throws IOException {
+        FsckReport r = Maintenance.fsck(pristine.resolve(".coral"), false);
+        assertTrue(r.clean(), () -> lines(r));
+        assertTrue(r.warnings().isEmpty(), () -> lines(r));
+        assertEquals(3, r.commits());
+        assertTrue(r.chunksVerified() >= 2 * 3 + 2 * 3 + 2, "chunks verified: " + r.chunksVerified());
+        assertEquals(r.packedObjects(), r.reachableObjects(), "every packed object is reachable here");
+    }
+
+    /** The pack (and its index) holding c2's chunks of model.safetensors. */
+    private static ObjectId packOfC2() throws IOException {
+        ObjectId chunk;
+        try (Repository repo = Repository.open(pristine)) {
+            chunk = repo.tensor(c2.hex(), "model.safetensors", "layer0.weight").object().chunks().get(0).id();
+        }
+        Path packs = pristine.resolve(".coral/packs");
+        for (PackVerifier.PackName p : PackVerifier.list(packs)) {
+            PackIndex idx = PackVerifier.readIndex(packs, p.id());
+            if (idx.find(chunk) != null) {
+                return p.id();
+            }
+        }
+        throw new AssertionError("no pack holds " + chunk);
+    }
+
+    @Test
+    void bitRotInAPackNamesTheAffectedTensorsAndCommits() throws IOException {
+        String name = "pack-" + packOfC2().hex() + ".pack";
+        int withEntries = 0;
+        for (int seed = 0; seed < POSITIONS + 3; seed++) {
+            Damaged d = damage("packs/" + name, seed);
+            Finding f = d.findingFor("packs/" + name);
+            if (!f.affected().isEmpty()) {
+                withEntries++;
+                assertTrue(f.line().contains("affects tensor 'layer") || f.line().contains("affects file model.safetensors"), f.line());
+                assertTrue(f.commits().contains(c2), f.line());
+                assertFalse(f.commits().contains(committed.keySet().iterator().next()), "c1 is not affected: " + f.line());
+                assertTrue(f.line().contains(c2.abbreviate(7)), f.line());
+            }
+            d.affectedFailLoudly();
+            d.othersCheckOut();
+        }
+        assertTrue(withEntries >= POSITIONS, "most seeded positions fall in entries: " + withEntries);
+    }
+
+    @Test
+    void bitRotInAPackIndexIsReportedAndTheMultiPackIndexStillServes() throws IOException {
+        String name = "pack-" + packOfC2().hex() + ".idx";
+        for (int seed = 0; seed < POSITIONS; seed++) {
+            Damaged d = damage("packs/" + name, seed);
+            d.findingFor("packs/" + name);
+            d.othersCheckOut();
+        }
+    }
+
+    @Test
+    void bitRotInTheMultiPackIndexIsReportedAndThePackIndexesServe() throws IOException {
+        for (int seed = 0; seed < POSITIONS; seed++) {
+            Damaged d = damage("packs/multi-pack-index", seed);
+            assertTrue(d.findingFor("packs/multi-pack-index").line().contains("--rebuild-index"));
+            d.othersCheckOut();
+            FsckReport repaired = Maintenance.fsck(d.root.resolve(".coral"), true);
+            assertTrue(repaired.clean(), () -> lines(repaired));
+        }
+    }
+
+    @Test
+    void bitRotInABranchIsReported() throws IOException {
+        for (int seed = 0; seed < POSITIONS; seed++) {
+            Damaged d = damage("refs/heads/dev", seed);
+            d.findingFor("refs/heads/dev");
+            d.othersCheckOut();
+        }
+    }
+
+    @Test
+    void bitRotInHeadIsReported() throws IOException {
+        for (int seed = 0; seed < POSITIONS; seed++) {
+            Damaged d = damage("HEAD", seed);
+            d.findingFor("HEAD");
+            d.othersCheckOut();
+        }
+    }
+
+    @Test
+    void bitRotInTheStagingIndexIsReportedAndCheckoutRefusesUntilItIsRemoved() throws IOException {
+        for (int seed = 0; seed < POSITIONS; seed++) {
+            Damaged d = damage("index", seed);
+            d.findingFor("index");
+            try (Repository repo = Repository.open(d.root)) {
+                IOException e = assertThrows(IOException.class, () -> repo.checkout(c2.hex(), true));
+                assertTrue(e.getMessage().contains("index"), e.getMessage());
+            }
+            Files.delete(d.root.resolve(".coral/index"));
+            Files.delete(d.root.resolve("extra.safetensors")); // untracked now: checkout leaves it
+            d.othersCheckOut();
+        }
+    }
+
+    @Test
+    void bitRotInTheConfigIsReportedWithoutOpeningTheRepository() throws IOException {
+        for (int seed = 0; seed < POSITIONS; seed++) {
+            Damaged d = damage("config", seed);
+            d.findingFor("config");
+            IOException e = assertThrows(IOException.class, () -> Repository.open(d.root));
+            assertTrue(e.getMessage().contains("config"), e.getMessage());
+        }
+    }
+
+    @Test
+    void leftoversAreWarningsNotProblems() throws IOException {
+        Path root = shared.resolve("leftovers");
+        MaintenanceFixtures.copyTree(pristine, root);
+        Files.write(root.resolve(".coral/packs/.tmp-incoming.pack-123"), new byte[10]);
+        Files.write(root.resolve(".coral/refs/heads/main.lock"), new byte[0]);
+        FsckReport r = Maintenance.fsck(root.resolve(".coral"), false);
+        assertTrue(r.clean(), () -> lines(r));
+        assertEquals(2, r.warnings().size(), () -> lines(r));
+        assertTrue(lines(r).contains("packs/.tmp-incoming.pack-123: temporary file"), () -> lines(r));
+        assertTrue(lines(r).contains("refs/heads/main.lock: lock file"), () -> lines(r));
+        assertTrue(lines(r).contains("coral gc"), () -> lines(r));
+    }
+
+    @Test
+    void rebuildIndexRestoresADamagedPackIndexFromItsPack() throws IOException {
+        String name = "pack-" + packOfC2().hex() + ".idx";
+        Damaged d = damage("packs/" + name, 0);
+        Files.delete(d.root.resolve(".coral/packs/multi-pack-index")); // now the store needs the pack index
+        FsckReport r = Maintenance.fsck(d.root.resolve(".coral"), true);
+        assertTrue(r.repairs().stream().anyMatch(s -> s.contains("rebuilt packs/" + name)), r.repairs()::toString);
+        assertTrue(r.clean(), () -> lines(r));
+        d.othersCheckOut();
+    }
+
+    // ---------------------------------------------------------------- damage and checks
+
+    private record Damaged(Path root, FsckReport report) {
+        /** The one problem naming {@code file}; fails unless the report has it and is not clean. */
+        Finding findingFor(String file) {
+            assertFalse(report.clean(), "fsck must not be clean after damage to " + file);
+            List<Finding> named = report.problems().stream().filter(f -> f.file().equals(file)).toList();
+            assertFalse(named.isEmpty(), () -> "no problem names " + file + ":\n" + lines(report));
+            return named.get(0);
+        }
+
+        Set<ObjectId> affectedCommits() {
+            Set<ObjectId> s = new HashSet<>();
+            report.problems().forEach(f -> s.addAll(f.commits()));
+            return s;
+        }
+
+        /** Every tensor a problem names fails to read; every commit it names fails to check out. */
+        void affectedFailLoudly() throws IOException {
+            try (Repository repo = Repository.open(root)) {
+                for (Finding f : report.problems()) {
+                    for (ObjectId c : f.commits()) {
+                        for (String t : f.tensors()) {
+                            int colon = t.lastIndexOf(':');
+                            assertThrows(IOException.class, () -> {
+                                StoredTensor st = repo.tensor(c.hex(), t.substring(0, colon), t.substring(colon + 1));
+                                try (InputStream in = st.openStream()) {
+                                    in.readAllBytes();
+                                }
+                            }, () -> "reading " + t + " of " + c + " after: " + f.line());
+                        }
+                        int failed = 0;
+                        for (String path : repo.readTree(c).files().keySet()) {
+                            Path out = root.resolve("export-" + path);
+                            try {
+                                repo.export(c.hex(), path, out, null);
+                            } catch (IOException e) {
+                                failed++;
+                            }
+                        }
+                        assertTrue(failed > 0, () -> "every file of " + c + " exports after: " + f.line());
+                    }
+                }
+            }
+        }
+
+        /** Every commit no problem names checks out bit-exact. */
+        void othersCheckOut() throws IOException {
+            Set<ObjectId> affected = affectedCommits();
+            int checked = 0;
+            try (Repository repo = Repository.open(root)) {
+                for (Map.Entry<ObjectId, Map<String, String>> e : committed.entrySet()) {
+                    if (affected.contains(e.getKey())) {
+                        continue;
+                    }
+                    repo.checkout(e.getKey().hex(), true);
+                    for (Map.Entry<String, String> f : e.getValue().entrySet()) {
+                        Path p = root.resolve(f.getKey());
+                        if (f.getValue() == null) {
+                            assertFalse(Files.exists(p), p + " is not in " + e.getKey());
+                        } else {
+                            assertEquals(f.getValue(), MaintenanceFixtures.sha256(p), p + " of " + e.getKey());
+                        }
+                    }
+                    checked++;
+                }
+            }
+            assertTrue(checked >= 1, "at least one commit is unaffected");
+        }
+    }
+
+    private static int copies;
+
+    /** A copy of the pristine repository with one byte of {@code file} flipped at a seeded position; fsck run. */
+    private static Damaged damage(String file, long seed) throws IOException {
+        Path root = shared.resolve("copy-" + copies++);
+        MaintenanceFixtures.copyTree(pristine, root);
+        Path target = root.resolve(".coral").resolve(file);
+        byte[] b = Files.readAllBytes(target);
+        Random r = new Random(seed * 31 + file.hashCode());
+        int pos = r.nextInt(b.length);
+        b[pos] ^= (byte) (1 + r.nextInt(255));
+        Files.write(target, b);
+        FsckReport report = Maintenance.fsck(root.resolve(".coral"), false);
+        String all = lines(report);
+        assertTrue(report.problems().stream().allMatch(f -> f.line().lines().count() == 1), all);
+        return new Damaged(root, report);
+    }
+}

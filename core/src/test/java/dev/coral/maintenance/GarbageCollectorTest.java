@@ -1,0 +1,202 @@
+package dev.coral.maintenance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.api.CommitRequest;
+import dev.coral.api.Maintenance;
+import dev.coral.api.Repository;
+import dev.coral.error.BadInputException;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code coral gc}: what goes, what stays, and that everything reachable still checks out bit-exact. */
+class GarbageCollectorTest {
+    @TempDir
+    Path dir;
+
+    private final Map<ObjectId, String> modelSha = new LinkedHashMap<>();
+
+    /**
+     * main: c1 (model v1), c2 (model v2). Branch exp from c1: e1 adds extra.safetensors, e2 runs
+     * {@code rm model.safetensors}; exp is then deleted, so its packs are unreachable.
+     */
+    private Repository history() throws IOException {
+        Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(1024));
+        Path model = dir.resolve("model.safetensors");
+        MaintenanceFixtures.writeModel(model, 1, 2, 600);
+        repo.add(List.of(model));
+        modelSha.put(repo.commit(CommitRequest.of("c1")), MaintenanceFixtures.sha256(model));
+        repo.switchBranch("exp", true, false);
+        MaintenanceFixtures.writeModel(dir.resolve("extra.safetensors"), 5, 2, 500);
+        repo.add(List.of(dir.resolve("extra.safetensors")));
+        repo.commit(CommitRequest.of("e1"));
+        repo.remove(List.of(model), false);
+        repo.commit(CommitRequest.of("e2"));
+        repo.switchBranch("main", false, true);
+        repo.deleteBranch("exp");
+        MaintenanceFixtures.writeModel(model, 2, 2, 600);
+        repo.add(List.of(model));
+        modelSha.put(repo.commit(CommitRequest.of("c2")), MaintenanceFixtures.sha256(model));
+        return repo;
+    }
+
+    private void everyCommitChecksOut(Repository repo) throws IOException {
+        for (Map.Entry<ObjectId, String> e : modelSha.entrySet()) {
+            repo.checkout(e.getKey().hex(), true);
+            assertEquals(e.getValue(), MaintenanceFixtures.sha256(dir.resolve("model.safetensors")), "model in " + e.getKey());
+            assertFalse(Files.exists(dir.resolve("extra.safetensors")));
+        }
+        repo.checkout("main", true);
+    }
+
+    private static void age(Path p, Duration by) throws IOException {
+        Files.setLastModifiedTime(p, FileTime.from(Instant.now().minus(by)));
+    }
+
+    @Test
+    void pruneNowRemovesUnreachablePacksAndEverythingElseStillChecksOut() throws IOException {
+        try (Repository repo = history()) {
+            Path packs = dir.resolve(".coral/packs");
+            int packsBefore = MaintenanceFixtures.files(packs, ".pack").size();
+            Path tmp = packs.resolve(".tmp-incoming.pack-dead");
+            Files.write(tmp, new byte[100]);
+            Path staleLock = dir.resolve(".coral/refs/heads/main.lock");
+            Files.write(staleLock, new byte[0]);
+            age(staleLock, Duration.ofHours(1));
+
+            String before = MaintenanceFixtures.listing(dir);
+            GcReport dry = Maintenance.gc(repo, true, Duration.ZERO);
+            assertEquals(before, MaintenanceFixtures.listing(dir), "a dry run changes nothing");
+            assertTrue(dry.dryRun());
+            // exp: the pack of extra.safetensors and the packs of commits e1 and e2
+            assertEquals(3, dry.removedPacks().size(), dry::toString);
+            assertEquals(2, dry.removedLeftovers().size(), dry::toString);
+
+            GcReport gc = Maintenance.gc(repo, false, Duration.ZERO);
+            assertEquals(dry.removedPacks(), gc.removedPacks());
+            // extra: 4 chunks, 2 tensors, 1 file entry; e1 and e2: a tree and a commit each
+            assertEquals(11, gc.objectsRemoved(), gc::toString);
+            assertTrue(gc.packBytesRemoved() > 2 * 500 * 4, "bytes: " + gc.packBytesRemoved());
+            assertEquals(packsBefore - 3, MaintenanceFixtures.files(packs, ".pack").size());
+            assertFalse(Files.exists(tmp));
+            assertFalse(Files.exists(staleLock));
+            assertTrue(gc.mixedPacks().isEmpty(), gc::toString);
+
+            everyCommitChecksOut(repo);
+            FsckReport fsck = Maintenance.fsck(repo, false);
+            assertTrue(fsck.clean() && fsck.warnings().isEmpty(), () -> FsckTest.lines(fsck));
+            assertEquals(fsck.packedObjects(), fsck.reachableObjects(), "nothing unreachable is left");
+            GcReport again = Maintenance.gc(repo, true, Duration.ZERO);
+            assertTrue(again.removedPacks().isEmpty() && again.removedLeftovers().isEmpty(), again::toString);
+        }
+    }
+
+    @Test
+    void youngUnreferencedPacksAndTemporaryFilesAreKeptWithinTheGracePeriod() throws IOException {
+        try (Repository repo = history()) {
+            Path packs = dir.resolve(".coral/packs");
+            Path tmp = packs.resolve(".tmp-incoming.pack-young");
+            Files.write(tmp, new byte[100]);
+            String before = MaintenanceFixtures.listing(dir);
+            GcReport gc = Maintenance.gc(repo, false, GracePeriod.DEFAULT);
+            assertTrue(gc.removedPacks().isEmpty(), gc::toString);
+            assertTrue(gc.removedLeftovers().isEmpty(), gc::toString);
+            assertTrue(gc.youngPacks() >= 3, gc::toString);
+            assertTrue(Files.exists(tmp));
+            assertEquals(before.lines().filter(l -> l.contains(".pack ") || l.contains(".idx ")).toList(),
+                    MaintenanceFixtures.listing(dir).lines().filter(l -> l.contains(".pack ") || l.contains(".idx ")).toList());
+
+            // Three weeks later the same packs are past the grace period and go.
+            for (Path p : MaintenanceFixtures.files(packs, "")) {
+                age(p, Duration.ofDays(21));
+            }
+            GcReport later = Maintenance.gc(repo, false, GracePeriod.DEFAULT);
+            assertEquals(3, later.removedPacks().size(), later::toString);
+            assertFalse(Files.exists(tmp));
+            everyCommitChecksOut(repo);
+            assertTrue(Maintenance.fsck(repo, false).clean());
+        }
+    }
+
+    @Test
+    void deltaBasesOfReachableChunksAreKeptAlive() throws IOException {
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(1024))) {
+            Path model = dir.resolve("model.safetensors");
+            MaintenanceFixtures.writeModel(model, 7, 2, 600);
+            repo.add(List.of(model)); // staged, never committed: its chunks become delta bases
+            MaintenanceFixtures.writeNudgedModel(model, 7, 2, 600);
+            repo.add(List.of(model));
+            ObjectId c = repo.commit(CommitRequest.of("nudged"));
+            String sha = MaintenanceFixtures.sha256(model);
+            ObjectId chunk = repo.tensor("HEAD", "model.safetensors", "layer0.weight").object().chunks().get(0).id();
+            assertTrue(repo.chainDepth(chunk) >= 1, "the nudged model is stored as deltas");
+
+            GcReport gc = Maintenance.gc(repo, false, Duration.ZERO);
+            assertTrue(gc.removedPacks().isEmpty(), gc::toString);
+            assertEquals(1, gc.mixedPacks().size(), gc::toString);
+            GcReport.MixedPack mixed = gc.mixedPacks().get(0);
+            assertTrue(mixed.unreachableObjects() >= 3, "file entry and two tensors of v1: " + mixed);
+            assertTrue(mixed.unreachableObjects() < mixed.objects(), "its chunks are kept as delta bases");
+
+            Files.delete(model);
+            repo.checkout(c.hex(), true);
+            assertEquals(sha, MaintenanceFixtures.sha256(model));
+            assertTrue(Maintenance.fsck(repo, false).clean());
+        }
+    }
+
+    @Test
+    void gcRefusesToDeleteWhenAReachableObjectIsMissing() throws IOException {
+        try (Repository repo = history()) {
+            Path packs = dir.resolve(".coral/packs");
+            // Delete the newest commit's pack by hand: c2 can no longer be read.
+            ObjectId c2 = repo.headCommit();
+            Path victim = null;
+            for (Path idx : MaintenanceFixtures.files(packs, ".idx")) {
+                String id = idx.getFileName().toString().substring(5, 69);
+                if (dev.coral.store.PackVerifier.readIndex(packs, ObjectId.fromHex(id)).find(c2) != null) {
+                    victim = idx;
+                }
+            }
+            Files.delete(victim);
+            Files.delete(packs.resolve(victim.getFileName().toString().replace(".idx", ".pack")));
+            Files.deleteIfExists(packs.resolve("multi-pack-index"));
+            String before = MaintenanceFixtures.listing(dir);
+            IOException e = assertThrows(IOException.class, () -> Maintenance.gc(repo, false, Duration.ZERO));
+            assertTrue(e.getMessage().contains("nothing was removed") && e.getMessage().contains("coral fsck"), e.getMessage());
+            assertEquals(before, MaintenanceFixtures.listing(dir));
+            FsckReport fsck = Maintenance.fsck(repo, false);
+            assertFalse(fsck.clean());
+            assertTrue(fsck.problems().get(0).line().contains(c2.hex()), () -> FsckTest.lines(fsck));
+        }
+    }
+
+    @Test
+    void gracePeriodsParse() throws BadInputException {
+        assertEquals(Duration.ZERO, GracePeriod.parse("now"));
+        assertEquals(Duration.ofDays(14), GracePeriod.parse("2.weeks.ago"));
+        assertEquals(Duration.ofDays(14), GracePeriod.parse("2w"));
+        assertEquals(Duration.ofDays(3), GracePeriod.parse("3 days"));
+        assertEquals(Duration.ofHours(12), GracePeriod.parse("12h"));
+        assertEquals(Duration.ofMinutes(30), GracePeriod.parse("30min"));
+        assertEquals(Duration.ofHours(36), GracePeriod.parse("PT36H"));
+        assertThrows(BadInputException.class, () -> GracePeriod.parse("soon"));
+        assertThrows(BadInputException.class, () -> GracePeriod.parse("-PT1H"));
+        assertEquals("2 weeks", GracePeriod.describe(GracePeriod.DEFAULT));
+        assertEquals("now", GracePeriod.describe(Duration.ZERO));
+    }
+}
