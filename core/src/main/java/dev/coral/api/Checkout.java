@@ -1,6 +1,7 @@
 package dev.coral.api;
 
 import dev.coral.error.BadInputException;
+import dev.coral.error.CorruptObjectException;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileIngest;
@@ -39,7 +40,15 @@ final class Checkout {
         List<String> written = new ArrayList<>();
         List<String> deleted = new ArrayList<>();
         try (RepositoryLock.Held l = repo.lockIndex()) {
-            StagingIndex index = repo.readIndex();
+            StagingIndex index;
+            try {
+                index = repo.readIndex();
+            } catch (CorruptObjectException e) {
+                if (!force) {
+                    throw new CorruptObjectException(e.getMessage() + " (checkout --force rebuilds it from " + revision + ")");
+                }
+                index = new StagingIndex(new TreeMap<>()); // forced: the target tree rebuilds it
+            }
             if (!force) {
                 refuseToLoseWork(index, tree, wt);
             }

@@ -2,6 +2,7 @@ package dev.coral.api;
 
 import dev.coral.error.BadInputException;
 import dev.coral.error.CoralException;
+import dev.coral.error.CorruptObjectException;
 import dev.coral.error.NotARepositoryException;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
@@ -64,6 +65,7 @@ public final class Repository implements AutoCloseable {
     private final RepositoryLock indexLock;
     private final History history;
     private volatile int ingestThreads = defaultIngestThreads();
+    private CorruptObjectException configProblem;
 
     private Repository(Path root, RepositoryConfig config, ObjectStore store) {
         this.workTree = new WorkTree(root);
@@ -115,8 +117,18 @@ public final class Repository implements AutoCloseable {
         if (!Files.isDirectory(coral) || !Files.exists(coral.resolve("HEAD"))) {
             throw new NotARepositoryException(root + ": not a Coral repository (no .coral folder; run 'coral init')");
         }
-        RepositoryConfig config = RepositoryConfig.read(coral.resolve("config"));
-        return new Repository(root, config, new ObjectStore(coral.resolve("packs"), config.zstdLevel()));
+        RepositoryConfig config;
+        CorruptObjectException configProblem = null;
+        try {
+            config = RepositoryConfig.read(coral.resolve("config"));
+        } catch (CorruptObjectException e) {
+            // Reading needs no settings: every commit stays readable; writing waits for a repaired config.
+            config = RepositoryConfig.defaults();
+            configProblem = e;
+        }
+        Repository repo = new Repository(root, config, new ObjectStore(coral.resolve("packs"), config.zstdLevel()));
+        repo.configProblem = configProblem;
+        return repo;
     }
 
     /** Opens the repository containing {@code start}, looking upwards as git does. */
@@ -190,8 +202,11 @@ public final class Repository implements AutoCloseable {
         return SimilarBases.open(coralDir.resolve("cache").resolve("similarity"), graph);
     }
 
-    /** An inserter with this repository's settings (delta chain bound). */
-    ObjectInserter newInserter() {
+    /** An inserter with this repository's settings (delta chain bound); refused while the config is damaged. */
+    ObjectInserter newInserter() throws CorruptObjectException {
+        if (configProblem != null) {
+            throw new CorruptObjectException(configProblem.getMessage() + " (reading works; repair or rewrite .coral/config to write)");
+        }
         ObjectInserter ins = store.newInserter();
         ins.setMaxChainDepth(config.maxChainDepth());
         return ins;

@@ -105,9 +105,12 @@ public final class ObjectStore implements AutoCloseable {
      * Catches up with the folder: re-reads the multi-pack index if it was replaced, and reads
      * the index of every pack it does not cover and this store has not read yet.
      *
-     * @throws CorruptObjectException naming a pack index that does not verify, or a pack it
-     *     describes that is missing
+     * A pack whose index does not verify (or whose pack file is missing) is skipped and named
+     * in the error of any look-up that then fails.
      */
+    /** Packs whose index did not verify at the last refresh, with why. */
+    private final Map<ObjectId, String> unreadable = new java.util.concurrent.ConcurrentHashMap<>();
+
     public synchronized void refresh() throws IOException {
         reloadMultiPackIndexIfReplaced();
         Set<ObjectId> present = listPacks();
@@ -132,7 +135,14 @@ public final class ObjectStore implements AutoCloseable {
         List<PackFile> uncovered = new ArrayList<>();
         for (ObjectId id : present) {
             if (!known.containsKey(id) && (mpx == null || !mpx.covers(id))) {
-                uncovered.add(withIndex(id));
+                try {
+                    uncovered.add(withIndex(id));
+                    unreadable.remove(id);
+                } catch (CorruptObjectException e) {
+                    // One damaged pack must not make the whole repository unreadable: its objects
+                    // are missing (and say why) until `coral fsck --rebuild-index` repairs it.
+                    unreadable.put(id, e.getMessage());
+                }
             }
         }
         uncovered.addAll(known.values());
@@ -378,7 +388,9 @@ public final class ObjectStore implements AutoCloseable {
     Found require(ObjectId id) throws IOException {
         Found f = find(id);
         if (f == null) {
-            throw new MissingObjectException("object " + id.hex() + " is not in the repository");
+            throw new MissingObjectException("object " + id.hex() + " is not in the repository"
+                    + (unreadable.isEmpty() ? "" : " (" + unreadable.size() + " pack(s) could not be read, e.g. "
+                    + unreadable.values().iterator().next() + "; run 'coral fsck --rebuild-index')"));
         }
         return f;
     }
