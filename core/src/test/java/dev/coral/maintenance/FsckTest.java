@@ -170,13 +170,13 @@ class FsckTest {
     }
 
     @Test
-    void bitRotInTheStagingIndexIsReportedAndCheckoutRefusesUntilItIsRemoved() throws IOException {
+    void bitRotInTheStagingIndexIsReportedAndCheckoutRefusesUnlessForced() throws IOException {
         for (int seed = 0; seed < POSITIONS; seed++) {
             Damaged d = damage("index", seed);
             d.findingFor("index");
             try (Repository repo = Repository.open(d.root)) {
-                IOException e = assertThrows(IOException.class, () -> repo.checkout(c2.hex(), true));
-                assertTrue(e.getMessage().contains("index"), e.getMessage());
+                IOException e = assertThrows(IOException.class, () -> repo.checkout(c2.hex(), false));
+                assertTrue(e.getMessage().contains("index") && e.getMessage().contains("--force"), e.getMessage());
             }
             Files.delete(d.root.resolve(".coral/index"));
             Files.delete(d.root.resolve("extra.safetensors")); // untracked now: checkout leaves it
@@ -185,12 +185,17 @@ class FsckTest {
     }
 
     @Test
-    void bitRotInTheConfigIsReportedWithoutOpeningTheRepository() throws IOException {
+    void bitRotInTheConfigIsReportedAndWritesAreRefused() throws IOException {
         for (int seed = 0; seed < POSITIONS; seed++) {
             Damaged d = damage("config", seed);
             d.findingFor("config");
-            IOException e = assertThrows(IOException.class, () -> Repository.open(d.root));
-            assertTrue(e.getMessage().contains("config"), e.getMessage());
+            try (Repository repo = Repository.open(d.root)) {
+                IOException e = assertThrows(IOException.class, () -> repo.stageTensors("new.safetensors",
+                        java.util.List.of(dev.coral.api.Tensors.of("t", dev.coral.tensor.TensorSpec.of(dev.coral.tensor.DType.U8, 1), new byte[1])),
+                        java.util.Map.of()));
+                assertTrue(e.getMessage().contains("config"), e.getMessage());
+            }
+            d.othersCheckOut();
         }
     }
 

@@ -106,9 +106,10 @@ class ObjectStoreTest {
     }
 
     @Test
-    void aDamagedPackIndexIsNamed() throws IOException {
+    void aDamagedPackIndexIsSkippedAndNamed() throws IOException {
+        ObjectId id;
         try (ObjectStore store = new ObjectStore(dir, 3); ObjectInserter ins = store.newInserter()) {
-            ins.insertChunk(new byte[10], 0, 10);
+            id = ins.insertChunk(new byte[10], 0, 10);
             ins.flush();
         }
         Path idx;
@@ -118,8 +119,11 @@ class ObjectStoreTest {
         byte[] b = Files.readAllBytes(idx);
         b[b.length / 2] ^= 1;
         Files.write(idx, b);
-        CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> new ObjectStore(dir, 3));
-        assertTrue(e.getMessage().contains(idx.getFileName().toString()) && e.getMessage().contains("checksum"), e.getMessage());
+        try (ObjectStore store = new ObjectStore(dir, 3)) {
+            MissingObjectException e = assertThrows(MissingObjectException.class, () -> store.rawLength(id));
+            assertTrue(e.getMessage().contains(idx.getFileName().toString()) && e.getMessage().contains("checksum")
+                    && e.getMessage().contains("fsck --rebuild-index"), e.getMessage());
+        }
     }
 
     @Test
