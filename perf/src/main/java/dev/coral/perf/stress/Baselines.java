@@ -1,0 +1,94 @@
+package dev.coral.perf.stress;
+
+import com.github.luben.zstd.Zstd;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * The same-run baselines every figure stands beside: Files.copy (+ fsync, as Coral fsyncs) of the
+ * same bytes, SHA-256 of the same bytes, and zstd -3 / -19 of each raw checkpoint. Each method
+ * adds into a running total so a scenario can sum over its checkpoints.
+ */
+public final class Baselines {
+    long bytes;
+    double copySeconds;
+    double hashSeconds;
+    long zstd3Bytes;
+    double zstd3Seconds;
+    long zstd19Bytes;
+    long zstd19RawBytes;
+    double zstd19Seconds;
+    private final Path scratch;
+
+    public Baselines(Path scratch) {
+        this.scratch = scratch;
+    }
+
+    /** Copy, hash and zstd -3 of {@code data}; zstd -19 too when {@code with19}. */
+    public void measure(byte[] data, boolean with19) throws IOException {
+        bytes += data.length;
+        Path src = scratch.resolve("baseline-src.bin");
+        Files.write(src, data);
+        long t0 = System.nanoTime();
+        copyDurably(src, scratch.resolve("baseline-dst.bin"));
+        copySeconds += (System.nanoTime() - t0) / 1e9;
+        t0 = System.nanoTime();
+        sha256().digest(data);
+        hashSeconds += (System.nanoTime() - t0) / 1e9;
+        t0 = System.nanoTime();
+        zstd3Bytes += Zstd.compress(data, 3).length;
+        zstd3Seconds += (System.nanoTime() - t0) / 1e9;
+        if (with19) {
+            t0 = System.nanoTime();
+            zstd19Bytes += Zstd.compress(data, 19).length;
+            zstd19Seconds += (System.nanoTime() - t0) / 1e9;
+            zstd19RawBytes += data.length;
+        }
+    }
+
+    static void copyDurably(Path src, Path dst) throws IOException {
+        Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel ch = FileChannel.open(dst, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    double copyMBps() {
+        return bytes / 1e6 / copySeconds;
+    }
+
+    double hashMBps() {
+        return bytes / 1e6 / hashSeconds;
+    }
+
+    double zstd3Ratio() {
+        return (double) bytes / zstd3Bytes;
+    }
+
+    double zstd3MBps() {
+        return bytes / 1e6 / zstd3Seconds;
+    }
+
+    /** Ratio of zstd -19 over the checkpoints it was run on (NaN if none). */
+    double zstd19Ratio() {
+        return zstd19Bytes == 0 ? Double.NaN : (double) zstd19RawBytes / zstd19Bytes;
+    }
+
+    double zstd19MBps() {
+        return zstd19RawBytes / 1e6 / zstd19Seconds;
+    }
+}
