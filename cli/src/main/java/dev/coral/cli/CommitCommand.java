@@ -9,8 +9,9 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code coral commit [-a] -m MSG [--metric NAME=NUMBER]...}. */
+/** {@code coral commit [-a] -m MSG [--metric NAME=NUMBER]... [PATH...]}. */
 @Command(name = "commit", description = {"Record the staged files as a new commit on the current branch.",
+    "With PATHs, stage those files first and commit in one step (safe with other writers committing at once).",
     "With -a, first stage every tracked file that was modified or deleted (one process instead of add + commit)."})
 final class CommitCommand extends Subcommand {
     @Option(names = {"-m", "--message"}, required = true, paramLabel = "MSG",
@@ -30,6 +31,9 @@ final class CommitCommand extends Subcommand {
     @Option(names = {"-a", "--all"}, description = "Stage modified and deleted tracked files before committing.")
     boolean all;
 
+    @picocli.CommandLine.Parameters(arity = "0..*", paramLabel = "PATH", description = "Files or folders to stage and commit in one step.")
+    List<String> paths = List.of();
+
     @Option(names = "--author", paramLabel = "NAME", description = "Author (default: $CORAL_AUTHOR or the user name).")
     String author;
 
@@ -45,16 +49,11 @@ final class CommitCommand extends Subcommand {
             throw usage(e.getMessage());
         }
         try (Repository repo = openRepository()) {
+            List<java.nio.file.Path> toStage = new java.util.ArrayList<>(userPaths(paths));
             if (all) {
-                List<java.nio.file.Path> changed = repo.status().notStaged().stream()
-                        .map(c -> repo.root().resolve(c.path())).toList();
-                if (!changed.isEmpty()) {
-                    try (TerminalProgress progress = coral.progress()) {
-                        repo.add(changed, progress);
-                    }
-                }
+                repo.status().notStaged().forEach(c -> toStage.add(repo.root().resolve(c.path())));
             }
-            ObjectId id = repo.commit(request);
+            ObjectId id = toStage.isEmpty() ? repo.commit(request) : repo.commit(request, toStage);
             Commit c = repo.readCommit(id);
             String branch = repo.currentBranch();
             String where = branch == null ? "detached HEAD" : branch;

@@ -30,42 +30,50 @@ final class History {
         this.repo = repo;
     }
 
-    ObjectId commit(CommitRequest request) throws IOException {
+    /**
+     * Commits the staged tree, after applying {@code pending} to the staging index. The whole
+     * step holds the staging lock, so concurrent commits (threads or processes) are serialized:
+     * each one's snapshot includes everything staged before it, and none is lost or reverted.
+     */
+    ObjectId commit(CommitRequest request, Repository.StagedChanges pending) throws IOException {
         if (request.message() == null || request.message().isBlank()) {
             throw new BadInputException("empty commit message (give -m MESSAGE)");
         }
-        Tree tree;
-        try (RepositoryLock.Held l = repo.lockIndex()) {
-            StagingIndex index = repo.readIndex();
-            if (!request.lossyEps().isEmpty()) {
-                index = quantize(index, request.lossyEps());
-                index.write(repo.indexFile());
-            }
-            tree = index.toTree();
-        }
         Refs refs = repo.refs();
         ObjectGraph graph = repo.graph();
-        try (ObjectInserter ins = repo.graph().store().newInserter()) {
-            ObjectId treeId = ObjectGraph.write(ins, tree);
-            for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-                Refs.Head head = refs.head();
-                ObjectId parent = head.isDetached() ? head.detached() : refs.branch(head.branch());
-                if (attempt == 0 && parent != null && graph.commit(parent).tree().equals(treeId)) {
-                    throw new BadInputException("nothing to commit: the staged files are as in " + parent.abbreviate(12));
-                }
-                if (attempt == 0 && parent == null && tree.files().isEmpty()) {
-                    throw new BadInputException("nothing to commit: no files staged (use 'coral add')");
-                }
-                Commit c = new Commit(treeId, parent == null ? List.of() : List.of(parent), request.author(),
-                        System.currentTimeMillis(), request.message(), request.metrics(), request.lossyEps());
-                ObjectId id = ObjectGraph.write(ins, c);
-                ins.flush();
-                if (head.isDetached()) {
-                    refs.setHeadDetached(id);
-                    return id;
-                }
-                if (refs.updateBranch(head.branch(), parent, id) == Refs.UpdateResult.UPDATED) {
-                    return id;
+        try (RepositoryLock.Held l = repo.lockIndex()) {
+            StagingIndex index = pending.applyTo(repo.readIndex());
+            if (!request.lossyEps().isEmpty()) {
+                index = quantize(index, request.lossyEps());
+            }
+            if (pending != Repository.StagedChanges.NONE || !request.lossyEps().isEmpty()) {
+                repo.writeIndex(index);
+            }
+            Tree tree = index.toTree();
+            try (ObjectInserter ins = repo.graph().store().newInserter()) {
+                ObjectId treeId = ObjectGraph.write(ins, tree);
+                for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+                    Refs.Head head = refs.head();
+                    ObjectId parent = head.isDetached() ? head.detached() : refs.branch(head.branch());
+                    if (attempt == 0 && parent != null && graph.commit(parent).tree().equals(treeId)) {
+                        throw new BadInputException("nothing to commit: the staged files are as in " + parent.abbreviate(12));
+                    }
+                    if (attempt == 0 && parent == null && tree.files().isEmpty()) {
+                        throw new BadInputException("nothing to commit: no files staged (use 'coral add')");
+                    }
+                    Commit c = new Commit(treeId, parent == null ? List.of() : List.of(parent), request.author(),
+                            System.currentTimeMillis(), request.message(), request.metrics(), request.lossyEps());
+                    ObjectId id = ObjectGraph.write(ins, c);
+                    ins.flush();
+                    if (head.isDetached()) {
+                        refs.setHeadDetached(id);
+                        return id;
+                    }
+                    // Only a ref update outside the staging lock (coral branch -f, a second work
+                    // tree) can move the branch here: the snapshot is whole, so re-parent it.
+                    if (refs.updateBranch(head.branch(), parent, id) == Refs.UpdateResult.UPDATED) {
+                        return id;
+                    }
                 }
             }
         }

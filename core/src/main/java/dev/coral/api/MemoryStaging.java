@@ -41,7 +41,8 @@ final class MemoryStaging {
         this.store = store;
     }
 
-    ObjectId stage(String path, List<? extends TensorSource> tensors, Map<String, String> metadata) throws IOException {
+    /** Stores the tensors as the safetensors file {@code path}; staging it is the caller's. */
+    Repository.StagedChanges prepare(String path, List<? extends TensorSource> tensors, Map<String, String> metadata) throws IOException {
         WeightFileFormat safetensors = WeightFormats.byName("safetensors").orElseThrow();
         HeaderCapture capture = new HeaderCapture();
         safetensors.write(tensors, metadata, capture);
@@ -74,12 +75,7 @@ final class MemoryStaging {
             entryId = ObjectGraph.write(ins, entry);
             ins.flush();
         }
-        try (RepositoryLock.Held l = repo.lockIndex()) {
-            TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(repo.readIndex().entries());
-            m.put(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32]));
-            new StagingIndex(m).write(repo.indexFile());
-        }
-        return entryId;
+        return new Repository.StagedChanges(Map.of(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32])), List.of(), null);
     }
 
     /** Keeps the safetensors header (length prefix + JSON), hashes and counts everything. */

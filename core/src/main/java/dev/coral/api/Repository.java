@@ -228,6 +228,37 @@ public final class Repository implements AutoCloseable {
     }
 
     public AddResult add(Collection<Path> paths, ProgressListener progress) throws IOException {
+        StagedChanges changes = ingest(paths, progress);
+        try (RepositoryLock.Held l = lockIndex()) {
+            writeIndex(changes.applyTo(readIndex()));
+        }
+        return changes.result();
+    }
+
+    /**
+     * Stages {@code paths} and commits, as one step as far as other writers are concerned: the
+     * files are stored first (in parallel with other writers), then, under the staging lock, they
+     * are staged and the commit is made, so no other writer's commit can slip in between and take
+     * them, or be overwritten by an older snapshot.
+     */
+    public ObjectId commit(CommitRequest request, Collection<Path> paths) throws IOException {
+        return history.commit(request, ingest(paths, ProgressListener.NONE));
+    }
+
+    /** Stored files waiting to be staged: index entries to put and paths to remove. */
+    record StagedChanges(Map<String, StagingIndex.Entry> put, List<String> remove, AddResult result) {
+        static final StagedChanges NONE = new StagedChanges(Map.of(), List.of(), null);
+
+        StagingIndex applyTo(StagingIndex index) {
+            TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(index.entries());
+            m.putAll(put);
+            remove.forEach(m::remove);
+            return new StagingIndex(m);
+        }
+    }
+
+    /** Stores the weight files under {@code paths} (folders recursively) without staging them yet. */
+    StagedChanges ingest(Collection<Path> paths, ProgressListener progress) throws IOException {
         Map<String, Path> files = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         StagingIndex before = readIndex();
@@ -255,11 +286,8 @@ public final class Repository implements AutoCloseable {
                 throw new BadInputException(p + ": no such file or folder");
             }
         }
-        Map<String, FileIngest.Ingested> ingested = new TreeMap<>();
-        long written;
-        long deduped;
-        long raw;
-        long stored;
+        Map<String, StagingIndex.Entry> put = new TreeMap<>();
+        AddResult result;
         try (ObjectInserter ins = newInserter(); ChunkSink sink = ins.newChunkSink(ingestThreads)) {
             FileIngest ingest = new FileIngest(ins, sink, config.chunkBytes());
             SimilarBases similar = similarBases();
@@ -269,22 +297,19 @@ public final class Repository implements AutoCloseable {
                 WeightFileFormat format = WeightFormats.forPath(e.getValue()).orElseThrow();
                 StagingIndex.Entry previous = before.entries().get(e.getKey());
                 DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
-                ingested.put(e.getKey(), ingest.ingest(e.getValue(), format, bases, similar));
+                FileIngest.Ingested f = ingest.ingest(e.getValue(), format, bases, similar);
+                put.put(e.getKey(), new StagingIndex.Entry(f.entryId(), f.stat().size(), f.stat().mtimeMillis(), f.stat().sha256()));
             }
             ins.flush();
             similar.save();
-            written = ins.chunksWritten();
-            deduped = ins.chunksDeduplicated();
-            raw = ins.rawBytesWritten();
-            stored = ins.storedBytesWritten();
+            result = new AddResult(new ArrayList<>(put.keySet()), missing, ins.chunksWritten(), ins.chunksDeduplicated(),
+                    ins.rawBytesWritten(), ins.storedBytesWritten());
         }
-        try (RepositoryLock.Held l = lockIndex()) {
-            TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
-            ingested.forEach((p, f) -> m.put(p, new StagingIndex.Entry(f.entryId(), f.stat().size(), f.stat().mtimeMillis(), f.stat().sha256())));
-            missing.forEach(m::remove);
-            new StagingIndex(m).write(indexFile());
-        }
-        return new AddResult(new ArrayList<>(ingested.keySet()), missing, written, deduped, raw, stored);
+        return new StagedChanges(put, missing, result);
+    }
+
+    void writeIndex(StagingIndex index) throws IOException {
+        index.write(indexFile());
     }
 
     /**
@@ -293,7 +318,20 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId stageTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata)
             throws IOException {
-        return new MemoryStaging(this, store).stage(WorkTree.checkRepoPath(path), tensors, metadata);
+        StagedChanges changes = new MemoryStaging(this, store).prepare(WorkTree.checkRepoPath(path), tensors, metadata);
+        try (RepositoryLock.Held l = lockIndex()) {
+            writeIndex(changes.applyTo(readIndex()));
+        }
+        return changes.put().get(path).fileEntry();
+    }
+
+    /**
+     * Stages in-memory tensors as {@code path} and commits them as one step (see
+     * {@link #commit(CommitRequest, Collection)}): what training code calls at each checkpoint.
+     */
+    public ObjectId commitTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
+                                  CommitRequest request) throws IOException {
+        return history.commit(request, new MemoryStaging(this, store).prepare(WorkTree.checkRepoPath(path), tensors, metadata));
     }
 
     /** Unstages tracked paths; also deletes the working files unless {@code cached}. */
@@ -328,7 +366,7 @@ public final class Repository implements AutoCloseable {
 
     /** Commits the staged tree on the current branch (or detached HEAD); returns the new id. */
     public ObjectId commit(CommitRequest request) throws IOException {
-        return history.commit(request);
+        return history.commit(request, StagedChanges.NONE);
     }
 
     public ObjectId resolve(String revision) throws IOException {

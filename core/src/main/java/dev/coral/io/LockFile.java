@@ -14,10 +14,19 @@ import java.nio.file.StandardOpenOption;
  * exclusively, so only one writer at a time may replace {@code NAME}; the new content is written
  * into the lock file, fsynced, and renamed over {@code NAME}. Closing without committing removes
  * the lock. Not thread-safe; one instance per update.
+ *
+ * <p>The lock file first holds its owner ({@code coral-lock PID HOST}), so a lock left by a
+ * process that died ({@code kill -9} between create and rename) is recognised and broken: its
+ * owner is not alive on this host, or (another host, or no owner written) it is older than
+ * {@link #STALE_AFTER_MILLIS}. Breaking happens under an OS lock ({@code locks/lock-break.lock}),
+ * re-checking the owner, so two processes never break a live lock between them.
  */
 public final class LockFile implements AutoCloseable {
-    private static final int ATTEMPTS = 200;
+    private static final int ATTEMPTS = 500;
     private static final long WAIT_MILLIS = 10;
+    /** A lock with no owner we can check is stale after this long (writers hold one for milliseconds). */
+    public static final long STALE_AFTER_MILLIS = 60_000;
+    private static final String HOST = hostName();
 
     private final Path target;
     private final Path lock;
@@ -40,8 +49,12 @@ public final class LockFile implements AutoCloseable {
             try {
                 Files.createFile(lf.lock);
                 lf.held = true;
+                Files.writeString(lf.lock, "coral-lock " + ProcessHandle.current().pid() + " " + HOST + "\n");
                 return lf;
             } catch (FileAlreadyExistsException e) {
+                if (i % 10 == 9 && breakIfStale(lf.lock)) {
+                    continue;
+                }
                 try {
                     Thread.sleep(WAIT_MILLIS);
                 } catch (InterruptedException ie) {
@@ -51,6 +64,65 @@ public final class LockFile implements AutoCloseable {
             }
         }
         throw new LockFailedException(lf.lock + ": held by another writer (remove it if no Coral process is running)");
+    }
+
+    /**
+     * Deletes {@code lock} if its owner is dead (or unknown and the lock is old); true if it did.
+     * Serialized across processes so a lock re-created meanwhile by a live writer is not broken.
+     */
+    static boolean breakIfStale(Path lock) throws IOException {
+        Path locks = lock.toAbsolutePath().getParent();
+        while (locks != null && !Files.isDirectory(locks.resolve("locks"))) {
+            locks = locks.getParent();
+        }
+        RepositoryLock mutex = new RepositoryLock(locks == null ? lock.toAbsolutePath().getParent() : locks.resolve("locks"), "lock-break");
+        try (RepositoryLock.Held h = mutex.lock()) {
+            if (!isStale(lock)) {
+                return false;
+            }
+            Files.deleteIfExists(lock);
+            return true;
+        }
+    }
+
+    /** Whether {@code lock} was left by a process that is gone. */
+    public static boolean isStale(Path lock) throws IOException {
+        String owner;
+        long age;
+        try {
+            owner = Files.readString(lock).trim();
+            age = System.currentTimeMillis() - Files.getLastModifiedTime(lock).toMillis();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        } catch (java.nio.charset.MalformedInputException e) {
+            owner = "";
+            age = System.currentTimeMillis() - Files.getLastModifiedTime(lock).toMillis();
+        }
+        String[] f = owner.split(" ");
+        if (f.length == 3 && f[0].equals("coral-lock") && f[2].equals(HOST)) {
+            try {
+                long pid = Long.parseLong(f[1]);
+                return ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true);
+            } catch (NumberFormatException e) {
+                return age > STALE_AFTER_MILLIS;
+            }
+        }
+        // Another host's lock, or one whose owner died before writing its name (or, once committed
+        // content was written into it, a lock whose rename never happened): judge by age.
+        return age > STALE_AFTER_MILLIS;
+    }
+
+    /** This machine's name without a DNS look-up (which can stall where there is no network). */
+    private static String hostName() {
+        String h = System.getenv("HOSTNAME");
+        if (h == null || h.isBlank()) {
+            try {
+                h = Files.readString(Path.of("/etc/hostname")).trim();
+            } catch (IOException | RuntimeException e) {
+                h = System.getenv("COMPUTERNAME");
+            }
+        }
+        return h == null || h.isBlank() ? "localhost" : h.trim().replace(' ', '_');
     }
 
     /** Writes {@code content} as the new {@code NAME}, durably and atomically; releases the lock. */
