@@ -299,6 +299,9 @@ public final class Repository implements AutoCloseable {
                 DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
                 FileIngest.Ingested f = ingest.ingest(e.getValue(), format, bases, similar);
                 put.put(e.getKey(), new StagingIndex.Entry(f.entryId(), f.stat().size(), f.stat().mtimeMillis(), f.stat().sha256()));
+                if (files.size() > 1) {
+                    ins.flush(); // later files of this add may take this one's tensors as delta bases
+                }
             }
             ins.flush();
             similar.save();

@@ -30,12 +30,15 @@ final class Writers {
         return Mlp.fp32(Mlp.gaussian(new SplittableRandom(writer * 1_000_003L + version), floats, 0.05f));
     }
 
-    /** Stages and commits version {@code i}; returns the commit id, or null when another writer's commit already holds it. */
+    /**
+     * Stages and commits version {@code i} in one step ({@link Repository#commitTensors}); returns
+     * the commit id, or null when the same content is already at HEAD.
+     */
     static ObjectId commit(Repository repo, int writer, int version, int floats) throws IOException {
         byte[] b = content(writer, version, floats);
-        repo.stageTensors(path(writer), List.of(Tensors.of("w", TensorSpec.of(DType.F32, floats), b)), Map.of());
         try {
-            return repo.commit(CommitRequest.of("writer " + writer + " version " + version));
+            return repo.commitTensors(path(writer), List.of(Tensors.of("w", TensorSpec.of(DType.F32, floats), b)), Map.of(),
+                    CommitRequest.of("writer " + writer + " version " + version));
         } catch (BadInputException e) {
             if (e.getMessage().startsWith("nothing to commit")) {
                 return null;
