@@ -15,10 +15,11 @@ import java.nio.file.StandardOpenOption;
  * into the lock file, fsynced, and renamed over {@code NAME}. Closing without committing removes
  * the lock. Not thread-safe; one instance per update.
  *
- * <p>The lock file first holds its owner ({@code coral-lock PID HOST}), so a lock left by a
- * process that died ({@code kill -9} between create and rename) is recognised and broken: its
- * owner is not alive on this host, or (another host, or no owner written) it is older than
- * {@link #STALE_AFTER_MILLIS}. Breaking happens under an OS lock ({@code locks/lock-break.lock}),
+ * <p>The lock file holds its owner ({@code coral-lock PID HOST}) from the instant it exists (it
+ * is linked into place already written) to the instant it is removed (the new content goes to a
+ * private file renamed over {@code NAME}), so a lock left by a process that died at any step is
+ * recognised and broken: its owner is not running on this host, or (another host) it is older
+ * than {@link #STALE_AFTER_MILLIS}. Breaking happens under an OS lock ({@code locks/lock-break.lock}),
  * re-checking the owner, so two processes never break a live lock between them.
  */
 public final class LockFile implements AutoCloseable {
@@ -45,23 +46,30 @@ public final class LockFile implements AutoCloseable {
     public static LockFile acquire(Path target) throws IOException {
         LockFile lf = new LockFile(target);
         Files.createDirectories(lf.lock.getParent());
-        for (int i = 0; i < ATTEMPTS; i++) {
-            try {
-                Files.createFile(lf.lock);
-                lf.held = true;
-                Files.writeString(lf.lock, "coral-lock " + ProcessHandle.current().pid() + " " + HOST + "\n");
-                return lf;
-            } catch (FileAlreadyExistsException e) {
-                if (i % 10 == 9 && breakIfStale(lf.lock)) {
-                    continue;
-                }
+        // The lock appears with its owner already in it: written to a private file, then linked
+        // to NAME.lock, which fails if the name is taken (link(2) never replaces).
+        Path mine = AtomicFile.tempSibling(lf.lock);
+        Files.writeString(mine, "coral-lock " + ProcessHandle.current().pid() + " " + HOST + "\n");
+        try {
+            for (int i = 0; i < ATTEMPTS; i++) {
                 try {
-                    Thread.sleep(WAIT_MILLIS);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    break;
+                    Files.createLink(lf.lock, mine);
+                    lf.held = true;
+                    return lf;
+                } catch (FileAlreadyExistsException e) {
+                    if (i % 10 == 0 && breakIfStale(lf.lock)) {
+                        continue;
+                    }
+                    try {
+                        Thread.sleep(WAIT_MILLIS);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
                 }
             }
+        } finally {
+            Files.deleteIfExists(mine);
         }
         throw new LockFailedException(lf.lock + ": held by another writer (remove it if no Coral process is running)");
     }
@@ -102,7 +110,7 @@ public final class LockFile implements AutoCloseable {
         if (f.length == 3 && f[0].equals("coral-lock") && f[2].equals(HOST)) {
             try {
                 long pid = Long.parseLong(f[1]);
-                return ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true);
+                return !isRunning(pid);
             } catch (NumberFormatException e) {
                 return age > STALE_AFTER_MILLIS;
             }
@@ -110,6 +118,20 @@ public final class LockFile implements AutoCloseable {
         // Another host's lock, or one whose owner died before writing its name (or, once committed
         // content was written into it, a lock whose rename never happened): judge by age.
         return age > STALE_AFTER_MILLIS;
+    }
+
+    /** Whether process {@code pid} runs (a zombie, killed but not yet reaped by its parent, does not). */
+    static boolean isRunning(long pid) {
+        if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            int close = stat.lastIndexOf(')');
+            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+        } catch (IOException | RuntimeException e) {
+            return true; // no /proc: trust ProcessHandle
+        }
     }
 
     /** This machine's name without a DNS look-up (which can stall where there is no network). */
@@ -130,15 +152,22 @@ public final class LockFile implements AutoCloseable {
         if (!held) {
             throw new IllegalStateException("lock not held: " + lock);
         }
-        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer b = ByteBuffer.wrap(content);
-            while (b.hasRemaining()) {
-                ch.write(b);
+        // The new content goes to a private file, not into the lock, so the lock keeps naming its
+        // owner until the very end: a crash at any step leaves a lock that can be recognised as stale.
+        Path next = AtomicFile.tempSibling(target);
+        try {
+            try (FileChannel ch = FileChannel.open(next, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer b = ByteBuffer.wrap(content);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+                ch.force(true);
             }
-            ch.force(true);
+            AtomicFile.moveIntoPlace(next, target);
+        } finally {
+            Files.deleteIfExists(next);
         }
-        AtomicFile.moveIntoPlace(lock, target);
-        held = false;
+        close();
     }
 
     /** Deletes {@code NAME} under the lock; releases the lock. */
