@@ -176,7 +176,9 @@ public final class Repository implements AutoCloseable {
 
     /**
      * How many threads encode chunks when files are added (the LMAX Disruptor pipeline); 1 encodes
-     * in the calling thread. Defaults to the number of processors, or {@code $CORAL_THREADS}.
+     * in the calling thread. Defaults to {@code $CORAL_THREADS}, else 1 on machines of up to two
+     * processors (measured there: 2 workers committed 56-80 MB/s against 77-85 MB/s for one, the
+     * reader and writer threads competing for the same cores), else processors − 1.
      */
     public void setIngestThreads(int threads) {
         if (threads < 1 || threads > 256) {
@@ -194,7 +196,8 @@ public final class Repository implements AutoCloseable {
         if (env != null && env.matches("\\d{1,3}") && Integer.parseInt(env) >= 1) {
             return Integer.parseInt(env);
         }
-        return Runtime.getRuntime().availableProcessors();
+        int cpus = Runtime.getRuntime().availableProcessors();
+        return cpus <= 2 ? 1 : cpus - 1;
     }
 
     /** The similarity index used to find delta bases for new tensors ({@code .coral/cache/similarity}). */

@@ -23,11 +23,23 @@ final class ChunkChainReader {
     }
 
     static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws) throws IOException {
+        RecentChunks recent = store.recentChunks();
+        if (recent.copyTo(top.entry().id(), dst)) {
+            return;
+        }
         List<Link> chain = new ArrayList<>();
         ObjectStore.Found cur = top;
+        byte[] cachedBase = null;
         while (true) {
             String what = cur.pack().path().getFileName() + " chunk " + cur.entry().id().hex();
             StoredForm form = StoredForm.of(cur.entry().codec(), what);
+            if (cur != top && recent.contains(cur.entry().id())) {
+                cachedBase = new byte[(int) cur.entry().rawLength()];
+                if (recent.copyTo(cur.entry().id(), cachedBase)) {
+                    break; // decoded lately: the chain below it need not be read
+                }
+                cachedBase = null;
+            }
             if (form != StoredForm.DELTA) {
                 chain.add(new Link(cur, cur.pack().readPayload(cur.entry()), 0));
                 break;
@@ -51,11 +63,19 @@ final class ChunkChainReader {
             cur = next;
         }
         int n = (int) top.entry().rawLength();
-        byte[] below = chain.size() == 1 ? dst : new byte[n];
-        byte[] spare = chain.size() > 2 ? new byte[n] : null;
-        Link key = chain.get(chain.size() - 1);
-        decodeKeyframe(key, below, ws);
-        for (int i = chain.size() - 2; i >= 0; i--) {
+        byte[] below;
+        int next;
+        if (cachedBase != null) {
+            below = cachedBase;
+            next = chain.size() - 1;
+        } else {
+            Link key = chain.get(chain.size() - 1);
+            below = chain.size() == 1 ? dst : new byte[n];
+            decodeKeyframe(key, below, ws);
+            next = chain.size() - 2;
+        }
+        byte[] spare = next > 0 ? new byte[n] : null;
+        for (int i = next; i >= 0; i--) {
             Link l = chain.get(i);
             byte[] out = i == 0 ? dst : spare;
             ChunkDecoder.decode(l.payload(), l.frameOffset(), l.payload().length - l.frameOffset(), below, 0, out, 0, n, ws);
@@ -63,6 +83,9 @@ final class ChunkChainReader {
                 spare = below;
                 below = out;
             }
+        }
+        if (chain.size() > 1 || cachedBase != null) {
+            recent.put(top.entry().id(), dst, 0, n); // a delta's raw bytes: the next version's likely base
         }
     }
 

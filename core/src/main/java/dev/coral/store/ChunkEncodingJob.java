@@ -52,6 +52,10 @@ final class ChunkEncodingJob implements AutoCloseable {
         }
         ChunkCodec.EncodedChunk enc = ChunkEncoder.encodeBest(raw, off, len, elementWidth, baseBytes, 0, zstdLevel,
                 ChunkEncoder.Choice.SAMPLED, workspace);
+        if (previous != null) {
+            // This chunk is the likely base of its own next version: keep its raw bytes at hand.
+            store.recentChunks().put(id, raw, off, len);
+        }
         if (!enc.codec().needsBase()) {
             return new Encoded(id, len, StoredForm.FRAME.code, enc.data(), enc.length());
         }

@@ -375,6 +375,12 @@ public final class ObjectStore implements AutoCloseable {
         return ChunkChainReader.depth(require(id));
     }
 
+    private final RecentChunks recentChunks = RecentChunks.sizedForHeap();
+
+    RecentChunks recentChunks() {
+        return recentChunks;
+    }
+
     /** The chunk a delta-encoded chunk is decoded against, or null for a keyframe. */
     public ObjectId deltaBase(ObjectId id) throws IOException {
         return ChunkChainReader.position(require(id)).base();
