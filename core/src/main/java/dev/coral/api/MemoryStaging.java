@@ -3,7 +3,6 @@ package dev.coral.api;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
-import dev.coral.io.RepositoryLock;
 import dev.coral.repo.DeltaBases;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.SimilarBases;
@@ -24,7 +23,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Stages in-memory tensors as a safetensors file that exists only in the repository until a

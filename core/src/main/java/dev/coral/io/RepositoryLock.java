@@ -38,17 +38,35 @@ public final class RepositoryLock {
         void close() throws IOException;
     }
 
+    /** The lock if it is free now (in this JVM and across processes), else null. */
+    public Held tryLock() throws IOException {
+        if (!local.tryLock()) {
+            return null;
+        }
+        return acquire(false);
+    }
+
     public Held lock() throws IOException {
         local.lock();
+        return acquire(true);
+    }
+
+    /** Takes the OS lock, the in-JVM one being held; releases the in-JVM one on failure or when not free. */
+    private Held acquire(boolean wait) throws IOException {
         FileChannel ch = null;
         try {
             Files.createDirectories(file.getParent());
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock fl;
             try {
-                fl = ch.lock();
+                fl = wait ? ch.lock() : ch.tryLock();
             } catch (OverlappingFileLockException e) {
                 throw new LockFailedException(file + ": already locked in this process by another repository handle");
+            }
+            if (fl == null) {
+                ch.close();
+                local.unlock();
+                return null;
             }
             FileChannel channel = ch;
             return () -> {

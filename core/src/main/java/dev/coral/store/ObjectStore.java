@@ -6,14 +6,10 @@ import dev.coral.error.UnsupportedVersionException;
 import dev.coral.io.RepositoryLock;
 import dev.coral.codec.CodecWorkspace;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
@@ -26,7 +22,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The object database: every pack under {@code .coral/packs} whose index is in place. Reads are
@@ -109,7 +104,7 @@ public final class ObjectStore implements AutoCloseable {
      * in the error of any look-up that then fails.
      */
     /** Packs whose index did not verify at the last refresh, with why. */
-    private final Map<ObjectId, String> unreadable = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<ObjectId, String> unreadable = new ConcurrentHashMap<>();
 
     public synchronized void refresh() throws IOException {
         reloadMultiPackIndexIfReplaced();
@@ -469,7 +464,7 @@ public final class ObjectStore implements AutoCloseable {
      * {@code coral repack/gc/fsck}.
      */
     public void writeMultiPackIndex() throws IOException {
-        WriterLock.Held held = WriterLock.of(locksDir).lock();
+        RepositoryLock.Held held = new RepositoryLock(locksDir, MultiPackIndex.LOCK_NAME).lock();
         try {
             rewriteLocked(true);
         } finally {
@@ -488,7 +483,7 @@ public final class ObjectStore implements AutoCloseable {
             return;
         }
         try {
-            WriterLock.Held held = WriterLock.of(locksDir).tryLock();
+            RepositoryLock.Held held = new RepositoryLock(locksDir, MultiPackIndex.LOCK_NAME).tryLock();
             if (held == null) {
                 return; // another writer is at it
             }
@@ -586,91 +581,6 @@ public final class ObjectStore implements AutoCloseable {
         }
     }
 
-    /**
-     * The {@code multi-pack-index} repository lock. Across processes it is the OS lock of
-     * {@code locks/multi-pack-index.lock} ({@link RepositoryLock} when waiting); in this JVM a
-     * shared {@link ReentrantLock} is taken first, so that waiting and trying holders (of any
-     * store over the repository) never meet inside one process's OS lock.
-     */
-    private static final class WriterLock {
-        private static final ConcurrentHashMap<Path, WriterLock> ALL = new ConcurrentHashMap<>();
-
-        private final Path locksDir;
-        private final Path file;
-        private final ReentrantLock local = new ReentrantLock();
-
-        private WriterLock(Path locksDir, Path file) {
-            this.locksDir = locksDir;
-            this.file = file;
-        }
-
-        static WriterLock of(Path locksDir) {
-            Path file = locksDir.resolve(MultiPackIndex.LOCK_NAME + ".lock").toAbsolutePath().normalize();
-            return ALL.computeIfAbsent(file, f -> new WriterLock(locksDir, f));
-        }
-
-        interface Held extends AutoCloseable {
-            @Override
-            void close() throws IOException;
-        }
-
-        /** Waits for the lock. */
-        Held lock() throws IOException {
-            local.lock();
-            try {
-                RepositoryLock.Held os = new RepositoryLock(locksDir, MultiPackIndex.LOCK_NAME).lock();
-                return () -> {
-                    try {
-                        os.close();
-                    } finally {
-                        local.unlock();
-                    }
-                };
-            } catch (IOException | RuntimeException e) {
-                local.unlock();
-                throw e;
-            }
-        }
-
-        /** The lock if it is free now, else null. */
-        Held tryLock() throws IOException {
-            if (!local.tryLock()) {
-                return null;
-            }
-            FileChannel ch = null;
-            try {
-                Files.createDirectories(file.getParent());
-                ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock fl;
-                try {
-                    fl = ch.tryLock();
-                } catch (OverlappingFileLockException e) {
-                    fl = null;
-                }
-                if (fl == null) {
-                    ch.close();
-                    local.unlock();
-                    return null;
-                }
-                FileChannel channel = ch;
-                FileLock lock = fl;
-                return () -> {
-                    try {
-                        lock.release();
-                        channel.close();
-                    } finally {
-                        local.unlock();
-                    }
-                };
-            } catch (IOException | RuntimeException e) {
-                if (ch != null) {
-                    ch.close();
-                }
-                local.unlock();
-                throw e;
-            }
-        }
-    }
 
     /**
      * The codec of a stored chunk, read from its stored form and at most the first byte of its
