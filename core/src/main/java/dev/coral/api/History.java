@@ -2,6 +2,7 @@ package dev.coral.api;
 
 import dev.coral.error.BadInputException;
 import dev.coral.error.LockFailedException;
+import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.Commit;
 import dev.coral.repo.LossyRewrite;
@@ -65,6 +66,7 @@ final class History {
                             System.currentTimeMillis(), request.message(), request.metrics(), request.lossyEps());
                     ObjectId id = ObjectGraph.write(ins, c);
                     ins.flush();
+                    FaultPoints.hit("commit.objectsWrittenBeforeRef");
                     if (head.isDetached()) {
                         refs.setHeadDetached(id);
                         return id;

@@ -32,8 +32,10 @@ public final class AtomicFile {
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }
+                FaultPoints.hit("atomicFile.beforeFsync:" + FaultPoints.fileKind(target));
                 ch.force(true);
             }
+            FaultPoints.hit("atomicFile.beforeRename:" + FaultPoints.fileKind(target));
             moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);

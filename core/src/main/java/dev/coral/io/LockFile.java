@@ -163,7 +163,9 @@ public final class LockFile implements AutoCloseable {
                 }
                 ch.force(true);
             }
+            FaultPoints.hit("ref.beforeRename:" + FaultPoints.fileKind(target));
             AtomicFile.moveIntoPlace(next, target);
+            FaultPoints.hit("ref.renamedBeforeUnlock:" + FaultPoints.fileKind(target));
         } finally {
             Files.deleteIfExists(next);
         }

@@ -1,6 +1,7 @@
 package dev.coral.store;
 
 import dev.coral.io.AtomicFile;
+import dev.coral.io.FaultPoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -81,8 +82,10 @@ final class PackWriter implements AutoCloseable {
         byte[] crc = ByteBuffer.allocate(4).putInt((int) packCrc.getValue()).array();
         write(crc, 0, 4, false);
         flushBuffer();
+        FaultPoints.hit("pack.beforeFsync");
         channel.force(true);
         channel.close();
+        FaultPoints.hit("pack.written");
 
         entries.sort(Comparator.comparing(PackIndex.Entry::id));
         MessageDigest md = ObjectId.sha256();
@@ -97,7 +100,9 @@ final class PackWriter implements AutoCloseable {
             Files.deleteIfExists(tempFile);
         } else {
             AtomicFile.moveIntoPlace(tempFile, packFile);
+            FaultPoints.hit("pack.renamedBeforeIndex");
             AtomicFile.write(indexFile, PackIndex.encode(packId, position, entries));
+            FaultPoints.hit("pack.indexed");
         }
         done = true;
         return PackIndex.read(indexFile);

@@ -1,0 +1,38 @@
+package dev.coral.api;
+
+import dev.coral.store.ObjectId;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A child JVM for {@link KillNineTest}: commits versions of one tensor in a loop and prints
+ * {@code ACK <commit> <version> END} after each commit returns, until it is killed (END: the line is whole).
+ */
+public final class CrashCommitChild {
+    private CrashCommitChild() {
+    }
+
+    static byte[] content(int version) {
+        byte[] b = new byte[4 * 20_000];
+        new Random(version).nextBytes(b);
+        return b;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        int first = Integer.parseInt(args[1]);
+        try (Repository repo = Repository.open(dir)) {
+            for (int v = first; ; v++) {
+                ObjectId id = repo.commitTensors("w.safetensors",
+                        List.of(Tensors.of("w", TensorSpec.of(DType.F32, 20_000), content(v))), Map.of(),
+                        CommitRequest.of("v" + v));
+                System.out.println("ACK " + id.hex() + " " + v + " END");
+                System.out.flush();
+            }
+        }
+    }
+}
