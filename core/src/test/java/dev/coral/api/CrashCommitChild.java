@@ -9,7 +9,8 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * A child JVM for {@link KillNineTest}: commits versions of one tensor in a loop and prints
+ * A child JVM for {@link KillNineTest} and {@link ProcessesCommitTest}: commits versions of one
+ * tensor (as FILE, versions FIRST..LAST, default forever) and prints
  * {@code ACK <commit> <version> END} after each commit returns, until it is killed (END: the line is whole).
  */
 public final class CrashCommitChild {
@@ -25,9 +26,11 @@ public final class CrashCommitChild {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         int first = Integer.parseInt(args[1]);
+        String file = args.length > 2 ? args[2] : "w.safetensors";
+        int last = args.length > 3 ? Integer.parseInt(args[3]) : Integer.MAX_VALUE;
         try (Repository repo = Repository.open(dir)) {
-            for (int v = first; ; v++) {
-                ObjectId id = repo.commitTensors("w.safetensors",
+            for (int v = first; v <= last; v++) {
+                ObjectId id = repo.commitTensors(file,
                         List.of(Tensors.of("w", TensorSpec.of(DType.F32, 20_000), content(v))), Map.of(),
                         CommitRequest.of("v" + v));
                 System.out.println("ACK " + id.hex() + " " + v + " END");
