@@ -86,7 +86,7 @@ public final class GarbageCollector {
         }
     }
 
-    private record Pack(PackVerifier.PackName name, PackIndex index, boolean young) {
+    private record Pack(PackVerifier.PackName name, PackIndex index, boolean young, Instant written) {
     }
 
     private GcReport collect(boolean dryRun, Duration grace) throws IOException {
@@ -99,7 +99,7 @@ public final class GarbageCollector {
             }
             try {
                 Instant written = Files.getLastModifiedTime(p.index()).toInstant();
-                packs.add(new Pack(p, PackVerifier.readIndex(packsDir, p.id()), written.isAfter(cutoff)));
+                packs.add(new Pack(p, PackVerifier.readIndex(packsDir, p.id()), written.isAfter(cutoff), written));
             } catch (NoSuchFileException e) {
                 // removed meanwhile
             } catch (IOException | RuntimeException e) {
@@ -160,7 +160,10 @@ public final class GarbageCollector {
         }
         if (!dryRun) {
             for (Pack p : doomed) {
-                PackVerifier.deletePack(packsDir, p.name().id());
+                // A writer reusing an object of this pack freshened it since it was listed: keep it.
+                if (Files.getLastModifiedTime(p.name().index()).toInstant().equals(p.written())) {
+                    PackVerifier.deletePack(packsDir, p.name().id());
+                }
             }
             for (Path f : leftoverFiles) {
                 Files.deleteIfExists(f);

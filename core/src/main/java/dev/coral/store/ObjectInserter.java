@@ -89,6 +89,9 @@ public final class ObjectInserter implements AutoCloseable {
     synchronized ObjectId append(ChunkEncodingJob.Encoded e) throws IOException {
         if (e.alreadyStored() || pending.contains(e.id())) {
             chunksDeduplicated++;
+            if (e.alreadyStored()) {
+                freshen(e.id());
+            }
             return e.id();
         }
         writer().append(ObjectKind.CHUNK, e.form(), e.id(), e.rawLength(), e.payload(), e.payloadLength());
@@ -123,6 +126,9 @@ public final class ObjectInserter implements AutoCloseable {
     public synchronized ObjectId insert(ObjectKind kind, byte[] content) throws IOException {
         ObjectId id = ObjectId.hashOf(content);
         if (isStored(id)) {
+            if (!pending.contains(id)) {
+                freshen(id);
+            }
             return id;
         }
         ChunkCodec.EncodedChunk enc = ChunkCodec.encodeSmallest(content, 0, content.length, zstdLevel);
@@ -138,6 +144,31 @@ public final class ObjectInserter implements AutoCloseable {
         catchUp();
         return store.findLoaded(id) != null;
     }
+
+    /**
+     * Marks the pack holding an object this inserter reuses as recently used (its index's
+     * modification time), once per pack: gc keeps packs younger than its grace period and
+     * re-checks that time just before deleting one, so an object about to be referenced by
+     * this inserter's pack is not collected under it (git's "freshening").
+     */
+    private void freshen(ObjectId id) {
+        ObjectStore.Found f = store.findLoaded(id);
+        if (f == null || !freshened.add(f.pack().packId())) {
+            return;
+        }
+        java.nio.file.Path idx = store.packsDir().resolve(PackLayout.indexFileName(f.pack().packId()));
+        try {
+            long now = System.currentTimeMillis();
+            if (now - java.nio.file.Files.getLastModifiedTime(idx).toMillis() > FRESH_MILLIS) {
+                java.nio.file.Files.setLastModifiedTime(idx, java.nio.file.attribute.FileTime.fromMillis(now));
+            }
+        } catch (IOException e) {
+            // a pack gone meanwhile is found missing when the commit is read; nothing to freshen
+        }
+    }
+
+    private static final long FRESH_MILLIS = 60_000;
+    private final Set<ObjectId> freshened = new HashSet<>();
 
     /** Once per inserter: see packs other stores and processes finished since the store opened. */
     private void catchUp() throws IOException {
