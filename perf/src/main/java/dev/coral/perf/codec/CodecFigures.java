@@ -67,7 +67,8 @@ public final class CodecFigures {
         }
     }
 
-    static byte[] fp32(float[] v) {
+    /** Little-endian bytes of {@code v}. */
+    public static byte[] fp32(float[] v) {
         byte[] b = new byte[v.length * 4];
         for (int i = 0; i < v.length; i++) {
             int x = Float.floatToRawIntBits(v[i]);
@@ -80,7 +81,7 @@ public final class CodecFigures {
     }
 
     /** BF16 as the top 2 bytes of each fp32 (truncation: exactly "the top 2 bytes of those fp32"). */
-    static byte[] bf16(float[] v) {
+    public static byte[] bf16(float[] v) {
         byte[] b = new byte[v.length * 2];
         for (int i = 0; i < v.length; i++) {
             int x = Float.floatToRawIntBits(v[i]);

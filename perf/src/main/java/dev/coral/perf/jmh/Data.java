@@ -1,5 +1,6 @@
 package dev.coral.perf.jmh;
 
+import dev.coral.perf.codec.CodecFigures;
 import java.util.SplittableRandom;
 
 /**
@@ -30,26 +31,12 @@ final class Data {
     }
 
     static byte[] fp32(float[] v) {
-        byte[] b = new byte[v.length * 4];
-        for (int i = 0; i < v.length; i++) {
-            int x = Float.floatToRawIntBits(v[i]);
-            b[4 * i] = (byte) x;
-            b[4 * i + 1] = (byte) (x >>> 8);
-            b[4 * i + 2] = (byte) (x >>> 16);
-            b[4 * i + 3] = (byte) (x >>> 24);
-        }
-        return b;
+        return CodecFigures.fp32(v);
     }
 
     /** BF16 as the top 2 bytes of each fp32 (truncation). */
     static byte[] bf16(float[] v) {
-        byte[] b = new byte[v.length * 2];
-        for (int i = 0; i < v.length; i++) {
-            int x = Float.floatToRawIntBits(v[i]);
-            b[2 * i] = (byte) (x >>> 16);
-            b[2 * i + 1] = (byte) (x >>> 24);
-        }
-        return b;
+        return CodecFigures.bf16(v);
     }
 
     /** Symmetric int8 quantisation, scale 4 sigma / 127, clamped to [-127, 127]. */
