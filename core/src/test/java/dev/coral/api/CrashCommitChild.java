@@ -17,6 +17,16 @@ public final class CrashCommitChild {
     private CrashCommitChild() {
     }
 
+    /** Starts this child in a new JVM over repository {@code dir} with the given arguments. */
+    static ProcessBuilder command(Path dir, String... args) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cp,
+                CrashCommitChild.class.getName(), dir.toString()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd);
+    }
+
     static byte[] content(int version) {
         byte[] b = new byte[4 * 20_000];
         new Random(version).nextBytes(b);

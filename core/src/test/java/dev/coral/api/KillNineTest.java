@@ -33,15 +33,12 @@ class KillNineTest {
     @Test
     void commitsAcknowledgedBeforeAKillNineSurviveIt() throws Exception {
         Repository.init(dir).close();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Random r = new Random(20261123);
         Map<Integer, String> acknowledged = new TreeMap<>();
         int next = 0;
         int trialsWithCommits = 0;
         for (int trial = 0; trial < TRIALS; trial++) {
-            Process p = new ProcessBuilder(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cp,
-                    CrashCommitChild.class.getName(), dir.toString(), String.valueOf(next))
+            Process p = CrashCommitChild.command(dir, String.valueOf(next))
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             List<String> lines = new ArrayList<>();
             Thread reader = new Thread(() -> readLines(p.getInputStream(), lines));

@@ -24,13 +24,10 @@ class ProcessesCommitTest {
     @Test
     void fourProcessesCommitToOneBranchWithoutLosingAnything() throws Exception {
         Repository.init(dir).close();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<Process> children = new ArrayList<>();
         for (int k = 0; k < PROCESSES; k++) {
             int first = k * 100;
-            children.add(new ProcessBuilder(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cp,
-                    CrashCommitChild.class.getName(), dir.toString(), String.valueOf(first), "p" + k + ".safetensors",
+            children.add(CrashCommitChild.command(dir, String.valueOf(first), "p" + k + ".safetensors",
                     String.valueOf(first + VERSIONS - 1)).redirectError(ProcessBuilder.Redirect.INHERIT).start());
         }
         Set<String> acknowledged = new HashSet<>();
