@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
             DemoCommand.class,
             FsckCommand.class,
             GcCommand.class,
+            RepackCommand.class,
         })
 final class CoralCommand implements Callable<Integer> {
     private final Session session;

@@ -448,6 +448,19 @@ public final class Repository implements AutoCloseable {
         return Maintenance.gc(this, dryRun, grace);
     }
 
+    /** What {@link #repack()} did: packs and bytes before and after, objects kept, chunks now stored as deltas. */
+    public record RepackResult(int packsBefore, long bytesBefore, long bytesAfter, int objects, int deltaChunks) {
+    }
+
+    /**
+     * Re-plans every delta base and chain (each tensor against its previous version, in commit
+     * order, with this repository's chain bound) and rewrites everything reachable into one pack;
+     * no object id changes ({@code coral repack}).
+     */
+    public RepackResult repack() throws IOException {
+        return new Repack(this).run();
+    }
+
     /** A cluster of similar tensors ({@code coral stats --clusters}): names are {@code path:tensor} as first committed. */
     public record TensorCluster(String base, List<String> members, double meanDistance) {
     }

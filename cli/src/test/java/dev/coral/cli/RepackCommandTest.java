@@ -1,0 +1,37 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RepackCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void repackKeepsHistoryAndFilesAndSaysWhatItDid() throws Exception {
+        Cli cli = new Cli(dir);
+        Path model = dir.resolve("model.safetensors");
+        cli.run("init").ok();
+        byte[] first = null;
+        for (int v = 1; v <= 3; v++) {
+            Cli.writeModel(model, v, "layer0", "layer1");
+            if (v == 1) {
+                first = DemoCommand.sha256(model);
+            }
+            cli.run("commit", "-m", "v" + v, "model.safetensors").ok();
+        }
+        String log = cli.run("log", "--oneline").ok().out();
+        Cli.Result r = cli.run("repack").ok();
+        assertTrue(r.out().startsWith("repacked ") && r.out().contains(" into 1: "), r.out());
+        assertEquals(log, cli.run("log", "--oneline").ok().out());
+        cli.run("fsck").ok();
+        cli.run("checkout", "HEAD~2").ok();
+        assertArrayEquals(first, DemoCommand.sha256(model));
+        assertEquals(0, Cli.runRaw("repack", "--help").code());
+    }
+}

@@ -1,0 +1,208 @@
+package dev.coral.api;
+
+import dev.coral.codec.ChunkEncoder;
+import dev.coral.io.RepositoryLock;
+import dev.coral.maintenance.GarbageCollector;
+import dev.coral.repo.ChunkRef;
+import dev.coral.repo.Commit;
+import dev.coral.repo.CommitWalk;
+import dev.coral.repo.FileEntry;
+import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.StagingIndex;
+import dev.coral.repo.TagObject;
+import dev.coral.repo.TensorObject;
+import dev.coral.repo.Tree;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectInserter;
+import dev.coral.store.ObjectKind;
+import dev.coral.store.ObjectStore;
+import dev.coral.store.PackMerge;
+import dev.coral.store.PackVerifier;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code coral repack}: re-plans every delta base and chain of the whole repository — each
+ * tensor's chunks against the same tensor's previous version, in commit-time order, with the
+ * configured chain bound — and writes everything reachable into one new pack; then removes the
+ * packs that existed before. No object id changes, so refs, commits and trees stay as they are.
+ *
+ * <p>Runs under the gc lock. Packs written by other writers meanwhile are left alone. The old
+ * packs are removed only after the new one is durable and indexed.
+ */
+final class Repack {
+    private final Repository repo;
+    private final ObjectGraph graph;
+    private final ObjectStore store;
+
+    Repack(Repository repo) {
+        this.repo = repo;
+        this.graph = repo.graph();
+        this.store = graph.store();
+    }
+
+    Repository.RepackResult run() throws IOException {
+        Path coral = repo.root().resolve(".coral");
+        Path packsDir = store.packsDir();
+        try (RepositoryLock.Held gcLock = new RepositoryLock(coral.resolve("locks"), GarbageCollector.LOCK_NAME).lock()) {
+            store.refresh();
+            List<ObjectId> before = PackMerge.packsIn(packsDir);
+            long bytesBefore = packBytes(packsDir, before);
+            Path work = packsDir.resolve(".repack-" + ProcessHandle.current().pid());
+            Repository.deleteTree(work);
+            Files.createDirectories(work);
+            int objects;
+            int deltas;
+            try {
+                try (ObjectStore scratch = new ObjectStore(work, coral.resolve("locks"), repo.config().zstdLevel());
+                     ObjectInserter ins = scratch.newInserter()) {
+                    ins.setMaxChainDepth(repo.config().maxChainDepth());
+                    Copier c = new Copier(ins);
+                    for (CommitWalk.Entry e : commitsOldestFirst()) {
+                        c.commit(e.id(), e.commit());
+                        ins.flush(); // this commit's chunks become the bases of the next one's
+                    }
+                    for (StagingIndex.Entry e : repo.readIndex().entries().values()) {
+                        c.file(e.fileEntry(), null);
+                    }
+                    for (String tag : repo.tags()) {
+                        ObjectId t = repo.refs().tag(tag);
+                        if (graph.kindOf(t) == ObjectKind.TAG) {
+                            c.copy(t, ObjectKind.TAG);
+                        }
+                    }
+                    ins.flush();
+                    objects = c.copied.size();
+                    deltas = (int) ins.deltaChunks();
+                }
+                ObjectId merged = PackMerge.merge(work, PackMerge.packsIn(work), packsDir);
+                store.refresh();
+                for (ObjectId old : before) {
+                    if (!old.equals(merged)) {
+                        PackVerifier.deletePack(packsDir, old);
+                    }
+                }
+                PackVerifier.rebuildMultiPackIndex(packsDir, coral.resolve("locks"));
+                store.refresh();
+            } finally {
+                Repository.deleteTree(work);
+            }
+            return new Repository.RepackResult(before.size(), bytesBefore, packBytes(packsDir, PackMerge.packsIn(packsDir)), objects, deltas);
+        }
+    }
+
+    /** Every commit reachable from a branch, tag or HEAD, oldest first (parents before children). */
+    private List<CommitWalk.Entry> commitsOldestFirst() throws IOException {
+        Map<ObjectId, CommitWalk.Entry> all = new LinkedHashMap<>();
+        List<String> starts = new ArrayList<>();
+        repo.branches().forEach(b -> starts.add("refs/heads/" + b));
+        repo.tags().forEach(t -> starts.add("refs/tags/" + t));
+        if (repo.headCommit() != null) {
+            starts.add("HEAD");
+        }
+        for (String s : starts) {
+            for (CommitWalk.Entry e : repo.log(s, -1)) {
+                all.putIfAbsent(e.id(), e);
+            }
+        }
+        List<CommitWalk.Entry> out = new ArrayList<>(all.values());
+        out.sort(Comparator.comparingLong((CommitWalk.Entry e) -> e.commit().timeMillis()).thenComparing(e -> e.id()));
+        return out;
+    }
+
+    /** Copies objects into the scratch store, chunks re-encoded against their lineage's previous version. */
+    private final class Copier {
+        private final ObjectInserter ins;
+        private final Set<ObjectId> copied = new HashSet<>();
+        /** (path, tensor name) → the previous version's tensor, and whether it was lossy. */
+        private final Map<String, TensorObject> previous = new HashMap<>();
+        private final Map<String, Boolean> previousLossy = new HashMap<>();
+        private byte[] buffer = new byte[0];
+
+        Copier(ObjectInserter ins) {
+            this.ins = ins;
+        }
+
+        void commit(ObjectId id, Commit c) throws IOException {
+            Tree tree = graph.tree(c.tree());
+            for (Map.Entry<String, ObjectId> f : tree.files().entrySet()) {
+                file(f.getValue(), f.getKey());
+            }
+            copy(c.tree(), ObjectKind.TREE);
+            copy(id, ObjectKind.COMMIT);
+        }
+
+        void file(ObjectId entryId, String path) throws IOException {
+            if (copied.contains(entryId)) {
+                return;
+            }
+            FileEntry entry = graph.file(entryId);
+            for (FileEntry.NamedTensor t : entry.tensors()) {
+                String lineage = path == null ? null : path + "\u0000" + t.name();
+                TensorObject tensor = graph.tensor(t.tensorId());
+                TensorObject prev = lineage == null ? null : previous.get(lineage);
+                // A lossless version never takes a lossy one as its base.
+                if (prev != null && !entry.isLossy() && Boolean.TRUE.equals(previousLossy.get(lineage))) {
+                    prev = null;
+                }
+                tensor(t.tensorId(), tensor, prev);
+                if (lineage != null) {
+                    previous.put(lineage, tensor);
+                    previousLossy.put(lineage, entry.isLossy());
+                }
+            }
+            copy(entryId, ObjectKind.FILE);
+        }
+
+        private void tensor(ObjectId id, TensorObject t, TensorObject prev) throws IOException {
+            if (copied.contains(id)) {
+                return;
+            }
+            int width = ChunkEncoder.planeWidth(t.spec().dtype());
+            boolean aligned = prev != null && prev.spec().dtype() == t.spec().dtype() && prev.byteSize() == t.byteSize();
+            List<ChunkRef> chunks = t.chunks();
+            for (int i = 0; i < chunks.size(); i++) {
+                ChunkRef c = chunks.get(i);
+                if (!copied.add(c.id())) {
+                    continue;
+                }
+                if (buffer.length < c.rawLength()) {
+                    buffer = new byte[(int) c.rawLength()];
+                }
+                store.readChunk(c.id(), buffer, true);
+                ObjectId base = aligned && i < prev.chunks().size() && prev.chunks().get(i).rawLength() == c.rawLength()
+                        ? prev.chunks().get(i).id() : null;
+                ins.insertChunk(buffer, 0, (int) c.rawLength(), width, base);
+            }
+            copy(id, ObjectKind.TENSOR);
+        }
+
+        void copy(ObjectId id, ObjectKind kind) throws IOException {
+            if (copied.add(id)) {
+                ins.insert(kind, store.readObject(id, kind));
+            }
+        }
+    }
+
+    private static long packBytes(Path dir, List<ObjectId> packs) throws IOException {
+        long n = 0;
+        for (ObjectId p : packs) {
+            for (String suffix : List.of(".pack", ".idx")) {
+                Path f = dir.resolve("pack-" + p.hex() + suffix);
+                if (Files.exists(f)) {
+                    n += Files.size(f);
+                }
+            }
+        }
+        return n;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.coral.store;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Copies the entries of several packs, payloads untouched (stored forms, delta bases and all),
+ * into one new pack in {@code targetDir}; each object once. Ids do not change, so nothing that
+ * refers to them does. Used by repack to turn its many small packs into one.
+ */
+public final class PackMerge {
+    private PackMerge() {
+    }
+
+    /** Merges the packs {@code packIds} of {@code sourceDir}; returns the new pack's id (null if empty). */
+    public static ObjectId merge(Path sourceDir, List<ObjectId> packIds, Path targetDir) throws IOException {
+        Set<ObjectId> written = new HashSet<>();
+        try (PackWriter out = new PackWriter(targetDir)) {
+            for (ObjectId packId : packIds) {
+                PackIndex index = PackIndex.read(sourceDir.resolve(PackLayout.indexFileName(packId)));
+                try (PackFile in = PackFile.open(sourceDir.resolve(PackLayout.packFileName(packId)), index)) {
+                    for (int i = 0; i < index.size(); i++) {
+                        PackIndex.Entry e = index.entryAt(i);
+                        if (written.add(e.id())) {
+                            byte[] payload = in.readPayload(e);
+                            out.append(e.kind(), e.codec(), e.id(), e.rawLength(), payload, payload.length);
+                        }
+                    }
+                }
+            }
+            PackIndex merged = out.finish();
+            return merged == null ? null : merged.packId();
+        }
+    }
+
+    /** Ids of the packs (with an index in place) in {@code dir}. */
+    public static List<ObjectId> packsIn(Path dir) throws IOException {
+        return PackVerifier.list(dir).stream().filter(PackVerifier.PackName::hasIndex).map(PackVerifier.PackName::id).toList();
+    }
+}

@@ -1,0 +1,74 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.repo.CommitWalk;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** repack re-plans deltas for a history stored without them: smaller, same ids, every commit bit-exact. */
+class RepackTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void repackDeltaEncodesAHistoryWithoutChangingAnyId() throws Exception {
+        int n = 8192;
+        float[] w = new float[n];
+        Random r = new Random(3);
+        for (int i = 0; i < n; i++) {
+            w[i] = (float) (r.nextGaussian() * 0.05);
+        }
+        List<byte[]> versions = new ArrayList<>();
+        // Written with deltas off, as an import of unrelated snapshots would be.
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(8192).withMaxChainDepth(0))) {
+            for (int v = 0; v < 12; v++) {
+                for (int i = 0; i < n; i++) {
+                    w[i] -= (float) (1e-3 * r.nextGaussian() * 0.05);
+                }
+                ByteBuffer b = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(w);
+                versions.add(b.array());
+                repo.commitTensors("m.safetensors", List.of(Tensors.of("w", TensorSpec.of(DType.F32, n), b.array())), Map.of(),
+                        CommitRequest.of("v" + v));
+            }
+            repo.createTag("first", "HEAD~11", "the start");
+        }
+        // The repository's own setting now allows deltas; repack applies it to the whole history.
+        Files.delete(dir.resolve(".coral/config"));
+        RepositoryConfig.defaults().write(dir.resolve(".coral/config"));
+        try (Repository repo = Repository.open(dir)) {
+            List<CommitWalk.Entry> before = repo.log("HEAD", -1);
+            long statsBefore = repo.stats(false, false).storedBytes();
+            Repository.RepackResult result = repo.repack();
+            System.out.println("repack: " + result);
+            assertTrue(result.deltaChunks() > 0, result.toString());
+            assertTrue(result.bytesAfter() < result.bytesBefore() * 0.85, result.toString());
+            assertEquals(1, dev.coral.store.PackMerge.packsIn(dir.resolve(".coral/packs")).size(), "one pack");
+            List<CommitWalk.Entry> after = repo.log("HEAD", -1);
+            assertEquals(before.stream().map(CommitWalk.Entry::id).toList(), after.stream().map(CommitWalk.Entry::id).toList(), "same ids");
+            assertTrue(repo.stats(false, false).storedBytes() < statsBefore);
+            for (int v = 0; v < versions.size(); v++) {
+                try (InputStream in = repo.tensor(after.get(versions.size() - 1 - v).id().hex(), "m.safetensors", "w").openVerifiedStream()) {
+                    assertArrayEquals(versions.get(v), in.readAllBytes(), "v" + v);
+                }
+            }
+            assertEquals("the start", repo.tagObject("first").message());
+            assertTrue(repo.fsck(false).clean());
+        }
+    }
+}
