@@ -28,6 +28,11 @@ final class CommitCommand extends Subcommand {
         "The commit records EPS; log and show mark it. Default: lossless, bit-exact."})
     String lossy;
 
+    @Option(names = "--no-rebase", description = {
+        "With PATHs or -a: fail (as git would) if the branch moved while the files were being stored,",
+        "instead of committing on top of the new tip."})
+    boolean noRebase;
+
     @Option(names = {"-a", "--all"}, description = "Stage modified and deleted tracked files before committing.")
     boolean all;
 
@@ -53,7 +58,7 @@ final class CommitCommand extends Subcommand {
             if (all) {
                 repo.status().notStaged().forEach(c -> toStage.add(repo.root().resolve(c.path())));
             }
-            ObjectId id = toStage.isEmpty() ? repo.commit(request) : repo.commit(request, toStage);
+            ObjectId id = toStage.isEmpty() ? repo.commit(request) : repo.commit(request, toStage, !noRebase);
             Commit c = repo.readCommit(id);
             String branch = repo.currentBranch();
             String where = branch == null ? "detached HEAD" : branch;

@@ -35,13 +35,17 @@ final class History {
      * Commits the staged tree, after applying {@code pending} to the staging index. The whole
      * step holds the staging lock, so concurrent commits (threads or processes) are serialized:
      * each one's snapshot includes everything staged before it, and none is lost or reverted.
+     * With {@code expectedParent} present (no rebase), the commit fails unless the branch is
+     * still where it was when the caller began (empty: unborn).
      */
-    ObjectId commit(CommitRequest request, Repository.StagedChanges pending) throws IOException {
+    ObjectId commit(CommitRequest request, Repository.StagedChanges pending, java.util.Optional<ObjectId> expectedParent)
+            throws IOException {
         if (request.message() == null || request.message().isBlank()) {
             throw new BadInputException("empty commit message (give -m MESSAGE)");
         }
         Refs refs = repo.refs();
         ObjectGraph graph = repo.graph();
+        FaultPoints.hit("commit.storedBeforeLock");
         try (RepositoryLock.Held l = repo.lockIndex()) {
             StagingIndex index = pending.applyTo(repo.readIndex());
             if (!request.lossyEps().isEmpty()) {
@@ -58,6 +62,10 @@ final class History {
                     ObjectId parent = head.isDetached() ? head.detached() : refs.branch(head.branch());
                     if (attempt == 0 && parent != null && graph.commit(parent).tree().equals(treeId)) {
                         throw new BadInputException("nothing to commit: the staged files are as in " + parent.abbreviate(12));
+                    }
+                    if (expectedParent != null && !expectedParent.equals(java.util.Optional.ofNullable(parent))) {
+                        throw new LockFailedException("the branch moved to " + (parent == null ? "nothing" : parent.abbreviate(12))
+                                + " while this commit was prepared (--no-rebase): nothing was committed; commit again");
                     }
                     if (attempt == 0 && parent == null && tree.files().isEmpty()) {
                         throw new BadInputException("nothing to commit: no files staged (use 'coral add')");

@@ -245,7 +245,17 @@ public final class Repository implements AutoCloseable {
      * them, or be overwritten by an older snapshot.
      */
     public ObjectId commit(CommitRequest request, Collection<Path> paths) throws IOException {
-        return history.commit(request, ingest(paths, ProgressListener.NONE));
+        return commit(request, paths, true);
+    }
+
+    /**
+     * As {@link #commit(CommitRequest, Collection)}; with {@code rebase} false the commit fails
+     * (as git would) when the branch moved while the files were being stored, instead of being
+     * made on top of the new tip.
+     */
+    public ObjectId commit(CommitRequest request, Collection<Path> paths, boolean rebase) throws IOException {
+        ObjectId seen = rebase ? null : headCommit();
+        return history.commit(request, ingest(paths, ProgressListener.NONE), rebase ? null : java.util.Optional.ofNullable(seen));
     }
 
     /** Stored files waiting to be staged: index entries to put and paths to remove. */
@@ -337,7 +347,7 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId commitTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
                                   CommitRequest request) throws IOException {
-        return history.commit(request, new MemoryStaging(this, store).prepare(WorkTree.checkRepoPath(path), tensors, metadata));
+        return history.commit(request, new MemoryStaging(this, store).prepare(WorkTree.checkRepoPath(path), tensors, metadata), null);
     }
 
     /** Unstages tracked paths; also deletes the working files unless {@code cached}. */
@@ -372,7 +382,7 @@ public final class Repository implements AutoCloseable {
 
     /** Commits the staged tree on the current branch (or detached HEAD); returns the new id. */
     public ObjectId commit(CommitRequest request) throws IOException {
-        return history.commit(request, StagedChanges.NONE);
+        return history.commit(request, StagedChanges.NONE, null);
     }
 
     public ObjectId resolve(String revision) throws IOException {
