@@ -50,6 +50,7 @@ public final class StressRunner {
         Path out = Path.of("perf/report");
         Path work = null;
         boolean keep = false;
+        Integer crashTrials = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--scenario" -> which = args[++i];
@@ -57,15 +58,19 @@ public final class StressRunner {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--work" -> work = Path.of(args[++i]);
                 case "--keep" -> keep = true;
+                case "--crash-trials" -> crashTrials = Integer.parseInt(args[++i]);
                 case "-h", "--help" -> {
                     System.out.println("usage: StressRunner [--scenario all|" + String.join("|", scenarios().keySet())
-                            + "[,...]] [--scale small|default|large] [--out DIR] [--work DIR] [--keep]");
+                            + "[,...]] [--scale small|default|large] [--crash-trials N] [--out DIR] [--work DIR] [--keep]");
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + " (try --help)");
             }
         }
         Scale scale = Scale.of(scaleName);
+        if (crashTrials != null) {
+            scale = scale.withCrashTrials(crashTrials);
+        }
         Map<String, Scenario> all = scenarios();
         List<Scenario> run = new ArrayList<>();
         if (which.equals("all")) {

@@ -28,4 +28,10 @@ public record Scale(String name, int trainSteps, int mlpIn, int mlpHidden, long 
             default -> throw new IllegalArgumentException("--scale " + name + ": expected small, default or large");
         };
     }
+
+    /** This scale with another number of crash-loop trials ({@code --crash-trials}). */
+    public Scale withCrashTrials(int n) {
+        return new Scale(name, trainSteps, mlpIn, mlpHidden, dedupModelBytes, tinyTensors, largeTensorBytes, commitsPerWriter,
+                memoryCommits, n);
+    }
 }
