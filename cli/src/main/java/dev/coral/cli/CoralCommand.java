@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = CoralCommand.Version.class,
         description = "Coral: git for model weights. Tracks safetensors, npy and npz files by tensor, "
-                + "deduplicating chunks between versions.",
+                + "storing each chunk once and later versions as deltas against earlier ones.",
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {
             InitCommand.class,

@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
 
 /** {@code coral fsck [--json] [--rebuild-index]}: verify every file and object of the repository. */
 @Command(name = "fsck", description = {
-    "Verify the repository: every pack (header, each entry's checksum, trailer, whole-pack",
+    "Verify every file and object of the repository; name what damage affects.",
+    "Checks every pack (header, each entry's checksum, trailer, whole-pack",
     "checksum), every pack index and the multi-pack index, HEAD, branches, tags, config and",
     "the staging index; then every object reachable from branches, tags, HEAD and the staging",
     "index is read, chunks decoded through their delta chains and their SHA-256 checked.",
