@@ -19,10 +19,15 @@ public final class CrashCommitChild {
 
     /** Starts this child in a new JVM over repository {@code dir} with the given arguments. */
     static ProcessBuilder command(Path dir, String... args) {
+        return childJvm(CrashCommitChild.class, dir, args);
+    }
+
+    /** A new JVM running {@code main} of a test class over repository {@code dir}, on the test class path. */
+    static ProcessBuilder childJvm(Class<?> main, Path dir, String... args) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = new java.util.ArrayList<>(List.of(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cp,
-                CrashCommitChild.class.getName(), dir.toString()));
+                main.getName(), dir.toString()));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd);
     }

@@ -37,14 +37,11 @@ class MaintenanceKillNineTest {
                         CrashCommitChild.content(v))), Map.of(), CommitRequest.of("v" + v));
             }
         }
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Random r = new Random(77);
         int rounds = 0;
         for (int trial = 0; trial < TRIALS; trial++) {
             Path out = dir.resolve("child-" + trial + ".txt");
-            Process p = new ProcessBuilder(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", cp,
-                    MaintenanceCrashChild.class.getName(), dir.toString()).redirectError(ProcessBuilder.Redirect.DISCARD)
+            Process p = CrashCommitChild.childJvm(MaintenanceCrashChild.class, dir).redirectError(ProcessBuilder.Redirect.DISCARD)
                     .redirectOutput(out.toFile()).start();
             Thread.sleep(500 + r.nextInt(1200));
             p.destroyForcibly();
