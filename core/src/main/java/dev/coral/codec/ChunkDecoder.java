@@ -141,6 +141,104 @@ public final class ChunkDecoder {
         Arrays.fill(arrays, null);
     }
 
+    /**
+     * The codec and element width a framed payload declares, read from its first two bytes
+     * without checking anything else (the decode that follows checks everything): for choosing
+     * {@link #decodeInPlaneSpace}. Returns -1 when the payload is too short to say.
+     */
+    public static int planeSpaceWidth(byte[] p, int off, int len, boolean delta) {
+        if (len < ChunkFormat.HEADER_BYTES) {
+            return -1;
+        }
+        int codec = p[off] & 0xFF;
+        int want = delta ? ChunkCodec.XOR_PLANES.id() : ChunkCodec.PLANES.id();
+        int w = p[off + 1] & 0xFF;
+        return codec == want && ChunkFormat.isValidWidth(w) ? w : -1;
+    }
+
+    /**
+     * Decodes a {@link ChunkCodec#PLANES} or {@link ChunkCodec#XOR_PLANES} payload in plane space:
+     * plane k of its elements goes to {@code planes[k*n, (k+1)*n)} (n = rawLength / w),
+     * overwriting what is there for PLANES, XORed into it for XOR_PLANES. Since XOR commutes with
+     * the byte split, a keyframe's planes XOR every delta's planes up a chain are the planes of
+     * the chunk at its top: a chain of any depth needs one {@link #mergePlanes} at the end
+     * instead of one per link, and all-zero delta planes cost nothing.
+     */
+    public static void decodeInPlaneSpace(byte[] p, int off, int len, int rawLength, int expectedWidth, byte[] planes,
+                                          CodecWorkspace ws) throws CorruptObjectException {
+        if (off < 0 || len < 0 || off + len > p.length || off + len < 0) {
+            throw new IllegalArgumentException("payload range [" + off + ", +" + len + ") outside " + p.length + " bytes");
+        }
+        if (rawLength < 0 || rawLength > planes.length) {
+            throw new IllegalArgumentException("planes buffer of " + planes.length + " bytes for " + rawLength);
+        }
+        int[] lengths = new int[16];
+        int[] modes = new int[16];
+        ChunkFormat.parse(p, off, len, modes, lengths);
+        ChunkCodec codec = ChunkCodec.byId(p[off] & 0xFF);
+        int w = p[off + 1] & 0xFF;
+        if (codec != ChunkCodec.PLANES && codec != ChunkCodec.XOR_PLANES) {
+            throw new IllegalArgumentException("plane-space decoding of a " + codec + " payload");
+        }
+        if (w != expectedWidth) {
+            throw new CorruptObjectException("chunk payload declares element width " + w + ", expected " + expectedWidth);
+        }
+        int declared = ChunkFormat.getInt(p, off + 4);
+        if (declared != rawLength) {
+            throw new CorruptObjectException("chunk payload decodes to " + declared + " bytes, expected " + rawLength);
+        }
+        boolean xor = codec == ChunkCodec.XOR_PLANES;
+        int n = rawLength / w;
+        int pos = off + ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * w;
+        for (int k = 0; k < w; k++) {
+            int at = k * n;
+            int bl = lengths[k];
+            switch (modes[k]) {
+                case 0 -> {
+                    if (xor) {
+                        PlaneTransform.xorInto(p, pos, planes, at, n);
+                    } else {
+                        System.arraycopy(p, pos, planes, at, n);
+                    }
+                }
+                case 1 -> {
+                    if (xor) {
+                        ws.planes = CodecWorkspace.grow(ws.planes, n);
+                        unzstd(p, pos, bl, ws.planes, 0, n, ws, "plane " + k);
+                        PlaneTransform.xorInto(ws.planes, 0, planes, at, n);
+                    } else {
+                        unzstd(p, pos, bl, planes, at, n, ws, "plane " + k);
+                    }
+                }
+                case 2 -> {
+                    if (!xor) {
+                        Arrays.fill(planes, at, at + n, (byte) 0);
+                    }
+                }
+                default -> {
+                    if (xor) {
+                        PlaneTransform.xorConstant(p[pos], planes, at, n);
+                    } else {
+                        Arrays.fill(planes, at, at + n, p[pos]);
+                    }
+                }
+            }
+            pos += bl;
+        }
+    }
+
+    /** Merges w planes of rawLength / w bytes each ({@code planes[k*n...]}) into little-endian elements at {@code dst[0, rawLength)}. */
+    public static void mergePlanes(byte[] planes, int rawLength, int w, byte[] dst) {
+        int n = rawLength / w;
+        byte[][] arrays = new byte[w][];
+        int[] offs = new int[w];
+        for (int k = 0; k < w; k++) {
+            arrays[k] = planes;
+            offs[k] = k * n;
+        }
+        PlaneTransform.merge(arrays, offs, null, 0, n, w, PlaneTransform.NONE, dst, 0);
+    }
+
     private static void unzstd(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int n, CodecWorkspace ws, String what)
             throws CorruptObjectException {
         int got;

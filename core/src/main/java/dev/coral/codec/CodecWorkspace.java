@@ -35,6 +35,15 @@ public final class CodecWorkspace implements AutoCloseable {
     final byte[][] mergeArrays = new byte[16][];
     final int[] mergeOffsets = new int[16];
 
+    /** Planes of a delta chain being decoded in plane space (see {@link ChunkDecoder#decodeInPlaneSpace}). */
+    private byte[] chainPlanes = new byte[0];
+
+    /** A buffer of at least {@code n} bytes for a chain's planes, reused by this workspace. */
+    public byte[] chainPlanes(int n) {
+        chainPlanes = grow(chainPlanes, n);
+        return chainPlanes;
+    }
+
     private boolean closed;
 
     public CodecWorkspace() {
@@ -117,6 +126,7 @@ public final class CodecWorkspace implements AutoCloseable {
     /** Drops the buffers (kept contexts stay); for a worker that goes idle. */
     public void trim() {
         planes = new byte[0];
+        chainPlanes = new byte[0];
         out = new byte[0];
         best = new byte[0];
     }

@@ -77,6 +77,29 @@ final class PlaneTransform {
         return b & 0xFF;
     }
 
+    /** {@code d[o, o+n) ^= s[so, so+n)}. */
+    static void xorInto(byte[] s, int so, byte[] d, int o, int n) {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            LONG.set(d, o + i, (long) LONG.get(d, o + i) ^ (long) LONG.get(s, so + i));
+        }
+        for (; i < n; i++) {
+            d[o + i] ^= s[so + i];
+        }
+    }
+
+    /** {@code d[o, o+n) ^= c} for every byte. */
+    static void xorConstant(byte c, byte[] d, int o, int n) {
+        long pattern = (c & 0xFFL) * 0x0101010101010101L;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            LONG.set(d, o + i, (long) LONG.get(d, o + i) ^ pattern);
+        }
+        for (; i < n; i++) {
+            d[o + i] ^= c;
+        }
+    }
+
     // ---------------------------------------------------------------- split
 
     private static void split1(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
@@ -237,23 +260,52 @@ final class PlaneTransform {
         int o0 = offs[0];
         int o1 = offs[1];
         switch (op) {
-            case NONE -> {
-                for (int i = 0; i < n; i++) {
-                    SHORT.set(d, o + 2 * i, (short) ((a0[o0 + i] << 8) | (a1[o1 + i] & 0xFF)));
-                }
-            }
-            case XOR -> {
-                for (int i = 0; i < n; i++) {
-                    int v = (a0[o0 + i] << 8) | (a1[o1 + i] & 0xFF);
-                    SHORT.set(d, o + 2 * i, (short) (v ^ (short) SHORT.get(b, bo + 2 * i)));
-                }
-            }
+            case NONE -> interleave2(a0, o0, a1, o1, n, d, o);
+            case XOR -> interleave2Xor(a0, o0, a1, o1, b, bo, n, d, o);
             default -> {
                 for (int i = 0; i < n; i++) {
                     int v = (a0[o0 + i] << 8) | (a1[o1 + i] & 0xFF);
                     SHORT.set(d, o + 2 * i, (short) (v + (short) SHORT.get(b, bo + 2 * i)));
                 }
             }
+        }
+    }
+
+    // Byte-wise interleaving: measured faster than assembling words through a VarHandle (3.3 vs
+    // 2.1 GB/s for 4-byte elements, 2.1 vs 1.7 with XOR), and far faster before the JIT has
+    // compiled the loop, which matters for a command-line process.
+
+    private static void interleave2(byte[] a0, int o0, byte[] a1, int o1, int n, byte[] d, int o) {
+        for (int i = 0, j = o; i < n; i++, j += 2) {
+            d[j] = a1[o1 + i];
+            d[j + 1] = a0[o0 + i];
+        }
+    }
+
+    private static void interleave2Xor(byte[] a0, int o0, byte[] a1, int o1, byte[] b, int bo, int n, byte[] d, int o) {
+        for (int i = 0, j = o, k = bo; i < n; i++, j += 2, k += 2) {
+            d[j] = (byte) (a1[o1 + i] ^ b[k]);
+            d[j + 1] = (byte) (a0[o0 + i] ^ b[k + 1]);
+        }
+    }
+
+    private static void interleave4(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3, int n,
+                                    byte[] d, int o) {
+        for (int i = 0, j = o; i < n; i++, j += 4) {
+            d[j] = a3[o3 + i];
+            d[j + 1] = a2[o2 + i];
+            d[j + 2] = a1[o1 + i];
+            d[j + 3] = a0[o0 + i];
+        }
+    }
+
+    private static void interleave4Xor(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3,
+                                       byte[] b, int bo, int n, byte[] d, int o) {
+        for (int i = 0, j = o, k = bo; i < n; i++, j += 4, k += 4) {
+            d[j] = (byte) (a3[o3 + i] ^ b[k]);
+            d[j + 1] = (byte) (a2[o2 + i] ^ b[k + 1]);
+            d[j + 2] = (byte) (a1[o1 + i] ^ b[k + 2]);
+            d[j + 3] = (byte) (a0[o0 + i] ^ b[k + 3]);
         }
     }
 
@@ -267,18 +319,8 @@ final class PlaneTransform {
         int o2 = offs[2];
         int o3 = offs[3];
         switch (op) {
-            case NONE -> {
-                for (int i = 0; i < n; i++) {
-                    int v = (a0[o0 + i] << 24) | ((a1[o1 + i] & 0xFF) << 16) | ((a2[o2 + i] & 0xFF) << 8) | (a3[o3 + i] & 0xFF);
-                    INT.set(d, o + 4 * i, v);
-                }
-            }
-            case XOR -> {
-                for (int i = 0; i < n; i++) {
-                    int v = (a0[o0 + i] << 24) | ((a1[o1 + i] & 0xFF) << 16) | ((a2[o2 + i] & 0xFF) << 8) | (a3[o3 + i] & 0xFF);
-                    INT.set(d, o + 4 * i, v ^ (int) INT.get(b, bo + 4 * i));
-                }
-            }
+            case NONE -> interleave4(a0, o0, a1, o1, a2, o2, a3, o3, n, d, o);
+            case XOR -> interleave4Xor(a0, o0, a1, o1, a2, o2, a3, o3, b, bo, n, d, o);
             default -> {
                 for (int i = 0; i < n; i++) {
                     int v = (a0[o0 + i] << 24) | ((a1[o1 + i] & 0xFF) << 16) | ((a2[o2 + i] & 0xFF) << 8) | (a3[o3 + i] & 0xFF);

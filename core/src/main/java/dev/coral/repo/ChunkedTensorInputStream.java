@@ -1,12 +1,13 @@
 package dev.coral.repo;
 
+import dev.coral.codec.CodecWorkspace;
 import dev.coral.store.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 
 /**
  * Streams a stored tensor's bytes chunk by chunk; holds one decoded chunk at a time. Not
- * thread-safe.
+ * thread-safe. Holds a codec workspace (zstd contexts, plane buffers) for its life: close it.
  */
 final class ChunkedTensorInputStream extends InputStream {
     private final ObjectStore store;
@@ -16,6 +17,7 @@ final class ChunkedTensorInputStream extends InputStream {
     private int chunkLength;
     private int pos;
     private int next;
+    private CodecWorkspace workspace;
 
     ChunkedTensorInputStream(ObjectStore store, TensorObject tensor, boolean verify) {
         this.store = store;
@@ -32,7 +34,10 @@ final class ChunkedTensorInputStream extends InputStream {
             if (chunk.length < ref.rawLength()) {
                 chunk = new byte[(int) ref.rawLength()];
             }
-            chunkLength = store.readChunk(ref.id(), chunk, verify);
+            if (workspace == null) {
+                workspace = new CodecWorkspace();
+            }
+            chunkLength = store.readChunk(ref.id(), chunk, verify, workspace);
             pos = 0;
         }
         return true;
@@ -55,5 +60,17 @@ final class ChunkedTensorInputStream extends InputStream {
         System.arraycopy(chunk, pos, b, off, n);
         pos += n;
         return n;
+    }
+
+    @Override
+    public void close() {
+        if (workspace != null) {
+            workspace.close();
+            workspace = null;
+        }
+        chunk = new byte[0];
+        chunkLength = 0;
+        pos = 0;
+        next = tensor.chunks().size();
     }
 }

@@ -63,29 +63,66 @@ final class ChunkChainReader {
             cur = next;
         }
         int n = (int) top.entry().rawLength();
-        byte[] below;
-        int next;
-        if (cachedBase != null) {
-            below = cachedBase;
-            next = chain.size() - 1;
-        } else {
-            Link key = chain.get(chain.size() - 1);
-            below = chain.size() == 1 ? dst : new byte[n];
-            decodeKeyframe(key, below, ws);
-            next = chain.size() - 2;
-        }
-        byte[] spare = next > 0 ? new byte[n] : null;
-        for (int i = next; i >= 0; i--) {
-            Link l = chain.get(i);
-            byte[] out = i == 0 ? dst : spare;
-            ChunkDecoder.decode(l.payload(), l.frameOffset(), l.payload().length - l.frameOffset(), below, 0, out, 0, n, ws);
-            if (i > 0) {
-                spare = below;
-                below = out;
-            }
-        }
+        decodeChain(chain, cachedBase, dst, n, ws);
         if (chain.size() > 1 || cachedBase != null) {
             recent.put(top.entry().id(), dst, 0, n); // a delta's raw bytes: the next version's likely base
+        }
+    }
+
+    /**
+     * Decodes the chain bottom-up into {@code dst}. While the keyframe and the deltas above it
+     * are byte planes (PLANES, then XOR_PLANES of the same width), the work stays in plane
+     * space: each link's planes are XORed into one buffer and merged into elements once at the
+     * end. Any other link (SUB_PLANES, another width, a legacy form) merges and goes on link by
+     * link through raw bytes.
+     */
+    private static void decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws)
+            throws IOException {
+        int i;
+        byte[] planes = null;
+        int w = -1;
+        byte[] cur = null;
+        byte[] spare = null;
+        if (cachedBase != null) {
+            cur = cachedBase;
+            i = chain.size() - 1;
+        } else {
+            Link key = chain.get(chain.size() - 1);
+            i = chain.size() - 2;
+            boolean frame = key.found().entry().codec() == StoredForm.FRAME.code;
+            w = frame && i >= 0 ? ChunkDecoder.planeSpaceWidth(key.payload(), 0, key.payload().length, false) : -1;
+            if (w > 0) {
+                planes = ws.chainPlanes(n);
+                ChunkDecoder.decodeInPlaneSpace(key.payload(), 0, key.payload().length, n, w, planes, ws);
+            } else {
+                cur = i < 0 ? dst : new byte[n];
+                decodeKeyframe(key, cur, ws);
+            }
+        }
+        for (; i >= 0; i--) {
+            Link l = chain.get(i);
+            int len = l.payload().length - l.frameOffset();
+            if (planes != null && ChunkDecoder.planeSpaceWidth(l.payload(), l.frameOffset(), len, true) == w) {
+                ChunkDecoder.decodeInPlaneSpace(l.payload(), l.frameOffset(), len, n, w, planes, ws);
+                continue;
+            }
+            if (planes != null) {
+                cur = new byte[n];
+                ChunkDecoder.mergePlanes(planes, n, w, cur);
+                planes = null;
+            }
+            byte[] out;
+            if (i == 0) {
+                out = dst;
+            } else {
+                out = spare != null && spare != cur ? spare : new byte[n];
+            }
+            ChunkDecoder.decode(l.payload(), l.frameOffset(), len, cur, 0, out, 0, n, ws);
+            spare = cur == cachedBase ? null : cur;
+            cur = out;
+        }
+        if (planes != null) {
+            ChunkDecoder.mergePlanes(planes, n, w, dst);
         }
     }
 
