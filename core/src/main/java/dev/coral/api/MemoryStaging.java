@@ -69,7 +69,8 @@ final class MemoryStaging {
                 similar.add(id, plans.get(i));
             }
             similar.save();
-            FileEntry entry = new FileEntry("safetensors", capture.size, capture.sha.digest(), capture.header(), metadata, named);
+            FileEntry entry = new FileEntry("safetensors", capture.size, capture.sha.digest(), capture.crc.getValue(), capture.header(),
+                    metadata, named);
             entryId = ObjectGraph.write(ins, entry);
             ins.flush();
         }
@@ -79,6 +80,7 @@ final class MemoryStaging {
     /** Keeps the safetensors header (length prefix + JSON), hashes and counts everything. */
     private static final class HeaderCapture extends OutputStream {
         private final MessageDigest sha = ObjectId.sha256();
+        private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         private final java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
         private long size;
         private long headerLength = -1;
@@ -91,6 +93,7 @@ final class MemoryStaging {
         @Override
         public void write(byte[] b, int off, int len) {
             sha.update(b, off, len);
+            crc.update(b, off, len);
             long keep = headerLength < 0 ? Math.max(0, 8 - size) : Math.max(0, headerLength - size);
             int k = (int) Math.min(keep, len);
             if (k > 0) {

@@ -1,13 +1,17 @@
 package dev.coral.repo;
 
 import dev.coral.codec.CodecWorkspace;
+import dev.coral.store.ChunkReadAhead;
+import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
 
 /**
  * Streams a stored tensor's bytes chunk by chunk; holds one decoded chunk at a time. Not
- * thread-safe. Holds a codec workspace (zstd contexts, plane buffers) for its life: close it.
+ * thread-safe. A tensor of several chunks is decoded a few chunks ahead on the shared decoder
+ * threads ({@link ChunkReadAhead}); a single chunk in the caller's thread with a codec workspace
+ * held for the stream's life. Close it.
  */
 final class ChunkedTensorInputStream extends InputStream {
     private final ObjectStore store;
@@ -18,6 +22,7 @@ final class ChunkedTensorInputStream extends InputStream {
     private int pos;
     private int next;
     private CodecWorkspace workspace;
+    private ChunkReadAhead ahead;
 
     ChunkedTensorInputStream(ObjectStore store, TensorObject tensor, boolean verify) {
         this.store = store;
@@ -26,11 +31,27 @@ final class ChunkedTensorInputStream extends InputStream {
     }
 
     private boolean fill() throws IOException {
+        int count = tensor.chunks().size();
+        if (ahead == null && next == 0 && ChunkReadAhead.pays(count)) {
+            ObjectId[] ids = new ObjectId[count];
+            int[] lengths = new int[count];
+            for (int i = 0; i < count; i++) {
+                ids[i] = tensor.chunks().get(i).id();
+                lengths[i] = (int) tensor.chunks().get(i).rawLength();
+            }
+            ahead = new ChunkReadAhead(store, ids, lengths, verify);
+        }
         while (pos >= chunkLength) {
-            if (next >= tensor.chunks().size()) {
+            if (next >= count) {
                 return false;
             }
             ChunkRef ref = tensor.chunks().get(next++);
+            if (ahead != null) {
+                chunk = ahead.next();
+                chunkLength = (int) ref.rawLength();
+                pos = 0;
+                continue;
+            }
             if (chunk.length < ref.rawLength()) {
                 chunk = new byte[(int) ref.rawLength()];
             }
@@ -64,6 +85,10 @@ final class ChunkedTensorInputStream extends InputStream {
 
     @Override
     public void close() {
+        if (ahead != null) {
+            ahead.close();
+            ahead = null;
+        }
         if (workspace != null) {
             workspace.close();
             workspace = null;

@@ -19,15 +19,21 @@ import java.util.Map;
  * <pre>Body --&gt; Format string, FileSize varlong, FileSha256[32], RestoreInfo blob,
  *          MetaCount varint, (Key string, Value string)^MetaCount,
  *          TensorCount varint, (Name string, TensorId[32])^TensorCount,
- *          LossyEps string     (version 2; "" unless the tensors were quantized by a lossy commit)</pre>
+ *          LossyEps string     (version 2; "" unless the tensors were quantized by a lossy commit),
+ *          FileCrc32c+1 varlong (version 3; 0 when unknown)</pre>
  */
 public record FileEntry(String format, long fileSize, byte[] fileSha256, byte[] restoreInfo,
-                        Map<String, String> metadata, List<NamedTensor> tensors, String lossyEps) {
-    static final int VERSION = 2;
+                        Map<String, String> metadata, List<NamedTensor> tensors, String lossyEps, long fileCrc32c) {
+    static final int VERSION = 3;
 
-    public FileEntry(String format, long fileSize, byte[] fileSha256, byte[] restoreInfo,
+    public FileEntry(String format, long fileSize, byte[] fileSha256, long fileCrc32c, byte[] restoreInfo,
                      Map<String, String> metadata, List<NamedTensor> tensors) {
-        this(format, fileSize, fileSha256, restoreInfo, metadata, tensors, "");
+        this(format, fileSize, fileSha256, restoreInfo, metadata, tensors, "", fileCrc32c);
+    }
+
+    /** True when the entry records the CRC32C of the file as added (entries from version 3 on). */
+    public boolean hasFileCrc32c() {
+        return fileCrc32c >= 0;
     }
 
     public boolean isLossy() {
@@ -42,6 +48,9 @@ public record FileEntry(String format, long fileSize, byte[] fileSha256, byte[] 
         metadata = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
         tensors = List.copyOf(tensors);
         lossyEps = lossyEps == null ? "" : lossyEps;
+        if (fileCrc32c < -1 || fileCrc32c > 0xFFFFFFFFL) {
+            throw new IllegalArgumentException("file CRC32C out of range: " + fileCrc32c);
+        }
     }
 
     byte[] encode() {
@@ -53,6 +62,7 @@ public record FileEntry(String format, long fileSize, byte[] fileSha256, byte[] 
             w.string(t.name()).bytes(t.tensorId().toBytes());
         }
         w.string(lossyEps);
+        w.varLong(fileCrc32c + 1);
         return w.toByteArray();
     }
 
@@ -74,7 +84,11 @@ public record FileEntry(String format, long fileSize, byte[] fileSha256, byte[] 
             tensors.add(new NamedTensor(r.string(), ObjectId.fromBytes(r.bytes(ObjectId.BYTES))));
         }
         String lossy = version >= 2 ? r.string() : "";
+        long crc = version >= 3 ? r.varLong() - 1 : -1;
+        if (crc < -1 || crc > 0xFFFFFFFFL) {
+            throw new CorruptObjectException("file entry " + id.hex() + ": file CRC32C field out of range");
+        }
         r.expectEnd();
-        return new FileEntry(format, size, sha, restore, meta, tensors, lossy);
+        return new FileEntry(format, size, sha, restore, meta, tensors, lossy, crc);
     }
 }

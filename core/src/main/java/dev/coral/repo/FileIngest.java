@@ -17,6 +17,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.zip.CRC32C;
 
 /**
  * Stores one weight file: hashes it whole (for byte-identical checkout and status), lets its
@@ -56,9 +59,11 @@ public final class FileIngest {
      * looks for a similar stored tensor in {@code similar} (may be null) and is indexed there.
      */
     public Ingested ingest(Path file, WeightFileFormat format, DeltaBases bases, SimilarBases similar) throws IOException {
-        FileStat before = FileStat.of(file);
+        FileStat quick = FileStat.quick(file);
+        FileHashing hashing = new FileHashing(file, quick.size());
         FileEntry entry;
-        try (ParsedWeightFile parsed = format.read(file)) {
+        FileStat before;
+        try (hashing; ParsedWeightFile parsed = format.read(file)) {
             List<String> names = new ArrayList<>();
             List<TensorIngest.Submitted> submitted = new ArrayList<>();
             List<SimilarBases.Plan> plans = new ArrayList<>();
@@ -85,20 +90,98 @@ public final class FileIngest {
                     similar.add(id, plans.get(i));
                 }
             }
-            entry = new FileEntry(format.name(), before.size(), before.sha256(), parsed.restoreInfo(), parsed.metadata(), named);
+            before = hashing.result();
+            entry = new FileEntry(format.name(), before.size(), before.sha256(), before.crc32c(), parsed.restoreInfo(),
+                    parsed.metadata(), named);
         }
-        FileStat after = FileStat.of(file);
-        if (after.size() != before.size() || after.mtimeMillis() != before.mtimeMillis()) {
+        FileStat after = FileStat.quick(file);
+        if (after.size() != quick.size() || after.mtimeMillis() != quick.mtimeMillis()
+                || before.size() != quick.size() || before.mtimeMillis() != quick.mtimeMillis()) {
             throw new BadInputException(file + ": changed while it was being added; add it again when it is written");
         }
         return new Ingested(ObjectGraph.write(inserter, entry), entry, before);
     }
 
-    /** Size, modification time and SHA-256 of a working file. */
-    public record FileStat(long size, long mtimeMillis, byte[] sha256) {
+    /**
+     * The whole-file SHA-256 and CRC32C, computed on a thread of its own for a large file so that
+     * the hashing pass overlaps the chunk work (the page cache serves both reads), inline for a
+     * small one. {@link #close} waits for the thread, so no read outlives the ingest.
+     */
+    private static final class FileHashing implements AutoCloseable {
+        /** Below this, a thread costs more than it saves. */
+        static final long ASYNC_BYTES = 16L << 20;
+        private final Path file;
+        private final FutureTask<FileStat> task;
+        private final Thread thread;
+
+        FileHashing(Path file, long size) {
+            this.file = file;
+            this.task = new FutureTask<>(() -> FileStat.of(file));
+            if (size >= ASYNC_BYTES) {
+                thread = new Thread(task, "coral-file-hash");
+                thread.setDaemon(true);
+                thread.start();
+            } else {
+                thread = null;
+            }
+        }
+
+        FileStat result() throws IOException {
+            task.run(); // no-op when the thread ran it
+            try {
+                return task.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException(file + ": interrupted while hashing");
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof IOException io) {
+                    throw io;
+                }
+                if (c instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IOException(file + ": " + c, c);
+            }
+        }
+
+        /** Waits for the hashing thread, if any: an ingest that failed early must not leave it reading. */
+        @Override
+        public void close() {
+            boolean interrupted = false;
+            while (thread != null && thread.isAlive()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Size, modification time, SHA-256 and CRC32C (-1 when not computed) of a working file. */
+    public record FileStat(long size, long mtimeMillis, byte[] sha256, long crc32c) {
+        public FileStat(long size, long mtimeMillis, byte[] sha256) {
+            this(size, mtimeMillis, sha256, -1);
+        }
+
+        /** Reads the whole file once for both checksums. */
         public static FileStat of(Path file) throws IOException {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), sha256(file));
+            MessageDigest md = ObjectId.sha256();
+            CRC32C crc = new CRC32C();
+            byte[] buf = new byte[1 << 20];
+            try (InputStream in = Files.newInputStream(file)) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    md.update(buf, 0, n);
+                    crc.update(buf, 0, n);
+                }
+            }
+            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), md.digest(), crc.getValue());
         }
 
         /** Size and time only; the hash is left empty. */
@@ -108,15 +191,7 @@ public final class FileIngest {
         }
 
         public static byte[] sha256(Path file) throws IOException {
-            MessageDigest md = ObjectId.sha256();
-            byte[] buf = new byte[1 << 20];
-            try (InputStream in = Files.newInputStream(file)) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    md.update(buf, 0, n);
-                }
-            }
-            return md.digest();
+            return of(file).sha256();
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
 import dev.coral.store.ObjectId;
 import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -19,6 +20,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
 
 /**
  * Writes a tracked file back from its entry: into a temporary sibling, fsynced, renamed over the
@@ -45,7 +48,11 @@ public final class FileRestore {
         return out;
     }
 
-    /** Restores {@code entry} to {@code target}; returns the written file's stat. */
+    /**
+     * Restores {@code entry} to {@code target}; returns the written file's stat. A byte-identical
+     * format is verified as it is written: by CRC32C and size when the entry records them (at
+     * memory speed), else by SHA-256. Other formats are hashed for the index.
+     */
     public FileIngest.FileStat restore(FileEntry entry, Path target, String displayPath) throws IOException {
         WeightFileFormat format = WeightFormats.byName(entry.format())
                 .orElseThrow(() -> new CorruptObjectException(displayPath + ": unknown format '" + entry.format() + "' in its file entry"));
@@ -53,23 +60,59 @@ public final class FileRestore {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = AtomicFile.tempSibling(target);
-        MessageDigest md = ObjectId.sha256();
+        boolean byCrc = isByteIdentical(entry.format()) && entry.hasFileCrc32c();
+        MessageDigest md = byCrc ? null : ObjectId.sha256();
+        CRC32C crc = new CRC32C();
         try {
+            long written;
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                OutputStream out = new DigestOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20), md);
+                OutputStream file = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
+                CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
                 format.restore(entry.restoreInfo(), sources, out);
                 out.flush();
+                written = out.count;
                 ch.force(true);
             }
-            byte[] sha = md.digest();
-            if (isByteIdentical(entry.format()) && !Arrays.equals(sha, entry.fileSha256())) {
-                throw new CorruptObjectException(displayPath + ": restored bytes have sha256 " + HexFormat.of().formatHex(sha)
-                        + ", the file added had " + HexFormat.of().formatHex(entry.fileSha256()));
+            byte[] sha;
+            if (byCrc) {
+                if (written != entry.fileSize() || crc.getValue() != entry.fileCrc32c()) {
+                    throw new CorruptObjectException(displayPath + ": restored " + written + " bytes with CRC32C "
+                            + Long.toHexString(crc.getValue()) + ", the file added had " + entry.fileSize() + " bytes with CRC32C "
+                            + Long.toHexString(entry.fileCrc32c()));
+                }
+                sha = entry.fileSha256();
+            } else {
+                sha = md.digest();
+                if (isByteIdentical(entry.format()) && !Arrays.equals(sha, entry.fileSha256())) {
+                    throw new CorruptObjectException(displayPath + ": restored bytes have sha256 " + HexFormat.of().formatHex(sha)
+                            + ", the file added had " + HexFormat.of().formatHex(entry.fileSha256()));
+                }
             }
             AtomicFile.moveIntoPlace(tmp, target);
             return new FileIngest.FileStat(Files.size(target), Files.getLastModifiedTime(target).toMillis(), sha);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Counts the bytes passed through. */
+    private static final class CountingOutputStream extends FilterOutputStream {
+        long count;
+
+        CountingOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
         }
     }
 

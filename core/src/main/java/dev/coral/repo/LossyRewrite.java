@@ -62,16 +62,17 @@ public final class LossyRewrite {
             named.add(new FileEntry.NamedTensor(current.get(i).name(), id));
         }
         inserter.flush(); // the new tensors must be readable to hash the file they restore to
-        FileEntry draft = new FileEntry(staged.format(), 0, new byte[32], staged.restoreInfo(), staged.metadata(), named, eps);
+        FileEntry draft = new FileEntry(staged.format(), 0, new byte[32], staged.restoreInfo(), staged.metadata(), named, eps, -1);
         WeightFileFormat format = WeightFormats.byName(staged.format())
                 .orElseThrow(() -> new CorruptObjectException(displayPath + ": unknown format " + staged.format()));
         MessageDigest md = ObjectId.sha256();
         CountingSink counter = new CountingSink();
-        try (OutputStream out = new DigestOutputStream(counter, md)) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        try (OutputStream out = new java.util.zip.CheckedOutputStream(new DigestOutputStream(counter, md), crc)) {
             format.restore(draft.restoreInfo(), restore.tensors(draft), out);
         }
         FileEntry lossy = new FileEntry(staged.format(), counter.count, md.digest(), staged.restoreInfo(),
-                staged.metadata(), named, eps);
+                staged.metadata(), named, eps, crc.getValue());
         return ObjectGraph.write(inserter, lossy);
     }
 

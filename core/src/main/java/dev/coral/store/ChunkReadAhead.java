@@ -1,0 +1,155 @@
+package dev.coral.store;
+
+import dev.coral.codec.CodecWorkspace;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayDeque;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Reads a list of chunks in order while decoding the next few on a shared pool of decoder
+ * threads (one per core, at most four), so that reading a tensor runs at the speed of all cores
+ * instead of one. At most {@code threads + 1} chunks are decoded ahead: memory stays a few chunk
+ * buffers whatever the tensor's size. Not thread-safe: one reader per instance.
+ */
+public final class ChunkReadAhead implements AutoCloseable {
+    /** Decoder threads: one per core, at most 4 (decoding is memory-bound beyond that). */
+    public static final int THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    private static final AtomicInteger THREAD_COUNT = new AtomicInteger();
+    private static final ThreadLocal<CodecWorkspace> WORKSPACE = new ThreadLocal<>();
+    private static final ThreadPoolExecutor POOL = newPool();
+
+    private final ObjectStore store;
+    private final ObjectId[] ids;
+    private final int[] lengths;
+    private final boolean verify;
+    private final int depth;
+    private final ArrayDeque<Future<byte[]>> pending = new ArrayDeque<>();
+    private final ArrayDeque<byte[]> free = new ArrayDeque<>();
+    private int submitted;
+    private byte[] lent;
+
+    /**
+     * @param ids the chunks to read, in order
+     * @param lengths their raw lengths
+     * @param verify check each chunk's SHA-256 against its id
+     */
+    public ChunkReadAhead(ObjectStore store, ObjectId[] ids, int[] lengths, boolean verify) {
+        if (ids.length != lengths.length) {
+            throw new IllegalArgumentException(ids.length + " ids for " + lengths.length + " lengths");
+        }
+        this.store = store;
+        this.ids = ids.clone();
+        this.lengths = lengths.clone();
+        this.verify = verify;
+        this.depth = THREADS + 1;
+    }
+
+    /** True when reading {@code chunks} chunks ahead in parallel can pay: several chunks and several cores. */
+    public static boolean pays(int chunks) {
+        return THREADS > 1 && chunks > 1;
+    }
+
+    /**
+     * The next chunk's raw bytes at {@code [0, length)} of the returned array, or null after the
+     * last. The array stays valid until the next call.
+     */
+    public byte[] next() throws IOException {
+        if (lent != null) {
+            free.push(lent);
+            lent = null;
+        }
+        while (submitted < ids.length && pending.size() < depth) {
+            submit(submitted++);
+        }
+        Future<byte[]> f = pending.poll();
+        if (f == null) {
+            return null;
+        }
+        lent = await(f);
+        return lent;
+    }
+
+    private void submit(int i) {
+        byte[] buf = free.poll();
+        if (buf == null || buf.length < lengths[i]) {
+            buf = new byte[lengths[i]];
+        }
+        byte[] target = buf;
+        ObjectId id = ids[i];
+        pending.add(POOL.submit(() -> {
+            store.readChunk(id, target, verify, workspace());
+            return target;
+        }));
+    }
+
+    private static byte[] await(Future<byte[]> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while reading a chunk");
+        } catch (CancellationException e) {
+            throw new IOException("chunk read cancelled", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new IOException(c);
+        }
+    }
+
+    /** Drops the chunks decoded ahead (a decode in flight finishes into a buffer nobody reads). */
+    @Override
+    public void close() {
+        for (Future<byte[]> f : pending) {
+            f.cancel(false);
+        }
+        pending.clear();
+        free.clear();
+        lent = null;
+        submitted = ids.length;
+    }
+
+    private static CodecWorkspace workspace() {
+        CodecWorkspace ws = WORKSPACE.get();
+        if (ws == null) {
+            ws = new CodecWorkspace();
+            WORKSPACE.set(ws);
+        }
+        return ws;
+    }
+
+    private static ThreadPoolExecutor newPool() {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(THREADS, THREADS, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(() -> {
+                try {
+                    r.run();
+                } finally {
+                    CodecWorkspace ws = WORKSPACE.get();
+                    if (ws != null) {
+                        ws.close(); // idle threads end after 10 s: their zstd contexts and buffers go with them
+                        WORKSPACE.remove();
+                    }
+                }
+            }, "coral-decode-" + THREAD_COUNT.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+}

@@ -1,0 +1,194 @@
+package dev.coral.repo;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.error.CorruptObjectException;
+import dev.coral.format.TensorSource;
+import dev.coral.format.WeightFileFormat;
+import dev.coral.format.WeightFormats;
+import dev.coral.store.ChunkReadAhead;
+import dev.coral.store.ObjectInserter;
+import dev.coral.store.ObjectStore;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checkout verifies every byte it writes: by the CRC32C and size recorded at add (entries from
+ * version 3), by SHA-256 for entries that predate it; a mismatch is a one-line error naming the
+ * file and leaves the target untouched. Tensors of several chunks are read through the
+ * read-ahead decoder threads and come back identical.
+ */
+class FileRestoreVerificationTest {
+    @TempDir
+    Path dir;
+
+    private static final int CHUNK = 4096;
+
+    private record Stored(ObjectStore store, FileEntry entry, byte[] bytes) {
+    }
+
+    private Stored ingest(long seed) throws IOException {
+        Random r = new Random(seed);
+        List<TensorSource> tensors = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int n = 1 + r.nextInt(9000); // up to ~9 chunks of 4 KiB each
+            byte[] b = new byte[n * 4];
+            r.nextBytes(b);
+            tensors.add(new ArrayTensor("t" + i, TensorSpec.of(DType.F32, n), b));
+        }
+        WeightFileFormat safetensors = WeightFormats.byName("safetensors").orElseThrow();
+        Path file = dir.resolve("model.safetensors");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            safetensors.write(tensors, Map.of("step", "1"), out);
+        }
+        ObjectStore store = new ObjectStore(dir.resolve("packs"), 1);
+        FileEntry entry;
+        try (ObjectInserter ins = store.newInserter()) {
+            entry = new FileIngest(ins, CHUNK).ingest(file, safetensors).entry();
+            ins.flush();
+        }
+        return new Stored(store, entry, Files.readAllBytes(file));
+    }
+
+    @Test
+    void aRestoredFileIsVerifiedByItsRecordedCrc() throws IOException {
+        Stored s = ingest(1);
+        try (ObjectStore store = s.store()) {
+            CRC32C crc = new CRC32C();
+            crc.update(s.bytes());
+            assertEquals(crc.getValue(), s.entry().fileCrc32c());
+            Path target = dir.resolve("out.safetensors");
+            FileIngest.FileStat stat = new FileRestore(new ObjectGraph(store)).restore(s.entry(), target, "out.safetensors");
+            assertArrayEquals(s.bytes(), Files.readAllBytes(target));
+            assertArrayEquals(s.entry().fileSha256(), stat.sha256());
+        }
+    }
+
+    @Test
+    void aWrongCrcIsCaughtAndTheTargetKept() throws IOException {
+        Stored s = ingest(2);
+        try (ObjectStore store = s.store()) {
+            FileEntry e = s.entry();
+            FileEntry lying = new FileEntry(e.format(), e.fileSize(), e.fileSha256(), e.restoreInfo(), e.metadata(), e.tensors(),
+                    e.lossyEps(), (e.fileCrc32c() + 1) & 0xFFFFFFFFL);
+            Path target = dir.resolve("out.safetensors");
+            Files.writeString(target, "previous");
+            CorruptObjectException x = assertThrows(CorruptObjectException.class,
+                    () -> new FileRestore(new ObjectGraph(store)).restore(lying, target, "out.safetensors"));
+            assertTrue(x.getMessage().startsWith("out.safetensors: restored"), x.getMessage());
+            assertFalse(x.getMessage().contains("\n"));
+            assertEquals("previous", Files.readString(target));
+            try (var files = Files.list(dir)) {
+                assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith(".tmp")), "temporary left behind");
+            }
+        }
+    }
+
+    @Test
+    void anEntryWithoutCrcIsVerifiedBySha256() throws IOException {
+        Stored s = ingest(3);
+        try (ObjectStore store = s.store()) {
+            FileEntry e = s.entry();
+            FileEntry old = new FileEntry(e.format(), e.fileSize(), e.fileSha256(), e.restoreInfo(), e.metadata(), e.tensors(),
+                    e.lossyEps(), -1);
+            Path target = dir.resolve("out.safetensors");
+            new FileRestore(new ObjectGraph(store)).restore(old, target, "out.safetensors");
+            assertArrayEquals(s.bytes(), Files.readAllBytes(target));
+            byte[] wrongSha = e.fileSha256().clone();
+            wrongSha[0] ^= 1;
+            FileEntry lying = new FileEntry(e.format(), e.fileSize(), wrongSha, e.restoreInfo(), e.metadata(), e.tensors(),
+                    e.lossyEps(), -1);
+            CorruptObjectException x = assertThrows(CorruptObjectException.class,
+                    () -> new FileRestore(new ObjectGraph(store)).restore(lying, target, "out.safetensors"));
+            assertTrue(x.getMessage().contains("sha256"), x.getMessage());
+        }
+    }
+
+    @Test
+    void anEntryRoundTripsItsCrcAndOlderVersionsReadWithout() throws IOException {
+        Stored s = ingest(4);
+        try (ObjectStore store = s.store()) {
+            FileEntry e = s.entry();
+            assertEquals(e, withSameArrays(FileEntry.decode(e.encode(), dev.coral.store.ObjectId.hashOf(e.encode(), 0, e.encode().length)), e));
+            FileEntry unknown = new FileEntry(e.format(), e.fileSize(), e.fileSha256(), e.restoreInfo(), e.metadata(), e.tensors(),
+                    e.lossyEps(), -1);
+            assertEquals(-1, FileEntry.decode(unknown.encode(), dev.coral.store.ObjectId.hashOf(unknown.encode(), 0, unknown.encode().length)).fileCrc32c());
+            assertThrows(IllegalArgumentException.class, () -> new FileEntry(e.format(), e.fileSize(), e.fileSha256(), e.restoreInfo(),
+                    e.metadata(), e.tensors(), e.lossyEps(), 1L << 32));
+        }
+    }
+
+    @Test
+    void multiChunkTensorsReadAheadInOrderAndStopCleanly() throws IOException {
+        Stored s = ingest(5);
+        try (ObjectStore store = s.store()) {
+            List<StoredTensor> tensors = new FileRestore(new ObjectGraph(store)).tensors(s.entry());
+            for (StoredTensor t : tensors) {
+                byte[] whole;
+                try (InputStream in = t.openVerifiedStream()) {
+                    whole = in.readAllBytes();
+                }
+                assertEquals(t.spec().byteSize(), whole.length);
+                try (InputStream in = t.openStream()) {
+                    byte[] head = in.readNBytes(Math.min(whole.length, CHUNK + 7)); // stop inside the second chunk
+                    for (int i = 0; i < head.length; i++) {
+                        assertEquals(whole[i], head[i]);
+                    }
+                }
+            }
+            assertTrue(ChunkReadAhead.THREADS >= 1);
+        }
+    }
+
+    @Test
+    void aLargeFileIsHashedOnItsOwnThreadToTheSameDigests() throws IOException {
+        int n = (17 << 20) / 4; // above the threshold for hashing on a thread of its own
+        byte[] b = new byte[n * 4];
+        new Random(6).nextBytes(b);
+        WeightFileFormat safetensors = WeightFormats.byName("safetensors").orElseThrow();
+        Path file = dir.resolve("big.safetensors");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            safetensors.write(List.of(new ArrayTensor("w", TensorSpec.of(DType.F32, n), b)), Map.of(), out);
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1); ObjectInserter ins = store.newInserter()) {
+            FileIngest.Ingested got = new FileIngest(ins, 1 << 20).ingest(file, safetensors);
+            CRC32C crc = new CRC32C();
+            crc.update(bytes);
+            assertEquals(crc.getValue(), got.entry().fileCrc32c());
+            assertArrayEquals(dev.coral.store.ObjectId.sha256().digest(bytes), got.entry().fileSha256());
+            assertEquals(bytes.length, got.entry().fileSize());
+        }
+    }
+
+    private static FileEntry withSameArrays(FileEntry decoded, FileEntry original) {
+        assertArrayEquals(original.fileSha256(), decoded.fileSha256());
+        assertArrayEquals(original.restoreInfo(), decoded.restoreInfo());
+        return new FileEntry(decoded.format(), decoded.fileSize(), original.fileSha256(), original.restoreInfo(), decoded.metadata(),
+                decoded.tensors(), decoded.lossyEps(), decoded.fileCrc32c());
+    }
+
+    private record ArrayTensor(String name, TensorSpec spec, byte[] bytes) implements TensorSource {
+        @Override
+        public InputStream openStream() {
+            return new ByteArrayInputStream(bytes);
+        }
+    }
+}
