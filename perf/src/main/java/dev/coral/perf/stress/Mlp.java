@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A small fully connected network (tanh hidden layers, linear output) trained by plain SGD on a
- * generated, learnable task: targets from a fixed random two-layer "teacher" network. The loss
+ * A small fully connected network (tanh hidden layers, linear output) trained by plain SGD or by
+ * Adam on a generated, learnable task: targets from a fixed random two-layer "teacher" network. The loss
  * falls as it trains, so consecutive checkpoints differ the way real ones do (not random noise).
  * Weights are stored as {@code W[i * out + j]} for input i, output j.
  */
@@ -19,6 +19,12 @@ final class Mlp {
     private final float[] teacher1;
     private final float[] teacher2;
     private final int teacherHidden;
+    /** Adam's moment estimates (allocated on the first Adam step) and step count. */
+    private float[][] mw;
+    private float[][] vw;
+    private float[][] mb;
+    private float[][] vb;
+    private int adamSteps;
 
     Mlp(int[] dims, long seed) {
         this.dims = dims.clone();
@@ -51,6 +57,19 @@ final class Mlp {
 
     /** One SGD step (momentum-free) on a fresh batch; returns the batch's mean squared error. */
     double sgdStep(SplittableRandom r, int batch, float lr) {
+        return step(r, batch, lr, false);
+    }
+
+    /**
+     * One Adam step (beta1 0.9, beta2 0.999, eps 1e-8, as in PyTorch) on a fresh batch; returns
+     * the batch's mean squared error. Adam moves every weight by about {@code lr} each step, so
+     * consecutive checkpoints differ more evenly than under SGD.
+     */
+    double adamStep(SplittableRandom r, int batch, float lr) {
+        return step(r, batch, lr, true);
+    }
+
+    private double step(SplittableRandom r, int batch, float lr, boolean adam) {
         int layers = dims.length - 1;
         float[][] gw = new float[layers][];
         float[][] gb = new float[layers][];
@@ -99,12 +118,45 @@ final class Mlp {
                 delta = dx;
             }
         }
-        float step = lr / batch;
-        for (int l = 0; l < layers; l++) {
-            update(w[l], gw[l], step);
-            update(b[l], gb[l], step);
+        if (adam) {
+            if (mw == null) {
+                mw = new float[layers][];
+                vw = new float[layers][];
+                mb = new float[layers][];
+                vb = new float[layers][];
+                for (int l = 0; l < layers; l++) {
+                    mw[l] = new float[w[l].length];
+                    vw[l] = new float[w[l].length];
+                    mb[l] = new float[b[l].length];
+                    vb[l] = new float[b[l].length];
+                }
+            }
+            adamSteps++;
+            double c1 = 1 - Math.pow(0.9, adamSteps);
+            double c2 = 1 - Math.pow(0.999, adamSteps);
+            for (int l = 0; l < layers; l++) {
+                adam(w[l], gw[l], mw[l], vw[l], lr, batch, c1, c2);
+                adam(b[l], gb[l], mb[l], vb[l], lr, batch, c1, c2);
+            }
+        } else {
+            float step = lr / batch;
+            for (int l = 0; l < layers; l++) {
+                update(w[l], gw[l], step);
+                update(b[l], gb[l], step);
+            }
         }
         return loss / batch / dims[layers];
+    }
+
+    private static void adam(float[] p, float[] gSum, float[] m, float[] v, float lr, int batch, double c1, double c2) {
+        for (int i = 0; i < p.length; i++) {
+            float g = gSum[i] / batch;
+            m[i] = 0.9f * m[i] + 0.1f * g;
+            v[i] = 0.999f * v[i] + 0.001f * g * g;
+            double mHat = m[i] / c1;
+            double vHat = v[i] / c2;
+            p[i] -= (float) (lr * mHat / (Math.sqrt(vHat) + 1e-8));
+        }
     }
 
     private float[] teacher(float[] x) {
