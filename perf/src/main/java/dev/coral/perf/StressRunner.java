@@ -10,6 +10,7 @@ import dev.coral.perf.stress.ReportWriter;
 import dev.coral.perf.stress.Scale;
 import dev.coral.perf.stress.Scenario;
 import dev.coral.perf.stress.ScenarioReport;
+import dev.coral.perf.stress.ThroughputScenario;
 import dev.coral.perf.stress.TrainingHistoryScenario;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -27,7 +28,7 @@ import java.util.Map;
  *
  * <p>Run from the repository root: {@code mvn -B -q -DskipTests install && mvn -B -q -pl perf exec:java
  * -Dexec.mainClass=dev.coral.perf.StressRunner -Dexec.args="--scenario all --scale small --out perf/report"}.
- * Options: {@code --scenario all|training|dedup|large|concurrency|memory|crash} (comma-separated
+ * Options: {@code --scenario all|training|throughput|dedup|large|concurrency|memory|crash} (comma-separated
  * list allowed), {@code --scale small|default|large}, {@code --out DIR}, {@code --work DIR}
  * (scratch folder, default a temporary one, deleted afterwards unless {@code --keep}).
  */
@@ -37,7 +38,7 @@ public final class StressRunner {
 
     static Map<String, Scenario> scenarios() {
         Map<String, Scenario> m = new LinkedHashMap<>();
-        for (Scenario s : List.of(new TrainingHistoryScenario(), new DedupScenario(), new LargeTensorScenario(),
+        for (Scenario s : List.of(new TrainingHistoryScenario(), new ThroughputScenario(), new DedupScenario(), new LargeTensorScenario(),
                 new ConcurrencyScenario(), new MemoryStabilityScenario(), new CrashLoopScenario())) {
             m.put(s.id(), s);
         }
