@@ -8,6 +8,8 @@ import dev.coral.repo.Commit;
 import dev.coral.repo.CommitWalk;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.SimilarBases;
+import dev.coral.repo.StoredTensor;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.TagObject;
 import dev.coral.repo.TensorObject;
@@ -33,8 +35,12 @@ import java.util.Set;
 /**
  * {@code coral repack}: re-plans every delta base and chain of the whole repository — each
  * tensor's chunks against the same tensor's previous version, in commit-time order, with the
- * configured chain bound — and writes everything reachable into one new pack; then removes the
- * packs that existed before. No object id changes, so refs, commits and trees stay as they are.
+ * configured chain bound; a tensor that starts a lineage (a new model, an independent fine-tune,
+ * a renamed tensor) against the most similar tensor copied before it, found by a similarity index
+ * built afresh during the repack (so an import of many unrelated models is linked up by
+ * content, whatever the cache held) — and writes everything reachable into one new pack; then
+ * removes the packs that existed before. No object id changes, so refs, commits and trees stay as
+ * they are.
  *
  * <p>Runs under the gc lock. Packs written by other writers meanwhile are left alone. The old
  * packs are removed only after the new one is durable and indexed.
@@ -66,7 +72,7 @@ final class Repack {
                 try (ObjectStore scratch = new ObjectStore(work, coral.resolve("locks"), repo.config().zstdLevel());
                      ObjectInserter ins = scratch.newInserter()) {
                     ins.setMaxChainDepth(repo.config().maxChainDepth());
-                    Copier c = new Copier(ins);
+                    Copier c = new Copier(ins, SimilarBases.open(work.resolve("similarity"), graph));
                     for (CommitWalk.Entry e : commitsOldestFirst()) {
                         c.commit(e.id(), e.commit());
                         ins.flush(); // this commit's chunks become the bases of the next one's
@@ -127,9 +133,13 @@ final class Repack {
         private final Map<String, TensorObject> previous = new HashMap<>();
         private final Map<String, Boolean> previousLossy = new HashMap<>();
         private byte[] buffer = new byte[0];
+        private final SimilarBases similar;
+        /** Tensors found by similarity (or indexed) this repack: how many were re-based. */
+        int similarBases;
 
-        Copier(ObjectInserter ins) {
+        Copier(ObjectInserter ins, SimilarBases similar) {
             this.ins = ins;
+            this.similar = similar;
         }
 
         void commit(ObjectId id, Commit c) throws IOException {
@@ -154,36 +164,68 @@ final class Repack {
                 if (prev != null && !entry.isLossy() && Boolean.TRUE.equals(previousLossy.get(lineage))) {
                     prev = null;
                 }
-                tensor(t.tensorId(), tensor, prev);
+                tensor(t.tensorId(), tensor, prev, !entry.isLossy());
                 if (lineage != null) {
                     previous.put(lineage, tensor);
                     previousLossy.put(lineage, entry.isLossy());
                 }
             }
             copy(entryId, ObjectKind.FILE);
+            ins.flush(); // this file's tensors become candidate bases of the next file's, in this commit too
         }
 
-        private void tensor(ObjectId id, TensorObject t, TensorObject prev) throws IOException {
+        /**
+         * Copies a tensor's chunks, re-encoded against {@code prev} (its lineage's previous
+         * version) or, when it has none, against the most similar lossless tensor copied so far.
+         * Lossless tensors are indexed for the ones that follow; lossy ones never are, so a
+         * lossless tensor never takes a lossy base.
+         */
+        private void tensor(ObjectId id, TensorObject t, TensorObject prev, boolean lossless) throws IOException {
             if (copied.contains(id)) {
                 return;
+            }
+            SimilarBases.Plan plan = SimilarBases.NO_PLAN;
+            if (prev == null && lossless) {
+                plan = similar.plan(t.spec(), () -> new StoredTensor("", id, t, store).openStream());
+                if (plan.base() != null) {
+                    prev = plan.base();
+                    similarBases++;
+                }
             }
             int width = ChunkEncoder.planeWidth(t.spec().dtype());
             boolean aligned = prev != null && prev.spec().dtype() == t.spec().dtype() && prev.byteSize() == t.byteSize();
             List<ChunkRef> chunks = t.chunks();
+            long offset = 0;
             for (int i = 0; i < chunks.size(); i++) {
                 ChunkRef c = chunks.get(i);
                 if (!copied.add(c.id())) {
+                    if (plan.builder() != null) {
+                        // already copied (shared with another tensor): still part of this tensor's sketch
+                        if (buffer.length < c.rawLength()) {
+                            buffer = new byte[(int) c.rawLength()];
+                        }
+                        store.readChunk(c.id(), buffer, false);
+                        plan.builder().update(offset, buffer, 0, (int) c.rawLength());
+                    }
+                    offset += c.rawLength();
                     continue;
                 }
                 if (buffer.length < c.rawLength()) {
                     buffer = new byte[(int) c.rawLength()];
                 }
                 store.readChunk(c.id(), buffer, true);
+                if (plan.builder() != null) {
+                    plan.builder().update(offset, buffer, 0, (int) c.rawLength());
+                }
+                offset += c.rawLength();
                 ObjectId base = aligned && i < prev.chunks().size() && prev.chunks().get(i).rawLength() == c.rawLength()
                         ? prev.chunks().get(i).id() : null;
                 ins.insertChunk(buffer, 0, (int) c.rawLength(), width, base);
             }
             copy(id, ObjectKind.TENSOR);
+            if (lossless) {
+                similar.add(id, plan);
+            }
         }
 
         void copy(ObjectId id, ObjectKind kind) throws IOException {

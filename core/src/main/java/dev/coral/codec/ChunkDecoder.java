@@ -119,6 +119,11 @@ public final class ChunkDecoder {
                     arrays[k] = buf;
                     offs[k] = k * n;
                 }
+                case 4 -> {
+                    unhuff(p, pos, bl, buf, k * n, n, ws, k);
+                    arrays[k] = buf;
+                    offs[k] = k * n;
+                }
                 case 2 -> {
                     Arrays.fill(buf, k * n, (k + 1) * n, (byte) 0);
                     arrays[k] = buf;
@@ -210,6 +215,15 @@ public final class ChunkDecoder {
                         unzstd(p, pos, bl, planes, at, n, ws, "plane " + k);
                     }
                 }
+                case 4 -> {
+                    if (xor) {
+                        ws.planes = CodecWorkspace.grow(ws.planes, n);
+                        unhuff(p, pos, bl, ws.planes, 0, n, ws, k);
+                        PlaneTransform.xorInto(ws.planes, 0, planes, at, n);
+                    } else {
+                        unhuff(p, pos, bl, planes, at, n, ws, k);
+                    }
+                }
                 case 2 -> {
                     if (!xor) {
                         Arrays.fill(planes, at, at + n, (byte) 0);
@@ -237,6 +251,15 @@ public final class ChunkDecoder {
             offs[k] = k * n;
         }
         PlaneTransform.merge(arrays, offs, null, 0, n, w, PlaneTransform.NONE, dst, 0);
+    }
+
+    private static void unhuff(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int n, CodecWorkspace ws, int plane)
+            throws CorruptObjectException {
+        try {
+            HuffmanCoder.decode(src, srcOff, srcLen, dst, dstOff, n, ws.huffman());
+        } catch (CorruptObjectException e) {
+            throw new CorruptObjectException("plane " + plane + ": " + e.getMessage(), e);
+        }
     }
 
     private static void unzstd(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int n, CodecWorkspace ws, String what)

@@ -35,6 +35,13 @@ public final class ChunkEncoder {
     static final int RAW_RATIO_PERCENT = 105;
     static final int SAMPLE_LEVEL = 1;
     /**
+     * A plane goes to Huffman when its Huffman size is at most this many percent above zstd's:
+     * Huffman codes and decodes it several times faster (measured in HuffmanBenchmark).
+     */
+    static final int HUFFMAN_SLACK_PERCENT = 3;
+    /** zstd levels up to this one are "fast": the Huffman slack applies. Above, the smaller wins. */
+    static final int FAST_LEVEL_MAX = 3;
+    /**
      * With SAMPLED, a delta whose full encoding exceeds the estimate of the best no-delta
      * candidate by this many percent is re-checked against a full no-delta encoding.
      */
@@ -83,10 +90,10 @@ public final class ChunkEncoder {
         if (codec.needsBase() && base == null) {
             throw new IllegalArgumentException(codec + " needs a base chunk");
         }
-        boolean[] hints = new boolean[16];
+        int[] hints = new int[16];
         if (codec.isPlanar() && len > 0) {
             int sampleLen = sample(raw, off, len, elementBytes, codec.needsBase() ? base : null, baseOff, ws);
-            estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, hints);
+            estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, hints, level);
         }
         int n = encodeInto(codec, raw, off, len, elementBytes, base, baseOff, level, ws, hints);
         return new EncodedChunk(codec, Arrays.copyOf(ws.out, n), n);
@@ -127,20 +134,20 @@ public final class ChunkEncoder {
         if (codec == ChunkCodec.ZSTD) {
             return estimateZstd(sampleLen, len, ws);
         }
-        return estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, new boolean[16]);
+        return estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, new int[16], SAMPLE_LEVEL);
     }
 
     // ------------------------------------------------------------------ choosers
 
     private static EncodedChunk sampled(byte[] raw, int off, int len, int w, byte[] base, int baseOff, int level, CodecWorkspace ws) {
         int sampleLen = sample(raw, off, len, w, base, baseOff, ws);
-        boolean[][] hints = new boolean[3][16];
+        int[][] hints = new int[3][16];
         long zstdEst = estimateZstd(sampleLen, len, ws);
         long rawSize = ChunkFormat.HEADER_BYTES + (long) len;
         ChunkCodec noDelta = ChunkCodec.ZSTD;
         long noDeltaEst = zstdEst;
         if (w > 1) {
-            long e = estimatePlanar(PlaneTransform.NONE, sampleLen, len, w, ws, hints[PLANES_IDX]);
+            long e = estimatePlanar(PlaneTransform.NONE, sampleLen, len, w, ws, hints[PLANES_IDX], level);
             if (e < noDeltaEst) {
                 noDelta = ChunkCodec.PLANES;
                 noDeltaEst = e;
@@ -153,8 +160,8 @@ public final class ChunkEncoder {
         ChunkCodec pick = noDelta;
         long pickEst = noDeltaEst;
         if (base != null) {
-            long x = estimatePlanar(PlaneTransform.XOR, sampleLen, len, w, ws, hints[XOR_IDX]);
-            long s = estimatePlanar(PlaneTransform.SUB, sampleLen, len, w, ws, hints[SUB_IDX]);
+            long x = estimatePlanar(PlaneTransform.XOR, sampleLen, len, w, ws, hints[XOR_IDX], level);
+            long s = estimatePlanar(PlaneTransform.SUB, sampleLen, len, w, ws, hints[SUB_IDX], level);
             if (x < pickEst) {
                 pick = ChunkCodec.XOR_PLANES;
                 pickEst = x;
@@ -190,14 +197,14 @@ public final class ChunkEncoder {
     private static EncodedChunk exhaustive(byte[] raw, int off, int len, int w, byte[] base, int baseOff, int level, CodecWorkspace ws) {
         ChunkCodec bestCodec = null;
         int bestLen = Integer.MAX_VALUE;
-        boolean[] hints = new boolean[16];
+        int[] hints = new int[16];
         for (ChunkCodec c : ChunkCodec.values()) {
             if (c.needsBase() && base == null) {
                 continue;
             }
             if (c.isPlanar()) {
                 int sampleLen = sample(raw, off, len, w, c.needsBase() ? base : null, baseOff, ws);
-                estimatePlanar(opOf(c), sampleLen, len, w, ws, hints);
+                estimatePlanar(opOf(c), sampleLen, len, w, ws, hints, level);
             }
             int n = encodeInto(c, raw, off, len, w, base, baseOff, level, ws, hints);
             if (n < bestLen) {
@@ -289,30 +296,40 @@ public final class ChunkEncoder {
     }
 
     /**
-     * Splits the sample (combined with the base sample by {@code op}) into planes, compresses
-     * each at level 1 and fills {@code hints[k]}: compress plane k (true) or store it raw.
-     * Returns the estimated payload size for the whole chunk.
+     * Splits the sample (combined with the base sample by {@code op}) into planes and fills
+     * {@code hints[k]} with how to store plane k ({@link PlaneMode} id): HUFFMAN when its exact
+     * Huffman size is within {@value #HUFFMAN_SLACK_PERCENT}% of zstd's at level 1 (much faster
+     * both ways; at levels above {@value #FAST_LEVEL_MAX} only when no larger), ZSTD when zstd
+     * wins by more (runs and repeats: sparse XOR planes), RAW when neither shrinks the plane to
+     * 100/{@value #RAW_RATIO_PERCENT} of its size. Returns the estimated payload size for the
+     * whole chunk.
      */
-    private static long estimatePlanar(int op, int sampleLen, int len, int w, CodecWorkspace ws, boolean[] hints) {
+    private static long estimatePlanar(int op, int sampleLen, int len, int w, CodecWorkspace ws, int[] hints, int level) {
         int n = sampleLen / w;
         ws.samplePlanes = CodecWorkspace.grow(ws.samplePlanes, sampleLen);
         PlaneTransform.split(ws.sampleRaw, 0, ws.sampleBase, 0, n, w, op, ws.samplePlanes, 0);
         ws.sampleOut = CodecWorkspace.grow(ws.sampleOut, (int) Zstd.compressBound(sampleLen));
+        int slack = level <= FAST_LEVEL_MAX ? HUFFMAN_SLACK_PERCENT : 0;
         long est = 0;
         for (int k = 0; k < w; k++) {
             int po = k * n;
             int cv = PlaneTransform.constantValue(ws.samplePlanes, po, n);
             if (cv >= 0) {
-                hints[k] = true;
+                hints[k] = PlaneMode.ZSTD.id(); // constant in the sample; the full plane may not be
                 est += cv == 0 ? 0 : 1;
                 continue;
             }
+            long h = HuffmanCoder.estimate(ws.samplePlanes, po, n, ws.huffman());
             int c = ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
-            if ((long) c * RAW_RATIO_PERCENT > (long) n * 100) {
-                hints[k] = false;
+            long best = Math.min(h, c);
+            if (best * RAW_RATIO_PERCENT > (long) n * 100) {
+                hints[k] = PlaneMode.RAW.id();
                 est += n;
+            } else if (h * 100 <= (long) c * (100 + slack)) {
+                hints[k] = PlaneMode.HUFFMAN.id();
+                est += h;
             } else {
-                hints[k] = true;
+                hints[k] = PlaneMode.ZSTD.id();
                 est += c;
             }
         }
@@ -323,7 +340,7 @@ public final class ChunkEncoder {
 
     /** Encodes into {@code ws.out[0, result)}. */
     private static int encodeInto(ChunkCodec codec, byte[] raw, int off, int len, int w, byte[] base, int baseOff, int level,
-                                  CodecWorkspace ws, boolean[] hints) {
+                                  CodecWorkspace ws, int[] hints) {
         int h = ChunkFormat.HEADER_BYTES;
         switch (codec) {
             case RAW -> {
@@ -347,7 +364,7 @@ public final class ChunkEncoder {
     }
 
     private static int encodePlanar(ChunkCodec codec, byte[] raw, int off, int len, int w, byte[] base, int baseOff, int level,
-                                    CodecWorkspace ws, boolean[] hints) {
+                                    CodecWorkspace ws, int[] hints) {
         int n = len / w;
         int table = ChunkFormat.HEADER_BYTES;
         int pos = table + ChunkFormat.PLANE_ENTRY_BYTES * w;
@@ -372,9 +389,17 @@ public final class ChunkEncoder {
                 out[pos] = (byte) cv;
                 bl = 1;
             } else {
-                int c = (hints == null || hints[k]) ? compressBelow(ws, level, planes, po, n, out, pos) : -1;
-                if (c > 0) {
+                int hint = hints == null ? PlaneMode.ZSTD.id() : hints[k];
+                int c = -1;
+                if (hint == PlaneMode.HUFFMAN.id()) {
+                    c = HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());
+                    c = c > 0 && c < n ? c : -1;
+                    mode = PlaneMode.HUFFMAN;
+                } else {
+                    c = hint == PlaneMode.ZSTD.id() ? compressBelow(ws, level, planes, po, n, out, pos) : -1;
                     mode = PlaneMode.ZSTD;
+                }
+                if (c > 0) {
                     bl = c;
                 } else {
                     mode = PlaneMode.RAW;

@@ -16,8 +16,8 @@ import java.util.zip.CRC32C;
  *  4      4   raw length in bytes (a multiple of w)
  *  8      4   CRC32C of payload[0,8) followed by payload[12,end)
  * 12    5*p   plane table, plane 0 first: mode u8 ({@link PlaneMode}: 0 RAW, 1 ZSTD, 2 ZERO,
- *             3 CONST), body length u32 (RAW: n = raw length / w; ZSTD: frame length; ZERO: 0;
- *             CONST: 1)
+ *             3 CONST, 4 HUFFMAN), body length u32 (RAW: n = raw length / w; ZSTD: frame length;
+ *             ZERO: 0; CONST: 1; HUFFMAN: the {@link HuffmanCoder} encoding's length)
  * 12+5p       bodies: RAW/ZSTD codec: the raw bytes / one zstd frame of them; planar codecs:
  *             the plane bodies in table order, back to back, ending exactly at the payload's end
  * </pre>
@@ -147,6 +147,7 @@ public final class ChunkFormat {
                 case 1 -> bl > 0 && n > 0;
                 case 2 -> bl == 0;
                 case 3 -> bl == 1;
+                case 4 -> bl > 0 && n > 0;
                 default -> throw new CorruptObjectException("plane " + k + " has unknown mode " + m);
             };
             if (!ok) {

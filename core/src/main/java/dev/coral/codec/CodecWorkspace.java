@@ -29,9 +29,6 @@ public final class CodecWorkspace implements AutoCloseable {
     byte[] sampleBase = new byte[0];
     byte[] samplePlanes = new byte[0];
     byte[] sampleOut = new byte[0];
-    /** Per plane: compress it (true) or store it raw (false), decided from a sample. */
-    final boolean[] hints = new boolean[16];
-    final boolean[] hintsAlt = new boolean[16];
     final byte[][] mergeArrays = new byte[16][];
     final int[] mergeOffsets = new int[16];
 
@@ -42,6 +39,15 @@ public final class CodecWorkspace implements AutoCloseable {
     public byte[] chainPlanes(int n) {
         chainPlanes = grow(chainPlanes, n);
         return chainPlanes;
+    }
+
+    private HuffmanCoder.State huffman;
+
+    HuffmanCoder.State huffman() {
+        if (huffman == null) {
+            huffman = new HuffmanCoder.State();
+        }
+        return huffman;
     }
 
     private boolean closed;

@@ -71,4 +71,57 @@ class RepackTest {
             assertTrue(repo.fsck(false).clean());
         }
     }
+
+    @Test
+    void repackLinksUnrelatedImportsOfFineTunesByContent() throws Exception {
+        // A base model and fine-tunes of it under other file and tensor names, each added while
+        // the similarity cache was lost: stored whole. Repack finds the base by content.
+        int n = 64 * 1024;
+        Random r = new Random(11);
+        float[] base = new float[n];
+        for (int i = 0; i < n; i++) {
+            base[i] = (float) (r.nextGaussian() * 0.05);
+        }
+        List<byte[]> tunes = new ArrayList<>();
+        tunes.add(fp32(base));
+        for (int k = 0; k < 3; k++) {
+            float[] t = base.clone();
+            for (int i = 0; i < n; i++) {
+                t[i] += (float) (1e-4 * r.nextGaussian() * 0.05);
+            }
+            tunes.add(fp32(t));
+        }
+        Path cache = dir.resolve(".coral/cache/similarity");
+        long storedBefore;
+        try (Repository repo = Repository.init(dir)) {
+            for (int k = 0; k < tunes.size(); k++) {
+                Files.deleteIfExists(cache);
+                repo.commitTensors("model-" + k + ".safetensors",
+                        List.of(Tensors.of("tune" + k + ".w", TensorSpec.of(DType.F32, n), tunes.get(k))), Map.of(), CommitRequest.of("import " + k));
+            }
+            storedBefore = repo.stats(false, false).storedBytes();
+            assertEquals(0, repo.stats(false, false).deltaChunks(), "imported without bases");
+        }
+        try (Repository repo = Repository.open(dir)) {
+            List<CommitWalk.Entry> before = repo.log("HEAD", -1);
+            Repository.RepackResult result = repo.repack();
+            long storedAfter = repo.stats(false, false).storedBytes();
+            System.out.println("repack of unrelated imports: " + result + ", stored " + storedBefore + " -> " + storedAfter);
+            assertTrue(result.deltaChunks() >= tunes.size() - 1, result.toString());
+            assertTrue(storedAfter < storedBefore * 0.75, storedBefore + " -> " + storedAfter);
+            assertEquals(before.stream().map(CommitWalk.Entry::id).toList(), repo.log("HEAD", -1).stream().map(CommitWalk.Entry::id).toList());
+            for (int k = 0; k < tunes.size(); k++) {
+                try (InputStream in = repo.tensor("HEAD", "model-" + k + ".safetensors", "tune" + k + ".w").openVerifiedStream()) {
+                    assertArrayEquals(tunes.get(k), in.readAllBytes(), "fine-tune " + k);
+                }
+            }
+            assertTrue(repo.fsck(false).clean());
+        }
+    }
+
+    private static byte[] fp32(float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b.array();
+    }
 }

@@ -209,12 +209,27 @@ class CodecCorruptionTest {
         Random r = new Random(7);
         byte[] raw = new byte[4 * 5000];
         for (int i = 0; i < raw.length; i += 4) {
-            raw[i + 3] = (byte) (0x3C + r.nextInt(2)); // compressible top plane
+            raw[i + 3] = (byte) (0x3C + ((i / 400) & 1)); // long runs in the top plane: zstd beats Huffman
             raw[i] = (byte) r.nextInt(256);
         }
+        garbageInPlaneZeroIsCorrupt(raw, PlaneMode.ZSTD, r);
+    }
+
+    @Test
+    void garbageHuffmanStreamInAPlaneIsCorrupt() throws Exception {
+        Random r = new Random(8);
+        byte[] raw = new byte[4 * 5000];
+        for (int i = 0; i < raw.length; i += 4) {
+            raw[i + 3] = (byte) (0x3C + (r.nextInt(8) == 0 ? r.nextInt(6) : 0)); // skewed, no runs: Huffman
+            raw[i] = (byte) r.nextInt(256);
+        }
+        garbageInPlaneZeroIsCorrupt(raw, PlaneMode.HUFFMAN, r);
+    }
+
+    private static void garbageInPlaneZeroIsCorrupt(byte[] raw, PlaneMode expectedMode, Random r) throws Exception {
         EncodedChunk enc = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, 4, null, 0, 1, WS);
         ChunkFormat.PayloadInfo info = ChunkFormat.describe(enc.data(), 0, enc.length());
-        assertEquals(PlaneMode.ZSTD, info.planeModes().get(0), "top plane compressed");
+        assertEquals(expectedMode, info.planeModes().get(0), "top plane's mode");
         int body = ChunkFormat.HEADER_BYTES + 5 * 4;
         for (int t = 0; t < 50; t++) {
             byte[] p = enc.data().clone();
@@ -225,7 +240,7 @@ class CodecCorruptionTest {
             byte[] dst = new byte[raw.length];
             try {
                 ChunkDecoder.decode(p, 0, p.length, null, 0, dst, 0, raw.length, WS);
-                fail("random bytes decoded as a zstd frame of the right size");
+                fail("random bytes decoded as a " + expectedMode + " plane of the right size");
             } catch (CorruptObjectException expected) {
                 assertTrue(expected.getMessage().contains("plane 0"), expected.getMessage());
             }

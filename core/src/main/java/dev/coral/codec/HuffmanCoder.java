@@ -1,0 +1,1310 @@
+package dev.coral.codec;
+
+import dev.coral.error.CorruptObjectException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Order-0 Huffman coder for byte arrays (planes of float exponents and the like), in the style
+ * of zstd's Huff0: length-limited canonical codes (at most {@value #MAX_CODE_LENGTH} bits), a
+ * compact code-length table, and four interleaved LSB-first bitstreams that the decoder reads in
+ * parallel through an 11-bit lookup table. Pure Java, no allocation per call when a {@link State}
+ * is reused, deterministic output (same input, same bytes).
+ *
+ * <h2>Encoded layout (on disk; all multi-byte integers little-endian)</h2>
+ *
+ * <pre>
+ * byte 0       kind: 0 = Huffman, 1 stream
+ *                    1 = Huffman, 4 streams
+ *                    2 = single symbol (the whole plane is one byte value)
+ *                    3..255 reserved (corrupt)
+ *
+ * kind 2:      byte 1 = the symbol. Total length exactly 2.
+ *
+ * kind 0, 1:   byte 1 = lastSym, the largest symbol with a code (its length must be non-zero)
+ *              code-length table: a sequence of 4-bit nibbles, low nibble of each byte first,
+ *                describing the code lengths of symbols 0..lastSym in order:
+ *                  1..11  the next symbol has this code length
+ *                  0      the next symbol is unused (length 0)
+ *                  12 a b run of (a | b &lt;&lt; 4) + 2 unused symbols (2..257); a, b are the
+ *                         next two nibbles
+ *                  13..15 invalid
+ *                The runs and lengths must cover exactly lastSym + 1 symbols; symbols above
+ *                lastSym are unused. If the sequence has an odd number of nibbles, the high
+ *                nibble of its last byte is a 0 pad. The lengths must form a complete prefix
+ *                code: sum over used symbols of 2^-length == 1 exactly (so at least 2 symbols).
+ *              kind 1 only: 3 x u32 LE, the byte lengths of streams 0, 1 and 2; stream 3 is the
+ *                rest of the encoding (its length is implied by the total length).
+ *              the streams, back to back (kind 0: one stream, the rest of the encoding).
+ * </pre>
+ *
+ * <p>Codes are canonical: for lengths 1..11 in increasing order, symbols with that length in
+ * increasing symbol order get consecutive code values (deflate's assignment). Each stream is an
+ * LSB-first bitstream: the code of each symbol is emitted most-significant code bit first into
+ * increasing bit positions (bit i of the stream is bit i % 8 of byte i / 8), i.e. the stream
+ * holds the bit-reversed codes packed from the least significant bit up. After the last code
+ * comes an end marker, one 1 bit, then zero bits up to the byte boundary: a stream whose codes
+ * take b bits is {@code b / 8 + 1} bytes. The marker makes every wrong symbol count (a wrong n)
+ * and every truncation or extension of a stream detectable.
+ *
+ * <p>Four streams: with n symbols, {@code seg = (n + 3) / 4}; streams 0, 1, 2 encode
+ * {@code seg} symbols each ({@code src[off + i * seg, off + (i + 1) * seg)}), stream 3 the last
+ * {@code n - 3 * seg}. The encoder uses 4 streams when {@code n >= }{@value #MIN_4_STREAMS},
+ * one stream below that (the decoder accepts one stream for any n, four streams only for
+ * {@code n >= }{@value #MIN_4_STREAMS}). The number of symbols n is not stored: the caller
+ * keeps it and passes it to {@link #decode}.
+ *
+ * <p>Decoding checks everything: unknown kind, malformed or incomplete length table, stream
+ * lengths that do not add up, a stream that runs out of bits, a stream without its end marker
+ * where its symbols end (bytes left over, trailing bytes, wrong n); all raise
+ * {@link CorruptObjectException}. Reads never leave
+ * {@code src[off, off + len)}, and every loop is bounded by n.
+ */
+public final class HuffmanCoder {
+    /** Longest code, in bits; also the decoder's lookup-table index width. */
+    public static final int MAX_CODE_LENGTH = 11;
+    /** Kind byte: Huffman, one stream. */
+    public static final int KIND_1_STREAM = 0;
+    /** Kind byte: Huffman, four streams. */
+    public static final int KIND_4_STREAMS = 1;
+    /** Kind byte: the whole plane is one symbol. */
+    public static final int KIND_SINGLE_SYMBOL = 2;
+    /** Smallest n the encoder writes (and the decoder accepts) as four streams. */
+    public static final int MIN_4_STREAMS = 4096;
+    /** Largest n accepted. */
+    public static final int MAX_N = Integer.MAX_VALUE / 2;
+
+    private static final int TABLE_SIZE = 1 << MAX_CODE_LENGTH;
+    private static final int TABLE_MASK = TABLE_SIZE - 1;
+    private static final int RUN_NIBBLE = 12;
+    /** Symbols decoded per refill of a 64-bit container: 7 stale bits + 5 x 11 <= 64. */
+    private static final int PER_REFILL = 5;
+    /** The most bytes a stream advances per refill: (7 + 5 x 11) / 8. */
+    private static final int MAX_ADVANCE = 7;
+    /** Decoder table entries: length | symbol << 16 (a shift by the entry shifts by the length). */
+    private static final int SYM_SHIFT = 16;
+    private static final int LEN_SUM_MASK = 0xFFFF;
+    /** Multi-symbol entries: bits | count << 6 | up to 3 symbols << 8; 5 x 11 bits fit in 6 bits. */
+    private static final int MULTI_COUNT_SHIFT = 6;
+    private static final int MULTI_BITS_MASK = 63;
+    /** The most symbols one refill of the multi-symbol loop writes: 5 x 3. */
+    private static final int MULTI_MAX_OUT = 15;
+    /** Free output a multi-symbol refill needs: its last 4-byte write may start 12 symbols on. */
+    private static final int MULTI_OUT_MARGIN = 16;
+    /** Smallest n for which the decoder builds the multi-symbol table. */
+    private static final int MULTI_MIN_N = 1 << 14;
+    /** The encoder fills a pair table (used^2 entries) when n is at least this many times used^2. */
+    private static final int PAIR_MIN_BYTES_PER_ENTRY = 16;
+
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private HuffmanCoder() {
+    }
+
+    /**
+     * Reusable scratch space (about 30 KB) for {@link #encode}, {@link #estimate} and
+     * {@link #decode}; one per thread. The static methods without a state allocate one per call.
+     */
+    public static final class State {
+        /** Histograms: 4 x 256 counts, one per stream (or one for a single stream). */
+        final int[] hist = new int[4 * 256];
+        final int[] h0 = new int[256];
+        final int[] h1 = new int[256];
+        final int[] h2 = new int[256];
+        final int[] h3 = new int[256];
+        /** Code length per symbol. */
+        final int[] lengths = new int[256];
+        /** Encoder table per symbol: bit-reversed code << 4 | length. */
+        final int[] codes = new int[256];
+        /** Decoder table: length | symbol << 16, indexed by the next 11 stream bits. */
+        final int[] decodeTable = new int[TABLE_SIZE];
+        /** Multi-symbol decoder table: bits | count << 6 | symbols << 8. */
+        final int[] multiTable = new int[TABLE_SIZE];
+        /** Stream positions handed between decoding loops. */
+        final long[] positions = new long[4];
+        /** Used symbols, (count << 8 | symbol), sorted. */
+        final long[] sorted = new long[256];
+        /** Code lengths in sorted order / Moffat-Katajainen work array. */
+        final int[] work = new int[256];
+        final int[] lengthCount = new int[MAX_CODE_LENGTH + 1];
+        final int[] nextCode = new int[MAX_CODE_LENGTH + 2];
+        /** Package-merge lists (allocated on first need). */
+        /** Pair encoder table, indexed by two symbols (first in the low byte); allocated on first need. */
+        int[] pairs;
+        long[] pmA;
+        long[] pmB;
+        byte[][] pmLeaf;
+        int[] pmSize;
+    }
+
+    // ---------------------------------------------------------------- public API
+
+    /**
+     * The most bytes {@link #encode} writes for {@code n} input bytes: an encoding is only
+     * returned if it is smaller than n, so this is {@code max(n - 1, 0)}. Callers size dst with it.
+     */
+    public static int maxEncodedLength(int n) {
+        if (n < 0 || n > MAX_N) {
+            throw new IllegalArgumentException("n out of range: " + n);
+        }
+        return Math.max(n - 1, 0);
+    }
+
+    /** {@link #encode(byte[], int, int, byte[], int, State)} with a fresh state. */
+    public static int encode(byte[] src, int off, int n, byte[] dst, int at) {
+        return encode(src, off, n, dst, at, new State());
+    }
+
+    /**
+     * Encodes {@code src[off, off + n)} into {@code dst} from {@code at}. Returns the encoded
+     * length, which is smaller than n, or -1 if the encoding would not be smaller than n (the
+     * caller then stores the bytes raw; nothing has been written). dst must have room for
+     * {@link #maxEncodedLength(int) maxEncodedLength(n)} bytes from {@code at}; only
+     * {@code dst[at, at + result)} is written.
+     */
+    public static int encode(byte[] src, int off, int n, byte[] dst, int at, State st) {
+        Objects.checkFromIndexSize(off, n, src.length);
+        Objects.checkFromIndexSize(at, maxEncodedLength(n), dst.length);
+        if (n == 0) {
+            return -1;
+        }
+        int streams = n >= MIN_4_STREAMS ? 4 : 1;
+        histogram(src, off, n, streams, st);
+        int used = buildLengths(st, streams);
+        if (used == 1) {
+            if (n <= 2) {
+                return -1;
+            }
+            dst[at] = KIND_SINGLE_SYMBOL;
+            dst[at + 1] = (byte) singleSymbol(st);
+            return 2;
+        }
+        int[] lengths = st.lengths;
+        int lastSym = 255;
+        while (lengths[lastSym] == 0) {
+            lastSym--;
+        }
+        int tableBytes = writeTable(lengths, lastSym, null, 0);
+        long[] streamBytes = new long[4];
+        long total = 2 + tableBytes + (streams == 4 ? 12 : 0);
+        for (int s = 0; s < streams; s++) {
+            streamBytes[s] = streamBytes(st.hist, s, lengths);
+            total += streamBytes[s];
+        }
+        if (total >= n) {
+            return -1;
+        }
+        int[] codes = assignCodes(st);
+        int[] pairs = (long) used * used * PAIR_MIN_BYTES_PER_ENTRY <= n ? buildPairTable(st, used) : null;
+        int q = at;
+        dst[q++] = (byte) (streams == 4 ? KIND_4_STREAMS : KIND_1_STREAM);
+        dst[q++] = (byte) lastSym;
+        q += writeTable(lengths, lastSym, dst, q);
+        if (streams == 1) {
+            encodeStream(src, off, off + n, dst, q, q + (int) streamBytes[0], codes, pairs);
+        } else {
+            int seg = (n + 3) >>> 2;
+            INT.set(dst, q, (int) streamBytes[0]);
+            INT.set(dst, q + 4, (int) streamBytes[1]);
+            INT.set(dst, q + 8, (int) streamBytes[2]);
+            q += 12;
+            for (int s = 0; s < 4; s++) {
+                int from = off + s * seg;
+                int to = s == 3 ? off + n : from + seg;
+                int end = q + (int) streamBytes[s];
+                encodeStream(src, from, to, dst, q, end, codes, pairs);
+                q = end;
+            }
+        }
+        return (int) total;
+    }
+
+    /** {@link #estimate(byte[], int, int, State)} with a fresh state. */
+    public static long estimate(byte[] src, int off, int n) {
+        return estimate(src, off, n, new State());
+    }
+
+    /**
+     * The exact length {@link #encode} returns for {@code src[off, off + n)} when it returns an
+     * encoding, and otherwise a value {@code >= n} (the size the Huffman encoding would have,
+     * or n for n <= 2 with one symbol, or 0 for n == 0). One histogram pass plus building the
+     * code; about the cost of the histogram part of {@link #encode}.
+     */
+    public static long estimate(byte[] src, int off, int n, State st) {
+        Objects.checkFromIndexSize(off, n, src.length);
+        if (n == 0) {
+            return 0;
+        }
+        int streams = n >= MIN_4_STREAMS ? 4 : 1;
+        histogram(src, off, n, streams, st);
+        int used = buildLengths(st, streams);
+        if (used == 1) {
+            return n <= 2 ? n : 2;
+        }
+        int[] lengths = st.lengths;
+        int lastSym = 255;
+        while (lengths[lastSym] == 0) {
+            lastSym--;
+        }
+        long total = 2 + writeTable(lengths, lastSym, null, 0) + (streams == 4 ? 12 : 0);
+        for (int s = 0; s < streams; s++) {
+            total += streamBytes(st.hist, s, lengths);
+        }
+        return total;
+    }
+
+    /** {@link #decode(byte[], int, int, byte[], int, int, State)} with a fresh state. */
+    public static void decode(byte[] src, int off, int len, byte[] dst, int dstOff, int n)
+            throws CorruptObjectException {
+        decode(src, off, len, dst, dstOff, n, new State());
+    }
+
+    /**
+     * Decodes the encoding {@code src[off, off + len)} (exactly, all of it) into
+     * {@code dst[dstOff, dstOff + n)}. Throws {@link CorruptObjectException} for any malformed
+     * input, including an n that does not match the encoding. Reads only
+     * {@code src[off, off + len)}; dst may be partially written when it throws.
+     */
+    public static void decode(byte[] src, int off, int len, byte[] dst, int dstOff, int n, State st)
+            throws CorruptObjectException {
+        Objects.checkFromIndexSize(off, len, src.length);
+        Objects.checkFromIndexSize(dstOff, n, dst.length);
+        if (n == 0) {
+            throw new CorruptObjectException("Huffman: an empty plane has no encoding (" + len + " bytes given)");
+        }
+        if (len < 2) {
+            throw new CorruptObjectException("Huffman: encoding too short (" + len + " bytes)");
+        }
+        int end = off + len;
+        int kind = src[off] & 0xFF;
+        if (kind == KIND_SINGLE_SYMBOL) {
+            if (len != 2) {
+                throw new CorruptObjectException("Huffman: single-symbol encoding must be 2 bytes, got " + len);
+            }
+            Arrays.fill(dst, dstOff, dstOff + n, src[off + 1]);
+            return;
+        }
+        if (kind != KIND_1_STREAM && kind != KIND_4_STREAMS) {
+            throw new CorruptObjectException("Huffman: unknown encoding kind " + kind);
+        }
+        int q = readTable(src, off + 1, end, st);
+        int[] table = buildDecodeTable(st);
+        int[] multi = n >= MULTI_MIN_N ? buildMultiTable(table, st) : null;
+        if (kind == KIND_1_STREAM) {
+            decodeStream(src, 8L * q, end, dst, dstOff, dstOff + n, table, multi, 0);
+            return;
+        }
+        if (n < MIN_4_STREAMS) {
+            throw new CorruptObjectException("Huffman: 4-stream encoding for only " + n + " bytes (minimum "
+                    + MIN_4_STREAMS + "); wrong length?");
+        }
+        if (end - q < 12) {
+            throw new CorruptObjectException("Huffman: truncated stream lengths");
+        }
+        long l0 = Integer.toUnsignedLong((int) INT.get(src, q));
+        long l1 = Integer.toUnsignedLong((int) INT.get(src, q + 4));
+        long l2 = Integer.toUnsignedLong((int) INT.get(src, q + 8));
+        q += 12;
+        long rest = end - q;
+        if (l0 + l1 + l2 > rest) {
+            throw new CorruptObjectException("Huffman: stream lengths " + l0 + " + " + l1 + " + " + l2
+                    + " exceed the " + rest + " bytes of stream data");
+        }
+        int seg = (n + 3) >>> 2;
+        if (MODE.equals("j")) {
+            decode4j(src, q, (int) l0, (int) l1, (int) l2, end, dst, dstOff, seg, dstOff + n, table,
+                    multi != null ? multi : buildMultiTable(table, st));
+            return;
+        }
+        if (MODE.equals("four")) {
+            decode4x(src, q, (int) l0, (int) l1, (int) l2, end, dst, dstOff, seg, dstOff + n, table,
+                    multi != null ? multi : buildMultiTable(table, st));
+            return;
+        }
+        decode4(src, q, (int) l0, (int) l1, (int) l2, end, dst, dstOff, seg, dstOff + n, table,
+                multi != null ? multi : buildMultiTable(table, st), st.positions);
+    }
+
+    /**
+     * The code lengths (256 entries) of a Huffman encoding, validated; null for a single-symbol
+     * encoding. For tests and diagnostics.
+     */
+    static int[] codeLengths(byte[] src, int off, int len) throws CorruptObjectException {
+        Objects.checkFromIndexSize(off, len, src.length);
+        if (len < 2) {
+            throw new CorruptObjectException("Huffman: encoding too short (" + len + " bytes)");
+        }
+        int kind = src[off] & 0xFF;
+        if (kind == KIND_SINGLE_SYMBOL) {
+            return null;
+        }
+        if (kind != KIND_1_STREAM && kind != KIND_4_STREAMS) {
+            throw new CorruptObjectException("Huffman: unknown encoding kind " + kind);
+        }
+        State st = new State();
+        readTable(src, off + 1, off + len, st);
+        return st.lengths.clone();
+    }
+
+    // ---------------------------------------------------------------- histogram and code construction
+
+    /**
+     * Per-stream histograms into {@code st.hist} (stream s at {@code hist[256 s ...]}); four
+     * separate tables counted in parallel against store-to-load chains on repeated symbols.
+     */
+    private static void histogram(byte[] src, int off, int n, int streams, State st) {
+        int[] a = st.h0;
+        int[] b = st.h1;
+        int[] c = st.h2;
+        int[] d = st.h3;
+        Arrays.fill(a, 0);
+        Arrays.fill(b, 0);
+        Arrays.fill(c, 0);
+        Arrays.fill(d, 0);
+        int[] h = st.hist;
+        if (streams == 1) {
+            int i = off;
+            int end = off + n;
+            for (; end - i >= 4; i += 4) {
+                a[src[i] & 0xFF]++;
+                b[src[i + 1] & 0xFF]++;
+                c[src[i + 2] & 0xFF]++;
+                d[src[i + 3] & 0xFF]++;
+            }
+            for (; i < end; i++) {
+                a[src[i] & 0xFF]++;
+            }
+            for (int s = 0; s < 256; s++) {
+                h[s] = a[s] + b[s] + c[s] + d[s];
+            }
+            Arrays.fill(h, 256, 1024, 0);
+            return;
+        }
+        int seg = (n + 3) >>> 2;
+        int last = n - 3 * seg;
+        int p1 = off + seg;
+        int p2 = off + 2 * seg;
+        int p3 = off + 3 * seg;
+        for (int j = 0; j < last; j++) {
+            a[src[off + j] & 0xFF]++;
+            b[src[p1 + j] & 0xFF]++;
+            c[src[p2 + j] & 0xFF]++;
+            d[src[p3 + j] & 0xFF]++;
+        }
+        for (int j = last; j < seg; j++) {
+            a[src[off + j] & 0xFF]++;
+            b[src[p1 + j] & 0xFF]++;
+            c[src[p2 + j] & 0xFF]++;
+        }
+        System.arraycopy(a, 0, h, 0, 256);
+        System.arraycopy(b, 0, h, 256, 256);
+        System.arraycopy(c, 0, h, 512, 256);
+        System.arraycopy(d, 0, h, 768, 256);
+    }
+
+    /** The symbol of a one-symbol histogram (stream 0 is never empty). */
+    private static int singleSymbol(State st) {
+        for (int s = 0; s < 256; s++) {
+            if (st.lengths[s] != 0 || st.hist[s] != 0) {
+                return s;
+            }
+        }
+        throw new AssertionError();
+    }
+
+    /**
+     * Optimal code lengths, limited to {@value #MAX_CODE_LENGTH} bits, from the summed per-stream
+     * histograms into {@code st.lengths}. Returns the number of used symbols; for 1 the lengths
+     * are all 0.
+     */
+    private static int buildLengths(State st, int streams) {
+        int[] h = st.hist;
+        long[] sorted = st.sorted;
+        int[] lengths = st.lengths;
+        Arrays.fill(lengths, 0);
+        int used = 0;
+        for (int s = 0; s < 256; s++) {
+            long c = h[s];
+            for (int k = 1; k < streams; k++) {
+                c += h[256 * k + s];
+            }
+            if (c != 0) {
+                sorted[used++] = c << 8 | s;
+            }
+        }
+        if (used <= 1) {
+            return used;
+        }
+        Arrays.sort(sorted, 0, used);
+        int[] a = st.work;
+        for (int k = 0; k < used; k++) {
+            a[k] = (int) (sorted[k] >>> 8);
+        }
+        minimumRedundancy(a, used);
+        if (a[0] > MAX_CODE_LENGTH) {
+            packageMerge(st, used);
+        }
+        for (int k = 0; k < used; k++) {
+            lengths[(int) sorted[k] & 0xFF] = a[k];
+        }
+        return used;
+    }
+
+    /**
+     * Moffat and Katajainen's in-place Huffman code lengths: a[0, m) holds weights in
+     * non-decreasing order, on return the code lengths (non-increasing). m >= 2.
+     */
+    private static void minimumRedundancy(int[] a, int m) {
+        a[0] += a[1];
+        int root = 0;
+        int leaf = 2;
+        for (int next = 1; next < m - 1; next++) {
+            if (leaf >= m || a[root] < a[leaf]) {
+                a[next] = a[root];
+                a[root++] = next;
+            } else {
+                a[next] = a[leaf++];
+            }
+            if (leaf >= m || (root < next && a[root] < a[leaf])) {
+                a[next] += a[root];
+                a[root++] = next;
+            } else {
+                a[next] += a[leaf++];
+            }
+        }
+        a[m - 2] = 0;
+        for (int next = m - 3; next >= 0; next--) {
+            a[next] = a[a[next]] + 1;
+        }
+        int avail = 1;
+        int usedNodes = 0;
+        int depth = 0;
+        root = m - 2;
+        int next = m - 1;
+        while (avail > 0) {
+            while (root >= 0 && a[root] == depth) {
+                usedNodes++;
+                root--;
+            }
+            while (avail > usedNodes) {
+                a[next--] = depth;
+                avail--;
+            }
+            avail = 2 * usedNodes;
+            depth++;
+            usedNodes = 0;
+        }
+    }
+
+    /**
+     * Package-merge: optimal code lengths of at most {@value #MAX_CODE_LENGTH} bits for the
+     * m sorted weights {@code st.sorted[k] >>> 8}, into {@code st.work[0, m)}.
+     */
+    private static void packageMerge(State st, int m) {
+        final int levels = MAX_CODE_LENGTH;
+        if (st.pmA == null) {
+            st.pmA = new long[512];
+            st.pmB = new long[512];
+            st.pmLeaf = new byte[levels + 1][512];
+            st.pmSize = new int[levels + 1];
+        }
+        long[] sorted = st.sorted;
+        long[] prev = st.pmA;
+        long[] cur = st.pmB;
+        byte[][] leaf = st.pmLeaf;
+        int[] size = st.pmSize;
+        for (int k = 0; k < m; k++) {
+            prev[k] = sorted[k] >>> 8;
+            leaf[levels][k] = 1;
+        }
+        size[levels] = m;
+        for (int lvl = levels - 1; lvl >= 1; lvl--) {
+            int packages = size[lvl + 1] >>> 1;
+            int a = 0;
+            int b = 0;
+            int x = 0;
+            byte[] flags = leaf[lvl];
+            while (a < m || b < packages) {
+                long pw = b < packages ? prev[2 * b] + prev[2 * b + 1] : Long.MAX_VALUE;
+                if (a < m && (sorted[a] >>> 8) <= pw) {
+                    cur[x] = sorted[a++] >>> 8;
+                    flags[x] = 1;
+                } else {
+                    cur[x] = pw;
+                    flags[x] = 0;
+                    b++;
+                }
+                x++;
+            }
+            size[lvl] = x;
+            long[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        int[] out = st.work;
+        Arrays.fill(out, 0, m, 0);
+        int take = 2 * m - 2;
+        for (int lvl = 1; lvl <= levels && take > 0; lvl++) {
+            byte[] flags = leaf[lvl];
+            int leaves = 0;
+            for (int x = 0; x < take; x++) {
+                leaves += flags[x];
+            }
+            for (int k = 0; k < leaves; k++) {
+                out[k]++;
+            }
+            take = 2 * (take - leaves);
+        }
+    }
+
+    /** Canonical codes from {@code st.lengths}: {@code st.codes[s] = reversed code << 4 | length}. */
+    private static int[] assignCodes(State st) {
+        int[] lengths = st.lengths;
+        int[] next = canonicalStarts(st);
+        int[] codes = st.codes;
+        for (int s = 0; s < 256; s++) {
+            int l = lengths[s];
+            if (l != 0) {
+                int c = next[l]++;
+                codes[s] = (Integer.reverse(c) >>> (32 - l)) << 4 | l;
+            } else {
+                codes[s] = 0;
+            }
+        }
+        return codes;
+    }
+
+    /** First canonical code per length, in {@code st.nextCode}. */
+    private static int[] canonicalStarts(State st) {
+        int[] count = st.lengthCount;
+        Arrays.fill(count, 0);
+        for (int s = 0; s < 256; s++) {
+            count[st.lengths[s]]++;
+        }
+        int[] next = st.nextCode;
+        int code = 0;
+        count[0] = 0;
+        for (int l = 1; l <= MAX_CODE_LENGTH; l++) {
+            code = (code + count[l - 1]) << 1;
+            next[l] = code;
+        }
+        return next;
+    }
+
+    /** Bytes of stream s: its symbols' code bits and the end marker bit, rounded up. */
+    private static long streamBytes(int[] h, int s, int[] lengths) {
+        long bits = 0;
+        int base = 256 * s;
+        for (int k = 0; k < 256; k++) {
+            bits += (long) h[base + k] * lengths[k];
+        }
+        return (bits + 8) >>> 3;
+    }
+
+    /**
+     * Writes the length table nibbles of symbols 0..lastSym at dst[q...] (or only counts them
+     * when dst is null); returns its bytes.
+     */
+    private static int writeTable(int[] lengths, int lastSym, byte[] dst, int q) {
+        int nibbles = 0;
+        int s = 0;
+        while (s <= lastSym) {
+            int l = lengths[s];
+            if (l != 0) {
+                nibbles = putNibble(dst, q, nibbles, l);
+                s++;
+                continue;
+            }
+            int z = 1;
+            while (lengths[s + z] == 0) {
+                z++; // stops: lengths[lastSym] != 0
+            }
+            if (z <= 2) {
+                for (int k = 0; k < z; k++) {
+                    nibbles = putNibble(dst, q, nibbles, 0);
+                }
+            } else {
+                nibbles = putNibble(dst, q, nibbles, RUN_NIBBLE);
+                nibbles = putNibble(dst, q, nibbles, (z - 2) & 15);
+                nibbles = putNibble(dst, q, nibbles, (z - 2) >>> 4);
+            }
+            s += z;
+        }
+        return (nibbles + 1) >>> 1;
+    }
+
+    private static int putNibble(byte[] dst, int q, int index, int v) {
+        if (dst != null) {
+            int p = q + (index >>> 1);
+            if ((index & 1) == 0) {
+                dst[p] = (byte) v;
+            } else {
+                dst[p] = (byte) (dst[p] | v << 4);
+            }
+        }
+        return index + 1;
+    }
+
+    // ---------------------------------------------------------------- encoding
+
+    /**
+     * The pair table for the used symbols: entry {@code s0 | s1 << 8} holds the codes of s0 then
+     * s1 as {@code (code0 | code1 << len0) << 5 | (len0 + len1)} (at most 22 bits of code).
+     */
+    private static int[] buildPairTable(State st, int used) {
+        if (st.pairs == null) {
+            st.pairs = new int[1 << 16];
+        }
+        int[] pairs = st.pairs;
+        int[] codes = st.codes;
+        long[] sorted = st.sorted;
+        for (int x = 0; x < used; x++) {
+            int s0 = (int) sorted[x] & 0xFF;
+            int c0 = codes[s0];
+            int l0 = c0 & 15;
+            int code0 = c0 >>> 4;
+            for (int y = 0; y < used; y++) {
+                int s1 = (int) sorted[y] & 0xFF;
+                int c1 = codes[s1];
+                pairs[s0 | s1 << 8] = (code0 | (c1 >>> 4) << l0) << 5 | (l0 + (c1 & 15));
+            }
+        }
+        return pairs;
+    }
+
+    /**
+     * Encodes src[i, iEnd) as one LSB-first stream into exactly dst[p, end) (end is known from
+     * the histogram). Writes nothing outside it. pairs, the pair table, may be null.
+     */
+    private static void encodeStream(byte[] src, int i, int iEnd, byte[] dst, int p, int end, int[] codes,
+            int[] pairs) {
+        long acc = 0;
+        int bits = 0;
+        while (pairs != null) {
+            // 8 symbols per iteration as 4 pairs, two 8-byte writes: each advances at most
+            // (7 + 44) / 8 = 6 bytes, so an iteration needs 14 bytes of room and advances <= 12
+            int room = end - p - 14;
+            if (room < 0) {
+                break;
+            }
+            int iters = Math.min((iEnd - i) >> 3, room / 12 + 1);
+            if (iters <= 0) {
+                break;
+            }
+            int limit = i + (iters << 3);
+            for (; i < limit; i += 8) {
+                long v = (long) LONG.get(src, i);
+                int e0 = pairs[(int) v & 0xFFFF];
+                int e1 = pairs[(int) (v >>> 16) & 0xFFFF];
+                int e2 = pairs[(int) (v >>> 32) & 0xFFFF];
+                int e3 = pairs[(int) (v >>> 48)];
+                acc |= (long) (e0 >>> 5) << bits;
+                bits += e0 & 31;
+                acc |= (long) (e1 >>> 5) << bits;
+                bits += e1 & 31;
+                LONG.set(dst, p, acc);
+                int nb = bits >>> 3;
+                p += nb;
+                acc >>>= nb << 3;
+                bits &= 7;
+                acc |= (long) (e2 >>> 5) << bits;
+                bits += e2 & 31;
+                acc |= (long) (e3 >>> 5) << bits;
+                bits += e3 & 31;
+                LONG.set(dst, p, acc);
+                nb = bits >>> 3;
+                p += nb;
+                acc >>>= nb << 3;
+                bits &= 7;
+            }
+        }
+        while (true) {
+            int room = end - p - 8;
+            if (room < 0) {
+                break;
+            }
+            int iters = Math.min((iEnd - i) / PER_REFILL, room / MAX_ADVANCE + 1);
+            if (iters <= 0) {
+                break;
+            }
+            int limit = i + iters * PER_REFILL;
+            for (; i < limit; i += PER_REFILL) {
+                int e0 = codes[src[i] & 0xFF];
+                int e1 = codes[src[i + 1] & 0xFF];
+                int e2 = codes[src[i + 2] & 0xFF];
+                int e3 = codes[src[i + 3] & 0xFF];
+                int e4 = codes[src[i + 4] & 0xFF];
+                acc |= (long) (e0 >>> 4) << bits;
+                bits += e0 & 15;
+                acc |= (long) (e1 >>> 4) << bits;
+                bits += e1 & 15;
+                acc |= (long) (e2 >>> 4) << bits;
+                bits += e2 & 15;
+                acc |= (long) (e3 >>> 4) << bits;
+                bits += e3 & 15;
+                acc |= (long) (e4 >>> 4) << bits;
+                bits += e4 & 15;
+                LONG.set(dst, p, acc);
+                int nb = bits >>> 3;
+                p += nb;
+                acc >>>= nb << 3;
+                bits &= 7;
+            }
+        }
+        for (; i < iEnd; i++) {
+            int e = codes[src[i] & 0xFF];
+            acc |= (long) (e >>> 4) << bits;
+            bits += e & 15;
+            while (bits >= 8) {
+                dst[p++] = (byte) acc;
+                acc >>>= 8;
+                bits -= 8;
+            }
+        }
+        // end marker: a 1 bit after the last code, then zero bits to the byte boundary
+        dst[p++] = (byte) (acc | 1L << bits);
+        if (p != end) {
+            throw new AssertionError("stream size " + p + " != " + end);
+        }
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    /**
+     * Reads the length table at src[q, end) into {@code st.lengths} and checks it is a complete
+     * code. Returns the position after it.
+     */
+    private static int readTable(byte[] src, int q, int end, State st) throws CorruptObjectException {
+        if (q >= end) {
+            throw new CorruptObjectException("Huffman: truncated code-length table");
+        }
+        int lastSym = src[q++] & 0xFF;
+        int[] lengths = st.lengths;
+        Arrays.fill(lengths, 0);
+        int s = 0;
+        int nib = 0;
+        long avail = 2L * (end - q);
+        while (s <= lastSym) {
+            if (nib >= avail) {
+                throw new CorruptObjectException("Huffman: truncated code-length table");
+            }
+            int v = nibble(src, q, nib++);
+            if (v <= MAX_CODE_LENGTH) {
+                lengths[s++] = v;
+            } else if (v == RUN_NIBBLE) {
+                if (nib + 2 > avail) {
+                    throw new CorruptObjectException("Huffman: truncated code-length table");
+                }
+                int run = (nibble(src, q, nib) | nibble(src, q, nib + 1) << 4) + 2;
+                nib += 2;
+                if (run > lastSym + 1 - s) {
+                    throw new CorruptObjectException("Huffman: code-length table run of " + run
+                            + " unused symbols from " + s + " passes the last symbol " + lastSym);
+                }
+                s += run;
+            } else {
+                throw new CorruptObjectException("Huffman: invalid code-length table nibble " + v);
+            }
+        }
+        if (lengths[lastSym] == 0) {
+            throw new CorruptObjectException("Huffman: last symbol " + lastSym + " of the code-length table is unused");
+        }
+        if ((nib & 1) != 0 && nibble(src, q, nib) != 0) {
+            throw new CorruptObjectException("Huffman: non-zero pad nibble in the code-length table");
+        }
+        int kraft = 0;
+        for (int k = 0; k <= lastSym; k++) {
+            if (lengths[k] != 0) {
+                kraft += 1 << (MAX_CODE_LENGTH - lengths[k]);
+            }
+        }
+        if (kraft != TABLE_SIZE) {
+            throw new CorruptObjectException("Huffman: code lengths do not form a complete prefix code (Kraft sum "
+                    + kraft + "/" + TABLE_SIZE + ")");
+        }
+        return q + ((nib + 1) >>> 1);
+    }
+
+    private static int nibble(byte[] src, int q, int index) {
+        return (src[q + (index >>> 1)] >>> ((index & 1) << 2)) & 15;
+    }
+
+    /** The 11-bit lookup table from {@code st.lengths} (a complete code: every entry is set). */
+    private static int[] buildDecodeTable(State st) {
+        int[] lengths = st.lengths;
+        int[] next = canonicalStarts(st);
+        int[] t = st.decodeTable;
+        for (int s = 0; s < 256; s++) {
+            int l = lengths[s];
+            if (l == 0) {
+                continue;
+            }
+            int c = next[l]++;
+            int r = Integer.reverse(c) >>> (32 - l);
+            int e = l | s << SYM_SHIFT;
+            for (int x = r; x < TABLE_SIZE; x += 1 << l) {
+                t[x] = e;
+            }
+        }
+        return t;
+    }
+
+    /**
+     * The multi-symbol table from the single-symbol one: for each 11-bit index, as many whole
+     * codes (up to 3) as fit in the 11 bits, as {@code bits | count << 6 | symbols << 8}
+     * (first symbol in bits 8-15).
+     */
+    private static int[] buildMultiTable(int[] t, State st) {
+        int[] m = st.multiTable;
+        for (int x = 0; x < TABLE_SIZE; x++) {
+            int e = t[x];
+            int bits = e & 15;
+            int syms = e >>> SYM_SHIFT;
+            int count = 1;
+            e = t[x >>> bits];
+            int l = e & 15;
+            if (bits + l <= MAX_CODE_LENGTH) {
+                syms |= (e >>> SYM_SHIFT) << 8;
+                bits += l;
+                count = 2;
+                e = t[x >>> bits];
+                l = e & 15;
+                if (bits + l <= MAX_CODE_LENGTH) {
+                    syms |= (e >>> SYM_SHIFT) << 16;
+                    bits += l;
+                    count = 3;
+                }
+            }
+            m[x] = bits | count << MULTI_COUNT_SHIFT | syms << 8;
+        }
+        return m;
+    }
+
+    static final String MODE = System.getProperty("huff.mode", "pair");
+
+    private static void decode4j(byte[] src, int q, int l0, int l1, int l2, int end, byte[] dst, int o, int seg,
+            int oEnd, int[] t, int[] m) throws CorruptObjectException {
+        int e0 = q + l0;
+        int e1 = e0 + l1;
+        int e2 = e1 + l2;
+        int e3 = end;
+        long b0 = 8L * q;
+        long b1 = 8L * e0;
+        long b2 = 8L * e1;
+        long b3 = 8L * e2;
+        int o0 = o;
+        int o1 = o + seg;
+        int o2 = o1 + seg;
+        int o3 = o2 + seg;
+        int oe0 = o1;
+        int oe1 = o2;
+        int oe2 = o3;
+        int oe3 = oEnd;
+        while (true) {
+            int r0 = e0 - (int) (b0 >>> 3) - 8;
+            int r1 = e1 - (int) (b1 >>> 3) - 8;
+            int r2 = e2 - (int) (b2 >>> 3) - 8;
+            int r3 = e3 - (int) (b3 >>> 3) - 8;
+            int w0 = oe0 - o0 - MULTI_OUT_MARGIN;
+            int w1 = oe1 - o1 - MULTI_OUT_MARGIN;
+            int w2 = oe2 - o2 - MULTI_OUT_MARGIN;
+            int w3 = oe3 - o3 - MULTI_OUT_MARGIN;
+            if ((r0 | r1 | r2 | r3 | w0 | w1 | w2 | w3) < 0) {
+                break;
+            }
+            int iters = Math.min(Math.min(Math.min(r0, r1), Math.min(r2, r3)) / MAX_ADVANCE,
+                    Math.min(Math.min(w0, w1), Math.min(w2, w3)) / MULTI_MAX_OUT) + 1;
+            for (; iters > 0; iters--) {
+                long c0 = (long) LONG.get(src, (int) (b0 >>> 3)) >>> (b0 & 7);
+                long c1 = (long) LONG.get(src, (int) (b1 >>> 3)) >>> (b1 & 7);
+                long c2 = (long) LONG.get(src, (int) (b2 >>> 3)) >>> (b2 & 7);
+                long c3 = (long) LONG.get(src, (int) (b3 >>> 3)) >>> (b3 & 7);
+                int sum0 = 0;
+                int sum1 = 0;
+                int sum2 = 0;
+                int sum3 = 0;
+                for (int j = 0; j < PER_REFILL; j++) {
+                    int x0 = m[(int) c0 & TABLE_MASK];
+                    int x1 = m[(int) c1 & TABLE_MASK];
+                    int x2 = m[(int) c2 & TABLE_MASK];
+                    int x3 = m[(int) c3 & TABLE_MASK];
+                    c0 >>>= x0;
+                    c1 >>>= x1;
+                    c2 >>>= x2;
+                    c3 >>>= x3;
+                    INT.set(dst, o0, x0 >>> 8);
+                    INT.set(dst, o1, x1 >>> 8);
+                    INT.set(dst, o2, x2 >>> 8);
+                    INT.set(dst, o3, x3 >>> 8);
+                    o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
+                    o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
+                    o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
+                    o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
+                    sum0 += x0;
+                    sum1 += x1;
+                    sum2 += x2;
+                    sum3 += x3;
+                }
+                b0 += sum0 & MULTI_BITS_MASK;
+                b1 += sum1 & MULTI_BITS_MASK;
+                b2 += sum2 & MULTI_BITS_MASK;
+                b3 += sum3 & MULTI_BITS_MASK;
+            }
+        }
+        decodeStream(src, b0, e0, dst, o0, oe0, t, m, 0);
+        decodeStream(src, b1, e1, dst, o1, oe1, t, m, 1);
+        decodeStream(src, b2, e2, dst, o2, oe2, t, m, 2);
+        decodeStream(src, b3, e3, dst, o3, oe3, t, m, 3);
+    }
+
+    private static void decode4x(byte[] src, int q, int l0, int l1, int l2, int end, byte[] dst, int o, int seg,
+            int oEnd, int[] t, int[] m) throws CorruptObjectException {
+        int e0 = q + l0;
+        int e1 = e0 + l1;
+        int e2 = e1 + l2;
+        int e3 = end;
+        long b0 = 8L * q;
+        long b1 = 8L * e0;
+        long b2 = 8L * e1;
+        long b3 = 8L * e2;
+        int o0 = o;
+        int o1 = o + seg;
+        int o2 = o1 + seg;
+        int o3 = o2 + seg;
+        int oe0 = o1;
+        int oe1 = o2;
+        int oe2 = o3;
+        int oe3 = oEnd;
+        while (true) {
+            int r0 = e0 - (int) (b0 >>> 3) - 8;
+            int r1 = e1 - (int) (b1 >>> 3) - 8;
+            int r2 = e2 - (int) (b2 >>> 3) - 8;
+            int r3 = e3 - (int) (b3 >>> 3) - 8;
+            int w0 = oe0 - o0 - MULTI_OUT_MARGIN;
+            int w1 = oe1 - o1 - MULTI_OUT_MARGIN;
+            int w2 = oe2 - o2 - MULTI_OUT_MARGIN;
+            int w3 = oe3 - o3 - MULTI_OUT_MARGIN;
+            if ((r0 | r1 | r2 | r3 | w0 | w1 | w2 | w3) < 0) {
+                break;
+            }
+            int iters = Math.min(Math.min(Math.min(r0, r1), Math.min(r2, r3)) / MAX_ADVANCE,
+                    Math.min(Math.min(w0, w1), Math.min(w2, w3)) / MULTI_MAX_OUT) + 1;
+            for (; iters > 0; iters--) {
+                long c0 = (long) LONG.get(src, (int) (b0 >>> 3)) >>> (b0 & 7);
+                long c1 = (long) LONG.get(src, (int) (b1 >>> 3)) >>> (b1 & 7);
+                long c2 = (long) LONG.get(src, (int) (b2 >>> 3)) >>> (b2 & 7);
+                long c3 = (long) LONG.get(src, (int) (b3 >>> 3)) >>> (b3 & 7);
+                int x0;
+                int x1;
+                int x2;
+                int x3;
+                x0 = m[(int) c0 & TABLE_MASK];
+                x1 = m[(int) c1 & TABLE_MASK];
+                x2 = m[(int) c2 & TABLE_MASK];
+                x3 = m[(int) c3 & TABLE_MASK];
+                c0 >>>= x0;
+                c1 >>>= x1;
+                c2 >>>= x2;
+                c3 >>>= x3;
+                INT.set(dst, o0, x0 >>> 8);
+                INT.set(dst, o1, x1 >>> 8);
+                INT.set(dst, o2, x2 >>> 8);
+                INT.set(dst, o3, x3 >>> 8);
+                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
+                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
+                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
+                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
+                b0 += x0 & MULTI_BITS_MASK;
+                b1 += x1 & MULTI_BITS_MASK;
+                b2 += x2 & MULTI_BITS_MASK;
+                b3 += x3 & MULTI_BITS_MASK;
+                x0 = m[(int) c0 & TABLE_MASK];
+                x1 = m[(int) c1 & TABLE_MASK];
+                x2 = m[(int) c2 & TABLE_MASK];
+                x3 = m[(int) c3 & TABLE_MASK];
+                c0 >>>= x0;
+                c1 >>>= x1;
+                c2 >>>= x2;
+                c3 >>>= x3;
+                INT.set(dst, o0, x0 >>> 8);
+                INT.set(dst, o1, x1 >>> 8);
+                INT.set(dst, o2, x2 >>> 8);
+                INT.set(dst, o3, x3 >>> 8);
+                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
+                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
+                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
+                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
+                b0 += x0 & MULTI_BITS_MASK;
+                b1 += x1 & MULTI_BITS_MASK;
+                b2 += x2 & MULTI_BITS_MASK;
+                b3 += x3 & MULTI_BITS_MASK;
+                x0 = m[(int) c0 & TABLE_MASK];
+                x1 = m[(int) c1 & TABLE_MASK];
+                x2 = m[(int) c2 & TABLE_MASK];
+                x3 = m[(int) c3 & TABLE_MASK];
+                c0 >>>= x0;
+                c1 >>>= x1;
+                c2 >>>= x2;
+                c3 >>>= x3;
+                INT.set(dst, o0, x0 >>> 8);
+                INT.set(dst, o1, x1 >>> 8);
+                INT.set(dst, o2, x2 >>> 8);
+                INT.set(dst, o3, x3 >>> 8);
+                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
+                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
+                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
+                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
+                b0 += x0 & MULTI_BITS_MASK;
+                b1 += x1 & MULTI_BITS_MASK;
+                b2 += x2 & MULTI_BITS_MASK;
+                b3 += x3 & MULTI_BITS_MASK;
+                x0 = m[(int) c0 & TABLE_MASK];
+                x1 = m[(int) c1 & TABLE_MASK];
+                x2 = m[(int) c2 & TABLE_MASK];
+                x3 = m[(int) c3 & TABLE_MASK];
+                c0 >>>= x0;
+                c1 >>>= x1;
+                c2 >>>= x2;
+                c3 >>>= x3;
+                INT.set(dst, o0, x0 >>> 8);
+                INT.set(dst, o1, x1 >>> 8);
+                INT.set(dst, o2, x2 >>> 8);
+                INT.set(dst, o3, x3 >>> 8);
+                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
+                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
+                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
+                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
+                b0 += x0 & MULTI_BITS_MASK;
+                b1 += x1 & MULTI_BITS_MASK;
+                b2 += x2 & MULTI_BITS_MASK;
+                b3 += x3 & MULTI_BITS_MASK;
+                x0 = m[(int) c0 & TABLE_MASK];
+                x1 = m[(int) c1 & TABLE_MASK];
+                x2 = m[(int) c2 & TABLE_MASK];
+                x3 = m[(int) c3 & TABLE_MASK];
+                INT.set(dst, o0, x0 >>> 8);
+                INT.set(dst, o1, x1 >>> 8);
+                INT.set(dst, o2, x2 >>> 8);
+                INT.set(dst, o3, x3 >>> 8);
+                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
+                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
+                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
+                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
+                b0 += x0 & MULTI_BITS_MASK;
+                b1 += x1 & MULTI_BITS_MASK;
+                b2 += x2 & MULTI_BITS_MASK;
+                b3 += x3 & MULTI_BITS_MASK;
+            }
+        }
+        decodeStream(src, b0, e0, dst, o0, oe0, t, m, 0);
+        decodeStream(src, b1, e1, dst, o1, oe1, t, m, 1);
+        decodeStream(src, b2, e2, dst, o2, oe2, t, m, 2);
+        decodeStream(src, b3, e3, dst, o3, oe3, t, m, 3);
+    }
+
+    /** The four streams at src[q, end) (lengths l0, l1, l2 and the rest) into dst[o, oEnd). */
+    private static void decode4(byte[] src, int q, int l0, int l1, int l2, int end, byte[] dst, int o, int seg,
+            int oEnd, int[] t, int[] m, long[] pos) throws CorruptObjectException {
+        int e0 = q + l0;
+        int e1 = e0 + l1;
+        int e2 = e1 + l2;
+        int o1 = o + seg;
+        int o2 = o1 + seg;
+        int o3 = o2 + seg;
+        // two streams at a time: four at once need more registers than x86-64 has
+        decodePair(src, 8L * q, e0, dst, o, o1, 8L * e0, e1, o1, o2, m, pos);
+        decodeStream(src, pos[0], e0, dst, (int) pos[1], o1, t, m, 0);
+        decodeStream(src, pos[2], e1, dst, (int) pos[3], o2, t, m, 1);
+        decodePair(src, 8L * e1, e2, dst, o2, o3, 8L * e2, end, o3, oEnd, m, pos);
+        decodeStream(src, pos[0], e2, dst, (int) pos[1], o3, t, m, 2);
+        decodeStream(src, pos[2], end, dst, (int) pos[3], oEnd, t, m, 3);
+    }
+
+    /**
+     * The fast part of two streams, interleaved: stream a from bit {@code ba} (ending at byte
+     * ea) into dst[oa, oea), stream b likewise, as long as every 8-byte read stays inside its
+     * stream and every 4-byte write inside its own output. Leaves the bit positions and output
+     * positions reached in pos: {ba, oa, bb, ob}.
+     */
+    private static void decodePair(byte[] src, long ba, int ea, byte[] dst, int oa, int oea, long bb, int eb, int ob,
+            int oeb, int[] m, long[] pos) {
+        while (true) {
+            int ra = ea - (int) (ba >>> 3) - 8;
+            int rb = eb - (int) (bb >>> 3) - 8;
+            int wa = oea - oa - MULTI_OUT_MARGIN;
+            int wb = oeb - ob - MULTI_OUT_MARGIN;
+            if ((ra | rb | wa | wb) < 0) {
+                break;
+            }
+            int iters = Math.min(Math.min(ra, rb) / MAX_ADVANCE, Math.min(wa, wb) / MULTI_MAX_OUT) + 1;
+            for (; iters > 0; iters--) {
+                long ca = (long) LONG.get(src, (int) (ba >>> 3)) >>> (ba & 7);
+                long cb = (long) LONG.get(src, (int) (bb >>> 3)) >>> (bb & 7);
+                int xa = m[(int) ca & TABLE_MASK];
+                int xb = m[(int) cb & TABLE_MASK];
+                ca >>>= xa;
+                cb >>>= xb;
+                INT.set(dst, oa, xa >>> 8);
+                INT.set(dst, ob, xb >>> 8);
+                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
+                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
+                int sa = xa;
+                int sb = xb;
+                xa = m[(int) ca & TABLE_MASK];
+                xb = m[(int) cb & TABLE_MASK];
+                ca >>>= xa;
+                cb >>>= xb;
+                INT.set(dst, oa, xa >>> 8);
+                INT.set(dst, ob, xb >>> 8);
+                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
+                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
+                sa += xa;
+                sb += xb;
+                xa = m[(int) ca & TABLE_MASK];
+                xb = m[(int) cb & TABLE_MASK];
+                ca >>>= xa;
+                cb >>>= xb;
+                INT.set(dst, oa, xa >>> 8);
+                INT.set(dst, ob, xb >>> 8);
+                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
+                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
+                sa += xa;
+                sb += xb;
+                xa = m[(int) ca & TABLE_MASK];
+                xb = m[(int) cb & TABLE_MASK];
+                ca >>>= xa;
+                cb >>>= xb;
+                INT.set(dst, oa, xa >>> 8);
+                INT.set(dst, ob, xb >>> 8);
+                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
+                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
+                sa += xa;
+                sb += xb;
+                xa = m[(int) ca & TABLE_MASK];
+                xb = m[(int) cb & TABLE_MASK];
+                INT.set(dst, oa, xa >>> 8);
+                INT.set(dst, ob, xb >>> 8);
+                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
+                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
+                ba += (sa + xa) & MULTI_BITS_MASK;
+                bb += (sb + xb) & MULTI_BITS_MASK;
+            }
+        }
+        pos[0] = ba;
+        pos[1] = oa;
+        pos[2] = bb;
+        pos[3] = ob;
+    }
+
+    /**
+     * Decodes dst[o, oEnd) from the stream ending at byte {@code end}, starting at bit position
+     * {@code b} of src; checks that the symbols use exactly the stream's bytes and that the
+     * padding bits are zero. m, the multi-symbol table, may be null.
+     */
+    private static void decodeStream(byte[] src, long b, int end, byte[] dst, int o, int oEnd, int[] t, int[] m,
+            int stream) throws CorruptObjectException {
+        while (m != null) {
+            int r = end - (int) (b >>> 3) - 8;
+            int w = oEnd - o - MULTI_OUT_MARGIN;
+            if ((r | w) < 0) {
+                break;
+            }
+            int iters = Math.min(r / MAX_ADVANCE, w / MULTI_MAX_OUT) + 1;
+            for (; iters > 0; iters--) {
+                long c = (long) LONG.get(src, (int) (b >>> 3)) >>> (b & 7);
+                int x0 = m[(int) c & TABLE_MASK];
+                c >>>= x0;
+                INT.set(dst, o, x0 >>> 8);
+                o += (x0 >>> MULTI_COUNT_SHIFT) & 3;
+                int x1 = m[(int) c & TABLE_MASK];
+                c >>>= x1;
+                INT.set(dst, o, x1 >>> 8);
+                o += (x1 >>> MULTI_COUNT_SHIFT) & 3;
+                int x2 = m[(int) c & TABLE_MASK];
+                c >>>= x2;
+                INT.set(dst, o, x2 >>> 8);
+                o += (x2 >>> MULTI_COUNT_SHIFT) & 3;
+                int x3 = m[(int) c & TABLE_MASK];
+                c >>>= x3;
+                INT.set(dst, o, x3 >>> 8);
+                o += (x3 >>> MULTI_COUNT_SHIFT) & 3;
+                int x4 = m[(int) c & TABLE_MASK];
+                INT.set(dst, o, x4 >>> 8);
+                o += (x4 >>> MULTI_COUNT_SHIFT) & 3;
+                b += (x0 + x1 + x2 + x3 + x4) & MULTI_BITS_MASK;
+            }
+        }
+        while (true) {
+            int room = end - (int) (b >>> 3) - 8;
+            if (room < 0) {
+                break;
+            }
+            int iters = Math.min((oEnd - o) / PER_REFILL, room / MAX_ADVANCE + 1);
+            if (iters <= 0) {
+                break;
+            }
+            int oLimit = o + iters * PER_REFILL;
+            for (; o < oLimit; o += PER_REFILL) {
+                long c = (long) LONG.get(src, (int) (b >>> 3)) >>> (b & 7);
+                int a0 = t[(int) c & TABLE_MASK];
+                c >>>= a0;
+                int a1 = t[(int) c & TABLE_MASK];
+                c >>>= a1;
+                int a2 = t[(int) c & TABLE_MASK];
+                c >>>= a2;
+                int a3 = t[(int) c & TABLE_MASK];
+                c >>>= a3;
+                int a4 = t[(int) c & TABLE_MASK];
+                b += (a0 + a1 + a2 + a3 + a4) & LEN_SUM_MASK;
+                dst[o] = (byte) (a0 >>> SYM_SHIFT);
+                dst[o + 1] = (byte) (a1 >>> SYM_SHIFT);
+                dst[o + 2] = (byte) (a2 >>> SYM_SHIFT);
+                dst[o + 3] = (byte) (a3 >>> SYM_SHIFT);
+                dst[o + 4] = (byte) (a4 >>> SYM_SHIFT);
+            }
+        }
+        // tail: one symbol at a time, reading only inside the stream
+        long bitsLeft = 8L * end - b;
+        while (o < oEnd) {
+            int p = (int) (b >>> 3);
+            long c = peek(src, p, end) >>> (b & 7);
+            int a = t[(int) c & TABLE_MASK];
+            int l = a & LEN_SUM_MASK;
+            bitsLeft -= l;
+            if (bitsLeft < 0) {
+                throw new CorruptObjectException("Huffman: stream " + stream + " runs out of bits "
+                        + (oEnd - o) + " symbols before its end (truncated, or wrong length)");
+            }
+            dst[o++] = (byte) (a >>> SYM_SHIFT);
+            b += l;
+        }
+        // the end marker: one 1 bit, then zero bits to the end of the stream's last byte
+        if (bitsLeft < 1) {
+            throw new CorruptObjectException("Huffman: stream " + stream
+                    + " has no end marker (truncated, or wrong length)");
+        }
+        if (bitsLeft > 8) {
+            throw new CorruptObjectException("Huffman: stream " + stream + " has " + ((bitsLeft - 1) >>> 3)
+                    + " unused bytes at its end (wrong length?)");
+        }
+        if ((src[end - 1] & 0xFF) >>> (b & 7) != 1) {
+            throw new CorruptObjectException("Huffman: stream " + stream + " has a bad end marker (wrong length?)");
+        }
+    }
+
+    /** Up to 8 bytes from src[p, end), little-endian, zero-filled past end. */
+    private static long peek(byte[] src, int p, int end) {
+        if (end - p >= 8) {
+            return (long) LONG.get(src, p);
+        }
+        long v = 0;
+        for (int i = end - 1; i >= p; i--) {
+            v = v << 8 | (src[i] & 0xFF);
+        }
+        return v;
+    }
+}
