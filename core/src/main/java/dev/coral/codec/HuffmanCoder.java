@@ -10,9 +10,10 @@ import java.util.Objects;
 /**
  * Order-0 Huffman coder for byte arrays (planes of float exponents and the like), in the style
  * of zstd's Huff0: length-limited canonical codes (at most {@value #MAX_CODE_LENGTH} bits), a
- * compact code-length table, and four interleaved LSB-first bitstreams that the decoder reads in
- * parallel through an 11-bit lookup table. Pure Java, no allocation per call when a {@link State}
- * is reused, deterministic output (same input, same bytes).
+ * compact code-length table, and four LSB-first bitstreams that the decoder reads interleaved
+ * through an 11-bit lookup table yielding up to three symbols per lookup. Pure Java, no
+ * allocation per call when a {@link State} is reused, deterministic output (same input, same
+ * bytes).
  *
  * <h2>Encoded layout (on disk; all multi-byte integers little-endian)</h2>
  *
@@ -60,8 +61,8 @@ import java.util.Objects;
  * <p>Decoding checks everything: unknown kind, malformed or incomplete length table, stream
  * lengths that do not add up, a stream that runs out of bits, a stream without its end marker
  * where its symbols end (bytes left over, trailing bytes, wrong n); all raise
- * {@link CorruptObjectException}. Reads never leave
- * {@code src[off, off + len)}, and every loop is bounded by n.
+ * {@link CorruptObjectException}. Reads never leave {@code src[off, off + len)}, and every
+ * loop is bounded by n.
  */
 public final class HuffmanCoder {
     /** Longest code, in bits; also the decoder's lookup-table index width. */
@@ -87,14 +88,13 @@ public final class HuffmanCoder {
     /** Decoder table entries: length | symbol << 16 (a shift by the entry shifts by the length). */
     private static final int SYM_SHIFT = 16;
     private static final int LEN_SUM_MASK = 0xFFFF;
-    /** Multi-symbol entries: bits | count << 6 | up to 3 symbols << 8; 5 x 11 bits fit in 6 bits. */
-    private static final int MULTI_COUNT_SHIFT = 6;
-    private static final int MULTI_BITS_MASK = 63;
+    /** Multi-symbol entries: count | up to 3 symbols << 8 | bits << 32; the advance part. */
+    private static final long MULTI_INC_MASK = 0x3F_0000_0003L;
     /** The most symbols one refill of the multi-symbol loop writes: 5 x 3. */
     private static final int MULTI_MAX_OUT = 15;
     /** Free output a multi-symbol refill needs: its last 4-byte write may start 12 symbols on. */
     private static final int MULTI_OUT_MARGIN = 16;
-    /** Smallest n for which the decoder builds the multi-symbol table. */
+    /** Smallest n for which the decoder builds the multi-symbol table (2048 entries). */
     private static final int MULTI_MIN_N = 1 << 14;
     /** The encoder fills a pair table (used^2 entries) when n is at least this many times used^2. */
     private static final int PAIR_MIN_BYTES_PER_ENTRY = 16;
@@ -106,8 +106,9 @@ public final class HuffmanCoder {
     }
 
     /**
-     * Reusable scratch space (about 30 KB) for {@link #encode}, {@link #estimate} and
-     * {@link #decode}; one per thread. The static methods without a state allocate one per call.
+     * Reusable scratch space for {@link #encode}, {@link #estimate} and {@link #decode}, one per
+     * thread: about 45 KB, plus a 256 KB pair table the first time encode has a large plane
+     * with many symbols. The static methods without a state allocate one per call.
      */
     public static final class State {
         /** Histograms: 4 x 256 counts, one per stream (or one for a single stream). */
@@ -122,9 +123,9 @@ public final class HuffmanCoder {
         final int[] codes = new int[256];
         /** Decoder table: length | symbol << 16, indexed by the next 11 stream bits. */
         final int[] decodeTable = new int[TABLE_SIZE];
-        /** Multi-symbol decoder table: bits | count << 6 | symbols << 8. */
-        final int[] multiTable = new int[TABLE_SIZE];
-        /** Stream positions handed between decoding loops. */
+        /** Multi-symbol decoder table: count | symbols << 8 | bits << 32. */
+        final long[] multiTable = new long[TABLE_SIZE];
+        /** Per-stream decoding positions handed between loops. */
         final long[] positions = new long[4];
         /** Used symbols, (count << 8 | symbol), sorted. */
         final long[] sorted = new long[256];
@@ -132,9 +133,9 @@ public final class HuffmanCoder {
         final int[] work = new int[256];
         final int[] lengthCount = new int[MAX_CODE_LENGTH + 1];
         final int[] nextCode = new int[MAX_CODE_LENGTH + 2];
-        /** Package-merge lists (allocated on first need). */
         /** Pair encoder table, indexed by two symbols (first in the low byte); allocated on first need. */
         int[] pairs;
+        /** Package-merge lists (allocated on first need). */
         long[] pmA;
         long[] pmB;
         byte[][] pmLeaf;
@@ -293,7 +294,7 @@ public final class HuffmanCoder {
         }
         int q = readTable(src, off + 1, end, st);
         int[] table = buildDecodeTable(st);
-        int[] multi = n >= MULTI_MIN_N ? buildMultiTable(table, st) : null;
+        long[] multi = n >= MULTI_MIN_N ? buildMultiTable(table, st) : null;
         if (kind == KIND_1_STREAM) {
             decodeStream(src, 8L * q, end, dst, dstOff, dstOff + n, table, multi, 0);
             return;
@@ -315,18 +316,7 @@ public final class HuffmanCoder {
                     + " exceed the " + rest + " bytes of stream data");
         }
         int seg = (n + 3) >>> 2;
-        if (MODE.equals("j")) {
-            decode4j(src, q, (int) l0, (int) l1, (int) l2, end, dst, dstOff, seg, dstOff + n, table,
-                    multi != null ? multi : buildMultiTable(table, st));
-            return;
-        }
-        if (MODE.equals("four")) {
-            decode4x(src, q, (int) l0, (int) l1, (int) l2, end, dst, dstOff, seg, dstOff + n, table,
-                    multi != null ? multi : buildMultiTable(table, st));
-            return;
-        }
-        decode4(src, q, (int) l0, (int) l1, (int) l2, end, dst, dstOff, seg, dstOff + n, table,
-                multi != null ? multi : buildMultiTable(table, st), st.positions);
+        decode4(src, q, (int) l0, (int) l1, (int) l2, end, dst, dstOff, seg, dstOff + n, table, multi, st.positions);
     }
 
     /**
@@ -406,14 +396,9 @@ public final class HuffmanCoder {
         System.arraycopy(d, 0, h, 768, 256);
     }
 
-    /** The symbol of a one-symbol histogram (stream 0 is never empty). */
+    /** The symbol of a one-symbol histogram, after {@link #buildLengths}. */
     private static int singleSymbol(State st) {
-        for (int s = 0; s < 256; s++) {
-            if (st.lengths[s] != 0 || st.hist[s] != 0) {
-                return s;
-            }
-        }
-        throw new AssertionError();
+        return (int) st.sorted[0] & 0xFF;
     }
 
     /**
@@ -685,40 +670,28 @@ public final class HuffmanCoder {
         long acc = 0;
         int bits = 0;
         while (pairs != null) {
-            // 8 symbols per iteration as 4 pairs, two 8-byte writes: each advances at most
-            // (7 + 44) / 8 = 6 bytes, so an iteration needs 14 bytes of room and advances <= 12
-            int room = end - p - 14;
+            // 4 symbols per iteration as 2 pairs (at most 44 bits) and one 8-byte write, which
+            // advances at most (7 + 44) / 8 = 6 bytes
+            int room = end - p - 8;
             if (room < 0) {
                 break;
             }
-            int iters = Math.min((iEnd - i) >> 3, room / 12 + 1);
+            int iters = Math.min((iEnd - i) >> 2, room / 6 + 1);
             if (iters <= 0) {
                 break;
             }
-            int limit = i + (iters << 3);
-            for (; i < limit; i += 8) {
-                long v = (long) LONG.get(src, i);
-                int e0 = pairs[(int) v & 0xFFFF];
-                int e1 = pairs[(int) (v >>> 16) & 0xFFFF];
-                int e2 = pairs[(int) (v >>> 32) & 0xFFFF];
-                int e3 = pairs[(int) (v >>> 48)];
-                acc |= (long) (e0 >>> 5) << bits;
-                bits += e0 & 31;
-                acc |= (long) (e1 >>> 5) << bits;
-                bits += e1 & 31;
+            int limit = i + (iters << 2);
+            for (; i < limit; i += 4) {
+                int v = (int) INT.get(src, i);
+                int e0 = pairs[v & 0xFFFF];
+                int e1 = pairs[v >>> 16];
+                // the two pairs joined first, off the accumulator's dependency chain
+                long w = (e0 >>> 5) | (long) (e1 >>> 5) << (e0 & 31);
+                acc |= w << bits;
+                bits += (e0 & 31) + (e1 & 31);
                 LONG.set(dst, p, acc);
-                int nb = bits >>> 3;
-                p += nb;
-                acc >>>= nb << 3;
-                bits &= 7;
-                acc |= (long) (e2 >>> 5) << bits;
-                bits += e2 & 31;
-                acc |= (long) (e3 >>> 5) << bits;
-                bits += e3 & 31;
-                LONG.set(dst, p, acc);
-                nb = bits >>> 3;
-                p += nb;
-                acc >>>= nb << 3;
+                p += bits >>> 3;
+                acc >>>= bits & ~7;
                 bits &= 7;
             }
         }
@@ -749,9 +722,8 @@ public final class HuffmanCoder {
                 acc |= (long) (e4 >>> 4) << bits;
                 bits += e4 & 15;
                 LONG.set(dst, p, acc);
-                int nb = bits >>> 3;
-                p += nb;
-                acc >>>= nb << 3;
+                p += bits >>> 3;
+                acc >>>= bits & ~7;
                 bits &= 7;
             }
         }
@@ -855,11 +827,12 @@ public final class HuffmanCoder {
 
     /**
      * The multi-symbol table from the single-symbol one: for each 11-bit index, as many whole
-     * codes (up to 3) as fit in the 11 bits, as {@code bits | count << 6 | symbols << 8}
-     * (first symbol in bits 8-15).
+     * codes (up to 3) as fit in the 11 bits, as {@code count | symbols << 8 | bits << 32} (first
+     * symbol in bits 8-15). A shift by {@code entry >>> 32} consumes the bits; adding
+     * {@code entry & MULTI_INC_MASK} to {@code position | bits << 32} advances both.
      */
-    private static int[] buildMultiTable(int[] t, State st) {
-        int[] m = st.multiTable;
+    private static long[] buildMultiTable(int[] t, State st) {
+        long[] m = st.multiTable;
         for (int x = 0; x < TABLE_SIZE; x++) {
             int e = t[x];
             int bits = e & 15;
@@ -879,333 +852,106 @@ public final class HuffmanCoder {
                     count = 3;
                 }
             }
-            m[x] = bits | count << MULTI_COUNT_SHIFT | syms << 8;
+            m[x] = count | (long) syms << 8 | (long) bits << 32;
         }
         return m;
     }
 
-    static final String MODE = System.getProperty("huff.mode", "pair");
-
-    private static void decode4j(byte[] src, int q, int l0, int l1, int l2, int end, byte[] dst, int o, int seg,
-            int oEnd, int[] t, int[] m) throws CorruptObjectException {
-        int e0 = q + l0;
-        int e1 = e0 + l1;
-        int e2 = e1 + l2;
-        int e3 = end;
-        long b0 = 8L * q;
-        long b1 = 8L * e0;
-        long b2 = 8L * e1;
-        long b3 = 8L * e2;
-        int o0 = o;
-        int o1 = o + seg;
-        int o2 = o1 + seg;
-        int o3 = o2 + seg;
-        int oe0 = o1;
-        int oe1 = o2;
-        int oe2 = o3;
-        int oe3 = oEnd;
-        while (true) {
-            int r0 = e0 - (int) (b0 >>> 3) - 8;
-            int r1 = e1 - (int) (b1 >>> 3) - 8;
-            int r2 = e2 - (int) (b2 >>> 3) - 8;
-            int r3 = e3 - (int) (b3 >>> 3) - 8;
-            int w0 = oe0 - o0 - MULTI_OUT_MARGIN;
-            int w1 = oe1 - o1 - MULTI_OUT_MARGIN;
-            int w2 = oe2 - o2 - MULTI_OUT_MARGIN;
-            int w3 = oe3 - o3 - MULTI_OUT_MARGIN;
-            if ((r0 | r1 | r2 | r3 | w0 | w1 | w2 | w3) < 0) {
-                break;
-            }
-            int iters = Math.min(Math.min(Math.min(r0, r1), Math.min(r2, r3)) / MAX_ADVANCE,
-                    Math.min(Math.min(w0, w1), Math.min(w2, w3)) / MULTI_MAX_OUT) + 1;
-            for (; iters > 0; iters--) {
-                long c0 = (long) LONG.get(src, (int) (b0 >>> 3)) >>> (b0 & 7);
-                long c1 = (long) LONG.get(src, (int) (b1 >>> 3)) >>> (b1 & 7);
-                long c2 = (long) LONG.get(src, (int) (b2 >>> 3)) >>> (b2 & 7);
-                long c3 = (long) LONG.get(src, (int) (b3 >>> 3)) >>> (b3 & 7);
-                int sum0 = 0;
-                int sum1 = 0;
-                int sum2 = 0;
-                int sum3 = 0;
-                for (int j = 0; j < PER_REFILL; j++) {
-                    int x0 = m[(int) c0 & TABLE_MASK];
-                    int x1 = m[(int) c1 & TABLE_MASK];
-                    int x2 = m[(int) c2 & TABLE_MASK];
-                    int x3 = m[(int) c3 & TABLE_MASK];
-                    c0 >>>= x0;
-                    c1 >>>= x1;
-                    c2 >>>= x2;
-                    c3 >>>= x3;
-                    INT.set(dst, o0, x0 >>> 8);
-                    INT.set(dst, o1, x1 >>> 8);
-                    INT.set(dst, o2, x2 >>> 8);
-                    INT.set(dst, o3, x3 >>> 8);
-                    o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
-                    o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
-                    o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
-                    o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
-                    sum0 += x0;
-                    sum1 += x1;
-                    sum2 += x2;
-                    sum3 += x3;
-                }
-                b0 += sum0 & MULTI_BITS_MASK;
-                b1 += sum1 & MULTI_BITS_MASK;
-                b2 += sum2 & MULTI_BITS_MASK;
-                b3 += sum3 & MULTI_BITS_MASK;
-            }
-        }
-        decodeStream(src, b0, e0, dst, o0, oe0, t, m, 0);
-        decodeStream(src, b1, e1, dst, o1, oe1, t, m, 1);
-        decodeStream(src, b2, e2, dst, o2, oe2, t, m, 2);
-        decodeStream(src, b3, e3, dst, o3, oe3, t, m, 3);
-    }
-
-    private static void decode4x(byte[] src, int q, int l0, int l1, int l2, int end, byte[] dst, int o, int seg,
-            int oEnd, int[] t, int[] m) throws CorruptObjectException {
-        int e0 = q + l0;
-        int e1 = e0 + l1;
-        int e2 = e1 + l2;
-        int e3 = end;
-        long b0 = 8L * q;
-        long b1 = 8L * e0;
-        long b2 = 8L * e1;
-        long b3 = 8L * e2;
-        int o0 = o;
-        int o1 = o + seg;
-        int o2 = o1 + seg;
-        int o3 = o2 + seg;
-        int oe0 = o1;
-        int oe1 = o2;
-        int oe2 = o3;
-        int oe3 = oEnd;
-        while (true) {
-            int r0 = e0 - (int) (b0 >>> 3) - 8;
-            int r1 = e1 - (int) (b1 >>> 3) - 8;
-            int r2 = e2 - (int) (b2 >>> 3) - 8;
-            int r3 = e3 - (int) (b3 >>> 3) - 8;
-            int w0 = oe0 - o0 - MULTI_OUT_MARGIN;
-            int w1 = oe1 - o1 - MULTI_OUT_MARGIN;
-            int w2 = oe2 - o2 - MULTI_OUT_MARGIN;
-            int w3 = oe3 - o3 - MULTI_OUT_MARGIN;
-            if ((r0 | r1 | r2 | r3 | w0 | w1 | w2 | w3) < 0) {
-                break;
-            }
-            int iters = Math.min(Math.min(Math.min(r0, r1), Math.min(r2, r3)) / MAX_ADVANCE,
-                    Math.min(Math.min(w0, w1), Math.min(w2, w3)) / MULTI_MAX_OUT) + 1;
-            for (; iters > 0; iters--) {
-                long c0 = (long) LONG.get(src, (int) (b0 >>> 3)) >>> (b0 & 7);
-                long c1 = (long) LONG.get(src, (int) (b1 >>> 3)) >>> (b1 & 7);
-                long c2 = (long) LONG.get(src, (int) (b2 >>> 3)) >>> (b2 & 7);
-                long c3 = (long) LONG.get(src, (int) (b3 >>> 3)) >>> (b3 & 7);
-                int x0;
-                int x1;
-                int x2;
-                int x3;
-                x0 = m[(int) c0 & TABLE_MASK];
-                x1 = m[(int) c1 & TABLE_MASK];
-                x2 = m[(int) c2 & TABLE_MASK];
-                x3 = m[(int) c3 & TABLE_MASK];
-                c0 >>>= x0;
-                c1 >>>= x1;
-                c2 >>>= x2;
-                c3 >>>= x3;
-                INT.set(dst, o0, x0 >>> 8);
-                INT.set(dst, o1, x1 >>> 8);
-                INT.set(dst, o2, x2 >>> 8);
-                INT.set(dst, o3, x3 >>> 8);
-                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
-                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
-                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
-                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
-                b0 += x0 & MULTI_BITS_MASK;
-                b1 += x1 & MULTI_BITS_MASK;
-                b2 += x2 & MULTI_BITS_MASK;
-                b3 += x3 & MULTI_BITS_MASK;
-                x0 = m[(int) c0 & TABLE_MASK];
-                x1 = m[(int) c1 & TABLE_MASK];
-                x2 = m[(int) c2 & TABLE_MASK];
-                x3 = m[(int) c3 & TABLE_MASK];
-                c0 >>>= x0;
-                c1 >>>= x1;
-                c2 >>>= x2;
-                c3 >>>= x3;
-                INT.set(dst, o0, x0 >>> 8);
-                INT.set(dst, o1, x1 >>> 8);
-                INT.set(dst, o2, x2 >>> 8);
-                INT.set(dst, o3, x3 >>> 8);
-                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
-                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
-                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
-                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
-                b0 += x0 & MULTI_BITS_MASK;
-                b1 += x1 & MULTI_BITS_MASK;
-                b2 += x2 & MULTI_BITS_MASK;
-                b3 += x3 & MULTI_BITS_MASK;
-                x0 = m[(int) c0 & TABLE_MASK];
-                x1 = m[(int) c1 & TABLE_MASK];
-                x2 = m[(int) c2 & TABLE_MASK];
-                x3 = m[(int) c3 & TABLE_MASK];
-                c0 >>>= x0;
-                c1 >>>= x1;
-                c2 >>>= x2;
-                c3 >>>= x3;
-                INT.set(dst, o0, x0 >>> 8);
-                INT.set(dst, o1, x1 >>> 8);
-                INT.set(dst, o2, x2 >>> 8);
-                INT.set(dst, o3, x3 >>> 8);
-                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
-                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
-                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
-                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
-                b0 += x0 & MULTI_BITS_MASK;
-                b1 += x1 & MULTI_BITS_MASK;
-                b2 += x2 & MULTI_BITS_MASK;
-                b3 += x3 & MULTI_BITS_MASK;
-                x0 = m[(int) c0 & TABLE_MASK];
-                x1 = m[(int) c1 & TABLE_MASK];
-                x2 = m[(int) c2 & TABLE_MASK];
-                x3 = m[(int) c3 & TABLE_MASK];
-                c0 >>>= x0;
-                c1 >>>= x1;
-                c2 >>>= x2;
-                c3 >>>= x3;
-                INT.set(dst, o0, x0 >>> 8);
-                INT.set(dst, o1, x1 >>> 8);
-                INT.set(dst, o2, x2 >>> 8);
-                INT.set(dst, o3, x3 >>> 8);
-                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
-                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
-                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
-                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
-                b0 += x0 & MULTI_BITS_MASK;
-                b1 += x1 & MULTI_BITS_MASK;
-                b2 += x2 & MULTI_BITS_MASK;
-                b3 += x3 & MULTI_BITS_MASK;
-                x0 = m[(int) c0 & TABLE_MASK];
-                x1 = m[(int) c1 & TABLE_MASK];
-                x2 = m[(int) c2 & TABLE_MASK];
-                x3 = m[(int) c3 & TABLE_MASK];
-                INT.set(dst, o0, x0 >>> 8);
-                INT.set(dst, o1, x1 >>> 8);
-                INT.set(dst, o2, x2 >>> 8);
-                INT.set(dst, o3, x3 >>> 8);
-                o0 += (x0 >>> MULTI_COUNT_SHIFT) & 3;
-                o1 += (x1 >>> MULTI_COUNT_SHIFT) & 3;
-                o2 += (x2 >>> MULTI_COUNT_SHIFT) & 3;
-                o3 += (x3 >>> MULTI_COUNT_SHIFT) & 3;
-                b0 += x0 & MULTI_BITS_MASK;
-                b1 += x1 & MULTI_BITS_MASK;
-                b2 += x2 & MULTI_BITS_MASK;
-                b3 += x3 & MULTI_BITS_MASK;
-            }
-        }
-        decodeStream(src, b0, e0, dst, o0, oe0, t, m, 0);
-        decodeStream(src, b1, e1, dst, o1, oe1, t, m, 1);
-        decodeStream(src, b2, e2, dst, o2, oe2, t, m, 2);
-        decodeStream(src, b3, e3, dst, o3, oe3, t, m, 3);
-    }
-
-    /** The four streams at src[q, end) (lengths l0, l1, l2 and the rest) into dst[o, oEnd). */
+    /**
+     * The four streams at src[q, end) (lengths l0, l1, l2 and the rest) into dst[o, oEnd): one
+     * multi-symbol lookup per stream in turn while every stream's 8-byte reads stay inside the
+     * stream and its 4-byte writes inside its own output, then each stream's rest alone. Without
+     * a multi-symbol table m (small n), each stream alone.
+     */
     private static void decode4(byte[] src, int q, int l0, int l1, int l2, int end, byte[] dst, int o, int seg,
-            int oEnd, int[] t, int[] m, long[] pos) throws CorruptObjectException {
+            int oEnd, int[] t, long[] m, long[] x) throws CorruptObjectException {
         int e0 = q + l0;
         int e1 = e0 + l1;
         int e2 = e1 + l2;
-        int o1 = o + seg;
-        int o2 = o1 + seg;
-        int o3 = o2 + seg;
-        // two streams at a time: four at once need more registers than x86-64 has
-        decodePair(src, 8L * q, e0, dst, o, o1, 8L * e0, e1, o1, o2, m, pos);
-        decodeStream(src, pos[0], e0, dst, (int) pos[1], o1, t, m, 0);
-        decodeStream(src, pos[2], e1, dst, (int) pos[3], o2, t, m, 1);
-        decodePair(src, 8L * e1, e2, dst, o2, o3, 8L * e2, end, o3, oEnd, m, pos);
-        decodeStream(src, pos[0], e2, dst, (int) pos[1], o3, t, m, 2);
-        decodeStream(src, pos[2], end, dst, (int) pos[3], oEnd, t, m, 3);
+        int oe0 = o + seg;
+        int oe1 = oe0 + seg;
+        int oe2 = oe1 + seg;
+        // per stream: output position | bits consumed in the stream << 32 (a stream of at most
+        // 2^28 symbols takes < 2^32 bits; positions < 2^31 never carry into the bits)
+        x[0] = o;
+        x[1] = oe0;
+        x[2] = oe1;
+        x[3] = oe2;
+        if (m != null) {
+            fast4(src, q, e0, e1, e2, end, dst, oe0, oe1, oe2, oEnd, m, x);
+        }
+        decodeStream(src, 8L * q + (x[0] >>> 32), e0, dst, (int) x[0], oe0, t, m, 0);
+        decodeStream(src, 8L * e0 + (x[1] >>> 32), e1, dst, (int) x[1], oe1, t, m, 1);
+        decodeStream(src, 8L * e1 + (x[2] >>> 32), e2, dst, (int) x[2], oe2, t, m, 2);
+        decodeStream(src, 8L * e2 + (x[3] >>> 32), end, dst, (int) x[3], oEnd, t, m, 3);
     }
 
     /**
-     * The fast part of two streams, interleaved: stream a from bit {@code ba} (ending at byte
-     * ea) into dst[oa, oea), stream b likewise, as long as every 8-byte read stays inside its
-     * stream and every 4-byte write inside its own output. Leaves the bit positions and output
-     * positions reached in pos: {ba, oa, bb, ob}.
+     * The interleaved part of {@link #decode4}: streams starting at bytes s0 (= q), s1, s2, s3,
+     * ending at s1, s2, s3, e3, from and to the positions in xs. A method of its own so that
+     * the JIT compiles the loop alone (its register allocation suffers from anything around it).
      */
-    private static void decodePair(byte[] src, long ba, int ea, byte[] dst, int oa, int oea, long bb, int eb, int ob,
-            int oeb, int[] m, long[] pos) {
+    private static void fast4(byte[] src, int s0, int s1, int s2, int s3, int e3, byte[] dst, int oe0, int oe1,
+            int oe2, int oe3, long[] m, long[] xs) {
+        int e0 = s1;
+        int e1 = s2;
+        int e2 = s3;
+        long x0 = xs[0];
+        long x1 = xs[1];
+        long x2 = xs[2];
+        long x3 = xs[3];
+        final long inc = MULTI_INC_MASK;
         while (true) {
-            int ra = ea - (int) (ba >>> 3) - 8;
-            int rb = eb - (int) (bb >>> 3) - 8;
-            int wa = oea - oa - MULTI_OUT_MARGIN;
-            int wb = oeb - ob - MULTI_OUT_MARGIN;
-            if ((ra | rb | wa | wb) < 0) {
+            int r0 = e0 - s0 - (int) (x0 >>> 35) - 8;
+            int r1 = e1 - s1 - (int) (x1 >>> 35) - 8;
+            int r2 = e2 - s2 - (int) (x2 >>> 35) - 8;
+            int r3 = e3 - s3 - (int) (x3 >>> 35) - 8;
+            int w0 = oe0 - (int) x0 - MULTI_OUT_MARGIN;
+            int w1 = oe1 - (int) x1 - MULTI_OUT_MARGIN;
+            int w2 = oe2 - (int) x2 - MULTI_OUT_MARGIN;
+            int w3 = oe3 - (int) x3 - MULTI_OUT_MARGIN;
+            if ((r0 | r1 | r2 | r3 | w0 | w1 | w2 | w3) < 0) {
                 break;
             }
-            int iters = Math.min(Math.min(ra, rb) / MAX_ADVANCE, Math.min(wa, wb) / MULTI_MAX_OUT) + 1;
+            int iters = Math.min(Math.min(Math.min(r0, r1), Math.min(r2, r3)) / MAX_ADVANCE,
+                    Math.min(Math.min(w0, w1), Math.min(w2, w3)) / MULTI_MAX_OUT) + 1;
             for (; iters > 0; iters--) {
-                long ca = (long) LONG.get(src, (int) (ba >>> 3)) >>> (ba & 7);
-                long cb = (long) LONG.get(src, (int) (bb >>> 3)) >>> (bb & 7);
-                int xa = m[(int) ca & TABLE_MASK];
-                int xb = m[(int) cb & TABLE_MASK];
-                ca >>>= xa;
-                cb >>>= xb;
-                INT.set(dst, oa, xa >>> 8);
-                INT.set(dst, ob, xb >>> 8);
-                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
-                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
-                int sa = xa;
-                int sb = xb;
-                xa = m[(int) ca & TABLE_MASK];
-                xb = m[(int) cb & TABLE_MASK];
-                ca >>>= xa;
-                cb >>>= xb;
-                INT.set(dst, oa, xa >>> 8);
-                INT.set(dst, ob, xb >>> 8);
-                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
-                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
-                sa += xa;
-                sb += xb;
-                xa = m[(int) ca & TABLE_MASK];
-                xb = m[(int) cb & TABLE_MASK];
-                ca >>>= xa;
-                cb >>>= xb;
-                INT.set(dst, oa, xa >>> 8);
-                INT.set(dst, ob, xb >>> 8);
-                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
-                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
-                sa += xa;
-                sb += xb;
-                xa = m[(int) ca & TABLE_MASK];
-                xb = m[(int) cb & TABLE_MASK];
-                ca >>>= xa;
-                cb >>>= xb;
-                INT.set(dst, oa, xa >>> 8);
-                INT.set(dst, ob, xb >>> 8);
-                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
-                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
-                sa += xa;
-                sb += xb;
-                xa = m[(int) ca & TABLE_MASK];
-                xb = m[(int) cb & TABLE_MASK];
-                INT.set(dst, oa, xa >>> 8);
-                INT.set(dst, ob, xb >>> 8);
-                oa += (xa >>> MULTI_COUNT_SHIFT) & 3;
-                ob += (xb >>> MULTI_COUNT_SHIFT) & 3;
-                ba += (sa + xa) & MULTI_BITS_MASK;
-                bb += (sb + xb) & MULTI_BITS_MASK;
+                long c0 = (long) LONG.get(src, s0 + (int) (x0 >>> 35)) >>> ((x0 >>> 32) & 7);
+                long c1 = (long) LONG.get(src, s1 + (int) (x1 >>> 35)) >>> ((x1 >>> 32) & 7);
+                long c2 = (long) LONG.get(src, s2 + (int) (x2 >>> 35)) >>> ((x2 >>> 32) & 7);
+                long c3 = (long) LONG.get(src, s3 + (int) (x3 >>> 35)) >>> ((x3 >>> 32) & 7);
+                for (int j = 0; j < PER_REFILL; j++) {
+                    long y0 = m[(int) c0 & TABLE_MASK];
+                    long y1 = m[(int) c1 & TABLE_MASK];
+                    long y2 = m[(int) c2 & TABLE_MASK];
+                    long y3 = m[(int) c3 & TABLE_MASK];
+                    c0 >>>= (y0 >>> 32);
+                    c1 >>>= (y1 >>> 32);
+                    c2 >>>= (y2 >>> 32);
+                    c3 >>>= (y3 >>> 32);
+                    INT.set(dst, (int) x0, (int) y0 >>> 8);
+                    INT.set(dst, (int) x1, (int) y1 >>> 8);
+                    INT.set(dst, (int) x2, (int) y2 >>> 8);
+                    INT.set(dst, (int) x3, (int) y3 >>> 8);
+                    x0 += y0 & inc;
+                    x1 += y1 & inc;
+                    x2 += y2 & inc;
+                    x3 += y3 & inc;
+                }
             }
         }
-        pos[0] = ba;
-        pos[1] = oa;
-        pos[2] = bb;
-        pos[3] = ob;
+        xs[0] = x0;
+        xs[1] = x1;
+        xs[2] = x2;
+        xs[3] = x3;
     }
 
     /**
      * Decodes dst[o, oEnd) from the stream ending at byte {@code end}, starting at bit position
-     * {@code b} of src; checks that the symbols use exactly the stream's bytes and that the
-     * padding bits are zero. m, the multi-symbol table, may be null.
+     * {@code b} of src; checks that the end marker follows the last symbol and ends the stream.
+     * m, the multi-symbol table, may be null.
      */
-    private static void decodeStream(byte[] src, long b, int end, byte[] dst, int o, int oEnd, int[] t, int[] m,
+    private static void decodeStream(byte[] src, long b, int end, byte[] dst, int o, int oEnd, int[] t, long[] m,
             int stream) throws CorruptObjectException {
         while (m != null) {
             int r = end - (int) (b >>> 3) - 8;
@@ -1216,26 +962,13 @@ public final class HuffmanCoder {
             int iters = Math.min(r / MAX_ADVANCE, w / MULTI_MAX_OUT) + 1;
             for (; iters > 0; iters--) {
                 long c = (long) LONG.get(src, (int) (b >>> 3)) >>> (b & 7);
-                int x0 = m[(int) c & TABLE_MASK];
-                c >>>= x0;
-                INT.set(dst, o, x0 >>> 8);
-                o += (x0 >>> MULTI_COUNT_SHIFT) & 3;
-                int x1 = m[(int) c & TABLE_MASK];
-                c >>>= x1;
-                INT.set(dst, o, x1 >>> 8);
-                o += (x1 >>> MULTI_COUNT_SHIFT) & 3;
-                int x2 = m[(int) c & TABLE_MASK];
-                c >>>= x2;
-                INT.set(dst, o, x2 >>> 8);
-                o += (x2 >>> MULTI_COUNT_SHIFT) & 3;
-                int x3 = m[(int) c & TABLE_MASK];
-                c >>>= x3;
-                INT.set(dst, o, x3 >>> 8);
-                o += (x3 >>> MULTI_COUNT_SHIFT) & 3;
-                int x4 = m[(int) c & TABLE_MASK];
-                INT.set(dst, o, x4 >>> 8);
-                o += (x4 >>> MULTI_COUNT_SHIFT) & 3;
-                b += (x0 + x1 + x2 + x3 + x4) & MULTI_BITS_MASK;
+                for (int j = 0; j < PER_REFILL; j++) {
+                    long y = m[(int) c & TABLE_MASK];
+                    c >>>= (y >>> 32);
+                    INT.set(dst, o, (int) y >>> 8);
+                    o += (int) y & 3;
+                    b += y >>> 32;
+                }
             }
         }
         while (true) {

@@ -377,16 +377,31 @@ class HuffmanCoderTest {
 
     // ---------------------------------------------------------------- damage
 
-    /** Decodes damaged input: CorruptObjectException or a clean result of n bytes; nothing else. */
+    /**
+     * Decodes damaged input: CorruptObjectException or a clean result of n bytes; nothing else.
+     * The same bytes embedded between random bytes must give the same outcome (reads stay inside).
+     */
     static void decodeDamaged(byte[] src, int n, String what) {
+        String exact = outcome(src, 0, src.length, n, what);
+        Random r = new Random(src.length * 31L + n);
+        byte[] embedded = new byte[src.length + 14];
+        r.nextBytes(embedded);
+        System.arraycopy(src, 0, embedded, 7, src.length);
+        assertEquals(exact, outcome(embedded, 7, src.length, n, what), what + ": depends on bytes outside the range");
+    }
+
+    private static String outcome(byte[] src, int off, int len, int n, String what) {
         byte[] out = new byte[n];
         try {
-            HuffmanCoder.decode(src, 0, src.length, out, 0, n);
+            HuffmanCoder.decode(src, off, len, out, 0, n);
+            return "ok " + Arrays.hashCode(out);
         } catch (CorruptObjectException expected) {
             assertNotNull(expected.getMessage(), what);
             assertTrue(expected.getMessage().startsWith("Huffman: "), what + ": " + expected.getMessage());
+            return expected.getMessage();
         } catch (RuntimeException | Error e) {
             fail(what + ": " + e + " instead of CorruptObjectException", e);
+            return null;
         }
     }
 
