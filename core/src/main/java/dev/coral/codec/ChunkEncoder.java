@@ -35,12 +35,10 @@ public final class ChunkEncoder {
     static final int RAW_RATIO_PERCENT = 105;
     static final int SAMPLE_LEVEL = 1;
     /**
-     * A plane goes to Huffman when its Huffman size is at most this many percent above zstd's:
-     * Huffman codes and decodes it several times faster (measured in HuffmanBenchmark).
+     * A plane goes to Huffman when it comes out at least this many percent smaller than with zstd
+     * (measured: 2% smaller on fp32 exponent planes, 15% on the high mantissa plane of XOR deltas).
      */
-    static final int HUFFMAN_SLACK_PERCENT = 3;
-    /** zstd levels up to this one are "fast": the Huffman slack applies. Above, the smaller wins. */
-    static final int FAST_LEVEL_MAX = 3;
+    static final int HUFFMAN_GAIN_PERCENT = 1;
     /**
      * With SAMPLED, a delta whose full encoding exceeds the estimate of the best no-delta
      * candidate by this many percent is re-checked against a full no-delta encoding.
@@ -93,7 +91,7 @@ public final class ChunkEncoder {
         int[] hints = new int[16];
         if (codec.isPlanar() && len > 0) {
             int sampleLen = sample(raw, off, len, elementBytes, codec.needsBase() ? base : null, baseOff, ws);
-            estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, hints, level);
+            estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, hints);
         }
         int n = encodeInto(codec, raw, off, len, elementBytes, base, baseOff, level, ws, hints);
         return new EncodedChunk(codec, Arrays.copyOf(ws.out, n), n);
@@ -134,7 +132,7 @@ public final class ChunkEncoder {
         if (codec == ChunkCodec.ZSTD) {
             return estimateZstd(sampleLen, len, ws);
         }
-        return estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, new int[16], SAMPLE_LEVEL);
+        return estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, new int[16]);
     }
 
     // ------------------------------------------------------------------ choosers
@@ -147,7 +145,7 @@ public final class ChunkEncoder {
         ChunkCodec noDelta = ChunkCodec.ZSTD;
         long noDeltaEst = zstdEst;
         if (w > 1) {
-            long e = estimatePlanar(PlaneTransform.NONE, sampleLen, len, w, ws, hints[PLANES_IDX], level);
+            long e = estimatePlanar(PlaneTransform.NONE, sampleLen, len, w, ws, hints[PLANES_IDX]);
             if (e < noDeltaEst) {
                 noDelta = ChunkCodec.PLANES;
                 noDeltaEst = e;
@@ -160,8 +158,8 @@ public final class ChunkEncoder {
         ChunkCodec pick = noDelta;
         long pickEst = noDeltaEst;
         if (base != null) {
-            long x = estimatePlanar(PlaneTransform.XOR, sampleLen, len, w, ws, hints[XOR_IDX], level);
-            long s = estimatePlanar(PlaneTransform.SUB, sampleLen, len, w, ws, hints[SUB_IDX], level);
+            long x = estimatePlanar(PlaneTransform.XOR, sampleLen, len, w, ws, hints[XOR_IDX]);
+            long s = estimatePlanar(PlaneTransform.SUB, sampleLen, len, w, ws, hints[SUB_IDX]);
             if (x < pickEst) {
                 pick = ChunkCodec.XOR_PLANES;
                 pickEst = x;
@@ -204,7 +202,7 @@ public final class ChunkEncoder {
             }
             if (c.isPlanar()) {
                 int sampleLen = sample(raw, off, len, w, c.needsBase() ? base : null, baseOff, ws);
-                estimatePlanar(opOf(c), sampleLen, len, w, ws, hints, level);
+                estimatePlanar(opOf(c), sampleLen, len, w, ws, hints);
             }
             int n = encodeInto(c, raw, off, len, w, base, baseOff, level, ws, hints);
             if (n < bestLen) {
@@ -298,18 +296,18 @@ public final class ChunkEncoder {
     /**
      * Splits the sample (combined with the base sample by {@code op}) into planes and fills
      * {@code hints[k]} with how to store plane k ({@link PlaneMode} id): HUFFMAN when its exact
-     * Huffman size is within {@value #HUFFMAN_SLACK_PERCENT}% of zstd's at level 1 (much faster
-     * both ways; at levels above {@value #FAST_LEVEL_MAX} only when no larger), ZSTD when zstd
-     * wins by more (runs and repeats: sparse XOR planes), RAW when neither shrinks the plane to
+     * Huffman size beats zstd's at level 1 by at least {@value #HUFFMAN_GAIN_PERCENT}% (dense
+     * skewed planes: exponents, the high mantissa bytes of an XOR delta); ZSTD otherwise (runs and
+     * repeats: sparse XOR planes; and near ties, since zstd's native decoder is faster than the
+     * Java Huffman decoder on high-entropy planes); RAW when neither shrinks the plane to
      * 100/{@value #RAW_RATIO_PERCENT} of its size. Returns the estimated payload size for the
      * whole chunk.
      */
-    private static long estimatePlanar(int op, int sampleLen, int len, int w, CodecWorkspace ws, int[] hints, int level) {
+    private static long estimatePlanar(int op, int sampleLen, int len, int w, CodecWorkspace ws, int[] hints) {
         int n = sampleLen / w;
         ws.samplePlanes = CodecWorkspace.grow(ws.samplePlanes, sampleLen);
         PlaneTransform.split(ws.sampleRaw, 0, ws.sampleBase, 0, n, w, op, ws.samplePlanes, 0);
         ws.sampleOut = CodecWorkspace.grow(ws.sampleOut, (int) Zstd.compressBound(sampleLen));
-        int slack = level <= FAST_LEVEL_MAX ? HUFFMAN_SLACK_PERCENT : 0;
         long est = 0;
         for (int k = 0; k < w; k++) {
             int po = k * n;
@@ -325,7 +323,7 @@ public final class ChunkEncoder {
             if (best * RAW_RATIO_PERCENT > (long) n * 100) {
                 hints[k] = PlaneMode.RAW.id();
                 est += n;
-            } else if (h * 100 <= (long) c * (100 + slack)) {
+            } else if (h * 100 <= (long) c * (100 - HUFFMAN_GAIN_PERCENT)) {
                 hints[k] = PlaneMode.HUFFMAN.id();
                 est += h;
             } else {

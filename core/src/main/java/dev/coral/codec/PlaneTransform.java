@@ -271,23 +271,50 @@ final class PlaneTransform {
         }
     }
 
-    // Byte-wise interleaving: measured faster than assembling words through a VarHandle (3.3 vs
-    // 2.1 GB/s for 4-byte elements, 2.1 vs 1.7 with XOR), and far faster before the JIT has
-    // compiled the loop, which matters for a command-line process.
+    // Two-byte elements interleave eight at a time: one 8-byte read per plane, the bytes spread
+    // into their lanes with shifts and masks, one 8-byte write per 8 output bytes. Measured with
+    // XOR: 3.4 GB/s against 1.3 for a byte-by-byte loop.
+
+    /** The low 4 bytes of {@code x} spread into the low byte of four 16-bit lanes. */
+    private static long spread8(long x) {
+        x &= 0xFFFFFFFFL;
+        x = (x | (x << 16)) & 0x0000FFFF0000FFFFL;
+        return (x | (x << 8)) & 0x00FF00FF00FF00FFL;
+    }
 
     private static void interleave2(byte[] a0, int o0, byte[] a1, int o1, int n, byte[] d, int o) {
-        for (int i = 0, j = o; i < n; i++, j += 2) {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            long hi = (long) LONG.get(a0, o0 + i);
+            long lo = (long) LONG.get(a1, o1 + i);
+            int j = o + 2 * i;
+            LONG.set(d, j, spread8(lo) | (spread8(hi) << 8));
+            LONG.set(d, j + 8, spread8(lo >>> 32) | (spread8(hi >>> 32) << 8));
+        }
+        for (int j = o + 2 * i; i < n; i++, j += 2) {
             d[j] = a1[o1 + i];
             d[j + 1] = a0[o0 + i];
         }
     }
 
     private static void interleave2Xor(byte[] a0, int o0, byte[] a1, int o1, byte[] b, int bo, int n, byte[] d, int o) {
-        for (int i = 0, j = o, k = bo; i < n; i++, j += 2, k += 2) {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            long hi = (long) LONG.get(a0, o0 + i);
+            long lo = (long) LONG.get(a1, o1 + i);
+            int j = o + 2 * i;
+            int k = bo + 2 * i;
+            LONG.set(d, j, (spread8(lo) | (spread8(hi) << 8)) ^ (long) LONG.get(b, k));
+            LONG.set(d, j + 8, (spread8(lo >>> 32) | (spread8(hi >>> 32) << 8)) ^ (long) LONG.get(b, k + 8));
+        }
+        for (int j = o + 2 * i, k = bo + 2 * i; i < n; i++, j += 2, k += 2) {
             d[j] = (byte) (a1[o1 + i] ^ b[k]);
             d[j + 1] = (byte) (a0[o0 + i] ^ b[k + 1]);
         }
     }
+
+    // Four-byte elements interleave byte by byte: measured 3.3 GB/s, faster than spreading longs
+    // (2.8 GB/s; 2.3 vs 2.2 with XOR), and much faster before the JIT has compiled the loop.
 
     private static void interleave4(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3, int n,
                                     byte[] d, int o) {
