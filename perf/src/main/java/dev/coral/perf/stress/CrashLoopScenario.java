@@ -134,7 +134,7 @@ public final class CrashLoopScenario implements Scenario {
         for (String e : errors.subList(0, Math.min(5, errors.size()))) {
             rep.note(e);
         }
-        rep.note("Commit only: gc and repack are not in the Java API yet; fsck does not exist yet, so the check is reading back every acknowledged commit.");
+        rep.note("The children only commit; the check is reading back acknowledged commits (gc and repack under kill -9 are tested in core by MaintenanceKillNineTest).");
         if (failures + childErrors + notWritable > 0) {
             rep.failed(failures + " acknowledged commits lost or wrong, " + childErrors + " children and " + notWritable
                     + " runner commits could not commit after a kill");
