@@ -136,6 +136,30 @@ class FileRestoreVerificationTest {
     }
 
     @Test
+    void aVersion2EntryWrittenBeforeTheCrcDecodesAndChecksOutBySha256() throws IOException {
+        Stored s = ingest(7);
+        try (ObjectStore store = s.store()) {
+            FileEntry e = s.entry();
+            // The layout of version 2, as the previous release wrote it: no CRC field at the end.
+            dev.coral.io.BinaryWriter w = ObjectEnvelope.begin(dev.coral.store.ObjectKind.FILE, 2);
+            w.string(e.format()).varLong(e.fileSize()).bytes(e.fileSha256()).blob(e.restoreInfo()).varInt(e.metadata().size());
+            e.metadata().forEach((k, v) -> w.string(k).string(v));
+            w.varInt(e.tensors().size());
+            for (FileEntry.NamedTensor t : e.tensors()) {
+                w.string(t.name()).bytes(t.tensorId().toBytes());
+            }
+            w.string(e.lossyEps());
+            byte[] v2 = w.toByteArray();
+            FileEntry old = FileEntry.decode(v2, dev.coral.store.ObjectId.hashOf(v2, 0, v2.length));
+            assertFalse(old.hasFileCrc32c());
+            assertEquals(e.tensors(), old.tensors());
+            Path target = dir.resolve("old.safetensors");
+            new FileRestore(new ObjectGraph(store)).restore(old, target, "old.safetensors");
+            assertArrayEquals(s.bytes(), Files.readAllBytes(target));
+        }
+    }
+
+    @Test
     void multiChunkTensorsReadAheadInOrderAndStopCleanly() throws IOException {
         Stored s = ingest(5);
         try (ObjectStore store = s.store()) {

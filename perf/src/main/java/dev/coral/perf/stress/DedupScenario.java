@@ -195,6 +195,12 @@ public final class DedupScenario implements Scenario {
         t.row("frozen tensors deduplicated", frozen + " of " + frozen + " frozen: " + Fmt.i(chunksAdded) + " chunks added for " + changed
                 + " changed tensors", "");
         t.row("commit MB/s", Fmt.mbps(raw, seconds), "");
+        if ((long) elems * width < dev.coral.repo.SimilarBases.MIN_BYTES) {
+            rep.note(String.format(java.util.Locale.ROOT, "%s fine-tunes: tensors of %d KiB are below the %d KiB a tensor needs to be sketched "
+                    + "for similarity, so only the frozen ones (exact duplicates) link to the base at this scale; from --scale default on, "
+                    + "the changed ones are delta-encoded against it too.", name, (long) elems * width >> 10,
+                    dev.coral.repo.SimilarBases.MIN_BYTES >> 10));
+        }
         rep.headline(name + ": 5 renamed fine-tunes, stored / offline bound", Fmt.f((double) added / bound),
                 "ratio over changed tensors " + Fmt.ratio((double) changedRaw / added) + " (bound " + Fmt.ratio((double) changedRaw / bound) + ")");
         rep.figure(name + "_finetune_stored_bytes", added);
