@@ -176,9 +176,12 @@ public final class Repository implements AutoCloseable {
 
     /**
      * How many threads encode chunks when files are added (the LMAX Disruptor pipeline); 1 encodes
-     * in the calling thread. Defaults to {@code $CORAL_THREADS}, else 1 on one processor, else
-     * max(2, processors − 1) (measured on 2 cores, 84 MB checkpoints of an Adam run: 2 workers
-     * commit 174 MB/s against 142 MB/s for one, perf's throughput scenario).
+     * in the calling thread. Defaults to {@code $CORAL_THREADS}, else 1 on machines of up to two
+     * processors, else processors − 1. Measured on 2 cores: in a warm JVM 2 workers commit 84 MB
+     * checkpoints at 171 MB/s against 155 for one (perf's throughput scenario), but a command-line
+     * process committing 210 MB took 2.8-3.9 s with 2 workers against 2.0-2.6 s with one (the
+     * JIT's compiler threads compete for the same cores while the process warms up). A
+     * long-running training job on 2 cores may set 2.
      */
     public void setIngestThreads(int threads) {
         if (threads < 1 || threads > 256) {
@@ -197,7 +200,7 @@ public final class Repository implements AutoCloseable {
             return Integer.parseInt(env);
         }
         int cpus = Runtime.getRuntime().availableProcessors();
-        return cpus <= 1 ? 1 : Math.max(2, cpus - 1);
+        return cpus <= 2 ? 1 : cpus - 1;
     }
 
     /** The similarity index used to find delta bases for new tensors ({@code .coral/cache/similarity}). */
