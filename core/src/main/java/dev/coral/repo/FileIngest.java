@@ -4,6 +4,7 @@ import dev.coral.error.BadInputException;
 import dev.coral.format.ParsedWeightFile;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
+import dev.coral.io.Futures;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
@@ -17,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.zip.CRC32C;
 
@@ -128,21 +128,7 @@ public final class FileIngest {
 
         FileStat result() throws IOException {
             task.run(); // no-op when the thread ran it
-            try {
-                return task.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException(file + ": interrupted while hashing");
-            } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof IOException io) {
-                    throw io;
-                }
-                if (c instanceof RuntimeException re) {
-                    throw re;
-                }
-                throw new IOException(file + ": " + c, c);
-            }
+            return Futures.await(task, file + ": hashing");
         }
 
         /** Waits for the hashing thread, if any: an ingest that failed early must not leave it reading. */

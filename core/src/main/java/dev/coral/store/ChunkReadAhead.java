@@ -1,11 +1,9 @@
 package dev.coral.store;
 
 import dev.coral.codec.CodecWorkspace;
+import dev.coral.io.Futures;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.util.ArrayDeque;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -72,7 +70,7 @@ public final class ChunkReadAhead implements AutoCloseable {
         if (f == null) {
             return null;
         }
-        lent = await(f);
+        lent = Futures.await(f, "reading a chunk ahead");
         return lent;
     }
 
@@ -87,29 +85,6 @@ public final class ChunkReadAhead implements AutoCloseable {
             store.readChunk(id, target, verify, workspace());
             return target;
         }));
-    }
-
-    private static byte[] await(Future<byte[]> f) throws IOException {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while reading a chunk");
-        } catch (CancellationException e) {
-            throw new IOException("chunk read cancelled", e);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new IOException(c);
-        }
     }
 
     /** Drops the chunks decoded ahead (a decode in flight finishes into a buffer nobody reads). */
