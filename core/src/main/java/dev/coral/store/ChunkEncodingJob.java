@@ -26,10 +26,21 @@ final class ChunkEncodingJob implements AutoCloseable {
         this.maxChainDepth = maxChainDepth;
     }
 
-    /** A chunk ready to append: its pack entry form and payload; {@code payload == null} when already stored. */
-    record Encoded(ObjectId id, int rawLength, int form, byte[] payload, int payloadLength) {
+    /**
+     * A chunk ready to append: its pack entry form and payload, which is {@code prefix} (the
+     * delta prefix; empty for a keyframe) followed by {@code body[0, bodyLength)}, written as one
+     * entry without being joined in memory first. {@code body == null} when already stored.
+     */
+    record Encoded(ObjectId id, int rawLength, int form, byte[] prefix, byte[] body, int bodyLength) {
+        private static final byte[] NO_PREFIX = new byte[0];
+
         boolean alreadyStored() {
-            return payload == null;
+            return body == null;
+        }
+
+        /** Bytes of the stored payload: prefix and body. */
+        int payloadLength() {
+            return prefix.length + bodyLength;
         }
 
         boolean isDelta() {
@@ -41,7 +52,7 @@ final class ChunkEncodingJob implements AutoCloseable {
         sha.update(raw, off, len);
         ObjectId id = ObjectId.fromBytes(sha.digest());
         if (store.findLoaded(id) != null) {
-            return new Encoded(id, len, -1, null, 0);
+            return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
         }
         byte[] baseBytes = null;
         SkipDeltaBase plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, maxChainDepth);
@@ -57,14 +68,13 @@ final class ChunkEncodingJob implements AutoCloseable {
             store.recentChunks().put(id, raw, off, len);
         }
         if (!enc.codec().needsBase()) {
-            return new Encoded(id, len, StoredForm.FRAME.code, enc.data(), enc.length());
+            return new Encoded(id, len, StoredForm.FRAME.code, Encoded.NO_PREFIX, enc.data(), enc.length());
         }
-        byte[] payload = new byte[StoredForm.DELTA_PREFIX_BYTES + enc.length()];
-        plan.base().copyTo(payload, 0);
-        payload[ObjectId.BYTES] = (byte) plan.depth();
-        ByteBuffer.wrap(payload, ObjectId.BYTES + 1, 4).putInt(plan.seq());
-        System.arraycopy(enc.data(), 0, payload, StoredForm.DELTA_PREFIX_BYTES, enc.length());
-        return new Encoded(id, len, StoredForm.DELTA.code, payload, payload.length);
+        byte[] prefix = new byte[StoredForm.DELTA_PREFIX_BYTES];
+        plan.base().copyTo(prefix, 0);
+        prefix[ObjectId.BYTES] = (byte) plan.depth();
+        ByteBuffer.wrap(prefix, ObjectId.BYTES + 1, 4).putInt(plan.seq());
+        return new Encoded(id, len, StoredForm.DELTA.code, prefix, enc.data(), enc.length());
     }
 
     @Override

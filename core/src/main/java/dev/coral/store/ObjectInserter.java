@@ -94,7 +94,7 @@ public final class ObjectInserter implements AutoCloseable {
             }
             return e.id();
         }
-        writer().append(ObjectKind.CHUNK, e.form(), e.id(), e.rawLength(), e.payload(), e.payloadLength());
+        writer().append(ObjectKind.CHUNK, e.form(), e.id(), e.rawLength(), e.prefix(), e.body(), e.bodyLength());
         pending.add(e.id());
         chunksWritten++;
         rawBytesWritten += e.rawLength();

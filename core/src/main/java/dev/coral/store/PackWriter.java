@@ -46,13 +46,23 @@ final class PackWriter implements AutoCloseable {
     /** Appends one entry; returns its offset in the pack. */
     long append(ObjectKind kind, int codec, ObjectId id, long rawLength, byte[] payload, int payloadLength)
             throws IOException {
+        return append(kind, codec, id, rawLength, NO_PREFIX, payload, payloadLength);
+    }
+
+    private static final byte[] NO_PREFIX = new byte[0];
+
+    /** Appends one entry whose payload is {@code prefix} then {@code body[0, bodyLength)}; returns its offset. */
+    long append(ObjectKind kind, int codec, ObjectId id, long rawLength, byte[] prefix, byte[] body, int bodyLength)
+            throws IOException {
         long offset = position;
+        int payloadLength = prefix.length + bodyLength;
         entryCrc.reset();
         byte[] head = ByteBuffer.allocate(PackLayout.ENTRY_HEAD_BYTES)
                 .put((byte) kind.code()).put((byte) codec).put(id.toBytes())
                 .putLong(rawLength).putInt(payloadLength).array();
         write(head, 0, head.length, true);
-        write(payload, 0, payloadLength, true);
+        write(prefix, 0, prefix.length, true);
+        write(body, 0, bodyLength, true);
         byte[] crc = ByteBuffer.allocate(4).putInt((int) entryCrc.getValue()).array();
         write(crc, 0, 4, false);
         entries.add(new PackIndex.Entry(id, kind, codec, offset, payloadLength, rawLength));

@@ -1,5 +1,6 @@
 package dev.coral.store;
 
+import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,20 +24,55 @@ final class RecentChunks {
         return new RecentChunks(Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8));
     }
 
-    /** Copies {@code raw[off, off+len)} in. */
-    synchronized void put(ObjectId id, byte[] raw, int off, int len) {
-        if (len > budget / 4 || map.containsKey(id)) {
-            return;
+    /**
+     * Evicted arrays kept for reuse (a few): chunks are mostly of one size, and allocating a
+     * fresh multi-MiB array per chunk cost a zeroing pass and garbage-collector work each time.
+     */
+    private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
+    private static final int SPARE_ARRAYS = 2;
+
+    /** Copies {@code raw[off, off+len)} in (the copy is made outside the lock). */
+    void put(ObjectId id, byte[] raw, int off, int len) {
+        byte[] copy = null;
+        synchronized (this) {
+            if (len > budget / 4 || map.containsKey(id)) {
+                return;
+            }
+            for (Iterator<byte[]> it = spare.iterator(); it.hasNext(); ) {
+                byte[] s = it.next();
+                if (s.length == len) {
+                    it.remove();
+                    copy = s;
+                    break;
+                }
+            }
         }
-        byte[] copy = new byte[len];
+        if (copy == null) {
+            copy = new byte[len];
+        }
         System.arraycopy(raw, off, copy, 0, len);
-        map.put(id, copy);
-        bytes += len;
-        Iterator<Map.Entry<ObjectId, byte[]>> it = map.entrySet().iterator();
-        while (bytes > budget && it.hasNext()) {
-            bytes -= it.next().getValue().length;
-            it.remove();
+        synchronized (this) {
+            if (map.containsKey(id)) {
+                recycle(copy);
+                return;
+            }
+            map.put(id, copy);
+            bytes += len;
+            Iterator<Map.Entry<ObjectId, byte[]>> it = map.entrySet().iterator();
+            while (bytes > budget && it.hasNext()) {
+                byte[] evicted = it.next().getValue();
+                bytes -= evicted.length;
+                it.remove();
+                recycle(evicted);
+            }
         }
+    }
+
+    private void recycle(byte[] a) {
+        if (spare.size() >= SPARE_ARRAYS) {
+            spare.pollFirst();
+        }
+        spare.addLast(a);
     }
 
     /** Copies the chunk into {@code dst} if held; true if it was. */
