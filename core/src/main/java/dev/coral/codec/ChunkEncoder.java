@@ -104,11 +104,23 @@ public final class ChunkEncoder {
      */
     public static EncodedChunk encodeBest(byte[] raw, int off, int len, int elementBytes, byte[] base, int baseOff, int level,
                                           Choice choice, CodecWorkspace ws) {
+        EncodedChunk e = encodeBestInWorkspace(raw, off, len, elementBytes, base, baseOff, level, choice, ws);
+        return new EncodedChunk(e.codec(), Arrays.copyOf(e.data(), e.length()), e.length()); // never the workspace's array
+    }
+
+    /**
+     * As {@link #encodeBest(byte[], int, int, int, byte[], int, int, Choice, CodecWorkspace)}, but
+     * the result's array may be the workspace's own buffer (longer than the payload): valid only
+     * until the workspace's next use. Spares a copy of the payload when the caller writes it
+     * out at once.
+     */
+    public static EncodedChunk encodeBestInWorkspace(byte[] raw, int off, int len, int elementBytes, byte[] base, int baseOff,
+                                                     int level, Choice choice, CodecWorkspace ws) {
         check(raw, off, len, elementBytes, base, baseOff);
         int w = elementBytes;
         if (len == 0) {
             int n = encodeInto(ChunkCodec.RAW, raw, off, 0, w, null, 0, level, ws, null);
-            return new EncodedChunk(ChunkCodec.RAW, Arrays.copyOf(ws.out, n), n);
+            return new EncodedChunk(ChunkCodec.RAW, ws.out, n);
         }
         return choice == Choice.EXHAUSTIVE
                 ? exhaustive(raw, off, len, w, base, baseOff, level, ws)
@@ -189,7 +201,7 @@ public final class ChunkEncoder {
             pick = ChunkCodec.RAW;
             n = encodeInto(ChunkCodec.RAW, raw, off, len, w, null, 0, level, ws, null);
         }
-        return new EncodedChunk(pick, Arrays.copyOf(ws.out, n), n);
+        return new EncodedChunk(pick, ws.out, n);
     }
 
     private static EncodedChunk exhaustive(byte[] raw, int off, int len, int w, byte[] base, int baseOff, int level, CodecWorkspace ws) {
@@ -213,7 +225,7 @@ public final class ChunkEncoder {
                 ws.out = t;
             }
         }
-        return new EncodedChunk(bestCodec, Arrays.copyOf(ws.best, bestLen), bestLen);
+        return new EncodedChunk(bestCodec, ws.best, bestLen);
     }
 
     private static int hintIndex(ChunkCodec c) {

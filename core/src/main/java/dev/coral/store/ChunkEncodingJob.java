@@ -48,7 +48,12 @@ final class ChunkEncodingJob implements AutoCloseable {
         }
     }
 
-    Encoded encode(byte[] raw, int off, int len, int elementWidth, ObjectId previous) throws IOException {
+    /**
+     * Hashes, looks up and encodes one chunk. With {@code ownPayload} the result holds an array
+     * of its own (it outlives this job's next call: the pipeline hands it to its writer);
+     * without, the body may be this job's workspace buffer, valid until the next call.
+     */
+    Encoded encode(byte[] raw, int off, int len, int elementWidth, ObjectId previous, boolean ownPayload) throws IOException {
         sha.update(raw, off, len);
         ObjectId id = ObjectId.fromBytes(sha.digest());
         if (store.findLoaded(id) != null) {
@@ -61,8 +66,10 @@ final class ChunkEncodingJob implements AutoCloseable {
             store.readChunk(plan.base(), baseBuffer, false, workspace);
             baseBytes = baseBuffer;
         }
-        ChunkCodec.EncodedChunk enc = ChunkEncoder.encodeBest(raw, off, len, elementWidth, baseBytes, 0, zstdLevel,
-                ChunkEncoder.Choice.SAMPLED, workspace);
+        ChunkCodec.EncodedChunk enc = ownPayload
+                ? ChunkEncoder.encodeBest(raw, off, len, elementWidth, baseBytes, 0, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace)
+                : ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, baseBytes, 0, zstdLevel, ChunkEncoder.Choice.SAMPLED,
+                        workspace);
         if (previous != null) {
             // This chunk is the likely base of its own next version: keep its raw bytes at hand.
             store.recentChunks().put(id, raw, off, len);

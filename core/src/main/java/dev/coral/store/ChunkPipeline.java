@@ -63,7 +63,7 @@ public final class ChunkPipeline implements ChunkSink {
             encoders[w] = (slot, sequence, endOfBatch) -> {
                 if (sequence % workers == ordinal) {
                     try {
-                        slot.encoded = job.encode(slot.raw, 0, slot.len, slot.width, slot.previous);
+                        slot.encoded = job.encode(slot.raw, 0, slot.len, slot.width, slot.previous, true);
                     } catch (Throwable e) {
                         slot.error = e;
                     }

@@ -57,7 +57,7 @@ public final class ObjectInserter implements AutoCloseable {
         if (job == null) {
             job = new ChunkEncodingJob(store, zstdLevel, maxChainDepth);
         }
-        return append(job.encode(raw, off, len, elementWidth, previous));
+        return append(job.encode(raw, off, len, elementWidth, previous, false)); // appended at once: no copy of the payload
     }
 
     /**
