@@ -4,6 +4,7 @@ import dev.coral.api.Repository;
 import dev.coral.api.RepositoryStats;
 import dev.coral.api.StatsCollector;
 import dev.coral.codec.ChunkCodec;
+import dev.coral.codec.PlaneMode;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,8 +26,9 @@ import picocli.CommandLine.Option;
     "    tensors, tags); on disk: the files of .coral/packs;",
     "  ratio: logical / stored;",
     "  chunk references, distinct chunks and deduplicated references (references - distinct);",
-    "  distinct chunks by codec (keyframes: raw, zstd, planes; deltas: xor-planes, sub-planes)",
-    "  and by delta chain depth (0: keyframe).",
+    "  distinct chunks by codec (keyframes: raw, zstd, planes; deltas: xor-planes, sub-planes),",
+    "  by delta chain depth (0: keyframe), and the byte planes of the planar chunks by how",
+    "  each is stored (huffman, zstd, raw, zero, constant).",
     "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact."})
 final class StatsCommand extends Subcommand {
     @Option(names = "--clusters", description = "Also show clusters of similar tensors (e.g. fine-tunes of one base) "
@@ -85,6 +87,16 @@ final class StatsCommand extends Subcommand {
         return 0;
     }
 
+    static String planeModeName(PlaneMode m) {
+        return switch (m) {
+            case RAW -> "raw";
+            case ZSTD -> "zstd";
+            case ZERO -> "zero";
+            case CONST -> "constant";
+            case HUFFMAN -> "huffman";
+        };
+    }
+
     static String codecName(ChunkCodec c) {
         return c.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
@@ -140,6 +152,9 @@ final class StatsCommand extends Subcommand {
         Map<String, Object> depths = new LinkedHashMap<>();
         s.chainDepths().forEach((d, n) -> depths.put(String.valueOf(d), n));
         m.put("chainDepths", depths);
+        Map<String, Object> planes = new LinkedHashMap<>();
+        s.planeModes().forEach((mode, n) -> planes.put(planeModeName(mode), n));
+        m.put("planeModes", planes);
         Map<String, Object> disk = new LinkedHashMap<>();
         disk.put("packs", s.disk().packs());
         disk.put("packBytes", s.disk().packBytes());
@@ -215,6 +230,11 @@ final class StatsCommand extends Subcommand {
             out.println();
             out.printf("%-12s %8s%n", "CHAIN DEPTH", "CHUNKS");
             s.chainDepths().forEach((d, n) -> out.printf("%-12s %8d%n", d == 0 ? "0 (keyframe)" : String.valueOf(d), n));
+        }
+        if (!s.planeModes().isEmpty()) {
+            out.println();
+            out.printf("%-12s %8s%n", "PLANES AS", "PLANES");
+            s.planeModes().forEach((mode, n) -> out.printf("%-12s %8d%n", planeModeName(mode), n));
         }
         if (!s.files().isEmpty()) {
             out.println();

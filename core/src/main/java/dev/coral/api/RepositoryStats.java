@@ -38,8 +38,10 @@ import java.util.TreeMap;
  * @param objectStoredBytes their stored bytes
  * @param codecs distinct chunks by codec (codecs with no chunk left out), in codec id order
  * @param chainDepths delta chain depth (0: keyframe) to the number of distinct chunks at it
+ * @param planeModes how the byte planes of the distinct planar chunks are stored (Huffman, zstd,
+ *                   raw, zero, constant) to the number of planes so stored
  * @param disk the packs folder
- * @param lossyCommits commits holding lossy data: always 0 (lossy storage does not exist yet)
+ * @param lossyCommits commits made with {@code --lossy} (holding quantized tensors)
  * @param files per path, sorted by path; empty unless asked for
  * @param history per commit, parents before children (then oldest first); empty unless asked for
  */
@@ -61,6 +63,7 @@ public record RepositoryStats(
         long objectStoredBytes,
         List<CodecCount> codecs,
         SortedMap<Integer, Long> chainDepths,
+        SortedMap<dev.coral.codec.PlaneMode, Long> planeModes,
         DiskFootprint disk,
         long lossyCommits,
         List<FileStats> files,
@@ -69,6 +72,7 @@ public record RepositoryStats(
     public RepositoryStats {
         codecs = List.copyOf(codecs);
         chainDepths = Collections.unmodifiableSortedMap(new TreeMap<>(chainDepths));
+        planeModes = Collections.unmodifiableSortedMap(new TreeMap<>(planeModes));
         files = List.copyOf(files);
         history = List.copyOf(history);
     }

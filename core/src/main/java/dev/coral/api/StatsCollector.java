@@ -1,6 +1,7 @@
 package dev.coral.api;
 
 import dev.coral.codec.ChunkCodec;
+import dev.coral.codec.PlaneMode;
 import dev.coral.repo.ChunkRef;
 import dev.coral.repo.Commit;
 import dev.coral.repo.FileEntry;
@@ -76,6 +77,7 @@ public final class StatsCollector {
     private final Map<ObjectId, TensorFigures> tensorFigures = new HashMap<>();
     private final Set<ObjectId> chunks = new HashSet<>();
     private final Map<ChunkCodec, CodecTotals> codecs = new EnumMap<>(ChunkCodec.class);
+    private final java.util.SortedMap<PlaneMode, Long> planeModes = new java.util.TreeMap<>();
     private final TreeMap<Integer, Long> depths = new TreeMap<>();
     private long objectStored;
     private long chunkRaw;
@@ -162,7 +164,7 @@ public final class StatsCollector {
         codecs.forEach((c, t) -> codecList.add(new RepositoryStats.CodecCount(c, c.needsBase(), t.chunks, t.raw, t.stored)));
         return new RepositoryStats(order.size(), branches.size(), tags.size(), paths.size(), fileVersions.size(),
                 tensorFigures.size(), logical, uniqueLogical, chunkRefs, distinctTensorChunkRefs, chunks.size(),
-                chunkRaw, chunkStored, objects.size(), objectStored, codecList, depths, disk(),
+                chunkRaw, chunkStored, objects.size(), objectStored, codecList, depths, planeModes, disk(),
                 (int) order.stream().filter(e -> e.getValue().isLossy()).count(),
                 files, perCommit ? history : List.of());
     }
@@ -267,6 +269,11 @@ public final class StatsCollector {
         t.raw += c.rawLength();
         t.stored += stored;
         depths.merge(depth, 1L, Long::sum);
+        if (codec.isPlanar()) {
+            for (PlaneMode m : store.chunkPlaneModes(c.id())) {
+                planeModes.merge(m, 1L, Long::sum);
+            }
+        }
         chunkRaw += c.rawLength();
         chunkStored += stored;
         newStored += stored;

@@ -97,6 +97,33 @@ public final class ChunkFormat {
     }
 
     /**
+     * The plane modes a framed payload's plane table declares, read from its first
+     * {@code 12 + 5 * width} bytes only (no checksum: for statistics; decoding checks
+     * everything). Empty for the RAW and ZSTD codecs.
+     */
+    public static List<PlaneMode> planeModes(byte[] p, int off, int len) throws CorruptObjectException {
+        if (len < HEADER_BYTES) {
+            throw new CorruptObjectException("chunk payload of " + len + " bytes is shorter than its " + HEADER_BYTES + "-byte header");
+        }
+        ChunkCodec codec = ChunkCodec.byId(p[off] & 0xFF);
+        if (!codec.isPlanar()) {
+            return List.of();
+        }
+        int planes = p[off + 3] & 0xFF;
+        if (!isValidWidth(planes) || len < HEADER_BYTES + PLANE_ENTRY_BYTES * planes) {
+            throw new CorruptObjectException("chunk payload declares " + planes + " planes in " + len + " bytes");
+        }
+        PlaneMode[] m = new PlaneMode[planes];
+        for (int k = 0; k < planes; k++) {
+            m[k] = PlaneMode.byId(p[off + HEADER_BYTES + PLANE_ENTRY_BYTES * k] & 0xFF);
+        }
+        return List.of(m);
+    }
+
+    /** Bytes {@link #planeModes} needs at most: the header and a plane table of 16 planes. */
+    public static final int MAX_TABLE_BYTES = HEADER_BYTES + PLANE_ENTRY_BYTES * 16;
+
+    /**
      * Checks everything in the header and plane table of {@code p[off, off+len)} and fills
      * {@code modes[k]} / {@code lengths[k]} for each plane; the codec, width and raw length are
      * then read from the header bytes.

@@ -598,4 +598,25 @@ public final class ObjectStore implements AutoCloseable {
                     f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES + 1)[StoredForm.DELTA_PREFIX_BYTES] & 0xFF);
         };
     }
+
+    /** The plane modes of a stored chunk's planes (empty unless its codec is planar); for statistics. */
+    public java.util.List<dev.coral.codec.PlaneMode> chunkPlaneModes(ObjectId id) throws IOException {
+        Found f = require(id);
+        String what = f.pack().path().getFileName() + " object " + id.hex();
+        int at = switch (StoredForm.of(f.entry().codec(), what)) {
+            case RAW, ZSTD -> -1;
+            case FRAME -> 0;
+            case DELTA -> StoredForm.DELTA_PREFIX_BYTES;
+        };
+        if (at < 0) {
+            return java.util.List.of();
+        }
+        int n = Math.min(f.entry().storedLength(), at + dev.coral.codec.ChunkFormat.MAX_TABLE_BYTES);
+        byte[] p = f.pack().readPayloadPrefix(f.entry(), n);
+        try {
+            return dev.coral.codec.ChunkFormat.planeModes(p, at, n - at);
+        } catch (dev.coral.error.CorruptObjectException e) {
+            throw new dev.coral.error.CorruptObjectException(what + ": " + e.getMessage(), e);
+        }
+    }
 }

@@ -211,6 +211,17 @@ class StatsTest {
             assertEquals(s.chunkStoredBytes(), s.codecs().stream().mapToLong(RepositoryStats.CodecCount::storedBytes).sum());
             assertEquals(s.chunkRawBytes(), s.codecs().stream().mapToLong(RepositoryStats.CodecCount::rawBytes).sum());
 
+            // ---- plane modes: every planar chunk's planes counted once, against each chunk's own payload
+            Map<dev.coral.codec.PlaneMode, Long> modes = new HashMap<>();
+            for (ObjectId c : chunkIds) {
+                for (dev.coral.codec.PlaneMode m : repo.graph().store().chunkPlaneModes(c)) {
+                    modes.merge(m, 1L, Long::sum);
+                }
+            }
+            assertEquals(modes, s.planeModes());
+            long planarChunks = s.codecs().stream().filter(c -> c.codec().isPlanar()).mapToLong(RepositoryStats.CodecCount::chunks).sum();
+            assertEquals(planarChunks * 4, s.planeModes().values().stream().mapToLong(Long::longValue).sum(), "fp32: 4 planes per planar chunk");
+
             // ---- disk
             long packBytes;
             try (Stream<Path> files = Files.list(dir.resolve(".coral/packs"))) {
