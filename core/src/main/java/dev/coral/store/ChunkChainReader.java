@@ -6,6 +6,7 @@ import dev.coral.codec.CodecWorkspace;
 import dev.coral.error.CorruptObjectException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -19,7 +20,11 @@ final class ChunkChainReader {
     private ChunkChainReader() {
     }
 
-    private record Link(ObjectStore.Found found, byte[] payload, int frameOffset) {
+    /** A link of the chain: its framed payload at {@code buf[from, end)} (past the delta prefix for a delta). */
+    private record Link(ObjectStore.Found found, byte[] buf, int from, int end) {
+        int length() {
+            return end - from;
+        }
     }
 
     static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws) throws IOException {
@@ -40,19 +45,19 @@ final class ChunkChainReader {
                 }
                 cachedBase = null;
             }
+            PackFile.Slice p = cur.pack().readPayloadSlice(cur.entry());
             if (form != StoredForm.DELTA) {
-                chain.add(new Link(cur, cur.pack().readPayload(cur.entry()), 0));
+                chain.add(new Link(cur, p.array(), p.offset(), p.end()));
                 break;
             }
-            byte[] p = cur.pack().readPayload(cur.entry());
-            if (p.length < StoredForm.DELTA_PREFIX_BYTES) {
+            if (p.length() < StoredForm.DELTA_PREFIX_BYTES) {
                 throw new CorruptObjectException(what + ": delta payload too short");
             }
-            chain.add(new Link(cur, p, StoredForm.DELTA_PREFIX_BYTES));
+            chain.add(new Link(cur, p.array(), p.offset() + StoredForm.DELTA_PREFIX_BYTES, p.end()));
             if (chain.size() > MAX_CHAIN) {
                 throw new CorruptObjectException(what + ": delta chain longer than " + MAX_CHAIN + " (a cycle?)");
             }
-            ObjectId base = ObjectId.fromBytes(p, 0);
+            ObjectId base = ObjectId.fromBytes(p.array(), p.offset());
             ObjectStore.Found next = store.find(base);
             if (next == null) {
                 throw new CorruptObjectException(what + ": its delta base " + base.hex() + " is missing");
@@ -90,10 +95,10 @@ final class ChunkChainReader {
             Link key = chain.get(chain.size() - 1);
             i = chain.size() - 2;
             boolean frame = key.found().entry().codec() == StoredForm.FRAME.code;
-            w = frame && i >= 0 ? ChunkDecoder.planeSpaceWidth(key.payload(), 0, key.payload().length, false) : -1;
+            w = frame && i >= 0 ? ChunkDecoder.planeSpaceWidth(key.buf(), key.from(), key.length(), false) : -1;
             if (w > 0) {
                 planes = ws.chainPlanes(n);
-                ChunkDecoder.decodeInPlaneSpace(key.payload(), 0, key.payload().length, n, w, planes, ws);
+                ChunkDecoder.decodeInPlaneSpace(key.buf(), key.from(), key.length(), n, w, planes, ws);
             } else {
                 cur = i < 0 ? dst : new byte[n];
                 decodeKeyframe(key, cur, ws);
@@ -101,9 +106,9 @@ final class ChunkChainReader {
         }
         for (; i >= 0; i--) {
             Link l = chain.get(i);
-            int len = l.payload().length - l.frameOffset();
-            if (planes != null && ChunkDecoder.planeSpaceWidth(l.payload(), l.frameOffset(), len, true) == w) {
-                ChunkDecoder.decodeInPlaneSpace(l.payload(), l.frameOffset(), len, n, w, planes, ws);
+            int len = l.length();
+            if (planes != null && ChunkDecoder.planeSpaceWidth(l.buf(), l.from(), len, true) == w) {
+                ChunkDecoder.decodeInPlaneSpace(l.buf(), l.from(), len, n, w, planes, ws);
                 continue;
             }
             if (planes != null) {
@@ -117,7 +122,7 @@ final class ChunkChainReader {
             } else {
                 out = spare != null && spare != cur ? spare : new byte[n];
             }
-            ChunkDecoder.decode(l.payload(), l.frameOffset(), len, cur, 0, out, 0, n, ws);
+            ChunkDecoder.decode(l.buf(), l.from(), len, cur, 0, out, 0, n, ws);
             spare = cur == cachedBase ? null : cur;
             cur = out;
         }
@@ -131,8 +136,8 @@ final class ChunkChainReader {
         String what = l.found().pack().path().getFileName() + " chunk " + e.id().hex();
         int n = (int) e.rawLength();
         switch (StoredForm.of(e.codec(), what)) {
-            case RAW, ZSTD -> ChunkCodec.byId(e.codec()).decode(l.payload(), l.payload().length, dst, n, what);
-            case FRAME -> ChunkDecoder.decode(l.payload(), 0, l.payload().length, null, 0, dst, 0, n, ws);
+            case RAW, ZSTD -> ChunkCodec.byId(e.codec()).decode(Arrays.copyOfRange(l.buf(), l.from(), l.end()), l.length(), dst, n, what);
+            case FRAME -> ChunkDecoder.decode(l.buf(), l.from(), l.length(), null, 0, dst, 0, n, ws);
             default -> throw new IllegalStateException("keyframe of form " + e.codec());
         }
     }

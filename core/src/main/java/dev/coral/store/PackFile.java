@@ -120,12 +120,25 @@ final class PackFile implements AutoCloseable {
     /** Reads and decodes the entry into {@code dst}, which must hold {@code entry.rawLength()} bytes. */
     void readInto(PackIndex.Entry entry, byte[] dst) throws IOException {
         String what = path().getFileName() + " object " + entry.id().hex();
-        byte[] stored = readVerified(entry, what);
+        byte[] stored = readPayload(entry);
         ChunkCodec.byId(entry.codec()).decode(stored, entry.storedLength(), dst, (int) entry.rawLength(), what);
     }
 
     /** The entry's payload, its CRC and head checked against the index. */
     byte[] readPayload(PackIndex.Entry entry) throws IOException {
+        Slice s = readPayloadSlice(entry);
+        return Arrays.copyOfRange(s.array(), s.offset(), s.offset() + s.length());
+    }
+
+    /** A payload at {@code array[offset, offset+length)}: read without copying it out of the entry's buffer. */
+    record Slice(byte[] array, int offset, int length) {
+        int end() {
+            return offset + length;
+        }
+    }
+
+    /** As {@link #readPayload}, without the copy: the payload inside the buffer the whole entry was read into. */
+    Slice readPayloadSlice(PackIndex.Entry entry) throws IOException {
         return readVerified(entry, path().getFileName() + " object " + entry.id().hex());
     }
 
@@ -147,7 +160,7 @@ final class PackFile implements AutoCloseable {
         return buf.array();
     }
 
-    private byte[] readVerified(PackIndex.Entry entry, String what) throws IOException {
+    private Slice readVerified(PackIndex.Entry entry, String what) throws IOException {
         int total = PackLayout.ENTRY_HEAD_BYTES + entry.storedLength() + PackLayout.ENTRY_CRC_BYTES;
         if (entry.offset() + total > packLength - PackLayout.TRAILER_BYTES) {
             throw new CorruptObjectException(what + ": extends past the end of the pack");
@@ -175,7 +188,7 @@ final class PackFile implements AutoCloseable {
                 || buf.getInt(2 + ObjectId.BYTES + 8) != entry.storedLength()) {
             throw new CorruptObjectException(what + ": entry does not match the pack index");
         }
-        return Arrays.copyOfRange(b, PackLayout.ENTRY_HEAD_BYTES, PackLayout.ENTRY_HEAD_BYTES + entry.storedLength());
+        return new Slice(b, PackLayout.ENTRY_HEAD_BYTES, entry.storedLength());
     }
 
     @Override
