@@ -10,10 +10,12 @@ import java.util.Arrays;
  * one named codec, or with the smallest of them ({@link #encodeBest}). Pure functions: the only
  * state is the caller's {@link CodecWorkspace} (buffers and zstd contexts reused per thread).
  *
- * <p>Planar codecs decide per plane, from a sample compressed at level 1, whether zstd is worth
- * running on the plane at all (sample ratio at least {@value #RAW_RATIO_PERCENT}%): near-random
- * low mantissa planes are stored raw, which spares zstd the bytes it cannot shrink (measured here: 0.4-0.6 GB/s per core for fp32, the dense exponent plane through zstd being the limit). Constant planes
- * (typically all-zero high bytes of integers and of XOR deltas) cost one byte or none.
+ * <p>Planar codecs decide per plane, from a sample, how to store it: Huffman-coded (dense skewed
+ * planes such as exponents), zstd (runs and repeats, such as sparse XOR planes) or raw
+ * (near-random low mantissa planes, which neither shrinks by 100/{@value #RAW_RATIO_PERCENT});
+ * see {@link #estimatePlanar}. Constant planes (typically all-zero high bytes of integers and of
+ * XOR deltas) cost one byte or none. Measured (JMH, one core): fp32 planes encode at 1.26 GB/s
+ * and decode at 2.47 GB/s, ratio 1.200; BF16 0.80 / 1.77 GB/s, ratio 1.501 (perf/README.md).
  */
 public final class ChunkEncoder {
     /** How {@link #encodeBest} picks a codec. */
