@@ -25,17 +25,28 @@ public final class Futures {
         } catch (CancellationException e) {
             throw new IOException(what + ": cancelled", e);
         } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new IOException(what + ": " + c, c);
+            rethrow(e.getCause(), what);
+            throw new IOException(what + ": failed", e);
+        }
+    }
+
+    /**
+     * Throws {@code t}, a failure caught on another thread, as it was thrown there (IOException,
+     * RuntimeException, Error), anything else wrapped in an IOException naming {@code what}.
+     * Does nothing for null.
+     */
+    public static void rethrow(Throwable t, String what) throws IOException {
+        if (t instanceof IOException io) {
+            throw io;
+        }
+        if (t instanceof RuntimeException re) {
+            throw re;
+        }
+        if (t instanceof Error err) {
+            throw err;
+        }
+        if (t != null) {
+            throw new IOException(what + ": " + t, t);
         }
     }
 }
