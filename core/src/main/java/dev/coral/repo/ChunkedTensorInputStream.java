@@ -6,6 +6,7 @@ import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Cleaner;
 
 /**
  * Streams a stored tensor's bytes chunk by chunk; holds one decoded chunk at a time. Not
@@ -22,7 +23,10 @@ final class ChunkedTensorInputStream extends InputStream {
     private int pos;
     private int next;
     private CodecWorkspace workspace;
+    /** Closes the workspace's native zstd contexts if the stream is dropped without {@link #close}. */
+    private Cleaner.Cleanable cleanable;
     private ChunkReadAhead ahead;
+    private static final Cleaner CLEANER = Cleaner.create();
 
     ChunkedTensorInputStream(ObjectStore store, TensorObject tensor, boolean verify) {
         this.store = store;
@@ -56,7 +60,9 @@ final class ChunkedTensorInputStream extends InputStream {
                 chunk = new byte[(int) ref.rawLength()];
             }
             if (workspace == null) {
-                workspace = new CodecWorkspace();
+                CodecWorkspace ws = new CodecWorkspace();
+                workspace = ws;
+                cleanable = CLEANER.register(this, ws::close);
             }
             chunkLength = store.readChunk(ref.id(), chunk, verify, workspace);
             pos = 0;
@@ -89,8 +95,9 @@ final class ChunkedTensorInputStream extends InputStream {
             ahead.close();
             ahead = null;
         }
-        if (workspace != null) {
-            workspace.close();
+        if (cleanable != null) {
+            cleanable.clean(); // closes the workspace, once
+            cleanable = null;
             workspace = null;
         }
         chunk = new byte[0];
