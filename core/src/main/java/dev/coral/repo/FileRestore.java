@@ -6,7 +6,6 @@ import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
 import dev.coral.store.ObjectId;
 import java.io.BufferedOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -92,27 +91,6 @@ public final class FileRestore {
             return new FileIngest.FileStat(Files.size(target), Files.getLastModifiedTime(target).toMillis(), sha);
         } finally {
             Files.deleteIfExists(tmp);
-        }
-    }
-
-    /** Counts the bytes passed through. */
-    private static final class CountingOutputStream extends FilterOutputStream {
-        long count;
-
-        CountingOutputStream(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            count += len;
         }
     }
 

@@ -66,7 +66,7 @@ public final class LossyRewrite {
         WeightFileFormat format = WeightFormats.byName(staged.format())
                 .orElseThrow(() -> new CorruptObjectException(displayPath + ": unknown format " + staged.format()));
         MessageDigest md = ObjectId.sha256();
-        CountingSink counter = new CountingSink();
+        CountingOutputStream counter = new CountingOutputStream(OutputStream.nullOutputStream());
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         try (OutputStream out = new java.util.zip.CheckedOutputStream(new DigestOutputStream(counter, md), crc)) {
             format.restore(draft.restoreInfo(), restore.tensors(draft), out);
@@ -74,19 +74,5 @@ public final class LossyRewrite {
         FileEntry lossy = new FileEntry(staged.format(), counter.count, md.digest(), staged.restoreInfo(),
                 staged.metadata(), named, eps, crc.getValue());
         return ObjectGraph.write(inserter, lossy);
-    }
-
-    private static final class CountingSink extends OutputStream {
-        long count;
-
-        @Override
-        public void write(int b) {
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            count += len;
-        }
     }
 }

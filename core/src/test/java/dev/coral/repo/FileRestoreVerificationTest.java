@@ -86,8 +86,7 @@ class FileRestoreVerificationTest {
         Stored s = ingest(2);
         try (ObjectStore store = s.store()) {
             FileEntry e = s.entry();
-            FileEntry lying = new FileEntry(e.format(), e.fileSize(), e.fileSha256(), e.restoreInfo(), e.metadata(), e.tensors(),
-                    e.lossyEps(), (e.fileCrc32c() + 1) & 0xFFFFFFFFL);
+            FileEntry lying = withChecksums(e, e.fileSha256(), (e.fileCrc32c() + 1) & 0xFFFFFFFFL);
             Path target = dir.resolve("out.safetensors");
             Files.writeString(target, "previous");
             CorruptObjectException x = assertThrows(CorruptObjectException.class,
@@ -106,15 +105,13 @@ class FileRestoreVerificationTest {
         Stored s = ingest(3);
         try (ObjectStore store = s.store()) {
             FileEntry e = s.entry();
-            FileEntry old = new FileEntry(e.format(), e.fileSize(), e.fileSha256(), e.restoreInfo(), e.metadata(), e.tensors(),
-                    e.lossyEps(), -1);
+            FileEntry old = withChecksums(e, e.fileSha256(), -1);
             Path target = dir.resolve("out.safetensors");
             new FileRestore(new ObjectGraph(store)).restore(old, target, "out.safetensors");
             assertArrayEquals(s.bytes(), Files.readAllBytes(target));
             byte[] wrongSha = e.fileSha256().clone();
             wrongSha[0] ^= 1;
-            FileEntry lying = new FileEntry(e.format(), e.fileSize(), wrongSha, e.restoreInfo(), e.metadata(), e.tensors(),
-                    e.lossyEps(), -1);
+            FileEntry lying = withChecksums(e, wrongSha, -1);
             CorruptObjectException x = assertThrows(CorruptObjectException.class,
                     () -> new FileRestore(new ObjectGraph(store)).restore(lying, target, "out.safetensors"));
             assertTrue(x.getMessage().contains("sha256"), x.getMessage());
@@ -127,11 +124,9 @@ class FileRestoreVerificationTest {
         try (ObjectStore store = s.store()) {
             FileEntry e = s.entry();
             assertEquals(e, withSameArrays(FileEntry.decode(e.encode(), dev.coral.store.ObjectId.hashOf(e.encode(), 0, e.encode().length)), e));
-            FileEntry unknown = new FileEntry(e.format(), e.fileSize(), e.fileSha256(), e.restoreInfo(), e.metadata(), e.tensors(),
-                    e.lossyEps(), -1);
+            FileEntry unknown = withChecksums(e, e.fileSha256(), -1);
             assertEquals(-1, FileEntry.decode(unknown.encode(), dev.coral.store.ObjectId.hashOf(unknown.encode(), 0, unknown.encode().length)).fileCrc32c());
-            assertThrows(IllegalArgumentException.class, () -> new FileEntry(e.format(), e.fileSize(), e.fileSha256(), e.restoreInfo(),
-                    e.metadata(), e.tensors(), e.lossyEps(), 1L << 32));
+            assertThrows(IllegalArgumentException.class, () -> withChecksums(e, e.fileSha256(), 1L << 32));
         }
     }
 
@@ -200,6 +195,11 @@ class FileRestoreVerificationTest {
             assertArrayEquals(dev.coral.store.ObjectId.sha256().digest(bytes), got.entry().fileSha256());
             assertEquals(bytes.length, got.entry().fileSize());
         }
+    }
+
+    /** {@code e} with another recorded SHA-256 and CRC32C (-1: none recorded). */
+    private static FileEntry withChecksums(FileEntry e, byte[] sha, long crc) {
+        return new FileEntry(e.format(), e.fileSize(), sha, e.restoreInfo(), e.metadata(), e.tensors(), e.lossyEps(), crc);
     }
 
     private static FileEntry withSameArrays(FileEntry decoded, FileEntry original) {
