@@ -1,5 +1,6 @@
 package dev.coral.store;
 
+import dev.coral.codec.ChunkBase;
 import dev.coral.codec.ChunkCodec;
 import dev.coral.codec.ChunkDecoder;
 import dev.coral.codec.CodecWorkspace;
@@ -27,11 +28,50 @@ final class ChunkChainReader {
         }
     }
 
+    /** The links from a chunk down to its keyframe, or down to a link whose raw bytes were at hand. */
+    private record Chain(List<Link> links, byte[] cachedBase) {
+    }
+
     static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws) throws IOException {
         RecentChunks recent = store.recentChunks();
         if (recent.copyTo(top.entry().id(), dst)) {
             return;
         }
+        Chain chain = collect(store, top, recent);
+        int n = (int) top.entry().rawLength();
+        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false);
+        rememberDecoded(recent, top, chain, dst, n);
+    }
+
+    /**
+     * Decodes a chunk to serve as a delta base. When its whole chain is byte planes of one width
+     * (PLANES, then XOR_PLANES), the planes are left unmerged in the workspace's chain buffer
+     * ({@link CodecWorkspace#chainPlanes}): the encoder XORs them with the new chunk's planes and
+     * the merge is never done. Otherwise the raw bytes go to {@code rawBuffer}. The result is valid
+     * until the workspace decodes again.
+     */
+    static ChunkBase readBase(ObjectStore store, ObjectStore.Found top, byte[] rawBuffer, CodecWorkspace ws) throws IOException {
+        RecentChunks recent = store.recentChunks();
+        int n = (int) top.entry().rawLength();
+        if (recent.copyTo(top.entry().id(), rawBuffer)) {
+            return ChunkBase.ofRaw(rawBuffer, 0, n);
+        }
+        Chain chain = collect(store, top, recent);
+        int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true);
+        if (w > 0) {
+            return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
+        }
+        rememberDecoded(recent, top, chain, rawBuffer, n);
+        return ChunkBase.ofRaw(rawBuffer, 0, n);
+    }
+
+    private static void rememberDecoded(RecentChunks recent, ObjectStore.Found top, Chain chain, byte[] raw, int n) {
+        if (chain.links().size() > 1 || chain.cachedBase() != null) {
+            recent.put(top.entry().id(), raw, 0, n); // a delta's raw bytes: the next version's likely base
+        }
+    }
+
+    private static Chain collect(ObjectStore store, ObjectStore.Found top, RecentChunks recent) throws IOException {
         List<Link> chain = new ArrayList<>();
         ObjectStore.Found cur = top;
         byte[] cachedBase = null;
@@ -67,11 +107,7 @@ final class ChunkChainReader {
             }
             cur = next;
         }
-        int n = (int) top.entry().rawLength();
-        decodeChain(chain, cachedBase, dst, n, ws);
-        if (chain.size() > 1 || cachedBase != null) {
-            recent.put(top.entry().id(), dst, 0, n); // a delta's raw bytes: the next version's likely base
-        }
+        return new Chain(chain, cachedBase);
     }
 
     /**
@@ -79,9 +115,11 @@ final class ChunkChainReader {
      * are byte planes (PLANES, then XOR_PLANES of the same width), the work stays in plane
      * space: each link's planes are XORed into one buffer and merged into elements once at the
      * end. Any other link (SUB_PLANES, another width, a legacy form) merges and goes on link by
-     * link through raw bytes.
+     * link through raw bytes. With {@code keepPlanes}, planes still unmerged at the end stay in
+     * {@link CodecWorkspace#chainPlanes} and their width is returned (dst untouched); otherwise
+     * (or when the chain left plane space) dst holds the chunk and the result is -1.
      */
-    private static void decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws)
+    private static int decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws, boolean keepPlanes)
             throws IOException {
         int i;
         byte[] planes = null;
@@ -95,7 +133,7 @@ final class ChunkChainReader {
             Link key = chain.get(chain.size() - 1);
             i = chain.size() - 2;
             boolean frame = key.found().entry().codec() == StoredForm.FRAME.code;
-            w = frame && i >= 0 ? ChunkDecoder.planeSpaceWidth(key.buf(), key.from(), key.length(), false) : -1;
+            w = frame && (i >= 0 || keepPlanes) ? ChunkDecoder.planeSpaceWidth(key.buf(), key.from(), key.length(), false) : -1;
             if (w > 0) {
                 planes = ws.chainPlanes(n);
                 ChunkDecoder.decodeInPlaneSpace(key.buf(), key.from(), key.length(), n, w, planes, ws);
@@ -127,8 +165,12 @@ final class ChunkChainReader {
             cur = out;
         }
         if (planes != null) {
+            if (keepPlanes) {
+                return w;
+            }
             ChunkDecoder.mergePlanes(planes, n, w, dst);
         }
+        return -1;
     }
 
     private static void decodeKeyframe(Link l, byte[] dst, CodecWorkspace ws) throws IOException {

@@ -1,11 +1,13 @@
 package dev.coral.store;
 
+import dev.coral.codec.ChunkBase;
 import dev.coral.codec.ChunkCodec;
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.codec.CodecWorkspace;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.Arrays;
 
 /**
  * The per-chunk work of ingest, up to (not including) the write: hash, look up in the store,
@@ -59,17 +61,17 @@ final class ChunkEncodingJob implements AutoCloseable {
         if (store.findLoaded(id) != null) {
             return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
         }
-        byte[] baseBytes = null;
+        ChunkBase base = null;
         SkipDeltaBase plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, maxChainDepth);
         if (plan != null) {
             baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
-            store.readChunk(plan.base(), baseBuffer, false, workspace);
-            baseBytes = baseBuffer;
+            base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
         }
-        ChunkCodec.EncodedChunk enc = ownPayload
-                ? ChunkEncoder.encodeBest(raw, off, len, elementWidth, baseBytes, 0, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace)
-                : ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, baseBytes, 0, zstdLevel, ChunkEncoder.Choice.SAMPLED,
-                        workspace);
+        ChunkCodec.EncodedChunk enc = ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel,
+                ChunkEncoder.Choice.SAMPLED, workspace);
+        if (ownPayload) {
+            enc = new ChunkCodec.EncodedChunk(enc.codec(), Arrays.copyOf(enc.data(), enc.length()), enc.length());
+        }
         if (previous != null) {
             // This chunk is the likely base of its own next version: keep its raw bytes at hand.
             store.recentChunks().put(id, raw, off, len);

@@ -365,6 +365,18 @@ public final class ObjectStore implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Decodes a chunk to serve as a delta base (no hash check): as planes when its chain allows,
+     * else as raw bytes in {@code rawBuffer} (see {@link ChunkChainReader#readBase}).
+     */
+    dev.coral.codec.ChunkBase readChunkAsBase(ObjectId id, byte[] rawBuffer, CodecWorkspace ws) throws IOException {
+        Found f = require(id);
+        if (rawBuffer.length < f.entry().rawLength()) {
+            throw new IllegalArgumentException("buffer of " + rawBuffer.length + " bytes for a chunk of " + f.entry().rawLength());
+        }
+        return ChunkChainReader.readBase(this, f, rawBuffer, ws);
+    }
+
     /** How many deltas must be applied to read the chunk: 0 for a keyframe (or a small object). */
     public int chainDepth(ObjectId id) throws IOException {
         return ChunkChainReader.depth(require(id));

@@ -3,7 +3,9 @@ package dev.coral.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.coral.codec.ChunkBase;
 import dev.coral.codec.ChunkCodec;
+import dev.coral.codec.CodecWorkspace;
 import dev.coral.codec.ChunkFormat;
 import java.io.IOException;
 import java.util.EnumSet;
@@ -68,6 +70,15 @@ class ChunkChainDecodeTest {
                 store.readChunk(ids.get(i), out, true);
                 assertArrayEquals(versions.get(i), out, "seed " + seed + " version " + i + " width " + w + " depth " + depth);
                 assertTrue(store.chainDepth(ids.get(i)) <= depth, "seed " + seed + ": chain deeper than " + depth);
+            }
+            try (CodecWorkspace ws = new CodecWorkspace()) { // as a delta base: planes when the chain allows, else raw
+                for (int i = versionCount - 1; i >= 0; i--) {
+                    byte[] buf = new byte[versions.get(i).length];
+                    ChunkBase base = store.readChunkAsBase(ids.get(i), buf, ws);
+                    byte[] out = new byte[buf.length];
+                    base.copyRaw(0, out, 0, out.length);
+                    assertArrayEquals(versions.get(i), out, "seed " + seed + " version " + i + " read as a base");
+                }
             }
             for (int k = 0; k < versionCount; k++) { // random order: partly warm cache
                 int i = r.nextInt(versionCount);
