@@ -41,6 +41,23 @@ public final class CodecWorkspace implements AutoCloseable {
         return chainPlanes;
     }
 
+    /** Buffers the payloads of a chain's first links are read into (kept: one read per link per chunk). */
+    private final byte[][] linkBuffers = new byte[8][];
+
+    /**
+     * A buffer of at least {@code n} bytes to read link {@code link} of a delta chain into, reused
+     * from chain to chain; null past the first few links (the reader allocates). Valid until this
+     * workspace reads a chain again.
+     */
+    public byte[] linkBuffer(int link, int n) {
+        if (link >= linkBuffers.length) {
+            return null;
+        }
+        byte[] b = linkBuffers[link];
+        linkBuffers[link] = b = grow(b == null ? new byte[0] : b, n);
+        return b;
+    }
+
     private HuffmanCoder.State huffman;
 
     HuffmanCoder.State huffman() {

@@ -37,7 +37,7 @@ final class ChunkChainReader {
         if (recent.copyTo(top.entry().id(), dst)) {
             return;
         }
-        Chain chain = collect(store, top, recent);
+        Chain chain = collect(store, top, recent, ws);
         int n = (int) top.entry().rawLength();
         decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false);
         rememberDecoded(recent, top, chain, dst, n);
@@ -56,7 +56,7 @@ final class ChunkChainReader {
         if (recent.copyTo(top.entry().id(), rawBuffer)) {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
-        Chain chain = collect(store, top, recent);
+        Chain chain = collect(store, top, recent, ws);
         int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true);
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
@@ -71,7 +71,7 @@ final class ChunkChainReader {
         }
     }
 
-    private static Chain collect(ObjectStore store, ObjectStore.Found top, RecentChunks recent) throws IOException {
+    private static Chain collect(ObjectStore store, ObjectStore.Found top, RecentChunks recent, CodecWorkspace ws) throws IOException {
         List<Link> chain = new ArrayList<>();
         ObjectStore.Found cur = top;
         byte[] cachedBase = null;
@@ -85,7 +85,8 @@ final class ChunkChainReader {
                 }
                 cachedBase = null;
             }
-            PackFile.Slice p = cur.pack().readPayloadSlice(cur.entry());
+            int link = chain.size();
+            PackFile.Slice p = cur.pack().readPayloadSlice(cur.entry(), n -> ws.linkBuffer(link, n));
             if (form != StoredForm.DELTA) {
                 chain.add(new Link(cur, p.array(), p.offset(), p.end()));
                 break;

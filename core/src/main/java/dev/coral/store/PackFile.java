@@ -139,7 +139,16 @@ final class PackFile implements AutoCloseable {
 
     /** As {@link #readPayload}, without the copy: the payload inside the buffer the whole entry was read into. */
     Slice readPayloadSlice(PackIndex.Entry entry) throws IOException {
-        return readVerified(entry, path().getFileName() + " object " + entry.id().hex());
+        return readVerified(entry, path().getFileName() + " object " + entry.id().hex(), n -> null);
+    }
+
+    /**
+     * As {@link #readPayloadSlice(PackIndex.Entry)}, reading into {@code buffers.apply(n)} (at least
+     * n bytes, or null for a fresh array), asked for only once the entry is known to lie inside the
+     * pack. Spares zeroing a new buffer per read.
+     */
+    Slice readPayloadSlice(PackIndex.Entry entry, java.util.function.IntFunction<byte[]> buffers) throws IOException {
+        return readVerified(entry, path().getFileName() + " object " + entry.id().hex(), buffers);
     }
 
     /** The first {@code n} bytes of the entry's payload (no CRC check: the whole entry is checked when read). */
@@ -160,13 +169,14 @@ final class PackFile implements AutoCloseable {
         return buf.array();
     }
 
-    private Slice readVerified(PackIndex.Entry entry, String what) throws IOException {
+    private Slice readVerified(PackIndex.Entry entry, String what, java.util.function.IntFunction<byte[]> buffers) throws IOException {
         int total = PackLayout.ENTRY_HEAD_BYTES + entry.storedLength() + PackLayout.ENTRY_CRC_BYTES;
         if (entry.offset() + total > packLength - PackLayout.TRAILER_BYTES) {
             throw new CorruptObjectException(what + ": extends past the end of the pack");
         }
         FileChannel ch = channel();
-        ByteBuffer buf = ByteBuffer.allocate(total);
+        byte[] reuse = buffers.apply(total);
+        ByteBuffer buf = reuse != null && reuse.length >= total ? ByteBuffer.wrap(reuse, 0, total) : ByteBuffer.allocate(total);
         long pos = entry.offset();
         while (buf.hasRemaining()) {
             int n = ch.read(buf, pos);

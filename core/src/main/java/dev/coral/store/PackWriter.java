@@ -2,6 +2,7 @@ package dev.coral.store;
 
 import dev.coral.io.AtomicFile;
 import dev.coral.io.FaultPoints;
+import dev.coral.io.Futures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -13,6 +14,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.zip.CRC32C;
 
 /**
@@ -22,6 +26,17 @@ import java.util.zip.CRC32C;
  */
 final class PackWriter implements AutoCloseable {
     private static final int BUFFER = 1 << 20;
+    /**
+     * Every this many bytes written, the pack's data is flushed to the device on a background
+     * thread (fdatasync) while the writer goes on, so that the fsync at {@link #finish} waits for
+     * the tail only, not for the whole pack.
+     */
+    static final long EARLY_SYNC_BYTES = 16L << 20;
+    private static final ExecutorService SYNCER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "coral-pack-sync");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final Path packsDir;
     private final Path tempFile;
@@ -32,6 +47,8 @@ final class PackWriter implements AutoCloseable {
     private final List<PackIndex.Entry> entries = new ArrayList<>();
     private long position;
     private boolean done;
+    private long syncedUpTo;
+    private Future<?> earlySync;
 
     PackWriter(Path packsDir) throws IOException {
         this.packsDir = packsDir;
@@ -93,6 +110,7 @@ final class PackWriter implements AutoCloseable {
         write(crc, 0, 4, false);
         flushBuffer();
         FaultPoints.hit("pack.beforeFsync");
+        awaitEarlySync();
         channel.force(true);
         channel.close();
         FaultPoints.hit("pack.written");
@@ -141,6 +159,22 @@ final class PackWriter implements AutoCloseable {
             channel.write(buffer);
         }
         buffer.clear();
+        if (position - syncedUpTo >= EARLY_SYNC_BYTES && (earlySync == null || earlySync.isDone())) {
+            awaitEarlySync(); // rethrows a failed one
+            syncedUpTo = position;
+            earlySync = SYNCER.submit(() -> {
+                channel.force(false);
+                return null;
+            });
+        }
+    }
+
+    private void awaitEarlySync() throws IOException {
+        if (earlySync != null) {
+            Future<?> f = earlySync;
+            earlySync = null;
+            Futures.await(f, "fsync of " + tempFile.getFileName());
+        }
     }
 
     @Override
@@ -148,6 +182,9 @@ final class PackWriter implements AutoCloseable {
         if (!done) {
             done = true;
             try {
+                if (earlySync != null) {
+                    earlySync.cancel(false); // if it runs, closing the channel ends it; its failure is of no interest now
+                }
                 channel.close();
             } finally {
                 Files.deleteIfExists(tempFile);
