@@ -4,8 +4,11 @@ import dev.coral.api.Repository;
 import dev.coral.error.NotARepositoryException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,27 +21,69 @@ import picocli.CommandLine.Spec;
         versionProvider = CoralCommand.Version.class,
         description = "Coral: git for model weights. Tracks safetensors, npy and npz files by tensor, "
                 + "storing each chunk once and later versions as deltas against earlier ones.",
-        synopsisSubcommandLabel = "COMMAND",
-        subcommands = {
-            InitCommand.class,
-            AddCommand.class,
-            RmCommand.class,
-            StatusCommand.class,
-            CommitCommand.class,
-            LogCommand.class,
-            ShowCommand.class,
-            CheckoutCommand.class,
-            SwitchCommand.class,
-            BranchCommand.class,
-            TagCommand.class,
-            ExportCommand.class,
-            StatsCommand.class,
-            DemoCommand.class,
-            FsckCommand.class,
-            GcCommand.class,
-            RepackCommand.class,
-        })
+        synopsisSubcommandLabel = "COMMAND")
 final class CoralCommand implements Callable<Integer> {
+    /**
+     * The subcommands, in the order help lists them. Registered with picocli only when needed:
+     * building picocli's model of all of them by reflection took ~65 ms of every command.
+     */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("init", InitCommand::new);
+        m.put("add", AddCommand::new);
+        m.put("rm", RmCommand::new);
+        m.put("status", StatusCommand::new);
+        m.put("commit", CommitCommand::new);
+        m.put("log", LogCommand::new);
+        m.put("show", ShowCommand::new);
+        m.put("checkout", CheckoutCommand::new);
+        m.put("switch", SwitchCommand::new);
+        m.put("branch", BranchCommand::new);
+        m.put("tag", TagCommand::new);
+        m.put("export", ExportCommand::new);
+        m.put("stats", StatsCommand::new);
+        m.put("demo", DemoCommand::new);
+        m.put("fsck", FsckCommand::new);
+        m.put("gc", GcCommand::new);
+        m.put("repack", RepackCommand::new);
+        return m;
+    }
+
+    /**
+     * The command line for {@code args}: with only the subcommand they name when it is a known
+     * one preceded by nothing but {@code -C DIR}; with every subcommand otherwise (help, version,
+     * a missing or mistyped command, whose message lists or suggests them).
+     */
+    static CommandLine commandLine(Session session, String... args) {
+        CommandLine cmd = new CommandLine(new CoralCommand(session));
+        String name = requestedSubcommand(args);
+        if (name != null && SUBCOMMANDS.containsKey(name)) {
+            cmd.addSubcommand(name, SUBCOMMANDS.get(name).get());
+        } else {
+            SUBCOMMANDS.forEach((n, make) -> cmd.addSubcommand(n, make.get()));
+        }
+        return cmd;
+    }
+
+    /** The first argument past {@code -C DIR}, or null if an option other than -C comes first. */
+    static String requestedSubcommand(String... args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("-C")) {
+                i++;
+            } else if (a.startsWith("-C")) {
+                continue; // -CDIR, -C=DIR
+            } else if (a.startsWith("-")) {
+                return null;
+            } else {
+                return a;
+            }
+        }
+        return null;
+    }
+
     private final Session session;
 
     @Spec

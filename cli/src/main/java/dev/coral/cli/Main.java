@@ -23,7 +23,7 @@ public final class Main {
     public static int run(PrintStream out, PrintStream err, String... args) {
         Session session = new Session(out, err, System.console() != null, debugEnabled());
         try {
-            CommandLine cmd = new CommandLine(new CoralCommand(session));
+            CommandLine cmd = CoralCommand.commandLine(session, args);
             cmd.setOut(new PrintWriter(out, true));
             cmd.setErr(new PrintWriter(err, true));
             cmd.setCaseInsensitiveEnumValuesAllowed(true);

@@ -24,7 +24,7 @@ class ErrorsAndHelpTest {
 
     static List<String> subcommands() {
         Session s = new Session(new PrintStream(PrintStream.nullOutputStream()), new PrintStream(PrintStream.nullOutputStream()), false, false);
-        return new ArrayList<>(new CommandLine(new CoralCommand(s)).getSubcommands().keySet());
+        return new ArrayList<>(CoralCommand.commandLine(s).getSubcommands().keySet());
     }
 
     @Test
