@@ -41,7 +41,10 @@ final class PackWriter implements AutoCloseable {
     private final Path packsDir;
     private final Path tempFile;
     private final FileChannel channel;
-    private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+    private ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+    /** Past this many bytes a pack's buffers are written on a thread of their own (small packs never start one). */
+    static final long BACKGROUND_WRITE_AFTER = 4L << 20;
+    private BackgroundChannelWriter background;
     private final CRC32C packCrc = new CRC32C();
     private final CRC32C entryCrc = new CRC32C();
     private final List<PackIndex.Entry> entries = new ArrayList<>();
@@ -109,6 +112,10 @@ final class PackWriter implements AutoCloseable {
         byte[] crc = ByteBuffer.allocate(4).putInt((int) packCrc.getValue()).array();
         write(crc, 0, 4, false);
         flushBuffer();
+        if (background != null) {
+            background.drain();
+            background.close();
+        }
         FaultPoints.hit("pack.beforeFsync");
         awaitEarlySync();
         channel.force(true);
@@ -154,11 +161,18 @@ final class PackWriter implements AutoCloseable {
     }
 
     private void flushBuffer() throws IOException {
-        buffer.flip();
-        while (buffer.hasRemaining()) {
-            channel.write(buffer);
+        if (background == null && position >= BACKGROUND_WRITE_AFTER) {
+            background = new BackgroundChannelWriter(channel, BUFFER, tempFile.getFileName().toString());
         }
-        buffer.clear();
+        if (background != null) {
+            buffer = background.submit(buffer);
+        } else {
+            buffer.flip();
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            buffer.clear();
+        }
         if (position - syncedUpTo >= EARLY_SYNC_BYTES && (earlySync == null || earlySync.isDone())) {
             awaitEarlySync(); // rethrows a failed one
             syncedUpTo = position;
@@ -184,6 +198,9 @@ final class PackWriter implements AutoCloseable {
             try {
                 if (earlySync != null) {
                     earlySync.cancel(false); // if it runs, closing the channel ends it; its failure is of no interest now
+                }
+                if (background != null) {
+                    background.close();
                 }
                 channel.close();
             } finally {

@@ -1,0 +1,101 @@
+package dev.coral.store;
+
+import dev.coral.io.Futures;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Writes filled buffers to a channel, in the order given, on a thread of its own, so that the
+ * producer fills the next buffer meanwhile (the write into the page cache was a quarter of a
+ * single-threaded commit). At most {@link #BUFFERS} buffers exist: a producer that far ahead waits.
+ * Not thread-safe on the producer side: one producer.
+ */
+final class BackgroundChannelWriter implements AutoCloseable {
+    static final int BUFFERS = 4;
+
+    private final FileChannel channel;
+    private final String what;
+    private final int bufferBytes;
+    private final ExecutorService thread;
+    private final BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS);
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private int created;
+
+    /** {@code what} names the file in errors; {@code bufferBytes} is the size of the buffers handed back. */
+    BackgroundChannelWriter(FileChannel channel, int bufferBytes, String what) {
+        this.channel = channel;
+        this.what = what;
+        this.bufferBytes = bufferBytes;
+        this.created = 1; // the producer's current buffer
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "coral-pack-write");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Queues {@code filled[0, position)} for writing and returns an empty buffer to fill next
+     * (waiting for one when {@link #BUFFERS} are in flight). Rethrows an earlier write's failure.
+     */
+    ByteBuffer submit(ByteBuffer filled) throws IOException {
+        rethrowFailure();
+        filled.flip();
+        thread.execute(() -> {
+            try {
+                if (failure.get() == null) {
+                    while (filled.hasRemaining()) {
+                        channel.write(filled);
+                    }
+                }
+            } catch (IOException e) {
+                failure.compareAndSet(null, new IOException("writing " + what + ": " + e, e));
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            } finally {
+                filled.clear();
+                free.add(filled);
+            }
+        });
+        ByteBuffer next = free.poll();
+        if (next == null && created < BUFFERS) {
+            created++;
+            return ByteBuffer.allocateDirect(bufferBytes);
+        }
+        try {
+            return next != null ? next : free.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while writing " + what);
+        }
+    }
+
+    /** Waits until every submitted buffer is written; rethrows the first failure. */
+    void drain() throws IOException {
+        Futures.await(thread.submit(() -> null), "writing " + what);
+        rethrowFailure();
+    }
+
+    private void rethrowFailure() throws IOException {
+        Futures.rethrow(failure.get(), "writing " + what);
+    }
+
+    /** Stops the thread, dropping writes not started; waits for one under way to end. */
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
