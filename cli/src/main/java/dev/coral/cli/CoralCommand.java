@@ -4,11 +4,9 @@ import dev.coral.api.Repository;
 import dev.coral.error.NotARepositoryException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,28 +25,31 @@ final class CoralCommand implements Callable<Integer> {
      * The subcommands, in the order help lists them. Registered with picocli only when needed:
      * building picocli's model of all of them by reflection took ~65 ms of every command.
      */
-    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+    static final List<String> SUBCOMMANDS = List.of("init", "add", "rm", "status", "commit", "log", "show", "checkout",
+            "switch", "branch", "tag", "export", "stats", "demo", "fsck", "gc", "repack");
 
-    private static Map<String, Supplier<Object>> subcommands() {
-        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
-        m.put("init", InitCommand::new);
-        m.put("add", AddCommand::new);
-        m.put("rm", RmCommand::new);
-        m.put("status", StatusCommand::new);
-        m.put("commit", CommitCommand::new);
-        m.put("log", LogCommand::new);
-        m.put("show", ShowCommand::new);
-        m.put("checkout", CheckoutCommand::new);
-        m.put("switch", SwitchCommand::new);
-        m.put("branch", BranchCommand::new);
-        m.put("tag", TagCommand::new);
-        m.put("export", ExportCommand::new);
-        m.put("stats", StatsCommand::new);
-        m.put("demo", DemoCommand::new);
-        m.put("fsck", FsckCommand::new);
-        m.put("gc", GcCommand::new);
-        m.put("repack", RepackCommand::new);
-        return m;
+    /** A new instance of subcommand {@code name} (a switch, not lambdas: each lambda is a class spun at start-up). */
+    private static Object newSubcommand(String name) {
+        return switch (name) {
+            case "init" -> new InitCommand();
+            case "add" -> new AddCommand();
+            case "rm" -> new RmCommand();
+            case "status" -> new StatusCommand();
+            case "commit" -> new CommitCommand();
+            case "log" -> new LogCommand();
+            case "show" -> new ShowCommand();
+            case "checkout" -> new CheckoutCommand();
+            case "switch" -> new SwitchCommand();
+            case "branch" -> new BranchCommand();
+            case "tag" -> new TagCommand();
+            case "export" -> new ExportCommand();
+            case "stats" -> new StatsCommand();
+            case "demo" -> new DemoCommand();
+            case "fsck" -> new FsckCommand();
+            case "gc" -> new GcCommand();
+            case "repack" -> new RepackCommand();
+            default -> throw new IllegalArgumentException("no subcommand " + name);
+        };
     }
 
     /**
@@ -59,10 +60,12 @@ final class CoralCommand implements Callable<Integer> {
     static CommandLine commandLine(Session session, String... args) {
         CommandLine cmd = new CommandLine(new CoralCommand(session));
         String name = requestedSubcommand(args);
-        if (name != null && SUBCOMMANDS.containsKey(name)) {
-            cmd.addSubcommand(name, SUBCOMMANDS.get(name).get());
+        if (name != null && SUBCOMMANDS.contains(name)) {
+            cmd.addSubcommand(name, newSubcommand(name));
         } else {
-            SUBCOMMANDS.forEach((n, make) -> cmd.addSubcommand(n, make.get()));
+            for (String n : SUBCOMMANDS) {
+                cmd.addSubcommand(n, newSubcommand(n));
+            }
         }
         return cmd;
     }
