@@ -17,8 +17,17 @@ final class InitCommand extends Subcommand {
             description = "Chunk size for splitting tensors (64 bytes to 256M; suffixes K, M). Default: 4M.")
     String chunkSize;
 
-    @Option(names = "--zstd-level", paramLabel = "N", description = "zstd compression level, -7 to 22. Default: 3.")
+    @Option(names = "--zstd-level", paramLabel = "N", description = "zstd compression level, -7 to 22. Default: "
+            + RepositoryConfig.DEFAULT_ZSTD_LEVEL + ".")
     Integer zstdLevel;
+
+    @Option(names = "--delta-depth", paramLabel = "N", description = "Most deltas on any version's chain, 0 (none) to 24: deeper chains store less and read slower. Default: "
+            + RepositoryConfig.DEFAULT_MAX_CHAIN_DEPTH + ".")
+    Integer deltaDepth;
+
+    @Option(names = "--delta-run", paramLabel = "N", description = "Versions in a run of deltas against the previous version, 1 to the depth (1: plain skip-delta chains). Default: "
+            + RepositoryConfig.DEFAULT_DELTA_RUN + ".")
+    Integer deltaRun;
 
     @Override
     int execute() throws Exception {
@@ -33,6 +42,12 @@ final class InitCommand extends Subcommand {
             }
             if (zstdLevel != null) {
                 config = config.withZstdLevel(zstdLevel);
+            }
+            if (deltaDepth != null) {
+                config = config.withMaxChainDepth(deltaDepth);
+            }
+            if (deltaRun != null) {
+                config = config.withDeltaRun(deltaRun);
             }
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());

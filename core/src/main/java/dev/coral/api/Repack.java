@@ -71,7 +71,7 @@ final class Repack {
             try {
                 try (ObjectStore scratch = new ObjectStore(work, coral.resolve("locks"), repo.config().zstdLevel());
                      ObjectInserter ins = scratch.newInserter()) {
-                    ins.setMaxChainDepth(repo.config().maxChainDepth());
+                    ins.setChainShape(repo.config().chainShape());
                     Copier c = new Copier(ins, SimilarBases.open(work.resolve("similarity"), graph));
                     for (CommitWalk.Entry e : commitsOldestFirst()) {
                         c.commit(e.id(), e.commit());

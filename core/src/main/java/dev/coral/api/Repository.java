@@ -214,7 +214,7 @@ public final class Repository implements AutoCloseable {
             throw new CorruptObjectException(configProblem.getMessage() + " (reading works; repair or rewrite .coral/config to write)");
         }
         ObjectInserter ins = store.newInserter();
-        ins.setMaxChainDepth(config.maxChainDepth());
+        ins.setChainShape(config.chainShape());
         return ins;
     }
 

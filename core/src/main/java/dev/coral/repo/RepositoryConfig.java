@@ -3,6 +3,7 @@ package dev.coral.repo;
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.ChecksummedFile;
+import dev.coral.store.ChainShape;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
@@ -14,11 +15,15 @@ import java.util.TreeMap;
  * Repository settings ({@code .coral/config}, ChecksummedFile "CORALCFG" v1 holding
  * {@code key=value} lines): chunk size, zstd level, and the bound on delta chains. Immutable.
  */
-public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth) {
+public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth, int deltaRun) {
     static final String MAGIC = "CORALCFG";
     public static final int DEFAULT_CHUNK_BYTES = 4 << 20;
-    /** Bound on delta chains: a keyframe every 2^depth versions of a chunk; see the README for the measurement. */
-    public static final int DEFAULT_MAX_CHAIN_DEPTH = 5;
+    /** Bound on delta chains (deltas read to rebuild any version); see {@link ChainShape} for the measurement. */
+    public static final int DEFAULT_MAX_CHAIN_DEPTH = 12;
+    /** Versions per run of deltas against the previous version ({@link ChainShape}); 1 = plain skip-delta. */
+    public static final int DEFAULT_DELTA_RUN = 8;
+    /** The run of a repository whose config predates runs: plain skip-delta, as it was written. */
+    static final int LEGACY_DELTA_RUN = 1;
     public static final int DEFAULT_ZSTD_LEVEL = 1; // measured: level 3 stored 0.1% less at 0.7x the commit speed
 
     public RepositoryConfig {
@@ -28,25 +33,33 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth)
         if (zstdLevel < -7 || zstdLevel > 22) {
             throw new IllegalArgumentException("zstd level must be between -7 and 22: " + zstdLevel);
         }
-        if (maxChainDepth < 0 || maxChainDepth > 24) {
-            throw new IllegalArgumentException("delta chain depth must be between 0 and 24: " + maxChainDepth);
-        }
+        new ChainShape(maxChainDepth, deltaRun); // validates both
+    }
+
+    /** The layout of delta chains these settings ask for. */
+    public ChainShape chainShape() {
+        return new ChainShape(maxChainDepth, deltaRun);
     }
 
     public static RepositoryConfig defaults() {
-        return new RepositoryConfig(DEFAULT_CHUNK_BYTES, DEFAULT_ZSTD_LEVEL, DEFAULT_MAX_CHAIN_DEPTH);
+        return new RepositoryConfig(DEFAULT_CHUNK_BYTES, DEFAULT_ZSTD_LEVEL, DEFAULT_MAX_CHAIN_DEPTH, DEFAULT_DELTA_RUN);
     }
 
     public RepositoryConfig withChunkBytes(int n) {
-        return new RepositoryConfig(n, zstdLevel, maxChainDepth);
+        return new RepositoryConfig(n, zstdLevel, maxChainDepth, deltaRun);
     }
 
     public RepositoryConfig withZstdLevel(int level) {
-        return new RepositoryConfig(chunkBytes, level, maxChainDepth);
+        return new RepositoryConfig(chunkBytes, level, maxChainDepth, deltaRun);
     }
 
+    /** With chains of at most {@code depth} deltas; the run shrinks to fit if it was longer. */
     public RepositoryConfig withMaxChainDepth(int depth) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, depth);
+        return new RepositoryConfig(chunkBytes, zstdLevel, depth, Math.max(1, Math.min(deltaRun, depth)));
+    }
+
+    public RepositoryConfig withDeltaRun(int run) {
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, run);
     }
 
     public static RepositoryConfig read(Path file) throws IOException {
@@ -57,7 +70,8 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth)
             return new RepositoryConfig(
                     Integer.parseInt(p.getProperty("chunk.bytes", String.valueOf(DEFAULT_CHUNK_BYTES)).trim()),
                     Integer.parseInt(p.getProperty("zstd.level", String.valueOf(DEFAULT_ZSTD_LEVEL)).trim()),
-                    Integer.parseInt(p.getProperty("delta.max-depth", String.valueOf(DEFAULT_MAX_CHAIN_DEPTH)).trim()));
+                    Integer.parseInt(p.getProperty("delta.max-depth", String.valueOf(DEFAULT_MAX_CHAIN_DEPTH)).trim()),
+                    Integer.parseInt(p.getProperty("delta.run", String.valueOf(LEGACY_DELTA_RUN)).trim()));
         } catch (IllegalArgumentException e) {
             throw new CorruptObjectException(file + ": " + e.getMessage());
         }
@@ -68,6 +82,7 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth)
         m.put("chunk.bytes", String.valueOf(chunkBytes));
         m.put("zstd.level", String.valueOf(zstdLevel));
         m.put("delta.max-depth", String.valueOf(maxChainDepth));
+        m.put("delta.run", String.valueOf(deltaRun));
         StringBuilder sb = new StringBuilder();
         m.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         ChecksummedFile.write(file, MAGIC, 1, sb.toString().getBytes(StandardCharsets.UTF_8));
@@ -80,7 +95,8 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth)
                 case "chunk.bytes" -> withChunkBytes(Integer.parseInt(value));
                 case "zstd.level" -> withZstdLevel(Integer.parseInt(value));
                 case "delta.max-depth" -> withMaxChainDepth(Integer.parseInt(value));
-                default -> throw new BadInputException("unknown setting '" + key + "' (known: chunk.bytes, zstd.level, delta.max-depth)");
+                case "delta.run" -> withDeltaRun(Integer.parseInt(value));
+                default -> throw new BadInputException("unknown setting '" + key + "' (known: chunk.bytes, zstd.level, delta.max-depth, delta.run)");
             };
         } catch (IllegalArgumentException e) {
             throw new BadInputException("setting " + key + "=" + value + ": " + e.getMessage());

@@ -17,15 +17,15 @@ import java.util.Arrays;
 final class ChunkEncodingJob implements AutoCloseable {
     private final ObjectStore store;
     private final int zstdLevel;
-    private final int maxChainDepth;
+    private final ChainShape chains;
     private final MessageDigest sha = ObjectId.sha256();
     private final CodecWorkspace workspace = new CodecWorkspace();
     private byte[] baseBuffer = new byte[0];
 
-    ChunkEncodingJob(ObjectStore store, int zstdLevel, int maxChainDepth) {
+    ChunkEncodingJob(ObjectStore store, int zstdLevel, ChainShape chains) {
         this.store = store;
         this.zstdLevel = zstdLevel;
-        this.maxChainDepth = maxChainDepth;
+        this.chains = chains;
     }
 
     /**
@@ -62,7 +62,7 @@ final class ChunkEncodingJob implements AutoCloseable {
             return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
         }
         ChunkBase base = null;
-        SkipDeltaBase plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, maxChainDepth);
+        SkipDeltaBase plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
         if (plan != null) {
             baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
             base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);

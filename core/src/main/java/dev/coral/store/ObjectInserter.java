@@ -26,7 +26,7 @@ public final class ObjectInserter implements AutoCloseable {
     private long rawBytesWritten;
     private long storedBytesWritten;
     private boolean caughtUp;
-    private int maxChainDepth = DEFAULT_MAX_CHAIN_DEPTH;
+    private ChainShape chains = ChainShape.skipDelta(DEFAULT_MAX_CHAIN_DEPTH);
     private ChunkEncodingJob job;
     private long deltaChunks;
 
@@ -55,7 +55,7 @@ public final class ObjectInserter implements AutoCloseable {
     public ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId previous) throws IOException {
         catchUp();
         if (job == null) {
-            job = new ChunkEncodingJob(store, zstdLevel, maxChainDepth);
+            job = new ChunkEncodingJob(store, zstdLevel, chains);
         }
         return append(job.encode(raw, off, len, elementWidth, previous, false)); // appended at once: no copy of the payload
     }
@@ -82,7 +82,7 @@ public final class ObjectInserter implements AutoCloseable {
                 }
             };
         }
-        return new ChunkPipeline(this, store, zstdLevel, maxChainDepth, workers);
+        return new ChunkPipeline(this, store, zstdLevel, chains, workers);
     }
 
     /** Appends an encoded chunk to this inserter's pack (once); returns its id. Called by one thread at a time. */
@@ -105,12 +105,14 @@ public final class ObjectInserter implements AutoCloseable {
         return e.id();
     }
 
-    /** Bounds delta chains to {@code depth} deltas, a keyframe every 2^depth versions (0: never delta-encode). */
+    /** Bounds delta chains to {@code depth} deltas in plain skip-delta chains, a keyframe every 2^depth versions (0: never delta-encode). */
     public void setMaxChainDepth(int depth) {
-        if (depth < 0 || depth > SkipDeltaBase.MAX_DEPTH) {
-            throw new IllegalArgumentException("chain depth must be 0.." + SkipDeltaBase.MAX_DEPTH + ": " + depth);
-        }
-        this.maxChainDepth = depth;
+        setChainShape(ChainShape.skipDelta(depth));
+    }
+
+    /** Lays out delta chains as {@code shape} says (see {@link ChainShape}). */
+    public void setChainShape(ChainShape shape) {
+        this.chains = shape;
         if (job != null) {
             job.close();
             job = null;

@@ -1,0 +1,57 @@
+package dev.coral.store;
+
+/**
+ * How delta chains are laid out. Versions come in runs of {@code run}: each version inside a run
+ * is a delta against the one before it (distance 1: the smallest deltas, as the offline bound
+ * makes them); the first version of each run is a skip-delta against the first of an earlier run
+ * (run number m against run m & (m-1)). A keyframe starts afresh every
+ * {@link #versionsPerKeyframe()} versions. No chain is longer than {@code maxDepth} deltas:
+ * at most {@code maxDepth - run + 1} skip links and {@code run - 1} links inside a run.
+ * {@code run == 1} is plain skip-delta (version n against n & (n-1)).
+ *
+ * <p>Measured (training scenario, 200 Adam steps, ratio as a fraction of the offline bound
+ * "XOR with the previous step + planes + zstd -19", fp32 / BF16): depth 5 run 1 0.963 / 0.838;
+ * depth 8 run 4 0.977 / 0.896; depth 10 run 6 0.984 / 0.925; depth 12 run 8 0.990 / 0.952;
+ * depth 16 run 12 0.995 / 0.977. The zstd level made no difference; the distance to the base did.
+ */
+public record ChainShape(int maxDepth, int run) {
+    /** Depths above this would need more than 24 bits of sequence; far beyond any useful bound. */
+    public static final int MAX_DEPTH = 24;
+
+    public ChainShape {
+        if (maxDepth < 0 || maxDepth > MAX_DEPTH) {
+            throw new IllegalArgumentException("delta chain depth must be between 0 and " + MAX_DEPTH + ": " + maxDepth);
+        }
+        if (run < 1 || run > Math.max(1, maxDepth)) {
+            throw new IllegalArgumentException("delta run must be between 1 and the chain depth (" + maxDepth + "): " + run);
+        }
+    }
+
+    /** Plain skip-delta chains of at most {@code maxDepth} deltas. */
+    public static ChainShape skipDelta(int maxDepth) {
+        return new ChainShape(maxDepth, 1);
+    }
+
+    private int skipDepth() {
+        return maxDepth - run + 1;
+    }
+
+    /** Versions from one keyframe to the next (0: never delta-encode). */
+    public long versionsPerKeyframe() {
+        return maxDepth == 0 ? 0 : (long) run << skipDepth();
+    }
+
+    /** The version (since the keyframe, 0) that version {@code n >= 1} is a delta against. */
+    long baseOf(long n) {
+        if (n % run != 0) {
+            return n - 1;
+        }
+        long m = n / run;
+        return run * (m & (m - 1));
+    }
+
+    /** Deltas on the chain of version {@code n} (0 for the keyframe). */
+    int depthOf(long n) {
+        return Long.bitCount(n / run) + (int) (n % run);
+    }
+}

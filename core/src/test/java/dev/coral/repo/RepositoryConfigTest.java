@@ -1,0 +1,54 @@
+package dev.coral.repo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.coral.error.BadInputException;
+import dev.coral.error.CorruptObjectException;
+import dev.coral.io.ChecksummedFile;
+import dev.coral.store.ChainShape;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Settings round-trip; a config written before delta runs existed keeps the chains it was written with. */
+class RepositoryConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void settingsRoundTrip() throws IOException {
+        RepositoryConfig c = RepositoryConfig.defaults().withChunkBytes(1 << 16).withZstdLevel(3).withMaxChainDepth(9).withDeltaRun(4);
+        Path f = dir.resolve("config");
+        c.write(f);
+        assertEquals(c, RepositoryConfig.read(f));
+        assertEquals(new ChainShape(9, 4), RepositoryConfig.read(f).chainShape());
+    }
+
+    @Test
+    void aConfigWithoutARunKeepsPlainSkipDeltaChains() throws IOException {
+        Path f = dir.resolve("config");
+        ChecksummedFile.write(f, RepositoryConfig.MAGIC, 1,
+                "chunk.bytes=4194304\ndelta.max-depth=5\nzstd.level=1\n".getBytes(StandardCharsets.UTF_8));
+        assertEquals(ChainShape.skipDelta(5), RepositoryConfig.read(f).chainShape());
+    }
+
+    @Test
+    void badRunsAreRefusedNamingTheSetting() throws IOException {
+        BadInputException e = assertThrows(BadInputException.class, () -> RepositoryConfig.defaults().with("delta.run", "0"));
+        assertEquals(true, e.getMessage().contains("delta.run=0"), e.getMessage());
+        assertThrows(BadInputException.class, () -> RepositoryConfig.defaults().withMaxChainDepth(3).with("delta.run", "4"));
+        Path f = dir.resolve("config");
+        ChecksummedFile.write(f, RepositoryConfig.MAGIC, 1, "delta.max-depth=3\ndelta.run=7\n".getBytes(StandardCharsets.UTF_8));
+        CorruptObjectException c = assertThrows(CorruptObjectException.class, () -> RepositoryConfig.read(f));
+        assertEquals(true, c.getMessage().contains(f.toString()), c.getMessage());
+    }
+
+    @Test
+    void lowerDepthsShrinkTheRunToFit() {
+        assertEquals(new ChainShape(3, 3), RepositoryConfig.defaults().withMaxChainDepth(3).chainShape());
+        assertEquals(new ChainShape(0, 1), RepositoryConfig.defaults().withMaxChainDepth(0).chainShape());
+    }
+}
