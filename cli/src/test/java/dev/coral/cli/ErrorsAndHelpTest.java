@@ -60,6 +60,8 @@ class ErrorsAndHelpTest {
             {"frobnicate"},
             {},
             {"init", "elsewhere", "--chunk-size", "10"},
+            {"init", "elsewhere", "--delta-depth", "30"},
+            {"init", "elsewhere", "--delta-depth", "4", "--delta-run", "6"},
             {"commit", "-m", "x", "--metric", "loss=high"},
         };
         for (String[] args : cases) {
@@ -161,5 +163,15 @@ class ErrorsAndHelpTest {
             }
         }
         return m;
+    }
+
+    @Test
+    void initWritesTheChainLayoutAskedFor() throws IOException {
+        new Cli(dir).run("init", "a", "--delta-depth", "5", "--delta-run", "1").ok();
+        new Cli(dir).run("init", "b").ok();
+        dev.coral.repo.RepositoryConfig a = dev.coral.repo.RepositoryConfig.read(dir.resolve("a/.coral/config"));
+        dev.coral.repo.RepositoryConfig b = dev.coral.repo.RepositoryConfig.read(dir.resolve("b/.coral/config"));
+        assertEquals(dev.coral.store.ChainShape.skipDelta(5), a.chainShape());
+        assertEquals(dev.coral.repo.RepositoryConfig.defaults().chainShape(), b.chainShape());
     }
 }
