@@ -40,7 +40,7 @@ final class ChunkChainReader {
         Chain chain = collect(store, top, recent, ws);
         int n = (int) top.entry().rawLength();
         decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false);
-        rememberDecoded(recent, top, chain, dst, n);
+        rememberDecoded(store, top, chain, dst, n);
     }
 
     /**
@@ -61,13 +61,13 @@ final class ChunkChainReader {
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
         }
-        rememberDecoded(recent, top, chain, rawBuffer, n);
+        rememberDecoded(store, top, chain, rawBuffer, n);
         return ChunkBase.ofRaw(rawBuffer, 0, n);
     }
 
-    private static void rememberDecoded(RecentChunks recent, ObjectStore.Found top, Chain chain, byte[] raw, int n) {
-        if (chain.links().size() > 1 || chain.cachedBase() != null) {
-            recent.put(top.entry().id(), raw, 0, n); // a delta's raw bytes: the next version's likely base
+    private static void rememberDecoded(ObjectStore store, ObjectStore.Found top, Chain chain, byte[] raw, int n) {
+        if (store.keepsNewChunks() && (chain.links().size() > 1 || chain.cachedBase() != null)) {
+            store.recentChunks().put(top.entry().id(), raw, 0, n); // a delta's raw bytes: the next version's likely base
         }
     }
 

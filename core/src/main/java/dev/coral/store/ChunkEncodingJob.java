@@ -72,7 +72,7 @@ final class ChunkEncodingJob implements AutoCloseable {
         if (ownPayload) {
             enc = new ChunkCodec.EncodedChunk(enc.codec(), Arrays.copyOf(enc.data(), enc.length()), enc.length());
         }
-        if (previous != null) {
+        if (previous != null && store.keepsNewChunks()) {
             // This chunk is the likely base of its own next version: keep its raw bytes at hand.
             store.recentChunks().put(id, raw, off, len);
         }

@@ -207,6 +207,9 @@ public final class ObjectInserter implements AutoCloseable {
         PackIndex index = writer.finish();
         writer = null;
         pending.clear();
+        if (chunksWritten > 0) {
+            store.noteChunksIngested();
+        }
         if (index != null) {
             store.registerNew(index);
             store.maintainMultiPackIndex();

@@ -383,6 +383,23 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     private final RecentChunks recentChunks = RecentChunks.sizedForHeap();
+    private volatile boolean ingestedBefore;
+
+    /** Called when an inserter of this store has flushed chunks: later ones keep theirs at hand. */
+    void noteChunksIngested() {
+        ingestedBefore = true;
+    }
+
+    /**
+     * Whether a chunk just encoded or decoded is worth keeping at hand as the next version's likely
+     * base: only once this store has ingested before. A one-shot process (a command-line commit or
+     * checkout) never commits again, and copying every chunk into the cache cost an 84 MB
+     * command-line commit 13% (median 1.49 -> 1.29 s); a training loop pays one commit with cold
+     * bases, then finds every base here.
+     */
+    boolean keepsNewChunks() {
+        return ingestedBefore;
+    }
 
     RecentChunks recentChunks() {
         return recentChunks;

@@ -80,6 +80,7 @@ class ChunkChainDecodeTest {
                     assertArrayEquals(versions.get(i), out, "seed " + seed + " version " + i + " read as a base");
                 }
             }
+            store.noteChunksIngested(); // as in a training loop: decoded chunks are kept at hand from now on
             for (int k = 0; k < versionCount; k++) { // random order: partly warm cache
                 int i = r.nextInt(versionCount);
                 byte[] out = new byte[versions.get(i).length];
