@@ -185,7 +185,7 @@ final class ChunkChainReader {
         }
     }
 
-    /** Where a stored chunk sits in its skip-delta chain. */
+    /** Where a stored chunk sits in its delta chain. */
     record Position(int depth, int seq, ObjectId base) {
         static final Position KEYFRAME = new Position(0, 0, null);
     }

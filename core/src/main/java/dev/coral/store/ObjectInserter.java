@@ -30,7 +30,10 @@ public final class ObjectInserter implements AutoCloseable {
     private ChunkEncodingJob job;
     private long deltaChunks;
 
-    /** Default bound on delta chains: past it a chunk is stored as a keyframe. */
+    /**
+     * Default bound on delta chains of a bare inserter (plain skip-delta): past it a chunk is
+     * stored as a keyframe. Repositories set their own shape from their config.
+     */
     public static final int DEFAULT_MAX_CHAIN_DEPTH = 5;
 
     ObjectInserter(ObjectStore store, int zstdLevel) {
@@ -48,7 +51,7 @@ public final class ObjectInserter implements AutoCloseable {
      * smallest of the lossless codecs is kept ({@link ChunkEncoder#encodeBest}). With
      * {@code previous} (the previous version of this chunk, e.g. the same tensor's chunk in the
      * parent commit, of the same length) the XOR and integer-difference deltas against a base in
-     * its skip-delta chain ({@link SkipDeltaBase}) are candidates too.
+     * its chain ({@link SkipDeltaBase}, laid out by {@link #setChainShape}) are candidates too.
      *
      * @param elementWidth the plane width of the dtype ({@link ChunkEncoder#planeWidth}); len must be a multiple
      */

@@ -14,11 +14,11 @@ import dev.coral.error.CorruptObjectException;
  *               SUB_PLANES against the base chunk's raw bytes
  * </pre>
  *
- * <p>Deltas form <em>skip-delta</em> chains (as Subversion's): the versions of a chunk after a
- * keyframe are numbered 1, 2, 3, ... (Seq; a keyframe has Seq 0), and version n is a delta
- * against version {@code n & (n-1)} (n with its lowest set bit cleared), so Depth = popcount(n).
- * With a bound D on the depth a keyframe comes every 2^D versions; reading any version decodes at
- * most D+1 payloads instead of up to 2^D with a linear chain.
+ * <p>Deltas form chains laid out by a {@link ChainShape}: the versions of a chunk after a
+ * keyframe are numbered 1, 2, 3, ... (Seq; a keyframe has Seq 0); inside a run of versions each
+ * is a delta against the one before, and the first of run m is a skip-delta (as Subversion's)
+ * against the first of run {@code m & (m-1)}. Depth is the number of deltas on the chain, at most
+ * the shape's bound; readers only follow BaseId and never need the shape.
  */
 enum StoredForm {
     RAW(0), ZSTD(1), FRAME(2), DELTA(3);
