@@ -1,5 +1,6 @@
 package dev.coral.perf;
 
+import dev.coral.perf.stress.CommandLineScenario;
 import dev.coral.perf.stress.ConcurrencyScenario;
 import dev.coral.perf.stress.Context;
 import dev.coral.perf.stress.CrashLoopScenario;
@@ -38,7 +39,7 @@ public final class StressRunner {
 
     static Map<String, Scenario> scenarios() {
         Map<String, Scenario> m = new LinkedHashMap<>();
-        for (Scenario s : List.of(new TrainingHistoryScenario(), new ThroughputScenario(), new DedupScenario(), new LargeTensorScenario(),
+        for (Scenario s : List.of(new TrainingHistoryScenario(), new ThroughputScenario(), new CommandLineScenario(), new DedupScenario(), new LargeTensorScenario(),
                 new ConcurrencyScenario(), new MemoryStabilityScenario(), new CrashLoopScenario())) {
             m.put(s.id(), s);
         }

@@ -147,7 +147,7 @@ public final class ThroughputScenario implements Scenario {
         return rep;
     }
 
-    private static byte[] safetensors(Mlp net) throws IOException {
+    static byte[] safetensors(Mlp net) throws IOException {
         List<TensorSource> list = new ArrayList<>();
         for (Map.Entry<String, float[]> e : net.parameters().entrySet()) {
             list.add(Tensors.of(e.getKey(), TensorSpec.of(DType.F32, net.shapeOf(e.getKey())), Mlp.fp32(e.getValue())));

@@ -1,0 +1,164 @@
+package dev.coral.perf.stress;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Scenario: the command line as a user runs it, one JVM per command ({@code java -jar
+ * cli/target/coral.jar}): the checkpoints of the throughput scenario's MLP committed with
+ * {@code coral commit -m .. model.safetensors}, then checked out by depth. Each command pays JVM
+ * start, class loading and JIT warm-up, which the in-process scenarios do not. Run twice: plain,
+ * and with the class-data-sharing archive the {@code ./coral} launcher writes (made here by the
+ * first commit of that run). Baselines in the same run: a JVM that starts and exits, and
+ * Files.copy + fsync of each checkpoint. Skipped, saying so, when the jar is not built.
+ */
+public final class CommandLineScenario implements Scenario {
+    private static final int STEPS = 8;
+
+    @Override
+    public String id() {
+        return "cli";
+    }
+
+    /** The command-line jar: {@code -Dcoral.jar}, else cli/target/coral.jar under the folder Maven runs in or its parent. */
+    static Path jar() {
+        String set = System.getProperty("coral.jar");
+        if (set != null) {
+            return Path.of(set);
+        }
+        Path here = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        for (Path root : new Path[] {here, here.getParent()}) {
+            if (root != null && Files.isRegularFile(root.resolve("cli/target/coral.jar"))) {
+                return root.resolve("cli/target/coral.jar");
+            }
+        }
+        return here.resolve("cli/target/coral.jar");
+    }
+
+    @Override
+    public ScenarioReport run(Context ctx) throws Exception {
+        ScenarioReport rep = new ScenarioReport(id(), "Command line");
+        Path jar = jar();
+        if (!Files.isRegularFile(jar)) {
+            return rep.skipped("no " + jar + ": build it first (mvn -B -q -DskipTests install, or ./coral --version)");
+        }
+        int[] dims = ThroughputScenario.dims(ctx.scale());
+        Path dir = ctx.dir("cli");
+        Mlp net = new Mlp(dims, 11);
+        SplittableRandom data = new SplittableRandom(99);
+        List<byte[]> checkpoints = new ArrayList<>();
+        for (int step = 0; step < STEPS; step++) {
+            net.adamStep(data, 2, 1e-3f);
+            checkpoints.add(ThroughputScenario.safetensors(net));
+        }
+        long fileBytes = checkpoints.get(0).length;
+        Path jsa = dir.resolve("coral.jsa");
+        String[][] variants = {{"plain JVM"}, {"with the launcher's CDS archive"}};
+        double[][] commitSeconds = new double[2][STEPS];
+        double[][] checkoutSeconds = new double[2][STEPS];
+        double copySeconds = 0;
+        for (int v = 0; v < 2; v++) {
+            Path repo = dir.resolve("repo-" + v);
+            Files.createDirectories(repo);
+            List<String> jvm = new ArrayList<>();
+            if (v == 1) {
+                jvm.add("-XX:SharedArchiveFile=" + jsa);
+            }
+            command(ctx, jar, repo, List.of(), "init", ".");
+            Path file = repo.resolve("model.safetensors");
+            for (int step = 0; step < STEPS; step++) {
+                Files.write(file, checkpoints.get(step));
+                List<String> opts = jvm;
+                if (v == 1 && step == 0) { // as the launcher does: the first real command writes the archive
+                    opts = List.of("-XX:ArchiveClassesAtExit=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+                }
+                double s = command(ctx, jar, repo, opts, "commit", "-m", "step " + step, "model.safetensors");
+                commitSeconds[v][step] = v == 1 && step == 0 ? Double.NaN : s;
+                if (v == 0) {
+                    long t0 = System.nanoTime();
+                    Baselines.copyDurably(file, dir.resolve("copy.safetensors"));
+                    copySeconds += (System.nanoTime() - t0) / 1e9;
+                }
+            }
+            for (int d = STEPS - 1; d >= 1; d--) {
+                checkoutSeconds[v][d] = command(ctx, jar, repo, jvm, "checkout", "--force", "main~" + d);
+                byte[] got = Files.readAllBytes(file);
+                if (!Arrays.equals(got, checkpoints.get(STEPS - 1 - d))) {
+                    rep.failed("checkout of main~" + d + " (" + variants[v][0] + ") is not the committed file");
+                }
+            }
+            Context.log("cli (%s): commits %s s", variants[v][0], Arrays.toString(commitSeconds[v]));
+        }
+        double jvmStart = Double.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(javaBin(), "-version").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            p.waitFor();
+            jvmStart = Math.min(jvmStart, (System.nanoTime() - t0) / 1e9);
+        }
+        double version = command(ctx, jar, dir, List.of(), "--version");
+        Table t = rep.table(new Table(String.format(Locale.ROOT, "%d checkpoints of a %s MLP, %s each, one `java -jar coral.jar` process per command; "
+                + "MB = 10^6 bytes", STEPS, Arrays.toString(dims), Fmt.mb(fileBytes)), "figure", "plain JVM", "with the CDS archive", "baseline (same run)"));
+        t.row("**commit**, median of steps 2-" + STEPS + " (deltas): seconds / MB/s", secondsAndRate(median(commitSeconds[0], 1), fileBytes),
+                secondsAndRate(median(commitSeconds[1], 1), fileBytes), "Files.copy+fsync " + Fmt.mbps(fileBytes * STEPS, copySeconds));
+        t.row("commit of the first checkpoint (keyframes), seconds", String.format(Locale.ROOT, "%.2f", commitSeconds[0][0]),
+                "(writes the archive)", "");
+        t.row("**checkout --force main~d**, median over d = 1.." + (STEPS - 1) + ": seconds / MB/s",
+                secondsAndRate(median(checkoutSeconds[0], 1), fileBytes), secondsAndRate(median(checkoutSeconds[1], 1), fileBytes), "");
+        StringBuilder by = new StringBuilder();
+        for (int d = 1; d < STEPS; d++) {
+            by.append(d == 1 ? "" : ", ").append("~").append(d).append(' ').append(String.format(Locale.ROOT, "%.2f", checkoutSeconds[1][d]));
+        }
+        t.row("checkout seconds by depth (with the archive)", "", by.toString(), "");
+        t.row("`coral --version`, seconds", String.format(Locale.ROOT, "%.2f", version), "", "`java -version` " + String.format(Locale.ROOT, "%.2f", jvmStart));
+        rep.note("Every command is a fresh JVM: JVM start, class loading and JIT compilation of the codec loops are in each figure; the in-process "
+                + "throughput scenario shows the same work without them.");
+        rep.headline("cli: commit / checkout of a " + Fmt.mb(fileBytes) + " checkpoint, seconds (with the CDS archive)",
+                String.format(Locale.ROOT, "%.2f / %.2f", median(commitSeconds[1], 1), median(checkoutSeconds[1], 1)),
+                "Files.copy+fsync " + String.format(Locale.ROOT, "%.2f", copySeconds / STEPS) + ", JVM start " + String.format(Locale.ROOT, "%.2f", jvmStart));
+        rep.figure("commit_seconds_plain", commitSeconds[0]);
+        rep.figure("commit_seconds_cds", commitSeconds[1]);
+        rep.figure("checkout_seconds_plain", checkoutSeconds[0]);
+        rep.figure("checkout_seconds_cds", checkoutSeconds[1]);
+        rep.figure("file_bytes", fileBytes);
+        return rep;
+    }
+
+    private static String secondsAndRate(double seconds, long bytes) {
+        return String.format(Locale.ROOT, "%.2f / %s", seconds, Fmt.mbps(bytes, seconds));
+    }
+
+    private static double median(double[] a, int from) {
+        double[] s = Arrays.stream(a, from, a.length).filter(x -> !Double.isNaN(x) && x > 0).sorted().toArray();
+        return s.length == 0 ? Double.NaN : s[s.length / 2];
+    }
+
+    private static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** Runs {@code coral args} in a fresh JVM in {@code cwd}; returns its wall time; throws with its output if it fails. */
+    private static double command(Context ctx, Path jar, Path cwd, List<String> jvm, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBin());
+        cmd.addAll(jvm);
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        cmd.addAll(List.of(args));
+        Path log = ctx.work().resolve("cli-command.log");
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        int rc = p.waitFor();
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (rc != 0) {
+            throw new IOException("coral " + String.join(" ", args) + " exited " + rc + ": " + Files.readString(log).strip());
+        }
+        return s;
+    }
+}
