@@ -90,8 +90,9 @@ public final class TensorIngest {
         if (count > Integer.MAX_VALUE - 8) {
             throw new BadInputException(what + ": " + total + " bytes make too many chunks of " + cut);
         }
-        if (buffer == null || buffer.length < cut) {
-            buffer = new byte[cut];
+        int largest = (int) Math.min(cut, total); // a small tensor needs no chunk-sized (zeroed) buffer
+        if (buffer == null || buffer.length < largest) {
+            buffer = new byte[Math.max(largest, buffer == null ? 0 : Math.min(cut, buffer.length * 2))];
         }
         int width = ChunkEncoder.planeWidth(spec.dtype());
         ObjectId[] ids = new ObjectId[(int) count];
