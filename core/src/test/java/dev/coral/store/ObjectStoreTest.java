@@ -153,30 +153,34 @@ class ObjectStoreTest {
         byte[] v0 = new byte[1 << 14];
         ChunkChainDecodeTest.fillFloatLike(v0, 4, r);
         ObjectId id0;
-        try (ObjectStore earlier = new ObjectStore(dir.resolve("packs"), 1); ObjectInserter ins = earlier.newInserter()) {
-            id0 = ins.insertChunk(v0, 0, v0.length, 4, null); // an earlier process
-            ins.flush();
+        try (ObjectStore earlier = new ObjectStore(dir.resolve("packs"), 1)) {
+            id0 = commitVersion(earlier, v0, null); // an earlier process
         }
         try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
-            byte[] v1 = v0.clone();
-            ChunkChainDecodeTest.floatStep(v1, 4, r);
-            ObjectId id1;
-            try (ObjectInserter ins = store.newInserter()) {
-                id1 = ins.insertChunk(v1, 0, v1.length, 4, id0);
-                ins.flush();
-            }
+            byte[] v1 = nextStep(v0, r);
+            ObjectId id1 = commitVersion(store, v1, id0);
             assertTrue(!store.recentChunks().contains(id1), "a first commit (a one-shot process) keeps no copies");
-            byte[] v2 = v1.clone();
-            ChunkChainDecodeTest.floatStep(v2, 4, r);
-            ObjectId id2;
-            try (ObjectInserter ins = store.newInserter()) {
-                id2 = ins.insertChunk(v2, 0, v2.length, 4, id1);
-                ins.flush();
-            }
+            byte[] v2 = nextStep(v1, r);
+            ObjectId id2 = commitVersion(store, v2, id1);
             assertTrue(store.recentChunks().contains(id2), "a store that ingested before keeps the next version's base");
             byte[] out = new byte[v2.length];
             store.readChunk(id2, out, true);
             assertArrayEquals(v2, out);
+        }
+    }
+
+    private static byte[] nextStep(byte[] v, Random r) {
+        byte[] next = v.clone();
+        ChunkChainDecodeTest.floatStep(next, 4, r);
+        return next;
+    }
+
+    /** Stores one version of a fp32 chunk through an inserter of its own, flushed. */
+    private static ObjectId commitVersion(ObjectStore store, byte[] v, ObjectId previous) throws IOException {
+        try (ObjectInserter ins = store.newInserter()) {
+            ObjectId id = ins.insertChunk(v, 0, v.length, 4, previous);
+            ins.flush();
+            return id;
         }
     }
 }
