@@ -104,16 +104,22 @@ public final class TensorIngest {
             if (got < want) {
                 throw new BadInputException(what + ": data ends after " + (done + got) + " of " + total + " bytes");
             }
-            ObjectId previous = base != null && i < base.chunks().size() && base.chunks().get(i).rawLength() == want
-                    ? base.chunks().get(i).id() : null;
+            ObjectId previous = previousVersion(base, i, want);
+            int nextWant = (int) Math.min(cut, total - done - want);
+            ObjectId nextPrevious = i + 1 < count ? previousVersion(base, i + 1, nextWant) : null;
             lengths[i] = want;
             if (sketch != null) {
                 sketch.update(done, buffer, 0, want);
             }
-            sink.submit(buffer, want, width, previous, ids, i);
+            sink.submit(buffer, want, width, previous, ids, i, nextPrevious, nextWant);
             done += want;
         }
         return new Submitted(spec, ids, lengths);
+    }
+
+    /** Chunk {@code i} of {@code base} if it has {@code length} bytes (a delta base candidate); else null. */
+    private static ObjectId previousVersion(TensorObject base, int i, int length) {
+        return base != null && i < base.chunks().size() && base.chunks().get(i).rawLength() == length ? base.chunks().get(i).id() : null;
     }
 
     /** Submits, drains and stores one tensor; returns the tensor object's id. */

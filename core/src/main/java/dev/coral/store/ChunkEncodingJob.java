@@ -21,6 +21,8 @@ final class ChunkEncodingJob implements AutoCloseable {
     private final MessageDigest sha = ObjectId.sha256();
     private final CodecWorkspace workspace = new CodecWorkspace();
     private byte[] baseBuffer = new byte[0];
+    /** Decodes the next chunk's base ahead; made on first use. */
+    private BasePrefetch prefetch;
 
     ChunkEncodingJob(ObjectStore store, int zstdLevel, ChainShape chains) {
         this.store = store;
@@ -56,16 +58,39 @@ final class ChunkEncodingJob implements AutoCloseable {
      * without, the body may be this job's workspace buffer, valid until the next call.
      */
     Encoded encode(byte[] raw, int off, int len, int elementWidth, ObjectId previous, boolean ownPayload) throws IOException {
+        return encode(raw, off, len, elementWidth, previous, null, 0, ownPayload);
+    }
+
+    /**
+     * As {@link #encode(byte[], int, int, int, ObjectId, boolean)}; with {@code nextPrevious}
+     * (the previous version of the chunk that will be encoded next, of {@code nextLength} bytes)
+     * that chunk's delta base is decoded on another thread while this one is encoded.
+     */
+    Encoded encode(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId nextPrevious, int nextLength,
+                   boolean ownPayload) throws IOException {
+        BasePrefetch.Prepared prepared = previous == null || prefetch == null ? null : prefetch.take(previous, len);
+        if (nextPrevious != null) {
+            if (prefetch == null) {
+                prefetch = new BasePrefetch(store, chains);
+            }
+            prefetch.start(nextPrevious, nextLength);
+        }
         sha.update(raw, off, len);
         ObjectId id = ObjectId.fromBytes(sha.digest());
         if (store.findLoaded(id) != null) {
             return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
         }
         ChunkBase base = null;
-        SkipDeltaBase plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
-        if (plan != null) {
-            baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
-            base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
+        SkipDeltaBase plan;
+        if (prepared != null) {
+            plan = prepared.plan();
+            base = prepared.base();
+        } else {
+            plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
+            if (plan != null) {
+                baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
+                base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
+            }
         }
         ChunkCodec.EncodedChunk enc = ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel,
                 ChunkEncoder.Choice.SAMPLED, workspace);
@@ -88,6 +113,9 @@ final class ChunkEncodingJob implements AutoCloseable {
 
     @Override
     public void close() {
+        if (prefetch != null) {
+            prefetch.close();
+        }
         workspace.close();
     }
 }

@@ -17,6 +17,17 @@ public interface ChunkSink extends AutoCloseable {
      */
     void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index) throws IOException;
 
+    /**
+     * As {@link #submit(byte[], int, int, ObjectId, ObjectId[], int)}, saying which chunk comes next:
+     * {@code nextPrevious} is the previous version of the chunk submitted after this one (null if
+     * none or unknown), of {@code nextLength} bytes, so that a sink can decode its delta base while
+     * it encodes this one. A sink may ignore the hint.
+     */
+    default void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
+                        int nextLength) throws IOException {
+        submit(raw, len, elementWidth, previous, ids, index);
+    }
+
     /** Waits until every submitted chunk is appended; rethrows the first failure of any of them. */
     void drain() throws IOException;
 

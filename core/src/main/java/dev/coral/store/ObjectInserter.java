@@ -56,11 +56,22 @@ public final class ObjectInserter implements AutoCloseable {
      * @param elementWidth the plane width of the dtype ({@link ChunkEncoder#planeWidth}); len must be a multiple
      */
     public ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId previous) throws IOException {
+        return insertChunk(raw, off, len, elementWidth, previous, null, 0);
+    }
+
+    /**
+     * As {@link #insertChunk(byte[], int, int, int, ObjectId)}; {@code nextPrevious} (the previous
+     * version of the chunk inserted next, of {@code nextLength} bytes; null if none) lets that
+     * chunk's delta base be decoded on another thread meanwhile.
+     */
+    public ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId nextPrevious, int nextLength)
+            throws IOException {
         catchUp();
         if (job == null) {
             job = new ChunkEncodingJob(store, zstdLevel, chains);
         }
-        return append(job.encode(raw, off, len, elementWidth, previous, false)); // appended at once: no copy of the payload
+        // appended at once: no copy of the payload
+        return append(job.encode(raw, off, len, elementWidth, previous, nextPrevious, nextLength, false));
     }
 
     /**
@@ -74,6 +85,12 @@ public final class ObjectInserter implements AutoCloseable {
                 @Override
                 public void submit(byte[] raw, int len, int width, ObjectId previous, ObjectId[] ids, int index) throws IOException {
                     ids[index] = insertChunk(raw, 0, len, width, previous);
+                }
+
+                @Override
+                public void submit(byte[] raw, int len, int width, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
+                                   int nextLength) throws IOException {
+                    ids[index] = insertChunk(raw, 0, len, width, previous, nextPrevious, nextLength);
                 }
 
                 @Override
