@@ -195,7 +195,7 @@ public final class ObjectInserter implements AutoCloseable {
     /** Once per inserter: see packs other stores and processes finished since the store opened. */
     private void catchUp() throws IOException {
         if (!caughtUp) {
-            store.refresh();
+            store.refreshIfChanged();
             caughtUp = true;
         }
     }
@@ -210,10 +210,14 @@ public final class ObjectInserter implements AutoCloseable {
 
     private PackWriter writer() throws IOException {
         if (writer == null) {
+            writerStamp = store.packsStamp(); // before the writer's temporary file changes the folder
             writer = new PackWriter(store.packsDir());
         }
         return writer;
     }
+
+    /** The packs folder's stamp when the current writer started (see {@link ObjectStore#registerNew(PackIndex, Object)}). */
+    private Object writerStamp;
 
     /**
      * Makes everything inserted so far durable and visible; the inserter can go on after. When
@@ -224,6 +228,7 @@ public final class ObjectInserter implements AutoCloseable {
         if (writer == null) {
             return;
         }
+        Object stampBefore = writerStamp;
         PackIndex index = writer.finish();
         writer = null;
         pending.clear();
@@ -231,7 +236,7 @@ public final class ObjectInserter implements AutoCloseable {
             store.noteChunksIngested();
         }
         if (index != null) {
-            store.registerNew(index);
+            store.registerNew(index, stampBefore);
             store.maintainMultiPackIndex();
         }
     }
