@@ -52,12 +52,15 @@ final class MemoryStaging {
             SimilarBases similar = repo.similarBases();
             List<TensorIngest.Submitted> submitted = new ArrayList<>();
             List<SimilarBases.Plan> plans = new ArrayList<>();
-            for (TensorSource t : tensors) {
-                TensorObject base = bases.baseFor(t.name(), t.spec());
+            List<TensorObject> directBases = bases.basesFor(tensors);
+            for (int k = 0; k < tensors.size(); k++) {
+                TensorSource t = tensors.get(k);
+                TensorObject base = directBases.get(k);
                 SimilarBases.Plan plan = base != null ? SimilarBases.NO_PLAN : similar.plan(t.spec(), t::openStream);
+                TensorIngest.NextChunk after = k + 1 < tensors.size() ? ingest.firstChunk(tensors.get(k + 1).spec(), directBases.get(k + 1)) : null;
                 try (InputStream in = t.openStream()) {
                     submitted.add(ingest.submit(t.spec(), in, path + ": tensor '" + t.name() + "'",
-                            base != null ? base : plan.base(), plan.builder()));
+                            base != null ? base : plan.base(), plan.builder(), after));
                     plans.add(plan);
                 }
             }

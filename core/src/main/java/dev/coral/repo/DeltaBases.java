@@ -1,9 +1,12 @@
 package dev.coral.repo;
 
+import dev.coral.format.TensorSource;
 import dev.coral.store.ObjectId;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -58,5 +61,14 @@ public final class DeltaBases {
         }
         TensorObject t = graph.tensor(id);
         return t.spec().dtype() == spec.dtype() && t.byteSize() == spec.byteSize() ? t : null;
+    }
+
+    /** {@link #baseFor} of each tensor, in order. */
+    public List<TensorObject> basesFor(List<? extends TensorSource> tensors) throws IOException {
+        List<TensorObject> out = new ArrayList<>(tensors.size());
+        for (TensorSource t : tensors) {
+            out.add(baseFor(t.name(), t.spec()));
+        }
+        return out;
     }
 }

@@ -68,15 +68,19 @@ public final class FileIngest {
             List<TensorIngest.Submitted> submitted = new ArrayList<>();
             List<SimilarBases.Plan> plans = new ArrayList<>();
             Set<String> seen = new HashSet<>();
-            for (TensorSource t : parsed.tensors()) {
+            List<TensorSource> all = parsed.tensors();
+            List<TensorObject> directBases = bases.basesFor(all);
+            for (int k = 0; k < all.size(); k++) {
+                TensorSource t = all.get(k);
                 if (!seen.add(t.name())) {
                     throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
                 }
-                TensorObject base = bases.baseFor(t.name(), t.spec());
+                TensorObject base = directBases.get(k);
                 SimilarBases.Plan plan = base != null || similar == null ? SimilarBases.NO_PLAN : similar.plan(t.spec(), t::openStream);
+                TensorIngest.NextChunk after = k + 1 < all.size() ? tensors.firstChunk(all.get(k + 1).spec(), directBases.get(k + 1)) : null;
                 try (InputStream in = t.openStream()) {
                     submitted.add(tensors.submit(t.spec(), in, file + ": tensor '" + t.name() + "'",
-                            base != null ? base : plan.base(), plan.builder()));
+                            base != null ? base : plan.base(), plan.builder(), after));
                     names.add(t.name());
                     plans.add(plan);
                 }

@@ -83,9 +83,35 @@ public final class TensorIngest {
 
     /** As {@link #submit(TensorSpec, InputStream, String, TensorObject)}, also feeding every chunk to {@code sketch} (may be null). */
     public Submitted submit(TensorSpec spec, InputStream in, String what, TensorObject base, SketchBuilder sketch) throws IOException {
-        long total = spec.byteSize();
+        return submit(spec, in, what, base, sketch, null);
+    }
+
+    /** The first chunk of a tensor still to come: its previous version and its length. */
+    public record NextChunk(ObjectId previous, int length) {
+    }
+
+    /** The first chunk of a tensor of {@code spec} whose previous version is {@code base}; null if it has no delta base. */
+    public NextChunk firstChunk(TensorSpec spec, TensorObject base) {
+        int want = (int) Math.min(cut(spec), spec.byteSize());
+        ObjectId previous = previousVersion(base, 0, want);
+        return previous == null ? null : new NextChunk(previous, want);
+    }
+
+    private int cut(TensorSpec spec) {
         int align = spec.dtype().alignmentBytes();
-        int cut = Math.max(align, chunkBytes - chunkBytes % align);
+        return Math.max(align, chunkBytes - chunkBytes % align);
+    }
+
+    /**
+     * As {@link #submit(TensorSpec, InputStream, String, TensorObject, SketchBuilder)}; {@code after}
+     * is the first chunk of the tensor submitted next (null if none or unknown), so that its delta
+     * base can be decoded while this tensor's last chunk is encoded (most tensors of a model are
+     * one chunk).
+     */
+    public Submitted submit(TensorSpec spec, InputStream in, String what, TensorObject base, SketchBuilder sketch, NextChunk after)
+            throws IOException {
+        long total = spec.byteSize();
+        int cut = cut(spec);
         long count = total == 0 ? 0 : (total + cut - 1) / cut;
         if (count > Integer.MAX_VALUE - 8) {
             throw new BadInputException(what + ": " + total + " bytes make too many chunks of " + cut);
@@ -105,8 +131,8 @@ public final class TensorIngest {
                 throw new BadInputException(what + ": data ends after " + (done + got) + " of " + total + " bytes");
             }
             ObjectId previous = previousVersion(base, i, want);
-            int nextWant = (int) Math.min(cut, total - done - want);
-            ObjectId nextPrevious = i + 1 < count ? previousVersion(base, i + 1, nextWant) : null;
+            int nextWant = i + 1 < count ? (int) Math.min(cut, total - done - want) : after == null ? 0 : after.length();
+            ObjectId nextPrevious = i + 1 < count ? previousVersion(base, i + 1, nextWant) : after == null ? null : after.previous();
             lengths[i] = want;
             if (sketch != null) {
                 sketch.update(done, buffer, 0, want);
