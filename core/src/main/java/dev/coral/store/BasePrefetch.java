@@ -86,14 +86,14 @@ final class BasePrefetch implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits for a decode in flight, then stops the thread. Never interrupts it: an interrupt
+     * during a read would close the pack's shared channel for every reader of the store.
+     */
     @Override
     public void close() {
-        thread.shutdownNow();
-        try {
-            thread.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        cancelPending();
+        thread.shutdown();
         for (CodecWorkspace ws : workspaces) {
             ws.close();
         }
