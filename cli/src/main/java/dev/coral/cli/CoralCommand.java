@@ -26,7 +26,7 @@ final class CoralCommand implements Callable<Integer> {
      * building picocli's model of all of them by reflection took ~65 ms of every command.
      */
     static final List<String> SUBCOMMANDS = List.of("init", "add", "rm", "status", "commit", "log", "show", "checkout",
-            "switch", "branch", "tag", "export", "stats", "demo", "fsck", "gc", "repack");
+            "switch", "branch", "tag", "export", "stats", "demo", "fsck", "gc", "repack", "config");
 
     /** A new instance of subcommand {@code name} (a switch, not lambdas: each lambda is a class spun at start-up). */
     private static Object newSubcommand(String name) {
@@ -48,6 +48,7 @@ final class CoralCommand implements Callable<Integer> {
             case "fsck" -> new FsckCommand();
             case "gc" -> new GcCommand();
             case "repack" -> new RepackCommand();
+            case "config" -> new ConfigCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
     }

@@ -57,7 +57,7 @@ import java.util.TreeMap;
 public final class Repository implements AutoCloseable {
     private final WorkTree workTree;
     private final Path coralDir;
-    private final RepositoryConfig config;
+    private volatile RepositoryConfig config;
     private final ObjectStore store;
     private final ObjectGraph graph;
     private final Refs refs;
@@ -65,7 +65,7 @@ public final class Repository implements AutoCloseable {
     private final RepositoryLock indexLock;
     private final History history;
     private volatile int ingestThreads = defaultIngestThreads();
-    private CorruptObjectException configProblem;
+    private volatile CorruptObjectException configProblem;
 
     private Repository(Path root, RepositoryConfig config, ObjectStore store) {
         this.workTree = new WorkTree(root);
@@ -213,9 +213,42 @@ public final class Repository implements AutoCloseable {
         if (configProblem != null) {
             throw new CorruptObjectException(configProblem.getMessage() + " (reading works; repair or rewrite .coral/config to write)");
         }
-        ObjectInserter ins = store.newInserter();
-        ins.setChainShape(config.chainShape());
+        RepositoryConfig c = config;
+        ObjectInserter ins = store.newInserter(c.zstdLevel());
+        ins.setChainShape(c.chainShape());
         return ins;
+    }
+
+    /** Why {@code .coral/config} could not be read (reads then use the defaults; writes are refused), or null if it was. */
+    public String configProblem() {
+        CorruptObjectException p = configProblem;
+        return p == null ? null : p.getMessage();
+    }
+
+    /**
+     * Sets one setting of {@code .coral/config} ({@link RepositoryConfig#with}: chunk.bytes,
+     * zstd.level, delta.max-depth, delta.run), written atomically under the config lock; this
+     * handle writes with it at once, other handles once opened again. A damaged config is
+     * rewritten from the defaults plus this setting. Stored objects are not touched: new deltas
+     * follow the new chain shape, and {@code coral repack} re-plans the old ones.
+     *
+     * @throws BadInputException for an unknown key or a value out of range
+     */
+    public RepositoryConfig setConfig(String key, String value) throws IOException {
+        Path file = coralDir.resolve("config");
+        try (RepositoryLock.Held held = new RepositoryLock(coralDir.resolve("locks"), "config").lock()) {
+            RepositoryConfig current;
+            try {
+                current = RepositoryConfig.read(file);
+            } catch (CorruptObjectException e) {
+                current = RepositoryConfig.defaults();
+            }
+            RepositoryConfig next = current.with(key, value);
+            next.write(file);
+            config = next;
+            configProblem = null;
+            return next;
+        }
     }
 
     // ---------------------------------------------------------------- staging

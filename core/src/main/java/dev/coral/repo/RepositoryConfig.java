@@ -9,6 +9,7 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Properties;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -77,14 +78,19 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
         }
     }
 
-    public void write(Path file) throws IOException {
+    /** Every setting as {@code key -> value}, sorted by key (as written to the file). */
+    public SortedMap<String, String> settings() {
         TreeMap<String, String> m = new TreeMap<>();
         m.put("chunk.bytes", String.valueOf(chunkBytes));
         m.put("zstd.level", String.valueOf(zstdLevel));
         m.put("delta.max-depth", String.valueOf(maxChainDepth));
         m.put("delta.run", String.valueOf(deltaRun));
+        return m;
+    }
+
+    public void write(Path file) throws IOException {
         StringBuilder sb = new StringBuilder();
-        m.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        settings().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         ChecksummedFile.write(file, MAGIC, 1, sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 

@@ -477,6 +477,11 @@ public final class ObjectStore implements AutoCloseable {
         return new ObjectInserter(this, zstdLevel);
     }
 
+    /** A new inserter compressing at {@code level} instead of the store's level. */
+    public ObjectInserter newInserter(int level) {
+        return new ObjectInserter(this, level);
+    }
+
     /**
      * Every object whose id starts with {@code hexPrefix} (lower-case hex), each once, after a
      * rescan: a search of the multi-pack index's sorted entries plus the uncovered packs.

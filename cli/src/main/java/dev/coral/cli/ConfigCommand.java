@@ -1,0 +1,52 @@
+package dev.coral.cli;
+
+import dev.coral.api.Repository;
+import dev.coral.error.BadInputException;
+import dev.coral.error.CorruptObjectException;
+import java.util.SortedMap;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code coral config}, {@code coral config KEY}, {@code coral config KEY VALUE}. */
+@Command(name = "config", description = {
+    "Show or change the repository's settings (.coral/config).",
+    "Without KEY: every setting. With KEY: its value. With KEY VALUE: set it.",
+    "Keys: chunk.bytes, zstd.level, delta.max-depth, delta.run (see coral init --help).",
+    "New commits use the new settings; coral repack re-plans the stored chains with them.",
+    "Also rewrites a damaged config (from the defaults plus the setting given)."})
+final class ConfigCommand extends Subcommand {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "KEY", description = "A setting's name.")
+    String key;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "VALUE", description = "Its new value.")
+    String value;
+
+    @Override
+    int execute() throws Exception {
+        try (Repository repo = openRepository()) {
+            if (value != null) {
+                try {
+                    repo.setConfig(key, value);
+                } catch (BadInputException e) {
+                    throw usage(e.getMessage());
+                }
+                out().println(key + "=" + value);
+                return 0;
+            }
+            if (repo.configProblem() != null) {
+                throw new CorruptObjectException(repo.configProblem() + " (coral config KEY VALUE rewrites it from the defaults)");
+            }
+            SortedMap<String, String> settings = repo.config().settings();
+            if (key == null) {
+                settings.forEach((k, v) -> out().println(k + "=" + v));
+                return 0;
+            }
+            String v = settings.get(key);
+            if (v == null) {
+                throw usage("unknown setting '" + key + "' (known: " + String.join(", ", settings.keySet()) + ")");
+            }
+            out().println(v);
+        }
+        return 0;
+    }
+}

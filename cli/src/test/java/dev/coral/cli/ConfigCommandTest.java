@@ -1,0 +1,49 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code coral config}: list, get, set; bad keys and values are usage errors; a damaged config says so and is rewritten by a set. */
+class ConfigCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void listsGetsAndSetsSettings() throws IOException {
+        Cli cli = new Cli(dir);
+        cli.run("init", "--delta-depth", "5", "--delta-run", "1").ok();
+        Cli.Result all = cli.run("config");
+        assertEquals(0, all.code(), all.err());
+        assertEquals("chunk.bytes=4194304\ndelta.max-depth=5\ndelta.run=1\nzstd.level=1\n", all.out().replace("\r", ""));
+        assertEquals("1", cli.run("config", "delta.run").out().strip());
+        assertEquals(0, cli.run("config", "delta.max-depth", "12").code());
+        assertEquals(0, cli.run("config", "delta.run", "8").code());
+        assertEquals("8", cli.run("config", "delta.run").out().strip());
+        for (String[] bad : new String[][] {{"config", "delta.run", "13"}, {"config", "colour"}, {"config", "colour", "blue"},
+            {"config", "zstd.level", "high"}}) {
+            Cli.Result r = cli.run(bad);
+            assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
+            assertEquals(1, r.errLines().size(), r.err());
+        }
+        assertEquals("8", cli.run("config", "delta.run").out().strip(), "refused settings change nothing");
+    }
+
+    @Test
+    void aDamagedConfigIsNamedAndRewrittenBySettingAValue() throws IOException {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Files.write(dir.resolve(".coral/config"), new byte[] {'x'});
+        Cli.Result r = cli.run("config");
+        assertEquals(1, r.code());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains("config"), r.err());
+        assertEquals(0, cli.run("config", "zstd.level", "1").code());
+        assertEquals(0, cli.run("config").code());
+    }
+}
