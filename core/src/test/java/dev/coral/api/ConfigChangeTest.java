@@ -12,17 +12,10 @@ import dev.coral.repo.ChunkRef;
 import dev.coral.repo.CommitWalk;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.store.ChainShape;
-import dev.coral.tensor.DType;
-import dev.coral.tensor.TensorSpec;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,24 +57,9 @@ class ConfigChangeTest {
 
     @Test
     void anOldRepositoryAdoptsRunsOfDeltasThroughRepack() throws Exception {
-        int n = 4096;
-        float[] w = new float[n];
-        Random r = new Random(11);
-        for (int i = 0; i < n; i++) {
-            w[i] = (float) (r.nextGaussian() * 0.05);
-        }
-        List<byte[]> versions = new ArrayList<>();
+        List<byte[]> versions;
         try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withMaxChainDepth(5).withDeltaRun(1))) {
-            for (int v = 0; v < 12; v++) {
-                for (int i = 0; i < n; i++) {
-                    w[i] -= (float) (1e-3 * r.nextGaussian() * 0.05);
-                }
-                ByteBuffer b = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(w);
-                versions.add(b.array());
-                repo.commitTensors("m.safetensors", List.of(Tensors.of("w", TensorSpec.of(DType.F32, n), b.array())), Map.of(),
-                        CommitRequest.of("v" + v));
-            }
+            versions = DriftingTensor.commit(repo, 4096, 12, 11);
             assertEquals(3, depthOfVersion(repo, 7), "skip-delta: version 7 = 0b111 is 3 deltas deep");
             repo.setConfig("delta.max-depth", "12");
             repo.setConfig("delta.run", "8");

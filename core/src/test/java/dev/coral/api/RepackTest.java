@@ -27,25 +27,10 @@ class RepackTest {
 
     @Test
     void repackDeltaEncodesAHistoryWithoutChangingAnyId() throws Exception {
-        int n = 8192;
-        float[] w = new float[n];
-        Random r = new Random(3);
-        for (int i = 0; i < n; i++) {
-            w[i] = (float) (r.nextGaussian() * 0.05);
-        }
-        List<byte[]> versions = new ArrayList<>();
+        List<byte[]> versions;
         // Written with deltas off, as an import of unrelated snapshots would be.
         try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(8192).withMaxChainDepth(0))) {
-            for (int v = 0; v < 12; v++) {
-                for (int i = 0; i < n; i++) {
-                    w[i] -= (float) (1e-3 * r.nextGaussian() * 0.05);
-                }
-                ByteBuffer b = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(w);
-                versions.add(b.array());
-                repo.commitTensors("m.safetensors", List.of(Tensors.of("w", TensorSpec.of(DType.F32, n), b.array())), Map.of(),
-                        CommitRequest.of("v" + v));
-            }
+            versions = DriftingTensor.commit(repo, 8192, 12, 3);
             repo.createTag("first", "HEAD~11", "the start");
         }
         // The repository's own setting now allows deltas; repack applies it to the whole history.
