@@ -116,7 +116,14 @@ public final class ChunkEncoder {
      */
     public static EncodedChunk encodeBest(byte[] raw, int off, int len, int elementBytes, byte[] base, int baseOff, int level,
                                           Choice choice, CodecWorkspace ws) {
-        EncodedChunk e = encodeBestInWorkspace(raw, off, len, elementBytes, base, baseOff, level, choice, ws);
+        check(raw, off, len, elementBytes);
+        return encodeBest(raw, off, len, elementBytes, baseOf(base, baseOff, len), level, choice, ws);
+    }
+
+    /** As {@link #encodeBest(byte[], int, int, int, byte[], int, int, Choice, CodecWorkspace)} with the base as a {@link ChunkBase} (null for none). */
+    public static EncodedChunk encodeBest(byte[] raw, int off, int len, int elementBytes, ChunkBase base, int level, Choice choice,
+                                          CodecWorkspace ws) {
+        EncodedChunk e = encodeBestInWorkspace(raw, off, len, elementBytes, base, level, choice, ws);
         return new EncodedChunk(e.codec(), Arrays.copyOf(e.data(), e.length()), e.length()); // never the workspace's array
     }
 

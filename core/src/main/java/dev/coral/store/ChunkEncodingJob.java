@@ -7,7 +7,6 @@ import dev.coral.codec.CodecWorkspace;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
-import java.util.Arrays;
 
 /**
  * The per-chunk work of ingest, up to (not including) the write: hash, look up in the store,
@@ -92,11 +91,9 @@ final class ChunkEncodingJob implements AutoCloseable {
                 base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
             }
         }
-        ChunkCodec.EncodedChunk enc = ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel,
-                ChunkEncoder.Choice.SAMPLED, workspace);
-        if (ownPayload) {
-            enc = new ChunkCodec.EncodedChunk(enc.codec(), Arrays.copyOf(enc.data(), enc.length()), enc.length());
-        }
+        ChunkCodec.EncodedChunk enc = ownPayload
+                ? ChunkEncoder.encodeBest(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace)
+                : ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace);
         if (previous != null && store.keepsNewChunks()) {
             // This chunk is the likely base of its own next version: keep its raw bytes at hand.
             store.recentChunks().put(id, raw, off, len);
