@@ -94,6 +94,7 @@ final class StatsCommand extends Subcommand {
             case ZERO -> "zero";
             case CONST -> "constant";
             case HUFFMAN -> "huffman";
+            case CONTEXT_HUFFMAN -> "context-huffman";
         };
     }
 

@@ -107,6 +107,7 @@ public final class ChunkDecoder {
             ws.planes = CodecWorkspace.grow(ws.planes, rawLength);
         }
         byte[] buf = ws.planes;
+        byte[] contexts = null;
         for (int k = 0; k < w; k++) {
             int bl = lengths[k];
             switch (modes[k]) {
@@ -121,6 +122,15 @@ public final class ChunkDecoder {
                 }
                 case 4 -> {
                     unhuff(p, pos, bl, buf, k * n, n, ws, k);
+                    arrays[k] = buf;
+                    offs[k] = k * n;
+                }
+                case 5 -> {
+                    if (contexts == null) {
+                        contexts = ws.contexts = CodecWorkspace.grow(ws.contexts, n);
+                        ContextHuffman.contextsOfRaw(base, baseOff, n, w, contexts);
+                    }
+                    uncontext(p, pos, bl, buf, k * n, n, contexts, ws, k);
                     arrays[k] = buf;
                     offs[k] = k * n;
                 }
@@ -195,6 +205,14 @@ public final class ChunkDecoder {
         boolean xor = codec == ChunkCodec.XOR_PLANES;
         int n = rawLength / w;
         int pos = off + ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * w;
+        byte[] contexts = null;
+        for (int k = 0; k < w; k++) {
+            if (modes[k] == PlaneMode.CONTEXT_HUFFMAN.id()) { // contexts come from the base: before any plane is XORed in
+                contexts = ws.contexts = CodecWorkspace.grow(ws.contexts, n);
+                ContextHuffman.contextsOfPlanes(planes, n, contexts);
+                break;
+            }
+        }
         for (int k = 0; k < w; k++) {
             int at = k * n;
             int bl = lengths[k];
@@ -223,6 +241,11 @@ public final class ChunkDecoder {
                     } else {
                         unhuff(p, pos, bl, planes, at, n, ws, k);
                     }
+                }
+                case 5 -> {
+                    ws.planes = CodecWorkspace.grow(ws.planes, n);
+                    uncontext(p, pos, bl, ws.planes, 0, n, contexts, ws, k);
+                    PlaneTransform.xorInto(ws.planes, 0, planes, at, n);
                 }
                 case 2 -> {
                     if (!xor) {
@@ -257,6 +280,15 @@ public final class ChunkDecoder {
             throws CorruptObjectException {
         try {
             HuffmanCoder.decode(src, srcOff, srcLen, dst, dstOff, n, ws.huffman());
+        } catch (CorruptObjectException e) {
+            throw new CorruptObjectException("plane " + plane + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void uncontext(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int n, byte[] contexts,
+                                  CodecWorkspace ws, int plane) throws CorruptObjectException {
+        try {
+            ContextHuffman.decode(src, srcOff, srcLen, dst, dstOff, n, contexts, ws.contextScratch(), ws.huffman());
         } catch (CorruptObjectException e) {
             throw new CorruptObjectException("plane " + plane + ": " + e.getMessage(), e);
         }

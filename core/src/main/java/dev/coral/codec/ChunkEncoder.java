@@ -51,6 +51,11 @@ public final class ChunkEncoder {
      */
     static final int SUB_GAIN_PERCENT = 3;
     /**
+     * A delta plane is coded with one Huffman code per base-magnitude group ({@link ContextHuffman})
+     * when its sample comes out at least this many percent smaller than with the best single code.
+     */
+    static final int CONTEXT_GAIN_PERCENT = 2;
+    /**
      * With SAMPLED, a delta whose full encoding exceeds the estimate of the best no-delta
      * candidate by this many percent is re-checked against a full no-delta encoding.
      */
@@ -355,6 +360,11 @@ public final class ChunkEncoder {
         ws.samplePlanes = CodecWorkspace.grow(ws.samplePlanes, sampleLen);
         PlaneTransform.split(ws.sampleRaw, 0, ws.sampleBase, 0, n, w, op, ws.samplePlanes, 0);
         ws.sampleOut = CodecWorkspace.grow(ws.sampleOut, (int) Zstd.compressBound(sampleLen));
+        boolean contexts = op != PlaneTransform.NONE && w >= 2;
+        if (contexts) {
+            ws.sampleContexts = CodecWorkspace.grow(ws.sampleContexts, n);
+            ContextHuffman.contextsOfRaw(ws.sampleBase, 0, n, w, ws.sampleContexts);
+        }
         long est = 0;
         for (int k = 0; k < w; k++) {
             int po = k * n;
@@ -367,6 +377,14 @@ public final class ChunkEncoder {
             long h = HuffmanCoder.estimate(ws.samplePlanes, po, n, ws.huffman());
             int c = ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
             long best = Math.min(h, c);
+            if (contexts) {
+                long x = ContextHuffman.estimate(ws.samplePlanes, po, n, ws.sampleContexts, ws.contextScratch(), ws.huffman());
+                if (x * 100 <= Math.min(best, n) * (100 - CONTEXT_GAIN_PERCENT)) {
+                    hints[k] = PlaneMode.CONTEXT_HUFFMAN.id();
+                    est += x;
+                    continue;
+                }
+            }
             if (best * RAW_RATIO_PERCENT > (long) n * 100) {
                 hints[k] = PlaneMode.RAW.id();
                 est += n;
@@ -413,7 +431,7 @@ public final class ChunkEncoder {
         int n = len / w;
         int table = ChunkFormat.HEADER_BYTES;
         int pos = table + ChunkFormat.PLANE_ENTRY_BYTES * w;
-        ws.out = CodecWorkspace.grow(ws.out, pos + len + w);
+        ws.out = CodecWorkspace.grow(ws.out, pos + len + w + ContextHuffman.MAX_HEADER);
         byte[] out = ws.out;
         ChunkFormat.putHeader(out, codec, w, w, len);
         ws.planes = CodecWorkspace.grow(ws.planes, len);
@@ -431,6 +449,7 @@ public final class ChunkEncoder {
                 PlaneTransform.split(raw, off, null, 0, n, w, op, planes, 0);
             }
         }
+        byte[] contexts = null;
         for (int k = 0; k < w; k++) {
             int po = k * n;
             PlaneMode mode;
@@ -446,7 +465,13 @@ public final class ChunkEncoder {
             } else {
                 int hint = hints == null ? PlaneMode.ZSTD.id() : hints[k];
                 int c = -1;
-                if (hint == PlaneMode.HUFFMAN.id()) {
+                if (hint == PlaneMode.CONTEXT_HUFFMAN.id() && base != null && w >= 2) {
+                    if (contexts == null) {
+                        contexts = baseContexts(base, n, w, ws);
+                    }
+                    c = ContextHuffman.encode(planes, po, n, contexts, out, pos, ws.contextScratch(), ws.huffman());
+                    mode = PlaneMode.CONTEXT_HUFFMAN;
+                } else if (hint == PlaneMode.HUFFMAN.id()) {
                     c = HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());
                     c = c > 0 && c < n ? c : -1;
                     mode = PlaneMode.HUFFMAN;
@@ -469,6 +494,18 @@ public final class ChunkEncoder {
         }
         ChunkFormat.seal(out, pos);
         return pos;
+    }
+
+    /** The {@link ContextHuffman} contexts of the base's n elements, in {@code ws.contexts}. */
+    private static byte[] baseContexts(ChunkBase base, int n, int w, CodecWorkspace ws) {
+        byte[] ctx = ws.contexts = CodecWorkspace.grow(ws.contexts, n);
+        byte[] planes = base.planesOfWidth(w);
+        if (planes != null) {
+            ContextHuffman.contextsOfPlanes(planes, n, ctx);
+        } else {
+            ContextHuffman.contextsOfRaw(base.raw(), base.rawOffset(), n, w, ctx);
+        }
+        return ctx;
     }
 
     /** Compresses {@code src[off, off+n)} into {@code dst[at...]} if that takes fewer than n bytes; else -1. */

@@ -63,6 +63,17 @@ public final class CodecWorkspace implements AutoCloseable {
     }
 
     private HuffmanCoder.State huffman;
+    private ContextHuffman.Scratch contextScratch;
+    /** Contexts of the base's elements ({@link ContextHuffman}), of the chunk or of the sample. */
+    byte[] contexts = new byte[0];
+    byte[] sampleContexts = new byte[0];
+
+    ContextHuffman.Scratch contextScratch() {
+        if (contextScratch == null) {
+            contextScratch = new ContextHuffman.Scratch();
+        }
+        return contextScratch;
+    }
 
     HuffmanCoder.State huffman() {
         if (huffman == null) {
@@ -156,6 +167,8 @@ public final class CodecWorkspace implements AutoCloseable {
         chainPlanes = new byte[0];
         out = new byte[0];
         best = new byte[0];
+        contexts = new byte[0];
+        contextScratch = null;
     }
 
     @Override

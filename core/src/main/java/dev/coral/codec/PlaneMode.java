@@ -16,7 +16,12 @@ public enum PlaneMode {
      * Order-0 Huffman codes in four interleaved streams ({@link HuffmanCoder}): dense
      * low-entropy planes (exponents), coded and decoded several times faster than zstd.
      */
-    HUFFMAN(4);
+    HUFFMAN(4),
+    /**
+     * Delta planes only: one Huffman code per group of elements whose base elements have a like
+     * magnitude ({@link ContextHuffman}); the groups come from the base, which the decoder has.
+     */
+    CONTEXT_HUFFMAN(5);
 
     private final int id;
 
@@ -35,6 +40,7 @@ public enum PlaneMode {
             case 2 -> ZERO;
             case 3 -> CONST;
             case 4 -> HUFFMAN;
+            case 5 -> CONTEXT_HUFFMAN;
             default -> throw new CorruptObjectException("unknown plane mode " + id);
         };
     }

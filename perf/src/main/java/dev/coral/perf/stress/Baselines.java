@@ -52,6 +52,27 @@ public final class Baselines {
         }
     }
 
+    /**
+     * The issue's offline bound for one tensor: its little-endian elements of {@code width} bytes,
+     * XORed with {@code previous} when given, split into byte planes (most significant first),
+     * each plane compressed alone by zstd -19. Bytes, summed over the planes. Computed here, apart
+     * from Coral's codec, so the bound does not move when the codec learns new tricks.
+     */
+    static long xorPlanesZstd19(byte[] data, byte[] previous, int width) {
+        int n = data.length / width;
+        byte[] plane = new byte[n];
+        long total = 0;
+        for (int k = 0; k < width; k++) {
+            int b = width - 1 - k;
+            for (int i = 0; i < n; i++) {
+                int at = i * width + b;
+                plane[i] = (byte) (previous == null ? data[at] : data[at] ^ previous[at]);
+            }
+            total += Zstd.compress(plane, 19).length;
+        }
+        return total;
+    }
+
     static void copyDurably(Path src, Path dst) throws IOException {
         Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel ch = FileChannel.open(dst, StandardOpenOption.WRITE)) {

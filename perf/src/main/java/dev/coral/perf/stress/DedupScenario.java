@@ -166,8 +166,7 @@ public final class DedupScenario implements Scenario {
                     } else {
                         changed++;
                         changedRaw += mine.length;
-                        bound += dev.coral.codec.ChunkEncoder.encode(dev.coral.codec.ChunkCodec.XOR_PLANES, mine, 0, mine.length, width,
-                                theirs, 19).length();
+                        bound += Baselines.xorPlanesZstd19(mine, theirs, width);
                     }
                 }
                 Path f = root.resolve("finetune-" + k + ".safetensors");

@@ -4,8 +4,6 @@ import dev.coral.api.CommitRequest;
 import dev.coral.api.Repository;
 import dev.coral.api.RepositoryStats;
 import dev.coral.api.Tensors;
-import dev.coral.codec.ChunkCodec;
-import dev.coral.codec.ChunkEncoder;
 import dev.coral.format.TensorSource;
 import dev.coral.repo.CommitWalk;
 import dev.coral.repo.StoredTensor;
@@ -247,14 +245,14 @@ public final class TrainingHistoryScenario implements Scenario {
             double add;
             if (step == 0) {
                 for (byte[] b : w.values()) {
-                    boundFirst += ChunkEncoder.encode(ChunkCodec.PLANES, b, 0, b.length, width, null, 19).length();
+                    boundFirst += Baselines.xorPlanesZstd19(b, null, width);
                 }
                 add = boundFirst;
             } else if (bound) {
                 long sum = 0;
                 for (Map.Entry<String, byte[]> e : w.entrySet()) {
                     byte[] b = e.getValue();
-                    sum += ChunkEncoder.encode(ChunkCodec.XOR_PLANES, b, 0, b.length, width, previous.get(e.getKey()), 19).length();
+                    sum += Baselines.xorPlanesZstd19(b, previous.get(e.getKey()), width);
                 }
                 boundDeltaBytes += sum;
                 boundDeltas++;
