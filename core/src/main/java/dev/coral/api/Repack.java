@@ -72,6 +72,7 @@ final class Repack {
                 try (ObjectStore scratch = new ObjectStore(work, coral.resolve("locks"), repo.config().zstdLevel());
                      ObjectInserter ins = scratch.newInserter()) {
                     ins.setChainShape(repo.config().chainShape());
+                    ins.setContextCoding(repo.config().contextCoding());
                     Copier c = new Copier(ins, SimilarBases.open(work.resolve("similarity"), graph));
                     for (CommitWalk.Entry e : commitsOldestFirst()) {
                         c.commit(e.id(), e.commit());

@@ -216,6 +216,7 @@ public final class Repository implements AutoCloseable {
         RepositoryConfig c = config;
         ObjectInserter ins = store.newInserter(c.zstdLevel());
         ins.setChainShape(c.chainShape());
+        ins.setContextCoding(c.contextCoding());
         return ins;
     }
 

@@ -64,6 +64,18 @@ public final class CodecWorkspace implements AutoCloseable {
 
     private HuffmanCoder.State huffman;
     private ContextHuffman.Scratch contextScratch;
+    /** Whether the encoder may code XOR delta planes by context ({@link PlaneMode#CONTEXT_HUFFMAN}). */
+    private boolean contextCoding = true;
+
+    /** Lets the encoder code XOR delta planes by context (the default), or not. Decoding reads both. */
+    public void setContextCoding(boolean on) {
+        contextCoding = on;
+    }
+
+    boolean contextCoding() {
+        return contextCoding;
+    }
+
     /** Contexts of the base's elements ({@link ContextHuffman}), of the chunk or of the sample. */
     byte[] contexts = new byte[0];
     byte[] sampleContexts = new byte[0];

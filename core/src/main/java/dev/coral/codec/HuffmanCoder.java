@@ -397,7 +397,7 @@ public final class HuffmanCoder {
     }
 
     /** The symbol of a one-symbol histogram, after {@link #buildLengths}. */
-    private static int singleSymbol(State st) {
+    static int singleSymbol(State st) {
         return (int) st.sorted[0] & 0xFF;
     }
 
@@ -406,7 +406,7 @@ public final class HuffmanCoder {
      * histograms into {@code st.lengths}. Returns the number of used symbols; for 1 the lengths
      * are all 0.
      */
-    private static int buildLengths(State st, int streams) {
+    static int buildLengths(State st, int streams) {
         int[] h = st.hist;
         long[] sorted = st.sorted;
         int[] lengths = st.lengths;
@@ -547,7 +547,7 @@ public final class HuffmanCoder {
     }
 
     /** Canonical codes from {@code st.lengths}: {@code st.codes[s] = reversed code << 4 | length}. */
-    private static int[] assignCodes(State st) {
+    static int[] assignCodes(State st) {
         int[] lengths = st.lengths;
         int[] next = canonicalStarts(st);
         int[] codes = st.codes;
@@ -594,7 +594,7 @@ public final class HuffmanCoder {
      * Writes the length table nibbles of symbols 0..lastSym at dst[q...] (or only counts them
      * when dst is null); returns its bytes.
      */
-    private static int writeTable(int[] lengths, int lastSym, byte[] dst, int q) {
+    static int writeTable(int[] lengths, int lastSym, byte[] dst, int q) {
         int nibbles = 0;
         int s = 0;
         while (s <= lastSym) {
@@ -750,7 +750,7 @@ public final class HuffmanCoder {
      * Reads the length table at src[q, end) into {@code st.lengths} and checks it is a complete
      * code. Returns the position after it.
      */
-    private static int readTable(byte[] src, int q, int end, State st) throws CorruptObjectException {
+    static int readTable(byte[] src, int q, int end, State st) throws CorruptObjectException {
         if (q >= end) {
             throw new CorruptObjectException("Huffman: truncated code-length table");
         }
@@ -806,7 +806,7 @@ public final class HuffmanCoder {
     }
 
     /** The 11-bit lookup table from {@code st.lengths} (a complete code: every entry is set). */
-    private static int[] buildDecodeTable(State st) {
+    static int[] buildDecodeTable(State st) {
         int[] lengths = st.lengths;
         int[] next = canonicalStarts(st);
         int[] t = st.decodeTable;

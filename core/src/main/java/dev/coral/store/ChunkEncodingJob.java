@@ -23,10 +23,11 @@ final class ChunkEncodingJob implements AutoCloseable {
     /** Decodes the next chunk's base ahead; made on first use. */
     private BasePrefetch prefetch;
 
-    ChunkEncodingJob(ObjectStore store, int zstdLevel, ChainShape chains) {
+    ChunkEncodingJob(ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding) {
         this.store = store;
         this.zstdLevel = zstdLevel;
         this.chains = chains;
+        workspace.setContextCoding(contextCoding);
     }
 
     /**

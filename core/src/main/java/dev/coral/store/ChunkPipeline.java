@@ -44,7 +44,7 @@ public final class ChunkPipeline implements ChunkSink {
         Throwable error;
     }
 
-    ChunkPipeline(ObjectInserter inserter, ObjectStore store, int zstdLevel, ChainShape chains, int workers) {
+    ChunkPipeline(ObjectInserter inserter, ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding, int workers) {
         this.inserter = inserter;
         int ringSize = Integer.highestOneBit(Math.max(4, workers * 2 + 2) * 2 - 1);
         int pool = POOL.incrementAndGet();
@@ -58,7 +58,7 @@ public final class ChunkPipeline implements ChunkSink {
         @SuppressWarnings("unchecked")
         EventHandler<Slot>[] encoders = new EventHandler[workers];
         for (int w = 0; w < workers; w++) {
-            ChunkEncodingJob job = new ChunkEncodingJob(store, zstdLevel, chains);
+            ChunkEncodingJob job = new ChunkEncodingJob(store, zstdLevel, chains, contextCoding);
             jobs[w] = job;
             int ordinal = w;
             encoders[w] = (slot, sequence, endOfBatch) -> {

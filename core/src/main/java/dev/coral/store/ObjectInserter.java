@@ -27,6 +27,7 @@ public final class ObjectInserter implements AutoCloseable {
     private long storedBytesWritten;
     private boolean caughtUp;
     private ChainShape chains = ChainShape.skipDelta(DEFAULT_MAX_CHAIN_DEPTH);
+    private boolean contextCoding = true;
     private ChunkEncodingJob job;
     private long deltaChunks;
 
@@ -68,7 +69,7 @@ public final class ObjectInserter implements AutoCloseable {
             throws IOException {
         catchUp();
         if (job == null) {
-            job = new ChunkEncodingJob(store, zstdLevel, chains);
+            job = new ChunkEncodingJob(store, zstdLevel, chains, contextCoding);
         }
         // appended at once: no copy of the payload
         return append(job.encode(raw, off, len, elementWidth, previous, nextPrevious, nextLength, false));
@@ -102,7 +103,7 @@ public final class ObjectInserter implements AutoCloseable {
                 }
             };
         }
-        return new ChunkPipeline(this, store, zstdLevel, chains, workers);
+        return new ChunkPipeline(this, store, zstdLevel, chains, contextCoding, workers);
     }
 
     /** Appends an encoded chunk to this inserter's pack (once); returns its id. Called by one thread at a time. */
@@ -128,6 +129,15 @@ public final class ObjectInserter implements AutoCloseable {
     /** Bounds delta chains to {@code depth} deltas in plain skip-delta chains, a keyframe every 2^depth versions (0: never delta-encode). */
     public void setMaxChainDepth(int depth) {
         setChainShape(ChainShape.skipDelta(depth));
+    }
+
+    /** Lets XOR delta planes be coded by context (the default), or not ({@code codec.contexts}). */
+    public void setContextCoding(boolean on) {
+        this.contextCoding = on;
+        if (job != null) {
+            job.close();
+            job = null;
+        }
     }
 
     /** Lays out delta chains as {@code shape} says (see {@link ChainShape}). */

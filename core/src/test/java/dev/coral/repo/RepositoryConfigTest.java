@@ -20,7 +20,8 @@ class RepositoryConfigTest {
 
     @Test
     void settingsRoundTrip() throws IOException {
-        RepositoryConfig c = RepositoryConfig.defaults().withChunkBytes(1 << 16).withZstdLevel(3).withMaxChainDepth(9).withDeltaRun(4);
+        RepositoryConfig c = RepositoryConfig.defaults().withChunkBytes(1 << 16).withZstdLevel(3).withMaxChainDepth(9).withDeltaRun(4)
+                .withContextCoding(false);
         Path f = dir.resolve("config");
         c.write(f);
         assertEquals(c, RepositoryConfig.read(f));
@@ -33,6 +34,17 @@ class RepositoryConfigTest {
         ChecksummedFile.write(f, RepositoryConfig.MAGIC, 1,
                 "chunk.bytes=4194304\ndelta.max-depth=5\nzstd.level=1\n".getBytes(StandardCharsets.UTF_8));
         assertEquals(ChainShape.skipDelta(5), RepositoryConfig.read(f).chainShape());
+        assertEquals(true, RepositoryConfig.read(f).contextCoding(), "a config from before the setting codes by context");
+    }
+
+    @Test
+    void contextCodingIsTrueOrFalseNothingElse() throws IOException {
+        assertEquals(false, RepositoryConfig.defaults().with("codec.contexts", "false").contextCoding());
+        BadInputException e = assertThrows(BadInputException.class, () -> RepositoryConfig.defaults().with("codec.contexts", "flase"));
+        assertEquals(true, e.getMessage().contains("codec.contexts"), e.getMessage());
+        Path f = dir.resolve("config");
+        ChecksummedFile.write(f, RepositoryConfig.MAGIC, 1, "codec.contexts=0\n".getBytes(StandardCharsets.UTF_8));
+        assertThrows(CorruptObjectException.class, () -> RepositoryConfig.read(f));
     }
 
     @Test

@@ -1,0 +1,83 @@
+package dev.coral.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The recent-chunks cache under the load it exists for: versions of a checkpoint committed one
+ * after another, each chunk asking for the previous version of itself as its base.
+ */
+class RecentChunksTest {
+    private static final int CHUNK = 1000;
+
+    private static ObjectId id(int version, int chunk) {
+        return ObjectId.hashOf(("v" + version + "c" + chunk).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Commits {@code versions} versions of {@code chunks} chunks; returns the base hits of the last version. */
+    private static int hitsOfLastVersion(RecentChunks cache, int versions, int chunks) {
+        byte[] raw = new byte[CHUNK];
+        byte[] dst = new byte[CHUNK];
+        int hits = 0;
+        for (int v = 0; v < versions; v++) {
+            hits = 0;
+            for (int c = 0; c < chunks; c++) {
+                if (v > 0 && cache.copyTo(id(v - 1, c), dst)) {
+                    hits++;
+                }
+                cache.put(id(v, c), raw, 0, CHUNK);
+            }
+        }
+        return hits;
+    }
+
+    @Test
+    void aCheckpointThatFitsIsServedWhole() {
+        assertEquals(20, hitsOfLastVersion(new RecentChunks(25L * CHUNK), 6, 20));
+    }
+
+    @Test
+    void aCheckpointLargerThanTheBudgetIsServedAsFarAsTheBudgetGoes() {
+        // least recently used would serve none: each chunk is evicted just before it is asked for
+        for (int chunks : new int[] {20, 40, 64, 200}) {
+            int hits = hitsOfLastVersion(new RecentChunks(15L * CHUNK), 8, chunks);
+            assertTrue(hits >= 12 && hits <= 15, chunks + " chunks a version, 15 fit: " + hits + " served");
+        }
+    }
+
+    @Test
+    void unusedEntriesGoStaleAndMakeRoomForNewWork() {
+        RecentChunks cache = new RecentChunks(16L * CHUNK);
+        byte[] raw = new byte[CHUNK];
+        for (int c = 0; c < 16; c++) {
+            cache.put(id(0, c), raw, 0, CHUNK); // another model's chunks, never asked for again
+        }
+        int admittedAfter = -1;
+        for (int c = 0; c < 200 && admittedAfter < 0; c++) {
+            cache.put(id(1, c), raw, 0, CHUNK);
+            if (cache.contains(id(1, c))) {
+                admittedAfter = c + 1;
+            }
+        }
+        assertTrue(admittedAfter > 0, "new chunks are admitted once the old ones are stale");
+        assertTrue(admittedAfter <= RecentChunks.STALE_ROUNDS * 16 + 1, "after " + admittedAfter + " insertions");
+        assertFalse(cache.contains(id(0, 0)), "the oldest stale chunk left first");
+        // the new model's next versions find their bases: used entries make room at once
+        byte[] dst = new byte[CHUNK];
+        int c = admittedAfter - 1;
+        assertTrue(cache.copyTo(id(1, c), dst));
+        cache.put(id(2, c), raw, 0, CHUNK);
+        assertTrue(cache.contains(id(2, c)), "a used entry leaves for the next version");
+    }
+
+    @Test
+    void chunksOverAQuarterOfTheBudgetAreNotKept() {
+        RecentChunks cache = new RecentChunks(4L * CHUNK - 1);
+        cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK);
+        assertFalse(cache.contains(id(0, 0)));
+    }
+}
