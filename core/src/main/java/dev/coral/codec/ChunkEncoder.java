@@ -365,7 +365,7 @@ public final class ChunkEncoder {
         ws.sampleOut = CodecWorkspace.grow(ws.sampleOut, (int) Zstd.compressBound(sampleLen));
         // XOR deltas only: a SUB link sends every link above it in a chain through a merge, and with
         // contexts SUB won the first delta of every chain of the throughput checkpoints (24 of 161)
-        boolean contexts = op == PlaneTransform.XOR && w >= 2 && ws.contextCoding();
+        boolean contexts = op == PlaneTransform.XOR && w >= 2 && n >= 2 * ContextHuffman.MIN_GROUP && ws.contextCoding();
         if (contexts) {
             ws.sampleContexts = CodecWorkspace.grow(ws.sampleContexts, n);
             ContextHuffman.contextsOfRaw(ws.sampleBase, 0, n, w, ws.sampleContexts);
@@ -382,7 +382,7 @@ public final class ChunkEncoder {
             long h = HuffmanCoder.estimate(ws.samplePlanes, po, n, ws.huffman());
             int c = ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
             long best = Math.min(h, c);
-            if (contexts) {
+            if (contexts && best * 100 <= (long) n * (100 - CONTEXT_SAVING_PERCENT)) { // near-random planes stay near-random
                 long x = ContextHuffman.estimate(ws.samplePlanes, po, n, ws.sampleContexts, ws.contextScratch(), ws.huffman());
                 if ((Math.min(best, n) - x) * 100 >= (long) n * CONTEXT_SAVING_PERCENT) {
                     hints[k] = PlaneMode.CONTEXT_HUFFMAN.id();

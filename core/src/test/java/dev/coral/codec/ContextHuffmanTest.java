@@ -149,6 +149,41 @@ class ContextHuffmanTest {
         }
     }
 
+    @Test
+    void randomDamageNeverEscapesAsAnythingButCorruption() throws Exception {
+        SplittableRandom r = new SplittableRandom(13);
+        int n = 9_000;
+        byte[] ctx = new byte[n];
+        byte[] plane = new byte[n];
+        for (int i = 0; i < n; i++) {
+            ctx[i] = (byte) (100 + r.nextInt(24));
+            plane[i] = (byte) r.nextInt(1 << ((ctx[i] & 7) + 1));
+        }
+        byte[] enc = new byte[n];
+        int len = ContextHuffman.encode(plane, 0, n, ctx, enc, 0, WS.contextScratch(), WS.huffman());
+        assertTrue(len > 0);
+        for (int trial = 0; trial < 3000; trial++) {
+            byte[] d = Arrays.copyOf(enc, len + 8);
+            int dl = len;
+            switch (trial % 3) {
+                case 0 -> d[r.nextInt(len)] ^= (byte) (1 + r.nextInt(255));
+                case 1 -> dl = r.nextInt(len);
+                default -> {
+                    for (int k = 0; k < 4; k++) {
+                        d[r.nextInt(Math.min(len, 200))] = (byte) r.nextInt(256); // the header and code tables
+                    }
+                }
+            }
+            try {
+                ContextHuffman.decode(d, 0, dl, new byte[n], 0, n, ctx, WS.contextScratch(), WS.huffman());
+            } catch (CorruptObjectException expected) {
+                // named damage
+            } catch (RuntimeException e) {
+                fail("trial " + trial + ": " + e, e);
+            }
+        }
+    }
+
     private static byte[] patch(byte[] enc, int len, int at, int value) {
         byte[] p = Arrays.copyOf(enc, len);
         p[at] = (byte) value;
