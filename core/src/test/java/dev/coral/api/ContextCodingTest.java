@@ -89,4 +89,27 @@ class ContextCodingTest {
         long without = commitHistory(dir.resolve("off"), false, steps);
         assertTrue(with < without, "with contexts " + with + " bytes, without " + without);
     }
+
+    @Test
+    void repackCodesAnOldHistoryByContextKeepingEveryCommit() throws Exception {
+        List<byte[]> steps = adamSteps(7);
+        Path root = dir.resolve("later");
+        long before = commitHistory(root, false, steps);
+        try (Repository repo = Repository.open(root)) {
+            List<CommitWalk.Entry> log = repo.log("HEAD", -1);
+            repo.setConfig("codec.contexts", "true");
+            repo.repack();
+            assertEquals(log.stream().map(e -> e.id()).toList(), repo.log("HEAD", -1).stream().map(e -> e.id()).toList(),
+                    "repack keeps every commit id");
+            RepositoryStats st = repo.stats(false, false);
+            assertTrue(st.planeModes().getOrDefault(PlaneMode.CONTEXT_HUFFMAN, 0L) > 0, "repacked deltas are coded by context");
+            assertTrue(st.storedBytes() < before, st.storedBytes() + " bytes after, " + before + " before");
+            Collections.reverse(log);
+            for (int s = 0; s < steps.size(); s++) {
+                try (InputStream in = repo.tensor(log.get(s).id().hex(), "model.safetensors", "w").openVerifiedStream()) {
+                    assertArrayEquals(steps.get(s), in.readAllBytes(), "step " + s + " after repack");
+                }
+            }
+        }
+    }
 }
