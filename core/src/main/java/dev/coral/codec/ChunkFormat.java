@@ -18,8 +18,9 @@ import java.util.zip.CRC32C;
  * 12    5*p   plane table, plane 0 first: mode u8 ({@link PlaneMode}: 0 RAW, 1 ZSTD, 2 ZERO,
  *             3 CONST, 4 HUFFMAN, 5 CONTEXT_HUFFMAN), body length u32 (RAW: n = raw length / w;
  *             ZSTD: frame length; ZERO: 0; CONST: 1; HUFFMAN: the {@link HuffmanCoder} encoding's
- *             length; CONTEXT_HUFFMAN, only in XOR_PLANES payloads of width 2 or more: the
- *             {@link ContextHuffman} encoding's length)
+ *             length; CONTEXT_HUFFMAN, only in delta payloads of width 2 or more: the
+ *             {@link ContextHuffman} encoding's length; the encoder writes it in XOR_PLANES
+ *             payloads only, the decoder reads it in SUB_PLANES ones too)
  * 12+5p       bodies: RAW/ZSTD codec: the raw bytes / one zstd frame of them; planar codecs:
  *             the plane bodies in table order, back to back, ending exactly at the payload's end
  * </pre>
@@ -178,9 +179,9 @@ public final class ChunkFormat {
                 case 3 -> bl == 1;
                 case 4 -> bl > 0 && n > 0;
                 case 5 -> {
-                    if (codec != ChunkCodec.XOR_PLANES || w < 2) {
+                    if (!codec.needsBase() || w < 2) {
                         throw new CorruptObjectException("plane " + k + " is CONTEXT_HUFFMAN in a " + codec + " payload of width " + w
-                                + ": only XOR deltas of width 2 or more have contexts");
+                                + ": only deltas of width 2 or more have contexts");
                     }
                     yield bl > 0 && n > 0;
                 }

@@ -258,5 +258,18 @@ class ContextHuffmanTest {
         CorruptObjectException x = assertThrows(CorruptObjectException.class,
                 () -> ChunkDecoder.decode(asKeyframe, null, h[1].length));
         assertTrue(x.getMessage().contains("CONTEXT_HUFFMAN in a PLANES payload"), x.getMessage());
+        // the encoder codes SUB deltas without contexts, but a SUB delta with a context plane (as an
+        // early build wrote) is read: the same planes relabelled SUB decode to base + (chunk ^ base)
+        EncodedChunk sub = ChunkEncoder.encode(ChunkCodec.SUB_PLANES, h[1], 0, h[1].length, 4, h[0], 0, 1, WS);
+        assertTrue(!ChunkFormat.planeModes(sub.data(), 0, sub.length()).contains(PlaneMode.CONTEXT_HUFFMAN));
+        byte[] relabelled = e.data().clone();
+        relabelled[0] = (byte) ChunkCodec.SUB_PLANES.id();
+        byte[] got = ChunkDecoder.decode(CodecCorruptionTest.reseal(relabelled), h[0], h[1].length);
+        java.nio.ByteBuffer base = java.nio.ByteBuffer.wrap(h[0]).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer chunk = java.nio.ByteBuffer.wrap(h[1]).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.wrap(got).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < h[1].length; i += 4) {
+            assertEquals(base.getInt(i) + (chunk.getInt(i) ^ base.getInt(i)), out.getInt(i), "element " + i / 4);
+        }
     }
 }
