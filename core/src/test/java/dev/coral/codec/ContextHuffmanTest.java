@@ -66,6 +66,27 @@ class ContextHuffmanTest {
         return new Case(plane, ctx, "n=" + n + " contexts kind " + ctxKind + " plane kind " + planeKind + " seed=" + seed);
     }
 
+    /** n contexts drawn from [from, from + count), each byte with as many low random bits as its context's last 3 bits + 1. */
+    static Case tiedToContext(long seed, int n, int from, int count) {
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] ctx = new byte[n];
+        byte[] plane = new byte[n];
+        for (int i = 0; i < n; i++) {
+            ctx[i] = (byte) (from + r.nextInt(count));
+            plane[i] = (byte) r.nextInt(1 << ((ctx[i] & 7) + 1));
+        }
+        return new Case(plane, ctx, "tied to contexts, seed=" + seed);
+    }
+
+    /** The case's plane coded by context, exactly as long as the encoding. */
+    static byte[] encoded(Case c) {
+        int n = c.plane().length;
+        byte[] enc = new byte[n];
+        int len = ContextHuffman.encode(c.plane(), 0, n, c.ctx(), enc, 0, WS.contextScratch(), WS.huffman());
+        assertTrue(len > 0, c.what() + ": codes smaller by context");
+        return Arrays.copyOf(enc, len);
+    }
+
     @ParameterizedTest
     @MethodSource("seeds")
     void roundTripsAndEstimatesExactly(long seed) throws Exception {
@@ -104,17 +125,12 @@ class ContextHuffmanTest {
 
     @Test
     void damageIsNamed() throws Exception {
-        SplittableRandom r = new SplittableRandom(11);
         int n = 50_000;
-        byte[] ctx = new byte[n];
-        byte[] plane = new byte[n];
-        for (int i = 0; i < n; i++) {
-            ctx[i] = (byte) r.nextInt(64);
-            plane[i] = (byte) r.nextInt(1 << ((ctx[i] & 7) + 1));
-        }
-        byte[] enc = new byte[n];
-        int len = ContextHuffman.encode(plane, 0, n, ctx, enc, 0, WS.contextScratch(), WS.huffman());
-        assertTrue(len > 0);
+        Case f = tiedToContext(11, n, 0, 64);
+        byte[] ctx = f.ctx();
+        byte[] plane = f.plane();
+        byte[] enc = encoded(f);
+        int len = enc.length;
         int groups = enc[0];
         assertTrue(groups > 1, "several groups: " + groups);
         expectCorrupt(patch(enc, len, 0, 0), len, ctx, "0 groups");
@@ -153,15 +169,10 @@ class ContextHuffmanTest {
     void randomDamageNeverEscapesAsAnythingButCorruption() throws Exception {
         SplittableRandom r = new SplittableRandom(13);
         int n = 9_000;
-        byte[] ctx = new byte[n];
-        byte[] plane = new byte[n];
-        for (int i = 0; i < n; i++) {
-            ctx[i] = (byte) (100 + r.nextInt(24));
-            plane[i] = (byte) r.nextInt(1 << ((ctx[i] & 7) + 1));
-        }
-        byte[] enc = new byte[n];
-        int len = ContextHuffman.encode(plane, 0, n, ctx, enc, 0, WS.contextScratch(), WS.huffman());
-        assertTrue(len > 0);
+        Case f = tiedToContext(13, n, 100, 24);
+        byte[] ctx = f.ctx();
+        byte[] enc = encoded(f);
+        int len = enc.length;
         for (int trial = 0; trial < 3000; trial++) {
             byte[] d = Arrays.copyOf(enc, len + 8);
             int dl = len;
