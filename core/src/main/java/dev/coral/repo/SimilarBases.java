@@ -22,7 +22,7 @@ public final class SimilarBases {
     /**
      * Tensors smaller than this are not worth a sketch and a second read. Was 64 KiB: the perf
      * dedup scenario's small-scale BF16 fine-tunes (tensors of 32 KiB) then found no base and
-     * stored 4.66x their offline bound; at 16 KiB 1.03x, with `add` as fast (452 vs 454 tensors/s).
+     * stored 4.66x their offline bound; at 16 KiB 1.03x, with {@code add} as fast (452 vs 454 tensors/s).
      */
     public static final long MIN_BYTES = 16 << 10;
     private static final int CANDIDATES = 8;

@@ -134,6 +134,11 @@ public final class ObjectInserter implements AutoCloseable {
     /** Lets XOR delta planes be coded by context (the default), or not ({@code codec.contexts}). */
     public void setContextCoding(boolean on) {
         this.contextCoding = on;
+        dropJob();
+    }
+
+    /** Closes the single-chunk encoding job, if any: the next chunk makes one with the current settings. */
+    private void dropJob() {
         if (job != null) {
             job.close();
             job = null;
@@ -143,10 +148,7 @@ public final class ObjectInserter implements AutoCloseable {
     /** Lays out delta chains as {@code shape} says (see {@link ChainShape}). */
     public void setChainShape(ChainShape shape) {
         this.chains = shape;
-        if (job != null) {
-            job.close();
-            job = null;
-        }
+        dropJob();
     }
 
     /** Chunks written as deltas against a base. */
@@ -269,10 +271,7 @@ public final class ObjectInserter implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        if (job != null) {
-            job.close();
-            job = null;
-        }
+        dropJob();
         if (writer != null) {
             writer.close();
             writer = null;
