@@ -11,9 +11,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "config", description = {
     "Show or change the repository's settings (.coral/config).",
     "Without KEY: every setting. With KEY: its value. With KEY VALUE: set it.",
-    "Keys: chunk.bytes, zstd.level, delta.max-depth, delta.run (see coral init --help), and",
-    "codec.contexts (true: XOR delta planes may be coded by the base's magnitudes, measured 2-3%",
-    "smaller fp32 and 11% smaller BF16 histories; false: 25% faster commits, 28% faster checkouts).",
+    "Keys: chunk.bytes, zstd.level, delta.max-depth, delta.run (see coral init --help), and "
+        + "codec.contexts (true: XOR delta planes may be coded by the base's magnitudes, measured 2-3%% "
+        + "smaller fp32 and 11%% smaller BF16 histories; false: 25%% faster commits, 28%% faster checkouts).",
     "New commits use the new settings; coral repack re-plans the stored chains with them.",
     "Also rewrites a damaged config (from the defaults plus the setting given)."})
 final class ConfigCommand extends Subcommand {

@@ -38,6 +38,23 @@ class ConfigCommandTest {
     }
 
     @Test
+    void helpRendersItsPercentagesWithoutPicocliWarnings() {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+        Cli.Result help;
+        try {
+            System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
+            help = Cli.runRaw("config", "--help");
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals(0, help.code(), help.err());
+        assertEquals("", warnings.toString(java.nio.charset.StandardCharsets.UTF_8), "picocli formats the help text");
+        String text = help.out().replaceAll("\\s+", " ");
+        assertTrue(text.contains("2-3% smaller fp32") && !text.contains("%%"), text);
+    }
+
+    @Test
     void aDamagedConfigIsNamedAndRewrittenBySettingAValue() throws IOException {
         Cli cli = new Cli(dir);
         cli.run("init").ok();
