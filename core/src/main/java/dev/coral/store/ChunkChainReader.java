@@ -61,7 +61,7 @@ final class ChunkChainReader {
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
         }
-        rememberDecoded(store, top, chain, rawBuffer, n);
+        // not kept: the chunk encoded against it takes its place as the next version's base
         return ChunkBase.ofRaw(rawBuffer, 0, n);
     }
 

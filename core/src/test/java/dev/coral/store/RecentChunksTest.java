@@ -75,6 +75,40 @@ class RecentChunksTest {
     }
 
     @Test
+    void aServedChunkLeavesSoTheCacheHoldsOneVersionWhateverTheBudget() {
+        RecentChunks cache = new RecentChunks(1000L * CHUNK);
+        assertEquals(20, hitsOfLastVersion(cache, 30, 20));
+        for (int c = 0; c < 20; c++) {
+            assertTrue(cache.contains(id(29, c)), "the newest version is held");
+            assertFalse(cache.contains(id(28, c)), "the version it replaced has left");
+        }
+        assertFalse(cache.copyTo(id(28, 0), new byte[CHUNK]), "a chunk is served once");
+    }
+
+    @Test
+    void chunksNoVersionAsksForLeaveAfterARoundWhateverTheBudget() {
+        RecentChunks cache = new RecentChunks(100_000L * CHUNK);
+        byte[] raw = new byte[CHUNK];
+        byte[] dst = new byte[CHUNK];
+        for (int v = 0; v < 200; v++) {
+            for (int c = 0; c < 4; c++) {
+                if (v % 8 != 0) { // every 8th version is a skip-delta against an older one: its predecessor is never asked for
+                    assertTrue(cache.copyTo(id(v - 1, c), dst), "version " + v + " chunk " + c + " finds its base");
+                }
+                cache.put(id(v, c), raw, 0, CHUNK);
+            }
+        }
+        int held = 0;
+        for (int v = 0; v < 200; v++) {
+            for (int c = 0; c < 4; c++) {
+                held += cache.contains(id(v, c)) ? 1 : 0;
+            }
+        }
+        // the newest version, plus the unasked-for versions younger than a round (4 x 16 insertions)
+        assertTrue(held <= 4 + 4 * 2, held + " chunks held");
+    }
+
+    @Test
     void chunksOverAQuarterOfTheBudgetAreNotKept() {
         RecentChunks cache = new RecentChunks(4L * CHUNK - 1);
         cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK);

@@ -67,8 +67,8 @@ public final class MemoryStabilityScenario implements Scenario {
         double[] by = base.stream().mapToDouble(p -> p[1] / 1e6).toArray();
         double slope = Charts.slope(x, y) * 100;
         double baseSlope = Charts.slope(bx, by) * 100;
-        // Coral keeps recently written chunks for the next version's delta base, bounded (1/8 of the
-        // heap, at most 64 MiB): while that cache fills the heap rises; a leak keeps rising after.
+        // Coral keeps recently written chunks for the next version's delta base (about one version,
+        // at most 1/8 of the heap): while that cache fills the heap rises; a leak keeps rising after.
         int half = x.length / 2;
         double lateSlope = Charts.slope(java.util.Arrays.copyOfRange(x, half, x.length), java.util.Arrays.copyOfRange(y, half, y.length)) * 100;
         Table t = rep.table(new Table(n + " consecutive commits of a 4 x 64 KB fp32 model in one JVM; heap in use after System.gc() every " + every + " commits",

@@ -140,7 +140,7 @@ public final class ThroughputScenario implements Scenario {
         double keptDeltas = Arrays.stream(keptSeconds, 1, STEPS).sum();
         t.row(String.format(Locale.ROOT, "**commit MB/s**, one handle kept open (a training loop), 1 ingest thread: all / steps 2-%d", STEPS),
                 Fmt.f(raw / 1e6 / Arrays.stream(keptSeconds).sum()) + " / " + Fmt.f(fileBytes * (STEPS - 1) / 1e6 / keptDeltas),
-                "the chunks just written serve as the next bases (up to 64 MiB)");
+                "the chunks just written serve as the next bases (up to 1/8 of the heap)");
         double checkoutAll = Arrays.stream(checkoutSeconds).sum();
         t.row("**checkout MB/s** (file written, verified, renamed), all commits", Fmt.mbps(raw, checkoutAll),
                 "Files.write (page cache) " + Fmt.mbps(raw, writeSeconds));
