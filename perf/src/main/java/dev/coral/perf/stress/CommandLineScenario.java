@@ -59,7 +59,7 @@ public final class CommandLineScenario implements Scenario {
         }
         long fileBytes = checkpoints.get(0).length;
         Path jsa = dir.resolve("coral.jsa");
-        String[][] variants = {{"plain JVM"}, {"as the launcher runs it: its CDS archive, checkouts with C1 alone"}};
+        String[][] variants = {{"plain JVM"}, {"as the launcher runs it: its CDS archive, checkouts with C1 alone, commits without C2's vectorizer"}};
         double[][] commitSeconds = new double[2][STEPS];
         double[][] checkoutSeconds = new double[2][STEPS];
         double copySeconds = 0;
@@ -77,6 +77,10 @@ public final class CommandLineScenario implements Scenario {
                 List<String> opts = jvm;
                 if (v == 1 && step == 0) { // as the launcher does: the first real command writes the archive
                     opts = List.of("-XX:ArchiveClassesAtExit=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+                }
+                if (v == 1) { // as the launcher runs commits: without C2's loop vectorizer
+                    opts = new ArrayList<>(opts);
+                    opts.add("-XX:-UseSuperWord");
                 }
                 double s = command(ctx, jar, repo, opts, "commit", "-m", "step " + step, "model.safetensors");
                 commitSeconds[v][step] = v == 1 && step == 0 ? Double.NaN : s;
@@ -108,7 +112,7 @@ public final class CommandLineScenario implements Scenario {
         }
         double version = command(ctx, jar, dir, List.of(), "--version");
         Table t = rep.table(new Table(String.format(Locale.ROOT, "%d checkpoints of a %s MLP, %s each, one `java -jar coral.jar` process per command; "
-                + "MB = 10^6 bytes", STEPS, Arrays.toString(dims), Fmt.mb(fileBytes)), "figure", "plain JVM", "as ./coral runs it (CDS archive; checkout: C1 alone)",
+                + "MB = 10^6 bytes", STEPS, Arrays.toString(dims), Fmt.mb(fileBytes)), "figure", "plain JVM", "as ./coral runs it (CDS archive; checkout: C1 alone; commit: no vectorizer)",
                 "baseline (same run)"));
         t.row("**commit**, median of steps 2-" + STEPS + " (deltas): seconds / MB/s", secondsAndRate(median(commitSeconds[0], 1), fileBytes),
                 secondsAndRate(median(commitSeconds[1], 1), fileBytes), "Files.copy+fsync " + Fmt.mbps(fileBytes * STEPS, copySeconds));
