@@ -111,20 +111,9 @@ final class RecentChunks {
         Iterator<Entry> it = map.values().iterator();
         while (it.hasNext()) {
             Entry eldest = it.next();
-            if (eldest.stamp > puts - round) {
-                return; // the rest are younger
+            if (eldest.stamp > puts - round || !evictIfDoneWith(eldest, it, round)) {
+                return; // the rest are younger, or the eldest still waits for its turn
             }
-            boolean skipped = youngestUsed > eldest.stamp;
-            boolean idle = lastHit < eldest.stamp && lastIdleEviction <= puts - round;
-            if (!skipped && !idle) {
-                return;
-            }
-            if (!skipped) {
-                lastIdleEviction = puts;
-            }
-            bytes -= eldest.bytes.length;
-            it.remove();
-            recycle(eldest.bytes);
         }
     }
 
@@ -133,20 +122,30 @@ final class RecentChunks {
         Iterator<Entry> it = map.values().iterator();
         long round = (long) STALE_ROUNDS * Math.max(16, map.size());
         while (bytes + len > budget && it.hasNext()) {
-            Entry eldest = it.next();
-            boolean skipped = youngestUsed > eldest.stamp;
-            boolean idle = lastHit < eldest.stamp && eldest.stamp <= puts - round && lastIdleEviction <= puts - round;
-            if (!skipped && !idle) {
+            if (!evictIfDoneWith(it.next(), it, round)) {
                 return false;
             }
-            if (!skipped) {
-                lastIdleEviction = puts;
-            }
-            bytes -= eldest.bytes.length;
-            it.remove();
-            recycle(eldest.bytes);
         }
         return bytes + len <= budget;
+    }
+
+    /**
+     * Evicts the eldest entry (the iterator's last) if it is done with: skipped (a younger entry
+     * served), or idle for a round and no idle entry left within the last round. True if it left.
+     */
+    private boolean evictIfDoneWith(Entry eldest, Iterator<Entry> it, long round) {
+        boolean skipped = youngestUsed > eldest.stamp;
+        boolean idle = lastHit < eldest.stamp && eldest.stamp <= puts - round && lastIdleEviction <= puts - round;
+        if (!skipped && !idle) {
+            return false;
+        }
+        if (!skipped) {
+            lastIdleEviction = puts;
+        }
+        bytes -= eldest.bytes.length;
+        it.remove();
+        recycle(eldest.bytes);
+        return true;
     }
 
     private void recycle(byte[] a) {
