@@ -1,6 +1,6 @@
 package dev.coral.store;
 
-import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.SleepingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.RingBuffer;
@@ -49,11 +49,17 @@ public final class ChunkPipeline implements ChunkSink {
         int ringSize = Integer.highestOneBit(Math.max(4, workers * 2 + 2) * 2 - 1);
         int pool = POOL.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();
+        // Sleeping, not Blocking: BlockingWaitStrategy parks only while waiting for the producer
+        // and busy-spins while waiting for the stage before (the writer for the encoders, for a
+        // whole chunk's encoding), so one core spun while the others encoded. Measured with 2
+        // workers on 2 cores: 84 MB commits through one handle used 24 s of CPU for 15 s with
+        // one worker, now 18.5 s; the perf dedup scenario added 167 -> 227 tensors/s and its
+        // 64-byte tensors 9,286 -> 18,606/s; 2 workers over 1 went from 0.72-0.86x to 0.99x.
         this.disruptor = new Disruptor<>(Slot::new, ringSize, r -> {
             Thread t = new Thread(r, "coral-ingest-" + pool + "-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
-        }, ProducerType.SINGLE, new BlockingWaitStrategy());
+        }, ProducerType.SINGLE, new SleepingWaitStrategy());
         this.jobs = new ChunkEncodingJob[workers];
         @SuppressWarnings("unchecked")
         EventHandler<Slot>[] encoders = new EventHandler[workers];
