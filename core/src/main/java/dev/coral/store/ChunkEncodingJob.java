@@ -22,6 +22,8 @@ final class ChunkEncodingJob implements AutoCloseable {
     private byte[] baseBuffer = new byte[0];
     /** Decodes the next chunk's base ahead; made on first use. */
     private BasePrefetch prefetch;
+    /** Hashes a chunk on another thread while it is encoded; made on first use. */
+    private ChunkHasher hasher;
 
     ChunkEncodingJob(ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding) {
         this.store = store;
@@ -75,26 +77,52 @@ final class ChunkEncodingJob implements AutoCloseable {
             }
             prefetch.start(nextPrevious, nextLength);
         }
-        sha.update(raw, off, len);
-        ObjectId id = ObjectId.fromBytes(sha.digest());
-        if (store.findLoaded(id) != null) {
-            return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
-        }
-        ChunkBase base = null;
-        SkipDeltaBase plan;
-        if (prepared != null) {
-            plan = prepared.plan();
-            base = prepared.base();
+        SkipDeltaBase plan = prepared != null ? prepared.plan()
+                : previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
+        // A new version of a chunk whose base is at hand (decoded ahead, or kept since the last
+        // commit) is hashed on another thread while it is encoded: it is rarely stored already, and
+        // when it is (a frozen tensor), its XOR delta is all zero planes, cheap to encode and thrown
+        // away. Any other chunk is looked up first: it may spare a base decode or a keyframe encode.
+        boolean hashAside = !ownPayload && plan != null && (prepared != null || store.recentChunks().contains(plan.base()));
+        ObjectId id = null;
+        if (hashAside) {
+            hasher().start(raw, off, len);
         } else {
-            plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
-            if (plan != null) {
-                baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
-                base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
+            sha.update(raw, off, len);
+            id = ObjectId.fromBytes(sha.digest());
+            if (store.findLoaded(id) != null) {
+                return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
             }
+        }
+        try {
+            return encodeNew(raw, off, len, elementWidth, previous, plan, prepared, id, ownPayload);
+        } finally {
+            if (hashAside) {
+                hasher.cancel(); // after a failure: the caller may reuse the buffer once this returns
+            }
+        }
+    }
+
+    /** Encodes a chunk against its planned base; {@code knownId} null when its hash is still running aside. */
+    private Encoded encodeNew(byte[] raw, int off, int len, int elementWidth, ObjectId previous, SkipDeltaBase plan,
+                              BasePrefetch.Prepared prepared, ObjectId knownId, boolean ownPayload) throws IOException {
+        ChunkBase base = null;
+        if (prepared != null) {
+            base = prepared.base();
+        } else if (plan != null) {
+            baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
+            base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
         }
         ChunkCodec.EncodedChunk enc = ownPayload
                 ? ChunkEncoder.encodeBest(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace)
                 : ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace);
+        ObjectId id = knownId;
+        if (id == null) {
+            id = hasher.await();
+            if (store.findLoaded(id) != null) {
+                return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
+            }
+        }
         if (previous != null && store.keepsNewChunks()) {
             // This chunk is the likely base of its own next version: keep its raw bytes at hand.
             store.recentChunks().put(id, raw, off, len);
@@ -109,8 +137,18 @@ final class ChunkEncodingJob implements AutoCloseable {
         return new Encoded(id, len, StoredForm.DELTA.code, prefix, enc.data(), enc.length());
     }
 
+    private ChunkHasher hasher() {
+        if (hasher == null) {
+            hasher = new ChunkHasher();
+        }
+        return hasher;
+    }
+
     @Override
     public void close() {
+        if (hasher != null) {
+            hasher.close();
+        }
         if (prefetch != null) {
             prefetch.close();
         }
