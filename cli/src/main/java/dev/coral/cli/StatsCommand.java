@@ -95,6 +95,7 @@ final class StatsCommand extends Subcommand {
             case CONST -> "constant";
             case HUFFMAN -> "huffman";
             case CONTEXT_HUFFMAN -> "context-huffman";
+            case SPARSE -> "sparse";
         };
     }
 

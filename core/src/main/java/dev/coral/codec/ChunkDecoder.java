@@ -134,6 +134,11 @@ public final class ChunkDecoder {
                     arrays[k] = buf;
                     offs[k] = k * n;
                 }
+                case 6 -> {
+                    unsparse(p, pos, bl, buf, k * n, n, false, ws, k);
+                    arrays[k] = buf;
+                    offs[k] = k * n;
+                }
                 case 2 -> {
                     Arrays.fill(buf, k * n, (k + 1) * n, (byte) 0);
                     arrays[k] = buf;
@@ -247,6 +252,7 @@ public final class ChunkDecoder {
                     uncontext(p, pos, bl, ws.planes, 0, n, contexts, ws, k);
                     PlaneTransform.xorInto(ws.planes, 0, planes, at, n);
                 }
+                case 6 -> unsparse(p, pos, bl, planes, at, n, xor, ws, k);
                 case 2 -> {
                     if (!xor) {
                         Arrays.fill(planes, at, at + n, (byte) 0);
@@ -280,6 +286,15 @@ public final class ChunkDecoder {
             throws CorruptObjectException {
         try {
             HuffmanCoder.decode(src, srcOff, srcLen, dst, dstOff, n, ws.huffman());
+        } catch (CorruptObjectException e) {
+            throw new CorruptObjectException("plane " + plane + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void unsparse(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int n, boolean xor, CodecWorkspace ws,
+                                 int plane) throws CorruptObjectException {
+        try {
+            SparsePlane.decode(src, srcOff, srcLen, dst, dstOff, n, xor, ws.sparseScratch(), ws.huffman());
         } catch (CorruptObjectException e) {
             throw new CorruptObjectException("plane " + plane + ": " + e.getMessage(), e);
         }

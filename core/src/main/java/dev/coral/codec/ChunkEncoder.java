@@ -381,7 +381,8 @@ public final class ChunkEncoder {
             }
             long h = HuffmanCoder.estimate(ws.samplePlanes, po, n, ws.huffman());
             int c = ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
-            long best = Math.min(h, c);
+            long s = SparsePlane.estimate(ws.samplePlanes, po, n, ws.sparseScratch(), ws.huffman());
+            long best = Math.min(Math.min(h, c), s);
             if (contexts && best * 100 <= (long) n * (100 - CONTEXT_SAVING_PERCENT)) { // near-random planes stay near-random
                 long x = ContextHuffman.estimate(ws.samplePlanes, po, n, ws.sampleContexts, ws.contextScratch(), ws.huffman());
                 if ((Math.min(best, n) - x) * 100 >= (long) n * CONTEXT_SAVING_PERCENT) {
@@ -393,6 +394,9 @@ public final class ChunkEncoder {
             if (best * RAW_RATIO_PERCENT > (long) n * 100) {
                 hints[k] = PlaneMode.RAW.id();
                 est += n;
+            } else if (s == best) {
+                hints[k] = PlaneMode.SPARSE.id();
+                est += s;
             } else if (h * 100 <= (long) c * (100 - HUFFMAN_GAIN_PERCENT)) {
                 hints[k] = PlaneMode.HUFFMAN.id();
                 est += h;
@@ -476,6 +480,9 @@ public final class ChunkEncoder {
                     }
                     c = ContextHuffman.encode(planes, po, n, contexts, out, pos, ws.contextScratch(), ws.huffman());
                     mode = PlaneMode.CONTEXT_HUFFMAN;
+                } else if (hint == PlaneMode.SPARSE.id()) {
+                    c = SparsePlane.encode(planes, po, n, out, pos, ws.sparseScratch(), ws.huffman());
+                    mode = PlaneMode.SPARSE;
                 } else if (hint == PlaneMode.HUFFMAN.id()) {
                     c = HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());
                     c = c > 0 && c < n ? c : -1;

@@ -16,11 +16,12 @@ import java.util.zip.CRC32C;
  *  4      4   raw length in bytes (a multiple of w)
  *  8      4   CRC32C of payload[0,8) followed by payload[12,end)
  * 12    5*p   plane table, plane 0 first: mode u8 ({@link PlaneMode}: 0 RAW, 1 ZSTD, 2 ZERO,
- *             3 CONST, 4 HUFFMAN, 5 CONTEXT_HUFFMAN), body length u32 (RAW: n = raw length / w;
+ *             3 CONST, 4 HUFFMAN, 5 CONTEXT_HUFFMAN, 6 SPARSE), body length u32 (RAW: n = raw length / w;
  *             ZSTD: frame length; ZERO: 0; CONST: 1; HUFFMAN: the {@link HuffmanCoder} encoding's
  *             length; CONTEXT_HUFFMAN, only in delta payloads of width 2 or more: the
  *             {@link ContextHuffman} encoding's length; the encoder writes it in XOR_PLANES
- *             payloads only, the decoder reads it in SUB_PLANES ones too)
+ *             payloads only, the decoder reads it in SUB_PLANES ones too; SPARSE: the
+ *             {@link SparsePlane} encoding's length, at least its 8-byte header)
  * 12+5p       bodies: RAW/ZSTD codec: the raw bytes / one zstd frame of them; planar codecs:
  *             the plane bodies in table order, back to back, ending exactly at the payload's end
  * </pre>
@@ -185,6 +186,7 @@ public final class ChunkFormat {
                     }
                     yield bl > 0 && n > 0;
                 }
+                case 6 -> bl >= SparsePlane.HEADER_BYTES && n > 0;
                 default -> throw new CorruptObjectException("plane " + k + " has unknown mode " + m);
             };
             if (!ok) {

@@ -64,6 +64,7 @@ public final class CodecWorkspace implements AutoCloseable {
 
     private HuffmanCoder.State huffman;
     private ContextHuffman.Scratch contextScratch;
+    private SparsePlane.Scratch sparseScratch;
     /** Whether the encoder may code XOR delta planes by context ({@link PlaneMode#CONTEXT_HUFFMAN}). */
     private boolean contextCoding = true;
 
@@ -85,6 +86,13 @@ public final class CodecWorkspace implements AutoCloseable {
             contextScratch = new ContextHuffman.Scratch();
         }
         return contextScratch;
+    }
+
+    SparsePlane.Scratch sparseScratch() {
+        if (sparseScratch == null) {
+            sparseScratch = new SparsePlane.Scratch();
+        }
+        return sparseScratch;
     }
 
     HuffmanCoder.State huffman() {

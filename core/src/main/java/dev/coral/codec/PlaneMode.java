@@ -21,7 +21,12 @@ public enum PlaneMode {
      * Delta planes only: one Huffman code per group of elements whose base elements have a like
      * magnitude ({@link ContextHuffman}); the groups come from the base, which the decoder has.
      */
-    CONTEXT_HUFFMAN(5);
+    CONTEXT_HUFFMAN(5),
+    /**
+     * Mostly-zero planes (the sign and exponent bytes of XOR deltas): each nonzero byte and the
+     * run of zeros before it ({@link SparsePlane}), below the one bit per byte of any Huffman code.
+     */
+    SPARSE(6);
 
     private final int id;
 
@@ -41,6 +46,7 @@ public enum PlaneMode {
             case 3 -> CONST;
             case 4 -> HUFFMAN;
             case 5 -> CONTEXT_HUFFMAN;
+            case 6 -> SPARSE;
             default -> throw new CorruptObjectException("unknown plane mode " + id);
         };
     }

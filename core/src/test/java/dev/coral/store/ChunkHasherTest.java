@@ -58,7 +58,7 @@ class ChunkHasherTest {
     @Test
     void aChunkFoundStoredAfterItsEncodingIsDeduplicated() throws IOException {
         Random r = new Random(5);
-        int len = 4 * 4096;
+        int len = ChunkEncodingJob.HASH_ASIDE_MIN_BYTES;
         byte[][] v1 = {new byte[len], new byte[len]};
         for (byte[] c : v1) {
             ChunkChainDecodeTest.fillFloatLike(c, 4, r);
