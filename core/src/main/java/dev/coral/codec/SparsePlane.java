@@ -117,20 +117,31 @@ final class SparsePlane {
         int v = 0;
         int next = 0; // the position after the last value
         int i = 0;
-        for (; i + 8 <= n; i += 8) {
+        for (; i + 8 <= n && v < maxValues - 8; i += 8) {
+            // The first nonzero byte of every word without a branch (stored always, counted only
+            // if there is one): whether a word of a sparse plane holds one is a coin toss, and a
+            // mispredicted branch per word cost more than the rest of the loop.
             long x = (long) LONG.get(src, off + i);
-            while (x != 0) {
-                int b = Long.numberOfTrailingZeros(x) >>> 3;
-                if (v == maxValues) {
-                    return false;
-                }
-                int pos = i + b;
-                int run = pos - next;
+            int b = Long.numberOfTrailingZeros(x) >>> 3; // 8 for a zero word
+            int some = (int) ((x | -x) >>> 63);
+            int pos = i + b;
+            int run = pos - next;
+            if (run >= RUN_ESCAPE && some != 0) {
                 while (run >= RUN_ESCAPE) {
                     tokens[t++] = (byte) RUN_ESCAPE;
                     run -= RUN_ESCAPE;
                 }
-                tokens[t++] = (byte) run;
+            }
+            tokens[t] = (byte) run;
+            values[v] = (byte) (x >>> (b << 3));
+            t += some;
+            v += some;
+            next = some != 0 ? pos + 1 : next;
+            x &= ~(0xFFL << (b << 3));
+            while (x != 0) { // a second nonzero byte in the word: one word in seven
+                b = Long.numberOfTrailingZeros(x) >>> 3;
+                pos = i + b;
+                tokens[t++] = (byte) (pos - next); // under 8: no escape
                 values[v++] = (byte) (x >>> (b << 3));
                 next = pos + 1;
                 x &= ~(0xFFL << (b << 3));
