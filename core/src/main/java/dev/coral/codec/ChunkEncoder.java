@@ -374,6 +374,8 @@ public final class ChunkEncoder {
             ContextHuffman.contextsOfRaw(ws.sampleBase, 0, n, w, ws.sampleContexts);
         }
         long est = 0;
+        int[] counts = ws.sampleCounts[op] == null ? ws.sampleCounts[op] = new int[16 * 256] : ws.sampleCounts[op];
+        ws.sampleCountsN[op] = sampleLen < len ? n : 0; // a whole chunk as its own sample: the exact histogram is no dearer
         for (int k = 0; k < w; k++) {
             int po = k * n;
             int cv = PlaneTransform.constantValue(ws.samplePlanes, po, n);
@@ -383,6 +385,7 @@ public final class ChunkEncoder {
                 continue;
             }
             long h = HuffmanCoder.estimate(ws.samplePlanes, po, n, ws.huffman());
+            HuffmanCoder.countsOfLastHistogram(ws.huffman(), counts, k * 256);
             int c = ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
             long s = SparsePlane.estimate(ws.samplePlanes, po, n, ws.sparseScratch(), ws.huffman());
             long best = Math.min(Math.min(h, c), s);
@@ -487,7 +490,11 @@ public final class ChunkEncoder {
                     c = SparsePlane.encode(planes, po, n, out, pos, ws.sparseScratch(), ws.huffman());
                     mode = PlaneMode.SPARSE;
                 } else if (hint == PlaneMode.HUFFMAN.id()) {
-                    c = HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());
+                    int op = opOf(codec);
+                    int sampleN = ws.sampleCountsN[op];
+                    c = sampleN > 0 && sampleN < n
+                            ? HuffmanCoder.encodeWithCounts(planes, po, n, ws.sampleCounts[op], k * 256, sampleN, out, pos, ws.huffman())
+                            : HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());
                     c = c > 0 && c < n ? c : -1;
                     mode = PlaneMode.HUFFMAN;
                 } else {

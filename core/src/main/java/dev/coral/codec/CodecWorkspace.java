@@ -77,6 +77,15 @@ public final class CodecWorkspace implements AutoCloseable {
         return contextCoding;
     }
 
+    /**
+     * The symbol counts of each sample plane, per plane transform (NONE, XOR, SUB) and plane
+     * ({@code [op][k * 256 + symbol]}), and the sample plane's length per transform (0: none): the
+     * chooser's histograms, from which a large plane's Huffman code is built without a
+     * histogram of its own ({@link HuffmanCoder#encodeWithCounts}).
+     */
+    final int[][] sampleCounts = new int[3][];
+    final int[] sampleCountsN = new int[3];
+
     /** Contexts of the base's elements ({@link ContextHuffman}), of the chunk or of the sample. */
     byte[] contexts = new byte[0];
     byte[] sampleContexts = new byte[0];

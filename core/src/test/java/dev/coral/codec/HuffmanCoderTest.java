@@ -259,6 +259,57 @@ class HuffmanCoderTest {
         }
     }
 
+    /**
+     * A code built from a sample's counts: the true histogram of a stripe sample, another
+     * distribution's (a sample that lies), or no counts at all. Any of them encodes the input
+     * bit-exact; from a true sample the size is within 1% (+ the table) of the exact code.
+     */
+    @ParameterizedTest(name = "{0} n={1} seed={2}")
+    @MethodSource({"cases", "randomCases"})
+    void aCodeFromASamplesCountsRoundTrips(Dist d, int n, long seed) throws Exception {
+        byte[] raw = generate(d, n, seed);
+        SplittableRandom r = new SplittableRandom(seed ^ 0x5EED);
+        HuffmanCoder.State st = new HuffmanCoder.State();
+        int sampleN = Math.min(n, 32768); // as the encoder samples a BF16 chunk: 8 stripes, 32K elements
+        int[] trueCounts = new int[256 + 7];
+        for (int stripe = 0; stripe < 8 && n > 0; stripe++) {
+            int from = (int) ((long) (n - sampleN / 8) * stripe / 7);
+            for (int i = from; i < from + sampleN / 8; i++) {
+                trueCounts[7 + (raw[i] & 0xFF)]++;
+            }
+        }
+        int[] lyingCounts = new int[256];
+        for (int s = 0; s < 256; s++) {
+            lyingCounts[s] = r.nextInt(8) == 0 ? r.nextInt(1000) : 0;
+        }
+        int exact = n == 0 ? -1 : HuffmanCoder.encode(raw, 0, n, new byte[HuffmanCoder.maxEncodedLength(n)], 0, st);
+        for (int variant = 0; variant < 3; variant++) {
+            String what = d + " n=" + n + " seed=" + seed + (variant == 0 ? ", true sample" : variant == 1 ? ", lying sample" : ", no counts");
+            int[] counts = variant == 0 ? trueCounts : variant == 1 ? lyingCounts : new int[256];
+            int countsOff = variant == 0 ? 7 : 0;
+            int at = 5;
+            byte[] dst = new byte[at + HuffmanCoder.maxEncodedLength(n) + 4];
+            Arrays.fill(dst, (byte) 0x5A);
+            int len = HuffmanCoder.encodeWithCounts(raw, 0, n, counts, countsOff, Math.max(1, sampleN / 8 * 8), dst, at, st);
+            for (int i = 0; i < at; i++) {
+                assertEquals((byte) 0x5A, dst[i], what + ": wrote before at");
+            }
+            for (int i = at + HuffmanCoder.maxEncodedLength(n); i < dst.length; i++) {
+                assertEquals((byte) 0x5A, dst[i], what + ": wrote past the room at " + i);
+            }
+            if (len < 0) {
+                continue; // not smaller than n with this code: the caller stores the bytes raw
+            }
+            assertTrue(len < n, what + ": " + len + " bytes for " + n);
+            byte[] out = new byte[n];
+            HuffmanCoder.decode(dst, at, len, out, 0, n, st);
+            assertArrayEquals(raw, out, what + ": round trip");
+            if (variant == 0 && exact > 0 && n >= 65537 && d != Dist.QUARTERS_DIFFER) {
+                assertTrue(len <= exact * 1.01 + 200, what + ": " + len + " bytes, exact code " + exact);
+            }
+        }
+    }
+
     @Test
     void expectedOutcomes() throws Exception {
         // uniform random bytes do not compress; a constant plane is two bytes
