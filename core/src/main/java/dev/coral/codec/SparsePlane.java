@@ -34,9 +34,12 @@ final class SparsePlane {
     static final int HEADER_BYTES = 8;
     /**
      * Planes with more nonzero bytes than 1 in this many are not tried: each value costs a token
-     * and itself, a bit or more each, and dense planes have better codings.
+     * and itself, and the coding slows with density. Measured on the JMH data's XOR high-mantissa
+     * plane (31% nonzero): 6% smaller than Huffman, but XOR_PLANES encoded at 596 MB/s instead of
+     * 984 and decoded at 1190 instead of 1529. The sign and exponent plane of a real Adam step is
+     * 7% nonzero.
      */
-    static final int MAX_NONZERO_FRACTION = 3;
+    static final int MAX_NONZERO_FRACTION = 8;
 
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
