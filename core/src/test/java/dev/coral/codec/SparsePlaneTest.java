@@ -243,6 +243,18 @@ class SparsePlaneTest {
         return out;
     }
 
+    @Test
+    void aSparseBodyShorterThanItsHeaderIsRejectedByTheFrame() throws Exception {
+        byte[][] h = adamHistory(4, 50_000, 2, 3);
+        EncodedChunk e = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, h[1], 0, h[1].length, 4, h[0], 0, 1, WS);
+        assertEquals(PlaneMode.SPARSE, ChunkFormat.planeModes(e.data(), 0, e.length()).get(0));
+        byte[] p = Arrays.copyOf(e.data(), e.length());
+        ChunkFormat.putInt(p, ChunkFormat.HEADER_BYTES + 1, 7);
+        ChunkFormat.seal(p, p.length);
+        CorruptObjectException x = assertThrows(CorruptObjectException.class, () -> ChunkDecoder.decode(p, h[0], h[1].length));
+        assertTrue(x.getMessage().contains("plane 0 (SPARSE) has body length 7"), x.getMessage());
+    }
+
     /** The top bytes of an Adam step's XOR delta: mostly zero, a few sign and exponent changes. */
     static Case adamSignExponentPlane(int n, long seed) {
         byte[][] h = adamHistory(4, n, 2, seed);
