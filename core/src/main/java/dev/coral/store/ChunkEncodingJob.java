@@ -92,7 +92,12 @@ final class ChunkEncodingJob implements AutoCloseable {
                 && (prepared != null || store.recentChunks().contains(plan.base()));
         ObjectId id = null;
         if (hashAside) {
-            hasher().start(raw, off, len);
+            // the copy kept as the next version's base (see encodeNew) is made on the hashing thread too
+            hasher().start(raw, off, len, !store.keepsNewChunks() ? null : chunkId -> {
+                if (store.findLoaded(chunkId) == null) {
+                    store.recentChunks().put(chunkId, raw, off, len);
+                }
+            });
         } else {
             sha.update(raw, off, len);
             id = ObjectId.fromBytes(sha.digest());
@@ -129,7 +134,7 @@ final class ChunkEncodingJob implements AutoCloseable {
                 return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
             }
         }
-        if (previous != null && store.keepsNewChunks()) {
+        if (previous != null && knownId != null && store.keepsNewChunks()) {
             // This chunk is the likely base of its own next version: keep its raw bytes at hand.
             store.recentChunks().put(id, raw, off, len);
         }

@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 
 /**
  * Computes a chunk's id (SHA-256) on a thread of its own while the caller encodes the same
@@ -24,12 +25,25 @@ final class ChunkHasher implements AutoCloseable {
 
     /** Starts hashing {@code raw[off, off+len)}; the previous chunk's hash must have been awaited. */
     void start(byte[] raw, int off, int len) {
+        start(raw, off, len, null);
+    }
+
+    /**
+     * As {@link #start(byte[], int, int)}, then hands the id to {@code then} (may be null) on the
+     * hashing thread, while the bytes are still unchanged: work on the chunk that need not hold
+     * up the caller.
+     */
+    void start(byte[] raw, int off, int len, Consumer<ObjectId> then) {
         if (pending != null) {
             throw new IllegalStateException("the previous chunk's hash was not awaited");
         }
         pending = thread.submit(() -> {
             sha.update(raw, off, len);
-            return ObjectId.fromBytes(sha.digest());
+            ObjectId id = ObjectId.fromBytes(sha.digest());
+            if (then != null) {
+                then.accept(id);
+            }
+            return id;
         });
     }
 
