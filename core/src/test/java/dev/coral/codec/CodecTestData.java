@@ -1,6 +1,9 @@
 package dev.coral.codec;
 
+import dev.coral.error.CorruptObjectException;
+import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assertions;
 
 /** Seeded generators of chunk contents and bases for the codec tests. */
 final class CodecTestData {
@@ -198,6 +201,63 @@ final class CodecTestData {
                 putLong(a, at, 8, 1 + (r.nextLong() >>> 1));
                 putLong(a, at + 8, 2, sign << 15);
                 putLong(a, at + 10, 6, 0);
+            }
+        }
+    }
+
+    /**
+     * Adam steps: every weight moves by about lr = 1e-3 a step, whatever its size. With
+     * {@code mixedMagnitudes} the weights span three decades (contexts matter); without, they are
+     * trained-like N(0, 0.05), and few change sign or cross a power of two in a step (the perf
+     * MLP's checkpoints: 6.8% of the top bytes of a step's XOR change).
+     */
+    static byte[][] adamHistory(int w, int n, int steps, long seed, boolean mixedMagnitudes) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = r.nextGaussian() * (mixedMagnitudes ? Math.pow(10, -r.nextInt(3)) * 0.1 : 0.05);
+        }
+        byte[][] out = new byte[steps][n * w];
+        for (int s = 0; s < steps; s++) {
+            for (int i = 0; i < n; i++) {
+                x[i] -= 1e-3 * (r.nextBoolean() ? 1 : -1) * (0.5 + r.nextDouble());
+                putValue(out[s], i * w, w, x[i]);
+            }
+        }
+        return out;
+    }
+
+    /** Decodes a damaged encoding {@code d[0, len)}; trial says which damage it is. */
+    interface DamagedDecode {
+        void decode(byte[] d, int len, int trial) throws CorruptObjectException;
+    }
+
+    /**
+     * {@code trials} damages of {@code enc}: a flipped byte, a cut, or four bytes of its first
+     * {@code headerSpan} rewritten. Each must decode or throw CorruptObjectException; anything
+     * else fails the test, naming the trial.
+     */
+    static void assertDamageOnlyCorrupts(byte[] enc, long seed, int trials, int headerSpan, DamagedDecode decode) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int len = enc.length;
+        for (int trial = 0; trial < trials; trial++) {
+            byte[] d = Arrays.copyOf(enc, len + 8);
+            int dl = len;
+            switch (trial % 3) {
+                case 0 -> d[r.nextInt(len)] ^= (byte) (1 + r.nextInt(255));
+                case 1 -> dl = r.nextInt(len);
+                default -> {
+                    for (int k = 0; k < 4; k++) {
+                        d[r.nextInt(Math.min(len, headerSpan))] = (byte) r.nextInt(256);
+                    }
+                }
+            }
+            try {
+                decode.decode(d, dl, trial);
+            } catch (CorruptObjectException expected) {
+                // named damage
+            } catch (RuntimeException e) {
+                Assertions.fail("seed " + seed + ", trial " + trial + ": " + e, e);
             }
         }
     }

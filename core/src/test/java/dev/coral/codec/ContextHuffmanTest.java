@@ -167,32 +167,11 @@ class ContextHuffmanTest {
 
     @Test
     void randomDamageNeverEscapesAsAnythingButCorruption() throws Exception {
-        SplittableRandom r = new SplittableRandom(13);
         int n = 9_000;
         Case f = tiedToContext(13, n, 100, 24);
         byte[] ctx = f.ctx();
-        byte[] enc = encoded(f);
-        int len = enc.length;
-        for (int trial = 0; trial < 3000; trial++) {
-            byte[] d = Arrays.copyOf(enc, len + 8);
-            int dl = len;
-            switch (trial % 3) {
-                case 0 -> d[r.nextInt(len)] ^= (byte) (1 + r.nextInt(255));
-                case 1 -> dl = r.nextInt(len);
-                default -> {
-                    for (int k = 0; k < 4; k++) {
-                        d[r.nextInt(Math.min(len, 200))] = (byte) r.nextInt(256); // the header and code tables
-                    }
-                }
-            }
-            try {
-                ContextHuffman.decode(d, 0, dl, new byte[n], 0, n, ctx, WS.contextScratch(), WS.huffman());
-            } catch (CorruptObjectException expected) {
-                // named damage
-            } catch (RuntimeException e) {
-                fail("trial " + trial + ": " + e, e);
-            }
-        }
+        CodecTestData.assertDamageOnlyCorrupts(encoded(f), 13, 3000, 200, // 200: the header and code tables
+                (d, len, trial) -> ContextHuffman.decode(d, 0, len, new byte[n], 0, n, ctx, WS.contextScratch(), WS.huffman()));
     }
 
     private static byte[] patch(byte[] enc, int len, int at, int value) {
@@ -208,21 +187,9 @@ class ContextHuffmanTest {
         assertTrue(e.getMessage().contains(expected), "message '" + e.getMessage() + "' should name: " + expected);
     }
 
-    /** An Adam step: every weight moves by about lr, whatever its size. */
+    /** Adam steps of weights spanning three decades ({@link CodecTestData#adamHistory}). */
     static byte[][] adamHistory(int w, int n, int steps, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        double[] x = new double[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = r.nextGaussian() * Math.pow(10, -r.nextInt(3)) * 0.1;
-        }
-        byte[][] out = new byte[steps][n * w];
-        for (int s = 0; s < steps; s++) {
-            for (int i = 0; i < n; i++) {
-                x[i] -= 1e-3 * (r.nextBoolean() ? 1 : -1) * (0.5 + r.nextDouble());
-                CodecTestData.putValue(out[s], i * w, w, x[i]);
-            }
-        }
-        return out;
+        return CodecTestData.adamHistory(w, n, steps, seed, true);
     }
 
     @ParameterizedTest(name = "width {0}")

@@ -156,31 +156,10 @@ class SparsePlaneTest {
 
     @Test
     void randomDamageNeverEscapesAsAnythingButCorruption() {
-        SplittableRandom r = new SplittableRandom(17);
         byte[] plane = adamSignExponentPlane(9_000, 7).plane();
         int n = plane.length;
-        byte[] enc = encoded(plane);
-        int len = enc.length;
-        for (int trial = 0; trial < 3000; trial++) {
-            byte[] d = Arrays.copyOf(enc, len + 8);
-            int dl = len;
-            switch (trial % 3) {
-                case 0 -> d[r.nextInt(len)] ^= (byte) (1 + r.nextInt(255));
-                case 1 -> dl = r.nextInt(len);
-                default -> {
-                    for (int k = 0; k < 4; k++) {
-                        d[r.nextInt(Math.min(len, 64))] = (byte) r.nextInt(256); // the header and the code table
-                    }
-                }
-            }
-            try {
-                SparsePlane.decode(d, 0, dl, new byte[n], 0, n, trial % 2 == 0, WS.sparseScratch(), WS.huffman());
-            } catch (CorruptObjectException expected) {
-                // named damage
-            } catch (RuntimeException e) {
-                fail("trial " + trial + ": " + e, e);
-            }
-        }
+        CodecTestData.assertDamageOnlyCorrupts(encoded(plane), 17, 3000, 64, // 64: the header and the code table
+                (d, len, trial) -> SparsePlane.decode(d, 0, len, new byte[n], 0, n, trial % 2 == 0, WS.sparseScratch(), WS.huffman()));
     }
 
     /**
@@ -222,25 +201,9 @@ class SparsePlaneTest {
         }
     }
 
-    /**
-     * Adam steps of trained weights: each moves by about lr = 1e-3, and few are small enough to
-     * change sign or cross a power of two (in the perf MLP's checkpoints 6.8% of the top bytes
-     * of a step's XOR change).
-     */
+    /** Adam steps of trained-like weights ({@link CodecTestData#adamHistory}). */
     static byte[][] adamHistory(int w, int n, int steps, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        double[] x = new double[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = r.nextGaussian() * 0.05;
-        }
-        byte[][] out = new byte[steps][n * w];
-        for (int s = 0; s < steps; s++) {
-            for (int i = 0; i < n; i++) {
-                x[i] -= 1e-3 * (r.nextBoolean() ? 1 : -1) * (0.5 + r.nextDouble());
-                CodecTestData.putValue(out[s], i * w, w, x[i]);
-            }
-        }
-        return out;
+        return CodecTestData.adamHistory(w, n, steps, seed, false);
     }
 
     @Test
