@@ -261,4 +261,18 @@ final class CodecTestData {
             }
         }
     }
+
+    /** Decodes the chain of payloads (a keyframe, then deltas) in plane space: each step must merge back to h[s]. */
+    static void assertChainDecodesInPlaneSpace(byte[][] h, byte[][] payloads, int w, CodecWorkspace ws) throws CorruptObjectException {
+        int len = h[0].length;
+        byte[] planes = new byte[len];
+        for (int s = 0; s < h.length; s++) {
+            ChunkDecoder.decodeInPlaneSpace(payloads[s], 0, payloads[s].length, len, w, planes, ws);
+            byte[] merged = new byte[len];
+            ChunkDecoder.mergePlanes(planes, len, w, merged);
+            if (!Arrays.equals(h[s], merged)) {
+                Assertions.fail("width " + w + ": the chain decoded in plane space differs at step " + s);
+            }
+        }
+    }
 }

@@ -213,15 +213,7 @@ class ContextHuffmanTest {
         if (w <= 4) {
             assertTrue(sawContexts, "an Adam step of width " + w + " is coded by context");
         }
-        byte[] planes = new byte[len];
-        for (int s = 0; s < h.length; s++) {
-            ChunkDecoder.decodeInPlaneSpace(payloads[s], 0, payloads[s].length, len, w, planes, WS);
-            byte[] merged = new byte[len];
-            ChunkDecoder.mergePlanes(planes, len, w, merged);
-            if (!Arrays.equals(h[s], merged)) {
-                fail("width " + w + ": the chain decoded in plane space differs at step " + s);
-            }
-        }
+        CodecTestData.assertChainDecodesInPlaneSpace(h, payloads, w, WS);
     }
 
     @Test

@@ -190,15 +190,7 @@ class SparsePlaneTest {
             long zstd = com.github.luben.zstd.Zstd.compress(xorPlane0, 1).length;
             assertTrue(sparse < huffman && sparse < zstd, "step " + s + ": sparse " + sparse + ", Huffman " + huffman + ", zstd " + zstd);
         }
-        byte[] planes = new byte[len];
-        for (int s = 0; s < h.length; s++) {
-            ChunkDecoder.decodeInPlaneSpace(payloads[s], 0, payloads[s].length, len, w, planes, WS);
-            byte[] merged = new byte[len];
-            ChunkDecoder.mergePlanes(planes, len, w, merged);
-            if (!Arrays.equals(h[s], merged)) {
-                fail("width " + w + ": the chain decoded in plane space differs at step " + s);
-            }
-        }
+        CodecTestData.assertChainDecodesInPlaneSpace(h, payloads, w, WS);
     }
 
     /** Adam steps of trained-like weights ({@link CodecTestData#adamHistory}). */
