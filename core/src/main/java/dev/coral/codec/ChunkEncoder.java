@@ -15,8 +15,10 @@ import java.util.Arrays;
  * XOR deltas: {@link SparsePlane}), zstd (runs and repeats) or raw
  * (near-random low mantissa planes, which neither shrinks by 100/{@value #RAW_RATIO_PERCENT});
  * see {@link #estimatePlanar}. Constant planes (typically all-zero high bytes of integers and of
- * XOR deltas) cost one byte or none. Measured (JMH, one core): fp32 planes encode at 1.26 GB/s
- * and decode at 2.47 GB/s, ratio 1.200; BF16 0.80 / 1.77 GB/s, ratio 1.501 (perf/README.md).
+ * XOR deltas) cost one byte or none. A large Huffman plane takes its code from the sample's
+ * counts ({@link HuffmanCoder#encodeWithCounts}), without a histogram pass of its own. Measured
+ * (JMH, one core, perf/README.md): fp32 planes encode at 1.47 GB/s and decode at 2.0-2.5 GB/s,
+ * ratio 1.199; BF16 1.22 / 1.7-1.8 GB/s, ratio 1.498.
  */
 public final class ChunkEncoder {
     /** How {@link #encodeBest} picks a codec. */
