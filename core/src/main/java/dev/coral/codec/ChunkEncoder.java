@@ -389,7 +389,10 @@ public final class ChunkEncoder {
             long h = HuffmanCoder.estimate(ws.samplePlanes, po, n, ws.huffman());
             HuffmanCoder.countsOfLastHistogram(ws.huffman(), counts, k * 256);
             int c = ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
-            long s = SparsePlane.estimate(ws.samplePlanes, po, n, ws.sparseScratch(), ws.huffman());
+            int zeros = counts[k * 256];
+            long s = n - zeros <= n / SparsePlane.MAX_NONZERO_FRACTION // else too dense to try: spare the scan
+                    ? SparsePlane.estimate(ws.samplePlanes, po, n, ws.sparseScratch(), ws.huffman())
+                    : n;
             long best = Math.min(Math.min(h, c), s);
             if (contexts && best * 100 <= (long) n * (100 - CONTEXT_SAVING_PERCENT)) { // near-random planes stay near-random
                 long x = ContextHuffman.estimate(ws.samplePlanes, po, n, ws.sampleContexts, ws.contextScratch(), ws.huffman());
