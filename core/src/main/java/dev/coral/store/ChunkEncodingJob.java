@@ -82,16 +82,22 @@ final class ChunkEncodingJob implements AutoCloseable {
             }
             prefetch.start(nextPrevious, nextLength);
         }
-        SkipDeltaBase plan = prepared != null ? prepared.plan()
-                : previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
         // In a process that commits again (a training loop), a new version of a chunk whose base
         // is at hand is hashed on another thread while it is encoded: it is rarely stored already,
         // and when it is (a frozen tensor), its XOR delta is all zero planes, cheap to encode and
         // thrown away. Any other chunk is looked up first: it may spare a base decode or a keyframe
         // encode. Not in a first commit (a command-line one): there the other core decodes the
         // bases and compiles, and hashing aside made an 84 MB commit 5-10% slower.
-        boolean hashAside = !ownPayload && len >= HASH_ASIDE_MIN_BYTES && plan != null && store.keepsNewChunks()
-                && (prepared != null || store.recentChunks().contains(plan.base()));
+        boolean planned = prepared != null;
+        SkipDeltaBase plan = planned ? prepared.plan() : null;
+        boolean hashAside = false;
+        if (!ownPayload && len >= HASH_ASIDE_MIN_BYTES && previous != null && store.keepsNewChunks()) {
+            if (!planned) {
+                plan = SkipDeltaBase.plan(store, previous, len, chains);
+                planned = true;
+            }
+            hashAside = plan != null && (prepared != null || store.recentChunks().contains(plan.base()));
+        }
         ObjectId id = null;
         if (hashAside) {
             // the copy kept as the next version's base (see encodeNew) is made on the hashing thread too
@@ -108,6 +114,9 @@ final class ChunkEncodingJob implements AutoCloseable {
             }
         }
         try {
+            if (!planned) { // after the look-up: a chunk stored already needs no base
+                plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
+            }
             return encodeNew(raw, off, len, elementWidth, previous, plan, prepared, id, ownPayload);
         } finally {
             if (hashAside) {
