@@ -235,8 +235,8 @@ final class StatsCommand extends Subcommand {
         }
         if (!s.planeModes().isEmpty()) {
             out.println();
-            out.printf("%-12s %8s%n", "PLANES AS", "PLANES");
-            s.planeModes().forEach((mode, n) -> out.printf("%-12s %8d%n", planeModeName(mode), n));
+            out.printf("%-15s %8s%n", "PLANES AS", "PLANES"); // 15: "context-huffman"
+            s.planeModes().forEach((mode, n) -> out.printf("%-15s %8d%n", planeModeName(mode), n));
         }
         if (!s.files().isEmpty()) {
             out.println();

@@ -90,6 +90,9 @@ class StatsCommandTest {
         }
         assertFalse(out.contains("PATH") || out.contains("MESSAGE"), out);
         assertEquals("", r.err());
+        String planes = out.substring(out.indexOf("PLANES AS"));
+        int column = planes.lines().findFirst().orElseThrow().length(); // the counts end under the heading's end
+        planes.lines().skip(1).takeWhile(l -> !l.isBlank()).forEach(l -> assertEquals(column, l.length(), "aligned: " + l));
     }
 
     @Test
