@@ -336,12 +336,8 @@ public final class HuffmanCoder {
         int[] pairs = st.pairs;
         int[] codes = st.codes;
         for (int s0 = 0; s0 < 256; s0++) {
-            int c0 = codes[s0];
-            int l0 = c0 & 15;
-            int code0 = c0 >>> 4;
             for (int s1 = 0; s1 < 256; s1++) {
-                int c1 = codes[s1];
-                pairs[s0 | s1 << 8] = ((c0 | c1) & NO_CODE) != 0 ? NO_CODE : (code0 | (c1 >>> 4) << l0) << 5 | (l0 + (c1 & 15));
+                pairs[s0 | s1 << 8] = pairEntry(codes[s0], codes[s1]);
             }
         }
         return pairs;
@@ -780,16 +776,21 @@ public final class HuffmanCoder {
         long[] sorted = st.sorted;
         for (int x = 0; x < used; x++) {
             int s0 = (int) sorted[x] & 0xFF;
-            int c0 = codes[s0];
-            int l0 = c0 & 15;
-            int code0 = c0 >>> 4;
             for (int y = 0; y < used; y++) {
                 int s1 = (int) sorted[y] & 0xFF;
-                int c1 = codes[s1];
-                pairs[s0 | s1 << 8] = (code0 | (c1 >>> 4) << l0) << 5 | (l0 + (c1 & 15));
+                pairs[s0 | s1 << 8] = pairEntry(codes[s0], codes[s1]);
             }
         }
         return pairs;
+    }
+
+    /** The pair table entry of two encoder table entries: s0's code, then s1's; {@link #NO_CODE} if either has none. */
+    private static int pairEntry(int c0, int c1) {
+        if (((c0 | c1) & NO_CODE) != 0) {
+            return NO_CODE;
+        }
+        int l0 = c0 & 15;
+        return ((c0 >>> 4) | (c1 >>> 4) << l0) << 5 | (l0 + (c1 & 15));
     }
 
     /** Encodes src[i, iEnd) as one stream into exactly dst[p, end) (end is known from the histogram). */
