@@ -397,22 +397,21 @@ final class ContextHuffman {
 
     /**
      * The four streams ({@code bounds[k], bounds[k+1]}): first {@link #fastStreams} while every
-     * stream has 8 bytes left to read and 5 symbols to write, then each stream's rest alone,
+     * stream has 8 bytes left to read at its position, then each stream's rest alone,
      * reading byte by byte near its end.
      */
     private static void decodeStreams(byte[] src, int[] bounds, byte[] dst, int o, int n, byte[] ctx, byte[] groupOf,
                                       char[] table) throws CorruptObjectException {
         int seg = (n + 3) >>> 2;
         int last = n - 3 * seg; // the last stream's element count (it may be short, even empty)
-        long[] xs = {0, seg, 2L * seg, 3L * seg};
-        if (last > 0) {
-            fastStreams(src, bounds, dst, o, last, ctx, groupOf, table, xs);
-        }
-        int done = (int) xs[0]; // symbols each stream decoded so far
+        long[] bits = new long[4]; // each stream's bit position in src
         for (int k = 0; k < 4; k++) {
-            long bit = xs[k] >>> 32;
-            int p = bounds[k] + (int) (bit >>> 3);
-            int skip = (int) (bit & 7);
+            bits[k] = 8L * bounds[k];
+        }
+        int done = last > 0 ? fastStreams(src, bounds, dst, o, seg, last, ctx, groupOf, table, bits) : 0;
+        for (int k = 0; k < 4; k++) {
+            int p = (int) (bits[k] >>> 3);
+            int skip = (int) (bits[k] & 7);
             long c = 0;
             int a = 0;
             if (skip != 0) {
@@ -426,65 +425,57 @@ final class ContextHuffman {
     }
 
     /**
-     * The four streams side by side, five symbols from each per refill (a refill at bit position
-     * b reads 8 bytes from byte b / 8: at least 57 bits, five codes take at most 55). Each
-     * stream's state is one long, its bit position << 32 | its next element: measured, 10% faster
-     * than a bit buffer, a bit count and a byte position per stream, which did not fit the
-     * registers. Leaves the four states in xs.
+     * The four streams side by side, one symbol from each per step. A stream's whole state is
+     * its bit position: each symbol reads the 8 bytes at its byte, so nothing but the position
+     * is carried from one symbol to the next. Measured on an fp32 Adam delta: 2.1-2.5 ms per
+     * million symbols, against 2.5-2.9 for a bit buffer and a position per stream refilled
+     * every 5 symbols, whose 8 states C2 spilled to xmm registers. The streams advance in step, so
+     * the element each decodes next is one shared count. Advances the bit positions in
+     * {@code bits}; returns the symbols each stream decoded.
      */
-    private static void fastStreams(byte[] src, int[] bounds, byte[] dst, int o, int last, byte[] ctx, byte[] groupOf,
-                                    char[] table, long[] xs) {
-        int s0 = bounds[0];
-        int s1 = bounds[1];
-        int s2 = bounds[2];
-        int s3 = bounds[3];
-        int e3 = bounds[4];
-        long x0 = xs[0];
-        long x1 = xs[1];
-        long x2 = xs[2];
-        long x3 = xs[3];
+    private static int fastStreams(byte[] src, int[] bounds, byte[] dst, int o, int seg, int last, byte[] ctx, byte[] groupOf,
+                                   char[] table, long[] bits) {
+        long b0 = bits[0];
+        long b1 = bits[1];
+        long b2 = bits[2];
+        long b3 = bits[3];
+        long end0 = 8L * bounds[1] - 64; // a read at bit b takes bytes [b / 8, b / 8 + 8)
+        long end1 = 8L * bounds[2] - 64;
+        long end2 = 8L * bounds[3] - 64;
+        long end3 = 8L * bounds[4] - 64;
         int done = 0;
         while (true) {
-            int r0 = s1 - s0 - (int) (x0 >>> 35) - 8;
-            int r1 = s2 - s1 - (int) (x1 >>> 35) - 8;
-            int r2 = s3 - s2 - (int) (x2 >>> 35) - 8;
-            int r3 = e3 - s3 - (int) (x3 >>> 35) - 8;
-            int w = last - done - 5;
-            if ((r0 | r1 | r2 | r3 | w) < 0) {
+            long room = Math.min(Math.min(end0 - b0, end1 - b1), Math.min(end2 - b2, end3 - b3));
+            if (room < 0 || done >= last) {
                 break;
             }
-            // refills every stream can afford: each reads at most 7 bytes further
-            int iters = Math.min(Math.min(Math.min(r0, r1), Math.min(r2, r3)) / 7, w / 5) + 1;
-            done += 5 * iters;
-            for (; iters > 0; iters--) {
-                long c0 = (long) LONG.get(src, s0 + (int) (x0 >>> 35)) >>> ((x0 >>> 32) & 7);
-                long c1 = (long) LONG.get(src, s1 + (int) (x1 >>> 35)) >>> ((x1 >>> 32) & 7);
-                long c2 = (long) LONG.get(src, s2 + (int) (x2 >>> 35)) >>> ((x2 >>> 32) & 7);
-                long c3 = (long) LONG.get(src, s3 + (int) (x3 >>> 35)) >>> ((x3 >>> 32) & 7);
-                for (int r = 0; r < 5; r++) {
-                    int y0 = table[groupOf[ctx[(int) x0] & 0xFF] << LOOKUP_BITS | (int) c0 & LOOKUP_MASK];
-                    int y1 = table[groupOf[ctx[(int) x1] & 0xFF] << LOOKUP_BITS | (int) c1 & LOOKUP_MASK];
-                    int y2 = table[groupOf[ctx[(int) x2] & 0xFF] << LOOKUP_BITS | (int) c2 & LOOKUP_MASK];
-                    int y3 = table[groupOf[ctx[(int) x3] & 0xFF] << LOOKUP_BITS | (int) c3 & LOOKUP_MASK];
-                    dst[o + (int) x0] = (byte) y0;
-                    dst[o + (int) x1] = (byte) y1;
-                    dst[o + (int) x2] = (byte) y2;
-                    dst[o + (int) x3] = (byte) y3;
-                    c0 >>>= y0 >>> 8;
-                    c1 >>>= y1 >>> 8;
-                    c2 >>>= y2 >>> 8;
-                    c3 >>>= y3 >>> 8;
-                    x0 += ((long) (y0 >>> 8) << 32) + 1;
-                    x1 += ((long) (y1 >>> 8) << 32) + 1;
-                    x2 += ((long) (y2 >>> 8) << 32) + 1;
-                    x3 += ((long) (y3 >>> 8) << 32) + 1;
-                }
+            int stop = done + (int) Math.min(room / LOOKUP_BITS + 1, last - done); // a symbol takes at most 11 bits
+            for (int i = done; i < stop; i++) {
+                int y0 = table[groupOf[ctx[i] & 0xFF] << LOOKUP_BITS | peek(src, b0)];
+                int y1 = table[groupOf[ctx[seg + i] & 0xFF] << LOOKUP_BITS | peek(src, b1)];
+                int y2 = table[groupOf[ctx[2 * seg + i] & 0xFF] << LOOKUP_BITS | peek(src, b2)];
+                int y3 = table[groupOf[ctx[3 * seg + i] & 0xFF] << LOOKUP_BITS | peek(src, b3)];
+                dst[o + i] = (byte) y0;
+                dst[o + seg + i] = (byte) y1;
+                dst[o + 2 * seg + i] = (byte) y2;
+                dst[o + 3 * seg + i] = (byte) y3;
+                b0 += y0 >>> 8;
+                b1 += y1 >>> 8;
+                b2 += y2 >>> 8;
+                b3 += y3 >>> 8;
             }
+            done = stop;
         }
-        xs[0] = x0;
-        xs[1] = x1;
-        xs[2] = x2;
-        xs[3] = x3;
+        bits[0] = b0;
+        bits[1] = b1;
+        bits[2] = b2;
+        bits[3] = b3;
+        return done;
+    }
+
+    /** The next {@value #LOOKUP_BITS} bits from bit position b (8 bytes from b / 8 must exist). */
+    private static int peek(byte[] src, long b) {
+        return (int) ((long) LONG.get(src, (int) (b >>> 3)) >>> (b & 7)) & LOOKUP_MASK;
     }
 
     /** Decodes elements [i, to) of one stream from its reader state, then checks its end marker. */
