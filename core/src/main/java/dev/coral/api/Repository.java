@@ -27,6 +27,7 @@ import dev.coral.repo.WorkTree;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
+import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -126,7 +127,11 @@ public final class Repository implements AutoCloseable {
             config = RepositoryConfig.defaults();
             configProblem = e;
         }
-        Repository repo = new Repository(root, config, new ObjectStore(coral.resolve("packs"), config.zstdLevel()));
+        ObjectStore store = new ObjectStore(coral.resolve("packs"), config.zstdLevel());
+        if (config.cacheBytes() > 0) {
+            store.useChunkCache(new ChunkCache(coral.resolve("cache").resolve("chunks"), config.cacheBytes()));
+        }
+        Repository repo = new Repository(root, config, store);
         repo.configProblem = configProblem;
         return repo;
     }
@@ -152,6 +157,10 @@ public final class Repository implements AutoCloseable {
 
     WorkTree workTree() {
         return workTree;
+    }
+
+    ObjectStore store() {
+        return store;
     }
 
     ObjectGraph graph() {

@@ -5,6 +5,7 @@ import dev.coral.io.RepositoryLock;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
 import dev.coral.repo.StagingIndex;
+import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectKind;
 import dev.coral.store.ObjectStore;
@@ -39,7 +40,8 @@ import java.util.Map;
  *     written but whose ref or staging index is not yet updated is not harmed, nor are the older
  *     objects its pack refers to (as git's prune expiry and its freshening of reused objects).
  * <li><b>Leftovers</b>: {@code .tmp-*} files and packs without an index older than the grace
- *     period, and ref lock files older than {@link Leftovers#STALE_LOCK}.
+ *     period, and ref lock files older than {@link Leftovers#STALE_LOCK}; and the chunk cache's
+ *     copies of chunks no longer stored ({@link ChunkCache}).
  * </ul>
  *
  * A gc takes the repository's exclusive {@code gc} lock ({@code .coral/locks/gc.lock}) for the
@@ -170,6 +172,7 @@ public final class GarbageCollector {
             }
             PackVerifier.rebuildMultiPackIndex(packsDir, coralDir.resolve("locks"));
             store.refresh();
+            new ChunkCache(coralDir.resolve("cache").resolve("chunks"), Long.MAX_VALUE).retain(store); // raw copies of deleted chunks
         }
         return new GcReport(dryRun, grace, removed, leftovers, mixed, young, packs.size() - doomed.size(), reached.size());
     }

@@ -14,11 +14,13 @@ import java.util.TreeMap;
 
 /**
  * Repository settings ({@code .coral/config}, ChecksummedFile "CORALCFG" v1 holding
- * {@code key=value} lines): chunk size, zstd level, the bound on delta chains, and whether
+ * {@code key=value} lines): chunk size, zstd level, the bound on delta chains, whether
  * XOR delta planes may be coded by context ({@code codec.contexts}, see
- * {@link dev.coral.codec.PlaneMode#CONTEXT_HUFFMAN}). Immutable.
+ * {@link dev.coral.codec.PlaneMode#CONTEXT_HUFFMAN}), and the chunk cache's budget
+ * ({@code cache.bytes}). Immutable.
  */
-public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth, int deltaRun, boolean contextCoding) {
+public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth, int deltaRun, boolean contextCoding,
+                               long cacheBytes) {
     static final String MAGIC = "CORALCFG";
     public static final int DEFAULT_CHUNK_BYTES = 4 << 20;
     /** Bound on delta chains (deltas read to rebuild any version); see {@link ChainShape} for the measurement. */
@@ -34,6 +36,11 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
      * (past the offline bound), for commits 25% slower in a fresh process and checkouts 28% slower.
      */
     public static final boolean DEFAULT_CONTEXT_CODING = true;
+    /**
+     * Budget of the chunk cache ({@code cache.bytes}, see {@link dev.coral.store.ChunkCache}): raw
+     * copies of the newest delta-encoded chunks, about one version of each file. 0 turns it off.
+     */
+    public static final long DEFAULT_CACHE_BYTES = 1L << 30;
 
     public RepositoryConfig {
         if (chunkBytes < 64 || chunkBytes > (256 << 20)) {
@@ -43,6 +50,9 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
             throw new IllegalArgumentException("zstd level must be between -7 and 22: " + zstdLevel);
         }
         new ChainShape(maxChainDepth, deltaRun); // validates both
+        if (cacheBytes < 0) {
+            throw new IllegalArgumentException("cache size must be 0 (off) or more bytes: " + cacheBytes);
+        }
     }
 
     /** The layout of delta chains these settings ask for. */
@@ -52,28 +62,32 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
 
     public static RepositoryConfig defaults() {
         return new RepositoryConfig(DEFAULT_CHUNK_BYTES, DEFAULT_ZSTD_LEVEL, DEFAULT_MAX_CHAIN_DEPTH, DEFAULT_DELTA_RUN,
-                DEFAULT_CONTEXT_CODING);
+                DEFAULT_CONTEXT_CODING, DEFAULT_CACHE_BYTES);
     }
 
     public RepositoryConfig withChunkBytes(int n) {
-        return new RepositoryConfig(n, zstdLevel, maxChainDepth, deltaRun, contextCoding);
+        return new RepositoryConfig(n, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes);
     }
 
     public RepositoryConfig withZstdLevel(int level) {
-        return new RepositoryConfig(chunkBytes, level, maxChainDepth, deltaRun, contextCoding);
+        return new RepositoryConfig(chunkBytes, level, maxChainDepth, deltaRun, contextCoding, cacheBytes);
     }
 
     /** With chains of at most {@code depth} deltas; the run shrinks to fit if it was longer. */
     public RepositoryConfig withMaxChainDepth(int depth) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, depth, Math.max(1, Math.min(deltaRun, depth)), contextCoding);
+        return new RepositoryConfig(chunkBytes, zstdLevel, depth, Math.max(1, Math.min(deltaRun, depth)), contextCoding, cacheBytes);
     }
 
     public RepositoryConfig withDeltaRun(int run) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, run, contextCoding);
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, run, contextCoding, cacheBytes);
     }
 
     public RepositoryConfig withContextCoding(boolean on) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, on);
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, on, cacheBytes);
+    }
+
+    public RepositoryConfig withCacheBytes(long bytes) {
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, bytes);
     }
 
     /** "true" or "false", nothing else (Boolean.parseBoolean would take any typo for false). */
@@ -95,7 +109,8 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
                     Integer.parseInt(p.getProperty("zstd.level", String.valueOf(DEFAULT_ZSTD_LEVEL)).trim()),
                     Integer.parseInt(p.getProperty("delta.max-depth", String.valueOf(DEFAULT_MAX_CHAIN_DEPTH)).trim()),
                     Integer.parseInt(p.getProperty("delta.run", String.valueOf(LEGACY_DELTA_RUN)).trim()),
-                    parseBoolean("codec.contexts", p.getProperty("codec.contexts", String.valueOf(DEFAULT_CONTEXT_CODING))));
+                    parseBoolean("codec.contexts", p.getProperty("codec.contexts", String.valueOf(DEFAULT_CONTEXT_CODING))),
+                    Long.parseLong(p.getProperty("cache.bytes", String.valueOf(DEFAULT_CACHE_BYTES)).trim()));
         } catch (IllegalArgumentException e) {
             throw new CorruptObjectException(file + ": " + e.getMessage());
         }
@@ -109,6 +124,7 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
         m.put("delta.max-depth", String.valueOf(maxChainDepth));
         m.put("delta.run", String.valueOf(deltaRun));
         m.put("codec.contexts", String.valueOf(contextCoding));
+        m.put("cache.bytes", String.valueOf(cacheBytes));
         return m;
     }
 
@@ -127,8 +143,9 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
                 case "delta.max-depth" -> withMaxChainDepth(Integer.parseInt(value));
                 case "delta.run" -> withDeltaRun(Integer.parseInt(value));
                 case "codec.contexts" -> withContextCoding(parseBoolean(key, value));
+                case "cache.bytes" -> withCacheBytes(Long.parseLong(value));
                 default -> throw new BadInputException("unknown setting '" + key
-                        + "' (known: chunk.bytes, zstd.level, delta.max-depth, delta.run, codec.contexts)");
+                        + "' (known: chunk.bytes, zstd.level, delta.max-depth, delta.run, codec.contexts, cache.bytes)");
             };
         } catch (IllegalArgumentException e) {
             throw new BadInputException("setting " + key + "=" + value + ": " + e.getMessage());

@@ -34,11 +34,11 @@ final class ChunkChainReader {
 
     static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws) throws IOException {
         RecentChunks recent = store.recentChunks();
-        if (recent.copyTo(top.entry().id(), dst)) {
+        int n = (int) top.entry().rawLength();
+        if (recent.copyTo(top.entry().id(), dst) || fromCache(store, top, dst, n)) {
             return;
         }
         Chain chain = collect(store, top, recent, ws);
-        int n = (int) top.entry().rawLength();
         decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false);
         rememberDecoded(store, top, chain, dst, n);
     }
@@ -53,7 +53,7 @@ final class ChunkChainReader {
     static ChunkBase readBase(ObjectStore store, ObjectStore.Found top, byte[] rawBuffer, CodecWorkspace ws) throws IOException {
         RecentChunks recent = store.recentChunks();
         int n = (int) top.entry().rawLength();
-        if (recent.copyTo(top.entry().id(), rawBuffer)) {
+        if (recent.copyTo(top.entry().id(), rawBuffer) || fromCache(store, top, rawBuffer, n)) {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
         Chain chain = collect(store, top, recent, ws);
@@ -63,6 +63,12 @@ final class ChunkChainReader {
         }
         // not kept: the chunk encoded against it takes its place as the next version's base
         return ChunkBase.ofRaw(rawBuffer, 0, n);
+    }
+
+    /** Reads a delta-encoded chunk from the store's {@link ChunkCache}; false when it is not there (or damaged). */
+    private static boolean fromCache(ObjectStore store, ObjectStore.Found top, byte[] dst, int n) {
+        ChunkCache cache = store.chunkCache();
+        return cache != null && top.entry().codec() == StoredForm.DELTA.code && cache.read(top.entry().id(), dst, n);
     }
 
     private static void rememberDecoded(ObjectStore store, ObjectStore.Found top, Chain chain, byte[] raw, int n) {

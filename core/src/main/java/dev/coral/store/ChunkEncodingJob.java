@@ -152,6 +152,12 @@ final class ChunkEncodingJob implements AutoCloseable {
         if (!enc.codec().needsBase()) {
             return new Encoded(id, len, StoredForm.FRAME.code, Encoded.NO_PREFIX, enc.data(), enc.length());
         }
+        ChunkCache cache = store.chunkCache();
+        if (cache != null && store.keepsNewChunks()) {
+            cache.drop(plan.base()); // this chunk is kept in memory, and written to the cache when the store closes
+        } else if (cache != null) {
+            cache.put(id, raw, off, len, plan.base()); // the next commit's base and the next checkout's chunk
+        }
         byte[] prefix = new byte[StoredForm.DELTA_PREFIX_BYTES];
         plan.base().copyTo(prefix, 0);
         prefix[ObjectId.BYTES] = (byte) plan.depth();

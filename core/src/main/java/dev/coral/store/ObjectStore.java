@@ -452,6 +452,18 @@ public final class ObjectStore implements AutoCloseable {
         return recentChunks;
     }
 
+    private volatile ChunkCache chunkCache;
+
+    /** Keeps raw copies of the newest delta-encoded chunks in {@code cache} (see {@link ChunkCache}); closed with the store. */
+    public void useChunkCache(ChunkCache cache) {
+        this.chunkCache = cache;
+    }
+
+    /** The chunk cache, or null when there is none. */
+    public ChunkCache chunkCache() {
+        return chunkCache;
+    }
+
     /** The chunk a delta-encoded chunk is decoded against, or null for a keyframe. */
     public ObjectId deltaBase(ObjectId id) throws IOException {
         return ChunkChainReader.position(require(id)).base();
@@ -647,6 +659,18 @@ public final class ObjectStore implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
+        ChunkCache cache = chunkCache;
+        if (cache != null) {
+            if (keepsNewChunks()) { // a training loop's newest chunks, kept in memory rather than written every commit
+                recentChunks.forEach((id, bytes) -> {
+                    Found f = findLoaded(id);
+                    if (f != null && f.entry().codec() == StoredForm.DELTA.code) {
+                        cache.put(id, bytes, 0, bytes.length, null);
+                    }
+                });
+            }
+            cache.close(); // its writes finish before the handle is gone
+        }
         IOException first = null;
         for (PackFile p : packs.values()) {
             try {

@@ -172,6 +172,11 @@ final class RecentChunks {
         return true;
     }
 
+    /** Each entry's id and raw bytes, oldest first, under the cache's lock (the bytes must not be kept). */
+    synchronized void forEach(java.util.function.BiConsumer<ObjectId, byte[]> action) {
+        map.forEach((id, e) -> action.accept(id, e.bytes));
+    }
+
     synchronized boolean contains(ObjectId id) {
         return map.containsKey(id);
     }

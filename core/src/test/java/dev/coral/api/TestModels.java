@@ -50,12 +50,15 @@ final class TestModels {
         return java.util.HexFormat.of().formatHex(dev.coral.repo.FileIngest.FileStat.sha256(f));
     }
 
-    /** Every file under {@code .coral} with its size, to prove a failed command changed nothing. */
+    /**
+     * Every file under {@code .coral} with its size, to prove a failed command changed nothing;
+     * but the chunk cache, derived data a failed commit may have filled or emptied.
+     */
     static String listing(Path root) throws IOException {
         StringBuilder sb = new StringBuilder();
         try (var s = Files.walk(root.resolve(".coral"))) {
             for (Path p : s.sorted().toList()) {
-                if (Files.isRegularFile(p) && !p.toString().contains("/locks/")) {
+                if (Files.isRegularFile(p) && !p.toString().contains("/locks/") && !p.toString().contains("/cache/chunks/")) {
                     sb.append(root.relativize(p)).append(' ').append(Files.size(p)).append('\n');
                 }
             }

@@ -1,0 +1,192 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.store.ChunkCache;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The chunk cache in a repository: command-line commits (a handle each) read their bases from it
+ * and leave the newest version in it; a training loop (one handle) writes it when it closes; a
+ * checkout of the newest commit reads from it; damaged entries are read from their chains; every
+ * version reads back bit-exact throughout.
+ */
+class ChunkCacheRepositoryTest {
+    private static final int ELEMENTS = 60_000; // 240 KB: four 64 KiB chunks
+    private static final String FILE = "m.safetensors";
+
+    @TempDir
+    Path dir;
+
+    private static RepositoryConfig config() {
+        return RepositoryConfig.defaults().withChunkBytes(64 << 10);
+    }
+
+    /** Versions of one fp32 tensor "w", each a small training-like step from the one before. */
+    private static List<byte[]> history(int versions, long seed) {
+        Random r = new Random(seed);
+        float[] w = new float[ELEMENTS];
+        for (int i = 0; i < ELEMENTS; i++) {
+            w[i] = (float) (r.nextGaussian() * 0.05);
+        }
+        List<byte[]> out = new ArrayList<>();
+        for (int v = 0; v < versions; v++) {
+            for (int i = 0; i < ELEMENTS; i++) {
+                w[i] -= (float) (1e-3 * r.nextGaussian() * 0.05);
+            }
+            ByteBuffer b = ByteBuffer.allocate(ELEMENTS * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(w);
+            out.add(b.array());
+        }
+        return out;
+    }
+
+    private static void commit(Repository repo, byte[] w, int v) throws IOException {
+        repo.commitTensors(FILE, List.of(Tensors.of("w", TensorSpec.of(DType.F32, ELEMENTS), w)), Map.of(), CommitRequest.of("v" + v));
+    }
+
+    private static byte[] read(Repository repo, String revision) throws IOException {
+        try (InputStream in = repo.tensor(revision, FILE, "w").openStream()) {
+            return in.readAllBytes();
+        }
+    }
+
+    private Path cacheDir() {
+        return dir.resolve(".coral").resolve("cache").resolve("chunks");
+    }
+
+    private List<Path> entries() throws IOException {
+        if (!Files.isDirectory(cacheDir())) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(cacheDir())) {
+            return s.sorted().toList();
+        }
+    }
+
+    @Test
+    void commandLineCommitsReadTheirBasesFromTheCacheAndLeaveTheNewestVersionInIt() throws IOException {
+        List<byte[]> versions = history(6, 11);
+        Repository.init(dir, config()).close();
+        List<Path> before = List.of();
+        for (int v = 0; v < versions.size(); v++) {
+            try (Repository repo = Repository.open(dir)) {
+                commit(repo, versions.get(v), v);
+                ChunkCache cache = repo.store().chunkCache();
+                if (v >= 2) { // version 1's base is the keyframe, not cached; from version 2 on the bases are
+                    assertEquals(4, cache.hits(), "version " + v + ": every chunk's base came from the cache");
+                }
+            }
+            List<Path> now = entries();
+            if (v >= 1) {
+                assertEquals(4, now.size(), "version " + v + ": the newest version's four chunks, nothing older: " + now);
+                for (Path p : before) {
+                    assertTrue(!now.contains(p), "version " + v + ": its base " + p.getFileName() + " left the cache");
+                }
+            }
+            before = now;
+        }
+        try (Repository repo = Repository.open(dir)) {
+            assertArrayEquals(versions.get(5), read(repo, "HEAD"));
+            assertEquals(4, repo.store().chunkCache().hits(), "the newest commit is read from the cache");
+            for (int v = 0; v < versions.size(); v++) {
+                assertArrayEquals(versions.get(v), read(repo, "HEAD~" + (versions.size() - 1 - v)), "version " + v);
+            }
+        }
+        for (Path p : entries()) { // damage every entry: the chains serve, and the damaged entries go
+            byte[] b = Files.readAllBytes(p);
+            b[b.length / 2] ^= 0x40;
+            Files.write(p, b);
+        }
+        try (Repository repo = Repository.open(dir)) {
+            assertArrayEquals(versions.get(5), read(repo, "HEAD"));
+            assertEquals(0, repo.store().chunkCache().hits());
+        }
+        assertEquals(List.of(), entries());
+        try (Repository repo = Repository.open(dir)) {
+            commit(repo, versions.get(4), 6); // a revert: its chunks are stored already, nothing is cached
+            assertArrayEquals(versions.get(4), read(repo, "HEAD"));
+        }
+    }
+
+    @Test
+    void aTrainingLoopWritesItsNewestVersionWhenItCloses() throws IOException {
+        List<byte[]> versions = history(5, 12);
+        try (Repository repo = Repository.init(dir, config())) {
+            for (int v = 0; v < versions.size(); v++) {
+                commit(repo, versions.get(v), v);
+                if (v >= 2) {
+                    assertEquals(List.of(), entries(), "version " + v + ": kept in memory, not written every commit");
+                }
+            }
+        }
+        assertEquals(4, entries().size(), entries().toString());
+        try (Repository repo = Repository.open(dir)) {
+            Path file = dir.resolve(FILE);
+            repo.checkout("HEAD", true);
+            assertEquals(4, repo.store().chunkCache().hits(), "the checkout of the newest commit reads the cache");
+            try (Repository again = Repository.open(dir)) {
+                assertArrayEquals(versions.get(4), read(again, "HEAD"));
+                assertArrayEquals(versions.get(3), read(again, "HEAD~1"));
+            }
+            assertTrue(Files.size(file) > ELEMENTS * 4L);
+        }
+    }
+
+    @Test
+    void gcDropsTheCopiesOfTheChunksItDeletes() throws IOException {
+        List<byte[]> versions = history(3, 14);
+        Repository.init(dir, config()).close();
+        try (Repository repo = Repository.open(dir)) {
+            commit(repo, versions.get(0), 0);
+            repo.switchBranch("side", true, true);
+        }
+        for (int v = 1; v < versions.size(); v++) {
+            try (Repository repo = Repository.open(dir)) {
+                commit(repo, versions.get(v), v);
+            }
+        }
+        assertEquals(4, entries().size());
+        try (Repository repo = Repository.open(dir)) {
+            repo.switchBranch("main", false, true);
+            repo.deleteBranch("side");
+            repo.gc(true, java.time.Duration.ZERO);
+            assertEquals(4, entries().size(), "a dry run deletes nothing");
+            repo.gc(false, java.time.Duration.ZERO);
+            assertEquals(List.of(), entries(), "the side branch's chunks are gone, and their copies");
+            assertArrayEquals(versions.get(0), read(repo, "HEAD"));
+        }
+    }
+
+    @Test
+    void aBudgetOfZeroCachesNothing() throws IOException {
+        List<byte[]> versions = history(3, 13);
+        Repository.init(dir, config().withCacheBytes(0)).close();
+        for (int v = 0; v < versions.size(); v++) {
+            try (Repository repo = Repository.open(dir)) {
+                commit(repo, versions.get(v), v);
+            }
+        }
+        assertEquals(List.of(), entries());
+        try (Repository repo = Repository.open(dir)) {
+            assertArrayEquals(versions.get(2), read(repo, "HEAD"));
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package dev.coral.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The chunk cache's entries: what is written reads back bit-exact; anything else in their place
+ * (damaged, truncated, another length, another format version) is a miss and is deleted; the
+ * folder stays within its budget; a base leaves when its successor comes.
+ */
+class ChunkCacheTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] random(Random r, int len) {
+        byte[] b = new byte[len];
+        r.nextBytes(b);
+        return b;
+    }
+
+    @RepeatedTest(5)
+    void entriesOfAnyLengthReadBackBitExact(RepetitionInfo rep) {
+        long seed = 70 + rep.getCurrentRepetition();
+        Random r = new Random(seed);
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
+        for (int i = 0; i < 12; i++) {
+            int len = i == 0 ? 0 : i == 1 ? 1 : r.nextInt(1 << 17);
+            byte[] raw = random(r, len);
+            ObjectId id = ObjectId.hashOf(raw);
+            cache.write(id, raw);
+            byte[] back = new byte[len + 3];
+            assertTrue(cache.read(id, back, len), "seed " + seed + " case " + i);
+            assertArrayEquals(raw, Arrays.copyOf(back, len), "seed " + seed + " case " + i);
+            assertFalse(cache.read(ObjectId.hashOf(random(r, 8)), back, len), "an id never written is a miss");
+        }
+        assertEquals(12, cache.hits());
+        assertEquals(12, cache.written());
+    }
+
+    /** Each damage: the read misses, leaves the entry deleted, and a rewrite serves again. */
+    @Test
+    void aDamagedEntryIsAMissAndIsDeleted() throws IOException {
+        Random r = new Random(3);
+        int len = 5000;
+        byte[] raw = random(r, len);
+        ObjectId id = ObjectId.hashOf(raw);
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 20);
+        UnaryOperator<byte[]> flipBody = b -> flip(b, ChunkCache.HEADER_BYTES + 1234);
+        UnaryOperator<byte[]> flipMagic = b -> flip(b, 0);
+        UnaryOperator<byte[]> otherVersion = b -> flip(b, 11);
+        UnaryOperator<byte[]> lyingLength = b -> flip(b, 19);
+        UnaryOperator<byte[]> flipCrc = b -> flip(b, b.length - 1);
+        UnaryOperator<byte[]> truncated = b -> Arrays.copyOf(b, b.length - 1);
+        UnaryOperator<byte[]> longer = b -> Arrays.copyOf(b, b.length + 1);
+        UnaryOperator<byte[]> empty = b -> new byte[0];
+        for (UnaryOperator<byte[]> damage : Arrays.asList(flipBody, flipMagic, otherVersion, lyingLength, flipCrc, truncated, longer,
+                empty)) {
+            cache.write(id, raw);
+            Path file = cache.entry(id);
+            Files.write(file, damage.apply(Files.readAllBytes(file)));
+            assertFalse(cache.read(id, new byte[len], len));
+            assertFalse(Files.exists(file), "a damaged entry is deleted");
+        }
+        cache.write(id, raw);
+        assertFalse(cache.read(id, new byte[len + 1], len + 1), "an entry of another length than the chunk's is a miss");
+        cache.write(id, raw);
+        byte[] back = new byte[len];
+        assertTrue(cache.read(id, back, len));
+        assertArrayEquals(raw, back);
+    }
+
+    private static byte[] flip(byte[] b, int at) {
+        b[at] ^= 0x10;
+        return b;
+    }
+
+    @Test
+    void theOldestEntriesLeaveBeyondTheBudget() throws IOException {
+        Random r = new Random(4);
+        int len = 10_000;
+        int entry = ChunkCache.HEADER_BYTES + len + ChunkCache.FOOTER_BYTES;
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 3L * entry);
+        ObjectId[] ids = new ObjectId[5];
+        for (int i = 0; i < ids.length; i++) {
+            byte[] raw = random(r, len);
+            ids[i] = ObjectId.hashOf(raw);
+            cache.write(ids[i], raw);
+            Files.setLastModifiedTime(cache.entry(ids[i]), FileTime.fromMillis(1_000_000L * (i + 1)));
+        }
+        Files.writeString(cache.dir().resolve(".tmp-left-by-a-dead-process"), "x");
+        Files.setLastModifiedTime(cache.dir().resolve(".tmp-left-by-a-dead-process"), FileTime.fromMillis(1_000L));
+        cache.trim();
+        assertTrue(cache.bytes() <= 3L * entry, cache.bytes() + " bytes");
+        assertFalse(Files.exists(cache.entry(ids[0])));
+        assertFalse(Files.exists(cache.entry(ids[1])));
+        assertTrue(Files.exists(cache.entry(ids[4])));
+        assertFalse(Files.exists(cache.dir().resolve(".tmp-left-by-a-dead-process")), "stale temporary files go");
+        ChunkCache small = new ChunkCache(dir.resolve("small"), entry - 1);
+        byte[] raw = random(r, len);
+        small.put(ObjectId.hashOf(raw), raw, 0, len, null);
+        small.close();
+        assertFalse(Files.exists(small.entry(ObjectId.hashOf(raw))), "a chunk larger than the budget is not cached");
+    }
+
+    @Test
+    void queuedEntriesAreWrittenByCloseAndABaseLeavesForItsSuccessor() {
+        Random r = new Random(5);
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
+        byte[] v1 = random(r, 70_000);
+        byte[] v2 = v1.clone();
+        v2[5] ^= 1;
+        ObjectId id1 = ObjectId.hashOf(v1);
+        ObjectId id2 = ObjectId.hashOf(v2);
+        byte[] buffer = new byte[70_010];
+        System.arraycopy(v1, 0, buffer, 10, v1.length);
+        cache.put(id1, buffer, 10, v1.length, null);
+        Arrays.fill(buffer, (byte) 0); // the caller may reuse its buffer once put returns
+        cache.close();
+        byte[] back = new byte[v1.length];
+        assertTrue(cache.read(id1, back, v1.length));
+        assertArrayEquals(v1, back);
+        cache.put(id2, v2, 0, v2.length, id1);
+        cache.close();
+        assertFalse(cache.read(id1, back, v1.length), "the base has served");
+        assertTrue(cache.read(id2, back, v2.length));
+        assertArrayEquals(v2, back);
+    }
+
+    @Test
+    void aBudgetOfZeroIsNoCache() {
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 0);
+        byte[] raw = {1, 2, 3};
+        cache.put(ObjectId.hashOf(raw), raw, 0, 3, null);
+        cache.close();
+        assertFalse(Files.exists(dir.resolve("chunks")));
+        assertFalse(cache.read(ObjectId.hashOf(raw), new byte[3], 3));
+    }
+}
