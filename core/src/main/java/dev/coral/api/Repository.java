@@ -163,6 +163,12 @@ public final class Repository implements AutoCloseable {
         return store;
     }
 
+    /** Bytes the chunk cache ({@code .coral/cache/chunks}) takes now; 0 without one. */
+    public long chunkCacheBytes() {
+        ChunkCache cache = store.chunkCache();
+        return cache == null ? 0 : cache.bytes();
+    }
+
     ObjectGraph graph() {
         return graph;
     }

@@ -35,9 +35,13 @@ import java.util.zip.CRC32C;
  * they cost its commits 10%. Keyframes are not cached: they decode at planes speed. {@code gc}
  * drops the copies of the chunks it deletes.
  *
- * <p>Measured (8 Adam steps of an 84 MB fp32 MLP, a fresh handle per commit as the command line
- * does, steps 2-8): x MB/s against y without the cache, the deepest commits no longer slowing
- * down; a checkout of the newest commit x ms against y.
+ * <p>Measured on 8 Adam steps of an 84 MB fp32 MLP (2 cores). A fresh handle per commit, as
+ * the command line does, steps 2-8: 213-226 MB/s against 161-166 without the cache; the step-8
+ * commit took 344-393 ms against 798-829, its base chain no longer decoded. Command-line
+ * commits stay at 1.4-1.5 s where they grew to 2.0-2.5 s with the chain. A checkout of the
+ * newest commit: 103-114 ms against 530-570 in a warm JVM, 0.39-0.45 s against 1.28-1.48 s on
+ * the command line. The cost: a first commit writes 84 MB more (step 2 of the command line:
+ * 1.5-1.8 s against 1.35-1.5).
  *
  * <p>Best-effort throughout: any entry that is missing, damaged or of another length is a miss
  * (a damaged one is deleted), and the chunk is read from its chain as without a cache; any
