@@ -15,8 +15,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 
@@ -61,8 +61,8 @@ public final class ChunkCache implements AutoCloseable {
     static final int VERSION = 1;
     static final int HEADER_BYTES = 8 + 4 + 8;
     static final int FOOTER_BYTES = 4;
-    /** Chunks waiting to be written; a commit that fills the queue waits (bounds the memory held). */
-    private static final int QUEUE_CHUNKS = 8;
+    /** Bytes of chunks waiting to be written (one chunk at least); a commit that would pass it waits. */
+    static final long QUEUE_BYTES = 64L << 20;
     /** A temporary file this old was left by a process that died writing it (a write takes milliseconds). */
     static final long STALE_TEMPORARY_MILLIS = 10 * 60_000L;
 
@@ -73,7 +73,9 @@ public final class ChunkCache implements AutoCloseable {
 
     private final Path dir;
     private final long budget;
-    private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    /** Bytes in {@link #queue}, guarded by this cache's monitor. */
+    private long queued;
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
     private Thread writer;
@@ -183,20 +185,25 @@ public final class ChunkCache implements AutoCloseable {
         if (HEADER_BYTES + (long) len + FOOTER_BYTES > budget) {
             return;
         }
-        byte[] copy = new byte[len];
-        System.arraycopy(raw, off, copy, 0, len);
         synchronized (this) {
             if (writer == null) {
                 writer = new Thread(this::writeLoop, "coral-chunk-cache");
                 writer.setDaemon(true);
                 writer.start();
             }
+            try {
+                while (queued > 0 && queued + len > QUEUE_BYTES) {
+                    wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            queued += len;
         }
-        try {
-            queue.put(new Pending(id, copy));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        byte[] copy = new byte[len];
+        System.arraycopy(raw, off, copy, 0, len);
+        queue.add(new Pending(id, copy));
     }
 
     private void writeLoop() {
@@ -212,6 +219,10 @@ public final class ChunkCache implements AutoCloseable {
                 return;
             }
             write(p.id(), p.bytes());
+            synchronized (this) {
+                queued -= p.bytes().length;
+                notifyAll();
+            }
         }
     }
 
@@ -334,14 +345,7 @@ public final class ChunkCache implements AutoCloseable {
             return;
         }
         boolean interrupted = false;
-        while (true) {
-            try {
-                queue.put(STOP);
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
+        queue.add(STOP);
         while (w.isAlive()) {
             try {
                 w.join();

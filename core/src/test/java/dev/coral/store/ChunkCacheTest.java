@@ -140,6 +140,39 @@ class ChunkCacheTest {
         assertArrayEquals(v2, back);
     }
 
+    /** More than the queue holds, put from two threads: the callers wait their turn, and every entry is written. */
+    @Test
+    void aFullQueueMakesItsCallersWaitAndLosesNothing() throws InterruptedException {
+        int len = 1 << 20;
+        int count = (int) (ChunkCache.QUEUE_BYTES / len) + 16;
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1L << 34);
+        byte[][] chunks = new byte[count][];
+        Random r = new Random(6);
+        for (int i = 0; i < count; i++) {
+            chunks[i] = random(r, len);
+        }
+        Thread[] putters = new Thread[2];
+        for (int t = 0; t < putters.length; t++) {
+            int first = t;
+            putters[t] = new Thread(() -> {
+                for (int i = first; i < count; i += 2) {
+                    cache.put(ObjectId.hashOf(chunks[i]), chunks[i], 0, len, null);
+                }
+            });
+            putters[t].start();
+        }
+        for (Thread t : putters) {
+            t.join();
+        }
+        cache.close();
+        assertEquals(count, cache.written());
+        byte[] back = new byte[len];
+        for (byte[] c : chunks) {
+            assertTrue(cache.read(ObjectId.hashOf(c), back, len));
+            assertArrayEquals(c, back);
+        }
+    }
+
     @Test
     void aBudgetOfZeroIsNoCache() {
         ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 0);
