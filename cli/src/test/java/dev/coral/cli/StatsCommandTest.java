@@ -84,7 +84,7 @@ class StatsCommandTest {
         assertTrue(out.matches("(?s)commits\\s+3\\s+\\(1 branch, 0 tags\\).*"), out);
         assertTrue(out.matches("(?s).*\\nchunk references\\s+12   5 distinct, 7 deduplicated\\n.*"), out);
         assertTrue(out.matches("(?s).*\\nxor-planes\\s+delta\\s+2\\s.*"), out);
-        for (String s : List.of("logical", "unique logical", "stored", "on disk", "ratio", "lossy commits", "CODEC",
+        for (String s : List.of("logical", "unique logical", "stored", "on disk", "chunk cache", "ratio", "lossy commits", "CODEC",
                 "CHAIN DEPTH", "0 (keyframe)", "keyframe")) {
             assertTrue(out.contains(s), s + " in\n" + out);
         }
@@ -121,6 +121,8 @@ class StatsCommandTest {
         }
         assertEquals(5, total, text);
         assertTrue((Long) ((Map<?, ?>) m.get("disk")).get("totalBytes") >= stored);
+        long cache = (Long) ((Map<?, ?>) m.get("disk")).get("chunkCacheBytes");
+        assertTrue(cache > 0 && cache < 2 * (4096 + 64), "v2's two delta chunks, raw, one copy each: " + cache);
         assertFalse(m.containsKey("files") || m.containsKey("history"), text);
     }
 

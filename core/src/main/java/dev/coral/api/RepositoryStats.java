@@ -133,8 +133,10 @@ public record RepositoryStats(
      *
      * @param indexBytes pack indexes and the multi-pack index
      * @param otherBytes anything else there (e.g. a pack being written)
+     * @param chunkCacheBytes the chunk cache ({@code .coral/cache/chunks}): derived data, not in
+     *     {@link #totalBytes()} nor in any ratio
      */
-    public record DiskFootprint(int packs, long packBytes, long indexBytes, long otherBytes) {
+    public record DiskFootprint(int packs, long packBytes, long indexBytes, long otherBytes, long chunkCacheBytes) {
         public long totalBytes() {
             return packBytes + indexBytes + otherBytes;
         }

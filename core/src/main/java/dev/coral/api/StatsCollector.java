@@ -9,6 +9,7 @@ import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
 import dev.coral.repo.TensorObject;
 import dev.coral.repo.Tree;
+import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectKind;
 import dev.coral.store.ObjectStore;
@@ -280,7 +281,7 @@ public final class StatsCollector {
         newChunks++;
     }
 
-    /** Sizes of the files in the packs folder. */
+    /** Sizes of the files in the packs folder, and the chunk cache's (counted apart). */
     private RepositoryStats.DiskFootprint disk() throws IOException {
         Path dir = store.packsDir();
         int packs = 0;
@@ -309,6 +310,7 @@ public final class StatsCollector {
                 }
             }
         }
-        return new RepositoryStats.DiskFootprint(packs, packBytes, indexBytes, other);
+        ChunkCache cache = store.chunkCache();
+        return new RepositoryStats.DiskFootprint(packs, packBytes, indexBytes, other, cache == null ? 0 : cache.bytes());
     }
 }
