@@ -6,18 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.store.ChunkCache;
-import dev.coral.tensor.DType;
-import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,27 +32,12 @@ class ChunkCacheRepositoryTest {
         return RepositoryConfig.defaults().withChunkBytes(64 << 10);
     }
 
-    /** Versions of one fp32 tensor "w", each a small training-like step from the one before. */
     private static List<byte[]> history(int versions, long seed) {
-        Random r = new Random(seed);
-        float[] w = new float[ELEMENTS];
-        for (int i = 0; i < ELEMENTS; i++) {
-            w[i] = (float) (r.nextGaussian() * 0.05);
-        }
-        List<byte[]> out = new ArrayList<>();
-        for (int v = 0; v < versions; v++) {
-            for (int i = 0; i < ELEMENTS; i++) {
-                w[i] -= (float) (1e-3 * r.nextGaussian() * 0.05);
-            }
-            ByteBuffer b = ByteBuffer.allocate(ELEMENTS * 4).order(ByteOrder.LITTLE_ENDIAN);
-            b.asFloatBuffer().put(w);
-            out.add(b.array());
-        }
-        return out;
+        return DriftingTensor.versions(ELEMENTS, versions, seed);
     }
 
     private static void commit(Repository repo, byte[] w, int v) throws IOException {
-        repo.commitTensors(FILE, List.of(Tensors.of("w", TensorSpec.of(DType.F32, ELEMENTS), w)), Map.of(), CommitRequest.of("v" + v));
+        DriftingTensor.commit(repo, ELEMENTS, w, v);
     }
 
     private static byte[] read(Repository repo, String revision) throws IOException {
