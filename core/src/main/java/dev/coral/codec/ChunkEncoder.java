@@ -486,10 +486,15 @@ public final class ChunkEncoder {
                 int hint = hints == null ? PlaneMode.ZSTD.id() : hints[k];
                 int c = -1;
                 if (hint == PlaneMode.CONTEXT_HUFFMAN.id() && codec == ChunkCodec.XOR_PLANES && w >= 2) {
-                    if (contexts == null) {
-                        contexts = baseContexts(base, n, w, ws);
+                    ContextCounts counted = ws.contextCounts(n, w, k);
+                    if (counted != null) {
+                        c = ContextHuffman.encode(planes, po, n, counted, out, pos, ws.contextScratch(), ws.huffman());
+                    } else {
+                        if (contexts == null) {
+                            contexts = baseContexts(base, n, w, ws);
+                        }
+                        c = ContextHuffman.encode(planes, po, n, contexts, out, pos, ws.contextScratch(), ws.huffman());
                     }
-                    c = ContextHuffman.encode(planes, po, n, contexts, out, pos, ws.contextScratch(), ws.huffman());
                     mode = PlaneMode.CONTEXT_HUFFMAN;
                 } else if (hint == PlaneMode.SPARSE.id()) {
                     c = SparsePlane.encode(planes, po, n, out, pos, ws.sparseScratch(), ws.huffman());

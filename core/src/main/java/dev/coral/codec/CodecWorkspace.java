@@ -73,7 +73,7 @@ public final class CodecWorkspace implements AutoCloseable {
         contextCoding = on;
     }
 
-    boolean contextCoding() {
+    public boolean contextCoding() {
         return contextCoding;
     }
 
@@ -85,6 +85,41 @@ public final class CodecWorkspace implements AutoCloseable {
      */
     final int[][] sampleCounts = new int[3][];
     final int[] sampleCountsN = new int[3];
+
+    private ContextCounts counts;
+    private java.util.concurrent.Future<?> countsDone;
+
+    /**
+     * Offers the encoder counts made ahead for the next chunk ({@link ContextCounts}), valid
+     * once {@code done} completes with true; until {@link #withdrawContextCounts()}.
+     */
+    public void offerContextCounts(ContextCounts counts, java.util.concurrent.Future<Boolean> done) {
+        this.counts = counts;
+        this.countsDone = done;
+    }
+
+    public void withdrawContextCounts() {
+        counts = null;
+        countsDone = null;
+    }
+
+    /** The counts offered, if they are of plane k of n elements of width w (waiting for them); else null. */
+    ContextCounts contextCounts(int n, int w, int k) {
+        if (counts == null) {
+            return null;
+        }
+        try {
+            if (!Boolean.TRUE.equals(countsDone.get())) {
+                return null;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+            return null; // counted here instead
+        }
+        return counts.fits(n, w, k) ? counts : null;
+    }
 
     /** Contexts of the base's elements ({@link ContextHuffman}), of the chunk or of the sample. */
     byte[] contexts = new byte[0];

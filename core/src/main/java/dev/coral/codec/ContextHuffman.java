@@ -122,7 +122,26 @@ final class ContextHuffman {
         if (n == 0) {
             return -1;
         }
-        int groups = plan(src, off, n, ctx, s, st);
+        return write(src, off, n, ctx, plan(src, off, n, ctx, s, st), dst, at, s);
+    }
+
+    /**
+     * As {@link #encode}, from counts made ahead ({@link ContextCounts#of}, of the same plane and
+     * base): the same bytes, without choosing the groups and counting the symbols again.
+     */
+    static int encode(byte[] src, int off, int n, ContextCounts counts, byte[] dst, int at, Scratch s, HuffmanCoder.State st) {
+        if (n == 0) {
+            return -1;
+        }
+        int groups = counts.groups();
+        System.arraycopy(counts.bounds(), 0, s.bounds, 0, groups);
+        System.arraycopy(counts.hist(), 0, s.hist, 0, s.hist.length);
+        fillGroupTable(groups, s);
+        buildCodes(groups, s, st);
+        return write(src, off, n, counts.contexts(), groups, dst, at, s);
+    }
+
+    private static int write(byte[] src, int off, int n, byte[] ctx, int groups, byte[] dst, int at, Scratch s) {
         long total = size(groups, s);
         if (total >= n) {
             return -1;
@@ -161,6 +180,13 @@ final class ContextHuffman {
 
     /** Chooses the groups, counts symbols per stream and group, builds each group's code. Returns G. */
     private static int plan(byte[] src, int off, int n, byte[] ctx, Scratch s, HuffmanCoder.State st) {
+        int groups = count(src, off, n, ctx, s);
+        buildCodes(groups, s, st);
+        return groups;
+    }
+
+    /** Chooses the groups (bounds and group table in s) and counts symbols per stream and group (s.hist). Returns G. */
+    static int count(byte[] src, int off, int n, byte[] ctx, Scratch s) {
         int groups = chooseGroups(ctx, n, s);
         int[] h = s.hist;
         Arrays.fill(h, 0);
@@ -182,6 +208,12 @@ final class ContextHuffman {
                 h[k * q1 + (groupOf[ctx[i] & 0xFF] << 8 | src[off + i] & 0xFF)]++;
             }
         }
+        return groups;
+    }
+
+    /** Each group's code from the counts in s.hist, and each stream's length. */
+    private static void buildCodes(int groups, Scratch s, HuffmanCoder.State st) {
+        int[] h = s.hist;
         for (int g = 0; g < groups; g++) {
             for (int k = 0; k < 4; k++) {
                 System.arraycopy(h, (k * MAX_GROUPS + g) * 256, st.hist, 256 * k, 256);
@@ -218,7 +250,6 @@ final class ContextHuffman {
             }
             s.streamBytes[k] = (bits + 8) >>> 3;
         }
-        return groups;
     }
 
     private static long size(int groups, Scratch s) {

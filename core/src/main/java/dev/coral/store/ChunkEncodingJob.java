@@ -4,6 +4,7 @@ import dev.coral.codec.ChunkBase;
 import dev.coral.codec.ChunkCodec;
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.codec.CodecWorkspace;
+import dev.coral.codec.ContextCounts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -24,6 +25,8 @@ final class ChunkEncodingJob implements AutoCloseable {
     private final ChainShape chains;
     private final MessageDigest sha = ObjectId.sha256();
     private final CodecWorkspace workspace = new CodecWorkspace();
+    /** Counts of the chunk's context-coded plane, made on the hashing thread (one chunk at a time). */
+    private final ContextCounts contextCounts = new ContextCounts();
     private byte[] baseBuffer = new byte[0];
     /** Decodes the next chunk's base ahead; made on first use. */
     private BasePrefetch prefetch;
@@ -99,14 +102,7 @@ final class ChunkEncodingJob implements AutoCloseable {
             hashAside = plan != null && (prepared != null || store.recentChunks().contains(plan.base()));
         }
         ObjectId id = null;
-        if (hashAside) {
-            // the copy kept as the next version's base (see encodeNew) is made on the hashing thread too
-            hasher().start(raw, off, len, chunkId -> {
-                if (store.findLoaded(chunkId) == null) {
-                    store.recentChunks().put(chunkId, raw, off, len);
-                }
-            });
-        } else {
+        if (!hashAside) {
             sha.update(raw, off, len);
             id = ObjectId.fromBytes(sha.digest());
             if (store.findLoaded(id) != null) {
@@ -117,7 +113,7 @@ final class ChunkEncodingJob implements AutoCloseable {
             if (!planned) { // after the look-up: a chunk stored already needs no base
                 plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
             }
-            return encodeNew(raw, off, len, elementWidth, previous, plan, prepared, id, ownPayload);
+            return encodeNew(raw, off, len, elementWidth, previous, plan, prepared, id, ownPayload, hashAside);
         } finally {
             if (hashAside) {
                 hasher.cancel(); // after a failure: the caller may reuse the buffer once this returns
@@ -125,9 +121,14 @@ final class ChunkEncodingJob implements AutoCloseable {
         }
     }
 
-    /** Encodes a chunk against its planned base; {@code knownId} null when its hash is still running aside. */
+    /**
+     * Encodes a chunk against its planned base; with {@code hashAside} ({@code knownId} null) its
+     * hash is computed on the hashing thread meanwhile, after the counts of its context-coded
+     * plane ({@link ContextCounts}): the encoder needs those half-way, the hash only at the end.
+     */
     private Encoded encodeNew(byte[] raw, int off, int len, int elementWidth, ObjectId previous, SkipDeltaBase plan,
-                              BasePrefetch.Prepared prepared, ObjectId knownId, boolean ownPayload) throws IOException {
+                              BasePrefetch.Prepared prepared, ObjectId knownId, boolean ownPayload, boolean hashAside)
+            throws IOException {
         ChunkBase base = null;
         if (prepared != null) {
             base = prepared.base();
@@ -135,9 +136,26 @@ final class ChunkEncodingJob implements AutoCloseable {
             baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
             base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
         }
-        ChunkCodec.EncodedChunk enc = ownPayload
-                ? ChunkEncoder.encodeBest(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace)
-                : ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace);
+        if (hashAside) {
+            if (base != null && !base.heldAsPlanes() && workspace.contextCoding()) {
+                ChunkBase counted = base;
+                workspace.offerContextCounts(contextCounts, hasher().runFirst(() -> contextCounts.count(raw, off, len, elementWidth, counted)));
+            }
+            // the copy kept as the next version's base is made on the hashing thread too
+            hasher().start(raw, off, len, chunkId -> {
+                if (store.findLoaded(chunkId) == null) {
+                    store.recentChunks().put(chunkId, raw, off, len);
+                }
+            });
+        }
+        ChunkCodec.EncodedChunk enc;
+        try {
+            enc = ownPayload
+                    ? ChunkEncoder.encodeBest(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace)
+                    : ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace);
+        } finally {
+            workspace.withdrawContextCounts();
+        }
         ObjectId id = knownId;
         if (id == null) {
             id = hasher.await();

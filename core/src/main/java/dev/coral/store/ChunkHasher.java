@@ -47,6 +47,18 @@ final class ChunkHasher implements AutoCloseable {
         });
     }
 
+    /**
+     * Runs {@code task} on the hashing thread ahead of the next {@link #start}: work on the chunk
+     * that the caller needs before its hash. It must not outlive the chunk's bytes: awaiting (or
+     * cancelling) the hash started after it waits for it too, on this one thread.
+     */
+    <T> Future<T> runFirst(java.util.concurrent.Callable<T> task) {
+        if (pending != null) {
+            throw new IllegalStateException("the previous chunk's hash was not awaited");
+        }
+        return thread.submit(task);
+    }
+
     /** The id of the chunk started last, waiting for it. */
     ObjectId await() throws IOException {
         Future<ObjectId> p = pending;
