@@ -86,6 +86,11 @@ final class BasePrefetch implements AutoCloseable {
         }
     }
 
+    /** Drops any base decoded ahead, keeping the thread and buffers for the next use (see {@link ChunkEncodingJob#idle}). */
+    void idle() {
+        cancelPending();
+    }
+
     /**
      * Waits for a decode in flight, then stops the thread. Never interrupts it: an interrupt
      * during a read would close the pack's shared channel for every reader of the store.

@@ -40,6 +40,25 @@ final class ChunkEncodingJob implements AutoCloseable {
         workspace.setContextCoding(contextCoding);
     }
 
+    /** Whether this job encodes with these settings (and may serve an inserter that asks for them). */
+    boolean fits(int level, ChainShape shape, boolean contextCoding) {
+        return zstdLevel == level && java.util.Objects.equals(chains, shape) && workspace.contextCoding() == contextCoding;
+    }
+
+    /**
+     * Waits for the work it began on the chunk before (a hash, a base decoded ahead) and forgets
+     * it, keeping its threads and buffers for the next inserter ({@link ObjectStore#returnJob}).
+     */
+    void idle() {
+        if (hasher != null) {
+            hasher.cancel();
+        }
+        if (prefetch != null) {
+            prefetch.idle();
+        }
+        workspace.withdrawContextCounts();
+    }
+
     /**
      * A chunk ready to append: its pack entry form and payload, which is {@code prefix} (the
      * delta prefix; empty for a keyframe) followed by {@code body[0, bodyLength)}, written as one

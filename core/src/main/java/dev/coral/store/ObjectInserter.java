@@ -69,7 +69,7 @@ public final class ObjectInserter implements AutoCloseable {
             throws IOException {
         catchUp();
         if (job == null) {
-            job = new ChunkEncodingJob(store, zstdLevel, chains, contextCoding);
+            job = store.borrowJob(zstdLevel, chains, contextCoding);
         }
         // appended at once: no copy of the payload
         return append(job.encode(raw, off, len, elementWidth, previous, nextPrevious, nextLength, false));
@@ -140,7 +140,7 @@ public final class ObjectInserter implements AutoCloseable {
     /** Closes the single-chunk encoding job, if any: the next chunk makes one with the current settings. */
     private void dropJob() {
         if (job != null) {
-            job.close();
+            store.returnJob(job);
             job = null;
         }
     }

@@ -452,6 +452,43 @@ public final class ObjectStore implements AutoCloseable {
         return recentChunks;
     }
 
+    private final Object jobLock = new Object();
+    /** An encoding job an inserter gave back, for the next one (guarded by jobLock). */
+    private ChunkEncodingJob idleJob;
+
+    /**
+     * An encoding job with these settings: the one the last inserter gave back, if it fits, or a
+     * new one. A training loop's commits then reuse its buffers (a few MiB per chunk, each a
+     * humongous allocation, which makes G1 start a concurrent cycle) and its threads.
+     */
+    ChunkEncodingJob borrowJob(int zstdLevel, ChainShape chains, boolean contextCoding) {
+        synchronized (jobLock) {
+            if (idleJob != null && idleJob.fits(zstdLevel, chains, contextCoding)) {
+                ChunkEncodingJob j = idleJob;
+                idleJob = null;
+                return j;
+            }
+        }
+        return new ChunkEncodingJob(this, zstdLevel, chains, contextCoding);
+    }
+
+    /** Takes a job back: kept for the next inserter in a process that commits again, else closed. */
+    void returnJob(ChunkEncodingJob job) {
+        if (!keepsNewChunks()) {
+            job.close();
+            return;
+        }
+        job.idle();
+        ChunkEncodingJob old;
+        synchronized (jobLock) {
+            old = idleJob;
+            idleJob = job;
+        }
+        if (old != null) {
+            old.close();
+        }
+    }
+
     private volatile ChunkCache chunkCache;
 
     /** Keeps raw copies of the newest delta-encoded chunks in {@code cache} (see {@link ChunkCache}); closed with the store. */
@@ -659,6 +696,14 @@ public final class ObjectStore implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
+        ChunkEncodingJob job;
+        synchronized (jobLock) {
+            job = idleJob;
+            idleJob = null;
+        }
+        if (job != null) {
+            job.close();
+        }
         ChunkCache cache = chunkCache;
         if (cache != null) {
             if (keepsNewChunks()) { // a training loop's newest chunks, kept in memory rather than written every commit

@@ -1,0 +1,74 @@
+package dev.coral.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A store that has ingested before lends the encoding job an inserter gave back to the next one
+ * with the same settings (its buffers and threads), and every chunk encoded by a reused job reads
+ * back bit-exact.
+ */
+class EncodingJobReuseTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theJobGivenBackServesTheNextInserterWithTheSameSettings() throws IOException {
+        ChainShape shape = new ChainShape(12, 8);
+        try (ObjectStore store = new ObjectStore(dir, 1)) {
+            ChunkEncodingJob first = store.borrowJob(1, shape, true);
+            store.returnJob(first); // a one-shot process: closed, not kept
+            ChunkEncodingJob second = store.borrowJob(1, shape, true);
+            assertNotSame(first, second);
+            store.noteChunksIngested();
+            store.returnJob(second);
+            assertSame(second, store.borrowJob(1, shape, true));
+            store.returnJob(second);
+            assertNotSame(second, store.borrowJob(3, shape, true), "another zstd level");
+            assertNotSame(second, store.borrowJob(1, new ChainShape(8, 4), true), "another chain shape");
+            assertNotSame(second, store.borrowJob(1, shape, false), "without context coding");
+            assertSame(second, store.borrowJob(1, shape, true), "still there for the settings it has");
+            store.returnJob(second);
+        }
+    }
+
+    /** Versions of two chunks through one inserter each, as a training loop commits: the job carries over. */
+    @Test
+    void chunksEncodedByAReusedJobReadBack() throws IOException {
+        Random r = new Random(8);
+        int len = ChunkEncodingJob.HASH_ASIDE_MIN_BYTES;
+        byte[][] versions = new byte[6][];
+        versions[0] = new byte[2 * len];
+        ChunkChainDecodeTest.fillFloatLike(versions[0], 4, r);
+        for (int v = 1; v < versions.length; v++) {
+            versions[v] = versions[v - 1].clone();
+            ChunkChainDecodeTest.floatStep(versions[v], 4, r);
+        }
+        ObjectId[][] ids = new ObjectId[versions.length][2];
+        try (ObjectStore store = new ObjectStore(dir, 1)) {
+            for (int v = 0; v < versions.length; v++) {
+                try (ObjectInserter ins = store.newInserter()) {
+                    ins.setChainShape(new ChainShape(12, 8));
+                    for (int c = 0; c < 2; c++) {
+                        ids[v][c] = ins.insertChunk(versions[v], c * len, len, 4, v == 0 ? null : ids[v - 1][c]);
+                    }
+                    ins.flush();
+                }
+            }
+            for (int v = 0; v < versions.length; v++) {
+                for (int c = 0; c < 2; c++) {
+                    byte[] back = new byte[len];
+                    store.readChunk(ids[v][c], back, true);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(versions[v], c * len, (c + 1) * len), back, "version " + v + " chunk " + c);
+                }
+            }
+        }
+    }
+}
