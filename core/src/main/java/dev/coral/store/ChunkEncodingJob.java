@@ -134,7 +134,7 @@ final class ChunkEncodingJob implements AutoCloseable {
             }
             return encodeNew(raw, off, len, elementWidth, previous, plan, prepared, id, ownPayload, hashAside);
         } finally {
-            if (hashAside) {
+            if (hashAside && hasher != null) {
                 hasher.cancel(); // after a failure: the caller may reuse the buffer once this returns
             }
         }
