@@ -479,13 +479,21 @@ public final class ObjectStore implements AutoCloseable {
             return;
         }
         job.idle();
-        ChunkEncodingJob old;
+        closeJob(swapIdleJob(job));
+    }
+
+    /** Makes {@code job} (may be null) the idle one; returns the one it replaces. */
+    private ChunkEncodingJob swapIdleJob(ChunkEncodingJob job) {
         synchronized (jobLock) {
-            old = idleJob;
+            ChunkEncodingJob old = idleJob;
             idleJob = job;
+            return old;
         }
-        if (old != null) {
-            old.close();
+    }
+
+    private static void closeJob(ChunkEncodingJob job) {
+        if (job != null) {
+            job.close();
         }
     }
 
@@ -696,14 +704,7 @@ public final class ObjectStore implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
-        ChunkEncodingJob job;
-        synchronized (jobLock) {
-            job = idleJob;
-            idleJob = null;
-        }
-        if (job != null) {
-            job.close();
-        }
+        closeJob(swapIdleJob(null));
         ChunkCache cache = chunkCache;
         if (cache != null) {
             if (keepsNewChunks()) { // a training loop's newest chunks, kept in memory rather than written every commit
