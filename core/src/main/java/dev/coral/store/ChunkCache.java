@@ -44,7 +44,9 @@ import java.util.zip.CRC32C;
  * 1.5-1.8 s against 1.35-1.5).
  *
  * <p>Best-effort throughout: any entry that is missing, damaged or of another length is a miss
- * (a damaged one is deleted), and the chunk is read from its chain as without a cache; any
+ * (a damaged one is deleted), and the chunk is read from its chain as without a cache. An entry
+ * read as a delta base must also hash to its id (SHA-256, on the base-prefetch thread: no
+ * measurable cost, 219-242 vs 218-241 MB/s in three pairs); any
  * failure to write is ignored. Processes share the folder: entries are written to a temporary
  * file and renamed into place, so a reader sees a whole entry or none.
  *
@@ -112,9 +114,12 @@ public final class ChunkCache implements AutoCloseable {
 
     /**
      * Reads the chunk {@code id} of {@code len} raw bytes into {@code dst[0, len)}; false (and
-     * {@code dst} undefined) when the cache does not hold a sound copy of it.
+     * {@code dst} undefined) when the cache does not hold a sound copy of it. The entry's CRC32C
+     * is checked; with {@code verifyId} also that its bytes hash to {@code id} (SHA-256). A delta
+     * base needs that: a wrong base would make a new chunk that decodes to other bytes than were
+     * committed. A checkout's chunks are checked with the whole file's checksum afterwards.
      */
-    boolean read(ObjectId id, byte[] dst, int len) {
+    boolean read(ObjectId id, byte[] dst, int len, boolean verifyId) {
         if (budget == 0) {
             return false;
         }
@@ -141,7 +146,8 @@ public final class ChunkCache implements AutoCloseable {
             CRC32C crc = new CRC32C();
             crc.update(head.array(), 0, HEADER_BYTES);
             crc.update(dst, 0, len);
-            if (!headerMatches(head.array(), len) || (int) crc.getValue() != foot.getInt(0)) {
+            if (!headerMatches(head.array(), len) || (int) crc.getValue() != foot.getInt(0)
+                    || verifyId && !ObjectId.hashOf(dst, 0, len).equals(id)) {
                 drop(file);
                 return false;
             }

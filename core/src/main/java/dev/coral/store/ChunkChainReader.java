@@ -35,7 +35,7 @@ final class ChunkChainReader {
     static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws) throws IOException {
         RecentChunks recent = store.recentChunks();
         int n = (int) top.entry().rawLength();
-        if (recent.copyTo(top.entry().id(), dst) || fromCache(store, top, dst, n)) {
+        if (recent.copyTo(top.entry().id(), dst) || fromCache(store, top, dst, n, false)) {
             return;
         }
         Chain chain = collect(store, top, recent, ws);
@@ -53,7 +53,7 @@ final class ChunkChainReader {
     static ChunkBase readBase(ObjectStore store, ObjectStore.Found top, byte[] rawBuffer, CodecWorkspace ws) throws IOException {
         RecentChunks recent = store.recentChunks();
         int n = (int) top.entry().rawLength();
-        if (recent.copyTo(top.entry().id(), rawBuffer) || fromCache(store, top, rawBuffer, n)) {
+        if (recent.copyTo(top.entry().id(), rawBuffer) || fromCache(store, top, rawBuffer, n, true)) {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
         Chain chain = collect(store, top, recent, ws);
@@ -65,10 +65,13 @@ final class ChunkChainReader {
         return ChunkBase.ofRaw(rawBuffer, 0, n);
     }
 
-    /** Reads a delta-encoded chunk from the store's {@link ChunkCache}; false when it is not there (or damaged). */
-    private static boolean fromCache(ObjectStore store, ObjectStore.Found top, byte[] dst, int n) {
+    /**
+     * Reads a delta-encoded chunk from the store's {@link ChunkCache}; false when it is not there
+     * (or damaged). {@code verifyId} for a delta base (see {@link ChunkCache#read}).
+     */
+    private static boolean fromCache(ObjectStore store, ObjectStore.Found top, byte[] dst, int n, boolean verifyId) {
         ChunkCache cache = store.chunkCache();
-        return cache != null && top.entry().codec() == StoredForm.DELTA.code && cache.read(top.entry().id(), dst, n);
+        return cache != null && top.entry().codec() == StoredForm.DELTA.code && cache.read(top.entry().id(), dst, n, verifyId);
     }
 
     private static void rememberDecoded(ObjectStore store, ObjectStore.Found top, Chain chain, byte[] raw, int n) {

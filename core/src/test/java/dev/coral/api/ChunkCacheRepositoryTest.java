@@ -8,6 +8,7 @@ import dev.coral.repo.RepositoryConfig;
 import dev.coral.store.ChunkCache;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -102,6 +103,45 @@ class ChunkCacheRepositoryTest {
             commit(repo, versions.get(4), 6); // a revert: its chunks are stored already, nothing is cached
             assertArrayEquals(versions.get(4), read(repo, "HEAD"));
         }
+    }
+
+    /**
+     * The newest version's entries replaced by other bytes under the same names, each with a sound
+     * checksum: the next commit does not take them as its bases, and every version reads back.
+     */
+    @Test
+    void aCacheEntryWithOtherBytesIsNoBase() throws IOException {
+        List<byte[]> versions = history(4, 15);
+        Repository.init(dir, config()).close();
+        for (int v = 0; v < 3; v++) {
+            try (Repository repo = Repository.open(dir)) {
+                commit(repo, versions.get(v), v);
+            }
+        }
+        List<Path> planted = entries();
+        assertEquals(4, planted.size());
+        for (Path p : planted) { // each entry rewritten as the documented format of zeros, checksum and all
+            forge(p, new byte[(int) Files.size(p) - 24]);
+        }
+        try (Repository repo = Repository.open(dir)) {
+            commit(repo, versions.get(3), 3);
+            assertEquals(0, repo.store().chunkCache().hits(), "no planted entry served as a base");
+        }
+        try (Repository repo = Repository.open(dir)) {
+            for (int v = 0; v < 4; v++) {
+                assertArrayEquals(versions.get(v), read(repo, "HEAD~" + (3 - v)), "version " + v);
+            }
+        }
+    }
+
+    /** Writes a chunk cache entry as ChunkCache documents it: "CORALCHC", u32 1, u64 length, bytes, CRC32C (big-endian). */
+    private static void forge(Path file, byte[] body) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(20 + body.length + 4);
+        b.put("CORALCHC".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(1).putLong(body.length).put(body);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b.array(), 0, b.position());
+        b.putInt((int) crc.getValue());
+        Files.write(file, b.array());
     }
 
     @Test
