@@ -3,7 +3,6 @@ package dev.coral.codec;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * What {@link ContextHuffman} counts of an XOR delta plane before it codes it (the base's
@@ -89,8 +88,9 @@ public final class ContextCounts {
         return groups;
     }
 
+    /** The group boundaries: the first {@link #groups()} entries. */
     int[] bounds() {
-        return Arrays.copyOf(scratch.bounds, groups);
+        return scratch.bounds;
     }
 
     int[] hist() {

@@ -126,7 +126,7 @@ final class ContextHuffman {
     }
 
     /**
-     * As {@link #encode}, from counts made ahead ({@link ContextCounts#of}, of the same plane and
+     * As {@link #encode}, from counts made ahead ({@link ContextCounts#count}, of the same plane and
      * base): the same bytes, without choosing the groups and counting the symbols again.
      */
     static int encode(byte[] src, int off, int n, ContextCounts counts, byte[] dst, int at, Scratch s, HuffmanCoder.State st) {
