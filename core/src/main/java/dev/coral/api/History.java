@@ -40,6 +40,19 @@ final class History {
      */
     ObjectId commit(CommitRequest request, Repository.StagedChanges pending, java.util.Optional<ObjectId> expectedParent)
             throws IOException {
+        return commit(request, pending, expectedParent, null);
+    }
+
+    /**
+     * As {@link #commit(CommitRequest, Repository.StagedChanges, java.util.Optional)}, with the
+     * objects of {@code pending} possibly still unflushed in {@code carried}: the tree and the
+     * commit join them in that inserter's pack, so the commit costs one pack (its fsyncs, its
+     * index file, its renames) instead of two. The staging index is written only once that pack
+     * is durable, as it names the staged objects. {@code null}: a fresh inserter for the tree and
+     * the commit, the staged objects being durable already.
+     */
+    ObjectId commit(CommitRequest request, Repository.StagedChanges pending, java.util.Optional<ObjectId> expectedParent,
+                    ObjectInserter carried) throws IOException {
         if (request.message() == null || request.message().isBlank()) {
             throw new BadInputException("empty commit message (give -m MESSAGE)");
         }
@@ -49,13 +62,15 @@ final class History {
         try (RepositoryLock.Held l = repo.lockIndex()) {
             StagingIndex index = pending.applyTo(repo.readIndex());
             if (!request.lossyEps().isEmpty()) {
+                if (carried != null) {
+                    carried.flush(); // the lossy rewrite reads the staged files back
+                }
                 index = quantize(index, request.lossyEps());
             }
-            if (pending != Repository.StagedChanges.NONE || !request.lossyEps().isEmpty()) {
-                repo.writeIndex(index);
-            }
+            boolean indexChanged = pending != Repository.StagedChanges.NONE || !request.lossyEps().isEmpty();
             Tree tree = index.toTree();
-            try (ObjectInserter ins = repo.graph().store().newInserter()) {
+            try (ObjectInserter own = carried == null ? repo.graph().store().newInserter() : null) {
+                ObjectInserter ins = carried == null ? own : carried;
                 ObjectId treeId = ObjectGraph.write(ins, tree);
                 for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
                     Refs.Head head = refs.head();
@@ -74,6 +89,10 @@ final class History {
                             System.currentTimeMillis(), request.message(), request.metrics(), request.lossyEps());
                     ObjectId id = ObjectGraph.write(ins, c);
                     ins.flush();
+                    if (indexChanged) {
+                        repo.writeIndex(index);
+                        indexChanged = false;
+                    }
                     FaultPoints.hit("commit.objectsWrittenBeforeRef");
                     if (head.isDetached()) {
                         refs.setHeadDetached(id);

@@ -39,15 +39,28 @@ final class MemoryStaging {
         this.store = store;
     }
 
-    /** Stores the tensors as the safetensors file {@code path}; staging it is the caller's. */
+    /** Stores the tensors as the safetensors file {@code path}, durably; staging it is the caller's. */
     Repository.StagedChanges prepare(String path, List<? extends TensorSource> tensors, Map<String, String> metadata) throws IOException {
+        try (ObjectInserter ins = repo.newInserter()) {
+            Repository.StagedChanges changes = prepare(path, tensors, metadata, ins);
+            ins.flush();
+            return changes;
+        }
+    }
+
+    /**
+     * As {@link #prepare(String, List, Map)}, through {@code ins}, which it leaves unflushed: the
+     * caller makes the objects durable before anything names them.
+     */
+    Repository.StagedChanges prepare(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
+                                     ObjectInserter ins) throws IOException {
         WeightFileFormat safetensors = WeightFormats.byName("safetensors").orElseThrow();
         HeaderCapture capture = new HeaderCapture();
         safetensors.write(tensors, metadata, capture);
         ObjectId entryId;
         StagingIndex.Entry previous = repo.readIndex().entries().get(path);
         DeltaBases bases = DeltaBases.from(repo.graph(), previous == null ? null : previous.fileEntry());
-        try (ObjectInserter ins = repo.newInserter(); ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
+        try (ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
             TensorIngest ingest = new TensorIngest(ins, sink, repo.config().chunkBytes());
             SimilarBases similar = repo.similarBases();
             List<TensorIngest.Submitted> submitted = new ArrayList<>();
@@ -75,7 +88,6 @@ final class MemoryStaging {
             FileEntry entry = new FileEntry("safetensors", capture.size, capture.sha.digest(), capture.crc.getValue(), capture.header(),
                     metadata, named);
             entryId = ObjectGraph.write(ins, entry);
-            ins.flush();
         }
         return new Repository.StagedChanges(Map.of(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32])), List.of(), null);
     }

@@ -253,6 +253,11 @@ public final class ObjectInserter implements AutoCloseable {
         }
     }
 
+    /** Bytes of the pack that {@link #flush()} would make durable now (0: nothing pending). */
+    public synchronized long pendingPackBytes() {
+        return writer == null ? 0 : writer.bytesWritten();
+    }
+
     public long chunksWritten() {
         return chunksWritten;
     }

@@ -23,7 +23,7 @@ import java.util.TreeSet;
 
 /**
  * Scenario 1: an MLP trained step by step on a generated task, every step committed through the
- * Java API ({@code stageTensors} + {@code commit}) into two repositories: one fp32, one BF16
+ * Java API ({@code commitTensors}, as a training loop calls it) into two repositories: one fp32, one BF16
  * (top 2 bytes of each weight). Beside Coral: Files.copy + fsync, SHA-256 and zstd -3 / -19 of
  * each checkpoint, and the offline bound (each checkpoint XOR its predecessor, byte planes,
  * zstd -19, computed here with the codec at level 19).
@@ -77,7 +77,7 @@ public final class TrainingHistoryScenario implements Scenario {
         rep.summary(String.format(java.util.Locale.ROOT,
                 "A %s network (%s parameters, %s per fp32 checkpoint) trained by Adam (lr 1e-3) for %d steps on targets from a fixed "
                         + "random teacher network (loss %.4f at step 1, %.4f at step %d); every step committed with "
-                        + "`stageTensors` + `commit`. Training itself took %.1f s.",
+                        + "`commitTensors` (one step: until 2026-11-30 `stageTensors` + `commit`). Training itself took %.1f s.",
                 Arrays.toString(new int[] {sc.mlpIn(), sc.mlpHidden(), sc.mlpHidden(), 16}), Fmt.i(net.parameterCount()),
                 Fmt.mb(raw), n, loss[0], loss[n - 1], n, trainNanos / 1e9));
         Table t = rep.table(new Table("Storage and speed (MB = 10^6 bytes; ratio = raw / stored)",
@@ -93,7 +93,7 @@ public final class TrainingHistoryScenario implements Scenario {
         t.row("offline bound: XOR previous + planes + zstd -19" + (boundEvery > 1 ? " (every " + boundEvery + "th step, extrapolated)" : ""),
                 Fmt.ratio(f.boundRatio()), Fmt.ratio(h.boundRatio()), "what a delta store could reach");
         t.row("Coral ratio / offline bound", Fmt.f(f.ratio() / f.boundRatio()), Fmt.f(h.ratio() / h.boundRatio()), "1.0 = at the bound");
-        t.row("**commit MB/s** (stageTensors + commit)", Fmt.mbps(f.base.bytes, f.totalCommit()), Fmt.mbps(h.base.bytes, h.totalCommit()), "");
+        t.row("**commit MB/s** (commitTensors)", Fmt.mbps(f.base.bytes, f.totalCommit()), Fmt.mbps(h.base.bytes, h.totalCommit()), "");
         t.row("commit ms, median / p99", Fmt.f(f.commitMs(0.5)) + " / " + Fmt.f(f.commitMs(0.99)), Fmt.f(h.commitMs(0.5)) + " / " + Fmt.f(h.commitMs(0.99)), "");
         t.row("Files.copy + fsync MB/s", Fmt.f(f.base.copyMBps()), Fmt.f(h.base.copyMBps()), "disk limit");
         t.row("SHA-256 MB/s", Fmt.f(f.base.hashMBps()), Fmt.f(h.base.hashMBps()), "hash limit");
@@ -153,7 +153,7 @@ public final class TrainingHistoryScenario implements Scenario {
         }
         times.add(Charts.Series.points("fp32 Files.copy+fsync (baseline)", steps, ms(variants[0].copySeconds)));
         Charts.xy(ctx.out(), "training-commit-time.png", "Commit time vs commit number", "commit", "ms", false, times);
-        rep.chart("training-commit-time.png", "Time of each stageTensors + commit, beside Files.copy + fsync of the same checkpoint.");
+        rep.chart("training-commit-time.png", "Time of each commitTensors, beside Files.copy + fsync of the same checkpoint.");
         List<Charts.Series> reads = new ArrayList<>();
         for (Variant v : variants) {
             double[] d = v.depths.stream().mapToDouble(x -> x).toArray();
@@ -232,8 +232,8 @@ public final class TrainingHistoryScenario implements Scenario {
             checkpointBytes = concat.length;
             sha[step] = Baselines.sha256().digest(concat);
             long t0 = System.nanoTime();
-            repo.stageTensors(PATH, list, Map.of());
-            repo.commit(CommitRequest.of("step " + step).withMetrics(Map.of("loss", String.valueOf(loss), "step", String.valueOf(step))));
+            repo.commitTensors(PATH, list, Map.of(),
+                    CommitRequest.of("step " + step).withMetrics(Map.of("loss", String.valueOf(loss), "step", String.valueOf(step))));
             commitSeconds[step] = (System.nanoTime() - t0) / 1e9;
             double copyBefore = base.copySeconds;
             long z3Before = base.zstd3Bytes;
