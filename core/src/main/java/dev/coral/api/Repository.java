@@ -294,7 +294,9 @@ public final class Repository implements AutoCloseable {
      * Stages {@code paths} and commits, as one step as far as other writers are concerned: the
      * files are stored first (in parallel with other writers), then, under the staging lock, they
      * are staged and the commit is made, so no other writer's commit can slip in between and take
-     * them, or be overwritten by an older snapshot.
+     * them, or be overwritten by an older snapshot. Files storing up to
+     * {@value #CARRIED_PACK_BYTES} bytes in all (the last file's, when there are several) go to
+     * disk in one pack with the commit.
      */
     public ObjectId commit(CommitRequest request, Collection<Path> paths) throws IOException {
         return commit(request, paths, true);
@@ -307,7 +309,22 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId commit(CommitRequest request, Collection<Path> paths, boolean rebase) throws IOException {
         ObjectId seen = rebase ? null : headCommit();
-        return history.commit(request, ingest(paths, ProgressListener.NONE), rebase ? null : java.util.Optional.ofNullable(seen));
+        try (ObjectInserter ins = newInserter()) {
+            StagedChanges changes = ingest(paths, ProgressListener.NONE, ins);
+            return history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins));
+        }
+    }
+
+    /**
+     * {@code ins}, to be flushed with the commit's tree and commit under the staging lock, after
+     * flushing it here if its pack is over {@link #CARRIED_PACK_BYTES}: a large pack is made
+     * durable before the lock, not under it, so concurrent writers do not wait for its data.
+     */
+    private static ObjectInserter carried(ObjectInserter ins) throws IOException {
+        if (ins.pendingPackBytes() > CARRIED_PACK_BYTES) {
+            ins.flush();
+        }
+        return ins;
     }
 
     /** Stored files waiting to be staged: index entries to put and paths to remove. */
@@ -322,8 +339,20 @@ public final class Repository implements AutoCloseable {
         }
     }
 
-    /** Stores the weight files under {@code paths} (folders recursively) without staging them yet. */
+    /** Stores the weight files under {@code paths} (folders recursively), durably, without staging them yet. */
     StagedChanges ingest(Collection<Path> paths, ProgressListener progress) throws IOException {
+        try (ObjectInserter ins = newInserter()) {
+            StagedChanges changes = ingest(paths, progress, ins);
+            ins.flush();
+            return changes;
+        }
+    }
+
+    /**
+     * As {@link #ingest(Collection, ProgressListener)}, through {@code ins}, which it leaves with
+     * the last file's objects unflushed: the caller makes them durable before anything names them.
+     */
+    private StagedChanges ingest(Collection<Path> paths, ProgressListener progress, ObjectInserter ins) throws IOException {
         Map<String, Path> files = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         StagingIndex before = readIndex();
@@ -353,7 +382,7 @@ public final class Repository implements AutoCloseable {
         }
         Map<String, StagingIndex.Entry> put = new TreeMap<>();
         AddResult result;
-        try (ObjectInserter ins = newInserter(); ChunkSink sink = ins.newChunkSink(ingestThreads)) {
+        try (ChunkSink sink = ins.newChunkSink(ingestThreads)) {
             FileIngest ingest = new FileIngest(ins, sink, config.chunkBytes());
             SimilarBases similar = similarBases();
             int i = 0;
@@ -364,11 +393,10 @@ public final class Repository implements AutoCloseable {
                 DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
                 FileIngest.Ingested f = ingest.ingest(e.getValue(), format, bases, similar);
                 put.put(e.getKey(), new StagingIndex.Entry(f.entryId(), f.stat().size(), f.stat().mtimeMillis(), f.stat().sha256()));
-                if (files.size() > 1) {
+                if (i < files.size()) {
                     ins.flush(); // later files of this add may take this one's tensors as delta bases
                 }
             }
-            ins.flush();
             similar.save();
             result = new AddResult(new ArrayList<>(put.keySet()), missing, ins.chunksWritten(), ins.chunksDeduplicated(),
                     ins.rawBytesWritten(), ins.storedBytesWritten());
@@ -394,11 +422,11 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * Largest pack of staged objects {@link #commitTensors} carries into the commit's own pack,
-     * flushed with the tree and the commit under the staging lock. A small checkpoint's commit
-     * then costs one pack's fsyncs, index file and renames instead of two; a larger one is
-     * flushed before the lock, so that concurrent writers do not wait for its data to reach the
-     * disk.
+     * Largest pack of staged objects a one-step commit ({@link #commitTensors},
+     * {@link #commit(CommitRequest, Collection)}) carries into the commit's own pack, flushed with
+     * the tree and the commit under the staging lock. A small checkpoint's commit then costs one
+     * pack's fsyncs, index file and renames instead of two; a larger one is flushed before the
+     * lock, so that concurrent writers do not wait for its data to reach the disk.
      */
     static final long CARRIED_PACK_BYTES = 8L << 20;
 
@@ -413,10 +441,7 @@ public final class Repository implements AutoCloseable {
         String repoPath = WorkTree.checkRepoPath(path);
         try (ObjectInserter ins = newInserter()) {
             StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins);
-            if (ins.pendingPackBytes() > CARRIED_PACK_BYTES) {
-                ins.flush(); // a large pack is made durable before the staging lock, not under it
-            }
-            return history.commit(request, changes, null, ins);
+            return history.commit(request, changes, null, carried(ins));
         }
     }
 

@@ -13,10 +13,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,24 +25,33 @@ import org.junit.jupiter.params.provider.MethodSource;
  * full disk would cause) loses nothing acknowledged: the repository opens, every earlier commit
  * checks out bit-exact, fsck is clean once gc removed the leftovers (so the staging index names
  * no object that is not stored), and the next commit works. Both ways in: a file committed from
- * the working folder, and in-memory tensors committed in one step ({@code commitTensors}, whose
- * small checkpoint shares one pack with its tree and commit).
+ * the working folder, and in-memory tensors committed in one step ({@code commitTensors}); each
+ * small enough to share one pack with its tree and commit. Each step is failed every time it is
+ * passed, not only the first.
  */
 class FaultInjectionTest {
     @TempDir
     Path dir;
 
-    /** Every fault point a commit of a changed file passes, found by recording one. */
-    static Stream<String> points() throws IOException {
+    /** Something that commits: the first step, then the step failed at each point. */
+    @FunctionalInterface
+    private interface Step {
+        void run(Repository repo, Path folder) throws IOException;
+    }
+
+    /**
+     * Every fault point {@code second} passes after {@code first}, each time it passes it
+     * ({@code name#k}: the k-th time), so that a step repeated for a second pack is failed too.
+     */
+    private static Stream<String> recorded(Step first, Step second) throws IOException {
         Path tmp = Files.createTempDirectory("coral-points");
-        Set<String> seen = new LinkedHashSet<>();
+        List<String> seen = new ArrayList<>();
         try (Repository repo = Repository.init(tmp)) {
-            Path m = TestModels.writeSafetensors(tmp.resolve("m.safetensors"), TestModels.randomTensors(1, 2, 300));
-            repo.commit(CommitRequest.of("one"), List.of(m));
-            TestModels.writeSafetensors(m, TestModels.randomTensors(2, 2, 300));
-            FaultPoints.install(seen::add);
+            first.run(repo, tmp);
+            Map<String, Integer> times = new HashMap<>();
+            FaultPoints.install(p -> seen.add(p + "#" + times.merge(p, 1, Integer::sum)));
             try {
-                repo.commit(CommitRequest.of("two"), List.of(m));
+                second.run(repo, tmp);
             } finally {
                 FaultPoints.install(null);
             }
@@ -54,45 +61,52 @@ class FaultInjectionTest {
         return seen.stream();
     }
 
-    /**
-     * Every fault point a one-step commit of in-memory tensors passes, each time it passes it
-     * ({@code name#k}: the k-th time), so that a step repeated for a second pack is failed too.
-     */
-    static Stream<String> trainingPoints() throws IOException {
-        Path tmp = Files.createTempDirectory("coral-points");
-        List<String> seen = new ArrayList<>();
-        try (Repository repo = Repository.init(tmp)) {
-            repo.commitTensors("m.safetensors", TestModels.randomTensors(1, 2, 300), Map.of(), CommitRequest.of("one"));
-            Map<String, Integer> times = new HashMap<>();
-            FaultPoints.install(p -> seen.add(p + "#" + times.merge(p, 1, Integer::sum)));
-            try {
-                repo.commitTensors("m.safetensors", TestModels.randomTensors(2, 2, 300), Map.of(), CommitRequest.of("two"));
-            } finally {
-                FaultPoints.install(null);
+    /** Installs an injector failing the k-th pass of the point named by {@code pointAndTime} ({@code name#k}). */
+    private static String failAt(String pointAndTime) {
+        String point = pointAndTime.substring(0, pointAndTime.lastIndexOf('#'));
+        int time = Integer.parseInt(pointAndTime.substring(pointAndTime.lastIndexOf('#') + 1));
+        int[] passed = {0};
+        FaultPoints.install(p -> {
+            if (p.equals(point) && ++passed[0] == time) {
+                throw new IOException("injected at " + p);
             }
+        });
+        return point;
+    }
+
+    /** The staging index never names an object that is not durably stored. */
+    private static void indexNamesOnlyStoredObjects(Repository repo) throws IOException {
+        for (dev.coral.repo.StagingIndex.Entry e : repo.readIndex().entries().values()) {
+            repo.readFileEntry(e.fileEntry());
         }
-        Repository.deleteTree(tmp);
-        assertTrue(seen.size() >= 8, "points seen: " + seen);
-        return seen.stream();
+    }
+
+    /** Every fault point a commit of a changed file from the working folder passes. */
+    static Stream<String> points() throws IOException {
+        return recorded((repo, folder) -> repo.commit(CommitRequest.of("one"), List.of(
+                        TestModels.writeSafetensors(folder.resolve("m.safetensors"), TestModels.randomTensors(1, 2, 300)))),
+                (repo, folder) -> repo.commit(CommitRequest.of("two"), List.of(
+                        TestModels.writeSafetensors(folder.resolve("m.safetensors"), TestModels.randomTensors(2, 2, 300)))));
+    }
+
+    /** Every fault point a one-step commit of in-memory tensors passes. */
+    static Stream<String> trainingPoints() throws IOException {
+        return recorded((repo, folder) -> repo.commitTensors("m.safetensors", TestModels.randomTensors(1, 2, 300), Map.of(),
+                        CommitRequest.of("one")),
+                (repo, folder) -> repo.commitTensors("m.safetensors", TestModels.randomTensors(2, 2, 300), Map.of(),
+                        CommitRequest.of("two")));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("trainingPoints")
     void aTrainingLoopCommitFailingAtAnyPointLosesNothingAcknowledged(String pointAndTime) throws IOException {
-        String point = pointAndTime.substring(0, pointAndTime.lastIndexOf('#'));
-        int time = Integer.parseInt(pointAndTime.substring(pointAndTime.lastIndexOf('#') + 1));
         List<byte[]> files = new ArrayList<>();
         try (Repository repo = Repository.init(dir)) {
             for (int v = 1; v <= 2; v++) {
                 repo.commitTensors("m.safetensors", TestModels.randomTensors(v, 2, 300), Map.of(), CommitRequest.of("v" + v));
                 files.add(exported(repo, "HEAD"));
             }
-            int[] passed = {0};
-            FaultPoints.install(p -> {
-                if (p.equals(point) && ++passed[0] == time) {
-                    throw new IOException("injected at " + p);
-                }
-            });
+            String point = failAt(pointAndTime);
             try {
                 IOException e = assertThrows(IOException.class, () -> repo.commitTensors("m.safetensors",
                         TestModels.randomTensors(3, 2, 300), Map.of(), CommitRequest.of("v3")), pointAndTime);
@@ -100,10 +114,7 @@ class FaultInjectionTest {
             } finally {
                 FaultPoints.install(null);
             }
-            // the staging index never names an object that is not durably stored
-            for (Map.Entry<String, dev.coral.repo.StagingIndex.Entry> e : repo.readIndex().entries().entrySet()) {
-                repo.readFileEntry(e.getValue().fileEntry());
-            }
+            indexNamesOnlyStoredObjects(repo);
         }
         try (Repository repo = Repository.open(dir)) {
             List<dev.coral.repo.CommitWalk.Entry> log = repo.log("HEAD", -1);
@@ -130,7 +141,7 @@ class FaultInjectionTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("points")
-    void aCommitFailingAtAnyPointLosesNothingAcknowledged(String point) throws IOException {
+    void aCommitFailingAtAnyPointLosesNothingAcknowledged(String pointAndTime) throws IOException {
         Path m = dir.resolve("m.safetensors");
         List<String> shas = new ArrayList<>();
         try (Repository repo = Repository.init(dir)) {
@@ -140,18 +151,16 @@ class FaultInjectionTest {
                 repo.commit(CommitRequest.of("v" + v), List.of(m));
             }
             TestModels.writeSafetensors(m, TestModels.randomTensors(3, 2, 300));
-            FaultPoints.install(p -> {
-                if (p.equals(point)) {
-                    throw new IOException("injected at " + p);
-                }
-            });
+            String point = failAt(pointAndTime);
             try {
-                IOException e = assertThrows(IOException.class, () -> repo.commit(CommitRequest.of("v3"), List.of(m)), point);
+                IOException e = assertThrows(IOException.class, () -> repo.commit(CommitRequest.of("v3"), List.of(m)), pointAndTime);
                 assertTrue(e.getMessage().contains("injected at " + point), e.getMessage());
             } finally {
                 FaultPoints.install(null);
             }
+            indexNamesOnlyStoredObjects(repo);
         }
+        String point = pointAndTime;
         try (Repository repo = Repository.open(dir)) {
             List<dev.coral.repo.CommitWalk.Entry> log = repo.log("HEAD", -1);
             int commits = log.size();

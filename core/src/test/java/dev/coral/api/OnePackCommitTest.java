@@ -70,4 +70,18 @@ class OnePackCommitTest {
             assertArrayEquals(w, read(repo, "HEAD", "big.safetensors"));
         }
     }
+
+    @Test
+    void aSmallFileCommittedFromTheFolderSharesOnePackWithItsCommit() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            Path m = dir.resolve("m.safetensors");
+            for (int v = 1; v <= 3; v++) {
+                TestModels.writeSafetensors(m, TestModels.randomTensors(v, 2, 300));
+                long before = packs();
+                repo.commit(CommitRequest.of("v" + v), List.of(m));
+                assertEquals(before + 1, packs(), "commit " + v + " wrote one pack");
+                assertTrue(repo.status().isClean(), "v" + v + ": " + repo.status());
+            }
+        }
+    }
 }
