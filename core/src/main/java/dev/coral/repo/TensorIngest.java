@@ -26,7 +26,6 @@ public final class TensorIngest {
     private final ObjectInserter inserter;
     private final ChunkSink sink;
     private final int chunkBytes;
-    private byte[] buffer;
 
     public TensorIngest(ObjectInserter inserter, ChunkSink sink, int chunkBytes) {
         this.inserter = inserter;
@@ -117,9 +116,17 @@ public final class TensorIngest {
             throw new BadInputException(what + ": " + total + " bytes make too many chunks of " + cut);
         }
         int largest = (int) Math.min(cut, total); // a small tensor needs no chunk-sized (zeroed) buffer
-        if (buffer == null || buffer.length < largest) {
-            buffer = new byte[Math.max(largest, buffer == null ? 0 : Math.min(cut, buffer.length * 2))];
+        byte[] buffer = inserter.borrowBuffer(largest, cut);
+        try {
+            return submit(spec, in, what, base, sketch, after, buffer, count, cut);
+        } finally {
+            inserter.returnBuffer(buffer); // the sink is done with it: each chunk is taken in before submit returns
         }
+    }
+
+    private Submitted submit(TensorSpec spec, InputStream in, String what, TensorObject base, SketchBuilder sketch, NextChunk after,
+                             byte[] buffer, long count, int cut) throws IOException {
+        long total = spec.byteSize();
         int width = ChunkEncoder.planeWidth(spec.dtype());
         ObjectId[] ids = new ObjectId[(int) count];
         long[] lengths = new long[(int) count];

@@ -253,6 +253,19 @@ public final class ObjectInserter implements AutoCloseable {
         }
     }
 
+    /**
+     * A read buffer of at least {@code min} bytes, shared through the store with later inserters
+     * (see {@link ObjectStore#borrowBuffer}); give it back with {@link #returnBuffer}.
+     */
+    public byte[] borrowBuffer(int min, int max) {
+        return store.borrowBuffer(min, max);
+    }
+
+    /** Gives a buffer from {@link #borrowBuffer} back; the caller must not use it any more. */
+    public void returnBuffer(byte[] buffer) {
+        store.returnBuffer(buffer);
+    }
+
     /** Bytes of the pack that {@link #flush()} would make durable now (0: nothing pending). */
     public synchronized long pendingPackBytes() {
         return writer == null ? 0 : writer.bytesWritten();

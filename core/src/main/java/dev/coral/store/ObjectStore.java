@@ -472,6 +472,37 @@ public final class ObjectStore implements AutoCloseable {
         return new ChunkEncodingJob(this, zstdLevel, chains, contextCoding);
     }
 
+    /** A read buffer given back (guarded by jobLock): see {@link #borrowBuffer}. */
+    private byte[] spareBuffer;
+
+    /**
+     * A buffer of at least {@code min} bytes: the one given back last, if large enough, else a
+     * new one of {@code min} bytes, or up to twice the spare's length (at most {@code max}) when
+     * there was a smaller spare. A chunk-sized read buffer per file is a humongous allocation,
+     * and with a model's weights in the heap each one started a G1 concurrent cycle on the other
+     * core (two per commit of the perf MLP).
+     */
+    byte[] borrowBuffer(int min, int max) {
+        byte[] spare;
+        synchronized (jobLock) {
+            spare = spareBuffer;
+            spareBuffer = null;
+        }
+        if (spare != null && spare.length >= min) {
+            return spare;
+        }
+        return new byte[Math.max(min, spare == null ? 0 : Math.min(max, spare.length * 2))];
+    }
+
+    /** Takes a buffer back for the next {@link #borrowBuffer}: the larger of it and the spare is kept. */
+    void returnBuffer(byte[] buffer) {
+        synchronized (jobLock) {
+            if (spareBuffer == null || spareBuffer.length < buffer.length) {
+                spareBuffer = buffer;
+            }
+        }
+    }
+
     /** Takes a job back: kept for the next inserter in a process that commits again, else closed. */
     void returnJob(ChunkEncodingJob job) {
         if (!keepsNewChunks()) {

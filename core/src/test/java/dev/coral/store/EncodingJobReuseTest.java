@@ -1,6 +1,7 @@
 package dev.coral.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
@@ -36,6 +37,27 @@ class EncodingJobReuseTest {
             assertNotSame(second, store.borrowJob(1, shape, false), "without context coding");
             assertSame(second, store.borrowJob(1, shape, true), "still there for the settings it has");
             store.returnJob(second);
+        }
+    }
+
+    /** The read buffer given back serves the next borrower when large enough; a smaller spare is outgrown by doubling. */
+    @Test
+    void theReadBufferGivenBackServesTheNextBorrower() throws IOException {
+        try (ObjectStore store = new ObjectStore(dir, 1)) {
+            byte[] small = store.borrowBuffer(1000, 1 << 20);
+            assertEquals(1000, small.length, "nothing given back yet: just what was asked for");
+            store.returnBuffer(small);
+            assertSame(small, store.borrowBuffer(800, 1 << 20), "large enough");
+            store.returnBuffer(small);
+            byte[] grown = store.borrowBuffer(1500, 1 << 20);
+            assertEquals(2000, grown.length, "twice the spare it outgrew");
+            store.returnBuffer(grown);
+            store.returnBuffer(small);
+            assertSame(grown, store.borrowBuffer(10, 1 << 20), "the larger of two given back is kept");
+            byte[] capped = store.borrowBuffer(3000, 3500);
+            assertEquals(3000, capped.length, "nothing spare (lent out): what was asked for");
+            store.returnBuffer(grown);
+            assertEquals(3500, store.borrowBuffer(3000, 3500).length, "doubling stops at the maximum");
         }
     }
 
