@@ -14,9 +14,9 @@ import picocli.CommandLine.Parameters;
     "Keys: chunk.bytes, zstd.level, delta.max-depth, delta.run (see coral init --help), and "
         + "codec.contexts (true: XOR delta planes may be coded by the base's magnitudes, measured 2-3%% "
         + "smaller fp32 and 11%% smaller BF16 histories; false: 25%% faster commits, 28%% faster checkouts), and "
-        + "cache.bytes (budget of .coral/cache/chunks, raw copies of the newest delta-encoded chunks: about one "
-        + "version of each file, so that the next commit and a checkout of the newest commit skip decoding "
-        + "delta chains; 0 turns it off; default 1 GiB).",
+        + "cache.bytes (budget of .coral/cache/chunks, raw copies of the newest delta-encoded chunks: the two "
+        + "newest versions of each file, so that the next commit and a checkout of the newest commit or the one "
+        + "before skip decoding delta chains; 0 turns it off; default 1 GiB).",
     "New commits use the new settings; coral repack re-plans the stored chains with them.",
     "Also rewrites a damaged config (from the defaults plus the setting given)."})
 final class ConfigCommand extends Subcommand {

@@ -215,7 +215,7 @@ final class StatsCommand extends Subcommand {
                 + plural(s.objects(), "object", "objects") + " " + Text.bytes(s.objectStoredBytes()));
         out.printf(row, "on disk", Text.bytes(s.disk().totalBytes()), plural(s.disk().packs(), "pack", "packs") + " "
                 + Text.bytes(s.disk().packBytes()) + " + indexes " + Text.bytes(s.disk().indexBytes()));
-        out.printf(row, "chunk cache", Text.bytes(s.disk().chunkCacheBytes()), "raw copies of the newest delta chunks (.coral/cache/chunks;"
+        out.printf(row, "chunk cache", Text.bytes(s.disk().chunkCacheBytes()), "raw copies of the two newest versions' delta chunks (.coral/cache/chunks;"
                 + " derived, not in the ratio)");
         out.printf(row, "ratio", ratio(s.ratio()), "logical / stored (unique logical / stored " + ratio(s.uniqueRatio())
                 + ", logical / on disk " + ratio(s.diskRatio()) + ")");

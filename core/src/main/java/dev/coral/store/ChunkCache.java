@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -28,8 +29,11 @@ import java.util.zip.CRC32C;
  * both read one file per chunk instead.
  *
  * <p>Which chunks: every chunk a commit stores as a delta is written here (on a thread of its
- * own), and its base leaves, having served its purpose. So the cache holds about one version of
- * each file, the newest, within {@code budget} bytes (the oldest files leave first beyond it).
+ * own), naming the version it follows, and the version two back leaves. So the cache holds the
+ * two newest versions of each file within {@code budget} bytes (the oldest files leave first
+ * beyond it): the newest serves the next commit and a checkout of the newest commit, the one
+ * before it a checkout of the commit before (measured: {@code coral checkout --force main~1} of
+ * the 84 MB MLP 1.28-1.54 s with one version cached, 0.40-0.49 s with two).
  * A process that commits again and again (a training loop) keeps its newest chunks in memory
  * ({@link RecentChunks}) and writes them here only when its store closes: written every commit,
  * they cost its commits 10%. Keyframes are not cached: they decode at planes speed. {@code gc}
@@ -51,27 +55,29 @@ import java.util.zip.CRC32C;
  * file and renamed into place, so a reader sees a whole entry or none.
  *
  * <pre>
- * Entry   --&gt; Magic, Version, Length, Bytes, Crc      (file named by the chunk id, 64 hex digits)
- * Magic   --&gt; "CORALCHC"
- * Version --&gt; u32 big-endian, 1
- * Length  --&gt; u64 big-endian: the chunk's raw length
- * Crc     --&gt; u32 CRC32C of every preceding byte
+ * Entry    --&gt; Magic, Version, Length, Previous, Bytes, Crc    (file named by the chunk id, 64 hex digits)
+ * Magic    --&gt; "CORALCHC"
+ * Version  --&gt; u32 big-endian, 2 (version 1 entries, without Previous, are misses)
+ * Length   --&gt; u64 big-endian: the chunk's raw length
+ * Previous --&gt; 32 bytes: the id of the version this chunk follows; all zero for none
+ * Crc      --&gt; u32 CRC32C of every preceding byte
  * </pre>
  */
 public final class ChunkCache implements AutoCloseable {
     static final byte[] MAGIC = "CORALCHC".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 1;
-    static final int HEADER_BYTES = 8 + 4 + 8;
+    static final int VERSION = 2;
+    static final int HEADER_BYTES = 8 + 4 + 8 + ObjectId.BYTES;
+    private static final byte[] NO_PREVIOUS = new byte[ObjectId.BYTES];
     static final int FOOTER_BYTES = 4;
     /** Bytes of chunks waiting to be written (one chunk at least); a commit that would pass it waits. */
     static final long QUEUE_BYTES = 64L << 20;
     /** A temporary file this old was left by a process that died writing it (a write takes milliseconds). */
     static final long STALE_TEMPORARY_MILLIS = 10 * 60_000L;
 
-    private record Pending(ObjectId id, byte[] bytes) {
+    private record Pending(ObjectId id, byte[] bytes, ObjectId previous) {
     }
 
-    private static final Pending STOP = new Pending(null, null);
+    private static final Pending STOP = new Pending(null, null, null);
 
     private final Path dir;
     private final long budget;
@@ -160,7 +166,7 @@ public final class ChunkCache implements AutoCloseable {
         }
     }
 
-    private static boolean headerMatches(byte[] h, int len) {
+    private static boolean headerMatches(byte[] h, long len) {
         ByteBuffer b = ByteBuffer.wrap(h).order(ByteOrder.BIG_ENDIAN);
         for (int i = 0; i < MAGIC.length; i++) {
             if (h[i] != MAGIC[i]) {
@@ -168,6 +174,30 @@ public final class ChunkCache implements AutoCloseable {
             }
         }
         return b.getInt(8) == VERSION && b.getLong(12) == len;
+    }
+
+    /**
+     * The version before the one in entry {@code id}, as its header names it; null when there is
+     * no sound entry or it names none. Reads the header only: its CRC covers the whole entry, so
+     * a damaged header can name a wrong chunk, whose entry is then deleted for nothing (a miss).
+     */
+    ObjectId previousOf(ObjectId id) {
+        try (FileChannel ch = FileChannel.open(entry(id), StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
+            while (head.hasRemaining()) {
+                if (ch.read(head, head.position()) < 0) {
+                    return null;
+                }
+            }
+            byte[] h = head.array();
+            if (!headerMatches(h, ch.size() - HEADER_BYTES - FOOTER_BYTES)
+                    || Arrays.equals(h, HEADER_BYTES - ObjectId.BYTES, HEADER_BYTES, NO_PREVIOUS, 0, ObjectId.BYTES)) {
+                return null;
+            }
+            return ObjectId.fromBytes(h, HEADER_BYTES - ObjectId.BYTES);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Deletes the entry of {@code id}, if any: a base that has served. */
@@ -178,17 +208,20 @@ public final class ChunkCache implements AutoCloseable {
     }
 
     /**
-     * Queues a copy of the chunk {@code raw[off, off+len)} to be written as entry {@code id}, and
-     * drops the entry of its base, which has served. Waits while the queue is full.
+     * Queues a copy of the chunk {@code raw[off, off+len)} to be written as entry {@code id}, the
+     * version after {@code previous} (null: none known), and then drops the entry of the version
+     * before {@code previous}, which its header names: so two versions of each chunk stay, the
+     * newest (the next commit's base, the newest commit's checkout) and the one before (a checkout
+     * of the commit before, the most common step back). Waits while the queue is full.
      */
-    void put(ObjectId id, byte[] raw, int off, int len, ObjectId base) {
+    void put(ObjectId id, byte[] raw, int off, int len, ObjectId previous) {
         if (budget == 0) {
             return;
         }
-        if (base != null) {
-            drop(base);
-        }
         if (HEADER_BYTES + (long) len + FOOTER_BYTES > budget) {
+            if (previous != null) {
+                drop(previous); // its successor is not cached, so it is the oldest version here
+            }
             return;
         }
         synchronized (this) {
@@ -209,7 +242,7 @@ public final class ChunkCache implements AutoCloseable {
         }
         byte[] copy = new byte[len];
         System.arraycopy(raw, off, copy, 0, len);
-        queue.add(new Pending(id, copy));
+        queue.add(new Pending(id, copy, previous));
     }
 
     private void writeLoop() {
@@ -224,7 +257,13 @@ public final class ChunkCache implements AutoCloseable {
                 trim();
                 return;
             }
-            write(p.id(), p.bytes());
+            if (p.previous() != null) {
+                ObjectId before = previousOf(p.previous());
+                if (before != null && !before.equals(p.id())) {
+                    drop(before);
+                }
+            }
+            write(p.id(), p.bytes(), p.previous());
             synchronized (this) {
                 queued -= p.bytes().length;
                 notifyAll();
@@ -233,12 +272,16 @@ public final class ChunkCache implements AutoCloseable {
     }
 
     /** Writes one entry through a temporary file; ignores any failure (the entry is then missing). */
-    void write(ObjectId id, byte[] bytes) {
+    void write(ObjectId id, byte[] bytes, ObjectId previous) {
         Path tmp = dir.resolve(".tmp-" + id.hex() + "-" + Thread.currentThread().getId() + "-" + System.nanoTime());
         try {
             Files.createDirectories(dir);
             ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.BIG_ENDIAN);
-            head.put(MAGIC).putInt(VERSION).putLong(bytes.length).flip();
+            head.put(MAGIC).putInt(VERSION).putLong(bytes.length);
+            if (previous != null) {
+                previous.copyTo(head.array(), HEADER_BYTES - ObjectId.BYTES);
+            }
+            head.position(HEADER_BYTES).flip();
             CRC32C crc = new CRC32C();
             crc.update(head.array(), 0, HEADER_BYTES);
             crc.update(bytes, 0, bytes.length);

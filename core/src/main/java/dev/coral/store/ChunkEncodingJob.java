@@ -193,7 +193,7 @@ final class ChunkEncodingJob implements AutoCloseable {
         if (cache != null && store.keepsNewChunks()) {
             cache.drop(plan.base()); // this chunk is kept in memory, and written to the cache when the store closes
         } else if (cache != null) {
-            cache.put(id, raw, off, len, plan.base()); // the next commit's base and the next checkout's chunk
+            cache.put(id, raw, off, len, previous); // the next commit's base and the next checkout's chunk
         }
         byte[] prefix = new byte[StoredForm.DELTA_PREFIX_BYTES];
         plan.base().copyTo(prefix, 0);

@@ -3,6 +3,7 @@ package dev.coral.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -41,7 +42,7 @@ class ChunkCacheTest {
             int len = i == 0 ? 0 : i == 1 ? 1 : r.nextInt(1 << 17);
             byte[] raw = random(r, len);
             ObjectId id = ObjectId.hashOf(raw);
-            cache.write(id, raw);
+            cache.write(id, raw, null);
             byte[] back = new byte[len + 3];
             assertTrue(cache.read(id, back, len, true), "seed " + seed + " case " + i);
             assertArrayEquals(raw, Arrays.copyOf(back, len), "seed " + seed + " case " + i);
@@ -51,7 +52,7 @@ class ChunkCacheTest {
         assertEquals(12, cache.written());
     }
 
-    /** Each damage: the read misses, leaves the entry deleted, and a rewrite serves again. */
+    /** Each damage (or an entry of the format before): the read misses, leaves the entry deleted, and a rewrite serves again. */
     @Test
     void aDamagedEntryIsAMissAndIsDeleted() throws IOException {
         Random r = new Random(3);
@@ -67,17 +68,25 @@ class ChunkCacheTest {
         UnaryOperator<byte[]> truncated = b -> Arrays.copyOf(b, b.length - 1);
         UnaryOperator<byte[]> longer = b -> Arrays.copyOf(b, b.length + 1);
         UnaryOperator<byte[]> empty = b -> new byte[0];
+        UnaryOperator<byte[]> flipPrevious = b -> flip(b, ChunkCache.HEADER_BYTES - 5);
+        UnaryOperator<byte[]> versionOne = b -> { // the format before Previous: magic, u32 1, length, bytes, CRC32C
+            java.nio.ByteBuffer v1 = java.nio.ByteBuffer.allocate(b.length - ObjectId.BYTES);
+            v1.put(b, 0, 8).putInt(1).put(b, 12, 8).put(b, ChunkCache.HEADER_BYTES, b.length - ChunkCache.HEADER_BYTES - 4);
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(v1.array(), 0, v1.position());
+            return v1.putInt((int) crc.getValue()).array();
+        };
         for (UnaryOperator<byte[]> damage : Arrays.asList(flipBody, flipMagic, otherVersion, lyingLength, flipCrc, truncated, longer,
-                empty)) {
-            cache.write(id, raw);
+                empty, flipPrevious, versionOne)) {
+            cache.write(id, raw, null);
             Path file = cache.entry(id);
             Files.write(file, damage.apply(Files.readAllBytes(file)));
             assertFalse(cache.read(id, new byte[len], len, true));
             assertFalse(Files.exists(file), "a damaged entry is deleted");
         }
-        cache.write(id, raw);
+        cache.write(id, raw, null);
         assertFalse(cache.read(id, new byte[len + 1], len + 1, true), "an entry of another length than the chunk's is a miss");
-        cache.write(id, raw);
+        cache.write(id, raw, null);
         byte[] back = new byte[len];
         assertTrue(cache.read(id, back, len, true));
         assertArrayEquals(raw, back);
@@ -95,12 +104,12 @@ class ChunkCacheTest {
         byte[] b = random(r, 3000);
         ObjectId id = ObjectId.hashOf(a);
         ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 20);
-        cache.write(id, b);
+        cache.write(id, b, null);
         byte[] back = new byte[3000];
         assertTrue(cache.read(id, back, 3000, false), "the checksum alone cannot tell");
         assertFalse(cache.read(id, back, 3000, true));
         assertFalse(Files.exists(cache.entry(id)));
-        cache.write(id, a);
+        cache.write(id, a, null);
         assertTrue(cache.read(id, back, 3000, true));
         assertArrayEquals(a, back);
     }
@@ -120,7 +129,7 @@ class ChunkCacheTest {
         for (int i = 0; i < ids.length; i++) {
             byte[] raw = random(r, len);
             ids[i] = ObjectId.hashOf(raw);
-            cache.write(ids[i], raw);
+            cache.write(ids[i], raw, null);
             Files.setLastModifiedTime(cache.entry(ids[i]), FileTime.fromMillis(1_000_000L * (i + 1)));
         }
         Files.writeString(cache.dir().resolve(".tmp-left-by-a-dead-process"), "x");
@@ -139,27 +148,40 @@ class ChunkCacheTest {
     }
 
     @Test
-    void queuedEntriesAreWrittenByCloseAndABaseLeavesForItsSuccessor() {
+    void queuedEntriesAreWrittenByCloseAndTwoVersionsOfAChunkStay() {
         Random r = new Random(5);
         ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
-        byte[] v1 = random(r, 70_000);
-        byte[] v2 = v1.clone();
-        v2[5] ^= 1;
-        ObjectId id1 = ObjectId.hashOf(v1);
-        ObjectId id2 = ObjectId.hashOf(v2);
+        byte[][] v = new byte[4][];
+        ObjectId[] ids = new ObjectId[v.length];
+        v[0] = random(r, 70_000);
+        for (int k = 0; k < v.length; k++) {
+            if (k > 0) {
+                v[k] = v[k - 1].clone();
+                v[k][5 + k] ^= 1;
+            }
+            ids[k] = ObjectId.hashOf(v[k]);
+        }
         byte[] buffer = new byte[70_010];
-        System.arraycopy(v1, 0, buffer, 10, v1.length);
-        cache.put(id1, buffer, 10, v1.length, null);
+        System.arraycopy(v[0], 0, buffer, 10, v[0].length);
+        cache.put(ids[0], buffer, 10, v[0].length, null);
         Arrays.fill(buffer, (byte) 0); // the caller may reuse its buffer once put returns
         cache.close();
-        byte[] back = new byte[v1.length];
-        assertTrue(cache.read(id1, back, v1.length, true));
-        assertArrayEquals(v1, back);
-        cache.put(id2, v2, 0, v2.length, id1);
-        cache.close();
-        assertFalse(cache.read(id1, back, v1.length, true), "the base has served");
-        assertTrue(cache.read(id2, back, v2.length, true));
-        assertArrayEquals(v2, back);
+        byte[] back = new byte[v[0].length];
+        assertTrue(cache.read(ids[0], back, v[0].length, true));
+        assertArrayEquals(v[0], back);
+        for (int k = 1; k < v.length; k++) {
+            cache.put(ids[k], v[k], 0, v[k].length, ids[k - 1]);
+            cache.close();
+            assertEquals(ids[k - 1], cache.previousOf(ids[k]), "version " + k + " names the one before");
+            for (int j = 0; j <= k; j++) {
+                boolean held = cache.read(ids[j], back, v[j].length, true);
+                assertEquals(j >= k - 1, held, "after version " + k + ": version " + j + (held ? " held" : " gone"));
+                if (held) {
+                    assertArrayEquals(v[j], back);
+                }
+            }
+        }
+        assertNull(cache.previousOf(ids[0]), "the first version names none");
     }
 
     /** More than the queue holds, put from two threads: the callers wait their turn, and every entry is written. */

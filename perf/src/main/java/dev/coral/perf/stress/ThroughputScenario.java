@@ -159,7 +159,7 @@ public final class ThroughputScenario implements Scenario {
         t.row("stored / ratio", Fmt.mb(stored) + " / " + Fmt.ratio((double) raw / stored),
                 "zstd -1 of each file: " + Fmt.ratio((double) raw / zstdBytes) + " at " + Fmt.mbps(raw, zstdSeconds));
         t.row("chunk cache (.coral/cache/chunks, not in the ratio)", Fmt.mb(cacheBytes),
-                "raw copies of the newest version's delta chunks: the next commit's bases, and main~0's checkout");
+                "raw copies of the two newest versions' delta chunks: the next commit's bases, and main~0's and main~1's checkouts");
         rep.note("Each commit opens the repository afresh (as a command would) but runs in this JVM: the JIT is warm after the first"
                 + " step. A command-line process pays JVM start and JIT warm-up on top (~0.4-0.7 s).");
         rep.note("The commit time includes hashing the file whole (SHA-256 for status, CRC32C for checkout), on a thread of its own.");
