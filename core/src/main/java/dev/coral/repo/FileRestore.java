@@ -4,6 +4,7 @@ import dev.coral.error.CorruptObjectException;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
+import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -51,8 +52,31 @@ public final class FileRestore {
      * Restores {@code entry} to {@code target}; returns the written file's stat. A byte-identical
      * format is verified as it is written: by CRC32C and size when the entry records them (at
      * memory speed), else by SHA-256. Other formats are hashed for the index.
+     *
+     * <p>The chunk cache is derived data and must never fail a checkout: its entries are read on
+     * their CRC32C, as pack entries are, so one holding other bytes with a sound checksum (a bug,
+     * a file copied in) would fail the file's check. When it does and the cache served chunks
+     * meanwhile, this file's entries are dropped and the file is restored again from its chains.
      */
     public FileIngest.FileStat restore(FileEntry entry, Path target, String displayPath) throws IOException {
+        ChunkCache cache = graph.store().chunkCache();
+        long hitsBefore = cache == null ? 0 : cache.hits();
+        try {
+            return restoreOnce(entry, target, displayPath);
+        } catch (CorruptObjectException e) {
+            if (cache == null || cache.hits() == hitsBefore) {
+                throw e;
+            }
+            for (FileEntry.NamedTensor t : entry.tensors()) {
+                for (ChunkRef c : graph.tensor(t.tensorId()).chunks()) {
+                    cache.drop(c.id());
+                }
+            }
+            return restoreOnce(entry, target, displayPath);
+        }
+    }
+
+    private FileIngest.FileStat restoreOnce(FileEntry entry, Path target, String displayPath) throws IOException {
         WeightFileFormat format = WeightFormats.byName(entry.format())
                 .orElseThrow(() -> new CorruptObjectException(displayPath + ": unknown format '" + entry.format() + "' in its file entry"));
         List<StoredTensor> sources = tensors(entry);

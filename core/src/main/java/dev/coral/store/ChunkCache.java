@@ -200,8 +200,8 @@ public final class ChunkCache implements AutoCloseable {
         }
     }
 
-    /** Deletes the entry of {@code id}, if any: a base that has served. */
-    void drop(ObjectId id) {
+    /** Deletes the entry of {@code id}, if any: one that has served, or that a checkout found wrong. */
+    public void drop(ObjectId id) {
         if (budget > 0) {
             drop(entry(id));
         }

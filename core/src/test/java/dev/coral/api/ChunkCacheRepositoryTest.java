@@ -150,6 +150,45 @@ class ChunkCacheRepositoryTest {
     }
 
     /**
+     * Entries with other bytes and sound checksums under the names of the newest commit's chunks:
+     * its checkout finds the file wrong, drops those entries and restores it from the chains.
+     */
+    @Test
+    void aWrongCacheEntryNeverFailsACheckout() throws IOException {
+        List<byte[]> versions = history(3, 16);
+        Repository.init(dir, config()).close();
+        for (int v = 0; v < versions.size(); v++) {
+            try (Repository repo = Repository.open(dir)) {
+                commit(repo, versions.get(v), v);
+            }
+        }
+        Path file = dir.resolve(FILE);
+        byte[] expected;
+        try (Repository repo = Repository.open(dir)) {
+            repo.checkout("HEAD", true);
+            expected = Files.readAllBytes(file);
+        }
+        List<Path> planted = new ArrayList<>();
+        try (Repository repo = Repository.open(dir)) {
+            for (var c : repo.tensor("HEAD", FILE, "w").object().chunks()) {
+                Path p = cacheDir().resolve(c.id().hex());
+                assertTrue(Files.exists(p), "the newest commit's chunk " + c.id().abbreviate(12) + " is cached");
+                forge(p, new byte[(int) c.rawLength()]);
+                planted.add(p);
+            }
+        }
+        Files.delete(file);
+        try (Repository repo = Repository.open(dir)) {
+            repo.checkout("HEAD", true);
+            assertTrue(repo.store().chunkCache().hits() > 0, "the planted entries were read");
+        }
+        assertArrayEquals(expected, Files.readAllBytes(file));
+        for (Path p : planted) {
+            assertTrue(!Files.exists(p), p.getFileName() + " dropped");
+        }
+    }
+
+    /**
      * Writes a chunk cache entry as ChunkCache documents it: "CORALCHC", u32 2, u64 length, the
      * previous version's id (32 zero bytes: none), bytes, CRC32C (big-endian).
      */
