@@ -59,10 +59,24 @@ public final class FileRestore {
      * meanwhile, this file's entries are dropped and the file is restored again from its chains.
      */
     public FileIngest.FileStat restore(FileEntry entry, Path target, String displayPath) throws IOException {
+        return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath));
+    }
+
+    /** A step reading {@code entry}'s chunks. */
+    @FunctionalInterface
+    private interface Reading<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Runs {@code reading}; if it finds the bytes wrong after the chunk cache served some, drops
+     * the cache's entries of {@code entry}'s chunks and runs it again, from the chains.
+     */
+    private <T> T withoutWrongCacheEntries(FileEntry entry, Reading<T> reading) throws IOException {
         ChunkCache cache = graph.store().chunkCache();
         long hitsBefore = cache == null ? 0 : cache.hits();
         try {
-            return restoreOnce(entry, target, displayPath);
+            return reading.run();
         } catch (CorruptObjectException e) {
             if (cache == null || cache.hits() == hitsBefore) {
                 throw e;
@@ -72,7 +86,7 @@ public final class FileRestore {
                     cache.drop(c.id());
                 }
             }
-            return restoreOnce(entry, target, displayPath);
+            return reading.run();
         }
     }
 
@@ -118,9 +132,19 @@ public final class FileRestore {
         }
     }
 
-    /** Writes {@code entry}'s tensors as a new file of {@code format} (export). */
+    /**
+     * Writes {@code entry}'s tensors as a new file of {@code format} (export). Another format has
+     * no whole-file checksum to check, so every chunk is checked against its id (SHA-256).
+     */
     public void export(FileEntry entry, WeightFileFormat format, Path target) throws IOException {
-        List<StoredTensor> sources = tensors(entry);
+        withoutWrongCacheEntries(entry, () -> {
+            exportOnce(entry, format, target);
+            return null;
+        });
+    }
+
+    private void exportOnce(FileEntry entry, WeightFileFormat format, Path target) throws IOException {
+        List<StoredTensor> sources = tensors(entry).stream().map(StoredTensor::verifying).toList();
         Path tmp = AtomicFile.tempSibling(target);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

@@ -20,12 +20,23 @@ public final class StoredTensor implements TensorSource {
     private final ObjectId id;
     private final TensorObject tensor;
     private final ObjectStore store;
+    private final boolean verify;
 
     public StoredTensor(String name, ObjectId id, TensorObject tensor, ObjectStore store) {
+        this(name, id, tensor, store, false);
+    }
+
+    private StoredTensor(String name, ObjectId id, TensorObject tensor, ObjectStore store, boolean verify) {
         this.name = name;
         this.id = id;
         this.tensor = tensor;
         this.store = store;
+        this.verify = verify;
+    }
+
+    /** This tensor, whose {@link #openStream()} checks every chunk's SHA-256 against its id. */
+    public StoredTensor verifying() {
+        return new StoredTensor(name, id, tensor, store, true);
     }
 
     @Override
@@ -60,7 +71,7 @@ public final class StoredTensor implements TensorSource {
 
     @Override
     public InputStream openStream() {
-        return new ChunkedTensorInputStream(store, tensor, false);
+        return new ChunkedTensorInputStream(store, tensor, verify);
     }
 
     /** A stream that also checks every chunk's SHA-256 against its id. */

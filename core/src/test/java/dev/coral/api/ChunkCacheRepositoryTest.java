@@ -151,10 +151,11 @@ class ChunkCacheRepositoryTest {
 
     /**
      * Entries with other bytes and sound checksums under the names of the newest commit's chunks:
-     * its checkout finds the file wrong, drops those entries and restores it from the chains.
+     * its checkout finds the file wrong, and an export the chunks wrong; each drops those entries
+     * and reads the chains instead.
      */
     @Test
-    void aWrongCacheEntryNeverFailsACheckout() throws IOException {
+    void aWrongCacheEntryNeverFailsACheckoutOrAnExport() throws IOException {
         List<byte[]> versions = history(3, 16);
         Repository.init(dir, config()).close();
         for (int v = 0; v < versions.size(); v++) {
@@ -163,28 +164,42 @@ class ChunkCacheRepositoryTest {
             }
         }
         Path file = dir.resolve(FILE);
+        Path exported = dir.resolve("out.npz");
         byte[] expected;
+        byte[] expectedExport;
         try (Repository repo = Repository.open(dir)) {
             repo.checkout("HEAD", true);
             expected = Files.readAllBytes(file);
+            repo.export("HEAD", FILE, exported, null);
+            expectedExport = Files.readAllBytes(exported);
         }
-        List<Path> planted = new ArrayList<>();
-        try (Repository repo = Repository.open(dir)) {
-            for (var c : repo.tensor("HEAD", FILE, "w").object().chunks()) {
-                Path p = cacheDir().resolve(c.id().hex());
-                assertTrue(Files.exists(p), "the newest commit's chunk " + c.id().abbreviate(12) + " is cached");
-                forge(p, new byte[(int) c.rawLength()]);
-                planted.add(p);
+        for (boolean export : new boolean[] {false, true}) {
+            List<Path> planted = new ArrayList<>();
+            try (Repository repo = Repository.open(dir)) {
+                for (var c : repo.tensor("HEAD", FILE, "w").object().chunks()) {
+                    Path p = cacheDir().resolve(c.id().hex());
+                    forge(p, new byte[(int) c.rawLength()]);
+                    planted.add(p);
+                }
             }
-        }
-        Files.delete(file);
-        try (Repository repo = Repository.open(dir)) {
-            repo.checkout("HEAD", true);
-            assertTrue(repo.store().chunkCache().hits() > 0, "the planted entries were read");
-        }
-        assertArrayEquals(expected, Files.readAllBytes(file));
-        for (Path p : planted) {
-            assertTrue(!Files.exists(p), p.getFileName() + " dropped");
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(exported);
+            try (Repository repo = Repository.open(dir)) {
+                if (export) {
+                    repo.export("HEAD", FILE, exported, null);
+                } else {
+                    repo.checkout("HEAD", true);
+                }
+                assertTrue(repo.store().chunkCache().hits() > 0, "the planted entries were read");
+            }
+            if (export) {
+                assertArrayEquals(expectedExport, Files.readAllBytes(exported));
+            } else {
+                assertArrayEquals(expected, Files.readAllBytes(file));
+            }
+            for (Path p : planted) {
+                assertTrue(!Files.exists(p), (export ? "export: " : "checkout: ") + p.getFileName() + " dropped");
+            }
         }
     }
 
