@@ -219,9 +219,6 @@ public final class ChunkCache implements AutoCloseable {
             return;
         }
         if (HEADER_BYTES + (long) len + FOOTER_BYTES > budget) {
-            if (previous != null) {
-                drop(previous); // its successor is not cached, so it is the oldest version here
-            }
             return;
         }
         synchronized (this) {
