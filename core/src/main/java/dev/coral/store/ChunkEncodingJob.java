@@ -20,6 +20,12 @@ final class ChunkEncodingJob implements AutoCloseable {
      * of microseconds, and SHA-256 of 256 KiB takes about 140 (at 1.8 GB/s).
      */
     static final int HASH_ASIDE_MIN_BYTES = 256 << 10;
+    /**
+     * Smallest chunk whose delta base is decoded ahead on another thread: below it the hand-over
+     * (a wake-up each way) costs more than reading the base in line. Measured on 300 tensors of
+     * 4 KB committed through one handle: the hand-overs were 19% of the commit.
+     */
+    static final int PREFETCH_MIN_BYTES = 64 << 10;
     private final ObjectStore store;
     private final int zstdLevel;
     private final ChainShape chains;
@@ -98,7 +104,7 @@ final class ChunkEncodingJob implements AutoCloseable {
     Encoded encode(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId nextPrevious, int nextLength,
                    boolean ownPayload) throws IOException {
         BasePrefetch.Prepared prepared = previous == null || prefetch == null ? null : prefetch.take(previous, len);
-        if (nextPrevious != null) {
+        if (nextPrevious != null && nextLength >= PREFETCH_MIN_BYTES) {
             if (prefetch == null) {
                 prefetch = new BasePrefetch(store, chains);
             }

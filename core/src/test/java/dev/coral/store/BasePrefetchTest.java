@@ -27,7 +27,8 @@ class BasePrefetchTest {
         Random r = new Random(seed);
         int chunks = 2 + r.nextInt(5);
         int versions = 3 + r.nextInt(10);
-        int len = 4 * (256 + r.nextInt(2048));
+        // chunks from which the base is decoded ahead, and (odd repetitions) smaller ones, read in line
+        int len = rep.getCurrentRepetition() % 2 == 0 ? ChunkEncodingJob.PREFETCH_MIN_BYTES + 4 * r.nextInt(2048) : 4 * (256 + r.nextInt(2048));
         List<byte[][]> history = new ArrayList<>();
         byte[][] cur = new byte[chunks][];
         for (int c = 0; c < chunks; c++) {
