@@ -85,6 +85,8 @@ public final class ChunkCache implements AutoCloseable {
     /** Bytes in {@link #queue}, guarded by this cache's monitor. */
     private long queued;
     private final AtomicLong hits = new AtomicLong();
+    /** Entries served as delta bases and not dropped since (see {@link #dropServedBase}). */
+    private final java.util.Set<ObjectId> servedBases = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final AtomicLong written = new AtomicLong();
     private Thread writer;
     /** Bytes written since the folder was last trimmed: trimming lists it, so not after every entry. */
@@ -158,6 +160,9 @@ public final class ChunkCache implements AutoCloseable {
                 return false;
             }
             hits.incrementAndGet();
+            if (verifyId) {
+                servedBases.add(id);
+            }
             return true;
         } catch (NoSuchFileException e) {
             return false;
@@ -197,6 +202,22 @@ public final class ChunkCache implements AutoCloseable {
             return ObjectId.fromBytes(h, HEADER_BYTES - ObjectId.BYTES);
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /**
+     * Deletes the entry of {@code id}, and of the version before it, if this cache served it as a
+     * delta base: a process that keeps its chunks in memory (a training loop) reads only its first
+     * commit's bases from here, writes its newest versions when it closes, and trying every base
+     * of every commit cost two file-system calls per chunk (4% of a commit of 300 small tensors).
+     */
+    void dropServedBase(ObjectId id) {
+        if (servedBases.remove(id)) {
+            ObjectId before = previousOf(id);
+            drop(id);
+            if (before != null) {
+                drop(before);
+            }
         }
     }
 

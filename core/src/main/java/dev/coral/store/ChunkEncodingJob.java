@@ -197,7 +197,7 @@ final class ChunkEncodingJob implements AutoCloseable {
         }
         ChunkCache cache = store.chunkCache();
         if (cache != null && store.keepsNewChunks()) {
-            cache.drop(plan.base()); // this chunk is kept in memory, and written to the cache when the store closes
+            cache.dropServedBase(plan.base()); // this chunk is kept in memory, and written to the cache when the store closes
         } else if (cache != null) {
             cache.put(id, raw, off, len, previous); // the next commit's base and the next checkout's chunk
         }

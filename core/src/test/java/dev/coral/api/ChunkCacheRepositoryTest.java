@@ -240,6 +240,42 @@ class ChunkCacheRepositoryTest {
         }
     }
 
+    /**
+     * Command-line commits, then a training loop: its first commit is a command line's (bases
+     * from the cache, its chunks written there); its second reads its bases from the cache too,
+     * then drops them and the versions before; it leaves its newest version when it closes.
+     */
+    @Test
+    void aTrainingLoopAfterCommandLineCommitsLeavesOnlyItsNewestVersion() throws IOException {
+        List<byte[]> versions = history(6, 17);
+        Repository.init(dir, config()).close();
+        for (int v = 0; v < 3; v++) {
+            try (Repository repo = Repository.open(dir)) {
+                commit(repo, versions.get(v), v);
+            }
+        }
+        assertEquals(8, entries().size(), "versions 1 and 2");
+        try (Repository repo = Repository.open(dir)) {
+            for (int v = 3; v < versions.size(); v++) {
+                commit(repo, versions.get(v), v);
+                if (v == 3) {
+                    assertEquals(4, repo.store().chunkCache().hits(), "the first commit's bases came from the cache");
+                    assertEquals(8, entries().size(), "versions 2 and 3");
+                }
+                if (v == 4) {
+                    assertEquals(8, repo.store().chunkCache().hits(), "so did the second's");
+                    assertEquals(List.of(), entries(), "which left it, with the versions before them");
+                }
+            }
+        }
+        List<Path> left = entries();
+        assertEquals(4, left.size(), left.toString());
+        try (Repository repo = Repository.open(dir)) {
+            assertArrayEquals(versions.get(5), read(repo, "HEAD"));
+            assertEquals(4, repo.store().chunkCache().hits(), "the newest version is what the cache holds");
+        }
+    }
+
     @Test
     void gcDropsTheCopiesOfTheChunksItDeletes() throws IOException {
         List<byte[]> versions = history(3, 14);
