@@ -388,7 +388,10 @@ public final class ChunkEncoder {
             }
             long h = HuffmanCoder.estimate(ws.samplePlanes, po, n, ws.huffman());
             HuffmanCoder.countsOfLastHistogram(ws.huffman(), counts, k * 256);
-            int c = ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
+            // A plane whose bytes Huffman cannot shrink at all has a flat histogram (low mantissa
+            // bytes): zstd would need repeats alone to win the 5% that storing it compressed asks,
+            // so its trial is skipped (a third of the choice's time for small chunks)
+            int c = h >= n ? n : ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
             int zeros = counts[k * 256];
             long s = n - zeros <= n / SparsePlane.MAX_NONZERO_FRACTION // else too dense to try: spare the scan
                     ? SparsePlane.estimate(ws.samplePlanes, po, n, ws.sparseScratch(), ws.huffman())

@@ -22,8 +22,9 @@ final class ChunkEncodingJob implements AutoCloseable {
     static final int HASH_ASIDE_MIN_BYTES = 256 << 10;
     /**
      * Smallest chunk whose delta base is decoded ahead on another thread: below it the hand-over
-     * (a wake-up each way) costs more than reading the base in line. Measured on 300 tensors of
-     * 4 KB committed through one handle: the hand-overs were 19% of the commit.
+     * (a wake-up each way) costs more than reading the base in line. 300 tensors of 4 KB committed
+     * through one handle: the hand-overs were 19% of a wall-clock profile, and reading in line made
+     * the commit 5-10% faster (medians of 6 runs each, 47.6 against 51 ms; the runs spread 15%).
      */
     static final int PREFETCH_MIN_BYTES = 64 << 10;
     private final ObjectStore store;
