@@ -42,6 +42,15 @@ class ChunkCacheRepositoryTest {
         DriftingTensor.commit(repo, ELEMENTS, w, v);
     }
 
+    /** Commits versions [from, to), each through a handle of its own, as command-line commits are. */
+    private void commandLineCommits(List<byte[]> versions, int from, int to) throws IOException {
+        for (int v = from; v < to; v++) {
+            try (Repository repo = Repository.open(dir)) {
+                commit(repo, versions.get(v), v);
+            }
+        }
+    }
+
     private static byte[] read(Repository repo, String revision) throws IOException {
         try (InputStream in = repo.tensor(revision, FILE, "w").openStream()) {
             return in.readAllBytes();
@@ -122,11 +131,7 @@ class ChunkCacheRepositoryTest {
     void aCacheEntryWithOtherBytesIsNoBase() throws IOException {
         List<byte[]> versions = history(4, 15);
         Repository.init(dir, config()).close();
-        for (int v = 0; v < 3; v++) {
-            try (Repository repo = Repository.open(dir)) {
-                commit(repo, versions.get(v), v);
-            }
-        }
+        commandLineCommits(versions, 0, 3);
         List<Path> planted = entries();
         assertEquals(8, planted.size());
         for (Path p : planted) { // each entry rewritten as the documented format of zeros, checksum and all
@@ -158,11 +163,7 @@ class ChunkCacheRepositoryTest {
     void aWrongCacheEntryNeverFailsACheckoutOrAnExport() throws IOException {
         List<byte[]> versions = history(3, 16);
         Repository.init(dir, config()).close();
-        for (int v = 0; v < versions.size(); v++) {
-            try (Repository repo = Repository.open(dir)) {
-                commit(repo, versions.get(v), v);
-            }
-        }
+        commandLineCommits(versions, 0, versions.size());
         Path file = dir.resolve(FILE);
         Path exported = dir.resolve("out.npz");
         byte[] expected;
@@ -249,11 +250,7 @@ class ChunkCacheRepositoryTest {
     void aTrainingLoopAfterCommandLineCommitsLeavesOnlyItsNewestVersion() throws IOException {
         List<byte[]> versions = history(6, 17);
         Repository.init(dir, config()).close();
-        for (int v = 0; v < 3; v++) {
-            try (Repository repo = Repository.open(dir)) {
-                commit(repo, versions.get(v), v);
-            }
-        }
+        commandLineCommits(versions, 0, 3);
         assertEquals(8, entries().size(), "versions 1 and 2");
         try (Repository repo = Repository.open(dir)) {
             for (int v = 3; v < versions.size(); v++) {
@@ -284,11 +281,7 @@ class ChunkCacheRepositoryTest {
             commit(repo, versions.get(0), 0);
             repo.switchBranch("side", true, true);
         }
-        for (int v = 1; v < versions.size(); v++) {
-            try (Repository repo = Repository.open(dir)) {
-                commit(repo, versions.get(v), v);
-            }
-        }
+        commandLineCommits(versions, 1, versions.size());
         assertEquals(8, entries().size());
         try (Repository repo = Repository.open(dir)) {
             repo.switchBranch("main", false, true);
@@ -305,11 +298,7 @@ class ChunkCacheRepositoryTest {
     void aBudgetOfZeroCachesNothing() throws IOException {
         List<byte[]> versions = history(3, 13);
         Repository.init(dir, config().withCacheBytes(0)).close();
-        for (int v = 0; v < versions.size(); v++) {
-            try (Repository repo = Repository.open(dir)) {
-                commit(repo, versions.get(v), v);
-            }
-        }
+        commandLineCommits(versions, 0, versions.size());
         assertEquals(List.of(), entries());
         try (Repository repo = Repository.open(dir)) {
             assertArrayEquals(versions.get(2), read(repo, "HEAD"));

@@ -20,9 +20,7 @@ class ChunkChoiceTest {
     @ParameterizedTest(name = "seed={0}")
     @ValueSource(longs = {3, 4, 5})
     void aTiledRandomChunkIsStoredAsItsTile(long seed) throws CorruptObjectException {
-        Random r = new Random(seed);
-        byte[] tile = new byte[4096];
-        r.nextBytes(tile);
+        byte[] tile = random(seed, 4096);
         byte[] raw = new byte[LEN];
         for (int i = 0; i < LEN; i++) {
             raw[i] = tile[i % tile.length];
@@ -33,9 +31,7 @@ class ChunkChoiceTest {
     @ParameterizedTest(name = "seed={0}")
     @ValueSource(longs = {3, 4, 5})
     void randomLowBytesRepeatingUnderSmoothHighBytesAreFound(long seed) throws CorruptObjectException {
-        Random r = new Random(seed);
-        byte[] pattern = new byte[2048];
-        r.nextBytes(pattern);
+        byte[] pattern = random(seed, 2048);
         byte[] raw = new byte[LEN];
         for (int i = 0; i < LEN / 4; i++) {
             int bits = Float.floatToRawIntBits((float) Math.sin(i * 0.001) * 0.1f) & 0xFFFF0000
@@ -45,6 +41,12 @@ class ChunkChoiceTest {
             }
         }
         assertSmallAndExact(raw, null, LEN / 4, "seed=" + seed);
+    }
+
+    private static byte[] random(long seed, int n) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
     }
 
     private static void assertSmallAndExact(byte[] raw, byte[] base, int most, String what) throws CorruptObjectException {
