@@ -34,6 +34,8 @@ final class BasePrefetch implements AutoCloseable {
     });
     private int nextSlot;
     private Pending pending;
+    /** Decodes started (for tests). */
+    long started;
 
     BasePrefetch(ObjectStore store, ChainShape chains) {
         this.store = store;
@@ -49,6 +51,7 @@ final class BasePrefetch implements AutoCloseable {
         int slot = nextSlot;
         nextSlot ^= 1;
         pending = new Pending(previous, length, thread.submit(() -> prepare(previous, length, slot)));
+        started++;
     }
 
     /** The base started for exactly this chunk, waiting for it; null if none was started for it. */

@@ -2,6 +2,8 @@ package dev.coral.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -10,12 +12,14 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Chunks inserted with a hint of the next chunk (its base decoded ahead on another thread) are
  * stored exactly as without hints, whether the hints are right, wrong or missing: same ids, same
- * bases, same chain depths, bit-exact reads.
+ * bases, same chain depths, bit-exact reads; also when some chunks never change (frozen) and
+ * whole versions come again. Chunks found stored already wait for no base decoded ahead.
  */
 class BasePrefetchTest {
     @TempDir
@@ -35,11 +39,20 @@ class BasePrefetchTest {
             cur[c] = new byte[len];
             ChunkChainDecodeTest.fillFloatLike(cur[c], 4, r);
         }
+        boolean[] frozen = new boolean[chunks];
+        for (int c = 0; c < chunks; c++) {
+            frozen[c] = r.nextInt(3) == 0; // stored already in every later version: a frozen layer
+        }
         for (int v = 0; v < versions; v++) {
+            if (v > 1 && r.nextInt(4) == 0) { // an earlier version committed again: every chunk stored already
+                cur = history.get(r.nextInt(v)).clone();
+                history.add(cur);
+                continue;
+            }
             byte[][] next = new byte[chunks][];
             for (int c = 0; c < chunks; c++) {
                 next[c] = cur[c].clone();
-                if (v > 0) {
+                if (v > 0 && !frozen[c]) {
                     ChunkChainDecodeTest.floatStep(next[c], 4, r);
                 }
             }
@@ -66,6 +79,58 @@ class BasePrefetchTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * A version stored again (a file committed again, a frozen layer): once a chunk is found stored
+     * already, the next ones are looked up before any base is decoded for them, so the only base
+     * decoded ahead is the second chunk's, started before the first was found. Then a new version
+     * after it is encoded as before.
+     */
+    @Test
+    void chunksStoredAlreadyWaitForNoBaseDecodedAhead() throws IOException {
+        Random r = new Random(5);
+        int chunks = 6;
+        int len = ChunkEncodingJob.PREFETCH_MIN_BYTES + 1024;
+        List<byte[][]> history = new ArrayList<>();
+        byte[][] cur = new byte[chunks][];
+        for (int c = 0; c < chunks; c++) {
+            cur[c] = new byte[len];
+            ChunkChainDecodeTest.fillFloatLike(cur[c], 4, r);
+        }
+        for (int v = 0; v < 3; v++) {
+            byte[][] next = new byte[chunks][];
+            for (int c = 0; c < chunks; c++) {
+                next[c] = cur[c].clone();
+                ChunkChainDecodeTest.floatStep(next[c], 4, r);
+            }
+            history.add(next);
+            cur = next;
+        }
+        ObjectId[][] ids = store(dir.resolve("packs"), history, 1, r);
+        try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1);
+             ChunkEncodingJob job = new ChunkEncodingJob(store, 1, new ChainShape(6, 3), true)) {
+            byte[][] again = history.get(1); // committed again on top of version 2
+            for (int k = 0; k < chunks; k++) {
+                ObjectId next = k + 1 == chunks ? null : ids[2][k + 1];
+                ChunkEncodingJob.Encoded e = job.encode(again[k], 0, len, 4, ids[2][k], next, len, true);
+                assertTrue(e.alreadyStored(), "chunk " + k);
+                assertEquals(ids[1][k], e.id(), "chunk " + k);
+            }
+            assertEquals(1, job.basesDecodedAhead(), "bases decoded ahead for chunks stored already");
+            byte[][] fresh = new byte[chunks][];
+            for (int k = 0; k < chunks; k++) {
+                fresh[k] = history.get(2)[k].clone();
+                ChunkChainDecodeTest.floatStep(fresh[k], 4, r);
+            }
+            for (int k = 0; k < chunks; k++) {
+                ObjectId next = k + 1 == chunks ? null : ids[2][k + 1];
+                ChunkEncodingJob.Encoded e = job.encode(fresh[k], 0, len, 4, ids[2][k], next, len, true);
+                assertFalse(e.alreadyStored(), "new chunk " + k);
+                assertTrue(e.isDelta(), "new chunk " + k + " is a delta against version 2");
+            }
+            assertEquals(1 + chunks - 1, job.basesDecodedAhead(), "from the first new chunk on, each next base is decoded ahead");
         }
     }
 
