@@ -4,7 +4,7 @@ import dev.coral.error.BadInputException;
 import dev.coral.format.ParsedWeightFile;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
-import dev.coral.io.Futures;
+import dev.coral.io.OverlappedTask;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.FutureTask;
 import java.util.zip.CRC32C;
 
 /**
@@ -60,7 +59,8 @@ public final class FileIngest {
      */
     public Ingested ingest(Path file, WeightFileFormat format, DeltaBases bases, SimilarBases similar) throws IOException {
         FileStat quick = FileStat.quick(file);
-        FileHashing hashing = new FileHashing(file, quick.size());
+        OverlappedTask<FileStat> hashing = new OverlappedTask<>(() -> FileStat.of(file), quick.size() >= HASH_ASIDE_BYTES,
+                "coral-file-hash", file + ": hashing");
         FileEntry entry;
         FileStat before;
         try (hashing; ParsedWeightFile parsed = format.read(file)) {
@@ -107,50 +107,10 @@ public final class FileIngest {
     }
 
     /**
-     * The whole-file SHA-256 and CRC32C, computed on a thread of its own for a large file so that
-     * the hashing pass overlaps the chunk work (the page cache serves both reads), inline for a
-     * small one. {@link #close} waits for the thread, so no read outlives the ingest.
+     * Files from this size are hashed on a thread of its own, overlapping the chunk work (the page
+     * cache serves both reads); smaller ones in line, where a thread costs more than it saves.
      */
-    private static final class FileHashing implements AutoCloseable {
-        /** Below this, a thread costs more than it saves. */
-        static final long ASYNC_BYTES = 16L << 20;
-        private final Path file;
-        private final FutureTask<FileStat> task;
-        private final Thread thread;
-
-        FileHashing(Path file, long size) {
-            this.file = file;
-            this.task = new FutureTask<>(() -> FileStat.of(file));
-            if (size >= ASYNC_BYTES) {
-                thread = new Thread(task, "coral-file-hash");
-                thread.setDaemon(true);
-                thread.start();
-            } else {
-                thread = null;
-            }
-        }
-
-        FileStat result() throws IOException {
-            task.run(); // no-op when the thread ran it
-            return Futures.await(task, file + ": hashing");
-        }
-
-        /** Waits for the hashing thread, if any: an ingest that failed early must not leave it reading. */
-        @Override
-        public void close() {
-            boolean interrupted = false;
-            while (thread != null && thread.isAlive()) {
-                try {
-                    thread.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
+    public static final long HASH_ASIDE_BYTES = 16L << 20;
 
     /** Size, modification time, SHA-256 and CRC32C (-1 when not computed) of a working file. */
     public record FileStat(long size, long mtimeMillis, byte[] sha256, long crc32c) {
