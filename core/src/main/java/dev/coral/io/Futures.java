@@ -49,4 +49,22 @@ public final class Futures {
             throw new IOException(what + ": " + t, t);
         }
     }
+
+    /**
+     * Waits for {@code t} to end, through interrupts (which would leave it running on data the
+     * caller is about to release); the caller's interrupt status is set again afterwards.
+     */
+    public static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (t.isAlive()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

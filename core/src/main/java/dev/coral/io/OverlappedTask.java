@@ -41,16 +41,8 @@ public final class OverlappedTask<T> implements AutoCloseable {
     /** Waits for the thread, if any. */
     @Override
     public void close() {
-        boolean interrupted = false;
-        while (thread != null && thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        if (thread != null) {
+            Futures.joinUninterruptibly(thread);
         }
     }
 }

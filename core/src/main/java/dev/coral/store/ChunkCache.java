@@ -1,5 +1,6 @@
 package dev.coral.store;
 
+import dev.coral.io.Futures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -412,17 +413,7 @@ public final class ChunkCache implements AutoCloseable {
         if (w == null) {
             return;
         }
-        boolean interrupted = false;
         queue.add(STOP);
-        while (w.isAlive()) {
-            try {
-                w.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Futures.joinUninterruptibly(w);
     }
 }
