@@ -1,0 +1,111 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ./coral} launcher on the jar this build packaged (failsafe, after {@code package}):
+ * exit codes and output pass through; the first real command after a build leaves a static
+ * class-data-sharing archive, and later commands load picocli's classes from it (JDK 17's
+ * dynamic archives could not hold them).
+ */
+class LauncherIT {
+    private static final Path ROOT = Path.of(System.getProperty("coral.root", "..")).toAbsolutePath().normalize();
+    private static final Path TARGET = ROOT.resolve("cli/target");
+    private static final Path ARCHIVE = TARGET.resolve("coral.jsa");
+
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run coral(Path cwd, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("coral").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile());
+        pb.environment().putAll(env);
+        Path out = Files.createTempFile("launcher-out", ".txt");
+        Path err = Files.createTempFile("launcher-err", ".txt");
+        try {
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("coral " + String.join(" ", args) + " did not end in 300 s");
+            }
+            return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    private static Run coral(Path cwd, String... args) throws IOException, InterruptedException {
+        return coral(cwd, Map.of(), args);
+    }
+
+    private static List<String> leftovers() throws IOException {
+        try (Stream<Path> s = Files.list(TARGET)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("coral.jsa.")).toList();
+        }
+    }
+
+    @Test
+    void theJarIsThereAndCurrent() throws Exception {
+        assertTrue(Files.isRegularFile(TARGET.resolve("coral.jar")), "run after package: " + TARGET.resolve("coral.jar"));
+        Run r = coral(dir, "--version");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("coral "), r.out());
+        assertFalse(r.err().contains("building"), "the launcher rebuilt a jar this build had just packaged: " + r.err());
+    }
+
+    @Test
+    void exitCodesAndErrorsPassThrough() throws Exception {
+        Run usage = coral(dir, "no-such-command");
+        assertEquals(2, usage.code(), usage.err());
+        Run notARepo = coral(dir, "status");
+        assertEquals(1, notARepo.code(), notARepo.err());
+        assertTrue(notARepo.err().contains("not a Coral repository"), notARepo.err());
+        assertEquals(1, notARepo.err().strip().lines().count(), "one line: " + notARepo.err());
+    }
+
+    @Test
+    void theFirstRealCommandLeavesAStaticArchiveThatLaterCommandsMap() throws Exception {
+        Files.deleteIfExists(ARCHIVE);
+        assertEquals(0, coral(dir, "init").code());
+        assertFalse(Files.exists(ARCHIVE), "init is not one of the commands that make the archive");
+        Run first = coral(dir, "status");
+        assertEquals(0, first.code(), first.err());
+        assertTrue(Files.isRegularFile(ARCHIVE), "status made no archive");
+        assertEquals(List.of(), leftovers(), "class list or temporary archive left behind");
+        Path log = dir.resolve("class-load.log");
+        Run second = coral(dir, Map.of("CORAL_JAVA_OPTS", "-Xlog:class+load=info:file=" + log), "status");
+        assertEquals(0, second.code(), second.err());
+        assertEquals(first.out(), second.out());
+        String loads = Files.readString(log);
+        assertTrue(loads.contains("picocli.CommandLine source: shared objects file"),
+                "picocli's classes are not in the archive: " + loads.lines().filter(l -> l.contains("picocli.CommandLine ")).toList());
+    }
+
+    @Test
+    void relativePathsAreTheCallersFolder() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("some/repo"));
+        assertEquals(0, coral(repo, "init").code());
+        Run r = coral(dir, "-C", "some/repo", "status");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("On branch main"), r.out());
+    }
+}
