@@ -73,7 +73,14 @@ final class MemoryStaging {
             try {
                 entryId = storeTensors(path, tensors, metadata, ins, hashing);
             } catch (IOException | RuntimeException e) {
-                hashing.result(); // a tensor the writer rejects fails as it did when it ran first
+                try {
+                    hashing.result(); // a tensor the writer rejects fails as it did when it ran first
+                } catch (IOException | RuntimeException w) {
+                    if (w != e) { // the same one when the storing asked the writer itself
+                        w.addSuppressed(e);
+                    }
+                    throw w;
+                }
                 throw e;
             }
             return new Repository.StagedChanges(Map.of(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32])), List.of(), null);
