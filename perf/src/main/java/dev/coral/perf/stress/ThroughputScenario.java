@@ -69,8 +69,14 @@ public final class ThroughputScenario implements Scenario {
         Path keptRoot = dir.resolve("repo-kept-open");
         Repository.init(keptRoot).close();
         double[] keptSeconds = new double[STEPS];
-        try (Repository kept = Repository.open(keptRoot)) {
+        // the same with the checkpoint handed over as tensors (commitTensors), as a training loop
+        // on the Java API does: no file to write or read
+        Path tensorsRoot = dir.resolve("repo-kept-tensors");
+        Repository.init(tensorsRoot).close();
+        double[] tensorsSeconds = new double[STEPS];
+        try (Repository kept = Repository.open(keptRoot); Repository keptTensors = Repository.open(tensorsRoot)) {
         kept.setIngestThreads(1);
+        keptTensors.setIngestThreads(1);
         for (int step = 0; step < STEPS; step++) {
             net.adamStep(data, 2, 1e-3f);
             byte[] bytes = safetensors(net);
@@ -103,9 +109,17 @@ public final class ThroughputScenario implements Scenario {
             t0 = System.nanoTime();
             kept.commit(CommitRequest.of("step " + step), List.of(keptFile));
             keptSeconds[step] = (System.nanoTime() - t0) / 1e9;
-            Context.log("throughput: step %d/%d, %s, commit %.0f ms (1 thread) / %.0f ms (%d threads) / %.0f ms (handle kept open)",
+            List<TensorSource> tensors = tensors(net);
+            t0 = System.nanoTime();
+            keptTensors.commitTensors("model.safetensors", tensors, Map.of(), CommitRequest.of("step " + step));
+            tensorsSeconds[step] = (System.nanoTime() - t0) / 1e9;
+            if (!Arrays.equals(keptTensors.fileAt("HEAD", "model.safetensors").fileSha256(), fileSha[step])) {
+                rep.failed("commitTensors of step " + step + " recorded another file than the checkpoint's");
+            }
+            Context.log("throughput: step %d/%d, %s, commit %.0f ms (1 thread) / %.0f ms (%d threads) / %.0f ms (handle kept open)"
+                            + " / %.0f ms (commitTensors)",
                     step + 1, STEPS, Fmt.mb(fileBytes), commitSeconds[0][step] * 1e3, commitSeconds[1][step] * 1e3, cores,
-                    keptSeconds[step] * 1e3);
+                    keptSeconds[step] * 1e3, tensorsSeconds[step] * 1e3);
         }
         }
         long raw = fileBytes * STEPS;
@@ -153,6 +167,12 @@ public final class ThroughputScenario implements Scenario {
                         + Fmt.f(fileBytes * (STEPS - 2) / 1e6 / keptWarm),
                 "the chunks just written serve as the next bases (up to 1/8 of the heap); step 2 reads its bases from disk, "
                         + "as a process's first commit keeps none");
+        t.row(String.format(Locale.ROOT, "**commit MB/s**, the same through commitTensors (tensors in memory): all / steps 2-%d / steps 3-%d",
+                        STEPS, STEPS),
+                Fmt.f(raw / 1e6 / Arrays.stream(tensorsSeconds).sum()) + " / " + Fmt.f(fileBytes * (STEPS - 1) / 1e6
+                        / Arrays.stream(tensorsSeconds, 1, STEPS).sum()) + " / " + Fmt.f(fileBytes * (STEPS - 2) / 1e6
+                        / Arrays.stream(tensorsSeconds, 2, STEPS).sum()),
+                "the file's header and checksums come from the safetensors writer, on a thread of its own");
         double checkoutAll = Arrays.stream(checkoutSeconds).sum();
         t.row("**checkout MB/s** (file written, verified, renamed), all commits", Fmt.mbps(raw, checkoutAll),
                 "Files.write (page cache) " + Fmt.mbps(raw, writeSeconds));
@@ -181,6 +201,7 @@ public final class ThroughputScenario implements Scenario {
         rep.figure("commit_seconds_1", commitSeconds[0]);
         rep.figure("commit_seconds_n", commitSeconds[1]);
         rep.figure("commit_seconds_kept_open", keptSeconds);
+        rep.figure("commit_seconds_commit_tensors", tensorsSeconds);
         rep.figure("checkout_seconds", checkoutSeconds);
         rep.figure("warm_checkout_seconds", warmCheckoutSeconds);
         rep.figure("file_bytes", fileBytes);
@@ -189,12 +210,17 @@ public final class ThroughputScenario implements Scenario {
     }
 
     static byte[] safetensors(Mlp net) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        WeightFormats.byName("safetensors").orElseThrow().write(tensors(net), Map.of(), out);
+        return out.toByteArray();
+    }
+
+    /** The network's parameters as fp32 tensors (copies: the network trains on). */
+    static List<TensorSource> tensors(Mlp net) {
         List<TensorSource> list = new ArrayList<>();
         for (Map.Entry<String, float[]> e : net.parameters().entrySet()) {
             list.add(Tensors.of(e.getKey(), TensorSpec.of(DType.F32, net.shapeOf(e.getKey())), Mlp.fp32(e.getValue())));
         }
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        WeightFormats.byName("safetensors").orElseThrow().write(list, Map.of(), out);
-        return out.toByteArray();
+        return list;
     }
 }
