@@ -3,17 +3,20 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import dev.coral.api.Status;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code coral status}: staged changes, unstaged changes, untracked weight files. */
 @Command(name = "status", description = {
     "Show staged, unstaged and untracked weight files.",
-    "Sections as in git: changes to be committed, changes not staged, untracked weight files."})
+    "Sections as in git: changes to be committed, changes not staged, untracked weight files.",
+    "Paths are relative to the current folder (or -C DIR), as add and rm take them; with --json, to the repository's root."})
 final class StatusCommand extends Subcommand {
     @Mixin
     JsonOption output;
@@ -21,8 +24,10 @@ final class StatusCommand extends Subcommand {
     @Override
     int execute() throws Exception {
         Status s;
+        Path root;
         try (Repository repo = openRepository()) {
             s = repo.status();
+            root = repo.root();
         }
         if (output.json) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -36,19 +41,20 @@ final class StatusCommand extends Subcommand {
             return 0;
         }
         PrintStream out = out();
+        Function<String, String> shown = shownFrom(root, workDir());
         out.println(s.branch() != null ? "On branch " + s.branch()
                 : "HEAD detached at " + (s.head() == null ? "(no commit)" : Text.shortId(s.head())));
         if (s.head() == null) {
             out.println();
             out.println("No commits yet");
         }
-        section(out, "Changes to be committed:", "(use \"coral rm --cached <file>...\" to unstage)", s.staged());
-        section(out, "Changes not staged for commit:", "(use \"coral add <file>...\" to update what will be committed)", s.notStaged());
+        section(out, "Changes to be committed:", "(use \"coral rm --cached <file>...\" to unstage)", s.staged(), shown);
+        section(out, "Changes not staged for commit:", "(use \"coral add <file>...\" to update what will be committed)", s.notStaged(), shown);
         if (!s.untracked().isEmpty()) {
             out.println();
             out.println("Untracked weight files:");
             out.println("  (use \"coral add <file>...\" to include in what will be committed)");
-            s.untracked().forEach(p -> out.println("\t" + p));
+            s.untracked().forEach(p -> out.println("\t" + shown.apply(p)));
         }
         out.println();
         if (s.staged().isEmpty()) {
@@ -63,7 +69,21 @@ final class StatusCommand extends Subcommand {
         return 0;
     }
 
-    private static void section(PrintStream out, String title, String hint, List<Status.Change> changes) {
+    /**
+     * Repository paths as the text output shows them: relative to the working folder, as git does,
+     * so that they can be pasted into the next command there ({@code --json} keeps them relative
+     * to the repository's root, as git's porcelain format does).
+     */
+    static Function<String, String> shownFrom(Path root, Path workDir) {
+        Path from = workDir.toAbsolutePath().normalize();
+        Path top = root.toAbsolutePath().normalize();
+        return p -> {
+            Path rel = from.relativize(top.resolve(p).normalize());
+            return rel.toString().replace(java.io.File.separatorChar, '/');
+        };
+    }
+
+    private static void section(PrintStream out, String title, String hint, List<Status.Change> changes, Function<String, String> shown) {
         if (changes.isEmpty()) {
             return;
         }
@@ -71,7 +91,7 @@ final class StatusCommand extends Subcommand {
         out.println(title);
         out.println("  " + hint);
         for (Status.Change c : changes) {
-            out.println("\t" + label(c.kind()) + c.path());
+            out.println("\t" + label(c.kind()) + shown.apply(c.path()));
         }
     }
 

@@ -46,6 +46,11 @@ abstract class Subcommand implements Callable<Integer> {
         return coral.userPath(path);
     }
 
+    /** The folder relative paths are taken against ({@code -C DIR}, else the process's). */
+    Path workDir() {
+        return coral.workDir();
+    }
+
     List<Path> userPaths(List<String> paths) {
         return paths.stream().map(this::userPath).toList();
     }

@@ -1,0 +1,52 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code coral status} shows paths relative to the folder it runs in, as git does, so that they
+ * can be given to the next command there; {@code --json} keeps them relative to the root.
+ */
+class StatusPathsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void pathsAreRelativeToTheWorkingFolder() throws Exception {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Path sub = Files.createDirectories(dir.resolve("models/run1"));
+        Cli.writeModel(sub.resolve("a.safetensors"), 1, "w");
+        Cli.writeModel(sub.resolve("b.safetensors"), 2, "w");
+        Cli.writeModel(dir.resolve("top.safetensors"), 3, "w");
+        Cli inSub = new Cli(sub);
+        Cli inModels = new Cli(dir.resolve("models"));
+
+        String untracked = inSub.run("status").ok().out();
+        assertTrue(untracked.contains("\ta.safetensors\n"), untracked);
+        assertTrue(untracked.contains("\t../../top.safetensors\n"), untracked);
+        assertTrue(inModels.run("status").ok().out().contains("\trun1/b.safetensors\n"));
+        assertTrue(cli.run("status").ok().out().contains("\tmodels/run1/a.safetensors\n"));
+
+        // what status shows in a folder is what add takes there
+        inSub.run("add", "a.safetensors", "../../top.safetensors").ok();
+        inSub.run("commit", "-m", "two").ok();
+        Cli.writeModel(sub.resolve("a.safetensors"), 4, "w");
+        inSub.run("add", "b.safetensors").ok();
+        String mixed = inSub.run("status").ok().out();
+        assertTrue(mixed.contains("\tnew file:   b.safetensors\n"), mixed);
+        assertTrue(mixed.contains("\tmodified:   a.safetensors\n"), mixed);
+        assertFalse(mixed.contains("models/run1"), mixed);
+
+        String json = inSub.run("status", "--json").ok().out();
+        assertTrue(json.contains("\"models/run1/a.safetensors\""), json);
+        assertTrue(json.contains("\"models/run1/b.safetensors\""), json);
+        assertEquals(0, new Cli(dir).run("status").code());
+    }
+}
