@@ -1,5 +1,6 @@
 package dev.coral.api;
 
+import dev.coral.format.HeapInputStream;
 import dev.coral.format.TensorSource;
 import dev.coral.tensor.TensorSpec;
 import java.io.InputStream;
@@ -33,6 +34,9 @@ public final class Tensors {
 
             @Override
             public InputStream openStream() {
+                if (view.hasArray()) { // lent in place to chunk ingest, not copied out
+                    return new HeapInputStream(view.array(), view.arrayOffset() + view.position(), view.remaining());
+                }
                 ByteBuffer b = view.duplicate();
                 return new InputStream() {
                     @Override

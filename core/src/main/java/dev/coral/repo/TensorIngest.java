@@ -2,6 +2,7 @@ package dev.coral.repo;
 
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.error.BadInputException;
+import dev.coral.format.HeapInputStream;
 import dev.coral.similarity.SketchBuilder;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
@@ -115,6 +116,9 @@ public final class TensorIngest {
         if (count > Integer.MAX_VALUE - 8) {
             throw new BadInputException(what + ": " + total + " bytes make too many chunks of " + cut);
         }
+        if (in instanceof HeapInputStream heap) { // bytes in memory: chunks are taken in place
+            return submit(spec, heap, what, base, sketch, after, null, count, cut);
+        }
         int largest = (int) Math.min(cut, total); // a small tensor needs no chunk-sized (zeroed) buffer
         byte[] buffer = inserter.borrowBuffer(largest, cut);
         try {
@@ -124,6 +128,7 @@ public final class TensorIngest {
         }
     }
 
+    /** The chunks of {@code in} read into {@code buffer}, or, with no buffer, lent in place by a {@link HeapInputStream}. */
     private Submitted submit(TensorSpec spec, InputStream in, String what, TensorObject base, SketchBuilder sketch, NextChunk after,
                              byte[] buffer, long count, int cut) throws IOException {
         long total = spec.byteSize();
@@ -133,18 +138,30 @@ public final class TensorIngest {
         long done = 0;
         for (int i = 0; i < count; i++) {
             int want = (int) Math.min(cut, total - done);
-            int got = in.readNBytes(buffer, 0, want);
-            if (got < want) {
-                throw new BadInputException(what + ": data ends after " + (done + got) + " of " + total + " bytes");
+            byte[] src = buffer;
+            int at = 0;
+            if (buffer == null) {
+                HeapInputStream heap = (HeapInputStream) in;
+                int left = heap.available();
+                at = heap.lend(want);
+                if (at < 0) {
+                    throw new BadInputException(what + ": data ends after " + (done + left) + " of " + total + " bytes");
+                }
+                src = heap.array();
+            } else {
+                int got = in.readNBytes(buffer, 0, want);
+                if (got < want) {
+                    throw new BadInputException(what + ": data ends after " + (done + got) + " of " + total + " bytes");
+                }
             }
             ObjectId previous = previousVersion(base, i, want);
             int nextWant = i + 1 < count ? (int) Math.min(cut, total - done - want) : after == null ? 0 : after.length();
             ObjectId nextPrevious = i + 1 < count ? previousVersion(base, i + 1, nextWant) : after == null ? null : after.previous();
             lengths[i] = want;
             if (sketch != null) {
-                sketch.update(done, buffer, 0, want);
+                sketch.update(done, src, at, want);
             }
-            sink.submit(buffer, want, width, previous, ids, i, nextPrevious, nextWant);
+            sink.submit(src, at, want, width, previous, ids, i, nextPrevious, nextWant);
             done += want;
         }
         return new Submitted(spec, ids, lengths);

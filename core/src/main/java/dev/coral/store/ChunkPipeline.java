@@ -117,14 +117,15 @@ public final class ChunkPipeline implements ChunkSink {
     }
 
     @Override
-    public void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index) throws IOException {
+    public void submit(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
+                       int nextLength) throws IOException {
         rethrow();
         long seq = ring.next();
         Slot s = ring.get(seq);
         if (s.raw.length < len) {
             s.raw = new byte[len];
         }
-        System.arraycopy(raw, 0, s.raw, 0, len);
+        System.arraycopy(raw, off, s.raw, 0, len);
         s.len = len;
         s.width = elementWidth;
         s.previous = previous;

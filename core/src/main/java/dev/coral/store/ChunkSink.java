@@ -10,22 +10,20 @@ import java.io.IOException;
  */
 public interface ChunkSink extends AutoCloseable {
     /**
-     * Stores {@code raw[0, len)} (the sink copies it if it needs to keep it).
+     * Stores {@code raw[off, off + len)}: the sink copies it if it needs to keep it past the call.
+     * {@code nextPrevious} is the previous version of the chunk submitted after this one (null if
+     * none or unknown), of {@code nextLength} bytes, so that a sink can decode its delta base while
+     * it encodes this one; a sink may ignore the hint.
      *
      * @param elementWidth the dtype's plane width ({@code ChunkEncoder.planeWidth})
      * @param previous the previous version of this chunk (delta base candidate), or null
      */
-    void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index) throws IOException;
+    void submit(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
+                int nextLength) throws IOException;
 
-    /**
-     * As {@link #submit(byte[], int, int, ObjectId, ObjectId[], int)}, saying which chunk comes next:
-     * {@code nextPrevious} is the previous version of the chunk submitted after this one (null if
-     * none or unknown), of {@code nextLength} bytes, so that a sink can decode its delta base while
-     * it encodes this one. A sink may ignore the hint.
-     */
-    default void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
-                        int nextLength) throws IOException {
-        submit(raw, len, elementWidth, previous, ids, index);
+    /** Stores {@code raw[0, len)}, without a hint of the next chunk. */
+    default void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index) throws IOException {
+        submit(raw, 0, len, elementWidth, previous, ids, index, null, 0);
     }
 
     /** Waits until every submitted chunk is appended; rethrows the first failure of any of them. */

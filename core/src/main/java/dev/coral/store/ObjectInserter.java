@@ -84,14 +84,9 @@ public final class ObjectInserter implements AutoCloseable {
         if (workers <= 1) {
             return new ChunkSink() {
                 @Override
-                public void submit(byte[] raw, int len, int width, ObjectId previous, ObjectId[] ids, int index) throws IOException {
-                    ids[index] = insertChunk(raw, 0, len, width, previous);
-                }
-
-                @Override
-                public void submit(byte[] raw, int len, int width, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
-                                   int nextLength) throws IOException {
-                    ids[index] = insertChunk(raw, 0, len, width, previous, nextPrevious, nextLength);
+                public void submit(byte[] raw, int off, int len, int width, ObjectId previous, ObjectId[] ids, int index,
+                                   ObjectId nextPrevious, int nextLength) throws IOException {
+                    ids[index] = insertChunk(raw, off, len, width, previous, nextPrevious, nextLength);
                 }
 
                 @Override
