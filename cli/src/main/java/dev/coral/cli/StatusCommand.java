@@ -74,7 +74,7 @@ final class StatusCommand extends Subcommand {
      * so that they can be pasted into the next command there ({@code --json} keeps them relative
      * to the repository's root, as git's porcelain format does).
      */
-    static Function<String, String> shownFrom(Path root, Path workDir) {
+    private static Function<String, String> shownFrom(Path root, Path workDir) {
         Path from = workDir.toAbsolutePath().normalize();
         Path top = root.toAbsolutePath().normalize();
         return p -> {
