@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link HuffmanCoder}: seeded property tests (round trip over lengths and distributions, exact
@@ -308,6 +309,36 @@ class HuffmanCoderTest {
                 assertTrue(len <= exact * 1.01 + 200, what + ": " + len + " bytes, exact code " + exact);
             }
         }
+    }
+
+    /**
+     * The sampled path writes each stream into a quarter of the room before moving them
+     * together: a stream that outgrows its quarter (three quarters one symbol, the last random
+     * bytes) sends the plane down the exact path, which gives the exact code's bytes.
+     */
+    @ParameterizedTest(name = "seed={0}")
+    @ValueSource(longs = {1, 2, 3})
+    void aStreamOutgrowingItsQuarterTakesTheExactPath(long seed) throws Exception {
+        int n = 1 << 16;
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] raw = new byte[n];
+        for (int i = 3 * n / 4; i < n; i++) {
+            raw[i] = (byte) r.nextInt(256);
+        }
+        HuffmanCoder.State st = new HuffmanCoder.State();
+        byte[] exactBytes = new byte[HuffmanCoder.maxEncodedLength(n)];
+        int exact = HuffmanCoder.encode(raw, 0, n, exactBytes, 0, st);
+        assertTrue(exact > 0 && exact > n / 4 + 3 * 16, "seed=" + seed + ": the plane compresses, its last stream does not: " + exact);
+        int[] counts = new int[256];
+        HuffmanCoder.estimate(raw, 0, n, st);
+        HuffmanCoder.countsOfLastHistogram(st, counts, 0);
+        byte[] dst = new byte[HuffmanCoder.maxEncodedLength(n)];
+        int len = HuffmanCoder.encodeWithCounts(raw, 0, n, counts, 0, n, dst, 0, st);
+        assertEquals(exact, len, "seed=" + seed);
+        assertArrayEquals(Arrays.copyOf(exactBytes, exact), Arrays.copyOf(dst, len), "seed=" + seed);
+        byte[] out = new byte[n];
+        HuffmanCoder.decode(dst, 0, len, out, 0, n, st);
+        assertArrayEquals(raw, out, "seed=" + seed);
     }
 
     @Test
