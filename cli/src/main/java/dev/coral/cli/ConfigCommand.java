@@ -16,7 +16,10 @@ import picocli.CommandLine.Parameters;
         + "smaller fp32 and 11%% smaller BF16 histories; false: 25%% faster commits, 28%% faster checkouts), and "
         + "cache.bytes (budget of .coral/cache/chunks, raw copies of the newest delta-encoded chunks: the two "
         + "newest versions of each file, so that the next commit and a checkout of the newest commit or the one "
-        + "before skip decoding delta chains; 0 turns it off; default 1 GiB).",
+        + "before skip decoding delta chains; 0 turns it off; default 1 GiB), and "
+        + "similarity.threshold (0 to 1, default 0.6: the least fraction of sampled elements whose sign and top "
+        + "exponent bits must agree with a stored tensor's for it to become the delta base of a tensor with no "
+        + "previous version, e.g. an independent fine-tune; also joins the clusters of coral stats --clusters).",
     "New commits use the new settings; coral repack re-plans the stored chains with them.",
     "Also rewrites a damaged config (from the defaults plus the setting given)."})
 final class ConfigCommand extends Subcommand {

@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
     "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact."})
 final class StatsCommand extends Subcommand {
     @Option(names = "--clusters", description = "Also show clusters of similar tensors (e.g. fine-tunes of one base) "
-            + "found by the similarity index, which new tensors are delta-encoded against.")
+            + "found by the similarity index, which new tensors are delta-encoded against (joined when they pass "
+            + "coral config similarity.threshold).")
     boolean clusters;
 
     @Option(names = "--files", description = "Also show each path: versions, commits, logical bytes, bytes stored first "

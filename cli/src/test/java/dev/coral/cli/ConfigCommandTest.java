@@ -20,7 +20,8 @@ class ConfigCommandTest {
         cli.run("init", "--delta-depth", "5", "--delta-run", "1").ok();
         Cli.Result all = cli.run("config");
         assertEquals(0, all.code(), all.err());
-        assertEquals("cache.bytes=1073741824\nchunk.bytes=4194304\ncodec.contexts=true\ndelta.max-depth=5\ndelta.run=1\nzstd.level=1\n",
+        assertEquals("cache.bytes=1073741824\nchunk.bytes=4194304\ncodec.contexts=true\ndelta.max-depth=5\ndelta.run=1\n"
+                + "similarity.threshold=0.6\nzstd.level=1\n",
                 all.out().replace("\r", ""));
         assertEquals(0, cli.run("config", "codec.contexts", "false").code());
         assertEquals(0, cli.run("config", "cache.bytes", "0").code());
@@ -30,14 +31,18 @@ class ConfigCommandTest {
         assertEquals(0, cli.run("config", "delta.max-depth", "12").code());
         assertEquals(0, cli.run("config", "delta.run", "8").code());
         assertEquals("8", cli.run("config", "delta.run").out().strip());
+        assertEquals(0, cli.run("config", "similarity.threshold", "0.8").code());
+        assertEquals("0.8", cli.run("config", "similarity.threshold").out().strip());
         for (String[] bad : new String[][] {{"config", "delta.run", "13"}, {"config", "colour"}, {"config", "colour", "blue"},
             {"config", "zstd.level", "high"}, {"config", "codec.contexts", "yes"},
-            {"config", "cache.bytes", "-1"}, {"config", "cache.bytes", "1G"}}) {
+            {"config", "cache.bytes", "-1"}, {"config", "cache.bytes", "1G"},
+            {"config", "similarity.threshold", "1.2"}, {"config", "similarity.threshold", "NaN"}}) {
             Cli.Result r = cli.run(bad);
             assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
             assertEquals(1, r.errLines().size(), r.err());
         }
         assertEquals("8", cli.run("config", "delta.run").out().strip(), "refused settings change nothing");
+        assertEquals("0.8", cli.run("config", "similarity.threshold").out().strip(), "refused settings change nothing");
     }
 
     @Test

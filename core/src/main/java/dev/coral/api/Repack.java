@@ -73,7 +73,7 @@ final class Repack {
                      ObjectInserter ins = scratch.newInserter()) {
                     ins.setChainShape(repo.config().chainShape());
                     ins.setContextCoding(repo.config().contextCoding());
-                    Copier c = new Copier(ins, SimilarBases.open(work.resolve("similarity"), graph));
+                    Copier c = new Copier(ins, SimilarBases.open(work.resolve("similarity"), graph, repo.config().similarityCheck()));
                     for (CommitWalk.Entry e : commitsOldestFirst()) {
                         c.commit(e.id(), e.commit());
                         ins.flush(); // this commit's chunks become the bases of the next one's

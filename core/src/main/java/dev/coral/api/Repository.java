@@ -220,7 +220,7 @@ public final class Repository implements AutoCloseable {
 
     /** The similarity index used to find delta bases for new tensors ({@code .coral/cache/similarity}). */
     SimilarBases similarBases() {
-        return SimilarBases.open(coralDir.resolve("cache").resolve("similarity"), graph);
+        return SimilarBases.open(coralDir.resolve("cache").resolve("similarity"), graph, config.similarityCheck());
     }
 
     /** An inserter with this repository's settings (delta chain bound); refused while the config is damaged. */
@@ -592,7 +592,8 @@ public final class Repository implements AutoCloseable {
             }
         }
         List<TensorCluster> out = new ArrayList<>();
-        for (dev.coral.similarity.Clusters.Cluster c : dev.coral.similarity.Clusters.of(similarBases().index())) {
+        for (dev.coral.similarity.Clusters.Cluster c : dev.coral.similarity.Clusters.of(similarBases().index(), config.similarityCheck(),
+                dev.coral.similarity.Clusters.NEIGHBORS, false)) {
             List<String> members = c.members().stream().filter(names::containsKey).map(names::get).toList();
             if (members.size() >= 2 && names.containsKey(c.baseId())) {
                 out.add(new TensorCluster(names.get(c.baseId()), members, c.meanDistance()));

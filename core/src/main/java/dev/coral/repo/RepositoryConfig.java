@@ -3,6 +3,7 @@ package dev.coral.repo;
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.ChecksummedFile;
+import dev.coral.similarity.SimilarityCheck;
 import dev.coral.store.ChainShape;
 import java.io.IOException;
 import java.io.StringReader;
@@ -16,11 +17,13 @@ import java.util.TreeMap;
  * Repository settings ({@code .coral/config}, ChecksummedFile "CORALCFG" v1 holding
  * {@code key=value} lines): chunk size, zstd level, the bound on delta chains, whether
  * XOR delta planes may be coded by context ({@code codec.contexts}, see
- * {@link dev.coral.codec.PlaneMode#CONTEXT_HUFFMAN}), and the chunk cache's budget
- * ({@code cache.bytes}). Immutable.
+ * {@link dev.coral.codec.PlaneMode#CONTEXT_HUFFMAN}), the chunk cache's budget
+ * ({@code cache.bytes}), and how alike a stored tensor must be to become the delta base of a new
+ * one that has no previous version ({@code similarity.threshold}, see {@link SimilarityCheck}).
+ * Immutable.
  */
 public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth, int deltaRun, boolean contextCoding,
-                               long cacheBytes) {
+                               long cacheBytes, double similarityThreshold) {
     static final String MAGIC = "CORALCFG";
     public static final int DEFAULT_CHUNK_BYTES = 4 << 20;
     /** Bound on delta chains (deltas read to rebuild any version); see {@link ChainShape} for the measurement. */
@@ -41,6 +44,13 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
      * copies of the newest delta-encoded chunks, about one version of each file. 0 turns it off.
      */
     public static final long DEFAULT_CACHE_BYTES = 1L << 30;
+    /**
+     * The least fraction of sampled elements whose most significant byte must agree with a stored
+     * tensor's for it to be taken as a delta base, and for {@code coral stats --clusters} to join
+     * them ({@link SimilarityCheck#DEFAULT_MIN_AGREEMENT}, from measurement). 1 asks for every
+     * sampled high byte equal; 0 takes the nearest candidate whatever it is.
+     */
+    public static final double DEFAULT_SIMILARITY_THRESHOLD = SimilarityCheck.DEFAULT_MIN_AGREEMENT;
 
     public RepositoryConfig {
         if (chunkBytes < 64 || chunkBytes > (256 << 20)) {
@@ -53,6 +63,14 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
         if (cacheBytes < 0) {
             throw new IllegalArgumentException("cache size must be 0 (off) or more bytes: " + cacheBytes);
         }
+        if (!(similarityThreshold >= 0 && similarityThreshold <= 1)) {
+            throw new IllegalArgumentException("similarity threshold must be between 0 and 1: " + similarityThreshold);
+        }
+    }
+
+    /** The check a candidate delta base must pass under these settings. */
+    public SimilarityCheck similarityCheck() {
+        return new SimilarityCheck(similarityThreshold);
     }
 
     /** The layout of delta chains these settings ask for. */
@@ -62,32 +80,37 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
 
     public static RepositoryConfig defaults() {
         return new RepositoryConfig(DEFAULT_CHUNK_BYTES, DEFAULT_ZSTD_LEVEL, DEFAULT_MAX_CHAIN_DEPTH, DEFAULT_DELTA_RUN,
-                DEFAULT_CONTEXT_CODING, DEFAULT_CACHE_BYTES);
+                DEFAULT_CONTEXT_CODING, DEFAULT_CACHE_BYTES,
+                DEFAULT_SIMILARITY_THRESHOLD);
     }
 
     public RepositoryConfig withChunkBytes(int n) {
-        return new RepositoryConfig(n, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes);
+        return new RepositoryConfig(n, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes, similarityThreshold);
     }
 
     public RepositoryConfig withZstdLevel(int level) {
-        return new RepositoryConfig(chunkBytes, level, maxChainDepth, deltaRun, contextCoding, cacheBytes);
+        return new RepositoryConfig(chunkBytes, level, maxChainDepth, deltaRun, contextCoding, cacheBytes, similarityThreshold);
     }
 
     /** With chains of at most {@code depth} deltas; the run shrinks to fit if it was longer. */
     public RepositoryConfig withMaxChainDepth(int depth) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, depth, Math.max(1, Math.min(deltaRun, depth)), contextCoding, cacheBytes);
+        return new RepositoryConfig(chunkBytes, zstdLevel, depth, Math.max(1, Math.min(deltaRun, depth)), contextCoding, cacheBytes, similarityThreshold);
     }
 
     public RepositoryConfig withDeltaRun(int run) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, run, contextCoding, cacheBytes);
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, run, contextCoding, cacheBytes, similarityThreshold);
     }
 
     public RepositoryConfig withContextCoding(boolean on) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, on, cacheBytes);
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, on, cacheBytes, similarityThreshold);
     }
 
     public RepositoryConfig withCacheBytes(long bytes) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, bytes);
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, bytes, similarityThreshold);
+    }
+
+    public RepositoryConfig withSimilarityThreshold(double threshold) {
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes, threshold);
     }
 
     /** "true" or "false", nothing else (Boolean.parseBoolean would take any typo for false). */
@@ -97,6 +120,15 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
             case "false" -> false;
             default -> throw new IllegalArgumentException(key + " must be true or false: '" + value.trim() + "'");
         };
+    }
+
+    /** A decimal number such as 0.6 (no hexadecimal, no "NaN", no "Infinity", no type suffix). */
+    static double parseFraction(String value) {
+        String v = value.trim();
+        if (!v.matches("[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?")) {
+            throw new NumberFormatException("not a number between 0 and 1: '" + v + "'");
+        }
+        return Double.parseDouble(v);
     }
 
     public static RepositoryConfig read(Path file) throws IOException {
@@ -110,7 +142,8 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
                     Integer.parseInt(p.getProperty("delta.max-depth", String.valueOf(DEFAULT_MAX_CHAIN_DEPTH)).trim()),
                     Integer.parseInt(p.getProperty("delta.run", String.valueOf(LEGACY_DELTA_RUN)).trim()),
                     parseBoolean("codec.contexts", p.getProperty("codec.contexts", String.valueOf(DEFAULT_CONTEXT_CODING))),
-                    Long.parseLong(p.getProperty("cache.bytes", String.valueOf(DEFAULT_CACHE_BYTES)).trim()));
+                    Long.parseLong(p.getProperty("cache.bytes", String.valueOf(DEFAULT_CACHE_BYTES)).trim()),
+                    parseFraction(p.getProperty("similarity.threshold", String.valueOf(DEFAULT_SIMILARITY_THRESHOLD))));
         } catch (IllegalArgumentException e) {
             throw new CorruptObjectException(file + ": " + e.getMessage());
         }
@@ -125,6 +158,7 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
         m.put("delta.run", String.valueOf(deltaRun));
         m.put("codec.contexts", String.valueOf(contextCoding));
         m.put("cache.bytes", String.valueOf(cacheBytes));
+        m.put("similarity.threshold", String.valueOf(similarityThreshold));
         return m;
     }
 
@@ -134,7 +168,7 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
         ChecksummedFile.write(file, MAGIC, 1, sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Parses a {@code key=value} setting as {@code coral init --config} takes it. */
+    /** Parses a setting as {@code coral config KEY VALUE} takes it. */
     public RepositoryConfig with(String key, String value) throws BadInputException {
         try {
             return switch (key) {
@@ -144,8 +178,9 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
                 case "delta.run" -> withDeltaRun(Integer.parseInt(value));
                 case "codec.contexts" -> withContextCoding(parseBoolean(key, value));
                 case "cache.bytes" -> withCacheBytes(Long.parseLong(value));
-                default -> throw new BadInputException("unknown setting '" + key
-                        + "' (known: chunk.bytes, zstd.level, delta.max-depth, delta.run, codec.contexts, cache.bytes)");
+                case "similarity.threshold" -> withSimilarityThreshold(parseFraction(value));
+                default -> throw new BadInputException("unknown setting '" + key + "' (known: chunk.bytes, zstd.level, "
+                        + "delta.max-depth, delta.run, codec.contexts, cache.bytes, similarity.threshold)");
             };
         } catch (IllegalArgumentException e) {
             throw new BadInputException("setting " + key + "=" + value + ": " + e.getMessage());

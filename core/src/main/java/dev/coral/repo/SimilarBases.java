@@ -40,8 +40,9 @@ public final class SimilarBases {
         this.graph = graph;
     }
 
-    public static SimilarBases open(Path file, ObjectGraph graph) {
-        return new SimilarBases(file, LshIndex.load(file), new SimilarityCheck(), graph);
+    /** The index in {@code file}; candidates must pass {@code check} (the repository's {@code similarity.threshold}). */
+    public static SimilarBases open(Path file, ObjectGraph graph, SimilarityCheck check) {
+        return new SimilarBases(file, LshIndex.load(file), check, graph);
     }
 
     public LshIndex index() {

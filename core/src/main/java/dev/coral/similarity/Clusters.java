@@ -38,9 +38,12 @@ public final class Clusters {
     private Clusters() {
     }
 
-    /** Clusters of at least two members, with the default check and 8 neighbors. */
+    /** Nearest candidates examined per tensor by {@code coral stats --clusters}. */
+    public static final int NEIGHBORS = 8;
+
+    /** Clusters of at least two members, with the default check and {@value #NEIGHBORS} neighbors. */
     public static List<Cluster> of(LshIndex index) {
-        return of(index, new SimilarityCheck(), 8, false);
+        return of(index, new SimilarityCheck(), NEIGHBORS, false);
     }
 
     /**

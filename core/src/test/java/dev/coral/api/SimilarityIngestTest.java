@@ -108,4 +108,38 @@ class SimilarityIngestTest {
             assertEquals(0, repo.add(List.of(dir.resolve("renamed"))).chunksWritten(), "a renamed copy is deduplicated entirely");
         }
     }
+
+    /**
+     * {@code similarity.threshold} decides: at 1 (every sampled high byte equal) a fine-tune with
+     * updates of 1% finds no base and forms no cluster; back at the default the next one does, and
+     * {@code repack} re-plans the first one with the setting in force then.
+     */
+    @Test
+    void theSimilarityThresholdDecidesWhichTensorsAreBases() throws IOException {
+        float[][] base = base(7);
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(64 * 1024))) {
+            repo.add(List.of(write("base/model.safetensors", base)));
+            repo.commit(CommitRequest.of("base"));
+            assertEquals(1.0, repo.setConfig("similarity.threshold", "1").similarityThreshold());
+            repo.add(List.of(write("strict/model.safetensors", fineTune(base, 11, 1e-2))));
+            repo.commit(CommitRequest.of("fine-tune, threshold 1"));
+            int[] d = {0};
+            stored(repo, "strict/model.safetensors", d);
+            assertEquals(0, d[0], "no base passes a threshold of 1");
+            assertEquals(List.of(), repo.clusters(), "no clusters at a threshold of 1");
+
+            repo.setConfig("similarity.threshold", String.valueOf(RepositoryConfig.DEFAULT_SIMILARITY_THRESHOLD));
+            repo.add(List.of(write("default/model.safetensors", fineTune(base, 12, 1e-2))));
+            repo.commit(CommitRequest.of("fine-tune, default threshold"));
+            d[0] = 0;
+            stored(repo, "default/model.safetensors", d);
+            assertTrue(d[0] >= 1, "at the default threshold the fine-tune is stored as deltas");
+            assertEquals(TENSORS, repo.clusters().size(), "one cluster per layer: " + repo.clusters());
+
+            repo.repack();
+            d[0] = 0;
+            stored(repo, "strict/model.safetensors", d);
+            assertTrue(d[0] >= 1, "repack re-plans with the threshold in force");
+        }
+    }
 }

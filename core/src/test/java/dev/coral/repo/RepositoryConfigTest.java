@@ -21,7 +21,7 @@ class RepositoryConfigTest {
     @Test
     void settingsRoundTrip() throws IOException {
         RepositoryConfig c = RepositoryConfig.defaults().withChunkBytes(1 << 16).withZstdLevel(3).withMaxChainDepth(9).withDeltaRun(4)
-                .withContextCoding(false);
+                .withContextCoding(false).withSimilarityThreshold(0.75);
         Path f = dir.resolve("config");
         c.write(f);
         assertEquals(c, RepositoryConfig.read(f));
@@ -35,6 +35,28 @@ class RepositoryConfigTest {
                 "chunk.bytes=4194304\ndelta.max-depth=5\nzstd.level=1\n".getBytes(StandardCharsets.UTF_8));
         assertEquals(ChainShape.skipDelta(5), RepositoryConfig.read(f).chainShape());
         assertEquals(true, RepositoryConfig.read(f).contextCoding(), "a config from before the setting codes by context");
+        assertEquals(RepositoryConfig.DEFAULT_SIMILARITY_THRESHOLD, RepositoryConfig.read(f).similarityThreshold(),
+                "a config from before the setting takes the default threshold");
+    }
+
+    @Test
+    void theSimilarityThresholdIsAFractionNothingElse() throws IOException {
+        assertEquals(0.6, RepositoryConfig.DEFAULT_SIMILARITY_THRESHOLD);
+        for (String ok : new String[] {"0", "1", "0.75", ".5", "1.0", "5e-1", " 0.9 "}) {
+            double t = RepositoryConfig.defaults().with("similarity.threshold", ok).similarityThreshold();
+            assertEquals(Double.parseDouble(ok.trim()), t, ok);
+            assertEquals(t, RepositoryConfig.defaults().with("similarity.threshold", ok).similarityCheck().minAgreement(), ok);
+        }
+        for (String bad : new String[] {"1.5", "-0.1", "NaN", "Infinity", "0x1p-1", "0.5f", "", "high", "60%"}) {
+            BadInputException e = assertThrows(BadInputException.class,
+                    () -> RepositoryConfig.defaults().with("similarity.threshold", bad), bad);
+            assertEquals(true, e.getMessage().contains("similarity.threshold"), e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        }
+        Path f = dir.resolve("config");
+        ChecksummedFile.write(f, RepositoryConfig.MAGIC, 1, "similarity.threshold=2\n".getBytes(StandardCharsets.UTF_8));
+        CorruptObjectException c = assertThrows(CorruptObjectException.class, () -> RepositoryConfig.read(f));
+        assertEquals(true, c.getMessage().contains(f.toString()) && c.getMessage().contains("between 0 and 1"), c.getMessage());
     }
 
     @Test
