@@ -41,6 +41,18 @@ final class SparsePlane {
      */
     static final int MAX_NONZERO_FRACTION = 8;
 
+    /**
+     * On planes where most blocks of this many bytes are zero, tokenizing skips a zero block with
+     * one test (8 words ORed together), tried once as many bytes have passed since the last value.
+     * Measured (tokenizing alone, same-JVM A/B): the sign and exponent XOR plane of the JMH BF16
+     * step (0.38% nonzero, 78% of blocks zero) 790 -> 460 us per 2 MiB. On an fp32 Adam step's
+     * (5.5% nonzero, 3% of blocks zero) the test is a coin toss the branch predictor loses:
+     * tried there, it cost 30-40%, so {@link #ZERO_BLOCK_PROBES} blocks decide first.
+     */
+    static final int ZERO_BLOCK = 64;
+    /** Blocks probed, spread over the plane, to decide whether to skip zero blocks. */
+    static final int ZERO_BLOCK_PROBES = 32;
+
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** Per-thread buffers: the tokens and values of the plane at hand, and their codings. */
@@ -120,7 +132,12 @@ final class SparsePlane {
         int v = 0;
         int next = 0; // the position after the last value
         int i = 0;
+        boolean skipBlocks = mostBlocksZero(src, off, n);
         for (; i + 8 <= n && v < maxValues - 8; i += 8) {
+            if (skipBlocks && i - next >= ZERO_BLOCK && i + ZERO_BLOCK <= n && isZeroBlock(src, off + i)) {
+                i += ZERO_BLOCK - 8;
+                continue;
+            }
             // The first nonzero byte of every word without a branch (stored always, counted only
             // if there is one): whether a word of a sparse plane holds one is a coin toss, and a
             // mispredicted branch per word cost more than the rest of the loop.
@@ -170,6 +187,32 @@ final class SparsePlane {
         s.tokenCount = t;
         s.valueCount = v;
         return true;
+    }
+
+    /**
+     * Whether most of {@value #ZERO_BLOCK_PROBES} blocks spread over {@code src[off, off+n)} are
+     * all zero: then tokenizing tests blocks before words.
+     */
+    private static boolean mostBlocksZero(byte[] src, int off, int n) {
+        int blocks = n / ZERO_BLOCK;
+        if (blocks < ZERO_BLOCK_PROBES) {
+            return false;
+        }
+        int zero = 0;
+        for (int p = 0; p < ZERO_BLOCK_PROBES; p++) {
+            long block = (long) blocks * p / ZERO_BLOCK_PROBES;
+            zero += isZeroBlock(src, off + (int) block * ZERO_BLOCK) ? 1 : 0;
+        }
+        return zero * 2 > ZERO_BLOCK_PROBES;
+    }
+
+    /** Whether the {@value #ZERO_BLOCK} bytes at {@code src[at...]} are all zero. */
+    private static boolean isZeroBlock(byte[] src, int at) {
+        long any = 0;
+        for (int k = 0; k < ZERO_BLOCK; k += 8) {
+            any |= (long) LONG.get(src, at + k);
+        }
+        return any == 0;
     }
 
     private static void huffman(byte[] src, int off, int len, byte[] dst, int n, HuffmanCoder.State st, String what)

@@ -102,6 +102,61 @@ class SparsePlaneTest {
         assertArrayEquals(want, acc, c.what() + ": XORed into a chain's planes");
     }
 
+    /**
+     * Planes of mostly zero blocks, so tokenizing skips zero blocks ({@link SparsePlane#ZERO_BLOCK}),
+     * with dense islands, values on and next to block edges and zero runs of every escape count:
+     * the tokens and values are those of the format's definition, byte by byte.
+     */
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void tokensAreTheFormatsWhereZeroBlocksAreSkipped(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int block = SparsePlane.ZERO_BLOCK;
+        int n = block * SparsePlane.ZERO_BLOCK_PROBES * (1 + r.nextInt(8)) + r.nextInt(block);
+        byte[] plane = new byte[n];
+        for (int b = 0; b < n / block; b++) {
+            if (r.nextInt(4) == 0) { // a quarter of the blocks hold something
+                switch (r.nextInt(4)) {
+                    case 0 -> plane[b * block] = (byte) (1 + r.nextInt(255));
+                    case 1 -> plane[b * block + block - 1] = (byte) (1 + r.nextInt(255));
+                    case 2 -> {
+                        for (int i = b * block; i < (b + 1) * block; i++) {
+                            plane[i] = (byte) (r.nextBoolean() ? 0 : 1 + r.nextInt(255)); // a dense island
+                        }
+                    }
+                    default -> plane[b * block + r.nextInt(block)] = (byte) (1 + r.nextInt(255));
+                }
+            }
+        }
+        if (r.nextBoolean()) {
+            plane[n - 1] = 7;
+        }
+        String what = "seed " + seed + ", " + n + " bytes";
+        SparsePlane.Scratch s = WS.sparseScratch();
+        SparsePlane.estimate(plane, 0, n, s, WS.huffman());
+        byte[] tokens = new byte[n + 1];
+        byte[] values = new byte[n + 1];
+        int t = 0;
+        int v = 0;
+        int run = 0;
+        for (byte b : plane) {
+            if (b == 0) {
+                run++;
+                continue;
+            }
+            for (; run >= SparsePlane.RUN_ESCAPE; run -= SparsePlane.RUN_ESCAPE) {
+                tokens[t++] = (byte) SparsePlane.RUN_ESCAPE;
+            }
+            tokens[t++] = (byte) run;
+            values[v++] = b;
+            run = 0;
+        }
+        assertEquals(t, s.tokenCount, what + ": tokens");
+        assertEquals(v, s.valueCount, what + ": values");
+        assertArrayEquals(Arrays.copyOf(tokens, t), Arrays.copyOf(s.tokens, t), what + ": tokens");
+        assertArrayEquals(Arrays.copyOf(values, v), Arrays.copyOf(s.values, v), what + ": values");
+    }
+
     @Test
     void aMostlyZeroPlaneGoesBelowOneBitPerByte() {
         Case c = adamSignExponentPlane(1 << 18, 3);
