@@ -242,4 +242,31 @@ class ContextHuffmanTest {
             assertEquals(base.getInt(i) + (chunk.getInt(i) ^ base.getInt(i)), out.getInt(i), "element " + i / 4);
         }
     }
+
+    /**
+     * The bytes of a plane of several context groups (one a single symbol) are those the first
+     * release wrote: a faster encoder may not change them, since stored payloads are decoded by them.
+     */
+    @Test
+    void formatIsPinned() {
+        int n = 40_000;
+        byte[] ctx = new byte[n];
+        byte[] plane = new byte[n];
+        SplittableRandom r = new SplittableRandom(20261201L);
+        for (int i = 0; i < n; i++) {
+            int c = 100 + r.nextInt(30);
+            ctx[i] = (byte) c;
+            int spread = c < 105 ? 0 : c < 115 ? 3 : 7; // the smallest magnitudes change no bit here
+            plane[i] = (byte) (spread == 0 ? 0 : r.nextInt(1 << spread) * (r.nextInt(4) == 0 ? 1 : 0));
+        }
+        byte[] dst = new byte[n];
+        int len = ContextHuffman.encode(plane, 0, n, ctx, dst, 0, WS.contextScratch(), WS.huffman());
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(dst, 0, len);
+        assertTrue(dst[0] >= 3, "groups: " + dst[0]);
+        assertEquals(PINNED_LENGTH + " " + PINNED_CRC, len + " " + Long.toHexString(crc.getValue()));
+    }
+
+    static final int PINNED_LENGTH = 10152;
+    static final String PINNED_CRC = "9aabfedf";
 }
