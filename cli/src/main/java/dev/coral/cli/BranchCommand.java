@@ -10,8 +10,8 @@ import picocli.CommandLine.Parameters;
 /** {@code coral branch}, {@code coral branch NAME [START]}, {@code coral branch -d NAME}. */
 @Command(name = "branch", description = {
     "List, create or delete branches.",
-    "Without NAME: list branches, * marking the current one. With NAME: create it at START",
-    "(default: HEAD). With -d NAME: delete it."})
+    "Without NAME: list branches, * marking the current one. With NAME: create it at START (default: "
+        + "HEAD). With -d NAME: delete it."})
 final class BranchCommand extends Subcommand {
     @Option(names = {"-d", "--delete"}, description = "Delete branch NAME.")
     boolean delete;

@@ -10,8 +10,8 @@ import picocli.CommandLine.Parameters;
 /** {@code coral checkout [-f] REV [-- PATH...]} and {@code coral checkout -b NAME}. */
 @Command(name = "checkout", description = {
     "Restore the tracked files of REV, or only PATHs, or create a branch with -b.",
-    "Without PATHs HEAD moves to REV: onto the branch for a branch name,",
-    "detached otherwise. With PATHs only those files are restored; HEAD stays.",
+    "Without PATHs HEAD moves to REV: onto the branch for a branch name, detached otherwise. With "
+        + "PATHs only those files are restored; HEAD stays.",
     "With -b NAME: create branch NAME at HEAD and switch to it."})
 final class CheckoutCommand extends Subcommand {
     @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files.")

@@ -23,14 +23,14 @@ final class CommitCommand extends Subcommand {
     List<String> metrics = List.of();
 
     @Option(names = "--lossy", paramLabel = "EPS", description = {
-        "Opt-in lossy storage: float tensors that changed since HEAD are stored quantized against",
-        "their previous version, each element within EPS of what was added (e.g. --lossy=1e-4).",
+        "Opt-in lossy storage: float tensors that changed since HEAD are stored quantized against "
+            + "their previous version, each element within EPS of what was added (e.g. --lossy=1e-4).",
         "The commit records EPS; log and show mark it. Default: lossless, bit-exact."})
     String lossy;
 
     @Option(names = "--no-rebase", description = {
-        "With PATHs or -a: fail (as git would) if the branch moved while the files were being stored,",
-        "instead of committing on top of the new tip."})
+        "With PATHs or -a: fail (as git would) if the branch moved while the files were being stored, "
+            + "instead of committing on top of the new tip."})
     boolean noRebase;
 
     @Option(names = {"-a", "--all"}, description = "Stage modified and deleted tracked files before committing.")

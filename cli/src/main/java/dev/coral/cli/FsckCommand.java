@@ -17,10 +17,10 @@ import picocli.CommandLine.Option;
 /** {@code coral fsck [--json] [--rebuild-index]}: verify every file and object of the repository. */
 @Command(name = "fsck", description = {
     "Verify every file and object of the repository; name what damage affects.",
-    "Checks every pack (header, each entry's checksum, trailer, whole-pack",
-    "checksum), every pack index and the multi-pack index, HEAD, branches, tags, config and",
-    "the staging index; then every object reachable from branches, tags, HEAD and the staging",
-    "index is read, chunks decoded through their delta chains and their SHA-256 checked.",
+    "Checks every pack (header, each entry's checksum, trailer, whole-pack checksum), every pack "
+        + "index and the multi-pack index, HEAD, branches, tags, config and the staging index; then every "
+        + "object reachable from branches, tags, HEAD and the staging index is read, chunks decoded through "
+        + "their delta chains and their SHA-256 checked.",
     "Each problem is one line naming the file and the tensors, files and commits it affects.",
     "Leftovers of dead writers and stale lock files are warnings ('coral gc' removes them).",
     "Exit code: 0 no problem (warnings allowed), 1 problems found."})

@@ -13,11 +13,11 @@ import picocli.CommandLine.Option;
 /** {@code coral gc [--dry-run] [--prune=DURATION]}: remove unreachable objects and leftovers of dead writers. */
 @Command(name = "gc", description = {
     "Remove objects no branch, tag, HEAD or staged file can reach, and leftovers of dead writers.",
-    "A pack whose objects are all unreachable is deleted; a pack holding reachable objects too",
-    "is kept whole (its unreachable bytes are reported; it is not rewritten). Packs younger",
-    "than the grace period are kept, and what they refer to, so commits running meanwhile are",
-    "safe. Temporary files and packs without an index older than the grace period, and ref",
-    "lock files older than 10 minutes, are deleted. The multi-pack index is rewritten after."})
+    "A pack whose objects are all unreachable is deleted; a pack holding reachable objects too is "
+        + "kept whole (its unreachable bytes are reported; it is not rewritten). Packs younger than the "
+        + "grace period are kept, and what they refer to, so commits running meanwhile are safe. Temporary "
+        + "files and packs without an index older than the grace period, and ref lock files older than 10 "
+        + "minutes, are deleted. The multi-pack index is rewritten after."})
 final class GcCommand extends Subcommand {
     @Option(names = "--dry-run", description = "List what would be removed; change nothing.")
     boolean dryRun;

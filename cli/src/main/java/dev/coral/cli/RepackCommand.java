@@ -5,12 +5,13 @@ import picocli.CommandLine.Command;
 
 /** {@code coral repack}: re-plan delta bases and chains for the whole repository, into one pack. */
 @Command(name = "repack", description = {
-    "Re-plan delta bases and chains for the whole repository and write everything reachable into one pack.",
-    "Each tensor's chunks are encoded against the same tensor's previous version, in commit order, with",
-    "the repository's chain bound (delta.max-depth); a tensor with no previous version (an imported model,",
-    "a fine-tune, a renamed tensor) against the most similar tensor before it, found by content. No object",
-    "id changes. The packs that existed before",
-    "are removed once the new one is in place. Runs under the gc lock; commits may go on meanwhile."})
+    "Re-plan delta bases and chains for the whole repository and write everything reachable into one "
+        + "pack.",
+    "Each tensor's chunks are encoded against the same tensor's previous version, in commit order, "
+        + "with the repository's chain bound (delta.max-depth); a tensor with no previous version (an "
+        + "imported model, a fine-tune, a renamed tensor) against the most similar tensor before it, found "
+        + "by content. No object id changes. The packs that existed before are removed once the new one is "
+        + "in place. Runs under the gc lock; commits may go on meanwhile."})
 final class RepackCommand extends Subcommand {
     @Override
     int execute() throws Exception {

@@ -19,8 +19,8 @@ import picocli.CommandLine.Parameters;
 /** {@code coral show [--json] REV[:PATH]}: a commit and its files' tensors with sizes. */
 @Command(name = "show", description = {
     "Show a commit and its files' tensors with sizes.",
-    "For each file (or only PATH): its format, and per tensor: name, dtype,",
-    "shape, logical bytes and bytes stored (compressed, distinct chunks)."})
+    "For each file (or only PATH): its format, and per tensor: name, dtype, shape, logical bytes and "
+        + "bytes stored (compressed, distinct chunks)."})
 final class ShowCommand extends Subcommand {
     @Mixin
     JsonOption output;

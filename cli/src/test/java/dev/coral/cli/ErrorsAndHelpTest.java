@@ -43,6 +43,31 @@ class ErrorsAndHelpTest {
         assertTrue(root.out().contains("Commands:"));
     }
 
+    /**
+     * Help text is written in whole paragraphs, one per description line, and picocli wraps them
+     * to the terminal: a sentence broken across two lines by hand came out as a full line, then a
+     * few stray words on a line of their own.
+     */
+    @Test
+    void helpLinesAreWholeParagraphs() {
+        Session s = new Session(new PrintStream(PrintStream.nullOutputStream()), new PrintStream(PrintStream.nullOutputStream()), false, false);
+        List<String> broken = new ArrayList<>();
+        CommandLine root = CoralCommand.commandLine(s);
+        List<CommandLine> all = new ArrayList<>(root.getSubcommands().values());
+        all.add(root);
+        for (CommandLine c : all) {
+            List<String> lines = new ArrayList<>(List.of(c.getCommandSpec().usageMessage().description()));
+            c.getCommandSpec().options().forEach(o -> lines.addAll(List.of(o.description())));
+            c.getCommandSpec().positionalParameters().forEach(p -> lines.addAll(List.of(p.description())));
+            for (String line : lines) {
+                if (!line.isBlank() && !line.strip().matches(".*[.:;!?)]")) {
+                    broken.add(c.getCommandName() + ": " + line);
+                }
+            }
+        }
+        assertEquals(List.of(), broken, "description lines that stop mid-sentence");
+    }
+
     @Test
     void versionPrintsTheProjectVersion() {
         Cli.Result r = Cli.runRaw("--version");
