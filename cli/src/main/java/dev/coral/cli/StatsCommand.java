@@ -18,17 +18,17 @@ import picocli.CommandLine.Option;
 /** {@code coral stats [--json] [--files] [--commits]}: what the repository stores and saves. */
 @Command(name = "stats", description = {
     "Show how much the repository stores against what was committed.",
-    "Covers every commit reachable from a branch, a tag or HEAD; each chunk and object is counted "
-        + "once however many commits share it.",
-    "  logical: tensor bytes of every file of every commit (storing each checkpoint raw);",
+    "Covers every commit reachable from a branch, a tag or HEAD; each chunk and object is "
+        + "counted once however many commits share it.",
+    "  logical: tensor bytes of every file of every commit, as if stored raw;",
     "  unique logical: bytes of the distinct tensors;",
-    "  stored: stored bytes of the distinct chunks and objects (commits, trees, files, tensors, "
-        + "tags); on disk: the files of .coral/packs;",
-    "  ratio: logical / stored;",
-    "  chunk references, distinct chunks and deduplicated references (references - distinct);",
-    "  distinct chunks by codec (keyframes: raw, zstd, planes; deltas: xor-planes, sub-planes), by "
-        + "delta chain depth (0: keyframe), and the byte planes of the planar chunks by how each is stored "
-        + "(huffman, zstd, raw, zero, constant).",
+    "  stored: distinct chunks and objects (commits, trees, files, tensors, tags);",
+    "  on disk: the files of .coral/packs; ratio: logical / stored;",
+    "  chunk references, distinct chunks, deduplicated (references - distinct);",
+    "  chunks by codec (keyframes: raw, zstd, planes; deltas: xor-planes,",
+    "    sub-planes) and by delta chain depth (0: keyframe);",
+    "  byte planes of planar chunks by how each is stored (huffman,",
+    "    context-huffman, sparse, zstd, raw, zero, constant).",
     "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact."})
 final class StatsCommand extends Subcommand {
     @Option(names = "--clusters", description = "Also show clusters of similar tensors (e.g. fine-tunes of one base) "
