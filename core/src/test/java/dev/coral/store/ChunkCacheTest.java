@@ -217,6 +217,36 @@ class ChunkCacheTest {
         }
     }
 
+    /**
+     * Queued copies reuse the arrays of entries written (two lengths, a longer array often the only
+     * spare: it must not be taken): every entry reads back as it was put.
+     */
+    @Test
+    void queuedCopiesReuseWrittenArraysAndEveryEntryReadsBack() throws InterruptedException {
+        Random r = new Random(11);
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
+        int[] lengths = {40_008, 40_000, 40_000, 40_008, 40_008, 40_000, 40_008, 40_000, 40_000, 40_008};
+        byte[][] raws = new byte[lengths.length][];
+        for (int i = 0; i < raws.length; i++) {
+            raws[i] = random(r, lengths[i]);
+            byte[] padded = new byte[raws[i].length + 6];
+            System.arraycopy(raws[i], 0, padded, 3, raws[i].length);
+            cache.put(ObjectId.hashOf(raws[i]), padded, 3, raws[i].length, null);
+            Arrays.fill(padded, (byte) 0x55); // the caller's buffer is its own again
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (cache.written() < i + 1 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(i + 1, cache.written(), "entry " + i + " written");
+        }
+        cache.close();
+        for (int i = 0; i < raws.length; i++) {
+            byte[] back = new byte[raws[i].length];
+            assertTrue(cache.read(ObjectId.hashOf(raws[i]), back, back.length, true), "entry " + i);
+            assertArrayEquals(raws[i], back, "entry " + i);
+        }
+    }
+
     @Test
     void aBudgetOfZeroIsNoCache() {
         ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 0);
