@@ -175,7 +175,7 @@ final class ContextHuffman {
     /**
      * Each context's row of its group's codes: the encoder looks a symbol's code up by context
      * and symbol, one load fewer per symbol than through the group table. Measured (same-JVM A/B,
-     * a real Adam step's XOR planes, 4 MiB chunks): context Huffman encoding 7-12% faster, BF16
+     * a real Adam step's XOR planes, 4 MiB chunks): context Huffman encoding 5-10% faster, BF16
      * and fp32. A code of at most 11 bits with its length fits the 16 bits of a char.
      */
     private static char[] contextCodes(Scratch s) {

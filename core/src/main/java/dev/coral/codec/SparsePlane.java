@@ -45,7 +45,7 @@ final class SparsePlane {
      * On planes where most blocks of this many bytes are zero, tokenizing skips a zero block with
      * one test (8 words ORed together), tried once as many bytes have passed since the last value.
      * Measured (tokenizing alone, same-JVM A/B): the sign and exponent XOR plane of the JMH BF16
-     * step (0.38% nonzero, 78% of blocks zero) 790 -> 460 us per 2 MiB. On an fp32 Adam step's
+     * step (0.38% nonzero, 78% of blocks zero) 790 -> 360-380 us per 2 MiB. On an fp32 Adam step's
      * (5.5% nonzero, 3% of blocks zero) the test is a coin toss the branch predictor loses:
      * tried there, it cost 30-40%, so {@link #ZERO_BLOCK_PROBES} blocks decide first.
      */

@@ -13,11 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -86,12 +84,11 @@ public final class ChunkCache implements AutoCloseable {
     private final long budget;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     /**
-     * Arrays of entries written, reused for the next copies (chunks are mostly of one length): a
-     * new multi-MiB array per chunk cost a zeroing pass on the committing thread, 4% of a
-     * fresh-handle commit's time. Guarded by this cache's monitor.
+     * Arrays of entries written, reused for the next copies: a new array per chunk cost the
+     * committing thread a zeroing pass, 4% of a fresh-handle commit's time. Guarded by this
+     * cache's monitor.
      */
-    private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
-    static final int SPARE_ARRAYS = 4;
+    private final SpareArrays spare = new SpareArrays(4);
     /** Bytes in {@link #queue}, guarded by this cache's monitor. */
     private long queued;
     private final AtomicLong hits = new AtomicLong();
@@ -247,13 +244,13 @@ public final class ChunkCache implements AutoCloseable {
      * of the commit before, the most common step back). Waits while the queue is full.
      */
     void put(ObjectId id, byte[] raw, int off, int len, ObjectId previous) {
-        byte[] copy;
         if (budget == 0) {
             return;
         }
         if (HEADER_BYTES + (long) len + FOOTER_BYTES > budget) {
             return;
         }
+        byte[] copy;
         synchronized (this) {
             if (writer == null) {
                 writer = new Thread(this::writeLoop, "coral-chunk-cache");
@@ -269,25 +266,13 @@ public final class ChunkCache implements AutoCloseable {
                 return;
             }
             queued += len;
-            copy = takeSpare(len);
+            copy = spare.take(len);
         }
         if (copy == null) {
             copy = new byte[len];
         }
         System.arraycopy(raw, off, copy, 0, len);
         queue.add(new Pending(id, copy, previous));
-    }
-
-    /** A written entry's array of exactly {@code len} bytes, or null. Under this cache's monitor. */
-    private byte[] takeSpare(int len) {
-        for (Iterator<byte[]> it = spare.iterator(); it.hasNext(); ) {
-            byte[] a = it.next();
-            if (a.length == len) {
-                it.remove();
-                return a;
-            }
-        }
-        return null;
     }
 
     private void writeLoop() {
@@ -311,10 +296,7 @@ public final class ChunkCache implements AutoCloseable {
             write(p.id(), p.bytes(), p.previous());
             synchronized (this) {
                 queued -= p.bytes().length;
-                if (spare.size() >= SPARE_ARRAYS) {
-                    spare.pollFirst();
-                }
-                spare.addLast(p.bytes());
+                spare.give(p.bytes());
                 notifyAll();
             }
         }

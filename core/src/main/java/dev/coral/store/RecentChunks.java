@@ -1,6 +1,5 @@
 package dev.coral.store;
 
-import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 
@@ -61,12 +60,8 @@ final class RecentChunks {
         return new RecentChunks(Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 8));
     }
 
-    /**
-     * Evicted arrays kept for reuse (a few): chunks are mostly of one size, and allocating a
-     * fresh multi-MiB array per chunk cost a zeroing pass and garbage-collector work each time.
-     */
-    private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
-    private static final int SPARE_ARRAYS = 2;
+    /** Evicted arrays kept for reuse. */
+    private final SpareArrays spare = new SpareArrays(2);
 
     /** Copies {@code raw[off, off+len)} in (the copy is made outside the lock), if there is room for it. */
     void put(ObjectId id, byte[] raw, int off, int len) {
@@ -77,14 +72,7 @@ final class RecentChunks {
             if (len > budget / 4 || map.containsKey(id) || !makeRoom(len)) {
                 return;
             }
-            for (Iterator<byte[]> it = spare.iterator(); it.hasNext(); ) {
-                byte[] s = it.next();
-                if (s.length == len) {
-                    it.remove();
-                    copy = s;
-                    break;
-                }
-            }
+            copy = spare.take(len);
         }
         if (copy == null) {
             copy = new byte[len];
@@ -149,10 +137,7 @@ final class RecentChunks {
     }
 
     private void recycle(byte[] a) {
-        if (spare.size() >= SPARE_ARRAYS) {
-            spare.pollFirst();
-        }
-        spare.addLast(a);
+        spare.give(a);
     }
 
     /**
