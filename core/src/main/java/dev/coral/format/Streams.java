@@ -8,35 +8,58 @@ import java.util.zip.CRC32;
 
 /** Copying helpers that insist a tensor stream yields exactly the bytes its spec promises. */
 final class Streams {
-    private static final int BUFFER = 1 << 16;
-
     private Streams() {
     }
 
     /**
      * Copies exactly {@code n} bytes of {@code in} to {@code out} (or only checks them when
-     * {@code out} is null), feeding {@code crc} if given.
+     * {@code out} is null), feeding {@code crc} if given. Through {@link InputStream#transferTo}:
+     * a stream holding its bytes in blocks (a stored tensor's decoded chunks) writes them as they
+     * are, without a copy through a buffer of this method's.
      *
      * @throws BadInputException if {@code in} has fewer or more than {@code n} bytes
      */
     static void copyExactly(InputStream in, OutputStream out, CRC32 crc, long n, String what) throws IOException {
-        byte[] buf = new byte[(int) Math.min(BUFFER, Math.max(1, n))];
-        long left = n;
-        while (left > 0) {
-            int r = in.read(buf, 0, (int) Math.min(buf.length, left));
-            if (r < 0) {
-                throw new BadInputException(what + ": stream ended after " + (n - left) + " of " + n + " bytes");
+        ExactLengthSink sink = new ExactLengthSink(out, crc, n, what);
+        in.transferTo(sink);
+        if (sink.left > 0) {
+            throw new BadInputException(what + ": stream ended after " + (n - sink.left) + " of " + n + " bytes");
+        }
+    }
+
+    /** Passes on at most {@code n} bytes, feeding a CRC; more is an error naming the tensor. */
+    private static final class ExactLengthSink extends OutputStream {
+        private final OutputStream out;
+        private final CRC32 crc;
+        private final long n;
+        private final String what;
+        long left;
+
+        ExactLengthSink(OutputStream out, CRC32 crc, long n, String what) {
+            this.out = out;
+            this.crc = crc;
+            this.n = n;
+            this.what = what;
+            this.left = n;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            if (len > left) {
+                throw new BadInputException(what + ": stream has more than the expected " + n + " bytes");
             }
             if (out != null) {
-                out.write(buf, 0, r);
+                out.write(b, off, len);
             }
             if (crc != null) {
-                crc.update(buf, 0, r);
+                crc.update(b, off, len);
             }
-            left -= r;
-        }
-        if (in.read() >= 0) {
-            throw new BadInputException(what + ": stream has more than the expected " + n + " bytes");
+            left -= len;
         }
     }
 

@@ -6,6 +6,7 @@ import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 
 /**
@@ -86,6 +87,19 @@ final class ChunkedTensorInputStream extends InputStream {
         int n = Math.min(len, chunkLength - pos);
         System.arraycopy(chunk, pos, b, off, n);
         pos += n;
+        return n;
+    }
+
+    /** Writes each decoded chunk as it is: no copy through the caller's buffer. */
+    @Override
+    public long transferTo(OutputStream out) throws IOException {
+        long n = 0;
+        while (fill()) {
+            int len = chunkLength - pos;
+            out.write(chunk, pos, len);
+            pos = chunkLength;
+            n += len;
+        }
         return n;
     }
 

@@ -4,12 +4,12 @@ import dev.coral.error.CorruptObjectException;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
+import dev.coral.io.DurableFileOutput;
 import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +24,9 @@ import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
 
 /**
- * Writes a tracked file back from its entry: into a temporary sibling, fsynced, renamed over the
- * target, so a failure never leaves a half-written model. Formats that promise byte-identical
+ * Writes a tracked file back from its entry: into a temporary sibling, fsynced (flushed to the
+ * device in the background as it is written, so the fsync waits for the tail only), renamed over
+ * the target, so a failure never leaves a half-written model. Formats that promise byte-identical
  * checkout (safetensors, npy) are checked against the SHA-256 recorded when the file was added.
  */
 public final class FileRestore {
@@ -102,13 +103,14 @@ public final class FileRestore {
         CRC32C crc = new CRC32C();
         try {
             long written;
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                OutputStream file = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    DurableFileOutput durable = new DurableFileOutput(ch, displayPath)) {
+                OutputStream file = new BufferedOutputStream(durable, 1 << 18);
                 CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
                 format.restore(entry.restoreInfo(), sources, out);
                 out.flush();
                 written = out.count;
-                ch.force(true);
+                durable.finish();
             }
             byte[] sha;
             if (byCrc) {
@@ -147,11 +149,12 @@ public final class FileRestore {
         List<StoredTensor> sources = tensors(entry).stream().map(StoredTensor::verifying).toList();
         Path tmp = AtomicFile.tempSibling(target);
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    DurableFileOutput durable = new DurableFileOutput(ch, target.toString())) {
+                OutputStream out = new BufferedOutputStream(durable, 1 << 18);
                 format.write(sources, entry.metadata(), out);
                 out.flush();
-                ch.force(true);
+                durable.finish();
             }
             AtomicFile.moveIntoPlace(tmp, target);
         } finally {

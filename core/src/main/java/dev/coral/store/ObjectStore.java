@@ -452,6 +452,23 @@ public final class ObjectStore implements AutoCloseable {
         return recentChunks;
     }
 
+    /** Chunk arrays the read-ahead of a finished tensor gave back, for the next (guarded by itself). */
+    private final SpareArrays readAheadArrays = new SpareArrays(ChunkReadAhead.THREADS + 2);
+
+    /** A spare array of exactly {@code len} bytes for a chunk decoded ahead (stale contents), or null. */
+    byte[] takeReadAheadArray(int len) {
+        synchronized (readAheadArrays) {
+            return readAheadArrays.take(len);
+        }
+    }
+
+    /** Keeps a read-ahead's array for the next tensor; the caller no longer uses it. */
+    void giveReadAheadArray(byte[] a) {
+        synchronized (readAheadArrays) {
+            readAheadArrays.give(a);
+        }
+    }
+
     private final Object jobLock = new Object();
     /** An encoding job an inserter gave back, for the next one (guarded by jobLock). */
     private ChunkEncodingJob idleJob;

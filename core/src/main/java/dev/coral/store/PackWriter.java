@@ -1,8 +1,8 @@
 package dev.coral.store;
 
 import dev.coral.io.AtomicFile;
+import dev.coral.io.EarlySync;
 import dev.coral.io.FaultPoints;
-import dev.coral.io.Futures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,9 +14,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.zip.CRC32C;
 
 /**
@@ -32,11 +29,6 @@ final class PackWriter implements AutoCloseable {
      * the tail only, not for the whole pack.
      */
     static final long EARLY_SYNC_BYTES = 16L << 20;
-    private static final ExecutorService SYNCER = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "coral-pack-sync");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final Path packsDir;
     private final Path tempFile;
@@ -69,14 +61,14 @@ final class PackWriter implements AutoCloseable {
     private final List<PackIndex.Entry> entries = new ArrayList<>();
     private long position;
     private boolean done;
-    private long syncedUpTo;
-    private Future<?> earlySync;
+    private final EarlySync earlySync;
 
     PackWriter(Path packsDir) throws IOException {
         this.packsDir = packsDir;
         Files.createDirectories(packsDir);
         this.tempFile = AtomicFile.tempSibling(packsDir.resolve("incoming.pack"));
         this.channel = FileChannel.open(tempFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        this.earlySync = new EarlySync(channel, EARLY_SYNC_BYTES, tempFile.getFileName().toString());
         byte[] head = ByteBuffer.allocate(PackLayout.HEADER_BYTES)
                 .put(PackLayout.MAGIC.getBytes(StandardCharsets.US_ASCII)).putInt(PackLayout.VERSION).array();
         write(head, 0, head.length, false);
@@ -137,8 +129,7 @@ final class PackWriter implements AutoCloseable {
         }
         returnBuffer();
         FaultPoints.hit("pack.beforeFsync");
-        awaitEarlySync();
-        channel.force(true);
+        earlySync.finish();
         channel.close();
         FaultPoints.hit("pack.written");
 
@@ -193,22 +184,7 @@ final class PackWriter implements AutoCloseable {
             }
             buffer.clear();
         }
-        if (position - syncedUpTo >= EARLY_SYNC_BYTES && (earlySync == null || earlySync.isDone())) {
-            awaitEarlySync(); // rethrows a failed one
-            syncedUpTo = position;
-            earlySync = SYNCER.submit(() -> {
-                channel.force(false);
-                return null;
-            });
-        }
-    }
-
-    private void awaitEarlySync() throws IOException {
-        if (earlySync != null) {
-            Future<?> f = earlySync;
-            earlySync = null;
-            Futures.await(f, "fsync of " + tempFile.getFileName());
-        }
+        earlySync.written(position);
     }
 
     @Override
@@ -216,9 +192,7 @@ final class PackWriter implements AutoCloseable {
         if (!done) {
             done = true;
             try {
-                if (earlySync != null) {
-                    earlySync.cancel(false); // if it runs, closing the channel ends it; its failure is of no interest now
-                }
+                earlySync.abandon();
                 if (background != null) {
                     background.close(); // its thread has stopped: no write uses the buffer any more
                 }
