@@ -2,6 +2,7 @@ package dev.coral.perf.stress;
 
 import com.github.luben.zstd.Zstd;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +72,24 @@ public final class Baselines {
             total += Zstd.compress(plane, 19).length;
         }
         return total;
+    }
+
+    /**
+     * What a checkout does with the bytes, without decoding them: written into a temporary
+     * sibling of {@code dst}, fsynced, renamed over it. The floor of a durable checkout.
+     */
+    static void writeDurably(byte[] data, Path dst) throws IOException {
+        Path tmp = dst.resolveSibling(dst.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            for (int off = 0; off < data.length; off += 4 << 20) {
+                ByteBuffer b = ByteBuffer.wrap(data, off, Math.min(4 << 20, data.length - off));
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            }
+            ch.force(true);
+        }
+        Files.move(tmp, dst, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     static void copyDurably(Path src, Path dst) throws IOException {
