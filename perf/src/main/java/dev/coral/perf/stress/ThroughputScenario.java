@@ -54,7 +54,6 @@ public final class ThroughputScenario implements Scenario {
         double[][] commitSeconds = new double[threads.length][STEPS];
         double copySeconds = 0;
         double writeSeconds = 0;
-        double durableWriteSeconds = 0;
         double shaSeconds = 0;
         double zstdSeconds = 0;
         long zstdBytes = 0;
@@ -86,9 +85,6 @@ public final class ThroughputScenario implements Scenario {
             Path plain = dir.resolve("plain.safetensors");
             Files.write(plain, bytes);
             writeSeconds += (System.nanoTime() - t0) / 1e9;
-            t0 = System.nanoTime();
-            Baselines.writeDurably(bytes, dir.resolve("durable.safetensors"));
-            durableWriteSeconds += (System.nanoTime() - t0) / 1e9;
             t0 = System.nanoTime();
             Baselines.copyDurably(plain, dir.resolve("copy.safetensors"));
             copySeconds += (System.nanoTime() - t0) / 1e9;
@@ -129,6 +125,7 @@ public final class ThroughputScenario implements Scenario {
         long raw = fileBytes * STEPS;
         double[] checkoutSeconds = new double[STEPS];
         double[] warmCheckoutSeconds = new double[STEPS];
+        double durableWriteSeconds = 0;
         long stored;
         long cacheBytes;
         try (Repository repo = Repository.open(roots[0])) {
@@ -143,8 +140,14 @@ public final class ThroughputScenario implements Scenario {
                     long t0 = System.nanoTime();
                     repo.checkout("main~" + d, true);
                     seconds[d] = (System.nanoTime() - t0) / 1e9;
-                    if (!Arrays.equals(Baselines.sha256().digest(Files.readAllBytes(file)), fileSha[STEPS - 1 - d])) {
+                    byte[] got = Files.readAllBytes(file);
+                    if (!Arrays.equals(Baselines.sha256().digest(got), fileSha[STEPS - 1 - d])) {
                         rep.failed("checkout of main~" + d + " is not the committed file");
+                    }
+                    if (seconds == warmCheckoutSeconds) { // the baseline in the same minutes: the disk's load changes
+                        t0 = System.nanoTime();
+                        Baselines.writeDurably(got, dir.resolve("durable.safetensors"));
+                        durableWriteSeconds += (System.nanoTime() - t0) / 1e9;
                     }
                 }
             }
@@ -179,8 +182,7 @@ public final class ThroughputScenario implements Scenario {
                 "the file's header and checksums come from the safetensors writer, on a thread of its own");
         double checkoutAll = Arrays.stream(checkoutSeconds).sum();
         t.row("**checkout MB/s** (file written, verified, renamed), all commits", Fmt.mbps(raw, checkoutAll),
-                "Files.write (page cache) " + Fmt.mbps(raw, writeSeconds) + "; written, fsynced and renamed as a checkout does "
-                        + Fmt.mbps(raw, durableWriteSeconds));
+                "Files.write (page cache) " + Fmt.mbps(raw, writeSeconds));
         StringBuilder per = new StringBuilder();
         for (int d = 0; d < STEPS; d++) {
             per.append(d == 0 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, checkoutSeconds[d]));
@@ -192,7 +194,8 @@ public final class ThroughputScenario implements Scenario {
             warmPer.append(d == 0 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, warmCheckoutSeconds[d]));
         }
         t.row("the same checkouts again (decoders compiled): all commits / by depth", Fmt.mbps(raw, warmAll) + "; " + warmPer,
-                "the first pass includes the JIT compiling the decoders");
+                "the first pass includes the JIT compiling the decoders; between these checkouts, the same bytes written, fsynced and renamed"
+                        + " as a checkout does (no decoding: the floor of a durable checkout) " + Fmt.mbps(raw, durableWriteSeconds));
         t.row("stored / ratio", Fmt.mb(stored) + " / " + Fmt.ratio((double) raw / stored),
                 "zstd -1 of each file: " + Fmt.ratio((double) raw / zstdBytes) + " at " + Fmt.mbps(raw, zstdSeconds));
         t.row("chunk cache (.coral/cache/chunks, not in the ratio)", Fmt.mb(cacheBytes),
@@ -202,8 +205,8 @@ public final class ThroughputScenario implements Scenario {
         rep.note("The commit time includes hashing the file whole (SHA-256 for status, CRC32C for checkout), on a thread of its own.");
         rep.headline("throughput: commit MB/s of a " + Fmt.mb(fileBytes) + " checkpoint (1 / " + cores + " ingest threads)",
                 Fmt.f(commitMBps[0]) + " / " + Fmt.f(commitMBps[1]), "Files.copy+fsync " + Fmt.mbps(raw, copySeconds) + ", SHA-256 " + Fmt.mbps(raw, shaSeconds));
-        rep.headline("throughput: checkout MB/s", Fmt.mbps(raw, checkoutAll), "Files.write " + Fmt.mbps(raw, writeSeconds)
-                + ", write+fsync+rename " + Fmt.mbps(raw, durableWriteSeconds));
+        rep.headline("throughput: checkout MB/s (first pass / decoders compiled)", Fmt.mbps(raw, checkoutAll) + " / " + Fmt.mbps(raw, warmAll),
+                "Files.write " + Fmt.mbps(raw, writeSeconds) + " / write+fsync+rename " + Fmt.mbps(raw, durableWriteSeconds));
         rep.figure("commit_seconds_1", commitSeconds[0]);
         rep.figure("commit_seconds_n", commitSeconds[1]);
         rep.figure("commit_seconds_kept_open", keptSeconds);
