@@ -2,6 +2,7 @@ package dev.coral.api;
 
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
+import dev.coral.io.BackgroundRelease;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileIngest;
@@ -11,7 +12,6 @@ import dev.coral.repo.Tree;
 import dev.coral.repo.WorkTree;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -70,7 +70,7 @@ final class Checkout {
                 written.add(path);
             }
             for (String path : index.entries().keySet()) {
-                if (!tree.files().containsKey(path) && Files.deleteIfExists(wt.file(path))) {
+                if (!tree.files().containsKey(path) && BackgroundRelease.deleteIfExists(wt.file(path))) {
                     deleted.add(path);
                 }
             }

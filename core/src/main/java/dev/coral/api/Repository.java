@@ -7,6 +7,7 @@ import dev.coral.error.NotARepositoryException;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
+import dev.coral.io.BackgroundRelease;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.Commit;
 import dev.coral.repo.CommitWalk;
@@ -463,7 +464,7 @@ public final class Repository implements AutoCloseable {
         }
         if (!cached) {
             for (String r : removed) {
-                Files.deleteIfExists(workTree.file(r));
+                BackgroundRelease.deleteIfExists(workTree.file(r));
             }
         }
         return removed;

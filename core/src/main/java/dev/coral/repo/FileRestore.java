@@ -4,6 +4,7 @@ import dev.coral.error.CorruptObjectException;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
+import dev.coral.io.BackgroundRelease;
 import dev.coral.io.DurableFileOutput;
 import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
@@ -26,7 +27,8 @@ import java.util.zip.CheckedOutputStream;
 /**
  * Writes a tracked file back from its entry: into a temporary sibling, fsynced (flushed to the
  * device in the background as it is written, so the fsync waits for the tail only), renamed over
- * the target, so a failure never leaves a half-written model. Formats that promise byte-identical
+ * the target, so a failure never leaves a half-written model. The file it replaces is freed in the
+ * background ({@link BackgroundRelease}). Formats that promise byte-identical
  * checkout (safetensors, npy) are checked against the SHA-256 recorded when the file was added.
  */
 public final class FileRestore {
@@ -127,7 +129,7 @@ public final class FileRestore {
                             + ", the file added had " + HexFormat.of().formatHex(entry.fileSha256()));
                 }
             }
-            AtomicFile.moveIntoPlace(tmp, target);
+            BackgroundRelease.moveIntoPlace(tmp, target);
             return new FileIngest.FileStat(Files.size(target), Files.getLastModifiedTime(target).toMillis(), sha);
         } finally {
             Files.deleteIfExists(tmp);
@@ -156,7 +158,7 @@ public final class FileRestore {
                 out.flush();
                 durable.finish();
             }
-            AtomicFile.moveIntoPlace(tmp, target);
+            BackgroundRelease.moveIntoPlace(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
         }

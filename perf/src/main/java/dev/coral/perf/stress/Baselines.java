@@ -1,6 +1,7 @@
 package dev.coral.perf.stress;
 
 import com.github.luben.zstd.Zstd;
+import dev.coral.io.BackgroundRelease;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -76,7 +77,8 @@ public final class Baselines {
 
     /**
      * What a checkout does with the bytes, without decoding them: written into a temporary
-     * sibling of {@code dst}, fsynced, renamed over it. The floor of a durable checkout.
+     * sibling of {@code dst}, fsynced, renamed over it (the file it replaces freed in the
+     * background, {@link BackgroundRelease}, as a checkout does). The floor of a durable checkout.
      */
     static void writeDurably(byte[] data, Path dst) throws IOException {
         Path tmp = dst.resolveSibling(dst.getFileName() + ".tmp");
@@ -89,7 +91,7 @@ public final class Baselines {
             }
             ch.force(true);
         }
-        Files.move(tmp, dst, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        BackgroundRelease.moveIntoPlace(tmp, dst);
     }
 
     static void copyDurably(Path src, Path dst) throws IOException {

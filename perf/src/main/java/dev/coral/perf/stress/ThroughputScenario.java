@@ -181,7 +181,7 @@ public final class ThroughputScenario implements Scenario {
                         / Arrays.stream(tensorsSeconds, 2, STEPS).sum()),
                 "the file's header and checksums come from the safetensors writer, on a thread of its own");
         double checkoutAll = Arrays.stream(checkoutSeconds).sum();
-        t.row("**checkout MB/s** (file written, verified, renamed), all commits", Fmt.mbps(raw, checkoutAll),
+        t.row("**checkout MB/s** (file written, verified, fsynced, renamed; the old file freed in the background), all commits", Fmt.mbps(raw, checkoutAll),
                 "Files.write (page cache) " + Fmt.mbps(raw, writeSeconds));
         StringBuilder per = new StringBuilder();
         for (int d = 0; d < STEPS; d++) {

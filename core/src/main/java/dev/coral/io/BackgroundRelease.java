@@ -1,0 +1,117 @@
+package dev.coral.io;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Replaces or deletes a large file without waiting for the kernel to free it. Renaming a new file
+ * over an 84 MB one took 25-28 ms here (ext4): the rename drops the old file's last link, and the
+ * kernel frees its cached pages and its blocks before the call returns. Holding the old file open
+ * across the rename defers that work to the last close, which a background thread does, while
+ * the caller goes on (the rename then took under 0.1 ms). The file's content is gone by name at
+ * once, exactly as before; only the freeing of its space waits for the background close.
+ *
+ * <p>Files under {@value #MIN_BYTES} bytes are replaced and deleted directly: their freeing is
+ * cheap; so is every file on Windows, which may refuse to replace a file held open. At most {@value #MAX_PENDING} closes wait at a time; past that the caller closes itself.
+ */
+public final class BackgroundRelease {
+    /** Smaller files are not held: freeing them costs less than opening them. */
+    public static final long MIN_BYTES = 1 << 20;
+    static final int MAX_PENDING = 64;
+
+    private static final BlockingQueue<FileChannel> PENDING = new ArrayBlockingQueue<>(MAX_PENDING);
+    private static final AtomicInteger HELD = new AtomicInteger();
+    private static final boolean WINDOWS = java.io.File.separatorChar == '\\';
+
+    static {
+        Thread t = new Thread(BackgroundRelease::closeLoop, "coral-release");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private BackgroundRelease() {
+    }
+
+    /**
+     * Renames {@code source} over {@code target} as {@link AtomicFile#moveIntoPlace} does (atomic,
+     * folder fsynced); the file it replaces, if large, is freed in the background.
+     */
+    public static void moveIntoPlace(Path source, Path target) throws IOException {
+        FileChannel old = hold(target);
+        try {
+            AtomicFile.moveIntoPlace(source, target);
+        } finally {
+            release(old);
+        }
+    }
+
+    /** {@link Files#deleteIfExists}, the file's space freed in the background when it is large. */
+    public static boolean deleteIfExists(Path file) throws IOException {
+        FileChannel old = hold(file);
+        try {
+            return Files.deleteIfExists(file);
+        } finally {
+            release(old);
+        }
+    }
+
+    /** Files held open now, waiting for their background close (for tests). */
+    static int held() {
+        return HELD.get();
+    }
+
+    /** An open channel on {@code file} when it is a large regular file (not followed if a link), else null. */
+    private static FileChannel hold(Path file) {
+        if (WINDOWS) {
+            return null; // a file held open there may refuse to be replaced
+        }
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!a.isRegularFile() || a.size() < MIN_BYTES) {
+                return null;
+            }
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            HELD.incrementAndGet();
+            return ch;
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return null; // unreadable: replaced or deleted the plain way
+        }
+    }
+
+    private static void release(FileChannel ch) {
+        if (ch != null && !PENDING.offer(ch)) {
+            close(ch); // many waiting already: this caller pays for its own
+        }
+    }
+
+    private static void closeLoop() {
+        while (true) {
+            try {
+                close(PENDING.take());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private static void close(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // a read-only channel has nothing to lose on close
+        } finally {
+            HELD.decrementAndGet();
+        }
+    }
+}
