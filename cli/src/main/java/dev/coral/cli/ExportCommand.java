@@ -3,32 +3,40 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import dev.coral.error.BadInputException;
 import dev.coral.repo.Tree;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coral export REV:PATH -o OUT [--format safetensors|npy|npz]}. */
+/** {@code coral export REV:PATH -o OUT|- [--format safetensors|npy|npz]}. */
 @Command(name = "export", description = {
     "Write a committed file to OUT as safetensors, npy or npz.",
     "Converts between formats as needed (by OUT's extension or --format).",
+    "With -o - the file goes to standard output as committed (byte-identical for safetensors and npy), or converted with --format.",
+    "Every chunk is checked against its SHA-256 before it is written; standard output must not be a terminal.",
     "PATH may be left out when REV has exactly one file."})
 final class ExportCommand extends Subcommand {
     @Parameters(index = "0", paramLabel = "REV:PATH", description = "Revision and file, e.g. v1:model.safetensors.")
     String target;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "File to write.")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "File to write, or - for standard output.")
     String output;
 
     @Option(names = "--format", paramLabel = "FORMAT",
-            description = "safetensors, npy or npz. Default: from OUT's extension.")
+            description = "safetensors, npy or npz. Default: from OUT's extension; with -o -, the file's own format, as committed.")
     String format;
 
     @Override
     int execute() throws Exception {
         RevPath rp = RevPath.parse(target);
-        Path out = userPath(output);
+        boolean toStdout = output.equals("-");
+        if (toStdout && coral.session().terminal()) {
+            throw usage("-o -: standard output is a terminal; redirect it to a file or a pipe, or give -o FILE");
+        }
         try (Repository repo = openRepository()) {
             String path = rp.path();
             if (path == null) {
@@ -39,6 +47,11 @@ final class ExportCommand extends Subcommand {
                 }
                 path = tree.files().firstKey();
             }
+            if (toStdout) {
+                repo.export(rp.rev(), path, new CheckedStdout(out()), format);
+                return 0;
+            }
+            Path out = userPath(output);
             if (out.getParent() != null) {
                 Files.createDirectories(out.getParent());
             }
@@ -46,5 +59,41 @@ final class ExportCommand extends Subcommand {
             out().println("exported " + rp.rev() + ":" + path + " to " + output + " (" + Text.bytes(Files.size(out)) + ")");
         }
         return 0;
+    }
+
+    /**
+     * Standard output for binary data: a PrintStream keeps its write errors to itself, so each
+     * write asks it; a reader that went away (a closed pipe) stops the export with an error.
+     */
+    private static final class CheckedStdout extends OutputStream {
+        private final PrintStream out;
+
+        CheckedStdout(PrintStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            check();
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            check();
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+            check();
+        }
+
+        private void check() throws IOException {
+            if (out.checkError()) {
+                throw new IOException("standard output: write failed (the reader closed the pipe?)");
+            }
+        }
     }
 }

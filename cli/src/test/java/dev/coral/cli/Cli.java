@@ -30,7 +30,7 @@ final class Cli {
     }
 
     /** What one run printed and returned. */
-    record Result(int code, String out, String err) {
+    record Result(int code, String out, String err, byte[] outBytes) {
         Result ok() {
             assertEquals(0, code, () -> "exit code; stderr: " + err + "\nstdout: " + out);
             return this;
@@ -53,7 +53,7 @@ final class Cli {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), args);
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), out.toByteArray());
     }
 
     /** A safetensors model with F32 tensors from {@code seed}. */

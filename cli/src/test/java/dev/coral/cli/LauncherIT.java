@@ -108,4 +108,29 @@ class LauncherIT {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("On branch main"), r.out());
     }
+
+    /**
+     * {@code export -o -} through the launcher into a file and into a pipe closed early: the
+     * bytes are the committed file's; a reader that leaves ends coral with exit code 1, not a hang.
+     */
+    @Test
+    void exportToStandardOutputPassesThroughTheLauncher() throws Exception {
+        assertEquals(0, coral(dir, "init").code());
+        Path model = dir.resolve("model.safetensors");
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3); // 4 MB: far more than a pipe holds
+        Cli.write(model, "safetensors", List.of(Cli.f32("a", r, 1024, 512), Cli.f32("b", r, 1024, 512)));
+        assertEquals(0, coral(dir, "commit", "-m", "one", "model.safetensors").code());
+        Path out = dir.resolve("streamed.bin");
+        Process p = new ProcessBuilder("bash", ROOT.resolve("coral").toString(), "export", "HEAD:model.safetensors", "-o", "-")
+                .directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        assertEquals(-1, Files.mismatch(model, out), "the streamed bytes are the committed file");
+        Process pipe = new ProcessBuilder("bash", "-c", "set -o pipefail; bash '" + ROOT.resolve("coral") + "' export HEAD:model.safetensors -o - | head -c 10 >/dev/null")
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        String said = new String(pipe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(pipe.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(1, pipe.exitValue(), said);
+        assertTrue(said.contains("standard output"), said);
+    }
 }

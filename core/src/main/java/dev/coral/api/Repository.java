@@ -31,6 +31,7 @@ import dev.coral.store.ObjectInserter;
 import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectStore;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -723,6 +724,26 @@ public final class Repository implements AutoCloseable {
                 ? WeightFormats.byName(formatName).orElseThrow(() -> new BadInputException("--format " + formatName + ": unknown format (known: " + String.join(", ", formatNames()) + ")"))
                 : WeightFormats.forPath(out).orElseThrow(() -> new BadInputException(out + ": cannot tell the format from the extension; give --format"));
         new FileRestore(graph).export(entry, format, out);
+    }
+
+    /**
+     * Writes {@code path} of {@code revision} to {@code out} (flushed, not closed): the file as it
+     * was committed when {@code formatName} is null (byte-identical for safetensors and npy,
+     * checked as a checkout checks it), else converted to that format. Every chunk is checked
+     * against its id (SHA-256) before its bytes are written: a stream cannot take back what it
+     * was given. For {@code coral export REV:PATH -o -} and for reading a checkpoint into another
+     * process without a file.
+     */
+    public void export(String revision, String path, OutputStream out, String formatName) throws IOException {
+        FileEntry entry = fileAt(revision, path);
+        FileRestore restore = new FileRestore(graph);
+        if (formatName == null) {
+            restore.writeCommitted(entry, out, path);
+            return;
+        }
+        WeightFileFormat format = WeightFormats.byName(formatName)
+                .orElseThrow(() -> new BadInputException("--format " + formatName + ": unknown format (known: " + String.join(", ", formatNames()) + ")"));
+        restore.export(entry, format, out);
     }
 
     static List<String> extensions() {

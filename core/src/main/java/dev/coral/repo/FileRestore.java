@@ -94,46 +94,70 @@ public final class FileRestore {
     }
 
     private FileIngest.FileStat restoreOnce(FileEntry entry, Path target, String displayPath) throws IOException {
-        WeightFileFormat format = WeightFormats.byName(entry.format())
-                .orElseThrow(() -> new CorruptObjectException(displayPath + ": unknown format '" + entry.format() + "' in its file entry"));
+        WeightFileFormat format = formatOf(entry, displayPath);
         List<StoredTensor> sources = tensors(entry);
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = AtomicFile.tempSibling(target);
-        boolean byCrc = isByteIdentical(entry.format()) && entry.hasFileCrc32c();
-        MessageDigest md = byCrc ? null : ObjectId.sha256();
-        CRC32C crc = new CRC32C();
         try {
-            long written;
+            byte[] sha;
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                     DurableFileOutput durable = new DurableFileOutput(ch, displayPath)) {
                 OutputStream file = new BufferedOutputStream(durable, 1 << 18);
-                CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
-                format.restore(entry.restoreInfo(), sources, out);
-                out.flush();
-                written = out.count;
+                sha = writeChecked(entry, format, sources, file, displayPath);
                 durable.finish();
-            }
-            byte[] sha;
-            if (byCrc) {
-                if (written != entry.fileSize() || crc.getValue() != entry.fileCrc32c()) {
-                    throw new CorruptObjectException(displayPath + ": restored " + written + " bytes with CRC32C "
-                            + Long.toHexString(crc.getValue()) + ", the file added had " + entry.fileSize() + " bytes with CRC32C "
-                            + Long.toHexString(entry.fileCrc32c()));
-                }
-                sha = entry.fileSha256();
-            } else {
-                sha = md.digest();
-                if (isByteIdentical(entry.format()) && !Arrays.equals(sha, entry.fileSha256())) {
-                    throw new CorruptObjectException(displayPath + ": restored bytes have sha256 " + HexFormat.of().formatHex(sha)
-                            + ", the file added had " + HexFormat.of().formatHex(entry.fileSha256()));
-                }
             }
             BackgroundRelease.moveIntoPlace(tmp, target);
             return new FileIngest.FileStat(Files.size(target), Files.getLastModifiedTime(target).toMillis(), sha);
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * Writes {@code entry} as it was committed to {@code out} (not closed), every chunk checked
+     * against its id (SHA-256) before its bytes are written, and the whole file then checked as a
+     * checkout checks it: a stream cannot take back what it was given, so each byte is proven
+     * before it goes. Returns the file's SHA-256.
+     */
+    public byte[] writeCommitted(FileEntry entry, OutputStream out, String displayPath) throws IOException {
+        List<StoredTensor> sources = tensors(entry).stream().map(StoredTensor::verifying).toList();
+        return writeChecked(entry, formatOf(entry, displayPath), sources, out, displayPath);
+    }
+
+    private static WeightFileFormat formatOf(FileEntry entry, String displayPath) throws CorruptObjectException {
+        return WeightFormats.byName(entry.format())
+                .orElseThrow(() -> new CorruptObjectException(displayPath + ": unknown format '" + entry.format() + "' in its file entry"));
+    }
+
+    /**
+     * Restores {@code entry} from {@code sources} into {@code file} (flushed, not closed). A
+     * byte-identical format is verified as it is written: by CRC32C and size when the entry
+     * records them, else by SHA-256. Returns the SHA-256 of what was written.
+     */
+    private static byte[] writeChecked(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, OutputStream file,
+                                       String displayPath) throws IOException {
+        boolean byCrc = isByteIdentical(entry.format()) && entry.hasFileCrc32c();
+        MessageDigest md = byCrc ? null : ObjectId.sha256();
+        CRC32C crc = new CRC32C();
+        CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
+        format.restore(entry.restoreInfo(), sources, out);
+        out.flush();
+        long written = out.count;
+        if (byCrc) {
+            if (written != entry.fileSize() || crc.getValue() != entry.fileCrc32c()) {
+                throw new CorruptObjectException(displayPath + ": restored " + written + " bytes with CRC32C "
+                        + Long.toHexString(crc.getValue()) + ", the file added had " + entry.fileSize() + " bytes with CRC32C "
+                        + Long.toHexString(entry.fileCrc32c()));
+            }
+            return entry.fileSha256();
+        }
+        byte[] sha = md.digest();
+        if (isByteIdentical(entry.format()) && !Arrays.equals(sha, entry.fileSha256())) {
+            throw new CorruptObjectException(displayPath + ": restored bytes have sha256 " + HexFormat.of().formatHex(sha)
+                    + ", the file added had " + HexFormat.of().formatHex(entry.fileSha256()));
+        }
+        return sha;
     }
 
     /**
@@ -147,15 +171,21 @@ public final class FileRestore {
         });
     }
 
+    /**
+     * Writes {@code entry}'s tensors to {@code out} (flushed, not closed) as {@code format}, every
+     * chunk checked against its id before its bytes are written.
+     */
+    public void export(FileEntry entry, WeightFileFormat format, OutputStream out) throws IOException {
+        format.write(tensors(entry).stream().map(StoredTensor::verifying).toList(), entry.metadata(), out);
+        out.flush();
+    }
+
     private void exportOnce(FileEntry entry, WeightFileFormat format, Path target) throws IOException {
-        List<StoredTensor> sources = tensors(entry).stream().map(StoredTensor::verifying).toList();
         Path tmp = AtomicFile.tempSibling(target);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                     DurableFileOutput durable = new DurableFileOutput(ch, target.toString())) {
-                OutputStream out = new BufferedOutputStream(durable, 1 << 18);
-                format.write(sources, entry.metadata(), out);
-                out.flush();
+                export(entry, format, new BufferedOutputStream(durable, 1 << 18));
                 durable.finish();
             }
             BackgroundRelease.moveIntoPlace(tmp, target);

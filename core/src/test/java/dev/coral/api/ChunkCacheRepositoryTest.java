@@ -156,11 +156,11 @@ class ChunkCacheRepositoryTest {
 
     /**
      * Entries with other bytes and sound checksums under the names of the newest commit's chunks:
-     * its checkout finds the file wrong, and an export the chunks wrong; each drops those entries
-     * and reads the chains instead.
+     * its checkout finds the file wrong, and an export (to a file or a stream, as committed or
+     * converted) the chunks wrong; each drops those entries and reads the chains instead.
      */
     @Test
-    void aWrongCacheEntryNeverFailsACheckoutOrAnExport() throws IOException {
+    void aWrongCacheEntryNeverFailsACheckoutOrAnExportToAFileOrAStream() throws IOException {
         List<byte[]> versions = history(3, 16);
         Repository.init(dir, config()).close();
         commandLineCommits(versions, 0, versions.size());
@@ -174,7 +174,7 @@ class ChunkCacheRepositoryTest {
             repo.export("HEAD", FILE, exported, null);
             expectedExport = Files.readAllBytes(exported);
         }
-        for (boolean export : new boolean[] {false, true}) {
+        for (String mode : new String[] {"checkout", "export", "stream", "stream-npz"}) {
             List<Path> planted = new ArrayList<>();
             try (Repository repo = Repository.open(dir)) {
                 for (var c : repo.tensor("HEAD", FILE, "w").object().chunks()) {
@@ -185,21 +185,24 @@ class ChunkCacheRepositoryTest {
             }
             Files.deleteIfExists(file);
             Files.deleteIfExists(exported);
+            java.io.ByteArrayOutputStream streamed = new java.io.ByteArrayOutputStream();
             try (Repository repo = Repository.open(dir)) {
-                if (export) {
-                    repo.export("HEAD", FILE, exported, null);
-                } else {
-                    repo.checkout("HEAD", true);
+                switch (mode) {
+                    case "checkout" -> repo.checkout("HEAD", true);
+                    case "export" -> repo.export("HEAD", FILE, exported, null);
+                    case "stream" -> repo.export("HEAD", FILE, streamed, null);
+                    default -> repo.export("HEAD", FILE, streamed, "npz");
                 }
-                assertTrue(repo.store().chunkCache().hits() > 0, "the planted entries were read");
+                assertTrue(repo.store().chunkCache().hits() > 0, mode + ": the planted entries were read");
             }
-            if (export) {
-                assertArrayEquals(expectedExport, Files.readAllBytes(exported));
-            } else {
-                assertArrayEquals(expected, Files.readAllBytes(file));
+            switch (mode) {
+                case "checkout" -> assertArrayEquals(expected, Files.readAllBytes(file));
+                case "export" -> assertArrayEquals(expectedExport, Files.readAllBytes(exported));
+                case "stream" -> assertArrayEquals(expected, streamed.toByteArray(), mode);
+                default -> assertArrayEquals(expectedExport, streamed.toByteArray(), mode);
             }
             for (Path p : planted) {
-                assertTrue(!Files.exists(p), (export ? "export: " : "checkout: ") + p.getFileName() + " dropped");
+                assertTrue(!Files.exists(p), mode + ": " + p.getFileName() + " dropped");
             }
         }
     }

@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  * written as a safetensors file and committed the way the command line does it
  * ({@code repo.commit(request, paths)}), into two repositories: one with a single ingest thread,
  * one with the parallel pipeline on every core, so the speed-up is measured, not assumed. Then
- * every commit is checked out (the file written, verified, renamed into place).
+ * every commit is checked out (the file written, verified, renamed into place), and exported to a
+ * stream (decoded and verified, no disk).
  */
 public final class ThroughputScenario implements Scenario {
     private static final int STEPS = 8;
@@ -126,6 +127,7 @@ public final class ThroughputScenario implements Scenario {
         double[] checkoutSeconds = new double[STEPS];
         double[] warmCheckoutSeconds = new double[STEPS];
         double durableWriteSeconds = 0;
+        double[] streamSeconds = new double[STEPS];
         long stored;
         long cacheBytes;
         try (Repository repo = Repository.open(roots[0])) {
@@ -149,6 +151,18 @@ public final class ThroughputScenario implements Scenario {
                         Baselines.writeDurably(got, dir.resolve("durable.safetensors"));
                         durableWriteSeconds += (System.nanoTime() - t0) / 1e9;
                     }
+                }
+            }
+            // the file as committed into a stream (export -o -): every chunk checked against its
+            // SHA-256, nothing written to disk: decoding and verifying alone, against the page cache's
+            // Files.write of the same bytes
+            for (int d = 0; d < STEPS; d++) {
+                CountingSink sink = new CountingSink();
+                long t0 = System.nanoTime();
+                repo.export("main~" + d, "model.safetensors", sink, null);
+                streamSeconds[d] = (System.nanoTime() - t0) / 1e9;
+                if (sink.count != fileBytes) {
+                    rep.failed("export of main~" + d + " to a stream gave " + sink.count + " bytes, not " + fileBytes);
                 }
             }
             repo.checkout("main", true);
@@ -196,6 +210,13 @@ public final class ThroughputScenario implements Scenario {
         t.row("the same checkouts again (decoders compiled): all commits / by depth", Fmt.mbps(raw, warmAll) + "; " + warmPer,
                 "the first pass includes the JIT compiling the decoders; between these checkouts, the same bytes written, fsynced and renamed"
                         + " as a checkout does (no decoding: the floor of a durable checkout) " + Fmt.mbps(raw, durableWriteSeconds));
+        StringBuilder streamPer = new StringBuilder();
+        for (int d = 0; d < STEPS; d++) {
+            streamPer.append(d == 0 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, streamSeconds[d]));
+        }
+        t.row("**export to a stream** MB/s (export -o -: the file as committed, each chunk SHA-256-checked, no disk): all / by depth",
+                Fmt.mbps(raw, Arrays.stream(streamSeconds).sum()) + "; " + streamPer,
+                "Files.write (page cache) " + Fmt.mbps(raw, writeSeconds) + "; a checkout writes these bytes to the disk at its speed");
         t.row("stored / ratio", Fmt.mb(stored) + " / " + Fmt.ratio((double) raw / stored),
                 "zstd -1 of each file: " + Fmt.ratio((double) raw / zstdBytes) + " at " + Fmt.mbps(raw, zstdSeconds));
         t.row("chunk cache (.coral/cache/chunks, not in the ratio)", Fmt.mb(cacheBytes),
@@ -205,6 +226,8 @@ public final class ThroughputScenario implements Scenario {
         rep.note("The commit time includes hashing the file whole (SHA-256 for status, CRC32C for checkout), on a thread of its own.");
         rep.headline("throughput: commit MB/s of a " + Fmt.mb(fileBytes) + " checkpoint (1 / " + cores + " ingest threads)",
                 Fmt.f(commitMBps[0]) + " / " + Fmt.f(commitMBps[1]), "Files.copy+fsync " + Fmt.mbps(raw, copySeconds) + ", SHA-256 " + Fmt.mbps(raw, shaSeconds));
+        rep.headline("throughput: export to a stream MB/s (decoded and verified, no disk)", Fmt.mbps(raw, Arrays.stream(streamSeconds).sum()),
+                "Files.write " + Fmt.mbps(raw, writeSeconds));
         rep.headline("throughput: checkout MB/s (first pass / decoders compiled)", Fmt.mbps(raw, checkoutAll) + " / " + Fmt.mbps(raw, warmAll),
                 "Files.write " + Fmt.mbps(raw, writeSeconds) + " / write+fsync+rename " + Fmt.mbps(raw, durableWriteSeconds));
         rep.figure("commit_seconds_1", commitSeconds[0]);
@@ -213,6 +236,7 @@ public final class ThroughputScenario implements Scenario {
         rep.figure("commit_seconds_commit_tensors", tensorsSeconds);
         rep.figure("checkout_seconds", checkoutSeconds);
         rep.figure("warm_checkout_seconds", warmCheckoutSeconds);
+        rep.figure("stream_export_seconds", streamSeconds);
         rep.figure("file_bytes", fileBytes);
         rep.figure("stored_bytes", stored);
         return rep;
@@ -231,5 +255,20 @@ public final class ThroughputScenario implements Scenario {
             list.add(Tensors.of(e.getKey(), TensorSpec.of(DType.F32, net.shapeOf(e.getKey())), Mlp.fp32(e.getValue())));
         }
         return list;
+    }
+
+    /** Counts what an export writes and keeps none of it. */
+    private static final class CountingSink extends java.io.OutputStream {
+        long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            count += len;
+        }
     }
 }

@@ -1,0 +1,120 @@
+package dev.coral.codec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The plane split and merge loops (several of them word-at-a-time) against a byte-by-byte
+ * reference: every width, every operation (none, XOR, subtraction with borrows across the
+ * element's bytes), element counts around the loops' strides (0-40) and large ones, at odd
+ * offsets; and merge undoes split, bit for bit.
+ */
+class PlaneTransformTest {
+    private static final int[] WIDTHS = {1, 2, 4, 8, 16};
+    private static final int[] OPS = {PlaneTransform.NONE, PlaneTransform.XOR, PlaneTransform.SUB};
+
+    /** Element i of src combined with base by op, as little-endian bytes; then plane k = byte w-1-k. */
+    private static byte[] referenceSplit(byte[] src, int off, byte[] base, int baseOff, int n, int w, int op) {
+        byte[] planes = new byte[n * w];
+        byte[] v = new byte[w];
+        for (int i = 0; i < n; i++) {
+            int borrow = 0;
+            for (int j = 0; j < w; j++) {
+                int a = src[off + i * w + j] & 0xFF;
+                int b = op == PlaneTransform.NONE ? 0 : base[baseOff + i * w + j] & 0xFF;
+                if (op == PlaneTransform.XOR) {
+                    v[j] = (byte) (a ^ b);
+                } else {
+                    int d = a - b - borrow;
+                    borrow = d < 0 ? 1 : 0;
+                    v[j] = (byte) d;
+                }
+            }
+            for (int k = 0; k < w; k++) {
+                planes[k * n + i] = v[w - 1 - k];
+            }
+        }
+        return planes;
+    }
+
+    /** Random bytes, with runs of 0x00 and 0xFF and equal bytes in src and base (carries and zero lanes). */
+    private static byte[] bytes(Random r, int len, byte[] like) {
+        byte[] b = new byte[len];
+        r.nextBytes(b);
+        for (int i = 0; i < len; i++) {
+            switch (r.nextInt(6)) {
+                case 0 -> b[i] = 0;
+                case 1 -> b[i] = (byte) 0xFF;
+                case 2 -> b[i] = like != null ? like[i] : b[i];
+                default -> { }
+            }
+        }
+        return b;
+    }
+
+    private static void check(Random r, long seed, int w, int op, int n) {
+        int off = r.nextInt(9);
+        int baseOff = r.nextInt(9);
+        int dstOff = r.nextInt(9);
+        byte[] src = bytes(r, off + n * w + r.nextInt(9), null);
+        byte[] base = new byte[baseOff + n * w + r.nextInt(9)];
+        byte[] like = bytes(r, base.length, null);
+        System.arraycopy(src, off, like, baseOff, Math.min(n * w, base.length - baseOff));
+        base = bytes(r, base.length, like);
+        byte[] planes = new byte[dstOff + n * w + 7];
+        PlaneTransform.split(src, off, op == PlaneTransform.NONE ? null : base, baseOff, n, w, op, planes, dstOff);
+        String what = "seed " + seed + ", width " + w + ", op " + op + ", n " + n;
+        byte[] want = referenceSplit(src, off, base, baseOff, n, w, op);
+        byte[] got = new byte[n * w];
+        System.arraycopy(planes, dstOff, got, 0, n * w);
+        assertArrayEquals(want, got, what + ": split");
+        byte[][] ps = new byte[w][];
+        int[] offs = new int[w];
+        for (int k = 0; k < w; k++) {
+            ps[k] = planes;
+            offs[k] = dstOff + k * n;
+        }
+        int outOff = r.nextInt(9);
+        byte[] out = new byte[outOff + n * w + 5];
+        PlaneTransform.merge(ps, offs, op == PlaneTransform.NONE ? null : base, baseOff, n, w, op, out, outOff);
+        byte[] back = new byte[n * w];
+        System.arraycopy(out, outOff, back, 0, n * w);
+        byte[] orig = new byte[n * w];
+        System.arraycopy(src, off, orig, 0, n * w);
+        assertArrayEquals(orig, back, what + ": merge");
+    }
+
+    @RepeatedTest(20)
+    void everyWidthAndOperationMatchesTheByteByByteReference() {
+        long seed = new Random().nextLong();
+        Random r = new Random(seed);
+        for (int w : WIDTHS) {
+            for (int op : OPS) {
+                for (int n = 0; n <= 40; n++) {
+                    check(r, seed, w, op, n);
+                }
+                check(r, seed, w, op, 1000 + r.nextInt(5000));
+            }
+        }
+    }
+
+    @Test
+    void carriesCrossEveryByteOfAnElement() {
+        Random r = new Random(1);
+        for (int w : WIDTHS) {
+            int n = 37;
+            byte[] src = new byte[n * w];
+            byte[] base = new byte[n * w];
+            for (int i = 0; i < n * w; i++) {
+                src[i] = (byte) (i % w == 0 ? 0 : 0x00); // 0 - base: a borrow through every byte
+                base[i] = (byte) (i % 3 == 0 ? 1 : 0xFF);
+            }
+            byte[] planes = new byte[n * w];
+            PlaneTransform.split(src, 0, base, 0, n, w, PlaneTransform.SUB, planes, 0);
+            assertArrayEquals(referenceSplit(src, 0, base, 0, n, w, PlaneTransform.SUB), planes, "width " + w);
+        }
+    }
+}
