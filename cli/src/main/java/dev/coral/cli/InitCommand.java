@@ -2,12 +2,15 @@ package dev.coral.cli;
 
 import dev.coral.api.Repository;
 import dev.coral.repo.RepositoryConfig;
+import dev.coral.error.BadInputException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coral init [DIR]}: creates a repository. */
+/** {@code coral init [DIR] [--chunk-size ...] [-c KEY=VALUE ...]}: creates a repository. */
 @Command(name = "init", description = "Create an empty Coral repository in DIR (default: here).")
 final class InitCommand extends Subcommand {
     @Parameters(arity = "0..1", paramLabel = "DIR", description = "Folder to create the repository in.")
@@ -28,6 +31,10 @@ final class InitCommand extends Subcommand {
     @Option(names = "--delta-run", paramLabel = "N", description = "Versions in a run of deltas against the previous version, 1 to the depth (1: plain skip-delta chains). Default: "
             + RepositoryConfig.DEFAULT_DELTA_RUN + ".")
     Integer deltaRun;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE",
+            description = "Any setting coral config takes (e.g. -c cache.bytes=0 -c similarity.threshold=0.7); repeatable, applied after the options above.")
+    List<String> settings = new ArrayList<>();
 
     @Override
     int execute() throws Exception {
@@ -51,6 +58,17 @@ final class InitCommand extends Subcommand {
             }
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
+        }
+        for (String kv : settings) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw usage("-c " + kv + ": give a setting as KEY=VALUE");
+            }
+            try {
+                config = config.with(kv.substring(0, eq), kv.substring(eq + 1));
+            } catch (BadInputException e) {
+                throw usage("-c " + kv + ": " + e.getMessage());
+            }
         }
         Path root = dir == null ? coral.workDir() : userPath(dir);
         try (Repository repo = Repository.init(root, config)) {

@@ -46,6 +46,24 @@ class ConfigCommandTest {
     }
 
     @Test
+    void initTakesAnySettingAsKeyEqualsValue() throws IOException {
+        Cli cli = new Cli(dir);
+        cli.run("init", "--delta-depth", "6", "-c", "cache.bytes=0", "--config", "similarity.threshold=0.75", "-c", "codec.contexts=false",
+                "-c", "delta.run=2").ok();
+        assertEquals("cache.bytes=0\nchunk.bytes=4194304\ncodec.contexts=false\ndelta.max-depth=6\ndelta.run=2\n"
+                + "similarity.threshold=0.75\nzstd.level=1\n", cli.run("config").ok().out().replace("\r", ""));
+        for (String[] bad : new String[][] {{"-c", "colour=blue"}, {"-c", "cache.bytes"}, {"-c", "=3"}, {"-c", "delta.run=30"},
+            {"-c", "similarity.threshold=2"}}) {
+            Path other = dir.resolve("bad" + bad[1].hashCode());
+            Cli.Result r = new Cli(other).run(new String[] {"init", bad[0], bad[1]});
+            assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().contains(bad[1]), r.err());
+            assertTrue(!Files.exists(other.resolve(".coral")), "a refused init creates nothing");
+        }
+    }
+
+    @Test
     void helpRendersItsPercentagesWithoutPicocliWarnings() {
         java.io.PrintStream saved = System.err;
         java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
