@@ -48,12 +48,12 @@ public final class LargeTensorChild {
         }
         put("sha256_seconds", t0);
         t0 = System.nanoTime();
-        CountingStream counter = new CountingStream();
+        CountingSink counter = new CountingSink();
         try (InputStream in = Files.newInputStream(raw); OutputStream z = new ZstdOutputStream(counter, 3)) {
             in.transferTo(z);
         }
         put("zstd3_seconds", t0);
-        System.out.println("zstd3_bytes=" + counter.n);
+        System.out.println("zstd3_bytes=" + counter.count);
         Files.delete(raw);
         System.out.println("rss_after_baselines=" + ChildJvm.peakRss());
         try (Repository repo = Repository.init(dir.resolve("repo"))) {
@@ -94,20 +94,6 @@ public final class LargeTensorChild {
     private static void force(Path p) throws java.io.IOException {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
             ch.force(true);
-        }
-    }
-
-    private static final class CountingStream extends OutputStream {
-        long n;
-
-        @Override
-        public void write(int b) {
-            n++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            n += len;
         }
     }
 }

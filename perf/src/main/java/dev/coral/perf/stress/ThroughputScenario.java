@@ -256,19 +256,4 @@ public final class ThroughputScenario implements Scenario {
         }
         return list;
     }
-
-    /** Counts what an export writes and keeps none of it. */
-    private static final class CountingSink extends java.io.OutputStream {
-        long count;
-
-        @Override
-        public void write(int b) {
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            count += len;
-        }
-    }
 }
