@@ -44,6 +44,18 @@ class ExportToStdoutTest {
     }
 
     @Test
+    void anNpzGoesOutAsItsCheckoutWritesIt() throws IOException {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(21);
+        Cli.write(dir.resolve("w.npz"), "npz", java.util.List.of(Cli.f32("a", r, 300, 7), Cli.f32("b", r, 5)));
+        cli.run("commit", "-m", "npz", "w.npz").ok();
+        Files.delete(dir.resolve("w.npz"));
+        cli.run("checkout", "--force", "HEAD", "--", "w.npz").ok();
+        assertArrayEquals(Files.readAllBytes(dir.resolve("w.npz")), cli.run("export", "HEAD:w.npz", "-o", "-").ok().outBytes());
+    }
+
+    @Test
     void withAFormatTheConvertedFileMatchesAnExportToAFile() throws IOException {
         Cli cli = committed(9);
         cli.run("export", "HEAD:model.safetensors", "-o", "out.npz").ok();
