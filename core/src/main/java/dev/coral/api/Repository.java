@@ -721,7 +721,7 @@ public final class Repository implements AutoCloseable {
     public void export(String revision, String path, Path out, String formatName) throws IOException {
         FileEntry entry = fileAt(revision, path);
         WeightFileFormat format = formatName != null
-                ? WeightFormats.byName(formatName).orElseThrow(() -> new BadInputException("--format " + formatName + ": unknown format (known: " + String.join(", ", formatNames()) + ")"))
+                ? namedFormat(formatName)
                 : WeightFormats.forPath(out).orElseThrow(() -> new BadInputException(out + ": cannot tell the format from the extension; give --format"));
         new FileRestore(graph).export(entry, format, out);
     }
@@ -741,9 +741,12 @@ public final class Repository implements AutoCloseable {
             restore.writeCommitted(entry, out, path);
             return;
         }
-        WeightFileFormat format = WeightFormats.byName(formatName)
+        restore.export(entry, namedFormat(formatName), out);
+    }
+
+    private static WeightFileFormat namedFormat(String formatName) throws BadInputException {
+        return WeightFormats.byName(formatName)
                 .orElseThrow(() -> new BadInputException("--format " + formatName + ": unknown format (known: " + String.join(", ", formatNames()) + ")"));
-        restore.export(entry, format, out);
     }
 
     static List<String> extensions() {
