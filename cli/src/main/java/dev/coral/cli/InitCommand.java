@@ -33,7 +33,7 @@ final class InitCommand extends Subcommand {
     Integer deltaRun;
 
     @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE",
-            description = "Any setting coral config takes (e.g. -c cache.bytes=0 -c similarity.threshold=0.7); repeatable, applied after the options above.")
+            description = "Any coral config setting; repeatable, applied after the options above (e.g. -c cache.bytes=0).")
     List<String> settings = new ArrayList<>();
 
     @Override
