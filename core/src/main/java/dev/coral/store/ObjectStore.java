@@ -46,6 +46,8 @@ public final class ObjectStore implements AutoCloseable {
     private final int zstdLevel;
     /** Every pack this store has opened or been told of, by id; closed at {@link #close()}. */
     private final Map<ObjectId, PackFile> packs = new ConcurrentHashMap<>();
+    /** Which of {@link #packs} have their file open: a bounded number ({@link OpenPacks}). */
+    private final OpenPacks openPacks;
     private volatile View view = View.EMPTY;
     private volatile int multiPackIndexThreshold = DEFAULT_MULTI_PACK_INDEX_THRESHOLD;
     private final AtomicInteger indexFilesRead = new AtomicInteger();
@@ -80,6 +82,12 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     public ObjectStore(Path packsDir, Path locksDir, int zstdLevel) throws IOException {
+        this(packsDir, locksDir, zstdLevel, OpenPacks.DEFAULT_LIMIT);
+    }
+
+    /** As {@link #ObjectStore(Path, Path, int)}, holding at most {@code openPacksLimit} pack files open (for tests). */
+    ObjectStore(Path packsDir, Path locksDir, int zstdLevel, int openPacksLimit) throws IOException {
+        this.openPacks = new OpenPacks(openPacksLimit);
         this.packsDir = packsDir;
         this.locksDir = locksDir;
         this.mpxFile = packsDir.resolve(MultiPackIndex.FILE_NAME);
@@ -246,7 +254,7 @@ public final class ObjectStore implements AutoCloseable {
             ObjectId id = mpx.packId(n);
             PackFile p = packs.get(id);
             if (p == null) {
-                p = PackFile.lazy(packsDir, id, mpx.packLength(n));
+                p = PackFile.lazy(packsDir, id, mpx.packLength(n), openPacks);
                 PackFile raced = packs.putIfAbsent(id, p);
                 p = raced != null ? raced : p;
             }
@@ -273,7 +281,7 @@ public final class ObjectStore implements AutoCloseable {
         }
         Path pack = packsDir.resolve(PackLayout.packFileName(id));
         try {
-            p = PackFile.open(pack, index);
+            p = PackFile.open(pack, index, openPacks);
         } catch (NoSuchFileException e) {
             throw new CorruptObjectException(idx + ": its pack " + pack.getFileName() + " is missing");
         }
@@ -312,7 +320,7 @@ public final class ObjectStore implements AutoCloseable {
         }
         PackFile p = packs.get(id);
         if (p == null) {
-            p = PackFile.open(packsDir.resolve(PackLayout.packFileName(id)), index);
+            p = PackFile.open(packsDir.resolve(PackLayout.packFileName(id)), index, openPacks);
             packs.put(id, p);
         } else if (p.index() == null) {
             p.attachIndex(index);
@@ -622,6 +630,11 @@ public final class ObjectStore implements AutoCloseable {
             }
         }
         return new ArrayList<>(hits.values());
+    }
+
+    /** Pack files this store holds open now (at most {@link OpenPacks#DEFAULT_LIMIT}, plus any still being read). */
+    int openPackCount() {
+        return openPacks.openCount();
     }
 
     /** How many packs the store knows (covered by the multi-pack index or not). */

@@ -5,6 +5,7 @@ import dev.coral.error.CorruptObjectException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
@@ -27,32 +28,46 @@ final class PackFile implements AutoCloseable {
     private final ObjectId packId;
     private final long packLength;
     private volatile PackIndex index;
-    private volatile FileChannel channel;
+    /** The store's bound on open packs; null for a pack read on its own (a merge's source). */
+    private final OpenPacks openPacks;
+    private FileChannel channel; // guarded by this
+    /** Reads using {@link #channel} now. Guarded by this. */
+    private int readers;
+    /** Evicted while being read: the channel closes when the last read ends. Guarded by this. */
+    private boolean closeWhenIdle;
     private boolean closed; // guarded by this
+    private volatile long lastUse;
 
-    private PackFile(Path file, Path dir, ObjectId packId, long packLength, PackIndex index) {
+    private PackFile(Path file, Path dir, ObjectId packId, long packLength, PackIndex index, OpenPacks openPacks) {
         this.file = file;
         this.dir = dir;
         this.packId = packId;
         this.packLength = packLength;
         this.index = index;
+        this.openPacks = openPacks;
     }
 
     /**
-     * A pack described by its index, opened now.
+     * A pack described by its index, opened now (and closed again when {@code openPacks} needs
+     * room: it reopens at its next read).
      *
      * @throws NoSuchFileException if the pack file is missing
      * @throws CorruptObjectException if its size is not the one its index records
      */
-    static PackFile open(Path file, PackIndex index) throws IOException {
-        PackFile p = new PackFile(file, file.getParent(), index.packId(), index.packLength(), index);
-        p.channel();
+    static PackFile open(Path file, PackIndex index, OpenPacks openPacks) throws IOException {
+        PackFile p = new PackFile(file, file.getParent(), index.packId(), index.packLength(), index, openPacks);
+        p.release(p.acquire());
         return p;
     }
 
+    /** A pack read on its own, outside any store: open until {@link #close}. */
+    static PackFile open(Path file, PackIndex index) throws IOException {
+        return open(file, index, null);
+    }
+
     /** A pack of {@code packsDir} the multi-pack index describes, opened at its first read. */
-    static PackFile lazy(Path packsDir, ObjectId packId, long packLength) {
-        return new PackFile(null, packsDir, packId, packLength, null);
+    static PackFile lazy(Path packsDir, ObjectId packId, long packLength, OpenPacks openPacks) {
+        return new PackFile(null, packsDir, packId, packLength, null, openPacks);
     }
 
     /** Its index, or null for a pack known from the multi-pack index alone. */
@@ -86,34 +101,146 @@ final class PackFile implements AutoCloseable {
         return f;
     }
 
-    /** The channel, opened (and checked against the recorded length) at the first call. */
-    private FileChannel channel() throws IOException {
-        FileChannel c = channel;
-        if (c != null) {
-            return c;
-        }
+    long lastUse() {
+        return lastUse;
+    }
+
+    /** Whether the file is open now (for tests). */
+    synchronized boolean isOpen() {
+        return channel != null;
+    }
+
+    /**
+     * The channel for one read, opened (and checked against the recorded length) if it is not
+     * open; every call is paired with {@link #release}.
+     */
+    private FileChannel acquire() throws IOException {
+        FileChannel c;
+        boolean opened = false;
         synchronized (this) {
-            if (channel != null) {
-                return channel;
-            }
             if (closed) {
                 throw new ClosedChannelException();
             }
+            if (channel == null) {
+                channel = openChecked();
+                opened = true;
+            }
+            readers++;
+            c = channel;
+        }
+        lastUse = openPacks == null ? 0 : openPacks.tick();
+        if (opened && openPacks != null) {
+            openPacks.opened(this); // may evict others, never this one (it is being read)
+        }
+        return c;
+    }
+
+    private FileChannel openChecked() throws IOException {
+        FileChannel c;
+        try {
+            c = FileChannel.open(path(), StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            if (index != null) {
+                throw e;
+            }
+            throw new CorruptObjectException(path() + ": pack is missing (the multi-pack index lists it)");
+        }
+        long size;
+        try {
+            size = c.size();
+        } catch (IOException e) {
+            c.close();
+            throw e;
+        }
+        if (size != packLength) {
+            c.close();
+            throw new CorruptObjectException(path() + ": " + size + " bytes, its index says " + packLength);
+        }
+        return c;
+    }
+
+    /** Ends a read begun by {@link #acquire}: closes the channel if it was evicted meanwhile and this was its last read. */
+    private void release(FileChannel c) {
+        FileChannel toClose = null;
+        synchronized (this) {
+            readers--;
+            if (readers == 0 && closeWhenIdle && channel == c) {
+                toClose = c;
+                channel = null;
+                closeWhenIdle = false;
+            }
+        }
+        if (toClose != null) {
+            closeQuietly(toClose);
+        }
+    }
+
+    /** Closes the file to make room for another pack: now, or when its reads in progress end. Reopens at the next read. */
+    void evict() {
+        FileChannel toClose = null;
+        synchronized (this) {
+            if (channel == null) {
+                return;
+            }
+            if (readers > 0) {
+                closeWhenIdle = true;
+                return;
+            }
+            toClose = channel;
+            channel = null;
+        }
+        closeQuietly(toClose);
+    }
+
+    /**
+     * A channel found closed under a read: the file is shared by every thread, and a thread
+     * interrupted while it reads closes it for all (FileChannel is interruptible). It is
+     * forgotten, so that the next read opens the file again.
+     */
+    private void forget(FileChannel c) {
+        boolean was;
+        synchronized (this) {
+            was = channel == c;
+            if (was) {
+                channel = null;
+                closeWhenIdle = false;
+            }
+        }
+        if (was && openPacks != null) {
+            openPacks.closed(this);
+        }
+    }
+
+    private static void closeQuietly(FileChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // a read-only file: nothing was written that closing could lose
+        }
+    }
+
+    /** What one read does with the channel. */
+    private interface ChannelRead<T> {
+        T read(FileChannel ch) throws IOException;
+    }
+
+    /**
+     * Runs {@code read} with the channel; if another thread's interrupt closed the channel, once
+     * more on a reopened one. A thread interrupted itself gets its ClosedByInterruptException.
+     */
+    private <T> T withChannel(ChannelRead<T> read) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            FileChannel c = acquire();
             try {
-                c = FileChannel.open(path(), StandardOpenOption.READ);
-            } catch (NoSuchFileException e) {
-                if (index != null) {
+                return read.read(c);
+            } catch (ClosedChannelException e) {
+                if (attempt > 0 || e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
                     throw e;
                 }
-                throw new CorruptObjectException(path() + ": pack is missing (the multi-pack index lists it)");
+                forget(c);
+            } finally {
+                release(c);
             }
-            long size = c.size();
-            if (size != packLength) {
-                c.close();
-                throw new CorruptObjectException(path() + ": " + size + " bytes, its index says " + packLength);
-            }
-            channel = c;
-            return c;
         }
     }
 
@@ -157,15 +284,7 @@ final class PackFile implements AutoCloseable {
             throw new CorruptObjectException(path().getFileName() + " object " + entry.id().hex() + ": payload shorter than " + n + " bytes");
         }
         ByteBuffer buf = ByteBuffer.allocate(n);
-        long pos = entry.offset() + PackLayout.ENTRY_HEAD_BYTES;
-        FileChannel ch = channel();
-        while (buf.hasRemaining()) {
-            int r = ch.read(buf, pos);
-            if (r < 0) {
-                throw new EOFException(path().getFileName() + " object " + entry.id().hex() + ": pack ends early");
-            }
-            pos += r;
-        }
+        readFully(buf, entry.offset() + PackLayout.ENTRY_HEAD_BYTES, path().getFileName() + " object " + entry.id().hex());
         return buf.array();
     }
 
@@ -174,17 +293,9 @@ final class PackFile implements AutoCloseable {
         if (entry.offset() + total > packLength - PackLayout.TRAILER_BYTES) {
             throw new CorruptObjectException(what + ": extends past the end of the pack");
         }
-        FileChannel ch = channel();
         byte[] reuse = buffers.apply(total);
         ByteBuffer buf = reuse != null && reuse.length >= total ? ByteBuffer.wrap(reuse, 0, total) : ByteBuffer.allocate(total);
-        long pos = entry.offset();
-        while (buf.hasRemaining()) {
-            int n = ch.read(buf, pos);
-            if (n < 0) {
-                throw new EOFException(what + ": pack ends early");
-            }
-            pos += n;
-        }
+        readFully(buf, entry.offset(), what);
         byte[] b = buf.array();
         CRC32C crc = new CRC32C();
         crc.update(b, 0, total - 4);
@@ -201,11 +312,34 @@ final class PackFile implements AutoCloseable {
         return new Slice(b, PackLayout.ENTRY_HEAD_BYTES, entry.storedLength());
     }
 
+    /** Reads {@code buf}'s remaining bytes from {@code pos}; from the start again if the channel had to be reopened. */
+    private void readFully(ByteBuffer buf, long pos, String what) throws IOException {
+        int start = buf.position();
+        withChannel(ch -> {
+            buf.position(start);
+            long at = pos;
+            while (buf.hasRemaining()) {
+                int n = ch.read(buf, at);
+                if (n < 0) {
+                    throw new EOFException(what + ": pack ends early");
+                }
+                at += n;
+            }
+            return null;
+        });
+    }
+
     @Override
-    public synchronized void close() throws IOException {
-        closed = true;
-        FileChannel c = channel;
-        channel = null;
+    public void close() throws IOException {
+        FileChannel c;
+        synchronized (this) {
+            closed = true;
+            c = channel;
+            channel = null;
+        }
+        if (openPacks != null) {
+            openPacks.closed(this);
+        }
         if (c != null) {
             c.close();
         }

@@ -1,0 +1,163 @@
+package dev.coral.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A store holds a bounded number of pack files open ({@link OpenPacks}): packs beyond it are
+ * closed, least recently read first, and reopened at their next read, while reads from many
+ * threads go on; and a thread interrupted while it reads (which closes the shared channel) does
+ * not leave the pack unreadable for the others.
+ */
+class OpenPacksTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] object(long seed) {
+        byte[] b = new byte[1 + new Random(seed).nextInt(20_000)];
+        new Random(seed * 31 + 7).nextBytes(b);
+        return b;
+    }
+
+    /** {@code packs} packs of one object each, through a store's inserter (each flush one pack). */
+    private static List<byte[]> writePacks(ObjectStore store, int packs, long seed) throws IOException {
+        List<byte[]> objects = new ArrayList<>();
+        for (int i = 0; i < packs; i++) {
+            byte[] b = object(seed + i);
+            try (ObjectInserter ins = store.newInserter()) {
+                ins.insertChunk(b, 0, b.length);
+                ins.flush();
+            }
+            objects.add(b);
+        }
+        return objects;
+    }
+
+    private static void assertReads(ObjectStore store, byte[] expected) throws IOException {
+        byte[] dst = new byte[expected.length];
+        store.readChunk(ObjectId.hashOf(expected), dst, true);
+        assertArrayEquals(expected, dst);
+    }
+
+    @ParameterizedTest(name = "limit {0}")
+    @ValueSource(ints = {1, 3, 8})
+    void manyPacksReadFromManyThreadsStayWithinTheLimit(int limit) throws Exception {
+        long seed = 1000L * limit;
+        Path packs = dir.resolve("packs");
+        List<byte[]> objects;
+        try (ObjectStore writer = new ObjectStore(packs, 1)) {
+            objects = writePacks(writer, 40, seed);
+        }
+        try (ObjectStore store = new ObjectStore(packs, packs.getParent().resolve("locks"), 1, limit)) {
+            assertEquals(40, store.packCount(), "seed " + seed);
+            assertTrue(store.openPackCount() <= limit, "opening the store opens at most " + limit + " packs: " + store.openPackCount());
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            AtomicInteger reads = new AtomicInteger();
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    Random r = new Random(seed + t);
+                    done.add(pool.submit(() -> {
+                        for (int i = 0; i < 300; i++) {
+                            byte[] b = objects.get(r.nextInt(objects.size()));
+                            assertReads(store, b);
+                            reads.incrementAndGet();
+                            // at most the limit, plus packs evicted while one of the 4 threads still reads them
+                            assertTrue(store.openPackCount() <= limit + 4, "open packs " + store.openPackCount() + " (seed " + seed + ")");
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(1200, reads.get());
+            assertTrue(store.openPackCount() <= limit, "after the reads: " + store.openPackCount() + " open, limit " + limit);
+            for (byte[] b : objects) {
+                assertReads(store, b); // every pack readable again after its eviction
+            }
+        }
+    }
+
+    @Test
+    void packsWrittenThroughOneStoreAreClosedBeyondTheLimit() throws IOException {
+        Path packs = dir.resolve("packs");
+        try (ObjectStore store = new ObjectStore(packs, packs.getParent().resolve("locks"), 1, 5)) {
+            List<byte[]> objects = writePacks(store, 30, 7);
+            assertEquals(30, store.packCount());
+            assertTrue(store.openPackCount() <= 5, "a store that wrote 30 packs holds " + store.openPackCount() + " open, limit 5");
+            for (byte[] b : objects) {
+                assertReads(store, b);
+            }
+            assertTrue(store.openPackCount() <= 5);
+        }
+    }
+
+    @Test
+    void aReaderInterruptedMidReadDoesNotCloseThePackForOthers() throws Exception {
+        Path packs = dir.resolve("packs");
+        List<byte[]> objects;
+        try (ObjectStore writer = new ObjectStore(packs, 1)) {
+            objects = writePacks(writer, 2, 99);
+        }
+        try (ObjectStore store = new ObjectStore(packs, 1)) {
+            byte[] b = objects.get(0);
+            assertReads(store, b);
+            Thread.currentThread().interrupt(); // FileChannel.read in an interrupted thread closes the channel
+            try {
+                IOException e = assertThrows(IOException.class, () -> assertReads(store, b));
+                assertTrue(e instanceof ClosedByInterruptException, "the interrupted reader learns why: " + e);
+            } finally {
+                assertTrue(Thread.interrupted(), "and keeps its interrupt");
+            }
+            assertReads(store, b); // the pack reopens for the next read
+            Thread other = new Thread(() -> {
+                try {
+                    assertReads(store, objects.get(1));
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            other.start();
+            other.join();
+        }
+    }
+
+    @Test
+    void aClosedStoreRefusesReads() throws IOException {
+        Path packs = dir.resolve("packs");
+        ObjectStore store = new ObjectStore(packs, packs.getParent().resolve("locks"), 1, 2);
+        List<byte[]> objects = writePacks(store, 3, 5);
+        ObjectStore.Found f = store.find(ObjectId.hashOf(objects.get(0)));
+        store.close();
+        assertEquals(0, store.openPackCount());
+        assertThrows(IOException.class, () -> f.pack().readPayload(f.entry()));
+        assertFalse(f.pack().isOpen());
+    }
+
+    @Test
+    void limitMustBePositive() {
+        assertThrows(IllegalArgumentException.class, () -> new OpenPacks(0));
+    }
+}
