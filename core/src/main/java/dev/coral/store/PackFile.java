@@ -19,7 +19,8 @@ import java.util.zip.CRC32C;
  * Every entry read checks that its head matches the index entry and its CRC. A pack known from
  * its own index is opened at once; a pack known only from the multi-pack index is opened at its
  * first read (and has no {@link #index()} until one is attached), so a store over a thousand
- * packs opens none of them until it needs them.
+ * packs opens none of them until it needs them. Its store's {@link OpenPacks} closes the file
+ * again when more packs than its limit are open; the next read reopens it.
  */
 final class PackFile implements AutoCloseable {
     /** The pack file, or (for a lazy pack, until its first use) null: {@link #dir} and the id name it. */
