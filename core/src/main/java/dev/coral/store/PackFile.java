@@ -23,7 +23,7 @@ import java.util.zip.CRC32C;
  * again when more packs than its limit are open; the next read reopens it.
  */
 final class PackFile implements AutoCloseable {
-    /** The pack file, or (for a lazy pack, until its first use) null: {@link #dir} and the id name it. */
+    /** The pack file, or (for a lazy pack, until its first use) null: {@link #dir} (null for a pack opened from its file) and the id name it. */
     private volatile Path file;
     private final Path dir;
     private final ObjectId packId;
@@ -56,7 +56,7 @@ final class PackFile implements AutoCloseable {
      * @throws CorruptObjectException if its size is not the one its index records
      */
     static PackFile open(Path file, PackIndex index, OpenPacks openPacks) throws IOException {
-        PackFile p = new PackFile(file, file.getParent(), index.packId(), index.packLength(), index, openPacks);
+        PackFile p = new PackFile(file, null, index.packId(), index.packLength(), index, openPacks); // no folder: the file names it
         p.release(p.acquire());
         return p;
     }
