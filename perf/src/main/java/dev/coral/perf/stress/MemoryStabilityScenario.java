@@ -37,6 +37,8 @@ public final class MemoryStabilityScenario implements Scenario {
         Path dir = ctx.dir("memory");
         List<double[]> coral = new ArrayList<>();
         double[] commitMs = new double[n];
+        long filesBefore = openFiles();
+        long[] filesAt = {filesBefore, filesBefore}; // most, last
         try (Repository repo = Repository.init(dir.resolve("repo"))) {
             loop(n, every, coral, (i, w) -> {
                 List<TensorSource> ts = new ArrayList<>();
@@ -47,6 +49,10 @@ public final class MemoryStabilityScenario implements Scenario {
                 repo.stageTensors("m.safetensors", ts, Map.of());
                 repo.commit(CommitRequest.of("commit " + i));
                 commitMs[i] = (System.nanoTime() - t0) / 1e6;
+                if ((i + 1) % every == 0) {
+                    filesAt[1] = openFiles();
+                    filesAt[0] = Math.max(filesAt[0], filesAt[1]);
+                }
             });
         }
         List<double[]> base = new ArrayList<>();
@@ -79,6 +85,10 @@ public final class MemoryStabilityScenario implements Scenario {
         double firstTenth = avg(commitMs, 0, every);
         double lastTenth = avg(commitMs, n - every, n);
         t.row("commit time, first / last " + every + " commits", Fmt.f(firstTenth) + " / " + Fmt.f(lastTenth) + " ms", "");
+        String files = filesBefore < 0 ? "not counted (no /proc/self/fd)"
+                : filesBefore + " before / " + filesAt[1] + " after the last commit (most " + filesAt[0] + ")";
+        t.row("open files of the process (the handle writes " + 2 * n + " packs)", files,
+                "a store keeps a bounded number of pack files open (OpenPacks); until 2026-12-01 one per pack");
         Charts.xy(ctx.out(), "memory-heap.png", "Heap after GC over consecutive commits", "commits", "MB in use after System.gc()", false,
                 List.of(Charts.Series.line("Coral commits", x, y), Charts.Series.line("baseline: file write + fsync", bx, by)));
         rep.chart("memory-heap.png", "Heap in use after forced GC, sampled every " + every + " commits: flat means nothing accumulates.");
@@ -93,12 +103,28 @@ public final class MemoryStabilityScenario implements Scenario {
         rep.headline("heap slope over " + n + " commits (MB / 100 commits)", Fmt.f(slope), "file-write loop " + Fmt.f(baseSlope));
         rep.headline("small commit time, first / last " + every, Fmt.f(firstTenth) + " / " + Fmt.f(lastTenth) + " ms", "");
         rep.headline("heap slope, second half of the commits (MB / 100 commits)", Fmt.f(lateSlope), "");
+        rep.figure("open_files_before", filesBefore);
+        rep.figure("open_files_after", filesAt[1]);
+        rep.figure("open_files_most", filesAt[0]);
         rep.figure("slope_mb_per_100", slope);
         rep.figure("late_slope_mb_per_100", lateSlope);
         rep.figure("baseline_slope_mb_per_100", baseSlope);
         rep.figure("heap_mb", y);
         rep.figure("commit_ms", commitMs);
         return rep;
+    }
+
+    /** Open file descriptors of this process, or -1 where /proc/self/fd does not exist. */
+    private static long openFiles() {
+        Path fds = Path.of("/proc/self/fd");
+        if (!Files.isDirectory(fds)) {
+            return -1;
+        }
+        try (var s = Files.list(fds)) {
+            return s.count();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
     }
 
     private static double avg(double[] a, int from, int to) {
