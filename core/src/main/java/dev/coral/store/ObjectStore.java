@@ -381,7 +381,10 @@ public final class ObjectStore implements AutoCloseable {
      * @throws CorruptObjectException if it is not of {@code kind} or does not verify
      */
     public byte[] readObject(ObjectId id, ObjectKind kind) throws IOException {
-        Found f = require(id);
+        return read(id, f -> readObject(f, id, kind));
+    }
+
+    private static byte[] readObject(Found f, ObjectId id, ObjectKind kind) throws IOException {
         if (f.entry().kind() != kind) {
             throw new CorruptObjectException("object " + id.hex() + " is a " + f.entry().kind() + ", expected a " + kind);
         }
@@ -409,7 +412,10 @@ public final class ObjectStore implements AutoCloseable {
 
     /** As {@link #readChunk(ObjectId, byte[], boolean)}, reusing the caller's codec workspace. */
     public int readChunk(ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws) throws IOException {
-        Found f = require(id);
+        return read(id, f -> readChunk(f, id, dst, verifyHash, ws));
+    }
+
+    private int readChunk(Found f, ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws) throws IOException {
         int n = (int) f.entry().rawLength();
         if (dst.length < n) {
             throw new IllegalArgumentException("buffer of " + dst.length + " bytes for a chunk of " + n);
@@ -433,16 +439,17 @@ public final class ObjectStore implements AutoCloseable {
      * else as raw bytes in {@code rawBuffer} (see {@link ChunkChainReader#readBase}).
      */
     dev.coral.codec.ChunkBase readChunkAsBase(ObjectId id, byte[] rawBuffer, CodecWorkspace ws) throws IOException {
-        Found f = require(id);
-        if (rawBuffer.length < f.entry().rawLength()) {
-            throw new IllegalArgumentException("buffer of " + rawBuffer.length + " bytes for a chunk of " + f.entry().rawLength());
-        }
-        return ChunkChainReader.readBase(this, f, rawBuffer, ws);
+        return read(id, f -> {
+            if (rawBuffer.length < f.entry().rawLength()) {
+                throw new IllegalArgumentException("buffer of " + rawBuffer.length + " bytes for a chunk of " + f.entry().rawLength());
+            }
+            return ChunkChainReader.readBase(this, f, rawBuffer, ws);
+        });
     }
 
     /** How many deltas must be applied to read the chunk: 0 for a keyframe (or a small object). */
     public int chainDepth(ObjectId id) throws IOException {
-        return ChunkChainReader.depth(require(id));
+        return read(id, ChunkChainReader::depth);
     }
 
     private final RecentChunks recentChunks = RecentChunks.sizedForHeap();
@@ -576,12 +583,33 @@ public final class ObjectStore implements AutoCloseable {
 
     /** The chunk a delta-encoded chunk is decoded against, or null for a keyframe. */
     public ObjectId deltaBase(ObjectId id) throws IOException {
-        return ChunkChainReader.position(require(id)).base();
+        return read(id, f -> ChunkChainReader.position(f).base());
     }
 
     /** The stored form of an object's payload (see {@link StoredForm}): its codec byte. */
     public int storedForm(ObjectId id) throws IOException {
         return require(id).entry().codec();
+    }
+
+    /** What reading a located object does. */
+    interface FoundRead<T> {
+        T read(Found f) throws IOException;
+    }
+
+    /**
+     * Locates {@code id} and reads it with {@code read}; if a pack it needed is gone from the
+     * folder (another process's gc or repack deleted it after writing its objects elsewhere,
+     * and this store had closed it or never opened it: {@link PackFile.MissingPackException}),
+     * catches up with the folder and reads once more.
+     */
+    <T> T read(ObjectId id, FoundRead<T> read) throws IOException {
+        Found f = require(id);
+        try {
+            return read.read(f);
+        } catch (PackFile.MissingPackException e) {
+            refresh();
+            return read.read(require(id));
+        }
     }
 
     Found require(ObjectId id) throws IOException {
@@ -809,7 +837,10 @@ public final class ObjectStore implements AutoCloseable {
      * for a keyframe, XOR_PLANES or SUB_PLANES for a delta. For {@code coral stats}.
      */
     public dev.coral.codec.ChunkCodec chunkCodec(ObjectId id) throws IOException {
-        Found f = require(id);
+        return read(id, f -> chunkCodec(f, id));
+    }
+
+    private static dev.coral.codec.ChunkCodec chunkCodec(Found f, ObjectId id) throws IOException {
         String what = f.pack().path().getFileName() + " object " + id.hex();
         return switch (StoredForm.of(f.entry().codec(), what)) {
             case RAW -> dev.coral.codec.ChunkCodec.RAW;
@@ -822,7 +853,10 @@ public final class ObjectStore implements AutoCloseable {
 
     /** The plane modes of a stored chunk's planes (empty unless its codec is planar); for statistics. */
     public java.util.List<dev.coral.codec.PlaneMode> chunkPlaneModes(ObjectId id) throws IOException {
-        Found f = require(id);
+        return read(id, f -> chunkPlaneModes(f, id));
+    }
+
+    private static java.util.List<dev.coral.codec.PlaneMode> chunkPlaneModes(Found f, ObjectId id) throws IOException {
         String what = f.pack().path().getFileName() + " object " + id.hex();
         int at = switch (StoredForm.of(f.entry().codec(), what)) {
             case RAW, ZSTD -> -1;

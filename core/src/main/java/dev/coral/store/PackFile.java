@@ -37,6 +37,8 @@ final class PackFile implements AutoCloseable {
     /** Evicted while being read: the channel closes when the last read ends. Guarded by this. */
     private boolean closeWhenIdle;
     private boolean closed; // guarded by this
+    /** Whether the file was ever open here. Guarded by this. */
+    private boolean openedBefore;
     private volatile long lastUse;
 
     private PackFile(Path file, Path dir, ObjectId packId, long packLength, PackIndex index, OpenPacks openPacks) {
@@ -136,16 +138,30 @@ final class PackFile implements AutoCloseable {
         return c;
     }
 
+    /**
+     * A pack file gone from the folder when it was to be opened: listed by the multi-pack index
+     * but never opened here, or closed to make room ({@link #evict}) and since deleted. Another
+     * process's gc or repack does that after it wrote the objects elsewhere, so the store looks
+     * them up again ({@link ObjectStore}) before this is an error.
+     */
+    static final class MissingPackException extends CorruptObjectException {
+        MissingPackException(String message) {
+            super(message);
+        }
+    }
+
     private FileChannel openChecked() throws IOException {
         FileChannel c;
         try {
             c = FileChannel.open(path(), StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            if (index != null) {
-                throw e;
+            if (index != null && !openedBefore) {
+                throw e; // a pack just told of by its index: its caller says what is missing
             }
-            throw new CorruptObjectException(path() + ": pack is missing (the multi-pack index lists it)");
+            throw new MissingPackException(path() + ": pack is missing ("
+                    + (openedBefore ? "deleted since it was read: a gc or repack?" : "the multi-pack index lists it") + ")");
         }
+        openedBefore = true;
         long size;
         try {
             size = c.size();

@@ -14,6 +14,14 @@ record SkipDeltaBase(ObjectId base, int depth, int seq) {
         if (shape.maxDepth() <= 0) {
             return null;
         }
+        try {
+            return walk(store, previous, length, shape);
+        } catch (PackFile.MissingPackException e) {
+            return null; // the previous version's pack went (another process's gc or repack): a keyframe
+        }
+    }
+
+    private static SkipDeltaBase walk(ObjectStore store, ObjectId previous, long length, ChainShape shape) throws IOException {
         ObjectStore.Found cur = store.findLoaded(previous);
         if (cur == null || cur.entry().kind() != ObjectKind.CHUNK || cur.entry().rawLength() != length) {
             return null;

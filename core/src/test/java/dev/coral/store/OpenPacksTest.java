@@ -156,6 +156,71 @@ class OpenPacksTest {
         assertFalse(f.pack().isOpen());
     }
 
+    /** fp32-like versions of one chunk: each a small step from the one before, so the store keeps them as deltas. */
+    private static List<byte[]> versions(int count, long seed) {
+        Random r = new Random(seed);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 << 10).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        float[] w = new float[b.capacity() / 4];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) r.nextGaussian() * 0.05f;
+        }
+        List<byte[]> out = new ArrayList<>();
+        for (int v = 0; v < count; v++) {
+            b.clear();
+            for (int i = 0; i < w.length; i++) {
+                w[i] -= 1e-4f * (float) r.nextGaussian();
+                b.putFloat(w[i]);
+            }
+            out.add(b.array().clone());
+        }
+        return out;
+    }
+
+    @Test
+    void packsAnotherProcessReplacedAreFoundAgainAfterTheyWereClosed() throws IOException {
+        Path packs = dir.resolve("packs");
+        Path locks = packs.getParent().resolve("locks");
+        try (ObjectStore store = new ObjectStore(packs, locks, 1, 2)) {
+            List<byte[]> chunks = versions(12, 3);
+            ObjectId previous = null;
+            for (byte[] c : chunks) { // one pack per version, each a delta on the one before
+                try (ObjectInserter ins = store.newInserter()) {
+                    previous = ins.insertChunk(c, 0, c.length, 4, previous);
+                    ins.flush();
+                }
+            }
+            assertTrue(store.chainDepth(previous) > 0, "the newest version is a delta");
+            for (int i = chunks.size() - 1; i >= 0; i--) { // newest first: the newest packs are closed again at the end
+                assertReads(store, chunks.get(i));
+            }
+            // another process repacks: every object into one new pack, the old packs deleted
+            List<ObjectId> old = PackMerge.packsIn(packs);
+            ObjectId merged = PackMerge.merge(packs, old, packs);
+            for (ObjectId p : old) {
+                if (!p.equals(merged)) {
+                    PackVerifier.deletePack(packs, p);
+                }
+            }
+            PackVerifier.rebuildMultiPackIndex(packs, locks);
+            // planning a base from this store's view, whose pack for the newest version is gone
+            // (closed here, then deleted): no base, a keyframe, rather than an error
+            assertEquals(null, SkipDeltaBase.plan(store, previous, chunks.get(0).length, ChainShape.skipDelta(12)));
+            // a new inserter catches up with the folder first: the next version is a delta again
+            byte[] next = versions(13, 3).get(12);
+            ObjectId id;
+            try (ObjectInserter ins = store.newInserter()) {
+                id = ins.insertChunk(next, 0, next.length, 4, previous);
+                ins.flush();
+            }
+            assertTrue(store.chainDepth(id) > 0);
+            assertReads(store, next);
+            for (byte[] c : chunks) {
+                assertReads(store, c); // looked up again after the miss: read from the merged pack
+            }
+            assertTrue(store.chainDepth(previous) > 0, "the merged pack keeps the deltas");
+        }
+    }
+
     @Test
     void limitMustBePositive() {
         assertThrows(IllegalArgumentException.class, () -> new OpenPacks(0));
