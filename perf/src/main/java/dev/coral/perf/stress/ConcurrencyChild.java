@@ -16,6 +16,7 @@ public final class ConcurrencyChild {
         int failures = 0;
         try (Repository repo = Repository.open(Path.of(args[0]))) {
             repo.setIngestThreads(1);
+            long from = epochMicros();
             for (int i = 0; i < commits; i++) {
                 try {
                     ObjectId id = Writers.commit(repo, writer, i, floats);
@@ -26,7 +27,14 @@ public final class ConcurrencyChild {
                 }
                 System.out.flush();
             }
+            // the commit phase on the wall clock (comparable across processes, unlike nanoTime)
+            System.out.println("window." + writer + "=" + from + "," + epochMicros());
         }
         System.out.println("failures." + writer + "=" + failures);
+    }
+
+    private static long epochMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 }
