@@ -23,7 +23,10 @@ import java.util.zip.CRC32C;
  * again when more packs than its limit are open; the next read reopens it.
  */
 final class PackFile implements AutoCloseable {
-    /** The pack file, or (for a lazy pack, until its first use) null: {@link #dir} (null for a pack opened from its file) and the id name it. */
+    /**
+     * The pack file, or (for a lazy pack, until its first use) null: {@link #dir} and the id name
+     * it. {@code dir} is null for a pack opened from its file.
+     */
     private volatile Path file;
     private final Path dir;
     private final ObjectId packId;
