@@ -181,6 +181,15 @@ public final class ObjectStore implements AutoCloseable {
         uncovered.addAll(known.values());
         view = new View(mpx, mpxPacks, uncovered.toArray(new PackFile[0]));
         packsListedAt = listed; // taken before the listing: a change during it shows next time
+        if (mpx != null) {
+            // packs the multi-pack index now covers need their own index no more (after the new
+            // view is published: a look-up that meets a forgotten index in an older view retries)
+            for (PackFile p : old.uncovered()) {
+                if (mpx.covers(p.packId())) {
+                    p.detachIndex();
+                }
+            }
+        }
     }
 
     private void reloadMultiPackIndexIfReplaced() throws IOException {
@@ -344,20 +353,31 @@ public final class ObjectStore implements AutoCloseable {
     /** Finds {@code id} in the multi-pack index, then in the uncovered packs; no rescan. */
     Found findLoaded(ObjectId id) {
         View v = view;
-        MultiPackIndex mpx = v.mpx();
-        if (mpx != null) {
-            int i = mpx.find(id);
-            if (i >= 0) {
-                return new Found(v.mpxPacks()[mpx.packNumberAt(i)], mpx.entryAt(i));
+        while (true) {
+            MultiPackIndex mpx = v.mpx();
+            if (mpx != null) {
+                int i = mpx.find(id);
+                if (i >= 0) {
+                    return new Found(v.mpxPacks()[mpx.packNumberAt(i)], mpx.entryAt(i));
+                }
             }
-        }
-        for (PackFile p : v.uncovered()) {
-            PackIndex.Entry e = p.index().find(id);
-            if (e != null) {
-                return new Found(p, e);
+            boolean stale = false;
+            for (PackFile p : v.uncovered()) {
+                PackIndex idx = p.index();
+                if (idx == null) { // covered by a newer view's multi-pack index since v was taken
+                    stale = true;
+                    break;
+                }
+                PackIndex.Entry e = idx.find(id);
+                if (e != null) {
+                    return new Found(p, e);
+                }
             }
+            if (!stale) {
+                return null;
+            }
+            v = view;
         }
-        return null;
     }
 
     public boolean contains(ObjectId id) throws IOException {
@@ -649,7 +669,7 @@ public final class ObjectStore implements AutoCloseable {
         }
         SortedIds.nibbles(hexPrefix); // validates
         for (PackFile p : v.uncovered()) {
-            PackIndex idx = p.index();
+            PackIndex idx = indexOf(p);
             for (int i = 0; i < idx.size(); i++) {
                 PackIndex.Entry e = idx.entryAt(i);
                 if (e.id().startsWith(hexPrefix)) {
@@ -663,6 +683,15 @@ public final class ObjectStore implements AutoCloseable {
     /** Pack files this store holds open now (at most {@link OpenPacks#DEFAULT_LIMIT}, plus any still being read). */
     int openPackCount() {
         return openPacks.openCount();
+    }
+
+    /** Packs whose own index this store holds (for tests: those the multi-pack index covers hold none). */
+    int packsHoldingIndex() {
+        int n = 0;
+        for (PackFile p : packs.values()) {
+            n += p.index() != null ? 1 : 0;
+        }
+        return n;
     }
 
     /** How many packs the store knows (covered by the multi-pack index or not). */
@@ -679,17 +708,31 @@ public final class ObjectStore implements AutoCloseable {
         View v = view;
         List<PackIndex> out = new ArrayList<>();
         for (PackFile p : v.uncovered()) {
-            out.add(p.index());
+            out.add(indexOf(p));
         }
         for (PackFile p : v.mpxPacks()) {
-            if (p.index() == null) {
-                synchronized (this) {
-                    withIndex(p.packId());
-                }
-            }
-            out.add(p.index());
+            out.add(indexOf(p));
         }
         return out;
+    }
+
+    /** The pack's own index: the one it holds, or read now (it has none when the multi-pack index covers it). */
+    private PackIndex indexOf(PackFile p) throws IOException {
+        PackIndex idx = p.index();
+        if (idx != null) {
+            return idx;
+        }
+        synchronized (this) {
+            idx = p.index();
+            if (idx != null) {
+                return idx;
+            }
+            Path file = packsDir.resolve(PackLayout.indexFileName(p.packId()));
+            indexFilesRead.incrementAndGet();
+            idx = PackIndex.read(file);
+            p.attachIndex(idx);
+            return idx;
+        }
     }
 
     // ---------------------------------------------------------------- multi-pack index upkeep
@@ -758,7 +801,7 @@ public final class ObjectStore implements AutoCloseable {
         }
         List<PackIndex> sources = new ArrayList<>();
         for (PackFile p : v.uncovered()) {
-            sources.add(p.index());
+            sources.add(indexOf(p));
         }
         MultiPackIndex.write(mpxFile, v.mpx(), sources);
         multiPackIndexWrites.incrementAndGet();

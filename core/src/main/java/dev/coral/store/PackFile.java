@@ -90,6 +90,15 @@ final class PackFile implements AutoCloseable {
         index = idx;
     }
 
+    /**
+     * Forgets its own index once the multi-pack index covers the pack: look-ups go there, and a
+     * store that lives long (a training loop) would otherwise keep every pack's index it wrote.
+     * {@link ObjectStore} reads it again should it be needed.
+     */
+    void detachIndex() {
+        index = null;
+    }
+
     ObjectId packId() {
         return packId;
     }

@@ -1,0 +1,104 @@
+package dev.coral.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A store forgets the own index of each pack the multi-pack index comes to cover (a long-lived
+ * handle kept every one it wrote), and no look-up misses because of it, even while another
+ * thread's flushes rewrite the multi-pack index and forget indexes under it.
+ */
+class CoveredPackIndexTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] object(long seed) {
+        byte[] b = new byte[100 + new Random(seed).nextInt(3000)];
+        new Random(seed * 17 + 3).nextBytes(b);
+        return b;
+    }
+
+    private static ObjectId insert(ObjectStore store, byte[] b) throws IOException {
+        try (ObjectInserter ins = store.newInserter()) {
+            ObjectId id = ins.insertChunk(b, 0, b.length);
+            ins.flush();
+            return id;
+        }
+    }
+
+    @Test
+    void coveredPacksHoldNoIndexAndEveryObjectIsFound() throws IOException {
+        Path packs = dir.resolve("packs");
+        try (ObjectStore store = new ObjectStore(packs, 1)) {
+            store.setMultiPackIndexThreshold(4);
+            List<ObjectId> ids = new ArrayList<>();
+            for (int i = 0; i < 41; i++) {
+                ids.add(insert(store, object(i)));
+            }
+            assertEquals(41, store.packCount());
+            assertTrue(store.packsHoldingIndex() < 4, store.packsHoldingIndex() + " of 41 packs hold their own index");
+            for (ObjectId id : ids) {
+                assertNotNull(store.findLoaded(id), id.hex());
+            }
+            assertEquals(41, store.packIndexes().size(), "every pack's index, read again where forgotten");
+            for (PackIndex idx : store.packIndexes()) {
+                assertNotNull(idx);
+            }
+            assertEquals(1, store.findByPrefix(ids.get(7).hex().substring(0, 12)).size());
+        }
+    }
+
+    @Test
+    void lookUpsNeverMissWhileIndexesAreForgotten() throws Exception {
+        Path packs = dir.resolve("packs");
+        try (ObjectStore store = new ObjectStore(packs, 1)) {
+            store.setMultiPackIndexThreshold(2);
+            List<ObjectId> ids = new CopyOnWriteArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                ids.add(insert(store, object(i)));
+            }
+            AtomicBoolean writing = new AtomicBoolean(true);
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            try {
+                List<Future<Integer>> readers = new ArrayList<>();
+                for (int t = 0; t < 3; t++) {
+                    Random r = new Random(t);
+                    readers.add(pool.submit(() -> {
+                        int looked = 0;
+                        while (writing.get() || looked < 1000) {
+                            ObjectId id = ids.get(r.nextInt(ids.size()));
+                            assertNotNull(store.findLoaded(id), "missed " + id.hex() + " after " + looked + " look-ups");
+                            looked++;
+                        }
+                        return looked;
+                    }));
+                }
+                for (int i = 5; i < 80; i++) { // every flush registers a pack; every second one rewrites the multi-pack index
+                    ids.add(insert(store, object(i)));
+                }
+                writing.set(false);
+                for (Future<Integer> f : readers) {
+                    assertTrue(f.get() >= 1000);
+                }
+            } finally {
+                writing.set(false);
+                pool.shutdownNow();
+            }
+            assertTrue(store.packsHoldingIndex() < 2 + 1, store.packsHoldingIndex() + " packs hold their own index");
+        }
+    }
+}
