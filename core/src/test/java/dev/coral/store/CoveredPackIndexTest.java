@@ -26,29 +26,13 @@ class CoveredPackIndexTest {
     @TempDir
     Path dir;
 
-    private static byte[] object(long seed) {
-        byte[] b = new byte[100 + new Random(seed).nextInt(3000)];
-        new Random(seed * 17 + 3).nextBytes(b);
-        return b;
-    }
-
-    private static ObjectId insert(ObjectStore store, byte[] b) throws IOException {
-        try (ObjectInserter ins = store.newInserter()) {
-            ObjectId id = ins.insertChunk(b, 0, b.length);
-            ins.flush();
-            return id;
-        }
-    }
-
     @Test
     void coveredPacksHoldNoIndexAndEveryObjectIsFound() throws IOException {
         Path packs = dir.resolve("packs");
         try (ObjectStore store = new ObjectStore(packs, 1)) {
             store.setMultiPackIndexThreshold(4);
             List<ObjectId> ids = new ArrayList<>();
-            for (int i = 0; i < 41; i++) {
-                ids.add(insert(store, object(i)));
-            }
+            PackFixtures.insertPacks(store, 0, 41, ids);
             assertEquals(41, store.packCount());
             assertTrue(store.packsHoldingIndex() < 4, store.packsHoldingIndex() + " of 41 packs hold their own index");
             for (ObjectId id : ids) {
@@ -68,9 +52,7 @@ class CoveredPackIndexTest {
         try (ObjectStore store = new ObjectStore(packs, 1)) {
             store.setMultiPackIndexThreshold(2);
             List<ObjectId> ids = new CopyOnWriteArrayList<>();
-            for (int i = 0; i < 5; i++) {
-                ids.add(insert(store, object(i)));
-            }
+            PackFixtures.insertPacks(store, 0, 5, ids);
             AtomicBoolean writing = new AtomicBoolean(true);
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
@@ -87,9 +69,8 @@ class CoveredPackIndexTest {
                         return looked;
                     }));
                 }
-                for (int i = 5; i < 80; i++) { // every flush registers a pack; every second one rewrites the multi-pack index
-                    ids.add(insert(store, object(i)));
-                }
+                // every flush registers a pack; every second one rewrites the multi-pack index
+                PackFixtures.insertPacks(store, 5, 80, ids);
                 writing.set(false);
                 for (Future<Integer> f : readers) {
                     assertTrue(f.get() >= 1000);

@@ -31,17 +31,11 @@ class OpenPacksTest {
     @TempDir
     Path dir;
 
-    private static byte[] object(long seed) {
-        byte[] b = new byte[1 + new Random(seed).nextInt(20_000)];
-        new Random(seed * 31 + 7).nextBytes(b);
-        return b;
-    }
-
     /** {@code packs} packs of one object each, through a store's inserter (each flush one pack). */
     private static List<byte[]> writePacks(ObjectStore store, int packs, long seed) throws IOException {
         List<byte[]> objects = new ArrayList<>();
         for (int i = 0; i < packs; i++) {
-            byte[] b = object(seed + i);
+            byte[] b = PackFixtures.seededObject(seed + i, 20_000);
             try (ObjectInserter ins = store.newInserter()) {
                 ins.insertChunk(b, 0, b.length);
                 ins.flush();

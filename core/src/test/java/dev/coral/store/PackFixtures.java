@@ -62,6 +62,25 @@ final class PackFixtures {
         return PackIndex.read(idx);
     }
 
+    /** A random object of 1 to {@code maxLength} bytes, the same for the same seed. */
+    static byte[] seededObject(long seed, int maxLength) {
+        byte[] b = new byte[1 + new Random(seed).nextInt(maxLength)];
+        new Random(seed * 31 + 7).nextBytes(b);
+        return b;
+    }
+
+    /** Stores {@link #seededObject seeded objects} {@code from..to-1} (up to 3,000 bytes) one pack each, through the store's inserters. */
+    static void insertPacks(ObjectStore store, int from, int to, List<ObjectId> ids) throws IOException {
+        for (int i = from; i < to; i++) {
+            byte[] b = seededObject(i, 3000);
+            try (ObjectInserter ins = store.newInserter()) {
+                ObjectId id = ins.insertChunk(b, 0, b.length);
+                ins.flush();
+                ids.add(id); // listed once findable
+            }
+        }
+    }
+
     /** {@code n} random objects of 1 to {@code maxLength} bytes. */
     static List<byte[]> randomObjects(Random r, int n, int maxLength) {
         List<byte[]> out = new ArrayList<>();
