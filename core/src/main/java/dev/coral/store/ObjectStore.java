@@ -716,22 +716,17 @@ public final class ObjectStore implements AutoCloseable {
         return out;
     }
 
-    /** The pack's own index: the one it holds, or read now (it has none when the multi-pack index covers it). */
+    /**
+     * The pack's own index: the one it holds, or read now (it has none when the multi-pack index
+     * covers it). Under this store's lock, where no {@link #refresh} can forget it meanwhile.
+     */
     private PackIndex indexOf(PackFile p) throws IOException {
         PackIndex idx = p.index();
         if (idx != null) {
             return idx;
         }
         synchronized (this) {
-            idx = p.index();
-            if (idx != null) {
-                return idx;
-            }
-            Path file = packsDir.resolve(PackLayout.indexFileName(p.packId()));
-            indexFilesRead.incrementAndGet();
-            idx = PackIndex.read(file);
-            p.attachIndex(idx);
-            return idx;
+            return withIndex(p.packId()).index();
         }
     }
 

@@ -60,8 +60,4 @@ final class OpenPacks {
     int openCount() {
         return open.size();
     }
-
-    int limit() {
-        return limit;
-    }
 }

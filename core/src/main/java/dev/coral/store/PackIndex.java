@@ -26,10 +26,11 @@ public final class PackIndex {
     private static final int FANOUT_BYTES = 256 * 4;
     /**
      * Fewest entries for which the fan-out table is kept in memory. A store keeps the index of
-     * every pack it has met, and a training loop writes a pack (or two) per commit of a few
-     * objects: the table (1 KB as ints) and the file's bytes around the entries (1 KB more) were
-     * two thirds of the heap each pack kept (measured: 3.4 KB per pack, 11 MB over 1,000
-     * stage+commit steps). A small pack's entries are binary-searched whole instead.
+     * each pack it writes or reads until the multi-pack index covers it, and a training loop
+     * writes a pack (or two) of a few objects per commit: the table (1 KB as ints) and the file's
+     * bytes around the entries (1 KB more) were two thirds of the heap each pack kept (measured:
+     * 3.4 KB per pack, 11 MB over 1,000 stage+commit steps, when every index was kept). A small
+     * pack's entries are binary-searched whole instead.
      */
     static final int FANOUT_MIN_ENTRIES = 64;
 
