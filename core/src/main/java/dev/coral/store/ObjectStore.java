@@ -3,6 +3,7 @@ package dev.coral.store;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.error.MissingObjectException;
 import dev.coral.error.UnsupportedVersionException;
+import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import dev.coral.codec.CodecWorkspace;
 import java.io.IOException;
@@ -147,6 +148,7 @@ public final class ObjectStore implements AutoCloseable {
         FileStamp listed = FileStamp.of(packsDir);
         reloadMultiPackIndexIfReplaced();
         Set<ObjectId> present = listPacks();
+        FaultPoints.hit("store.packsListed"); // (tests: a pack deleted between the listing and reading its index)
         MultiPackIndex mpx = mpxLoaded;
         if (mpx != null) {
             for (int n = 0; n < mpx.packCount(); n++) {
@@ -171,10 +173,16 @@ public final class ObjectStore implements AutoCloseable {
                 try {
                     uncovered.add(withIndex(id));
                     unreadable.remove(id);
+                } catch (NoSuchFileException e) {
+                    unreadable.remove(id); // deleted since the listing (another process's gc or repack): gone, not damaged
                 } catch (CorruptObjectException e) {
-                    // One damaged pack must not make the whole repository unreadable: its objects
-                    // are missing (and say why) until `coral fsck --rebuild-index` repairs it.
-                    unreadable.put(id, e.getMessage());
+                    if (Files.exists(packsDir.resolve(PackLayout.indexFileName(id)))) {
+                        // One damaged pack must not make the whole repository unreadable: its objects
+                        // are missing (and say why) until `coral fsck --rebuild-index` repairs it.
+                        unreadable.put(id, e.getMessage());
+                    } else {
+                        unreadable.remove(id); // its pack went, then its index: deleted meanwhile, not damaged
+                    }
                 }
             }
         }
@@ -683,6 +691,11 @@ public final class ObjectStore implements AutoCloseable {
     /** Pack files this store holds open now (at most {@link OpenPacks#DEFAULT_LIMIT}, plus any still being read). */
     int openPackCount() {
         return openPacks.openCount();
+    }
+
+    /** Packs whose index did not verify at the last refresh (for tests). */
+    int unreadablePacks() {
+        return unreadable.size();
     }
 
     /** Packs whose own index this store holds (for tests: those the multi-pack index covers hold none). */

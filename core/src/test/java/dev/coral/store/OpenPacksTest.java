@@ -215,6 +215,45 @@ class OpenPacksTest {
         }
     }
 
+    /**
+     * Another process's gc or repack deletes a pack (its index first, then the pack) between
+     * this store's listing of the folder and its reading of that pack's index: the pack is gone,
+     * not damaged, and the refresh (a commit's catch-up, a look-up's rescan) goes on.
+     */
+    @ParameterizedTest(name = "index only {0}")
+    @ValueSource(booleans = {false, true})
+    void aPackDeletedWhileTheFolderIsListedIsGoneNotDamaged(boolean indexOnly) throws IOException {
+        Path packs = dir.resolve("packs");
+        List<byte[]> objects;
+        try (ObjectStore writer = new ObjectStore(packs, 1)) {
+            objects = writePacks(writer, 3, 77);
+        }
+        try (ObjectStore store = new ObjectStore(packs, 1)) {
+            ObjectId gone = store.find(ObjectId.hashOf(objects.get(1))).pack().packId();
+            dev.coral.io.FaultPoints.install(point -> {
+                if (point.equals("store.packsListed")) {
+                    if (indexOnly) {
+                        java.nio.file.Files.deleteIfExists(packs.resolve(PackLayout.indexFileName(gone)));
+                    } else {
+                        PackVerifier.deletePack(packs, gone);
+                    }
+                }
+            });
+            ObjectStore other;
+            try {
+                other = new ObjectStore(packs, 1); // a new store lists the folder, then reads each index
+            } finally {
+                dev.coral.io.FaultPoints.install(null);
+            }
+            try (other) {
+                assertEquals(0, other.unreadablePacks(), "a pack deleted meanwhile is not reported as damaged");
+                assertReads(other, objects.get(0));
+                assertReads(other, objects.get(2));
+                assertEquals(null, other.find(ObjectId.hashOf(objects.get(1))));
+            }
+        }
+    }
+
     @Test
     void limitMustBePositive() {
         assertThrows(IllegalArgumentException.class, () -> new OpenPacks(0));
