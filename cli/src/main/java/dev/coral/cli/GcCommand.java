@@ -24,7 +24,8 @@ final class GcCommand extends Subcommand {
 
     @Option(names = "--prune", paramLabel = "DURATION", defaultValue = "2.weeks.ago",
             description = "Grace period: keep unreferenced packs and temporary files younger than this "
-                    + "(default: ${DEFAULT-VALUE}; 'now' keeps none; e.g. 30min, 12h, 3d, 2w).")
+                    + "(default: ${DEFAULT-VALUE}; 'now' keeps none; e.g. 30min, 12h, 3d, 2w). "
+                    + "'now' is unsafe while anything commits: a commit's new pack is unreferenced until its branch moves.")
     String prune;
 
     @Override
