@@ -181,7 +181,7 @@ public final class ObjectStore implements AutoCloseable {
                         // are missing (and say why) until `coral fsck --rebuild-index` repairs it.
                         unreadable.put(id, e.getMessage());
                     } else {
-                        unreadable.remove(id); // its pack went, then its index: deleted meanwhile, not damaged
+                        unreadable.remove(id); // its index, then its pack, deleted since the listing: gone, not damaged
                     }
                 }
             }

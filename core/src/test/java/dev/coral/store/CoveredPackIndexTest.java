@@ -26,13 +26,18 @@ class CoveredPackIndexTest {
     @TempDir
     Path dir;
 
+    /** A store whose multi-pack index is rewritten every {@code threshold} packs, holding {@code count} packs of one object each. */
+    private ObjectStore storeWithPacks(int threshold, int count, List<ObjectId> ids) throws IOException {
+        ObjectStore store = new ObjectStore(dir.resolve("packs"), 1);
+        store.setMultiPackIndexThreshold(threshold);
+        PackFixtures.insertPacks(store, 0, count, ids);
+        return store;
+    }
+
     @Test
     void coveredPacksHoldNoIndexAndEveryObjectIsFound() throws IOException {
-        Path packs = dir.resolve("packs");
-        try (ObjectStore store = new ObjectStore(packs, 1)) {
-            store.setMultiPackIndexThreshold(4);
-            List<ObjectId> ids = new ArrayList<>();
-            PackFixtures.insertPacks(store, 0, 41, ids);
+        List<ObjectId> ids = new ArrayList<>();
+        try (ObjectStore store = storeWithPacks(4, 41, ids)) {
             assertEquals(41, store.packCount());
             assertTrue(store.packsHoldingIndex() < 4, store.packsHoldingIndex() + " of 41 packs hold their own index");
             for (ObjectId id : ids) {
@@ -48,11 +53,8 @@ class CoveredPackIndexTest {
 
     @Test
     void lookUpsNeverMissWhileIndexesAreForgotten() throws Exception {
-        Path packs = dir.resolve("packs");
-        try (ObjectStore store = new ObjectStore(packs, 1)) {
-            store.setMultiPackIndexThreshold(2);
-            List<ObjectId> ids = new CopyOnWriteArrayList<>();
-            PackFixtures.insertPacks(store, 0, 5, ids);
+        List<ObjectId> ids = new CopyOnWriteArrayList<>();
+        try (ObjectStore store = storeWithPacks(2, 5, ids)) {
             AtomicBoolean writing = new AtomicBoolean(true);
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
