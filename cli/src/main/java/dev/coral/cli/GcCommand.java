@@ -15,17 +15,19 @@ import picocli.CommandLine.Option;
     "Remove objects no branch, tag, HEAD or staged file can reach, and leftovers of dead writers.",
     "A pack whose objects are all unreachable is deleted; a pack holding reachable objects too is "
         + "kept whole (its unreachable bytes are reported; it is not rewritten). Packs younger than the "
-        + "grace period are kept, and what they refer to, so commits running meanwhile are safe. Temporary "
-        + "files and packs without an index older than the grace period, and ref lock files older than 10 "
-        + "minutes, are deleted. The multi-pack index is rewritten after."})
+        + "grace period are kept, and what they refer to. Commits may run meanwhile, whatever the grace "
+        + "period: gc waits for those half-way through (objects written, branch not moved yet) while it "
+        + "reads the branches, and holds new ones back for the moments it reads them and deletes. "
+        + "Temporary files and packs without an index older than the grace period, and ref lock files "
+        + "older than 10 minutes, are deleted. The multi-pack index is rewritten after."})
 final class GcCommand extends Subcommand {
     @Option(names = "--dry-run", description = "List what would be removed; change nothing.")
     boolean dryRun;
 
     @Option(names = "--prune", paramLabel = "DURATION", defaultValue = "2.weeks.ago",
             description = "Grace period: keep unreferenced packs and temporary files younger than this "
-                    + "(default: ${DEFAULT-VALUE}; 'now' keeps none; e.g. 30min, 12h, 3d, 2w). "
-                    + "'now' is unsafe while anything commits: a commit's new pack is unreferenced until its branch moves.")
+                    + "(default: ${DEFAULT-VALUE}; 'now' keeps none, and is safe beside running commits; "
+                    + "e.g. 30min, 12h, 3d, 2w).")
     String prune;
 
     @Override
@@ -59,7 +61,7 @@ final class GcCommand extends Subcommand {
         }
         if (r.youngPacks() > 0) {
             out.println("kept " + r.youngPacks() + (r.youngPacks() == 1 ? " pack" : " packs") + " younger than "
-                    + GracePeriod.describe(r.grace()) + " (--prune=now does not wait)");
+                    + GracePeriod.describe(r.grace()) + " (--prune=now keeps none)");
         }
         out.println(verb + " " + r.removedPacks().size() + (r.removedPacks().size() == 1 ? " pack" : " packs") + " ("
                 + r.objectsRemoved() + " objects, " + Text.bytes(r.packBytesRemoved()) + ") and "

@@ -1,8 +1,11 @@
 package dev.coral.api;
 
 import dev.coral.codec.ChunkEncoder;
+import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
+import dev.coral.io.WriterGate;
 import dev.coral.maintenance.GarbageCollector;
+import dev.coral.maintenance.LateReferences;
 import dev.coral.repo.ChunkRef;
 import dev.coral.repo.Commit;
 import dev.coral.repo.CommitWalk;
@@ -42,8 +45,11 @@ import java.util.Set;
  * removes the packs that existed before. No object id changes, so refs, commits and trees stay as
  * they are.
  *
- * <p>Runs under the gc lock. Packs written by other writers meanwhile are left alone. The old
- * packs are removed only after the new one is durable and indexed.
+ * <p>Runs under the gc lock. Writers go on meanwhile: the repack shuts the writers' gate
+ * ({@link WriterGate}) while it reads the packs and roots, and again while it deletes, keeping
+ * any old pack that holds an object writers named in between ({@link LateReferences}). Packs
+ * written meanwhile are left alone. The old packs are removed only after the new one is durable
+ * and indexed.
  */
 final class Repack {
     private final Repository repo;
@@ -60,8 +66,21 @@ final class Repack {
         Path coral = repo.root().resolve(".coral");
         Path packsDir = store.packsDir();
         try (RepositoryLock.Held gcLock = new RepositoryLock(coral.resolve("locks"), GarbageCollector.LOCK_NAME).lock()) {
-            store.refresh();
-            List<ObjectId> before = PackMerge.packsIn(packsDir);
+            WriterGate gate = new WriterGate(coral.resolve("locks"));
+            List<ObjectId> before;
+            List<CommitWalk.Entry> commits;
+            List<StagingIndex.Entry> staged;
+            List<ObjectId> tags = new ArrayList<>();
+            // No writer is between writing objects and naming them while the packs and roots are read.
+            try (WriterGate.Held shut = gate.shut()) {
+                store.refresh();
+                before = PackMerge.packsIn(packsDir);
+                commits = commitsOldestFirst();
+                staged = List.copyOf(repo.readIndex().entries().values());
+                for (String tag : repo.tags()) {
+                    tags.add(repo.refs().tag(tag));
+                }
+            }
             long bytesBefore = packBytes(packsDir, before);
             Path work = packsDir.resolve(".repack-" + ProcessHandle.current().pid());
             Repository.deleteTree(work);
@@ -69,33 +88,40 @@ final class Repack {
             int objects;
             int deltas;
             try {
+                Set<ObjectId> copied;
                 try (ObjectStore scratch = new ObjectStore(work, coral.resolve("locks"), repo.config().zstdLevel());
                      ObjectInserter ins = scratch.newInserter()) {
                     ins.setChainShape(repo.config().chainShape());
                     ins.setContextCoding(repo.config().contextCoding());
                     Copier c = new Copier(ins, SimilarBases.open(work.resolve("similarity"), graph, repo.config().similarityCheck()));
-                    for (CommitWalk.Entry e : commitsOldestFirst()) {
+                    for (CommitWalk.Entry e : commits) {
                         c.commit(e.id(), e.commit());
                         ins.flush(); // this commit's chunks become the bases of the next one's
                     }
-                    for (StagingIndex.Entry e : repo.readIndex().entries().values()) {
+                    for (StagingIndex.Entry e : staged) {
                         c.file(e.fileEntry(), null);
                     }
-                    for (String tag : repo.tags()) {
-                        ObjectId t = repo.refs().tag(tag);
+                    for (ObjectId t : tags) {
                         if (graph.kindOf(t) == ObjectKind.TAG) {
                             c.copy(t, ObjectKind.TAG);
                         }
                     }
                     ins.flush();
-                    objects = c.copied.size();
+                    copied = c.copied;
+                    objects = copied.size();
                     deltas = (int) ins.deltaChunks();
                 }
                 ObjectId merged = PackMerge.merge(work, PackMerge.packsIn(work), packsDir);
-                store.refresh();
-                for (ObjectId old : before) {
-                    if (!old.equals(merged)) {
-                        PackVerifier.deletePack(packsDir, old);
+                FaultPoints.hit("repack.merged");
+                try (WriterGate.Held shut = gate.shut()) {
+                    store.refresh();
+                    List<ObjectId> old = before.stream().filter(p -> !p.equals(merged)).toList();
+                    // What writers named since the roots were read, and the copy did not take, stays where it is.
+                    Set<ObjectId> keep = LateReferences.packsToKeep(coral, store, repo.refs(), copied, old);
+                    for (ObjectId p : old) {
+                        if (!keep.contains(p)) {
+                            PackVerifier.deletePack(packsDir, p);
+                        }
                     }
                 }
                 PackVerifier.rebuildMultiPackIndex(packsDir, coral.resolve("locks"));

@@ -9,6 +9,7 @@ import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.BackgroundRelease;
 import dev.coral.io.RepositoryLock;
+import dev.coral.io.WriterGate;
 import dev.coral.repo.Commit;
 import dev.coral.repo.CommitWalk;
 import dev.coral.repo.DeltaBases;
@@ -66,6 +67,7 @@ public final class Repository implements AutoCloseable {
     private final Refs refs;
     private final RevisionResolver resolver;
     private final RepositoryLock indexLock;
+    private final WriterGate writerGate;
     private final History history;
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
@@ -79,6 +81,7 @@ public final class Repository implements AutoCloseable {
         this.refs = new Refs(coralDir);
         this.resolver = new RevisionResolver(refs, graph);
         this.indexLock = new RepositoryLock(coralDir.resolve("locks"), "index");
+        this.writerGate = new WriterGate(coralDir.resolve("locks"));
         this.history = new History(this);
     }
 
@@ -187,6 +190,15 @@ public final class Repository implements AutoCloseable {
         return indexLock.lock();
     }
 
+    /**
+     * Entered by every operation that writes objects or points a ref or the staging index at
+     * them, from before its first object to after that update: gc and repack shut it while they
+     * read what is reachable and while they delete (see {@link WriterGate}).
+     */
+    WriterGate.Held enterAsWriter() throws IOException {
+        return writerGate.enter();
+    }
+
     StagingIndex readIndex() throws IOException {
         return StagingIndex.read(indexFile());
     }
@@ -285,11 +297,13 @@ public final class Repository implements AutoCloseable {
     }
 
     public AddResult add(Collection<Path> paths, ProgressListener progress) throws IOException {
-        StagedChanges changes = ingest(paths, progress);
-        try (RepositoryLock.Held l = lockIndex()) {
-            writeIndex(changes.applyTo(readIndex()));
+        try (WriterGate.Held w = enterAsWriter()) {
+            StagedChanges changes = ingest(paths, progress);
+            try (RepositoryLock.Held l = lockIndex()) {
+                writeIndex(changes.applyTo(readIndex()));
+            }
+            return changes.result();
         }
-        return changes.result();
     }
 
     /**
@@ -311,7 +325,7 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId commit(CommitRequest request, Collection<Path> paths, boolean rebase) throws IOException {
         ObjectId seen = rebase ? null : headCommit();
-        try (ObjectInserter ins = newInserter()) {
+        try (WriterGate.Held w = enterAsWriter(); ObjectInserter ins = newInserter()) {
             StagedChanges changes = ingest(paths, ProgressListener.NONE, ins);
             return history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins));
         }
@@ -416,11 +430,13 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId stageTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata)
             throws IOException {
-        StagedChanges changes = new MemoryStaging(this, store).prepare(WorkTree.checkRepoPath(path), tensors, metadata);
-        try (RepositoryLock.Held l = lockIndex()) {
-            writeIndex(changes.applyTo(readIndex()));
+        try (WriterGate.Held w = enterAsWriter()) {
+            StagedChanges changes = new MemoryStaging(this, store).prepare(WorkTree.checkRepoPath(path), tensors, metadata);
+            try (RepositoryLock.Held l = lockIndex()) {
+                writeIndex(changes.applyTo(readIndex()));
+            }
+            return changes.put().get(path).fileEntry();
         }
-        return changes.put().get(path).fileEntry();
     }
 
     /**
@@ -441,7 +457,7 @@ public final class Repository implements AutoCloseable {
     public ObjectId commitTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
                                   CommitRequest request) throws IOException {
         String repoPath = WorkTree.checkRepoPath(path);
-        try (ObjectInserter ins = newInserter()) {
+        try (WriterGate.Held w = enterAsWriter(); ObjectInserter ins = newInserter()) {
             StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins);
             return history.commit(request, changes, null, carried(ins));
         }
@@ -479,7 +495,9 @@ public final class Repository implements AutoCloseable {
 
     /** Commits the staged tree on the current branch (or detached HEAD); returns the new id. */
     public ObjectId commit(CommitRequest request) throws IOException {
-        return history.commit(request, StagedChanges.NONE, null);
+        try (WriterGate.Held w = enterAsWriter()) {
+            return history.commit(request, StagedChanges.NONE, null);
+        }
     }
 
     public ObjectId resolve(String revision) throws IOException {
@@ -640,9 +658,11 @@ public final class Repository implements AutoCloseable {
     }
 
     public void createBranch(String name, String startRevision) throws IOException {
-        ObjectId start = resolve(startRevision);
-        if (refs.updateBranch(name, null, start) != Refs.UpdateResult.UPDATED) {
-            throw new BadInputException("branch '" + name + "' already exists");
+        try (WriterGate.Held w = enterAsWriter()) { // the start may be a commit nothing else reaches
+            ObjectId start = resolve(startRevision);
+            if (refs.updateBranch(name, null, start) != Refs.UpdateResult.UPDATED) {
+                throw new BadInputException("branch '" + name + "' already exists");
+            }
         }
     }
 
@@ -683,16 +703,18 @@ public final class Repository implements AutoCloseable {
 
     /** Creates a tag; annotated when {@code message} is not null. */
     public ObjectId createTag(String name, String revision, String message) throws IOException {
-        ObjectId target = resolve(revision);
-        ObjectId id = target;
-        if (message != null) {
-            try (ObjectInserter ins = store.newInserter()) {
-                id = ObjectGraph.write(ins, new TagObject(target, name, CommitRequest.defaultAuthor(), System.currentTimeMillis(), message));
-                ins.flush();
+        try (WriterGate.Held w = enterAsWriter()) {
+            ObjectId target = resolve(revision);
+            ObjectId id = target;
+            if (message != null) {
+                try (ObjectInserter ins = store.newInserter()) {
+                    id = ObjectGraph.write(ins, new TagObject(target, name, CommitRequest.defaultAuthor(), System.currentTimeMillis(), message));
+                    ins.flush();
+                }
             }
+            refs.createTag(name, id);
+            return id;
         }
-        refs.createTag(name, id);
-        return id;
     }
 
     public void deleteTag(String name) throws IOException {

@@ -1,10 +1,11 @@
 package dev.coral.maintenance;
 
 import dev.coral.error.CorruptObjectException;
+import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
+import dev.coral.io.WriterGate;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
-import dev.coral.repo.StagingIndex;
 import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectKind;
@@ -36,9 +37,8 @@ import java.util.Map;
  *     them (the store does not retry a look-up whose pack vanished); that belongs with a
  *     {@code repack} that readers can survive.
  * <li><b>Young packs</b> (index written less than the grace period ago) are kept whole, and
- *     their objects count as roots: a concurrent {@code add} or {@code commit} whose pack is
- *     written but whose ref or staging index is not yet updated is not harmed, nor are the older
- *     objects its pack refers to (as git's prune expiry and its freshening of reused objects).
+ *     their objects count as roots (as git's prune expiry): what was unreachable a moment ago
+ *     can still be found again for a while.
  * <li><b>Leftovers</b>: {@code .tmp-*} files and packs without an index older than the grace
  *     period, and ref lock files older than {@link Leftovers#STALE_LOCK}; and the chunk cache's
  *     copies of chunks no longer stored ({@link ChunkCache}).
@@ -49,9 +49,13 @@ import java.util.Map;
  * reachable object cannot be read (run {@code coral fsck}), and rewrites the multi-pack index
  * afterwards.
  *
- * <p>What remains unsafe: an {@code add} that deduplicates a chunk against an old, unreachable
- * pack and runs longer than the walk-to-delete window, before it writes its own pack. Closing it
- * needs writers to hold a shared gc lock while they insert (see the report of this change).
+ * <p>Writers run on during a gc, whatever the grace period ({@code --prune=now} too). A writer's
+ * new pack is reachable from nothing until its ref or staging index moves, and it may name
+ * again an object of a pack nothing reached. So gc {@link WriterGate#shut() shuts the writers'
+ * gate} twice, for moments: to list packs and read the roots (writers half-way through wait, or
+ * finish first), and to read the roots again, walk what they reach anew and delete. Packs a
+ * writer made in between are not on the list, and an old object it named again is reached by
+ * the second walk.
  */
 public final class GarbageCollector {
     public static final String LOCK_NAME = "gc";
@@ -92,25 +96,16 @@ public final class GarbageCollector {
     }
 
     private GcReport collect(boolean dryRun, Duration grace) throws IOException {
-        store.refresh();
         Instant cutoff = now.minus(grace);
-        List<Pack> packs = new ArrayList<>();
-        for (PackVerifier.PackName p : PackVerifier.list(packsDir)) {
-            if (!p.hasIndex()) {
-                continue; // an unindexed pack is a leftover (or being written): see below
-            }
-            try {
-                Instant written = Files.getLastModifiedTime(p.index()).toInstant();
-                packs.add(new Pack(p, PackVerifier.readIndex(packsDir, p.id()), written.isAfter(cutoff), written));
-            } catch (NoSuchFileException e) {
-                // removed meanwhile
-            } catch (IOException | RuntimeException e) {
-                throw new CorruptObjectException("gc: " + e.getMessage() + "; nothing was removed (run 'coral fsck')");
-            }
-        }
-
+        WriterGate gate = new WriterGate(coralDir.resolve("locks"));
+        List<Pack> packs;
         ObjectWalk walk = new ObjectWalk(new ObjectGraph(store), false, id -> PackVerifier.deltaBase(store, id));
-        addRoots(walk);
+        // No writer is between writing objects and naming them while the packs and roots are read.
+        try (WriterGate.Held shut = dryRun ? null : gate.shut()) {
+            store.refresh();
+            packs = listPacks(cutoff);
+            Roots.addTo(walk, coralDir, store, refs, "gc");
+        }
         int young = 0;
         for (Pack p : packs) {
             if (p.young()) {
@@ -122,13 +117,56 @@ public final class GarbageCollector {
             }
         }
         walk.run();
+        checkReadable(walk);
+        if (dryRun) {
+            return sweep(packs, walk, grace, young, true);
+        }
+        FaultPoints.hit("gc.walked");
+        GcReport report;
+        try (WriterGate.Held shut = gate.shut()) {
+            // Writers that ran during the walk named new objects, or old ones again: reach them too.
+            store.refresh();
+            Roots.addTo(walk, coralDir, store, refs, "gc");
+            walk.run();
+            checkReadable(walk);
+            report = sweep(packs, walk, grace, young, false);
+        }
+        PackVerifier.rebuildMultiPackIndex(packsDir, coralDir.resolve("locks"));
+        store.refresh();
+        new ChunkCache(coralDir.resolve("cache").resolve("chunks"), Long.MAX_VALUE).retain(store); // raw copies of deleted chunks
+        return report;
+    }
+
+    /** The indexed packs of the folder, young or not by {@code cutoff}. */
+    private List<Pack> listPacks(Instant cutoff) throws IOException {
+        List<Pack> packs = new ArrayList<>();
+        for (PackVerifier.PackName p : PackVerifier.list(packsDir)) {
+            if (!p.hasIndex()) {
+                continue; // an unindexed pack is a leftover (or being written): see sweep
+            }
+            try {
+                Instant written = Files.getLastModifiedTime(p.index()).toInstant();
+                packs.add(new Pack(p, PackVerifier.readIndex(packsDir, p.id()), written.isAfter(cutoff), written));
+            } catch (NoSuchFileException e) {
+                // removed meanwhile
+            } catch (IOException | RuntimeException e) {
+                throw new CorruptObjectException("gc: " + e.getMessage() + "; nothing was removed (run 'coral fsck')");
+            }
+        }
+        return packs;
+    }
+
+    private static void checkReadable(ObjectWalk walk) throws CorruptObjectException {
         if (!walk.failures().isEmpty()) {
             Map.Entry<ObjectId, String> first = walk.failures().entrySet().iterator().next();
             throw new CorruptObjectException("gc: " + walk.failures().size() + " reachable object(s) cannot be read ("
                     + first.getValue() + "); nothing was removed (run 'coral fsck')");
         }
-        Map<ObjectId, ObjectKind> reached = walk.reached();
+    }
 
+    /** Deletes (unless {@code dryRun}) the old packs {@code walk} did not reach into, and the leftovers; reports. */
+    private GcReport sweep(List<Pack> packs, ObjectWalk walk, Duration grace, int young, boolean dryRun) throws IOException {
+        Map<ObjectId, ObjectKind> reached = walk.reached();
         List<GcReport.RemovedPack> removed = new ArrayList<>();
         List<GcReport.MixedPack> mixed = new ArrayList<>();
         List<Pack> doomed = new ArrayList<>();
@@ -170,37 +208,8 @@ public final class GarbageCollector {
             for (Path f : leftoverFiles) {
                 Files.deleteIfExists(f);
             }
-            PackVerifier.rebuildMultiPackIndex(packsDir, coralDir.resolve("locks"));
-            store.refresh();
-            new ChunkCache(coralDir.resolve("cache").resolve("chunks"), Long.MAX_VALUE).retain(store); // raw copies of deleted chunks
         }
         return new GcReport(dryRun, grace, removed, leftovers, mixed, young, packs.size() - doomed.size(), reached.size());
-    }
-
-    /** Branches, tags, HEAD and the staging index; a root that cannot be read stops the gc. */
-    private void addRoots(ObjectWalk walk) throws IOException {
-        try {
-            for (String b : refs.branches()) {
-                ObjectId id = refs.branch(b);
-                if (id != null) {
-                    walk.addRoot(id, ObjectKind.COMMIT);
-                }
-            }
-            for (String t : refs.tags()) {
-                ObjectId id = refs.tag(t);
-                if (id != null) {
-                    ObjectStore.Found f = store.find(id);
-                    walk.addRoot(id, f != null && f.entry().kind() == ObjectKind.TAG ? ObjectKind.TAG : ObjectKind.COMMIT);
-                }
-            }
-            Refs.Head head = refs.head();
-            if (head.isDetached()) {
-                walk.addRoot(head.detached(), ObjectKind.COMMIT);
-            }
-            StagingIndex.read(coralDir.resolve("index")).entries().forEach((path, e) -> walk.addStaged(path, e.fileEntry()));
-        } catch (IOException | RuntimeException e) {
-            throw new CorruptObjectException("gc: " + e.getMessage() + "; nothing was removed (run 'coral fsck')", e);
-        }
     }
 
     private static long size(Path p) {

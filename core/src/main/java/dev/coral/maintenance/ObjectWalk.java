@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Walks every object reachable from the roots it is given (commits, tags, staged file entries,
@@ -52,6 +53,7 @@ final class ObjectWalk {
     private final Map<ObjectId, String> failures = new LinkedHashMap<>();
     private final Map<ObjectId, Long> chunkLengths = new HashMap<>();
     private final Deque<ObjectId> pending = new ArrayDeque<>();
+    private Set<ObjectId> known = Set.of();
     private byte[] buffer = new byte[0];
     private long chunksVerified;
 
@@ -65,6 +67,14 @@ final class ObjectWalk {
     /** Adds a root of a known kind (a branch's commit, a young pack's object, ...). */
     void addRoot(ObjectId id, ObjectKind kind) {
         visit(id, kind, null);
+    }
+
+    /**
+     * Counts {@code ids} as reached already, without reading them or what they refer to: a later
+     * walk from new roots stops where it meets what an earlier one (a repack's copy) covered.
+     */
+    void skip(Set<ObjectId> ids) {
+        known = ids;
     }
 
     /** Adds a file entry the staging index holds at {@code path}. */
@@ -85,6 +95,9 @@ final class ObjectWalk {
     }
 
     private void visit(ObjectId id, ObjectKind kind, Edge from) {
+        if (known.contains(id)) {
+            return;
+        }
         if (from != null) {
             referrers.computeIfAbsent(id, k -> new ArrayList<>(1)).add(from);
         }

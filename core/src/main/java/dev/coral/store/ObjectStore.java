@@ -388,6 +388,12 @@ public final class ObjectStore implements AutoCloseable {
         }
     }
 
+    /** The id of a pack holding {@code id} (as {@link #find}), or null if absent. */
+    public ObjectId packOf(ObjectId id) throws IOException {
+        Found f = find(id);
+        return f == null ? null : f.pack().packId();
+    }
+
     public boolean contains(ObjectId id) throws IOException {
         return find(id) != null;
     }

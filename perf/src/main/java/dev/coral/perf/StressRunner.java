@@ -1,5 +1,6 @@
 package dev.coral.perf;
 
+import dev.coral.perf.stress.CollectionScenario;
 import dev.coral.perf.stress.CommandLineScenario;
 import dev.coral.perf.stress.ConcurrencyScenario;
 import dev.coral.perf.stress.Context;
@@ -29,7 +30,7 @@ import java.util.Map;
  *
  * <p>Run from the repository root: {@code mvn -B -q -DskipTests install && mvn -B -q -pl perf exec:java
  * -Dexec.mainClass=dev.coral.perf.StressRunner -Dexec.args="--scenario all --scale small --out perf/report"}.
- * Options: {@code --scenario all|training|throughput|dedup|large|concurrency|memory|crash} (comma-separated
+ * Options: {@code --scenario all|training|throughput|dedup|large|concurrency|memory|crash|collection} (comma-separated
  * list allowed), {@code --scale small|default|large}, {@code --out DIR}, {@code --work DIR}
  * (scratch folder, default a temporary one, deleted afterwards unless {@code --keep}).
  */
@@ -40,7 +41,7 @@ public final class StressRunner {
     static Map<String, Scenario> scenarios() {
         Map<String, Scenario> m = new LinkedHashMap<>();
         for (Scenario s : List.of(new TrainingHistoryScenario(), new ThroughputScenario(), new CommandLineScenario(), new DedupScenario(), new LargeTensorScenario(),
-                new ConcurrencyScenario(), new MemoryStabilityScenario(), new CrashLoopScenario())) {
+                new ConcurrencyScenario(), new MemoryStabilityScenario(), new CrashLoopScenario(), new CollectionScenario())) {
             m.put(s.id(), s);
         }
         return m;
