@@ -39,8 +39,9 @@ import java.util.Map;
  * <li><b>Young packs</b> (index written less than the grace period ago) are kept whole, and
  *     their objects count as roots (as git's prune expiry): what was unreachable a moment ago
  *     can still be found again for a while.
- * <li><b>Leftovers</b>: {@code .tmp-*} files and packs without an index older than the grace
- *     period, and ref lock files older than {@link Leftovers#STALE_LOCK}; and the chunk cache's
+ * <li><b>Leftovers</b>: {@code .tmp-*} files older than the grace period and than
+ *     {@link Leftovers#LIVE_TEMPORARY}, packs without an index older than the grace period, and
+ *     ref lock files older than {@link Leftovers#STALE_LOCK}; and the chunk cache's
  *     copies of chunks no longer stored ({@link ChunkCache}).
  * </ul>
  *

@@ -40,11 +40,23 @@ final class Leftovers {
         }
     }
 
+    /**
+     * The least age of a temporary file gc removes, whatever its grace period. gc deletes leftovers
+     * with the writers' gate shut, so no add or commit is writing a pack or a temporary file then;
+     * but {@code coral config}, {@code rm}, {@code checkout} and the chunk cache replace small files
+     * through temporary ones without passing the gate, each for milliseconds.
+     */
+    static final Duration LIVE_TEMPORARY = Duration.ofMinutes(1);
+
     /** One leftover: where, what, how big, how old. */
     record Leftover(Path file, Kind kind, long bytes, Duration age) {
         /** Whether {@code coral gc} with this grace period removes it. */
         boolean removable(Duration grace) {
-            return kind == Kind.LOCK ? age.compareTo(STALE_LOCK) >= 0 : age.compareTo(grace) >= 0;
+            return switch (kind) {
+                case LOCK -> age.compareTo(STALE_LOCK) >= 0;
+                case TEMPORARY -> age.compareTo(grace) >= 0 && age.compareTo(LIVE_TEMPORARY) >= 0;
+                case UNINDEXED_PACK -> age.compareTo(grace) >= 0;
+            };
         }
     }
 

@@ -74,6 +74,9 @@ class GarbageCollectorTest {
             int packsBefore = MaintenanceFixtures.files(packs, ".pack").size();
             Path tmp = packs.resolve(".tmp-incoming.pack-dead");
             Files.write(tmp, new byte[100]);
+            age(tmp, Leftovers.LIVE_TEMPORARY.plusSeconds(1));
+            Path live = dir.resolve(".coral/.tmp-config-live"); // a 'coral config' half-way through: not gated, milliseconds old
+            Files.write(live, new byte[10]);
             Path staleLock = dir.resolve(".coral/refs/heads/main.lock");
             Files.write(staleLock, new byte[0]);
             age(staleLock, Duration.ofHours(1));
@@ -94,6 +97,8 @@ class GarbageCollectorTest {
             assertEquals(packsBefore - 3, MaintenanceFixtures.files(packs, ".pack").size());
             assertFalse(Files.exists(tmp));
             assertFalse(Files.exists(staleLock));
+            assertTrue(Files.exists(live), "--prune=now took a temporary file younger than " + Leftovers.LIVE_TEMPORARY);
+            Files.delete(live);
             assertTrue(gc.mixedPacks().isEmpty(), gc::toString);
 
             everyCommitChecksOut(repo);

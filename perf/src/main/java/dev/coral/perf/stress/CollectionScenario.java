@@ -32,7 +32,18 @@ public final class CollectionScenario implements Scenario {
     }
 
     /** A run of the writers; the collector's runs beside them if any. */
-    private record Run(double commitsPerSecond, int acknowledged, int failures, List<String> errors, Path dir, List<String> childLines) {
+    private record Run(double commitsPerSecond, int acknowledged, int failures, List<String> errors, Path dir, List<String> childLines,
+                       List<String> collectorLines) {
+        /** The writers' commit times in ms: median, 99th percentile, max. */
+        String latencies() {
+            double[] ms = childLines.stream().filter(l -> l.startsWith("micros.")).mapToDouble(l -> Long.parseLong(l.substring(l.indexOf('=') + 1)) / 1000.0)
+                    .sorted().toArray();
+            if (ms.length == 0) {
+                return "-";
+            }
+            return String.format(Locale.ROOT, "%.0f / %.0f / %.0f", ms[ms.length / 2], ms[(int) Math.min(ms.length - 1, Math.ceil(ms.length * 0.99) - 1)],
+                    ms[ms.length - 1]);
+        }
     }
 
     @Override
@@ -47,7 +58,7 @@ public final class CollectionScenario implements Scenario {
         List<Long> repackMillis = new ArrayList<>();
         int packsRemoved = 0;
         int collectorErrors = 0;
-        for (String l : beside.childLines) {
+        for (String l : beside.collectorLines) {
             int eq = l.indexOf('=');
             if (l.startsWith("gc.") && eq > 0) {
                 String[] v = l.substring(eq + 1).split(",");
@@ -91,9 +102,10 @@ public final class CollectionScenario implements Scenario {
             fsck = Maintenance.fsck(repo, false);
         }
         Table t = rep.table(new Table(WRITERS + " writer processes committing " + c + " versions each of their own 64 KB file to main",
-                "run", "commits/s", "acknowledged", "failures", "gc --prune=now runs (median / max ms)", "repack runs (median / max ms)"));
-        t.row("alone (baseline)", Fmt.f(alone.commitsPerSecond), alone.acknowledged, alone.failures, "-", "-");
-        t.row("beside a gc + repack loop", Fmt.f(beside.commitsPerSecond), beside.acknowledged, beside.failures,
+                "run", "commits/s", "commit ms (median / p99 / max)", "acknowledged", "failures", "gc --prune=now runs (median / max ms)",
+                "repack runs (median / max ms)"));
+        t.row("alone (baseline)", Fmt.f(alone.commitsPerSecond), alone.latencies(), alone.acknowledged, alone.failures, "-", "-");
+        t.row("beside a gc + repack loop", Fmt.f(beside.commitsPerSecond), beside.latencies(), beside.acknowledged, beside.failures,
                 gcMillis.size() + " (" + median(gcMillis) + " / " + max(gcMillis) + ")",
                 repackMillis.size() + " (" + median(repackMillis) + " / " + max(repackMillis) + ")");
         int lost = missing + wrong + fsck.problems().size();
@@ -101,7 +113,8 @@ public final class CollectionScenario implements Scenario {
                 missing + " / " + wrong + " / " + fsck.problems().size(), "");
         rep.headline("writers' commits/s beside gc + repack", Fmt.f(beside.commitsPerSecond), "alone: " + Fmt.f(alone.commitsPerSecond));
         rep.note(String.format(Locale.ROOT, "The collector removed %d unreachable packs in its gc runs (repack deletes the packs it merged). "
-                + "Every run shuts the writers' gate twice, for moments; what it costs the writers is the difference between the two rows.", packsRemoved));
+                + "Every run shuts the writers' gate twice, for moments; the two rows differ by that and by the collector's own work "
+                + "(repack re-encodes the whole history) on the same cores.", packsRemoved));
         for (String p : problems.subList(0, Math.min(5, problems.size()))) {
             rep.note(p);
         }
@@ -157,9 +170,10 @@ public final class CollectionScenario implements Scenario {
         }
         Files.writeString(stop, "stop");
         List<String> lines = new ArrayList<>();
+        List<String> collectorLines = new ArrayList<>();
         if (col != null) {
             col.waitFor();
-            lines.addAll(Files.readAllLines(collectorLog));
+            collectorLines.addAll(Files.readAllLines(collectorLog));
         }
         int failures = 0;
         int acknowledged = 0;
@@ -180,6 +194,6 @@ public final class CollectionScenario implements Scenario {
             }
         }
         double seconds = to > from ? (to - from) / 1e6 : Double.NaN;
-        return new Run(acknowledged / seconds, acknowledged, failures, errors, dir, lines);
+        return new Run(acknowledged / seconds, acknowledged, failures, errors, dir, lines, collectorLines);
     }
 }

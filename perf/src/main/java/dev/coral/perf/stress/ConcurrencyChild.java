@@ -4,7 +4,7 @@ import dev.coral.api.Repository;
 import dev.coral.store.ObjectId;
 import java.nio.file.Path;
 
-/** A child process of the concurrency scenario: {@code REPO WRITER COMMITS FLOATS}; prints {@code ack.W.I=ID} per commit. */
+/** A child process of the concurrency scenario: {@code REPO WRITER COMMITS FLOATS}; prints {@code ack.W.I=ID} and {@code micros.W.I=} its time per commit. */
 public final class ConcurrencyChild {
     private ConcurrencyChild() {
     }
@@ -19,8 +19,10 @@ public final class ConcurrencyChild {
             long from = epochMicros();
             for (int i = 0; i < commits; i++) {
                 try {
+                    long t0 = System.nanoTime();
                     ObjectId id = Writers.commit(repo, writer, i, floats);
                     System.out.println("ack." + writer + "." + i + "=" + (id == null ? "absorbed" : id.hex()));
+                    System.out.println("micros." + writer + "." + i + "=" + (System.nanoTime() - t0) / 1000);
                 } catch (Exception e) {
                     failures++;
                     System.out.println("error " + writer + " " + i + ": " + e);
