@@ -19,6 +19,7 @@ final class AddCommand extends Subcommand {
         Repository.AddResult r;
         try (Repository repo = openRepository(); TerminalProgress progress = coral.progress()) {
             r = repo.add(userPaths(paths), progress);
+            warnOfPackUpkeep(repo);
         }
         StringBuilder sb = new StringBuilder();
         sb.append("staged ").append(r.staged().size()).append(r.staged().size() == 1 ? " file" : " files");

@@ -59,6 +59,7 @@ final class CommitCommand extends Subcommand {
                 repo.status().notStaged().forEach(c -> toStage.add(repo.root().resolve(c.path())));
             }
             ObjectId id = toStage.isEmpty() ? repo.commit(request) : repo.commit(request, toStage, !noRebase);
+            warnOfPackUpkeep(repo);
             Commit c = repo.readCommit(id);
             String branch = repo.currentBranch();
             String where = branch == null ? "detached HEAD" : branch;

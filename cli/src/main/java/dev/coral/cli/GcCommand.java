@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 /** {@code coral gc [--dry-run] [--prune=DURATION]}: remove unreachable objects and leftovers of dead writers. */
 @Command(name = "gc", description = {
     "Remove objects no branch, tag, HEAD or staged file can reach, and leftovers of dead writers.",
-    "A pack whose objects are all unreachable is deleted; a pack holding reachable objects too is "
-        + "kept whole (its unreachable bytes are reported; it is not rewritten). Packs younger than the "
+    "A pack whose objects are all unreachable is deleted; a pack under 32 MB holding reachable objects "
+        + "too is rewritten without the others, a larger one kept whole (its unreachable bytes are "
+        + "reported). Packs younger than the "
         + "grace period are kept, and what they refer to. Commits may run meanwhile, whatever the grace "
         + "period: gc waits for those half-way through (objects written, branch not moved yet) while it "
         + "reads the branches, and holds new ones back for the moments it reads them and deletes. "
@@ -57,15 +58,24 @@ final class GcCommand extends Subcommand {
             out.println(verb + " " + l.file() + " (" + l.what() + ", " + Text.bytes(l.bytes()) + ")");
         }
         for (GcReport.MixedPack m : r.mixedPacks()) {
-            out.println("kept " + m.file() + ": " + m.unreachableObjects() + " of its " + m.objects()
-                    + " objects are unreachable (" + Text.bytes(m.unreachableBytes()) + "); mixed packs are not rewritten");
+            if (m.rewritten()) {
+                out.println((r.dryRun() ? "would rewrite " : "rewrote ") + m.file() + " without the " + m.unreachableObjects()
+                        + " unreachable of its " + m.objects() + " objects (" + Text.bytes(m.unreachableBytes()) + ")");
+            } else {
+                out.println("kept " + m.file() + ": " + m.unreachableObjects() + " of its " + m.objects()
+                        + " objects are unreachable (" + Text.bytes(m.unreachableBytes()) + "); packs of 32 MB or more are not "
+                        + "rewritten ('coral repack' drops them)");
+            }
         }
         if (r.youngPacks() > 0) {
             out.println("kept " + r.youngPacks() + (r.youngPacks() == 1 ? " pack" : " packs") + " younger than "
                     + GracePeriod.describe(r.grace()) + " (--prune=now keeps none)");
         }
-        out.println(verb + " " + r.removedPacks().size() + (r.removedPacks().size() == 1 ? " pack" : " packs") + " ("
-                + r.objectsRemoved() + " objects, " + Text.bytes(r.packBytesRemoved()) + ") and "
+        long rewritten = r.mixedPacks().stream().filter(GcReport.MixedPack::rewritten).count();
+        out.println(verb + " " + r.removedPacks().size() + (r.removedPacks().size() == 1 ? " pack" : " packs")
+                + (rewritten == 0 ? "" : " and " + rewritten + " rewritten pack" + (rewritten == 1 ? "'s" : "s'") + " unreachable objects")
+                + " (" + r.objectsRemoved() + " objects, " + Text.bytes(r.packBytesRemoved() + r.mixedPacks().stream()
+                        .filter(GcReport.MixedPack::rewritten).mapToLong(GcReport.MixedPack::unreachableBytes).sum()) + ") and "
                 + r.removedLeftovers().size() + (r.removedLeftovers().size() == 1 ? " leftover" : " leftovers")
                 + " (" + Text.bytes(r.leftoverBytesRemoved()) + "); " + r.packsKept() + " packs kept, "
                 + r.reachableObjects() + " reachable objects");

@@ -42,6 +42,14 @@ abstract class Subcommand implements Callable<Integer> {
         return coral.openRepository();
     }
 
+    /** After a write that succeeded: says on standard error if merging small packs failed (the write stands). */
+    void warnOfPackUpkeep(Repository repo) {
+        String problem = repo.packUpkeepProblem();
+        if (problem != null) {
+            coral.session().err().println("coral: warning: " + problem);
+        }
+    }
+
     Path userPath(String path) {
         return coral.userPath(path);
     }

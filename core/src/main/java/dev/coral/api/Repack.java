@@ -118,11 +118,7 @@ final class Repack {
                     List<ObjectId> old = before.stream().filter(p -> !p.equals(merged)).toList();
                     // What writers named since the roots were read, and the copy did not take, stays where it is.
                     Set<ObjectId> keep = LateReferences.packsToKeep(coral, store, repo.refs(), copied, old);
-                    for (ObjectId p : old) {
-                        if (!keep.contains(p)) {
-                            PackVerifier.deletePack(packsDir, p);
-                        }
-                    }
+                    PackVerifier.deletePacks(packsDir, old.stream().filter(p -> !keep.contains(p)).toList());
                 }
                 PackVerifier.rebuildMultiPackIndex(packsDir, coral.resolve("locks"));
                 store.refresh();

@@ -69,6 +69,8 @@ public final class Repository implements AutoCloseable {
     private final RepositoryLock indexLock;
     private final WriterGate writerGate;
     private final History history;
+    private final PackUpkeep packUpkeep;
+    private volatile String packUpkeepProblem;
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
 
@@ -83,6 +85,7 @@ public final class Repository implements AutoCloseable {
         this.indexLock = new RepositoryLock(coralDir.resolve("locks"), "index");
         this.writerGate = new WriterGate(coralDir.resolve("locks"));
         this.history = new History(this);
+        this.packUpkeep = new PackUpkeep(store, coralDir.resolve("locks"));
     }
 
     /** Creates a repository in {@code dir} (created if missing) with default settings. */
@@ -199,6 +202,25 @@ public final class Repository implements AutoCloseable {
         return writerGate.enter();
     }
 
+    /**
+     * After a write, outside the writers' gate: merges small packs when it is time
+     * ({@link PackUpkeep}). The write is done whatever happens here; a failure is kept for
+     * {@link #packUpkeepProblem()} and the next write tries again.
+     */
+    private void upkeep() {
+        try {
+            packUpkeep.afterWrite();
+            packUpkeepProblem = null;
+        } catch (IOException | RuntimeException e) {
+            packUpkeepProblem = "packs were not merged: " + (e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    /** Why the last write's pack upkeep failed (the write itself succeeded), or null. */
+    public String packUpkeepProblem() {
+        return packUpkeepProblem;
+    }
+
     StagingIndex readIndex() throws IOException {
         return StagingIndex.read(indexFile());
     }
@@ -297,13 +319,16 @@ public final class Repository implements AutoCloseable {
     }
 
     public AddResult add(Collection<Path> paths, ProgressListener progress) throws IOException {
+        AddResult result;
         try (WriterGate.Held w = enterAsWriter()) {
             StagedChanges changes = ingest(paths, progress);
             try (RepositoryLock.Held l = lockIndex()) {
                 writeIndex(changes.applyTo(readIndex()));
             }
-            return changes.result();
+            result = changes.result();
         }
+        upkeep();
+        return result;
     }
 
     /**
@@ -325,10 +350,13 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId commit(CommitRequest request, Collection<Path> paths, boolean rebase) throws IOException {
         ObjectId seen = rebase ? null : headCommit();
+        ObjectId id;
         try (WriterGate.Held w = enterAsWriter(); ObjectInserter ins = newInserter()) {
             StagedChanges changes = ingest(paths, ProgressListener.NONE, ins);
-            return history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins));
+            id = history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins));
         }
+        upkeep();
+        return id;
     }
 
     /**
@@ -430,13 +458,16 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId stageTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata)
             throws IOException {
+        ObjectId entry;
         try (WriterGate.Held w = enterAsWriter()) {
             StagedChanges changes = new MemoryStaging(this, store).prepare(WorkTree.checkRepoPath(path), tensors, metadata);
             try (RepositoryLock.Held l = lockIndex()) {
                 writeIndex(changes.applyTo(readIndex()));
             }
-            return changes.put().get(path).fileEntry();
+            entry = changes.put().get(path).fileEntry();
         }
+        upkeep();
+        return entry;
     }
 
     /**
@@ -457,10 +488,13 @@ public final class Repository implements AutoCloseable {
     public ObjectId commitTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
                                   CommitRequest request) throws IOException {
         String repoPath = WorkTree.checkRepoPath(path);
+        ObjectId id;
         try (WriterGate.Held w = enterAsWriter(); ObjectInserter ins = newInserter()) {
             StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins);
-            return history.commit(request, changes, null, carried(ins));
+            id = history.commit(request, changes, null, carried(ins));
         }
+        upkeep();
+        return id;
     }
 
     /** Unstages tracked paths; also deletes the working files unless {@code cached}. */
@@ -495,9 +529,12 @@ public final class Repository implements AutoCloseable {
 
     /** Commits the staged tree on the current branch (or detached HEAD); returns the new id. */
     public ObjectId commit(CommitRequest request) throws IOException {
+        ObjectId id;
         try (WriterGate.Held w = enterAsWriter()) {
-            return history.commit(request, StagedChanges.NONE, null);
+            id = history.commit(request, StagedChanges.NONE, null);
         }
+        upkeep();
+        return id;
     }
 
     public ObjectId resolve(String revision) throws IOException {

@@ -11,6 +11,7 @@ import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectKind;
 import dev.coral.store.ObjectStore;
 import dev.coral.store.PackIndex;
+import dev.coral.store.PackMerge;
 import dev.coral.store.PackVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,11 +32,10 @@ import java.util.Map;
  *     Reachable means: from a branch, a tag, HEAD or the staging index, through parents,
  *     trees, file entries, tensors, chunks and <em>delta bases</em> (a delta's base is kept
  *     alive by the delta), or from any object of a pack younger than the grace period.
- * <li><b>Mixed packs</b> (some objects reachable) are kept as they are, and their unreachable
- *     objects and bytes reported. Rewriting them would move reachable objects to a new pack,
- *     and a reader in another process holding the old list of packs would then fail to find
- *     them (the store does not retry a look-up whose pack vanished); that belongs with a
- *     {@code repack} that readers can survive.
+ * <li><b>Mixed packs</b> (some objects reachable): one under {@link #REWRITE_MIXED_BELOW} bytes
+ *     has its reachable objects copied, payloads untouched, into a new pack, and is deleted;
+ *     a larger one is kept as it is, and its unreachable objects and bytes reported. A reader
+ *     in another process that held the old pack looks again and finds the objects in the new one.
  * <li><b>Young packs</b> (index written less than the grace period ago) are kept whole, and
  *     their objects count as roots (as git's prune expiry): what was unreachable a moment ago
  *     can still be found again for a while.
@@ -60,6 +60,13 @@ import java.util.Map;
  */
 public final class GarbageCollector {
     public static final String LOCK_NAME = "gc";
+    /**
+     * Mixed packs smaller than this are rewritten without their unreachable objects; larger
+     * ones are kept whole ({@code coral repack} drops what they hold in vain). Commits' small
+     * packs are merged as they accumulate, so without this, what a deleted branch left in them
+     * would outlive every gc.
+     */
+    static final long REWRITE_MIXED_BELOW = 32L << 20;
 
     private final Path coralDir;
     private final Path packsDir;
@@ -170,6 +177,7 @@ public final class GarbageCollector {
         Map<ObjectId, ObjectKind> reached = walk.reached();
         List<GcReport.RemovedPack> removed = new ArrayList<>();
         List<GcReport.MixedPack> mixed = new ArrayList<>();
+        List<ObjectId> rewritten = new ArrayList<>();
         List<Pack> doomed = new ArrayList<>();
         for (Pack p : packs) {
             if (p.young()) {
@@ -188,7 +196,11 @@ public final class GarbageCollector {
                 doomed.add(p);
                 removed.add(new GcReport.RemovedPack(rel(p.name().pack()), unreachable, size(p.name().pack()) + size(p.name().index())));
             } else if (unreachable > 0) {
-                mixed.add(new GcReport.MixedPack(rel(p.name().pack()), p.index().size(), unreachable, unreachableBytes));
+                boolean rewrite = size(p.name().pack()) < REWRITE_MIXED_BELOW;
+                if (rewrite) {
+                    rewritten.add(p.name().id());
+                }
+                mixed.add(new GcReport.MixedPack(rel(p.name().pack()), p.index().size(), unreachable, unreachableBytes, rewrite));
             }
         }
         List<GcReport.Removed> leftovers = new ArrayList<>();
@@ -200,11 +212,18 @@ public final class GarbageCollector {
             }
         }
         if (!dryRun) {
+            List<ObjectId> delete = new ArrayList<>();
             for (Pack p : doomed) {
                 // A writer reusing an object of this pack freshened it since it was listed: keep it.
                 if (Files.getLastModifiedTime(p.name().index()).toInstant().equals(p.written())) {
-                    PackVerifier.deletePack(packsDir, p.name().id());
+                    delete.add(p.name().id());
                 }
+            }
+            PackVerifier.deletePacks(packsDir, delete);
+            if (!rewritten.isEmpty()) {
+                // their reachable objects into one new pack first, then the packs go
+                ObjectId merged = PackMerge.merge(packsDir, rewritten, packsDir, reached::containsKey);
+                PackVerifier.deletePacks(packsDir, rewritten.stream().filter(id -> !id.equals(merged)).toList());
             }
             for (Path f : leftoverFiles) {
                 Files.deleteIfExists(f);

@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * What {@code coral gc} removed (or, for a dry run, would remove): packs whose every object is
- * unreachable, and leftovers of dead writers; what it kept: packs holding some unreachable
- * objects among reachable ones (not rewritten: see {@link GarbageCollector}) and packs younger
- * than the grace period. File names are relative to {@code .coral}. Immutable.
+ * unreachable, small packs holding some unreachable objects among reachable ones (rewritten
+ * without them), and leftovers of dead writers; what it kept: large such packs (see
+ * {@link GarbageCollector}) and packs younger than the grace period. File names are relative to {@code .coral}. Immutable.
  */
 public record GcReport(boolean dryRun, Duration grace, List<RemovedPack> removedPacks, List<Removed> removedLeftovers,
                        List<MixedPack> mixedPacks, int youngPacks, int packsKept, long reachableObjects) {
@@ -25,12 +25,17 @@ public record GcReport(boolean dryRun, Duration grace, List<RemovedPack> removed
     public record Removed(String file, String what, long bytes) {
     }
 
-    /** A pack kept for its reachable objects, with the unreachable ones it still holds. */
-    public record MixedPack(String file, int objects, int unreachableObjects, long unreachableBytes) {
+    /**
+     * A pack holding reachable and unreachable objects: {@code rewritten} when gc copied its
+     * reachable objects to a new pack and deleted it (small packs), else kept as it is.
+     */
+    public record MixedPack(String file, int objects, int unreachableObjects, long unreachableBytes, boolean rewritten) {
     }
 
+    /** Unreachable objects removed: with their packs, or dropped from rewritten mixed packs. */
     public long objectsRemoved() {
-        return removedPacks.stream().mapToLong(RemovedPack::objects).sum();
+        return removedPacks.stream().mapToLong(RemovedPack::objects).sum()
+                + mixedPacks.stream().filter(MixedPack::rewritten).mapToLong(MixedPack::unreachableObjects).sum();
     }
 
     public long packBytesRemoved() {

@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -189,6 +190,16 @@ public final class ObjectStore implements AutoCloseable {
         uncovered.addAll(known.values());
         view = new View(mpx, mpxPacks, uncovered.toArray(new PackFile[0]));
         packsListedAt = listed; // taken before the listing: a change during it shows next time
+        // Packs deleted from the folder (a gc, a repack, small packs merged) are forgotten: a long-lived
+        // store would otherwise keep one PackFile per pack it ever met. A reader holding an older view
+        // still reads through it, or finds it missing and looks again.
+        for (Iterator<Map.Entry<ObjectId, PackFile>> it = packs.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<ObjectId, PackFile> e = it.next();
+            if (!present.contains(e.getKey())) {
+                it.remove();
+                e.getValue().gone();
+            }
+        }
         if (mpx != null) {
             // packs the multi-pack index now covers need their own index no more (after the new
             // view is published: a look-up that meets a forgotten index in an older view retries)

@@ -204,6 +204,18 @@ final class PackFile implements AutoCloseable {
         }
     }
 
+    /**
+     * The pack's files were deleted: the store forgets this pack. Its file is closed now, or when
+     * its reads in progress end, and leaves the open-file bound; a reader holding an older view
+     * that reads it again finds it missing.
+     */
+    void gone() {
+        evict();
+        if (openPacks != null) {
+            openPacks.closed(this);
+        }
+    }
+
     /** Closes the file to make room for another pack: now, or when its reads in progress end. Reopens at the next read. */
     void evict() {
         FileChannel toClose = null;

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Copies the entries of several packs, payloads untouched (stored forms, delta bases and all),
@@ -17,6 +18,11 @@ public final class PackMerge {
 
     /** Merges the packs {@code packIds} of {@code sourceDir}; returns the new pack's id (null if empty). */
     public static ObjectId merge(Path sourceDir, List<ObjectId> packIds, Path targetDir) throws IOException {
+        return merge(sourceDir, packIds, targetDir, id -> true);
+    }
+
+    /** As {@link #merge(Path, List, Path)}, copying only the objects {@code keep} accepts. */
+    public static ObjectId merge(Path sourceDir, List<ObjectId> packIds, Path targetDir, Predicate<ObjectId> keep) throws IOException {
         Set<ObjectId> written = new HashSet<>();
         try (PackWriter out = new PackWriter(targetDir)) {
             for (ObjectId packId : packIds) {
@@ -24,7 +30,7 @@ public final class PackMerge {
                 try (PackFile in = PackFile.open(sourceDir.resolve(PackLayout.packFileName(packId)), index)) {
                     for (int i = 0; i < index.size(); i++) {
                         PackIndex.Entry e = index.entryAt(i);
-                        if (written.add(e.id())) {
+                        if (keep.test(e.id()) && written.add(e.id())) {
                             byte[] payload = in.readPayload(e);
                             out.append(e.kind(), e.codec(), e.id(), e.rawLength(), payload, payload.length);
                         }
@@ -34,6 +40,16 @@ public final class PackMerge {
             PackIndex merged = out.finish();
             return merged == null ? null : merged.packId();
         }
+    }
+
+    /**
+     * Merges the packs {@code packIds} of {@code packsDir} into one new pack there, then deletes
+     * them: every object stays, in the new pack. Returns the new pack's id (null if empty).
+     */
+    public static ObjectId mergeInPlace(Path packsDir, List<ObjectId> packIds) throws IOException {
+        ObjectId merged = merge(packsDir, packIds, packsDir);
+        PackVerifier.deletePacks(packsDir, packIds.stream().filter(p -> !p.equals(merged)).toList());
+        return merged;
     }
 
     /** Ids of the packs (with an index in place) in {@code dir}. */

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -463,21 +464,26 @@ public final class PackVerifier {
     // ---------------------------------------------------------------- deleting
 
     /**
-     * Deletes a pack: its index first (so no new reader finds it), then the pack, then fsyncs the
-     * folder. Returns the bytes freed.
+     * Deletes packs, each index first, then its pack (so a pack is never listed without its
+     * objects), and makes the deletions durable with one fsync of the folder; files already gone
+     * are skipped. Returns the bytes freed.
      */
-    public static long deletePack(Path packsDir, ObjectId packId) throws IOException {
+    public static long deletePacks(Path packsDir, Collection<ObjectId> packIds) throws IOException {
         long freed = 0;
-        for (Path p : List.of(packsDir.resolve(PackLayout.indexFileName(packId)), packsDir.resolve(PackLayout.packFileName(packId)))) {
-            try {
-                long n = Files.size(p);
-                Files.delete(p);
-                freed += n;
-            } catch (NoSuchFileException e) {
-                // already gone
+        for (ObjectId packId : packIds) {
+            for (Path p : List.of(packsDir.resolve(PackLayout.indexFileName(packId)), packsDir.resolve(PackLayout.packFileName(packId)))) {
+                try {
+                    long n = Files.size(p);
+                    Files.delete(p);
+                    freed += n;
+                } catch (NoSuchFileException e) {
+                    // already gone
+                }
             }
         }
-        AtomicFile.fsyncDirectory(packsDir);
+        if (!packIds.isEmpty()) {
+            AtomicFile.fsyncDirectory(packsDir);
+        }
         return freed;
     }
 }

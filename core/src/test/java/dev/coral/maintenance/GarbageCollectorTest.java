@@ -156,11 +156,18 @@ class GarbageCollectorTest {
             GcReport.MixedPack mixed = gc.mixedPacks().get(0);
             assertTrue(mixed.unreachableObjects() >= 3, "file entry and two tensors of v1: " + mixed);
             assertTrue(mixed.unreachableObjects() < mixed.objects(), "its chunks are kept as delta bases");
+            assertTrue(mixed.rewritten(), "a small mixed pack is rewritten without its unreachable objects");
+            assertEquals(mixed.unreachableObjects(), gc.objectsRemoved());
+            assertFalse(Files.exists(dir.resolve(".coral").resolve(mixed.file())));
 
             Files.delete(model);
             repo.checkout(c.hex(), true);
             assertEquals(sha, MaintenanceFixtures.sha256(model));
-            assertTrue(Maintenance.fsck(repo, false).clean());
+            FsckReport fsck = Maintenance.fsck(repo, false);
+            assertTrue(fsck.clean(), () -> FsckTest.lines(fsck));
+            assertEquals(fsck.packedObjects(), fsck.reachableObjects(), "nothing unreachable is left");
+            GcReport again = Maintenance.gc(repo, false, Duration.ZERO);
+            assertTrue(again.mixedPacks().isEmpty() && again.removedPacks().isEmpty(), again::toString);
         }
     }
 

@@ -188,13 +188,7 @@ class OpenPacksTest {
                 assertReads(store, chunks.get(i));
             }
             // another process repacks: every object into one new pack, the old packs deleted
-            List<ObjectId> old = PackMerge.packsIn(packs);
-            ObjectId merged = PackMerge.merge(packs, old, packs);
-            for (ObjectId p : old) {
-                if (!p.equals(merged)) {
-                    PackVerifier.deletePack(packs, p);
-                }
-            }
+            PackMerge.mergeInPlace(packs, PackMerge.packsIn(packs));
             PackVerifier.rebuildMultiPackIndex(packs, locks);
             // planning a base from this store's view, whose pack for the newest version is gone
             // (closed here, then deleted): no base, a keyframe, rather than an error
@@ -235,7 +229,7 @@ class OpenPacksTest {
                     if (indexOnly) {
                         java.nio.file.Files.deleteIfExists(packs.resolve(PackLayout.indexFileName(gone)));
                     } else {
-                        PackVerifier.deletePack(packs, gone);
+                        PackVerifier.deletePacks(packs, List.of(gone));
                     }
                 }
             });

@@ -1,0 +1,118 @@
+package dev.coral.api;
+
+import dev.coral.io.RepositoryLock;
+import dev.coral.maintenance.GarbageCollector;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectStore;
+import dev.coral.store.PackMerge;
+import dev.coral.store.PackVerifier;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Keeps the packs of a repository few while commits add one or two each: after a write, once
+ * the store holds {@value #MIN_PACKS} packs or more, the small ones (under
+ * {@value #SMALL_PACK_BYTES} bytes) that no longer form a geometric progression (each at least
+ * twice the bytes of the next smaller; git's {@code repack --geometric=2}) are copied into one
+ * pack, payloads untouched ({@link PackMerge}), and deleted. Every byte is copied O(log n) times
+ * over a history of n packs, and a training loop's folder stays at tens of packs, not two per step.
+ *
+ * <p>Nothing is lost: every object of a deleted pack is in the new one, under the same id.
+ * Readers that held the old packs look again ({@code ObjectStore} retries a read whose pack
+ * vanished). It runs under the gc lock, taken only if free: while a gc or repack runs, or
+ * another process merges, it waits for a later write.
+ *
+ * <p>One per repository handle; thread-safe.
+ */
+final class PackUpkeep {
+    /** Fewer packs than this are left alone. */
+    static final int MIN_PACKS = 64;
+    /** Packs at least this large are never merged by upkeep (that is {@code coral repack}'s). */
+    static final long SMALL_PACK_BYTES = 32L << 20;
+    /** Packs added since the last look before upkeep looks again. */
+    static final int CHECK_EVERY = 64;
+    private static final int FACTOR = 2;
+
+    private final ObjectStore store;
+    private final Path locksDir;
+    private int packsAtLastLook;
+
+    PackUpkeep(ObjectStore store, Path locksDir) {
+        this.store = store;
+        this.locksDir = locksDir;
+    }
+
+    /** A pack's id and bytes. */
+    record Pack(ObjectId id, long bytes) {
+    }
+
+    /** After a write: merges small packs if it is time; returns how many packs were merged into one (0: none). */
+    synchronized int afterWrite() throws IOException {
+        int packs = store.packCount();
+        if (packs < MIN_PACKS || packs < packsAtLastLook + CHECK_EVERY) {
+            return 0;
+        }
+        packsAtLastLook = packs;
+        try (RepositoryLock.Held held = new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME).tryLock()) {
+            if (held == null) {
+                return 0; // a gc or repack runs, or another handle merges: a later write will look again
+            }
+            Path packsDir = store.packsDir();
+            List<ObjectId> merge = chooseToMerge(packsOf(packsDir));
+            if (merge.size() < 2) {
+                return 0;
+            }
+            PackMerge.mergeInPlace(packsDir, merge);
+            PackVerifier.rebuildMultiPackIndex(packsDir, locksDir);
+            store.refresh();
+            packsAtLastLook = store.packCount();
+            return merge.size();
+        }
+    }
+
+    private static List<Pack> packsOf(Path packsDir) throws IOException {
+        List<Pack> out = new ArrayList<>();
+        for (PackVerifier.PackName p : PackVerifier.list(packsDir)) {
+            if (p.hasPack() && p.hasIndex()) {
+                try {
+                    out.add(new Pack(p.id(), Files.size(p.pack())));
+                } catch (NoSuchFileException e) {
+                    // deleted meanwhile
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The small packs to merge into one: sorted by size, the smallest ones up to the last place
+     * where a pack is less than twice the one before it, and then every next pack less than
+     * twice what is merged so far. Empty, or at least two packs.
+     */
+    static List<ObjectId> chooseToMerge(List<Pack> packs) {
+        List<Pack> small = new ArrayList<>(packs.stream().filter(p -> p.bytes() < SMALL_PACK_BYTES).toList());
+        small.sort(Comparator.comparingLong(Pack::bytes).thenComparing(Pack::id));
+        int i = small.size() - 1;
+        while (i > 0 && small.get(i).bytes() >= FACTOR * small.get(i - 1).bytes()) {
+            i--;
+        }
+        if (i <= 0) {
+            return List.of();
+        }
+        int split = i + 1;
+        long total = 0;
+        for (int k = 0; k < split; k++) {
+            total += small.get(k).bytes();
+        }
+        while (split < small.size() && small.get(split).bytes() < FACTOR * total) {
+            total += small.get(split).bytes();
+            split++;
+        }
+        return small.subList(0, split).stream().map(Pack::id).toList();
+    }
+}
