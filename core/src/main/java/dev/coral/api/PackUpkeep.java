@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Keeps the packs of a repository few while commits add one or two each: after a write, once
@@ -25,7 +27,9 @@ import java.util.List;
  * <p>Nothing is lost: every object of a deleted pack is in the new one, under the same id.
  * Readers that held the old packs look again ({@code ObjectStore} retries a read whose pack
  * vanished). It runs under the gc lock, taken only if free: while a gc or repack runs, or
- * another process merges, it waits for a later write.
+ * another process merges, it waits for a later write. It runs on a thread of its own (one per
+ * handle that merged), so the write that called for it returns at once; closing the handle waits
+ * for it.
  *
  * <p>One per repository handle; thread-safe.
  */
@@ -40,7 +44,12 @@ final class PackUpkeep {
 
     private final ObjectStore store;
     private final Path locksDir;
+    // guarded by this:
     private int packsAtLastLook;
+    private boolean pending;
+    private boolean closed;
+    private ExecutorService worker;
+    private String problem;
 
     PackUpkeep(ObjectStore store, Path locksDir) {
         this.store = store;
@@ -51,13 +60,74 @@ final class PackUpkeep {
     record Pack(ObjectId id, long bytes) {
     }
 
-    /** After a write: merges small packs if it is time; returns how many packs were merged into one (0: none). */
-    synchronized int afterWrite() throws IOException {
+    /**
+     * After a write: if it is time, merges small packs on a thread of its own, and the caller
+     * goes on (a training loop trains meanwhile). One merge at a time per handle.
+     */
+    void afterWrite() {
         int packs = store.packCount();
-        if (packs < MIN_PACKS || packs < packsAtLastLook + CHECK_EVERY) {
-            return 0;
+        synchronized (this) {
+            if (closed || pending || packs < MIN_PACKS || packs < packsAtLastLook + CHECK_EVERY) {
+                return;
+            }
+            packsAtLastLook = packs;
+            pending = true;
+            if (worker == null) {
+                worker = Executors.newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "coral-pack-upkeep");
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+            worker.execute(this::mergeInBackground);
         }
-        packsAtLastLook = packs;
+    }
+
+    private void mergeInBackground() {
+        String failed = null;
+        try {
+            mergeNow();
+        } catch (IOException | RuntimeException e) {
+            failed = "packs were not merged: " + (e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+        synchronized (this) {
+            problem = failed;
+            pending = false;
+            notifyAll();
+        }
+    }
+
+    /** Waits for a merge in progress; then why the last one failed (the writes stand), or null. */
+    synchronized String awaitProblem() {
+        boolean interrupted = false;
+        while (pending) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return problem;
+    }
+
+    /** Waits for a merge in progress and starts no more. */
+    void close() {
+        ExecutorService w;
+        synchronized (this) {
+            closed = true;
+            w = worker;
+        }
+        awaitProblem();
+        if (w != null) {
+            w.shutdown();
+        }
+    }
+
+    /** Merges now if the small packs call for it; returns how many were merged into one (0: none). */
+    int mergeNow() throws IOException {
         try (RepositoryLock.Held held = new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME).tryLock()) {
             if (held == null) {
                 return 0; // a gc or repack runs, or another handle merges: a later write will look again
@@ -70,7 +140,9 @@ final class PackUpkeep {
             PackMerge.mergeInPlace(packsDir, merge);
             PackVerifier.rebuildMultiPackIndex(packsDir, locksDir);
             store.refresh();
-            packsAtLastLook = store.packCount();
+            synchronized (this) {
+                packsAtLastLook = store.packCount();
+            }
             return merge.size();
         }
     }

@@ -70,7 +70,6 @@ public final class Repository implements AutoCloseable {
     private final WriterGate writerGate;
     private final History history;
     private final PackUpkeep packUpkeep;
-    private volatile String packUpkeepProblem;
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
 
@@ -202,23 +201,17 @@ public final class Repository implements AutoCloseable {
         return writerGate.enter();
     }
 
-    /**
-     * After a write, outside the writers' gate: merges small packs when it is time
-     * ({@link PackUpkeep}). The write is done whatever happens here; a failure is kept for
-     * {@link #packUpkeepProblem()} and the next write tries again.
-     */
+    /** After a write, outside the writers' gate: merges small packs when it is time ({@link PackUpkeep}), in the background. */
     private void upkeep() {
-        try {
-            packUpkeep.afterWrite();
-            packUpkeepProblem = null;
-        } catch (IOException | RuntimeException e) {
-            packUpkeepProblem = "packs were not merged: " + (e.getMessage() == null ? e.toString() : e.getMessage());
-        }
+        packUpkeep.afterWrite();
     }
 
-    /** Why the last write's pack upkeep failed (the write itself succeeded), or null. */
+    /**
+     * Waits for a merge of small packs in progress, then says why the last one failed (the writes
+     * themselves stand; the next write tries again), or null.
+     */
     public String packUpkeepProblem() {
-        return packUpkeepProblem;
+        return packUpkeep.awaitProblem();
     }
 
     StagingIndex readIndex() throws IOException {
@@ -820,6 +813,7 @@ public final class Repository implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        packUpkeep.close();
         store.close();
     }
 

@@ -140,8 +140,8 @@ class PackUpkeepTest {
             int most = 0;
             for (int i = 0; i < 200; i++) { // two packs a step: 400 without upkeep
                 commits.add(step(repo, i));
+                assertNull(repo.packUpkeepProblem()); // waits for a merge in progress
                 most = Math.max(most, PackMerge.packsIn(dir.resolve(".coral/packs")).size());
-                assertNull(repo.packUpkeepProblem());
             }
             assertTrue(most < PackUpkeep.MIN_PACKS + PackUpkeep.CHECK_EVERY, "at most " + most + " packs at once");
             readsBack(repo, commits);
@@ -170,6 +170,7 @@ class PackUpkeepTest {
             assertTrue(held.await(30, TimeUnit.SECONDS));
             for (int i = 0; i < 60; i++) {
                 commits.add(step(repo, i));
+                assertNull(repo.packUpkeepProblem());
             }
             assertEquals(120, PackMerge.packsIn(dir.resolve(".coral/packs")).size(), "merged under a gc's lock");
             release.countDown();
@@ -177,6 +178,7 @@ class PackUpkeepTest {
             for (int i = 60; i < 90; i++) {
                 commits.add(step(repo, i));
             }
+            assertNull(repo.packUpkeepProblem());
             assertTrue(PackMerge.packsIn(dir.resolve(".coral/packs")).size() < PackUpkeep.MIN_PACKS, "no merge once the lock was free");
             readsBack(repo, commits);
             assertTrue(Maintenance.fsck(repo, false).clean());
