@@ -11,8 +11,7 @@ import dev.coral.maintenance.GarbageCollector;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.store.ObjectId;
 import dev.coral.store.PackMerge;
-import dev.coral.tensor.DType;
-import dev.coral.tensor.TensorSpec;
+import dev.coral.format.TensorSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -108,27 +107,22 @@ class PackUpkeepTest {
         assertTrue(perByte < Math.log(commits) / Math.log(2), "seed " + seed + ": each byte copied " + perByte + " times");
     }
 
-    private static byte[] floats(long seed, int n) {
-        Random r = new Random(seed);
-        byte[] b = new byte[4 * n];
-        for (int i = 0; i < n; i++) {
-            int bits = Float.floatToIntBits((float) r.nextGaussian());
-            for (int k = 0; k < 4; k++) {
-                b[4 * i + k] = (byte) (bits >>> (8 * k));
-            }
-        }
-        return b;
+    /** Step {@code i}'s tensor: random bit patterns of up to 2,000 fp32 elements (seeded by the step). */
+    private static TensorSource tensorOf(int step) {
+        return TestModels.randomTensors(step, 1, 2_000).get(0);
     }
 
     private static ObjectId step(Repository repo, int i) throws IOException {
-        repo.stageTensors("m.safetensors", List.of(Tensors.of("w", TensorSpec.of(DType.F32, 2_000), floats(i, 2_000))), Map.of());
+        repo.stageTensors("m.safetensors", List.of(tensorOf(i)), Map.of());
         return repo.commit(CommitRequest.of("step " + i));
     }
 
     private static void readsBack(Repository repo, List<ObjectId> commits) throws IOException {
         for (int i = 0; i < commits.size(); i++) {
-            try (InputStream in = repo.tensor(commits.get(i).hex(), "m.safetensors", "w").openVerifiedStream()) {
-                assertArrayEquals(floats(i, 2_000), in.readAllBytes(), "step " + i);
+            TensorSource expected = tensorOf(i);
+            try (InputStream in = repo.tensor(commits.get(i).hex(), "m.safetensors", expected.name()).openVerifiedStream();
+                 InputStream want = expected.openStream()) {
+                assertArrayEquals(want.readAllBytes(), in.readAllBytes(), "step " + i);
             }
         }
     }
