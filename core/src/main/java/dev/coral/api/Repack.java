@@ -14,7 +14,6 @@ import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.SimilarBases;
 import dev.coral.repo.StoredTensor;
 import dev.coral.repo.StagingIndex;
-import dev.coral.repo.TagObject;
 import dev.coral.repo.TensorObject;
 import dev.coral.repo.Tree;
 import dev.coral.store.ObjectId;

@@ -125,7 +125,7 @@ public final class GarbageCollector {
             }
         }
         walk.run();
-        checkReadable(walk);
+        walk.requireReadable("gc", "nothing was removed");
         if (dryRun) {
             return sweep(packs, walk, grace, young, true);
         }
@@ -136,7 +136,7 @@ public final class GarbageCollector {
             store.refresh();
             Roots.addTo(walk, coralDir, store, refs, "gc");
             walk.run();
-            checkReadable(walk);
+            walk.requireReadable("gc", "nothing was removed");
             report = sweep(packs, walk, grace, young, false);
         }
         PackVerifier.rebuildMultiPackIndex(packsDir, coralDir.resolve("locks"));
@@ -162,14 +162,6 @@ public final class GarbageCollector {
             }
         }
         return packs;
-    }
-
-    private static void checkReadable(ObjectWalk walk) throws CorruptObjectException {
-        if (!walk.failures().isEmpty()) {
-            Map.Entry<ObjectId, String> first = walk.failures().entrySet().iterator().next();
-            throw new CorruptObjectException("gc: " + walk.failures().size() + " reachable object(s) cannot be read ("
-                    + first.getValue() + "); nothing was removed (run 'coral fsck')");
-        }
     }
 
     /** Deletes (unless {@code dryRun}) the old packs {@code walk} did not reach into, and the leftovers; reports. */

@@ -1,6 +1,5 @@
 package dev.coral.maintenance;
 
-import dev.coral.error.CorruptObjectException;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
 import dev.coral.store.ObjectId;
@@ -10,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -31,11 +29,7 @@ public final class LateReferences {
         walk.skip(copied);
         Roots.addTo(walk, coralDir, store, refs, "repack");
         walk.run();
-        if (!walk.failures().isEmpty()) {
-            Map.Entry<ObjectId, String> first = walk.failures().entrySet().iterator().next();
-            throw new CorruptObjectException("repack: " + walk.failures().size() + " reachable object(s) cannot be read ("
-                    + first.getValue() + "); the old packs were kept (run 'coral fsck')");
-        }
+        walk.requireReadable("repack", "the old packs were kept");
         Set<ObjectId> old = new HashSet<>(doomed);
         Set<ObjectId> keep = new HashSet<>();
         for (ObjectId id : walk.reached().keySet()) {

@@ -171,6 +171,18 @@ final class ObjectWalk {
         return reached;
     }
 
+    /**
+     * Throws, as {@code command} ({@code gc}, {@code repack}), when a reachable object could not
+     * be read; {@code outcome} says what was left as it was.
+     */
+    void requireReadable(String command, String outcome) throws CorruptObjectException {
+        if (!failures.isEmpty()) {
+            Map.Entry<ObjectId, String> first = failures.entrySet().iterator().next();
+            throw new CorruptObjectException(command + ": " + failures.size() + " reachable object(s) cannot be read ("
+                    + first.getValue() + "); " + outcome + " (run 'coral fsck')");
+        }
+    }
+
     /** Objects that could not be read, with why. */
     Map<ObjectId, String> failures() {
         return failures;
