@@ -42,7 +42,7 @@ final class GcCommand extends Subcommand {
         }
         GcReport r;
         try (Repository repo = openRepository()) {
-            r = Maintenance.gc(repo, dryRun, grace);
+            r = Maintenance.gc(repo, dryRun, grace, () -> waiting("gc"));
         }
         print(out(), r);
         return Failures.OK;

@@ -17,7 +17,7 @@ final class RepackCommand extends Subcommand {
     int execute() throws Exception {
         Repository.RepackResult r;
         try (Repository repo = openRepository()) {
-            r = repo.repack();
+            r = repo.repack(() -> waiting("repack"));
         }
         out().println("repacked " + r.objects() + " objects from " + r.packsBefore() + (r.packsBefore() == 1 ? " pack" : " packs")
                 + " into 1: " + Text.bytes(r.bytesBefore()) + " -> " + Text.bytes(r.bytesAfter()) + ", "

@@ -42,6 +42,11 @@ abstract class Subcommand implements Callable<Integer> {
         return coral.openRepository();
     }
 
+    /** Says on standard error that {@code command} waits for commits in progress (it shuts the writers' gate). */
+    void waiting(String command) {
+        coral.session().err().println("coral " + command + ": waiting for commits in progress to finish");
+    }
+
     /** After a write that succeeded: says on standard error if merging small packs failed (the write stands). */
     void warnOfPackUpkeep(Repository repo) {
         String problem = repo.packUpkeepProblem();

@@ -35,7 +35,12 @@ public final class Maintenance {
 
     /** Removes unreachable packs and leftovers older than {@code grace}; {@code dryRun} only reports. */
     public static GcReport gc(Repository repo, boolean dryRun, Duration grace) throws IOException {
-        return GarbageCollector.run(coralDir(repo), repo.graph().store(), repo.refs(), dryRun, grace);
+        return gc(repo, dryRun, grace, () -> { });
+    }
+
+    /** As {@link #gc(Repository, boolean, Duration)}; {@code onWait} runs when gc must wait for commits in progress. */
+    public static GcReport gc(Repository repo, boolean dryRun, Duration grace, Runnable onWait) throws IOException {
+        return GarbageCollector.run(coralDir(repo), repo.graph().store(), repo.refs(), dryRun, grace, onWait);
     }
 
     /** The {@code .coral} folder of the repository containing {@code start}, looking upwards; nothing is opened. */

@@ -55,8 +55,11 @@ final class Repack {
     private final ObjectGraph graph;
     private final ObjectStore store;
 
-    Repack(Repository repo) {
+    private final Runnable onWait;
+
+    Repack(Repository repo, Runnable onWait) {
         this.repo = repo;
+        this.onWait = onWait;
         this.graph = repo.graph();
         this.store = graph.store();
     }
@@ -71,7 +74,7 @@ final class Repack {
             List<StagingIndex.Entry> staged;
             List<ObjectId> tags = new ArrayList<>();
             // No writer is between writing objects and naming them while the packs and roots are read.
-            try (WriterGate.Held shut = gate.shut()) {
+            try (WriterGate.Held shut = gate.shut(onWait)) {
                 store.refresh();
                 before = PackMerge.packsIn(packsDir);
                 commits = commitsOldestFirst();
@@ -112,7 +115,7 @@ final class Repack {
                 }
                 ObjectId merged = PackMerge.merge(work, PackMerge.packsIn(work), packsDir);
                 FaultPoints.hit("repack.merged");
-                try (WriterGate.Held shut = gate.shut()) {
+                try (WriterGate.Held shut = gate.shut(onWait)) {
                     store.refresh();
                     List<ObjectId> old = before.stream().filter(p -> !p.equals(merged)).toList();
                     // What writers named since the roots were read, and the copy did not take, stays where it is.

@@ -613,7 +613,12 @@ public final class Repository implements AutoCloseable {
      * no object id changes ({@code coral repack}).
      */
     public RepackResult repack() throws IOException {
-        return new Repack(this).run();
+        return repack(() -> { });
+    }
+
+    /** As {@link #repack()}; {@code onWait} runs when the repack must wait for commits in progress. */
+    public RepackResult repack(Runnable onWait) throws IOException {
+        return new Repack(this, onWait).run();
     }
 
     /** A cluster of similar tensors ({@code coral stats --clusters}): names are {@code path:tensor} as first committed. */

@@ -107,8 +107,17 @@ public final class WriterGate {
      * thread arriving) while a collector holds the door and waits for the room.
      */
     private static void lock(FileChannel ch, boolean shared) throws IOException {
+        lock(ch, shared, null);
+    }
+
+    /** As {@link #lock(FileChannel, boolean)}; runs {@code onWait} (if any) before the first wait. */
+    private static void lock(FileChannel ch, boolean shared, Runnable onWait) throws IOException {
         long sleepMillis = 1;
         while (ch.tryLock(0, Long.MAX_VALUE, shared) == null) {
+            if (onWait != null) {
+                onWait.run();
+                onWait = null;
+            }
             try {
                 Thread.sleep(sleepMillis);
             } catch (InterruptedException e) {
@@ -161,18 +170,36 @@ public final class WriterGate {
      * out until the returned hold is closed, on the thread that shut it.
      */
     public Held shut() throws IOException {
+        return shut(() -> { });
+    }
+
+    /**
+     * As {@link #shut()}; runs {@code onWait} once if the gate cannot be shut at once (writers
+     * are inside, here or in another process), before waiting: a command can say why it waits.
+     */
+    public Held shut(Runnable onWait) throws IOException {
         Shared s = shared;
         if (s.local.getReadHoldCount() > 0) {
             throw new IllegalStateException(s.room + ": a writer cannot shut the gate it is inside");
         }
-        s.local.writeLock().lock();
+        Runnable[] notice = {onWait};
+        Runnable once = () -> {
+            if (notice[0] != null) {
+                notice[0].run();
+                notice[0] = null;
+            }
+        };
+        if (!s.local.writeLock().tryLock()) {
+            once.run();
+            s.local.writeLock().lock();
+        }
         FileChannel door = null;
         FileChannel room = null;
         try {
             door = open(s.door);
-            lock(door, false);
+            lock(door, false, once);
             room = open(s.room);
-            lock(room, false);
+            lock(room, false, once);
         } catch (IOException | RuntimeException e) {
             closeBoth(room, door);
             s.local.writeLock().unlock();

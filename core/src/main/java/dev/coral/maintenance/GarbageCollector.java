@@ -73,8 +73,10 @@ public final class GarbageCollector {
     private final ObjectStore store;
     private final Refs refs;
     private final Instant now;
+    private final Runnable onWait;
 
-    private GarbageCollector(Path coralDir, ObjectStore store, Refs refs, Instant now) {
+    private GarbageCollector(Path coralDir, ObjectStore store, Refs refs, Instant now, Runnable onWait) {
+        this.onWait = onWait;
         this.coralDir = coralDir.toAbsolutePath().normalize();
         this.packsDir = this.coralDir.resolve("packs");
         this.store = store;
@@ -82,16 +84,16 @@ public final class GarbageCollector {
         this.now = now;
     }
 
-    /** Collects garbage in the repository of {@code coralDir} whose objects {@code store} reads. */
-    public static GcReport run(Path coralDir, ObjectStore store, Refs refs, boolean dryRun, Duration grace) throws IOException {
-        return run(coralDir, store, refs, dryRun, grace, Instant.now());
-    }
-
-    static GcReport run(Path coralDir, ObjectStore store, Refs refs, boolean dryRun, Duration grace, Instant now) throws IOException {
+    /**
+     * Collects garbage in the repository of {@code coralDir} whose objects {@code store} reads;
+     * {@code onWait} runs when gc must wait for writers half-way through a commit.
+     */
+    public static GcReport run(Path coralDir, ObjectStore store, Refs refs, boolean dryRun, Duration grace, Runnable onWait)
+            throws IOException {
         if (grace.isNegative()) {
             throw new IllegalArgumentException("negative grace period: " + grace);
         }
-        GarbageCollector gc = new GarbageCollector(coralDir, store, refs, now);
+        GarbageCollector gc = new GarbageCollector(coralDir, store, refs, Instant.now(), onWait);
         if (dryRun) {
             return gc.collect(true, grace);
         }
@@ -109,7 +111,7 @@ public final class GarbageCollector {
         List<Pack> packs;
         ObjectWalk walk = new ObjectWalk(new ObjectGraph(store), false, id -> PackVerifier.deltaBase(store, id));
         // No writer is between writing objects and naming them while the packs and roots are read.
-        try (WriterGate.Held shut = dryRun ? null : gate.shut()) {
+        try (WriterGate.Held shut = dryRun ? null : gate.shut(onWait)) {
             store.refresh();
             packs = listPacks(cutoff);
             Roots.addTo(walk, coralDir, store, refs, "gc");
@@ -131,7 +133,7 @@ public final class GarbageCollector {
         }
         FaultPoints.hit("gc.walked");
         GcReport report;
-        try (WriterGate.Held shut = gate.shut()) {
+        try (WriterGate.Held shut = gate.shut(onWait)) {
             // Writers that ran during the walk named new objects, or old ones again: reach them too.
             store.refresh();
             Roots.addTo(walk, coralDir, store, refs, "gc");

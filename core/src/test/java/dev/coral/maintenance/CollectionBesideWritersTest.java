@@ -157,7 +157,10 @@ class CollectionBesideWritersTest {
             Pause beforeRef = new Pause("commit.objectsWrittenBeforeRef");
             Future<ObjectId> second = paused(beforeRef, () -> commit(repo, 3, "three"));
             beforeRef.awaitReached();
-            Future<?> collect = threads.submit(() -> collector.equals("repack") ? repo.repack() : Maintenance.gc(repo, false, Duration.ZERO));
+            CountDownLatch told = new CountDownLatch(1);
+            Future<?> collect = threads.submit(() -> collector.equals("repack") ? repo.repack(told::countDown)
+                    : Maintenance.gc(repo, false, Duration.ZERO, told::countDown));
+            assertTrue(told.await(60, TimeUnit.SECONDS), collector + " did not say it waits");
             assertThrows(TimeoutException.class, () -> collect.get(300, TimeUnit.MILLISECONDS),
                     collector + " ran while a commit had written its objects but not moved its branch");
             beforeRef.release.countDown();
@@ -179,12 +182,14 @@ class CollectionBesideWritersTest {
             assertEquals(1, dry.removedPacks().size(), dry::toString);
 
             Pause walked = new Pause("gc.walked");
-            Future<GcReport> gc = paused(walked, () -> Maintenance.gc(repo, false, Duration.ZERO));
+            CountDownLatch told = new CountDownLatch(1);
+            Future<GcReport> gc = paused(walked, () -> Maintenance.gc(repo, false, Duration.ZERO, told::countDown));
             walked.awaitReached();
             // exp's tensors, file and tree again, now on main: only a commit object is new.
             ObjectId again = commit(repo, 2, "two, on main");
             walked.release.countDown();
             GcReport report = gc.get(60, TimeUnit.SECONDS);
+            assertEquals(1, told.getCount(), "gc said it waited, with no commit in progress");
             assertTrue(report.removedPacks().isEmpty(), report::toString);
             readsBack(repo, again, 2);
             fsckClean(repo);
