@@ -3,6 +3,7 @@ package dev.coral.api;
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.BackgroundRelease;
+import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileIngest;
@@ -74,6 +75,7 @@ final class Checkout {
                     deleted.add(path);
                 }
             }
+            FaultPoints.hit("checkout.filesWritten");
             new StagingIndex(next).write(repo.indexFile());
             boolean isBranch = repo.refs().isBranch(revision);
             if (isBranch) {

@@ -676,16 +676,20 @@ public final class Repository implements AutoCloseable {
 
     /** Restores the whole tracked tree of {@code revision} and moves HEAD to it. */
     public CheckoutResult checkout(String revision, boolean force) throws IOException {
-        return new Checkout(this).all(revision, force, ProgressListener.NONE);
+        return checkout(revision, force, ProgressListener.NONE);
     }
 
     public CheckoutResult checkout(String revision, boolean force, ProgressListener progress) throws IOException {
-        return new Checkout(this).all(revision, force, progress);
+        try (WriterGate.Held w = enterAsWriter()) { // HEAD and the staging index may come to name a commit nothing else reaches
+            return new Checkout(this).all(revision, force, progress);
+        }
     }
 
     /** Restores only {@code paths} (files or folders) from {@code revision}; HEAD stays. */
     public CheckoutResult checkoutPaths(String revision, Collection<Path> paths) throws IOException {
-        return new Checkout(this).paths(revision, paths);
+        try (WriterGate.Held w = enterAsWriter()) { // the staging index may come to name objects nothing else reaches
+            return new Checkout(this).paths(revision, paths);
+        }
     }
 
     /** What a checkout wrote and deleted. */
@@ -733,7 +737,7 @@ public final class Repository implements AutoCloseable {
         } else if (refs.branch(name) == null) {
             throw new BadInputException("branch '" + name + "' not found (use -c to create it)");
         }
-        return new Checkout(this).all(name, force, ProgressListener.NONE);
+        return checkout(name, force, ProgressListener.NONE);
     }
 
     /** Creates a tag; annotated when {@code message} is not null. */

@@ -205,6 +205,30 @@ class CollectionBesideWritersTest {
     }
 
     @Test
+    void gcPruneNowWaitsForACheckoutOfAnUnreachableCommit() throws Exception {
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(1024))) {
+            commit(repo, 1, "one");
+            repo.switchBranch("exp", true, false);
+            ObjectId lost = commit(repo, 2, "two, on exp");
+            repo.switchBranch("main", false, true);
+            repo.deleteBranch("exp"); // 'lost' is reachable from nothing now, but a user checks it out by id
+            Pause beforeHead = new Pause("checkout.filesWritten");
+            Future<?> checkout = paused(beforeHead, () -> repo.checkout(lost.hex(), true));
+            beforeHead.awaitReached();
+            CountDownLatch told = new CountDownLatch(1);
+            Future<GcReport> gc = threads.submit(() -> Maintenance.gc(repo, false, Duration.ZERO, told::countDown));
+            assertTrue(told.await(60, TimeUnit.SECONDS), "gc did not wait for the checkout");
+            beforeHead.release.countDown();
+            checkout.get(60, TimeUnit.SECONDS);
+            GcReport report = gc.get(60, TimeUnit.SECONDS);
+            assertTrue(report.removedPacks().isEmpty(), report::toString);
+            assertEquals(lost, repo.headCommit());
+            readsBack(repo, lost, 2);
+            fsckClean(repo);
+        }
+    }
+
+    @Test
     void repackKeepsTheOldPackOfAnObjectAWriterNamesAgainWhileItCopies() throws Exception {
         try (Repository repo = withAnUnreachableModel()) {
             Pause merged = new Pause("repack.merged");
