@@ -43,7 +43,7 @@ final class Leftovers {
     /**
      * The least age of a temporary file gc removes, whatever its grace period. gc deletes leftovers
      * with the writers' gate shut, so no add or commit is writing a pack or a temporary file then;
-     * but {@code coral config}, {@code rm}, {@code checkout} and the chunk cache replace small files
+     * but {@code coral config}, {@code rm} and the chunk cache replace small files
      * through temporary ones without passing the gate, each for milliseconds.
      */
     static final Duration LIVE_TEMPORARY = Duration.ofMinutes(1);
