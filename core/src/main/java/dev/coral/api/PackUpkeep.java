@@ -127,7 +127,7 @@ final class PackUpkeep {
     }
 
     /** Merges now if the small packs call for it; returns how many were merged into one (0: none). */
-    int mergeNow() throws IOException {
+    private int mergeNow() throws IOException {
         try (RepositoryLock.Held held = new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME).tryLock()) {
             if (held == null) {
                 return 0; // a gc or repack runs, or another handle merges: a later write will look again

@@ -192,18 +192,31 @@ public final class Repository implements AutoCloseable {
         return indexLock.lock();
     }
 
-    /**
-     * Entered by every operation that writes objects or points a ref or the staging index at
-     * them, from before its first object to after that update: gc and repack shut it while they
-     * read what is reachable and while they delete (see {@link WriterGate}).
-     */
-    WriterGate.Held enterAsWriter() throws IOException {
-        return writerGate.enter();
+    /** An operation run inside the writers' gate. */
+    @FunctionalInterface
+    private interface GatedWrite<T> {
+        T run() throws IOException;
     }
 
-    /** After a write, outside the writers' gate: merges small packs when it is time ({@link PackUpkeep}), in the background. */
-    private void upkeep() {
+    /**
+     * Runs {@code write}, which may point HEAD, a ref or the staging index at objects nothing else
+     * reaches (new ones, or old ones named again), inside the writers' gate: gc and repack shut it
+     * while they read what is reachable and while they delete (see {@link WriterGate}).
+     */
+    private <T> T gated(GatedWrite<T> write) throws IOException {
+        try (WriterGate.Held in = writerGate.enter()) {
+            return write.run();
+        }
+    }
+
+    /**
+     * As {@link #gated}, for a write that stores objects; then, outside the gate, merges small
+     * packs when it is time ({@link PackUpkeep}, in the background).
+     */
+    private <T> T storing(GatedWrite<T> write) throws IOException {
+        T result = gated(write);
         packUpkeep.afterWrite();
+        return result;
     }
 
     /**
@@ -312,16 +325,13 @@ public final class Repository implements AutoCloseable {
     }
 
     public AddResult add(Collection<Path> paths, ProgressListener progress) throws IOException {
-        AddResult result;
-        try (WriterGate.Held w = enterAsWriter()) {
+        return storing(() -> {
             StagedChanges changes = ingest(paths, progress);
             try (RepositoryLock.Held l = lockIndex()) {
                 writeIndex(changes.applyTo(readIndex()));
             }
-            result = changes.result();
-        }
-        upkeep();
-        return result;
+            return changes.result();
+        });
     }
 
     /**
@@ -343,13 +353,12 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId commit(CommitRequest request, Collection<Path> paths, boolean rebase) throws IOException {
         ObjectId seen = rebase ? null : headCommit();
-        ObjectId id;
-        try (WriterGate.Held w = enterAsWriter(); ObjectInserter ins = newInserter()) {
-            StagedChanges changes = ingest(paths, ProgressListener.NONE, ins);
-            id = history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins));
-        }
-        upkeep();
-        return id;
+        return storing(() -> {
+            try (ObjectInserter ins = newInserter()) {
+                StagedChanges changes = ingest(paths, ProgressListener.NONE, ins);
+                return history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins));
+            }
+        });
     }
 
     /**
@@ -451,16 +460,13 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId stageTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata)
             throws IOException {
-        ObjectId entry;
-        try (WriterGate.Held w = enterAsWriter()) {
+        return storing(() -> {
             StagedChanges changes = new MemoryStaging(this, store).prepare(WorkTree.checkRepoPath(path), tensors, metadata);
             try (RepositoryLock.Held l = lockIndex()) {
                 writeIndex(changes.applyTo(readIndex()));
             }
-            entry = changes.put().get(path).fileEntry();
-        }
-        upkeep();
-        return entry;
+            return changes.put().get(path).fileEntry();
+        });
     }
 
     /**
@@ -481,13 +487,12 @@ public final class Repository implements AutoCloseable {
     public ObjectId commitTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
                                   CommitRequest request) throws IOException {
         String repoPath = WorkTree.checkRepoPath(path);
-        ObjectId id;
-        try (WriterGate.Held w = enterAsWriter(); ObjectInserter ins = newInserter()) {
-            StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins);
-            id = history.commit(request, changes, null, carried(ins));
-        }
-        upkeep();
-        return id;
+        return storing(() -> {
+            try (ObjectInserter ins = newInserter()) {
+                StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins);
+                return history.commit(request, changes, null, carried(ins));
+            }
+        });
     }
 
     /** Unstages tracked paths; also deletes the working files unless {@code cached}. */
@@ -522,12 +527,7 @@ public final class Repository implements AutoCloseable {
 
     /** Commits the staged tree on the current branch (or detached HEAD); returns the new id. */
     public ObjectId commit(CommitRequest request) throws IOException {
-        ObjectId id;
-        try (WriterGate.Held w = enterAsWriter()) {
-            id = history.commit(request, StagedChanges.NONE, null);
-        }
-        upkeep();
-        return id;
+        return storing(() -> history.commit(request, StagedChanges.NONE, null));
     }
 
     public ObjectId resolve(String revision) throws IOException {
@@ -680,16 +680,12 @@ public final class Repository implements AutoCloseable {
     }
 
     public CheckoutResult checkout(String revision, boolean force, ProgressListener progress) throws IOException {
-        try (WriterGate.Held w = enterAsWriter()) { // HEAD and the staging index may come to name a commit nothing else reaches
-            return new Checkout(this).all(revision, force, progress);
-        }
+        return gated(() -> new Checkout(this).all(revision, force, progress)); // HEAD may come to name a commit nothing else reaches
     }
 
     /** Restores only {@code paths} (files or folders) from {@code revision}; HEAD stays. */
     public CheckoutResult checkoutPaths(String revision, Collection<Path> paths) throws IOException {
-        try (WriterGate.Held w = enterAsWriter()) { // the staging index may come to name objects nothing else reaches
-            return new Checkout(this).paths(revision, paths);
-        }
+        return gated(() -> new Checkout(this).paths(revision, paths)); // the staging index may come to name such objects
     }
 
     /** What a checkout wrote and deleted. */
@@ -697,12 +693,13 @@ public final class Repository implements AutoCloseable {
     }
 
     public void createBranch(String name, String startRevision) throws IOException {
-        try (WriterGate.Held w = enterAsWriter()) { // the start may be a commit nothing else reaches
+        gated(() -> { // the start may be a commit nothing else reaches
             ObjectId start = resolve(startRevision);
             if (refs.updateBranch(name, null, start) != Refs.UpdateResult.UPDATED) {
                 throw new BadInputException("branch '" + name + "' already exists");
             }
-        }
+            return null;
+        });
     }
 
     public void deleteBranch(String name) throws IOException {
@@ -742,7 +739,7 @@ public final class Repository implements AutoCloseable {
 
     /** Creates a tag; annotated when {@code message} is not null. */
     public ObjectId createTag(String name, String revision, String message) throws IOException {
-        try (WriterGate.Held w = enterAsWriter()) {
+        return gated(() -> {
             ObjectId target = resolve(revision);
             ObjectId id = target;
             if (message != null) {
@@ -753,7 +750,7 @@ public final class Repository implements AutoCloseable {
             }
             refs.createTag(name, id);
             return id;
-        }
+        });
     }
 
     public void deleteTag(String name) throws IOException {
