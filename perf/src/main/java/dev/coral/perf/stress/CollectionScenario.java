@@ -25,6 +25,8 @@ import java.util.Set;
 public final class CollectionScenario implements Scenario {
     private static final int WRITERS = 2;
     private static final int FLOATS = 16 * 1024;
+    /** Seeds the collector's choice of versions to store as garbage (the interleaving differs from run to run anyway). */
+    private static final long GARBAGE_SEED = 8;
 
     @Override
     public String id() {
@@ -58,21 +60,30 @@ public final class CollectionScenario implements Scenario {
         List<Long> repackMillis = new ArrayList<>();
         int packsRemoved = 0;
         int collectorErrors = 0;
+        Set<String> garbage = new HashSet<>();
         for (String l : beside.collectorLines) {
             int eq = l.indexOf('=');
-            if (l.startsWith("gc.") && eq > 0) {
+            if (l.startsWith("garbage.") && eq > 0) {
+                for (String wv : l.substring(eq + 1).split(",")) {
+                    if (!wv.isEmpty()) {
+                        garbage.add(wv);
+                    }
+                }
+            } else if (l.startsWith("gc.") && eq > 0) {
                 String[] v = l.substring(eq + 1).split(",");
                 gcMillis.add(Long.parseLong(v[0]));
                 packsRemoved += Integer.parseInt(v[1]);
             } else if (l.startsWith("repack.") && eq > 0) {
                 repackMillis.add(Long.parseLong(l.substring(eq + 1).split(",")[0]));
             } else if (l.startsWith("error ")) {
-                collectorErrors++;
-                rep.note("collector: " + l);
+                if (collectorErrors++ < 5) {
+                    rep.note("collector: " + l);
+                }
             }
         }
         int missing = 0;
         int wrong = 0;
+        int namedAfterGarbage = 0; // versions a writer committed after the collector had stored their chunk as garbage
         List<String> problems = new ArrayList<>();
         FsckReport fsck;
         try (Repository repo = Repository.open(beside.dir)) {
@@ -83,6 +94,9 @@ public final class CollectionScenario implements Scenario {
                     continue;
                 }
                 String[] k = l.substring(4, l.indexOf('=')).split("\\.");
+                if (garbage.contains(k[0] + ":" + k[1])) {
+                    namedAfterGarbage++;
+                }
                 ObjectId id = ObjectId.fromHex(l.substring(l.indexOf('=') + 1));
                 if (!onMain.contains(id)) {
                     missing++;
@@ -112,9 +126,13 @@ public final class CollectionScenario implements Scenario {
         rep.headline("acknowledged commits lost or wrong, fsck problems, beside gc --prune=now + repack (must be 0)",
                 missing + " / " + wrong + " / " + fsck.problems().size(), "");
         rep.headline("writers' commits/s beside gc + repack", Fmt.f(beside.commitsPerSecond), "alone: " + Fmt.f(alone.commitsPerSecond));
-        rep.note(String.format(Locale.ROOT, "The collector removed %d unreachable packs in its gc runs (repack deletes the packs it merged). "
-                + "Every run shuts the writers' gate twice, for moments; the two rows differ by that and by the collector's own work "
-                + "(repack re-encodes the whole history) on the same cores.", packsRemoved));
+        rep.note(String.format(Locale.ROOT, "Before each gc the collector stores the chunks of %d versions the writers had not committed yet, "
+                + "picked at random, as garbage: a pack nothing names, as a writer killed before moving its branch leaves one. "
+                + "%d of those versions were then committed by their writer, which found the chunk stored (unless a gc had removed it "
+                + "by then). The gc runs removed %d unreachable packs (repack deletes the packs it merged).", garbage.size(),
+                namedAfterGarbage, packsRemoved));
+        rep.note("Every run shuts the writers' gate twice, for moments; the two rows differ by that and by the collector's own work "
+                + "(repack re-encodes the whole history, the garbage included until a gc removes it) on the same cores.");
         for (String p : problems.subList(0, Math.min(5, problems.size()))) {
             rep.note(p);
         }
@@ -133,6 +151,9 @@ public final class CollectionScenario implements Scenario {
         rep.figure("gc_runs", gcMillis.size());
         rep.figure("repack_runs", repackMillis.size());
         rep.figure("lost", lost);
+        rep.figure("garbage_versions", garbage.size());
+        rep.figure("garbage_versions_committed", namedAfterGarbage);
+        rep.figure("packs_removed", packsRemoved);
         return rep;
     }
 
@@ -163,7 +184,8 @@ public final class CollectionScenario implements Scenario {
         Path stop = ctx.work().resolve("collection-" + label + ".stop");
         Files.deleteIfExists(stop);
         Path collectorLog = ctx.work().resolve("collection-" + label + "-collector.log");
-        Process col = collector ? ChildJvm.builder("256m", MaintenanceLoopChild.class, dir.toString(), stop.toString())
+        Process col = collector ? ChildJvm.builder("256m", MaintenanceLoopChild.class, dir.toString(), stop.toString(), String.valueOf(WRITERS),
+                String.valueOf(c), String.valueOf(FLOATS), String.valueOf(GARBAGE_SEED))
                 .redirectErrorStream(true).redirectOutput(collectorLog.toFile()).start() : null;
         for (Process p : ps) {
             p.waitFor();
