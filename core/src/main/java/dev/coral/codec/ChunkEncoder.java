@@ -67,6 +67,20 @@ public final class ChunkEncoder {
      */
     static final int DELTA_RECHECK_PERCENT = 110;
 
+    /**
+     * {@link #encodeAsBefore} keeps a choice made before while the payload stays within this many
+     * percent of the size that choice gave last time (per raw byte).
+     */
+    static final int REUSE_TOLERANCE_PERCENT = 110;
+
+    /**
+     * What the chooser picked for a chunk (the codec and each plane's mode) and the payload's size,
+     * so that the chunk's next version can be encoded the same way without choosing again
+     * ({@link #encodeAsBefore}). {@code hints} is not copied: callers must not change it.
+     */
+    public record Decision(ChunkCodec codec, int[] hints, int rawLength, int payloadBytes) {
+    }
+
     private static final int PLANES_IDX = 0;
     private static final int XOR_IDX = 1;
     private static final int SUB_IDX = 2;
@@ -162,6 +176,7 @@ public final class ChunkEncoder {
             throw new IllegalArgumentException("base of " + base.length() + " bytes for a chunk of " + len);
         }
         int w = elementBytes;
+        ws.lastDecision = null;
         if (len == 0) {
             int n = encodeInto(ChunkCodec.RAW, raw, off, 0, w, null, level, ws, null);
             return new EncodedChunk(ChunkCodec.RAW, ws.out, n);
@@ -226,7 +241,8 @@ public final class ChunkEncoder {
                 pickEst = s;
             }
         }
-        int n = encodeInto(pick, raw, off, len, w, base, level, ws, hints[hintIndex(pick)]);
+        int[] pickHints = hints[hintIndex(pick)];
+        int n = encodeInto(pick, raw, off, len, w, base, level, ws, pickHints);
         if (pick.needsBase() && n * 100L > noDeltaEst * DELTA_RECHECK_PERCENT) {
             // the sample flattered the delta: compare with the chunk alone, encoded in full
             byte[] keep = ws.out;
@@ -246,7 +262,35 @@ public final class ChunkEncoder {
             pick = ChunkCodec.RAW;
             n = encodeInto(ChunkCodec.RAW, raw, off, len, w, null, level, ws, null);
         }
+        ws.lastDecision = new Decision(pick, pick == noDelta ? hints[PLANES_IDX] : pickHints, len, n);
         return new EncodedChunk(pick, ws.out, n);
+    }
+
+    /**
+     * Encodes a new version of a chunk as {@code prior} says its previous version was encoded
+     * (an XOR or integer-difference delta, with the same plane modes), without sampling and
+     * estimating the candidates: in a training loop, consecutive versions of a chunk keep their
+     * choice, and for small chunks the choice cost more than the encoding (a 320 KB checkpoint of
+     * four 80 KB tensors: the estimates were 60% of the encoding). Returns null, having spent one
+     * encoding, when the payload comes out over {@value #REUSE_TOLERANCE_PERCENT}% of the prior's
+     * size per raw byte (the deltas grew: the caller chooses afresh), or when {@code prior} does
+     * not apply (no base, another length, a codec without base). The result's array is the
+     * workspace's buffer, as with {@link #encodeBestInWorkspace}; {@link CodecWorkspace#lastDecision}
+     * is not changed.
+     */
+    public static EncodedChunk encodeAsBefore(byte[] raw, int off, int len, int elementBytes, ChunkBase base, int level, Decision prior,
+                                              CodecWorkspace ws) {
+        check(raw, off, len, elementBytes);
+        if (prior == null || base == null || base.length() != len || len == 0 || !prior.codec().needsBase()
+                || prior.hints() == null || prior.hints().length < elementBytes) {
+            return null;
+        }
+        ws.sampleCountsN[opOf(prior.codec())] = 0; // no sample this time: a Huffman plane counts its own histogram
+        int n = encodeInto(prior.codec(), raw, off, len, elementBytes, base, level, ws, prior.hints());
+        if (n * 100L * prior.rawLength() > (long) prior.payloadBytes() * len * REUSE_TOLERANCE_PERCENT) {
+            return null;
+        }
+        return new EncodedChunk(prior.codec(), ws.out, n);
     }
 
     private static EncodedChunk exhaustive(byte[] raw, int off, int len, int w, ChunkBase base, int level, CodecWorkspace ws) {

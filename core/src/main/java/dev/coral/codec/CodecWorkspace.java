@@ -85,6 +85,8 @@ public final class CodecWorkspace implements AutoCloseable {
      */
     final int[][] sampleCounts = new int[3][];
     final int[] sampleCountsN = new int[3];
+    /** The choice the last {@code Choice.SAMPLED} encoding made (see {@link ChunkEncoder#encodeAsBefore}). */
+    ChunkEncoder.Decision lastDecision;
 
     private ContextCounts counts;
     private java.util.concurrent.Future<?> countsDone;
@@ -258,5 +260,10 @@ public final class CodecWorkspace implements AutoCloseable {
             dctx = null;
         }
         trim();
+    }
+
+    /** The choice the last {@code Choice.SAMPLED} encoding in this workspace made, or null. */
+    public ChunkEncoder.Decision lastDecision() {
+        return lastDecision;
     }
 }

@@ -8,6 +8,8 @@ import dev.coral.codec.ContextCounts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The per-chunk work of ingest, up to (not including) the write: hash, look up in the store,
@@ -41,6 +43,28 @@ final class ChunkEncodingJob implements AutoCloseable {
     private ChunkHasher hasher;
     /** Whether the last chunk encoded was found stored already. */
     private boolean lastStored;
+    /**
+     * The chooser's decisions for chunks this job encoded lately, by chunk id: a new version
+     * whose base is one of them is encoded the same way ({@link ChunkEncoder#encodeAsBefore}),
+     * and chooses afresh every {@value #CHOOSE_AGAIN_EVERY} versions or when its payload grows.
+     */
+    private final Map<ObjectId, Remembered> decisions = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ObjectId, Remembered> eldest) {
+            return size() > MAX_DECISIONS;
+        }
+    };
+    /** Decisions remembered (a few tens of bytes each): the chunks of a model of a few thousand tensors. */
+    static final int MAX_DECISIONS = 4096;
+    /** Versions encoded as the one before, in a row, before the chooser runs again. */
+    static final int CHOOSE_AGAIN_EVERY = 8;
+
+    /** Chunks encoded with a remembered decision, in this JVM (for tests). */
+    static final java.util.concurrent.atomic.AtomicLong DECISIONS_REUSED = new java.util.concurrent.atomic.AtomicLong();
+
+    /** A decision and how many versions in a row reused it. */
+    private record Remembered(ChunkEncoder.Decision decision, int reuses) {
+    }
 
     ChunkEncodingJob(ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding) {
         this.store = store;
@@ -197,11 +221,29 @@ final class ChunkEncodingJob implements AutoCloseable {
                 }
             });
         }
-        ChunkCodec.EncodedChunk enc;
+        ChunkCodec.EncodedChunk enc = null;
+        // Only a delta against the version just before, whose base was the version before that
+        // (inside a run of the chain's layout): a skip link spans more versions, and its larger
+        // delta may pick other plane modes than a step does
+        boolean stepOnStep = base != null && chains != null && plan.seq() % chains.run() != 0 && (plan.seq() - 1) % chains.run() != 0;
+        Remembered prior = stepOnStep ? decisions.get(plan.base()) : null;
+        Remembered now;
         try {
-            enc = ownPayload
-                    ? ChunkEncoder.encodeBest(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace)
-                    : ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace);
+            if (prior != null && prior.reuses() < CHOOSE_AGAIN_EVERY) {
+                enc = ChunkEncoder.encodeAsBefore(raw, off, len, elementWidth, base, zstdLevel, prior.decision(), workspace);
+            }
+            if (enc != null) {
+                now = new Remembered(prior.decision(), prior.reuses() + 1);
+                DECISIONS_REUSED.incrementAndGet();
+                if (ownPayload) {
+                    enc = new ChunkCodec.EncodedChunk(enc.codec(), java.util.Arrays.copyOf(enc.data(), enc.length()), enc.length());
+                }
+            } else {
+                enc = ownPayload
+                        ? ChunkEncoder.encodeBest(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace)
+                        : ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace);
+                now = workspace.lastDecision() == null ? null : new Remembered(workspace.lastDecision(), 0);
+            }
         } finally {
             workspace.withdrawContextCounts();
         }
@@ -211,6 +253,9 @@ final class ChunkEncodingJob implements AutoCloseable {
             if (store.findLoaded(id) != null) {
                 return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
             }
+        }
+        if (now != null && now.decision().codec().needsBase()) {
+            decisions.put(id, now);
         }
         if (previous != null && knownId != null && store.keepsNewChunks()) {
             // This chunk is the likely base of its own next version: keep its raw bytes at hand.
