@@ -54,7 +54,7 @@ final class ChunkEncodingJob implements AutoCloseable {
             return size() > MAX_DECISIONS;
         }
     };
-    /** Decisions remembered (a few tens of bytes each): the chunks of a model of a few thousand tensors. */
+    /** Decisions remembered (about 200 bytes each, under 1 MB in all): the chunks of a model of a few thousand tensors. */
     static final int MAX_DECISIONS = 4096;
     /** Versions encoded as the one before, in a row, before the chooser runs again. */
     static final int CHOOSE_AGAIN_EVERY = 8;
