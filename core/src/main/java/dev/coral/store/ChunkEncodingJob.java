@@ -59,9 +59,6 @@ final class ChunkEncodingJob implements AutoCloseable {
     /** Versions encoded as the one before, in a row, before the chooser runs again. */
     static final int CHOOSE_AGAIN_EVERY = 8;
 
-    /** Chunks encoded with a remembered decision, in this JVM (for tests). */
-    static final java.util.concurrent.atomic.AtomicLong DECISIONS_REUSED = new java.util.concurrent.atomic.AtomicLong();
-
     /** A decision and how many versions in a row reused it. */
     private record Remembered(ChunkEncoder.Decision decision, int reuses) {
     }
@@ -234,7 +231,7 @@ final class ChunkEncodingJob implements AutoCloseable {
             }
             if (enc != null) {
                 now = new Remembered(prior.decision(), prior.reuses() + 1);
-                DECISIONS_REUSED.incrementAndGet();
+                store.decisionsReused.incrementAndGet();
                 if (ownPayload) {
                     enc = new ChunkCodec.EncodedChunk(enc.codec(), java.util.Arrays.copyOf(enc.data(), enc.length()), enc.length());
                 }

@@ -122,6 +122,9 @@ public final class ObjectStore implements AutoCloseable {
      */
     private FileStamp packsListedAt;
 
+    /** Chunks encoded with the choice made for the version before ({@link ChunkEncodingJob}), through this store (for tests). */
+    final java.util.concurrent.atomic.AtomicLong decisionsReused = new java.util.concurrent.atomic.AtomicLong();
+
     /**
      * {@link #refresh()} unless the packs folder (and the multi-pack index) are unchanged since
      * they were last listed: the catch-up of a new inserter, which only looks for packs to
