@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
         + "period: gc waits for those half-way through (objects written, branch not moved yet) while it "
         + "reads the branches, and holds new ones back for the moments it reads them and deletes. "
         + "Packs without an index older than the grace period, temporary files older than it and than a "
-        + "minute (a live 'coral config' or 'rm' may be writing one), and ref lock files older "
-        + "than 10 minutes, are deleted. The multi-pack index is rewritten after."})
+        + "minute (a live 'coral config' or 'rm' may be writing one), ref lock files older "
+        + "than 10 minutes, and the scratch folders (packs/.repack-PID) of repacks whose process "
+        + "is gone are deleted. The multi-pack index is rewritten after."})
 final class GcCommand extends Subcommand {
     @Option(names = "--dry-run", description = "List what would be removed; change nothing.")
     boolean dryRun;

@@ -84,7 +84,7 @@ final class Repack {
                 }
             }
             long bytesBefore = packBytes(packsDir, before);
-            Path work = packsDir.resolve(".repack-" + ProcessHandle.current().pid());
+            Path work = packsDir.resolve(GarbageCollector.REPACK_SCRATCH_PREFIX + ProcessHandle.current().pid());
             Repository.deleteTree(work);
             Files.createDirectories(work);
             int objects;

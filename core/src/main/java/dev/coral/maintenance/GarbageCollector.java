@@ -61,6 +61,12 @@ import java.util.Map;
 public final class GarbageCollector {
     public static final String LOCK_NAME = "gc";
     /**
+     * Prefix of the scratch folder in {@code .coral/packs} where {@code coral repack} writes before
+     * it merges, followed by the repacking process's id. Repack holds the gc lock for its whole
+     * run, so a gc (which takes that lock) meets only the folders of dead ones, and removes them.
+     */
+    public static final String REPACK_SCRATCH_PREFIX = ".repack-";
+    /**
      * Mixed packs smaller than this are rewritten without their unreachable objects; larger
      * ones are kept whole ({@code coral repack} drops what they hold in vain). Commits' small
      * packs are merged as they accumulate, so without this, what a deleted branch left in them
@@ -220,7 +226,7 @@ public final class GarbageCollector {
                 PackVerifier.deletePacks(packsDir, rewritten.stream().filter(id -> !id.equals(merged)).toList());
             }
             for (Path f : leftoverFiles) {
-                Files.deleteIfExists(f);
+                Leftovers.remove(f);
             }
         }
         return new GcReport(dryRun, grace, removed, leftovers, mixed, young, packs.size() - doomed.size(), reached.size());

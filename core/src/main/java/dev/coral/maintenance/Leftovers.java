@@ -5,6 +5,7 @@ import dev.coral.store.PackVerifier;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
@@ -12,12 +13,16 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Files under {@code .coral} that dead writers leave behind: temporary files ({@code .tmp-*},
  * {@link AtomicFile#TEMP_PREFIX}), packs whose index was never renamed into place (a crash between
- * the two renames of a pack writer), and {@code NAME.lock} files of ref updates. The files of
+ * the two renames of a pack writer), {@code NAME.lock} files of ref updates, and the scratch
+ * folders of repacks whose process is gone ({@link GarbageCollector#REPACK_SCRATCH_PREFIX}: a
+ * repack killed half-way left a copy of the repository's objects there). The files of
  * {@code .coral/locks} are not leftovers: they hold OS locks, which die with their process, and
  * are reused.
  */
@@ -31,7 +36,8 @@ final class Leftovers {
     enum Kind {
         TEMPORARY("temporary file of an interrupted write"),
         UNINDEXED_PACK("pack without an index (its writer stopped before finishing it)"),
-        LOCK("lock file of an interrupted ref update");
+        LOCK("lock file of an interrupted ref update"),
+        REPACK_SCRATCH("scratch folder of an interrupted repack");
 
         final String description;
 
@@ -56,6 +62,7 @@ final class Leftovers {
                 case LOCK -> age.compareTo(STALE_LOCK) >= 0;
                 case TEMPORARY -> age.compareTo(grace) >= 0 && age.compareTo(LIVE_TEMPORARY) >= 0;
                 case UNINDEXED_PACK -> age.compareTo(grace) >= 0;
+                case REPACK_SCRATCH -> true; // its process is gone: nothing can use it again
             };
         }
     }
@@ -66,13 +73,23 @@ final class Leftovers {
     static List<Leftover> scan(Path coralDir, Instant now) throws IOException {
         List<Leftover> out = new ArrayList<>();
         Path locks = coralDir.resolve("locks");
+        Path packs = coralDir.resolve("packs");
         if (!Files.isDirectory(coralDir)) {
             return out;
         }
         Files.walkFileTree(coralDir, new SimpleFileVisitor<>() {
             @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                return dir.equals(locks) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                if (dir.equals(locks)) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                if (packs.equals(dir.getParent()) && isRepackScratch(dir)) {
+                    if (!ofLiveProcess(dir)) {
+                        out.add(new Leftover(dir, Kind.REPACK_SCRATCH, treeBytes(dir), age(attrs, now)));
+                    }
+                    return FileVisitResult.SKIP_SUBTREE; // a live repack's files are its own
+                }
+                return FileVisitResult.CONTINUE;
             }
 
             @Override
@@ -106,6 +123,45 @@ final class Leftovers {
             }
         }
         return out;
+    }
+
+    /** Deletes a leftover: a file, or a scratch folder with everything in it. */
+    static void remove(Path leftover) throws IOException {
+        if (Files.isDirectory(leftover, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> s = Files.walk(leftover)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } else {
+            Files.deleteIfExists(leftover);
+        }
+    }
+
+    private static boolean isRepackScratch(Path dir) {
+        return dir.getFileName().toString().startsWith(GarbageCollector.REPACK_SCRATCH_PREFIX);
+    }
+
+    /** Whether the process named by a repack scratch folder runs (an unreadable name: no). */
+    private static boolean ofLiveProcess(Path dir) {
+        String pid = dir.getFileName().toString().substring(GarbageCollector.REPACK_SCRATCH_PREFIX.length());
+        try {
+            return ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static long treeBytes(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException e) {
+                    return 0; // deleted meanwhile
+                }
+            }).sum();
+        }
     }
 
     private static Duration age(BasicFileAttributes a, Instant now) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.maintenance.FsckReport;
+import dev.coral.maintenance.GarbageCollector;
 import dev.coral.repo.CommitWalk;
 import dev.coral.repo.RepositoryConfig;
 import java.io.InputStream;
@@ -63,6 +64,10 @@ class MaintenanceKillNineTest {
             repo.gc(false, Duration.ZERO);
             FsckReport report = repo.fsck(false);
             assertTrue(report.clean(), report.toString());
+            try (var s = Files.list(dir.resolve(".coral").resolve("packs"))) {
+                List<Path> scratch = s.filter(p -> p.getFileName().toString().startsWith(GarbageCollector.REPACK_SCRATCH_PREFIX)).toList();
+                assertTrue(scratch.isEmpty(), "gc left the scratch folders of killed repacks: " + scratch);
+            }
         }
     }
 }

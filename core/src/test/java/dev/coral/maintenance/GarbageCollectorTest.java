@@ -110,6 +110,39 @@ class GarbageCollectorTest {
         }
     }
 
+    /**
+     * A repack killed half-way leaves its scratch folder (a copy of the objects) in the packs
+     * folder: fsck names it, gc removes it whatever the grace period. A live repack's folder (this
+     * process's id) is neither reported nor touched.
+     */
+    @Test
+    void aDeadRepacksScratchFolderIsRemovedAndALiveOnesKept() throws IOException {
+        try (Repository repo = history()) {
+            Path packs = dir.resolve(".coral/packs");
+            Path dead = packs.resolve(GarbageCollector.REPACK_SCRATCH_PREFIX + "999999999");
+            Files.createDirectories(dead.resolve("similarity"));
+            Files.write(dead.resolve("pack-0123.pack"), new byte[300]);
+            Files.write(dead.resolve("similarity").resolve("sketches"), new byte[20]);
+            Files.write(dead.resolve(".tmp-incoming.pack-x"), new byte[5]);
+            Path live = packs.resolve(GarbageCollector.REPACK_SCRATCH_PREFIX + ProcessHandle.current().pid());
+            Files.createDirectories(live);
+            Files.write(live.resolve("pack-4567.pack"), new byte[10]);
+
+            FsckReport fsck = Maintenance.fsck(repo, false);
+            assertTrue(fsck.clean(), () -> FsckTest.lines(fsck));
+            assertEquals(1, fsck.warnings().size(), () -> FsckTest.lines(fsck));
+            assertTrue(fsck.warnings().get(0).message().contains("scratch folder of an interrupted repack"), () -> FsckTest.lines(fsck));
+            assertTrue(fsck.warnings().get(0).file().contains(GarbageCollector.REPACK_SCRATCH_PREFIX + "999999999"), () -> FsckTest.lines(fsck));
+
+            GcReport gc = Maintenance.gc(repo, false, GracePeriod.DEFAULT);
+            assertEquals(1, gc.removedLeftovers().size(), gc::toString);
+            assertEquals(325, gc.removedLeftovers().get(0).bytes(), gc::toString);
+            assertFalse(Files.exists(dead), "the dead repack's folder is gone");
+            assertTrue(Files.exists(live.resolve("pack-4567.pack")), "a live repack's folder is its own");
+            everyCommitChecksOut(repo);
+        }
+    }
+
     @Test
     void youngUnreferencedPacksAndTemporaryFilesAreKeptWithinTheGracePeriod() throws IOException {
         try (Repository repo = history()) {
