@@ -91,7 +91,7 @@ final class Repack {
             int deltas;
             try {
                 Set<ObjectId> copied;
-                try (ObjectStore scratch = new ObjectStore(work, coral.resolve("locks"), repo.config().zstdLevel());
+                try (ObjectStore scratch = ObjectStore.scratch(work, coral.resolve("locks"), repo.config().zstdLevel());
                      ObjectInserter ins = scratch.newInserter()) {
                     ins.setChainShape(repo.config().chainShape());
                     ins.setContextCoding(repo.config().contextCoding());

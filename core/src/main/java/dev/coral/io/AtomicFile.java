@@ -23,6 +23,15 @@ public final class AtomicFile {
     }
 
     public static void write(Path target, byte[] content) throws IOException {
+        write(target, content, true);
+    }
+
+    /**
+     * As {@link #write(Path, byte[])}; without {@code durable}, nothing is fsynced: the
+     * replacement is still atomic (old or new file, never a mix), but a crash of the machine may
+     * lose it. For scratch files that a crash makes worthless anyway (a repack's).
+     */
+    public static void write(Path target, byte[] content, boolean durable) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = tempSibling(target);
@@ -33,10 +42,12 @@ public final class AtomicFile {
                     ch.write(buf);
                 }
                 FaultPoints.hit("atomicFile.beforeFsync:" + FaultPoints.fileKind(target));
-                ch.force(true);
+                if (durable) {
+                    ch.force(true);
+                }
             }
             FaultPoints.hit("atomicFile.beforeRename:" + FaultPoints.fileKind(target));
-            moveIntoPlace(tmp, target);
+            moveIntoPlace(tmp, target, durable);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -49,12 +60,19 @@ public final class AtomicFile {
 
     /** Renames a fully written, fsynced file into place and fsyncs the folder. */
     public static void moveIntoPlace(Path source, Path target) throws IOException {
+        moveIntoPlace(source, target, true);
+    }
+
+    /** As {@link #moveIntoPlace(Path, Path)}; without {@code durable}, the folder is not fsynced. */
+    public static void moveIntoPlace(Path source, Path target, boolean durable) throws IOException {
         try {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException(target + ": the file system cannot rename atomically", e);
         }
-        fsyncDirectory(target.toAbsolutePath().getParent());
+        if (durable) {
+            fsyncDirectory(target.toAbsolutePath().getParent());
+        }
     }
 
     /** Fsyncs a folder so a rename in it is durable; a no-op where the platform cannot. */

@@ -286,6 +286,11 @@ final class MultiPackIndex {
      * @return the number of objects written
      */
     static int write(Path file, MultiPackIndex base, List<PackIndex> packs) throws IOException {
+        return write(file, base, packs, true);
+    }
+
+    /** As {@link #write(Path, MultiPackIndex, List)}; without {@code durable}, nothing is fsynced (a scratch store's). */
+    static int write(Path file, MultiPackIndex base, List<PackIndex> packs, boolean durable) throws IOException {
         TreeMap<ObjectId, Long> packTable = new TreeMap<>();
         if (base != null) {
             for (int n = 0; n < base.packCount(); n++) {
@@ -351,9 +356,11 @@ final class MultiPackIndex {
                     throw new IllegalStateException("multi-pack index: counted " + total + " objects, wrote " + written);
                 }
                 out.finish();
-                ch.force(true);
+                if (durable) {
+                    ch.force(true);
+                }
             }
-            AtomicFile.moveIntoPlace(tmp, file);
+            AtomicFile.moveIntoPlace(tmp, file, durable);
         } finally {
             Files.deleteIfExists(tmp);
         }

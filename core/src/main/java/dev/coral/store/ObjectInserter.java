@@ -218,7 +218,7 @@ public final class ObjectInserter implements AutoCloseable {
     private PackWriter writer() throws IOException {
         if (writer == null) {
             writerStamp = store.packsStamp(); // before the writer's temporary file changes the folder
-            writer = new PackWriter(store.packsDir());
+            writer = new PackWriter(store.packsDir(), store.durable());
         }
         return writer;
     }

@@ -61,14 +61,25 @@ final class PackWriter implements AutoCloseable {
     private final List<PackIndex.Entry> entries = new ArrayList<>();
     private long position;
     private boolean done;
+    /** Null when not durable. */
     private final EarlySync earlySync;
+    private final boolean durable;
 
     PackWriter(Path packsDir) throws IOException {
+        this(packsDir, true);
+    }
+
+    /**
+     * @param durable fsync the pack, its index and the folder before the pack counts as written;
+     *                false for a scratch store's packs, which a crash makes worthless anyway
+     */
+    PackWriter(Path packsDir, boolean durable) throws IOException {
         this.packsDir = packsDir;
+        this.durable = durable;
         Files.createDirectories(packsDir);
         this.tempFile = AtomicFile.tempSibling(packsDir.resolve("incoming.pack"));
         this.channel = FileChannel.open(tempFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        this.earlySync = new EarlySync(channel, EARLY_SYNC_BYTES, tempFile.getFileName().toString());
+        this.earlySync = durable ? new EarlySync(channel, EARLY_SYNC_BYTES, tempFile.getFileName().toString()) : null;
         byte[] head = ByteBuffer.allocate(PackLayout.HEADER_BYTES)
                 .put(PackLayout.MAGIC.getBytes(StandardCharsets.US_ASCII)).putInt(PackLayout.VERSION).array();
         write(head, 0, head.length, false);
@@ -129,7 +140,9 @@ final class PackWriter implements AutoCloseable {
         }
         returnBuffer();
         FaultPoints.hit("pack.beforeFsync");
-        earlySync.finish();
+        if (earlySync != null) {
+            earlySync.finish();
+        }
         channel.close();
         FaultPoints.hit("pack.written");
 
@@ -145,9 +158,9 @@ final class PackWriter implements AutoCloseable {
             // The same objects are already packed under this name: ours is redundant.
             Files.deleteIfExists(tempFile);
         } else {
-            AtomicFile.moveIntoPlace(tempFile, packFile);
+            AtomicFile.moveIntoPlace(tempFile, packFile, durable);
             FaultPoints.hit("pack.renamedBeforeIndex");
-            AtomicFile.write(indexFile, PackIndex.encode(packId, position, entries));
+            AtomicFile.write(indexFile, PackIndex.encode(packId, position, entries), durable);
             FaultPoints.hit("pack.indexed");
         }
         done = true;
@@ -184,7 +197,9 @@ final class PackWriter implements AutoCloseable {
             }
             buffer.clear();
         }
-        earlySync.written(position);
+        if (earlySync != null) {
+            earlySync.written(position);
+        }
     }
 
     @Override
@@ -192,7 +207,9 @@ final class PackWriter implements AutoCloseable {
         if (!done) {
             done = true;
             try {
-                earlySync.abandon();
+                if (earlySync != null) {
+                    earlySync.abandon();
+                }
                 if (background != null) {
                     background.close(); // its thread has stopped: no write uses the buffer any more
                 }
