@@ -84,6 +84,7 @@ final class Repack {
                 }
             }
             long bytesBefore = packBytes(packsDir, before);
+            store.keepDecodedChunks(); // versions are read oldest first: each chain stops at the version read before
             Path work = packsDir.resolve(GarbageCollector.REPACK_SCRATCH_PREFIX + ProcessHandle.current().pid());
             Repository.deleteTree(work);
             Files.createDirectories(work);

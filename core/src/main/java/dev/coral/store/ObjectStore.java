@@ -528,17 +528,27 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     /**
+     * From now on, keeps the chunks this store decodes at hand, as a process that committed before
+     * does: for a reader that goes through versions oldest first ({@code coral repack}), whose
+     * next version's delta chain then stops at the version just read instead of going down to
+     * its keyframe.
+     */
+    public void keepDecodedChunks() {
+        ingestedBefore = true;
+    }
+
+    /** Whether what this store writes is fsynced (false for a {@link #scratch} store). */
+    boolean durable() {
+        return durable;
+    }
+
+    /**
      * Whether a chunk just encoded or decoded is worth keeping at hand as the next version's likely
      * base: only once this store has ingested before. A one-shot process (a command-line commit or
      * checkout) never commits again, and copying every chunk into the cache cost an 84 MB
      * command-line commit 13% (median 1.49 -> 1.29 s); a training loop pays one commit with cold
      * bases, then finds every base here.
      */
-    /** Whether what this store writes is fsynced (false for a {@link #scratch} store). */
-    boolean durable() {
-        return durable;
-    }
-
     boolean keepsNewChunks() {
         return ingestedBefore;
     }
