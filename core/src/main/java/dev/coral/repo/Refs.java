@@ -7,12 +7,14 @@ import dev.coral.io.LockFile;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Branches, tags and HEAD under {@code .coral}. Every ref is a {@link ChecksummedFile} holding
@@ -159,19 +161,34 @@ public final class Refs {
         return list(coralDir.resolve("refs/tags"));
     }
 
+    /**
+     * The refs under {@code dir} (names relative to it), without the lock and temporary files of
+     * updates in progress. Those come and go while other threads and processes commit: one that
+     * vanishes between the folder's listing and its own visit is skipped, not an error.
+     */
     private static List<String> list(Path dir) throws IOException {
         List<String> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
         }
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.filter(Files::isRegularFile).forEach(p -> {
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path p, BasicFileAttributes attrs) {
                 String n = dir.relativize(p).toString().replace('\\', '/');
-                if (!n.endsWith(".lock") && !p.getFileName().toString().startsWith(".")) {
+                if (attrs.isRegularFile() && !n.endsWith(".lock") && !p.getFileName().toString().startsWith(".")) {
                     out.add(n);
                 }
-            });
-        }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE; // an update's lock or temporary file, gone meanwhile
+                }
+                throw e;
+            }
+        });
         out.sort(null);
         return out;
     }

@@ -5,6 +5,7 @@ import dev.coral.format.WeightFormats;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -68,7 +69,7 @@ public final class WorkTree {
         return WeightFormats.forPath(p).isPresent();
     }
 
-    /** Every weight file under {@code dir} (recursively), as repository paths, sorted. */
+    /** Every weight file under {@code dir} (recursively), as repository paths, sorted; a file gone between the folder's listing and its visit is left out. */
     public List<String> weightFilesUnder(Path dir) throws IOException {
         List<String> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
@@ -88,6 +89,14 @@ public final class WorkTree {
                     out.add(repoPath(f));
                 }
                 return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE; // replaced or removed meanwhile (a training job's temporary file, a checkout's)
+                }
+                throw e;
             }
         });
         out.sort(null);
