@@ -26,6 +26,12 @@ class ListingBesideWritersTest {
     @TempDir
     Path dir;
 
+    /** A step of work, repeated. */
+    @FunctionalInterface
+    private interface Step {
+        void run(int n) throws Exception;
+    }
+
     @Test
     void listingBesideRefUpdatesNeverFailsAndSeesOnlyRefs() throws Exception {
         Path heads = dir.resolve("refs/heads");
@@ -36,33 +42,19 @@ class ListingBesideWritersTest {
             Files.writeString(ref, "x");
         }
         Refs refs = new Refs(dir);
-        AtomicBoolean stop = new AtomicBoolean();
-        ExecutorService churn = Executors.newSingleThreadExecutor();
-        try {
-            Future<?> f = churn.submit(() -> {
-                int i = 0;
-                while (!stop.get()) {
-                    for (Path d : List.of(heads, heads.resolve("team"), tags)) {
-                        Path lock = d.resolve("main.lock");
-                        Path tmp = d.resolve(".tmp-main-" + (i++ % 4));
-                        Files.writeString(lock, "coral-lock 1 host");
-                        Files.writeString(tmp, "y");
-                        Files.delete(lock);
-                        Files.delete(tmp);
-                    }
-                }
-                return null;
-            });
-            for (int n = 0; n < 3000; n++) {
-                assertEquals(List.of("main", "team/exp"), refs.branches(), "listing " + n);
-                assertEquals(List.of("v1"), refs.tags(), "listing " + n);
+        listBeside(i -> {
+            for (Path d : List.of(heads, heads.resolve("team"), tags)) {
+                Path lock = d.resolve("main.lock");
+                Path tmp = d.resolve(".tmp-main-" + i % 4);
+                Files.writeString(lock, "coral-lock 1 host");
+                Files.writeString(tmp, "y");
+                Files.delete(lock);
+                Files.delete(tmp);
             }
-            stop.set(true);
-            f.get();
-        } finally {
-            stop.set(true);
-            churn.shutdownNow();
-        }
+        }, n -> {
+            assertEquals(List.of("main", "team/exp"), refs.branches(), "listing " + n);
+            assertEquals(List.of("v1"), refs.tags(), "listing " + n);
+        });
     }
 
     @Test
@@ -72,31 +64,37 @@ class ListingBesideWritersTest {
         Files.writeString(ckpt.resolve("model.safetensors"), "x");
         Files.writeString(ckpt.resolve("sub/head.npy"), "x");
         WorkTree wt = new WorkTree(dir);
+        listBeside(i -> {
+            for (Path d : List.of(ckpt, ckpt.resolve("sub"))) {
+                Path tmp = d.resolve("step-" + i % 4 + ".safetensors.tmp");
+                Path part = d.resolve(".tmp-model.safetensors-" + i % 4);
+                Files.writeString(tmp, "y");
+                Files.writeString(part, "y");
+                Files.delete(tmp);
+                Files.delete(part);
+            }
+        }, n -> assertEquals(List.of("ckpt/model.safetensors", "ckpt/sub/head.npy"), wt.weightFilesUnder(ckpt), "listing " + n));
+    }
+
+    /** Runs {@code check} 3,000 times while another thread repeats {@code churn}; rethrows the churn's failure. */
+    private static void listBeside(Step churn, Step check) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
-        ExecutorService churn = Executors.newSingleThreadExecutor();
+        ExecutorService other = Executors.newSingleThreadExecutor();
         try {
-            Future<?> f = churn.submit(() -> {
-                int i = 0;
-                while (!stop.get()) {
-                    for (Path d : List.of(ckpt, ckpt.resolve("sub"))) {
-                        Path tmp = d.resolve("step-" + (i++ % 4) + ".safetensors.tmp");
-                        Path part = d.resolve(".tmp-model.safetensors-" + (i % 4));
-                        Files.writeString(tmp, "y");
-                        Files.writeString(part, "y");
-                        Files.delete(tmp);
-                        Files.delete(part);
-                    }
+            Future<?> f = other.submit(() -> {
+                for (int i = 0; !stop.get(); i++) {
+                    churn.run(i);
                 }
                 return null;
             });
             for (int n = 0; n < 3000; n++) {
-                assertEquals(List.of("ckpt/model.safetensors", "ckpt/sub/head.npy"), wt.weightFilesUnder(ckpt), "listing " + n);
+                check.run(n);
             }
             stop.set(true);
             f.get();
         } finally {
             stop.set(true);
-            churn.shutdownNow();
+            other.shutdownNow();
         }
     }
 }
