@@ -8,6 +8,7 @@ import dev.coral.codec.ContextCounts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -233,7 +234,7 @@ final class ChunkEncodingJob implements AutoCloseable {
                 now = new Remembered(prior.decision(), prior.reuses() + 1);
                 store.decisionsReused.incrementAndGet();
                 if (ownPayload) {
-                    enc = new ChunkCodec.EncodedChunk(enc.codec(), java.util.Arrays.copyOf(enc.data(), enc.length()), enc.length());
+                    enc = new ChunkCodec.EncodedChunk(enc.codec(), Arrays.copyOf(enc.data(), enc.length()), enc.length());
                 }
             } else {
                 enc = ownPayload
