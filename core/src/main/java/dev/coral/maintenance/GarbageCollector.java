@@ -221,9 +221,7 @@ public final class GarbageCollector {
             }
             PackVerifier.deletePacks(packsDir, delete);
             if (!rewritten.isEmpty()) {
-                // their reachable objects into one new pack first, then the packs go
-                ObjectId merged = PackMerge.merge(packsDir, rewritten, packsDir, reached::containsKey);
-                PackVerifier.deletePacks(packsDir, rewritten.stream().filter(id -> !id.equals(merged)).toList());
+                PackMerge.mergeInPlace(packsDir, rewritten, reached::containsKey); // their reachable objects into one new pack, then they go
             }
             for (Path f : leftoverFiles) {
                 Leftovers.remove(f);

@@ -47,7 +47,15 @@ public final class PackMerge {
      * them: every object stays, in the new pack. Returns the new pack's id (null if empty).
      */
     public static ObjectId mergeInPlace(Path packsDir, List<ObjectId> packIds) throws IOException {
-        ObjectId merged = merge(packsDir, packIds, packsDir);
+        return mergeInPlace(packsDir, packIds, id -> true);
+    }
+
+    /**
+     * As {@link #mergeInPlace(Path, List)}, keeping only the objects {@code keep} accepts (gc's
+     * rewrite of mixed packs without their unreachable objects).
+     */
+    public static ObjectId mergeInPlace(Path packsDir, List<ObjectId> packIds, Predicate<ObjectId> keep) throws IOException {
+        ObjectId merged = merge(packsDir, packIds, packsDir, keep);
         PackVerifier.deletePacks(packsDir, packIds.stream().filter(p -> !p.equals(merged)).toList());
         return merged;
     }
