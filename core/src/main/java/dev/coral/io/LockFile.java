@@ -121,7 +121,7 @@ public final class LockFile implements AutoCloseable {
     }
 
     /** Whether process {@code pid} runs (a zombie, killed but not yet reaped by its parent, does not). */
-    static boolean isRunning(long pid) {
+    public static boolean isRunning(long pid) {
         if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
             return false;
         }

@@ -138,10 +138,7 @@ public final class Fsck {
         // 4. Leftovers.
         for (Leftovers.Leftover l : Leftovers.scan(coralDir, now)) {
             warnings.add(Finding.of(rel(l.file()), l.kind().description + ", " + Leftovers.describeAge(l.age())
-                    + " old; 'coral gc' removes it" + (l.kind() == Leftovers.Kind.REPACK_SCRATCH ? "" : l.kind() == Leftovers.Kind.LOCK ? " once it is "
-                    + Leftovers.describeAge(Leftovers.STALE_LOCK) + " old" : l.kind() == Leftovers.Kind.TEMPORARY
-                    ? " once it is older than the grace period and " + Leftovers.describeAge(Leftovers.LIVE_TEMPORARY)
-                    : " once it is older than the grace period")));
+                    + " old; 'coral gc' removes it" + l.kind().whenRemoved()));
         }
         long reachable = walk == null ? 0 : walk.reached().size();
         return new FsckReport(problems, warnings, repairs, packs.size(), packed, reachable,

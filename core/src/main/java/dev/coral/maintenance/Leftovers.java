@@ -1,6 +1,7 @@
 package dev.coral.maintenance;
 
 import dev.coral.io.AtomicFile;
+import dev.coral.io.LockFile;
 import dev.coral.store.PackVerifier;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
@@ -43,6 +44,16 @@ final class Leftovers {
 
         Kind(String description) {
             this.description = description;
+        }
+
+        /** When gc removes a leftover of this kind, as the end of a sentence (see {@link Leftover#removable}). */
+        String whenRemoved() {
+            return switch (this) {
+                case TEMPORARY -> " once it is older than the grace period and " + describeAge(LIVE_TEMPORARY);
+                case UNINDEXED_PACK -> " once it is older than the grace period";
+                case LOCK -> " once it is " + describeAge(STALE_LOCK) + " old";
+                case REPACK_SCRATCH -> "";
+            };
         }
     }
 
@@ -142,11 +153,11 @@ final class Leftovers {
         return dir.getFileName().toString().startsWith(GarbageCollector.REPACK_SCRATCH_PREFIX);
     }
 
-    /** Whether the process named by a repack scratch folder runs (an unreadable name: no). */
+    /** Whether the process named by a repack scratch folder runs (as a lock's owner is judged; an unreadable name: no). */
     private static boolean ofLiveProcess(Path dir) {
         String pid = dir.getFileName().toString().substring(GarbageCollector.REPACK_SCRATCH_PREFIX.length());
         try {
-            return ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
+            return LockFile.isRunning(Long.parseLong(pid));
         } catch (NumberFormatException e) {
             return false;
         }
