@@ -72,11 +72,10 @@ final class GcCommand extends Subcommand {
             out.println("kept " + r.youngPacks() + (r.youngPacks() == 1 ? " pack" : " packs") + " younger than "
                     + GracePeriod.describe(r.grace()) + " (--prune=now keeps none)");
         }
-        long rewritten = r.mixedPacks().stream().filter(GcReport.MixedPack::rewritten).count();
+        long rewritten = r.rewrittenPacks();
         out.println(verb + " " + r.removedPacks().size() + (r.removedPacks().size() == 1 ? " pack" : " packs")
                 + (rewritten == 0 ? "" : " and " + rewritten + " rewritten pack" + (rewritten == 1 ? "'s" : "s'") + " unreachable objects")
-                + " (" + r.objectsRemoved() + " objects, " + Text.bytes(r.packBytesRemoved() + r.mixedPacks().stream()
-                        .filter(GcReport.MixedPack::rewritten).mapToLong(GcReport.MixedPack::unreachableBytes).sum()) + ") and "
+                + " (" + r.objectsRemoved() + " objects, " + Text.bytes(r.bytesRemoved()) + ") and "
                 + r.removedLeftovers().size() + (r.removedLeftovers().size() == 1 ? " leftover" : " leftovers")
                 + " (" + Text.bytes(r.leftoverBytesRemoved()) + "); " + r.packsKept() + " packs kept, "
                 + r.reachableObjects() + " reachable objects");

@@ -42,15 +42,17 @@ public record GcReport(boolean dryRun, Duration grace, List<RemovedPack> removed
         return removedPacks.stream().mapToLong(RemovedPack::bytes).sum();
     }
 
+    /** Bytes removed with the objects of {@link #objectsRemoved}: whole packs and indexes, and what rewritten packs dropped. */
+    public long bytesRemoved() {
+        return packBytesRemoved() + mixedPacks.stream().filter(MixedPack::rewritten).mapToLong(MixedPack::unreachableBytes).sum();
+    }
+
+    /** Mixed packs rewritten without their unreachable objects. */
+    public long rewrittenPacks() {
+        return mixedPacks.stream().filter(MixedPack::rewritten).count();
+    }
+
     public long leftoverBytesRemoved() {
         return removedLeftovers.stream().mapToLong(Removed::bytes).sum();
-    }
-
-    public long unreachableObjectsKept() {
-        return mixedPacks.stream().mapToLong(MixedPack::unreachableObjects).sum();
-    }
-
-    public long unreachableBytesKept() {
-        return mixedPacks.stream().mapToLong(MixedPack::unreachableBytes).sum();
     }
 }
