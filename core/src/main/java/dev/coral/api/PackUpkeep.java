@@ -126,16 +126,16 @@ final class PackUpkeep {
         }
     }
 
-    /** Merges now if the small packs call for it; returns how many were merged into one (0: none). */
-    private int mergeNow() throws IOException {
+    /** Merges now if the small packs call for it. */
+    private void mergeNow() throws IOException {
         try (RepositoryLock.Held held = new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME).tryLock()) {
             if (held == null) {
-                return 0; // a gc or repack runs, or another handle merges: a later write will look again
+                return; // a gc or repack runs, or another handle merges: a later write will look again
             }
             Path packsDir = store.packsDir();
             List<ObjectId> merge = chooseToMerge(packsOf(packsDir));
             if (merge.size() < 2) {
-                return 0;
+                return;
             }
             PackMerge.mergeInPlace(packsDir, merge);
             PackVerifier.rebuildMultiPackIndex(packsDir, locksDir);
@@ -143,7 +143,6 @@ final class PackUpkeep {
             synchronized (this) {
                 packsAtLastLook = store.packCount();
             }
-            return merge.size();
         }
     }
 
