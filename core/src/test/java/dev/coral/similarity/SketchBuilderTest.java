@@ -62,6 +62,28 @@ class SketchBuilderTest {
         return b == 0 ? a : gcd(b, a % b);
     }
 
+    /**
+     * Sketch format version 1 pinned: the SHA-256 of the encoded sketches of every dtype at sizes
+     * around the sampling limit, from seeded random bytes (NaN payloads, infinities, subnormals
+     * among them), as the first implementation computed them. A faster builder must give the same
+     * bytes, or stored similarity indexes would stop matching new sketches.
+     */
+    @Test
+    void formatVersion1IsPinned() throws Exception {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        long[] sizes = {1, 7, 4095, 4096, 4097, 25_600, 300_001};
+        for (DType t : DType.values()) {
+            int align = t.isByteAligned() ? 1 : 8 / gcd(t.bits(), 8);
+            for (long n0 : sizes) {
+                long n = (n0 + align - 1) / align * align;
+                byte[] b = new byte[(int) t.byteSize(n)];
+                new Random(n * 31 + t.ordinal()).nextBytes(b);
+                md.update(SketchBuilder.of(t, Shape.of(n), b).encode());
+            }
+        }
+        assertEquals("cc9aefc3f324dce4171efffa7d3f922969122e98dd88be9bcdca9cec42c57e35", java.util.HexFormat.of().formatHex(md.digest()));
+    }
+
     @ParameterizedTest
     @MethodSource("seeds")
     void chunkedInAnyOrderEqualsOneGo(long seed) throws IOException {
