@@ -1,6 +1,9 @@
 package dev.coral.similarity;
 
 import dev.coral.tensor.DType;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * Per-dtype reading of one sample unit (little-endian bytes): its numeric value for statistics,
@@ -11,6 +14,10 @@ import dev.coral.tensor.DType;
  * unit always starts and ends on a byte boundary.
  */
 final class ElementBits {
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     private ElementBits() {
     }
 
@@ -45,6 +52,16 @@ final class ElementBits {
 
     /** Little-endian load of {@code n} (1..8) bytes. */
     static long loadLE(byte[] b, int off, int n) {
+        switch (n) { // the common widths in one load each
+            case 2:
+                return (short) SHORT.get(b, off) & 0xFFFFL;
+            case 4:
+                return (int) INT.get(b, off) & 0xFFFFFFFFL;
+            case 8:
+                return (long) LONG.get(b, off);
+            default:
+                break;
+        }
         long v = 0;
         for (int i = n - 1; i >= 0; i--) {
             v = (v << 8) | (b[off + i] & 0xFFL);

@@ -23,6 +23,15 @@ public final class SketchBuilder {
     /** Samples closer than this are read together by {@link #of(DType, Shape, FileChannel, long)}. */
     private static final int MAX_READ_GAP = 4096;
 
+    /** Mix.mix64(k + 1) for every sample index k, which each sample's feature hash takes in. */
+    private static final long[] SAMPLE_MIX = new long[SamplePlan.MAX_SAMPLES];
+
+    static {
+        for (int k = 0; k < SAMPLE_MIX.length; k++) {
+            SAMPLE_MIX[k] = Mix.mix64(k + 1L);
+        }
+    }
+
     /** SPREAD[v] has byte j equal to bit j of v. */
     private static final long[] SPREAD = new long[256];
 
@@ -42,7 +51,8 @@ public final class SketchBuilder {
     private final int unitBytes;
     private final long byteSize;
     private final byte[] sample;
-    private final byte[] seen;
+    /** Per sample: bit j set once byte j of its unit was fed (a unit has at most 32 bytes). */
+    private final long[] seen;
     private final int keyBits;
     private int seenCount;
 
@@ -58,7 +68,7 @@ public final class SketchBuilder {
         this.unitBytes = plan.unitBytes();
         this.byteSize = dtype.byteSize(shape.elementCount());
         this.sample = new byte[plan.size() * unitBytes];
-        this.seen = new byte[sample.length];
+        this.seen = new long[plan.size()];
         this.keyBits = keyBits;
     }
 
@@ -92,10 +102,9 @@ public final class SketchBuilder {
             int n = (int) (to - from);
             System.arraycopy(buf, off + (int) (from - byteOffset), sample, dst, n);
             if (seenCount < sample.length) {
-                for (int i = dst; i < dst + n; i++) {
-                    seenCount += 1 - seen[i];
-                    seen[i] = 1;
-                }
+                long bits = (n == 64 ? -1L : (1L << n) - 1) << (from - unitStart);
+                seenCount += Long.bitCount(bits & ~seen[k]);
+                seen[k] |= bits;
             }
         }
         return this;
@@ -146,7 +155,7 @@ public final class SketchBuilder {
         int pending = 0;
         for (int k = 0; k < s; k++) {
             long key = ElementBits.featureKey(dtype, sample, k * unitBytes, keyBits);
-            long h1 = Mix.mix64(key * 0x9E3779B97F4A7C15L + SamplePlan.SEED ^ Mix.mix64(k + 1L));
+            long h1 = Mix.mix64(key * 0x9E3779B97F4A7C15L + SamplePlan.SEED ^ SAMPLE_MIX[k]);
             long h2 = Mix.mix64(h1 ^ 0xD6E8FEB86659FD93L);
             for (int i = 0; i < 8; i++) {
                 lanes[i] += SPREAD[(int) (h1 >>> (8 * i)) & 0xFF];
