@@ -101,12 +101,17 @@ final class MemoryStaging {
             for (int k = 0; k < tensors.size(); k++) {
                 TensorSource t = tensors.get(k);
                 TensorObject base = directBases.get(k);
-                SimilarBases.Plan plan = base != null ? SimilarBases.NO_PLAN : similar.plan(t.spec(), t::openStream);
                 TensorIngest.NextChunk after = k + 1 < tensors.size() ? ingest.firstChunk(tensors.get(k + 1).spec(), directBases.get(k + 1)) : null;
-                try (InputStream in = t.openStream()) {
-                    submitted.add(ingest.submit(t.spec(), in, path + ": tensor '" + t.name() + "'",
-                            base != null ? base : plan.base(), plan.builder(), after));
-                    plans.add(plan);
+                String what = path + ": tensor '" + t.name() + "'";
+                if (base != null) {
+                    try (InputStream in = t.openStream()) {
+                        submitted.add(ingest.submit(t.spec(), in, what, base, null, after));
+                    }
+                    plans.add(SimilarBases.NO_PLAN);
+                } else {
+                    TensorIngest.Planned p = ingest.submitNew(t, what, similar, after);
+                    submitted.add(p.submitted());
+                    plans.add(p.plan());
                 }
             }
             sink.drain();

@@ -76,14 +76,19 @@ public final class FileIngest {
                     throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
                 }
                 TensorObject base = directBases.get(k);
-                SimilarBases.Plan plan = base != null || similar == null ? SimilarBases.NO_PLAN : similar.plan(t.spec(), t::openStream);
                 TensorIngest.NextChunk after = k + 1 < all.size() ? tensors.firstChunk(all.get(k + 1).spec(), directBases.get(k + 1)) : null;
-                try (InputStream in = t.openStream()) {
-                    submitted.add(tensors.submit(t.spec(), in, file + ": tensor '" + t.name() + "'",
-                            base != null ? base : plan.base(), plan.builder(), after));
-                    names.add(t.name());
-                    plans.add(plan);
+                String what = file + ": tensor '" + t.name() + "'";
+                if (base != null || similar == null) {
+                    try (InputStream in = t.openStream()) {
+                        submitted.add(tensors.submit(t.spec(), in, what, base, null, after));
+                    }
+                    plans.add(SimilarBases.NO_PLAN);
+                } else {
+                    TensorIngest.Planned p = tensors.submitNew(t, what, similar, after);
+                    submitted.add(p.submitted());
+                    plans.add(p.plan());
                 }
+                names.add(t.name());
             }
             sink.drain();
             List<FileEntry.NamedTensor> named = new ArrayList<>();

@@ -118,6 +118,18 @@ public final class SimilarBases {
         return new Plan(baseFor(spec, sketch).orElse(null), sketch, null);
     }
 
+    /**
+     * As {@link #plan(TensorSpec, Reopen)}, for a tensor that {@link #mayHaveBase may have a base},
+     * whose bytes are all in {@code bytes[0, len)}: the sketch is taken from them.
+     */
+    public Plan plan(TensorSpec spec, byte[] bytes, int len) throws IOException {
+        if (!mayHaveBase(spec) || len != spec.byteSize()) {
+            throw new IllegalArgumentException("no sketch from memory for " + spec + " (" + len + " bytes)");
+        }
+        TensorSketch sketch = new SketchBuilder(spec.dtype(), spec.shape()).update(0, bytes, 0, len).build();
+        return new Plan(baseFor(spec, sketch).orElse(null), sketch, null);
+    }
+
     /** Indexes the tensor a plan was made for, now stored as {@code tensorId}. */
     public void add(ObjectId tensorId, Plan plan) {
         if (plan.indexes()) {

@@ -3,6 +3,7 @@ package dev.coral.repo;
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.error.BadInputException;
 import dev.coral.format.HeapInputStream;
+import dev.coral.format.TensorSource;
 import dev.coral.similarity.SketchBuilder;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
@@ -165,6 +166,44 @@ public final class TensorIngest {
             done += want;
         }
         return new Submitted(spec, ids, lengths);
+    }
+
+    /** A tensor submitted with a delta base found by similarity, and the plan that found it (to index the tensor by). */
+    public record Planned(Submitted submitted, SimilarBases.Plan plan) {
+    }
+
+    /**
+     * Submits a tensor that has no previous version, delta-encoded against the most similar
+     * stored tensor, if any ({@link SimilarBases#plan}). A tensor of one chunk is read once, into
+     * memory: when a chunk of exactly its bytes is stored already (a copy of a stored tensor, a
+     * renamed one, a frozen layer of a fine-tune), its chunk will be deduplicated, so no sketch is
+     * taken and no base looked up; else the sketch is taken from those bytes. Measured on the
+     * perf dedup scenario's 11 files (352 tensors of 0.1 MB, 192 of them copies): the sketches
+     * were a quarter of {@code add}, and a second read of every tensor.
+     */
+    public Planned submitNew(TensorSource t, String what, SimilarBases similar, NextChunk after) throws IOException {
+        TensorSpec spec = t.spec();
+        long total = spec.byteSize();
+        if (!similar.mayHaveBase(spec) || total > cut(spec)) {
+            SimilarBases.Plan plan = similar.plan(spec, t::openStream);
+            try (InputStream in = t.openStream()) {
+                return new Planned(submit(spec, in, what, plan.base(), plan.builder(), after), plan);
+            }
+        }
+        int len = (int) total;
+        byte[] bytes = inserter.borrowBuffer(len, len);
+        try {
+            try (InputStream in = t.openStream()) {
+                int got = in.readNBytes(bytes, 0, len);
+                if (got < len) {
+                    throw new BadInputException(what + ": data ends after " + got + " of " + total + " bytes");
+                }
+            }
+            SimilarBases.Plan plan = inserter.contains(ObjectId.hashOf(bytes, 0, len)) ? SimilarBases.NO_PLAN : similar.plan(spec, bytes, len);
+            return new Planned(submit(spec, new HeapInputStream(bytes, 0, len), what, plan.base(), null, after), plan);
+        } finally {
+            inserter.returnBuffer(bytes); // the sink copied what it keeps: each chunk is taken in before submit returns
+        }
     }
 
     /** Chunk {@code i} of {@code base} if it has {@code length} bytes (a delta base candidate); else null. */

@@ -166,6 +166,11 @@ public final class ObjectInserter implements AutoCloseable {
         return id;
     }
 
+    /** Whether {@code id} is stored: in this inserter's pack or in the store as last scanned. */
+    public synchronized boolean contains(ObjectId id) throws IOException {
+        return isStored(id);
+    }
+
     private boolean isStored(ObjectId id) throws IOException {
         if (pending.contains(id)) {
             return true;
