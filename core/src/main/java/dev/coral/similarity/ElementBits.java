@@ -155,6 +155,38 @@ final class ElementBits {
         }
     }
 
+    /**
+     * The values of the first {@code count} units of {@code b} (as {@link #toDouble}, one unit
+     * after another), the common float types without a dispatch per unit.
+     */
+    static double[] toDoubles(DType t, byte[] b, int count) {
+        double[] v = new double[count];
+        switch (t) {
+            case F32 -> {
+                for (int k = 0; k < count; k++) {
+                    v[k] = Float.intBitsToFloat((int) INT.get(b, 4 * k));
+                }
+            }
+            case BF16 -> {
+                for (int k = 0; k < count; k++) {
+                    v[k] = Float.intBitsToFloat((short) SHORT.get(b, 2 * k) << 16);
+                }
+            }
+            case F64 -> {
+                for (int k = 0; k < count; k++) {
+                    v[k] = Double.longBitsToDouble((long) LONG.get(b, 8 * k));
+                }
+            }
+            default -> {
+                int u = unitBytes(t);
+                for (int k = 0; k < count; k++) {
+                    v[k] = toDouble(t, b, k * u);
+                }
+            }
+        }
+        return v;
+    }
+
     /** How a small float type spends its top codes. */
     enum Specials {
         /** Exponent all ones: infinity (mantissa 0) or NaN. */
