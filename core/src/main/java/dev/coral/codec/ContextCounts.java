@@ -24,6 +24,7 @@ public final class ContextCounts {
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final ContextHuffman.Scratch scratch = new ContextHuffman.Scratch();
+    /** Each element's context, then (once counted) its group. */
     private byte[] contexts = new byte[0];
     private byte[] plane = new byte[0];
     private int n = -1;
@@ -49,7 +50,7 @@ public final class ContextCounts {
         contexts = CodecWorkspace.grow(contexts, elements);
         plane = CodecWorkspace.grow(plane, elements);
         contextsAndPlane(raw, off, b, bo, elements, w, contexts, plane);
-        groups = ContextHuffman.count(plane, 0, elements, contexts, scratch);
+        groups = ContextHuffman.count(plane, 0, elements, contexts, scratch, true);
         width = w;
         n = elements;
         return true;
@@ -80,7 +81,8 @@ public final class ContextCounts {
         return n >= 0 && n == elements && width == w && k == PLANE;
     }
 
-    byte[] contexts() {
+    /** Each element's group (0 .. {@link #groups()} - 1), which the counting put over its context. */
+    byte[] groupsOfElements() {
         return contexts;
     }
 

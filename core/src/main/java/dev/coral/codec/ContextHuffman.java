@@ -113,6 +113,8 @@ final class ContextHuffman {
         final long[] streamBytes = new long[4];
         /** Encoder: per context and symbol its group's code << 4 | length (at most 15 bits), made when first needed. */
         char[] contextCodes;
+        /** Encoder: per group and symbol its code << 4 | length. */
+        final char[] groupCodes = new char[MAX_GROUPS * 256];
     }
 
     /**
@@ -140,10 +142,18 @@ final class ContextHuffman {
         System.arraycopy(counts.hist(), 0, s.hist, 0, s.hist.length);
         fillGroupTable(groups, s);
         buildCodes(groups, s, st);
-        return write(src, off, n, counts.contexts(), groups, dst, at, s);
+        return write(src, off, n, counts.groupsOfElements(), groups, groupCodes(groups, s), dst, at, s);
     }
 
     private static int write(byte[] src, int off, int n, byte[] ctx, int groups, byte[] dst, int at, Scratch s) {
+        return write(src, off, n, ctx, groups, null, dst, at, s);
+    }
+
+    /**
+     * Writes the plane; {@code codes} null: coded by the contexts in {@code ctx}, else by the
+     * group of each element in {@code ctx} with the codes of {@link #groupCodes}.
+     */
+    private static int write(byte[] src, int off, int n, byte[] ctx, int groups, char[] codes, byte[] dst, int at, Scratch s) {
         long total = size(groups, s);
         if (total >= n) {
             return -1;
@@ -168,8 +178,21 @@ final class ContextHuffman {
             ChunkFormat.putInt(dst, q, (int) s.streamBytes[k]);
             q += 4;
         }
-        encodeStreams(src, off, n, ctx, contextCodes(s), dst, q, s.streamBytes);
+        encodeStreams(src, off, n, ctx, codes != null ? codes : contextCodes(s), dst, q, s.streamBytes);
         return (int) total;
+    }
+
+    /**
+     * Each group's codes in a row (code << 4 | length, as {@link #contextCodes}), for elements
+     * given by group rather than by context: 4 KiB at most, against 128 KiB by context, so the
+     * encoder's look-ups stay in the L1 cache.
+     */
+    private static char[] groupCodes(int groups, Scratch s) {
+        char[] gc = s.groupCodes;
+        for (int i = 0; i < groups << 8; i++) {
+            gc[i] = (char) s.codes[i];
+        }
+        return gc;
     }
 
     /**
@@ -212,7 +235,19 @@ final class ContextHuffman {
 
     /** Chooses the groups (bounds and group table in s) and counts symbols per stream and group (s.hist). Returns G. */
     static int count(byte[] src, int off, int n, byte[] ctx, Scratch s) {
+        return count(src, off, n, ctx, s, false);
+    }
+
+    /**
+     * As {@link #count(byte[], int, int, byte[], Scratch)}, and when {@code regroup}, replaces
+     * each context in {@code ctx} by its element's group (0 .. G-1) in the same pass.
+     */
+    static int count(byte[] src, int off, int n, byte[] ctx, Scratch s, boolean regroup) {
         int groups = chooseGroups(ctx, n, s);
+        if (regroup) {
+            countRegrouping(src, off, n, ctx, s);
+            return groups;
+        }
         int[] h = s.hist;
         Arrays.fill(h, 0);
         byte[] groupOf = s.groupOf;
@@ -234,6 +269,40 @@ final class ContextHuffman {
             }
         }
         return groups;
+    }
+
+    /** The counting pass of {@link #count}, storing each element's group over its context. */
+    private static void countRegrouping(byte[] src, int off, int n, byte[] ctx, Scratch s) {
+        int[] h = s.hist;
+        Arrays.fill(h, 0);
+        byte[] groupOf = s.groupOf;
+        int seg = (n + 3) >>> 2;
+        int last = Math.max(0, n - 3 * seg);
+        int q1 = MAX_GROUPS * 256;
+        int j = 0;
+        for (; j < last; j++) {
+            byte g0 = groupOf[ctx[j] & 0xFF];
+            byte g1 = groupOf[ctx[seg + j] & 0xFF];
+            byte g2 = groupOf[ctx[2 * seg + j] & 0xFF];
+            byte g3 = groupOf[ctx[3 * seg + j] & 0xFF];
+            ctx[j] = g0;
+            ctx[seg + j] = g1;
+            ctx[2 * seg + j] = g2;
+            ctx[3 * seg + j] = g3;
+            h[g0 << 8 | src[off + j] & 0xFF]++;
+            h[q1 + (g1 << 8 | src[off + seg + j] & 0xFF)]++;
+            h[2 * q1 + (g2 << 8 | src[off + 2 * seg + j] & 0xFF)]++;
+            h[3 * q1 + (g3 << 8 | src[off + 3 * seg + j] & 0xFF)]++;
+        }
+        for (int k = 0; k < 4; k++) {
+            int from = Math.min(n, k * seg);
+            int to = Math.min(n, from + seg);
+            for (int i = from + Math.min(j, to - from); i < to; i++) {
+                byte g = groupOf[ctx[i] & 0xFF];
+                ctx[i] = g;
+                h[k * q1 + (g << 8 | src[off + i] & 0xFF)]++;
+            }
+        }
     }
 
     /** Each group's code from the counts in s.hist, and each stream's length. */
@@ -318,37 +387,47 @@ final class ContextHuffman {
         int o1 = off + seg;
         int o2 = off + 2 * seg;
         int o3 = off + 3 * seg;
-        while (j + 4 <= last && p0 + 8 <= e0 && p1 + 8 <= e1 && p2 + 8 <= e2 && p3 + 8 <= e3) {
-            for (int r = 0; r < 4; r++, j++) {
-                int x0 = codes[(ctx[j] & 0xFF) << 8 | src[off + j] & 0xFF];
-                int x1 = codes[(ctx[seg + j] & 0xFF) << 8 | src[o1 + j] & 0xFF];
-                int x2 = codes[(ctx[2 * seg + j] & 0xFF) << 8 | src[o2 + j] & 0xFF];
-                int x3 = codes[(ctx[3 * seg + j] & 0xFF) << 8 | src[o3 + j] & 0xFF];
-                c0 |= (long) (x0 >>> 4) << b0;
-                b0 += x0 & 15;
-                c1 |= (long) (x1 >>> 4) << b1;
-                b1 += x1 & 15;
-                c2 |= (long) (x2 >>> 4) << b2;
-                b2 += x2 & 15;
-                c3 |= (long) (x3 >>> 4) << b3;
-                b3 += x3 & 15;
+        while (true) {
+            // groups of four symbols per stream that fit without a check: each writes 8 bytes at
+            // its stream's position and moves it on by at most 6 (7 + 44 bits)
+            int room = Math.min(Math.min(e0 - p0, e1 - p1), Math.min(e2 - p2, e3 - p3)) - 8;
+            int groups = room < 0 ? 0 : Math.min(room / 6 + 1, (last - j) >> 2);
+            if (groups <= 0) {
+                break;
             }
-            LONG.set(dst, p0, c0); // at most 7 + 44 bits: 6 whole bytes at most leave
-            p0 += b0 >>> 3;
-            c0 >>>= b0 & ~7;
-            b0 &= 7;
-            LONG.set(dst, p1, c1);
-            p1 += b1 >>> 3;
-            c1 >>>= b1 & ~7;
-            b1 &= 7;
-            LONG.set(dst, p2, c2);
-            p2 += b2 >>> 3;
-            c2 >>>= b2 & ~7;
-            b2 &= 7;
-            LONG.set(dst, p3, c3);
-            p3 += b3 >>> 3;
-            c3 >>>= b3 & ~7;
-            b3 &= 7;
+            int stop = j + 4 * groups;
+            for (; j < stop; j += 4) {
+                for (int r = 0; r < 4; r++) {
+                    int x0 = codes[(ctx[j + r] & 0xFF) << 8 | src[off + j + r] & 0xFF];
+                    int x1 = codes[(ctx[seg + j + r] & 0xFF) << 8 | src[o1 + j + r] & 0xFF];
+                    int x2 = codes[(ctx[2 * seg + j + r] & 0xFF) << 8 | src[o2 + j + r] & 0xFF];
+                    int x3 = codes[(ctx[3 * seg + j + r] & 0xFF) << 8 | src[o3 + j + r] & 0xFF];
+                    c0 |= (long) (x0 >>> 4) << b0;
+                    b0 += x0 & 15;
+                    c1 |= (long) (x1 >>> 4) << b1;
+                    b1 += x1 & 15;
+                    c2 |= (long) (x2 >>> 4) << b2;
+                    b2 += x2 & 15;
+                    c3 |= (long) (x3 >>> 4) << b3;
+                    b3 += x3 & 15;
+                }
+                LONG.set(dst, p0, c0);
+                p0 += b0 >>> 3;
+                c0 >>>= b0 & ~7;
+                b0 &= 7;
+                LONG.set(dst, p1, c1);
+                p1 += b1 >>> 3;
+                c1 >>>= b1 & ~7;
+                b1 &= 7;
+                LONG.set(dst, p2, c2);
+                p2 += b2 >>> 3;
+                c2 >>>= b2 & ~7;
+                b2 &= 7;
+                LONG.set(dst, p3, c3);
+                p3 += b3 >>> 3;
+                c3 >>>= b3 & ~7;
+                b3 &= 7;
+            }
         }
         long[] c = {c0, c1, c2, c3};
         int[] b = {b0, b1, b2, b3};
