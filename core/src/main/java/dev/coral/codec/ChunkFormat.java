@@ -133,6 +133,15 @@ public final class ChunkFormat {
      * then read from the header bytes.
      */
     static void parse(byte[] p, int off, int len, int[] modes, int[] lengths) throws CorruptObjectException {
+        parse(p, off, len, modes, lengths, false);
+    }
+
+    /**
+     * As {@link #parse(byte[], int, int, int[], int[])}; with {@code crcChecked} the payload's own
+     * CRC is not computed again: a pack's entry checksum, which covers the same bytes, was
+     * checked as they were read.
+     */
+    static void parse(byte[] p, int off, int len, int[] modes, int[] lengths, boolean crcChecked) throws CorruptObjectException {
         if (len < HEADER_BYTES) {
             throw new CorruptObjectException("chunk payload of " + len + " bytes is shorter than its " + HEADER_BYTES + "-byte header");
         }
@@ -162,7 +171,7 @@ public final class ChunkFormat {
                     + "-byte header and plane table");
         }
         int stored = getInt(p, off + 8);
-        int actual = crc(p, off, len);
+        int actual = crcChecked ? stored : crc(p, off, len);
         if (stored != actual) {
             throw new CorruptObjectException("chunk payload checksum mismatch (stored " + Integer.toHexString(stored)
                     + ", computed " + Integer.toHexString(actual) + ")");

@@ -146,7 +146,7 @@ final class ChunkChainReader {
             w = frame && (i >= 0 || keepPlanes) ? ChunkDecoder.planeSpaceWidth(key.buf(), key.from(), key.length(), false) : -1;
             if (w > 0) {
                 planes = ws.chainPlanes(n);
-                ChunkDecoder.decodeInPlaneSpace(key.buf(), key.from(), key.length(), n, w, planes, ws);
+                ChunkDecoder.decodeInPlaneSpace(key.buf(), key.from(), key.length(), n, w, planes, ws, true);
             } else {
                 cur = i < 0 ? dst : new byte[n];
                 decodeKeyframe(key, cur, ws);
@@ -156,7 +156,7 @@ final class ChunkChainReader {
             Link l = chain.get(i);
             int len = l.length();
             if (planes != null && ChunkDecoder.planeSpaceWidth(l.buf(), l.from(), len, true) == w) {
-                ChunkDecoder.decodeInPlaneSpace(l.buf(), l.from(), len, n, w, planes, ws);
+                ChunkDecoder.decodeInPlaneSpace(l.buf(), l.from(), len, n, w, planes, ws, true);
                 continue;
             }
             if (planes != null) {
@@ -170,7 +170,7 @@ final class ChunkChainReader {
             } else {
                 out = spare != null && spare != cur ? spare : new byte[n];
             }
-            ChunkDecoder.decode(l.buf(), l.from(), len, cur, 0, out, 0, n, ws);
+            ChunkDecoder.decode(l.buf(), l.from(), len, cur, 0, out, 0, n, 0, ws, true);
             spare = cur == cachedBase ? null : cur;
             cur = out;
         }
@@ -189,7 +189,7 @@ final class ChunkChainReader {
         int n = (int) e.rawLength();
         switch (StoredForm.of(e.codec(), what)) {
             case RAW, ZSTD -> ChunkCodec.byId(e.codec()).decode(Arrays.copyOfRange(l.buf(), l.from(), l.end()), l.length(), dst, n, what);
-            case FRAME -> ChunkDecoder.decode(l.buf(), l.from(), l.length(), null, 0, dst, 0, n, ws);
+            case FRAME -> ChunkDecoder.decode(l.buf(), l.from(), l.length(), null, 0, dst, 0, n, 0, ws, true);
             default -> throw new IllegalStateException("keyframe of form " + e.codec());
         }
     }
