@@ -105,6 +105,66 @@ class ObjectStoreTest {
         Files.write(pack, original);
     }
 
+    /**
+     * A delta chain's links are checked once, by their pack entries' checksums (the frame CRC
+     * inside each payload is not computed again on that path): a flipped byte anywhere in any
+     * link still fails the read of the chunk on top, naming the pack.
+     */
+    @Test
+    void everyFlippedByteInADeltaChainIsDetected() throws IOException {
+        int n = 16384;
+        java.nio.ByteBuffer w = java.nio.ByteBuffer.allocate(4 * n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        Random g = new Random(3);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (g.nextGaussian() * 0.05);
+        }
+        ObjectId top = null;
+        byte[] last = null;
+        List<ObjectId> versions = new java.util.ArrayList<>();
+        try (ObjectStore store = new ObjectStore(dir, 3); ObjectInserter ins = store.newInserter()) {
+            for (int version = 0; version < 4; version++) {
+                w.clear();
+                for (int i = 0; i < n; i++) {
+                    v[i] -= (float) (1e-3 * g.nextGaussian() * 0.05);
+                    w.putFloat(v[i]);
+                }
+                last = w.array().clone();
+                top = ins.insertChunk(last, 0, last.length, 4, top);
+                ins.flush(); // a pack per version, as commits make them
+                versions.add(top);
+            }
+            assertEquals(2, store.chainDepth(top), "two deltas on a keyframe (skip-delta: 3 on 2 on 0)");
+        }
+        List<Path> chain = new java.util.ArrayList<>(); // the packs of versions 3, 2 and 0
+        try (ObjectStore store = new ObjectStore(dir, 3)) {
+            for (int version : new int[] {3, 2, 0}) {
+                chain.add(dir.resolve(PackLayout.packFileName(store.packOf(versions.get(version)))));
+            }
+        }
+        Random r = new Random(11);
+        for (int trial = 0; trial < 60; trial++) {
+            Path pack = chain.get(trial % 3);
+            byte[] original = Files.readAllBytes(pack);
+            int at = 12 + r.nextInt(original.length - 12 - 16);
+            byte[] bad = original.clone();
+            bad[at] ^= (byte) (1 + r.nextInt(255));
+            Files.write(pack, bad);
+            ObjectId id = top;
+            try (ObjectStore store = new ObjectStore(dir, 3)) {
+                CorruptObjectException e = assertThrows(CorruptObjectException.class,
+                        () -> store.readChunk(id, new byte[4 * n], false), "flip at " + at);
+                assertTrue(e.getMessage().contains(pack.getFileName().toString()), e.getMessage());
+            }
+            Files.write(pack, original);
+        }
+        try (ObjectStore store = new ObjectStore(dir, 3)) {
+            byte[] back = new byte[4 * n];
+            store.readChunk(top, back, true);
+            assertArrayEquals(last, back);
+        }
+    }
+
     @Test
     void aDamagedPackIndexIsSkippedAndNamed() throws IOException {
         ObjectId id;
