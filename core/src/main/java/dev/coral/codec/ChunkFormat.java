@@ -1,6 +1,7 @@
 package dev.coral.codec;
 
 import dev.coral.error.CorruptObjectException;
+import dev.coral.io.Crc32c;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -69,6 +70,23 @@ public final class ChunkFormat {
         p[2] = 0;
         p[3] = (byte) planes;
         putInt(p, 4, rawLength);
+    }
+
+    /**
+     * The CRC32C of the whole sealed payload {@code p[0, len)}, its CRC field included, from its
+     * first 12 bytes only: the frame CRC stored there covers every other byte, and CRC32C is
+     * linear, so crc(head, field, body) = field ^ (crc(head, field) ^ crc(head)) shifted over the
+     * body's length ({@link Crc32c#combine} with 0). What a pack entry's CRC needs, without a
+     * second pass over the body. Only for a payload sealed by {@link #seal} (or read back checked):
+     * were its field wrong, the result would be as wrong, and the entry would fail its check when read.
+     */
+    public static int sealedPayloadCrc(byte[] p, int len) {
+        if (len < HEADER_BYTES) {
+            throw new IllegalArgumentException("a sealed payload has at least " + HEADER_BYTES + " bytes: " + len);
+        }
+        int field = getInt(p, 8);
+        int shift = Crc32c.of(p, 0, HEADER_BYTES) ^ Crc32c.of(p, 0, 8);
+        return field ^ Crc32c.combine(shift, 0, len - HEADER_BYTES);
     }
 
     /** Computes and stores the CRC of the finished payload {@code p[0, len)}. */

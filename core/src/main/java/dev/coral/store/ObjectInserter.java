@@ -2,6 +2,7 @@ package dev.coral.store;
 
 import dev.coral.codec.ChunkCodec;
 import dev.coral.codec.ChunkEncoder;
+import dev.coral.codec.ChunkFormat;
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.Set;
@@ -110,7 +111,9 @@ public final class ObjectInserter implements AutoCloseable {
             }
             return e.id();
         }
-        writer().append(ObjectKind.CHUNK, e.form(), e.id(), e.rawLength(), e.prefix(), e.body(), e.bodyLength());
+        // the encoder sealed the frame: its CRC field gives the body's CRC without a pass over it
+        writer().append(ObjectKind.CHUNK, e.form(), e.id(), e.rawLength(), e.prefix(), e.body(), e.bodyLength(),
+                ChunkFormat.sealedPayloadCrc(e.body(), e.bodyLength()));
         pending.add(e.id());
         chunksWritten++;
         rawBytesWritten += e.rawLength();

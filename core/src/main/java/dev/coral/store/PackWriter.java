@@ -1,6 +1,7 @@
 package dev.coral.store;
 
 import dev.coral.io.AtomicFile;
+import dev.coral.io.Crc32c;
 import dev.coral.io.EarlySync;
 import dev.coral.io.FaultPoints;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.zip.CRC32C;
 
 /**
  * Appends entries to a new pack under a temporary name; {@link #finish} fsyncs it, names it by
@@ -56,8 +56,12 @@ final class PackWriter implements AutoCloseable {
     /** Past this many bytes a pack's buffers are written on a thread of their own (small packs never start one). */
     static final long BACKGROUND_WRITE_AFTER = 4L << 20;
     private BackgroundChannelWriter background;
-    private final CRC32C packCrc = new CRC32C();
-    private final CRC32C entryCrc = new CRC32C();
+    /**
+     * CRC32C of the pack so far, extended by each part's own CRC ({@link Crc32c#combine}): an
+     * entry's payload is read once for both its entry CRC and the pack's (it was read twice, a
+     * tenth of the encoding thread's time in a training loop of 84 MB checkpoints).
+     */
+    private int packCrc;
     private final List<PackIndex.Entry> entries = new ArrayList<>();
     private long position;
     private boolean done;
@@ -82,7 +86,7 @@ final class PackWriter implements AutoCloseable {
         this.earlySync = durable ? new EarlySync(channel, EARLY_SYNC_BYTES, tempFile.getFileName().toString()) : null;
         byte[] head = ByteBuffer.allocate(PackLayout.HEADER_BYTES)
                 .put(PackLayout.MAGIC.getBytes(StandardCharsets.US_ASCII)).putInt(PackLayout.VERSION).array();
-        write(head, 0, head.length, false);
+        writeCounted(head, 0, head.length);
     }
 
     /** Appends one entry; returns its offset in the pack. */
@@ -96,17 +100,24 @@ final class PackWriter implements AutoCloseable {
     /** Appends one entry whose payload is {@code prefix} then {@code body[0, bodyLength)}; returns its offset. */
     long append(ObjectKind kind, int codec, ObjectId id, long rawLength, byte[] prefix, byte[] body, int bodyLength)
             throws IOException {
+        return append(kind, codec, id, rawLength, prefix, body, bodyLength, Crc32c.of(body, 0, bodyLength));
+    }
+
+    /** As {@link #append(ObjectKind, int, ObjectId, long, byte[], byte[], int)}, given the CRC32C of the body. */
+    long append(ObjectKind kind, int codec, ObjectId id, long rawLength, byte[] prefix, byte[] body, int bodyLength, int bodyCrc)
+            throws IOException {
         long offset = position;
         int payloadLength = prefix.length + bodyLength;
-        entryCrc.reset();
         byte[] head = ByteBuffer.allocate(PackLayout.ENTRY_HEAD_BYTES)
                 .put((byte) kind.code()).put((byte) codec).put(id.toBytes())
                 .putLong(rawLength).putInt(payloadLength).array();
-        write(head, 0, head.length, true);
-        write(prefix, 0, prefix.length, true);
-        write(body, 0, bodyLength, true);
-        byte[] crc = ByteBuffer.allocate(4).putInt((int) entryCrc.getValue()).array();
-        write(crc, 0, 4, false);
+        int entryCrc = Crc32c.combine(Crc32c.combine(Crc32c.of(head, 0, head.length), Crc32c.of(prefix, 0, prefix.length), prefix.length),
+                bodyCrc, bodyLength);
+        write(head, 0, head.length);
+        write(prefix, 0, prefix.length);
+        write(body, 0, bodyLength);
+        packCrc = Crc32c.combine(packCrc, entryCrc, head.length + (long) payloadLength);
+        writeCounted(ByteBuffer.allocate(4).putInt(entryCrc).array(), 0, 4);
         entries.add(new PackIndex.Entry(id, kind, codec, offset, payloadLength, rawLength));
         return offset;
     }
@@ -130,9 +141,9 @@ final class PackWriter implements AutoCloseable {
         }
         byte[] trailer = ByteBuffer.allocate(12)
                 .put(PackLayout.TRAILER_MAGIC.getBytes(StandardCharsets.US_ASCII)).putInt(entries.size()).array();
-        write(trailer, 0, trailer.length, false);
-        byte[] crc = ByteBuffer.allocate(4).putInt((int) packCrc.getValue()).array();
-        write(crc, 0, 4, false);
+        writeCounted(trailer, 0, trailer.length);
+        byte[] crc = ByteBuffer.allocate(4).putInt(packCrc).array();
+        write(crc, 0, 4);
         flushBuffer();
         if (background != null) {
             background.drain();
@@ -167,12 +178,15 @@ final class PackWriter implements AutoCloseable {
         return PackIndex.read(indexFile);
     }
 
-    private void write(byte[] b, int off, int len, boolean entryPart) throws IOException {
-        packCrc.update(b, off, len);
+    /** Writes bytes the pack CRC covers and that no entry CRC did. */
+    private void writeCounted(byte[] b, int off, int len) throws IOException {
+        packCrc = Crc32c.combine(packCrc, Crc32c.of(b, off, len), len);
+        write(b, off, len);
+    }
+
+    /** Writes bytes whose CRC the caller adds to {@link #packCrc} (or the pack CRC itself). */
+    private void write(byte[] b, int off, int len) throws IOException {
         position += len;
-        if (entryPart) {
-            entryCrc.update(b, off, len);
-        }
         while (len > 0) {
             if (!buffer.hasRemaining()) {
                 flushBuffer();
