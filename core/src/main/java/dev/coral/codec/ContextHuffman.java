@@ -244,10 +244,6 @@ final class ContextHuffman {
      */
     static int count(byte[] src, int off, int n, byte[] ctx, Scratch s, boolean regroup) {
         int groups = chooseGroups(ctx, n, s);
-        if (regroup) {
-            countRegrouping(src, off, n, ctx, s);
-            return groups;
-        }
         int[] h = s.hist;
         Arrays.fill(h, 0);
         byte[] groupOf = s.groupOf;
@@ -256,39 +252,16 @@ final class ContextHuffman {
         int q1 = MAX_GROUPS * 256;
         int j = 0;
         for (; j < last; j++) { // the four streams' histograms in turn: repeats do not chain through one counter
-            h[groupOf[ctx[j] & 0xFF] << 8 | src[off + j] & 0xFF]++;
-            h[q1 + (groupOf[ctx[seg + j] & 0xFF] << 8 | src[off + seg + j] & 0xFF)]++;
-            h[2 * q1 + (groupOf[ctx[2 * seg + j] & 0xFF] << 8 | src[off + 2 * seg + j] & 0xFF)]++;
-            h[3 * q1 + (groupOf[ctx[3 * seg + j] & 0xFF] << 8 | src[off + 3 * seg + j] & 0xFF)]++;
-        }
-        for (int k = 0; k < 4; k++) {
-            int from = Math.min(n, k * seg);
-            int to = Math.min(n, from + seg);
-            for (int i = from + Math.min(j, to - from); i < to; i++) {
-                h[k * q1 + (groupOf[ctx[i] & 0xFF] << 8 | src[off + i] & 0xFF)]++;
-            }
-        }
-        return groups;
-    }
-
-    /** The counting pass of {@link #count}, storing each element's group over its context. */
-    private static void countRegrouping(byte[] src, int off, int n, byte[] ctx, Scratch s) {
-        int[] h = s.hist;
-        Arrays.fill(h, 0);
-        byte[] groupOf = s.groupOf;
-        int seg = (n + 3) >>> 2;
-        int last = Math.max(0, n - 3 * seg);
-        int q1 = MAX_GROUPS * 256;
-        int j = 0;
-        for (; j < last; j++) {
             byte g0 = groupOf[ctx[j] & 0xFF];
             byte g1 = groupOf[ctx[seg + j] & 0xFF];
             byte g2 = groupOf[ctx[2 * seg + j] & 0xFF];
             byte g3 = groupOf[ctx[3 * seg + j] & 0xFF];
-            ctx[j] = g0;
-            ctx[seg + j] = g1;
-            ctx[2 * seg + j] = g2;
-            ctx[3 * seg + j] = g3;
+            if (regroup) {
+                ctx[j] = g0;
+                ctx[seg + j] = g1;
+                ctx[2 * seg + j] = g2;
+                ctx[3 * seg + j] = g3;
+            }
             h[g0 << 8 | src[off + j] & 0xFF]++;
             h[q1 + (g1 << 8 | src[off + seg + j] & 0xFF)]++;
             h[2 * q1 + (g2 << 8 | src[off + 2 * seg + j] & 0xFF)]++;
@@ -299,10 +272,13 @@ final class ContextHuffman {
             int to = Math.min(n, from + seg);
             for (int i = from + Math.min(j, to - from); i < to; i++) {
                 byte g = groupOf[ctx[i] & 0xFF];
-                ctx[i] = g;
+                if (regroup) {
+                    ctx[i] = g;
+                }
                 h[k * q1 + (g << 8 | src[off + i] & 0xFF)]++;
             }
         }
+        return groups;
     }
 
     /** Each group's code from the counts in s.hist, and each stream's length. */
