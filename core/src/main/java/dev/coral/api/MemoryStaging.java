@@ -17,7 +17,6 @@ import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import dev.coral.store.ObjectStore;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -102,17 +101,9 @@ final class MemoryStaging {
                 TensorSource t = tensors.get(k);
                 TensorObject base = directBases.get(k);
                 TensorIngest.NextChunk after = k + 1 < tensors.size() ? ingest.firstChunk(tensors.get(k + 1).spec(), directBases.get(k + 1)) : null;
-                String what = path + ": tensor '" + t.name() + "'";
-                if (base != null) {
-                    try (InputStream in = t.openStream()) {
-                        submitted.add(ingest.submit(t.spec(), in, what, base, null, after));
-                    }
-                    plans.add(SimilarBases.NO_PLAN);
-                } else {
-                    TensorIngest.Planned p = ingest.submitNew(t, what, similar, after);
-                    submitted.add(p.submitted());
-                    plans.add(p.plan());
-                }
+                TensorIngest.Planned p = ingest.submit(t, path + ": tensor '" + t.name() + "'", base, similar, after);
+                submitted.add(p.submitted());
+                plans.add(p.plan());
             }
             sink.drain();
             List<FileEntry.NamedTensor> named = new ArrayList<>();

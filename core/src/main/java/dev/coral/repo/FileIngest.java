@@ -77,17 +77,9 @@ public final class FileIngest {
                 }
                 TensorObject base = directBases.get(k);
                 TensorIngest.NextChunk after = k + 1 < all.size() ? tensors.firstChunk(all.get(k + 1).spec(), directBases.get(k + 1)) : null;
-                String what = file + ": tensor '" + t.name() + "'";
-                if (base != null || similar == null) {
-                    try (InputStream in = t.openStream()) {
-                        submitted.add(tensors.submit(t.spec(), in, what, base, null, after));
-                    }
-                    plans.add(SimilarBases.NO_PLAN);
-                } else {
-                    TensorIngest.Planned p = tensors.submitNew(t, what, similar, after);
-                    submitted.add(p.submitted());
-                    plans.add(p.plan());
-                }
+                TensorIngest.Planned p = tensors.submit(t, file + ": tensor '" + t.name() + "'", base, similar, after);
+                submitted.add(p.submitted());
+                plans.add(p.plan());
                 names.add(t.name());
             }
             sink.drain();

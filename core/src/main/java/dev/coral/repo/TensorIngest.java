@@ -173,6 +173,19 @@ public final class TensorIngest {
     }
 
     /**
+     * Submits {@code t}: against {@code base}, its previous version, when it has one (or when
+     * {@code similar} is null), else as {@link #submitNew}.
+     */
+    public Planned submit(TensorSource t, String what, TensorObject base, SimilarBases similar, NextChunk after) throws IOException {
+        if (base != null || similar == null) {
+            try (InputStream in = t.openStream()) {
+                return new Planned(submit(t.spec(), in, what, base, null, after), SimilarBases.NO_PLAN);
+            }
+        }
+        return submitNew(t, what, similar, after);
+    }
+
+    /**
      * Submits a tensor that has no previous version, delta-encoded against the most similar
      * stored tensor, if any ({@link SimilarBases#plan}). A tensor of one chunk is read once, into
      * memory: when a chunk of exactly its bytes is stored already (a copy of a stored tensor, a
