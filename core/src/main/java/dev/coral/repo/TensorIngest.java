@@ -9,6 +9,7 @@ import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import dev.coral.tensor.TensorSpec;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -198,7 +199,12 @@ public final class TensorIngest {
         TensorSpec spec = t.spec();
         long total = spec.byteSize();
         if (!similar.mayHaveBase(spec) || total > cut(spec)) {
-            SimilarBases.Plan plan = similar.plan(spec, t::openStream);
+            SimilarBases.Plan plan;
+            try {
+                plan = similar.plan(spec, t::openStream);
+            } catch (EOFException e) {
+                throw new BadInputException(what + ": " + e.getMessage());
+            }
             try (InputStream in = t.openStream()) {
                 return new Planned(submit(spec, in, what, plan.base(), plan.builder(), after), plan);
             }

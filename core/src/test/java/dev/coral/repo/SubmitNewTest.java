@@ -117,10 +117,11 @@ class SubmitNewTest {
              ChunkSink sink = ins.newChunkSink(1)) {
             SimilarBases similar = SimilarBases.open(dir.resolve("similarity"), new ObjectGraph(store), new SimilarityCheck());
             TensorIngest ingest = new TensorIngest(ins, sink, chunkBytes);
-            ingest.submitNew(new Source("w", spec, weights(1, 20000)), "w", similar, null);
+            TensorIngest.Planned w = ingest.submitNew(new Source("w", spec, weights(1, 20000)), "w", similar, null);
             sink.drain();
-            similar.add(ingest.submitNew(new Source("v", spec, weights(2, 20000)), "v", similar, null).submitted().write(ins),
-                    SimilarBases.NO_PLAN);
+            similar.add(w.submitted().write(ins), w.plan());
+            ins.flush();
+            assertTrue(similar.mayHaveBase(spec), "a stored tensor of this shape is indexed: the next one is sketched first");
             byte[] shorter = new byte[79_999];
             BadInputException e = assertThrows(BadInputException.class,
                     () -> ingest.submitNew(new Source("short", spec, shorter), "model.safetensors: tensor 'short'", similar, null));
