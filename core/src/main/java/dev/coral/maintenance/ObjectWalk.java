@@ -14,6 +14,7 @@ import dev.coral.store.ObjectStore;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -53,6 +54,8 @@ final class ObjectWalk {
     private final Map<ObjectId, String> failures = new LinkedHashMap<>();
     private final Map<ObjectId, Long> chunkLengths = new HashMap<>();
     private final Deque<ObjectId> pending = new ArrayDeque<>();
+    /** Chunks reached and still to be decoded and checked ({@code verifyChunks}), with their raw lengths. */
+    private final Map<ObjectId, Integer> unverified = new LinkedHashMap<>();
     private Set<ObjectId> known = Set.of();
     private byte[] buffer = new byte[0];
     private long chunksVerified;
@@ -62,6 +65,9 @@ final class ObjectWalk {
         this.store = graph.store();
         this.verifyChunks = verifyChunks;
         this.bases = bases;
+        if (verifyChunks) {
+            store.keepDecodedChunks(); // see verifyChunks(): each chain then stops at the version checked before
+        }
     }
 
     /** Adds a root of a known kind (a branch's commit, a young pack's object, ...). */
@@ -82,17 +88,99 @@ final class ObjectWalk {
         visit(fileEntry, ObjectKind.FILE, new Edge(STAGING, null, path));
     }
 
-    /** Walks everything reachable from the roots added so far. */
+    /** Walks everything reachable from the roots added so far; with {@code verifyChunks}, then checks the chunks reached. */
     void run() {
         while (!pending.isEmpty()) {
             ObjectId id = pending.pop();
             try {
                 expand(id, reached.get(id));
             } catch (IOException | RuntimeException e) {
-                failures.putIfAbsent(id, e.getMessage() == null ? e.toString() : e.getMessage());
+                fail(id, e);
             }
         }
+        verifyChunks();
     }
+
+    private void fail(ObjectId id, Exception e) {
+        failures.putIfAbsent(id, e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+
+    /**
+     * Decodes each chunk reached through its delta chain and checks its SHA-256, a lineage at a
+     * time (the chunks sharing a keyframe), oldest version first. The store keeps what it decodes
+     * at hand, so a version's chain stops at the version checked before it instead of going down
+     * to the keyframe: each link is decoded about once, not once per version above it. Measured,
+     * {@code coral fsck}, three runs each in turn: 8 versions of an 84 MB checkpoint (chains up to
+     * 7 deltas) 7.3-8.0 -> 4.9-5.3 s; 300 commits of four 80 KB tensors (depth up to 12) 3.3 ->
+     * 2.3-2.5 s; before, chunks were checked in the order the walk reached them, newest first.
+     */
+    private void verifyChunks() {
+        if (unverified.isEmpty()) {
+            return;
+        }
+        Map<ObjectId, ObjectId> keyframeOf = new HashMap<>();
+        Map<ObjectId, Long> sequence = new HashMap<>();
+        for (ObjectId id : unverified.keySet()) {
+            keyframeOf.put(id, keyframe(id, keyframeOf));
+            long seq;
+            try {
+                seq = bases.baseOf(id) == null ? 0 : store.chainSequence(id);
+            } catch (IOException | RuntimeException e) {
+                seq = Long.MAX_VALUE; // it fails again, and is reported, when read below
+            }
+            sequence.put(id, seq);
+        }
+        List<ObjectId> order = new ArrayList<>(unverified.keySet());
+        order.sort(Comparator.comparing((ObjectId id) -> keyframeOf.get(id)).thenComparing(sequence::get));
+        for (ObjectId id : order) {
+            int n = unverified.get(id);
+            try {
+                if (buffer.length < n) {
+                    buffer = new byte[n];
+                }
+                store.readChunk(id, buffer, true);
+                chunksVerified++;
+            } catch (IOException | RuntimeException e) {
+                fail(id, e);
+            }
+        }
+        unverified.clear();
+    }
+
+    /** The keyframe at the bottom of {@code id}'s delta chain (itself for a keyframe; as far as the bases are known). */
+    private ObjectId keyframe(ObjectId id, Map<ObjectId, ObjectId> known) {
+        List<ObjectId> path = new ArrayList<>();
+        ObjectId cur = id;
+        ObjectId root = null;
+        for (int step = 0; step <= MAX_CHAIN_STEPS; step++) {
+            root = known.get(cur);
+            if (root != null) {
+                break;
+            }
+            path.add(cur);
+            ObjectId base;
+            try {
+                base = bases.baseOf(cur);
+            } catch (IOException | RuntimeException e) {
+                base = null;
+            }
+            if (base == null) {
+                root = cur;
+                break;
+            }
+            cur = base;
+        }
+        if (root == null) {
+            root = cur; // a cycle or an absurd chain: its read fails and says so
+        }
+        for (ObjectId p : path) {
+            known.put(p, root);
+        }
+        return root;
+    }
+
+    /** Longer than any chain a store accepts: the lineage search stops there. */
+    private static final int MAX_CHAIN_STEPS = 1 << 12;
 
     private void visit(ObjectId id, ObjectKind kind, Edge from) {
         if (known.contains(id)) {
@@ -158,11 +246,7 @@ final class ObjectWalk {
             visit(base, ObjectKind.CHUNK, new Edge(id, ObjectKind.CHUNK, "delta"));
         }
         if (verifyChunks) {
-            if (buffer.length < n) {
-                buffer = new byte[(int) n];
-            }
-            store.readChunk(id, buffer, true);
-            chunksVerified++;
+            unverified.put(id, (int) n);
         }
     }
 

@@ -663,6 +663,14 @@ public final class ObjectStore implements AutoCloseable {
         return chunkCache;
     }
 
+    /**
+     * A delta-encoded chunk's version number since its keyframe (the sequence its chain layout
+     * gives it; see {@link ChainShape}); 0 for a keyframe.
+     */
+    public long chainSequence(ObjectId id) throws IOException {
+        return read(id, f -> ChunkChainReader.position(f).seq());
+    }
+
     /** The chunk a delta-encoded chunk is decoded against, or null for a keyframe. */
     public ObjectId deltaBase(ObjectId id) throws IOException {
         return read(id, f -> ChunkChainReader.position(f).base());
