@@ -1,5 +1,6 @@
 package dev.coral.maintenance;
 
+import dev.coral.codec.CodecWorkspace;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.error.MissingObjectException;
 import dev.coral.repo.ChunkRef;
@@ -132,16 +133,18 @@ final class ObjectWalk {
         }
         List<ObjectId> order = new ArrayList<>(unverified.keySet());
         order.sort(Comparator.comparing((ObjectId id) -> keyframeOf.get(id)).thenComparing(sequence::get));
-        for (ObjectId id : order) {
-            int n = unverified.get(id);
-            try {
-                if (buffer.length < n) {
-                    buffer = new byte[n];
+        try (CodecWorkspace ws = new CodecWorkspace()) { // one decoder's buffers for all, not fresh ones per chunk
+            for (ObjectId id : order) {
+                int n = unverified.get(id);
+                try {
+                    if (buffer.length < n) {
+                        buffer = new byte[n];
+                    }
+                    store.readChunk(id, buffer, true, ws);
+                    chunksVerified++;
+                } catch (IOException | RuntimeException e) {
+                    fail(id, e);
                 }
-                store.readChunk(id, buffer, true);
-                chunksVerified++;
-            } catch (IOException | RuntimeException e) {
-                fail(id, e);
             }
         }
         unverified.clear();
