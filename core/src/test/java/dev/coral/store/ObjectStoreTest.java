@@ -135,6 +135,10 @@ class ObjectStoreTest {
                 versions.add(top);
             }
             assertEquals(2, store.chainDepth(top), "two deltas on a keyframe (skip-delta: 3 on 2 on 0)");
+            for (int version = 0; version < 4; version++) {
+                assertEquals(version, store.chainSequence(versions.get(version)), "version " + version + " since its keyframe");
+            }
+            assertEquals(versions.get(2), store.deltaBase(top));
         }
         List<Path> chain = new java.util.ArrayList<>(); // the packs of versions 3, 2 and 0
         try (ObjectStore store = new ObjectStore(dir, 3)) {
