@@ -122,7 +122,7 @@ final class ObjectWalk {
         Map<ObjectId, ObjectId> keyframeOf = new HashMap<>();
         Map<ObjectId, Long> sequence = new HashMap<>();
         for (ObjectId id : unverified.keySet()) {
-            keyframeOf.put(id, keyframe(id, keyframeOf));
+            keyframe(id, keyframeOf); // records it for every chunk on the way down
             long seq;
             try {
                 seq = bases.baseOf(id) == null ? 0 : store.chainSequence(id);
