@@ -111,10 +111,13 @@ public final class SimilarBases {
         if (!mayHaveBase(spec)) {
             return new Plan(null, null, new SketchBuilder(spec.dtype(), spec.shape()));
         }
-        TensorSketch sketch;
         try (InputStream in = reopen.open()) {
-            sketch = sketch(spec, in);
+            return planFor(spec, sketch(spec, in));
         }
+    }
+
+    /** A plan with the sketch taken: the most similar stored tensor, if one passes the check, as the base. */
+    private Plan planFor(TensorSpec spec, TensorSketch sketch) throws IOException {
         return new Plan(baseFor(spec, sketch).orElse(null), sketch, null);
     }
 
@@ -126,8 +129,7 @@ public final class SimilarBases {
         if (!mayHaveBase(spec) || len != spec.byteSize()) {
             throw new IllegalArgumentException("no sketch from memory for " + spec + " (" + len + " bytes)");
         }
-        TensorSketch sketch = new SketchBuilder(spec.dtype(), spec.shape()).update(0, bytes, 0, len).build();
-        return new Plan(baseFor(spec, sketch).orElse(null), sketch, null);
+        return planFor(spec, new SketchBuilder(spec.dtype(), spec.shape()).update(0, bytes, 0, len).build());
     }
 
     /** Indexes the tensor a plan was made for, now stored as {@code tensorId}. */
