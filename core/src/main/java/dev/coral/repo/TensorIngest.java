@@ -119,20 +119,24 @@ public final class TensorIngest {
             throw new BadInputException(what + ": " + total + " bytes make too many chunks of " + cut);
         }
         if (in instanceof HeapInputStream heap) { // bytes in memory: chunks are taken in place
-            return submit(spec, heap, what, base, sketch, after, null, count, cut);
+            return submit(spec, heap, what, base, sketch, after, null, count, cut, null);
         }
         int largest = (int) Math.min(cut, total); // a small tensor needs no chunk-sized (zeroed) buffer
         byte[] buffer = inserter.borrowBuffer(largest, cut);
         try {
-            return submit(spec, in, what, base, sketch, after, buffer, count, cut);
+            return submit(spec, in, what, base, sketch, after, buffer, count, cut, null);
         } finally {
             inserter.returnBuffer(buffer); // the sink is done with it: each chunk is taken in before submit returns
         }
     }
 
-    /** The chunks of {@code in} read into {@code buffer}, or, with no buffer, lent in place by a {@link HeapInputStream}. */
+    /**
+     * The chunks of {@code in} read into {@code buffer}, or, with no buffer, lent in place by a
+     * {@link HeapInputStream}. {@code onlyChunkId}, when not null, is the SHA-256 of the tensor's
+     * one chunk.
+     */
     private Submitted submit(TensorSpec spec, InputStream in, String what, TensorObject base, SketchBuilder sketch, NextChunk after,
-                             byte[] buffer, long count, int cut) throws IOException {
+                             byte[] buffer, long count, int cut, ObjectId onlyChunkId) throws IOException {
         long total = spec.byteSize();
         int width = ChunkEncoder.planeWidth(spec.dtype());
         ObjectId[] ids = new ObjectId[(int) count];
@@ -163,7 +167,7 @@ public final class TensorIngest {
             if (sketch != null) {
                 sketch.update(done, src, at, want);
             }
-            sink.submit(src, at, want, width, previous, ids, i, nextPrevious, nextWant);
+            sink.submit(src, at, want, width, previous, ids, i, nextPrevious, nextWant, count == 1 ? onlyChunkId : null);
             done += want;
         }
         return new Submitted(spec, ids, lengths);
@@ -218,8 +222,10 @@ public final class TensorIngest {
                     throw new BadInputException(what + ": data ends after " + got + " of " + total + " bytes");
                 }
             }
-            SimilarBases.Plan plan = inserter.contains(ObjectId.hashOf(bytes, 0, len)) ? SimilarBases.NO_PLAN : similar.plan(spec, bytes, len);
-            return new Planned(submit(spec, new HeapInputStream(bytes, 0, len), what, plan.base(), null, after), plan);
+            ObjectId id = ObjectId.hashOf(bytes, 0, len);
+            SimilarBases.Plan plan = inserter.contains(id) ? SimilarBases.NO_PLAN : similar.plan(spec, bytes, len);
+            // the sink takes the id rather than hashing the chunk again
+            return new Planned(submit(spec, new HeapInputStream(bytes, 0, len), what, plan.base(), null, after, null, len == 0 ? 0 : 1, cut(spec), id), plan);
         } finally {
             inserter.returnBuffer(bytes); // the sink copied what it keeps: each chunk is taken in before submit returns
         }

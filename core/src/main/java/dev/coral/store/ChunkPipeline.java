@@ -38,6 +38,8 @@ public final class ChunkPipeline implements ChunkSink {
         int len;
         int width;
         ObjectId previous;
+        /** The chunk's id when the caller hashed it, else null. */
+        ObjectId id;
         ObjectId[] ids;
         int index;
         ChunkEncodingJob.Encoded encoded;
@@ -70,7 +72,7 @@ public final class ChunkPipeline implements ChunkSink {
             encoders[w] = (slot, sequence, endOfBatch) -> {
                 if (sequence % workers == ordinal) {
                     try {
-                        slot.encoded = job.encode(slot.raw, 0, slot.len, slot.width, slot.previous, true);
+                        slot.encoded = job.encode(slot.raw, 0, slot.len, slot.width, slot.previous, null, 0, slot.id, true);
                     } catch (Throwable e) {
                         slot.error = e;
                     }
@@ -129,6 +131,7 @@ public final class ChunkPipeline implements ChunkSink {
         s.len = len;
         s.width = elementWidth;
         s.previous = previous;
+        s.id = id;
         s.ids = ids;
         s.index = index;
         ring.publish(seq);

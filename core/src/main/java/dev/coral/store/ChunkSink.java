@@ -17,13 +17,15 @@ public interface ChunkSink extends AutoCloseable {
      *
      * @param elementWidth the dtype's plane width ({@code ChunkEncoder.planeWidth})
      * @param previous the previous version of this chunk (delta base candidate), or null
+     * @param id the chunk's id when the caller has hashed exactly these bytes already (the sink
+     *           then does not hash them again), else null
      */
     void submit(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
-                int nextLength) throws IOException;
+                int nextLength, ObjectId id) throws IOException;
 
     /** Stores {@code raw[0, len)}, without a hint of the next chunk. */
     default void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index) throws IOException {
-        submit(raw, 0, len, elementWidth, previous, ids, index, null, 0);
+        submit(raw, 0, len, elementWidth, previous, ids, index, null, 0, null);
     }
 
     /** Waits until every submitted chunk is appended; rethrows the first failure of any of them. */

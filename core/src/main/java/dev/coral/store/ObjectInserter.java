@@ -68,12 +68,18 @@ public final class ObjectInserter implements AutoCloseable {
      */
     public ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId nextPrevious, int nextLength)
             throws IOException {
+        return insertChunk(raw, off, len, elementWidth, previous, nextPrevious, nextLength, null);
+    }
+
+    /** As above; {@code id}, when not null, is the SHA-256 of exactly these bytes, which the caller took already. */
+    private ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId nextPrevious, int nextLength,
+                                 ObjectId id) throws IOException {
         catchUp();
         if (job == null) {
             job = store.borrowJob(zstdLevel, chains, contextCoding);
         }
         // appended at once: no copy of the payload
-        return append(job.encode(raw, off, len, elementWidth, previous, nextPrevious, nextLength, false));
+        return append(job.encode(raw, off, len, elementWidth, previous, nextPrevious, nextLength, id, false));
     }
 
     /**
@@ -86,8 +92,8 @@ public final class ObjectInserter implements AutoCloseable {
             return new ChunkSink() {
                 @Override
                 public void submit(byte[] raw, int off, int len, int width, ObjectId previous, ObjectId[] ids, int index,
-                                   ObjectId nextPrevious, int nextLength) throws IOException {
-                    ids[index] = insertChunk(raw, off, len, width, previous, nextPrevious, nextLength);
+                                   ObjectId nextPrevious, int nextLength, ObjectId id) throws IOException {
+                    ids[index] = insertChunk(raw, off, len, width, previous, nextPrevious, nextLength, id);
                 }
 
                 @Override

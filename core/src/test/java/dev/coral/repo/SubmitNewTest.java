@@ -64,16 +64,19 @@ class SubmitNewTest {
         return out.array();
     }
 
-    /** Elements per tensor and chunk bytes: one chunk (read into memory) or four (streamed). */
-    @ParameterizedTest(name = "{0} elements, chunks of {1} bytes")
-    @CsvSource({"20000, 4194304", "20000, 20000"})
-    void aFineTuneFindsItsBaseAndACopyTakesNoSketch(int elements, int chunkBytes) throws IOException {
+    /**
+     * Elements per tensor, chunk bytes (one chunk, read into memory, or four, streamed) and
+     * ingest workers (the inserter itself, or a pipeline).
+     */
+    @ParameterizedTest(name = "{0} elements, chunks of {1} bytes, {2} workers")
+    @CsvSource({"20000, 4194304, 1", "20000, 20000, 1", "20000, 4194304, 2", "20000, 20000, 2"})
+    void aFineTuneFindsItsBaseAndACopyTakesNoSketch(int elements, int chunkBytes, int workers) throws IOException {
         boolean oneChunk = 4L * elements <= chunkBytes;
         TensorSpec spec = TensorSpec.of(DType.F32, elements);
         byte[] base = weights(elements, elements);
         byte[] fineTune = nudged(base, 7);
         try (ObjectStore store = new ObjectStore(dir, 1); ObjectInserter ins = store.newInserter();
-             ChunkSink sink = ins.newChunkSink(1)) {
+             ChunkSink sink = ins.newChunkSink(workers)) {
             ObjectGraph graph = new ObjectGraph(store);
             SimilarBases similar = SimilarBases.open(dir.resolve("similarity"), graph, new SimilarityCheck());
             TensorIngest ingest = new TensorIngest(ins, sink, chunkBytes);
@@ -106,6 +109,10 @@ class SubmitNewTest {
 
             assertArrayEquals(base, readAll(store, graph.tensor(baseId)));
             assertArrayEquals(fineTune, readAll(store, graph.tensor(ftId)));
+            if (oneChunk) { // the id taken before the look-up is the one the chunk is stored under
+                assertEquals(ObjectId.hashOf(base), graph.tensor(baseId).chunks().get(0).id());
+                assertEquals(ObjectId.hashOf(fineTune), graph.tensor(ftId).chunks().get(0).id());
+            }
         }
     }
 

@@ -114,7 +114,7 @@ class BasePrefetchTest {
             byte[][] again = history.get(1); // committed again on top of version 2
             for (int k = 0; k < chunks; k++) {
                 ObjectId next = k + 1 == chunks ? null : ids[2][k + 1];
-                ChunkEncodingJob.Encoded e = job.encode(again[k], 0, len, 4, ids[2][k], next, len, true);
+                ChunkEncodingJob.Encoded e = job.encode(again[k], 0, len, 4, ids[2][k], next, len, null, true);
                 assertTrue(e.alreadyStored(), "chunk " + k);
                 assertEquals(ids[1][k], e.id(), "chunk " + k);
             }
@@ -126,7 +126,7 @@ class BasePrefetchTest {
             }
             for (int k = 0; k < chunks; k++) {
                 ObjectId next = k + 1 == chunks ? null : ids[2][k + 1];
-                ChunkEncodingJob.Encoded e = job.encode(fresh[k], 0, len, 4, ids[2][k], next, len, true);
+                ChunkEncodingJob.Encoded e = job.encode(fresh[k], 0, len, 4, ids[2][k], next, len, null, true);
                 assertFalse(e.alreadyStored(), "new chunk " + k);
                 assertTrue(e.isDelta(), "new chunk " + k + " is a delta against version 2");
             }

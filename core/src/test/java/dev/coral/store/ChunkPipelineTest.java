@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ChunkPipelineTest {
     @TempDir
@@ -71,6 +72,39 @@ class ChunkPipelineTest {
                 store.readChunk(ids[i], back, true);
                 assertArrayEquals(chunks.get(i), back, "seed " + seed + " chunk " + i + " workers " + workers);
             }
+        }
+    }
+
+    /**
+     * A caller that hashed a chunk already hands the id over, and the sink stores the chunk
+     * under it without hashing it again (shown by an id that is not the bytes' hash: the
+     * contract is the caller's), or finds it stored.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void aSinkStoresUnderTheIdTheCallerTook(int workers) throws IOException {
+        byte[] a = versions(new Random(workers), 1, 4000).get(0);
+        byte[] b = versions(new Random(workers + 10), 1, 4000).get(0);
+        ObjectId given = ObjectId.hashOf(new byte[] {1, 2, 3});
+        ObjectId[] ids = new ObjectId[3];
+        try (ObjectStore store = new ObjectStore(dir, 1); ObjectInserter ins = store.newInserter()) {
+            try (ChunkSink sink = ins.newChunkSink(workers)) {
+                sink.submit(a, 0, a.length, 4, null, ids, 0, null, 0, ObjectId.hashOf(a));
+                sink.drain();
+            }
+            ins.flush();
+            try (ChunkSink sink = ins.newChunkSink(workers)) {
+                sink.submit(a, 0, a.length, 4, null, ids, 1, null, 0, ObjectId.hashOf(a)); // stored already
+                sink.submit(b, 0, b.length, 4, null, ids, 2, null, 0, given);
+                sink.drain();
+            }
+            ins.flush();
+            assertEquals(ObjectId.hashOf(a), ids[0]);
+            assertEquals(ids[0], ids[1]);
+            assertEquals(given, ids[2], "the chunk is stored under the id handed over, not hashed again");
+            byte[] back = new byte[b.length];
+            store.readChunk(given, back, false);
+            assertArrayEquals(b, back);
         }
     }
 
