@@ -120,7 +120,7 @@ public final class ChunkPipeline implements ChunkSink {
 
     @Override
     public void submit(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
-                       int nextLength) throws IOException {
+                       int nextLength, ObjectId id) throws IOException {
         rethrow();
         long seq = ring.next();
         Slot s = ring.get(seq);
