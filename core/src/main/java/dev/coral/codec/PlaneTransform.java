@@ -122,32 +122,64 @@ final class PlaneTransform {
         }
     }
 
+    /**
+     * Four 2-byte elements per step, as one long (SWAR, as the merges): their high bytes and their
+     * low bytes each gathered into an int. Measured, 2 M elements XOR'ed with a base: 1.6 ms per
+     * million one element at a time (2.1 without the vectorizer, as {@code coral commit} runs),
+     * 1.0 ms; perf's JMH encode of a 4 MiB BF16 chunk against the step before, three alternating
+     * runs: 386-473 -> 509-652 MB/s.
+     */
     private static void split2(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
         int p0 = o;
         int p1 = o + n;
+        int i = 0;
         switch (op) {
             case NONE -> {
-                for (int i = 0; i < n; i++) {
-                    int v = (short) SHORT.get(s, off + 2 * i);
-                    d[p0 + i] = (byte) (v >>> 8);
-                    d[p1 + i] = (byte) v;
+                for (; i + 4 <= n; i += 4) {
+                    long v = (long) LONG.get(s, off + 2 * i);
+                    INT.set(d, p0 + i, evenBytes(v >>> 8 & EVEN_BYTES));
+                    INT.set(d, p1 + i, evenBytes(v & EVEN_BYTES));
                 }
             }
             case XOR -> {
-                for (int i = 0; i < n; i++) {
-                    int v = (short) SHORT.get(s, off + 2 * i) ^ (short) SHORT.get(b, bo + 2 * i);
-                    d[p0 + i] = (byte) (v >>> 8);
-                    d[p1 + i] = (byte) v;
+                for (; i + 4 <= n; i += 4) {
+                    long v = (long) LONG.get(s, off + 2 * i) ^ (long) LONG.get(b, bo + 2 * i);
+                    INT.set(d, p0 + i, evenBytes(v >>> 8 & EVEN_BYTES));
+                    INT.set(d, p1 + i, evenBytes(v & EVEN_BYTES));
                 }
             }
             default -> {
-                for (int i = 0; i < n; i++) {
-                    int v = (short) SHORT.get(s, off + 2 * i) - (short) SHORT.get(b, bo + 2 * i);
-                    d[p0 + i] = (byte) (v >>> 8);
-                    d[p1 + i] = (byte) v;
+                for (; i + 4 <= n; i += 4) {
+                    long v = sub16((long) LONG.get(s, off + 2 * i), (long) LONG.get(b, bo + 2 * i));
+                    INT.set(d, p0 + i, evenBytes(v >>> 8 & EVEN_BYTES));
+                    INT.set(d, p1 + i, evenBytes(v & EVEN_BYTES));
                 }
             }
         }
+        for (; i < n; i++) {
+            int v = (short) SHORT.get(s, off + 2 * i);
+            if (op == XOR) {
+                v ^= (short) SHORT.get(b, bo + 2 * i);
+            } else if (op == SUB) {
+                v -= (short) SHORT.get(b, bo + 2 * i);
+            }
+            d[p0 + i] = (byte) (v >>> 8);
+            d[p1 + i] = (byte) v;
+        }
+    }
+
+    private static final long EVEN_BYTES = 0x00FF00FF00FF00FFL;
+    private static final long HIGH_BITS_16 = 0x8000800080008000L;
+
+    /** Bytes 0, 2, 4 and 6 of x (its other bytes zero) as one int, in that order. */
+    private static int evenBytes(long x) {
+        x = (x | x >>> 8) & 0x0000FFFF0000FFFFL;
+        return (int) (x | x >>> 16);
+    }
+
+    /** a - b in each of four 16-bit lanes, modulo 2^16 (no borrow crosses a lane). */
+    static long sub16(long a, long b) {
+        return ((a | HIGH_BITS_16) - (b & ~HIGH_BITS_16)) ^ ((a ^ ~b) & HIGH_BITS_16);
     }
 
     private static void split4(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
