@@ -294,12 +294,7 @@ final class PlaneTransform {
         switch (op) {
             case NONE -> interleave2(a0, o0, a1, o1, n, d, o);
             case XOR -> interleave2Xor(a0, o0, a1, o1, b, bo, n, d, o);
-            default -> {
-                for (int i = 0; i < n; i++) {
-                    int v = (a0[o0 + i] << 8) | (a1[o1 + i] & 0xFF);
-                    SHORT.set(d, o + 2 * i, (short) (v + (short) SHORT.get(b, bo + 2 * i)));
-                }
-            }
+            default -> interleave2Add(a0, o0, a1, o1, b, bo, n, d, o);
         }
     }
 
@@ -343,6 +338,27 @@ final class PlaneTransform {
             d[j] = (byte) (a1[o1 + i] ^ b[k]);
             d[j + 1] = (byte) (a0[o0 + i] ^ b[k + 1]);
         }
+    }
+
+    private static void interleave2Add(byte[] a0, int o0, byte[] a1, int o1, byte[] b, int bo, int n, byte[] d, int o) {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            long hi = (long) LONG.get(a0, o0 + i);
+            long lo = (long) LONG.get(a1, o1 + i);
+            int j = o + 2 * i;
+            int k = bo + 2 * i;
+            LONG.set(d, j, add16(spread8(lo) | (spread8(hi) << 8), (long) LONG.get(b, k)));
+            LONG.set(d, j + 8, add16(spread8(lo >>> 32) | (spread8(hi >>> 32) << 8), (long) LONG.get(b, k + 8)));
+        }
+        for (; i < n; i++) {
+            int v = (a0[o0 + i] << 8) | (a1[o1 + i] & 0xFF);
+            SHORT.set(d, o + 2 * i, (short) (v + (short) SHORT.get(b, bo + 2 * i)));
+        }
+    }
+
+    /** a + b in each of four 16-bit lanes, modulo 2^16 (no carry crosses a lane). */
+    static long add16(long a, long b) {
+        return ((a & ~HIGH_BITS_16) + (b & ~HIGH_BITS_16)) ^ ((a ^ b) & HIGH_BITS_16);
     }
 
     // Four-byte elements interleave byte by byte: measured 3.3 GB/s, faster than spreading longs

@@ -1,6 +1,7 @@
 package dev.coral.codec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
 import org.junit.jupiter.api.RepeatedTest;
@@ -97,6 +98,33 @@ class PlaneTransformTest {
                     check(r, seed, w, op, n);
                 }
                 check(r, seed, w, op, 1000 + r.nextInt(5000));
+            }
+        }
+    }
+
+    /** The 16-bit lane arithmetic of the 2-byte split and merge, lane by lane, edge values included. */
+    @RepeatedTest(5)
+    void laneSubtractionAndAdditionKeepToTheirLanes() {
+        long seed = new Random().nextLong();
+        Random r = new Random(seed);
+        int[] edges = {0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF, 0x00FF, 0xFF00};
+        for (int t = 0; t < 20_000; t++) {
+            long a = 0;
+            long b = 0;
+            for (int lane = 0; lane < 4; lane++) {
+                long x = r.nextBoolean() ? edges[r.nextInt(edges.length)] : r.nextInt(1 << 16);
+                long y = r.nextBoolean() ? edges[r.nextInt(edges.length)] : r.nextInt(1 << 16);
+                a |= x << (16 * lane);
+                b |= y << (16 * lane);
+            }
+            long diff = PlaneTransform.sub16(a, b);
+            long sum = PlaneTransform.add16(a, b);
+            for (int lane = 0; lane < 4; lane++) {
+                int x = (int) (a >>> (16 * lane)) & 0xFFFF;
+                int y = (int) (b >>> (16 * lane)) & 0xFFFF;
+                String what = "seed " + seed + ": lane " + lane + " of " + Long.toHexString(a) + ", " + Long.toHexString(b);
+                assertEquals((x - y) & 0xFFFF, (int) (diff >>> (16 * lane)) & 0xFFFF, what + " (difference)");
+                assertEquals((x + y) & 0xFFFF, (int) (sum >>> (16 * lane)) & 0xFFFF, what + " (sum)");
             }
         }
     }
