@@ -340,6 +340,10 @@ final class PlaneTransform {
         }
     }
 
+    /**
+     * As {@link #interleave2Xor}, adding the base lane by lane. Measured, 2 M elements: 1.0-1.3 ->
+     * 1.0 ms per million with C2; with C1 alone (as {@code coral checkout} runs) 4.2-4.3 -> 1.4.
+     */
     private static void interleave2Add(byte[] a0, int o0, byte[] a1, int o1, byte[] b, int bo, int n, byte[] d, int o) {
         int i = 0;
         for (; i + 8 <= n; i += 8) {
