@@ -75,9 +75,6 @@ public final class LshIndex {
     private static final Comparator<Candidate> RANKING =
             Comparator.comparingInt(Candidate::distance).thenComparing(Candidate::id);
 
-    private record GroupKey(DType dtype, long elementCount) {
-    }
-
     private static final class Group {
         final Map<ObjectId, TensorSketch> members = new LinkedHashMap<>();
         final Map<Long, List<ObjectId>> buckets = new HashMap<>();
@@ -85,7 +82,7 @@ public final class LshIndex {
 
     private final Config config;
     private final Map<ObjectId, TensorSketch> entries = new LinkedHashMap<>();
-    private final Map<GroupKey, Group> groups = new HashMap<>();
+    private final Map<ShapeKey, Group> groups = new HashMap<>();
     private String loadProblem;
 
     public LshIndex() {
@@ -117,7 +114,7 @@ public final class LshIndex {
         if (old == null) {
             return false;
         }
-        GroupKey k = key(old);
+        ShapeKey k = key(old);
         Group g = groups.get(k);
         g.members.remove(id);
         for (int b = 0; b < config.bands(); b++) {
@@ -160,7 +157,7 @@ public final class LshIndex {
 
     /** True when some indexed tensor has this dtype and element count (a candidate could exist). */
     public synchronized boolean hasGroup(DType dtype, long elementCount) {
-        return groups.containsKey(new GroupKey(dtype, elementCount));
+        return groups.containsKey(new ShapeKey(dtype, elementCount));
     }
 
     /** Every (id, sketch), in insertion order (a copy). */
@@ -321,8 +318,8 @@ public final class LshIndex {
         r.expectEnd();
     }
 
-    private static GroupKey key(TensorSketch s) {
-        return new GroupKey(s.dtype(), s.elementCount());
+    private static ShapeKey key(TensorSketch s) {
+        return new ShapeKey(s.dtype(), s.elementCount());
     }
 
     /** Band {@code b} of the SimHash (bits counted from the low end of lo, then hi), tagged with {@code b}. */

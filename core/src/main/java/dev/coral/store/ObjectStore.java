@@ -66,8 +66,23 @@ public final class ObjectStore implements AutoCloseable {
         static final View EMPTY = new View(null, new PackFile[0], new PackFile[0]);
     }
 
-    /** Identity of a file version: a replaced file has another file key, size or mtime. */
+    /**
+     * Identity of a file version: a replaced file has another file key, size or mtime. Its equals
+     * is written out: a record's own is bootstrapped at its first call (method handles spun at
+     * run time), 31-40 ms of the CPU of a command-line commit of 19 MB and 19 ms of a checkout
+     * (async-profiler), on the main thread.
+     */
     private record FileStamp(Object fileKey, long size, FileTime modified) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof FileStamp s && size == s.size && Objects.equals(fileKey, s.fileKey) && Objects.equals(modified, s.modified);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(fileKey, size, modified);
+        }
+
         static FileStamp of(Path file) throws IOException {
             try {
                 BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
