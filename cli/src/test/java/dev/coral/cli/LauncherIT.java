@@ -98,6 +98,15 @@ class LauncherIT {
         String loads = Files.readString(log);
         assertTrue(loads.contains("picocli.CommandLine source: shared objects file"),
                 "picocli's classes are not in the archive: " + loads.lines().filter(l -> l.contains("picocli.CommandLine ")).toList());
+        // status came first, but the launcher also listed the demo's classes: an add maps them too
+        Files.copy(ROOT.resolve("testdata/st_mixed.safetensors"), dir.resolve("w.safetensors"));
+        Path addLog = dir.resolve("add-class-load.log");
+        Run add = coral(dir, Map.of("CORAL_JAVA_OPTS", "-Xlog:class+load=info:file=" + addLog), "add", "w.safetensors");
+        assertEquals(0, add.code(), add.err());
+        List<String> fromJar = Files.readString(addLog).lines()
+                .filter(l -> l.contains(" dev.coral.") && !l.contains("source: shared objects file")).toList();
+        assertTrue(Files.readString(addLog).contains("dev.coral.format.SafetensorsHeader source: shared objects file"), fromJar.toString());
+        assertTrue(fromJar.size() < 20, fromJar.size() + " of Coral's classes loaded from the jar, not the archive: " + fromJar);
     }
 
     @Test
