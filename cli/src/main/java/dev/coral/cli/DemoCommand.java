@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", description = {
     "Run an end-to-end demo of Coral and check its results.",
     "In a temporary folder: init, add, commit with metrics, a training step, log, show, checkout of "
-        + "the old version (verified by SHA-256), branches, tags and export to npz. Sample files come from "
+        + "the old version (verified by SHA-256), branches, tags, export to npz, stats and fsck. Sample files come from "
         + "the testdata folder of the Coral checkout when it is there."})
 final class DemoCommand extends Subcommand {
     private static final String MODEL = "model.safetensors";
@@ -146,6 +146,12 @@ final class DemoCommand extends Subcommand {
         out.printf("  weights in 2 commits: %s raw; .coral holds %s (%.0f%%), the unchanged tensors stored once%n",
                 Text.bytes(raw), Text.bytes(stored), 100.0 * stored / raw);
         check(".coral is smaller than two full copies", stored < raw);
+        if (!coral("stats")) {
+            return;
+        }
+
+        section("verify");
+        coral("fsck");
     }
 
     /** Runs one coral command in the demo folder, echoing it and its output. */
