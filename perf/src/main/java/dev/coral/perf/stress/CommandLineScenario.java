@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
  * {@code coral commit -m .. model.safetensors}, then checked out by depth. Each command pays JVM
  * start, class loading and JIT warm-up, which the in-process scenarios do not. Run twice: plain,
  * and with the class-data-sharing archive the {@code ./coral} launcher writes (made here, as
- * there, from the classes the first commit of that run loaded). Baselines in the same run: a JVM that starts and exits, and
+ * there, from the classes the first commit of that run loaded and those of a quiet {@code coral demo}). Baselines in the
+ * same run: a JVM that starts and exits, and
  * Files.copy + fsync of each checkpoint. Skipped, saying so, when the jar is not built.
  */
 public final class CommandLineScenario implements Scenario {
@@ -86,7 +87,11 @@ public final class CommandLineScenario implements Scenario {
                 }
                 double s = command(ctx, jar, repo, opts, "commit", "-m", "step " + step, "model.safetensors");
                 commitSeconds[v][step] = v == 1 && step == 0 ? Double.NaN : s;
-                if (v == 1 && step == 0) { // and the launcher archives them after it
+                if (v == 1 && step == 0) { // and the launcher archives them, with a quiet demo's, after it
+                    Path demoList = dir.resolve("demo.classlist");
+                    Path home = jar.toAbsolutePath().getParent().getParent().getParent(); // <home>/cli/target/coral.jar
+                    command(ctx, jar, dir, List.of("-XX:DumpLoadedClassList=" + demoList, "-Dcoral.home=" + home), "demo");
+                    joinWithoutRepeats(classList, demoList);
                     dumpArchive(jar, classList, jsa);
                 }
                 if (v == 0) {
@@ -159,7 +164,13 @@ public final class CommandLineScenario implements Scenario {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    /** Runs {@code coral args} in a fresh JVM in {@code cwd}; returns its wall time; throws with its output if it fails. */
+    /** Appends the lines of {@code more} that {@code list} lacks to it (a class listed twice makes -Xshare:dump crash). */
+    private static void joinWithoutRepeats(Path list, Path more) throws IOException {
+        java.util.LinkedHashSet<String> lines = new java.util.LinkedHashSet<>(Files.readAllLines(list));
+        lines.addAll(Files.readAllLines(more));
+        Files.write(list, lines);
+    }
+
     /** The static class-data-sharing archive of the classes listed, as the launcher makes it. */
     private static void dumpArchive(Path jar, Path classList, Path jsa) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(javaBin(), "-Xshare:dump", "-XX:SharedClassListFile=" + classList, "-XX:SharedArchiveFile=" + jsa,
@@ -169,6 +180,7 @@ public final class CommandLineScenario implements Scenario {
         }
     }
 
+    /** Runs {@code coral args} in a fresh JVM in {@code cwd}; returns its wall time; throws with its output if it fails. */
     private static double command(Context ctx, Path jar, Path cwd, List<String> jvm, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBin());
