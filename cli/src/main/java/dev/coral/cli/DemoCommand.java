@@ -29,8 +29,8 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", description = {
     "Run an end-to-end demo of Coral and check its results.",
     "In a temporary folder: init, add, commit with metrics, a training step, log, show, checkout of "
-        + "the old version (verified by SHA-256), branches, tags, export to npz, stats and fsck. Sample files come from "
-        + "the testdata folder of the Coral checkout when it is there."})
+        + "the old version (verified by SHA-256), branches, tags, export to npz, stats and fsck. Sample files "
+        + "come from the testdata folder of the Coral checkout when it is there."})
 final class DemoCommand extends Subcommand {
     private static final String MODEL = "model.safetensors";
 

@@ -225,7 +225,8 @@ public final class TensorIngest {
             ObjectId id = ObjectId.hashOf(bytes, 0, len);
             SimilarBases.Plan plan = inserter.contains(id) ? SimilarBases.NO_PLAN : similar.plan(spec, bytes, len);
             // the sink takes the id rather than hashing the chunk again
-            return new Planned(submit(spec, new HeapInputStream(bytes, 0, len), what, plan.base(), null, after, null, len == 0 ? 0 : 1, cut(spec), id), plan);
+            Submitted s = submit(spec, new HeapInputStream(bytes, 0, len), what, plan.base(), null, after, null, len == 0 ? 0 : 1, cut(spec), id);
+            return new Planned(s, plan);
         } finally {
             inserter.returnBuffer(bytes); // the sink copied what it keeps: each chunk is taken in before submit returns
         }

@@ -141,10 +141,11 @@ final class ChunkEncodingJob implements AutoCloseable {
         ObjectId knownId = givenId;
         if (knownId != null || lastStored) {
             // An id the caller took is looked up at once. Else: the chunk before was stored already
-            // (a frozen tensor, a file committed again), so this one likely is too. It is looked up before any base is awaited, and no base is decoded
-            // ahead for the next while chunks keep being found. Measured on the command line, the
-            // 84 MB MLP's versions 3-6 committed again on top of version 8: 738-921 -> 437-520 ms
-            // each, their bases (not cached, a chain deep) no longer decoded in vain.
+            // (a frozen tensor, a file committed again), so this one likely is too. It is looked up
+            // before any base is awaited, and no base is decoded ahead for the next while chunks
+            // keep being found. Measured on the command line, the 84 MB MLP's versions 3-6
+            // committed again on top of version 8: 738-921 -> 437-520 ms each, their bases (not
+            // cached, a chain deep) no longer decoded in vain.
             if (knownId == null) {
                 sha.update(raw, off, len);
                 knownId = ObjectId.fromBytes(sha.digest());
