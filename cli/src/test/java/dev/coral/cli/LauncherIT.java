@@ -107,6 +107,11 @@ class LauncherIT {
                 .filter(l -> l.contains(" dev.coral.") && !l.contains("source: shared objects file")).toList();
         assertTrue(Files.readString(addLog).contains("dev.coral.format.SafetensorsHeader source: shared objects file"), fromJar.toString());
         assertTrue(fromJar.size() < 20, fromJar.size() + " of Coral's classes loaded from the jar, not the archive: " + fromJar);
+        // a record's equals or hashCode bootstraps method handles at its first call (20-40 ms of a command's CPU)
+        for (Path l : List.of(log, addLog)) {
+            assertFalse(Files.readString(l).contains("java.lang.runtime.ObjectMethods "),
+                    l.getFileName() + ": a record's equals/hashCode/toString was called on the command's path; write it out");
+        }
     }
 
     @Test
