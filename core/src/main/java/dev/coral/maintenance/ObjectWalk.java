@@ -182,8 +182,8 @@ final class ObjectWalk {
         return root;
     }
 
-    /** Longer than any chain a store accepts: the lineage search stops there. */
-    private static final int MAX_CHAIN_STEPS = 1 << 12;
+    /** One step past the longest chain a store reads: the lineage search stops there. */
+    private static final int MAX_CHAIN_STEPS = ObjectStore.MAX_CHAIN_LINKS + 1;
 
     private void visit(ObjectId id, ObjectKind kind, Edge from) {
         if (known.contains(id)) {

@@ -39,6 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * inserter rewrites it to cover every pack (skipped if another process is rewriting it).
  */
 public final class ObjectStore implements AutoCloseable {
+    /** Most links a delta chain may have: a longer one is corrupt (or a cycle), and reading it fails. */
+    public static final int MAX_CHAIN_LINKS = ChunkChainReader.MAX_CHAIN;
     /** Uncovered packs after which a flush rewrites the multi-pack index. */
     static final int DEFAULT_MULTI_PACK_INDEX_THRESHOLD = 16;
 
