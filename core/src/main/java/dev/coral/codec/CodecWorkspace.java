@@ -42,24 +42,19 @@ public final class CodecWorkspace implements AutoCloseable {
     }
 
     /**
-     * Buffers the payloads of a chain's first links are read into, kept from chain to chain (a
-     * fresh buffer per read was zeroed first: ~5% of a command-line commit). Four: a workspace
-     * holds at most four payloads (~16 MiB with 4 MiB chunks) beyond its other buffers.
+     * The buffer a chain's payloads are read into, one link at a time (a chain is read link by
+     * link as it is decoded), kept from chain to chain: a fresh buffer per read was zeroed first
+     * (~5% of a command-line commit).
      */
-    private final byte[][] linkBuffers = new byte[4][];
+    private byte[] linkBuffer = new byte[0];
 
     /**
-     * A buffer of at least {@code n} bytes to read link {@code link} of a delta chain into, reused
-     * from chain to chain; null past the first few links (the reader allocates). Valid until this
-     * workspace reads a chain again.
+     * A buffer of at least {@code n} bytes to read a link of a delta chain into, reused from link
+     * to link and chain to chain. Valid until this workspace reads the next link.
      */
-    public byte[] linkBuffer(int link, int n) {
-        if (link >= linkBuffers.length) {
-            return null;
-        }
-        byte[] b = linkBuffers[link];
-        linkBuffers[link] = b = grow(b == null ? new byte[0] : b, n);
-        return b;
+    public byte[] linkBuffer(int n) {
+        linkBuffer = grow(linkBuffer, n);
+        return linkBuffer;
     }
 
     private HuffmanCoder.State huffman;
