@@ -28,8 +28,13 @@ final class ChunkChainReader {
     /** A link of the chain: its entry, and for a delta the base its prefix names (null for a keyframe). */
     private record Link(ObjectStore.Found found, ObjectId base) {
         String what() {
-            return found.pack().path().getFileName() + " chunk " + found.entry().id().hex();
+            return ChunkChainReader.what(found);
         }
+    }
+
+    /** A stored chunk as errors name it: its pack file and id. */
+    private static String what(ObjectStore.Found f) {
+        return f.pack().path().getFileName() + " chunk " + f.entry().id().hex();
     }
 
     /** A link's framed payload at {@code buf[from, end)}: past the delta prefix for a delta. */
@@ -41,16 +46,13 @@ final class ChunkChainReader {
 
     /**
      * Reads a link's whole entry, checked against its CRC32C, into the workspace's link buffer
-     * (valid until the next link is read); for a delta, checks that the checked prefix names the
-     * base the walk down followed.
+     * (valid until the next link is read); for a delta (whose length {@link #collect} checked),
+     * checks that the checked prefix names the base the walk down followed.
      */
     private static Payload payload(Link l, CodecWorkspace ws) throws IOException {
         PackFile.Slice p = l.found().pack().readPayloadSlice(l.found().entry(), ws::linkBuffer);
         if (l.base() == null) {
             return new Payload(p.array(), p.offset(), p.end());
-        }
-        if (p.length() < StoredForm.DELTA_PREFIX_BYTES) {
-            throw new CorruptObjectException(l.what() + ": delta payload too short");
         }
         if (!ObjectId.fromBytes(p.array(), p.offset()).equals(l.base())) {
             throw new CorruptObjectException(l.what() + ": its delta prefix differs between two reads");
@@ -115,7 +117,7 @@ final class ChunkChainReader {
         ObjectStore.Found cur = top;
         byte[] cachedBase = null;
         while (true) {
-            String what = cur.pack().path().getFileName() + " chunk " + cur.entry().id().hex();
+            String what = what(cur);
             StoredForm form = StoredForm.of(cur.entry().codec(), what);
             if (cur != top && recent.contains(cur.entry().id())) {
                 cachedBase = new byte[(int) cur.entry().rawLength()];
@@ -131,8 +133,7 @@ final class ChunkChainReader {
             if (cur.entry().storedLength() < StoredForm.DELTA_PREFIX_BYTES) {
                 throw new CorruptObjectException(what + ": delta payload too short");
             }
-            // the prefix alone, unchecked: the way up checks it with the whole entry before decoding
-            ObjectId base = ObjectId.fromBytes(cur.pack().readPayloadPrefix(cur.entry(), StoredForm.DELTA_PREFIX_BYTES), 0);
+            ObjectId base = position(cur).base(); // the prefix alone, unchecked: payload() checks it before decoding
             chain.add(new Link(cur, base));
             if (chain.size() > MAX_CHAIN) {
                 throw new CorruptObjectException(what + ": delta chain longer than " + MAX_CHAIN + " (a cycle?)");
