@@ -102,29 +102,34 @@ class PlaneTransformTest {
         }
     }
 
-    /** The 16-bit lane arithmetic of the 2-byte split and merge, lane by lane, edge values included. */
+    /** The 16- and 32-bit lane arithmetic of the 2- and 4-byte split and merge, lane by lane, edge values included. */
     @RepeatedTest(5)
     void laneSubtractionAndAdditionKeepToTheirLanes() {
         long seed = new Random().nextLong();
         Random r = new Random(seed);
-        int[] edges = {0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF, 0x00FF, 0xFF00};
+        checkLanes(r, seed, 16, new long[] {0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF, 0x00FF, 0xFF00});
+        checkLanes(r, seed, 32, new long[] {0, 1, 0x7FFFFFFFL, 0x80000000L, 0x80000001L, 0xFFFFFFFFL, 0xFFFFL, 0xFFFF0000L});
+    }
+
+    private static void checkLanes(Random r, long seed, int bits, long[] edges) {
+        long mask = (1L << bits) - 1;
         for (int t = 0; t < 20_000; t++) {
             long a = 0;
             long b = 0;
-            for (int lane = 0; lane < 4; lane++) {
-                long x = r.nextBoolean() ? edges[r.nextInt(edges.length)] : r.nextInt(1 << 16);
-                long y = r.nextBoolean() ? edges[r.nextInt(edges.length)] : r.nextInt(1 << 16);
-                a |= x << (16 * lane);
-                b |= y << (16 * lane);
+            for (int lane = 0; lane < 64 / bits; lane++) {
+                long x = r.nextBoolean() ? edges[r.nextInt(edges.length)] : r.nextLong() & mask;
+                long y = r.nextBoolean() ? edges[r.nextInt(edges.length)] : r.nextLong() & mask;
+                a |= x << (bits * lane);
+                b |= y << (bits * lane);
             }
-            long diff = PlaneTransform.sub16(a, b);
-            long sum = PlaneTransform.add16(a, b);
-            for (int lane = 0; lane < 4; lane++) {
-                int x = (int) (a >>> (16 * lane)) & 0xFFFF;
-                int y = (int) (b >>> (16 * lane)) & 0xFFFF;
-                String what = "seed " + seed + ": lane " + lane + " of " + Long.toHexString(a) + ", " + Long.toHexString(b);
-                assertEquals((x - y) & 0xFFFF, (int) (diff >>> (16 * lane)) & 0xFFFF, what + " (difference)");
-                assertEquals((x + y) & 0xFFFF, (int) (sum >>> (16 * lane)) & 0xFFFF, what + " (sum)");
+            long diff = bits == 16 ? PlaneTransform.sub16(a, b) : PlaneTransform.sub32(a, b);
+            long sum = bits == 16 ? PlaneTransform.add16(a, b) : PlaneTransform.add32(a, b);
+            for (int lane = 0; lane < 64 / bits; lane++) {
+                long x = a >>> (bits * lane) & mask;
+                long y = b >>> (bits * lane) & mask;
+                String what = "seed " + seed + ": " + bits + "-bit lane " + lane + " of " + Long.toHexString(a) + ", " + Long.toHexString(b);
+                assertEquals(x - y & mask, diff >>> (bits * lane) & mask, what + " (difference)");
+                assertEquals(x + y & mask, sum >>> (bits * lane) & mask, what + " (sum)");
             }
         }
     }
