@@ -235,14 +235,6 @@ final class ContextHuffman {
 
     /** Chooses the groups (bounds and group table in s) and counts symbols per stream and group (s.hist). Returns G. */
     static int count(byte[] src, int off, int n, byte[] ctx, Scratch s) {
-        return count(src, off, n, ctx, s, false);
-    }
-
-    /**
-     * As {@link #count(byte[], int, int, byte[], Scratch)}, and when {@code regroup}, replaces
-     * each context in {@code ctx} by its element's group (0 .. G-1) in the same pass.
-     */
-    static int count(byte[] src, int off, int n, byte[] ctx, Scratch s, boolean regroup) {
         int groups = chooseGroups(ctx, n, s);
         int[] h = s.hist;
         Arrays.fill(h, 0);
@@ -256,12 +248,6 @@ final class ContextHuffman {
             byte g1 = groupOf[ctx[seg + j] & 0xFF];
             byte g2 = groupOf[ctx[2 * seg + j] & 0xFF];
             byte g3 = groupOf[ctx[3 * seg + j] & 0xFF];
-            if (regroup) {
-                ctx[j] = g0;
-                ctx[seg + j] = g1;
-                ctx[2 * seg + j] = g2;
-                ctx[3 * seg + j] = g3;
-            }
             h[g0 << 8 | src[off + j] & 0xFF]++;
             h[q1 + (g1 << 8 | src[off + seg + j] & 0xFF)]++;
             h[2 * q1 + (g2 << 8 | src[off + 2 * seg + j] & 0xFF)]++;
@@ -272,9 +258,6 @@ final class ContextHuffman {
             int to = Math.min(n, from + seg);
             for (int i = from + Math.min(j, to - from); i < to; i++) {
                 byte g = groupOf[ctx[i] & 0xFF];
-                if (regroup) {
-                    ctx[i] = g;
-                }
                 h[k * q1 + (g << 8 | src[off + i] & 0xFF)]++;
             }
         }
@@ -619,7 +602,7 @@ final class ContextHuffman {
     private static int chooseGroups(byte[] ctx, int n, Scratch s) {
         int[] h = s.ctxHist;
         Arrays.fill(h, 0);
-        int step = n >= 1 << 16 ? 8 : 1; // the boundaries need not be exact: every 8th context of a large plane
+        int step = sampleStep(n);
         int m = n / (4 * step) * step;
         for (int i = 0; i < m; i += step) { // four histograms: repeated contexts do not chain through one counter
             h[ctx[i] & 0xFF]++;
@@ -630,6 +613,24 @@ final class ContextHuffman {
         for (int i = 4 * m; i < n; i += step) {
             h[ctx[i] & 0xFF]++;
         }
+        return groupsOfSample(step, s);
+    }
+
+    /**
+     * Which contexts of a plane of n elements {@link #chooseGroups} counts: every {@code step}-th
+     * of each quarter of {@code n / (4 * step) * step} elements, then every step-th past the
+     * four quarters. The boundaries need not be exact: every 8th context of a large plane.
+     */
+    static int sampleStep(int n) {
+        return n >= 1 << 16 ? 8 : 1;
+    }
+
+    /**
+     * The groups of the contexts counted in {@code s.ctxHist} (every {@code step}-th element):
+     * fills bounds and the group table; returns the number of groups.
+     */
+    static int groupsOfSample(int step, Scratch s) {
+        int[] h = s.ctxHist;
         int counted = 0;
         for (int v = 0; v < 1024; v++) {
             counted += h[v];
