@@ -102,6 +102,25 @@ class PlaneTransformTest {
         }
     }
 
+    @RepeatedTest(5)
+    void xorIntoMatchesByteByByteAtAnyLengthAndOffset() {
+        long seed = new Random().nextLong();
+        Random r = new Random(seed);
+        for (int t = 0; t < 300; t++) {
+            int n = t < 100 ? t : r.nextInt(5000);
+            int so = r.nextInt(9);
+            int o = r.nextInt(9);
+            byte[] s = bytes(r, so + n + r.nextInt(9), null);
+            byte[] d = bytes(r, o + n + r.nextInt(9), null);
+            byte[] want = d.clone();
+            for (int i = 0; i < n; i++) {
+                want[o + i] ^= s[so + i];
+            }
+            PlaneTransform.xorInto(s, so, d, o, n);
+            assertArrayEquals(want, d, "seed " + seed + ", n " + n + ", offsets " + so + ", " + o);
+        }
+    }
+
     /** The 16- and 32-bit lane arithmetic of the 2- and 4-byte split and merge, lane by lane, edge values included. */
     @RepeatedTest(5)
     void laneSubtractionAndAdditionKeepToTheirLanes() {
