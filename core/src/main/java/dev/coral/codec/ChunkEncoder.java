@@ -535,7 +535,7 @@ public final class ChunkEncoder {
                 if (hint == PlaneMode.CONTEXT_HUFFMAN.id() && codec == ChunkCodec.XOR_PLANES && w >= 2) {
                     ContextCounts counted = ws.contextCounts(n, w, k);
                     if (counted != null) {
-                        c = ContextHuffman.encode(planes, po, n, counted, out, pos, ws.contextScratch(), ws.huffman());
+                        c = ContextHuffman.encode(n, counted, out, pos, ws.contextScratch(), ws.huffman());
                     } else {
                         if (contexts == null) {
                             contexts = baseContexts(base, n, w, ws);

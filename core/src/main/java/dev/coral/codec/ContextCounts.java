@@ -26,8 +26,8 @@ public final class ContextCounts {
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final ContextHuffman.Scratch scratch = new ContextHuffman.Scratch();
-    /** Each element's group. */
-    private byte[] groupOfElement = new byte[0];
+    /** Each element's group << 8 | symbol. */
+    private char[] keys = new char[0];
     private int n = -1;
     private int width;
     private int groups;
@@ -48,22 +48,22 @@ public final class ContextCounts {
         }
         byte[] b = base.raw();
         int bo = base.rawOffset();
-        groupOfElement = CodecWorkspace.grow(groupOfElement, elements);
-        groups = count(raw, off, b, bo, elements, w, groupOfElement, scratch);
+        keys = keys.length >= elements ? keys : new char[elements];
+        groups = count(raw, off, b, bo, elements, w, keys, scratch);
         width = w;
         n = elements;
         return true;
     }
 
     /**
-     * Counts as {@link ContextHuffman#count} does, to the same groups and counts, from the raw
-     * chunk and base, and stores each element's group in {@code groupOf}: each element's context
+     * Counts as {@link ContextHuffman#count} does, to the same groups, counts and keys, from the
+     * raw chunk and base: each element's context
      * and plane byte are taken as it is counted, in one pass after the groups are chosen from a
      * sample of the base's contexts, not first stored in arrays of their own and read back.
      * Measured, 8 Adam steps of an 84 MB fp32 MLP through one handle (steps 3-8, three
      * alternating pairs): 197-206 -> 210-228 MB/s, CPU 7.7-7.9 -> 7.1-7.6 s.
      */
-    private static int count(byte[] raw, int off, byte[] b, int bo, int n, int w, byte[] groupOf, ContextHuffman.Scratch s) {
+    private static int count(byte[] raw, int off, byte[] b, int bo, int n, int w, char[] keys, ContextHuffman.Scratch s) {
         int[] ch = s.ctxHist;
         Arrays.fill(ch, 0);
         int step = ContextHuffman.sampleStep(n);
@@ -86,34 +86,34 @@ public final class ContextCounts {
         int q1 = ContextHuffman.MAX_GROUPS * 256;
         int j = 0;
         for (; j < last; j++) { // the four streams' histograms in turn, as ContextHuffman.count
-            int k0 = key(raw, off, b, bo, j, w);
-            int k1 = key(raw, off, b, bo, seg + j, w);
-            int k2 = key(raw, off, b, bo, 2 * seg + j, w);
-            int k3 = key(raw, off, b, bo, 3 * seg + j, w);
-            byte g0 = table[k0 >>> 8];
-            byte g1 = table[k1 >>> 8];
-            byte g2 = table[k2 >>> 8];
-            byte g3 = table[k3 >>> 8];
-            groupOf[j] = g0;
-            groupOf[seg + j] = g1;
-            groupOf[2 * seg + j] = g2;
-            groupOf[3 * seg + j] = g3;
-            h[g0 << 8 | k0 & 0xFF]++;
-            h[q1 + (g1 << 8 | k1 & 0xFF)]++;
-            h[2 * q1 + (g2 << 8 | k2 & 0xFF)]++;
-            h[3 * q1 + (g3 << 8 | k3 & 0xFF)]++;
+            char k0 = keyOf(table, key(raw, off, b, bo, j, w));
+            char k1 = keyOf(table, key(raw, off, b, bo, seg + j, w));
+            char k2 = keyOf(table, key(raw, off, b, bo, 2 * seg + j, w));
+            char k3 = keyOf(table, key(raw, off, b, bo, 3 * seg + j, w));
+            keys[j] = k0;
+            keys[seg + j] = k1;
+            keys[2 * seg + j] = k2;
+            keys[3 * seg + j] = k3;
+            h[k0]++;
+            h[q1 + k1]++;
+            h[2 * q1 + k2]++;
+            h[3 * q1 + k3]++;
         }
         for (int k = 0; k < 4; k++) {
             int from = Math.min(n, k * seg);
             int to = Math.min(n, from + seg);
             for (int i = from + Math.min(j, to - from); i < to; i++) {
-                int key = key(raw, off, b, bo, i, w);
-                byte g = table[key >>> 8];
-                groupOf[i] = g;
-                h[k * q1 + (g << 8 | key & 0xFF)]++;
+                char key = keyOf(table, key(raw, off, b, bo, i, w));
+                keys[i] = key;
+                h[k * q1 + key]++;
             }
         }
         return groups;
+    }
+
+    /** The key (group << 8 | symbol) of a context << 8 | symbol, by the group table. */
+    private static char keyOf(byte[] groupOf, int contextAndSymbol) {
+        return (char) (groupOf[contextAndSymbol >>> 8] << 8 | contextAndSymbol & 0xFF);
     }
 
     /**
@@ -135,9 +135,9 @@ public final class ContextCounts {
         return n >= 0 && n == elements && width == w && k == PLANE;
     }
 
-    /** Each element's group (0 .. {@link #groups()} - 1), which the counting put over its context. */
-    byte[] groupsOfElements() {
-        return groupOfElement;
+    /** Each element's group (0 .. {@link #groups()} - 1) << 8 | its symbol. */
+    char[] keys() {
+        return keys;
     }
 
     int groups() {

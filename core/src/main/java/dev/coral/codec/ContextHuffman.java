@@ -111,8 +111,8 @@ final class ContextHuffman {
         /** Decoder: per group 2048 entries of symbol | length << 8, indexed by the next 11 bits. */
         final char[] table = new char[MAX_GROUPS << LOOKUP_BITS];
         final long[] streamBytes = new long[4];
-        /** Encoder: per context and symbol its group's code << 4 | length (at most 15 bits), made when first needed. */
-        char[] contextCodes;
+        /** Encoder: each element's group << 8 | symbol, from {@link #count}. */
+        char[] keys = new char[0];
         /** Encoder: per group and symbol its code << 4 | length. */
         final char[] groupCodes = new char[MAX_GROUPS * 256];
     }
@@ -126,14 +126,16 @@ final class ContextHuffman {
         if (n == 0) {
             return -1;
         }
-        return write(src, off, n, ctx, plan(src, off, n, ctx, s, st), dst, at, s);
+        int groups = plan(src, off, n, ctx, s, st);
+        return write(n, s.keys, groups, groupCodes(groups, s), dst, at, s);
     }
 
     /**
      * As {@link #encode}, from counts made ahead ({@link ContextCounts#count}, of the same plane and
-     * base): the same bytes, without choosing the groups and counting the symbols again.
+     * base, n elements): the same bytes, without choosing the groups and counting the symbols
+     * again, nor reading the plane (the counts hold each element's group and symbol).
      */
-    static int encode(byte[] src, int off, int n, ContextCounts counts, byte[] dst, int at, Scratch s, HuffmanCoder.State st) {
+    static int encode(int n, ContextCounts counts, byte[] dst, int at, Scratch s, HuffmanCoder.State st) {
         if (n == 0) {
             return -1;
         }
@@ -142,18 +144,11 @@ final class ContextHuffman {
         System.arraycopy(counts.hist(), 0, s.hist, 0, s.hist.length);
         fillGroupTable(groups, s);
         buildCodes(groups, s, st);
-        return write(src, off, n, counts.groupsOfElements(), groups, groupCodes(groups, s), dst, at, s);
+        return write(n, counts.keys(), groups, groupCodes(groups, s), dst, at, s);
     }
 
-    private static int write(byte[] src, int off, int n, byte[] ctx, int groups, byte[] dst, int at, Scratch s) {
-        return write(src, off, n, ctx, groups, null, dst, at, s);
-    }
-
-    /**
-     * Writes the plane; {@code codes} null: coded by the contexts in {@code ctx}, else by the
-     * group of each element in {@code ctx} with the codes of {@link #groupCodes}.
-     */
-    private static int write(byte[] src, int off, int n, byte[] ctx, int groups, char[] codes, byte[] dst, int at, Scratch s) {
+    /** Writes the plane of n elements, {@code keys} their group << 8 | symbol, with the codes of {@link #groupCodes}. */
+    private static int write(int n, char[] keys, int groups, char[] codes, byte[] dst, int at, Scratch s) {
         long total = size(groups, s);
         if (total >= n) {
             return -1;
@@ -178,14 +173,18 @@ final class ContextHuffman {
             ChunkFormat.putInt(dst, q, (int) s.streamBytes[k]);
             q += 4;
         }
-        encodeStreams(src, off, n, ctx, codes != null ? codes : contextCodes(s), dst, q, s.streamBytes);
+        encodeStreams(keys, n, codes, dst, q, s.streamBytes);
         return (int) total;
     }
 
     /**
-     * Each group's codes in a row (code << 4 | length, as {@link #contextCodes}), for elements
-     * given by group rather than by context: 4 KiB at most, against 128 KiB by context, so the
-     * encoder's look-ups stay in the L1 cache.
+     * Each group's codes in a row (code << 4 | length; a code of at most 11 bits and its length
+     * fit a char), looked up by an element's key (group << 8 | symbol): 4 KiB at most, in the L1
+     * cache. Coding from keys that {@link #count} stored as it counted takes two loads per
+     * symbol (key, code) where a look-up by context and symbol took three (context, symbol, and
+     * the code in a 128 KiB table by context): 1 M symbols of a real Adam step's XOR plane coded
+     * from counts made ahead, 2.26-2.49 -> 1.74-1.81 ms (three alternating runs, same bytes);
+     * counting and coding in one go the same as before (4.0-4.4 ms).
      */
     private static char[] groupCodes(int groups, Scratch s) {
         char[] gc = s.groupCodes;
@@ -193,29 +192,6 @@ final class ContextHuffman {
             gc[i] = (char) s.codes[i];
         }
         return gc;
-    }
-
-    /**
-     * Each context's row of its group's codes: the encoder looks a symbol's code up by context
-     * and symbol, one load fewer per symbol than through the group table. Measured (same-JVM A/B,
-     * a real Adam step's XOR planes, 4 MiB chunks): context Huffman encoding 5-10% faster, BF16
-     * and fp32. A code of at most 11 bits with its length fits the 16 bits of a char.
-     */
-    private static char[] contextCodes(Scratch s) {
-        char[] cc = s.contextCodes == null ? s.contextCodes = new char[256 * 256] : s.contextCodes;
-        byte[] groupOf = s.groupOf;
-        int[] codes = s.codes;
-        for (int c = 0; c < 256; c++) {
-            if (c > 0 && groupOf[c] == groupOf[c - 1]) {
-                System.arraycopy(cc, (c - 1) << 8, cc, c << 8, 256);
-                continue;
-            }
-            int g = groupOf[c] << 8;
-            for (int v = 0; v < 256; v++) {
-                cc[c << 8 | v] = (char) codes[g | v];
-            }
-        }
-        return cc;
     }
 
     /** The length {@link #encode} would return, or a value of at least n when it would return -1. */
@@ -233,32 +209,41 @@ final class ContextHuffman {
         return groups;
     }
 
-    /** Chooses the groups (bounds and group table in s) and counts symbols per stream and group (s.hist). Returns G. */
+    /**
+     * Chooses the groups (bounds and group table in s), counts symbols per stream and group
+     * (s.hist) and stores each element's key, group << 8 | symbol (s.keys). Returns G.
+     */
     static int count(byte[] src, int off, int n, byte[] ctx, Scratch s) {
         int groups = chooseGroups(ctx, n, s);
         int[] h = s.hist;
         Arrays.fill(h, 0);
         byte[] groupOf = s.groupOf;
+        char[] keys = s.keys = s.keys.length >= n ? s.keys : new char[n];
         int seg = (n + 3) >>> 2;
         int last = Math.max(0, n - 3 * seg);
         int q1 = MAX_GROUPS * 256;
         int j = 0;
         for (; j < last; j++) { // the four streams' histograms in turn: repeats do not chain through one counter
-            byte g0 = groupOf[ctx[j] & 0xFF];
-            byte g1 = groupOf[ctx[seg + j] & 0xFF];
-            byte g2 = groupOf[ctx[2 * seg + j] & 0xFF];
-            byte g3 = groupOf[ctx[3 * seg + j] & 0xFF];
-            h[g0 << 8 | src[off + j] & 0xFF]++;
-            h[q1 + (g1 << 8 | src[off + seg + j] & 0xFF)]++;
-            h[2 * q1 + (g2 << 8 | src[off + 2 * seg + j] & 0xFF)]++;
-            h[3 * q1 + (g3 << 8 | src[off + 3 * seg + j] & 0xFF)]++;
+            char k0 = (char) (groupOf[ctx[j] & 0xFF] << 8 | src[off + j] & 0xFF);
+            char k1 = (char) (groupOf[ctx[seg + j] & 0xFF] << 8 | src[off + seg + j] & 0xFF);
+            char k2 = (char) (groupOf[ctx[2 * seg + j] & 0xFF] << 8 | src[off + 2 * seg + j] & 0xFF);
+            char k3 = (char) (groupOf[ctx[3 * seg + j] & 0xFF] << 8 | src[off + 3 * seg + j] & 0xFF);
+            keys[j] = k0;
+            keys[seg + j] = k1;
+            keys[2 * seg + j] = k2;
+            keys[3 * seg + j] = k3;
+            h[k0]++;
+            h[q1 + k1]++;
+            h[2 * q1 + k2]++;
+            h[3 * q1 + k3]++;
         }
         for (int k = 0; k < 4; k++) {
             int from = Math.min(n, k * seg);
             int to = Math.min(n, from + seg);
             for (int i = from + Math.min(j, to - from); i < to; i++) {
-                byte g = groupOf[ctx[i] & 0xFF];
-                h[k * q1 + (g << 8 | src[off + i] & 0xFF)]++;
+                char key = (char) (groupOf[ctx[i] & 0xFF] << 8 | src[off + i] & 0xFF);
+                keys[i] = key;
+                h[k * q1 + key]++;
             }
         }
         return groups;
@@ -322,8 +307,7 @@ final class ContextHuffman {
      * turn, each stream flushed by one 8-byte write without a branch; then each stream's rest
      * alone, byte by byte, and its end marker.
      */
-    private static void encodeStreams(byte[] src, int off, int n, byte[] ctx, char[] codes, byte[] dst, int q,
-                                      long[] streamBytes) {
+    private static void encodeStreams(char[] keys, int n, char[] codes, byte[] dst, int q, long[] streamBytes) {
         int seg = (n + 3) >>> 2;
         int last = n - 3 * seg;
         int e0 = q + (int) streamBytes[0];
@@ -343,9 +327,9 @@ final class ContextHuffman {
         int p2 = e1;
         int p3 = e2;
         int j = 0;
-        int o1 = off + seg;
-        int o2 = off + 2 * seg;
-        int o3 = off + 3 * seg;
+        int o1 = seg;
+        int o2 = 2 * seg;
+        int o3 = 3 * seg;
         while (true) {
             // groups of four symbols per stream that fit without a check: each writes 8 bytes at
             // its stream's position and moves it on by at most 6 (7 + 44 bits)
@@ -357,10 +341,10 @@ final class ContextHuffman {
             int stop = j + 4 * groups;
             for (; j < stop; j += 4) {
                 for (int r = 0; r < 4; r++) {
-                    int x0 = codes[(ctx[j + r] & 0xFF) << 8 | src[off + j + r] & 0xFF];
-                    int x1 = codes[(ctx[seg + j + r] & 0xFF) << 8 | src[o1 + j + r] & 0xFF];
-                    int x2 = codes[(ctx[2 * seg + j + r] & 0xFF) << 8 | src[o2 + j + r] & 0xFF];
-                    int x3 = codes[(ctx[3 * seg + j + r] & 0xFF) << 8 | src[o3 + j + r] & 0xFF];
+                    int x0 = codes[keys[j + r]];
+                    int x1 = codes[keys[o1 + j + r]];
+                    int x2 = codes[keys[o2 + j + r]];
+                    int x3 = codes[keys[o3 + j + r]];
                     c0 |= (long) (x0 >>> 4) << b0;
                     b0 += x0 & 15;
                     c1 |= (long) (x1 >>> 4) << b1;
@@ -395,15 +379,14 @@ final class ContextHuffman {
         for (int k = 0; k < 4; k++) {
             int from = Math.min(n, k * seg);
             int to = Math.min(n, from + seg);
-            finishEncoding(src, off, from + Math.min(j, to - from), to, ctx, codes, dst, p[k], ends[k], c[k], b[k]);
+            finishEncoding(keys, from + Math.min(j, to - from), to, codes, dst, p[k], ends[k], c[k], b[k]);
         }
     }
 
     /** Codes elements [i, to) of one stream from its writer state, then the end marker, ending exactly at end. */
-    private static void finishEncoding(byte[] src, int off, int i, int to, byte[] ctx, char[] codes, byte[] dst,
-                                       int p, int end, long acc, int bits) {
+    private static void finishEncoding(char[] keys, int i, int to, char[] codes, byte[] dst, int p, int end, long acc, int bits) {
         for (; i < to; i++) {
-            int c = codes[(ctx[i] & 0xFF) << 8 | src[off + i] & 0xFF];
+            int c = codes[keys[i]];
             acc |= (long) (c >>> 4) << bits;
             bits += c & 15;
             while (bits >= 8) {
