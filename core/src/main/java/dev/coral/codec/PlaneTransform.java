@@ -141,7 +141,7 @@ final class PlaneTransform {
 
     /**
      * Eight 2-byte elements per step, as two longs transposed into one long per plane by the
-     * swaps of {@link #interleave2}, in reverse. Measured, 1 M elements XOR'ed with a base, four
+     * swaps of {@link #merge2}, in reverse. Measured, 1 M elements XOR'ed with a base, four
      * runs in turn: 0.65-1.37 GB/s four at a time (each plane's bytes gathered into an int by
      * shifts and masks), 2.0-2.6 GB/s eight at a time by swaps.
      */
@@ -149,29 +149,10 @@ final class PlaneTransform {
         int p0 = o;
         int p1 = o + n;
         int i = 0;
-        switch (op) {
-            case NONE -> {
-                for (; i + 8 <= n; i += 8) {
-                    int k = off + 2 * i;
-                    planes2((long) LONG.get(s, k), (long) LONG.get(s, k + 8), d, p0 + i, p1 + i);
-                }
-            }
-            case XOR -> {
-                for (; i + 8 <= n; i += 8) {
-                    int k = off + 2 * i;
-                    int m = bo + 2 * i;
-                    planes2((long) LONG.get(s, k) ^ (long) LONG.get(b, m), (long) LONG.get(s, k + 8) ^ (long) LONG.get(b, m + 8),
-                            d, p0 + i, p1 + i);
-                }
-            }
-            default -> {
-                for (; i + 8 <= n; i += 8) {
-                    int k = off + 2 * i;
-                    int m = bo + 2 * i;
-                    planes2(sub16((long) LONG.get(s, k), (long) LONG.get(b, m)),
-                            sub16((long) LONG.get(s, k + 8), (long) LONG.get(b, m + 8)), d, p0 + i, p1 + i);
-                }
-            }
+        for (; i + 8 <= n; i += 8) {
+            int k = off + 2 * i;
+            int m = bo + 2 * i;
+            planes2(less16((long) LONG.get(s, k), b, m, op), less16((long) LONG.get(s, k + 8), b, m + 8, op), d, p0 + i, p1 + i);
         }
         for (; i < n; i++) {
             int v = (short) SHORT.get(s, off + 2 * i);
@@ -219,36 +200,15 @@ final class PlaneTransform {
 
     /**
      * Eight 4-byte elements per step: four longs transposed into one long per plane by the
-     * swaps of {@link #interleave4Xor}, in reverse.
+     * swaps of {@link #merge4}, in reverse.
      */
     private static void split4(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
         int i = 0;
-        switch (op) {
-            case NONE -> {
-                for (; i + 8 <= n; i += 8) {
-                    int k = off + 4 * i;
-                    planes4((long) LONG.get(s, k), (long) LONG.get(s, k + 8), (long) LONG.get(s, k + 16),
-                            (long) LONG.get(s, k + 24), d, o + i, n);
-                }
-            }
-            case XOR -> {
-                for (; i + 8 <= n; i += 8) {
-                    int k = off + 4 * i;
-                    int m = bo + 4 * i;
-                    planes4((long) LONG.get(s, k) ^ (long) LONG.get(b, m), (long) LONG.get(s, k + 8) ^ (long) LONG.get(b, m + 8),
-                            (long) LONG.get(s, k + 16) ^ (long) LONG.get(b, m + 16),
-                            (long) LONG.get(s, k + 24) ^ (long) LONG.get(b, m + 24), d, o + i, n);
-                }
-            }
-            default -> {
-                for (; i + 8 <= n; i += 8) {
-                    int k = off + 4 * i;
-                    int m = bo + 4 * i;
-                    planes4(sub32((long) LONG.get(s, k), (long) LONG.get(b, m)), sub32((long) LONG.get(s, k + 8), (long) LONG.get(b, m + 8)),
-                            sub32((long) LONG.get(s, k + 16), (long) LONG.get(b, m + 16)),
-                            sub32((long) LONG.get(s, k + 24), (long) LONG.get(b, m + 24)), d, o + i, n);
-                }
-            }
+        for (; i + 8 <= n; i += 8) {
+            int k = off + 4 * i;
+            int m = bo + 4 * i;
+            planes4(less32((long) LONG.get(s, k), b, m, op), less32((long) LONG.get(s, k + 8), b, m + 8, op),
+                    less32((long) LONG.get(s, k + 16), b, m + 16, op), less32((long) LONG.get(s, k + 24), b, m + 24, op), d, o + i, n);
         }
         for (; i < n; i++) {
             int v = (int) INT.get(s, off + 4 * i);
@@ -343,10 +303,22 @@ final class PlaneTransform {
         }
     }
 
+    /** Four 2-byte elements {@code v} less the base's at {@code b[k]} by {@code op}. */
+    private static long less16(long v, byte[] b, int k, int op) {
+        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? sub16(v, (long) LONG.get(b, k)) : v;
+    }
+
+    /** Two 4-byte elements {@code v} less the base's at {@code b[k]} by {@code op}. */
+    private static long less32(long v, byte[] b, int k, int op) {
+        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? sub32(v, (long) LONG.get(b, k)) : v;
+    }
+
     /** An 8-byte element {@code v} less the base's at {@code b[k]} by {@code op}. */
     private static long less(long v, byte[] b, int k, int op) {
         return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v - (long) LONG.get(b, k) : v;
     }
+
+
 
     /** An 8-byte element {@code v} plus the base's at {@code b[k]} by {@code op}. */
     private static long plus(long v, byte[] b, int k, int op) {
@@ -416,8 +388,7 @@ final class PlaneTransform {
         int o1 = offs[1];
         switch (op) {
             case NONE -> interleave2(a0, o0, a1, o1, n, d, o);
-            case XOR -> interleave2Xor(a0, o0, a1, o1, b, bo, n, d, o);
-            default -> interleave2Add(a0, o0, a1, o1, b, bo, n, d, o);
+            default -> interleave2(a0, o0, a1, o1, b, bo, n, op, d, o);
         }
     }
 
@@ -425,6 +396,14 @@ final class PlaneTransform {
     // long read from each plane, their bytes moved into place by delta swaps (t = (x >>> s ^ y)
     // & mask; y ^= t; x ^= t << s exchanges the masked s-bit units of y with their neighbours in
     // x), one long written per 8 output bytes. The splits run the same swaps in reverse.
+    //
+    // The 2- and 4-byte merges keep a loop without a base apart from the one with: checkout
+    // runs them under C1 alone, which does not inline a per-word helper that loads the base's word
+    // and combines by the operation (the splits and the 8-byte merge use one, as C2 runs them).
+    // Measured, 1 M elements under C1: merges without a base through such a helper ran at
+    // 0.84-1.13 GB/s against 1.79-2.07 in a loop of their own; with a base, the loop loads the
+    // word and a helper small enough for C1 combines it: 4-byte XOR 1.52-1.62 GB/s either way
+    // against a loop per operation, 2-byte 1.20-1.36 against 1.54-1.74. Under C2 all were alike.
 
     private static void interleave2(byte[] a0, int o0, byte[] a1, int o1, int n, byte[] d, int o) {
         int i = 0;
@@ -447,7 +426,8 @@ final class PlaneTransform {
         }
     }
 
-    private static void interleave2Xor(byte[] a0, int o0, byte[] a1, int o1, byte[] b, int bo, int n, byte[] d, int o) {
+    /** As the 2-byte merge above, combined with the base by op (XOR or SUB). */
+    private static void interleave2(byte[] a0, int o0, byte[] a1, int o1, byte[] b, int bo, int n, int op, byte[] d, int o) {
         int i = 0;
         for (; i + 8 <= n; i += 8) {
             int j = o + 2 * i;
@@ -460,36 +440,24 @@ final class PlaneTransform {
             t = (r0 >>> 16 ^ r1) & LOW_16_OF_32;
             r1 ^= t;
             r0 ^= t << 16;
-            LONG.set(d, j, (r0 & LOW_32 | r1 << 32) ^ (long) LONG.get(b, k));
-            LONG.set(d, j + 8, (r0 >>> 32 | r1 & HIGH_32) ^ (long) LONG.get(b, k + 8));
-        }
-        for (int j = o + 2 * i, k = bo + 2 * i; i < n; i++, j += 2, k += 2) {
-            d[j] = (byte) (a1[o1 + i] ^ b[k]);
-            d[j + 1] = (byte) (a0[o0 + i] ^ b[k + 1]);
-        }
-    }
-
-    /** As {@link #interleave2Xor}, adding the base lane by lane. */
-    private static void interleave2Add(byte[] a0, int o0, byte[] a1, int o1, byte[] b, int bo, int n, byte[] d, int o) {
-        int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            int j = o + 2 * i;
-            int k = bo + 2 * i;
-            long r0 = (long) LONG.get(a1, o1 + i);
-            long r1 = (long) LONG.get(a0, o0 + i);
-            long t = (r0 >>> 8 ^ r1) & EVEN_BYTES;
-            r1 ^= t;
-            r0 ^= t << 8;
-            t = (r0 >>> 16 ^ r1) & LOW_16_OF_32;
-            r1 ^= t;
-            r0 ^= t << 16;
-            LONG.set(d, j, add16(r0 & LOW_32 | r1 << 32, (long) LONG.get(b, k)));
-            LONG.set(d, j + 8, add16(r0 >>> 32 | r1 & HIGH_32, (long) LONG.get(b, k + 8)));
+            LONG.set(d, j, with16(r0 & LOW_32 | r1 << 32, (long) LONG.get(b, k), op));
+            LONG.set(d, j + 8, with16(r0 >>> 32 | r1 & HIGH_32, (long) LONG.get(b, k + 8), op));
         }
         for (; i < n; i++) {
             int v = (a0[o0 + i] << 8) | (a1[o1 + i] & 0xFF);
-            SHORT.set(d, o + 2 * i, (short) (v + (short) SHORT.get(b, bo + 2 * i)));
+            int w = (short) SHORT.get(b, bo + 2 * i);
+            SHORT.set(d, o + 2 * i, (short) (op == XOR ? v ^ w : v + w));
         }
+    }
+
+    /** Four 2-byte elements v combined with the base's bw by op: XOR, or added lane by lane (SUB); small enough for C1 to inline. */
+    private static long with16(long v, long bw, int op) {
+        return op == XOR ? v ^ bw : add16(v, bw);
+    }
+
+    /** Two 4-byte elements v combined with the base's bw by op, as {@link #with16}. */
+    private static long with32(long v, long bw, int op) {
+        return op == XOR ? v ^ bw : add32(v, bw);
     }
 
     /** a + b in each of four 16-bit lanes, modulo 2^16 (no carry crosses a lane). */
@@ -509,8 +477,8 @@ final class PlaneTransform {
      * against 1.1-1.5 for spreading each plane's bytes with shifts and masks (1.6 against 0.9-1.0
      * with C1 alone, as checkout runs).
      */
-    private static void interleave4Xor(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3,
-                                       byte[] b, int bo, int n, byte[] d, int o) {
+    private static void interleave4(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3,
+                                    byte[] b, int bo, int n, int op, byte[] d, int o) {
         int i = 0;
         for (; i + 8 <= n; i += 8) {
             int j = o + 4 * i;
@@ -531,20 +499,19 @@ final class PlaneTransform {
             t = (r1 >>> 16 ^ r3) & LOW_16_OF_32;
             r3 ^= t;
             r1 ^= t << 16;
-            LONG.set(d, j, (r0 & LOW_32 | r1 << 32) ^ (long) LONG.get(b, k));
-            LONG.set(d, j + 8, (r2 & LOW_32 | r3 << 32) ^ (long) LONG.get(b, k + 8));
-            LONG.set(d, j + 16, (r0 >>> 32 | r1 & HIGH_32) ^ (long) LONG.get(b, k + 16));
-            LONG.set(d, j + 24, (r2 >>> 32 | r3 & HIGH_32) ^ (long) LONG.get(b, k + 24));
+            LONG.set(d, j, with32(r0 & LOW_32 | r1 << 32, (long) LONG.get(b, k), op));
+            LONG.set(d, j + 8, with32(r2 & LOW_32 | r3 << 32, (long) LONG.get(b, k + 8), op));
+            LONG.set(d, j + 16, with32(r0 >>> 32 | r1 & HIGH_32, (long) LONG.get(b, k + 16), op));
+            LONG.set(d, j + 24, with32(r2 >>> 32 | r3 & HIGH_32, (long) LONG.get(b, k + 24), op));
         }
-        for (int j = o + 4 * i, k = bo + 4 * i; i < n; i++, j += 4, k += 4) {
-            d[j] = (byte) (a3[o3 + i] ^ b[k]);
-            d[j + 1] = (byte) (a2[o2 + i] ^ b[k + 1]);
-            d[j + 2] = (byte) (a1[o1 + i] ^ b[k + 2]);
-            d[j + 3] = (byte) (a0[o0 + i] ^ b[k + 3]);
+        for (; i < n; i++) {
+            int v = (a0[o0 + i] << 24) | ((a1[o1 + i] & 0xFF) << 16) | ((a2[o2 + i] & 0xFF) << 8) | (a3[o3 + i] & 0xFF);
+            int w = (int) INT.get(b, bo + 4 * i);
+            INT.set(d, o + 4 * i, op == XOR ? v ^ w : v + w);
         }
     }
 
-    /** As {@link #interleave4Xor}, without a base. */
+    /** The 4-byte merge without a base (its swaps described with the one below). */
     private static void interleave4(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3, int n,
                                     byte[] d, int o) {
         int i = 0;
@@ -579,40 +546,6 @@ final class PlaneTransform {
         }
     }
 
-    /** As {@link #interleave4Xor}, adding the base lane by lane. */
-    private static void interleave4Add(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3,
-                                       byte[] b, int bo, int n, byte[] d, int o) {
-        int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            int j = o + 4 * i;
-            int k = bo + 4 * i;
-            long r0 = (long) LONG.get(a3, o3 + i);
-            long r1 = (long) LONG.get(a2, o2 + i);
-            long r2 = (long) LONG.get(a1, o1 + i);
-            long r3 = (long) LONG.get(a0, o0 + i);
-            long t = (r0 >>> 8 ^ r1) & EVEN_BYTES;
-            r1 ^= t;
-            r0 ^= t << 8;
-            t = (r2 >>> 8 ^ r3) & EVEN_BYTES;
-            r3 ^= t;
-            r2 ^= t << 8;
-            t = (r0 >>> 16 ^ r2) & LOW_16_OF_32;
-            r2 ^= t;
-            r0 ^= t << 16;
-            t = (r1 >>> 16 ^ r3) & LOW_16_OF_32;
-            r3 ^= t;
-            r1 ^= t << 16;
-            LONG.set(d, j, add32(r0 & LOW_32 | r1 << 32, (long) LONG.get(b, k)));
-            LONG.set(d, j + 8, add32(r2 & LOW_32 | r3 << 32, (long) LONG.get(b, k + 8)));
-            LONG.set(d, j + 16, add32(r0 >>> 32 | r1 & HIGH_32, (long) LONG.get(b, k + 16)));
-            LONG.set(d, j + 24, add32(r2 >>> 32 | r3 & HIGH_32, (long) LONG.get(b, k + 24)));
-        }
-        for (; i < n; i++) {
-            int v = (a0[o0 + i] << 24) | ((a1[o1 + i] & 0xFF) << 16) | ((a2[o2 + i] & 0xFF) << 8) | (a3[o3 + i] & 0xFF);
-            INT.set(d, o + 4 * i, v + (int) INT.get(b, bo + 4 * i));
-        }
-    }
-
     private static void merge4(byte[][] p, int[] offs, byte[] b, int bo, int n, int op, byte[] d, int o) {
         byte[] a0 = p[0];
         byte[] a1 = p[1];
@@ -624,8 +557,7 @@ final class PlaneTransform {
         int o3 = offs[3];
         switch (op) {
             case NONE -> interleave4(a0, o0, a1, o1, a2, o2, a3, o3, n, d, o);
-            case XOR -> interleave4Xor(a0, o0, a1, o1, a2, o2, a3, o3, b, bo, n, d, o);
-            default -> interleave4Add(a0, o0, a1, o1, a2, o2, a3, o3, b, bo, n, d, o);
+            default -> interleave4(a0, o0, a1, o1, a2, o2, a3, o3, b, bo, n, op, d, o);
         }
     }
 
