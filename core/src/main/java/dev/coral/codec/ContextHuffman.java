@@ -210,43 +210,43 @@ final class ContextHuffman {
     }
 
     /**
-     * Chooses the groups (bounds and group table in s), counts symbols per stream and group
-     * (s.hist) and stores each element's key, group << 8 | symbol (s.keys). Returns G.
+     * Chooses the groups (bounds and group table in s), stores each element's key, group << 8 |
+     * symbol (s.keys), and counts the keys per stream (s.hist). Returns G. Making the keys and
+     * counting them are two passes: each runs in order through its arrays, and the two took
+     * 3.9-4.0 ms for 1 M symbols of a real Adam plane, coded included, against 4.2-4.3 in one.
      */
     static int count(byte[] src, int off, int n, byte[] ctx, Scratch s) {
         int groups = chooseGroups(ctx, n, s);
-        int[] h = s.hist;
-        Arrays.fill(h, 0);
         byte[] groupOf = s.groupOf;
         char[] keys = s.keys = s.keys.length >= n ? s.keys : new char[n];
+        for (int i = 0; i < n; i++) {
+            keys[i] = (char) (groupOf[ctx[i] & 0xFF] << 8 | src[off + i] & 0xFF);
+        }
+        countKeys(keys, n, s);
+        return groups;
+    }
+
+    /** Each stream's histogram of the n keys (group << 8 | symbol) into s.hist. */
+    static void countKeys(char[] keys, int n, Scratch s) {
+        int[] h = s.hist;
+        Arrays.fill(h, 0);
         int seg = (n + 3) >>> 2;
         int last = Math.max(0, n - 3 * seg);
         int q1 = MAX_GROUPS * 256;
         int j = 0;
         for (; j < last; j++) { // the four streams' histograms in turn: repeats do not chain through one counter
-            char k0 = (char) (groupOf[ctx[j] & 0xFF] << 8 | src[off + j] & 0xFF);
-            char k1 = (char) (groupOf[ctx[seg + j] & 0xFF] << 8 | src[off + seg + j] & 0xFF);
-            char k2 = (char) (groupOf[ctx[2 * seg + j] & 0xFF] << 8 | src[off + 2 * seg + j] & 0xFF);
-            char k3 = (char) (groupOf[ctx[3 * seg + j] & 0xFF] << 8 | src[off + 3 * seg + j] & 0xFF);
-            keys[j] = k0;
-            keys[seg + j] = k1;
-            keys[2 * seg + j] = k2;
-            keys[3 * seg + j] = k3;
-            h[k0]++;
-            h[q1 + k1]++;
-            h[2 * q1 + k2]++;
-            h[3 * q1 + k3]++;
+            h[keys[j]]++;
+            h[q1 + keys[seg + j]]++;
+            h[2 * q1 + keys[2 * seg + j]]++;
+            h[3 * q1 + keys[3 * seg + j]]++;
         }
         for (int k = 0; k < 4; k++) {
             int from = Math.min(n, k * seg);
             int to = Math.min(n, from + seg);
             for (int i = from + Math.min(j, to - from); i < to; i++) {
-                char key = (char) (groupOf[ctx[i] & 0xFF] << 8 | src[off + i] & 0xFF);
-                keys[i] = key;
-                h[k * q1 + key]++;
+                h[k * q1 + keys[i]]++;
             }
         }
-        return groups;
     }
 
     /** Each group's code from the counts in s.hist, and each stream's length. */
