@@ -208,7 +208,8 @@ final class PlaneTransform {
             int k = off + 4 * i;
             int m = bo + 4 * i;
             planes4(less32((long) LONG.get(s, k), b, m, op), less32((long) LONG.get(s, k + 8), b, m + 8, op),
-                    less32((long) LONG.get(s, k + 16), b, m + 16, op), less32((long) LONG.get(s, k + 24), b, m + 24, op), d, o + i, n);
+                    less32((long) LONG.get(s, k + 16), b, m + 16, op), less32((long) LONG.get(s, k + 24), b, m + 24, op),
+                    d, o + i, n);
         }
         for (; i < n; i++) {
             int v = (int) INT.get(s, off + 4 * i);
@@ -450,7 +451,10 @@ final class PlaneTransform {
         }
     }
 
-    /** Four 2-byte elements v combined with the base's bw by op: XOR, or added lane by lane (SUB); small enough for C1 to inline. */
+    /**
+     * Four 2-byte elements v combined with the base's bw by op: XOR, or added lane by lane (SUB).
+     * Small enough for C1 to inline.
+     */
     private static long with16(long v, long bw, int op) {
         return op == XOR ? v ^ bw : add16(v, bw);
     }

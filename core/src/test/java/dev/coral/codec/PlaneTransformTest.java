@@ -146,7 +146,8 @@ class PlaneTransformTest {
             for (int lane = 0; lane < 64 / bits; lane++) {
                 long x = a >>> (bits * lane) & mask;
                 long y = b >>> (bits * lane) & mask;
-                String what = "seed " + seed + ": " + bits + "-bit lane " + lane + " of " + Long.toHexString(a) + ", " + Long.toHexString(b);
+                String what = "seed " + seed + ": " + bits + "-bit lane " + lane + " of " + Long.toHexString(a) + ", "
+                        + Long.toHexString(b);
                 assertEquals(x - y & mask, diff >>> (bits * lane) & mask, what + " (difference)");
                 assertEquals(x + y & mask, sum >>> (bits * lane) & mask, what + " (sum)");
             }
