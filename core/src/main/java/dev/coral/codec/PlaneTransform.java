@@ -79,9 +79,9 @@ final class PlaneTransform {
 
     /**
      * {@code d[o, o+n) ^= s[so, so+n)} (ranges that do not overlap): 32 bytes per step, the four
-     * words of d read before any is written. Measured, 1 MiB: 3.7-5.5 -> 6.9-7.7 GB/s, with C1 alone 3.4-3.7 -> 3.2-4.5
-     * (one word per step: each read of s waits for the write to d before it, which may be the
-     * same array).
+     * words of d read before any is written. Measured, 1 MiB: 3.7-5.5 -> 6.9-7.7 GB/s, with C1
+     * alone 3.4-3.7 -> 3.2-4.5 (one word per step: each read of s waits for the write to d before
+     * it, which may be the same array).
      */
     static void xorInto(byte[] s, int so, byte[] d, int o, int n) {
         int i = 0;
@@ -249,8 +249,8 @@ final class PlaneTransform {
     }
 
     /**
-     * Eight 8-byte elements per step: the swaps of {@link #merge8} in reverse, one long written
-     * to each plane.
+     * Eight 8-byte elements per step: their high halves are 4-byte elements of planes 0-3, their
+     * low halves of planes 4-7, each set split by {@link #planes4}.
      */
     private static void split8(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
         int i = 0;
@@ -265,39 +265,10 @@ final class PlaneTransform {
             long e5 = less((long) LONG.get(s, k + 40), b, m + 40, op);
             long e6 = less((long) LONG.get(s, k + 48), b, m + 48, op);
             long e7 = less((long) LONG.get(s, k + 56), b, m + 56, op);
-            long r0 = e0 & LOW_32 | e4 << 32;
-            long r4 = e0 >>> 32 | e4 & HIGH_32;
-            long r1 = e1 & LOW_32 | e5 << 32;
-            long r5 = e1 >>> 32 | e5 & HIGH_32;
-            long r2 = e2 & LOW_32 | e6 << 32;
-            long r6 = e2 >>> 32 | e6 & HIGH_32;
-            long r3 = e3 & LOW_32 | e7 << 32;
-            long r7 = e3 >>> 32 | e7 & HIGH_32;
-            long t = (r0 >>> 16 ^ r2) & LOW_16_OF_32;
-            r2 ^= t;
-            r0 ^= t << 16;
-            t = (r1 >>> 16 ^ r3) & LOW_16_OF_32;
-            r3 ^= t;
-            r1 ^= t << 16;
-            t = (r4 >>> 16 ^ r6) & LOW_16_OF_32;
-            r6 ^= t;
-            r4 ^= t << 16;
-            t = (r5 >>> 16 ^ r7) & LOW_16_OF_32;
-            r7 ^= t;
-            r5 ^= t << 16;
-            int at = o + i;
-            t = (r0 >>> 8 ^ r1) & EVEN_BYTES;
-            LONG.set(d, at + 7 * n, r0 ^ t << 8);
-            LONG.set(d, at + 6 * n, r1 ^ t);
-            t = (r2 >>> 8 ^ r3) & EVEN_BYTES;
-            LONG.set(d, at + 5 * n, r2 ^ t << 8);
-            LONG.set(d, at + 4 * n, r3 ^ t);
-            t = (r4 >>> 8 ^ r5) & EVEN_BYTES;
-            LONG.set(d, at + 3 * n, r4 ^ t << 8);
-            LONG.set(d, at + 2 * n, r5 ^ t);
-            t = (r6 >>> 8 ^ r7) & EVEN_BYTES;
-            LONG.set(d, at + n, r6 ^ t << 8);
-            LONG.set(d, at, r7 ^ t);
+            planes4(e0 >>> 32 | e1 & HIGH_32, e2 >>> 32 | e3 & HIGH_32, e4 >>> 32 | e5 & HIGH_32, e6 >>> 32 | e7 & HIGH_32,
+                    d, o + i, n);
+            planes4(e0 & LOW_32 | e1 << 32, e2 & LOW_32 | e3 << 32, e4 & LOW_32 | e5 << 32, e6 & LOW_32 | e7 << 32,
+                    d, o + 4 * n + i, n);
         }
         for (; i < n; i++) {
             scatter8(less((long) LONG.get(s, off + 8 * i), b, bo + 8 * i, op), d, o + i, n);
@@ -318,8 +289,6 @@ final class PlaneTransform {
     private static long less(long v, byte[] b, int k, int op) {
         return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v - (long) LONG.get(b, k) : v;
     }
-
-
 
     /** An 8-byte element {@code v} plus the base's at {@code b[k]} by {@code op}. */
     private static long plus(long v, byte[] b, int k, int op) {
