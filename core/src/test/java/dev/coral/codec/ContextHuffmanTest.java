@@ -109,6 +109,38 @@ class ContextHuffmanTest {
         assertEquals(0, back[n + 1], c.what() + ": wrote past the destination");
     }
 
+    /**
+     * Runs of the longest codes (11 bits) in every stream: the decoder takes five symbols from
+     * each 8-byte read, which holds 57 bits at least; six would need 66. Bytes 0-7 geometric
+     * (codes of 1-8 bits take the code space), with runs of bytes 128-255 at random places and of
+     * random lengths: rare, so their codes are as long as codes go, and each stream has such runs
+     * crossing its reads at every offset.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4, 5})
+    void runsOfTheLongestCodesDecode(long seed) throws Exception {
+        SplittableRandom r = new SplittableRandom(seed);
+        int n = 1 << 16;
+        byte[] plane = new byte[n];
+        byte[] ctx = new byte[n];
+        for (int i = 0; i < n; i++) {
+            ctx[i] = (byte) (i * 7 % 3);
+            plane[i] = (byte) Math.min(7, Long.numberOfTrailingZeros(r.nextLong()));
+        }
+        for (int run = 0; run < 60; run++) {
+            int from = r.nextInt(n - 64);
+            int len = 1 + r.nextInt(64);
+            for (int i = from; i < from + len; i++) {
+                plane[i] = (byte) (128 + r.nextInt(128));
+            }
+        }
+        Case c = new Case(plane, ctx, "runs of rare bytes, seed=" + seed);
+        byte[] enc = encoded(c);
+        byte[] back = new byte[n];
+        ContextHuffman.decode(enc, 0, enc.length, back, 0, n, ctx, WS.contextScratch(), WS.huffman());
+        assertArrayEquals(plane, back, c.what());
+    }
+
     @Test
     void contextsSplitTheCodeWhereTheyPredictTheBytes() {
         Case c = null;
