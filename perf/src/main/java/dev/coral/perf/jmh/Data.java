@@ -9,15 +9,15 @@ import java.util.SplittableRandom;
  * w1 = w0 - 1e-3 * g; BF16 as the top 2 bytes of each fp32; int8 as a symmetric quantisation
  * of the same weights (scale: 4 sigma = 127). All little-endian, seeded (reproducible).
  */
-final class Data {
-    static final double SIGMA = 0.05;
-    static final double LR = 1e-3;
+public final class Data {
+    public static final double SIGMA = 0.05;
+    public static final double LR = 1e-3;
 
     private Data() {
     }
 
     /** {w0, w1}: {@code n} fp32 weights and their next step. */
-    static float[][] steps(int n, long seed) {
+    public static float[][] steps(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] w0 = new float[n];
         float[] w1 = new float[n];
@@ -30,17 +30,17 @@ final class Data {
         return new float[][] {w0, w1};
     }
 
-    static byte[] fp32(float[] v) {
+    public static byte[] fp32(float[] v) {
         return CodecFigures.fp32(v);
     }
 
     /** BF16 as the top 2 bytes of each fp32 (truncation). */
-    static byte[] bf16(float[] v) {
+    public static byte[] bf16(float[] v) {
         return CodecFigures.bf16(v);
     }
 
     /** Symmetric int8 quantisation, scale 4 sigma / 127, clamped to [-127, 127]. */
-    static byte[] int8(float[] v) {
+    public static byte[] int8(float[] v) {
         double scale = 4 * SIGMA / 127;
         byte[] b = new byte[v.length];
         for (int i = 0; i < v.length; i++) {
