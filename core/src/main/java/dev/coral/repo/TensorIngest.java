@@ -18,8 +18,8 @@ import java.util.List;
 /**
  * Cuts a tensor's byte stream into chunks on element boundaries and sends them to a
  * {@link ChunkSink} (which may encode them in parallel), then stores the tensor object. Memory
- * use is one chunk buffer here plus the sink's bounded ring, whatever the tensor's size. Not
- * thread-safe.
+ * use is one chunk buffer here (two for a sink that takes each chunk ahead) plus the sink's
+ * bounded ring, whatever the tensor's size. Not thread-safe.
  *
  * <p>Two phases, so that a whole file's chunks flow through the sink without waiting at tensor
  * boundaries: {@link #submit} every tensor, {@link ChunkSink#drain()} once, then
@@ -133,7 +133,8 @@ public final class TensorIngest {
     /**
      * The chunks of {@code in} read into {@code buffer}, or, with no buffer, lent in place by a
      * {@link HeapInputStream}. {@code onlyChunkId}, when not null, is the SHA-256 of the tensor's
-     * one chunk.
+     * one chunk. A sink that {@link ChunkSink#takesUpcoming() takes the chunk ahead} gets each
+     * chunk's bytes before the one before it is submitted: read into a second buffer, or lent.
      */
     private Submitted submit(TensorSpec spec, InputStream in, String what, TensorObject base, SketchBuilder sketch, NextChunk after,
                              byte[] buffer, long count, int cut, ObjectId onlyChunkId) throws IOException {
@@ -141,36 +142,65 @@ public final class TensorIngest {
         int width = ChunkEncoder.planeWidth(spec.dtype());
         ObjectId[] ids = new ObjectId[(int) count];
         long[] lengths = new long[(int) count];
-        long done = 0;
-        for (int i = 0; i < count; i++) {
-            int want = (int) Math.min(cut, total - done);
-            byte[] src = buffer;
-            int at = 0;
-            if (buffer == null) {
-                HeapInputStream heap = (HeapInputStream) in;
-                int left = heap.available();
-                at = heap.lend(want);
-                if (at < 0) {
-                    throw new BadInputException(what + ": data ends after " + (done + left) + " of " + total + " bytes");
+        boolean ahead = count > 1 && sink.takesUpcoming();
+        byte[] spare = ahead && buffer != null ? inserter.borrowBuffer(cut, cut) : null;
+        byte[] into = buffer; // the buffer holding the chunk read last (null: chunks lent in place)
+        try {
+            long done = 0;
+            Slice current = count == 0 ? null : read(in, into, (int) Math.min(cut, total), 0, total, what);
+            for (int i = 0; i < count; i++) {
+                int want = current.length();
+                Slice next = null;
+                if (i + 1 < count && ahead) {
+                    into = into == buffer ? spare : buffer; // the one this chunk is not in
+                    next = read(in, into, (int) Math.min(cut, total - done - want), done + want, total, what);
+                    sink.upcoming(next.array(), next.offset(), next.length(), width);
                 }
-                src = heap.array();
-            } else {
-                int got = in.readNBytes(buffer, 0, want);
-                if (got < want) {
-                    throw new BadInputException(what + ": data ends after " + (done + got) + " of " + total + " bytes");
+                ObjectId previous = previousVersion(base, i, want);
+                int nextWant = i + 1 < count ? (int) Math.min(cut, total - done - want) : after == null ? 0 : after.length();
+                ObjectId nextPrevious = i + 1 < count ? previousVersion(base, i + 1, nextWant) : after == null ? null : after.previous();
+                lengths[i] = want;
+                if (sketch != null) {
+                    sketch.update(done, current.array(), current.offset(), want);
+                }
+                sink.submit(current.array(), current.offset(), want, width, previous, ids, i, nextPrevious, nextWant,
+                        count == 1 ? onlyChunkId : null);
+                done += want;
+                if (i + 1 < count) {
+                    current = next != null ? next : read(in, into, nextWant, done, total, what);
                 }
             }
-            ObjectId previous = previousVersion(base, i, want);
-            int nextWant = i + 1 < count ? (int) Math.min(cut, total - done - want) : after == null ? 0 : after.length();
-            ObjectId nextPrevious = i + 1 < count ? previousVersion(base, i + 1, nextWant) : after == null ? null : after.previous();
-            lengths[i] = want;
-            if (sketch != null) {
-                sketch.update(done, src, at, want);
+        } finally {
+            if (spare != null) {
+                inserter.returnBuffer(spare);
             }
-            sink.submit(src, at, want, width, previous, ids, i, nextPrevious, nextWant, count == 1 ? onlyChunkId : null);
-            done += want;
         }
         return new Submitted(spec, ids, lengths);
+    }
+
+    /** Bytes of a chunk: {@code array()[offset, offset + length)}. */
+    private record Slice(byte[] array, int offset, int length) {
+    }
+
+    /**
+     * The next {@code want} bytes of {@code in} ({@code done} of {@code total} read so far): read
+     * into {@code buffer}, or, with no buffer, lent in place by a {@link HeapInputStream}.
+     */
+    private static Slice read(InputStream in, byte[] buffer, int want, long done, long total, String what) throws IOException {
+        if (buffer == null) {
+            HeapInputStream heap = (HeapInputStream) in;
+            int left = heap.available();
+            int at = heap.lend(want);
+            if (at < 0) {
+                throw new BadInputException(what + ": data ends after " + (done + left) + " of " + total + " bytes");
+            }
+            return new Slice(heap.array(), at, want);
+        }
+        int got = in.readNBytes(buffer, 0, want);
+        if (got < want) {
+            throw new BadInputException(what + ": data ends after " + (done + got) + " of " + total + " bytes");
+        }
+        return new Slice(buffer, 0, want);
     }
 
     /** A tensor submitted with a delta base found by similarity, and the plan that found it (to index the tensor by). */

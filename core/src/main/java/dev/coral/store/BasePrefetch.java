@@ -2,6 +2,7 @@ package dev.coral.store;
 
 import dev.coral.codec.ChunkBase;
 import dev.coral.codec.CodecWorkspace;
+import dev.coral.codec.ContextCounts;
 import dev.coral.io.Futures;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
@@ -15,9 +16,13 @@ import java.util.concurrent.Future;
  * sits in one while the next is decoded into the other. One producer; not thread-safe.
  */
 final class BasePrefetch implements AutoCloseable {
-    /** A planned base, decoded: null plan for a keyframe (no base). */
-    record Prepared(SkipDeltaBase plan, ChunkBase base) {
-        static final Prepared KEYFRAME = new Prepared(null, null);
+    /**
+     * A planned base, decoded: null plan for a keyframe (no base). {@code counts}: the chunk's
+     * context-coded plane counted against that base, when its bytes were given to
+     * {@link #start(ObjectId, int, byte[], int, int)} and the counts apply; else null.
+     */
+    record Prepared(SkipDeltaBase plan, ChunkBase base, ContextCounts counts) {
+        static final Prepared KEYFRAME = new Prepared(null, null, null);
     }
 
     private record Pending(ObjectId previous, int length, Future<Prepared> result) {
@@ -27,6 +32,7 @@ final class BasePrefetch implements AutoCloseable {
     private final ChainShape chains;
     private final CodecWorkspace[] workspaces = {new CodecWorkspace(), new CodecWorkspace()};
     private final byte[][] buffers = {new byte[0], new byte[0]};
+    private final ContextCounts[] counts = {new ContextCounts(), new ContextCounts()};
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "coral-base-prefetch");
         t.setDaemon(true);
@@ -36,6 +42,8 @@ final class BasePrefetch implements AutoCloseable {
     private Pending pending;
     /** Decodes started (for tests). */
     long started;
+    /** Chunks whose context-coded plane was counted here (for tests). */
+    volatile long counted;
 
     BasePrefetch(ObjectStore store, ChainShape chains) {
         this.store = store;
@@ -47,10 +55,19 @@ final class BasePrefetch implements AutoCloseable {
      * {@code previous}. Call only once the base handed out two starts ago is no longer used.
      */
     void start(ObjectId previous, int length) {
+        start(previous, length, null, 0, 0);
+    }
+
+    /**
+     * As {@link #start(ObjectId, int)}; with {@code raw} (the chunk's own bytes at {@code off},
+     * elements of {@code width} bytes, unchanged until this base is taken) its context-coded
+     * plane is counted against the base too, on this thread ({@link ContextCounts}).
+     */
+    void start(ObjectId previous, int length, byte[] raw, int off, int width) {
         cancelPending();
         int slot = nextSlot;
         nextSlot ^= 1;
-        pending = new Pending(previous, length, thread.submit(() -> prepare(previous, length, slot)));
+        pending = new Pending(previous, length, thread.submit(() -> prepare(previous, length, slot, raw, off, width)));
         started++;
     }
 
@@ -65,7 +82,7 @@ final class BasePrefetch implements AutoCloseable {
         return Futures.await(p.result(), "decoding a delta base ahead");
     }
 
-    private Prepared prepare(ObjectId previous, int length, int slot) throws IOException {
+    private Prepared prepare(ObjectId previous, int length, int slot, byte[] raw, int off, int width) throws IOException {
         SkipDeltaBase plan = SkipDeltaBase.plan(store, previous, length, chains);
         if (plan == null) {
             return Prepared.KEYFRAME;
@@ -73,7 +90,12 @@ final class BasePrefetch implements AutoCloseable {
         if (buffers[slot].length < length) {
             buffers[slot] = new byte[length];
         }
-        return new Prepared(plan, store.readChunkAsBase(plan.base(), buffers[slot], workspaces[slot]));
+        ChunkBase base = store.readChunkAsBase(plan.base(), buffers[slot], workspaces[slot]);
+        if (raw == null || !counts[slot].count(raw, off, length, width, base)) {
+            return new Prepared(plan, base, null);
+        }
+        counted++;
+        return new Prepared(plan, base, counts[slot]);
     }
 
     /** Drops a base decoded for a chunk that did not come, waiting for its decode to end (its slot is reused next). */

@@ -30,6 +30,8 @@ final class ChunkEncodingJob implements AutoCloseable {
      * the commit 5-10% faster (medians of 6 runs each, 47.6 against 51 ms; the runs spread 15%).
      */
     static final int PREFETCH_MIN_BYTES = 64 << 10;
+    /** Counts made with the base decoded ahead: done when the base is taken. */
+    private static final java.util.concurrent.Future<Boolean> COUNTED = java.util.concurrent.CompletableFuture.completedFuture(true);
     private final ObjectStore store;
     private final int zstdLevel;
     private final ChainShape chains;
@@ -44,6 +46,21 @@ final class ChunkEncodingJob implements AutoCloseable {
     private ChunkHasher hasher;
     /** Whether the last chunk encoded was found stored already. */
     private boolean lastStored;
+    /** The bytes of the chunk the next call encodes, as the caller announced them ({@link #upcoming}); else null. */
+    private Upcoming upcoming;
+    /**
+     * The bytes the last call had the base prefetch count for the chunk after it: only the very
+     * next call may take those counts, and only for these same bytes (an older count may have
+     * read a buffer the caller has refilled since).
+     */
+    private Upcoming countedAhead;
+
+    /** A chunk's bytes read ahead by the caller: {@code raw[off, off+len)}, elements of {@code width} bytes. */
+    private record Upcoming(byte[] raw, int off, int len, int width) {
+        boolean holds(byte[] r, int o, int l) {
+            return raw == r && off == o && len == l;
+        }
+    }
     /**
      * The chooser's decisions for chunks this job encoded lately, by chunk id: a new version
      * whose base is one of them is encoded the same way ({@link ChunkEncoder#encodeAsBefore}),
@@ -82,6 +99,8 @@ final class ChunkEncodingJob implements AutoCloseable {
      */
     void idle() {
         lastStored = false;
+        upcoming = null;
+        countedAhead = null;
         if (hasher != null) {
             hasher.cancel();
         }
@@ -114,6 +133,21 @@ final class ChunkEncodingJob implements AutoCloseable {
     }
 
     /**
+     * Announces the bytes of the chunk the next {@link #encode} call stores, read ahead by the
+     * caller and unchanged until that call returns: while this job encodes the current chunk, the
+     * thread that decodes the next one's delta base counts its context-coded plane against that
+     * base too, in a process that keeps its chunks as the next bases (a training loop), instead of
+     * on the hashing thread before the chunk's hash while the encoder waits for them. Measured, 8
+     * Adam steps of an 84 MB fp32 MLP through one handle (steps 3-8, three rounds, ten pairs in
+     * turn): 214 -> 220 MB/s on average, faster in 8 of the 10 pairs, the same 481.2 MB stored;
+     * the encoding thread's waits fell from 18% of its time to 13% (counts 6.1% -> 1.5%: the
+     * first chunk of each tensor is still counted on the hashing thread).
+     */
+    void upcoming(byte[] raw, int off, int len, int elementWidth) {
+        upcoming = new Upcoming(raw, off, len, elementWidth);
+    }
+
+    /**
      * Hashes, looks up and encodes one chunk. With {@code ownPayload} the result holds an array
      * of its own (it outlives this job's next call: the pipeline hands it to its writer);
      * without, the body may be this job's workspace buffer, valid until the next call.
@@ -138,6 +172,10 @@ final class ChunkEncodingJob implements AutoCloseable {
 
     private Encoded encodeOrFind(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId nextPrevious,
                                  int nextLength, ObjectId givenId, boolean ownPayload) throws IOException {
+        Upcoming next = upcoming;
+        Upcoming counted = countedAhead;
+        upcoming = null;
+        countedAhead = null;
         ObjectId knownId = givenId;
         if (knownId != null || lastStored) {
             // An id the caller took is looked up at once. Else: the chunk before was stored already
@@ -159,7 +197,12 @@ final class ChunkEncodingJob implements AutoCloseable {
             if (prefetch == null) {
                 prefetch = new BasePrefetch(store, chains);
             }
-            prefetch.start(nextPrevious, nextLength);
+            if (next != null && next.len() == nextLength && workspace.contextCoding() && store.keepsNewChunks()) {
+                prefetch.start(nextPrevious, nextLength, next.raw(), next.off(), next.width());
+                countedAhead = next;
+            } else {
+                prefetch.start(nextPrevious, nextLength);
+            }
         }
         // In a process that commits again (a training loop), a new version of a chunk whose base
         // is at hand is hashed on another thread while it is encoded: it is rarely stored already,
@@ -189,7 +232,8 @@ final class ChunkEncodingJob implements AutoCloseable {
             if (!planned) { // after the look-up: a chunk stored already needs no base
                 plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
             }
-            return encodeNew(raw, off, len, elementWidth, previous, plan, prepared, id, ownPayload, hashAside);
+            ContextCounts countsAhead = prepared != null && counted != null && counted.holds(raw, off, len) ? prepared.counts() : null;
+            return encodeNew(raw, off, len, elementWidth, previous, plan, prepared, countsAhead, id, ownPayload, hashAside);
         } finally {
             if (hashAside && hasher != null) {
                 hasher.cancel(); // after a failure: the caller may reuse the buffer once this returns
@@ -203,8 +247,8 @@ final class ChunkEncodingJob implements AutoCloseable {
      * plane ({@link ContextCounts}): the encoder needs those half-way, the hash only at the end.
      */
     private Encoded encodeNew(byte[] raw, int off, int len, int elementWidth, ObjectId previous, SkipDeltaBase plan,
-                              BasePrefetch.Prepared prepared, ObjectId knownId, boolean ownPayload, boolean hashAside)
-            throws IOException {
+                              BasePrefetch.Prepared prepared, ContextCounts countsAhead, ObjectId knownId, boolean ownPayload,
+                              boolean hashAside) throws IOException {
         ChunkBase base = null;
         if (prepared != null) {
             base = prepared.base();
@@ -212,8 +256,11 @@ final class ChunkEncodingJob implements AutoCloseable {
             baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
             base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
         }
+        if (countsAhead != null) {
+            workspace.offerContextCounts(countsAhead, COUNTED);
+        }
         if (hashAside) {
-            if (base != null && !base.heldAsPlanes() && workspace.contextCoding()) {
+            if (countsAhead == null && base != null && !base.heldAsPlanes() && workspace.contextCoding()) {
                 ChunkBase counted = base;
                 workspace.offerContextCounts(contextCounts, hasher().runFirst(() -> contextCounts.count(raw, off, len, elementWidth, counted)));
             }
@@ -283,6 +330,11 @@ final class ChunkEncodingJob implements AutoCloseable {
     /** Bases decoded ahead so far (for tests). */
     long basesDecodedAhead() {
         return prefetch == null ? 0 : prefetch.started;
+    }
+
+    /** Chunks whose context-coded plane was counted with the base decoded ahead (for tests). */
+    long planesCountedAhead() {
+        return prefetch == null ? 0 : prefetch.counted;
     }
 
     private ChunkHasher hasher() {

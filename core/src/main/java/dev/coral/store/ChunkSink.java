@@ -23,6 +23,22 @@ public interface ChunkSink extends AutoCloseable {
     void submit(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
                 int nextLength, ObjectId id) throws IOException;
 
+    /**
+     * Whether this sink uses {@link #upcoming}: a caller that reads its chunks into buffers of its
+     * own then reads each one ahead, into a second buffer.
+     */
+    default boolean takesUpcoming() {
+        return false;
+    }
+
+    /**
+     * The bytes of the chunk the next {@link #submit} stores, read ahead: {@code raw[off, off +
+     * len)}, elements of {@code elementWidth} bytes, unchanged until that submit returns. A sink
+     * may start work on them while it stores the current chunk, or ignore them.
+     */
+    default void upcoming(byte[] raw, int off, int len, int elementWidth) {
+    }
+
     /** Stores {@code raw[0, len)}, without a hint of the next chunk. */
     default void submit(byte[] raw, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index) throws IOException {
         submit(raw, 0, len, elementWidth, previous, ids, index, null, 0, null);

@@ -75,11 +75,20 @@ public final class ObjectInserter implements AutoCloseable {
     private ObjectId insertChunk(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId nextPrevious, int nextLength,
                                  ObjectId id) throws IOException {
         catchUp();
+        // appended at once: no copy of the payload
+        return append(job().encode(raw, off, len, elementWidth, previous, nextPrevious, nextLength, id, false));
+    }
+
+    /** Chunks whose context-coded plane this inserter's encoding job counted ahead (for tests). */
+    long planesCountedAhead() {
+        return job == null ? 0 : job.planesCountedAhead();
+    }
+
+    private ChunkEncodingJob job() {
         if (job == null) {
             job = store.borrowJob(zstdLevel, chains, contextCoding);
         }
-        // appended at once: no copy of the payload
-        return append(job.encode(raw, off, len, elementWidth, previous, nextPrevious, nextLength, id, false));
+        return job;
     }
 
     /**
@@ -94,6 +103,18 @@ public final class ObjectInserter implements AutoCloseable {
                 public void submit(byte[] raw, int off, int len, int width, ObjectId previous, ObjectId[] ids, int index,
                                    ObjectId nextPrevious, int nextLength, ObjectId id) throws IOException {
                     ids[index] = insertChunk(raw, off, len, width, previous, nextPrevious, nextLength, id);
+                }
+
+                @Override
+                public boolean takesUpcoming() {
+                    // where the encoding job counts announced chunks ahead (ChunkEncodingJob#upcoming);
+                    // elsewhere reading ahead would only hold a second chunk buffer
+                    return contextCoding && store.keepsNewChunks();
+                }
+
+                @Override
+                public void upcoming(byte[] raw, int off, int len, int elementWidth) {
+                    job().upcoming(raw, off, len, elementWidth);
                 }
 
                 @Override

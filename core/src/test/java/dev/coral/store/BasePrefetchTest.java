@@ -134,6 +134,113 @@ class BasePrefetchTest {
         }
     }
 
+    /**
+     * Chunks announced ahead ({@link ChunkSink#upcoming}) have their context-coded plane counted
+     * with the base decoded ahead, in a store that has ingested before (a training loop), and are
+     * stored exactly as without: same ids, stored lengths, plane modes, bit-exact reads. Bytes
+     * announced in another array (a copy) are counted but not taken. Steps of one size for every
+     * weight change the high mantissa bytes of small weights most, so that context coding wins.
+     */
+    @RepeatedTest(3)
+    void countsMadeAheadStoreTheSameBytes(RepetitionInfo rep) throws IOException {
+        long seed = 300 + rep.getCurrentRepetition();
+        Random r = new Random(seed);
+        int chunks = 3 + r.nextInt(3);
+        int len = 4 * (1 << 16) + 4 * r.nextInt(512); // past PREFETCH_MIN_BYTES and 2 * MIN_GROUP elements
+        List<byte[][]> history = new ArrayList<>();
+        byte[][] cur = new byte[chunks][];
+        for (int c = 0; c < chunks; c++) {
+            cur[c] = new byte[len];
+            ChunkChainDecodeTest.fillFloatLike(cur[c], 4, r);
+        }
+        for (int v = 0; v < 5; v++) {
+            byte[][] next = new byte[chunks][];
+            for (int c = 0; c < chunks; c++) {
+                next[c] = step(cur[c], 5e-4, r);
+            }
+            history.add(next);
+            cur = next;
+        }
+        Stored plain = storeThroughSink(dir.resolve("plain"), history, 0);
+        Stored ahead = storeThroughSink(dir.resolve("ahead"), history, 1);
+        Stored copies = storeThroughSink(dir.resolve("copies"), history, 2);
+        // counted where the base is the version before, kept raw in memory: versions 2 and 4 (the
+        // first chunk of each is not announced; version 1's base and version 3's, a skip back to
+        // version 0, are decoded from the packs in plane space and counted by the encoder)
+        assertEquals(2L * (chunks - 1), ahead.countedAhead(), "chunks counted ahead (seed " + seed + ")");
+        assertEquals(0, plain.countedAhead(), "nothing announced, nothing counted ahead");
+        boolean contextCoded = false;
+        try (ObjectStore a = new ObjectStore(dir.resolve("plain"), 1);
+             ObjectStore b = new ObjectStore(dir.resolve("ahead"), 1);
+             ObjectStore c = new ObjectStore(dir.resolve("copies"), 1)) {
+            for (int v = 0; v < history.size(); v++) {
+                for (int k = 0; k < chunks; k++) {
+                    String what = "seed " + seed + " version " + v + " chunk " + k;
+                    ObjectId id = plain.ids()[v][k];
+                    contextCoded |= a.chunkPlaneModes(id).contains(dev.coral.codec.PlaneMode.CONTEXT_HUFFMAN);
+                    for (int s = 0; s < 2; s++) {
+                        ObjectStore other = s == 0 ? b : c;
+                        ObjectId[][] ids = s == 0 ? ahead.ids() : copies.ids();
+                        assertEquals(id, ids[v][k], what);
+                        assertEquals(a.storedLength(id), other.storedLength(id), what);
+                        assertEquals(a.chunkPlaneModes(id), other.chunkPlaneModes(id), what);
+                        byte[] out = new byte[len];
+                        other.readChunk(id, out, true);
+                        assertArrayEquals(history.get(v)[k], out, what);
+                    }
+                }
+            }
+        }
+        assertTrue(contextCoded, "some chunk's plane is coded by context (seed " + seed + ")");
+    }
+
+    /** Each 4-byte float minus step * N(0, 1): the smaller a weight, the more of its mantissa changes, as in training. */
+    private static byte[] step(byte[] b, double step, Random r) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(b.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i + 4 <= b.length; i += 4) {
+            out.putFloat(i, (float) (in.getFloat(i) - step * r.nextGaussian()));
+        }
+        return out.array();
+    }
+
+    private record Stored(ObjectId[][] ids, long countedAhead) {
+    }
+
+    /**
+     * Stores every version through one store and a single-job sink, the next chunk hinted;
+     * announced: 0 never, 1 the next chunk's own array, 2 a copy of it.
+     */
+    private static Stored storeThroughSink(Path packs, List<byte[][]> history, int announced) throws IOException {
+        ObjectId[][] ids = new ObjectId[history.size()][];
+        long counted = 0;
+        try (ObjectStore store = new ObjectStore(packs, 1)) {
+            for (int v = 0; v < history.size(); v++) {
+                byte[][] chunks = history.get(v);
+                ids[v] = new ObjectId[chunks.length];
+                try (ObjectInserter ins = store.newInserter()) {
+                    ins.setChainShape(new ChainShape(6, 3));
+                    try (ChunkSink sink = ins.newChunkSink(1)) {
+                        for (int k = 0; k < chunks.length; k++) {
+                            ObjectId previous = v == 0 ? null : ids[v - 1][k];
+                            boolean last = k + 1 == chunks.length;
+                            ObjectId next = v == 0 || last ? null : ids[v - 1][k + 1];
+                            if (announced > 0 && !last) {
+                                byte[] n = announced == 1 ? chunks[k + 1] : chunks[k + 1].clone();
+                                sink.upcoming(n, 0, n.length, 4);
+                            }
+                            sink.submit(chunks[k], 0, chunks[k].length, 4, previous, ids[v], k, next, last ? 0 : chunks[k + 1].length, null);
+                        }
+                        sink.drain();
+                    }
+                    counted = ins.planesCountedAhead();
+                    ins.flush();
+                }
+            }
+        }
+        return new Stored(ids, counted);
+    }
+
     /** Stores every version, one inserter per version; hints: 0 none, 1 the true next chunk, 2 sometimes another chunk. */
     private static ObjectId[][] store(Path packs, List<byte[][]> history, int hints, Random r) throws IOException {
         ObjectId[][] ids = new ObjectId[history.size()][];
