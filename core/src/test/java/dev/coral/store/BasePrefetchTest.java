@@ -93,21 +93,11 @@ class BasePrefetchTest {
         Random r = new Random(5);
         int chunks = 6;
         int len = ChunkEncodingJob.PREFETCH_MIN_BYTES + 1024;
-        List<byte[][]> history = new ArrayList<>();
-        byte[][] cur = new byte[chunks][];
-        for (int c = 0; c < chunks; c++) {
-            cur[c] = new byte[len];
-            ChunkChainDecodeTest.fillFloatLike(cur[c], 4, r);
-        }
-        for (int v = 0; v < 3; v++) {
-            byte[][] next = new byte[chunks][];
-            for (int c = 0; c < chunks; c++) {
-                next[c] = cur[c].clone();
-                ChunkChainDecodeTest.floatStep(next[c], 4, r);
-            }
-            history.add(next);
-            cur = next;
-        }
+        List<byte[][]> history = versions(r, chunks, len, 3, b -> {
+            byte[] next = b.clone();
+            ChunkChainDecodeTest.floatStep(next, 4, r);
+            return next;
+        });
         ObjectId[][] ids = store(dir.resolve("packs"), history, 1, r);
         try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1);
              ChunkEncodingJob job = new ChunkEncodingJob(store, 1, new ChainShape(6, 3), true)) {
@@ -147,23 +137,10 @@ class BasePrefetchTest {
         Random r = new Random(seed);
         int chunks = 3 + r.nextInt(3);
         int len = 4 * (1 << 16) + 4 * r.nextInt(512); // past PREFETCH_MIN_BYTES and 2 * MIN_GROUP elements
-        List<byte[][]> history = new ArrayList<>();
-        byte[][] cur = new byte[chunks][];
-        for (int c = 0; c < chunks; c++) {
-            cur[c] = new byte[len];
-            ChunkChainDecodeTest.fillFloatLike(cur[c], 4, r);
-        }
-        for (int v = 0; v < 5; v++) {
-            byte[][] next = new byte[chunks][];
-            for (int c = 0; c < chunks; c++) {
-                next[c] = step(cur[c], 5e-4, r);
-            }
-            history.add(next);
-            cur = next;
-        }
-        Stored plain = storeThroughSink(dir.resolve("plain"), history, 0);
-        Stored ahead = storeThroughSink(dir.resolve("ahead"), history, 1);
-        Stored copies = storeThroughSink(dir.resolve("copies"), history, 2);
+        List<byte[][]> history = versions(r, chunks, len, 5, b -> step(b, 5e-4, r));
+        Stored plain = storeThroughSink(dir.resolve("plain"), history, 1, 0, r);
+        Stored ahead = storeThroughSink(dir.resolve("ahead"), history, 1, 1, r);
+        Stored copies = storeThroughSink(dir.resolve("copies"), history, 1, 2, r);
         // counted where the base is the version before, kept raw in memory: versions 2 and 4 (the
         // first chunk of each is not announced; version 1's base and version 3's, a skip back to
         // version 0, are decoded from the packs in plane space and counted by the encoder)
@@ -194,6 +171,25 @@ class BasePrefetchTest {
         assertTrue(contextCoded, "some chunk's plane is coded by context (seed " + seed + ")");
     }
 
+    /** {@code count} versions of {@code chunks} chunks of fp32-like weights, each version {@code step} of the one before. */
+    private static List<byte[][]> versions(Random r, int chunks, int len, int count, java.util.function.UnaryOperator<byte[]> step) {
+        List<byte[][]> history = new ArrayList<>();
+        byte[][] cur = new byte[chunks][];
+        for (int c = 0; c < chunks; c++) {
+            cur[c] = new byte[len];
+            ChunkChainDecodeTest.fillFloatLike(cur[c], 4, r);
+        }
+        for (int v = 0; v < count; v++) {
+            byte[][] next = new byte[chunks][];
+            for (int c = 0; c < chunks; c++) {
+                next[c] = step.apply(cur[c]);
+            }
+            history.add(next);
+            cur = next;
+        }
+        return history;
+    }
+
     /** Each 4-byte float minus step * N(0, 1): the smaller a weight, the more of its mantissa changes, as in training. */
     private static byte[] step(byte[] b, double step, Random r) {
         java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -207,11 +203,17 @@ class BasePrefetchTest {
     private record Stored(ObjectId[][] ids, long countedAhead) {
     }
 
+    /** Stores every version, one inserter per version; hints: 0 none, 1 the true next chunk, 2 sometimes another chunk. */
+    private static ObjectId[][] store(Path packs, List<byte[][]> history, int hints, Random r) throws IOException {
+        return storeThroughSink(packs, history, hints, 0, r).ids();
+    }
+
     /**
-     * Stores every version through one store and a single-job sink, the next chunk hinted;
-     * announced: 0 never, 1 the next chunk's own array, 2 a copy of it.
+     * Stores every version through one store, one inserter and single-job sink per version.
+     * Hints of the next chunk's previous version: 0 none, 1 the true one, 2 sometimes another
+     * chunk's. Next chunk's bytes announced: 0 never, 1 in its own array, 2 in a copy.
      */
-    private static Stored storeThroughSink(Path packs, List<byte[][]> history, int announced) throws IOException {
+    private static Stored storeThroughSink(Path packs, List<byte[][]> history, int hints, int announced, Random r) throws IOException {
         ObjectId[][] ids = new ObjectId[history.size()][];
         long counted = 0;
         try (ObjectStore store = new ObjectStore(packs, 1)) {
@@ -224,12 +226,15 @@ class BasePrefetchTest {
                         for (int k = 0; k < chunks.length; k++) {
                             ObjectId previous = v == 0 ? null : ids[v - 1][k];
                             boolean last = k + 1 == chunks.length;
-                            ObjectId next = v == 0 || last ? null : ids[v - 1][k + 1];
+                            ObjectId next = v == 0 || last || hints == 0 ? null : ids[v - 1][k + 1];
+                            if (hints == 2 && next != null && r.nextBoolean()) {
+                                next = ids[v - 1][r.nextInt(chunks.length)];
+                            }
                             if (announced > 0 && !last) {
                                 byte[] n = announced == 1 ? chunks[k + 1] : chunks[k + 1].clone();
                                 sink.upcoming(n, 0, n.length, 4);
                             }
-                            sink.submit(chunks[k], 0, chunks[k].length, 4, previous, ids[v], k, next, last ? 0 : chunks[k + 1].length, null);
+                            sink.submit(chunks[k], 0, chunks[k].length, 4, previous, ids[v], k, next, chunks[k].length, null);
                         }
                         sink.drain();
                     }
@@ -239,29 +244,5 @@ class BasePrefetchTest {
             }
         }
         return new Stored(ids, counted);
-    }
-
-    /** Stores every version, one inserter per version; hints: 0 none, 1 the true next chunk, 2 sometimes another chunk. */
-    private static ObjectId[][] store(Path packs, List<byte[][]> history, int hints, Random r) throws IOException {
-        ObjectId[][] ids = new ObjectId[history.size()][];
-        try (ObjectStore store = new ObjectStore(packs, 1)) {
-            for (int v = 0; v < history.size(); v++) {
-                byte[][] chunks = history.get(v);
-                ids[v] = new ObjectId[chunks.length];
-                try (ObjectInserter ins = store.newInserter()) {
-                    ins.setChainShape(new ChainShape(6, 3));
-                    for (int k = 0; k < chunks.length; k++) {
-                        ObjectId previous = v == 0 ? null : ids[v - 1][k];
-                        ObjectId next = v == 0 || k + 1 == chunks.length || hints == 0 ? null : ids[v - 1][k + 1];
-                        if (hints == 2 && next != null && r.nextBoolean()) {
-                            next = ids[v - 1][r.nextInt(chunks.length)];
-                        }
-                        ids[v][k] = ins.insertChunk(chunks[k], 0, chunks[k].length, 4, previous, next, chunks[k].length);
-                    }
-                    ins.flush();
-                }
-            }
-        }
-        return ids;
     }
 }
