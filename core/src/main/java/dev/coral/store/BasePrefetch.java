@@ -12,8 +12,10 @@ import java.util.concurrent.Future;
 /**
  * Decodes the delta base of the chunk after the one being encoded, on a thread of its own, so that
  * base decoding (about 40% of a single-threaded commit of a training checkpoint) overlaps
- * encoding. Two slots (workspace and raw buffer) alternate: the base being used by the encoder
- * sits in one while the next is decoded into the other. One producer; not thread-safe.
+ * encoding; given that chunk's bytes, it counts its context-coded plane against the base too
+ * ({@link ContextCounts}). Two slots (workspace, raw buffer, counts) alternate: the base being
+ * used by the encoder sits in one while the next is decoded into the other. One producer; not
+ * thread-safe.
  */
 final class BasePrefetch implements AutoCloseable {
     /**
