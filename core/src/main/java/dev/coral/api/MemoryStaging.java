@@ -135,7 +135,7 @@ final class MemoryStaging {
 
         @Override
         public void write(byte[] b, int off, int len) {
-            sha.update(b, off, len);
+            ObjectId.update(sha, b, off, len);
             crc.update(b, off, len);
             long keep = headerLength < 0 ? Math.max(0, 8 - size) : Math.max(0, headerLength - size);
             int k = (int) Math.min(keep, len);

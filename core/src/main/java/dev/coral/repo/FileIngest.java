@@ -132,7 +132,7 @@ public final class FileIngest {
             try (InputStream in = Files.newInputStream(file)) {
                 int n;
                 while ((n = in.read(buf)) > 0) {
-                    md.update(buf, 0, n);
+                    ObjectId.update(md, buf, 0, n);
                     crc.update(buf, 0, n);
                 }
             }

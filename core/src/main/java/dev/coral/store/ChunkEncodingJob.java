@@ -185,7 +185,7 @@ final class ChunkEncodingJob implements AutoCloseable {
             // committed again on top of version 8: 738-921 -> 437-520 ms each, their bases (not
             // cached, a chain deep) no longer decoded in vain.
             if (knownId == null) {
-                sha.update(raw, off, len);
+                ObjectId.update(sha, raw, off, len);
                 knownId = ObjectId.fromBytes(sha.digest());
             }
             if (store.findLoaded(knownId) != null) {
@@ -222,7 +222,7 @@ final class ChunkEncodingJob implements AutoCloseable {
         }
         ObjectId id = knownId;
         if (!hashAside && id == null) {
-            sha.update(raw, off, len);
+            ObjectId.update(sha, raw, off, len);
             id = ObjectId.fromBytes(sha.digest());
             if (store.findLoaded(id) != null) {
                 return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);

@@ -38,7 +38,7 @@ final class ChunkHasher implements AutoCloseable {
             throw new IllegalStateException("the previous chunk's hash was not awaited");
         }
         pending = thread.submit(() -> {
-            sha.update(raw, off, len);
+            ObjectId.update(sha, raw, off, len);
             ObjectId id = ObjectId.fromBytes(sha.digest());
             if (then != null) {
                 then.accept(id);

@@ -91,8 +91,27 @@ public final class ObjectId implements Comparable<ObjectId> {
     /** Hash of the given bytes. */
     public static ObjectId hashOf(byte[] content, int offset, int length) {
         MessageDigest md = sha256();
-        md.update(content, offset, length);
+        update(md, content, offset, length);
         return new ObjectId(md.digest());
+    }
+
+    /** Bytes fed to a digest per call by {@link #update}. */
+    static final int DIGEST_SLICE = 16 << 10;
+
+    /**
+     * Feeds {@code b[off, off+len)} to {@code md} in slices of {@value #DIGEST_SLICE} bytes.
+     * JDK 17 hashes with the CPU's SHA instructions one 64-byte block per call until the digest's
+     * {@code update} is compiled by C2, which then hashes many blocks per call; a few multi-MiB
+     * updates per chunk never get it compiled. Measured, 84 MB hashed in 4 MiB updates in a fresh
+     * JVM: 64-73 ms per 84 MB after the first, 57-63 in slices of 16 KiB. In 16 commits of 84 MB
+     * through one handle (async-profiler): SHA-256 2,050 → 1,696 samples of 1 ms, all of them
+     * in the multi-block code now (77% had been one block a call).
+     */
+    public static void update(MessageDigest md, byte[] b, int off, int len) {
+        int end = off + len;
+        for (int at = off; at < end; at += DIGEST_SLICE) {
+            md.update(b, at, Math.min(DIGEST_SLICE, end - at));
+        }
     }
 
     public static ObjectId hashOf(byte[] content) {
