@@ -506,7 +506,10 @@ public final class ChunkEncoder {
         if (n > 0) {
             int op = opOf(codec);
             byte[] basePlanes = op == PlaneTransform.XOR ? base.planesOfWidth(w) : null;
-            if (basePlanes != null) {
+            byte[] ahead = op == PlaneTransform.XOR && basePlanes == null ? ws.xorPlanesAhead(n, w) : null;
+            if (ahead != null) {
+                planes = ahead;
+            } else if (basePlanes != null) {
                 // XOR commutes with the split: planes of (raw ^ base) = planes of raw ^ planes of base
                 PlaneTransform.split(raw, off, null, 0, n, w, PlaneTransform.NONE, planes, 0);
                 PlaneTransform.xorInto(basePlanes, 0, planes, 0, len);

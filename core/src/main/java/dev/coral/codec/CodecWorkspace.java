@@ -98,6 +98,19 @@ public final class CodecWorkspace implements AutoCloseable {
     public void withdrawContextCounts() {
         counts = null;
         countsDone = null;
+        planesAhead = null;
+    }
+
+    private XorPlanesAhead planesAhead;
+
+    /** Offers the encoder the next chunk's XOR planes split ahead, until {@link #withdrawContextCounts()}. */
+    public void offerXorPlanes(XorPlanesAhead planes) {
+        planesAhead = planes;
+    }
+
+    /** The XOR planes offered, if they are of n elements of width w; else null. */
+    byte[] xorPlanesAhead(int n, int w) {
+        return planesAhead == null ? null : planesAhead.planes(n, w);
     }
 
     /** The counts offered, if they are of plane k of n elements of width w (waiting for them); else null. */

@@ -3,6 +3,7 @@ package dev.coral.store;
 import dev.coral.codec.ChunkBase;
 import dev.coral.codec.CodecWorkspace;
 import dev.coral.codec.ContextCounts;
+import dev.coral.codec.XorPlanesAhead;
 import dev.coral.io.Futures;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
@@ -13,7 +14,8 @@ import java.util.concurrent.Future;
  * Decodes the delta base of the chunk after the one being encoded, on a thread of its own, so that
  * base decoding (about 40% of a single-threaded commit of a training checkpoint) overlaps
  * encoding; given that chunk's bytes, it counts its context-coded plane against the base too
- * ({@link ContextCounts}). Two slots (workspace, raw buffer, counts) alternate: the base being
+ * ({@link ContextCounts}) and splits their XOR delta into byte planes ({@link XorPlanesAhead}).
+ * Two slots (workspace, raw buffer, counts, planes) alternate: the base being
  * used by the encoder sits in one while the next is decoded into the other. One producer; not
  * thread-safe.
  */
@@ -22,9 +24,10 @@ final class BasePrefetch implements AutoCloseable {
      * A planned base, decoded: null plan for a keyframe (no base). {@code counts}: the chunk's
      * context-coded plane counted against that base, when its bytes were given to
      * {@link #start(ObjectId, int, byte[], int, int)} and the counts apply; else null.
+     * {@code planes}: with the counts, the chunk's XOR delta against that base as byte planes.
      */
-    record Prepared(SkipDeltaBase plan, ChunkBase base, ContextCounts counts) {
-        static final Prepared KEYFRAME = new Prepared(null, null, null);
+    record Prepared(SkipDeltaBase plan, ChunkBase base, ContextCounts counts, XorPlanesAhead planes) {
+        static final Prepared KEYFRAME = new Prepared(null, null, null, null);
     }
 
     private record Pending(ObjectId previous, int length, Future<Prepared> result) {
@@ -35,6 +38,7 @@ final class BasePrefetch implements AutoCloseable {
     private final CodecWorkspace[] workspaces = {new CodecWorkspace(), new CodecWorkspace()};
     private final byte[][] buffers = {new byte[0], new byte[0]};
     private final ContextCounts[] counts = {new ContextCounts(), new ContextCounts()};
+    private final XorPlanesAhead[] planes = {new XorPlanesAhead(), new XorPlanesAhead()};
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "coral-base-prefetch");
         t.setDaemon(true);
@@ -44,7 +48,7 @@ final class BasePrefetch implements AutoCloseable {
     private Pending pending;
     /** Decodes started (for tests). */
     long started;
-    /** Chunks whose context-coded plane was counted here (for tests). */
+    /** Chunks whose context-coded plane was counted here, and XOR planes split (for tests). */
     volatile long counted;
 
     BasePrefetch(ObjectStore store, ChainShape chains) {
@@ -63,7 +67,8 @@ final class BasePrefetch implements AutoCloseable {
     /**
      * As {@link #start(ObjectId, int)}; with {@code raw} (the chunk's own bytes at {@code off},
      * elements of {@code width} bytes, unchanged until this base is taken) its context-coded
-     * plane is counted against the base too, on this thread ({@link ContextCounts}).
+     * plane is counted against the base too, on this thread ({@link ContextCounts}), and their
+     * XOR delta split into byte planes ({@link XorPlanesAhead}).
      */
     void start(ObjectId previous, int length, byte[] raw, int off, int width) {
         cancelPending();
@@ -94,10 +99,13 @@ final class BasePrefetch implements AutoCloseable {
         }
         ChunkBase base = store.readChunkAsBase(plan.base(), buffers[slot], workspaces[slot]);
         if (raw == null || !counts[slot].count(raw, off, length, width, base)) {
-            return new Prepared(plan, base, null);
+            return new Prepared(plan, base, null, null);
         }
-        counted++;
-        return new Prepared(plan, base, counts[slot]);
+        boolean split = planes[slot].split(raw, off, length, width, base); // applies wherever the counts do
+        if (split) {
+            counted++;
+        }
+        return new Prepared(plan, base, counts[slot], split ? planes[slot] : null);
     }
 
     /** Drops a base decoded for a chunk that did not come, waiting for its decode to end (its slot is reused next). */

@@ -141,7 +141,9 @@ final class ChunkEncodingJob implements AutoCloseable {
      * Adam steps of an 84 MB fp32 MLP through one handle (steps 3-8, three rounds, ten pairs in
      * turn): 214 -> 220 MB/s on average, faster in 8 of the 10 pairs, the same 481.2 MB stored;
      * the encoding thread's waits fell from 18% of its time to 13% (counts 6.1% -> 1.5%: the
-     * first chunk of each tensor is still counted on the hashing thread).
+     * first chunk of each tensor is still counted on the hashing thread). That thread splits
+     * the XOR delta into planes too ({@link dev.coral.codec.XorPlanesAhead}), taken by the
+     * encoder with the counts.
      */
     void upcoming(byte[] raw, int off, int len, int elementWidth) {
         upcoming = new Upcoming(raw, off, len, elementWidth);
@@ -258,6 +260,9 @@ final class ChunkEncodingJob implements AutoCloseable {
         }
         if (countsAhead != null) {
             workspace.offerContextCounts(countsAhead, COUNTED);
+            if (prepared.planes() != null) {
+                workspace.offerXorPlanes(prepared.planes());
+            }
         }
         if (hashAside) {
             if (countsAhead == null && base != null && !base.heldAsPlanes() && workspace.contextCoding()) {
