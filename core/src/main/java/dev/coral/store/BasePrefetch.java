@@ -36,7 +36,7 @@ final class BasePrefetch implements AutoCloseable {
     private final ObjectStore store;
     private final ChainShape chains;
     private final CodecWorkspace[] workspaces = {new CodecWorkspace(), new CodecWorkspace()};
-    private final byte[][] buffers = {new byte[0], new byte[0]};
+    private final BaseBuffer[] buffers = {new BaseBuffer(), new BaseBuffer()};
     private final ContextCounts[] counts = {new ContextCounts(), new ContextCounts()};
     private final XorPlanesAhead[] planes = {new XorPlanesAhead(), new XorPlanesAhead()};
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
@@ -93,9 +93,6 @@ final class BasePrefetch implements AutoCloseable {
         SkipDeltaBase plan = SkipDeltaBase.plan(store, previous, length, chains);
         if (plan == null) {
             return Prepared.KEYFRAME;
-        }
-        if (buffers[slot].length < length) {
-            buffers[slot] = new byte[length];
         }
         ChunkBase base = store.readChunkAsBase(plan.base(), buffers[slot], workspaces[slot]);
         if (raw == null || !counts[slot].count(raw, off, length, width, base)) {

@@ -79,13 +79,21 @@ final class ChunkChainReader {
      * Decodes a chunk to serve as a delta base. When its whole chain is byte planes of one width
      * (PLANES, then XOR_PLANES), the planes are left unmerged in the workspace's chain buffer
      * ({@link CodecWorkspace#chainPlanes}): the encoder XORs them with the new chunk's planes and
-     * the merge is never done. Otherwise the raw bytes go to {@code rawBuffer}. The result is valid
-     * until the workspace decodes again.
+     * the merge is never done. Otherwise the raw bytes go to {@code buffer}; held in the recent
+     * chunks, they are served in the array that held them, which {@code buffer} takes in exchange
+     * for its own ({@link RecentChunks#exchange}: a 4 MiB copy per chunk of a training step
+     * spared). The result is valid until the workspace decodes again, or {@code buffer} is reused.
      */
-    static ChunkBase readBase(ObjectStore store, ObjectStore.Found top, byte[] rawBuffer, CodecWorkspace ws) throws IOException {
+    static ChunkBase readBase(ObjectStore store, ObjectStore.Found top, BaseBuffer buffer, CodecWorkspace ws) throws IOException {
         RecentChunks recent = store.recentChunks();
         int n = (int) top.entry().rawLength();
-        if (recent.copyTo(top.entry().id(), rawBuffer) || fromCache(store, top, rawBuffer, n, true)) {
+        byte[] rawBuffer = buffer.ofAtLeast(n);
+        byte[] held = recent.exchange(top.entry().id(), rawBuffer);
+        if (held != null) {
+            buffer.replaceWith(held);
+            return ChunkBase.ofRaw(held, 0, n);
+        }
+        if (fromCache(store, top, rawBuffer, n, true)) {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
         Chain chain = collect(store, top, recent, ws);

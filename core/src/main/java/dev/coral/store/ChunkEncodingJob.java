@@ -39,7 +39,7 @@ final class ChunkEncodingJob implements AutoCloseable {
     private final CodecWorkspace workspace = new CodecWorkspace();
     /** Counts of the chunk's context-coded plane, made on the hashing thread (one chunk at a time). */
     private final ContextCounts contextCounts = new ContextCounts();
-    private byte[] baseBuffer = new byte[0];
+    private final BaseBuffer baseBuffer = new BaseBuffer();
     /** Decodes the next chunk's base ahead; made on first use. */
     private BasePrefetch prefetch;
     /** Hashes a chunk on another thread while it is encoded; made on first use. */
@@ -255,7 +255,6 @@ final class ChunkEncodingJob implements AutoCloseable {
         if (prepared != null) {
             base = prepared.base();
         } else if (plan != null) {
-            baseBuffer = baseBuffer.length >= len ? baseBuffer : new byte[len];
             base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
         }
         if (countsAhead != null) {

@@ -520,15 +520,11 @@ public final class ObjectStore implements AutoCloseable {
 
     /**
      * Decodes a chunk to serve as a delta base (no hash check): as planes when its chain allows,
-     * else as raw bytes in {@code rawBuffer} (see {@link ChunkChainReader#readBase}).
+     * else as raw bytes in {@code buffer}, whose array may be swapped for the recent chunk's
+     * that held them (see {@link ChunkChainReader#readBase}).
      */
-    dev.coral.codec.ChunkBase readChunkAsBase(ObjectId id, byte[] rawBuffer, CodecWorkspace ws) throws IOException {
-        return read(id, f -> {
-            if (rawBuffer.length < f.entry().rawLength()) {
-                throw new IllegalArgumentException("buffer of " + rawBuffer.length + " bytes for a chunk of " + f.entry().rawLength());
-            }
-            return ChunkChainReader.readBase(this, f, rawBuffer, ws);
-        });
+    dev.coral.codec.ChunkBase readChunkAsBase(ObjectId id, BaseBuffer buffer, CodecWorkspace ws) throws IOException {
+        return read(id, f -> ChunkChainReader.readBase(this, f, buffer, ws));
     }
 
     /** How many deltas must be applied to read the chunk: 0 for a keyframe (or a small object). */

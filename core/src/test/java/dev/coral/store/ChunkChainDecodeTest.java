@@ -1,6 +1,8 @@
 package dev.coral.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.codec.ChunkBase;
@@ -73,12 +75,27 @@ class ChunkChainDecodeTest {
             }
             try (CodecWorkspace ws = new CodecWorkspace()) { // as a delta base: planes when the chain allows, else raw
                 for (int i = versionCount - 1; i >= 0; i--) {
-                    byte[] buf = new byte[versions.get(i).length];
+                    BaseBuffer buf = new BaseBuffer();
                     ChunkBase base = store.readChunkAsBase(ids.get(i), buf, ws);
-                    byte[] out = new byte[buf.length];
+                    byte[] out = new byte[versions.get(i).length];
                     base.copyRaw(0, out, 0, out.length);
                     assertArrayEquals(versions.get(i), out, "seed " + seed + " version " + i + " read as a base");
                 }
+            }
+            try (CodecWorkspace ws = new CodecWorkspace()) { // as a delta base held in memory: served in the array that held it
+                int i = r.nextInt(versionCount);
+                int len = versions.get(i).length;
+                store.recentChunks().put(ids.get(i), versions.get(i), 0, len);
+                BaseBuffer buf = new BaseBuffer();
+                byte[] own = buf.ofAtLeast(len);
+                ChunkBase base = store.readChunkAsBase(ids.get(i), buf, ws);
+                byte[] out = new byte[len];
+                base.copyRaw(0, out, 0, len);
+                assertArrayEquals(versions.get(i), out, "seed " + seed + " version " + i + " read as a base from memory");
+                if (len > 0) {
+                    assertNotSame(own, buf.ofAtLeast(len), "seed " + seed + ": the buffer took the held array in exchange");
+                }
+                assertFalse(store.recentChunks().contains(ids.get(i)), "served once");
             }
             store.noteChunksIngested(); // as in a training loop: decoded chunks are kept at hand from now on
             for (int k = 0; k < versionCount; k++) { // random order: partly warm cache

@@ -1,10 +1,15 @@
 package dev.coral.store;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -106,6 +111,29 @@ class RecentChunksTest {
         }
         // the newest version, plus the unasked-for versions younger than a round (4 x 16 insertions)
         assertTrue(held <= 4 + 4 * 2, held + " chunks held");
+    }
+
+    @Test
+    void anExchangeServesTheHeldArrayAndReusesTheOneGivenBack() {
+        RecentChunks cache = new RecentChunks(100L * CHUNK);
+        byte[] raw = new byte[CHUNK];
+        Arrays.fill(raw, (byte) 7);
+        cache.put(id(0, 0), raw, 0, CHUNK);
+        byte[] mine = new byte[CHUNK];
+        assertNull(cache.exchange(id(9, 9), mine), "not held: nothing served");
+        byte[] held = cache.exchange(id(0, 0), mine);
+        assertArrayEquals(raw, held, "the chunk's bytes, in the cache's own array");
+        assertNotSame(raw, held);
+        assertFalse(cache.contains(id(0, 0)), "served once, as by copyTo");
+        assertNull(cache.exchange(id(0, 0), new byte[CHUNK]));
+        byte[] next = new byte[CHUNK];
+        Arrays.fill(next, (byte) 9);
+        cache.put(id(1, 0), next, 0, CHUNK);
+        byte[][] kept = new byte[1][];
+        cache.forEach((id, bytes) -> kept[0] = bytes);
+        assertSame(mine, kept[0], "the array given back holds the next chunk put");
+        assertArrayEquals(next, kept[0]);
+        assertEquals(7, held[0], "the array served stays the caller's");
     }
 
     @Test
