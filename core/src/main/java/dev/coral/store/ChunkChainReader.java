@@ -80,9 +80,10 @@ final class ChunkChainReader {
      * (PLANES, then XOR_PLANES), the planes are left unmerged in the workspace's chain buffer
      * ({@link CodecWorkspace#chainPlanes}): the encoder XORs them with the new chunk's planes and
      * the merge is never done. Otherwise the raw bytes go to {@code buffer}; held in the recent
-     * chunks, they are served in the array that held them, which {@code buffer} takes in exchange
-     * for its own ({@link RecentChunks#exchange}: a 4 MiB copy per chunk of a training step
-     * spared). The result is valid until the workspace decodes again, or {@code buffer} is reused.
+     * chunks, they are served in the array that held them when it is as long as the buffer's,
+     * which {@code buffer} then takes in exchange for its own ({@link RecentChunks#exchange}: a 4
+     * MiB copy per chunk of a training step spared). The result is valid until the workspace
+     * decodes again, or {@code buffer} is reused.
      */
     static ChunkBase readBase(ObjectStore store, ObjectStore.Found top, BaseBuffer buffer, CodecWorkspace ws) throws IOException {
         RecentChunks recent = store.recentChunks();

@@ -134,6 +134,14 @@ class RecentChunksTest {
         assertSame(mine, kept[0], "the array given back holds the next chunk put");
         assertArrayEquals(next, kept[0]);
         assertEquals(7, held[0], "the array served stays the caller's");
+
+        byte[] longer = new byte[2 * CHUNK];
+        assertSame(longer, cache.exchange(id(1, 0), longer), "another length: copied into the caller's buffer, not swapped");
+        assertArrayEquals(next, Arrays.copyOf(longer, CHUNK));
+        assertFalse(cache.contains(id(1, 0)));
+        cache.put(id(2, 0), raw, 0, CHUNK);
+        cache.forEach((id, bytes) -> kept[0] = bytes);
+        assertSame(mine, kept[0], "the array copied from is reused, not the caller's");
     }
 
     @Test
