@@ -41,7 +41,20 @@ public final class ContextCounts {
      * a base held as planes, or a chunk too small to be context coded.
      */
     public boolean count(byte[] raw, int off, int len, int w, ChunkBase base) {
+        return countAndSplit(raw, off, len, w, base, null);
+    }
+
+    /**
+     * As {@link #count}, and splits the chunk's XOR delta against the base into {@code planes}
+     * (if not null) where the counts apply; for fp32 in the same pass as the keys
+     * ({@link PlaneTransform#splitXor4WithKeys}: one pass over the chunk and its base instead of
+     * two). Where they do not, {@code planes} holds nothing either.
+     */
+    public boolean countAndSplit(byte[] raw, int off, int len, int w, ChunkBase base, XorPlanesAhead planes) {
         n = -1;
+        if (planes != null) {
+            planes.clear();
+        }
         if ((w != 2 && w != 4) || len % w != 0 || base == null || base.heldAsPlanes() || base.length() != len) {
             return false;
         }
@@ -52,23 +65,45 @@ public final class ContextCounts {
         byte[] b = base.raw();
         int bo = base.rawOffset();
         keys = keys.length >= elements ? keys : new char[elements];
-        groups = count(raw, off, b, bo, elements, w, keys, scratch);
+        groups = chooseGroups(raw, off, b, bo, elements, w, scratch);
+        if (planes != null && w == 4) {
+            PlaneTransform.splitXor4WithKeys(raw, off, b, bo, elements, planes.buffer(len), 0, scratch.groupOf, keys);
+            planes.hold(elements, w);
+        } else {
+            makeKeys(raw, off, b, bo, elements, w, keys, scratch.groupOf);
+            if (planes != null) {
+                planes.split(raw, off, len, w, base);
+            }
+        }
+        ContextHuffman.countKeys(keys, elements, scratch);
         width = w;
         n = elements;
         return true;
     }
 
     /**
-     * Counts as {@link ContextHuffman#count} does, to the same groups, counts and keys, from the
-     * raw chunk and base: the groups from a sample of the base's contexts, then each element's
-     * key from its context and plane byte in one pass (not first into arrays of contexts and
-     * plane bytes, read back), then the keys' histograms ({@link ContextHuffman#countKeys}).
-     * Measured, 8 Adam steps of an 84 MB fp32 MLP through one handle (steps 3-8, alternating
-     * pairs): 197-206 -> 210-228 MB/s with the keys counted in the same pass as they were made,
+     * Each element's key, as {@link ContextHuffman#count} makes it (the groups chosen from a
+     * sample of the base's contexts first), from its context and plane byte in one pass (not
+     * first into arrays of contexts and plane bytes, read back); the keys' histograms are then
+     * counted in a pass of their own ({@link ContextHuffman#countKeys}). Measured, 8 Adam steps
+     * of an 84 MB fp32 MLP through one handle (steps 3-8, alternating pairs): 197-206 -> 210-228 MB/s with the keys counted in the same pass as they were made,
      * 229-234 -> 237-248 MB/s in a pass of their own (a 4 MiB chunk counted in 2.9-3.0 ms
      * instead of 3.9-4.2: each pass runs in order through its arrays).
      */
-    private static int count(byte[] raw, int off, byte[] b, int bo, int n, int w, char[] keys, ContextHuffman.Scratch s) {
+    private static void makeKeys(byte[] raw, int off, byte[] b, int bo, int n, int w, char[] keys, byte[] table) {
+        if (w == 4) {
+            for (int i = 0; i < n; i++) {
+                keys[i] = keyOf(table, key(raw, off, b, bo, i, 4));
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                keys[i] = keyOf(table, key(raw, off, b, bo, i, 2));
+            }
+        }
+    }
+
+    /** The context groups ({@code s.groupOf}) from the sample of contexts {@link ContextHuffman#chooseGroups} takes; returns how many. */
+    private static int chooseGroups(byte[] raw, int off, byte[] b, int bo, int n, int w, ContextHuffman.Scratch s) {
         int[] ch = s.ctxHist;
         Arrays.fill(ch, 0);
         int step = ContextHuffman.sampleStep(n);
@@ -82,19 +117,7 @@ public final class ContextCounts {
         for (int i = 4 * m; i < n; i += step) {
             ch[key(raw, off, b, bo, i, w) >>> 8]++;
         }
-        int groups = ContextHuffman.groupsOfSample(step, s);
-        byte[] table = s.groupOf;
-        if (w == 4) {
-            for (int i = 0; i < n; i++) {
-                keys[i] = keyOf(table, key(raw, off, b, bo, i, 4));
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                keys[i] = keyOf(table, key(raw, off, b, bo, i, 2));
-            }
-        }
-        ContextHuffman.countKeys(keys, n, s);
-        return groups;
+        return ContextHuffman.groupsOfSample(step, s);
     }
 
     /** The key (group << 8 | symbol) of a context << 8 | symbol, by the group table. */

@@ -226,6 +226,50 @@ final class PlaneTransform {
     }
 
     /**
+     * As {@link #split4} with {@link #XOR}, and in the same pass each element's context-coding key
+     * of plane 1 ({@link ContextCounts}): {@code groupOf[base's bits 23-30] << 8 | plane 1's byte}
+     * into {@code keys[0, n)}. Spares the counts a pass of their own over the chunk and its base.
+     */
+    static void splitXor4WithKeys(byte[] s, int off, byte[] b, int bo, int n, byte[] d, int o, byte[] groupOf, char[] keys) {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            int k = off + 4 * i;
+            int m = bo + 4 * i;
+            long b01 = (long) LONG.get(b, m);
+            long b23 = (long) LONG.get(b, m + 8);
+            long b45 = (long) LONG.get(b, m + 16);
+            long b67 = (long) LONG.get(b, m + 24);
+            long x01 = (long) LONG.get(s, k) ^ b01;
+            long x23 = (long) LONG.get(s, k + 8) ^ b23;
+            long x45 = (long) LONG.get(s, k + 16) ^ b45;
+            long x67 = (long) LONG.get(s, k + 24) ^ b67;
+            keys[i] = keyOf(groupOf, b01, x01);
+            keys[i + 1] = keyOf(groupOf, b01 >>> 32, x01 >>> 32);
+            keys[i + 2] = keyOf(groupOf, b23, x23);
+            keys[i + 3] = keyOf(groupOf, b23 >>> 32, x23 >>> 32);
+            keys[i + 4] = keyOf(groupOf, b45, x45);
+            keys[i + 5] = keyOf(groupOf, b45 >>> 32, x45 >>> 32);
+            keys[i + 6] = keyOf(groupOf, b67, x67);
+            keys[i + 7] = keyOf(groupOf, b67 >>> 32, x67 >>> 32);
+            planes4(x01, x23, x45, x67, d, o + i, n);
+        }
+        for (; i < n; i++) {
+            int bv = (int) INT.get(b, bo + 4 * i);
+            int v = (int) INT.get(s, off + 4 * i) ^ bv;
+            keys[i] = keyOf(groupOf, bv, v);
+            d[o + i] = (byte) (v >>> 24);
+            d[o + n + i] = (byte) (v >>> 16);
+            d[o + 2 * n + i] = (byte) (v >>> 8);
+            d[o + 3 * n + i] = (byte) v;
+        }
+    }
+
+    /** The key of the 4-byte element in the low 32 bits of {@code x} (the delta), base in the low 32 bits of {@code base}. */
+    private static char keyOf(byte[] groupOf, long base, long x) {
+        return (char) (groupOf[(int) (base >>> 23) & 0xFF] << 8 | (int) (x >>> 16) & 0xFF);
+    }
+
+    /**
      * Elements 0-1, 2-3, 4-5 and 6-7 of 4 bytes as 8 bytes of each plane, plane k at
      * {@code d[at + k*n...]} (plane 0 the most significant bytes).
      */

@@ -7,7 +7,8 @@ package dev.coral.codec;
  * encoding thread's CPU in a training loop's commits, the thread every other one waits for.
  * Measured, 8 Adam steps of an 84 MB fp32 MLP through one handle (steps 3-8, eight runs each in
  * turn, on a day this VM's runs spread 226-270 MB/s): 241 → 245 MB/s on average, medians 235 →
- * 245, the same 481.2 MB stored. Reused from chunk to chunk; one split at a time.
+ * 245, the same 481.2 MB stored. For fp32, {@link ContextCounts#countAndSplit} splits them in
+ * the pass that makes the counts' keys. Reused from chunk to chunk; one split at a time.
  */
 public final class XorPlanesAhead {
     private byte[] planes = new byte[0];
@@ -29,6 +30,23 @@ public final class XorPlanesAhead {
         width = w;
         n = len / w;
         return true;
+    }
+
+    /** Holds nothing (until {@link #hold}). */
+    void clear() {
+        n = -1;
+    }
+
+    /** The array to split a chunk of {@code len} bytes into, then {@link #hold}. */
+    byte[] buffer(int len) {
+        planes = CodecWorkspace.grow(planes, len);
+        return planes;
+    }
+
+    /** Holds the planes of n elements of width w, split into {@link #buffer}. */
+    void hold(int elements, int w) {
+        n = elements;
+        width = w;
     }
 
     /** The planes, if they are of a chunk of this many elements of width w; else null. */

@@ -48,7 +48,7 @@ final class BasePrefetch implements AutoCloseable {
     private Pending pending;
     /** Decodes started (for tests). */
     long started;
-    /** Chunks whose context-coded plane was counted here, and XOR planes split (for tests). */
+    /** Chunks whose context-coded plane was counted here, and XOR delta split (for tests). */
     volatile long counted;
 
     BasePrefetch(ObjectStore store, ChainShape chains) {
@@ -95,14 +95,11 @@ final class BasePrefetch implements AutoCloseable {
             return Prepared.KEYFRAME;
         }
         ChunkBase base = store.readChunkAsBase(plan.base(), buffers[slot], workspaces[slot]);
-        if (raw == null || !counts[slot].count(raw, off, length, width, base)) {
+        if (raw == null || !counts[slot].countAndSplit(raw, off, length, width, base, planes[slot])) {
             return new Prepared(plan, base, null, null);
         }
-        boolean split = planes[slot].split(raw, off, length, width, base); // applies wherever the counts do
-        if (split) {
-            counted++;
-        }
-        return new Prepared(plan, base, counts[slot], split ? planes[slot] : null);
+        counted++;
+        return new Prepared(plan, base, counts[slot], planes[slot]);
     }
 
     /** Drops a base decoded for a chunk that did not come, waiting for its decode to end (its slot is reused next). */

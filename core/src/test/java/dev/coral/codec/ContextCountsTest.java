@@ -44,6 +44,45 @@ class ContextCountsTest {
                 "seed " + seed + ": plane 1 was context coded, so the counts were used");
     }
 
+    @RepeatedTest(10)
+    void countedAndSplitInOnePassAsInTwo(RepetitionInfo rep) {
+        long seed = 950 + rep.getCurrentRepetition();
+        SplittableRandom r = new SplittableRandom(seed);
+        int w = rep.getCurrentRepetition() % 3 == 0 ? 2 : 4;
+        int n = MIN + r.nextInt(70_000); // any count: the fused loop's tail of under 8 elements too
+        byte[][] h = CodecTestData.adamHistory(w, n, 2, seed, r.nextBoolean());
+        int off = r.nextInt(9);
+        byte[] raw = new byte[off + n * w];
+        System.arraycopy(h[1], 0, raw, off, n * w);
+        int bo = r.nextInt(5);
+        byte[] baseBytes = new byte[bo + n * w];
+        System.arraycopy(h[0], 0, baseBytes, bo, n * w);
+        ChunkBase base = ChunkBase.ofRaw(baseBytes, bo, n * w);
+        ContextCounts apart = new ContextCounts();
+        assertTrue(apart.count(raw, off, n * w, w, base));
+        byte[] planes = new byte[n * w];
+        PlaneTransform.split(raw, off, baseBytes, bo, n, w, PlaneTransform.XOR, planes, 0);
+
+        ContextCounts fused = new ContextCounts();
+        XorPlanesAhead ahead = new XorPlanesAhead();
+        assertTrue(fused.countAndSplit(raw, off, n * w, w, base, ahead), "seed " + seed);
+        assertArrayEquals(planes, Arrays.copyOf(ahead.planes(n, w), n * w), "seed " + seed + ": planes");
+        assertEquals(apart.groups(), fused.groups(), "seed " + seed);
+        assertArrayEquals(Arrays.copyOf(apart.keys(), n), Arrays.copyOf(fused.keys(), n), "seed " + seed + ": keys");
+        assertArrayEquals(apart.hist(), fused.hist(), "seed " + seed + ": counts");
+        assertArrayEquals(apart.bounds(), fused.bounds(), "seed " + seed + ": groups");
+
+        CodecWorkspace plain = new CodecWorkspace();
+        plain.setContextCoding(true);
+        ChunkCodec.EncodedChunk expected = ChunkEncoder.encodeBest(raw, off, n * w, w, base, 1, ChunkEncoder.Choice.SAMPLED, plain);
+        CodecWorkspace both = new CodecWorkspace();
+        both.setContextCoding(true);
+        both.offerContextCounts(fused, CompletableFuture.completedFuture(true));
+        both.offerXorPlanes(ahead);
+        ChunkCodec.EncodedChunk got = ChunkEncoder.encodeBest(raw, off, n * w, w, base, 1, ChunkEncoder.Choice.SAMPLED, both);
+        assertArrayEquals(Arrays.copyOf(expected.data(), expected.length()), Arrays.copyOf(got.data(), got.length()), "seed " + seed);
+    }
+
     @Test
     void countsAreMadeOnlyWhereTheyApply() {
         byte[][] h = CodecTestData.adamHistory(4, MIN, 2, 5, false);
@@ -56,6 +95,11 @@ class ContextCountsTest {
         assertFalse(c.fits(MIN, 4, 1), "a count that did not apply holds nothing");
         assertFalse(c.count(h[1], 0, 4 * (MIN - 4), 4, ChunkBase.ofRaw(h[0], 0, 4 * (MIN - 4))), "too small to be context coded");
         assertFalse(c.count(h[1], 0, h[1].length, 4, null));
+        XorPlanesAhead p = new XorPlanesAhead();
+        assertTrue(c.countAndSplit(h[1], 0, h[1].length, 4, ChunkBase.ofRaw(h[0], 0, h[0].length), p));
+        assertFalse(c.countAndSplit(h[1], 0, h[1].length, 8, ChunkBase.ofRaw(h[0], 0, h[0].length), p), "fp64");
+        assertEquals(null, p.planes(MIN, 4), "counts that did not apply leave no planes held");
+        assertEquals(null, p.planes(MIN / 2, 8));
         byte[] planes = new byte[h[0].length];
         PlaneTransform.split(h[0], 0, null, 0, MIN, 4, PlaneTransform.NONE, planes, 0);
         assertFalse(c.count(h[1], 0, h[1].length, 4, ChunkBase.ofPlanes(planes, 4, planes.length)), "a base held as planes");
