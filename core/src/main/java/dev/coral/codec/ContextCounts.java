@@ -46,8 +46,8 @@ public final class ContextCounts {
 
     /**
      * As {@link #count}, and splits the chunk's XOR delta against the base into {@code planes}
-     * (if not null) where the counts apply; for fp32 in the same pass as the keys
-     * ({@link PlaneTransform#splitXor4WithKeys}: one pass over the chunk and its base instead of
+     * (if not null) where the counts apply, in the same pass as the keys
+     * ({@link PlaneTransform#splitXorWithKeys}: one pass over the chunk and its base instead of
      * two). Where they do not, {@code planes} holds nothing either.
      */
     public boolean countAndSplit(byte[] raw, int off, int len, int w, ChunkBase base, XorPlanesAhead planes) {
@@ -66,14 +66,11 @@ public final class ContextCounts {
         int bo = base.rawOffset();
         keys = keys.length >= elements ? keys : new char[elements];
         groups = chooseGroups(raw, off, b, bo, elements, w, scratch);
-        if (planes != null && w == 4) {
-            PlaneTransform.splitXor4WithKeys(raw, off, b, bo, elements, planes.buffer(len), 0, scratch.groupOf, keys);
+        if (planes != null) {
+            PlaneTransform.splitXorWithKeys(raw, off, b, bo, elements, w, planes.buffer(len), 0, scratch.groupOf, keys);
             planes.hold(elements, w);
         } else {
             makeKeys(raw, off, b, bo, elements, w, keys, scratch.groupOf);
-            if (planes != null) {
-                planes.split(raw, off, len, w, base);
-            }
         }
         ContextHuffman.countKeys(keys, elements, scratch);
         width = w;

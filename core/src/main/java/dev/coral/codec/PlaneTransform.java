@@ -226,11 +226,50 @@ final class PlaneTransform {
     }
 
     /**
-     * As {@link #split4} with {@link #XOR}, and in the same pass each element's context-coding key
-     * of plane 1 ({@link ContextCounts}): {@code groupOf[base's bits 23-30] << 8 | plane 1's byte}
-     * into {@code keys[0, n)}. Spares the counts a pass of their own over the chunk and its base.
+     * As {@link #split} with {@link #XOR} for elements of {@code w} = 2 or 4 bytes, and in the
+     * same pass each element's context-coding key of plane 1 ({@link ContextCounts}):
+     * {@code groupOf[the base element's exponent] << 8 | plane 1's byte} into {@code keys[0, n)}.
+     * Spares the counts a pass of their own over the chunk and its base.
      */
-    static void splitXor4WithKeys(byte[] s, int off, byte[] b, int bo, int n, byte[] d, int o, byte[] groupOf, char[] keys) {
+    static void splitXorWithKeys(byte[] s, int off, byte[] b, int bo, int n, int w, byte[] d, int o, byte[] groupOf, char[] keys) {
+        if (w == 4) {
+            splitXor4WithKeys(s, off, b, bo, n, d, o, groupOf, keys);
+        } else if (w == 2) {
+            splitXor2WithKeys(s, off, b, bo, n, d, o, groupOf, keys);
+        } else {
+            throw new IllegalArgumentException("keys are made for elements of 2 or 4 bytes, not " + w);
+        }
+    }
+
+    /** {@link #splitXorWithKeys} for BF16 / F16: the context is bits 7-14 of the base, the symbol the low byte. */
+    private static void splitXor2WithKeys(byte[] s, int off, byte[] b, int bo, int n, byte[] d, int o, byte[] groupOf, char[] keys) {
+        int p0 = o;
+        int p1 = o + n;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            int k = off + 2 * i;
+            int m = bo + 2 * i;
+            long b0 = (long) LONG.get(b, m);
+            long b1 = (long) LONG.get(b, m + 8);
+            long x0 = (long) LONG.get(s, k) ^ b0;
+            long x1 = (long) LONG.get(s, k + 8) ^ b1;
+            for (int j = 0; j < 4; j++) {
+                keys[i + j] = (char) (groupOf[(int) (b0 >>> (16 * j + 7)) & 0xFF] << 8 | (int) (x0 >>> 16 * j) & 0xFF);
+                keys[i + 4 + j] = (char) (groupOf[(int) (b1 >>> (16 * j + 7)) & 0xFF] << 8 | (int) (x1 >>> 16 * j) & 0xFF);
+            }
+            planes2(x0, x1, d, p0 + i, p1 + i);
+        }
+        for (; i < n; i++) {
+            int bv = (short) SHORT.get(b, bo + 2 * i);
+            int v = (short) SHORT.get(s, off + 2 * i) ^ bv;
+            keys[i] = (char) (groupOf[bv >>> 7 & 0xFF] << 8 | v & 0xFF);
+            d[p0 + i] = (byte) (v >>> 8);
+            d[p1 + i] = (byte) v;
+        }
+    }
+
+    /** {@link #splitXorWithKeys} for fp32: the context is bits 23-30 of the base, the symbol bits 16-23 of the delta. */
+    private static void splitXor4WithKeys(byte[] s, int off, byte[] b, int bo, int n, byte[] d, int o, byte[] groupOf, char[] keys) {
         int i = 0;
         for (; i + 8 <= n; i += 8) {
             int k = off + 4 * i;

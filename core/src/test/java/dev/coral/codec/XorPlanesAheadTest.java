@@ -33,16 +33,16 @@ class XorPlanesAheadTest {
         ChunkBase base = ChunkBase.ofRaw(h[0], 0, n * w);
         byte[] expected = encode(ChunkCodec.XOR_PLANES, raw, off, n * w, w, base, null);
         XorPlanesAhead ahead = new XorPlanesAhead();
-        assertTrue(ahead.split(raw, off, n * w, w, base), "seed " + seed);
+        split(ahead, raw, off, n * w, w, base);
         assertArrayEquals(expected, encode(ChunkCodec.XOR_PLANES, raw, off, n * w, w, base, ahead), "seed " + seed);
         byte[] whole = Arrays.copyOfRange(raw, off, off + n * w);
-        assertTrue(ahead.split(whole, 0, n * w, w, base));
+        split(ahead, whole, 0, n * w, w, base);
         assertArrayEquals(best(whole, w, base, null), best(whole, w, base, ahead), "seed " + seed + ": as the chooser encodes");
 
         byte[] otherBase = h[1].clone();
         otherBase[r.nextInt(otherBase.length)] ^= 0x10;
         XorPlanesAhead wrong = new XorPlanesAhead();
-        assertTrue(wrong.split(raw, off, n * w, w, ChunkBase.ofRaw(otherBase, 0, n * w)));
+        split(wrong, raw, off, n * w, w, ChunkBase.ofRaw(otherBase, 0, n * w));
         assertFalse(Arrays.equals(expected, encode(ChunkCodec.XOR_PLANES, raw, off, n * w, w, base, wrong)),
                 "seed " + seed + ": the planes offered are the ones coded");
         assertArrayEquals(encode(ChunkCodec.SUB_PLANES, raw, off, n * w, w, base, null),
@@ -52,26 +52,23 @@ class XorPlanesAheadTest {
     }
 
     @Test
-    void planesAreSplitAndOfferedOnlyWhereTheyApply() {
+    void planesAreOfferedOnlyWhereTheyApply() {
         byte[][] h = CodecTestData.adamHistory(4, 1000, 2, 7, false);
         ChunkBase base = ChunkBase.ofRaw(h[0], 0, h[0].length);
         XorPlanesAhead p = new XorPlanesAhead();
-        assertTrue(p.split(h[1], 0, h[1].length, 4, base));
+        assertNull(p.planes(1000, 4), "nothing split yet");
+        split(p, h[1], 0, h[1].length, 4, base);
         assertNotNull(p.planes(1000, 4));
         assertNull(p.planes(1000, 2), "another width");
         assertNull(p.planes(999, 4), "another length");
-        assertFalse(p.split(h[1], 0, h[1].length, 1, base), "bytes: no planes to split");
-        assertNull(p.planes(1000, 4), "a split that did not apply holds nothing");
-        assertFalse(p.split(h[1], 0, h[1].length - 4, 4, base), "a base of another length");
-        assertFalse(p.split(h[1], 0, h[1].length, 4, null));
+        p.clear();
+        assertNull(p.planes(1000, 4), "cleared: holds nothing");
         byte[] planes = new byte[h[0].length];
         PlaneTransform.split(h[0], 0, null, 0, 1000, 4, PlaneTransform.NONE, planes, 0);
-        ChunkBase asPlanes = ChunkBase.ofPlanes(planes, 4, planes.length);
-        assertFalse(p.split(h[1], 0, h[1].length, 4, asPlanes), "a base held as planes");
 
         // a base held as planes is XORed with the chunk's planes by the encoder: planes offered are not used
         XorPlanesAhead wrong = new XorPlanesAhead();
-        assertTrue(wrong.split(h[1], 0, h[1].length, 4, ChunkBase.ofRaw(h[1], 0, h[1].length)));
+        split(wrong, h[1], 0, h[1].length, 4, ChunkBase.ofRaw(h[1], 0, h[1].length));
         assertArrayEquals(best(h[1], 4, ChunkBase.ofPlanes(planes, 4, planes.length), null),
                 best(h[1], 4, ChunkBase.ofPlanes(planes, 4, planes.length), wrong));
         CodecWorkspace ws = new CodecWorkspace();
@@ -80,6 +77,12 @@ class XorPlanesAheadTest {
         assertNotNull(ws.xorPlanesAhead(1000, 4));
         ws.withdrawContextCounts();
         assertNull(ws.xorPlanesAhead(1000, 4), "withdrawn with the counts");
+    }
+
+    /** Splits {@code raw[off, off+len)} XOR {@code base} into {@code p}, as the base-prefetch thread does. */
+    private static void split(XorPlanesAhead p, byte[] raw, int off, int len, int w, ChunkBase base) {
+        PlaneTransform.split(raw, off, base.raw(), base.rawOffset(), len / w, w, PlaneTransform.XOR, p.buffer(len), 0);
+        p.hold(len / w, w);
     }
 
     /** The payload of {@code codec} with these planes offered (none if null). */

@@ -10,6 +10,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -17,8 +18,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What the base-prefetch thread does for the next chunk of a training step besides reading its
- * base ({@link ContextCounts}, {@link XorPlanesAhead}), one thread, a 4 MiB fp32 chunk of
- * {@link Data}'s weights and the step before as its base: {@code countThenSplit} counts the
+ * base ({@link ContextCounts}, {@link XorPlanesAhead}), one thread, a 4 MiB chunk of
+ * {@link Data}'s weights (fp32, or BF16 with {@code width} 2) and the step before as its base: {@code countThenSplit} counts the
  * context-coded plane and then splits the XOR delta, two passes over the chunk and base;
  * {@code countAndSplit} does both in one pass. In the codec's package: the classes' methods
  * are not public. Scores: the {@code :mb} line is MB/s of chunk bytes.
@@ -32,6 +33,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class ContextCountsBenchmark {
     static final int ELEMENTS = 1 << 20;
 
+    @Param({"4", "2"})
+    public int width;
+
     private byte[] raw;
     private ChunkBase base;
     private final ContextCounts counts = new ContextCounts();
@@ -39,22 +43,24 @@ public class ContextCountsBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        float[][] w = Data.steps(ELEMENTS, 42);
-        byte[] b = Data.fp32(w[0]);
-        raw = Data.fp32(w[1]);
+        float[][] w = Data.steps(4 * ELEMENTS / width, 42);
+        byte[] b = width == 4 ? Data.fp32(w[0]) : Data.bf16(w[0]);
+        raw = width == 4 ? Data.fp32(w[1]) : Data.bf16(w[1]);
         base = ChunkBase.ofRaw(b, 0, b.length);
     }
 
     @Benchmark
     public boolean countThenSplit(Throughput t) {
-        boolean done = counts.count(raw, 0, raw.length, 4, base) && planes.split(raw, 0, raw.length, 4, base);
+        boolean done = counts.count(raw, 0, raw.length, width, base);
+        PlaneTransform.split(raw, 0, base.raw(), 0, raw.length / width, width, PlaneTransform.XOR, planes.buffer(raw.length), 0);
+        planes.hold(raw.length / width, width);
         t.add(raw.length);
         return done;
     }
 
     @Benchmark
     public boolean countAndSplit(Throughput t) {
-        boolean done = counts.countAndSplit(raw, 0, raw.length, 4, base, planes);
+        boolean done = counts.countAndSplit(raw, 0, raw.length, width, base, planes);
         t.add(raw.length);
         return done;
     }
