@@ -26,7 +26,7 @@ final class AddCommand extends Subcommand {
         if (!r.removed().isEmpty()) {
             sb.append(", ").append(r.removed().size()).append(" removed");
         }
-        sb.append(": ").append(r.chunksWritten()).append(" chunks written, ")
+        sb.append(": ").append(r.chunksWritten()).append(r.chunksWritten() == 1 ? " chunk written, " : " chunks written, ")
                 .append(r.chunksDeduplicated()).append(" deduplicated, ")
                 .append(Text.bytes(r.storedBytesWritten())).append(" stored for ")
                 .append(Text.bytes(r.rawBytesWritten())).append(" new");

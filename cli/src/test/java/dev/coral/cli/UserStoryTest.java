@@ -22,6 +22,15 @@ class UserStoryTest {
     Path dir;
 
     @Test
+    void addSaysOneFileAndOneChunkInTheSingular() throws Exception {
+        Cli cli = new Cli(dir);
+        Cli.write(dir.resolve("one.npy"), "npy", List.of(Cli.f32("one", new SplittableRandom(4), 16)));
+        cli.run("init").ok();
+        Cli.Result added = cli.run("add", "one.npy").ok();
+        assertTrue(added.out().startsWith("staged 1 file: 1 chunk written, 0 deduplicated, "), added.out());
+    }
+
+    @Test
     void initAddCommitRewriteCheckoutBranchTagExportRemove() throws Exception {
         Cli cli = new Cli(dir);
         Path model = dir.resolve("model.safetensors");
