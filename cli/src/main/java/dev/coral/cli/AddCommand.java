@@ -22,11 +22,11 @@ final class AddCommand extends Subcommand {
             warnOfPackUpkeep(repo);
         }
         StringBuilder sb = new StringBuilder();
-        sb.append("staged ").append(r.staged().size()).append(r.staged().size() == 1 ? " file" : " files");
+        sb.append("staged ").append(Text.count(r.staged().size(), "file"));
         if (!r.removed().isEmpty()) {
             sb.append(", ").append(r.removed().size()).append(" removed");
         }
-        sb.append(": ").append(r.chunksWritten()).append(r.chunksWritten() == 1 ? " chunk written, " : " chunks written, ")
+        sb.append(": ").append(Text.count(r.chunksWritten(), "chunk")).append(" written, ")
                 .append(r.chunksDeduplicated()).append(" deduplicated, ")
                 .append(Text.bytes(r.storedBytesWritten())).append(" stored for ")
                 .append(Text.bytes(r.rawBytesWritten())).append(" new");

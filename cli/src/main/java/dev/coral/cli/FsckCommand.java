@@ -53,13 +53,13 @@ final class FsckCommand extends Subcommand {
         r.repairs().forEach(out::println);
         r.problems().forEach(f -> out.println(f.line()));
         r.warnings().forEach(f -> out.println("warning: " + f.line()));
-        String verdict = r.clean() ? "no problems" : r.problems().size() + (r.problems().size() == 1 ? " problem" : " problems");
+        String verdict = r.clean() ? "no problems" : Text.count(r.problems().size(), "problem");
         if (!r.warnings().isEmpty()) {
-            verdict += ", " + r.warnings().size() + (r.warnings().size() == 1 ? " warning" : " warnings");
+            verdict += ", " + Text.count(r.warnings().size(), "warning");
         }
-        out.println("checked " + r.packs() + (r.packs() == 1 ? " pack" : " packs") + " (" + r.packedObjects() + " objects), "
-                + r.reachableObjects() + " reachable objects in " + r.commits() + (r.commits() == 1 ? " commit" : " commits")
-                + ", " + r.chunksVerified() + " chunks decoded: " + verdict);
+        out.println("checked " + Text.count(r.packs(), "pack") + " (" + Text.count(r.packedObjects(), "object") + "), "
+                + Text.count(r.reachableObjects(), "reachable object") + " in " + Text.count(r.commits(), "commit")
+                + ", " + Text.count(r.chunksVerified(), "chunk") + " decoded: " + verdict);
     }
 
     static Map<String, Object> json(FsckReport r) {

@@ -19,9 +19,9 @@ final class RepackCommand extends Subcommand {
         try (Repository repo = openRepository()) {
             r = repo.repack(() -> waiting("repack"));
         }
-        out().println("repacked " + r.objects() + " objects from " + r.packsBefore() + (r.packsBefore() == 1 ? " pack" : " packs")
+        out().println("repacked " + Text.count(r.objects(), "object") + " from " + Text.count(r.packsBefore(), "pack")
                 + " into 1: " + Text.bytes(r.bytesBefore()) + " -> " + Text.bytes(r.bytesAfter()) + ", "
-                + r.deltaChunks() + " chunks stored as deltas");
+                + Text.count(r.deltaChunks(), "delta chunk"));
         return Failures.OK;
     }
 }

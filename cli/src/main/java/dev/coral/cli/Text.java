@@ -27,6 +27,11 @@ final class Text {
                 Instant.ofEpochMilli(millis).truncatedTo(ChronoUnit.SECONDS).atZone(ZoneId.systemDefault()).toOffsetDateTime());
     }
 
+    /** {@code 1 chunk}, {@code 2 chunks}: a count and its noun, which takes an s unless the count is one. */
+    static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
     /** {@code 1.5 MB}: decimal units, as disk sizes are usually given. */
     static String bytes(long n) {
         if (n < 1000) {
