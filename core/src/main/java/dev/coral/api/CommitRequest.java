@@ -35,7 +35,7 @@ public record CommitRequest(String message, SortedMap<String, String> metrics, S
             throw new BadInputException("--lossy=" + eps + ": not a number");
         }
         if (!(d > 0) || Double.isInfinite(d)) {
-            throw new BadInputException("--lossy=" + eps + ": the error bound must be a positive number");
+            throw new BadInputException("--lossy=" + eps + ": the error bound must be a positive, finite number");
         }
         return new CommitRequest(message, metrics, author, eps.trim());
     }

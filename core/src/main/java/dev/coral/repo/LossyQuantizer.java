@@ -25,7 +25,7 @@ final class LossyQuantizer extends InputStream {
 
     LossyQuantizer(InputStream values, InputStream base, DType dtype, double eps) {
         if (!(eps > 0) || Double.isInfinite(eps)) {
-            throw new IllegalArgumentException("lossy error bound must be a positive number: " + eps);
+            throw new IllegalArgumentException("lossy error bound must be a positive, finite number: " + eps);
         }
         this.values = values;
         this.base = base;

@@ -154,9 +154,11 @@ class LossyCommitTest {
     }
 
     @Test
-    void aLossyBoundMustBePositive() {
-        assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy("0"));
-        assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy("-1"));
-        assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy("abc"));
+    void aLossyBoundMustBePositiveAndFinite() throws BadInputException {
+        for (String bad : List.of("0", "-0", "-1", "abc", "", "NaN", "Infinity", "1e400")) {
+            BadInputException e = assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy(bad), bad);
+            assertTrue(e.getMessage().startsWith("--lossy=" + bad + ": "), e.getMessage());
+        }
+        assertEquals("1e-50", CommitRequest.of("x").withLossy("1e-50").lossyEps());
     }
 }
