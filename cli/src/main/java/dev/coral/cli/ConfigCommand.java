@@ -11,6 +11,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "config", description = {
     "Show or change the repository's settings (.coral/config).",
     "Without KEY: every setting. With KEY: its value. With KEY VALUE: set it.",
+    "Sizes (chunk.bytes, cache.bytes) take K, M, G or T suffixes (binary: 4M = 4194304). Setting a key prints "
+        + "its stored value, and any other setting changed to fit it (a delta.run longer than a new delta.max-depth).",
     "Keys: chunk.bytes, zstd.level, delta.max-depth, delta.run (see coral init --help), and "
         + "codec.contexts (true: XOR delta planes may be coded by the base's magnitudes, measured 2-3%% "
         + "smaller fp32 and 11%% smaller BF16 histories; false: 25%% faster commits, 28%% faster checkouts), and "
@@ -33,12 +35,21 @@ final class ConfigCommand extends Subcommand {
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
             if (value != null) {
+                SortedMap<String, String> before = repo.configProblem() == null ? repo.config().settings() : null;
+                SortedMap<String, String> after;
                 try {
-                    repo.setConfig(key, value);
+                    after = repo.setConfig(key, value).settings();
                 } catch (BadInputException e) {
                     throw usage(e.getMessage());
                 }
-                out().println(key + "=" + value);
+                out().println(key + "=" + after.get(key));
+                if (before != null) {
+                    after.forEach((k, v) -> {
+                        if (!k.equals(key) && !v.equals(before.get(k))) {
+                            out().println(k + "=" + v + " (changed to fit " + key + ")");
+                        }
+                    });
+                }
                 return 0;
             }
             if (repo.configProblem() != null) {

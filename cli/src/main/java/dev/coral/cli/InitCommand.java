@@ -41,11 +41,7 @@ final class InitCommand extends Subcommand {
         RepositoryConfig config = RepositoryConfig.defaults();
         try {
             if (chunkSize != null) {
-                long n = Text.parseSize(chunkSize);
-                if (n > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException("chunk size must be between 64 bytes and 256 MiB: " + n);
-                }
-                config = config.withChunkBytes((int) n);
+                config = config.withChunkBytes(RepositoryConfig.parseChunkBytes(chunkSize));
             }
             if (zstdLevel != null) {
                 config = config.withZstdLevel(zstdLevel);

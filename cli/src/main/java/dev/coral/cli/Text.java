@@ -53,34 +53,4 @@ final class Text {
         metrics.forEach((k, v) -> j.add(k + "=" + v));
         return j.toString();
     }
-
-    /**
-     * Parses a byte count with an optional binary suffix: {@code 65536}, {@code 64k}, {@code 4M},
-     * {@code 1G}.
-     */
-    static long parseSize(String s) {
-        String t = s.trim().toUpperCase(Locale.ROOT);
-        if (t.endsWith("IB")) {
-            t = t.substring(0, t.length() - 2);
-        } else if (t.endsWith("B") && t.length() > 1 && !Character.isDigit(t.charAt(t.length() - 2))) {
-            t = t.substring(0, t.length() - 1);
-        }
-        long mult = 1;
-        if (!t.isEmpty()) {
-            switch (t.charAt(t.length() - 1)) {
-                case 'K' -> mult = 1L << 10;
-                case 'M' -> mult = 1L << 20;
-                case 'G' -> mult = 1L << 30;
-                default -> mult = 1;
-            }
-        }
-        if (mult != 1) {
-            t = t.substring(0, t.length() - 1);
-        }
-        try {
-            return Math.multiplyExact(Long.parseLong(t.trim()), mult);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException("'" + s + "' is not a size (examples: 65536, 64K, 4M)");
-        }
-    }
 }

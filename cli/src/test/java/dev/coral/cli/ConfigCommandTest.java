@@ -35,13 +35,18 @@ class ConfigCommandTest {
         assertEquals("0.8", cli.run("config", "similarity.threshold").out().strip());
         for (String[] bad : new String[][] {{"config", "delta.run", "13"}, {"config", "colour"}, {"config", "colour", "blue"},
             {"config", "zstd.level", "high"}, {"config", "codec.contexts", "yes"},
-            {"config", "cache.bytes", "-1"}, {"config", "cache.bytes", "1G"},
+            {"config", "cache.bytes", "-1"}, {"config", "cache.bytes", "1X"}, {"config", "chunk.bytes", "99999999999"},
             {"config", "similarity.threshold", "1.2"}, {"config", "similarity.threshold", "NaN"}}) {
             Cli.Result r = cli.run(bad);
             assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
             assertEquals(1, r.errLines().size(), r.err());
         }
         assertEquals("8", cli.run("config", "delta.run").out().strip(), "refused settings change nothing");
+        assertEquals("cache.bytes=536870912\n", cli.run("config", "cache.bytes", "512M").ok().out().replace("\r", ""),
+                "a size with a suffix is stored and shown in bytes");
+        assertEquals("delta.max-depth=4\ndelta.run=4 (changed to fit delta.max-depth)\n",
+                cli.run("config", "delta.max-depth", "4").ok().out().replace("\r", ""), "a run longer than the new depth shrinks, and says so");
+        assertEquals("delta.max-depth=10\n", cli.run("config", "delta.max-depth", "10").ok().out().replace("\r", ""));
         assertEquals("0.8", cli.run("config", "similarity.threshold").out().strip(), "refused settings change nothing");
     }
 

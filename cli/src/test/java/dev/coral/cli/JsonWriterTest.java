@@ -23,14 +23,4 @@ class JsonWriterTest {
                 + "  \"list\": [\n    1,\n    true\n  ],\n  \"empty\": [],\n  \"null\": null,\n  \"shape\": [2, 3]\n}",
                 JsonWriter.write(m));
     }
-
-    @Test
-    void parsesSizesWithSuffixes() {
-        assertEquals(65536, Text.parseSize("64K"));
-        assertEquals(4 << 20, Text.parseSize("4M"));
-        assertEquals(4 << 20, Text.parseSize("4MiB"));
-        assertEquals(1000, Text.parseSize("1000"));
-        assertEquals("1.50 MB", Text.bytes(1_500_000));
-        assertEquals("999 B", Text.bytes(999));
-    }
 }

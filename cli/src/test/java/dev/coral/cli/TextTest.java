@@ -20,5 +20,6 @@ class TextTest {
         assertEquals("1.00 kB", Text.bytes(1000));
         assertEquals("84.2 MB", Text.bytes(84_181_544));
         assertEquals("1.47 MB", Text.bytes(1_474_444));
+        assertEquals("1.50 MB", Text.bytes(1_500_000));
     }
 }

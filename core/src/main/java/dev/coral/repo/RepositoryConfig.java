@@ -51,9 +51,11 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
      * sampled high byte equal; 0 takes the nearest candidate whatever it is.
      */
     public static final double DEFAULT_SIMILARITY_THRESHOLD = SimilarityCheck.DEFAULT_MIN_AGREEMENT;
+    static final int MIN_CHUNK_BYTES = 64;
+    static final int MAX_CHUNK_BYTES = 256 << 20;
 
     public RepositoryConfig {
-        if (chunkBytes < 64 || chunkBytes > (256 << 20)) {
+        if (chunkBytes < MIN_CHUNK_BYTES || chunkBytes > MAX_CHUNK_BYTES) {
             throw new IllegalArgumentException("chunk size must be between 64 bytes and 256 MiB: " + chunkBytes);
         }
         if (zstdLevel < -7 || zstdLevel > 22) {
@@ -111,6 +113,56 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
 
     public RepositoryConfig withSimilarityThreshold(double threshold) {
         return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes, threshold);
+    }
+
+    /** A whole number such as 12 or -3, as {@code coral config} takes it. */
+    static int parseWhole(String value) {
+        String v = value.trim();
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a whole number: '" + v + "'");
+        }
+    }
+
+    /**
+     * A byte count with an optional binary suffix, as {@code coral init --chunk-size} and
+     * {@code coral config} take it: {@code 65536}, {@code 64K}, {@code 4M}, {@code 4MiB}, {@code 1G}.
+     */
+    public static long parseSize(String s) {
+        String t = s.trim().toUpperCase(java.util.Locale.ROOT);
+        if (t.endsWith("IB")) {
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("B") && t.length() > 1 && !Character.isDigit(t.charAt(t.length() - 2))) {
+            t = t.substring(0, t.length() - 1);
+        }
+        long mult = 1;
+        if (!t.isEmpty()) {
+            switch (t.charAt(t.length() - 1)) {
+                case 'K' -> mult = 1L << 10;
+                case 'M' -> mult = 1L << 20;
+                case 'G' -> mult = 1L << 30;
+                case 'T' -> mult = 1L << 40;
+                default -> mult = 1;
+            }
+        }
+        if (mult != 1) {
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(t.trim()), mult);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("'" + s.trim() + "' is not a size (examples: 65536, 64K, 4M, 1G)");
+        }
+    }
+
+    /** A chunk size as {@link #parseSize} reads it, refused past what a chunk may hold. */
+    public static int parseChunkBytes(String s) {
+        long n = parseSize(s);
+        if (n < MIN_CHUNK_BYTES || n > MAX_CHUNK_BYTES) {
+            throw new IllegalArgumentException("chunk size must be between 64 bytes and 256 MiB: " + s.trim());
+        }
+        return (int) n;
     }
 
     /** "true" or "false", nothing else (Boolean.parseBoolean would take any typo for false). */
@@ -172,12 +224,12 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
     public RepositoryConfig with(String key, String value) throws BadInputException {
         try {
             return switch (key) {
-                case "chunk.bytes" -> withChunkBytes(Integer.parseInt(value));
-                case "zstd.level" -> withZstdLevel(Integer.parseInt(value));
-                case "delta.max-depth" -> withMaxChainDepth(Integer.parseInt(value));
-                case "delta.run" -> withDeltaRun(Integer.parseInt(value));
+                case "chunk.bytes" -> withChunkBytes(parseChunkBytes(value));
+                case "zstd.level" -> withZstdLevel(parseWhole(value));
+                case "delta.max-depth" -> withMaxChainDepth(parseWhole(value));
+                case "delta.run" -> withDeltaRun(parseWhole(value));
                 case "codec.contexts" -> withContextCoding(parseBoolean(key, value));
-                case "cache.bytes" -> withCacheBytes(Long.parseLong(value));
+                case "cache.bytes" -> withCacheBytes(parseSize(value));
                 case "similarity.threshold" -> withSimilarityThreshold(parseFraction(value));
                 default -> throw new BadInputException("unknown setting '" + key + "' (known: chunk.bytes, zstd.level, "
                         + "delta.max-depth, delta.run, codec.contexts, cache.bytes, similarity.threshold)");

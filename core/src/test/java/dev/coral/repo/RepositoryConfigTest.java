@@ -85,4 +85,40 @@ class RepositoryConfigTest {
         assertEquals(new ChainShape(3, 3), RepositoryConfig.defaults().withMaxChainDepth(3).chainShape());
         assertEquals(new ChainShape(0, 1), RepositoryConfig.defaults().withMaxChainDepth(0).chainShape());
     }
+
+    @Test
+    void sizesTakeBinarySuffixes() throws BadInputException {
+        assertEquals(65536, RepositoryConfig.parseSize("64K"));
+        assertEquals(65536, RepositoryConfig.parseSize(" 64k "));
+        assertEquals(4 << 20, RepositoryConfig.parseSize("4M"));
+        assertEquals(4 << 20, RepositoryConfig.parseSize("4MiB"));
+        assertEquals(4 << 20, RepositoryConfig.parseSize("4mb"));
+        assertEquals(1L << 30, RepositoryConfig.parseSize("1G"));
+        assertEquals(1L << 40, RepositoryConfig.parseSize("1T"));
+        assertEquals(1000, RepositoryConfig.parseSize("1000"));
+        assertEquals(0, RepositoryConfig.parseSize("0"));
+        for (String bad : new String[] {"", "M", "4X", "1.5M", "abc", "99999999999T", "-"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RepositoryConfig.parseSize(bad), bad);
+            assertEquals("'" + bad + "' is not a size (examples: 65536, 64K, 4M, 1G)", e.getMessage());
+        }
+        assertEquals(1L << 30, RepositoryConfig.defaults().with("cache.bytes", "1G").cacheBytes());
+        assertEquals(1 << 20, RepositoryConfig.defaults().with("chunk.bytes", "1M").chunkBytes());
+    }
+
+    @Test
+    void numbersOutOfTheirRangeOrNotWholeAreRefusedNamingTheSetting() {
+        String[][] cases = {
+            {"chunk.bytes", "99999999999", "setting chunk.bytes=99999999999: chunk size must be between 64 bytes and 256 MiB: 99999999999"},
+            {"chunk.bytes", "1G", "setting chunk.bytes=1G: chunk size must be between 64 bytes and 256 MiB: 1G"},
+            {"chunk.bytes", "63", "setting chunk.bytes=63: chunk size must be between 64 bytes and 256 MiB: 63"},
+            {"zstd.level", "3.5", "setting zstd.level=3.5: not a whole number: '3.5'"},
+            {"delta.max-depth", "99999999999", "setting delta.max-depth=99999999999: not a whole number: '99999999999'"},
+            {"delta.run", "", "setting delta.run=: not a whole number: ''"},
+            {"cache.bytes", "lots", "setting cache.bytes=lots: 'lots' is not a size (examples: 65536, 64K, 4M, 1G)"},
+        };
+        for (String[] c : cases) {
+            BadInputException e = assertThrows(BadInputException.class, () -> RepositoryConfig.defaults().with(c[0], c[1]), c[1]);
+            assertEquals(c[2], e.getMessage());
+        }
+    }
 }
