@@ -24,6 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * 1 M elements, each coded by the context of its base element (its exponent). BF16 as the top 2
  * bytes of the same weights would give the same plane and contexts (its plane 1 is the fp32's). {@code encode}
  * chooses the groups, counts and codes (as the encoder does when nothing counted ahead);
+ * {@code encodeFromCounts} codes from counts made ahead (as the encoding thread of a training loop does);
  * {@code decode} is what every link of a chain read costs for this plane; {@code contexts}
  * derives the contexts from a base held as planes (as a chain read does before each decode).
  * In the codec's package: the class is not public.
@@ -49,6 +50,7 @@ public class ContextHuffmanBenchmark {
     private byte[] out;
     private final ContextHuffman.Scratch scratch = new ContextHuffman.Scratch();
     private final HuffmanCoder.State state = new HuffmanCoder.State();
+    private final ContextCounts counts = new ContextCounts();
 
     @Setup(Level.Trial)
     public void setup() throws CorruptObjectException {
@@ -68,6 +70,10 @@ public class ContextHuffmanBenchmark {
         if (encodedLength < 0) {
             throw new IllegalStateException("the plane does not code smaller by context");
         }
+        if (!counts.count(raw, 0, raw.length, width, ChunkBase.ofRaw(base, 0, base.length))
+                || ContextHuffman.encode(ELEMENTS, counts, new byte[ELEMENTS], 0, scratch, state) != encodedLength) {
+            throw new IllegalStateException("coding from counts made ahead differs");
+        }
         out = new byte[ELEMENTS];
         ContextHuffman.decode(encoded, 0, encodedLength, out, 0, ELEMENTS, ctx, scratch, state);
         if (!Arrays.equals(plane, out)) {
@@ -85,6 +91,14 @@ public class ContextHuffmanBenchmark {
     @Benchmark
     public int encode(Throughput t) {
         int n = ContextHuffman.encode(plane, 0, ELEMENTS, ctx, encoded, 0, scratch, state);
+        t.add(ELEMENTS);
+        return n;
+    }
+
+    /** The encoding thread's part when the counts were made ahead ({@link ContextCounts}): the codes, then the streams. */
+    @Benchmark
+    public int encodeFromCounts(Throughput t) {
+        int n = ContextHuffman.encode(ELEMENTS, counts, encoded, 0, scratch, state);
         t.add(ELEMENTS);
         return n;
     }
