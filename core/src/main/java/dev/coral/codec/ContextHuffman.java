@@ -57,7 +57,7 @@ final class ContextHuffman {
     /** The context of each of n elements of a base held as planes (plane 0 = the top bytes). */
     static void contextsOfPlanes(byte[] planes, int n, byte[] ctx) {
         int i = 0;
-        for (; i + 8 <= n; i += 8) { // eight at a time: each byte's low 7 bits, then the next plane's top bit
+        for (int limit = n - 7; i < limit; i += 8) { // eight at a time: each byte's low 7 bits, then the next plane's top bit
             long hi = (long) LONG.get(planes, i);
             long lo = (long) LONG.get(planes, n + i);
             LONG.set(ctx, i, (hi << 1) & 0xFEFEFEFEFEFEFEFEL | (lo >>> 7) & 0x0101010101010101L);

@@ -550,7 +550,7 @@ public final class HuffmanCoder {
         if (streams == 1) {
             int i = off;
             int end = off + n;
-            for (; end - i >= 4; i += 4) {
+            for (int limit = end - 3; i < limit; i += 4) {
                 a[src[i] & 0xFF]++;
                 b[src[i + 1] & 0xFF]++;
                 c[src[i + 2] & 0xFF]++;

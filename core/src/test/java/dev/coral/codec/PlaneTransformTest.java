@@ -3,6 +3,7 @@ package dev.coral.codec;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
@@ -66,8 +67,10 @@ class PlaneTransformTest {
         System.arraycopy(src, off, like, baseOff, Math.min(n * w, base.length - baseOff));
         base = bytes(r, base.length, like);
         byte[] planes = new byte[dstOff + n * w + 7];
+        Arrays.fill(planes, SENTINEL);
         PlaneTransform.split(src, off, op == PlaneTransform.NONE ? null : base, baseOff, n, w, op, planes, dstOff);
         String what = "seed " + seed + ", width " + w + ", op " + op + ", n " + n;
+        assertUntouchedOutside(planes, dstOff, n * w, what + ": split");
         byte[] want = referenceSplit(src, off, base, baseOff, n, w, op);
         byte[] got = new byte[n * w];
         System.arraycopy(planes, dstOff, got, 0, n * w);
@@ -80,12 +83,25 @@ class PlaneTransformTest {
         }
         int outOff = r.nextInt(9);
         byte[] out = new byte[outOff + n * w + 5];
+        Arrays.fill(out, SENTINEL);
         PlaneTransform.merge(ps, offs, op == PlaneTransform.NONE ? null : base, baseOff, n, w, op, out, outOff);
+        assertUntouchedOutside(out, outOff, n * w, what + ": merge");
         byte[] back = new byte[n * w];
         System.arraycopy(out, outOff, back, 0, n * w);
         byte[] orig = new byte[n * w];
         System.arraycopy(src, off, orig, 0, n * w);
         assertArrayEquals(orig, back, what + ": merge");
+    }
+
+    private static final byte SENTINEL = (byte) 0xA5;
+
+    /** Only {@code a[from, from+len)} was written: the loops that go a word at a time stop at the last whole word. */
+    private static void assertUntouchedOutside(byte[] a, int from, int len, String what) {
+        for (int i = 0; i < a.length; i++) {
+            if ((i < from || i >= from + len) && a[i] != SENTINEL) {
+                throw new AssertionError(what + ": byte " + i + " outside [" + from + ", " + (from + len) + ") was written");
+            }
+        }
     }
 
     @RepeatedTest(20)
@@ -116,7 +132,7 @@ class PlaneTransformTest {
             for (int i = 0; i < n; i++) {
                 want[o + i] ^= s[so + i];
             }
-            PlaneTransform.xorInto(s, so, d, o, n);
+            PlaneTransform.xorInto(s, so, d, o, n); // bytes of d outside [o, o+n) compare equal to the originals below
             assertArrayEquals(want, d, "seed " + seed + ", n " + n + ", offsets " + so + ", " + o);
         }
     }
