@@ -120,6 +120,17 @@ public final class ChunkEncoder {
      */
     public static EncodedChunk encode(ChunkCodec codec, byte[] raw, int off, int len, int elementBytes, byte[] base, int baseOff,
                                       int level, CodecWorkspace ws) {
+        EncodedChunk e = encodeInWorkspace(codec, raw, off, len, elementBytes, base, baseOff, level, ws);
+        return new EncodedChunk(codec, Arrays.copyOf(e.data(), e.length()), e.length()); // never the workspace's array
+    }
+
+    /**
+     * As {@link #encode(ChunkCodec, byte[], int, int, int, byte[], int, int, CodecWorkspace)}, but
+     * the result's array is the workspace's own buffer (longer than the payload), valid only until
+     * the workspace's next use, as {@link #encodeBestInWorkspace} returns it.
+     */
+    public static EncodedChunk encodeInWorkspace(ChunkCodec codec, byte[] raw, int off, int len, int elementBytes, byte[] base,
+                                                 int baseOff, int level, CodecWorkspace ws) {
         check(raw, off, len, elementBytes);
         ChunkBase b = baseOf(base, baseOff, len);
         if (codec.needsBase() && b == null) {
@@ -131,7 +142,7 @@ public final class ChunkEncoder {
             estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, hints);
         }
         int n = encodeInto(codec, raw, off, len, elementBytes, b, level, ws, hints);
-        return new EncodedChunk(codec, Arrays.copyOf(ws.out, n), n);
+        return new EncodedChunk(codec, ws.out, n);
     }
 
     /**
