@@ -945,63 +945,73 @@ public final class HuffmanCoder {
         int o1 = off + seg;
         int o2 = off + 2 * seg;
         int o3 = off + 3 * seg;
-        while (j + 4 <= last && p0 + 8 <= e0 && p1 + 8 <= e1 && p2 + 8 <= e2 && p3 + 8 <= e3) {
-            if (pairs != null) {
-                int v0 = (int) INT.get(src, off + j);
-                int v1 = (int) INT.get(src, o1 + j);
-                int v2 = (int) INT.get(src, o2 + j);
-                int v3 = (int) INT.get(src, o3 + j);
-                int x0 = pairs[v0 & 0xFFFF];
-                int y0 = pairs[v0 >>> 16];
-                int x1 = pairs[v1 & 0xFFFF];
-                int y1 = pairs[v1 >>> 16];
-                int x2 = pairs[v2 & 0xFFFF];
-                int y2 = pairs[v2 >>> 16];
-                int x3 = pairs[v3 & 0xFFFF];
-                int y3 = pairs[v3 >>> 16];
-                flagged |= x0 | y0 | x1 | y1 | x2 | y2 | x3 | y3;
-                c0 |= ((x0 >>> 5) | (long) (y0 >>> 5) << (x0 & 31)) << b0;
-                b0 += (x0 & 31) + (y0 & 31);
-                c1 |= ((x1 >>> 5) | (long) (y1 >>> 5) << (x1 & 31)) << b1;
-                b1 += (x1 & 31) + (y1 & 31);
-                c2 |= ((x2 >>> 5) | (long) (y2 >>> 5) << (x2 & 31)) << b2;
-                b2 += (x2 & 31) + (y2 & 31);
-                c3 |= ((x3 >>> 5) | (long) (y3 >>> 5) << (x3 & 31)) << b3;
-                b3 += (x3 & 31) + (y3 & 31);
-                j += 4;
-            } else {
-                for (int r = 0; r < 4; r++, j++) {
-                    int x0 = codes[src[off + j] & 0xFF];
-                    int x1 = codes[src[o1 + j] & 0xFF];
-                    int x2 = codes[src[o2 + j] & 0xFF];
-                    int x3 = codes[src[o3 + j] & 0xFF];
-                    flagged |= x0 | x1 | x2 | x3;
-                    c0 |= (long) (x0 >>> 4) << b0;
-                    b0 += x0 & 15;
-                    c1 |= (long) (x1 >>> 4) << b1;
-                    b1 += x1 & 15;
-                    c2 |= (long) (x2 >>> 4) << b2;
-                    b2 += x2 & 15;
-                    c3 |= (long) (x3 >>> 4) << b3;
-                    b3 += x3 & 15;
-                }
+        while (true) {
+            // Rounds of four symbols per stream that fit without a check: each writes 8 bytes at
+            // its stream's position and moves it on by at most 6. Run as a counted loop, which
+            // the JIT compiles better than one that tests every stream's room each round.
+            int room = Math.min(Math.min(e0 - p0, e1 - p1), Math.min(e2 - p2, e3 - p3)) - 8;
+            int rounds = room < 0 ? 0 : Math.min(room / 6 + 1, (last - j) >> 2);
+            if (rounds <= 0) {
+                break;
             }
-            LONG.set(dst, p0, c0); // at most 7 + 44 bits: 6 whole bytes at most leave
-            p0 += b0 >>> 3;
-            c0 >>>= b0 & ~7;
-            b0 &= 7;
-            LONG.set(dst, p1, c1);
-            p1 += b1 >>> 3;
-            c1 >>>= b1 & ~7;
-            b1 &= 7;
-            LONG.set(dst, p2, c2);
-            p2 += b2 >>> 3;
-            c2 >>>= b2 & ~7;
-            b2 &= 7;
-            LONG.set(dst, p3, c3);
-            p3 += b3 >>> 3;
-            c3 >>>= b3 & ~7;
-            b3 &= 7;
+            int stop = j + 4 * rounds;
+            for (; j < stop; j += 4) {
+                if (pairs != null) { // the same every round: the JIT makes a loop for each case
+                    int v0 = (int) INT.get(src, off + j);
+                    int v1 = (int) INT.get(src, o1 + j);
+                    int v2 = (int) INT.get(src, o2 + j);
+                    int v3 = (int) INT.get(src, o3 + j);
+                    int x0 = pairs[v0 & 0xFFFF];
+                    int y0 = pairs[v0 >>> 16];
+                    int x1 = pairs[v1 & 0xFFFF];
+                    int y1 = pairs[v1 >>> 16];
+                    int x2 = pairs[v2 & 0xFFFF];
+                    int y2 = pairs[v2 >>> 16];
+                    int x3 = pairs[v3 & 0xFFFF];
+                    int y3 = pairs[v3 >>> 16];
+                    flagged |= x0 | y0 | x1 | y1 | x2 | y2 | x3 | y3;
+                    c0 |= ((x0 >>> 5) | (long) (y0 >>> 5) << (x0 & 31)) << b0;
+                    b0 += (x0 & 31) + (y0 & 31);
+                    c1 |= ((x1 >>> 5) | (long) (y1 >>> 5) << (x1 & 31)) << b1;
+                    b1 += (x1 & 31) + (y1 & 31);
+                    c2 |= ((x2 >>> 5) | (long) (y2 >>> 5) << (x2 & 31)) << b2;
+                    b2 += (x2 & 31) + (y2 & 31);
+                    c3 |= ((x3 >>> 5) | (long) (y3 >>> 5) << (x3 & 31)) << b3;
+                    b3 += (x3 & 31) + (y3 & 31);
+                } else {
+                    for (int r = 0; r < 4; r++) {
+                        int x0 = codes[src[off + j + r] & 0xFF];
+                        int x1 = codes[src[o1 + j + r] & 0xFF];
+                        int x2 = codes[src[o2 + j + r] & 0xFF];
+                        int x3 = codes[src[o3 + j + r] & 0xFF];
+                        flagged |= x0 | x1 | x2 | x3;
+                        c0 |= (long) (x0 >>> 4) << b0;
+                        b0 += x0 & 15;
+                        c1 |= (long) (x1 >>> 4) << b1;
+                        b1 += x1 & 15;
+                        c2 |= (long) (x2 >>> 4) << b2;
+                        b2 += x2 & 15;
+                        c3 |= (long) (x3 >>> 4) << b3;
+                        b3 += x3 & 15;
+                    }
+                }
+                LONG.set(dst, p0, c0); // at most 7 + 44 bits: 6 whole bytes at most leave
+                p0 += b0 >>> 3;
+                c0 >>>= b0 & ~7;
+                b0 &= 7;
+                LONG.set(dst, p1, c1);
+                p1 += b1 >>> 3;
+                c1 >>>= b1 & ~7;
+                b1 &= 7;
+                LONG.set(dst, p2, c2);
+                p2 += b2 >>> 3;
+                c2 >>>= b2 & ~7;
+                b2 &= 7;
+                LONG.set(dst, p3, c3);
+                p3 += b3 >>> 3;
+                c3 >>>= b3 & ~7;
+                b3 &= 7;
+            }
         }
         if ((flagged & NO_CODE) != 0
                 || (ends[0] = encodeStream(src, off + j, off + seg, dst, p0, e0, codes, pairs, c0, b0)) < 0
