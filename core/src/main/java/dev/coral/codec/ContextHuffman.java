@@ -333,10 +333,7 @@ final class ContextHuffman {
         int o2 = 2 * seg;
         int o3 = 3 * seg;
         while (true) {
-            // groups of four symbols per stream that fit without a check: each writes 8 bytes at
-            // its stream's position and moves it on by at most 6 (7 + 44 bits)
-            int room = Math.min(Math.min(e0 - p0, e1 - p1), Math.min(e2 - p2, e3 - p3)) - 8;
-            int groups = room < 0 ? 0 : Math.min(room / 6 + 1, (last - j) >> 2);
+            int groups = HuffmanCoder.fourStreamRounds(e0 - p0, e1 - p1, e2 - p2, e3 - p3, last - j);
             if (groups <= 0) {
                 break;
             }

@@ -893,6 +893,17 @@ public final class HuffmanCoder {
         return pairs;
     }
 
+    /**
+     * Rounds of four symbols per stream that four bit writers can code without a check, given each
+     * stream's room (bytes left before its end) and the symbols each has left: a round codes at
+     * most 44 bits (four codes of {@value #MAX_CODE_LENGTH} bits) onto at most 7 pending, writes 8
+     * bytes at its stream's position and moves it on by at most 6.
+     */
+    static int fourStreamRounds(int room0, int room1, int room2, int room3, int symbolsLeft) {
+        int room = Math.min(Math.min(room0, room1), Math.min(room2, room3)) - 8;
+        return room < 0 ? 0 : Math.min(room / 6 + 1, symbolsLeft >> 2);
+    }
+
     /** The pair table entry of two encoder table entries: s0's code, then s1's; {@link #NO_CODE} if either has none. */
     private static int pairEntry(int c0, int c1) {
         if (((c0 | c1) & NO_CODE) != 0) {
@@ -946,11 +957,9 @@ public final class HuffmanCoder {
         int o2 = off + 2 * seg;
         int o3 = off + 3 * seg;
         while (true) {
-            // Rounds of four symbols per stream that fit without a check: each writes 8 bytes at
-            // its stream's position and moves it on by at most 6. Run as a counted loop, which
-            // the JIT compiles better than one that tests every stream's room each round.
-            int room = Math.min(Math.min(e0 - p0, e1 - p1), Math.min(e2 - p2, e3 - p3)) - 8;
-            int rounds = room < 0 ? 0 : Math.min(room / 6 + 1, (last - j) >> 2);
+            // run as a counted loop, which the JIT compiles better than one that tests every
+            // stream's room each round
+            int rounds = fourStreamRounds(e0 - p0, e1 - p1, e2 - p2, e3 - p3, last - j);
             if (rounds <= 0) {
                 break;
             }
