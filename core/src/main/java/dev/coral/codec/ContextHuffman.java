@@ -101,6 +101,8 @@ final class ContextHuffman {
         /** Symbol histogram per stream and group: [(k * MAX_GROUPS + g) * 256 + symbol]. */
         final int[] hist = new int[4 * MAX_GROUPS * 256];
         final byte[] groupOf = new byte[256];
+        /** Decoder: per context, where its group's decode table starts: group << {@value #LOOKUP_BITS}. */
+        final char[] groupTable = new char[256];
         final int[] bounds = new int[MAX_GROUPS];
         /** Per group: the single symbol, or -1 when it has a code. */
         final int[] single = new int[MAX_GROUPS];
@@ -468,7 +470,7 @@ final class ContextHuffman {
         int s1 = q + (int) l0;
         int s2 = s1 + (int) l1;
         int s3 = s2 + (int) l2;
-        decodeStreams(src, new int[] {q, s1, s2, s3, end}, dst, dstOff, n, ctx, s.groupOf, table);
+        decodeStreams(src, new int[] {q, s1, s2, s3, end}, dst, dstOff, n, ctx, s.groupTable, table);
     }
 
     /**
@@ -476,7 +478,7 @@ final class ContextHuffman {
      * stream has 8 bytes left to read at its position, then each stream's rest alone,
      * reading byte by byte near its end.
      */
-    private static void decodeStreams(byte[] src, int[] bounds, byte[] dst, int o, int n, byte[] ctx, byte[] groupOf,
+    private static void decodeStreams(byte[] src, int[] bounds, byte[] dst, int o, int n, byte[] ctx, char[] groupTable,
                                       char[] table) throws CorruptObjectException {
         int seg = (n + 3) >>> 2;
         int last = n - 3 * seg; // the last stream's element count (it may be short, even empty)
@@ -484,7 +486,7 @@ final class ContextHuffman {
         for (int k = 0; k < 4; k++) {
             bits[k] = 8L * bounds[k];
         }
-        int done = last > 0 ? fastStreams(src, bounds, dst, o, seg, last, ctx, groupOf, table, bits) : 0;
+        int done = last > 0 ? fastStreams(src, bounds, dst, o, seg, last, ctx, groupTable, table, bits) : 0;
         for (int k = 0; k < 4; k++) {
             int p = (int) (bits[k] >>> 3);
             int skip = (int) (bits[k] & 7);
@@ -496,26 +498,30 @@ final class ContextHuffman {
             }
             int from = Math.min(n, k * seg);
             int to = Math.min(n, from + seg);
-            finishStream(src, bounds[k], p, bounds[k + 1], c, a, dst, o, from + Math.min(done, to - from), to, ctx, groupOf, table, k);
+            finishStream(src, bounds[k], p, bounds[k + 1], c, a, dst, o, from + Math.min(done, to - from), to, ctx, groupTable, table, k);
         }
     }
 
     /**
-     * The four streams side by side, one symbol from each per step. A stream's whole state is
-     * its bit position: every {@value #PER_READ} symbols it reads the 8 bytes at its byte (57 bits
-     * at least, from a position inside the byte; the symbols take 55 at most) and takes the
-     * symbols from that word, shifted by the bits they used so far. The streams advance in step,
-     * so the element each decodes next is one shared count. Advances the bit positions in
-     * {@code bits}; returns the symbols each stream decoded (a multiple of {@value #PER_READ}).
+     * The four streams, two at a time. A stream's whole state is its bit position: every
+     * {@value #PER_READ} symbols it reads the 8 bytes at its byte (57 bits at least, from a
+     * position inside the byte; the symbols take 55 at most) and takes the symbols from that word,
+     * shifting it by each code's length. Streams 0 and 1 decode their next {@value #PER_READ}
+     * symbols, then streams 2 and 3: the streams advance in step, so the element each decodes
+     * next is one shared count. Advances the bit positions in {@code bits}; returns the symbols
+     * each stream decoded (a multiple of {@value #PER_READ}).
      *
-     * <p>Measured on a real Adam step's XOR plane (1 M symbols, 5.2 bits each; minimum of 40
-     * decodes, three alternating runs): one 8-byte read per symbol took 3.6-3.7 ms under C1 (as
-     * checkout runs), one per five 3.0-3.1; under C2 2.2-2.8 against 2.3-2.5. A bit buffer and a
-     * position per stream, refilled every 5 symbols and shifted as they were taken, took 2.5-2.9
-     * (C2 spilled the 8 states to xmm registers); the streams two at a time 3.3-3.7; each
+     * <p>Written out symbol by symbol because that is what ran fastest. Measured on 1 M symbols
+     * of plane 1 of a real Adam step's XOR delta (6.2 bits each), best of 30 x 10 decodes, two
+     * runs: the four streams in one loop of {@value #PER_READ} steps 2.44-2.57 ms under C2 and
+     * 3.17-3.45 under C1 (as checkout runs); two streams at a time, written out, 2.06-2.17 and
+     * 2.68-2.86; the same as two loops 2.77-2.81 and 3.01-3.13; the four written as one loop
+     * shifting the words 2.62-2.80 and 3.06-3.25; one 8-byte read per symbol 2.42-2.61 and
+     * 3.46-3.84. Earlier (the four in one loop): a bit buffer per stream refilled every
+     * {@value #PER_READ} symbols 2.5-2.9 ms against 2.3-2.5 (C2 spilled the 8 states); each
      * element's group looked up in a pass of its own before the streams 2.9-3.0.
      */
-    private static int fastStreams(byte[] src, int[] bounds, byte[] dst, int o, int seg, int last, byte[] ctx, byte[] groupOf,
+    private static int fastStreams(byte[] src, int[] bounds, byte[] dst, int o, int seg, int last, byte[] ctx, char[] groupTable,
                                    char[] table, long[] bits) {
         long b0 = bits[0];
         long b1 = bits[1];
@@ -537,32 +543,36 @@ final class ContextHuffman {
             }
             int stop = done + PER_READ * reads;
             for (int i = done; i < stop; i += PER_READ) {
-                long x0 = (long) LONG.get(src, (int) (b0 >>> 3)) >>> (b0 & 7);
-                long x1 = (long) LONG.get(src, (int) (b1 >>> 3)) >>> (b1 & 7);
-                long x2 = (long) LONG.get(src, (int) (b2 >>> 3)) >>> (b2 & 7);
-                long x3 = (long) LONG.get(src, (int) (b3 >>> 3)) >>> (b3 & 7);
-                long u0 = 0; // bits used from x0
-                long u1 = 0;
-                long u2 = 0;
-                long u3 = 0;
-                for (int r = i; r < i + PER_READ; r++) {
-                    int y0 = table[groupOf[ctx[r] & 0xFF] << LOOKUP_BITS | (int) (x0 >>> u0) & LOOKUP_MASK];
-                    int y1 = table[groupOf[ctx[seg + r] & 0xFF] << LOOKUP_BITS | (int) (x1 >>> u1) & LOOKUP_MASK];
-                    int y2 = table[groupOf[ctx[2 * seg + r] & 0xFF] << LOOKUP_BITS | (int) (x2 >>> u2) & LOOKUP_MASK];
-                    int y3 = table[groupOf[ctx[3 * seg + r] & 0xFF] << LOOKUP_BITS | (int) (x3 >>> u3) & LOOKUP_MASK];
-                    dst[o + r] = (byte) y0;
-                    dst[o + seg + r] = (byte) y1;
-                    dst[o + 2 * seg + r] = (byte) y2;
-                    dst[o + 3 * seg + r] = (byte) y3;
-                    u0 += y0 >>> 8;
-                    u1 += y1 >>> 8;
-                    u2 += y2 >>> 8;
-                    u3 += y3 >>> 8;
-                }
-                b0 += u0;
-                b1 += u1;
-                b2 += u2;
-                b3 += u3;
+                int a = i; // streams 0 and 1: elements a.. and seg + a..
+                int c = seg + i;
+                long x = (long) LONG.get(src, (int) (b0 >>> 3)) >>> (b0 & 7);
+                long y = (long) LONG.get(src, (int) (b1 >>> 3)) >>> (b1 & 7);
+                int e;
+                int f;
+                e = table[groupTable[ctx[a] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a] = (byte) e; x >>>= e >>> 8; b0 += e >>> 8;
+                f = table[groupTable[ctx[c] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c] = (byte) f; y >>>= f >>> 8; b1 += f >>> 8;
+                e = table[groupTable[ctx[a + 1] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a + 1] = (byte) e; x >>>= e >>> 8; b0 += e >>> 8;
+                f = table[groupTable[ctx[c + 1] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c + 1] = (byte) f; y >>>= f >>> 8; b1 += f >>> 8;
+                e = table[groupTable[ctx[a + 2] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a + 2] = (byte) e; x >>>= e >>> 8; b0 += e >>> 8;
+                f = table[groupTable[ctx[c + 2] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c + 2] = (byte) f; y >>>= f >>> 8; b1 += f >>> 8;
+                e = table[groupTable[ctx[a + 3] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a + 3] = (byte) e; x >>>= e >>> 8; b0 += e >>> 8;
+                f = table[groupTable[ctx[c + 3] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c + 3] = (byte) f; y >>>= f >>> 8; b1 += f >>> 8;
+                e = table[groupTable[ctx[a + 4] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a + 4] = (byte) e; b0 += e >>> 8;
+                f = table[groupTable[ctx[c + 4] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c + 4] = (byte) f; b1 += f >>> 8;
+                a = 2 * seg + i; // streams 2 and 3
+                c = 3 * seg + i;
+                x = (long) LONG.get(src, (int) (b2 >>> 3)) >>> (b2 & 7);
+                y = (long) LONG.get(src, (int) (b3 >>> 3)) >>> (b3 & 7);
+                e = table[groupTable[ctx[a] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a] = (byte) e; x >>>= e >>> 8; b2 += e >>> 8;
+                f = table[groupTable[ctx[c] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c] = (byte) f; y >>>= f >>> 8; b3 += f >>> 8;
+                e = table[groupTable[ctx[a + 1] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a + 1] = (byte) e; x >>>= e >>> 8; b2 += e >>> 8;
+                f = table[groupTable[ctx[c + 1] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c + 1] = (byte) f; y >>>= f >>> 8; b3 += f >>> 8;
+                e = table[groupTable[ctx[a + 2] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a + 2] = (byte) e; x >>>= e >>> 8; b2 += e >>> 8;
+                f = table[groupTable[ctx[c + 2] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c + 2] = (byte) f; y >>>= f >>> 8; b3 += f >>> 8;
+                e = table[groupTable[ctx[a + 3] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a + 3] = (byte) e; x >>>= e >>> 8; b2 += e >>> 8;
+                f = table[groupTable[ctx[c + 3] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c + 3] = (byte) f; y >>>= f >>> 8; b3 += f >>> 8;
+                e = table[groupTable[ctx[a + 4] & 0xFF] | (int) x & LOOKUP_MASK]; dst[o + a + 4] = (byte) e; b2 += e >>> 8;
+                f = table[groupTable[ctx[c + 4] & 0xFF] | (int) y & LOOKUP_MASK]; dst[o + c + 4] = (byte) f; b3 += f >>> 8;
             }
             done = stop;
         }
@@ -575,7 +585,7 @@ final class ContextHuffman {
 
     /** Decodes elements [i, to) of one stream from its reader state, then checks its end marker. */
     private static void finishStream(byte[] src, int start, int p, int end, long c, int a, byte[] dst, int o, int i, int to,
-                                     byte[] ctx, byte[] groupOf, char[] table, int stream) throws CorruptObjectException {
+                                     byte[] ctx, char[] groupTable, char[] table, int stream) throws CorruptObjectException {
         for (; i < to; i++) {
             if (a < LOOKUP_BITS) {
                 while (a <= 56 && p < end) {
@@ -583,7 +593,7 @@ final class ContextHuffman {
                     a += 8;
                 }
             }
-            int x = table[groupOf[ctx[i] & 0xFF] << LOOKUP_BITS | (int) c & LOOKUP_MASK];
+            int x = table[groupTable[ctx[i] & 0xFF] | (int) c & LOOKUP_MASK];
             dst[o + i] = (byte) x;
             c >>>= x >>> 8;
             a -= x >>> 8;
@@ -659,6 +669,7 @@ final class ContextHuffman {
         for (int g = 0; g < groups; g++) {
             int to = g + 1 < groups ? s.bounds[g + 1] : 256;
             Arrays.fill(s.groupOf, s.bounds[g], to, (byte) g);
+            Arrays.fill(s.groupTable, s.bounds[g], to, (char) (g << LOOKUP_BITS));
         }
     }
 }
