@@ -44,10 +44,7 @@ final class ContextHuffman {
     private static final int KIND_CODE = 2;
     private static final int LOOKUP_BITS = HuffmanCoder.MAX_CODE_LENGTH;
     private static final int LOOKUP_MASK = (1 << LOOKUP_BITS) - 1;
-    /**
-     * Symbols decoded from one 8-byte read of a stream: 5 codes of at most 11 bits fit the 57 bits
-     * it holds at least. {@link #fastStreams} writes its 5 out.
-     */
+    /** Symbols decoded from one 8-byte read of a stream: 5 codes of at most 11 bits fit the 57 bits it holds at least. */
     private static final int PER_READ = 5;
 
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);

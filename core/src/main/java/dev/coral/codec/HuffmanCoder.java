@@ -81,7 +81,7 @@ public final class HuffmanCoder {
     private static final int TABLE_SIZE = 1 << MAX_CODE_LENGTH;
     private static final int TABLE_MASK = TABLE_SIZE - 1;
     private static final int RUN_NIBBLE = 12;
-    /** Symbols decoded per refill of a 64-bit container: 7 stale bits + 5 x 11 <= 64. {@link #fast4} writes its 5 look-ups out. */
+    /** Symbols decoded per refill of a 64-bit container: 7 stale bits + 5 x 11 <= 64. */
     private static final int PER_REFILL = 5;
     /** The most bytes a stream advances per refill: (7 + 5 x 11) / 8. */
     private static final int MAX_ADVANCE = 7;
@@ -1269,11 +1269,6 @@ public final class HuffmanCoder {
      * The interleaved part of {@link #decode4}: streams starting at bytes s0 (= q), s1, s2, s3,
      * ending at s1, s2, s3, e3, from and to the positions in xs. A method of its own so that
      * the JIT compiles the loop alone (its register allocation suffers from anything around it).
-     * Each round, streams 0 and 1 read a word and take their {@value #PER_REFILL} look-ups from
-     * it, then streams 2 and 3, written out: two word states live at a time instead of four.
-     * Measured (JMH {@code HuffmanBenchmark.huffmanDecode}, three alternating pairs, MB/s): the
-     * exponent plane 1,286-1,351 -> 1,332-1,429, exponent and low byte 404-431 -> 467-509; under
-     * C1, as checkout runs, two pairs: 929-1,043 -> 1,073-1,191 and 303-336 -> 343-387.
      */
     private static void fast4(byte[] src, int s0, int s1, int s2, int s3, int e3, byte[] dst, int oe0, int oe1,
             int oe2, int oe3, long[] m, long[] xs) {
@@ -1300,32 +1295,28 @@ public final class HuffmanCoder {
             int iters = Math.min(Math.min(Math.min(r0, r1), Math.min(r2, r3)) / MAX_ADVANCE,
                     Math.min(Math.min(w0, w1), Math.min(w2, w3)) / MULTI_MAX_OUT) + 1;
             for (; iters > 0; iters--) {
-                long c = (long) LONG.get(src, s0 + (int) (x0 >>> 35)) >>> ((x0 >>> 32) & 7); // streams 0 and 1
-                long d = (long) LONG.get(src, s1 + (int) (x1 >>> 35)) >>> ((x1 >>> 32) & 7);
-                long y;
-                long z;
-                y = m[(int) c & TABLE_MASK]; c >>>= y >>> 32; INT.set(dst, (int) x0, (int) y >>> 8); x0 += y & inc;
-                z = m[(int) d & TABLE_MASK]; d >>>= z >>> 32; INT.set(dst, (int) x1, (int) z >>> 8); x1 += z & inc;
-                y = m[(int) c & TABLE_MASK]; c >>>= y >>> 32; INT.set(dst, (int) x0, (int) y >>> 8); x0 += y & inc;
-                z = m[(int) d & TABLE_MASK]; d >>>= z >>> 32; INT.set(dst, (int) x1, (int) z >>> 8); x1 += z & inc;
-                y = m[(int) c & TABLE_MASK]; c >>>= y >>> 32; INT.set(dst, (int) x0, (int) y >>> 8); x0 += y & inc;
-                z = m[(int) d & TABLE_MASK]; d >>>= z >>> 32; INT.set(dst, (int) x1, (int) z >>> 8); x1 += z & inc;
-                y = m[(int) c & TABLE_MASK]; c >>>= y >>> 32; INT.set(dst, (int) x0, (int) y >>> 8); x0 += y & inc;
-                z = m[(int) d & TABLE_MASK]; d >>>= z >>> 32; INT.set(dst, (int) x1, (int) z >>> 8); x1 += z & inc;
-                y = m[(int) c & TABLE_MASK]; INT.set(dst, (int) x0, (int) y >>> 8); x0 += y & inc;
-                z = m[(int) d & TABLE_MASK]; INT.set(dst, (int) x1, (int) z >>> 8); x1 += z & inc;
-                c = (long) LONG.get(src, s2 + (int) (x2 >>> 35)) >>> ((x2 >>> 32) & 7); // streams 2 and 3
-                d = (long) LONG.get(src, s3 + (int) (x3 >>> 35)) >>> ((x3 >>> 32) & 7);
-                y = m[(int) c & TABLE_MASK]; c >>>= y >>> 32; INT.set(dst, (int) x2, (int) y >>> 8); x2 += y & inc;
-                z = m[(int) d & TABLE_MASK]; d >>>= z >>> 32; INT.set(dst, (int) x3, (int) z >>> 8); x3 += z & inc;
-                y = m[(int) c & TABLE_MASK]; c >>>= y >>> 32; INT.set(dst, (int) x2, (int) y >>> 8); x2 += y & inc;
-                z = m[(int) d & TABLE_MASK]; d >>>= z >>> 32; INT.set(dst, (int) x3, (int) z >>> 8); x3 += z & inc;
-                y = m[(int) c & TABLE_MASK]; c >>>= y >>> 32; INT.set(dst, (int) x2, (int) y >>> 8); x2 += y & inc;
-                z = m[(int) d & TABLE_MASK]; d >>>= z >>> 32; INT.set(dst, (int) x3, (int) z >>> 8); x3 += z & inc;
-                y = m[(int) c & TABLE_MASK]; c >>>= y >>> 32; INT.set(dst, (int) x2, (int) y >>> 8); x2 += y & inc;
-                z = m[(int) d & TABLE_MASK]; d >>>= z >>> 32; INT.set(dst, (int) x3, (int) z >>> 8); x3 += z & inc;
-                y = m[(int) c & TABLE_MASK]; INT.set(dst, (int) x2, (int) y >>> 8); x2 += y & inc;
-                z = m[(int) d & TABLE_MASK]; INT.set(dst, (int) x3, (int) z >>> 8); x3 += z & inc;
+                long c0 = (long) LONG.get(src, s0 + (int) (x0 >>> 35)) >>> ((x0 >>> 32) & 7);
+                long c1 = (long) LONG.get(src, s1 + (int) (x1 >>> 35)) >>> ((x1 >>> 32) & 7);
+                long c2 = (long) LONG.get(src, s2 + (int) (x2 >>> 35)) >>> ((x2 >>> 32) & 7);
+                long c3 = (long) LONG.get(src, s3 + (int) (x3 >>> 35)) >>> ((x3 >>> 32) & 7);
+                for (int j = 0; j < PER_REFILL; j++) {
+                    long y0 = m[(int) c0 & TABLE_MASK];
+                    long y1 = m[(int) c1 & TABLE_MASK];
+                    long y2 = m[(int) c2 & TABLE_MASK];
+                    long y3 = m[(int) c3 & TABLE_MASK];
+                    c0 >>>= (y0 >>> 32);
+                    c1 >>>= (y1 >>> 32);
+                    c2 >>>= (y2 >>> 32);
+                    c3 >>>= (y3 >>> 32);
+                    INT.set(dst, (int) x0, (int) y0 >>> 8);
+                    INT.set(dst, (int) x1, (int) y1 >>> 8);
+                    INT.set(dst, (int) x2, (int) y2 >>> 8);
+                    INT.set(dst, (int) x3, (int) y3 >>> 8);
+                    x0 += y0 & inc;
+                    x1 += y1 & inc;
+                    x2 += y2 & inc;
+                    x3 += y3 & inc;
+                }
             }
         }
         xs[0] = x0;
