@@ -518,8 +518,10 @@ final class ContextHuffman {
      * next is one shared count. Advances the bit positions in {@code bits}; returns the symbols
      * each stream decoded (a multiple of {@value #PER_READ}).
      *
-     * <p>Written out symbol by symbol because that is what ran fastest. Measured on 1 M symbols
-     * of plane 1 of a real Adam step's XOR delta (6.2 bits each), best of 30 x 10 decodes, two
+     * <p>Written out symbol by symbol because that is what ran fastest once compiled; one JVM per
+     * command (84 MB checkout and export as ./coral runs them) within noise of the loop it
+     * replaced, where the same change to {@link HuffmanCoder}'s decoder was slower. Measured on
+     * 1 M symbols of plane 1 of a real Adam step's XOR delta (6.2 bits each), best of 30 x 10 decodes, two
      * runs: the four streams in one loop of {@value #PER_READ} steps 2.44-2.57 ms under C2 and
      * 3.17-3.45 under C1 (as checkout runs); two streams at a time, written out, 2.06-2.17 and
      * 2.68-2.86; the same as two loops 2.77-2.81 and 3.01-3.13; the four written as one loop
