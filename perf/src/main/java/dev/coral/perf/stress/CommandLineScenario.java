@@ -82,8 +82,7 @@ public final class CommandLineScenario implements Scenario {
                 }
                 if (v == 1) { // as the launcher runs commits: without C2's loop vectorizer, loops unrolled less
                     opts = new ArrayList<>(opts);
-                    opts.add("-XX:-UseSuperWord");
-                    opts.add("-XX:LoopUnrollLimit=8");
+                    opts.addAll(LauncherFlags.forCommand("commit"));
                 }
                 double s = command(ctx, jar, repo, opts, "commit", "-m", "step " + step, "model.safetensors");
                 commitSeconds[v][step] = v == 1 && step == 0 ? Double.NaN : s;
@@ -103,7 +102,7 @@ public final class CommandLineScenario implements Scenario {
             for (int d = STEPS - 1; d >= 0; d--) { // main~0 last, from main~1's file
                 List<String> checkoutJvm = new ArrayList<>(jvm);
                 if (v == 1) { // as the launcher runs checkouts: C1 alone
-                    checkoutJvm.add("-XX:TieredStopAtLevel=1");
+                    checkoutJvm.addAll(LauncherFlags.forCommand("checkout"));
                 }
                 checkoutSeconds[v][d] = command(ctx, jar, repo, checkoutJvm, "checkout", "--force", "main~" + d);
                 byte[] got = Files.readAllBytes(file);
