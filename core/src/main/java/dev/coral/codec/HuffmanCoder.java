@@ -323,7 +323,7 @@ public final class HuffmanCoder {
                 codes[s] = NO_CODE;
             }
         }
-        int[] pairs = (long) used * used * PAIR_MIN_BYTES_PER_ENTRY <= n ? buildFullPairTable(st) : null;
+        int[] pairs = (long) used * used * PAIR_MIN_BYTES_PER_ENTRY <= n ? buildFullPairTable(st, used) : null;
         int lastSym = 255;
         while (lengths[lastSym] == 0) {
             lastSym--;
@@ -392,19 +392,18 @@ public final class HuffmanCoder {
         return bits;
     }
 
-    /** The pair table over all 256 x 256 pairs, {@link #NO_CODE} where either symbol has none. */
-    private static int[] buildFullPairTable(State st) {
+    /**
+     * The pair table over all 256 x 256 pairs, {@link #NO_CODE} where either symbol has none: the
+     * table filled with NO_CODE, then the pairs of the {@code used} symbols with a code (the first
+     * {@code used} of {@code st.sorted}, as {@link #buildLengths} left them). Before, all 65,536
+     * pairs were worked out one by one, 3.9% of a BF16 keyframe's encoding (async-profiler).
+     */
+    private static int[] buildFullPairTable(State st, int used) {
         if (st.pairs == null) {
             st.pairs = new int[1 << 16];
         }
-        int[] pairs = st.pairs;
-        int[] codes = st.codes;
-        for (int s0 = 0; s0 < 256; s0++) {
-            for (int s1 = 0; s1 < 256; s1++) {
-                pairs[s0 | s1 << 8] = pairEntry(codes[s0], codes[s1]);
-            }
-        }
-        return pairs;
+        Arrays.fill(st.pairs, NO_CODE);
+        return buildPairTable(st, used);
     }
 
     /** The symbol counts of the last histogram {@link #estimate} took (all its streams), into {@code out[at, at + 256)}. */

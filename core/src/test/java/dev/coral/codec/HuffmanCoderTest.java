@@ -360,6 +360,45 @@ class HuffmanCoderTest {
     }
 
     /**
+     * A symbol the sample gave no code, which had one in the plane coded before with the same
+     * state: its pairs must read as having none (so the plane takes the exact path), not as the
+     * codes the earlier plane's pair table left behind. Fails if the sampled path's pair table
+     * is built over the used symbols without clearing the rest first (checked).
+     */
+    @ParameterizedTest(name = "seed={0}")
+    @ValueSource(longs = {1, 2, 3, 4})
+    void aSymbolTheSampleLacksIsNotCodedWithAnEarlierPlanesPairs(long seed) throws Exception {
+        int n = 1 << 16;
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] before = new byte[n];
+        for (int i = 0; i < n; i++) {
+            before[i] = (byte) (r.nextInt(10) == 0 ? 100 : skewed(r));
+        }
+        HuffmanCoder.State st = new HuffmanCoder.State();
+        assertTrue(HuffmanCoder.encode(before, 0, n, new byte[HuffmanCoder.maxEncodedLength(n)], 0, st) > 0);
+        byte[] raw = new byte[n];
+        int[] counts = new int[256];
+        for (int i = 0; i < n; i++) {
+            raw[i] = (byte) skewed(r);
+            counts[raw[i]]++;
+        }
+        for (int k = 0; k < 40; k++) {
+            raw[r.nextInt(n)] = 100; // far outside the sample's symbols and their margin
+        }
+        byte[] dst = new byte[HuffmanCoder.maxEncodedLength(n)];
+        int len = HuffmanCoder.encodeWithCounts(raw, 0, n, counts, 0, n, dst, 0, st);
+        assertTrue(len > 0, "seed=" + seed + ": " + len);
+        byte[] out = new byte[n];
+        HuffmanCoder.decode(dst, 0, len, out, 0, n, st);
+        assertArrayEquals(raw, out, "seed=" + seed);
+    }
+
+    /** 0-7 with probabilities 1/2, 1/4, ...: codes of 1-7 bits, so the sample's code has room for the rare symbols it adds. */
+    private static int skewed(SplittableRandom r) {
+        return Math.min(7, Integer.numberOfTrailingZeros(r.nextInt() | 0x80));
+    }
+
+    /**
      * The sampled path writes each stream into a quarter of the room before moving them
      * together: a stream that outgrows its quarter (three quarters one symbol, the last random
      * bytes) sends the plane down the exact path, which gives the exact code's bytes.
