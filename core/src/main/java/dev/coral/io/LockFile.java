@@ -45,7 +45,7 @@ public final class LockFile implements AutoCloseable {
      */
     public static LockFile acquire(Path target) throws IOException {
         LockFile lf = new LockFile(target);
-        Files.createDirectories(lf.lock.getParent());
+        Folders.ensure(lf.lock.getParent());
         // The lock appears with its owner already in it: written to a private file, then linked
         // to NAME.lock, which fails if the name is taken (link(2) never replaces).
         Path mine = AtomicFile.tempSibling(lf.lock);

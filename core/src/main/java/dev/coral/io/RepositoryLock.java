@@ -55,7 +55,7 @@ public final class RepositoryLock {
     private Held acquire(boolean wait) throws IOException {
         FileChannel ch = null;
         try {
-            Files.createDirectories(file.getParent());
+            Folders.ensure(file.getParent());
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock fl;
             try {

@@ -96,7 +96,7 @@ public final class WriterGate {
     }
 
     private static FileChannel open(Path file) throws IOException {
-        Files.createDirectories(file.getParent());
+        Folders.ensure(file.getParent());
         return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 

@@ -6,6 +6,7 @@ import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
 import dev.coral.io.BackgroundRelease;
 import dev.coral.io.DurableFileOutput;
+import dev.coral.io.Folders;
 import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
 import java.io.BufferedOutputStream;
@@ -97,7 +98,7 @@ public final class FileRestore {
         WeightFileFormat format = formatOf(entry, displayPath);
         List<StoredTensor> sources = tensors(entry);
         Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
+        Folders.ensure(dir);
         Path tmp = AtomicFile.tempSibling(target);
         try {
             byte[] sha;

@@ -1,5 +1,6 @@
 package dev.coral.store;
 
+import dev.coral.io.Folders;
 import dev.coral.io.Futures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -306,7 +307,7 @@ public final class ChunkCache implements AutoCloseable {
     void write(ObjectId id, byte[] bytes, ObjectId previous) {
         Path tmp = dir.resolve(".tmp-" + id.hex() + "-" + Thread.currentThread().getId() + "-" + System.nanoTime());
         try {
-            Files.createDirectories(dir);
+            Folders.ensure(dir);
             ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.BIG_ENDIAN);
             head.put(MAGIC).putInt(VERSION).putLong(bytes.length);
             if (previous != null) {

@@ -4,6 +4,7 @@ import dev.coral.io.AtomicFile;
 import dev.coral.io.Crc32c;
 import dev.coral.io.EarlySync;
 import dev.coral.io.FaultPoints;
+import dev.coral.io.Folders;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -80,7 +81,7 @@ final class PackWriter implements AutoCloseable {
     PackWriter(Path packsDir, boolean durable) throws IOException {
         this.packsDir = packsDir;
         this.durable = durable;
-        Files.createDirectories(packsDir);
+        Folders.ensure(packsDir);
         this.tempFile = AtomicFile.tempSibling(packsDir.resolve("incoming.pack"));
         this.channel = FileChannel.open(tempFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         this.earlySync = durable ? new EarlySync(channel, EARLY_SYNC_BYTES, tempFile.getFileName().toString()) : null;
