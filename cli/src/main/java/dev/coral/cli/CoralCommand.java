@@ -34,8 +34,9 @@ final class CoralCommand implements Callable<Integer> {
     /**
      * The converters no option of ours needs (options are strings, numbers, booleans and one
      * Path): picocli finds the java.sql and java.time ones by reflection for every command line
-     * it builds, loading their classes. {@code coral status}, six runs each in turn: 0.31-0.39 ->
-     * 0.29-0.37 s. An option of such a type would need its converter registered by hand.
+     * it builds, loading their classes. {@code coral status} as the launcher runs it, ten runs
+     * each in turn: median 0.30 -> 0.285 s. An option of such a type would need its converter
+     * registered by hand.
      */
     static final String UNUSED_CONVERTERS = "java\\.sql\\..*,java\\.time\\..*";
 

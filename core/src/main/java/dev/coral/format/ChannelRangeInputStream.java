@@ -10,8 +10,7 @@ import java.nio.channels.FileChannel;
 /**
  * Streams the byte range {@code [start, start + length)} of a file with positioned reads (in
  * slices: {@link FileReads}), so many streams can share one open {@link FileChannel} and ranges
- * may exceed 2 GiB. Closing the stream
- * does not close the channel (the parsed file owns it).
+ * may exceed 2 GiB. Closing the stream does not close the channel (the parsed file owns it).
  */
 final class ChannelRangeInputStream extends InputStream {
     private final FileChannel channel;

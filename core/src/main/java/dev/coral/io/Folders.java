@@ -12,9 +12,9 @@ public final class Folders {
     /**
      * Creates {@code dir} and its missing parents unless it is a folder already (or a link to one).
      * {@link Files#createDirectories} on an existing folder first tries mkdir, then builds a
-     * {@link java.nio.file.FileAlreadyExistsException} (a stack trace) before it checks the folder:
-     * seven such calls per commit (packs, locks, the staging index, the ref) were 4% of the CPU of
-     * a training loop's 0.3 MB commits (async-profiler).
+     * {@link java.nio.file.FileAlreadyExistsException} (a stack trace) before it checks the folder.
+     * A commit makes seven such calls (packs, locks, the staging index, the ref): 8.5-12 us each
+     * in a warm JVM, 1.7-2.3 us this way, about 55 us of a 15-20 ms small commit.
      */
     public static void ensure(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
