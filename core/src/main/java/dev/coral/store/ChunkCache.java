@@ -152,7 +152,7 @@ public final class ChunkCache implements AutoCloseable {
             long pos = 0;
             for (ByteBuffer b : new ByteBuffer[] {head, body, foot}) {
                 while (b.hasRemaining()) {
-                    int n = FileReads.read(ch, pos, b.array(), b.position(), b.remaining());
+                    int n = FileReads.read(ch, pos, b.array(), b.arrayOffset() + b.position(), b.remaining());
                     if (n < 0) {
                         drop(file);
                         return false;
