@@ -1,16 +1,16 @@
 package dev.coral.format;
 
-import dev.coral.io.FileReads;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
 /**
- * Streams the byte range {@code [start, start + length)} of a file with positioned reads (in
- * slices: {@link FileReads}), so many streams can share one open {@link FileChannel} and ranges
- * may exceed 2 GiB. Closing the stream does not close the channel (the parsed file owns it).
+ * Streams the byte range {@code [start, start + length)} of a file with positioned reads, so many
+ * streams can share one open {@link FileChannel} and ranges may exceed 2 GiB. Closing the stream
+ * does not close the channel (the parsed file owns it).
  */
 final class ChannelRangeInputStream extends InputStream {
     private final FileChannel channel;
@@ -41,7 +41,7 @@ final class ChannelRangeInputStream extends InputStream {
             return -1;
         }
         int want = (int) Math.min(len, remaining);
-        int n = FileReads.read(channel, position, b, off, want);
+        int n = channel.read(ByteBuffer.wrap(b, off, want), position);
         if (n < 0) {
             // the file shrank after it was validated
             throw new EOFException(fileName + ": file ends " + remaining + " bytes early");

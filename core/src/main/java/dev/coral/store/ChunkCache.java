@@ -1,6 +1,5 @@
 package dev.coral.store;
 
-import dev.coral.io.FileReads;
 import dev.coral.io.Folders;
 import dev.coral.io.Futures;
 import java.io.IOException;
@@ -152,12 +151,11 @@ public final class ChunkCache implements AutoCloseable {
             long pos = 0;
             for (ByteBuffer b : new ByteBuffer[] {head, body, foot}) {
                 while (b.hasRemaining()) {
-                    int n = FileReads.read(ch, pos, b.array(), b.arrayOffset() + b.position(), b.remaining());
+                    int n = ch.read(b, pos);
                     if (n < 0) {
                         drop(file);
                         return false;
                     }
-                    b.position(b.position() + n);
                     pos += n;
                 }
             }

@@ -2,7 +2,6 @@ package dev.coral.store;
 
 import dev.coral.codec.ChunkCodec;
 import dev.coral.error.CorruptObjectException;
-import dev.coral.io.FileReads;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -354,21 +353,17 @@ final class PackFile implements AutoCloseable {
         return new Slice(b, PackLayout.ENTRY_HEAD_BYTES, entry.storedLength());
     }
 
-    /**
-     * Reads {@code buf}'s remaining bytes (a heap buffer) from {@code pos}, in slices
-     * ({@link FileReads}); from the start again if the channel had to be reopened.
-     */
+    /** Reads {@code buf}'s remaining bytes from {@code pos}; from the start again if the channel had to be reopened. */
     private void readFully(ByteBuffer buf, long pos, String what) throws IOException {
         int start = buf.position();
         withChannel(ch -> {
             buf.position(start);
             long at = pos;
             while (buf.hasRemaining()) {
-                int n = FileReads.read(ch, at, buf.array(), buf.arrayOffset() + buf.position(), buf.remaining());
+                int n = ch.read(buf, at);
                 if (n < 0) {
                     throw new EOFException(what + ": pack ends early");
                 }
-                buf.position(buf.position() + n);
                 at += n;
             }
             return null;

@@ -2,7 +2,6 @@ package dev.coral.store;
 
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.AtomicFile;
-import dev.coral.io.FileReads;
 import dev.coral.io.RepositoryLock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,7 +31,7 @@ import java.util.zip.CRC32C;
  * may run while other processes read and write the folder.
  */
 public final class PackVerifier {
-    private static final int CRC_BUFFER = FileReads.SLICE;
+    private static final int CRC_BUFFER = 1 << 20;
 
     private PackVerifier() {
     }
@@ -298,12 +297,13 @@ public final class PackVerifier {
     }
 
     private static ByteBuffer read(FileChannel ch, long pos, int n) throws IOException {
-        byte[] b = new byte[n];
-        int got = FileReads.read(ch, pos, b, 0, n);
-        if (got < n) {
-            throw new CorruptObjectException("pack ends early at " + (pos + Math.max(0, got)));
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            if (ch.read(b, pos + b.position()) < 0) {
+                throw new CorruptObjectException("pack ends early at " + (pos + b.position()));
+            }
         }
-        return ByteBuffer.wrap(b);
+        return b;
     }
 
     private static int readInt(FileChannel ch, long pos) throws IOException {
