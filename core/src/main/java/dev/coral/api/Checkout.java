@@ -66,8 +66,8 @@ final class Checkout {
                     continue;
                 }
                 FileEntry entry = repo.graph().file(f.getValue());
-                FileIngest.FileStat st = restore.restore(entry, wt.file(WorkTree.checkRepoPath(path)), path);
-                next.put(path, new StagingIndex.Entry(f.getValue(), st.size(), st.mtimeMillis(), st.sha256()));
+                FileRestore.Restored r = restore.restore(entry, wt.file(WorkTree.checkRepoPath(path)), path);
+                next.put(path, entryOf(f.getValue(), r));
                 written.add(path);
             }
             for (String path : index.entries().keySet()) {
@@ -85,6 +85,11 @@ final class Checkout {
             }
         }
         return new Repository.CheckoutResult(target, written, deleted);
+    }
+
+    private static StagingIndex.Entry entryOf(ObjectId fileEntry, FileRestore.Restored r) {
+        FileIngest.FileStat st = r.stat();
+        return new StagingIndex.Entry(fileEntry, st.size(), st.mtimeMillis(), st.sha256(), r.unsynced());
     }
 
     private static void refuseToLoseWork(StagingIndex index, Tree tree, WorkTree wt) throws IOException {
@@ -124,8 +129,7 @@ final class Checkout {
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(repo.readIndex().entries());
             for (String path : wanted) {
                 ObjectId id = tree.files().get(path);
-                FileIngest.FileStat st = restore.restore(repo.graph().file(id), wt.file(path), path);
-                next.put(path, new StagingIndex.Entry(id, st.size(), st.mtimeMillis(), st.sha256()));
+                next.put(path, entryOf(id, restore.restore(repo.graph().file(id), wt.file(path), path)));
                 written.add(path);
             }
             new StagingIndex(next).write(repo.indexFile());

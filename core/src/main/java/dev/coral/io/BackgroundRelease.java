@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -55,6 +56,45 @@ public final class BackgroundRelease {
         } finally {
             release(old);
         }
+    }
+
+    /**
+     * Puts {@code source}, written without fsync, in the place of {@code target}: a regular file
+     * at {@code target} is first renamed aside (and freed as {@link #deleteIfExists} frees it), so
+     * that {@code source} is renamed onto a free name. Renamed over an existing file, its data is
+     * written out by ext4 at the next journal commit (the {@code auto_da_alloc} safeguard for
+     * files replaced without fsync), and the staging index's fsync after a checkout then waited
+     * for the whole file: 120-235 ms per 84 MB here, against 2-5 ms with the name free. Between
+     * the two renames the target is missing (a crash there leaves the old file beside it under a
+     * {@link AtomicFile#TEMP_PREFIX} name); if the second rename fails, the old file is put back.
+     * Nothing is fsynced, the folder neither. Anything but a regular file at {@code target} is
+     * replaced as {@link AtomicFile#moveIntoPlace(Path, Path, boolean)} replaces it.
+     */
+    public static void replaceUnsynced(Path source, Path target) throws IOException {
+        boolean regular;
+        try {
+            regular = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile();
+        } catch (NoSuchFileException e) {
+            AtomicFile.moveIntoPlace(source, target, false);
+            return;
+        }
+        if (!regular) {
+            AtomicFile.moveIntoPlace(source, target, false);
+            return;
+        }
+        Path aside = AtomicFile.tempSibling(target);
+        Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            AtomicFile.moveIntoPlace(source, target, false);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.move(aside, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException back) {
+                e.addSuppressed(back);
+            }
+            throw e;
+        }
+        deleteIfExists(aside);
     }
 
     /** {@link Files#deleteIfExists}, the file's space freed in the background when it is large. */

@@ -1,8 +1,5 @@
 package dev.coral.io;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
 /**
@@ -10,37 +7,25 @@ import java.nio.channels.FileChannel;
  * grows ({@link EarlySync}), so that {@link #finish} (the fsync before the file is renamed into
  * place) waits for the tail only. Callers buffer small writes in front of it. Not thread-safe.
  */
-public final class DurableFileOutput extends OutputStream {
+public final class DurableFileOutput extends ChannelOutput {
     /** Bytes between two background flushes. */
     public static final long FLUSH_EVERY = 8L << 20;
 
-    private final FileChannel channel;
     private final EarlySync sync;
-    private long position;
 
     /** @param what the file, for failures */
     public DurableFileOutput(FileChannel channel, String what) {
-        this.channel = channel;
+        super(channel);
         this.sync = new EarlySync(channel, FLUSH_EVERY, what);
     }
 
     @Override
-    public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-        while (buf.hasRemaining()) {
-            channel.write(buf);
-        }
-        position += len;
-        sync.written(position);
+    protected void written(long total) throws java.io.IOException {
+        sync.written(total);
     }
 
     /** Waits for the background flush and fsyncs the file: it is durable when this returns. */
-    public void finish() throws IOException {
+    public void finish() throws java.io.IOException {
         sync.finish();
     }
 

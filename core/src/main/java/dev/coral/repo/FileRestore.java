@@ -5,6 +5,8 @@ import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
 import dev.coral.io.BackgroundRelease;
+import dev.coral.io.BootId;
+import dev.coral.io.ChannelOutput;
 import dev.coral.io.DurableFileOutput;
 import dev.coral.io.Folders;
 import dev.coral.store.ChunkCache;
@@ -26,11 +28,15 @@ import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
 
 /**
- * Writes a tracked file back from its entry: into a temporary sibling, fsynced (flushed to the
- * device in the background as it is written, so the fsync waits for the tail only), renamed over
- * the target, so a failure never leaves a half-written model. The file it replaces is freed in the
- * background ({@link BackgroundRelease}). Formats that promise byte-identical
- * checkout (safetensors, npy) are checked against the SHA-256 recorded when the file was added.
+ * Writes a tracked file back from its entry: into a temporary sibling, then renamed into place, so
+ * a failure never leaves a half-written model. Where the platform names its boots
+ * ({@link BootId}: Linux), the file goes to the page cache without fsync, and the caller records
+ * it as {@linkplain Restored#unsynced unsynced} in the staging index, which distrusts it after a
+ * reboot ({@link StagingIndex}); git does not fsync the files it checks out either. Elsewhere it
+ * is fsynced (flushed to the device in the background as it is written, so the fsync waits for
+ * the tail only) and renamed over the target. The file it replaces is freed in the background
+ * ({@link BackgroundRelease}). Formats that promise byte-identical checkout (safetensors, npy)
+ * are checked against the checksums recorded when the file was added.
  */
 public final class FileRestore {
     private final ObjectGraph graph;
@@ -62,8 +68,16 @@ public final class FileRestore {
      * a file copied in) would fail the file's check. When it does and the cache served chunks
      * meanwhile, this file's entries are dropped and the file is restored again from its chains.
      */
-    public FileIngest.FileStat restore(FileEntry entry, Path target, String displayPath) throws IOException {
-        return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath));
+    public Restored restore(FileEntry entry, Path target, String displayPath) throws IOException {
+        boolean unsynced = BootId.current().isPresent();
+        return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced));
+    }
+
+    /**
+     * A restored file: its stat, and whether it was left in the page cache without fsync (to be
+     * recorded so in the staging index).
+     */
+    public record Restored(FileIngest.FileStat stat, boolean unsynced) {
     }
 
     /** A step reading {@code entry}'s chunks. */
@@ -94,7 +108,8 @@ public final class FileRestore {
         }
     }
 
-    private FileIngest.FileStat restoreOnce(FileEntry entry, Path target, String displayPath) throws IOException {
+    /** As {@link #restore}: {@code unsynced}, into the page cache only, else fsynced. */
+    Restored restoreOnce(FileEntry entry, Path target, String displayPath, boolean unsynced) throws IOException {
         WeightFileFormat format = formatOf(entry, displayPath);
         List<StoredTensor> sources = tensors(entry);
         Path dir = target.toAbsolutePath().getParent();
@@ -102,14 +117,23 @@ public final class FileRestore {
         Path tmp = AtomicFile.tempSibling(target);
         try {
             byte[] sha;
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                    DurableFileOutput durable = new DurableFileOutput(ch, displayPath)) {
-                OutputStream file = new BufferedOutputStream(durable, 1 << 18);
-                sha = writeChecked(entry, format, sources, file, displayPath);
-                durable.finish();
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                if (unsynced) {
+                    sha = writeChecked(entry, format, sources, new BufferedOutputStream(new ChannelOutput(ch), 1 << 18), displayPath);
+                } else {
+                    try (DurableFileOutput durable = new DurableFileOutput(ch, displayPath)) {
+                        sha = writeChecked(entry, format, sources, new BufferedOutputStream(durable, 1 << 18), displayPath);
+                        durable.finish();
+                    }
+                }
             }
-            BackgroundRelease.moveIntoPlace(tmp, target);
-            return new FileIngest.FileStat(Files.size(target), Files.getLastModifiedTime(target).toMillis(), sha);
+            if (unsynced) {
+                BackgroundRelease.replaceUnsynced(tmp, target);
+            } else {
+                BackgroundRelease.moveIntoPlace(tmp, target);
+            }
+            FileIngest.FileStat st = new FileIngest.FileStat(Files.size(target), Files.getLastModifiedTime(target).toMillis(), sha);
+            return new Restored(st, unsynced);
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -1,13 +1,16 @@
 package dev.coral.repo;
 
+import dev.coral.error.CorruptObjectException;
 import dev.coral.io.BinaryReader;
 import dev.coral.io.BinaryWriter;
+import dev.coral.io.BootId;
 import dev.coral.io.ChecksummedFile;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -17,14 +20,32 @@ import java.util.TreeMap;
  * tell a modified file from an unchanged one without re-reading it. Immutable; replaced
  * atomically on disk.
  *
- * <pre>Index (ChecksummedFile "CORALSTG" v1) body --&gt; Count varint,
- *   (Path string, FileEntryId[32], Size i64 (-1: staged from memory), MtimeMillis i64, FileSha256[32])^Count</pre>
+ * <p>A checkout writes files into the page cache without fsync ({@link FileRestore}); their
+ * entries are marked {@code unsynced}, and the index records the boot they were written in
+ * ({@link BootId}). Read in another boot (the machine crashed or restarted since), such an entry's
+ * size and time prove nothing: a crash may have lost the bytes and left the size. It is read back
+ * {@linkplain #UNVERIFIED unverified}, so the file is compared by its SHA-256 until it is staged
+ * or checked out again.
+ *
+ * <pre>Index (ChecksummedFile "CORALSTG") body, version 1 --&gt; Count varint,
+ *   (Path string, FileEntryId[32], Size i64 (-1: staged from memory), MtimeMillis i64, FileSha256[32])^Count
+ * version 2 (written when an entry is unsynced) --&gt; BootId string, Count varint,
+ *   (Path string, FileEntryId[32], Size i64, MtimeMillis i64, FileSha256[32], Flags u8 (1: unsynced))^Count</pre>
  */
 public final class StagingIndex {
     static final String MAGIC = "CORALSTG";
+    /** The modification time of an entry that must be checked by content: no file has it. */
+    public static final long UNVERIFIED = Long.MIN_VALUE;
+    private static final int FLAG_UNSYNCED = 1;
 
-    /** One staged path. */
-    public record Entry(ObjectId fileEntry, long size, long mtimeMillis, byte[] sha256) {
+    /**
+     * One staged path. {@code unsynced}: the working file was written by a checkout without
+     * fsync, in the boot the index records.
+     */
+    public record Entry(ObjectId fileEntry, long size, long mtimeMillis, byte[] sha256, boolean unsynced) {
+        public Entry(ObjectId fileEntry, long size, long mtimeMillis, byte[] sha256) {
+            this(fileEntry, size, mtimeMillis, sha256, false);
+        }
     }
 
     private final SortedMap<String, Entry> entries;
@@ -45,26 +66,58 @@ public final class StagingIndex {
     }
 
     public static StagingIndex read(Path file) throws IOException {
-        byte[] body;
+        return read(file, BootId.current());
+    }
+
+    /** As {@link #read(Path)}, in the boot {@code now} (empty: unknown, no unsynced entry is trusted). */
+    static StagingIndex read(Path file, Optional<String> now) throws IOException {
+        ChecksummedFile.Body b;
         try {
-            body = ChecksummedFile.read(file, MAGIC, 1, 1).bytes();
+            b = ChecksummedFile.read(file, MAGIC, 1, 2);
         } catch (NoSuchFileException e) {
             return new StagingIndex(new TreeMap<>());
         }
-        BinaryReader r = new BinaryReader(body, file.toString());
+        BinaryReader r = new BinaryReader(b.bytes(), file.toString());
+        boolean v2 = b.version() >= 2;
+        String boot = v2 ? r.string() : "";
+        boolean sameBoot = v2 && now.isPresent() && now.get().equals(boot);
         int n = r.varInt();
         TreeMap<String, Entry> m = new TreeMap<>();
         for (int i = 0; i < n; i++) {
             String path = r.string();
-            m.put(path, new Entry(ObjectId.fromBytes(r.bytes(ObjectId.BYTES)), r.i64(), r.i64(), r.bytes(32)));
+            ObjectId id = ObjectId.fromBytes(r.bytes(ObjectId.BYTES));
+            long size = r.i64();
+            long mtime = r.i64();
+            byte[] sha = r.bytes(32);
+            int flags = v2 ? r.u8() : 0;
+            if ((flags & ~FLAG_UNSYNCED) != 0) {
+                throw new CorruptObjectException(file + ": entry '" + path + "' has unknown flags " + flags);
+            }
+            boolean unsynced = flags == FLAG_UNSYNCED;
+            m.put(path, unsynced && !sameBoot ? new Entry(id, size, UNVERIFIED, sha, false) : new Entry(id, size, mtime, sha, unsynced));
         }
         r.expectEnd();
         return new StagingIndex(m);
     }
 
     public void write(Path file) throws IOException {
-        BinaryWriter w = new BinaryWriter().varInt(entries.size());
-        entries.forEach((p, e) -> w.string(p).bytes(e.fileEntry().toBytes()).i64(e.size()).i64(e.mtimeMillis()).bytes(e.sha256()));
-        ChecksummedFile.write(file, MAGIC, 1, w.toByteArray());
+        write(file, BootId.current().orElse(""));
+    }
+
+    /** As {@link #write(Path)}, recording {@code boot} as the boot its unsynced entries were written in. */
+    void write(Path file, String boot) throws IOException {
+        boolean anyUnsynced = entries.values().stream().anyMatch(Entry::unsynced);
+        BinaryWriter w = new BinaryWriter();
+        if (anyUnsynced) {
+            w.string(boot);
+        }
+        w.varInt(entries.size());
+        entries.forEach((p, e) -> {
+            w.string(p).bytes(e.fileEntry().toBytes()).i64(e.size()).i64(e.mtimeMillis()).bytes(e.sha256());
+            if (anyUnsynced) {
+                w.u8(e.unsynced() ? FLAG_UNSYNCED : 0);
+            }
+        });
+        ChecksummedFile.write(file, MAGIC, anyUnsynced ? 2 : 1, w.toByteArray());
     }
 }

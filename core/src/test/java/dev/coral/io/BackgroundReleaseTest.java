@@ -110,4 +110,68 @@ class BackgroundReleaseTest {
         assertTrue(Files.isDirectory(target.resolve("inside")));
         assertTrue(Files.exists(tmp));
     }
+
+    @Test
+    void anUnsyncedReplacementHoldsTheNewBytesAndLeavesNothingBeside() throws IOException {
+        long seed = new Random().nextLong();
+        Random r = new Random(seed);
+        Path target = dir.resolve("model.safetensors");
+        for (int round = 0; round < 40; round++) {
+            if (r.nextInt(4) == 0) {
+                Files.deleteIfExists(target);
+            }
+            byte[] next = bytes(r, sizeNear(r));
+            Path tmp = AtomicFile.tempSibling(target);
+            Files.write(tmp, next);
+            BackgroundRelease.replaceUnsynced(tmp, target);
+            assertArrayEquals(next, Files.readAllBytes(target), "seed " + seed + ", round " + round);
+            try (Stream<Path> s = Files.list(dir)) {
+                assertEquals(1, s.count(), "seed " + seed + ", round " + round + ": only the target is left (no file set aside)");
+            }
+        }
+    }
+
+    @Test
+    void anUnsyncedReplacementThatFailsPutsTheOldFileBack() throws IOException {
+        Path target = dir.resolve("model.safetensors");
+        byte[] old = bytes(new Random(7), 2 << 20);
+        Files.write(target, old);
+        Path missing = dir.resolve(".tmp-never-written");
+        assertThrows(IOException.class, () -> BackgroundRelease.replaceUnsynced(missing, target));
+        assertArrayEquals(old, Files.readAllBytes(target), "the old file is back in place");
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(1, s.count(), "nothing left beside it");
+        }
+    }
+
+    @Test
+    void anUnsyncedReplacementOfAFolderFailsAndLeavesItAlone() throws IOException {
+        Path target = dir.resolve("folder");
+        Files.createDirectories(target.resolve("inside"));
+        Path tmp = dir.resolve("new.bin");
+        Files.write(tmp, bytes(new Random(8), 2 << 20));
+        assertThrows(IOException.class, () -> BackgroundRelease.replaceUnsynced(tmp, target));
+        assertTrue(Files.isDirectory(target.resolve("inside")));
+        assertTrue(Files.exists(tmp));
+    }
+
+    @Test
+    void anUnsyncedReplacementOfALinkReplacesTheLinkNotWhatItPointsTo() throws IOException {
+        Path real = dir.resolve("real.bin");
+        byte[] content = bytes(new Random(9), 2 << 20);
+        Files.write(real, content);
+        Path link = dir.resolve("link.bin");
+        try {
+            Files.createSymbolicLink(link, real);
+        } catch (UnsupportedOperationException | IOException e) {
+            return; // no symbolic links here
+        }
+        byte[] next = bytes(new Random(10), 1000);
+        Path tmp = AtomicFile.tempSibling(link);
+        Files.write(tmp, next);
+        BackgroundRelease.replaceUnsynced(tmp, link);
+        assertFalse(Files.isSymbolicLink(link));
+        assertArrayEquals(next, Files.readAllBytes(link));
+        assertArrayEquals(content, Files.readAllBytes(real));
+    }
 }

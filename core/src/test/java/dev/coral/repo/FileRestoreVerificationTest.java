@@ -75,9 +75,30 @@ class FileRestoreVerificationTest {
             crc.update(s.bytes());
             assertEquals(crc.getValue(), s.entry().fileCrc32c());
             Path target = dir.resolve("out.safetensors");
-            FileIngest.FileStat stat = new FileRestore(new ObjectGraph(store)).restore(s.entry(), target, "out.safetensors");
+            FileRestore.Restored r = new FileRestore(new ObjectGraph(store)).restore(s.entry(), target, "out.safetensors");
             assertArrayEquals(s.bytes(), Files.readAllBytes(target));
-            assertArrayEquals(s.entry().fileSha256(), stat.sha256());
+            assertArrayEquals(s.entry().fileSha256(), r.stat().sha256());
+            assertEquals(dev.coral.io.BootId.current().isPresent(), r.unsynced(), "unsynced exactly where boots have ids");
+        }
+    }
+
+    @Test
+    void bothWaysOfWritingRestoreTheSameBytesOverAnOldFile() throws IOException {
+        Stored s = ingest(5);
+        try (ObjectStore store = s.store()) {
+            FileRestore restore = new FileRestore(new ObjectGraph(store));
+            Path target = dir.resolve("out.safetensors");
+            for (boolean unsynced : new boolean[] {false, true, false, true}) {
+                Files.write(target, new byte[(int) (s.bytes().length * (unsynced ? 2L : 1L)) / 2 + 1]); // an older, other file
+                FileRestore.Restored r = restore.restoreOnce(s.entry(), target, "out.safetensors", unsynced);
+                assertEquals(unsynced, r.unsynced());
+                assertArrayEquals(s.bytes(), Files.readAllBytes(target), "unsynced " + unsynced);
+                assertEquals(s.bytes().length, r.stat().size());
+                assertEquals(Files.getLastModifiedTime(target).toMillis(), r.stat().mtimeMillis());
+                try (var files = Files.list(dir)) {
+                    assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith(".tmp")), "unsynced " + unsynced + ": a file left beside it");
+                }
+            }
         }
     }
 

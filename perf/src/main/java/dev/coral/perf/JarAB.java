@@ -17,9 +17,12 @@ import java.util.Locale;
  * median wall and CPU seconds and in how many runs B was faster.
  *
  * <pre>
- * java -cp perf/target/classes dev.coral.perf.JarAB --a OLD.jar --b NEW.jar --dir REPO [--runs 6]
+ * java -cp perf/target/classes dev.coral.perf.JarAB --a OLD.jar --b NEW.jar --dir REPO [--dir-b COPY] [--runs 6]
  *      [--reset "checkout --force main"] -- checkout --force main~5
  * </pre>
+ *
+ * {@code --dir-b}: B runs in a copy of the repository of its own, for a B that writes something
+ * A cannot read (a newer staging index version).
  *
  * Why it exists: a JMH gain is a gain once the JIT has compiled the code; a command runs in a
  * fresh JVM, where a larger method can cost more to compile than it saves. Measured 2026-12-02:
@@ -42,7 +45,7 @@ public final class JarAB {
 
     private static void compare(String[] args) throws IOException, InterruptedException {
         Path[] jars = new Path[2];
-        Path dir = Path.of(".");
+        Path[] dirs = {Path.of("."), null};
         int runs = 6;
         List<String> reset = List.of();
         int i = 0;
@@ -53,15 +56,19 @@ public final class JarAB {
             switch (args[i]) {
                 case "--a" -> jars[0] = existing(args[i + 1]);
                 case "--b" -> jars[1] = existing(args[i + 1]);
-                case "--dir" -> dir = existing(args[i + 1]);
+                case "--dir" -> dirs[0] = existing(args[i + 1]);
+                case "--dir-b" -> dirs[1] = existing(args[i + 1]);
                 case "--runs" -> runs = runs(args[i + 1]);
                 case "--reset" -> reset = List.of(args[i + 1].trim().split("\\s+"));
-                default -> throw new IllegalArgumentException(args[i] + ": unknown option (--a, --b, --dir, --runs, --reset, then -- and the command)");
+                default -> throw new IllegalArgumentException(args[i] + ": unknown option (--a, --b, --dir, --dir-b, --runs, --reset, then -- and the command)");
             }
         }
         List<String> command = i < args.length ? List.of(args).subList(i + 1, args.length) : List.of();
         if (jars[0] == null || jars[1] == null || command.isEmpty() || runs < 1) {
-            throw new IllegalArgumentException("usage: JarAB --a OLD.jar --b NEW.jar --dir REPO [--runs N] [--reset \"ARGS\"] -- ARGS...");
+            throw new IllegalArgumentException("usage: JarAB --a OLD.jar --b NEW.jar --dir REPO [--dir-b COPY] [--runs N] [--reset \"ARGS\"] -- ARGS...");
+        }
+        if (dirs[1] == null) {
+            dirs[1] = dirs[0];
         }
         double[][] wall = new double[2][runs];
         double[][] cpu = new double[2][runs];
@@ -71,9 +78,9 @@ public final class JarAB {
                 for (int k = 0; k < 2; k++) {
                     int v = r % 2 == 0 ? k : 1 - k;
                     if (!reset.isEmpty()) {
-                        run(jars[v], dir, reset, log);
+                        run(jars[v], dirs[v], reset, log);
                     }
-                    double[] t = run(jars[v], dir, command, log);
+                    double[] t = run(jars[v], dirs[v], command, log);
                     wall[v][r] = t[0];
                     cpu[v][r] = t[1];
                 }

@@ -1,0 +1,118 @@
+package dev.coral.repo;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.error.CorruptObjectException;
+import dev.coral.io.BinaryWriter;
+import dev.coral.io.ChecksummedFile;
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The staging index on disk: entries round-trip; an index without unsynced entries is written as
+ * version 1 (what earlier builds read); unsynced entries keep their stat in the boot that wrote
+ * them and come back {@linkplain StagingIndex#UNVERIFIED unverified} in any other (or when the boot
+ * is unknown), every other entry untouched.
+ */
+class StagingIndexTest {
+    @TempDir
+    Path dir;
+
+    private static StagingIndex.Entry randomEntry(Random r, boolean unsynced) {
+        byte[] id = new byte[ObjectId.BYTES];
+        byte[] sha = new byte[32];
+        r.nextBytes(id);
+        r.nextBytes(sha);
+        long size = r.nextInt(4) == 0 ? -1 : r.nextLong() & Long.MAX_VALUE;
+        return new StagingIndex.Entry(ObjectId.fromBytes(id), size, r.nextLong(), sha, unsynced);
+    }
+
+    private static TreeMap<String, StagingIndex.Entry> randomEntries(Random r, boolean anyUnsynced) {
+        TreeMap<String, StagingIndex.Entry> m = new TreeMap<>();
+        int n = r.nextInt(6);
+        for (int i = 0; i < n; i++) {
+            m.put("dir" + r.nextInt(3) + "/m" + i + ".safetensors", randomEntry(r, anyUnsynced && r.nextBoolean()));
+        }
+        return m;
+    }
+
+    private static void assertSame(String why, StagingIndex.Entry want, StagingIndex.Entry got) {
+        assertEquals(want.fileEntry(), got.fileEntry(), why);
+        assertEquals(want.size(), got.size(), why);
+        assertEquals(want.mtimeMillis(), got.mtimeMillis(), why);
+        assertArrayEquals(want.sha256(), got.sha256(), why);
+        assertEquals(want.unsynced(), got.unsynced(), why);
+    }
+
+    @RepeatedTest(20)
+    void unsyncedEntriesAreTrustedInTheirBootOnly() throws IOException {
+        long seed = new Random().nextLong();
+        Random r = new Random(seed);
+        TreeMap<String, StagingIndex.Entry> m = randomEntries(r, true);
+        Path file = dir.resolve("index");
+        new StagingIndex(m).write(file, "boot-a");
+        boolean anyUnsynced = m.values().stream().anyMatch(StagingIndex.Entry::unsynced);
+        assertEquals(anyUnsynced ? 2 : 1, ChecksummedFile.read(file, StagingIndex.MAGIC, 1, 2).version(), "seed " + seed);
+
+        StagingIndex same = StagingIndex.read(file, Optional.of("boot-a"));
+        assertEquals(m.keySet(), same.entries().keySet(), "seed " + seed);
+        m.forEach((p, e) -> assertSame("seed " + seed + ", same boot, " + p, e, same.entries().get(p)));
+
+        for (Optional<String> other : java.util.List.of(Optional.of("boot-b"), Optional.<String>empty())) {
+            StagingIndex after = StagingIndex.read(file, other);
+            for (Map.Entry<String, StagingIndex.Entry> x : m.entrySet()) {
+                StagingIndex.Entry e = x.getValue();
+                StagingIndex.Entry want = e.unsynced()
+                        ? new StagingIndex.Entry(e.fileEntry(), e.size(), StagingIndex.UNVERIFIED, e.sha256(), false) : e;
+                assertSame("seed " + seed + ", boot " + other + ", " + x.getKey(), want, after.entries().get(x.getKey()));
+            }
+            // written again in the new boot: the distrust stays (as a time no file has), the flag goes
+            after.write(file, other.orElse(""));
+            assertEquals(1, ChecksummedFile.read(file, StagingIndex.MAGIC, 1, 2).version(), "seed " + seed);
+            StagingIndex again = StagingIndex.read(file, other);
+            after.entries().forEach((p, e) -> assertSame("seed " + seed + ", rewritten, " + p, e, again.entries().get(p)));
+            new StagingIndex(m).write(file, "boot-a");
+        }
+    }
+
+    @Test
+    void anEmptyIndexAndAMissingOneReadAsEmpty() throws IOException {
+        Path file = dir.resolve("index");
+        assertTrue(StagingIndex.read(file).entries().isEmpty());
+        new StagingIndex(new TreeMap<>()).write(file);
+        assertTrue(StagingIndex.read(file).entries().isEmpty());
+    }
+
+    @Test
+    void unknownFlagsAreAnErrorNamingTheFile() throws IOException {
+        Random r = new Random(3);
+        StagingIndex.Entry e = randomEntry(r, true);
+        BinaryWriter w = new BinaryWriter().string("boot-a").varInt(1);
+        w.string("m.safetensors").bytes(e.fileEntry().toBytes()).i64(e.size()).i64(e.mtimeMillis()).bytes(e.sha256()).u8(2);
+        Path file = dir.resolve("index");
+        ChecksummedFile.write(file, StagingIndex.MAGIC, 2, w.toByteArray());
+        CorruptObjectException x = assertThrows(CorruptObjectException.class, () -> StagingIndex.read(file, Optional.of("boot-a")));
+        assertTrue(x.getMessage().contains(file.toString()) && x.getMessage().contains("m.safetensors"), x.getMessage());
+    }
+
+    @Test
+    void aNewerVersionIsRefusedClearly() throws IOException {
+        Path file = dir.resolve("index");
+        ChecksummedFile.write(file, StagingIndex.MAGIC, 3, new byte[] {0});
+        IOException x = assertThrows(IOException.class, () -> StagingIndex.read(file));
+        assertTrue(x.getMessage().contains(file.toString()), x.getMessage());
+        assertFalse(x.getMessage().isBlank());
+    }
+}
