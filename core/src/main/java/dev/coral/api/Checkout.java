@@ -60,9 +60,10 @@ final class Checkout {
                 progress.step("checking out", ++i, tree.files().size(), path);
                 StagingIndex.Entry cur = index.entries().get(path);
                 // Unchanged between index and target: a local edit is kept, as git keeps it, unless forced.
-                if (cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0
-                        && wt.exists(path) && (!force || !wt.differs(path, cur))) {
-                    next.put(path, cur);
+                StagingIndex.Entry kept = cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0 && wt.exists(path)
+                        ? keptEntry(wt, path, cur, force) : null;
+                if (kept != null) {
+                    next.put(path, kept);
                     continue;
                 }
                 FileEntry entry = repo.graph().file(f.getValue());
@@ -85,6 +86,22 @@ final class Checkout {
             }
         }
         return new Repository.CheckoutResult(target, written, deleted);
+    }
+
+    /**
+     * The entry of a file the target tracks as the index does, if it stays as it is: always
+     * unless forced; forced, only when it still matches (an entry to compare by content comes
+     * back restamped when it does); else null, to be written.
+     */
+    private static StagingIndex.Entry keptEntry(WorkTree wt, String path, StagingIndex.Entry cur, boolean force) throws IOException {
+        if (!force) {
+            return cur;
+        }
+        if (cur.mtimeMillis() == StagingIndex.UNVERIFIED) {
+            WorkTree.ContentCheck c = wt.checkContent(path, cur);
+            return !c.matches() ? null : c.restamped() != null ? c.restamped() : cur;
+        }
+        return wt.differs(path, cur) ? null : cur;
     }
 
     private static StagingIndex.Entry entryOf(ObjectId fileEntry, FileRestore.Restored r) {

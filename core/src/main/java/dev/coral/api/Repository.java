@@ -192,6 +192,37 @@ public final class Repository implements AutoCloseable {
         return indexLock.lock();
     }
 
+    /**
+     * Records in the staging index the entries {@code status} found intact by content after a
+     * reboot ({@link StagingIndex#UNVERIFIED}), restamped with their files' size and time, so the
+     * next status need not read them again; as git's status refreshes its index. Only when the
+     * index is free (a writer holding it is not waited for) and only entries still unverified and
+     * unchanged since; a failure is no error, the next status tries again.
+     */
+    void restampVerified(Map<String, StagingIndex.Entry> restamped) {
+        try (RepositoryLock.Held l = indexLock.tryLock()) {
+            if (l == null) {
+                return;
+            }
+            StagingIndex now = readIndex();
+            TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(now.entries());
+            boolean changed = false;
+            for (Map.Entry<String, StagingIndex.Entry> e : restamped.entrySet()) {
+                StagingIndex.Entry cur = next.get(e.getKey());
+                if (cur != null && cur.mtimeMillis() == StagingIndex.UNVERIFIED && cur.fileEntry().equals(e.getValue().fileEntry())
+                        && java.util.Arrays.equals(cur.sha256(), e.getValue().sha256())) {
+                    next.put(e.getKey(), e.getValue());
+                    changed = true;
+                }
+            }
+            if (changed) {
+                new StagingIndex(next).write(indexFile());
+            }
+        } catch (IOException e) {
+            // only a saving: status stays right without it
+        }
+    }
+
     /** An operation run inside the writers' gate. */
     @FunctionalInterface
     private interface GatedWrite<T> {

@@ -37,15 +37,26 @@ final class StatusScan {
 
         WorkTree wt = repo.workTree();
         List<Status.Change> notStaged = new ArrayList<>();
+        Map<String, StagingIndex.Entry> restamped = new TreeMap<>();
         for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
             if (e.getValue().size() < 0) {
                 continue; // staged from memory: no working file expected
             }
             if (!wt.exists(e.getKey())) {
                 notStaged.add(new Status.Change(Status.Kind.DELETED, e.getKey()));
+            } else if (e.getValue().mtimeMillis() == StagingIndex.UNVERIFIED) {
+                WorkTree.ContentCheck c = wt.checkContent(e.getKey(), e.getValue());
+                if (!c.matches()) {
+                    notStaged.add(new Status.Change(Status.Kind.MODIFIED, e.getKey()));
+                } else if (c.restamped() != null) {
+                    restamped.put(e.getKey(), c.restamped());
+                }
             } else if (wt.differs(e.getKey(), e.getValue())) {
                 notStaged.add(new Status.Change(Status.Kind.MODIFIED, e.getKey()));
             }
+        }
+        if (!restamped.isEmpty()) {
+            repo.restampVerified(restamped);
         }
         List<String> untracked = new ArrayList<>();
         for (String p : wt.weightFilesUnder(wt.root())) {

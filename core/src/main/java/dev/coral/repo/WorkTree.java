@@ -119,6 +119,34 @@ public final class WorkTree {
         return !Arrays.equals(FileIngest.FileStat.sha256(f), e.sha256());
     }
 
+    /**
+     * An entry to be compared by content ({@link StagingIndex#UNVERIFIED}, after a reboot):
+     * whether its file matches the recorded size and SHA-256, and if it does and its size and
+     * time held while it was read, the entry restamped with them, trusted from then on.
+     */
+    public record ContentCheck(boolean matches, StagingIndex.Entry restamped) {
+    }
+
+    /** Compares the working file of {@code e} by content (see {@link ContentCheck}). */
+    public ContentCheck checkContent(String repoPath, StagingIndex.Entry e) throws IOException {
+        Path f = file(repoPath);
+        if (!Files.isRegularFile(f)) {
+            return new ContentCheck(false, null);
+        }
+        FileIngest.FileStat before = FileIngest.FileStat.quick(f);
+        if (before.size() != e.size()) {
+            return new ContentCheck(false, null);
+        }
+        FileIngest.FileStat read = FileIngest.FileStat.of(f);
+        if (!Arrays.equals(read.sha256(), e.sha256())) {
+            return new ContentCheck(false, null);
+        }
+        FileIngest.FileStat after = FileIngest.FileStat.quick(f);
+        boolean held = read.size() == before.size() && after.size() == before.size()
+                && read.mtimeMillis() == before.mtimeMillis() && after.mtimeMillis() == before.mtimeMillis();
+        return new ContentCheck(true, held ? new StagingIndex.Entry(e.fileEntry(), before.size(), before.mtimeMillis(), e.sha256()) : null);
+    }
+
     public boolean exists(String repoPath) throws BadInputException {
         return Files.isRegularFile(file(repoPath));
     }

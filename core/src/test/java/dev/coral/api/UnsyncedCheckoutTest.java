@@ -1,6 +1,7 @@
 package dev.coral.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.io.BinaryWriter;
@@ -15,6 +16,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,20 +24,25 @@ import org.junit.jupiter.api.io.TempDir;
  * A checkout leaves its files in the page cache without fsync and marks them unsynced in the
  * staging index, with the boot they were written in. In that boot their size and time are trusted
  * (as git trusts them); after a reboot, a crash may have lost their bytes and kept their size, so
- * {@code status} compares them by content: a file damaged that way shows as modified, an intact
- * one does not, and a forced checkout restores the damaged one.
+ * they are compared by content: {@code status} shows a file damaged that way as modified, not an
+ * intact one, which it restamps in the index (read once, not at every status); a forced checkout
+ * restores the damaged one and keeps the intact one, restamped too.
  */
 class UnsyncedCheckoutTest {
     @TempDir
     Path dir;
+    private Path a;
+    private Path b;
+    private String aCommitted;
+    private long bTime;
 
     /** The index as if written in another boot: its boot id replaced, all else kept. */
     private static void rewriteAsIfInAnotherBoot(Path index) throws IOException {
-        ChecksummedFile.Body b = ChecksummedFile.read(index, "CORALSTG", 2, 2);
-        byte[] body = b.bytes();
-        int idLength = body[0];
+        ChecksummedFile.Body body = ChecksummedFile.read(index, "CORALSTG", 2, 2);
+        byte[] bytes = body.bytes();
+        int idLength = bytes[0];
         assertTrue(idLength > 0, "a one-byte length: boot ids are 36 characters");
-        byte[] rest = Arrays.copyOfRange(body, 1 + idLength, body.length);
+        byte[] rest = Arrays.copyOfRange(bytes, 1 + idLength, bytes.length);
         ChecksummedFile.write(index, "CORALSTG", 2, new BinaryWriter().string("a-boot-before-a-crash").bytes(rest).toByteArray());
     }
 
@@ -49,12 +56,13 @@ class UnsyncedCheckoutTest {
         Files.setLastModifiedTime(f, t);
     }
 
-    @Test
-    void afterARebootACheckedOutFileIsComparedByContent() throws IOException {
+    /** Two commits of a and b, the first checked out (unsynced), then a damaged as a crash can damage it. */
+    @BeforeEach
+    void checkedOutThenDamaged() throws IOException {
         Assumptions.assumeTrue(BootId.current().isPresent(),
                 "NOT TESTED: this platform has no boot id (not Linux), so checkouts fsync their files and mark none unsynced");
-        Path a = TestModels.writeSafetensors(dir.resolve("a.safetensors"), TestModels.randomTensors(1, 3, 5000));
-        Path b = TestModels.writeSafetensors(dir.resolve("b.safetensors"), TestModels.randomTensors(2, 3, 5000));
+        a = TestModels.writeSafetensors(dir.resolve("a.safetensors"), TestModels.randomTensors(1, 3, 5000));
+        b = TestModels.writeSafetensors(dir.resolve("b.safetensors"), TestModels.randomTensors(2, 3, 5000));
         try (Repository repo = Repository.init(dir)) {
             repo.add(List.of(a, b));
             repo.commit(CommitRequest.of("one"));
@@ -68,23 +76,52 @@ class UnsyncedCheckoutTest {
                 assertTrue(e.unsynced(), p + ": written by the checkout without fsync");
                 assertEquals(Files.getLastModifiedTime(dir.resolve(p)).toMillis(), e.mtimeMillis());
             }
-            String committed = TestModels.sha256(a);
-
-            // In the boot that wrote them, size and time are trusted: status does not read the file.
+            aCommitted = TestModels.sha256(a);
+            bTime = Files.getLastModifiedTime(b).toMillis();
             loseBytesKeepingSizeAndTime(a);
             assertTrue(repo.status().notStaged().isEmpty(), "same boot: the stat is trusted, as git trusts it");
+        }
+    }
 
+    @Test
+    void afterARebootStatusFindsTheDamagedFileByContent() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
             rewriteAsIfInAnotherBoot(repo.indexFile());
-            Status s = repo.status();
-            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "a.safetensors")), s.notStaged(),
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "a.safetensors")), repo.status().notStaged(),
                     "after a reboot the damaged file is found by its content; the intact one is not reported");
-            StagingIndex.Entry e = repo.readIndex().entries().get("a.safetensors");
-            assertEquals(StagingIndex.UNVERIFIED, e.mtimeMillis());
+            assertEquals(StagingIndex.UNVERIFIED, repo.readIndex().entries().get("a.safetensors").mtimeMillis(),
+                    "the damaged file stays to be compared by content");
+            StagingIndex.Entry intact = repo.readIndex().entries().get("b.safetensors");
+            assertEquals(bTime, intact.mtimeMillis(), "the intact file, found so by content, is restamped");
+            assertFalse(intact.unsynced());
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "a.safetensors")), repo.status().notStaged());
 
             repo.checkout("HEAD", true);
-            assertEquals(committed, TestModels.sha256(a), "a forced checkout restores it");
+            assertEquals(aCommitted, TestModels.sha256(a), "a forced checkout restores it");
             assertTrue(repo.status().notStaged().isEmpty());
             assertTrue(repo.readIndex().entries().get("a.safetensors").unsynced());
+        }
+    }
+
+    @Test
+    void afterARebootAForcedCheckoutRestoresTheDamagedFileAndKeepsTheIntactOne() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            rewriteAsIfInAnotherBoot(repo.indexFile());
+            repo.checkout("HEAD", true);
+            assertEquals(aCommitted, TestModels.sha256(a), "restored");
+            assertEquals(bTime, Files.getLastModifiedTime(b).toMillis(), "not written again");
+            StagingIndex.Entry intact = repo.readIndex().entries().get("b.safetensors");
+            assertEquals(bTime, intact.mtimeMillis(), "restamped");
+            assertTrue(repo.status().notStaged().isEmpty());
+        }
+    }
+
+    @Test
+    void afterARebootAPlainCheckoutKeepsTheDamagedFileAsALocalEditThatStatusShows() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            rewriteAsIfInAnotherBoot(repo.indexFile());
+            repo.checkout("HEAD", false);
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "a.safetensors")), repo.status().notStaged());
         }
     }
 }
