@@ -195,7 +195,8 @@ public final class ThroughputScenario implements Scenario {
                         / Arrays.stream(tensorsSeconds, 2, STEPS).sum()),
                 "the file's header and checksums come from the safetensors writer, on a thread of its own");
         double checkoutAll = Arrays.stream(checkoutSeconds).sum();
-        t.row("**checkout MB/s** (file written, verified, fsynced, renamed; the old file freed in the background), all commits", Fmt.mbps(raw, checkoutAll),
+        t.row("**checkout MB/s** (file written and verified, renamed into place, the old file freed in the background; on Linux into the page cache,"
+                + " elsewhere fsynced first), all commits", Fmt.mbps(raw, checkoutAll),
                 "Files.write (page cache) " + Fmt.mbps(raw, writeSeconds));
         StringBuilder per = new StringBuilder();
         for (int d = 0; d < STEPS; d++) {
@@ -209,14 +210,14 @@ public final class ThroughputScenario implements Scenario {
         }
         t.row("the same checkouts again (decoders compiled): all commits / by depth", Fmt.mbps(raw, warmAll) + "; " + warmPer,
                 "the first pass includes the JIT compiling the decoders; between these checkouts, the same bytes written, fsynced and renamed"
-                        + " as a checkout does (no decoding: the floor of a durable checkout) " + Fmt.mbps(raw, durableWriteSeconds));
+                        + " (no decoding: the floor of a durable checkout, as where there is no boot id) " + Fmt.mbps(raw, durableWriteSeconds));
         StringBuilder streamPer = new StringBuilder();
         for (int d = 0; d < STEPS; d++) {
             streamPer.append(d == 0 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, streamSeconds[d]));
         }
         t.row("**export to a stream** MB/s (export -o -: the file as committed, each chunk SHA-256-checked, no disk): all / by depth",
                 Fmt.mbps(raw, Arrays.stream(streamSeconds).sum()) + "; " + streamPer,
-                "Files.write (page cache) " + Fmt.mbps(raw, writeSeconds) + "; a checkout writes these bytes to the disk at its speed");
+                "Files.write (page cache) " + Fmt.mbps(raw, writeSeconds) + "; a checkout writes these bytes into the page cache (Linux)");
         t.row("stored / ratio", Fmt.mb(stored) + " / " + Fmt.ratio((double) raw / stored),
                 "zstd -1 of each file: " + Fmt.ratio((double) raw / zstdBytes) + " at " + Fmt.mbps(raw, zstdSeconds));
         t.row("chunk cache (.coral/cache/chunks, not in the ratio)", Fmt.mb(cacheBytes),
