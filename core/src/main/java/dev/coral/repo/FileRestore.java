@@ -7,6 +7,7 @@ import dev.coral.io.AtomicFile;
 import dev.coral.io.BackgroundRelease;
 import dev.coral.io.BootId;
 import dev.coral.io.ChannelOutput;
+import dev.coral.io.CheckedFileOutput;
 import dev.coral.io.DurableFileOutput;
 import dev.coral.io.Folders;
 import dev.coral.store.ChunkCache;
@@ -118,7 +119,9 @@ public final class FileRestore {
         try {
             byte[] sha;
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                if (unsynced) {
+                if (unsynced && isByteIdentical(entry.format()) && entry.hasFileCrc32c()) {
+                    sha = writeCheckedDirectly(entry, format, sources, ch, displayPath);
+                } else if (unsynced) {
                     sha = writeChecked(entry, format, sources, new BufferedOutputStream(new ChannelOutput(ch), 1 << 18), displayPath);
                 } else {
                     try (DurableFileOutput durable = new DurableFileOutput(ch, displayPath)) {
@@ -156,6 +159,30 @@ public final class FileRestore {
     }
 
     /**
+     * Restores {@code entry}, of a byte-identical format with a recorded CRC32C, into {@code ch}
+     * through a {@link CheckedFileOutput}: tensors of several chunks are written by the decoder
+     * threads, each chunk at its place with its CRC32C taken as it was decoded; the file's
+     * CRC32C is combined from theirs and checked as {@link #writeChecked} checks it.
+     */
+    private static byte[] writeCheckedDirectly(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChannel ch,
+                                               String displayPath) throws IOException {
+        CheckedFileOutput out = new CheckedFileOutput(ch);
+        format.restore(entry.restoreInfo(), sources, out);
+        out.flush();
+        return checkedByCrc(entry, out.count(), out.crc32c(), displayPath);
+    }
+
+    /** The entry's SHA-256, if {@code written} bytes with CRC32C {@code crc} are what it recorded; else the error. */
+    private static byte[] checkedByCrc(FileEntry entry, long written, long crc, String displayPath) throws CorruptObjectException {
+        if (written != entry.fileSize() || crc != entry.fileCrc32c()) {
+            throw new CorruptObjectException(displayPath + ": restored " + written + " bytes with CRC32C "
+                    + Long.toHexString(crc) + ", the file added had " + entry.fileSize() + " bytes with CRC32C "
+                    + Long.toHexString(entry.fileCrc32c()));
+        }
+        return entry.fileSha256();
+    }
+
+    /**
      * Restores {@code entry} from {@code sources} into {@code file} (flushed, not closed). A
      * byte-identical format is verified as it is written: by CRC32C and size when the entry
      * records them, else by SHA-256. Returns the SHA-256 of what was written.
@@ -170,12 +197,7 @@ public final class FileRestore {
         out.flush();
         long written = out.count;
         if (byCrc) {
-            if (written != entry.fileSize() || crc.getValue() != entry.fileCrc32c()) {
-                throw new CorruptObjectException(displayPath + ": restored " + written + " bytes with CRC32C "
-                        + Long.toHexString(crc.getValue()) + ", the file added had " + entry.fileSize() + " bytes with CRC32C "
-                        + Long.toHexString(entry.fileCrc32c()));
-            }
-            return entry.fileSha256();
+            return checkedByCrc(entry, written, crc.getValue(), displayPath);
         }
         byte[] sha = md.digest();
         if (isByteIdentical(entry.format()) && !Arrays.equals(sha, entry.fileSha256())) {

@@ -1,8 +1,12 @@
 package dev.coral.store;
 
 import dev.coral.codec.CodecWorkspace;
+import dev.coral.error.CorruptObjectException;
+import dev.coral.io.Crc32c;
 import dev.coral.io.Futures;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -29,10 +33,16 @@ public final class ChunkReadAhead implements AutoCloseable {
     private final ObjectId[] ids;
     private final int[] lengths;
     private final boolean verify;
+    /** Where each chunk is written by its decoder thread, or null (chunks handed to the reader). */
+    private final FileChannel writeTo;
+    private final long[] positions;
+    /** Each chunk's CRC32C, taken by its decoder thread, when chunks are written there. */
+    private final int[] crcs;
     private final int depth;
     private final ArrayDeque<Future<byte[]>> pending = new ArrayDeque<>();
     private final ArrayDeque<byte[]> free = new ArrayDeque<>();
     private int submitted;
+    private int taken;
     private byte[] lent;
 
     /**
@@ -41,6 +51,17 @@ public final class ChunkReadAhead implements AutoCloseable {
      * @param verify check each chunk's SHA-256 against its id
      */
     public ChunkReadAhead(ObjectStore store, ObjectId[] ids, int[] lengths, boolean verify) {
+        this(store, ids, lengths, verify, null, 0);
+    }
+
+    /**
+     * As {@link #ChunkReadAhead(ObjectStore, ObjectId[], int[], boolean)}, but each decoder
+     * thread writes the chunk it decoded into {@code file}, the chunks one after another from
+     * {@code start} (positional writes: the threads write at once, each at its place), and takes
+     * its CRC32C while the chunk is in its core's cache; {@link #nextWritten} waits for each in
+     * order. A checkout's writing thread then neither copies nor checksums the chunks.
+     */
+    public ChunkReadAhead(ObjectStore store, ObjectId[] ids, int[] lengths, boolean verify, FileChannel file, long start) {
         if (ids.length != lengths.length) {
             throw new IllegalArgumentException(ids.length + " ids for " + lengths.length + " lengths");
         }
@@ -48,6 +69,16 @@ public final class ChunkReadAhead implements AutoCloseable {
         this.ids = ids.clone();
         this.lengths = lengths.clone();
         this.verify = verify;
+        this.writeTo = file;
+        this.positions = file == null ? null : new long[ids.length];
+        this.crcs = file == null ? null : new int[ids.length];
+        if (file != null) {
+            long at = start;
+            for (int i = 0; i < ids.length; i++) {
+                positions[i] = at;
+                at += lengths[i];
+            }
+        }
         this.depth = THREADS + 1;
     }
 
@@ -73,7 +104,23 @@ public final class ChunkReadAhead implements AutoCloseable {
             return null;
         }
         lent = Futures.await(f, "reading a chunk ahead");
+        taken++;
         return lent;
+    }
+
+    /**
+     * Waits until the next chunk is written at its place (see
+     * {@link #ChunkReadAhead(ObjectStore, ObjectId[], int[], boolean, FileChannel, long)}) and
+     * returns its CRC32C.
+     */
+    public int nextWritten() throws IOException {
+        if (writeTo == null) {
+            throw new IllegalStateException("chunks are handed over, not written");
+        }
+        if (next() == null) {
+            throw new IllegalStateException("every chunk was written already");
+        }
+        return crcs[taken - 1];
     }
 
     private void submit(int i) {
@@ -85,7 +132,17 @@ public final class ChunkReadAhead implements AutoCloseable {
         byte[] target = buf;
         ObjectId id = ids[i];
         pending.add(POOL.submit(() -> {
-            store.readChunk(id, target, verify, workspace());
+            int n = store.readChunk(id, target, verify, workspace());
+            if (writeTo != null) {
+                if (n != lengths[i]) {
+                    throw new CorruptObjectException("chunk " + id.hex() + ": " + n + " bytes, its tensor lists " + lengths[i]);
+                }
+                crcs[i] = Crc32c.of(target, 0, n); // written before the future completes: seen by the reader after await
+                ByteBuffer b = ByteBuffer.wrap(target, 0, n);
+                for (long at = positions[i]; b.hasRemaining(); ) {
+                    at += writeTo.write(b, at);
+                }
+            }
             return target;
         }));
     }
