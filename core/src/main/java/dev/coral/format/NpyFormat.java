@@ -57,6 +57,20 @@ public final class NpyFormat implements WeightFileFormat {
 
     @Override
     public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
+        NpyHeader header = checkedHeader(restoreInfo, tensors);
+        out.write(restoreInfo);
+        Streams.copyTensor(tensors.get(0), out, null, header.bigEndian(), "npy restore info");
+    }
+
+    /** The restore info (the file's header, as added) when the data was stored little-endian as it is; else empty. */
+    @Override
+    public java.util.Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+        NpyHeader header = checkedHeader(restoreInfo, tensors);
+        return header.bigEndian() && tensors.get(0).spec().dtype().swapUnitBytes() > 1
+                ? java.util.Optional.empty() : java.util.Optional.of(restoreInfo);
+    }
+
+    private static NpyHeader checkedHeader(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
         String where = "npy restore info";
         NpyHeader header;
         try {
@@ -68,8 +82,7 @@ public final class NpyFormat implements WeightFileFormat {
             throw new BadInputException(where + ": an npy file holds one tensor, " + tensors.size() + " were given");
         }
         SafetensorsFormat.checkSameBytes(TENSOR_NAME, header.spec(), tensors.get(0), where);
-        out.write(restoreInfo);
-        Streams.copyTensor(tensors.get(0), out, null, header.bigEndian(), where);
+        return header;
     }
 
     /** Writes the single tensor as {@code np.save} would; metadata has no place in npy and is dropped. */

@@ -82,6 +82,15 @@ public final class SafetensorsFormat implements WeightFileFormat {
 
     @Override
     public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
+        out.write(headBeforeTensors(restoreInfo, tensors).orElseThrow());
+        for (TensorSource t : tensors) {
+            Streams.copyTensor(t, out, null, false, "safetensors restore info");
+        }
+    }
+
+    /** The restore info (the file's header, as added), once checked against the tensors given. */
+    @Override
+    public java.util.Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
         String where = "safetensors restore info";
         if (restoreInfo.length < 8) {
             throw new CorruptObjectException(where + ": shorter than 8 bytes");
@@ -103,10 +112,7 @@ public final class SafetensorsFormat implements WeightFileFormat {
         for (int i = 0; i < entries.size(); i++) {
             checkSameBytes(entries.get(i).name(), entries.get(i).spec(), tensors.get(i), where);
         }
-        out.write(restoreInfo);
-        for (TensorSource t : tensors) {
-            Streams.copyTensor(t, out, null, false, where);
-        }
+        return java.util.Optional.of(restoreInfo);
     }
 
     /** The given tensor must hold as many bytes as the header's entry at its position. */

@@ -1,11 +1,9 @@
 package dev.coral.format;
 
 import dev.coral.error.BadInputException;
-import dev.coral.io.PositionalSink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.util.zip.CRC32;
 
 /** Copying helpers that insist a tensor stream yields exactly the bytes its spec promises. */
@@ -30,7 +28,7 @@ final class Streams {
     }
 
     /** Passes on at most {@code n} bytes, feeding a CRC; more is an error naming the tensor. */
-    private static final class ExactLengthSink extends OutputStream implements PositionalSink {
+    private static final class ExactLengthSink extends OutputStream {
         private final OutputStream out;
         private final CRC32 crc;
         private final long n;
@@ -61,31 +59,6 @@ final class Streams {
             if (crc != null) {
                 crc.update(b, off, len);
             }
-            left -= len;
-        }
-
-        /** Only into a sink that takes ranges, and without a zip CRC to feed (which would need the bytes). */
-        @Override
-        public boolean writesDirectly() {
-            return crc == null && out instanceof PositionalSink p && p.writesDirectly();
-        }
-
-        @Override
-        public FileChannel channel() {
-            return ((PositionalSink) out).channel();
-        }
-
-        @Override
-        public long claim(long len) throws IOException {
-            if (len > left) {
-                throw new BadInputException(what + ": stream has more than the expected " + n + " bytes");
-            }
-            return ((PositionalSink) out).claim(len);
-        }
-
-        @Override
-        public void wroteDirectly(long len, int crc32c) throws IOException {
-            ((PositionalSink) out).wroteDirectly(len, crc32c);
             left -= len;
         }
     }

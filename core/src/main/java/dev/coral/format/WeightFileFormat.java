@@ -34,6 +34,18 @@ public interface WeightFileFormat {
     void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException;
 
     /**
+     * When {@link #restore} writes a head (from the restore info) and then every tensor's bytes
+     * exactly as stored, one after another in the given order, and nothing else: that head, the
+     * restore info and tensors checked as {@code restore} checks them. Then a caller may write the
+     * tensors itself, at their places (a checkout writes each chunk from the thread that decoded
+     * it). Empty when the format does anything else (the default; npy stored big-endian, whose
+     * bytes are swapped back).
+     */
+    default java.util.Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Writes a new file of this format holding {@code tensors} (export from any format).
      *
      * @throws BadInputException if a tensor cannot be represented (e.g. BF16 in npy), naming it

@@ -8,12 +8,14 @@ import java.util.zip.CRC32C;
 
 /**
  * A new file's content, written through its channel with small writes buffered, counted and
- * checksummed (CRC32C) as it goes; ranges written by other threads at their place
- * ({@link PositionalSink}) are counted and their CRC32C combined in ({@link Crc32c#combine}).
- * Does not close the channel and never fsyncs. Not thread-safe: one stream per file, the
- * positional writers coordinated by its caller.
+ * checksummed (CRC32C) as it goes. A range of it can instead be written by other threads, each
+ * piece at its place (positional writes on {@link #channel}): the caller {@linkplain #claim claims}
+ * the range, then reports each piece in order with its CRC32C ({@link #wroteDirectly}), which is
+ * combined in ({@link Crc32c#combine}) without reading the bytes. Does not close the channel and
+ * never fsyncs. Not thread-safe: one stream per file, the positional writers coordinated by its
+ * caller.
  */
-public final class CheckedFileOutput extends OutputStream implements PositionalSink {
+public final class CheckedFileOutput extends OutputStream {
     /** Writes below this size are gathered first. */
     static final int BUFFER = 1 << 18;
 
@@ -66,24 +68,23 @@ public final class CheckedFileOutput extends OutputStream implements PositionalS
         }
     }
 
-    @Override
-    public boolean writesDirectly() {
-        return true;
-    }
-
-    @Override
+    /** The channel to write claimed ranges on (positional writes only). */
     public FileChannel channel() {
         return channel;
     }
 
-    @Override
-    public long claim(long len) throws IOException {
+    /**
+     * Claims the next bytes of the file for positional writes by others: flushes what is buffered
+     * and returns the position they start at. Report them piece by piece, in order, before writing
+     * anything else through this stream.
+     */
+    public long claim() throws IOException {
         flush();
         return position;
     }
 
-    @Override
-    public void wroteDirectly(long len, int crc32c) throws IOException {
+    /** {@code len} more bytes, with CRC32C {@code crc32c}, are written at the position reached. */
+    public void wroteDirectly(long len, int crc32c) {
         if (buffered > 0) {
             throw new IllegalStateException("bytes written through the stream since the range was claimed");
         }

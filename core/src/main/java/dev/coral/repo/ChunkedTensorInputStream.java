@@ -1,7 +1,6 @@
 package dev.coral.repo;
 
 import dev.coral.codec.CodecWorkspace;
-import dev.coral.io.PositionalSink;
 import dev.coral.store.ChunkReadAhead;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectStore;
@@ -91,18 +90,9 @@ final class ChunkedTensorInputStream extends InputStream {
         return n;
     }
 
-    /**
-     * Writes each decoded chunk as it is: no copy through the caller's buffer. Into a
-     * {@link PositionalSink} that takes them, a tensor of several chunks is written by the
-     * decoder threads themselves, each chunk at its place as soon as it is decoded (see
-     * {@link ChunkReadAhead#ChunkReadAhead(ObjectStore, ObjectId[], int[], boolean, java.nio.channels.FileChannel, long)}).
-     */
+    /** Writes each decoded chunk as it is: no copy through the caller's buffer. */
     @Override
     public long transferTo(OutputStream out) throws IOException {
-        int count = tensor.chunks().size();
-        if (out instanceof PositionalSink sink && sink.writesDirectly() && ahead == null && next == 0 && ChunkReadAhead.pays(count)) {
-            return writeDirectly(sink, count);
-        }
         long n = 0;
         while (fill()) {
             int len = chunkLength - pos;
@@ -111,26 +101,6 @@ final class ChunkedTensorInputStream extends InputStream {
             n += len;
         }
         return n;
-    }
-
-    private long writeDirectly(PositionalSink sink, int count) throws IOException {
-        ObjectId[] ids = new ObjectId[count];
-        int[] lengths = new int[count];
-        long total = 0;
-        for (int i = 0; i < count; i++) {
-            ids[i] = tensor.chunks().get(i).id();
-            lengths[i] = (int) tensor.chunks().get(i).rawLength();
-            total += lengths[i];
-        }
-        long start = sink.claim(total);
-        ahead = new ChunkReadAhead(store, ids, lengths, verify, sink.channel(), start);
-        for (int i = 0; i < count; i++) {
-            int crc = ahead.nextWritten();
-            next++;
-            sink.wroteDirectly(lengths[i], crc);
-        }
-        pos = chunkLength = 0;
-        return total;
     }
 
     @Override

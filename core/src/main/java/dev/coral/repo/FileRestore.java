@@ -11,6 +11,7 @@ import dev.coral.io.CheckedFileOutput;
 import dev.coral.io.DurableFileOutput;
 import dev.coral.io.Folders;
 import dev.coral.store.ChunkCache;
+import dev.coral.store.ChunkReadAhead;
 import dev.coral.store.ObjectId;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
 
@@ -160,14 +162,46 @@ public final class FileRestore {
 
     /**
      * Restores {@code entry}, of a byte-identical format with a recorded CRC32C, into {@code ch}
-     * through a {@link CheckedFileOutput}: tensors of several chunks are written by the decoder
-     * threads, each chunk at its place with its CRC32C taken as it was decoded; the file's
-     * CRC32C is combined from theirs and checked as {@link #writeChecked} checks it.
+     * through a {@link CheckedFileOutput}. When the file is a head followed by its tensors' bytes
+     * as stored ({@link WeightFileFormat#headBeforeTensors}), the chunks of all its tensors are
+     * read ahead on the decoder threads, each written at its place in the file by the thread that
+     * decoded it, with its CRC32C taken while in that core's cache; this thread writes the head
+     * and combines the chunks' CRCs into the file's. A file of small tensors (one chunk each) is
+     * so decoded on every core, not only a tensor of several chunks. Checked as
+     * {@link #writeChecked} checks it.
      */
-    private static byte[] writeCheckedDirectly(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChannel ch,
-                                               String displayPath) throws IOException {
+    private byte[] writeCheckedDirectly(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChannel ch,
+                                        String displayPath) throws IOException {
         CheckedFileOutput out = new CheckedFileOutput(ch);
-        format.restore(entry.restoreInfo(), sources, out);
+        Optional<byte[]> head = format.headBeforeTensors(entry.restoreInfo(), sources);
+        List<ChunkRef> chunks = new ArrayList<>();
+        for (StoredTensor t : sources) {
+            long bytes = 0;
+            for (ChunkRef c : t.object().chunks()) {
+                chunks.add(c);
+                bytes += c.rawLength();
+            }
+            if (bytes != t.spec().byteSize()) {
+                throw new CorruptObjectException(displayPath + ": tensor '" + t.name() + "' has chunks of " + bytes + " bytes for "
+                        + t.spec().byteSize());
+            }
+        }
+        if (head.isEmpty() || !ChunkReadAhead.pays(chunks.size())) {
+            format.restore(entry.restoreInfo(), sources, out);
+        } else {
+            out.write(head.get());
+            ObjectId[] ids = new ObjectId[chunks.size()];
+            int[] lengths = new int[chunks.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = chunks.get(i).id();
+                lengths[i] = (int) chunks.get(i).rawLength();
+            }
+            try (ChunkReadAhead ahead = new ChunkReadAhead(graph.store(), ids, lengths, false, ch, out.claim())) {
+                for (int len : lengths) {
+                    out.wroteDirectly(len, ahead.nextWritten());
+                }
+            }
+        }
         out.flush();
         return checkedByCrc(entry, out.count(), out.crc32c(), displayPath);
     }
