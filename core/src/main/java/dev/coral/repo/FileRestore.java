@@ -11,8 +11,8 @@ import dev.coral.io.CheckedFileOutput;
 import dev.coral.io.DurableFileOutput;
 import dev.coral.io.Folders;
 import dev.coral.store.ChunkCache;
-import dev.coral.store.ChunkReadAhead;
 import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectStore;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -124,10 +124,10 @@ public final class FileRestore {
                 if (unsynced && isByteIdentical(entry.format()) && entry.hasFileCrc32c()) {
                     sha = writeCheckedDirectly(entry, format, sources, ch, displayPath);
                 } else if (unsynced) {
-                    sha = writeChecked(entry, format, sources, new BufferedOutputStream(new ChannelOutput(ch), 1 << 18), displayPath);
+                    sha = writeChecked(graph.store(), entry, format, sources, new BufferedOutputStream(new ChannelOutput(ch), 1 << 18), displayPath);
                 } else {
                     try (DurableFileOutput durable = new DurableFileOutput(ch, displayPath)) {
-                        sha = writeChecked(entry, format, sources, new BufferedOutputStream(durable, 1 << 18), displayPath);
+                        sha = writeChecked(graph.store(), entry, format, sources, new BufferedOutputStream(durable, 1 << 18), displayPath);
                         durable.finish();
                     }
                 }
@@ -152,7 +152,7 @@ public final class FileRestore {
      */
     public byte[] writeCommitted(FileEntry entry, OutputStream out, String displayPath) throws IOException {
         List<StoredTensor> sources = tensors(entry).stream().map(StoredTensor::verifying).toList();
-        return writeChecked(entry, formatOf(entry, displayPath), sources, out, displayPath);
+        return writeChecked(graph.store(), entry, formatOf(entry, displayPath), sources, out, displayPath);
     }
 
     private static WeightFileFormat formatOf(FileEntry entry, String displayPath) throws CorruptObjectException {
@@ -174,33 +174,12 @@ public final class FileRestore {
                                         String displayPath) throws IOException {
         CheckedFileOutput out = new CheckedFileOutput(ch);
         Optional<byte[]> head = format.headBeforeTensors(entry.restoreInfo(), sources);
-        List<ChunkRef> chunks = new ArrayList<>();
-        for (StoredTensor t : sources) {
-            long bytes = 0;
-            for (ChunkRef c : t.object().chunks()) {
-                chunks.add(c);
-                bytes += c.rawLength();
-            }
-            if (bytes != t.spec().byteSize()) {
-                throw new CorruptObjectException(displayPath + ": tensor '" + t.name() + "' has chunks of " + bytes + " bytes for "
-                        + t.spec().byteSize());
-            }
-        }
-        if (head.isEmpty() || !ChunkReadAhead.pays(chunks.size())) {
-            format.restore(entry.restoreInfo(), sources, out);
-        } else {
+        FileChunks chunks = FileChunks.of(graph.store(), sources, displayPath);
+        if (head.isPresent() && chunks.paysAhead()) {
             out.write(head.get());
-            ObjectId[] ids = new ObjectId[chunks.size()];
-            int[] lengths = new int[chunks.size()];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = chunks.get(i).id();
-                lengths[i] = (int) chunks.get(i).rawLength();
-            }
-            try (ChunkReadAhead ahead = new ChunkReadAhead(graph.store(), ids, lengths, false, ch, out.claim())) {
-                for (int len : lengths) {
-                    out.wroteDirectly(len, ahead.nextWritten());
-                }
-            }
+            chunks.writeAt(out);
+        } else {
+            format.restore(entry.restoreInfo(), sources, out);
         }
         out.flush();
         return checkedByCrc(entry, out.count(), out.crc32c(), displayPath);
@@ -221,13 +200,20 @@ public final class FileRestore {
      * byte-identical format is verified as it is written: by CRC32C and size when the entry
      * records them, else by SHA-256. Returns the SHA-256 of what was written.
      */
-    private static byte[] writeChecked(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, OutputStream file,
-                                       String displayPath) throws IOException {
+    private static byte[] writeChecked(ObjectStore store, FileEntry entry, WeightFileFormat format, List<StoredTensor> sources,
+                                       OutputStream file, String displayPath) throws IOException {
         boolean byCrc = isByteIdentical(entry.format()) && entry.hasFileCrc32c();
         MessageDigest md = byCrc ? null : ObjectId.sha256();
         CRC32C crc = new CRC32C();
         CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
-        format.restore(entry.restoreInfo(), sources, out);
+        Optional<byte[]> head = format.headBeforeTensors(entry.restoreInfo(), sources);
+        FileChunks chunks = FileChunks.of(store, sources, displayPath);
+        if (head.isPresent() && chunks.paysAhead()) {
+            out.write(head.get());
+            chunks.writeTo(out);
+        } else {
+            format.restore(entry.restoreInfo(), sources, out);
+        }
         out.flush();
         long written = out.count;
         if (byCrc) {

@@ -39,6 +39,11 @@ public final class StoredTensor implements TensorSource {
         return new StoredTensor(name, id, tensor, store, true);
     }
 
+    /** Whether this tensor's reads check every chunk's SHA-256 ({@link #verifying}). */
+    boolean verifies() {
+        return verify;
+    }
+
     @Override
     public String name() {
         return name;
