@@ -129,7 +129,7 @@ final class History {
                     continue;
                 }
                 ObjectId lossy = rewrite.rewrite(repo.graph().file(staged.fileEntry()), before, eps, e.getKey());
-                next.put(e.getKey(), new StagingIndex.Entry(lossy, staged.size(), staged.mtimeMillis(), staged.sha256()));
+                next.put(e.getKey(), new StagingIndex.Entry(lossy, staged.size(), staged.mtimeMillis(), staged.sha256(), staged.unsynced()));
             }
             ins.flush();
         }

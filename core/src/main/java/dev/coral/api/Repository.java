@@ -469,7 +469,10 @@ public final class Repository implements AutoCloseable {
                 StagingIndex.Entry previous = before.entries().get(e.getKey());
                 DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
                 FileIngest.Ingested f = ingest.ingest(e.getValue(), format, bases, similar);
-                put.put(e.getKey(), new StagingIndex.Entry(f.entryId(), f.stat().size(), f.stat().mtimeMillis(), f.stat().sha256()));
+                // A file a checkout wrote without fsync and nobody wrote since may still be in the page cache only.
+                boolean unsynced = previous != null && previous.unsynced() && previous.size() == f.stat().size()
+                        && previous.mtimeMillis() == f.stat().mtimeMillis();
+                put.put(e.getKey(), new StagingIndex.Entry(f.entryId(), f.stat().size(), f.stat().mtimeMillis(), f.stat().sha256(), unsynced));
                 if (i < files.size()) {
                     ins.flush(); // later files of this add may take this one's tensors as delta bases
                 }

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (as git trusts them); after a reboot, a crash may have lost their bytes and kept their size, so
  * they are compared by content: {@code status} shows a file damaged that way as modified, not an
  * intact one, which it restamps in the index (read once, not at every status); a forced checkout
- * restores the damaged one and keeps the intact one, restamped too.
+ * restores the damaged one and keeps the intact one, restamped too. Adding a file the checkout
+ * wrote, unchanged since, keeps it unsynced.
  */
 class UnsyncedCheckoutTest {
     @TempDir
@@ -113,6 +114,17 @@ class UnsyncedCheckoutTest {
             StagingIndex.Entry intact = repo.readIndex().entries().get("b.safetensors");
             assertEquals(bTime, intact.mtimeMillis(), "restamped");
             assertTrue(repo.status().notStaged().isEmpty());
+        }
+    }
+
+    @Test
+    void addingACheckedOutFileKeepsItUnsyncedUntilItIsWrittenAgain() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            repo.add(List.of(b)); // as the checkout wrote it: its bytes may still be in the page cache only
+            assertTrue(repo.readIndex().entries().get("b.safetensors").unsynced());
+            TestModels.writeSafetensors(b, TestModels.randomTensors(5, 3, 5000));
+            repo.add(List.of(b)); // written since by someone else: theirs to sync, as any file added
+            assertFalse(repo.readIndex().entries().get("b.safetensors").unsynced());
         }
     }
 
