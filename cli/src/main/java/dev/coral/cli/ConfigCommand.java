@@ -21,7 +21,11 @@ import picocli.CommandLine.Parameters;
         + "before skip decoding delta chains; 0 turns it off; default 1 GiB), and "
         + "similarity.threshold (0 to 1, default 0.6: the least fraction of sampled elements whose sign and top "
         + "exponent bits must agree with a stored tensor's for it to become the delta base of a tensor with no "
-        + "previous version, e.g. an independent fine-tune; also joins the clusters of coral stats --clusters).",
+        + "previous version, e.g. an independent fine-tune; also joins the clusters of coral stats --clusters), and "
+        + "checkout.fsync (default false: on Linux checkouts leave their files in the page cache, as git does, and "
+        + "the staging index marks them so that status compares them by content after a crash of the machine; "
+        + "true: each file is fsynced before it is renamed into place, as on platforms without boot ids, e.g. for "
+        + "NFS).",
     "New commits use the new settings; coral repack re-plans the stored chains with them.",
     "Also rewrites a damaged config (from the defaults plus the setting given)."})
 final class ConfigCommand extends Subcommand {

@@ -37,7 +37,7 @@ final class Checkout {
         ObjectId target = repo.resolve(revision);
         Tree tree = repo.readTree(target);
         WorkTree wt = repo.workTree();
-        FileRestore restore = new FileRestore(repo.graph());
+        FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
         List<String> written = new ArrayList<>();
         List<String> deleted = new ArrayList<>();
         try (RepositoryLock.Held l = repo.lockIndex()) {
@@ -140,7 +140,7 @@ final class Checkout {
             }
             wanted.addAll(hit);
         }
-        FileRestore restore = new FileRestore(repo.graph());
+        FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
         List<String> written = new ArrayList<>();
         try (RepositoryLock.Held l = repo.lockIndex()) {
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(repo.readIndex().entries());

@@ -37,15 +37,23 @@ import java.util.zip.CheckedOutputStream;
  * it as {@linkplain Restored#unsynced unsynced} in the staging index, which distrusts it after a
  * reboot ({@link StagingIndex}); git does not fsync the files it checks out either. Elsewhere it
  * is fsynced (flushed to the device in the background as it is written, so the fsync waits for
- * the tail only) and renamed over the target. The file it replaces is freed in the background
+ * the tail only) and renamed over the target; so it is everywhere when the repository's
+ * {@code checkout.fsync} is true. The file it replaces is freed in the background
  * ({@link BackgroundRelease}). Formats that promise byte-identical checkout (safetensors, npy)
  * are checked against the checksums recorded when the file was added.
  */
 public final class FileRestore {
     private final ObjectGraph graph;
+    private final boolean fsync;
 
     public FileRestore(ObjectGraph graph) {
+        this(graph, false);
+    }
+
+    /** @param fsync fsync restored files even where unsynced ones could be told from boot to boot ({@code checkout.fsync}) */
+    public FileRestore(ObjectGraph graph, boolean fsync) {
         this.graph = graph;
+        this.fsync = fsync;
     }
 
     /** Formats whose checkout reproduces the added file byte for byte. */
@@ -72,7 +80,7 @@ public final class FileRestore {
      * meanwhile, this file's entries are dropped and the file is restored again from its chains.
      */
     public Restored restore(FileEntry entry, Path target, String displayPath) throws IOException {
-        boolean unsynced = BootId.current().isPresent();
+        boolean unsynced = !fsync && BootId.current().isPresent();
         return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced));
     }
 

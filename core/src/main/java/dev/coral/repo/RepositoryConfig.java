@@ -19,11 +19,12 @@ import java.util.TreeMap;
  * XOR delta planes may be coded by context ({@code codec.contexts}, see
  * {@link dev.coral.codec.PlaneMode#CONTEXT_HUFFMAN}), the chunk cache's budget
  * ({@code cache.bytes}), and how alike a stored tensor must be to become the delta base of a new
- * one that has no previous version ({@code similarity.threshold}, see {@link SimilarityCheck}).
- * Immutable.
+ * one that has no previous version ({@code similarity.threshold}, see {@link SimilarityCheck}),
+ * and whether checkouts fsync the files they write ({@code checkout.fsync}, see
+ * {@link FileRestore}). Immutable.
  */
 public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth, int deltaRun, boolean contextCoding,
-                               long cacheBytes, double similarityThreshold) {
+                               long cacheBytes, double similarityThreshold, boolean checkoutFsync) {
     static final String MAGIC = "CORALCFG";
     public static final int DEFAULT_CHUNK_BYTES = 4 << 20;
     /** Bound on delta chains (deltas read to rebuild any version); see {@link ChainShape} for the measurement. */
@@ -51,6 +52,13 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
      * sampled high byte equal; 0 takes the nearest candidate whatever it is.
      */
     public static final double DEFAULT_SIMILARITY_THRESHOLD = SimilarityCheck.DEFAULT_MIN_AGREEMENT;
+    /**
+     * Checkouts leave their files in the page cache, marked unsynced in the staging index where
+     * the platform names its boots ({@link FileRestore}); {@code true} fsyncs each file before it
+     * is renamed into place, as elsewhere (for a file system whose server may lose data that its
+     * client's boot id does not tell of, such as NFS).
+     */
+    public static final boolean DEFAULT_CHECKOUT_FSYNC = false;
     static final int MIN_CHUNK_BYTES = 64;
     static final int MAX_CHUNK_BYTES = 256 << 20;
 
@@ -83,36 +91,40 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
     public static RepositoryConfig defaults() {
         return new RepositoryConfig(DEFAULT_CHUNK_BYTES, DEFAULT_ZSTD_LEVEL, DEFAULT_MAX_CHAIN_DEPTH, DEFAULT_DELTA_RUN,
                 DEFAULT_CONTEXT_CODING, DEFAULT_CACHE_BYTES,
-                DEFAULT_SIMILARITY_THRESHOLD);
+                DEFAULT_SIMILARITY_THRESHOLD, DEFAULT_CHECKOUT_FSYNC);
     }
 
     public RepositoryConfig withChunkBytes(int n) {
-        return new RepositoryConfig(n, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes, similarityThreshold);
+        return new RepositoryConfig(n, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes, similarityThreshold, checkoutFsync);
     }
 
     public RepositoryConfig withZstdLevel(int level) {
-        return new RepositoryConfig(chunkBytes, level, maxChainDepth, deltaRun, contextCoding, cacheBytes, similarityThreshold);
+        return new RepositoryConfig(chunkBytes, level, maxChainDepth, deltaRun, contextCoding, cacheBytes, similarityThreshold, checkoutFsync);
     }
 
     /** With chains of at most {@code depth} deltas; the run shrinks to fit if it was longer. */
     public RepositoryConfig withMaxChainDepth(int depth) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, depth, Math.max(1, Math.min(deltaRun, depth)), contextCoding, cacheBytes, similarityThreshold);
+        return new RepositoryConfig(chunkBytes, zstdLevel, depth, Math.max(1, Math.min(deltaRun, depth)), contextCoding, cacheBytes, similarityThreshold, checkoutFsync);
     }
 
     public RepositoryConfig withDeltaRun(int run) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, run, contextCoding, cacheBytes, similarityThreshold);
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, run, contextCoding, cacheBytes, similarityThreshold, checkoutFsync);
     }
 
     public RepositoryConfig withContextCoding(boolean on) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, on, cacheBytes, similarityThreshold);
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, on, cacheBytes, similarityThreshold, checkoutFsync);
     }
 
     public RepositoryConfig withCacheBytes(long bytes) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, bytes, similarityThreshold);
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, bytes, similarityThreshold, checkoutFsync);
+    }
+
+    public RepositoryConfig withCheckoutFsync(boolean on) {
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes, similarityThreshold, on);
     }
 
     public RepositoryConfig withSimilarityThreshold(double threshold) {
-        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes, threshold);
+        return new RepositoryConfig(chunkBytes, zstdLevel, maxChainDepth, deltaRun, contextCoding, cacheBytes, threshold, checkoutFsync);
     }
 
     /** A whole number such as 12 or -3, as {@code coral config} takes it. */
@@ -195,7 +207,8 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
                     Integer.parseInt(p.getProperty("delta.run", String.valueOf(LEGACY_DELTA_RUN)).trim()),
                     parseBoolean("codec.contexts", p.getProperty("codec.contexts", String.valueOf(DEFAULT_CONTEXT_CODING))),
                     Long.parseLong(p.getProperty("cache.bytes", String.valueOf(DEFAULT_CACHE_BYTES)).trim()),
-                    parseFraction(p.getProperty("similarity.threshold", String.valueOf(DEFAULT_SIMILARITY_THRESHOLD))));
+                    parseFraction(p.getProperty("similarity.threshold", String.valueOf(DEFAULT_SIMILARITY_THRESHOLD))),
+                    parseBoolean("checkout.fsync", p.getProperty("checkout.fsync", String.valueOf(DEFAULT_CHECKOUT_FSYNC))));
         } catch (IllegalArgumentException e) {
             throw new CorruptObjectException(file + ": " + e.getMessage());
         }
@@ -211,6 +224,7 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
         m.put("codec.contexts", String.valueOf(contextCoding));
         m.put("cache.bytes", String.valueOf(cacheBytes));
         m.put("similarity.threshold", String.valueOf(similarityThreshold));
+        m.put("checkout.fsync", String.valueOf(checkoutFsync));
         return m;
     }
 
@@ -231,8 +245,9 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
                 case "codec.contexts" -> withContextCoding(parseBoolean(key, value));
                 case "cache.bytes" -> withCacheBytes(parseSize(value));
                 case "similarity.threshold" -> withSimilarityThreshold(parseFraction(value));
+                case "checkout.fsync" -> withCheckoutFsync(parseBoolean(key, value));
                 default -> throw new BadInputException("unknown setting '" + key + "' (known: chunk.bytes, zstd.level, "
-                        + "delta.max-depth, delta.run, codec.contexts, cache.bytes, similarity.threshold)");
+                        + "delta.max-depth, delta.run, codec.contexts, cache.bytes, similarity.threshold, checkout.fsync)");
             };
         } catch (IllegalArgumentException e) {
             throw new BadInputException("setting " + key + "=" + value + ": " + e.getMessage());

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * they are compared by content: {@code status} shows a file damaged that way as modified, not an
  * intact one, which it restamps in the index (read once, not at every status); a forced checkout
  * restores the damaged one and keeps the intact one, restamped too. Adding a file the checkout
- * wrote, unchanged since, keeps it unsynced.
+ * wrote, unchanged since, keeps it unsynced. With {@code checkout.fsync}, files are fsynced and
+ * none is marked.
  */
 class UnsyncedCheckoutTest {
     @TempDir
@@ -113,6 +114,20 @@ class UnsyncedCheckoutTest {
             assertEquals(bTime, Files.getLastModifiedTime(b).toMillis(), "not written again");
             StagingIndex.Entry intact = repo.readIndex().entries().get("b.safetensors");
             assertEquals(bTime, intact.mtimeMillis(), "restamped");
+            assertTrue(repo.status().notStaged().isEmpty());
+        }
+    }
+
+    @Test
+    void withCheckoutFsyncTheFilesAreFsyncedAndNoneIsMarked() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            repo.setConfig("checkout.fsync", "true");
+        }
+        try (Repository repo = Repository.open(dir)) {
+            repo.checkout("main", true); // both files change
+            assertEquals(List.of("a.safetensors", "b.safetensors"), List.copyOf(repo.readIndex().entries().keySet()));
+            assertTrue(repo.readIndex().entries().values().stream().noneMatch(StagingIndex.Entry::unsynced));
+            assertEquals(1, ChecksummedFile.read(repo.indexFile(), "CORALSTG", 1, 2).version(), "nothing unsynced: version 1");
             assertTrue(repo.status().notStaged().isEmpty());
         }
     }

@@ -21,7 +21,7 @@ class RepositoryConfigTest {
     @Test
     void settingsRoundTrip() throws IOException {
         RepositoryConfig c = RepositoryConfig.defaults().withChunkBytes(1 << 16).withZstdLevel(3).withMaxChainDepth(9).withDeltaRun(4)
-                .withContextCoding(false).withSimilarityThreshold(0.75);
+                .withContextCoding(false).withSimilarityThreshold(0.75).withCheckoutFsync(true);
         Path f = dir.resolve("config");
         c.write(f);
         assertEquals(c, RepositoryConfig.read(f));
@@ -37,6 +37,14 @@ class RepositoryConfigTest {
         assertEquals(true, RepositoryConfig.read(f).contextCoding(), "a config from before the setting codes by context");
         assertEquals(RepositoryConfig.DEFAULT_SIMILARITY_THRESHOLD, RepositoryConfig.read(f).similarityThreshold(),
                 "a config from before the setting takes the default threshold");
+        assertEquals(false, RepositoryConfig.read(f).checkoutFsync(), "a config from before the setting checks out into the page cache");
+    }
+
+    @Test
+    void checkoutFsyncIsTrueOrFalse() throws BadInputException {
+        assertEquals(true, RepositoryConfig.defaults().with("checkout.fsync", "true").checkoutFsync());
+        assertEquals(false, RepositoryConfig.defaults().with("checkout.fsync", " false ").checkoutFsync());
+        assertThrows(BadInputException.class, () -> RepositoryConfig.defaults().with("checkout.fsync", "yes"));
     }
 
     @Test
