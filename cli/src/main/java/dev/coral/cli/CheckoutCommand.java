@@ -12,7 +12,11 @@ import picocli.CommandLine.Parameters;
     "Restore the tracked files of REV, or only PATHs, or create a branch with -b.",
     "Without PATHs HEAD moves to REV: onto the branch for a branch name, detached otherwise. With "
         + "PATHs only those files are restored; HEAD stays.",
-    "With -b NAME: create branch NAME at HEAD and switch to it."})
+    "With -b NAME: create branch NAME at HEAD and switch to it.",
+    "Every file is checked against the checksums recorded when it was added. On Linux files are written into the "
+        + "page cache without fsync, as git writes them; after a crash of the machine, status compares them by "
+        + "content and checkout --force restores any that lost their bytes (coral config checkout.fsync true fsyncs "
+        + "each file instead)."})
 final class CheckoutCommand extends Subcommand {
     @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files.")
     boolean force;
