@@ -181,16 +181,31 @@ public final class FileRestore {
     private byte[] writeCheckedDirectly(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChannel ch,
                                         String displayPath) throws IOException {
         CheckedFileOutput out = new CheckedFileOutput(ch);
+        writeFile(entry, format, sources, FileChunks.of(graph.store(), sources, displayPath), out, c -> c.writeAt(out));
+        return checkedByCrc(entry, out.count(), out.crc32c(), displayPath);
+    }
+
+    /** How a file's chunks, read ahead, go to its output. */
+    @FunctionalInterface
+    private interface ChunksAhead {
+        void write(FileChunks chunks) throws IOException;
+    }
+
+    /**
+     * Writes {@code entry} to {@code out} (flushed, not closed): when the format lays it out as a
+     * head then its tensors as stored and reading ahead pays, the head, then the chunks of all
+     * tensors by {@code ahead}; else through the format, a tensor at a time.
+     */
+    private static void writeFile(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChunks chunks,
+                                  OutputStream out, ChunksAhead ahead) throws IOException {
         Optional<byte[]> head = format.headBeforeTensors(entry.restoreInfo(), sources);
-        FileChunks chunks = FileChunks.of(graph.store(), sources, displayPath);
         if (head.isPresent() && chunks.paysAhead()) {
             out.write(head.get());
-            chunks.writeAt(out);
+            ahead.write(chunks);
         } else {
             format.restore(entry.restoreInfo(), sources, out);
         }
         out.flush();
-        return checkedByCrc(entry, out.count(), out.crc32c(), displayPath);
     }
 
     /** The entry's SHA-256, if {@code written} bytes with CRC32C {@code crc} are what it recorded; else the error. */
@@ -214,15 +229,7 @@ public final class FileRestore {
         MessageDigest md = byCrc ? null : ObjectId.sha256();
         CRC32C crc = new CRC32C();
         CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
-        Optional<byte[]> head = format.headBeforeTensors(entry.restoreInfo(), sources);
-        FileChunks chunks = FileChunks.of(store, sources, displayPath);
-        if (head.isPresent() && chunks.paysAhead()) {
-            out.write(head.get());
-            chunks.writeTo(out);
-        } else {
-            format.restore(entry.restoreInfo(), sources, out);
-        }
-        out.flush();
+        writeFile(entry, format, sources, FileChunks.of(store, sources, displayPath), out, c -> c.writeTo(out));
         long written = out.count;
         if (byCrc) {
             return checkedByCrc(entry, written, crc.getValue(), displayPath);
