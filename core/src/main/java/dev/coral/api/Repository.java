@@ -36,6 +36,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -210,7 +211,7 @@ public final class Repository implements AutoCloseable {
             for (Map.Entry<String, StagingIndex.Entry> e : restamped.entrySet()) {
                 StagingIndex.Entry cur = next.get(e.getKey());
                 if (cur != null && cur.mtimeMillis() == StagingIndex.UNVERIFIED && cur.fileEntry().equals(e.getValue().fileEntry())
-                        && java.util.Arrays.equals(cur.sha256(), e.getValue().sha256())) {
+                        && Arrays.equals(cur.sha256(), e.getValue().sha256())) {
                     next.put(e.getKey(), e.getValue());
                     changed = true;
                 }

@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * numpy's {@code .npy}: one tensor after a magic, version and Python-dict header. Big-endian data
@@ -64,10 +65,10 @@ public final class NpyFormat implements WeightFileFormat {
 
     /** The restore info (the file's header, as added) when the data was stored little-endian as it is; else empty. */
     @Override
-    public java.util.Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+    public Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
         NpyHeader header = checkedHeader(restoreInfo, tensors);
         return header.bigEndian() && tensors.get(0).spec().dtype().swapUnitBytes() > 1
-                ? java.util.Optional.empty() : java.util.Optional.of(restoreInfo);
+                ? Optional.empty() : Optional.of(restoreInfo);
     }
 
     private static NpyHeader checkedHeader(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {

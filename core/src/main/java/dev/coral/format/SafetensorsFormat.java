@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -90,7 +91,7 @@ public final class SafetensorsFormat implements WeightFileFormat {
 
     /** The restore info (the file's header, as added), once checked against the tensors given. */
     @Override
-    public java.util.Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+    public Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
         String where = "safetensors restore info";
         if (restoreInfo.length < 8) {
             throw new CorruptObjectException(where + ": shorter than 8 bytes");
@@ -112,7 +113,7 @@ public final class SafetensorsFormat implements WeightFileFormat {
         for (int i = 0; i < entries.size(); i++) {
             checkSameBytes(entries.get(i).name(), entries.get(i).spec(), tensors.get(i), where);
         }
-        return java.util.Optional.of(restoreInfo);
+        return Optional.of(restoreInfo);
     }
 
     /** The given tensor must hold as many bytes as the header's entry at its position. */

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A weight-file format: reads and validates files, gives them back from what it read, and
@@ -41,8 +42,8 @@ public interface WeightFileFormat {
      * it). Empty when the format does anything else (the default; npy stored big-endian, whose
      * bytes are swapped back).
      */
-    default java.util.Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
-        return java.util.Optional.empty();
+    default Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+        return Optional.empty();
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.coral.io;
 
+import java.io.IOException;
 import java.nio.channels.FileChannel;
 
 /**
@@ -20,12 +21,12 @@ public final class DurableFileOutput extends ChannelOutput {
     }
 
     @Override
-    protected void written(long total) throws java.io.IOException {
+    protected void written(long total) throws IOException {
         sync.written(total);
     }
 
     /** Waits for the background flush and fsyncs the file: it is durable when this returns. */
-    public void finish() throws java.io.IOException {
+    public void finish() throws IOException {
         sync.finish();
     }
 
