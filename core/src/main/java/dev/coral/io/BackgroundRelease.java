@@ -85,6 +85,7 @@ public final class BackgroundRelease {
         Path aside = AtomicFile.tempSibling(target);
         Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
         try {
+            FaultPoints.hit("replace.setAside");
             AtomicFile.moveIntoPlace(source, target, false);
         } catch (IOException | RuntimeException e) {
             try {

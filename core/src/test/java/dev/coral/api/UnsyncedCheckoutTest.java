@@ -1,12 +1,15 @@
 package dev.coral.api;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.io.BinaryWriter;
 import dev.coral.io.BootId;
 import dev.coral.io.ChecksummedFile;
+import dev.coral.io.FaultPoints;
 import dev.coral.repo.StagingIndex;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -15,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * intact one, which it restamps in the index (read once, not at every status); a forced checkout
  * restores the damaged one and keeps the intact one, restamped too. Adding a file the checkout
  * wrote, unchanged since, keeps it unsynced. With {@code checkout.fsync}, files are fsynced and
- * none is marked.
+ * none is marked. A checkout failing with the old file set aside puts it back.
  */
 class UnsyncedCheckoutTest {
     @TempDir
@@ -129,6 +133,33 @@ class UnsyncedCheckoutTest {
             assertTrue(repo.readIndex().entries().values().stream().noneMatch(StagingIndex.Entry::unsynced));
             assertEquals(1, ChecksummedFile.read(repo.indexFile(), "CORALSTG", 1, 2).version(), "nothing unsynced: version 1");
             assertTrue(repo.status().notStaged().isEmpty());
+        }
+    }
+
+    @Test
+    void aCheckoutFailingWithTheOldFileSetAsidePutsItBackAndChangesNothing() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            byte[] aBefore = Files.readAllBytes(a);
+            byte[] index = Files.readAllBytes(repo.indexFile());
+            FaultPoints.install(p -> {
+                if (p.equals("replace.setAside")) {
+                    throw new IOException("injected at " + p);
+                }
+            });
+            try {
+                IOException x = assertThrows(IOException.class, () -> repo.checkout("main", true));
+                assertTrue(x.getMessage().contains("injected"), x.getMessage());
+            } finally {
+                FaultPoints.install(null);
+            }
+            assertArrayEquals(aBefore, Files.readAllBytes(a), "the old file is back at its name");
+            assertArrayEquals(index, Files.readAllBytes(repo.indexFile()), "the index is as it was");
+            try (Stream<Path> s = Files.list(dir)) {
+                assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".tmp-")).toList(),
+                        "nothing left beside the files");
+            }
+            repo.checkout("main", true);
+            assertTrue(repo.status().notStaged().isEmpty(), "the next checkout works");
         }
     }
 
