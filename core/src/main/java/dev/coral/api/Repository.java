@@ -266,11 +266,11 @@ public final class Repository implements AutoCloseable {
     /**
      * How many threads encode chunks when files are added (the LMAX Disruptor pipeline); 1 encodes
      * in the calling thread. Defaults to {@code $CORAL_THREADS}, else 1 on machines of up to two
-     * processors, else processors − 1. Measured on 2 cores: in a warm JVM 2 workers commit 84 MB
-     * checkpoints at 171 MB/s against 155 for one (perf's throughput scenario), but a command-line
-     * process committing 210 MB took 2.8-3.9 s with 2 workers against 2.0-2.6 s with one (the
-     * JIT's compiler threads compete for the same cores while the process warms up). A
-     * long-running training job on 2 cores may set 2.
+     * processors, else processors − 1. Measured on 2 cores: in a warm JVM (one handle, 84 MB
+     * checkpoints) 2 workers commit at 214-277 MB/s against 231-325 for one, which decodes the
+     * next base and hashes on threads of its own; a command-line process committing 210 MB took
+     * 2.8-3.9 s with 2 workers against 2.0-2.6 s with one (the JIT's compiler threads compete for
+     * the same cores while the process warms up).
      */
     public void setIngestThreads(int threads) {
         if (threads < 1 || threads > 256) {

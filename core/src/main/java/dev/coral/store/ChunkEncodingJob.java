@@ -8,7 +8,6 @@ import dev.coral.codec.ContextCounts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -150,12 +149,13 @@ final class ChunkEncodingJob implements AutoCloseable {
     }
 
     /**
-     * Hashes, looks up and encodes one chunk. With {@code ownPayload} the result holds an array
-     * of its own (it outlives this job's next call: the pipeline hands it to its writer);
-     * without, the body may be this job's workspace buffer, valid until the next call.
+     * Hashes, looks up and encodes one chunk. The body may be this job's workspace buffer, valid
+     * until its next call. {@code pipelined}: called by a worker of a {@link ChunkPipeline}, which
+     * copies the body into its ring slot; such a chunk is not hashed on another thread while it
+     * is encoded (the other workers keep the cores busy).
      */
-    Encoded encode(byte[] raw, int off, int len, int elementWidth, ObjectId previous, boolean ownPayload) throws IOException {
-        return encode(raw, off, len, elementWidth, previous, null, 0, null, ownPayload);
+    Encoded encode(byte[] raw, int off, int len, int elementWidth, ObjectId previous, boolean pipelined) throws IOException {
+        return encode(raw, off, len, elementWidth, previous, null, 0, null, pipelined);
     }
 
     /**
@@ -166,14 +166,14 @@ final class ChunkEncodingJob implements AutoCloseable {
      * and stored under that id without hashing the bytes again.
      */
     Encoded encode(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId nextPrevious, int nextLength,
-                   ObjectId id, boolean ownPayload) throws IOException {
-        Encoded e = encodeOrFind(raw, off, len, elementWidth, previous, nextPrevious, nextLength, id, ownPayload);
+                   ObjectId id, boolean pipelined) throws IOException {
+        Encoded e = encodeOrFind(raw, off, len, elementWidth, previous, nextPrevious, nextLength, id, pipelined);
         lastStored = e.alreadyStored();
         return e;
     }
 
     private Encoded encodeOrFind(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId nextPrevious,
-                                 int nextLength, ObjectId givenId, boolean ownPayload) throws IOException {
+                                 int nextLength, ObjectId givenId, boolean pipelined) throws IOException {
         Upcoming next = upcoming;
         Upcoming counted = countedAhead;
         upcoming = null;
@@ -215,7 +215,7 @@ final class ChunkEncodingJob implements AutoCloseable {
         boolean planned = prepared != null;
         SkipDeltaBase plan = planned ? prepared.plan() : null;
         boolean hashAside = false;
-        if (knownId == null && !ownPayload && len >= HASH_ASIDE_MIN_BYTES && previous != null && store.keepsNewChunks()) {
+        if (knownId == null && !pipelined && len >= HASH_ASIDE_MIN_BYTES && previous != null && store.keepsNewChunks()) {
             if (!planned) {
                 plan = SkipDeltaBase.plan(store, previous, len, chains);
                 planned = true;
@@ -235,7 +235,7 @@ final class ChunkEncodingJob implements AutoCloseable {
                 plan = previous == null ? null : SkipDeltaBase.plan(store, previous, len, chains);
             }
             ContextCounts countsAhead = prepared != null && counted != null && counted.holds(raw, off, len) ? prepared.counts() : null;
-            return encodeNew(raw, off, len, elementWidth, previous, plan, prepared, countsAhead, id, ownPayload, hashAside);
+            return encodeNew(raw, off, len, elementWidth, previous, plan, prepared, countsAhead, id, hashAside);
         } finally {
             if (hashAside && hasher != null) {
                 hasher.cancel(); // after a failure: the caller may reuse the buffer once this returns
@@ -249,8 +249,8 @@ final class ChunkEncodingJob implements AutoCloseable {
      * plane ({@link ContextCounts}): the encoder needs those half-way, the hash only at the end.
      */
     private Encoded encodeNew(byte[] raw, int off, int len, int elementWidth, ObjectId previous, SkipDeltaBase plan,
-                              BasePrefetch.Prepared prepared, ContextCounts countsAhead, ObjectId knownId, boolean ownPayload,
-                              boolean hashAside) throws IOException {
+                              BasePrefetch.Prepared prepared, ContextCounts countsAhead, ObjectId knownId, boolean hashAside)
+            throws IOException {
         ChunkBase base = null;
         if (prepared != null) {
             base = prepared.base();
@@ -289,13 +289,8 @@ final class ChunkEncodingJob implements AutoCloseable {
             if (enc != null) {
                 now = new Remembered(prior.decision(), prior.reuses() + 1);
                 store.decisionsReused.incrementAndGet();
-                if (ownPayload) {
-                    enc = new ChunkCodec.EncodedChunk(enc.codec(), Arrays.copyOf(enc.data(), enc.length()), enc.length());
-                }
             } else {
-                enc = ownPayload
-                        ? ChunkEncoder.encodeBest(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace)
-                        : ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace);
+                enc = ChunkEncoder.encodeBestInWorkspace(raw, off, len, elementWidth, base, zstdLevel, ChunkEncoder.Choice.SAMPLED, workspace);
                 now = workspace.lastDecision() == null ? null : new Remembered(workspace.lastDecision(), 0);
             }
         } finally {

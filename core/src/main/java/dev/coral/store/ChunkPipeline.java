@@ -25,6 +25,7 @@ public final class ChunkPipeline implements ChunkSink {
     private final Disruptor<Slot> disruptor;
     private final RingBuffer<Slot> ring;
     private final ChunkEncodingJob[] jobs;
+    private final ObjectStore store;
     private final ObjectInserter inserter;
     private final Object progress = new Object();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -42,12 +43,15 @@ public final class ChunkPipeline implements ChunkSink {
         ObjectId id;
         ObjectId[] ids;
         int index;
+        /** The encoded payload's body, copied out of the worker's workspace (kept for the slot's next chunk). */
+        byte[] body = new byte[0];
         ChunkEncodingJob.Encoded encoded;
         Throwable error;
     }
 
     ChunkPipeline(ObjectInserter inserter, ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding, int workers) {
         this.inserter = inserter;
+        this.store = store;
         int ringSize = Integer.highestOneBit(Math.max(4, workers * 2 + 2) * 2 - 1);
         int pool = POOL.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();
@@ -66,13 +70,13 @@ public final class ChunkPipeline implements ChunkSink {
         @SuppressWarnings("unchecked")
         EventHandler<Slot>[] encoders = new EventHandler[workers];
         for (int w = 0; w < workers; w++) {
-            ChunkEncodingJob job = new ChunkEncodingJob(store, zstdLevel, chains, contextCoding);
+            ChunkEncodingJob job = store.borrowJob(zstdLevel, chains, contextCoding);
             jobs[w] = job;
             int ordinal = w;
             encoders[w] = (slot, sequence, endOfBatch) -> {
                 if (sequence % workers == ordinal) {
                     try {
-                        slot.encoded = job.encode(slot.raw, 0, slot.len, slot.width, slot.previous, null, 0, slot.id, true);
+                        slot.encoded = ownBody(slot, job.encode(slot.raw, 0, slot.len, slot.width, slot.previous, null, 0, slot.id, true));
                     } catch (Throwable e) {
                         slot.error = e;
                     }
@@ -118,6 +122,21 @@ public final class ChunkPipeline implements ChunkSink {
         this.ring = disruptor.start();
     }
 
+    /**
+     * The encoded chunk with its body copied into the slot's own array: the worker's workspace
+     * holds it only until the worker's next chunk, and the writer appends it later.
+     */
+    private ChunkEncodingJob.Encoded ownBody(Slot slot, ChunkEncodingJob.Encoded e) {
+        if (e.alreadyStored()) {
+            return e;
+        }
+        if (slot.body.length < e.bodyLength()) {
+            slot.body = store.takeSpareArray(e.bodyLength(), slot.len + (slot.len >>> 6) + 1024); // room for a raw chunk's frame
+        }
+        System.arraycopy(e.body(), 0, slot.body, 0, e.bodyLength());
+        return new ChunkEncodingJob.Encoded(e.id(), e.rawLength(), e.form(), e.prefix(), slot.body, e.bodyLength());
+    }
+
     @Override
     public void submit(byte[] raw, int off, int len, int elementWidth, ObjectId previous, ObjectId[] ids, int index, ObjectId nextPrevious,
                        int nextLength, ObjectId id) throws IOException {
@@ -125,7 +144,7 @@ public final class ChunkPipeline implements ChunkSink {
         long seq = ring.next();
         Slot s = ring.get(seq);
         if (s.raw.length < len) {
-            s.raw = new byte[len];
+            s.raw = store.takeSpareArray(len, len);
         }
         System.arraycopy(raw, off, s.raw, 0, len);
         s.len = len;
@@ -165,9 +184,15 @@ public final class ChunkPipeline implements ChunkSink {
         closed = true;
         try {
             disruptor.shutdown();
+            for (int i = 0; i < ring.getBufferSize(); i++) { // the next pipeline's (a training loop commits again)
+                Slot slot = ring.get(i);
+                store.giveSpareArray(slot.raw);
+                store.giveSpareArray(slot.body);
+                slot.raw = slot.body = new byte[0];
+            }
         } finally {
             for (ChunkEncodingJob j : jobs) {
-                j.close();
+                store.returnJob(j);
             }
         }
     }

@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -588,23 +589,48 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     private final Object jobLock = new Object();
-    /** An encoding job an inserter gave back, for the next one (guarded by jobLock). */
-    private ChunkEncodingJob idleJob;
+    /**
+     * Encoding jobs inserters and pipelines gave back, for the next ones (guarded by jobLock), the
+     * most recently returned last; at most {@link #IDLE_JOBS}.
+     */
+    private final ArrayDeque<ChunkEncodingJob> idleJobs = new ArrayDeque<>();
+    /** Most idle jobs kept: one per ingest worker of a large machine, plus the single-thread job. */
+    static final int IDLE_JOBS = Math.min(16, Runtime.getRuntime().availableProcessors() + 1);
 
     /**
-     * An encoding job with these settings: the one the last inserter gave back, if it fits, or a
-     * new one. A training loop's commits then reuse its buffers (a few MiB per chunk, each a
-     * humongous allocation, which makes G1 start a concurrent cycle) and its threads.
+     * An encoding job with these settings: the latest given back that fits (by an inserter or a
+     * pipeline's worker), or a new one. A training loop's commits then reuse its buffers (a few MiB
+     * per chunk, each a humongous allocation, which makes G1 start a concurrent cycle) and its threads.
      */
     ChunkEncodingJob borrowJob(int zstdLevel, ChainShape chains, boolean contextCoding) {
         synchronized (jobLock) {
-            if (idleJob != null && idleJob.fits(zstdLevel, chains, contextCoding)) {
-                ChunkEncodingJob j = idleJob;
-                idleJob = null;
-                return j;
+            for (Iterator<ChunkEncodingJob> it = idleJobs.descendingIterator(); it.hasNext(); ) {
+                ChunkEncodingJob j = it.next();
+                if (j.fits(zstdLevel, chains, contextCoding)) {
+                    it.remove();
+                    return j;
+                }
             }
         }
         return new ChunkEncodingJob(this, zstdLevel, chains, contextCoding);
+    }
+
+    /** Ring buffers of ingest pipelines, for the next pipeline. */
+    private final ArrayPool pipelineArrays = ArrayPool.sizedForHeap();
+
+    /** An array of at least {@code min} bytes for an ingest pipeline's ring ({@code size} if new): see {@link ArrayPool}. */
+    byte[] takeSpareArray(int min, int size) {
+        return pipelineArrays.take(min, size);
+    }
+
+    /** Bytes of ring arrays kept for the next pipeline (for tests). */
+    long spareArrayBytes() {
+        return pipelineArrays.bytes();
+    }
+
+    /** Takes an ingest pipeline's ring buffer back for the next pipeline. */
+    void giveSpareArray(byte[] a) {
+        pipelineArrays.give(a);
     }
 
     /** A read buffer given back (guarded by jobLock): see {@link #borrowBuffer}. */
@@ -646,16 +672,31 @@ public final class ObjectStore implements AutoCloseable {
             return;
         }
         job.idle();
-        closeJob(swapIdleJob(job));
+        ChunkEncodingJob evicted = null;
+        synchronized (jobLock) {
+            idleJobs.addLast(job);
+            if (idleJobs.size() > IDLE_JOBS) {
+                evicted = idleJobs.removeFirst();
+            }
+        }
+        closeJob(evicted);
     }
 
-    /** Makes {@code job} (may be null) the idle one; returns the one it replaces. */
-    private ChunkEncodingJob swapIdleJob(ChunkEncodingJob job) {
+    /** Idle jobs kept for the next inserters (for tests). */
+    int idleJobCount() {
         synchronized (jobLock) {
-            ChunkEncodingJob old = idleJob;
-            idleJob = job;
-            return old;
+            return idleJobs.size();
         }
+    }
+
+    /** Closes every idle job. */
+    private void closeIdleJobs() {
+        List<ChunkEncodingJob> jobs;
+        synchronized (jobLock) {
+            jobs = new ArrayList<>(idleJobs);
+            idleJobs.clear();
+        }
+        jobs.forEach(ObjectStore::closeJob);
     }
 
     private static void closeJob(ChunkEncodingJob job) {
@@ -928,7 +969,7 @@ public final class ObjectStore implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
-        closeJob(swapIdleJob(null));
+        closeIdleJobs();
         ChunkCache cache = chunkCache;
         if (cache != null) {
             if (keepsNewChunks()) { // a training loop's newest chunks, kept in memory rather than written every commit

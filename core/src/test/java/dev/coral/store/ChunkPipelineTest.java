@@ -3,6 +3,7 @@ package dev.coral.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -105,6 +106,68 @@ class ChunkPipelineTest {
             byte[] back = new byte[b.length];
             store.readChunk(given, back, false);
             assertArrayEquals(b, back);
+        }
+    }
+
+    /**
+     * A training loop's commits through one store, several pipelines in a row: each pipeline
+     * borrows the encoding jobs and ring arrays the one before gave back, whatever their lengths
+     * (chunks of other sizes, random ones stored raw, whose encoding is longer than the chunk),
+     * and every chunk reads back bit-exact.
+     */
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void pipelinesInARowReuseTheJobsAndArraysTheOneBeforeGaveBack(long seed) throws IOException {
+        Random r = new Random(seed);
+        int workers = 2 + r.nextInt(2);
+        int count = 2 + r.nextInt(6);
+        List<byte[]> all = new ArrayList<>();
+        List<ObjectId> allIds = new ArrayList<>();
+        try (ObjectStore store = new ObjectStore(dir, 1)) {
+            store.noteChunksIngested(); // a process that committed before keeps what it gives back
+            byte[][] previous = null;
+            ObjectId[] previousIds = null;
+            for (int round = 0; round < 4; round++) {
+                byte[][] chunks = new byte[count][];
+                for (int i = 0; i < count; i++) {
+                    if (previous != null && r.nextInt(4) != 0) {
+                        chunks[i] = previous[i].clone();
+                        ChunkChainDecodeTest.floatStep(chunks[i], 4, r);
+                    } else {
+                        chunks[i] = new byte[4 * (1 + r.nextInt(40_000))];
+                        if (r.nextBoolean()) {
+                            r.nextBytes(chunks[i]); // stored raw: the body outgrows the chunk
+                        } else {
+                            ChunkChainDecodeTest.fillFloatLike(chunks[i], 4, r);
+                        }
+                    }
+                }
+                ObjectId[] ids = new ObjectId[count];
+                try (ObjectInserter ins = store.newInserter()) {
+                    try (ChunkSink sink = ins.newChunkSink(workers)) {
+                        for (int i = 0; i < count; i++) {
+                            ObjectId base = previous != null && previous[i].length == chunks[i].length ? previousIds[i] : null;
+                            sink.submit(chunks[i], chunks[i].length, 4, base, ids, i);
+                        }
+                        sink.drain();
+                    }
+                    ins.flush();
+                }
+                assertEquals(Math.min(workers, ObjectStore.IDLE_JOBS), store.idleJobCount(), "seed " + seed + " round " + round + ": jobs kept");
+                assertTrue(store.spareArrayBytes() > 0, "seed " + seed + " round " + round + ": ring arrays kept");
+                for (int i = 0; i < count; i++) {
+                    all.add(chunks[i]);
+                    allIds.add(ids[i]);
+                }
+                previous = chunks;
+                previousIds = ids;
+            }
+            for (int i = 0; i < all.size(); i++) {
+                assertEquals(ObjectId.hashOf(all.get(i)), allIds.get(i), "seed " + seed + " chunk " + i);
+                byte[] back = new byte[all.get(i).length];
+                store.readChunk(allIds.get(i), back, true);
+                assertArrayEquals(all.get(i), back, "seed " + seed + " chunk " + i + " workers " + workers);
+            }
         }
     }
 

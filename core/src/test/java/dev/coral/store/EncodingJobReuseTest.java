@@ -40,6 +40,28 @@ class EncodingJobReuseTest {
         }
     }
 
+    /** A pipeline's workers give back a job each: all are kept, up to {@link ObjectStore#IDLE_JOBS}, the oldest leaving first. */
+    @Test
+    void severalJobsGivenBackAreKeptUpToTheLimit() throws IOException {
+        ChainShape shape = new ChainShape(12, 8);
+        try (ObjectStore store = new ObjectStore(dir, 1)) {
+            store.noteChunksIngested();
+            java.util.List<ChunkEncodingJob> jobs = new java.util.ArrayList<>();
+            for (int i = 0; i < ObjectStore.IDLE_JOBS + 2; i++) {
+                jobs.add(store.borrowJob(1, shape, true));
+            }
+            jobs.forEach(store::returnJob);
+            assertEquals(ObjectStore.IDLE_JOBS, store.idleJobCount());
+            java.util.Set<ChunkEncodingJob> lent = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (int i = 0; i < ObjectStore.IDLE_JOBS; i++) {
+                lent.add(store.borrowJob(1, shape, true));
+            }
+            assertEquals(new java.util.HashSet<>(jobs.subList(2, jobs.size())), new java.util.HashSet<>(lent), "the two given back first left");
+            assertEquals(0, store.idleJobCount());
+            lent.forEach(store::returnJob);
+        }
+    }
+
     /** The read buffer given back serves the next borrower when large enough; a smaller spare is outgrown by doubling. */
     @Test
     void theReadBufferGivenBackServesTheNextBorrower() throws IOException {
