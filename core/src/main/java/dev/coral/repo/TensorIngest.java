@@ -122,7 +122,7 @@ public final class TensorIngest {
             return submit(spec, heap, what, base, sketch, after, null, count, cut, null);
         }
         int largest = (int) Math.min(cut, total); // a small tensor needs no chunk-sized (zeroed) buffer
-        byte[] buffer = inserter.borrowBuffer(largest, cut);
+        byte[] buffer = inserter.borrowBuffer(largest);
         try {
             return submit(spec, in, what, base, sketch, after, buffer, count, cut, null);
         } finally {
@@ -143,7 +143,7 @@ public final class TensorIngest {
         ObjectId[] ids = new ObjectId[(int) count];
         long[] lengths = new long[(int) count];
         boolean ahead = count > 1 && sink.takesUpcoming();
-        byte[] spare = ahead && buffer != null ? inserter.borrowBuffer(cut, cut) : null;
+        byte[] spare = ahead && buffer != null ? inserter.borrowBuffer(cut) : null;
         byte[] into = buffer; // the buffer holding the chunk read last (null: chunks lent in place)
         try {
             long done = 0;
@@ -244,7 +244,7 @@ public final class TensorIngest {
             }
         }
         int len = (int) total;
-        byte[] bytes = inserter.borrowBuffer(len, len);
+        byte[] bytes = inserter.borrowBuffer(len);
         try {
             try (InputStream in = t.openStream()) {
                 int got = in.readNBytes(bytes, 0, len);

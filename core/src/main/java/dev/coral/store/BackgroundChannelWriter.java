@@ -11,6 +11,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Writes filled buffers to a channel, in the order given, on a thread of its own, so that the
@@ -23,7 +25,8 @@ final class BackgroundChannelWriter implements AutoCloseable {
 
     private final FileChannel channel;
     private final String what;
-    private final int bufferBytes;
+    private final Supplier<ByteBuffer> buffers;
+    private final Consumer<ByteBuffer> spare;
     private final ExecutorService thread;
     private final BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -31,9 +34,19 @@ final class BackgroundChannelWriter implements AutoCloseable {
 
     /** {@code what} names the file in errors; {@code bufferBytes} is the size of the buffers handed back. */
     BackgroundChannelWriter(FileChannel channel, int bufferBytes, String what) {
+        this(channel, () -> ByteBuffer.allocateDirect(bufferBytes), b -> { }, what);
+    }
+
+    /**
+     * As {@link #BackgroundChannelWriter(FileChannel, int, String)}, its further buffers taken from
+     * {@code buffers} and, once it is closed, the ones written given to {@code spare}: a writer
+     * per pack, and a fresh direct buffer is zeroed.
+     */
+    BackgroundChannelWriter(FileChannel channel, Supplier<ByteBuffer> buffers, Consumer<ByteBuffer> spare, String what) {
         this.channel = channel;
         this.what = what;
-        this.bufferBytes = bufferBytes;
+        this.buffers = buffers;
+        this.spare = spare;
         this.created = 1; // the producer's current buffer
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "coral-pack-write");
@@ -68,7 +81,7 @@ final class BackgroundChannelWriter implements AutoCloseable {
         ByteBuffer next = free.poll();
         if (next == null && created < BUFFERS) {
             created++;
-            return ByteBuffer.allocateDirect(bufferBytes);
+            return buffers.get().clear();
         }
         try {
             return next != null ? next : free.take();
@@ -93,7 +106,11 @@ final class BackgroundChannelWriter implements AutoCloseable {
     public void close() {
         thread.shutdownNow();
         try {
-            thread.awaitTermination(30, TimeUnit.SECONDS);
+            if (thread.awaitTermination(30, TimeUnit.SECONDS)) {
+                for (ByteBuffer b; (b = free.poll()) != null; ) {
+                    spare.accept(b);
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

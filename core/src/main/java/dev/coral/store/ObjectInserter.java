@@ -287,8 +287,8 @@ public final class ObjectInserter implements AutoCloseable {
      * A read buffer of at least {@code min} bytes, shared through the store with later inserters
      * (see {@link ObjectStore#borrowBuffer}); give it back with {@link #returnBuffer}.
      */
-    public byte[] borrowBuffer(int min, int max) {
-        return store.borrowBuffer(min, max);
+    public byte[] borrowBuffer(int min) {
+        return store.borrowBuffer(min);
     }
 
     /** Gives a buffer from {@link #borrowBuffer} back; the caller must not use it any more. */

@@ -615,7 +615,7 @@ public final class ObjectStore implements AutoCloseable {
         return new ChunkEncodingJob(this, zstdLevel, chains, contextCoding);
     }
 
-    /** Ring buffers of ingest pipelines, for the next pipeline. */
+    /** Read buffers and ingest pipelines' ring arrays given back, for the next ones. */
     private final ArrayPool pipelineArrays = ArrayPool.sizedForHeap();
 
     /** An array of at least {@code min} bytes for an ingest pipeline's ring ({@code size} if new): see {@link ArrayPool}. */
@@ -633,36 +633,21 @@ public final class ObjectStore implements AutoCloseable {
         pipelineArrays.give(a);
     }
 
-    /** A read buffer given back (guarded by jobLock): see {@link #borrowBuffer}. */
-    private byte[] spareBuffer;
-
     /**
-     * A buffer of at least {@code min} bytes: the one given back last, if large enough, else a
-     * new one of {@code min} bytes, or up to twice the spare's length (at most {@code max}) when
-     * there was a smaller spare. A chunk-sized read buffer per file is a humongous allocation,
-     * which can start a G1 concurrent cycle on the other core when a model's weights fill the
-     * heap (measured with 400 MB of live heap, 32 commits of the perf MLP: 92-104 cycles instead
-     * of 102-120; commit speed within noise).
+     * A read buffer of at least {@code min} bytes: one given back earlier, else a new one of
+     * {@code min} bytes. A
+     * chunk-sized read buffer per file is a humongous allocation, which can start a G1 concurrent
+     * cycle on the other core when a model's weights fill the heap (measured with 400 MB of live
+     * heap, 32 commits of the perf MLP: 92-104 cycles instead of 102-120). A tensor read ahead
+     * holds two at once; with one kept, every tensor of a file commit made a 4 MiB array anew.
      */
-    byte[] borrowBuffer(int min, int max) {
-        byte[] spare;
-        synchronized (jobLock) {
-            spare = spareBuffer;
-            spareBuffer = null;
-        }
-        if (spare != null && spare.length >= min) {
-            return spare;
-        }
-        return new byte[Math.max(min, spare == null ? 0 : Math.min(max, spare.length * 2))];
+    byte[] borrowBuffer(int min) {
+        return pipelineArrays.take(min, min);
     }
 
-    /** Takes a buffer back for the next {@link #borrowBuffer}: the larger of it and the spare is kept. */
+    /** Takes a buffer back for the next {@link #borrowBuffer}. */
     void returnBuffer(byte[] buffer) {
-        synchronized (jobLock) {
-            if (spareBuffer == null || spareBuffer.length < buffer.length) {
-                spareBuffer = buffer;
-            }
-        }
+        pipelineArrays.give(buffer);
     }
 
     /** Takes a job back: kept for the next inserter in a process that commits again, else closed. */

@@ -40,7 +40,8 @@ final class PackWriter implements AutoCloseable {
      * per commit: ~3% of a small commit).
      */
     private static final java.util.concurrent.ConcurrentLinkedQueue<ByteBuffer> SPARE_BUFFERS = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private static final int MAX_SPARE_BUFFERS = 4;
+    /** The writer's own and, past {@link #BACKGROUND_WRITE_AFTER}, its background writer's. */
+    private static final int MAX_SPARE_BUFFERS = 2 * BackgroundChannelWriter.BUFFERS;
 
     private static ByteBuffer takeBuffer() {
         ByteBuffer b = SPARE_BUFFERS.poll();
@@ -50,6 +51,10 @@ final class PackWriter implements AutoCloseable {
     private void returnBuffer() {
         ByteBuffer b = buffer;
         buffer = null;
+        spareBuffer(b);
+    }
+
+    private static void spareBuffer(ByteBuffer b) {
         if (b != null && SPARE_BUFFERS.size() < MAX_SPARE_BUFFERS) {
             SPARE_BUFFERS.add(b);
         }
@@ -201,7 +206,7 @@ final class PackWriter implements AutoCloseable {
 
     private void flushBuffer() throws IOException {
         if (background == null && position >= BACKGROUND_WRITE_AFTER) {
-            background = new BackgroundChannelWriter(channel, BUFFER, tempFile.getFileName().toString());
+            background = new BackgroundChannelWriter(channel, PackWriter::takeBuffer, PackWriter::spareBuffer, tempFile.getFileName().toString());
         }
         if (background != null) {
             buffer = background.submit(buffer);

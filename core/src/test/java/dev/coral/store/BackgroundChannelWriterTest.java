@@ -46,6 +46,56 @@ class BackgroundChannelWriterTest {
         assertArrayEquals(expected, Files.readAllBytes(file), "seed " + seed + ", buffers of " + bufferBytes);
     }
 
+    /**
+     * Writers in a row share their buffers through a pool, as pack writers do: a writer takes the
+     * buffers it adds from the pool and gives them all back once closed; buffers holding an
+     * earlier file's bytes write the new file whole.
+     */
+    @RepeatedTest(5)
+    void writersInARowReuseTheBuffersTheOneBeforeGaveBack(org.junit.jupiter.api.RepetitionInfo rep) throws IOException {
+        long seed = 2000 + rep.getCurrentRepetition();
+        Random r = new Random(seed);
+        int bufferBytes = 1 + r.nextInt(4096);
+        java.util.ArrayDeque<ByteBuffer> pool = new java.util.ArrayDeque<>();
+        int[] made = {0};
+        java.util.function.Supplier<ByteBuffer> take = () -> {
+            ByteBuffer b = pool.poll();
+            if (b == null) {
+                made[0]++;
+                b = ByteBuffer.allocateDirect(bufferBytes);
+            }
+            b.clear();
+            while (b.hasRemaining()) {
+                b.put((byte) 0x5A); // stale bytes, as an earlier file left them
+            }
+            return b;
+        };
+        for (int file = 0; file < 3; file++) {
+            Path out = dir.resolve("out" + file);
+            byte[] expected = new byte[bufferBytes * (BackgroundChannelWriter.BUFFERS + 1) + r.nextInt(50_000)];
+            r.nextBytes(expected);
+            ByteBuffer buf = take.get().clear();
+            try (FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                 BackgroundChannelWriter w = new BackgroundChannelWriter(ch, take, pool::add, "out")) {
+                int at = 0;
+                while (at < expected.length) {
+                    int n = Math.min(buf.remaining(), expected.length - at);
+                    buf.put(expected, at, n);
+                    at += n;
+                    if (!buf.hasRemaining()) {
+                        buf = w.submit(buf);
+                    }
+                }
+                buf = w.submit(buf);
+                w.drain();
+            }
+            pool.add(buf); // the caller's current one, as a pack writer gives its own back
+            assertArrayEquals(expected, Files.readAllBytes(out), "seed " + seed + ", file " + file + ", buffers of " + bufferBytes);
+            assertTrue(pool.size() == made[0], "seed " + seed + ": every buffer made is back in the pool (" + pool.size() + " of " + made[0] + ")");
+        }
+        assertTrue(made[0] <= BackgroundChannelWriter.BUFFERS, "seed " + seed + ": later writers made none (" + made[0] + " made)");
+    }
+
     @Test
     void aFailedWriteIsRethrownNamingTheFile() throws IOException {
         Path file = dir.resolve("pack-x.tmp");
