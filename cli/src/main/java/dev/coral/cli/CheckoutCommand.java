@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
     "Every file is checked against the checksums recorded when it was added. On Linux files are written into the "
         + "page cache without fsync, as git writes them; after a crash of the machine, status compares them by "
         + "content and checkout --force restores any that lost their bytes (coral config checkout.fsync true fsyncs "
-        + "each file instead)."})
+        + "each file instead). A checkout that was killed can leave .tmp-NAME-UUID files beside the files it wrote; "
+        + "the next checkout of those files removes them."})
 final class CheckoutCommand extends Subcommand {
     @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files.")
     boolean force;

@@ -11,6 +11,7 @@ import dev.coral.repo.FileRestore;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.Tree;
 import dev.coral.repo.WorkTree;
+import dev.coral.repo.WorkTreeLeftovers;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,7 +19,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Restores working files from a commit. A whole checkout refuses to overwrite local changes
@@ -77,6 +80,9 @@ final class Checkout {
                 }
             }
             FaultPoints.hit("checkout.filesWritten");
+            Set<String> touched = new TreeSet<>(tree.files().keySet());
+            touched.addAll(index.entries().keySet());
+            removeLeftovers(wt, touched);
             new StagingIndex(next).write(repo.indexFile());
             boolean isBranch = repo.refs().isBranch(revision);
             if (isBranch) {
@@ -149,8 +155,18 @@ final class Checkout {
                 next.put(path, entryOf(id, restore.restore(repo.graph().file(id), wt.file(path), path)));
                 written.add(path);
             }
+            removeLeftovers(wt, wanted);
             new StagingIndex(next).write(repo.indexFile());
         }
         return new Repository.CheckoutResult(target, written, List.of());
+    }
+
+    /** Removes what a checkout that died left beside these files ({@link WorkTreeLeftovers}); under the index lock. */
+    private static void removeLeftovers(WorkTree wt, Collection<String> paths) throws IOException {
+        List<Path> files = new ArrayList<>(paths.size());
+        for (String p : paths) {
+            files.add(wt.file(p));
+        }
+        WorkTreeLeftovers.removeStale(files, System.currentTimeMillis());
     }
 }
