@@ -24,19 +24,36 @@ final class ArrayPool {
         return new ArrayPool(Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 16));
     }
 
-    /** A kept array of at least {@code min} bytes (stale contents), else a new one of {@code max(min, size)} bytes. */
+    /**
+     * The shortest kept array of at least {@code min} bytes (the newest of equals; stale contents),
+     * else a new one of {@code max(min, size)} bytes. Shortest, so that a small need does not take
+     * the chunk-sized array a large one would then have to make anew.
+     */
     byte[] take(int min, int size) {
         synchronized (this) {
+            byte[] best = null;
             for (Iterator<byte[]> it = arrays.descendingIterator(); it.hasNext(); ) {
                 byte[] a = it.next();
-                if (a.length >= min) {
-                    it.remove();
-                    bytes -= a.length;
-                    return a;
+                if (a.length >= min && (best == null || a.length < best.length)) {
+                    best = a;
                 }
+            }
+            if (best != null) {
+                removeIdentical(best);
+                bytes -= best.length;
+                return best;
             }
         }
         return new byte[Math.max(min, size)];
+    }
+
+    private void removeIdentical(byte[] a) {
+        for (Iterator<byte[]> it = arrays.iterator(); it.hasNext(); ) {
+            if (it.next() == a) {
+                it.remove();
+                return;
+            }
+        }
     }
 
     /** Keeps {@code a} for reuse (the caller no longer uses it); the oldest kept ones leave to stay within the budget. */

@@ -28,6 +28,21 @@ class ArrayPoolTest {
     }
 
     @Test
+    void aNeedTakesTheShortestArrayThatCoversIt() {
+        ArrayPool pool = new ArrayPool(10_000);
+        byte[] large = new byte[4000];
+        byte[] small = new byte[100];
+        byte[] middle = new byte[1000];
+        pool.give(large);
+        pool.give(small);
+        pool.give(middle);
+        assertSame(small, pool.take(50, 0), "not the newest: the shortest that covers it");
+        assertSame(middle, pool.take(500, 0));
+        assertSame(large, pool.take(500, 0), "the only one left that covers it");
+        assertEquals(0, pool.bytes());
+    }
+
+    @Test
     void theOldestLeaveToStayWithinTheBudgetAndNothingLargerIsKept() {
         ArrayPool pool = new ArrayPool(1000);
         byte[] a = new byte[400];
