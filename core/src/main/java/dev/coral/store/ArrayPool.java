@@ -8,7 +8,8 @@ import java.util.Iterator;
  * least as long: the ring buffers of an ingest pipeline (a chunk's raw bytes and its encoding),
  * which a training loop needs again at its next commit. Fresh multi-MiB arrays are humongous
  * objects for G1; made anew every commit they cost a zeroing pass and a concurrent collection
- * cycle. Thread-safe.
+ * cycle. Thread-safe. Unlike {@link SpareArrays} (arrays of exactly the length asked for, for
+ * owners that take an array's length as its data's), an array here may be longer than needed.
  */
 final class ArrayPool {
     private final ArrayDeque<byte[]> arrays = new ArrayDeque<>();

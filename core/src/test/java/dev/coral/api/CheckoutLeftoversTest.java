@@ -31,13 +31,21 @@ class CheckoutLeftoversTest {
         return p;
     }
 
-    @Test
-    void theNextCheckoutRestoresTheFileAndRemovesWhatTheDeadOneLeft() throws IOException {
+    /** A repository with a.safetensors and b.safetensors committed; returns a's path. */
+    private Path committedAAndB() throws IOException {
         Path a = TestModels.writeSafetensors(dir.resolve("a.safetensors"), TestModels.randomTensors(1, 3, 5000));
         Path b = TestModels.writeSafetensors(dir.resolve("b.safetensors"), TestModels.randomTensors(2, 3, 5000));
         try (Repository repo = Repository.init(dir)) {
             repo.add(List.of(a, b));
             repo.commit(CommitRequest.of("one"));
+        }
+        return a;
+    }
+
+    @Test
+    void theNextCheckoutRestoresTheFileAndRemovesWhatTheDeadOneLeft() throws IOException {
+        Path a = committedAAndB();
+        try (Repository repo = Repository.open(dir)) {
             String committed = TestModels.sha256(a);
             // as a checkout killed between its two renames leaves it: the old file aside, the name free
             Path aside = dir.resolve(".tmp-a.safetensors-" + UUID.randomUUID());
@@ -63,11 +71,8 @@ class CheckoutLeftoversTest {
 
     @Test
     void aCheckoutOfPathsRemovesTheLeftoversOfThosePathsOnly() throws IOException {
-        Path a = TestModels.writeSafetensors(dir.resolve("a.safetensors"), TestModels.randomTensors(1, 3, 5000));
-        Path b = TestModels.writeSafetensors(dir.resolve("b.safetensors"), TestModels.randomTensors(2, 3, 5000));
-        try (Repository repo = Repository.init(dir)) {
-            repo.add(List.of(a, b));
-            repo.commit(CommitRequest.of("one"));
+        Path a = committedAAndB();
+        try (Repository repo = Repository.open(dir)) {
             Path ofA = leftover("a.safetensors", 3_600_000);
             Path ofB = leftover("b.safetensors", 3_600_000);
             repo.checkoutPaths("HEAD", List.of(a));

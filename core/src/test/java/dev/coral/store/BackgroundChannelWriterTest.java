@@ -20,6 +20,25 @@ class BackgroundChannelWriterTest {
     @TempDir
     Path dir;
 
+    /**
+     * Writes {@code bytes} through {@code w} in pieces of random lengths, as a pack writer fills
+     * its buffers, and waits for them; returns the buffer the writer handed back last.
+     */
+    private static ByteBuffer writeAll(BackgroundChannelWriter w, ByteBuffer buf, byte[] bytes, Random r) throws IOException {
+        int at = 0;
+        while (at < bytes.length) {
+            int n = Math.min(buf.remaining(), Math.min(bytes.length - at, 1 + r.nextInt(buf.capacity())));
+            buf.put(bytes, at, n);
+            at += n;
+            if (!buf.hasRemaining()) {
+                buf = w.submit(buf);
+            }
+        }
+        buf = w.submit(buf);
+        w.drain();
+        return buf;
+    }
+
     @RepeatedTest(5)
     void buffersLandInTheOrderSubmitted(org.junit.jupiter.api.RepetitionInfo rep) throws IOException {
         long seed = 1000 + rep.getCurrentRepetition();
@@ -30,18 +49,7 @@ class BackgroundChannelWriterTest {
         r.nextBytes(expected);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
              BackgroundChannelWriter w = new BackgroundChannelWriter(ch, bufferBytes, "out")) {
-            ByteBuffer buf = ByteBuffer.allocateDirect(bufferBytes);
-            int at = 0;
-            while (at < expected.length) {
-                int n = Math.min(buf.remaining(), Math.min(expected.length - at, 1 + r.nextInt(bufferBytes)));
-                buf.put(expected, at, n);
-                at += n;
-                if (!buf.hasRemaining()) {
-                    buf = w.submit(buf);
-                }
-            }
-            buf = w.submit(buf);
-            w.drain();
+            writeAll(w, ByteBuffer.allocateDirect(bufferBytes), expected, r);
         }
         assertArrayEquals(expected, Files.readAllBytes(file), "seed " + seed + ", buffers of " + bufferBytes);
     }
@@ -77,17 +85,7 @@ class BackgroundChannelWriterTest {
             ByteBuffer buf = take.get().clear();
             try (FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                  BackgroundChannelWriter w = new BackgroundChannelWriter(ch, take, pool::add, "out")) {
-                int at = 0;
-                while (at < expected.length) {
-                    int n = Math.min(buf.remaining(), expected.length - at);
-                    buf.put(expected, at, n);
-                    at += n;
-                    if (!buf.hasRemaining()) {
-                        buf = w.submit(buf);
-                    }
-                }
-                buf = w.submit(buf);
-                w.drain();
+                buf = writeAll(w, buf, expected, r);
             }
             pool.add(buf); // the caller's current one, as a pack writer gives its own back
             assertArrayEquals(expected, Files.readAllBytes(out), "seed " + seed + ", file " + file + ", buffers of " + bufferBytes);
