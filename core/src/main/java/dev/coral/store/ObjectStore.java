@@ -594,8 +594,13 @@ public final class ObjectStore implements AutoCloseable {
      * most recently returned last; at most {@link #IDLE_JOBS}.
      */
     private final ArrayDeque<ChunkEncodingJob> idleJobs = new ArrayDeque<>();
-    /** Most idle jobs kept: one per ingest worker of a large machine, plus the single-thread job. */
-    static final int IDLE_JOBS = Math.min(16, Runtime.getRuntime().availableProcessors() + 1);
+    /**
+     * Most idle jobs kept: one per ingest worker, plus the single-thread job; at most 16, and one
+     * per 128 MiB of maximum heap (at least 2): a job keeps its buffers, tens of MiB for 4 MiB
+     * chunks, which a pipeline's workers hold during a commit anyway.
+     */
+    static final int IDLE_JOBS = (int) Math.max(2, Math.min(Math.min(16, Runtime.getRuntime().availableProcessors() + 1),
+            Runtime.getRuntime().maxMemory() / (128L << 20)));
 
     /**
      * An encoding job with these settings: the latest given back that fits (by an inserter or a
