@@ -284,16 +284,16 @@ public final class ObjectInserter implements AutoCloseable {
     }
 
     /**
-     * A read buffer of at least {@code min} bytes, shared through the store with later inserters
-     * (see {@link ObjectStore#borrowBuffer}); give it back with {@link #returnBuffer}.
+     * A read buffer of at least {@code min} bytes (stale contents), shared through the store with
+     * later inserters (see {@link ObjectStore#takeSpareArray}); give it back with {@link #returnBuffer}.
      */
     public byte[] borrowBuffer(int min) {
-        return store.borrowBuffer(min);
+        return store.takeSpareArray(min, min);
     }
 
     /** Gives a buffer from {@link #borrowBuffer} back; the caller must not use it any more. */
     public void returnBuffer(byte[] buffer) {
-        store.returnBuffer(buffer);
+        store.giveSpareArray(buffer);
     }
 
     /** Bytes of the pack that {@link #flush()} would make durable now (0: nothing pending). */

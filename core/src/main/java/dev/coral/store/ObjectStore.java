@@ -620,39 +620,28 @@ public final class ObjectStore implements AutoCloseable {
         return new ChunkEncodingJob(this, zstdLevel, chains, contextCoding);
     }
 
-    /** Read buffers and ingest pipelines' ring arrays given back, for the next ones. */
-    private final ArrayPool pipelineArrays = ArrayPool.sizedForHeap();
-
-    /** An array of at least {@code min} bytes for an ingest pipeline's ring ({@code size} if new): see {@link ArrayPool}. */
-    byte[] takeSpareArray(int min, int size) {
-        return pipelineArrays.take(min, size);
-    }
-
-    /** Bytes of ring arrays kept for the next pipeline (for tests). */
-    long spareArrayBytes() {
-        return pipelineArrays.bytes();
-    }
-
-    /** Takes an ingest pipeline's ring buffer back for the next pipeline. */
-    void giveSpareArray(byte[] a) {
-        pipelineArrays.give(a);
-    }
-
     /**
-     * A read buffer of at least {@code min} bytes: one given back earlier, else a new one of
-     * {@code min} bytes. A
-     * chunk-sized read buffer per file is a humongous allocation, which can start a G1 concurrent
-     * cycle on the other core when a model's weights fill the heap (measured with 400 MB of live
-     * heap, 32 commits of the perf MLP: 92-104 cycles instead of 102-120). A tensor read ahead
-     * holds two at once; with one kept, every tensor of a file commit made a 4 MiB array anew.
+     * Arrays given back for the next users: inserters' read buffers and ingest pipelines' ring
+     * arrays. A chunk-sized array is a humongous allocation, which can start a G1 concurrent cycle
+     * on the other core when a model's weights fill the heap (measured with 400 MB of live heap,
+     * 32 commits of the perf MLP: 92-104 cycles instead of 102-120). A tensor read ahead holds two
+     * read buffers at once; when one was kept, every tensor of a file commit made a 4 MiB array anew.
      */
-    byte[] borrowBuffer(int min) {
-        return pipelineArrays.take(min, min);
+    private final ArrayPool spareArrays = ArrayPool.sizedForHeap();
+
+    /** An array of at least {@code min} bytes (stale contents): one given back, else a new one of {@code max(min, size)} bytes. */
+    byte[] takeSpareArray(int min, int size) {
+        return spareArrays.take(min, size);
     }
 
-    /** Takes a buffer back for the next {@link #borrowBuffer}. */
-    void returnBuffer(byte[] buffer) {
-        pipelineArrays.give(buffer);
+    /** Takes an array back for the next {@link #takeSpareArray}; the caller no longer uses it. */
+    void giveSpareArray(byte[] a) {
+        spareArrays.give(a);
+    }
+
+    /** Bytes of arrays kept for the next users (for tests). */
+    long spareArrayBytes() {
+        return spareArrays.bytes();
     }
 
     /** Takes a job back: kept for the next inserter in a process that commits again, else closed. */

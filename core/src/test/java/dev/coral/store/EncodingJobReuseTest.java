@@ -67,19 +67,19 @@ class EncodingJobReuseTest {
     @Test
     void theReadBuffersGivenBackServeTheNextBorrowers() throws IOException {
         try (ObjectStore store = new ObjectStore(dir, 1)) {
-            byte[] small = store.borrowBuffer(1000);
+            byte[] small = store.takeSpareArray(1000, 1000);
             assertEquals(1000, small.length, "nothing given back yet: just what was asked for");
-            store.returnBuffer(small);
-            assertSame(small, store.borrowBuffer(800), "large enough");
-            byte[] other = store.borrowBuffer(1000);
+            store.giveSpareArray(small);
+            assertSame(small, store.takeSpareArray(800, 800), "large enough");
+            byte[] other = store.takeSpareArray(1000, 1000);
             assertNotSame(small, other, "lent out: a new one");
-            store.returnBuffer(small);
-            store.returnBuffer(other);
+            store.giveSpareArray(small);
+            store.giveSpareArray(other);
             java.util.Set<byte[]> both = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-            both.add(store.borrowBuffer(900));
-            both.add(store.borrowBuffer(900));
+            both.add(store.takeSpareArray(900, 900));
+            both.add(store.takeSpareArray(900, 900));
             assertTrue(both.contains(small) && both.contains(other), "both kept: the next tensor's two buffers are the last one's");
-            assertEquals(1500, store.borrowBuffer(1500).length, "none kept covers it: a new one");
+            assertEquals(1500, store.takeSpareArray(1500, 1500).length, "none kept covers it: a new one");
         }
     }
 
