@@ -43,6 +43,18 @@ class ChunkPipelineTest {
         return out;
     }
 
+    /** Each chunk is stored under its SHA-256 and reads back bit-exact. */
+    private static void assertStoredUnderTheirHashes(ObjectStore store, List<byte[]> chunks, List<ObjectId> ids, String what)
+            throws IOException {
+        assertEquals(chunks.size(), ids.size(), what);
+        for (int i = 0; i < chunks.size(); i++) {
+            assertEquals(ObjectId.hashOf(chunks.get(i)), ids.get(i), what + ", chunk " + i);
+            byte[] back = new byte[chunks.get(i).length];
+            store.readChunk(ids.get(i), back, true);
+            assertArrayEquals(chunks.get(i), back, what + ", chunk " + i);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("seeds")
     void anyNumberOfWorkersStoresTheSameChunksAsOneThread(long seed) throws IOException {
@@ -67,12 +79,7 @@ class ChunkPipelineTest {
             }
             ins.flush();
             assertEquals(count, ins.deltaChunks(), "seed " + seed + ": every second version is a delta");
-            for (int i = 0; i < chunks.size(); i++) {
-                assertEquals(ObjectId.hashOf(chunks.get(i)), ids[i], "seed " + seed + " chunk " + i);
-                byte[] back = new byte[chunks.get(i).length];
-                store.readChunk(ids[i], back, true);
-                assertArrayEquals(chunks.get(i), back, "seed " + seed + " chunk " + i + " workers " + workers);
-            }
+            assertStoredUnderTheirHashes(store, chunks, List.of(ids), "seed " + seed + ", " + workers + " workers");
         }
     }
 
@@ -162,12 +169,7 @@ class ChunkPipelineTest {
                 previous = chunks;
                 previousIds = ids;
             }
-            for (int i = 0; i < all.size(); i++) {
-                assertEquals(ObjectId.hashOf(all.get(i)), allIds.get(i), "seed " + seed + " chunk " + i);
-                byte[] back = new byte[all.get(i).length];
-                store.readChunk(allIds.get(i), back, true);
-                assertArrayEquals(all.get(i), back, "seed " + seed + " chunk " + i + " workers " + workers);
-            }
+            assertStoredUnderTheirHashes(store, all, allIds, "seed " + seed + ", " + workers + " workers");
         }
     }
 
@@ -215,12 +217,7 @@ class ChunkPipelineTest {
             } finally {
                 pool.shutdownNow();
             }
-            for (int i = 0; i < all.size(); i++) {
-                assertEquals(ObjectId.hashOf(all.get(i)), allIds.get(i), "chunk " + i);
-                byte[] back = new byte[all.get(i).length];
-                store.readChunk(allIds.get(i), back, true);
-                assertArrayEquals(all.get(i), back, "chunk " + i);
-            }
+            assertStoredUnderTheirHashes(store, all, allIds, "two writers");
         }
     }
 
