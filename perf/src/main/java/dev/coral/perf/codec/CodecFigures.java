@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
  * a "training run" of fp32 weights (w0 ~ N(0, 0.05); w1 = w0 - lr*g, g ~ N(0,1)*0.05) and its
  * BF16 copy (top 2 bytes of each fp32), cut into 4 MiB chunks. For every codec: ratio (raw /
  * stored, headers included), encode MB/s and decode MB/s (best of the repetitions; MB = 10^6
- * bytes of raw tensor data). Also how close the sampled choice is to the exhaustive one.
+ * bytes of raw tensor data). Also how close the sampled choice is to the exhaustive one, and the
+ * ratio of ZipNN's method on the same bytes ({@link ZipNnBaseline}; its published speeds).
  *
  * <p>Run: {@code mvn -B -q -DskipTests install && mvn -B -q -pl perf exec:java
  * -Dexec.mainClass=dev.coral.perf.codec.CodecFigures [-Dexec.args="MB REPS LEVEL"]}
@@ -124,6 +125,9 @@ public final class CodecFigures {
                     raw.length / 1e6 / (result[1] / 1e9), raw.length / 1e6 / (result[2] / 1e9), codecCounts(result));
         }
         System.out.printf(Locale.ROOT, "| %s | sampled / exhaustive stored bytes | %.4f | | | |%n", data, (double) sampledBytes / exhaustiveBytes);
+        ZipNnBaseline.checkGrouping(raw, w);
+        System.out.printf(Locale.ROOT, "| %s | ZipNN method (baseline: these bytes alone, 256 KiB chunks, exponent byte, Huffman or raw per"
+                + " group) | %.3f | (published 1,120) | (published 1,660) | |%n", data, (double) raw.length / ZipNnBaseline.size(raw, 0, raw.length, w));
     }
 
     private static String codecCounts(long[] result) {
