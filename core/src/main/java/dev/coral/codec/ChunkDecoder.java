@@ -166,7 +166,7 @@ public final class ChunkDecoder {
         int op = switch (codec) {
             case XOR_PLANES -> PlaneTransform.XOR;
             case SUB_PLANES -> PlaneTransform.SUB;
-            default -> ChunkFormat.rotated(p, off) ? PlaneTransform.ROTATE : PlaneTransform.NONE;
+            default -> PlaneTransform.NONE;
         };
         PlaneTransform.merge(arrays, offs, base, baseOff, n, w, op, dst, dstOff);
         Arrays.fill(arrays, null);
@@ -193,8 +193,7 @@ public final class ChunkDecoder {
      * overwriting what is there for PLANES, XORed into it for XOR_PLANES. Since XOR commutes with
      * the byte split, a keyframe's planes XOR every delta's planes up a chain are the planes of
      * the chunk at its top: a chain of any depth needs one {@link #mergePlanes} at the end
-     * instead of one per link, and all-zero delta planes cost nothing. A rotated keyframe
-     * ({@link ChunkFormat#FLAG_ROTATED}) leaves the planes of its elements, rotated back.
+     * instead of one per link, and all-zero delta planes cost nothing.
      */
     public static void decodeInPlaneSpace(byte[] p, int off, int len, int rawLength, int expectedWidth, byte[] planes,
                                           CodecWorkspace ws) throws CorruptObjectException {
@@ -285,9 +284,6 @@ public final class ChunkDecoder {
                 }
             }
             pos += bl;
-        }
-        if (!xor && ChunkFormat.rotated(p, off)) {
-            PlaneTransform.unrotatePlanes(planes, n, w); // the planes of the elements themselves, as every delta's are
         }
     }
 

@@ -84,8 +84,6 @@ public final class ChunkEncoder {
     private static final int PLANES_IDX = 0;
     private static final int XOR_IDX = 1;
     private static final int SUB_IDX = 2;
-    /** PLANES of the elements rotated by one bit ({@link ChunkFormat#FLAG_ROTATED}). */
-    private static final int ROTATED_IDX = 3;
 
     private ChunkEncoder() {
     }
@@ -139,19 +137,11 @@ public final class ChunkEncoder {
             throw new IllegalArgumentException(codec + " needs a base chunk");
         }
         int[] hints = new int[16];
-        boolean rotate = false;
         if (codec.isPlanar() && len > 0) {
             int sampleLen = sample(raw, off, len, elementBytes, codec.needsBase() ? b : null, ws);
-            long e = estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, hints);
-            if (codec == ChunkCodec.PLANES && PlaneTransform.rotates(elementBytes)) {
-                int[] rotated = new int[16];
-                if (estimatePlanar(PlaneTransform.ROTATE, sampleLen, len, elementBytes, ws, rotated) < e) {
-                    rotate = true;
-                    hints = rotated;
-                }
-            }
+            estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, hints);
         }
-        int n = encodeInto(codec, rotate, raw, off, len, elementBytes, b, level, ws, hints);
+        int n = encodeInto(codec, raw, off, len, elementBytes, b, level, ws, hints);
         return new EncodedChunk(codec, ws.out, n);
     }
 
@@ -199,7 +189,7 @@ public final class ChunkEncoder {
         int w = elementBytes;
         ws.lastDecision = null;
         if (len == 0) {
-            int n = encodeInto(ChunkCodec.RAW, false, raw, off, 0, w, null, level, ws, null);
+            int n = encodeInto(ChunkCodec.RAW, raw, off, 0, w, null, level, ws, null);
             return new EncodedChunk(ChunkCodec.RAW, ws.out, n);
         }
         return choice == Choice.EXHAUSTIVE
@@ -225,37 +215,23 @@ public final class ChunkEncoder {
         if (codec == ChunkCodec.ZSTD) {
             return estimateZstd(sampleLen, len, ws);
         }
-        long e = estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, new int[16]);
-        if (codec == ChunkCodec.PLANES && PlaneTransform.rotates(elementBytes)) {
-            e = Math.min(e, estimatePlanar(PlaneTransform.ROTATE, sampleLen, len, elementBytes, ws, new int[16]));
-        }
-        return e;
+        return estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, new int[16]);
     }
 
     // ------------------------------------------------------------------ choosers
 
     private static EncodedChunk sampled(byte[] raw, int off, int len, int w, ChunkBase base, int level, CodecWorkspace ws) {
         int sampleLen = sample(raw, off, len, w, base, ws);
-        int[][] hints = new int[4][16];
+        int[][] hints = new int[3][16];
         long zstdEst = estimateZstd(sampleLen, len, ws);
         long rawSize = ChunkFormat.HEADER_BYTES + (long) len;
         ChunkCodec noDelta = ChunkCodec.ZSTD;
         long noDeltaEst = zstdEst;
-        boolean rotate = false;
         if (w > 1) {
             long e = estimatePlanar(PlaneTransform.NONE, sampleLen, len, w, ws, hints[PLANES_IDX]);
             if (e < noDeltaEst) {
                 noDelta = ChunkCodec.PLANES;
                 noDeltaEst = e;
-            }
-            // keyframes only: beside a base the chunk alone rarely wins, and its estimate would cost every delta
-            if (base == null && PlaneTransform.rotates(w)) {
-                long r = estimatePlanar(PlaneTransform.ROTATE, sampleLen, len, w, ws, hints[ROTATED_IDX]);
-                if (r < noDeltaEst) {
-                    noDelta = ChunkCodec.PLANES;
-                    noDeltaEst = r;
-                    rotate = true;
-                }
             }
         }
         if (rawSize <= noDeltaEst) {
@@ -276,14 +252,14 @@ public final class ChunkEncoder {
                 pickEst = s;
             }
         }
-        int[] pickHints = rotate && pick == noDelta ? hints[ROTATED_IDX] : hints[hintIndex(pick)];
-        int n = encodeInto(pick, rotate && pick == noDelta, raw, off, len, w, base, level, ws, pickHints);
+        int[] pickHints = hints[hintIndex(pick)];
+        int n = encodeInto(pick, raw, off, len, w, base, level, ws, pickHints);
         if (pick.needsBase() && n * 100L > noDeltaEst * DELTA_RECHECK_PERCENT) {
             // the sample flattered the delta: compare with the chunk alone, encoded in full
             byte[] keep = ws.out;
             ws.out = ws.best;
             ws.best = keep;
-            int m = encodeInto(noDelta, false, raw, off, len, w, null, level, ws, hints[PLANES_IDX]);
+            int m = encodeInto(noDelta, raw, off, len, w, null, level, ws, hints[PLANES_IDX]);
             if (m < n) {
                 pick = noDelta;
                 n = m;
@@ -295,9 +271,9 @@ public final class ChunkEncoder {
         }
         if (n > rawSize) {
             pick = ChunkCodec.RAW;
-            n = encodeInto(ChunkCodec.RAW, false, raw, off, len, w, null, level, ws, null);
+            n = encodeInto(ChunkCodec.RAW, raw, off, len, w, null, level, ws, null);
         }
-        ws.lastDecision = new Decision(pick, pick == noDelta && !rotate ? hints[PLANES_IDX] : pickHints, len, n);
+        ws.lastDecision = new Decision(pick, pick == noDelta ? hints[PLANES_IDX] : pickHints, len, n);
         return new EncodedChunk(pick, ws.out, n);
     }
 
@@ -321,26 +297,11 @@ public final class ChunkEncoder {
             return null;
         }
         ws.sampleCountsN[opOf(prior.codec())] = 0; // no sample this time: a Huffman plane counts its own histogram
-        int n = encodeInto(prior.codec(), false, raw, off, len, elementBytes, base, level, ws, prior.hints());
+        int n = encodeInto(prior.codec(), raw, off, len, elementBytes, base, level, ws, prior.hints());
         if (n * 100L * prior.rawLength() > (long) prior.payloadBytes() * len * REUSE_TOLERANCE_PERCENT) {
             return null;
         }
         return new EncodedChunk(prior.codec(), ws.out, n);
-    }
-
-    /**
-     * PLANES with the rotation ({@link ChunkFormat#FLAG_ROTATED}) forced on or off, where the
-     * chooser takes the smaller: for tests, which must decode both.
-     */
-    static EncodedChunk encodePlanes(byte[] raw, int off, int len, int w, boolean rotate, int level, CodecWorkspace ws) {
-        check(raw, off, len, w);
-        int[] hints = new int[16];
-        if (len > 0) {
-            int sampleLen = sample(raw, off, len, w, null, ws);
-            estimatePlanar(rotate ? PlaneTransform.ROTATE : PlaneTransform.NONE, sampleLen, len, w, ws, hints);
-        }
-        int n = encodeInto(ChunkCodec.PLANES, rotate, raw, off, len, w, null, level, ws, hints);
-        return new EncodedChunk(ChunkCodec.PLANES, Arrays.copyOf(ws.out, n), n);
     }
 
     private static EncodedChunk exhaustive(byte[] raw, int off, int len, int w, ChunkBase base, int level, CodecWorkspace ws) {
@@ -351,19 +312,17 @@ public final class ChunkEncoder {
             if (c.needsBase() && base == null) {
                 continue;
             }
-            for (boolean rotate : c == ChunkCodec.PLANES && PlaneTransform.rotates(w) ? new boolean[] {false, true} : new boolean[] {false}) {
-                if (c.isPlanar()) {
-                    int sampleLen = sample(raw, off, len, w, c.needsBase() ? base : null, ws);
-                    estimatePlanar(rotate ? PlaneTransform.ROTATE : opOf(c), sampleLen, len, w, ws, hints);
-                }
-                int n = encodeInto(c, rotate, raw, off, len, w, base, level, ws, hints);
-                if (n < bestLen) {
-                    bestLen = n;
-                    bestCodec = c;
-                    byte[] t = ws.best;
-                    ws.best = ws.out;
-                    ws.out = t;
-                }
+            if (c.isPlanar()) {
+                int sampleLen = sample(raw, off, len, w, c.needsBase() ? base : null, ws);
+                estimatePlanar(opOf(c), sampleLen, len, w, ws, hints);
+            }
+            int n = encodeInto(c, raw, off, len, w, base, level, ws, hints);
+            if (n < bestLen) {
+                bestLen = n;
+                bestCodec = c;
+                byte[] t = ws.best;
+                ws.best = ws.out;
+                ws.out = t;
             }
         }
         return new EncodedChunk(bestCodec, ws.best, bestLen);
@@ -520,47 +479,43 @@ public final class ChunkEncoder {
 
     // ------------------------------------------------------------------ full encodings
 
-    /** Encodes into {@code ws.out[0, result)}; {@code rotate} (PLANES only) rotates the elements first. */
-    private static int encodeInto(ChunkCodec codec, boolean rotate, byte[] raw, int off, int len, int w, ChunkBase base, int level,
+    /** Encodes into {@code ws.out[0, result)}. */
+    private static int encodeInto(ChunkCodec codec, byte[] raw, int off, int len, int w, ChunkBase base, int level,
                                   CodecWorkspace ws, int[] hints) {
         int h = ChunkFormat.HEADER_BYTES;
         switch (codec) {
             case RAW -> {
                 ws.out = CodecWorkspace.grow(ws.out, h + len);
-                ChunkFormat.putHeader(ws.out, codec, w, 0, 0, len);
+                ChunkFormat.putHeader(ws.out, codec, w, 0, len);
                 System.arraycopy(raw, off, ws.out, h, len);
                 ChunkFormat.seal(ws.out, h + len);
                 return h + len;
             }
             case ZSTD -> {
                 ws.out = CodecWorkspace.grow(ws.out, h + (int) Zstd.compressBound(len));
-                ChunkFormat.putHeader(ws.out, codec, w, 0, 0, len);
+                ChunkFormat.putHeader(ws.out, codec, w, 0, len);
                 int c = ws.compressor(level).compressByteArray(ws.out, h, ws.out.length - h, raw, off, len);
                 ChunkFormat.seal(ws.out, h + c);
                 return h + c;
             }
             default -> {
-                return encodePlanar(codec, rotate, raw, off, len, w, codec.needsBase() ? base : null, level, ws, hints);
+                return encodePlanar(codec, raw, off, len, w, codec.needsBase() ? base : null, level, ws, hints);
             }
         }
     }
 
-    private static int encodePlanar(ChunkCodec codec, boolean rotate, byte[] raw, int off, int len, int w, ChunkBase base,
-                                    int level, CodecWorkspace ws, int[] hints) {
-        if (rotate && (codec != ChunkCodec.PLANES || !PlaneTransform.rotates(w))) {
-            throw new IllegalArgumentException("rotated " + codec + " of width " + w);
-        }
+    private static int encodePlanar(ChunkCodec codec, byte[] raw, int off, int len, int w, ChunkBase base, int level,
+                                    CodecWorkspace ws, int[] hints) {
         int n = len / w;
         int table = ChunkFormat.HEADER_BYTES;
         int pos = table + ChunkFormat.PLANE_ENTRY_BYTES * w;
         ws.out = CodecWorkspace.grow(ws.out, pos + len + w);
         byte[] out = ws.out;
-        ChunkFormat.putHeader(out, codec, w, rotate ? ChunkFormat.FLAG_ROTATED : 0, w, len);
+        ChunkFormat.putHeader(out, codec, w, w, len);
         ws.planes = CodecWorkspace.grow(ws.planes, len);
         byte[] planes = ws.planes;
-        int transform = rotate ? PlaneTransform.ROTATE : opOf(codec);
         if (n > 0) {
-            int op = transform;
+            int op = opOf(codec);
             byte[] basePlanes = op == PlaneTransform.XOR ? base.planesOfWidth(w) : null;
             byte[] ahead = op == PlaneTransform.XOR && basePlanes == null ? ws.xorPlanesAhead(n, w) : null;
             if (ahead != null) {
@@ -606,10 +561,10 @@ public final class ChunkEncoder {
                     c = SparsePlane.encode(planes, po, n, out, pos, ws.sparseScratch(), ws.huffman());
                     mode = PlaneMode.SPARSE;
                 } else if (hint == PlaneMode.HUFFMAN.id()) {
-                    int sampleN = ws.sampleCountsN[transform];
+                    int op = opOf(codec);
+                    int sampleN = ws.sampleCountsN[op];
                     c = sampleN > 0 && sampleN < n
-                            ? HuffmanCoder.encodeWithCounts(planes, po, n, ws.sampleCounts[transform], k * 256, sampleN, !rotate, out, pos,
-                                    ws.huffman())
+                            ? HuffmanCoder.encodeWithCounts(planes, po, n, ws.sampleCounts[op], k * 256, sampleN, out, pos, ws.huffman())
                             : HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());
                     c = c > 0 && c < n ? c : -1;
                     mode = PlaneMode.HUFFMAN;

@@ -12,8 +12,7 @@ import java.util.zip.CRC32C;
  * offset size field
  *  0      1   codec id: 0 RAW, 1 ZSTD, 2 PLANES, 3 XOR_PLANES, 4 SUB_PLANES ({@link ChunkCodec})
  *  1      1   element width w in bytes: 1, 2, 4, 8 or 16
- *  2      1   flags: 0, or {@link #FLAG_ROTATED} in a PLANES payload of width 2, 4 or 8 (every
- *             other value is reserved and rejected)
+ *  2      1   flags: 0 (every other value is reserved and rejected)
  *  3      1   plane count p: 0 for RAW and ZSTD, w for the planar codecs
  *  4      4   raw length in bytes (a multiple of w)
  *  8      4   CRC32C of payload[0,8) followed by payload[12,end)
@@ -29,12 +28,6 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * Plane k holds byte (w-1-k) of every element: the most significant bytes (sign, exponent) first.
- * With {@link #FLAG_ROTATED} the elements were rotated left by one bit before the split (the sign
- * bit to the bottom): plane 0 then holds a BF16 or fp32 element's whole exponent, which codes
- * better than its sign and top seven exponent bits do (measured on fp32 N(0, 0.05) weights and
- * the perf MLP's: keyframes 0.24% smaller in fp32, 0.58% in BF16). Decoding rotates each element
- * back; a chain read in plane space rotates the keyframe's planes back before any delta's are
- * XORed in (XOR deltas are never rotated: that made them 1.2% / 2.9% larger).
  * For XOR_PLANES the elements are chunk XOR base; for SUB_PLANES they are (chunk - base) mod
  * 2^(8w) as little-endian unsigned integers of w bytes; decoding XORs / adds the base back.
  */
@@ -43,8 +36,6 @@ public final class ChunkFormat {
     public static final int HEADER_BYTES = 12;
     /** Bytes of one plane-table entry. */
     public static final int PLANE_ENTRY_BYTES = 5;
-    /** Flag: the elements were rotated left by one bit before the split (PLANES, width 2, 4 or 8). */
-    public static final int FLAG_ROTATED = 1;
 
     private ChunkFormat() {
     }
@@ -73,10 +64,10 @@ public final class ChunkFormat {
     }
 
     /** Writes the fixed header at {@code p[0, 12)} (CRC left for {@link #seal}). */
-    static void putHeader(byte[] p, ChunkCodec codec, int w, int flags, int planes, int rawLength) {
+    static void putHeader(byte[] p, ChunkCodec codec, int w, int planes, int rawLength) {
         p[0] = (byte) codec.id();
         p[1] = (byte) w;
-        p[2] = (byte) flags;
+        p[2] = 0;
         p[3] = (byte) planes;
         putInt(p, 4, rawLength);
     }
@@ -103,11 +94,6 @@ public final class ChunkFormat {
         putInt(p, 8, crc(p, 0, len));
     }
 
-    /** True when the payload at {@code p[off...]}, its header checked, is flagged {@link #FLAG_ROTATED}. */
-    static boolean rotated(byte[] p, int off) {
-        return (p[off + 2] & FLAG_ROTATED) != 0;
-    }
-
     /** What a payload's header says; read without decoding the body (for stats and checks). */
     public record PayloadInfo(ChunkCodec codec, int elementBytes, int rawLength, List<PlaneMode> planeModes,
                               List<Integer> planeLengths) {
@@ -115,7 +101,7 @@ public final class ChunkFormat {
 
     /**
      * Parses and checks the header and plane table of {@code p[off, off+len)}: known codec id,
-     * valid width, known flags, plane count, CRC, consistent plane lengths.
+     * valid width, zero flags, plane count, CRC, consistent plane lengths.
      */
     public static PayloadInfo describe(byte[] p, int off, int len) throws CorruptObjectException {
         int[] modes = new int[16];
@@ -183,12 +169,8 @@ public final class ChunkFormat {
             throw new CorruptObjectException("chunk payload declares element width " + w);
         }
         int flags = p[off + 2] & 0xFF;
-        if ((flags & ~FLAG_ROTATED) != 0) {
+        if (flags != 0) {
             throw new CorruptObjectException("chunk payload has unknown flags 0x" + Integer.toHexString(flags));
-        }
-        if (flags == FLAG_ROTATED && (codec != ChunkCodec.PLANES || !PlaneTransform.rotates(w))) {
-            throw new CorruptObjectException("chunk payload of codec " + codec + " width " + w
-                    + " is flagged rotated: only PLANES payloads of width 2, 4 or 8 are");
         }
         int planes = p[off + 3] & 0xFF;
         int expectPlanes = codec.isPlanar() ? w : 0;

@@ -73,13 +73,13 @@ public final class CodecWorkspace implements AutoCloseable {
     }
 
     /**
-     * The symbol counts of each sample plane, per plane transform (NONE, XOR, SUB, ROTATE) and plane
+     * The symbol counts of each sample plane, per plane transform (NONE, XOR, SUB) and plane
      * ({@code [op][k * 256 + symbol]}), and the sample plane's length per transform (0: none): the
      * chooser's histograms, from which a large plane's Huffman code is built without a
      * histogram of its own ({@link HuffmanCoder#encodeWithCounts}).
      */
-    final int[][] sampleCounts = new int[4][];
-    final int[] sampleCountsN = new int[4];
+    final int[][] sampleCounts = new int[3][];
+    final int[] sampleCountsN = new int[3];
     /** The choice the last {@code Choice.SAMPLED} encoding made (see {@link ChunkEncoder#encodeAsBefore}). */
     ChunkEncoder.Decision lastDecision;
 

@@ -277,33 +277,17 @@ public final class HuffmanCoder {
      */
     public static int encodeWithCounts(byte[] src, int off, int n, int[] counts, int countsOff, int sampleN, byte[] dst, int at,
                                        State st) {
-        return encodeWithCounts(src, off, n, counts, countsOff, sampleN, true, dst, at, st);
-    }
-
-    /**
-     * As {@link #encodeWithCounts(byte[], int, int, int[], int, int, byte[], int, State)}; with
-     * {@code signed} false the symbols are not a sign and 7 bits (the whole exponent of a rotated
-     * element, {@link ChunkFormat#FLAG_ROTATED}): the symbols within twice
-     * {@value #SAMPLE_RANGE_MARGIN} of the sample's own get codes (as many exponents as the
-     * signed margin spans), not their mirror images. Measured on the JMH BF16 chunk: the sample's
-     * exponents were 109-124, the chunk's 99-124; with a margin of 8 every such chunk went down the
-     * exact path (BF16 keyframes 1.69 → 0.66-0.81 GB/s).
-     */
-    public static int encodeWithCounts(byte[] src, int off, int n, int[] counts, int countsOff, int sampleN, boolean signed,
-                                       byte[] dst, int at, State st) {
         Objects.checkFromIndexSize(off, n, src.length);
         Objects.checkFromIndexSize(at, maxEncodedLength(n), dst.length);
         if (n < MIN_4_STREAMS || sampleN <= 0) {
             return encode(src, off, n, dst, at, st);
         }
-        int valueMask = signed ? 0x7F : 0xFF;
-        int margin = signed ? SAMPLE_RANGE_MARGIN : 2 * SAMPLE_RANGE_MARGIN;
-        int lo = 256;
+        int lo = 128;
         int hi = -1;
         for (int s = 0; s < 256; s++) {
             if (counts[countsOff + s] > 0) {
-                lo = Math.min(lo, s & valueMask);
-                hi = Math.max(hi, s & valueMask);
+                lo = Math.min(lo, s & 0x7F);
+                hi = Math.max(hi, s & 0x7F);
             }
         }
         int[] h = st.hist;
@@ -318,8 +302,8 @@ public final class HuffmanCoder {
         }
         long sampleOnly = sampleCost(h, lengths);
         for (int s = 0; s < 256; s++) {
-            int value = s & valueMask;
-            if (h[s] == 0 && (value >= lo - margin && value <= hi + margin || value == 0)) {
+            int low = s & 0x7F;
+            if (h[s] == 0 && (low >= lo - SAMPLE_RANGE_MARGIN && low <= hi + SAMPLE_RANGE_MARGIN || low == 0)) {
                 h[s] = 1;
             }
         }
@@ -329,7 +313,7 @@ public final class HuffmanCoder {
             // larger lacks fewer of them (one pass over an eighth of the input, not a whole one)
             if (n / LARGER_SAMPLE_FACTOR >= 2L * sampleN) { // (so the larger sample's own try never comes here again)
                 int largerN = largerSampleCounts(src, off, n, st);
-                return encodeWithCounts(src, off, n, st.largerSample, 0, largerN, signed, dst, at, st);
+                return encodeWithCounts(src, off, n, st.largerSample, 0, largerN, dst, at, st);
             }
             return encode(src, off, n, dst, at, st);
         }

@@ -24,13 +24,6 @@ final class PlaneTransform {
     static final int XOR = 1;
     /** Split subtracts the base; merge adds it back. */
     static final int SUB = 2;
-    /**
-     * No base: split rotates each element left by one bit first, merge rotates it back (widths
-     * 2, 4 and 8 only). The sign bit goes to the bottom and the rest moves up one: the exponent of
-     * a BF16 or fp32 element then fills its top byte, where it codes better than split between
-     * the top two planes ({@link ChunkFormat#FLAG_ROTATED}).
-     */
-    static final int ROTATE = 3;
 
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -45,7 +38,6 @@ final class PlaneTransform {
      * plane {@code k} at {@code dst[dstOff + k*n]}.
      */
     static void split(byte[] src, int off, byte[] base, int baseOff, int n, int w, int op, byte[] dst, int dstOff) {
-        checkRotation(w, op);
         switch (w) {
             case 1 -> split1(src, off, base, baseOff, n, op, dst, dstOff);
             case 2 -> split2(src, off, base, baseOff, n, op, dst, dstOff);
@@ -62,7 +54,6 @@ final class PlaneTransform {
      * {@code op} (XOR, or addition for {@link #SUB}).
      */
     static void merge(byte[][] planes, int[] offs, byte[] base, int baseOff, int n, int w, int op, byte[] dst, int dstOff) {
-        checkRotation(w, op);
         switch (w) {
             case 1 -> merge1(planes[0], offs[0], base, baseOff, n, op, dst, dstOff);
             case 2 -> merge2(planes, offs, base, baseOff, n, op, dst, dstOff);
@@ -72,71 +63,6 @@ final class PlaneTransform {
             default -> throw new IllegalArgumentException("element width " + w);
         }
     }
-
-    /** True for the element widths {@link #ROTATE} applies to. */
-    static boolean rotates(int w) {
-        return w == 2 || w == 4 || w == 8;
-    }
-
-    private static void checkRotation(int w, int op) {
-        if (op == ROTATE && !rotates(w)) {
-            throw new IllegalArgumentException("rotation of " + w + "-byte elements");
-        }
-    }
-
-    /** Four 2-byte elements, each rotated left by one bit. */
-    static long rotl16(long v) {
-        return v << 1 & ~LOW_BITS_16 | v >>> 15 & LOW_BITS_16;
-    }
-
-    /** Four 2-byte elements, each rotated right by one bit. */
-    static long rotr16(long v) {
-        return v >>> 1 & ~HIGH_BITS_16 | v << 15 & HIGH_BITS_16;
-    }
-
-    /** Two 4-byte elements, each rotated left by one bit. */
-    static long rotl32(long v) {
-        return v << 1 & ~LOW_BITS_32 | v >>> 31 & LOW_BITS_32;
-    }
-
-    /** Two 4-byte elements, each rotated right by one bit. */
-    static long rotr32(long v) {
-        return v >>> 1 & ~HIGH_BITS_32 | v << 31 & HIGH_BITS_32;
-    }
-
-    /**
-     * Turns the w planes of n rotated elements ({@code planes[k*n...]}, as {@link #split} with
-     * {@link #ROTATE} made them) into the planes of the elements themselves, in place: each byte
-     * of plane k moves down one bit and takes the low bit of plane k-1's byte as its top bit
-     * (plane 0 takes plane w-1's). For a chain read in plane space whose keyframe was rotated.
-     */
-    static void unrotatePlanes(byte[] planes, int n, int w) {
-        checkRotation(w, ROTATE);
-        int i = 0;
-        for (int limit = n - 7; i < limit; i += 8) {
-            long carry = (long) LONG.get(planes, (w - 1) * n + i); // plane w-1's word: its low bits are the elements' top bits
-            for (int k = 0; k < w; k++) {
-                int at = k * n + i;
-                long r = (long) LONG.get(planes, at);
-                LONG.set(planes, at, r >>> 1 & LOW_7_OF_BYTES | carry << 7 & HIGH_BIT_OF_BYTES);
-                carry = r; // its low bits are the next plane's top bits
-            }
-        }
-        for (; i < n; i++) {
-            int carry = planes[(w - 1) * n + i];
-            for (int k = 0; k < w; k++) {
-                int at = k * n + i;
-                int r = planes[at];
-                planes[at] = (byte) ((r & 0xFF) >>> 1 | (carry & 1) << 7);
-                carry = r;
-            }
-        }
-    }
-
-    private static final long LOW_7_OF_BYTES = 0x7F7F7F7F7F7F7F7FL;
-    private static final long HIGH_BIT_OF_BYTES = 0x8080808080808080L;
-    private static final long LOW_BITS_16 = 0x0001000100010001L;
-    private static final long LOW_BITS_32 = 0x0000000100000001L;
 
     /** The byte value every one of {@code a[off, off+n)} holds, or -1 if they differ (or n == 0). */
     static int constantValue(byte[] a, int off, int n) {
@@ -229,10 +155,6 @@ final class PlaneTransform {
      * shifts and masks), 2.0-2.6 GB/s eight at a time by swaps.
      */
     private static void split2(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
-        if (op == ROTATE) {
-            split2Rotated(s, off, n, d, o);
-            return;
-        }
         int p0 = o;
         int p1 = o + n;
         int i = 0;
@@ -248,26 +170,6 @@ final class PlaneTransform {
             } else if (op == SUB) {
                 v -= (short) SHORT.get(b, bo + 2 * i);
             }
-            d[p0 + i] = (byte) (v >>> 8);
-            d[p1 + i] = (byte) v;
-        }
-    }
-
-    /**
-     * The 2-byte split of {@link #ROTATE}, a loop of its own: through the split's per-word helper
-     * the rotation kept C2 from vectorizing it (4 MiB: 4.7 against 9.7-10.0 GB/s without rotation).
-     */
-    private static void split2Rotated(byte[] s, int off, int n, byte[] d, int o) {
-        int p0 = o;
-        int p1 = o + n;
-        int i = 0;
-        for (int limit = n - 7; i < limit; i += 8) {
-            int k = off + 2 * i;
-            planes2(rotl16((long) LONG.get(s, k)), rotl16((long) LONG.get(s, k + 8)), d, p0 + i, p1 + i);
-        }
-        for (; i < n; i++) {
-            int v = (short) SHORT.get(s, off + 2 * i);
-            v = v << 1 | v >>> 15 & 1;
             d[p0 + i] = (byte) (v >>> 8);
             d[p1 + i] = (byte) v;
         }
@@ -310,10 +212,6 @@ final class PlaneTransform {
      * swaps of {@link #merge4}, in reverse.
      */
     private static void split4(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
-        if (op == ROTATE) {
-            split4Rotated(s, off, n, d, o);
-            return;
-        }
         int i = 0;
         for (int limit = n - 7; i < limit; i += 8) {
             int k = off + 4 * i;
@@ -329,23 +227,6 @@ final class PlaneTransform {
             } else if (op == SUB) {
                 v -= (int) INT.get(b, bo + 4 * i);
             }
-            d[o + i] = (byte) (v >>> 24);
-            d[o + n + i] = (byte) (v >>> 16);
-            d[o + 2 * n + i] = (byte) (v >>> 8);
-            d[o + 3 * n + i] = (byte) v;
-        }
-    }
-
-    /** The 4-byte split of {@link #ROTATE}, a loop of its own (see {@link #split2Rotated}). */
-    private static void split4Rotated(byte[] s, int off, int n, byte[] d, int o) {
-        int i = 0;
-        for (int limit = n - 7; i < limit; i += 8) {
-            int k = off + 4 * i;
-            planes4(rotl32((long) LONG.get(s, k)), rotl32((long) LONG.get(s, k + 8)), rotl32((long) LONG.get(s, k + 16)),
-                    rotl32((long) LONG.get(s, k + 24)), d, o + i, n);
-        }
-        for (; i < n; i++) {
-            int v = Integer.rotateLeft((int) INT.get(s, off + 4 * i), 1);
             d[o + i] = (byte) (v >>> 24);
             d[o + n + i] = (byte) (v >>> 16);
             d[o + 2 * n + i] = (byte) (v >>> 8);
@@ -498,12 +379,12 @@ final class PlaneTransform {
 
     /** An 8-byte element {@code v} less the base's at {@code b[k]} by {@code op}. */
     private static long less(long v, byte[] b, int k, int op) {
-        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v - (long) LONG.get(b, k) : op == ROTATE ? Long.rotateLeft(v, 1) : v;
+        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v - (long) LONG.get(b, k) : v;
     }
 
-    /** An 8-byte element {@code v} plus the base's at {@code b[k]} by {@code op} (rotated back for {@link #ROTATE}). */
+    /** An 8-byte element {@code v} plus the base's at {@code b[k]} by {@code op}. */
     private static long plus(long v, byte[] b, int k, int op) {
-        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v + (long) LONG.get(b, k) : op == ROTATE ? Long.rotateRight(v, 1) : v;
+        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v + (long) LONG.get(b, k) : v;
     }
 
     private static void scatter8(long v, byte[] d, int at, int n) {
@@ -569,7 +450,6 @@ final class PlaneTransform {
         int o1 = offs[1];
         switch (op) {
             case NONE -> interleave2(a0, o0, a1, o1, n, d, o);
-            case ROTATE -> interleave2Rotated(a0, o0, a1, o1, n, d, o);
             default -> interleave2(a0, o0, a1, o1, b, bo, n, op, d, o);
         }
     }
@@ -605,28 +485,6 @@ final class PlaneTransform {
         for (int j = o + 2 * i; i < n; i++, j += 2) {
             d[j] = a1[o1 + i];
             d[j + 1] = a0[o0 + i];
-        }
-    }
-
-    /** The 2-byte merge of {@link #ROTATE}: as the one above, each element then rotated right by one bit. */
-    private static void interleave2Rotated(byte[] a0, int o0, byte[] a1, int o1, int n, byte[] d, int o) {
-        int i = 0;
-        for (int limit = n - 7; i < limit; i += 8) {
-            int j = o + 2 * i;
-            long r0 = (long) LONG.get(a1, o1 + i);
-            long r1 = (long) LONG.get(a0, o0 + i);
-            long t = (r0 >>> 8 ^ r1) & EVEN_BYTES;
-            r1 ^= t;
-            r0 ^= t << 8;
-            t = (r0 >>> 16 ^ r1) & LOW_16_OF_32;
-            r1 ^= t;
-            r0 ^= t << 16;
-            LONG.set(d, j, rotr16(r0 & LOW_32 | r1 << 32));
-            LONG.set(d, j + 8, rotr16(r0 >>> 32 | r1 & HIGH_32));
-        }
-        for (; i < n; i++) {
-            int v = (a0[o0 + i] & 0xFF) << 8 | a1[o1 + i] & 0xFF;
-            SHORT.set(d, o + 2 * i, (short) (v >>> 1 | (v & 1) << 15));
         }
     }
 
@@ -727,7 +585,7 @@ final class PlaneTransform {
         }
     }
 
-    /** The 4-byte merge without a base (its swaps described with the one above). */
+    /** The 4-byte merge without a base (its swaps described with the one below). */
     private static void interleave4(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3, int n,
                                     byte[] d, int o) {
         int i = 0;
@@ -762,39 +620,6 @@ final class PlaneTransform {
         }
     }
 
-    /** The 4-byte merge of {@link #ROTATE}: as the one above, each element then rotated right by one bit. */
-    private static void interleave4Rotated(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3, int n,
-                                           byte[] d, int o) {
-        int i = 0;
-        for (int limit = n - 7; i < limit; i += 8) {
-            int j = o + 4 * i;
-            long r0 = (long) LONG.get(a3, o3 + i);
-            long r1 = (long) LONG.get(a2, o2 + i);
-            long r2 = (long) LONG.get(a1, o1 + i);
-            long r3 = (long) LONG.get(a0, o0 + i);
-            long t = (r0 >>> 8 ^ r1) & EVEN_BYTES;
-            r1 ^= t;
-            r0 ^= t << 8;
-            t = (r2 >>> 8 ^ r3) & EVEN_BYTES;
-            r3 ^= t;
-            r2 ^= t << 8;
-            t = (r0 >>> 16 ^ r2) & LOW_16_OF_32;
-            r2 ^= t;
-            r0 ^= t << 16;
-            t = (r1 >>> 16 ^ r3) & LOW_16_OF_32;
-            r3 ^= t;
-            r1 ^= t << 16;
-            LONG.set(d, j, rotr32(r0 & LOW_32 | r1 << 32));
-            LONG.set(d, j + 8, rotr32(r2 & LOW_32 | r3 << 32));
-            LONG.set(d, j + 16, rotr32(r0 >>> 32 | r1 & HIGH_32));
-            LONG.set(d, j + 24, rotr32(r2 >>> 32 | r3 & HIGH_32));
-        }
-        for (; i < n; i++) {
-            int v = a0[o0 + i] << 24 | (a1[o1 + i] & 0xFF) << 16 | (a2[o2 + i] & 0xFF) << 8 | a3[o3 + i] & 0xFF;
-            INT.set(d, o + 4 * i, Integer.rotateRight(v, 1));
-        }
-    }
-
     private static void merge4(byte[][] p, int[] offs, byte[] b, int bo, int n, int op, byte[] d, int o) {
         byte[] a0 = p[0];
         byte[] a1 = p[1];
@@ -806,7 +631,6 @@ final class PlaneTransform {
         int o3 = offs[3];
         switch (op) {
             case NONE -> interleave4(a0, o0, a1, o1, a2, o2, a3, o3, n, d, o);
-            case ROTATE -> interleave4Rotated(a0, o0, a1, o1, a2, o2, a3, o3, n, d, o);
             default -> interleave4(a0, o0, a1, o1, a2, o2, a3, o3, b, bo, n, op, d, o);
         }
     }

@@ -11,19 +11,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The plane split and merge loops (several of them word-at-a-time) against a byte-by-byte
  * reference: every width, every operation (none, XOR, subtraction with borrows across the
- * element's bytes, rotation by one bit), element counts around the loops' strides (0-40) and
- * large ones, at odd offsets; and merge undoes split, bit for bit. Rotated planes turned back in
- * plane space are the planes of the elements.
+ * element's bytes), element counts around the loops' strides (0-40) and large ones, at odd
+ * offsets; and merge undoes split, bit for bit.
  */
 class PlaneTransformTest {
     private static final int[] WIDTHS = {1, 2, 4, 8, 16};
-    private static final int[] OPS = {PlaneTransform.NONE, PlaneTransform.XOR, PlaneTransform.SUB, PlaneTransform.ROTATE};
-    private static final int[] ROTATING_WIDTHS = {2, 4, 8};
+    private static final int[] OPS = {PlaneTransform.NONE, PlaneTransform.XOR, PlaneTransform.SUB};
 
-    /**
-     * Element i of src combined with base by op (or rotated left by one bit as a w-byte integer),
-     * as little-endian bytes; then plane k = byte w-1-k.
-     */
+    /** Element i of src combined with base by op, as little-endian bytes; then plane k = byte w-1-k. */
     private static byte[] referenceSplit(byte[] src, int off, byte[] base, int baseOff, int n, int w, int op) {
         byte[] planes = new byte[n * w];
         byte[] v = new byte[w];
@@ -31,12 +26,9 @@ class PlaneTransformTest {
             int borrow = 0;
             for (int j = 0; j < w; j++) {
                 int a = src[off + i * w + j] & 0xFF;
-                int b = op == PlaneTransform.NONE || op == PlaneTransform.ROTATE ? 0 : base[baseOff + i * w + j] & 0xFF;
+                int b = op == PlaneTransform.NONE ? 0 : base[baseOff + i * w + j] & 0xFF;
                 if (op == PlaneTransform.XOR) {
                     v[j] = (byte) (a ^ b);
-                } else if (op == PlaneTransform.ROTATE) {
-                    int below = j == 0 ? src[off + i * w + w - 1] & 0xFF : src[off + i * w + j - 1] & 0xFF; // the top bit of byte j-1 (the sign, for byte 0)
-                    v[j] = (byte) (a << 1 | below >>> 7);
                 } else {
                     int d = a - b - borrow;
                     borrow = d < 0 ? 1 : 0;
@@ -76,8 +68,7 @@ class PlaneTransformTest {
         base = bytes(r, base.length, like);
         byte[] planes = new byte[dstOff + n * w + 7];
         Arrays.fill(planes, SENTINEL);
-        byte[] baseOrNull = op == PlaneTransform.NONE || op == PlaneTransform.ROTATE ? null : base;
-        PlaneTransform.split(src, off, baseOrNull, baseOff, n, w, op, planes, dstOff);
+        PlaneTransform.split(src, off, op == PlaneTransform.NONE ? null : base, baseOff, n, w, op, planes, dstOff);
         String what = "seed " + seed + ", width " + w + ", op " + op + ", n " + n;
         assertUntouchedOutside(planes, dstOff, n * w, what + ": split");
         byte[] want = referenceSplit(src, off, base, baseOff, n, w, op);
@@ -93,7 +84,7 @@ class PlaneTransformTest {
         int outOff = r.nextInt(9);
         byte[] out = new byte[outOff + n * w + 5];
         Arrays.fill(out, SENTINEL);
-        PlaneTransform.merge(ps, offs, baseOrNull, baseOff, n, w, op, out, outOff);
+        PlaneTransform.merge(ps, offs, op == PlaneTransform.NONE ? null : base, baseOff, n, w, op, out, outOff);
         assertUntouchedOutside(out, outOff, n * w, what + ": merge");
         byte[] back = new byte[n * w];
         System.arraycopy(out, outOff, back, 0, n * w);
@@ -119,67 +110,11 @@ class PlaneTransformTest {
         Random r = new Random(seed);
         for (int w : WIDTHS) {
             for (int op : OPS) {
-                if (op == PlaneTransform.ROTATE && !PlaneTransform.rotates(w)) {
-                    continue;
-                }
                 for (int n = 0; n <= 40; n++) {
                     check(r, seed, w, op, n);
                 }
                 check(r, seed, w, op, 1000 + r.nextInt(5000));
             }
-        }
-    }
-
-    @RepeatedTest(10)
-    void rotatedPlanesTurnedBackInPlaneSpaceAreThePlanesOfTheElements() {
-        long seed = new Random().nextLong();
-        Random r = new Random(seed);
-        for (int w : ROTATING_WIDTHS) {
-            for (int t = 0; t < 60; t++) {
-                int n = t <= 40 ? t : r.nextInt(5000);
-                byte[] src = bytes(r, n * w, null);
-                byte[] rotated = new byte[n * w];
-                PlaneTransform.split(src, 0, null, 0, n, w, PlaneTransform.ROTATE, rotated, 0);
-                PlaneTransform.unrotatePlanes(rotated, n, w);
-                assertArrayEquals(referenceSplit(src, 0, null, 0, n, w, PlaneTransform.NONE), rotated,
-                        "seed " + seed + ", width " + w + ", n " + n);
-            }
-        }
-    }
-
-    /** The sign bit of a rotated float is its lowest bit, and its top byte the whole exponent (fp32 and BF16). */
-    @Test
-    void rotationPutsAFloatsExponentInTheTopPlane() {
-        float[] values = {1.0f, -1.0f, -0.0f, Float.MIN_VALUE, -Float.MAX_VALUE, Float.NaN, Float.NEGATIVE_INFINITY, 0.05f, -3.5e-20f};
-        int n = values.length;
-        byte[] f32 = new byte[4 * n];
-        byte[] bf16 = new byte[2 * n];
-        for (int i = 0; i < n; i++) {
-            int x = Float.floatToRawIntBits(values[i]);
-            for (int j = 0; j < 4; j++) {
-                f32[4 * i + j] = (byte) (x >>> 8 * j);
-            }
-            bf16[2 * i] = (byte) (x >>> 16);
-            bf16[2 * i + 1] = (byte) (x >>> 24);
-        }
-        byte[] p4 = new byte[4 * n];
-        byte[] p2 = new byte[2 * n];
-        PlaneTransform.split(f32, 0, null, 0, n, 4, PlaneTransform.ROTATE, p4, 0);
-        PlaneTransform.split(bf16, 0, null, 0, n, 2, PlaneTransform.ROTATE, p2, 0);
-        for (int i = 0; i < n; i++) {
-            int x = Float.floatToRawIntBits(values[i]);
-            assertEquals((byte) (x >>> 23), p4[i], "fp32 exponent of " + values[i]);
-            assertEquals((byte) (x >>> 23), p2[i], "BF16 exponent of " + values[i]);
-            assertEquals(x >>> 31, p4[3 * n + i] & 1, "fp32 sign of " + values[i]);
-            assertEquals(x >>> 31, p2[n + i] & 1, "BF16 sign of " + values[i]);
-        }
-    }
-
-    @Test
-    void rotationIsRefusedForWidthsWithoutIt() {
-        for (int w : new int[] {1, 16}) {
-            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                    () -> PlaneTransform.split(new byte[w], 0, null, 0, 1, w, PlaneTransform.ROTATE, new byte[w], 0), "width " + w);
         }
     }
 
