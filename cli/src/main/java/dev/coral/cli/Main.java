@@ -16,6 +16,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (ZstdNativeLibrary.NEEDED_BY.contains(String.valueOf(CoralCommand.requestedSubcommand(args)))) {
+            ZstdNativeLibrary.loadInBackground();
+        }
         System.exit(run(System.out, System.err, args));
     }
 

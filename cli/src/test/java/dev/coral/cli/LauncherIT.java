@@ -114,6 +114,27 @@ class LauncherIT {
         }
     }
 
+    /** A command that reads or writes objects loads zstd-jni's library from the copy beside the jar, not a new temporary one. */
+    @Test
+    void zstdsNativeLibraryIsLoadedFromTheCopyBesideTheJar() throws Exception {
+        String resource = ZstdNativeLibrary.resourceName();
+        if (resource == null) {
+            System.err.println("LauncherIT: no kept copy of zstd-jni's library on " + System.getProperty("os.name") + "; not checked");
+            return;
+        }
+        Path lib = TARGET.resolve("native").resolve(resource.substring(resource.lastIndexOf('/') + 1));
+        assertEquals(0, coral(dir, "init").code());
+        Files.copy(ROOT.resolve("testdata/st_mixed.safetensors"), dir.resolve("w.safetensors"));
+        Run add = coral(dir, "add", "w.safetensors");
+        assertEquals(0, add.code(), add.err());
+        assertTrue(Files.isRegularFile(lib), "no copy at " + lib);
+        Path log = dir.resolve("library.log");
+        Run commit = coral(dir, Map.of("CORAL_JAVA_OPTS", "-Xlog:library=info:file=" + log), "commit", "-m", "first");
+        assertEquals(0, commit.code(), commit.err());
+        String loads = Files.readString(log);
+        assertTrue(loads.contains("Loaded library " + lib), loads.lines().filter(l -> l.contains("zstd")).toList().toString());
+    }
+
     @Test
     void relativePathsAreTheCallersFolder() throws Exception {
         Path repo = Files.createDirectories(dir.resolve("some/repo"));

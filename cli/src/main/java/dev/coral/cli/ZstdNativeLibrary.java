@@ -1,0 +1,167 @@
+package dev.coral.cli;
+
+import com.github.luben.zstd.util.Native;
+import com.github.luben.zstd.util.ZstdVersion;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.JarURLConnection;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLConnection;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.CodeSource;
+import java.util.Locale;
+import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.zip.CRC32;
+
+/**
+ * Loads zstd-jni's native library on a thread of its own as a command starts, from a copy kept
+ * beside the jar ({@code cli/target/native/}). zstd-jni otherwise copies the library (1 MB) out
+ * of the jar into a temporary file in every process before loading it: measured, 56-68 ms
+ * against 11-12 ms from a kept copy, on the main thread of every command that reads an object.
+ *
+ * <p>The copy is made by the first command that finds none (written to a temporary name and
+ * renamed, so a concurrent command sees a whole file or none; one left by a command that ended
+ * while writing it is removed a minute later) and used only while its size and
+ * CRC-32 are those of the jar's entry; otherwise, or wherever anything here fails (a read-only
+ * install, a platform whose library this does not find, classes not run from a jar), zstd-jni
+ * loads the library its own way when first used. zstd-jni's {@code Native.load} is synchronized:
+ * a command that needs zstd before this thread is done waits for it.
+ */
+final class ZstdNativeLibrary {
+    /**
+     * The commands that read or write chunk and object bodies, where zstd-jni gets loaded (seen
+     * with {@code -verbose:class}); log, status, branch and diff never load it, and would only
+     * pay for the thread.
+     */
+    static final Set<String> NEEDED_BY = Set.of("add", "commit", "checkout", "switch", "export", "show", "stats", "fsck", "gc",
+            "repack", "demo");
+
+    private ZstdNativeLibrary() {
+    }
+
+    /** Starts loading the library in the background (a daemon thread: it never holds up an exit). */
+    static void loadInBackground() {
+        Thread t = new Thread(ZstdNativeLibrary::load, "coral-zstd-load");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void load() {
+        try {
+            Path kept = keptCopy();
+            if (kept != null && System.getProperty("ZstdNativePath") == null) {
+                System.setProperty("ZstdNativePath", kept.toString());
+            }
+            Native.load();
+        } catch (RuntimeException | LinkageError | IOException e) {
+            // zstd-jni loads the library its own way when first used
+            System.clearProperty("ZstdNativePath");
+        }
+    }
+
+    /** The kept copy of the library, made now if missing or stale; null where there is none to keep. */
+    static Path keptCopy() throws IOException {
+        String resource = resourceName();
+        URL url = resource == null ? null : Native.class.getResource(resource);
+        Path jarDir = jarDirectory();
+        return url == null || jarDir == null ? null : keptCopy(url, jarDir.resolve("native"));
+    }
+
+    /**
+     * The copy in {@code dir} of the jar entry at {@code url} (a {@code jar:} URL), under the
+     * entry's own file name: reused while its size and CRC-32 are the entry's, else written anew.
+     * Null when {@code url} is not a jar entry or the written copy does not match it.
+     */
+    static Path keptCopy(URL url, Path dir) throws IOException {
+        URLConnection c = url.openConnection();
+        if (!(c instanceof JarURLConnection jc)) {
+            return null;
+        }
+        JarEntry entry = jc.getJarEntry();
+        String name = entry.getName();
+        Path copy = dir.resolve(name.substring(name.lastIndexOf('/') + 1));
+        if (Files.isRegularFile(copy) && Files.size(copy) == entry.getSize() && crc32(copy) == entry.getCrc()) {
+            return copy;
+        }
+        Files.createDirectories(dir);
+        removeStaleTemporaries(dir);
+        Path tmp = Files.createTempFile(dir, ".tmp-", ".part");
+        try {
+            try (InputStream in = jc.getInputStream(); OutputStream out = Files.newOutputStream(tmp)) {
+                in.transferTo(out);
+            }
+            if (Files.size(tmp) != entry.getSize() || crc32(tmp) != entry.getCrc()) {
+                return null;
+            }
+            Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return copy;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** A temporary file this old was left by a command that ended while writing it (a copy takes milliseconds). */
+    static final long STALE_TEMPORARY_MILLIS = 60_000;
+
+    private static void removeStaleTemporaries(Path dir) throws IOException {
+        long now = System.currentTimeMillis();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, ".tmp-*.part")) {
+            for (Path p : s) {
+                if (now - Files.getLastModifiedTime(p).toMillis() > STALE_TEMPORARY_MILLIS) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /**
+     * The library's path inside zstd-jni's jar, as zstd-jni names it on Linux and macOS
+     * ({@code /linux/amd64/libzstd-jni-VERSION.so}); null elsewhere.
+     */
+    static String resourceName() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).replace(" ", "");
+        String arch = System.getProperty("os.arch", "");
+        String ext;
+        if (os.equals("linux")) {
+            ext = "so";
+        } else if (os.startsWith("macosx") || os.startsWith("darwin")) {
+            os = "darwin";
+            arch = arch.equals("amd64") ? "x86_64" : arch;
+            ext = "dylib";
+        } else {
+            return null;
+        }
+        return "/" + os + "/" + arch + "/libzstd-jni-" + ZstdVersion.VERSION + "." + ext;
+    }
+
+    /** The folder of the jar these classes run from; null when they do not run from a jar file. */
+    private static Path jarDirectory() {
+        try {
+            CodeSource cs = ZstdNativeLibrary.class.getProtectionDomain().getCodeSource();
+            if (cs == null || cs.getLocation() == null) {
+                return null;
+            }
+            Path p = Path.of(cs.getLocation().toURI());
+            return Files.isRegularFile(p) && p.toString().endsWith(".jar") ? p.getParent() : null;
+        } catch (URISyntaxException | IllegalArgumentException | SecurityException e) {
+            return null;
+        }
+    }
+
+    private static long crc32(Path p) throws IOException {
+        CRC32 crc = new CRC32();
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                crc.update(buf, 0, n);
+            }
+        }
+        return crc.getValue();
+    }
+}
