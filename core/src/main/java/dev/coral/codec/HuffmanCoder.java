@@ -619,7 +619,7 @@ public final class HuffmanCoder {
         for (int k = 0; k < used; k++) {
             a[k] = (int) (sorted[k] >>> 8);
         }
-        minimumRedundancy(a, used);
+        minimumRedundancy(a, used, st.sortBuckets);
         if (a[0] > MAX_CODE_LENGTH) {
             packageMerge(st, used);
         }
@@ -676,9 +676,15 @@ public final class HuffmanCoder {
 
     /**
      * Moffat and Katajainen's in-place Huffman code lengths: a[0, m) holds weights in
-     * non-decreasing order, on return the code lengths (non-increasing). m >= 2.
+     * non-decreasing order, on return the code lengths (non-increasing). m >= 2. {@code nodesAt}
+     * (256 entries, overwritten) counts the internal nodes at each depth before the leaves'
+     * depths are written: the paper's third phase reads them from a[] while writing the leaves
+     * into it, in a count-down loop with a second exit whose loop-limit check (C2) failed in every
+     * command-line commit, four times, each a trap and a recompilation of the caller. Measured
+     * (LogCompilation, an 84 MB commit): buildLengths compiled 8 times in 125 ms, now 4 in 77 ms;
+     * the commit's wall time moved within noise (14 runs each in turn, medians 1.195 / 1.210 s).
      */
-    private static void minimumRedundancy(int[] a, int m) {
+    private static void minimumRedundancy(int[] a, int m, int[] nodesAt) {
         a[0] += a[1];
         int root = 0;
         int leaf = 2;
@@ -697,26 +703,24 @@ public final class HuffmanCoder {
             }
         }
         a[m - 2] = 0;
-        for (int next = m - 3; next >= 0; next--) {
+        for (int j = 0; j < m - 2; j++) { // next = m - 3 down to 0, counted up: counted down, it failed that check too
+            int next = m - 3 - j;
             a[next] = a[a[next]] + 1;
         }
+        Arrays.fill(nodesAt, 0, m, 0); // depths of the m - 1 internal nodes are below m - 1
+        for (int k = 0; k <= m - 2; k++) {
+            nodesAt[a[k]]++;
+        }
         int avail = 1;
-        int usedNodes = 0;
         int depth = 0;
-        root = m - 2;
         int next = m - 1;
         while (avail > 0) {
-            while (root >= 0 && a[root] == depth) {
-                usedNodes++;
-                root--;
-            }
-            while (avail > usedNodes) {
+            int usedNodes = depth < m ? nodesAt[depth] : 0;
+            for (int leaves = avail - usedNodes; leaves > 0; leaves--) {
                 a[next--] = depth;
-                avail--;
             }
             avail = 2 * usedNodes;
             depth++;
-            usedNodes = 0;
         }
     }
 

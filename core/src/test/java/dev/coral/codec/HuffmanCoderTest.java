@@ -466,6 +466,79 @@ class HuffmanCoderTest {
     }
 
     /**
+     * The code lengths cost what Huffman's algorithm (a priority queue, merging the two lightest)
+     * costs wherever its tree is at most 11 deep, and never less elsewhere; every code is complete
+     * (Kraft sum 1) and at most 11 bits. 2 to 256 symbols, flat, skewed and exponential weights.
+     */
+    @Test
+    void codeLengthsCostWhatHuffmansAlgorithmCosts() {
+        long seed = new Random().nextLong();
+        Random r = new Random(seed);
+        HuffmanCoder.State st = new HuffmanCoder.State();
+        for (int t = 0; t < 400; t++) {
+            int m = 2 + r.nextInt(255);
+            long[] w = new long[256];
+            Arrays.fill(st.hist, 0);
+            List<Integer> symbols = new ArrayList<>();
+            for (int s = 0; s < 256; s++) {
+                symbols.add(s);
+            }
+            java.util.Collections.shuffle(symbols, r);
+            int kind = r.nextInt(3);
+            for (int k = 0; k < m; k++) {
+                int s = symbols.get(k);
+                w[s] = switch (kind) {
+                    case 0 -> 1 + r.nextInt(4);
+                    case 1 -> 1 + r.nextInt(1_000_000);
+                    default -> 1L << r.nextInt(20);
+                };
+                st.hist[s] = (int) w[s];
+            }
+            String what = "seed " + seed + ", case " + t + ", " + m + " symbols, kind " + kind;
+            assertEquals(m, HuffmanCoder.buildLengths(st, 1), what);
+            long cost = 0;
+            double kraft = 0;
+            int longest = 0;
+            for (int s = 0; s < 256; s++) {
+                if (w[s] > 0) {
+                    int l = st.lengths[s];
+                    assertTrue(l >= 1 && l <= HuffmanCoder.MAX_CODE_LENGTH, what + ": length " + l);
+                    cost += w[s] * l;
+                    kraft += Math.pow(2, -l);
+                    longest = Math.max(longest, l);
+                } else {
+                    assertEquals(0, st.lengths[s], what + ": a code for an absent symbol");
+                }
+            }
+            assertEquals(1.0, kraft, 1e-12, what + ": incomplete code");
+            long[] ref = huffmanCostAndDepth(w);
+            if (ref[1] <= HuffmanCoder.MAX_CODE_LENGTH) {
+                assertEquals(ref[0], cost, what + ": not Huffman's cost");
+            } else {
+                assertTrue(cost >= ref[0], what + ": cheaper than Huffman");
+            }
+        }
+    }
+
+    /** Huffman's algorithm on the nonzero weights: {cost in bits, depth of the tree}. */
+    private static long[] huffmanCostAndDepth(long[] w) {
+        java.util.PriorityQueue<long[]> q = new java.util.PriorityQueue<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        for (long x : w) {
+            if (x > 0) {
+                q.add(new long[] {x, 0});
+            }
+        }
+        long cost = 0;
+        while (q.size() > 1) {
+            long[] a = q.poll();
+            long[] b = q.poll();
+            cost += a[0] + b[0];
+            q.add(new long[] {a[0] + b[0], Math.max(a[1], b[1]) + 1});
+        }
+        return new long[] {cost, q.peek()[1]};
+    }
+
+    /**
      * With more skew than 11 bits allow, the code is still optimal among codes of at most 11
      * bits: compared with an exhaustive search over length assignments (13 to 15 symbols).
      */
