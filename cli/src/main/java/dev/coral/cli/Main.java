@@ -16,9 +16,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        if (ZstdNativeLibrary.NEEDED_BY.contains(String.valueOf(CoralCommand.requestedSubcommand(args)))) {
-            ZstdNativeLibrary.loadInBackground();
-        }
+        StartupWork.start(args);
         System.exit(run(System.out, System.err, args));
     }
 

@@ -20,7 +20,7 @@ import java.util.jar.JarEntry;
 import java.util.zip.CRC32;
 
 /**
- * Loads zstd-jni's native library on a thread of its own as a command starts, from a copy kept
+ * Loads zstd-jni's native library as a command starts ({@link StartupWork}), from a copy kept
  * beside the jar ({@code cli/target/native/}). zstd-jni otherwise copies the library (1 MB) out
  * of the jar into a temporary file in every process before loading it: measured, 56-68 ms
  * against 11-12 ms from a kept copy, on the main thread of every command that reads an object.
@@ -45,14 +45,8 @@ final class ZstdNativeLibrary {
     private ZstdNativeLibrary() {
     }
 
-    /** Starts loading the library in the background (a daemon thread: it never holds up an exit). */
-    static void loadInBackground() {
-        Thread t = new Thread(ZstdNativeLibrary::load, "coral-zstd-load");
-        t.setDaemon(true);
-        t.start();
-    }
-
-    private static void load() {
+    /** Loads the library, from the kept copy where there is one ({@link StartupWork} calls this on its thread). */
+    static void load() {
         try {
             Path kept = keptCopy();
             if (kept != null && System.getProperty("ZstdNativePath") == null) {
