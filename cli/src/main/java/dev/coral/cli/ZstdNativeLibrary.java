@@ -37,7 +37,7 @@ final class ZstdNativeLibrary {
     /**
      * The commands that read or write chunk and object bodies, where zstd-jni gets loaded (seen
      * with {@code -verbose:class}); log, status, branch and diff never load it, and would only
-     * pay for the thread.
+     * pay for loading it.
      */
     static final Set<String> NEEDED_BY = Set.of("add", "commit", "checkout", "switch", "export", "show", "stats", "fsck", "gc",
             "repack", "demo");
@@ -47,15 +47,18 @@ final class ZstdNativeLibrary {
 
     /** Loads the library, from the kept copy where there is one ({@link StartupWork} calls this on its thread). */
     static void load() {
+        boolean set = false;
         try {
-            Path kept = keptCopy();
-            if (kept != null && System.getProperty("ZstdNativePath") == null) {
+            Path kept = System.getProperty("ZstdNativePath") == null ? keptCopy() : null; // a path the user gave wins
+            if (kept != null) {
                 System.setProperty("ZstdNativePath", kept.toString());
+                set = true;
             }
             Native.load();
         } catch (RuntimeException | LinkageError | IOException e) {
-            // zstd-jni loads the library its own way when first used
-            System.clearProperty("ZstdNativePath");
+            if (set) {
+                System.clearProperty("ZstdNativePath"); // zstd-jni loads the library its own way when first used
+            }
         }
     }
 
