@@ -39,10 +39,15 @@ class ZstdNativeLibraryTest {
         return new URL("jar:" + jar.toUri() + "!/" + entry);
     }
 
+    private static byte[] randomBytes(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
     @Test
     void theCopyIsMadeOnceThenReusedWhileItMatches() throws Exception {
-        byte[] lib = new byte[300_000];
-        new Random(1).nextBytes(lib);
+        byte[] lib = randomBytes(300_000, 1);
         URL url = jarWith("linux/amd64/libtest-1.so", lib);
         Path native_ = dir.resolve("native");
         Path first = ZstdNativeLibrary.keptCopy(url, native_);
@@ -59,8 +64,7 @@ class ZstdNativeLibraryTest {
 
     @Test
     void aDamagedOrShortCopyIsMadeAgain() throws Exception {
-        byte[] lib = new byte[100_000];
-        new Random(2).nextBytes(lib);
+        byte[] lib = randomBytes(100_000, 2);
         URL url = jarWith("linux/amd64/libtest-2.so", lib);
         Path native_ = dir.resolve("native");
         Path copy = ZstdNativeLibrary.keptCopy(url, native_);
