@@ -2,9 +2,9 @@ package dev.coral.cli;
 
 import com.github.luben.zstd.util.Native;
 import com.github.luben.zstd.util.ZstdVersion;
+import dev.coral.io.AtomicFile;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.JarURLConnection;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -12,7 +12,6 @@ import java.net.URLConnection;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.CodeSource;
 import java.util.Locale;
 import java.util.Set;
@@ -72,8 +71,9 @@ final class ZstdNativeLibrary {
 
     /**
      * The copy in {@code dir} of the jar entry at {@code url} (a {@code jar:} URL), under the
-     * entry's own file name: reused while its size and CRC-32 are the entry's, else written anew.
-     * Null when {@code url} is not a jar entry or the written copy does not match it.
+     * entry's own file name: reused while its size and CRC-32 are the entry's, else written anew
+     * ({@link AtomicFile}, not fsynced: a copy lost in a crash is made again). Null when
+     * {@code url} is not a jar entry or what it reads does not match the entry.
      */
     static Path keptCopy(URL url, Path dir) throws IOException {
         URLConnection c = url.openConnection();
@@ -83,24 +83,26 @@ final class ZstdNativeLibrary {
         JarEntry entry = jc.getJarEntry();
         String name = entry.getName();
         Path copy = dir.resolve(name.substring(name.lastIndexOf('/') + 1));
-        if (Files.isRegularFile(copy) && Files.size(copy) == entry.getSize() && crc32(copy) == entry.getCrc()) {
+        if (Files.isRegularFile(copy) && Files.size(copy) == entry.getSize() && matches(Files.readAllBytes(copy), entry)) {
             return copy;
+        }
+        byte[] bytes;
+        try (InputStream in = jc.getInputStream()) {
+            bytes = in.readAllBytes();
+        }
+        if (!matches(bytes, entry)) {
+            return null;
         }
         Files.createDirectories(dir);
         removeStaleTemporaries(dir);
-        Path tmp = Files.createTempFile(dir, ".tmp-", ".part");
-        try {
-            try (InputStream in = jc.getInputStream(); OutputStream out = Files.newOutputStream(tmp)) {
-                in.transferTo(out);
-            }
-            if (Files.size(tmp) != entry.getSize() || crc32(tmp) != entry.getCrc()) {
-                return null;
-            }
-            Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return copy;
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(copy, bytes, false);
+        return copy;
+    }
+
+    private static boolean matches(byte[] bytes, JarEntry entry) {
+        CRC32 crc = new CRC32();
+        crc.update(bytes);
+        return bytes.length == entry.getSize() && crc.getValue() == entry.getCrc();
     }
 
     /** A temporary file this old was left by a command that ended while writing it (a copy takes milliseconds). */
@@ -108,7 +110,7 @@ final class ZstdNativeLibrary {
 
     private static void removeStaleTemporaries(Path dir) throws IOException {
         long now = System.currentTimeMillis();
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, ".tmp-*.part")) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, AtomicFile.TEMP_PREFIX + "*")) {
             for (Path p : s) {
                 if (now - Files.getLastModifiedTime(p).toMillis() > STALE_TEMPORARY_MILLIS) {
                     Files.deleteIfExists(p);
@@ -149,16 +151,5 @@ final class ZstdNativeLibrary {
         } catch (URISyntaxException | IllegalArgumentException | SecurityException e) {
             return null;
         }
-    }
-
-    private static long crc32(Path p) throws IOException {
-        CRC32 crc = new CRC32();
-        try (InputStream in = Files.newInputStream(p)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                crc.update(buf, 0, n);
-            }
-        }
-        return crc.getValue();
     }
 }

@@ -80,8 +80,8 @@ class ZstdNativeLibraryTest {
     void aTemporaryLeftByACommandThatEndedIsRemovedOnceStale() throws Exception {
         URL url = jarWith("linux/amd64/libtest-3.so", new byte[] {7, 7, 7});
         Path native_ = Files.createDirectories(dir.resolve("native"));
-        Path stale = Files.write(native_.resolve(".tmp-123.part"), new byte[] {1});
-        Path fresh = Files.write(native_.resolve(".tmp-456.part"), new byte[] {1});
+        Path stale = Files.write(native_.resolve(".tmp-libtest-3.so-123"), new byte[] {1});
+        Path fresh = Files.write(native_.resolve(".tmp-libtest-3.so-456"), new byte[] {1});
         Files.setLastModifiedTime(stale, FileTime.fromMillis(System.currentTimeMillis() - 2 * ZstdNativeLibrary.STALE_TEMPORARY_MILLIS));
         ZstdNativeLibrary.keptCopy(url, native_);
         assertTrue(Files.notExists(stale), "stale temporary kept");
