@@ -23,7 +23,8 @@ final class StartupWork extends Thread {
 
     /** Starts the work {@code args}' command needs. */
     static void start(String... args) {
-        new StartupWork(ZstdNativeLibrary.NEEDED_BY.contains(String.valueOf(CoralCommand.requestedSubcommand(args)))).start();
+        String command = CoralCommand.requestedSubcommand(args);
+        new StartupWork(command != null && ZstdNativeLibrary.NEEDED_BY.contains(command)).start();
     }
 
     @Override
