@@ -135,6 +135,39 @@ class LauncherIT {
         assertTrue(loads.contains("Loaded library " + lib), loads.lines().filter(l -> l.contains("zstd")).toList().toString());
     }
 
+    /**
+     * Where the kernel gives transparent huge pages on request, the commands that decode chunk
+     * after chunk ask for them for the heap and the others do not; where it gives none, no
+     * command asks (the JVM would warn at every start).
+     */
+    @Test
+    void decodingCommandsAskForTransparentHugePagesWhereTheKernelHasThem() throws Exception {
+        Path modes = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        String mode = Files.isReadable(modes) ? Files.readString(modes) : "";
+        boolean offered = mode.contains("[always]") || mode.contains("[madvise]");
+        System.err.println("LauncherIT: transparent huge pages " + (offered ? "offered" : "not offered") + " here (" + mode.strip() + ")");
+        assertEquals(0, coral(dir, "init").code());
+        Files.copy(ROOT.resolve("testdata/st_mixed.safetensors"), dir.resolve("w.safetensors"));
+        assertEquals(0, coral(dir, "commit", "-m", "first", "w.safetensors").code());
+        Map<String, String> flags = Map.of("CORAL_JAVA_OPTS", "-XX:+PrintFlagsFinal");
+        Run checkout = coral(dir, flags, "checkout", "--force", "HEAD");
+        assertEquals(0, checkout.code(), checkout.err());
+        assertEquals(offered, usesTransparentHugePages(checkout.out()), "checkout");
+        Run export = coral(dir, flags, "export", "-o", dir.resolve("out.safetensors").toString(), "HEAD:w.safetensors");
+        assertEquals(0, export.code(), export.err());
+        assertEquals(offered, usesTransparentHugePages(export.out()), "export");
+        Run status = coral(dir, flags, "status");
+        assertEquals(0, status.code(), status.err());
+        assertFalse(usesTransparentHugePages(status.out()), "status");
+    }
+
+    /** Whether -XX:+PrintFlagsFinal's table in {@code out} shows UseTransparentHugePages on. */
+    private static boolean usesTransparentHugePages(String out) {
+        List<String> line = out.lines().filter(l -> l.contains(" UseTransparentHugePages ")).toList();
+        assertEquals(1, line.size(), "one UseTransparentHugePages line in the flags printed: " + line);
+        return line.get(0).matches(".*=\\s*true\\s.*");
+    }
+
     @Test
     void relativePathsAreTheCallersFolder() throws Exception {
         Path repo = Files.createDirectories(dir.resolve("some/repo"));
