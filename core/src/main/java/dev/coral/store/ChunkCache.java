@@ -37,8 +37,9 @@ import java.util.zip.CRC32C;
  * before it a checkout of the commit before (measured: {@code coral checkout --force main~1} of
  * the 84 MB MLP 1.28-1.54 s with one version cached, 0.40-0.49 s with two).
  * A process that commits again and again (a training loop) keeps its newest chunks in memory
- * ({@link RecentChunks}) and writes them here only when its store closes: written every commit,
- * they cost its commits 10%. Keyframes are not cached: they decode at planes speed. {@code gc}
+ * ({@link RecentChunks}) and writes them here only when its store closes (the chunks it stored,
+ * not those it only read back, or a repack's last version read): written every commit, they cost
+ * its commits 10%. Keyframes are not cached: they decode at planes speed. {@code gc}
  * drops the copies of the chunks it deletes.
  *
  * <p>Measured on 8 Adam steps of an 84 MB fp32 MLP (2 cores). A fresh handle per commit, as

@@ -117,7 +117,7 @@ final class ChunkChainReader {
 
     private static void rememberDecoded(ObjectStore store, ObjectStore.Found top, Chain chain, byte[] raw, int n) {
         if (store.keepsNewChunks() && (chain.links().size() > 1 || chain.cachedBase() != null)) {
-            store.recentChunks().put(top.entry().id(), raw, 0, n); // a delta's raw bytes: the next version's likely base
+            store.recentChunks().put(top.entry().id(), raw, 0, n, false); // a delta's raw bytes: the next version's likely base
         }
     }
 

@@ -271,7 +271,7 @@ final class ChunkEncodingJob implements AutoCloseable {
             // the copy kept as the next version's base is made on the hashing thread too
             hasher().start(raw, off, len, chunkId -> {
                 if (store.findLoaded(chunkId) == null) {
-                    store.recentChunks().put(chunkId, raw, off, len);
+                    store.recentChunks().put(chunkId, raw, off, len, true);
                 }
             });
         }
@@ -308,7 +308,7 @@ final class ChunkEncodingJob implements AutoCloseable {
         }
         if (previous != null && knownId != null && store.keepsNewChunks()) {
             // This chunk is the likely base of its own next version: keep its raw bytes at hand.
-            store.recentChunks().put(id, raw, off, len);
+            store.recentChunks().put(id, raw, off, len, true);
         }
         if (!enc.codec().needsBase()) {
             return new Encoded(id, len, StoredForm.FRAME.code, Encoded.NO_PREFIX, enc.data(), enc.length());

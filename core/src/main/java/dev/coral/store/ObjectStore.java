@@ -952,7 +952,8 @@ public final class ObjectStore implements AutoCloseable {
         ChunkCache cache = chunkCache;
         if (cache != null) {
             if (keepsNewChunks()) { // a training loop's newest chunks, kept in memory rather than written every commit
-                recentChunks.forEach((id, bytes) -> {
+                // (only what it stored: a version it read back, or a repack's last, would stay in the cache for nothing)
+                recentChunks.forEachIngested((id, bytes) -> {
                     Found f = findLoaded(id);
                     if (f != null && f.entry().codec() == StoredForm.DELTA.code) {
                         cache.put(id, bytes, 0, bytes.length, null);

@@ -29,10 +29,13 @@ final class RecentChunks {
     private static final class Entry {
         final byte[] bytes;
         final long stamp;
+        /** Written by this process (a chunk it stored), not only decoded. */
+        final boolean ingested;
 
-        Entry(byte[] bytes, long stamp) {
+        Entry(byte[] bytes, long stamp, boolean ingested) {
             this.bytes = bytes;
             this.stamp = stamp;
+            this.ingested = ingested;
         }
     }
 
@@ -63,8 +66,11 @@ final class RecentChunks {
     /** Evicted arrays kept for reuse. */
     private final SpareArrays spare = new SpareArrays(2);
 
-    /** Copies {@code raw[off, off+len)} in (the copy is made outside the lock), if there is room for it. */
-    void put(ObjectId id, byte[] raw, int off, int len) {
+    /**
+     * Copies {@code raw[off, off+len)} in (the copy is made outside the lock), if there is room for
+     * it; {@code ingested} for a chunk this process stored, false for one it only decoded.
+     */
+    void put(ObjectId id, byte[] raw, int off, int len, boolean ingested) {
         byte[] copy = null;
         synchronized (this) {
             puts++;
@@ -83,7 +89,7 @@ final class RecentChunks {
                 recycle(copy);
                 return;
             }
-            map.put(id, new Entry(copy, puts));
+            map.put(id, new Entry(copy, puts, ingested));
             bytes += len;
         }
     }
@@ -189,9 +195,16 @@ final class RecentChunks {
         return e.bytes;
     }
 
-    /** Each entry's id and raw bytes, oldest first, under the cache's lock (the bytes must not be kept). */
-    synchronized void forEach(java.util.function.BiConsumer<ObjectId, byte[]> action) {
-        map.forEach((id, e) -> action.accept(id, e.bytes));
+    /**
+     * The id and raw bytes of each entry this process stored (not of those it only decoded),
+     * oldest first, under the cache's lock (the bytes must not be kept).
+     */
+    synchronized void forEachIngested(java.util.function.BiConsumer<ObjectId, byte[]> action) {
+        map.forEach((id, e) -> {
+            if (e.ingested) {
+                action.accept(id, e.bytes);
+            }
+        });
     }
 
     synchronized boolean contains(ObjectId id) {

@@ -85,7 +85,7 @@ class ChunkChainDecodeTest {
             try (CodecWorkspace ws = new CodecWorkspace()) { // as a delta base held in memory: served in the array that held it
                 int i = r.nextInt(versionCount);
                 int len = versions.get(i).length;
-                store.recentChunks().put(ids.get(i), versions.get(i), 0, len);
+                store.recentChunks().put(ids.get(i), versions.get(i), 0, len, false);
                 BaseBuffer buf = new BaseBuffer();
                 byte[] own = buf.ofAtLeast(len);
                 ChunkBase base = store.readChunkAsBase(ids.get(i), buf, ws);

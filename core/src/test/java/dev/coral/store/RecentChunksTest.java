@@ -34,7 +34,7 @@ class RecentChunksTest {
                 if (v > 0 && cache.copyTo(id(v - 1, c), dst)) {
                     hits++;
                 }
-                cache.put(id(v, c), raw, 0, CHUNK);
+                cache.put(id(v, c), raw, 0, CHUNK, true);
             }
         }
         return hits;
@@ -59,11 +59,11 @@ class RecentChunksTest {
         RecentChunks cache = new RecentChunks(16L * CHUNK);
         byte[] raw = new byte[CHUNK];
         for (int c = 0; c < 16; c++) {
-            cache.put(id(0, c), raw, 0, CHUNK); // another model's chunks, never asked for again
+            cache.put(id(0, c), raw, 0, CHUNK, true); // another model's chunks, never asked for again
         }
         int admittedAfter = -1;
         for (int c = 0; c < 200 && admittedAfter < 0; c++) {
-            cache.put(id(1, c), raw, 0, CHUNK);
+            cache.put(id(1, c), raw, 0, CHUNK, true);
             if (cache.contains(id(1, c))) {
                 admittedAfter = c + 1;
             }
@@ -75,7 +75,7 @@ class RecentChunksTest {
         byte[] dst = new byte[CHUNK];
         int c = admittedAfter - 1;
         assertTrue(cache.copyTo(id(1, c), dst));
-        cache.put(id(2, c), raw, 0, CHUNK);
+        cache.put(id(2, c), raw, 0, CHUNK, true);
         assertTrue(cache.contains(id(2, c)), "a used entry leaves for the next version");
     }
 
@@ -100,7 +100,7 @@ class RecentChunksTest {
                 if (v % 8 != 0) { // every 8th version is a skip-delta against an older one: its predecessor is never asked for
                     assertTrue(cache.copyTo(id(v - 1, c), dst), "version " + v + " chunk " + c + " finds its base");
                 }
-                cache.put(id(v, c), raw, 0, CHUNK);
+                cache.put(id(v, c), raw, 0, CHUNK, true);
             }
         }
         int held = 0;
@@ -118,7 +118,7 @@ class RecentChunksTest {
         RecentChunks cache = new RecentChunks(100L * CHUNK);
         byte[] raw = new byte[CHUNK];
         Arrays.fill(raw, (byte) 7);
-        cache.put(id(0, 0), raw, 0, CHUNK);
+        cache.put(id(0, 0), raw, 0, CHUNK, true);
         byte[] mine = new byte[CHUNK];
         assertNull(cache.exchange(id(9, 9), mine), "not held: nothing served");
         byte[] held = cache.exchange(id(0, 0), mine);
@@ -128,9 +128,9 @@ class RecentChunksTest {
         assertNull(cache.exchange(id(0, 0), new byte[CHUNK]));
         byte[] next = new byte[CHUNK];
         Arrays.fill(next, (byte) 9);
-        cache.put(id(1, 0), next, 0, CHUNK);
+        cache.put(id(1, 0), next, 0, CHUNK, true);
         byte[][] kept = new byte[1][];
-        cache.forEach((id, bytes) -> kept[0] = bytes);
+        cache.forEachIngested((id, bytes) -> kept[0] = bytes);
         assertSame(mine, kept[0], "the array given back holds the next chunk put");
         assertArrayEquals(next, kept[0]);
         assertEquals(7, held[0], "the array served stays the caller's");
@@ -139,15 +139,30 @@ class RecentChunksTest {
         assertSame(longer, cache.exchange(id(1, 0), longer), "another length: copied into the caller's buffer, not swapped");
         assertArrayEquals(next, Arrays.copyOf(longer, CHUNK));
         assertFalse(cache.contains(id(1, 0)));
-        cache.put(id(2, 0), raw, 0, CHUNK);
-        cache.forEach((id, bytes) -> kept[0] = bytes);
+        cache.put(id(2, 0), raw, 0, CHUNK, true);
+        cache.forEachIngested((id, bytes) -> kept[0] = bytes);
         assertSame(mine, kept[0], "the array copied from is reused, not the caller's");
+    }
+
+    /** Only the chunks this process stored are handed on when it closes, not those it only decoded. */
+    @Test
+    void onlyIngestedChunksAreListed() {
+        RecentChunks cache = new RecentChunks(64L * CHUNK);
+        byte[] raw = new byte[CHUNK];
+        cache.put(id(0, 0), raw, 0, CHUNK, false);
+        cache.put(id(0, 1), raw, 0, CHUNK, true);
+        cache.put(id(0, 2), raw, 0, CHUNK, false);
+        cache.put(id(0, 3), raw, 0, CHUNK, true);
+        java.util.List<ObjectId> listed = new java.util.ArrayList<>();
+        cache.forEachIngested((id, bytes) -> listed.add(id));
+        assertEquals(java.util.List.of(id(0, 1), id(0, 3)), listed);
+        assertTrue(cache.contains(id(0, 0)) && cache.contains(id(0, 2)), "decoded chunks are kept all the same");
     }
 
     @Test
     void chunksOverAQuarterOfTheBudgetAreNotKept() {
         RecentChunks cache = new RecentChunks(4L * CHUNK - 1);
-        cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK);
+        cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK, true);
         assertFalse(cache.contains(id(0, 0)));
     }
 }
