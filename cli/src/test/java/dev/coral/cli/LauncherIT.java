@@ -161,6 +161,35 @@ class LauncherIT {
         assertFalse(usesTransparentHugePages(status.out()), "status");
     }
 
+    /**
+     * Commands that read a few small objects run with C1 alone; status, which may hash a whole
+     * file (C1 has no SHA instructions), and commit keep C2.
+     */
+    @Test
+    void commandsThatReadSmallObjectsRunWithTheFirstTierAlone() throws Exception {
+        assertEquals(0, coral(dir, "init").code());
+        Files.copy(ROOT.resolve("testdata/st_mixed.safetensors"), dir.resolve("w.safetensors"));
+        Map<String, String> flags = Map.of("CORAL_JAVA_OPTS", "-XX:+PrintFlagsFinal");
+        Run commit = coral(dir, flags, "commit", "-m", "first", "w.safetensors");
+        assertEquals(0, commit.code(), commit.err());
+        assertEquals("4", flag(commit.out(), "TieredStopAtLevel"), "commit");
+        for (String command : List.of("log", "stats", "branch")) {
+            Run r = coral(dir, flags, command);
+            assertEquals(0, r.code(), command + ": " + r.err());
+            assertEquals("1", flag(r.out(), "TieredStopAtLevel"), command);
+        }
+        Run status = coral(dir, flags, "status");
+        assertEquals(0, status.code(), status.err());
+        assertEquals("4", flag(status.out(), "TieredStopAtLevel"), "status");
+    }
+
+    /** The value of {@code name} in -XX:+PrintFlagsFinal's table in {@code out}. */
+    private static String flag(String out, String name) {
+        List<String> line = out.lines().filter(l -> l.contains(" " + name + " ")).toList();
+        assertEquals(1, line.size(), "one " + name + " line in the flags printed: " + line);
+        return line.get(0).replaceAll(".*=\\s*(\\S+).*", "$1");
+    }
+
     /** Whether -XX:+PrintFlagsFinal's table in {@code out} shows UseTransparentHugePages on. */
     private static boolean usesTransparentHugePages(String out) {
         List<String> line = out.lines().filter(l -> l.contains(" UseTransparentHugePages ")).toList();
