@@ -194,11 +194,13 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * Records in the staging index the entries {@code status} found intact by content after a
-     * reboot ({@link StagingIndex#UNVERIFIED}), restamped with their files' size and time, so the
-     * next status need not read them again; as git's status refreshes its index. Only when the
-     * index is free (a writer holding it is not waited for) and only entries still unverified and
-     * unchanged since; a failure is no error, the next status tries again.
+     * Records in the staging index the entries {@code status} found intact by content, restamped
+     * with their files' size and time, so the next status need not read them again (as git's
+     * status refreshes its index): files compared by content after a reboot
+     * ({@link StagingIndex#UNVERIFIED}), and files whose time changed and bytes did not (touched,
+     * or written again the same). Only when the index is free (a writer holding it is not waited
+     * for) and only entries that still record the content verified; a failure is no error, the
+     * next status tries again.
      */
     void restampVerified(Map<String, StagingIndex.Entry> restamped) {
         try (RepositoryLock.Held l = indexLock.tryLock()) {
@@ -210,7 +212,8 @@ public final class Repository implements AutoCloseable {
             boolean changed = false;
             for (Map.Entry<String, StagingIndex.Entry> e : restamped.entrySet()) {
                 StagingIndex.Entry cur = next.get(e.getKey());
-                if (cur != null && cur.mtimeMillis() == StagingIndex.UNVERIFIED && cur.fileEntry().equals(e.getValue().fileEntry())
+                // still the content that was verified (staged again meanwhile or not): its new stamp holds
+                if (cur != null && cur.size() >= 0 && cur.fileEntry().equals(e.getValue().fileEntry())
                         && Arrays.equals(cur.sha256(), e.getValue().sha256())) {
                     next.put(e.getKey(), e.getValue());
                     changed = true;

@@ -51,8 +51,13 @@ final class StatusScan {
                 } else if (c.restamped() != null) {
                     restamped.put(e.getKey(), c.restamped());
                 }
-            } else if (wt.differs(e.getKey(), e.getValue())) {
-                notStaged.add(new Status.Change(Status.Kind.MODIFIED, e.getKey()));
+            } else {
+                WorkTree.ContentCheck c = wt.compare(e.getKey(), e.getValue());
+                if (!c.matches()) {
+                    notStaged.add(new Status.Change(Status.Kind.MODIFIED, e.getKey()));
+                } else if (c.restamped() != null) {
+                    restamped.put(e.getKey(), c.restamped());
+                }
             }
         }
         if (!restamped.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.coral.repo;
 
 import dev.coral.error.BadInputException;
 import dev.coral.format.WeightFormats;
+import dev.coral.io.BootId;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -145,6 +146,42 @@ public final class WorkTree {
         boolean held = read.size() == before.size() && after.size() == before.size()
                 && read.mtimeMillis() == before.mtimeMillis() && after.mtimeMillis() == before.mtimeMillis();
         return new ContentCheck(true, held ? new StagingIndex.Entry(e.fileEntry(), before.size(), before.mtimeMillis(), e.sha256()) : null);
+    }
+
+    /**
+     * A file whose time stamp is younger than this is not restamped by {@link #compare}: written
+     * again within the clock's granularity after it was read, it would keep its size and time
+     * with other bytes (git's "racy" entries).
+     */
+    static final long RACY_MILLIS = 2_000;
+
+    /**
+     * Compares the working file of a staged entry: by size, then by time, and by content when only
+     * the time differs (a file touched, or written again with the same bytes). When the content
+     * matches, size and time held while it was read, and the time is older than
+     * {@value #RACY_MILLIS} ms, the entry restamped with them comes back, marked unsynced (its
+     * bytes may not be on disk yet: after a reboot it is compared by content again), so that the
+     * next status need not read the file again.
+     */
+    public ContentCheck compare(String repoPath, StagingIndex.Entry e) throws IOException {
+        Path f = file(repoPath);
+        if (!Files.isRegularFile(f)) {
+            return new ContentCheck(false, null);
+        }
+        FileIngest.FileStat q = FileIngest.FileStat.quick(f);
+        if (q.size() != e.size()) {
+            return new ContentCheck(false, null);
+        }
+        if (q.mtimeMillis() == e.mtimeMillis()) {
+            return new ContentCheck(true, null);
+        }
+        ContentCheck c = checkContent(repoPath, e);
+        StagingIndex.Entry r = c.restamped();
+        // without a boot id an unsynced entry is never trusted: restamped, the file would be read at every status all the same
+        if (r == null || System.currentTimeMillis() - r.mtimeMillis() < RACY_MILLIS || BootId.current().isEmpty()) {
+            return new ContentCheck(c.matches(), null);
+        }
+        return new ContentCheck(true, new StagingIndex.Entry(r.fileEntry(), r.size(), r.mtimeMillis(), r.sha256(), true));
     }
 
     public boolean exists(String repoPath) throws BadInputException {

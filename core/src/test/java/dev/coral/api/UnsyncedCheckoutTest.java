@@ -43,7 +43,7 @@ class UnsyncedCheckoutTest {
     private long bTime;
 
     /** The index as if written in another boot: its boot id replaced, all else kept. */
-    private static void rewriteAsIfInAnotherBoot(Path index) throws IOException {
+    static void rewriteAsIfInAnotherBoot(Path index) throws IOException {
         ChecksummedFile.Body body = ChecksummedFile.read(index, "CORALSTG", 2, 2);
         byte[] bytes = body.bytes();
         int idLength = bytes[0];
