@@ -165,17 +165,13 @@ public final class WorkTree {
      */
     public ContentCheck compare(String repoPath, StagingIndex.Entry e) throws IOException {
         Path f = file(repoPath);
-        if (!Files.isRegularFile(f)) {
-            return new ContentCheck(false, null);
+        if (Files.isRegularFile(f)) {
+            FileIngest.FileStat q = FileIngest.FileStat.quick(f);
+            if (q.size() == e.size() && q.mtimeMillis() == e.mtimeMillis()) {
+                return new ContentCheck(true, null);
+            }
         }
-        FileIngest.FileStat q = FileIngest.FileStat.quick(f);
-        if (q.size() != e.size()) {
-            return new ContentCheck(false, null);
-        }
-        if (q.mtimeMillis() == e.mtimeMillis()) {
-            return new ContentCheck(true, null);
-        }
-        ContentCheck c = checkContent(repoPath, e);
+        ContentCheck c = checkContent(repoPath, e); // a file gone, or of another size, is told apart there without reading it
         StagingIndex.Entry r = c.restamped();
         // without a boot id an unsynced entry is never trusted: restamped, the file would be read at every status all the same
         if (r == null || System.currentTimeMillis() - r.mtimeMillis() < RACY_MILLIS || BootId.current().isEmpty()) {
