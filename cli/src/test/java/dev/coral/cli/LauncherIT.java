@@ -173,7 +173,7 @@ class LauncherIT {
         Run commit = coral(dir, flags, "commit", "-m", "first", "w.safetensors");
         assertEquals(0, commit.code(), commit.err());
         assertEquals("4", flag(commit.out(), "TieredStopAtLevel"), "commit");
-        for (String command : List.of("log", "stats", "branch")) {
+        for (String command : List.of("log", "stats", "branch", "gc")) {
             Run r = coral(dir, flags, command);
             assertEquals(0, r.code(), command + ": " + r.err());
             assertEquals("1", flag(r.out(), "TieredStopAtLevel"), command);

@@ -21,7 +21,7 @@ public final class LauncherFlags {
     /** The flags for {@code command} (the first word after {@code coral}); none for the others. */
     public static List<String> forCommand(String command) {
         List<String> flags = new ArrayList<>(switch (command) {
-            case "log", "show", "branch", "tag", "stats", "config", "checkout", "switch" -> List.of("-XX:TieredStopAtLevel=1");
+            case "log", "show", "branch", "tag", "stats", "config", "gc", "checkout", "switch" -> List.of("-XX:TieredStopAtLevel=1");
             case "add", "commit" -> List.of("-XX:-UseSuperWord", "-XX:LoopUnrollLimit=8");
             case "export", "repack" -> List.of("-XX:LoopUnrollLimit=8");
             default -> List.<String>of();
