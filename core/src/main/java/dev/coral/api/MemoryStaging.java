@@ -7,6 +7,7 @@ import dev.coral.io.OverlappedTask;
 import dev.coral.repo.DeltaBases;
 import dev.coral.repo.FileIngest;
 import dev.coral.repo.FileEntry;
+import dev.coral.repo.LossyRewrite;
 import dev.coral.repo.SimilarBases;
 import dev.coral.repo.TensorObject;
 import dev.coral.repo.ObjectGraph;
@@ -46,7 +47,7 @@ final class MemoryStaging {
     /** Stores the tensors as the safetensors file {@code path}, durably; staging it is the caller's. */
     Repository.StagedChanges prepare(String path, List<? extends TensorSource> tensors, Map<String, String> metadata) throws IOException {
         try (ObjectInserter ins = repo.newInserter()) {
-            Repository.StagedChanges changes = prepare(path, tensors, metadata, ins);
+            Repository.StagedChanges changes = prepare(path, tensors, metadata, ins, "");
             ins.flush();
             return changes;
         }
@@ -54,10 +55,12 @@ final class MemoryStaging {
 
     /**
      * As {@link #prepare(String, List, Map)}, through {@code ins}, which it leaves unflushed: the
-     * caller makes the objects durable before anything names them.
+     * caller makes the objects durable before anything names them. With {@code lossyEps} not
+     * empty (a lossy commit) and the path in HEAD, the tensors are stored straight as their lossy
+     * version against HEAD's ({@link LossyRewrite}), with no lossless copy left behind.
      */
     Repository.StagedChanges prepare(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
-                                     ObjectInserter ins) throws IOException {
+                                     ObjectInserter ins, String lossyEps) throws IOException {
         WeightFileFormat safetensors = WeightFormats.byName("safetensors").orElseThrow();
         long bytes = 0;
         for (TensorSource t : tensors) {
@@ -70,7 +73,7 @@ final class MemoryStaging {
         }, bytes >= FileIngest.HASH_ASIDE_BYTES, "coral-file-hash", path + ": hashing")) {
             ObjectId entryId;
             try {
-                entryId = storeTensors(path, tensors, metadata, ins, hashing);
+                entryId = storeTensors(path, tensors, metadata, ins, hashing, lossyEps);
             } catch (IOException | RuntimeException e) {
                 try {
                     hashing.result(); // a tensor the writer rejects fails as it did when it ran first
@@ -88,12 +91,18 @@ final class MemoryStaging {
 
     /** Stores every tensor, then the file entry with the header and checksums {@code hashing} gives. */
     private ObjectId storeTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata, ObjectInserter ins,
-                                  OverlappedTask<HeaderCapture> hashing) throws IOException {
+                                  OverlappedTask<HeaderCapture> hashing, String lossyEps) throws IOException {
         StagingIndex.Entry previous = repo.readIndex().entries().get(path);
         DeltaBases bases = DeltaBases.from(repo.graph(), previous == null ? null : previous.fileEntry());
+        ObjectId head = lossyEps.isEmpty() ? null : repo.headCommit();
+        ObjectId inHead = head == null ? null : repo.readTree(head).files().get(path);
         try (ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
-            TensorIngest ingest = new TensorIngest(ins, sink, repo.config().chunkBytes());
             SimilarBases similar = repo.similarBases();
+            if (inHead != null) {
+                return storeLossy(path, tensors, metadata, new LossyRewrite(repo.graph(), ins, sink, repo.config().chunkBytes()),
+                        inHead, lossyEps, similar, hashing);
+            }
+            TensorIngest ingest = new TensorIngest(ins, sink, repo.config().chunkBytes());
             List<TensorIngest.Submitted> submitted = new ArrayList<>();
             List<SimilarBases.Plan> plans = new ArrayList<>();
             List<TensorObject> directBases = bases.basesFor(tensors);
@@ -118,6 +127,22 @@ final class MemoryStaging {
                     metadata, named);
             return ObjectGraph.write(ins, entry);
         }
+    }
+
+    /**
+     * Stores the tensors as the lossy version of HEAD's entry {@code inHead}, or returns
+     * {@code inHead} when they are what it holds (the same file bytes).
+     */
+    private ObjectId storeLossy(String path, List<? extends TensorSource> tensors, Map<String, String> metadata, LossyRewrite lossy,
+                                ObjectId inHead, String eps, SimilarBases similar, OverlappedTask<HeaderCapture> hashing)
+            throws IOException {
+        List<FileEntry.NamedTensor> named = lossy.storeTensors(tensors, inHead, eps, path, similar);
+        similar.save();
+        HeaderCapture capture = hashing.result();
+        if (java.util.Arrays.equals(capture.sha.digest(), repo.graph().file(inHead).fileSha256())) {
+            return inHead;
+        }
+        return lossy.writeEntry("safetensors", capture.header(), metadata, named, eps, path);
     }
 
     /** Keeps the safetensors header (length prefix + JSON), hashes and counts everything. */

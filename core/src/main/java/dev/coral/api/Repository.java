@@ -16,6 +16,7 @@ import dev.coral.repo.DeltaBases;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileIngest;
 import dev.coral.repo.FileRestore;
+import dev.coral.repo.LossyRewrite;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
 import dev.coral.repo.RepositoryConfig;
@@ -390,7 +391,7 @@ public final class Repository implements AutoCloseable {
         ObjectId seen = rebase ? null : headCommit();
         return storing(() -> {
             try (ObjectInserter ins = newInserter()) {
-                StagedChanges changes = ingest(paths, ProgressListener.NONE, ins);
+                StagedChanges changes = ingest(paths, ProgressListener.NONE, ins, request.lossyEps());
                 return history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins));
             }
         });
@@ -423,7 +424,7 @@ public final class Repository implements AutoCloseable {
     /** Stores the weight files under {@code paths} (folders recursively), durably, without staging them yet. */
     StagedChanges ingest(Collection<Path> paths, ProgressListener progress) throws IOException {
         try (ObjectInserter ins = newInserter()) {
-            StagedChanges changes = ingest(paths, progress, ins);
+            StagedChanges changes = ingest(paths, progress, ins, "");
             ins.flush();
             return changes;
         }
@@ -432,8 +433,12 @@ public final class Repository implements AutoCloseable {
     /**
      * As {@link #ingest(Collection, ProgressListener)}, through {@code ins}, which it leaves with
      * the last file's objects unflushed: the caller makes them durable before anything names them.
+     * With {@code lossyEps} not empty ({@code commit --lossy} with paths), a file that HEAD has
+     * is stored straight as its lossy version against HEAD's ({@link FileIngest#ingestLossy}),
+     * never as a lossless copy that the commit would leave behind as garbage.
      */
-    private StagedChanges ingest(Collection<Path> paths, ProgressListener progress, ObjectInserter ins) throws IOException {
+    private StagedChanges ingest(Collection<Path> paths, ProgressListener progress, ObjectInserter ins, String lossyEps)
+            throws IOException {
         Map<String, Path> files = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         StagingIndex before = readIndex();
@@ -466,13 +471,18 @@ public final class Repository implements AutoCloseable {
         try (ChunkSink sink = ins.newChunkSink(ingestThreads)) {
             FileIngest ingest = new FileIngest(ins, sink, config.chunkBytes());
             SimilarBases similar = similarBases();
+            ObjectId head = lossyEps.isEmpty() ? null : headCommit();
+            Map<String, ObjectId> committed = head == null ? Map.of() : readTree(head).files();
+            LossyRewrite lossy = committed.isEmpty() ? null : new LossyRewrite(graph, ins, sink, config.chunkBytes());
             int i = 0;
             for (Map.Entry<String, Path> e : files.entrySet()) {
                 progress.step("adding", ++i, files.size(), e.getKey());
                 WeightFileFormat format = WeightFormats.forPath(e.getValue()).orElseThrow();
                 StagingIndex.Entry previous = before.entries().get(e.getKey());
                 DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
-                FileIngest.Ingested f = ingest.ingest(e.getValue(), format, bases, similar);
+                ObjectId inHead = committed.get(e.getKey());
+                FileIngest.Ingested f = inHead != null ? ingest.ingestLossy(e.getValue(), format, lossy, inHead, lossyEps, similar)
+                        : ingest.ingest(e.getValue(), format, bases, similar);
                 // A file a checkout wrote without fsync and nobody wrote since may still be in the page cache only.
                 boolean unsynced = previous != null && previous.unsynced() && previous.size() == f.stat().size()
                         && previous.mtimeMillis() == f.stat().mtimeMillis();
@@ -527,7 +537,7 @@ public final class Repository implements AutoCloseable {
         String repoPath = WorkTree.checkRepoPath(path);
         return storing(() -> {
             try (ObjectInserter ins = newInserter()) {
-                StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins);
+                StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins, request.lossyEps());
                 return history.commit(request, changes, null, carried(ins));
             }
         });

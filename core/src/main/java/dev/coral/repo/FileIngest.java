@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -40,8 +41,8 @@ public final class FileIngest {
         this.tensors = new TensorIngest(inserter, sink, chunkBytes);
     }
 
-    /** A stored file: its entry and what the working file looked like. */
-    public record Ingested(ObjectId entryId, FileEntry entry, FileStat stat) {
+    /** A stored file: its entry's id and what the working file looked like. */
+    public record Ingested(ObjectId entryId, FileStat stat) {
     }
 
     public Ingested ingest(Path file, WeightFileFormat format) throws IOException {
@@ -58,49 +59,84 @@ public final class FileIngest {
      * looks for a similar stored tensor in {@code similar} (may be null) and is indexed there.
      */
     public Ingested ingest(Path file, WeightFileFormat format, DeltaBases bases, SimilarBases similar) throws IOException {
-        FileStat quick = FileStat.quick(file);
-        OverlappedTask<FileStat> hashing = new OverlappedTask<>(() -> FileStat.of(file), quick.size() >= HASH_ASIDE_BYTES,
-                "coral-file-hash", file + ": hashing");
-        FileEntry entry;
-        FileStat before;
-        try (hashing; ParsedWeightFile parsed = format.read(file)) {
-            List<String> names = new ArrayList<>();
+        return ingest(file, format, (parsed, hashing) -> {
             List<TensorIngest.Submitted> submitted = new ArrayList<>();
             List<SimilarBases.Plan> plans = new ArrayList<>();
-            Set<String> seen = new HashSet<>();
             List<TensorSource> all = parsed.tensors();
             List<TensorObject> directBases = bases.basesFor(all);
             for (int k = 0; k < all.size(); k++) {
                 TensorSource t = all.get(k);
-                if (!seen.add(t.name())) {
-                    throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
-                }
                 TensorObject base = directBases.get(k);
                 TensorIngest.NextChunk after = k + 1 < all.size() ? tensors.firstChunk(all.get(k + 1).spec(), directBases.get(k + 1)) : null;
                 TensorIngest.Planned p = tensors.submit(t, file + ": tensor '" + t.name() + "'", base, similar, after);
                 submitted.add(p.submitted());
                 plans.add(p.plan());
-                names.add(t.name());
             }
             sink.drain();
             List<FileEntry.NamedTensor> named = new ArrayList<>();
-            for (int i = 0; i < names.size(); i++) {
+            for (int i = 0; i < all.size(); i++) {
                 ObjectId id = submitted.get(i).write(inserter);
-                named.add(new FileEntry.NamedTensor(names.get(i), id));
+                named.add(new FileEntry.NamedTensor(all.get(i).name(), id));
                 if (similar != null) {
                     similar.add(id, plans.get(i));
                 }
             }
+            FileStat stat = hashing.result();
+            return ObjectGraph.write(inserter, new FileEntry(format.name(), stat.size(), stat.sha256(), stat.crc32c(),
+                    parsed.restoreInfo(), parsed.metadata(), named));
+        });
+    }
+
+    /**
+     * Stores {@code file} as the lossy version of {@code previous} (the file's entry in the parent
+     * commit) for {@code commit --lossy=eps} ({@link LossyRewrite#store}): its float tensors are
+     * quantized as they are read, so no lossless copy of them is stored. When the file is the one
+     * {@code previous} records (same SHA-256), the result is {@code previous} itself, as a lossy
+     * commit leaves unchanged files as they were.
+     */
+    public Ingested ingestLossy(Path file, WeightFileFormat format, LossyRewrite lossy, ObjectId previous, String eps,
+                                SimilarBases similar) throws IOException {
+        byte[] previousSha = lossy.graph().file(previous).fileSha256();
+        return ingest(file, format, (parsed, hashing) -> {
+            List<FileEntry.NamedTensor> named = lossy.storeTensors(parsed.tensors(), previous, eps, file.toString(), similar);
+            if (Arrays.equals(hashing.result().sha256(), previousSha)) {
+                return previous; // its tensors quantize to themselves: every chunk above was deduplicated
+            }
+            return lossy.writeEntry(format.name(), parsed.restoreInfo(), parsed.metadata(), named, eps, file.toString());
+        });
+    }
+
+    /** How a parsed file's tensors and its entry are stored; {@code hashing} gives the file's stat. */
+    private interface Storing {
+        ObjectId store(ParsedWeightFile parsed, OverlappedTask<FileStat> hashing) throws IOException;
+    }
+
+    /**
+     * Hashes {@code file} whole (on a thread of its own from {@link #HASH_ASIDE_BYTES}) while its
+     * format parses it and {@code storing} stores it; fails if the file changed meanwhile.
+     */
+    private Ingested ingest(Path file, WeightFileFormat format, Storing storing) throws IOException {
+        FileStat quick = FileStat.quick(file);
+        OverlappedTask<FileStat> hashing = new OverlappedTask<>(() -> FileStat.of(file), quick.size() >= HASH_ASIDE_BYTES,
+                "coral-file-hash", file + ": hashing");
+        ObjectId entryId;
+        FileStat before;
+        try (hashing; ParsedWeightFile parsed = format.read(file)) {
+            Set<String> seen = new HashSet<>();
+            for (TensorSource t : parsed.tensors()) {
+                if (!seen.add(t.name())) {
+                    throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
+                }
+            }
+            entryId = storing.store(parsed, hashing);
             before = hashing.result();
-            entry = new FileEntry(format.name(), before.size(), before.sha256(), before.crc32c(), parsed.restoreInfo(),
-                    parsed.metadata(), named);
         }
         FileStat after = FileStat.quick(file);
         if (after.size() != quick.size() || after.mtimeMillis() != quick.mtimeMillis()
                 || before.size() != quick.size() || before.mtimeMillis() != quick.mtimeMillis()) {
             throw new BadInputException(file + ": changed while it was being added; add it again when it is written");
         }
-        return new Ingested(ObjectGraph.write(inserter, entry), entry, before);
+        return new Ingested(entryId, before);
     }
 
     /**

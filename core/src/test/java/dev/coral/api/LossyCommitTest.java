@@ -153,6 +153,83 @@ class LossyCommitTest {
         }
     }
 
+    /** The model of {@link #model} as tensors, for {@link Repository#commitTensors}. */
+    private static List<TensorSource> tensors(float[] w, int[] ints) {
+        ByteBuffer ib = ByteBuffer.allocate(ints.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        ib.asIntBuffer().put(ints);
+        return List.of(
+                Tensors.of("w", TensorSpec.of(DType.F32, w.length), f32(w)),
+                Tensors.of("h", TensorSpec.of(DType.BF16, w.length), bf16(w)),
+                Tensors.of("ids", TensorSpec.of(DType.I32, ints.length), ib.array()));
+    }
+
+    private static float[] drift(float[] w, Random r, double by) {
+        float[] next = w.clone();
+        for (int i = 0; i < next.length; i++) {
+            next[i] += (float) (r.nextGaussian() * by);
+        }
+        return next;
+    }
+
+    /**
+     * {@code commit --lossy PATH} and {@link Repository#commitTensors} with a lossy request quantize
+     * the tensors as they read them: they store the same commit tree as {@code add} then
+     * {@code commit --lossy}, but no lossless copy of the quantized tensors, which the two-step way
+     * leaves behind as garbage. An unchanged file stays HEAD's entry, lossless.
+     */
+    @Test
+    void aLossyCommitOfPathsOrTensorsStoresNoLosslessCopy() throws IOException {
+        Random r = new Random(11);
+        float[] w1 = drift(new float[N], r, 0.05);
+        float[] w2 = drift(w1, r, 1e-3);
+        int[] ids = r.ints(N).toArray();
+        List<TensorSource> other = List.of(Tensors.of("b", TensorSpec.of(DType.F32, 1000), f32(drift(new float[1000], r, 1))));
+        RepositoryConfig config = RepositoryConfig.defaults().withChunkBytes(16_384);
+        Path twoSteps = dir.resolve("two-steps");
+        Path oneStep = dir.resolve("one-step");
+        Path inMemory = dir.resolve("in-memory");
+        ObjectId[] trees = new ObjectId[3];
+        try (Repository repo = Repository.init(twoSteps, config)) {
+            TestModels.writeSafetensors(twoSteps.resolve("m.safetensors"), tensors(w1, ids));
+            TestModels.writeSafetensors(twoSteps.resolve("o.safetensors"), other);
+            repo.add(List.of(twoSteps.resolve("m.safetensors"), twoSteps.resolve("o.safetensors")));
+            repo.commit(CommitRequest.of("v1"));
+            TestModels.writeSafetensors(twoSteps.resolve("m.safetensors"), tensors(w2, ids));
+            repo.add(List.of(twoSteps.resolve("m.safetensors")));
+            trees[0] = repo.readCommit(repo.commit(CommitRequest.of("v2").withLossy("1e-3"))).tree();
+            assertTrue(repo.gc(true, java.time.Duration.ZERO).objectsRemoved() > 0,
+                    "add then commit --lossy leaves the lossless chunks it staged as garbage");
+        }
+        try (Repository repo = Repository.init(oneStep, config)) {
+            TestModels.writeSafetensors(oneStep.resolve("m.safetensors"), tensors(w1, ids));
+            TestModels.writeSafetensors(oneStep.resolve("o.safetensors"), other);
+            repo.commit(CommitRequest.of("v1"), List.of(oneStep.resolve("m.safetensors"), oneStep.resolve("o.safetensors")));
+            TestModels.writeSafetensors(oneStep.resolve("m.safetensors"), tensors(w2, ids));
+            ObjectId c = repo.commit(CommitRequest.of("v2").withLossy("1e-3"),
+                    List.of(oneStep.resolve("m.safetensors"), oneStep.resolve("o.safetensors")));
+            trees[1] = repo.readCommit(c).tree();
+            assertEquals(0, repo.gc(true, java.time.Duration.ZERO).objectsRemoved(), "commit --lossy PATHS leaves no garbage");
+            assertTrue(repo.fileAt("HEAD", "m.safetensors").isLossy());
+            assertFalse(repo.fileAt("HEAD", "o.safetensors").isLossy(), "an unchanged file stays as HEAD has it");
+            assertTrue(repo.status().isClean(), "the working files are what the staging index records");
+            float[] back = floats(read(repo, "HEAD", "w"));
+            for (int i = 0; i < N; i++) {
+                assertTrue(Math.abs((double) back[i] - w2[i]) <= 1e-3, "element " + i);
+            }
+        }
+        try (Repository repo = Repository.init(inMemory, config)) {
+            repo.commitTensors("m.safetensors", tensors(w1, ids), java.util.Map.of(), CommitRequest.of("v1"));
+            repo.commitTensors("o.safetensors", other, java.util.Map.of(), CommitRequest.of("v1 o"));
+            repo.commitTensors("m.safetensors", tensors(w2, ids), java.util.Map.of(), CommitRequest.of("v2").withLossy("1e-3"));
+            trees[2] = repo.readCommit(repo.headCommit()).tree();
+            assertEquals(0, repo.gc(true, java.time.Duration.ZERO).objectsRemoved(), "a lossy commitTensors leaves no garbage");
+            assertThrows(BadInputException.class, () -> repo.commitTensors("o.safetensors", other, java.util.Map.of(),
+                    CommitRequest.of("o again").withLossy("1e-3")), "tensors as HEAD has them are nothing to commit");
+        }
+        assertEquals(trees[0], trees[1], "commit --lossy PATHS stores what add then commit --lossy stores");
+        assertEquals(trees[0], trees[2], "a lossy commitTensors stores what add then commit --lossy stores");
+    }
+
     @Test
     void aLossyBoundMustBePositiveAndFinite() throws BadInputException {
         for (String bad : List.of("0", "-0", "-1", "abc", "", "NaN", "Infinity", "1e400")) {

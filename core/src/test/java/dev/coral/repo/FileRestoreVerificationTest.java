@@ -11,6 +11,7 @@ import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.store.ChunkReadAhead;
+import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import dev.coral.store.ObjectStore;
 import dev.coral.tensor.DType;
@@ -59,11 +60,12 @@ class FileRestoreVerificationTest {
             safetensors.write(tensors, Map.of("step", "1"), out);
         }
         ObjectStore store = new ObjectStore(dir.resolve("packs"), 1);
-        FileEntry entry;
+        ObjectId entryId;
         try (ObjectInserter ins = store.newInserter()) {
-            entry = new FileIngest(ins, CHUNK).ingest(file, safetensors).entry();
+            entryId = new FileIngest(ins, CHUNK).ingest(file, safetensors).entryId();
             ins.flush();
         }
+        FileEntry entry = new ObjectGraph(store).file(entryId);
         return new Stored(store, entry, Files.readAllBytes(file));
     }
 
@@ -209,12 +211,14 @@ class FileRestoreVerificationTest {
         }
         byte[] bytes = Files.readAllBytes(file);
         try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1); ObjectInserter ins = store.newInserter()) {
-            FileIngest.Ingested got = new FileIngest(ins, 1 << 20).ingest(file, safetensors);
+            ObjectId id = new FileIngest(ins, 1 << 20).ingest(file, safetensors).entryId();
+            ins.flush();
+            FileEntry got = new ObjectGraph(store).file(id);
             CRC32C crc = new CRC32C();
             crc.update(bytes);
-            assertEquals(crc.getValue(), got.entry().fileCrc32c());
-            assertArrayEquals(dev.coral.store.ObjectId.sha256().digest(bytes), got.entry().fileSha256());
-            assertEquals(bytes.length, got.entry().fileSize());
+            assertEquals(crc.getValue(), got.fileCrc32c());
+            assertArrayEquals(ObjectId.sha256().digest(bytes), got.fileSha256());
+            assertEquals(bytes.length, got.fileSize());
         }
     }
 
