@@ -24,7 +24,8 @@ import java.util.TreeSet;
 /**
  * Scenario 1: an MLP trained step by step on a generated task, every step committed through the
  * Java API ({@code commitTensors}, as a training loop calls it) into two repositories: one fp32, one BF16
- * (top 2 bytes of each weight). Beside Coral: Files.copy + fsync, SHA-256 and zstd -3 / -19 of
+ * (top 2 bytes of each weight); and the fp32 weights as opt-in lossy commits at two error bounds
+ * ({@link LossyHistory}). Beside Coral: Files.copy + fsync, SHA-256 and zstd -3 / -19 of
  * each checkpoint, and the offline bound (each checkpoint XOR its predecessor, byte planes,
  * zstd -19, computed here with the codec at level 19).
  */
@@ -49,6 +50,10 @@ public final class TrainingHistoryScenario implements Scenario {
             new Variant("fp32", DType.F32, ctx.dir("training-fp32"), n),
             new Variant("bf16", DType.BF16, ctx.dir("training-bf16"), n)
         };
+        LossyHistory[] lossy = {
+            new LossyHistory("1e-4", ctx.dir("training-lossy-1e-4")),
+            new LossyHistory("1e-5", ctx.dir("training-lossy-1e-5"))
+        };
         double[] loss = new double[n];
         SplittableRandom data = new SplittableRandom(1234);
         long trainNanos = 0;
@@ -60,6 +65,9 @@ public final class TrainingHistoryScenario implements Scenario {
                 for (Variant v : variants) {
                     v.commit(step, net, loss[step], step % zstd19Every == 0, step == 0 || step % boundEvery == 0);
                 }
+                for (LossyHistory l : lossy) {
+                    l.commit(step, net);
+                }
                 if ((step + 1) % Math.max(1, n / 10) == 0) {
                     Context.log("training: step %d/%d, loss %.4f, fp32 commit %.1f ms", step + 1, n, loss[step],
                             variants[0].commitSeconds[step] * 1e3);
@@ -68,9 +76,15 @@ public final class TrainingHistoryScenario implements Scenario {
             for (Variant v : variants) {
                 v.finish();
             }
+            for (LossyHistory l : lossy) {
+                l.finish();
+            }
         } finally {
             for (Variant v : variants) {
                 v.repo.close();
+            }
+            for (LossyHistory l : lossy) {
+                l.close();
             }
         }
         long raw = variants[0].base.bytes / n;
@@ -109,6 +123,15 @@ public final class TrainingHistoryScenario implements Scenario {
                     Fmt.f(h.readSeconds[i] * 1e3), Fmt.mbps(h.checkpointBytes, h.readSeconds[i]),
                     Double.isNaN(f.checkoutSeconds[i]) ? "" : Fmt.f(f.checkoutSeconds[i] * 1e3));
         }
+        Table lt = rep.table(new Table("Opt-in lossy commits of the same fp32 checkpoints (`commitTensors` with --lossy=EPS; "
+                + "each commit read back and compared with the weights it was given)",
+                "figure", "--lossy=" + lossy[0].eps, "--lossy=" + lossy[1].eps, "baseline (same run, same weights)"));
+        lt.row("**stored ratio** (raw / stored)", Fmt.ratio(lossy[0].ratio()), Fmt.ratio(lossy[1].ratio()), "lossless " + Fmt.ratio(f.ratio()));
+        lt.row("largest error of any element read back", String.format(java.util.Locale.ROOT, "%.3g", lossy[0].maxError),
+                String.format(java.util.Locale.ROOT, "%.3g", lossy[1].maxError), "the bound: EPS");
+        lt.row("commit MB/s", Fmt.f(lossy[0].commitMBps()), Fmt.f(lossy[1].commitMBps()), "lossless " + Fmt.f(f.base.bytes / 1e6 / f.totalCommit()));
+        lt.row("packs on disk / stored", Fmt.mb(lossy[0].diskBytes) + " / " + Fmt.mb(lossy[0].storedBytes),
+                Fmt.mb(lossy[1].diskBytes) + " / " + Fmt.mb(lossy[1].storedBytes), "no lossless copy is left behind");
         rep.note("zstd -19 ran on every " + zstd19Every + "th checkpoint only (it runs at a few MB/s); its ratio is over those.");
         if (boundEvery > 1) {
             rep.note("The offline bound was computed on every " + boundEvery + "th step and extrapolated to all steps (mean delta size).");
@@ -124,11 +147,17 @@ public final class TrainingHistoryScenario implements Scenario {
         rep.headline("fp32: read commit at depth " + f.depths.get(last) + " vs HEAD", Fmt.ms(f.readSeconds[last]),
                 "HEAD " + Fmt.ms(f.readSeconds[0]));
         rep.headline("`log` of " + n + " commits", Fmt.ms(f.logSeconds), "");
+        rep.headline("fp32 lossy --lossy=" + lossy[0].eps + " / " + lossy[1].eps + ": stored ratio",
+                Fmt.ratio(lossy[0].ratio()) + " / " + Fmt.ratio(lossy[1].ratio()), "lossless " + Fmt.ratio(f.ratio()));
         charts(ctx, rep, variants, loss);
         for (Variant v : variants) {
             rep.figure(v.name, v.figures());
         }
         rep.figure("loss", loss);
+        for (LossyHistory l : lossy) {
+            rep.figure("lossy_" + l.eps, Map.of("ratio", l.ratio(), "max_error", l.maxError, "commit_mb_per_s", l.commitMBps(),
+                    "stored_bytes", l.storedBytes, "pack_bytes", l.diskBytes));
+        }
         return rep;
     }
 
