@@ -18,7 +18,8 @@ import java.io.InputStream;
  * <li>else (the interval crosses zero) r = b + 2·eps·round((w−b)/(2·eps)), if within eps;</li>
  * <li>else r = w.</li>
  * </ul>
- * BF16 and F16 elements are only snapped to the base (their grid is coarser than any useful eps).
+ * BF16 and F16 elements the same, over their 16-bit patterns ({@link #quantize16}): their grid is
+ * coarse (BF16 steps 2.4e-4 at 0.05), so below about half a step only the snap to the base applies.
  * Non-finite values and non-float dtypes pass through unchanged. Streams: reads both tensors
  * chunk by chunk. Measured (numpy, two steps of a 19 MB fp32 Adam MLP, bits per element of the
  * stored delta's planes): eps 1e-4 18.5 → 7.2-7.5, 1e-5 22.8 → 10.7; the entropy of the grid
@@ -70,7 +71,6 @@ final class LossyQuantizer extends InputStream {
     }
 
     private void quantize(int n) {
-        double step = 2 * eps;
         switch (dtype) {
             case F32 -> {
                 for (int i = 0; i + 4 <= n; i += 4) {
@@ -91,20 +91,13 @@ final class LossyQuantizer extends InputStream {
                 }
             }
             case BF16, F16 -> {
+                boolean brain = dtype == DType.BF16;
                 for (int i = 0; i + 2 <= n; i += 2) {
                     int wb = (buf[i] & 0xFF) | (buf[i + 1] & 0xFF) << 8;
                     int bb = (baseBuf[i] & 0xFF) | (baseBuf[i + 1] & 0xFF) << 8;
-                    float w = half(wb);
-                    float b = half(bb);
-                    if (!Float.isFinite(w) || !Float.isFinite(b)) {
-                        continue;
-                    }
-                    double q = Math.rint(((double) w - b) / step);
-                    // Snap to the base when within the bound (the common case); else keep w.
-                    if (q == 0 && Math.abs((double) b - w) <= eps) {
-                        buf[i] = baseBuf[i];
-                        buf[i + 1] = baseBuf[i + 1];
-                    }
+                    int r = quantize16(wb, bb, eps, brain);
+                    buf[i] = (byte) r;
+                    buf[i + 1] = (byte) (r >>> 8);
                 }
             }
             default -> {
@@ -134,6 +127,84 @@ final class LossyQuantizer extends InputStream {
         double step = 2 * eps;
         float r = (float) (b + step * Math.rint(((double) w - b) / step));
         return Math.abs((double) r - w) <= eps ? r : w;
+    }
+
+    /**
+     * As {@link #quantize(float, float, double)} for the 16-bit patterns of BF16 ({@code brain})
+     * or F16 elements: the pattern stored for w against the base b; w itself when either is
+     * not finite.
+     */
+    static int quantize16(int wb, int bb, double eps, boolean brain) {
+        return brain ? quantizeBf16(wb, bb, eps) : quantizeF16(wb, bb, eps);
+    }
+
+    /**
+     * BF16: a value is the float of its pattern << 16, so the float bounds of the interval,
+     * rounded inwards to 16 bits, bound the patterns; the roundings are selects, not branches
+     * (measured, 21 M elements moved by N(0, 1e-3) at eps 1e-3, warm: 19 ns each with branches, 9.5 without).
+     */
+    private static int quantizeBf16(int wb, int bb, double eps) {
+        float w = Float.intBitsToFloat(wb << 16);
+        float b = Float.intBitsToFloat(bb << 16);
+        if (!Float.isFinite(w) || !Float.isFinite(b)) {
+            return wb;
+        }
+        double aw = Math.abs((double) w);
+        double low = aw - eps;
+        if (((wb ^ bb) & 0x8000) == 0 && low > 0) { // one sign throughout: work on magnitudes
+            double high = aw + eps;
+            float lo = (float) low; // positive: one pattern up is the next float up
+            float hi = (float) high;
+            int loBits = Float.floatToRawIntBits(lo) + (lo < low ? 1 : 0);
+            int hiBits = Float.floatToRawIntBits(hi) - (hi > high ? 1 : 0);
+            int bm = bb & 0x7FFF;
+            int from = (loBits + 0xFFFF >>> 16) - bm;
+            int to = (hiBits >>> 16) - bm;
+            if (from <= to) {
+                int r = bb + nearZero(from, to); // the sign bit stays b's
+                if (Math.abs((double) Float.intBitsToFloat(r << 16) - w) <= eps) {
+                    return r;
+                }
+            }
+        }
+        return Math.abs((double) b - w) <= eps ? bb : wb;
+    }
+
+    /** F16: the interval's patterns found by binary search over the magnitudes (F16 is rare in weights). */
+    private static int quantizeF16(int wb, int bb, double eps) {
+        float w = ieeeHalf(wb);
+        float b = ieeeHalf(bb);
+        if (!Float.isFinite(w) || !Float.isFinite(b)) {
+            return wb;
+        }
+        double low = Math.abs((double) w) - eps;
+        if (((wb ^ bb) & 0x8000) == 0 && low > 0) {
+            double high = Math.abs((double) w) + eps;
+            int from = firstHalfAtLeast(low) - (bb & 0x7FFF);
+            int to = firstHalfAtLeast(Math.nextUp(high)) - 1 - (bb & 0x7FFF);
+            if (from <= to) {
+                int r = bb + nearZero(from, to);
+                if (Math.abs((double) ieeeHalf(r) - w) <= eps) {
+                    return r;
+                }
+            }
+        }
+        return Math.abs((double) b - w) <= eps ? bb : wb;
+    }
+
+    /** The least F16 magnitude pattern (0..0x7C00, 0x7C00 = infinity) whose value is at least {@code v}. */
+    private static int firstHalfAtLeast(double v) {
+        int lo = 0;
+        int hi = 0x7C00;
+        while (lo < hi) { // the magnitude patterns order their values
+            int mid = (lo + hi) >>> 1;
+            if (ieeeHalf(mid) >= v) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return lo;
     }
 
     /** As {@link #quantize(float, float, double)} for doubles. */
@@ -191,10 +262,6 @@ final class LossyQuantizer extends InputStream {
      */
     static long simplest(long from, long to) {
         return to & -Long.highestOneBit((from - 1) ^ to);
-    }
-
-    private float half(int bits) {
-        return dtype == DType.BF16 ? Float.intBitsToFloat(bits << 16) : ieeeHalf(bits);
     }
 
     /** IEEE 754 binary16 to float (Float.float16ToFloat arrived only in Java 20). */

@@ -61,6 +61,36 @@ class LossyQuantizerTest {
         }
     }
 
+    @RepeatedTest(10)
+    void everyHalfIsWithinTheBoundAndSnapsToItsBaseWhenItCan(RepetitionInfo rep) {
+        long seed = 0xBF16L + rep.getCurrentRepetition();
+        SplittableRandom r = new SplittableRandom(seed);
+        for (boolean brain : new boolean[] {true, false}) {
+            for (int i = 0; i < 20_000; i++) {
+                float bf = anyFloat(r);
+                float wf = near(bf, r);
+                int bb = brain ? Float.floatToRawIntBits(bf) >>> 16 : r.nextInt(1 << 16);
+                int wb = brain ? Float.floatToRawIntBits(wf) >>> 16 : (r.nextBoolean() ? r.nextInt(1 << 16) : bb + r.nextInt(-64, 64) & 0xFFFF);
+                double eps = EPS[r.nextInt(EPS.length)];
+                float w = brain ? Float.intBitsToFloat(wb << 16) : LossyQuantizer.ieeeHalf(wb);
+                float b = brain ? Float.intBitsToFloat(bb << 16) : LossyQuantizer.ieeeHalf(bb);
+                int q = LossyQuantizer.quantize16(wb, bb, eps, brain);
+                String what = "seed " + seed + (brain ? ", BF16 " : ", F16 ") + Integer.toHexString(wb) + " against "
+                        + Integer.toHexString(bb) + ", eps " + eps + ": got " + Integer.toHexString(q);
+                assertEquals(0, q & ~0xFFFF, what);
+                if (!Float.isFinite(w) || !Float.isFinite(b)) {
+                    assertEquals(wb, q, what);
+                    continue;
+                }
+                float v = brain ? Float.intBitsToFloat(q << 16) : LossyQuantizer.ieeeHalf(q);
+                assertTrue(Math.abs((double) v - w) <= eps, what);
+                if (Math.abs((double) b - w) <= eps) {
+                    assertEquals(bb, q, what + ": within eps of its base");
+                }
+            }
+        }
+    }
+
     @Test
     void theSimplestIntegerOfARangeHasTheMostTrailingZeros() {
         SplittableRandom r = new SplittableRandom(5);
@@ -109,6 +139,25 @@ class LossyQuantizerTest {
             lowByteZero += (d & 0xFF) == 0 ? 1 : 0;
         }
         assertTrue(lowByteZero > n * 99L / 100, lowByteZero + " of " + n + " deltas have a zero low byte");
+    }
+
+    /** BF16 too, where EPS spans a few of its steps: a moved element's delta ends in zero bits. */
+    @Test
+    void aMovedBf16ElementDiffersFromItsBaseInHighBitsOnly() {
+        SplittableRandom r = new SplittableRandom(10);
+        int moved = 0;
+        int lowBitsZero = 0;
+        for (int i = 0; i < 50_000; i++) {
+            float base = (float) (r.nextGaussian() * 0.05);
+            int bb = Float.floatToRawIntBits(base) >>> 16;
+            int wb = Float.floatToRawIntBits((float) (Float.intBitsToFloat(bb << 16) + r.nextGaussian() * 2e-3)) >>> 16;
+            int d = LossyQuantizer.quantize16(wb, bb, 5e-4, true) - bb;
+            if (d != 0) {
+                moved++;
+                lowBitsZero += (d & 3) == 0 ? 1 : 0;
+            }
+        }
+        assertTrue(moved > 10_000 && lowBitsZero > moved * 9L / 10, lowBitsZero + " of " + moved + " moved elements end in two zero bits");
     }
 
     @Test
