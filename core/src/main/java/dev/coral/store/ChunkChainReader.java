@@ -67,7 +67,7 @@ final class ChunkChainReader {
     static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws) throws IOException {
         RecentChunks recent = store.recentChunks();
         int n = (int) top.entry().rawLength();
-        if (recent.copyTo(top.entry().id(), dst) || fromCache(store, top, dst, n, false)) {
+        if (recent.peek(top.entry().id(), dst) || fromCache(store, top, dst, n, false)) {
             return;
         }
         Chain chain = collect(store, top, recent, ws);

@@ -161,6 +161,22 @@ final class RecentChunks {
     }
 
     /**
+     * Copies the chunk into {@code dst} if held, and keeps it: a plain read (a checkout, a training
+     * loop reading back what it committed, a lossy commit quantizing against the version before)
+     * is not the next version's delta base, which then still finds it here. True if it was held.
+     * Measured (training scenario, small scale, lossy commits): the quantizer's read of each base
+     * took it from here, and the encoder then decoded every base from its chain again.
+     */
+    synchronized boolean peek(ObjectId id, byte[] dst) {
+        Entry e = map.get(id);
+        if (e == null) {
+            return false;
+        }
+        System.arraycopy(e.bytes, 0, dst, 0, e.bytes.length);
+        return true;
+    }
+
+    /**
      * As {@link #copyTo}, without the copy when the held array is exactly as long as
      * {@code buffer}: then that array is returned, now the caller's, and {@code buffer} (which
      * the caller no longer uses) is taken for reuse in its place. Else the bytes are copied into

@@ -216,6 +216,9 @@ class LossyCommitTest {
             for (int i = 0; i < N; i++) {
                 assertTrue(Math.abs((double) back[i] - w2[i]) <= 1e-3, "element " + i);
             }
+            Files.delete(oneStep.resolve("m.safetensors"));
+            repo.checkout("HEAD", true); // verifies the file it writes against the checksums the lossy entry records
+            assertEquals(repo.fileAt("HEAD", "m.safetensors").fileSize(), Files.size(oneStep.resolve("m.safetensors")));
         }
         try (Repository repo = Repository.init(inMemory, config)) {
             repo.commitTensors("m.safetensors", tensors(w1, ids), java.util.Map.of(), CommitRequest.of("v1"));
@@ -223,6 +226,8 @@ class LossyCommitTest {
             repo.commitTensors("m.safetensors", tensors(w2, ids), java.util.Map.of(), CommitRequest.of("v2").withLossy("1e-3"));
             trees[2] = repo.readCommit(repo.headCommit()).tree();
             assertEquals(0, repo.gc(true, java.time.Duration.ZERO).objectsRemoved(), "a lossy commitTensors leaves no garbage");
+            repo.checkout("HEAD", true);
+            assertEquals(repo.fileAt("HEAD", "m.safetensors").fileSize(), Files.size(inMemory.resolve("m.safetensors")));
             assertThrows(BadInputException.class, () -> repo.commitTensors("o.safetensors", other, java.util.Map.of(),
                     CommitRequest.of("o again").withLossy("1e-3")), "tensors as HEAD has them are nothing to commit");
         }

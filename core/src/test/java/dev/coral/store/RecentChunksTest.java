@@ -146,6 +146,20 @@ class RecentChunksTest {
 
     /** Only the chunks this process stored are handed on when it closes, not those it only decoded. */
     @Test
+    void aPlainReadLeavesTheChunkForTheNextVersionsBase() {
+        RecentChunks cache = new RecentChunks(100L * CHUNK);
+        byte[] raw = new byte[CHUNK];
+        Arrays.fill(raw, (byte) 5);
+        cache.put(id(0, 0), raw, 0, CHUNK, true);
+        byte[] read = new byte[CHUNK];
+        assertTrue(cache.peek(id(0, 0), read));
+        assertArrayEquals(raw, read);
+        assertTrue(cache.peek(id(0, 0), new byte[CHUNK]), "read again");
+        assertArrayEquals(raw, cache.exchange(id(0, 0), new byte[CHUNK]), "then served as a base");
+        assertFalse(cache.peek(id(0, 0), new byte[CHUNK]), "which takes it");
+    }
+
+    @Test
     void onlyIngestedChunksAreListed() {
         RecentChunks cache = new RecentChunks(64L * CHUNK);
         byte[] raw = new byte[CHUNK];
