@@ -141,6 +141,30 @@ class LossyQuantizerTest {
         assertTrue(lowByteZero > n * 99L / 100, lowByteZero + " of " + n + " deltas have a zero low byte");
     }
 
+    /** An element that crossed zero flips the sign bit; its magnitude keeps the base's low bits. */
+    @Test
+    void anElementThatCrossedZeroKeepsItsBasesLowBits() {
+        SplittableRandom r = new SplittableRandom(12);
+        int crossed = 0;
+        for (int i = 0; i < 200_000; i++) {
+            float b = (float) (r.nextGaussian() * 1e-3);
+            float w = (float) (b + r.nextGaussian() * 2e-3);
+            if ((Float.floatToRawIntBits(w) ^ Float.floatToRawIntBits(b)) >= 0 || Math.abs(w) <= 1e-4) {
+                continue;
+            }
+            crossed++;
+            float q = LossyQuantizer.quantize(w, b, 1e-4);
+            int x = Float.floatToRawIntBits(q) ^ Float.floatToRawIntBits(b);
+            assertTrue(x < 0 && (x & 0xFFFF) == 0, w + " against " + b + ": " + q + " (xor " + Integer.toHexString(x) + ")");
+            int wh = Float.floatToRawIntBits(w) >>> 16;
+            if (Math.abs(Float.intBitsToFloat(wh << 16)) > 1e-4) { // still past eps once cut to BF16
+                int hx = LossyQuantizer.quantize16(wh, Float.floatToRawIntBits(b) >>> 16, 1e-4, true) ^ Float.floatToRawIntBits(b) >>> 16;
+                assertTrue((hx & 0x8000) != 0 && (hx & 1) == 0, "BF16 " + w + " against " + b + ": xor " + Integer.toHexString(hx));
+            }
+        }
+        assertTrue(crossed > 10_000, crossed + " crossed");
+    }
+
     /** BF16 too, where EPS spans a few of its steps: a moved element's delta ends in zero bits. */
     @Test
     void aMovedBf16ElementDiffersFromItsBaseInHighBitsOnly() {
