@@ -136,13 +136,13 @@ final class MemoryStaging {
     private ObjectId storeLossy(String path, List<? extends TensorSource> tensors, Map<String, String> metadata, LossyRewrite lossy,
                                 ObjectId inHead, String eps, SimilarBases similar, OverlappedTask<HeaderCapture> hashing)
             throws IOException {
-        List<FileEntry.NamedTensor> named = lossy.storeTensors(tensors, inHead, eps, path, similar);
+        LossyRewrite.Stored stored = lossy.storeTensors(tensors, inHead, eps, path, similar);
         similar.save();
         HeaderCapture capture = hashing.result();
         if (java.util.Arrays.equals(capture.sha.digest(), repo.graph().file(inHead).fileSha256())) {
             return inHead;
         }
-        return lossy.writeEntry("safetensors", capture.header(), metadata, named, eps, path);
+        return lossy.writeEntry("safetensors", capture.header(), metadata, stored, eps, path);
     }
 
     /** Keeps the safetensors header (length prefix + JSON), hashes and counts everything. */

@@ -98,11 +98,11 @@ public final class FileIngest {
                                 SimilarBases similar) throws IOException {
         byte[] previousSha = lossy.graph().file(previous).fileSha256();
         return ingest(file, format, (parsed, hashing) -> {
-            List<FileEntry.NamedTensor> named = lossy.storeTensors(parsed.tensors(), previous, eps, file.toString(), similar);
+            LossyRewrite.Stored stored = lossy.storeTensors(parsed.tensors(), previous, eps, file.toString(), similar);
             if (Arrays.equals(hashing.result().sha256(), previousSha)) {
                 return previous; // its tensors quantize to themselves: every chunk above was deduplicated
             }
-            return lossy.writeEntry(format.name(), parsed.restoreInfo(), parsed.metadata(), named, eps, file.toString());
+            return lossy.writeEntry(format.name(), parsed.restoreInfo(), parsed.metadata(), stored, eps, file.toString());
         });
     }
 

@@ -1,12 +1,15 @@
 package dev.coral.repo;
 
 import dev.coral.error.CorruptObjectException;
+import dev.coral.error.MissingObjectException;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
+import dev.coral.store.ObjectStore;
+import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -53,8 +56,15 @@ public final class LossyRewrite {
      */
     public ObjectId store(String format, byte[] restoreInfo, Map<String, String> metadata, List<? extends TensorSource> tensors,
                           ObjectId previous, String eps, String displayPath, SimilarBases similar) throws IOException {
-        List<FileEntry.NamedTensor> named = storeTensors(tensors, previous, eps, displayPath, similar);
-        return writeEntry(format, restoreInfo, metadata, named, eps, displayPath);
+        return writeEntry(format, restoreInfo, metadata, storeTensors(tensors, previous, eps, displayPath, similar), eps, displayPath);
+    }
+
+    /**
+     * Tensors stored by {@link #storeTensors}, named in file order, and each one's content as a
+     * source: the tensor object in memory for those it stored (read back from the recent chunks
+     * while its pack is not flushed), the stored tensor for those it kept.
+     */
+    public record Stored(List<FileEntry.NamedTensor> named, List<TensorSource> contents) {
     }
 
     /**
@@ -62,10 +72,10 @@ public final class LossyRewrite {
      * (of its dtype and size) quantized against it. A tensor that is not quantized is kept as it
      * is stored when it is a {@link StoredTensor}, else stored losslessly: against its previous
      * version when that version is lossless, else against a similar stored tensor found in
-     * {@code similar} (null: none), which then indexes it. Returns them named, in order.
+     * {@code similar} (null: none), which then indexes it.
      */
-    public List<FileEntry.NamedTensor> storeTensors(List<? extends TensorSource> tensors, ObjectId previous, String eps,
-                                                    String displayPath, SimilarBases similar) throws IOException {
+    public Stored storeTensors(List<? extends TensorSource> tensors, ObjectId previous, String eps, String displayPath,
+                               SimilarBases similar) throws IOException {
         double bound = Double.parseDouble(eps);
         DeltaBases quantizeAgainst = DeltaBases.forLossy(graph, previous);
         DeltaBases losslessBases = DeltaBases.from(graph, previous);
@@ -91,38 +101,112 @@ public final class LossyRewrite {
         }
         sink.drain();
         List<FileEntry.NamedTensor> named = new ArrayList<>();
+        List<TensorSource> contents = new ArrayList<>();
         for (int i = 0; i < tensors.size(); i++) {
             TensorSource t = tensors.get(i);
-            ObjectId id = submitted.get(i) == null ? ((StoredTensor) t).id() : submitted.get(i).write(inserter);
+            TensorIngest.Submitted s = submitted.get(i);
+            ObjectId id = s == null ? ((StoredTensor) t).id() : s.write(inserter);
             named.add(new FileEntry.NamedTensor(t.name(), id));
-            if (similar != null && submitted.get(i) != null) {
+            contents.add(s == null ? t : new Unflushed(t.name(), s.object(), graph.store()));
+            if (similar != null && s != null) {
                 similar.add(id, plans.get(i));
             }
         }
-        return named;
+        return new Stored(named, contents);
+    }
+
+    /** A chunk of this rewrite's unflushed pack that the recent chunks no longer hold. */
+    private static final class NotHeld extends IOException {
+        NotHeld(ObjectId chunk) {
+            super("chunk " + chunk.hex() + " is neither flushed nor held in memory");
+        }
     }
 
     /**
-     * Writes the lossy entry naming {@code named} (stored through this rewrite's inserter, which
-     * it flushes first: the file they restore to is hashed from them) and returns its id.
+     * A tensor just stored, read chunk by chunk from the store's recent chunks (where its new
+     * chunks are until the pack is flushed), else from the packs (chunks stored before);
+     * {@link NotHeld} when a chunk is in neither.
      */
-    public ObjectId writeEntry(String format, byte[] restoreInfo, Map<String, String> metadata, List<FileEntry.NamedTensor> named,
-                               String eps, String displayPath) throws IOException {
-        inserter.flush();
-        return ObjectGraph.write(inserter, entry(format, restoreInfo, metadata, named, eps, displayPath));
+    private record Unflushed(String name, TensorObject tensor, ObjectStore store) implements TensorSource {
+        @Override
+        public TensorSpec spec() {
+            return tensor.spec();
+        }
+
+        @Override
+        public InputStream openStream() {
+            return new java.io.SequenceInputStream(java.util.Collections.enumeration(tensor.chunks().stream()
+                    .map(c -> (InputStream) new LazyChunk(c, store)).toList()));
+        }
     }
 
-    /** The lossy entry naming {@code named}, with the size and checksums of the file they restore to. */
-    private FileEntry entry(String format, byte[] restoreInfo, Map<String, String> metadata, List<FileEntry.NamedTensor> named,
-                            String eps, String displayPath) throws IOException {
-        FileEntry draft = new FileEntry(format, 0, new byte[32], restoreInfo, metadata, named, eps, -1);
+    /** One chunk's bytes, read when first asked for. */
+    private static final class LazyChunk extends InputStream {
+        private final ChunkRef ref;
+        private final ObjectStore store;
+        private java.io.ByteArrayInputStream bytes;
+
+        LazyChunk(ChunkRef ref, ObjectStore store) {
+            this.ref = ref;
+            this.store = store;
+        }
+
+        private java.io.ByteArrayInputStream bytes() throws IOException {
+            if (bytes == null) {
+                byte[] b = new byte[(int) ref.rawLength()];
+                if (!store.readRecentChunk(ref.id(), b)) {
+                    try {
+                        store.readChunk(ref.id(), b, false);
+                    } catch (MissingObjectException e) {
+                        throw new NotHeld(ref.id());
+                    }
+                }
+                bytes = new java.io.ByteArrayInputStream(b);
+            }
+            return bytes;
+        }
+
+        @Override
+        public int read() throws IOException {
+            return bytes().read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return bytes().read(b, off, len);
+        }
+    }
+
+    /**
+     * Writes the lossy entry naming {@code stored}'s tensors (through this rewrite's inserter) and
+     * returns its id. The file they restore to is hashed from the new chunks held in memory; when
+     * one is no longer held (a checkpoint larger than the recent chunks' budget, a process that had
+     * not committed before), the inserter is flushed and the file hashed from the packs. Measured:
+     * flushing every time cost a second pack per lossy commit (its fsyncs, its index).
+     */
+    public ObjectId writeEntry(String format, byte[] restoreInfo, Map<String, String> metadata, Stored stored, String eps,
+                               String displayPath) throws IOException {
+        FileEntry entry;
+        try {
+            entry = entry(format, restoreInfo, metadata, stored.named(), stored.contents(), eps, displayPath);
+        } catch (NotHeld e) {
+            inserter.flush();
+            FileEntry draft = new FileEntry(format, 0, new byte[32], restoreInfo, metadata, stored.named(), eps, -1);
+            entry = entry(format, restoreInfo, metadata, stored.named(), new FileRestore(graph).tensors(draft), eps, displayPath);
+        }
+        return ObjectGraph.write(inserter, entry);
+    }
+
+    /** The lossy entry naming {@code named}, with the size and checksums of the file {@code contents} restore to. */
+    private static FileEntry entry(String format, byte[] restoreInfo, Map<String, String> metadata, List<FileEntry.NamedTensor> named,
+                                   List<? extends TensorSource> contents, String eps, String displayPath) throws IOException {
         WeightFileFormat writer = WeightFormats.byName(format)
                 .orElseThrow(() -> new CorruptObjectException(displayPath + ": unknown format " + format));
         MessageDigest md = ObjectId.sha256();
         CountingOutputStream counter = new CountingOutputStream(OutputStream.nullOutputStream());
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         try (OutputStream out = new java.util.zip.CheckedOutputStream(new DigestOutputStream(counter, md), crc)) {
-            writer.restore(restoreInfo, new FileRestore(graph).tensors(draft), out);
+            writer.restore(restoreInfo, contents, out);
         }
         return new FileEntry(format, counter.count, md.digest(), restoreInfo, metadata, named, eps, crc.getValue());
     }

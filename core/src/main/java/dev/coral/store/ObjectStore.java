@@ -495,6 +495,15 @@ public final class ObjectStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies the raw bytes of chunk {@code id} into {@code dst} if this process stored or decoded
+     * it lately and still holds it in memory (the recent chunks), without looking in the packs:
+     * how a writer reads back chunks its inserter has not flushed yet. False when not held.
+     */
+    public boolean readRecentChunk(ObjectId id, byte[] dst) {
+        return recentChunks.peek(id, dst);
+    }
+
     /** As {@link #readChunk(ObjectId, byte[], boolean)}, reusing the caller's codec workspace. */
     public int readChunk(ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws) throws IOException {
         return read(id, f -> readChunk(f, id, dst, verifyHash, ws));

@@ -169,7 +169,7 @@ final class RecentChunks {
      */
     synchronized boolean peek(ObjectId id, byte[] dst) {
         Entry e = map.get(id);
-        if (e == null) {
+        if (e == null || e.bytes.length > dst.length) {
             return false;
         }
         System.arraycopy(e.bytes, 0, dst, 0, e.bytes.length);
