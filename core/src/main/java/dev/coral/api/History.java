@@ -62,10 +62,7 @@ final class History {
         try (RepositoryLock.Held l = repo.lockIndex()) {
             StagingIndex index = pending.applyTo(repo.readIndex());
             if (!request.lossyEps().isEmpty()) {
-                if (carried != null) {
-                    carried.flush(); // the lossy rewrite reads the staged files back
-                }
-                index = quantize(index, request.lossyEps());
+                index = quantize(index, request.lossyEps(), carried, pending.lossy());
             }
             boolean indexChanged = pending != Repository.StagedChanges.NONE || !request.lossyEps().isEmpty();
             Tree tree = index.toTree();
@@ -111,9 +108,14 @@ final class History {
 
     /**
      * Replaces every staged file that changed since HEAD (and existed there) by its lossy version,
-     * quantized against HEAD's version. New files and unchanged ones stay as they are.
+     * quantized against HEAD's version. New files and unchanged ones stay as they are, and so do
+     * files staged lossy already ({@code commit --lossy PATH...}, a lossy {@code commitTensors}).
+     * {@code storedLossy} names the entries staged lossy by this commit itself, which may still be
+     * in {@code carried} (may be null): the objects staged and not flushed yet, flushed before the
+     * first file is read back, and only then, so that a commit with nothing to rewrite stays one pack.
      */
-    private StagingIndex quantize(StagingIndex index, String eps) throws IOException {
+    private StagingIndex quantize(StagingIndex index, String eps, ObjectInserter carried, java.util.Set<ObjectId> storedLossy)
+            throws IOException {
         ObjectId head = repo.headCommit();
         if (head == null) {
             return index;
@@ -125,7 +127,14 @@ final class History {
             for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
                 ObjectId before = parent.files().get(e.getKey());
                 StagingIndex.Entry staged = e.getValue();
-                if (before == null || before.equals(staged.fileEntry()) || repo.graph().file(staged.fileEntry()).isLossy()) {
+                if (before == null || before.equals(staged.fileEntry()) || storedLossy.contains(staged.fileEntry())) {
+                    continue;
+                }
+                if (carried != null) {
+                    carried.flush(); // the staged file is read back
+                    carried = null;
+                }
+                if (repo.graph().file(staged.fileEntry()).isLossy()) {
                     continue;
                 }
                 ObjectId lossy = rewrite.rewrite(repo.graph().file(staged.fileEntry()), before, eps, e.getKey());

@@ -25,6 +25,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Stages in-memory tensors as a safetensors file that exists only in the repository until a
@@ -38,6 +39,8 @@ import java.util.Map;
 final class MemoryStaging {
     private final Repository repo;
     private final ObjectStore store;
+    /** The entry {@link #storeLossy} wrote, if it wrote one. */
+    private ObjectId storedLossy;
 
     MemoryStaging(Repository repo, ObjectStore store) {
         this.repo = repo;
@@ -85,7 +88,8 @@ final class MemoryStaging {
                 }
                 throw e;
             }
-            return new Repository.StagedChanges(Map.of(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32])), List.of(), null);
+            return new Repository.StagedChanges(Map.of(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32])), List.of(), null,
+                    entryId.equals(storedLossy) ? Set.of(entryId) : Set.of());
         }
     }
 
@@ -142,7 +146,8 @@ final class MemoryStaging {
         if (java.util.Arrays.equals(capture.sha.digest(), repo.graph().file(inHead).fileSha256())) {
             return inHead;
         }
-        return lossy.writeEntry("safetensors", capture.header(), metadata, stored, eps, path);
+        storedLossy = lossy.writeEntry("safetensors", capture.header(), metadata, stored, eps, path);
+        return storedLossy;
     }
 
     /** Keeps the safetensors header (length prefix + JSON), hashes and counts everything. */

@@ -39,9 +39,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -410,8 +412,13 @@ public final class Repository implements AutoCloseable {
     }
 
     /** Stored files waiting to be staged: index entries to put and paths to remove. */
-    record StagedChanges(Map<String, StagingIndex.Entry> put, List<String> remove, AddResult result) {
+    record StagedChanges(Map<String, StagingIndex.Entry> put, List<String> remove, AddResult result, Set<ObjectId> lossy) {
         static final StagedChanges NONE = new StagedChanges(Map.of(), List.of(), null);
+
+        /** Changes none of which was stored lossy. */
+        StagedChanges(Map<String, StagingIndex.Entry> put, List<String> remove, AddResult result) {
+            this(put, remove, result, Set.of());
+        }
 
         StagingIndex applyTo(StagingIndex index) {
             TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(index.entries());
@@ -467,6 +474,7 @@ public final class Repository implements AutoCloseable {
             }
         }
         Map<String, StagingIndex.Entry> put = new TreeMap<>();
+        Set<ObjectId> storedLossy = new HashSet<>();
         AddResult result;
         try (ChunkSink sink = ins.newChunkSink(ingestThreads)) {
             FileIngest ingest = new FileIngest(ins, sink, config.chunkBytes());
@@ -483,6 +491,9 @@ public final class Repository implements AutoCloseable {
                 ObjectId inHead = committed.get(e.getKey());
                 FileIngest.Ingested f = inHead != null ? ingest.ingestLossy(e.getValue(), format, lossy, inHead, lossyEps, similar)
                         : ingest.ingest(e.getValue(), format, bases, similar);
+                if (inHead != null && !f.entryId().equals(inHead)) {
+                    storedLossy.add(f.entryId());
+                }
                 // A file a checkout wrote without fsync and nobody wrote since may still be in the page cache only.
                 boolean unsynced = previous != null && previous.unsynced() && previous.size() == f.stat().size()
                         && previous.mtimeMillis() == f.stat().mtimeMillis();
@@ -495,7 +506,7 @@ public final class Repository implements AutoCloseable {
             result = new AddResult(new ArrayList<>(put.keySet()), missing, ins.chunksWritten(), ins.chunksDeduplicated(),
                     ins.rawBytesWritten(), ins.storedBytesWritten());
         }
-        return new StagedChanges(put, missing, result);
+        return new StagedChanges(put, missing, result, storedLossy);
     }
 
     void writeIndex(StagingIndex index) throws IOException {

@@ -153,6 +153,12 @@ class LossyCommitTest {
         }
     }
 
+    private static long packCount(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(root.resolve(".coral").resolve("packs"))) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".pack")).count();
+        }
+    }
+
     /** The model of {@link #model} as tensors, for {@link Repository#commitTensors}. */
     private static List<TensorSource> tensors(float[] w, int[] ints) {
         ByteBuffer ib = ByteBuffer.allocate(ints.length * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -205,6 +211,9 @@ class LossyCommitTest {
             TestModels.writeSafetensors(oneStep.resolve("o.safetensors"), other);
             repo.commit(CommitRequest.of("v1"), List.of(oneStep.resolve("m.safetensors"), oneStep.resolve("o.safetensors")));
             TestModels.writeSafetensors(oneStep.resolve("m.safetensors"), tensors(w2, ids));
+        }
+        // a fresh handle, as a command opens: the new chunks are not kept in memory, so the entry is hashed from the packs
+        try (Repository repo = Repository.open(oneStep)) {
             ObjectId c = repo.commit(CommitRequest.of("v2").withLossy("1e-3"),
                     List.of(oneStep.resolve("m.safetensors"), oneStep.resolve("o.safetensors")));
             trees[1] = repo.readCommit(c).tree();
@@ -223,7 +232,9 @@ class LossyCommitTest {
         try (Repository repo = Repository.init(inMemory, config)) {
             repo.commitTensors("m.safetensors", tensors(w1, ids), java.util.Map.of(), CommitRequest.of("v1"));
             repo.commitTensors("o.safetensors", other, java.util.Map.of(), CommitRequest.of("v1 o"));
+            long packs = packCount(inMemory);
             repo.commitTensors("m.safetensors", tensors(w2, ids), java.util.Map.of(), CommitRequest.of("v2").withLossy("1e-3"));
+            assertEquals(packs + 1, packCount(inMemory), "a handle that committed before hashes the entry from memory: one pack");
             trees[2] = repo.readCommit(repo.headCommit()).tree();
             assertEquals(0, repo.gc(true, java.time.Duration.ZERO).objectsRemoved(), "a lossy commitTensors leaves no garbage");
             repo.checkout("HEAD", true);
