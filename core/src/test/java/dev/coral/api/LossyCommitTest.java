@@ -59,13 +59,7 @@ class LossyCommitTest {
     }
 
     private Path model(float[] w, int[] ints) throws IOException {
-        ByteBuffer ib = ByteBuffer.allocate(ints.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        ib.asIntBuffer().put(ints);
-        List<TensorSource> t = List.of(
-                Tensors.of("w", TensorSpec.of(DType.F32, w.length), f32(w)),
-                Tensors.of("h", TensorSpec.of(DType.BF16, w.length), bf16(w)),
-                Tensors.of("ids", TensorSpec.of(DType.I32, ints.length), ib.array()));
-        return TestModels.writeSafetensors(dir.resolve("m.safetensors"), t);
+        return TestModels.writeSafetensors(dir.resolve("m.safetensors"), tensors(w, ints));
     }
 
     private static byte[] read(Repository repo, String rev, String name) throws IOException {
@@ -159,7 +153,7 @@ class LossyCommitTest {
         }
     }
 
-    /** The model of {@link #model} as tensors, for {@link Repository#commitTensors}. */
+    /** The model: w as F32 and as BF16, and integers. */
     private static List<TensorSource> tensors(float[] w, int[] ints) {
         ByteBuffer ib = ByteBuffer.allocate(ints.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         ib.asIntBuffer().put(ints);
