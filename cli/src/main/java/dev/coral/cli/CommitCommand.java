@@ -25,7 +25,8 @@ final class CommitCommand extends Subcommand {
     @Option(names = "--lossy", paramLabel = "EPS", description = {
         "Opt-in lossy storage: float tensors that changed since HEAD are stored quantized against "
             + "their previous version, each element within EPS of what was added (e.g. --lossy=1e-4).",
-        "With PATHs or -a, those files are quantized as they are read (no lossless copy is stored).",
+        "With PATHs or -a, those files are quantized as they are read (no lossless copy is stored);",
+        "files staged before by add were stored losslessly then, and that copy stays until gc.",
         "The commit records EPS; log and show mark it. Default: lossless, bit-exact."})
     String lossy;
 
