@@ -150,8 +150,58 @@ final class DemoCommand extends Subcommand {
             return;
         }
 
+        section("opt-in lossy storage, on the exp branch");
+        if (!coral("switch", "exp")) {
+            return;
+        }
+        DemoModel.trainStep(model, 7, name -> name.startsWith("layers."));
+        Path exact = work.resolve("export/exact.safetensors");
+        Files.copy(model, exact, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        if (!coral("commit", "--lossy=1e-3", "-m", "epoch 2b: layers within 1e-3", MODEL) || !coral("log", "--oneline", "-n", "2")
+                || !coral("export", "exp:" + MODEL, "-o", "export/lossy.npz")) {
+            return;
+        }
+        double error = largestDifference(exact, work.resolve("export/lossy.npz"));
+        out.printf("  largest difference from the weights given to the lossy commit: %.3g%n", error);
+        check("every element of the lossy commit is within 1e-3 of what was committed (and not all equal)", error <= 1e-3 && error > 0);
+        if (!coral("switch", "main")) {
+            return;
+        }
+        check("main still gives back the trained bytes, bit for bit", Arrays.equals(trained, sha256(model)));
+
         section("verify");
         coral("fsck");
+    }
+
+    /**
+     * The largest difference between an F32 element of the safetensors file and the same element of
+     * the npz file; infinity when a tensor is missing, has another spec, or (not F32) other bytes.
+     */
+    private static double largestDifference(Path safetensors, Path npz) throws IOException {
+        double largest = 0;
+        try (ParsedWeightFile a = WeightFormats.byName("safetensors").orElseThrow().read(safetensors);
+             ParsedWeightFile b = WeightFormats.byName("npz").orElseThrow().read(npz)) {
+            for (TensorSource ta : a.tensors()) {
+                TensorSource tb = b.tensors().stream().filter(t -> t.name().equals(ta.name())).findFirst().orElse(null);
+                if (tb == null || !ta.spec().equals(tb.spec())) {
+                    return Double.POSITIVE_INFINITY;
+                }
+                byte[] x = bytes(ta);
+                byte[] y = bytes(tb);
+                if (ta.spec().dtype() != dev.coral.tensor.DType.F32) {
+                    if (!Arrays.equals(x, y)) {
+                        return Double.POSITIVE_INFINITY;
+                    }
+                    continue;
+                }
+                java.nio.FloatBuffer fx = java.nio.ByteBuffer.wrap(x).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+                java.nio.FloatBuffer fy = java.nio.ByteBuffer.wrap(y).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+                for (int i = 0; i < fx.limit(); i++) {
+                    largest = Math.max(largest, Math.abs((double) fx.get(i) - fy.get(i)));
+                }
+            }
+        }
+        return largest;
     }
 
     /** Runs one coral command in the demo folder, echoing it and its output. */
