@@ -5,6 +5,7 @@ import dev.coral.error.LockFailedException;
 import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.Commit;
+import dev.coral.repo.FileEntry;
 import dev.coral.repo.LossyRewrite;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.ObjectGraph;
@@ -134,10 +135,11 @@ final class History {
                     carried.flush(); // the staged file is read back
                     carried = null;
                 }
-                if (repo.graph().file(staged.fileEntry()).isLossy()) {
+                FileEntry stagedFile = repo.graph().file(staged.fileEntry());
+                if (stagedFile.isLossy()) {
                     continue;
                 }
-                ObjectId lossy = rewrite.rewrite(repo.graph().file(staged.fileEntry()), before, eps, e.getKey());
+                ObjectId lossy = rewrite.rewrite(stagedFile, before, eps, e.getKey());
                 next.put(e.getKey(), new StagingIndex.Entry(lossy, staged.size(), staged.mtimeMillis(), staged.sha256(), staged.unsynced()));
             }
             ins.flush();

@@ -39,8 +39,6 @@ import java.util.Set;
 final class MemoryStaging {
     private final Repository repo;
     private final ObjectStore store;
-    /** The entry {@link #storeLossy} wrote, if it wrote one. */
-    private ObjectId storedLossy;
 
     MemoryStaging(Repository repo, ObjectStore store) {
         this.repo = repo;
@@ -74,9 +72,12 @@ final class MemoryStaging {
             safetensors.write(tensors, metadata, capture);
             return capture;
         }, bytes >= FileIngest.HASH_ASIDE_BYTES, "coral-file-hash", path + ": hashing")) {
+            ObjectId head = lossyEps.isEmpty() ? null : repo.headCommit();
+            ObjectId inHead = head == null ? null : repo.readTree(head).files().get(path);
             ObjectId entryId;
             try {
-                entryId = storeTensors(path, tensors, metadata, ins, hashing, lossyEps);
+                entryId = inHead == null ? storeTensors(path, tensors, metadata, ins, hashing)
+                        : storeLossy(path, tensors, metadata, ins, inHead, lossyEps, hashing);
             } catch (IOException | RuntimeException e) {
                 try {
                     hashing.result(); // a tensor the writer rejects fails as it did when it ran first
@@ -89,24 +90,18 @@ final class MemoryStaging {
                 throw e;
             }
             return new Repository.StagedChanges(Map.of(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32])), List.of(), null,
-                    entryId.equals(storedLossy) ? Set.of(entryId) : Set.of());
+                    inHead != null && !entryId.equals(inHead) ? Set.of(entryId) : Set.of());
         }
     }
 
     /** Stores every tensor, then the file entry with the header and checksums {@code hashing} gives. */
     private ObjectId storeTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata, ObjectInserter ins,
-                                  OverlappedTask<HeaderCapture> hashing, String lossyEps) throws IOException {
+                                  OverlappedTask<HeaderCapture> hashing) throws IOException {
         StagingIndex.Entry previous = repo.readIndex().entries().get(path);
         DeltaBases bases = DeltaBases.from(repo.graph(), previous == null ? null : previous.fileEntry());
-        ObjectId head = lossyEps.isEmpty() ? null : repo.headCommit();
-        ObjectId inHead = head == null ? null : repo.readTree(head).files().get(path);
         try (ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
-            SimilarBases similar = repo.similarBases();
-            if (inHead != null) {
-                return storeLossy(path, tensors, metadata, new LossyRewrite(repo.graph(), ins, sink, repo.config().chunkBytes()),
-                        inHead, lossyEps, similar, hashing);
-            }
             TensorIngest ingest = new TensorIngest(ins, sink, repo.config().chunkBytes());
+            SimilarBases similar = repo.similarBases();
             List<TensorIngest.Submitted> submitted = new ArrayList<>();
             List<SimilarBases.Plan> plans = new ArrayList<>();
             List<TensorObject> directBases = bases.basesFor(tensors);
@@ -137,17 +132,19 @@ final class MemoryStaging {
      * Stores the tensors as the lossy version of HEAD's entry {@code inHead}, or returns
      * {@code inHead} when they are what it holds (the same file bytes).
      */
-    private ObjectId storeLossy(String path, List<? extends TensorSource> tensors, Map<String, String> metadata, LossyRewrite lossy,
-                                ObjectId inHead, String eps, SimilarBases similar, OverlappedTask<HeaderCapture> hashing)
-            throws IOException {
-        LossyRewrite.Stored stored = lossy.storeTensors(tensors, inHead, eps, path, similar);
-        similar.save();
-        HeaderCapture capture = hashing.result();
-        if (java.util.Arrays.equals(capture.sha.digest(), repo.graph().file(inHead).fileSha256())) {
-            return inHead;
+    private ObjectId storeLossy(String path, List<? extends TensorSource> tensors, Map<String, String> metadata, ObjectInserter ins,
+                                ObjectId inHead, String eps, OverlappedTask<HeaderCapture> hashing) throws IOException {
+        try (ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
+            LossyRewrite lossy = new LossyRewrite(repo.graph(), ins, sink, repo.config().chunkBytes());
+            SimilarBases similar = repo.similarBases();
+            LossyRewrite.Stored stored = lossy.storeTensors(tensors, inHead, eps, path, similar);
+            similar.save();
+            HeaderCapture capture = hashing.result();
+            if (java.util.Arrays.equals(capture.sha.digest(), repo.graph().file(inHead).fileSha256())) {
+                return inHead;
+            }
+            return lossy.writeEntry("safetensors", capture.header(), metadata, stored, eps, path);
         }
-        storedLossy = lossy.writeEntry("safetensors", capture.header(), metadata, stored, eps, path);
-        return storedLossy;
     }
 
     /** Keeps the safetensors header (length prefix + JSON), hashes and counts everything. */
