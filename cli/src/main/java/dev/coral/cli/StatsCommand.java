@@ -41,7 +41,7 @@ final class StatsCommand extends Subcommand {
     boolean files;
 
     @Option(names = "--commits", description = "Also show each commit, oldest first: logical bytes, bytes it stored "
-            + "first (chunks and objects), ratio.")
+            + "first (chunks and objects), ratio; lossy commits marked [lossy EPS], as log marks them.")
     boolean commits;
 
     @Mixin
@@ -193,6 +193,7 @@ final class StatsCommand extends Subcommand {
                 cm.put("newStoredBytes", c.newStoredBytes());
                 cm.put("newChunks", c.newChunks());
                 cm.put("ratio", jsonRatio(c.ratio()));
+                cm.put("lossyEps", c.isLossy() ? JsonWriter.number(c.lossyEps()) : null);
                 cl.add(cm);
             }
             m.put("history", cl);
@@ -261,7 +262,7 @@ final class StatsCommand extends Subcommand {
             out.printf(fmt, "COMMIT", "LOGICAL", "NEW STORED", "RATIO", "MESSAGE");
             for (RepositoryStats.CommitStats c : s.history()) {
                 out.printf(fmt, Text.shortId(c.id()), Text.bytes(c.logicalBytes()), Text.bytes(c.newStoredBytes()),
-                        ratio(c.ratio()), c.subject());
+                        ratio(c.ratio()), c.subject() + (c.isLossy() ? " [lossy " + c.lossyEps() + "]" : ""));
             }
         }
     }

@@ -28,6 +28,11 @@ class LossyCommandTest {
         assertTrue(cli.run("show", "HEAD").ok().out().contains("Lossy:   tensors within 1e-3"));
         assertTrue(cli.run("log", "--json", "-n", "1").ok().out().contains("\"lossyEps\": 1e-3"));
         assertTrue(cli.run("stats").ok().out().matches("(?s).*lossy commits\\s+1.*"));
+        String perCommit = cli.run("stats", "--commits").ok().out();
+        assertTrue(perCommit.lines().anyMatch(l -> l.endsWith("quantized [lossy 1e-3]")), perCommit);
+        assertTrue(perCommit.lines().anyMatch(l -> l.endsWith("exact")), perCommit);
+        String json = cli.run("stats", "--commits", "--json").ok().out();
+        assertTrue(json.contains("\"lossyEps\": 1e-3") && json.contains("\"lossyEps\": null"), json);
 
         String clusters = cli.run("stats", "--clusters").ok().out();
         assertTrue(clusters.contains("no clusters of similar tensors") || clusters.contains("CLUSTERS OF SIMILAR TENSORS"), clusters);

@@ -165,9 +165,15 @@ public record RepositoryStats(
      * @param newStoredBytes stored bytes of the chunks and objects (the commit, its tree, file
      *     entries and tensors) no earlier commit reached
      * @param newChunks chunks no earlier commit reached
+     * @param lossyEps the bound of a {@code --lossy} commit; empty for a lossless one
      */
     public record CommitStats(ObjectId id, String subject, long timeMillis, long logicalBytes, long newStoredBytes,
-                              long newChunks) {
+                              long newChunks, String lossyEps) {
+        /** True for a commit made with {@code --lossy} ({@link #lossyEps} its bound). */
+        public boolean isLossy() {
+            return !lossyEps.isEmpty();
+        }
+
         public double ratio() {
             return RepositoryStats.ratio(logicalBytes, newStoredBytes);
         }

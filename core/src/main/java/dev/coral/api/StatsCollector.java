@@ -155,7 +155,8 @@ public final class StatsCollector {
                 pt.newChunks += newChunks - chunksBefore;
             }
             logical += commitLogical;
-            history.add(new RepositoryStats.CommitStats(id, commit.subject(), commit.timeMillis(), commitLogical, newStored, newChunks));
+            history.add(new RepositoryStats.CommitStats(id, commit.subject(), commit.timeMillis(), commitLogical, newStored, newChunks,
+                    commit.lossyEps()));
         }
         List<RepositoryStats.FileStats> files = new ArrayList<>();
         if (perFile) {
