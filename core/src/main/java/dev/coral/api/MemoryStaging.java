@@ -9,7 +9,6 @@ import dev.coral.repo.FileIngest;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.LossyRewrite;
 import dev.coral.repo.SimilarBases;
-import dev.coral.repo.TensorObject;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.TensorIngest;
@@ -22,7 +21,6 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -102,24 +100,7 @@ final class MemoryStaging {
         try (ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
             TensorIngest ingest = new TensorIngest(ins, sink, repo.config().chunkBytes());
             SimilarBases similar = repo.similarBases();
-            List<TensorIngest.Submitted> submitted = new ArrayList<>();
-            List<SimilarBases.Plan> plans = new ArrayList<>();
-            List<TensorObject> directBases = bases.basesFor(tensors);
-            for (int k = 0; k < tensors.size(); k++) {
-                TensorSource t = tensors.get(k);
-                TensorObject base = directBases.get(k);
-                TensorIngest.NextChunk after = k + 1 < tensors.size() ? ingest.firstChunk(tensors.get(k + 1).spec(), directBases.get(k + 1)) : null;
-                TensorIngest.Planned p = ingest.submit(t, path + ": tensor '" + t.name() + "'", base, similar, after);
-                submitted.add(p.submitted());
-                plans.add(p.plan());
-            }
-            sink.drain();
-            List<FileEntry.NamedTensor> named = new ArrayList<>();
-            for (int i = 0; i < tensors.size(); i++) {
-                ObjectId id = submitted.get(i).write(ins);
-                named.add(new FileEntry.NamedTensor(tensors.get(i).name(), id));
-                similar.add(id, plans.get(i));
-            }
+            List<FileEntry.NamedTensor> named = ingest.storeAll(tensors, path, bases, similar);
             similar.save();
             HeaderCapture capture = hashing.result();
             FileEntry entry = new FileEntry("safetensors", capture.size, capture.sha.digest(), capture.crc.getValue(), capture.header(),

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -60,27 +59,7 @@ public final class FileIngest {
      */
     public Ingested ingest(Path file, WeightFileFormat format, DeltaBases bases, SimilarBases similar) throws IOException {
         return ingest(file, format, (parsed, hashing) -> {
-            List<TensorIngest.Submitted> submitted = new ArrayList<>();
-            List<SimilarBases.Plan> plans = new ArrayList<>();
-            List<TensorSource> all = parsed.tensors();
-            List<TensorObject> directBases = bases.basesFor(all);
-            for (int k = 0; k < all.size(); k++) {
-                TensorSource t = all.get(k);
-                TensorObject base = directBases.get(k);
-                TensorIngest.NextChunk after = k + 1 < all.size() ? tensors.firstChunk(all.get(k + 1).spec(), directBases.get(k + 1)) : null;
-                TensorIngest.Planned p = tensors.submit(t, file + ": tensor '" + t.name() + "'", base, similar, after);
-                submitted.add(p.submitted());
-                plans.add(p.plan());
-            }
-            sink.drain();
-            List<FileEntry.NamedTensor> named = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++) {
-                ObjectId id = submitted.get(i).write(inserter);
-                named.add(new FileEntry.NamedTensor(all.get(i).name(), id));
-                if (similar != null) {
-                    similar.add(id, plans.get(i));
-                }
-            }
+            List<FileEntry.NamedTensor> named = tensors.storeAll(parsed.tensors(), file.toString(), bases, similar);
             FileStat stat = hashing.result();
             return ObjectGraph.write(inserter, new FileEntry(format.name(), stat.size(), stat.sha256(), stat.crc32c(),
                     parsed.restoreInfo(), parsed.metadata(), named));

@@ -267,6 +267,34 @@ public final class TensorIngest {
         return base != null && i < base.chunks().size() && base.chunks().get(i).rawLength() == length ? base.chunks().get(i).id() : null;
     }
 
+    /**
+     * Stores a file's tensors (names distinct), in order: each against its previous version in
+     * {@code bases}, a tensor with none against a similar stored tensor found in {@code similar}
+     * (null: none), which then indexes it. While one tensor is submitted, the first chunk of the
+     * next one's base is read ahead. Submits them all, drains the sink once, then writes the
+     * tensor objects; returns them named as in {@code tensors}.
+     */
+    public List<FileEntry.NamedTensor> storeAll(List<? extends TensorSource> tensors, String displayPath, DeltaBases bases,
+                                                SimilarBases similar) throws IOException {
+        List<Planned> planned = new ArrayList<>();
+        List<TensorObject> directBases = bases.basesFor(tensors);
+        for (int k = 0; k < tensors.size(); k++) {
+            TensorSource t = tensors.get(k);
+            NextChunk after = k + 1 < tensors.size() ? firstChunk(tensors.get(k + 1).spec(), directBases.get(k + 1)) : null;
+            planned.add(submit(t, displayPath + ": tensor '" + t.name() + "'", directBases.get(k), similar, after));
+        }
+        sink.drain();
+        List<FileEntry.NamedTensor> named = new ArrayList<>();
+        for (int i = 0; i < tensors.size(); i++) {
+            ObjectId id = planned.get(i).submitted().write(inserter);
+            named.add(new FileEntry.NamedTensor(tensors.get(i).name(), id));
+            if (similar != null) {
+                similar.add(id, planned.get(i).plan());
+            }
+        }
+        return named;
+    }
+
     /** Submits, drains and stores one tensor; returns the tensor object's id. */
     public ObjectId ingest(TensorSpec spec, InputStream in, String what, TensorObject base) throws IOException {
         Submitted s = submit(spec, in, what, base);
