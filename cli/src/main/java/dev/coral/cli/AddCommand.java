@@ -9,7 +9,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "add", description = {
     "Stage weight files (.safetensors, .npy, .npz) for the next commit.",
     "Folders are searched recursively.",
-    "A tracked path that no longer exists stages its removal. All or nothing: on any error nothing is staged."})
+    "A tracked path that no longer exists stages its removal. All or nothing: on any error nothing is staged.",
+    "A file whose size and modification time are as when it was staged is not read again (as status trusts them)."})
 final class AddCommand extends Subcommand {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files or folders to stage.")
     List<String> paths;
@@ -23,6 +24,9 @@ final class AddCommand extends Subcommand {
         }
         StringBuilder sb = new StringBuilder();
         sb.append("staged ").append(Text.count(r.staged().size(), "file"));
+        if (!r.unchanged().isEmpty()) {
+            sb.append(" (").append(r.unchanged().size()).append(" unchanged)");
+        }
         if (!r.removed().isEmpty()) {
             sb.append(", ").append(r.removed().size()).append(" removed");
         }

@@ -350,8 +350,12 @@ public final class Repository implements AutoCloseable {
     // ---------------------------------------------------------------- staging
 
     /** What {@link #add} did. */
-    public record AddResult(List<String> staged, List<String> removed, long chunksWritten, long chunksDeduplicated,
-                            long rawBytesWritten, long storedBytesWritten) {
+    /**
+     * What {@link #add} did. {@code staged}: every file it staged, {@code unchanged} among them
+     * those it found as they were staged (size and time) and did not read again.
+     */
+    public record AddResult(List<String> staged, List<String> unchanged, List<String> removed, long chunksWritten,
+                            long chunksDeduplicated, long rawBytesWritten, long storedBytesWritten) {
     }
 
     /**
@@ -474,7 +478,9 @@ public final class Repository implements AutoCloseable {
             }
         }
         Map<String, StagingIndex.Entry> put = new TreeMap<>();
+        List<String> unchanged = new ArrayList<>();
         Set<ObjectId> storedLossy = new HashSet<>();
+        long indexWritten = Files.exists(indexFile()) ? Files.getLastModifiedTime(indexFile()).toMillis() : Long.MIN_VALUE;
         AddResult result;
         try (ChunkSink sink = ins.newChunkSink(ingestThreads)) {
             FileIngest ingest = new FileIngest(ins, sink, config.chunkBytes());
@@ -487,8 +493,13 @@ public final class Repository implements AutoCloseable {
                 progress.step("adding", ++i, files.size(), e.getKey());
                 WeightFileFormat format = WeightFormats.forPath(e.getValue()).orElseThrow();
                 StagingIndex.Entry previous = before.entries().get(e.getKey());
-                DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
                 ObjectId inHead = committed.get(e.getKey());
+                if (stagedAsItIs(e.getValue(), previous, indexWritten, lossyEps.isEmpty() ? null : inHead)) {
+                    put.put(e.getKey(), previous);
+                    unchanged.add(e.getKey());
+                    continue;
+                }
+                DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
                 FileIngest.Ingested f = inHead != null ? ingest.ingestLossy(e.getValue(), format, lossy, inHead, lossyEps, similar)
                         : ingest.ingest(e.getValue(), format, bases, similar);
                 if (inHead != null && !f.entryId().equals(inHead)) {
@@ -503,10 +514,37 @@ public final class Repository implements AutoCloseable {
                 }
             }
             similar.save();
-            result = new AddResult(new ArrayList<>(put.keySet()), missing, ins.chunksWritten(), ins.chunksDeduplicated(),
+            result = new AddResult(new ArrayList<>(put.keySet()), unchanged, missing, ins.chunksWritten(), ins.chunksDeduplicated(),
                     ins.rawBytesWritten(), ins.storedBytesWritten());
         }
         return new StagedChanges(put, missing, result, storedLossy);
+    }
+
+    /**
+     * Whether {@code file} is as its staging entry recorded it, so that staging it again would
+     * store the entry it has: the same size and modification time (what {@code status} trusts), an
+     * entry of the file's exact bytes (not a lossy one, which a new {@code add} replaces with
+     * them), and not "racy": a file modified less than {@link WorkTree#RACY_MILLIS} before the
+     * index was written may have been written again within the clock's granularity after it was
+     * read, keeping size and time (git's rule). For {@code commit --lossy} with paths
+     * ({@code lossyAgainst} not null: the file's entry in HEAD), the entry must be HEAD's, which
+     * the lossy commit keeps for an unchanged file. Measured: re-adding a folder of 8 unchanged 84
+     * MB checkpoints read and hashed all of them (1.19 s, against 0.41 s for {@code status}).
+     */
+    private boolean stagedAsItIs(Path file, StagingIndex.Entry previous, long indexWritten, ObjectId lossyAgainst)
+            throws IOException {
+        if (previous == null || previous.size() < 0 || previous.mtimeMillis() == StagingIndex.UNVERIFIED
+                || previous.mtimeMillis() > indexWritten - WorkTree.RACY_MILLIS) {
+            return false;
+        }
+        FileIngest.FileStat now = FileIngest.FileStat.quick(file);
+        if (now.size() != previous.size() || now.mtimeMillis() != previous.mtimeMillis()) {
+            return false;
+        }
+        if (lossyAgainst != null) {
+            return lossyAgainst.equals(previous.fileEntry());
+        }
+        return Arrays.equals(graph.file(previous.fileEntry()).fileSha256(), previous.sha256());
     }
 
     void writeIndex(StagingIndex index) throws IOException {

@@ -153,7 +153,7 @@ public final class WorkTree {
      * again within the clock's granularity after it was read, it would keep its size and time
      * with other bytes (git's "racy" entries).
      */
-    static final long RACY_MILLIS = 2_000;
+    public static final long RACY_MILLIS = 2_000;
 
     /**
      * Compares the working file of a staged entry: by size, then by time, and by content when only
