@@ -27,7 +27,8 @@ final class CommitCommand extends Subcommand {
             + "their previous version, each element within EPS of what was added (e.g. --lossy=1e-4).",
         "With PATHs or -a, those files are quantized as they are read (no lossless copy is stored);",
         "files staged before by add were stored losslessly then, and that copy stays until gc.",
-        "The commit records EPS; log and show mark it. Default: lossless, bit-exact."})
+        "The commit records EPS; log and show mark it (a commit that quantized nothing, e.g. the first, stays bit-exact "
+            + "and unmarked). Default: lossless, bit-exact."})
     String lossy;
 
     @Option(names = "--no-rebase", description = {
@@ -69,6 +70,10 @@ final class CommitCommand extends Subcommand {
                 where += " (root-commit)";
             }
             out().println("[" + where + " " + Text.shortId(id) + "] " + c.subject());
+            if (lossy != null && !c.isLossy()) {
+                out().println("note: --lossy=" + lossy + " quantized nothing (only files that changed since HEAD are quantized, "
+                        + "against their version there): this commit is bit-exact");
+            }
         }
         return 0;
     }

@@ -18,9 +18,12 @@ class LossyCommandTest {
         Cli.writeModel(model, 1, "layer0", "layer1");
         cli.run("init").ok();
         cli.run("add", "model.safetensors").ok();
-        cli.run("commit", "-m", "exact").ok();
+        // nothing to quantize against: the first commit stays bit-exact, unmarked, and says so
+        String first = cli.run("commit", "--lossy=1e-3", "-m", "exact").ok().out();
+        assertTrue(first.contains("note: --lossy=1e-3 quantized nothing") && first.contains("bit-exact"), first);
         Cli.writeModel(model, 2, "layer0", "layer1");
-        cli.run("commit", "-a", "--lossy=1e-3", "-m", "quantized").ok();
+        String second = cli.run("commit", "-a", "--lossy=1e-3", "-m", "quantized").ok().out();
+        assertTrue(!second.contains("quantized nothing"), second);
 
         String oneline = cli.run("log", "--oneline").ok().out();
         assertTrue(oneline.lines().findFirst().orElseThrow().contains("[lossy 1e-3]"), oneline);

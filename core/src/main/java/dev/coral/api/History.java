@@ -62,8 +62,11 @@ final class History {
         FaultPoints.hit("commit.storedBeforeLock");
         try (RepositoryLock.Held l = repo.lockIndex()) {
             StagingIndex index = pending.applyTo(repo.readIndex());
+            String lossyEps = "";
             if (!request.lossyEps().isEmpty()) {
-                index = quantize(index, request.lossyEps(), carried, pending.lossy());
+                Quantized q = quantize(index, request.lossyEps(), carried, pending.lossy());
+                index = q.index();
+                lossyEps = q.storesLossy() ? request.lossyEps() : "";
             }
             boolean indexChanged = pending != Repository.StagedChanges.NONE || !request.lossyEps().isEmpty();
             Tree tree = index.toTree();
@@ -84,7 +87,7 @@ final class History {
                         throw new BadInputException("nothing to commit: no files staged (use 'coral add')");
                     }
                     Commit c = new Commit(treeId, parent == null ? List.of() : List.of(parent), request.author(),
-                            System.currentTimeMillis(), request.message(), request.metrics(), request.lossyEps());
+                            System.currentTimeMillis(), request.message(), request.metrics(), lossyEps);
                     ObjectId id = ObjectGraph.write(ins, c);
                     ins.flush();
                     if (indexChanged) {
@@ -108,6 +111,14 @@ final class History {
     }
 
     /**
+     * The staging index a lossy commit records, and whether it holds a lossy file entry that HEAD
+     * does not: what makes the commit lossy. A {@code commit --lossy} that quantized nothing (the
+     * first commit, or only new files) is bit-exact and not marked lossy.
+     */
+    private record Quantized(StagingIndex index, boolean storesLossy) {
+    }
+
+    /**
      * Replaces every staged file that changed since HEAD (and existed there) by its lossy version,
      * quantized against HEAD's version. New files and unchanged ones stay as they are, and so do
      * files staged lossy already ({@code commit --lossy PATH...}, a lossy {@code commitTensors}).
@@ -115,12 +126,13 @@ final class History {
      * in {@code carried} (may be null): the objects staged and not flushed yet, flushed before the
      * first file is read back, and only then, so that a commit with nothing to rewrite stays one pack.
      */
-    private StagingIndex quantize(StagingIndex index, String eps, ObjectInserter carried, java.util.Set<ObjectId> storedLossy)
+    private Quantized quantize(StagingIndex index, String eps, ObjectInserter carried, java.util.Set<ObjectId> storedLossy)
             throws IOException {
         ObjectId head = repo.headCommit();
         if (head == null) {
-            return index;
+            return new Quantized(index, false);
         }
+        boolean lossy = !storedLossy.isEmpty(); // entries this commit stored lossy, each other than HEAD's
         Tree parent = repo.readTree(head);
         TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(index.entries());
         try (ObjectInserter ins = repo.newInserter(); ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
@@ -136,14 +148,16 @@ final class History {
                     carried = null;
                 }
                 FileEntry stagedFile = repo.graph().file(staged.fileEntry());
+                lossy = true;
                 if (stagedFile.isLossy()) {
                     continue;
                 }
-                ObjectId lossy = rewrite.rewrite(stagedFile, before, eps, e.getKey());
-                next.put(e.getKey(), new StagingIndex.Entry(lossy, staged.size(), staged.mtimeMillis(), staged.sha256(), staged.unsynced()));
+                ObjectId rewritten = rewrite.rewrite(stagedFile, before, eps, e.getKey());
+                next.put(e.getKey(), new StagingIndex.Entry(rewritten, staged.size(), staged.mtimeMillis(), staged.sha256(),
+                        staged.unsynced()));
             }
             ins.flush();
         }
-        return new StagingIndex(next);
+        return new Quantized(new StagingIndex(next), lossy);
     }
 }

@@ -240,6 +240,31 @@ class LossyCommitTest {
         assertEquals(trees[0], trees[2], "a lossy commitTensors stores what add then commit --lossy stores");
     }
 
+    /**
+     * A lossy request that quantizes nothing (the first commit; a commit of a new file only) stores
+     * every tensor exactly, and the commit is not marked lossy; the one that quantizes is.
+     */
+    @Test
+    void aLossyCommitThatQuantizesNothingIsNotMarkedLossy() throws IOException {
+        Random r = new Random(12);
+        float[] w1 = drift(new float[N], r, 0.05);
+        int[] ids = r.ints(N).toArray();
+        try (Repository repo = Repository.init(dir)) {
+            ObjectId first = repo.commitTensors("m.safetensors", tensors(w1, ids), java.util.Map.of(),
+                    CommitRequest.of("v1").withLossy("1e-3"));
+            assertFalse(repo.readCommit(first).isLossy(), "nothing to quantize against: bit-exact");
+            assertEquals("", repo.readCommit(first).lossyEps());
+            Path n = TestModels.writeSafetensors(dir.resolve("n.safetensors"), tensors(drift(w1, r, 1e-2), ids));
+            ObjectId newFile = repo.commit(CommitRequest.of("n").withLossy("1e-3"), List.of(n));
+            assertFalse(repo.readCommit(newFile).isLossy(), "a new file is stored exactly");
+            assertFalse(repo.fileAt("HEAD", "n.safetensors").isLossy());
+            repo.add(List.of(model(drift(w1, r, 1e-3), ids)));
+            ObjectId quantized = repo.commit(CommitRequest.of("v2").withLossy("1e-3"));
+            assertTrue(repo.readCommit(quantized).isLossy());
+            assertEquals(1, repo.stats(false, false).lossyCommits());
+        }
+    }
+
     @Test
     void aLossyBoundMustBePositiveAndFinite() throws BadInputException {
         for (String bad : List.of("0", "-0", "-1", "abc", "", "NaN", "Infinity", "1e400")) {
