@@ -73,6 +73,7 @@ final class ShowCommand extends Subcommand {
                     fm.put("sha256", hex(f.entry().fileSha256()));
                     fm.put("logicalBytes", f.logical());
                     fm.put("storedBytes", f.stored());
+                    fm.put("lossyEps", f.entry().isLossy() ? JsonWriter.number(f.entry().lossyEps()) : null);
                     if (!f.entry().metadata().isEmpty()) {
                         fm.put("metadata", f.entry().metadata());
                     }
@@ -119,7 +120,7 @@ final class ShowCommand extends Subcommand {
     private static void printFile(PrintStream out, FileView f) {
         out.println(f.path() + "  (" + f.entry().format() + ", " + f.tensors().size()
                 + (f.tensors().size() == 1 ? " tensor, " : " tensors, ") + Text.bytes(f.logical()) + " logical, "
-                + Text.bytes(f.stored()) + " stored)");
+                + Text.bytes(f.stored()) + " stored" + (f.entry().isLossy() ? ", lossy within " + f.entry().lossyEps() : "") + ")");
         int nameWidth = "TENSOR".length();
         int shapeWidth = "SHAPE".length();
         for (TensorView t : f.tensors()) {

@@ -28,7 +28,11 @@ class LossyCommandTest {
         String oneline = cli.run("log", "--oneline").ok().out();
         assertTrue(oneline.lines().findFirst().orElseThrow().contains("[lossy 1e-3]"), oneline);
         assertTrue(!oneline.lines().skip(1).findFirst().orElseThrow().contains("lossy"), oneline);
-        assertTrue(cli.run("show", "HEAD").ok().out().contains("Lossy:   tensors within 1e-3"));
+        String show = cli.run("show", "HEAD").ok().out();
+        assertTrue(show.contains("Lossy:   tensors within 1e-3"), show);
+        assertTrue(show.lines().anyMatch(l -> l.startsWith("model.safetensors") && l.endsWith(" stored, lossy within 1e-3)")), show);
+        assertTrue(cli.run("show", "HEAD~1").ok().out().lines().noneMatch(l -> l.contains("lossy")), "the exact commit's file is not marked");
+        assertTrue(cli.run("show", "--json", "HEAD").ok().out().contains("\"lossyEps\": 1e-3"));
         assertTrue(cli.run("log", "--json", "-n", "1").ok().out().contains("\"lossyEps\": 1e-3"));
         assertTrue(cli.run("stats").ok().out().matches("(?s).*lossy commits\\s+1.*"));
         String perCommit = cli.run("stats", "--commits").ok().out();
