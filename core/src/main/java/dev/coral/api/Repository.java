@@ -534,7 +534,7 @@ public final class Repository implements AutoCloseable {
     private boolean stagedAsItIs(Path file, StagingIndex.Entry previous, long indexWritten, ObjectId lossyAgainst)
             throws IOException {
         if (previous == null || previous.size() < 0 || previous.mtimeMillis() == StagingIndex.UNVERIFIED
-                || previous.mtimeMillis() > indexWritten - WorkTree.RACY_MILLIS) {
+                || previous.mtimeMillis() + WorkTree.RACY_MILLIS > indexWritten) {
             return false;
         }
         FileIngest.FileStat now = FileIngest.FileStat.quick(file);
