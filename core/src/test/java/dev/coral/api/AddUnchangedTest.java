@@ -109,13 +109,19 @@ class AddUnchangedTest {
         return p;
     }
 
+    /** Commits the model of {@code seed} exactly, then a step of it with {@code commit --lossy=1e-2 m.safetensors}; the file. */
+    private Path committedLossy(Repository repo, long seed) throws IOException {
+        repo.commit(CommitRequest.of("one"), List.of(floats(seed, 0, 0)));
+        Path m = floats(seed, 1e-3, 1);
+        repo.commit(CommitRequest.of("lossy").withLossy("1e-2"), List.of(m));
+        assertTrue(repo.fileAt("HEAD", "m.safetensors").isLossy());
+        return m;
+    }
+
     @Test
     void aLossyEntryIsReplacedByTheFilesExactBytes() throws IOException {
         try (Repository repo = Repository.init(dir)) {
-            repo.commit(CommitRequest.of("one"), List.of(floats(7, 0, 0)));
-            Path m = floats(7, 1e-3, 1);
-            repo.commit(CommitRequest.of("lossy").withLossy("1e-2"), List.of(m));
-            assertTrue(repo.fileAt("HEAD", "m.safetensors").isLossy());
+            Path m = committedLossy(repo, 7);
             assertTrue(repo.status().notStaged().isEmpty(), "the working file is what was committed lossy");
 
             Repository.AddResult r = repo.add(List.of(m));
@@ -128,9 +134,7 @@ class AddUnchangedTest {
     @Test
     void aLossyCommitOfAnUnchangedPathKeepsHeadsEntryWithoutReadingIt() throws IOException {
         try (Repository repo = Repository.init(dir)) {
-            repo.commit(CommitRequest.of("one"), List.of(floats(8, 0, 0)));
-            Path m = floats(8, 1e-3, 1);
-            repo.commit(CommitRequest.of("lossy").withLossy("1e-2"), List.of(m));
+            Path m = committedLossy(repo, 8);
             StagingIndex.Entry lossy = repo.readIndex().entries().get("m.safetensors");
             Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
                     () -> repo.commit(CommitRequest.of("again").withLossy("1e-3"), List.of(m)));
