@@ -349,7 +349,6 @@ public final class Repository implements AutoCloseable {
 
     // ---------------------------------------------------------------- staging
 
-    /** What {@link #add} did. */
     /**
      * What {@link #add} did. {@code staged}: every file it staged, {@code unchanged} among them
      * those it found as they were staged (size and time) and did not read again.
