@@ -113,12 +113,24 @@ class RecentChunksTest {
         assertTrue(held <= 4 + 4 * 2, held + " chunks held");
     }
 
+    /** A chunk's worth of {@code value}. */
+    private static byte[] filled(int value) {
+        byte[] raw = new byte[CHUNK];
+        Arrays.fill(raw, (byte) value);
+        return raw;
+    }
+
+    /** Recent chunks of room for 100 chunks holding {@code raw} as chunk (0, 0), stored by this process. */
+    private static RecentChunks holding(byte[] raw) {
+        RecentChunks cache = new RecentChunks(100L * CHUNK);
+        cache.put(id(0, 0), raw, 0, CHUNK, true);
+        return cache;
+    }
+
     @Test
     void anExchangeServesTheHeldArrayAndReusesTheOneGivenBack() {
-        RecentChunks cache = new RecentChunks(100L * CHUNK);
-        byte[] raw = new byte[CHUNK];
-        Arrays.fill(raw, (byte) 7);
-        cache.put(id(0, 0), raw, 0, CHUNK, true);
+        byte[] raw = filled(7);
+        RecentChunks cache = holding(raw);
         byte[] mine = new byte[CHUNK];
         assertNull(cache.exchange(id(9, 9), mine), "not held: nothing served");
         byte[] held = cache.exchange(id(0, 0), mine);
@@ -144,13 +156,11 @@ class RecentChunksTest {
         assertSame(mine, kept[0], "the array copied from is reused, not the caller's");
     }
 
-    /** Only the chunks this process stored are handed on when it closes, not those it only decoded. */
+    /** A plain read (peek) copies a held chunk and leaves it; serving it as a delta base (exchange) takes it. */
     @Test
     void aPlainReadLeavesTheChunkForTheNextVersionsBase() {
-        RecentChunks cache = new RecentChunks(100L * CHUNK);
-        byte[] raw = new byte[CHUNK];
-        Arrays.fill(raw, (byte) 5);
-        cache.put(id(0, 0), raw, 0, CHUNK, true);
+        byte[] raw = filled(5);
+        RecentChunks cache = holding(raw);
         byte[] read = new byte[CHUNK];
         assertTrue(cache.peek(id(0, 0), read));
         assertArrayEquals(raw, read);
@@ -159,6 +169,7 @@ class RecentChunksTest {
         assertFalse(cache.peek(id(0, 0), new byte[CHUNK]), "which takes it");
     }
 
+    /** Only the chunks this process stored are handed on when it closes, not those it only decoded. */
     @Test
     void onlyIngestedChunksAreListed() {
         RecentChunks cache = new RecentChunks(64L * CHUNK);
