@@ -121,10 +121,7 @@ final class MemoryStaging {
             LossyRewrite.Stored stored = lossy.storeTensors(tensors, inHead, eps, path, similar);
             similar.save();
             HeaderCapture capture = hashing.result();
-            if (java.util.Arrays.equals(capture.sha.digest(), repo.graph().file(inHead).fileSha256())) {
-                return inHead;
-            }
-            return lossy.writeEntry("safetensors", capture.header(), metadata, stored, eps, path);
+            return lossy.entryFor(inHead, capture.sha.digest(), "safetensors", capture.header(), metadata, stored, eps, path);
         }
     }
 

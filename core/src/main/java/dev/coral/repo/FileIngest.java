@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -68,20 +67,17 @@ public final class FileIngest {
 
     /**
      * Stores {@code file} as the lossy version of {@code previous} (the file's entry in the parent
-     * commit) for {@code commit --lossy=eps} ({@link LossyRewrite#store}): its float tensors are
+     * commit) for {@code commit --lossy=eps} ({@link LossyRewrite#entryFor}): its float tensors are
      * quantized as they are read, so no lossless copy of them is stored. When the file is the one
      * {@code previous} records (same SHA-256), the result is {@code previous} itself, as a lossy
      * commit leaves unchanged files as they were.
      */
     public Ingested ingestLossy(Path file, WeightFileFormat format, LossyRewrite lossy, ObjectId previous, String eps,
                                 SimilarBases similar) throws IOException {
-        byte[] previousSha = lossy.graph().file(previous).fileSha256();
         return ingest(file, format, (parsed, hashing) -> {
             LossyRewrite.Stored stored = lossy.storeTensors(parsed.tensors(), previous, eps, file.toString(), similar);
-            if (Arrays.equals(hashing.result().sha256(), previousSha)) {
-                return previous; // its tensors quantize to themselves: every chunk above was deduplicated
-            }
-            return lossy.writeEntry(format.name(), parsed.restoreInfo(), parsed.metadata(), stored, eps, file.toString());
+            return lossy.entryFor(previous, hashing.result().sha256(), format.name(), parsed.restoreInfo(), parsed.metadata(), stored,
+                    eps, file.toString());
         });
     }
 

@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -24,8 +25,8 @@ import java.util.Map;
  * a previous version of the same dtype and size is quantized against it ({@link LossyQuantizer})
  * and stored as a delta; the entry records the bound and the SHA-256 of the file its checkout
  * will write. Either from a staged (lossless) entry ({@link #rewrite}), or straight from the
- * tensors of a file or of memory ({@link #store}), which then never stores a lossless copy of
- * the tensors it quantizes. Not thread-safe.
+ * tensors of a file or of memory ({@link #storeTensors}, then {@link #entryFor}), which then never
+ * stores a lossless copy of the tensors it quantizes. Not thread-safe.
  */
 public final class LossyRewrite {
     private final ObjectGraph graph;
@@ -40,23 +41,26 @@ public final class LossyRewrite {
         this.ingest = new TensorIngest(inserter, sink, chunkBytes);
     }
 
-    ObjectGraph graph() {
-        return graph;
-    }
-
     /** The lossy entry for {@code staged} against {@code previous} (its version in the parent commit); its id. */
     public ObjectId rewrite(FileEntry staged, ObjectId previous, String eps, String displayPath) throws IOException {
         List<StoredTensor> current = new FileRestore(graph).tensors(staged);
-        return store(staged.format(), staged.restoreInfo(), staged.metadata(), current, previous, eps, displayPath, null);
+        Stored stored = storeTensors(current, previous, eps, displayPath, null);
+        return writeEntry(staged.format(), staged.restoreInfo(), staged.metadata(), stored, eps, displayPath);
     }
 
     /**
-     * The lossy entry of a file of {@code format} holding {@code tensors} (in file order), quantized
-     * against {@code previous} (the file's version in the parent commit); its id.
+     * The entry of a file whose tensors {@link #storeTensors} stored against {@code previous} (the
+     * file's entry in the parent commit), the file's SHA-256 being {@code fileSha256}:
+     * {@code previous} itself when it records that file (its tensors quantized to themselves, every
+     * chunk deduplicated), as a lossy commit leaves unchanged files as they were; else the lossy
+     * entry ({@link #writeEntry}). Its id.
      */
-    public ObjectId store(String format, byte[] restoreInfo, Map<String, String> metadata, List<? extends TensorSource> tensors,
-                          ObjectId previous, String eps, String displayPath, SimilarBases similar) throws IOException {
-        return writeEntry(format, restoreInfo, metadata, storeTensors(tensors, previous, eps, displayPath, similar), eps, displayPath);
+    public ObjectId entryFor(ObjectId previous, byte[] fileSha256, String format, byte[] restoreInfo, Map<String, String> metadata,
+                             Stored stored, String eps, String displayPath) throws IOException {
+        if (Arrays.equals(fileSha256, graph.file(previous).fileSha256())) {
+            return previous;
+        }
+        return writeEntry(format, restoreInfo, metadata, stored, eps, displayPath);
     }
 
     /**
@@ -184,7 +188,7 @@ public final class LossyRewrite {
      * not committed before), the inserter is flushed and the file hashed from the packs. Measured:
      * flushing every time cost a second pack per lossy commit (its fsyncs, its index).
      */
-    public ObjectId writeEntry(String format, byte[] restoreInfo, Map<String, String> metadata, Stored stored, String eps,
+    private ObjectId writeEntry(String format, byte[] restoreInfo, Map<String, String> metadata, Stored stored, String eps,
                                String displayPath) throws IOException {
         FileEntry entry;
         try {
