@@ -110,7 +110,8 @@ public final class ChunkDecoder {
         int pos = off + ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * w;
         byte[][] arrays = ws.mergeArrays;
         int[] offs = ws.mergeOffsets;
-        boolean needBuffer = false;
+        boolean exponentBytes = ChunkFormat.exponentBytes(p, off);
+        boolean needBuffer = exponentBytes && w == 8; // (8-byte elements are turned back into it before their merge)
         for (int k = 0; k < w; k++) {
             needBuffer |= modes[k] != PlaneMode.RAW.id();
         }
@@ -163,6 +164,11 @@ public final class ChunkDecoder {
             }
             pos += bl;
         }
+        if (exponentBytes) { // the elements' own top two bytes turned back as they are merged
+            PlaneTransform.mergeExponentBytes(arrays, offs, n, w, buf, dst, dstOff);
+            Arrays.fill(arrays, null);
+            return;
+        }
         int op = switch (codec) {
             case XOR_PLANES -> PlaneTransform.XOR;
             case SUB_PLANES -> PlaneTransform.SUB;
@@ -193,7 +199,9 @@ public final class ChunkDecoder {
      * overwriting what is there for PLANES, XORed into it for XOR_PLANES. Since XOR commutes with
      * the byte split, a keyframe's planes XOR every delta's planes up a chain are the planes of
      * the chunk at its top: a chain of any depth needs one {@link #mergePlanes} at the end
-     * instead of one per link, and all-zero delta planes cost nothing.
+     * instead of one per link, and all-zero delta planes cost nothing. A keyframe in the exponent
+     * layout ({@link ChunkFormat#FLAG_EXPONENT_BYTES}) leaves its elements' own planes, as every
+     * delta's are: its raw plane 1 is turned back as it is copied in.
      */
     public static void decodeInPlaneSpace(byte[] p, int off, int len, int rawLength, int expectedWidth, byte[] planes,
                                           CodecWorkspace ws) throws CorruptObjectException {
@@ -225,6 +233,8 @@ public final class ChunkDecoder {
             throw new CorruptObjectException("chunk payload decodes to " + declared + " bytes, expected " + rawLength);
         }
         boolean xor = codec == ChunkCodec.XOR_PLANES;
+        boolean exponentBytes = ChunkFormat.exponentBytes(p, off);
+        boolean turned = false;
         int n = rawLength / w;
         int pos = off + ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * w;
         byte[] contexts = null;
@@ -242,6 +252,9 @@ public final class ChunkDecoder {
                 case 0 -> {
                     if (xor) {
                         PlaneTransform.xorInto(p, pos, planes, at, n);
+                    } else if (exponentBytes && k == 1) { // plane 0 is decoded: both turned back in the copy's pass
+                        PlaneTransform.fromExponentBytes(planes, 0, p, pos, planes, 0, n, n);
+                        turned = true;
                     } else {
                         System.arraycopy(p, pos, planes, at, n);
                     }
@@ -284,6 +297,9 @@ public final class ChunkDecoder {
                 }
             }
             pos += bl;
+        }
+        if (exponentBytes && !turned) {
+            PlaneTransform.fromExponentBytes(planes, 0, planes, n, planes, 0, n, n);
         }
     }
 

@@ -18,7 +18,9 @@ import java.util.Arrays;
  * XOR deltas) cost one byte or none. A large Huffman plane takes its code from the sample's
  * counts ({@link HuffmanCoder#encodeWithCounts}), without a histogram pass of its own. Measured
  * (JMH, one core, perf/README.md): fp32 planes encode at 1.47 GB/s and decode at 2.0-2.5 GB/s,
- * ratio 1.199; BF16 1.22 / 1.7-1.8 GB/s, ratio 1.498.
+ * ratio 1.199; BF16 1.22 / 1.7-1.8 GB/s, ratio 1.498. A keyframe of floats takes the exponent
+ * layout ({@link ChunkFormat#FLAG_EXPONENT_BYTES}, see {@link #exponentBytesSaving}): ratio
+ * 1.2030 / 1.5096 on the same chunks.
  */
 public final class ChunkEncoder {
     /** How {@link #encodeBest} picks a codec. */
@@ -81,6 +83,16 @@ public final class ChunkEncoder {
     public record Decision(ChunkCodec codec, int[] hints, int rawLength, int payloadBytes) {
     }
 
+    /** Length of a hints array: a mode per plane (at most 16), then the payload's flags. */
+    private static final int HINTS = 17;
+    private static final int FLAGS_HINT = 16;
+    /**
+     * PLANES takes the exponent layout ({@link ChunkFormat#FLAG_EXPONENT_BYTES}) when the sample
+     * says it saves at least 1/this of the chunk's raw bytes: it costs a pass over two planes when
+     * encoding and a turn when decoding, so it must pay for them.
+     */
+    static final int EXPONENT_BYTES_MIN_SAVING = 1000;
+
     private static final int PLANES_IDX = 0;
     private static final int XOR_IDX = 1;
     private static final int SUB_IDX = 2;
@@ -136,7 +148,7 @@ public final class ChunkEncoder {
         if (codec.needsBase() && b == null) {
             throw new IllegalArgumentException(codec + " needs a base chunk");
         }
-        int[] hints = new int[16];
+        int[] hints = new int[HINTS];
         if (codec.isPlanar() && len > 0) {
             int sampleLen = sample(raw, off, len, elementBytes, codec.needsBase() ? b : null, ws);
             estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, hints);
@@ -215,14 +227,14 @@ public final class ChunkEncoder {
         if (codec == ChunkCodec.ZSTD) {
             return estimateZstd(sampleLen, len, ws);
         }
-        return estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, new int[16]);
+        return estimatePlanar(opOf(codec), sampleLen, len, elementBytes, ws, new int[HINTS]);
     }
 
     // ------------------------------------------------------------------ choosers
 
     private static EncodedChunk sampled(byte[] raw, int off, int len, int w, ChunkBase base, int level, CodecWorkspace ws) {
         int sampleLen = sample(raw, off, len, w, base, ws);
-        int[][] hints = new int[3][16];
+        int[][] hints = new int[3][HINTS];
         long zstdEst = estimateZstd(sampleLen, len, ws);
         long rawSize = ChunkFormat.HEADER_BYTES + (long) len;
         ChunkCodec noDelta = ChunkCodec.ZSTD;
@@ -307,7 +319,7 @@ public final class ChunkEncoder {
     private static EncodedChunk exhaustive(byte[] raw, int off, int len, int w, ChunkBase base, int level, CodecWorkspace ws) {
         ChunkCodec bestCodec = null;
         int bestLen = Integer.MAX_VALUE;
-        int[] hints = new int[16];
+        int[] hints = new int[HINTS];
         for (ChunkCodec c : ChunkCodec.values()) {
             if (c.needsBase() && base == null) {
                 continue;
@@ -415,8 +427,9 @@ public final class ChunkEncoder {
      * skewed planes: exponents, the high mantissa bytes of an XOR delta); ZSTD otherwise (runs and
      * repeats; and near ties, since zstd's native decoder is faster than the
      * Java Huffman decoder on high-entropy planes); RAW when neither shrinks the plane to
-     * 100/{@value #RAW_RATIO_PERCENT} of its size. Returns the estimated payload size for the
-     * whole chunk.
+     * 100/{@value #RAW_RATIO_PERCENT} of its size. A keyframe (no op) of 2-, 4- or 8-byte
+     * elements is estimated in the exponent layout too ({@link #exponentBytesSaving}). Returns the
+     * estimated payload size for the whole chunk.
      */
     private static long estimatePlanar(int op, int sampleLen, int len, int w, CodecWorkspace ws, int[] hints) {
         int n = sampleLen / w;
@@ -430,51 +443,84 @@ public final class ChunkEncoder {
             ws.sampleContexts = CodecWorkspace.grow(ws.sampleContexts, n);
             ContextHuffman.contextsOfRaw(ws.sampleBase, 0, n, w, ws.sampleContexts);
         }
-        long est = 0;
         int[] counts = ws.sampleCounts[op] == null ? ws.sampleCounts[op] = new int[16 * 256] : ws.sampleCounts[op];
         ws.sampleCountsN[op] = sampleLen < len ? n : 0; // a whole chunk as its own sample: the exact histogram is no dearer
+        hints[FLAGS_HINT] = 0;
+        long[] sizes = new long[w];
+        long est = 0;
         for (int k = 0; k < w; k++) {
-            int po = k * n;
-            int cv = PlaneTransform.constantValue(ws.samplePlanes, po, n);
-            if (cv >= 0) {
-                hints[k] = PlaneMode.ZSTD.id(); // constant in the sample; the full plane may not be
-                est += cv == 0 ? 0 : 1;
-                continue;
-            }
-            long h = HuffmanCoder.estimate(ws.samplePlanes, po, n, ws.huffman());
-            HuffmanCoder.countsOfLastHistogram(ws.huffman(), counts, k * 256);
-            // A plane whose bytes Huffman cannot shrink at all has a flat histogram (low mantissa
-            // bytes): zstd would need repeats alone to win the 5% that storing it compressed asks,
-            // so its trial is skipped (a third of the choice's time for small chunks)
-            int c = h >= n ? n : ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
-            int zeros = counts[k * 256];
-            long s = n - zeros <= n / SparsePlane.MAX_NONZERO_FRACTION // else too dense to try: spare the scan
-                    ? SparsePlane.estimate(ws.samplePlanes, po, n, ws.sparseScratch(), ws.huffman())
-                    : n;
-            long best = Math.min(Math.min(h, c), s);
-            if (contexts && best * 100 <= (long) n * (100 - CONTEXT_SAVING_PERCENT)) { // near-random planes stay near-random
-                long x = ContextHuffman.estimate(ws.samplePlanes, po, n, ws.sampleContexts, ws.contextScratch(), ws.huffman());
-                if ((Math.min(best, n) - x) * 100 >= (long) n * CONTEXT_SAVING_PERCENT) {
-                    hints[k] = PlaneMode.CONTEXT_HUFFMAN.id();
-                    est += x;
-                    continue;
-                }
-            }
-            if (best * RAW_RATIO_PERCENT > (long) n * 100) {
-                hints[k] = PlaneMode.RAW.id();
-                est += n;
-            } else if (s == best) {
-                hints[k] = PlaneMode.SPARSE.id();
-                est += s;
-            } else if (h * 100 <= (long) c * (100 - HUFFMAN_GAIN_PERCENT)) {
-                hints[k] = PlaneMode.HUFFMAN.id();
-                est += h;
-            } else {
-                hints[k] = PlaneMode.ZSTD.id();
-                est += c;
-            }
+            sizes[k] = estimatePlane(k, n, contexts, ws, counts, hints);
+            est += sizes[k];
+        }
+        if (op == PlaneTransform.NONE && ChunkFormat.exponentBytesWidth(w) && n > 0) {
+            est += exponentBytesSaving(n, sizes[0] + sizes[1], ws, counts, hints);
         }
         return ChunkFormat.HEADER_BYTES + (long) ChunkFormat.PLANE_ENTRY_BYTES * w + scale(est, sampleLen, len);
+    }
+
+    /**
+     * Estimates planes 0 and 1 of the sample again in the exponent layout; when they come to at
+     * least 1/{@value #EXPONENT_BYTES_MIN_SAVING} of the sample less than {@code asIs}, takes it
+     * (their modes and counts, and the flag) and returns the (negative) change of the estimate,
+     * else 0 with nothing changed.
+     */
+    private static long exponentBytesSaving(int n, long asIs, CodecWorkspace ws, int[] counts, int[] hints) {
+        PlaneTransform.toExponentBytes(ws.samplePlanes, 0, n, n);
+        int[] turnedCounts = ws.exponentByteCounts;
+        int[] turnedHints = new int[2];
+        long turned = estimatePlane(0, n, false, ws, turnedCounts, turnedHints) + estimatePlane(1, n, false, ws, turnedCounts, turnedHints);
+        PlaneTransform.fromExponentBytes(ws.samplePlanes, 0, ws.samplePlanes, n, ws.samplePlanes, 0, n, n);
+        if ((asIs - turned) * EXPONENT_BYTES_MIN_SAVING < (long) n * 2) {
+            return 0;
+        }
+        hints[0] = turnedHints[0];
+        hints[1] = turnedHints[1];
+        hints[FLAGS_HINT] = ChunkFormat.FLAG_EXPONENT_BYTES;
+        System.arraycopy(turnedCounts, 0, counts, 0, 2 * 256);
+        return turned - asIs;
+    }
+
+    /**
+     * The estimated bytes of sample plane k ({@code ws.samplePlanes[k*n...]}), its mode into
+     * {@code hints[k]} and its symbol counts into {@code counts[k*256...]}; see {@link #estimatePlanar}.
+     */
+    private static long estimatePlane(int k, int n, boolean contexts, CodecWorkspace ws, int[] counts, int[] hints) {
+        int po = k * n;
+        int cv = PlaneTransform.constantValue(ws.samplePlanes, po, n);
+        if (cv >= 0) {
+            hints[k] = PlaneMode.ZSTD.id(); // constant in the sample; the full plane may not be
+            return cv == 0 ? 0 : 1;
+        }
+        long h = HuffmanCoder.estimate(ws.samplePlanes, po, n, ws.huffman());
+        HuffmanCoder.countsOfLastHistogram(ws.huffman(), counts, k * 256);
+        // A plane whose bytes Huffman cannot shrink at all has a flat histogram (low mantissa
+        // bytes): zstd would need repeats alone to win the 5% that storing it compressed asks,
+        // so its trial is skipped (a third of the choice's time for small chunks)
+        int c = h >= n ? n : ws.planeCompressor(SAMPLE_LEVEL).compressByteArray(ws.sampleOut, 0, ws.sampleOut.length, ws.samplePlanes, po, n);
+        int zeros = counts[k * 256];
+        long s = n - zeros <= n / SparsePlane.MAX_NONZERO_FRACTION // else too dense to try: spare the scan
+                ? SparsePlane.estimate(ws.samplePlanes, po, n, ws.sparseScratch(), ws.huffman())
+                : n;
+        long best = Math.min(Math.min(h, c), s);
+        if (contexts && best * 100 <= (long) n * (100 - CONTEXT_SAVING_PERCENT)) { // near-random planes stay near-random
+            long x = ContextHuffman.estimate(ws.samplePlanes, po, n, ws.sampleContexts, ws.contextScratch(), ws.huffman());
+            if ((Math.min(best, n) - x) * 100 >= (long) n * CONTEXT_SAVING_PERCENT) {
+                hints[k] = PlaneMode.CONTEXT_HUFFMAN.id();
+                return x;
+            }
+        }
+        if (best * RAW_RATIO_PERCENT > (long) n * 100) {
+            hints[k] = PlaneMode.RAW.id();
+            return n;
+        } else if (s == best) {
+            hints[k] = PlaneMode.SPARSE.id();
+            return s;
+        } else if (h * 100 <= (long) c * (100 - HUFFMAN_GAIN_PERCENT)) {
+            hints[k] = PlaneMode.HUFFMAN.id();
+            return h;
+        }
+        hints[k] = PlaneMode.ZSTD.id();
+        return c;
     }
 
     // ------------------------------------------------------------------ full encodings
@@ -486,14 +532,14 @@ public final class ChunkEncoder {
         switch (codec) {
             case RAW -> {
                 ws.out = CodecWorkspace.grow(ws.out, h + len);
-                ChunkFormat.putHeader(ws.out, codec, w, 0, len);
+                ChunkFormat.putHeader(ws.out, codec, w, 0, 0, len);
                 System.arraycopy(raw, off, ws.out, h, len);
                 ChunkFormat.seal(ws.out, h + len);
                 return h + len;
             }
             case ZSTD -> {
                 ws.out = CodecWorkspace.grow(ws.out, h + (int) Zstd.compressBound(len));
-                ChunkFormat.putHeader(ws.out, codec, w, 0, len);
+                ChunkFormat.putHeader(ws.out, codec, w, 0, 0, len);
                 int c = ws.compressor(level).compressByteArray(ws.out, h, ws.out.length - h, raw, off, len);
                 ChunkFormat.seal(ws.out, h + c);
                 return h + c;
@@ -511,7 +557,8 @@ public final class ChunkEncoder {
         int pos = table + ChunkFormat.PLANE_ENTRY_BYTES * w;
         ws.out = CodecWorkspace.grow(ws.out, pos + len + w);
         byte[] out = ws.out;
-        ChunkFormat.putHeader(out, codec, w, w, len);
+        int flags = codec == ChunkCodec.PLANES && hints != null ? hints[FLAGS_HINT] : 0;
+        ChunkFormat.putHeader(out, codec, w, flags, w, len);
         ws.planes = CodecWorkspace.grow(ws.planes, len);
         byte[] planes = ws.planes;
         if (n > 0) {
@@ -528,6 +575,9 @@ public final class ChunkEncoder {
                 PlaneTransform.split(raw, off, base.raw(), base.rawOffset(), n, w, op, planes, 0);
             } else {
                 PlaneTransform.split(raw, off, null, 0, n, w, op, planes, 0);
+            }
+            if (flags != 0) {
+                PlaneTransform.toExponentBytes(planes, 0, n, n);
             }
         }
         byte[] contexts = null;
@@ -564,7 +614,8 @@ public final class ChunkEncoder {
                     int op = opOf(codec);
                     int sampleN = ws.sampleCountsN[op];
                     c = sampleN > 0 && sampleN < n
-                            ? HuffmanCoder.encodeWithCounts(planes, po, n, ws.sampleCounts[op], k * 256, sampleN, out, pos, ws.huffman())
+                            ? HuffmanCoder.encodeWithCounts(planes, po, n, ws.sampleCounts[op], k * 256, sampleN, flags == 0 || k != 0, out, pos,
+                                    ws.huffman())
                             : HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());
                     c = c > 0 && c < n ? c : -1;
                     mode = PlaneMode.HUFFMAN;

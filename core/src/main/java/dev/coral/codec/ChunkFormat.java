@@ -12,7 +12,8 @@ import java.util.zip.CRC32C;
  * offset size field
  *  0      1   codec id: 0 RAW, 1 ZSTD, 2 PLANES, 3 XOR_PLANES, 4 SUB_PLANES ({@link ChunkCodec})
  *  1      1   element width w in bytes: 1, 2, 4, 8 or 16
- *  2      1   flags: 0 (every other value is reserved and rejected)
+ *  2      1   flags: 0, or {@link #FLAG_EXPONENT_BYTES} in a PLANES payload of width 2, 4 or 8
+ *             (every other value is reserved and rejected; 1 was a reverted experiment's)
  *  3      1   plane count p: 0 for RAW and ZSTD, w for the planar codecs
  *  4      4   raw length in bytes (a multiple of w)
  *  8      4   CRC32C of payload[0,8) followed by payload[12,end)
@@ -28,6 +29,13 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * Plane k holds byte (w-1-k) of every element: the most significant bytes (sign, exponent) first.
+ * With {@link #FLAG_EXPONENT_BYTES} planes 0 and 1 trade two bits: plane 0 holds bits 6-0 of
+ * the element's top byte and the top bit of the next (a BF16 or fp32 element's whole exponent),
+ * plane 1 the sign and its own low seven bits ({@code PlaneTransform.toExponentBytes}). ZipNN
+ * codes the exponent byte this way; it codes smaller than the sign with seven exponent bits
+ * (the eighth, stored raw with the mantissa, is not random given the other seven). Only
+ * keyframes use it: an XOR delta's planes stay the elements' own, so a chain read turns a
+ * keyframe's two planes back once, before its first delta.
  * For XOR_PLANES the elements are chunk XOR base; for SUB_PLANES they are (chunk - base) mod
  * 2^(8w) as little-endian unsigned integers of w bytes; decoding XORs / adds the base back.
  */
@@ -36,6 +44,8 @@ public final class ChunkFormat {
     public static final int HEADER_BYTES = 12;
     /** Bytes of one plane-table entry. */
     public static final int PLANE_ENTRY_BYTES = 5;
+    /** Flag: planes 0 and 1 in the exponent layout (PLANES, width 2, 4 or 8; see the class comment). */
+    public static final int FLAG_EXPONENT_BYTES = 2;
 
     private ChunkFormat() {
     }
@@ -64,10 +74,10 @@ public final class ChunkFormat {
     }
 
     /** Writes the fixed header at {@code p[0, 12)} (CRC left for {@link #seal}). */
-    static void putHeader(byte[] p, ChunkCodec codec, int w, int planes, int rawLength) {
+    static void putHeader(byte[] p, ChunkCodec codec, int w, int flags, int planes, int rawLength) {
         p[0] = (byte) codec.id();
         p[1] = (byte) w;
-        p[2] = 0;
+        p[2] = (byte) flags;
         p[3] = (byte) planes;
         putInt(p, 4, rawLength);
     }
@@ -94,6 +104,16 @@ public final class ChunkFormat {
         putInt(p, 8, crc(p, 0, len));
     }
 
+    /** True when the payload at {@code p[off...]}, its header checked, is flagged {@link #FLAG_EXPONENT_BYTES}. */
+    static boolean exponentBytes(byte[] p, int off) {
+        return (p[off + 2] & FLAG_EXPONENT_BYTES) != 0;
+    }
+
+    /** True for the widths whose PLANES payloads may be flagged {@link #FLAG_EXPONENT_BYTES}. */
+    static boolean exponentBytesWidth(int w) {
+        return w == 2 || w == 4 || w == 8;
+    }
+
     /** What a payload's header says; read without decoding the body (for stats and checks). */
     public record PayloadInfo(ChunkCodec codec, int elementBytes, int rawLength, List<PlaneMode> planeModes,
                               List<Integer> planeLengths) {
@@ -101,7 +121,7 @@ public final class ChunkFormat {
 
     /**
      * Parses and checks the header and plane table of {@code p[off, off+len)}: known codec id,
-     * valid width, zero flags, plane count, CRC, consistent plane lengths.
+     * valid width, known flags, plane count, CRC, consistent plane lengths.
      */
     public static PayloadInfo describe(byte[] p, int off, int len) throws CorruptObjectException {
         int[] modes = new int[16];
@@ -169,8 +189,12 @@ public final class ChunkFormat {
             throw new CorruptObjectException("chunk payload declares element width " + w);
         }
         int flags = p[off + 2] & 0xFF;
-        if (flags != 0) {
+        if ((flags & ~FLAG_EXPONENT_BYTES) != 0) {
             throw new CorruptObjectException("chunk payload has unknown flags 0x" + Integer.toHexString(flags));
+        }
+        if (flags != 0 && (codec != ChunkCodec.PLANES || !exponentBytesWidth(w))) {
+            throw new CorruptObjectException("chunk payload of codec " + codec + " width " + w
+                    + " is flagged exponent-bytes: only PLANES payloads of width 2, 4 or 8 are");
         }
         int planes = p[off + 3] & 0xFF;
         int expectPlanes = codec.isPlanar() ? w : 0;

@@ -1,0 +1,204 @@
+package dev.coral.codec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.codec.ChunkCodec.EncodedChunk;
+import dev.coral.error.CorruptObjectException;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The exponent layout of PLANES keyframes ({@link ChunkFormat#FLAG_EXPONENT_BYTES}): the bit
+ * permutation against a bit-by-bit reference and its inverse at every length around the loop's
+ * stride; trained-like weights take it and decode bit-exact by both decoders and up a chain of
+ * XOR deltas; near-random bytes do not take it; the flag is refused where it does not belong.
+ * Cases are seeded; the seed is in every failure message.
+ */
+class ExponentBytesTest {
+    private static final CodecWorkspace WS = new CodecWorkspace();
+
+    @AfterAll
+    static void closeWorkspace() {
+        WS.close();
+    }
+
+    /** Byte i of plane 0 and of plane 1 as {@link PlaneTransform#toExponentBytes} must leave them. */
+    private static byte[] reference(byte[] planes, int n) {
+        byte[] out = planes.clone();
+        for (int i = 0; i < n; i++) {
+            int top = planes[i] & 0xFF;
+            int next = planes[n + i] & 0xFF;
+            int bits = top << 8 | next; // sign, 7 bits, 1 bit, 7 bits
+            int sign = bits >>> 15;
+            out[i] = (byte) (bits >>> 7); // the eight bits below the sign
+            out[n + i] = (byte) (sign << 7 | next & 0x7F);
+        }
+        return out;
+    }
+
+    @Test
+    void thePermutationMatchesTheReferenceAndIsUndoneAtEveryLength() {
+        for (int n = 0; n <= 40; n++) {
+            for (long seed = 1; seed <= 3; seed++) {
+                byte[] planes = new byte[2 * n + 3];
+                new SplittableRandom(seed * 1000 + n).nextBytes(planes);
+                byte[] turned = planes.clone();
+                PlaneTransform.toExponentBytes(turned, 0, n, n);
+                assertArrayEquals(reference(planes, n), turned, "n=" + n + " seed=" + seed);
+                byte[] back = new byte[planes.length];
+                System.arraycopy(planes, 2 * n, back, 2 * n, 3);
+                PlaneTransform.fromExponentBytes(turned, 0, turned, n, back, 0, n, n);
+                assertArrayEquals(planes, back, "out of place, n=" + n + " seed=" + seed);
+                PlaneTransform.fromExponentBytes(turned, 0, turned, n, turned, 0, n, n);
+                assertArrayEquals(planes, turned, "in place, n=" + n + " seed=" + seed);
+            }
+        }
+    }
+
+    @Test
+    void planeOneMayBeReadFromAnotherArray() {
+        int n = 1003;
+        byte[] planes = new byte[2 * n];
+        new SplittableRandom(7).nextBytes(planes);
+        byte[] turned = planes.clone();
+        PlaneTransform.toExponentBytes(turned, 0, n, n);
+        byte[] payload = new byte[n + 5];
+        System.arraycopy(turned, n, payload, 5, n);
+        byte[] out = new byte[2 * n];
+        System.arraycopy(turned, 0, out, 0, n);
+        PlaneTransform.fromExponentBytes(out, 0, payload, 5, out, 0, n, n);
+        assertArrayEquals(planes, out);
+    }
+
+    @Test
+    void theMergeTurnsThePlanesBackForEveryWidth() {
+        for (int w : new int[] {2, 4, 8}) {
+            for (int n : new int[] {0, 1, 7, 8, 9, 15, 16, 17, 1001}) {
+                byte[] raw = new byte[n * w];
+                new SplittableRandom(w * 10_000L + n).nextBytes(raw);
+                byte[] planes = new byte[raw.length];
+                PlaneTransform.split(raw, 0, null, 0, n, w, PlaneTransform.NONE, planes, 0);
+                PlaneTransform.toExponentBytes(planes, 0, n, n);
+                byte[][] arrays = new byte[w][];
+                int[] offs = new int[w];
+                for (int k = 0; k < w; k++) {
+                    arrays[k] = planes;
+                    offs[k] = k * n;
+                }
+                byte[] out = new byte[raw.length + 3];
+                PlaneTransform.mergeExponentBytes(arrays, offs, n, w, new byte[2 * n], out, 3);
+                assertArrayEquals(raw, Arrays.copyOfRange(out, 3, out.length), "width " + w + ", n=" + n);
+            }
+        }
+    }
+
+    /** Trained-like N(0, 0.05) weights of width w (BF16, fp32, fp64), seeded. */
+    private static byte[] weights(int w, int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] raw = new byte[n * w];
+        for (int i = 0; i < n; i++) {
+            CodecTestData.putValue(raw, i * w, w, r.nextGaussian() * 0.05);
+        }
+        return raw;
+    }
+
+    @ParameterizedTest(name = "width {0}")
+    @ValueSource(ints = {2, 4})
+    void trainedWeightsTakeTheLayoutAndComeBackBitExact(int w) throws CorruptObjectException {
+        for (int n : new int[] {2_000, 3_001, 40_000, 100_003}) {
+            long seed = 31L * n + w;
+            byte[] raw = weights(w, n, seed);
+            EncodedChunk e = ChunkEncoder.encodeBest(raw, 0, raw.length, w, null, 0, 1, ChunkEncoder.Choice.SAMPLED, WS);
+            String what = "width " + w + ", " + n + " elements, seed " + seed;
+            assertEquals(ChunkCodec.PLANES, e.codec(), what);
+            byte[] p = Arrays.copyOf(e.data(), e.length());
+            assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2], what);
+            byte[] back = new byte[raw.length];
+            ChunkDecoder.decode(p, 0, p.length, null, 0, back, 0, raw.length, w, WS);
+            assertArrayEquals(raw, back, what);
+            byte[] planes = new byte[raw.length];
+            Arrays.fill(planes, (byte) 0x5A); // a keyframe overwrites whatever the buffer held
+            ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, w, planes, WS);
+            byte[] merged = new byte[raw.length];
+            ChunkDecoder.mergePlanes(planes, raw.length, w, merged);
+            assertArrayEquals(raw, merged, what + ", in plane space");
+        }
+    }
+
+    @Test
+    void theLayoutSavesWhatTheExponentsOwnBitIsWorth() throws CorruptObjectException {
+        // the same BF16 weights with the lowest exponent bit made random: the layout has nothing to gain
+        int n = 100_000;
+        byte[] raw = weights(2, n, 99);
+        byte[] scrambled = raw.clone();
+        SplittableRandom r = new SplittableRandom(5);
+        for (int i = 0; i < n; i++) {
+            scrambled[2 * i] = (byte) (scrambled[2 * i] & 0x7F | (r.nextBoolean() ? 0x80 : 0));
+        }
+        EncodedChunk a = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, 2, null, 1);
+        EncodedChunk b = ChunkEncoder.encode(ChunkCodec.PLANES, scrambled, 0, scrambled.length, 2, null, 1);
+        assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, a.data()[2]);
+        assertEquals(0, b.data()[2], "no gain, no layout");
+        // the exponent's eighth bit costs most of a raw bit when random, much less when it is the exponent's
+        assertTrue(a.length() * 1.005 < b.length(), a.length() + " vs " + b.length());
+        assertArrayEquals(scrambled, ChunkDecoder.decode(b.data(), null, scrambled.length));
+    }
+
+    @ParameterizedTest(name = "width {0}")
+    @ValueSource(ints = {2, 4})
+    void aChainOnAKeyframeInTheLayoutDecodesInPlaneSpace(int w) throws CorruptObjectException {
+        byte[][] h = CodecTestData.adamHistory(w, 20_000, 5, 17L * w, false);
+        byte[][] payloads = new byte[h.length][];
+        EncodedChunk key = ChunkEncoder.encode(ChunkCodec.PLANES, h[0], 0, h[0].length, w, null, 1);
+        assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, key.data()[2]);
+        payloads[0] = key.data();
+        for (int s = 1; s < h.length; s++) {
+            EncodedChunk d = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, h[s], 0, h[s].length, w, h[s - 1], 1);
+            assertEquals(0, d.data()[2], "deltas keep the elements' own planes");
+            payloads[s] = d.data();
+        }
+        CodecTestData.assertChainDecodesInPlaneSpace(h, payloads, w, WS);
+    }
+
+    @Test
+    void randomBitsDoNotTakeTheLayout() {
+        for (int w : new int[] {2, 4, 8}) {
+            byte[] raw = new byte[w * 50_000];
+            new SplittableRandom(w).nextBytes(raw);
+            EncodedChunk e = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, w, null, 1);
+            assertEquals(0, e.data()[2], "width " + w);
+        }
+    }
+
+    @Test
+    void theFlagIsRefusedWhereItDoesNotBelong() {
+        byte[] bf16 = weights(2, 5_000, 3);
+        byte[] base = weights(2, 5_000, 4);
+        for (ChunkCodec c : new ChunkCodec[] {ChunkCodec.RAW, ChunkCodec.ZSTD, ChunkCodec.XOR_PLANES, ChunkCodec.SUB_PLANES}) {
+            byte[] p = ChunkEncoder.encode(c, bf16, 0, bf16.length, 2, base, 1).data().clone();
+            p[2] = (byte) ChunkFormat.FLAG_EXPONENT_BYTES;
+            ChunkFormat.seal(p, p.length);
+            CorruptObjectException e = assertThrows(CorruptObjectException.class,
+                    () -> ChunkDecoder.decode(p, 0, p.length, base, 0, new byte[bf16.length], 0, bf16.length, WS), c.toString());
+            assertTrue(e.getMessage().contains("exponent-bytes"), e.getMessage());
+        }
+        for (int w : new int[] {1, 16}) {
+            byte[] raw = weights(4, 4_000, 5);
+            byte[] p = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, w, null, 1).data().clone();
+            p[2] = (byte) ChunkFormat.FLAG_EXPONENT_BYTES;
+            ChunkFormat.seal(p, p.length);
+            assertThrows(CorruptObjectException.class, () -> ChunkDecoder.decode(p, null, raw.length), "width " + w);
+        }
+        byte[] p = ChunkEncoder.encode(ChunkCodec.PLANES, bf16, 0, bf16.length, 2, null, 1).data().clone();
+        p[2] = (byte) (ChunkFormat.FLAG_EXPONENT_BYTES | 1);
+        ChunkFormat.seal(p, p.length);
+        assertThrows(CorruptObjectException.class, () -> ChunkDecoder.decode(p, null, bf16.length), "flags 3");
+    }
+}
