@@ -253,7 +253,7 @@ public final class ChunkDecoder {
                     if (xor) {
                         PlaneTransform.xorInto(p, pos, planes, at, n);
                     } else if (exponentBytes && k == 1) { // plane 0 is decoded: both turned back in the copy's pass
-                        PlaneTransform.fromExponentBytes(planes, 0, p, pos, planes, 0, n, n);
+                        PlaneTransform.tradeTopBits(planes, 0, p, pos, planes, 0, n, n);
                         turned = true;
                     } else {
                         System.arraycopy(p, pos, planes, at, n);
@@ -299,7 +299,7 @@ public final class ChunkDecoder {
             pos += bl;
         }
         if (exponentBytes && !turned) {
-            PlaneTransform.fromExponentBytes(planes, 0, planes, n, planes, 0, n, n);
+            PlaneTransform.tradeTopBits(planes, 0, planes, n, planes, 0, n, n);
         }
     }
 

@@ -29,13 +29,13 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * Plane k holds byte (w-1-k) of every element: the most significant bytes (sign, exponent) first.
- * With {@link #FLAG_EXPONENT_BYTES} planes 0 and 1 trade two bits: plane 0 holds bits 6-0 of
- * the element's top byte and the top bit of the next (a BF16 or fp32 element's whole exponent),
- * plane 1 the sign and its own low seven bits ({@code PlaneTransform.toExponentBytes}). ZipNN
- * codes the exponent byte this way; it codes smaller than the sign with seven exponent bits
- * (the eighth, stored raw with the mantissa, is not random given the other seven). Only
- * keyframes use it: an XOR delta's planes stay the elements' own, so a chain read turns a
- * keyframe's two planes back once, before its first delta.
+ * With {@link #FLAG_EXPONENT_BYTES} the top bits of planes 0 and 1 trade places
+ * ({@code PlaneTransform.tradeTopBits}): for a BF16 or fp32 element plane 0 then holds the whole
+ * 8-bit exponent (its last bit on top) and plane 1 the sign and seven mantissa bits, as ZipNN
+ * groups them. The exponent codes smaller whole than the sign with seven exponent bits does (the
+ * eighth, stored raw with the mantissa, is not random given the other seven). Only keyframes use
+ * it: an XOR delta's planes stay the elements' own, so a chain read turns a keyframe's two planes
+ * back once, before its first delta.
  * For XOR_PLANES the elements are chunk XOR base; for SUB_PLANES they are (chunk - base) mod
  * 2^(8w) as little-endian unsigned integers of w bytes; decoding XORs / adds the base back.
  */

@@ -277,31 +277,17 @@ public final class HuffmanCoder {
      */
     public static int encodeWithCounts(byte[] src, int off, int n, int[] counts, int countsOff, int sampleN, byte[] dst, int at,
                                        State st) {
-        return encodeWithCounts(src, off, n, counts, countsOff, sampleN, true, dst, at, st);
-    }
-
-    /**
-     * As {@link #encodeWithCounts(byte[], int, int, int[], int, int, byte[], int, State)};
-     * {@code signed}: the top bit of a symbol is a sign, so the symbols the sample lacks that get a
-     * code are those whose low 7 bits lie near the sample's, either sign (a plane of sign and
-     * exponent bits); else those whose whole value does (a plane of whole exponents, where a
-     * mirrored range would keep codes for 128 values no element holds and cost 1.3% of the plane).
-     */
-    public static int encodeWithCounts(byte[] src, int off, int n, int[] counts, int countsOff, int sampleN, boolean signed,
-                                       byte[] dst, int at, State st) {
         Objects.checkFromIndexSize(off, n, src.length);
         Objects.checkFromIndexSize(at, maxEncodedLength(n), dst.length);
         if (n < MIN_4_STREAMS || sampleN <= 0) {
             return encode(src, off, n, dst, at, st);
         }
-        int valueMask = signed ? 0x7F : 0xFF;
-        int below = signed ? SAMPLE_RANGE_MARGIN : 2 * SAMPLE_RANGE_MARGIN; // a whole exponent's rare small values trail far
-        int lo = 256;
+        int lo = 128;
         int hi = -1;
         for (int s = 0; s < 256; s++) {
             if (counts[countsOff + s] > 0) {
-                lo = Math.min(lo, s & valueMask);
-                hi = Math.max(hi, s & valueMask);
+                lo = Math.min(lo, s & 0x7F);
+                hi = Math.max(hi, s & 0x7F);
             }
         }
         int[] h = st.hist;
@@ -316,8 +302,8 @@ public final class HuffmanCoder {
         }
         long sampleOnly = sampleCost(h, lengths);
         for (int s = 0; s < 256; s++) {
-            int low = s & valueMask;
-            if (h[s] == 0 && (low >= lo - below && low <= hi + SAMPLE_RANGE_MARGIN || low == 0)) {
+            int low = s & 0x7F;
+            if (h[s] == 0 && (low >= lo - SAMPLE_RANGE_MARGIN && low <= hi + SAMPLE_RANGE_MARGIN || low == 0)) {
                 h[s] = 1;
             }
         }
@@ -327,7 +313,7 @@ public final class HuffmanCoder {
             // larger lacks fewer of them (one pass over an eighth of the input, not a whole one)
             if (n / LARGER_SAMPLE_FACTOR >= 2L * sampleN) { // (so the larger sample's own try never comes here again)
                 int largerN = largerSampleCounts(src, off, n, st);
-                return encodeWithCounts(src, off, n, st.largerSample, 0, largerN, signed, dst, at, st);
+                return encodeWithCounts(src, off, n, st.largerSample, 0, largerN, dst, at, st);
             }
             return encode(src, off, n, dst, at, st);
         }

@@ -29,34 +29,32 @@ class ExponentBytesTest {
         WS.close();
     }
 
-    /** Byte i of plane 0 and of plane 1 as {@link PlaneTransform#toExponentBytes} must leave them. */
+    /** Planes 0 and 1 as {@link PlaneTransform#tradeTopBits} must leave them: byte i's top bits traded, bit by bit. */
     private static byte[] reference(byte[] planes, int n) {
         byte[] out = planes.clone();
         for (int i = 0; i < n; i++) {
             int top = planes[i] & 0xFF;
             int next = planes[n + i] & 0xFF;
-            int bits = top << 8 | next; // sign, 7 bits, 1 bit, 7 bits
-            int sign = bits >>> 15;
-            out[i] = (byte) (bits >>> 7); // the eight bits below the sign
-            out[n + i] = (byte) (sign << 7 | next & 0x7F);
+            out[i] = (byte) ((next >>> 7) << 7 | top & 0x7F);
+            out[n + i] = (byte) ((top >>> 7) << 7 | next & 0x7F);
         }
         return out;
     }
 
     @Test
-    void thePermutationMatchesTheReferenceAndIsUndoneAtEveryLength() {
+    void thePermutationMatchesTheReferenceAndIsItsOwnInverseAtEveryLength() {
         for (int n = 0; n <= 40; n++) {
             for (long seed = 1; seed <= 3; seed++) {
                 byte[] planes = new byte[2 * n + 3];
                 new SplittableRandom(seed * 1000 + n).nextBytes(planes);
                 byte[] turned = planes.clone();
-                PlaneTransform.toExponentBytes(turned, 0, n, n);
+                PlaneTransform.tradeTopBits(turned, 0, turned, n, turned, 0, n, n);
                 assertArrayEquals(reference(planes, n), turned, "n=" + n + " seed=" + seed);
                 byte[] back = new byte[planes.length];
                 System.arraycopy(planes, 2 * n, back, 2 * n, 3);
-                PlaneTransform.fromExponentBytes(turned, 0, turned, n, back, 0, n, n);
+                PlaneTransform.tradeTopBits(turned, 0, turned, n, back, 0, n, n);
                 assertArrayEquals(planes, back, "out of place, n=" + n + " seed=" + seed);
-                PlaneTransform.fromExponentBytes(turned, 0, turned, n, turned, 0, n, n);
+                PlaneTransform.tradeTopBits(turned, 0, turned, n, turned, 0, n, n);
                 assertArrayEquals(planes, turned, "in place, n=" + n + " seed=" + seed);
             }
         }
@@ -68,12 +66,12 @@ class ExponentBytesTest {
         byte[] planes = new byte[2 * n];
         new SplittableRandom(7).nextBytes(planes);
         byte[] turned = planes.clone();
-        PlaneTransform.toExponentBytes(turned, 0, n, n);
+        PlaneTransform.tradeTopBits(turned, 0, turned, n, turned, 0, n, n);
         byte[] payload = new byte[n + 5];
         System.arraycopy(turned, n, payload, 5, n);
         byte[] out = new byte[2 * n];
         System.arraycopy(turned, 0, out, 0, n);
-        PlaneTransform.fromExponentBytes(out, 0, payload, 5, out, 0, n, n);
+        PlaneTransform.tradeTopBits(out, 0, payload, 5, out, 0, n, n);
         assertArrayEquals(planes, out);
     }
 
@@ -85,7 +83,7 @@ class ExponentBytesTest {
                 new SplittableRandom(w * 10_000L + n).nextBytes(raw);
                 byte[] planes = new byte[raw.length];
                 PlaneTransform.split(raw, 0, null, 0, n, w, PlaneTransform.NONE, planes, 0);
-                PlaneTransform.toExponentBytes(planes, 0, n, n);
+                PlaneTransform.tradeTopBits(planes, 0, planes, n, planes, 0, n, n);
                 byte[][] arrays = new byte[w][];
                 int[] offs = new int[w];
                 for (int k = 0; k < w; k++) {
