@@ -40,11 +40,25 @@ final class PlaneTransform {
     static void split(byte[] src, int off, byte[] base, int baseOff, int n, int w, int op, byte[] dst, int dstOff) {
         switch (w) {
             case 1 -> split1(src, off, base, baseOff, n, op, dst, dstOff);
-            case 2 -> split2(src, off, base, baseOff, n, op, dst, dstOff);
-            case 4 -> split4(src, off, base, baseOff, n, op, dst, dstOff);
-            case 8 -> split8(src, off, base, baseOff, n, op, dst, dstOff);
+            case 2 -> split2(src, off, base, baseOff, n, op, dst, dstOff, false);
+            case 4 -> split4(src, off, base, baseOff, n, op, dst, dstOff, false);
+            case 8 -> split8(src, off, base, baseOff, n, op, dst, dstOff, false);
             case 16 -> split16(src, off, base, baseOff, n, op, dst, dstOff);
             default -> throw new IllegalArgumentException("element width " + w);
+        }
+    }
+
+    /**
+     * As {@link #split} without a base, planes 0 and 1 in the exponent layout
+     * ({@link #tradeTopBits}), traded in the split's own registers rather than by a pass of its
+     * own over the two planes after the split.
+     */
+    static void splitExponentBytes(byte[] src, int off, int n, int w, byte[] dst, int dstOff) {
+        switch (w) {
+            case 2 -> split2(src, off, null, 0, n, NONE, dst, dstOff, true);
+            case 4 -> split4(src, off, null, 0, n, NONE, dst, dstOff, true);
+            case 8 -> split8(src, off, null, 0, n, NONE, dst, dstOff, true);
+            default -> throw new IllegalArgumentException("element width " + w + " has no exponent layout");
         }
     }
 
@@ -207,15 +221,16 @@ final class PlaneTransform {
      * runs in turn: 0.65-1.37 GB/s four at a time (each plane's bytes gathered into an int by
      * shifts and masks), 2.0-2.6 GB/s eight at a time by swaps.
      */
-    private static void split2(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
+    private static void split2(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o, boolean traded) {
         int p0 = o;
         int p1 = o + n;
         int i = 0;
         for (int limit = n - 7; i < limit; i += 8) {
             int k = off + 2 * i;
             int m = bo + 2 * i;
-            planes2(less16((long) LONG.get(s, k), b, m, op), less16((long) LONG.get(s, k + 8), b, m + 8, op), d, p0 + i, p1 + i);
+            planes2(less16((long) LONG.get(s, k), b, m, op), less16((long) LONG.get(s, k + 8), b, m + 8, op), d, p0 + i, p1 + i, traded);
         }
+        int tail = i;
         for (; i < n; i++) {
             int v = (short) SHORT.get(s, off + 2 * i);
             if (op == XOR) {
@@ -226,21 +241,32 @@ final class PlaneTransform {
             d[p0 + i] = (byte) (v >>> 8);
             d[p1 + i] = (byte) v;
         }
+        if (traded) {
+            tradeTopBits(d, p0 + tail, d, p1 + tail, d, p0 + tail, p1 + tail, n - tail);
+        }
     }
 
     /**
      * Elements 0-3 ({@code e0}) and 4-7 ({@code e1}) of 2 bytes as 8 bytes of each plane: the
-     * high bytes to {@code d[p0...]}, the low bytes to {@code d[p1...]}.
+     * high bytes to {@code d[p0...]}, the low bytes to {@code d[p1...]}; {@code traded}: in the
+     * exponent layout ({@link #tradeTopBits}). Every caller passes a constant, which the JIT folds.
      */
-    private static void planes2(long e0, long e1, byte[] d, int p0, int p1) {
+    private static void planes2(long e0, long e1, byte[] d, int p0, int p1, boolean traded) {
         long r0 = e0 & LOW_32 | e1 << 32; // elements 0, 1, 4, 5
         long r1 = e0 >>> 32 | e1 & HIGH_32; // 2, 3, 6, 7
         long t = (r0 >>> 16 ^ r1) & LOW_16_OF_32;
         r1 ^= t;
         r0 ^= t << 16; // 0, 2, 4, 6 and 1, 3, 5, 7
         t = (r0 >>> 8 ^ r1) & EVEN_BYTES;
-        LONG.set(d, p1, r0 ^ t << 8);
-        LONG.set(d, p0, r1 ^ t);
+        long lo = r0 ^ t << 8;
+        long hi = r1 ^ t;
+        if (traded) {
+            long x = (hi ^ lo) & HIGH_BITS_8;
+            lo ^= x;
+            hi ^= x;
+        }
+        LONG.set(d, p1, lo);
+        LONG.set(d, p0, hi);
     }
 
     private static final long EVEN_BYTES = 0x00FF00FF00FF00FFL;
@@ -264,15 +290,16 @@ final class PlaneTransform {
      * Eight 4-byte elements per step: four longs transposed into one long per plane by the
      * swaps of {@link #merge4}, in reverse.
      */
-    private static void split4(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
+    private static void split4(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o, boolean traded) {
         int i = 0;
         for (int limit = n - 7; i < limit; i += 8) {
             int k = off + 4 * i;
             int m = bo + 4 * i;
             planes4(less32((long) LONG.get(s, k), b, m, op), less32((long) LONG.get(s, k + 8), b, m + 8, op),
                     less32((long) LONG.get(s, k + 16), b, m + 16, op), less32((long) LONG.get(s, k + 24), b, m + 24, op),
-                    d, o + i, n);
+                    d, o + i, n, traded);
         }
+        int tail = i;
         for (; i < n; i++) {
             int v = (int) INT.get(s, off + 4 * i);
             if (op == XOR) {
@@ -284,6 +311,9 @@ final class PlaneTransform {
             d[o + n + i] = (byte) (v >>> 16);
             d[o + 2 * n + i] = (byte) (v >>> 8);
             d[o + 3 * n + i] = (byte) v;
+        }
+        if (traded) {
+            tradeTopBits(d, o + tail, d, o + n + tail, d, o + tail, o + n + tail, n - tail);
         }
     }
 
@@ -319,7 +349,7 @@ final class PlaneTransform {
                 keys[i + j] = (char) (groupOf[(int) (b0 >>> (16 * j + 7)) & 0xFF] << 8 | (int) (x0 >>> 16 * j) & 0xFF);
                 keys[i + 4 + j] = (char) (groupOf[(int) (b1 >>> (16 * j + 7)) & 0xFF] << 8 | (int) (x1 >>> 16 * j) & 0xFF);
             }
-            planes2(x0, x1, d, p0 + i, p1 + i);
+            planes2(x0, x1, d, p0 + i, p1 + i, false);
         }
         for (; i < n; i++) {
             int bv = (short) SHORT.get(b, bo + 2 * i);
@@ -352,7 +382,7 @@ final class PlaneTransform {
             keys[i + 5] = keyOf(groupOf, b45 >>> 32, x45 >>> 32);
             keys[i + 6] = keyOf(groupOf, b67, x67);
             keys[i + 7] = keyOf(groupOf, b67 >>> 32, x67 >>> 32);
-            planes4(x01, x23, x45, x67, d, o + i, n);
+            planes4(x01, x23, x45, x67, d, o + i, n, false);
         }
         for (; i < n; i++) {
             int bv = (int) INT.get(b, bo + 4 * i);
@@ -372,9 +402,10 @@ final class PlaneTransform {
 
     /**
      * Elements 0-1, 2-3, 4-5 and 6-7 of 4 bytes as 8 bytes of each plane, plane k at
-     * {@code d[at + k*n...]} (plane 0 the most significant bytes).
+     * {@code d[at + k*n...]} (plane 0 the most significant bytes); {@code traded} as for
+     * {@link #planes2}.
      */
-    private static void planes4(long e01, long e23, long e45, long e67, byte[] d, int at, int n) {
+    private static void planes4(long e01, long e23, long e45, long e67, byte[] d, int at, int n, boolean traded) {
         long r0 = e01 & LOW_32 | e45 << 32; // elements 0, 4
         long r1 = e01 >>> 32 | e45 & HIGH_32; // 1, 5
         long r2 = e23 & LOW_32 | e67 << 32; // 2, 6
@@ -389,15 +420,22 @@ final class PlaneTransform {
         LONG.set(d, at + 3 * n, r0 ^ t << 8);
         LONG.set(d, at + 2 * n, r1 ^ t);
         t = (r2 >>> 8 ^ r3) & EVEN_BYTES;
-        LONG.set(d, at + n, r2 ^ t << 8);
-        LONG.set(d, at, r3 ^ t);
+        long p1 = r2 ^ t << 8;
+        long p0 = r3 ^ t;
+        if (traded) {
+            long x = (p0 ^ p1) & HIGH_BITS_8;
+            p1 ^= x;
+            p0 ^= x;
+        }
+        LONG.set(d, at + n, p1);
+        LONG.set(d, at, p0);
     }
 
     /**
      * Eight 8-byte elements per step: their high halves are 4-byte elements of planes 0-3, their
      * low halves of planes 4-7, each set split by {@link #planes4}.
      */
-    private static void split8(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o) {
+    private static void split8(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o, boolean traded) {
         int i = 0;
         for (int limit = n - 7; i < limit; i += 8) {
             int k = off + 8 * i;
@@ -411,12 +449,16 @@ final class PlaneTransform {
             long e6 = less((long) LONG.get(s, k + 48), b, m + 48, op);
             long e7 = less((long) LONG.get(s, k + 56), b, m + 56, op);
             planes4(e0 >>> 32 | e1 & HIGH_32, e2 >>> 32 | e3 & HIGH_32, e4 >>> 32 | e5 & HIGH_32, e6 >>> 32 | e7 & HIGH_32,
-                    d, o + i, n);
+                    d, o + i, n, traded);
             planes4(e0 & LOW_32 | e1 << 32, e2 & LOW_32 | e3 << 32, e4 & LOW_32 | e5 << 32, e6 & LOW_32 | e7 << 32,
-                    d, o + 4 * n + i, n);
+                    d, o + 4 * n + i, n, false);
         }
+        int tail = i;
         for (; i < n; i++) {
             scatter8(less((long) LONG.get(s, off + 8 * i), b, bo + 8 * i, op), d, o + i, n);
+        }
+        if (traded) {
+            tradeTopBits(d, o + tail, d, o + n + tail, d, o + tail, o + n + tail, n - tail);
         }
     }
 

@@ -76,14 +76,18 @@ class ExponentBytesTest {
     }
 
     @Test
-    void theMergeTurnsThePlanesBackForEveryWidth() {
+    void theSplitAndTheMergeInTheLayoutMatchASplitThenATradeForEveryWidth() {
         for (int w : new int[] {2, 4, 8}) {
             for (int n : new int[] {0, 1, 7, 8, 9, 15, 16, 17, 1001}) {
-                byte[] raw = new byte[n * w];
+                byte[] raw = new byte[n * w + 5];
                 new SplittableRandom(w * 10_000L + n).nextBytes(raw);
-                byte[] planes = new byte[raw.length];
-                PlaneTransform.split(raw, 0, null, 0, n, w, PlaneTransform.NONE, planes, 0);
+                byte[] planes = new byte[n * w];
+                PlaneTransform.split(raw, 5, null, 0, n, w, PlaneTransform.NONE, planes, 0);
                 PlaneTransform.tradeTopBits(planes, 0, planes, n, planes, 0, n, n);
+                byte[] fused = new byte[n * w + 2];
+                PlaneTransform.splitExponentBytes(raw, 5, n, w, fused, 2);
+                assertArrayEquals(planes, Arrays.copyOfRange(fused, 2, fused.length), "split, width " + w + ", n=" + n);
+                raw = Arrays.copyOfRange(raw, 5, raw.length);
                 byte[][] arrays = new byte[w][];
                 int[] offs = new int[w];
                 for (int k = 0; k < w; k++) {
