@@ -170,6 +170,29 @@ class ExponentBytesTest {
     }
 
     @Test
+    void aCodedPlaneOneIsTradedBackAfterItIsDecoded() throws CorruptObjectException {
+        // BF16 weights with three mantissa bits: plane 1 (sign or exponent bit, 7 mantissa bits) compresses
+        int n = 60_000;
+        byte[] raw = new byte[2 * n];
+        SplittableRandom r = new SplittableRandom(11);
+        for (int i = 0; i < n; i++) {
+            int bits = Float.floatToRawIntBits((float) (r.nextGaussian() * 0.05)) >>> 16 & 0xFFF0;
+            raw[2 * i] = (byte) bits;
+            raw[2 * i + 1] = (byte) (bits >>> 8);
+        }
+        byte[] p = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, 2, null, 1).data();
+        assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2]);
+        PlaneMode planeOne = ChunkFormat.describe(p, 0, p.length).planeModes().get(1);
+        assertTrue(planeOne != PlaneMode.RAW, "plane 1 is " + planeOne);
+        assertArrayEquals(raw, ChunkDecoder.decode(p, null, raw.length));
+        byte[] planes = new byte[raw.length];
+        ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, 2, planes, WS);
+        byte[] merged = new byte[raw.length];
+        ChunkDecoder.mergePlanes(planes, raw.length, 2, merged);
+        assertArrayEquals(raw, merged);
+    }
+
+    @Test
     void randomBitsDoNotTakeTheLayout() {
         for (int w : new int[] {2, 4, 8}) {
             byte[] raw = new byte[w * 50_000];
