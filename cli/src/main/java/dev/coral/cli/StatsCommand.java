@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
     "  chunks by codec (keyframes: raw, zstd, planes; deltas: xor-planes,",
     "    sub-planes) and by delta chain depth (0: keyframe);",
     "  byte planes of planar chunks by how each is stored (huffman,",
-    "    context-huffman, sparse, zstd, raw, zero, constant).",
+    "    context-huffman, sparse, zstd, raw, zero, constant), and how many",
+    "    planes keyframes hold a float's whole exponent in plane 0.",
     "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact."})
 final class StatsCommand extends Subcommand {
     @Option(names = "--clusters", description = "Also show clusters of similar tensors (e.g. fine-tunes of one base) "
@@ -158,6 +159,7 @@ final class StatsCommand extends Subcommand {
         Map<String, Object> planes = new LinkedHashMap<>();
         s.planeModes().forEach((mode, n) -> planes.put(planeModeName(mode), n));
         m.put("planeModes", planes);
+        m.put("exponentLayoutChunks", s.exponentLayoutChunks());
         Map<String, Object> disk = new LinkedHashMap<>();
         disk.put("packs", s.disk().packs());
         disk.put("packBytes", s.disk().packBytes());
@@ -242,6 +244,11 @@ final class StatsCommand extends Subcommand {
             out.println();
             out.printf("%-15s %8s%n", "PLANES AS", "PLANES"); // 15: "context-huffman"
             s.planeModes().forEach((mode, n) -> out.printf("%-15s %8d%n", planeModeName(mode), n));
+            long planesChunks = s.codecs().stream().filter(c -> c.codec() == dev.coral.codec.ChunkCodec.PLANES)
+                    .mapToLong(RepositoryStats.CodecCount::chunks).sum();
+            out.println();
+            out.printf("exponent layout: %d of %d planes keyframes (a float's whole exponent in plane 0)%n", s.exponentLayoutChunks(),
+                    planesChunks);
         }
         if (!s.files().isEmpty()) {
             out.println();

@@ -40,6 +40,8 @@ import java.util.TreeMap;
  * @param chainDepths delta chain depth (0: keyframe) to the number of distinct chunks at it
  * @param planeModes how the byte planes of the distinct planar chunks are stored (Huffman, zstd,
  *                   raw, zero, constant) to the number of planes so stored
+ * @param exponentLayoutChunks distinct keyframe chunks (PLANES) whose top two planes are in the
+ *                             exponent layout (a float's whole exponent in plane 0)
  * @param disk the packs folder
  * @param lossyCommits commits made with {@code --lossy} (holding quantized tensors)
  * @param files per path, sorted by path; empty unless asked for
@@ -64,6 +66,7 @@ public record RepositoryStats(
         List<CodecCount> codecs,
         SortedMap<Integer, Long> chainDepths,
         SortedMap<dev.coral.codec.PlaneMode, Long> planeModes,
+        long exponentLayoutChunks,
         DiskFootprint disk,
         long lossyCommits,
         List<FileStats> files,

@@ -1,6 +1,7 @@
 package dev.coral.api;
 
 import dev.coral.codec.ChunkCodec;
+import dev.coral.codec.ChunkFormat;
 import dev.coral.codec.PlaneMode;
 import dev.coral.repo.ChunkRef;
 import dev.coral.repo.Commit;
@@ -79,6 +80,7 @@ public final class StatsCollector {
     private final Set<ObjectId> chunks = new HashSet<>();
     private final Map<ChunkCodec, CodecTotals> codecs = new EnumMap<>(ChunkCodec.class);
     private final java.util.SortedMap<PlaneMode, Long> planeModes = new java.util.TreeMap<>();
+    private long exponentLayoutChunks;
     private final TreeMap<Integer, Long> depths = new TreeMap<>();
     private long objectStored;
     private long chunkRaw;
@@ -166,7 +168,7 @@ public final class StatsCollector {
         codecs.forEach((c, t) -> codecList.add(new RepositoryStats.CodecCount(c, c.needsBase(), t.chunks, t.raw, t.stored)));
         return new RepositoryStats(order.size(), branches.size(), tags.size(), paths.size(), fileVersions.size(),
                 tensorFigures.size(), logical, uniqueLogical, chunkRefs, distinctTensorChunkRefs, chunks.size(),
-                chunkRaw, chunkStored, objects.size(), objectStored, codecList, depths, planeModes, disk(),
+                chunkRaw, chunkStored, objects.size(), objectStored, codecList, depths, planeModes, exponentLayoutChunks, disk(),
                 (int) order.stream().filter(e -> e.getValue().isLossy()).count(),
                 files, perCommit ? history : List.of());
     }
@@ -272,9 +274,11 @@ public final class StatsCollector {
         t.stored += stored;
         depths.merge(depth, 1L, Long::sum);
         if (codec.isPlanar()) {
-            for (PlaneMode m : store.chunkPlaneModes(c.id())) {
+            ChunkFormat.PlaneTable table = store.chunkPlaneTable(c.id());
+            for (PlaneMode m : table.modes()) {
                 planeModes.merge(m, 1L, Long::sum);
             }
+            exponentLayoutChunks += table.exponentBytes() ? 1 : 0;
         }
         chunkRaw += c.rawLength();
         chunkStored += stored;

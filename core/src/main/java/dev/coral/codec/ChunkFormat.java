@@ -138,18 +138,29 @@ public final class ChunkFormat {
         return new PayloadInfo(codec, p[off + 1] & 0xFF, getInt(p, off + 4), List.of(m), List.of(l));
     }
 
+    /** What a payload's plane table says: each plane's mode, and whether planes 0 and 1 are in the exponent layout. */
+    public record PlaneTable(List<PlaneMode> modes, boolean exponentBytes) {
+        /** The table of a payload without planes (RAW, ZSTD). */
+        public static final PlaneTable NONE = new PlaneTable(List.of(), false);
+    }
+
     /**
      * The plane modes a framed payload's plane table declares, read from its first
      * {@code 12 + 5 * width} bytes only (no checksum: for statistics; decoding checks
      * everything). Empty for the RAW and ZSTD codecs.
      */
     public static List<PlaneMode> planeModes(byte[] p, int off, int len) throws CorruptObjectException {
+        return planeTable(p, off, len).modes();
+    }
+
+    /** As {@link #planeModes}, with the payload's {@link #FLAG_EXPONENT_BYTES}. */
+    public static PlaneTable planeTable(byte[] p, int off, int len) throws CorruptObjectException {
         if (len < HEADER_BYTES) {
             throw new CorruptObjectException("chunk payload of " + len + " bytes is shorter than its " + HEADER_BYTES + "-byte header");
         }
         ChunkCodec codec = ChunkCodec.byId(p[off] & 0xFF);
         if (!codec.isPlanar()) {
-            return List.of();
+            return PlaneTable.NONE;
         }
         int planes = p[off + 3] & 0xFF;
         if (!isValidWidth(planes) || len < HEADER_BYTES + PLANE_ENTRY_BYTES * planes) {
@@ -159,7 +170,7 @@ public final class ChunkFormat {
         for (int k = 0; k < planes; k++) {
             m[k] = PlaneMode.byId(p[off + HEADER_BYTES + PLANE_ENTRY_BYTES * k] & 0xFF);
         }
-        return List.of(m);
+        return new PlaneTable(List.of(m), exponentBytes(p, off));
     }
 
     /** Bytes {@link #planeModes} needs at most: the header and a plane table of 16 planes. */

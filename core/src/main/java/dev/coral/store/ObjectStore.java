@@ -1009,10 +1009,15 @@ public final class ObjectStore implements AutoCloseable {
 
     /** The plane modes of a stored chunk's planes (empty unless its codec is planar); for statistics. */
     public java.util.List<dev.coral.codec.PlaneMode> chunkPlaneModes(ObjectId id) throws IOException {
-        return read(id, f -> chunkPlaneModes(f, id));
+        return chunkPlaneTable(id).modes();
     }
 
-    private static java.util.List<dev.coral.codec.PlaneMode> chunkPlaneModes(Found f, ObjectId id) throws IOException {
+    /** A stored chunk's plane table: its planes' modes and whether it is in the exponent layout; for statistics. */
+    public dev.coral.codec.ChunkFormat.PlaneTable chunkPlaneTable(ObjectId id) throws IOException {
+        return read(id, f -> chunkPlaneTable(f, id));
+    }
+
+    private static dev.coral.codec.ChunkFormat.PlaneTable chunkPlaneTable(Found f, ObjectId id) throws IOException {
         String what = f.pack().path().getFileName() + " object " + id.hex();
         int at = switch (StoredForm.of(f.entry().codec(), what)) {
             case RAW, ZSTD -> -1;
@@ -1020,12 +1025,12 @@ public final class ObjectStore implements AutoCloseable {
             case DELTA -> StoredForm.DELTA_PREFIX_BYTES;
         };
         if (at < 0) {
-            return java.util.List.of();
+            return dev.coral.codec.ChunkFormat.PlaneTable.NONE;
         }
         int n = Math.min(f.entry().storedLength(), at + dev.coral.codec.ChunkFormat.MAX_TABLE_BYTES);
         byte[] p = f.pack().readPayloadPrefix(f.entry(), n);
         try {
-            return dev.coral.codec.ChunkFormat.planeModes(p, at, n - at);
+            return dev.coral.codec.ChunkFormat.planeTable(p, at, n - at);
         } catch (dev.coral.error.CorruptObjectException e) {
             throw new dev.coral.error.CorruptObjectException(what + ": " + e.getMessage(), e);
         }
