@@ -452,8 +452,9 @@ public final class ChunkEncoder {
             sizes[k] = estimatePlane(k, n, contexts, ws, counts, hints);
             est += sizes[k];
         }
-        // exponent-like planes only: a plane 0 that Huffman does not code holds no exponents worth it
-        if (op == PlaneTransform.NONE && ChunkFormat.exponentBytesWidth(w) && n > 0 && hints[0] == PlaneMode.HUFFMAN.id()) {
+        // a dense plane 0 that codes (exponents) only: not one stored raw, sparse or constant
+        if (op == PlaneTransform.NONE && ChunkFormat.exponentBytesWidth(w) && n > 0 && sizes[0] > 1
+                && (hints[0] == PlaneMode.HUFFMAN.id() || hints[0] == PlaneMode.ZSTD.id())) {
             est += exponentBytesSaving(n, sizes[0] + sizes[1], ws, counts, hints);
         }
         return ChunkFormat.HEADER_BYTES + (long) ChunkFormat.PLANE_ENTRY_BYTES * w + scale(est, sampleLen, len);

@@ -193,6 +193,29 @@ class ExponentBytesTest {
     }
 
     @Test
+    void eightByteElementsTakeTheLayoutWhenItPays() throws CorruptObjectException {
+        // top byte: a random sign and 3 random bits; the next byte's top bit copies the lowest of them.
+        // As they are, the sign costs a coded bit and the copy a raw one; traded, the sign is raw and the copy free.
+        int n = 40_000;
+        byte[] raw = new byte[8 * n];
+        SplittableRandom r = new SplittableRandom(13);
+        r.nextBytes(raw);
+        for (int i = 0; i < n; i++) {
+            int x = r.nextInt(8);
+            raw[8 * i + 7] = (byte) ((r.nextBoolean() ? 0x80 : 0) | x);
+            raw[8 * i + 6] = (byte) ((x & 1) << 7 | raw[8 * i + 6] & 0x7F);
+        }
+        byte[] p = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, 8, null, 1).data();
+        assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2]);
+        assertArrayEquals(raw, ChunkDecoder.decode(p, null, raw.length));
+        byte[] planes = new byte[raw.length];
+        ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, 8, planes, WS);
+        byte[] merged = new byte[raw.length];
+        ChunkDecoder.mergePlanes(planes, raw.length, 8, merged);
+        assertArrayEquals(raw, merged);
+    }
+
+    @Test
     void randomBitsDoNotTakeTheLayout() {
         for (int w : new int[] {2, 4, 8}) {
             byte[] raw = new byte[w * 50_000];
