@@ -20,7 +20,8 @@ import java.util.Locale;
  *
  * <p>Measures, on the JMH chunk (4 MiB, fp32 N(0, 0.05) weights and the next training step, and
  * their top halves as BF16): PLANES encode, {@code encodeBest} against the previous step (SAMPLED:
- * an XOR delta) and PLANES decode. Prints each build's MB/s (median of the second half of the
+ * an XOR delta), PLANES decode, and PLANES decode into planes (a chain read's first step: the
+ * keyframe's planes, which each delta's are XORed into). Prints each build's MB/s (median of the second half of the
  * rounds), B's speed over A's (median of the paired ratios) and each build's payload bytes.
  *
  * <pre>
@@ -31,7 +32,7 @@ import java.util.Locale;
  */
 public final class CodecAB {
     static final int CHUNK = 4 << 20;
-    private static final String[] OPS = {"PLANES encode", "encodeBest (XOR delta)", "PLANES decode"};
+    private static final String[] OPS = {"PLANES encode", "encodeBest (XOR delta)", "PLANES decode", "PLANES to planes"};
 
     private CodecAB() {
     }
@@ -41,6 +42,7 @@ public final class CodecAB {
         final Method encode;
         final Method encodeBest;
         final Method decode;
+        final Method decodeInPlaneSpace;
         final Object planes;
         final Object sampled;
         final Object workspace;
@@ -57,6 +59,8 @@ public final class CodecAB {
                     int.class, choice, ws);
             decode = decoder.getMethod("decode", byte[].class, int.class, int.class, byte[].class, int.class, byte[].class, int.class, int.class,
                     int.class, ws);
+            decodeInPlaneSpace = decoder.getMethod("decodeInPlaneSpace", byte[].class, int.class, int.class, int.class, int.class, byte[].class,
+                    ws);
             planes = codec.getField("PLANES").get(null);
             sampled = choice.getField("SAMPLED").get(null);
             workspace = ws.getConstructor().newInstance();
@@ -73,7 +77,8 @@ public final class CodecAB {
             return switch (op) {
                 case 0 -> encode.invoke(null, planes, raw, 0, CHUNK, w, null, 0, 1, workspace);
                 case 1 -> encodeBest.invoke(null, raw, 0, CHUNK, w, previous, 0, 1, sampled, workspace);
-                default -> decode.invoke(null, payload, 0, payload.length, null, 0, dst, 0, CHUNK, w, workspace);
+                case 2 -> decode.invoke(null, payload, 0, payload.length, null, 0, dst, 0, CHUNK, w, workspace);
+                default -> decodeInPlaneSpace.invoke(null, payload, 0, payload.length, CHUNK, w, dst, workspace);
             };
         }
     }
