@@ -122,16 +122,21 @@ class ExponentBytesTest {
             assertEquals(ChunkCodec.PLANES, e.codec(), what);
             byte[] p = Arrays.copyOf(e.data(), e.length());
             assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2], what);
-            byte[] back = new byte[raw.length];
-            ChunkDecoder.decode(p, 0, p.length, null, 0, back, 0, raw.length, w, WS);
-            assertArrayEquals(raw, back, what);
-            byte[] planes = new byte[raw.length];
-            Arrays.fill(planes, (byte) 0x5A); // a keyframe overwrites whatever the buffer held
-            ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, w, planes, WS);
-            byte[] merged = new byte[raw.length];
-            ChunkDecoder.mergePlanes(planes, raw.length, w, merged);
-            assertArrayEquals(raw, merged, what + ", in plane space");
+            assertDecodesBothWays(p, raw, w, what);
         }
+    }
+
+    /** {@code p} decodes to {@code raw} into elements, and into planes (as a chain read begins) that merge to them. */
+    private static void assertDecodesBothWays(byte[] p, byte[] raw, int w, String what) throws CorruptObjectException {
+        byte[] back = new byte[raw.length];
+        ChunkDecoder.decode(p, 0, p.length, null, 0, back, 0, raw.length, w, WS);
+        assertArrayEquals(raw, back, what);
+        byte[] planes = new byte[raw.length];
+        Arrays.fill(planes, (byte) 0x5A); // a keyframe overwrites whatever the buffer held
+        ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, w, planes, WS);
+        byte[] merged = new byte[raw.length];
+        ChunkDecoder.mergePlanes(planes, raw.length, w, merged);
+        assertArrayEquals(raw, merged, what + ", in plane space");
     }
 
     @Test
@@ -184,12 +189,7 @@ class ExponentBytesTest {
         assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2]);
         PlaneMode planeOne = ChunkFormat.describe(p, 0, p.length).planeModes().get(1);
         assertTrue(planeOne != PlaneMode.RAW, "plane 1 is " + planeOne);
-        assertArrayEquals(raw, ChunkDecoder.decode(p, null, raw.length));
-        byte[] planes = new byte[raw.length];
-        ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, 2, planes, WS);
-        byte[] merged = new byte[raw.length];
-        ChunkDecoder.mergePlanes(planes, raw.length, 2, merged);
-        assertArrayEquals(raw, merged);
+        assertDecodesBothWays(p, raw, 2, "BF16 with three mantissa bits");
     }
 
     @Test
@@ -207,12 +207,7 @@ class ExponentBytesTest {
         }
         byte[] p = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, 8, null, 1).data();
         assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2]);
-        assertArrayEquals(raw, ChunkDecoder.decode(p, null, raw.length));
-        byte[] planes = new byte[raw.length];
-        ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, 8, planes, WS);
-        byte[] merged = new byte[raw.length];
-        ChunkDecoder.mergePlanes(planes, raw.length, 8, merged);
-        assertArrayEquals(raw, merged);
+        assertDecodesBothWays(p, raw, 8, "8-byte elements");
     }
 
     @Test
