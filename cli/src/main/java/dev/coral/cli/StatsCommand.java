@@ -98,6 +98,7 @@ final class StatsCommand extends Subcommand {
             case HUFFMAN -> "huffman";
             case CONTEXT_HUFFMAN -> "context-huffman";
             case SPARSE -> "sparse";
+            case PACKED7 -> "packed7";
         };
     }
 

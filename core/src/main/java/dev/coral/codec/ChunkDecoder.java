@@ -111,7 +111,9 @@ public final class ChunkDecoder {
         byte[][] arrays = ws.mergeArrays;
         int[] offs = ws.mergeOffsets;
         boolean exponentBytes = ChunkFormat.exponentBytes(p, off);
-        boolean needBuffer = exponentBytes && w == 8; // (8-byte elements are turned back into it before their merge)
+        boolean mantissaBit = ChunkFormat.mantissaBit(p, off);
+        // (8-byte elements in the exponent layout, and the mantissa-bit layout, are turned back into it before the merge)
+        boolean needBuffer = exponentBytes && w == 8 || mantissaBit;
         for (int k = 0; k < w; k++) {
             needBuffer |= modes[k] != PlaneMode.RAW.id();
         }
@@ -151,6 +153,11 @@ public final class ChunkDecoder {
                     arrays[k] = buf;
                     offs[k] = k * n;
                 }
+                case 7 -> {
+                    unpack(p, pos, bl, buf, k * n, n, k);
+                    arrays[k] = buf;
+                    offs[k] = k * n;
+                }
                 case 2 -> {
                     Arrays.fill(buf, k * n, (k + 1) * n, (byte) 0);
                     arrays[k] = buf;
@@ -168,6 +175,13 @@ public final class ChunkDecoder {
             PlaneTransform.mergeExponentBytes(arrays, offs, n, w, buf, dst, dstOff);
             Arrays.fill(arrays, null);
             return;
+        }
+        if (mantissaBit) { // the elements' own planes 0 and 1 into the buffer, then the plain merge
+            MantissaBitLayout.toElements(arrays[0], offs[0], arrays[1], offs[1], buf, 0, n, n);
+            arrays[0] = buf;
+            arrays[1] = buf;
+            offs[0] = 0;
+            offs[1] = n;
         }
         int op = switch (codec) {
             case XOR_PLANES -> PlaneTransform.XOR;
@@ -201,7 +215,8 @@ public final class ChunkDecoder {
      * the chunk at its top: a chain of any depth needs one {@link #mergePlanes} at the end
      * instead of one per link, and all-zero delta planes cost nothing. A keyframe in the exponent
      * layout ({@link ChunkFormat#FLAG_EXPONENT_BYTES}) leaves its elements' own planes, as every
-     * delta's are: its raw plane 1 is turned back as it is copied in.
+     * delta's are: its raw plane 1 is turned back as it is copied in; one in the mantissa-bit
+     * layout ({@link ChunkFormat#FLAG_MANTISSA_BIT}) is turned back by a pass over its two planes.
      */
     public static void decodeInPlaneSpace(byte[] p, int off, int len, int rawLength, int expectedWidth, byte[] planes,
                                           CodecWorkspace ws) throws CorruptObjectException {
@@ -234,6 +249,7 @@ public final class ChunkDecoder {
         }
         boolean xor = codec == ChunkCodec.XOR_PLANES;
         boolean exponentBytes = ChunkFormat.exponentBytes(p, off);
+        boolean mantissaBit = ChunkFormat.mantissaBit(p, off);
         boolean turned = false;
         int n = rawLength / w;
         int pos = off + ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * w;
@@ -283,6 +299,15 @@ public final class ChunkDecoder {
                     PlaneTransform.xorInto(ws.planes, 0, planes, at, n);
                 }
                 case 6 -> unsparse(p, pos, bl, planes, at, n, xor, ws, k);
+                case 7 -> {
+                    if (xor) {
+                        ws.planes = CodecWorkspace.grow(ws.planes, n);
+                        unpack(p, pos, bl, ws.planes, 0, n, k);
+                        PlaneTransform.xorInto(ws.planes, 0, planes, at, n);
+                    } else {
+                        unpack(p, pos, bl, planes, at, n, k);
+                    }
+                }
                 case 2 -> {
                     if (!xor) {
                         Arrays.fill(planes, at, at + n, (byte) 0);
@@ -300,6 +325,9 @@ public final class ChunkDecoder {
         }
         if (exponentBytes && !turned) {
             PlaneTransform.tradeTopBits(planes, 0, planes, n, planes, 0, n, n);
+        }
+        if (mantissaBit) {
+            MantissaBitLayout.toElements(planes, 0, planes, n, planes, 0, n, n);
         }
     }
 
@@ -319,6 +347,15 @@ public final class ChunkDecoder {
             throws CorruptObjectException {
         try {
             HuffmanCoder.decode(src, srcOff, srcLen, dst, dstOff, n, ws.huffman());
+        } catch (CorruptObjectException e) {
+            throw new CorruptObjectException("plane " + plane + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void unpack(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int n, int plane)
+            throws CorruptObjectException {
+        try {
+            Packed7.unpack(src, srcOff, srcLen, dst, dstOff, n);
         } catch (CorruptObjectException e) {
             throw new CorruptObjectException("plane " + plane + ": " + e.getMessage(), e);
         }

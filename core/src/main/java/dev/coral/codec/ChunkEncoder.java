@@ -92,6 +92,12 @@ public final class ChunkEncoder {
      * of bits in every merge (measured: keyframes decode 5-8% slower), so it must pay for it.
      */
     static final int EXPONENT_BYTES_MIN_SAVING = 1000;
+    /**
+     * PLANES takes the mantissa-bit layout ({@link ChunkFormat#FLAG_MANTISSA_BIT}) over the
+     * exponent layout (or none) when the sample says it saves at least 1/this of the bytes of
+     * planes 0 and 1: it costs the decoder an unpacking and a pass over the two planes.
+     */
+    static final int MANTISSA_BIT_MIN_SAVING = 1000;
 
     private static final int PLANES_IDX = 0;
     private static final int XOR_IDX = 1;
@@ -455,7 +461,11 @@ public final class ChunkEncoder {
         // a dense plane 0 that codes (exponents) only: not one stored raw, sparse or constant
         if (op == PlaneTransform.NONE && ChunkFormat.exponentBytesWidth(w) && n > 0 && sizes[0] > 1
                 && (hints[0] == PlaneMode.HUFFMAN.id() || hints[0] == PlaneMode.ZSTD.id())) {
-            est += exponentBytesSaving(n, sizes[0] + sizes[1], ws, counts, hints);
+            long saving = exponentBytesSaving(n, sizes[0] + sizes[1], ws, counts, hints);
+            if (ChunkFormat.mantissaBitWidth(w)) {
+                saving += mantissaBitSaving(n, sizes[0] + sizes[1] + saving, ws, counts, hints);
+            }
+            est += saving;
         }
         return ChunkFormat.HEADER_BYTES + (long) ChunkFormat.PLANE_ENTRY_BYTES * w + scale(est, sampleLen, len);
     }
@@ -482,6 +492,40 @@ public final class ChunkEncoder {
         hints[FLAGS_HINT] = ChunkFormat.FLAG_EXPONENT_BYTES;
         System.arraycopy(turnedCounts, 0, counts, 0, 2 * 256);
         return turned - asIs;
+    }
+
+    /**
+     * Estimates planes 0 and 1 of the sample in the mantissa-bit layout ({@link MantissaBitLayout}:
+     * plane 0 Huffman-coded; plane 1 packed to seven bits, or Huffman-coded where that beats the
+     * packing by {@value #RAW_RATIO_PERCENT}/100, as when the mantissa has few bits), possible when
+     * no element of the sample has the exponent's top bit set. When that comes to at least
+     * 1/{@value #MANTISSA_BIT_MIN_SAVING} of the two planes' sample bytes less than {@code best}
+     * (their estimate as chosen so far), takes it (modes, counts, the flag) and returns the
+     * (negative) change of the estimate; else 0 with nothing changed. The full encoding checks
+     * every element again.
+     */
+    private static long mantissaBitSaving(int n, long best, CodecWorkspace ws, int[] counts, int[] hints) {
+        byte[] sp = ws.samplePlanes;
+        int[] layoutCounts = ws.mantissaBitCounts;
+        if (!MantissaBitLayout.fromElements(sp, 0, sp, n, sp, 0, n, n)) {
+            MantissaBitLayout.toElements(sp, 0, sp, n, sp, 0, n, n);
+            return 0;
+        }
+        long h0 = HuffmanCoder.estimate(sp, 0, n, ws.huffman());
+        HuffmanCoder.countsOfLastHistogram(ws.huffman(), layoutCounts, 0);
+        long h1 = HuffmanCoder.estimate(sp, n, n, ws.huffman());
+        HuffmanCoder.countsOfLastHistogram(ws.huffman(), layoutCounts, 256);
+        MantissaBitLayout.toElements(sp, 0, sp, n, sp, 0, n, n);
+        boolean codeOne = h1 * RAW_RATIO_PERCENT <= Packed7.bytes(n) * 100L;
+        long layout = h0 + (codeOne ? h1 : Packed7.bytes(n));
+        if (h0 * RAW_RATIO_PERCENT > (long) n * 100 || (best - layout) * MANTISSA_BIT_MIN_SAVING < (long) n * 2) {
+            return 0;
+        }
+        hints[0] = PlaneMode.HUFFMAN.id();
+        hints[1] = codeOne ? PlaneMode.HUFFMAN.id() : PlaneMode.PACKED7.id();
+        hints[FLAGS_HINT] = ChunkFormat.FLAG_MANTISSA_BIT;
+        System.arraycopy(layoutCounts, 0, counts, 0, 2 * 256);
+        return layout - best;
     }
 
     /**
@@ -582,6 +626,7 @@ public final class ChunkEncoder {
         ChunkFormat.putHeader(out, codec, w, flags, w, len);
         ws.planes = CodecWorkspace.grow(ws.planes, len);
         byte[] planes = ws.planes;
+        boolean fellBack = false;
         if (n > 0) {
             int op = opOf(codec);
             byte[] basePlanes = op == PlaneTransform.XOR ? base.planesOfWidth(w) : null;
@@ -594,8 +639,18 @@ public final class ChunkEncoder {
                 PlaneTransform.xorInto(basePlanes, 0, planes, 0, len);
             } else if (base != null) {
                 PlaneTransform.split(raw, off, base.raw(), base.rawOffset(), n, w, op, planes, 0);
-            } else if (flags != 0) {
+            } else if (flags == ChunkFormat.FLAG_EXPONENT_BYTES) {
                 PlaneTransform.splitExponentBytes(raw, off, n, w, planes, 0);
+            } else if (flags == ChunkFormat.FLAG_MANTISSA_BIT) {
+                PlaneTransform.split(raw, off, null, 0, n, w, PlaneTransform.NONE, planes, 0);
+                if (!MantissaBitLayout.fromElements(planes, 0, planes, n, planes, 0, n, n)) {
+                    // an element of 2 or more in magnitude that the sample missed: the elements' own
+                    // planes, plane 0 Huffman-coded by its exact histogram and plane 1 raw
+                    MantissaBitLayout.toElements(planes, 0, planes, n, planes, 0, n, n);
+                    flags = 0;
+                    ChunkFormat.putHeader(out, codec, w, flags, w, len);
+                    fellBack = true;
+                }
             } else {
                 PlaneTransform.split(raw, off, null, 0, n, w, op, planes, 0);
             }
@@ -615,6 +670,9 @@ public final class ChunkEncoder {
                 bl = 1;
             } else {
                 int hint = hints == null ? PlaneMode.ZSTD.id() : hints[k];
+                if (fellBack && k < 2) {
+                    hint = k == 0 ? PlaneMode.HUFFMAN.id() : PlaneMode.RAW.id();
+                }
                 int c = -1;
                 if (hint == PlaneMode.CONTEXT_HUFFMAN.id() && codec == ChunkCodec.XOR_PLANES && w >= 2) {
                     ContextCounts counted = ws.contextCounts(n, w, k);
@@ -630,9 +688,14 @@ public final class ChunkEncoder {
                 } else if (hint == PlaneMode.SPARSE.id()) {
                     c = SparsePlane.encode(planes, po, n, out, pos, ws.sparseScratch(), ws.huffman());
                     mode = PlaneMode.SPARSE;
+                } else if (hint == PlaneMode.PACKED7.id()
+                        && (flags == ChunkFormat.FLAG_MANTISSA_BIT && k == 1 || Packed7.fits(planes, po, n))) {
+                    Packed7.pack(planes, po, n, out, pos);
+                    c = Packed7.bytes(n);
+                    mode = PlaneMode.PACKED7;
                 } else if (hint == PlaneMode.HUFFMAN.id()) {
                     int op = opOf(codec);
-                    int sampleN = ws.sampleCountsN[op];
+                    int sampleN = fellBack ? 0 : ws.sampleCountsN[op];
                     c = sampleN > 0 && sampleN < n
                             ? HuffmanCoder.encodeWithCounts(planes, po, n, ws.sampleCounts[op], k * 256, sampleN, out, pos, ws.huffman())
                             : HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());

@@ -12,18 +12,20 @@ import java.util.zip.CRC32C;
  * offset size field
  *  0      1   codec id: 0 RAW, 1 ZSTD, 2 PLANES, 3 XOR_PLANES, 4 SUB_PLANES ({@link ChunkCodec})
  *  1      1   element width w in bytes: 1, 2, 4, 8 or 16
- *  2      1   flags: 0, or {@link #FLAG_EXPONENT_BYTES} in a PLANES payload of width 2, 4 or 8
- *             (every other value is reserved and rejected; 1 was a reverted experiment's)
+ *  2      1   flags: 0, or {@link #FLAG_EXPONENT_BYTES} in a PLANES payload of width 2, 4 or 8,
+ *             or {@link #FLAG_MANTISSA_BIT} in a PLANES payload of width 2 or 4 (every other value
+ *             is reserved and rejected; 1 was a reverted experiment's)
  *  3      1   plane count p: 0 for RAW and ZSTD, w for the planar codecs
  *  4      4   raw length in bytes (a multiple of w)
  *  8      4   CRC32C of payload[0,8) followed by payload[12,end)
  * 12    5*p   plane table, plane 0 first: mode u8 ({@link PlaneMode}: 0 RAW, 1 ZSTD, 2 ZERO,
- *             3 CONST, 4 HUFFMAN, 5 CONTEXT_HUFFMAN, 6 SPARSE), body length u32 (RAW: n = raw length / w;
+ *             3 CONST, 4 HUFFMAN, 5 CONTEXT_HUFFMAN, 6 SPARSE, 7 PACKED7), body length u32 (RAW: n = raw length / w;
  *             ZSTD: frame length; ZERO: 0; CONST: 1; HUFFMAN: the {@link HuffmanCoder} encoding's
  *             length; CONTEXT_HUFFMAN, only in delta payloads of width 2 or more: the
  *             {@link ContextHuffman} encoding's length; the encoder writes it in XOR_PLANES
  *             payloads only, the decoder reads it in SUB_PLANES ones too; SPARSE: the
- *             {@link SparsePlane} encoding's length, at least its 8-byte header)
+ *             {@link SparsePlane} encoding's length, at least its 8-byte header; PACKED7: ceil(7n / 8),
+ *             see {@link Packed7})
  * 12+5p       bodies: RAW/ZSTD codec: the raw bytes / one zstd frame of them; planar codecs:
  *             the plane bodies in table order, back to back, ending exactly at the payload's end
  * </pre>
@@ -36,6 +38,10 @@ import java.util.zip.CRC32C;
  * eighth, stored raw with the mantissa, is not random given the other seven). Only keyframes use
  * it: an XOR delta's planes stay the elements' own, so a chain read turns a keyframe's two planes
  * back once, before its first delta.
+ * With {@link #FLAG_MANTISSA_BIT} (BF16 and fp32 keyframes whose elements are all under 2 in
+ * magnitude) plane 0 holds the exponent's low seven bits and the top mantissa bit, and plane 1
+ * the exponent's top bit (0), the sign and six mantissa bits ({@link MantissaBitLayout}); plane 1
+ * is then typically PACKED7. A decoder turns both back to the elements' own planes.
  * For XOR_PLANES the elements are chunk XOR base; for SUB_PLANES they are (chunk - base) mod
  * 2^(8w) as little-endian unsigned integers of w bytes; decoding XORs / adds the base back.
  */
@@ -46,6 +52,8 @@ public final class ChunkFormat {
     public static final int PLANE_ENTRY_BYTES = 5;
     /** Flag: planes 0 and 1 in the exponent layout (PLANES, width 2, 4 or 8; see the class comment). */
     public static final int FLAG_EXPONENT_BYTES = 2;
+    /** Flag: planes 0 and 1 in the mantissa-bit layout (PLANES, width 2 or 4; see the class comment). */
+    public static final int FLAG_MANTISSA_BIT = 4;
 
     private ChunkFormat() {
     }
@@ -109,6 +117,16 @@ public final class ChunkFormat {
         return (p[off + 2] & FLAG_EXPONENT_BYTES) != 0;
     }
 
+    /** True when the payload at {@code p[off...]}, its header checked, is flagged {@link #FLAG_MANTISSA_BIT}. */
+    static boolean mantissaBit(byte[] p, int off) {
+        return (p[off + 2] & FLAG_MANTISSA_BIT) != 0;
+    }
+
+    /** True for the widths whose PLANES payloads may be flagged {@link #FLAG_MANTISSA_BIT}. */
+    static boolean mantissaBitWidth(int w) {
+        return w == 2 || w == 4;
+    }
+
     /** True for the widths whose PLANES payloads may be flagged {@link #FLAG_EXPONENT_BYTES}. */
     static boolean exponentBytesWidth(int w) {
         return w == 2 || w == 4 || w == 8;
@@ -138,10 +156,13 @@ public final class ChunkFormat {
         return new PayloadInfo(codec, p[off + 1] & 0xFF, getInt(p, off + 4), List.of(m), List.of(l));
     }
 
-    /** What a payload's plane table says: each plane's mode, and whether planes 0 and 1 are in the exponent layout. */
-    public record PlaneTable(List<PlaneMode> modes, boolean exponentBytes) {
+    /**
+     * What a payload's plane table says: each plane's mode, and whether planes 0 and 1 are in the
+     * exponent layout ({@link #FLAG_EXPONENT_BYTES}) or the mantissa-bit layout ({@link #FLAG_MANTISSA_BIT}).
+     */
+    public record PlaneTable(List<PlaneMode> modes, boolean exponentBytes, boolean mantissaBit) {
         /** The table of a payload without planes (RAW, ZSTD). */
-        public static final PlaneTable NONE = new PlaneTable(List.of(), false);
+        public static final PlaneTable NONE = new PlaneTable(List.of(), false, false);
     }
 
     /**
@@ -153,7 +174,7 @@ public final class ChunkFormat {
         return planeTable(p, off, len).modes();
     }
 
-    /** As {@link #planeModes}, with the payload's {@link #FLAG_EXPONENT_BYTES}. */
+    /** As {@link #planeModes}, with the payload's layout flags. */
     public static PlaneTable planeTable(byte[] p, int off, int len) throws CorruptObjectException {
         if (len < HEADER_BYTES) {
             throw new CorruptObjectException("chunk payload of " + len + " bytes is shorter than its " + HEADER_BYTES + "-byte header");
@@ -170,7 +191,7 @@ public final class ChunkFormat {
         for (int k = 0; k < planes; k++) {
             m[k] = PlaneMode.byId(p[off + HEADER_BYTES + PLANE_ENTRY_BYTES * k] & 0xFF);
         }
-        return new PlaneTable(List.of(m), exponentBytes(p, off));
+        return new PlaneTable(List.of(m), exponentBytes(p, off), mantissaBit(p, off));
     }
 
     /** Bytes {@link #planeModes} needs at most: the header and a plane table of 16 planes. */
@@ -200,12 +221,16 @@ public final class ChunkFormat {
             throw new CorruptObjectException("chunk payload declares element width " + w);
         }
         int flags = p[off + 2] & 0xFF;
-        if ((flags & ~FLAG_EXPONENT_BYTES) != 0) {
+        if (flags != 0 && flags != FLAG_EXPONENT_BYTES && flags != FLAG_MANTISSA_BIT) {
             throw new CorruptObjectException("chunk payload has unknown flags 0x" + Integer.toHexString(flags));
         }
-        if (flags != 0 && (codec != ChunkCodec.PLANES || !exponentBytesWidth(w))) {
+        if (flags == FLAG_EXPONENT_BYTES && (codec != ChunkCodec.PLANES || !exponentBytesWidth(w))) {
             throw new CorruptObjectException("chunk payload of codec " + codec + " width " + w
                     + " is flagged exponent-bytes: only PLANES payloads of width 2, 4 or 8 are");
+        }
+        if (flags == FLAG_MANTISSA_BIT && (codec != ChunkCodec.PLANES || !mantissaBitWidth(w))) {
+            throw new CorruptObjectException("chunk payload of codec " + codec + " width " + w
+                    + " is flagged mantissa-bit: only PLANES payloads of width 2 or 4 are");
         }
         int planes = p[off + 3] & 0xFF;
         int expectPlanes = codec.isPlanar() ? w : 0;
@@ -249,6 +274,7 @@ public final class ChunkFormat {
                     yield bl > 0 && n > 0;
                 }
                 case 6 -> bl >= SparsePlane.HEADER_BYTES && n > 0;
+                case 7 -> bl == Packed7.bytes(n) && n > 0;
                 default -> throw new CorruptObjectException("plane " + k + " has unknown mode " + m);
             };
             if (!ok) {

@@ -82,6 +82,8 @@ public final class CodecWorkspace implements AutoCloseable {
     final int[] sampleCountsN = new int[3];
     /** Planes 0 and 1's counts in the exponent layout, while the chooser compares it with the elements' own. */
     final int[] exponentByteCounts = new int[2 * 256];
+    /** Planes 0 and 1's counts in the mantissa-bit layout, while the chooser compares it. */
+    final int[] mantissaBitCounts = new int[2 * 256];
     /** The choice the last {@code Choice.SAMPLED} encoding made (see {@link ChunkEncoder#encodeAsBefore}). */
     ChunkEncoder.Decision lastDecision;
 

@@ -26,7 +26,12 @@ public enum PlaneMode {
      * Mostly-zero planes (the sign and exponent bytes of XOR deltas): each nonzero byte and the
      * run of zeros before it ({@link SparsePlane}), below the one bit per byte of any Huffman code.
      */
-    SPARSE(6);
+    SPARSE(6),
+    /**
+     * Every byte below 128, seven bits each ({@link Packed7}): plane 1 of a keyframe in the
+     * mantissa-bit layout ({@link ChunkFormat#FLAG_MANTISSA_BIT}).
+     */
+    PACKED7(7);
 
     private final int id;
 
@@ -47,6 +52,7 @@ public enum PlaneMode {
             case 4 -> HUFFMAN;
             case 5 -> CONTEXT_HUFFMAN;
             case 6 -> SPARSE;
+            case 7 -> PACKED7;
             default -> throw new CorruptObjectException("unknown plane mode " + id);
         };
     }

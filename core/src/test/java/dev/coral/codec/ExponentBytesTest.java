@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * permutation against a bit-by-bit reference and its inverse at every length around the loop's
  * stride; trained-like weights take it and decode bit-exact by both decoders and up a chain of
  * XOR deltas; near-random bytes do not take it; the flag is refused where it does not belong.
+ * The weights here have outliers of 2 or more: without them the mantissa-bit layout is taken.
  * Cases are seeded; the seed is in every failure message.
  */
 class ExponentBytesTest {
@@ -101,14 +102,29 @@ class ExponentBytesTest {
         }
     }
 
-    /** Trained-like N(0, 0.05) weights of width w (BF16, fp32, fp64), seeded. */
-    private static byte[] weights(int w, int n, long seed) {
+    /**
+     * Trained-like N(0, 0.05) weights of width w (BF16, fp32, fp64), seeded, with an element of
+     * 2 or more in magnitude every {@value #OUTLIER_EVERY} (as layer norms and embeddings may
+     * have): the mantissa-bit layout ({@link MantissaBitLayoutTest}), which takes such weights
+     * without them, cannot hold those, and the exponent layout is what such chunks get.
+     */
+    static byte[] weights(int w, int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         byte[] raw = new byte[n * w];
         for (int i = 0; i < n; i++) {
             CodecTestData.putValue(raw, i * w, w, r.nextGaussian() * 0.05);
         }
+        withOutliers(raw, w);
         return raw;
+    }
+
+    private static final int OUTLIER_EVERY = 97;
+
+    /** Every {@value #OUTLIER_EVERY}th element of {@code raw} set to 2.5 (the same in every version). */
+    private static void withOutliers(byte[] raw, int w) {
+        for (int i = 0; i < raw.length / w; i += OUTLIER_EVERY) {
+            CodecTestData.putValue(raw, i * w, w, 2.5);
+        }
     }
 
     @ParameterizedTest(name = "width {0}")
@@ -162,6 +178,9 @@ class ExponentBytesTest {
     @ValueSource(ints = {2, 4})
     void aChainOnAKeyframeInTheLayoutDecodesInPlaneSpace(int w) throws CorruptObjectException {
         byte[][] h = CodecTestData.adamHistory(w, 20_000, 5, 17L * w, false);
+        for (byte[] step : h) {
+            withOutliers(step, w);
+        }
         byte[][] payloads = new byte[h.length][];
         EncodedChunk key = ChunkEncoder.encode(ChunkCodec.PLANES, h[0], 0, h[0].length, w, null, 1);
         assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, key.data()[2]);
@@ -185,6 +204,7 @@ class ExponentBytesTest {
             raw[2 * i] = (byte) bits;
             raw[2 * i + 1] = (byte) (bits >>> 8);
         }
+        withOutliers(raw, 2);
         byte[] p = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, 2, null, 1).data();
         assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2]);
         PlaneMode planeOne = ChunkFormat.describe(p, 0, p.length).planeModes().get(1);
