@@ -697,7 +697,9 @@ public final class ChunkEncoder {
                     int op = opOf(codec);
                     int sampleN = fellBack ? 0 : ws.sampleCountsN[op];
                     c = sampleN > 0 && sampleN < n
-                            ? HuffmanCoder.encodeWithCounts(planes, po, n, ws.sampleCounts[op], k * 256, sampleN, out, pos, ws.huffman())
+                            ? HuffmanCoder.encodeWithCounts(planes, po, n, ws.sampleCounts[op], k * 256, sampleN,
+                                    flags == ChunkFormat.FLAG_MANTISSA_BIT && k == 0 ? MantissaBitLayout.SAMPLE_MARGIN : HuffmanCoder.SAMPLE_RANGE_MARGIN,
+                                    out, pos, ws.huffman())
                             : HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());
                     c = c > 0 && c < n ? c : -1;
                     mode = PlaneMode.HUFFMAN;
