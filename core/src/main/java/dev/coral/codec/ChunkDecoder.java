@@ -112,8 +112,7 @@ public final class ChunkDecoder {
         int[] offs = ws.mergeOffsets;
         boolean exponentBytes = ChunkFormat.exponentBytes(p, off);
         boolean mantissaBit = ChunkFormat.mantissaBit(p, off);
-        // (8-byte elements in the exponent layout, and the mantissa-bit layout, are turned back into it before the merge)
-        boolean needBuffer = exponentBytes && w == 8 || mantissaBit;
+        boolean needBuffer = exponentBytes && w == 8; // (8-byte elements are turned back into it before their merge)
         for (int k = 0; k < w; k++) {
             needBuffer |= modes[k] != PlaneMode.RAW.id();
         }
@@ -176,12 +175,10 @@ public final class ChunkDecoder {
             Arrays.fill(arrays, null);
             return;
         }
-        if (mantissaBit) { // the elements' own planes 0 and 1 into the buffer, then the plain merge
-            MantissaBitLayout.toElements(arrays[0], offs[0], arrays[1], offs[1], buf, 0, n, n);
-            arrays[0] = buf;
-            arrays[1] = buf;
-            offs[0] = 0;
-            offs[1] = n;
+        if (mantissaBit) { // the elements' own top two bits traded back as they are merged
+            PlaneTransform.mergeTraded(arrays, offs, n, w, PlaneTransform.TOP_TWO_BITS, buf, dst, dstOff);
+            Arrays.fill(arrays, null);
+            return;
         }
         int op = switch (codec) {
             case XOR_PLANES -> PlaneTransform.XOR;
@@ -216,7 +213,7 @@ public final class ChunkDecoder {
      * instead of one per link, and all-zero delta planes cost nothing. A keyframe in the exponent
      * layout ({@link ChunkFormat#FLAG_EXPONENT_BYTES}) leaves its elements' own planes, as every
      * delta's are: its raw plane 1 is turned back as it is copied in; one in the mantissa-bit
-     * layout ({@link ChunkFormat#FLAG_MANTISSA_BIT}) is turned back by a pass over its two planes.
+     * layout ({@link ChunkFormat#FLAG_MANTISSA_BIT}) by a pass over its two planes.
      */
     public static void decodeInPlaneSpace(byte[] p, int off, int len, int rawLength, int expectedWidth, byte[] planes,
                                           CodecWorkspace ws) throws CorruptObjectException {
@@ -327,7 +324,7 @@ public final class ChunkDecoder {
             PlaneTransform.tradeTopBits(planes, 0, planes, n, planes, 0, n, n);
         }
         if (mantissaBit) {
-            MantissaBitLayout.toElements(planes, 0, planes, n, planes, 0, n, n);
+            PlaneTransform.tradeBits(planes, 0, planes, n, planes, 0, n, n, PlaneTransform.TOP_TWO_BITS);
         }
     }
 

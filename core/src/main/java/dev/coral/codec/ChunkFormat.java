@@ -39,9 +39,13 @@ import java.util.zip.CRC32C;
  * it: an XOR delta's planes stay the elements' own, so a chain read turns a keyframe's two planes
  * back once, before its first delta.
  * With {@link #FLAG_MANTISSA_BIT} (BF16 and fp32 keyframes whose elements are all under 2 in
- * magnitude) plane 0 holds the exponent's low seven bits and the top mantissa bit, and plane 1
- * the exponent's top bit (0), the sign and six mantissa bits ({@link MantissaBitLayout}); plane 1
- * is then typically PACKED7. A decoder turns both back to the elements' own planes.
+ * magnitude) the top two bits of planes 0 and 1 trade places ({@code PlaneTransform.tradeBits}
+ * with {@code TOP_TWO_BITS}): plane 0 then holds {@code [e0 m6 e6 e5 e4 e3 e2 e1]}, the
+ * exponent's low seven bits and the top mantissa bit, and plane 1 {@code [s e7 m5 .. m0]}, whose
+ * bit 6 (the exponent's top bit) is 0 in every element under 2, so it is typically PACKED7. Plane
+ * 0 codes smaller than the whole exponent: the exponent's information lies in its low seven bits,
+ * and the top mantissa bit is not random given the exponent (within one binade a bell-shaped
+ * distribution thins out). A decoder turns both back to the elements' own planes.
  * For XOR_PLANES the elements are chunk XOR base; for SUB_PLANES they are (chunk - base) mod
  * 2^(8w) as little-endian unsigned integers of w bytes; decoding XORs / adds the base back.
  */

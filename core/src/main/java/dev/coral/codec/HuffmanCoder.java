@@ -277,18 +277,6 @@ public final class HuffmanCoder {
      */
     public static int encodeWithCounts(byte[] src, int off, int n, int[] counts, int countsOff, int sampleN, byte[] dst, int at,
                                        State st) {
-        return encodeWithCounts(src, off, n, counts, countsOff, sampleN, SAMPLE_RANGE_MARGIN, dst, at, st);
-    }
-
-    /**
-     * As {@link #encodeWithCounts(byte[], int, int, int[], int, int, byte[], int, State)}, the
-     * symbols the sample lacks given codes within {@code margin} (in their low 7 bits) of its own
-     * instead of {@value #SAMPLE_RANGE_MARGIN}: a plane whose low 7 bits are a whole exponent
-     * ({@link MantissaBitLayout}) needs twice the margin of one whose low 7 bits drop the
-     * exponent's last bit.
-     */
-    public static int encodeWithCounts(byte[] src, int off, int n, int[] counts, int countsOff, int sampleN, int margin, byte[] dst,
-                                       int at, State st) {
         Objects.checkFromIndexSize(off, n, src.length);
         Objects.checkFromIndexSize(at, maxEncodedLength(n), dst.length);
         if (n < MIN_4_STREAMS || sampleN <= 0) {
@@ -315,7 +303,7 @@ public final class HuffmanCoder {
         long sampleOnly = sampleCost(h, lengths);
         for (int s = 0; s < 256; s++) {
             int low = s & 0x7F;
-            if (h[s] == 0 && (low >= lo - margin && low <= hi + margin || low == 0)) {
+            if (h[s] == 0 && (low >= lo - SAMPLE_RANGE_MARGIN && low <= hi + SAMPLE_RANGE_MARGIN || low == 0)) {
                 h[s] = 1;
             }
         }
@@ -325,7 +313,7 @@ public final class HuffmanCoder {
             // larger lacks fewer of them (one pass over an eighth of the input, not a whole one)
             if (n / LARGER_SAMPLE_FACTOR >= 2L * sampleN) { // (so the larger sample's own try never comes here again)
                 int largerN = largerSampleCounts(src, off, n, st);
-                return encodeWithCounts(src, off, n, st.largerSample, 0, largerN, margin, dst, at, st);
+                return encodeWithCounts(src, off, n, st.largerSample, 0, largerN, dst, at, st);
             }
             return encode(src, off, n, dst, at, st);
         }

@@ -40,9 +40,9 @@ final class PlaneTransform {
     static void split(byte[] src, int off, byte[] base, int baseOff, int n, int w, int op, byte[] dst, int dstOff) {
         switch (w) {
             case 1 -> split1(src, off, base, baseOff, n, op, dst, dstOff);
-            case 2 -> split2(src, off, base, baseOff, n, op, dst, dstOff, false);
-            case 4 -> split4(src, off, base, baseOff, n, op, dst, dstOff, false);
-            case 8 -> split8(src, off, base, baseOff, n, op, dst, dstOff, false);
+            case 2 -> split2(src, off, base, baseOff, n, op, dst, dstOff, 0);
+            case 4 -> split4(src, off, base, baseOff, n, op, dst, dstOff, 0);
+            case 8 -> split8(src, off, base, baseOff, n, op, dst, dstOff, 0);
             case 16 -> split16(src, off, base, baseOff, n, op, dst, dstOff);
             default -> throw new IllegalArgumentException("element width " + w);
         }
@@ -54,13 +54,27 @@ final class PlaneTransform {
      * own over the two planes after the split.
      */
     static void splitExponentBytes(byte[] src, int off, int n, int w, byte[] dst, int dstOff) {
+        splitTraded(src, off, n, w, TOP_BIT, dst, dstOff);
+    }
+
+    /**
+     * As {@link #split} without a base, the bits of planes 0 and 1 under {@code mask} (the same
+     * in every byte: {@link #TOP_BIT}, the exponent layout; {@link #TOP_TWO_BITS}, the
+     * mantissa-bit layout) traded ({@link #tradeBits}) in the split's own registers.
+     */
+    static void splitTraded(byte[] src, int off, int n, int w, long mask, byte[] dst, int dstOff) {
         switch (w) {
-            case 2 -> split2(src, off, null, 0, n, NONE, dst, dstOff, true);
-            case 4 -> split4(src, off, null, 0, n, NONE, dst, dstOff, true);
-            case 8 -> split8(src, off, null, 0, n, NONE, dst, dstOff, true);
-            default -> throw new IllegalArgumentException("element width " + w + " has no exponent layout");
+            case 2 -> split2(src, off, null, 0, n, NONE, dst, dstOff, mask);
+            case 4 -> split4(src, off, null, 0, n, NONE, dst, dstOff, mask);
+            case 8 -> split8(src, off, null, 0, n, NONE, dst, dstOff, mask);
+            default -> throw new IllegalArgumentException("element width " + w + " has no traded layout");
         }
     }
+
+    /** The trade mask of the exponent layout: the top bit of every byte. */
+    static final long TOP_BIT = 0x8080808080808080L;
+    /** The trade mask of the mantissa-bit layout: the top two bits of every byte. */
+    static final long TOP_TWO_BITS = 0xC0C0C0C0C0C0C0C0L;
 
     /**
      * Merges {@code w} planes of {@code n} bytes (plane {@code k} at {@code planes[k][offs[k]...]})
@@ -86,10 +100,22 @@ final class PlaneTransform {
      * the same, 6-8% of the decoding; the second spares the scratch space.
      */
     static void mergeExponentBytes(byte[][] planes, int[] offs, int n, int w, byte[] scratch, byte[] dst, int dstOff) {
+        mergeTraded(planes, offs, n, w, TOP_BIT, scratch, dst, dstOff);
+    }
+
+    /**
+     * As {@link #mergeExponentBytes}, the bits under {@code mask} traded back ({@link #splitTraded});
+     * 8-byte elements take {@link #TOP_BIT} only.
+     */
+    static void mergeTraded(byte[][] planes, int[] offs, int n, int w, long mask, byte[] scratch, byte[] dst, int dstOff) {
         switch (w) {
-            case 2 -> interleave2Turned(planes[0], offs[0], planes[1], offs[1], n, dst, dstOff);
-            case 4 -> interleave4Turned(planes[0], offs[0], planes[1], offs[1], planes[2], offs[2], planes[3], offs[3], n, dst, dstOff);
+            case 2 -> interleave2Turned(planes[0], offs[0], planes[1], offs[1], n, mask, dst, dstOff);
+            case 4 -> interleave4Turned(planes[0], offs[0], planes[1], offs[1], planes[2], offs[2], planes[3], offs[3], n, mask,
+                    dst, dstOff);
             case 8 -> {
+                if (mask != TOP_BIT) {
+                    throw new IllegalArgumentException("8-byte elements trade their top bits only");
+                }
                 tradeTopBits(planes[0], offs[0], planes[1], offs[1], scratch, 0, n, n);
                 byte[][] turned = planes.clone();
                 int[] at = offs.clone();
@@ -163,24 +189,28 @@ final class PlaneTransform {
      * before writing either. Eight elements per step (one long per plane).
      */
     static void tradeTopBits(byte[] s0, int o0, byte[] s1, int o1, byte[] d, int d0, int d1, int n) {
+        tradeBits(s0, o0, s1, o1, d, d0, d1, n, TOP_BIT);
+    }
+
+    /** As {@link #tradeTopBits}, the bits under {@code mask} (the same in every byte) traded. */
+    static void tradeBits(byte[] s0, int o0, byte[] s1, int o1, byte[] d, int d0, int d1, int n, long mask) {
         int i = 0;
         for (int limit = n - 7; i < limit; i += 8) {
             long h = (long) LONG.get(s0, o0 + i);
             long l = (long) LONG.get(s1, o1 + i);
-            long t = (h ^ l) & HIGH_BITS_8;
+            long t = (h ^ l) & mask;
             LONG.set(d, d0 + i, h ^ t);
             LONG.set(d, d1 + i, l ^ t);
         }
+        int m = (int) mask & 0xFF;
         for (; i < n; i++) {
             int h = s0[o0 + i];
             int l = s1[o1 + i];
-            int t = (h ^ l) & 0x80;
+            int t = (h ^ l) & m;
             d[d0 + i] = (byte) (h ^ t);
             d[d1 + i] = (byte) (l ^ t);
         }
     }
-
-    private static final long HIGH_BITS_8 = 0x8080808080808080L;
 
     /** {@code d[o, o+n) ^= c} for every byte. */
     static void xorConstant(byte c, byte[] d, int o, int n) {
@@ -222,7 +252,7 @@ final class PlaneTransform {
      * runs in turn: 0.65-1.37 GB/s four at a time (each plane's bytes gathered into an int by
      * shifts and masks), 2.0-2.6 GB/s eight at a time by swaps.
      */
-    private static void split2(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o, boolean traded) {
+    private static void split2(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o, long traded) {
         int p0 = o;
         int p1 = o + n;
         int i = 0;
@@ -242,8 +272,8 @@ final class PlaneTransform {
             d[p0 + i] = (byte) (v >>> 8);
             d[p1 + i] = (byte) v;
         }
-        if (traded) {
-            tradeTopBits(d, p0 + tail, d, p1 + tail, d, p0 + tail, p1 + tail, n - tail);
+        if (traded != 0) {
+            tradeBits(d, p0 + tail, d, p1 + tail, d, p0 + tail, p1 + tail, n - tail, traded);
         }
     }
 
@@ -252,7 +282,7 @@ final class PlaneTransform {
      * high bytes to {@code d[p0...]}, the low bytes to {@code d[p1...]}; {@code traded}: in the
      * exponent layout ({@link #tradeTopBits}), the same for every step of a split's loop.
      */
-    private static void planes2(long e0, long e1, byte[] d, int p0, int p1, boolean traded) {
+    private static void planes2(long e0, long e1, byte[] d, int p0, int p1, long traded) {
         long r0 = e0 & LOW_32 | e1 << 32; // elements 0, 1, 4, 5
         long r1 = e0 >>> 32 | e1 & HIGH_32; // 2, 3, 6, 7
         long t = (r0 >>> 16 ^ r1) & LOW_16_OF_32;
@@ -261,8 +291,8 @@ final class PlaneTransform {
         t = (r0 >>> 8 ^ r1) & EVEN_BYTES;
         long lo = r0 ^ t << 8;
         long hi = r1 ^ t;
-        if (traded) {
-            long x = (hi ^ lo) & HIGH_BITS_8;
+        if (traded != 0) {
+            long x = (hi ^ lo) & traded;
             lo ^= x;
             hi ^= x;
         }
@@ -291,7 +321,7 @@ final class PlaneTransform {
      * Eight 4-byte elements per step: four longs transposed into one long per plane by the
      * swaps of {@link #merge4}, in reverse.
      */
-    private static void split4(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o, boolean traded) {
+    private static void split4(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o, long traded) {
         int i = 0;
         for (int limit = n - 7; i < limit; i += 8) {
             int k = off + 4 * i;
@@ -313,8 +343,8 @@ final class PlaneTransform {
             d[o + 2 * n + i] = (byte) (v >>> 8);
             d[o + 3 * n + i] = (byte) v;
         }
-        if (traded) {
-            tradeTopBits(d, o + tail, d, o + n + tail, d, o + tail, o + n + tail, n - tail);
+        if (traded != 0) {
+            tradeBits(d, o + tail, d, o + n + tail, d, o + tail, o + n + tail, n - tail, traded);
         }
     }
 
@@ -350,7 +380,7 @@ final class PlaneTransform {
                 keys[i + j] = (char) (groupOf[(int) (b0 >>> (16 * j + 7)) & 0xFF] << 8 | (int) (x0 >>> 16 * j) & 0xFF);
                 keys[i + 4 + j] = (char) (groupOf[(int) (b1 >>> (16 * j + 7)) & 0xFF] << 8 | (int) (x1 >>> 16 * j) & 0xFF);
             }
-            planes2(x0, x1, d, p0 + i, p1 + i, false);
+            planes2(x0, x1, d, p0 + i, p1 + i, 0);
         }
         for (; i < n; i++) {
             int bv = (short) SHORT.get(b, bo + 2 * i);
@@ -383,7 +413,7 @@ final class PlaneTransform {
             keys[i + 5] = keyOf(groupOf, b45 >>> 32, x45 >>> 32);
             keys[i + 6] = keyOf(groupOf, b67, x67);
             keys[i + 7] = keyOf(groupOf, b67 >>> 32, x67 >>> 32);
-            planes4(x01, x23, x45, x67, d, o + i, n, false);
+            planes4(x01, x23, x45, x67, d, o + i, n, 0);
         }
         for (; i < n; i++) {
             int bv = (int) INT.get(b, bo + 4 * i);
@@ -406,7 +436,7 @@ final class PlaneTransform {
      * {@code d[at + k*n...]} (plane 0 the most significant bytes); {@code traded} as for
      * {@link #planes2}.
      */
-    private static void planes4(long e01, long e23, long e45, long e67, byte[] d, int at, int n, boolean traded) {
+    private static void planes4(long e01, long e23, long e45, long e67, byte[] d, int at, int n, long traded) {
         long r0 = e01 & LOW_32 | e45 << 32; // elements 0, 4
         long r1 = e01 >>> 32 | e45 & HIGH_32; // 1, 5
         long r2 = e23 & LOW_32 | e67 << 32; // 2, 6
@@ -423,8 +453,8 @@ final class PlaneTransform {
         t = (r2 >>> 8 ^ r3) & EVEN_BYTES;
         long p1 = r2 ^ t << 8;
         long p0 = r3 ^ t;
-        if (traded) {
-            long x = (p0 ^ p1) & HIGH_BITS_8;
+        if (traded != 0) {
+            long x = (p0 ^ p1) & traded;
             p1 ^= x;
             p0 ^= x;
         }
@@ -436,7 +466,7 @@ final class PlaneTransform {
      * Eight 8-byte elements per step: their high halves are 4-byte elements of planes 0-3, their
      * low halves of planes 4-7, each set split by {@link #planes4}.
      */
-    private static void split8(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o, boolean traded) {
+    private static void split8(byte[] s, int off, byte[] b, int bo, int n, int op, byte[] d, int o, long traded) {
         int i = 0;
         for (int limit = n - 7; i < limit; i += 8) {
             int k = off + 8 * i;
@@ -452,14 +482,14 @@ final class PlaneTransform {
             planes4(e0 >>> 32 | e1 & HIGH_32, e2 >>> 32 | e3 & HIGH_32, e4 >>> 32 | e5 & HIGH_32, e6 >>> 32 | e7 & HIGH_32,
                     d, o + i, n, traded);
             planes4(e0 & LOW_32 | e1 << 32, e2 & LOW_32 | e3 << 32, e4 & LOW_32 | e5 << 32, e6 & LOW_32 | e7 << 32,
-                    d, o + 4 * n + i, n, false);
+                    d, o + 4 * n + i, n, 0);
         }
         int tail = i;
         for (; i < n; i++) {
             scatter8(less((long) LONG.get(s, off + 8 * i), b, bo + 8 * i, op), d, o + i, n);
         }
-        if (traded) {
-            tradeTopBits(d, o + tail, d, o + n + tail, d, o + tail, o + n + tail, n - tail);
+        if (traded != 0) {
+            tradeBits(d, o + tail, d, o + n + tail, d, o + tail, o + n + tail, n - tail, traded);
         }
     }
 
@@ -591,13 +621,13 @@ final class PlaneTransform {
      * merge of 4 MiB of BF16 389 → 520 µs, the keyframe's whole decode 5-8% slower; a pass of its
      * own over the two planes before the plain merge cost as much.
      */
-    private static void interleave2Turned(byte[] a0, int o0, byte[] a1, int o1, int n, byte[] d, int o) {
+    private static void interleave2Turned(byte[] a0, int o0, byte[] a1, int o1, int n, long mask, byte[] d, int o) {
         int i = 0;
         for (int limit = n - 7; i < limit; i += 8) {
             int j = o + 2 * i;
             long l = (long) LONG.get(a1, o1 + i);
             long e = (long) LONG.get(a0, o0 + i);
-            long x = (e ^ l) & HIGH_BITS_8;
+            long x = (e ^ l) & mask;
             long r0 = l ^ x;
             long r1 = e ^ x;
             long t = (r0 >>> 8 ^ r1) & EVEN_BYTES;
@@ -609,10 +639,11 @@ final class PlaneTransform {
             LONG.set(d, j, r0 & LOW_32 | r1 << 32);
             LONG.set(d, j + 8, r0 >>> 32 | r1 & HIGH_32);
         }
+        int m = (int) mask & 0xFF;
         for (int j = o + 2 * i; i < n; i++, j += 2) {
             int e = a0[o0 + i];
             int l = a1[o1 + i];
-            int x = (e ^ l) & 0x80;
+            int x = (e ^ l) & m;
             d[j] = (byte) (l ^ x);
             d[j + 1] = (byte) (e ^ x);
         }
@@ -752,7 +783,7 @@ final class PlaneTransform {
 
     /** As the 4-byte merge above, planes 0 and 1 in the exponent layout, turned back in registers (see {@link #interleave2Turned}). */
     private static void interleave4Turned(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3, int n,
-                                          byte[] d, int o) {
+                                          long mask, byte[] d, int o) {
         int i = 0;
         for (int limit = n - 7; i < limit; i += 8) {
             int j = o + 4 * i;
@@ -760,7 +791,7 @@ final class PlaneTransform {
             long e = (long) LONG.get(a0, o0 + i);
             long r0 = (long) LONG.get(a3, o3 + i);
             long r1 = (long) LONG.get(a2, o2 + i);
-            long x = (e ^ l) & HIGH_BITS_8;
+            long x = (e ^ l) & mask;
             long r2 = l ^ x;
             long r3 = e ^ x;
             long t = (r0 >>> 8 ^ r1) & EVEN_BYTES;
@@ -780,10 +811,11 @@ final class PlaneTransform {
             LONG.set(d, j + 16, r0 >>> 32 | r1 & HIGH_32);
             LONG.set(d, j + 24, r2 >>> 32 | r3 & HIGH_32);
         }
+        int m = (int) mask & 0xFF;
         for (int j = o + 4 * i; i < n; i++, j += 4) {
             int e = a0[o0 + i];
             int l = a1[o1 + i];
-            int x = (e ^ l) & 0x80;
+            int x = (e ^ l) & m;
             d[j] = a3[o3 + i];
             d[j + 1] = a2[o2 + i];
             d[j + 2] = (byte) (l ^ x);
