@@ -28,8 +28,10 @@ import picocli.CommandLine.Option;
     "  chunks by codec (keyframes: raw, zstd, planes; deltas: xor-planes,",
     "    sub-planes) and by delta chain depth (0: keyframe);",
     "  byte planes of planar chunks by how each is stored (huffman,",
-    "    context-huffman, sparse, zstd, raw, zero, constant), and how many",
-    "    planes keyframes hold a float's whole exponent in plane 0.",
+    "    context-huffman, sparse, zstd, raw, zero, constant, packed7), and how",
+    "    many planes keyframes hold a float's whole exponent in plane 0",
+    "    (exponent layout) or its low 7 exponent bits and top mantissa bit",
+    "    (mantissa-bit layout).",
     "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact."})
 final class StatsCommand extends Subcommand {
     @Option(names = "--clusters", description = "Also show clusters of similar tensors (e.g. fine-tunes of one base) "
@@ -161,6 +163,7 @@ final class StatsCommand extends Subcommand {
         s.planeModes().forEach((mode, n) -> planes.put(planeModeName(mode), n));
         m.put("planeModes", planes);
         m.put("exponentLayoutChunks", s.exponentLayoutChunks());
+        m.put("mantissaBitLayoutChunks", s.mantissaBitLayoutChunks());
         Map<String, Object> disk = new LinkedHashMap<>();
         disk.put("packs", s.disk().packs());
         disk.put("packBytes", s.disk().packBytes());
@@ -250,6 +253,8 @@ final class StatsCommand extends Subcommand {
             out.println();
             out.printf("exponent layout: %d of %d planes keyframes (a float's whole exponent in plane 0)%n", s.exponentLayoutChunks(),
                     planesChunks);
+            out.printf("mantissa-bit layout: %d of %d planes keyframes (7 exponent bits and the top mantissa bit in plane 0)%n",
+                    s.mantissaBitLayoutChunks(), planesChunks);
         }
         if (!s.files().isEmpty()) {
             out.println();

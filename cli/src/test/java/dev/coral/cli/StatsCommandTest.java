@@ -93,7 +93,8 @@ class StatsCommandTest {
         String planes = out.substring(out.indexOf("PLANES AS"));
         int column = planes.lines().findFirst().orElseThrow().length(); // the counts end under the heading's end
         planes.lines().skip(1).takeWhile(l -> !l.isBlank()).forEach(l -> assertEquals(column, l.length(), "aligned: " + l));
-        assertTrue(out.matches("(?s).*\\nexponent layout: [1-9]\\d* of [1-9]\\d* planes keyframes .*"), out);
+        assertTrue(out.matches("(?s).*\\nexponent layout: \\d+ of [1-9]\\d* planes keyframes .*"), out);
+        assertTrue(out.matches("(?s).*\\nmantissa-bit layout: \\d+ of [1-9]\\d* planes keyframes .*"), out);
     }
 
     @Test
@@ -111,8 +112,8 @@ class StatsCommandTest {
         assertEquals(7L, chunks.get("deduplicated"));
         assertEquals(2L, chunks.get("deltas")); // v2's two chunks of w
         assertEquals(0L, m.get("lossyCommits"));
-        long exponentLayout = (Long) m.get("exponentLayoutChunks");
-        assertTrue(exponentLayout > 0 && exponentLayout <= 3, "of the 3 keyframes (w v1's two, b's one): " + text);
+        long layouts = (Long) m.get("exponentLayoutChunks") + (Long) m.get("mantissaBitLayoutChunks");
+        assertTrue(layouts > 0 && layouts <= 3, "of the 3 keyframes (w v1's two, b's one): " + text);
         long stored = (Long) m.get("storedBytes");
         assertEquals(stored, (Long) m.get("chunkStoredBytes") + (Long) m.get("objectStoredBytes"));
         assertEquals(4.0 * MODEL_BYTES / stored, ((Number) m.get("ratio")).doubleValue(), 1e-3);

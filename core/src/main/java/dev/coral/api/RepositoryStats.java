@@ -42,6 +42,9 @@ import java.util.TreeMap;
  *                   raw, zero, constant) to the number of planes so stored
  * @param exponentLayoutChunks distinct keyframe chunks (PLANES) whose top two planes are in the
  *                             exponent layout (a float's whole exponent in plane 0)
+ * @param mantissaBitLayoutChunks distinct keyframe chunks (PLANES) whose top two planes are in the
+ *                                mantissa-bit layout (the exponent's low seven bits and the top
+ *                                mantissa bit in plane 0)
  * @param disk the packs folder
  * @param lossyCommits commits made with {@code --lossy} (holding quantized tensors)
  * @param files per path, sorted by path; empty unless asked for
@@ -67,6 +70,7 @@ public record RepositoryStats(
         SortedMap<Integer, Long> chainDepths,
         SortedMap<dev.coral.codec.PlaneMode, Long> planeModes,
         long exponentLayoutChunks,
+        long mantissaBitLayoutChunks,
         DiskFootprint disk,
         long lossyCommits,
         List<FileStats> files,

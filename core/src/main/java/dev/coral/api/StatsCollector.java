@@ -81,6 +81,7 @@ public final class StatsCollector {
     private final Map<ChunkCodec, CodecTotals> codecs = new EnumMap<>(ChunkCodec.class);
     private final java.util.SortedMap<PlaneMode, Long> planeModes = new java.util.TreeMap<>();
     private long exponentLayoutChunks;
+    private long mantissaBitLayoutChunks;
     private final TreeMap<Integer, Long> depths = new TreeMap<>();
     private long objectStored;
     private long chunkRaw;
@@ -168,7 +169,7 @@ public final class StatsCollector {
         codecs.forEach((c, t) -> codecList.add(new RepositoryStats.CodecCount(c, c.needsBase(), t.chunks, t.raw, t.stored)));
         return new RepositoryStats(order.size(), branches.size(), tags.size(), paths.size(), fileVersions.size(),
                 tensorFigures.size(), logical, uniqueLogical, chunkRefs, distinctTensorChunkRefs, chunks.size(),
-                chunkRaw, chunkStored, objects.size(), objectStored, codecList, depths, planeModes, exponentLayoutChunks, disk(),
+                chunkRaw, chunkStored, objects.size(), objectStored, codecList, depths, planeModes, exponentLayoutChunks, mantissaBitLayoutChunks, disk(),
                 (int) order.stream().filter(e -> e.getValue().isLossy()).count(),
                 files, perCommit ? history : List.of());
     }
@@ -279,6 +280,7 @@ public final class StatsCollector {
                 planeModes.merge(m, 1L, Long::sum);
             }
             exponentLayoutChunks += table.exponentBytes() ? 1 : 0;
+            mantissaBitLayoutChunks += table.mantissaBit() ? 1 : 0;
         }
         chunkRaw += c.rawLength();
         chunkStored += stored;

@@ -214,16 +214,19 @@ class StatsTest {
             // ---- plane modes: every planar chunk's planes counted once, against each chunk's own payload
             Map<dev.coral.codec.PlaneMode, Long> modes = new HashMap<>();
             long exponentLayout = 0;
+            long mantissaBit = 0;
             for (ObjectId c : chunkIds) {
                 for (dev.coral.codec.PlaneMode m : repo.graph().store().chunkPlaneModes(c)) {
                     modes.merge(m, 1L, Long::sum);
                 }
                 exponentLayout += repo.graph().store().chunkPlaneTable(c).exponentBytes() ? 1 : 0;
+                mantissaBit += repo.graph().store().chunkPlaneTable(c).mantissaBit() ? 1 : 0;
             }
             assertEquals(modes, s.planeModes());
             assertEquals(exponentLayout, s.exponentLayoutChunks());
-            assertTrue(exponentLayout > 0 && exponentLayout <= s.distinctChunks() - s.deltaChunks(),
-                    "Gaussian fp32 keyframes take the exponent layout: " + exponentLayout);
+            assertEquals(mantissaBit, s.mantissaBitLayoutChunks());
+            assertTrue(exponentLayout + mantissaBit > 0 && exponentLayout + mantissaBit <= s.distinctChunks() - s.deltaChunks(),
+                    "Gaussian fp32 keyframes take a layout: " + exponentLayout + " + " + mantissaBit);
             long planarChunks = s.codecs().stream().filter(c -> c.codec().isPlanar()).mapToLong(RepositoryStats.CodecCount::chunks).sum();
             assertEquals(planarChunks * 4, s.planeModes().values().stream().mapToLong(Long::longValue).sum(), "fp32: 4 planes per planar chunk");
 
