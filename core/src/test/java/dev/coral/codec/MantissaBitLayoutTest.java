@@ -294,6 +294,46 @@ class MantissaBitLayoutTest {
         assertArrayEquals(bf16, ChunkDecoder.decode(good, null, bf16.length));
     }
 
+    @ParameterizedTest(name = "width {0}")
+    @ValueSource(ints = {2, 4})
+    void damagedLayoutPayloadsFailCleanlyInBothDecoders(int w) {
+        for (int n : new int[] {9, 1_001, 20_003}) {
+            long seed = 7L * n + w;
+            byte[] raw = weights(w, n, seed);
+            byte[] good = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, w, null, 1).data().clone();
+            if (n > 20_000) {
+                assertEquals(ChunkFormat.FLAG_MANTISSA_BIT, good[2], "the layout is what is damaged");
+            }
+            SplittableRandom r = new SplittableRandom(seed);
+            for (int t = 0; t < 200; t++) {
+                byte[] p = good.clone();
+                int table = ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * w;
+                switch (t % 4) {
+                    case 0 -> p[ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * r.nextInt(2)] = (byte) r.nextInt(8); // a mode
+                    case 1 -> ChunkFormat.putInt(p, ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * r.nextInt(2) + 1, r.nextInt(n + 9));
+                    case 2 -> p[2] = (byte) r.nextInt(8); // flags
+                    default -> p[table + r.nextInt(p.length - table)] ^= (byte) (1 + r.nextInt(255)); // a body byte
+                }
+                ChunkFormat.seal(p, p.length); // past the CRC: only the decoders' own checks stand
+                String what = "width " + w + ", n=" + n + ", seed " + seed + ", try " + t;
+                try {
+                    ChunkDecoder.decode(p, 0, p.length, null, 0, new byte[raw.length], 0, raw.length, w, WS);
+                } catch (CorruptObjectException expected) {
+                    // named damage
+                } catch (RuntimeException e) {
+                    throw new AssertionError(what + ": " + e, e);
+                }
+                try {
+                    ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, w, new byte[raw.length], WS);
+                } catch (CorruptObjectException expected) {
+                    // named damage
+                } catch (RuntimeException e) {
+                    throw new AssertionError(what + ", in plane space: " + e, e);
+                }
+            }
+        }
+    }
+
     /** {@code p} decodes to {@code raw} into elements, and into planes (as a chain read begins) that merge to them. */
     private static void assertDecodesBothWays(byte[] p, byte[] raw, int w, String what) throws CorruptObjectException {
         byte[] back = new byte[raw.length];
