@@ -262,6 +262,44 @@ final class CodecTestData {
         }
     }
 
+    /** Trained-like N(0, 0.05) weights of width w (BF16, fp32, fp64), seeded. */
+    static byte[] gaussianWeights(int w, int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] raw = new byte[n * w];
+        for (int i = 0; i < n; i++) {
+            putValue(raw, i * w, w, r.nextGaussian() * 0.05);
+        }
+        return raw;
+    }
+
+    /** {@code p} decodes to {@code raw} into elements, and into planes (as a chain read begins) that merge to them. */
+    static void assertDecodesBothWays(byte[] p, byte[] raw, int w, String what, CodecWorkspace ws) throws CorruptObjectException {
+        byte[] back = new byte[raw.length];
+        ChunkDecoder.decode(p, 0, p.length, null, 0, back, 0, raw.length, w, ws);
+        Assertions.assertArrayEquals(raw, back, what);
+        byte[] planes = new byte[raw.length];
+        Arrays.fill(planes, (byte) 0x5A); // a keyframe overwrites whatever the buffer held
+        ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, w, planes, ws);
+        byte[] merged = new byte[raw.length];
+        ChunkDecoder.mergePlanes(planes, raw.length, w, merged);
+        Assertions.assertArrayEquals(raw, merged, what + ", in plane space");
+    }
+
+    /**
+     * The history h encoded as a PLANES keyframe, whose frame must carry {@code keyframeFlags},
+     * then XOR deltas each against the step before (no layout flag), decoded in plane space.
+     */
+    static void assertLayoutChainDecodes(byte[][] h, int w, int keyframeFlags, CodecWorkspace ws) throws CorruptObjectException {
+        byte[][] payloads = new byte[h.length][];
+        payloads[0] = ChunkEncoder.encode(ChunkCodec.PLANES, h[0], 0, h[0].length, w, null, 1).data();
+        Assertions.assertEquals(keyframeFlags, payloads[0][2], "the keyframe's layout");
+        for (int s = 1; s < h.length; s++) {
+            payloads[s] = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, h[s], 0, h[s].length, w, h[s - 1], 1).data();
+            Assertions.assertEquals(0, payloads[s][2], "deltas keep the elements' own planes");
+        }
+        assertChainDecodesInPlaneSpace(h, payloads, w, ws);
+    }
+
     /** Decodes the chain of payloads (a keyframe, then deltas) in plane space: each step must merge back to h[s]. */
     static void assertChainDecodesInPlaneSpace(byte[][] h, byte[][] payloads, int w, CodecWorkspace ws) throws CorruptObjectException {
         int len = h[0].length;

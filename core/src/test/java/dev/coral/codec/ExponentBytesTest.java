@@ -109,11 +109,7 @@ class ExponentBytesTest {
      * without them, cannot hold those, and the exponent layout is what such chunks get.
      */
     static byte[] weights(int w, int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        byte[] raw = new byte[n * w];
-        for (int i = 0; i < n; i++) {
-            CodecTestData.putValue(raw, i * w, w, r.nextGaussian() * 0.05);
-        }
+        byte[] raw = CodecTestData.gaussianWeights(w, n, seed);
         withOutliers(raw, w);
         return raw;
     }
@@ -138,22 +134,10 @@ class ExponentBytesTest {
             assertEquals(ChunkCodec.PLANES, e.codec(), what);
             byte[] p = Arrays.copyOf(e.data(), e.length());
             assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2], what);
-            assertDecodesBothWays(p, raw, w, what);
+            CodecTestData.assertDecodesBothWays(p, raw, w, what, WS);
         }
     }
 
-    /** {@code p} decodes to {@code raw} into elements, and into planes (as a chain read begins) that merge to them. */
-    private static void assertDecodesBothWays(byte[] p, byte[] raw, int w, String what) throws CorruptObjectException {
-        byte[] back = new byte[raw.length];
-        ChunkDecoder.decode(p, 0, p.length, null, 0, back, 0, raw.length, w, WS);
-        assertArrayEquals(raw, back, what);
-        byte[] planes = new byte[raw.length];
-        Arrays.fill(planes, (byte) 0x5A); // a keyframe overwrites whatever the buffer held
-        ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, w, planes, WS);
-        byte[] merged = new byte[raw.length];
-        ChunkDecoder.mergePlanes(planes, raw.length, w, merged);
-        assertArrayEquals(raw, merged, what + ", in plane space");
-    }
 
     @Test
     void theLayoutSavesWhatTheExponentsOwnBitIsWorth() throws CorruptObjectException {
@@ -181,16 +165,7 @@ class ExponentBytesTest {
         for (byte[] step : h) {
             withOutliers(step, w);
         }
-        byte[][] payloads = new byte[h.length][];
-        EncodedChunk key = ChunkEncoder.encode(ChunkCodec.PLANES, h[0], 0, h[0].length, w, null, 1);
-        assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, key.data()[2]);
-        payloads[0] = key.data();
-        for (int s = 1; s < h.length; s++) {
-            EncodedChunk d = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, h[s], 0, h[s].length, w, h[s - 1], 1);
-            assertEquals(0, d.data()[2], "deltas keep the elements' own planes");
-            payloads[s] = d.data();
-        }
-        CodecTestData.assertChainDecodesInPlaneSpace(h, payloads, w, WS);
+        CodecTestData.assertLayoutChainDecodes(h, w, ChunkFormat.FLAG_EXPONENT_BYTES, WS);
     }
 
     @Test
@@ -209,7 +184,7 @@ class ExponentBytesTest {
         assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2]);
         PlaneMode planeOne = ChunkFormat.describe(p, 0, p.length).planeModes().get(1);
         assertTrue(planeOne != PlaneMode.RAW, "plane 1 is " + planeOne);
-        assertDecodesBothWays(p, raw, 2, "BF16 with three mantissa bits");
+        CodecTestData.assertDecodesBothWays(p, raw, 2, "BF16 with three mantissa bits", WS);
     }
 
     @Test
@@ -227,7 +202,7 @@ class ExponentBytesTest {
         }
         byte[] p = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, 8, null, 1).data();
         assertEquals(ChunkFormat.FLAG_EXPONENT_BYTES, p[2]);
-        assertDecodesBothWays(p, raw, 8, "8-byte elements");
+        CodecTestData.assertDecodesBothWays(p, raw, 8, "8-byte elements", WS);
     }
 
     @Test

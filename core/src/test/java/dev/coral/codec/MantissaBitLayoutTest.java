@@ -141,14 +141,8 @@ class MantissaBitLayoutTest {
         assertTrue(e.getMessage().contains("past its last byte"), e.getMessage());
     }
 
-    /** Trained-like N(0, 0.05) weights of width w (BF16 or fp32), seeded. */
     private static byte[] weights(int w, int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        byte[] raw = new byte[n * w];
-        for (int i = 0; i < n; i++) {
-            CodecTestData.putValue(raw, i * w, w, r.nextGaussian() * 0.05);
-        }
-        return raw;
+        return CodecTestData.gaussianWeights(w, n, seed);
     }
 
     @ParameterizedTest(name = "width {0}")
@@ -167,7 +161,7 @@ class MantissaBitLayoutTest {
             assertEquals(PlaneMode.HUFFMAN, t.modes().get(0), what);
             assertEquals(PlaneMode.PACKED7, t.modes().get(1), what);
             assertTrue(t.mantissaBit() && !t.exponentBytes(), what);
-            assertDecodesBothWays(p, raw, w, what);
+            CodecTestData.assertDecodesBothWays(p, raw, w, what, WS);
         }
     }
 
@@ -197,7 +191,7 @@ class MantissaBitLayoutTest {
         byte[] p = Arrays.copyOf(e.data(), e.length());
         assertEquals(0, p[2], "no layout flag once the outlier is found");
         assertEquals(PlaneMode.RAW, ChunkFormat.describe(p, 0, p.length).planeModes().get(1));
-        assertDecodesBothWays(p, raw, 2, "outlier outside the sample");
+        CodecTestData.assertDecodesBothWays(p, raw, 2, "outlier outside the sample", WS);
         assertEquals(ChunkFormat.FLAG_MANTISSA_BIT, ChunkEncoder.encode(ChunkCodec.PLANES, sampled, 0, sampled.length, 2, null, 1).data()[2],
                 "without the outlier the layout is taken");
     }
@@ -216,23 +210,14 @@ class MantissaBitLayoutTest {
         byte[] p = ChunkEncoder.encode(ChunkCodec.PLANES, raw, 0, raw.length, 2, null, 1).data();
         assertEquals(ChunkFormat.FLAG_MANTISSA_BIT, p[2]);
         assertEquals(PlaneMode.HUFFMAN, ChunkFormat.describe(p, 0, p.length).planeModes().get(1));
-        assertDecodesBothWays(p, raw, 2, "BF16 with three mantissa bits");
+        CodecTestData.assertDecodesBothWays(p, raw, 2, "BF16 with three mantissa bits", WS);
     }
 
     @ParameterizedTest(name = "width {0}")
     @ValueSource(ints = {2, 4})
     void aChainOnAKeyframeInTheLayoutDecodesInPlaneSpace(int w) throws CorruptObjectException {
         byte[][] h = CodecTestData.adamHistory(w, 20_000, 5, 19L * w, false);
-        byte[][] payloads = new byte[h.length][];
-        EncodedChunk key = ChunkEncoder.encode(ChunkCodec.PLANES, h[0], 0, h[0].length, w, null, 1);
-        assertEquals(ChunkFormat.FLAG_MANTISSA_BIT, key.data()[2]);
-        payloads[0] = key.data();
-        for (int s = 1; s < h.length; s++) {
-            EncodedChunk d = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, h[s], 0, h[s].length, w, h[s - 1], 1);
-            assertEquals(0, d.data()[2], "deltas keep the elements' own planes");
-            payloads[s] = d.data();
-        }
-        CodecTestData.assertChainDecodesInPlaneSpace(h, payloads, w, WS);
+        CodecTestData.assertLayoutChainDecodes(h, w, ChunkFormat.FLAG_MANTISSA_BIT, WS);
     }
 
     @Test
@@ -334,16 +319,4 @@ class MantissaBitLayoutTest {
         }
     }
 
-    /** {@code p} decodes to {@code raw} into elements, and into planes (as a chain read begins) that merge to them. */
-    private static void assertDecodesBothWays(byte[] p, byte[] raw, int w, String what) throws CorruptObjectException {
-        byte[] back = new byte[raw.length];
-        ChunkDecoder.decode(p, 0, p.length, null, 0, back, 0, raw.length, w, WS);
-        assertArrayEquals(raw, back, what);
-        byte[] planes = new byte[raw.length];
-        Arrays.fill(planes, (byte) 0x5A); // a keyframe overwrites whatever the buffer held
-        ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, raw.length, w, planes, WS);
-        byte[] merged = new byte[raw.length];
-        ChunkDecoder.mergePlanes(planes, raw.length, w, merged);
-        assertArrayEquals(raw, merged, what + ", in plane space");
-    }
 }
