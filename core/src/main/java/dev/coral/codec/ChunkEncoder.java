@@ -706,8 +706,10 @@ public final class ChunkEncoder {
                 } else if (hint == PlaneMode.HUFFMAN.id()) {
                     int op = opOf(codec);
                     // plane 0 of the mantissa-bit layout takes its exact histogram, not the sample's counts
-                    int sampleN = fellBack || flags == ChunkFormat.FLAG_MANTISSA_BIT && k == 0 ? 0 : ws.sampleCountsN[op];
-                    c = sampleN > 0 && sampleN < n
+                    boolean exact = fellBack || flags == ChunkFormat.FLAG_MANTISSA_BIT && k == 0;
+                    int sampleN = ws.sampleCountsN[op];
+                    c = exact ? HuffmanCoder.encodeExact(planes, po, n, out, pos, ws.huffman())
+                            : sampleN > 0 && sampleN < n
                             ? HuffmanCoder.encodeWithCounts(planes, po, n, ws.sampleCounts[op], k * 256, sampleN, out, pos, ws.huffman())
                             : HuffmanCoder.encode(planes, po, n, out, pos, ws.huffman());
                     c = c > 0 && c < n ? c : -1;

@@ -121,6 +121,7 @@ public final class HuffmanCoder {
 
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     private HuffmanCoder() {
     }
@@ -137,6 +138,16 @@ public final class HuffmanCoder {
         final int[] h1 = new int[256];
         final int[] h2 = new int[256];
         final int[] h3 = new int[256];
+        /** Counts of byte pairs for {@link #encodeExact}, made on first use (256 KiB). */
+        private int[] pairCounts;
+
+        int[] pairCounts() {
+            if (pairCounts == null) {
+                pairCounts = new int[65536];
+            }
+            return pairCounts;
+        }
+
         /** Code length per symbol. */
         final int[] lengths = new int[256];
         /** Encoder table per symbol: bit-reversed code << 4 | length. */
@@ -317,6 +328,56 @@ public final class HuffmanCoder {
             }
             return encode(src, off, n, dst, at, st);
         }
+        return encodeInQuarters(src, off, n, dst, at, st, used);
+    }
+
+    /**
+     * As {@link #encode(byte[], int, int, byte[], int, State)}, the same bytes, with the exact
+     * histogram counted over pairs of bytes (one increment per two bytes in a table of 65,536,
+     * then summed per byte) and the streams laid out as {@link #encodeWithCounts} lays them out,
+     * instead of four per-stream histograms: measured on 2 MiB of a BF16 keyframe's plane 0
+     * (about 60 symbols), 400 against 715 µs of counting. For a plane coded from its exact
+     * histogram though a sample is at hand (the mantissa-bit layout's plane 0).
+     */
+    public static int encodeExact(byte[] src, int off, int n, byte[] dst, int at, State st) {
+        Objects.checkFromIndexSize(off, n, src.length);
+        Objects.checkFromIndexSize(at, maxEncodedLength(n), dst.length);
+        if (n < MIN_4_STREAMS) {
+            return encode(src, off, n, dst, at, st);
+        }
+        int[] pairs = st.pairCounts();
+        Arrays.fill(pairs, 0);
+        int i = off;
+        for (int limit = off + n - 1; i < limit; i += 2) {
+            pairs[(char) (short) SHORT.get(src, i)]++;
+        }
+        int[] h = st.hist;
+        Arrays.fill(h, 0);
+        if (i < off + n) {
+            h[src[i] & 0xFF]++;
+        }
+        for (int p = 0; p < 65536; p++) {
+            int c = pairs[p];
+            if (c != 0) {
+                h[p & 0xFF] += c;
+                h[p >>> 8] += c;
+            }
+        }
+        int used = buildLengths(st, 1);
+        if (used < 2) {
+            return encode(src, off, n, dst, at, st);
+        }
+        return encodeInQuarters(src, off, n, dst, at, st, used);
+    }
+
+    /**
+     * The four-stream encoding with the code lengths in {@code st.lengths} ({@code used} symbols
+     * with a code): each stream is written into a quarter of the room, then the four are moved
+     * together; a symbol without a code, or a stream outgrowing its quarter, sends the input down
+     * the exact path ({@link #encode(byte[], int, int, byte[], int, State)}).
+     */
+    private static int encodeInQuarters(byte[] src, int off, int n, byte[] dst, int at, State st, int used) {
+        int[] lengths = st.lengths;
         int[] codes = assignCodes(st);
         for (int s = 0; s < 256; s++) {
             if (lengths[s] == 0) {

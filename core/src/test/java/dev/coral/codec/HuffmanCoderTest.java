@@ -399,6 +399,44 @@ class HuffmanCoderTest {
     }
 
     /**
+     * {@link HuffmanCoder#encodeExact} (a histogram of byte pairs, streams laid out in quarters)
+     * writes the bytes {@link HuffmanCoder#encode} writes, for every length around the pair
+     * stride and the four-stream threshold and for skewed, uniform, one-symbol and two-symbol
+     * inputs.
+     */
+    @ParameterizedTest(name = "seed={0}")
+    @ValueSource(longs = {1, 2, 3, 4})
+    void theExactPathByPairsWritesWhatTheExactPathWrites(long seed) throws Exception {
+        SplittableRandom r = new SplittableRandom(seed);
+        HuffmanCoder.State st = new HuffmanCoder.State();
+        for (int n : new int[] {0, 1, 2, 3, 255, 256, 1023, 1024, 1025, 4095, 4096, 4097, 65_535, 65_536, 300_001}) {
+            for (int kind = 0; kind < 4; kind++) {
+                byte[] raw = new byte[n + 3];
+                for (int i = 0; i < raw.length; i++) {
+                    raw[i] = (byte) switch (kind) {
+                        case 0 -> skewed(r);
+                        case 1 -> r.nextInt(256);
+                        case 2 -> 42;
+                        default -> r.nextInt(50) == 0 ? 7 : 200;
+                    };
+                }
+                String what = "seed=" + seed + " n=" + n + " kind=" + kind;
+                byte[] a = new byte[HuffmanCoder.maxEncodedLength(n) + 3];
+                byte[] b = new byte[HuffmanCoder.maxEncodedLength(n) + 3];
+                int la = HuffmanCoder.encode(raw, 3, n, a, 3, st);
+                int lb = HuffmanCoder.encodeExact(raw, 3, n, b, 3, st);
+                assertEquals(la, lb, what);
+                if (la > 0) {
+                    assertArrayEquals(Arrays.copyOfRange(a, 3, 3 + la), Arrays.copyOfRange(b, 3, 3 + lb), what);
+                    byte[] out = new byte[n];
+                    HuffmanCoder.decode(b, 3, lb, out, 0, n, st);
+                    assertArrayEquals(Arrays.copyOfRange(raw, 3, 3 + n), out, what);
+                }
+            }
+        }
+    }
+
+    /**
      * The sampled path writes each stream into a quarter of the room before moving them
      * together: a stream that outgrows its quarter (three quarters one symbol, the last random
      * bytes) sends the plane down the exact path, which gives the exact code's bytes.
