@@ -367,7 +367,18 @@ public final class HuffmanCoder {
         if (used < 2) {
             return encode(src, off, n, dst, at, st);
         }
-        return encodeInQuarters(src, off, n, dst, at, st, used);
+        int[] lengths = st.lengths;
+        int lastSym = 255;
+        while (lengths[lastSym] == 0) {
+            lastSym--;
+        }
+        // as encode: -1 when coded it would not be smaller (here the streams' bits unrounded, a
+        // lower bound of what encode counts, so that nothing encode would code is given up)
+        if (2 + writeTable(lengths, lastSym, null, 0) + 12 + (sampleCost(h, lengths) + 7) / 8 >= n) {
+            return -1;
+        }
+        int len = encodeInQuarters(src, off, n, dst, at, st, used);
+        return len >= n ? -1 : len;
     }
 
     /**
