@@ -699,8 +699,7 @@ public final class ChunkEncoder {
                 } else if (hint == PlaneMode.SPARSE.id()) {
                     c = SparsePlane.encode(planes, po, n, out, pos, ws.sparseScratch(), ws.huffman());
                     mode = PlaneMode.SPARSE;
-                } else if (hint == PlaneMode.PACKED7.id()
-                        && (flags == ChunkFormat.FLAG_MANTISSA_BIT && k == 1 || Packed7.fits(planes, po, n))) { // (checked after the split)
+                } else if (hint == PlaneMode.PACKED7.id() && flags == ChunkFormat.FLAG_MANTISSA_BIT && k == 1) { // (fits: checked after the split)
                     Packed7.pack(planes, po, n, out, pos);
                     c = Packed7.bytes(n);
                     mode = PlaneMode.PACKED7;
