@@ -125,7 +125,7 @@ final class PlaneTransform {
                 at[1] = n;
                 merge8(turned, at, null, 0, n, NONE, dst, dstOff);
             }
-            default -> throw new IllegalArgumentException("element width " + w + " has no exponent layout");
+            default -> throw new IllegalArgumentException("element width " + w + " has no traded layout");
         }
     }
 
@@ -279,8 +279,9 @@ final class PlaneTransform {
 
     /**
      * Elements 0-3 ({@code e0}) and 4-7 ({@code e1}) of 2 bytes as 8 bytes of each plane: the
-     * high bytes to {@code d[p0...]}, the low bytes to {@code d[p1...]}; {@code traded}: in the
-     * exponent layout ({@link #tradeTopBits}), the same for every step of a split's loop.
+     * high bytes to {@code d[p0...]}, the low bytes to {@code d[p1...]}; {@code traded}: 0, or the
+     * mask of the bits planes 0 and 1 trade ({@link #tradeBits}: {@link #TOP_BIT},
+     * {@link #TOP_TWO_BITS}), the same for every step of a split's loop.
      */
     private static void planes2(long e0, long e1, byte[] d, int p0, int p1, long traded) {
         long r0 = e0 & LOW_32 | e1 << 32; // elements 0, 1, 4, 5
@@ -615,7 +616,7 @@ final class PlaneTransform {
     }
 
     /**
-     * As the 2-byte merge above, planes 0 and 1 in the exponent layout ({@link #tradeTopBits}),
+     * As the 2-byte merge above, planes 0 and 1 with the bits under {@code mask} traded ({@link #tradeBits}),
      * turned back in registers. A loop of its own, so that the plain merge (every chain read, every
      * other keyframe) runs as before. The trade costs 3 operations per 8 elements: measured, the
      * merge of 4 MiB of BF16 389 → 520 µs, the keyframe's whole decode 5-8% slower; a pass of its
@@ -781,7 +782,7 @@ final class PlaneTransform {
         }
     }
 
-    /** As the 4-byte merge above, planes 0 and 1 in the exponent layout, turned back in registers (see {@link #interleave2Turned}). */
+    /** As the 4-byte merge above, planes 0 and 1 with the bits under {@code mask} traded back in registers (see {@link #interleave2Turned}). */
     private static void interleave4Turned(byte[] a0, int o0, byte[] a1, int o1, byte[] a2, int o2, byte[] a3, int o3, int n,
                                           long mask, byte[] d, int o) {
         int i = 0;
