@@ -16,7 +16,8 @@ import picocli.CommandLine.Mixin;
 @Command(name = "status", description = {
     "Show staged, unstaged and untracked weight files.",
     "Sections as in git: changes to be committed, changes not staged, untracked weight files.",
-    "Paths are relative to the current folder (or -C DIR), as add and rm take them; with --json, to the repository's root."})
+    "Paths are relative to the current folder (or -C DIR), as add and rm take them; with --json, to the repository's root.",
+    "A file whose size and modification time are as staged is taken as unchanged, unless it was modified less than two seconds before the staging index was written (git's racy entries): that one is read and compared by content."})
 final class StatusCommand extends Subcommand {
     @Mixin
     JsonOption output;

@@ -54,7 +54,7 @@ final class Checkout {
                 index = new StagingIndex(new TreeMap<>()); // forced: the target tree rebuilds it
             }
             if (!force) {
-                refuseToLoseWork(index, tree, wt);
+                refuseToLoseWork(index, tree, wt, repo.graph()::recordedCrc32c);
             }
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();
             int i = 0;
@@ -64,7 +64,7 @@ final class Checkout {
                 StagingIndex.Entry cur = index.entries().get(path);
                 // Unchanged between index and target: a local edit is kept, as git keeps it, unless forced.
                 StagingIndex.Entry kept = cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0 && wt.exists(path)
-                        ? keptEntry(wt, path, cur, force) : null;
+                        ? keptEntry(wt, path, cur, force, repo.graph()::recordedCrc32c) : null;
                 if (kept != null) {
                     next.put(path, kept);
                     continue;
@@ -99,15 +99,16 @@ final class Checkout {
      * unless forced; forced, only when it still matches (an entry to compare by content comes
      * back restamped when it does); else null, to be written.
      */
-    private static StagingIndex.Entry keptEntry(WorkTree wt, String path, StagingIndex.Entry cur, boolean force) throws IOException {
+    private static StagingIndex.Entry keptEntry(WorkTree wt, String path, StagingIndex.Entry cur, boolean force, WorkTree.RecordedCrc crc)
+            throws IOException {
         if (!force) {
             return cur;
         }
         if (cur.mtimeMillis() == StagingIndex.UNVERIFIED) {
-            WorkTree.ContentCheck c = wt.checkContent(path, cur);
+            WorkTree.ContentCheck c = wt.checkContent(path, cur, crc);
             return !c.matches() ? null : c.restamped() != null ? c.restamped() : cur;
         }
-        return wt.differs(path, cur) ? null : cur;
+        return wt.differs(path, cur, crc) ? null : cur;
     }
 
     private static StagingIndex.Entry entryOf(ObjectId fileEntry, FileRestore.Restored r) {
@@ -115,12 +116,12 @@ final class Checkout {
         return new StagingIndex.Entry(fileEntry, st.size(), st.mtimeMillis(), st.sha256(), r.unsynced());
     }
 
-    private static void refuseToLoseWork(StagingIndex index, Tree tree, WorkTree wt) throws IOException {
+    private static void refuseToLoseWork(StagingIndex index, Tree tree, WorkTree wt, WorkTree.RecordedCrc crc) throws IOException {
         for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
             String p = e.getKey();
             ObjectId want = tree.files().get(p);
             boolean changes = want == null || !want.equals(e.getValue().fileEntry());
-            if (changes && e.getValue().size() >= 0 && wt.exists(p) && wt.differs(p, e.getValue())) {
+            if (changes && e.getValue().size() >= 0 && wt.exists(p) && wt.differs(p, e.getValue(), crc)) {
                 throw new BadInputException("checkout would overwrite local changes to " + p
                         + "; add and commit them, or use --force");
             }

@@ -479,7 +479,6 @@ public final class Repository implements AutoCloseable {
         Map<String, StagingIndex.Entry> put = new TreeMap<>();
         List<String> unchanged = new ArrayList<>();
         Set<ObjectId> storedLossy = new HashSet<>();
-        long indexWritten = Files.exists(indexFile()) ? Files.getLastModifiedTime(indexFile()).toMillis() : Long.MIN_VALUE;
         AddResult result;
         try (ChunkSink sink = ins.newChunkSink(ingestThreads)) {
             FileIngest ingest = new FileIngest(ins, sink, config.chunkBytes());
@@ -493,7 +492,7 @@ public final class Repository implements AutoCloseable {
                 WeightFileFormat format = WeightFormats.forPath(e.getValue()).orElseThrow();
                 StagingIndex.Entry previous = before.entries().get(e.getKey());
                 ObjectId inHead = committed.get(e.getKey());
-                if (stagedAsItIs(e.getValue(), previous, indexWritten, lossyEps.isEmpty() ? null : inHead)) {
+                if (stagedAsItIs(e.getValue(), previous, lossyEps.isEmpty() ? null : inHead)) {
                     put.put(e.getKey(), previous);
                     unchanged.add(e.getKey());
                     continue;
@@ -504,9 +503,11 @@ public final class Repository implements AutoCloseable {
                 if (inHead != null && !f.entryId().equals(inHead)) {
                     storedLossy.add(f.entryId());
                 }
-                // A file a checkout wrote without fsync and nobody wrote since may still be in the page cache only.
+                // A file a checkout wrote without fsync and nobody wrote since may still be in the page cache only
+                // (its entry racy, read back unverified: the same bytes as the checkout wrote).
                 boolean unsynced = previous != null && previous.unsynced() && previous.size() == f.stat().size()
-                        && previous.mtimeMillis() == f.stat().mtimeMillis();
+                        && (previous.mtimeMillis() == f.stat().mtimeMillis()
+                            || previous.mtimeMillis() == StagingIndex.UNVERIFIED && Arrays.equals(previous.sha256(), f.stat().sha256()));
                 put.put(e.getKey(), new StagingIndex.Entry(f.entryId(), f.stat().size(), f.stat().mtimeMillis(), f.stat().sha256(), unsynced));
                 if (i < files.size()) {
                     ins.flush(); // later files of this add may take this one's tensors as delta bases
@@ -523,17 +524,16 @@ public final class Repository implements AutoCloseable {
      * Whether {@code file} is as its staging entry recorded it, so that staging it again would
      * store the entry it has: the same size and modification time (what {@code status} trusts), an
      * entry of the file's exact bytes (not a lossy one, which a new {@code add} replaces with
-     * them), and not "racy": a file modified less than {@link WorkTree#RACY_MILLIS} before the
-     * index was written may have been written again within the clock's granularity after it was
-     * read, keeping size and time (git's rule). For {@code commit --lossy} with paths
+     * them), and not unverified (after a reboot, or "racy": a file modified less than
+     * {@link WorkTree#RACY_MILLIS} before the index was written may have been written again within
+     * the clock's granularity after it was read, keeping size and time; git's rule, applied as
+     * the index is read, see {@link StagingIndex}). For {@code commit --lossy} with paths
      * ({@code lossyAgainst} not null: the file's entry in HEAD), the entry must be HEAD's, which
      * the lossy commit keeps for an unchanged file. Measured: re-adding a folder of 8 unchanged 84
      * MB checkpoints read and hashed all of them (1.19 s, against 0.41 s for {@code status}).
      */
-    private boolean stagedAsItIs(Path file, StagingIndex.Entry previous, long indexWritten, ObjectId lossyAgainst)
-            throws IOException {
-        if (previous == null || previous.size() < 0 || previous.mtimeMillis() == StagingIndex.UNVERIFIED
-                || previous.mtimeMillis() + WorkTree.RACY_MILLIS > indexWritten) {
+    private boolean stagedAsItIs(Path file, StagingIndex.Entry previous, ObjectId lossyAgainst) throws IOException {
+        if (previous == null || previous.size() < 0 || previous.mtimeMillis() == StagingIndex.UNVERIFIED) {
             return false;
         }
         FileIngest.FileStat now = FileIngest.FileStat.quick(file);

@@ -154,6 +154,20 @@ public final class FileIngest {
             return new FileStat(a.size(), a.lastModifiedTime().toMillis(), md.digest(), crc.getValue());
         }
 
+        /** Reads the whole file for its CRC32C alone (the SHA-256 is left empty). */
+        public static FileStat crc32c(Path file) throws IOException {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            CRC32C crc = new CRC32C();
+            byte[] buf = new byte[HASH_BUFFER];
+            try (InputStream in = Files.newInputStream(file)) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    crc.update(buf, 0, n);
+                }
+            }
+            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), null, crc.getValue());
+        }
+
         /** Size and time only; the hash is left empty. */
         public static FileStat quick(Path file) throws IOException {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);

@@ -5,6 +5,7 @@ import dev.coral.store.ObjectInserter;
 import dev.coral.store.ObjectKind;
 import dev.coral.store.ObjectStore;
 import java.io.IOException;
+import java.util.Arrays;
 
 /**
  * Typed access to the objects of the store: reads and decodes commits, trees, file entries,
@@ -31,6 +32,20 @@ public final class ObjectGraph {
 
     public FileEntry file(ObjectId id) throws IOException {
         return FileEntry.decode(store.readObject(id, ObjectKind.FILE), id);
+    }
+
+    /**
+     * The whole-file CRC32C that the file entry of a staged entry records, when that entry is of
+     * the working file's exact bytes (not a lossy one); -1 when there is none or it cannot be read
+     * (then {@link WorkTree} compares by SHA-256). A {@link WorkTree.RecordedCrc}.
+     */
+    public long recordedCrc32c(StagingIndex.Entry e) {
+        try {
+            FileEntry f = file(e.fileEntry());
+            return f.hasFileCrc32c() && Arrays.equals(f.fileSha256(), e.sha256()) ? f.fileCrc32c() : -1;
+        } catch (IOException x) {
+            return -1; // the SHA-256 in the index decides without the store
+        }
     }
 
     public TensorObject tensor(ObjectId id) throws IOException {

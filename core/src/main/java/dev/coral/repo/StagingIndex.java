@@ -7,6 +7,7 @@ import dev.coral.io.BootId;
 import dev.coral.io.ChecksummedFile;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -26,6 +27,12 @@ import java.util.TreeMap;
  * size and time prove nothing: a crash may have lost the bytes and left the size. It is read back
  * {@linkplain #UNVERIFIED unverified}, so the file is compared by its SHA-256 until it is staged
  * or checked out again.
+ *
+ * <p>An entry whose file was modified less than {@link WorkTree#RACY_MILLIS} before the index was
+ * written (git's "racy" entries: the file may have been written again after it was read, within
+ * the clock's granularity, keeping size and time with other bytes) is read back unverified too,
+ * keeping its unsynced mark: status compares it by content (and restamps it, so the next index,
+ * written later, trusts it), checkout hashes it before overwriting it, add reads it again.
  *
  * <pre>Index (ChecksummedFile "CORALSTG") body, version 1 --&gt; Count varint,
  *   (Path string, FileEntryId[32], Size i64 (-1: staged from memory), MtimeMillis i64, FileSha256[32])^Count
@@ -72,7 +79,11 @@ public final class StagingIndex {
     /** As {@link #read(Path)}, in the boot {@code now} (empty: unknown, no unsynced entry is trusted). */
     static StagingIndex read(Path file, Optional<String> now) throws IOException {
         ChecksummedFile.Body b;
+        long written;
         try {
+            // the time first: an index replaced meanwhile is judged against an older time, which
+            // only finds more entries racy
+            written = Files.getLastModifiedTime(file).toMillis();
             b = ChecksummedFile.read(file, MAGIC, 1, 2);
         } catch (NoSuchFileException e) {
             return new StagingIndex(new TreeMap<>());
@@ -94,10 +105,27 @@ public final class StagingIndex {
                 throw new CorruptObjectException(file + ": entry '" + path + "' has unknown flags " + flags);
             }
             boolean unsynced = flags == FLAG_UNSYNCED;
-            m.put(path, unsynced && !sameBoot ? new Entry(id, size, UNVERIFIED, sha, false) : new Entry(id, size, mtime, sha, unsynced));
+            if (unsynced && !sameBoot) {
+                m.put(path, new Entry(id, size, UNVERIFIED, sha, false));
+            } else if (size >= 0 && isRacy(mtime, written)) {
+                m.put(path, new Entry(id, size, UNVERIFIED, sha, unsynced));
+            } else {
+                m.put(path, new Entry(id, size, mtime, sha, unsynced));
+            }
         }
         r.expectEnd();
         return new StagingIndex(m);
+    }
+
+    /**
+     * Whether an entry stamped {@code mtimeMillis} in an index written at {@code indexWritten}
+     * (both the file system's times) is racy: the file was modified less than
+     * {@link WorkTree#RACY_MILLIS} before the index was written, so it may have been written
+     * again, after it was read, within the clock's granularity, keeping its size and time with
+     * other bytes. Such an entry is compared by content until an index written later restamps it.
+     */
+    static boolean isRacy(long mtimeMillis, long indexWritten) {
+        return mtimeMillis != UNVERIFIED && mtimeMillis > indexWritten - WorkTree.RACY_MILLIS;
     }
 
     public void write(Path file) throws IOException {

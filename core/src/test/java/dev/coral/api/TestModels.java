@@ -46,6 +46,26 @@ final class TestModels {
         return file;
     }
 
+    /**
+     * As if the working files of the staging index had been written {@code millis} earlier: each
+     * file and its entry backdated alike (size, content and unsynced mark kept), so that no entry
+     * is racy (see {@link dev.coral.repo.StagingIndex}). For tests of what happens after that.
+     */
+    static void backdate(Repository repo, long millis) throws IOException {
+        java.util.TreeMap<String, dev.coral.repo.StagingIndex.Entry> next = new java.util.TreeMap<>();
+        for (Map.Entry<String, dev.coral.repo.StagingIndex.Entry> x : repo.readIndex().entries().entrySet()) {
+            dev.coral.repo.StagingIndex.Entry e = x.getValue();
+            if (e.size() >= 0) {
+                Path f = repo.workTree().file(x.getKey());
+                long t = Files.getLastModifiedTime(f).toMillis() - millis;
+                Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(t));
+                e = new dev.coral.repo.StagingIndex.Entry(e.fileEntry(), e.size(), t, e.sha256(), e.unsynced());
+            }
+            next.put(x.getKey(), e);
+        }
+        new dev.coral.repo.StagingIndex(next).write(repo.indexFile());
+    }
+
     static String sha256(Path f) throws IOException {
         return java.util.HexFormat.of().formatHex(dev.coral.repo.FileIngest.FileStat.sha256(f));
     }

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The staging index on disk: entries round-trip; an index without unsynced entries is written as
  * version 1 (what earlier builds read); unsynced entries keep their stat in the boot that wrote
  * them and come back {@linkplain StagingIndex#UNVERIFIED unverified} in any other (or when the boot
- * is unknown), every other entry untouched.
+ * is unknown), every other entry untouched; racy entries (stamped less than two seconds before the
+ * index was written) come back unverified too.
  */
 class StagingIndexTest {
     @TempDir
@@ -36,7 +37,12 @@ class StagingIndexTest {
         r.nextBytes(id);
         r.nextBytes(sha);
         long size = r.nextInt(4) == 0 ? -1 : r.nextLong() & Long.MAX_VALUE;
-        return new StagingIndex.Entry(ObjectId.fromBytes(id), size, r.nextLong(), sha, unsynced);
+        return new StagingIndex.Entry(ObjectId.fromBytes(id), size, longAgo(r), sha, unsynced);
+    }
+
+    /** A time at least ten seconds before now (before 1970 too): far from racy. */
+    private static long longAgo(Random r) {
+        return System.currentTimeMillis() - 10_000 - (r.nextLong() & 0xFFFF_FFFF_FFFFL);
     }
 
     private static TreeMap<String, StagingIndex.Entry> randomEntries(Random r, boolean anyUnsynced) {
@@ -85,6 +91,47 @@ class StagingIndexTest {
             after.entries().forEach((p, e) -> assertSame("seed " + seed + ", rewritten, " + p, e, again.entries().get(p)));
             new StagingIndex(m).write(file, "boot-a");
         }
+    }
+
+    /**
+     * Entries stamped less than {@link WorkTree#RACY_MILLIS} before the index file's time (or
+     * after it) come back unverified, keeping size, SHA-256 and unsynced mark; older ones, and
+     * entries staged from memory (no working file), as they were. Written again, a racy entry
+     * stays unverified whatever the new index's time.
+     */
+    @RepeatedTest(20)
+    void racyEntriesAreReadBackUnverified() throws IOException {
+        long seed = new Random().nextLong();
+        Random r = new Random(seed);
+        long written = System.currentTimeMillis() - r.nextInt(1_000_000);
+        TreeMap<String, StagingIndex.Entry> m = new TreeMap<>();
+        TreeMap<String, Boolean> racy = new TreeMap<>();
+        for (int i = 0; i < 8; i++) {
+            StagingIndex.Entry e = randomEntry(r, r.nextBoolean());
+            long mtime = switch (r.nextInt(5)) {
+                case 0 -> written - WorkTree.RACY_MILLIS; // the oldest time that is not racy
+                case 1 -> written - WorkTree.RACY_MILLIS + 1; // the oldest that is
+                case 2 -> written - r.nextInt((int) WorkTree.RACY_MILLIS); // within the window
+                case 3 -> written + r.nextInt(1 << 30); // a time stamp in the index's future
+                default -> e.mtimeMillis(); // long ago
+            };
+            String p = "m" + i + ".safetensors";
+            m.put(p, new StagingIndex.Entry(e.fileEntry(), e.size(), mtime, e.sha256(), e.unsynced()));
+            racy.put(p, e.size() >= 0 && mtime > written - WorkTree.RACY_MILLIS);
+        }
+        Path file = dir.resolve("index");
+        new StagingIndex(m).write(file, "boot-a");
+        java.nio.file.Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(written));
+        StagingIndex read = StagingIndex.read(file, Optional.of("boot-a"));
+        m.forEach((p, e) -> {
+            StagingIndex.Entry want = racy.get(p) ? new StagingIndex.Entry(e.fileEntry(), e.size(), StagingIndex.UNVERIFIED, e.sha256(),
+                    e.unsynced()) : e;
+            assertSame("seed " + seed + ", " + p + (racy.get(p) ? " (racy)" : ""), want, read.entries().get(p));
+        });
+        read.write(file, "boot-a");
+        java.nio.file.Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(written + 60_000));
+        StagingIndex later = StagingIndex.read(file, Optional.of("boot-a"));
+        read.entries().forEach((p, e) -> assertSame("seed " + seed + ", rewritten later, " + p, e, later.entries().get(p)));
     }
 
     @Test
