@@ -20,8 +20,9 @@ import java.util.Locale;
  *
  * <p>Measures, on the JMH chunk (4 MiB, fp32 N(0, 0.05) weights and the next training step, and
  * their top halves as BF16): PLANES encode, {@code encodeBest} against the previous step (SAMPLED:
- * an XOR delta), PLANES decode, and PLANES decode into planes (a chain read's first step: the
- * keyframe's planes, which each delta's are XORed into). Prints each build's MB/s (median of the second half of the
+ * an XOR delta), PLANES decode, PLANES decode into planes (a chain read's first step: the
+ * keyframe's planes, which each delta's are XORed into), and the XOR delta decoded into the previous
+ * step's planes (each further link of a chain read; a copy of the base planes, 4 MiB, included). Prints each build's MB/s (median of the second half of the
  * rounds), B's speed over A's (median of the paired ratios) and each build's payload bytes.
  *
  * <pre>
@@ -32,7 +33,8 @@ import java.util.Locale;
  */
 public final class CodecAB {
     static final int CHUNK = 4 << 20;
-    private static final String[] OPS = {"PLANES encode", "encodeBest (XOR delta)", "PLANES decode", "PLANES to planes"};
+    private static final String[] OPS = {"PLANES encode", "encodeBest (XOR delta)", "PLANES decode", "PLANES to planes",
+        "XOR link into planes"};
 
     private CodecAB() {
     }
@@ -73,13 +75,39 @@ public final class CodecAB {
             return Arrays.copyOf(data, length);
         }
 
+        /** The previous step's planes (a chain read's state before the link) and the XOR delta against it. */
+        byte[] basePlanes;
+        byte[] xorPayload;
+
         Object run(int op, byte[] raw, byte[] previous, byte[] payload, byte[] dst, int w) throws ReflectiveOperationException {
             return switch (op) {
                 case 0 -> encode.invoke(null, planes, raw, 0, CHUNK, w, null, 0, 1, workspace);
                 case 1 -> encodeBest.invoke(null, raw, 0, CHUNK, w, previous, 0, 1, sampled, workspace);
                 case 2 -> decode.invoke(null, payload, 0, payload.length, null, 0, dst, 0, CHUNK, w, workspace);
-                default -> decodeInPlaneSpace.invoke(null, payload, 0, payload.length, CHUNK, w, dst, workspace);
+                case 3 -> decodeInPlaneSpace.invoke(null, payload, 0, payload.length, CHUNK, w, dst, workspace);
+                default -> {
+                    System.arraycopy(basePlanes, 0, dst, 0, CHUNK);
+                    yield decodeInPlaneSpace.invoke(null, xorPayload, 0, xorPayload.length, CHUNK, w, dst, workspace);
+                }
             };
+        }
+
+        /** Readies {@link #basePlanes} and {@link #xorPayload}; checks that the link decodes to the planes of {@code raw}. */
+        void prepareLink(byte[] raw, byte[] previous, int w) throws ReflectiveOperationException {
+            byte[] prevPayload = payload(run(0, previous, null, null, null, w));
+            basePlanes = new byte[CHUNK];
+            run(3, previous, null, prevPayload, basePlanes, w);
+            xorPayload = payload(run(1, raw, previous, null, null, w));
+            if ((xorPayload[0] & 0xFF) != 3) {
+                throw new IllegalStateException("encodeBest chose codec " + (xorPayload[0] & 0xFF) + ", not XOR_PLANES (3)");
+            }
+            byte[] want = new byte[CHUNK];
+            run(3, raw, null, payload(run(0, raw, null, null, null, w)), want, w);
+            byte[] got = new byte[CHUNK];
+            run(4, raw, previous, null, got, w);
+            if (!Arrays.equals(want, got)) {
+                throw new IllegalStateException("the XOR link does not decode to the planes of the step");
+            }
         }
     }
 
@@ -121,6 +149,7 @@ public final class CodecAB {
             if (!Arrays.equals(dst, raw)) {
                 throw new IllegalStateException((v == 0 ? "A" : "B") + " does not decode its own " + dtype + " payload back");
             }
+            builds[v].prepareLink(raw, previous, w);
         }
         long[][][] nanos = new long[2][OPS.length][rounds];
         for (int r = 0; r < rounds; r++) {
