@@ -14,6 +14,8 @@ import dev.coral.repo.WorkTree;
 import dev.coral.repo.WorkTreeLeftovers;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -53,6 +55,7 @@ final class Checkout {
                 }
                 index = new StagingIndex(new TreeMap<>()); // forced: the target tree rebuilds it
             }
+            refuseBlockedPaths(tree.files().keySet(), wt);
             if (!force) {
                 refuseToLoseWork(index, tree, wt, repo.graph()::recordedCrc32c);
             }
@@ -149,6 +152,7 @@ final class Checkout {
         }
         FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
         List<String> written = new ArrayList<>();
+        refuseBlockedPaths(wanted, wt);
         try (RepositoryLock.Held l = repo.lockIndex()) {
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(repo.readIndex().entries());
             for (String path : wanted) {
@@ -160,6 +164,25 @@ final class Checkout {
             new StagingIndex(next).write(repo.indexFile());
         }
         return new Repository.CheckoutResult(target, written, List.of());
+    }
+
+    /**
+     * Refuses, before anything is written, a checkout whose files cannot be written where they
+     * belong: a folder at a file's path, or a file (or a link to one) at one of its folders'.
+     * Forced or not: either is the user's, untracked, and not Coral's to delete.
+     */
+    private static void refuseBlockedPaths(Collection<String> paths, WorkTree wt) throws IOException {
+        for (String p : paths) {
+            Path f = wt.file(WorkTree.checkRepoPath(p));
+            if (Files.isDirectory(f)) {
+                throw new BadInputException("checkout would write " + p + " where a folder is; move it away");
+            }
+            for (Path d = f.getParent(); d != null && !d.equals(wt.root()); d = d.getParent()) {
+                if (Files.exists(d, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(d)) {
+                    throw new BadInputException("checkout would write " + p + " where " + wt.repoPath(d) + " is a file; move it away");
+                }
+            }
+        }
     }
 
     /** Removes what a checkout that died left beside these files ({@link WorkTreeLeftovers}); under the index lock. */
