@@ -52,9 +52,6 @@ final class ExportCommand extends Subcommand {
                 return 0;
             }
             Path out = userPath(output);
-            if (out.getParent() != null) {
-                Files.createDirectories(out.getParent());
-            }
             repo.export(rp.rev(), path, out, format);
             out().println("exported " + rp.rev() + ":" + path + " to " + output + " (" + Text.bytes(Files.size(out)) + ")");
         }

@@ -8,6 +8,7 @@ import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.BackgroundRelease;
+import dev.coral.io.Folders;
 import dev.coral.io.RepositoryLock;
 import dev.coral.io.WriterGate;
 import dev.coral.repo.Commit;
@@ -870,14 +871,39 @@ public final class Repository implements AutoCloseable {
 
     /**
      * Writes {@code path} of {@code revision} to {@code out} in {@code formatName} (null: the
-     * format of {@code out}'s extension).
+     * format of {@code out}'s extension), making its missing folders. Not onto a folder, nor into
+     * this repository's {@code .coral}.
      */
     public void export(String revision, String path, Path out, String formatName) throws IOException {
+        checkExportTarget(out);
         FileEntry entry = fileAt(revision, path);
         WeightFileFormat format = formatName != null
                 ? namedFormat(formatName)
                 : WeightFormats.forPath(out).orElseThrow(() -> new BadInputException(out + ": cannot tell the format from the extension; give --format"));
+        Path parent = out.toAbsolutePath().normalize().getParent();
+        if (parent != null) {
+            Folders.ensure(parent); // its missing folders, once nothing else can fail first
+        }
         new FileRestore(graph).export(entry, format, out);
+    }
+
+    /**
+     * Refuses an export onto a folder, and one into this repository's {@code .coral} (through
+     * links too), which would replace a file Coral keeps there (its HEAD, a pack) with weights.
+     */
+    private void checkExportTarget(Path out) throws IOException {
+        Path target = out.toAbsolutePath().normalize();
+        if (Files.isDirectory(target)) {
+            throw new BadInputException(out + ": a folder; give the name of the file to write");
+        }
+        Path existing = target.getParent();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        Path real = existing == null ? target : existing.toRealPath().resolve(existing.relativize(target));
+        if (real.startsWith(coralDir.toRealPath()) || target.startsWith(coralDir)) {
+            throw new BadInputException(out + ": inside " + WorkTree.CORAL_DIR + ", which Coral manages itself");
+        }
     }
 
     /**
