@@ -2,10 +2,12 @@ package dev.coral.api;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.error.BadInputException;
+import dev.coral.io.BootId;
 import dev.coral.repo.StagingIndex;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -13,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,6 +97,20 @@ class RacyEntryTest {
             assertTrue(r.unchanged().isEmpty(), "read again, not taken as unchanged");
             assertTrue(repo.status().notStaged().isEmpty());
             assertTrue(repo.status().staged().contains(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")));
+        }
+    }
+
+    @Test
+    void aFileACheckoutJustWroteStaysUnsyncedWhenAddedUnchanged() throws IOException {
+        Assumptions.assumeTrue(BootId.current().isPresent(),
+                "NOT TESTED: this platform has no boot id (not Linux), so checkouts fsync their files and mark none unsynced");
+        try (Repository repo = Repository.open(dir)) {
+            repo.checkout("HEAD~1", true); // written into the page cache, its entry racy
+            repo.add(List.of(m)); // unchanged: its bytes may still be in the page cache only
+            assertTrue(entry(repo).unsynced());
+            TestModels.writeSafetensors(m, TestModels.randomTensors(5, 2, 3000));
+            repo.add(List.of(m)); // written since by someone else: theirs to sync
+            assertFalse(entry(repo).unsynced());
         }
     }
 
