@@ -6,13 +6,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coral rm [--cached] PATH...}. */
+/** {@code coral rm [--cached] [-f] PATH...}. */
 @Command(name = "rm", description = {
     "Stop tracking files and delete them from the working folder.",
-    "A folder means everything tracked under it."})
+    "A folder means everything tracked under it.",
+    "As git's rm, it refuses what would lose work: a file with local modifications, or one whose staged version is in no commit (with --cached: a staged version that is neither HEAD's nor the file's); -f does it all the same."})
 final class RmCommand extends Subcommand {
     @Option(names = "--cached", description = "Only unstage; keep the working files.")
     boolean cached;
+
+    @Option(names = {"-f", "--force"}, description = "Remove even what would lose work (see above).")
+    boolean force;
 
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Tracked files or folders.")
     List<String> paths;
@@ -20,7 +24,7 @@ final class RmCommand extends Subcommand {
     @Override
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
-            for (String p : repo.remove(userPaths(paths), cached)) {
+            for (String p : repo.remove(userPaths(paths), cached, force)) {
                 out().println("rm '" + p + "'");
             }
         }

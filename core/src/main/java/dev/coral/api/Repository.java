@@ -592,8 +592,19 @@ public final class Repository implements AutoCloseable {
         });
     }
 
-    /** Unstages tracked paths; also deletes the working files unless {@code cached}. */
+    /** {@link #remove(Collection, boolean, boolean)}, not forced. */
     public List<String> remove(Collection<Path> paths, boolean cached) throws IOException {
+        return remove(paths, cached, false);
+    }
+
+    /**
+     * Unstages tracked paths; also deletes the working files unless {@code cached}. Unless
+     * {@code force}, refuses (before changing anything) what would lose work, as git's rm does:
+     * deleting a file with local modifications, or one whose staged version is not HEAD's (it
+     * would be in no commit); with {@code cached}, unstaging a version that is neither HEAD's nor
+     * the working file's.
+     */
+    public List<String> remove(Collection<Path> paths, boolean cached, boolean force) throws IOException {
         List<String> removed = new ArrayList<>();
         try (RepositoryLock.Held l = lockIndex()) {
             TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
@@ -605,6 +616,9 @@ public final class Repository implements AutoCloseable {
                 }
                 removed.addAll(hit);
             }
+            if (!force) {
+                refuseToLoseWork(removed, m, cached);
+            }
             removed.forEach(m::remove);
             new StagingIndex(m).write(indexFile());
         }
@@ -614,6 +628,25 @@ public final class Repository implements AutoCloseable {
             }
         }
         return removed;
+    }
+
+    private void refuseToLoseWork(List<String> removed, Map<String, StagingIndex.Entry> index, boolean cached) throws IOException {
+        ObjectId head = headCommit();
+        Map<String, ObjectId> committed = head == null ? Map.of() : readTree(head).files();
+        for (String r : removed) {
+            StagingIndex.Entry e = index.get(r);
+            boolean uncommitted = !e.fileEntry().equals(committed.get(r));
+            boolean modified = e.size() >= 0 && workTree.exists(r) && workTree.differs(r, e, graph::recordedCrc32c);
+            if (cached && uncommitted && modified) {
+                throw new BadInputException(r + ": its staged version is neither HEAD's nor the working file's; use --force to unstage it");
+            }
+            if (!cached && modified) {
+                throw new BadInputException(r + ": has local modifications; commit them, keep the file with --cached, or use --force");
+            }
+            if (!cached && uncommitted) {
+                throw new BadInputException(r + ": has changes staged for the next commit; keep the file with --cached, or use --force");
+            }
+        }
     }
 
     public Status status() throws IOException {

@@ -189,7 +189,8 @@ class RepositoryTest {
             repo.commit(CommitRequest.of("a2"));
             TestModels.writeSafetensors(a, TestModels.randomTensors(5, 2, 10));
             assertThrows(BadInputException.class, () -> repo.checkout("HEAD~1", false), "local changes are not overwritten");
-            repo.remove(List.of(a), false);
+            assertThrows(BadInputException.class, () -> repo.remove(List.of(a), false), "local changes are not deleted either");
+            repo.remove(List.of(a), false, true);
             assertFalse(Files.exists(a));
             assertEquals(List.of(new Status.Change(Status.Kind.DELETED, "a.safetensors")), repo.status().staged());
         }
