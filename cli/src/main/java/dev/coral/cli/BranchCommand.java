@@ -7,14 +7,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coral branch}, {@code coral branch NAME [START]}, {@code coral branch -d NAME}. */
+/** {@code coral branch}, {@code coral branch NAME [START]}, {@code coral branch -d|-D NAME}. */
 @Command(name = "branch", description = {
     "List, create or delete branches.",
     "Without NAME: list branches, * marking the current one. With NAME: create it at START (default: "
-        + "HEAD). With -d NAME: delete it."})
+        + "HEAD). With -d NAME: delete it, unless no other branch, tag or HEAD reaches its commits (as git's, -D forces)."})
 final class BranchCommand extends Subcommand {
-    @Option(names = {"-d", "--delete"}, description = "Delete branch NAME.")
+    @Option(names = {"-d", "--delete"}, description = "Delete branch NAME, if another branch, tag or HEAD reaches its commits.")
     boolean delete;
+
+    @Option(names = "-D", description = "Delete branch NAME even if its commits are left to gc.")
+    boolean forceDelete;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "Branch to create or delete.")
     String name;
@@ -25,12 +28,12 @@ final class BranchCommand extends Subcommand {
     @Override
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
-            if (delete) {
+            if (delete || forceDelete) {
                 if (name == null || start != null) {
-                    throw usage("-d takes exactly one branch NAME");
+                    throw usage((forceDelete ? "-D" : "-d") + " takes exactly one branch NAME");
                 }
                 ObjectId tip = repo.branchTip(name);
-                repo.deleteBranch(name);
+                repo.deleteBranch(name, forceDelete);
                 out().println("Deleted branch " + name + (tip == null ? "" : " (was " + Text.shortId(tip) + ")"));
                 return 0;
             }

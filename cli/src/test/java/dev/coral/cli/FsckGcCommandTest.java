@@ -29,7 +29,10 @@ class FsckGcCommandTest {
         cli.run("add", "extra.safetensors").ok();
         cli.run("commit", "-m", "extra").ok();
         cli.run("switch", "main").ok();
-        cli.run("branch", "-d", "exp").ok();
+        Cli.Result refused = cli.run("branch", "-d", "exp");
+        assertEquals(1, refused.code(), "not merged: -d refuses");
+        assertTrue(refused.err().contains("branch 'exp' is not merged") && refused.err().contains("-D"), refused.err());
+        cli.run("branch", "-D", "exp").ok();
         Cli.writeModel(dir.resolve("model.safetensors"), 3, "w", "b");
         cli.run("add", "model.safetensors").ok();
         cli.run("commit", "-m", "v2").ok();

@@ -832,13 +832,49 @@ public final class Repository implements AutoCloseable {
         });
     }
 
+    /** {@link #deleteBranch(String, boolean)}, not forced. */
     public void deleteBranch(String name) throws IOException {
+        deleteBranch(name, false);
+    }
+
+    /**
+     * Deletes branch {@code name}. Unless {@code force}, refuses one whose tip no other branch,
+     * tag or HEAD reaches: its commits would be left to gc (git's {@code branch -d} refuses a
+     * branch not merged, {@code -D} forces).
+     */
+    public void deleteBranch(String name, boolean force) throws IOException {
         if (name.equals(currentBranch())) {
             throw new BadInputException("cannot delete branch '" + name + "': HEAD is on it");
+        }
+        ObjectId tip = refs.branch(name);
+        if (tip == null) {
+            throw new BadInputException("branch '" + name + "' not found");
+        }
+        if (!force && !reachedFromElsewhere(name, tip)) {
+            throw new BadInputException("branch '" + name + "' is not merged: no other branch, tag or HEAD reaches its commits, which gc"
+                    + " would then remove; delete it with -D");
         }
         if (!refs.deleteBranch(name)) {
             throw new BadInputException("branch '" + name + "' not found");
         }
+    }
+
+    private boolean reachedFromElsewhere(String branch, ObjectId tip) throws IOException {
+        List<ObjectId> starts = new ArrayList<>();
+        ObjectId head = headCommit();
+        if (head != null) {
+            starts.add(head);
+        }
+        for (String b : branches()) {
+            if (!b.equals(branch)) {
+                starts.add(refs.branch(b));
+            }
+        }
+        for (String t : tags()) {
+            starts.add(resolve("refs/tags/" + t));
+        }
+        starts.removeIf(java.util.Objects::isNull);
+        return new CommitWalk(graph).reaches(starts, tip);
     }
 
     public List<String> branches() throws IOException {

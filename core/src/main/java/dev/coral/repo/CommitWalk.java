@@ -2,7 +2,9 @@ package dev.coral.repo;
 
 import dev.coral.store.ObjectId;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -19,6 +21,24 @@ public final class CommitWalk {
 
     /** A commit and its id. */
     public record Entry(ObjectId id, Commit commit) {
+    }
+
+    /** Whether {@code target} is one of {@code starts} or an ancestor of one. */
+    public boolean reaches(Collection<ObjectId> starts, ObjectId target) throws IOException {
+        Set<ObjectId> seen = new HashSet<>(starts);
+        ArrayDeque<ObjectId> queue = new ArrayDeque<>(seen);
+        while (!queue.isEmpty()) {
+            ObjectId c = queue.poll();
+            if (c.equals(target)) {
+                return true;
+            }
+            for (ObjectId p : graph.commit(c).parents()) {
+                if (seen.add(p)) {
+                    queue.add(p);
+                }
+            }
+        }
+        return false;
     }
 
     /** Up to {@code limit} commits reachable from {@code start} (limit &lt; 0: all). */

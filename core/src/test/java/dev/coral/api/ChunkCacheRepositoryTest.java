@@ -320,7 +320,7 @@ class ChunkCacheRepositoryTest {
         assertEquals(8, entries().size());
         try (Repository repo = Repository.open(dir)) {
             repo.switchBranch("main", false, true);
-            repo.deleteBranch("side");
+            repo.deleteBranch("side", true);
             repo.gc(true, java.time.Duration.ZERO);
             assertEquals(8, entries().size(), "a dry run deletes nothing");
             repo.gc(false, java.time.Duration.ZERO);

@@ -29,7 +29,7 @@ class FreshenTest {
             String sha = TestModels.sha256(m);
             repo.commit(CommitRequest.of("on tmp"), List.of(m));
             repo.switchBranch("main", false, true);
-            repo.deleteBranch("tmp");
+            repo.deleteBranch("tmp", true);
             long old = System.currentTimeMillis() - Duration.ofDays(30).toMillis();
             try (Stream<Path> s = Files.list(dir.resolve(".coral/packs"))) {
                 for (Path p : s.filter(p -> p.toString().endsWith(".idx")).toList()) {

@@ -145,7 +145,7 @@ class CollectionBesideWritersTest {
         repo.switchBranch("exp", true, false);
         commit(repo, 2, "two, on exp");
         repo.switchBranch("main", false, true);
-        repo.deleteBranch("exp");
+        repo.deleteBranch("exp", true);
         return repo;
     }
 
@@ -198,7 +198,7 @@ class CollectionBesideWritersTest {
             repo.switchBranch("gone", true, false);
             commit(repo, 5, "five");
             repo.switchBranch("main", false, true);
-            repo.deleteBranch("gone");
+            repo.deleteBranch("gone", true);
             assertFalse(Maintenance.gc(repo, false, Duration.ZERO).removedPacks().isEmpty());
             fsckClean(repo);
         }
@@ -211,7 +211,7 @@ class CollectionBesideWritersTest {
             repo.switchBranch("exp", true, false);
             ObjectId lost = commit(repo, 2, "two, on exp");
             repo.switchBranch("main", false, true);
-            repo.deleteBranch("exp"); // 'lost' is reachable from nothing now, but a user checks it out by id
+            repo.deleteBranch("exp", true); // 'lost' is reachable from nothing now, but a user checks it out by id
             Pause beforeHead = new Pause("checkout.filesWritten");
             Future<?> checkout = paused(beforeHead, () -> repo.checkout(lost.hex(), true));
             beforeHead.awaitReached();

@@ -47,7 +47,7 @@ class GarbageCollectorTest {
         repo.remove(List.of(model), false);
         repo.commit(CommitRequest.of("e2"));
         repo.switchBranch("main", false, true);
-        repo.deleteBranch("exp");
+        repo.deleteBranch("exp", true);
         MaintenanceFixtures.writeModel(model, 2, 2, 600);
         repo.add(List.of(model));
         modelSha.put(repo.commit(CommitRequest.of("c2")), MaintenanceFixtures.sha256(model));
