@@ -2,6 +2,7 @@ package dev.coral.cli;
 
 import dev.coral.api.Repository;
 import dev.coral.repo.Commit;
+import dev.coral.store.ObjectId;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,6 +35,7 @@ final class CheckoutCommand extends Subcommand {
     @Override
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
+            ObjectId detached = detachedHead(repo);
             if (newBranch != null) {
                 if (rev != null) {
                     repo.createBranch(newBranch, rev);
@@ -42,6 +44,7 @@ final class CheckoutCommand extends Subcommand {
                     repo.switchBranch(newBranch, true, force);
                 }
                 out().println("Switched to a new branch '" + newBranch + "'");
+                warnIfLeftBehind(repo, detached);
                 return 0;
             }
             if (rev == null) {
@@ -67,6 +70,7 @@ final class CheckoutCommand extends Subcommand {
             if (!r.written().isEmpty() || !r.deleted().isEmpty()) {
                 out().println("(" + r.written().size() + " written, " + r.deleted().size() + " deleted)");
             }
+            warnIfLeftBehind(repo, detached);
         }
         return 0;
     }

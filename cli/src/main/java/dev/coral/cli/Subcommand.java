@@ -1,6 +1,7 @@
 package dev.coral.cli;
 
 import dev.coral.api.Repository;
+import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -52,6 +53,23 @@ abstract class Subcommand implements Callable<Integer> {
         String problem = repo.packUpkeepProblem();
         if (problem != null) {
             coral.session().err().println("coral: warning: " + problem);
+        }
+    }
+
+    /** HEAD's commit when HEAD is detached (commits made there can be left behind by moving it), else null. */
+    static ObjectId detachedHead(Repository repo) throws IOException {
+        return repo.currentBranch() == null ? repo.headCommit() : null;
+    }
+
+    /**
+     * After HEAD moved away from {@code detached} (null: it was on a branch): says on standard
+     * error, as git does, when no branch, tag or HEAD reaches that commit any more.
+     */
+    void warnIfLeftBehind(Repository repo, ObjectId detached) throws IOException {
+        if (detached != null && !repo.isReachable(detached)) {
+            String id = Text.shortId(detached);
+            coral.session().err().println("coral: warning: commit " + id + " (" + repo.readCommit(detached).subject()
+                    + ") is left on no branch or tag, and gc will remove it; 'coral branch NAME " + id + "' keeps it");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.coral.cli;
 
 import dev.coral.api.Repository;
+import dev.coral.store.ObjectId;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,9 +25,11 @@ final class SwitchCommand extends Subcommand {
                 out().println("Already on '" + name + "'");
                 return 0;
             }
+            ObjectId detached = detachedHead(repo);
             repo.switchBranch(name, create, force);
+            out().println(create ? "Switched to a new branch '" + name + "'" : "Switched to branch '" + name + "'");
+            warnIfLeftBehind(repo, detached);
         }
-        out().println(create ? "Switched to a new branch '" + name + "'" : "Switched to branch '" + name + "'");
         return 0;
     }
 }

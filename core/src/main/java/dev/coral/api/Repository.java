@@ -850,7 +850,7 @@ public final class Repository implements AutoCloseable {
         if (tip == null) {
             throw new BadInputException("branch '" + name + "' not found");
         }
-        if (!force && !reachedFromElsewhere(name, tip)) {
+        if (!force && !reachedFrom(tip, name)) {
             throw new BadInputException("branch '" + name + "' is not merged: no other branch, tag or HEAD reaches its commits, which gc"
                     + " would then remove; delete it with -D");
         }
@@ -859,14 +859,23 @@ public final class Repository implements AutoCloseable {
         }
     }
 
-    private boolean reachedFromElsewhere(String branch, ObjectId tip) throws IOException {
+    /**
+     * Whether HEAD, a branch or a tag reaches {@code commit}: else gc would remove it (a commit
+     * made on a detached HEAD that then moved elsewhere).
+     */
+    public boolean isReachable(ObjectId commit) throws IOException {
+        return reachedFrom(commit, null);
+    }
+
+    /** Whether HEAD, a tag or a branch other than {@code exceptBranch} reaches {@code commit}. */
+    private boolean reachedFrom(ObjectId commit, String exceptBranch) throws IOException {
         List<ObjectId> starts = new ArrayList<>();
         ObjectId head = headCommit();
         if (head != null) {
             starts.add(head);
         }
         for (String b : branches()) {
-            if (!b.equals(branch)) {
+            if (!b.equals(exceptBranch)) {
                 starts.add(refs.branch(b));
             }
         }
@@ -874,7 +883,7 @@ public final class Repository implements AutoCloseable {
             starts.add(resolve("refs/tags/" + t));
         }
         starts.removeIf(java.util.Objects::isNull);
-        return new CommitWalk(graph).reaches(starts, tip);
+        return new CommitWalk(graph).reaches(starts, commit);
     }
 
     public List<String> branches() throws IOException {
