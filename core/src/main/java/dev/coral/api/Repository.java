@@ -602,7 +602,7 @@ public final class Repository implements AutoCloseable {
      * {@code force}, refuses (before changing anything) what would lose work, as git's rm does:
      * deleting a file with local modifications, or one whose staged version is not HEAD's (it
      * would be in no commit); with {@code cached}, unstaging a version that is neither HEAD's nor
-     * the working file's.
+     * the working file's. A file gone from the working folder already is unstaged.
      */
     public List<String> remove(Collection<Path> paths, boolean cached, boolean force) throws IOException {
         List<String> removed = new ArrayList<>();
@@ -635,8 +635,12 @@ public final class Repository implements AutoCloseable {
         Map<String, ObjectId> committed = head == null ? Map.of() : readTree(head).files();
         for (String r : removed) {
             StagingIndex.Entry e = index.get(r);
+            boolean exists = e.size() >= 0 && workTree.exists(r);
+            if (!cached && !exists) {
+                continue; // gone from the working folder already: unstaging it is what is asked (git's rule)
+            }
             boolean uncommitted = !e.fileEntry().equals(committed.get(r));
-            boolean modified = e.size() >= 0 && workTree.exists(r) && workTree.differs(r, e, graph::recordedCrc32c);
+            boolean modified = exists && workTree.differs(r, e, graph::recordedCrc32c);
             if (cached && uncommitted && modified) {
                 throw new BadInputException(r + ": its staged version is neither HEAD's nor the working file's; use --force to unstage it");
             }

@@ -95,6 +95,17 @@ class RemoveSafetyTest {
     }
 
     @Test
+    void aFileGoneAlreadyIsUnstagedWhateverItsStagedVersion() throws IOException {
+        TestModels.writeSafetensors(a, TestModels.randomTensors(3, 2, 500));
+        try (Repository repo = Repository.open(dir)) {
+            repo.add(List.of(a));
+            Files.delete(a);
+            assertEquals(List.of("models/a.safetensors"), repo.remove(List.of(a), false));
+            assertEquals(List.of(new Status.Change(Status.Kind.DELETED, "models/a.safetensors")), repo.status().staged());
+        }
+    }
+
+    @Test
     void cachedRefusesAStagedVersionNeitherHeadsNorTheFiles() throws IOException {
         TestModels.writeSafetensors(a, TestModels.randomTensors(3, 2, 500));
         try (Repository repo = Repository.open(dir)) {

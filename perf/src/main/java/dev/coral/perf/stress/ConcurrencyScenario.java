@@ -71,9 +71,9 @@ public final class ConcurrencyScenario implements Scenario {
         }
         rep.note("\"absorbed\": the writer's staged version was already in a commit another writer made (the staging index is shared, "
                 + "so `commit` found nothing new and said so); its content is verified in that commit.");
-        rep.note("\"files stale at HEAD\": writers whose last version is not what HEAD holds at the end. Each commit snapshots the shared "
-                + "index and is re-parented onto the moved tip when it loses the compare-and-swap, so a snapshot taken earlier can "
-                + "land later and put back an older version of another writer's file.");
+        rep.note("\"files stale at HEAD\": writers whose last version is not what HEAD holds at the end (must be 0). Commits are "
+                + "serialized under the staging lock, each snapshot including everything staged before it (since 2026-11-23); a "
+                + "snapshot re-parented onto a tip moved meanwhile would put back an older version of another writer's file.");
         if (processNote != null) {
             rep.note(processNote);
         }
