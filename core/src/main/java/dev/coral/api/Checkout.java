@@ -27,7 +27,8 @@ import java.util.TreeSet;
 
 /**
  * Restores working files from a commit. A whole checkout refuses to overwrite local changes
- * (unless forced), writes only files that differ, deletes files the target does not track,
+ * (unless forced), keeps staged versions where the target has HEAD's version (as git carries
+ * them), writes only files that differ, deletes files the target does not track,
  * replaces the staging index and moves HEAD (to the branch when the revision is a branch name,
  * else detached).
  */
@@ -55,15 +56,27 @@ final class Checkout {
                 }
                 index = new StagingIndex(new TreeMap<>()); // forced: the target tree rebuilds it
             }
-            refuseBlockedPaths(tree.files().keySet(), wt);
+            // staged versions that stay staged, as git carries them: the target has HEAD's version of the path
+            Set<String> carried = force ? Set.of() : stagedAndCarried(index, tree);
+            Set<String> toWrite = new TreeSet<>(tree.files().keySet());
+            toWrite.removeAll(carried);
+            refuseBlockedPaths(toWrite, wt);
             if (!force) {
-                refuseToLoseWork(index, tree, wt, repo.graph()::recordedCrc32c);
+                refuseToLoseWork(index, tree, carried, wt, repo.graph()::recordedCrc32c);
             }
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();
+            for (String path : carried) {
+                if (index.entries().containsKey(path)) { // else a staged removal, which stays one
+                    next.put(path, index.entries().get(path));
+                }
+            }
             int i = 0;
             for (Map.Entry<String, ObjectId> f : tree.files().entrySet()) {
                 String path = f.getKey();
                 progress.step("checking out", ++i, tree.files().size(), path);
+                if (carried.contains(path)) {
+                    continue;
+                }
                 StagingIndex.Entry cur = index.entries().get(path);
                 // Unchanged between index and target: a local edit is kept, as git keeps it, unless forced.
                 StagingIndex.Entry kept = cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0 && wt.exists(path)
@@ -78,7 +91,7 @@ final class Checkout {
                 written.add(path);
             }
             for (String path : index.entries().keySet()) {
-                if (!tree.files().containsKey(path) && BackgroundRelease.deleteIfExists(wt.file(path))) {
+                if (!tree.files().containsKey(path) && !carried.contains(path) && BackgroundRelease.deleteIfExists(wt.file(path))) {
                     deleted.add(path);
                 }
             }
@@ -119,18 +132,57 @@ final class Checkout {
         return new StagingIndex.Entry(fileEntry, st.size(), st.mtimeMillis(), st.sha256(), r.unsynced());
     }
 
-    private static void refuseToLoseWork(StagingIndex index, Tree tree, WorkTree wt, WorkTree.RecordedCrc crc) throws IOException {
+    /**
+     * The paths whose staged state is not HEAD's while the target has HEAD's version: a staged
+     * version (of a new file too, which neither has) or a staged removal. A plain checkout keeps
+     * them staged and their files as they are, as git does, rather than putting back HEAD's
+     * version over the only copy of the staged one.
+     */
+    private Set<String> stagedAndCarried(StagingIndex index, Tree target) throws IOException {
+        ObjectId head = repo.headCommit();
+        Map<String, ObjectId> headFiles = head == null ? Map.of() : repo.readTree(head).files();
+        Set<String> carried = new TreeSet<>();
+        index.entries().forEach((p, e) -> {
+            ObjectId inHead = headFiles.get(p);
+            if (!e.fileEntry().equals(inHead) && java.util.Objects.equals(target.files().get(p), inHead)) {
+                carried.add(p);
+            }
+        });
+        headFiles.forEach((p, inHead) -> {
+            if (!index.entries().containsKey(p) && inHead.equals(target.files().get(p))) {
+                carried.add(p); // removed from the index (rm --cached) and the same in the target
+            }
+        });
+        return carried;
+    }
+
+    /**
+     * Refuses a plain checkout that would lose work: a local change to a file it writes or
+     * deletes, a staged version it would replace (the target has neither it nor HEAD's version),
+     * an untracked file where it writes one.
+     */
+    private void refuseToLoseWork(StagingIndex index, Tree tree, Set<String> carried, WorkTree wt, WorkTree.RecordedCrc crc)
+            throws IOException {
+        ObjectId head = repo.headCommit();
+        Map<String, ObjectId> headFiles = head == null ? Map.of() : repo.readTree(head).files();
         for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
             String p = e.getKey();
             ObjectId want = tree.files().get(p);
             boolean changes = want == null || !want.equals(e.getValue().fileEntry());
-            if (changes && e.getValue().size() >= 0 && wt.exists(p) && wt.differs(p, e.getValue(), crc)) {
+            if (!changes || carried.contains(p)) {
+                continue;
+            }
+            if (!e.getValue().fileEntry().equals(headFiles.get(p))) {
+                throw new BadInputException("checkout would overwrite the version of " + p
+                        + " staged for the next commit; commit it, or use --force");
+            }
+            if (e.getValue().size() >= 0 && wt.exists(p) && wt.differs(p, e.getValue(), crc)) {
                 throw new BadInputException("checkout would overwrite local changes to " + p
                         + "; add and commit them, or use --force");
             }
         }
         for (String p : tree.files().keySet()) {
-            if (!index.entries().containsKey(p) && wt.exists(p)) {
+            if (!index.entries().containsKey(p) && !carried.contains(p) && wt.exists(p)) {
                 throw new BadInputException("checkout would overwrite untracked file " + p + "; move it away, or use --force");
             }
         }
