@@ -133,6 +133,15 @@ final class Checkout {
     }
 
     /**
+     * An entry staged from memory (no working file recorded) as the file its version would be:
+     * that file's size and SHA-256, compared by content.
+     */
+    private StagingIndex.Entry asWritten(StagingIndex.Entry e) throws IOException {
+        FileEntry f = repo.graph().file(e.fileEntry());
+        return new StagingIndex.Entry(e.fileEntry(), f.fileSize(), StagingIndex.UNVERIFIED, f.fileSha256());
+    }
+
+    /**
      * The paths whose staged state is not HEAD's while the target has HEAD's version: a staged
      * version (of a new file too, which neither has) or a staged removal. A plain checkout keeps
      * them staged and their files as they are, as git does, rather than putting back HEAD's
@@ -159,7 +168,8 @@ final class Checkout {
     /**
      * Refuses a plain checkout that would lose work: a local change to a file it writes or
      * deletes, a staged version it would replace (the target has neither it nor HEAD's version),
-     * an untracked file where it writes one.
+     * an untracked file where it writes one, a file other than its version where the index has a
+     * version staged from memory (commitTensors), which recorded no file.
      */
     private void refuseToLoseWork(StagingIndex index, Tree tree, Set<String> carried, WorkTree wt, WorkTree.RecordedCrc crc)
             throws IOException {
@@ -179,6 +189,10 @@ final class Checkout {
             if (e.getValue().size() >= 0 && wt.exists(p) && wt.differs(p, e.getValue(), crc)) {
                 throw new BadInputException("checkout would overwrite local changes to " + p
                         + "; add and commit them, or use --force");
+            }
+            if (e.getValue().size() < 0 && wt.exists(p) && wt.differs(p, asWritten(e.getValue()), crc)) {
+                throw new BadInputException("checkout would overwrite " + p + ", which is not the version staged from memory there"
+                        + "; move it away, or use --force");
             }
         }
         for (String p : tree.files().keySet()) {

@@ -84,6 +84,26 @@ class StagedAcrossCheckoutTest {
     }
 
     @Test
+    void aFileWhereAVersionWasStagedFromMemoryIsNotOverwrittenUnlessItIsThatVersion() throws IOException {
+        Path m = dir.resolve("m.safetensors");
+        try (Repository repo = Repository.open(dir)) {
+            repo.checkout("HEAD", true);
+            repo.commitTensors("m.safetensors", TestModels.randomTensors(5, 2, 300), java.util.Map.of(), CommitRequest.of("m1"));
+            repo.commitTensors("m.safetensors", TestModels.randomTensors(6, 2, 300), java.util.Map.of(), CommitRequest.of("m2"));
+            TestModels.writeSafetensors(m, TestModels.randomTensors(7, 2, 300)); // the user's own file at that path
+            byte[] users = Files.readAllBytes(m);
+            BadInputException x = assertThrows(BadInputException.class, () -> repo.checkout("HEAD~1", false));
+            assertEquals("checkout would overwrite m.safetensors, which is not the version staged from memory there; move it away, "
+                    + "or use --force", x.getMessage());
+            assertArrayEquals(users, Files.readAllBytes(m));
+            repo.export("HEAD", "m.safetensors", m, null); // now it is that version: nothing to lose
+            repo.checkout("HEAD~1", false);
+            Path expected = TestModels.writeSafetensors(dir.resolve("expected.bin"), TestModels.randomTensors(5, 2, 300));
+            assertArrayEquals(Files.readAllBytes(expected), Files.readAllBytes(m), "m1 as committed");
+        }
+    }
+
+    @Test
     void aTargetWithAnotherVersionIsRefusedUnlessForced() throws IOException {
         try (Repository repo = Repository.open(dir)) {
             byte[] index = Files.readAllBytes(repo.indexFile());
