@@ -910,6 +910,16 @@ public final class Repository implements AutoCloseable {
                 return new CheckoutResult(null, List.of(), List.of());
             }
             createBranch(name, head.hex());
+            try {
+                return checkout(name, force, ProgressListener.NONE);
+            } catch (IOException | RuntimeException e) {
+                try {
+                    deleteBranch(name, true); // a switch that failed leaves no branch behind
+                } catch (IOException | RuntimeException d) {
+                    e.addSuppressed(d);
+                }
+                throw e;
+            }
         } else if (refs.branch(name) == null) {
             throw new BadInputException("branch '" + name + "' not found (use -c to create it)");
         }
