@@ -1,0 +1,188 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.coral.error.CoralException;
+import dev.coral.repo.CommitWalk;
+import dev.coral.repo.StagingIndex;
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Random sequences of what a user does (edit, delete, add, commit, checkout, switch, branch,
+ * rm, rm --cached; never forced), each seed printed on failure: after every Coral command that
+ * succeeds, every content that was in a working file or staged before it is still somewhere, in
+ * a working file, the staging index or a commit that a branch, tag or HEAD reaches. A command
+ * that would lose one must refuse instead (and then change nothing that matters here). The user's
+ * own edits and deletions may lose content; the commands may not, but for what git does too:
+ * {@code add} replaces the version staged before, and {@code rm} or {@code rm --cached} of a
+ * path whose file the user deleted stages that deletion, dropping the staged version; moving
+ * HEAD off a commit made on a detached HEAD leaves that commit behind (with a warning).
+ */
+class NoLostWorkPropertyTest {
+    private static final List<String> PATHS = List.of("a.safetensors", "d/b.safetensors", "c.safetensors");
+    private static final int OPS = 30;
+
+    @TempDir
+    Path dir;
+
+    static List<Long> seeds() {
+        List<Long> s = new ArrayList<>();
+        long base = new Random().nextLong();
+        for (int i = 0; i < 12; i++) {
+            s.add(base + i);
+        }
+        return s;
+    }
+
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void noCommandLosesWork(long seed) throws IOException {
+        Random r = new Random(seed);
+        List<String> log = new ArrayList<>();
+        int branches = 0;
+        try (Repository repo = Repository.init(dir)) {
+            write(PATHS.get(0), 0);
+            repo.commit(CommitRequest.of("root"), List.of(dir.resolve(PATHS.get(0))));
+            for (int op = 0; op < OPS; op++) {
+                String p = PATHS.get(r.nextInt(PATHS.size()));
+                Path f = dir.resolve(p);
+                int kind = r.nextInt(10);
+                // add stages the file as it is now, replacing the version staged before (as git's add);
+                // rm and rm --cached of a path whose file the user deleted stage that deletion: either way
+                // the staged version of that path may go, as in git
+                boolean dropsStaged = kind == 3 || (kind == 8 || kind == 9) && !Files.exists(f);
+                Set<String> before = precious(repo, dropsStaged ? p : null);
+                // a commit made on a detached HEAD that HEAD then leaves is left behind, as in git, with
+                // a warning naming it (the command line's): its content counts as kept
+                ObjectId detached = repo.currentBranch() == null ? repo.headCommit() : null;
+                String what;
+                try {
+                    switch (kind) {
+                        case 0, 1 -> {
+                            int content = r.nextInt(6);
+                            write(p, content);
+                            log.add("edit " + p + " = " + content);
+                            continue; // the user's own doing
+                        }
+                        case 2 -> {
+                            Files.deleteIfExists(f);
+                            log.add("delete " + p);
+                            continue;
+                        }
+                        case 3 -> {
+                            what = "add " + p;
+                            repo.add(List.of(f));
+                        }
+                        case 4 -> {
+                            what = "commit";
+                            repo.commit(CommitRequest.of("c" + op));
+                        }
+                        case 5 -> {
+                            List<String> revs = new ArrayList<>(repo.branches());
+                            revs.add("HEAD~1");
+                            revs.add("HEAD");
+                            String rev = revs.get(r.nextInt(revs.size()));
+                            what = "checkout " + rev;
+                            repo.checkout(rev, false);
+                        }
+                        case 6 -> {
+                            String name = "b" + (branches++);
+                            what = "switch -c " + name;
+                            repo.switchBranch(name, true, false);
+                        }
+                        case 7 -> {
+                            List<String> names = repo.branches();
+                            String name = names.get(r.nextInt(names.size()));
+                            what = "branch -d " + name;
+                            repo.deleteBranch(name);
+                        }
+                        case 8 -> {
+                            what = "rm " + p;
+                            repo.remove(List.of(f), false);
+                        }
+                        default -> {
+                            what = "rm --cached " + p;
+                            repo.remove(List.of(f), true);
+                        }
+                    }
+                    log.add(what);
+                } catch (CoralException e) {
+                    log.add("refused: " + e.getMessage());
+                    continue;
+                }
+                Set<String> after = precious(repo, null);
+                after.addAll(reachable(repo, detached));
+                Set<String> lost = new HashSet<>(before);
+                lost.removeAll(after);
+                if (!lost.isEmpty()) {
+                    fail("seed " + seed + ": '" + what + "' lost " + lost.size() + " content(s); steps:\n  " + String.join("\n  ", log));
+                }
+            }
+        }
+        assertTrue(log.size() == OPS);
+    }
+
+    private void write(String p, int content) throws IOException {
+        TestModels.writeSafetensors(dir.resolve(p), TestModels.randomTensors(100 + content, 2, 64));
+    }
+
+    /** What a command must not lose: the working files' contents and the staged versions' (but {@code except}'s). */
+    private Set<String> precious(Repository repo, String except) throws IOException {
+        Set<String> out = new HashSet<>();
+        for (String p : PATHS) {
+            Path f = dir.resolve(p);
+            if (Files.isRegularFile(f)) {
+                out.add(TestModels.sha256(f));
+            }
+        }
+        repo.readIndex().entries().forEach((p, e) -> {
+            if (!p.equals(except)) {
+                try {
+                    out.add(HexFormat.of().formatHex(repo.graph().file(e.fileEntry()).fileSha256()));
+                } catch (IOException x) {
+                    throw new java.io.UncheckedIOException(x);
+                }
+            }
+        });
+        return out;
+    }
+
+    /** Every file content in a commit that a branch, HEAD or {@code also} (may be null) reaches. */
+    private static Set<String> reachable(Repository repo, ObjectId also) throws IOException {
+        Set<String> out = new HashSet<>();
+        List<ObjectId> starts = new ArrayList<>();
+        if (also != null) {
+            starts.add(also);
+        }
+        for (String b : repo.branches()) {
+            starts.add(repo.branchTip(b));
+        }
+        if (repo.headCommit() != null) {
+            starts.add(repo.headCommit());
+        }
+        Set<ObjectId> seen = new HashSet<>();
+        for (ObjectId s : starts) {
+            for (CommitWalk.Entry c : new CommitWalk(repo.graph()).walk(s, -1)) {
+                if (seen.add(c.id())) {
+                    for (ObjectId fe : repo.graph().tree(c.commit().tree()).files().values()) {
+                        out.add(HexFormat.of().formatHex(repo.graph().file(fe).fileSha256()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}
