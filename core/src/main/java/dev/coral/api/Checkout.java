@@ -133,15 +133,6 @@ final class Checkout {
     }
 
     /**
-     * An entry staged from memory (no working file recorded) as the file its version would be:
-     * that file's size and SHA-256, compared by content.
-     */
-    private StagingIndex.Entry asWritten(StagingIndex.Entry e) throws IOException {
-        FileEntry f = repo.graph().file(e.fileEntry());
-        return new StagingIndex.Entry(e.fileEntry(), f.fileSize(), StagingIndex.UNVERIFIED, f.fileSha256());
-    }
-
-    /**
      * The paths whose staged state is not HEAD's while the target has HEAD's version: a staged
      * version (of a new file too, which neither has) or a staged removal. A plain checkout keeps
      * them staged and their files as they are, as git does, rather than putting back HEAD's
@@ -179,7 +170,15 @@ final class Checkout {
             String p = e.getKey();
             ObjectId want = tree.files().get(p);
             boolean changes = want == null || !want.equals(e.getValue().fileEntry());
-            if (!changes || carried.contains(p)) {
+            if (carried.contains(p)) {
+                continue;
+            }
+            // staged from memory, no file recorded: the checkout writes (or deletes) whatever is at the path
+            if (e.getValue().size() < 0 && wt.exists(p) && wt.differs(p, repo.graph().asWritten(e.getValue()), crc)) {
+                throw new BadInputException("checkout would overwrite " + p + ", which is not the version staged from memory there"
+                        + "; move it away, or use --force");
+            }
+            if (!changes) {
                 continue;
             }
             if (!e.getValue().fileEntry().equals(headFiles.get(p))) {
@@ -189,10 +188,6 @@ final class Checkout {
             if (e.getValue().size() >= 0 && wt.exists(p) && wt.differs(p, e.getValue(), crc)) {
                 throw new BadInputException("checkout would overwrite local changes to " + p
                         + "; add and commit them, or use --force");
-            }
-            if (e.getValue().size() < 0 && wt.exists(p) && wt.differs(p, asWritten(e.getValue()), crc)) {
-                throw new BadInputException("checkout would overwrite " + p + ", which is not the version staged from memory there"
-                        + "; move it away, or use --force");
             }
         }
         for (String p : tree.files().keySet()) {

@@ -635,12 +635,13 @@ public final class Repository implements AutoCloseable {
         Map<String, ObjectId> committed = head == null ? Map.of() : readTree(head).files();
         for (String r : removed) {
             StagingIndex.Entry e = index.get(r);
-            boolean exists = e.size() >= 0 && workTree.exists(r);
+            boolean exists = workTree.exists(r);
             if (!cached && !exists) {
                 continue; // gone from the working folder already: unstaging it is what is asked (git's rule)
             }
             boolean uncommitted = !e.fileEntry().equals(committed.get(r));
-            boolean modified = exists && workTree.differs(r, e, graph::recordedCrc32c);
+            // (a version staged from memory recorded no file: whatever is at its path is compared with it)
+            boolean modified = exists && workTree.differs(r, graph.asWritten(e), graph::recordedCrc32c);
             if (cached && uncommitted && modified) {
                 throw new BadInputException(r + ": its staged version is neither HEAD's nor the working file's; use --force to unstage it");
             }

@@ -48,6 +48,19 @@ public final class ObjectGraph {
         }
     }
 
+    /**
+     * A staged entry as a working file would record it: as it is when it has a file, else (staged
+     * from memory, no file recorded) the size and SHA-256 of the file its version would be, to be
+     * compared by content ({@link StagingIndex#UNVERIFIED}).
+     */
+    public StagingIndex.Entry asWritten(StagingIndex.Entry e) throws IOException {
+        if (e.size() >= 0) {
+            return e;
+        }
+        FileEntry f = file(e.fileEntry());
+        return new StagingIndex.Entry(e.fileEntry(), f.fileSize(), StagingIndex.UNVERIFIED, f.fileSha256());
+    }
+
     public TensorObject tensor(ObjectId id) throws IOException {
         return TensorObject.decode(store.readObject(id, ObjectKind.TENSOR), id);
     }

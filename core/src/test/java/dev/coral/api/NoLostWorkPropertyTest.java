@@ -21,13 +21,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Random sequences of what a user does (edit, delete, add, commit, checkout, switch, branch,
- * rm, rm --cached; never forced), each seed printed on failure: after every Coral command that
+ * Random sequences of what a user does (edit, delete, add, commit, commit PATH, commitTensors,
+ * checkout, switch, branch, rm, rm --cached; never forced), each seed printed on failure: after every Coral command that
  * succeeds, every content that was in a working file or staged before it is still somewhere, in
  * a working file, the staging index or a commit that a branch, tag or HEAD reaches. A command
  * that would lose one must refuse instead (and then change nothing that matters here). The user's
  * own edits and deletions may lose content; the commands may not, but for what git does too:
- * {@code add} replaces the version staged before, and {@code rm} or {@code rm --cached} of a
+ * {@code add} (and commit PATH, commitTensors) replaces the version staged before, and {@code rm} or {@code rm --cached} of a
  * path whose file the user deleted stages that deletion, dropping the staged version; moving
  * HEAD off a commit made on a detached HEAD leaves that commit behind (with a warning).
  */
@@ -59,11 +59,11 @@ class NoLostWorkPropertyTest {
             for (int op = 0; op < OPS; op++) {
                 String p = PATHS.get(r.nextInt(PATHS.size()));
                 Path f = dir.resolve(p);
-                int kind = r.nextInt(10);
+                int kind = r.nextInt(12);
                 // add stages the file as it is now, replacing the version staged before (as git's add);
                 // rm and rm --cached of a path whose file the user deleted stage that deletion: either way
                 // the staged version of that path may go, as in git
-                boolean dropsStaged = kind == 3 || (kind == 8 || kind == 9) && !Files.exists(f);
+                boolean dropsStaged = kind == 3 || kind == 10 || kind == 11 || (kind == 8 || kind == 9) && !Files.exists(f);
                 Set<String> before = precious(repo, dropsStaged ? p : null);
                 // a commit made on a detached HEAD that HEAD then leaves is left behind, as in git, with
                 // a warning naming it (the command line's): its content counts as kept
@@ -112,6 +112,15 @@ class NoLostWorkPropertyTest {
                         case 8 -> {
                             what = "rm " + p;
                             repo.remove(List.of(f), false);
+                        }
+                        case 10 -> {
+                            int content = r.nextInt(6);
+                            what = "commitTensors " + p + " = " + content;
+                            repo.commitTensors(p, TestModels.randomTensors(100 + content, 2, 64), java.util.Map.of(), CommitRequest.of("t" + op));
+                        }
+                        case 11 -> {
+                            what = "commit " + p;
+                            repo.commit(CommitRequest.of("p" + op), List.of(f));
                         }
                         default -> {
                             what = "rm --cached " + p;
