@@ -21,8 +21,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Random sequences of what a user does (edit, delete, add, commit, commit PATH, commitTensors,
- * checkout, switch, branch, rm, rm --cached; never forced), each seed printed on failure: after every Coral command that
+ * Random sequences of what a user does (edit, edit in place keeping size and time stamp, touch,
+ * delete, add, commit, commit PATH, commitTensors, status, checkout, switch, branch, rm,
+ * rm --cached; never forced), each seed printed on failure: after every Coral command that
  * succeeds, every content that was in a working file or staged before it is still somewhere, in
  * a working file, the staging index or a commit that a branch, tag or HEAD reaches. A command
  * that would lose one must refuse instead (and then change nothing that matters here). The user's
@@ -59,7 +60,7 @@ class NoLostWorkPropertyTest {
             for (int op = 0; op < OPS; op++) {
                 String p = PATHS.get(r.nextInt(PATHS.size()));
                 Path f = dir.resolve(p);
-                int kind = r.nextInt(12);
+                int kind = r.nextInt(15);
                 // add stages the file as it is now, replacing the version staged before (as git's add);
                 // rm and rm --cached of a path whose file the user deleted stage that deletion: either way
                 // the staged version of that path may go, as in git
@@ -122,6 +123,26 @@ class NoLostWorkPropertyTest {
                             what = "commit " + p;
                             repo.commit(CommitRequest.of("p" + op), List.of(f));
                         }
+                        case 12 -> {
+                            what = "status";
+                            repo.status(); // restamps entries it found intact
+                        }
+                        case 13 -> {
+                            // written again within a second of its time stamp, which a file system with
+                            // coarse time stamps keeps (a file stamped longer ago gets a new one)
+                            if (Files.isRegularFile(f) && System.currentTimeMillis() - Files.getLastModifiedTime(f).toMillis() < 1_000) {
+                                editKeepingSizeAndTime(f);
+                                log.add("edit " + p + " in place within its time stamp's second");
+                            }
+                            continue;
+                        }
+                        case 14 -> {
+                            if (Files.isRegularFile(f)) {
+                                Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+                                log.add("touch " + p);
+                            }
+                            continue;
+                        }
                         default -> {
                             what = "rm --cached " + p;
                             repo.remove(List.of(f), true);
@@ -141,7 +162,20 @@ class NoLostWorkPropertyTest {
                 }
             }
         }
-        assertTrue(log.size() == OPS);
+        assertTrue(log.stream().anyMatch(l -> !l.startsWith("refused") && !l.startsWith("edit") && !l.startsWith("delete")
+                && !l.startsWith("touch")), "seed " + seed + ": no command ran: " + log);
+    }
+
+    /** Other bytes in place (the last one changed), the same size and time stamp: a racy edit. */
+    private static void editKeepingSizeAndTime(Path f) throws IOException {
+        java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(f);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            raf.seek(raf.length() - 1);
+            int last = raf.read();
+            raf.seek(raf.length() - 1);
+            raf.write(last ^ 0x40);
+        }
+        Files.setLastModifiedTime(f, t);
     }
 
     private void write(String p, int content) throws IOException {
