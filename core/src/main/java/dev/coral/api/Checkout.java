@@ -173,8 +173,10 @@ final class Checkout {
             if (carried.contains(p)) {
                 continue;
             }
-            // staged from memory, no file recorded: the checkout writes (or deletes) whatever is at the path
-            if (e.getValue().size() < 0 && wt.exists(p) && wt.differs(p, repo.graph().asWritten(e.getValue()), crc)) {
+            // staged from memory, no file recorded: the checkout writes (or deletes) whatever is at the path,
+            // which is lost unless it is that version or one a commit has (a file an earlier checkout wrote)
+            if (e.getValue().size() < 0 && wt.exists(p) && wt.differs(p, repo.graph().asWritten(e.getValue()), crc)
+                    && !repo.holdsCommittedVersion(p)) {
                 throw new BadInputException("checkout would overwrite " + p + ", which is not the version staged from memory there"
                         + "; move it away, or use --force");
             }

@@ -641,7 +641,8 @@ public final class Repository implements AutoCloseable {
             }
             boolean uncommitted = !e.fileEntry().equals(committed.get(r));
             // (a version staged from memory recorded no file: whatever is at its path is compared with it)
-            boolean modified = exists && workTree.differs(r, graph.asWritten(e), graph::recordedCrc32c);
+            boolean modified = exists && workTree.differs(r, graph.asWritten(e), graph::recordedCrc32c)
+                    && (e.size() >= 0 || !holdsCommittedVersion(r));
             if (cached && uncommitted && modified) {
                 throw new BadInputException(r + ": its staged version is neither HEAD's nor the working file's; use --force to unstage it");
             }
@@ -872,8 +873,33 @@ public final class Repository implements AutoCloseable {
         return reachedFrom(commit, null);
     }
 
+    /**
+     * Whether the working file at {@code path} holds a version of it that a commit HEAD, a branch
+     * or a tag reaches has (by SHA-256): overwriting or deleting it then loses nothing. For a path
+     * whose staged version came from memory, which recorded no file: the file there may be one a
+     * checkout wrote, or the user's own.
+     */
+    boolean holdsCommittedVersion(String path) throws IOException {
+        byte[] sha = FileIngest.FileStat.sha256(workTree.file(path));
+        java.util.Set<ObjectId> seen = new java.util.HashSet<>();
+        for (ObjectId start : refStarts(null)) {
+            for (CommitWalk.Entry c : new CommitWalk(graph).walk(start, -1)) {
+                ObjectId f = graph.tree(c.commit().tree()).files().get(path);
+                if (f != null && seen.add(f) && Arrays.equals(graph.file(f).fileSha256(), sha)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Whether HEAD, a tag or a branch other than {@code exceptBranch} reaches {@code commit}. */
     private boolean reachedFrom(ObjectId commit, String exceptBranch) throws IOException {
+        return new CommitWalk(graph).reaches(refStarts(exceptBranch), commit);
+    }
+
+    /** HEAD's commit, the branches' (but {@code exceptBranch}) and the tags'. */
+    private List<ObjectId> refStarts(String exceptBranch) throws IOException {
         List<ObjectId> starts = new ArrayList<>();
         ObjectId head = headCommit();
         if (head != null) {
@@ -888,7 +914,7 @@ public final class Repository implements AutoCloseable {
             starts.add(resolve("refs/tags/" + t));
         }
         starts.removeIf(java.util.Objects::isNull);
-        return new CommitWalk(graph).reaches(starts, commit);
+        return starts;
     }
 
     public List<String> branches() throws IOException {

@@ -104,6 +104,25 @@ class StagedAcrossCheckoutTest {
     }
 
     @Test
+    void aFileAnEarlierCheckoutWroteIsOverwrittenWhereAVersionWasStagedFromMemorySince() throws IOException {
+        Path m = dir.resolve("m.safetensors");
+        try (Repository repo = Repository.open(dir)) { // a training loop committing tensors, looked at now and then
+            repo.checkout("HEAD", true);
+            repo.commitTensors("m.safetensors", TestModels.randomTensors(5, 2, 300), java.util.Map.of(), CommitRequest.of("m1"));
+            repo.commitTensors("m.safetensors", TestModels.randomTensors(6, 2, 300), java.util.Map.of(), CommitRequest.of("m2"));
+            repo.checkout("HEAD~1", false); // writes m1's file
+            repo.checkout("main", false);
+            repo.commitTensors("m.safetensors", TestModels.randomTensors(8, 2, 300), java.util.Map.of(), CommitRequest.of("m3"));
+            repo.checkout("HEAD", false); // m's file is m2's, which a commit has: nothing to lose
+            Path expected = TestModels.writeSafetensors(dir.resolve("expected.bin"), TestModels.randomTensors(8, 2, 300));
+            assertArrayEquals(Files.readAllBytes(expected), Files.readAllBytes(m), "m3 as committed");
+            repo.commitTensors("m.safetensors", TestModels.randomTensors(9, 2, 300), java.util.Map.of(), CommitRequest.of("m4"));
+            repo.remove(List.of(m), false); // the file is m3's: rm deletes it
+            assertFalse(Files.exists(m));
+        }
+    }
+
+    @Test
     void aTargetWithAnotherVersionIsRefusedUnlessForced() throws IOException {
         try (Repository repo = Repository.open(dir)) {
             byte[] index = Files.readAllBytes(repo.indexFile());
