@@ -57,12 +57,14 @@ final class Checkout {
                 index = new StagingIndex(new TreeMap<>()); // forced: the target tree rebuilds it
             }
             // staged versions that stay staged, as git carries them: the target has HEAD's version of the path
-            Set<String> carried = force ? Set.of() : stagedAndCarried(index, tree);
+            ObjectId head = repo.headCommit();
+            Map<String, ObjectId> headFiles = head == null ? Map.of() : repo.readTree(head).files();
+            Set<String> carried = force ? Set.of() : stagedAndCarried(index, headFiles, tree);
             Set<String> toWrite = new TreeSet<>(tree.files().keySet());
             toWrite.removeAll(carried);
             refuseBlockedPaths(toWrite, wt);
             if (!force) {
-                refuseToLoseWork(index, tree, carried, wt, repo.graph()::recordedCrc32c);
+                refuseToLoseWork(index, headFiles, tree, carried, wt, repo.graph()::recordedCrc32c);
             }
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();
             for (String path : carried) {
@@ -138,9 +140,7 @@ final class Checkout {
      * them staged and their files as they are, as git does, rather than putting back HEAD's
      * version over the only copy of the staged one.
      */
-    private Set<String> stagedAndCarried(StagingIndex index, Tree target) throws IOException {
-        ObjectId head = repo.headCommit();
-        Map<String, ObjectId> headFiles = head == null ? Map.of() : repo.readTree(head).files();
+    private static Set<String> stagedAndCarried(StagingIndex index, Map<String, ObjectId> headFiles, Tree target) {
         Set<String> carried = new TreeSet<>();
         index.entries().forEach((p, e) -> {
             ObjectId inHead = headFiles.get(p);
@@ -162,10 +162,8 @@ final class Checkout {
      * an untracked file where it writes one, a file other than its version where the index has a
      * version staged from memory (commitTensors), which recorded no file.
      */
-    private void refuseToLoseWork(StagingIndex index, Tree tree, Set<String> carried, WorkTree wt, WorkTree.RecordedCrc crc)
-            throws IOException {
-        ObjectId head = repo.headCommit();
-        Map<String, ObjectId> headFiles = head == null ? Map.of() : repo.readTree(head).files();
+    private void refuseToLoseWork(StagingIndex index, Map<String, ObjectId> headFiles, Tree tree, Set<String> carried, WorkTree wt,
+                                  WorkTree.RecordedCrc crc) throws IOException {
         for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
             String p = e.getKey();
             ObjectId want = tree.files().get(p);

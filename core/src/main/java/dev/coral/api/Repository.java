@@ -882,15 +882,10 @@ public final class Repository implements AutoCloseable {
     boolean holdsCommittedVersion(String path) throws IOException {
         byte[] sha = FileIngest.FileStat.sha256(workTree.file(path));
         java.util.Set<ObjectId> seen = new java.util.HashSet<>();
-        for (ObjectId start : refStarts(null)) {
-            for (CommitWalk.Entry c : new CommitWalk(graph).walk(start, -1)) {
-                ObjectId f = graph.tree(c.commit().tree()).files().get(path);
-                if (f != null && seen.add(f) && Arrays.equals(graph.file(f).fileSha256(), sha)) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return new CommitWalk(graph).find(refStarts(null), (id, c) -> {
+            ObjectId f = graph.tree(c.tree()).files().get(path);
+            return f != null && seen.add(f) && Arrays.equals(graph.file(f).fileSha256(), sha);
+        });
     }
 
     /** Whether HEAD, a tag or a branch other than {@code exceptBranch} reaches {@code commit}. */

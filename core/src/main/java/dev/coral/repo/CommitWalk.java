@@ -23,22 +23,37 @@ public final class CommitWalk {
     public record Entry(ObjectId id, Commit commit) {
     }
 
-    /** Whether {@code target} is one of {@code starts} or an ancestor of one. */
-    public boolean reaches(Collection<ObjectId> starts, ObjectId target) throws IOException {
+    /** What {@link #find} asks of each commit: whether it is the one sought. */
+    @FunctionalInterface
+    public interface Match {
+        boolean matches(ObjectId id, Commit commit) throws IOException;
+    }
+
+    /**
+     * Visits {@code starts} and their ancestors, each once, in no particular order, until
+     * {@code match} holds for one; returns whether it did.
+     */
+    public boolean find(Collection<ObjectId> starts, Match match) throws IOException {
         Set<ObjectId> seen = new HashSet<>(starts);
         ArrayDeque<ObjectId> queue = new ArrayDeque<>(seen);
         while (!queue.isEmpty()) {
-            ObjectId c = queue.poll();
-            if (c.equals(target)) {
+            ObjectId id = queue.poll();
+            Commit c = graph.commit(id);
+            if (match.matches(id, c)) {
                 return true;
             }
-            for (ObjectId p : graph.commit(c).parents()) {
+            for (ObjectId p : c.parents()) {
                 if (seen.add(p)) {
                     queue.add(p);
                 }
             }
         }
         return false;
+    }
+
+    /** Whether {@code target} is one of {@code starts} or an ancestor of one. */
+    public boolean reaches(Collection<ObjectId> starts, ObjectId target) throws IOException {
+        return find(starts, (id, c) -> id.equals(target));
     }
 
     /** Up to {@code limit} commits reachable from {@code start} (limit &lt; 0: all). */
