@@ -3,7 +3,6 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import dev.coral.repo.Commit;
 import dev.coral.store.ObjectId;
-import java.io.IOException;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,17 +38,7 @@ final class CheckoutCommand extends Subcommand {
             ObjectId detached = detachedHead(repo);
             if (newBranch != null) {
                 if (rev != null) {
-                    repo.createBranch(newBranch, rev);
-                    try {
-                        repo.switchBranch(newBranch, false, force);
-                    } catch (IOException | RuntimeException e) {
-                        try {
-                            repo.deleteBranch(newBranch, true); // a checkout that failed leaves no branch behind, as git's
-                        } catch (IOException | RuntimeException d) {
-                            e.addSuppressed(d);
-                        }
-                        throw e;
-                    }
+                    repo.switchToNewBranch(newBranch, rev, force);
                 } else {
                     repo.switchBranch(newBranch, true, force);
                 }

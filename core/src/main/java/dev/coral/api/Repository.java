@@ -931,21 +931,29 @@ public final class Repository implements AutoCloseable {
                 refs.setHeadToBranch(name);
                 return new CheckoutResult(null, List.of(), List.of());
             }
-            createBranch(name, head.hex());
-            try {
-                return checkout(name, force, ProgressListener.NONE);
-            } catch (IOException | RuntimeException e) {
-                try {
-                    deleteBranch(name, true); // a switch that failed leaves no branch behind
-                } catch (IOException | RuntimeException d) {
-                    e.addSuppressed(d);
-                }
-                throw e;
-            }
+            return switchToNewBranch(name, head.hex(), force);
         } else if (refs.branch(name) == null) {
             throw new BadInputException("branch '" + name + "' not found (use -c to create it)");
         }
         return checkout(name, force, ProgressListener.NONE);
+    }
+
+    /**
+     * Creates branch {@code name} at {@code startRevision} and switches to it, restoring its files;
+     * a switch that fails (refused, say, to keep local changes) leaves no branch behind, as git's.
+     */
+    public CheckoutResult switchToNewBranch(String name, String startRevision, boolean force) throws IOException {
+        createBranch(name, startRevision);
+        try {
+            return checkout(name, force, ProgressListener.NONE);
+        } catch (IOException | RuntimeException e) {
+            try {
+                deleteBranch(name, true);
+            } catch (IOException | RuntimeException d) {
+                e.addSuppressed(d);
+            }
+            throw e;
+        }
     }
 
     /** Creates a tag; annotated when {@code message} is not null. */
