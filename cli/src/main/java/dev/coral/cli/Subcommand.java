@@ -1,6 +1,7 @@
 package dev.coral.cli;
 
 import dev.coral.api.Repository;
+import dev.coral.error.CorruptObjectException;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -56,9 +57,16 @@ abstract class Subcommand implements Callable<Integer> {
         }
     }
 
-    /** HEAD's commit when HEAD is detached (commits made there can be left behind by moving it), else null. */
+    /**
+     * HEAD's commit when HEAD is detached (commits made there can be left behind by moving it),
+     * else null; null too when HEAD cannot be read (a forced checkout replaces a damaged one).
+     */
     static ObjectId detachedHead(Repository repo) throws IOException {
-        return repo.currentBranch() == null ? repo.headCommit() : null;
+        try {
+            return repo.currentBranch() == null ? repo.headCommit() : null;
+        } catch (CorruptObjectException e) {
+            return null;
+        }
     }
 
     /**

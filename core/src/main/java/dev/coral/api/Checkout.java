@@ -57,14 +57,15 @@ final class Checkout {
                 index = new StagingIndex(new TreeMap<>()); // forced: the target tree rebuilds it
             }
             // staged versions that stay staged, as git carries them: the target has HEAD's version of the path
-            ObjectId head = repo.headCommit();
+            // (forced, HEAD is not read: a forced checkout is how a damaged HEAD is replaced)
+            ObjectId head = force ? null : repo.headCommit();
             Map<String, ObjectId> headFiles = head == null ? Map.of() : repo.readTree(head).files();
             Set<String> carried = force ? Set.of() : stagedAndCarried(index, headFiles, tree);
             Set<String> toWrite = new TreeSet<>(tree.files().keySet());
             toWrite.removeAll(carried);
             refuseBlockedPaths(toWrite, wt);
             if (!force) {
-                refuseToLoseWork(index, headFiles, tree, carried, wt, repo.graph()::recordedCrc32c);
+                refuseToLoseWork(index, headFiles, tree, carried, wt);
             }
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();
             for (String path : carried) {
@@ -162,8 +163,8 @@ final class Checkout {
      * an untracked file where it writes one, a file other than its version where the index has a
      * version staged from memory (commitTensors), which recorded no file.
      */
-    private void refuseToLoseWork(StagingIndex index, Map<String, ObjectId> headFiles, Tree tree, Set<String> carried, WorkTree wt,
-                                  WorkTree.RecordedCrc crc) throws IOException {
+    private void refuseToLoseWork(StagingIndex index, Map<String, ObjectId> headFiles, Tree tree, Set<String> carried, WorkTree wt)
+            throws IOException {
         for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
             String p = e.getKey();
             ObjectId want = tree.files().get(p);
@@ -171,10 +172,8 @@ final class Checkout {
             if (carried.contains(p)) {
                 continue;
             }
-            // staged from memory, no file recorded: the checkout writes (or deletes) whatever is at the path,
-            // which is lost unless it is that version or one a commit has (a file an earlier checkout wrote)
-            if (e.getValue().size() < 0 && wt.exists(p) && wt.differs(p, repo.graph().asWritten(e.getValue()), crc)
-                    && !repo.holdsCommittedVersion(p)) {
+            // staged from memory, no file recorded: the checkout writes (or deletes) whatever is at the path
+            if (e.getValue().size() < 0 && repo.holdsOtherWork(p, e.getValue())) {
                 throw new BadInputException("checkout would overwrite " + p + ", which is not the version staged from memory there"
                         + "; move it away, or use --force");
             }
@@ -185,7 +184,7 @@ final class Checkout {
                 throw new BadInputException("checkout would overwrite the version of " + p
                         + " staged for the next commit; commit it, or use --force");
             }
-            if (e.getValue().size() >= 0 && wt.exists(p) && wt.differs(p, e.getValue(), crc)) {
+            if (e.getValue().size() >= 0 && repo.holdsOtherWork(p, e.getValue())) {
                 throw new BadInputException("checkout would overwrite local changes to " + p
                         + "; add and commit them, or use --force");
             }

@@ -635,14 +635,11 @@ public final class Repository implements AutoCloseable {
         Map<String, ObjectId> committed = head == null ? Map.of() : readTree(head).files();
         for (String r : removed) {
             StagingIndex.Entry e = index.get(r);
-            boolean exists = workTree.exists(r);
-            if (!cached && !exists) {
+            if (!cached && !workTree.exists(r)) {
                 continue; // gone from the working folder already: unstaging it is what is asked (git's rule)
             }
             boolean uncommitted = !e.fileEntry().equals(committed.get(r));
-            // (a version staged from memory recorded no file: whatever is at its path is compared with it)
-            boolean modified = exists && workTree.differs(r, graph.asWritten(e), graph::recordedCrc32c)
-                    && (e.size() >= 0 || !holdsCommittedVersion(r));
+            boolean modified = holdsOtherWork(r, e);
             if (cached && uncommitted && modified) {
                 throw new BadInputException(r + ": its staged version is neither HEAD's nor the working file's; use --force to unstage it");
             }
@@ -874,12 +871,21 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * Whether the working file at {@code path} holds a version of it that a commit HEAD, a branch
-     * or a tag reaches has (by SHA-256): overwriting or deleting it then loses nothing. For a path
-     * whose staged version came from memory, which recorded no file: the file there may be one a
-     * checkout wrote, or the user's own.
+     * Whether the working file at {@code path} holds work that overwriting or deleting it would
+     * lose: it exists and is not the staged entry's version {@code e}; and for a version staged
+     * from memory (which recorded no file: the file there may be one an earlier checkout wrote, or
+     * the user's own), not a version a commit has either.
      */
-    boolean holdsCommittedVersion(String path) throws IOException {
+    boolean holdsOtherWork(String path, StagingIndex.Entry e) throws IOException {
+        return workTree.exists(path) && workTree.differs(path, graph.asWritten(e), graph::recordedCrc32c)
+                && (e.size() >= 0 || !holdsCommittedVersion(path));
+    }
+
+    /**
+     * Whether the working file at {@code path} holds a version of it that a commit HEAD, a branch
+     * or a tag reaches has (by SHA-256).
+     */
+    private boolean holdsCommittedVersion(String path) throws IOException {
         byte[] sha = FileIngest.FileStat.sha256(workTree.file(path));
         java.util.Set<ObjectId> seen = new java.util.HashSet<>();
         return new CommitWalk(graph).find(refStarts(null), (id, c) -> {

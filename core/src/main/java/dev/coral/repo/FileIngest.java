@@ -140,32 +140,28 @@ public final class FileIngest {
 
         /** Reads the whole file once for both checksums. */
         public static FileStat of(Path file) throws IOException {
-            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-            MessageDigest md = ObjectId.sha256();
-            CRC32C crc = new CRC32C();
-            byte[] buf = new byte[HASH_BUFFER];
-            try (InputStream in = Files.newInputStream(file)) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    ObjectId.update(md, buf, 0, n);
-                    crc.update(buf, 0, n);
-                }
-            }
-            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), md.digest(), crc.getValue());
+            return read(file, ObjectId.sha256());
         }
 
         /** Reads the whole file for its CRC32C alone (the SHA-256 is left empty). */
         public static FileStat crc32c(Path file) throws IOException {
+            return read(file, null);
+        }
+
+        private static FileStat read(Path file, MessageDigest md) throws IOException {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
             CRC32C crc = new CRC32C();
             byte[] buf = new byte[HASH_BUFFER];
             try (InputStream in = Files.newInputStream(file)) {
                 int n;
                 while ((n = in.read(buf)) > 0) {
+                    if (md != null) {
+                        ObjectId.update(md, buf, 0, n);
+                    }
                     crc.update(buf, 0, n);
                 }
             }
-            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), null, crc.getValue());
+            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), md == null ? null : md.digest(), crc.getValue());
         }
 
         /** Size and time only; the hash is left empty. */
