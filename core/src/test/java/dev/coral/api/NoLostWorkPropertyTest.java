@@ -22,15 +22,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Random sequences of what a user does (edit, edit in place keeping size and time stamp, touch,
- * delete, add, commit, commit PATH, commitTensors, status, checkout, switch, branch, rm,
- * rm --cached; never forced), each seed printed on failure: after every Coral command that
- * succeeds, every content that was in a working file or staged before it is still somewhere, in
- * a working file, the staging index or a commit that a branch, tag or HEAD reaches. A command
- * that would lose one must refuse instead (and then change nothing that matters here). The user's
- * own edits and deletions may lose content; the commands may not, but for what git does too:
- * {@code add} (and commit PATH, commitTensors) replaces the version staged before, and {@code rm} or {@code rm --cached} of a
- * path whose file the user deleted stages that deletion, dropping the staged version; moving
- * HEAD off a commit made on a detached HEAD leaves that commit behind (with a warning).
+ * delete, add, commit, commit PATH, commitTensors, status, checkout, checkout -b NAME REV,
+ * switch -c, tag, branch -d, rm, rm --cached; never forced), each seed printed on failure: after
+ * every Coral command that succeeds, every content that was in a working file or staged before
+ * it is still somewhere, in a working file, the staging index or a commit that a branch, tag or
+ * HEAD reaches. A command that would lose one must refuse instead (and then change nothing that
+ * matters here). The user's own edits and deletions may lose content; the commands may not, but
+ * for what git does too: {@code add} (and commit PATH, commitTensors) replaces the version
+ * staged before; {@code rm} or {@code rm --cached} of a path whose file the user deleted stages
+ * that deletion, dropping the staged version; moving HEAD off a commit made on a detached HEAD
+ * leaves that commit behind (with a warning).
  */
 class NoLostWorkPropertyTest {
     private static final List<String> PATHS = List.of("a.safetensors", "d/b.safetensors", "c.safetensors");
@@ -60,7 +61,7 @@ class NoLostWorkPropertyTest {
             for (int op = 0; op < OPS; op++) {
                 String p = PATHS.get(r.nextInt(PATHS.size()));
                 Path f = dir.resolve(p);
-                int kind = r.nextInt(15);
+                int kind = r.nextInt(17);
                 // add stages the file as it is now, replacing the version staged before (as git's add);
                 // rm and rm --cached of a path whose file the user deleted stage that deletion: either way
                 // the staged version of that path may go, as in git
@@ -106,6 +107,9 @@ class NoLostWorkPropertyTest {
                         }
                         case 7 -> {
                             List<String> names = repo.branches();
+                            if (names.isEmpty()) {
+                                continue; // every branch deleted, HEAD detached (a tag reached them)
+                            }
                             String name = names.get(r.nextInt(names.size()));
                             what = "branch -d " + name;
                             repo.deleteBranch(name);
@@ -122,6 +126,17 @@ class NoLostWorkPropertyTest {
                         case 11 -> {
                             what = "commit " + p;
                             repo.commit(CommitRequest.of("p" + op), List.of(f));
+                        }
+                        case 15 -> {
+                            String name = "b" + (branches++);
+                            String start = r.nextBoolean() ? "HEAD~1" : "main";
+                            what = "checkout -b " + name + " " + start;
+                            repo.switchToNewBranch(name, start, false);
+                        }
+                        case 16 -> {
+                            String name = "t" + op;
+                            what = "tag " + name;
+                            repo.createTag(name, "HEAD", null);
                         }
                         case 12 -> {
                             what = "status";
@@ -203,12 +218,15 @@ class NoLostWorkPropertyTest {
         return out;
     }
 
-    /** Every file content in a commit that a branch, HEAD or {@code also} (may be null) reaches. */
+    /** Every file content in a commit that a branch, a tag, HEAD or {@code also} (may be null) reaches. */
     private static Set<String> reachable(Repository repo, ObjectId also) throws IOException {
         Set<String> out = new HashSet<>();
         List<ObjectId> starts = new ArrayList<>();
         if (also != null) {
             starts.add(also);
+        }
+        for (String t : repo.tags()) {
+            starts.add(repo.resolve("refs/tags/" + t));
         }
         for (String b : repo.branches()) {
             starts.add(repo.branchTip(b));
