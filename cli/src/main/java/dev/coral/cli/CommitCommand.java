@@ -11,8 +11,10 @@ import picocli.CommandLine.Option;
 
 /** {@code coral commit [-a] -m MSG [--metric NAME=NUMBER]... [PATH...]}. */
 @Command(name = "commit", description = {"Record the staged files as a new commit on the current branch.",
-    "With PATHs, stage those files first and commit in one step (safe with other writers committing at once).",
-    "With -a, first stage every tracked file that was modified or deleted (one process instead of add + commit)."})
+    "With PATHs, commit those files as they are in the work tree, and only them (as git commit PATH does):",
+    "other staged changes stay staged. One step, safe with other writers committing at once.",
+    "With -a, first stage every tracked file that was modified or deleted, then commit everything staged "
+        + "(one process instead of add + commit)."})
 final class CommitCommand extends Subcommand {
     @Option(names = {"-m", "--message"}, required = true, paramLabel = "MSG",
             description = "Commit message; several -m are joined as paragraphs.")
@@ -39,7 +41,8 @@ final class CommitCommand extends Subcommand {
     @Option(names = {"-a", "--all"}, description = "Stage modified and deleted tracked files before committing.")
     boolean all;
 
-    @picocli.CommandLine.Parameters(arity = "0..*", paramLabel = "PATH", description = "Files or folders to stage and commit in one step.")
+    @picocli.CommandLine.Parameters(arity = "0..*", paramLabel = "PATH",
+            description = "Files or folders to commit, alone, as they are in the work tree (new files too; a tracked file that is gone is removed).")
     List<String> paths = List.of();
 
     @Option(names = "--author", paramLabel = "NAME", description = "Author (default: $CORAL_AUTHOR or the user name).")
@@ -57,11 +60,17 @@ final class CommitCommand extends Subcommand {
             throw usage(e.getMessage());
         }
         try (Repository repo = openRepository()) {
-            List<java.nio.file.Path> toStage = new java.util.ArrayList<>(userPaths(paths));
-            if (all) {
-                repo.status().notStaged().forEach(c -> toStage.add(repo.root().resolve(c.path())));
+            if (all && !paths.isEmpty()) {
+                throw usage("paths with -a does not make sense (-a commits every modified tracked file; PATHs commit only those)");
             }
-            ObjectId id = toStage.isEmpty() ? repo.commit(request) : repo.commit(request, toStage, !noRebase);
+            ObjectId id;
+            if (all) {
+                List<java.nio.file.Path> modified = new java.util.ArrayList<>();
+                repo.status().notStaged().forEach(c -> modified.add(repo.root().resolve(c.path())));
+                id = modified.isEmpty() ? repo.commit(request) : repo.addAndCommit(request, modified, !noRebase);
+            } else {
+                id = paths.isEmpty() ? repo.commit(request) : repo.commit(request, userPaths(paths), !noRebase);
+            }
             warnOfPackUpkeep(repo);
             Commit c = repo.readCommit(id);
             String branch = repo.currentBranch();

@@ -20,7 +20,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Writes commits. Each commit is a full snapshot of the staged tree, so when another writer moved
+ * Writes commits. Each commit is a full snapshot (of the staged tree, or of the parent's with the
+ * commit's own paths applied: {@link Scope}), so when another writer moved
  * the branch between reading its tip and updating it, the commit is re-parented onto the new tip
  * and the compare-and-swap retried (bounded).
  */
@@ -32,28 +33,32 @@ final class History {
         this.repo = repo;
     }
 
-    /**
-     * Commits the staged tree, after applying {@code pending} to the staging index. The whole
-     * step holds the staging lock, so concurrent commits (threads or processes) are serialized:
-     * each one's snapshot includes everything staged before it, and none is lost or reverted.
-     * With {@code expectedParent} present (no rebase), the commit fails unless the branch is
-     * still where it was when the caller began (empty: unborn).
-     */
-    ObjectId commit(CommitRequest request, Repository.StagedChanges pending, java.util.Optional<ObjectId> expectedParent)
-            throws IOException {
-        return commit(request, pending, expectedParent, null);
+    /** What a commit records: the whole staging index, or only the paths it stages itself. */
+    enum Scope {
+        /** Everything staged, after applying the commit's own changes ({@code coral commit}, {@code commit -a}). */
+        STAGED,
+        /**
+         * The parent's tree with only the commit's own changes applied ({@code coral commit PATH...},
+         * {@code commitTensors}, as git's {@code commit PATH}): whatever else is staged stays
+         * staged for a later commit, and its own paths are staged as committed.
+         */
+        ONLY_OWN
     }
 
     /**
-     * As {@link #commit(CommitRequest, Repository.StagedChanges, java.util.Optional)}, with the
-     * objects of {@code pending} possibly still unflushed in {@code carried}: the tree and the
-     * commit join them in that inserter's pack, so the commit costs one pack (its fsyncs, its
-     * index file, its renames) instead of two. The staging index is written only once that pack
-     * is durable, as it names the staged objects. {@code null}: a fresh inserter for the tree and
-     * the commit, the staged objects being durable already.
+     * Commits after applying {@code pending} to the staging index. The whole step holds the
+     * staging lock, so concurrent commits (threads or processes) are serialized: each one's
+     * snapshot includes every commit before it, and none is lost or reverted. With
+     * {@code expectedParent} present (no rebase), the commit fails unless the branch is still
+     * where it was when the caller began (empty: unborn). {@code carried}: the objects of
+     * {@code pending} possibly still unflushed in that inserter; the tree and the commit join
+     * them in its pack, so the commit costs one pack (its fsyncs, its index file, its renames)
+     * instead of two. The staging index is written only once that pack is durable, as it names
+     * the staged objects. {@code null}: a fresh inserter for the tree and the commit, the staged
+     * objects being durable already.
      */
     ObjectId commit(CommitRequest request, Repository.StagedChanges pending, java.util.Optional<ObjectId> expectedParent,
-                    ObjectInserter carried) throws IOException {
+                    ObjectInserter carried, Scope scope) throws IOException {
         if (request.message() == null || request.message().isBlank()) {
             throw new BadInputException("empty commit message (give -m MESSAGE)");
         }
@@ -62,29 +67,39 @@ final class History {
         FaultPoints.hit("commit.storedBeforeLock");
         try (RepositoryLock.Held l = repo.lockIndex()) {
             StagingIndex index = pending.applyTo(repo.readIndex());
+            boolean only = scope == Scope.ONLY_OWN;
             String lossyEps = "";
             if (!request.lossyEps().isEmpty()) {
-                Quantized q = quantize(index, request.lossyEps(), carried, pending.lossy());
+                Quantized q = quantize(index, only ? pending.put().keySet() : index.entries().keySet(), request.lossyEps(), carried,
+                        pending.lossy());
                 index = q.index();
                 lossyEps = q.storesLossy() ? request.lossyEps() : "";
             }
             boolean indexChanged = pending != Repository.StagedChanges.NONE || !request.lossyEps().isEmpty();
-            Tree tree = index.toTree();
             try (ObjectInserter own = carried == null ? repo.graph().store().newInserter() : null) {
                 ObjectInserter ins = carried == null ? own : carried;
-                ObjectId treeId = ObjectGraph.write(ins, tree);
+                ObjectId treeId = null;
+                ObjectId treeParent = null;
                 for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
                     Refs.Head head = refs.head();
                     ObjectId parent = head.isDetached() ? head.detached() : refs.branch(head.branch());
+                    if (treeId == null || only && !java.util.Objects.equals(parent, treeParent)) {
+                        // a whole snapshot of the index is the same on any parent; the own paths go onto the parent's tree
+                        Tree tree = only ? ownOnto(parent, pending, index) : index.toTree();
+                        treeId = ObjectGraph.write(ins, tree);
+                        treeParent = parent;
+                        if (attempt == 0 && parent == null && tree.files().isEmpty()) {
+                            throw new BadInputException("nothing to commit: no files staged (use 'coral add')");
+                        }
+                    }
                     if (attempt == 0 && parent != null && graph.commit(parent).tree().equals(treeId)) {
-                        throw new BadInputException("nothing to commit: the staged files are as in " + parent.abbreviate(12));
+                        throw new BadInputException(only
+                                ? "nothing to commit: " + ownPaths(pending) + " as in " + parent.abbreviate(12)
+                                : "nothing to commit: the staged files are as in " + parent.abbreviate(12));
                     }
                     if (expectedParent != null && !expectedParent.equals(java.util.Optional.ofNullable(parent))) {
                         throw new LockFailedException("the branch moved to " + (parent == null ? "nothing" : parent.abbreviate(12))
                                 + " while this commit was prepared (--no-rebase): nothing was committed; commit again");
-                    }
-                    if (attempt == 0 && parent == null && tree.files().isEmpty()) {
-                        throw new BadInputException("nothing to commit: no files staged (use 'coral add')");
                     }
                     Commit c = new Commit(treeId, parent == null ? List.of() : List.of(parent), request.author(),
                             System.currentTimeMillis(), request.message(), request.metrics(), lossyEps);
@@ -110,6 +125,28 @@ final class History {
         throw new LockFailedException("the branch kept moving under " + MAX_ATTEMPTS + " attempts to commit; try again");
     }
 
+    /** The tree of {@code parent} (none: empty) with the commit's own paths as {@code index} stages them, its removals removed. */
+    private Tree ownOnto(ObjectId parent, Repository.StagedChanges pending, StagingIndex index) throws IOException {
+        TreeMap<String, ObjectId> files = new TreeMap<>(parent == null ? Map.of() : repo.readTree(parent).files());
+        for (String path : pending.put().keySet()) {
+            files.put(path, index.entries().get(path).fileEntry());
+        }
+        pending.remove().forEach(files::remove);
+        return new Tree(files);
+    }
+
+    /** The commit's own paths as a message names them: the first few and how many more. */
+    private static String ownPaths(Repository.StagedChanges pending) {
+        List<String> all = new java.util.ArrayList<>(pending.put().keySet());
+        all.addAll(pending.remove());
+        java.util.Collections.sort(all);
+        if (all.isEmpty()) {
+            return "no file given changed; they are";
+        }
+        String shown = String.join(", ", all.subList(0, Math.min(3, all.size())));
+        return (all.size() > 3 ? shown + " and " + (all.size() - 3) + " more" : shown) + (all.size() == 1 ? " is" : " are");
+    }
+
     /**
      * The staging index a lossy commit records, and whether it holds a lossy file entry that HEAD
      * does not: what makes the commit lossy. A {@code commit --lossy} that quantized nothing (the
@@ -119,15 +156,15 @@ final class History {
     }
 
     /**
-     * Replaces every staged file that changed since HEAD (and existed there) by its lossy version,
+     * Replaces every file staged at one of {@code paths} that changed since HEAD (and existed there) by its lossy version,
      * quantized against HEAD's version. New files and unchanged ones stay as they are, and so do
      * files staged lossy already ({@code commit --lossy PATH...}, a lossy {@code commitTensors}).
      * {@code storedLossy} names the entries staged lossy by this commit itself, which may still be
      * in {@code carried} (may be null): the objects staged and not flushed yet, flushed before the
      * first file is read back, and only then, so that a commit with nothing to rewrite stays one pack.
      */
-    private Quantized quantize(StagingIndex index, String eps, ObjectInserter carried, java.util.Set<ObjectId> storedLossy)
-            throws IOException {
+    private Quantized quantize(StagingIndex index, java.util.Set<String> paths, String eps, ObjectInserter carried,
+                               java.util.Set<ObjectId> storedLossy) throws IOException {
         ObjectId head = repo.headCommit();
         if (head == null) {
             return new Quantized(index, false);
@@ -138,6 +175,9 @@ final class History {
         try (ObjectInserter ins = repo.newInserter(); ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
             LossyRewrite rewrite = new LossyRewrite(repo.graph(), ins, sink, repo.config().chunkBytes());
             for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
+                if (!paths.contains(e.getKey())) {
+                    continue;
+                }
                 ObjectId before = parent.files().get(e.getKey());
                 StagingIndex.Entry staged = e.getValue();
                 if (before == null || before.equals(staged.fileEntry()) || storedLossy.contains(staged.fileEntry())) {

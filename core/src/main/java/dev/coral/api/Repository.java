@@ -377,12 +377,15 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * Stages {@code paths} and commits, as one step as far as other writers are concerned: the
-     * files are stored first (in parallel with other writers), then, under the staging lock, they
-     * are staged and the commit is made, so no other writer's commit can slip in between and take
-     * them, or be overwritten by an older snapshot. Files storing up to
-     * {@value #CARRIED_PACK_BYTES} bytes in all (the last file's, when there are several) go to
-     * disk in one pack with the commit.
+     * Commits the weight files under {@code paths} (folders recursively) as they are in the work
+     * tree, and only them, as git's {@code commit PATH...} does: the commit is HEAD's tree with
+     * these paths' new versions (a tracked path that is gone is removed); whatever else is staged
+     * stays staged for a later commit. The paths are staged as committed. One step as far as
+     * other writers are concerned: the files are stored first (in parallel with other writers),
+     * then, under the staging lock, they are staged and the commit is made onto the branch's tip
+     * then, so no other writer's commit can slip in between, or be overwritten by an older
+     * snapshot. Files storing up to {@value #CARRIED_PACK_BYTES} bytes in all (the last file's,
+     * when there are several) go to disk in one pack with the commit.
      */
     public ObjectId commit(CommitRequest request, Collection<Path> paths) throws IOException {
         return commit(request, paths, true);
@@ -394,11 +397,24 @@ public final class Repository implements AutoCloseable {
      * made on top of the new tip.
      */
     public ObjectId commit(CommitRequest request, Collection<Path> paths, boolean rebase) throws IOException {
+        return stageAndCommit(request, paths, rebase, History.Scope.ONLY_OWN);
+    }
+
+    /**
+     * Stages {@code paths} and commits everything staged, as one step ({@code coral commit -a}:
+     * the modified and deleted tracked files, with whatever was staged before); otherwise as
+     * {@link #commit(CommitRequest, Collection, boolean)}.
+     */
+    public ObjectId addAndCommit(CommitRequest request, Collection<Path> paths, boolean rebase) throws IOException {
+        return stageAndCommit(request, paths, rebase, History.Scope.STAGED);
+    }
+
+    private ObjectId stageAndCommit(CommitRequest request, Collection<Path> paths, boolean rebase, History.Scope scope) throws IOException {
         ObjectId seen = rebase ? null : headCommit();
         return storing(() -> {
             try (ObjectInserter ins = newInserter()) {
                 StagedChanges changes = ingest(paths, ProgressListener.NONE, ins, request.lossyEps());
-                return history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins));
+                return history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins), scope);
             }
         });
     }
@@ -576,8 +592,9 @@ public final class Repository implements AutoCloseable {
     static final long CARRIED_PACK_BYTES = 8L << 20;
 
     /**
-     * Stages in-memory tensors as {@code path} and commits them as one step (see
-     * {@link #commit(CommitRequest, Collection)}): what training code calls at each checkpoint.
+     * Stages in-memory tensors as {@code path} and commits them, and only them, as one step (see
+     * {@link #commit(CommitRequest, Collection)}: other staged changes stay staged): what training
+     * code calls at each checkpoint.
      * A checkpoint of up to {@value #CARRIED_PACK_BYTES} stored bytes is written as one pack
      * with its commit.
      */
@@ -587,7 +604,7 @@ public final class Repository implements AutoCloseable {
         return storing(() -> {
             try (ObjectInserter ins = newInserter()) {
                 StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins, request.lossyEps());
-                return history.commit(request, changes, null, carried(ins));
+                return history.commit(request, changes, null, carried(ins), History.Scope.ONLY_OWN);
             }
         });
     }
@@ -660,7 +677,7 @@ public final class Repository implements AutoCloseable {
 
     /** Commits the staged tree on the current branch (or detached HEAD); returns the new id. */
     public ObjectId commit(CommitRequest request) throws IOException {
-        return storing(() -> history.commit(request, StagedChanges.NONE, null));
+        return storing(() -> history.commit(request, StagedChanges.NONE, null, null, History.Scope.STAGED));
     }
 
     public ObjectId resolve(String revision) throws IOException {

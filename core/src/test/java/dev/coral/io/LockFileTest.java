@@ -56,9 +56,9 @@ class LockFileTest {
         assertTrue(LockFile.isStale(lock));
     }
 
-    private static String hostForTest() throws Exception {
+    private String hostForTest() throws Exception {
         // The lock names its host the way LockFile does; read it back from a lock we hold.
-        Path tmp = Files.createTempDirectory("lockhost");
+        Path tmp = Files.createDirectories(dir.resolve("lockhost"));
         Files.createDirectories(tmp.resolve("locks"));
         try (LockFile lf = LockFile.acquire(tmp.resolve("x"))) {
             return Files.readString(tmp.resolve("x.lock")).trim().split(" ")[2];
