@@ -89,13 +89,13 @@ final class History {
                         treeId = ObjectGraph.write(ins, tree);
                         treeParent = parent;
                         if (attempt == 0 && parent == null && tree.files().isEmpty()) {
-                            throw new BadInputException("nothing to commit: no files staged (use 'coral add')");
+                            throw new BadInputException(only ? "nothing to commit: no weight files under the paths given"
+                                : "nothing to commit: no files staged (use 'coral add')");
                         }
                     }
                     if (attempt == 0 && parent != null && graph.commit(parent).tree().equals(treeId)) {
-                        throw new BadInputException(only
-                                ? "nothing to commit: " + ownPaths(pending) + " as in " + parent.abbreviate(12)
-                                : "nothing to commit: the staged files are as in " + parent.abbreviate(12));
+                        throw new BadInputException("nothing to commit: " + (only ? ownPaths(pending) : "the staged files are as in")
+                                + " " + parent.abbreviate(12));
                     }
                     if (expectedParent != null && !expectedParent.equals(java.util.Optional.ofNullable(parent))) {
                         throw new LockFailedException("the branch moved to " + (parent == null ? "nothing" : parent.abbreviate(12))
@@ -135,16 +135,16 @@ final class History {
         return new Tree(files);
     }
 
-    /** The commit's own paths as a message names them: the first few and how many more. */
+    /** The commit's own paths as a message names them ("a is as in", "a, b, c and 2 more are as in"). */
     private static String ownPaths(Repository.StagedChanges pending) {
         List<String> all = new java.util.ArrayList<>(pending.put().keySet());
         all.addAll(pending.remove());
         java.util.Collections.sort(all);
         if (all.isEmpty()) {
-            return "no file given changed; they are";
+            return "no weight files under the paths given; HEAD is";
         }
         String shown = String.join(", ", all.subList(0, Math.min(3, all.size())));
-        return (all.size() > 3 ? shown + " and " + (all.size() - 3) + " more" : shown) + (all.size() == 1 ? " is" : " are");
+        return (all.size() > 3 ? shown + " and " + (all.size() - 3) + " more" : shown) + (all.size() == 1 ? " is as in" : " are as in");
     }
 
     /**

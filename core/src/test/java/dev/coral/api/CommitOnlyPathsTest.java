@@ -129,6 +129,9 @@ class CommitOnlyPathsTest {
             ObjectId head = repo.headCommit();
             BadInputException e = assertThrows(BadInputException.class, () -> repo.commit(CommitRequest.of("b"), List.of(b)));
             assertTrue(e.getMessage().startsWith("nothing to commit: b.safetensors is as in "), e.getMessage());
+            Path empty = Files.createDirectories(dir.resolve("empty"));
+            e = assertThrows(BadInputException.class, () -> repo.commit(CommitRequest.of("none"), List.of(empty)));
+            assertTrue(e.getMessage().startsWith("nothing to commit: no weight files under the paths given; HEAD is "), e.getMessage());
             assertEquals(head, repo.headCommit());
             assertStaged(repo, Status.Kind.MODIFIED, "a.safetensors");
         }
