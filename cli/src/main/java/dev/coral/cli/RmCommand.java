@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
     "A folder means everything tracked under it.",
     "As git's rm, it refuses what would lose work: a file with local modifications, or one whose staged version is in no commit (with --cached: a staged version that is neither HEAD's nor the file's); -f does it all the same."})
 final class RmCommand extends Subcommand {
-    @Option(names = "--cached", description = "Only unstage; keep the working files.")
+    @Option(names = "--cached", description = "Stop tracking, but keep the working files (to unstage a change instead: coral restore --staged).")
     boolean cached;
 
     @Option(names = {"-f", "--force"}, description = "Remove even what would lose work (see above).")

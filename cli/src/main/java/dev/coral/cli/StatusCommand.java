@@ -49,8 +49,9 @@ final class StatusCommand extends Subcommand {
             out.println();
             out.println("No commits yet");
         }
-        section(out, "Changes to be committed:", "(use \"coral rm --cached <file>...\" to unstage)", s.staged(), shown);
-        section(out, "Changes not staged for commit:", "(use \"coral add <file>...\" to update what will be committed)", s.notStaged(), shown);
+        section(out, "Changes to be committed:", s.staged(), shown, "(use \"coral restore --staged <file>...\" to unstage)");
+        section(out, "Changes not staged for commit:", s.notStaged(), shown, "(use \"coral add <file>...\" to update what will be committed)",
+                "(use \"coral restore <file>...\" to discard changes in the working folder)");
         if (!s.untracked().isEmpty()) {
             out.println();
             out.println("Untracked weight files:");
@@ -84,13 +85,16 @@ final class StatusCommand extends Subcommand {
         };
     }
 
-    private static void section(PrintStream out, String title, String hint, List<Status.Change> changes, Function<String, String> shown) {
+    private static void section(PrintStream out, String title, List<Status.Change> changes, Function<String, String> shown,
+                                String... hints) {
         if (changes.isEmpty()) {
             return;
         }
         out.println();
         out.println(title);
-        out.println("  " + hint);
+        for (String hint : hints) {
+            out.println("  " + hint);
+        }
         for (Status.Change c : changes) {
             out.println("\t" + label(c.kind()) + shown.apply(c.path()));
         }

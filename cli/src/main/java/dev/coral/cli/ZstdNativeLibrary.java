@@ -38,7 +38,7 @@ final class ZstdNativeLibrary {
      * with {@code -verbose:class}); log, status, branch and diff never load it, and would only
      * pay for loading it.
      */
-    static final Set<String> NEEDED_BY = Set.of("add", "commit", "checkout", "switch", "export", "show", "stats", "fsck", "gc",
+    static final Set<String> NEEDED_BY = Set.of("add", "commit", "checkout", "switch", "restore", "export", "show", "stats", "fsck", "gc",
             "repack", "demo");
 
     private ZstdNativeLibrary() {

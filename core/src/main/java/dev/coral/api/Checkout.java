@@ -130,7 +130,7 @@ final class Checkout {
         return wt.differs(path, cur, crc) ? null : cur;
     }
 
-    private static StagingIndex.Entry entryOf(ObjectId fileEntry, FileRestore.Restored r) {
+    static StagingIndex.Entry entryOf(ObjectId fileEntry, FileRestore.Restored r) {
         FileIngest.FileStat st = r.stat();
         return new StagingIndex.Entry(fileEntry, st.size(), st.mtimeMillis(), st.sha256(), r.unsynced());
     }
@@ -231,7 +231,7 @@ final class Checkout {
      * belong: a folder at a file's path, or a file (or a link to one) at one of its folders'.
      * Forced or not: either is the user's, untracked, and not Coral's to delete.
      */
-    private static void refuseBlockedPaths(Collection<String> paths, WorkTree wt) throws IOException {
+    static void refuseBlockedPaths(Collection<String> paths, WorkTree wt) throws IOException {
         for (String p : paths) {
             Path f = wt.file(WorkTree.checkRepoPath(p));
             if (Files.isDirectory(f)) {
@@ -246,7 +246,7 @@ final class Checkout {
     }
 
     /** Removes what a checkout that died left beside these files ({@link WorkTreeLeftovers}); under the index lock. */
-    private static void removeLeftovers(WorkTree wt, Collection<String> paths) throws IOException {
+    static void removeLeftovers(WorkTree wt, Collection<String> paths) throws IOException {
         List<Path> files = new ArrayList<>(paths.size());
         for (String p : paths) {
             files.add(wt.file(p));

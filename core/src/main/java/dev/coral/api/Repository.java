@@ -838,6 +838,29 @@ public final class Repository implements AutoCloseable {
         return gated(() -> new Checkout(this).paths(revision, paths)); // the staging index may come to name such objects
     }
 
+    /**
+     * Unstages {@code paths} (files or folders), as git's {@code restore --staged}: what is staged
+     * for each becomes its version in {@code source} (null: HEAD), and a path the source lacks
+     * (a file added since) stops being staged; the working files stay as they are. Returns the
+     * paths whose staged state changed.
+     */
+    public List<String> restoreStaged(Collection<Path> paths, String source) throws IOException {
+        return gated(() -> new Restore(this).run(paths, source, true, false).staged()); // the source may be a commit nothing else reaches
+    }
+
+    /**
+     * Restores the working files of {@code paths} (files or folders), as git's {@code restore}:
+     * from what is staged ({@code source} null) or from revision {@code source}, discarding their
+     * changes; with {@code staged}, what is staged is restored from the source (null: HEAD) too.
+     * A tracked path the source lacks is deleted (and, with {@code staged}, unstaged).
+     */
+    public CheckoutResult restoreWorkTree(Collection<Path> paths, String source, boolean staged) throws IOException {
+        return gated(() -> {
+            Restore.Result r = new Restore(this).run(paths, source, staged, true);
+            return new CheckoutResult(source == null ? headCommit() : resolve(source), r.written(), r.deleted());
+        });
+    }
+
     /** What a checkout wrote and deleted. */
     public record CheckoutResult(ObjectId commit, List<String> written, List<String> deleted) {
     }

@@ -57,8 +57,13 @@ public final class ObjectGraph {
         if (e.size() >= 0) {
             return e;
         }
-        FileEntry f = file(e.fileEntry());
-        return new StagingIndex.Entry(e.fileEntry(), f.fileSize(), StagingIndex.UNVERIFIED, f.fileSha256());
+        return unverified(e.fileEntry());
+    }
+
+    /** A staged entry of {@code fileEntry} with no file recorded: its file's size and SHA-256, compared by content. */
+    public StagingIndex.Entry unverified(ObjectId fileEntry) throws IOException {
+        FileEntry f = file(fileEntry);
+        return new StagingIndex.Entry(fileEntry, f.fileSize(), StagingIndex.UNVERIFIED, f.fileSha256());
     }
 
     public TensorObject tensor(ObjectId id) throws IOException {

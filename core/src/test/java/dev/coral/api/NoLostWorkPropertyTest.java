@@ -23,13 +23,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Random sequences of what a user does (edit, edit in place keeping size and time stamp, touch,
  * delete, add, commit, commit PATH, commitTensors, status, checkout, checkout -b NAME REV,
- * switch -c, tag, branch -d, rm, rm --cached; never forced), each seed printed on failure: after
+ * switch -c, tag, branch -d, rm, rm --cached, restore --staged; never forced), each seed printed on failure: after
  * every Coral command that succeeds, every content that was in a working file or staged before
  * it is still somewhere, in a working file, the staging index or a commit that a branch, tag or
  * HEAD reaches. A command that would lose one must refuse instead (and then change nothing that
  * matters here). The user's own edits and deletions may lose content; the commands may not, but
  * for what git does too: {@code add} (and commit PATH, commitTensors) replaces the version
- * staged before; {@code rm} or {@code rm --cached} of a path whose file the user deleted stages
+ * staged before, and so does {@code restore --staged} (with HEAD's); {@code rm} or {@code rm --cached} of a path whose file the user deleted stages
  * that deletion, dropping the staged version; moving HEAD off a commit made on a detached HEAD
  * leaves that commit behind (with a warning).
  */
@@ -61,11 +61,12 @@ class NoLostWorkPropertyTest {
             for (int op = 0; op < OPS; op++) {
                 String p = PATHS.get(r.nextInt(PATHS.size()));
                 Path f = dir.resolve(p);
-                int kind = r.nextInt(17);
+                int kind = r.nextInt(18);
                 // add stages the file as it is now, replacing the version staged before (as git's add);
                 // rm and rm --cached of a path whose file the user deleted stage that deletion: either way
                 // the staged version of that path may go, as in git
-                boolean dropsStaged = kind == 3 || kind == 10 || kind == 11 || (kind == 8 || kind == 9) && !Files.exists(f);
+                // restore --staged puts HEAD's version back in place of the staged one, as git's
+                boolean dropsStaged = kind == 3 || kind == 10 || kind == 11 || kind == 17 || (kind == 8 || kind == 9) && !Files.exists(f);
                 Set<String> before = precious(repo, dropsStaged ? p : null);
                 // a commit made on a detached HEAD that HEAD then leaves is left behind, as in git, with
                 // a warning naming it (the command line's): its content counts as kept
@@ -157,6 +158,10 @@ class NoLostWorkPropertyTest {
                                 log.add("touch " + p);
                             }
                             continue;
+                        }
+                        case 17 -> {
+                            what = "restore --staged " + p;
+                            repo.restoreStaged(List.of(f), null);
                         }
                         default -> {
                             what = "rm --cached " + p;

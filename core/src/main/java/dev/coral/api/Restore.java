@@ -1,0 +1,125 @@
+package dev.coral.api;
+
+import dev.coral.error.BadInputException;
+import dev.coral.io.BackgroundRelease;
+import dev.coral.io.RepositoryLock;
+import dev.coral.repo.FileRestore;
+import dev.coral.repo.StagingIndex;
+import dev.coral.repo.WorkTree;
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * git's {@code restore}: puts back what is staged for paths ({@code staged}), their working
+ * files ({@code workTree}), or both, from a source: a revision, or by default HEAD for what is
+ * staged and the staging index for working files. As git's (no overlay), a tracked path that
+ * the source lacks stops being staged, and its working file is deleted when working files are
+ * restored. HEAD never moves. Unstaging drops a staged version no commit has, as git's does
+ * (gc keeps it for its grace period); restoring working files discards their changes: that is
+ * what the user asks for.
+ */
+final class Restore {
+    private final Repository repo;
+
+    Restore(Repository repo) {
+        this.repo = repo;
+    }
+
+    /** What a restore changed: the paths whose staged state it replaced, the files it wrote and deleted. */
+    record Result(List<String> staged, List<String> written, List<String> deleted) {
+    }
+
+    Result run(Collection<Path> paths, String source, boolean staged, boolean workTree) throws IOException {
+        if (!staged && !workTree) {
+            throw new IllegalArgumentException("restore neither the staged versions nor the working files");
+        }
+        WorkTree wt = repo.workTree();
+        try (RepositoryLock.Held l = repo.lockIndex()) {
+            StagingIndex index = repo.readIndex();
+            Map<String, ObjectId> from = sourceFiles(source, staged, index);
+            TreeSet<String> matched = new TreeSet<>();
+            for (Path p : paths) {
+                String rp = wt.repoPath(p);
+                int before = matched.size();
+                addMatches(from.keySet(), rp, matched);
+                addMatches(index.entries().keySet(), rp, matched);
+                if (matched.size() == before) {
+                    throw new BadInputException(p + ": matches no file tracked in the staging index or in "
+                            + (source != null ? source : staged ? "HEAD" : "the staging index"));
+                }
+            }
+            List<String> toWrite = new ArrayList<>();
+            if (workTree) {
+                matched.stream().filter(from::containsKey).forEach(toWrite::add);
+                Checkout.refuseBlockedPaths(toWrite, wt);
+            }
+            TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(index.entries());
+            List<String> restagedPaths = new ArrayList<>();
+            List<String> written = new ArrayList<>();
+            List<String> deleted = new ArrayList<>();
+            FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
+            for (String path : matched) {
+                ObjectId want = from.get(path);
+                StagingIndex.Entry cur = index.entries().get(path);
+                StagingIndex.Entry fresh = null;
+                if (workTree && want != null) {
+                    FileRestore.Restored r = restore.restore(repo.graph().file(want), wt.file(WorkTree.checkRepoPath(path)), path);
+                    fresh = Checkout.entryOf(want, r);
+                    written.add(path);
+                } else if (workTree && cur != null && BackgroundRelease.deleteIfExists(wt.file(path))) {
+                    deleted.add(path); // tracked, and the source lacks it
+                }
+                if (staged) {
+                    if (want == null) {
+                        if (next.remove(path) != null) {
+                            restagedPaths.add(path);
+                        }
+                    } else if (cur == null || !cur.fileEntry().equals(want) || fresh != null) {
+                        next.put(path, fresh != null ? fresh : repo.graph().unverified(want));
+                        restagedPaths.add(path);
+                    }
+                } else if (fresh != null && cur != null && cur.fileEntry().equals(want)) {
+                    next.put(path, fresh); // the file as staged, just written: its new time and size
+                }
+            }
+            if (workTree) {
+                Checkout.removeLeftovers(wt, matched);
+            }
+            new StagingIndex(next).write(repo.indexFile());
+            return new Result(restagedPaths, written, deleted);
+        }
+    }
+
+    /**
+     * The files of the source: the revision given; else HEAD's (empty before the first commit)
+     * when restoring what is staged, the staging index's when restoring only working files.
+     */
+    private Map<String, ObjectId> sourceFiles(String source, boolean staged, StagingIndex index) throws IOException {
+        if (source != null) {
+            return repo.readTree(repo.resolve(source)).files();
+        }
+        if (staged) {
+            ObjectId head = repo.headCommit();
+            return head == null ? Map.of() : repo.readTree(head).files();
+        }
+        SortedMap<String, ObjectId> files = new TreeMap<>();
+        index.entries().forEach((p, e) -> files.put(p, e.fileEntry()));
+        return files;
+    }
+
+    private static void addMatches(Collection<String> tracked, String rp, Collection<String> into) {
+        for (String k : tracked) {
+            if (rp.isEmpty() || k.equals(rp) || k.startsWith(rp + "/")) {
+                into.add(k);
+            }
+        }
+    }
+}
