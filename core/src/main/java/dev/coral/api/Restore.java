@@ -52,8 +52,8 @@ final class Restore {
                 addMatches(from.keySet(), rp, matched);
                 addMatches(index.entries().keySet(), rp, matched);
                 if (matched.size() == before) {
-                    throw new BadInputException(p + ": matches no file tracked in the staging index or in "
-                            + (source != null ? source : staged ? "HEAD" : "the staging index"));
+                    throw new BadInputException(p + ": matches no file tracked in the staging index"
+                            + (source != null ? " or in " + source : staged ? " or in HEAD" : ""));
                 }
             }
             List<String> toWrite = new ArrayList<>();

@@ -1,0 +1,278 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.coral.error.CoralException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Coral against a model of git's three states (working files, staging index, HEAD's tree), each
+ * a map from path to content: random sessions (seed printed on failure) of edits (some in place
+ * within their time stamp's second), deletions, add, commit, commit PATH, restore --staged,
+ * restore, restore -s HEAD~1 -S -W and checkout HEAD~1 -- PATH, each checked against what git would do: which of them fail ("nothing to commit", an
+ * unknown path), and after every step the three states and what status reports (staged, not
+ * staged, untracked) must be the model's.
+ */
+class GitModelPropertyTest {
+    private static final List<String> PATHS = List.of("a.safetensors", "d/b.safetensors", "c.safetensors");
+    private static final int OPS = 40;
+
+    @TempDir
+    Path dir;
+
+    static List<Long> seeds() {
+        List<Long> s = new ArrayList<>();
+        long base = new Random().nextLong();
+        for (int i = 0; i < 12; i++) {
+            s.add(base + i);
+        }
+        return s;
+    }
+
+    /** The model: path to content (a file's SHA-256) in each of git's three states. */
+    private final TreeMap<String, String> work = new TreeMap<>();
+    private final TreeMap<String, String> index = new TreeMap<>();
+    private final TreeMap<String, String> head = new TreeMap<>();
+    /** HEAD's tree before its last commit (HEAD~1), or null while HEAD has no parent. */
+    private TreeMap<String, String> parent;
+    private boolean born;
+
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void coralDoesWhatGitWould(long seed) throws IOException {
+        Random r = new Random(seed);
+        List<String> log = new ArrayList<>();
+        try (Repository repo = Repository.init(dir)) {
+            for (int op = 0; op < OPS; op++) {
+                String p = PATHS.get(r.nextInt(PATHS.size()));
+                Path f = dir.resolve(p);
+                int kind = r.nextInt(11);
+                String what;
+                boolean expectFailure;
+                Runnable model;
+                switch (kind) {
+                    case 0, 1 -> {
+                        write(f, r.nextInt(5));
+                        work.put(p, TestModels.sha256(f));
+                        log.add("edit " + p);
+                        check(repo, seed, log);
+                        continue;
+                    }
+                    case 2 -> {
+                        if (Files.isRegularFile(f) && System.currentTimeMillis() - Files.getLastModifiedTime(f).toMillis() < 1_000) {
+                            editKeepingSizeAndTime(f);
+                            work.put(p, TestModels.sha256(f));
+                            log.add("edit " + p + " in place within its time stamp's second");
+                            check(repo, seed, log);
+                        }
+                        continue;
+                    }
+                    case 3 -> {
+                        if (Files.deleteIfExists(f)) {
+                            work.remove(p);
+                            log.add("delete " + p);
+                            check(repo, seed, log);
+                        }
+                        continue;
+                    }
+                    case 4 -> { // add: the file as it is, or its removal when it is gone and tracked
+                        what = "add " + p;
+                        expectFailure = !work.containsKey(p) && !index.containsKey(p);
+                        model = () -> stage(p);
+                    }
+                    case 5 -> {
+                        what = "commit";
+                        expectFailure = index.equals(head);
+                        model = () -> commitTree(index);
+                    }
+                    case 6 -> { // git commit PATH: HEAD's tree with that path as in the working folder
+                        what = "commit " + p;
+                        TreeMap<String, String> next = new TreeMap<>(head);
+                        if (work.containsKey(p)) {
+                            next.put(p, work.get(p));
+                        } else {
+                            next.remove(p);
+                        }
+                        expectFailure = !work.containsKey(p) && !index.containsKey(p) || next.equals(head);
+                        model = () -> {
+                            stage(p);
+                            commitTree(next);
+                        };
+                    }
+                    case 7 -> { // restore --staged: HEAD's version staged again, or the path unstaged
+                        what = "restore --staged " + p;
+                        expectFailure = !index.containsKey(p) && !head.containsKey(p);
+                        model = () -> {
+                            if (head.containsKey(p)) {
+                                index.put(p, head.get(p));
+                            } else {
+                                index.remove(p);
+                            }
+                        };
+                    }
+                    case 9 -> { // restore --source HEAD~1 --staged --worktree (no overlay: a path HEAD~1 lacks goes)
+                        what = "restore -s HEAD~1 -S -W " + p;
+                        TreeMap<String, String> src = parent;
+                        expectFailure = src == null || !src.containsKey(p) && !index.containsKey(p);
+                        model = () -> {
+                            if (src.containsKey(p)) {
+                                index.put(p, src.get(p));
+                                work.put(p, src.get(p));
+                            } else {
+                                index.remove(p);
+                                work.remove(p);
+                            }
+                        };
+                    }
+                    case 10 -> { // checkout HEAD~1 -- PATH: staged and written as there; HEAD stays
+                        what = "checkout HEAD~1 -- " + p;
+                        TreeMap<String, String> src = parent;
+                        expectFailure = src == null || !src.containsKey(p);
+                        model = () -> {
+                            index.put(p, src.get(p));
+                            work.put(p, src.get(p));
+                        };
+                    }
+                    default -> { // restore: the working file as staged
+                        what = "restore " + p;
+                        expectFailure = !index.containsKey(p);
+                        model = () -> work.put(p, index.get(p));
+                    }
+                }
+                boolean failed = false;
+                String message = "";
+                try {
+                    switch (kind) {
+                        case 4 -> repo.add(List.of(f));
+                        case 5 -> repo.commit(CommitRequest.of("c" + op));
+                        case 6 -> repo.commit(CommitRequest.of("p" + op), List.of(f));
+                        case 7 -> repo.restoreStaged(List.of(f), null);
+                        case 9 -> repo.restoreWorkTree(List.of(f), "HEAD~1", true);
+                        case 10 -> repo.checkoutPaths("HEAD~1", List.of(f));
+                        default -> repo.restoreWorkTree(List.of(f), null, false);
+                    }
+                } catch (CoralException e) {
+                    failed = true;
+                    message = ": " + e.getMessage();
+                }
+                log.add(what + (failed ? " (failed" + message + ")" : ""));
+                if (failed != expectFailure) {
+                    fail("seed " + seed + ": '" + what + "' " + (failed ? "failed" : "succeeded") + ", git's would "
+                            + (expectFailure ? "fail" : "succeed") + "; steps:\n  " + String.join("\n  ", log));
+                }
+                if (!failed) {
+                    model.run();
+                }
+                check(repo, seed, log);
+            }
+        }
+        assertTrue(log.stream().anyMatch(l -> !l.startsWith("edit") && !l.startsWith("delete") && !l.contains("(failed")),
+                "seed " + seed + ": no command succeeded: " + log);
+    }
+
+    /** A new commit of {@code tree} on HEAD. */
+    private void commitTree(Map<String, String> tree) {
+        parent = born ? new TreeMap<>(head) : null;
+        born = true;
+        head.clear();
+        head.putAll(tree);
+    }
+
+    /** git's add of p: the working file's content staged, or its removal when it is gone. */
+    private void stage(String p) {
+        if (work.containsKey(p)) {
+            index.put(p, work.get(p));
+        } else {
+            index.remove(p);
+        }
+    }
+
+    private void check(Repository repo, long seed, List<String> log) throws IOException {
+        String steps = "seed " + seed + "; steps:\n  " + String.join("\n  ", log);
+        TreeMap<String, String> onDisk = new TreeMap<>();
+        for (String p : PATHS) {
+            Path f = dir.resolve(p);
+            if (Files.isRegularFile(f)) {
+                onDisk.put(p, TestModels.sha256(f));
+            }
+        }
+        assertEquals(work, onDisk, "working files; " + steps);
+        TreeMap<String, String> staged = new TreeMap<>();
+        for (Map.Entry<String, dev.coral.repo.StagingIndex.Entry> e : repo.readIndex().entries().entrySet()) {
+            staged.put(e.getKey(), contentOf(repo, e.getValue().fileEntry()));
+        }
+        assertEquals(index, staged, "staging index; " + steps);
+        TreeMap<String, String> committed = new TreeMap<>();
+        if (repo.headCommit() != null) {
+            for (Map.Entry<String, dev.coral.store.ObjectId> e : repo.readTree(repo.headCommit()).files().entrySet()) {
+                committed.put(e.getKey(), contentOf(repo, e.getValue()));
+            }
+        }
+        assertEquals(head, committed, "HEAD's tree; " + steps);
+        Status s = repo.status();
+        assertEquals(changes(index, head), sorted(s.staged()), "status: staged; " + steps);
+        assertEquals(changes(work, index).stream().filter(c -> index.containsKey(c.path())).toList(), sorted(s.notStaged()),
+                "status: not staged; " + steps);
+        TreeSet<String> untracked = new TreeSet<>(work.keySet());
+        untracked.removeAll(index.keySet());
+        assertEquals(untracked, new TreeSet<>(s.untracked()), "status: untracked; " + steps);
+    }
+
+    private static List<Status.Change> sorted(List<Status.Change> changes) {
+        return changes.stream().sorted(java.util.Comparator.comparing(Status.Change::path)).toList();
+    }
+
+    /** The changes going from {@code from} to {@code to}, by path (what status lists). */
+    private static List<Status.Change> changes(Map<String, String> to, Map<String, String> from) {
+        List<Status.Change> out = new ArrayList<>();
+        TreeSet<String> paths = new TreeSet<>(to.keySet());
+        paths.addAll(from.keySet());
+        for (String p : paths) {
+            String a = from.get(p);
+            String b = to.get(p);
+            if (a == null && b != null) {
+                out.add(new Status.Change(Status.Kind.ADDED, p));
+            } else if (a != null && b == null) {
+                out.add(new Status.Change(Status.Kind.DELETED, p));
+            } else if (a != null && !a.equals(b)) {
+                out.add(new Status.Change(Status.Kind.MODIFIED, p));
+            }
+        }
+        return out;
+    }
+
+    private static String contentOf(Repository repo, dev.coral.store.ObjectId fileEntry) throws IOException {
+        return HexFormat.of().formatHex(repo.graph().file(fileEntry).fileSha256());
+    }
+
+    private static void write(Path f, int content) throws IOException {
+        Files.createDirectories(f.getParent());
+        TestModels.writeSafetensors(f, TestModels.randomTensors(200 + content, 2, 64));
+    }
+
+    /** Other bytes in place (the last one changed), the same size and time stamp: a racy edit. */
+    private static void editKeepingSizeAndTime(Path f) throws IOException {
+        java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(f);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            raf.seek(raf.length() - 1);
+            int last = raf.read();
+            raf.seek(raf.length() - 1);
+            raf.write(last ^ 0x40);
+        }
+        Files.setLastModifiedTime(f, t);
+    }
+}
