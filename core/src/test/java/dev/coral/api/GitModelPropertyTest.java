@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Coral against a model of git's three states (working files, staging index, HEAD's tree), each
  * a map from path to content: random sessions (seed printed on failure) of edits (some in place
  * within their time stamp's second), deletions, add, commit, commit PATH, restore --staged,
- * restore, restore -s HEAD~1 -S -W and checkout HEAD~1 -- PATH, each checked against what git would do: which of them fail ("nothing to commit", an
+ * restore, restore -s HEAD~1 -S -W, checkout HEAD~1 -- PATH, and plain checkouts of HEAD~1 and of
+ * main (staged changes carried where the target has HEAD's version, refused where work would be
+ * lost), each checked against what git would do: which of them fail ("nothing to commit", an
  * unknown path), and after every step the three states and what status reports (staged, not
  * staged, untracked) must be the model's.
  */
@@ -47,9 +49,20 @@ class GitModelPropertyTest {
     private final TreeMap<String, String> work = new TreeMap<>();
     private final TreeMap<String, String> index = new TreeMap<>();
     private final TreeMap<String, String> head = new TreeMap<>();
-    /** HEAD's tree before its last commit (HEAD~1), or null while HEAD has no parent. */
-    private TreeMap<String, String> parent;
-    private boolean born;
+    /** The model's commits: each one's tree and its parent's number (-1: none). */
+    private record Node(TreeMap<String, String> tree, int parent) {
+    }
+
+    private final List<Node> commits = new ArrayList<>();
+    /** The commit HEAD is at, and main's (-1: none yet); HEAD is on main unless detached. */
+    private int headAt = -1;
+    private int mainAt = -1;
+    private boolean detached;
+
+    /** The tree of HEAD~1, or null when HEAD has no parent. */
+    private TreeMap<String, String> parent() {
+        return headAt < 0 || commits.get(headAt).parent() < 0 ? null : commits.get(commits.get(headAt).parent()).tree();
+    }
 
     @ParameterizedTest
     @MethodSource("seeds")
@@ -57,10 +70,17 @@ class GitModelPropertyTest {
         Random r = new Random(seed);
         List<String> log = new ArrayList<>();
         try (Repository repo = Repository.init(dir)) {
+            Path first = dir.resolve(PATHS.get(0));
+            write(first, 0);
+            repo.commit(CommitRequest.of("root"), List.of(first));
+            work.put(PATHS.get(0), TestModels.sha256(first));
+            stage(PATHS.get(0));
+            commitTree(index);
+            log.add("edit and commit " + PATHS.get(0));
             for (int op = 0; op < OPS; op++) {
                 String p = PATHS.get(r.nextInt(PATHS.size()));
                 Path f = dir.resolve(p);
-                int kind = r.nextInt(11);
+                int kind = r.nextInt(13);
                 String what;
                 boolean expectFailure;
                 Runnable model;
@@ -126,7 +146,7 @@ class GitModelPropertyTest {
                     }
                     case 9 -> { // restore --source HEAD~1 --staged --worktree (no overlay: a path HEAD~1 lacks goes)
                         what = "restore -s HEAD~1 -S -W " + p;
-                        TreeMap<String, String> src = parent;
+                        TreeMap<String, String> src = parent();
                         expectFailure = src == null || !src.containsKey(p) && !index.containsKey(p);
                         model = () -> {
                             if (src.containsKey(p)) {
@@ -140,11 +160,31 @@ class GitModelPropertyTest {
                     }
                     case 10 -> { // checkout HEAD~1 -- PATH: staged and written as there; HEAD stays
                         what = "checkout HEAD~1 -- " + p;
-                        TreeMap<String, String> src = parent;
+                        TreeMap<String, String> src = parent();
                         expectFailure = src == null || !src.containsKey(p);
                         model = () -> {
                             index.put(p, src.get(p));
                             work.put(p, src.get(p));
+                        };
+                    }
+                    case 11 -> { // checkout HEAD~1: detached there
+                        what = "checkout HEAD~1";
+                        TreeMap<String, String> src = parent();
+                        expectFailure = src == null || checkoutRefuses(src);
+                        model = () -> {
+                            checkOut(src);
+                            headAt = commits.get(headAt).parent();
+                            detached = true;
+                        };
+                    }
+                    case 12 -> { // checkout main: back onto the branch
+                        what = "checkout main";
+                        TreeMap<String, String> src = mainAt < 0 ? null : commits.get(mainAt).tree();
+                        expectFailure = src == null || checkoutRefuses(src);
+                        model = () -> {
+                            checkOut(src);
+                            headAt = mainAt;
+                            detached = false;
                         };
                     }
                     default -> { // restore: the working file as staged
@@ -163,6 +203,8 @@ class GitModelPropertyTest {
                         case 7 -> repo.restoreStaged(List.of(f), null);
                         case 9 -> repo.restoreWorkTree(List.of(f), "HEAD~1", true);
                         case 10 -> repo.checkoutPaths("HEAD~1", List.of(f));
+                        case 11 -> repo.checkout("HEAD~1", false);
+                        case 12 -> repo.checkout("main", false);
                         default -> repo.restoreWorkTree(List.of(f), null, false);
                     }
                 } catch (CoralException e) {
@@ -184,12 +226,71 @@ class GitModelPropertyTest {
                 "seed " + seed + ": no command succeeded: " + log);
     }
 
-    /** A new commit of {@code tree} on HEAD. */
+    /** A new commit of {@code tree} on HEAD (and on main unless HEAD is detached). */
     private void commitTree(Map<String, String> tree) {
-        parent = born ? new TreeMap<>(head) : null;
-        born = true;
+        commits.add(new Node(new TreeMap<>(tree), headAt));
+        headAt = commits.size() - 1;
+        if (!detached) {
+            mainAt = headAt;
+        }
         head.clear();
         head.putAll(tree);
+    }
+
+    /**
+     * Whether a plain checkout of {@code target} refuses, by Coral's rules (git's but where noted):
+     * a staged version the target would replace with neither it nor HEAD's, a local change to a
+     * file it writes or deletes (a deleted file is not one: it is written back), an untracked
+     * file where it writes one.
+     */
+    private boolean checkoutRefuses(Map<String, String> target) {
+        for (String p : index.keySet()) {
+            String t = target.get(p);
+            String i = index.get(p);
+            if (carried(p, target) || i.equals(t)) {
+                continue;
+            }
+            if (!i.equals(head.get(p)) || work.containsKey(p) && !work.get(p).equals(i)) {
+                return true;
+            }
+        }
+        for (String p : target.keySet()) {
+            if (!index.containsKey(p) && !carried(p, target) && work.containsKey(p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A staged change (a version, or a removal) that stays staged: the target has HEAD's version. */
+    private boolean carried(String p, Map<String, String> target) {
+        return !java.util.Objects.equals(index.get(p), head.get(p)) && java.util.Objects.equals(target.get(p), head.get(p));
+    }
+
+    /** A plain checkout that went through: carried changes stay, files the index and target agree on stay, the rest as in the target. */
+    private void checkOut(Map<String, String> target) {
+        TreeMap<String, String> nextIndex = new TreeMap<>();
+        TreeSet<String> paths = new TreeSet<>(index.keySet());
+        paths.addAll(target.keySet());
+        paths.addAll(head.keySet());
+        for (String p : paths) {
+            if (carried(p, target)) {
+                if (index.containsKey(p)) {
+                    nextIndex.put(p, index.get(p));
+                }
+            } else if (target.containsKey(p)) {
+                nextIndex.put(p, target.get(p));
+                if (!(target.get(p).equals(index.get(p)) && work.containsKey(p))) {
+                    work.put(p, target.get(p)); // else kept as it is, local changes and all
+                }
+            } else if (index.containsKey(p)) {
+                work.remove(p);
+            }
+        }
+        index.clear();
+        index.putAll(nextIndex);
+        head.clear();
+        head.putAll(target);
     }
 
     /** git's add of p: the working file's content staged, or its removal when it is gone. */
