@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Coral against a model of git's three states (working files, staging index, HEAD's tree), each
  * a map from path to content: random sessions (seed printed on failure) of edits (some in place
  * within their time stamp's second), deletions, add, commit, commit PATH, restore --staged,
- * restore, restore -s HEAD~1 -S -W, checkout HEAD~1 -- PATH, and plain checkouts of HEAD~1 and of
+ * restore, restore -s HEAD~1 -S -W, checkout HEAD~1 -- PATH, rm, rm --cached, and plain checkouts of HEAD~1 and of
  * main (staged changes carried where the target has HEAD's version, refused where work would be
  * lost), each checked against what git would do: which of them fail ("nothing to commit", an
  * unknown path), and after every step the three states and what status reports (staged, not
@@ -80,7 +80,7 @@ class GitModelPropertyTest {
             for (int op = 0; op < OPS; op++) {
                 String p = PATHS.get(r.nextInt(PATHS.size()));
                 Path f = dir.resolve(p);
-                int kind = r.nextInt(13);
+                int kind = r.nextInt(15);
                 String what;
                 boolean expectFailure;
                 Runnable model;
@@ -187,6 +187,20 @@ class GitModelPropertyTest {
                             detached = false;
                         };
                     }
+                    case 13, 14 -> { // rm [--cached], refusing as git's what would lose work
+                        boolean cached = kind == 14;
+                        what = cached ? "rm --cached " + p : "rm " + p;
+                        boolean modified = work.containsKey(p) && index.containsKey(p) && !work.get(p).equals(index.get(p));
+                        boolean uncommitted = index.containsKey(p) && !index.get(p).equals(head.get(p));
+                        expectFailure = !index.containsKey(p)
+                                || (cached ? uncommitted && modified : work.containsKey(p) && (modified || uncommitted));
+                        model = () -> {
+                            index.remove(p);
+                            if (!cached) {
+                                work.remove(p);
+                            }
+                        };
+                    }
                     default -> { // restore: the working file as staged
                         what = "restore " + p;
                         expectFailure = !index.containsKey(p);
@@ -205,6 +219,7 @@ class GitModelPropertyTest {
                         case 10 -> repo.checkoutPaths("HEAD~1", List.of(f));
                         case 11 -> repo.checkout("HEAD~1", false);
                         case 12 -> repo.checkout("main", false);
+                        case 13, 14 -> repo.remove(List.of(f), kind == 14);
                         default -> repo.restoreWorkTree(List.of(f), null, false);
                     }
                 } catch (CoralException e) {
