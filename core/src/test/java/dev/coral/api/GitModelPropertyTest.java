@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Coral against a model of git's three states (working files, staging index, HEAD's tree), each
  * a map from path to content: random sessions (seed printed on failure) of edits (some in place
  * within their time stamp's second), deletions, add, commit, commit PATH, restore --staged,
- * restore, restore -s HEAD~1 -S -W, checkout HEAD~1 -- PATH, rm, rm --cached, and plain checkouts of HEAD~1 and of
+ * restore, restore -s HEAD~1 -S -W, checkout HEAD~1 -- PATH, rm, rm --cached, commitTensors (a
+ * version staged from memory: no working file recorded), and plain checkouts of HEAD~1 and of
  * main (staged changes carried where the target has HEAD's version, refused where work would be
  * lost), each checked against what git would do: which of them fail ("nothing to commit", an
  * unknown path), and after every step the three states and what status reports (staged, not
@@ -54,6 +55,10 @@ class GitModelPropertyTest {
     }
 
     private final List<Node> commits = new ArrayList<>();
+    /** Paths staged from memory (commitTensors): their entries record no working file. */
+    private final TreeSet<String> fromMemory = new TreeSet<>();
+    /** The content commitTensors gave each set of tensors it committed, by the set's number. */
+    private final Map<Integer, String> memoryContent = new java.util.HashMap<>();
     /** The commit HEAD is at, and main's (-1: none yet); HEAD is on main unless detached. */
     private int headAt = -1;
     private int mainAt = -1;
@@ -80,7 +85,8 @@ class GitModelPropertyTest {
             for (int op = 0; op < OPS; op++) {
                 String p = PATHS.get(r.nextInt(PATHS.size()));
                 Path f = dir.resolve(p);
-                int kind = r.nextInt(15);
+                int kind = r.nextInt(16);
+                int tensorSet = r.nextInt(4); // commitTensors' tensors
                 String what;
                 boolean expectFailure;
                 Runnable model;
@@ -137,10 +143,12 @@ class GitModelPropertyTest {
                         what = "restore --staged " + p;
                         expectFailure = !index.containsKey(p) && !head.containsKey(p);
                         model = () -> {
-                            if (head.containsKey(p)) {
-                                index.put(p, head.get(p));
-                            } else {
+                            if (!head.containsKey(p)) {
                                 index.remove(p);
+                                fromMemory.remove(p);
+                            } else if (!head.get(p).equals(index.get(p))) {
+                                index.put(p, head.get(p));
+                                fromMemory.remove(p); // HEAD's version, compared with the working file by content
                             }
                         };
                     }
@@ -156,6 +164,7 @@ class GitModelPropertyTest {
                                 index.remove(p);
                                 work.remove(p);
                             }
+                            fromMemory.remove(p);
                         };
                     }
                     case 10 -> { // checkout HEAD~1 -- PATH: staged and written as there; HEAD stays
@@ -165,6 +174,7 @@ class GitModelPropertyTest {
                         model = () -> {
                             index.put(p, src.get(p));
                             work.put(p, src.get(p));
+                            fromMemory.remove(p);
                         };
                     }
                     case 11 -> { // checkout HEAD~1: detached there
@@ -190,21 +200,38 @@ class GitModelPropertyTest {
                     case 13, 14 -> { // rm [--cached], refusing as git's what would lose work
                         boolean cached = kind == 14;
                         what = cached ? "rm --cached " + p : "rm " + p;
-                        boolean modified = work.containsKey(p) && index.containsKey(p) && !work.get(p).equals(index.get(p));
+                        boolean modified = holdsOtherWork(p);
                         boolean uncommitted = index.containsKey(p) && !index.get(p).equals(head.get(p));
                         expectFailure = !index.containsKey(p)
                                 || (cached ? uncommitted && modified : work.containsKey(p) && (modified || uncommitted));
                         model = () -> {
                             index.remove(p);
+                            fromMemory.remove(p);
                             if (!cached) {
                                 work.remove(p);
                             }
                         };
                     }
+                    case 15 -> { // commitTensors: the path as the tensors make it, committed alone; no file written
+                        what = "commitTensors " + p + " = " + tensorSet;
+                        expectFailure = memoryContent.containsKey(tensorSet) && memoryContent.get(tensorSet).equals(head.get(p));
+                        model = () -> {
+                            String c = stagedContent(repo, p);
+                            memoryContent.put(tensorSet, c);
+                            index.put(p, c);
+                            fromMemory.add(p);
+                            TreeMap<String, String> next = new TreeMap<>(head);
+                            next.put(p, c);
+                            commitTree(next);
+                        };
+                    }
                     default -> { // restore: the working file as staged
                         what = "restore " + p;
                         expectFailure = !index.containsKey(p);
-                        model = () -> work.put(p, index.get(p));
+                        model = () -> {
+                            work.put(p, index.get(p));
+                            fromMemory.remove(p);
+                        };
                     }
                 }
                 boolean failed = false;
@@ -220,6 +247,7 @@ class GitModelPropertyTest {
                         case 11 -> repo.checkout("HEAD~1", false);
                         case 12 -> repo.checkout("main", false);
                         case 13, 14 -> repo.remove(List.of(f), kind == 14);
+                        case 15 -> repo.commitTensors(p, TestModels.randomTensors(300 + tensorSet, 2, 64), Map.of(), CommitRequest.of("t" + op));
                         default -> repo.restoreWorkTree(List.of(f), null, false);
                     }
                 } catch (CoralException e) {
@@ -262,10 +290,16 @@ class GitModelPropertyTest {
         for (String p : index.keySet()) {
             String t = target.get(p);
             String i = index.get(p);
-            if (carried(p, target) || i.equals(t)) {
+            if (carried(p, target)) {
                 continue;
             }
-            if (!i.equals(head.get(p)) || work.containsKey(p) && !work.get(p).equals(i)) {
+            if (fromMemory.contains(p) && holdsOtherWork(p)) {
+                return true; // the checkout writes or deletes whatever is at the path
+            }
+            if (i.equals(t)) {
+                continue;
+            }
+            if (!i.equals(head.get(p)) || !fromMemory.contains(p) && holdsOtherWork(p)) {
                 return true;
             }
         }
@@ -295,11 +329,13 @@ class GitModelPropertyTest {
                 }
             } else if (target.containsKey(p)) {
                 nextIndex.put(p, target.get(p));
-                if (!(target.get(p).equals(index.get(p)) && work.containsKey(p))) {
+                if (!(target.get(p).equals(index.get(p)) && work.containsKey(p) && !fromMemory.contains(p))) {
                     work.put(p, target.get(p)); // else kept as it is, local changes and all
                 }
+                fromMemory.remove(p);
             } else if (index.containsKey(p)) {
                 work.remove(p);
+                fromMemory.remove(p);
             }
         }
         index.clear();
@@ -308,8 +344,39 @@ class GitModelPropertyTest {
         head.putAll(target);
     }
 
+    /**
+     * Whether the working file at p holds work a command must not lose: other than the staged
+     * version; for a version staged from memory, also other than any version of p in a commit
+     * HEAD or main reaches (as a checkout made it).
+     */
+    private boolean holdsOtherWork(String p) {
+        if (!work.containsKey(p) || !index.containsKey(p) || work.get(p).equals(index.get(p))) {
+            return false;
+        }
+        if (!fromMemory.contains(p)) {
+            return true;
+        }
+        for (int start : new int[] {headAt, mainAt}) {
+            for (int c = start; c >= 0; c = commits.get(c).parent()) {
+                if (work.get(p).equals(commits.get(c).tree().get(p))) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static String stagedContent(Repository repo, String p) {
+        try {
+            return contentOf(repo, repo.readIndex().entries().get(p).fileEntry());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** git's add of p: the working file's content staged, or its removal when it is gone. */
     private void stage(String p) {
+        fromMemory.remove(p);
         if (work.containsKey(p)) {
             index.put(p, work.get(p));
         } else {
@@ -341,7 +408,8 @@ class GitModelPropertyTest {
         assertEquals(head, committed, "HEAD's tree; " + steps);
         Status s = repo.status();
         assertEquals(changes(index, head), sorted(s.staged()), "status: staged; " + steps);
-        assertEquals(changes(work, index).stream().filter(c -> index.containsKey(c.path())).toList(), sorted(s.notStaged()),
+        assertEquals(changes(work, index).stream().filter(c -> index.containsKey(c.path()) && !fromMemory.contains(c.path())).toList(),
+                sorted(s.notStaged()),
                 "status: not staged; " + steps);
         TreeSet<String> untracked = new TreeSet<>(work.keySet());
         untracked.removeAll(index.keySet());
