@@ -26,7 +26,7 @@ final class CoralCommand implements Callable<Integer> {
      * building picocli's model of all of them by reflection took ~65 ms of every command.
      */
     static final List<String> SUBCOMMANDS = List.of("init", "add", "rm", "restore", "status", "commit", "log", "show", "checkout",
-            "switch", "branch", "tag", "export", "stats", "demo", "fsck", "gc", "repack", "config");
+            "switch", "branch", "tag", "export", "stats", "demo", "fsck", "gc", "repack", "config", "batch");
 
     /** picocli's system property naming built-in type converters not to register (regexes, comma-separated). */
     static final String CONVERTER_EXCLUDES = "picocli.converters.excludes";
@@ -62,6 +62,7 @@ final class CoralCommand implements Callable<Integer> {
             case "gc" -> new GcCommand();
             case "repack" -> new RepackCommand();
             case "config" -> new ConfigCommand();
+            case "batch" -> new BatchCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
     }
@@ -139,7 +140,7 @@ final class CoralCommand implements Callable<Integer> {
     /** The repository containing the working folder. */
     Repository openRepository() throws IOException {
         try {
-            return Repository.discover(workDir());
+            return session.handles() != null ? session.handles().open(workDir()) : Repository.discover(workDir());
         } catch (NotARepositoryException e) {
             // git's wording, which users search for
             throw new NotARepositoryException(workDir() + ": not a Coral repository (nor any parent folder); run 'coral init'");

@@ -21,6 +21,23 @@ final class JsonWriter {
         return sb.toString();
     }
 
+    /** A flat object on one line (values: strings, numbers, booleans, null), as {@code coral batch} replies. */
+    static String line(Map<String, ?> fields) {
+        StringBuilder sb = new StringBuilder("{");
+        boolean first = true;
+        for (Map.Entry<String, ?> e : fields.entrySet()) {
+            if (e.getValue() instanceof Map || e.getValue() instanceof Collection) {
+                throw new IllegalArgumentException("not flat: " + e.getKey());
+            }
+            sb.append(first ? "" : ", ");
+            first = false;
+            string(sb, e.getKey());
+            sb.append(": ");
+            write(sb, e.getValue(), 0);
+        }
+        return sb.append('}').toString();
+    }
+
     /** A metric value as a JSON number when it is one in JSON's syntax, else a string. */
     static Object number(String text) {
         return JSON_NUMBER.matcher(text).matches() ? new RawNumber(text) : text;

@@ -1,5 +1,6 @@
 package dev.coral.cli;
 
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -22,7 +23,18 @@ public final class Main {
 
     /** Runs {@code coral args...}; relative paths are against {@code -C DIR} or {@code user.dir}. */
     public static int run(PrintStream out, PrintStream err, String... args) {
-        Session session = new Session(out, err, System.console() != null, debugEnabled());
+        return run(System.in, out, err, args);
+    }
+
+    /** As {@link #run(PrintStream, PrintStream, String...)}, reading standard input from {@code in} ({@code coral batch}). */
+    public static int run(InputStream in, PrintStream out, PrintStream err, String... args) {
+        return run(new Session(in, out, err, System.console() != null, debugEnabled(), null), args);
+    }
+
+    /** Runs one command in {@code session}. */
+    static int run(Session session, String... args) {
+        PrintStream out = session.out();
+        PrintStream err = session.err();
         try {
             CommandLine cmd = CoralCommand.commandLine(session, args);
             cmd.setOut(new PrintWriter(out, true));

@@ -39,7 +39,7 @@ final class ZstdNativeLibrary {
      * pay for loading it.
      */
     static final Set<String> NEEDED_BY = Set.of("add", "commit", "checkout", "switch", "restore", "export", "show", "stats", "fsck", "gc",
-            "repack", "demo");
+            "repack", "demo", "batch");
 
     private ZstdNativeLibrary() {
     }

@@ -223,4 +223,51 @@ class LauncherIT {
         assertEquals(1, pipe.exitValue(), said);
         assertTrue(said.contains("standard output"), said);
     }
+
+    /**
+     * A training loop in Python (numpy writes each step's weights) drives one {@code coral batch}
+     * process through the launcher: a commit per step, then each step exported back and read by
+     * numpy, bit for bit. python3 with numpy is required (.ci/run installs it).
+     */
+    @Test
+    void aPythonTrainingLoopDrivesOneBatchProcess() throws Exception {
+        assertEquals(0, coral(dir, "init").code());
+        String script = String.join("\n",
+                "import json, subprocess, sys, numpy as np",
+                "coral, here = sys.argv[1], sys.argv[2]",
+                "p = subprocess.Popen(['bash', coral, 'batch'], cwd=here, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)",
+                "def run(*args):",
+                "    p.stdin.write(json.dumps(list(args)) + '\\n'); p.stdin.flush()",
+                "    r = json.loads(p.stdout.readline())",
+                "    assert r['code'] == 0, r",
+                "    return r",
+                "rng = np.random.default_rng(7)",
+                "w = rng.standard_normal((64, 32)).astype(np.float32)",
+                "steps = []",
+                "for i in range(5):",
+                "    w = w - np.float32(1e-3) * rng.standard_normal(w.shape).astype(np.float32)",
+                "    np.save(here + '/w.npy', w)",
+                "    steps.append(w.copy())",
+                "    run('commit', '-m', 'step %d' % i, '--metric', 'step=%d' % i, 'w.npy')",
+                "for i in range(5):",
+                "    run('export', 'HEAD~%d:w.npy' % (4 - i), '-o', 'out.npy')",
+                "    got = np.load(here + '/out.npy')",
+                "    assert got.dtype == np.float32 and np.array_equal(got.view(np.uint32), steps[i].view(np.uint32)), i",
+                "log = run('log', '--oneline')['out']",
+                "assert log.count('step') >= 5, log",
+                "p.stdin.close()",
+                "assert p.wait() == 0",
+                "print('ok')");
+        Process py;
+        try {
+            py = new ProcessBuilder("python3", "-c", script, ROOT.resolve("coral").toString(), dir.toString())
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new AssertionError("python3 is needed for this test (.ci/run installs python3-numpy): " + e.getMessage(), e);
+        }
+        String said = new String(py.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(py.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(0, py.exitValue(), said);
+        assertEquals("ok", said.strip());
+    }
 }

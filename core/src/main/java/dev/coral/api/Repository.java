@@ -77,6 +77,8 @@ public final class Repository implements AutoCloseable {
     private final PackUpkeep packUpkeep;
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
+    /** Holders of this handle ({@link #retain}); closed at 0. */
+    private final java.util.concurrent.atomic.AtomicInteger holders = new java.util.concurrent.atomic.AtomicInteger(1);
 
     private Repository(Path root, RepositoryConfig config, ObjectStore store) {
         this.workTree = new WorkTree(root);
@@ -150,13 +152,32 @@ public final class Repository implements AutoCloseable {
 
     /** Opens the repository containing {@code start}, looking upwards as git does. */
     public static Repository discover(Path start) throws IOException {
+        return open(rootOf(start));
+    }
+
+    /** The root of the repository containing {@code start}, looking upwards as git does. */
+    public static Path rootOf(Path start) throws NotARepositoryException {
         Path p = start.toAbsolutePath().normalize();
         for (Path q = p; q != null; q = q.getParent()) {
             if (Files.isDirectory(q.resolve(WorkTree.CORAL_DIR)) && Files.exists(q.resolve(WorkTree.CORAL_DIR).resolve("HEAD"))) {
-                return open(q);
+                return q;
             }
         }
         throw new NotARepositoryException(p + ": not inside a Coral repository (run 'coral init')");
+    }
+
+    /**
+     * One more holder of this handle, which {@link #close} then closes only once every holder
+     * has: a process that runs command after command on one handle ({@code coral batch}) keeps
+     * what the handle holds between them (the chunks just written, the next commit's bases).
+     * Returns this handle.
+     */
+    public Repository retain() {
+        if (holders.getAndIncrement() <= 0) {
+            holders.decrementAndGet();
+            throw new IllegalStateException("retain of a closed repository handle");
+        }
+        return this;
     }
 
     public Path root() {
@@ -1107,8 +1128,12 @@ public final class Repository implements AutoCloseable {
         return WeightFormats.all().stream().map(WeightFileFormat::name).toList();
     }
 
+    /** Closes the handle once each holder ({@link #retain}) has closed it; closing it again does nothing. */
     @Override
     public void close() throws IOException {
+        if (holders.decrementAndGet() != 0) {
+            return;
+        }
         packUpkeep.close();
         store.close();
     }

@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON (RFC 8259) parser and writer, enough for safetensors headers.
+ * A small strict JSON (RFC 8259) parser and writer, enough for safetensors headers (and the
+ * command lines {@code coral batch} reads).
  *
  * <p>Values map to: object → {@link LinkedHashMap} (key order kept), array → {@link List},
  * string → {@link String}, integer → {@link BigInteger}, number with fraction or exponent →
@@ -17,7 +18,7 @@ import java.util.Map;
  * nesting deeper than {@value #MAX_DEPTH} are rejected, because a header that two readers could
  * understand differently must not be accepted.
  */
-final class Json {
+public final class Json {
     /** Marker for JSON {@code null} (maps cannot hold Java null values usefully). */
     static final Object NULL = new Object() {
         @Override
@@ -29,7 +30,7 @@ final class Json {
     static final int MAX_DEPTH = 64;
 
     /** A syntax error, with the character offset where it was found. */
-    static final class SyntaxException extends Exception {
+    public static final class SyntaxException extends Exception {
         private static final long serialVersionUID = 1L;
 
         SyntaxException(String message, int offset) {
@@ -45,7 +46,7 @@ final class Json {
     }
 
     /** Parses one JSON value; only whitespace may follow it. */
-    static Object parse(String text) throws SyntaxException {
+    public static Object parse(String text) throws SyntaxException {
         Json p = new Json(text);
         p.skipWhitespace();
         Object v = p.value(0);

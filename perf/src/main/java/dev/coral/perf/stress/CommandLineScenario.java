@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
  * {@code coral commit -m .. model.safetensors}, then checked out by depth. Each command pays JVM
  * start, class loading and JIT warm-up, which the in-process scenarios do not. Run twice: plain,
  * and with the class-data-sharing archive the {@code ./coral} launcher writes (made here, as
- * there, from the classes the first commit of that run loaded and those of a quiet {@code coral demo}). Baselines in the
+ * there, from the classes the first commit of that run loaded and those of a quiet {@code coral demo}); then the same
+ * commits and checkouts as commands of one {@code coral batch} process. Baselines in the
  * same run: a JVM that starts and exits, and
  * Files.copy + fsync of each checkpoint. Skipped, saying so, when the jar is not built.
  */
@@ -112,6 +113,7 @@ public final class CommandLineScenario implements Scenario {
             }
             Context.log("cli (%s): commits %s s", variants[v][0], Arrays.toString(commitSeconds[v]));
         }
+        Batch batch = batch(ctx, jar, jsa, dir.resolve("repo-batch"), checkpoints, rep);
         double jvmStart = Double.MAX_VALUE;
         for (int i = 0; i < 5; i++) {
             long t0 = System.nanoTime();
@@ -136,9 +138,19 @@ public final class CommandLineScenario implements Scenario {
         t.row("checkout seconds by depth (with the archive)", "", by.toString(), "");
         t.row("**checkout --force main** (the newest commit, from main~1's file; its delta chunks come from the chunk cache): seconds / MB/s",
                 secondsAndRate(checkoutSeconds[0][0], fileBytes), secondsAndRate(checkoutSeconds[1][0], fileBytes), "");
+        t.row("**commit in one `coral batch` process** (a command per line of its standard input, the file rewritten between them; "
+                        + "CDS archive, default JIT): median of steps 2-" + STEPS + " / of steps " + (STEPS / 2 + 1) + "-" + STEPS + ", seconds / MB/s", "",
+                secondsAndRate(median(batch.commit, 1), fileBytes) + "; " + secondsAndRate(median(batch.commit, STEPS / 2), fileBytes),
+                "the same commits as separate commands: " + secondsAndRate(median(commitSeconds[1], 1), fileBytes));
+        t.row("checkout --force main~d in that batch process, after the commits, median over d = 1.." + (STEPS - 1) + ": seconds / MB/s", "",
+                secondsAndRate(median(batch.checkout, 1), fileBytes), "");
         t.row("`coral --version`, seconds", String.format(Locale.ROOT, "%.2f", version), "", "`java -version` " + String.format(Locale.ROOT, "%.2f", jvmStart));
         rep.note("Every command is a fresh JVM: JVM start, class loading and JIT compilation of the codec loops are in each figure; the in-process "
                 + "throughput scenario shows the same work without them.");
+        rep.headline("cli: commit / checkout of a " + Fmt.mb(fileBytes) + " checkpoint in one `coral batch` process, seconds (steps "
+                        + (STEPS / 2 + 1) + "-" + STEPS + " / depths 1-" + (STEPS - 1) + ")",
+                String.format(Locale.ROOT, "%.2f / %.2f", median(batch.commit, STEPS / 2), median(batch.checkout, 1)),
+                "one process per command: " + String.format(Locale.ROOT, "%.2f / %.2f", median(commitSeconds[1], 1), median(checkoutSeconds[1], 1)));
         rep.headline("cli: commit / checkout of a " + Fmt.mb(fileBytes) + " checkpoint, seconds (as ./coral runs them)",
                 String.format(Locale.ROOT, "%.2f / %.2f", median(commitSeconds[1], 1), median(checkoutSeconds[1], 1)),
                 "Files.copy+fsync " + String.format(Locale.ROOT, "%.2f", copySeconds / STEPS) + ", JVM start " + String.format(Locale.ROOT, "%.2f", jvmStart));
@@ -146,8 +158,67 @@ public final class CommandLineScenario implements Scenario {
         rep.figure("commit_seconds_cds", commitSeconds[1]);
         rep.figure("checkout_seconds_plain", checkoutSeconds[0]);
         rep.figure("checkout_seconds_cds", checkoutSeconds[1]);
+        rep.figure("commit_seconds_batch", batch.commit);
+        rep.figure("checkout_seconds_batch", batch.checkout);
         rep.figure("file_bytes", fileBytes);
         return rep;
+    }
+
+    /** Seconds per command in one {@code coral batch} process: each commit, and each checkout by depth. */
+    private record Batch(double[] commit, double[] checkout) {
+    }
+
+    /**
+     * The same commits and checkouts as commands of one {@code coral batch} process (the CDS
+     * archive, the default JIT, as the launcher runs batch): each timed from writing its line to
+     * reading its reply.
+     */
+    private static Batch batch(Context ctx, Path jar, Path jsa, Path repo, List<byte[]> checkpoints, ScenarioReport rep)
+            throws IOException, InterruptedException {
+        Files.createDirectories(repo);
+        command(ctx, jar, repo, List.of(), "init", ".");
+        double[] commit = new double[STEPS];
+        double[] checkout = new double[STEPS];
+        Process p = new ProcessBuilder(javaBin(), "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-jar", jar.toString(), "batch")
+                .directory(repo.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try (java.io.BufferedWriter in = new java.io.BufferedWriter(new java.io.OutputStreamWriter(p.getOutputStream(),
+                java.nio.charset.StandardCharsets.UTF_8));
+             java.io.BufferedReader replies = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                     java.nio.charset.StandardCharsets.UTF_8))) {
+            Path file = repo.resolve("model.safetensors");
+            for (int step = 0; step < STEPS; step++) {
+                Files.write(file, checkpoints.get(step));
+                commit[step] = batchLine(in, replies, "commit", "-m", "step " + step, "model.safetensors");
+            }
+            for (int d = STEPS - 1; d >= 0; d--) {
+                checkout[d] = batchLine(in, replies, "checkout", "--force", "main~" + d);
+                if (!Arrays.equals(Files.readAllBytes(file), checkpoints.get(STEPS - 1 - d))) {
+                    rep.failed("checkout of main~" + d + " in coral batch is not the committed file");
+                }
+            }
+        }
+        if (p.waitFor() != 0) {
+            throw new IOException("coral batch exited " + p.exitValue());
+        }
+        Context.log("cli (batch): commits %s s", Arrays.toString(commit));
+        return new Batch(commit, checkout);
+    }
+
+    /** Writes one command to a batch process and reads its reply; its seconds; throws if it failed. */
+    private static double batchLine(java.io.BufferedWriter in, java.io.BufferedReader replies, String... args) throws IOException {
+        StringBuilder line = new StringBuilder("[");
+        for (String a : args) {
+            line.append(line.length() > 1 ? ", " : "").append('"').append(a.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+        }
+        long t0 = System.nanoTime();
+        in.write(line.append("]\n").toString());
+        in.flush();
+        String reply = replies.readLine();
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (reply == null || !reply.startsWith("{\"code\": 0,")) {
+            throw new IOException("coral batch: " + String.join(" ", args) + ": " + reply);
+        }
+        return s;
     }
 
     private static String secondsAndRate(double seconds, long bytes) {

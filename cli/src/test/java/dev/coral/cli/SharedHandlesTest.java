@@ -1,0 +1,61 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.coral.api.Repository;
+import dev.coral.error.NotARepositoryException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** coral batch keeps one handle per repository between commands, and a new one when .coral is made again. */
+class SharedHandlesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void oneHandlePerRepositoryKeptBetweenCommands() throws Exception {
+        Repository.init(dir).close();
+        Files.createDirectories(dir.resolve("sub"));
+        try (SharedHandles handles = new SharedHandles()) {
+            Repository first = handles.open(dir);
+            first.close(); // the command is done with it; the batch keeps it
+            Repository second = handles.open(dir.resolve("sub"));
+            assertSame(first, second, "the same repository from a folder inside it");
+            assertEquals("main", second.currentBranch(), "still open");
+            second.close();
+
+            try (var walk = Files.walk(dir.resolve(".coral"))) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+            Repository.init(dir).close();
+            Repository third = handles.open(dir);
+            assertNotSame(first, third, ".coral made again: a new handle");
+            assertThrows(IllegalStateException.class, first::retain, "the old handle is closed");
+            third.close();
+            assertThrows(NotARepositoryException.class, () -> handles.open(dir.getParent()));
+        }
+    }
+
+    @Test
+    void settingsChangedElsewhereAreSeenByTheNextCommand() throws Exception {
+        Repository.init(dir).close();
+        try (SharedHandles handles = new SharedHandles()) {
+            Repository kept = handles.open(dir);
+            kept.close();
+            try (Repository other = Repository.open(dir)) { // another process, say
+                other.setConfig("delta.max-depth", "3");
+            }
+            try (Repository next = handles.open(dir)) {
+                assertNotSame(kept, next);
+                assertEquals(3, next.config().maxChainDepth());
+            }
+        }
+    }
+}
