@@ -27,7 +27,8 @@ import picocli.CommandLine.Command;
         + "arguments, e.g. [\"commit\", \"-m\", \"step 9\", \"model.safetensors\"]; for each, one line of JSON on standard "
         + "output: {\"code\": EXIT, \"out\": STDOUT, \"err\": STDERR, \"ms\": MILLISECONDS}, in order, until the input ends.",
     "For scripts and training loops that run command after command: the process starts and its compiler warms "
-        + "up once, not per command (see the README for figures).",
+        + "up once, not per command, and each repository is opened once and kept between commands (opened again when "
+        + "its .coral folder or settings change); see the README for figures.",
     "Relative paths are against the folder batch runs in (-C DIR on a line is taken against it too). A line that is "
         + "not a JSON array of strings gets code 2. export -o - is refused: standard output carries the replies."})
 final class BatchCommand extends Subcommand {
