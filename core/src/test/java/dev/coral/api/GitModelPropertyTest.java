@@ -38,12 +38,7 @@ class GitModelPropertyTest {
     Path dir;
 
     static List<Long> seeds() {
-        List<Long> s = new ArrayList<>();
-        long base = new Random().nextLong();
-        for (int i = 0; i < 12; i++) {
-            s.add(base + i);
-        }
-        return s;
+        return TestModels.randomSeeds(12);
     }
 
     /** The model: path to content (a file's SHA-256) in each of git's three states. */
@@ -100,7 +95,7 @@ class GitModelPropertyTest {
                     }
                     case 2 -> {
                         if (Files.isRegularFile(f) && System.currentTimeMillis() - Files.getLastModifiedTime(f).toMillis() < 1_000) {
-                            editKeepingSizeAndTime(f);
+                            TestModels.editKeepingSizeAndTime(f);
                             work.put(p, TestModels.sha256(f));
                             log.add("edit " + p + " in place within its time stamp's second");
                             check(repo, seed, log);
@@ -446,17 +441,5 @@ class GitModelPropertyTest {
     private static void write(Path f, int content) throws IOException {
         Files.createDirectories(f.getParent());
         TestModels.writeSafetensors(f, TestModels.randomTensors(200 + content, 2, 64));
-    }
-
-    /** Other bytes in place (the last one changed), the same size and time stamp: a racy edit. */
-    private static void editKeepingSizeAndTime(Path f) throws IOException {
-        java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(f);
-        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
-            raf.seek(raf.length() - 1);
-            int last = raf.read();
-            raf.seek(raf.length() - 1);
-            raf.write(last ^ 0x40);
-        }
-        Files.setLastModifiedTime(f, t);
     }
 }

@@ -41,12 +41,7 @@ class NoLostWorkPropertyTest {
     Path dir;
 
     static List<Long> seeds() {
-        List<Long> s = new ArrayList<>();
-        long base = new Random().nextLong();
-        for (int i = 0; i < 12; i++) {
-            s.add(base + i);
-        }
-        return s;
+        return TestModels.randomSeeds(12);
     }
 
     @ParameterizedTest
@@ -147,7 +142,7 @@ class NoLostWorkPropertyTest {
                             // written again within a second of its time stamp, which a file system with
                             // coarse time stamps keeps (a file stamped longer ago gets a new one)
                             if (Files.isRegularFile(f) && System.currentTimeMillis() - Files.getLastModifiedTime(f).toMillis() < 1_000) {
-                                editKeepingSizeAndTime(f);
+                                TestModels.editKeepingSizeAndTime(f);
                                 log.add("edit " + p + " in place within its time stamp's second");
                             }
                             continue;
@@ -186,17 +181,6 @@ class NoLostWorkPropertyTest {
                 && !l.startsWith("touch")), "seed " + seed + ": no command ran: " + log);
     }
 
-    /** Other bytes in place (the last one changed), the same size and time stamp: a racy edit. */
-    private static void editKeepingSizeAndTime(Path f) throws IOException {
-        java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(f);
-        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
-            raf.seek(raf.length() - 1);
-            int last = raf.read();
-            raf.seek(raf.length() - 1);
-            raf.write(last ^ 0x40);
-        }
-        Files.setLastModifiedTime(f, t);
-    }
 
     private void write(String p, int content) throws IOException {
         TestModels.writeSafetensors(dir.resolve(p), TestModels.randomTensors(100 + content, 2, 64));

@@ -91,4 +91,26 @@ final class TestModels {
             return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         }
     }
+
+    /** {@code count} consecutive seeds from a random start (each test prints its seed on failure). */
+    static List<Long> randomSeeds(int count) {
+        List<Long> s = new java.util.ArrayList<>();
+        long base = new java.util.Random().nextLong();
+        for (int i = 0; i < count; i++) {
+            s.add(base + i);
+        }
+        return s;
+    }
+
+    /** Other bytes in place (the last one changed), the same size and time stamp: a racy edit. */
+    static void editKeepingSizeAndTime(Path f) throws IOException {
+        java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(f);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            raf.seek(raf.length() - 1);
+            int last = raf.read();
+            raf.seek(raf.length() - 1);
+            raf.write(last ^ 0x40);
+        }
+        Files.setLastModifiedTime(f, t);
+    }
 }
