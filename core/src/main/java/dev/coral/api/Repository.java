@@ -878,7 +878,7 @@ public final class Repository implements AutoCloseable {
     public CheckoutResult restoreWorkTree(Collection<Path> paths, String source, boolean staged) throws IOException {
         return gated(() -> {
             Restore.Result r = new Restore(this).run(paths, source, staged, true);
-            return new CheckoutResult(source == null ? headCommit() : resolve(source), r.written(), r.deleted());
+            return new CheckoutResult(r.commit(), r.written(), r.deleted());
         });
     }
 

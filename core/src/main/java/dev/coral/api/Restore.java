@@ -33,8 +33,12 @@ final class Restore {
         this.repo = repo;
     }
 
-    /** What a restore changed: the paths whose staged state it replaced, the files it wrote and deleted. */
-    record Result(List<String> staged, List<String> written, List<String> deleted) {
+    /**
+     * What a restore changed: the paths whose staged state it replaced, the files it wrote and
+     * deleted; and the commit it took them from (HEAD's, or null before the first commit, when
+     * the source was the staging index or HEAD).
+     */
+    record Result(ObjectId commit, List<String> staged, List<String> written, List<String> deleted) {
     }
 
     Result run(Collection<Path> paths, String source, boolean staged, boolean workTree) throws IOException {
@@ -44,7 +48,8 @@ final class Restore {
         WorkTree wt = repo.workTree();
         try (RepositoryLock.Held l = repo.lockIndex()) {
             StagingIndex index = repo.readIndex();
-            Map<String, ObjectId> from = sourceFiles(source, staged, index);
+            ObjectId commit = source != null ? repo.resolve(source) : repo.headCommit();
+            Map<String, ObjectId> from = sourceFiles(commit, source != null || staged, index);
             TreeSet<String> matched = new TreeSet<>();
             for (Path p : paths) {
                 String rp = wt.repoPath(p);
@@ -94,21 +99,17 @@ final class Restore {
                 Checkout.removeLeftovers(wt, matched);
             }
             new StagingIndex(next).write(repo.indexFile());
-            return new Result(restagedPaths, written, deleted);
+            return new Result(commit, restagedPaths, written, deleted);
         }
     }
 
     /**
-     * The files of the source: the revision given; else HEAD's (empty before the first commit)
-     * when restoring what is staged, the staging index's when restoring only working files.
+     * The files of the source: {@code commit}'s (a revision given, or HEAD when restoring what is
+     * staged; none before the first commit) when {@code fromCommit}, else the staging index's.
      */
-    private Map<String, ObjectId> sourceFiles(String source, boolean staged, StagingIndex index) throws IOException {
-        if (source != null) {
-            return repo.readTree(repo.resolve(source)).files();
-        }
-        if (staged) {
-            ObjectId head = repo.headCommit();
-            return head == null ? Map.of() : repo.readTree(head).files();
+    private Map<String, ObjectId> sourceFiles(ObjectId commit, boolean fromCommit, StagingIndex index) throws IOException {
+        if (fromCommit) {
+            return commit == null ? Map.of() : repo.readTree(commit).files();
         }
         SortedMap<String, ObjectId> files = new TreeMap<>();
         index.entries().forEach((p, e) -> files.put(p, e.fileEntry()));
