@@ -97,4 +97,51 @@ class BatchCommandTest {
         assertThrows(IllegalArgumentException.class, () -> BatchCommand.arguments("[\"a\", null]"));
         assertEquals(List.of("a", "b c", "é"), BatchCommand.arguments("[\"a\", \"b c\", \"\\u00e9\"]"));
     }
+
+    /**
+     * The handle a batch keeps sees what other writers did between its commands: their commits
+     * (the next commit goes on top of them) and what they staged.
+     */
+    @Test
+    void aKeptHandleSeesWhatOthersDidBetweenCommands() throws Exception {
+        java.io.PipedOutputStream feed = new java.io.PipedOutputStream();
+        java.io.PipedInputStream in = new java.io.PipedInputStream(feed, 1 << 16);
+        java.io.PipedInputStream repliesIn = new java.io.PipedInputStream(1 << 20);
+        PrintStream out = new PrintStream(new java.io.PipedOutputStream(repliesIn), true, StandardCharsets.UTF_8);
+        Thread batch = new Thread(() -> Main.run(in, out, new PrintStream(new ByteArrayOutputStream()), "-C", dir.toString(), "batch"));
+        batch.start();
+        java.io.BufferedReader replies = new java.io.BufferedReader(new java.io.InputStreamReader(repliesIn, StandardCharsets.UTF_8));
+        java.util.function.Function<String, Map<?, ?>> send = line -> {
+            try {
+                feed.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                feed.flush();
+                return (Map<?, ?>) Json.parse(replies.readLine());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        };
+        Path a = dir.resolve("a.safetensors");
+        Cli.writeModel(a, 1, "layer0");
+        assertEquals(0, code(send.apply("[\"init\"]")));
+        assertEquals(0, code(send.apply("[\"commit\", \"-m\", \"one\", \"a.safetensors\"]")));
+        Path b = dir.resolve("b.safetensors");
+        Cli.writeModel(b, 2, "layer0");
+        Path c = dir.resolve("c.safetensors");
+        Cli.writeModel(c, 3, "layer0");
+        try (dev.coral.api.Repository other = dev.coral.api.Repository.open(dir)) { // another process, say
+            other.commit(dev.coral.api.CommitRequest.of("two, elsewhere"), List.of(b));
+            other.add(List.of(c));
+        }
+        Cli.writeModel(a, 4, "layer0");
+        assertEquals(0, code(send.apply("[\"commit\", \"-m\", \"three\", \"a.safetensors\"]")));
+        String log = (String) send.apply("[\"log\", \"--oneline\"]").get("out");
+        assertTrue(log.indexOf("three") < log.indexOf("two, elsewhere") && log.indexOf("two, elsewhere") < log.indexOf("one"), log);
+        String show = (String) send.apply("[\"show\", \"HEAD\"]").get("out");
+        assertTrue(show.contains("b.safetensors") && !show.contains("c.safetensors"), show);
+        String status = (String) send.apply("[\"status\"]").get("out");
+        assertTrue(status.contains("new file:   c.safetensors"), status);
+        feed.close();
+        batch.join(60_000);
+        assertTrue(!batch.isAlive(), "the batch ends with its input");
+    }
 }
