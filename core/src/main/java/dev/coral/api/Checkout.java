@@ -203,8 +203,7 @@ final class Checkout {
         List<String> wanted = new ArrayList<>();
         for (Path p : paths) {
             String rp = wt.repoPath(p);
-            List<String> hit = tree.files().keySet().stream()
-                    .filter(k -> rp.isEmpty() || k.equals(rp) || k.startsWith(rp + "/")).toList();
+            List<String> hit = tree.files().keySet().stream().filter(k -> WorkTree.isUnder(k, rp)).toList();
             if (hit.isEmpty()) {
                 throw new BadInputException(p + ": not in " + revision);
             }

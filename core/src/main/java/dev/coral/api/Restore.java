@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -54,8 +53,8 @@ final class Restore {
             for (Path p : paths) {
                 String rp = wt.repoPath(p);
                 int before = matched.size();
-                addMatches(from.keySet(), rp, matched);
-                addMatches(index.entries().keySet(), rp, matched);
+                from.keySet().stream().filter(k -> WorkTree.isUnder(k, rp)).forEach(matched::add);
+                index.entries().keySet().stream().filter(k -> WorkTree.isUnder(k, rp)).forEach(matched::add);
                 if (matched.size() == before) {
                     throw new BadInputException(p + ": matches no file tracked in the staging index"
                             + (source != null ? " or in " + source : staged ? " or in HEAD" : ""));
@@ -111,16 +110,6 @@ final class Restore {
         if (fromCommit) {
             return commit == null ? Map.of() : repo.readTree(commit).files();
         }
-        SortedMap<String, ObjectId> files = new TreeMap<>();
-        index.entries().forEach((p, e) -> files.put(p, e.fileEntry()));
-        return files;
-    }
-
-    private static void addMatches(Collection<String> tracked, String rp, Collection<String> into) {
-        for (String k : tracked) {
-            if (rp.isEmpty() || k.equals(rp) || k.startsWith(rp + "/")) {
-                into.add(k);
-            }
-        }
+        return index.toTree().files();
     }
 }

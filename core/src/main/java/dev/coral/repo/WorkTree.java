@@ -31,6 +31,11 @@ public final class WorkTree {
         return root;
     }
 
+    /** Whether repository path {@code path} is {@code repoPath} or under it (the root, {@code ""}, holds every path). */
+    public static boolean isUnder(String path, String repoPath) {
+        return repoPath.isEmpty() || path.equals(repoPath) || path.startsWith(repoPath + "/");
+    }
+
     /** The repository path of {@code p} (absolute, or relative to the root). */
     public String repoPath(Path p) throws BadInputException {
         Path abs = (p.isAbsolute() ? p : root.resolve(p)).normalize();
