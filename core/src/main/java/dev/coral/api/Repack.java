@@ -135,14 +135,8 @@ final class Repack {
     /** Every commit reachable from a branch, tag or HEAD, oldest first (parents before children). */
     private List<CommitWalk.Entry> commitsOldestFirst() throws IOException {
         Map<ObjectId, CommitWalk.Entry> all = new LinkedHashMap<>();
-        List<String> starts = new ArrayList<>();
-        repo.branches().forEach(b -> starts.add("refs/heads/" + b));
-        repo.tags().forEach(t -> starts.add("refs/tags/" + t));
-        if (repo.headCommit() != null) {
-            starts.add("HEAD");
-        }
-        for (String s : starts) {
-            for (CommitWalk.Entry e : repo.log(s, -1)) {
+        for (ObjectId s : repo.refStarts(null)) {
+            for (CommitWalk.Entry e : new CommitWalk(repo.graph()).walk(s, -1)) {
                 all.putIfAbsent(e.id(), e);
             }
         }

@@ -961,7 +961,7 @@ public final class Repository implements AutoCloseable {
     }
 
     /** HEAD's commit, the branches' (but {@code exceptBranch}) and the tags'. */
-    private List<ObjectId> refStarts(String exceptBranch) throws IOException {
+    List<ObjectId> refStarts(String exceptBranch) throws IOException {
         List<ObjectId> starts = new ArrayList<>();
         ObjectId head = headCommit();
         if (head != null) {
