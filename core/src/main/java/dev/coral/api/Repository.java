@@ -648,7 +648,7 @@ public final class Repository implements AutoCloseable {
             TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
             for (Path p : paths) {
                 String rp = workTree.repoPath(p);
-                List<String> hit = m.keySet().stream().filter(k -> k.equals(rp) || k.startsWith(rp + "/")).toList();
+                List<String> hit = m.keySet().stream().filter(k -> WorkTree.isUnder(k, rp)).toList(); // the root (".") holds every path
                 if (hit.isEmpty()) {
                     throw new BadInputException(p + ": not tracked");
                 }

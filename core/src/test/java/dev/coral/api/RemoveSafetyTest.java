@@ -59,6 +59,18 @@ class RemoveSafetyTest {
         }
     }
 
+    /** The repository's root is a folder like any other: {@code rm .} (before, ". : not tracked"). */
+    @Test
+    void theRootFolderMeansEveryTrackedFile() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            assertEquals(List.of("models/a.safetensors", "models/b.safetensors"), repo.remove(List.of(dir.resolve(".")), true));
+            assertTrue(Files.exists(a) && Files.exists(b), "--cached keeps the files");
+            assertEquals(2, repo.status().staged().size());
+            BadInputException x = assertThrows(BadInputException.class, () -> repo.remove(List.of(dir), false));
+            assertEquals(dir + ": not tracked", x.getMessage(), "nothing is tracked any more");
+        }
+    }
+
     @Test
     void aLocallyModifiedFileIsKeptUnlessCachedOrForced() throws IOException {
         TestModels.writeSafetensors(a, TestModels.randomTensors(3, 2, 500));
