@@ -89,7 +89,7 @@ final class Checkout {
                     continue;
                 }
                 FileEntry entry = repo.graph().file(f.getValue());
-                FileRestore.Restored r = restore.restore(entry, wt.file(WorkTree.checkRepoPath(path)), path);
+                FileRestore.Restored r = restore.restore(entry, wt.file(WorkTree.checkRepoPath(path)), path, cur);
                 next.put(path, entryOf(f.getValue(), r));
                 written.add(path);
             }
@@ -216,7 +216,7 @@ final class Checkout {
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(repo.readIndex().entries());
             for (String path : wanted) {
                 ObjectId id = tree.files().get(path);
-                next.put(path, entryOf(id, restore.restore(repo.graph().file(id), wt.file(path), path)));
+                next.put(path, entryOf(id, restore.restore(repo.graph().file(id), wt.file(path), path, next.get(path))));
                 written.add(path);
             }
             removeLeftovers(wt, wanted);

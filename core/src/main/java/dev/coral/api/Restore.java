@@ -75,7 +75,7 @@ final class Restore {
                 StagingIndex.Entry cur = index.entries().get(path);
                 StagingIndex.Entry fresh = null;
                 if (workTree && want != null) {
-                    FileRestore.Restored r = restore.restore(repo.graph().file(want), wt.file(WorkTree.checkRepoPath(path)), path);
+                    FileRestore.Restored r = restore.restore(repo.graph().file(want), wt.file(WorkTree.checkRepoPath(path)), path, cur);
                     fresh = Checkout.entryOf(want, r);
                     written.add(path);
                 } else if (workTree && cur != null && BackgroundRelease.deleteIfExists(wt.file(path))) {

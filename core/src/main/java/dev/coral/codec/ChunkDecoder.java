@@ -328,6 +328,11 @@ public final class ChunkDecoder {
         }
     }
 
+    /** Splits little-endian elements at {@code src[0, rawLength)} into w planes of rawLength / w bytes each: {@link #mergePlanes} undone. */
+    public static void splitPlanes(byte[] src, int rawLength, int w, byte[] planes) {
+        PlaneTransform.split(src, 0, null, 0, rawLength / w, w, PlaneTransform.NONE, planes, 0);
+    }
+
     /** Merges w planes of rawLength / w bytes each ({@code planes[k*n...]}) into little-endian elements at {@code dst[0, rawLength)}. */
     public static void mergePlanes(byte[] planes, int rawLength, int w, byte[] dst) {
         int n = rawLength / w;

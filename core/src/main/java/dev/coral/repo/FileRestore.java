@@ -10,16 +10,19 @@ import dev.coral.io.ChannelOutput;
 import dev.coral.io.CheckedFileOutput;
 import dev.coral.io.DurableFileOutput;
 import dev.coral.io.Folders;
+import dev.coral.store.ChunkAtHand;
 import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
-import dev.coral.store.ObjectStore;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -80,8 +83,59 @@ public final class FileRestore {
      * meanwhile, this file's entries are dropped and the file is restored again from its chains.
      */
     public Restored restore(FileEntry entry, Path target, String displayPath) throws IOException {
+        return restore(entry, target, displayPath, null);
+    }
+
+    /**
+     * As {@link #restore(FileEntry, Path, String)}, where the staging index says {@code target}
+     * holds the version {@code held} (null: none). When its size and time still say so (or its
+     * CRC32C, where the index cannot trust its time: a file committed as soon as written), each chunk
+     * is read starting from the same chunk of that file where that decodes fewer deltas (going
+     * back a few training steps then decodes the deltas between them, not each chunk's whole
+     * chain from its keyframe; see {@link ChunkAtHand}). Only for a byte-identical format with a
+     * recorded CRC32C, which checks the file written whole: if the file held something else after
+     * all (changed within the index's time stamp), the check fails and the file is restored again
+     * from the store alone.
+     */
+    public Restored restore(FileEntry entry, Path target, String displayPath, StagingIndex.Entry held) throws IOException {
         boolean unsynced = !fsync && BootId.current().isPresent();
-        return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced));
+        FileEntry heldVersion = heldVersion(entry, target, held);
+        if (heldVersion != null) {
+            try {
+                return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced, heldVersion));
+            } catch (CorruptObjectException e) {
+                // the file was not the version the index names: from the store alone (a damaged store fails again there)
+            }
+        }
+        return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced, null));
+    }
+
+    /**
+     * The version {@code target} holds, by {@code held} and the file's size and time, if it can
+     * serve as the start of reading {@code entry}'s chunks; else null.
+     */
+    private FileEntry heldVersion(FileEntry entry, Path target, StagingIndex.Entry held) throws IOException {
+        if (held == null || held.size() < 0 || !isByteIdentical(entry.format()) || !entry.hasFileCrc32c()) {
+            return null;
+        }
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        if (!a.isRegularFile() || a.size() != held.size()) {
+            return null;
+        }
+        FileEntry h = graph.file(held.fileEntry());
+        if (!h.format().equals(entry.format())) {
+            return null;
+        }
+        if (a.lastModifiedTime().toMillis() == held.mtimeMillis()) {
+            return h;
+        }
+        // racy (a training loop commits the file it just wrote) or touched: by content, as status compares it
+        return h.hasFileCrc32c() && FileIngest.FileStat.crc32c(target).crc32c() == h.fileCrc32c() ? h : null;
     }
 
     /**
@@ -119,23 +173,30 @@ public final class FileRestore {
         }
     }
 
-    /** As {@link #restore}: {@code unsynced}, into the page cache only, else fsynced. */
-    Restored restoreOnce(FileEntry entry, Path target, String displayPath, boolean unsynced) throws IOException {
+    /**
+     * As {@link #restore}: {@code unsynced}, into the page cache only, else fsynced; with
+     * {@code held} (or null), the version {@code target} holds, whose chunks reads start from.
+     */
+    Restored restoreOnce(FileEntry entry, Path target, String displayPath, boolean unsynced, FileEntry held) throws IOException {
         WeightFileFormat format = formatOf(entry, displayPath);
         List<StoredTensor> sources = tensors(entry);
         Path dir = target.toAbsolutePath().getParent();
         Folders.ensure(dir);
         Path tmp = AtomicFile.tempSibling(target);
-        try {
+        try (FileChannel heldFile = held == null ? null : FileChannel.open(target, StandardOpenOption.READ)) {
+            FileChunks chunks = FileChunks.of(graph.store(), sources, displayPath);
+            if (held != null) {
+                chunks = startingFromHeld(chunks, format, held, heldFile, displayPath);
+            }
             byte[] sha;
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 if (unsynced && isByteIdentical(entry.format()) && entry.hasFileCrc32c()) {
-                    sha = writeCheckedDirectly(entry, format, sources, ch, displayPath);
+                    sha = writeCheckedDirectly(entry, format, sources, chunks, ch, displayPath);
                 } else if (unsynced) {
-                    sha = writeChecked(graph.store(), entry, format, sources, new BufferedOutputStream(new ChannelOutput(ch), 1 << 18), displayPath);
+                    sha = writeChecked(entry, format, sources, chunks, new BufferedOutputStream(new ChannelOutput(ch), 1 << 18), displayPath);
                 } else {
                     try (DurableFileOutput durable = new DurableFileOutput(ch, displayPath)) {
-                        sha = writeChecked(graph.store(), entry, format, sources, new BufferedOutputStream(durable, 1 << 18), displayPath);
+                        sha = writeChecked(entry, format, sources, chunks, new BufferedOutputStream(durable, 1 << 18), displayPath);
                         durable.finish();
                     }
                 }
@@ -153,6 +214,18 @@ public final class FileRestore {
     }
 
     /**
+     * {@code chunks}, read starting from {@code held}'s chunks in {@code heldFile} when its format
+     * lays it out as a head then its tensors as stored; else {@code chunks} as they are.
+     */
+    private FileChunks startingFromHeld(FileChunks chunks, WeightFileFormat format, FileEntry held, FileChannel heldFile,
+                                        String displayPath) throws IOException {
+        List<StoredTensor> heldTensors = tensors(held);
+        Optional<byte[]> head = format.headBeforeTensors(held.restoreInfo(), heldTensors);
+        return head.isEmpty() ? chunks
+                : chunks.startingFrom(FileChunks.of(graph.store(), heldTensors, displayPath), heldFile, head.get().length);
+    }
+
+    /**
      * Writes {@code entry} as it was committed to {@code out} (not closed), every chunk checked
      * against its id (SHA-256) before its bytes are written, and the whole file then checked as a
      * checkout checks it: a stream cannot take back what it was given, so each byte is proven
@@ -160,7 +233,8 @@ public final class FileRestore {
      */
     public byte[] writeCommitted(FileEntry entry, OutputStream out, String displayPath) throws IOException {
         List<StoredTensor> sources = tensors(entry).stream().map(StoredTensor::verifying).toList();
-        return writeChecked(graph.store(), entry, formatOf(entry, displayPath), sources, out, displayPath);
+        return writeChecked(entry, formatOf(entry, displayPath), sources, FileChunks.of(graph.store(), sources, displayPath), out,
+                displayPath);
     }
 
     private static WeightFileFormat formatOf(FileEntry entry, String displayPath) throws CorruptObjectException {
@@ -178,10 +252,10 @@ public final class FileRestore {
      * so decoded on every core, not only a tensor of several chunks. Checked as
      * {@link #writeChecked} checks it.
      */
-    private byte[] writeCheckedDirectly(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChannel ch,
-                                        String displayPath) throws IOException {
+    private static byte[] writeCheckedDirectly(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChunks chunks,
+                                               FileChannel ch, String displayPath) throws IOException {
         CheckedFileOutput out = new CheckedFileOutput(ch);
-        writeFile(entry, format, sources, FileChunks.of(graph.store(), sources, displayPath), out, c -> c.writeAt(out));
+        writeFile(entry, format, sources, chunks, out, c -> c.writeAt(out));
         return checkedByCrc(entry, out.count(), out.crc32c(), displayPath);
     }
 
@@ -223,13 +297,13 @@ public final class FileRestore {
      * byte-identical format is verified as it is written: by CRC32C and size when the entry
      * records them, else by SHA-256. Returns the SHA-256 of what was written.
      */
-    private static byte[] writeChecked(ObjectStore store, FileEntry entry, WeightFileFormat format, List<StoredTensor> sources,
+    private static byte[] writeChecked(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChunks chunks,
                                        OutputStream file, String displayPath) throws IOException {
         boolean byCrc = isByteIdentical(entry.format()) && entry.hasFileCrc32c();
         MessageDigest md = byCrc ? null : ObjectId.sha256();
         CRC32C crc = new CRC32C();
         CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
-        writeFile(entry, format, sources, FileChunks.of(store, sources, displayPath), out, c -> c.writeTo(out));
+        writeFile(entry, format, sources, chunks, out, c -> c.writeTo(out));
         long written = out.count;
         if (byCrc) {
             return checkedByCrc(entry, written, crc.getValue(), displayPath);

@@ -39,6 +39,8 @@ public final class ChunkReadAhead implements AutoCloseable {
     /** Each chunk's CRC32C, taken by its decoder thread, when chunks are written there. */
     private final int[] crcs;
     private final int depth;
+    /** Each chunk's related chunk at hand, or null ({@link #startingFrom}). */
+    private ChunkAtHand[] atHand;
     private final ArrayDeque<Future<byte[]>> pending = new ArrayDeque<>();
     private final ArrayDeque<byte[]> free = new ArrayDeque<>();
     private int submitted;
@@ -80,6 +82,18 @@ public final class ChunkReadAhead implements AutoCloseable {
             }
         }
         this.depth = THREADS + 1;
+    }
+
+    /**
+     * Has chunk {@code i} read starting from {@code at[i]} where that decodes fewer deltas
+     * ({@link ChunkAtHand}; a null element: none). The caller checks what it reads. Before the first read.
+     */
+    public ChunkReadAhead startingFrom(ChunkAtHand[] at) {
+        if (at.length != ids.length || submitted > 0) {
+            throw new IllegalArgumentException(at.length + " chunks at hand for " + ids.length + " chunks, " + submitted + " read");
+        }
+        this.atHand = at.clone();
+        return this;
     }
 
     /** True when reading {@code chunks} chunks ahead in parallel can pay: several chunks and several cores. */
@@ -132,7 +146,7 @@ public final class ChunkReadAhead implements AutoCloseable {
         byte[] target = buf;
         ObjectId id = ids[i];
         pending.add(POOL.submit(() -> {
-            int n = store.readChunk(id, target, verify, workspace());
+            int n = store.readChunk(id, target, verify, workspace(), atHand == null ? null : atHand[i]);
             if (writeTo != null) {
                 if (n != lengths[i]) {
                     throw new CorruptObjectException("chunk " + id.hex() + ": " + n + " bytes, its tensor lists " + lengths[i]);

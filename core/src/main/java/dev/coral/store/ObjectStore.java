@@ -506,22 +506,42 @@ public final class ObjectStore implements AutoCloseable {
 
     /** As {@link #readChunk(ObjectId, byte[], boolean)}, reusing the caller's codec workspace. */
     public int readChunk(ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws) throws IOException {
-        return read(id, f -> readChunk(f, id, dst, verifyHash, ws));
+        return readChunk(id, dst, verifyHash, ws, null);
     }
 
-    private int readChunk(Found f, ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws) throws IOException {
+    /**
+     * As {@link #readChunk(ObjectId, byte[], boolean, CodecWorkspace)}, starting from a related
+     * chunk at hand when that decodes fewer deltas ({@link ChunkAtHand}; null: none). Unless
+     * {@code verifyHash}, the caller checks what it got.
+     */
+    public int readChunk(ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws, ChunkAtHand at) throws IOException {
+        return read(id, f -> readChunk(f, id, dst, verifyHash, ws, at));
+    }
+
+    /** Chunks read from a chunk at hand since this store was opened ({@link ChunkAtHand}). */
+    public long readsFromHand() {
+        return readsFromHand.get();
+    }
+
+    void countReadFromHand() {
+        readsFromHand.incrementAndGet();
+    }
+
+    private int readChunk(Found f, ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws, ChunkAtHand at) throws IOException {
         int n = (int) f.entry().rawLength();
         if (dst.length < n) {
             throw new IllegalArgumentException("buffer of " + dst.length + " bytes for a chunk of " + n);
         }
-        ChunkChainReader.read(this, f, dst, ws);
+        ChunkChainReader.read(this, f, dst, ws, at);
         if (verifyHash && !ObjectId.hashOf(dst, 0, n).equals(id)) {
             ChunkCache cache = chunkCache();
-            if (cache != null) { // the cache's copy may be what is wrong (it is derived data): once more, from the packs
-                cache.drop(id);
-                ChunkChainReader.read(this, f, dst, ws);
+            if (cache != null || at != null) { // the cache's copy or the chunk at hand may be what is wrong: once more, from the packs
+                if (cache != null) {
+                    cache.drop(id);
+                }
+                ChunkChainReader.read(this, f, dst, ws, null);
             }
-            if (cache == null || !ObjectId.hashOf(dst, 0, n).equals(id)) {
+            if (cache == null && at == null || !ObjectId.hashOf(dst, 0, n).equals(id)) {
                 throw new CorruptObjectException(f.pack().path().getFileName() + " chunk " + id.hex() + ": content does not match its id");
             }
         }
@@ -543,6 +563,7 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     private final RecentChunks recentChunks = RecentChunks.sizedForHeap();
+    private final java.util.concurrent.atomic.AtomicLong readsFromHand = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean ingestedBefore;
 
     /** Called when an inserter of this store has flushed chunks: later ones keep theirs at hand. */

@@ -92,7 +92,7 @@ class FileRestoreVerificationTest {
             Path target = dir.resolve("out.safetensors");
             for (boolean unsynced : new boolean[] {false, true, false, true}) {
                 Files.write(target, new byte[(int) (s.bytes().length * (unsynced ? 2L : 1L)) / 2 + 1]); // an older, other file
-                FileRestore.Restored r = restore.restoreOnce(s.entry(), target, "out.safetensors", unsynced);
+                FileRestore.Restored r = restore.restoreOnce(s.entry(), target, "out.safetensors", unsynced, null);
                 assertEquals(unsynced, r.unsynced());
                 assertArrayEquals(s.bytes(), Files.readAllBytes(target), "unsynced " + unsynced);
                 assertEquals(s.bytes().length, r.stat().size());

@@ -1,0 +1,195 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.codec.CodecWorkspace;
+import dev.coral.format.TensorSource;
+import dev.coral.repo.ChunkRef;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.repo.StoredTensor;
+import dev.coral.store.ChunkAtHand;
+import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectStore;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A checkout starts each chunk from the same chunk of the file it replaces, when the index says
+ * that file holds a committed version and that decodes fewer deltas (XOR deltas undo themselves):
+ * going back a few training steps decodes the steps between, not every chunk's chain from its
+ * keyframe. Whatever the path, the file written is the version asked for, bit for bit; a file
+ * changed within its time stamp is not trusted (the file's check fails and it is restored from
+ * the store alone).
+ */
+class CheckoutFromHeldFileTest {
+    private static final int VERSIONS = 14;
+    private static final int ELEMENTS = 16_384;
+
+    @TempDir
+    Path dir;
+    private Path model;
+    private final List<ObjectId> commits = new ArrayList<>();
+    private final List<byte[]> files = new ArrayList<>();
+
+    /**
+     * Fourteen training steps of one model, committed one by one into a repository of 8 KiB chunks
+     * (so each tensor has several): a weight matrix taking small steps (XOR deltas), a step counter
+     * (an integer delta), and a frozen embedding (the same chunks every step).
+     */
+    @BeforeEach
+    void history() throws IOException {
+        model = dir.resolve("model.safetensors");
+        Random r = new Random(7);
+        float[] w = new float[ELEMENTS];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (r.nextGaussian() * 0.05);
+        }
+        float[] frozen = new float[ELEMENTS / 4];
+        for (int i = 0; i < frozen.length; i++) {
+            frozen[i] = (float) r.nextGaussian();
+        }
+        RepositoryConfig config = RepositoryConfig.defaults().withChunkBytes(8 << 10).withCacheBytes(0);
+        try (Repository repo = Repository.init(dir, config)) {
+            for (int v = 0; v < VERSIONS; v++) {
+                for (int i = 0; i < w.length; i++) {
+                    w[i] -= (float) (1e-4 * r.nextGaussian());
+                }
+                long[] counter = new long[ELEMENTS / 8];
+                for (int i = 0; i < counter.length; i++) {
+                    counter[i] = 1000L * i + v;
+                }
+                TestModels.writeSafetensors(model, List.of(floats("embed.weight", frozen), floats("dense.weight", w),
+                        longs("step", counter)));
+                files.add(Files.readAllBytes(model));
+                commits.add(repo.commit(CommitRequest.of("step " + v), List.of(model)));
+            }
+        }
+    }
+
+    @Test
+    void goingBackAFewStepsDecodesOnlyTheStepsBetween() throws IOException {
+        long direct = readsFromHand(VERSIONS - 3);
+        assertTrue(direct > 0, "HEAD~3 from HEAD's file: chunks started from it");
+        long back = readsFromHand(VERSIONS - 1);
+        assertTrue(back > 0, "and forward again to HEAD");
+    }
+
+    @Test
+    void everyCheckoutIsBitExactWhateverTheFileAtHand() throws IOException {
+        long seed = new Random().nextLong();
+        Random r = new Random(seed);
+        long fromHand = 0;
+        int at = VERSIONS - 1;
+        for (int k = 0; k < 30; k++) {
+            int to = r.nextInt(VERSIONS);
+            fromHand += readsFromHand(to);
+            assertArrayEquals(files.get(to), Files.readAllBytes(model), "seed " + seed + ": version " + to + " after " + at);
+            at = to;
+        }
+        assertTrue(fromHand > 0, "seed " + seed + ": some chunks started from the file at hand");
+    }
+
+    @Test
+    void aFileChangedWithinItsTimeStampIsNotTrusted() throws IOException {
+        readsFromHand(VERSIONS - 1);
+        TestModels.editKeepingSizeAndTime(model);
+        try (Repository repo = Repository.open(dir)) {
+            repo.checkout(commits.get(VERSIONS - 4).hex(), true);
+        }
+        assertArrayEquals(files.get(VERSIONS - 4), Files.readAllBytes(model));
+        try (Repository repo = Repository.open(dir)) {
+            assertTrue(repo.status().isClean(), "the index holds the file written");
+        }
+    }
+
+    @Test
+    void checkoutOfPathsAndRestoreStartFromTheFileToo() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            long before = repo.graph().store().readsFromHand();
+            repo.checkoutPaths(commits.get(VERSIONS - 2).hex(), List.of(model));
+            assertArrayEquals(files.get(VERSIONS - 2), Files.readAllBytes(model));
+            long afterPaths = repo.graph().store().readsFromHand();
+            assertTrue(afterPaths > before, "checkout -- PATH");
+            repo.restoreWorkTree(List.of(model), commits.get(VERSIONS - 5).hex(), false);
+            assertArrayEquals(files.get(VERSIONS - 5), Files.readAllBytes(model));
+            assertTrue(repo.graph().store().readsFromHand() > afterPaths, "restore --source");
+        }
+    }
+
+    /**
+     * Every chunk of every version read from the same chunk of every other version at hand, with
+     * nothing checking the result on the way (no SHA-256, no file CRC to fall back on): each comes
+     * out as its id says, and the chunk at hand served where it was cheaper.
+     */
+    @Test
+    void everyChunkReadFromAnyOtherVersionAtHandIsExact() throws IOException {
+        Path held = dir.resolve("held.bin");
+        try (Repository repo = Repository.open(dir); CodecWorkspace ws = new CodecWorkspace()) {
+            ObjectStore store = repo.graph().store();
+            List<List<ChunkRef>> chunks = new ArrayList<>();
+            for (ObjectId c : commits) {
+                List<ChunkRef> all = new ArrayList<>();
+                for (StoredTensor t : repo.tensors(c.hex(), "model.safetensors")) {
+                    all.addAll(t.object().chunks());
+                }
+                chunks.add(all);
+            }
+            long before = store.readsFromHand();
+            for (int y = 0; y < VERSIONS; y++) {
+                for (int k = 0; k < chunks.get(y).size(); k++) {
+                    ChunkRef at = chunks.get(y).get(k);
+                    byte[] raw = new byte[(int) at.rawLength()];
+                    store.readChunk(at.id(), raw, true, ws);
+                    Files.write(held, raw);
+                    try (FileChannel ch = FileChannel.open(held)) {
+                        for (int x = 0; x < VERSIONS; x++) {
+                            ChunkRef want = chunks.get(x).get(k);
+                            byte[] got = new byte[(int) want.rawLength()];
+                            store.readChunk(want.id(), got, false, ws, new ChunkAtHand(at.id(), ch, 0));
+                            assertEquals(want.id(), ObjectId.hashOf(got), "chunk " + k + " of version " + x + " from version " + y);
+                        }
+                    }
+                }
+            }
+            assertTrue(store.readsFromHand() - before > VERSIONS * chunks.get(0).size(), "most reads started from the chunk at hand");
+        }
+    }
+
+    /** Checks out version {@code v} (forced, a fresh handle: nothing decoded in memory) and returns the chunks read from the file at hand. */
+    private long readsFromHand(int v) throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            LongSupplier reads = repo.graph().store()::readsFromHand;
+            long before = reads.getAsLong();
+            repo.checkout(commits.get(v).hex(), true);
+            assertArrayEquals(files.get(v), Files.readAllBytes(model), "version " + v);
+            return reads.getAsLong() - before;
+        }
+    }
+
+    private static TensorSource floats(String name, float[] values) {
+        ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values);
+        return Tensors.of(name, TensorSpec.of(DType.F32, values.length), b.array());
+    }
+
+    private static TensorSource longs(String name, long[] values) {
+        ByteBuffer b = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(values);
+        return Tensors.of(name, TensorSpec.of(DType.I64, values.length), b.array());
+    }
+}
