@@ -89,10 +89,10 @@ public final class FileRestore {
     /**
      * As {@link #restore(FileEntry, Path, String)}, where the staging index says {@code target}
      * holds the version {@code held} (null: none). When its size and time still say so (or its
-     * CRC32C, where the index cannot trust its time: a file committed as soon as written), each chunk
-     * is read starting from the same chunk of that file where that decodes fewer deltas (going
-     * back a few training steps then decodes the deltas between them, not each chunk's whole
-     * chain from its keyframe; see {@link ChunkAtHand}). Only for a byte-identical format with a
+     * size, where the index trusts no time: a file committed or checked out just before), each chunk
+     * that file holds unchanged is copied from it, and each whose delta chain runs through that
+     * file's chunk is decoded from it: going forward a few training steps then decodes the deltas
+     * between them, not each chunk's whole chain from its keyframe ({@link ChunkAtHand}). Only for a byte-identical format with a
      * recorded CRC32C, which checks the file written whole: if the file held something else after
      * all (changed within the index's time stamp), the check fails and the file is restored again
      * from the store alone.
@@ -131,11 +131,10 @@ public final class FileRestore {
         if (!h.format().equals(entry.format())) {
             return null;
         }
-        if (a.lastModifiedTime().toMillis() == held.mtimeMillis()) {
-            return h;
-        }
-        // racy (a training loop commits the file it just wrote) or touched: by content, as status compares it
-        return h.hasFileCrc32c() && FileIngest.FileStat.crc32c(target).crc32c() == h.fileCrc32c() ? h : null;
+        // An entry to compare by content (the file was written within the index's time granularity, as a checkout or a
+        // training loop's commit leaves it) is taken as it is: the written file's check is the comparison, at no cost
+        // when it holds (a CRC32C of the file first took 25 ms of an 84 MB checkout), and a restore from the store when not.
+        return a.lastModifiedTime().toMillis() == held.mtimeMillis() || held.mtimeMillis() == StagingIndex.UNVERIFIED ? h : null;
     }
 
     /**

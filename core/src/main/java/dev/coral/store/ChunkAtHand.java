@@ -6,12 +6,13 @@ import java.nio.channels.FileChannel;
 
 /**
  * A related chunk whose raw bytes a file at hand holds: the working file a checkout replaces holds
- * the version its index entry records, chunk {@code id} at {@code offset}. The chunk then serves
- * as the start of a read ({@link ChunkChainReader}): XOR deltas are their own inverse, so from it
- * only the deltas between it and the chunk wanted need decoding, not the wanted chunk's whole
- * chain from its keyframe. Whether the file still holds those bytes is not known here: whoever
- * reads through it checks the result (a checkout checks the file's CRC32C and, on a mismatch,
- * reads again without). What is read through it is never kept for other reads.
+ * the version its index entry records, chunk {@code id} at {@code offset}. When that chunk is the
+ * one wanted, it is copied; when it is on the wanted chunk's delta chain (an older version of the
+ * same tensor's chunk), the deltas above it apply to its bytes and the rest of the chain, its
+ * keyframe too, is not decoded ({@link ChunkChainReader}). Whether the file still holds those
+ * bytes is not known here: whoever reads through it checks the result (a checkout checks the
+ * file's CRC32C and, on a mismatch, reads again without). What is read through it is never kept
+ * for other reads.
  */
 public record ChunkAtHand(ObjectId id, FileChannel file, long offset) {
     /** Reads the chunk's {@code n} bytes into {@code dst}; false when the file ends first. */

@@ -8,9 +8,7 @@ import dev.coral.error.CorruptObjectException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Decodes a stored chunk, following its delta chain down to the keyframe and applying the deltas
@@ -81,76 +79,39 @@ final class ChunkChainReader {
             store.countReadFromHand();
             return;
         }
-        Chain chain = collect(store, top, recent, ws, true);
-        if (at != null && fromHand(store, chain, dst, n, ws, at)) {
+        Chain chain = collect(store, top, recent, ws);
+        if (at != null && fromHand(chain, dst, n, ws, at)) {
             store.countReadFromHand();
             return;
         }
-        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false, chain.links().size());
+        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false);
         rememberDecoded(store, top, chain, dst, n);
     }
 
     /**
-     * What decoding a keyframe costs, in deltas: it decodes every plane, where a delta between
-     * training steps is mostly zero and raw planes (84 MB: ~90 ms against ~20 ms a link, export
-     * of a chain, 2 cores).
+     * Reads the chunk at the top of {@code x} from the chunk at hand when that is on its chain
+     * below the top: the deltas above it then apply to its bytes, and neither the keyframe nor the
+     * deltas below are decoded. Returns false, {@code dst} untouched, when it is not on the chain
+     * or the file at hand is short. Not from a chunk at hand above the one wanted (a newer
+     * version): a delta cannot be undone from the chunk it made, though XOR is its own inverse,
+     * since its high-mantissa plane is coded in the contexts of its base's exponents, which only
+     * the base has.
      */
-    static final int KEYFRAME_COST = 3;
-
-    /**
-     * Reads the chunk at the top of {@code x} from the chunk at hand when fewer links need
-     * decoding that way: from the chunk at hand down to the first chunk both chains share, undoing
-     * the deltas on the way (XOR deltas, each its own inverse), then up through {@code x}'s deltas
-     * above the shared chunk. Returns false, {@code dst} untouched, when the chains share no chunk, the way
-     * through the chunk at hand is not shorter than {@code x} (a keyframe counting
-     * {@link #KEYFRAME_COST}), a delta to undo is not an XOR delta, or the file at hand is short.
-     */
-    private static boolean fromHand(ObjectStore store, Chain x, byte[] dst, int n, CodecWorkspace ws, ChunkAtHand at)
-            throws IOException {
-        ObjectStore.Found y = store.find(at.id());
-        if (y == null || y.entry().rawLength() != n) {
-            return false;
-        }
-        List<Link> ys = collect(store, y, store.recentChunks(), ws, false).links();
-        Map<ObjectId, Integer> onY = new HashMap<>();
-        for (int k = 0; k < ys.size(); k++) {
-            onY.put(ys.get(k).found().entry().id(), k);
-        }
+    private static boolean fromHand(Chain x, byte[] dst, int n, CodecWorkspace ws, ChunkAtHand at) throws IOException {
         List<Link> xs = x.links();
-        int lx = 0;
-        while (lx < xs.size() && !onY.containsKey(xs.get(lx).found().entry().id())) {
-            lx++;
+        int below = 1;
+        while (below < xs.size() && !xs.get(below).found().entry().id().equals(at.id())) {
+            below++;
         }
-        if (lx == xs.size()) {
+        if (below == xs.size()) {
             return false;
-        }
-        int ly = onY.get(xs.get(lx).found().entry().id());
-        int whole = x.cachedBase() != null ? xs.size() : xs.size() - 1 + KEYFRAME_COST;
-        if (lx + ly >= whole) {
-            return false;
-        }
-        for (int k = 0; k < ly; k++) {
-            if (!isXorDelta(ys.get(k))) {
-                return false;
-            }
         }
         byte[] base = new byte[n];
         if (!at.read(base, n)) {
             return false;
         }
-        List<Link> links = new ArrayList<>(xs.subList(0, lx));
-        links.addAll(ys.subList(0, ly));
-        decodeChain(links, base, dst, n, ws, false, lx);
+        decodeChain(xs.subList(0, below), base, dst, n, ws, false);
         return true;
-    }
-
-    /** Whether a link is a delta whose payload (by its unchecked prefix) is XOR planes, undone by applying it again. */
-    private static boolean isXorDelta(Link l) throws IOException {
-        if (l.base() == null || l.found().entry().storedLength() <= StoredForm.DELTA_PREFIX_BYTES) {
-            return false;
-        }
-        byte[] p = l.found().pack().readPayloadPrefix(l.found().entry(), StoredForm.DELTA_PREFIX_BYTES + 1);
-        return (p[StoredForm.DELTA_PREFIX_BYTES] & 0xFF) == ChunkCodec.XOR_PLANES.id();
     }
 
     /**
@@ -175,8 +136,8 @@ final class ChunkChainReader {
         if (fromCache(store, top, rawBuffer, n, true)) {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
-        Chain chain = collect(store, top, recent, ws, true);
-        int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true, chain.links().size());
+        Chain chain = collect(store, top, recent, ws);
+        int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true);
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
         }
@@ -199,19 +160,14 @@ final class ChunkChainReader {
         }
     }
 
-    /**
-     * The links from {@code top} down to its keyframe; with {@code toRecent}, only down to the
-     * first chunk below it that the recent chunks hold (copied out as the chain's base).
-     */
-    private static Chain collect(ObjectStore store, ObjectStore.Found top, RecentChunks recent, CodecWorkspace ws, boolean toRecent)
-            throws IOException {
+    private static Chain collect(ObjectStore store, ObjectStore.Found top, RecentChunks recent, CodecWorkspace ws) throws IOException {
         List<Link> chain = new ArrayList<>();
         ObjectStore.Found cur = top;
         byte[] cachedBase = null;
         while (true) {
             String what = what(cur);
             StoredForm form = StoredForm.of(cur.entry().codec(), what);
-            if (toRecent && cur != top && recent.contains(cur.entry().id())) {
+            if (cur != top && recent.contains(cur.entry().id())) {
                 cachedBase = new byte[(int) cur.entry().rawLength()];
                 if (recent.copyTo(cur.entry().id(), cachedBase)) {
                     break; // decoded lately: the chain below it need not be read
@@ -249,13 +205,12 @@ final class ChunkChainReader {
      * end. Any other link (SUB_PLANES, another width, a legacy form) merges and goes on link by
      * link through raw bytes. With {@code keepPlanes}, planes still unmerged at the end stay in
      * {@link CodecWorkspace#chainPlanes} and their width is returned (dst untouched); otherwise
-     * (or when the chain left plane space) dst holds the chunk and the result is -1. Links from
-     * {@code undoneFrom} on are deltas undone, from a chunk at hand down ({@link #fromHand}):
-     * each must be an XOR delta. From raw bytes (the cached base or the chunk at hand), the work
-     * enters plane space when at least two XOR links are left to apply.
+     * (or when the chain left plane space) dst holds the chunk and the result is -1. From raw
+     * bytes (a recent chunk's, or a chunk at hand), the work enters plane space when at least two
+     * XOR links are left to apply.
      */
-    private static int decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws, boolean keepPlanes,
-                                   int undoneFrom) throws IOException {
+    private static int decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws, boolean keepPlanes)
+            throws IOException {
         int i;
         byte[] planes = null;
         int w = -1;
@@ -282,9 +237,6 @@ final class ChunkChainReader {
             Payload l = payload(chain.get(i), ws);
             int len = l.length();
             int lw = ChunkDecoder.planeSpaceWidth(l.buf(), l.from(), len, true);
-            if (i >= undoneFrom && lw < 0) {
-                throw new CorruptObjectException(chain.get(i).what() + ": not an XOR delta by its checked payload, where its prefix said so");
-            }
             if (planes == null && cur != null && lw > 0 && i >= 1 && n % lw == 0) {
                 w = lw;
                 planes = ws.chainPlanes(n);

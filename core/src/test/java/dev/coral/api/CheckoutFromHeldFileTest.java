@@ -29,12 +29,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A checkout starts each chunk from the same chunk of the file it replaces, when the index says
- * that file holds a committed version and that decodes fewer deltas (XOR deltas undo themselves):
- * going back a few training steps decodes the steps between, not every chunk's chain from its
- * keyframe. Whatever the path, the file written is the version asked for, bit for bit; a file
- * changed within its time stamp is not trusted (the file's check fails and it is restored from
- * the store alone).
+ * A checkout reads each chunk from the file it replaces, when the index says that file holds a
+ * committed version: a chunk that file holds unchanged is copied, and one whose delta chain runs
+ * through that file's chunk decodes only the deltas above it. Going forward a few training steps
+ * decodes the steps between, not every chunk's chain from its keyframe. Whatever the path, the
+ * file written is the version asked for, bit for bit; a file changed within its time stamp is not
+ * trusted (the file's check fails and it is restored from the store alone).
  */
 class CheckoutFromHeldFileTest {
     private static final int VERSIONS = 14;
@@ -82,11 +82,12 @@ class CheckoutFromHeldFileTest {
     }
 
     @Test
-    void goingBackAFewStepsDecodesOnlyTheStepsBetween() throws IOException {
-        long direct = readsFromHand(VERSIONS - 3);
-        assertTrue(direct > 0, "HEAD~3 from HEAD's file: chunks started from it");
-        long back = readsFromHand(VERSIONS - 1);
-        assertTrue(back > 0, "and forward again to HEAD");
+    void goingForwardAFewStepsDecodesOnlyTheStepsBetween() throws IOException {
+        long back = readsFromHand(VERSIONS - 4);
+        assertEquals(chunksOf("embed.weight"), back, "back to HEAD~3: only the chunks that did not change come from the file");
+        long forward = readsFromHand(VERSIONS - 1);
+        assertEquals(chunksOf("embed.weight") + chunksOf("dense.weight") + chunksOf("step"), forward,
+                "forward to HEAD: every chunk from HEAD~3's");
     }
 
     @Test
@@ -121,20 +122,20 @@ class CheckoutFromHeldFileTest {
     void checkoutOfPathsAndRestoreStartFromTheFileToo() throws IOException {
         try (Repository repo = Repository.open(dir)) {
             long before = repo.graph().store().readsFromHand();
-            repo.checkoutPaths(commits.get(VERSIONS - 2).hex(), List.of(model));
-            assertArrayEquals(files.get(VERSIONS - 2), Files.readAllBytes(model));
+            repo.checkoutPaths(commits.get(VERSIONS - 5).hex(), List.of(model));
+            assertArrayEquals(files.get(VERSIONS - 5), Files.readAllBytes(model));
             long afterPaths = repo.graph().store().readsFromHand();
             assertTrue(afterPaths > before, "checkout -- PATH");
-            repo.restoreWorkTree(List.of(model), commits.get(VERSIONS - 5).hex(), false);
-            assertArrayEquals(files.get(VERSIONS - 5), Files.readAllBytes(model));
-            assertTrue(repo.graph().store().readsFromHand() > afterPaths, "restore --source");
+            repo.restoreWorkTree(List.of(model), commits.get(VERSIONS - 2).hex(), false);
+            assertArrayEquals(files.get(VERSIONS - 2), Files.readAllBytes(model));
+            assertTrue(repo.graph().store().readsFromHand() - afterPaths > chunksOf("embed.weight"), "restore --source");
         }
     }
 
     /**
      * Every chunk of every version read from the same chunk of every other version at hand, with
      * nothing checking the result on the way (no SHA-256, no file CRC to fall back on): each comes
-     * out as its id says, and the chunk at hand served where it was cheaper.
+     * out as its id says, and the chunk at hand served where it is on the chain.
      */
     @Test
     void everyChunkReadFromAnyOtherVersionAtHandIsExact() throws IOException {
@@ -166,7 +167,15 @@ class CheckoutFromHeldFileTest {
                     }
                 }
             }
-            assertTrue(store.readsFromHand() - before > VERSIONS * chunks.get(0).size(), "most reads started from the chunk at hand");
+            assertTrue(store.readsFromHand() - before > VERSIONS * chunks.get(0).size(), "reads started from the chunk at hand");
+        }
+    }
+
+    /** The chunks of the newest version's tensor {@code name}. */
+    private int chunksOf(String name) throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            return repo.tensors(commits.get(VERSIONS - 1).hex(), "model.safetensors").stream().filter(t -> t.name().equals(name))
+                    .findFirst().orElseThrow().object().chunks().size();
         }
     }
 
