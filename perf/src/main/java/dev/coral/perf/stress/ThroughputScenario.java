@@ -128,6 +128,7 @@ public final class ThroughputScenario implements Scenario {
         double[] warmCheckoutSeconds = new double[STEPS];
         double durableWriteSeconds = 0;
         double[] streamSeconds = new double[STEPS];
+        double[] forwardSeconds = new double[STEPS - 1];
         long stored;
         long cacheBytes;
         try (Repository repo = Repository.open(roots[0])) {
@@ -150,6 +151,20 @@ public final class ThroughputScenario implements Scenario {
                         t0 = System.nanoTime();
                         Baselines.writeDurably(got, dir.resolve("durable.safetensors"));
                         durableWriteSeconds += (System.nanoTime() - t0) / 1e9;
+                    }
+                }
+            }
+            // forward one step at a time, oldest first (evaluating each checkpoint of a run): each checkout starts from the
+            // file of the step before, whose chunks are on the next step's chains; twice, the second timed (the first compiles
+            // what only this way of reading runs)
+            for (int pass = 0; pass < 2; pass++) {
+                repo.checkout("main~" + (STEPS - 1), true);
+                for (int d = STEPS - 2; d >= 0; d--) {
+                    long t0 = System.nanoTime();
+                    repo.checkout("main~" + d, true);
+                    forwardSeconds[d] = (System.nanoTime() - t0) / 1e9;
+                    if (!Arrays.equals(Baselines.sha256().digest(Files.readAllBytes(file)), fileSha[STEPS - 1 - d])) {
+                        rep.failed("checkout of main~" + d + " from main~" + (d + 1) + "'s file is not the committed file");
                     }
                 }
             }
@@ -211,6 +226,14 @@ public final class ThroughputScenario implements Scenario {
         t.row("the same checkouts again (decoders compiled): all commits / by depth", Fmt.mbps(raw, warmAll) + "; " + warmPer,
                 "the first pass includes the JIT compiling the decoders; between these checkouts, the same bytes written, fsynced and renamed"
                         + " (no decoding: the floor of a durable checkout, as where there is no boot id) " + Fmt.mbps(raw, durableWriteSeconds));
+        StringBuilder forwardPer = new StringBuilder();
+        for (int d = STEPS - 2; d >= 0; d--) {
+            forwardPer.append(d == STEPS - 2 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, forwardSeconds[d]));
+        }
+        t.row("checkout forward one step at a time (main~d from main~(d+1)'s file, oldest first; the second of two passes): all / by depth",
+                Fmt.mbps(fileBytes * (STEPS - 1), Arrays.stream(forwardSeconds).sum()) + "; " + forwardPer,
+                "the checkouts above go backward (main~d from main~(d-1)'s file) and decode each chunk's chain; forward, each chunk's"
+                        + " chain runs through the file's chunk, and only the deltas above it are decoded");
         StringBuilder streamPer = new StringBuilder();
         for (int d = 0; d < STEPS; d++) {
             streamPer.append(d == 0 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, streamSeconds[d]));
@@ -238,6 +261,7 @@ public final class ThroughputScenario implements Scenario {
         rep.figure("checkout_seconds", checkoutSeconds);
         rep.figure("warm_checkout_seconds", warmCheckoutSeconds);
         rep.figure("stream_export_seconds", streamSeconds);
+        rep.figure("forward_checkout_seconds", forwardSeconds);
         rep.figure("file_bytes", fileBytes);
         rep.figure("stored_bytes", stored);
         return rep;
