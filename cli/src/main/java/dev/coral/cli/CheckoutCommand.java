@@ -18,7 +18,10 @@ import picocli.CommandLine.Parameters;
         + "page cache without fsync, as git writes them; after a crash of the machine, status compares them by "
         + "content and checkout --force restores any that lost their bytes (coral config checkout.fsync true fsyncs "
         + "each file instead). A checkout that was killed can leave .tmp-NAME-UUID files beside the files it wrote; "
-        + "the next checkout of those files removes them."})
+        + "the next checkout of those files removes them.",
+    "The file being replaced is read from: chunks it holds unchanged are copied, and when the version wanted is a "
+        + "later step of the one it holds, only the deltas between the two are decoded, so stepping forward through "
+        + "a run is fast."})
 final class CheckoutCommand extends Subcommand {
     @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files.")
     boolean force;
