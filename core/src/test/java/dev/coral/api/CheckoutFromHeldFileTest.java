@@ -171,6 +171,33 @@ class CheckoutFromHeldFileTest {
         }
     }
 
+    /**
+     * A version whose tensors were renamed or reshaped shares no chunk place with the file at
+     * hand (chunks are matched by tensor name, index and length): what still matches is used,
+     * the rest read from the store, and every file comes out as committed either way.
+     */
+    @Test
+    void renamedAndReshapedTensorsAreReadFromTheStore() throws IOException {
+        byte[] newest = files.get(VERSIONS - 1);
+        float[] grown = new float[ELEMENTS + 1000];
+        Random r = new Random(11);
+        for (int i = 0; i < grown.length; i++) {
+            grown[i] = (float) r.nextGaussian();
+        }
+        TestModels.writeSafetensors(model, List.of(floats("dense.kernel", grown), floats("step", new float[] {1, 2, 3})));
+        byte[] renamed = Files.readAllBytes(model);
+        ObjectId other;
+        try (Repository repo = Repository.open(dir)) {
+            other = repo.commit(CommitRequest.of("renamed"), List.of(model));
+            repo.checkout(commits.get(VERSIONS - 1).hex(), true);
+            assertArrayEquals(newest, Files.readAllBytes(model));
+            repo.checkout(other.hex(), true);
+            assertArrayEquals(renamed, Files.readAllBytes(model));
+            repo.checkout(commits.get(VERSIONS - 3).hex(), true);
+            assertArrayEquals(files.get(VERSIONS - 3), Files.readAllBytes(model));
+        }
+    }
+
     /** The chunks of the newest version's tensor {@code name}. */
     private int chunksOf(String name) throws IOException {
         try (Repository repo = Repository.open(dir)) {
