@@ -102,9 +102,10 @@ public final class FileRestore {
         FileEntry heldVersion = heldVersion(entry, target, held);
         if (heldVersion != null) {
             try {
-                return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced, heldVersion));
-            } catch (CorruptObjectException e) {
-                // the file was not the version the index names: from the store alone (a damaged store fails again there)
+                return restoreOnce(entry, target, displayPath, unsynced, heldVersion);
+            } catch (CorruptObjectException | NoSuchFileException e) {
+                // the file was not the version the index names (or is gone), or the chunk cache served wrong bytes: from
+                // the store alone, dropping the cache's entries if it fails again (a damaged store fails there too)
             }
         }
         return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced, null));
@@ -182,13 +183,15 @@ public final class FileRestore {
         Path dir = target.toAbsolutePath().getParent();
         Folders.ensure(dir);
         Path tmp = AtomicFile.tempSibling(target);
-        try (FileChannel heldFile = held == null ? null : FileChannel.open(target, StandardOpenOption.READ)) {
-            FileChunks chunks = FileChunks.of(graph.store(), sources, displayPath);
-            if (held != null) {
-                chunks = startingFromHeld(chunks, format, held, heldFile, displayPath);
-            }
+        try {
             byte[] sha;
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            // the file being replaced is closed before it is renamed over (which Windows refuses for an open file)
+            try (FileChannel heldFile = held == null ? null : FileChannel.open(target, StandardOpenOption.READ);
+                 FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                FileChunks chunks = FileChunks.of(graph.store(), sources, displayPath);
+                if (held != null) {
+                    chunks = startingFromHeld(chunks, format, held, heldFile, displayPath);
+                }
                 if (unsynced && isByteIdentical(entry.format()) && entry.hasFileCrc32c()) {
                     sha = writeCheckedDirectly(entry, format, sources, chunks, ch, displayPath);
                 } else if (unsynced) {
