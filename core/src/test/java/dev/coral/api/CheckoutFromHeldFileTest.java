@@ -48,8 +48,8 @@ class CheckoutFromHeldFileTest {
 
     /**
      * Fourteen training steps of one model, committed one by one into a repository of 8 KiB chunks
-     * (so each tensor has several): a weight matrix taking small steps (XOR deltas), a step counter
-     * (an integer delta), and a frozen embedding (the same chunks every step).
+     * (so each tensor has several): a weight matrix taking small steps (XOR deltas), as BF16 and as
+     * F64 too, a step counter (an integer delta), and a frozen embedding (the same chunks every step).
      */
     @BeforeEach
     void history() throws IOException {
@@ -74,7 +74,7 @@ class CheckoutFromHeldFileTest {
                     counter[i] = 1000L * i + v;
                 }
                 TestModels.writeSafetensors(model, List.of(floats("embed.weight", frozen), floats("dense.weight", w),
-                        longs("step", counter)));
+                        longs("step", counter), bf16("head.weight", w), doubles("norm.weight", w)));
                 files.add(Files.readAllBytes(model));
                 commits.add(repo.commit(CommitRequest.of("step " + v), List.of(model)));
             }
@@ -86,8 +86,8 @@ class CheckoutFromHeldFileTest {
         long back = readsFromHand(VERSIONS - 4);
         assertEquals(chunksOf("embed.weight"), back, "back to HEAD~3: only the chunks that did not change come from the file");
         long forward = readsFromHand(VERSIONS - 1);
-        assertEquals(chunksOf("embed.weight") + chunksOf("dense.weight") + chunksOf("step"), forward,
-                "forward to HEAD: every chunk from HEAD~3's");
+        assertEquals(chunksOf("embed.weight") + chunksOf("dense.weight") + chunksOf("step") + chunksOf("head.weight")
+                + chunksOf("norm.weight"), forward, "forward to HEAD: every chunk from HEAD~3's");
     }
 
     @Test
@@ -221,6 +221,23 @@ class CheckoutFromHeldFileTest {
         ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(values);
         return Tensors.of(name, TensorSpec.of(DType.F32, values.length), b.array());
+    }
+
+    /** BF16: the top half of each fp32 value. */
+    private static TensorSource bf16(String name, float[] values) {
+        ByteBuffer b = ByteBuffer.allocate(2 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            b.putShort((short) (Float.floatToRawIntBits(v) >>> 16));
+        }
+        return Tensors.of(name, TensorSpec.of(DType.BF16, values.length), b.array());
+    }
+
+    private static TensorSource doubles(String name, float[] values) {
+        ByteBuffer b = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            b.putDouble(v * 1.000001);
+        }
+        return Tensors.of(name, TensorSpec.of(DType.F64, values.length), b.array());
     }
 
     private static TensorSource longs(String name, long[] values) {
