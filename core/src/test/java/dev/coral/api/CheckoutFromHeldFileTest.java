@@ -90,6 +90,17 @@ class CheckoutFromHeldFileTest {
                 + chunksOf("norm.weight"), forward, "forward to HEAD: every chunk from HEAD~3's");
     }
 
+    /** Where files are fsynced (checkout.fsync, or no boot id), the chunks are written by one thread, read from the file all the same. */
+    @Test
+    void fsyncedCheckoutsReadFromTheFileToo() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            repo.setConfig("checkout.fsync", "true");
+        }
+        readsFromHand(VERSIONS - 4);
+        assertEquals(chunksOf("embed.weight") + chunksOf("dense.weight") + chunksOf("step") + chunksOf("head.weight")
+                + chunksOf("norm.weight"), readsFromHand(VERSIONS - 1), "forward to HEAD, fsynced");
+    }
+
     @Test
     void everyCheckoutIsBitExactWhateverTheFileAtHand() throws IOException {
         long seed = new Random().nextLong();
