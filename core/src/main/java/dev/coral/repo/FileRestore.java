@@ -1,5 +1,6 @@
 package dev.coral.repo;
 
+import dev.coral.error.CoralException;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
@@ -103,9 +104,10 @@ public final class FileRestore {
         if (heldVersion != null) {
             try {
                 return restoreOnce(entry, target, displayPath, unsynced, heldVersion);
-            } catch (CorruptObjectException | NoSuchFileException e) {
-                // the file was not the version the index names (or is gone), or the chunk cache served wrong bytes: from
-                // the store alone, dropping the cache's entries if it fails again (a damaged store fails there too)
+            } catch (CoralException | NoSuchFileException e) {
+                // the file was not the version the index names (or is gone), the held version's objects are damaged, or
+                // the chunk cache served wrong bytes: from the store alone, dropping the cache's entries if it fails
+                // again (where a damaged store, or whatever else went wrong, fails again and says so)
             }
         }
         return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced, null));
@@ -128,7 +130,12 @@ public final class FileRestore {
         if (!a.isRegularFile() || a.size() != held.size()) {
             return null;
         }
-        FileEntry h = graph.file(held.fileEntry());
+        FileEntry h;
+        try {
+            h = graph.file(held.fileEntry());
+        } catch (CoralException e) {
+            return null; // missing or damaged: the checkout reads from the store alone
+        }
         if (!h.format().equals(entry.format())) {
             return null;
         }

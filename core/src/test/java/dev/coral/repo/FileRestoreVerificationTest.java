@@ -84,6 +84,34 @@ class FileRestoreVerificationTest {
         }
     }
 
+    /**
+     * A staging entry naming what the target holds is a hint only: one naming an object the store
+     * lacks, or another file's version, or a target holding other bytes than it names, leaves the
+     * file restored from the store as committed.
+     */
+    @Test
+    void aWrongHintAboutTheFileBeingReplacedChangesNothing() throws IOException {
+        Stored s = ingest(6);
+        Stored other = ingest(7); // the same packs folder: both versions are in the store
+        try (ObjectStore store = other.store()) {
+            s.store().close();
+            FileRestore restore = new FileRestore(new ObjectGraph(store));
+            Path target = dir.resolve("out.safetensors");
+            byte[] random = new byte[other.bytes().length];
+            new Random(8).nextBytes(random);
+            ObjectId otherId = ObjectId.hashOf(other.entry().encode());
+            StagingIndex.Entry[] hints = {
+                new StagingIndex.Entry(ObjectId.hashOf(new byte[] {1}), other.bytes().length, StagingIndex.UNVERIFIED, new byte[32]),
+                new StagingIndex.Entry(otherId, other.bytes().length, StagingIndex.UNVERIFIED, new byte[32]),
+            };
+            for (StagingIndex.Entry hint : hints) {
+                Files.write(target, random); // not the version the hint names
+                restore.restore(s.entry(), target, "out.safetensors", hint);
+                assertArrayEquals(s.bytes(), Files.readAllBytes(target));
+            }
+        }
+    }
+
     @Test
     void bothWaysOfWritingRestoreTheSameBytesOverAnOldFile() throws IOException {
         Stored s = ingest(5);
