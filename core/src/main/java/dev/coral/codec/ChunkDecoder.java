@@ -223,6 +223,46 @@ public final class ChunkDecoder {
     /** As {@link #decodeInPlaneSpace(byte[], int, int, int, int, byte[], CodecWorkspace)}; {@code crcChecked} as for {@link #decode}. */
     public static void decodeInPlaneSpace(byte[] p, int off, int len, int rawLength, int expectedWidth, byte[] planes,
                                           CodecWorkspace ws, boolean crcChecked) throws CorruptObjectException {
+        inPlaneSpace(p, off, len, rawLength, expectedWidth, planes, ws, crcChecked, false);
+    }
+
+    /**
+     * Undoes an {@link ChunkCodec#XOR_PLANES} delta in plane space: {@code planes} hold the chunk
+     * the delta made (as {@link #decodeInPlaneSpace} leaves them) and then hold its base. XOR is
+     * its own inverse; what stands in the way is the contexts a context-coded plane was coded in,
+     * its base's exponents, which the chunk made does not give: its plane 0 XOR the delta's plane 0
+     * gives the base's plane 0, the exponent's high bits, but the low bit sits in plane 1. So a
+     * delta can be undone when its plane 0 is not context-coded and each context-coded plane's
+     * groups are pair-aligned (the encoder's choice, {@link ContextHuffman}: then the low bit never
+     * decides a group). Returns false, {@code planes} untouched, when it cannot be undone (another
+     * codec or width, a layout flag, or the contexts above).
+     */
+    public static boolean undoInPlaneSpace(byte[] p, int off, int len, int rawLength, int expectedWidth, byte[] planes,
+                                           CodecWorkspace ws, boolean crcChecked) throws CorruptObjectException {
+        if (planeSpaceWidth(p, off, len, true) != expectedWidth || ChunkFormat.exponentBytes(p, off) || ChunkFormat.mantissaBit(p, off)) {
+            return false;
+        }
+        int[] lengths = new int[16];
+        int[] modes = new int[16];
+        ChunkFormat.parse(p, off, len, modes, lengths, crcChecked);
+        int pos = off + ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * expectedWidth;
+        for (int k = 0; k < expectedWidth; k++) {
+            if (modes[k] == PlaneMode.CONTEXT_HUFFMAN.id() && (k == 0 || !ContextHuffman.pairAligned(p, pos, lengths[k]))) {
+                return false;
+            }
+            pos += lengths[k];
+        }
+        inPlaneSpace(p, off, len, rawLength, expectedWidth, planes, ws, crcChecked, true);
+        return true;
+    }
+
+    /**
+     * {@link #decodeInPlaneSpace}, or with {@code undo} {@link #undoInPlaneSpace} once it has
+     * checked the payload: the contexts are then taken after plane 0 is XORed in (the base's plane
+     * 0), where a decode takes them before any plane is.
+     */
+    private static void inPlaneSpace(byte[] p, int off, int len, int rawLength, int expectedWidth, byte[] planes, CodecWorkspace ws,
+                                     boolean crcChecked, boolean undo) throws CorruptObjectException {
         if (off < 0 || len < 0 || off + len > p.length || off + len < 0) {
             throw new IllegalArgumentException("payload range [" + off + ", +" + len + ") outside " + p.length + " bytes");
         }
@@ -251,7 +291,7 @@ public final class ChunkDecoder {
         int n = rawLength / w;
         int pos = off + ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * w;
         byte[] contexts = null;
-        for (int k = 0; k < w; k++) {
+        for (int k = 0; k < w && !undo; k++) {
             if (modes[k] == PlaneMode.CONTEXT_HUFFMAN.id()) { // contexts come from the base: before any plane is XORed in
                 contexts = ws.contexts = CodecWorkspace.grow(ws.contexts, n);
                 ContextHuffman.contextsOfPlanes(planes, n, contexts);
@@ -291,6 +331,10 @@ public final class ChunkDecoder {
                     }
                 }
                 case 5 -> {
+                    if (contexts == null) { // undoing: the base's plane 0 is in place (plane 0 is never context-coded then)
+                        contexts = ws.contexts = CodecWorkspace.grow(ws.contexts, n);
+                        ContextHuffman.contextsOfPlanes(planes, n, contexts);
+                    }
                     ws.planes = CodecWorkspace.grow(ws.planes, n);
                     uncontext(p, pos, bl, ws.planes, 0, n, contexts, ws, k);
                     PlaneTransform.xorInto(ws.planes, 0, planes, at, n);

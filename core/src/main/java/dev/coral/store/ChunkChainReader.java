@@ -8,7 +8,9 @@ import dev.coral.error.CorruptObjectException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Decodes a stored chunk, following its delta chain down to the keyframe and applying the deltas
@@ -79,8 +81,8 @@ final class ChunkChainReader {
             store.countReadFromHand();
             return;
         }
-        Chain chain = collect(store, top, recent, ws);
-        if (at != null && fromHand(chain, dst, n, ws, at)) {
+        Chain chain = collect(store, top, recent, ws, true);
+        if (at != null && fromHand(store, chain, dst, n, ws, at)) {
             store.countReadFromHand();
             return;
         }
@@ -89,30 +91,96 @@ final class ChunkChainReader {
     }
 
     /**
-     * Reads the chunk at the top of {@code x} from the chunk at hand when that is on its chain
-     * below the top: the deltas above it then apply to its bytes, and neither the keyframe nor the
-     * deltas below are decoded. Returns false, {@code dst} untouched, when it is not on the chain,
-     * is the chain's keyframe (its bytes from the file cost about what decoding it does: 84 MB one
-     * delta above the keyframe, as {@code ./coral} runs it, 0.57 s from the keyframe's file
-     * against 0.63), or the file at hand is short. Not from a chunk at hand above the one wanted (a newer
-     * version): a delta cannot be undone from the chunk it made, though XOR is its own inverse,
-     * since its high-mantissa plane is coded in the contexts of its base's exponents, which only
-     * the base has.
+     * What decoding a keyframe costs, in deltas: it decodes every plane, where a delta between
+     * training steps is mostly zero and raw planes (84 MB: ~90 ms against ~20 ms a link, export
+     * of a chain, 2 cores).
      */
-    private static boolean fromHand(Chain x, byte[] dst, int n, CodecWorkspace ws, ChunkAtHand at) throws IOException {
+    static final int KEYFRAME_COST = 3;
+
+    /**
+     * Reads the chunk at the top of {@code x} from the chunk at hand when that decodes fewer
+     * deltas. Forward, when the chunk at hand is on {@code x}'s chain below the top: the deltas
+     * above it apply to its bytes. Otherwise through the first chunk both chains share: the chunk
+     * at hand's deltas down to it undone (XOR deltas whose contexts allow it,
+     * {@link ChunkDecoder#undoInPlaneSpace}), then {@code x}'s deltas above it applied; so going
+     * back a step decodes one delta. Returns false, {@code dst} untouched, when the chains share
+     * no chunk, that way is not shorter ({@link #KEYFRAME_COST}: the chunk at hand being the
+     * keyframe itself skips nothing: 84 MB one delta above the keyframe, as {@code ./coral} runs
+     * it, 0.57 s from the chain against 0.63 from the keyframe's file), a delta to undo cannot be
+     * undone, or the file at hand is short.
+     */
+    private static boolean fromHand(ObjectStore store, Chain x, byte[] dst, int n, CodecWorkspace ws, ChunkAtHand at)
+            throws IOException {
         List<Link> xs = x.links();
+        int whole = x.cachedBase() != null ? xs.size() : xs.size() - 1 + KEYFRAME_COST;
         int below = 1;
         while (below < xs.size() && !xs.get(below).found().entry().id().equals(at.id())) {
             below++;
         }
-        if (below == xs.size() || below == xs.size() - 1 && x.cachedBase() == null) {
-            return false; // not on the chain, or its keyframe: reading that costs about what decoding it does
+        if (below < xs.size()) {
+            if (below == xs.size() - 1 && x.cachedBase() == null) {
+                return false; // the keyframe itself: reading it costs about what decoding it does
+            }
+            byte[] base = new byte[n];
+            if (!at.read(base, n)) {
+                return false;
+            }
+            decodeChain(xs.subList(0, below), base, dst, n, ws, false);
+            return true;
         }
-        byte[] base = new byte[n];
-        if (!at.read(base, n)) {
+        ObjectStore.Found y = store.find(at.id());
+        if (y == null || y.entry().rawLength() != n) {
             return false;
         }
-        decodeChain(xs.subList(0, below), base, dst, n, ws, false);
+        List<Link> ys = collect(store, y, store.recentChunks(), ws, false).links();
+        Map<ObjectId, Integer> onY = new HashMap<>();
+        for (int k = 0; k < ys.size(); k++) {
+            onY.put(ys.get(k).found().entry().id(), k);
+        }
+        int lx = 0;
+        while (lx < xs.size() && !onY.containsKey(xs.get(lx).found().entry().id())) {
+            lx++;
+        }
+        if (lx == xs.size()) {
+            return false;
+        }
+        int ly = onY.get(xs.get(lx).found().entry().id());
+        if (lx + ly >= whole) {
+            return false;
+        }
+        return undoThenApply(ys.subList(0, ly), xs.subList(0, lx), dst, n, ws, at);
+    }
+
+    /**
+     * From the chunk at hand, undoes {@code undone} (top first) in plane space, then applies
+     * {@code applied} (top first, applied bottom up) into {@code dst}. False when a delta cannot
+     * be undone, or the file at hand is short; {@code dst} is then untouched.
+     */
+    private static boolean undoThenApply(List<Link> undone, List<Link> applied, byte[] dst, int n, CodecWorkspace ws, ChunkAtHand at)
+            throws IOException {
+        Payload first = payload(undone.get(0), ws);
+        int w = ChunkDecoder.planeSpaceWidth(first.buf(), first.from(), first.length(), true);
+        if (w <= 0 || n % w != 0) {
+            return false;
+        }
+        byte[] raw = new byte[n];
+        if (!at.read(raw, n)) {
+            return false;
+        }
+        byte[] planes = ws.chainPlanes(n);
+        ChunkDecoder.splitPlanes(raw, n, w, planes);
+        for (int k = 0; k < undone.size(); k++) {
+            Payload d = k == 0 ? first : payload(undone.get(k), ws);
+            if (!ChunkDecoder.undoInPlaneSpace(d.buf(), d.from(), d.length(), n, w, planes, ws, true)) {
+                return false;
+            }
+        }
+        if (applied.isEmpty()) {
+            ChunkDecoder.mergePlanes(planes, n, w, dst);
+        } else {
+            ChunkDecoder.mergePlanes(planes, n, w, raw); // the shared chunk's bytes: the base of what is applied
+            decodeChain(applied, raw, dst, n, ws, false);
+        }
         return true;
     }
 
@@ -138,7 +206,7 @@ final class ChunkChainReader {
         if (fromCache(store, top, rawBuffer, n, true)) {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
-        Chain chain = collect(store, top, recent, ws);
+        Chain chain = collect(store, top, recent, ws, true);
         int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true);
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
@@ -162,14 +230,19 @@ final class ChunkChainReader {
         }
     }
 
-    private static Chain collect(ObjectStore store, ObjectStore.Found top, RecentChunks recent, CodecWorkspace ws) throws IOException {
+    /**
+     * The links from {@code top} down to its keyframe; with {@code toRecent}, only down to the
+     * first chunk below it that the recent chunks hold (copied out as the chain's base).
+     */
+    private static Chain collect(ObjectStore store, ObjectStore.Found top, RecentChunks recent, CodecWorkspace ws, boolean toRecent)
+            throws IOException {
         List<Link> chain = new ArrayList<>();
         ObjectStore.Found cur = top;
         byte[] cachedBase = null;
         while (true) {
             String what = what(cur);
             StoredForm form = StoredForm.of(cur.entry().codec(), what);
-            if (cur != top && recent.contains(cur.entry().id())) {
+            if (toRecent && cur != top && recent.contains(cur.entry().id())) {
                 cachedBase = new byte[(int) cur.entry().rawLength()];
                 if (recent.copyTo(cur.entry().id(), cachedBase)) {
                     break; // decoded lately: the chain below it need not be read

@@ -30,11 +30,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A checkout reads each chunk from the file it replaces, when the index says that file holds a
- * committed version: a chunk that file holds unchanged is copied, and one whose delta chain runs
- * through that file's chunk decodes only the deltas above it. Going forward a few training steps
- * decodes the steps between, not every chunk's chain from its keyframe. Whatever the path, the
- * file written is the version asked for, bit for bit; a file changed within its time stamp is not
- * trusted (the file's check fails and it is restored from the store alone).
+ * committed version: a chunk that file holds unchanged is copied; one whose delta chain runs
+ * through that file's chunk decodes only the deltas above it; one above the first chunk both
+ * chains share has the file's deltas down to it undone (XOR deltas are their own inverse, and
+ * pair-aligned context groups leave their contexts to be found from the chunk they made), then
+ * its own applied. Going a few training steps either way decodes the steps between, not every
+ * chunk's chain from its keyframe. Whatever the path, the file written is the version asked for,
+ * bit for bit; a file changed within its time stamp is not trusted (the file's check fails and
+ * it is restored from the store alone).
  */
 class CheckoutFromHeldFileTest {
     private static final int VERSIONS = 14;
@@ -82,12 +85,15 @@ class CheckoutFromHeldFileTest {
     }
 
     @Test
-    void goingForwardAFewStepsDecodesOnlyTheStepsBetween() throws IOException {
-        long back = readsFromHand(VERSIONS - 4);
-        assertEquals(chunksOf("embed.weight"), back, "back to HEAD~3: only the chunks that did not change come from the file");
-        long forward = readsFromHand(VERSIONS - 1);
-        assertEquals(chunksOf("embed.weight") + chunksOf("dense.weight") + chunksOf("step") + chunksOf("head.weight")
-                + chunksOf("norm.weight"), forward, "forward to HEAD: every chunk from HEAD~3's");
+    void goingAFewStepsEitherWayDecodesOnlyTheStepsBetween() throws IOException {
+        int all = chunksOf("embed.weight") + chunksOf("dense.weight") + chunksOf("step") + chunksOf("head.weight")
+                + chunksOf("norm.weight");
+        assertEquals(all, readsFromHand(VERSIONS - 4), "back to HEAD~3: every chunk from HEAD's file, its deltas undone");
+        assertEquals(all, readsFromHand(VERSIONS - 1), "forward to HEAD: every chunk from HEAD~3's");
+        assertEquals(all, readsFromHand(VERSIONS - 5), "back to HEAD~4: four deltas undone, against a chain of two and a keyframe");
+        readsFromHand(VERSIONS - 1);
+        assertEquals(chunksOf("embed.weight"), readsFromHand(VERSIONS - 7),
+                "back to HEAD~6, whose chain shares only the keyframe with HEAD's: from the store, but for the unchanged chunks");
     }
 
     /** Where files are fsynced (checkout.fsync, or no boot id), the chunks are written by one thread, read from the file all the same. */
@@ -96,9 +102,8 @@ class CheckoutFromHeldFileTest {
         try (Repository repo = Repository.open(dir)) {
             repo.setConfig("checkout.fsync", "true");
         }
-        readsFromHand(VERSIONS - 4);
         assertEquals(chunksOf("embed.weight") + chunksOf("dense.weight") + chunksOf("step") + chunksOf("head.weight")
-                + chunksOf("norm.weight"), readsFromHand(VERSIONS - 1), "forward to HEAD, fsynced");
+                + chunksOf("norm.weight"), readsFromHand(VERSIONS - 4), "back to HEAD~3, fsynced");
     }
 
     @Test

@@ -1,0 +1,149 @@
+package dev.coral.codec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.codec.ChunkCodec.EncodedChunk;
+import dev.coral.codec.CodecTestData.Base;
+import dev.coral.codec.CodecTestData.Content;
+import dev.coral.codec.CodecTestData.Pair;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * An XOR delta undone from the chunk it made gives its base back, bit for bit: every width with
+ * planes, every content, any base, any length, training steps whose high-mantissa plane is
+ * context-coded (the case that needs the pair-aligned groups). A payload that cannot be undone
+ * says so and leaves the planes as they were. Each case has its own seed, printed on failure.
+ */
+class DeltaUndoTest {
+    private static final CodecWorkspace WS = new CodecWorkspace();
+
+    @AfterAll
+    static void closeWorkspace() {
+        WS.close();
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (int w : new int[] {2, 4, 8}) {
+            for (int elements : new int[] {1, 37, 1001, 20011, 262_144}) {
+                for (Content c : Content.values()) {
+                    for (Base b : new Base[] {Base.EQUAL, Base.RANDOM, Base.NEARLY_EQUAL}) {
+                        if (elements == 262_144 && (c != Content.GAUSSIAN || b != Base.NEARLY_EQUAL)) {
+                            continue;
+                        }
+                        out.add(Arguments.of(w, elements, c, b, 31L * w + 7L * elements + 131L * c.ordinal() + b.ordinal()));
+                    }
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "w={0} n={1} {2} base {3} seed {4}")
+    @MethodSource("cases")
+    void anXorDeltaUndoneGivesItsBase(int w, int elements, Content content, Base baseKind, long seed) throws Exception {
+        Pair p = CodecTestData.generate(content, baseKind, w, elements, seed);
+        undoneIsBase(p.raw(), p.base(), w, "seed " + seed);
+    }
+
+    /** Trained-like Adam steps: plane 1 is context-coded (plane 0 sparse), and the delta is undone through it. */
+    @ParameterizedTest(name = "w={0}")
+    @MethodSource("floatWidths")
+    void trainingStepsUndoThroughTheirContextCodedPlane(int w) throws Exception {
+        byte[][] steps = CodecTestData.adamHistory(w, 1 << 18, 3, 17 * w, false);
+        for (int s = 1; s < steps.length; s++) {
+            EncodedChunk e = undoneIsBase(steps[s], steps[s - 1], w, "w " + w + " step " + s);
+            assertEquals(PlaneMode.CONTEXT_HUFFMAN.id(), modes(e, w)[1], "plane 1 context-coded: the case to cover");
+        }
+    }
+
+    /** BF16 and fp32 (fp64's plane 1 is mantissa, not context-coded). */
+    static Stream<Arguments> floatWidths() {
+        return Stream.of(Arguments.of(2), Arguments.of(4));
+    }
+
+    static Stream<Arguments> widths() {
+        return Stream.of(Arguments.of(2), Arguments.of(4), Arguments.of(8));
+    }
+
+    /**
+     * Weights across three decades: plane 0 itself is context-coded, in contexts of the base's
+     * exponent, which plane 0 is what gives; such a delta is refused, the planes untouched.
+     */
+    @ParameterizedTest(name = "w={0}")
+    @MethodSource("widths")
+    void aDeltaWhosePlane0IsContextCodedIsRefused(int w) throws Exception {
+        byte[][] steps = CodecTestData.adamHistory(w, 1 << 18, 2, 19 * w, true);
+        EncodedChunk e = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, steps[1], 0, steps[1].length, w, steps[0], 1);
+        byte[] planes = planesOf(steps[1], w);
+        byte[] before = planes.clone();
+        boolean undone = ChunkDecoder.undoInPlaneSpace(e.data(), 0, e.length(), steps[1].length, w, planes, WS, false);
+        assertEquals(modes(e, w)[0] != PlaneMode.CONTEXT_HUFFMAN.id(), undone, "refused exactly when plane 0 is context-coded");
+        if (undone) {
+            byte[] got = new byte[steps[1].length];
+            ChunkDecoder.mergePlanes(planes, got.length, w, got);
+            assertArrayEquals(steps[0], got);
+        } else {
+            assertArrayEquals(before, planes, "untouched");
+        }
+    }
+
+    /** A context-coded plane whose groups split a pair of contexts cannot be undone: false, the planes untouched. */
+    @Test
+    void groupsSplittingAPairOfContextsCannotBeUndone() throws Exception {
+        byte[][] steps = CodecTestData.adamHistory(4, 1 << 18, 2, 5, true);
+        EncodedChunk e = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, steps[1], 0, steps[1].length, 4, steps[0], 1);
+        byte[] p = e.data().clone();
+        int[] lengths = new int[16];
+        int[] modes = new int[16];
+        ChunkFormat.parse(p, 0, e.length(), modes, lengths, true);
+        assertEquals(PlaneMode.CONTEXT_HUFFMAN.id(), modes[1]);
+        int plane1 = ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * 4 + lengths[0];
+        assertTrue(ContextHuffman.pairAligned(p, plane1, lengths[1]), "the encoder aligns its groups to pairs");
+        assertTrue((p[plane1] & 0xFF) >= 2, "several groups");
+        p[plane1 + 1] |= 1; // the first boundary, odd
+        assertFalse(ContextHuffman.pairAligned(p, plane1, lengths[1]));
+        byte[] planes = planesOf(steps[1], 4);
+        byte[] before = planes.clone();
+        assertFalse(ChunkDecoder.undoInPlaneSpace(p, 0, e.length(), steps[1].length, 4, planes, WS, true));
+        assertArrayEquals(before, planes, "untouched");
+        assertFalse(ChunkDecoder.undoInPlaneSpace(p, 0, e.length(), steps[1].length, 2, planes, WS, true), "another width");
+        EncodedChunk keyframe = ChunkEncoder.encode(ChunkCodec.PLANES, steps[1], 0, steps[1].length, 4, null, 1);
+        assertFalse(ChunkDecoder.undoInPlaneSpace(keyframe.data(), 0, keyframe.length(), steps[1].length, 4, planes, WS, false),
+                "not a delta");
+        assertArrayEquals(before, planes, "untouched");
+    }
+
+    private static EncodedChunk undoneIsBase(byte[] raw, byte[] base, int w, String what) throws Exception {
+        EncodedChunk e = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, raw, 0, raw.length, w, base, 1);
+        byte[] planes = planesOf(raw, w);
+        assertTrue(ChunkDecoder.undoInPlaneSpace(e.data(), 0, e.length(), raw.length, w, planes, WS, false), what + ": undoable");
+        byte[] got = new byte[raw.length];
+        ChunkDecoder.mergePlanes(planes, raw.length, w, got);
+        assertArrayEquals(base, got, what);
+        return e;
+    }
+
+    private static byte[] planesOf(byte[] raw, int w) {
+        byte[] planes = new byte[Math.max(1, raw.length)];
+        ChunkDecoder.splitPlanes(raw, raw.length, w, planes);
+        return planes;
+    }
+
+    private static int[] modes(EncodedChunk e, int w) throws Exception {
+        int[] lengths = new int[16];
+        int[] modes = new int[16];
+        ChunkFormat.parse(e.data(), 0, e.length(), modes, lengths, false);
+        return modes;
+    }
+}
