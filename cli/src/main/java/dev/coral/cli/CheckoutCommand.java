@@ -19,9 +19,9 @@ import picocli.CommandLine.Parameters;
         + "content and checkout --force restores any that lost their bytes (coral config checkout.fsync true fsyncs "
         + "each file instead). A checkout that was killed can leave .tmp-NAME-UUID files beside the files it wrote; "
         + "the next checkout of those files removes them.",
-    "The file being replaced is read from: chunks it holds unchanged are copied, and when the version wanted is a "
-        + "later step of the one it holds, only the deltas between the two are decoded, so stepping forward through "
-        + "a run is fast."})
+    "The file being replaced is read from: chunks it holds unchanged are copied, and when it holds a nearby step "
+        + "of the same run, only the deltas between the two versions are decoded, so stepping through a run, either "
+        + "way, is fast."})
 final class CheckoutCommand extends Subcommand {
     @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files.")
     boolean force;

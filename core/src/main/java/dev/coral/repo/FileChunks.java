@@ -79,8 +79,8 @@ final class FileChunks {
     /**
      * These chunks, each read starting from the chunk of the same tensor name and index in
      * {@code held} (the chunks of the file at hand, {@code file}, laid out from {@code start})
-     * where it has one of the same length that is the chunk or on its delta chain. What is read
-     * so is checked by the caller ({@link ChunkAtHand}).
+     * where it has one of the same length and that decodes fewer deltas. What is read so is
+     * checked by the caller ({@link ChunkAtHand}).
      */
     FileChunks startingFrom(FileChunks held, FileChannel file, long start) {
         Map<String, ChunkAtHand> at = new HashMap<>();

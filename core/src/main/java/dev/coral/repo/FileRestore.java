@@ -91,9 +91,9 @@ public final class FileRestore {
      * As {@link #restore(FileEntry, Path, String)}, where the staging index says {@code target}
      * holds the version {@code held} (null: none). When its size and time still say so (or its
      * size, where the index trusts no time: a file committed or checked out just before), each chunk
-     * that file holds unchanged is copied from it, and each whose delta chain runs through that
-     * file's chunk is decoded from it: going forward a few training steps then decodes the deltas
-     * between them, not each chunk's whole chain from its keyframe ({@link ChunkAtHand}). Only for a byte-identical format with a
+     * that file holds unchanged is copied from it, and each whose delta chain meets that file's
+     * chunk's is decoded from it: going a few training steps forward or back then decodes the
+     * deltas between them, not each chunk's whole chain from its keyframe ({@link ChunkAtHand}). Only for a byte-identical format with a
      * recorded CRC32C, which checks the file written whole: if the file held something else after
      * all (changed within the index's time stamp), the check fails and the file is restored again
      * from the store alone.

@@ -85,7 +85,7 @@ public final class ChunkReadAhead implements AutoCloseable {
     }
 
     /**
-     * Has chunk {@code i} read from {@code at[i]} where that is the chunk or on its delta chain
+     * Has chunk {@code i} read from {@code at[i]} where that decodes fewer deltas
      * ({@link ChunkAtHand}; a null element: none). The caller checks what it reads. Before the first read.
      */
     public ChunkReadAhead startingFrom(ChunkAtHand[] at) {

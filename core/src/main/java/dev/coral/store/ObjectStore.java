@@ -511,7 +511,7 @@ public final class ObjectStore implements AutoCloseable {
 
     /**
      * As {@link #readChunk(ObjectId, byte[], boolean, CodecWorkspace)}, starting from a related
-     * chunk at hand when that is the chunk or on its delta chain ({@link ChunkAtHand}; null: none). Unless
+     * chunk at hand when that decodes fewer deltas ({@link ChunkAtHand}; null: none). Unless
      * {@code verifyHash}, the caller checks what it got.
      */
     public int readChunk(ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws, ChunkAtHand at) throws IOException {
