@@ -232,7 +232,7 @@ public final class ThroughputScenario implements Scenario {
         }
         t.row("checkout forward one step at a time (main~d from main~(d+1)'s file, oldest first; the second of two passes): all / by depth",
                 Fmt.mbps(fileBytes * (STEPS - 1), Arrays.stream(forwardSeconds).sum()) + "; " + forwardPer,
-                "the checkouts above go backward (main~d from main~(d-1)'s file) and decode each chunk's chain; forward, each chunk's"
+                "the checkouts above go backward (main~d from main~(d-1)'s file): the file's deltas undone; forward, each chunk's"
                         + " chain runs through the file's chunk, and only the deltas above it are decoded");
         StringBuilder streamPer = new StringBuilder();
         for (int d = 0; d < STEPS; d++) {
