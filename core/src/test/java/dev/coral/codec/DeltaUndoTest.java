@@ -12,7 +12,6 @@ import dev.coral.codec.CodecTestData.Pair;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -25,13 +24,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * says so and leaves the planes as they were. Each case has its own seed, printed on failure.
  */
 class DeltaUndoTest {
-    private static final CodecWorkspace WS = new CodecWorkspace();
-
-    @AfterAll
-    static void closeWorkspace() {
-        WS.close();
-    }
-
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
         for (int w : new int[] {2, 4, 8}) {
@@ -53,7 +45,9 @@ class DeltaUndoTest {
     @MethodSource("cases")
     void anXorDeltaUndoneGivesItsBase(int w, int elements, Content content, Base baseKind, long seed) throws Exception {
         Pair p = CodecTestData.generate(content, baseKind, w, elements, seed);
-        undoneIsBase(p.raw(), p.base(), w, "seed " + seed);
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            undoneIsBase(p.raw(), p.base(), w, "seed " + seed, ws);
+        }
     }
 
     /** Trained-like Adam steps: plane 1 is context-coded (plane 0 sparse), and the delta is undone through it. */
@@ -61,9 +55,11 @@ class DeltaUndoTest {
     @MethodSource("floatWidths")
     void trainingStepsUndoThroughTheirContextCodedPlane(int w) throws Exception {
         byte[][] steps = CodecTestData.adamHistory(w, 1 << 18, 3, 17 * w, false);
-        for (int s = 1; s < steps.length; s++) {
-            EncodedChunk e = undoneIsBase(steps[s], steps[s - 1], w, "w " + w + " step " + s);
-            assertEquals(PlaneMode.CONTEXT_HUFFMAN.id(), modes(e, w)[1], "plane 1 context-coded: the case to cover");
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            for (int s = 1; s < steps.length; s++) {
+                EncodedChunk e = undoneIsBase(steps[s], steps[s - 1], w, "w " + w + " step " + s, ws);
+                assertEquals(PlaneMode.CONTEXT_HUFFMAN.id(), modes(e, w)[1], "plane 1 context-coded: the case to cover");
+            }
         }
     }
 
@@ -87,7 +83,10 @@ class DeltaUndoTest {
         EncodedChunk e = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, steps[1], 0, steps[1].length, w, steps[0], 1);
         byte[] planes = planesOf(steps[1], w);
         byte[] before = planes.clone();
-        boolean undone = ChunkDecoder.undoInPlaneSpace(e.data(), 0, e.length(), steps[1].length, w, planes, WS, false);
+        boolean undone;
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            undone = ChunkDecoder.undoInPlaneSpace(e.data(), 0, e.length(), steps[1].length, w, planes, ws, false);
+        }
         assertEquals(modes(e, w)[0] != PlaneMode.CONTEXT_HUFFMAN.id(), undone, "refused exactly when plane 0 is context-coded");
         if (undone) {
             byte[] got = new byte[steps[1].length];
@@ -115,19 +114,21 @@ class DeltaUndoTest {
         assertFalse(ContextHuffman.pairAligned(p, plane1, lengths[1]));
         byte[] planes = planesOf(steps[1], 4);
         byte[] before = planes.clone();
-        assertFalse(ChunkDecoder.undoInPlaneSpace(p, 0, e.length(), steps[1].length, 4, planes, WS, true));
-        assertArrayEquals(before, planes, "untouched");
-        assertFalse(ChunkDecoder.undoInPlaneSpace(p, 0, e.length(), steps[1].length, 2, planes, WS, true), "another width");
         EncodedChunk keyframe = ChunkEncoder.encode(ChunkCodec.PLANES, steps[1], 0, steps[1].length, 4, null, 1);
-        assertFalse(ChunkDecoder.undoInPlaneSpace(keyframe.data(), 0, keyframe.length(), steps[1].length, 4, planes, WS, false),
-                "not a delta");
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            assertFalse(ChunkDecoder.undoInPlaneSpace(p, 0, e.length(), steps[1].length, 4, planes, ws, true));
+            assertArrayEquals(before, planes, "untouched");
+            assertFalse(ChunkDecoder.undoInPlaneSpace(p, 0, e.length(), steps[1].length, 2, planes, ws, true), "another width");
+            assertFalse(ChunkDecoder.undoInPlaneSpace(keyframe.data(), 0, keyframe.length(), steps[1].length, 4, planes, ws, false),
+                    "not a delta");
+        }
         assertArrayEquals(before, planes, "untouched");
     }
 
-    private static EncodedChunk undoneIsBase(byte[] raw, byte[] base, int w, String what) throws Exception {
+    private static EncodedChunk undoneIsBase(byte[] raw, byte[] base, int w, String what, CodecWorkspace ws) throws Exception {
         EncodedChunk e = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, raw, 0, raw.length, w, base, 1);
         byte[] planes = planesOf(raw, w);
-        assertTrue(ChunkDecoder.undoInPlaneSpace(e.data(), 0, e.length(), raw.length, w, planes, WS, false), what + ": undoable");
+        assertTrue(ChunkDecoder.undoInPlaneSpace(e.data(), 0, e.length(), raw.length, w, planes, ws, false), what + ": undoable");
         byte[] got = new byte[raw.length];
         ChunkDecoder.mergePlanes(planes, raw.length, w, got);
         assertArrayEquals(base, got, what);
