@@ -172,7 +172,7 @@ final class History {
         boolean lossy = !storedLossy.isEmpty(); // entries this commit stored lossy, each other than HEAD's
         Tree parent = repo.readTree(head);
         TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(index.entries());
-        try (ObjectInserter ins = repo.newInserter(); ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
+        try (ObjectInserter ins = repo.newInserter(true); ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
             LossyRewrite rewrite = new LossyRewrite(repo.graph(), ins, sink, repo.config().chunkBytes());
             for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
                 if (!paths.contains(e.getKey())) {

@@ -35,6 +35,11 @@ public final class ContextCounts {
     private int width;
     private int groups;
 
+    /** Whether the groups it chooses are pair-aligned (undoable deltas; {@link ContextHuffman}); true unless set. */
+    public void setPairAligned(boolean on) {
+        scratch.pairAligned = on;
+    }
+
     /**
      * Counts plane {@value #PLANE} of {@code raw[off, off+len)} XOR {@code base}, elements of
      * {@code w} bytes. Returns false (and holds nothing) when it does not apply: another width,

@@ -104,6 +104,8 @@ final class ContextHuffman {
         /** Decoder: per context, where its group's decode table starts: group << {@value #LOOKUP_BITS}. */
         final char[] groupTable = new char[256];
         final int[] bounds = new int[MAX_GROUPS];
+        /** Whether group boundaries are moved to even contexts ({@link #alignToPairs}); an encoder's choice. */
+        boolean pairAligned = true;
         /** Per group: the single symbol, or -1 when it has a code. */
         final int[] single = new int[MAX_GROUPS];
         /** Per group and symbol: code length; bit-reversed code << 4 | length. */
@@ -670,7 +672,9 @@ final class ContextHuffman {
                 acc = 0;
             }
         }
-        groups = alignToPairs(groups, s);
+        if (s.pairAligned) {
+            groups = alignToPairs(groups, s);
+        }
         fillGroupTable(groups, s);
         return groups;
     }
@@ -682,9 +686,9 @@ final class ContextHuffman {
      * ({@link ChunkDecoder#undoInPlaneSpace}), whose plane 0 XOR the delta's gives the base's
      * plane 0 and so the group. Measured (perf training scenario, small scale, 200 Adam steps):
      * stored 38.6 MB for the fp32 history either way, BF16 4.34x → 4.33x, lossy 1e-4 / 1e-5
-     * 6.96x → 6.65x / 4.16x → 4.10x; boundaries moved to the next even context whatever that
-     * moved: BF16 4.23x, lossy 6.49x / 4.03x. Returns the number of groups (two boundaries may
-     * meet).
+     * 6.96x → 6.65x / 4.16x → 4.10x (so lossy commits do not align, {@link Scratch#pairAligned});
+     * boundaries moved to the next even context whatever that moved: BF16 4.23x, lossy 6.49x /
+     * 4.03x. Returns the number of groups (two boundaries may meet).
      */
     private static int alignToPairs(int groups, Scratch s) {
         int[] h = s.ctxHist;

@@ -51,9 +51,12 @@ final class BasePrefetch implements AutoCloseable {
     /** Chunks whose context-coded plane was counted here, and XOR delta split (for tests). */
     volatile long counted;
 
-    BasePrefetch(ObjectStore store, ChainShape chains) {
+    BasePrefetch(ObjectStore store, ChainShape chains, boolean pairAligned) {
         this.store = store;
         this.chains = chains;
+        for (ContextCounts c : counts) {
+            c.setPairAligned(pairAligned);
+        }
     }
 
     /**

@@ -80,16 +80,19 @@ final class ChunkEncodingJob implements AutoCloseable {
     private record Remembered(ChunkEncoder.Decision decision, int reuses) {
     }
 
-    ChunkEncodingJob(ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding) {
+    ChunkEncodingJob(ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding, boolean pairAligned) {
         this.store = store;
         this.zstdLevel = zstdLevel;
         this.chains = chains;
         workspace.setContextCoding(contextCoding);
+        workspace.setPairAlignedContexts(pairAligned);
+        contextCounts.setPairAligned(pairAligned);
     }
 
     /** Whether this job encodes with these settings (and may serve an inserter that asks for them). */
-    boolean fits(int level, ChainShape shape, boolean contextCoding) {
-        return zstdLevel == level && java.util.Objects.equals(chains, shape) && workspace.contextCoding() == contextCoding;
+    boolean fits(int level, ChainShape shape, boolean contextCoding, boolean pairAligned) {
+        return zstdLevel == level && java.util.Objects.equals(chains, shape) && workspace.contextCoding() == contextCoding
+                && workspace.pairAlignedContexts() == pairAligned;
     }
 
     /**
@@ -197,7 +200,7 @@ final class ChunkEncodingJob implements AutoCloseable {
         BasePrefetch.Prepared prepared = previous == null || prefetch == null ? null : prefetch.take(previous, len);
         if (nextPrevious != null && nextLength >= PREFETCH_MIN_BYTES) {
             if (prefetch == null) {
-                prefetch = new BasePrefetch(store, chains);
+                prefetch = new BasePrefetch(store, chains, workspace.pairAlignedContexts());
             }
             if (next != null && next.len() == nextLength && workspace.contextCoding() && store.keepsNewChunks()) {
                 prefetch.start(nextPrevious, nextLength, next.raw(), next.off(), next.width());

@@ -49,7 +49,8 @@ public final class ChunkPipeline implements ChunkSink {
         Throwable error;
     }
 
-    ChunkPipeline(ObjectInserter inserter, ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding, int workers) {
+    ChunkPipeline(ObjectInserter inserter, ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding, boolean pairAligned,
+                  int workers) {
         this.inserter = inserter;
         this.store = store;
         int ringSize = Integer.highestOneBit(Math.max(4, workers * 2 + 2) * 2 - 1);
@@ -70,7 +71,7 @@ public final class ChunkPipeline implements ChunkSink {
         @SuppressWarnings("unchecked")
         EventHandler<Slot>[] encoders = new EventHandler[workers];
         for (int w = 0; w < workers; w++) {
-            ChunkEncodingJob job = store.borrowJob(zstdLevel, chains, contextCoding);
+            ChunkEncodingJob job = store.borrowJob(zstdLevel, chains, contextCoding, pairAligned);
             jobs[w] = job;
             int ordinal = w;
             encoders[w] = (slot, sequence, endOfBatch) -> {

@@ -637,17 +637,17 @@ public final class ObjectStore implements AutoCloseable {
      * pipeline's worker), or a new one. A training loop's commits then reuse its buffers (a few MiB
      * per chunk, each a humongous allocation, which makes G1 start a concurrent cycle) and its threads.
      */
-    ChunkEncodingJob borrowJob(int zstdLevel, ChainShape chains, boolean contextCoding) {
+    ChunkEncodingJob borrowJob(int zstdLevel, ChainShape chains, boolean contextCoding, boolean pairAligned) {
         synchronized (jobLock) {
             for (Iterator<ChunkEncodingJob> it = idleJobs.descendingIterator(); it.hasNext(); ) {
                 ChunkEncodingJob j = it.next();
-                if (j.fits(zstdLevel, chains, contextCoding)) {
+                if (j.fits(zstdLevel, chains, contextCoding, pairAligned)) {
                     it.remove();
                     return j;
                 }
             }
         }
-        return new ChunkEncodingJob(this, zstdLevel, chains, contextCoding);
+        return new ChunkEncodingJob(this, zstdLevel, chains, contextCoding, pairAligned);
     }
 
     /**

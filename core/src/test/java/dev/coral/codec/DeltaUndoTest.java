@@ -125,6 +125,38 @@ class DeltaUndoTest {
         assertArrayEquals(before, planes, "untouched");
     }
 
+    /**
+     * Pair alignment is the encoder's choice, on by default and off for lossy commits
+     * ({@link CodecWorkspace#setPairAlignedContexts}): off, the groups fall where the counts put
+     * them (here on an odd context), and such a delta is not undone.
+     */
+    @Test
+    void alignmentIsAChoiceOfTheWorkspace() throws Exception {
+        byte[][] steps = CodecTestData.adamHistory(4, 1 << 18, 2, 23, false);
+        boolean oddSeen = false;
+        for (boolean aligned : new boolean[] {true, false}) {
+            try (CodecWorkspace ws = new CodecWorkspace()) {
+                ws.setPairAlignedContexts(aligned);
+                EncodedChunk e = ChunkEncoder.encodeInWorkspace(ChunkCodec.XOR_PLANES, steps[1], 0, steps[1].length, 4, steps[0], 0, 1, ws);
+                byte[] p = java.util.Arrays.copyOf(e.data(), e.length());
+                int[] lengths = new int[16];
+                int[] modes = new int[16];
+                ChunkFormat.parse(p, 0, p.length, modes, lengths, false);
+                assertEquals(PlaneMode.CONTEXT_HUFFMAN.id(), modes[1]);
+                int plane1 = ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * 4 + lengths[0];
+                boolean pairAligned = ContextHuffman.pairAligned(p, plane1, lengths[1]);
+                if (aligned) {
+                    assertTrue(pairAligned, "aligned when asked");
+                } else {
+                    oddSeen = !pairAligned;
+                }
+                byte[] planes = planesOf(steps[1], 4);
+                assertEquals(pairAligned, ChunkDecoder.undoInPlaneSpace(p, 0, p.length, steps[1].length, 4, planes, ws, false));
+            }
+        }
+        assertTrue(oddSeen, "unaligned, this chunk's groups have an odd boundary (else the case shows nothing)");
+    }
+
     private static EncodedChunk undoneIsBase(byte[] raw, byte[] base, int w, String what, CodecWorkspace ws) throws Exception {
         EncodedChunk e = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, raw, 0, raw.length, w, base, 1);
         byte[] planes = planesOf(raw, w);

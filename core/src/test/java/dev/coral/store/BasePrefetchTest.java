@@ -100,7 +100,7 @@ class BasePrefetchTest {
         });
         ObjectId[][] ids = store(dir.resolve("packs"), history, 1, r);
         try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1);
-             ChunkEncodingJob job = new ChunkEncodingJob(store, 1, new ChainShape(6, 3), true)) {
+             ChunkEncodingJob job = new ChunkEncodingJob(store, 1, new ChainShape(6, 3), true, true)) {
             byte[][] again = history.get(1); // committed again on top of version 2
             for (int k = 0; k < chunks; k++) {
                 ObjectId next = k + 1 == chunks ? null : ids[2][k + 1];

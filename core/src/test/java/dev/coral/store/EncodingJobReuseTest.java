@@ -25,18 +25,19 @@ class EncodingJobReuseTest {
     void theJobGivenBackServesTheNextInserterWithTheSameSettings() throws IOException {
         ChainShape shape = new ChainShape(12, 8);
         try (ObjectStore store = new ObjectStore(dir, 1)) {
-            ChunkEncodingJob first = store.borrowJob(1, shape, true);
+            ChunkEncodingJob first = store.borrowJob(1, shape, true, true);
             store.returnJob(first); // a one-shot process: closed, not kept
-            ChunkEncodingJob second = store.borrowJob(1, shape, true);
+            ChunkEncodingJob second = store.borrowJob(1, shape, true, true);
             assertNotSame(first, second);
             store.noteChunksIngested();
             store.returnJob(second);
-            assertSame(second, store.borrowJob(1, shape, true));
+            assertSame(second, store.borrowJob(1, shape, true, true));
             store.returnJob(second);
-            assertNotSame(second, store.borrowJob(3, shape, true), "another zstd level");
-            assertNotSame(second, store.borrowJob(1, new ChainShape(8, 4), true), "another chain shape");
-            assertNotSame(second, store.borrowJob(1, shape, false), "without context coding");
-            assertSame(second, store.borrowJob(1, shape, true), "still there for the settings it has");
+            assertNotSame(second, store.borrowJob(3, shape, true, true), "another zstd level");
+            assertNotSame(second, store.borrowJob(1, new ChainShape(8, 4), true, true), "another chain shape");
+            assertNotSame(second, store.borrowJob(1, shape, false, true), "without context coding");
+            assertNotSame(second, store.borrowJob(1, shape, true, false), "groups not pair-aligned (a lossy commit)");
+            assertSame(second, store.borrowJob(1, shape, true, true), "still there for the settings it has");
             store.returnJob(second);
         }
     }
@@ -49,13 +50,13 @@ class EncodingJobReuseTest {
             store.noteChunksIngested();
             java.util.List<ChunkEncodingJob> jobs = new java.util.ArrayList<>();
             for (int i = 0; i < ObjectStore.IDLE_JOBS + 2; i++) {
-                jobs.add(store.borrowJob(1, shape, true));
+                jobs.add(store.borrowJob(1, shape, true, true));
             }
             jobs.forEach(store::returnJob);
             assertEquals(ObjectStore.IDLE_JOBS, store.idleJobCount());
             java.util.Set<ChunkEncodingJob> lent = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             for (int i = 0; i < ObjectStore.IDLE_JOBS; i++) {
-                lent.add(store.borrowJob(1, shape, true));
+                lent.add(store.borrowJob(1, shape, true, true));
             }
             assertEquals(new java.util.HashSet<>(jobs.subList(2, jobs.size())), new java.util.HashSet<>(lent), "the two given back first left");
             assertEquals(0, store.idleJobCount());
