@@ -176,6 +176,7 @@ final class Repack {
                 return;
             }
             FileEntry entry = graph.file(entryId);
+            ins.setUndoableDeltas(!entry.isLossy()); // as a lossy commit stores them
             for (FileEntry.NamedTensor t : entry.tensors()) {
                 String lineage = path == null ? null : path + "\u0000" + t.name();
                 TensorObject tensor = graph.tensor(t.tensorId());

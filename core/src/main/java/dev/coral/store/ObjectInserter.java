@@ -167,10 +167,14 @@ public final class ObjectInserter implements AutoCloseable {
      * Whether its deltas can be undone from the chunk they made (pair-aligned context groups,
      * {@link dev.coral.codec.ChunkDecoder#undoInPlaneSpace}), which a checkout going back from a
      * newer file needs; true unless set. Lossy commits set it off: it cost their stored size
-     * 1.5-4.5% (perf training scenario, small scale). Set before the first chunk or chunk sink.
+     * 1.5-4.5% (perf training scenario, small scale). A chunk sink keeps the setting it was made
+     * with; single chunks take it from the next one on (a repack sets it file by file).
      */
     public void setUndoableDeltas(boolean on) {
-        this.undoableDeltas = on;
+        if (on != undoableDeltas) {
+            this.undoableDeltas = on;
+            dropJob();
+        }
     }
 
     /** Closes the single-chunk encoding job, if any: the next chunk makes one with the current settings. */
