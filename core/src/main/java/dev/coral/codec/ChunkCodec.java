@@ -23,7 +23,16 @@ public enum ChunkCodec {
     /** {@link #PLANES} of the chunk XOR its base chunk (same length). */
     XOR_PLANES(3),
     /** {@link #PLANES} of the element-wise integer difference chunk - base (mod 2^(8w), little-endian words). */
-    SUB_PLANES(4);
+    SUB_PLANES(4),
+    /**
+     * {@link #PLANES} of the element-wise integer difference chunk - base, zigzagged
+     * ({@code (d << 1) ^ (d >> 8w-1)}: the sign to the lowest bit, small steps either way small
+     * numbers). Measured on the training scenario's Adam history (perf {@code PredictiveDeltaProbe},
+     * each checkpoint against the previous one, contexts on): BF16 5.31x by XOR, 6.24x by zigzag
+     * difference; fp32 1.68x and 1.74x. A float's step rarely flips its bits past the ones it
+     * changes by, as the XOR of two neighbouring mantissas does at every carry.
+     */
+    ZIGZAG_PLANES(5);
 
     private final int id;
 
@@ -37,12 +46,12 @@ public enum ChunkCodec {
 
     /** True for the delta codecs, which decode only given the base chunk they were encoded against. */
     public boolean needsBase() {
-        return this == XOR_PLANES || this == SUB_PLANES;
+        return this == XOR_PLANES || this == SUB_PLANES || this == ZIGZAG_PLANES;
     }
 
     /** True for the codecs whose payload is a plane table and planes. */
     public boolean isPlanar() {
-        return this == PLANES || this == XOR_PLANES || this == SUB_PLANES;
+        return this == PLANES || this == XOR_PLANES || this == SUB_PLANES || this == ZIGZAG_PLANES;
     }
 
     public static ChunkCodec byId(int id) throws CorruptObjectException {
@@ -52,7 +61,8 @@ public enum ChunkCodec {
             case 2 -> PLANES;
             case 3 -> XOR_PLANES;
             case 4 -> SUB_PLANES;
-            default -> throw new CorruptObjectException("unknown chunk codec id " + id);
+            case 5 -> ZIGZAG_PLANES;
+            default -> throw new CorruptObjectException("unknown chunk codec id " + id + " (damaged, or written by a newer Coral)");
         };
     }
 

@@ -97,7 +97,7 @@ public final class ChunkDecoder {
                 }
                 unzstd(p, body, len - ChunkFormat.HEADER_BYTES, dst, dstOff, rawLength, ws, "ZSTD chunk payload");
             }
-            case PLANES, XOR_PLANES, SUB_PLANES -> decodePlanes(codec, p, off, w, modes, lengths, base, baseOff, dst, dstOff, rawLength, ws);
+            case PLANES, XOR_PLANES, SUB_PLANES, ZIGZAG_PLANES -> decodePlanes(codec, p, off, w, modes, lengths, base, baseOff, dst, dstOff, rawLength, ws);
         }
     }
 
@@ -183,6 +183,7 @@ public final class ChunkDecoder {
         int op = switch (codec) {
             case XOR_PLANES -> PlaneTransform.XOR;
             case SUB_PLANES -> PlaneTransform.SUB;
+            case ZIGZAG_PLANES -> PlaneTransform.ZIGZAG;
             default -> PlaneTransform.NONE;
         };
         PlaneTransform.merge(arrays, offs, base, baseOff, n, w, op, dst, dstOff);

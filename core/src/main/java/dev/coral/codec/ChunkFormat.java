@@ -10,7 +10,7 @@ import java.util.zip.CRC32C;
  *
  * <pre>
  * offset size field
- *  0      1   codec id: 0 RAW, 1 ZSTD, 2 PLANES, 3 XOR_PLANES, 4 SUB_PLANES ({@link ChunkCodec})
+ *  0      1   codec id: 0 RAW, 1 ZSTD, 2 PLANES, 3 XOR_PLANES, 4 SUB_PLANES, 5 ZIGZAG_PLANES ({@link ChunkCodec})
  *  1      1   element width w in bytes: 1, 2, 4, 8 or 16
  *  2      1   flags: 0, or {@link #FLAG_EXPONENT_BYTES} in a PLANES payload of width 2, 4 or 8,
  *             or {@link #FLAG_MANTISSA_BIT} in a PLANES payload of width 2 or 4 (every other value
@@ -22,8 +22,8 @@ import java.util.zip.CRC32C;
  *             3 CONST, 4 HUFFMAN, 5 CONTEXT_HUFFMAN, 6 SPARSE, 7 PACKED7), body length u32 (RAW: n = raw length / w;
  *             ZSTD: frame length; ZERO: 0; CONST: 1; HUFFMAN: the {@link HuffmanCoder} encoding's
  *             length; CONTEXT_HUFFMAN, only in delta payloads of width 2 or more: the
- *             {@link ContextHuffman} encoding's length; the encoder writes it in XOR_PLANES
- *             payloads only, the decoder reads it in SUB_PLANES ones too; SPARSE: the
+ *             {@link ContextHuffman} encoding's length; the encoder writes it in XOR_PLANES and
+ *             ZIGZAG_PLANES payloads, the decoder reads it in SUB_PLANES ones too; SPARSE: the
  *             {@link SparsePlane} encoding's length, at least its 8-byte header; PACKED7: ceil(7n / 8),
  *             see {@link Packed7})
  * 12+5p       bodies: RAW/ZSTD codec: the raw bytes / one zstd frame of them; planar codecs:
@@ -47,7 +47,9 @@ import java.util.zip.CRC32C;
  * and the top mantissa bit is not random given the exponent (within one binade a bell-shaped
  * distribution thins out). A decoder turns both back to the elements' own planes.
  * For XOR_PLANES the elements are chunk XOR base; for SUB_PLANES they are (chunk - base) mod
- * 2^(8w) as little-endian unsigned integers of w bytes; decoding XORs / adds the base back.
+ * 2^(8w) as little-endian unsigned integers of w bytes; for ZIGZAG_PLANES that difference d as a
+ * signed integer of 8w bits, zigzagged: {@code (d << 1) ^ (d >> 8w-1)} (the sign in bit 0); decoding
+ * XORs / adds the base back (after undoing the zigzag).
  */
 public final class ChunkFormat {
     /** Bytes of the fixed header. */

@@ -91,13 +91,13 @@ public final class CodecWorkspace implements AutoCloseable {
     }
 
     /**
-     * The symbol counts of each sample plane, per plane transform (NONE, XOR, SUB) and plane
+     * The symbol counts of each sample plane, per plane transform (NONE, XOR, SUB, ZIGZAG) and plane
      * ({@code [op][k * 256 + symbol]}), and the sample plane's length per transform (0: none): the
      * chooser's histograms, from which a large plane's Huffman code is built without a
      * histogram of its own ({@link HuffmanCoder#encodeWithCounts}).
      */
-    final int[][] sampleCounts = new int[3][];
-    final int[] sampleCountsN = new int[3];
+    final int[][] sampleCounts = new int[4][];
+    final int[] sampleCountsN = new int[4];
     /** Planes 0 and 1's counts in the exponent layout, while the chooser compares it with the elements' own. */
     final int[] exponentByteCounts = new int[2 * 256];
     /** Planes 0 and 1's counts in the mantissa-bit layout, while the chooser compares it. */

@@ -24,6 +24,12 @@ final class PlaneTransform {
     static final int XOR = 1;
     /** Split subtracts the base; merge adds it back. */
     static final int SUB = 2;
+    /**
+     * Split subtracts the base and zigzags the difference ({@code (d << 1) ^ (d >> bits-1)}: the
+     * sign to the lowest bit, so that a small step either way leaves the high bytes zero); merge
+     * undoes the zigzag and adds the base back.
+     */
+    static final int ZIGZAG = 3;
 
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -238,6 +244,12 @@ final class PlaneTransform {
                     d[o + i] = (byte) (s[off + i] ^ b[bo + i]);
                 }
             }
+            case ZIGZAG -> {
+                for (int i = 0; i < n; i++) {
+                    int v = (byte) (s[off + i] - b[bo + i]);
+                    d[o + i] = (byte) (v << 1 ^ v >> 7);
+                }
+            }
             default -> {
                 for (int i = 0; i < n; i++) {
                     d[o + i] = (byte) (s[off + i] - b[bo + i]);
@@ -268,6 +280,9 @@ final class PlaneTransform {
                 v ^= (short) SHORT.get(b, bo + 2 * i);
             } else if (op == SUB) {
                 v -= (short) SHORT.get(b, bo + 2 * i);
+            } else if (op == ZIGZAG) {
+                int diff = (short) (v - (short) SHORT.get(b, bo + 2 * i));
+                v = diff << 1 ^ diff >> 15;
             }
             d[p0 + i] = (byte) (v >>> 8);
             d[p1 + i] = (byte) v;
@@ -318,6 +333,37 @@ final class PlaneTransform {
         return ((a | HIGH_BITS_32) - (b & ~HIGH_BITS_32)) ^ ((a ^ ~b) & HIGH_BITS_32);
     }
 
+    private static final long LOW_BITS_16 = 0x0001000100010001L;
+    private static final long LOW_BITS_32 = 0x0000000100000001L;
+
+    /** The zigzag of each of four 16-bit lanes: (d << 1) ^ (d >> 15), no bit crossing a lane. */
+    static long zigzag16(long d) {
+        return (d << 1 & ~LOW_BITS_16) ^ (d >>> 15 & LOW_BITS_16) * 0xFFFFL;
+    }
+
+    /** {@link #zigzag16} undone. */
+    static long unzigzag16(long z) {
+        return (z >>> 1 & ~HIGH_BITS_16) ^ (z & LOW_BITS_16) * 0xFFFFL;
+    }
+
+    /** The zigzag of each of two 32-bit lanes. */
+    static long zigzag32(long d) {
+        return (d << 1 & ~LOW_BITS_32) ^ (d >>> 31 & LOW_BITS_32) * 0xFFFFFFFFL;
+    }
+
+    /** {@link #zigzag32} undone. */
+    static long unzigzag32(long z) {
+        return (z >>> 1 & ~HIGH_BITS_32) ^ (z & LOW_BITS_32) * 0xFFFFFFFFL;
+    }
+
+    static long zigzag64(long d) {
+        return d << 1 ^ d >> 63;
+    }
+
+    static long unzigzag64(long z) {
+        return z >>> 1 ^ -(z & 1);
+    }
+
     /**
      * Eight 4-byte elements per step: four longs transposed into one long per plane by the
      * swaps of {@link #merge4}, in reverse.
@@ -338,6 +384,9 @@ final class PlaneTransform {
                 v ^= (int) INT.get(b, bo + 4 * i);
             } else if (op == SUB) {
                 v -= (int) INT.get(b, bo + 4 * i);
+            } else if (op == ZIGZAG) {
+                int diff = v - (int) INT.get(b, bo + 4 * i);
+                v = diff << 1 ^ diff >> 31;
             }
             d[o + i] = (byte) (v >>> 24);
             d[o + n + i] = (byte) (v >>> 16);
@@ -496,22 +545,26 @@ final class PlaneTransform {
 
     /** Four 2-byte elements {@code v} less the base's at {@code b[k]} by {@code op}. */
     private static long less16(long v, byte[] b, int k, int op) {
-        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? sub16(v, (long) LONG.get(b, k)) : v;
+        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? sub16(v, (long) LONG.get(b, k))
+                : op == ZIGZAG ? zigzag16(sub16(v, (long) LONG.get(b, k))) : v;
     }
 
     /** Two 4-byte elements {@code v} less the base's at {@code b[k]} by {@code op}. */
     private static long less32(long v, byte[] b, int k, int op) {
-        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? sub32(v, (long) LONG.get(b, k)) : v;
+        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? sub32(v, (long) LONG.get(b, k))
+                : op == ZIGZAG ? zigzag32(sub32(v, (long) LONG.get(b, k))) : v;
     }
 
     /** An 8-byte element {@code v} less the base's at {@code b[k]} by {@code op}. */
     private static long less(long v, byte[] b, int k, int op) {
-        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v - (long) LONG.get(b, k) : v;
+        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v - (long) LONG.get(b, k)
+                : op == ZIGZAG ? zigzag64(v - (long) LONG.get(b, k)) : v;
     }
 
     /** An 8-byte element {@code v} plus the base's at {@code b[k]} by {@code op}. */
     private static long plus(long v, byte[] b, int k, int op) {
-        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v + (long) LONG.get(b, k) : v;
+        return op == XOR ? v ^ (long) LONG.get(b, k) : op == SUB ? v + (long) LONG.get(b, k)
+                : op == ZIGZAG ? unzigzag64(v) + (long) LONG.get(b, k) : v;
     }
 
     private static void scatter8(long v, byte[] d, int at, int n) {
@@ -541,6 +594,11 @@ final class PlaneTransform {
                     long dlo = lo - blo;
                     hi = hi - bhi - (Long.compareUnsigned(lo, blo) < 0 ? 1 : 0);
                     lo = dlo;
+                    if (op == ZIGZAG) { // the 128-bit difference shifted up a bit, the sign into bit 0
+                        long sign = hi >> 63;
+                        hi = (hi << 1 | lo >>> 63) ^ sign;
+                        lo = lo << 1 ^ sign;
+                    }
                 }
             }
             scatter8(hi, d, o + i, n);
@@ -560,6 +618,12 @@ final class PlaneTransform {
                 }
                 for (; i < n; i++) {
                     d[o + i] = (byte) (a[ao + i] ^ b[bo + i]);
+                }
+            }
+            case ZIGZAG -> {
+                for (int i = 0; i < n; i++) {
+                    int z = a[ao + i] & 0xFF;
+                    d[o + i] = (byte) ((z >>> 1 ^ -(z & 1)) + b[bo + i]);
                 }
             }
             default -> {
@@ -672,21 +736,21 @@ final class PlaneTransform {
         for (; i < n; i++) {
             int v = (a0[o0 + i] << 8) | (a1[o1 + i] & 0xFF);
             int w = (short) SHORT.get(b, bo + 2 * i);
-            SHORT.set(d, o + 2 * i, (short) (op == XOR ? v ^ w : v + w));
+            SHORT.set(d, o + 2 * i, (short) (op == XOR ? v ^ w : op == SUB ? v + w : ((v & 0xFFFF) >>> 1 ^ -(v & 1)) + w));
         }
     }
 
     /**
-     * Four 2-byte elements v combined with the base's bw by op: XOR, or added lane by lane (SUB).
-     * Small enough for C1 to inline.
+     * Four 2-byte elements v combined with the base's bw by op: XOR, or added lane by lane (SUB),
+     * or unzigzagged and added (ZIGZAG). Small enough for C1 to inline.
      */
     private static long with16(long v, long bw, int op) {
-        return op == XOR ? v ^ bw : add16(v, bw);
+        return op == XOR ? v ^ bw : add16(op == SUB ? v : unzigzag16(v), bw);
     }
 
     /** Two 4-byte elements v combined with the base's bw by op, as {@link #with16}. */
     private static long with32(long v, long bw, int op) {
-        return op == XOR ? v ^ bw : add32(v, bw);
+        return op == XOR ? v ^ bw : add32(op == SUB ? v : unzigzag32(v), bw);
     }
 
     /** a + b in each of four 16-bit lanes, modulo 2^16 (no carry crosses a lane). */
@@ -743,7 +807,7 @@ final class PlaneTransform {
         for (; i < n; i++) {
             int v = (a0[o0 + i] << 24) | ((a1[o1 + i] & 0xFF) << 16) | ((a2[o2 + i] & 0xFF) << 8) | (a3[o3 + i] & 0xFF);
             int w = (int) INT.get(b, bo + 4 * i);
-            INT.set(d, o + 4 * i, op == XOR ? v ^ w : v + w);
+            INT.set(d, o + 4 * i, op == XOR ? v ^ w : op == SUB ? v + w : (v >>> 1 ^ -(v & 1)) + w);
         }
     }
 
@@ -939,6 +1003,11 @@ final class PlaneTransform {
                     lo ^= blo;
                     hi ^= bhi;
                 } else {
+                    if (op == ZIGZAG) {
+                        long sign = -(lo & 1);
+                        lo = (lo >>> 1 | hi << 63) ^ sign;
+                        hi = hi >>> 1 ^ sign;
+                    }
                     long slo = lo + blo;
                     hi = hi + bhi + (Long.compareUnsigned(slo, blo) < 0 ? 1 : 0);
                     lo = slo;

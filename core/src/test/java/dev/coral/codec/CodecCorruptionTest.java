@@ -125,7 +125,7 @@ class CodecCorruptionTest {
     @MethodSource("seeds")
     void unknownCodecIdsAndWidthsAreRejected(long seed) {
         Sample s = sample(seed);
-        for (int id = 5; id < 256; id += 7) {
+        for (int id = 6; id < 256; id += 7) {
             byte[] p = s.payload().clone();
             p[0] = (byte) id;
             expectCorrupt(s, reseal(p), p.length, "codec id " + id);
@@ -252,8 +252,10 @@ class CodecCorruptionTest {
         assertEquals(ChunkCodec.PLANES, ChunkCodec.byId(2));
         assertEquals(ChunkCodec.XOR_PLANES, ChunkCodec.byId(3));
         assertEquals(ChunkCodec.SUB_PLANES, ChunkCodec.byId(4));
-        assertThrows(CorruptObjectException.class, () -> ChunkCodec.byId(5));
-        assertTrue(ChunkCodec.XOR_PLANES.needsBase() && ChunkCodec.SUB_PLANES.needsBase());
+        assertEquals(ChunkCodec.ZIGZAG_PLANES, ChunkCodec.byId(5));
+        CorruptObjectException unknown = assertThrows(CorruptObjectException.class, () -> ChunkCodec.byId(6));
+        assertTrue(unknown.getMessage().contains("newer Coral"), unknown.getMessage());
+        assertTrue(ChunkCodec.XOR_PLANES.needsBase() && ChunkCodec.SUB_PLANES.needsBase() && ChunkCodec.ZIGZAG_PLANES.needsBase());
         assertTrue(!ChunkCodec.PLANES.needsBase() && !ChunkCodec.ZSTD.needsBase() && !ChunkCodec.RAW.needsBase());
         byte[] raw = new byte[4000];
         new Random(3).nextBytes(raw);

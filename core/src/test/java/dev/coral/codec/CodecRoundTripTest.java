@@ -22,8 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * seed (printed in every failure message) so a failure replays alone.
  */
 class CodecRoundTripTest {
-    /** The codecs under test: the five named ones and the two choosers. */
-    enum Mode { RAW, ZSTD, PLANES, XOR_PLANES, SUB_PLANES, BEST_SAMPLED, BEST_EXHAUSTIVE }
+    /** The codecs under test: the six named ones and the two choosers. */
+    enum Mode { RAW, ZSTD, PLANES, XOR_PLANES, SUB_PLANES, ZIGZAG_PLANES, BEST_SAMPLED, BEST_EXHAUSTIVE }
 
     static final int[] WIDTHS = {1, 2, 4, 8, 16};
     /** Element counts: empty, one, odd small, above the chooser's sample; plus 1 MiB of bytes. */
@@ -50,7 +50,7 @@ class CodecRoundTripTest {
                         // one input, every codec in a row (the generator keeps the last input)
                         long seed = mix(w, elements, c.ordinal(), b.ordinal());
                         for (Mode mode : Mode.values()) {
-                            boolean needsBase = mode == Mode.XOR_PLANES || mode == Mode.SUB_PLANES;
+                            boolean needsBase = mode == Mode.XOR_PLANES || mode == Mode.SUB_PLANES || mode == Mode.ZIGZAG_PLANES;
                             if (needsBase && b == Base.NONE) {
                                 continue;
                             }
@@ -73,7 +73,7 @@ class CodecRoundTripTest {
         }
         return switch (mode) {
             case RAW, ZSTD, PLANES -> b == Base.NONE;
-            case XOR_PLANES, SUB_PLANES -> c == Content.GAUSSIAN && (b == Base.NEARLY_EQUAL || b == Base.RANDOM);
+            case XOR_PLANES, SUB_PLANES, ZIGZAG_PLANES -> c == Content.GAUSSIAN && (b == Base.NEARLY_EQUAL || b == Base.RANDOM);
             default -> c == Content.GAUSSIAN ? b == Base.NEARLY_EQUAL : b == Base.NONE || b == Base.EQUAL;
         };
     }

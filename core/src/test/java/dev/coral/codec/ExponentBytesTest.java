@@ -219,7 +219,7 @@ class ExponentBytesTest {
     void theFlagIsRefusedWhereItDoesNotBelong() {
         byte[] bf16 = weights(2, 5_000, 3);
         byte[] base = weights(2, 5_000, 4);
-        for (ChunkCodec c : new ChunkCodec[] {ChunkCodec.RAW, ChunkCodec.ZSTD, ChunkCodec.XOR_PLANES, ChunkCodec.SUB_PLANES}) {
+        for (ChunkCodec c : new ChunkCodec[] {ChunkCodec.RAW, ChunkCodec.ZSTD, ChunkCodec.XOR_PLANES, ChunkCodec.SUB_PLANES, ChunkCodec.ZIGZAG_PLANES}) {
             byte[] p = ChunkEncoder.encode(c, bf16, 0, bf16.length, 2, base, 1).data().clone();
             p[2] = (byte) ChunkFormat.FLAG_EXPONENT_BYTES;
             ChunkFormat.seal(p, p.length);

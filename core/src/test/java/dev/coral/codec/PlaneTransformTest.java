@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class PlaneTransformTest {
     private static final int[] WIDTHS = {1, 2, 4, 8, 16};
-    private static final int[] OPS = {PlaneTransform.NONE, PlaneTransform.XOR, PlaneTransform.SUB};
+    private static final int[] OPS = {PlaneTransform.NONE, PlaneTransform.XOR, PlaneTransform.SUB, PlaneTransform.ZIGZAG};
 
     /** Element i of src combined with base by op, as little-endian bytes; then plane k = byte w-1-k. */
     private static byte[] referenceSplit(byte[] src, int off, byte[] base, int baseOff, int n, int w, int op) {
@@ -35,11 +35,29 @@ class PlaneTransformTest {
                     v[j] = (byte) d;
                 }
             }
+            if (op == PlaneTransform.ZIGZAG) {
+                zigzag(v);
+            }
             for (int k = 0; k < w; k++) {
                 planes[k * n + i] = v[w - 1 - k];
             }
         }
         return planes;
+    }
+
+    /** The little-endian two's-complement integer in {@code v} zigzagged in place: d >= 0 to 2d, d < 0 to -2d - 1. */
+    private static void zigzag(byte[] v) {
+        byte[] be = new byte[v.length];
+        for (int j = 0; j < v.length; j++) {
+            be[j] = v[v.length - 1 - j];
+        }
+        java.math.BigInteger d = new java.math.BigInteger(be);
+        java.math.BigInteger z = d.signum() >= 0 ? d.shiftLeft(1) : d.negate().shiftLeft(1).subtract(java.math.BigInteger.ONE);
+        byte[] zb = z.toByteArray(); // big-endian, maybe with a leading sign byte
+        java.util.Arrays.fill(v, (byte) 0);
+        for (int j = 0; j < v.length && j < zb.length; j++) {
+            v[j] = zb[zb.length - 1 - j];
+        }
     }
 
     /** Random bytes, with runs of 0x00 and 0xFF and equal bytes in src and base (carries and zero lanes). */
