@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
     "  on disk: the files of .coral/packs; ratio: logical / stored;",
     "  chunk references, distinct chunks, deduplicated (references - distinct);",
     "  chunks by codec (keyframes: raw, zstd, planes; deltas: xor-planes,",
-    "    sub-planes) and by delta chain depth (0: keyframe);",
+    "    sub-planes, zigzag-planes) and by delta chain depth (0: keyframe);",
     "  byte planes of planar chunks by how each is stored (huffman,",
     "    context-huffman, sparse, zstd, raw, zero, constant, packed7), and how",
     "    many planes keyframes hold a float's whole exponent in plane 0",

@@ -20,13 +20,14 @@ class ConfigCommandTest {
         cli.run("init", "--delta-depth", "5", "--delta-run", "1").ok();
         Cli.Result all = cli.run("config");
         assertEquals(0, all.code(), all.err());
-        assertEquals("cache.bytes=1073741824\ncheckout.fsync=false\nchunk.bytes=4194304\ncodec.contexts=true\ndelta.max-depth=5\n"
+        assertEquals("cache.bytes=1073741824\ncheckout.fsync=false\nchunk.bytes=4194304\ncodec.contexts=true\ncodec.zigzag=true\ndelta.max-depth=5\n"
                 + "delta.run=1\nsimilarity.threshold=0.6\nzstd.level=1\n",
                 all.out().replace("\r", ""));
         assertEquals(0, cli.run("config", "codec.contexts", "false").code());
         assertEquals(0, cli.run("config", "cache.bytes", "0").code());
         assertEquals("0", cli.run("config", "cache.bytes").out().strip());
         assertEquals("false", cli.run("config", "codec.contexts").out().strip());
+        assertEquals("codec.zigzag=false\n", cli.run("config", "codec.zigzag", "false").ok().out().replace("\r", ""));
         assertEquals("1", cli.run("config", "delta.run").out().strip());
         assertEquals(0, cli.run("config", "delta.max-depth", "12").code());
         assertEquals(0, cli.run("config", "delta.run", "8").code());
@@ -35,7 +36,7 @@ class ConfigCommandTest {
         assertEquals("0.8", cli.run("config", "similarity.threshold").out().strip());
         assertEquals("checkout.fsync=true\n", cli.run("config", "checkout.fsync", "true").ok().out().replace("\r", ""));
         for (String[] bad : new String[][] {{"config", "delta.run", "13"}, {"config", "colour"}, {"config", "colour", "blue"},
-            {"config", "zstd.level", "high"}, {"config", "codec.contexts", "yes"},
+            {"config", "zstd.level", "high"}, {"config", "codec.contexts", "yes"}, {"config", "codec.zigzag", "2"},
             {"config", "cache.bytes", "-1"}, {"config", "cache.bytes", "1X"}, {"config", "chunk.bytes", "99999999999"},
             {"config", "similarity.threshold", "1.2"}, {"config", "similarity.threshold", "NaN"}, {"config", "checkout.fsync", "1"}}) {
             Cli.Result r = cli.run(bad);
@@ -55,8 +56,8 @@ class ConfigCommandTest {
     void initTakesAnySettingAsKeyEqualsValue() throws IOException {
         Cli cli = new Cli(dir);
         cli.run("init", "--delta-depth", "6", "-c", "cache.bytes=0", "--config", "similarity.threshold=0.75", "-c", "codec.contexts=false",
-                "-c", "delta.run=2").ok();
-        assertEquals("cache.bytes=0\ncheckout.fsync=false\nchunk.bytes=4194304\ncodec.contexts=false\ndelta.max-depth=6\ndelta.run=2\n"
+                "-c", "delta.run=2", "-c", "codec.zigzag=false").ok();
+        assertEquals("cache.bytes=0\ncheckout.fsync=false\nchunk.bytes=4194304\ncodec.contexts=false\ncodec.zigzag=false\ndelta.max-depth=6\ndelta.run=2\n"
                 + "similarity.threshold=0.75\nzstd.level=1\n", cli.run("config").ok().out().replace("\r", ""));
         for (String[] bad : new String[][] {{"-c", "colour=blue"}, {"-c", "cache.bytes"}, {"-c", "=3"}, {"-c", "delta.run=30"},
             {"-c", "similarity.threshold=2"}}) {

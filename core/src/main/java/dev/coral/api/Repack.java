@@ -96,6 +96,7 @@ final class Repack {
                      ObjectInserter ins = scratch.newInserter()) {
                     ins.setChainShape(repo.config().chainShape());
                     ins.setContextCoding(repo.config().contextCoding());
+                    ins.setZigzagDeltas(repo.config().zigzagDeltas());
                     Copier c = new Copier(ins, SimilarBases.open(work.resolve("similarity"), graph, repo.config().similarityCheck()));
                     for (CommitWalk.Entry e : commits) {
                         c.commit(e.id(), e.commit());

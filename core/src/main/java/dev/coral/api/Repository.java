@@ -343,6 +343,7 @@ public final class Repository implements AutoCloseable {
         ObjectInserter ins = store.newInserter(c.zstdLevel());
         ins.setChainShape(c.chainShape());
         ins.setContextCoding(c.contextCoding());
+        ins.setZigzagDeltas(c.zigzagDeltas());
         ins.setUndoableDeltas(!lossy);
         return ins;
     }

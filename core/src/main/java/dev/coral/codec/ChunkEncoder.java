@@ -280,7 +280,7 @@ public final class ChunkEncoder {
         if (base != null) {
             long x = estimatePlanar(PlaneTransform.XOR, sampleLen, len, w, ws, hints[XOR_IDX]);
             long s = estimatePlanar(PlaneTransform.SUB, sampleLen, len, w, ws, hints[SUB_IDX]);
-            long z = estimatePlanar(PlaneTransform.ZIGZAG, sampleLen, len, w, ws, hints[ZIGZAG_IDX]);
+            long z = ws.zigzagDeltas() ? estimatePlanar(PlaneTransform.ZIGZAG, sampleLen, len, w, ws, hints[ZIGZAG_IDX]) : Long.MAX_VALUE;
             if (x < pickEst) {
                 pick = ChunkCodec.XOR_PLANES;
                 pickEst = x;
@@ -289,7 +289,7 @@ public final class ChunkEncoder {
                 pick = ChunkCodec.SUB_PLANES;
                 pickEst = s;
             }
-            if (z * 100 < pickEst * (100 - ZIGZAG_GAIN_PERCENT)) {
+            if (z < Long.MAX_VALUE / 100 && z * 100 < pickEst * (100 - ZIGZAG_GAIN_PERCENT)) {
                 pick = ChunkCodec.ZIGZAG_PLANES;
                 pickEst = z;
             }
@@ -335,7 +335,8 @@ public final class ChunkEncoder {
                                               CodecWorkspace ws) {
         check(raw, off, len, elementBytes);
         if (prior == null || base == null || base.length() != len || len == 0 || !prior.codec().needsBase()
-                || prior.hints() == null || prior.hints().length < elementBytes) {
+                || prior.hints() == null || prior.hints().length < elementBytes
+                || prior.codec() == ChunkCodec.ZIGZAG_PLANES && !ws.zigzagDeltas()) {
             return null;
         }
         ws.sampleCountsN[opOf(prior.codec())] = 0; // no sample this time: a Huffman plane counts its own histogram

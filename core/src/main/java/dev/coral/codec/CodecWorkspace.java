@@ -72,6 +72,20 @@ public final class CodecWorkspace implements AutoCloseable {
         return contextCoding;
     }
 
+    private boolean zigzagDeltas = true;
+
+    /**
+     * Lets the encoder store a delta as a zigzag difference ({@link ChunkCodec#ZIGZAG_PLANES}) where
+     * that is much smaller (the default), or not: XOR and integer differences only. Decoding reads all.
+     */
+    public void setZigzagDeltas(boolean on) {
+        zigzagDeltas = on;
+    }
+
+    public boolean zigzagDeltas() {
+        return zigzagDeltas;
+    }
+
     private boolean pairAligned = true;
 
     /**

@@ -90,6 +90,11 @@ final class ChunkEncodingJob implements AutoCloseable {
     }
 
     /** Whether this job encodes with these settings (and may serve an inserter that asks for them). */
+    /** Whether deltas may be zigzag differences ({@link dev.coral.codec.CodecWorkspace#setZigzagDeltas}); set by each borrower. */
+    void setZigzagDeltas(boolean on) {
+        workspace.setZigzagDeltas(on);
+    }
+
     boolean fits(int level, ChainShape shape, boolean contextCoding, boolean pairAligned) {
         return zstdLevel == level && java.util.Objects.equals(chains, shape) && workspace.contextCoding() == contextCoding
                 && workspace.pairAlignedContexts() == pairAligned;

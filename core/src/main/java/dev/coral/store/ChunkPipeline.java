@@ -50,7 +50,7 @@ public final class ChunkPipeline implements ChunkSink {
     }
 
     ChunkPipeline(ObjectInserter inserter, ObjectStore store, int zstdLevel, ChainShape chains, boolean contextCoding, boolean pairAligned,
-                  int workers) {
+                  boolean zigzagDeltas, int workers) {
         this.inserter = inserter;
         this.store = store;
         int ringSize = Integer.highestOneBit(Math.max(4, workers * 2 + 2) * 2 - 1);
@@ -72,6 +72,7 @@ public final class ChunkPipeline implements ChunkSink {
         EventHandler<Slot>[] encoders = new EventHandler[workers];
         for (int w = 0; w < workers; w++) {
             ChunkEncodingJob job = store.borrowJob(zstdLevel, chains, contextCoding, pairAligned);
+            job.setZigzagDeltas(zigzagDeltas);
             jobs[w] = job;
             int ordinal = w;
             encoders[w] = (slot, sequence, endOfBatch) -> {

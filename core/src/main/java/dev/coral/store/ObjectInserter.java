@@ -29,6 +29,7 @@ public final class ObjectInserter implements AutoCloseable {
     private boolean caughtUp;
     private ChainShape chains = ChainShape.skipDelta(DEFAULT_MAX_CHAIN_DEPTH);
     private boolean contextCoding = true;
+    private boolean zigzagDeltas = true;
     private boolean undoableDeltas = true;
     private ChunkEncodingJob job;
     private long deltaChunks;
@@ -88,6 +89,7 @@ public final class ObjectInserter implements AutoCloseable {
     private ChunkEncodingJob job() {
         if (job == null) {
             job = store.borrowJob(zstdLevel, chains, contextCoding, undoableDeltas);
+            job.setZigzagDeltas(zigzagDeltas);
         }
         return job;
     }
@@ -127,7 +129,7 @@ public final class ObjectInserter implements AutoCloseable {
                 }
             };
         }
-        return new ChunkPipeline(this, store, zstdLevel, chains, contextCoding, undoableDeltas, workers);
+        return new ChunkPipeline(this, store, zstdLevel, chains, contextCoding, undoableDeltas, zigzagDeltas, workers);
     }
 
     /** Appends an encoded chunk to this inserter's pack (once); returns its id. Called by one thread at a time. */
@@ -161,6 +163,17 @@ public final class ObjectInserter implements AutoCloseable {
     public void setContextCoding(boolean on) {
         this.contextCoding = on;
         dropJob();
+    }
+
+    /**
+     * Lets a delta be stored as a zigzag difference where that is much smaller (the default), or
+     * not ({@code codec.zigzag}; {@link dev.coral.codec.CodecWorkspace#setZigzagDeltas}).
+     */
+    public void setZigzagDeltas(boolean on) {
+        this.zigzagDeltas = on;
+        if (job != null) {
+            job.setZigzagDeltas(on);
+        }
     }
 
     /**

@@ -1011,7 +1011,7 @@ public final class ObjectStore implements AutoCloseable {
     /**
      * The codec of a stored chunk, read from its stored form and at most the first byte of its
      * frame (no decoding, no checksum): RAW or ZSTD for the small-object forms, the frame's codec
-     * for a keyframe, XOR_PLANES or SUB_PLANES for a delta. For {@code coral stats}.
+     * for a keyframe, XOR_PLANES, SUB_PLANES or ZIGZAG_PLANES for a delta. For {@code coral stats}.
      */
     public dev.coral.codec.ChunkCodec chunkCodec(ObjectId id) throws IOException {
         return read(id, f -> chunkCodec(f, id));
