@@ -70,7 +70,7 @@ final class ContextHuffman {
     /** The context of each of n little-endian elements of width w (at least 2) at {@code raw[off...]}. */
     static void contextsOfRaw(byte[] raw, int off, int n, int w, byte[] ctx) {
         switch (w) {
-            case 2 -> {
+            case 2 -> { // (one element a step: C2 vectorizes it; eight a step through words ran 0.30 against 0.22 ns each)
                 for (int i = 0; i < n; i++) {
                     ctx[i] = (byte) ((short) SHORT.get(raw, off + 2 * i) >>> 7);
                 }

@@ -301,4 +301,32 @@ class ContextHuffmanTest {
 
     static final int PINNED_LENGTH = 10152;
     static final String PINNED_CRC = "9aabfedf";
+    /**
+     * The contexts of raw elements (the 8 bits below the sign: the top byte's low 7 bits, then the
+     * next byte's top bit), word at a time for widths 2 and 4, against one byte pair at a time, at
+     * any count and offset.
+     */
+    @org.junit.jupiter.api.RepeatedTest(5)
+    void contextsOfRawElementsMatchTheByteReference() {
+        long seed = new SplittableRandom().nextLong();
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int w : new int[] {2, 4, 8, 16}) {
+            for (int n : new int[] {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 1000 + r.nextInt(100)}) {
+                int off = r.nextInt(9);
+                byte[] raw = new byte[off + n * w + r.nextInt(9)];
+                r.nextBytes(raw);
+                byte[] ctx = new byte[n + 3];
+                Arrays.fill(ctx, (byte) 0x5A);
+                ContextHuffman.contextsOfRaw(raw, off, n, w, ctx);
+                for (int i = 0; i < n; i++) {
+                    int top = raw[off + i * w + w - 1] & 0xFF;
+                    int next = raw[off + i * w + w - 2] & 0xFF;
+                    assertEquals((byte) (top << 1 | next >>> 7), ctx[i], "seed " + seed + ", width " + w + ", n " + n + ", element " + i);
+                }
+                for (int i = n; i < ctx.length; i++) {
+                    assertEquals((byte) 0x5A, ctx[i], "seed " + seed + ": written past n");
+                }
+            }
+        }
+    }
 }
