@@ -232,7 +232,7 @@ final class StatsCommand extends Subcommand {
         out.printf(row, "lossy commits", s.lossyCommits(), s.lossyCommits() == 0 ? "(every commit is bit-exact)" : "(opt-in, within their recorded bound)");
         if (!s.codecs().isEmpty()) {
             out.println();
-            String fmt = "%-11s %-8s %8s %10s %10s %7s%n";
+            String fmt = "%-13s %-8s %8s %10s %10s %7s%n";
             out.printf(fmt, "CODEC", "KIND", "CHUNKS", "RAW", "STORED", "RATIO");
             for (RepositoryStats.CodecCount c : s.codecs()) {
                 out.printf(fmt, codecName(c.codec()), c.delta() ? "delta" : "keyframe", c.chunks(), Text.bytes(c.rawBytes()),
