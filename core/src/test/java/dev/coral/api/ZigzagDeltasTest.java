@@ -48,11 +48,16 @@ class ZigzagDeltasTest {
     }
 
     private Stored commitHistory(Path root, DType dtype, boolean zigzag) throws IOException {
+        return commitHistory(root, dtype, RepositoryConfig.defaults().withZigzagDeltas(zigzag).withCacheBytes(0));
+    }
+
+    private Stored commitHistory(Path root, DType dtype, RepositoryConfig config) throws IOException {
+        boolean zigzag = config.zigzagDeltas();
         List<byte[]> steps = new ArrayList<>();
         for (byte[] s : ContextCodingTest.adamSteps(42)) {
             steps.add(dtype == DType.BF16 ? bf16(s) : s);
         }
-        try (Repository repo = Repository.init(root, RepositoryConfig.defaults().withZigzagDeltas(zigzag).withCacheBytes(0))) {
+        try (Repository repo = Repository.init(root, config)) {
             for (int s = 0; s < steps.size(); s++) {
                 repo.commitTensors("model.safetensors", List.of(Tensors.of("w", TensorSpec.of(dtype, ELEMENTS), steps.get(s))), Map.of(),
                         CommitRequest.of("step " + s));
@@ -86,6 +91,8 @@ class ZigzagDeltasTest {
         assertTrue(on.zigzagChunks() >= 3, "zigzag deltas: " + on);
         assertEquals(0, off.zigzagChunks(), "codec.zigzag=false: " + off);
         assertTrue(on.bytes() < off.bytes(), "with zigzag " + on + ", without " + off);
+        Stored cached = commitHistory(dir.resolve("cached"), DType.BF16, RepositoryConfig.defaults().withChunkBytes(16 << 10));
+        assertTrue(cached.zigzagChunks() >= 3, "with the chunk cache and 16 KiB chunks: " + cached);
         Stored fp32 = commitHistory(dir.resolve("fp32"), DType.F32, true);
         assertEquals(0, fp32.zigzagChunks(), "fp32 steps stay XOR: " + fp32);
         assertTrue(fp32.xorChunks() >= 3, fp32.toString());
