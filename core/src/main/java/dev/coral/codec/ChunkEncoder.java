@@ -352,7 +352,7 @@ public final class ChunkEncoder {
         int bestLen = Integer.MAX_VALUE;
         int[] hints = new int[HINTS];
         for (ChunkCodec c : ChunkCodec.values()) {
-            if (c.needsBase() && base == null) {
+            if (c.needsBase() && base == null || c == ChunkCodec.ZIGZAG_PLANES && !ws.zigzagDeltas()) {
                 continue;
             }
             if (c.isPlanar()) {

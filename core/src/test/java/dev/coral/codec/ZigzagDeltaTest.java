@@ -79,6 +79,23 @@ class ZigzagDeltaTest {
         }
     }
 
+    /** With zigzag deltas turned off in the workspace, neither chooser picks one, even where it is smaller. */
+    @Test
+    void turnedOffNeitherChooserPicksZigzag() throws Exception {
+        byte[][] h = CodecTestData.adamHistory(2, 1 << 16, 2, 5, false);
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            ws.setZigzagDeltas(false);
+            for (ChunkEncoder.Choice choice : ChunkEncoder.Choice.values()) {
+                EncodedChunk e = ChunkEncoder.encodeBest(h[1], 0, h[1].length, 2, h[0], 0, 1, choice, ws);
+                assertTrue(e.codec() != ChunkCodec.ZIGZAG_PLANES, choice + ": " + e.codec());
+                assertArrayEquals(h[1], ChunkDecoder.decode(e.data(), h[0], h[1].length), choice.toString());
+            }
+            ws.setZigzagDeltas(true);
+            assertEquals(ChunkCodec.ZIGZAG_PLANES,
+                    ChunkEncoder.encodeBest(h[1], 0, h[1].length, 2, h[0], 0, 1, ChunkEncoder.Choice.EXHAUSTIVE, ws).codec());
+        }
+    }
+
     /** Steps against the one before, all zigzag: decoded link by link from the keyframe, never undone in plane space. */
     @Test
     void aChainOfZigzagLinksDecodesLinkByLink() throws Exception {
