@@ -280,7 +280,6 @@ public final class ChunkEncoder {
         if (base != null) {
             long x = estimatePlanar(PlaneTransform.XOR, sampleLen, len, w, ws, hints[XOR_IDX]);
             long s = estimatePlanar(PlaneTransform.SUB, sampleLen, len, w, ws, hints[SUB_IDX]);
-            long z = ws.zigzagDeltas() ? estimatePlanar(PlaneTransform.ZIGZAG, sampleLen, len, w, ws, hints[ZIGZAG_IDX]) : Long.MAX_VALUE;
             if (x < pickEst) {
                 pick = ChunkCodec.XOR_PLANES;
                 pickEst = x;
@@ -289,9 +288,12 @@ public final class ChunkEncoder {
                 pick = ChunkCodec.SUB_PLANES;
                 pickEst = s;
             }
-            if (z < Long.MAX_VALUE / 100 && z * 100 < pickEst * (100 - ZIGZAG_GAIN_PERCENT)) {
-                pick = ChunkCodec.ZIGZAG_PLANES;
-                pickEst = z;
+            if (ws.zigzagDeltas()) {
+                long z = estimatePlanar(PlaneTransform.ZIGZAG, sampleLen, len, w, ws, hints[ZIGZAG_IDX]);
+                if (z * 100 < pickEst * (100 - ZIGZAG_GAIN_PERCENT)) {
+                    pick = ChunkCodec.ZIGZAG_PLANES;
+                    pickEst = z;
+                }
             }
         }
         int[] pickHints = hints[hintIndex(pick)];
