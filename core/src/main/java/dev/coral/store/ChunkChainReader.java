@@ -277,7 +277,7 @@ final class ChunkChainReader {
      * Decodes the chain bottom-up into {@code dst}. While the keyframe and the deltas above it
      * are byte planes (PLANES, then XOR_PLANES of the same width), the work stays in plane
      * space: each link's planes are XORed into one buffer and merged into elements once at the
-     * end. Any other link (SUB_PLANES, another width, a legacy form) merges and goes on link by
+     * end. Any other link (SUB_PLANES, ZIGZAG_PLANES, another width, a legacy form) merges and goes on link by
      * link through raw bytes. With {@code keepPlanes}, planes still unmerged at the end stay in
      * {@link CodecWorkspace#chainPlanes} and their width is returned (dst untouched); otherwise
      * (or when the chain left plane space) dst holds the chunk and the result is -1. From raw

@@ -11,7 +11,7 @@ import dev.coral.error.CorruptObjectException;
  * ZSTD  (1) --&gt; one zstd frame of the object's bytes      (small objects)
  * FRAME (2) --&gt; a self-describing chunk frame (dev.coral.codec.ChunkFormat: RAW, ZSTD or PLANES)
  * DELTA (3) --&gt; BaseId[32], Depth u8, Seq u32 (big-endian), chunk frame of XOR_PLANES or
- *               SUB_PLANES against the base chunk's raw bytes
+ *               SUB_PLANES or ZIGZAG_PLANES against the base chunk's raw bytes
  * </pre>
  *
  * <p>Deltas form chains laid out by a {@link ChainShape}: the versions of a chunk after a
