@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 
 /**
  * What other delta transforms would save on the training scenario's Adam history, fp32 and its
- * BF16 copy: each checkpoint against the previous one, and against a <em>prediction</em> from the
+ * BF16 and F16 copies: each checkpoint against the previous one, and against a <em>prediction</em> from the
  * two before it, {@code p = a + beta * (a - b)} computed in fp32 (a decoder holding {@code a} and
  * {@code b} computes the same bits), by XOR or by the integer difference of the bit patterns,
  * two's complement as {@code SUB_PLANES} stores it or zigzag as {@code ZIGZAG_PLANES} does (the
@@ -26,6 +26,7 @@ import java.util.SplittableRandom;
  */
 public final class PredictiveDeltaProbe {
     private static final int CHUNK = 4 << 20;
+    private static final String[] FORMATS = {"fp32", "bf16", "f16"};
     private static final String[] ROWS = {"previous: XOR", "previous: integer difference", "previous: zigzag difference",
         "a + 1.0 (a - b): XOR", "a + 0.9 (a - b): XOR", "a + 0.9 (a - b): integer difference", "a + 0.9 (a - b): zigzag difference"};
 
@@ -40,10 +41,10 @@ public final class PredictiveDeltaProbe {
         SplittableRandom data = new SplittableRandom(11);
         float[] prev2 = null;
         float[] prev = null;
-        long[] raw = new long[2];
-        long[][] coral = new long[2][ROWS.length];
-        long[][] bound = new long[2][ROWS.length];
-        long[] chosen = new long[2];
+        long[] raw = new long[FORMATS.length];
+        long[][] coral = new long[FORMATS.length][ROWS.length];
+        long[][] bound = new long[FORMATS.length][ROWS.length];
+        long[] chosen = new long[FORMATS.length];
         int measured = 0;
         long t0 = System.nanoTime();
         try (CodecWorkspace ws = new CodecWorkspace()) {
@@ -51,15 +52,15 @@ public final class PredictiveDeltaProbe {
                 net.adamStep(data, 16, 1e-3f);
                 float[] cur = flat(net.parameters());
                 if (prev2 != null && step % every == 0) {
-                    for (int d = 0; d < 2; d++) {
-                        boolean bf16 = d == 1;
-                        float[] prev2d = bf16 ? truncated(prev2) : prev2;
-                        float[] prevd = bf16 ? truncated(prev) : prev;
-                        byte[] c = bytes(cur, bf16);
-                        byte[] a = bytes(prevd, bf16);
-                        byte[] p1 = bytes(predict(prevd, prev2d, 1.0f), bf16);
-                        byte[] p9 = bytes(predict(prevd, prev2d, 0.9f), bf16);
-                        int w = bf16 ? 2 : 4;
+                    for (int d = 0; d < FORMATS.length; d++) {
+                        String f = FORMATS[d];
+                        float[] prev2d = representable(prev2, f);
+                        float[] prevd = representable(prev, f);
+                        byte[] c = bytes(cur, f);
+                        byte[] a = bytes(prevd, f);
+                        byte[] p1 = bytes(predict(prevd, prev2d, 1.0f), f);
+                        byte[] p9 = bytes(predict(prevd, prev2d, 0.9f), f);
+                        int w = f.equals("fp32") ? 4 : 2;
                         raw[d] += c.length;
                         chosen[d] += best(c, a, w, ws);
                         byte[][] bases = {a, a, a, p1, p9, p9, p9};
@@ -84,13 +85,23 @@ public final class PredictiveDeltaProbe {
         System.out.printf(Locale.ROOT, "# Adam, lr 1e-3, batch 16, [32, %d, %d, 16] MLP (%.2f MB per fp32 checkpoint), %d steps, every %dth"
                 + " measured (%d checkpoints); %.0f s%n", hidden, hidden, prev.length * 4 / 1e6, steps, every, measured,
                 (System.nanoTime() - t0) / 1e9);
-        System.out.println("| base: transform | fp32 Coral codec | fp32 planes + zstd -19 | bf16 Coral codec | bf16 planes + zstd -19 |");
-        System.out.println("| --- | --- | --- | --- | --- |");
-        System.out.printf(Locale.ROOT, "| previous: the encoder's choice (what Coral stores) | %s | | %s | |%n", ratio(raw[0], chosen[0]),
-                ratio(raw[1], chosen[1]));
+        StringBuilder head = new StringBuilder("| base: transform |");
+        StringBuilder rule = new StringBuilder("| --- |");
+        StringBuilder first = new StringBuilder("| previous: the encoder's choice (what Coral stores) |");
+        for (int d = 0; d < FORMATS.length; d++) {
+            head.append(' ').append(FORMATS[d]).append(" Coral codec | ").append(FORMATS[d]).append(" planes + zstd -19 |");
+            rule.append(" --- | --- |");
+            first.append(' ').append(ratio(raw[d], chosen[d])).append(" | |");
+        }
+        System.out.println(head);
+        System.out.println(rule);
+        System.out.println(first);
         for (int r = 0; r < ROWS.length; r++) {
-            System.out.printf(Locale.ROOT, "| %s | %s | %.3fx | %s | %.3fx |%n", ROWS[r], ratio(raw[0], coral[0][r]), (double) raw[0] / bound[0][r],
-                    ratio(raw[1], coral[1][r]), (double) raw[1] / bound[1][r]);
+            StringBuilder row = new StringBuilder("| " + ROWS[r] + " |");
+            for (int d = 0; d < FORMATS.length; d++) {
+                row.append(' ').append(ratio(raw[d], coral[d][r])).append(" | ").append(ratio(raw[d], bound[d][r])).append(" |");
+            }
+            System.out.println(row);
         }
     }
 
@@ -112,6 +123,69 @@ public final class PredictiveDeltaProbe {
         return out;
     }
 
+    /** {@code v} as the format holds it (BF16 truncated as {@link Mlp#bf16}, F16 rounded to nearest even), as fp32. */
+    private static float[] representable(float[] v, String format) {
+        return switch (format) {
+            case "bf16" -> truncated(v);
+            case "f16" -> {
+                float[] t = new float[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    t[i] = halfToFloat(floatToHalf(v[i]));
+                }
+                yield t;
+            }
+            default -> v;
+        };
+    }
+
+    /** IEEE binary16 bits of {@code f}, rounded to nearest even (overflow to infinity, NaN kept a NaN). */
+    static int floatToHalf(float f) {
+        int x = Float.floatToRawIntBits(f);
+        int sign = x >>> 16 & 0x8000;
+        int exp = (x >>> 23 & 0xFF) - 127 + 15;
+        int mant = x & 0x7FFFFF;
+        if ((x & 0x7FFFFFFF) >= 0x7F800000) {
+            return sign | 0x7C00 | ((x & 0x7FFFFF) != 0 ? 0x200 : 0);
+        }
+        if (exp >= 31) {
+            return sign | 0x7C00;
+        }
+        if (exp <= 0) { // subnormal half (or zero)
+            if (exp < -10) {
+                return sign;
+            }
+            mant |= 0x800000;
+            int shift = 14 - exp;
+            int half = mant >>> shift;
+            int rest = mant & ((1 << shift) - 1);
+            int mid = 1 << (shift - 1);
+            if (rest > mid || rest == mid && (half & 1) != 0) {
+                half++;
+            }
+            return sign | half;
+        }
+        int half = exp << 10 | mant >>> 13;
+        int rest = mant & 0x1FFF;
+        if (rest > 0x1000 || rest == 0x1000 && (half & 1) != 0) {
+            half++; // may carry into the exponent, up to infinity: as IEEE rounding does
+        }
+        return sign | half;
+    }
+
+    static float halfToFloat(int h) {
+        int sign = (h & 0x8000) << 16;
+        int exp = h >>> 10 & 0x1F;
+        int mant = h & 0x3FF;
+        if (exp == 0) {
+            float m = mant * 0x1p-24f; // a subnormal half (or zero), exact in fp32
+            return sign != 0 ? -m : m;
+        }
+        if (exp == 31) {
+            return Float.intBitsToFloat(sign | 0x7F800000 | mant << 13);
+        }
+        return Float.intBitsToFloat(sign | (exp - 15 + 127) << 23 | mant << 13);
+    }
+
     /** The BF16 values of {@code v} (truncated, as {@link Mlp#bf16}), as fp32. */
     private static float[] truncated(float[] v) {
         float[] t = new float[v.length];
@@ -121,8 +195,17 @@ public final class PredictiveDeltaProbe {
         return t;
     }
 
-    private static byte[] bytes(float[] v, boolean bf16) {
-        return bf16 ? Mlp.bf16(v) : Mlp.fp32(v);
+    private static byte[] bytes(float[] v, String format) {
+        if (format.equals("f16")) {
+            byte[] out = new byte[2 * v.length];
+            for (int i = 0; i < v.length; i++) {
+                int h = floatToHalf(v[i]);
+                out[2 * i] = (byte) h;
+                out[2 * i + 1] = (byte) (h >>> 8);
+            }
+            return out;
+        }
+        return format.equals("bf16") ? Mlp.bf16(v) : Mlp.fp32(v);
     }
 
     /** {@code a + beta * (a - b)}, element by element, in fp32. */
