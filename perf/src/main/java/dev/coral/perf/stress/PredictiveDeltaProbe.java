@@ -64,15 +64,16 @@ public final class PredictiveDeltaProbe {
                         raw[d] += c.length;
                         chosen[d] += best(c, a, w, ws);
                         byte[][] bases = {a, a, a, p1, p9, p9, p9};
+                        long[] alone = alone(c, w, ws);
                         for (int r = 0; r < ROWS.length; r++) {
                             int transform = ROWS[r].endsWith("XOR") ? 0 : ROWS[r].endsWith("integer difference") ? 1 : 2;
                             bound[d][r] += bound(c, bases[r], w, transform);
                             if (transform == 0) {
-                                coral[d][r] += coral(ChunkCodec.XOR_PLANES, c, bases[r], w, ws);
+                                coral[d][r] += coral(ChunkCodec.XOR_PLANES, c, bases[r], w, alone, ws);
                             } else if (transform == 1) {
-                                coral[d][r] += coral(ChunkCodec.SUB_PLANES, c, bases[r], w, ws);
+                                coral[d][r] += coral(ChunkCodec.SUB_PLANES, c, bases[r], w, alone, ws);
                             } else {
-                                coral[d][r] += coral(ChunkCodec.ZIGZAG_PLANES, c, bases[r], w, ws);
+                                coral[d][r] += coral(ChunkCodec.ZIGZAG_PLANES, c, bases[r], w, alone, ws);
                             }
                         }
                     }
@@ -226,13 +227,26 @@ public final class PredictiveDeltaProbe {
         return n;
     }
 
-    /** Bytes the chunk encoder stores for {@code c} against {@code base} with {@code codec} (or the raw chunk where smaller). */
-    private static long coral(ChunkCodec codec, byte[] c, byte[] base, int w, CodecWorkspace ws) {
+    /** Bytes the chunk encoder stores for each 4 MiB chunk of {@code c} alone (no base). */
+    private static long[] alone(byte[] c, int w, CodecWorkspace ws) {
+        long[] sizes = new long[(c.length + CHUNK - 1) / CHUNK];
+        for (int k = 0; k < sizes.length; k++) {
+            int off = k * CHUNK;
+            sizes[k] = ChunkEncoder.encodeBest(c, off, Math.min(CHUNK, c.length - off), w, null, 0, 1, ChunkEncoder.Choice.SAMPLED, ws)
+                    .length();
+        }
+        return sizes;
+    }
+
+    /**
+     * Bytes the chunk encoder stores for {@code c} against {@code base} with {@code codec}, or a
+     * chunk alone ({@code alone}) where that is smaller, in 4 MiB chunks.
+     */
+    private static long coral(ChunkCodec codec, byte[] c, byte[] base, int w, long[] alone, CodecWorkspace ws) {
         long n = 0;
-        for (int off = 0; off < c.length; off += CHUNK) {
-            int len = Math.min(CHUNK, c.length - off);
-            n += Math.min(ChunkEncoder.encode(codec, c, off, len, w, base, off, 1, ws).length(),
-                    ChunkEncoder.encodeBest(c, off, len, w, null, 0, 1, ChunkEncoder.Choice.SAMPLED, ws).length());
+        for (int k = 0; k < alone.length; k++) {
+            int off = k * CHUNK;
+            n += Math.min(ChunkEncoder.encode(codec, c, off, Math.min(CHUNK, c.length - off), w, base, off, 1, ws).length(), alone[k]);
         }
         return n;
     }
