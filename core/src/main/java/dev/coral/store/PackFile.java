@@ -319,6 +319,17 @@ final class PackFile implements AutoCloseable {
         return readVerified(entry, path().getFileName() + " object " + entry.id().hex(), buffers);
     }
 
+    /**
+     * The whole entry (head, payload and entry CRC) at {@code [offset, offset + length)} of
+     * {@code buffers.apply(n)}'s array (or a fresh one), checked as {@link #readPayloadSlice} checks it:
+     * what a merge copies into another pack as it is.
+     */
+    Slice readEntrySlice(PackIndex.Entry entry, java.util.function.IntFunction<byte[]> buffers) throws IOException {
+        Slice payload = readVerified(entry, path().getFileName() + " object " + entry.id().hex(), buffers);
+        return new Slice(payload.array(), payload.offset() - PackLayout.ENTRY_HEAD_BYTES,
+                PackLayout.ENTRY_HEAD_BYTES + payload.length() + PackLayout.ENTRY_CRC_BYTES);
+    }
+
     /** The first {@code n} bytes of the entry's payload (no CRC check: the whole entry is checked when read). */
     byte[] readPayloadPrefix(PackIndex.Entry entry, int n) throws IOException {
         if (n > entry.storedLength()) {

@@ -128,6 +128,26 @@ final class PackWriter implements AutoCloseable {
         return offset;
     }
 
+    /**
+     * Appends an entry of another pack as it is, {@code entry} the whole entry's bytes (head,
+     * payload, entry CRC) at {@code bytes[off, off + length)}, already checked against its CRC
+     * ({@link PackFile#readEntrySlice}); the pack CRC is extended by the entry's CRC, not by
+     * reading its bytes again. Returns its offset in this pack.
+     */
+    long appendEntry(PackIndex.Entry entry, byte[] bytes, int off, int length) throws IOException {
+        int crcAt = off + length - PackLayout.ENTRY_CRC_BYTES;
+        if (length != PackLayout.ENTRY_HEAD_BYTES + entry.storedLength() + PackLayout.ENTRY_CRC_BYTES) {
+            throw new IllegalArgumentException("an entry of " + entry.storedLength() + " payload bytes is not " + length + " bytes");
+        }
+        long offset = position;
+        int entryCrc = ByteBuffer.wrap(bytes, crcAt, PackLayout.ENTRY_CRC_BYTES).getInt();
+        write(bytes, off, length - PackLayout.ENTRY_CRC_BYTES);
+        packCrc = Crc32c.combine(packCrc, entryCrc, length - PackLayout.ENTRY_CRC_BYTES);
+        writeCounted(bytes, crcAt, PackLayout.ENTRY_CRC_BYTES);
+        entries.add(new PackIndex.Entry(entry.id(), entry.kind(), entry.codec(), offset, entry.storedLength(), entry.rawLength()));
+        return offset;
+    }
+
     int entryCount() {
         return entries.size();
     }
