@@ -18,7 +18,9 @@ import java.util.SplittableRandom;
  * momentum makes consecutive steps alike, so a prediction misses by less than a whole step.
  * Each row: Coral's chunk encoder (sampled choice, level 1, contexts on) where it has the
  * transform ({@code ZIGZAG_PLANES} for the zigzag difference), and the offline bound's method
- * (byte planes + zstd -19) for every transform; first, what the encoder's own choice stores.
+ * (byte planes + zstd -19) for every transform; first, what the encoder's own choice stores. The
+ * "bits" rows predict on the elements' bit patterns as integers ({@link #predictBits}): what a codec
+ * would use, since float arithmetic leaves NaN payloads to the CPU.
  *
  * <p>Run: {@code mvn -B -q -DskipTests install && java -cp core/target/classes:perf/target/classes:DEPS
  * dev.coral.perf.stress.PredictiveDeltaProbe [STEPS [EVERY [HIDDEN]]]} (defaults 200, 5, 256:
@@ -28,7 +30,8 @@ public final class PredictiveDeltaProbe {
     private static final int CHUNK = 4 << 20;
     private static final String[] FORMATS = {"fp32", "bf16", "f16"};
     private static final String[] ROWS = {"previous: XOR", "previous: integer difference", "previous: zigzag difference",
-        "a + 1.0 (a - b): XOR", "a + 0.9 (a - b): XOR", "a + 0.9 (a - b): integer difference", "a + 0.9 (a - b): zigzag difference"};
+        "a + 1.0 (a - b): XOR", "a + 0.9 (a - b): XOR", "a + 0.9 (a - b): integer difference", "a + 0.9 (a - b): zigzag difference",
+        "bits: a + (a - b): zigzag difference", "bits: a + 29/32 (a - b): zigzag difference"};
 
     private PredictiveDeltaProbe() {
     }
@@ -63,7 +66,9 @@ public final class PredictiveDeltaProbe {
                         int w = f.equals("fp32") ? 4 : 2;
                         raw[d] += c.length;
                         chosen[d] += best(c, a, w, ws);
-                        byte[][] bases = {a, a, a, p1, p9, p9, p9};
+                        byte[] q1 = predictBits(a, bytes(prev2d, f), w, 32);
+                        byte[] q9 = predictBits(a, bytes(prev2d, f), w, 29);
+                        byte[][] bases = {a, a, a, p1, p9, p9, p9, q1, q9};
                         long[] alone = alone(c, w, ws);
                         for (int r = 0; r < ROWS.length; r++) {
                             int transform = ROWS[r].endsWith("XOR") ? 0 : ROWS[r].endsWith("integer difference") ? 1 : 2;
@@ -207,6 +212,46 @@ public final class PredictiveDeltaProbe {
             return out;
         }
         return format.equals("bf16") ? Mlp.bf16(v) : Mlp.fp32(v);
+    }
+
+    /**
+     * The prediction {@code a + beta/32 * (a - b)} computed on the elements' bit patterns as integers
+     * (little-endian, {@code w} bytes), each first mapped to an order-preserving integer (a negative
+     * float's magnitude bits flipped, so that integer order is float order) and mapped back after;
+     * the sum saturates at the ends of the range. Integer arithmetic only: no NaN payload or rounding
+     * mode a decoder on another CPU could compute differently.
+     */
+    static byte[] predictBits(byte[] a, byte[] b, int w, int beta32) {
+        int bits = 8 * w;
+        long signBit = 1L << (bits - 1);
+        long magnitude = signBit - 1;
+        long lo = -signBit;
+        long hi = signBit - 1;
+        byte[] p = new byte[a.length];
+        for (int i = 0; i < a.length; i += w) {
+            long x = ordered(load(a, i, w), bits, magnitude);
+            long y = ordered(load(b, i, w), bits, magnitude);
+            long q = Math.max(lo, Math.min(hi, x + Math.floorDiv((x - y) * beta32, 32)));
+            long back = q < 0 ? (q ^ magnitude) : q; // the inverse of ordered
+            for (int k = 0; k < w; k++) {
+                p[i + k] = (byte) (back >>> 8 * k);
+            }
+        }
+        return p;
+    }
+
+    private static long load(byte[] a, int at, int w) {
+        long v = 0;
+        for (int k = 0; k < w; k++) {
+            v |= (a[at + k] & 0xFFL) << 8 * k;
+        }
+        return v;
+    }
+
+    /** A sign-magnitude pattern of {@code bits} bits as a signed integer in float order. */
+    private static long ordered(long v, int bits, long magnitude) {
+        long s = v << (64 - bits) >> (64 - bits); // sign-extended
+        return s < 0 ? (s ^ magnitude) : s;
     }
 
     /** {@code a + beta * (a - b)}, element by element, in fp32. */
