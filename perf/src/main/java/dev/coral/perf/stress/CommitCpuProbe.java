@@ -1,0 +1,159 @@
+package dev.coral.perf.stress;
+
+import dev.coral.api.CommitRequest;
+import dev.coral.api.Repository;
+import dev.coral.api.Tensors;
+import dev.coral.format.TensorSource;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * Where a training loop's commit time and CPU go: an MLP trained by Adam commits every step
+ * through {@code commitTensors}, as the training scenario does, and for the second half of the
+ * steps (the JIT mostly done) the probe prints the median commit time beside Files.copy + fsync
+ * of the same bytes, the calling thread's CPU inside the commits, and every thread's CPU over
+ * those steps by name (Linux: {@code /proc/self/task}; the calling thread's share includes the
+ * training itself, printed apart).
+ *
+ * <p>Run: {@code mvn -B -q -DskipTests install && java -cp core/target/classes:perf/target/classes:DEPS
+ * dev.coral.perf.stress.CommitCpuProbe DIR [STEPS [HIDDEN [fp32|bf16]]]} (defaults 300, 864: the
+ * issue's 0.8 M-parameter MLP, 3.27 MB per fp32 checkpoint). DIR must not exist.
+ */
+public final class CommitCpuProbe {
+    private CommitCpuProbe() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1) {
+            System.err.println("usage: CommitCpuProbe DIR [STEPS [HIDDEN [fp32|bf16]]]");
+            System.exit(2);
+        }
+        Path dir = Path.of(args[0]);
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 300;
+        int hidden = args.length > 2 ? Integer.parseInt(args[2]) : 864;
+        DType dtype = args.length > 3 && args[3].equals("bf16") ? DType.BF16 : DType.F32;
+        if (Files.exists(dir)) {
+            System.err.println(dir + ": exists; give a folder that does not");
+            System.exit(2);
+        }
+        Mlp net = new Mlp(new int[] {64, hidden, hidden, 16}, 7);
+        SplittableRandom data = new SplittableRandom(3);
+        Baselines base = new Baselines(Files.createDirectories(dir.resolve("scratch")));
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        int from = steps / 2;
+        double[] commitMs = new double[steps - from];
+        double[] copyMs = new double[steps - from];
+        long callerCpu = 0;
+        double trainSeconds = 0;
+        long bytes = 0;
+        Map<String, Long> before = Map.of();
+        Map<String, Long> after;
+        long processBefore = 0;
+        long processAfter;
+        try (Repository repo = Repository.init(dir.resolve("repo"))) {
+            for (int s = 0; s < steps; s++) {
+                long t = System.nanoTime();
+                net.adamStep(data, 64, 1e-3f);
+                List<TensorSource> tensors = new ArrayList<>();
+                ByteArrayOutputStream all = new ByteArrayOutputStream();
+                for (Map.Entry<String, float[]> e : net.parameters().entrySet()) {
+                    byte[] b = dtype == DType.F32 ? Mlp.fp32(e.getValue()) : Mlp.bf16(e.getValue());
+                    tensors.add(Tensors.of(e.getKey(), TensorSpec.of(dtype, net.shapeOf(e.getKey())), b));
+                    all.writeBytes(b);
+                }
+                byte[] checkpoint = all.toByteArray();
+                bytes = checkpoint.length;
+                if (s == from) {
+                    before = threadCpu();
+                    processBefore = processCpu();
+                }
+                if (s >= from) {
+                    trainSeconds += (System.nanoTime() - t) / 1e9;
+                }
+                long cpu0 = threads.getCurrentThreadCpuTime();
+                long t0 = System.nanoTime();
+                repo.commitTensors("model.safetensors", tensors, Map.of(), CommitRequest.of("step " + s));
+                long t1 = System.nanoTime();
+                if (s >= from) {
+                    commitMs[s - from] = (t1 - t0) / 1e6;
+                    callerCpu += threads.getCurrentThreadCpuTime() - cpu0;
+                    double c = base.copySeconds;
+                    base.measure(checkpoint, false);
+                    copyMs[s - from] = (base.copySeconds - c) * 1e3;
+                }
+            }
+            after = threadCpu(); // before the handle closes: its threads' times go with them
+            processAfter = processCpu();
+        }
+        int n = steps - from;
+        double commit = median(commitMs);
+        double copy = median(copyMs);
+        System.out.printf(Locale.ROOT, "# %s, [64, %d, %d, 16] MLP, %.2f MB per checkpoint; steps %d..%d of %d%n", dtype.name(), hidden, hidden,
+                bytes / 1e6, from, steps - 1, steps);
+        System.out.printf(Locale.ROOT, "commit median %.2f ms (%.0f MB/s), p10 %.2f, p90 %.2f; Files.copy + fsync median %.2f ms (%.0f MB/s)%n",
+                commit, bytes / 1e3 / commit, pct(commitMs, 10), pct(commitMs, 90), copy, bytes / 1e3 / copy);
+        System.out.printf(Locale.ROOT, "calling thread's CPU inside the commits: %.1f ms per commit (training: %.1f ms wall per step)%n",
+                callerCpu / 1e6 / n, trainSeconds * 1e3 / n);
+        System.out.println("CPU per step by thread (ms; the calling thread's includes its training and the baselines):");
+        long named = 0;
+        for (Map.Entry<String, Long> e : after.entrySet()) {
+            long d = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            if (d > 0) {
+                named += d;
+                System.out.printf(Locale.ROOT, "  %-16s %7.1f%n", e.getKey(), d / 1e6 / n);
+            }
+        }
+        System.out.printf(Locale.ROOT, "  %-16s %7.1f%n", "threads that ended", Math.max(0, processAfter - processBefore - named) / 1e6 / n);
+        System.out.printf(Locale.ROOT, "  %-16s %7.1f%n", "process", (processAfter - processBefore) / 1e6 / n);
+    }
+
+    /** CPU nanoseconds of this process's threads so far, summed by name (digits folded, as the kernel's 15 characters). */
+    private static Map<String, Long> threadCpu() throws IOException {
+        Map<String, Long> out = new TreeMap<>();
+        Path tasks = Path.of("/proc/self/task");
+        if (!Files.isDirectory(tasks)) {
+            return out;
+        }
+        long tickNanos = 10_000_000L; // USER_HZ 100, as on every Linux this runs on
+        try (var list = Files.list(tasks)) {
+            for (Path t : list.toList()) {
+                try {
+                    String name = Files.readString(t.resolve("comm")).trim().replaceAll("[0-9]+", "N");
+                    String stat = Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    out.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * tickNanos, Long::sum);
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return out;
+    }
+
+    private static long processCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static double median(double[] v) {
+        return pct(v, 50);
+    }
+
+    private static double pct(double[] v, int p) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s[Math.min(s.length - 1, s.length * p / 100)];
+    }
+}
