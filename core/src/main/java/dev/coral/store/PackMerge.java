@@ -24,7 +24,9 @@ public final class PackMerge {
     /** As {@link #merge(Path, List, Path)}, copying only the objects {@code keep} accepts. */
     public static ObjectId merge(Path sourceDir, List<ObjectId> packIds, Path targetDir, Predicate<ObjectId> keep) throws IOException {
         Set<ObjectId> written = new HashSet<>();
-        EntryBuffer buffer = new EntryBuffer();
+        // one array for every entry read: a fresh one is zeroed, and most chunks' would be G1
+        // humongous allocations, each a step towards a collection
+        BaseBuffer buffer = new BaseBuffer();
         try (PackWriter out = new PackWriter(targetDir)) {
             for (ObjectId packId : packIds) {
                 PackIndex index = PackIndex.read(sourceDir.resolve(PackLayout.indexFileName(packId)));
@@ -59,22 +61,6 @@ public final class PackMerge {
         ObjectId merged = merge(packsDir, packIds, packsDir, keep);
         PackVerifier.deletePacks(packsDir, packIds.stream().filter(p -> !p.equals(merged)).toList());
         return merged;
-    }
-
-    /**
-     * One array for every entry a merge reads, grown as needed: a fresh array per entry (as
-     * {@code readPayload} gives, plus its copy) is zeroed first, and one of half a G1 region or
-     * more is allocated outside the young generation, each a step towards a collection.
-     */
-    private static final class EntryBuffer {
-        private byte[] array = new byte[0];
-
-        byte[] ofAtLeast(int n) {
-            if (array.length < n) {
-                array = new byte[(int) Math.max(n, Math.min(Integer.MAX_VALUE - 8, 2L * array.length))];
-            }
-            return array;
-        }
     }
 
     /** Ids of the packs (with an index in place) in {@code dir}. */

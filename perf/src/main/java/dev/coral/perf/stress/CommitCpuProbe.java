@@ -99,8 +99,8 @@ public final class CommitCpuProbe {
             processAfter = processCpu();
         }
         int n = steps - from;
-        double commit = median(commitMs);
-        double copy = median(copyMs);
+        double commit = pct(commitMs, 50);
+        double copy = pct(copyMs, 50);
         System.out.printf(Locale.ROOT, "# %s, [64, %d, %d, 16] MLP, %.2f MB per checkpoint; steps %d..%d of %d%n", dtype.name(), hidden, hidden,
                 bytes / 1e6, from, steps - 1, steps);
         System.out.printf(Locale.ROOT, "commit median %.2f ms (%.0f MB/s), p10 %.2f, p90 %.2f; Files.copy + fsync median %.2f ms (%.0f MB/s)%n",
@@ -147,10 +147,7 @@ public final class CommitCpuProbe {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    private static double median(double[] v) {
-        return pct(v, 50);
-    }
-
+    /** The p-th percentile of {@code v} (nearest rank). */
     private static double pct(double[] v, int p) {
         double[] s = v.clone();
         Arrays.sort(s);
