@@ -121,6 +121,28 @@ class ErrorsAndHelpTest {
         assertTrue(before.err().contains("HEAD~5"), before.err());
     }
 
+    /** A repository declaring a format feature this Coral does not know: every command that opens it exits 1 with one line naming the file. */
+    @Test
+    void aFormatFeatureFromANewerCoralExitsOneNamingIt() throws IOException {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Cli.writeModel(dir.resolve("m.safetensors"), 1, "w");
+        cli.run("add", "m.safetensors").ok();
+        cli.run("commit", "-m", "one").ok();
+        dev.coral.io.ChecksummedFile.write(dir.resolve(".coral").resolve("format"), "CORALFMT", 1,
+                "predicted-deltas\nzigzag-deltas\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        for (String[] args : new String[][] {{"log"}, {"status"}, {"checkout", "HEAD"}, {"commit", "-a", "-m", "two"}, {"stats"}}) {
+            Cli.Result r = cli.run(args);
+            assertEquals(1, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().startsWith("coral: ") && r.err().contains(".coral/format") && r.err().contains("predicted-deltas")
+                    && r.err().contains("newer Coral"), r.err());
+        }
+        Cli.Result fsck = cli.run("fsck");
+        assertEquals(1, fsck.code(), fsck.out() + fsck.err());
+        assertTrue((fsck.out() + fsck.err()).contains("predicted-deltas"), fsck.out() + fsck.err());
+    }
+
     @Test
     void outsideARepositoryExitsOne() {
         for (String cmd : List.of("status", "log", "add", "branch")) {

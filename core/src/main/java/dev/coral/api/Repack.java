@@ -97,6 +97,7 @@ final class Repack {
                     ins.setChainShape(repo.config().chainShape());
                     ins.setContextCoding(repo.config().contextCoding());
                     ins.setZigzagDeltas(repo.config().zigzagDeltas());
+                    repo.declareFormatFeatures(repo.config()); // before the repacked packs join the repository
                     Copier c = new Copier(ins, SimilarBases.open(work.resolve("similarity"), graph, repo.config().similarityCheck()));
                     for (CommitWalk.Entry e : commits) {
                         c.commit(e.id(), e.commit());

@@ -17,6 +17,7 @@ import dev.coral.repo.DeltaBases;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileIngest;
 import dev.coral.repo.FileRestore;
+import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.LossyRewrite;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
@@ -77,6 +78,8 @@ public final class Repository implements AutoCloseable {
     private final PackUpkeep packUpkeep;
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
+    /** What {@link #declareFormatFeatures} last found declared (null: not looked yet). */
+    private volatile Set<String> declaredFeatures;
     /** Holders of this handle ({@link #retain}); closed at 0. */
     private final java.util.concurrent.atomic.AtomicInteger holders = new java.util.concurrent.atomic.AtomicInteger(1);
 
@@ -114,6 +117,7 @@ public final class Repository implements AutoCloseable {
             Files.createDirectories(staging.resolve("locks"));
             Files.createDirectories(staging.resolve("cache"));
             config.write(staging.resolve("config"));
+            FormatFeatures.writeNew(staging, FormatFeatures.usedBy(config));
             new Refs(staging).setHeadToBranch("main");
             // The folder appears whole or not at all.
             Files.move(staging, coral, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
@@ -131,6 +135,11 @@ public final class Repository implements AutoCloseable {
         Path coral = root.resolve(WorkTree.CORAL_DIR);
         if (!Files.isDirectory(coral) || !Files.exists(coral.resolve("HEAD"))) {
             throw new NotARepositoryException(root + ": not a Coral repository (no .coral folder; run 'coral init')");
+        }
+        try {
+            FormatFeatures.check(coral); // a feature this Coral does not know: refused before anything is read
+        } catch (CorruptObjectException e) {
+            // a damaged format file: reading goes on (an object of an unknown kind fails alone, named); writes are refused
         }
         RepositoryConfig config;
         CorruptObjectException configProblem = null;
@@ -326,7 +335,7 @@ public final class Repository implements AutoCloseable {
     }
 
     /** An inserter with this repository's settings (delta chain bound); refused while the config is damaged. */
-    ObjectInserter newInserter() throws CorruptObjectException {
+    ObjectInserter newInserter() throws IOException {
         return newInserter(false);
     }
 
@@ -335,17 +344,38 @@ public final class Repository implements AutoCloseable {
      * undoable ({@link ObjectInserter#setUndoableDeltas}): that cost lossy histories 1.5-4.5% of
      * their stored size, and they are rarely checked out.
      */
-    ObjectInserter newInserter(boolean lossy) throws CorruptObjectException {
+    ObjectInserter newInserter(boolean lossy) throws IOException {
         if (configProblem != null) {
             throw new CorruptObjectException(configProblem.getMessage() + " (reading works; repair or rewrite .coral/config to write)");
         }
         RepositoryConfig c = config;
+        declareFormatFeatures(c);
         ObjectInserter ins = store.newInserter(c.zstdLevel());
         ins.setChainShape(c.chainShape());
         ins.setContextCoding(c.contextCoding());
         ins.setZigzagDeltas(c.zigzagDeltas());
         ins.setUndoableDeltas(!lossy);
         return ins;
+    }
+
+    /**
+     * Declares in {@code .coral/format} the features {@code c} lets a writer use, before the first
+     * object that may use them is written ({@link FormatFeatures}); once per handle and settings.
+     * A repository made before the file existed gets it at its first write.
+     */
+    void declareFormatFeatures(RepositoryConfig c) throws IOException {
+        Set<String> features = FormatFeatures.usedBy(c);
+        if (!features.equals(declaredFeatures)) {
+            try {
+                for (String f : features) {
+                    FormatFeatures.declare(coralDir, f);
+                }
+            } catch (CorruptObjectException e) {
+                throw new CorruptObjectException(e.getMessage() + " (reading works; delete .coral/" + FormatFeatures.FILE
+                        + " to write: the next write declares this Coral's features again)", e);
+            }
+            declaredFeatures = features;
+        }
     }
 
     /** Why {@code .coral/config} could not be read (reads then use the defaults; writes are refused), or null if it was. */

@@ -2,6 +2,7 @@ package dev.coral.maintenance;
 
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
+import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.repo.StagingIndex;
 import dev.coral.store.ObjectId;
@@ -28,7 +29,8 @@ import java.util.Set;
  * <li>Every pack: header, each entry's head against its index and its CRC32C, trailer, the
  *     whole-pack CRC32C; every pack index and the multi-pack index (checksums, structure, and
  *     that the multi-pack index agrees with the pack indexes).
- * <li>HEAD, every branch and tag, {@code config} and the staging index ({@code index}).
+ * <li>HEAD, every branch and tag, {@code config}, the format features ({@code format}: damaged, or
+ *     naming one this Coral does not know) and the staging index ({@code index}).
  * <li>Every object reachable from branches, tags, HEAD and the staging index: read through the
  *     store (small objects hash-checked, chunks decoded through their delta chains and their
  *     SHA-256 checked), every reference resolving (commit → tree → file → tensor → chunk →
@@ -189,6 +191,12 @@ public final class Fsck {
             RepositoryConfig.read(config);
         } catch (IOException | RuntimeException e) {
             problems.add(Finding.of("config", PackVerifier.strip(e.getMessage(), config)));
+        }
+        Path format = coralDir.resolve(FormatFeatures.FILE);
+        try {
+            FormatFeatures.check(coralDir);
+        } catch (IOException | RuntimeException e) {
+            problems.add(Finding.of(FormatFeatures.FILE, PackVerifier.strip(e.getMessage(), format)));
         }
         Path index = coralDir.resolve("index");
         try {

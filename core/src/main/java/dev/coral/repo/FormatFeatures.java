@@ -1,0 +1,134 @@
+package dev.coral.repo;
+
+import dev.coral.error.CorruptObjectException;
+import dev.coral.error.UnsupportedVersionException;
+import dev.coral.io.ChecksummedFile;
+import dev.coral.io.RepositoryLock;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * The format features a repository's objects may use, beyond what every Coral reads: the file
+ * {@code .coral/format}, as git's {@code extensions.*}. A Coral that finds a feature it does not
+ * know refuses to open the repository, with one line naming the file and the feature, instead of
+ * failing chunk by chunk later ("unknown chunk codec id") or, in fsck, calling such chunks damaged.
+ * A feature is declared before the first object that uses it is written, so a reader that finds
+ * such an object finds the declaration too. A repository without the file uses none.
+ *
+ * <pre>
+ * File --&gt; ChecksummedFile("CORALFMT", version 1, Body)
+ * Body --&gt; one feature name per line, sorted, each ending in '\n' (UTF-8; names [a-z0-9-]+)
+ * </pre>
+ *
+ * <p>Features this Coral knows: {@value #ZIGZAG_DELTAS} (the {@code ZIGZAG_PLANES} chunk codec,
+ * id 5, since 2026-12-03; builds before it read such chunks as damaged).
+ */
+public final class FormatFeatures {
+    /** The file's name in {@code .coral}. */
+    public static final String FILE = "format";
+    /** Chunks may be zigzag-difference deltas (chunk codec id 5). */
+    public static final String ZIGZAG_DELTAS = "zigzag-deltas";
+    /** Every feature this Coral reads. */
+    public static final Set<String> KNOWN = Set.of(ZIGZAG_DELTAS);
+    private static final String MAGIC = "CORALFMT";
+    private static final String LOCK = "format";
+    private static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,64}");
+
+    private FormatFeatures() {
+    }
+
+    /** The features {@code config} lets a writer use: what a repository made with it declares. */
+    public static Set<String> usedBy(RepositoryConfig config) {
+        return config.zigzagDeltas() ? Set.of(ZIGZAG_DELTAS) : Set.of();
+    }
+
+    /**
+     * The features declared in {@code coralDir}; empty when it has no format file.
+     *
+     * @throws CorruptObjectException if the file is damaged or names a feature in a form no Coral writes
+     */
+    public static Set<String> read(Path coralDir) throws IOException {
+        Path file = coralDir.resolve(FILE);
+        byte[] body;
+        try {
+            body = ChecksummedFile.read(file, MAGIC, 1, 1).bytes();
+        } catch (NoSuchFileException e) {
+            return Set.of();
+        }
+        Set<String> out = new TreeSet<>();
+        String text = new String(body, StandardCharsets.UTF_8);
+        if (!text.isEmpty() && !text.endsWith("\n")) {
+            throw new CorruptObjectException(file + ": its last feature name does not end its line");
+        }
+        for (String name : text.isEmpty() ? new String[0] : text.split("\n", -1)) {
+            if (name.isEmpty()) {
+                continue; // after the last line's end
+            }
+            if (!NAME.matcher(name).matches()) {
+                throw new CorruptObjectException(file + ": '" + printable(name) + "' is not a feature name");
+            }
+            out.add(name);
+        }
+        return out;
+    }
+
+    /**
+     * Checks that this Coral knows every feature {@code coralDir} declares.
+     *
+     * @throws UnsupportedVersionException naming the file and the features it does not know
+     * @throws CorruptObjectException if the file is damaged
+     */
+    public static void check(Path coralDir) throws IOException {
+        Set<String> unknown = new TreeSet<>(read(coralDir));
+        unknown.removeAll(KNOWN);
+        if (!unknown.isEmpty()) {
+            throw new UnsupportedVersionException(coralDir.resolve(FILE) + ": this repository uses " + String.join(", ", unknown)
+                    + ", which this Coral cannot read (it was written by a newer Coral; upgrade to use it)");
+        }
+    }
+
+    /** Writes the format file of a new repository, declaring {@code features} (none: no file). */
+    public static void writeNew(Path coralDir, Set<String> features) throws IOException {
+        if (!features.isEmpty()) {
+            write(coralDir, new TreeSet<>(features));
+        }
+    }
+
+    /**
+     * Declares {@code feature} in {@code coralDir} unless it is there already: under the format
+     * lock, so writers declaring different features at once lose none, and durably, before the
+     * caller writes the first object that uses it.
+     */
+    public static void declare(Path coralDir, String feature) throws IOException {
+        if (!KNOWN.contains(feature)) {
+            throw new IllegalArgumentException("not a feature this Coral writes: " + feature);
+        }
+        if (read(coralDir).contains(feature)) {
+            return;
+        }
+        try (RepositoryLock.Held held = new RepositoryLock(coralDir.resolve("locks"), LOCK).lock()) {
+            Set<String> now = new TreeSet<>(read(coralDir));
+            if (now.add(feature)) {
+                write(coralDir, now);
+            }
+        }
+    }
+
+    private static void write(Path coralDir, Set<String> sorted) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (String f : sorted) {
+            sb.append(f).append('\n');
+        }
+        ChecksummedFile.write(coralDir.resolve(FILE), MAGIC, 1, sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String printable(String s) {
+        String cut = s.length() > 40 ? s.substring(0, 40) + "..." : s;
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+}

@@ -1,0 +1,175 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.error.CorruptObjectException;
+import dev.coral.error.UnsupportedVersionException;
+import dev.coral.io.ChecksummedFile;
+import dev.coral.maintenance.Finding;
+import dev.coral.maintenance.Fsck;
+import dev.coral.repo.FormatFeatures;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code .coral/format}: a repository declares the format features its settings let writers use
+ * before the first object that may use them is written; a Coral that finds one it does not know
+ * refuses to open the repository with one line naming the file and the feature; a damaged file
+ * leaves reading alone and refuses writes until it is deleted.
+ */
+class FormatFeaturesTest {
+    @TempDir
+    Path dir;
+
+    private static void commitStep(Repository repo, int step) throws IOException {
+        byte[] b = new byte[4096];
+        for (int i = 0; i < b.length; i += 2) {
+            b[i] = (byte) (i + step);
+            b[i + 1] = 0x3c;
+        }
+        repo.commitTensors("model.safetensors", List.of(Tensors.of("w", TensorSpec.of(DType.BF16, 2048), b)), Map.of(),
+                CommitRequest.of("step " + step));
+    }
+
+    private Path coral(Path root) {
+        return root.resolve(".coral");
+    }
+
+    @Test
+    void aNewRepositoryDeclaresWhatItsSettingsUse() throws IOException {
+        try (Repository repo = Repository.init(dir.resolve("on"))) {
+            commitStep(repo, 0);
+        }
+        assertEquals(Set.of(FormatFeatures.ZIGZAG_DELTAS), FormatFeatures.read(coral(dir.resolve("on"))));
+        try (Repository repo = Repository.init(dir.resolve("off"), RepositoryConfig.defaults().withZigzagDeltas(false))) {
+            commitStep(repo, 0);
+        }
+        assertFalse(Files.exists(coral(dir.resolve("off")).resolve(FormatFeatures.FILE)), "no feature: no file");
+        try (Repository repo = Repository.open(dir.resolve("off"))) {
+            repo.setConfig("codec.zigzag", "true");
+            commitStep(repo, 1);
+        }
+        assertEquals(Set.of(FormatFeatures.ZIGZAG_DELTAS), FormatFeatures.read(coral(dir.resolve("off"))),
+                "declared at the first write with the setting on");
+    }
+
+    @Test
+    void aRepositoryFromBeforeTheFileGetsItAtItsFirstWriteNotItsReads() throws IOException {
+        Path root = dir.resolve("r");
+        try (Repository repo = Repository.init(root)) {
+            commitStep(repo, 0);
+        }
+        Path file = coral(root).resolve(FormatFeatures.FILE);
+        Files.delete(file);
+        try (Repository repo = Repository.open(root)) {
+            assertEquals(1, repo.log("HEAD", 10).size());
+            repo.status();
+            assertFalse(Files.exists(file), "reads write nothing");
+            commitStep(repo, 1);
+            assertTrue(Files.exists(file));
+        }
+        assertEquals(Set.of(FormatFeatures.ZIGZAG_DELTAS), FormatFeatures.read(coral(root)));
+        Files.delete(file);
+        try (Repository repo = Repository.open(root)) {
+            repo.repack();
+        }
+        assertEquals(Set.of(FormatFeatures.ZIGZAG_DELTAS), FormatFeatures.read(coral(root)), "a repack writes chunks too");
+    }
+
+    @Test
+    void aFeatureThisCoralDoesNotKnowIsRefusedAtOpenAndByFsck() throws IOException {
+        Path root = dir.resolve("r");
+        try (Repository repo = Repository.init(root)) {
+            commitStep(repo, 0);
+        }
+        Path file = coral(root).resolve(FormatFeatures.FILE);
+        ChecksummedFile.write(file, "CORALFMT", 1, "predicted-deltas\nzigzag-deltas\n".getBytes(StandardCharsets.UTF_8));
+        UnsupportedVersionException e = assertThrows(UnsupportedVersionException.class, () -> Repository.open(root));
+        assertTrue(e.getMessage().startsWith(file.toString() + ": ") && e.getMessage().contains("predicted-deltas")
+                && !e.getMessage().contains("zigzag-deltas,") && e.getMessage().contains("newer Coral") && !e.getMessage().contains("\n"),
+                e.getMessage());
+        List<Finding> problems = Fsck.check(coral(root), false).problems();
+        assertTrue(problems.stream().anyMatch(p -> p.file().equals(FormatFeatures.FILE) && p.message().contains("predicted-deltas")),
+                problems.toString());
+        ChecksummedFile.write(file, "CORALFMT", 2, "zigzag-deltas\n".getBytes(StandardCharsets.UTF_8));
+        assertThrows(UnsupportedVersionException.class, () -> Repository.open(root), "a newer version of the file itself");
+    }
+
+    @Test
+    void aDamagedFileLeavesReadingAloneAndRefusesWritesUntilDeleted() throws IOException {
+        Path root = dir.resolve("r");
+        try (Repository repo = Repository.init(root)) {
+            commitStep(repo, 0);
+        }
+        Path file = coral(root).resolve(FormatFeatures.FILE);
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 0x20;
+        Files.write(file, bytes);
+        try (Repository repo = Repository.open(root)) {
+            assertEquals(1, repo.log("HEAD", 10).size(), "reading works");
+            CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> commitStep(repo, 1));
+            assertTrue(e.getMessage().contains(FormatFeatures.FILE) && e.getMessage().contains("delete"), e.getMessage());
+            assertEquals(1, repo.log("HEAD", 10).size(), "the refused commit wrote nothing");
+        }
+        assertTrue(Fsck.check(coral(root), false).problems().stream().anyMatch(p -> p.file().equals(FormatFeatures.FILE)));
+        Files.delete(file);
+        try (Repository repo = Repository.open(root)) {
+            commitStep(repo, 1);
+            assertEquals(2, repo.log("HEAD", 10).size());
+        }
+        assertEquals(Set.of(FormatFeatures.ZIGZAG_DELTAS), FormatFeatures.read(coral(root)));
+    }
+
+    @Test
+    void namesNoCoralWritesAreDamage() throws IOException {
+        Path c = dir.resolve("c");
+        Files.createDirectories(c);
+        for (String body : new String[] {"Zigzag-Deltas\n", "zigzag-deltas", "zigzag deltas\n", "\u00e9\n", "a".repeat(65) + "\n"}) {
+            ChecksummedFile.write(c.resolve(FormatFeatures.FILE), "CORALFMT", 1, body.getBytes(StandardCharsets.UTF_8));
+            CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> FormatFeatures.read(c), body);
+            assertTrue(e.getMessage().startsWith(c.resolve(FormatFeatures.FILE) + ": "), e.getMessage());
+        }
+        ChecksummedFile.write(c.resolve(FormatFeatures.FILE), "CORALFMT", 1, new byte[0]);
+        assertEquals(Set.of(), FormatFeatures.read(c), "an empty list");
+    }
+
+    @Test
+    void writersDeclaringAtOnceLeaveOneWholeFile() throws Exception {
+        Path c = dir.resolve("c");
+        Files.createDirectories(c.resolve("locks"));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int t = 0; t < 32; t++) {
+                all.add(pool.submit(() -> {
+                    FormatFeatures.declare(c, FormatFeatures.ZIGZAG_DELTAS);
+                    return null;
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(Set.of(FormatFeatures.ZIGZAG_DELTAS), FormatFeatures.read(c));
+        assertThrows(IllegalArgumentException.class, () -> FormatFeatures.declare(c, "predicted-deltas"), "only features this Coral writes");
+    }
+}
