@@ -32,7 +32,9 @@ import picocli.CommandLine.Option;
     "    many planes keyframes hold a float's whole exponent in plane 0",
     "    (exponent layout) or its low 7 exponent bits and top mantissa bit",
     "    (mantissa-bit layout).",
-    "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact."})
+    "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact.",
+    "Format features: what .coral/format declares the chunks may use that an older Coral cannot read "
+        + "(zigzag-deltas: the zigzag-planes codec)."})
 final class StatsCommand extends Subcommand {
     @Option(names = "--clusters", description = "Also show clusters of similar tensors (e.g. fine-tunes of one base) "
             + "found by the similarity index, which new tensors are delta-encoded against (joined when they pass "
@@ -54,14 +56,17 @@ final class StatsCommand extends Subcommand {
     int execute() throws Exception {
         RepositoryStats s;
         List<Repository.TensorCluster> found = List.of();
+        java.util.Set<String> features;
         try (Repository repo = openRepository()) {
             s = repo.stats(files, commits);
+            features = new java.util.TreeSet<>(repo.formatFeatures());
             if (clusters) {
                 found = repo.clusters();
             }
         }
         if (output.json) {
             Map<String, Object> m = json(s, files, commits);
+            m.put("formatFeatures", List.copyOf(features));
             if (clusters) {
                 List<Object> cs = new java.util.ArrayList<>();
                 for (Repository.TensorCluster c : found) {
@@ -75,7 +80,7 @@ final class StatsCommand extends Subcommand {
             }
             out().println(JsonWriter.write(m));
         } else {
-            print(out(), s);
+            print(out(), s, features);
             if (clusters) {
                 out().println();
                 out().println(found.isEmpty() ? "no clusters of similar tensors" : "CLUSTERS OF SIMILAR TENSORS (base first; mean SimHash distance of 128 bits)");
@@ -211,7 +216,7 @@ final class StatsCommand extends Subcommand {
         return n + " " + (n == 1 ? one : many);
     }
 
-    static void print(PrintStream out, RepositoryStats s) {
+    static void print(PrintStream out, RepositoryStats s, java.util.Set<String> features) {
         String row = "%-16s %10s   %s%n";
         out.printf(row, "commits", s.commits(), "(" + plural(s.branches(), "branch", "branches") + ", "
                 + plural(s.tags(), "tag", "tags") + ")");
@@ -230,6 +235,8 @@ final class StatsCommand extends Subcommand {
         out.printf(row, "chunk references", s.chunkReferences(), s.distinctChunks() + " distinct, "
                 + s.deduplicatedChunkReferences() + " deduplicated");
         out.printf(row, "lossy commits", s.lossyCommits(), s.lossyCommits() == 0 ? "(every commit is bit-exact)" : "(opt-in, within their recorded bound)");
+        out.printf(row, "format features", features.size(), (features.isEmpty() ? "none" : String.join(", ", features))
+                + " (.coral/format: what an older Coral cannot read)");
         if (!s.codecs().isEmpty()) {
             out.println();
             String fmt = "%-13s %-8s %8s %10s %10s %7s%n";

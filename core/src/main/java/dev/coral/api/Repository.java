@@ -378,6 +378,11 @@ public final class Repository implements AutoCloseable {
         }
     }
 
+    /** The format features {@code .coral/format} declares ({@link FormatFeatures}): empty when it has none. */
+    public Set<String> formatFeatures() throws IOException {
+        return FormatFeatures.read(coralDir);
+    }
+
     /** Why {@code .coral/config} could not be read (reads then use the defaults; writes are refused), or null if it was. */
     public String configProblem() {
         CorruptObjectException p = configProblem;
