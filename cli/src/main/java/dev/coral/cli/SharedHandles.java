@@ -1,6 +1,7 @@
 package dev.coral.cli;
 
 import dev.coral.api.Repository;
+import dev.coral.repo.FormatFeatures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +14,8 @@ import java.util.Map;
  * The repository handles a {@code coral batch} process keeps from one command to the next, one
  * per repository root: what a handle holds (the chunks a commit just wrote, which the next
  * commit's deltas are taken against; the pack indexes it read) is not read again per command. A
- * handle is opened afresh when its repository's {@code .coral} folder or settings file is no
- * longer the one it opened (the folder removed and made again, the settings changed by
+ * handle is opened afresh when its repository's {@code .coral} folder, settings file or format
+ * features file ({@code .coral/format}) is no longer the one it opened (the folder removed and made again, the settings changed by
  * {@code coral config} here or by another process): each is told by its file key (device and
  * inode) and, for the settings, their time stamp, since a folder made again can get the same
  * inode. Commands close what {@link #open} gives them as usual; the handles close with this.
@@ -43,15 +44,25 @@ final class SharedHandles implements AutoCloseable {
         return h.repo().retain();
     }
 
-    /** The folder's file key, and the settings file's key and time stamp (null where the file system has no key). */
+    /**
+     * The folder's file key, and the settings file's and the format features file's keys and time
+     * stamps (null where the file system has no key): a feature another process declared is
+     * checked by the handle opened again.
+     */
     private static List<Object> identity(Path coral) throws IOException {
         Object folder = Files.readAttributes(coral, BasicFileAttributes.class).fileKey();
-        Path config = coral.resolve("config");
-        if (!Files.exists(config)) {
-            return java.util.Arrays.asList(folder, "no settings file");
+        List<Object> id = new java.util.ArrayList<>(java.util.Arrays.asList(folder));
+        for (String name : List.of("config", FormatFeatures.FILE)) {
+            Path file = coral.resolve(name);
+            if (!Files.exists(file)) {
+                id.add("no " + name + " file");
+                continue;
+            }
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            id.add(a.fileKey());
+            id.add(a.lastModifiedTime());
         }
-        BasicFileAttributes c = Files.readAttributes(config, BasicFileAttributes.class);
-        return java.util.Arrays.asList(folder, c.fileKey(), c.lastModifiedTime());
+        return id;
     }
 
     @Override

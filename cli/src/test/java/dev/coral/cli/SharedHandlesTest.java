@@ -58,4 +58,16 @@ class SharedHandlesTest {
             }
         }
     }
+
+    @Test
+    void aFormatFeatureDeclaredElsewhereIsCheckedByTheNextCommand() throws Exception {
+        Repository.init(dir).close();
+        try (SharedHandles handles = new SharedHandles()) {
+            handles.open(dir).close();
+            // a newer Coral, say, declares a feature this one does not know
+            dev.coral.io.ChecksummedFile.write(dir.resolve(".coral").resolve("format"), "CORALFMT", 1,
+                    "predicted-deltas\nzigzag-deltas\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThrows(dev.coral.error.UnsupportedVersionException.class, () -> handles.open(dir));
+        }
+    }
 }

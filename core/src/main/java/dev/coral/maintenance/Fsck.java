@@ -1,8 +1,8 @@
 package dev.coral.maintenance;
 
+import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
-import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.repo.StagingIndex;
 import dev.coral.store.ObjectId;
