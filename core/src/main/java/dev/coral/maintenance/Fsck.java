@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * {@code coral fsck}: checks a repository's {@code .coral} folder and names, for each problem,
@@ -84,12 +85,17 @@ public final class Fsck {
         packProblems.addAll(PackVerifier.verifyMultiPackIndex(packsDir, packs));
         Map<ObjectId, ObjectId> deltaBases = new HashMap<>();
         Map<ObjectId, Path> packOf = new HashMap<>();
+        Set<String> featuresUsed = new TreeSet<>();
         for (PackVerifier.Result r : packs.values()) {
             for (PackVerifier.Entry e : r.entries()) {
                 if (e.deltaBase() != null) {
                     deltaBases.putIfAbsent(e.id(), e.deltaBase());
                 }
                 packOf.putIfAbsent(e.id(), r.pack());
+                String feature = FormatFeatures.featureOfChunkCodec(e.chunkCodec());
+                if (feature != null) {
+                    featuresUsed.add(feature);
+                }
             }
         }
 
@@ -137,7 +143,19 @@ public final class Fsck {
                     List.of(id), affected));
         }
 
-        // 4. Leftovers.
+        // 4. Format features the chunks use and .coral/format does not declare (a repository from before the file).
+        try {
+            featuresUsed.removeAll(FormatFeatures.read(coralDir));
+            if (!featuresUsed.isEmpty()) {
+                warnings.add(Finding.of(FormatFeatures.FILE, "chunks use " + String.join(", ", featuresUsed) + ", which it does not declare "
+                        + "(a repository from before the file): a Coral older than the feature reads them as damaged; the next commit "
+                        + "or repack declares it"));
+            }
+        } catch (IOException | RuntimeException e) {
+            // a damaged file is a problem reported with the metadata files
+        }
+
+        // 5. Leftovers.
         for (Leftovers.Leftover l : Leftovers.scan(coralDir, now)) {
             warnings.add(Finding.of(rel(l.file()), l.kind().description + ", " + Leftovers.describeAge(l.age())
                     + " old; 'coral gc' removes it" + l.kind().whenRemoved()));

@@ -1,5 +1,6 @@
 package dev.coral.repo;
 
+import dev.coral.codec.ChunkCodec;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.error.UnsupportedVersionException;
 import dev.coral.io.ChecksummedFile;
@@ -40,6 +41,11 @@ public final class FormatFeatures {
     private static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,64}");
 
     private FormatFeatures() {
+    }
+
+    /** The feature a chunk of codec id {@code chunkCodec} uses, or null when every Coral reads it. */
+    public static String featureOfChunkCodec(int chunkCodec) {
+        return chunkCodec == ChunkCodec.ZIGZAG_PLANES.id() ? ZIGZAG_DELTAS : null;
     }
 
     /** The features {@code config} lets a writer use: what a repository made with it declares. */

@@ -40,9 +40,13 @@ public final class PackVerifier {
     public record PackName(ObjectId id, Path pack, Path index, boolean hasPack, boolean hasIndex) {
     }
 
-    /** One entry of a pack as read from the pack itself; {@code intact} when its head and CRC verify. */
+    /**
+     * One entry of a pack as read from the pack itself; {@code intact} when its head and CRC verify.
+     * {@code chunkCodec}: for an intact chunk frame or delta, the id its chunk frame declares
+     * ({@code dev.coral.codec.ChunkCodec}), else -1.
+     */
     public record Entry(ObjectId id, ObjectKind kind, int codec, long offset, int storedLength, long rawLength,
-                        ObjectId deltaBase, boolean intact) {
+                        ObjectId deltaBase, int chunkCodec, boolean intact) {
     }
 
     /**
@@ -136,7 +140,7 @@ public final class PackVerifier {
             if (index != null) {
                 for (int i = 0; i < index.size(); i++) {
                     PackIndex.Entry e = index.entryAt(i);
-                    entries.add(new Entry(e.id(), e.kind(), e.codec(), e.offset(), e.storedLength(), e.rawLength(), null, false));
+                    entries.add(new Entry(e.id(), e.kind(), e.codec(), e.offset(), e.storedLength(), e.rawLength(), null, -1, false));
                 }
             }
             problems.add(Problem.error(idxFile, "its pack " + packFile.getFileName() + " is missing"));
@@ -202,15 +206,16 @@ public final class PackVerifier {
         }
         byOffset.sort(Comparator.comparingLong(PackIndex.Entry::offset));
         List<Entry> out = new ArrayList<>(byOffset.size());
+        BaseBuffer buffer = new BaseBuffer();
         for (PackIndex.Entry e : byOffset) {
             String what = "entry at offset " + e.offset() + " (" + name(e.kind(), e.id()) + ")";
             long total = (long) PackLayout.ENTRY_HEAD_BYTES + e.storedLength() + PackLayout.ENTRY_CRC_BYTES;
             if (e.storedLength() < 0 || e.offset() < PackLayout.HEADER_BYTES || e.offset() + total > size - PackLayout.TRAILER_BYTES) {
                 problems.add(Problem.error(packFile, e.offset(), e.id(), e.kind(), what + " lies outside the pack"));
-                out.add(new Entry(e.id(), e.kind(), e.codec(), e.offset(), e.storedLength(), e.rawLength(), null, false));
+                out.add(new Entry(e.id(), e.kind(), e.codec(), e.offset(), e.storedLength(), e.rawLength(), null, -1, false));
                 continue;
             }
-            ByteBuffer b = read(ch, e.offset(), (int) total);
+            ByteBuffer b = read(ch, e.offset(), (int) total, buffer);
             String problem = null;
             if (!crcMatches(b, (int) total)) {
                 problem = what + " checksum mismatch";
@@ -223,7 +228,8 @@ public final class PackVerifier {
                 problems.add(Problem.error(packFile, e.offset(), e.id(), e.kind(), problem));
             }
             ObjectId base = problem == null ? baseOf(b, e.codec(), e.storedLength()) : null;
-            out.add(new Entry(e.id(), e.kind(), e.codec(), e.offset(), e.storedLength(), e.rawLength(), base, problem == null));
+            int chunkCodec = problem == null ? chunkCodecOf(b, e.codec(), e.storedLength()) : -1;
+            out.add(new Entry(e.id(), e.kind(), e.codec(), e.offset(), e.storedLength(), e.rawLength(), base, chunkCodec, problem == null));
         }
         return out;
     }
@@ -235,6 +241,7 @@ public final class PackVerifier {
      */
     private static List<Entry> scan(FileChannel ch, long size, Path packFile, List<Problem> problems) throws IOException {
         List<Entry> out = new ArrayList<>();
+        BaseBuffer buffer = new BaseBuffer();
         long end = size - PackLayout.TRAILER_BYTES;
         long pos = PackLayout.HEADER_BYTES;
         while (pos < end) {
@@ -253,14 +260,15 @@ public final class PackVerifier {
                 problems.add(Problem.error(packFile, pos, id, kind, what + " runs past the trailer"));
                 break;
             }
-            ByteBuffer b = read(ch, pos, (int) total);
+            ByteBuffer b = read(ch, pos, (int) total, buffer);
             int codec = b.get(1) & 0xFF;
             long raw = b.getLong(2 + ObjectId.BYTES);
             boolean intact = crcMatches(b, (int) total) && kind != null;
             if (!intact) {
                 problems.add(Problem.error(packFile, pos, id, kind, what + (kind == null ? " has an unknown kind" : " checksum mismatch")));
             }
-            out.add(new Entry(id, kind, codec, pos, stored, raw, intact ? baseOf(b, codec, stored) : null, intact));
+            out.add(new Entry(id, kind, codec, pos, stored, raw, intact ? baseOf(b, codec, stored) : null,
+                    intact ? chunkCodecOf(b, codec, stored) : -1, intact));
             pos += total;
         }
         return out;
@@ -271,6 +279,12 @@ public final class PackVerifier {
             return null;
         }
         return ObjectId.fromBytes(entry.array(), PackLayout.ENTRY_HEAD_BYTES);
+    }
+
+    /** The chunk codec id a chunk frame or delta entry's frame declares, or -1 (another form, or too short to say). */
+    private static int chunkCodecOf(ByteBuffer entry, int codec, int storedLength) {
+        int at = codec == StoredForm.FRAME.code ? 0 : codec == StoredForm.DELTA.code ? StoredForm.DELTA_PREFIX_BYTES : -1;
+        return at < 0 || storedLength <= at ? -1 : entry.get(PackLayout.ENTRY_HEAD_BYTES + at) & 0xFF;
     }
 
     private static boolean crcMatches(ByteBuffer b, int total) {
@@ -297,7 +311,19 @@ public final class PackVerifier {
     }
 
     private static ByteBuffer read(FileChannel ch, long pos, int n) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(n);
+        return fill(ch, pos, ByteBuffer.allocate(n));
+    }
+
+    /**
+     * As {@link #read(FileChannel, long, int)}, into {@code into}'s array (from index 0), reused
+     * from entry to entry: a fresh array per entry is zeroed first, and most chunks' are G1
+     * humongous allocations.
+     */
+    private static ByteBuffer read(FileChannel ch, long pos, int n, BaseBuffer into) throws IOException {
+        return fill(ch, pos, ByteBuffer.wrap(into.ofAtLeast(n), 0, n));
+    }
+
+    private static ByteBuffer fill(FileChannel ch, long pos, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
             if (ch.read(b, pos + b.position()) < 0) {
                 throw new CorruptObjectException("pack ends early at " + (pos + b.position()));

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -38,13 +39,27 @@ class FormatFeaturesTest {
     @TempDir
     Path dir;
 
+    private static final int ELEMENTS = 1 << 15;
+
+    /**
+     * Commits step {@code step} of BF16 weights that move by one unit in the last place each step,
+     * either way: the encoder stores such steps as zigzag deltas.
+     */
     private static void commitStep(Repository repo, int step) throws IOException {
-        byte[] b = new byte[4096];
-        for (int i = 0; i < b.length; i += 2) {
-            b[i] = (byte) (i + step);
-            b[i + 1] = 0x3c;
+        SplittableRandom r = new SplittableRandom(7);
+        byte[] b = new byte[2 * ELEMENTS];
+        for (int i = 0; i < ELEMENTS; i++) {
+            int bits = Float.floatToIntBits((float) (r.nextGaussian() * 0.02)) >>> 16;
+            for (int t = 1; t <= step; t++) {
+                bits += r.nextBoolean() ? 1 : -1;
+            }
+            b[2 * i] = (byte) bits;
+            b[2 * i + 1] = (byte) (bits >>> 8);
+            for (int t = step; t < 3; t++) {
+                r.nextBoolean(); // every element draws alike, whatever the step
+            }
         }
-        repo.commitTensors("model.safetensors", List.of(Tensors.of("w", TensorSpec.of(DType.BF16, 2048), b)), Map.of(),
+        repo.commitTensors("model.safetensors", List.of(Tensors.of("w", TensorSpec.of(DType.BF16, ELEMENTS), b)), Map.of(),
                 CommitRequest.of("step " + step));
     }
 
@@ -75,22 +90,34 @@ class FormatFeaturesTest {
         Path root = dir.resolve("r");
         try (Repository repo = Repository.init(root)) {
             commitStep(repo, 0);
+            commitStep(repo, 1); // a zigzag delta against step 0
         }
         Path file = coral(root).resolve(FormatFeatures.FILE);
+        assertEquals(List.of(), formatWarnings(root));
         Files.delete(file);
+        List<Finding> warned = formatWarnings(root);
+        assertEquals(1, warned.size(), warned.toString());
+        assertTrue(warned.get(0).message().contains("zigzag-deltas") && warned.get(0).message().contains("does not declare"),
+                warned.toString());
         try (Repository repo = Repository.open(root)) {
-            assertEquals(1, repo.log("HEAD", 10).size());
+            assertEquals(2, repo.log("HEAD", 10).size());
             repo.status();
             assertFalse(Files.exists(file), "reads write nothing");
-            commitStep(repo, 1);
+            commitStep(repo, 2);
             assertTrue(Files.exists(file));
         }
         assertEquals(Set.of(FormatFeatures.ZIGZAG_DELTAS), FormatFeatures.read(coral(root)));
+        assertEquals(List.of(), formatWarnings(root), "declared now");
         Files.delete(file);
         try (Repository repo = Repository.open(root)) {
             repo.repack();
         }
         assertEquals(Set.of(FormatFeatures.ZIGZAG_DELTAS), FormatFeatures.read(coral(root)), "a repack writes chunks too");
+    }
+
+    /** What fsck warns about .coral/format (problems, such as a damaged file, come as problems). */
+    private List<Finding> formatWarnings(Path root) throws IOException {
+        return Fsck.check(coral(root), false).warnings().stream().filter(w -> w.file().equals(FormatFeatures.FILE)).toList();
     }
 
     @Test
