@@ -102,13 +102,19 @@ class ErrorsAndHelpTest {
         assertTrue(commit.err().contains("(see coral commit --help)"), commit.err());
     }
 
-    @Test
-    void unknownRevisionExitsOneNamingIt() throws IOException {
+    /** A repository in {@code dir} with one commit of m.safetensors. */
+    private Cli committedOnce() throws IOException {
         Cli cli = new Cli(dir);
         cli.run("init").ok();
         Cli.writeModel(dir.resolve("m.safetensors"), 1, "w");
         cli.run("add", "m.safetensors").ok();
         cli.run("commit", "-m", "one").ok();
+        return cli;
+    }
+
+    @Test
+    void unknownRevisionExitsOneNamingIt() throws IOException {
+        Cli cli = committedOnce();
         for (String[] args : new String[][] {{"log", "nosuchrev"}, {"show", "nosuchrev"}, {"checkout", "nosuchrev"},
             {"export", "nosuchrev:m.safetensors", "-o", "x.npz"}}) {
             Cli.Result r = cli.run(args);
@@ -124,11 +130,7 @@ class ErrorsAndHelpTest {
     /** A repository declaring a format feature this Coral does not know: every command that opens it exits 1 with one line naming the file. */
     @Test
     void aFormatFeatureFromANewerCoralExitsOneNamingIt() throws IOException {
-        Cli cli = new Cli(dir);
-        cli.run("init").ok();
-        Cli.writeModel(dir.resolve("m.safetensors"), 1, "w");
-        cli.run("add", "m.safetensors").ok();
-        cli.run("commit", "-m", "one").ok();
+        Cli cli = committedOnce();
         dev.coral.io.ChecksummedFile.write(dir.resolve(".coral").resolve("format"), "CORALFMT", 1,
                 "predicted-deltas\nzigzag-deltas\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         for (String[] args : new String[][] {{"log"}, {"status"}, {"checkout", "HEAD"}, {"commit", "-a", "-m", "two"}, {"stats"}}) {

@@ -67,6 +67,15 @@ class FormatFeaturesTest {
         return root.resolve(".coral");
     }
 
+    /** A repository (default settings) with step 0 committed: a keyframe. */
+    private Path repositoryWithOneCommit() throws IOException {
+        Path root = dir.resolve("r");
+        try (Repository repo = Repository.init(root)) {
+            commitStep(repo, 0);
+        }
+        return root;
+    }
+
     @Test
     void aNewRepositoryDeclaresWhatItsSettingsUse() throws IOException {
         try (Repository repo = Repository.init(dir.resolve("on"))) {
@@ -122,10 +131,7 @@ class FormatFeaturesTest {
 
     @Test
     void aFeatureThisCoralDoesNotKnowIsRefusedAtOpenAndByFsck() throws IOException {
-        Path root = dir.resolve("r");
-        try (Repository repo = Repository.init(root)) {
-            commitStep(repo, 0);
-        }
+        Path root = repositoryWithOneCommit();
         Path file = coral(root).resolve(FormatFeatures.FILE);
         ChecksummedFile.write(file, "CORALFMT", 1, "predicted-deltas\nzigzag-deltas\n".getBytes(StandardCharsets.UTF_8));
         UnsupportedVersionException e = assertThrows(UnsupportedVersionException.class, () -> Repository.open(root));
@@ -141,10 +147,7 @@ class FormatFeaturesTest {
 
     @Test
     void aDamagedFileLeavesReadingAloneAndRefusesWritesUntilDeleted() throws IOException {
-        Path root = dir.resolve("r");
-        try (Repository repo = Repository.init(root)) {
-            commitStep(repo, 0);
-        }
+        Path root = repositoryWithOneCommit();
         Path file = coral(root).resolve(FormatFeatures.FILE);
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length / 2] ^= 0x20;
