@@ -18,11 +18,13 @@ import picocli.CommandLine.Option;
 @Command(name = "fsck", description = {
     "Verify every file and object of the repository; name what damage affects.",
     "Checks every pack (header, each entry's checksum, trailer, whole-pack checksum), every pack "
-        + "index and the multi-pack index, HEAD, branches, tags, config and the staging index; then every "
+        + "index and the multi-pack index, HEAD, branches, tags, config, the format features (.coral/format: "
+        + "a feature this Coral does not know is a problem) and the staging index; then every "
         + "object reachable from branches, tags, HEAD and the staging index is read, chunks decoded through "
         + "their delta chains and their SHA-256 checked.",
     "Each problem is one line naming the file and the tensors, files and commits it affects.",
-    "Leftovers of dead writers and stale lock files are warnings ('coral gc' removes them).",
+    "Leftovers of dead writers and stale lock files are warnings ('coral gc' removes them), and so are chunks "
+        + "using a format feature .coral/format does not declare (the next commit or repack declares it).",
     "Exit code: 0 no problem (warnings allowed), 1 problems found."})
 final class FsckCommand extends Subcommand {
     @Option(names = "--rebuild-index", description = "First rebuild pack indexes that do not verify (from their packs) "
