@@ -341,6 +341,62 @@ final class PlaneTransform {
         return (d << 1 & ~LOW_BITS_16) ^ (d >>> 15 & LOW_BITS_16) * 0xFFFFL;
     }
 
+    /**
+     * Adds zigzag-coded differences to elements, both held as planes ({@code planes}: plane k
+     * at {@code [k*n, (k+1)*n)} holding byte w-1-k of each of n elements of w bytes, w at most
+     * 8): each element becomes itself plus {@code (z >>> 1) ^ -(z & 1)} modulo 2^(8w), z the
+     * element of {@code z} (planes laid out alike). What merging both into elements, adding
+     * and splitting again gives, without leaving plane space: a chain read of zigzag deltas
+     * ({@link ChunkDecoder#decodeInPlaneSpace}) merges once at its end instead of at every link.
+     */
+    static void addZigzagPlanes(byte[] z, byte[] planes, int n, int w) {
+        if (w < 1 || w > 8) {
+            throw new IllegalArgumentException("zigzag planes of width " + w);
+        }
+        int i = w == 2 ? addZigzag2(z, planes, n) : 0;
+        for (; i < n; i++) {
+            long v = 0;
+            long d = 0;
+            for (int k = 0; k < w; k++) {
+                v = v << 8 | planes[k * n + i] & 0xFF;
+                d = d << 8 | z[k * n + i] & 0xFF;
+            }
+            long r = v + ((d >>> 1) ^ -(d & 1));
+            for (int k = 0; k < w; k++) {
+                planes[k * n + i] = (byte) (r >>> 8 * (w - 1 - k));
+            }
+        }
+    }
+
+    private static final long LOW_BIT_OF_BYTES = 0x0101010101010101L;
+    private static final long LOW_7_OF_BYTES = 0x7F7F7F7F7F7F7F7FL;
+    private static final long TOP_BIT_OF_BYTES = 0x8080808080808080L;
+
+    /**
+     * {@link #addZigzagPlanes} for 2-byte elements, eight at a time in byte lanes: the
+     * difference's low and high bytes unzigzagged from the two zigzag planes, the low bytes
+     * added with each lane's carry kept, the high bytes added with it. Returns the elements done.
+     */
+    private static int addZigzag2(byte[] z, byte[] planes, int n) {
+        int i = 0;
+        for (int limit = n - 7; i < limit; i += 8) {
+            long zh = (long) LONG.get(z, i);
+            long zl = (long) LONG.get(z, n + i);
+            long hi = (long) LONG.get(planes, i);
+            long lo = (long) LONG.get(planes, n + i);
+            long sign = (zl & LOW_BIT_OF_BYTES) * 0xFF; // 0xFF in each lane whose difference is negative
+            long dl = ((zl >>> 1 & LOW_7_OF_BYTES) | (zh & LOW_BIT_OF_BYTES) << 7) ^ sign;
+            long dh = (zh >>> 1 & LOW_7_OF_BYTES) ^ sign;
+            long sl = ((lo & LOW_7_OF_BYTES) + (dl & LOW_7_OF_BYTES)) ^ ((lo ^ dl) & TOP_BIT_OF_BYTES);
+            long carry = ((lo & dl) | ((lo | dl) & ~sl)) >>> 7 & LOW_BIT_OF_BYTES;
+            long sh = ((hi & LOW_7_OF_BYTES) + (dh & LOW_7_OF_BYTES)) ^ ((hi ^ dh) & TOP_BIT_OF_BYTES);
+            sh = ((sh & LOW_7_OF_BYTES) + carry) ^ (sh & TOP_BIT_OF_BYTES);
+            LONG.set(planes, i, sh);
+            LONG.set(planes, n + i, sl);
+        }
+        return i;
+    }
+
     /** {@link #zigzag16} undone. */
     static long unzigzag16(long z) {
         return (z >>> 1 & ~HIGH_BITS_16) ^ (z & LOW_BITS_16) * 0xFFFFL;

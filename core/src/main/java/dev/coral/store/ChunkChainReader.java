@@ -160,8 +160,8 @@ final class ChunkChainReader {
             throws IOException {
         Payload first = payload(undone.get(0), ws);
         int w = ChunkDecoder.planeSpaceWidth(first.buf(), first.from(), first.length(), true);
-        if (w <= 0 || n % w != 0) {
-            return false;
+        if (w <= 0 || n % w != 0 || (first.buf()[first.from()] & 0xFF) != ChunkCodec.XOR_PLANES.id()) {
+            return false; // only XOR links are undone
         }
         byte[] raw = new byte[n];
         if (!at.read(raw, n)) {
@@ -275,20 +275,24 @@ final class ChunkChainReader {
 
     /**
      * Decodes the chain bottom-up into {@code dst}. While the keyframe and the deltas above it
-     * are byte planes (PLANES, then XOR_PLANES of the same width), the work stays in plane
-     * space: each link's planes are XORed into one buffer and merged into elements once at the
-     * end. Any other link (SUB_PLANES, ZIGZAG_PLANES, another width, a legacy form) merges and goes on link by
-     * link through raw bytes. With {@code keepPlanes}, planes still unmerged at the end stay in
+     * are byte planes (PLANES, then XOR_PLANES or ZIGZAG_PLANES of the same width, up to 8
+     * bytes), the work stays in plane space: each XOR link's planes are XORed into one buffer,
+     * each zigzag link's added to it ({@link ChunkDecoder#decodeInPlaneSpace}), and the buffer is
+     * merged into elements once at the end. Any other link (SUB_PLANES, another width, a legacy
+     * form) merges and goes on link by link through raw bytes. With {@code keepPlanes}, planes
+     * still unmerged at the end of a chain of XOR links only stay in
      * {@link CodecWorkspace#chainPlanes} and their width is returned (dst untouched); otherwise
-     * (or when the chain left plane space) dst holds the chunk and the result is -1. From raw
-     * bytes (a recent chunk's, or a chunk at hand), the work enters plane space when at least two
-     * XOR links are left to apply.
+     * (a zigzag link, whose next version is likely one too and wants raw elements, or when the
+     * chain left plane space) dst holds the chunk and the result is -1. From raw bytes (a recent
+     * chunk's, or a chunk at hand), the work enters plane space when at least two links are left
+     * to apply.
      */
     private static int decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws, boolean keepPlanes)
             throws IOException {
         int i;
         byte[] planes = null;
         int w = -1;
+        boolean onlyXor = true; // planes kept for a base only then: the encoder XORs them; a zigzag delta wants raw elements
         byte[] cur = null;
         byte[] spare = null;
         if (cachedBase != null) {
@@ -318,6 +322,7 @@ final class ChunkChainReader {
                 ChunkDecoder.splitPlanes(cur, n, w, planes);
             }
             if (planes != null && lw == w) {
+                onlyXor &= (l.buf()[l.from()] & 0xFF) == ChunkCodec.XOR_PLANES.id();
                 ChunkDecoder.decodeInPlaneSpace(l.buf(), l.from(), len, n, w, planes, ws, true);
                 continue;
             }
@@ -337,7 +342,7 @@ final class ChunkChainReader {
             cur = out;
         }
         if (planes != null) {
-            if (keepPlanes) {
+            if (keepPlanes && onlyXor) {
                 return w;
             }
             ChunkDecoder.mergePlanes(planes, n, w, dst);

@@ -204,4 +204,48 @@ class PlaneTransformTest {
             assertArrayEquals(referenceSplit(src, 0, base, 0, n, w, PlaneTransform.SUB), planes, "width " + w);
         }
     }
+
+    /**
+     * {@link PlaneTransform#addZigzagPlanes} against merging, adding the unzigzagged difference
+     * element by element (two's complement, modulo 2^8w) and splitting again: every width it
+     * takes, element counts around the 8-lane loop's stride and large, random bytes (so every
+     * carry, sign and wrap-around).
+     */
+    @RepeatedTest(20)
+    void zigzagPlanesAddAsElementsDo(org.junit.jupiter.api.RepetitionInfo rep) {
+        long seed = 0x5EED0000L + rep.getCurrentRepetition();
+        Random r = new Random(seed);
+        for (int w : new int[] {1, 2, 4, 8}) {
+            for (int n : new int[] {0, 1, 7, 8, 9, 15, 16, 17, 40, 1000 + r.nextInt(3000)}) {
+                byte[] planes = new byte[n * w];
+                byte[] z = new byte[n * w];
+                r.nextBytes(planes);
+                r.nextBytes(z);
+                if (r.nextBoolean()) { // small differences too, as a training step's
+                    for (int i = 0; i < z.length; i++) {
+                        z[i] = i < (w - 1) * n ? 0 : (byte) r.nextInt(8);
+                    }
+                }
+                byte[] want = new byte[n * w];
+                for (int i = 0; i < n; i++) {
+                    long v = 0;
+                    long zz = 0;
+                    for (int k = 0; k < w; k++) {
+                        v = v << 8 | planes[k * n + i] & 0xFF;
+                        zz = zz << 8 | z[k * n + i] & 0xFF;
+                    }
+                    java.math.BigInteger d = java.math.BigInteger.valueOf(zz >>> 1);
+                    if ((zz & 1) != 0) {
+                        d = d.negate().subtract(java.math.BigInteger.ONE);
+                    }
+                    java.math.BigInteger sum = java.math.BigInteger.valueOf(v).add(d);
+                    for (int k = 0; k < w; k++) {
+                        want[k * n + i] = sum.shiftRight(8 * (w - 1 - k)).byteValue();
+                    }
+                }
+                PlaneTransform.addZigzagPlanes(z, planes, n, w);
+                assertArrayEquals(want, planes, "seed " + seed + " width " + w + " n " + n);
+            }
+        }
+    }
 }

@@ -113,4 +113,56 @@ class ZigzagDeltaTest {
             assertArrayEquals(before, planes, "step " + s + ": untouched");
         }
     }
+
+    /**
+     * A chain of zigzag links, and one mixing XOR and zigzag links, decoded in plane space (each
+     * link into the chain's planes, one merge at the end) gives every version, as link-by-link
+     * decoding does: BF16 Adam steps (context-coded planes), and random walks of every width
+     * plane space takes zigzag links of (1, 2, 4, 8 bytes).
+     */
+    @RepeatedTest(6)
+    void zigzagLinksDecodeInPlaneSpace(org.junit.jupiter.api.RepetitionInfo rep) throws Exception {
+        long seed = 0xC0FFEEL + rep.getCurrentRepetition();
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int w : new int[] {2, 1, 4, 8}) {
+            byte[][] h = w == 2 ? CodecTestData.adamHistory(w, 30_000 + r.nextInt(2000), 7, seed, false) : randomWalk(w, 5000 + r.nextInt(300), 7, r);
+            int n = h[0].length / w;
+            byte[] planes = new byte[h[0].length];
+            byte[] key = ChunkEncoder.encode(ChunkCodec.PLANES, h[0], 0, h[0].length, w, null, 1).data();
+            assertEquals(w, ChunkDecoder.planeSpaceWidth(key, 0, key.length, false));
+            ChunkDecoder.decodeInPlaneSpace(key, 0, key.length, h[0].length, w, planes, WS);
+            boolean mixed = rep.getCurrentRepetition() % 2 == 0;
+            for (int s = 1; s < h.length; s++) {
+                ChunkCodec codec = mixed && s % 3 == 0 ? ChunkCodec.XOR_PLANES : ChunkCodec.ZIGZAG_PLANES;
+                EncodedChunk e = ChunkEncoder.encode(codec, h[s], 0, h[s].length, w, h[s - 1], 0, 1, WS);
+                byte[] p = java.util.Arrays.copyOf(e.data(), e.length());
+                assertEquals(w, ChunkDecoder.planeSpaceWidth(p, 0, p.length, true), codec + " width " + w);
+                ChunkDecoder.decodeInPlaneSpace(p, 0, p.length, h[s].length, w, planes, WS);
+                byte[] merged = new byte[h[s].length];
+                ChunkDecoder.mergePlanes(planes, h[s].length, w, merged);
+                assertArrayEquals(h[s], merged, "seed " + seed + " width " + w + " step " + s + " (" + codec + ", n " + n + ")");
+            }
+        }
+    }
+
+    /** Versions of w-byte little-endian integers, each element stepping by a small amount either way (wrapping at the ends). */
+    private static byte[][] randomWalk(int w, int n, int steps, SplittableRandom r) {
+        byte[][] h = new byte[steps][n * w];
+        for (int i = 0; i < n * w; i++) {
+            h[0][i] = (byte) r.nextInt(256);
+        }
+        for (int s = 1; s < steps; s++) {
+            for (int i = 0; i < n; i++) {
+                long v = 0;
+                for (int k = w - 1; k >= 0; k--) {
+                    v = v << 8 | h[s - 1][i * w + k] & 0xFF;
+                }
+                v += r.nextInt(7) - 3;
+                for (int k = 0; k < w; k++) {
+                    h[s][i * w + k] = (byte) (v >>> 8 * k);
+                }
+            }
+        }
+        return h;
+    }
 }
