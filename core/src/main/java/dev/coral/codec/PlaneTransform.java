@@ -387,12 +387,13 @@ final class PlaneTransform {
             long sign = (zl & LOW_BIT_OF_BYTES) * 0xFF; // 0xFF in each lane whose difference is negative
             long dl = ((zl >>> 1 & LOW_7_OF_BYTES) | (zh & LOW_BIT_OF_BYTES) << 7) ^ sign;
             long dh = (zh >>> 1 & LOW_7_OF_BYTES) ^ sign;
-            long sl = ((lo & LOW_7_OF_BYTES) + (dl & LOW_7_OF_BYTES)) ^ ((lo ^ dl) & TOP_BIT_OF_BYTES);
-            long carry = ((lo & dl) | ((lo | dl) & ~sl)) >>> 7 & LOW_BIT_OF_BYTES;
-            long sh = ((hi & LOW_7_OF_BYTES) + (dh & LOW_7_OF_BYTES)) ^ ((hi ^ dh) & TOP_BIT_OF_BYTES);
-            sh = ((sh & LOW_7_OF_BYTES) + carry) ^ (sh & TOP_BIT_OF_BYTES);
+            long xl = lo ^ dl;
+            long tl = (lo & LOW_7_OF_BYTES) + (dl & LOW_7_OF_BYTES); // bit 7 of each lane: the carry into it
+            long carry = ((lo & dl) | (xl & tl)) >>> 7 & LOW_BIT_OF_BYTES; // out of each lane's top bit
+            // the high bytes' low 7 bits plus the carry stay under 256: one add per lane
+            long sh = ((hi & LOW_7_OF_BYTES) + (dh & LOW_7_OF_BYTES) + carry) ^ ((hi ^ dh) & TOP_BIT_OF_BYTES);
             LONG.set(planes, i, sh);
-            LONG.set(planes, n + i, sl);
+            LONG.set(planes, n + i, tl ^ (xl & TOP_BIT_OF_BYTES));
         }
         return i;
     }
