@@ -136,8 +136,9 @@ public final class Repository implements AutoCloseable {
         if (!Files.isDirectory(coral) || !Files.exists(coral.resolve("HEAD"))) {
             throw new NotARepositoryException(root + ": not a Coral repository (no .coral folder; run 'coral init')");
         }
+        Set<String> declared = null;
         try {
-            FormatFeatures.check(coral); // a feature this Coral does not know: refused before anything is read
+            declared = FormatFeatures.check(coral); // a feature this Coral does not know: refused before anything is read
         } catch (CorruptObjectException e) {
             // a damaged format file: reading goes on (an object of an unknown kind fails alone, named); writes are refused
         }
@@ -156,6 +157,10 @@ public final class Repository implements AutoCloseable {
         }
         Repository repo = new Repository(root, config, store);
         repo.configProblem = configProblem;
+        Set<String> used = FormatFeatures.usedBy(config);
+        if (declared != null && declared.containsAll(used)) {
+            repo.declaredFeatures = used; // the first write need not read the file again
+        }
         return repo;
     }
 

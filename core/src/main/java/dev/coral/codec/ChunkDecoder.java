@@ -248,6 +248,19 @@ public final class ChunkDecoder {
      */
     public static boolean undoInPlaneSpace(byte[] p, int off, int len, int rawLength, int expectedWidth, byte[] planes,
                                            CodecWorkspace ws, boolean crcChecked) throws CorruptObjectException {
+        if (!canUndoInPlaneSpace(p, off, len, expectedWidth, crcChecked)) {
+            return false;
+        }
+        inPlaneSpace(p, off, len, rawLength, expectedWidth, planes, ws, crcChecked, true);
+        return true;
+    }
+
+    /**
+     * Whether {@link #undoInPlaneSpace} would undo this payload (elements of {@code expectedWidth}
+     * bytes), from the payload alone: for a caller to learn it before it reads the chunk to undo.
+     */
+    public static boolean canUndoInPlaneSpace(byte[] p, int off, int len, int expectedWidth, boolean crcChecked)
+            throws CorruptObjectException {
         if (planeSpaceWidth(p, off, len, true) != expectedWidth || (p[off] & 0xFF) != ChunkCodec.XOR_PLANES.id()
                 || ChunkFormat.exponentBytes(p, off) || ChunkFormat.mantissaBit(p, off)) {
             return false;
@@ -262,7 +275,6 @@ public final class ChunkDecoder {
             }
             pos += lengths[k];
         }
-        inPlaneSpace(p, off, len, rawLength, expectedWidth, planes, ws, crcChecked, true);
         return true;
     }
 
@@ -293,9 +305,6 @@ public final class ChunkDecoder {
         int declared = ChunkFormat.getInt(p, off + 4);
         if (declared != rawLength) {
             throw new CorruptObjectException("chunk payload decodes to " + declared + " bytes, expected " + rawLength);
-        }
-        if (codec == ChunkCodec.ZIGZAG_PLANES && w > 8) {
-            throw new IllegalArgumentException("plane-space decoding of a ZIGZAG_PLANES payload of width " + w);
         }
         boolean xor = codec == ChunkCodec.XOR_PLANES;
         // a zigzag delta's planes are decoded whole into the workspace's planes, then added to the chain's

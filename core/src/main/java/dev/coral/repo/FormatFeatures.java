@@ -84,18 +84,20 @@ public final class FormatFeatures {
     }
 
     /**
-     * Checks that this Coral knows every feature {@code coralDir} declares.
+     * Checks that this Coral knows every feature {@code coralDir} declares; returns them.
      *
      * @throws UnsupportedVersionException naming the file and the features it does not know
      * @throws CorruptObjectException if the file is damaged
      */
-    public static void check(Path coralDir) throws IOException {
-        Set<String> unknown = new TreeSet<>(read(coralDir));
+    public static Set<String> check(Path coralDir) throws IOException {
+        Set<String> declared = read(coralDir);
+        Set<String> unknown = new TreeSet<>(declared);
         unknown.removeAll(KNOWN);
         if (!unknown.isEmpty()) {
             throw new UnsupportedVersionException(coralDir.resolve(FILE) + ": this repository uses " + String.join(", ", unknown)
                     + ", which this Coral cannot read (it was written by a newer Coral; upgrade to use it)");
         }
+        return declared;
     }
 
     /** Writes the format file of a new repository, declaring {@code features} (none: no file). */

@@ -160,8 +160,8 @@ final class ChunkChainReader {
             throws IOException {
         Payload first = payload(undone.get(0), ws);
         int w = ChunkDecoder.planeSpaceWidth(first.buf(), first.from(), first.length(), true);
-        if (w <= 0 || n % w != 0 || (first.buf()[first.from()] & 0xFF) != ChunkCodec.XOR_PLANES.id()) {
-            return false; // only XOR links are undone
+        if (w <= 0 || n % w != 0 || !ChunkDecoder.canUndoInPlaneSpace(first.buf(), first.from(), first.length(), w, true)) {
+            return false; // before the chunk at hand is read
         }
         byte[] raw = new byte[n];
         if (!at.read(raw, n)) {
