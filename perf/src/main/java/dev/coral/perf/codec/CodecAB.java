@@ -20,10 +20,11 @@ import java.util.Locale;
  *
  * <p>Measures, on the JMH chunk (4 MiB, fp32 N(0, 0.05) weights and the next training step, and
  * their top halves as BF16): PLANES encode, {@code encodeBest} against the previous step (SAMPLED:
- * an XOR delta), PLANES decode, PLANES decode into planes (a chain read's first step: the
- * keyframe's planes, which each delta's are XORed into), and the XOR delta decoded into the previous
- * step's planes (each further link of a chain read; a copy of the base planes, 4 MiB, included). Prints each build's MB/s (median of the second half of the
- * rounds), B's speed over A's (median of the paired ratios) and each build's payload bytes.
+ * an XOR delta for fp32, a zigzag one for BF16), PLANES decode, PLANES decode into planes (a chain
+ * read's first step: the keyframe's planes, which each link is added to), and that delta decoded
+ * into the previous step's planes (each further link of a chain read; a copy of the base planes,
+ * 4 MiB, included). Prints each build's MB/s (median of the second half of the rounds), B's speed
+ * over A's (median of the paired ratios), each build's payload bytes and its delta's codec.
  *
  * <pre>
  * java -cp perf/target/classes:$(cat deps.txt) dev.coral.perf.codec.CodecAB --a OLD/core/target/classes --b core/target/classes [--rounds 200]
@@ -33,8 +34,8 @@ import java.util.Locale;
  */
 public final class CodecAB {
     static final int CHUNK = 4 << 20;
-    private static final String[] OPS = {"PLANES encode", "encodeBest (XOR delta)", "PLANES decode", "PLANES to planes",
-        "XOR link into planes"};
+    private static final String[] OPS = {"PLANES encode", "encodeBest (delta)", "PLANES decode", "PLANES to planes",
+        "delta link into planes"};
 
     private CodecAB() {
     }
@@ -75,9 +76,9 @@ public final class CodecAB {
             return Arrays.copyOf(data, length);
         }
 
-        /** The previous step's planes (a chain read's state before the link) and the XOR delta against it. */
+        /** The previous step's planes (a chain read's state before the link) and the delta against it. */
         byte[] basePlanes;
-        byte[] xorPayload;
+        byte[] linkPayload;
 
         Object run(int op, byte[] raw, byte[] previous, byte[] payload, byte[] dst, int w) throws ReflectiveOperationException {
             return switch (op) {
@@ -87,27 +88,33 @@ public final class CodecAB {
                 case 3 -> decodeInPlaneSpace.invoke(null, payload, 0, payload.length, CHUNK, w, dst, workspace);
                 default -> {
                     System.arraycopy(basePlanes, 0, dst, 0, CHUNK);
-                    yield decodeInPlaneSpace.invoke(null, xorPayload, 0, xorPayload.length, CHUNK, w, dst, workspace);
+                    yield decodeInPlaneSpace.invoke(null, linkPayload, 0, linkPayload.length, CHUNK, w, dst, workspace);
                 }
             };
         }
 
-        /** Readies {@link #basePlanes} and {@link #xorPayload}; checks that the link decodes to the planes of {@code raw}. */
-        void prepareLink(byte[] raw, byte[] previous, int w) throws ReflectiveOperationException {
+        /**
+         * Readies {@link #basePlanes} and {@link #linkPayload} (the delta encodeBest picks: an XOR
+         * delta, or for BF16 a zigzag one, both added in plane space); checks that the link decodes
+         * to the planes of {@code raw}. Returns the link's codec name.
+         */
+        String prepareLink(byte[] raw, byte[] previous, int w) throws ReflectiveOperationException {
             byte[] prevPayload = payload(run(0, previous, null, null, null, w));
             basePlanes = new byte[CHUNK];
             run(3, previous, null, prevPayload, basePlanes, w);
-            xorPayload = payload(run(1, raw, previous, null, null, w));
-            if ((xorPayload[0] & 0xFF) != 3) {
-                throw new IllegalStateException("encodeBest chose codec " + (xorPayload[0] & 0xFF) + ", not XOR_PLANES (3)");
+            linkPayload = payload(run(1, raw, previous, null, null, w));
+            int codec = linkPayload[0] & 0xFF;
+            if (codec != 3 && codec != 5) {
+                throw new IllegalStateException("encodeBest chose codec " + codec + ", not XOR_PLANES (3) or ZIGZAG_PLANES (5)");
             }
             byte[] want = new byte[CHUNK];
             run(3, raw, null, payload(run(0, raw, null, null, null, w)), want, w);
             byte[] got = new byte[CHUNK];
             run(4, raw, previous, null, got, w);
             if (!Arrays.equals(want, got)) {
-                throw new IllegalStateException("the XOR link does not decode to the planes of the step");
+                throw new IllegalStateException("the delta link does not decode to the planes of the step");
             }
+            return codec == 3 ? "XOR" : "zigzag";
         }
     }
 
@@ -142,6 +149,7 @@ public final class CodecAB {
         byte[] dst = new byte[CHUNK];
         byte[][] payloads = new byte[2][];
         int[] bestBytes = new int[2];
+        String[] links = new String[2];
         for (int v = 0; v < 2; v++) {
             payloads[v] = Build.payload(builds[v].run(0, raw, previous, null, dst, w));
             bestBytes[v] = Build.payload(builds[v].run(1, raw, previous, null, dst, w)).length;
@@ -149,7 +157,7 @@ public final class CodecAB {
             if (!Arrays.equals(dst, raw)) {
                 throw new IllegalStateException((v == 0 ? "A" : "B") + " does not decode its own " + dtype + " payload back");
             }
-            builds[v].prepareLink(raw, previous, w);
+            links[v] = builds[v].prepareLink(raw, previous, w);
         }
         long[][][] nanos = new long[2][OPS.length][rounds];
         for (int r = 0; r < rounds; r++) {
@@ -162,9 +170,9 @@ public final class CodecAB {
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "%s PLANES payload A %,d bytes (ratio %.4f), B %,d (%.4f); encodeBest A %,d, B %,d%n", dtype,
-                payloads[0].length, (double) CHUNK / payloads[0].length, payloads[1].length, (double) CHUNK / payloads[1].length,
-                bestBytes[0], bestBytes[1]);
+        System.out.printf(Locale.ROOT, "%s PLANES payload A %,d bytes (ratio %.4f), B %,d (%.4f); encodeBest A %,d (%s), B %,d (%s)%n",
+                dtype, payloads[0].length, (double) CHUNK / payloads[0].length, payloads[1].length, (double) CHUNK / payloads[1].length,
+                bestBytes[0], links[0], bestBytes[1], links[1]);
         int from = rounds / 2;
         for (int op = 0; op < OPS.length; op++) {
             double[] ratios = new double[rounds - from];
