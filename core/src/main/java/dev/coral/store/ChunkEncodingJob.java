@@ -61,9 +61,11 @@ final class ChunkEncodingJob implements AutoCloseable {
         }
     }
     /**
-     * The chooser's decisions for chunks this job encoded lately, by chunk id: a new version
-     * whose base is one of them is encoded the same way ({@link ChunkEncoder#encodeAsBefore}),
-     * and chooses afresh every {@value #CHOOSE_AGAIN_EVERY} versions or when its payload grows.
+     * The chooser's decisions for steps (deltas against the version just before) this job
+     * encoded lately, by the id of the chunk a next step would be a delta against: a step's own
+     * decision, and for a skip link or a keyframe the decision of the step before it. A new step
+     * whose base is one of them is encoded the same way ({@link ChunkEncoder#encodeAsBefore}), and
+     * chooses afresh every {@value #CHOOSE_AGAIN_EVERY} versions or when its payload grows.
      */
     private final Map<ObjectId, Remembered> decisions = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
@@ -284,11 +286,12 @@ final class ChunkEncodingJob implements AutoCloseable {
             });
         }
         ChunkCodec.EncodedChunk enc = null;
-        // Only a delta against the version just before, whose base was the version before that
-        // (inside a run of the chain's layout): a skip link spans more versions, and its larger
-        // delta may pick other plane modes than a step does
-        boolean stepOnStep = base != null && chains != null && plan.seq() % chains.run() != 0 && (plan.seq() - 1) % chains.run() != 0;
-        Remembered prior = stepOnStep ? decisions.get(plan.base()) : null;
+        // Only a delta against the version just before (inside a run of the chain's layout) reuses
+        // a decision, the one remembered for its base: a step's own, or, after a skip link or a
+        // keyframe, the step's before it (a skip link spans more versions, and its larger delta may
+        // pick other plane modes than a step does)
+        boolean step = base != null && chains != null && plan.seq() % chains.run() != 0;
+        Remembered prior = step ? decisions.get(plan.base()) : null;
         Remembered now;
         try {
             if (prior != null && prior.reuses() < CHOOSE_AGAIN_EVERY) {
@@ -311,8 +314,9 @@ final class ChunkEncodingJob implements AutoCloseable {
                 return new Encoded(id, len, -1, Encoded.NO_PREFIX, null, 0);
             }
         }
-        if (now != null && now.decision().codec().needsBase()) {
-            decisions.put(id, now);
+        Remembered forNext = step ? now : previous == null ? null : decisions.get(previous);
+        if (forNext != null && forNext.decision().codec().needsBase()) {
+            decisions.put(id, forNext); // what the next version, a step against this one, is encoded as
         }
         if (previous != null && knownId != null && store.keepsNewChunks()) {
             // This chunk is the likely base of its own next version: keep its raw bytes at hand.

@@ -11,8 +11,9 @@ import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A training loop through one store: versions inside a run of the chain layout are encoded with
- * the choice made for the version before ({@link ChunkEncodingJob}), the others choose afresh;
+ * A training loop through one store: steps inside a run of the chain layout are encoded with the
+ * choice made for the step before ({@link ChunkEncodingJob}), across a skip link too; skip links
+ * and keyframes choose afresh;
  * every version of every chunk reads back bit-exact, from this store and from a fresh one.
  */
 class DecisionMemoTest {
@@ -31,6 +32,7 @@ class DecisionMemoTest {
         byte[][][] history = new byte[versions][chunks][];
         ObjectId[][] ids = new ObjectId[versions][chunks];
         long reused;
+        long[] reusedBy = new long[versions]; // reuses counted after each version
         try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
             for (int v = 0; v < versions; v++) {
                 try (ObjectInserter ins = store.newInserter()) {
@@ -47,18 +49,26 @@ class DecisionMemoTest {
                     }
                     ins.flush();
                 }
+                reusedBy[v] = store.decisionsReused.get();
             }
             assertRead(store, history, ids, "seed " + seed);
             reused = store.decisionsReused.get();
         }
-        // only versions 2-7 of each run of 8 (their base is the version before, whose base was the one
-        // before it); never a run's first version (a skip link) nor its second (its base is a skip link)
-        long inRun = 0;
+        // only steps, versions 1-7 of each run of 8 (their base is the version before), never a run's
+        // first version (a skip link); version 1 of a run past the first reuses the decision of the
+        // step before the skip link. Every CHOOSE_AGAIN_EVERY reuses in a row, a step chooses afresh.
+        long steps = 0;
         for (int v = 1; v < versions; v++) {
-            inRun += v % shape.run() >= 2 ? chunks : 0;
+            steps += v % shape.run() >= 1 ? chunks : 0;
         }
+        long mostReused = steps - chunks * (1 + steps / chunks / (ChunkEncodingJob.CHOOSE_AGAIN_EVERY + 1));
         assertTrue(reused > 0, "seed " + seed + ": no version was encoded as the one before");
-        assertTrue(reused <= inRun, "seed " + seed + ": " + reused + " reuses, at most " + inRun + " versions inside runs");
+        assertTrue(reused <= mostReused, "seed " + seed + ": " + reused + " reuses, at most " + mostReused + " of " + steps + " steps");
+        // the second version of the second run (a step against a skip link) reuses the decision of
+        // the step before the skip link: seventh reuse in a row, under CHOOSE_AGAIN_EVERY
+        int v = shape.run() + 1;
+        assertTrue(reusedBy[v] - reusedBy[v - 1] == chunks, "seed " + seed + ": version " + v + " reused "
+                + (reusedBy[v] - reusedBy[v - 1]) + " decisions of " + chunks);
         try (ObjectStore fresh = new ObjectStore(dir.resolve("packs"), 1)) {
             assertRead(fresh, history, ids, "seed " + seed + ", a fresh store");
         }
