@@ -4,6 +4,7 @@ import dev.coral.api.CommitRequest;
 import dev.coral.api.Repository;
 import dev.coral.api.Tensors;
 import dev.coral.format.TensorSource;
+import dev.coral.repo.RepositoryConfig;
 import dev.coral.tensor.DType;
 import dev.coral.tensor.TensorSpec;
 import java.io.ByteArrayOutputStream;
@@ -26,11 +27,13 @@ import java.util.TreeMap;
  * steps (the JIT mostly done) the probe prints the median commit time beside Files.copy + fsync
  * of the same bytes, the calling thread's CPU inside the commits, and every thread's CPU over
  * those steps by name (Linux: {@code /proc/self/task}; the calling thread's share includes the
- * training itself, printed apart).
+ * training itself, printed apart), and the median commit and its CPU by the step's place in a run
+ * of the chain layout (the first a skip link, the others steps against the version before).
  *
  * <p>Run: {@code mvn -B -q -DskipTests install && java -cp core/target/classes:perf/target/classes:DEPS
- * dev.coral.perf.stress.CommitCpuProbe DIR [STEPS [HIDDEN [fp32|bf16]]]} (defaults 300, 864: the
- * issue's 0.8 M-parameter MLP, 3.27 MB per fp32 checkpoint). DIR must not exist.
+ * dev.coral.perf.stress.CommitCpuProbe DIR [STEPS [HIDDEN [fp32|bf16 [LAYERS]]]]} (defaults 300, 864, fp32,
+ * 2 hidden layers: the issue's 0.8 M-parameter MLP, 3.27 MB per fp32 checkpoint; {@code 300 128 fp32 20}
+ * is a model of many small tensors, 21 of 64 KB). DIR must not exist.
  */
 public final class CommitCpuProbe {
     private CommitCpuProbe() {
@@ -38,24 +41,30 @@ public final class CommitCpuProbe {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 1) {
-            System.err.println("usage: CommitCpuProbe DIR [STEPS [HIDDEN [fp32|bf16]]]");
+            System.err.println("usage: CommitCpuProbe DIR [STEPS [HIDDEN [fp32|bf16 [LAYERS]]]]");
             System.exit(2);
         }
         Path dir = Path.of(args[0]);
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 300;
         int hidden = args.length > 2 ? Integer.parseInt(args[2]) : 864;
         DType dtype = args.length > 3 && args[3].equals("bf16") ? DType.BF16 : DType.F32;
+        int layers = args.length > 4 ? Integer.parseInt(args[4]) : 2;
         if (Files.exists(dir)) {
             System.err.println(dir + ": exists; give a folder that does not");
             System.exit(2);
         }
-        Mlp net = new Mlp(new int[] {64, hidden, hidden, 16}, 7);
+        int[] sizes = new int[layers + 2];
+        Arrays.fill(sizes, hidden);
+        sizes[0] = 64;
+        sizes[layers + 1] = 16;
+        Mlp net = new Mlp(sizes, 7);
         SplittableRandom data = new SplittableRandom(3);
         Baselines base = new Baselines(Files.createDirectories(dir.resolve("scratch")));
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         int from = steps / 2;
         double[] commitMs = new double[steps - from];
         double[] copyMs = new double[steps - from];
+        double[] cpuMs = new double[steps - from];
         long callerCpu = 0;
         double trainSeconds = 0;
         long bytes = 0;
@@ -89,7 +98,9 @@ public final class CommitCpuProbe {
                 long t1 = System.nanoTime();
                 if (s >= from) {
                     commitMs[s - from] = (t1 - t0) / 1e6;
-                    callerCpu += threads.getCurrentThreadCpuTime() - cpu0;
+                    long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+                    cpuMs[s - from] = cpu / 1e6;
+                    callerCpu += cpu;
                     double c = base.copySeconds;
                     base.measure(checkpoint, false);
                     copyMs[s - from] = (base.copySeconds - c) * 1e3;
@@ -101,12 +112,28 @@ public final class CommitCpuProbe {
         int n = steps - from;
         double commit = pct(commitMs, 50);
         double copy = pct(copyMs, 50);
-        System.out.printf(Locale.ROOT, "# %s, [64, %d, %d, 16] MLP, %.2f MB per checkpoint; steps %d..%d of %d%n", dtype.name(), hidden, hidden,
+        System.out.printf(Locale.ROOT, "# %s, %s MLP, %.2f MB per checkpoint; steps %d..%d of %d%n", dtype.name(), Arrays.toString(sizes),
                 bytes / 1e6, from, steps - 1, steps);
         System.out.printf(Locale.ROOT, "commit median %.2f ms (%.0f MB/s), p10 %.2f, p90 %.2f; Files.copy + fsync median %.2f ms (%.0f MB/s)%n",
                 commit, bytes / 1e3 / commit, pct(commitMs, 10), pct(commitMs, 90), copy, bytes / 1e3 / copy);
         System.out.printf(Locale.ROOT, "calling thread's CPU inside the commits: %.1f ms per commit (training: %.1f ms wall per step)%n",
                 callerCpu / 1e6 / n, trainSeconds * 1e3 / n);
+        int run = RepositoryConfig.DEFAULT_DELTA_RUN;
+        StringBuilder byPlace = new StringBuilder("by place in a run of " + run + " (commit / calling thread's CPU, medians, ms):");
+        for (int k = 0; k < run; k++) {
+            List<Double> w = new ArrayList<>();
+            List<Double> c = new ArrayList<>();
+            for (int s = from; s < steps; s++) {
+                if (s % run == k) {
+                    w.add(commitMs[s - from]);
+                    c.add(cpuMs[s - from]);
+                }
+            }
+            if (!w.isEmpty()) {
+                byPlace.append(String.format(Locale.ROOT, " %d: %.1f / %.1f", k, median(w), median(c)));
+            }
+        }
+        System.out.println(byPlace);
         System.out.println("CPU per step by thread (ms; the calling thread's includes its training and the baselines):");
         long named = 0;
         for (Map.Entry<String, Long> e : after.entrySet()) {
@@ -145,6 +172,12 @@ public final class CommitCpuProbe {
 
     private static long processCpu() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static double median(List<Double> v) {
+        List<Double> s = new ArrayList<>(v);
+        s.sort(null);
+        return s.get(s.size() / 2);
     }
 
     /** The p-th percentile of {@code v} (nearest rank). */
