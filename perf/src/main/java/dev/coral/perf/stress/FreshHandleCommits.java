@@ -1,0 +1,86 @@
+package dev.coral.perf.stress;
+
+import dev.coral.api.CommitRequest;
+import dev.coral.api.Repository;
+import dev.coral.api.Tensors;
+import dev.coral.format.TensorSource;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Commits of a model of many equal tensors, each step through a handle of its own, as a
+ * command-line commit makes them: no decision of the codec chooser is remembered from the step
+ * before, so every chunk of every step chooses its codec afresh (in a warm JVM, so that the JIT
+ * does not weigh in). Each step moves every weight by about 1e-3, as an Adam step does. Prints the
+ * median commit of the second half of the steps and the bytes stored.
+ *
+ * <p>Run: {@code java -cp core/target/classes:perf/target/classes:DEPS
+ * dev.coral.perf.stress.FreshHandleCommits DIR [STEPS [TENSORS [ELEMENTS [fp32|bf16]]]]} (defaults 40
+ * steps of 200 tensors of 16,384 fp32 elements, 64 KiB each). DIR must not exist.
+ */
+public final class FreshHandleCommits {
+    private FreshHandleCommits() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1) {
+            System.err.println("usage: FreshHandleCommits DIR [STEPS [TENSORS [ELEMENTS [fp32|bf16]]]]");
+            System.exit(2);
+        }
+        Path dir = Path.of(args[0]);
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+        int tensors = args.length > 2 ? Integer.parseInt(args[2]) : 200;
+        int elements = args.length > 3 ? Integer.parseInt(args[3]) : 16_384;
+        DType dtype = args.length > 4 && args[4].equals("bf16") ? DType.BF16 : DType.F32;
+        if (Files.exists(dir)) {
+            System.err.println(dir + ": exists; give a folder that does not");
+            System.exit(2);
+        }
+        SplittableRandom r = new SplittableRandom(5);
+        float[][] weights = new float[tensors][elements];
+        for (float[] t : weights) {
+            for (int i = 0; i < elements; i++) {
+                t[i] = (float) (r.nextGaussian() * 0.05);
+            }
+        }
+        Repository.init(dir).close();
+        List<Double> ms = new ArrayList<>();
+        long raw = 0;
+        for (int s = 0; s < steps; s++) {
+            List<TensorSource> step = new ArrayList<>();
+            for (int k = 0; k < tensors; k++) {
+                float[] t = weights[k];
+                for (int i = 0; i < elements; i++) {
+                    t[i] -= (float) (1e-3 * (r.nextBoolean() ? 1 : -1) * (0.5 + r.nextDouble()));
+                }
+                byte[] b = dtype == DType.BF16 ? Mlp.bf16(t) : Mlp.fp32(t);
+                raw += b.length;
+                step.add(Tensors.of("layer" + k, TensorSpec.of(dtype, new long[] {elements}), b));
+            }
+            long t0 = System.nanoTime();
+            try (Repository repo = Repository.open(dir)) {
+                repo.commitTensors("model.safetensors", step, Map.of(), CommitRequest.of("step " + s));
+            }
+            if (s >= steps / 2) {
+                ms.add((System.nanoTime() - t0) / 1e6);
+            }
+        }
+        Collections.sort(ms);
+        long stored;
+        try (Repository repo = Repository.open(dir)) {
+            stored = repo.stats(false, false).storedBytes();
+        }
+        System.out.printf(Locale.ROOT, "%d tensors of %d %s elements, %d steps, each committed through a fresh handle: median %.1f ms "
+                        + "(min %.1f, max %.1f) over steps %d..%d; %.1f MB stored of %.1f MB (%.2fx)%n", tensors, elements, dtype.name(), steps,
+                ms.get(ms.size() / 2), ms.get(0), ms.get(ms.size() - 1), steps / 2, steps - 1, stored / 1e6, raw / 1e6, (double) raw / stored);
+    }
+}
