@@ -62,6 +62,23 @@ public final class Fsck {
         return new Fsck(coralDir, Instant.now()).run(rebuildIndex);
     }
 
+    /** What {@code .coral/format} declares, read once (null until read, and when it cannot be: {@link #featuresProblem}). */
+    private Set<String> declared;
+    private Exception featuresProblem;
+    private boolean featuresRead;
+
+    private Set<String> declaredFeatures() {
+        if (!featuresRead) {
+            featuresRead = true;
+            try {
+                declared = FormatFeatures.read(coralDir);
+            } catch (IOException | RuntimeException e) {
+                featuresProblem = e;
+            }
+        }
+        return declared;
+    }
+
     private FsckReport run(boolean rebuildIndex) throws IOException {
         List<String> repairs = new ArrayList<>();
         if (rebuildIndex) {
@@ -144,15 +161,13 @@ public final class Fsck {
         }
 
         // 4. Format features the chunks use and .coral/format does not declare (a repository from before the file).
-        try {
-            featuresUsed.removeAll(FormatFeatures.read(coralDir));
+        if (declaredFeatures() != null) { // a damaged file is a problem reported with the metadata files
+            featuresUsed.removeAll(declaredFeatures());
             if (!featuresUsed.isEmpty()) {
                 warnings.add(Finding.of(FormatFeatures.FILE, "chunks use " + String.join(", ", featuresUsed) + ", which it does not declare "
                         + "(a repository from before the file): a Coral older than the feature reads them as damaged; the next commit "
                         + "or repack declares it"));
             }
-        } catch (IOException | RuntimeException e) {
-            // a damaged file is a problem reported with the metadata files
         }
 
         // 5. Leftovers.
@@ -212,7 +227,11 @@ public final class Fsck {
         }
         Path format = coralDir.resolve(FormatFeatures.FILE);
         try {
-            FormatFeatures.check(coralDir);
+            if (declaredFeatures() != null) {
+                FormatFeatures.requireKnown(coralDir, declaredFeatures());
+            } else {
+                problems.add(Finding.of(FormatFeatures.FILE, PackVerifier.strip(featuresProblem.getMessage(), format)));
+            }
         } catch (IOException | RuntimeException e) {
             problems.add(Finding.of(FormatFeatures.FILE, PackVerifier.strip(e.getMessage(), format)));
         }

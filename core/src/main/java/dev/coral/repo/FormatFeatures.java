@@ -90,7 +90,16 @@ public final class FormatFeatures {
      * @throws CorruptObjectException if the file is damaged
      */
     public static Set<String> check(Path coralDir) throws IOException {
-        Set<String> declared = read(coralDir);
+        return requireKnown(coralDir, read(coralDir));
+    }
+
+    /**
+     * {@code declared}, what {@link #read} found in {@code coralDir}, when this Coral knows every
+     * feature in it.
+     *
+     * @throws UnsupportedVersionException naming the file and the features it does not know
+     */
+    public static Set<String> requireKnown(Path coralDir, Set<String> declared) throws UnsupportedVersionException {
         Set<String> unknown = new TreeSet<>(declared);
         unknown.removeAll(KNOWN);
         if (!unknown.isEmpty()) {
