@@ -40,19 +40,12 @@ public final class CommitCpuProbe {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length < 1) {
-            System.err.println("usage: CommitCpuProbe DIR [STEPS [HIDDEN [fp32|bf16 [LAYERS]]]]");
-            System.exit(2);
-        }
-        Path dir = Path.of(args[0]);
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 300;
-        int hidden = args.length > 2 ? Integer.parseInt(args[2]) : 864;
-        DType dtype = args.length > 3 && args[3].equals("bf16") ? DType.BF16 : DType.F32;
-        int layers = args.length > 4 ? Integer.parseInt(args[4]) : 2;
-        if (Files.exists(dir)) {
-            System.err.println(dir + ": exists; give a folder that does not");
-            System.exit(2);
-        }
+        ProbeArgs a = ProbeArgs.of(args, "CommitCpuProbe DIR [STEPS [HIDDEN [fp32|bf16 [LAYERS]]]]");
+        Path dir = a.dir();
+        int steps = a.intAt(1, 300);
+        int hidden = a.intAt(2, 864);
+        DType dtype = a.dtypeAt(3);
+        int layers = a.intAt(4, 2);
         int[] sizes = new int[layers + 2];
         Arrays.fill(sizes, hidden);
         sizes[0] = 64;

@@ -7,7 +7,6 @@ import dev.coral.format.TensorSource;
 import dev.coral.tensor.DType;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -32,19 +31,12 @@ public final class FreshHandleCommits {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length < 1) {
-            System.err.println("usage: FreshHandleCommits DIR [STEPS [TENSORS [ELEMENTS [fp32|bf16]]]]");
-            System.exit(2);
-        }
-        Path dir = Path.of(args[0]);
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 40;
-        int tensors = args.length > 2 ? Integer.parseInt(args[2]) : 200;
-        int elements = args.length > 3 ? Integer.parseInt(args[3]) : 16_384;
-        DType dtype = args.length > 4 && args[4].equals("bf16") ? DType.BF16 : DType.F32;
-        if (Files.exists(dir)) {
-            System.err.println(dir + ": exists; give a folder that does not");
-            System.exit(2);
-        }
+        ProbeArgs a = ProbeArgs.of(args, "FreshHandleCommits DIR [STEPS [TENSORS [ELEMENTS [fp32|bf16]]]]");
+        Path dir = a.dir();
+        int steps = a.intAt(1, 40);
+        int tensors = a.intAt(2, 200);
+        int elements = a.intAt(3, 16_384);
+        DType dtype = a.dtypeAt(4);
         SplittableRandom r = new SplittableRandom(5);
         float[][] weights = new float[tensors][elements];
         for (float[] t : weights) {
