@@ -24,7 +24,8 @@ import java.util.Locale;
  * read's first step: the keyframe's planes, which each link is added to), and that delta decoded
  * into the previous step's planes (each further link of a chain read; a copy of the base planes,
  * 4 MiB, included). Prints each build's MB/s (median of the second half of the rounds), B's speed
- * over A's (median of the paired ratios), each build's payload bytes and its delta's codec.
+ * over A's (median of the paired ratios), each build's payload bytes and its delta's codec; then
+ * {@code encodeBest} of a step for chunks of 4 KiB to 1 MiB, where the choice costs the most.
  *
  * <pre>
  * java -cp perf/target/classes:$(cat deps.txt) dev.coral.perf.codec.CodecAB --a OLD/core/target/classes --b core/target/classes [--rounds 200]
@@ -79,6 +80,11 @@ public final class CodecAB {
         /** The previous step's planes (a chain read's state before the link) and the delta against it. */
         byte[] basePlanes;
         byte[] linkPayload;
+
+        /** encodeBest of {@code raw[0, len)} against {@code previous}: the chooser, SAMPLED. */
+        Object encodeBest(byte[] raw, byte[] previous, int len, int w) throws ReflectiveOperationException {
+            return encodeBest.invoke(null, raw, 0, len, w, previous, 0, 1, sampled, workspace);
+        }
 
         Object run(int op, byte[] raw, byte[] previous, byte[] payload, byte[] dst, int w) throws ReflectiveOperationException {
             return switch (op) {
@@ -143,6 +149,53 @@ public final class CodecAB {
             byte[] raw = w == 4 ? Data.fp32(steps[1]) : Data.bf16(steps[1]);
             compare(dtype, w, raw, previous, builds, rounds);
         }
+        for (String dtype : new String[] {"F32", "BF16"}) {
+            compareChoice(dtype, dtype.equals("F32") ? 4 : 2, builds, rounds);
+        }
+    }
+
+    /** Chunk sizes of the choice's comparison: most tensors of a model are far below a 4 MiB chunk. */
+    private static final int[] CHOICE_SIZES = {4 << 10, 64 << 10, 256 << 10, 1 << 20};
+
+    /**
+     * {@code encodeBest} of a training step against the step before, for chunks of
+     * {@link #CHOICE_SIZES}: below the 64 KiB sample the whole chunk is sampled, and the choice
+     * costs several encodings. Each paired call encodes 4 MiB of such chunks.
+     */
+    private static void compareChoice(String dtype, int w, Build[] builds, int rounds) throws Exception {
+        for (int size : CHOICE_SIZES) {
+            float[][] steps = Data.steps(size / w, 42);
+            byte[] previous = w == 4 ? Data.fp32(steps[0]) : Data.bf16(steps[0]);
+            byte[] raw = w == 4 ? Data.fp32(steps[1]) : Data.bf16(steps[1]);
+            int calls = Math.max(2, CHUNK / size);
+            long[][] nanos = new long[2][rounds];
+            int[] bytes = new int[2];
+            for (int r = 0; r < rounds; r++) {
+                for (int k = 0; k < 2; k++) {
+                    int v = r % 2 == 0 ? k : 1 - k;
+                    long t0 = System.nanoTime();
+                    Object e = null;
+                    for (int c = 0; c < calls; c++) {
+                        e = builds[v].encodeBest(raw, previous, size, w);
+                    }
+                    nanos[v][r] = (System.nanoTime() - t0) / calls;
+                    bytes[v] = Build.payload(e).length;
+                }
+            }
+            int from = rounds / 2;
+            double[] ratios = new double[rounds - from];
+            for (int r = from; r < rounds; r++) {
+                ratios[r - from] = (double) nanos[0][r] / nanos[1][r];
+            }
+            System.out.printf(Locale.ROOT, "%s encodeBest of %4d KiB chunks: A %,8.1f us  B %,8.1f us  B/A speed %.3f  payload A %,d, B %,d%n",
+                    dtype, size >> 10, microsMedian(nanos[0], from), microsMedian(nanos[1], from), median(ratios), bytes[0], bytes[1]);
+        }
+    }
+
+    private static double microsMedian(long[] nanos, int from) {
+        long[] t = Arrays.copyOfRange(nanos, from, nanos.length);
+        Arrays.sort(t);
+        return t[t.length / 2] / 1e3;
     }
 
     private static void compare(String dtype, int w, byte[] raw, byte[] previous, Build[] builds, int rounds) throws Exception {
