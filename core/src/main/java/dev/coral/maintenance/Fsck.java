@@ -62,22 +62,9 @@ public final class Fsck {
         return new Fsck(coralDir, Instant.now()).run(rebuildIndex);
     }
 
-    /** What {@code .coral/format} declares, read once (null until read, and when it cannot be: {@link #featuresProblem}). */
+    /** What {@code .coral/format} declares, read once by {@link #run}; null when it cannot be read: {@link #featuresProblem}. */
     private Set<String> declared;
     private Exception featuresProblem;
-    private boolean featuresRead;
-
-    private Set<String> declaredFeatures() {
-        if (!featuresRead) {
-            featuresRead = true;
-            try {
-                declared = FormatFeatures.read(coralDir);
-            } catch (IOException | RuntimeException e) {
-                featuresProblem = e;
-            }
-        }
-        return declared;
-    }
 
     private FsckReport run(boolean rebuildIndex) throws IOException {
         List<String> repairs = new ArrayList<>();
@@ -86,6 +73,11 @@ public final class Fsck {
         }
         List<Finding> problems = new ArrayList<>();
         List<Finding> warnings = new ArrayList<>();
+        try {
+            declared = FormatFeatures.read(coralDir);
+        } catch (IOException | RuntimeException e) {
+            featuresProblem = e;
+        }
 
         // 1. Files of the packs folder.
         Map<ObjectId, PackVerifier.Result> packs = new LinkedHashMap<>();
@@ -161,8 +153,8 @@ public final class Fsck {
         }
 
         // 4. Format features the chunks use and .coral/format does not declare (a repository from before the file).
-        if (declaredFeatures() != null) { // a damaged file is a problem reported with the metadata files
-            featuresUsed.removeAll(declaredFeatures());
+        if (declared != null) { // a damaged file is a problem reported with the metadata files
+            featuresUsed.removeAll(declared);
             if (!featuresUsed.isEmpty()) {
                 warnings.add(Finding.of(FormatFeatures.FILE, "chunks use " + String.join(", ", featuresUsed) + ", which it does not declare "
                         + "(a repository from before the file): a Coral older than the feature reads them as damaged; the next commit "
@@ -227,8 +219,8 @@ public final class Fsck {
         }
         Path format = coralDir.resolve(FormatFeatures.FILE);
         try {
-            if (declaredFeatures() != null) {
-                FormatFeatures.requireKnown(coralDir, declaredFeatures());
+            if (declared != null) {
+                FormatFeatures.requireKnown(coralDir, declared);
             } else {
                 problems.add(Finding.of(FormatFeatures.FILE, PackVerifier.strip(featuresProblem.getMessage(), format)));
             }
