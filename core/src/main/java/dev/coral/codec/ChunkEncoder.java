@@ -378,19 +378,19 @@ public final class ChunkEncoder {
         long planesTop = rankingEstimate(PlaneTransform.NONE, sampleLen, len, w, ws);
         long xTop = rankingEstimate(PlaneTransform.XOR, sampleLen, len, w, ws);
         long sTop = rankingEstimate(PlaneTransform.SUB, sampleLen, len, w, ws);
-        long zTop = ws.zigzagDeltas() ? rankingEstimate(PlaneTransform.ZIGZAG, sampleLen, len, w, ws) : -1;
+        long zTop = ws.zigzagDeltas() ? rankingEstimate(PlaneTransform.ZIGZAG, sampleLen, len, w, ws) : Long.MAX_VALUE;
         // the margins are of the whole chunk: its lower planes, counted as stored raw, in each
         long low = (long) (w - Math.min(w, RANKED_PLANES)) * (len / w);
         long planes = planesTop + low;
         long x = xTop + low;
         long s = sTop + low;
-        long z = zTop < 0 ? Long.MAX_VALUE : zTop + low;
+        long z = zTop == Long.MAX_VALUE ? zTop : zTop + low;
         int slack = rankingSlack(w);
         boolean zigzag = z != Long.MAX_VALUE && z * 100 < x * (100 - ZIGZAG_GAIN_PERCENT + slack);
         boolean xor = !zigzag || z * 100 >= x * (100 - ZIGZAG_GAIN_PERCENT - slack);
         boolean sub = s * 100 < Math.min(x, z) * (100 - SUB_GAIN_PERCENT + slack);
         // whether a delta is clear of the chunk alone, on the planes where they differ
-        long bestDeltaTop = Math.min(Math.min(xTop, sTop), zTop < 0 ? Long.MAX_VALUE : zTop);
+        long bestDeltaTop = Math.min(Math.min(xTop, sTop), zTop);
         boolean deltaClear = bestDeltaTop * 100 < planesTop * (100 - DELTA_CLEAR_PERCENT);
         return new Ranking(xor, sub, zigzag, deltaClear, planes);
     }
