@@ -20,7 +20,7 @@ final class RepackCommand extends Subcommand {
             r = repo.repack(() -> waiting("repack"));
         }
         out().println("repacked " + Text.count(r.objects(), "object") + " from " + Text.count(r.packsBefore(), "pack")
-                + " into 1: " + Text.bytes(r.bytesBefore()) + " -> " + Text.bytes(r.bytesAfter()) + ", "
+                + " into " + Text.count(r.objects() == 0 ? 0 : 1, "pack") + ": " + Text.bytes(r.bytesBefore()) + " -> " + Text.bytes(r.bytesAfter()) + ", "
                 + Text.count(r.deltaChunks(), "delta chunk"));
         return Failures.OK;
     }

@@ -27,11 +27,22 @@ class RepackCommandTest {
         }
         String log = cli.run("log", "--oneline").ok().out();
         Cli.Result r = cli.run("repack").ok();
-        assertTrue(r.out().matches("repacked \\d+ objects from \\d+ packs into 1: \\S+ \\S+ -> \\S+ \\S+, \\d+ delta chunks?\n"), r.out());
+        assertTrue(r.out().matches("repacked \\d+ objects from \\d+ packs into 1 pack: \\S+ \\S+ -> \\S+ \\S+, \\d+ delta chunks?\n"), r.out());
         assertEquals(log, cli.run("log", "--oneline").ok().out());
         cli.run("fsck").ok();
         cli.run("checkout", "HEAD~2").ok();
         assertArrayEquals(first, DemoCommand.sha256(model));
         assertEquals(0, Cli.runRaw("repack", "--help").code());
+    }
+
+    @Test
+    void repackOfAnEmptyRepositoryWritesNoPackAndSaysSo() throws Exception {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        assertEquals("repacked 0 objects from 0 packs into 0 packs: 0 B -> 0 B, 0 delta chunks\n", cli.run("repack").ok().out());
+        try (var packs = java.nio.file.Files.list(dir.resolve(".coral/packs"))) {
+            assertEquals(0, packs.filter(p -> p.toString().endsWith(".pack")).count());
+        }
+        cli.run("fsck").ok();
     }
 }
