@@ -80,6 +80,10 @@ public final class Repository implements AutoCloseable {
     private volatile CorruptObjectException configProblem;
     /** What {@link #declareFormatFeatures} last found declared (null: not looked yet). */
     private volatile Set<String> declaredFeatures;
+    /** This handle's commit thread ({@link #commitTensorsAsync}), made at the first such commit. */
+    private AsyncCommits asyncCommits;
+    /** Set by the last holder's {@link #close}: no more asynchronous commits. */
+    private boolean closing;
     /** Holders of this handle ({@link #retain}); closed at 0. */
     private final java.util.concurrent.atomic.AtomicInteger holders = new java.util.concurrent.atomic.AtomicInteger(1);
 
@@ -681,6 +685,40 @@ public final class Repository implements AutoCloseable {
         });
     }
 
+    /**
+     * {@link #commitTensors} on a thread of its own, so that a training loop goes on while its
+     * checkpoint is committed: returns once the tensors are copied into memory (their sources may
+     * then change) and the commit is queued. This handle's asynchronous commits run one after
+     * another in the order submitted, each onto the branch as it then is; the future gives the
+     * commit's id, or what it failed with (later commits still run). Bad input (the path, an empty
+     * message, a tensor whose stream does not hold the bytes its spec gives) fails here, in the
+     * caller. At most {@value AsyncCommits#PENDING} copies are held, the commit running and one
+     * waiting: a call that would hold a third waits for the oldest to finish, so memory stays
+     * bounded (two checkpoints) when checkpoints come faster than they commit. {@link #close}
+     * waits for every commit submitted; a program that exits without closing does too (the
+     * commit thread is not a daemon).
+     */
+    public java.util.concurrent.CompletableFuture<ObjectId> commitTensorsAsync(String path, List<? extends TensorSource> tensors,
+                                                                             Map<String, String> metadata, CommitRequest request)
+            throws IOException {
+        return asyncCommits().submit(path, tensors, metadata, request);
+    }
+
+    private synchronized AsyncCommits asyncCommits() {
+        if (closing) {
+            throw new IllegalStateException("the repository handle is closed: " + root());
+        }
+        if (asyncCommits == null) {
+            asyncCommits = new AsyncCommits(this);
+        }
+        return asyncCommits;
+    }
+
+    /** Copies held by asynchronous commits running or waiting (tests). */
+    synchronized int asyncCopiesHeld() {
+        return asyncCommits == null ? 0 : asyncCommits.held();
+    }
+
     /** {@link #remove(Collection, boolean, boolean)}, not forced. */
     public List<String> remove(Collection<Path> paths, boolean cached) throws IOException {
         return remove(paths, cached, false);
@@ -1185,8 +1223,20 @@ public final class Repository implements AutoCloseable {
         if (holders.decrementAndGet() != 0) {
             return;
         }
+        finishAsyncCommits(); // every commit submitted lands before the store closes
         packUpkeep.close();
         store.close();
+    }
+
+    private void finishAsyncCommits() {
+        AsyncCommits pending;
+        synchronized (this) {
+            closing = true;
+            pending = asyncCommits;
+        }
+        if (pending != null) {
+            pending.finish();
+        }
     }
 
     static void deleteTree(Path p) throws IOException {

@@ -3,8 +3,13 @@ package dev.coral.api;
 import dev.coral.format.HeapInputStream;
 import dev.coral.format.TensorSource;
 import dev.coral.tensor.TensorSpec;
+import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 
 /** Makes {@link TensorSource}s from memory for {@link Repository#stageTensors}. */
 public final class Tensors {
@@ -60,6 +65,38 @@ public final class Tensors {
 
     public static TensorSource of(String name, TensorSpec spec, byte[] data) {
         return of(name, spec, ByteBuffer.wrap(data));
+    }
+
+    /** A tensor whose bytes are the arrays {@code pieces} one after another (not copied): one larger than an array can hold. */
+    static TensorSource ofPieces(String name, TensorSpec spec, List<byte[]> pieces) {
+        long total = 0;
+        for (byte[] p : pieces) {
+            total += p.length;
+        }
+        if (total != spec.byteSize()) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + total + " bytes given, " + spec + " needs " + spec.byteSize());
+        }
+        List<byte[]> parts = List.copyOf(pieces);
+        return new TensorSource() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public TensorSpec spec() {
+                return spec;
+            }
+
+            @Override
+            public InputStream openStream() {
+                List<InputStream> streams = new ArrayList<>(parts.size());
+                for (byte[] p : parts) {
+                    streams.add(new ByteArrayInputStream(p));
+                }
+                return new SequenceInputStream(Collections.enumeration(streams));
+            }
+        };
     }
 
 }

@@ -38,6 +38,11 @@ final class ProbeArgs {
         return args.length > i ? Integer.parseInt(args[i]) : otherwise;
     }
 
+    /** Whether position {@code i} says {@code word}. */
+    boolean saysAt(int i, String word) {
+        return args.length > i && args[i].equals(word);
+    }
+
     /** BF16 when position {@code i} says {@code bf16}, else fp32. */
     DType dtypeAt(int i) {
         return args.length > i && args[i].equals("bf16") ? DType.BF16 : DType.F32;

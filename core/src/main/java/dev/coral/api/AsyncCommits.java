@@ -1,0 +1,163 @@
+package dev.coral.api;
+
+import dev.coral.error.BadInputException;
+import dev.coral.format.TensorSource;
+import dev.coral.repo.WorkTree;
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The commits a handle runs on a thread of its own ({@link Repository#commitTensorsAsync}): each
+ * takes a copy of its tensors in the caller's thread, then commits it through
+ * {@link Repository#commitTensors} on the handle's commit thread, one after another in the order
+ * they were submitted. At most {@link #PENDING} copies are held (the commit running and the ones
+ * waiting for it); a caller that would hold one more waits until the oldest is done, so memory
+ * stays bounded when checkpoints come faster than they commit. The commit thread is not a daemon:
+ * a program that ends without closing the handle still commits what it submitted before the JVM
+ * exits (the thread ends once idle for a second).
+ */
+final class AsyncCommits {
+    /** Copies held at most: the commit running and one waiting. */
+    static final int PENDING = 2;
+
+    private final Repository repo;
+    private final Semaphore copies = new Semaphore(PENDING);
+    private final ThreadPoolExecutor thread;
+
+    AsyncCommits(Repository repo) {
+        this.repo = repo;
+        this.thread = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "coral-async-commit");
+            t.setDaemon(false);
+            return t;
+        });
+        this.thread.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * Checks the path and message, copies the tensors (waiting first while {@link #PENDING} copies
+     * are held), and queues the commit. Bad input fails here, in the caller; what fails in the
+     * commit itself completes the future exceptionally and leaves later commits to run.
+     */
+    CompletableFuture<ObjectId> submit(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
+                                       CommitRequest request) throws IOException {
+        String repoPath = WorkTree.checkRepoPath(path);
+        if (request.message() == null || request.message().isBlank()) {
+            throw new BadInputException("empty commit message (give -m MESSAGE)");
+        }
+        try {
+            copies.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for earlier commits of " + repoPath + " to finish");
+        }
+        CompletableFuture<ObjectId> done = new CompletableFuture<>();
+        try {
+            List<TensorSource> copy = copyOf(tensors);
+            Map<String, String> meta = Map.copyOf(metadata);
+            thread.execute(() -> {
+                ObjectId id = null;
+                Throwable failed = null;
+                try {
+                    id = repo.commitTensors(repoPath, copy, meta, request);
+                } catch (Throwable t) {
+                    failed = t;
+                } finally {
+                    copies.release(); // before the future completes: whoever waits on it finds the copy freed
+                }
+                if (failed != null) {
+                    done.completeExceptionally(failed);
+                } else {
+                    done.complete(id);
+                }
+            });
+        } catch (IOException | RuntimeException | Error e) {
+            copies.release();
+            if (e instanceof RejectedExecutionException) {
+                throw new IllegalStateException("the repository handle is closed: " + repo.root(), e);
+            }
+            throw e;
+        }
+        return done;
+    }
+
+    /** Waits until every commit submitted has finished (committed or failed), then takes no more. */
+    void finish() {
+        thread.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (thread.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Copies held now (commits running or waiting), for tests. */
+    int held() {
+        return PENDING - copies.availablePermits();
+    }
+
+    private static List<TensorSource> copyOf(List<? extends TensorSource> tensors) throws IOException {
+        List<TensorSource> out = new ArrayList<>(tensors.size());
+        for (TensorSource t : tensors) {
+            out.add(copyOf(t));
+        }
+        return out;
+    }
+
+    /** The tensor's bytes read into memory: in one array when they fit one, else in arrays of {@link #PIECE} bytes. */
+    private static TensorSource copyOf(TensorSource t) throws IOException {
+        long size = t.spec().byteSize();
+        if (size <= PIECE) {
+            byte[] b = new byte[(int) size];
+            try (InputStream in = t.openStream()) {
+                readFully(in, b, t.name(), 0, size);
+            }
+            return Tensors.of(t.name(), t.spec(), b);
+        }
+        List<byte[]> pieces = new ArrayList<>();
+        try (InputStream in = t.openStream()) {
+            for (long at = 0; at < size; at += PIECE) {
+                byte[] b = new byte[(int) Math.min(PIECE, size - at)];
+                readFully(in, b, t.name(), at, size);
+                pieces.add(b);
+            }
+        }
+        return Tensors.ofPieces(t.name(), t.spec(), pieces);
+    }
+
+    /** Largest array a copy uses: 1 GiB. */
+    static final int PIECE = 1 << 30;
+
+    private static void readFully(InputStream in, byte[] b, String name, long at, long size) throws IOException {
+        int n = 0;
+        while (n < b.length) {
+            int r = in.read(b, n, b.length - n);
+            if (r < 0) {
+                throw new BadInputException("tensor '" + name + "': its stream ended after " + (at + n) + " of " + size + " bytes");
+            }
+            n += r;
+        }
+        if (at + n == size && in.read() >= 0) {
+            throw new BadInputException("tensor '" + name + "': its stream holds more than the " + size + " bytes its spec gives");
+        }
+    }
+}
