@@ -118,15 +118,15 @@ final class AsyncCommits {
     private static List<TensorSource> copyOf(List<? extends TensorSource> tensors) throws IOException {
         List<TensorSource> out = new ArrayList<>(tensors.size());
         for (TensorSource t : tensors) {
-            out.add(copyOf(t));
+            out.add(copyOf(t, PIECE));
         }
         return out;
     }
 
-    /** The tensor's bytes read into memory: in one array when they fit one, else in arrays of {@link #PIECE} bytes. */
-    private static TensorSource copyOf(TensorSource t) throws IOException {
+    /** The tensor's bytes read into memory: in one array when they fit one of {@code piece} bytes, else in such arrays. */
+    static TensorSource copyOf(TensorSource t, int piece) throws IOException {
         long size = t.spec().byteSize();
-        if (size <= PIECE) {
+        if (size <= piece) {
             byte[] b = new byte[(int) size];
             try (InputStream in = t.openStream()) {
                 readFully(in, b, t.name(), 0, size);
@@ -135,8 +135,8 @@ final class AsyncCommits {
         }
         List<byte[]> pieces = new ArrayList<>();
         try (InputStream in = t.openStream()) {
-            for (long at = 0; at < size; at += PIECE) {
-                byte[] b = new byte[(int) Math.min(PIECE, size - at)];
+            for (long at = 0; at < size; at += piece) {
+                byte[] b = new byte[(int) Math.min(piece, size - at)];
                 readFully(in, b, t.name(), at, size);
                 pieces.add(b);
             }

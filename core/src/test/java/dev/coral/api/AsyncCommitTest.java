@@ -104,6 +104,31 @@ class AsyncCommitTest {
         }
     }
 
+    /**
+     * A tensor larger than one array is copied into pieces ({@code AsyncCommits.PIECE}, 1 GiB;
+     * here pieces of a few bytes): it reads back as the same bytes and stores as the same tensor.
+     */
+    @RepeatedTest(4)
+    void aTensorCopiedInPiecesIsTheSameTensor(RepetitionInfo rep) throws IOException {
+        long seed = 120 + rep.getCurrentRepetition();
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] b = new byte[4 * (1 + r.nextInt(3000))];
+        r.nextBytes(b);
+        TensorSource whole = Tensors.of("w", TensorSpec.of(DType.F32, b.length / 4), b);
+        int piece = 1 + r.nextInt(b.length + 8);
+        TensorSource copy = AsyncCommits.copyOf(whole, piece);
+        try (InputStream in = copy.openStream()) {
+            assertArrayEquals(b, in.readAllBytes(), "seed " + seed + ", pieces of " + piece);
+        }
+        try (Repository repo = Repository.init(dir)) {
+            ObjectId a = repo.commitTensors(PATH, List.of(whole), Map.of(), CommitRequest.of("whole"));
+            ObjectId t1 = repo.readFileEntry(repo.readTree(a).files().get(PATH)).tensors().get(0).tensorId();
+            repo.commitTensors("other.safetensors", List.of(copy), Map.of(), CommitRequest.of("pieces"));
+            ObjectId t2 = repo.readFileEntry(repo.readTree(repo.headCommit()).files().get("other.safetensors")).tensors().get(0).tensorId();
+            assertEquals(t1, t2, "seed " + seed + ", pieces of " + piece);
+        }
+    }
+
     @Test
     void theCallersArraysMayChangeOnceTheCallReturns() throws IOException {
         SplittableRandom r = new SplittableRandom(7);
