@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Makes {@link TensorSource}s from memory for {@link Repository#stageTensors}. */
 public final class Tensors {
@@ -26,41 +27,28 @@ public final class Tensors {
                     + spec + " needs " + spec.byteSize());
         }
         ByteBuffer view = data.slice();
-        return new TensorSource() {
-            @Override
-            public String name() {
-                return name;
+        return source(name, spec, () -> {
+            if (view.hasArray()) { // lent in place to chunk ingest, not copied out
+                return new HeapInputStream(view.array(), view.arrayOffset() + view.position(), view.remaining());
             }
-
-            @Override
-            public TensorSpec spec() {
-                return spec;
-            }
-
-            @Override
-            public InputStream openStream() {
-                if (view.hasArray()) { // lent in place to chunk ingest, not copied out
-                    return new HeapInputStream(view.array(), view.arrayOffset() + view.position(), view.remaining());
+            ByteBuffer b = view.duplicate();
+            return new InputStream() {
+                @Override
+                public int read() {
+                    return b.hasRemaining() ? b.get() & 0xFF : -1;
                 }
-                ByteBuffer b = view.duplicate();
-                return new InputStream() {
-                    @Override
-                    public int read() {
-                        return b.hasRemaining() ? b.get() & 0xFF : -1;
-                    }
 
-                    @Override
-                    public int read(byte[] dst, int off, int len) {
-                        if (!b.hasRemaining()) {
-                            return len == 0 ? 0 : -1;
-                        }
-                        int n = Math.min(len, b.remaining());
-                        b.get(dst, off, n);
-                        return n;
+                @Override
+                public int read(byte[] dst, int off, int len) {
+                    if (!b.hasRemaining()) {
+                        return len == 0 ? 0 : -1;
                     }
-                };
-            }
-        };
+                    int n = Math.min(len, b.remaining());
+                    b.get(dst, off, n);
+                    return n;
+                }
+            };
+        });
     }
 
     public static TensorSource of(String name, TensorSpec spec, byte[] data) {
@@ -77,6 +65,17 @@ public final class Tensors {
             throw new IllegalArgumentException("tensor '" + name + "': " + total + " bytes given, " + spec + " needs " + spec.byteSize());
         }
         List<byte[]> parts = List.copyOf(pieces);
+        return source(name, spec, () -> {
+            List<InputStream> streams = new ArrayList<>(parts.size());
+            for (byte[] p : parts) {
+                streams.add(new ByteArrayInputStream(p));
+            }
+            return new SequenceInputStream(Collections.enumeration(streams));
+        });
+    }
+
+    /** A tensor named {@code name} of {@code spec} whose every stream {@code streams} opens. */
+    private static TensorSource source(String name, TensorSpec spec, Supplier<InputStream> streams) {
         return new TensorSource() {
             @Override
             public String name() {
@@ -90,13 +89,8 @@ public final class Tensors {
 
             @Override
             public InputStream openStream() {
-                List<InputStream> streams = new ArrayList<>(parts.size());
-                for (byte[] p : parts) {
-                    streams.add(new ByteArrayInputStream(p));
-                }
-                return new SequenceInputStream(Collections.enumeration(streams));
+                return streams.get();
             }
         };
     }
-
 }

@@ -161,41 +161,31 @@ class AsyncCommitTest {
         }
     }
 
+    /** A tensor of 100 floats (400 bytes) whose stream holds {@code bytes} bytes. */
+    private static TensorSource streamOf(String name, int bytes) {
+        return new TensorSource() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public TensorSpec spec() {
+                return TensorSpec.of(DType.F32, 100);
+            }
+
+            @Override
+            public InputStream openStream() {
+                return new ByteArrayInputStream(new byte[bytes]);
+            }
+        };
+    }
+
     @Test
     void badInputFailsInTheCallerAndHoldsNothing() throws IOException {
         byte[][] v = version(new SplittableRandom(9), null, 8);
-        TensorSource shortStream = new TensorSource() {
-            @Override
-            public String name() {
-                return "short";
-            }
-
-            @Override
-            public TensorSpec spec() {
-                return TensorSpec.of(DType.F32, 100);
-            }
-
-            @Override
-            public InputStream openStream() {
-                return new ByteArrayInputStream(new byte[399]);
-            }
-        };
-        TensorSource longStream = new TensorSource() {
-            @Override
-            public String name() {
-                return "long";
-            }
-
-            @Override
-            public TensorSpec spec() {
-                return TensorSpec.of(DType.F32, 100);
-            }
-
-            @Override
-            public InputStream openStream() {
-                return new ByteArrayInputStream(new byte[401]);
-            }
-        };
+        TensorSource shortStream = streamOf("short", 399);
+        TensorSource longStream = streamOf("long", 401);
         try (Repository repo = Repository.init(dir)) {
             assertThrows(BadInputException.class, () -> repo.commitTensorsAsync("../outside.safetensors", tensors(v), Map.of(),
                     CommitRequest.of("x")));
