@@ -74,8 +74,8 @@ public final class Tensors {
         });
     }
 
-    /** A tensor named {@code name} of {@code spec} whose every stream {@code streams} opens. */
-    private static TensorSource source(String name, TensorSpec spec, Supplier<InputStream> streams) {
+    /** A tensor named {@code name} of {@code spec} whose every stream {@code streams} opens (not checked against the spec). */
+    static TensorSource source(String name, TensorSpec spec, Supplier<InputStream> streams) {
         return new TensorSource() {
             @Override
             public String name() {

@@ -163,22 +163,7 @@ class AsyncCommitTest {
 
     /** A tensor of 100 floats (400 bytes) whose stream holds {@code bytes} bytes. */
     private static TensorSource streamOf(String name, int bytes) {
-        return new TensorSource() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TensorSpec spec() {
-                return TensorSpec.of(DType.F32, 100);
-            }
-
-            @Override
-            public InputStream openStream() {
-                return new ByteArrayInputStream(new byte[bytes]);
-            }
-        };
+        return Tensors.source(name, TensorSpec.of(DType.F32, 100), () -> new ByteArrayInputStream(new byte[bytes]));
     }
 
     @Test
