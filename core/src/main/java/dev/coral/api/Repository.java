@@ -696,7 +696,9 @@ public final class Repository implements AutoCloseable {
      * waiting: a call that would hold a third waits for the oldest to finish, so memory stays
      * bounded (two checkpoints) when checkpoints come faster than they commit. {@link #close}
      * waits for every commit submitted; a program that exits without closing does too (the
-     * commit thread is not a daemon).
+     * commit thread is not a daemon). The future is completed on the commit thread, so actions
+     * attached to it with {@code thenRun} and the like may run there, before the next commit:
+     * give slow ones an executor ({@code thenRunAsync}).
      */
     public java.util.concurrent.CompletableFuture<ObjectId> commitTensorsAsync(String path, List<? extends TensorSource> tensors,
                                                                              Map<String, String> metadata, CommitRequest request)
