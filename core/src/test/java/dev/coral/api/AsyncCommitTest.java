@@ -247,6 +247,60 @@ class AsyncCommitTest {
         }
     }
 
+    /** Threads submitting at once, each its own file: every commit lands, each thread's in its order. */
+    @Test
+    void threadsSubmittingAtOnceLoseNothing() throws Exception {
+        int threads = 4;
+        int each = 5;
+        byte[][][][] versions = new byte[threads][each][][];
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        try (Repository repo = Repository.init(dir)) {
+            List<Thread> running = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int k = t;
+                SplittableRandom r = new SplittableRandom(200 + t);
+                Thread th = new Thread(() -> {
+                    try {
+                        byte[][] v = null;
+                        for (int s = 0; s < each; s++) {
+                            v = version(r, v, 8);
+                            versions[k][s] = new byte[][] {v[0].clone(), v[1].clone()};
+                            repo.commitTensorsAsync("t" + k + ".safetensors", tensors(v), Map.of(), CommitRequest.of("t" + k + " s" + s));
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+                running.add(th);
+                th.start();
+            }
+            for (Thread th : running) {
+                th.join();
+            }
+        }
+        assertEquals(List.of(), failures);
+        try (Repository repo = Repository.open(dir)) {
+            List<String> messages = repo.log("HEAD", -1).stream().map(e -> e.commit().message()).toList();
+            assertEquals(threads * each, messages.size());
+            for (int t = 0; t < threads; t++) {
+                List<String> own = new ArrayList<>();
+                for (String m : messages) {
+                    if (m.startsWith("t" + t + " ")) {
+                        own.add(0, m);
+                    }
+                }
+                List<String> expected = new ArrayList<>();
+                for (int s = 0; s < each; s++) {
+                    expected.add("t" + t + " s" + s);
+                }
+                assertEquals(expected, own);
+                try (InputStream in = repo.tensor("HEAD", "t" + t + ".safetensors", "w").openStream()) {
+                    assertArrayEquals(versions[t][each - 1][0], in.readAllBytes());
+                }
+            }
+        }
+    }
+
     @Test
     void aClosedHandleTakesNoMoreAsynchronousCommits() throws IOException {
         byte[][] v = version(new SplittableRandom(11), null, 8);
