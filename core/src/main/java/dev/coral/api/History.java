@@ -3,9 +3,7 @@ package dev.coral.api;
 import dev.coral.error.BadInputException;
 import dev.coral.error.LockFailedException;
 import dev.coral.io.FaultPoints;
-import dev.coral.io.LockFile;
 import dev.coral.io.RepositoryLock;
-import dev.coral.io.StagedFile;
 import dev.coral.repo.Commit;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.LossyRewrite;
@@ -55,10 +53,8 @@ final class History {
      * where it was when the caller began (empty: unborn). {@code carried}: the objects of
      * {@code pending} possibly still unflushed in that inserter; the tree and the commit join
      * them in its pack, so the commit costs one pack (its fsyncs, its index file, its renames)
-     * instead of two. The staging index and the branch are written and fsynced while that pack
-     * is, and renamed into place only once it is durable, the index first, as they name its
-     * objects (measured, perf {@code CommitCpuProbe}, 3.27 MB checkpoints, three runs each in
-     * turn: median commit 25.6-29.6 -> 25.5-26.4 ms, p10 21.8-23.2 -> 19.7-21.2 ms). {@code null}: a fresh inserter for the tree and the commit, the staged
+     * instead of two. The staging index is written only once that pack is durable, as it names
+     * the staged objects. {@code null}: a fresh inserter for the tree and the commit, the staged
      * objects being durable already.
      */
     ObjectId commit(CommitRequest request, Repository.StagedChanges pending, java.util.Optional<ObjectId> expectedParent,
@@ -108,27 +104,19 @@ final class History {
                     Commit c = new Commit(treeId, parent == null ? List.of() : List.of(parent), request.author(),
                             System.currentTimeMillis(), request.message(), request.metrics(), lossyEps);
                     ObjectId id = ObjectGraph.write(ins, c);
-                    FaultPoints.hit("commit.beforeBranchLock");
-                    // The staging index and the branch are written and fsynced while the pack is, and
-                    // put in place after it, in that order: neither ever names an object not yet durable.
-                    try (StagedFile stagedIndex = indexChanged ? repo.stageIndex(index) : null;
-                         LockFile.Staged branch = head.isDetached() ? null : refs.stageBranchUpdate(head.branch(), parent, id)) {
-                        if (!head.isDetached() && branch == null) {
-                            // Only a ref update outside the staging lock (coral branch -f, a second work
-                            // tree) can move the branch here: the snapshot is whole, so re-parent it.
-                            continue;
-                        }
-                        ins.flush();
-                        if (stagedIndex != null) {
-                            stagedIndex.publish();
-                            indexChanged = false;
-                        }
-                        FaultPoints.hit("commit.objectsWrittenBeforeRef");
-                        if (head.isDetached()) {
-                            refs.setHeadDetached(id);
-                        } else {
-                            branch.publish();
-                        }
+                    ins.flush();
+                    if (indexChanged) {
+                        repo.writeIndex(index);
+                        indexChanged = false;
+                    }
+                    FaultPoints.hit("commit.objectsWrittenBeforeRef");
+                    if (head.isDetached()) {
+                        refs.setHeadDetached(id);
+                        return id;
+                    }
+                    // Only a ref update outside the staging lock (coral branch -f, a second work
+                    // tree) can move the branch here: the snapshot is whole, so re-parent it.
+                    if (refs.updateBranch(head.branch(), parent, id) == Refs.UpdateResult.UPDATED) {
                         return id;
                     }
                 }

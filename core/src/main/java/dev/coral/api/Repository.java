@@ -10,7 +10,6 @@ import dev.coral.format.WeightFormats;
 import dev.coral.io.BackgroundRelease;
 import dev.coral.io.Folders;
 import dev.coral.io.RepositoryLock;
-import dev.coral.io.StagedFile;
 import dev.coral.io.WriterGate;
 import dev.coral.repo.Commit;
 import dev.coral.repo.CommitWalk;
@@ -642,11 +641,6 @@ public final class Repository implements AutoCloseable {
 
     void writeIndex(StagingIndex index) throws IOException {
         index.write(indexFile());
-    }
-
-    /** {@link #writeIndex}, staged: written and fsynced aside now, in place once published. */
-    StagedFile stageIndex(StagingIndex index) throws IOException {
-        return index.stage(indexFile());
     }
 
     /**

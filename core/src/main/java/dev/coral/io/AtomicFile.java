@@ -53,16 +53,6 @@ public final class AtomicFile {
         }
     }
 
-    /**
-     * {@link #write(Path, byte[])} cut in two: the content is written to a temporary sibling now
-     * and fsynced on a thread of its own; {@link StagedFile#publish} renames it into place (same
-     * fault points as {@code write}).
-     */
-    public static StagedFile stage(Path target, byte[] content) throws IOException {
-        String kind = FaultPoints.fileKind(target);
-        return StagedFile.write(target, content, "atomicFile.beforeFsync:" + kind, "atomicFile.beforeRename:" + kind);
-    }
-
     /** A fresh temporary path beside {@code target}. */
     public static Path tempSibling(Path target) {
         return target.toAbsolutePath().resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());

@@ -48,11 +48,6 @@ public final class ChecksummedFile {
         AtomicFile.write(file, encode(magic, version, body));
     }
 
-    /** As {@link #write}, staged ({@link AtomicFile#stage}): in place once published. */
-    public static StagedFile stage(Path file, String magic, int version, byte[] body) throws IOException {
-        return AtomicFile.stage(file, encode(magic, version, body));
-    }
-
     /**
      * Reads and verifies the file; returns its body.
      *

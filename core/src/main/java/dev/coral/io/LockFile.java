@@ -172,45 +172,6 @@ public final class LockFile implements AutoCloseable {
         close();
     }
 
-    /**
-     * {@link #commit} cut in two: the new content is written now and fsynced on a thread of its
-     * own; {@link Staged#publish} renames it over {@code NAME} and releases the lock, and closing
-     * the staged update unpublished releases the lock and leaves {@code NAME} as it was.
-     */
-    public Staged stage(byte[] content) throws IOException {
-        if (!held) {
-            throw new IllegalStateException("lock not held: " + lock);
-        }
-        String kind = FaultPoints.fileKind(target);
-        return new Staged(StagedFile.write(target, content, "ref.beforeFsync:" + kind, "ref.beforeRename:" + kind));
-    }
-
-    /** New content for {@code NAME}, written and being fsynced under this lock ({@link #stage}). */
-    public final class Staged implements AutoCloseable {
-        private final StagedFile file;
-
-        private Staged(StagedFile file) {
-            this.file = file;
-        }
-
-        /** Waits for the fsync, renames the content over {@code NAME}, fsyncs the folder; releases the lock. */
-        public void publish() throws IOException {
-            file.publish();
-            FaultPoints.hit("ref.renamedBeforeUnlock:" + FaultPoints.fileKind(target));
-            LockFile.this.close();
-        }
-
-        /** Releases the lock; the content goes unless published. */
-        @Override
-        public void close() throws IOException {
-            try {
-                file.close();
-            } finally {
-                LockFile.this.close();
-            }
-        }
-    }
-
     /** Deletes {@code NAME} under the lock; releases the lock. */
     public void delete() throws IOException {
         Files.deleteIfExists(target);

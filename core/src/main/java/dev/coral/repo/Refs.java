@@ -113,28 +113,6 @@ public final class Refs {
         return compareAndSet(branchPath(name), expected, newId);
     }
 
-    /**
-     * {@link #updateBranch} cut in two: takes the branch's lock, checks it is at {@code expected}
-     * and stages {@code newId} ({@link LockFile#stage}: written, fsynced aside); returns null,
-     * the lock released, when the branch moved meanwhile. The branch moves when the update is
-     * published; closing it unpublished leaves the branch as it was.
-     */
-    public LockFile.Staged stageBranchUpdate(String name, ObjectId expected, ObjectId newId) throws IOException {
-        Path p = branchPath(name);
-        LockFile lf = LockFile.acquire(p);
-        try {
-            ObjectId current = read(p);
-            if (current == null ? expected != null : !current.equals(expected)) {
-                lf.close();
-                return null;
-            }
-            return lf.stage(ChecksummedFile.encode(REF_MAGIC, 1, newId.toBytes()));
-        } catch (IOException | RuntimeException | Error e) {
-            lf.close();
-            throw e;
-        }
-    }
-
     /** Creates a tag; fails if it exists. */
     public void createTag(String name, ObjectId target) throws IOException {
         if (compareAndSet(tagPath(name), null, target) != UpdateResult.UPDATED) {

@@ -5,7 +5,6 @@ import dev.coral.io.BinaryReader;
 import dev.coral.io.BinaryWriter;
 import dev.coral.io.BootId;
 import dev.coral.io.ChecksummedFile;
-import dev.coral.io.StagedFile;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -133,19 +132,9 @@ public final class StagingIndex {
         write(file, BootId.current().orElse(""));
     }
 
-    /** As {@link #write(Path)}, staged ({@link dev.coral.io.AtomicFile#stage}): in place once published. */
-    public StagedFile stage(Path file) throws IOException {
-        boolean anyUnsynced = entries.values().stream().anyMatch(Entry::unsynced);
-        return ChecksummedFile.stage(file, MAGIC, anyUnsynced ? 2 : 1, body(BootId.current().orElse(""), anyUnsynced));
-    }
-
     /** As {@link #write(Path)}, recording {@code boot} as the boot its unsynced entries were written in. */
     void write(Path file, String boot) throws IOException {
         boolean anyUnsynced = entries.values().stream().anyMatch(Entry::unsynced);
-        ChecksummedFile.write(file, MAGIC, anyUnsynced ? 2 : 1, body(boot, anyUnsynced));
-    }
-
-    private byte[] body(String boot, boolean anyUnsynced) {
         BinaryWriter w = new BinaryWriter();
         if (anyUnsynced) {
             w.string(boot);
@@ -157,6 +146,6 @@ public final class StagingIndex {
                 w.u8(e.unsynced() ? FLAG_UNSYNCED : 0);
             }
         });
-        return w.toByteArray();
+        ChecksummedFile.write(file, MAGIC, anyUnsynced ? 2 : 1, w.toByteArray());
     }
 }

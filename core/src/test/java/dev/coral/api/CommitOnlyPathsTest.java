@@ -226,9 +226,8 @@ class CommitOnlyPathsTest {
             byte[] aNow = Files.readAllBytes(a);
             AtomicBoolean once = new AtomicBoolean();
             FaultPoints.install(point -> {
-                if (point.equals("commit.beforeBranchLock") && once.compareAndSet(false, true)) {
+                if (point.equals("commit.objectsWrittenBeforeRef") && once.compareAndSet(false, true)) {
                     // a ref update outside the staging lock (as branch -f would) moves main to side's tip
-                    // before the commit locks the branch (once locked, such an update waits for the commit)
                     repo.refs().updateBranch("main", start, side);
                 }
             });
