@@ -1,11 +1,8 @@
 package dev.coral.perf.codec;
 
+import dev.coral.perf.TwoBuilds;
 import dev.coral.perf.jmh.Data;
-import java.io.File;
 import java.lang.reflect.Method;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -139,8 +136,8 @@ public final class CodecAB {
         if (a == null || b == null || rounds < 4) {
             throw new IllegalArgumentException("usage: --a CORE_CLASSES_OR_JAR --b CORE_CLASSES_OR_JAR [--rounds N >= 4]");
         }
-        ClassLoader shared = new URLClassLoader(libraries(), ClassLoader.getPlatformClassLoader());
-        Build[] builds = {new Build(new URLClassLoader(new URL[] {url(a)}, shared)), new Build(new URLClassLoader(new URL[] {url(b)}, shared))};
+        ClassLoader[] loaders = TwoBuilds.loaders(a, b);
+        Build[] builds = {new Build(loaders[0]), new Build(loaders[1])};
         System.out.printf(Locale.ROOT, "A = %s%nB = %s%n%d rounds of paired calls, figures from the second half%n", a, b, rounds);
         for (String dtype : new String[] {"F32", "BF16"}) {
             int w = dtype.equals("F32") ? 4 : 2;
@@ -247,21 +244,5 @@ public final class CodecAB {
         double[] s = v.clone();
         Arrays.sort(s);
         return s[s.length / 2];
-    }
-
-    /** This JVM's classpath without its own coral-core: the libraries both builds share. */
-    private static URL[] libraries() throws Exception {
-        List<URL> urls = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            String e = entry.replace('\\', '/');
-            if (!e.isEmpty() && !e.contains("coral-core") && !e.endsWith("core/target/classes") && !e.endsWith("core/target/classes/")) {
-                urls.add(url(entry));
-            }
-        }
-        return urls.toArray(new URL[0]);
-    }
-
-    private static URL url(String path) throws Exception {
-        return Path.of(path).toAbsolutePath().toUri().toURL();
     }
 }
