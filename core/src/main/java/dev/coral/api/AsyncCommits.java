@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 final class AsyncCommits {
     /** Copies held at most: the commit running and one waiting. */
     static final int PENDING = 2;
+    /** Largest array a copy uses: 1 GiB. */
+    static final int PIECE = 1 << 30;
 
     private final Repository repo;
     private final Semaphore copies = new Semaphore(PENDING);
@@ -82,11 +84,11 @@ final class AsyncCommits {
                     done.complete(id);
                 }
             });
+        } catch (RejectedExecutionException e) {
+            copies.release();
+            throw new IllegalStateException("the repository handle is closed: " + repo.root(), e);
         } catch (IOException | RuntimeException | Error e) {
             copies.release();
-            if (e instanceof RejectedExecutionException) {
-                throw new IllegalStateException("the repository handle is closed: " + repo.root(), e);
-            }
             throw e;
         }
         return done;
@@ -143,9 +145,6 @@ final class AsyncCommits {
         }
         return Tensors.ofPieces(t.name(), t.spec(), pieces);
     }
-
-    /** Largest array a copy uses: 1 GiB. */
-    static final int PIECE = 1 << 30;
 
     private static void readFully(InputStream in, byte[] b, String name, long at, long size) throws IOException {
         int n = 0;

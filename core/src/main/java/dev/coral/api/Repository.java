@@ -80,6 +80,8 @@ public final class Repository implements AutoCloseable {
     private volatile CorruptObjectException configProblem;
     /** What {@link #declareFormatFeatures} last found declared (null: not looked yet). */
     private volatile Set<String> declaredFeatures;
+    /** Guards {@link #asyncCommits} and {@link #closing} (not this handle, which callers may lock). */
+    private final Object asyncLock = new Object();
     /** This handle's commit thread ({@link #commitTensorsAsync}), made at the first such commit. */
     private AsyncCommits asyncCommits;
     /** Set by the last holder's {@link #close}: no more asynchronous commits. */
@@ -706,19 +708,23 @@ public final class Repository implements AutoCloseable {
         return asyncCommits().submit(path, tensors, metadata, request);
     }
 
-    private synchronized AsyncCommits asyncCommits() {
-        if (closing) {
-            throw new IllegalStateException("the repository handle is closed: " + root());
+    private AsyncCommits asyncCommits() {
+        synchronized (asyncLock) {
+            if (closing) {
+                throw new IllegalStateException("the repository handle is closed: " + root());
+            }
+            if (asyncCommits == null) {
+                asyncCommits = new AsyncCommits(this);
+            }
+            return asyncCommits;
         }
-        if (asyncCommits == null) {
-            asyncCommits = new AsyncCommits(this);
-        }
-        return asyncCommits;
     }
 
     /** Copies held by asynchronous commits running or waiting (tests). */
-    synchronized int asyncCopiesHeld() {
-        return asyncCommits == null ? 0 : asyncCommits.held();
+    int asyncCopiesHeld() {
+        synchronized (asyncLock) {
+            return asyncCommits == null ? 0 : asyncCommits.held();
+        }
     }
 
     /** {@link #remove(Collection, boolean, boolean)}, not forced. */
@@ -1232,7 +1238,7 @@ public final class Repository implements AutoCloseable {
 
     private void finishAsyncCommits() {
         AsyncCommits pending;
-        synchronized (this) {
+        synchronized (asyncLock) {
             closing = true;
             pending = asyncCommits;
         }
