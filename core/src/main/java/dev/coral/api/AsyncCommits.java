@@ -23,7 +23,9 @@ import java.util.concurrent.TimeUnit;
  * {@link Repository#commitTensors} on the handle's commit thread, one after another in the order
  * they were submitted. At most {@link #PENDING} copies are held (the commit running and the ones
  * waiting for it); a caller that would hold one more waits until the oldest is done, so memory
- * stays bounded when checkpoints come faster than they commit. The commit thread is not a daemon:
+ * stays bounded when checkpoints come faster than they commit. A checkpoint larger than an eighth
+ * of the heap is not copied: it is committed in the caller's thread once the commits before it are
+ * done, as {@code commitTensors} would, so a model of any size commits with a small heap. The commit thread is not a daemon:
  * a program that ends without closing the handle still commits what it submitted before the JVM
  * exits (the thread ends once idle for a second).
  */
@@ -36,9 +38,16 @@ final class AsyncCommits {
     private final Repository repo;
     private final Semaphore copies = new Semaphore(PENDING);
     private final ThreadPoolExecutor thread;
+    /** Largest checkpoint copied; a larger one is committed in the caller's thread (a quarter of the heap between two copies). */
+    private final long copyBudget;
 
     AsyncCommits(Repository repo) {
+        this(repo, Runtime.getRuntime().maxMemory() / 4 / PENDING);
+    }
+
+    AsyncCommits(Repository repo, long copyBudget) {
         this.repo = repo;
+        this.copyBudget = copyBudget;
         this.thread = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "coral-async-commit");
             t.setDaemon(false);
@@ -58,12 +67,14 @@ final class AsyncCommits {
         if (request.message() == null || request.message().isBlank()) {
             throw new BadInputException("empty commit message (give -m MESSAGE)");
         }
-        try {
-            copies.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for earlier commits of " + repoPath + " to finish");
+        long bytes = 0;
+        for (TensorSource t : tensors) {
+            bytes += t.spec().byteSize();
         }
+        if (bytes > copyBudget) {
+            return inline(repoPath, tensors, metadata, request);
+        }
+        acquire(1, repoPath);
         CompletableFuture<ObjectId> done = new CompletableFuture<>();
         try {
             List<TensorSource> copy = copyOf(tensors);
@@ -92,6 +103,32 @@ final class AsyncCommits {
             throw e;
         }
         return done;
+    }
+
+    /**
+     * A checkpoint too large to copy ({@link #copyBudget}): committed in the caller's thread, once
+     * every commit submitted before it is done (it takes every copy's permit, so none runs or
+     * starts meanwhile, and the order holds). Returns the finished commit's future.
+     */
+    private CompletableFuture<ObjectId> inline(String repoPath, List<? extends TensorSource> tensors, Map<String, String> metadata,
+                                               CommitRequest request) throws IOException {
+        acquire(PENDING, repoPath);
+        try {
+            return CompletableFuture.completedFuture(repo.commitTensors(repoPath, tensors, metadata, request));
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e); // as a queued commit's failure would come
+        } finally {
+            copies.release(PENDING);
+        }
+    }
+
+    private void acquire(int permits, String repoPath) throws InterruptedIOException {
+        try {
+            copies.acquire(permits);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for earlier commits of " + repoPath + " to finish");
+        }
     }
 
     /** Waits until every commit submitted has finished (committed or failed), then takes no more. */

@@ -696,7 +696,10 @@ public final class Repository implements AutoCloseable {
      * message, a tensor whose stream does not hold the bytes its spec gives) fails here, in the
      * caller. At most {@value AsyncCommits#PENDING} copies are held, the commit running and one
      * waiting: a call that would hold a third waits for the oldest to finish, so memory stays
-     * bounded (two checkpoints) when checkpoints come faster than they commit. {@link #close}
+     * bounded (two checkpoints) when checkpoints come faster than they commit. A checkpoint
+     * larger than an eighth of the heap is not copied but committed in the calling thread, once
+     * the commits submitted before it are done (the future it returns is then complete), so a
+     * model of any size commits with a small heap. {@link #close}
      * waits for every commit submitted; a program that exits without closing does too (the
      * commit thread is not a daemon). The future is completed on the commit thread, so actions
      * attached to it with {@code thenRun} and the like may run there, before the next commit:

@@ -301,6 +301,42 @@ class AsyncCommitTest {
         }
     }
 
+    /**
+     * A checkpoint over the copy budget (here 1 kB) is committed in the caller's thread after the
+     * ones queued before it, and holds no copy; one under it still goes to the commit thread.
+     */
+    @Test
+    void aCheckpointTooLargeToCopyIsCommittedInTheCallersThreadInItsTurn() throws IOException {
+        SplittableRandom r = new SplittableRandom(12);
+        byte[][] small = {new byte[256], new byte[32]};
+        r.nextBytes(small[0]);
+        try (Repository repo = Repository.init(dir)) {
+            AsyncCommits commits = new AsyncCommits(repo, 1000);
+            List<CompletableFuture<ObjectId>> futures = new ArrayList<>();
+            byte[][] v = null;
+            for (int s = 0; s < 4; s++) {
+                v = version(r, v, 8); // 8 x 64 floats: over the budget
+                small = new byte[][] {small[0].clone(), small[1]};
+                small[0][s] ^= 1;
+                futures.add(commits.submit("small.safetensors", tensors(small), Map.of(), CommitRequest.of("small " + s)));
+                CompletableFuture<ObjectId> large = commits.submit(PATH, tensors(v), Map.of(), CommitRequest.of("large " + s));
+                assertTrue(large.isDone(), "committed in the caller's thread");
+                assertTrue(futures.get(futures.size() - 1).isDone(), "after the commit queued before it");
+                assertEquals(0, commits.held());
+                futures.add(large);
+            }
+            CompletableFuture<ObjectId> same = commits.submit(PATH, tensors(v), Map.of(), CommitRequest.of("again"));
+            CompletionException e = assertThrows(CompletionException.class, same::join);
+            assertInstanceOf(BadInputException.class, e.getCause());
+            commits.finish();
+            List<ObjectId> log = repo.log("HEAD", -1).stream().map(CommitWalk.Entry::id).toList();
+            List<ObjectId> submitted = new ArrayList<>(futures.stream().map(CompletableFuture::join).toList());
+            Collections.reverse(submitted);
+            assertEquals(submitted, log);
+            assertArrayEquals(v[0], read(repo, "HEAD", "w"));
+        }
+    }
+
     @Test
     void aClosedHandleTakesNoMoreAsynchronousCommits() throws IOException {
         byte[][] v = version(new SplittableRandom(11), null, 8);
