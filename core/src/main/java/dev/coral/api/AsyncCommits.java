@@ -34,9 +34,11 @@ final class AsyncCommits {
     static final int PENDING = 2;
     /** Largest array a copy uses: 1 GiB. */
     static final int PIECE = 1 << 30;
+    private static final String THREAD_NAME = "coral-async-commit";
 
     private final Repository repo;
-    private final Semaphore copies = new Semaphore(PENDING);
+    /** Fair: callers waiting for a copy go in the order they came, and a large checkpoint waiting for all is not passed. */
+    private final Semaphore copies = new Semaphore(PENDING, true);
     private final ThreadPoolExecutor thread;
     /** Largest checkpoint copied; a larger one is committed in the caller's thread (a quarter of the heap between two copies). */
     private final long copyBudget;
@@ -49,7 +51,7 @@ final class AsyncCommits {
         this.repo = repo;
         this.copyBudget = copyBudget;
         this.thread = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "coral-async-commit");
+            Thread t = new Thread(r, THREAD_NAME);
             t.setDaemon(false);
             return t;
         });
@@ -108,10 +110,16 @@ final class AsyncCommits {
     /**
      * A checkpoint too large to copy ({@link #copyBudget}): committed in the caller's thread, once
      * every commit submitted before it is done (it takes every copy's permit, so none runs or
-     * starts meanwhile, and the order holds). Returns the finished commit's future.
+     * starts meanwhile, and the order holds). Returns the finished commit's future, failed if the
+     * commit failed. Refused on the commit thread itself (an action attached to a commit's future),
+     * which would wait for the commits queued behind that action.
      */
     private CompletableFuture<ObjectId> inline(String repoPath, List<? extends TensorSource> tensors, Map<String, String> metadata,
                                                CommitRequest request) throws IOException {
+        if (Thread.currentThread().getName().equals(THREAD_NAME)) {
+            throw new IllegalStateException("commitTensorsAsync of " + repoPath + " (larger than the copy budget, so committed in the "
+                    + "calling thread) from the commit thread itself: attach the action that calls it with thenRunAsync");
+        }
         acquire(PENDING, repoPath);
         try {
             return CompletableFuture.completedFuture(repo.commitTensors(repoPath, tensors, metadata, request));

@@ -325,14 +325,24 @@ class AsyncCommitTest {
                 assertEquals(0, commits.held());
                 futures.add(large);
             }
+            byte[][] last = v;
+            CompletableFuture<Throwable> fromCommitThread = new CompletableFuture<>();
+            commits.submit("small.safetensors", tensors(new byte[][] {new byte[256], new byte[32]}), Map.of(), CommitRequest.of("zero"))
+                    .thenRun(() -> {
+                        try {
+                            commits.submit(PATH, tensors(version(r, last, 8)), Map.of(), CommitRequest.of("from the commit thread"));
+                            fromCommitThread.complete(null);
+                        } catch (Throwable t) {
+                            fromCommitThread.complete(t);
+                        }
+                    }).join();
+            assertInstanceOf(IllegalStateException.class, fromCommitThread.join());
             CompletableFuture<ObjectId> same = commits.submit(PATH, tensors(v), Map.of(), CommitRequest.of("again"));
             CompletionException e = assertThrows(CompletionException.class, same::join);
             assertInstanceOf(BadInputException.class, e.getCause());
             commits.finish();
-            List<ObjectId> log = repo.log("HEAD", -1).stream().map(CommitWalk.Entry::id).toList();
-            List<ObjectId> submitted = new ArrayList<>(futures.stream().map(CompletableFuture::join).toList());
-            Collections.reverse(submitted);
-            assertEquals(submitted, log);
+            List<String> log = repo.log("HEAD", -1).stream().map(c -> c.commit().message()).toList();
+            assertEquals(List.of("zero", "large 3", "small 3", "large 2", "small 2", "large 1", "small 1", "large 0", "small 0"), log);
             assertArrayEquals(v[0], read(repo, "HEAD", "w"));
         }
     }
