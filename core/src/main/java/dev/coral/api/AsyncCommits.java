@@ -34,7 +34,6 @@ final class AsyncCommits {
     static final int PENDING = 2;
     /** Largest array a copy uses: 1 GiB. */
     static final int PIECE = 1 << 30;
-    private static final String THREAD_NAME = "coral-async-commit";
 
     private final Repository repo;
     /** Fair: callers waiting for a copy go in the order they came, and a large checkpoint waiting for all is not passed. */
@@ -50,11 +49,7 @@ final class AsyncCommits {
     AsyncCommits(Repository repo, long copyBudget) {
         this.repo = repo;
         this.copyBudget = copyBudget;
-        this.thread = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, THREAD_NAME);
-            t.setDaemon(false);
-            return t;
-        });
+        this.thread = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), CommitThread::new);
         this.thread.allowCoreThreadTimeOut(true);
     }
 
@@ -116,7 +111,7 @@ final class AsyncCommits {
      */
     private CompletableFuture<ObjectId> inline(String repoPath, List<? extends TensorSource> tensors, Map<String, String> metadata,
                                                CommitRequest request) throws IOException {
-        if (Thread.currentThread().getName().equals(THREAD_NAME)) {
+        if (onCommitThread()) {
             throw new IllegalStateException("commitTensorsAsync of " + repoPath + " (larger than the copy budget, so committed in the "
                     + "calling thread) from the commit thread itself: attach the action that calls it with thenRunAsync");
         }
@@ -127,6 +122,19 @@ final class AsyncCommits {
             return CompletableFuture.failedFuture(e); // as a queued commit's failure would come
         } finally {
             copies.release(PENDING);
+        }
+    }
+
+    /** Whether the calling thread is a handle's commit thread (running an action attached to a commit's future). */
+    static boolean onCommitThread() {
+        return Thread.currentThread() instanceof CommitThread;
+    }
+
+    /** A handle's commit thread: not a daemon, so the JVM waits for the commits submitted. */
+    private static final class CommitThread extends Thread {
+        CommitThread(Runnable r) {
+            super(r, "coral-async-commit");
+            setDaemon(false);
         }
     }
 

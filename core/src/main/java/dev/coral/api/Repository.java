@@ -703,7 +703,9 @@ public final class Repository implements AutoCloseable {
      * waits for every commit submitted; a program that exits without closing does too (the
      * commit thread is not a daemon). The future is completed on the commit thread, so actions
      * attached to it with {@code thenRun} and the like may run there, before the next commit:
-     * give slow ones an executor ({@code thenRunAsync}).
+     * give slow ones an executor ({@code thenRunAsync}). From such an action, closing the handle
+     * or submitting a checkpoint committed in the calling thread is refused (each would wait for
+     * the commit thread itself).
      */
     public java.util.concurrent.CompletableFuture<ObjectId> commitTensorsAsync(String path, List<? extends TensorSource> tensors,
                                                                              Map<String, String> metadata, CommitRequest request)
@@ -1231,6 +1233,11 @@ public final class Repository implements AutoCloseable {
     /** Closes the handle once each holder ({@link #retain}) has closed it; closing it again does nothing. */
     @Override
     public void close() throws IOException {
+        if (AsyncCommits.onCommitThread()) {
+            // it would wait for itself: the commit thread ends only once every commit submitted is done
+            throw new IllegalStateException("close of " + root() + " from its commit thread (an action attached to a commit's "
+                    + "future): close it from another thread, or attach the action with thenRunAsync");
+        }
         if (holders.decrementAndGet() != 0) {
             return;
         }

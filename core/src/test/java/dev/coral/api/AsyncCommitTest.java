@@ -347,6 +347,27 @@ class AsyncCommitTest {
         }
     }
 
+    /** Closing the handle from its own commit thread would wait for itself: refused, and the handle stays open. */
+    @Test
+    void closingFromTheCommitThreadIsRefused() throws IOException {
+        byte[][] v = version(new SplittableRandom(13), null, 8);
+        try (Repository repo = Repository.init(dir)) {
+            CompletableFuture<Throwable> closing = new CompletableFuture<>();
+            repo.commitTensorsAsync(PATH, tensors(v), Map.of(), CommitRequest.of("one")).thenRun(() -> {
+                try {
+                    repo.close();
+                    closing.complete(null);
+                } catch (Throwable t) {
+                    closing.complete(t);
+                }
+            }).join();
+            assertInstanceOf(IllegalStateException.class, closing.join());
+            byte[][] v2 = version(new SplittableRandom(14), v, 8);
+            repo.commitTensorsAsync(PATH, tensors(v2), Map.of(), CommitRequest.of("two")).join();
+            assertEquals(2, repo.log("HEAD", -1).size());
+        }
+    }
+
     @Test
     void aClosedHandleTakesNoMoreAsynchronousCommits() throws IOException {
         byte[][] v = version(new SplittableRandom(11), null, 8);
