@@ -5,7 +5,6 @@ import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -120,15 +119,8 @@ public final class CommitAB {
             bFaster += tb[i] < ta[i] ? 1 : 0;
         }
         System.out.printf(Locale.ROOT, "# %.2f MB checkpoints, steps %d..%d of %d, commits alternating A/B%n", bytes / 1e6, from, steps - 1, steps);
-        System.out.printf(Locale.ROOT, "A: median %.2f ms, p10 %.2f, p90 %.2f%n", pct(ta, 50), pct(ta, 10), pct(ta, 90));
-        System.out.printf(Locale.ROOT, "B: median %.2f ms, p10 %.2f, p90 %.2f%n", pct(tb, 50), pct(tb, 10), pct(tb, 90));
-        System.out.printf(Locale.ROOT, "B - A, paired: median %+.2f ms; B faster in %d of %d commits%n", pct(diff, 50), bFaster, n);
-    }
-
-    /** The p-th percentile of {@code v} (nearest rank). */
-    private static double pct(double[] v, int p) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s[Math.min(s.length - 1, s.length * p / 100)];
+        System.out.printf(Locale.ROOT, "A: median %.2f ms, p10 %.2f, p90 %.2f%n", Percentile.of(ta, 50), Percentile.of(ta, 10), Percentile.of(ta, 90));
+        System.out.printf(Locale.ROOT, "B: median %.2f ms, p10 %.2f, p90 %.2f%n", Percentile.of(tb, 50), Percentile.of(tb, 10), Percentile.of(tb, 90));
+        System.out.printf(Locale.ROOT, "B - A, paired: median %+.2f ms; B faster in %d of %d commits%n", Percentile.of(diff, 50), bFaster, n);
     }
 }

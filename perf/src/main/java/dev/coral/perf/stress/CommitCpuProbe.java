@@ -117,13 +117,13 @@ public final class CommitCpuProbe {
             processAfter = processCpu();
         }
         int n = steps - from;
-        double commit = pct(commitMs, 50);
-        double copy = pct(copyMs, 50);
+        double commit = Percentile.of(commitMs, 50);
+        double copy = Percentile.of(copyMs, 50);
         System.out.printf(Locale.ROOT, "# %s, %s MLP, %.2f MB per checkpoint; steps %d..%d of %d%n", dtype.name(), Arrays.toString(sizes),
                 bytes / 1e6, from, steps - 1, steps);
         System.out.printf(Locale.ROOT, "%s median %.2f ms (%.0f MB/s), p10 %.2f, p90 %.2f; Files.copy + fsync median %.2f ms (%.0f MB/s)%n",
                 async ? "commitTensorsAsync (the loop's wait: copy and queue)" : "commit", commit, bytes / 1e3 / commit,
-                pct(commitMs, 10), pct(commitMs, 90), copy, bytes / 1e3 / copy);
+                Percentile.of(commitMs, 10), Percentile.of(commitMs, 90), copy, bytes / 1e3 / copy);
         System.out.printf(Locale.ROOT, "steps %d..%d: %.1f ms of wall time per step, training, baselines and commits (all committed)%n",
                 from, steps - 1, halfSeconds * 1e3 / (steps - from));
         System.out.printf(Locale.ROOT, "calling thread's CPU inside the commits: %.1f ms per commit (training: %.1f ms wall per step)%n",
@@ -188,12 +188,5 @@ public final class CommitCpuProbe {
         List<Double> s = new ArrayList<>(v);
         s.sort(null);
         return s.get(s.size() / 2);
-    }
-
-    /** The p-th percentile of {@code v} (nearest rank). */
-    private static double pct(double[] v, int p) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s[Math.min(s.length - 1, s.length * p / 100)];
     }
 }

@@ -225,9 +225,11 @@ public final class ThroughputScenario implements Scenario {
                         / Arrays.stream(tensorsSeconds, 1, STEPS).sum()) + " / " + Fmt.f(fileBytes * (STEPS - 2) / 1e6
                         / Arrays.stream(tensorsSeconds, 2, STEPS).sum()),
                 "the file's header and checksums come from the safetensors writer, on a thread of its own");
+        double asyncWait = Percentile.of(Arrays.copyOfRange(asyncWaitSeconds, 2, STEPS), 50);
+        double asyncDone = Percentile.of(Arrays.copyOfRange(asyncDoneSeconds, 2, STEPS), 50);
         t.row(String.format(Locale.ROOT, "commitTensorsAsync, steps 3-%d (medians): the loop waits / the commit is done", STEPS),
-                Fmt.f(median(asyncWaitSeconds, 2) * 1e3) + " ms (" + Fmt.mbps(fileBytes, median(asyncWaitSeconds, 2)) + ") / "
-                        + Fmt.f(median(asyncDoneSeconds, 2) * 1e3) + " ms (" + Fmt.mbps(fileBytes, median(asyncDoneSeconds, 2)) + ")",
+                Fmt.f(asyncWait * 1e3) + " ms (" + Fmt.mbps(fileBytes, asyncWait) + ") / "
+                        + Fmt.f(asyncDone * 1e3) + " ms (" + Fmt.mbps(fileBytes, asyncDone) + ")",
                 "the wait is the copy of the tensors; the commit runs on the handle's commit thread while the loop goes on");
         double checkoutAll = Arrays.stream(checkoutSeconds).sum();
         t.row("**checkout MB/s** (file written and verified, renamed into place, the old file freed in the background; on Linux into the page cache,"
@@ -300,12 +302,5 @@ public final class ThroughputScenario implements Scenario {
             list.add(Tensors.of(e.getKey(), TensorSpec.of(DType.F32, net.shapeOf(e.getKey())), Mlp.fp32(e.getValue())));
         }
         return list;
-    }
-
-    /** The median of {@code v[from...]}. */
-    private static double median(double[] v, int from) {
-        double[] s = Arrays.copyOfRange(v, from, v.length);
-        Arrays.sort(s);
-        return s[s.length / 2];
     }
 }
