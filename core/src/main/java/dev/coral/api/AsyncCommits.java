@@ -1,11 +1,12 @@
 package dev.coral.api;
 
 import dev.coral.error.BadInputException;
+import dev.coral.format.Streams;
 import dev.coral.format.TensorSource;
 import dev.coral.repo.WorkTree;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -180,36 +181,44 @@ final class AsyncCommits {
 
     /** The tensor's bytes read into memory: in one array when they fit one of {@code piece} bytes, else in such arrays. */
     static TensorSource copyOf(TensorSource t, int piece) throws IOException {
-        long size = t.spec().byteSize();
-        if (size <= piece) {
-            byte[] b = new byte[(int) size];
-            try (InputStream in = t.openStream()) {
-                readFully(in, b, t.name(), 0, size);
-            }
-            return Tensors.of(t.name(), t.spec(), b);
-        }
-        List<byte[]> pieces = new ArrayList<>();
-        try (InputStream in = t.openStream()) {
-            for (long at = 0; at < size; at += piece) {
-                byte[] b = new byte[(int) Math.min(piece, size - at)];
-                readFully(in, b, t.name(), at, size);
-                pieces.add(b);
-            }
-        }
-        return Tensors.ofPieces(t.name(), t.spec(), pieces);
+        Pieces copy = new Pieces(t.spec().byteSize(), piece);
+        Streams.copyTensor(t, copy, null, false, "commitTensorsAsync");
+        return copy.arrays.size() == 1 ? Tensors.of(t.name(), t.spec(), copy.arrays.get(0))
+                : Tensors.ofPieces(t.name(), t.spec(), copy.arrays);
     }
 
-    private static void readFully(InputStream in, byte[] b, String name, long at, long size) throws IOException {
-        int n = 0;
-        while (n < b.length) {
-            int r = in.read(b, n, b.length - n);
-            if (r < 0) {
-                throw new BadInputException("tensor '" + name + "': its stream ended after " + (at + n) + " of " + size + " bytes");
+    /** Arrays of {@code piece} bytes (the last one shorter) that take {@code size} bytes written in order. */
+    private static final class Pieces extends OutputStream {
+        final List<byte[]> arrays = new ArrayList<>();
+        /** The array being filled, and where in it. */
+        private int k;
+        private int at;
+
+        Pieces(long size, int piece) {
+            for (long left = size; left > 0 || arrays.isEmpty(); left -= piece) {
+                arrays.add(new byte[(int) Math.min(piece, left)]);
             }
-            n += r;
         }
-        if (at + n == size && in.read() >= 0) {
-            throw new BadInputException("tensor '" + name + "': its stream holds more than the " + size + " bytes its spec gives");
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) { // Streams.copyTensor passes on no more than the size
+            while (len > 0) {
+                byte[] a = arrays.get(k);
+                int n = Math.min(len, a.length - at);
+                System.arraycopy(b, off, a, at, n);
+                off += n;
+                len -= n;
+                at += n;
+                if (at == a.length && k + 1 < arrays.size()) {
+                    k++;
+                    at = 0;
+                }
+            }
         }
     }
 }

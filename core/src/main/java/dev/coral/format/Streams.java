@@ -7,7 +7,7 @@ import java.io.OutputStream;
 import java.util.zip.CRC32;
 
 /** Copying helpers that insist a tensor stream yields exactly the bytes its spec promises. */
-final class Streams {
+public final class Streams {
     private Streams() {
     }
 
@@ -63,8 +63,11 @@ final class Streams {
         }
     }
 
-    /** Opens {@code source} and copies its {@code spec().byteSize()} bytes, swapping units if asked. */
-    static void copyTensor(TensorSource source, OutputStream out, CRC32 crc, boolean swap, String where) throws IOException {
+    /**
+     * Opens {@code source} and copies its {@code spec().byteSize()} bytes, swapping units if asked;
+     * fewer or more bytes is a {@link BadInputException} naming {@code where} and the tensor.
+     */
+    public static void copyTensor(TensorSource source, OutputStream out, CRC32 crc, boolean swap, String where) throws IOException {
         try (InputStream in = ByteSwappingInputStream.wrap(
                 source.openStream(), source.spec().dtype().swapUnitBytes(), swap)) {
             copyExactly(in, out, crc, source.spec().byteSize(), where + ": tensor '" + source.name() + "'");

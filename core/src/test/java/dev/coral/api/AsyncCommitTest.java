@@ -177,10 +177,10 @@ class AsyncCommitTest {
             assertThrows(BadInputException.class, () -> repo.commitTensorsAsync(PATH, tensors(v), Map.of(), CommitRequest.of(" ")));
             BadInputException s = assertThrows(BadInputException.class, () -> repo.commitTensorsAsync(PATH, List.of(shortStream), Map.of(),
                     CommitRequest.of("x")));
-            assertEquals("tensor 'short': its stream ended after 399 of 400 bytes", s.getMessage());
+            assertEquals("commitTensorsAsync: tensor 'short': stream ended after 399 of 400 bytes", s.getMessage());
             BadInputException l = assertThrows(BadInputException.class, () -> repo.commitTensorsAsync(PATH, List.of(longStream), Map.of(),
                     CommitRequest.of("x")));
-            assertEquals("tensor 'long': its stream holds more than the 400 bytes its spec gives", l.getMessage());
+            assertEquals("commitTensorsAsync: tensor 'long': stream has more than the expected 400 bytes", l.getMessage());
             assertEquals(0, repo.asyncCopiesHeld());
             assertEquals(null, repo.headCommit());
         }
