@@ -366,6 +366,7 @@ public final class Repository implements AutoCloseable {
         ins.setContextCoding(c.contextCoding());
         ins.setZigzagDeltas(c.zigzagDeltas());
         ins.setUndoableDeltas(!lossy);
+        ins.setBasesAhead(true);
         return ins;
     }
 

@@ -4,7 +4,10 @@ import dev.coral.codec.ChunkCodec;
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.codec.ChunkFormat;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -33,6 +36,9 @@ public final class ObjectInserter implements AutoCloseable {
     private boolean undoableDeltas = true;
     private ChunkEncodingJob job;
     private long deltaChunks;
+    private boolean basesAhead;
+    /** Chunks in this pack whose next version is a skip link: their bases are decoded ahead after the flush. */
+    private final List<SkipBasesAhead.Stored> skipNext = new ArrayList<>();
 
     /**
      * Default bound on delta chains of a bare inserter (plain skip-delta): past it a chunk is
@@ -150,8 +156,30 @@ public final class ObjectInserter implements AutoCloseable {
         storedBytesWritten += e.payloadLength();
         if (e.isDelta()) {
             deltaChunks++;
+            noteNextBase(e);
         }
         return e.id();
+    }
+
+    /** Remembers a delta whose next version is a skip link (see {@link #setBasesAhead}). */
+    private void noteNextBase(ChunkEncodingJob.Encoded e) {
+        if (!basesAhead) {
+            return;
+        }
+        long next = ByteBuffer.wrap(e.prefix(), ObjectId.BYTES + 1, 4).getInt() + 1L;
+        if (next < chains.versionsPerKeyframe() && chains.baseOf(next) != next - 1) {
+            skipNext.add(new SkipBasesAhead.Stored(e.id(), e.rawLength()));
+        }
+    }
+
+    /**
+     * Whether, after each flush, the delta bases that the next versions of its chunks skip to are
+     * decoded ahead on another thread ({@link SkipBasesAhead}), in a process that committed
+     * before this inserter's pack (a training loop; not a one-shot command, whose store would
+     * only wait for them when it closes). Off unless set.
+     */
+    public void setBasesAhead(boolean on) {
+        this.basesAhead = on;
     }
 
     /** Bounds delta chains to {@code depth} deltas in plain skip-delta chains, a keyframe every 2^depth versions (0: never delta-encode). */
@@ -302,12 +330,19 @@ public final class ObjectInserter implements AutoCloseable {
         PackIndex index = writer.finish();
         writer = null;
         pending.clear();
+        boolean committedBefore = store.keepsNewChunks();
         if (chunksWritten > 0) {
             store.noteChunksIngested();
         }
         if (index != null) {
             store.registerNew(index, stampBefore);
             store.maintainMultiPackIndex();
+        }
+        if (!skipNext.isEmpty()) {
+            if (committedBefore && index != null) {
+                store.skipBasesAhead().start(List.copyOf(skipNext), chains);
+            }
+            skipNext.clear();
         }
     }
 
@@ -347,6 +382,7 @@ public final class ObjectInserter implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        skipNext.clear();
         dropJob();
         if (writer != null) {
             writer.close();

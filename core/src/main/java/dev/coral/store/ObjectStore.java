@@ -601,6 +601,13 @@ public final class ObjectStore implements AutoCloseable {
         return recentChunks;
     }
 
+    private final SkipBasesAhead skipBasesAhead = new SkipBasesAhead(this);
+
+    /** Decodes, between commits, the bases the next versions of chunks just stored skip to. */
+    SkipBasesAhead skipBasesAhead() {
+        return skipBasesAhead;
+    }
+
     /** Chunk arrays the read-ahead of a finished tensor gave back, for the next (guarded by itself). */
     private final SpareArrays readAheadArrays = new SpareArrays(ChunkReadAhead.THREADS + 2);
 
@@ -977,7 +984,12 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() throws IOException {
+    public void close() throws IOException {
+        skipBasesAhead.close(); // outside the lock: its reads may refresh the store
+        closeLocked();
+    }
+
+    private synchronized void closeLocked() throws IOException {
         closeIdleJobs();
         ChunkCache cache = chunkCache;
         if (cache != null) {

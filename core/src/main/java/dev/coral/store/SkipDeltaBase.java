@@ -9,8 +9,19 @@ import java.io.IOException;
  * chain; at {@link ChainShape#versionsPerKeyframe()} the new version is a keyframe instead.
  */
 record SkipDeltaBase(ObjectId base, int depth, int seq) {
-    /** The base for a chunk of {@code length} bytes following {@code previous}, or null for a keyframe. */
+    /**
+     * The base for a chunk of {@code length} bytes following {@code previous}, or null for a
+     * keyframe; once the base is at hand if it was being decoded ahead ({@link SkipBasesAhead}).
+     */
     static SkipDeltaBase plan(ObjectStore store, ObjectId previous, long length, ChainShape shape) throws IOException {
+        if (previous != null) {
+            store.skipBasesAhead().await(previous);
+        }
+        return planNow(store, previous, length, shape);
+    }
+
+    /** As {@link #plan}, without waiting for a base being decoded ahead. */
+    static SkipDeltaBase planNow(ObjectStore store, ObjectId previous, long length, ChainShape shape) throws IOException {
         if (shape.maxDepth() <= 0) {
             return null;
         }

@@ -14,9 +14,10 @@ import java.util.SplittableRandom;
  * Two builds' commits in one JVM, commit for commit: each build ({@link TwoBuilds}) commits the
  * same training loop's checkpoints through {@code commitTensors} into a repository of its own, A
  * then B on even steps and B then A on odd ones, so that both see the same minute of a disk whose
- * fsyncs vary by half from run to run. Prints each build's median, p10 and p90 over the second
- * half of the steps, the median of the paired differences (B − A) and in how many steps B was
- * faster. Measured 2026-12-03: three separate runs of each build had shown a change 2 ms faster
+ * fsyncs vary by half from run to run. Prints each build's median, p10 and p90 over the steps
+ * past the first quarter, the median and mean of the paired differences (B − A), in how many steps B
+ * was faster, and each build's mean by the step's place in a run of the chain layout (a change to
+ * one place, such as the skip link that starts each run, moves the median of all by little). Measured 2026-12-03: three separate runs of each build had shown a change 2 ms faster
  * and then 3 ms slower; paired, it was 0.75 ms slower (faster in 89 of 180) and was dropped.
  *
  * <pre>
@@ -121,6 +122,26 @@ public final class CommitAB {
         System.out.printf(Locale.ROOT, "# %.2f MB checkpoints, steps %d..%d of %d, commits alternating A/B%n", bytes / 1e6, from, steps - 1, steps);
         System.out.printf(Locale.ROOT, "A: median %.2f ms, p10 %.2f, p90 %.2f%n", Percentile.of(ta, 50), Percentile.of(ta, 10), Percentile.of(ta, 90));
         System.out.printf(Locale.ROOT, "B: median %.2f ms, p10 %.2f, p90 %.2f%n", Percentile.of(tb, 50), Percentile.of(tb, 10), Percentile.of(tb, 90));
-        System.out.printf(Locale.ROOT, "B - A, paired: median %+.2f ms; B faster in %d of %d commits%n", Percentile.of(diff, 50), bFaster, n);
+        System.out.printf(Locale.ROOT, "B - A, paired: median %+.2f ms, mean %+.2f (A's mean %.2f); B faster in %d of %d commits%n",
+                Percentile.of(diff, 50), mean(diff, 0, 1), mean(ta, 0, 1), bFaster, n);
+        StringBuilder places = new StringBuilder("by place in a run of " + RUN + " (mean ms, A / B):");
+        for (int p = 0; p < RUN; p++) {
+            int first = Math.floorMod(p - from, RUN);
+            places.append(String.format(Locale.ROOT, " %d: %.1f / %.1f", p, mean(ta, first, RUN), mean(tb, first, RUN)));
+        }
+        System.out.println(places);
+    }
+
+    /** The repository's default run of the chain layout: step s is at place s % RUN of its run. */
+    private static final int RUN = 8;
+
+    /** The mean of every {@code step}-th value from {@code first}. */
+    private static double mean(double[] v, int first, int step) {
+        double sum = 0;
+        int k = 0;
+        for (int i = first; i < v.length; i += step, k++) {
+            sum += v[i];
+        }
+        return sum / Math.max(1, k);
     }
 }

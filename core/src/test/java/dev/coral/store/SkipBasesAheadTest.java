@@ -1,0 +1,179 @@
+package dev.coral.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The bases that the next versions of chunks skip to, decoded ahead after a commit's flush
+ * ({@link SkipBasesAhead}): at hand for the next commit, which takes them from there; never in a
+ * store's first flush (a one-shot command) nor for an inserter not asking; and chunks stored with
+ * them are the chunks stored without them (ids, bases, depths, bit-exact reads).
+ */
+class SkipBasesAheadTest {
+    private static final int LEN = 4 * 4096;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theNextRunsSkipBaseIsAtHandAfterTheFlush() throws IOException {
+        Random r = new Random(5);
+        byte[][] v = versions(4, r);
+        ChainShape shape = new ChainShape(4, 2); // versions 2 and 4 are skip links to version 0
+        try (ObjectStore store = new ObjectStore(dir, 1)) {
+            ObjectId v0 = commit(store, shape, v[0], null);
+            ObjectId v1 = commit(store, shape, v[1], v0);
+            store.skipBasesAhead().await(v1);
+            assertEquals(1, store.skipBasesAhead().decoded.get(), "version 0 decoded after version 1's flush");
+            assertTrue(store.recentChunks().contains(v0), "version 0 at hand for version 2");
+            ObjectId v2 = commit(store, shape, v[2], v1);
+            assertEquals(v0, store.deltaBase(v2));
+            assertFalse(store.recentChunks().contains(v0), "version 2 took its base from the recent chunks");
+            store.skipBasesAhead().await(v2);
+            assertEquals(1, store.skipBasesAhead().decoded.get(), "version 3, inside a run, is a delta against version 2: nothing ahead");
+            ObjectId v3 = commit(store, shape, v[3], v2);
+            assertEquals(v2, store.deltaBase(v3));
+            store.skipBasesAhead().await(v3);
+            assertEquals(2, store.skipBasesAhead().decoded.get(), "version 4 starts the next run, a skip link to version 0");
+            assertTrue(store.recentChunks().contains(v0));
+            byte[] out = new byte[LEN];
+            store.readChunk(v3, out, true);
+            assertArrayEquals(v[3], out);
+        }
+    }
+
+    @Test
+    void aStoresFirstFlushAndAnInserterNotAskingDecodeNothingAhead() throws IOException {
+        Random r = new Random(6);
+        byte[][] v = versions(3, r);
+        ChainShape shape = new ChainShape(4, 1); // plain skip-delta: version 2 skips to version 0
+        ObjectId v0;
+        try (ObjectStore store = new ObjectStore(dir, 1)) {
+            v0 = commit(store, shape, v[0], null);
+        }
+        try (ObjectStore oneShot = new ObjectStore(dir, 1)) {
+            ObjectId v1 = commit(oneShot, shape, v[1], v0); // the first flush of this store: as a command-line commit
+            oneShot.skipBasesAhead().await(v1);
+            assertEquals(0, oneShot.skipBasesAhead().decoded.get());
+        }
+        try (ObjectStore loop = new ObjectStore(dir, 1)) {
+            commit(loop, shape, v[0], null); // stored already: a flush with nothing to write
+            try (ObjectInserter ins = loop.newInserter()) {
+                ins.setChainShape(shape);
+                ObjectId v1 = ins.insertChunk(v[1], 0, LEN, 4, v0);
+                ins.flush();
+                loop.skipBasesAhead().await(v1);
+            }
+            assertEquals(0, loop.skipBasesAhead().decoded.get(), "not asked for");
+        }
+    }
+
+    @Test
+    void closingWhileDecodingWaitsForItAndLaterFlushesStartNothing() throws IOException {
+        Random r = new Random(7);
+        byte[][] v = versions(3, r);
+        ChainShape shape = new ChainShape(4, 2);
+        ObjectStore store = new ObjectStore(dir, 1);
+        ObjectId v0 = commit(store, shape, v[0], null);
+        ObjectId v1 = commit(store, shape, v[1], v0);
+        store.close(); // the decode of version 0 may be running: close waits for it, and the packs close after
+        long decoded = store.skipBasesAhead().decoded.get();
+        store.skipBasesAhead().start(List.of(new SkipBasesAhead.Stored(v1, LEN)), shape);
+        store.skipBasesAhead().await(v1);
+        assertEquals(decoded, store.skipBasesAhead().decoded.get(), "nothing starts after close");
+        try (ObjectStore again = new ObjectStore(dir, 1)) {
+            byte[] out = new byte[LEN];
+            again.readChunk(v1, out, true);
+            assertArrayEquals(v[1], out);
+        }
+    }
+
+    @RepeatedTest(5)
+    void chunksStoredWithBasesAheadAreTheChunksStoredWithout(RepetitionInfo rep) throws IOException {
+        long seed = 31 + rep.getCurrentRepetition();
+        Random r = new Random(seed);
+        int depth = 2 + r.nextInt(7);
+        ChainShape shape = new ChainShape(depth, 1 + r.nextInt(depth));
+        int chunks = 1 + r.nextInt(4);
+        int versions = 6 + r.nextInt(20);
+        List<byte[][]> history = new ArrayList<>();
+        for (int c = 0; c < chunks; c++) {
+            history.add(versions(versions, r));
+        }
+        ObjectId[][] without = storeAll(dir.resolve("without"), shape, history, versions, false);
+        ObjectId[][] with = storeAll(dir.resolve("with"), shape, history, versions, true);
+        try (ObjectStore a = new ObjectStore(dir.resolve("without"), 1); ObjectStore b = new ObjectStore(dir.resolve("with"), 1)) {
+            for (int k = 0; k < versions; k++) {
+                for (int c = 0; c < chunks; c++) {
+                    String what = "seed " + seed + " shape " + shape + " version " + k + " chunk " + c;
+                    assertEquals(without[k][c], with[k][c], what);
+                    assertEquals(a.deltaBase(without[k][c]), b.deltaBase(with[k][c]), what);
+                    assertEquals(a.chainDepth(without[k][c]), b.chainDepth(with[k][c]), what);
+                    byte[] out = new byte[LEN];
+                    b.readChunk(with[k][c], out, true);
+                    assertArrayEquals(history.get(c)[k], out, what);
+                }
+            }
+        }
+    }
+
+    /** Every version of every chunk, one inserter and flush per version (a commit), through one store. */
+    private static ObjectId[][] storeAll(Path at, ChainShape shape, List<byte[][]> history, int versions, boolean ahead)
+            throws IOException {
+        ObjectId[][] ids = new ObjectId[versions][history.size()];
+        try (ObjectStore store = new ObjectStore(at, 1)) {
+            for (int k = 0; k < versions; k++) {
+                try (ObjectInserter ins = store.newInserter()) {
+                    ins.setChainShape(shape);
+                    ins.setBasesAhead(ahead);
+                    for (int c = 0; c < history.size(); c++) {
+                        ids[k][c] = ins.insertChunk(history.get(c)[k], 0, LEN, 4, k == 0 ? null : ids[k - 1][c]);
+                    }
+                    ins.flush();
+                }
+            }
+            if (ahead && shape.run() < versions - 1) {
+                for (ObjectId id : ids[versions - 1]) {
+                    store.skipBasesAhead().await(id);
+                }
+                assertTrue(store.skipBasesAhead().decoded.get() > 0, "some skip base decoded ahead, " + shape);
+            }
+        }
+        return ids;
+    }
+
+    /** One chunk, one inserter asking for bases ahead, flushed: as a commit stores it. */
+    private static ObjectId commit(ObjectStore store, ChainShape shape, byte[] raw, ObjectId previous) throws IOException {
+        try (ObjectInserter ins = store.newInserter()) {
+            ins.setChainShape(shape);
+            ins.setBasesAhead(true);
+            ObjectId id = ins.insertChunk(raw, 0, LEN, 4, previous);
+            ins.flush();
+            return id;
+        }
+    }
+
+    /** Versions of one fp32-like chunk, each a small training step from the one before. */
+    private static byte[][] versions(int n, Random r) {
+        byte[][] v = new byte[n][];
+        v[0] = new byte[LEN];
+        ChunkChainDecodeTest.fillFloatLike(v[0], 4, r);
+        for (int k = 1; k < n; k++) {
+            v[k] = v[k - 1].clone();
+            ChunkChainDecodeTest.floatStep(v[k], 4, r);
+        }
+        return v;
+    }
+}
