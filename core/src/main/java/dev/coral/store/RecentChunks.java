@@ -223,6 +223,11 @@ final class RecentChunks {
         });
     }
 
+    /** Whether a chunk of {@code len} bytes would fit beside what is held now, without evicting anything. */
+    synchronized boolean hasRoomFor(long len) {
+        return len <= budget / 4 && bytes + len <= budget;
+    }
+
     synchronized boolean contains(ObjectId id) {
         return map.containsKey(id);
     }

@@ -104,8 +104,9 @@ final class SkipBasesAhead implements AutoCloseable {
         }
         try {
             SkipDeltaBase plan = SkipDeltaBase.planNow(store, s.chunk(), s.length(), shape);
-            if (plan == null || plan.base().equals(s.chunk()) || store.recentChunks().contains(plan.base())) {
-                return;
+            RecentChunks recent = store.recentChunks();
+            if (plan == null || plan.base().equals(s.chunk()) || recent.contains(plan.base()) || !recent.hasRoomFor(s.length())) {
+                return; // no skip link, at hand already, or no room beside the version just stored: decoded when asked
             }
             int n = (int) s.length();
             if (buffer.length < n) {
@@ -115,7 +116,7 @@ final class SkipBasesAhead implements AutoCloseable {
                 workspace = new CodecWorkspace();
             }
             store.readChunk(plan.base(), buffer, false, workspace);
-            store.recentChunks().put(plan.base(), buffer, 0, n, false); // a keyframe's bytes are not kept by the read itself
+            recent.put(plan.base(), buffer, 0, n, false); // a keyframe's bytes are not kept by the read itself
             decoded.incrementAndGet();
         } catch (Exception e) {
             // speculative: the next commit decodes the base itself, and reports what fails then

@@ -41,6 +41,21 @@ class RecentChunksTest {
     }
 
     @Test
+    void roomIsWhatFitsBesideTheEntriesHeldWithoutEvictingAny() {
+        RecentChunks cache = new RecentChunks(8L * CHUNK);
+        byte[] raw = new byte[CHUNK];
+        assertTrue(cache.hasRoomFor(2L * CHUNK), "a quarter of the budget");
+        assertFalse(cache.hasRoomFor(2L * CHUNK + 1), "over a quarter of the budget: never admitted");
+        for (int c = 0; c < 6; c++) {
+            cache.put(id(0, c), raw, 0, CHUNK, true);
+        }
+        assertTrue(cache.hasRoomFor(2L * CHUNK));
+        cache.put(id(0, 6), raw, 0, CHUNK, true);
+        assertFalse(cache.hasRoomFor(2L * CHUNK), "7 of 8 held, none done with");
+        assertTrue(cache.hasRoomFor(CHUNK));
+    }
+
+    @Test
     void aCheckpointThatFitsIsServedWhole() {
         assertEquals(20, hitsOfLastVersion(new RecentChunks(25L * CHUNK), 6, 20));
     }
