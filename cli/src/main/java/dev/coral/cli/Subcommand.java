@@ -81,7 +81,14 @@ abstract class Subcommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A path argument resolved against {@link #workDir()}. An empty one is a usage error, as in
+     * git: taken as the current folder, {@code coral rm "$UNSET"} would remove every tracked file there.
+     */
     Path userPath(String path) {
+        if (path.isEmpty()) {
+            throw usage("empty path: give a file or folder ('.' for the current folder)");
+        }
         return coral.userPath(path);
     }
 

@@ -1,5 +1,6 @@
 package dev.coral.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -110,6 +111,27 @@ class ErrorsAndHelpTest {
         cli.run("add", "m.safetensors").ok();
         cli.run("commit", "-m", "one").ok();
         return cli;
+    }
+
+    /**
+     * An empty path argument is a usage error, as in git: it had been taken as the current folder,
+     * so {@code coral rm "$UNSET"} removed every tracked file (found by fuzzing, 2026-12-03).
+     */
+    @Test
+    void anEmptyPathIsAUsageErrorAndTouchesNothing() throws IOException {
+        Cli cli = committedOnce();
+        byte[] model = Files.readAllBytes(dir.resolve("m.safetensors"));
+        Map<String, Long> before = listing(dir.resolve(".coral"));
+        for (String[] args : new String[][] {{"rm", ""}, {"rm", "--cached", ""}, {"add", ""}, {"commit", "-m", "x", ""},
+            {"restore", ""}, {"checkout", "HEAD", "--", ""}, {"export", "HEAD:m.safetensors", "-o", ""}}) {
+            Cli.Result r = cli.run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().startsWith("coral: empty path"), r.err());
+        }
+        assertArrayEquals(model, Files.readAllBytes(dir.resolve("m.safetensors")));
+        assertEquals(before, listing(dir.resolve(".coral")));
+        assertTrue(cli.run("status").ok().out().contains("nothing to commit"), cli.run("status").out());
     }
 
     @Test

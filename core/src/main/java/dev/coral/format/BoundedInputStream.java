@@ -1,12 +1,13 @@
 package dev.coral.format;
 
-import java.io.EOFException;
+import dev.coral.error.BadInputException;
 import java.io.IOException;
 import java.io.InputStream;
 
 /**
  * Yields exactly the next {@code length} bytes of a stream: stops there even if more follow, and
- * fails if the stream ends sooner, so a tensor stream never yields other than its spec's size.
+ * fails if the stream ends sooner (bad input naming the tensor), so a tensor stream never yields
+ * other than its spec's size.
  * An optional check runs once when the last byte has been read (e.g. to verify a CRC).
  */
 final class BoundedInputStream extends InputStream {
@@ -43,7 +44,7 @@ final class BoundedInputStream extends InputStream {
         }
         int n = in.read(b, off, (int) Math.min(len, remaining));
         if (n < 0) {
-            throw new EOFException(what + ": data ends " + remaining + " bytes early");
+            throw new BadInputException(what + ": data ends " + remaining + " bytes early");
         }
         remaining -= n;
         if (remaining == 0 && endCheck != null) {

@@ -4,6 +4,7 @@ import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.tensor.DType;
 import dev.coral.tensor.TensorSpec;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,8 +52,8 @@ public final class NpzFormat implements WeightFileFormat {
         ZipFile zip;
         try {
             zip = new ZipFile(file.toFile());
-        } catch (ZipException e) {
-            throw new BadInputException(where + ": not a valid zip (npz) file: " + e.getMessage());
+        } catch (ZipException | EOFException e) { // EOFException: a directory offset or comment length past the end
+            throw new BadInputException(where + ": not a valid zip (npz) file: " + damage(e));
         }
         try {
             List<NpzRestoreInfo.Member> members = new ArrayList<>();
@@ -73,8 +74,8 @@ public final class NpzFormat implements WeightFileFormat {
                 NpyHeader header;
                 try (InputStream in = zip.getInputStream(e)) {
                     header = NpyHeader.read(in, at);
-                } catch (ZipException ex) {
-                    throw new BadInputException(at + ": cannot be read: " + ex.getMessage());
+                } catch (ZipException | EOFException ex) { // EOFException: the member's data ends early (a lying size or header)
+                    throw new BadInputException(at + ": cannot be read: " + damage(ex));
                 }
                 long expected = header.length() + header.spec().byteSize();
                 if (e.getSize() != expected) {
@@ -89,6 +90,12 @@ public final class NpzFormat implements WeightFileFormat {
             zip.close();
             throw e;
         }
+    }
+
+    /** What java.util.zip says is wrong with a damaged zip, for an error message. */
+    static String damage(IOException e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? "it ends early (truncated or damaged)" : m;
     }
 
     /**
@@ -206,19 +213,64 @@ public final class NpzFormat implements WeightFileFormat {
         @Override
         public InputStream openStream() throws IOException {
             // ZipFile does not check CRCs; checking here catches a corrupt member on its first full read
-            CheckedInputStream in = new CheckedInputStream(zip.getInputStream(entry), new CRC32());
+            CheckedInputStream in = new CheckedInputStream(new DamageNamingStream(zip.getInputStream(entry), where), new CRC32());
+            BoundedInputStream.EndCheck crc = () -> {
+                if (entry.getCrc() != -1 && in.getChecksum().getValue() != entry.getCrc()) {
+                    throw new BadInputException(where + ": CRC mismatch, the zip member is corrupt");
+                }
+            };
             try {
                 in.skipNBytes(headerLength); // reads through, so the header is in the CRC too
+                if (spec.byteSize() == 0) {
+                    crc.atEnd(); // no data to read: the member (its header) is checked now
+                }
             } catch (IOException e) {
                 in.close();
                 throw e;
             }
-            InputStream data = new BoundedInputStream(in, spec.byteSize(), where, () -> {
-                if (entry.getCrc() != -1 && in.getChecksum().getValue() != entry.getCrc()) {
-                    throw new BadInputException(where + ": CRC mismatch, the zip member is corrupt");
-                }
-            });
+            InputStream data = new BoundedInputStream(in, spec.byteSize(), where, crc);
             return ByteSwappingInputStream.wrap(data, spec.dtype().swapUnitBytes(), swap);
+        }
+    }
+
+    /**
+     * A zip member's stream whose damage (a corrupt deflate stream, data ending before the size
+     * the zip gives) fails as bad input naming the file and member, not as java.util.zip's
+     * bare "invalid distance too far back" or "Unexpected end of ZLIB input stream".
+     */
+    private static final class DamageNamingStream extends java.io.FilterInputStream {
+        private final String where;
+
+        DamageNamingStream(InputStream in, String where) {
+            super(in);
+            this.where = where;
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (ZipException | EOFException e) {
+                throw new BadInputException(where + ": cannot be read: " + damage(e));
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (ZipException | EOFException e) {
+                throw new BadInputException(where + ": cannot be read: " + damage(e));
+            }
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            try {
+                return super.skip(n);
+            } catch (ZipException | EOFException e) {
+                throw new BadInputException(where + ": cannot be read: " + damage(e));
+            }
         }
     }
 

@@ -193,6 +193,116 @@ class NpzFormatTest {
         }
     }
 
+    /** Offset of the last occurrence of a little-endian zip record signature in {@code zip}. */
+    private static int lastRecord(byte[] zip, int signature) {
+        for (int i = zip.length - 4; i >= 0; i--) {
+            if (java.nio.ByteBuffer.wrap(zip, i, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt() == signature) {
+                return i;
+            }
+        }
+        throw new AssertionError("no record " + Integer.toHexString(signature));
+    }
+
+    private static void putLe(byte[] b, int at, long v, int bytes) {
+        for (int k = 0; k < bytes; k++) {
+            b[at + k] = (byte) (v >>> 8 * k);
+        }
+    }
+
+    private static final int LOCAL = 0x04034b50;
+    private static final int CENTRAL = 0x02014b50;
+    private static final int END = 0x06054b50;
+
+    /** A member's bytes read through every tensor: must fail as bad input naming the file and the member, in one line. */
+    private void assertStreamFails(Path file, String member, String part) throws IOException {
+        try (ParsedWeightFile parsed = format.read(file)) {
+            BadInputException e = assertThrows(BadInputException.class, () -> {
+                for (TensorSource t : parsed.tensors()) {
+                    TestTensors.readAll(t);
+                }
+            });
+            String m = e.getMessage();
+            assertTrue(m.contains(file.getFileName().toString()) && m.contains("'" + member + "'") && m.toLowerCase().contains(part)
+                    && !m.contains("\n"), m);
+        }
+    }
+
+    /**
+     * Damage java.util.zip reports as EOFException or a bare ZipException ("coral: EOFException",
+     * "coral: invalid distance too far back" before 2026-12-03, found by fuzzing): each is one line
+     * naming the file, and the member where there is one.
+     */
+    @Test
+    void damagedZipStructureIsBadInputNamingTheFile() throws IOException {
+        byte[] good = zip(List.of(new Member("w.npy", ZipEntry.DEFLATED, npyU8(64))));
+        byte[] comment = good.clone(); // the end record's comment length runs past the end of the file
+        putLe(comment, lastRecord(comment, END) + 20, 0xFFFF, 2);
+        assertBad(format, put("comment.npz", comment), "not a valid zip");
+        byte[] offset = good.clone(); // the central directory sends the member's local header past the end
+        putLe(offset, lastRecord(offset, CENTRAL) + 42, 0x7FFFFFF0L, 4);
+        assertBad(format, put("offset.npz", offset), "'w.npy'");
+        byte[] extra = good.clone(); // the local header's extra field runs over the member's data
+        putLe(extra, lastRecord(extra, LOCAL) + 28, 0x40, 2);
+        assertBad(format, put("extra.npz", extra), "'w.npy'");
+    }
+
+    /** Flipped bytes in a deflated member's data, past its npy header: bad input naming file and member, never accepted. */
+    @RepeatedTest(12)
+    void corruptDeflatedDataIsBadInputNamingTheMember(RepetitionInfo info) throws IOException {
+        long seed = 4242 + info.getCurrentRepetition();
+        Random r = new Random(seed);
+        byte[] data = new byte[200_000];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (r.nextGaussian() * 20); // compressible, as weights quantized to bytes are
+        }
+        byte[] content = NpyFormatTest.npy("{'descr': '|i1', 'fortran_order': False, 'shape': (" + data.length + ",), }", 1, data);
+        byte[] zip = zip(List.of(new Member("w.npy", ZipEntry.DEFLATED, content)));
+        int from = lastRecord(zip, LOCAL) + 30 + "w.npy".length() + 200; // past the deflated npy header
+        int to = lastRecord(zip, CENTRAL);
+        for (int k = 0; k < 3; k++) {
+            zip[from + r.nextInt(to - from)] ^= (byte) (1 + r.nextInt(255));
+        }
+        Path p = put("flip" + seed + ".npz", zip);
+        try (ParsedWeightFile parsed = format.read(p)) {
+            BadInputException e = assertThrows(BadInputException.class, () -> TestTensors.readAll(parsed.tensors().get(0)), "seed " + seed);
+            assertTrue(e.getMessage().contains(p.getFileName().toString()) && e.getMessage().contains("'w.npy'"), "seed " + seed + ": "
+                    + e.getMessage());
+        } catch (BadInputException e) { // damage that reaches the npy header fails as the file is opened
+            assertTrue(e.getMessage().contains(p.getFileName().toString()), "seed " + seed + ": " + e.getMessage());
+        }
+    }
+
+    /** A deflated member whose compressed size was cut short: its data ends early, named, not "Unexpected end of ZLIB input stream". */
+    @Test
+    void aCompressedSizeCutShortIsBadInputNamingTheMember() throws IOException {
+        byte[] data = new byte[100_000];
+        new Random(3).nextBytes(data);
+        byte[] content = NpyFormatTest.npy("{'descr': '|u1', 'fortran_order': False, 'shape': (" + data.length + ",), }", 1, data);
+        byte[] zip = zip(List.of(new Member("w.npy", ZipEntry.DEFLATED, content)));
+        putLe(zip, lastRecord(zip, CENTRAL) + 20, 300, 4); // ZipFile reads the central directory's sizes
+        assertStreamFails(put("cut.npz", zip), "w.npy", "cannot be read");
+    }
+
+    /**
+     * A member holding no data (shape (0,)) is CRC-checked too: its damaged header was accepted
+     * before 2026-12-03 (the check ran after the last data byte, and there was none).
+     */
+    @Test
+    void anEmptyMembersCrcIsChecked() throws IOException {
+        byte[] content = NpyFormatTest.npy("{'descr': '<i4', 'fortran_order': False, 'shape': (0,), }", 1, new byte[0]);
+        byte[] good = zip(List.of(new Member("e.npy", ZipEntry.STORED, content)));
+        try (ParsedWeightFile parsed = format.read(put("empty.npz", good))) {
+            assertEquals(0, TestTensors.readAll(parsed.tensors().get(0)).length);
+        }
+        String raw = new String(good, StandardCharsets.ISO_8859_1);
+        Path lying = put("lying.npz", raw.replace("'<i4'", "'<i8'").getBytes(StandardCharsets.ISO_8859_1)); // CRC left as it was
+        assertStreamFails(lying, "e.npy", "crc mismatch");
+        byte[] crc = good.clone();
+        putLe(crc, lastRecord(crc, LOCAL) + 14, 0x12345678L, 4);
+        putLe(crc, lastRecord(crc, CENTRAL) + 16, 0x12345678L, 4);
+        assertStreamFails(put("crc0.npz", crc), "e.npy", "crc mismatch");
+    }
+
     @Test
     void exportRejectsBadNamesAndTypes() {
         for (String name : List.of("../x", "/abs", "a\\b")) {
