@@ -229,6 +229,29 @@ class ErrorsAndHelpTest {
         assertTrue(again.err().contains("already"), again.err());
     }
 
+    /** A pipe or a link to a device or to nothing, named like a weight file: one line saying so, not "no such file". */
+    @Test
+    void aPipeOrALinkToNoFileIsNotARegularFile() throws IOException, InterruptedException {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Files.createSymbolicLink(dir.resolve("zero.npy"), Path.of("/dev/zero"));
+        Files.createSymbolicLink(dir.resolve("loop.npy"), Path.of("loop.npy"));
+        List<String> names = new ArrayList<>(List.of("zero.npy", "loop.npy"));
+        if (new ProcessBuilder("mkfifo", dir.resolve("pipe.npy").toString()).start().waitFor() == 0) {
+            names.add("pipe.npy");
+        } else {
+            System.err.println("LOUD: mkfifo failed; the pipe case of aPipeOrALinkToNoFileIsNotARegularFile is not run");
+        }
+        for (String name : names) {
+            for (String[] args : new String[][] {{"add", name}, {"commit", "-m", "x", name}}) {
+                Cli.Result r = cli.run(args);
+                assertEquals(1, r.code(), String.join(" ", args));
+                assertEquals(1, r.errLines().size(), r.err());
+                assertTrue(r.err().contains(name) && r.err().contains("not a regular file"), r.err());
+            }
+        }
+    }
+
     private static Map<String, Long> listing(Path root) throws IOException {
         Map<String, Long> m = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {

@@ -568,6 +568,8 @@ public final class Repository implements AutoCloseable {
                 files.put(rp, abs);
             } else if (before.entries().containsKey(rp)) {
                 missing.add(rp);
+            } else if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new BadInputException(p + ": not a regular file or folder (a pipe, a device, or a link to one or to nothing)");
             } else {
                 throw new BadInputException(p + ": no such file or folder");
             }
