@@ -149,6 +149,35 @@ class ErrorsAndHelpTest {
         assertTrue(before.err().contains("HEAD~5"), before.err());
     }
 
+    /**
+     * Revisions and names longer than a file name may be (found by fuzzing, 2026-12-03): a
+     * 65-character hex revision was an internal error, a long name "File name too long" naming a
+     * file inside .coral; a 64-digit id of no object "is not a commit".
+     */
+    @Test
+    void overlongRevisionsAndNamesAreOneLineNamingThem() throws IOException {
+        Cli cli = committedOnce();
+        String hex = "b".repeat(65);
+        String word = "x".repeat(300);
+        String missing = "c".repeat(64);
+        for (String rev : List.of(hex, word, "refs/heads/" + word, missing, hex + "~1")) {
+            for (String[] args : new String[][] {{"log", rev}, {"show", rev}, {"checkout", rev}}) {
+                Cli.Result r = cli.run(args);
+                assertEquals(1, r.code(), String.join(" ", args) + ": " + r.err());
+                assertEquals(1, r.errLines().size(), r.err());
+                assertTrue(r.err().startsWith("coral: unknown revision '" + rev.substring(0, 20)), r.err());
+            }
+        }
+        for (String cmd : List.of("branch", "tag")) {
+            Cli.Result r = cli.run(cmd, word);
+            assertEquals(1, r.code(), cmd + ": " + r.err());
+            assertTrue(r.err().startsWith("coral: invalid " + cmd + " name") && r.err().contains("at most 200"), r.err());
+        }
+        assertEquals(1, cli.run("branch", "ok/" + word).code());
+        cli.run("branch", "y".repeat(200)).ok();
+        cli.run("log", "y".repeat(200)).ok();
+    }
+
     /** A repository declaring a format feature this Coral does not know: every command that opens it exits 1 with one line naming the file. */
     @Test
     void aFormatFeatureFromANewerCoralExitsOneNamingIt() throws IOException {

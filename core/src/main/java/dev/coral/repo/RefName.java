@@ -4,6 +4,9 @@ import dev.coral.error.BadInputException;
 
 /** Checks branch and tag names with git's rules (a subset of {@code git check-ref-format}). */
 public final class RefName {
+    /** Longest part between slashes: each is a file name, and file systems allow 255 bytes. */
+    static final int MAX_PART = 200;
+
     private RefName() {
     }
 
@@ -30,6 +33,11 @@ public final class RefName {
         }
         if (name.equals("HEAD") || name.equals("@")) {
             return "reserved";
+        }
+        for (String part : name.split("/")) {
+            if (part.length() > MAX_PART) {
+                return "a part of " + part.length() + " characters; at most " + MAX_PART + " (a file name, with room for a temporary one)";
+            }
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);

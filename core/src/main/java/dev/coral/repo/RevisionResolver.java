@@ -98,13 +98,17 @@ public final class RevisionResolver {
                 id = peel(t);
             }
         }
-        if (id == null && base.length() >= MIN_PREFIX && ObjectId.isHex(base)) {
+        if (id == null && base.length() >= MIN_PREFIX && base.length() <= 2 * ObjectId.BYTES && ObjectId.isHex(base)) {
             id = byPrefix(base, rev);
         }
         if (id == null) {
             throw new UnknownRevisionException("unknown revision '" + rev + "' (not a branch, tag or commit id)");
         }
-        if (graph.kindOf(id) != ObjectKind.COMMIT) {
+        ObjectKind kind = graph.kindOf(id);
+        if (kind == null) {
+            throw new UnknownRevisionException("unknown revision '" + rev + "' (no such object in the repository)");
+        }
+        if (kind != ObjectKind.COMMIT) {
             throw new UnknownRevisionException("revision '" + rev + "' names " + id.abbreviate(12) + ", which is not a commit");
         }
         return id;
