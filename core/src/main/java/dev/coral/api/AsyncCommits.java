@@ -2,6 +2,7 @@ package dev.coral.api;
 
 import dev.coral.error.BadInputException;
 import dev.coral.format.Streams;
+import dev.coral.io.Futures;
 import dev.coral.format.TensorSource;
 import dev.coral.repo.WorkTree;
 import dev.coral.store.ObjectId;
@@ -150,20 +151,7 @@ final class AsyncCommits {
 
     /** Waits until every commit submitted has finished (committed or failed), then takes no more. */
     void finish() {
-        thread.shutdown();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                if (thread.awaitTermination(1, TimeUnit.MINUTES)) {
-                    break;
-                }
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Futures.shutdownAndWait(thread);
     }
 
     /** Copies held now (commits running or waiting), for tests. */

@@ -67,4 +67,44 @@ public final class Futures {
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * Shuts {@code executor} down and waits for every task it took to end, through interrupts
+     * (which would leave them running on data the caller is about to release); the caller's
+     * interrupt status is set again afterwards.
+     */
+    public static void shutdownAndWait(java.util.concurrent.ExecutorService executor) {
+        executor.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (executor.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits for {@code f} to end, through interrupts (set again afterwards), ignoring how it ended. */
+    public static void awaitQuietly(Future<?> f) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                f.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException | CancellationException e) {
+                break;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

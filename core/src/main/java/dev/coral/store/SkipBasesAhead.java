@@ -1,14 +1,13 @@
 package dev.coral.store;
 
 import dev.coral.codec.CodecWorkspace;
+import dev.coral.io.Futures;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -79,22 +78,8 @@ final class SkipBasesAhead implements AutoCloseable {
     /** Waits for the base of {@code chunk}'s next version if it is being decoded here. */
     void await(ObjectId chunk) {
         Future<?> f = pending.get(chunk);
-        if (f == null) {
-            return;
-        }
-        boolean interrupted = false;
-        while (true) {
-            try {
-                f.get();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            } catch (ExecutionException e) {
-                break; // the base is decoded when asked, as if nothing had been started
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        if (f != null) {
+            Futures.awaitQuietly(f); // had it failed, the base is decoded when asked, as if nothing had been started
         }
     }
 
@@ -138,22 +123,9 @@ final class SkipBasesAhead implements AutoCloseable {
         if (t == null) {
             return;
         }
-        t.shutdown();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                if (t.awaitTermination(1, TimeUnit.DAYS)) {
-                    break;
-                }
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
+        Futures.shutdownAndWait(t);
         if (workspace != null) {
             workspace.close();
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 }
