@@ -72,10 +72,8 @@ public final class NpzFormat implements WeightFileFormat {
                 String name = e.getName();
                 String at = where + ": member '" + name + "'";
                 NpyHeader header;
-                try (InputStream in = zip.getInputStream(e)) {
+                try (InputStream in = new DamageNamingStream(zip.getInputStream(e), at)) {
                     header = NpyHeader.read(in, at);
-                } catch (ZipException | EOFException ex) { // EOFException: the member's data ends early (a lying size or header)
-                    throw new BadInputException(at + ": cannot be read: " + damage(ex));
                 }
                 long expected = header.length() + header.spec().byteSize();
                 if (e.getSize() != expected) {
@@ -246,12 +244,17 @@ public final class NpzFormat implements WeightFileFormat {
             this.where = where;
         }
 
+        /** EOFException: the member's data ends early (a lying size, offset or extra field). */
+        private BadInputException named(IOException e) {
+            return new BadInputException(where + ": cannot be read: " + damage(e));
+        }
+
         @Override
         public int read() throws IOException {
             try {
                 return super.read();
             } catch (ZipException | EOFException e) {
-                throw new BadInputException(where + ": cannot be read: " + damage(e));
+                throw named(e);
             }
         }
 
@@ -260,7 +263,7 @@ public final class NpzFormat implements WeightFileFormat {
             try {
                 return super.read(b, off, len);
             } catch (ZipException | EOFException e) {
-                throw new BadInputException(where + ": cannot be read: " + damage(e));
+                throw named(e);
             }
         }
 
@@ -269,7 +272,7 @@ public final class NpzFormat implements WeightFileFormat {
             try {
                 return super.skip(n);
             } catch (ZipException | EOFException e) {
-                throw new BadInputException(where + ": cannot be read: " + damage(e));
+                throw named(e);
             }
         }
     }
