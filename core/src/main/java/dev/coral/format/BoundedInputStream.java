@@ -8,7 +8,8 @@ import java.io.InputStream;
  * Yields exactly the next {@code length} bytes of a stream: stops there even if more follow, and
  * fails if the stream ends sooner (bad input naming the tensor), so a tensor stream never yields
  * other than its spec's size.
- * An optional check runs once when the last byte has been read (e.g. to verify a CRC).
+ * An optional check runs once when the last byte has been read (e.g. to verify a CRC), or at
+ * once for an empty range.
  */
 final class BoundedInputStream extends InputStream {
     /** Runs when the bounded range has been read completely. */
@@ -21,11 +22,22 @@ final class BoundedInputStream extends InputStream {
     private final EndCheck endCheck;
     private long remaining;
 
-    BoundedInputStream(InputStream in, long length, String what, EndCheck endCheck) {
+    private BoundedInputStream(InputStream in, long length, String what, EndCheck endCheck) {
         this.in = in;
         this.remaining = length;
         this.what = what;
         this.endCheck = endCheck;
+    }
+
+    /**
+     * The next {@code length} bytes of {@code in}; {@code endCheck} (may be null) runs after the
+     * last of them is read, or here for an empty range, which no reader may ever read.
+     */
+    static BoundedInputStream of(InputStream in, long length, String what, EndCheck endCheck) throws IOException {
+        if (length == 0 && endCheck != null) {
+            endCheck.atEnd();
+        }
+        return new BoundedInputStream(in, length, what, endCheck);
     }
 
     @Override

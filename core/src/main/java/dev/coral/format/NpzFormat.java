@@ -217,16 +217,14 @@ public final class NpzFormat implements WeightFileFormat {
                     throw new BadInputException(where + ": CRC mismatch, the zip member is corrupt");
                 }
             };
+            InputStream data;
             try {
                 in.skipNBytes(headerLength); // reads through, so the header is in the CRC too
-                if (spec.byteSize() == 0) {
-                    crc.atEnd(); // no data to read: the member (its header) is checked now
-                }
+                data = BoundedInputStream.of(in, spec.byteSize(), where, crc); // an empty member is checked here
             } catch (IOException e) {
                 in.close();
                 throw e;
             }
-            InputStream data = new BoundedInputStream(in, spec.byteSize(), where, crc);
             return ByteSwappingInputStream.wrap(data, spec.dtype().swapUnitBytes(), swap);
         }
     }
