@@ -73,11 +73,19 @@ abstract class Subcommand implements Callable<Integer> {
      * After HEAD moved away from {@code detached} (null: it was on a branch): says on standard
      * error, as git does, when no branch, tag or HEAD reaches that commit any more.
      */
-    void warnIfLeftBehind(Repository repo, ObjectId detached) throws IOException {
-        if (detached != null && !repo.isReachable(detached)) {
-            String id = Text.shortId(detached);
-            coral.session().err().println("coral: warning: commit " + id + " (" + repo.readCommit(detached).subject()
-                    + ") is left on no branch or tag, and gc will remove it; 'coral branch NAME " + id + "' keeps it");
+    void warnIfLeftBehind(Repository repo, ObjectId detached) {
+        if (detached == null) {
+            return;
+        }
+        String id = Text.shortId(detached);
+        try {
+            if (!repo.isReachable(detached)) {
+                coral.session().err().println("coral: warning: commit " + id + " (" + repo.readCommit(detached).subject()
+                        + ") is left on no branch or tag, and gc will remove it; 'coral branch NAME " + id + "' keeps it");
+            }
+        } catch (IOException e) { // the command itself is done: a damaged ref or pack must not fail it afterwards
+            coral.session().err().println("coral: warning: cannot tell whether commit " + id + " is left on no branch or tag: "
+                    + e.getMessage());
         }
     }
 

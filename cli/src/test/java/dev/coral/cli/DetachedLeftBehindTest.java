@@ -49,6 +49,35 @@ class DetachedLeftBehindTest {
         assertWarned(cli.run("checkout", "main"));
     }
 
+    /**
+     * A pack that cannot be read (here the one holding a tagged commit's objects, emptied) makes
+     * the reachability check fail: the move has been made, so it still exits 0, with a warning that
+     * names the pack; before 2026-12-03 it exited 1 after writing the files (found by fuzzing).
+     * Asking for the tagged commit itself names the pack too.
+     */
+    @Test
+    void anUnreadablePackAfterTheMoveIsAWarningNamingIt() throws IOException {
+        cli.run("switch", "main").ok();
+        Cli.writeModel(dir.resolve("model.safetensors"), 3, "w");
+        String out = cli.run("commit", "-m", "v2", "model.safetensors").ok().out();
+        String v2 = out.substring(out.indexOf(' ', out.indexOf('[')) + 1, out.indexOf(']'));
+        cli.run("tag", "t2").ok();
+        cli.run("checkout", "main~1").ok(); // detached at v1
+        Path newest;
+        try (java.util.stream.Stream<Path> packs = java.nio.file.Files.list(dir.resolve(".coral/packs"))) {
+            newest = packs.filter(p -> p.toString().endsWith(".pack"))
+                    .max(java.util.Comparator.comparing(p -> p.toFile().lastModified())).orElseThrow();
+        }
+        java.nio.file.Files.write(newest, new byte[0]); // v2's commit, tree and chunks
+        Cli.Result r = cli.run("checkout", "-f", "HEAD");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().startsWith("coral: warning: cannot tell whether commit") && r.err().contains(newest.getFileName().toString()),
+                r.err());
+        Cli.Result export = cli.run("export", v2 + ":model.safetensors", "-o", "-");
+        assertEquals(1, export.code());
+        assertTrue(export.err().contains("could not be read") && export.err().contains(newest.getFileName().toString()), export.err());
+    }
+
     @Test
     void aBranchKeepingItSaysNothing() {
         Cli.Result r = cli.run("checkout", "-b", "keep").ok();

@@ -178,6 +178,29 @@ class ErrorsAndHelpTest {
         cli.run("log", "y".repeat(200)).ok();
     }
 
+    /**
+     * A checksummed file replaced by a folder: one line naming it, where java.io's "Is a directory"
+     * named nothing (found by fuzzing, 2026-12-03).
+     */
+    @Test
+    void aFileReplacedByAFolderIsNamed() throws IOException {
+        Cli cli = committedOnce();
+        for (String file : List.of("index", "refs/heads/main")) {
+            Path p = dir.resolve(".coral").resolve(file);
+            byte[] kept = Files.readAllBytes(p);
+            Files.delete(p);
+            Files.createDirectories(p.resolve("x"));
+            Cli.Result r = cli.run("status");
+            assertEquals(1, r.code(), file + ": " + r.err());
+            assertEquals(1, r.errLines().size(), r.err());
+            assertTrue(r.err().contains(".coral/" + file + ": cannot be read: "), r.err());
+            Files.delete(p.resolve("x"));
+            Files.delete(p);
+            Files.write(p, kept);
+            cli.run("status").ok();
+        }
+    }
+
     /** A repository declaring a format feature this Coral does not know: every command that opens it exits 1 with one line naming the file. */
     @Test
     void aFormatFeatureFromANewerCoralExitsOneNamingIt() throws IOException {

@@ -51,12 +51,20 @@ public final class ChecksummedFile {
     /**
      * Reads and verifies the file; returns its body.
      *
-     * @throws CorruptObjectException if magic, length or checksum do not verify (naming the file)
+     * @throws CorruptObjectException if magic, length or checksum do not verify, or it cannot be read (a folder; naming the file)
      * @throws UnsupportedVersionException if the version is outside [minVersion, maxVersion]
      * @throws NoSuchFileException if it does not exist
      */
     public static Body read(Path file, String magic, int minVersion, int maxVersion) throws IOException {
-        return decode(file.toString(), Files.readAllBytes(file), magic, minVersion, maxVersion);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (java.nio.file.FileSystemException e) {
+            throw e; // names its file; a missing one is told apart by its class
+        } catch (IOException e) { // "Is a directory", an I/O error: java.io names no file
+            throw new CorruptObjectException(file + ": cannot be read: " + e.getMessage(), e);
+        }
+        return decode(file.toString(), bytes, magic, minVersion, maxVersion);
     }
 
     /** Verifies {@code bytes} read from {@code name}. */

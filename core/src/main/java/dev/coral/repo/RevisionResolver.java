@@ -102,16 +102,23 @@ public final class RevisionResolver {
             id = byPrefix(base, rev);
         }
         if (id == null) {
-            throw new UnknownRevisionException("unknown revision '" + rev + "' (not a branch, tag or commit id)");
+            throw unknown(rev, "not a branch, tag or commit id");
         }
         ObjectKind kind = graph.kindOf(id);
         if (kind == null) {
-            throw new UnknownRevisionException("unknown revision '" + rev + "' (no such object in the repository)");
+            throw unknown(rev, "no such object in the repository");
         }
         if (kind != ObjectKind.COMMIT) {
             throw new UnknownRevisionException("revision '" + rev + "' names " + id.abbreviate(12) + ", which is not a commit");
         }
         return id;
+    }
+
+    /** An unknown revision, and why; naming a pack that could not be read, where one could not (the revision may be in it). */
+    private UnknownRevisionException unknown(String rev, String why) {
+        String unreadable = graph.store().unreadableNote();
+        return new UnknownRevisionException("unknown revision '" + rev + "' (" + why
+                + (unreadable.isEmpty() ? ")" : "; " + unreadable.substring(2)));
     }
 
     private static boolean refNameOk(String name) {

@@ -775,11 +775,18 @@ public final class ObjectStore implements AutoCloseable {
     Found require(ObjectId id) throws IOException {
         Found f = find(id);
         if (f == null) {
-            throw new MissingObjectException("object " + id.hex() + " is not in the repository"
-                    + (unreadable.isEmpty() ? "" : " (" + unreadable.size() + " pack(s) could not be read, e.g. "
-                    + unreadable.values().iterator().next() + "; run 'coral fsck --rebuild-index')"));
+            throw new MissingObjectException("object " + id.hex() + " is not in the repository" + unreadableNote());
         }
         return f;
+    }
+
+    /**
+     * Empty when every pack could be read; else a note naming one that could not, for an error
+     * about a missing object (which may be in it).
+     */
+    public String unreadableNote() {
+        return unreadable.isEmpty() ? "" : " (" + unreadable.size() + " pack(s) could not be read, e.g. "
+                + unreadable.values().iterator().next() + "; run 'coral fsck --rebuild-index')";
     }
 
     /** A new inserter; its objects become visible at {@link ObjectInserter#flush()}. */
