@@ -371,7 +371,11 @@ final class ChunkChainReader {
         if (f.entry().codec() != StoredForm.DELTA.code) {
             return Position.KEYFRAME;
         }
-        byte[] p = f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES);
+        return ofPrefix(f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES));
+    }
+
+    /** The chain position a delta's prefix records: base id, depth byte, sequence number. */
+    static Position ofPrefix(byte[] p) {
         int seq = java.nio.ByteBuffer.wrap(p, ObjectId.BYTES + 1, 4).getInt();
         return new Position(p[ObjectId.BYTES] & 0xFF, seq, ObjectId.fromBytes(p, 0));
     }

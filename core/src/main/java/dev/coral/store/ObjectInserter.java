@@ -4,7 +4,6 @@ import dev.coral.codec.ChunkCodec;
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.codec.ChunkFormat;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -166,7 +165,7 @@ public final class ObjectInserter implements AutoCloseable {
         if (!basesAhead) {
             return;
         }
-        long next = ByteBuffer.wrap(e.prefix(), ObjectId.BYTES + 1, 4).getInt() + 1L;
+        long next = ChunkChainReader.ofPrefix(e.prefix()).seq() + 1L;
         if (next < chains.versionsPerKeyframe() && chains.baseOf(next) != next - 1) {
             skipNext.add(new SkipBasesAhead.Stored(e.id(), e.rawLength()));
         }
