@@ -24,11 +24,14 @@ import picocli.CommandLine.Option;
         + "their delta chains and their SHA-256 checked.",
     "Each problem is one line naming the file and the tensors, files and commits it affects.",
     "Leftovers of dead writers and stale lock files are warnings ('coral gc' removes them), and so are chunks "
-        + "using a format feature .coral/format does not declare (the next commit or repack declares it).",
+        + "using a format feature .coral/format does not declare (the next commit or repack declares it), a damaged or "
+        + "stale multi-pack index (derived data the store then ignores) and a HEAD naming a branch that does not exist "
+        + "while commits are stored (the warning names the newest commits no ref reaches). A pack without an index "
+        + "whose objects commits need is a problem that --rebuild-index repairs.",
     "Exit code: 0 no problem (warnings allowed), 1 problems found."})
 final class FsckCommand extends Subcommand {
-    @Option(names = "--rebuild-index", description = "First rebuild pack indexes that do not verify (from their packs) "
-            + "and rewrite the multi-pack index from the pack indexes.")
+    @Option(names = "--rebuild-index", description = "First rebuild pack indexes that do not verify or are missing (from "
+            + "their packs, when those verify whole) and rewrite the multi-pack index from the pack indexes.")
     boolean rebuildIndex;
 
     @Mixin

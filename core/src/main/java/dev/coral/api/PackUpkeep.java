@@ -137,9 +137,11 @@ final class PackUpkeep {
             if (merge.size() < 2) {
                 return;
             }
-            PackMerge.mergeInPlace(packsDir, merge);
-            PackVerifier.rebuildMultiPackIndex(packsDir, locksDir);
-            store.refresh();
+            try {
+                PackVerifier.changeThenRebuildMultiPackIndex(packsDir, locksDir, () -> PackMerge.mergeInPlace(packsDir, merge));
+            } finally {
+                store.refresh();
+            }
             synchronized (this) {
                 packsAtLastLook = store.packCount();
             }

@@ -118,15 +118,23 @@ final class Repack {
                 }
                 ObjectId merged = PackMerge.merge(work, PackMerge.packsIn(work), packsDir);
                 FaultPoints.hit("repack.merged");
-                try (WriterGate.Held shut = gate.shut(onWait)) {
+                try {
+                    PackVerifier.changeThenRebuildMultiPackIndex(packsDir, coral.resolve("locks"), () -> {
+                        try (WriterGate.Held shut = gate.shut(onWait)) {
+                            store.refresh();
+                            List<ObjectId> old = before.stream().filter(p -> !p.equals(merged)).toList();
+                            // What writers named since the roots were read, and the copy did not take, stays where it is.
+                            Set<ObjectId> keep = LateReferences.packsToKeep(coral, store, repo.refs(), copied, old);
+                            try {
+                                PackVerifier.deletePacks(packsDir, old.stream().filter(p -> !keep.contains(p)).toList());
+                            } catch (IOException e) {
+                                throw new IOException("repack: every object is in the new pack, but an old one stays: " + e.getMessage(), e);
+                            }
+                        }
+                    });
+                } finally {
                     store.refresh();
-                    List<ObjectId> old = before.stream().filter(p -> !p.equals(merged)).toList();
-                    // What writers named since the roots were read, and the copy did not take, stays where it is.
-                    Set<ObjectId> keep = LateReferences.packsToKeep(coral, store, repo.refs(), copied, old);
-                    PackVerifier.deletePacks(packsDir, old.stream().filter(p -> !keep.contains(p)).toList());
                 }
-                PackVerifier.rebuildMultiPackIndex(packsDir, coral.resolve("locks"));
-                store.refresh();
             } finally {
                 Repository.deleteTree(work);
             }

@@ -10,6 +10,7 @@ import dev.coral.store.ObjectKind;
 import dev.coral.store.ObjectStore;
 import dev.coral.store.PackVerifier;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,11 +37,15 @@ import java.util.TreeSet;
  *     store (small objects hash-checked, chunks decoded through their delta chains and their
  *     SHA-256 checked), every reference resolving (commit → tree → file → tensor → chunk →
  *     delta base).
- * <li>Leftovers of dead writers and stale lock files: warnings, with a hint to run gc.
+ * <li>Leftovers of dead writers and stale lock files: warnings, with a hint to run gc. A pack
+ *     without an index is one, unless it holds objects the walk could not find: then its index was
+ *     lost, a problem named once (not per missing object and per delta built on them).
+ * <li>A HEAD naming a branch that does not exist while commits are stored: a warning naming the
+ *     newest commits no ref reaches ({@link MissingHeadBranch}).
  * </ol>
  *
  * Reads only, except with {@code rebuildIndex}: then, before checking, each pack index that does
- * not verify is rebuilt from its pack (when the pack verifies whole) and the multi-pack index is
+ * not verify or is missing is rebuilt from its pack (when the pack verifies whole) and the multi-pack index is
  * rewritten from the pack indexes. Works from the folder alone: a damaged config or a store that
  * cannot open is reported, not fatal.
  */
@@ -83,12 +88,19 @@ public final class Fsck {
         Map<ObjectId, PackVerifier.Result> packs = new LinkedHashMap<>();
         List<PackVerifier.Problem> packProblems = new ArrayList<>();
         long packed = 0;
+        Map<ObjectId, PackVerifier.Result> unindexed = new LinkedHashMap<>();
         for (PackVerifier.PackName p : PackVerifier.list(packsDir)) {
-            if (p.hasIndex()) { // a pack without an index is a leftover, reported below
+            if (p.hasIndex()) {
                 PackVerifier.Result r = PackVerifier.verify(packsDir, p.id());
                 packs.put(p.id(), r);
                 packProblems.addAll(r.problems());
                 packed += r.entries().size();
+            } else if (p.hasPack()) { // a leftover, or its index was lost: decided once the walk says what is missing
+                try {
+                    unindexed.put(p.id(), PackVerifier.verify(packsDir, p.id()));
+                } catch (NoSuchFileException e) {
+                    // its writer's leftover, deleted meanwhile
+                }
             }
         }
         packProblems.addAll(PackVerifier.verifyMultiPackIndex(packsDir, packs));
@@ -107,6 +119,13 @@ public final class Fsck {
                 }
             }
         }
+        for (PackVerifier.Result r : unindexed.values()) {
+            for (PackVerifier.Entry e : r.entries()) {
+                if (e.deltaBase() != null) {
+                    deltaBases.putIfAbsent(e.id(), e.deltaBase());
+                }
+            }
+        }
 
         // 2. Metadata files, the roots they give, and the walk from them.
         ObjectStore store = null;
@@ -118,12 +137,14 @@ public final class Fsck {
         }
         ObjectWalk walk = null;
         try {
-            if (store != null) {
-                walk = new ObjectWalk(new ObjectGraph(store), true, deltaBases::get);
+            ObjectGraph graph = store == null ? null : new ObjectGraph(store);
+            if (graph != null) {
+                walk = new ObjectWalk(graph, true, deltaBases::get);
             }
             checkRoots(store, walk, problems);
             if (walk != null) {
                 walk.run();
+                warnIfHeadBranchMissing(graph, packs.values(), walk.reached().keySet(), warnings);
             }
         } finally {
             if (store != null) {
@@ -141,10 +162,24 @@ public final class Fsck {
             Finding f = finding(rel(pp.file()), message(pp), objects, affected);
             (pp.warning() ? warnings : problems).add(f);
         }
+        Set<Path> indexLost = new HashSet<>();
+        for (PackVerifier.Result r : unindexed.values()) {
+            List<ObjectId> needed = r.entries().stream().map(PackVerifier.Entry::id).filter(failures::containsKey).distinct().toList();
+            if (!needed.isEmpty()) {
+                indexLost.add(r.pack());
+                explained.addAll(needed);
+                problems.add(finding(rel(r.pack()), "has no index, so " + needed.size() + " of its " + r.entries().size()
+                        + " objects that commits need cannot be found; " + (r.problems().isEmpty()
+                                ? "'coral fsck --rebuild-index' rebuilds the index from it"
+                                : "it does not verify whole, so its index cannot be rebuilt: " + message(r.problems().get(0))),
+                        needed, affected));
+            }
+        }
         for (Map.Entry<ObjectId, String> e : failures.entrySet()) {
             ObjectId id = e.getKey();
-            if (explained.contains(id) || AffectedObjects.dependsOn(id, deltaBases, explained)) {
-                continue;
+            if (explained.contains(id) || AffectedObjects.dependsOn(id, deltaBases, explained)
+                    || AffectedObjects.dependsOn(id, deltaBases, failures.keySet())) {
+                continue; // reported as the damage it follows from
             }
             Path pack = packOf.get(id);
             String file = pack == null ? "packs" : rel(pack);
@@ -164,6 +199,9 @@ public final class Fsck {
 
         // 5. Leftovers.
         for (Leftovers.Leftover l : Leftovers.scan(coralDir, now)) {
+            if (indexLost.contains(l.file().toAbsolutePath().normalize())) {
+                continue; // reported as a problem above
+            }
             warnings.add(Finding.of(rel(l.file()), l.kind().description + ", " + Leftovers.describeAge(l.age())
                     + " old; 'coral gc' removes it" + l.kind().whenRemoved()));
         }
@@ -239,6 +277,20 @@ public final class Fsck {
         }
     }
 
+    private void warnIfHeadBranchMissing(ObjectGraph graph, Collection<PackVerifier.Result> packs, Set<ObjectId> reached,
+                                         List<Finding> warnings) {
+        List<ObjectId> commits = new ArrayList<>();
+        packs.forEach(r -> r.entries().stream().filter(e -> e.kind() == ObjectKind.COMMIT).forEach(e -> commits.add(e.id())));
+        try {
+            Finding f = MissingHeadBranch.check(new Refs(coralDir), graph, commits, reached);
+            if (f != null) {
+                warnings.add(f);
+            }
+        } catch (IOException | RuntimeException e) {
+            // HEAD or the branch cannot be read: a problem checkRoots reported
+        }
+    }
+
     /**
      * The objects a pack problem damages: the entry it names; for an index that does not verify
      * or names a missing pack, those of its objects the walk could not read (the multi-pack
@@ -265,7 +317,7 @@ public final class Fsck {
 
     private static String message(PackVerifier.Problem pp) {
         if (pp.file().getFileName().toString().equals("multi-pack-index") && !pp.warning()) {
-            return pp.message() + " (the store reads the pack indexes instead; 'coral fsck --rebuild-index' rewrites it)";
+            return pp.message() + " (it is derived from the pack indexes: 'coral fsck --rebuild-index' rewrites it)";
         }
         return pp.message();
     }
@@ -283,7 +335,13 @@ public final class Fsck {
 
     private void rebuildIndexes(List<String> repairs) throws IOException {
         for (PackVerifier.PackName p : PackVerifier.list(packsDir)) {
-            if (p.hasPack() && p.hasIndex()) {
+            if (p.hasPack() && !p.hasIndex()) { // a lost index, or a dead writer's leftover: indexed, gc judges its objects
+                if (PackVerifier.rebuildIndex(packsDir, p.id())) {
+                    repairs.add("rebuilt " + rel(p.index()) + " from its pack (it had none)");
+                } else {
+                    repairs.add("could not rebuild " + rel(p.index()) + ": its pack does not verify whole");
+                }
+            } else if (p.hasPack() && p.hasIndex()) {
                 try {
                     PackVerifier.readIndex(packsDir, p.id());
                 } catch (IOException | RuntimeException e) {

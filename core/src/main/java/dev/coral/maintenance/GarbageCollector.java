@@ -138,19 +138,24 @@ public final class GarbageCollector {
             return sweep(packs, walk, grace, young, true);
         }
         FaultPoints.hit("gc.walked");
-        GcReport report;
-        try (WriterGate.Held shut = gate.shut(onWait)) {
-            // Writers that ran during the walk named new objects, or old ones again: reach them too.
+        GcReport[] report = new GcReport[1];
+        int youngPacks = young;
+        try {
+            PackVerifier.changeThenRebuildMultiPackIndex(packsDir, coralDir.resolve("locks"), () -> {
+                try (WriterGate.Held shut = gate.shut(onWait)) {
+                    // Writers that ran during the walk named new objects, or old ones again: reach them too.
+                    store.refresh();
+                    Roots.addTo(walk, coralDir, store, refs, "gc");
+                    walk.run();
+                    walk.requireReadable("gc", "nothing was removed");
+                    report[0] = sweep(packs, walk, grace, youngPacks, false);
+                }
+            });
+        } finally {
             store.refresh();
-            Roots.addTo(walk, coralDir, store, refs, "gc");
-            walk.run();
-            walk.requireReadable("gc", "nothing was removed");
-            report = sweep(packs, walk, grace, young, false);
         }
-        PackVerifier.rebuildMultiPackIndex(packsDir, coralDir.resolve("locks"));
-        store.refresh();
         new ChunkCache(coralDir.resolve("cache").resolve("chunks"), Long.MAX_VALUE).retain(store); // raw copies of deleted chunks
-        return report;
+        return report[0];
     }
 
     /** The indexed packs of the folder, young or not by {@code cutoff}. */
@@ -219,12 +224,20 @@ public final class GarbageCollector {
                     delete.add(p.name().id());
                 }
             }
-            PackVerifier.deletePacks(packsDir, delete);
+            IOException stays = null;
+            try {
+                PackVerifier.deletePacks(packsDir, delete);
+            } catch (IOException e) {
+                stays = e; // the others are deleted; go on with the rest
+            }
             if (!rewritten.isEmpty()) {
                 PackMerge.mergeInPlace(packsDir, rewritten, reached::containsKey); // their reachable objects into one new pack, then they go
             }
             for (Path f : leftoverFiles) {
                 Leftovers.remove(f);
+            }
+            if (stays != null) {
+                throw new IOException("gc: " + stays.getMessage() + "; everything else unreachable was removed", stays);
             }
         }
         return new GcReport(dryRun, grace, removed, leftovers, mixed, young, packs.size() - doomed.size(), reached.size());

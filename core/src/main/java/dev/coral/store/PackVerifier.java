@@ -2,12 +2,16 @@ package dev.coral.store;
 
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.AtomicFile;
+import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -371,15 +375,18 @@ public final class PackVerifier {
         try {
             mpx = MultiPackIndex.read(file);
         } catch (IOException | RuntimeException e) {
-            problems.add(Problem.error(file, strip(e.getMessage(), file)));
+            problems.add(new Problem(file, -1, null, null, strip(e.getMessage(), file) + ": it is ignored (derived data: the pack "
+                    + "indexes answer instead); the next commit or 'coral fsck --rebuild-index' rewrites it", true));
             return problems;
         }
         for (int n = 0; n < mpx.packCount(); n++) {
             ObjectId id = mpx.packId(n);
             Result r = packs.get(id);
             if (r == null || r.packBytes() == 0) {
+                boolean unindexed = r == null && Files.exists(packsDir.resolve(PackLayout.packFileName(id)));
                 problems.add(new Problem(file, -1, null, null, "names pack " + PackLayout.packFileName(id)
-                        + ", which is gone: it is stale and ignored (run 'coral fsck --rebuild-index')", true));
+                        + (unindexed ? ", whose index is gone" : ", which is gone")
+                        + ": it is stale and ignored (run 'coral fsck --rebuild-index')", true));
                 return problems;
             }
             if (r.packBytes() != mpx.packLength(n)) {
@@ -420,6 +427,31 @@ public final class PackVerifier {
             }
         }
         return problems;
+    }
+
+    /** A change to the packs folder: packs merged, rewritten or deleted. */
+    @FunctionalInterface
+    public interface PackChange {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code change}, then {@linkplain #rebuildMultiPackIndex rewrites the multi-pack index},
+     * also when the change failed half-way: the index must not go on naming packs it deleted (the
+     * store would ignore it as stale, and read every pack index).
+     */
+    public static void changeThenRebuildMultiPackIndex(Path packsDir, Path locksDir, PackChange change) throws IOException {
+        try {
+            change.run();
+        } catch (IOException | RuntimeException e) {
+            try {
+                rebuildMultiPackIndex(packsDir, locksDir);
+            } catch (IOException | RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+        rebuildMultiPackIndex(packsDir, locksDir);
     }
 
     /**
@@ -492,23 +524,42 @@ public final class PackVerifier {
     /**
      * Deletes packs, each index first, then its pack (so a pack is never listed without its
      * objects), and makes the deletions durable with one fsync of the folder; files already gone
-     * are skipped. Returns the bytes freed.
+     * are skipped. A file that cannot be deleted (a folder in its place, a read-only folder) does
+     * not stop the others: a pack whose index stays is kept whole, and once every other pack is
+     * done the first failure is thrown, naming its file. Returns the bytes freed.
      */
     public static long deletePacks(Path packsDir, Collection<ObjectId> packIds) throws IOException {
         long freed = 0;
+        IOException first = null;
+        Path firstFile = null;
+        int failed = 0;
         for (ObjectId packId : packIds) {
             for (Path p : List.of(packsDir.resolve(PackLayout.indexFileName(packId)), packsDir.resolve(PackLayout.packFileName(packId)))) {
                 try {
                     long n = Files.size(p);
+                    FaultPoints.hit("pack.delete");
                     Files.delete(p);
                     freed += n;
                 } catch (NoSuchFileException e) {
                     // already gone
+                } catch (IOException e) {
+                    if (failed++ == 0) {
+                        first = e;
+                        firstFile = p;
+                    }
+                    break; // an index that stays keeps its pack
                 }
             }
         }
         if (!packIds.isEmpty()) {
             AtomicFile.fsyncDirectory(packsDir);
+        }
+        if (first != null) {
+            String why = Files.isDirectory(firstFile, LinkOption.NOFOLLOW_LINKS) ? "a folder is in its place"
+                    : first instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason()
+                    : first instanceof AccessDeniedException ? "permission denied" : String.valueOf(first.getMessage());
+            throw new IOException("cannot delete " + firstFile + ": " + why
+                    + (failed > 1 ? " (nor " + (failed - 1) + " more pack files)" : ""), first);
         }
         return freed;
     }

@@ -104,6 +104,50 @@ class RepackTest {
         }
     }
 
+    /**
+     * An old pack repack cannot delete (a folder in its place, a read-only folder) stays whole; the
+     * others go, the multi-pack index is rewritten rather than left naming them, every version
+     * still reads, and the error names the file. The next repack finishes the job.
+     */
+    @Test
+    void anOldPackThatCannotBeDeletedLeavesTheRepositoryWhole() throws Exception {
+        List<byte[]> versions;
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(8192))) {
+            versions = DriftingTensor.commit(repo, 8192, 6, 3);
+        }
+        Path packs = dir.resolve(".coral/packs");
+        try (Repository repo = Repository.open(dir)) {
+            int packsBefore = dev.coral.store.PackMerge.packsIn(packs).size();
+            assertTrue(packsBefore >= 3, "packs: " + packsBefore);
+            boolean[] failed = {false};
+            dev.coral.io.FaultPoints.install(p -> {
+                if (p.equals("pack.delete") && !failed[0]) {
+                    failed[0] = true;
+                    throw new java.nio.file.AccessDeniedException("f", null, "injected");
+                }
+            });
+            java.io.IOException e;
+            try {
+                e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, repo::repack);
+            } finally {
+                dev.coral.io.FaultPoints.install(null);
+            }
+            assertTrue(e.getMessage().startsWith("repack: every object is in the new pack, but an old one stays: cannot delete ")
+                    && e.getMessage().endsWith(".idx: injected"), e.getMessage());
+            assertEquals(2, dev.coral.store.PackMerge.packsIn(packs).size(), "the new pack and the one that stayed");
+            dev.coral.maintenance.FsckReport fsck = repo.fsck(false);
+            assertTrue(fsck.clean() && fsck.warnings().isEmpty(), fsck::toString);
+            List<CommitWalk.Entry> log = repo.log("HEAD", -1);
+            for (int v = 0; v < versions.size(); v++) {
+                try (InputStream in = repo.tensor(log.get(versions.size() - 1 - v).id().hex(), "m.safetensors", "w").openVerifiedStream()) {
+                    assertArrayEquals(versions.get(v), in.readAllBytes(), "v" + v);
+                }
+            }
+            repo.repack();
+            assertEquals(1, dev.coral.store.PackMerge.packsIn(packs).size(), "one pack");
+        }
+    }
+
     private static byte[] fp32(float[] v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);

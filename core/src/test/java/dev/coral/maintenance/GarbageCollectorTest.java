@@ -9,6 +9,7 @@ import dev.coral.api.CommitRequest;
 import dev.coral.api.Maintenance;
 import dev.coral.api.Repository;
 import dev.coral.error.BadInputException;
+import dev.coral.io.FaultPoints;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,6 +109,52 @@ class GarbageCollectorTest {
             assertEquals(fsck.packedObjects(), fsck.reachableObjects(), "nothing unreachable is left");
             GcReport again = Maintenance.gc(repo, true, Duration.ZERO);
             assertTrue(again.removedPacks().isEmpty() && again.removedLeftovers().isEmpty(), again::toString);
+        }
+    }
+
+    /**
+     * A pack file gc cannot delete (a folder in its place, a read-only folder) keeps its pack
+     * whole and stops nothing else: the other unreachable packs go, the multi-pack index is
+     * rewritten (not left naming deleted packs), and the error names the file.
+     */
+    @Test
+    void aPackThatCannotBeDeletedStaysWholeAndTheRestIsCollected() throws IOException {
+        try (Repository repo = history()) {
+            Path packs = dir.resolve(".coral/packs");
+            Maintenance.gc(repo, false, Duration.ZERO); // merges nothing here; makes the multi-pack index
+            int packsBefore = MaintenanceFixtures.files(packs, ".pack").size();
+            repo.switchBranch("gone", true, false);
+            MaintenanceFixtures.writeModel(dir.resolve("extra.safetensors"), 7, 2, 500);
+            repo.add(List.of(dir.resolve("extra.safetensors")));
+            repo.commit(CommitRequest.of("g1"));
+            repo.remove(List.of(dir.resolve("extra.safetensors")), false);
+            repo.commit(CommitRequest.of("g2"));
+            repo.switchBranch("main", false, true);
+            repo.deleteBranch("gone", true);
+            int doomed = MaintenanceFixtures.files(packs, ".pack").size() - packsBefore;
+            assertTrue(doomed >= 2, "packs of the deleted branch: " + doomed);
+            List<String> failedAt = new ArrayList<>();
+            FaultPoints.install(p -> {
+                if (p.equals("pack.delete") && failedAt.isEmpty()) {
+                    failedAt.add(p);
+                    throw new java.nio.file.AccessDeniedException("f", null, "injected");
+                }
+            });
+            IOException e;
+            try {
+                e = assertThrows(IOException.class, () -> Maintenance.gc(repo, false, Duration.ZERO));
+            } finally {
+                FaultPoints.install(null);
+            }
+            assertTrue(e.getMessage().startsWith("gc: cannot delete ") && e.getMessage().contains(".idx: injected")
+                    && e.getMessage().contains("everything else unreachable was removed"), e.getMessage());
+            assertEquals(packsBefore + 1, MaintenanceFixtures.files(packs, ".pack").size(), "one doomed pack stays");
+            assertEquals(packsBefore + 1, MaintenanceFixtures.files(packs, ".idx").size(), "with its index");
+            FsckReport fsck = Maintenance.fsck(repo, false);
+            assertTrue(fsck.clean() && fsck.warnings().isEmpty(), () -> "no stale multi-pack index: " + FsckTest.lines(fsck));
+            everyCommitChecksOut(repo);
+            Maintenance.gc(repo, false, Duration.ZERO);
+            assertEquals(packsBefore, MaintenanceFixtures.files(packs, ".pack").size(), "the next gc takes it");
         }
     }
 
