@@ -137,8 +137,11 @@ public final class CollectionScenario implements Scenario {
             rep.note(p);
         }
         fsck.problems().stream().limit(5).forEach(f -> rep.note("fsck: " + f));
+        for (String e : alone.errors.subList(0, Math.min(3, alone.errors.size()))) {
+            rep.note("writer, alone: " + e);
+        }
         for (String e : beside.errors.subList(0, Math.min(3, beside.errors.size()))) {
-            rep.note("writer: " + e);
+            rep.note("writer, beside gc + repack: " + e);
         }
         if (lost + beside.failures + alone.failures + collectorErrors > 0) {
             rep.failed(lost + " lost or wrong, " + (alone.failures + beside.failures) + " writer failures, " + collectorErrors + " collector errors");
@@ -206,7 +209,14 @@ public final class CollectionScenario implements Scenario {
             List<String> wl = Files.readAllLines(logs.get(w));
             lines.addAll(wl);
             Map<String, String> kv = ChildJvm.keyValues(wl);
-            failures += Integer.parseInt(kv.getOrDefault("failures." + w, "1"));
+            String counted = kv.get("failures." + w);
+            if (counted == null) { // the writer's JVM ended without its summary: its last words are the error
+                failures++;
+                errors.add("error: writer " + w + " ended without a summary: "
+                        + String.join(" | ", wl.subList(Math.max(0, wl.size() - 3), wl.size())));
+            } else {
+                failures += Integer.parseInt(counted);
+            }
             acknowledged += (int) wl.stream().filter(l -> l.startsWith("ack.")).count();
             wl.stream().filter(l -> l.startsWith("error")).forEach(errors::add);
             String[] window = kv.getOrDefault("window." + w, "").split(",");
