@@ -35,7 +35,7 @@ final class ExportCommand extends Subcommand {
         RevPath rp = RevPath.parse(target);
         boolean toStdout = output.equals("-");
         if (toStdout && coral.session().batched()) {
-            throw usage("-o -: not inside coral batch, whose standard output carries the replies; give -o FILE");
+            throw usage("-o -: refused inside coral batch, whose standard output carries the replies; give -o FILE");
         }
         if (toStdout && coral.session().terminal()) {
             throw usage("-o -: standard output is a terminal; redirect it to a file or a pipe, or give -o FILE");

@@ -82,7 +82,7 @@ class BatchCommandTest {
         assertTrue(((String) r.get(1).get("err")).contains("argument 2 is not a string"), r.get(1).toString());
         assertTrue(((String) r.get(3).get("err")).contains("batch cannot run inside batch"), r.get(3).toString());
         assertEquals(2, code(r.get(6)), r.get(6).toString());
-        assertTrue(((String) r.get(6).get("err")).contains("-o -: not inside coral batch"), r.get(6).toString());
+        assertTrue(((String) r.get(6).get("err")).contains("-o -: refused inside coral batch"), r.get(6).toString());
         assertEquals(0, code(r.get(7)), r.get(7).toString());
         assertTrue(((String) r.get(7).get("out")).contains("model.safetensors"), r.get(7).toString());
     }
