@@ -347,6 +347,9 @@ public final class ChunkCache implements AutoCloseable {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             long staleBefore = System.currentTimeMillis() - STALE_TEMPORARY_MILLIS;
             for (Path p : ds) {
+                if (!written(p)) {
+                    continue;
+                }
                 BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
                 long modified = a.lastModifiedTime().toMillis();
                 if (p.getFileName().toString().startsWith(".tmp-")) {
@@ -376,6 +379,9 @@ public final class ChunkCache implements AutoCloseable {
         int dropped = 0;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
+                if (!written(p)) {
+                    continue;
+                }
                 String name = p.getFileName().toString();
                 boolean keep;
                 try {
@@ -399,12 +405,24 @@ public final class ChunkCache implements AutoCloseable {
         long total = 0;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
-                total += Files.size(p);
+                if (written(p)) {
+                    total += Files.size(p);
+                }
             }
         } catch (IOException e) {
             return total;
         }
         return total;
+    }
+
+    /**
+     * Whether the cache wrote this file: an entry (named by a chunk id) or a temporary one. The
+     * rest is left alone, never counted or deleted: the folder may be a link to one elsewhere
+     * (a faster disk) that holds other files too.
+     */
+    private static boolean written(Path p) {
+        String name = p.getFileName().toString();
+        return name.startsWith(".tmp-") || name.length() == 2 * ObjectId.BYTES && ObjectId.isHex(name);
     }
 
     private static void drop(Path file) {

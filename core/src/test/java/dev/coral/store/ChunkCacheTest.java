@@ -147,6 +147,38 @@ class ChunkCacheTest {
         assertFalse(Files.exists(small.entry(ObjectId.hashOf(raw))), "a chunk larger than the budget is not cached");
     }
 
+    /**
+     * The folder may be a link to one elsewhere (a faster disk) holding other files: trimming and
+     * gc's retain delete only what the cache wrote, whatever the budget (found by fuzzing: gc
+     * deleted a notes.txt beside a linked cache).
+     */
+    @Test
+    void filesTheCacheDidNotWriteAreNeverDeleted() throws IOException {
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Path notes = Files.writeString(elsewhere.resolve("notes.txt"), "mine");
+        Path old = Files.writeString(elsewhere.resolve("old-notes.txt"), "mine too");
+        Files.setLastModifiedTime(old, FileTime.fromMillis(1_000L));
+        Files.createDirectories(dir.resolve("coral/cache"));
+        Path link = Files.createSymbolicLink(dir.resolve("coral/cache/chunks"), elsewhere);
+        int len = 100;
+        ChunkCache cache = new ChunkCache(link, ChunkCache.HEADER_BYTES + len + ChunkCache.FOOTER_BYTES);
+        Random r = new Random(12);
+        byte[] a = random(r, len);
+        byte[] b = random(r, len);
+        cache.write(ObjectId.hashOf(a), a, null);
+        Files.setLastModifiedTime(cache.entry(ObjectId.hashOf(a)), FileTime.fromMillis(2_000L));
+        cache.write(ObjectId.hashOf(b), b, null);
+        cache.trim();
+        assertEquals(Files.size(cache.entry(ObjectId.hashOf(b))), cache.bytes(), "only entries count against the budget");
+        assertFalse(Files.exists(cache.entry(ObjectId.hashOf(a))), "over the budget, the oldest entry goes");
+        assertTrue(Files.exists(cache.entry(ObjectId.hashOf(b))), "and no other: the notes, older still, do not count");
+        Files.createDirectories(dir.resolve("packs"));
+        try (ObjectStore empty = new ObjectStore(dir.resolve("packs"), dir.resolve("locks"), 3)) {
+            assertEquals(1, cache.retain(empty), "the entry of a chunk no longer stored goes");
+        }
+        assertTrue(Files.exists(notes) && Files.exists(old), "the rest of the folder stays");
+    }
+
     @Test
     void queuedEntriesAreWrittenByCloseAndTwoVersionsOfAChunkStay() {
         Random r = new Random(5);
