@@ -3,6 +3,8 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SortedMap;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -43,7 +45,8 @@ final class ConfigCommand extends Subcommand {
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
             if (value != null) {
-                SortedMap<String, String> before = repo.configProblem() == null ? repo.config().settings() : null;
+                String problem = repo.configProblem();
+                SortedMap<String, String> before = problem == null ? repo.config().settings() : null;
                 SortedMap<String, String> after;
                 try {
                     after = repo.setConfig(key, value).settings();
@@ -51,7 +54,16 @@ final class ConfigCommand extends Subcommand {
                     throw usage(e.getMessage());
                 }
                 out().println(key + "=" + after.get(key));
-                if (before != null) {
+                if (before == null) {
+                    List<String> others = new ArrayList<>();
+                    after.forEach((k, v) -> {
+                        if (!k.equals(key)) {
+                            others.add(k + "=" + v);
+                        }
+                    });
+                    coral.session().err().println("coral: warning: " + problem + "; rewritten from the defaults: "
+                            + String.join(", ", others) + " (set again any that differed)");
+                } else {
                     after.forEach((k, v) -> {
                         if (!k.equals(key) && !v.equals(before.get(k))) {
                             out().println(k + "=" + v + " (changed to fit " + key + ")");

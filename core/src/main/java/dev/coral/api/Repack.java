@@ -65,6 +65,7 @@ final class Repack {
     }
 
     Repository.RepackResult run() throws IOException {
+        repo.requireReadableConfig(); // it re-encodes every chunk with the config's settings
         Path coral = repo.root().resolve(".coral");
         Path packsDir = store.packsDir();
         try (RepositoryLock.Held gcLock = new RepositoryLock(coral.resolve("locks"), GarbageCollector.LOCK_NAME).lock()) {

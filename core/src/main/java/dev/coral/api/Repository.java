@@ -356,9 +356,7 @@ public final class Repository implements AutoCloseable {
      * their stored size, and they are rarely checked out.
      */
     ObjectInserter newInserter(boolean lossy) throws IOException {
-        if (configProblem != null) {
-            throw new CorruptObjectException(configProblem.getMessage() + " (reading works; repair or rewrite .coral/config to write)");
-        }
+        requireReadableConfig();
         RepositoryConfig c = config;
         declareFormatFeatures(c);
         ObjectInserter ins = store.newInserter(c.zstdLevel());
@@ -368,6 +366,15 @@ public final class Repository implements AutoCloseable {
         ins.setUndoableDeltas(!lossy);
         ins.setBasesAhead(true);
         return ins;
+    }
+
+    /** Refuses to write objects with the defaults in place of settings the config held and may hold again. */
+    void requireReadableConfig() throws CorruptObjectException {
+        CorruptObjectException p = configProblem;
+        if (p != null) {
+            throw new CorruptObjectException(p.getMessage() + " (reading works; to write, repair it, or rewrite it from "
+                    + "the defaults with 'coral config KEY VALUE')");
+        }
     }
 
     /**

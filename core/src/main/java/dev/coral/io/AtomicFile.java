@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -69,6 +71,11 @@ public final class AtomicFile {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException(target + ": the file system cannot rename atomically", e);
+        } catch (FileSystemException e) {
+            if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) { // java.io names the temporary file, not the target
+                throw new IOException(target + ": a folder is in its place (move it away to write the file)", e);
+            }
+            throw e;
         }
         if (durable) {
             fsyncDirectory(target.toAbsolutePath().getParent());

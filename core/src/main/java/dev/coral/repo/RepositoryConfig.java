@@ -8,6 +8,8 @@ import dev.coral.store.ChainShape;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.SortedMap;
@@ -209,22 +211,46 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
     }
 
     public static RepositoryConfig read(Path file) throws IOException {
-        String text = new String(ChecksummedFile.read(file, MAGIC, 1, 1).bytes(), StandardCharsets.UTF_8);
         Properties p = new Properties();
-        p.load(new StringReader(text));
+        try {
+            p.load(new StringReader(new String(ChecksummedFile.read(file, MAGIC, 1, 1).bytes(), StandardCharsets.UTF_8)));
+        } catch (CorruptObjectException e) {
+            throw e;
+        } catch (NoSuchFileException e) {
+            throw new CorruptObjectException(file + ": missing");
+        } catch (FileSystemException e) {
+            throw new CorruptObjectException(file + ": cannot be read: " + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason()));
+        } catch (IllegalArgumentException e) { // a hand-edited backslash: Properties takes backslash-u for the start of an escape
+            throw new CorruptObjectException(file + ": " + e.getMessage());
+        }
         try {
             return new RepositoryConfig(
-                    Integer.parseInt(p.getProperty("chunk.bytes", String.valueOf(DEFAULT_CHUNK_BYTES)).trim()),
-                    Integer.parseInt(p.getProperty("zstd.level", String.valueOf(DEFAULT_ZSTD_LEVEL)).trim()),
-                    Integer.parseInt(p.getProperty("delta.max-depth", String.valueOf(DEFAULT_MAX_CHAIN_DEPTH)).trim()),
-                    Integer.parseInt(p.getProperty("delta.run", String.valueOf(LEGACY_DELTA_RUN)).trim()),
-                    parseBoolean("codec.contexts", p.getProperty("codec.contexts", String.valueOf(DEFAULT_CONTEXT_CODING))),
-                    parseBoolean("codec.zigzag", p.getProperty("codec.zigzag", String.valueOf(DEFAULT_ZIGZAG_DELTAS))),
-                    Long.parseLong(p.getProperty("cache.bytes", String.valueOf(DEFAULT_CACHE_BYTES)).trim()),
-                    parseFraction(p.getProperty("similarity.threshold", String.valueOf(DEFAULT_SIMILARITY_THRESHOLD))),
-                    parseBoolean("checkout.fsync", p.getProperty("checkout.fsync", String.valueOf(DEFAULT_CHECKOUT_FSYNC))));
+                    setting(file, p, "chunk.bytes", DEFAULT_CHUNK_BYTES, RepositoryConfig::parseChunkBytes),
+                    setting(file, p, "zstd.level", DEFAULT_ZSTD_LEVEL, RepositoryConfig::parseWhole),
+                    setting(file, p, "delta.max-depth", DEFAULT_MAX_CHAIN_DEPTH, RepositoryConfig::parseWhole),
+                    setting(file, p, "delta.run", LEGACY_DELTA_RUN, RepositoryConfig::parseWhole),
+                    setting(file, p, "codec.contexts", DEFAULT_CONTEXT_CODING, v -> parseBoolean("codec.contexts", v)),
+                    setting(file, p, "codec.zigzag", DEFAULT_ZIGZAG_DELTAS, v -> parseBoolean("codec.zigzag", v)),
+                    setting(file, p, "cache.bytes", DEFAULT_CACHE_BYTES, RepositoryConfig::parseSize),
+                    setting(file, p, "similarity.threshold", DEFAULT_SIMILARITY_THRESHOLD, RepositoryConfig::parseFraction),
+                    setting(file, p, "checkout.fsync", DEFAULT_CHECKOUT_FSYNC, v -> parseBoolean("checkout.fsync", v)));
         } catch (IllegalArgumentException e) {
             throw new CorruptObjectException(file + ": " + e.getMessage());
+        }
+    }
+
+    /** One setting of the file, {@code absent} when it has none; a value that does not parse names its key. */
+    private static <T> T setting(Path file, Properties p, String key, T absent, java.util.function.Function<String, T> parse)
+            throws CorruptObjectException {
+        String v = p.getProperty(key);
+        if (v == null) {
+            return absent;
+        }
+        try {
+            return parse.apply(v);
+        } catch (IllegalArgumentException e) {
+            String why = e.getMessage() == null ? "'" + v.trim() + "'" : e.getMessage();
+            throw new CorruptObjectException(file + ": " + key + ": " + (why.startsWith(key) ? why.substring(key.length()).trim() : why));
         }
     }
 

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Damage to one metadata file costs what depends on it, not the whole repository. */
@@ -50,6 +52,94 @@ class DamagedMetadataTest {
             assertEquals(one, TestModels.sha256(dir.resolve("m.safetensors")));
             CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> repo.add(List.of(dir.resolve("m.safetensors"))));
             assertTrue(e.getMessage().contains("config") && e.getMessage().contains("checksum"), e.getMessage());
+        }
+    }
+
+    /** A config file written with a valid checksum around {@code body} (as a hand edit through a tool would leave it). */
+    private static void writeConfig(Path f, String body) throws IOException {
+        Files.delete(f);
+        dev.coral.io.ChecksummedFile.write(f, "CORALCFG", 1, body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Every way the config can be unreadable (found by fuzzing: a missing one, a link loop and a
+     * backslash-u made every command fail, the last as an internal error) is a damaged config:
+     * every commit reads, writes are refused naming the file and the repair, and
+     * {@code setConfig} rewrites it. A value that does not parse names its key.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"missing", "a link loop", "a folder", "backslash-u", "a bad number", "a bad boolean"})
+    void anUnreadableConfigStillLetsEveryCommitBeReadAndSettingAKeyRewritesIt(String damage) throws IOException {
+        String one;
+        try (Repository repo = Repository.init(dir)) {
+            one = commitTwo(repo);
+        }
+        Path config = dir.resolve(".coral/config");
+        String expected = switch (damage) {
+            case "missing" -> {
+                Files.delete(config);
+                yield "config: missing";
+            }
+            case "a link loop" -> {
+                Files.delete(config);
+                Files.createSymbolicLink(config, config.getFileName());
+                yield "config: cannot be read";
+            }
+            case "a folder" -> {
+                Files.delete(config);
+                Files.createDirectories(config.resolve("x"));
+                yield "config: cannot be read";
+            }
+            case "backslash-u" -> {
+                writeConfig(config, "zstd.level=3\nnote=C:\\u12\n");
+                yield "Malformed";
+            }
+            case "a bad number" -> {
+                writeConfig(config, "zstd.level=three\n");
+                yield "config: zstd.level: not a whole number: 'three'";
+            }
+            default -> {
+                writeConfig(config, "codec.zigzag=yes\n");
+                yield "config: codec.zigzag: must be true or false: 'yes'";
+            }
+        };
+        try (Repository repo = Repository.open(dir)) {
+            assertTrue(repo.configProblem() != null && repo.configProblem().contains(expected), repo.configProblem());
+            assertEquals(2, repo.log("HEAD", -1).size());
+            repo.checkout("HEAD~1", true);
+            assertEquals(one, TestModels.sha256(dir.resolve("m.safetensors")));
+            CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> repo.add(List.of(dir.resolve("m.safetensors"))));
+            assertTrue(e.getMessage().contains(expected) && e.getMessage().contains("'coral config KEY VALUE'"), e.getMessage());
+            String format = Files.exists(dir.resolve(".coral/format")) ? Files.readString(dir.resolve(".coral/format"), java.nio.charset.StandardCharsets.ISO_8859_1) : null;
+            CorruptObjectException r = assertThrows(CorruptObjectException.class, repo::repack, "repack re-encodes with the settings");
+            assertTrue(r.getMessage().contains(expected), r.getMessage());
+            assertEquals(format, Files.exists(dir.resolve(".coral/format")) ? Files.readString(dir.resolve(".coral/format"), java.nio.charset.StandardCharsets.ISO_8859_1) : null,
+                    "nothing declared");
+            if (damage.equals("a folder")) {
+                IOException busy = assertThrows(IOException.class, () -> repo.setConfig("zstd.level", "2"));
+                assertTrue(busy.getMessage().contains("config: a folder is in its place"), busy.getMessage());
+                Repository.deleteTree(config);
+            }
+            repo.setConfig("zstd.level", "2");
+            assertEquals(null, repo.configProblem());
+            repo.add(List.of(dir.resolve("m.safetensors")));
+        }
+        try (Repository repo = Repository.open(dir)) {
+            assertEquals(2, repo.config().zstdLevel());
+        }
+    }
+
+    /** A size in a hand-edited config takes the suffixes 'coral config' takes (it said: For input string: "64K"). */
+    @Test
+    void aHandEditedSizeTakesSuffixes() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            commitTwo(repo);
+        }
+        writeConfig(dir.resolve(".coral/config"), "chunk.bytes=64K\ncache.bytes=2G\n");
+        try (Repository repo = Repository.open(dir)) {
+            assertEquals(null, repo.configProblem());
+            assertEquals(65536, repo.config().chunkBytes());
+            assertEquals(2L << 30, repo.config().cacheBytes());
         }
     }
 
