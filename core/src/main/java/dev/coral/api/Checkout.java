@@ -8,6 +8,7 @@ import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileIngest;
 import dev.coral.repo.FileRestore;
+import dev.coral.repo.Refs;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.Tree;
 import dev.coral.repo.WorkTree;
@@ -46,7 +47,9 @@ final class Checkout {
         FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
         List<String> written = new ArrayList<>();
         List<String> deleted = new ArrayList<>();
-        try (RepositoryLock.Held l = repo.lockIndex()) {
+        boolean isBranch = repo.refs().isBranch(revision);
+        try (RepositoryLock.Held l = repo.lockIndex();
+             Refs.HeadUpdate headUpdate = isBranch || !revision.equals("HEAD") ? repo.refs().lockHead() : null) {
             StagingIndex index;
             try {
                 index = repo.readIndex();
@@ -103,11 +106,10 @@ final class Checkout {
             touched.addAll(index.entries().keySet());
             removeLeftovers(wt, touched);
             new StagingIndex(next).write(repo.indexFile());
-            boolean isBranch = repo.refs().isBranch(revision);
             if (isBranch) {
-                repo.refs().setHeadToBranch(revision);
-            } else if (!revision.equals("HEAD")) {
-                repo.refs().setHeadDetached(target);
+                headUpdate.toBranch(revision);
+            } else if (headUpdate != null) {
+                headUpdate.toCommit(target);
             }
         }
         return new Repository.CheckoutResult(target, written, deleted);

@@ -66,7 +66,8 @@ final class History {
         ObjectGraph graph = repo.graph();
         FaultPoints.hit("commit.storedBeforeLock");
         try (RepositoryLock.Held l = repo.lockIndex()) {
-            StagingIndex index = pending.applyTo(repo.readIndex());
+            StagingIndex before = repo.readIndex();
+            StagingIndex index = pending.applyTo(before);
             boolean only = scope == Scope.ONLY_OWN;
             String lossyEps = "";
             if (!request.lossyEps().isEmpty()) {
@@ -76,6 +77,8 @@ final class History {
                 lossyEps = q.storesLossy() ? request.lossyEps() : "";
             }
             boolean indexChanged = pending != Repository.StagedChanges.NONE || !request.lossyEps().isEmpty();
+            boolean indexWritten = false;
+            ObjectId tried = null;
             try (ObjectInserter own = carried == null ? repo.graph().store().newInserter() : null) {
                 ObjectInserter ins = carried == null ? own : carried;
                 ObjectId treeId = null;
@@ -104,10 +107,12 @@ final class History {
                     Commit c = new Commit(treeId, parent == null ? List.of() : List.of(parent), request.author(),
                             System.currentTimeMillis(), request.message(), request.metrics(), lossyEps);
                     ObjectId id = ObjectGraph.write(ins, c);
+                    tried = id;
                     ins.flush();
                     if (indexChanged) {
                         repo.writeIndex(index);
                         indexChanged = false;
+                        indexWritten = true;
                     }
                     FaultPoints.hit("commit.objectsWrittenBeforeRef");
                     if (head.isDetached()) {
@@ -120,9 +125,29 @@ final class History {
                         return id;
                     }
                 }
+                throw new LockFailedException("the branch kept moving under " + MAX_ATTEMPTS + " attempts to commit; try again");
+            } catch (IOException | RuntimeException e) {
+                if (indexWritten) {
+                    putBack(before, tried, e);
+                }
+                throw e;
             }
         }
-        throw new LockFailedException("the branch kept moving under " + MAX_ATTEMPTS + " attempts to commit; try again");
+    }
+
+    /**
+     * After a commit failed past writing the staging index (its ref lock held, say), puts back the
+     * index as it was, so that the paths a {@code commit PATH} or {@code commit -a} staged are not
+     * left staged by a command that failed; unless HEAD did move to the commit ({@code tried}).
+     */
+    private void putBack(StagingIndex before, ObjectId tried, Exception failure) {
+        try {
+            if (tried == null || !tried.equals(repo.refs().headCommit())) {
+                repo.writeIndex(before);
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /** The tree of {@code parent} (none: empty) with the commit's own paths as {@code index} stages them, its removals removed. */

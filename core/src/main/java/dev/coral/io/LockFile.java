@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -57,6 +58,10 @@ public final class LockFile implements AutoCloseable {
                     lf.held = true;
                     return lf;
                 } catch (FileAlreadyExistsException e) {
+                    if (Files.isDirectory(lf.lock, LinkOption.NOFOLLOW_LINKS)) {
+                        throw new LockFailedException(lf.lock + ": a folder is in place of this lock file (remove it if no Coral "
+                                + "process is running; 'coral gc' removes it once stale)");
+                    }
                     if (i % 10 == 0 && breakIfStale(lf.lock)) {
                         continue;
                     }

@@ -38,6 +38,7 @@ final class Leftovers {
         TEMPORARY("temporary file of an interrupted write"),
         UNINDEXED_PACK("pack without an index (its writer stopped before finishing it)"),
         LOCK("lock file of an interrupted ref update"),
+        LOCK_FOLDER("folder in place of a ref's lock file (no update of that ref can take its lock)"),
         REPACK_SCRATCH("scratch folder of an interrupted repack");
 
         final String description;
@@ -51,7 +52,7 @@ final class Leftovers {
             return switch (this) {
                 case TEMPORARY -> " once it is older than the grace period and " + describeAge(LIVE_TEMPORARY);
                 case UNINDEXED_PACK -> " once it is older than the grace period";
-                case LOCK -> " once it is " + describeAge(STALE_LOCK) + " old";
+                case LOCK, LOCK_FOLDER -> " once it is " + describeAge(STALE_LOCK) + " old";
                 case REPACK_SCRATCH -> "";
             };
         }
@@ -70,7 +71,7 @@ final class Leftovers {
         /** Whether {@code coral gc} with this grace period removes it. */
         boolean removable(Duration grace) {
             return switch (kind) {
-                case LOCK -> age.compareTo(STALE_LOCK) >= 0;
+                case LOCK, LOCK_FOLDER -> age.compareTo(STALE_LOCK) >= 0;
                 case TEMPORARY -> age.compareTo(grace) >= 0 && age.compareTo(LIVE_TEMPORARY) >= 0;
                 case UNINDEXED_PACK -> age.compareTo(grace) >= 0;
                 case REPACK_SCRATCH -> true; // its process is gone: nothing can use it again
@@ -92,6 +93,11 @@ final class Leftovers {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
                 if (dir.equals(locks)) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                if (!dir.equals(coralDir) && dir.getFileName().toString().endsWith(".lock")) {
+                    // a folder in place of a ref's lock file (no name Coral writes): it blocks that ref's updates
+                    out.add(new Leftover(dir, Kind.LOCK_FOLDER, treeBytes(dir), age(attrs, now)));
                     return FileVisitResult.SKIP_SUBTREE;
                 }
                 if (packs.equals(dir.getParent()) && isRepackScratch(dir)) {

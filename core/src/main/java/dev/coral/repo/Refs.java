@@ -63,8 +63,42 @@ public final class Refs {
     }
 
     private void writeHead(String content) throws IOException {
-        try (LockFile lf = LockFile.acquire(coralDir.resolve("HEAD"))) {
-            lf.commit(ChecksummedFile.encode(HEAD_MAGIC, 1, content.getBytes(StandardCharsets.UTF_8)));
+        try (HeadUpdate u = lockHead()) {
+            u.write(content);
+        }
+    }
+
+    /**
+     * Takes HEAD's lock ahead of a change that ends by moving HEAD: a checkout takes it before it
+     * writes the first file, so that a HEAD another writer holds fails it before anything changed.
+     */
+    public HeadUpdate lockHead() throws IOException {
+        return new HeadUpdate(LockFile.acquire(coralDir.resolve("HEAD")));
+    }
+
+    /** HEAD's lock, held: moves HEAD once, then releases it (as does {@link #close}). */
+    public static final class HeadUpdate implements AutoCloseable {
+        private final LockFile lock;
+
+        private HeadUpdate(LockFile lock) {
+            this.lock = lock;
+        }
+
+        public void toBranch(String branch) throws IOException {
+            write(SYMREF + RefName.check("branch", branch));
+        }
+
+        public void toCommit(ObjectId commit) throws IOException {
+            write(commit.hex());
+        }
+
+        private void write(String content) throws IOException {
+            lock.commit(ChecksummedFile.encode(HEAD_MAGIC, 1, content.getBytes(StandardCharsets.UTF_8)));
+        }
+
+        @Override
+        public void close() throws IOException {
+            lock.close();
         }
     }
 
@@ -172,6 +206,13 @@ public final class Refs {
             return out;
         }
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+                // no ref name ends with .lock or starts with '.': a folder so named (a damaged lock) holds none
+                String name = d.getFileName().toString();
+                return !d.equals(dir) && (name.endsWith(".lock") || name.startsWith(".")) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
             @Override
             public FileVisitResult visitFile(Path p, BasicFileAttributes attrs) {
                 String n = dir.relativize(p).toString().replace('\\', '/');
