@@ -1,5 +1,6 @@
 package dev.coral.cli;
 
+import dev.coral.io.RepositoryLock;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -35,6 +36,10 @@ public final class Main {
     static int run(Session session, String... args) {
         PrintStream out = session.out();
         PrintStream err = session.err();
+        RepositoryLock.noticeWaits(notice -> {
+            err.println("coral: " + notice);
+            err.flush();
+        });
         try {
             CommandLine cmd = CoralCommand.commandLine(session, args);
             cmd.setOut(new PrintWriter(out, true));
@@ -46,6 +51,7 @@ public final class Main {
         } catch (RuntimeException | Error e) {
             return Failures.report(e, session);
         } finally {
+            RepositoryLock.noticeWaits(null);
             out.flush();
             err.flush();
         }

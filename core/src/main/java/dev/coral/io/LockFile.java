@@ -28,6 +28,12 @@ public final class LockFile implements AutoCloseable {
     private static final long WAIT_MILLIS = 10;
     /** A lock with no owner we can check is stale after this long (writers hold one for milliseconds). */
     public static final long STALE_AFTER_MILLIS = 60_000;
+    /**
+     * A lock dated further ahead than this was not written by a writer now (no two clocks that
+     * share a repository are an hour apart): its time was set by hand or by a clock since put
+     * right, and it is judged by how far off it is, as an old one is by its age.
+     */
+    public static final long FUTURE_SKEW_MILLIS = 3_600_000;
     private static final String HOST = hostName();
 
     private final Path target;
@@ -104,12 +110,12 @@ public final class LockFile implements AutoCloseable {
         long age;
         try {
             owner = Files.readString(lock).trim();
-            age = System.currentTimeMillis() - Files.getLastModifiedTime(lock).toMillis();
+            age = ageOf(lock);
         } catch (java.nio.file.NoSuchFileException e) {
             return false;
         } catch (java.nio.charset.MalformedInputException e) {
             owner = "";
-            age = System.currentTimeMillis() - Files.getLastModifiedTime(lock).toMillis();
+            age = ageOf(lock);
         }
         String[] f = owner.split(" ");
         if (f.length == 3 && f[0].equals("coral-lock") && f[2].equals(HOST)) {
@@ -123,6 +129,12 @@ public final class LockFile implements AutoCloseable {
         // Another host's lock, or one whose owner died before writing its name (or, once committed
         // content was written into it, a lock whose rename never happened): judge by age.
         return age > STALE_AFTER_MILLIS;
+    }
+
+    /** Milliseconds since {@code file} was written; one dated over {@link #FUTURE_SKEW_MILLIS} ahead counts as that far back. */
+    public static long ageOf(Path file) throws IOException {
+        long age = System.currentTimeMillis() - Files.getLastModifiedTime(file).toMillis();
+        return age < -FUTURE_SKEW_MILLIS ? -age : age;
     }
 
     /** Whether process {@code pid} runs (a zombie, killed but not yet reaped by its parent, does not). */

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * An exclusive lock over one named resource of a repository (the staging index, ...), held
@@ -23,12 +24,30 @@ public final class RepositoryLock {
      */
     private static final ConcurrentHashMap<Path, ReentrantLock> LOCAL = new ConcurrentHashMap<>();
 
+    /** How long a lock another process holds is waited for before {@link #WAIT_NOTICE} hears of it. */
+    static final long QUIET_WAIT_MILLIS = 1000;
+    /**
+     * Told, on the waiting thread, when a lock another process holds keeps it waiting longer than
+     * {@link #QUIET_WAIT_MILLIS} (the wait itself has no end: a stopped command, Ctrl-Z, holds it
+     * until it goes on or ends). The command line prints it; without one, waits are silent.
+     */
+    private static final ThreadLocal<Consumer<String>> WAIT_NOTICE = new ThreadLocal<>();
+
     private final Path file;
     private final ReentrantLock local;
 
     public RepositoryLock(Path locksDir, String name) {
         this.file = locksDir.resolve(name + ".lock").toAbsolutePath().normalize();
         this.local = LOCAL.computeIfAbsent(file, f -> new ReentrantLock());
+    }
+
+    /** Has {@code notice} told, on this thread, of long waits for locks other processes hold (null: none). */
+    public static void noticeWaits(Consumer<String> notice) {
+        if (notice == null) {
+            WAIT_NOTICE.remove();
+        } else {
+            WAIT_NOTICE.set(notice);
+        }
     }
 
     /** A held lock; close to release. */
@@ -50,6 +69,29 @@ public final class RepositoryLock {
         return acquire(true);
     }
 
+    /** The OS lock, waited for as long as it takes; says so after {@link #QUIET_WAIT_MILLIS} if anyone listens. */
+    private FileLock waitFor(FileChannel ch) throws IOException {
+        Consumer<String> notice = WAIT_NOTICE.get();
+        if (notice != null) {
+            long until = System.nanoTime() + QUIET_WAIT_MILLIS * 1_000_000;
+            do {
+                FileLock fl = ch.tryLock();
+                if (fl != null) {
+                    return fl;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted waiting for " + file);
+                }
+            } while (System.nanoTime() < until);
+            notice.accept("waiting for " + file + ", which another process holds (a Coral command still running, "
+                    + "or one stopped with Ctrl-Z)");
+        }
+        return ch.lock();
+    }
+
     /** Takes the OS lock, the in-JVM one being held; releases the in-JVM one on failure or when not free. */
     private Held acquire(boolean wait) throws IOException {
         FileChannel ch = null;
@@ -58,7 +100,7 @@ public final class RepositoryLock {
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock fl;
             try {
-                fl = wait ? ch.lock() : ch.tryLock();
+                fl = wait ? waitFor(ch) : ch.tryLock();
             } catch (OverlappingFileLockException e) {
                 throw new LockFailedException(file + ": already locked in this process by another repository handle");
             }

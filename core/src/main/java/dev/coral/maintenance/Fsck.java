@@ -1,5 +1,6 @@
 package dev.coral.maintenance;
 
+import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
@@ -10,6 +11,7 @@ import dev.coral.store.ObjectKind;
 import dev.coral.store.ObjectStore;
 import dev.coral.store.PackVerifier;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -198,7 +200,7 @@ public final class Fsck {
         }
 
         // 5. Leftovers.
-        for (Leftovers.Leftover l : Leftovers.scan(coralDir, now)) {
+        for (Leftovers.Leftover l : leftovers()) {
             if (indexLost.contains(l.file().toAbsolutePath().normalize())) {
                 continue; // reported as a problem above
             }
@@ -274,6 +276,23 @@ public final class Fsck {
         } catch (IOException | RuntimeException e) {
             problems.add(Finding.of("index", PackVerifier.strip(e.getMessage(), index)
                     + " (the staged changes are lost; delete it to stage again from the last checkout)"));
+        }
+    }
+
+    /** The leftovers; repack scratch folders judged by the gc lock when it is free (no repack runs), else by their process. */
+    private List<Leftovers.Leftover> leftovers() throws IOException {
+        RepositoryLock.Held noRepack = null;
+        try {
+            noRepack = Files.isDirectory(locksDir) ? new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME).tryLock() : null;
+        } catch (IOException | RuntimeException e) {
+            // a read-only folder, a damaged locks folder, this thread holding it: judged by their process
+        }
+        try {
+            return Leftovers.scan(coralDir, now, noRepack != null);
+        } finally {
+            if (noRepack != null) {
+                noRepack.close();
+            }
         }
     }
 

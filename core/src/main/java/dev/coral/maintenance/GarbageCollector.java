@@ -210,7 +210,7 @@ public final class GarbageCollector {
         }
         List<GcReport.Removed> leftovers = new ArrayList<>();
         List<Path> leftoverFiles = new ArrayList<>();
-        for (Leftovers.Leftover l : Leftovers.scan(coralDir, now)) {
+        for (Leftovers.Leftover l : Leftovers.scan(coralDir, now, !dryRun)) { // a dry run takes no gc lock
             if (l.removable(grace)) {
                 leftovers.add(new GcReport.Removed(rel(l.file()), l.kind().description, l.bytes()));
                 leftoverFiles.add(l.file());

@@ -82,7 +82,12 @@ final class Leftovers {
     private Leftovers() {
     }
 
-    static List<Leftover> scan(Path coralDir, Instant now) throws IOException {
+    /**
+     * The leftovers in {@code coralDir}. {@code noRepackRuns}: the caller holds the gc lock, which
+     * a repack holds for its whole run, so every repack scratch folder is a dead one's, whatever
+     * process now has the id in its name (else a folder named by a running process is kept).
+     */
+    static List<Leftover> scan(Path coralDir, Instant now, boolean noRepackRuns) throws IOException {
         List<Leftover> out = new ArrayList<>();
         Path locks = coralDir.resolve("locks");
         Path packs = coralDir.resolve("packs");
@@ -101,7 +106,7 @@ final class Leftovers {
                     return FileVisitResult.SKIP_SUBTREE;
                 }
                 if (packs.equals(dir.getParent()) && isRepackScratch(dir)) {
-                    if (!ofLiveProcess(dir)) {
+                    if (noRepackRuns || !ofLiveProcess(dir)) {
                         out.add(new Leftover(dir, Kind.REPACK_SCRATCH, treeBytes(dir), age(attrs, now)));
                     }
                     return FileVisitResult.SKIP_SUBTREE; // a live repack's files are its own
@@ -183,7 +188,10 @@ final class Leftovers {
 
     private static Duration age(BasicFileAttributes a, Instant now) {
         Duration d = Duration.between(a.lastModifiedTime().toInstant(), now);
-        return d.isNegative() ? Duration.ZERO : d;
+        if (d.isNegative()) { // dated ahead: a moment of clock skew, or set by hand far ahead (LockFile.ageOf)
+            return d.abs().toMillis() > LockFile.FUTURE_SKEW_MILLIS ? d.abs() : Duration.ZERO;
+        }
+        return d;
     }
 
     /** {@code 3 days}, {@code 5 hours}, {@code 12 minutes}, {@code 40 seconds}: the largest whole unit. */

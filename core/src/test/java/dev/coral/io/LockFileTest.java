@@ -56,6 +56,24 @@ class LockFileTest {
         assertTrue(LockFile.isStale(lock));
     }
 
+    /**
+     * A lock dated ahead by a moment of clock skew is young; one dated days ahead (set by hand, or
+     * by a clock since put right) is judged as that old: it blocked its ref for days (found by fuzzing).
+     */
+    @Test
+    void anOwnerlessLockDatedFarAheadIsJudgedAsOld() throws Exception {
+        Path lock = dir.resolve("refs/heads/main.lock");
+        ref();
+        Files.write(lock, new byte[0]);
+        Files.setLastModifiedTime(lock, FileTime.fromMillis(System.currentTimeMillis() + 30_000));
+        assertFalse(LockFile.isStale(lock), "30 s ahead: skew, a young lock");
+        Files.setLastModifiedTime(lock, FileTime.fromMillis(System.currentTimeMillis() + 3L * 86_400_000));
+        assertTrue(LockFile.isStale(lock), "3 days ahead");
+        try (LockFile taken = LockFile.acquire(dir.resolve("refs/heads/main"))) {
+            assertTrue(Files.exists(lock), "broken, and taken");
+        }
+    }
+
     private String hostForTest() throws Exception {
         // The lock names its host the way LockFile does; read it back from a lock we hold.
         Path tmp = Files.createDirectories(dir.resolve("lockhost"));
