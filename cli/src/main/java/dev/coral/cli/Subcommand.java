@@ -49,11 +49,15 @@ abstract class Subcommand implements Callable<Integer> {
         coral.session().err().println("coral " + command + ": waiting for commits in progress to finish");
     }
 
-    /** After a write that succeeded: says on standard error if merging small packs failed (the write stands). */
+    /** After a write that succeeded: says on standard error if merging small packs or saving the similarity index failed (the write stands). */
     void warnOfPackUpkeep(Repository repo) {
         String problem = repo.packUpkeepProblem();
         if (problem != null) {
             coral.session().err().println("coral: warning: " + problem);
+        }
+        String similarity = repo.similarityProblem();
+        if (similarity != null) {
+            coral.session().err().println("coral: warning: " + similarity);
         }
     }
 

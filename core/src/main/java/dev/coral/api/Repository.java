@@ -78,6 +78,7 @@ public final class Repository implements AutoCloseable {
     private final PackUpkeep packUpkeep;
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
+    private volatile String similarityProblem;
     /** What {@link #declareFormatFeatures} last found declared (null: not looked yet). */
     private volatile Set<String> declaredFeatures;
     /** Guards {@link #asyncCommits} and {@link #closing} (not this handle, which callers may lock). */
@@ -342,7 +343,17 @@ public final class Repository implements AutoCloseable {
 
     /** The similarity index used to find delta bases for new tensors ({@code .coral/cache/similarity}). */
     SimilarBases similarBases() {
-        return SimilarBases.open(coralDir.resolve("cache").resolve("similarity"), graph, config.similarityCheck());
+        return SimilarBases.open(coralDir.resolve("cache").resolve("similarity"), graph, config.similarityCheck(),
+                problem -> similarityProblem = problem);
+    }
+
+    /**
+     * The last problem with the similarity index an add or commit of this handle met (a damaged
+     * index it replaced, or one it could not write), or null. The writes stand: the index is
+     * derived data, and the command line prints this as a warning.
+     */
+    public String similarityProblem() {
+        return similarityProblem;
     }
 
     /** An inserter with this repository's settings (delta chain bound); refused while the config is damaged. */

@@ -8,8 +8,13 @@ import dev.coral.store.ObjectId;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Delta bases for tensors that have no previous version (a new model, an independent fine-tune,
@@ -31,18 +36,30 @@ public final class SimilarBases {
     private final LshIndex index;
     private final SimilarityCheck check;
     private final ObjectGraph graph;
+    private final Consumer<String> problems;
     private boolean changed;
 
-    private SimilarBases(Path file, LshIndex index, SimilarityCheck check, ObjectGraph graph) {
+    private SimilarBases(Path file, LshIndex index, SimilarityCheck check, ObjectGraph graph, Consumer<String> problems) {
         this.file = file;
         this.index = index;
         this.check = check;
         this.graph = graph;
+        this.problems = problems;
     }
 
     /** The index in {@code file}; candidates must pass {@code check} (the repository's {@code similarity.threshold}). */
     public static SimilarBases open(Path file, ObjectGraph graph, SimilarityCheck check) {
-        return new SimilarBases(file, LshIndex.load(file), check, graph);
+        return open(file, graph, check, problem -> { });
+    }
+
+    /**
+     * As {@link #open(Path, ObjectGraph, SimilarityCheck)}; {@code problems} hears, when the index
+     * is saved, that the file it replaces could not be read (the tensors indexed there are lost
+     * to new ones until a repack) or that it could not be written. Neither fails the write: the
+     * index is derived data.
+     */
+    public static SimilarBases open(Path file, ObjectGraph graph, SimilarityCheck check, Consumer<String> problems) {
+        return new SimilarBases(file, LshIndex.load(file), check, graph, problems);
     }
 
     public LshIndex index() {
@@ -147,11 +164,42 @@ public final class SimilarBases {
         }
     }
 
-    /** Writes the index if it changed. */
-    public void save() throws IOException {
-        if (changed) {
-            index.save(file);
+    /**
+     * Writes the index if it changed; a folder or file in the way of it (inside the cache) is
+     * removed. A write that fails still is told to {@link #problems}, not thrown.
+     */
+    public void save() {
+        if (!changed) {
+            return;
+        }
+        index.loadProblem().ifPresent(p -> problems.accept(p + ": the similarity index was rebuilt "
+                + "empty, so new tensors find delta bases only among those stored from now on ('coral repack' re-plans every base)"));
+        try {
+            try {
+                index.save(file);
+            } catch (IOException e) {
+                clearWayTo(file);
+                index.save(file);
+            }
             changed = false;
+        } catch (IOException | RuntimeException e) {
+            problems.accept(file + ": the similarity index was not written (" + e.getMessage() + "); new tensors stored "
+                    + "now are not found as delta bases of later ones until it is");
+        }
+    }
+
+    /** Removes a folder at {@code file}, and a file where its folder should be: names the cache owns. */
+    private static void clearWayTo(Path file) throws IOException {
+        if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> s = Files.walk(file)) {
+                for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(q);
+                }
+            }
+        }
+        Path folder = file.getParent();
+        if (Files.exists(folder, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(folder)) {
+            Files.delete(folder);
         }
     }
 }

@@ -36,8 +36,8 @@ import java.util.Set;
  * a repository of 100,000 tensors rewrites ~60 MB per save (tens of ms); cheap next to the
  * tensors that caused the entries, and a reader always sees an old or a new whole file. The
  * index is a cache: {@link #load} of a damaged or newer file gives an empty index and reports
- * why in {@link #loadProblem()}; the caller rebuilds it from the tensors (or lives with fewer
- * candidates). It never gives a wrong answer: every candidate is the id it was stored with,
+ * why in {@link #loadProblem()}; an ingest goes on with it, warning that tensors indexed before
+ * are no longer candidates (a repack re-plans every base). It never gives a wrong answer: every candidate is the id it was stored with,
  * and its use as a base is still decided by {@link SimilarityCheck} and the codec.
  *
  * <pre>
@@ -279,14 +279,15 @@ public final class LshIndex {
         } catch (NoSuchFileException e) {
             return index;
         } catch (IOException e) {
-            index.loadProblem = file + ": cannot read the similarity index (" + e + "); ignored, rebuild it";
+            index.loadProblem = file + ": cannot be read (" + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                    ? f.getReason() : e.toString()) + ")";
             return index;
         }
         try {
             index.decodeInto(ChecksummedFile.decode(file.toString(), bytes, MAGIC, VERSION, VERSION).bytes(), file.toString());
         } catch (IOException | RuntimeException e) {
             LshIndex empty = new LshIndex(config);
-            empty.loadProblem = e.getMessage() + "; similarity index ignored, rebuild it";
+            empty.loadProblem = e.getMessage();
             return empty;
         }
         return index;

@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Independent fine-tunes of one base (no shared parent, other paths) are found and delta-encoded against it. */
@@ -106,6 +108,54 @@ class SimilarityIngestTest {
             Files.createDirectories(dir.resolve("renamed"));
             Files.copy(dir.resolve("ft1/model.safetensors"), dir.resolve("renamed/copy.safetensors"));
             assertEquals(0, repo.add(List.of(dir.resolve("renamed"))).chunksWritten(), "a renamed copy is deduplicated entirely");
+        }
+    }
+
+    /**
+     * The similarity index is derived data (found by fuzzing: a folder in its place, or a file in
+     * place of .coral/cache, failed every add naming a temporary file; a damaged one was replaced
+     * in silence by one without the tensors stored before). Either way the add succeeds: a folder
+     * or file in the way is removed, and a damaged index is replaced with a warning that names it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"a folder in its place", "a file in place of the cache folder", "a flipped byte"})
+    void aDamagedSimilarityIndexNeverFailsAnAddAndIsNamed(String damage) throws IOException {
+        float[][] base = base(3);
+        Path index = dir.resolve(".coral/cache/similarity");
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(64 * 1024))) {
+            repo.add(List.of(write("base/model.safetensors", base)));
+            repo.commit(CommitRequest.of("base"));
+            assertTrue(Files.isRegularFile(index));
+        }
+        switch (damage) {
+            case "a folder in its place" -> {
+                Files.delete(index);
+                Files.createDirectories(index.resolve("x"));
+            }
+            case "a file in place of the cache folder" -> {
+                Repository.deleteTree(index.getParent());
+                Files.writeString(index.getParent(), "x");
+            }
+            default -> {
+                byte[] b = Files.readAllBytes(index);
+                b[b.length / 2] ^= 0x10;
+                Files.write(index, b);
+            }
+        }
+        try (Repository repo = Repository.open(dir)) {
+            repo.add(List.of(write("ft/model.safetensors", fineTune(base, 5, 1e-3))));
+            repo.commit(CommitRequest.of("fine-tune"));
+            String problem = repo.similarityProblem();
+            assertTrue(problem != null && problem.contains(index.toString()) && problem.contains("'coral repack'"), problem);
+            assertTrue(Files.isRegularFile(index), "written again");
+        }
+        try (Repository repo = Repository.open(dir)) {
+            repo.add(List.of(write("ft2/model.safetensors", fineTune(base, 6, 1e-3))));
+            repo.commit(CommitRequest.of("fine-tune 2"));
+            assertEquals(null, repo.similarityProblem(), "healed");
+            int[] d = {0};
+            stored(repo, "ft2/model.safetensors", d);
+            assertTrue(d[0] >= 1, "the second fine-tune finds the first as its base");
         }
     }
 
