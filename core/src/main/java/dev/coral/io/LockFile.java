@@ -91,8 +91,15 @@ public final class LockFile implements AutoCloseable {
      */
     static boolean breakIfStale(Path lock) throws IOException {
         Path locks = lock.toAbsolutePath().getParent();
-        while (locks != null && !Files.isDirectory(locks.resolve("locks"))) {
-            locks = locks.getParent();
+        while (locks != null && !(locks.getFileName() != null && locks.getFileName().toString().equals(".coral")
+                && Files.isDirectory(locks.resolve("locks")))) {
+            locks = locks.getParent(); // the repository's own locks folder, not a branch named locks/...
+        }
+        if (locks == null) { // a lock outside a .coral folder (tests): the nearest folder holding a locks folder
+            locks = lock.toAbsolutePath().getParent();
+            while (locks != null && !Files.isDirectory(locks.resolve("locks"))) {
+                locks = locks.getParent();
+            }
         }
         RepositoryLock mutex = new RepositoryLock(locks == null ? lock.toAbsolutePath().getParent() : locks.resolve("locks"), "lock-break");
         try (RepositoryLock.Held h = mutex.lock()) {

@@ -7,8 +7,10 @@ import dev.coral.io.LockFile;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
@@ -128,6 +130,9 @@ public final class Refs {
     }
 
     private ObjectId read(Path p) throws IOException {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            return null; // the folder of refs named NAME/...: no ref NAME
+        }
         try {
             byte[] body = ChecksummedFile.read(p, REF_MAGIC, 1, 1).bytes();
             if (body.length != ObjectId.BYTES) {
@@ -155,28 +160,76 @@ public final class Refs {
     }
 
     public boolean deleteBranch(String name) throws IOException {
-        Path p = branchPath(name);
-        try (LockFile lf = LockFile.acquire(p)) {
-            if (!Files.exists(p)) {
-                return false;
-            }
-            lf.delete();
-            return true;
-        }
+        return delete(branchPath(name));
     }
 
     public boolean deleteTag(String name) throws IOException {
-        Path p = tagPath(name);
+        return delete(tagPath(name));
+    }
+
+    /** Deletes a ref, then the folders its name made that hold nothing else (as git: 'a/b' gone, 'a' can be a name again). */
+    private boolean delete(Path p) throws IOException {
         try (LockFile lf = LockFile.acquire(p)) {
-            if (!Files.exists(p)) {
+            if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
                 return false;
             }
             lf.delete();
-            return true;
+        }
+        Path root = refsFolderOf(p);
+        for (Path d = p.getParent(); d != null && !d.equals(root) && d.startsWith(root); d = d.getParent()) {
+            try {
+                Files.delete(d);
+            } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+                break;
+            } catch (IOException e) {
+                break; // best effort: an empty folder left is no ref
+            }
+        }
+        return true;
+    }
+
+    /** refs/heads or refs/tags, whichever holds {@code p}. */
+    private Path refsFolderOf(Path p) {
+        Path heads = coralDir.resolve("refs/heads");
+        return p.startsWith(heads) ? heads : coralDir.resolve("refs/tags");
+    }
+
+    /**
+     * Refuses a new ref whose name clashes with the folders of others, as git does: {@code a}
+     * while {@code a/b} exists (an empty folder {@code a} left behind is removed), or {@code a/b}
+     * while {@code a} exists.
+     */
+    private void refuseClash(Path p) throws IOException {
+        Path root = refsFolderOf(p);
+        String kind = root.endsWith("heads") ? "branch" : "tag";
+        for (Path d = p.getParent(); d != null && !d.equals(root) && d.startsWith(root); d = d.getParent()) {
+            if (Files.isRegularFile(d, LinkOption.NOFOLLOW_LINKS)) {
+                throw new BadInputException(kind + " '" + name(root, p) + "' cannot be created: " + kind + " '" + name(root, d)
+                        + "' exists");
+            }
+        }
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            List<String> under = list(p);
+            if (!under.isEmpty()) {
+                throw new BadInputException(kind + " '" + name(root, p) + "' cannot be created: " + kind + " '" + name(root, p) + "/"
+                        + under.get(0) + "' exists");
+            }
+            try (java.util.stream.Stream<Path> s = Files.walk(p)) {
+                for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(q); // empty folders only: no ref was listed under it
+                }
+            }
         }
     }
 
+    private static String name(Path root, Path p) {
+        return root.relativize(p).toString().replace('\\', '/');
+    }
+
     private UpdateResult compareAndSet(Path p, ObjectId expected, ObjectId newId) throws IOException {
+        if (expected == null) {
+            refuseClash(p);
+        }
         try (LockFile lf = LockFile.acquire(p)) {
             ObjectId current = read(p);
             if (current == null ? expected != null : !current.equals(expected)) {

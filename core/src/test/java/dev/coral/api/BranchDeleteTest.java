@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.error.BadInputException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -70,6 +71,34 @@ class BranchDeleteTest {
             repo.deleteBranch("exp"); // tip and HEAD reach it
             repo.deleteBranch("back");
             assertEquals(List.of("main", "tip"), repo.branches());
+        }
+    }
+    /**
+     * Names and the folders they make, as git: deleting 'a/b' removes the folder 'a' it left
+     * empty, so 'a' can be a branch (it failed, "refs/heads/a: Is a directory"); 'a' while 'a/b'
+     * exists, or 'c/d' while 'c' exists, is refused naming the other branch; a branch 'locks/x'
+     * does not take in the repository's lock-breaking mutex (found by fuzzing).
+     */
+    @Test
+    void branchNamesAndFoldersDoNotClash() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            repo.createBranch("a/b", "HEAD");
+            repo.deleteBranch("a/b", true);
+            assertFalse(Files.exists(dir.resolve(".coral/refs/heads/a")), "the empty folder goes");
+            repo.createBranch("a", "HEAD");
+            repo.createBranch("x/y", "HEAD");
+            BadInputException e = assertThrows(BadInputException.class, () -> repo.createBranch("x", "HEAD"));
+            assertTrue(e.getMessage().contains("'x/y' exists"), e.getMessage());
+            e = assertThrows(BadInputException.class, () -> repo.createBranch("a/c", "HEAD"));
+            assertTrue(e.getMessage().contains("branch 'a' exists"), e.getMessage());
+            repo.createBranch("locks/x", "HEAD");
+            Path stale = Files.writeString(dir.resolve(".coral/refs/heads/main.lock"), "coral-lock 999999999 " + "nohost\n");
+            Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+            TestModels.writeSafetensors(m, TestModels.randomTensors(3, 2, 300));
+            repo.commit(CommitRequest.of("three"), List.of(m)); // breaks the stale lock
+            assertEquals(List.of("a", "exp", "locks/x", "main", "x/y"), repo.branches());
+            assertFalse(Files.exists(dir.resolve(".coral/refs/heads/locks/lock-break.lock")), "the mutex is in .coral/locks");
+            assertTrue(Files.exists(dir.resolve(".coral/locks/lock-break.lock")));
         }
     }
 }
