@@ -3,6 +3,7 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
+import dev.coral.repo.RepositoryConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
@@ -78,6 +79,11 @@ final class ConfigCommand extends Subcommand {
             SortedMap<String, String> settings = repo.config().settings();
             if (key == null) {
                 settings.forEach((k, v) -> out().println(k + "=" + v));
+                SortedMap<String, String> unknown = RepositoryConfig.unknownSettings(repo.root().resolve(".coral").resolve("config"));
+                if (!unknown.isEmpty()) {
+                    coral.session().err().println("coral: warning: .coral/config has settings this Coral does not know, kept as "
+                            + "they are (a newer Coral's, or a typo): " + String.join(", ", unknown.keySet()));
+                }
                 return 0;
             }
             String v = settings.get(key);

@@ -438,7 +438,7 @@ public final class Repository implements AutoCloseable {
                 current = RepositoryConfig.defaults();
             }
             RepositoryConfig next = current.with(key, value);
-            next.write(file);
+            next.write(file, RepositoryConfig.unknownSettings(file)); // a newer Coral's keys (or a typo) are kept
             config = next;
             configProblem = null;
             return next;

@@ -72,6 +72,8 @@ public final class Fsck {
     /** What {@code .coral/format} declares, read once by {@link #run}; null when it cannot be read: {@link #featuresProblem}. */
     private Set<String> declared;
     private Exception featuresProblem;
+    /** Warnings about the config, found with the metadata files. */
+    private final List<Finding> configWarnings = new ArrayList<>();
 
     private FsckReport run(boolean rebuildIndex) throws IOException {
         List<String> repairs = new ArrayList<>();
@@ -189,6 +191,8 @@ public final class Fsck {
                     List.of(id), affected));
         }
 
+        warnings.addAll(configWarnings);
+
         // 4. Format features the chunks use and .coral/format does not declare (a repository from before the file).
         if (declared != null) { // a damaged file is a problem reported with the metadata files
             featuresUsed.removeAll(declared);
@@ -254,6 +258,11 @@ public final class Fsck {
         Path config = coralDir.resolve("config");
         try {
             RepositoryConfig.read(config);
+            java.util.SortedMap<String, String> unknown = RepositoryConfig.unknownSettings(config);
+            if (!unknown.isEmpty()) {
+                configWarnings.add(Finding.of("config", "settings this Coral does not know, kept as they are (a newer Coral's, "
+                        + "or a typo): " + String.join(", ", unknown.keySet())));
+            }
         } catch (IOException | RuntimeException e) {
             problems.add(Finding.of("config", PackVerifier.strip(e.getMessage(), config)));
         }

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -270,9 +271,48 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
     }
 
     public void write(Path file) throws IOException {
+        write(file, Map.of());
+    }
+
+    /**
+     * Writes the settings and, after them, {@code unknown}: keys this Coral does not know (a newer
+     * Coral's, or a typo), kept as they were by a rewrite of the file ({@link #unknownSettings}).
+     */
+    public void write(Path file, Map<String, String> unknown) throws IOException {
         StringBuilder sb = new StringBuilder();
-        settings().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        SortedMap<String, String> settings = settings();
+        settings.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        for (Map.Entry<String, String> e : new TreeMap<>(unknown).entrySet()) {
+            if (!settings.containsKey(e.getKey())) {
+                Properties one = new Properties(); // escaped as Properties reads it back
+                one.setProperty(e.getKey(), e.getValue());
+                java.io.StringWriter w = new java.io.StringWriter();
+                one.store(w, null);
+                w.toString().lines().filter(l -> !l.startsWith("#")).forEach(l -> sb.append(l).append('\n'));
+            }
+        }
         ChecksummedFile.write(file, MAGIC, 1, sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The keys of {@code file} this Coral does not know, with their values, sorted; empty when
+     * there are none or the file cannot be read (a damaged file is reported by {@link #read}).
+     */
+    public static SortedMap<String, String> unknownSettings(Path file) {
+        TreeMap<String, String> out = new TreeMap<>();
+        try {
+            Properties p = new Properties();
+            p.load(new StringReader(new String(ChecksummedFile.read(file, MAGIC, 1, 1).bytes(), StandardCharsets.UTF_8)));
+            java.util.Set<String> known = defaults().settings().keySet();
+            for (String k : p.stringPropertyNames()) {
+                if (!known.contains(k)) {
+                    out.put(k, p.getProperty(k));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // damaged or missing: nothing to keep
+        }
+        return out;
     }
 
     /** Parses a setting as {@code coral config KEY VALUE} takes it. */

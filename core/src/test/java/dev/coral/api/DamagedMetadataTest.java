@@ -129,6 +129,32 @@ class DamagedMetadataTest {
         }
     }
 
+    /**
+     * Keys this Coral does not know (a newer Coral's, or a typo) are kept by 'coral config KEY
+     * VALUE' and named by fsck (they were dropped in silence: a newer Coral's setting lost).
+     */
+    @Test
+    void unknownSettingsAreKeptAndNamed() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            commitTwo(repo);
+        }
+        Path config = dir.resolve(".coral/config");
+        writeConfig(config, "zstd.level=3\ncodec.future=false\nzstd.lvel=9\nnote=a b=c:d\\\\e\n");
+        try (Repository repo = Repository.open(dir)) {
+            assertEquals(null, repo.configProblem());
+            assertEquals(3, repo.config().zstdLevel());
+            List<dev.coral.maintenance.Finding> warnings = repo.fsck(false).warnings();
+            assertTrue(warnings.stream().anyMatch(f -> f.file().equals("config") && f.message().contains("codec.future, note, zstd.lvel")),
+                    warnings::toString);
+            repo.setConfig("zstd.level", "2");
+        }
+        assertEquals(java.util.Map.of("codec.future", "false", "zstd.lvel", "9", "note", "a b=c:d\\e"),
+                dev.coral.repo.RepositoryConfig.unknownSettings(config));
+        try (Repository repo = Repository.open(dir)) {
+            assertEquals(2, repo.config().zstdLevel());
+        }
+    }
+
     /** A size in a hand-edited config takes the suffixes 'coral config' takes (it said: For input string: "64K"). */
     @Test
     void aHandEditedSizeTakesSuffixes() throws IOException {
