@@ -18,7 +18,19 @@ public final class Folders {
      */
     public static void ensure(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir);
+            try {
+                Files.createDirectories(dir);
+            } catch (java.nio.file.FileSystemException e) {
+                // java.nio says "already exists" or "Not a directory": name the file in the way, and say what it is
+                Path inTheWay = dir;
+                while (inTheWay != null && !Files.exists(inTheWay, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    inTheWay = inTheWay.getParent();
+                }
+                if (inTheWay == null || Files.isDirectory(inTheWay)) {
+                    throw e;
+                }
+                throw new java.nio.file.FileSystemException(inTheWay.toString(), null, "a file is in place of this folder (move it away)");
+            }
         }
     }
 }

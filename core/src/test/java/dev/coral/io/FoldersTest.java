@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -28,7 +27,11 @@ class FoldersTest {
     @Test
     void aFileInTheWayIsRefused() throws IOException {
         Path file = Files.writeString(dir.resolve("f"), "x");
-        assertThrows(FileAlreadyExistsException.class, () -> Folders.ensure(file));
+        java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class, () -> Folders.ensure(file));
+        assertTrue(e.getMessage().equals(file + ": a file is in place of this folder (move it away)"), e.getMessage());
+        e = assertThrows(java.nio.file.FileSystemException.class, () -> Folders.ensure(file.resolve("below")));
+        assertTrue(e.getMessage().startsWith(file + ": a file is in place"), "names the file in the way, not the folder wanted: "
+                + e.getMessage());
         assertThrows(IOException.class, () -> Folders.ensure(file.resolve("below")));
     }
 }
