@@ -130,8 +130,8 @@ public final class Refs {
     }
 
     private ObjectId read(Path p) throws IOException {
-        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            return null; // the folder of refs named NAME/...: no ref NAME
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && !list(p).isEmpty()) {
+            return null; // the folder of refs named NAME/...: no ref NAME (a folder holding none is damage, named below)
         }
         try {
             byte[] body = ChecksummedFile.read(p, REF_MAGIC, 1, 1).bytes();
