@@ -34,7 +34,8 @@ import picocli.CommandLine.Parameters;
         + "true: each file is fsynced before it is renamed into place, as on platforms without boot ids, e.g. for "
         + "NFS).",
     "New commits use the new settings; coral repack re-plans the stored chains with them.",
-    "Also rewrites a damaged config (from the defaults plus the setting given)."})
+    "Also rewrites a damaged or missing config (from the defaults plus the setting given, which it lists on standard "
+        + "error). Keys this Coral does not know (a newer Coral's, or a typo) are kept, and named on standard error."})
 final class ConfigCommand extends Subcommand {
     @Parameters(index = "0", arity = "0..1", paramLabel = "KEY", description = "A setting's name.")
     String key;
