@@ -1279,14 +1279,7 @@ public final class Repository implements AutoCloseable {
     }
 
     static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        }
+        Folders.deleteTree(p);
     }
 
     static CoralException wrap(String what, RuntimeException e) {

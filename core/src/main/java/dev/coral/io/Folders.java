@@ -33,4 +33,19 @@ public final class Folders {
             }
         }
     }
+
+    /**
+     * Deletes {@code p}: a file, or a folder with everything in it (links are deleted, never
+     * followed); nothing when it is not there.
+     */
+    public static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(q);
+            }
+        }
+    }
 }

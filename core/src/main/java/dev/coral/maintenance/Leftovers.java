@@ -1,6 +1,7 @@
 package dev.coral.maintenance;
 
 import dev.coral.io.AtomicFile;
+import dev.coral.io.Folders;
 import dev.coral.io.LockFile;
 import dev.coral.store.PackVerifier;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -149,15 +149,7 @@ final class Leftovers {
 
     /** Deletes a leftover: a file, or a scratch folder with everything in it. */
     static void remove(Path leftover) throws IOException {
-        if (Files.isDirectory(leftover, LinkOption.NOFOLLOW_LINKS)) {
-            try (Stream<Path> s = Files.walk(leftover)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        } else {
-            Files.deleteIfExists(leftover);
-        }
+        Folders.deleteTree(leftover);
     }
 
     private static boolean isRepackScratch(Path dir) {

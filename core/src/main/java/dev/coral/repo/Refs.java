@@ -3,6 +3,7 @@ package dev.coral.repo;
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.ChecksummedFile;
+import dev.coral.io.Folders;
 import dev.coral.io.LockFile;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
@@ -214,11 +215,7 @@ public final class Refs {
                 throw new BadInputException(kind + " '" + name(root, p) + "' cannot be created: " + kind + " '" + name(root, p) + "/"
                         + under.get(0) + "' exists");
             }
-            try (java.util.stream.Stream<Path> s = Files.walk(p)) {
-                for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(q); // empty folders only: no ref was listed under it
-                }
-            }
+            Folders.deleteTree(p); // empty folders only: no ref was listed under it
         }
     }
 

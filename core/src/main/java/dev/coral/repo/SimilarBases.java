@@ -1,5 +1,6 @@
 package dev.coral.repo;
 
+import dev.coral.io.Folders;
 import dev.coral.similarity.LshIndex;
 import dev.coral.similarity.SimilarityCheck;
 import dev.coral.similarity.SketchBuilder;
@@ -11,10 +12,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Delta bases for tensors that have no previous version (a new model, an independent fine-tune,
@@ -191,11 +190,7 @@ public final class SimilarBases {
     /** Removes a folder at {@code file}, and a file where its folder should be: names the cache owns. */
     private static void clearWayTo(Path file) throws IOException {
         if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-            try (Stream<Path> s = Files.walk(file)) {
-                for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(q);
-                }
-            }
+            Folders.deleteTree(file);
         }
         Path folder = file.getParent();
         if (Files.exists(folder, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(folder)) {
