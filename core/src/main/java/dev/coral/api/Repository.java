@@ -402,7 +402,8 @@ public final class Repository implements AutoCloseable {
                 }
             } catch (CorruptObjectException e) {
                 throw new CorruptObjectException(e.getMessage() + " (reading works; delete .coral/" + FormatFeatures.FILE
-                        + " to write: the next write declares this Coral's features again)", e);
+                        + " to write: the next write declares this Coral's features again; if a newer Coral wrote here, repair "
+                        + "it with that one, whose features the file may have declared)", e);
             }
             declaredFeatures = features;
         }
