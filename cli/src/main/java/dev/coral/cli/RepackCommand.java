@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         + "with the repository's chain bound (delta.max-depth); a tensor with no previous version (an "
         + "imported model, a fine-tune, a renamed tensor) against the most similar tensor before it, found "
         + "by content. No object id changes. The packs that existed before are removed once the new one is "
-        + "in place. Runs under the gc lock; commits may go on meanwhile."})
+        + "in place. The similarity index (.coral/cache/similarity) is rebuilt from what was copied, so a lost "
+        + "or damaged one is whole again. Runs under the gc lock; commits may go on meanwhile."})
 final class RepackCommand extends Subcommand {
     @Override
     int execute() throws Exception {

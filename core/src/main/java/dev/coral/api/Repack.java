@@ -2,6 +2,7 @@ package dev.coral.api;
 
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.io.FaultPoints;
+import dev.coral.io.Folders;
 import dev.coral.io.RepositoryLock;
 import dev.coral.io.WriterGate;
 import dev.coral.maintenance.GarbageCollector;
@@ -16,6 +17,7 @@ import dev.coral.repo.StoredTensor;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.TensorObject;
 import dev.coral.repo.Tree;
+import dev.coral.similarity.LshIndex;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import dev.coral.store.ObjectKind;
@@ -91,6 +93,7 @@ final class Repack {
             Files.createDirectories(work);
             int objects;
             int deltas;
+            LshIndex rebuiltIndex;
             try {
                 Set<ObjectId> copied;
                 try (ObjectStore scratch = ObjectStore.scratch(work, coral.resolve("locks"), repo.config().zstdLevel());
@@ -99,7 +102,9 @@ final class Repack {
                     ins.setContextCoding(repo.config().contextCoding());
                     ins.setZigzagDeltas(repo.config().zigzagDeltas());
                     repo.declareFormatFeatures(repo.config()); // before the repacked packs join the repository
-                    Copier c = new Copier(ins, SimilarBases.open(work.resolve("similarity"), graph, repo.config().similarityCheck()));
+                    SimilarBases similar = SimilarBases.open(work.resolve("similarity"), graph, repo.config().similarityCheck());
+                    rebuiltIndex = similar.index();
+                    Copier c = new Copier(ins, similar);
                     for (CommitWalk.Entry e : commits) {
                         c.commit(e.id(), e.commit());
                         ins.flush(); // this commit's chunks become the bases of the next one's
@@ -136,10 +141,33 @@ final class Repack {
                 } finally {
                     store.refresh();
                 }
+                installSimilarityIndex(rebuiltIndex, coral.resolve("cache").resolve("similarity"));
             } finally {
                 Repository.deleteTree(work);
             }
             return new Repository.RepackResult(before.size(), bytesBefore, packBytes(packsDir, PackMerge.packsIn(packsDir)), objects, deltas);
+        }
+    }
+
+    /**
+     * Replaces the repository's similarity index with the one the copy built (the first version
+     * of every lineage, as the ingests would have indexed them), plus what the current file holds
+     * that the copy did not see and that is still stored (writers during the repack). The index
+     * is derived data: so a repack also heals a damaged or lost one; a failure here is no failure
+     * of the repack.
+     */
+    private void installSimilarityIndex(LshIndex rebuilt, Path file) {
+        try {
+            LshIndex current = LshIndex.load(file);
+            for (Map.Entry<ObjectId, dev.coral.similarity.TensorSketch> e : current.entries().entrySet()) {
+                if (!rebuilt.contains(e.getKey()) && graph.kindOf(e.getKey()) == ObjectKind.TENSOR) {
+                    rebuilt.put(e.getKey(), e.getValue());
+                }
+            }
+            Folders.ensure(file.getParent());
+            rebuilt.save(file);
+        } catch (IOException | RuntimeException e) {
+            // the index stays as it was: candidates are fewer until the next ingest or repack
         }
     }
 

@@ -172,7 +172,8 @@ public final class SimilarBases {
             return;
         }
         index.loadProblem().ifPresent(p -> problems.accept(p + ": the similarity index was rebuilt "
-                + "empty, so new tensors find delta bases only among those stored from now on ('coral repack' re-plans every base)"));
+                + "empty, so new tensors find delta bases only among those stored from now on ('coral repack' rebuilds it and re-plans every "
+                + "base)"));
         try {
             try {
                 index.save(file);

@@ -160,6 +160,40 @@ class SimilarityIngestTest {
     }
 
     /**
+     * A lost or damaged similarity index is rebuilt by repack (which indexes the first version of
+     * every lineage as it copies): a fine-tune of a model stored before the loss finds its base
+     * again afterwards, and tensors added while the index was lost stay indexed too.
+     */
+    @Test
+    void repackRebuildsALostSimilarityIndex() throws IOException {
+        float[][] base = base(4);
+        float[][] other = base(40);
+        Path index = dir.resolve(".coral/cache/similarity");
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(64 * 1024))) {
+            repo.add(List.of(write("base/model.safetensors", base)));
+            repo.commit(CommitRequest.of("base"));
+        }
+        byte[] b = Files.readAllBytes(index);
+        b[b.length / 2] ^= 0x10;
+        Files.write(index, b);
+        try (Repository repo = Repository.open(dir)) {
+            repo.add(List.of(write("other/model.safetensors", other))); // indexed alone: base is lost to it
+            repo.commit(CommitRequest.of("other"));
+            assertTrue(repo.similarityProblem() != null);
+            repo.repack();
+            assertTrue(dev.coral.similarity.LshIndex.load(index).size() >= 2 * TENSORS, "both models' tensors indexed again");
+            repo.add(List.of(write("ft/model.safetensors", fineTune(base, 9, 1e-3))));
+            repo.add(List.of(write("ft-other/model.safetensors", fineTune(other, 10, 1e-3))));
+            repo.commit(CommitRequest.of("fine-tunes"));
+            for (String path : List.of("ft/model.safetensors", "ft-other/model.safetensors")) {
+                int[] d = {0};
+                stored(repo, path, d);
+                assertTrue(d[0] >= 1, path + " finds its base after the repack");
+            }
+        }
+    }
+
+    /**
      * {@code similarity.threshold} decides: at 1 (every sampled high byte equal) a fine-tune with
      * updates of 1% finds no base and forms no cluster; back at the default the next one does, and
      * {@code repack} re-plans the first one with the setting in force then.
