@@ -46,7 +46,7 @@ import java.util.TreeSet;
  *     newest commits no ref reaches ({@link MissingHeadBranch}).
  * </ol>
  *
- * Reads only, except with {@code rebuildIndex}: then, before checking, each pack index that does
+ * Reads only (it may take the gc lock for a moment, to know that no repack runs), except with {@code rebuildIndex}: then, before checking, each pack index that does
  * not verify or is missing is rebuilt from its pack (when the pack verifies whole) and the multi-pack index is
  * rewritten from the pack indexes. Works from the folder alone: a damaged config or a store that
  * cannot open is reported, not fatal.
@@ -72,8 +72,6 @@ public final class Fsck {
     /** What {@code .coral/format} declares, read once by {@link #run}; null when it cannot be read: {@link #featuresProblem}. */
     private Set<String> declared;
     private Exception featuresProblem;
-    /** Warnings about the config, found with the metadata files. */
-    private final List<Finding> configWarnings = new ArrayList<>();
 
     private FsckReport run(boolean rebuildIndex) throws IOException {
         List<String> repairs = new ArrayList<>();
@@ -145,7 +143,7 @@ public final class Fsck {
             if (graph != null) {
                 walk = new ObjectWalk(graph, true, deltaBases::get);
             }
-            checkRoots(store, walk, problems);
+            checkRoots(store, walk, problems, warnings);
             if (walk != null) {
                 walk.run();
                 warnIfHeadBranchMissing(graph, packs.values(), walk.reached().keySet(), warnings);
@@ -191,8 +189,6 @@ public final class Fsck {
                     List.of(id), affected));
         }
 
-        warnings.addAll(configWarnings);
-
         // 4. Format features the chunks use and .coral/format does not declare (a repository from before the file).
         if (declared != null) { // a damaged file is a problem reported with the metadata files
             featuresUsed.removeAll(declared);
@@ -217,7 +213,7 @@ public final class Fsck {
     }
 
     /** Verifies HEAD, refs, config and the staging index; adds their objects to the walk. */
-    private void checkRoots(ObjectStore store, ObjectWalk walk, List<Finding> problems) {
+    private void checkRoots(ObjectStore store, ObjectWalk walk, List<Finding> problems, List<Finding> warnings) {
         Refs refs = new Refs(coralDir);
         Path head = coralDir.resolve("HEAD");
         try {
@@ -260,7 +256,7 @@ public final class Fsck {
             RepositoryConfig.read(config);
             java.util.SortedMap<String, String> unknown = RepositoryConfig.unknownSettings(config);
             if (!unknown.isEmpty()) {
-                configWarnings.add(Finding.of("config", "settings this Coral does not know, kept as they are (a newer Coral's, "
+                warnings.add(Finding.of("config", "settings this Coral does not know, kept as they are (a newer Coral's, "
                         + "or a typo): " + String.join(", ", unknown.keySet())));
             }
         } catch (IOException | RuntimeException e) {
