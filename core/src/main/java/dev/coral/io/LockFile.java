@@ -140,8 +140,13 @@ public final class LockFile implements AutoCloseable {
 
     /** Milliseconds since {@code file} was written; one dated over {@link #FUTURE_SKEW_MILLIS} ahead counts as that far back. */
     public static long ageOf(Path file) throws IOException {
-        long age = System.currentTimeMillis() - Files.getLastModifiedTime(file).toMillis();
-        return age < -FUTURE_SKEW_MILLIS ? -age : age;
+        return age(Files.getLastModifiedTime(file).toMillis(), System.currentTimeMillis());
+    }
+
+    /** The age of what was written at {@code modified}, seen at {@code now}: see {@link #ageOf}; a moment ahead is 0. */
+    public static long age(long modified, long now) {
+        long age = now - modified;
+        return age < -FUTURE_SKEW_MILLIS ? -age : Math.max(0, age);
     }
 
     /** Whether process {@code pid} runs (a zombie, killed but not yet reaped by its parent, does not). */

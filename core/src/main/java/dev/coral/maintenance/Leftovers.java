@@ -179,11 +179,7 @@ final class Leftovers {
     }
 
     private static Duration age(BasicFileAttributes a, Instant now) {
-        Duration d = Duration.between(a.lastModifiedTime().toInstant(), now);
-        if (d.isNegative()) { // dated ahead: a moment of clock skew, or set by hand far ahead (LockFile.ageOf)
-            return d.abs().toMillis() > LockFile.FUTURE_SKEW_MILLIS ? d.abs() : Duration.ZERO;
-        }
-        return d;
+        return Duration.ofMillis(LockFile.age(a.lastModifiedTime().toMillis(), now.toEpochMilli()));
     }
 
     /** {@code 3 days}, {@code 5 hours}, {@code 12 minutes}, {@code 40 seconds}: the largest whole unit. */

@@ -8,7 +8,6 @@ import dev.coral.io.LockFile;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -58,16 +57,14 @@ public final class Refs {
     }
 
     public void setHeadToBranch(String branch) throws IOException {
-        writeHead(SYMREF + RefName.check("branch", branch));
+        try (HeadUpdate u = lockHead()) {
+            u.toBranch(branch);
+        }
     }
 
     public void setHeadDetached(ObjectId commit) throws IOException {
-        writeHead(commit.hex());
-    }
-
-    private void writeHead(String content) throws IOException {
         try (HeadUpdate u = lockHead()) {
-            u.write(content);
+            u.toCommit(commit);
         }
     }
 
@@ -180,10 +177,8 @@ public final class Refs {
         for (Path d = p.getParent(); d != null && !d.equals(root) && d.startsWith(root); d = d.getParent()) {
             try {
                 Files.delete(d);
-            } catch (DirectoryNotEmptyException | NoSuchFileException e) {
-                break;
             } catch (IOException e) {
-                break; // best effort: an empty folder left is no ref
+                break; // not empty (or gone): best effort, an empty folder left is no ref
             }
         }
         return true;
