@@ -80,11 +80,8 @@ final class ConfigCommand extends Subcommand {
             SortedMap<String, String> settings = repo.config().settings();
             if (key == null) {
                 settings.forEach((k, v) -> out().println(k + "=" + v));
-                SortedMap<String, String> unknown = RepositoryConfig.unknownSettings(repo.root().resolve(".coral").resolve("config"));
-                if (!unknown.isEmpty()) {
-                    coral.session().err().println("coral: warning: .coral/config has settings this Coral does not know, kept as "
-                            + "they are (a newer Coral's, or a typo): " + String.join(", ", unknown.keySet()));
-                }
+                RepositoryConfig.unknownSettingsWarning(repo.root().resolve(".coral").resolve("config"))
+                        .ifPresent(w -> coral.session().err().println("coral: warning: .coral/config has " + w));
                 return 0;
             }
             String v = settings.get(key);

@@ -25,13 +25,16 @@ import picocli.CommandLine.Option;
     "Each problem is one line naming the file and the tensors, files and commits it affects.",
     "Leftovers of dead writers and stale lock files are warnings ('coral gc' removes them), and so are chunks "
         + "using a format feature .coral/format does not declare (the next commit or repack declares it), a damaged or "
-        + "stale multi-pack index (derived data the store then ignores) and a HEAD naming a branch that does not exist "
+        + "stale multi-pack index (derived data the store then ignores), a damaged similarity index (derived data too: "
+        + "new tensors then find delta bases only among those indexed since) and a HEAD naming a branch that does not exist "
         + "while commits are stored (the warning names the newest commits no ref reaches). A pack without an index "
         + "whose objects commits need is a problem that --rebuild-index repairs.",
     "Exit code: 0 no problem (warnings allowed), 1 problems found."})
 final class FsckCommand extends Subcommand {
     @Option(names = "--rebuild-index", description = "First rebuild pack indexes that do not verify or are missing (from "
-            + "their packs, when those verify whole) and rewrite the multi-pack index from the pack indexes.")
+            + "their packs, when those verify whole), rewrite the multi-pack index from the pack indexes, and rebuild the "
+            + "similarity index (which 'coral stats --clusters' and the choice of delta bases for new tensors read) from the "
+            + "tensors that start a lineage: it reads those, for a history of one model its first version.")
     boolean rebuildIndex;
 
     @Mixin

@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code coral fsck} and {@code coral gc} for the Java API (see {@link Fsck} and
@@ -20,9 +22,18 @@ public final class Maintenance {
     private Maintenance() {
     }
 
-    /** Checks {@code repo}; with {@code rebuildIndex}, first rebuilds damaged pack indexes and the multi-pack index. */
+    /**
+     * Checks {@code repo}; with {@code rebuildIndex}, first rebuilds damaged pack indexes, the
+     * multi-pack index and the similarity index ({@link SimilarityRebuild}).
+     */
     public static FsckReport fsck(Repository repo, boolean rebuildIndex) throws IOException {
-        return Fsck.check(coralDir(repo), rebuildIndex);
+        if (!rebuildIndex) {
+            return Fsck.check(coralDir(repo), false);
+        }
+        List<String> repairs = new ArrayList<>(Fsck.rebuildIndexes(coralDir(repo)));
+        repo.graph().store().refresh();
+        repairs.add(rebuildSimilarityIndex(repo));
+        return Fsck.check(coralDir(repo), repairs);
     }
 
     /**
@@ -30,7 +41,25 @@ public final class Maintenance {
      * (so a damaged config or pack index is reported rather than fatal).
      */
     public static FsckReport fsck(Path coralDir, boolean rebuildIndex) throws IOException {
-        return Fsck.check(coralDir, rebuildIndex);
+        if (!rebuildIndex) {
+            return Fsck.check(coralDir, false);
+        }
+        List<String> repairs = new ArrayList<>(Fsck.rebuildIndexes(coralDir));
+        try (Repository repo = Repository.open(coralDir.getParent())) {
+            repairs.add(rebuildSimilarityIndex(repo));
+        } catch (IOException | RuntimeException e) {
+            repairs.add("could not rebuild cache/similarity: " + e.getMessage());
+        }
+        return Fsck.check(coralDir, repairs);
+    }
+
+    /** Rebuilds the similarity index from the stored tensors; one line saying what it did or why it could not. */
+    private static String rebuildSimilarityIndex(Repository repo) {
+        try {
+            return SimilarityRebuild.run(repo).line();
+        } catch (IOException | RuntimeException e) {
+            return "could not rebuild cache/similarity: " + e.getMessage();
+        }
     }
 
     /** Removes unreachable packs and leftovers older than {@code grace}; {@code dryRun} only reports. */

@@ -80,7 +80,7 @@ final class Repack {
             try (WriterGate.Held shut = gate.shut(onWait)) {
                 store.refresh();
                 before = PackMerge.packsIn(packsDir);
-                commits = commitsOldestFirst();
+                commits = commitsOldestFirst(repo);
                 staged = List.copyOf(repo.readIndex().entries().values());
                 for (String tag : repo.tags()) {
                     tags.add(repo.refs().tag(tag));
@@ -141,7 +141,11 @@ final class Repack {
                 } finally {
                     store.refresh();
                 }
-                installSimilarityIndex(rebuiltIndex, coral.resolve("cache").resolve("similarity"));
+                try {
+                    SimilarBases.install(rebuiltIndex, coral.resolve("cache").resolve("similarity"), graph);
+                } catch (IOException | RuntimeException e) {
+                    // the index stays as it was: candidates are fewer until 'coral fsck --rebuild-index' or the next repack
+                }
             } finally {
                 Repository.deleteTree(work);
             }
@@ -149,30 +153,8 @@ final class Repack {
         }
     }
 
-    /**
-     * Replaces the repository's similarity index with the one the copy built (the first version
-     * of every lineage, as the ingests would have indexed them), plus what the current file holds
-     * that the copy did not see and that is still stored (writers during the repack). The index
-     * is derived data: so a repack also heals a damaged or lost one; a failure here is no failure
-     * of the repack.
-     */
-    private void installSimilarityIndex(LshIndex rebuilt, Path file) {
-        try {
-            LshIndex current = LshIndex.load(file);
-            for (Map.Entry<ObjectId, dev.coral.similarity.TensorSketch> e : current.entries().entrySet()) {
-                if (!rebuilt.contains(e.getKey()) && graph.kindOf(e.getKey()) == ObjectKind.TENSOR) {
-                    rebuilt.put(e.getKey(), e.getValue());
-                }
-            }
-            Folders.ensure(file.getParent());
-            rebuilt.save(file);
-        } catch (IOException | RuntimeException e) {
-            // the index stays as it was: candidates are fewer until the next ingest or repack
-        }
-    }
-
     /** Every commit reachable from a branch, tag or HEAD, oldest first (parents before children). */
-    private List<CommitWalk.Entry> commitsOldestFirst() throws IOException {
+    static List<CommitWalk.Entry> commitsOldestFirst(Repository repo) throws IOException {
         Map<ObjectId, CommitWalk.Entry> all = new LinkedHashMap<>();
         for (ObjectId s : repo.refStarts(null)) {
             for (CommitWalk.Entry e : new CommitWalk(repo.graph()).walk(s, -1)) {

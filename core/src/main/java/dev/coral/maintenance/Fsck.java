@@ -6,6 +6,7 @@ import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.repo.StagingIndex;
+import dev.coral.similarity.LshIndex;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectKind;
 import dev.coral.store.ObjectStore;
@@ -22,6 +23,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -44,6 +46,8 @@ import java.util.TreeSet;
  *     lost, a problem named once (not per missing object and per delta built on them).
  * <li>A HEAD naming a branch that does not exist while commits are stored: a warning naming the
  *     newest commits no ref reaches ({@link MissingHeadBranch}).
+ * <li>A similarity index that cannot be read: a warning (derived data; {@code coral fsck
+ *     --rebuild-index} rebuilds it through the Java API's {@code Maintenance}).
  * </ol>
  *
  * Reads only (it may take the gc lock for a moment, to know that no repack runs), except with {@code rebuildIndex}: then, before checking, each pack index that does
@@ -66,18 +70,29 @@ public final class Fsck {
 
     /** Checks the repository whose {@code .coral} folder is {@code coralDir}. */
     public static FsckReport check(Path coralDir, boolean rebuildIndex) throws IOException {
-        return new Fsck(coralDir, Instant.now()).run(rebuildIndex);
+        return check(coralDir, rebuildIndex ? rebuildIndexes(coralDir) : List.of());
+    }
+
+    /** Checks the repository after repairs already made, which the report lists. */
+    public static FsckReport check(Path coralDir, List<String> repairs) throws IOException {
+        return new Fsck(coralDir, Instant.now()).run(repairs);
+    }
+
+    /**
+     * Rebuilds each pack index that does not verify or is missing (from its pack, when that
+     * verifies whole) and rewrites the multi-pack index; returns what it did, a line each.
+     */
+    public static List<String> rebuildIndexes(Path coralDir) throws IOException {
+        List<String> repairs = new ArrayList<>();
+        new Fsck(coralDir, Instant.now()).rebuildIndexes(repairs);
+        return repairs;
     }
 
     /** What {@code .coral/format} declares, read once by {@link #run}; null when it cannot be read: {@link #featuresProblem}. */
     private Set<String> declared;
     private Exception featuresProblem;
 
-    private FsckReport run(boolean rebuildIndex) throws IOException {
-        List<String> repairs = new ArrayList<>();
-        if (rebuildIndex) {
-            rebuildIndexes(repairs);
-        }
+    private FsckReport run(List<String> repairs) throws IOException {
         List<Finding> problems = new ArrayList<>();
         List<Finding> warnings = new ArrayList<>();
         try {
@@ -207,9 +222,20 @@ public final class Fsck {
             warnings.add(Finding.of(rel(l.file()), l.kind().description + ", " + Leftovers.describeAge(l.age())
                     + " old; 'coral gc' removes it" + l.kind().whenRemoved()));
         }
+
+        // 6. The similarity index: derived data, so damage is a warning.
+        similarityIndexWarning().ifPresent(warnings::add);
         long reachable = walk == null ? 0 : walk.reached().size();
         return new FsckReport(problems, warnings, repairs, packs.size(), packed, reachable,
                 walk == null ? 0 : walk.commits(), walk == null ? 0 : walk.chunksVerified());
+    }
+
+    /** A warning when {@code cache/similarity} is there but cannot be read. */
+    private Optional<Finding> similarityIndexWarning() {
+        Path file = coralDir.resolve("cache").resolve("similarity");
+        return LshIndex.load(file).loadProblem().map(p -> Finding.of(rel(file), PackVerifier.strip(p, file)
+                + "; new tensors find delta bases only among those indexed since (derived data: 'coral fsck --rebuild-index' "
+                + "rebuilds it from the stored tensors)"));
     }
 
     /** Verifies HEAD, refs, config and the staging index; adds their objects to the walk. */
@@ -254,11 +280,7 @@ public final class Fsck {
         Path config = coralDir.resolve("config");
         try {
             RepositoryConfig.read(config);
-            java.util.SortedMap<String, String> unknown = RepositoryConfig.unknownSettings(config);
-            if (!unknown.isEmpty()) {
-                warnings.add(Finding.of("config", "settings this Coral does not know, kept as they are (a newer Coral's, "
-                        + "or a typo): " + String.join(", ", unknown.keySet())));
-            }
+            RepositoryConfig.unknownSettingsWarning(config).ifPresent(w -> warnings.add(Finding.of("config", w)));
         } catch (IOException | RuntimeException e) {
             problems.add(Finding.of("config", PackVerifier.strip(e.getMessage(), config)));
         }

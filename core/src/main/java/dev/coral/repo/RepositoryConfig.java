@@ -12,6 +12,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -292,6 +293,16 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
             }
         }
         ChecksummedFile.write(file, MAGIC, 1, sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * What fsck and {@code coral config} say of settings in {@code file} this Coral does not know,
+     * or empty when there are none.
+     */
+    public static Optional<String> unknownSettingsWarning(Path file) {
+        SortedMap<String, String> unknown = unknownSettings(file);
+        return unknown.isEmpty() ? Optional.empty() : Optional.of("settings this Coral does not know, kept as they "
+                + "are (a newer Coral's, or a typo): " + String.join(", ", unknown.keySet()));
     }
 
     /**

@@ -6,12 +6,14 @@ import dev.coral.similarity.SimilarityCheck;
 import dev.coral.similarity.SketchBuilder;
 import dev.coral.similarity.TensorSketch;
 import dev.coral.store.ObjectId;
+import dev.coral.store.ObjectKind;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -172,8 +174,8 @@ public final class SimilarBases {
             return;
         }
         index.loadProblem().ifPresent(p -> problems.accept(p + ": the similarity index was rebuilt "
-                + "empty, so new tensors find delta bases only among those stored from now on ('coral repack' rebuilds it and re-plans every "
-                + "base)"));
+                + "empty, so new tensors find delta bases only among those stored from now on ('coral fsck --rebuild-index' rebuilds it "
+                + "from the stored tensors; 'coral repack' also re-plans every base)"));
         try {
             try {
                 index.save(file);
@@ -185,6 +187,28 @@ public final class SimilarBases {
         } catch (IOException | RuntimeException e) {
             problems.accept(file + ": the similarity index was not written (" + e.getMessage() + "); new tensors stored "
                     + "now are not found as delta bases of later ones until it is");
+        }
+    }
+
+    /**
+     * Replaces the index in {@code file} with {@code rebuilt} (built from what is stored: by a
+     * repack, or {@code coral fsck --rebuild-index}), plus what the current file holds that
+     * {@code rebuilt} lacks and that is still stored (indexed by writers meanwhile). The index is
+     * derived data, so this also heals a damaged or lost one.
+     */
+    public static void install(LshIndex rebuilt, Path file, ObjectGraph graph) throws IOException {
+        for (Map.Entry<ObjectId, TensorSketch> e : LshIndex.load(file).entries().entrySet()) {
+            if (!rebuilt.contains(e.getKey()) && graph.kindOf(e.getKey()) == ObjectKind.TENSOR) {
+                rebuilt.put(e.getKey(), e.getValue());
+            }
+        }
+        try {
+            Folders.ensure(file.getParent());
+            rebuilt.save(file);
+        } catch (IOException e) {
+            clearWayTo(file);
+            Folders.ensure(file.getParent());
+            rebuilt.save(file);
         }
     }
 

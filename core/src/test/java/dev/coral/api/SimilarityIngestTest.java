@@ -63,6 +63,12 @@ class SimilarityIngestTest {
         return TestModels.writeSafetensors(dir.resolve(path), list);
     }
 
+    private List<Path> packFiles() throws IOException {
+        try (var s = Files.list(dir.resolve(".coral/packs"))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("pack-")).sorted().toList();
+        }
+    }
+
     private long stored(Repository repo, String path, int[] maxDepth) throws IOException {
         long n = 0;
         for (StoredTensor t : repo.tensors("HEAD", path)) {
@@ -190,6 +196,68 @@ class SimilarityIngestTest {
                 stored(repo, path, d);
                 assertTrue(d[0] >= 1, path + " finds its base after the repack");
             }
+        }
+    }
+
+    /**
+     * {@code coral fsck --rebuild-index} rebuilds a lost or damaged similarity index without a
+     * repack: the same entries the ingests made (each lineage's first version, not the later
+     * versions of a path), no pack rewritten; plain fsck warns about the damage, and the fine-tune
+     * of a model stored before the loss finds its base again afterwards.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"deleted", "a flipped byte", "a folder in its place"})
+    void fsckRebuildIndexRebuildsTheSimilarityIndexFromTheTensorsThatStartALineage(String damage) throws IOException {
+        float[][] base = base(21);
+        Path index = dir.resolve(".coral/cache/similarity");
+        java.util.Set<dev.coral.store.ObjectId> ingested;
+        List<Path> packs;
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(64 * 1024))) {
+            repo.add(List.of(write("base/model.safetensors", base)));
+            repo.commit(CommitRequest.of("base"));
+            repo.add(List.of(write("base/model.safetensors", fineTune(base, 22, 1e-3)))); // a later version: not indexed
+            repo.commit(CommitRequest.of("base, step 2"));
+            repo.add(List.of(write("other/model.safetensors", base(23))));
+            repo.commit(CommitRequest.of("other"));
+            repo.add(List.of(write("staged/model.safetensors", base(24)))); // staged only
+            ingested = dev.coral.similarity.LshIndex.load(index).entries().keySet();
+            assertEquals(3 * TENSORS, ingested.size(), "base, other and staged: each lineage's first version");
+            packs = packFiles();
+            assertTrue(repo.fsck(false).warnings().isEmpty());
+        }
+        switch (damage) {
+            case "deleted" -> Files.delete(index);
+            case "a folder in its place" -> {
+                Files.delete(index);
+                Files.createDirectories(index.resolve("x"));
+            }
+            default -> {
+                byte[] b = Files.readAllBytes(index);
+                b[b.length / 2] ^= 0x10;
+                Files.write(index, b);
+            }
+        }
+        try (Repository repo = Repository.open(dir)) {
+            List<dev.coral.maintenance.Finding> warnings = repo.fsck(false).warnings();
+            if (damage.equals("deleted")) {
+                assertEquals(List.of(), warnings, "no index is no damage (a repository that never had one)");
+            } else {
+                assertEquals(1, warnings.size(), warnings.toString());
+                assertTrue(warnings.get(0).line().startsWith("cache/similarity: ")
+                        && warnings.get(0).line().contains("'coral fsck --rebuild-index'"), warnings.get(0).line());
+            }
+            dev.coral.maintenance.FsckReport r = repo.fsck(true);
+            assertTrue(r.clean() && r.warnings().isEmpty(), r.toString());
+            assertTrue(r.repairs().contains("rebuilt cache/similarity from the " + 3 * TENSORS + " tensors that start a lineage"),
+                    r.repairs().toString());
+            assertEquals(ingested, dev.coral.similarity.LshIndex.load(index).entries().keySet(), "the entries the ingests made");
+            assertEquals(packs, packFiles(), "no pack rewritten");
+            repo.add(List.of(write("ft/model.safetensors", fineTune(base, 25, 1e-3))));
+            repo.commit(CommitRequest.of("fine-tune"));
+            assertEquals(null, repo.similarityProblem());
+            int[] d = {0};
+            stored(repo, "ft/model.safetensors", d);
+            assertTrue(d[0] >= 1, "the fine-tune finds its base after the rebuild");
         }
     }
 
