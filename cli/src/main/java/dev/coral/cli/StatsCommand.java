@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
 final class StatsCommand extends Subcommand {
     @Option(names = "--clusters", description = "Also show clusters of similar tensors (e.g. fine-tunes of one base) "
             + "found by the similarity index, which new tensors are delta-encoded against (joined when they pass "
-            + "coral config similarity.threshold).")
+            + "coral config similarity.threshold). '*' marks each cluster's base: the member most like the others (of "
+            + "two alike, the one stored first); tensors are named path:tensor as first committed.")
     boolean clusters;
 
     @Option(names = "--files", description = "Also show each path: versions, commits, logical bytes, bytes stored first "

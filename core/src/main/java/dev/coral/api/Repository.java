@@ -922,28 +922,26 @@ public final class Repository implements AutoCloseable {
 
     /**
      * Groups of similar tensors found by the similarity index (the first version of each tensor
-     * lineage): which fine-tunes share a base. Tensors no branch or tag reaches are left out.
+     * lineage): which fine-tunes share a base. Tensors no branch, tag or HEAD reaches are left
+     * out. Names are those of the commit that stored a tensor first (a renamed copy is the same
+     * tensor), and of two equally central members the first stored is the base.
      */
     public List<TensorCluster> clusters() throws IOException {
         Map<ObjectId, String> names = new java.util.HashMap<>();
-        java.util.Set<ObjectId> seenCommits = new java.util.HashSet<>();
-        List<String> starts = new ArrayList<>(branches());
-        tags().forEach(t -> starts.add("refs/tags/" + t));
-        for (String start : starts) {
-            for (CommitWalk.Entry e : log(start.startsWith("refs/tags/") ? start : "refs/heads/" + start, -1)) {
-                if (!seenCommits.add(e.id())) {
-                    continue;
-                }
-                for (Map.Entry<String, ObjectId> f : graph.tree(e.commit().tree()).files().entrySet()) {
-                    for (FileEntry.NamedTensor t : graph.file(f.getValue()).tensors()) {
-                        names.putIfAbsent(t.tensorId(), f.getKey() + ":" + t.name());
+        Map<ObjectId, Integer> firstSeen = new java.util.HashMap<>();
+        for (CommitWalk.Entry e : Repack.commitsOldestFirst(this)) {
+            for (Map.Entry<String, ObjectId> f : graph.tree(e.commit().tree()).files().entrySet()) {
+                for (FileEntry.NamedTensor t : graph.file(f.getValue()).tensors()) {
+                    if (names.putIfAbsent(t.tensorId(), f.getKey() + ":" + t.name()) == null) {
+                        firstSeen.put(t.tensorId(), firstSeen.size());
                     }
                 }
             }
         }
         List<TensorCluster> out = new ArrayList<>();
         for (dev.coral.similarity.Clusters.Cluster c : dev.coral.similarity.Clusters.of(similarBases().index(), config.similarityCheck(),
-                dev.coral.similarity.Clusters.NEIGHBORS, false)) {
+                dev.coral.similarity.Clusters.NEIGHBORS, false,
+                java.util.Comparator.comparingInt((ObjectId id) -> firstSeen.getOrDefault(id, Integer.MAX_VALUE)))) {
             List<String> members = c.members().stream().filter(names::containsKey).map(names::get).toList();
             if (members.size() >= 2 && names.containsKey(c.baseId())) {
                 out.add(new TensorCluster(names.get(c.baseId()), members, c.meanDistance()));

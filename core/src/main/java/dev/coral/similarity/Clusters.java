@@ -12,7 +12,8 @@ import java.util.Map;
  * {@code coral stats --clusters}: connected components of the graph whose edges join each tensor
  * to its nearest {@code neighbors} candidates that pass the {@link SimilarityCheck} (on the
  * sketches' check bytes). Each cluster's base is its medoid, the member with the smallest total
- * Hamming distance to the others (ties: smallest id), the natural delta base of the rest.
+ * Hamming distance to the others (ties: first in the caller's order, e.g. the first stored, then
+ * smallest id), the natural delta base of the rest.
  */
 public final class Clusters {
     /** Members whose distance sums are computed exactly; larger clusters use this many reference members. */
@@ -53,6 +54,16 @@ public final class Clusters {
      * @param includeSingletons whether tensors similar to no other are returned as clusters of one
      */
     public static List<Cluster> of(LshIndex index, SimilarityCheck check, int neighbors, boolean includeSingletons) {
+        return of(index, check, neighbors, includeSingletons, Comparator.naturalOrder());
+    }
+
+    /**
+     * As {@link #of(LshIndex, SimilarityCheck, int, boolean)}; members equally central are
+     * ordered by {@code ties} (then by id), the first of them being the base: in a cluster of two
+     * both are, and the one stored first is the base its copies were delta-encoded against.
+     */
+    public static List<Cluster> of(LshIndex index, SimilarityCheck check, int neighbors, boolean includeSingletons,
+                                   Comparator<ObjectId> ties) {
         Map<ObjectId, TensorSketch> entries = index.entries();
         List<ObjectId> ids = new ArrayList<>(entries.keySet());
         Map<ObjectId, Integer> slot = new HashMap<>();
@@ -79,15 +90,15 @@ public final class Clusters {
         List<Cluster> out = new ArrayList<>();
         for (List<ObjectId> members : components.values()) {
             if (members.size() >= 2 || includeSingletons) {
-                out.add(cluster(members, entries));
+                out.add(cluster(members, entries, ties.thenComparing(Comparator.naturalOrder())));
             }
         }
         out.sort(Comparator.comparingInt(Cluster::size).reversed().thenComparing(Cluster::baseId));
         return out;
     }
 
-    private static Cluster cluster(List<ObjectId> members, Map<ObjectId, TensorSketch> entries) {
-        members.sort(Comparator.naturalOrder());
+    private static Cluster cluster(List<ObjectId> members, Map<ObjectId, TensorSketch> entries, Comparator<ObjectId> ties) {
+        members.sort(ties);
         int m = members.size();
         TensorSketch[] s = new TensorSketch[m];
         for (int i = 0; i < m; i++) {
@@ -111,7 +122,7 @@ public final class Clusters {
         List<ObjectId> ordered = new ArrayList<>(members);
         ordered.sort(Comparator.comparing((ObjectId id) -> !id.equals(baseId))
                 .thenComparingInt(id -> entries.get(id).distance(base))
-                .thenComparing(Comparator.naturalOrder()));
+                .thenComparing(ties));
         double total = 0;
         for (int i = 0; i < m; i++) {
             total += s[i].distance(base);

@@ -200,6 +200,36 @@ class SimilarityIngestTest {
     }
 
     /**
+     * {@code stats --clusters} names each tensor as first committed and, of two equally central
+     * members, shows the one stored first as the base (before: the smaller id, so a fine-tune was
+     * shown as its base's base in about half the clusters, and a copy committed later renamed the
+     * original).
+     */
+    @Test
+    void clustersShowTheFirstStoredTensorAsBaseUnderItsFirstName() throws IOException {
+        float[][] base = base(31);
+        int layers = 0;
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(64 * 1024))) {
+            repo.add(List.of(write("base/model.safetensors", base)));
+            repo.commit(CommitRequest.of("base"));
+            repo.add(List.of(write("ft/model.safetensors", fineTune(base, 32, 1e-3))));
+            repo.commit(CommitRequest.of("fine-tune"));
+            Files.copy(dir.resolve("base/model.safetensors"), Files.createDirectories(dir.resolve("a-copy")).resolve("model.safetensors"));
+            repo.add(List.of(dir.resolve("a-copy/model.safetensors"))); // its path sorts first in the newest tree
+            repo.commit(CommitRequest.of("a copy of the base, committed last"));
+            List<Repository.TensorCluster> clusters = repo.clusters();
+            assertEquals(TENSORS, clusters.size(), clusters.toString());
+            for (Repository.TensorCluster c : clusters) {
+                String layer = c.base().substring(c.base().indexOf(':') + 1);
+                assertEquals("base/model.safetensors:" + layer, c.base(), clusters.toString());
+                assertEquals(List.of("base/model.safetensors:" + layer, "ft/model.safetensors:" + layer), c.members());
+                layers++;
+            }
+        }
+        assertEquals(TENSORS, layers);
+    }
+
+    /**
      * {@code coral fsck --rebuild-index} rebuilds a lost or damaged similarity index without a
      * repack: the same entries the ingests made (each lineage's first version, not the later
      * versions of a path), no pack rewritten; plain fsck warns about the damage, and the fine-tune
