@@ -80,8 +80,8 @@ final class CommitCommand extends Subcommand {
             }
             out().println("[" + where + " " + Text.shortId(id) + "] " + c.subject());
             if (lossy != null && !c.isLossy()) {
-                out().println("note: --lossy=" + lossy + " quantized nothing (only files that changed since HEAD are quantized, "
-                        + "against their version there): this commit is bit-exact");
+                out().println("note: --lossy=" + lossy + " quantized nothing (only float tensors that changed since HEAD are "
+                        + "quantized, against their version there, of the same dtype and size): this commit is bit-exact");
             }
         }
         return 0;

@@ -28,17 +28,18 @@ public record CommitRequest(String message, SortedMap<String, String> metrics, S
      * quantized so that no element differs from what was added by more than {@code eps}.
      */
     public CommitRequest withLossy(String eps) throws BadInputException {
-        double d;
-        try {
-            d = Double.parseDouble(eps);
-        } catch (NumberFormatException e) {
-            throw new BadInputException("--lossy=" + eps + ": not a number");
+        if (!DECIMAL.matcher(eps).matches()) { // not Java's grammar: no hex, no 'd' or 'f' suffix, no blanks, as JSON writes numbers
+            throw new BadInputException("--lossy=" + eps + ": not a decimal number (write it as 0.001 or 1e-3)");
         }
+        double d = Double.parseDouble(eps);
         if (!(d > 0) || Double.isInfinite(d)) {
             throw new BadInputException("--lossy=" + eps + ": the error bound must be a positive, finite number");
         }
-        return new CommitRequest(message, metrics, author, eps.trim());
+        return new CommitRequest(message, metrics, author, eps);
     }
+
+    /** An error bound as commits record it: a JSON number without a sign. */
+    private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile("(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?");
 
     public static CommitRequest of(String message) {
         return new CommitRequest(message, new TreeMap<>(), null);

@@ -72,7 +72,7 @@ final class History {
             String lossyEps = "";
             if (!request.lossyEps().isEmpty()) {
                 Quantized q = quantize(index, only ? pending.put().keySet() : index.entries().keySet(), request.lossyEps(), carried,
-                        pending.lossy());
+                        pending);
                 index = q.index();
                 lossyEps = q.storesLossy() ? request.lossyEps() : "";
             }
@@ -174,8 +174,10 @@ final class History {
 
     /**
      * The staging index a lossy commit records, and whether it holds a lossy file entry that HEAD
-     * does not: what makes the commit lossy. A {@code commit --lossy} that quantized nothing (the
-     * first commit, or only new files) is bit-exact and not marked lossy.
+     * does not and where a tensor was quantized: what makes the commit lossy. A {@code commit
+     * --lossy} that quantized nothing (the first commit, only new files, or changes only to
+     * tensors with nothing to be quantized against: integers, floats whose dtype or size changed)
+     * is bit-exact and not marked lossy.
      */
     private record Quantized(StagingIndex index, boolean storesLossy) {
     }
@@ -184,17 +186,18 @@ final class History {
      * Replaces every file staged at one of {@code paths} that changed since HEAD (and existed there) by its lossy version,
      * quantized against HEAD's version. New files and unchanged ones stay as they are, and so do
      * files staged lossy already ({@code commit --lossy PATH...}, a lossy {@code commitTensors}).
-     * {@code storedLossy} names the entries staged lossy by this commit itself, which may still be
+     * {@code pending.lossy()} names the entries staged lossy by this commit itself, which may still be
      * in {@code carried} (may be null): the objects staged and not flushed yet, flushed before the
      * first file is read back, and only then, so that a commit with nothing to rewrite stays one pack.
      */
     private Quantized quantize(StagingIndex index, java.util.Set<String> paths, String eps, ObjectInserter carried,
-                               java.util.Set<ObjectId> storedLossy) throws IOException {
+                               Repository.StagedChanges pending) throws IOException {
+        java.util.Set<ObjectId> storedLossy = pending.lossy();
         ObjectId head = repo.headCommit();
         if (head == null) {
             return new Quantized(index, false);
         }
-        boolean lossy = !storedLossy.isEmpty(); // entries this commit stored lossy, each other than HEAD's
+        boolean lossy = pending.quantized(); // an entry this commit stored lossy (other than HEAD's) where a tensor was quantized
         Tree parent = repo.readTree(head);
         TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(index.entries());
         try (ObjectInserter ins = repo.newInserter(true); ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
@@ -213,8 +216,8 @@ final class History {
                     carried = null;
                 }
                 FileEntry stagedFile = repo.graph().file(staged.fileEntry());
-                lossy = true;
                 if (stagedFile.isLossy()) {
+                    lossy = true;
                     continue;
                 }
                 ObjectId rewritten = rewrite.rewrite(stagedFile, before, eps, e.getKey());
@@ -222,6 +225,7 @@ final class History {
                         staged.unsynced()));
             }
             ins.flush();
+            lossy |= rewrite.wroteLossy();
         }
         return new Quantized(new StagingIndex(next), lossy);
     }

@@ -72,9 +72,9 @@ final class MemoryStaging {
         }, bytes >= FileIngest.HASH_ASIDE_BYTES, "coral-file-hash", path + ": hashing")) {
             ObjectId head = lossyEps.isEmpty() ? null : repo.headCommit();
             ObjectId inHead = head == null ? null : repo.readTree(head).files().get(path);
-            ObjectId entryId;
+            LossyEntry stored;
             try {
-                entryId = inHead == null ? storeTensors(path, tensors, metadata, ins, hashing)
+                stored = inHead == null ? new LossyEntry(storeTensors(path, tensors, metadata, ins, hashing), false)
                         : storeLossy(path, tensors, metadata, ins, inHead, lossyEps, hashing);
             } catch (IOException | RuntimeException e) {
                 try {
@@ -87,8 +87,9 @@ final class MemoryStaging {
                 }
                 throw e;
             }
+            ObjectId entryId = stored.id();
             return new Repository.StagedChanges(Map.of(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32])), List.of(), null,
-                    inHead != null && !entryId.equals(inHead) ? Set.of(entryId) : Set.of());
+                    inHead != null && !entryId.equals(inHead) ? Set.of(entryId) : Set.of(), stored.quantized());
         }
     }
 
@@ -110,19 +111,25 @@ final class MemoryStaging {
     }
 
     /**
-     * Stores the tensors as the lossy version of HEAD's entry {@code inHead}, or returns
-     * {@code inHead} when they are what it holds (the same file bytes).
+     * Stores the tensors as the lossy version of HEAD's entry {@code inHead} (bit-exact when no
+     * tensor could be quantized), or returns {@code inHead} when they are what it holds (the same
+     * file bytes).
      */
-    private ObjectId storeLossy(String path, List<? extends TensorSource> tensors, Map<String, String> metadata, ObjectInserter ins,
-                                ObjectId inHead, String eps, OverlappedTask<HeaderCapture> hashing) throws IOException {
+    private LossyEntry storeLossy(String path, List<? extends TensorSource> tensors, Map<String, String> metadata, ObjectInserter ins,
+                                  ObjectId inHead, String eps, OverlappedTask<HeaderCapture> hashing) throws IOException {
         try (ChunkSink sink = ins.newChunkSink(repo.ingestThreads())) {
             LossyRewrite lossy = new LossyRewrite(repo.graph(), ins, sink, repo.config().chunkBytes());
             SimilarBases similar = repo.similarBases();
             LossyRewrite.Stored stored = lossy.storeTensors(tensors, inHead, eps, path, similar);
             similar.save();
             HeaderCapture capture = hashing.result();
-            return lossy.entryFor(inHead, capture.sha.digest(), "safetensors", capture.header(), metadata, stored, eps, path);
+            ObjectId id = lossy.entryFor(inHead, capture.sha.digest(), "safetensors", capture.header(), metadata, stored, eps, path);
+            return new LossyEntry(id, lossy.wroteLossy());
         }
+    }
+
+    /** A file entry stored for a commit, and whether it is a lossy one (a tensor was quantized). */
+    private record LossyEntry(ObjectId id, boolean quantized) {
     }
 
     /** Keeps the safetensors header (length prefix + JSON), hashes and counts everything. */

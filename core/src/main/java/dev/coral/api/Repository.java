@@ -529,13 +529,18 @@ public final class Repository implements AutoCloseable {
         return ins;
     }
 
-    /** Stored files waiting to be staged: index entries to put and paths to remove. */
-    record StagedChanges(Map<String, StagingIndex.Entry> put, List<String> remove, AddResult result, Set<ObjectId> lossy) {
+    /**
+     * Stored files waiting to be staged: index entries to put and paths to remove; the entries a
+     * lossy commit's own reading stored ({@code lossy}: not quantized again), and whether one of
+     * them quantized a tensor ({@code quantized}: what makes the commit lossy).
+     */
+    record StagedChanges(Map<String, StagingIndex.Entry> put, List<String> remove, AddResult result, Set<ObjectId> lossy,
+                         boolean quantized) {
         static final StagedChanges NONE = new StagedChanges(Map.of(), List.of(), null);
 
         /** Changes none of which was stored lossy. */
         StagedChanges(Map<String, StagingIndex.Entry> put, List<String> remove, AddResult result) {
-            this(put, remove, result, Set.of());
+            this(put, remove, result, Set.of(), false);
         }
 
         StagingIndex applyTo(StagingIndex index) {
@@ -596,6 +601,7 @@ public final class Repository implements AutoCloseable {
         Map<String, StagingIndex.Entry> put = new TreeMap<>();
         List<String> unchanged = new ArrayList<>();
         Set<ObjectId> storedLossy = new HashSet<>();
+        boolean quantized;
         AddResult result;
         try (ChunkSink sink = ins.newChunkSink(ingestThreads)) {
             FileIngest ingest = new FileIngest(ins, sink, config.chunkBytes());
@@ -631,10 +637,11 @@ public final class Repository implements AutoCloseable {
                 }
             }
             similar.save();
+            quantized = lossy != null && lossy.wroteLossy();
             result = new AddResult(new ArrayList<>(put.keySet()), unchanged, missing, ins.chunksWritten(), ins.chunksDeduplicated(),
                     ins.rawBytesWritten(), ins.storedBytesWritten());
         }
-        return new StagedChanges(put, missing, result, storedLossy);
+        return new StagedChanges(put, missing, result, storedLossy, quantized);
     }
 
     /**

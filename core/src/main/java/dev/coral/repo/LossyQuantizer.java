@@ -39,6 +39,8 @@ final class LossyQuantizer extends InputStream {
     private final byte[] baseBuf = new byte[BLOCK];
     private int pos;
     private int limit;
+    /** The bits the quantizer changed, OR'ed over every element read: zero while every value is stored as it came. */
+    private long changed;
 
     LossyQuantizer(InputStream values, InputStream base, DType dtype, double eps) {
         if (!(eps > 0) || Double.isInfinite(eps)) {
@@ -48,6 +50,11 @@ final class LossyQuantizer extends InputStream {
         this.base = base;
         this.dtype = dtype;
         this.eps = eps;
+    }
+
+    /** Whether a value read so far is stored other than it came (its bits changed): whether the tensor is stored lossy. */
+    boolean changedAny() {
+        return changed != 0;
     }
 
     /** Float dtypes the quantizer changes; others are stored as they are. */
@@ -80,7 +87,9 @@ final class LossyQuantizer extends InputStream {
                     float w = Float.intBitsToFloat(le32(buf, i));
                     float b = Float.intBitsToFloat(le32(baseBuf, i));
                     if (Float.isFinite(w) && Float.isFinite(b)) {
-                        put32(buf, i, Float.floatToRawIntBits(quantize(w, b, eps)));
+                        int q = Float.floatToRawIntBits(quantize(w, b, eps));
+                        changed |= q ^ Float.floatToRawIntBits(w);
+                        put32(buf, i, q);
                     }
                 }
             }
@@ -89,7 +98,9 @@ final class LossyQuantizer extends InputStream {
                     double w = Double.longBitsToDouble(le64(buf, i));
                     double b = Double.longBitsToDouble(le64(baseBuf, i));
                     if (Double.isFinite(w) && Double.isFinite(b)) {
-                        put64(buf, i, Double.doubleToRawLongBits(quantize(w, b, eps)));
+                        long q = Double.doubleToRawLongBits(quantize(w, b, eps));
+                        changed |= q ^ Double.doubleToRawLongBits(w);
+                        put64(buf, i, q);
                     }
                 }
             }
@@ -99,6 +110,7 @@ final class LossyQuantizer extends InputStream {
                     int wb = (buf[i] & 0xFF) | (buf[i + 1] & 0xFF) << 8;
                     int bb = (baseBuf[i] & 0xFF) | (baseBuf[i + 1] & 0xFF) << 8;
                     int r = quantize16(wb, bb, eps, brain);
+                    changed |= r ^ wb;
                     buf[i] = (byte) r;
                     buf[i + 1] = (byte) (r >>> 8);
                 }

@@ -33,6 +33,8 @@ public final class LossyRewrite {
     private final ObjectInserter inserter;
     private final ChunkSink sink;
     private final TensorIngest ingest;
+    /** Lossy entries {@link #writeEntry} wrote: entries where a tensor was quantized. */
+    private int lossyEntries;
 
     public LossyRewrite(ObjectGraph graph, ObjectInserter inserter, ChunkSink sink, int chunkBytes) {
         this.graph = graph;
@@ -41,7 +43,16 @@ public final class LossyRewrite {
         this.ingest = new TensorIngest(inserter, sink, chunkBytes);
     }
 
-    /** The lossy entry for {@code staged} against {@code previous} (its version in the parent commit); its id. */
+    /**
+     * Whether this rewrite wrote a lossy entry: one where a tensor was quantized (a file that
+     * changed only in integer tensors, or whose float tensors changed dtype or size, is stored
+     * bit-exact).
+     */
+    public boolean wroteLossy() {
+        return lossyEntries > 0;
+    }
+
+    /** The entry for {@code staged} against {@code previous} (its version in the parent commit); its id. */
     public ObjectId rewrite(FileEntry staged, ObjectId previous, String eps, String displayPath) throws IOException {
         List<StoredTensor> current = new FileRestore(graph).tensors(staged);
         Stored stored = storeTensors(current, previous, eps, displayPath, null);
@@ -64,11 +75,12 @@ public final class LossyRewrite {
     }
 
     /**
-     * Tensors stored by {@link #storeTensors}, named in file order, and each one's content as a
-     * source: the tensor object in memory for those it stored (read back from the recent chunks
-     * while its pack is not flushed), the stored tensor for those it kept.
+     * Tensors stored by {@link #storeTensors}, named in file order, each one's content as a
+     * source (the tensor object in memory for those it stored, read back from the recent chunks
+     * while its pack is not flushed; the stored tensor for those it kept), and how many it
+     * quantized: with none, the file is stored bit-exact and its entry is not lossy.
      */
-    public record Stored(List<FileEntry.NamedTensor> named, List<TensorSource> contents) {
+    public record Stored(List<FileEntry.NamedTensor> named, List<TensorSource> contents, int quantized) {
     }
 
     /**
@@ -85,6 +97,7 @@ public final class LossyRewrite {
         DeltaBases losslessBases = DeltaBases.from(graph, previous);
         List<TensorIngest.Submitted> submitted = new ArrayList<>();
         List<SimilarBases.Plan> plans = new ArrayList<>();
+        int quantized = 0;
         for (TensorSource t : tensors) {
             String what = displayPath + ": tensor '" + t.name() + "'";
             TensorObject base = quantizeAgainst.baseFor(t.name(), t.spec());
@@ -92,8 +105,12 @@ public final class LossyRewrite {
             TensorIngest.Submitted s = null;
             if (base != null && LossyQuantizer.quantizes(t.spec().dtype())) {
                 StoredTensor baseTensor = new StoredTensor(t.name(), null, base, graph.store());
-                try (InputStream in = new LossyQuantizer(t.openStream(), baseTensor.openStream(), t.spec().dtype(), bound)) {
+                LossyQuantizer q = new LossyQuantizer(t.openStream(), baseTensor.openStream(), t.spec().dtype(), bound);
+                try (InputStream in = q) {
                     s = ingest.submit(t.spec(), in, what, base);
+                }
+                if (q.changedAny()) { // an unchanged tensor, or one whose values all are the quantizer's already, stays exact
+                    quantized++;
                 }
             } else if (!(t instanceof StoredTensor)) {
                 TensorIngest.Planned p = ingest.submit(t, what, losslessBases.baseFor(t.name(), t.spec()), similar, null);
@@ -116,7 +133,7 @@ public final class LossyRewrite {
                 similar.add(id, plans.get(i));
             }
         }
-        return new Stored(named, contents);
+        return new Stored(named, contents, quantized);
     }
 
     /** A chunk of this rewrite's unflushed pack that the recent chunks no longer hold. */
@@ -182,14 +199,19 @@ public final class LossyRewrite {
     }
 
     /**
-     * Writes the lossy entry naming {@code stored}'s tensors (through this rewrite's inserter) and
-     * returns its id. The file they restore to is hashed from the new chunks held in memory; when
+     * Writes the entry naming {@code stored}'s tensors (through this rewrite's inserter), lossy
+     * within {@code eps} when a tensor was quantized, else lossless (a file of integers only, or
+     * whose float tensors changed dtype or size: nothing to quantize against), and returns its id. The file they restore to is hashed from the new chunks held in memory; when
      * one is no longer held (a checkpoint larger than the recent chunks' budget, a process that had
      * not committed before), the inserter is flushed and the file hashed from the packs. Measured:
      * flushing every time cost a second pack per lossy commit (its fsyncs, its index).
      */
-    private ObjectId writeEntry(String format, byte[] restoreInfo, Map<String, String> metadata, Stored stored, String eps,
+    private ObjectId writeEntry(String format, byte[] restoreInfo, Map<String, String> metadata, Stored stored, String lossyEps,
                                String displayPath) throws IOException {
+        String eps = stored.quantized() > 0 ? lossyEps : "";
+        if (!eps.isEmpty()) {
+            lossyEntries++;
+        }
         FileEntry entry;
         try {
             entry = entry(format, restoreInfo, metadata, stored.named(), stored.contents(), eps, displayPath);

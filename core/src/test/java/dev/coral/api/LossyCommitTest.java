@@ -20,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -262,15 +263,52 @@ class LossyCommitTest {
             ObjectId quantized = repo.commit(CommitRequest.of("v2").withLossy("1e-3"));
             assertTrue(repo.readCommit(quantized).isLossy());
             assertEquals(1, repo.stats(false, false).lossyCommits());
+
+            // Found by fuzzing: a change that has nothing to quantize was marked lossy though stored bit-exact.
+            float[] w2 = drift(w1, r, 1e-3);
+            repo.add(List.of(model(w2, ids)));
+            repo.commit(CommitRequest.of("v3, lossless"));
+            int[] ids2 = r.ints(N).toArray();
+            Path intsOnly = model(w2, ids2); // only the integer tensor changed, in three ways of committing it
+            ObjectId added = commitAfterAdd(repo, intsOnly, "ints only, add then commit --lossy");
+            int[] ids3 = r.ints(N).toArray();
+            ObjectId byPath = repo.commit(CommitRequest.of("ints only, commit --lossy PATH").withLossy("1e-3"),
+                    List.of(model(w2, ids3)));
+            int[] ids4 = r.ints(N).toArray();
+            ObjectId byTensors = repo.commitTensors("m.safetensors", tensors(w2, ids4), java.util.Map.of(),
+                    CommitRequest.of("ints only, commitTensors lossy").withLossy("1e-3"));
+            List<TensorSource> resized = List.of(Tensors.of("w", TensorSpec.of(DType.F32, N / 2), f32(Arrays.copyOf(w2, N / 2))),
+                    Tensors.of("h", TensorSpec.of(DType.F32, N), f32(w2))); // a new size, a new dtype: nothing to quantize against
+            ObjectId reshaped = repo.commitTensors("m.safetensors", resized, java.util.Map.of(),
+                    CommitRequest.of("floats resized and retyped").withLossy("1e-3"));
+            for (ObjectId c : List.of(added, byPath, byTensors, reshaped)) {
+                assertFalse(repo.readCommit(c).isLossy(), repo.readCommit(c).subject());
+                assertFalse(repo.fileAt(c.hex(), "m.safetensors").isLossy(), repo.readCommit(c).subject());
+            }
+            ByteBuffer ib = ByteBuffer.allocate(N * 4).order(ByteOrder.LITTLE_ENDIAN);
+            ib.asIntBuffer().put(ids4);
+            assertArrayEquals(ib.array(), read(repo, byTensors.hex(), "ids"));
+            assertArrayEquals(f32(w2), read(repo, reshaped.hex(), "h"));
+            assertEquals(1, repo.stats(false, false).lossyCommits());
         }
+    }
+
+    private ObjectId commitAfterAdd(Repository repo, Path file, String message) throws IOException {
+        repo.add(List.of(file));
+        return repo.commit(CommitRequest.of(message).withLossy("1e-3"));
     }
 
     @Test
     void aLossyBoundMustBePositiveAndFinite() throws BadInputException {
-        for (String bad : List.of("0", "-0", "-1", "abc", "", "NaN", "Infinity", "1e400")) {
+        // Java's number grammar is not the bound's (found by fuzzing: hex floats, type suffixes and blanks were taken,
+        // and the text recorded, which JSON output then gave as a string): a decimal number as JSON writes it.
+        for (String bad : List.of("0", "-0", "-1", "abc", "", "NaN", "Infinity", "1e400", "1e-400", "0x1p-3", "1e-3d", "1E-3F",
+                " 1e-3 ", ".5", "1.", "+1e-3", "1e-3x", "01e-3")) {
             BadInputException e = assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy(bad), bad);
             assertTrue(e.getMessage().startsWith("--lossy=" + bad + ": "), e.getMessage());
         }
-        assertEquals("1e-50", CommitRequest.of("x").withLossy("1e-50").lossyEps());
+        for (String good : List.of("1e-50", "1E-3", "0.001", "2.5e+3", "1e300", "7")) {
+            assertEquals(good, CommitRequest.of("x").withLossy(good).lossyEps());
+        }
     }
 }
