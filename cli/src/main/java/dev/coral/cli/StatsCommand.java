@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
     "    many planes keyframes hold a float's whole exponent in plane 0",
     "    (exponent layout) or its low 7 exponent bits and top mantissa bit",
     "    (mantissa-bit layout).",
-    "Lossy commits (commit --lossy=EPS) are counted; every other commit is lossless, bit-exact.",
+    "Lossy commits (commit --lossy=EPS that quantized a value) are counted, and the later commits that keep a lossy file "
+        + "as it was stored (not changed since; 'coral show' marks it); every other commit is bit-exact.",
     "Format features: what .coral/format declares the chunks may use that an older Coral cannot read "
         + "(zigzag-deltas: the zigzag-planes codec)."})
 final class StatsCommand extends Subcommand {
@@ -179,6 +180,7 @@ final class StatsCommand extends Subcommand {
         disk.put("chunkCacheBytes", s.disk().chunkCacheBytes());
         m.put("disk", disk);
         m.put("lossyCommits", s.lossyCommits());
+        m.put("commitsHoldingLossyFiles", s.commitsHoldingLossyFiles());
         if (withFiles) {
             List<Object> fl = new ArrayList<>();
             for (RepositoryStats.FileStats f : s.files()) {
@@ -235,7 +237,10 @@ final class StatsCommand extends Subcommand {
                 + ", logical / on disk " + ratio(s.diskRatio()) + ")");
         out.printf(row, "chunk references", s.chunkReferences(), s.distinctChunks() + " distinct, "
                 + s.deduplicatedChunkReferences() + " deduplicated");
-        out.printf(row, "lossy commits", s.lossyCommits(), s.lossyCommits() == 0 ? "(every commit is bit-exact)" : "(opt-in, within their recorded bound)");
+        long carried = s.commitsHoldingLossyFiles() - s.lossyCommits();
+        out.printf(row, "lossy commits", s.lossyCommits(), s.commitsHoldingLossyFiles() == 0 ? "(every commit is bit-exact)"
+                : "(opt-in, within their recorded bound" + (carried <= 0 ? ")" : "; " + plural(carried, "later commit keeps", "later commits keep")
+                + " a lossy file as it was stored: 'coral show' marks it)"));
         out.printf(row, "format features", features.size(), (features.isEmpty() ? "none" : String.join(", ", features))
                 + " (.coral/format: what an older Coral cannot read)");
         if (!s.codecs().isEmpty()) {

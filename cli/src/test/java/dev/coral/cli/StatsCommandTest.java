@@ -189,7 +189,7 @@ class StatsCommandTest {
         Cli.Result r = Cli.runRaw("stats", "--help");
         assertEquals(0, r.code());
         assertTrue(r.out().startsWith("Usage: coral stats"), r.out());
-        for (String s : List.of("--json", "--files", "--commits", "logical", "deduplicated", "chain depth", "lossless")) {
+        for (String s : List.of("--json", "--files", "--commits", "logical", "deduplicated", "chain depth", "bit-exact")) {
             assertTrue(r.out().contains(s), s + " in\n" + r.out());
         }
     }

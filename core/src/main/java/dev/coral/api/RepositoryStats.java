@@ -46,7 +46,9 @@ import java.util.TreeMap;
  *                                mantissa-bit layout (the exponent's low seven bits and the top
  *                                mantissa bit in plane 0)
  * @param disk the packs folder
- * @param lossyCommits commits made with {@code --lossy} (holding quantized tensors)
+ * @param lossyCommits commits made with {@code --lossy} that quantized a value (they are marked lossy)
+ * @param commitsHoldingLossyFiles commits whose tree holds a lossy file entry: the lossy commits, and
+ *                                 later ones that keep such a file as it was stored (not changed since)
  * @param files per path, sorted by path; empty unless asked for
  * @param history per commit, parents before children (then oldest first); empty unless asked for
  */
@@ -73,6 +75,7 @@ public record RepositoryStats(
         long mantissaBitLayoutChunks,
         DiskFootprint disk,
         long lossyCommits,
+        long commitsHoldingLossyFiles,
         List<FileStats> files,
         List<CommitStats> history) {
 

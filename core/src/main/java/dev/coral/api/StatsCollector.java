@@ -49,7 +49,7 @@ public final class StatsCollector {
     }
 
     /** What a distinct file entry holds, computed once. */
-    private record FileFigures(long logicalBytes, long chunkReferences) {
+    private record FileFigures(long logicalBytes, long chunkReferences, boolean lossy) {
     }
 
     /** What a distinct tensor holds, computed once. */
@@ -134,12 +134,14 @@ public final class StatsCollector {
         Set<ObjectId> fileVersions = new HashSet<>();
         long logical = 0;
         long chunkRefs = 0;
+        long holdingLossy = 0;
         for (Map.Entry<ObjectId, Commit> e : order) {
             ObjectId id = e.getKey();
             Commit commit = e.getValue();
             newStored = 0;
             newChunks = 0;
             long commitLogical = 0;
+            boolean holdsLossy = false;
             addObject(id);
             Tree tree = graph.tree(commit.tree());
             addObject(commit.tree());
@@ -147,6 +149,7 @@ public final class StatsCollector {
                 long storedBefore = newStored;
                 long chunksBefore = newChunks;
                 FileFigures ff = file(f.getValue());
+                holdsLossy |= ff.lossy();
                 fileVersions.add(f.getValue());
                 commitLogical += ff.logicalBytes();
                 chunkRefs += ff.chunkReferences();
@@ -158,6 +161,9 @@ public final class StatsCollector {
                 pt.newChunks += newChunks - chunksBefore;
             }
             logical += commitLogical;
+            if (holdsLossy) {
+                holdingLossy++;
+            }
             history.add(new RepositoryStats.CommitStats(id, commit.subject(), commit.timeMillis(), commitLogical, newStored, newChunks,
                     commit.lossyEps()));
         }
@@ -170,7 +176,7 @@ public final class StatsCollector {
         return new RepositoryStats(order.size(), branches.size(), tags.size(), paths.size(), fileVersions.size(),
                 tensorFigures.size(), logical, uniqueLogical, chunkRefs, distinctTensorChunkRefs, chunks.size(),
                 chunkRaw, chunkStored, objects.size(), objectStored, codecList, depths, planeModes, exponentLayoutChunks, mantissaBitLayoutChunks, disk(),
-                (int) order.stream().filter(e -> e.getValue().isLossy()).count(),
+                (int) order.stream().filter(e -> e.getValue().isLossy()).count(), holdingLossy,
                 files, perCommit ? history : List.of());
     }
 
@@ -232,7 +238,7 @@ public final class StatsCollector {
             logical += tf.logicalBytes();
             refs += tf.chunkReferences();
         }
-        ff = new FileFigures(logical, refs);
+        ff = new FileFigures(logical, refs, entry.isLossy());
         fileFigures.put(id, ff);
         return ff;
     }
