@@ -49,4 +49,29 @@ class StatusPathsTest {
         assertTrue(json.contains("\"models/run1/b.safetensors\""), json);
         assertEquals(0, new Cli(dir).run("status").code());
     }
+
+    /**
+     * A backslash is a name's own character on Linux and a folder separator on Windows: a file
+     * named {@code a\b.safetensors} was staged as {@code a/b.safetensors} (then shown deleted, and
+     * checked out as a folder), and {@code add .} failed naming a file that does not exist (found by
+     * fuzzing). Now it is refused naming the file, the other files untouched.
+     */
+    @Test
+    void aBackslashInAFileNameIsRefusedNamingIt() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.io.File.separatorChar == '/', "a backslash is a separator here");
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Cli.writeModel(dir.resolve("a\\b.safetensors"), 1, "w");
+        Cli.writeModel(dir.resolve("ok.safetensors"), 2, "w");
+        for (String[] args : new String[][] {{"add", "a\\b.safetensors"}, {"add", "."}, {"commit", "-m", "x", "a\\b.safetensors"}}) {
+            Cli.Result r = cli.run(args);
+            assertTrue(r.code() != 0, String.join(" ", args) + ": " + r.err());
+            assertTrue(r.err().contains("a\\b.safetensors: a backslash in a file or folder name cannot be stored"), r.err());
+            assertEquals(1, r.err().strip().split("\n").length, r.err());
+        }
+        cli.run("add", "ok.safetensors").ok();
+        cli.run("commit", "-m", "ok").ok();
+        String tree = cli.run("show", "--json", "HEAD").ok().out();
+        assertTrue(tree.contains("ok.safetensors") && !tree.contains("a/b"), tree);
+    }
 }

@@ -43,7 +43,12 @@ public final class WorkTree {
             throw new BadInputException(p + ": outside the repository at " + root);
         }
         Path rel = root.relativize(abs);
-        String s = rel.toString().replace('\\', '/');
+        String s = rel.toString();
+        if (java.io.File.separatorChar != '\\' && s.indexOf('\\') >= 0) { // a name's own character here, a separator on Windows
+            throw new BadInputException(p + ": a backslash in a file or folder name cannot be stored (repository paths use '/' "
+                    + "between folders on every system, where Windows reads a backslash as one); rename it");
+        }
+        s = s.replace(java.io.File.separatorChar, '/');
         if (s.equals(CORAL_DIR) || s.startsWith(CORAL_DIR + "/")) {
             throw new BadInputException(p + ": inside .coral, which Coral manages itself");
         }
