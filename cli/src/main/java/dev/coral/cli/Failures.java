@@ -46,7 +46,7 @@ final class Failures {
             message = "internal error: " + e + (session.debug() ? "" : " (run with CORAL_DEBUG=1 for details)");
         }
         session.out().flush();
-        session.err().println("coral: " + message);
+        session.err().println("coral: " + Text.shown(message)); // it may name a tensor or path read from a file
         if (session.debug()) {
             t.printStackTrace(session.err());
         }

@@ -25,7 +25,7 @@ final class RmCommand extends Subcommand {
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
             for (String p : repo.remove(userPaths(paths), cached, force)) {
-                out().println("rm '" + p + "'");
+                out().println("rm '" + Text.shown(p) + "'");
             }
         }
         return 0;

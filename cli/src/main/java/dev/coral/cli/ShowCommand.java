@@ -118,19 +118,19 @@ final class ShowCommand extends Subcommand {
     }
 
     private static void printFile(PrintStream out, FileView f) {
-        out.println(f.path() + "  (" + f.entry().format() + ", " + f.tensors().size()
+        out.println(Text.shown(f.path()) + "  (" + f.entry().format() + ", " + f.tensors().size()
                 + (f.tensors().size() == 1 ? " tensor, " : " tensors, ") + Text.bytes(f.logical()) + " logical, "
                 + Text.bytes(f.stored()) + " stored" + (f.entry().isLossy() ? ", lossy within " + f.entry().lossyEps() : "") + ")");
         int nameWidth = "TENSOR".length();
         int shapeWidth = "SHAPE".length();
         for (TensorView t : f.tensors()) {
-            nameWidth = Math.max(nameWidth, t.name().length());
+            nameWidth = Math.max(nameWidth, Text.shown(t.name()).length());
             shapeWidth = Math.max(shapeWidth, shape(t).length());
         }
         String fmt = "  %-" + nameWidth + "s  %-11s  %-" + shapeWidth + "s  %12s  %12s%n";
         out.printf(fmt, "TENSOR", "DTYPE", "SHAPE", "LOGICAL", "STORED");
         for (TensorView t : f.tensors()) {
-            out.printf(fmt, t.name(), t.dtype(), shape(t), t.logical(), t.stored());
+            out.printf(fmt, Text.shown(t.name()), t.dtype(), shape(t), t.logical(), t.stored());
         }
     }
 

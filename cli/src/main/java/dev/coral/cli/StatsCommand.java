@@ -90,7 +90,7 @@ final class StatsCommand extends Subcommand {
                 for (Repository.TensorCluster c : found) {
                     out().printf("cluster %d: %d tensors, mean distance %.1f%n", ++n, c.members().size(), c.meanDistance());
                     for (String member : c.members()) {
-                        out().println("  " + (member.equals(c.base()) ? "* " : "  ") + member);
+                        out().println("  " + (member.equals(c.base()) ? "* " : "  ") + Text.shown(member));
                     }
                 }
             }
@@ -273,12 +273,12 @@ final class StatsCommand extends Subcommand {
             out.println();
             int w = "PATH".length();
             for (RepositoryStats.FileStats f : s.files()) {
-                w = Math.max(w, f.path().length());
+                w = Math.max(w, Text.shown(f.path()).length());
             }
             String fmt = "%-" + w + "s %8s %8s %10s %10s %7s%n";
             out.printf(fmt, "PATH", "VERSIONS", "COMMITS", "LOGICAL", "STORED", "RATIO");
             for (RepositoryStats.FileStats f : s.files()) {
-                out.printf(fmt, f.path(), f.versions(), f.commits(), Text.bytes(f.logicalBytes()), Text.bytes(f.storedBytes()),
+                out.printf(fmt, Text.shown(f.path()), f.versions(), f.commits(), Text.bytes(f.logicalBytes()), Text.bytes(f.storedBytes()),
                         ratio(f.ratio()));
             }
         }

@@ -56,7 +56,7 @@ final class StatusCommand extends Subcommand {
             out.println();
             out.println("Untracked weight files:");
             out.println("  (use \"coral add <file>...\" to include in what will be committed)");
-            s.untracked().forEach(p -> out.println("\t" + shown.apply(p)));
+            s.untracked().forEach(p -> out.println("\t" + Text.shown(shown.apply(p))));
         }
         out.println();
         if (s.staged().isEmpty()) {
@@ -96,7 +96,7 @@ final class StatusCommand extends Subcommand {
             out.println("  " + hint);
         }
         for (Status.Change c : changes) {
-            out.println("\t" + label(c.kind()) + shown.apply(c.path()));
+            out.println("\t" + label(c.kind()) + Text.shown(shown.apply(c.path())));
         }
     }
 

@@ -9,12 +9,48 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
 
-/** How the command line prints ids, sizes, dates and metrics. */
+/** How the command line prints ids, sizes, dates, metrics, and names read from files. */
 final class Text {
     /** Hex digits of an abbreviated id, as git's default. */
     static final int SHORT_ID = 7;
 
     private Text() {
+    }
+
+    /**
+     * A tensor name or path as text output shows it: control characters (C0, DEL, C1) written as
+     * {@code \\n}, {@code \\t}, {@code \\r} or {@code \\xNN}, so a name read from a file's header
+     * cannot move the cursor, recolour or clear the terminal, or break a line of a table (git
+     * quotes such names likewise). JSON output needs none of this: it escapes them itself.
+     */
+    static String shown(String s) {
+        int i = 0;
+        while (i < s.length() && !isControl(s.charAt(i))) {
+            i++;
+        }
+        if (i == s.length()) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length() + 8).append(s, 0, i);
+        for (; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!isControl(c)) {
+                b.append(c);
+            } else if (c == '\n') {
+                b.append("\\n");
+            } else if (c == '\t') {
+                b.append("\\t");
+            } else if (c == '\r') {
+                b.append("\\r");
+            } else {
+                b.append(String.format("\\x%02x", (int) c));
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean isControl(char c) {
+        return c < 0x20 || c >= 0x7f && c <= 0x9f;
     }
 
     static String shortId(ObjectId id) {
