@@ -28,10 +28,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -153,17 +151,9 @@ final class Repack {
         }
     }
 
-    /** Every commit reachable from a branch, tag or HEAD, oldest first (parents before children). */
+    /** Every commit reachable from a branch, tag or HEAD, parents before children, ties oldest first. */
     static List<CommitWalk.Entry> commitsOldestFirst(Repository repo) throws IOException {
-        Map<ObjectId, CommitWalk.Entry> all = new LinkedHashMap<>();
-        for (ObjectId s : repo.refStarts(null)) {
-            for (CommitWalk.Entry e : new CommitWalk(repo.graph()).walk(s, -1)) {
-                all.putIfAbsent(e.id(), e);
-            }
-        }
-        List<CommitWalk.Entry> out = new ArrayList<>(all.values());
-        out.sort(Comparator.comparingLong((CommitWalk.Entry e) -> e.commit().timeMillis()).thenComparing(e -> e.id()));
-        return out;
+        return new CommitWalk(repo.graph()).parentsFirst(repo.refStarts(null));
     }
 
     /** Copies objects into the scratch store, chunks re-encoded against their lineage's previous version. */

@@ -5,6 +5,7 @@ import dev.coral.codec.ChunkFormat;
 import dev.coral.codec.PlaneMode;
 import dev.coral.repo.ChunkRef;
 import dev.coral.repo.Commit;
+import dev.coral.repo.CommitWalk;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
@@ -19,14 +20,12 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -128,16 +127,16 @@ public final class StatsCollector {
             tips.add(head); // a detached HEAD's commits are reachable too
         }
 
-        List<Map.Entry<ObjectId, Commit>> order = parentsFirst(tips);
+        List<CommitWalk.Entry> order = new CommitWalk(graph).parentsFirst(tips);
         Map<String, PathTotals> paths = new TreeMap<>();
         List<RepositoryStats.CommitStats> history = new ArrayList<>();
         Set<ObjectId> fileVersions = new HashSet<>();
         long logical = 0;
         long chunkRefs = 0;
         long holdingLossy = 0;
-        for (Map.Entry<ObjectId, Commit> e : order) {
-            ObjectId id = e.getKey();
-            Commit commit = e.getValue();
+        for (CommitWalk.Entry e : order) {
+            ObjectId id = e.id();
+            Commit commit = e.commit();
             newStored = 0;
             newChunks = 0;
             long commitLogical = 0;
@@ -176,52 +175,8 @@ public final class StatsCollector {
         return new RepositoryStats(order.size(), branches.size(), tags.size(), paths.size(), fileVersions.size(),
                 tensorFigures.size(), logical, uniqueLogical, chunkRefs, distinctTensorChunkRefs, chunks.size(),
                 chunkRaw, chunkStored, objects.size(), objectStored, codecList, depths, planeModes, exponentLayoutChunks, mantissaBitLayoutChunks, disk(),
-                (int) order.stream().filter(e -> e.getValue().isLossy()).count(), holdingLossy,
+                (int) order.stream().filter(e -> e.commit().isLossy()).count(), holdingLossy,
                 files, perCommit ? history : List.of());
-    }
-
-    /** Every commit reachable from {@code tips}, each after all its parents; ties oldest first. */
-    private List<Map.Entry<ObjectId, Commit>> parentsFirst(Set<ObjectId> tips) throws IOException {
-        Map<ObjectId, Commit> all = new HashMap<>();
-        List<ObjectId> stack = new ArrayList<>(tips);
-        while (!stack.isEmpty()) {
-            ObjectId id = stack.remove(stack.size() - 1);
-            if (all.containsKey(id)) {
-                continue;
-            }
-            Commit c = graph.commit(id);
-            all.put(id, c);
-            for (ObjectId p : c.parents()) {
-                if (!all.containsKey(p)) {
-                    stack.add(p);
-                }
-            }
-        }
-        Map<ObjectId, Integer> pending = new HashMap<>();
-        Map<ObjectId, List<ObjectId>> children = new HashMap<>();
-        all.forEach((id, c) -> {
-            Set<ObjectId> ps = new HashSet<>(c.parents());
-            pending.put(id, ps.size());
-            ps.forEach(p -> children.computeIfAbsent(p, k -> new ArrayList<>()).add(id));
-        });
-        PriorityQueue<ObjectId> ready = new PriorityQueue<>(
-                Comparator.comparingLong((ObjectId id) -> all.get(id).timeMillis()).thenComparing(Comparator.naturalOrder()));
-        pending.forEach((id, n) -> {
-            if (n == 0) {
-                ready.add(id);
-            }
-        });
-        List<Map.Entry<ObjectId, Commit>> out = new ArrayList<>(all.size());
-        while (!ready.isEmpty()) {
-            ObjectId id = ready.poll();
-            out.add(Map.entry(id, all.get(id)));
-            for (ObjectId ch : children.getOrDefault(id, List.of())) {
-                if (pending.merge(ch, -1, Integer::sum) == 0) {
-                    ready.add(ch);
-                }
-            }
-        }
-        return out;
     }
 
     private FileFigures file(ObjectId id) throws IOException {

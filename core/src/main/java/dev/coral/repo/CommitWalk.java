@@ -6,8 +6,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 
@@ -54,6 +56,53 @@ public final class CommitWalk {
     /** Whether {@code target} is one of {@code starts} or an ancestor of one. */
     public boolean reaches(Collection<ObjectId> starts, ObjectId target) throws IOException {
         return find(starts, (id, c) -> id.equals(target));
+    }
+
+    /**
+     * Every commit reachable from {@code tips}, each after all its parents (a topological order,
+     * so a clock that went back cannot put a child first), ties oldest first, then by id.
+     */
+    public List<Entry> parentsFirst(Collection<ObjectId> tips) throws IOException {
+        Map<ObjectId, Commit> all = new HashMap<>();
+        List<ObjectId> stack = new ArrayList<>(tips);
+        while (!stack.isEmpty()) {
+            ObjectId id = stack.remove(stack.size() - 1);
+            if (all.containsKey(id)) {
+                continue;
+            }
+            Commit c = graph.commit(id);
+            all.put(id, c);
+            for (ObjectId p : c.parents()) {
+                if (!all.containsKey(p)) {
+                    stack.add(p);
+                }
+            }
+        }
+        Map<ObjectId, Integer> pending = new HashMap<>();
+        Map<ObjectId, List<ObjectId>> children = new HashMap<>();
+        all.forEach((id, c) -> {
+            Set<ObjectId> ps = new HashSet<>(c.parents());
+            pending.put(id, ps.size());
+            ps.forEach(p -> children.computeIfAbsent(p, k -> new ArrayList<>()).add(id));
+        });
+        PriorityQueue<ObjectId> ready = new PriorityQueue<>(
+                Comparator.comparingLong((ObjectId id) -> all.get(id).timeMillis()).thenComparing(Comparator.naturalOrder()));
+        pending.forEach((id, n) -> {
+            if (n == 0) {
+                ready.add(id);
+            }
+        });
+        List<Entry> out = new ArrayList<>(all.size());
+        while (!ready.isEmpty()) {
+            ObjectId id = ready.poll();
+            out.add(new Entry(id, all.get(id)));
+            for (ObjectId ch : children.getOrDefault(id, List.of())) {
+                if (pending.merge(ch, -1, Integer::sum) == 0) {
+                    ready.add(ch);
+                }
+            }
+        }
+        return out;
     }
 
     /** Up to {@code limit} commits reachable from {@code start} (limit &lt; 0: all). */
