@@ -19,7 +19,7 @@ import java.util.Set;
 
 /**
  * Rebuilds the similarity index ({@code .coral/cache/similarity}) from what is stored, without a
- * repack: the sketch of every tensor that starts a lineage (in commit-time order, a lossless
+ * repack: the sketch of every tensor that starts a lineage (commits taken parents first, a lossless
  * version whose path and tensor name had no version before, or a lossy one; staged files count as
  * the newest version), as the ingests that stored them would have indexed them. It reads those tensors
  * only — for a history of one model, its first version — where a repack reads and re-encodes
@@ -27,7 +27,7 @@ import java.util.Set;
  * {@code coral fsck --rebuild-index}.
  */
 final class SimilarityRebuild {
-    /** What a rebuild did: tensors indexed, lineage starts that could not be read, and the index file. */
+    /** What a rebuild did: tensors it sketched, lineage starts that could not be read, and why the first could not. */
     record Result(int indexed, int unreadable, String firstFailure) {
         /** One line for fsck's repairs. */
         String line() {
@@ -58,8 +58,9 @@ final class SimilarityRebuild {
         for (Map.Entry<String, StagingIndex.Entry> e : repo.readIndex().entries().entrySet()) {
             r.file(e.getValue().fileEntry(), e.getKey()); // staged after the newest commit
         }
+        int sketched = r.rebuilt.size();
         SimilarBases.install(r.rebuilt, repo.root().resolve(".coral").resolve("cache").resolve("similarity"), r.graph);
-        return new Result(r.rebuilt.size(), r.unreadable, r.firstFailure);
+        return new Result(sketched, r.unreadable, r.firstFailure);
     }
 
     /** The tensors of a file entry at {@code path}, in order. */
