@@ -4,7 +4,6 @@ import dev.coral.error.BadInputException;
 import dev.coral.format.Streams;
 import dev.coral.io.Futures;
 import dev.coral.format.TensorSource;
-import dev.coral.repo.WorkTree;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -62,7 +61,7 @@ final class AsyncCommits {
      */
     CompletableFuture<ObjectId> submit(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
                                        CommitRequest request) throws IOException {
-        String repoPath = WorkTree.checkRepoPath(path);
+        String repoPath = TensorInput.check(path, tensors, metadata, request);
         if (request.message() == null || request.message().isBlank()) {
             throw new BadInputException("empty commit message (give -m MESSAGE)");
         }
@@ -73,11 +72,20 @@ final class AsyncCommits {
         if (bytes > copyBudget) {
             return inline(repoPath, tensors, metadata, request);
         }
-        acquire(1, repoPath);
+        if (onCommitThread()) {
+            if (!copies.tryAcquire()) { // only the commit thread, running this action, would free one
+                throw new IllegalStateException("commitTensorsAsync of " + repoPath + " from the commit thread itself, with "
+                        + PENDING + " checkpoints already held: it would wait for that thread; attach the action that calls it "
+                        + "with thenRunAsync");
+            }
+        } else {
+            acquire(1, repoPath);
+        }
         CompletableFuture<ObjectId> done = new CompletableFuture<>();
         try {
             List<TensorSource> copy = copyOf(tensors);
-            Map<String, String> meta = Map.copyOf(metadata);
+            // the caller's order: the file's header, so its hash and deduplication, follow it (Map.copyOf lost it)
+            Map<String, String> meta = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
             thread.execute(() -> {
                 ObjectId id = null;
                 Throwable failed = null;

@@ -89,6 +89,7 @@ final class History {
                     if (treeId == null || only && !java.util.Objects.equals(parent, treeParent)) {
                         // a whole snapshot of the index is the same on any parent; the own paths go onto the parent's tree
                         Tree tree = only ? ownOnto(parent, pending, index) : index.toTree();
+                        requireNoFileWhereAFolderIs(tree.files().keySet());
                         treeId = ObjectGraph.write(ins, tree);
                         treeParent = parent;
                         if (attempt == 0 && parent == null && tree.files().isEmpty()) {
@@ -170,6 +171,23 @@ final class History {
         }
         String shown = String.join(", ", all.subList(0, Math.min(3, all.size())));
         return (all.size() > 3 ? shown + " and " + (all.size() - 3) + " more" : shown) + (all.size() == 1 ? " is as in" : " are as in");
+    }
+
+    /**
+     * Refuses a tree holding a file at a path where another file's folder is ({@code a} and
+     * {@code a/b.safetensors}): no checkout could write both (found by fuzzing the Java API:
+     * such commits were taken, fsck called them clean, and checking them out failed).
+     */
+    static void requireNoFileWhereAFolderIs(java.util.Set<String> paths) throws BadInputException {
+        for (String p : paths) {
+            for (int slash = p.indexOf('/'); slash >= 0; slash = p.indexOf('/', slash + 1)) {
+                String folder = p.substring(0, slash);
+                if (paths.contains(folder)) {
+                    throw new BadInputException("'" + folder + "' and '" + p + "': a file and a folder of the same name cannot both be "
+                            + "committed (remove one: coral rm --cached '" + folder + "')");
+                }
+            }
+        }
     }
 
     /**

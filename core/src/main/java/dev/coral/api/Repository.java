@@ -707,7 +707,7 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId commitTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
                                   CommitRequest request) throws IOException {
-        String repoPath = WorkTree.checkRepoPath(path);
+        String repoPath = TensorInput.check(path, tensors, metadata, request);
         return storing(() -> {
             try (ObjectInserter ins = newInserter(!request.lossyEps().isEmpty())) {
                 StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins, request.lossyEps());

@@ -99,7 +99,12 @@ public enum DType {
      * @throws IllegalArgumentException if sub-byte elements do not end on a byte boundary
      */
     public long byteSize(long elements) {
-        long totalBits = Math.multiplyExact(elements, (long) bits);
+        long totalBits;
+        try {
+            totalBits = Math.multiplyExact(elements, (long) bits);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(elements + " elements of " + this + " hold more bytes than fit in a long");
+        }
         if (totalBits % 8 != 0) {
             throw new IllegalArgumentException(
                     elements + " elements of " + this + " do not fill whole bytes");
