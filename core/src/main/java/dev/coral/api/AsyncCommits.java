@@ -90,7 +90,7 @@ final class AsyncCommits {
                 ObjectId id = null;
                 Throwable failed = null;
                 try {
-                    id = repo.commitTensors(repoPath, copy, meta, request);
+                    id = repo.commitTensors(repoPath, copy, meta, request, true);
                 } catch (Throwable t) {
                     failed = t;
                 } finally {

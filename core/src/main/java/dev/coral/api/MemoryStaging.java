@@ -37,10 +37,13 @@ import java.util.Set;
 final class MemoryStaging {
     private final Repository repo;
     private final ObjectStore store;
+    /** Whether the tensors are copies no one else writes: else their two reads are checked to agree ({@link RereadCheck}). */
+    private final boolean copies;
 
-    MemoryStaging(Repository repo, ObjectStore store) {
+    MemoryStaging(Repository repo, ObjectStore store, boolean copies) {
         this.repo = repo;
         this.store = store;
+        this.copies = copies;
     }
 
     /** Stores the tensors as the safetensors file {@code path}, durably; staging it is the caller's. */
@@ -58,8 +61,10 @@ final class MemoryStaging {
      * empty (a lossy commit) and the path in HEAD, the tensors are stored straight as their lossy
      * version against HEAD's ({@link LossyRewrite}), with no lossless copy left behind.
      */
-    Repository.StagedChanges prepare(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
+    Repository.StagedChanges prepare(String path, List<? extends TensorSource> given, Map<String, String> metadata,
                                      ObjectInserter ins, String lossyEps) throws IOException {
+        RereadCheck reads = copies ? null : new RereadCheck(given);
+        List<? extends TensorSource> tensors = reads == null ? given : reads.sources();
         WeightFileFormat safetensors = WeightFormats.byName("safetensors").orElseThrow();
         long bytes = 0;
         for (TensorSource t : tensors) {
@@ -86,6 +91,9 @@ final class MemoryStaging {
                     throw w;
                 }
                 throw e;
+            }
+            if (reads != null) {
+                reads.verify(path); // both reads done: the file's checksums and the chunks
             }
             ObjectId entryId = stored.id();
             return new Repository.StagedChanges(Map.of(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32])), List.of(), null,

@@ -681,7 +681,8 @@ public final class Repository implements AutoCloseable {
     public ObjectId stageTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata)
             throws IOException {
         return storing(() -> {
-            StagedChanges changes = new MemoryStaging(this, store).prepare(WorkTree.checkRepoPath(path), tensors, metadata);
+            StagedChanges changes = new MemoryStaging(this, store, false).prepare(TensorInput.check(path, tensors, metadata), tensors,
+                    metadata);
             try (RepositoryLock.Held l = lockIndex()) {
                 writeIndex(changes.applyTo(readIndex()));
             }
@@ -707,10 +708,20 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId commitTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
                                   CommitRequest request) throws IOException {
+        return commitTensors(path, tensors, metadata, request, false);
+    }
+
+    /**
+     * {@link #commitTensors}; {@code copies}: the tensors are copies no one else writes (an
+     * asynchronous commit's), so their two reads need no check that they agree.
+     */
+    ObjectId commitTensors(String path, List<? extends TensorSource> tensors, Map<String, String> metadata,
+                           CommitRequest request, boolean copies) throws IOException {
         String repoPath = TensorInput.check(path, tensors, metadata, request);
         return storing(() -> {
             try (ObjectInserter ins = newInserter(!request.lossyEps().isEmpty())) {
-                StagedChanges changes = new MemoryStaging(this, store).prepare(repoPath, tensors, metadata, ins, request.lossyEps());
+                StagedChanges changes = new MemoryStaging(this, store, copies).prepare(repoPath, tensors, metadata, ins,
+                        request.lossyEps());
                 return history.commit(request, changes, null, carried(ins), History.Scope.ONLY_OWN);
             }
         });

@@ -22,9 +22,18 @@ final class TensorInput {
     private TensorInput() {
     }
 
-    /** The repository path of a checkpoint given as {@code path}; throws naming what is wrong. */
+    /** The repository path of a checkpoint given as {@code path} to commit with {@code request}; throws naming what is wrong. */
     static String check(String path, List<? extends TensorSource> tensors, Map<String, String> metadata, CommitRequest request)
             throws BadInputException {
+        String repoPath = check(path, tensors, metadata);
+        if (request == null) {
+            throw new BadInputException(path + ": the commit request is null");
+        }
+        return repoPath;
+    }
+
+    /** The repository path of tensors given as {@code path} to stage; throws naming what is wrong. */
+    static String check(String path, List<? extends TensorSource> tensors, Map<String, String> metadata) throws BadInputException {
         if (path == null) {
             throw new BadInputException("commitTensors: the path is null");
         }
@@ -32,9 +41,6 @@ final class TensorInput {
         if (!WeightFormats.forPath(Path.of(repoPath.substring(repoPath.lastIndexOf('/') + 1))).map(f -> f.name().equals("safetensors"))
                 .orElse(false)) {
             throw new BadInputException("'" + path + "': commitTensors writes a safetensors file, so its path ends in .safetensors");
-        }
-        if (request == null) {
-            throw new BadInputException(path + ": the commit request is null");
         }
         if (tensors == null) {
             throw new BadInputException(path + ": the list of tensors is null");

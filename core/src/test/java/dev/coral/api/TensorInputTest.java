@@ -166,6 +166,47 @@ class TensorInputTest {
         }
     }
 
+    /**
+     * A checkpoint is read twice (the file's checksums, its chunks). Tensors whose bytes changed
+     * between the reads (a training thread writing them during commitTensors) were committed, fsck
+     * called the commit clean, and no checkout could write the file back. Now the commit fails,
+     * naming the tensor, whether the change is small or large, and nothing is committed.
+     */
+    @Test
+    void aTensorWhoseBytesChangeBetweenItsReadsFailsTheCommit() throws Exception {
+        try (Repository repo = Repository.init(dir)) {
+            ObjectId before = repo.commitTensors("m.safetensors", List.of(OK), Map.of(), CommitRequest.of("first"));
+            for (int size : new int[] {8, 1 << 20}) {
+                int[] opens = {0};
+                TensorSource shifting = new TensorSource() {
+                    @Override
+                    public String name() {
+                        return "moving";
+                    }
+
+                    @Override
+                    public TensorSpec spec() {
+                        return TensorSpec.of(DType.F32, size / 4);
+                    }
+
+                    @Override
+                    public InputStream openStream() {
+                        byte[] b = new byte[size];
+                        b[size - 1] = (byte) ++opens[0]; // one byte differs from one read to the next
+                        return new java.io.ByteArrayInputStream(b);
+                    }
+                };
+                BadInputException e = assertThrows(BadInputException.class,
+                        () -> repo.commitTensors("m.safetensors", List.of(OK, shifting), Map.of(), CommitRequest.of("moving")));
+                assertTrue(e.getMessage().contains("tensor 'moving' changed while it was being committed"), e.getMessage());
+                assertTrue(opens[0] >= 2, "read twice");
+                assertEquals(before, repo.headCommit(), "nothing committed");
+            }
+            assertTrue(repo.fsck(false).clean());
+            repo.checkout("HEAD", true);
+        }
+    }
+
     private static TensorSource f32(Random r) {
         byte[] b = new byte[40];
         r.nextBytes(b);
