@@ -50,7 +50,8 @@ import java.util.TreeSet;
  *     --rebuild-index} rebuilds it through the Java API's {@code Maintenance}).
  * </ol>
  *
- * Reads only (it may take the gc lock for a moment, to know that no repack runs), except with {@code rebuildIndex}: then, before checking, each pack index that does
+ * Reads only, holding the gc lock when it can have it within {@value #GC_LOCK_WAIT_MILLIS} ms (so no
+ * gc, repack or pack merge deletes a pack meanwhile), except with {@code rebuildIndex}: then, before checking, each pack index that does
  * not verify or is missing is rebuilt from its pack (when the pack verifies whole) and the multi-pack index is
  * rewritten from the pack indexes. Works from the folder alone: a damaged config or a store that
  * cannot open is reported, not fatal.
@@ -92,7 +93,46 @@ public final class Fsck {
     private Set<String> declared;
     private Exception featuresProblem;
 
+    /**
+     * Whether this check holds the gc lock, so no gc, repack or pack merge deletes a pack while it
+     * reads (found by fuzzing the Java API: a merge of small packs running beside fsck made it
+     * report their objects' pack missing), and no repack runs (the leftovers' scratch folders are dead).
+     */
+    private boolean holdsGcLock;
+
+    /**
+     * How long fsck waits for the gc lock: a merge of small packs (a writer's upkeep) takes well
+     * under a second; a gc or repack may take minutes, and fsck then checks beside it, as before.
+     */
+    static final long GC_LOCK_WAIT_MILLIS = 2000;
+
     private FsckReport run(List<String> repairs) throws IOException {
+        RepositoryLock.Held gc = null;
+        try {
+            if (Files.isDirectory(locksDir)) {
+                RepositoryLock lock = new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME);
+                long until = System.nanoTime() + GC_LOCK_WAIT_MILLIS * 1_000_000;
+                while ((gc = lock.tryLock()) == null && System.nanoTime() < until) {
+                    Thread.sleep(2);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // a read-only or damaged locks folder, this thread holding it: checked without it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("fsck: interrupted while waiting for " + locksDir + "/gc.lock");
+        }
+        holdsGcLock = gc != null;
+        try {
+            return runHoldingGcLock(repairs);
+        } finally {
+            if (gc != null) {
+                gc.close();
+            }
+        }
+    }
+
+    private FsckReport runHoldingGcLock(List<String> repairs) throws IOException {
         List<Finding> problems = new ArrayList<>();
         List<Finding> warnings = new ArrayList<>();
         try {
@@ -306,21 +346,9 @@ public final class Fsck {
         }
     }
 
-    /** The leftovers; repack scratch folders judged by the gc lock when it is free (no repack runs), else by their process. */
+    /** The leftovers; repack scratch folders all dead when this check holds the gc lock (no repack runs), else judged by their process. */
     private List<Leftovers.Leftover> leftovers() throws IOException {
-        RepositoryLock.Held noRepack = null;
-        try {
-            noRepack = Files.isDirectory(locksDir) ? new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME).tryLock() : null;
-        } catch (IOException | RuntimeException e) {
-            // a read-only folder, a damaged locks folder, this thread holding it: judged by their process
-        }
-        try {
-            return Leftovers.scan(coralDir, now, noRepack != null);
-        } finally {
-            if (noRepack != null) {
-                noRepack.close();
-            }
-        }
+        return Leftovers.scan(coralDir, now, holdsGcLock);
     }
 
     private void warnIfHeadBranchMissing(ObjectGraph graph, Collection<PackVerifier.Result> packs, Set<ObjectId> reached,
