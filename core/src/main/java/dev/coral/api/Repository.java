@@ -89,6 +89,8 @@ public final class Repository implements AutoCloseable {
     private boolean closing;
     /** Holders of this handle ({@link #retain}); closed at 0. */
     private final java.util.concurrent.atomic.AtomicInteger holders = new java.util.concurrent.atomic.AtomicInteger(1);
+    /** Set by the last {@link #close}, once the asynchronous commits are done: writes are refused from then on. */
+    private volatile boolean closed;
 
     private Repository(Path root, RepositoryConfig config, ObjectStore store) {
         this.workTree = new WorkTree(root);
@@ -193,6 +195,16 @@ public final class Repository implements AutoCloseable {
      * what the handle holds between them (the chunks just written, the next commit's bases).
      * Returns this handle.
      */
+    /**
+     * Refuses a write through a closed handle (found by fuzzing the API: commits, checkouts, gc
+     * and repack went on after {@link #close}, the first starting pack merges the close had ended).
+     */
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the repository handle is closed: " + root());
+        }
+    }
+
     public Repository retain() {
         if (holders.getAndIncrement() <= 0) {
             holders.decrementAndGet();
@@ -285,6 +297,7 @@ public final class Repository implements AutoCloseable {
      * while they read what is reachable and while they delete (see {@link WriterGate}).
      */
     private <T> T gated(GatedWrite<T> write) throws IOException {
+        requireOpen();
         try (WriterGate.Held in = writerGate.enter()) {
             return write.run();
         }
@@ -913,6 +926,7 @@ public final class Repository implements AutoCloseable {
 
     /** Removes unreachable packs and leftovers older than {@code grace} ({@code coral gc}); see {@link Maintenance}. */
     public dev.coral.maintenance.GcReport gc(boolean dryRun, java.time.Duration grace) throws IOException {
+        requireOpen();
         return Maintenance.gc(this, dryRun, grace);
     }
 
@@ -931,6 +945,7 @@ public final class Repository implements AutoCloseable {
 
     /** As {@link #repack()}; {@code onWait} runs when the repack must wait for commits in progress. */
     public RepackResult repack(Runnable onWait) throws IOException {
+        requireOpen();
         return new Repack(this, onWait).run();
     }
 
@@ -991,6 +1006,7 @@ public final class Repository implements AutoCloseable {
     }
 
     public CheckoutResult checkout(String revision, boolean force, ProgressListener progress) throws IOException {
+        requireOpen();
         return gated(() -> new Checkout(this).all(revision, force, progress)); // HEAD may come to name a commit nothing else reaches
     }
 
@@ -1280,6 +1296,7 @@ public final class Repository implements AutoCloseable {
             return;
         }
         finishAsyncCommits(); // every commit submitted lands before the store closes
+        closed = true;
         packUpkeep.close();
         store.close();
     }

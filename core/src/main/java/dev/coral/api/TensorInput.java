@@ -65,7 +65,7 @@ final class TensorInput {
                 total = Math.addExact(total, spec.byteSize());
             } catch (ArithmeticException | IllegalArgumentException e) {
                 throw new BadInputException(what + ": " + (e instanceof ArithmeticException
-                        ? "the tensors together hold more bytes than fit in a long" : e.getMessage()));
+                        ? "its bytes, or the tensors' together, are more bytes than fit in a long" : e.getMessage()));
             }
         }
         for (Map.Entry<String, String> e : metadata.entrySet()) {

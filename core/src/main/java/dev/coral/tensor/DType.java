@@ -99,12 +99,7 @@ public enum DType {
      * @throws IllegalArgumentException if sub-byte elements do not end on a byte boundary
      */
     public long byteSize(long elements) {
-        long totalBits;
-        try {
-            totalBits = Math.multiplyExact(elements, (long) bits);
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException(elements + " elements of " + this + " hold more bytes than fit in a long");
-        }
+        long totalBits = Math.multiplyExact(elements, (long) bits);
         if (totalBits % 8 != 0) {
             throw new IllegalArgumentException(
                     elements + " elements of " + this + " do not fill whole bytes");

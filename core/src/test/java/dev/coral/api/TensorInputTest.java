@@ -207,6 +207,28 @@ class TensorInputTest {
         }
     }
 
+    /** A closed handle refuses writes (commits, checkout, gc, repack went on after close), reads still work. */
+    @Test
+    void aClosedHandleRefusesWrites() throws Exception {
+        Repository repo = Repository.init(dir);
+        ObjectId c = repo.commitTensors("m.safetensors", List.of(OK), Map.of(), CommitRequest.of("one"));
+        repo.commitTensorsAsync("m.safetensors", List.of(f32(new Random(1))), Map.of(), CommitRequest.of("two, queued before close"));
+        repo.close();
+        for (org.junit.jupiter.api.function.Executable write : List.<org.junit.jupiter.api.function.Executable>of(
+                () -> repo.commitTensors("m.safetensors", List.of(OK), Map.of(), CommitRequest.of("after close")),
+                () -> repo.commitTensorsAsync("m.safetensors", List.of(OK), Map.of(), CommitRequest.of("after close")),
+                () -> repo.checkout(c.hex(), true),
+                () -> repo.gc(false, java.time.Duration.ZERO),
+                () -> repo.repack())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, write);
+            assertTrue(e.getMessage().startsWith("the repository handle is closed: "), e.getMessage());
+        }
+        try (Repository again = Repository.open(dir)) {
+            assertEquals("two, queued before close", again.readCommit(again.headCommit()).subject(), "the queued commit landed");
+            assertTrue(again.fsck(false).clean());
+        }
+    }
+
     private static TensorSource f32(Random r) {
         byte[] b = new byte[40];
         r.nextBytes(b);
