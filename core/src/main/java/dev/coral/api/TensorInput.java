@@ -49,6 +49,7 @@ final class TensorInput {
             throw new BadInputException(path + ": the metadata map is null (give Map.of() for none)");
         }
         long total = 0;
+        java.util.Set<String> names = new java.util.HashSet<>();
         for (int i = 0; i < tensors.size(); i++) {
             TensorSource t = tensors.get(i);
             if (t == null || t.name() == null || t.spec() == null) {
@@ -58,6 +59,13 @@ final class TensorInput {
             String what = path + ": tensor '" + t.name() + "'";
             requireUnicode(t.name(), what + ": its name");
             TensorSpec spec = t.spec();
+            if (spec.dtype().safetensorsName().isEmpty()) {
+                throw new BadInputException(what + ": dtype " + spec.dtype() + ", which a safetensors file cannot hold (commitTensors "
+                        + "writes one)");
+            }
+            if (!names.add(t.name())) {
+                throw new BadInputException(what + ": the name appears twice");
+            }
             if (spec.fortranOrder()) {
                 throw new BadInputException(what + ": in Fortran order, which a safetensors file cannot hold; give its bytes in C order");
             }

@@ -22,7 +22,7 @@ public final class Tensors {
      * do not change them until staged).
      */
     public static TensorSource of(String name, TensorSpec spec, ByteBuffer data) {
-        if (data.remaining() != spec.byteSize()) {
+        if (data.remaining() != byteSize(name, spec)) {
             throw new IllegalArgumentException("tensor '" + name + "': " + data.remaining() + " bytes given, "
                     + spec + " needs " + spec.byteSize());
         }
@@ -53,6 +53,16 @@ public final class Tensors {
 
     public static TensorSource of(String name, TensorSpec spec, byte[] data) {
         return of(name, spec, ByteBuffer.wrap(data));
+    }
+
+    /** The bytes {@code spec} takes; one that is no whole number of bytes, or more than a long, is refused naming the tensor. */
+    private static long byteSize(String name, TensorSpec spec) {
+        try {
+            return spec.byteSize();
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + (e instanceof ArithmeticException
+                    ? spec + " is more bytes than fit in a long" : e.getMessage()), e);
+        }
     }
 
     /** A tensor whose bytes are the arrays {@code pieces} one after another (not copied): one larger than an array can hold. */

@@ -75,6 +75,9 @@ class TensorInputTest {
             {"m.safetensors", List.of(OK), none, null, "the commit request is null"},
             {"m.safetensors", List.of(src("w\ud800", TensorSpec.of(DType.U8, 1), new byte[1])), none, req, "lone UTF-16 surrogate"},
             {"m.safetensors", List.of(OK), Map.of("k", "x\udfff"), req, "metadata value of 'k' holds a lone UTF-16 surrogate"},
+            {"m.safetensors", List.of(src("q", TensorSpec.of(DType.F128, 1), new byte[16])), none, req,
+                "tensor 'q': dtype F128, which a safetensors file cannot hold"},
+            {"m.safetensors", List.of(OK, OK), none, req, "tensor 'w': the name appears twice"},
             {"m.safetensors", List.of(src("f", new TensorSpec(DType.U8, Shape.of(2, 3), true), new byte[6])), none, req,
                 "tensor 'f': in Fortran order"},
             {"m.safetensors", List.of(src("huge", TensorSpec.of(DType.U8, 1L << 62), new byte[1]),
@@ -101,6 +104,16 @@ class TensorInputTest {
             assertEquals(null, repo.headCommit(), "nothing committed");
             assertTrue(repo.fsck(false).clean());
         }
+    }
+
+    /** Tensors.of names the tensor whose spec is no whole number of bytes, or too large (it named none). */
+    @Test
+    void tensorsOfNamesTheTensorWhoseSizeCannotBe() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Tensors.of("w4", TensorSpec.of(DType.F4, 3), new byte[2]));
+        assertTrue(e.getMessage().startsWith("tensor 'w4': 3 elements of F4 do not fill whole bytes"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensors.of("big", TensorSpec.of(DType.F64, 1L << 61), new byte[1]));
+        assertTrue(e.getMessage().startsWith("tensor 'big': ") && e.getMessage().contains("more bytes than fit in a long"), e.getMessage());
     }
 
     /** The caller's metadata order is kept by an asynchronous commit as by a synchronous one (Map.copyOf lost it). */
