@@ -28,6 +28,9 @@ public record CommitRequest(String message, SortedMap<String, String> metrics, S
      * quantized so that no element differs from what was added by more than {@code eps}.
      */
     public CommitRequest withLossy(String eps) throws BadInputException {
+        if (eps == null) {
+            throw new BadInputException("--lossy: no error bound (null)");
+        }
         if (!DECIMAL.matcher(eps).matches()) { // not Java's grammar: no hex, no 'd' or 'f' suffix, no blanks, as JSON writes numbers
             throw new BadInputException("--lossy=" + eps + ": not a decimal number (write it as 0.001 or 1e-3)");
         }

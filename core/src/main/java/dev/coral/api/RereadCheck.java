@@ -63,7 +63,7 @@ final class RereadCheck {
 
         @Override
         public InputStream openStream() throws IOException {
-            return new Checked(t.openStream(), t.spec().byteSize());
+            return new Checked(TensorInput.open(t), t.spec().byteSize());
         }
 
         synchronized void completed(long crc) {

@@ -68,8 +68,11 @@ public final class Streams {
      * fewer or more bytes is a {@link BadInputException} naming {@code where} and the tensor.
      */
     public static void copyTensor(TensorSource source, OutputStream out, CRC32 crc, boolean swap, String where) throws IOException {
-        try (InputStream in = ByteSwappingInputStream.wrap(
-                source.openStream(), source.spec().dtype().swapUnitBytes(), swap)) {
+        InputStream raw = source.openStream();
+        if (raw == null) {
+            throw new BadInputException(where + ": tensor '" + source.name() + "': its source's openStream() gave null");
+        }
+        try (InputStream in = ByteSwappingInputStream.wrap(raw, source.spec().dtype().swapUnitBytes(), swap)) {
             copyExactly(in, out, crc, source.spec().byteSize(), where + ": tensor '" + source.name() + "'");
         }
     }

@@ -331,6 +331,8 @@ class LossyCommitTest {
             BadInputException e = assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy(bad), bad);
             assertTrue(e.getMessage().startsWith("--lossy=" + bad + ": "), e.getMessage());
         }
+        assertTrue(assertThrows(BadInputException.class, () -> CommitRequest.of("x").withLossy(null)).getMessage()
+                .startsWith("--lossy: no error bound"));
         for (String good : List.of("1e-50", "1E-3", "0.001", "2.5e+3", "1e300", "7")) {
             assertEquals(good, CommitRequest.of("x").withLossy(good).lossyEps());
         }

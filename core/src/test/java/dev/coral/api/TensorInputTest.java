@@ -47,7 +47,7 @@ class TensorInputTest {
 
             @Override
             public InputStream openStream() {
-                return new java.io.ByteArrayInputStream(bytes);
+                return bytes == null ? null : new java.io.ByteArrayInputStream(bytes);
             }
         };
     }
@@ -75,6 +75,8 @@ class TensorInputTest {
             {"m.safetensors", List.of(OK), none, null, "the commit request is null"},
             {"m.safetensors", List.of(src("w\ud800", TensorSpec.of(DType.U8, 1), new byte[1])), none, req, "lone UTF-16 surrogate"},
             {"m.safetensors", List.of(OK), Map.of("k", "x\udfff"), req, "metadata value of 'k' holds a lone UTF-16 surrogate"},
+            {"m.safetensors", List.of(src("nostream", TensorSpec.of(DType.U8, 1), null)), none, req,
+                "tensor 'nostream': its source's openStream() gave null"},
             {"m.safetensors", List.of(src("q", TensorSpec.of(DType.F128, 1), new byte[16])), none, req,
                 "tensor 'q': dtype F128, which a safetensors file cannot hold"},
             {"m.safetensors", List.of(OK, OK), none, req, "tensor 'w': the name appears twice"},
