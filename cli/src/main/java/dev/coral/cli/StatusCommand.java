@@ -37,6 +37,7 @@ final class StatusCommand extends Subcommand {
             m.put("staged", changes(s.staged()));
             m.put("notStaged", changes(s.notStaged()));
             m.put("untracked", s.untracked());
+            m.put("unstorable", s.unstorable());
             m.put("clean", s.isClean());
             out().println(JsonWriter.write(m));
             return 0;
@@ -57,6 +58,12 @@ final class StatusCommand extends Subcommand {
             out.println("Untracked weight files:");
             out.println("  (use \"coral add <file>...\" to include in what will be committed)");
             s.untracked().forEach(p -> out.println("\t" + Text.shown(shown.apply(p))));
+        }
+        if (!s.unstorable().isEmpty()) {
+            out.println();
+            out.println("Weight files Coral cannot store (a backslash in the name, a folder separator on Windows):");
+            out.println("  (rename them to add them)");
+            s.unstorable().forEach(p -> out.println("\t" + Text.shown(shown.apply(p))));
         }
         out.println();
         if (s.staged().isEmpty()) {

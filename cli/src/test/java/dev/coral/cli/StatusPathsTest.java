@@ -54,7 +54,8 @@ class StatusPathsTest {
      * A backslash is a name's own character on Linux and a folder separator on Windows: a file
      * named {@code a\b.safetensors} was staged as {@code a/b.safetensors} (then shown deleted, and
      * checked out as a folder), and {@code add .} failed naming a file that does not exist (found by
-     * fuzzing). Now it is refused naming the file, the other files untouched.
+     * fuzzing). Now add and commit refuse it naming the file, the other files untouched, and status
+     * lists it apart.
      */
     @Test
     void aBackslashInAFileNameIsRefusedNamingIt() throws Exception {
@@ -69,6 +70,11 @@ class StatusPathsTest {
             assertTrue(r.err().contains("a\\b.safetensors: a backslash in a file or folder name cannot be stored"), r.err());
             assertEquals(1, r.err().strip().split("\n").length, r.err());
         }
+        String status = cli.run("status").ok().out(); // listed apart, where it failed naming the file
+        assertTrue(status.contains("Weight files Coral cannot store") && status.contains("\ta\\b.safetensors\n")
+                && status.contains("\tok.safetensors\n"), status);
+        String json = cli.run("status", "--json").ok().out();
+        assertTrue(json.contains("\"unstorable\": [") && json.contains("\"a\\\\b.safetensors\""), json);
         cli.run("add", "ok.safetensors").ok();
         cli.run("commit", "-m", "ok").ok();
         String tree = cli.run("show", "--json", "HEAD").ok().out();

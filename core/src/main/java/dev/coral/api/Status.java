@@ -6,9 +6,11 @@ import java.util.List;
 /**
  * What {@code coral status} shows: the branch (null when HEAD is detached), the HEAD commit (null
  * before the first commit), changes staged for the next commit, changes in the working folder not
- * staged, and weight files nobody tracks.
+ * staged, weight files nobody tracks, and weight files no repository path can name (a backslash
+ * in a name: {@code unstorable}, as the folder's own names relative to the root).
  */
-public record Status(String branch, ObjectId head, List<Change> staged, List<Change> notStaged, List<String> untracked) {
+public record Status(String branch, ObjectId head, List<Change> staged, List<Change> notStaged, List<String> untracked,
+                     List<String> unstorable) {
     /** How a path changed. */
     public enum Kind { ADDED, MODIFIED, DELETED }
 

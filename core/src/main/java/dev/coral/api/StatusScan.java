@@ -65,11 +65,12 @@ final class StatusScan {
             repo.restampVerified(restamped);
         }
         List<String> untracked = new ArrayList<>();
-        for (String p : wt.weightFilesUnder(wt.root())) {
+        List<String> unstorable = new ArrayList<>();
+        for (String p : wt.weightFilesUnder(wt.root(), f -> unstorable.add(wt.root().relativize(f).toString()))) {
             if (!index.entries().containsKey(p)) {
                 untracked.add(p);
             }
         }
-        return new Status(repo.currentBranch(), head, staged, notStaged, untracked);
+        return new Status(repo.currentBranch(), head, staged, notStaged, untracked, unstorable);
     }
 }

@@ -44,7 +44,7 @@ public final class WorkTree {
         }
         Path rel = root.relativize(abs);
         String s = rel.toString();
-        if (java.io.File.separatorChar != '\\' && s.indexOf('\\') >= 0) { // a name's own character here, a separator on Windows
+        if (hasBackslash(rel)) {
             throw new BadInputException(p + ": a backslash in a file or folder name cannot be stored (repository paths use '/' "
                     + "between folders on every system, where Windows reads a backslash as one); rename it");
         }
@@ -53,6 +53,11 @@ public final class WorkTree {
             throw new BadInputException(p + ": inside .coral, which Coral manages itself");
         }
         return s;
+    }
+
+    /** Whether a name in {@code rel} holds a backslash: its own character here, a separator on Windows. */
+    private static boolean hasBackslash(Path rel) {
+        return java.io.File.separatorChar != '\\' && rel.toString().indexOf('\\') >= 0;
     }
 
     /**
@@ -82,6 +87,14 @@ public final class WorkTree {
 
     /** Every weight file under {@code dir} (recursively), as repository paths, sorted; a file gone between the folder's listing and its visit is left out. */
     public List<String> weightFilesUnder(Path dir) throws IOException {
+        return weightFilesUnder(dir, null);
+    }
+
+    /**
+     * As {@link #weightFilesUnder(Path)}; a weight file no repository path can name (a backslash in
+     * its name) goes to {@code unstorable} and is left out, or, with none, is refused naming it.
+     */
+    public List<String> weightFilesUnder(Path dir, java.util.function.Consumer<Path> unstorable) throws IOException {
         List<String> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
@@ -97,7 +110,11 @@ public final class WorkTree {
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
                 String name = f.getFileName().toString();
                 if (attrs.isRegularFile() && isWeightFile(f) && !name.startsWith(".tmp-")) {
-                    out.add(repoPath(f));
+                    if (unstorable != null && hasBackslash(root.relativize(f))) {
+                        unstorable.accept(f);
+                    } else {
+                        out.add(repoPath(f));
+                    }
                 }
                 return FileVisitResult.CONTINUE;
             }
