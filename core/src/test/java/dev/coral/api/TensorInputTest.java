@@ -33,23 +33,9 @@ class TensorInputTest {
     @TempDir
     Path dir;
 
+    /** A source that is not checked against its spec (Tensors.of checks it): a null stream when {@code bytes} is null. */
     private static TensorSource src(String name, TensorSpec spec, byte[] bytes) {
-        return new TensorSource() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TensorSpec spec() {
-                return spec;
-            }
-
-            @Override
-            public InputStream openStream() {
-                return bytes == null ? null : new java.io.ByteArrayInputStream(bytes);
-            }
-        };
+        return Tensors.source(name, spec, () -> bytes == null ? null : new java.io.ByteArrayInputStream(bytes));
     }
 
     private static final TensorSource OK = Tensors.of("w", TensorSpec.of(DType.F32, 2), new byte[8]);
