@@ -1,6 +1,7 @@
 package dev.coral.api;
 
 import dev.coral.error.BadInputException;
+import dev.coral.format.Streams;
 import dev.coral.format.TensorSource;
 import dev.coral.tensor.TensorSpec;
 import java.io.FilterInputStream;
@@ -63,7 +64,7 @@ final class RereadCheck {
 
         @Override
         public InputStream openStream() throws IOException {
-            return new Checked(TensorInput.open(t), t.spec().byteSize());
+            return new Checked(Streams.open(t, "commitTensors"), t.spec().byteSize());
         }
 
         synchronized void completed(long crc) {

@@ -5,8 +5,6 @@ import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFormats;
 import dev.coral.repo.WorkTree;
 import dev.coral.tensor.TensorSpec;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -86,15 +84,6 @@ final class TensorInput {
             requireUnicode(e.getValue(), path + ": metadata value of '" + e.getKey() + "'");
         }
         return repoPath;
-    }
-
-    /** The tensor's stream; a source that gives none (null) is refused naming the tensor. */
-    static InputStream open(TensorSource t) throws IOException {
-        InputStream in = t.openStream();
-        if (in == null) {
-            throw new BadInputException("tensor '" + t.name() + "': its source's openStream() gave null");
-        }
-        return in;
     }
 
     /** Refuses a string holding a lone UTF-16 surrogate: the file's UTF-8 header would hold '?' in its place. */

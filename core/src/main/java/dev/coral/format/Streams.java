@@ -63,16 +63,21 @@ public final class Streams {
         }
     }
 
+    /** The tensor's stream; a source that gives none (null) is refused naming {@code where} and the tensor. */
+    public static InputStream open(TensorSource source, String where) throws IOException {
+        InputStream in = source.openStream();
+        if (in == null) {
+            throw new BadInputException(where + ": tensor '" + source.name() + "': its source's openStream() gave null");
+        }
+        return in;
+    }
+
     /**
      * Opens {@code source} and copies its {@code spec().byteSize()} bytes, swapping units if asked;
      * fewer or more bytes is a {@link BadInputException} naming {@code where} and the tensor.
      */
     public static void copyTensor(TensorSource source, OutputStream out, CRC32 crc, boolean swap, String where) throws IOException {
-        InputStream raw = source.openStream();
-        if (raw == null) {
-            throw new BadInputException(where + ": tensor '" + source.name() + "': its source's openStream() gave null");
-        }
-        try (InputStream in = ByteSwappingInputStream.wrap(raw, source.spec().dtype().swapUnitBytes(), swap)) {
+        try (InputStream in = ByteSwappingInputStream.wrap(open(source, where), source.spec().dtype().swapUnitBytes(), swap)) {
             copyExactly(in, out, crc, source.spec().byteSize(), where + ": tensor '" + source.name() + "'");
         }
     }
