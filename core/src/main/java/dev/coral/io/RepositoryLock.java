@@ -64,6 +64,21 @@ public final class RepositoryLock {
         return acquire(false);
     }
 
+    /** The lock if it comes free within {@code millis} (in this JVM and across processes), else null. */
+    public Held tryLock(long millis) throws IOException {
+        long until = System.nanoTime() + millis * 1_000_000;
+        Held held;
+        while ((held = tryLock()) == null && System.nanoTime() < until) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted waiting for " + file);
+            }
+        }
+        return held;
+    }
+
     public Held lock() throws IOException {
         local.lock();
         return acquire(true);

@@ -110,17 +110,12 @@ public final class Fsck {
         RepositoryLock.Held gc = null;
         try {
             if (Files.isDirectory(locksDir)) {
-                RepositoryLock lock = new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME);
-                long until = System.nanoTime() + GC_LOCK_WAIT_MILLIS * 1_000_000;
-                while ((gc = lock.tryLock()) == null && System.nanoTime() < until) {
-                    Thread.sleep(2);
-                }
+                gc = new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME).tryLock(GC_LOCK_WAIT_MILLIS);
             }
+        } catch (java.io.InterruptedIOException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             // a read-only or damaged locks folder, this thread holding it: checked without it
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("fsck: interrupted while waiting for " + locksDir + "/gc.lock");
         }
         holdsGcLock = gc != null;
         try {
