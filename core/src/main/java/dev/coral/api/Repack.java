@@ -78,7 +78,7 @@ final class Repack {
             try (WriterGate.Held shut = gate.shut(onWait)) {
                 store.refresh();
                 before = PackMerge.packsIn(packsDir);
-                commits = commitsOldestFirst(repo);
+                commits = commitsParentsFirst(repo);
                 staged = List.copyOf(repo.readIndex().entries().values());
                 for (String tag : repo.tags()) {
                     tags.add(repo.refs().tag(tag));
@@ -152,7 +152,7 @@ final class Repack {
     }
 
     /** Every commit reachable from a branch, tag or HEAD, parents before children, ties oldest first. */
-    static List<CommitWalk.Entry> commitsOldestFirst(Repository repo) throws IOException {
+    static List<CommitWalk.Entry> commitsParentsFirst(Repository repo) throws IOException {
         return new CommitWalk(repo.graph()).parentsFirst(repo.refStarts(null));
     }
 

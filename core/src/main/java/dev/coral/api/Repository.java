@@ -962,7 +962,7 @@ public final class Repository implements AutoCloseable {
     public List<TensorCluster> clusters() throws IOException {
         Map<ObjectId, String> names = new java.util.HashMap<>();
         Map<ObjectId, Integer> firstSeen = new java.util.HashMap<>();
-        for (CommitWalk.Entry e : Repack.commitsOldestFirst(this)) {
+        for (CommitWalk.Entry e : Repack.commitsParentsFirst(this)) {
             for (Map.Entry<String, ObjectId> f : graph.tree(e.commit().tree()).files().entrySet()) {
                 for (FileEntry.NamedTensor t : graph.file(f.getValue()).tensors()) {
                     if (names.putIfAbsent(t.tensorId(), f.getKey() + ":" + t.name()) == null) {

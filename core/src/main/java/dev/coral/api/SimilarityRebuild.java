@@ -50,7 +50,7 @@ final class SimilarityRebuild {
 
     static Result run(Repository repo) throws IOException {
         SimilarityRebuild r = new SimilarityRebuild(repo.graph());
-        for (CommitWalk.Entry e : Repack.commitsOldestFirst(repo)) {
+        for (CommitWalk.Entry e : Repack.commitsParentsFirst(repo)) {
             for (Map.Entry<String, ObjectId> f : r.graph.tree(e.commit().tree()).files().entrySet()) {
                 r.file(f.getValue(), f.getKey());
             }
