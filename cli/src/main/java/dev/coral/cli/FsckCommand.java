@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
         + "object reachable from branches, tags, HEAD and the staging index is read, chunks decoded through "
         + "their delta chains and their SHA-256 checked.",
     "Each problem is one line naming the file and the tensors, files and commits it affects. It holds the gc lock while "
-        + "it checks (waiting up to 2 s for a writer's pack merge), so no gc, repack or merge deletes a pack under it.",
+        + "it checks (waiting up to 2 s for a writer's pack merge), so no gc, repack or merge deletes a pack under it; beside a "
+        + "longer gc or repack it checks without it, and checks again (up to 3 times) when packs it listed went while it read.",
     "Leftovers of dead writers and stale lock files are warnings ('coral gc' removes them), and so are chunks "
         + "using a format feature .coral/format does not declare (the next commit or repack declares it), a damaged or "
         + "stale multi-pack index (derived data the store then ignores), a damaged similarity index (derived data too: "

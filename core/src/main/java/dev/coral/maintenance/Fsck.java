@@ -1,5 +1,6 @@
 package dev.coral.maintenance;
 
+import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.ObjectGraph;
@@ -106,20 +107,37 @@ public final class Fsck {
      */
     static final long GC_LOCK_WAIT_MILLIS = 2000;
 
+    /** The point ({@link FaultPoints}) where the packs folder has just been listed: tests delete packs there. */
+    static final String PACKS_LISTED = "fsck: packs listed";
+
+    /** How many times a check not holding the gc lock runs while packs it listed are deleted beside it. */
+    static final int CHECKS_BESIDE_COLLECTION = 3;
+
+    /**
+     * Checks, holding the gc lock when it comes free in time. Without it, a gc or repack may delete
+     * packs this check listed while it reads them (a repack's last step deletes them all), which
+     * would read as missing packs: so a check that found problems after packs it listed went is
+     * run again, at most {@value #CHECKS_BESIDE_COLLECTION} times, taking the lock if it came free
+     * meanwhile; the last says so when packs still went while it read.
+     */
     private FsckReport run(List<String> repairs) throws IOException {
-        RepositoryLock.Held gc = null;
+        RepositoryLock.Held gc = gcLock(GC_LOCK_WAIT_MILLIS);
         try {
-            if (Files.isDirectory(locksDir)) {
-                gc = new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME).tryLock(GC_LOCK_WAIT_MILLIS);
+            for (int check = 1; ; check++) {
+                holdsGcLock = gc != null;
+                FsckReport report = checkOnce(repairs);
+                if (holdsGcLock || report.clean() || !listedPackDeleted()) {
+                    return report;
+                }
+                if (check == CHECKS_BESIDE_COLLECTION) {
+                    List<Finding> warnings = new ArrayList<>(report.warnings());
+                    warnings.add(Finding.of("packs", "packs were deleted while fsck read them, in each of its " + check
+                            + " checks (a gc or repack holds the gc lock): the problems reported may be its doing; run fsck again once it has finished"));
+                    return new FsckReport(report.problems(), warnings, report.repairs(), report.packs(), report.packedObjects(),
+                            report.reachableObjects(), report.commits(), report.chunksVerified());
+                }
+                gc = gcLock(0);
             }
-        } catch (java.io.InterruptedIOException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            // a read-only or damaged locks folder, this thread holding it: checked without it
-        }
-        holdsGcLock = gc != null;
-        try {
-            return runHoldingGcLock(repairs);
         } finally {
             if (gc != null) {
                 gc.close();
@@ -127,7 +145,34 @@ public final class Fsck {
         }
     }
 
-    private FsckReport runHoldingGcLock(List<String> repairs) throws IOException {
+    /** The gc lock if it comes free within {@code millis}; null when it does not, or the locks folder cannot give it. */
+    private RepositoryLock.Held gcLock(long millis) throws IOException {
+        try {
+            if (Files.isDirectory(locksDir)) {
+                return new RepositoryLock(locksDir, GarbageCollector.LOCK_NAME).tryLock(millis);
+            }
+        } catch (java.io.InterruptedIOException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            // a read-only or damaged locks folder, this thread holding it: checked without it
+        }
+        return null;
+    }
+
+    /** The packs folder as the last check listed it. */
+    private List<PackVerifier.PackName> listedPacks = List.of();
+
+    /** Whether a pack file or pack index the last check listed is gone. */
+    private boolean listedPackDeleted() {
+        for (PackVerifier.PackName p : listedPacks) {
+            if (p.hasPack() && !Files.exists(p.pack()) || p.hasIndex() && !Files.exists(p.index())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private FsckReport checkOnce(List<String> repairs) throws IOException {
         List<Finding> problems = new ArrayList<>();
         List<Finding> warnings = new ArrayList<>();
         try {
@@ -141,7 +186,9 @@ public final class Fsck {
         List<PackVerifier.Problem> packProblems = new ArrayList<>();
         long packed = 0;
         Map<ObjectId, PackVerifier.Result> unindexed = new LinkedHashMap<>();
-        for (PackVerifier.PackName p : PackVerifier.list(packsDir)) {
+        listedPacks = PackVerifier.list(packsDir);
+        FaultPoints.hit(PACKS_LISTED);
+        for (PackVerifier.PackName p : listedPacks) {
             if (p.hasIndex()) {
                 PackVerifier.Result r = PackVerifier.verify(packsDir, p.id());
                 packs.put(p.id(), r);
