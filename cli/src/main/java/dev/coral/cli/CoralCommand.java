@@ -77,6 +77,7 @@ final class CoralCommand implements Callable<Integer> {
             System.setProperty(CONVERTER_EXCLUDES, UNUSED_CONVERTERS);
         }
         CommandLine cmd = new CommandLine(new CoralCommand(session));
+        cmd.setExpandAtFiles(false); // '@x.npy' names a file, as in git, not a file of arguments to read
         String name = requestedSubcommand(args);
         if (name != null && SUBCOMMANDS.contains(name)) {
             cmd.addSubcommand(name, newSubcommand(name));

@@ -2,7 +2,6 @@ package dev.coral.api;
 
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
-import dev.coral.io.BackgroundRelease;
 import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FileEntry;
@@ -97,7 +96,7 @@ final class Checkout {
                 written.add(path);
             }
             for (String path : index.entries().keySet()) {
-                if (!tree.files().containsKey(path) && !carried.contains(path) && BackgroundRelease.deleteIfExists(wt.file(path))) {
+                if (!tree.files().containsKey(path) && !carried.contains(path) && wt.deleteIfPresent(path)) {
                     deleted.add(path);
                 }
             }
@@ -235,6 +234,11 @@ final class Checkout {
     static void refuseBlockedPaths(Collection<String> paths, WorkTree wt) throws IOException {
         for (String p : paths) {
             Path f = wt.file(WorkTree.checkRepoPath(p));
+            Path link = wt.linkAbove(f);
+            if (link != null) {
+                throw new BadInputException("checkout would write " + p + " through " + wt.repoPath(link) + ", a symbolic link (Coral does "
+                        + "not write through links to folders in the working folder); replace it with a folder or move it away");
+            }
             if (Files.isDirectory(f)) {
                 throw new BadInputException("checkout would write " + p + " where a folder is; move it away");
             }

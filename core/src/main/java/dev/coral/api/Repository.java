@@ -7,7 +7,6 @@ import dev.coral.error.NotARepositoryException;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
-import dev.coral.io.BackgroundRelease;
 import dev.coral.io.Folders;
 import dev.coral.io.RepositoryLock;
 import dev.coral.io.WriterGate;
@@ -588,6 +587,7 @@ public final class Repository implements AutoCloseable {
         for (Path p : paths) {
             Path abs = (p.isAbsolute() ? p : workTree.root().resolve(p)).normalize();
             String rp = abs.equals(workTree.root()) ? "" : workTree.repoPath(abs);
+            workTree.requireReadable(p, abs);
             if (Files.isDirectory(abs)) {
                 for (String f : workTree.weightFilesUnder(abs)) {
                     files.put(f, workTree.file(f));
@@ -817,7 +817,7 @@ public final class Repository implements AutoCloseable {
         }
         if (!cached) {
             for (String r : removed) {
-                BackgroundRelease.deleteIfExists(workTree.file(r));
+                workTree.deleteIfPresent(r);
             }
         }
         return removed;

@@ -1,7 +1,6 @@
 package dev.coral.api;
 
 import dev.coral.error.BadInputException;
-import dev.coral.io.BackgroundRelease;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FileRestore;
 import dev.coral.repo.StagingIndex;
@@ -78,7 +77,7 @@ final class Restore {
                     FileRestore.Restored r = restore.restore(repo.graph().file(want), wt.file(WorkTree.checkRepoPath(path)), path, cur);
                     fresh = Checkout.entryOf(want, r);
                     written.add(path);
-                } else if (workTree && cur != null && BackgroundRelease.deleteIfExists(wt.file(path))) {
+                } else if (workTree && cur != null && wt.deleteIfPresent(path)) {
                     deleted.add(path); // tracked, and the source lacks it
                 }
                 if (staged) {

@@ -57,7 +57,30 @@ public final class AtomicFile {
 
     /** A fresh temporary path beside {@code target}. */
     public static Path tempSibling(Path target) {
-        return target.toAbsolutePath().resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+        return target.toAbsolutePath().resolveSibling(TEMP_PREFIX + tempStem(target.getFileName().toString()) + "-" + UUID.randomUUID());
+    }
+
+    /** Longest file name, in bytes of UTF-8, that Linux file systems take (NAME_MAX). */
+    static final int MAX_NAME_BYTES = 255;
+
+    /**
+     * What a temporary sibling's name keeps of {@code name}: all of it, or as much of its start
+     * (whole characters) as lets {@code .tmp-STEM-UUID} fit {@value #MAX_NAME_BYTES} bytes. Found
+     * by fuzzing: a file with a name of 224 bytes could be committed and never checked out again
+     * ("File name too long" for its temporary file).
+     */
+    public static String tempStem(String name) {
+        int room = MAX_NAME_BYTES - TEMP_PREFIX.length() - 37; // "-" and a UUID's 36 characters
+        int bytes = 0;
+        for (int i = 0; i < name.length(); ) {
+            int cp = name.codePointAt(i);
+            bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            if (bytes > room) {
+                return name.substring(0, i);
+            }
+            i += Character.charCount(cp);
+        }
+        return name;
     }
 
     /** Renames a fully written, fsynced file into place and fsyncs the folder. */

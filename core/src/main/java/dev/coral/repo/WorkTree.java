@@ -81,6 +81,86 @@ public final class WorkTree {
         return p;
     }
 
+    /**
+     * The folder between the root and {@code abs} (the root and abs excluded) that is a symbolic
+     * link, else null. Coral never reads, writes or deletes through one (git: "beyond a symbolic
+     * link"): found by fuzzing, a tracked folder replaced by a link to a folder outside the
+     * repository had checkout write, and rm delete, the files of that outside folder.
+     */
+    public Path linkAbove(Path abs) {
+        Path a = abs.toAbsolutePath().normalize();
+        if (!a.startsWith(root) || a.equals(root)) {
+            return null;
+        }
+        Path d = root;
+        for (Path name : root.relativize(a.getParent() == null ? a : a.getParent())) {
+            if (name.toString().isEmpty()) {
+                break;
+            }
+            d = d.resolve(name);
+            if (Files.isSymbolicLink(d)) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /** The folder between the root and {@code abs} that holds a repository of its own ({@code .coral}), else null. */
+    public Path nestedRepositoryAbove(Path abs) {
+        Path a = abs.toAbsolutePath().normalize();
+        if (!a.startsWith(root) || a.equals(root)) {
+            return null;
+        }
+        Path d = root;
+        for (Path name : root.relativize(a)) {
+            d = d.resolve(name);
+            if (!d.equals(a) && Files.isDirectory(d.resolve(CORAL_DIR), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Refuses a path given to read from (add): one beyond a symbolic link to a folder, or inside
+     * a repository nested in this one (as git leaves a nested repository alone).
+     */
+    public void requireReadable(Path given, Path abs) throws BadInputException {
+        Path link = linkAbove(abs);
+        if (link != null) {
+            throw new BadInputException(given + ": beyond a symbolic link, " + relative(link)
+                    + " (Coral does not read or write through links to folders in the working folder)");
+        }
+        if (Files.isSymbolicLink(abs) && Files.isDirectory(abs)) {
+            throw new BadInputException(given + ": a symbolic link to a folder (Coral does not read or write through links to folders "
+                    + "in the working folder)");
+        }
+        Path nested = nestedRepositoryAbove(abs);
+        if (nested != null) {
+            throw new BadInputException(given + ": inside " + relative(nested) + ", a repository of its own (it has a .coral folder); "
+                    + "commit it there");
+        }
+    }
+
+    /**
+     * Deletes the working file of {@code repoPath} when it is there: not when a folder above it is
+     * a symbolic link or not a folder (then there is no such file here, and nothing outside the
+     * working folder is touched), nor when it is a folder. Returns whether a file was deleted.
+     */
+    public boolean deleteIfPresent(String repoPath) throws IOException {
+        Path f = file(repoPath);
+        if (linkAbove(f) != null || !Files.isDirectory(f.getParent(), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                || Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        return dev.coral.io.BackgroundRelease.deleteIfExists(f);
+    }
+
+    /** {@code p} relative to the root, with '/' between names. */
+    private String relative(Path p) {
+        return root.relativize(p.toAbsolutePath().normalize()).toString().replace(java.io.File.separatorChar, '/');
+    }
+
     public static boolean isWeightFile(Path p) {
         return WeightFormats.forPath(p).isPresent();
     }
@@ -102,8 +182,9 @@ public final class WorkTree {
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-                return d.getFileName() != null && d.getFileName().toString().equals(CORAL_DIR) && d.getParent().equals(root)
-                        ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+                boolean ownCoral = d.getFileName() != null && d.getFileName().toString().equals(CORAL_DIR) && d.getParent().equals(root);
+                boolean nested = !d.equals(root) && Files.isDirectory(d.resolve(CORAL_DIR), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                return ownCoral || nested ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE; // a nested repository is its own
             }
 
             @Override
@@ -148,7 +229,7 @@ public final class WorkTree {
      */
     public boolean differs(String repoPath, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
         Path f = file(repoPath);
-        if (!Files.isRegularFile(f)) {
+        if (!Files.isRegularFile(f) || linkAbove(f) != null) {
             return true;
         }
         FileIngest.FileStat q = FileIngest.FileStat.quick(f);
@@ -189,7 +270,7 @@ public final class WorkTree {
     /** Compares the working file of {@code e} by content (see {@link ContentCheck} and {@link #sameContent}). */
     public ContentCheck checkContent(String repoPath, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
         Path f = file(repoPath);
-        if (!Files.isRegularFile(f)) {
+        if (!Files.isRegularFile(f) || linkAbove(f) != null) {
             return new ContentCheck(false, null);
         }
         FileIngest.FileStat before = FileIngest.FileStat.quick(f);
@@ -226,7 +307,7 @@ public final class WorkTree {
      */
     public ContentCheck compare(String repoPath, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
         Path f = file(repoPath);
-        if (Files.isRegularFile(f)) {
+        if (Files.isRegularFile(f) && linkAbove(f) == null) {
             FileIngest.FileStat q = FileIngest.FileStat.quick(f);
             if (q.size() == e.size() && q.mtimeMillis() == e.mtimeMillis()) {
                 return new ContentCheck(true, null);
@@ -241,7 +322,9 @@ public final class WorkTree {
         return new ContentCheck(true, new StagingIndex.Entry(r.fileEntry(), r.size(), r.mtimeMillis(), r.sha256(), true));
     }
 
+    /** Whether the working file of {@code repoPath} is there (a regular file, not beyond a symbolic link). */
     public boolean exists(String repoPath) throws BadInputException {
-        return Files.isRegularFile(file(repoPath));
+        Path f = file(repoPath);
+        return Files.isRegularFile(f) && linkAbove(f) == null;
     }
 }

@@ -47,7 +47,7 @@ public final class WorkTreeLeftovers {
         for (Path f : files) {
             Path abs = f.toAbsolutePath();
             if (abs.getParent() != null && abs.getFileName() != null) {
-                byFolder.computeIfAbsent(abs.getParent(), k -> new HashSet<>()).add(abs.getFileName().toString());
+                byFolder.computeIfAbsent(abs.getParent(), k -> new HashSet<>()).add(AtomicFile.tempStem(abs.getFileName().toString()));
             }
         }
         int removed = 0;
@@ -76,15 +76,15 @@ public final class WorkTreeLeftovers {
         return removed;
     }
 
-    /** Whether {@code fileName} is {@code .tmp-NAME-UUID} for one of {@code names}. */
-    static boolean isLeftoverOf(String fileName, Set<String> names) {
+    /** Whether {@code fileName} is {@code .tmp-STEM-UUID} for one of {@code stems} ({@link AtomicFile#tempStem} of the names). */
+    static boolean isLeftoverOf(String fileName, Set<String> stems) {
         int nameEnd = fileName.length() - UUID_SUFFIX_LENGTH;
         if (!fileName.startsWith(AtomicFile.TEMP_PREFIX) || nameEnd <= AtomicFile.TEMP_PREFIX.length()
                 || !UUID_SUFFIX.matcher(fileName).find()) {
             return false;
         }
         String name = fileName.substring(AtomicFile.TEMP_PREFIX.length(), nameEnd);
-        return names.contains(name);
+        return stems.contains(name);
     }
 
     private static boolean isStale(Path p, long nowMillis) {
