@@ -167,8 +167,11 @@ final class PackFile implements AutoCloseable {
         try {
             c = FileChannel.open(path(), StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            if (index != null && !openedBefore) {
-                throw e; // a pack just told of by its index: its caller says what is missing
+            if (dir == null && !openedBefore) {
+                // opened from its file by open(), just told of by its index: its caller says what is missing. Not a lazy
+                // pack that was given its own index later (withIndex): found by fuzzing, one deleted by a pack merge made
+                // a reader fail with the bare "no such file" instead of looking the object up again
+                throw e;
             }
             throw new MissingPackException(path() + ": pack is missing ("
                     + (openedBefore ? "deleted since it was read: a gc or repack?" : "the multi-pack index lists it") + ")");
