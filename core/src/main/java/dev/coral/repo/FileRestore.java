@@ -326,8 +326,9 @@ public final class FileRestore {
     }
 
     /**
-     * Writes {@code entry}'s tensors as a new file of {@code format} (export). Another format has
-     * no whole-file checksum to check, so every chunk is checked against its id (SHA-256).
+     * Writes {@code entry}'s tensors as a new file of {@code format} (export): its own format as
+     * committed (checked as a checkout is); another format has no whole-file checksum to check, so
+     * every chunk is checked against its id (SHA-256).
      */
     public void export(FileEntry entry, WeightFileFormat format, Path target) throws IOException {
         withoutWrongCacheEntries(entry, () -> {
@@ -350,7 +351,15 @@ public final class FileRestore {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                     DurableFileOutput durable = new DurableFileOutput(ch, target.toString())) {
-                export(entry, format, new BufferedOutputStream(durable, 1 << 18));
+                BufferedOutputStream out = new BufferedOutputStream(durable, 1 << 18);
+                if (format.name().equals(entry.format())) {
+                    // its own format: the file as committed (byte-identical for safetensors and npy), as -o - writes it.
+                    // Found by fuzzing: a safetensors header not in compact JSON came out rewritten
+                    writeCommitted(entry, out, target.toString());
+                    out.flush();
+                } else {
+                    export(entry, format, out);
+                }
                 durable.finish();
             }
             BackgroundRelease.moveIntoPlace(tmp, target);
