@@ -131,6 +131,37 @@ class WorkTreeTricksTest {
         assertTrue(r.err().contains("inside inner, a repository of its own"), r.err());
     }
 
+    @Test
+    void aBranchTrackingAFileAndOneTrackingAFolderOfThatNameSwitchBothWays() throws Exception {
+        init();
+        Cli.writeModel(repo.resolve("m.safetensors/y.safetensors"), 1, "w");
+        Cli.writeModel(repo.resolve("deep/e/z.safetensors"), 2, "w");
+        cli.run("commit", "-m", "folders", ".").ok();
+        byte[] y = Files.readAllBytes(repo.resolve("m.safetensors/y.safetensors"));
+        cli.run("switch", "-c", "side").ok();
+        cli.run("rm", "m.safetensors/y.safetensors", "deep/e/z.safetensors").ok();
+        assertFalse(Files.exists(repo.resolve("deep")), "rm leaves no empty folder behind");
+        cli.run("commit", "-m", "removed").ok();
+        Cli.writeModel(repo.resolve("m.safetensors"), 3, "w");
+        cli.run("commit", "-m", "a file", "m.safetensors").ok();
+        byte[] m = Files.readAllBytes(repo.resolve("m.safetensors"));
+
+        cli.run("switch", "main").ok(); // file -> folder
+        assertArrayEquals(y, Files.readAllBytes(repo.resolve("m.safetensors/y.safetensors")));
+        cli.run("switch", "side").ok(); // folder -> file
+        assertArrayEquals(m, Files.readAllBytes(repo.resolve("m.safetensors")));
+        assertFalse(Files.exists(repo.resolve("deep")), "the checkout removed the folders its deletions emptied");
+
+        cli.run("switch", "main").ok();
+        Files.writeString(repo.resolve("m.safetensors/notes.txt"), "the user's");
+        Cli.Result r = cli.run("switch", "side"); // a folder holding a file of the user's does not make way
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("where a folder is"), r.err());
+        assertEquals("the user's", Files.readString(repo.resolve("m.safetensors/notes.txt")));
+        assertTrue(Files.exists(repo.resolve("m.safetensors/y.safetensors")), "refused before deleting anything");
+        cli.run("fsck").ok();
+    }
+
     private static void deleteTree(Path p) throws Exception {
         try (Stream<Path> s = Files.walk(p)) {
             for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {

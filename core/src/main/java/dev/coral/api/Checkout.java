@@ -65,9 +65,22 @@ final class Checkout {
             Set<String> carried = force ? Set.of() : stagedAndCarried(index, headFiles, tree);
             Set<String> toWrite = new TreeSet<>(tree.files().keySet());
             toWrite.removeAll(carried);
-            refuseBlockedPaths(toWrite, wt);
+            Set<String> toDelete = new TreeSet<>();
+            for (String path : index.entries().keySet()) {
+                if (!tree.files().containsKey(path) && !carried.contains(path)) {
+                    toDelete.add(path);
+                }
+            }
+            refuseBlockedPaths(toWrite, wt, toDelete);
             if (!force) {
                 refuseToLoseWork(index, headFiles, tree, carried, wt);
+            }
+            // deleted first, as git does, so that a file the target tracks as a folder (or the other way) makes way
+            for (String path : toDelete) {
+                if (wt.deleteIfPresent(path)) {
+                    deleted.add(path);
+                    wt.deleteEmptyFoldersAbove(path);
+                }
             }
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();
             for (String path : carried) {
@@ -94,11 +107,6 @@ final class Checkout {
                 FileRestore.Restored r = restore.restore(entry, wt.file(WorkTree.checkRepoPath(path)), path, cur);
                 next.put(path, entryOf(f.getValue(), r));
                 written.add(path);
-            }
-            for (String path : index.entries().keySet()) {
-                if (!tree.files().containsKey(path) && !carried.contains(path) && wt.deleteIfPresent(path)) {
-                    deleted.add(path);
-                }
             }
             FaultPoints.hit("checkout.filesWritten");
             Set<String> touched = new TreeSet<>(tree.files().keySet());
@@ -232,6 +240,16 @@ final class Checkout {
      * Forced or not: either is the user's, untracked, and not Coral's to delete.
      */
     static void refuseBlockedPaths(Collection<String> paths, WorkTree wt) throws IOException {
+        refuseBlockedPaths(paths, wt, Set.of());
+    }
+
+    /**
+     * As {@link #refuseBlockedPaths(Collection, WorkTree)}, for a checkout that deletes the tracked
+     * files {@code deleting} before it writes: a file of those where a folder goes, or a folder
+     * holding only those where a file goes, makes way (switching between a branch that tracks
+     * {@code m.npy} and one that tracks {@code m.npy/y.npy}, as git does).
+     */
+    static void refuseBlockedPaths(Collection<String> paths, WorkTree wt, Set<String> deleting) throws IOException {
         for (String p : paths) {
             Path f = wt.file(WorkTree.checkRepoPath(p));
             Path link = wt.linkAbove(f);
@@ -239,15 +257,30 @@ final class Checkout {
                 throw new BadInputException("checkout would write " + p + " through " + wt.repoPath(link) + ", a symbolic link (Coral does "
                         + "not write through links to folders in the working folder); replace it with a folder or move it away");
             }
-            if (Files.isDirectory(f)) {
+            if (Files.isDirectory(f) && !holdsOnly(wt, f, deleting)) {
                 throw new BadInputException("checkout would write " + p + " where a folder is; move it away");
             }
             for (Path d = f.getParent(); d != null && !d.equals(wt.root()); d = d.getParent()) {
-                if (Files.exists(d, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(d)) {
+                if (Files.exists(d, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(d) && !deleting.contains(wt.repoPath(d))) {
                     throw new BadInputException("checkout would write " + p + " where " + wt.repoPath(d) + " is a file; move it away");
                 }
             }
         }
+    }
+
+    /** Whether every file under {@code folder} (not a link) is one of {@code deleting}: the folder goes with them. */
+    private static boolean holdsOnly(WorkTree wt, Path folder, Set<String> deleting) throws IOException {
+        if (deleting.isEmpty() || Files.isSymbolicLink(folder)) {
+            return false;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(folder)) {
+            for (Path q : (Iterable<Path>) s::iterator) {
+                if (!Files.isDirectory(q, LinkOption.NOFOLLOW_LINKS) && !deleting.contains(wt.repoPath(q))) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Removes what a checkout that died left beside these files ({@link WorkTreeLeftovers}); under the index lock. */

@@ -817,7 +817,9 @@ public final class Repository implements AutoCloseable {
         }
         if (!cached) {
             for (String r : removed) {
-                workTree.deleteIfPresent(r);
+                if (workTree.deleteIfPresent(r)) {
+                    workTree.deleteEmptyFoldersAbove(r); // as git rm does
+                }
             }
         }
         return removed;

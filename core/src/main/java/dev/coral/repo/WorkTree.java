@@ -156,6 +156,17 @@ public final class WorkTree {
         return dev.coral.io.BackgroundRelease.deleteIfExists(f);
     }
 
+    /** Deletes the folders above {@code repoPath} that are empty, nearest first, up to the root (as git does after removing a file). */
+    public void deleteEmptyFoldersAbove(String repoPath) throws BadInputException {
+        for (Path d = file(repoPath).getParent(); d != null && d.startsWith(root) && !d.equals(root); d = d.getParent()) {
+            try {
+                Files.delete(d);
+            } catch (IOException e) {
+                return; // not empty (or not ours to delete): the folders above it are not empty either
+            }
+        }
+    }
+
     /** {@code p} relative to the root, with '/' between names. */
     private String relative(Path p) {
         return root.relativize(p.toAbsolutePath().normalize()).toString().replace(java.io.File.separatorChar, '/');
