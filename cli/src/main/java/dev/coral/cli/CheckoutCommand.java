@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
         + "page cache without fsync, as git writes them; after a crash of the machine, status compares them by "
         + "content and checkout --force restores any that lost their bytes (coral config checkout.fsync true fsyncs "
         + "each file instead). A checkout that was killed can leave .tmp-NAME-UUID files beside the files it wrote; "
-        + "the next checkout of those files removes them.",
+        + "the next checkout of those files removes them once they are a minute old. Coral never writes or deletes "
+        + "through a symbolic link to a folder in the working folder: such a checkout is refused naming the link.",
     "The file being replaced is read from: chunks it holds unchanged are copied, and when it holds a nearby step "
         + "of the same run, only the deltas between the two versions are decoded, so stepping through a run, either "
         + "way, is fast."})
