@@ -88,25 +88,16 @@ public final class WorkTree {
      * repository had checkout write, and rm delete, the files of that outside folder.
      */
     public Path linkAbove(Path abs) {
-        Path a = abs.toAbsolutePath().normalize();
-        if (!a.startsWith(root) || a.equals(root)) {
-            return null;
-        }
-        Path d = root;
-        for (Path name : root.relativize(a.getParent() == null ? a : a.getParent())) {
-            if (name.toString().isEmpty()) {
-                break;
-            }
-            d = d.resolve(name);
-            if (Files.isSymbolicLink(d)) {
-                return d;
-            }
-        }
-        return null;
+        return folderAbove(abs, Files::isSymbolicLink);
     }
 
     /** The folder between the root and {@code abs} that holds a repository of its own ({@code .coral}), else null. */
     public Path nestedRepositoryAbove(Path abs) {
+        return folderAbove(abs, d -> Files.isDirectory(d.resolve(CORAL_DIR), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    }
+
+    /** The first folder between the root and {@code abs} (both excluded), from the root down, that {@code is} accepts; else null. */
+    private Path folderAbove(Path abs, java.util.function.Predicate<Path> is) {
         Path a = abs.toAbsolutePath().normalize();
         if (!a.startsWith(root) || a.equals(root)) {
             return null;
@@ -114,7 +105,10 @@ public final class WorkTree {
         Path d = root;
         for (Path name : root.relativize(a)) {
             d = d.resolve(name);
-            if (!d.equals(a) && Files.isDirectory(d.resolve(CORAL_DIR), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (d.equals(a)) {
+                return null;
+            }
+            if (is.test(d)) {
                 return d;
             }
         }
