@@ -133,6 +133,17 @@ final class CoralCommand implements Callable<Integer> {
         return (directory == null ? base : base.resolve(directory)).toAbsolutePath().normalize();
     }
 
+    /**
+     * What is wrong with {@code -C DIR} when it is not a folder, else null: refused as git refuses
+     * it ("cannot change to"), where it was taken as the folder holding the file, or as a folder to create.
+     */
+    String directoryProblem() {
+        if (directory == null || java.nio.file.Files.isDirectory(workDir())) {
+            return null;
+        }
+        return "-C " + directory + ": " + (java.nio.file.Files.exists(workDir()) ? "not a folder" : "no such folder");
+    }
+
     /** {@code path} as the user meant it: absolute, relative ones against {@link #workDir()}. */
     Path userPath(String path) {
         return workDir().resolve(path).toAbsolutePath().normalize();

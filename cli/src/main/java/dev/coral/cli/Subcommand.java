@@ -30,6 +30,10 @@ abstract class Subcommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
+        String badDirectory = coral.directoryProblem();
+        if (badDirectory != null) {
+            throw usage(badDirectory);
+        }
         return execute();
     }
 

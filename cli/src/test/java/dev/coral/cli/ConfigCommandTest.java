@@ -61,7 +61,7 @@ class ConfigCommandTest {
                 + "similarity.threshold=0.75\nzstd.level=1\n", cli.run("config").ok().out().replace("\r", ""));
         for (String[] bad : new String[][] {{"-c", "colour=blue"}, {"-c", "cache.bytes"}, {"-c", "=3"}, {"-c", "delta.run=30"},
             {"-c", "similarity.threshold=2"}}) {
-            Path other = dir.resolve("bad" + bad[1].hashCode());
+            Path other = Files.createDirectories(dir.resolve("bad" + bad[1].hashCode()));
             Cli.Result r = new Cli(other).run(new String[] {"init", bad[0], bad[1]});
             assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
             assertEquals(1, r.errLines().size(), r.err());

@@ -219,6 +219,22 @@ class ErrorsAndHelpTest {
         assertTrue((fsck.out() + fsck.err()).contains("predicted-deltas"), fsck.out() + fsck.err());
     }
 
+    /** {@code -C} names a folder, as in git: a file was taken as the folder holding it, a missing one created by init. */
+    @Test
+    void minusCOfAFileOrOfNothingIsAUsageError() throws IOException {
+        Cli.writeModel(dir.resolve("a.safetensors"), 1, "w");
+        new Cli(dir).run("init").ok();
+        for (String[] c : new String[][] {{"a.safetensors", "not a folder"}, {"nothing", "no such folder"}}) {
+            for (String cmd : List.of("status", "init")) {
+                Cli.Result r = Cli.runRaw("-C", dir.resolve(c[0]).toString(), cmd);
+                assertEquals(2, r.code(), cmd + " -C " + c[0] + ": " + r.err());
+                assertEquals(1, r.errLines().size(), r.err());
+                assertTrue(r.err().contains("-C " + dir.resolve(c[0]) + ": " + c[1]), r.err());
+            }
+        }
+        assertFalse(Files.exists(dir.resolve("nothing")), "nothing created");
+    }
+
     @Test
     void outsideARepositoryExitsOne() {
         for (String cmd : List.of("status", "log", "add", "branch")) {
