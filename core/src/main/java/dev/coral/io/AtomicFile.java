@@ -50,6 +50,8 @@ public final class AtomicFile {
             }
             FaultPoints.hit("atomicFile.beforeRename:" + FaultPoints.fileKind(target));
             moveIntoPlace(tmp, target, durable);
+        } catch (IOException e) {
+            throw WriteErrors.naming(target, e);
         } finally {
             Files.deleteIfExists(tmp);
         }

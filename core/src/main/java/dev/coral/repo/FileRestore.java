@@ -11,6 +11,7 @@ import dev.coral.io.ChannelOutput;
 import dev.coral.io.CheckedFileOutput;
 import dev.coral.io.DurableFileOutput;
 import dev.coral.io.Folders;
+import dev.coral.io.WriteErrors;
 import dev.coral.store.ChunkAtHand;
 import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
@@ -217,6 +218,8 @@ public final class FileRestore {
             }
             FileIngest.FileStat st = new FileIngest.FileStat(Files.size(target), Files.getLastModifiedTime(target).toMillis(), sha);
             return new Restored(st, unsynced);
+        } catch (IOException e) {
+            throw WriteErrors.naming(target, e);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -363,6 +366,8 @@ public final class FileRestore {
                 durable.finish();
             }
             BackgroundRelease.moveIntoPlace(tmp, target);
+        } catch (IOException e) {
+            throw WriteErrors.naming(target, e);
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -70,7 +70,7 @@ final class BackgroundChannelWriter implements AutoCloseable {
                     }
                 }
             } catch (IOException e) {
-                failure.compareAndSet(null, new IOException("writing " + what + ": " + e, e));
+                failure.compareAndSet(null, new IOException("writing " + what + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
             } finally {

@@ -5,6 +5,7 @@ import dev.coral.io.Crc32c;
 import dev.coral.io.EarlySync;
 import dev.coral.io.FaultPoints;
 import dev.coral.io.Folders;
+import dev.coral.io.WriteErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -176,11 +177,15 @@ final class PackWriter implements AutoCloseable {
             background.close();
         }
         returnBuffer();
-        FaultPoints.hit("pack.beforeFsync");
-        if (earlySync != null) {
-            earlySync.finish();
+        try {
+            FaultPoints.hit("pack.beforeFsync");
+            if (earlySync != null) {
+                earlySync.finish();
+            }
+            channel.close();
+        } catch (IOException e) {
+            throw WriteErrors.naming(packsDir, e);
         }
-        channel.close();
         FaultPoints.hit("pack.written");
 
         entries.sort(Comparator.comparing(PackIndex.Entry::id));
@@ -225,6 +230,14 @@ final class PackWriter implements AutoCloseable {
     }
 
     private void flushBuffer() throws IOException {
+        try {
+            flushBufferNamed();
+        } catch (IOException e) {
+            throw WriteErrors.naming(packsDir, e);
+        }
+    }
+
+    private void flushBufferNamed() throws IOException {
         if (background == null && position >= BACKGROUND_WRITE_AFTER) {
             background = new BackgroundChannelWriter(channel, PackWriter::takeBuffer, PackWriter::spareBuffer, tempFile.getFileName().toString());
         }
