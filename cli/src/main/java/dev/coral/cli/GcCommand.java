@@ -69,8 +69,10 @@ final class GcCommand extends Subcommand {
             }
         }
         if (r.youngPacks() > 0) {
-            out.println("kept " + r.youngPacks() + (r.youngPacks() == 1 ? " pack" : " packs") + " younger than "
-                    + GracePeriod.describe(r.grace()) + " (--prune=now keeps none)");
+            String packs = r.youngPacks() + (r.youngPacks() == 1 ? " pack" : " packs");
+            // with --prune=now, the only packs kept as young are those written as gc began (commits beside it)
+            out.println(r.grace().isZero() ? "kept " + packs + " written as gc began (by commits beside it)"
+                    : "kept " + packs + " younger than " + GracePeriod.describe(r.grace()) + " (--prune=now keeps none)");
         }
         long rewritten = r.rewrittenPacks();
         out.println(verb + " " + r.removedPacks().size() + (r.removedPacks().size() == 1 ? " pack" : " packs")

@@ -111,6 +111,20 @@ class FsckGcCommandTest {
         cli.run("checkout", "HEAD~1").ok();
     }
 
+    /** A pack no older than gc's start (a commit beside it) is kept even with --prune=now, and said so without contradiction. */
+    @Test
+    void gcPruneNowSaysWhyItKeptAPackAsYoung() throws IOException {
+        Cli cli = history();
+        try (var s = Files.list(dir.resolve(".coral/packs"))) {
+            for (Path p : s.filter(f -> f.getFileName().toString().endsWith(".idx")).toList()) { // gc dates a pack by its index
+                Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 3_600_000));
+            }
+        }
+        Cli.Result gc = cli.run("gc", "--prune=now").ok();
+        assertTrue(gc.out().contains(" written as gc began (by commits beside it)"), gc.out());
+        assertFalse(gc.out().contains("keeps none"), gc.out());
+    }
+
     @Test
     void badPruneIsAUsageError() throws IOException {
         Cli.Result r = history().run("gc", "--prune=soon");
