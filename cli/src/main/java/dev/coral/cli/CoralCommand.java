@@ -3,6 +3,7 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import dev.coral.error.NotARepositoryException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
@@ -138,10 +139,10 @@ final class CoralCommand implements Callable<Integer> {
      * it ("cannot change to"), where it was taken as the folder holding the file, or as a folder to create.
      */
     String directoryProblem() {
-        if (directory == null || java.nio.file.Files.isDirectory(workDir())) {
+        if (directory == null || Files.isDirectory(workDir())) {
             return null;
         }
-        return "-C " + directory + ": " + (java.nio.file.Files.exists(workDir()) ? "not a folder" : "no such folder");
+        return "-C " + directory + ": " + (Files.exists(workDir()) ? "not a folder" : "no such folder");
     }
 
     /** {@code path} as the user meant it: absolute, relative ones against {@link #workDir()}. */

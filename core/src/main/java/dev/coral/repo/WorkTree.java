@@ -2,10 +2,12 @@ package dev.coral.repo;
 
 import dev.coral.error.BadInputException;
 import dev.coral.format.WeightFormats;
+import dev.coral.io.BackgroundRelease;
 import dev.coral.io.BootId;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
@@ -13,6 +15,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The folder a repository tracks: turns user paths into repository paths ({@code /}-separated,
@@ -93,11 +96,11 @@ public final class WorkTree {
 
     /** The folder between the root and {@code abs} that holds a repository of its own ({@code .coral}), else null. */
     public Path nestedRepositoryAbove(Path abs) {
-        return folderAbove(abs, d -> Files.isDirectory(d.resolve(CORAL_DIR), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        return folderAbove(abs, d -> Files.isDirectory(d.resolve(CORAL_DIR), LinkOption.NOFOLLOW_LINKS));
     }
 
     /** The first folder between the root and {@code abs} (both excluded), from the root down, that {@code is} accepts; else null. */
-    private Path folderAbove(Path abs, java.util.function.Predicate<Path> is) {
+    private Path folderAbove(Path abs, Predicate<Path> is) {
         Path a = abs.toAbsolutePath().normalize();
         if (!a.startsWith(root) || a.equals(root)) {
             return null;
@@ -122,7 +125,7 @@ public final class WorkTree {
     public void requireReadable(Path given, Path abs) throws BadInputException {
         Path link = linkAbove(abs);
         if (link != null) {
-            throw new BadInputException(given + ": beyond a symbolic link, " + relative(link)
+            throw new BadInputException(given + ": beyond a symbolic link, " + repoPath(link)
                     + " (Coral does not read or write through links to folders in the working folder)");
         }
         if (Files.isSymbolicLink(abs) && Files.isDirectory(abs)) {
@@ -131,7 +134,7 @@ public final class WorkTree {
         }
         Path nested = nestedRepositoryAbove(abs);
         if (nested != null) {
-            throw new BadInputException(given + ": inside " + relative(nested) + ", a repository of its own (it has a .coral folder); "
+            throw new BadInputException(given + ": inside " + repoPath(nested) + ", a repository of its own (it has a .coral folder); "
                     + "commit it there");
         }
     }
@@ -143,11 +146,11 @@ public final class WorkTree {
      */
     public boolean deleteIfPresent(String repoPath) throws IOException {
         Path f = file(repoPath);
-        if (linkAbove(f) != null || !Files.isDirectory(f.getParent(), java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                || Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (linkAbove(f) != null || !Files.isDirectory(f.getParent(), LinkOption.NOFOLLOW_LINKS)
+                || Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
-        return dev.coral.io.BackgroundRelease.deleteIfExists(f);
+        return BackgroundRelease.deleteIfExists(f);
     }
 
     /** Deletes the folders above {@code repoPath} that are empty, nearest first, up to the root (as git does after removing a file). */
@@ -159,11 +162,6 @@ public final class WorkTree {
                 return; // not empty (or not ours to delete): the folders above it are not empty either
             }
         }
-    }
-
-    /** {@code p} relative to the root, with '/' between names. */
-    private String relative(Path p) {
-        return root.relativize(p.toAbsolutePath().normalize()).toString().replace(java.io.File.separatorChar, '/');
     }
 
     public static boolean isWeightFile(Path p) {
@@ -188,7 +186,7 @@ public final class WorkTree {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
                 boolean ownCoral = d.getFileName() != null && d.getFileName().toString().equals(CORAL_DIR) && d.getParent().equals(root);
-                boolean nested = !d.equals(root) && Files.isDirectory(d.resolve(CORAL_DIR), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                boolean nested = !d.equals(root) && Files.isDirectory(d.resolve(CORAL_DIR), LinkOption.NOFOLLOW_LINKS);
                 return ownCoral || nested ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE; // a nested repository is its own
             }
 
