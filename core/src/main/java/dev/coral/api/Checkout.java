@@ -287,7 +287,10 @@ final class Checkout {
     static void removeLeftovers(WorkTree wt, Collection<String> paths) throws IOException {
         List<Path> files = new ArrayList<>(paths.size());
         for (String p : paths) {
-            files.add(wt.file(p));
+            Path f = wt.file(p);
+            if (wt.linkAbove(f) == null) { // a folder beyond a link is not the working folder's, its leftovers not ours
+                files.add(f);
+            }
         }
         WorkTreeLeftovers.removeStale(files, System.currentTimeMillis());
     }
