@@ -1,11 +1,9 @@
 package dev.coral.cli;
 
 import dev.coral.format.Json;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -30,25 +28,42 @@ import picocli.CommandLine.Command;
         + "up once, not per command, and each repository is opened once and kept between commands (opened again when "
         + "its .coral folder or settings change); see the README for figures.",
     "Relative paths are against the folder batch runs in (-C DIR on a line is taken against it too). A line that is "
-        + "not a JSON array of strings gets code 2. export -o - is refused: standard output carries the replies."})
+        + "not a JSON array of strings, or not UTF-8, gets code 2; an empty line (or one of spaces and tabs) gets no reply. Lines "
+        + "end at a line feed (a carriage return before it is dropped). export -o - is refused: standard output carries the "
+        + "replies; once standard output is closed, batch stops with exit code 1."})
 final class BatchCommand extends Subcommand {
     @Override
     int execute() throws IOException {
         String base = workDir().toString();
-        BufferedReader lines = new BufferedReader(new InputStreamReader(input(), StandardCharsets.UTF_8));
+        InputLines lines = new InputLines(input());
         PrintStream replies = out();
         int n = 0;
         try (SharedHandles handles = new SharedHandles()) {
-            for (String line; (line = lines.readLine()) != null; ) {
+            for (InputLines.Line line; (line = lines.next()) != null; ) {
                 n++;
-                if (line.isBlank()) {
+                if (line.error() == null && line.text().chars().allMatch(c -> c == ' ' || c == '\t')) {
                     continue;
                 }
-                replies.println(JsonWriter.line(run(line, n, base, handles)));
+                Map<String, Object> reply = line.error() != null ? refused(n, line.error()) : run(line.text(), n, base, handles);
+                replies.println(JsonWriter.line(reply));
                 replies.flush();
+                if (replies.checkError()) { // the reader went away (a closed pipe): nobody would see the rest
+                    coral.session().err().println("coral batch: standard output was closed after line " + n + "; the rest is not run");
+                    return 1;
+                }
             }
         }
         return 0;
+    }
+
+    /** The reply to line {@code n}, refused with code 2 for {@code why}. */
+    private static Map<String, Object> refused(int n, String why) {
+        Map<String, Object> reply = new LinkedHashMap<>();
+        reply.put("code", 2);
+        reply.put("out", "");
+        reply.put("err", "coral batch: line " + n + ": " + why + "\n");
+        reply.put("ms", 0);
+        return reply;
     }
 
     private InputStream input() {
@@ -63,11 +78,7 @@ final class BatchCommand extends Subcommand {
         try {
             args = arguments(line);
         } catch (IllegalArgumentException e) {
-            reply.put("code", 2);
-            reply.put("out", "");
-            reply.put("err", "coral batch: line " + n + ": " + e.getMessage() + "\n");
-            reply.put("ms", 0);
-            return reply;
+            return refused(n, e.getMessage());
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -78,8 +89,14 @@ final class BatchCommand extends Subcommand {
             e.println("coral: batch cannot run inside batch");
             code = 2;
         } else {
-            code = Main.run(new Session(InputStream.nullInputStream(), o, e, false, coral.session().debug(), handles),
-                    inFolder(args, base).toArray(String[]::new));
+            List<String> folderArgs = null;
+            try {
+                folderArgs = inFolder(args, base);
+            } catch (java.nio.file.InvalidPathException bad) { // a -C DIR no file system can name: this line's error, not the batch's
+                e.println("coral: -C '" + Text.shown(bad.getInput()) + "': not a valid path (" + bad.getReason() + ")");
+            }
+            code = folderArgs == null ? 2 : Main.run(new Session(InputStream.nullInputStream(), o, e, false, coral.session().debug(), handles),
+                    folderArgs.toArray(String[]::new));
         }
         reply.put("code", code);
         reply.put("out", out.toString(StandardCharsets.UTF_8));

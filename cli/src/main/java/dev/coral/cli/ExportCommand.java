@@ -23,7 +23,7 @@ final class ExportCommand extends Subcommand {
     @Parameters(index = "0", paramLabel = "REV:PATH", description = "Revision and file, e.g. v1:model.safetensors.")
     String target;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "File to write, or - for standard output.")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "File to write (through a symbolic link, the file it names; a pipe or a device is refused), or - for standard output.")
     String output;
 
     @Option(names = "--format", paramLabel = "FORMAT",

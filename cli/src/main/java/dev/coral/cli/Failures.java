@@ -41,6 +41,10 @@ final class Failures {
         } else if (e instanceof IOException io) {
             code = FAILED;
             message = ioMessage(io);
+        } else if (e instanceof java.nio.file.InvalidPathException ip) {
+            // a path argument no file system can name (a NUL in it): the user's to correct, as any bad argument
+            code = USAGE;
+            message = "'" + ip.getInput() + "': not a valid path (" + ip.getReason() + ")";
         } else {
             code = FAILED;
             message = "internal error: " + e + (session.debug() ? "" : " (run with CORAL_DEBUG=1 for details)");

@@ -1,9 +1,13 @@
 package dev.coral.cli;
 
 import dev.coral.io.RepositoryLock;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 
 /**
@@ -19,7 +23,16 @@ public final class Main {
 
     public static void main(String[] args) {
         StartupWork.start(args);
-        System.exit(run(System.out, System.err, args));
+        System.exit(run(utf8(FileDescriptor.out), utf8(FileDescriptor.err), args));
+    }
+
+    /**
+     * Standard output or error in UTF-8 whatever the locale: JSON is UTF-8, and in the C or POSIX
+     * locale System.out wrote every non-ASCII character as '?' (found by fuzzing: names in
+     * {@code log --json} came out damaged and still parsed). Flushed at each line and write, as System.out is.
+     */
+    private static PrintStream utf8(FileDescriptor fd) {
+        return new PrintStream(new BufferedOutputStream(new FileOutputStream(fd), 1 << 13), true, StandardCharsets.UTF_8);
     }
 
     /** Runs {@code coral args...}; relative paths are against {@code -C DIR} or {@code user.dir}. */

@@ -162,6 +162,27 @@ class WorkTreeTricksTest {
         cli.run("fsck").ok();
     }
 
+    /** A top-level name of a letter and ':' reads as a Windows drive: refused at add, where it was committed and then wedged status, checkout and rm. */
+    @Test
+    void aNameThatReadsAsADriveIsRefusedAtAddAndListedApart() throws Exception {
+        init();
+        Cli.writeModel(repo.resolve("a:b.safetensors"), 1, "w");
+        Cli.writeModel(repo.resolve("sub/a:b.safetensors"), 2, "w");
+        Cli.Result r = cli.run("add", "a:b.safetensors");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("reads it as a drive"), r.err());
+        Cli.Result all = cli.run("add", ".");
+        assertEquals(1, all.code(), "refused naming it, as a name with a backslash is");
+        assertTrue(all.err().contains("a:b.safetensors"), all.err());
+        cli.run("add", "sub").ok();
+        String json = cli.run("status", "--json").ok().out();
+        assertTrue(json.contains("\"sub/a:b.safetensors\""), json);
+        assertTrue(json.contains("\"unstorable\": [\n    \"a:b.safetensors\""), json);
+        cli.run("commit", "-m", "v1").ok();
+        cli.run("status").ok();
+        cli.run("checkout", "HEAD").ok();
+    }
+
     private static void deleteTree(Path p) throws Exception {
         try (Stream<Path> s = Files.walk(p)) {
             for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -1217,16 +1217,16 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * Writes {@code path} of {@code revision} to {@code out} in {@code formatName} (null: the
-     * format of {@code out}'s extension), making its missing folders. Not onto a folder, nor into
-     * this repository's {@code .coral}.
+     * Writes {@code path} of {@code revision} to {@code given} in {@code formatName} (null: the
+     * format of {@code given}'s extension), making its missing folders; through a symbolic link,
+     * to the file it names. Not onto a folder, a pipe or a device, nor into this repository's {@code .coral}.
      */
-    public void export(String revision, String path, Path out, String formatName) throws IOException {
-        checkExportTarget(out);
+    public void export(String revision, String path, Path given, String formatName) throws IOException {
+        Path out = exportTarget(given);
         FileEntry entry = fileAt(revision, path);
         WeightFileFormat format = formatName != null
                 ? namedFormat(formatName)
-                : WeightFormats.forPath(out).orElseThrow(() -> new BadInputException(out + ": cannot tell the format from the extension; give --format"));
+                : WeightFormats.forPath(given).orElseThrow(() -> new BadInputException(given + ": cannot tell the format from the extension; give --format"));
         Path parent = out.toAbsolutePath().normalize().getParent();
         if (parent != null) {
             Folders.ensure(parent); // its missing folders, once nothing else can fail first
@@ -1235,9 +1235,35 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * Refuses an export onto a folder, and one into this repository's {@code .coral} (through
-     * links too), which would replace a file Coral keeps there (its HEAD, a pack) with weights.
+     * Where an export to {@code given} writes: the file a symbolic link names (the link stays; the
+     * export replaces the file it points to, as a program writing through it would), else
+     * {@code given}. Refuses a folder, a pipe, a device or a socket (an export writes a new file and
+     * renames it into place, which would replace them: found by fuzzing, {@code -o /dev/stdout}
+     * inside batch replaced the system's link), and a file in this repository's {@code .coral}
+     * (through links too), which would replace a file Coral keeps there (its HEAD, a pack).
      */
+    private Path exportTarget(Path given) throws IOException {
+        Path out = given;
+        if (Files.isSymbolicLink(given)) {
+            try {
+                out = given.toRealPath();
+            } catch (java.nio.file.NoSuchFileException e) { // a link to a file still to be made: made there, as cp does
+                out = given.toAbsolutePath().resolveSibling(Files.readSymbolicLink(given)).normalize();
+                if (Files.isSymbolicLink(out)) {
+                    throw new BadInputException(given + ": a symbolic link to a link to nothing; give the file to write");
+                }
+            }
+        }
+        if (Files.exists(out, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(out, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                && !Files.isDirectory(out)) {
+            throw new BadInputException(given + ": not a regular file (a pipe, a device or a socket), which an export would replace; "
+                    + "give a file, or -o - for standard output");
+        }
+        checkExportTarget(out);
+        return out;
+    }
+
+    /** Refuses an export onto a folder, and one into this repository's {@code .coral} (through links too). */
     private void checkExportTarget(Path out) throws IOException {
         Path target = out.toAbsolutePath().normalize();
         if (Files.isDirectory(target)) {

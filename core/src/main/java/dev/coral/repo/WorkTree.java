@@ -52,10 +52,24 @@ public final class WorkTree {
                     + "between folders on every system, where Windows reads a backslash as one); rename it");
         }
         s = s.replace(java.io.File.separatorChar, '/');
+        if (readsAsDrive(s)) {
+            throw new BadInputException(p + ": a name of one letter and ':' at the top of the repository cannot be stored (Windows "
+                    + "reads it as a drive); rename it or put it in a folder");
+        }
         if (s.equals(CORAL_DIR) || s.startsWith(CORAL_DIR + "/")) {
             throw new BadInputException(p + ": inside .coral, which Coral manages itself");
         }
         return s;
+    }
+
+    /**
+     * Whether repository path {@code s} starts as a Windows drive does ({@code a:b.npy}), which
+     * {@link #checkRepoPath} refuses in what is read back: found by fuzzing, such a file was added
+     * and committed, and from then on status, checkout and rm all failed on it.
+     */
+    private static boolean readsAsDrive(String s) {
+        char c = s.isEmpty() ? 0 : s.charAt(0);
+        return s.length() >= 2 && s.charAt(1) == ':' && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z');
     }
 
     /** Whether a name in {@code rel} holds a backslash: its own character here, a separator on Windows. */
@@ -70,7 +84,7 @@ public final class WorkTree {
     public static String checkRepoPath(String path) throws BadInputException {
         if (path.isEmpty() || path.startsWith("/") || path.contains("\\") || path.indexOf('\0') >= 0
                 || Arrays.stream(path.split("/", -1)).anyMatch(s -> s.isEmpty() || s.equals("..") || s.equals("."))
-                || path.equals(CORAL_DIR) || path.startsWith(CORAL_DIR + "/") || path.matches("^[A-Za-z]:.*")) {
+                || path.equals(CORAL_DIR) || path.startsWith(CORAL_DIR + "/") || readsAsDrive(path)) {
             throw new BadInputException("'" + path + "': not a safe relative path inside the repository");
         }
         return path;
@@ -194,7 +208,8 @@ public final class WorkTree {
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
                 String name = f.getFileName().toString();
                 if (attrs.isRegularFile() && isWeightFile(f) && !name.startsWith(".tmp-")) {
-                    if (unstorable != null && hasBackslash(root.relativize(f))) {
+                    Path rel = root.relativize(f);
+                    if (unstorable != null && (hasBackslash(rel) || readsAsDrive(rel.toString()))) {
                         unstorable.accept(f);
                     } else {
                         out.add(repoPath(f));
