@@ -68,7 +68,7 @@ final class CheckoutCommand extends Subcommand {
                 out().println("Switched to branch '" + branch + "'");
             } else {
                 Commit c = repo.readCommit(r.commit());
-                out().println("HEAD is now at " + Text.shortId(r.commit()) + " " + c.subject());
+                out().println("HEAD is now at " + Text.shortId(r.commit()) + " " + Text.shown(c.subject()));
             }
             if (!r.written().isEmpty() || !r.deleted().isEmpty()) {
                 out().println("(" + r.written().size() + " written, " + r.deleted().size() + " deleted)");

@@ -78,7 +78,7 @@ final class CommitCommand extends Subcommand {
             if (c.parents().isEmpty()) {
                 where += " (root-commit)";
             }
-            out().println("[" + where + " " + Text.shortId(id) + "] " + c.subject());
+            out().println("[" + where + " " + Text.shortId(id) + "] " + Text.shown(c.subject()));
             if (lossy != null && !c.isLossy()) {
                 out().println("note: --lossy=" + lossy + " quantized nothing (only float tensors that changed since HEAD are "
                         + "quantized, against their version there, of the same dtype and size): this commit is bit-exact");

@@ -18,7 +18,7 @@ final class CommitView {
         if (c.parents().size() > 1) {
             out.println("Merge:   " + String.join(" ", c.parents().stream().map(Text::shortId).toList()));
         }
-        out.println("Author:  " + c.author());
+        out.println("Author:  " + Text.shown(c.author()));
         out.println("Date:    " + Text.date(c.timeMillis()));
         if (!c.metrics().isEmpty()) {
             out.println("Metrics: " + Text.metrics(c.metrics()));
@@ -28,7 +28,7 @@ final class CommitView {
         }
         out.println();
         for (String line : c.message().split("\n", -1)) {
-            out.println(line.isEmpty() ? "" : "    " + line);
+            out.println(line.isEmpty() ? "" : "    " + Text.shown(line)); // the message's own line breaks stay; other control characters do not reach the terminal
         }
     }
 
@@ -38,7 +38,7 @@ final class CommitView {
         if (decoration != null && !decoration.isEmpty()) {
             sb.append(" (").append(decoration).append(')');
         }
-        sb.append(' ').append(c.subject());
+        sb.append(' ').append(Text.shown(c.subject()));
         if (c.isLossy()) {
             sb.append(" [lossy ").append(c.lossyEps()).append(']');
         }

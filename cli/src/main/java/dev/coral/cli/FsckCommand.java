@@ -61,8 +61,8 @@ final class FsckCommand extends Subcommand {
 
     static void print(PrintStream out, FsckReport r) {
         r.repairs().forEach(out::println);
-        r.problems().forEach(f -> out.println(f.line()));
-        r.warnings().forEach(f -> out.println("warning: " + f.line()));
+        r.problems().forEach(f -> out.println(Text.shown(f.line()))); // one line each, whatever the names in it hold
+        r.warnings().forEach(f -> out.println("warning: " + Text.shown(f.line())));
         String verdict = r.clean() ? "no problems" : Text.count(r.problems().size(), "problem");
         if (!r.warnings().isEmpty()) {
             verdict += ", " + Text.count(r.warnings().size(), "warning");

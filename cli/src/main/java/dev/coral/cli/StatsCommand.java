@@ -288,7 +288,7 @@ final class StatsCommand extends Subcommand {
             out.printf(fmt, "COMMIT", "LOGICAL", "NEW STORED", "RATIO", "MESSAGE");
             for (RepositoryStats.CommitStats c : s.history()) {
                 out.printf(fmt, Text.shortId(c.id()), Text.bytes(c.logicalBytes()), Text.bytes(c.newStoredBytes()),
-                        ratio(c.ratio()), c.subject() + (c.isLossy() ? " [lossy " + c.lossyEps() + "]" : ""));
+                        ratio(c.ratio()), Text.shown(c.subject()) + (c.isLossy() ? " [lossy " + c.lossyEps() + "]" : ""));
             }
         }
     }

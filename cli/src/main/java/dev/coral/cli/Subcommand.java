@@ -88,7 +88,7 @@ abstract class Subcommand implements Callable<Integer> {
         String id = Text.shortId(detached);
         try {
             if (!repo.isReachable(detached)) {
-                coral.session().err().println("coral: warning: commit " + id + " (" + repo.readCommit(detached).subject()
+                coral.session().err().println("coral: warning: commit " + id + " (" + Text.shown(repo.readCommit(detached).subject())
                         + ") is left on no branch or tag, and gc will remove it; 'coral branch NAME " + id + "' keeps it");
             }
         } catch (IOException e) { // the command itself is done: a damaged ref or pack must not fail it afterwards

@@ -86,7 +86,7 @@ final class Text {
     /** {@code loss=0.31 step=1000}. */
     static String metrics(Map<String, String> metrics) {
         StringJoiner j = new StringJoiner(" ");
-        metrics.forEach((k, v) -> j.add(k + "=" + v));
+        metrics.forEach((k, v) -> j.add(shown(k) + "=" + shown(v)));
         return j.toString();
     }
 }
