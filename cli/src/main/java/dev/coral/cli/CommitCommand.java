@@ -21,7 +21,7 @@ final class CommitCommand extends Subcommand {
     List<String> messages;
 
     @Option(names = "--metric", paramLabel = "NAME=NUMBER",
-            description = "A numeric metric to record, e.g. --metric loss=0.31 (repeatable).")
+            description = "A numeric metric to record, e.g. --metric loss=0.31 (repeatable): a finite decimal, or nan, inf, -inf (JSON output writes these three as strings).")
     List<String> metrics = List.of();
 
     @Option(names = "--lossy", paramLabel = "EPS", description = {

@@ -56,19 +56,31 @@ public record CommitRequest(String message, SortedMap<String, String> metrics, S
             if (eq <= 0) {
                 throw new BadInputException("--metric " + a + ": expected NAME=NUMBER");
             }
-            String name = a.substring(0, eq).trim();
-            String value = a.substring(eq + 1).trim();
-            try {
-                double d = Double.parseDouble(value);
-                if (Double.isNaN(d) && !value.equalsIgnoreCase("nan")) {
-                    throw new NumberFormatException();
-                }
-            } catch (NumberFormatException e) {
-                throw new BadInputException("--metric " + a + ": '" + value + "' is not a number");
+            String name = a.substring(0, eq).strip();
+            String value = a.substring(eq + 1).strip();
+            if (!isMetricValue(value)) {
+                throw new BadInputException("--metric " + a + ": '" + value + "' is not a number (a finite decimal such as 0.31, -2 "
+                        + "or 1e-3, or nan, inf, -inf)");
             }
             m.put(name, value);
         }
         return m;
+    }
+
+    /**
+     * Whether {@code v} is a metric value: a decimal in JSON's grammar that a double holds finite
+     * (so JSON output writes it as a number every reader takes), or the word nan, inf or -inf (a
+     * diverged loss; written as a string). Found by fuzzing: Java's spellings ({@code 0x1p3},
+     * {@code 1d}, {@code +1}, {@code Infinity}) were taken and came out as strings, and
+     * {@code 1e999} as a number no reader holds.
+     */
+    static boolean isMetricValue(String v) {
+        String word = v.toLowerCase(java.util.Locale.ROOT);
+        if (word.equals("nan") || word.equals("inf") || word.equals("-inf")) {
+            return true;
+        }
+        String digits = v.startsWith("-") ? v.substring(1) : v;
+        return DECIMAL.matcher(digits).matches() && Double.isFinite(Double.parseDouble(v));
     }
 
     public CommitRequest withMetrics(Map<String, String> more) {
