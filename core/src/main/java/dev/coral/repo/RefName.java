@@ -39,11 +39,11 @@ public final class RefName {
                 return "a part of " + part.length() + " characters; at most " + MAX_PART + " (a file name, with room for a temporary one)";
             }
         }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
+        for (int i = 0; i < name.length(); i += Character.charCount(name.codePointAt(i))) {
+            int c = name.codePointAt(i);
             boolean ok = Character.isLetterOrDigit(c) || c == '-' || c == '_' || c == '.' || c == '/' || c == '+';
-            if (!ok || c > 127) {
-                return "character '" + c + "' is not allowed";
+            if (!ok || c > 127) { // named whole, not half a surrogate pair ('?' on output): found by fuzzing
+                return "character '" + Character.toString(c) + "' is not allowed";
             }
         }
         return null;
