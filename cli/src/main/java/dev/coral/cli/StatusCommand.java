@@ -61,7 +61,7 @@ final class StatusCommand extends Subcommand {
         }
         if (!s.unstorable().isEmpty()) {
             out.println();
-            out.println("Weight files Coral cannot store (a backslash in the name, a folder separator on Windows):");
+            out.println("Weight files Coral cannot store (a backslash in the name, a top-level name such as a:b that Windows reads as a drive, or a name that is not UTF-8):");
             out.println("  (rename them to add them)");
             s.unstorable().forEach(p -> out.println("\t" + Text.shown(shown.apply(p))));
         }

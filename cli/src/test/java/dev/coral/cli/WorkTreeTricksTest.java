@@ -183,6 +183,23 @@ class WorkTreeTricksTest {
         cli.run("checkout", "HEAD").ok();
     }
 
+    /** A name of bytes that are not UTF-8 reads with U+FFFD in their place: listed apart, and refused naming it. */
+    @Test
+    void aFileNameThatIsNotUtf8IsListedApart() throws Exception {
+        init();
+        Cli.writeModel(repo.resolve("ok.safetensors"), 1, "w");
+        Process mk = new ProcessBuilder("python3", "-c", "import os, shutil; shutil.copy('ok.safetensors', b'bad\\xff.safetensors')")
+                .directory(repo.toFile()).start();
+        assertEquals(0, mk.waitFor(), "python3 makes the file (Java cannot name it)");
+        String json = cli.run("status", "--json").ok().out();
+        assertTrue(json.contains("\"unstorable\": [\n    \"bad\ufffd.safetensors\""), json);
+        Cli.Result all = cli.run("add", ".");
+        assertEquals(1, all.code());
+        assertTrue(all.err().contains("not UTF-8"), all.err());
+        cli.run("add", "ok.safetensors").ok();
+        assertTrue(cli.run("status").ok().out().contains("a name that is not UTF-8"));
+    }
+
     private static void deleteTree(Path p) throws Exception {
         try (Stream<Path> s = Files.walk(p)) {
             for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) {

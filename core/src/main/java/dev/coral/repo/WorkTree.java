@@ -209,8 +209,12 @@ public final class WorkTree {
                 String name = f.getFileName().toString();
                 if (attrs.isRegularFile() && isWeightFile(f) && !name.startsWith(".tmp-")) {
                     Path rel = root.relativize(f);
-                    if (unstorable != null && (hasBackslash(rel) || readsAsDrive(rel.toString()))) {
+                    // a name of bytes that are not UTF-8 reads with U+FFFD in their place, a name no file has (fuzzing)
+                    boolean unnamed = name.indexOf('\uFFFD') >= 0 && !Files.exists(Path.of(f.toString()), LinkOption.NOFOLLOW_LINKS);
+                    if (unstorable != null && (hasBackslash(rel) || readsAsDrive(rel.toString()) || unnamed)) {
                         unstorable.accept(f);
+                    } else if (unnamed) {
+                        throw new BadInputException(f + ": a file name that is not UTF-8, which Coral cannot open by name; rename it");
                     } else {
                         out.add(repoPath(f));
                     }
