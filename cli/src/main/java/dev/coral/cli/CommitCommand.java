@@ -52,6 +52,9 @@ final class CommitCommand extends Subcommand {
     int execute() throws Exception {
         CommitRequest request;
         try {
+            if (author != null && author.isBlank()) {
+                throw usage("--author: empty; give a name (as git refuses an empty ident)");
+            }
             request = new CommitRequest(String.join("\n\n", messages), CommitRequest.parseMetrics(metrics), author);
             if (lossy != null) {
                 request = request.withLossy(lossy);

@@ -31,4 +31,14 @@ class ControlCharactersTest {
         assertEquals(1, cli.run("log", "--oneline").ok().out().lines().count());
         assertTrue(cli.run("log").ok().out().contains("    body \\x1b[2J line"), "the message's own lines stay lines");
     }
+
+    @Test
+    void anEmptyAuthorIsAUsageError() throws Exception {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Cli.writeModel(dir.resolve("m.safetensors"), 1, "w");
+        Cli.Result r = cli.run("commit", "-m", "x", "--author", " ", "m.safetensors");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--author: empty"), r.err());
+    }
 }
