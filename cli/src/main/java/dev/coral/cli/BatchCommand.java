@@ -93,7 +93,7 @@ final class BatchCommand extends Subcommand {
             try {
                 folderArgs = inFolder(args, base);
             } catch (java.nio.file.InvalidPathException bad) { // a -C DIR no file system can name: this line's error, not the batch's
-                e.println("coral: -C '" + Text.shown(bad.getInput()) + "': not a valid path (" + bad.getReason() + ")");
+                e.println("coral: -C " + Text.shown(Failures.invalidPath(bad)));
             }
             code = folderArgs == null ? 2 : Main.run(new Session(InputStream.nullInputStream(), o, e, false, coral.session().debug(), handles),
                     folderArgs.toArray(String[]::new));

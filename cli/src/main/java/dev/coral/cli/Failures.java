@@ -44,7 +44,7 @@ final class Failures {
         } else if (e instanceof java.nio.file.InvalidPathException ip) {
             // a path argument no file system can name (a NUL in it): the user's to correct, as any bad argument
             code = USAGE;
-            message = "'" + ip.getInput() + "': not a valid path (" + ip.getReason() + ")";
+            message = invalidPath(ip);
         } else {
             code = FAILED;
             message = "internal error: " + e + (session.debug() ? "" : " (run with CORAL_DEBUG=1 for details)");
@@ -56,6 +56,11 @@ final class Failures {
         }
         session.err().flush();
         return code;
+    }
+
+    /** What is wrong with a path argument no file system can name (a NUL in it). */
+    static String invalidPath(java.nio.file.InvalidPathException e) {
+        return "'" + e.getInput() + "': not a valid path (" + e.getReason() + ")";
     }
 
     private static Throwable unwrap(Throwable t) {
