@@ -74,9 +74,7 @@ final class ShowCommand extends Subcommand {
                     fm.put("logicalBytes", f.logical());
                     fm.put("storedBytes", f.stored());
                     fm.put("lossyEps", f.entry().isLossy() ? JsonWriter.number(f.entry().lossyEps()) : null);
-                    if (!f.entry().metadata().isEmpty()) {
-                        fm.put("metadata", f.entry().metadata());
-                    }
+                    fm.put("metadata", f.entry().metadata()); // {} when there is none, so every file has the same fields
                     List<Object> tl = new ArrayList<>();
                     for (TensorView t : f.tensors()) {
                         Map<String, Object> tm = new LinkedHashMap<>();

@@ -201,7 +201,7 @@ final class StatsCommand extends Subcommand {
             for (RepositoryStats.CommitStats c : s.history()) {
                 Map<String, Object> cm = new LinkedHashMap<>();
                 cm.put("id", c.id().hex());
-                cm.put("message", c.subject());
+                cm.put("subject", c.subject()); // the first line: log --json has the whole message under "message"
                 cm.put("date", Text.date(c.timeMillis()));
                 cm.put("logicalBytes", c.logicalBytes());
                 cm.put("newStoredBytes", c.newStoredBytes());

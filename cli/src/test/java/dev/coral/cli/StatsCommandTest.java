@@ -163,7 +163,7 @@ class StatsCommandTest {
         assertEquals(5L, model.get("newChunks"));
         assertEquals(3 * MODEL_BYTES, model.get("logicalBytes"));
         List<?> hist = (List<?>) m.get("history");
-        assertEquals(List.of("v1", "v2", "copy"), hist.stream().map(h -> ((Map<?, ?>) h).get("message")).toList());
+        assertEquals(List.of("v1", "v2", "copy"), hist.stream().map(h -> ((Map<?, ?>) h).get("subject")).toList());
         assertEquals(3L, ((Map<?, ?>) hist.get(0)).get("newChunks")); // w: 2, bias: 1
         assertEquals(2L, ((Map<?, ?>) hist.get(1)).get("newChunks"));
         assertEquals(0L, ((Map<?, ?>) hist.get(2)).get("newChunks"));

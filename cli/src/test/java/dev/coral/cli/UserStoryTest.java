@@ -91,6 +91,7 @@ class UserStoryTest {
         String showJson = cli.run("show", "--json", "HEAD").ok().out();
         assertTrue(showJson.contains("\"storedBytes\"") && showJson.contains("\"logicalBytes\": 8192")
                 && showJson.contains("\"dtype\": \"F32\"") && showJson.contains("\"shape\": [64, 32]"), showJson);
+        assertTrue(showJson.contains("\"metadata\": {}"), "every file has its metadata, {} for none: " + showJson);
         Cli.Result showPath = cli.run("show", "HEAD:model.safetensors").ok();
         assertTrue(showPath.out().contains("model.safetensors") && !showPath.out().contains("extra/old.npy"), showPath.out());
 
