@@ -68,8 +68,7 @@ public final class WorkTree {
      * and committed, and from then on status, checkout and rm all failed on it.
      */
     private static boolean readsAsDrive(String s) {
-        char c = s.isEmpty() ? 0 : s.charAt(0);
-        return s.length() >= 2 && s.charAt(1) == ':' && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z');
+        return s.length() >= 2 && s.charAt(1) == ':' && (s.charAt(0) >= 'a' && s.charAt(0) <= 'z' || s.charAt(0) >= 'A' && s.charAt(0) <= 'Z');
     }
 
     /** Whether a name in {@code rel} holds a backslash: its own character here, a separator on Windows. */
@@ -110,7 +109,17 @@ public final class WorkTree {
 
     /** The folder between the root and {@code abs} that holds a repository of its own ({@code .coral}), else null. */
     public Path nestedRepositoryAbove(Path abs) {
-        return folderAbove(abs, d -> Files.isDirectory(d.resolve(CORAL_DIR), LinkOption.NOFOLLOW_LINKS));
+        return folderAbove(abs, WorkTree::holdsRepository);
+    }
+
+    /** Whether folder {@code d} is a repository's root (holds a {@code .coral} folder). */
+    private static boolean holdsRepository(Path d) {
+        return Files.isDirectory(d.resolve(CORAL_DIR), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** Whether {@code f} is a working file that is there: a regular file, not beyond a symbolic link (a path through one names none). */
+    private boolean isPresent(Path f) {
+        return Files.isRegularFile(f) && linkAbove(f) == null;
     }
 
     /** The first folder between the root and {@code abs} (both excluded), from the root down, that {@code is} accepts; else null. */
@@ -200,7 +209,7 @@ public final class WorkTree {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
                 boolean ownCoral = d.getFileName() != null && d.getFileName().toString().equals(CORAL_DIR) && d.getParent().equals(root);
-                boolean nested = !d.equals(root) && Files.isDirectory(d.resolve(CORAL_DIR), LinkOption.NOFOLLOW_LINKS);
+                boolean nested = !d.equals(root) && holdsRepository(d);
                 return ownCoral || nested ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE; // a nested repository is its own
             }
 
@@ -251,7 +260,7 @@ public final class WorkTree {
      */
     public boolean differs(String repoPath, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
         Path f = file(repoPath);
-        if (!Files.isRegularFile(f) || linkAbove(f) != null) {
+        if (!isPresent(f)) {
             return true;
         }
         FileIngest.FileStat q = FileIngest.FileStat.quick(f);
@@ -292,7 +301,7 @@ public final class WorkTree {
     /** Compares the working file of {@code e} by content (see {@link ContentCheck} and {@link #sameContent}). */
     public ContentCheck checkContent(String repoPath, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
         Path f = file(repoPath);
-        if (!Files.isRegularFile(f) || linkAbove(f) != null) {
+        if (!isPresent(f)) {
             return new ContentCheck(false, null);
         }
         FileIngest.FileStat before = FileIngest.FileStat.quick(f);
@@ -329,7 +338,7 @@ public final class WorkTree {
      */
     public ContentCheck compare(String repoPath, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
         Path f = file(repoPath);
-        if (Files.isRegularFile(f) && linkAbove(f) == null) {
+        if (isPresent(f)) {
             FileIngest.FileStat q = FileIngest.FileStat.quick(f);
             if (q.size() == e.size() && q.mtimeMillis() == e.mtimeMillis()) {
                 return new ContentCheck(true, null);
@@ -346,7 +355,6 @@ public final class WorkTree {
 
     /** Whether the working file of {@code repoPath} is there (a regular file, not beyond a symbolic link). */
     public boolean exists(String repoPath) throws BadInputException {
-        Path f = file(repoPath);
-        return Files.isRegularFile(f) && linkAbove(f) == null;
+        return isPresent(file(repoPath));
     }
 }
