@@ -119,11 +119,28 @@ final class BatchCommand extends Subcommand {
         List<String> args = new ArrayList<>();
         for (Object a : list) {
             if (!(a instanceof String s)) {
-                throw new IllegalArgumentException("argument " + (args.size() + 1) + " is not a string: " + a);
+                throw new IllegalArgumentException("argument " + (args.size() + 1) + " is " + jsonKind(a) + ", not a string");
             }
             args.add(s);
         }
         return args;
+    }
+
+    /**
+     * What a JSON value is, named rather than echoed: an object's or array's text could span lines
+     * and be of any size (found by fuzzing).
+     */
+    private static String jsonKind(Object v) {
+        if (v instanceof Map<?, ?>) {
+            return "an object";
+        } else if (v instanceof List<?>) {
+            return "an array";
+        } else if (v instanceof Boolean b) {
+            return b.toString();
+        } else if (v instanceof Number) {
+            return "a number";
+        }
+        return "null";
     }
 
     /**

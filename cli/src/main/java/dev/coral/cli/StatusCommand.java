@@ -17,6 +17,7 @@ import picocli.CommandLine.Mixin;
     "Show staged, unstaged and untracked weight files.",
     "Sections as in git: changes to be committed, changes not staged, untracked weight files.",
     "Paths are relative to the current folder (or -C DIR), as add and rm take them; with --json, to the repository's root.",
+    "--json's \"clean\" is true only when nothing is staged, changed, untracked or unstorable (the text's \"working tree clean\").",
     "A file whose size and modification time are as staged is taken as unchanged, unless it was modified less than two seconds before the staging index was written (git's racy entries): that one is read and compared by content."})
 final class StatusCommand extends Subcommand {
     @Mixin
@@ -38,7 +39,7 @@ final class StatusCommand extends Subcommand {
             m.put("notStaged", changes(s.notStaged()));
             m.put("untracked", s.untracked());
             m.put("unstorable", s.unstorable());
-            m.put("clean", s.isClean());
+            m.put("clean", s.isWorkingTreeClean());
             out().println(JsonWriter.write(m));
             return 0;
         }

@@ -41,6 +41,18 @@ class BatchCommandTest {
         return ((Number) reply.get("code")).intValue();
     }
 
+    /** An argument that is not a string is named by its kind, in one line, not echoed (an object's text spanned lines). */
+    @Test
+    void anArgumentThatIsNotAStringIsNamedByKind() throws Exception {
+        List<Map<?, ?>> r = batch(dir, "[\"status\", {\"a\\nb\": 1}]", "[[\"x\"]]", "[\"log\", null]", "[\"log\", true]");
+        String[] kinds = {"argument 2 is an object", "argument 1 is an array", "argument 2 is null", "argument 2 is true"};
+        for (int i = 0; i < kinds.length; i++) {
+            String err = (String) r.get(i).get("err");
+            assertEquals(2, code(r.get(i)), err);
+            assertEquals("coral batch: line " + (i + 1) + ": " + kinds[i] + ", not a string\n", err);
+        }
+    }
+
     @Test
     void commandsRunInOrderInTheBatchsFolderEachWithItsReply() throws Exception {
         Cli.writeModel(dir.resolve("model.safetensors"), 1, "layer0");
@@ -79,7 +91,7 @@ class BatchCommandTest {
             assertEquals(2, code(r.get(i)), r.get(i).toString());
         }
         assertTrue(((String) r.get(0).get("err")).startsWith("coral batch: line 1: not JSON"), r.get(0).toString());
-        assertTrue(((String) r.get(1).get("err")).contains("argument 2 is not a string"), r.get(1).toString());
+        assertTrue(((String) r.get(1).get("err")).contains("argument 2 is a number, not a string"), r.get(1).toString());
         assertTrue(((String) r.get(3).get("err")).contains("batch cannot run inside batch"), r.get(3).toString());
         assertEquals(2, code(r.get(6)), r.get(6).toString());
         assertTrue(((String) r.get(6).get("err")).contains("-o -: refused inside coral batch"), r.get(6).toString());

@@ -51,6 +51,27 @@ class StatusPathsTest {
     }
 
     /**
+     * {@code status --json}'s "clean" is what the text calls a clean working tree: it said true
+     * beside untracked weight files, where the text says "untracked weight files present" (found by
+     * fuzzing).
+     */
+    @Test
+    void jsonCleanIsFalseBesideUntrackedFiles() throws Exception {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Cli.writeModel(dir.resolve("a.safetensors"), 1, "w");
+        cli.run("commit", "-m", "a", "a.safetensors").ok();
+        assertTrue(cli.run("status", "--json").ok().out().contains("\"clean\": true"));
+        Cli.writeModel(dir.resolve("u.safetensors"), 2, "w");
+        String json = cli.run("status", "--json").ok().out();
+        assertTrue(json.contains("\"clean\": false") && json.contains("\"u.safetensors\""), json);
+        assertTrue(cli.run("status").ok().out().contains("untracked weight files present"));
+        Files.delete(dir.resolve("u.safetensors"));
+        Cli.writeModel(dir.resolve("a.safetensors"), 3, "w");
+        assertTrue(cli.run("status", "--json").ok().out().contains("\"clean\": false"), "a change not staged");
+    }
+
+    /**
      * A backslash is a name's own character on Linux and a folder separator on Windows: a file
      * named {@code a\b.safetensors} was staged as {@code a/b.safetensors} (then shown deleted, and
      * checked out as a folder), and {@code add .} failed naming a file that does not exist (found by

@@ -18,7 +18,13 @@ public record Status(String branch, ObjectId head, List<Change> staged, List<Cha
     public record Change(Kind kind, String path) {
     }
 
+    /** No change staged and none in the working folder; untracked files aside (as {@code git diff --quiet HEAD}). */
     public boolean isClean() {
         return staged.isEmpty() && notStaged.isEmpty();
+    }
+
+    /** As {@link #isClean}, and no untracked or unstorable weight file either: what git calls a clean working tree. */
+    public boolean isWorkingTreeClean() {
+        return isClean() && untracked.isEmpty() && unstorable.isEmpty();
     }
 }
