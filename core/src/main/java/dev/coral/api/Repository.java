@@ -321,7 +321,7 @@ public final class Repository implements AutoCloseable {
     }
 
     StagingIndex readIndex() throws IOException {
-        return StagingIndex.read(indexFile());
+        return StagingIndex.readBeside(indexFile(), refs);
     }
 
     /**

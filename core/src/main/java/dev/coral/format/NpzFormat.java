@@ -56,6 +56,7 @@ public final class NpzFormat implements WeightFileFormat {
             throw new BadInputException(where + ": not a valid zip (npz) file: " + damage(e));
         }
         try {
+            ZipLayout.check(file, where, zip.size());
             List<NpzRestoreInfo.Member> members = new ArrayList<>();
             List<TensorSource> tensors = new ArrayList<>();
             List<? extends ZipEntry> entries = Collections.list(zip.entries());

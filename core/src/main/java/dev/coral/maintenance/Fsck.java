@@ -378,13 +378,14 @@ public final class Fsck {
         }
         Path index = coralDir.resolve("index");
         try {
-            StagingIndex staged = StagingIndex.read(index);
+            StagingIndex staged = StagingIndex.readBeside(index, refs);
             if (walk != null) {
                 staged.entries().forEach((path, e) -> walk.addStaged(path, e.fileEntry()));
             }
         } catch (IOException | RuntimeException e) {
             problems.add(Finding.of("index", PackVerifier.strip(e.getMessage(), index)
-                    + " (the staged changes are lost; delete it to stage again from the last checkout)"));
+                    + (e.getMessage() != null && e.getMessage().contains("checkout --force") ? ""
+                    : " (the staged changes are lost; checkout --force HEAD writes it again)")));
         }
     }
 

@@ -37,7 +37,7 @@ final class Roots {
             if (head.isDetached()) {
                 walk.addRoot(head.detached(), ObjectKind.COMMIT);
             }
-            StagingIndex.read(coralDir.resolve("index")).entries().forEach((path, e) -> walk.addStaged(path, e.fileEntry()));
+            StagingIndex.readBeside(coralDir.resolve("index"), refs).entries().forEach((path, e) -> walk.addStaged(path, e.fileEntry()));
         } catch (IOException | RuntimeException e) {
             throw new CorruptObjectException(command + ": " + e.getMessage() + "; nothing was removed (run 'coral fsck')", e);
         }

@@ -72,8 +72,24 @@ public final class StagingIndex {
         return new Tree(files);
     }
 
+    /** The index at {@code file}; none there reads as empty (a repository before its first add). */
     public static StagingIndex read(Path file) throws IOException {
         return read(file, BootId.current());
+    }
+
+    /**
+     * As {@link #read(Path)}, but none there is damage once HEAD names a commit: every commit
+     * leaves an index behind (the first one writes it), so its absence is a lost index, not an
+     * empty one. Read as empty, the next commit dropped every file from the branch and gc deleted
+     * the staged objects (found by fuzzing). A damaged HEAD fails as itself.
+     */
+    public static StagingIndex readBeside(Path file, Refs refs) throws IOException {
+        StagingIndex index = read(file, BootId.current());
+        if (index.entries().isEmpty() && !Files.exists(file) && refs.headCommit() != null) {
+            throw new CorruptObjectException(file + ": missing, though HEAD names a commit (checkout --force HEAD writes it again;"
+                    + " what was staged is lost)");
+        }
+        return index;
     }
 
     /** As {@link #read(Path)}, in the boot {@code now} (empty: unknown, no unsynced entry is trusted). */

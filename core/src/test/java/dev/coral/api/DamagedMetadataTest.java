@@ -208,4 +208,50 @@ class DamagedMetadataTest {
             assertTrue(repo.status().isClean(), "the index is whole again");
         }
     }
+
+    /**
+     * A missing staging index, once there are commits, is a lost one, not an empty one: read as
+     * empty, status showed every file deleted, the next commit dropped them from the branch and gc
+     * deleted the staged objects (found by fuzzing). Now each names the file and changes nothing,
+     * fsck reports it, and a forced checkout writes it again.
+     */
+    @Test
+    void aMissingStagingIndexIsDamageOnceThereAreCommits() throws IOException {
+        Path m = dir.resolve("m.safetensors");
+        Path other = dir.resolve("o.safetensors");
+        String two;
+        try (Repository repo = Repository.init(dir)) {
+            assertTrue(repo.status().isClean(), "no index before the first add is an empty one");
+            commitTwo(repo);
+            two = TestModels.sha256(m);
+            TestModels.writeSafetensors(other, TestModels.randomTensors(3, 2, 300));
+            repo.add(List.of(other)); // staged only: gc must not lose it
+        }
+        Path index = dir.resolve(".coral/index");
+        byte[] saved = Files.readAllBytes(index);
+        Files.delete(index);
+        try (Repository repo = Repository.open(dir)) {
+            String head = repo.headCommit().hex();
+            for (org.junit.jupiter.api.function.Executable e : List.<org.junit.jupiter.api.function.Executable>of(
+                    repo::status, () -> repo.add(List.of(m)), () -> repo.commit(CommitRequest.of("three")),
+                    () -> repo.gc(false, java.time.Duration.ZERO))) {
+                CorruptObjectException x = assertThrows(CorruptObjectException.class, e);
+                assertTrue(x.getMessage().contains(index.toString()) && x.getMessage().contains("missing"), x.getMessage());
+            }
+            assertEquals(head, repo.headCommit().hex(), "no commit was made");
+            dev.coral.maintenance.FsckReport r = repo.fsck(false);
+            assertTrue(r.problems().stream().anyMatch(f -> f.file().equals("index") && f.message().contains("missing")), r.toString());
+        }
+        Files.write(index, saved);
+        try (Repository repo = Repository.open(dir)) {
+            assertTrue(repo.fsck(false).problems().isEmpty(), "gc removed nothing the index stages");
+            assertEquals(1, repo.status().staged().size());
+        }
+        Files.delete(index);
+        try (Repository repo = Repository.open(dir)) {
+            repo.checkout("HEAD", true);
+            assertEquals(two, TestModels.sha256(m));
+            assertTrue(repo.status().isClean(), repo.status().toString());
+        }
+    }
 }

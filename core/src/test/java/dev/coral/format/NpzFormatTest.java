@@ -246,6 +246,85 @@ class NpzFormatTest {
         assertBad(format, put("extra.npz", extra), "'w.npy'");
     }
 
+    /** A stored zip written byte by byte: each member's local header names {@code localNames[i]}, at {@code offsets[i]} (-1: next). */
+    private static byte[] handZip(String[] names, String[] localNames, byte[][] contents, long[] offsets) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long[] at = new long[names.length];
+        for (int i = 0; i < names.length; i++) {
+            at[i] = out.size();
+            byte[] name = localNames[i].getBytes(StandardCharsets.UTF_8);
+            byte[] h = new byte[30];
+            putLe(h, 0, LOCAL, 4);
+            putLe(h, 4, 20, 2);
+            putLe(h, 14, crc(contents[i]), 4);
+            putLe(h, 18, contents[i].length, 4);
+            putLe(h, 22, contents[i].length, 4);
+            putLe(h, 26, name.length, 2);
+            out.writeBytes(h);
+            out.writeBytes(name);
+            out.writeBytes(contents[i]);
+        }
+        int cdStart = out.size();
+        for (int i = 0; i < names.length; i++) {
+            byte[] name = names[i].getBytes(StandardCharsets.UTF_8);
+            byte[] c = new byte[46];
+            putLe(c, 0, CENTRAL, 4);
+            putLe(c, 4, 20, 2);
+            putLe(c, 6, 20, 2);
+            putLe(c, 16, crc(contents[i]), 4);
+            putLe(c, 20, contents[i].length, 4);
+            putLe(c, 24, contents[i].length, 4);
+            putLe(c, 28, name.length, 2);
+            putLe(c, 42, offsets[i] < 0 ? at[i] : offsets[i], 4);
+            out.writeBytes(c);
+            out.writeBytes(name);
+        }
+        byte[] e = new byte[22];
+        putLe(e, 0, END, 4);
+        putLe(e, 8, names.length, 2);
+        putLe(e, 10, names.length, 2);
+        putLe(e, 12, out.size() - cdStart, 4);
+        putLe(e, 16, cdStart, 4);
+        out.writeBytes(e);
+        return out.toByteArray();
+    }
+
+    private static long crc(byte[] b) {
+        CRC32 c = new CRC32();
+        c.update(b);
+        return c.getValue();
+    }
+
+    /**
+     * What java.util.zip does not check (found by fuzzing; numpy's zipfile refuses both): a local
+     * header naming another member than the directory does ({@code ../../evil.npy} where a
+     * streaming unzip looks), and members whose bytes overlap (forty directory entries reading one
+     * deflated megabyte each: a bomb). Each is refused naming the file; the hand-built zip with
+     * names that agree and no overlap reads.
+     */
+    @Test
+    void membersMustAgreeWithTheirLocalHeadersAndNotOverlap() throws IOException {
+        byte[] a = npyU8(16);
+        byte[] b = npyU8(8);
+        byte[] fine = handZip(new String[] {"a.npy", "b.npy"}, new String[] {"a.npy", "b.npy"}, new byte[][] {a, b}, new long[] {-1, -1});
+        try (ParsedWeightFile p = format.read(put("fine.npz", fine))) {
+            assertEquals(2, p.tensors().size());
+        }
+        byte[] evil = handZip(new String[] {"a.npy"}, new String[] {"../../evil.npy"}, new byte[][] {a}, new long[] {-1});
+        assertBad(format, put("evil.npz", evil), "its local header names '../../evil.npy'");
+        byte[] shared = handZip(new String[] {"a.npy", "b.npy"}, new String[] {"a.npy", "b.npy"}, new byte[][] {a, b}, new long[] {0, 0});
+        assertBad(format, put("shared.npz", shared), "member 'b.npy': its local header names 'a.npy'");
+        // b's whole member (header, name, data) inside a's data: names agree, bytes overlap
+        byte[] inner = handZip(new String[] {"b.npy"}, new String[] {"b.npy"}, new byte[][] {b}, new long[] {-1});
+        int innerMember = 30 + 5 + b.length;
+        byte[] outer = new byte[a.length + innerMember];
+        System.arraycopy(a, 0, outer, 0, a.length);
+        System.arraycopy(inner, 0, outer, a.length, innerMember);
+        byte[] nested = handZip(new String[] {"a.npy", "b.npy"}, new String[] {"a.npy", "b.npy"}, new byte[][] {outer, b},
+                new long[] {-1, 30 + 5 + a.length});
+        assertBad(format, put("nested.npz", nested), "members 'a.npy' and 'b.npy' overlap");
+    }
+
     /** Flipped bytes in a deflated member's data, past its npy header: bad input naming file and member, never accepted. */
     @RepeatedTest(12)
     void corruptDeflatedDataIsBadInputNamingTheMember(RepetitionInfo info) throws IOException {

@@ -1,0 +1,176 @@
+package dev.coral.format;
+
+import dev.coral.error.BadInputException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Checks what {@link java.util.zip.ZipFile} does not: that each member's local header names the
+ * member its central directory entry names, and that the members' bytes do not overlap one
+ * another or the central directory. ZipFile reads a member's data through the local header its
+ * directory entry points at, without comparing names, so a zip could list forty members that all
+ * read the same deflated data (a bomb: a 150 KB file inflating to gigabytes), or name a member
+ * {@code a.npy} in its directory and {@code ../../evil.npy} where a streaming unzip looks (both
+ * found by fuzzing; numpy's zipfile refuses either).
+ */
+final class ZipLayout {
+    private static final int EOCD = 0x06054b50;
+    private static final int EOCD64 = 0x06064b50;
+    private static final int EOCD64_LOCATOR = 0x07064b50;
+    private static final int CENTRAL = 0x02014b50;
+    private static final int LOCAL = 0x04034b50;
+    private static final long MAX32 = 0xFFFFFFFFL;
+
+    private ZipLayout() {
+    }
+
+    /** One member: where its local header starts and its data ends. */
+    private record Span(String name, long start, long end) {
+    }
+
+    /**
+     * Checks the layout of the zip at {@code file} (already opened by ZipFile, which found its
+     * directory), which lists {@code members} entries. {@code where} names the file in errors.
+     */
+    static void check(Path file, String where, int members) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            long eocd = findEndRecord(ch, size, where);
+            ByteBuffer end = read(ch, eocd, 22, where, "end of central directory");
+            long count = end.getShort(10) & 0xFFFF;
+            long cdSize = end.getInt(12) & MAX32;
+            long cdOffset = end.getInt(16) & MAX32;
+            if (count == 0xFFFF || cdSize == MAX32 || cdOffset == MAX32) {
+                ByteBuffer loc = eocd >= 20 ? read(ch, eocd - 20, 20, where, "zip64 locator") : null;
+                if (loc == null || loc.getInt(0) != EOCD64_LOCATOR) {
+                    throw bad(where, "its end record asks for a zip64 record that is not there");
+                }
+                long at = loc.getLong(8);
+                ByteBuffer e64 = read(ch, at, 56, where, "zip64 end record");
+                if (e64.getInt(0) != EOCD64) {
+                    throw bad(where, "no zip64 end record at offset " + at);
+                }
+                count = e64.getLong(32);
+                cdSize = e64.getLong(40);
+                cdOffset = e64.getLong(48);
+            }
+            if (count != members) {
+                throw bad(where, "its directory lists " + count + " members, " + members + " readable");
+            }
+            if (cdOffset < 0 || cdSize < 0 || cdOffset > size || cdSize > size - cdOffset) {
+                throw bad(where, "its central directory (offset " + cdOffset + ", " + cdSize + " bytes) lies outside the file");
+            }
+            ByteBuffer cd = read(ch, cdOffset, (int) Math.min(cdSize, Integer.MAX_VALUE - 8), where, "central directory");
+            List<Span> spans = new ArrayList<>();
+            int p = 0;
+            for (long i = 0; i < count; i++) {
+                if (p + 46 > cd.limit() || cd.getInt(p) != CENTRAL) {
+                    throw bad(where, "central directory entry " + (i + 1) + " is damaged");
+                }
+                long compressed = cd.getInt(p + 20) & MAX32;
+                long uncompressed = cd.getInt(p + 24) & MAX32;
+                int nameLength = cd.getShort(p + 28) & 0xFFFF;
+                int extraLength = cd.getShort(p + 30) & 0xFFFF;
+                int commentLength = cd.getShort(p + 32) & 0xFFFF;
+                long offset = cd.getInt(p + 42) & MAX32;
+                int next = p + 46 + nameLength + extraLength + commentLength;
+                if (next > cd.limit()) {
+                    throw bad(where, "central directory entry " + (i + 1) + " runs past the directory");
+                }
+                byte[] name = new byte[nameLength];
+                cd.get(p + 46, name);
+                String shown = new String(name, StandardCharsets.UTF_8);
+                // zip64 extra field: the values the fixed fields mark 0xFFFFFFFF, in this order
+                for (int x = p + 46 + nameLength, xEnd = x + extraLength; x + 4 <= xEnd; ) {
+                    int id = cd.getShort(x) & 0xFFFF;
+                    int len = cd.getShort(x + 2) & 0xFFFF;
+                    int v = x + 4;
+                    if (id == 1) {
+                        if (uncompressed == MAX32 && v + 8 <= x + 4 + len) {
+                            uncompressed = cd.getLong(v);
+                            v += 8;
+                        }
+                        if (compressed == MAX32 && v + 8 <= x + 4 + len) {
+                            compressed = cd.getLong(v);
+                            v += 8;
+                        }
+                        if (offset == MAX32 && v + 8 <= x + 4 + len) {
+                            offset = cd.getLong(v);
+                        }
+                    }
+                    x += 4 + len;
+                }
+                if (offset < 0 || compressed < 0 || offset > cdOffset - 30) {
+                    throw bad(where, "member '" + shown + "': its local header (offset " + offset + ") lies outside the members' bytes");
+                }
+                ByteBuffer local = read(ch, offset, 30, where, "member '" + shown + "'");
+                int localNameLength = local.getShort(26) & 0xFFFF;
+                int localExtraLength = local.getShort(28) & 0xFFFF;
+                if (local.getInt(0) != LOCAL) {
+                    throw bad(where, "member '" + shown + "': no local header at offset " + offset);
+                }
+                long dataStart = offset + 30 + localNameLength + localExtraLength;
+                if (dataStart > cdOffset || compressed > cdOffset - dataStart) {
+                    throw bad(where, "member '" + shown + "': its " + compressed + " bytes run into the central directory");
+                }
+                byte[] localName = new byte[localNameLength];
+                read(ch, offset + 30, localNameLength, where, "member '" + shown + "'").get(0, localName);
+                if (!Arrays.equals(name, localName)) {
+                    throw bad(where, "member '" + shown + "': its local header names '" + new String(localName, StandardCharsets.UTF_8)
+                            + "' (the directory and the local header disagree)");
+                }
+                spans.add(new Span(shown, offset, dataStart + compressed));
+                p = next;
+            }
+            spans.sort(Comparator.comparingLong(Span::start));
+            for (int i = 1; i < spans.size(); i++) {
+                Span a = spans.get(i - 1);
+                Span b = spans.get(i);
+                if (b.start() < a.end()) {
+                    throw bad(where, "members '" + a.name() + "' and '" + b.name() + "' overlap (bytes " + b.start() + " to "
+                            + Math.min(a.end(), b.end()) + " belong to both)");
+                }
+            }
+        }
+    }
+
+    /** The end of central directory record: the last one whose comment ends the file, as ZipFile takes it. */
+    private static long findEndRecord(FileChannel ch, long size, String where) throws IOException {
+        int window = (int) Math.min(size, 22 + 0xFFFF);
+        ByteBuffer tail = read(ch, size - window, window, where, "end of central directory");
+        for (int i = window - 22; i >= 0; i--) {
+            if (tail.getInt(i) == EOCD && i + 22 + (tail.getShort(i + 20) & 0xFFFF) == window) {
+                return size - window + i;
+            }
+        }
+        for (int i = window - 22; i >= 0; i--) {
+            if (tail.getInt(i) == EOCD) {
+                return size - window + i;
+            }
+        }
+        throw bad(where, "no end of central directory record");
+    }
+
+    private static ByteBuffer read(FileChannel ch, long at, int n, String where, String what) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (ch.read(b, at + b.position()) < 0) {
+                throw bad(where, what + ": ends early (truncated)");
+            }
+        }
+        return b.flip();
+    }
+
+    private static BadInputException bad(String where, String what) {
+        return new BadInputException(where + ": not a valid zip (npz) file: " + what);
+    }
+}
