@@ -77,7 +77,7 @@ public final class Maintenance {
         Path p = start.toAbsolutePath().normalize();
         for (Path q = p; q != null; q = q.getParent()) {
             Path coral = q.resolve(WorkTree.CORAL_DIR);
-            if (Files.isDirectory(coral) && Files.exists(coral.resolve("HEAD"))) {
+            if (Files.isDirectory(coral)) { // HEAD or not, as Repository.rootOf
                 return coral;
             }
         }

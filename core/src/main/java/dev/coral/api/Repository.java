@@ -141,7 +141,7 @@ public final class Repository implements AutoCloseable {
     public static Repository open(Path dir) throws IOException {
         Path root = dir.toAbsolutePath().normalize();
         Path coral = root.resolve(WorkTree.CORAL_DIR);
-        if (!Files.isDirectory(coral) || !Files.exists(coral.resolve("HEAD"))) {
+        if (!Files.isDirectory(coral)) { // without HEAD it is one still, damaged: reading HEAD says so (checkout --force BRANCH writes it)
             throw new NotARepositoryException(root + ": not a Coral repository (no .coral folder; run 'coral init')");
         }
         Set<String> declared = null;
@@ -181,7 +181,7 @@ public final class Repository implements AutoCloseable {
     public static Path rootOf(Path start) throws NotARepositoryException {
         Path p = start.toAbsolutePath().normalize();
         for (Path q = p; q != null; q = q.getParent()) {
-            if (Files.isDirectory(q.resolve(WorkTree.CORAL_DIR)) && Files.exists(q.resolve(WorkTree.CORAL_DIR).resolve("HEAD"))) {
+            if (Files.isDirectory(q.resolve(WorkTree.CORAL_DIR))) { // not only one with HEAD: a damaged inner repository sent commands to the outer one
                 return q;
             }
         }

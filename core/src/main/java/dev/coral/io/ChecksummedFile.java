@@ -56,10 +56,15 @@ public final class ChecksummedFile {
      * @throws NoSuchFileException if it does not exist
      */
     public static Body read(Path file, String magic, int minVersion, int maxVersion) throws IOException {
+        return read(file, magic, minVersion, maxVersion, Integer.MAX_VALUE - 8);
+    }
+
+    /** As {@link #read(Path, String, int, int)}, refusing a file of more than {@code maxBytes} (HEAD, a ref: a few dozen). */
+    public static Body read(Path file, String magic, int minVersion, int maxVersion, long maxBytes) throws IOException {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
-        } catch (java.nio.file.FileSystemException e) {
+            bytes = RegularFileBytes.read(file, maxBytes, "a " + magic + " file");
+        } catch (java.nio.file.FileSystemException | dev.coral.error.CoralException e) {
             throw e; // names its file; a missing one is told apart by its class
         } catch (IOException e) { // "Is a directory", an I/O error: java.io names no file
             throw new CorruptObjectException(file + ": cannot be read: " + e.getMessage(), e);

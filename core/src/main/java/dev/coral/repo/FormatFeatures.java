@@ -62,7 +62,7 @@ public final class FormatFeatures {
         Path file = coralDir.resolve(FILE);
         byte[] body;
         try {
-            body = ChecksummedFile.read(file, MAGIC, 1, 1).bytes();
+            body = ChecksummedFile.read(file, MAGIC, 1, 1, 1 << 20).bytes();
         } catch (NoSuchFileException e) {
             return Set.of();
         }

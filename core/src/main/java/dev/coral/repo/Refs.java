@@ -27,6 +27,8 @@ import java.util.List;
 public final class Refs {
     static final String REF_MAGIC = "CORALREF";
     static final String HEAD_MAGIC = "CORALHED";
+    /** Most bytes HEAD or a ref file can hold: a branch name or an id, and the frame around it. */
+    static final int MAX_REF_FILE_BYTES = 64 << 10;
     private static final String SYMREF = "ref: refs/heads/";
 
     private final Path coralDir;
@@ -42,11 +44,28 @@ public final class Refs {
         }
     }
 
+    /**
+     * Refuses a symbolic link in the place of HEAD or a ref: Coral writes them as files, so a link
+     * is damage, and following it would read another ref's id (or a device) as this one's.
+     */
+    private static void refuseLink(Path p, String what) throws CorruptObjectException {
+        if (Files.isSymbolicLink(p)) {
+            throw new CorruptObjectException(p + ": a symbolic link where Coral keeps " + what + " as a file");
+        }
+    }
+
     /** Outcome of a compare-and-swap ref update. */
     public enum UpdateResult { UPDATED, MOVED_MEANWHILE }
 
     public Head head() throws IOException {
-        String s = new String(ChecksummedFile.read(coralDir.resolve("HEAD"), HEAD_MAGIC, 1, 1).bytes(), StandardCharsets.UTF_8);
+        Path file = coralDir.resolve("HEAD");
+        refuseLink(file, "HEAD");
+        String s;
+        try {
+            s = new String(ChecksummedFile.read(file, HEAD_MAGIC, 1, 1, MAX_REF_FILE_BYTES).bytes(), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new CorruptObjectException(file + ": missing (checkout --force BRANCH writes it again)");
+        }
         if (s.startsWith(SYMREF)) {
             return new Head(s.substring(SYMREF.length()), null);
         }
@@ -132,7 +151,8 @@ public final class Refs {
             return null; // the folder of refs named NAME/...: no ref NAME (a folder holding none is damage, named below)
         }
         try {
-            byte[] body = ChecksummedFile.read(p, REF_MAGIC, 1, 1).bytes();
+            refuseLink(p, "a ref");
+            byte[] body = ChecksummedFile.read(p, REF_MAGIC, 1, 1, MAX_REF_FILE_BYTES).bytes();
             if (body.length != ObjectId.BYTES) {
                 throw new CorruptObjectException(p + ": holds " + body.length + " bytes, not an object id");
             }
@@ -261,7 +281,9 @@ public final class Refs {
             @Override
             public FileVisitResult visitFile(Path p, BasicFileAttributes attrs) {
                 String n = dir.relativize(p).toString().replace('\\', '/');
-                if (attrs.isRegularFile() && !n.endsWith(".lock") && !p.getFileName().toString().startsWith(".")) {
+                // a link or a device in a ref's place is listed, to fail as damage where it is read (it was skipped:
+                // fsck said a repository whose branch was a link to /dev/zero had no problems; found by fuzzing)
+                if (!attrs.isDirectory() && !n.endsWith(".lock") && !p.getFileName().toString().startsWith(".")) {
                     out.add(n);
                 }
                 return FileVisitResult.CONTINUE;

@@ -215,7 +215,7 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
     public static RepositoryConfig read(Path file) throws IOException {
         Properties p = new Properties();
         try {
-            p.load(new StringReader(new String(ChecksummedFile.read(file, MAGIC, 1, 1).bytes(), StandardCharsets.UTF_8)));
+            p.load(new StringReader(new String(ChecksummedFile.read(file, MAGIC, 1, 1, 16 << 20).bytes(), StandardCharsets.UTF_8)));
         } catch (CorruptObjectException e) {
             throw e;
         } catch (NoSuchFileException e) {
@@ -313,7 +313,7 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
         TreeMap<String, String> out = new TreeMap<>();
         try {
             Properties p = new Properties();
-            p.load(new StringReader(new String(ChecksummedFile.read(file, MAGIC, 1, 1).bytes(), StandardCharsets.UTF_8)));
+            p.load(new StringReader(new String(ChecksummedFile.read(file, MAGIC, 1, 1, 16 << 20).bytes(), StandardCharsets.UTF_8)));
             java.util.Set<String> known = defaults().settings().keySet();
             for (String k : p.stringPropertyNames()) {
                 if (!known.contains(k)) {

@@ -81,11 +81,11 @@ public final class StagingIndex {
      * As {@link #read(Path)}, but none there is damage once HEAD names a commit: every commit
      * leaves an index behind (the first one writes it), so its absence is a lost index, not an
      * empty one. Read as empty, the next commit dropped every file from the branch and gc deleted
-     * the staged objects (found by fuzzing). A damaged HEAD fails as itself.
+     * the staged objects (found by fuzzing). A damaged HEAD fails where it is read, as itself.
      */
     public static StagingIndex readBeside(Path file, Refs refs) throws IOException {
         StagingIndex index = read(file, BootId.current());
-        if (index.entries().isEmpty() && !Files.exists(file) && refs.headCommit() != null) {
+        if (index.entries().isEmpty() && !Files.exists(file) && namesCommit(refs)) {
             throw new CorruptObjectException(file + ": missing, though HEAD names a commit (checkout --force HEAD writes it again;"
                     + " what was staged is lost)");
         }
@@ -131,6 +131,15 @@ public final class StagingIndex {
         }
         r.expectEnd();
         return new StagingIndex(m);
+    }
+
+    /** Whether HEAD names a commit; false for a HEAD that cannot be read, which every writer reads and fails on. */
+    private static boolean namesCommit(Refs refs) throws IOException {
+        try {
+            return refs.headCommit() != null;
+        } catch (CorruptObjectException e) {
+            return false;
+        }
     }
 
     /**

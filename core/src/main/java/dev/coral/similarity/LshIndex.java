@@ -275,8 +275,11 @@ public final class LshIndex {
         LshIndex index = new LshIndex(config);
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = dev.coral.io.RegularFileBytes.read(file, Integer.MAX_VALUE - 8, "a similarity index");
         } catch (NoSuchFileException e) {
+            return index;
+        } catch (dev.coral.error.CoralException e) { // not a regular file: the message names it
+            index.loadProblem = e.getMessage();
             return index;
         } catch (IOException e) {
             index.loadProblem = file + ": cannot be read (" + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null

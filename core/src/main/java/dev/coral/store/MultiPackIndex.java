@@ -91,7 +91,7 @@ final class MultiPackIndex {
         if (size > MAX_FILE_BYTES) {
             throw new CorruptObjectException(file + ": " + size + " bytes, more than a multi-pack index can be");
         }
-        return decode(file.toString(), Files.readAllBytes(file));
+        return decode(file.toString(), dev.coral.io.RegularFileBytes.read(file, MAX_FILE_BYTES, "a multi-pack index"));
     }
 
     static MultiPackIndex decode(String name, byte[] bytes) throws IOException {

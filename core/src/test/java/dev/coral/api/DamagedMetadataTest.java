@@ -254,4 +254,79 @@ class DamagedMetadataTest {
             assertTrue(repo.status().isClean(), repo.status().toString());
         }
     }
+
+    /**
+     * A .coral folder without HEAD is a damaged repository, not none: commands inside it went up to
+     * an outer repository and committed its files, and fsck could not name the file (found by
+     * fuzzing). Now each names .coral/HEAD, and a forced checkout of a branch writes it again.
+     */
+    @Test
+    void aMissingHeadIsNamedAndNeverSendsCommandsToAnOuterRepository() throws IOException {
+        Path inner = dir.resolve("inner");
+        try (Repository outer = Repository.init(dir)) {
+            commitTwo(outer);
+        }
+        Path m = inner.resolve("m.safetensors");
+        try (Repository repo = Repository.init(inner)) {
+            TestModels.writeSafetensors(m, TestModels.randomTensors(5, 2, 100));
+            repo.add(List.of(m));
+            repo.commit(CommitRequest.of("inner"));
+        }
+        Files.delete(inner.resolve(".coral/HEAD"));
+        assertEquals(inner, Repository.rootOf(inner.resolve("sub")), "the inner repository, damaged, still holds its folder");
+        try (Repository repo = Repository.discover(inner)) {
+            CorruptObjectException e = assertThrows(CorruptObjectException.class, repo::status);
+            assertEquals(inner.resolve(".coral/HEAD") + ": missing (checkout --force BRANCH writes it again)", e.getMessage());
+            assertThrows(CorruptObjectException.class, () -> repo.commit(CommitRequest.of("x")));
+            dev.coral.maintenance.FsckReport r = repo.fsck(false);
+            assertEquals(1, r.problems().size(), r.toString());
+            assertTrue(r.problems().get(0).file().equals("HEAD") && r.problems().get(0).message().contains("missing"), r.toString());
+            repo.checkout("main", true);
+            assertEquals("main", repo.status().branch());
+            assertTrue(repo.fsck(false).problems().isEmpty());
+        }
+    }
+
+    /**
+     * A link in the place of HEAD or a ref (to a device, to another ref, to nothing) is damage
+     * named at once: a link to /dev/zero was read for ever, growing the heap, and a branch that
+     * was a link was left out of fsck's walk, which said "no problems" (found by fuzzing). gc,
+     * which must know every root, removes nothing.
+     */
+    @Test
+    void aLinkInPlaceOfHeadOrARefIsNamedNotFollowed() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            commitTwo(repo);
+            repo.createBranch("exp", "HEAD~1");
+        }
+        Path head = dir.resolve(".coral/HEAD");
+        Path exp = dir.resolve(".coral/refs/heads/exp");
+        Path main = dir.resolve(".coral/refs/heads/main");
+        byte[] headBytes = Files.readAllBytes(head);
+        for (Path target : List.of(Path.of("/dev/zero"), main, dir.resolve("nowhere"))) {
+            if (!Files.exists(target) && target.startsWith("/dev")) {
+                continue;
+            }
+            Files.delete(head);
+            Files.createSymbolicLink(head, target);
+            try (Repository repo = Repository.open(dir)) {
+                CorruptObjectException e = assertThrows(CorruptObjectException.class, repo::status);
+                assertTrue(e.getMessage().startsWith(head + ": a symbolic link"), e.getMessage());
+            }
+            Files.delete(head);
+            Files.write(head, headBytes);
+            Files.move(exp, dir.resolve("exp.saved"));
+            Files.createSymbolicLink(exp, target);
+            try (Repository repo = Repository.open(dir)) {
+                dev.coral.maintenance.FsckReport r = repo.fsck(false);
+                assertTrue(r.problems().stream().anyMatch(f -> f.file().equals("refs/heads/exp") && f.message().contains("symbolic link")),
+                        r.toString());
+                long packs = Files.list(dir.resolve(".coral/packs")).count();
+                assertThrows(CorruptObjectException.class, () -> repo.gc(false, java.time.Duration.ZERO));
+                assertEquals(packs, Files.list(dir.resolve(".coral/packs")).count(), "gc removed nothing");
+            }
+            Files.delete(exp);
+            Files.move(dir.resolve("exp.saved"), exp);
+        }
+    }
 }
