@@ -86,6 +86,9 @@ final class History {
                 for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
                     Refs.Head head = refs.head();
                     ObjectId parent = head.isDetached() ? head.detached() : refs.branch(head.branch());
+                    if (parent == null && !head.isDetached() && storesACommit()) {
+                        parent = awaitBranch(refs, head.branch());
+                    }
                     if (treeId == null || only && !java.util.Objects.equals(parent, treeParent)) {
                         // a whole snapshot of the index is the same on any parent; the own paths go onto the parent's tree
                         Tree tree = only ? ownOnto(parent, pending, index) : index.toTree();
@@ -134,6 +137,49 @@ final class History {
                 throw e;
             }
         }
+    }
+
+    /**
+     * Whether any pack holds a commit. Only a first commit is a root commit on a branch: Coral makes
+     * no unborn branch once commits exist (no orphan branches), so HEAD naming a missing branch then
+     * is a lost ref file, and a commit on it started a history whose gc deleted the old one (found
+     * by fuzzing). Read only for a root commit: a first one reads the few packs its adds wrote.
+     */
+    private boolean storesACommit() throws IOException {
+        for (dev.coral.store.PackIndex idx : repo.graph().store().packIndexes()) {
+            for (int i = 0; i < idx.size(); i++) {
+                if (idx.entryAt(i).kind() == dev.coral.store.ObjectKind.COMMIT) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** How long a root commit beside stored commits waits for its branch to appear. */
+    static final long BRANCH_WAIT_MILLIS = 2000;
+
+    /**
+     * The branch's commit once another writer's first commit, whose pack is written, has made it;
+     * refuses after {@value #BRANCH_WAIT_MILLIS} ms without one.
+     */
+    private static ObjectId awaitBranch(Refs refs, String branch) throws IOException {
+        long until = System.nanoTime() + BRANCH_WAIT_MILLIS * 1_000_000;
+        do {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted waiting for branch " + branch);
+            }
+            ObjectId id = refs.branch(branch);
+            if (id != null) {
+                return id;
+            }
+        } while (System.nanoTime() < until);
+        throw new dev.coral.error.CorruptObjectException("HEAD names branch '" + branch + "', which does not exist, though the"
+                + " repository stores commits: a commit now would start a new history (put the branch back with"
+                + " 'coral branch " + branch + " COMMIT'; 'coral fsck' names the commits nothing reaches)");
     }
 
     /**

@@ -329,4 +329,34 @@ class DamagedMetadataTest {
             Files.move(dir.resolve("exp.saved"), exp);
         }
     }
+
+    /**
+     * HEAD's branch file lost while commits are stored: a commit started a new root history on
+     * it, and gc then deleted the old one (found by fuzzing). Coral makes no unborn branch once
+     * commits exist, so the commit is refused, naming the branch, and nothing is written.
+     */
+    @Test
+    void aCommitOnALostBranchIsRefusedNotARootCommit() throws IOException {
+        Path m = dir.resolve("m.safetensors");
+        try (Repository repo = Repository.init(dir)) {
+            commitTwo(repo);
+        }
+        Path main = dir.resolve(".coral/refs/heads/main");
+        byte[] saved = Files.readAllBytes(main);
+        Files.delete(main);
+        try (Repository repo = Repository.open(dir)) {
+            TestModels.writeSafetensors(m, TestModels.randomTensors(9, 3, 500));
+            repo.add(List.of(m));
+            CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> repo.commit(CommitRequest.of("three")));
+            assertTrue(e.getMessage().startsWith("HEAD names branch 'main', which does not exist, though the repository stores commits"),
+                    e.getMessage());
+            assertTrue(Files.notExists(main), "no branch was made");
+        }
+        Files.write(main, saved);
+        try (Repository repo = Repository.open(dir)) {
+            assertEquals(2, repo.log("HEAD", -1).size());
+            repo.commit(CommitRequest.of("three"));
+            assertEquals(3, repo.log("HEAD", -1).size());
+        }
+    }
 }
