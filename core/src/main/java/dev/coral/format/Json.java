@@ -39,15 +39,27 @@ public final class Json {
     }
 
     private final String text;
+    private final int maxArrayItems;
     private int pos;
 
-    private Json(String text) {
+    private Json(String text, int maxArrayItems) {
         this.text = text;
+        this.maxArrayItems = maxArrayItems;
     }
 
     /** Parses one JSON value; only whitespace may follow it. */
     public static Object parse(String text) throws SyntaxException {
-        Json p = new Json(text);
+        return parse(text, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #parse(String)}, refusing an array of more than {@code maxArrayItems} items as it
+     * reads it: a format whose arrays are short (a safetensors header's shapes and offsets) must
+     * not build a tree for a long one. A 100 MB header holding one array of 50 million zeros took
+     * 4.5 GB of heap before it was refused, and ran out of memory in a 2 GB heap (found by fuzzing).
+     */
+    public static Object parse(String text, int maxArrayItems) throws SyntaxException {
+        Json p = new Json(text, maxArrayItems);
         p.skipWhitespace();
         Object v = p.value(0);
         p.skipWhitespace();
@@ -135,6 +147,9 @@ public final class Json {
         }
         while (true) {
             skipWhitespace();
+            if (list.size() == maxArrayItems) {
+                throw error("an array of more than " + maxArrayItems + " items");
+            }
             list.add(value(depth + 1));
             skipWhitespace();
             char c = peek();

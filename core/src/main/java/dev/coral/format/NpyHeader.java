@@ -124,12 +124,13 @@ record NpyHeader(byte[] bytes, int majorVersion, TensorSpec spec, boolean bigEnd
             throw new BadInputException(where + ": npy header descr is not a string");
         }
         String s = (String) descr;
-        char order = s.isEmpty() ? '?' : s.charAt(0);
-        if (order != '<' && order != '>' && order != '|' && order != '=') {
-            throw new BadInputException(where + ": npy dtype '" + s + "' has no byte-order mark (<, >, | or =)");
+        char order = s.isEmpty() ? '=' : s.charAt(0);
+        String code = ORDERS.indexOf(order) >= 0 ? s.substring(1) : s; // no mark: native, as numpy reads it (little-endian here)
+        if (ORDERS.indexOf(order) < 0) {
+            order = '=';
         }
-        String code = s.substring(1);
-        DType dtype = DType.fromNumpyCode(code).orElseThrow(() -> new BadInputException(where + ": " + unsupported(s, code)));
+        String kind = NUMPY_ALIASES.getOrDefault(code, code);
+        DType dtype = DType.fromNumpyCode(kind).orElseThrow(() -> new BadInputException(where + ": " + unsupported(s, kind)));
         TensorSpec spec = new TensorSpec(dtype, shape, (Boolean) fortran);
         try {
             spec.byteSize();
@@ -138,6 +139,24 @@ record NpyHeader(byte[] bytes, int majorVersion, TensorSpec spec, boolean bigEnd
         }
         return new NpyHeader(all, major, spec, order == '>' && dtype.swapUnitBytes() > 1);
     }
+
+    private static final String ORDERS = "<>|=";
+
+    /**
+     * Spellings numpy.dtype() reads that np.save never writes, as the kind and size Coral knows
+     * ({@code 'f4'} with no byte-order mark, {@code '<f'}, {@code 'float32'}: the npy format takes
+     * any descr numpy.dtype() reads; they were refused, found by fuzzing). One-character codes as
+     * on a 64-bit Linux ({@code 'l'}: 8 bytes); names as numpy gives them.
+     */
+    private static final Map<String, String> NUMPY_ALIASES = Map.ofEntries(
+            Map.entry("?", "b1"), Map.entry("b", "i1"), Map.entry("B", "u1"), Map.entry("h", "i2"), Map.entry("H", "u2"),
+            Map.entry("i", "i4"), Map.entry("I", "u4"), Map.entry("l", "i8"), Map.entry("L", "u8"), Map.entry("q", "i8"),
+            Map.entry("Q", "u8"), Map.entry("e", "f2"), Map.entry("f", "f4"), Map.entry("d", "f8"), Map.entry("F", "c8"),
+            Map.entry("D", "c16"), Map.entry("bool", "b1"), Map.entry("int8", "i1"), Map.entry("int16", "i2"),
+            Map.entry("int32", "i4"), Map.entry("int64", "i8"), Map.entry("uint8", "u1"), Map.entry("uint16", "u2"),
+            Map.entry("uint32", "u4"), Map.entry("uint64", "u8"), Map.entry("float16", "f2"), Map.entry("float32", "f4"),
+            Map.entry("float64", "f8"), Map.entry("half", "f2"), Map.entry("single", "f4"), Map.entry("double", "f8"),
+            Map.entry("complex64", "c8"), Map.entry("complex128", "c16"));
 
     private static String unsupported(String descr, String code) {
         char kind = code.isEmpty() ? '?' : code.charAt(0);
@@ -166,7 +185,7 @@ record NpyHeader(byte[] bytes, int majorVersion, TensorSpec spec, boolean bigEnd
         long[] dims = new long[items.size()];
         for (int i = 0; i < dims.length; i++) {
             if (!(items.get(i) instanceof BigInteger)) {
-                throw new BadInputException(where + ": npy shape entry " + items.get(i) + " is not an integer");
+                throw new BadInputException(where + ": npy shape entry " + PyLiteral.show(items.get(i)) + " is not an integer");
             }
             BigInteger b = (BigInteger) items.get(i);
             if (b.signum() < 0 || b.bitLength() > 63) {

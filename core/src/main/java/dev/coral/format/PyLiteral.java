@@ -17,6 +17,25 @@ final class PyLiteral {
     record Tuple(List<Object> items) {
     }
 
+    /** A parsed value as Python writes it ({@code (2, 3)}, not the record's Java text), for error messages. */
+    static String show(Object v) {
+        if (v instanceof Tuple t) {
+            List<String> items = t.items().stream().map(PyLiteral::show).toList();
+            return "(" + String.join(", ", items) + (items.size() == 1 ? ",)" : ")");
+        } else if (v instanceof List<?> l) {
+            return "[" + String.join(", ", l.stream().map(PyLiteral::show).toList()) + "]";
+        } else if (v instanceof Map<?, ?> m) {
+            List<String> entries = new ArrayList<>();
+            m.forEach((k, x) -> entries.add(show(k) + ": " + show(x)));
+            return "{" + String.join(", ", entries) + "}";
+        } else if (v instanceof String s) {
+            return "'" + s + "'";
+        } else if (v instanceof Boolean b) {
+            return b ? "True" : "False";
+        }
+        return String.valueOf(v);
+    }
+
     /** A syntax error, with the character offset where it was found. */
     static final class SyntaxException extends Exception {
         private static final long serialVersionUID = 1L;

@@ -28,6 +28,8 @@ final class SafetensorsHeader {
     static final long MAX_HEADER_BYTES = 100_000_000L;
 
     static final String METADATA_KEY = "__metadata__";
+    /** Longest array a header may hold: its arrays are shapes and data offsets (numpy allows 64 dimensions, torch fewer). */
+    static final int MAX_ARRAY_ITEMS = 4096;
 
     /** One tensor's entry: its bytes are {@code [begin, end)} of the data region. */
     record Entry(String name, TensorSpec spec, long begin, long end) {
@@ -75,7 +77,7 @@ final class SafetensorsHeader {
         }
         Object root;
         try {
-            root = Json.parse(text);
+            root = Json.parse(text, MAX_ARRAY_ITEMS);
         } catch (Json.SyntaxException e) {
             throw new BadInputException(where + ": safetensors header is not valid JSON: " + e.getMessage());
         }

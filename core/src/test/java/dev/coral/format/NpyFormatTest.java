@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -139,6 +140,25 @@ class NpyFormatTest {
         }
     }
 
+    /**
+     * descr spellings numpy.dtype() reads but np.save never writes (no byte-order mark, a kind's
+     * one-character code, a type's name) read as numpy reads them, little-endian on this machine,
+     * and restore byte-identical (they were refused; found by fuzzing).
+     */
+    @Test
+    void descrSpellingsNumpyReadsAreRead() throws IOException {
+        Map<String, DType> spellings = Map.of("f4", DType.F32, "<f", DType.F32, "float32", DType.F32, "=d", DType.F64, "i", DType.I32,
+                "|?", DType.BOOL, "uint16", DType.U16, "<e", DType.F16, "int64", DType.I64, "complex64", DType.C64);
+        for (Map.Entry<String, DType> e : spellings.entrySet()) {
+            byte[] bytes = npy("{'descr': '" + e.getKey() + "', 'fortran_order': False, 'shape': (3,), }", 1,
+                    new byte[3 * e.getValue().bits() / 8]);
+            try (ParsedWeightFile parsed = format.read(put("alias.npy", bytes))) {
+                assertEquals(TensorSpec.of(e.getValue(), 3), parsed.tensors().get(0).spec(), e.getKey());
+                assertArrayEquals(bytes, TestTensors.restore(format, parsed), e.getKey());
+            }
+        }
+    }
+
     @Test
     void versionThreeHeaderIsUtf8() throws IOException {
         // numpy would only write 3.0 for non-latin-1 text; a UTF-8 character in a (harmless) spot
@@ -175,7 +195,9 @@ class NpyFormatTest {
         assertBad(format, put("str.npy", npy("{'descr': '<U5', 'fortran_order': False, 'shape': (2,), }", 1, new byte[40])), "string");
         assertBad(format, put("bytes.npy", npy("{'descr': '|S5', 'fortran_order': False, 'shape': (2,), }", 1, new byte[10])), "string");
         assertBad(format, put("date.npy", npy("{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (2,), }", 1, new byte[16])), "datetime");
-        assertBad(format, put("noorder.npy", npy("{'descr': 'f4', 'fortran_order': False, 'shape': (2,), }", 1, new byte[8])), "byte-order");
+        assertBad(format, put("nested.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': ((2, 3),), }", 1, new byte[24])),
+                "npy shape entry (2, 3) is not an integer");
+        assertBad(format, put("char.npy", npy("{'descr': '<c', 'fortran_order': False, 'shape': (2,), }", 1, new byte[2])), "unsupported");
         assertBad(format, put("nokey.npy", npy("{'descr': '<f4', 'shape': (2,), }", 1, new byte[8])), "keys");
         assertBad(format, put("extrakey.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", 1, new byte[8])), "keys");
         assertBad(format, put("dupkey.npy", npy("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", 1, new byte[8])), "duplicate");

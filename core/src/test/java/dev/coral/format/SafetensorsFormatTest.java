@@ -171,6 +171,14 @@ class SafetensorsFormatTest {
         assertBad(format, put("neg.safetensors", neg.array()), "exceeds the limit");
         assertBad(format, put("json.safetensors", file("{\"w\":{\"dtype\":\"F32\",}}", new byte[0])), "not valid JSON");
         assertBad(format, put("space.safetensors", file(" {}", new byte[0])), "start with '{'");
+        // a long array is refused as it is read, not built (50 million zeros took 4.5 GB; found by fuzzing)
+        String zeros = "0,".repeat(SafetensorsHeader.MAX_ARRAY_ITEMS) + "0";
+        assertBad(format, put("longarray.safetensors", file("{\"x\":[" + zeros + "]}", new byte[0])), "an array of more than 4096 items");
+        String rank = "1,".repeat(SafetensorsHeader.MAX_ARRAY_ITEMS - 1) + "1"; // the longest shape a header may hold reads
+        try (ParsedWeightFile p = format.read(put("rank.safetensors",
+                file("{\"w\":{\"dtype\":\"U8\",\"shape\":[" + rank + "],\"data_offsets\":[0,1]}}", new byte[1])))) {
+            assertEquals(SafetensorsHeader.MAX_ARRAY_ITEMS, p.tensors().get(0).spec().shape().rank());
+        }
         assertBad(format, put("array.safetensors", file("[1]", new byte[0])), "start with '{'");
         assertBad(format, put("notobj.safetensors", file("{\"w\": 3}", new byte[0])), "not a JSON object");
         assertBad(format, put("utf8.safetensors", TestTensors.concat(
