@@ -46,12 +46,21 @@ public final class NpzFormat implements WeightFileFormat {
         return List.of("npz");
     }
 
+    /**
+     * How member names without the zip's UTF-8 flag are read: CP437, the zip specification's
+     * default, as Python's zipfile (and so numpy) reads them; names with the flag are UTF-8
+     * either way. Read as UTF-8, such a name that was not valid UTF-8 made the whole file
+     * "not a valid zip" (found by fuzzing).
+     */
+    private static final java.nio.charset.Charset NAME_CHARSET = java.nio.charset.Charset.isSupported("IBM437")
+            ? java.nio.charset.Charset.forName("IBM437") : java.nio.charset.StandardCharsets.UTF_8;
+
     @Override
     public ParsedWeightFile read(Path file) throws IOException {
         String where = file.toString();
         ZipFile zip;
         try {
-            zip = new ZipFile(file.toFile());
+            zip = new ZipFile(file.toFile(), NAME_CHARSET);
         } catch (ZipException | EOFException e) { // EOFException: a directory offset or comment length past the end
             throw new BadInputException(where + ": not a valid zip (npz) file: " + damage(e));
         }

@@ -325,6 +325,23 @@ class NpzFormatTest {
         assertBad(format, put("nested.npz", nested), "members 'a.npy' and 'b.npy' overlap");
     }
 
+    /**
+     * A member name without the UTF-8 flag is CP437, the zip default, as Python's zipfile and so
+     * numpy read it: byte 0x81 is 'ü' (the file was refused as not a valid zip; found by fuzzing).
+     */
+    @Test
+    void aNameWithoutTheUtf8FlagIsCp437() throws IOException {
+        byte[] z = handZip(new String[] {"X.npy"}, new String[] {"X.npy"}, new byte[][] {npyU8(4)}, new long[] {-1});
+        for (int i = 0; i + 5 <= z.length; i++) {
+            if (new String(z, i, 5, StandardCharsets.ISO_8859_1).equals("X.npy")) {
+                z[i] = (byte) 0x81;
+            }
+        }
+        try (ParsedWeightFile p = format.read(put("cp437.npz", z))) {
+            assertEquals("\u00fc", p.tensors().get(0).name());
+        }
+    }
+
     /** Flipped bytes in a deflated member's data, past its npy header: bad input naming file and member, never accepted. */
     @RepeatedTest(12)
     void corruptDeflatedDataIsBadInputNamingTheMember(RepetitionInfo info) throws IOException {
