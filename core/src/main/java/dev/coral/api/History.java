@@ -146,14 +146,7 @@ final class History {
      * by fuzzing). Read only for a root commit: a first one reads the few packs its adds wrote.
      */
     private boolean storesACommit() throws IOException {
-        for (dev.coral.store.PackIndex idx : repo.graph().store().packIndexes()) {
-            for (int i = 0; i < idx.size(); i++) {
-                if (idx.entryAt(i).kind() == dev.coral.store.ObjectKind.COMMIT) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return repo.graph().store().holds(dev.coral.store.ObjectKind.COMMIT);
     }
 
     /** How long a root commit beside stored commits waits for its branch to appear. */

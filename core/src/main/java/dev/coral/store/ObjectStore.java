@@ -852,6 +852,18 @@ public final class ObjectStore implements AutoCloseable {
         return v.mpxPacks().length + v.uncovered().length;
     }
 
+    /** Whether any known pack holds an object of this kind (reads every pack's index: for rare checks). */
+    public boolean holds(ObjectKind kind) throws IOException {
+        for (PackIndex idx : packIndexes()) {
+            for (int i = 0; i < idx.size(); i++) {
+                if (idx.entryAt(i).kind() == kind) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /**
      * Every known pack's own index, newest first. Packs covered by the multi-pack index have
      * theirs read now (once per store): this reads one file per pack; prefer {@link #findByPrefix}.

@@ -333,7 +333,8 @@ class DamagedMetadataTest {
     /**
      * HEAD's branch file lost while commits are stored: a commit started a new root history on
      * it, and gc then deleted the old one (found by fuzzing). Coral makes no unborn branch once
-     * commits exist, so the commit is refused, naming the branch, and nothing is written.
+     * commits exist, so the commit is refused, naming the branch, and nothing is written; gc
+     * refuses too, removing nothing.
      */
     @Test
     void aCommitOnALostBranchIsRefusedNotARootCommit() throws IOException {
@@ -351,6 +352,11 @@ class DamagedMetadataTest {
             assertTrue(e.getMessage().startsWith("HEAD names branch 'main', which does not exist, though the repository stores commits"),
                     e.getMessage());
             assertTrue(Files.notExists(main), "no branch was made");
+            long packs = Files.list(dir.resolve(".coral/packs")).count();
+            CorruptObjectException g = assertThrows(CorruptObjectException.class, () -> repo.gc(false, java.time.Duration.ZERO));
+            assertTrue(g.getMessage().contains("HEAD names branch 'main', which does not exist") && g.getMessage().contains("nothing was removed"),
+                    g.getMessage());
+            assertEquals(packs, Files.list(dir.resolve(".coral/packs")).count(), "gc removed nothing");
         }
         Files.write(main, saved);
         try (Repository repo = Repository.open(dir)) {
