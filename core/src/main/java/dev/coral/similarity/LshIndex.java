@@ -283,7 +283,7 @@ public final class LshIndex {
             return index;
         } catch (IOException e) {
             index.loadProblem = file + ": cannot be read (" + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null
-                    ? f.getReason() : e.toString()) + ")";
+                    ? f.getReason() : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + ")"; // "Is a directory", not java.io's class
             return index;
         }
         try {

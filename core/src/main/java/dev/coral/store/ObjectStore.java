@@ -785,8 +785,31 @@ public final class ObjectStore implements AutoCloseable {
      * about a missing object (which may be in it).
      */
     public String unreadableNote() {
-        return unreadable.isEmpty() ? "" : " (" + unreadable.size() + " pack(s) could not be read, e.g. "
-                + unreadable.values().iterator().next() + "; run 'coral fsck --rebuild-index')";
+        if (!unreadable.isEmpty()) {
+            return " (" + unreadable.size() + " pack(s) could not be read, e.g. " + unreadable.values().iterator().next()
+                    + "; run 'coral fsck --rebuild-index')";
+        }
+        String unindexed = packWithoutIndex();
+        return unindexed == null ? "" : " (" + unindexed + " has no readable index: a writer stopped before writing it, or it was"
+                + " lost; 'coral fsck' tells which, and 'coral fsck --rebuild-index' rebuilds it)";
+    }
+
+    /**
+     * A pack file of this store without a readable index beside it (none, or a link to nothing),
+     * or null: named where an object is missing, which such a pack may hold (an object missing
+     * named no file when a pack's index was deleted; found by fuzzing). Lists the folder: only
+     * on that error's path.
+     */
+    private String packWithoutIndex() {
+        try (java.util.stream.Stream<Path> files = Files.list(packsDir)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith(PackLayout.PREFIX) && n.endsWith(PackLayout.PACK_SUFFIX))
+                    .filter(n -> !Files.isRegularFile(packsDir.resolve(n.substring(0, n.length() - PackLayout.PACK_SUFFIX.length())
+                            + PackLayout.INDEX_SUFFIX)))
+                    .sorted().findFirst().map(n -> packsDir.getFileName() + "/" + n).orElse(null);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** A new inserter; its objects become visible at {@link ObjectInserter#flush()}. */

@@ -365,4 +365,21 @@ class DamagedMetadataTest {
             assertEquals(3, repo.log("HEAD", -1).size());
         }
     }
+
+    /** An object missing because its pack's index is gone names that pack and the fsck that rebuilds it (it named no file). */
+    @Test
+    void aMissingObjectNamesAPackWithoutAnIndex() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            commitTwo(repo);
+        }
+        try (Stream<Path> files = Files.list(dir.resolve(".coral/packs"))) {
+            for (Path f : files.filter(f -> !f.getFileName().toString().endsWith(".pack")).toList()) {
+                Files.delete(f); // every pack index and the multi-pack index
+            }
+        }
+        try (Repository repo = Repository.open(dir)) {
+            IOException e = assertThrows(IOException.class, () -> repo.log("HEAD", -1));
+            assertTrue(e.getMessage().matches(".*packs/pack-[0-9a-f]{64}\\.pack has no readable index.*fsck --rebuild-index.*"), e.getMessage());
+        }
+    }
 }

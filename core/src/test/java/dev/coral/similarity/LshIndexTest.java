@@ -95,6 +95,17 @@ class LshIndexTest {
         Files.write(f, java.util.Arrays.copyOf(good, good.length / 2));
         assertTrue(LshIndex.load(f).loadProblem().get().contains("truncated") || LshIndex.load(f).loadProblem().isPresent());
 
+        // a folder, or a link to a device, in its place: a problem naming the file in words, no Java class name
+        Files.delete(f);
+        Files.createDirectory(f);
+        assertEquals(f + ": cannot be read (Is a directory)", LshIndex.load(f).loadProblem().get());
+        Files.delete(f);
+        if (Files.exists(Path.of("/dev/zero"))) {
+            Files.createSymbolicLink(f, Path.of("/dev/zero"));
+            assertTrue(LshIndex.load(f).loadProblem().get().startsWith(f + ": not a regular file"), LshIndex.load(f).loadProblem().get());
+            Files.delete(f);
+        }
+
         // a newer file version, or a newer sketch version inside a valid file: ignored, reported
         Files.write(f, ChecksummedFile.encode(LshIndex.MAGIC, 2, new byte[] {1, 0}));
         assertTrue(LshIndex.load(f).loadProblem().get().contains("version 2"), LshIndex.load(f).loadProblem().get());
