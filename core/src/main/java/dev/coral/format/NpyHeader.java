@@ -207,11 +207,30 @@ record NpyHeader(byte[] bytes, int majorVersion, TensorSpec spec, boolean bigEnd
      *
      * @throws BadInputException if numpy has no such dtype, naming the tensor
      */
+    /**
+     * Refuses a shape numpy cannot make: the product of its non-zero dimensions times the element
+     * size must fit in a signed 64-bit size, zero-size or not ({@code (0, 2**62)} of float32 is
+     * "array is too big"). Such a file was exported, exit 0, and np.load failed on it (found by
+     * fuzzing); safetensors holds it.
+     */
+    private static void requireNumpySize(String tensorName, TensorSpec spec, String where) throws BadInputException {
+        long bytes = spec.dtype().bits() / 8;
+        for (long d : spec.shape().dims()) {
+            if (d != 0 && Math.multiplyHigh(bytes, d) != 0 || d != 0 && bytes * d < 0) {
+                throw new BadInputException(where + ": tensor '" + tensorName + "' of shape " + spec.shape() + " is larger than numpy"
+                        + " can hold (its non-zero dimensions times " + spec.dtype().bits() / 8 + " bytes pass 2^63 - 1; export it to"
+                        + " safetensors instead)");
+            }
+            bytes = d == 0 ? bytes : bytes * d;
+        }
+    }
+
     static byte[] build(String tensorName, TensorSpec spec, String where) throws BadInputException {
         String code = spec.dtype().numpyCode().orElseThrow(() -> new BadInputException(where + ": tensor '" + tensorName
                 + "' has dtype " + spec.dtype() + ", which numpy cannot hold (export it to safetensors instead)"));
         char order = spec.dtype().bits() <= 8 ? '|' : '<';
         long[] dims = spec.shape().dims();
+        requireNumpySize(tensorName, spec, where);
         // like np.save: Fortran order only where it differs from C order (0-d, 1-d, empty are C)
         boolean fortran = FortranToC.needed(spec);
         StringBuilder shape = new StringBuilder("(");

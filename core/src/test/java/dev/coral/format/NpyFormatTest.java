@@ -2,6 +2,7 @@ package dev.coral.format;
 
 import static dev.coral.format.TestTensors.assertBad;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -221,6 +222,15 @@ class NpyFormatTest {
         }
         TestTensors.Mem a = new TestTensors.Mem("a", TensorSpec.of(DType.U8, 1), new byte[1]);
         assertThrows(BadInputException.class, () -> TestTensors.write(format, List.of(a, a)));
+        // zero-size shapes numpy cannot make (checked against numpy 2: np.empty((0, 2**61), np.float32) is "array is too big")
+        for (long[] dims : List.of(new long[] {0, 1L << 61}, new long[] {3, 0, 1L << 60}, new long[] {0, Long.MAX_VALUE})) {
+            TestTensors.Mem z = new TestTensors.Mem("z", TensorSpec.of(DType.F32, dims), new byte[0]);
+            BadInputException e = assertThrows(BadInputException.class, () -> TestTensors.write(format, List.of(z)));
+            assertTrue(e.getMessage().contains("'z'") && e.getMessage().contains("larger than numpy can hold"), e.getMessage());
+        }
+        for (TensorSpec fits : List.of(TensorSpec.of(DType.F32, 0, (1L << 61) - 1), TensorSpec.of(DType.U8, 0, Long.MAX_VALUE))) {
+            assertDoesNotThrow(() -> TestTensors.write(format, List.of(new TestTensors.Mem("z", fits, new byte[0]))), fits.toString());
+        }
         assertThrows(BadInputException.class, () -> TestTensors.write(format, List.of()));
     }
 
