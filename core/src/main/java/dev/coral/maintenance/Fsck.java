@@ -333,6 +333,7 @@ public final class Fsck {
             problems.add(Finding.of("HEAD", PackVerifier.strip(e.getMessage(), head)));
         }
         try {
+            refs.requireRefFolders();
             for (String b : refs.branches()) {
                 Path file = coralDir.resolve("refs/heads").resolve(b);
                 try {

@@ -20,6 +20,7 @@ final class Roots {
      */
     static void addTo(ObjectWalk walk, Path coralDir, ObjectStore store, Refs refs, String command) throws IOException {
         try {
+            refs.requireRefFolders();
             for (String b : refs.branches()) {
                 ObjectId id = refs.branch(b);
                 if (id != null) {

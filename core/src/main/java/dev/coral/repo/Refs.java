@@ -253,11 +253,36 @@ public final class Refs {
     }
 
     public List<String> branches() throws IOException {
-        return list(coralDir.resolve("refs/heads"));
+        return list(refFolder("refs/heads", false));
     }
 
     public List<String> tags() throws IOException {
-        return list(coralDir.resolve("refs/tags"));
+        return list(refFolder("refs/tags", false));
+    }
+
+    /**
+     * Refuses a repository whose {@code refs/heads} or {@code refs/tags} is not a folder, or
+     * (with {@code mustExist}) is missing: {@code init} makes both and nothing removes them. Read
+     * as holding no refs, such a folder had fsck say "no problems" and gc delete every commit
+     * (found by fuzzing); gc, repack and fsck call this before they trust the refs.
+     */
+    public void requireRefFolders() throws IOException {
+        refFolder("refs/heads", true);
+        refFolder("refs/tags", true);
+    }
+
+    private Path refFolder(String name, boolean mustExist) throws CorruptObjectException {
+        Path dir = coralDir.resolve(name);
+        boolean exists = Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+        if (exists && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new CorruptObjectException(dir + ": not a folder (Coral keeps its " + (name.endsWith("heads") ? "branches" : "tags")
+                    + " in it)");
+        }
+        if (!exists && mustExist) {
+            throw new CorruptObjectException(dir + ": missing (every repository has it; its " + (name.endsWith("heads") ? "branches"
+                    : "tags") + " are lost unless put back)");
+        }
+        return dir;
     }
 
     /**

@@ -382,4 +382,41 @@ class DamagedMetadataTest {
             assertTrue(e.getMessage().matches(".*packs/pack-[0-9a-f]{64}\\.pack has no readable index.*fsck --rebuild-index.*"), e.getMessage());
         }
     }
+
+    /**
+     * refs/heads or refs/tags replaced by a file, or gone: read as holding no refs, fsck said "no
+     * problems" and gc deleted every commit (found by fuzzing). Now fsck names the folder, and gc
+     * refuses, removing nothing.
+     */
+    @Test
+    void aRefsFolderThatIsNotAFolderStopsGcAndIsNamedByFsck() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            commitTwo(repo);
+            repo.createTag("v1", "HEAD~1", null);
+        }
+        for (String folder : List.of("refs/tags", "refs/heads", "refs")) {
+            Path f = dir.resolve(".coral").resolve(folder);
+            Path aside = dir.resolve("aside");
+            Files.move(f, aside);
+            for (boolean asFile : List.of(true, false)) {
+                if (asFile) {
+                    Files.write(f, new byte[] {1});
+                }
+                try (Repository repo = Repository.open(dir)) {
+                    long packs = Files.list(dir.resolve(".coral/packs")).count();
+                    IOException e = assertThrows(IOException.class, () -> repo.gc(false, java.time.Duration.ZERO), folder);
+                    assertTrue(e.getMessage().contains("nothing was removed"), e.getMessage());
+                    assertEquals(packs, Files.list(dir.resolve(".coral/packs")).count(), folder + ": gc removed nothing");
+                    dev.coral.maintenance.FsckReport r = repo.fsck(false);
+                    assertTrue(!r.clean() && r.problems().stream().anyMatch(p -> p.message().contains("refs/")), folder + ": " + r);
+                }
+                Files.deleteIfExists(f);
+            }
+            Files.move(aside, f);
+            try (Repository repo = Repository.open(dir)) {
+                assertTrue(repo.fsck(false).clean());
+                assertEquals(2, repo.log("HEAD", -1).size());
+            }
+        }
+    }
 }
