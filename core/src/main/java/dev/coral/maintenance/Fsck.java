@@ -231,8 +231,9 @@ public final class Fsck {
         try {
             store = new ObjectStore(packsDir, locksDir, RepositoryConfig.DEFAULT_ZSTD_LEVEL);
         } catch (IOException | RuntimeException e) {
+            boolean folder = e.getMessage() != null && e.getMessage().contains("not a folder"); // no index rebuild brings the folder back
             problems.add(Finding.of("packs", "the object store cannot be opened, no object was checked: " + e.getMessage()
-                    + " (try 'coral fsck --rebuild-index')"));
+                    + (folder ? "" : " (try 'coral fsck --rebuild-index')")));
         }
         ObjectWalk walk = null;
         try {

@@ -38,7 +38,8 @@ final class Leftovers {
         TEMPORARY("temporary file of an interrupted write"),
         UNINDEXED_PACK("pack without an index (its writer stopped before finishing it)"),
         LOCK("lock file of an interrupted ref update"),
-        LOCK_FOLDER("folder in place of a ref's lock file (no update of that ref can take its lock)"),
+        LOCK_FOLDER("folder in place of a lock file (no write that takes that lock can run)"),
+        LOCKS_FILE("file in place of the locks folder (no write can take a lock)"),
         REPACK_SCRATCH("scratch folder of an interrupted repack");
 
         final String description;
@@ -52,7 +53,7 @@ final class Leftovers {
             return switch (this) {
                 case TEMPORARY -> " once it is older than the grace period and " + describeAge(LIVE_TEMPORARY);
                 case UNINDEXED_PACK -> " once it is older than the grace period";
-                case LOCK, LOCK_FOLDER -> " once it is " + describeAge(STALE_LOCK) + " old";
+                case LOCK, LOCK_FOLDER, LOCKS_FILE -> " once it is " + describeAge(STALE_LOCK) + " old";
                 case REPACK_SCRATCH -> "";
             };
         }
@@ -71,7 +72,7 @@ final class Leftovers {
         /** Whether {@code coral gc} with this grace period removes it. */
         boolean removable(Duration grace) {
             return switch (kind) {
-                case LOCK, LOCK_FOLDER -> age.compareTo(STALE_LOCK) >= 0;
+                case LOCK, LOCK_FOLDER, LOCKS_FILE -> age.compareTo(STALE_LOCK) >= 0;
                 case TEMPORARY -> age.compareTo(grace) >= 0 && age.compareTo(LIVE_TEMPORARY) >= 0;
                 case UNINDEXED_PACK -> age.compareTo(grace) >= 0;
                 case REPACK_SCRATCH -> true; // its process is gone: nothing can use it again
@@ -98,10 +99,11 @@ final class Leftovers {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
                 if (dir.equals(locks)) {
-                    return FileVisitResult.SKIP_SUBTREE;
+                    return FileVisitResult.CONTINUE; // its lock files hold OS locks, no leftovers; a folder among them is one
                 }
                 if (!dir.equals(coralDir) && dir.getFileName().toString().endsWith(".lock")) {
-                    // a folder in place of a ref's lock file (no name Coral writes): it blocks that ref's updates
+                    // a folder in place of a lock file (no name Coral writes): it blocks every write that takes that lock
+                    // (one in .coral/locks was passed over: fsck said no problems while every add failed; found by fuzzing)
                     out.add(new Leftover(dir, Kind.LOCK_FOLDER, treeBytes(dir), age(attrs, now)));
                     return FileVisitResult.SKIP_SUBTREE;
                 }
@@ -118,7 +120,11 @@ final class Leftovers {
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                 String name = file.getFileName().toString();
                 Kind kind = null;
-                if (name.startsWith(AtomicFile.TEMP_PREFIX)) {
+                if (file.equals(locks)) {
+                    kind = Kind.LOCKS_FILE;
+                } else if (locks.equals(file.getParent())) {
+                    return FileVisitResult.CONTINUE;
+                } else if (name.startsWith(AtomicFile.TEMP_PREFIX)) {
                     kind = Kind.TEMPORARY;
                 } else if (name.endsWith(".lock")) {
                     kind = Kind.LOCK;

@@ -128,6 +128,11 @@ public final class ObjectStore implements AutoCloseable {
         this.locksDir = locksDir;
         this.mpxFile = packsDir.resolve(MultiPackIndex.FILE_NAME);
         this.zstdLevel = zstdLevel;
+        if (Files.exists(packsDir, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(packsDir)) {
+            // a file, or a link to nothing: createDirectories said only "already exists" (found by fuzzing)
+            throw new dev.coral.error.CorruptObjectException(packsDir + ": not a folder (Coral keeps every pack in it; put the"
+                    + " folder back)");
+        }
         Files.createDirectories(packsDir);
         refresh();
     }

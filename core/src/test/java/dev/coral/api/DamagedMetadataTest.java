@@ -419,4 +419,20 @@ class DamagedMetadataTest {
             }
         }
     }
+
+    /** .coral/packs replaced by a file: every command said only "already exists" (found by fuzzing); now "not a folder". */
+    @Test
+    void aPacksFolderThatIsAFileIsNamed() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            commitTwo(repo);
+        }
+        Path packs = dir.resolve(".coral/packs");
+        Files.move(packs, dir.resolve("aside"));
+        Files.write(packs, new byte[] {1});
+        CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> Repository.open(dir));
+        assertEquals(packs + ": not a folder (Coral keeps every pack in it; put the folder back)", e.getMessage());
+        dev.coral.maintenance.FsckReport r = Maintenance.fsck(dir.resolve(".coral"), false);
+        assertTrue(r.problems().stream().anyMatch(f -> f.message().contains("not a folder") && !f.message().contains("rebuild-index")),
+                r.toString());
+    }
 }

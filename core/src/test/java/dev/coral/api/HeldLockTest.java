@@ -108,4 +108,25 @@ class HeldLockTest {
             repo.commit(CommitRequest.of("three"), List.of(m));
         }
     }
+
+    /** The same in .coral/locks, where fsck passed it over ("no problems" while every add failed; found by fuzzing). */
+    @Test
+    void aFolderInPlaceOfTheIndexLockIsReportedAndRemovedOnceStale() throws IOException {
+        Files.deleteIfExists(dir.resolve(".coral/locks/index.lock")); // lock files stay between holders
+        Path folder = Files.createDirectories(dir.resolve(".coral/locks/index.lock"));
+        TestModels.writeSafetensors(m, TestModels.randomTensors(3, 2, 500));
+        try (Repository repo = Repository.open(dir)) {
+            assertThrows(java.io.IOException.class, () -> repo.add(List.of(m)));
+            FsckReport r = repo.fsck(false);
+            List<Finding> named = r.warnings().stream().filter(f -> f.file().equals("locks/index.lock")).toList();
+            assertEquals(1, named.size(), r.warnings().toString());
+            assertTrue(named.get(0).message().contains("folder in place of a lock file"), named.toString());
+            assertTrue(r.warnings().stream().noneMatch(f -> f.file().startsWith("locks/") && !f.file().equals("locks/index.lock")),
+                    "the lock files themselves are no leftovers: " + r.warnings());
+            Files.setLastModifiedTime(folder, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+            repo.gc(false, Duration.ZERO);
+            assertFalse(Files.exists(folder), "a stale one goes");
+            repo.add(List.of(m));
+        }
+    }
 }
