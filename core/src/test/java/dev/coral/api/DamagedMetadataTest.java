@@ -27,6 +27,19 @@ class DamagedMetadataTest {
         Files.write(f, b);
     }
 
+    /** gc fails with a message holding {@code part} and saying nothing was removed, and the packs are all there. */
+    private void assertGcRefusesRemovingNothing(Repository repo, String part) throws IOException {
+        long packs;
+        try (Stream<Path> s = Files.list(dir.resolve(".coral/packs"))) {
+            packs = s.count();
+        }
+        CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> repo.gc(false, java.time.Duration.ZERO));
+        assertTrue(e.getMessage().contains(part) && e.getMessage().contains("nothing was removed"), e.getMessage());
+        try (Stream<Path> s = Files.list(dir.resolve(".coral/packs"))) {
+            assertEquals(packs, s.count(), "gc removed nothing");
+        }
+    }
+
     private String commitTwo(Repository repo) throws IOException {
         Path m = dir.resolve("m.safetensors");
         TestModels.writeSafetensors(m, TestModels.randomTensors(1, 3, 500));
@@ -321,9 +334,7 @@ class DamagedMetadataTest {
                 dev.coral.maintenance.FsckReport r = repo.fsck(false);
                 assertTrue(r.problems().stream().anyMatch(f -> f.file().equals("refs/heads/exp") && f.message().contains("symbolic link")),
                         r.toString());
-                long packs = Files.list(dir.resolve(".coral/packs")).count();
-                assertThrows(CorruptObjectException.class, () -> repo.gc(false, java.time.Duration.ZERO));
-                assertEquals(packs, Files.list(dir.resolve(".coral/packs")).count(), "gc removed nothing");
+                assertGcRefusesRemovingNothing(repo, "");
             }
             Files.delete(exp);
             Files.move(dir.resolve("exp.saved"), exp);
@@ -352,11 +363,7 @@ class DamagedMetadataTest {
             assertTrue(e.getMessage().startsWith("HEAD names branch 'main', which does not exist, though the repository stores commits"),
                     e.getMessage());
             assertTrue(Files.notExists(main), "no branch was made");
-            long packs = Files.list(dir.resolve(".coral/packs")).count();
-            CorruptObjectException g = assertThrows(CorruptObjectException.class, () -> repo.gc(false, java.time.Duration.ZERO));
-            assertTrue(g.getMessage().contains("HEAD names branch 'main', which does not exist") && g.getMessage().contains("nothing was removed"),
-                    g.getMessage());
-            assertEquals(packs, Files.list(dir.resolve(".coral/packs")).count(), "gc removed nothing");
+            assertGcRefusesRemovingNothing(repo, "HEAD names branch 'main', which does not exist");
         }
         Files.write(main, saved);
         try (Repository repo = Repository.open(dir)) {
@@ -403,10 +410,7 @@ class DamagedMetadataTest {
                     Files.write(f, new byte[] {1});
                 }
                 try (Repository repo = Repository.open(dir)) {
-                    long packs = Files.list(dir.resolve(".coral/packs")).count();
-                    IOException e = assertThrows(IOException.class, () -> repo.gc(false, java.time.Duration.ZERO), folder);
-                    assertTrue(e.getMessage().contains("nothing was removed"), e.getMessage());
-                    assertEquals(packs, Files.list(dir.resolve(".coral/packs")).count(), folder + ": gc removed nothing");
+                    assertGcRefusesRemovingNothing(repo, folder);
                     dev.coral.maintenance.FsckReport r = repo.fsck(false);
                     assertTrue(!r.clean() && r.problems().stream().anyMatch(p -> p.message().contains("refs/")), folder + ": " + r);
                 }
