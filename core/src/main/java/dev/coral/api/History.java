@@ -140,10 +140,8 @@ final class History {
     }
 
     /**
-     * Whether any pack holds a commit. Only a first commit is a root commit on a branch: Coral makes
-     * no unborn branch once commits exist (no orphan branches), so HEAD naming a missing branch then
-     * is a lost ref file, and a commit on it started a history whose gc deleted the old one (found
-     * by fuzzing). Read only for a root commit: a first one reads the few packs its adds wrote.
+     * Whether any pack holds a commit: a root commit then is on a lost branch ({@link Refs#lostBranch}).
+     * Read only for a root commit: a first one reads the few packs its adds wrote.
      */
     private boolean storesACommit() throws IOException {
         return repo.graph().store().holds(dev.coral.store.ObjectKind.COMMIT);
@@ -170,9 +168,7 @@ final class History {
                 return id;
             }
         } while (System.nanoTime() < until);
-        throw new dev.coral.error.CorruptObjectException("HEAD names branch '" + branch + "', which does not exist, though the"
-                + " repository stores commits: a commit now would start a new history (put the branch back with"
-                + " 'coral branch " + branch + " COMMIT'; 'coral fsck' names the commits nothing reaches)");
+        throw Refs.lostBranch(branch);
     }
 
     /**

@@ -38,10 +38,7 @@ final class Roots {
             if (head.isDetached()) {
                 walk.addRoot(head.detached(), ObjectKind.COMMIT);
             } else if (refs.branch(head.branch()) == null && store.holds(ObjectKind.COMMIT)) {
-                // no unborn branch once commits exist (a commit refuses it too): a lost ref file, whose history gc would delete
-                throw new CorruptObjectException("HEAD names branch '" + head.branch() + "', which does not exist, though the"
-                        + " repository stores commits (coral fsck names the newest one nothing reaches, and the coral branch command"
-                        + " that brings it back)");
+                throw Refs.lostBranch(head.branch());
             }
             StagingIndex.readBeside(coralDir.resolve("index"), refs).entries().forEach((path, e) -> walk.addStaged(path, e.fileEntry()));
         } catch (IOException | RuntimeException e) {

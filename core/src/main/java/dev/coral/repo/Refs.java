@@ -45,6 +45,18 @@ public final class Refs {
     }
 
     /**
+     * The damage of HEAD naming {@code branch}, which does not exist, while the repository stores
+     * commits: Coral makes no unborn branch once there are commits (no orphan branches), so its ref
+     * file was lost, and a commit on it (a new root history) or a gc (deleting the old one) would
+     * lose that history (found by fuzzing). Commit, gc and repack refuse with it.
+     */
+    public static CorruptObjectException lostBranch(String branch) {
+        return new CorruptObjectException("HEAD names branch '" + branch + "', which does not exist, though the repository stores"
+                + " commits (put the branch back with 'coral branch " + branch + " COMMIT'; 'coral fsck' names the newest commit"
+                + " nothing reaches)");
+    }
+
+    /**
      * Refuses a symbolic link in the place of HEAD or a ref: Coral writes them as files, so a link
      * is damage, and following it would read another ref's id (or a device) as this one's.
      */
