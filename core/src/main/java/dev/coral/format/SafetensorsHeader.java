@@ -75,24 +75,19 @@ final class SafetensorsHeader {
         } catch (CharacterCodingException e) {
             throw new BadInputException(where + ": safetensors header is not valid UTF-8");
         }
-        Object root;
-        try {
-            root = Json.parse(text, MAX_ARRAY_ITEMS);
-        } catch (Json.SyntaxException e) {
-            throw new BadInputException(where + ": safetensors header is not valid JSON: " + e.getMessage());
-        }
-        if (!(root instanceof Map)) {
-            throw new BadInputException(where + ": safetensors header is not a JSON object");
-        }
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
-        for (Map.Entry<?, ?> e : ((Map<?, ?>) root).entrySet()) {
-            String key = (String) e.getKey();
-            if (key.equals(METADATA_KEY)) {
-                readMetadata(e.getValue(), metadata, where);
-            } else {
-                entries.add(readEntry(key, e.getValue(), where));
-            }
+        try {
+            // member by member: the tree of a whole 100 MB header of small tensors took 4.8 GB of heap (found by fuzzing)
+            Json.<BadInputException>forEachMember(text, MAX_ARRAY_ITEMS, (key, value) -> {
+                if (key.equals(METADATA_KEY)) {
+                    readMetadata(value, metadata, where);
+                } else {
+                    entries.add(readEntry(key, value, where));
+                }
+            });
+        } catch (Json.SyntaxException e) {
+            throw new BadInputException(where + ": safetensors header is not valid JSON: " + e.getMessage());
         }
         // zero-size tensors sort before a tensor starting at the same offset; stable otherwise
         entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
