@@ -57,4 +57,22 @@ class JsonTest {
         Json.writeString(out, s.toString());
         assertEquals(s.toString(), Json.parse(out.toString()), "seed " + seed);
     }
+
+    /** Members one at a time, in order, with parse's checks: duplicate keys, content after the object, not an object, long arrays. */
+    @Test
+    void forEachMemberHandsOverMembersInOrderWithParsesChecks() throws Exception {
+        List<String> seen = new java.util.ArrayList<>();
+        Json.<RuntimeException>forEachMember(" {\"b\": [1, 2], \"a\": {\"x\": null}} ", 10, (k, v) -> seen.add(k + "=" + v));
+        assertEquals(List.of("b=[1, 2]", "a={x=" + Json.NULL + "}"), seen);
+        Json.<RuntimeException>forEachMember("{}", 10, (k, v) -> seen.add(k));
+        assertEquals(2, seen.size());
+        for (String bad : List.of("{\"a\": 1, \"a\": 2}", "{\"a\": 1} x", "[1]", "{\"a\": [1, 2, 3]}", "{\"a\": }")) {
+            assertThrows(Json.SyntaxException.class, () -> Json.<RuntimeException>forEachMember(bad, 2, (k, v) -> { }), bad);
+        }
+        IllegalStateException stop = assertThrows(IllegalStateException.class, () -> Json.<IllegalStateException>forEachMember(
+                "{\"a\": 1, \"b\": 2}", 10, (k, v) -> {
+                    throw new IllegalStateException(k);
+                }));
+        assertEquals("a", stop.getMessage(), "the visitor's own failure stops the walk at its member");
+    }
 }
