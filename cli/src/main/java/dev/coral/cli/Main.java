@@ -1,7 +1,6 @@
 package dev.coral.cli;
 
 import dev.coral.io.RepositoryLock;
-import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.InputStream;
@@ -29,10 +28,12 @@ public final class Main {
     /**
      * Standard output or error in UTF-8 whatever the locale: JSON is UTF-8, and in the C or POSIX
      * locale System.out wrote every non-ASCII character as '?' (found by fuzzing: names in
-     * {@code log --json} came out damaged and still parsed). Flushed at each line and write, as System.out is.
+     * {@code log --json} came out damaged and still parsed). Flushed at the end of each line, not
+     * at each print as System.out is: a {@code printf} flushed once per piece it formats, and
+     * {@code coral show} of a file of 50,000 tensors made 2 million write calls (9.4 s).
      */
     private static PrintStream utf8(FileDescriptor fd) {
-        return new PrintStream(new BufferedOutputStream(new FileOutputStream(fd), 1 << 13), true, StandardCharsets.UTF_8);
+        return new PrintStream(new LineFlushingOutput(new FileOutputStream(fd), 1 << 13), false, StandardCharsets.UTF_8);
     }
 
     /** Runs {@code coral args...}; relative paths are against {@code -C DIR} or {@code user.dir}. */

@@ -125,11 +125,29 @@ final class ShowCommand extends Subcommand {
             nameWidth = Math.max(nameWidth, Text.shown(t.name()).length());
             shapeWidth = Math.max(shapeWidth, shape(t).length());
         }
-        String fmt = "  %-" + nameWidth + "s  %-11s  %-" + shapeWidth + "s  %12s  %12s%n";
-        out.printf(fmt, "TENSOR", "DTYPE", "SHAPE", "LOGICAL", "STORED");
-        for (TensorView t : f.tensors()) {
-            out.printf(fmt, Text.shown(t.name()), t.dtype(), shape(t), t.logical(), t.stored());
+        out.println(row(nameWidth, shapeWidth, "TENSOR", "DTYPE", "SHAPE", "LOGICAL", "STORED"));
+        for (TensorView t : f.tensors()) { // a row built whole, printed once: printf encoded and wrote each piece apart
+            out.println(row(nameWidth, shapeWidth, Text.shown(t.name()), t.dtype(), shape(t), String.valueOf(t.logical()),
+                    String.valueOf(t.stored())));
         }
+    }
+
+    /** A table row: name, dtype and shape padded on the right, the byte counts on the left. */
+    private static String row(int nameWidth, int shapeWidth, String name, String dtype, String shape, String logical, String stored) {
+        StringBuilder sb = new StringBuilder(nameWidth + shapeWidth + 48).append("  ");
+        padRight(sb, name, nameWidth).append("  ");
+        padRight(sb, dtype, 11).append("  ");
+        padRight(sb, shape, shapeWidth).append("  ");
+        padLeft(sb, logical, 12).append("  ");
+        return padLeft(sb, stored, 12).toString();
+    }
+
+    private static StringBuilder padRight(StringBuilder sb, String s, int width) {
+        return sb.append(s).append(" ".repeat(Math.max(0, width - s.length())));
+    }
+
+    private static StringBuilder padLeft(StringBuilder sb, String s, int width) {
+        return sb.append(" ".repeat(Math.max(0, width - s.length()))).append(s);
     }
 
     private static String shape(TensorView t) {
