@@ -395,8 +395,7 @@ public final class Repository implements AutoCloseable {
     void requireReadableConfig() throws CorruptObjectException {
         CorruptObjectException p = configProblem;
         if (p != null) {
-            throw new CorruptObjectException(p.getMessage() + " (reading works; to write, repair it, or rewrite it from "
-                    + "the defaults with 'coral config KEY VALUE')");
+            throw new CorruptObjectException(p.getMessage() + " (reading works; to write, " + RepositoryConfig.REPAIR + ")");
         }
     }
 
@@ -413,9 +412,7 @@ public final class Repository implements AutoCloseable {
                     FormatFeatures.declare(coralDir, f);
                 }
             } catch (CorruptObjectException e) {
-                throw new CorruptObjectException(e.getMessage() + " (reading works; delete .coral/" + FormatFeatures.FILE
-                        + " to write: the next write declares this Coral's features again; if a newer Coral wrote here, repair "
-                        + "it with that one, whose features the file may have declared)", e);
+                throw new CorruptObjectException(e.getMessage() + " (reading works; " + FormatFeatures.REPAIR + ")", e);
             }
             declaredFeatures = features;
         }

@@ -1,5 +1,6 @@
 package dev.coral.maintenance;
 
+import dev.coral.error.CorruptObjectException;
 import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FormatFeatures;
@@ -366,14 +367,15 @@ public final class Fsck {
             RepositoryConfig.read(config);
             RepositoryConfig.unknownSettingsWarning(config).ifPresent(w -> warnings.add(Finding.of("config", w)));
         } catch (IOException | RuntimeException e) {
-            problems.add(Finding.of("config", PackVerifier.strip(e.getMessage(), config)));
+            problems.add(Finding.of("config", PackVerifier.strip(e.getMessage(), config) + " (to write, " + RepositoryConfig.REPAIR + ")"));
         }
         Path format = coralDir.resolve(FormatFeatures.FILE);
         try {
             if (declared != null) {
                 FormatFeatures.requireKnown(coralDir, declared);
             } else {
-                problems.add(Finding.of(FormatFeatures.FILE, PackVerifier.strip(featuresProblem.getMessage(), format)));
+                problems.add(Finding.of(FormatFeatures.FILE, PackVerifier.strip(featuresProblem.getMessage(), format)
+                        + (featuresProblem instanceof CorruptObjectException ? " (" + FormatFeatures.REPAIR + ")" : "")));
             }
         } catch (IOException | RuntimeException e) {
             problems.add(Finding.of(FormatFeatures.FILE, PackVerifier.strip(e.getMessage(), format)));

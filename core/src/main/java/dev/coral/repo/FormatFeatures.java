@@ -32,6 +32,9 @@ import java.util.regex.Pattern;
 public final class FormatFeatures {
     /** The file's name in {@code .coral}. */
     public static final String FILE = "format";
+    /** How to repair a damaged {@link #FILE}, said by the writes it stops and by fsck. */
+    public static final String REPAIR = "delete .coral/" + FILE + " to write: the next write declares this Coral's features again; "
+            + "if a newer Coral wrote here, repair it with that one, whose features the file may have declared";
     /** Chunks may be zigzag-difference deltas (chunk codec id 5). */
     public static final String ZIGZAG_DELTAS = "zigzag-deltas";
     /** Every feature this Coral reads. */

@@ -31,6 +31,8 @@ import java.util.TreeMap;
 public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth, int deltaRun, boolean contextCoding,
                                boolean zigzagDeltas, long cacheBytes, double similarityThreshold, boolean checkoutFsync) {
     static final String MAGIC = "CORALCFG";
+    /** How to repair a damaged config file so that writes go on, said by the writes it stops and by fsck. */
+    public static final String REPAIR = "repair it, or rewrite it from the defaults with 'coral config KEY VALUE'";
     public static final int DEFAULT_CHUNK_BYTES = 4 << 20;
     /** Bound on delta chains (deltas read to rebuild any version); see {@link ChainShape} for the measurement. */
     public static final int DEFAULT_MAX_CHAIN_DEPTH = 12;

@@ -158,7 +158,9 @@ class FormatFeaturesTest {
             assertTrue(e.getMessage().contains(FormatFeatures.FILE) && e.getMessage().contains("delete"), e.getMessage());
             assertEquals(1, repo.log("HEAD", 10).size(), "the refused commit wrote nothing");
         }
-        assertTrue(Fsck.check(coral(root), false).problems().stream().anyMatch(p -> p.file().equals(FormatFeatures.FILE)));
+        List<Finding> found = Fsck.check(coral(root), false).problems().stream().filter(p -> p.file().equals(FormatFeatures.FILE)).toList();
+        assertEquals(1, found.size(), found.toString());
+        assertTrue(found.get(0).message().contains("delete .coral/format to write"), "fsck says how to write again: " + found);
         Files.delete(file);
         try (Repository repo = Repository.open(root)) {
             commitStep(repo, 1);

@@ -280,7 +280,8 @@ class FsckTest {
     void bitRotInTheConfigIsReportedAndWritesAreRefused() throws IOException {
         for (int seed = 0; seed < POSITIONS; seed++) {
             Damaged d = damage("config", seed);
-            d.findingFor("config");
+            Finding f = d.findingFor("config");
+            assertTrue(f.message().contains("coral config KEY VALUE"), "fsck says how to write again: " + f.message());
             try (Repository repo = Repository.open(d.root)) {
                 IOException e = assertThrows(IOException.class, () -> repo.stageTensors("new.safetensors",
                         java.util.List.of(dev.coral.api.Tensors.of("t", dev.coral.tensor.TensorSpec.of(dev.coral.tensor.DType.U8, 1), new byte[1])),
