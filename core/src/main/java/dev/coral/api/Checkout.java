@@ -140,8 +140,7 @@ final class Checkout {
     }
 
     static StagingIndex.Entry entryOf(ObjectId fileEntry, FileRestore.Restored r) {
-        FileIngest.FileStat st = r.stat();
-        return new StagingIndex.Entry(fileEntry, st.size(), st.mtimeMillis(), st.sha256(), r.unsynced());
+        return new StagingIndex.Entry(fileEntry, r.stat(), r.unsynced());
     }
 
     /**

@@ -274,8 +274,8 @@ final class History {
                     continue;
                 }
                 ObjectId rewritten = rewrite.rewrite(stagedFile, before, eps, e.getKey());
-                next.put(e.getKey(), new StagingIndex.Entry(rewritten, staged.size(), staged.mtimeMillis(), staged.sha256(),
-                        staged.unsynced()));
+                next.put(e.getKey(), new StagingIndex.Entry(rewritten, staged.size(), staged.mtimeMillis(), staged.changeStamp(),
+                        staged.sha256(), staged.unsynced()));
             }
             ins.flush();
             lossy |= rewrite.wroteLossy();

@@ -639,9 +639,9 @@ public final class Repository implements AutoCloseable {
                 // A file a checkout wrote without fsync and nobody wrote since may still be in the page cache only
                 // (its entry racy, read back unverified: the same bytes as the checkout wrote).
                 boolean unsynced = previous != null && previous.unsynced() && previous.size() == f.stat().size()
-                        && (previous.mtimeMillis() == f.stat().mtimeMillis()
+                        && (previous.stampMatches(f.stat())
                             || previous.mtimeMillis() == StagingIndex.UNVERIFIED && Arrays.equals(previous.sha256(), f.stat().sha256()));
-                put.put(e.getKey(), new StagingIndex.Entry(f.entryId(), f.stat().size(), f.stat().mtimeMillis(), f.stat().sha256(), unsynced));
+                put.put(e.getKey(), new StagingIndex.Entry(f.entryId(), f.stat(), unsynced));
                 if (i < files.size()) {
                     ins.flush(); // later files of this add may take this one's tensors as delta bases
                 }
@@ -671,7 +671,7 @@ public final class Repository implements AutoCloseable {
             return false;
         }
         FileIngest.FileStat now = FileIngest.FileStat.quick(file);
-        if (now.size() != previous.size() || now.mtimeMillis() != previous.mtimeMillis()) {
+        if (!previous.stampMatches(now)) {
             return false;
         }
         if (lossyAgainst != null) {

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.HashSet;
 import java.util.List;
@@ -107,8 +106,7 @@ public final class FileIngest {
             before = hashing.result();
         }
         FileStat after = FileStat.quick(file);
-        if (after.size() != quick.size() || after.mtimeMillis() != quick.mtimeMillis()
-                || before.size() != quick.size() || before.mtimeMillis() != quick.mtimeMillis()) {
+        if (!after.sameStamp(quick) || !before.sameStamp(quick)) {
             throw new BadInputException(file + ": changed while it was being added; add it again when it is written");
         }
         return new Ingested(entryId, before);
@@ -120,10 +118,18 @@ public final class FileIngest {
      */
     public static final long HASH_ASIDE_BYTES = 16L << 20;
 
-    /** Size, modification time, SHA-256 and CRC32C (-1 when not computed) of a working file. */
-    public record FileStat(long size, long mtimeMillis, byte[] sha256, long crc32c) {
-        public FileStat(long size, long mtimeMillis, byte[] sha256) {
-            this(size, mtimeMillis, sha256, -1);
+    /**
+     * Size, modification time, change stamp ({@link FileStamp}), SHA-256 and CRC32C (-1 when not
+     * computed) of a working file.
+     */
+    public record FileStat(long size, long mtimeMillis, long changeStamp, byte[] sha256, long crc32c) {
+        public FileStat(FileStamp st, byte[] sha256) {
+            this(st.size(), st.mtimeMillis(), st.change(), sha256, -1);
+        }
+
+        /** Whether size, time and change stamp are the same (an unknown change stamp matches any). */
+        public boolean sameStamp(FileStat o) {
+            return size == o.size && mtimeMillis == o.mtimeMillis && FileStamp.sameChange(changeStamp, o.changeStamp);
         }
 
         /**
@@ -149,7 +155,7 @@ public final class FileIngest {
         }
 
         private static FileStat read(Path file, MessageDigest md) throws IOException {
-            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            FileStamp a = FileStamp.of(file);
             CRC32C crc = new CRC32C();
             byte[] buf = new byte[HASH_BUFFER];
             try (InputStream in = Files.newInputStream(file)) {
@@ -161,13 +167,12 @@ public final class FileIngest {
                     crc.update(buf, 0, n);
                 }
             }
-            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), md == null ? null : md.digest(), crc.getValue());
+            return new FileStat(a.size(), a.mtimeMillis(), a.change(), md == null ? null : md.digest(), crc.getValue());
         }
 
-        /** Size and time only; the hash is left empty. */
+        /** Size, time and change stamp only; the hash is left empty. */
         public static FileStat quick(Path file) throws IOException {
-            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-            return new FileStat(a.size(), a.lastModifiedTime().toMillis(), null);
+            return new FileStat(FileStamp.of(file), null);
         }
 
         public static byte[] sha256(Path file) throws IOException {

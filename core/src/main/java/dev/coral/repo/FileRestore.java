@@ -216,7 +216,7 @@ public final class FileRestore {
             } else {
                 BackgroundRelease.moveIntoPlace(tmp, target);
             }
-            FileIngest.FileStat st = new FileIngest.FileStat(Files.size(target), Files.getLastModifiedTime(target).toMillis(), sha);
+            FileIngest.FileStat st = new FileIngest.FileStat(FileStamp.of(target), sha);
             return new Restored(st, unsynced);
         } catch (IOException e) {
             throw WriteErrors.naming(target, e);

@@ -34,10 +34,18 @@ import java.util.TreeMap;
  * keeping its unsynced mark: status compares it by content (and restamps it, so the next index,
  * written later, trusts it), checkout hashes it before overwriting it, add reads it again.
  *
+ * <p>Each entry also records the file's change stamp ({@link FileStamp}: ctime and inode), so a
+ * write that keeps size and modification time ({@code cp -p}, {@code rsync -t}, a tool restoring
+ * the time) is not taken for the staged version: before version 3 such a change went unseen by
+ * status, add and commit -a, and a checkout then overwrote it without refusing (found by fuzzing).
+ * Entries read from versions 1 and 2 have an {@linkplain FileStamp#UNKNOWN unknown} stamp.
+ *
  * <pre>Index (ChecksummedFile "CORALSTG") body, version 1 --&gt; Count varint,
  *   (Path string, FileEntryId[32], Size i64 (-1: staged from memory), MtimeMillis i64, FileSha256[32])^Count
  * version 2 (written when an entry is unsynced) --&gt; BootId string, Count varint,
- *   (Path string, FileEntryId[32], Size i64, MtimeMillis i64, FileSha256[32], Flags u8 (1: unsynced))^Count</pre>
+ *   (Path string, FileEntryId[32], Size i64, MtimeMillis i64, FileSha256[32], Flags u8 (1: unsynced))^Count
+ * version 3 (written since) --&gt; BootId string (empty: none unsynced), Count varint,
+ *   (Path string, FileEntryId[32], Size i64, MtimeMillis i64, ChangeStamp i64, FileSha256[32], Flags u8)^Count</pre>
  */
 public final class StagingIndex {
     static final String MAGIC = "CORALSTG";
@@ -49,9 +57,25 @@ public final class StagingIndex {
      * One staged path. {@code unsynced}: the working file was written by a checkout without
      * fsync, in the boot the index records.
      */
-    public record Entry(ObjectId fileEntry, long size, long mtimeMillis, byte[] sha256, boolean unsynced) {
+    public record Entry(ObjectId fileEntry, long size, long mtimeMillis, long changeStamp, byte[] sha256, boolean unsynced) {
+        /** An entry whose change stamp is unknown (compared by size and time alone). */
         public Entry(ObjectId fileEntry, long size, long mtimeMillis, byte[] sha256) {
-            this(fileEntry, size, mtimeMillis, sha256, false);
+            this(fileEntry, size, mtimeMillis, FileStamp.UNKNOWN, sha256, false);
+        }
+
+        /** The entry of a file as {@code st} found it. */
+        public Entry(ObjectId fileEntry, FileIngest.FileStat st, boolean unsynced) {
+            this(fileEntry, st.size(), st.mtimeMillis(), st.changeStamp(), st.sha256(), unsynced);
+        }
+
+        /** This entry to be compared by content: its time is {@link #UNVERIFIED}. */
+        public Entry unverified(boolean unsynced) {
+            return new Entry(fileEntry, size, UNVERIFIED, changeStamp, sha256, unsynced);
+        }
+
+        /** Whether a file of size, time and change stamp {@code q} may still hold this entry's bytes unread. */
+        public boolean stampMatches(FileIngest.FileStat q) {
+            return q.size() == size && q.mtimeMillis() == mtimeMillis && FileStamp.sameChange(q.changeStamp(), changeStamp);
         }
     }
 
@@ -100,14 +124,15 @@ public final class StagingIndex {
             // the time first: an index replaced meanwhile is judged against an older time, which
             // only finds more entries racy
             written = Files.getLastModifiedTime(file).toMillis();
-            b = ChecksummedFile.read(file, MAGIC, 1, 2);
+            b = ChecksummedFile.read(file, MAGIC, 1, 3);
         } catch (NoSuchFileException e) {
             return new StagingIndex(new TreeMap<>());
         }
         BinaryReader r = new BinaryReader(b.bytes(), file.toString());
         boolean v2 = b.version() >= 2;
+        boolean v3 = b.version() >= 3;
         String boot = v2 ? r.string() : "";
-        boolean sameBoot = v2 && now.isPresent() && now.get().equals(boot);
+        boolean sameBoot = v2 && !boot.isEmpty() && now.isPresent() && now.get().equals(boot);
         int n = r.varInt();
         TreeMap<String, Entry> m = new TreeMap<>();
         for (int i = 0; i < n; i++) {
@@ -115,19 +140,20 @@ public final class StagingIndex {
             ObjectId id = ObjectId.fromBytes(r.bytes(ObjectId.BYTES));
             long size = r.i64();
             long mtime = r.i64();
+            long change = v3 ? r.i64() : FileStamp.UNKNOWN;
             byte[] sha = r.bytes(32);
             int flags = v2 ? r.u8() : 0;
             if ((flags & ~FLAG_UNSYNCED) != 0) {
                 throw new CorruptObjectException(file + ": entry '" + path + "' has unknown flags " + flags);
             }
             boolean unsynced = flags == FLAG_UNSYNCED;
+            Entry e = new Entry(id, size, mtime, change, sha, unsynced);
             if (unsynced && !sameBoot) {
-                m.put(path, new Entry(id, size, UNVERIFIED, sha, false));
+                e = e.unverified(false);
             } else if (size >= 0 && isRacy(mtime, written)) {
-                m.put(path, new Entry(id, size, UNVERIFIED, sha, unsynced));
-            } else {
-                m.put(path, new Entry(id, size, mtime, sha, unsynced));
+                e = e.unverified(unsynced);
             }
+            m.put(path, e);
         }
         r.expectEnd();
         return new StagingIndex(m);
@@ -161,16 +187,10 @@ public final class StagingIndex {
     void write(Path file, String boot) throws IOException {
         boolean anyUnsynced = entries.values().stream().anyMatch(Entry::unsynced);
         BinaryWriter w = new BinaryWriter();
-        if (anyUnsynced) {
-            w.string(boot);
-        }
+        w.string(anyUnsynced ? boot : "");
         w.varInt(entries.size());
-        entries.forEach((p, e) -> {
-            w.string(p).bytes(e.fileEntry().toBytes()).i64(e.size()).i64(e.mtimeMillis()).bytes(e.sha256());
-            if (anyUnsynced) {
-                w.u8(e.unsynced() ? FLAG_UNSYNCED : 0);
-            }
-        });
-        ChecksummedFile.write(file, MAGIC, anyUnsynced ? 2 : 1, w.toByteArray());
+        entries.forEach((p, e) -> w.string(p).bytes(e.fileEntry().toBytes()).i64(e.size()).i64(e.mtimeMillis()).i64(e.changeStamp())
+                .bytes(e.sha256()).u8(e.unsynced() ? FLAG_UNSYNCED : 0));
+        ChecksummedFile.write(file, MAGIC, 3, w.toByteArray());
     }
 }

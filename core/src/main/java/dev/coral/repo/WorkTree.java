@@ -267,7 +267,7 @@ public final class WorkTree {
         if (q.size() != e.size()) {
             return true;
         }
-        if (q.mtimeMillis() == e.mtimeMillis()) {
+        if (e.stampMatches(q)) {
             return false;
         }
         return sameContent(f, e, crc) == null;
@@ -313,10 +313,9 @@ public final class WorkTree {
             return new ContentCheck(false, null);
         }
         FileIngest.FileStat after = FileIngest.FileStat.quick(f);
-        boolean held = read.size() == before.size() && after.size() == before.size()
-                && read.mtimeMillis() == before.mtimeMillis() && after.mtimeMillis() == before.mtimeMillis();
-        return new ContentCheck(true, held ? new StagingIndex.Entry(e.fileEntry(), before.size(), before.mtimeMillis(), e.sha256(),
-                e.unsynced()) : null);
+        boolean held = read.sameStamp(before) && after.sameStamp(before);
+        return new ContentCheck(true, held ? new StagingIndex.Entry(e.fileEntry(), before.size(), before.mtimeMillis(), before.changeStamp(),
+                e.sha256(), e.unsynced()) : null);
     }
 
     /**
@@ -340,7 +339,7 @@ public final class WorkTree {
         Path f = file(repoPath);
         if (isPresent(f)) {
             FileIngest.FileStat q = FileIngest.FileStat.quick(f);
-            if (q.size() == e.size() && q.mtimeMillis() == e.mtimeMillis()) {
+            if (e.stampMatches(q)) {
                 return new ContentCheck(true, null);
             }
         }
@@ -350,7 +349,7 @@ public final class WorkTree {
         if (r == null || System.currentTimeMillis() - r.mtimeMillis() < RACY_MILLIS || BootId.current().isEmpty()) {
             return new ContentCheck(c.matches(), null);
         }
-        return new ContentCheck(true, new StagingIndex.Entry(r.fileEntry(), r.size(), r.mtimeMillis(), r.sha256(), true));
+        return new ContentCheck(true, new StagingIndex.Entry(r.fileEntry(), r.size(), r.mtimeMillis(), r.changeStamp(), r.sha256(), true));
     }
 
     /** Whether the working file of {@code repoPath} is there (a regular file, not beyond a symbolic link). */

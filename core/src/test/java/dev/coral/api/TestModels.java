@@ -59,7 +59,8 @@ final class TestModels {
                 Path f = repo.workTree().file(x.getKey());
                 long t = Files.getLastModifiedTime(f).toMillis() - millis;
                 Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(t));
-                e = new dev.coral.repo.StagingIndex.Entry(e.fileEntry(), e.size(), t, e.sha256(), e.unsynced());
+                e = new dev.coral.repo.StagingIndex.Entry(e.fileEntry(), e.size(), t, dev.coral.repo.FileStamp.of(f).change(), e.sha256(),
+                        e.unsynced());
             }
             next.put(x.getKey(), e);
         }
