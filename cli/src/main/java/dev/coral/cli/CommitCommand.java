@@ -42,7 +42,8 @@ final class CommitCommand extends Subcommand {
     boolean all;
 
     @picocli.CommandLine.Parameters(arity = "0..*", paramLabel = "PATH",
-            description = "Files or folders to commit, alone, as they are in the work tree (new files too; a tracked file that is gone is removed).")
+            description = "Files or folders to commit, alone, as they are in the work tree (new files too; a tracked file that is gone, "
+                    + "or whose removal rm staged, is removed; so is each file of a deleted folder).")
     List<String> paths = List.of();
 
     @Option(names = "--author", paramLabel = "NAME", description = "Author (default: $CORAL_AUTHOR or the user name).")

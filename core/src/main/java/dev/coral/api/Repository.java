@@ -520,7 +520,9 @@ public final class Repository implements AutoCloseable {
         ObjectId seen = rebase ? null : headCommit();
         return storing(() -> {
             try (ObjectInserter ins = newInserter(!request.lossyEps().isEmpty())) {
-                StagedChanges changes = ingest(paths, ProgressListener.NONE, ins, request.lossyEps());
+                // commit PATH also commits removals staged by rm: paths HEAD has that are neither staged nor in the folder
+                Set<String> committedPaths = scope == History.Scope.ONLY_OWN ? headPaths() : Set.of();
+                StagedChanges changes = ingest(paths, ProgressListener.NONE, ins, request.lossyEps(), committedPaths);
                 return history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins), scope);
             }
         });
@@ -563,7 +565,7 @@ public final class Repository implements AutoCloseable {
     /** Stores the weight files under {@code paths} (folders recursively), durably, without staging them yet. */
     StagedChanges ingest(Collection<Path> paths, ProgressListener progress) throws IOException {
         try (ObjectInserter ins = newInserter()) {
-            StagedChanges changes = ingest(paths, progress, ins, "");
+            StagedChanges changes = ingest(paths, progress, ins, "", Set.of());
             ins.flush();
             return changes;
         }
@@ -574,13 +576,22 @@ public final class Repository implements AutoCloseable {
      * the last file's objects unflushed: the caller makes them durable before anything names them.
      * With {@code lossyEps} not empty ({@code commit --lossy} with paths), a file that HEAD has
      * is stored straight as its lossy version against HEAD's ({@link FileIngest#ingestLossy}),
-     * never as a lossless copy that the commit would leave behind as garbage.
+     * never as a lossless copy that the commit would leave behind as garbage. A path that is gone
+     * stages the removal of the files tracked there (a folder's too, as git does): tracked by the
+     * index, or, for {@code commit PATH}, in {@code committedPaths} (HEAD's files), whose removal
+     * {@code rm} may have staged already.
      */
-    private StagedChanges ingest(Collection<Path> paths, ProgressListener progress, ObjectInserter ins, String lossyEps)
-            throws IOException {
+    private StagedChanges ingest(Collection<Path> paths, ProgressListener progress, ObjectInserter ins, String lossyEps,
+                                 Set<String> committedPaths) throws IOException {
         Map<String, Path> files = new LinkedHashMap<>();
-        List<String> missing = new ArrayList<>();
+        Set<String> missing = new java.util.LinkedHashSet<>();
         StagingIndex before = readIndex();
+        Set<String> tracked = new java.util.TreeSet<>(committedPaths);
+        before.entries().forEach((k, e) -> {
+            if (e.size() >= 0) { // a version staged from memory has no working file to be gone
+                tracked.add(k);
+            }
+        });
         for (Path p : paths) {
             Path abs = (p.isAbsolute() ? p : workTree.root().resolve(p)).normalize();
             String rp = abs.equals(workTree.root()) ? "" : workTree.repoPath(abs);
@@ -589,19 +600,16 @@ public final class Repository implements AutoCloseable {
                 for (String f : workTree.weightFilesUnder(abs)) {
                     files.put(f, workTree.file(f));
                 }
-                String prefix = rp.isEmpty() ? "" : rp + "/";
-                for (String k : before.entries().keySet()) {
-                    if (k.startsWith(prefix) && before.entries().get(k).size() >= 0 && !workTree.exists(k)) {
-                        missing.add(k);
-                    }
-                }
+                missing.addAll(goneUnder(rp, tracked));
             } else if (Files.isRegularFile(abs)) {
                 if (WeightFormats.forPath(abs).isEmpty()) {
                     throw new BadInputException(p + ": not a weight file (Coral tracks " + String.join(", ", extensions()) + ")");
                 }
                 files.put(rp, abs);
-            } else if (before.entries().containsKey(rp)) {
+            } else if (before.entries().containsKey(rp) || committedPaths.contains(rp)) {
                 missing.add(rp);
+            } else if (!Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !goneUnder(rp, tracked).isEmpty()) {
+                missing.addAll(goneUnder(rp, tracked)); // a folder of tracked files, deleted
             } else if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 throw new BadInputException(p + ": not a regular file or folder (a pipe, a device, or a link to one or to nothing)");
             } else {
@@ -648,10 +656,10 @@ public final class Repository implements AutoCloseable {
             }
             similar.save();
             quantized = lossy != null && lossy.wroteLossy();
-            result = new AddResult(new ArrayList<>(put.keySet()), unchanged, missing, ins.chunksWritten(), ins.chunksDeduplicated(),
+            result = new AddResult(new ArrayList<>(put.keySet()), unchanged, new ArrayList<>(missing), ins.chunksWritten(), ins.chunksDeduplicated(),
                     ins.rawBytesWritten(), ins.storedBytesWritten());
         }
-        return new StagedChanges(put, missing, result, storedLossy, quantized);
+        return new StagedChanges(put, new ArrayList<>(missing), result, storedLossy, quantized);
     }
 
     /**
@@ -678,6 +686,24 @@ public final class Repository implements AutoCloseable {
             return lossyAgainst.equals(previous.fileEntry());
         }
         return Arrays.equals(graph.file(previous.fileEntry()).fileSha256(), previous.sha256());
+    }
+
+    /** The paths of {@code tracked} at or under {@code repoPath} ("": all) with no working file. */
+    private List<String> goneUnder(String repoPath, Set<String> tracked) throws BadInputException {
+        String prefix = repoPath.isEmpty() ? "" : repoPath + "/";
+        List<String> gone = new ArrayList<>();
+        for (String k : tracked) {
+            if ((k.startsWith(prefix) || k.equals(repoPath)) && !workTree.exists(k)) {
+                gone.add(k);
+            }
+        }
+        return gone;
+    }
+
+    /** The files HEAD's commit records (none before the first commit). */
+    private Set<String> headPaths() throws IOException {
+        ObjectId head = headCommit();
+        return head == null ? Set.of() : readTree(head).files().keySet();
     }
 
     void writeIndex(StagingIndex index) throws IOException {
