@@ -37,8 +37,11 @@ class GitModelPropertyTest {
     @TempDir
     Path dir;
 
+    /** Seeds from a random start, and seeds that once failed (967489263687028090: commit PATH of a removal restore staged). */
     static List<Long> seeds() {
-        return TestModels.randomSeeds(12);
+        List<Long> s = new java.util.ArrayList<>(TestModels.randomSeeds(12));
+        s.add(967489263687028090L);
+        return s;
     }
 
     /** The model: path to content (a file's SHA-256) in each of git's three states. */
@@ -128,7 +131,8 @@ class GitModelPropertyTest {
                         } else {
                             next.remove(p);
                         }
-                        expectFailure = !work.containsKey(p) && !index.containsKey(p) || next.equals(head);
+                        // git commits a removal rm staged too: a path HEAD has is known to it
+                        expectFailure = !work.containsKey(p) && !index.containsKey(p) && !head.containsKey(p) || next.equals(head);
                         model = () -> {
                             stage(p);
                             commitTree(next);
