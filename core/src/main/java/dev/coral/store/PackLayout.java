@@ -12,8 +12,13 @@ package dev.coral.store;
  *
  * All integers big-endian. EntryCrc is the CRC32C of the entry's bytes before it (checked on
  * every read); PackCrc the CRC32C of every byte of the pack before it (checked by fsck). A pack
- * is named {@code pack-HEX.pack} by its id, the SHA-256 of its sorted object ids; its index
- * {@code pack-HEX.idx} is renamed into place last, so a pack is visible only with its index.
+ * is named {@code pack-HEX.pack} by its id, the SHA-256 of its sorted object ids then its PackCrc
+ * (4 bytes, big-endian); its index {@code pack-HEX.idx} is renamed into place last, so a pack is
+ * visible only with its index. Two writers that pack the same objects into the same bytes name
+ * one pack; a repack that encodes the same objects otherwise names a new one. Packs written
+ * before 2026-12-04 are named by their ids alone ({@link #legacyIdOf}): a repack of a repository
+ * already in one pack then took its new pack for the old one and kept the old encodings, whatever
+ * the settings (found by fuzzing).
  */
 final class PackLayout {
     static final String MAGIC = "CORALPAK";
@@ -28,6 +33,21 @@ final class PackLayout {
     static final String PREFIX = "pack-";
 
     private PackLayout() {
+    }
+
+    /** The id of a pack holding {@code sortedIds} (ascending) with whole-pack checksum {@code packCrc}. */
+    static ObjectId idOf(java.util.List<ObjectId> sortedIds, int packCrc) {
+        java.security.MessageDigest md = ObjectId.sha256();
+        sortedIds.forEach(id -> md.update(id.toBytes()));
+        md.update(new byte[] {(byte) (packCrc >>> 24), (byte) (packCrc >>> 16), (byte) (packCrc >>> 8), (byte) packCrc});
+        return ObjectId.fromBytes(md.digest());
+    }
+
+    /** The id packs written before {@link #idOf} had: the SHA-256 of their sorted object ids alone. */
+    static ObjectId legacyIdOf(java.util.List<ObjectId> sortedIds) {
+        java.security.MessageDigest md = ObjectId.sha256();
+        sortedIds.forEach(id -> md.update(id.toBytes()));
+        return ObjectId.fromBytes(md.digest());
     }
 
     static String packFileName(ObjectId packId) {

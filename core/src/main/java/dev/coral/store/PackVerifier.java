@@ -509,9 +509,12 @@ public final class PackVerifier {
         for (Entry e : entries) {
             sorted.putIfAbsent(e.id(), new PackIndex.Entry(e.id(), e.kind(), e.codec(), e.offset(), e.storedLength(), e.rawLength()));
         }
-        MessageDigest md = ObjectId.sha256();
-        sorted.keySet().forEach(id -> md.update(id.toBytes()));
-        if (!ObjectId.fromBytes(md.digest()).equals(packId)) {
+        List<ObjectId> ids = new ArrayList<>(sorted.keySet());
+        int packCrc;
+        try (FileChannel ch = FileChannel.open(packFile, StandardOpenOption.READ)) {
+            packCrc = readInt(ch, size - 4);
+        }
+        if (!PackLayout.idOf(ids, packCrc).equals(packId) && !PackLayout.legacyIdOf(ids).equals(packId)) {
             return false;
         }
         AtomicFile.write(packsDir.resolve(PackLayout.indexFileName(packId)),

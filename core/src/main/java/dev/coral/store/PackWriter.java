@@ -189,15 +189,11 @@ final class PackWriter implements AutoCloseable {
         FaultPoints.hit("pack.written");
 
         entries.sort(Comparator.comparing(PackIndex.Entry::id));
-        MessageDigest md = ObjectId.sha256();
-        for (PackIndex.Entry e : entries) {
-            md.update(e.id().toBytes());
-        }
-        ObjectId packId = ObjectId.fromBytes(md.digest());
+        ObjectId packId = PackLayout.idOf(entries.stream().map(PackIndex.Entry::id).toList(), packCrc);
         Path packFile = packsDir.resolve(PackLayout.packFileName(packId));
         Path indexFile = packsDir.resolve(PackLayout.indexFileName(packId));
         if (Files.exists(indexFile)) {
-            // The same objects are already packed under this name: ours is redundant.
+            // The same objects are already packed in the same bytes under this name: ours is redundant.
             Files.deleteIfExists(tempFile);
         } else {
             AtomicFile.moveIntoPlace(tempFile, packFile, durable);

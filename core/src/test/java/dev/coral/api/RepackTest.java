@@ -57,6 +57,38 @@ class RepackTest {
         }
     }
 
+    /**
+     * A repository already in one pack, repacked after a settings change, takes the new settings:
+     * packs are named by their ids and their bytes, so the re-encoded pack is a new pack, not
+     * taken for the old one holding the same objects (found by fuzzing: the repack printed "0
+     * delta chunks" and kept every chain). Repacked again with the same settings, it stays whole.
+     */
+    @Test
+    void repackOfOnePackAppliesChangedSettings() throws Exception {
+        List<byte[]> versions;
+        try (Repository repo = Repository.init(dir, RepositoryConfig.defaults().withChunkBytes(8192))) {
+            versions = DriftingTensor.commit(repo, 8192, 12, 3);
+            repo.repack();
+            assertEquals(1, dev.coral.store.PackMerge.packsIn(dir.resolve(".coral/packs")).size(), "one pack");
+            assertTrue(repo.stats(false, false).chainDepths().lastKey() > 0, "deltas before");
+            repo.setConfig("delta.max-depth", "0");
+        }
+        try (Repository repo = Repository.open(dir)) {
+            Repository.RepackResult result = repo.repack();
+            assertEquals(0, result.deltaChunks(), result.toString());
+            assertEquals(java.util.Set.of(0), repo.stats(false, false).chainDepths().keySet(), "keyframes only, as the setting says");
+            Repository.RepackResult again = repo.repack();
+            assertEquals(1, dev.coral.store.PackMerge.packsIn(dir.resolve(".coral/packs")).size(), again.toString());
+            List<CommitWalk.Entry> log = repo.log("HEAD", -1);
+            for (int v = 0; v < versions.size(); v++) {
+                try (InputStream in = repo.tensor(log.get(versions.size() - 1 - v).id().hex(), "m.safetensors", "w").openVerifiedStream()) {
+                    assertArrayEquals(versions.get(v), in.readAllBytes(), "v" + v);
+                }
+            }
+            assertTrue(repo.fsck(false).clean());
+        }
+    }
+
     @Test
     void repackLinksUnrelatedImportsOfFineTunesByContent() throws Exception {
         // A base model and fine-tunes of it under other file and tensor names, each added while
