@@ -12,7 +12,7 @@ final class SwitchCommand extends Subcommand {
     @Option(names = {"-c", "--create"}, description = "Create NAME at HEAD first.")
     boolean create;
 
-    @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files.")
+    @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files (on the current branch too: its files are restored).")
     boolean force;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "Branch name.")
@@ -22,6 +22,9 @@ final class SwitchCommand extends Subcommand {
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
             if (!create && name.equals(repo.currentBranch())) {
+                if (force) { // as git switch -f: the branch's files again, local changes discarded
+                    repo.checkout(name, true);
+                }
                 out().println("Already on '" + name + "'");
                 return 0;
             }
