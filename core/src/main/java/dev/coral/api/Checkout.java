@@ -96,9 +96,14 @@ final class Checkout {
                     continue;
                 }
                 StagingIndex.Entry cur = index.entries().get(path);
-                // Unchanged between index and target: a local edit is kept, as git keeps it, unless forced.
-                StagingIndex.Entry kept = cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0 && wt.exists(path)
-                        ? keptEntry(wt, path, cur, force, repo.graph()::recordedCrc32c) : null;
+                // Unchanged between index and target: a local edit is kept, as git keeps it, unless forced; so is a
+                // deletion not staged (it came back before, where an edit stayed: found by fuzzing)
+                boolean unchanged = cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0;
+                if (unchanged && !force && !wt.exists(path)) {
+                    next.put(path, cur);
+                    continue;
+                }
+                StagingIndex.Entry kept = unchanged && wt.exists(path) ? keptEntry(wt, path, cur, force, repo.graph()::recordedCrc32c) : null;
                 if (kept != null) {
                     next.put(path, kept);
                     continue;
@@ -198,6 +203,11 @@ final class Checkout {
             }
         }
         for (String p : tree.files().keySet()) {
+            if (!index.entries().containsKey(p) && !carried.contains(p) && headFiles.containsKey(p)) {
+                // rm staged its removal, and the target has another version (the same one is carried): as git refuses
+                throw new BadInputException("checkout would overwrite the removal of " + p
+                        + " staged for the next commit; commit it, or use --force");
+            }
             if (!index.entries().containsKey(p) && !carried.contains(p) && wt.exists(p)) {
                 throw new BadInputException("checkout would overwrite untracked file " + p + "; move it away, or use --force");
             }
