@@ -227,6 +227,9 @@ final class Checkout {
             }
             wanted.addAll(hit);
         }
+        List<String> once = wanted.stream().distinct().toList(); // overlapping paths name a file once
+        wanted.clear();
+        wanted.addAll(once);
         FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
         List<String> written = new ArrayList<>();
         refuseBlockedPaths(wanted, wt);

@@ -843,6 +843,9 @@ public final class Repository implements AutoCloseable {
                 }
                 removed.addAll(hit);
             }
+            List<String> once = removed.stream().distinct().toList(); // overlapping paths name a file once
+            removed.clear();
+            removed.addAll(once);
             if (!force) {
                 refuseToLoseWork(removed, m, cached);
             }

@@ -51,10 +51,12 @@ final class Restore {
             TreeSet<String> matched = new TreeSet<>();
             for (Path p : paths) {
                 String rp = wt.repoPath(p);
-                int before = matched.size();
+                // each path must match a file by itself: one an earlier path matched too counts (restore sub sub/x)
+                boolean any = from.keySet().stream().anyMatch(k -> WorkTree.isUnder(k, rp))
+                        || index.entries().keySet().stream().anyMatch(k -> WorkTree.isUnder(k, rp));
                 from.keySet().stream().filter(k -> WorkTree.isUnder(k, rp)).forEach(matched::add);
                 index.entries().keySet().stream().filter(k -> WorkTree.isUnder(k, rp)).forEach(matched::add);
-                if (matched.size() == before) {
+                if (!any) {
                     throw new BadInputException(p + ": matches no file tracked in the staging index"
                             + (source != null ? " or in " + source : staged ? " or in HEAD" : ""));
                 }
