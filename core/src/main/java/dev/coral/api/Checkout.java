@@ -218,7 +218,7 @@ final class Checkout {
         ObjectId target = repo.resolve(revision);
         Tree tree = repo.readTree(target);
         WorkTree wt = repo.workTree();
-        List<String> wanted = new ArrayList<>();
+        Set<String> wanted = new java.util.LinkedHashSet<>(); // overlapping paths name a file once
         for (Path p : paths) {
             String rp = wt.repoPath(p);
             List<String> hit = tree.files().keySet().stream().filter(k -> WorkTree.isUnder(k, rp)).toList();
@@ -227,9 +227,6 @@ final class Checkout {
             }
             wanted.addAll(hit);
         }
-        List<String> once = wanted.stream().distinct().toList(); // overlapping paths name a file once
-        wanted.clear();
-        wanted.addAll(once);
         FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
         List<String> written = new ArrayList<>();
         refuseBlockedPaths(wanted, wt);

@@ -608,12 +608,14 @@ public final class Repository implements AutoCloseable {
                 files.put(rp, abs);
             } else if (before.entries().containsKey(rp) || committedPaths.contains(rp)) {
                 missing.add(rp);
-            } else if (!Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !goneUnder(rp, tracked).isEmpty()) {
-                missing.addAll(goneUnder(rp, tracked)); // a folder of tracked files, deleted
             } else if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 throw new BadInputException(p + ": not a regular file or folder (a pipe, a device, or a link to one or to nothing)");
             } else {
-                throw new BadInputException(p + ": no such file or folder");
+                List<String> gone = goneUnder(rp, tracked); // a folder of tracked files, deleted
+                if (gone.isEmpty()) {
+                    throw new BadInputException(p + ": no such file or folder");
+                }
+                missing.addAll(gone);
             }
         }
         Map<String, StagingIndex.Entry> put = new TreeMap<>();
@@ -832,7 +834,7 @@ public final class Repository implements AutoCloseable {
      * the working file's. A file gone from the working folder already is unstaged.
      */
     public List<String> remove(Collection<Path> paths, boolean cached, boolean force) throws IOException {
-        List<String> removed = new ArrayList<>();
+        Set<String> removed = new java.util.LinkedHashSet<>(); // overlapping paths name a file once
         try (RepositoryLock.Held l = lockIndex()) {
             TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
             for (Path p : paths) {
@@ -843,9 +845,6 @@ public final class Repository implements AutoCloseable {
                 }
                 removed.addAll(hit);
             }
-            List<String> once = removed.stream().distinct().toList(); // overlapping paths name a file once
-            removed.clear();
-            removed.addAll(once);
             if (!force) {
                 refuseToLoseWork(removed, m, cached);
             }
@@ -859,10 +858,10 @@ public final class Repository implements AutoCloseable {
                 }
             }
         }
-        return removed;
+        return List.copyOf(removed);
     }
 
-    private void refuseToLoseWork(List<String> removed, Map<String, StagingIndex.Entry> index, boolean cached) throws IOException {
+    private void refuseToLoseWork(Collection<String> removed, Map<String, StagingIndex.Entry> index, boolean cached) throws IOException {
         ObjectId head = headCommit();
         Map<String, ObjectId> committed = head == null ? Map.of() : readTree(head).files();
         for (String r : removed) {
