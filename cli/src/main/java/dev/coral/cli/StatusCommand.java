@@ -18,7 +18,7 @@ import picocli.CommandLine.Mixin;
     "Sections as in git: changes to be committed, changes not staged, untracked weight files.",
     "Paths are relative to the current folder (or -C DIR), as add and rm take them; with --json, to the repository's root.",
     "--json's \"clean\" is true only when nothing is staged, changed, untracked or unstorable (the text's \"working tree clean\").",
-    "A file whose size and modification time are as staged is taken as unchanged, unless it was modified less than two seconds before the staging index was written (git's racy entries): that one is read and compared by content."})
+    "A file whose size, modification time, ctime and inode are as staged is taken as unchanged (an edit that puts the time back, as cp -p does, still changes the ctime), unless it was modified less than two seconds before the staging index was written (git's racy entries): that one is read and compared by content."})
 final class StatusCommand extends Subcommand {
     @Mixin
     JsonOption output;
