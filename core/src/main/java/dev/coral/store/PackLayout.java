@@ -37,17 +37,21 @@ final class PackLayout {
 
     /** The id of a pack holding {@code sortedIds} (ascending) with whole-pack checksum {@code packCrc}. */
     static ObjectId idOf(java.util.List<ObjectId> sortedIds, int packCrc) {
-        java.security.MessageDigest md = ObjectId.sha256();
-        sortedIds.forEach(id -> md.update(id.toBytes()));
+        java.security.MessageDigest md = idsDigest(sortedIds);
         md.update(new byte[] {(byte) (packCrc >>> 24), (byte) (packCrc >>> 16), (byte) (packCrc >>> 8), (byte) packCrc});
         return ObjectId.fromBytes(md.digest());
     }
 
     /** The id packs written before {@link #idOf} had: the SHA-256 of their sorted object ids alone. */
     static ObjectId legacyIdOf(java.util.List<ObjectId> sortedIds) {
+        return ObjectId.fromBytes(idsDigest(sortedIds).digest());
+    }
+
+    /** A SHA-256 fed the sorted ids. */
+    private static java.security.MessageDigest idsDigest(java.util.List<ObjectId> sortedIds) {
         java.security.MessageDigest md = ObjectId.sha256();
         sortedIds.forEach(id -> md.update(id.toBytes()));
-        return ObjectId.fromBytes(md.digest());
+        return md;
     }
 
     static String packFileName(ObjectId packId) {

@@ -15,7 +15,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -495,6 +494,7 @@ public final class PackVerifier {
         List<Problem> problems = new ArrayList<>();
         List<Entry> entries;
         long size;
+        int packCrc;
         try (FileChannel ch = FileChannel.open(packFile, StandardOpenOption.READ)) {
             size = ch.size();
             if (!checkFrame(ch, size, packFile, problems) || !packCrcMatches(ch, size)) {
@@ -504,16 +504,13 @@ public final class PackVerifier {
             if (!problems.isEmpty() || entries.size() != readInt(ch, size - 8)) {
                 return false;
             }
+            packCrc = readInt(ch, size - 4);
         }
         TreeMap<ObjectId, PackIndex.Entry> sorted = new TreeMap<>();
         for (Entry e : entries) {
             sorted.putIfAbsent(e.id(), new PackIndex.Entry(e.id(), e.kind(), e.codec(), e.offset(), e.storedLength(), e.rawLength()));
         }
         List<ObjectId> ids = new ArrayList<>(sorted.keySet());
-        int packCrc;
-        try (FileChannel ch = FileChannel.open(packFile, StandardOpenOption.READ)) {
-            packCrc = readInt(ch, size - 4);
-        }
         if (!PackLayout.idOf(ids, packCrc).equals(packId) && !PackLayout.legacyIdOf(ids).equals(packId)) {
             return false;
         }
