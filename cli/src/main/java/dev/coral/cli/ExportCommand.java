@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "export", description = {
     "Write a committed file to OUT as safetensors, npy or npz.",
     "Converts between formats as needed (by OUT's extension or --format).",
-    "With -o - the file goes to standard output as committed (byte-identical for safetensors and npy), or converted with --format.",
+    "With -o - the file goes to standard output as committed (byte-identical for safetensors, npy and npz of stored members), or converted with --format.",
     "Every chunk is checked against its SHA-256 before it is written; standard output must not be a terminal.",
     "PATH may be left out when REV has exactly one file."})
 final class ExportCommand extends Subcommand {

@@ -629,6 +629,7 @@ public final class Repository implements AutoCloseable {
             ObjectId head = lossyEps.isEmpty() ? null : headCommit();
             Map<String, ObjectId> committed = head == null ? Map.of() : readTree(head).files();
             LossyRewrite lossy = committed.isEmpty() ? null : new LossyRewrite(graph, ins, sink, config.chunkBytes());
+            HeadFiles headFiles = new HeadFiles();
             int i = 0;
             for (Map.Entry<String, Path> e : files.entrySet()) {
                 progress.step("adding", ++i, files.size(), e.getKey());
@@ -645,6 +646,10 @@ public final class Repository implements AutoCloseable {
                         : ingest.ingest(e.getValue(), format, bases, similar);
                 if (inHead != null && !f.entryId().equals(inHead)) {
                     storedLossy.add(f.entryId());
+                }
+                if (inHead == null) {
+                    ObjectId earlier = earlierEntryOfSameFile(f, format, previous, e.getKey(), headFiles);
+                    f = new FileIngest.Ingested(earlier, f.stat());
                 }
                 // A file a checkout wrote without fsync and nobody wrote since may still be in the page cache only
                 // (its entry racy, read back unverified: the same bytes as the checkout wrote).
@@ -688,7 +693,7 @@ public final class Repository implements AutoCloseable {
         boolean exact = Arrays.equals(staged.fileSha256(), previous.sha256());
         // a checkout's own encoding of a value-identical format (npz): read again, it would be stored as a new
         // file entry of the same tensors, and the untouched file would show as modified (found by fuzzing)
-        boolean encodedByCheckout = !exact && !staged.isLossy() && !FileRestore.isByteIdentical(staged.format());
+        boolean encodedByCheckout = !exact && !staged.isLossy() && !FileRestore.isByteIdentical(staged);
         if (!exact && !encodedByCheckout) {
             return false;
         }
@@ -699,6 +704,53 @@ public final class Repository implements AutoCloseable {
         // same entry); the checkout's encoding is compared by content, as status compares it
         return encodedByCheckout && Files.size(file) == previous.size()
                 && Arrays.equals(FileIngest.FileStat.sha256(file), previous.sha256());
+    }
+
+    /** HEAD's files, read when first asked for. */
+    private final class HeadFiles {
+        private Map<String, ObjectId> files;
+
+        ObjectId entry(String path) throws IOException {
+            if (files == null) {
+                ObjectId head = headCommit();
+                files = head == null ? Map.of() : readTree(head).files();
+            }
+            return files.get(path);
+        }
+    }
+
+    /**
+     * The staged entry or HEAD's of {@code path} when it was made from the very bytes just stored
+     * as {@code stored} (the same format, size and SHA-256, lossless); else {@code stored}. Keeping
+     * it leaves the tree as it was, as git's is for the same bytes: an npz entry made before npz
+     * was restored byte for byte (version 1 restore info) would otherwise become a new version of
+     * the same file when the file is staged again.
+     */
+    private ObjectId earlierEntryOfSameFile(FileIngest.Ingested stored, WeightFileFormat format, StagingIndex.Entry previous,
+                                            String path, HeadFiles head) throws IOException {
+        ObjectId staged = previous == null ? null : previous.fileEntry();
+        if (stored.entryId().equals(staged)) {
+            return staged;
+        }
+        if (madeFrom(staged, format, stored.stat())) {
+            return staged;
+        }
+        ObjectId inHead = head.entry(path);
+        return inHead != null && !inHead.equals(stored.entryId()) && madeFrom(inHead, format, stored.stat()) ? inHead : stored.entryId();
+    }
+
+    /** Whether the entry {@code id} (null: none) was made losslessly from a file of {@code format} with {@code stat}'s size and SHA-256. */
+    private boolean madeFrom(ObjectId id, WeightFileFormat format, FileIngest.FileStat stat) throws IOException {
+        if (id == null) {
+            return false;
+        }
+        FileEntry e;
+        try {
+            e = graph.file(id);
+        } catch (CoralException damaged) {
+            return false;
+        }
+        return !e.isLossy() && e.format().equals(format.name()) && e.fileSize() == stat.size() && Arrays.equals(e.fileSha256(), stat.sha256());
     }
 
     /** The paths of {@code tracked} at or under {@code repoPath} ("": all) with no working file. */
@@ -1317,7 +1369,7 @@ public final class Repository implements AutoCloseable {
 
     /**
      * Writes {@code path} of {@code revision} to {@code out} (flushed, not closed): the file as it
-     * was committed when {@code formatName} is null (byte-identical for safetensors and npy,
+     * was committed when {@code formatName} is null (byte-identical for safetensors, npy and npz of stored members,
      * checked as a checkout checks it), else converted to that format. Every chunk is checked
      * against its id (SHA-256) before its bytes are written: a stream cannot take back what it
      * was given. For {@code coral export REV:PATH -o -} and for reading a checkpoint into another

@@ -8,10 +8,14 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,9 +30,12 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * numpy's {@code .npz}: a zip whose members are npy files, stored ({@code np.savez}) or deflated
- * ({@code np.savez_compressed}). A member {@code w.npy} is the tensor {@code w}. Restoring gives
- * back the same member names, methods and npy headers with the same data; the zip container's
- * own bytes (timestamps, extra fields) may differ.
+ * ({@code np.savez_compressed}). A member {@code w.npy} is the tensor {@code w}. An npz whose
+ * members are all stored is restored byte for byte: its restore info keeps every byte of the file
+ * but the tensors' data ({@link NpzRestoreInfo}, version 2). One with a deflated member is
+ * restored value-identical: the same member names, methods and npy headers with the same data,
+ * in a zip of Coral's own (deflate's output is not reproducible from the data, and keeping it
+ * would store each tensor twice).
  */
 public final class NpzFormat implements WeightFileFormat {
     private static final String SUFFIX = ".npy";
@@ -65,7 +72,7 @@ public final class NpzFormat implements WeightFileFormat {
             throw new BadInputException(where + ": not a valid zip (npz) file: " + damage(e));
         }
         try {
-            ZipLayout.check(file, where, zip.size());
+            List<ZipLayout.Member> layout = ZipLayout.check(file, where, zip.size());
             List<NpzRestoreInfo.Member> members = new ArrayList<>();
             List<TensorSource> tensors = new ArrayList<>();
             List<? extends ZipEntry> entries = Collections.list(zip.entries());
@@ -93,11 +100,76 @@ public final class NpzFormat implements WeightFileFormat {
                 members.add(new NpzRestoreInfo.Member(name, e.getMethod(), header.bytes()));
                 tensors.add(new ZipTensorSource(tensorName(name), header.spec(), zip, e, header.length(), header.bigEndian(), at));
             }
-            return new ZipParsedFile(zip, NpzRestoreInfo.encode(members), tensors);
+            byte[] verbatim = verbatimRestoreInfo(file, where, members, layout, tensors);
+            return new ZipParsedFile(zip, verbatim != null ? verbatim : NpzRestoreInfo.encode(members), tensors);
         } catch (IOException | RuntimeException e) {
             zip.close();
             throw e;
         }
+    }
+
+    /** Largest skeleton (the file's bytes but its tensors' data) kept to restore an npz byte for byte. */
+    static final long MAX_SKELETON_BYTES = 256L << 20;
+
+    /**
+     * The version 2 restore info of {@code file} when all its members are stored (with sizes as
+     * read) and its skeleton is at most {@link #MAX_SKELETON_BYTES}; else null. {@code layout}
+     * and {@code members} are in the central directory's order, as {@code tensors}.
+     */
+    private static byte[] verbatimRestoreInfo(Path file, String where, List<NpzRestoreInfo.Member> members,
+                                              List<ZipLayout.Member> layout, List<TensorSource> tensors) throws IOException {
+        int n = members.size();
+        long[] fileCut = new long[n];
+        long[] dataBytes = new long[n];
+        long cutTotal = 0;
+        for (int i = 0; i < n; i++) {
+            NpzRestoreInfo.Member m = members.get(i);
+            ZipLayout.Member z = layout.get(i);
+            long headerLength = m.npyHeader().length;
+            dataBytes[i] = tensors.get(i).spec().byteSize();
+            if (m.method() != ZipEntry.STORED || z.method() != ZipEntry.STORED || z.storedSize() != headerLength + dataBytes[i]) {
+                return null;
+            }
+            fileCut[i] = z.dataStart() + headerLength;
+            cutTotal += dataBytes[i];
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long skeletonBytes = ch.size() - cutTotal;
+            if (skeletonBytes < 0 || skeletonBytes > MAX_SKELETON_BYTES) {
+                return null;
+            }
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, Comparator.comparingLong(i -> fileCut[i]));
+            byte[] skeleton = new byte[(int) skeletonBytes];
+            long[] cutAt = new long[n];
+            long filePos = 0;
+            int at = 0;
+            for (int i : order) {
+                int gap = (int) (fileCut[i] - filePos); // ZipLayout found the members apart, each within the file
+                ZipLayout.readFully(ch, filePos, skeleton, at, gap, where);
+                at += gap;
+                cutAt[i] = at;
+                filePos = fileCut[i] + dataBytes[i];
+            }
+            ZipLayout.readFully(ch, filePos, skeleton, at, skeleton.length - at, where);
+            List<String> names = members.stream().map(NpzRestoreInfo.Member::name).toList();
+            int[] headerLengths = members.stream().mapToInt(m -> m.npyHeader().length).toArray();
+            return NpzRestoreInfo.encodeVerbatim(names, headerLengths, cutAt, skeleton);
+        }
+    }
+
+    /** Byte for byte from version 2 restore info (all members stored), else value-identical. */
+    @Override
+    public boolean restoresBytes(byte[] restoreInfo) {
+        return NpzRestoreInfo.isVerbatim(restoreInfo);
+    }
+
+    @Override
+    public byte[] forOtherValues(byte[] restoreInfo) throws IOException {
+        return NpzRestoreInfo.valuesOnly(restoreInfo);
     }
 
     /** What java.util.zip says is wrong with a damaged zip, for an error message. */
@@ -140,24 +212,45 @@ public final class NpzFormat implements WeightFileFormat {
     @Override
     public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
         String where = "npz restore info";
-        List<NpzRestoreInfo.Member> members = NpzRestoreInfo.decode(restoreInfo);
+        NpzRestoreInfo.Verbatim verbatim = NpzRestoreInfo.isVerbatim(restoreInfo) ? NpzRestoreInfo.decodeVerbatim(restoreInfo) : null;
+        List<NpzRestoreInfo.Member> members = verbatim != null ? verbatim.members() : NpzRestoreInfo.decode(restoreInfo);
         if (members.size() != tensors.size()) {
             throw new BadInputException(where + ": lists " + members.size() + " members but " + tensors.size() + " tensors were given");
+        }
+        List<NpyHeader> headers = new ArrayList<>(members.size());
+        for (int i = 0; i < members.size(); i++) {
+            NpzRestoreInfo.Member m = members.get(i);
+            try {
+                headers.add(NpyHeader.parse(m.npyHeader(), where + ": member '" + m.name() + "'"));
+            } catch (BadInputException e) {
+                throw new CorruptObjectException(e.getMessage(), e);
+            }
+            SafetensorsFormat.checkSameBytes(m.name(), headers.get(i).spec(), tensors.get(i), where);
+        }
+        if (verbatim != null) {
+            restoreVerbatim(verbatim, headers, tensors, out, where);
+            return;
         }
         try (ZipOutputStream zip = new ZipOutputStream(new NonClosingOutputStream(out))) {
             for (int i = 0; i < members.size(); i++) {
                 NpzRestoreInfo.Member m = members.get(i);
-                NpyHeader header;
-                try {
-                    header = NpyHeader.parse(m.npyHeader(), where + ": member '" + m.name() + "'");
-                } catch (BadInputException e) {
-                    throw new CorruptObjectException(e.getMessage(), e);
-                }
-                TensorSource t = tensors.get(i);
-                SafetensorsFormat.checkSameBytes(m.name(), header.spec(), t, where);
-                writeMember(zip, m.name(), m.method(), m.npyHeader(), t, header.bigEndian(), where);
+                writeMember(zip, m.name(), m.method(), m.npyHeader(), tensors.get(i), headers.get(i).bigEndian(), where);
             }
         }
+    }
+
+    /** The skeleton with each tensor's bytes at its cut, in file order (big-endian data swapped back). */
+    private static void restoreVerbatim(NpzRestoreInfo.Verbatim v, List<NpyHeader> headers, List<? extends TensorSource> tensors,
+                                        OutputStream out, String where) throws IOException {
+        byte[] skeleton = v.skeleton();
+        int at = 0;
+        for (int i : v.fileOrder()) {
+            int cut = (int) v.cutAt()[i];
+            out.write(skeleton, at, cut - at);
+            Streams.copyTensor(tensors.get(i), out, null, headers.get(i).bigEndian(), where);
+            at = cut;
+        }
+        out.write(skeleton, at, skeleton.length - at);
     }
 
     /**

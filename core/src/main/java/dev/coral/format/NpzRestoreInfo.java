@@ -11,21 +11,48 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.zip.ZipEntry;
 
 /**
- * What an npz needs besides its tensors' bytes to be rebuilt: for each member in order, its name,
- * its compression method and its verbatim npy header.
+ * What an npz needs besides its tensors' bytes to be rebuilt, in one of two versions
+ * (big-endian integers):
  *
- * <p>Encoding, version 1 (big-endian integers): {@code u8 version=1, u32 count}, then per member
- * {@code u32 nameLength, name (UTF-8), u8 method (0 stored, 8 deflated), u32 headerLength, header}.
+ * <ul>
+ * <li>Version 1, value-identical: for each member in order, its name, its compression method and
+ * its verbatim npy header; the zip around them is Coral's own.
+ * {@code u8 version=1, u32 count}, then per member
+ * {@code u32 nameLength, name (UTF-8), u8 method (0 stored, 8 deflated), u32 headerLength, header}.</li>
+ * <li>Version 2, byte-identical, for an npz whose members are all stored ({@code np.savez}): the
+ * file's own bytes with each tensor's data cut out (the "skeleton": zip headers, npy headers,
+ * directory, comment, whatever else the file holds), and where each tensor's data goes back.
+ * {@code u8 version=2, u32 count}, then per member
+ * {@code u32 nameLength, name (UTF-8), u32 headerLength, u64 cutAt}, then
+ * {@code u32 skeletonLength, skeleton}. A member's tensor data goes into the skeleton at
+ * {@code cutAt}, right after its npy header, the {@code headerLength} bytes before it.</li>
+ * </ul>
  */
 final class NpzRestoreInfo {
     static final int VERSION = 1;
+    static final int VERBATIM_VERSION = 2;
 
     /** One zip member: {@code method} is {@link ZipEntry#STORED} or {@link ZipEntry#DEFLATED}. */
     record Member(String name, int method, byte[] npyHeader) {
+    }
+
+    /**
+     * A version 2 restore info: the members (all stored), in the order the tensors are listed,
+     * the skeleton offset each one's tensor data goes in at, and the skeleton.
+     */
+    record Verbatim(List<Member> members, long[] cutAt, byte[] skeleton) {
+        /** The members' indexes in the order their data lies in the file. */
+        int[] fileOrder() {
+            return IntStream.range(0, members.size()).boxed().sorted(Comparator.comparingLong(i -> cutAt[i]))
+                    .mapToInt(Integer::intValue).toArray();
+        }
     }
 
     private NpzRestoreInfo() {
@@ -37,9 +64,7 @@ final class NpzRestoreInfo {
             out.writeByte(VERSION);
             out.writeInt(members.size());
             for (Member m : members) {
-                byte[] name = m.name().getBytes(StandardCharsets.UTF_8);
-                out.writeInt(name.length);
-                out.write(name);
+                writeName(out, m.name());
                 out.writeByte(m.method());
                 out.writeInt(m.npyHeader().length);
                 out.write(m.npyHeader());
@@ -50,18 +75,52 @@ final class NpzRestoreInfo {
         return bytes.toByteArray();
     }
 
+    /** Version 2: {@code names}' data goes into {@code skeleton} at {@code cutAt}, after npy headers of {@code headerLengths}. */
+    static byte[] encodeVerbatim(List<String> names, int[] headerLengths, long[] cutAt, byte[] skeleton) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(skeleton.length + 64 * names.size() + 16);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(VERBATIM_VERSION);
+            out.writeInt(names.size());
+            for (int i = 0; i < names.size(); i++) {
+                writeName(out, names.get(i));
+                out.writeInt(headerLengths[i]);
+                out.writeLong(cutAt[i]);
+            }
+            out.writeInt(skeleton.length);
+            out.write(skeleton);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Whether {@code info} is version 2 (restores the npz byte for byte). */
+    static boolean isVerbatim(byte[] info) {
+        return info.length > 0 && info[0] == VERBATIM_VERSION;
+    }
+
+    /** The members {@code info} lists, in the order of the tensors (version 2: all stored, headers from the skeleton). */
     static List<Member> decode(byte[] info) throws IOException {
+        return isVerbatim(info) ? decodeVerbatim(info).members() : decodeMembers(info);
+    }
+
+    /**
+     * Version 1 restore info of the same members: restored from it, tensors of other values
+     * (a lossy commit's) make a valid zip, where version 2's skeleton holds CRCs of the values read.
+     */
+    static byte[] valuesOnly(byte[] info) throws IOException {
+        return isVerbatim(info) ? encode(decode(info)) : info;
+    }
+
+    private static List<Member> decodeMembers(byte[] info) throws IOException {
         String where = "npz restore info";
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(info));
         try {
             int version = in.readUnsignedByte();
             if (version != VERSION) {
-                throw new UnsupportedVersionException(where + ": version " + version + " is not known (this Coral reads version " + VERSION + ")");
+                throw unknown(version);
             }
-            int count = in.readInt();
-            if (count < 0 || count > info.length) {
-                throw new CorruptObjectException(where + ": bad member count " + count);
-            }
+            int count = count(in, info.length, where);
             List<Member> members = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
                 String name = new String(readBlock(in, info.length, where), StandardCharsets.UTF_8);
@@ -71,12 +130,78 @@ final class NpzRestoreInfo {
                 }
                 members.add(new Member(name, method, readBlock(in, info.length, where)));
             }
-            if (in.available() > 0) {
-                throw new CorruptObjectException(where + ": " + in.available() + " trailing bytes");
-            }
+            expectEnd(in, where);
             return members;
         } catch (EOFException e) {
             throw new CorruptObjectException(where + ": truncated");
+        }
+    }
+
+    /** Decodes a version 2 restore info, checking that every cut and npy header lies in the skeleton, headers apart. */
+    static Verbatim decodeVerbatim(byte[] info) throws IOException {
+        String where = "npz restore info";
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(info));
+        try {
+            int version = in.readUnsignedByte();
+            if (version != VERBATIM_VERSION) {
+                throw unknown(version);
+            }
+            int count = count(in, info.length, where);
+            String[] names = new String[count];
+            int[] headerLengths = new int[count];
+            long[] cutAt = new long[count];
+            for (int i = 0; i < count; i++) {
+                names[i] = new String(readBlock(in, info.length, where), StandardCharsets.UTF_8);
+                headerLengths[i] = in.readInt();
+                cutAt[i] = in.readLong();
+            }
+            byte[] skeleton = readBlock(in, info.length, where);
+            expectEnd(in, where);
+            List<Member> members = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                if (headerLengths[i] < 0 || cutAt[i] < headerLengths[i] || cutAt[i] > skeleton.length) {
+                    throw new CorruptObjectException(where + ": member '" + names[i] + "' lies outside the " + skeleton.length
+                            + "-byte skeleton (npy header of " + headerLengths[i] + " bytes before offset " + cutAt[i] + ")");
+                }
+                members.add(new Member(names[i], ZipEntry.STORED,
+                        Arrays.copyOfRange(skeleton, (int) cutAt[i] - headerLengths[i], (int) cutAt[i])));
+            }
+            Verbatim v = new Verbatim(members, cutAt, skeleton);
+            long previousCut = 0;
+            for (int i : v.fileOrder()) {
+                if (cutAt[i] - headerLengths[i] < previousCut) {
+                    throw new CorruptObjectException(where + ": member '" + names[i] + "' overlaps the member before it");
+                }
+                previousCut = cutAt[i];
+            }
+            return v;
+        } catch (EOFException e) {
+            throw new CorruptObjectException(where + ": truncated");
+        }
+    }
+
+    private static void writeName(DataOutputStream out, String name) throws IOException {
+        byte[] b = name.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static UnsupportedVersionException unknown(int version) {
+        return new UnsupportedVersionException("npz restore info: version " + version + " is not known (this Coral reads versions "
+                + VERSION + " and " + VERBATIM_VERSION + ")");
+    }
+
+    private static int count(DataInputStream in, int limit, String where) throws IOException {
+        int count = in.readInt();
+        if (count < 0 || count > limit) {
+            throw new CorruptObjectException(where + ": bad member count " + count);
+        }
+        return count;
+    }
+
+    private static void expectEnd(DataInputStream in, String where) throws IOException {
+        if (in.available() > 0) {
+            throw new CorruptObjectException(where + ": " + in.available() + " trailing bytes");
         }
     }
 

@@ -29,10 +29,28 @@ public interface WeightFileFormat {
 
     /**
      * Writes the file {@link #read} parsed, from its restore info and its tensors' bytes (in the
-     * order {@link ParsedWeightFile#tensors()} listed them). Byte-identical for safetensors and
-     * npy; value-identical (names, dtypes, shapes, bits) for containers such as npz.
+     * order {@link ParsedWeightFile#tensors()} listed them). Byte-identical where
+     * {@link #restoresBytes} says so; else value-identical (names, dtypes, shapes, bits).
      */
     void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException;
+
+    /**
+     * Whether {@link #restore} from {@code restoreInfo} (and the tensors read) gives back the file
+     * read byte for byte; else value-identical. True for safetensors and npy; for npz, when all
+     * its members were stored.
+     */
+    default boolean restoresBytes(byte[] restoreInfo) {
+        return true;
+    }
+
+    /**
+     * Restore info for the same file holding tensors of other values (of the same dtypes and
+     * shapes: a lossy commit's), so that {@link #restore} writes a valid file of them; the
+     * restore info itself where it records nothing of the values (the default).
+     */
+    default byte[] forOtherValues(byte[] restoreInfo) throws IOException {
+        return restoreInfo;
+    }
 
     /**
      * When {@link #restore} writes a head (from the restore info) and then every tensor's bytes

@@ -38,10 +38,20 @@ final class ZipLayout {
     }
 
     /**
+     * Where a member's data lies, as its central directory entry and local header give it:
+     * {@code method} (0 stored, 8 deflated), the file offset its data starts at (where
+     * {@link java.util.zip.ZipFile} reads it from: after the local header, its name and its extra
+     * field) and the data's length as stored.
+     */
+    record Member(int method, long dataStart, long storedSize) {
+    }
+
+    /**
      * Checks the layout of the zip at {@code file} (already opened by ZipFile, which found its
      * directory), which lists {@code members} entries. {@code where} names the file in errors.
+     * Returns where each member's data lies, in the central directory's order (ZipFile's).
      */
-    static void check(Path file, String where, int members) throws IOException {
+    static List<Member> check(Path file, String where, int members) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             long eocd = findEndRecord(ch, size, where);
@@ -71,11 +81,13 @@ final class ZipLayout {
             }
             ByteBuffer cd = read(ch, cdOffset, (int) Math.min(cdSize, Integer.MAX_VALUE - 8), where, "central directory");
             List<Span> spans = new ArrayList<>();
+            List<Member> layout = new ArrayList<>();
             int p = 0;
             for (long i = 0; i < count; i++) {
                 if (p + 46 > cd.limit() || cd.getInt(p) != CENTRAL) {
                     throw bad(where, "central directory entry " + (i + 1) + " is damaged");
                 }
+                int method = cd.getShort(p + 10) & 0xFFFF;
                 long compressed = cd.getInt(p + 20) & MAX32;
                 long uncompressed = cd.getInt(p + 24) & MAX32;
                 int nameLength = cd.getShort(p + 28) & 0xFFFF;
@@ -129,6 +141,7 @@ final class ZipLayout {
                             + "' (the directory and the local header disagree)");
                 }
                 spans.add(new Span(shown, offset, dataStart + compressed));
+                layout.add(new Member(method, dataStart, compressed));
                 p = next;
             }
             spans.sort(Comparator.comparingLong(Span::start));
@@ -139,6 +152,17 @@ final class ZipLayout {
                     throw bad(where, "members '" + a.name() + "' and '" + b.name() + "' overlap (bytes " + b.start() + " to "
                             + Math.min(a.end(), b.end()) + " belong to both)");
                 }
+            }
+            return layout;
+        }
+    }
+
+    /** Reads {@code n} bytes of {@code ch} at {@code at} into {@code out} at {@code off}; the file naming {@code where} if it ends early. */
+    static void readFully(FileChannel ch, long at, byte[] out, int off, int n, String where) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(out, off, n);
+        while (b.hasRemaining()) {
+            if (ch.read(b, at + b.position() - off) < 0) {
+                throw bad(where, "ends early (truncated)");
             }
         }
     }

@@ -61,9 +61,13 @@ public final class FileRestore {
         this.fsync = fsync;
     }
 
-    /** Formats whose checkout reproduces the added file byte for byte. */
-    public static boolean isByteIdentical(String format) {
-        return format.equals("safetensors") || format.equals("npy");
+    /**
+     * Whether a checkout of {@code entry} reproduces the added file byte for byte (safetensors,
+     * npy, npz of stored members added from this version on; see
+     * {@link WeightFileFormat#restoresBytes}); else value-identical.
+     */
+    public static boolean isByteIdentical(FileEntry entry) {
+        return WeightFormats.byName(entry.format()).map(f -> f.restoresBytes(entry.restoreInfo())).orElse(false);
     }
 
     public List<StoredTensor> tensors(FileEntry entry) throws IOException {
@@ -119,7 +123,7 @@ public final class FileRestore {
      * serve as the start of reading {@code entry}'s chunks; else null.
      */
     private FileEntry heldVersion(FileEntry entry, Path target, StagingIndex.Entry held) throws IOException {
-        if (held == null || held.size() < 0 || !isByteIdentical(entry.format()) || !entry.hasFileCrc32c()) {
+        if (held == null || held.size() < 0 || !isByteIdentical(entry) || !entry.hasFileCrc32c()) {
             return null;
         }
         BasicFileAttributes a;
@@ -200,7 +204,7 @@ public final class FileRestore {
                 if (held != null) {
                     chunks = startingFromHeld(chunks, format, held, heldFile, displayPath);
                 }
-                if (unsynced && isByteIdentical(entry.format()) && entry.hasFileCrc32c()) {
+                if (unsynced && isByteIdentical(entry) && entry.hasFileCrc32c()) {
                     sha = writeCheckedDirectly(entry, format, sources, chunks, ch, displayPath);
                 } else if (unsynced) {
                     sha = writeChecked(entry, format, sources, chunks, new BufferedOutputStream(new ChannelOutput(ch), 1 << 18), displayPath);
@@ -311,7 +315,7 @@ public final class FileRestore {
      */
     private static byte[] writeChecked(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChunks chunks,
                                        OutputStream file, String displayPath) throws IOException {
-        boolean byCrc = isByteIdentical(entry.format()) && entry.hasFileCrc32c();
+        boolean byCrc = isByteIdentical(entry) && entry.hasFileCrc32c();
         MessageDigest md = byCrc ? null : ObjectId.sha256();
         CRC32C crc = new CRC32C();
         CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
@@ -321,7 +325,7 @@ public final class FileRestore {
             return checkedByCrc(entry, written, crc.getValue(), displayPath);
         }
         byte[] sha = md.digest();
-        if (isByteIdentical(entry.format()) && !Arrays.equals(sha, entry.fileSha256())) {
+        if (isByteIdentical(entry) && !Arrays.equals(sha, entry.fileSha256())) {
             throw new CorruptObjectException(displayPath + ": restored bytes have sha256 " + HexFormat.of().formatHex(sha)
                     + ", the file added had " + HexFormat.of().formatHex(entry.fileSha256()));
         }
@@ -356,7 +360,7 @@ public final class FileRestore {
                     DurableFileOutput durable = new DurableFileOutput(ch, target.toString())) {
                 BufferedOutputStream out = new BufferedOutputStream(durable, 1 << 18);
                 if (format.name().equals(entry.format())) {
-                    // its own format: the file as committed (byte-identical for safetensors and npy), as -o - writes it.
+                    // its own format: the file as committed (byte-identical for safetensors, npy and npz of stored members), as -o - writes it.
                     // Found by fuzzing: a safetensors header not in compact JSON came out rewritten
                     writeCommitted(entry, out, target.toString());
                     out.flush();

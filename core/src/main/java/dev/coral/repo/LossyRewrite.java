@@ -211,6 +211,8 @@ public final class LossyRewrite {
         String eps = stored.quantized() > 0 ? lossyEps : "";
         if (!eps.isEmpty()) {
             lossyEntries++;
+            // an npz restored byte for byte keeps the CRCs of the values read: quantized ones need a zip of their own
+            restoreInfo = writer(format, displayPath).forOtherValues(restoreInfo);
         }
         FileEntry entry;
         try {
@@ -226,8 +228,7 @@ public final class LossyRewrite {
     /** The lossy entry naming {@code named}, with the size and checksums of the file {@code contents} restore to. */
     private static FileEntry entry(String format, byte[] restoreInfo, Map<String, String> metadata, List<FileEntry.NamedTensor> named,
                                    List<? extends TensorSource> contents, String eps, String displayPath) throws IOException {
-        WeightFileFormat writer = WeightFormats.byName(format)
-                .orElseThrow(() -> new CorruptObjectException(displayPath + ": unknown format " + format));
+        WeightFileFormat writer = writer(format, displayPath);
         MessageDigest md = ObjectId.sha256();
         CountingOutputStream counter = new CountingOutputStream(OutputStream.nullOutputStream());
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
@@ -235,5 +236,9 @@ public final class LossyRewrite {
             writer.restore(restoreInfo, contents, out);
         }
         return new FileEntry(format, counter.count, md.digest(), restoreInfo, metadata, named, eps, crc.getValue());
+    }
+
+    private static WeightFileFormat writer(String format, String displayPath) throws CorruptObjectException {
+        return WeightFormats.byName(format).orElseThrow(() -> new CorruptObjectException(displayPath + ": unknown format " + format));
     }
 }

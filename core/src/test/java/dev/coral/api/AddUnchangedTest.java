@@ -143,4 +143,36 @@ class AddUnchangedTest {
             assertEquals(List.of("m.safetensors"), repo.add(List.of(m)).staged());
         }
     }
+
+    /**
+     * The same bytes staged again keep the entry they were staged or committed as, even where
+     * storing them now makes another entry (here, under another chunk size; and an npz committed
+     * before npz was restored byte for byte): the tree stays as it was, as git's does.
+     */
+    @Test
+    void theSameBytesStagedAgainKeepTheirEntryWhenStoringThemNowMakesAnother() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            Path m = model("m.safetensors", 9);
+            repo.add(List.of(m));
+            ObjectId one = repo.commit(CommitRequest.of("one"));
+            ObjectId entry = repo.readIndex().entries().get("m.safetensors").fileEntry();
+            repo.setConfig("chunk.bytes", "1024");
+            Files.setLastModifiedTime(m, FileTime.fromMillis(AN_HOUR_AGO + 1000)); // read again, not trusted by its stat
+            Repository.AddResult r = repo.add(List.of(m));
+            assertTrue(r.chunksWritten() > 0, "stored again in 1 KiB chunks: another entry is made, " + r);
+            assertEquals(entry, repo.readIndex().entries().get("m.safetensors").fileEntry());
+            assertTrue(repo.status().isClean(), repo.status().toString());
+
+            repo.remove(List.of(m), true); // no staged entry: HEAD's is kept
+            repo.add(List.of(m));
+            assertEquals(entry, repo.readIndex().entries().get("m.safetensors").fileEntry());
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> repo.commit(CommitRequest.of("two")));
+            assertTrue(e.getMessage().contains("nothing to commit"), e.getMessage());
+            assertEquals(one, repo.headCommit());
+
+            changeInPlace(m, AN_HOUR_AGO + 2000); // other bytes: a new entry, as before
+            repo.add(List.of(m));
+            assertNotEquals(entry, repo.readIndex().entries().get("m.safetensors").fileEntry());
+        }
+    }
 }

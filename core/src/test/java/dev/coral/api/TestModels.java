@@ -47,6 +47,33 @@ final class TestModels {
     }
 
     /**
+     * An npz of {@code tensors} as {@code np.savez} writes it: every member stored (an npy file
+     * each), with a zip timestamp of now, so that no zip Coral writes itself can be mistaken for it.
+     */
+    static Path writeStoredNpz(Path file, List<TensorSource> tensors) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            for (TensorSource t : tensors) {
+                java.io.ByteArrayOutputStream npy = new java.io.ByteArrayOutputStream();
+                WeightFormats.byName("npy").orElseThrow().write(List.of(t), Map.of(), npy);
+                byte[] member = npy.toByteArray();
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                crc.update(member);
+                java.util.zip.ZipEntry e = new java.util.zip.ZipEntry(t.name() + ".npy");
+                e.setMethod(java.util.zip.ZipEntry.STORED);
+                e.setSize(member.length);
+                e.setCompressedSize(member.length);
+                e.setCrc(crc.getValue());
+                e.setTime(System.currentTimeMillis());
+                zip.putNextEntry(e);
+                zip.write(member);
+                zip.closeEntry();
+            }
+        }
+        return file;
+    }
+
+    /**
      * As if the working files of the staging index had been written {@code millis} earlier: each
      * file and its entry backdated alike (size, content and unsynced mark kept), so that no entry
      * is racy (see {@link dev.coral.repo.StagingIndex}). For tests of what happens after that.

@@ -90,7 +90,13 @@ class NpzFormatTest {
         Path p = put("a.npz", zip(members));
         try (ParsedWeightFile parsed = format.read(p)) {
             TestTensors.assertSameTensors(tensors, parsed, "seed " + seed);
-            Path back = put("back.npz", TestTensors.restore(format, parsed));
+            byte[] restored = TestTensors.restore(format, parsed);
+            boolean allStored = members.stream().allMatch(m -> m.method() == ZipEntry.STORED);
+            assertEquals(allStored, format.restoresBytes(parsed.restoreInfo()), "seed " + seed);
+            if (allStored) {
+                assertArrayEquals(Files.readAllBytes(p), restored, "all members stored: byte for byte, seed " + seed);
+            }
+            Path back = put("back.npz", restored);
             assertSameMembers(members, back, "seed " + seed);
             // and the restored archive reads the same again
             try (ParsedWeightFile again = format.read(back)) {
