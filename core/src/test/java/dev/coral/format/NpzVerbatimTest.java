@@ -89,6 +89,41 @@ class NpzVerbatimTest {
         }
     }
 
+    /** Past {@link NpzFormat#MAX_SKELETON_BYTES} of bytes around the data (here zeros before the member), value-identical. */
+    @Test
+    void aSkeletonPastTheLimitIsValueIdentical() throws IOException {
+        TestTensors.Mem m = TestTensors.randomTensor(new Random(6), "w", DType.F32, false);
+        byte[] content = npy(m);
+        long at = NpzFormat.MAX_SKELETON_BYTES + 1;
+        byte[] name = "w.npy".getBytes(StandardCharsets.UTF_8);
+        CRC32 crc = new CRC32();
+        crc.update(content);
+        ByteBuffer b = ByteBuffer.allocate(200 + 2 * name.length + content.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x04034b50).putShort((short) 20).putShort((short) 0).putShort((short) 0).putInt(0).putInt((int) crc.getValue())
+                .putInt(content.length).putInt(content.length).putShort((short) name.length).putShort((short) 0).put(name).put(content);
+        int cd = b.position();
+        b.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0).putShort((short) 0).putInt(0)
+                .putInt((int) crc.getValue()).putInt(content.length).putInt(content.length).putShort((short) name.length)
+                .putShort((short) 0).putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0).putInt((int) at).put(name);
+        int cdSize = b.position() - cd;
+        b.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) 1).putShort((short) 1).putInt(cdSize)
+                .putInt((int) (at + cd)).putShort((short) 0);
+        b.flip();
+        Path p = dir.resolve("far.npz");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(b, at); // zeros before it (a sparse file)
+        }
+        try (ParsedWeightFile parsed = format.read(p)) {
+            assertFalse(format.restoresBytes(parsed.restoreInfo()));
+            Path back = dir.resolve("back.npz");
+            Files.write(back, TestTensors.restore(format, parsed));
+            try (ParsedWeightFile again = format.read(back)) {
+                TestTensors.assertSameTensors(List.of(m), again, "restored");
+            }
+        }
+    }
+
     @Test
     void damagedVerbatimRestoreInfoIsCorrupt() throws IOException {
         byte[] skeleton = new byte[40];
