@@ -27,7 +27,10 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * <p>Features this Coral knows: {@value #ZIGZAG_DELTAS} (the {@code ZIGZAG_PLANES} chunk codec,
- * id 5, since 2026-12-03; builds before it read such chunks as damaged).
+ * id 5, since 2026-12-03; builds before it read such chunks as damaged) and
+ * {@value #NPZ_VERBATIM} (npz file entries whose restore info gives the file back byte for byte,
+ * version 2, since 2026-12-04; builds before it fail to check such a file out), declared before
+ * the first npz file is added.
  */
 public final class FormatFeatures {
     /** The file's name in {@code .coral}. */
@@ -37,8 +40,10 @@ public final class FormatFeatures {
             + "if a newer Coral wrote here, repair it with that one, whose features the file may have declared";
     /** Chunks may be zigzag-difference deltas (chunk codec id 5). */
     public static final String ZIGZAG_DELTAS = "zigzag-deltas";
+    /** npz file entries may hold version 2 restore info (the file's bytes around its tensors' data). */
+    public static final String NPZ_VERBATIM = "npz-verbatim";
     /** Every feature this Coral reads. */
-    public static final Set<String> KNOWN = Set.of(ZIGZAG_DELTAS);
+    public static final Set<String> KNOWN = Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM);
     private static final String MAGIC = "CORALFMT";
     private static final String LOCK = "format";
     private static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,64}");

@@ -94,6 +94,27 @@ class FormatFeaturesTest {
                 "declared at the first write with the setting on");
     }
 
+    /**
+     * An npz added may be stored to be restored byte for byte (version 2 restore info), which
+     * builds before 2026-12-04 cannot check out: its feature is declared before the first npz is
+     * published, and only then (a refused npz declares nothing).
+     */
+    @Test
+    void theFirstNpzAddedDeclaresNpzVerbatim() throws IOException {
+        Path root = dir.resolve("n");
+        try (Repository repo = Repository.init(root, RepositoryConfig.defaults().withZigzagDeltas(false))) {
+            repo.add(List.of(TestModels.writeSafetensors(root.resolve("m.safetensors"), TestModels.randomTensors(1, 2, 100))));
+            repo.commit(CommitRequest.of("one"));
+            assertFalse(Files.exists(coral(root).resolve(FormatFeatures.FILE)), "no npz: no feature");
+            repo.add(List.of(TestModels.writeStoredNpz(root.resolve("z.npz"), TestModels.randomTensors(2, 2, 100))));
+            assertEquals(Set.of(FormatFeatures.NPZ_VERBATIM), FormatFeatures.read(coral(root)));
+            repo.commit(CommitRequest.of("two"));
+        }
+        try (Repository repo = Repository.open(root)) {
+            assertEquals(2, repo.tensors("HEAD", "z.npz").size(), "this Coral reads what it declared");
+        }
+    }
+
     @Test
     void aRepositoryFromBeforeTheFileGetsItAtItsFirstWriteNotItsReads() throws IOException {
         Path root = dir.resolve("r");
