@@ -670,8 +670,7 @@ public final class Repository implements AutoCloseable {
                     storedLossy.add(f.entryId());
                 }
                 if (inHead == null) {
-                    ObjectId earlier = earlierEntryOfSameFile(f, format, previous, e.getKey(), headFiles);
-                    f = new FileIngest.Ingested(earlier, f.stat());
+                    f = new FileIngest.Ingested(earlierEntryOfSameFile(f, previous, e.getKey(), headFiles), f.stat(), null);
                 }
                 // A file a checkout wrote without fsync and nobody wrote since may still be in the page cache only
                 // (its entry racy, read back unverified: the same bytes as the checkout wrote).
@@ -742,37 +741,45 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * The staged entry or HEAD's of {@code path} when it was made from the very bytes just stored
-     * as {@code stored} (the same format, size and SHA-256, lossless); else {@code stored}. Keeping
-     * it leaves the tree as it was, as git's is for the same bytes: an npz entry made before npz
-     * was restored byte for byte (version 1 restore info) would otherwise become a new version of
-     * the same file when the file is staged again.
+     * The staged entry or HEAD's of {@code path} when it is the file just stored as
+     * {@code stored}; else {@code stored}'s own. It is when it was made losslessly from the very
+     * same bytes (format, size and SHA-256), or, for an entry restored value-identical (an npz
+     * with deflated members), when it holds the same values (format, restore info, metadata and
+     * tensors): what its checkout wrote, staged again. Keeping it leaves the tree as it was, as
+     * git's is for the same file: before, {@code rm --cached} then {@code add} of an npz a
+     * checkout wrote staged a new version of it (found by fuzzing), and an npz entry made before
+     * npz was restored byte for byte became a new version when the same file was staged again.
      */
-    private ObjectId earlierEntryOfSameFile(FileIngest.Ingested stored, WeightFileFormat format, StagingIndex.Entry previous,
-                                            String path, HeadFiles head) throws IOException {
+    private ObjectId earlierEntryOfSameFile(FileIngest.Ingested stored, StagingIndex.Entry previous, String path, HeadFiles head)
+            throws IOException {
         ObjectId staged = previous == null ? null : previous.fileEntry();
-        if (stored.entryId().equals(staged)) {
-            return staged;
-        }
-        if (madeFrom(staged, format, stored.stat())) {
+        if (stored.entryId().equals(staged) || sameFile(staged, stored)) {
             return staged;
         }
         ObjectId inHead = head.entry(path);
-        return inHead != null && !inHead.equals(stored.entryId()) && madeFrom(inHead, format, stored.stat()) ? inHead : stored.entryId();
+        return inHead != null && (inHead.equals(stored.entryId()) || sameFile(inHead, stored)) ? inHead : stored.entryId();
     }
 
-    /** Whether the entry {@code id} (null: none) was made losslessly from a file of {@code format} with {@code stat}'s size and SHA-256. */
-    private boolean madeFrom(ObjectId id, WeightFileFormat format, FileIngest.FileStat stat) throws IOException {
-        if (id == null) {
+    /** Whether the entry {@code id} (null: none) is the file {@code stored} (see {@link #earlierEntryOfSameFile}). */
+    private boolean sameFile(ObjectId id, FileIngest.Ingested stored) throws IOException {
+        if (id == null || stored.entry() == null) {
             return false;
         }
-        FileEntry e;
+        FileEntry then;
         try {
-            e = graph.file(id);
+            then = graph.file(id);
         } catch (CoralException damaged) {
             return false;
         }
-        return !e.isLossy() && e.format().equals(format.name()) && e.fileSize() == stat.size() && Arrays.equals(e.fileSha256(), stat.sha256());
+        FileEntry now = stored.entry();
+        if (then.isLossy() || !then.format().equals(now.format())) {
+            return false;
+        }
+        if (then.fileSize() == now.fileSize() && Arrays.equals(then.fileSha256(), now.fileSha256())) {
+            return true;
+        }
+        return !FileRestore.isByteIdentical(then) && Arrays.equals(then.restoreInfo(), now.restoreInfo())
+                && then.metadata().equals(now.metadata()) && then.tensors().equals(now.tensors());
     }
 
     /** The paths of {@code tracked} at or under {@code repoPath} ("": all) with no working file. */

@@ -38,8 +38,15 @@ public final class FileIngest {
         this.tensors = new TensorIngest(inserter, sink, chunkBytes);
     }
 
-    /** A stored file: its entry's id and what the working file looked like. */
-    public record Ingested(ObjectId entryId, FileStat stat) {
+    /**
+     * A stored file: its entry's id, what the working file looked like, and the entry (null when
+     * it was not made here: a lossy commit's, which may be the previous version's).
+     */
+    public record Ingested(ObjectId entryId, FileStat stat, FileEntry entry) {
+    }
+
+    /** The id of a file entry stored, and the entry when it was made here (else null). */
+    private record Stored(ObjectId id, FileEntry entry) {
     }
 
     public Ingested ingest(Path file, WeightFileFormat format) throws IOException {
@@ -59,8 +66,9 @@ public final class FileIngest {
         return ingest(file, format, (parsed, hashing) -> {
             List<FileEntry.NamedTensor> named = tensors.storeAll(parsed.tensors(), file.toString(), bases, similar);
             FileStat stat = hashing.result();
-            return ObjectGraph.write(inserter, new FileEntry(format.name(), stat.size(), stat.sha256(), stat.crc32c(),
-                    parsed.restoreInfo(), parsed.metadata(), named));
+            FileEntry entry = new FileEntry(format.name(), stat.size(), stat.sha256(), stat.crc32c(), parsed.restoreInfo(), parsed.metadata(),
+                    named);
+            return new Stored(ObjectGraph.write(inserter, entry), entry);
         });
     }
 
@@ -75,14 +83,14 @@ public final class FileIngest {
                                 SimilarBases similar) throws IOException {
         return ingest(file, format, (parsed, hashing) -> {
             LossyRewrite.Stored stored = lossy.storeTensors(parsed.tensors(), previous, eps, file.toString(), similar);
-            return lossy.entryFor(previous, hashing.result().sha256(), format.name(), parsed.restoreInfo(), parsed.metadata(), stored,
-                    eps, file.toString());
+            return new Stored(lossy.entryFor(previous, hashing.result().sha256(), format.name(), parsed.restoreInfo(), parsed.metadata(),
+                    stored, eps, file.toString()), null);
         });
     }
 
     /** How a parsed file's tensors and its entry are stored; {@code hashing} gives the file's stat. */
     private interface Storing {
-        ObjectId store(ParsedWeightFile parsed, OverlappedTask<FileStat> hashing) throws IOException;
+        Stored store(ParsedWeightFile parsed, OverlappedTask<FileStat> hashing) throws IOException;
     }
 
     /**
@@ -93,7 +101,7 @@ public final class FileIngest {
         FileStat quick = FileStat.quick(file);
         OverlappedTask<FileStat> hashing = new OverlappedTask<>(() -> FileStat.of(file), quick.size() >= HASH_ASIDE_BYTES,
                 "coral-file-hash", file + ": hashing");
-        ObjectId entryId;
+        Stored stored;
         FileStat before;
         try (hashing; ParsedWeightFile parsed = format.read(file)) {
             Set<String> seen = new HashSet<>();
@@ -102,14 +110,14 @@ public final class FileIngest {
                     throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
                 }
             }
-            entryId = storing.store(parsed, hashing);
+            stored = storing.store(parsed, hashing);
             before = hashing.result();
         }
         FileStat after = FileStat.quick(file);
         if (!after.sameStamp(quick) || !before.sameStamp(quick)) {
             throw new BadInputException(file + ": changed while it was being added; add it again when it is written");
         }
-        return new Ingested(entryId, before);
+        return new Ingested(stored.id(), before, stored.entry());
     }
 
     /**
