@@ -29,8 +29,8 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", description = {
     "Run an end-to-end demo of Coral and check its results.",
     "In a temporary folder: init, add, commit with metrics, a training step, log, show, checkout of "
-        + "the old version (verified by SHA-256), branches, tags, export to npz, stats and fsck. Sample files "
-        + "come from the testdata folder of the Coral checkout when it is there."})
+        + "the old version (verified by SHA-256), the sample files restored (byte for byte), branches, tags, "
+        + "export to npz, stats and fsck. Sample files come from the testdata folder of the Coral checkout when it is there."})
 final class DemoCommand extends Subcommand {
     private static final String MODEL = "model.safetensors";
 
@@ -123,6 +123,13 @@ final class DemoCommand extends Subcommand {
         }
         check("checkout HEAD~1 gives back the original bytes (sha256 " + HexFormat.of().formatHex(original, 0, 8) + "...)",
                 Arrays.equals(original, sha256(model)));
+
+        if (!samples.isEmpty()) {
+            section("the sample files back from the store");
+            if (!restoresSamples(samples)) {
+                return;
+            }
+        }
 
         section("branches and tags");
         if (!coral("switch", "-c", "exp") || !coral("branch") || !coral("switch", "main")) {
@@ -235,6 +242,55 @@ final class DemoCommand extends Subcommand {
     private void section(String title) {
         out.println();
         out.println("[" + (++step) + "] " + title);
+    }
+
+    /**
+     * Deletes the sample files and restores them: each safetensors, npy and np.savez file must
+     * come back byte for byte, an npz with deflated members with the same tensors. False when the
+     * restore failed.
+     */
+    private boolean restoresSamples(List<Path> samples) throws IOException {
+        List<byte[]> before = new ArrayList<>();
+        List<Path> copies = new ArrayList<>();
+        Path aside = Files.createDirectories(work.resolve("export/samples-as-added"));
+        for (Path f : samples) {
+            before.add(sha256(f));
+            copies.add(Files.copy(f, aside.resolve(f.getFileName().toString()), java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+            Files.delete(f);
+        }
+        if (!coral("restore", "samples")) {
+            return false;
+        }
+        int exact = 0;
+        boolean ok = true;
+        for (int i = 0; i < samples.size(); i++) {
+            Path f = samples.get(i);
+            if (Arrays.equals(before.get(i), sha256(f))) {
+                exact++;
+            } else {
+                ok &= f.getFileName().toString().endsWith(".npz") && sameNpzTensors(copies.get(i), f);
+            }
+        }
+        check("restore gives back " + exact + " of " + samples.size() + " sample files byte for byte, and the same tensors of "
+                + (samples.size() - exact) + " npz with deflated members", ok && exact > 0);
+        return true;
+    }
+
+    private static boolean sameNpzTensors(Path a, Path b) throws IOException {
+        try (ParsedWeightFile x = WeightFormats.byName("npz").orElseThrow().read(a);
+             ParsedWeightFile y = WeightFormats.byName("npz").orElseThrow().read(b)) {
+            if (x.tensors().size() != y.tensors().size()) {
+                return false;
+            }
+            for (int i = 0; i < x.tensors().size(); i++) {
+                TensorSource tx = x.tensors().get(i);
+                TensorSource ty = y.tensors().get(i);
+                if (!tx.name().equals(ty.name()) || !tx.spec().equals(ty.spec()) || !Arrays.equals(bytes(tx), bytes(ty))) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     private List<Path> copySamples(Path into) throws IOException {
