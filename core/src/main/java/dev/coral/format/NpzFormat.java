@@ -100,7 +100,7 @@ public final class NpzFormat implements WeightFileFormat {
                 members.add(new NpzRestoreInfo.Member(name, e.getMethod(), header.bytes()));
                 tensors.add(new ZipTensorSource(tensorName(name), header.spec(), zip, e, header.length(), header.bigEndian(), at));
             }
-            byte[] verbatim = verbatimRestoreInfo(file, where, members, layout, tensors);
+            byte[] verbatim = verbatimRestoreInfo(file, where, members, layout, entries, tensors);
             return new ZipParsedFile(zip, verbatim != null ? verbatim : NpzRestoreInfo.encode(members), tensors);
         } catch (IOException | RuntimeException e) {
             zip.close();
@@ -121,7 +121,8 @@ public final class NpzFormat implements WeightFileFormat {
      * and {@code members} are in the central directory's order, as {@code tensors}.
      */
     private static byte[] verbatimRestoreInfo(Path file, String where, List<NpzRestoreInfo.Member> members,
-                                              List<ZipLayout.Member> layout, List<TensorSource> tensors) throws IOException {
+                                              List<ZipLayout.Member> layout, List<? extends ZipEntry> entries,
+                                              List<TensorSource> tensors) throws IOException {
         int n = members.size();
         long[] fileCut = new long[n];
         long[] dataBytes = new long[n];
@@ -131,7 +132,9 @@ public final class NpzFormat implements WeightFileFormat {
             ZipLayout.Member z = layout.get(i);
             long headerLength = m.npyHeader().length;
             dataBytes[i] = tensors.get(i).spec().byteSize();
-            if (m.method() != ZipEntry.STORED || z.method() != ZipEntry.STORED || z.storedSize() != headerLength + dataBytes[i]) {
+            ZipEntry e = entries.get(i);
+            if (m.method() != ZipEntry.STORED || z.method() != ZipEntry.STORED || z.storedSize() != headerLength + dataBytes[i]
+                    || e.getCompressedSize() != z.storedSize() || e.getCrc() != z.crc()) {
                 return null;
             }
             fileCut[i] = z.dataStart() + headerLength;
@@ -159,10 +162,40 @@ public final class NpzFormat implements WeightFileFormat {
                 filePos = fileCut[i] + dataBytes[i];
             }
             ZipLayout.readFully(ch, filePos, skeleton, at, skeleton.length - at, where);
+            for (int i = 0; i < n; i++) {
+                if (!cutAsZipFileReadsIt(ch, members.get(i).npyHeader(), fileCut[i], dataBytes[i], entries.get(i).getCrc(), where)) {
+                    return null;
+                }
+            }
             List<String> names = members.stream().map(NpzRestoreInfo.Member::name).toList();
             int[] headerLengths = members.stream().mapToInt(m -> m.npyHeader().length).toArray();
             return NpzRestoreInfo.encodeVerbatim(names, headerLengths, cutAt, skeleton);
         }
+    }
+
+    /**
+     * Whether the npy header and the {@code n} bytes at {@code at} have the CRC-32 the member's
+     * directory entry gives, which java.util.zip checks the tensor's bytes against as they are
+     * stored ({@link ZipTensorSource}): the data cut out of the skeleton is then the data stored,
+     * and the file a checkout rebuilds is the file added. One more read of the data (from the
+     * page cache, at CRC-32's speed), so that a zip read one way here and another by ZipFile
+     * (found by review: two directories) is never committed to be restored wrong.
+     */
+    private static boolean cutAsZipFileReadsIt(FileChannel ch, byte[] header, long at, long n, long crc, String where) throws IOException {
+        CRC32 c = new CRC32();
+        c.update(header);
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(n, 1 << 20));
+        for (long done = 0; done < n; ) {
+            buf.clear().limit((int) Math.min(buf.capacity(), n - done));
+            int got = ch.read(buf, at + done);
+            if (got < 0) {
+                throw new BadInputException(where + ": ends early (truncated)");
+            }
+            buf.flip();
+            c.update(buf);
+            done += got;
+        }
+        return c.getValue() == crc;
     }
 
     /** Byte for byte from version 2 restore info (all members stored), else value-identical. */

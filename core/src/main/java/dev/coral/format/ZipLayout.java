@@ -41,9 +41,9 @@ final class ZipLayout {
      * Where a member's data lies, as its central directory entry and local header give it:
      * {@code method} (0 stored, 8 deflated), the file offset its data starts at (where
      * {@link java.util.zip.ZipFile} reads it from: after the local header, its name and its extra
-     * field) and the data's length as stored.
+     * field), the data's length as stored, and the CRC-32 the directory gives.
      */
-    record Member(int method, long dataStart, long storedSize) {
+    record Member(int method, long dataStart, long storedSize, long crc) {
     }
 
     /**
@@ -54,24 +54,18 @@ final class ZipLayout {
     static List<Member> check(Path file, String where, int members) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            long eocd = findEndRecord(ch, size, where);
-            ByteBuffer end = read(ch, eocd, 22, where, "end of central directory");
-            long count = end.getShort(10) & 0xFFFF;
-            long cdSize = end.getInt(12) & MAX32;
-            long cdOffset = end.getInt(16) & MAX32;
-            if (count == 0xFFFF || cdSize == MAX32 || cdOffset == MAX32) {
-                ByteBuffer loc = eocd >= 20 ? read(ch, eocd - 20, 20, where, "zip64 locator") : null;
-                if (loc == null || loc.getInt(0) != EOCD64_LOCATOR) {
-                    throw bad(where, "its end record asks for a zip64 record that is not there");
-                }
-                long at = loc.getLong(8);
-                ByteBuffer e64 = read(ch, at, 56, where, "zip64 end record");
-                if (e64.getInt(0) != EOCD64) {
-                    throw bad(where, "no zip64 end record at offset " + at);
-                }
-                count = e64.getLong(32);
-                cdSize = e64.getLong(40);
-                cdOffset = e64.getLong(48);
+            End end = findEnd(ch, size, where);
+            long count = end.count();
+            long cdSize = end.cdSize();
+            long cdOffset = end.cdOffset();
+            if (!end.zip64() && (cdSize == MAX32 || cdOffset == MAX32)) {
+                throw bad(where, "its end record asks for a zip64 record that is not there");
+            }
+            // where ZipFile reads the directory: right before the end record (the zip64 one, if any); a zip preceded by
+            // other bytes shifts every offset by their length there, which would cut the data where ZipFile does not read it
+            if (cdSize > end.endPos() || end.endPos() - cdSize != cdOffset) {
+                throw bad(where, "its central directory (" + cdSize + " bytes at offset " + cdOffset + ") does not end where its end record"
+                        + " starts (offset " + end.endPos() + "): bytes before the zip, or a damaged end record");
             }
             if (count != members) {
                 throw bad(where, "its directory lists " + count + " members, " + members + " readable");
@@ -141,7 +135,7 @@ final class ZipLayout {
                             + "' (the directory and the local header disagree)");
                 }
                 spans.add(new Span(shown, offset, dataStart + compressed));
-                layout.add(new Member(method, dataStart, compressed));
+                layout.add(new Member(method, dataStart, compressed, cd.getInt(p + 16) & MAX32));
                 p = next;
             }
             spans.sort(Comparator.comparingLong(Span::start));
@@ -167,21 +161,74 @@ final class ZipLayout {
         }
     }
 
-    /** The end of central directory record: the last one whose comment ends the file, as ZipFile takes it. */
-    private static long findEndRecord(FileChannel ch, long size, String where) throws IOException {
+    /**
+     * The directory an end record gives: member count, size and offset, and where the record
+     * starts ({@code endPos}: the zip64 end record's offset when one is used).
+     */
+    private record End(long count, long cdSize, long cdOffset, long endPos, boolean zip64) {
+    }
+
+    /**
+     * The end of central directory record that {@link java.util.zip.ZipFile} takes (JDK 17's
+     * {@code Source.findEND}): from the end of the file backwards, the first whose comment ends
+     * the file, or whose directory and first local header start with their signatures; then its
+     * zip64 end record, where a locator before it points at one that agrees with it. Taking
+     * another one (the last whose comment ends the file, as this did) read another directory
+     * than ZipFile's in a zip holding two, so that data was cut where ZipFile did not read it
+     * (found by review).
+     */
+    private static End findEnd(FileChannel ch, long size, String where) throws IOException {
         int window = (int) Math.min(size, 22 + 0xFFFF);
         ByteBuffer tail = read(ch, size - window, window, where, "end of central directory");
         for (int i = window - 22; i >= 0; i--) {
-            if (tail.getInt(i) == EOCD && i + 22 + (tail.getShort(i + 20) & 0xFFFF) == window) {
-                return size - window + i;
+            if (tail.getInt(i) != EOCD) {
+                continue;
             }
-        }
-        for (int i = window - 22; i >= 0; i--) {
-            if (tail.getInt(i) == EOCD) {
-                return size - window + i;
+            long endPos = size - window + i;
+            long count = tail.getShort(i + 10) & 0xFFFF;
+            long cdSize = tail.getInt(i + 12) & MAX32;
+            long cdOffset = tail.getInt(i + 16) & MAX32;
+            if (endPos + 22 + (tail.getShort(i + 20) & 0xFFFF) != size) {
+                long cenPos = endPos - cdSize;
+                long locPos = cenPos - cdOffset;
+                if (cenPos < 0 || locPos < 0 || signatureAt(ch, cenPos) != CENTRAL || signatureAt(ch, locPos) != LOCAL) {
+                    continue;
+                }
             }
+            return zip64(ch, new End(count, cdSize, cdOffset, endPos, false), where);
         }
         throw bad(where, "no end of central directory record");
+    }
+
+    /** {@code end} with its zip64 end record's values, where ZipFile takes them; else {@code end}. */
+    private static End zip64(FileChannel ch, End end, String where) throws IOException {
+        if (end.endPos() < 20 || signatureAt(ch, end.endPos() - 20) != EOCD64_LOCATOR) {
+            return end;
+        }
+        long at = read(ch, end.endPos() - 20, 20, where, "zip64 locator").getLong(8);
+        if (at < 0 || at > ch.size() - 56 || signatureAt(ch, at) != EOCD64) {
+            return end;
+        }
+        ByteBuffer e64 = read(ch, at, 56, where, "zip64 end record");
+        long count = e64.getLong(32);
+        long cdSize = e64.getLong(40);
+        long cdOffset = e64.getLong(48);
+        if (cdSize != end.cdSize() && end.cdSize() != MAX32 || cdOffset != end.cdOffset() && end.cdOffset() != MAX32
+                || count != end.count() && end.count() != 0xFFFF) {
+            return end;
+        }
+        return new End(count, cdSize, cdOffset, at, true);
+    }
+
+    /** The 4-byte little-endian signature at {@code at}; 0 past the end of the file. */
+    private static int signatureAt(FileChannel ch, long at) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (ch.read(b, at + b.position()) < 0) {
+                return 0;
+            }
+        }
+        return b.getInt(0);
     }
 
     private static ByteBuffer read(FileChannel ch, long at, int n, String where, String what) throws IOException {

@@ -124,6 +124,91 @@ class NpzVerbatimTest {
         }
     }
 
+    /** A local header of stored {@code content} named {@code name}. */
+    private static byte[] local(byte[] name, byte[] content) {
+        CRC32 crc = new CRC32();
+        crc.update(content);
+        return ByteBuffer.allocate(30 + name.length + content.length).order(ByteOrder.LITTLE_ENDIAN).putInt(0x04034b50).putShort((short) 20)
+                .putShort((short) 0).putShort((short) 0).putInt(0).putInt((int) crc.getValue()).putInt(content.length).putInt(content.length)
+                .putShort((short) name.length).putShort((short) 0).put(name).put(content).array();
+    }
+
+    /** A central directory entry of stored {@code content} named {@code name}, its local header at {@code offset}. */
+    private static byte[] central(byte[] name, byte[] content, int offset) {
+        CRC32 crc = new CRC32();
+        crc.update(content);
+        return ByteBuffer.allocate(46 + name.length).order(ByteOrder.LITTLE_ENDIAN).putInt(0x02014b50).putShort((short) 20).putShort((short) 20)
+                .putShort((short) 0).putShort((short) 0).putInt(0).putInt((int) crc.getValue()).putInt(content.length).putInt(content.length)
+                .putShort((short) name.length).putShort((short) 0).putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0)
+                .putInt(offset).put(name).array();
+    }
+
+    private static byte[] end(int cdSize, int cdOffset, int commentLength) {
+        return ByteBuffer.allocate(22).order(ByteOrder.LITTLE_ENDIAN).putInt(0x06054b50).putShort((short) 0).putShort((short) 0)
+                .putShort((short) 1).putShort((short) 1).putInt(cdSize).putInt(cdOffset).putShort((short) commentLength).array();
+    }
+
+    private static TestTensors.Mem f32(String name, int from) {
+        ByteBuffer b = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 8; i++) {
+            b.putFloat(from + i);
+        }
+        return new TestTensors.Mem(name, dev.coral.tensor.TensorSpec.of(DType.F32, 8), b.array());
+    }
+
+    /**
+     * Two end records, the first one's comment ending the file, the last one's directory sound:
+     * ZipFile takes the last (found by review: this took the first, read another directory, cut
+     * the data where ZipFile did not read it, and the file added could not be checked out).
+     */
+    @Test
+    void theEndRecordIsTheOneZipFileTakes() throws IOException {
+        byte[] name = "a.npy".getBytes(StandardCharsets.UTF_8);
+        TestTensors.Mem x = f32("a", 1);
+        TestTensors.Mem y = f32("a", 100);
+        byte[] lx = local(name, npy(x));
+        byte[] ly = local(name, npy(y));
+        byte[] cenA = central(name, npy(x), 0);
+        int cA = lx.length + ly.length;
+        int cB = cA + cenA.length + 22;
+        byte[] tail = TestTensors.concat(TestTensors.concat(central(name, npy(y), lx.length), end(cenA.length, cB, 0)), new byte[] {(byte) 0x80, (byte) 0x80});
+        byte[] zip = TestTensors.concat(TestTensors.concat(TestTensors.concat(lx, ly), cenA), TestTensors.concat(end(cenA.length, cA, tail.length), tail));
+        Path p = dir.resolve("two-ends.npz");
+        Files.write(p, zip);
+        try (ParsedWeightFile parsed = format.read(p)) {
+            TestTensors.assertSameTensors(List.of(y), parsed, "ZipFile's directory, the last end record's");
+            assertTrue(format.restoresBytes(parsed.restoreInfo()));
+            assertArrayEquals(zip, TestTensors.restore(format, parsed));
+        }
+    }
+
+    /**
+     * An end record whose directory offset is not where the directory ends before it: ZipFile
+     * reads the directory right before the end record and shifts every offset by the difference
+     * (bytes before the zip), so the two would read other data. Refused, as numpy's np.load
+     * refuses a file that does not start as a zip.
+     */
+    @Test
+    void aDirectoryNotRightBeforeItsEndRecordIsRefused() throws IOException {
+        byte[] name = "a.npy".getBytes(StandardCharsets.UTF_8);
+        byte[] x = npy(f32("a", 1));
+        byte[] y = npy(f32("a", 100));
+        byte[] lx = local(name, x);
+        byte[] ly = local(name, y);
+        byte[] cenA = central(name, x, 0);
+        byte[] cenB = central(name, y, lx.length + ly.length - cenA.length);
+        byte[] zip = TestTensors.concat(TestTensors.concat(TestTensors.concat(lx, ly), TestTensors.concat(cenA, cenB)),
+                end(cenA.length, lx.length + ly.length, 0));
+        Path p = dir.resolve("two-directories.npz");
+        Files.write(p, zip);
+        dev.coral.error.BadInputException e = assertThrows(dev.coral.error.BadInputException.class, () -> format.read(p).close());
+        assertTrue(e.getMessage().startsWith(p + ": not a valid zip (npz) file: its central directory"), e.getMessage());
+        Files.write(p, TestTensors.concat("#!/bin/sh\n".getBytes(StandardCharsets.US_ASCII), NpzFormatTest.zip(
+                List.of(new NpzFormatTest.Member("a.npy", ZipEntry.STORED, x)))));
+        e = assertThrows(dev.coral.error.BadInputException.class, () -> format.read(p).close());
+        assertTrue(e.getMessage().contains("bytes before the zip"), e.getMessage());
+    }
+
     @Test
     void damagedVerbatimRestoreInfoIsCorrupt() throws IOException {
         byte[] skeleton = new byte[40];
