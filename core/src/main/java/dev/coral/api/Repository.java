@@ -418,25 +418,6 @@ public final class Repository implements AutoCloseable {
         }
     }
 
-    /** Whether this handle declared {@link FormatFeatures#NPZ_VERBATIM} (or found it declared). */
-    private volatile boolean npzVerbatimDeclared;
-
-    /**
-     * Declares {@link FormatFeatures#NPZ_VERBATIM} before the first npz file entry is published:
-     * called once an npz was read and its entry written to a pack not yet flushed (readers see a
-     * pack's objects only once it is), so that a refused file declares nothing.
-     */
-    private void declareNpzVerbatim() throws IOException {
-        if (!npzVerbatimDeclared) {
-            try {
-                FormatFeatures.declare(coralDir, FormatFeatures.NPZ_VERBATIM);
-            } catch (CorruptObjectException e) {
-                throw new CorruptObjectException(e.getMessage() + " (reading works; " + FormatFeatures.REPAIR + ")", e);
-            }
-            npzVerbatimDeclared = true;
-        }
-    }
-
     /** The format features {@code .coral/format} declares ({@link FormatFeatures}): empty when it has none. */
     public Set<String> formatFeatures() throws IOException {
         return FormatFeatures.read(coralDir);
@@ -663,9 +644,6 @@ public final class Repository implements AutoCloseable {
                 DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
                 FileIngest.Ingested f = inHead != null ? ingest.ingestLossy(e.getValue(), format, lossy, inHead, lossyEps, similar)
                         : ingest.ingest(e.getValue(), format, bases, similar);
-                if (format.name().equals("npz")) {
-                    declareNpzVerbatim(); // once the file was read, before the pack holding its entry is published
-                }
                 if (inHead != null && !f.entryId().equals(inHead)) {
                     storedLossy.add(f.entryId());
                 }

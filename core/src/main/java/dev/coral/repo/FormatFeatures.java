@@ -29,8 +29,8 @@ import java.util.regex.Pattern;
  * <p>Features this Coral knows: {@value #ZIGZAG_DELTAS} (the {@code ZIGZAG_PLANES} chunk codec,
  * id 5, since 2026-12-03; builds before it read such chunks as damaged) and
  * {@value #NPZ_VERBATIM} (npz file entries whose restore info gives the file back byte for byte,
- * version 2, since 2026-12-04; builds before it fail to check such a file out), declared before
- * the first npz file is added.
+ * version 2, since 2026-12-04; builds before it fail to check such a file out), declared by every
+ * repository this Coral writes.
  */
 public final class FormatFeatures {
     /** The file's name in {@code .coral}. */
@@ -56,9 +56,14 @@ public final class FormatFeatures {
         return chunkCodec == ChunkCodec.ZIGZAG_PLANES.id() ? ZIGZAG_DELTAS : null;
     }
 
-    /** The features {@code config} lets a writer use: what a repository made with it declares. */
+    /**
+     * The features {@code config} lets a writer use: what a repository made with it declares.
+     * {@link #NPZ_VERBATIM} whatever the settings: any add may store an npz so, and declaring it
+     * only then left a repository that had lost its format file ({@link #REPAIR}) without it
+     * (found by review).
+     */
     public static Set<String> usedBy(RepositoryConfig config) {
-        return config.zigzagDeltas() ? Set.of(ZIGZAG_DELTAS) : Set.of();
+        return config.zigzagDeltas() ? Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM) : Set.of(NPZ_VERBATIM);
     }
 
     /**

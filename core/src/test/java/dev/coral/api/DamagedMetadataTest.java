@@ -269,6 +269,35 @@ class DamagedMetadataTest {
     }
 
     /**
+     * An index looked for just before another writer's first commit wrote it and moved HEAD is
+     * not a lost one (found by ConcurrentCommitTest, 1 run in 12): the commit writes the index
+     * before HEAD, so once HEAD names a commit the index is looked for again.
+     */
+    @Test
+    void anIndexWrittenByAFirstCommitWhileItWasLookedForIsRead() throws Exception {
+        try (Repository repo = Repository.init(dir); Repository other = Repository.open(dir)) {
+            java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                dev.coral.io.FaultPoints.install(point -> {
+                    if (point.equals("index.foundMissing")) {
+                        dev.coral.io.FaultPoints.install(null);
+                        try {
+                            writer.submit(() -> other.commitTensors("a.safetensors", TestModels.randomTensors(1, 1, 10),
+                                    java.util.Map.of(), CommitRequest.of("first"))).get();
+                        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                            throw new IOException(e);
+                        }
+                    }
+                });
+                assertEquals(List.of("a.safetensors"), List.copyOf(repo.readIndex().entries().keySet()));
+            } finally {
+                dev.coral.io.FaultPoints.install(null);
+                writer.shutdownNow();
+            }
+        }
+    }
+
+    /**
      * A .coral folder without HEAD is a damaged repository, not none: commands inside it went up to
      * an outer repository and committed its files, and fsck could not name the file (found by
      * fuzzing). Now each names .coral/HEAD, and a forced checkout of a branch writes it again.
