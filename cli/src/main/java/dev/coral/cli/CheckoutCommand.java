@@ -1,8 +1,11 @@
 package dev.coral.cli;
 
 import dev.coral.api.Repository;
+import dev.coral.error.BadInputException;
+import dev.coral.error.UnknownRevisionException;
 import dev.coral.repo.Commit;
 import dev.coral.store.ObjectId;
+import java.io.IOException;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,6 +17,8 @@ import picocli.CommandLine.Parameters;
     "Without PATHs HEAD moves to REV: onto the branch for a branch name, detached otherwise. With "
         + "PATHs only those files are restored; HEAD stays.",
     "With -b NAME: create branch NAME at HEAD and switch to it.",
+    "checkout PATH... (or checkout -- PATH...), where the first is not a revision, restores the files from the index, "
+        + "as coral restore PATH... does.",
     "Every file is checked against the checksums recorded when it was added. On Linux files are written into the "
         + "page cache without fsync, as git writes them; after a crash of the machine, status compares them by "
         + "content and checkout --force restores any that lost their bytes (coral config checkout.fsync true fsyncs "
@@ -53,6 +58,9 @@ final class CheckoutCommand extends Subcommand {
             if (rev == null) {
                 throw usage("missing REV (a branch, tag or commit)");
             }
+            if (!isRevision(repo, rev)) {
+                return fromTheIndex(repo);
+            }
             if (!paths.isEmpty()) {
                 Repository.CheckoutResult r = repo.checkoutPaths(rev, userPaths(paths));
                 out().println("Updated " + r.written().size() + (r.written().size() == 1 ? " path" : " paths")
@@ -75,6 +83,36 @@ final class CheckoutCommand extends Subcommand {
             }
             warnIfLeftBehind(repo, detached);
         }
+        return 0;
+    }
+
+    private static boolean isRevision(Repository repo, String rev) throws IOException {
+        try {
+            repo.resolve(rev);
+            return true;
+        } catch (UnknownRevisionException e) {
+            return false;
+        }
+    }
+
+    /**
+     * {@code checkout PATH...} or {@code checkout -- PATH...}, where the first is no revision: as
+     * git's, the files restored from the index ({@code coral restore PATH...}); the unknown
+     * revision is the error when it names no tracked file either (found by fuzzing: refused as
+     * an unknown revision).
+     */
+    private int fromTheIndex(Repository repo) throws IOException {
+        List<String> all = new java.util.ArrayList<>();
+        all.add(rev);
+        all.addAll(paths);
+        Repository.CheckoutResult r;
+        try {
+            r = repo.restoreWorkTree(userPaths(all), null, false);
+        } catch (BadInputException notTracked) {
+            repo.resolve(rev); // the unknown revision, said as such
+            throw notTracked;
+        }
+        out().println("Updated " + r.written().size() + (r.written().size() == 1 ? " path" : " paths") + " from the index");
         return 0;
     }
 }

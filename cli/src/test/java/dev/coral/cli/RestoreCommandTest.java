@@ -55,4 +55,30 @@ class RestoreCommandTest {
         assertEquals(1, r.errLines().size(), r.err());
         assertTrue(r.err().contains("other.npy: matches no file tracked"), r.err());
     }
+
+    /**
+     * As git's: {@code checkout PATH} and {@code checkout -- PATH}, where PATH is no revision,
+     * restore the file from the index (found by fuzzing: refused as an unknown revision). A name
+     * that is neither is still an unknown revision; a branch of that name is still a branch.
+     */
+    @Test
+    void checkoutOfAPathRestoresItFromTheIndex() throws Exception {
+        Cli cli = new Cli(dir);
+        Path model = dir.resolve("model.safetensors");
+        Cli.writeModel(model, 1, "layer0");
+        byte[] committed = DemoCommand.sha256(model);
+        cli.run("init").ok();
+        cli.run("commit", "-m", "one", "model.safetensors").ok();
+        for (String[] args : new String[][] {{"checkout", "--", "model.safetensors"}, {"checkout", "model.safetensors"}}) {
+            Cli.writeModel(model, 2, "layer0");
+            Cli.Result r = cli.run(args).ok();
+            assertEquals("Updated 1 path from the index", r.out().strip(), String.join(" ", args));
+            assertArrayEquals(committed, DemoCommand.sha256(model), String.join(" ", args));
+        }
+        Cli.Result unknown = cli.run("checkout", "--", "nothing.npy");
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("unknown revision 'nothing.npy'") && unknown.errLines().size() == 1, unknown.err());
+        cli.run("branch", "model.safetensors").ok();
+        assertTrue(cli.run("checkout", "model.safetensors").ok().out().contains("Switched to branch 'model.safetensors'"));
+    }
 }
