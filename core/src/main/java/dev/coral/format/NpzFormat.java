@@ -184,7 +184,8 @@ public final class NpzFormat implements WeightFileFormat {
     private static boolean cutAsZipFileReadsIt(FileChannel ch, byte[] header, long at, long n, long crc, String where) throws IOException {
         CRC32 c = new CRC32();
         c.update(header);
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(n, 1 << 20));
+        // a direct buffer: the kernel copies into it and CRC-32 reads it in place (a heap one costs a copy more)
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect((int) Math.max(1, Math.min(n, 1 << 18)));
         for (long done = 0; done < n; ) {
             buf.clear().limit((int) Math.min(buf.capacity(), n - done));
             int got = ch.read(buf, at + done);
