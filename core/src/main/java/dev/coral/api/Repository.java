@@ -735,7 +735,7 @@ public final class Repository implements AutoCloseable {
             return staged;
         }
         ObjectId inHead = head.entry(path);
-        return inHead != null && (inHead.equals(stored.entryId()) || sameFile(inHead, stored)) ? inHead : stored.entryId();
+        return inHead != null && !inHead.equals(staged) && sameFile(inHead, stored) ? inHead : stored.entryId();
     }
 
     /** Whether the entry {@code id} (null: none) is the file {@code stored} (see {@link #earlierEntryOfSameFile}). */

@@ -8,6 +8,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -154,19 +155,19 @@ public final class NpzFormat implements WeightFileFormat {
             long[] cutAt = new long[n];
             long filePos = 0;
             int at = 0;
+            // a direct buffer: the kernel copies into it and CRC-32 reads it in place (a heap one cost a copy more)
+            ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 18);
             for (int i : order) {
                 int gap = (int) (fileCut[i] - filePos); // ZipLayout found the members apart, each within the file
                 ZipLayout.readFully(ch, filePos, skeleton, at, gap, where);
                 at += gap;
                 cutAt[i] = at;
+                if (!cutAsZipFileReadsIt(ch, buffer, members.get(i).npyHeader(), fileCut[i], dataBytes[i], entries.get(i).getCrc(), where)) {
+                    return null;
+                }
                 filePos = fileCut[i] + dataBytes[i];
             }
             ZipLayout.readFully(ch, filePos, skeleton, at, skeleton.length - at, where);
-            for (int i = 0; i < n; i++) {
-                if (!cutAsZipFileReadsIt(ch, members.get(i).npyHeader(), fileCut[i], dataBytes[i], entries.get(i).getCrc(), where)) {
-                    return null;
-                }
-            }
             List<String> names = members.stream().map(NpzRestoreInfo.Member::name).toList();
             int[] headerLengths = members.stream().mapToInt(m -> m.npyHeader().length).toArray();
             return NpzRestoreInfo.encodeVerbatim(names, headerLengths, cutAt, skeleton);
@@ -181,11 +182,10 @@ public final class NpzFormat implements WeightFileFormat {
      * page cache, at CRC-32's speed), so that a zip read one way here and another by ZipFile
      * (found by review: two directories) is never committed to be restored wrong.
      */
-    private static boolean cutAsZipFileReadsIt(FileChannel ch, byte[] header, long at, long n, long crc, String where) throws IOException {
+    private static boolean cutAsZipFileReadsIt(FileChannel ch, ByteBuffer buf, byte[] header, long at, long n, long crc, String where)
+            throws IOException {
         CRC32 c = new CRC32();
         c.update(header);
-        // a direct buffer: the kernel copies into it and CRC-32 reads it in place (a heap one costs a copy more)
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect((int) Math.max(1, Math.min(n, 1 << 18)));
         for (long done = 0; done < n; ) {
             buf.clear().limit((int) Math.min(buf.capacity(), n - done));
             int got = ch.read(buf, at + done);
