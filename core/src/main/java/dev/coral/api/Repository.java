@@ -720,8 +720,10 @@ public final class Repository implements AutoCloseable {
 
     /**
      * The staged entry or HEAD's of {@code path} when it is the file just stored as
-     * {@code stored}; else {@code stored}'s own. It is when it was made losslessly from the very
-     * same bytes (format, size and SHA-256), or, for an entry restored value-identical (an npz
+     * {@code stored}; else {@code stored}'s own. It is when it records the very same bytes
+     * (format, size and SHA-256: made from them, or for a lossy entry, restoring to them, as a
+     * file its checkout wrote does; found by fuzzing: staged again right after that checkout, it
+     * became a new version), or, for an entry restored value-identical (an npz
      * with deflated members), when it holds the same values (format, restore info, metadata and
      * tensors): what its checkout wrote, staged again. Keeping it leaves the tree as it was, as
      * git's is for the same file: before, {@code rm --cached} then {@code add} of an npz a
@@ -750,13 +752,13 @@ public final class Repository implements AutoCloseable {
             return false;
         }
         FileEntry now = stored.entry();
-        if (then.isLossy() || !then.format().equals(now.format())) {
+        if (!then.format().equals(now.format())) {
             return false;
         }
         if (then.fileSize() == now.fileSize() && Arrays.equals(then.fileSha256(), now.fileSha256())) {
-            return true;
+            return true; // a lossy entry records the bytes it restores to: a file of them is its checkout, not an exact version
         }
-        return !FileRestore.isByteIdentical(then) && Arrays.equals(then.restoreInfo(), now.restoreInfo())
+        return !then.isLossy() && !FileRestore.isByteIdentical(then) && Arrays.equals(then.restoreInfo(), now.restoreInfo())
                 && then.metadata().equals(now.metadata()) && then.tensors().equals(now.tensors());
     }
 

@@ -131,6 +131,26 @@ class AddUnchangedTest {
         }
     }
 
+    /**
+     * The file a checkout of a lossy commit wrote is that commit's version: staged again, even
+     * right after the checkout (racy, so read again), it stays the lossy entry (found by fuzzing:
+     * a new, lossless version of the same values, and a commit of them).
+     */
+    @Test
+    void theFileALossyCheckoutWroteIsTheLossyVersion() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            Path m = committedLossy(repo, 9);
+            ObjectId lossy = repo.readIndex().entries().get("m.safetensors").fileEntry();
+            Files.delete(m);
+            repo.checkout("HEAD", true);
+            repo.add(List.of(m));
+            assertEquals(lossy, repo.readIndex().entries().get("m.safetensors").fileEntry());
+            assertTrue(repo.status().isClean(), repo.status().toString());
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> repo.commit(CommitRequest.of("again")));
+            assertTrue(e.getMessage().contains("nothing to commit"), e.getMessage());
+        }
+    }
+
     @Test
     void aLossyCommitOfAnUnchangedPathKeepsHeadsEntryWithoutReadingIt() throws IOException {
         try (Repository repo = Repository.init(dir)) {
