@@ -72,8 +72,9 @@ public final class NpzFormat implements WeightFileFormat {
         } catch (ZipException | EOFException e) { // EOFException: a directory offset or comment length past the end
             throw new BadInputException(where + ": not a valid zip (npz) file: " + damage(e));
         }
-        try {
-            List<ZipLayout.Member> layout = ZipLayout.check(file, where, zip.size());
+        // one channel for the layout check and the skeleton (ZipFile keeps its own)
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            List<ZipLayout.Member> layout = ZipLayout.check(ch, where, zip.size());
             List<NpzRestoreInfo.Member> members = new ArrayList<>();
             List<TensorSource> tensors = new ArrayList<>();
             List<? extends ZipEntry> entries = Collections.list(zip.entries());
@@ -101,7 +102,7 @@ public final class NpzFormat implements WeightFileFormat {
                 members.add(new NpzRestoreInfo.Member(name, e.getMethod(), header.bytes()));
                 tensors.add(new ZipTensorSource(tensorName(name), header.spec(), zip, e, header.length(), header.bigEndian(), at));
             }
-            byte[] verbatim = verbatimRestoreInfo(file, where, members, layout, entries, tensors);
+            byte[] verbatim = verbatimRestoreInfo(ch, where, members, layout, entries, tensors);
             return new ZipParsedFile(zip, verbatim != null ? verbatim : NpzRestoreInfo.encode(members), tensors);
         } catch (IOException | RuntimeException e) {
             zip.close();
@@ -117,11 +118,11 @@ public final class NpzFormat implements WeightFileFormat {
     static final long MAX_SKELETON_BYTES = 64L << 20;
 
     /**
-     * The version 2 restore info of {@code file} when all its members are stored (with sizes as
+     * The version 2 restore info of the npz read through {@code ch} when all its members are stored (with sizes as
      * read) and its skeleton is at most {@link #MAX_SKELETON_BYTES}; else null. {@code layout}
      * and {@code members} are in the central directory's order, as {@code tensors}.
      */
-    private static byte[] verbatimRestoreInfo(Path file, String where, List<NpzRestoreInfo.Member> members,
+    private static byte[] verbatimRestoreInfo(FileChannel ch, String where, List<NpzRestoreInfo.Member> members,
                                               List<ZipLayout.Member> layout, List<? extends ZipEntry> entries,
                                               List<TensorSource> tensors) throws IOException {
         int n = members.size();
@@ -141,37 +142,35 @@ public final class NpzFormat implements WeightFileFormat {
             fileCut[i] = z.dataStart() + headerLength;
             cutTotal += dataBytes[i];
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long skeletonBytes = ch.size() - cutTotal;
-            if (skeletonBytes < 0 || skeletonBytes > MAX_SKELETON_BYTES) {
+        long skeletonBytes = ch.size() - cutTotal;
+        if (skeletonBytes < 0 || skeletonBytes > MAX_SKELETON_BYTES) {
+            return null;
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingLong(i -> fileCut[i]));
+        byte[] skeleton = new byte[(int) skeletonBytes];
+        long[] cutAt = new long[n];
+        long filePos = 0;
+        int at = 0;
+        // a direct buffer: the kernel copies into it and CRC-32 reads it in place (a heap one cost a copy more)
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 18);
+        for (int i : order) {
+            int gap = (int) (fileCut[i] - filePos); // ZipLayout found the members apart, each within the file
+            ZipLayout.readFully(ch, filePos, skeleton, at, gap, where);
+            at += gap;
+            cutAt[i] = at;
+            if (!cutAsZipFileReadsIt(ch, buffer, members.get(i).npyHeader(), fileCut[i], dataBytes[i], entries.get(i).getCrc(), where)) {
                 return null;
             }
-            Integer[] order = new Integer[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-            Arrays.sort(order, Comparator.comparingLong(i -> fileCut[i]));
-            byte[] skeleton = new byte[(int) skeletonBytes];
-            long[] cutAt = new long[n];
-            long filePos = 0;
-            int at = 0;
-            // a direct buffer: the kernel copies into it and CRC-32 reads it in place (a heap one cost a copy more)
-            ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 18);
-            for (int i : order) {
-                int gap = (int) (fileCut[i] - filePos); // ZipLayout found the members apart, each within the file
-                ZipLayout.readFully(ch, filePos, skeleton, at, gap, where);
-                at += gap;
-                cutAt[i] = at;
-                if (!cutAsZipFileReadsIt(ch, buffer, members.get(i).npyHeader(), fileCut[i], dataBytes[i], entries.get(i).getCrc(), where)) {
-                    return null;
-                }
-                filePos = fileCut[i] + dataBytes[i];
-            }
-            ZipLayout.readFully(ch, filePos, skeleton, at, skeleton.length - at, where);
-            List<String> names = members.stream().map(NpzRestoreInfo.Member::name).toList();
-            int[] headerLengths = members.stream().mapToInt(m -> m.npyHeader().length).toArray();
-            return NpzRestoreInfo.encodeVerbatim(names, headerLengths, cutAt, skeleton);
+            filePos = fileCut[i] + dataBytes[i];
         }
+        ZipLayout.readFully(ch, filePos, skeleton, at, skeleton.length - at, where);
+        List<String> names = members.stream().map(NpzRestoreInfo.Member::name).toList();
+        int[] headerLengths = members.stream().mapToInt(m -> m.npyHeader().length).toArray();
+        return NpzRestoreInfo.encodeVerbatim(names, headerLengths, cutAt, skeleton);
     }
 
     /**

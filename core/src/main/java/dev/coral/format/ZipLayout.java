@@ -6,8 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -47,108 +45,106 @@ final class ZipLayout {
     }
 
     /**
-     * Checks the layout of the zip at {@code file} (already opened by ZipFile, which found its
-     * directory), which lists {@code members} entries. {@code where} names the file in errors.
+     * Checks the layout of the zip read through {@code ch} (already opened by ZipFile, which found
+     * its directory), which lists {@code members} entries. {@code where} names the file in errors.
      * Returns where each member's data lies, in the central directory's order (ZipFile's).
      */
-    static List<Member> check(Path file, String where, int members) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            End end = findEnd(ch, size, where);
-            long count = end.count();
-            long cdSize = end.cdSize();
-            long cdOffset = end.cdOffset();
-            if (!end.zip64() && (cdSize == MAX32 || cdOffset == MAX32)) {
-                throw bad(where, "its end record asks for a zip64 record that is not there");
-            }
-            // where ZipFile reads the directory: right before the end record (the zip64 one, if any); a zip preceded by
-            // other bytes shifts every offset by their length there, which would cut the data where ZipFile does not read it
-            if (cdSize > end.endPos() || end.endPos() - cdSize != cdOffset) {
-                throw bad(where, "its central directory (" + cdSize + " bytes at offset " + cdOffset + ") does not end where its end record"
-                        + " starts (offset " + end.endPos() + "): bytes before the zip, or a damaged end record");
-            }
-            if (count != members) {
-                throw bad(where, "its directory lists " + count + " members, " + members + " readable");
-            }
-            if (cdOffset < 0 || cdSize < 0 || cdOffset > size || cdSize > size - cdOffset) {
-                throw bad(where, "its central directory (offset " + cdOffset + ", " + cdSize + " bytes) lies outside the file");
-            }
-            ByteBuffer cd = read(ch, cdOffset, (int) Math.min(cdSize, Integer.MAX_VALUE - 8), where, "central directory");
-            List<Span> spans = new ArrayList<>();
-            List<Member> layout = new ArrayList<>();
-            int p = 0;
-            for (long i = 0; i < count; i++) {
-                if (p + 46 > cd.limit() || cd.getInt(p) != CENTRAL) {
-                    throw bad(where, "central directory entry " + (i + 1) + " is damaged");
-                }
-                int method = cd.getShort(p + 10) & 0xFFFF;
-                long compressed = cd.getInt(p + 20) & MAX32;
-                long uncompressed = cd.getInt(p + 24) & MAX32;
-                int nameLength = cd.getShort(p + 28) & 0xFFFF;
-                int extraLength = cd.getShort(p + 30) & 0xFFFF;
-                int commentLength = cd.getShort(p + 32) & 0xFFFF;
-                long offset = cd.getInt(p + 42) & MAX32;
-                int next = p + 46 + nameLength + extraLength + commentLength;
-                if (next > cd.limit()) {
-                    throw bad(where, "central directory entry " + (i + 1) + " runs past the directory");
-                }
-                byte[] name = new byte[nameLength];
-                cd.get(p + 46, name);
-                String shown = new String(name, StandardCharsets.UTF_8);
-                // zip64 extra field: the values the fixed fields mark 0xFFFFFFFF, in this order
-                for (int x = p + 46 + nameLength, xEnd = x + extraLength; x + 4 <= xEnd; ) {
-                    int id = cd.getShort(x) & 0xFFFF;
-                    int len = cd.getShort(x + 2) & 0xFFFF;
-                    int v = x + 4;
-                    if (id == 1) {
-                        if (uncompressed == MAX32 && v + 8 <= x + 4 + len) {
-                            uncompressed = cd.getLong(v);
-                            v += 8;
-                        }
-                        if (compressed == MAX32 && v + 8 <= x + 4 + len) {
-                            compressed = cd.getLong(v);
-                            v += 8;
-                        }
-                        if (offset == MAX32 && v + 8 <= x + 4 + len) {
-                            offset = cd.getLong(v);
-                        }
-                    }
-                    x += 4 + len;
-                }
-                if (offset < 0 || compressed < 0 || offset > cdOffset - 30) {
-                    throw bad(where, "member '" + shown + "': its local header (offset " + offset + ") lies outside the members' bytes");
-                }
-                ByteBuffer local = read(ch, offset, 30, where, "member '" + shown + "'");
-                int localNameLength = local.getShort(26) & 0xFFFF;
-                int localExtraLength = local.getShort(28) & 0xFFFF;
-                if (local.getInt(0) != LOCAL) {
-                    throw bad(where, "member '" + shown + "': no local header at offset " + offset);
-                }
-                long dataStart = offset + 30 + localNameLength + localExtraLength;
-                if (dataStart > cdOffset || compressed > cdOffset - dataStart) {
-                    throw bad(where, "member '" + shown + "': its " + compressed + " bytes run into the central directory");
-                }
-                byte[] localName = new byte[localNameLength];
-                read(ch, offset + 30, localNameLength, where, "member '" + shown + "'").get(0, localName);
-                if (!Arrays.equals(name, localName)) {
-                    throw bad(where, "member '" + shown + "': its local header names '" + new String(localName, StandardCharsets.UTF_8)
-                            + "' (the directory and the local header disagree)");
-                }
-                spans.add(new Span(shown, offset, dataStart + compressed));
-                layout.add(new Member(method, dataStart, compressed, cd.getInt(p + 16) & MAX32));
-                p = next;
-            }
-            spans.sort(Comparator.comparingLong(Span::start));
-            for (int i = 1; i < spans.size(); i++) {
-                Span a = spans.get(i - 1);
-                Span b = spans.get(i);
-                if (b.start() < a.end()) {
-                    throw bad(where, "members '" + a.name() + "' and '" + b.name() + "' overlap (bytes " + b.start() + " to "
-                            + Math.min(a.end(), b.end()) + " belong to both)");
-                }
-            }
-            return layout;
+    static List<Member> check(FileChannel ch, String where, int members) throws IOException {
+        long size = ch.size();
+        End end = findEnd(ch, size, where);
+        long count = end.count();
+        long cdSize = end.cdSize();
+        long cdOffset = end.cdOffset();
+        if (!end.zip64() && (cdSize == MAX32 || cdOffset == MAX32)) {
+            throw bad(where, "its end record asks for a zip64 record that is not there");
         }
+        // where ZipFile reads the directory: right before the end record (the zip64 one, if any); a zip preceded by
+        // other bytes shifts every offset by their length there, which would cut the data where ZipFile does not read it
+        if (cdSize > end.endPos() || end.endPos() - cdSize != cdOffset) {
+            throw bad(where, "its central directory (" + cdSize + " bytes at offset " + cdOffset + ") does not end where its end record"
+                    + " starts (offset " + end.endPos() + "): bytes before the zip, or a damaged end record");
+        }
+        if (count != members) {
+            throw bad(where, "its directory lists " + count + " members, " + members + " readable");
+        }
+        if (cdOffset < 0 || cdSize < 0 || cdOffset > size || cdSize > size - cdOffset) {
+            throw bad(where, "its central directory (offset " + cdOffset + ", " + cdSize + " bytes) lies outside the file");
+        }
+        ByteBuffer cd = read(ch, cdOffset, (int) Math.min(cdSize, Integer.MAX_VALUE - 8), where, "central directory");
+        List<Span> spans = new ArrayList<>();
+        List<Member> layout = new ArrayList<>();
+        int p = 0;
+        for (long i = 0; i < count; i++) {
+            if (p + 46 > cd.limit() || cd.getInt(p) != CENTRAL) {
+                throw bad(where, "central directory entry " + (i + 1) + " is damaged");
+            }
+            int method = cd.getShort(p + 10) & 0xFFFF;
+            long compressed = cd.getInt(p + 20) & MAX32;
+            long uncompressed = cd.getInt(p + 24) & MAX32;
+            int nameLength = cd.getShort(p + 28) & 0xFFFF;
+            int extraLength = cd.getShort(p + 30) & 0xFFFF;
+            int commentLength = cd.getShort(p + 32) & 0xFFFF;
+            long offset = cd.getInt(p + 42) & MAX32;
+            int next = p + 46 + nameLength + extraLength + commentLength;
+            if (next > cd.limit()) {
+                throw bad(where, "central directory entry " + (i + 1) + " runs past the directory");
+            }
+            byte[] name = new byte[nameLength];
+            cd.get(p + 46, name);
+            String shown = new String(name, StandardCharsets.UTF_8);
+            // zip64 extra field: the values the fixed fields mark 0xFFFFFFFF, in this order
+            for (int x = p + 46 + nameLength, xEnd = x + extraLength; x + 4 <= xEnd; ) {
+                int id = cd.getShort(x) & 0xFFFF;
+                int len = cd.getShort(x + 2) & 0xFFFF;
+                int v = x + 4;
+                if (id == 1) {
+                    if (uncompressed == MAX32 && v + 8 <= x + 4 + len) {
+                        uncompressed = cd.getLong(v);
+                        v += 8;
+                    }
+                    if (compressed == MAX32 && v + 8 <= x + 4 + len) {
+                        compressed = cd.getLong(v);
+                        v += 8;
+                    }
+                    if (offset == MAX32 && v + 8 <= x + 4 + len) {
+                        offset = cd.getLong(v);
+                    }
+                }
+                x += 4 + len;
+            }
+            if (offset < 0 || compressed < 0 || offset > cdOffset - 30) {
+                throw bad(where, "member '" + shown + "': its local header (offset " + offset + ") lies outside the members' bytes");
+            }
+            ByteBuffer local = read(ch, offset, 30, where, "member '" + shown + "'");
+            int localNameLength = local.getShort(26) & 0xFFFF;
+            int localExtraLength = local.getShort(28) & 0xFFFF;
+            if (local.getInt(0) != LOCAL) {
+                throw bad(where, "member '" + shown + "': no local header at offset " + offset);
+            }
+            long dataStart = offset + 30 + localNameLength + localExtraLength;
+            if (dataStart > cdOffset || compressed > cdOffset - dataStart) {
+                throw bad(where, "member '" + shown + "': its " + compressed + " bytes run into the central directory");
+            }
+            byte[] localName = new byte[localNameLength];
+            read(ch, offset + 30, localNameLength, where, "member '" + shown + "'").get(0, localName);
+            if (!Arrays.equals(name, localName)) {
+                throw bad(where, "member '" + shown + "': its local header names '" + new String(localName, StandardCharsets.UTF_8)
+                        + "' (the directory and the local header disagree)");
+            }
+            spans.add(new Span(shown, offset, dataStart + compressed));
+            layout.add(new Member(method, dataStart, compressed, cd.getInt(p + 16) & MAX32));
+            p = next;
+        }
+        spans.sort(Comparator.comparingLong(Span::start));
+        for (int i = 1; i < spans.size(); i++) {
+            Span a = spans.get(i - 1);
+            Span b = spans.get(i);
+            if (b.start() < a.end()) {
+                throw bad(where, "members '" + a.name() + "' and '" + b.name() + "' overlap (bytes " + b.start() + " to "
+                        + Math.min(a.end(), b.end()) + " belong to both)");
+            }
+        }
+        return layout;
     }
 
     /** Reads {@code n} bytes of {@code ch} at {@code at} into {@code out} at {@code off}; the file naming {@code where} if it ends early. */
