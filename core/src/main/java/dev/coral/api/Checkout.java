@@ -103,7 +103,7 @@ final class Checkout {
                     next.put(path, cur);
                     continue;
                 }
-                StagingIndex.Entry kept = unchanged && wt.exists(path) ? keptEntry(wt, path, cur, force, repo.graph()::recordedCrc32c) : null;
+                StagingIndex.Entry kept = unchanged && wt.exists(path) ? keptEntry(wt, path, cur, force, repo.graph().recordedContent()) : null;
                 if (kept != null) {
                     next.put(path, kept);
                     continue;
@@ -132,16 +132,16 @@ final class Checkout {
      * unless forced; forced, only when it still matches (an entry to compare by content comes
      * back restamped when it does); else null, to be written.
      */
-    private static StagingIndex.Entry keptEntry(WorkTree wt, String path, StagingIndex.Entry cur, boolean force, WorkTree.RecordedCrc crc)
+    private static StagingIndex.Entry keptEntry(WorkTree wt, String path, StagingIndex.Entry cur, boolean force, WorkTree.RecordedContent recorded)
             throws IOException {
         if (!force) {
             return cur;
         }
         if (cur.mtimeMillis() == StagingIndex.UNVERIFIED) {
-            WorkTree.ContentCheck c = wt.checkContent(path, cur, crc);
+            WorkTree.ContentCheck c = wt.checkContent(path, cur, recorded);
             return !c.matches() ? null : c.restamped() != null ? c.restamped() : cur;
         }
-        return wt.differs(path, cur, crc) ? null : cur;
+        return wt.differs(path, cur, recorded) ? null : cur;
     }
 
     static StagingIndex.Entry entryOf(ObjectId fileEntry, FileRestore.Restored r) {

@@ -256,10 +256,11 @@ public final class Repository implements AutoCloseable {
      * status refreshes its index): files compared by content after a reboot
      * ({@link StagingIndex#UNVERIFIED}), and files whose time changed and bytes did not (touched,
      * or written again the same). Only when the index is free (a writer holding it is not waited
-     * for) and only entries that still record the content verified; a failure is no error, the
-     * next status tries again.
+     * for) and only entries still as {@code read} held them when they were verified (a restamped
+     * entry may record other bytes: the file as added, {@link WorkTree.RecordedContent#recordedBytes});
+     * a failure is no error, the next status tries again.
      */
-    void restampVerified(Map<String, StagingIndex.Entry> restamped) {
+    void restampVerified(StagingIndex read, Map<String, StagingIndex.Entry> restamped) {
         try (RepositoryLock.Held l = indexLock.tryLock()) {
             if (l == null) {
                 return;
@@ -269,9 +270,10 @@ public final class Repository implements AutoCloseable {
             boolean changed = false;
             for (Map.Entry<String, StagingIndex.Entry> e : restamped.entrySet()) {
                 StagingIndex.Entry cur = next.get(e.getKey());
+                StagingIndex.Entry was = read.entries().get(e.getKey());
                 // still the content that was verified (staged again meanwhile or not): its new stamp holds
-                if (cur != null && cur.size() >= 0 && cur.fileEntry().equals(e.getValue().fileEntry())
-                        && Arrays.equals(cur.sha256(), e.getValue().sha256())) {
+                if (cur != null && was != null && cur.size() >= 0 && cur.fileEntry().equals(was.fileEntry())
+                        && Arrays.equals(cur.sha256(), was.sha256())) {
                     next.put(e.getKey(), e.getValue());
                     changed = true;
                 }
@@ -1193,7 +1195,7 @@ public final class Repository implements AutoCloseable {
      * the user's own), not a version a commit has either.
      */
     boolean holdsOtherWork(String path, StagingIndex.Entry e) throws IOException {
-        return workTree.exists(path) && workTree.differs(path, graph.asWritten(e), graph::recordedCrc32c)
+        return workTree.exists(path) && workTree.differs(path, graph.asWritten(e), graph.recordedContent())
                 && (e.size() >= 0 || !holdsCommittedVersion(path));
     }
 

@@ -36,7 +36,7 @@ final class StatusScan {
         staged.sort((a, b) -> a.path().compareTo(b.path()));
 
         WorkTree wt = repo.workTree();
-        WorkTree.RecordedCrc crc = repo.graph()::recordedCrc32c;
+        WorkTree.RecordedContent recorded = repo.graph().recordedContent();
         List<Status.Change> notStaged = new ArrayList<>();
         Map<String, StagingIndex.Entry> restamped = new TreeMap<>();
         for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
@@ -46,14 +46,14 @@ final class StatusScan {
             if (!wt.exists(e.getKey())) {
                 notStaged.add(new Status.Change(Status.Kind.DELETED, e.getKey()));
             } else if (e.getValue().mtimeMillis() == StagingIndex.UNVERIFIED) {
-                WorkTree.ContentCheck c = wt.checkContent(e.getKey(), e.getValue(), crc);
+                WorkTree.ContentCheck c = wt.checkContent(e.getKey(), e.getValue(), recorded);
                 if (!c.matches()) {
                     notStaged.add(new Status.Change(Status.Kind.MODIFIED, e.getKey()));
                 } else if (c.restamped() != null) {
                     restamped.put(e.getKey(), c.restamped());
                 }
             } else {
-                WorkTree.ContentCheck c = wt.compare(e.getKey(), e.getValue(), crc);
+                WorkTree.ContentCheck c = wt.compare(e.getKey(), e.getValue(), recorded);
                 if (!c.matches()) {
                     notStaged.add(new Status.Change(Status.Kind.MODIFIED, e.getKey()));
                 } else if (c.restamped() != null) {
@@ -62,7 +62,7 @@ final class StatusScan {
             }
         }
         if (!restamped.isEmpty()) {
-            repo.restampVerified(restamped);
+            repo.restampVerified(index, restamped);
         }
         List<String> untracked = new ArrayList<>();
         List<String> unstorable = new ArrayList<>();

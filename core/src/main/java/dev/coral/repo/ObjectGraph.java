@@ -34,17 +34,30 @@ public final class ObjectGraph {
         return FileEntry.decode(store.readObject(id, ObjectKind.FILE), id);
     }
 
-    /**
-     * The whole-file CRC32C that the file entry of a staged entry records, when that entry is of
-     * the working file's exact bytes (not a lossy one); -1 when there is none or it cannot be read
-     * (then {@link WorkTree} compares by SHA-256). A {@link WorkTree.RecordedCrc}.
-     */
-    public long recordedCrc32c(StagingIndex.Entry e) {
+    /** What the file entries of staged entries record, for {@link WorkTree}'s comparisons by content. */
+    public WorkTree.RecordedContent recordedContent() {
+        return new WorkTree.RecordedContent() {
+            @Override
+            public long crc32c(StagingIndex.Entry e) {
+                FileEntry f = fileOrNull(e);
+                return f != null && f.hasFileCrc32c() && Arrays.equals(f.fileSha256(), e.sha256()) ? f.fileCrc32c() : -1;
+            }
+
+            @Override
+            public StagingIndex.Entry recordedBytes(StagingIndex.Entry e) {
+                FileEntry f = fileOrNull(e);
+                return f == null || Arrays.equals(f.fileSha256(), e.sha256()) ? null
+                        : new StagingIndex.Entry(e.fileEntry(), f.fileSize(), StagingIndex.UNVERIFIED, f.fileSha256());
+            }
+        };
+    }
+
+    /** The file entry a staged entry names, or null when it cannot be read (the SHA-256 in the index decides without the store). */
+    private FileEntry fileOrNull(StagingIndex.Entry e) {
         try {
-            FileEntry f = file(e.fileEntry());
-            return f.hasFileCrc32c() && Arrays.equals(f.fileSha256(), e.sha256()) ? f.fileCrc32c() : -1;
+            return file(e.fileEntry());
         } catch (IOException x) {
-            return -1; // the SHA-256 in the index decides without the store
+            return null;
         }
     }
 

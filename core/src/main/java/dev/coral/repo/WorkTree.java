@@ -244,33 +244,61 @@ public final class WorkTree {
     }
 
     /**
-     * The whole-file CRC32C of a staged entry's exact bytes as its file entry records it, or -1
-     * (not recorded, or a lossy entry, whose file entry holds other bytes than the working file):
-     * looked up only when a file must be compared by content.
+     * What a staged entry's file entry records of the file, looked up only when a working file must
+     * be compared by content (an {@link ObjectGraph} answers from the store).
      */
-    @FunctionalInterface
-    public interface RecordedCrc {
-        long of(StagingIndex.Entry e) throws IOException;
+    public interface RecordedContent {
+        /**
+         * The whole-file CRC32C of a staged entry's exact bytes as its file entry records it, or -1
+         * (not recorded, or the file entry records other bytes than the entry's).
+         */
+        long crc32c(StagingIndex.Entry e) throws IOException;
+
+        /**
+         * The bytes the file entry records (its size and SHA-256, as an entry of the same file
+         * entry) when they are not the staged entry's, else null. They differ after a checkout of
+         * a value-identical format (a deflated npz, HDF5): the checkout wrote a file of its own,
+         * while the entry records the file as it was added, which is that version as much as the
+         * file the checkout wrote (an add of it keeps the entry). A lossy entry records the bytes
+         * its checkout writes.
+         */
+        StagingIndex.Entry recordedBytes(StagingIndex.Entry e) throws IOException;
     }
 
     /**
      * True when the working file differs from what the staging entry recorded (or is gone): by
      * size, then by time, and by content when the time differs or the entry is unverified (see
-     * {@link #sameContent}).
+     * {@link #sameContent}). A file holding the bytes the entry's file entry records does not
+     * differ ({@link RecordedContent#recordedBytes}).
      */
-    public boolean differs(String repoPath, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
+    public boolean differs(String repoPath, StagingIndex.Entry e, RecordedContent recorded) throws IOException {
         Path f = file(repoPath);
         if (!isPresent(f)) {
             return true;
         }
         FileIngest.FileStat q = FileIngest.FileStat.quick(f);
-        if (q.size() != e.size()) {
-            return true;
-        }
         if (e.stampMatches(q)) {
             return false;
         }
-        return sameContent(f, e, crc) == null;
+        for (StagingIndex.Entry c : candidates(e, q.size(), recorded)) {
+            if (sameContent(f, c, recorded) != null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The versions of {@code e}'s bytes a working file of {@code size} bytes may hold: the entry's own, then its file entry's. */
+    private static List<StagingIndex.Entry> candidates(StagingIndex.Entry e, long size, RecordedContent recorded) throws IOException {
+        List<StagingIndex.Entry> out = new ArrayList<>(2);
+        if (e.size() == size) {
+            out.add(e);
+        }
+        StagingIndex.Entry other = recorded.recordedBytes(e);
+        if (other != null && other.size() == size) {
+            out.add(other);
+        }
+        return out;
     }
 
     /**
@@ -279,8 +307,8 @@ public final class WorkTree {
      * instructions and SHA-256 without the SHA ones: an 84 MB file 0.02 s against 0.55 s), else by
      * SHA-256. Returns the size and time the file had as it was read, or null when it differs.
      */
-    private static FileIngest.FileStat sameContent(Path f, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
-        long want = crc.of(e);
+    private static FileIngest.FileStat sameContent(Path f, StagingIndex.Entry e, RecordedContent recorded) throws IOException {
+        long want = recorded.crc32c(e);
         if (want >= 0) {
             FileIngest.FileStat read = FileIngest.FileStat.crc32c(f);
             return read.crc32c() == want ? read : null;
@@ -298,24 +326,27 @@ public final class WorkTree {
     public record ContentCheck(boolean matches, StagingIndex.Entry restamped) {
     }
 
-    /** Compares the working file of {@code e} by content (see {@link ContentCheck} and {@link #sameContent}). */
-    public ContentCheck checkContent(String repoPath, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
+    /**
+     * Compares the working file of {@code e} by content (see {@link ContentCheck} and
+     * {@link #sameContent}); restamped, the entry records the bytes the file matched (its own, or
+     * its file entry's: {@link RecordedContent#recordedBytes}).
+     */
+    public ContentCheck checkContent(String repoPath, StagingIndex.Entry e, RecordedContent recorded) throws IOException {
         Path f = file(repoPath);
         if (!isPresent(f)) {
             return new ContentCheck(false, null);
         }
         FileIngest.FileStat before = FileIngest.FileStat.quick(f);
-        if (before.size() != e.size()) {
-            return new ContentCheck(false, null);
+        for (StagingIndex.Entry c : candidates(e, before.size(), recorded)) {
+            FileIngest.FileStat read = sameContent(f, c, recorded);
+            if (read != null) {
+                FileIngest.FileStat after = FileIngest.FileStat.quick(f);
+                boolean held = read.sameStamp(before) && after.sameStamp(before);
+                return new ContentCheck(true, held ? new StagingIndex.Entry(e.fileEntry(), before.size(), before.mtimeMillis(),
+                        before.changeStamp(), c.sha256(), e.unsynced()) : null);
+            }
         }
-        FileIngest.FileStat read = sameContent(f, e, crc);
-        if (read == null) {
-            return new ContentCheck(false, null);
-        }
-        FileIngest.FileStat after = FileIngest.FileStat.quick(f);
-        boolean held = read.sameStamp(before) && after.sameStamp(before);
-        return new ContentCheck(true, held ? new StagingIndex.Entry(e.fileEntry(), before.size(), before.mtimeMillis(), before.changeStamp(),
-                e.sha256(), e.unsynced()) : null);
+        return new ContentCheck(false, null);
     }
 
     /**
@@ -329,13 +360,14 @@ public final class WorkTree {
 
     /**
      * Compares the working file of a staged entry: by size, then by time, and by content when only
-     * the time differs (a file touched, or written again with the same bytes). When the content
+     * the time differs (a file touched, or written again with the same bytes) or the file has the
+     * size of the bytes its file entry records ({@link RecordedContent#recordedBytes}). When the content
      * matches, size and time held while it was read, and the time is older than
      * {@value #RACY_MILLIS} ms, the entry restamped with them comes back, marked unsynced (its
      * bytes may not be on disk yet: after a reboot it is compared by content again), so that the
      * next status need not read the file again.
      */
-    public ContentCheck compare(String repoPath, StagingIndex.Entry e, RecordedCrc crc) throws IOException {
+    public ContentCheck compare(String repoPath, StagingIndex.Entry e, RecordedContent recorded) throws IOException {
         Path f = file(repoPath);
         if (isPresent(f)) {
             FileIngest.FileStat q = FileIngest.FileStat.quick(f);
@@ -343,7 +375,7 @@ public final class WorkTree {
                 return new ContentCheck(true, null);
             }
         }
-        ContentCheck c = checkContent(repoPath, e, crc); // a file gone, or of another size, is told apart there without reading it
+        ContentCheck c = checkContent(repoPath, e, recorded); // a file gone, or of another size, is told apart there without reading it
         StagingIndex.Entry r = c.restamped();
         // without a boot id an unsynced entry is never trusted: restamped, the file would be read at every status all the same
         if (r == null || System.currentTimeMillis() - r.mtimeMillis() < RACY_MILLIS || BootId.current().isEmpty()) {

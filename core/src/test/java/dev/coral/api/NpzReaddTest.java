@@ -1,13 +1,17 @@
 package dev.coral.api;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.error.BadInputException;
+import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -85,6 +89,61 @@ class NpzReaddTest {
             } catch (BadInputException e) {
                 assertTrue(e.getMessage().startsWith("nothing to commit"), e.getMessage());
             }
+        }
+    }
+
+    /**
+     * The file as it was added (numpy's zip) put back over the one a checkout wrote is that
+     * version, for status, checkout and rm as for add: before, status called it modified and rm
+     * and checkout refused it as local work, while add staged nothing.
+     */
+    @Test
+    void theFileAsAddedPutBackOverTheCheckoutIsUnmodified() throws IOException {
+        Path z = dir.resolve("z.npz");
+        Path numpys = Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated.npz");
+        Files.copy(numpys, z);
+        try (Repository repo = Repository.init(dir)) {
+            repo.add(List.of(z));
+            ObjectId one = repo.commit(CommitRequest.of("one"));
+            Files.delete(z);
+            repo.restoreWorkTree(List.of(z), null, false);
+            long checkoutsSize = Files.size(z);
+            assertFalse(checkoutsSize == Files.size(numpys), "the test needs the checkout's zip to be of another size");
+
+            Files.copy(numpys, z, StandardCopyOption.REPLACE_EXISTING);
+            assertTrue(repo.status().isClean(), "racy: " + repo.status());
+            TestModels.backdate(repo, 10_000);
+            assertTrue(repo.status().isClean(), repo.status().toString());
+            assertEquals(Files.size(numpys), repo.readIndex().entries().get("z.npz").size(), "status restamped the entry with the file as added");
+            assertTrue(repo.status().isClean(), "trusted by its stat: " + repo.status());
+            assertEquals(List.of("z.npz"), repo.add(List.of(z)).unchanged());
+
+            repo.checkout(one.toString(), true); // forced: the file is that version, so it stays
+            assertArrayEquals(Files.readAllBytes(numpys), Files.readAllBytes(z));
+            assertEquals(List.of("z.npz"), repo.remove(List.of(z), false)); // not refused as local work
+            assertFalse(Files.exists(z));
+        }
+    }
+
+    /** A file of the size of the one added, but other bytes, is modified. */
+    @Test
+    void otherBytesOfTheSizeAddedAreModified() throws IOException {
+        Path z = dir.resolve("z.npz");
+        Path numpys = Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated.npz");
+        Files.copy(numpys, z);
+        try (Repository repo = Repository.init(dir)) {
+            repo.add(List.of(z));
+            repo.commit(CommitRequest.of("one"));
+            Files.delete(z);
+            repo.restoreWorkTree(List.of(z), null, false);
+            byte[] other = Files.readAllBytes(numpys);
+            other[other.length / 2] ^= 1;
+            Files.write(z, other);
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "z.npz")), repo.status().notStaged());
+            TestModels.backdate(repo, 10_000);
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "z.npz")), repo.status().notStaged());
+            assertThrows(BadInputException.class, () -> repo.remove(List.of(z), false));
+            assertArrayEquals(other, Files.readAllBytes(z));
         }
     }
 }
