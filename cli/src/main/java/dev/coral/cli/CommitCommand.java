@@ -83,7 +83,10 @@ final class CommitCommand extends Subcommand {
                 where += " (root-commit)";
             }
             out().println("[" + where + " " + Text.shortId(id) + "] " + Text.shown(c.subject()));
-            if (lossy != null && !c.isLossy()) {
+            if (c.isLossy()) {
+                out().println("lossy: tensors stored within " + c.lossyEps() + " of what was added; a checkout of this commit "
+                        + "gives the quantized values, not the exact bytes");
+            } else if (lossy != null) {
                 out().println("note: --lossy=" + lossy + " quantized nothing (only float tensors that changed since HEAD are "
                         + "quantized, against their version there, of the same dtype and size): this commit is bit-exact");
             }

@@ -24,6 +24,8 @@ class LossyCommandTest {
         Cli.writeModel(model, 2, "layer0", "layer1");
         String second = cli.run("commit", "-a", "--lossy=1e-3", "-m", "quantized").ok().out();
         assertTrue(!second.contains("quantized nothing"), second);
+        assertTrue(second.contains("lossy: tensors stored within 1e-3 of what was added"), second);
+        assertTrue(!first.contains("lossy:"), first);
 
         String oneline = cli.run("log", "--oneline").ok().out();
         assertTrue(oneline.lines().findFirst().orElseThrow().contains("[lossy 1e-3]"), oneline);
