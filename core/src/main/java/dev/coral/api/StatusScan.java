@@ -62,7 +62,7 @@ final class StatusScan {
             }
         }
         if (!restamped.isEmpty()) {
-            repo.restampVerified(index, restamped);
+            repo.restampVerified(restamped);
         }
         List<String> untracked = new ArrayList<>();
         List<String> unstorable = new ArrayList<>();

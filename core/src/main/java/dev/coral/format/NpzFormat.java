@@ -205,6 +205,11 @@ public final class NpzFormat implements WeightFileFormat {
     }
 
     @Override
+    public boolean mayRestoreOtherBytes() {
+        return true;
+    }
+
+    @Override
     public byte[] forOtherValues(byte[] restoreInfo) throws IOException {
         return NpzRestoreInfo.valuesOnly(restoreInfo);
     }

@@ -44,6 +44,15 @@ public interface WeightFileFormat {
     }
 
     /**
+     * Whether {@link #restoresBytes} is false for some files of this format, so that a checkout
+     * may write other bytes than the file added (npz with deflated members): only then is a
+     * working file worth comparing with the bytes its file entry records as well.
+     */
+    default boolean mayRestoreOtherBytes() {
+        return false;
+    }
+
+    /**
      * Restore info for the same file holding tensors of other values (of the same dtypes and
      * shapes: a lossy commit's), so that {@link #restore} writes a valid file of them; the
      * restore info itself where it records nothing of the values (the default).

@@ -34,31 +34,41 @@ public final class ObjectGraph {
         return FileEntry.decode(store.readObject(id, ObjectKind.FILE), id);
     }
 
-    /** What the file entries of staged entries record, for {@link WorkTree}'s comparisons by content. */
+    /**
+     * What the file entries of staged entries record, for {@link WorkTree}'s comparisons by
+     * content; for one thread (a status, a checkout), each file entry read once for both answers.
+     */
     public WorkTree.RecordedContent recordedContent() {
         return new WorkTree.RecordedContent() {
+            private ObjectId lastId;
+            private FileEntry last;
+
             @Override
             public long crc32c(StagingIndex.Entry e) {
-                FileEntry f = fileOrNull(e);
+                FileEntry f = fileOf(e);
                 return f != null && f.hasFileCrc32c() && Arrays.equals(f.fileSha256(), e.sha256()) ? f.fileCrc32c() : -1;
             }
 
             @Override
             public StagingIndex.Entry recordedBytes(StagingIndex.Entry e) {
-                FileEntry f = fileOrNull(e);
+                FileEntry f = fileOf(e);
                 return f == null || Arrays.equals(f.fileSha256(), e.sha256()) ? null
                         : new StagingIndex.Entry(e.fileEntry(), f.fileSize(), StagingIndex.UNVERIFIED, f.fileSha256());
             }
-        };
-    }
 
-    /** The file entry a staged entry names, or null when it cannot be read (the SHA-256 in the index decides without the store). */
-    private FileEntry fileOrNull(StagingIndex.Entry e) {
-        try {
-            return file(e.fileEntry());
-        } catch (IOException x) {
-            return null;
-        }
+            /** The file entry e names, or null when it cannot be read (the SHA-256 in the index decides without the store). */
+            private FileEntry fileOf(StagingIndex.Entry e) {
+                if (!e.fileEntry().equals(lastId)) {
+                    try {
+                        last = file(e.fileEntry());
+                    } catch (IOException x) {
+                        last = null;
+                    }
+                    lastId = e.fileEntry();
+                }
+                return last;
+            }
+        };
     }
 
     /**
