@@ -102,13 +102,8 @@ class NpzReaddTest {
     @Test
     void theFileAsAddedPutBackOverTheCheckoutIsUnmodified() throws IOException {
         Path z = dir.resolve("z.npz");
-        Path numpys = Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated.npz");
-        Files.copy(numpys, z);
         try (Repository repo = Repository.init(dir)) {
-            repo.add(List.of(z));
-            ObjectId one = repo.commit(CommitRequest.of("one"));
-            Files.delete(z);
-            repo.restoreWorkTree(List.of(z), null, false);
+            ObjectId one = commitNumpysThenCheckOut(repo, z);
             byte[] checkouts = Files.readAllBytes(z);
             assertFalse(checkouts.length == Files.size(numpys), "the test needs the checkout's zip to be of another size");
 
@@ -136,13 +131,8 @@ class NpzReaddTest {
     @Test
     void otherBytesOfTheSizeAddedAreModified() throws IOException {
         Path z = dir.resolve("z.npz");
-        Path numpys = Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated.npz");
-        Files.copy(numpys, z);
         try (Repository repo = Repository.init(dir)) {
-            repo.add(List.of(z));
-            repo.commit(CommitRequest.of("one"));
-            Files.delete(z);
-            repo.restoreWorkTree(List.of(z), null, false);
+            commitNumpysThenCheckOut(repo, z);
             byte[] other = Files.readAllBytes(numpys);
             other[other.length / 2] ^= 1;
             Files.write(z, other);
@@ -152,5 +142,17 @@ class NpzReaddTest {
             assertThrows(BadInputException.class, () -> repo.remove(List.of(z), false));
             assertArrayEquals(other, Files.readAllBytes(z));
         }
+    }
+
+    private final Path numpys = Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated.npz");
+
+    /** Commits numpy's deflated npz as {@code z}, deletes it and checks it out (a zip of Coral's own); returns the commit. */
+    private ObjectId commitNumpysThenCheckOut(Repository repo, Path z) throws IOException {
+        Files.copy(numpys, z);
+        repo.add(List.of(z));
+        ObjectId one = repo.commit(CommitRequest.of("one"));
+        Files.delete(z);
+        repo.restoreWorkTree(List.of(z), null, false);
+        return one;
     }
 }
