@@ -17,8 +17,8 @@ import picocli.CommandLine.Parameters;
     "Without PATHs HEAD moves to REV: onto the branch for a branch name, detached otherwise. With "
         + "PATHs only those files are restored; HEAD stays.",
     "With -b NAME: create branch NAME at HEAD and switch to it.",
-    "checkout PATH... (or checkout -- PATH...), where the first is not a revision, restores the files from the index, "
-        + "as coral restore PATH... does.",
+    "checkout PATH..., where the first is not a revision, and checkout -- PATH... (paths whatever they name) restore "
+        + "the files from the index, as coral restore PATH... does.",
     "Every file is checked against the checksums recorded when it was added. On Linux files are written into the "
         + "page cache without fsync, as git writes them; after a crash of the machine, status compares them by "
         + "content and checkout --force restores any that lost their bytes (coral config checkout.fsync true fsyncs "
@@ -58,8 +58,9 @@ final class CheckoutCommand extends Subcommand {
             if (rev == null) {
                 throw usage("missing REV (a branch, tag or commit)");
             }
-            if (!isRevision(repo, rev)) {
-                return fromTheIndex(repo);
+            boolean afterDoubleDash = isAfterDoubleDash(rev);
+            if (afterDoubleDash || !isRevision(repo, rev)) {
+                return fromTheIndex(repo, afterDoubleDash);
             }
             if (!paths.isEmpty()) {
                 Repository.CheckoutResult r = repo.checkoutPaths(rev, userPaths(paths));
@@ -99,9 +100,10 @@ final class CheckoutCommand extends Subcommand {
      * {@code checkout PATH...} or {@code checkout -- PATH...}, where the first is no revision: as
      * git's, the files restored from the index ({@code coral restore PATH...}); the unknown
      * revision is the error when it names no tracked file either (found by fuzzing: refused as
-     * an unknown revision).
+     * an unknown revision). After {@code --} the first is a path whatever else it names (a branch
+     * of that name was checked out), and one tracked nowhere is said as such.
      */
-    private int fromTheIndex(Repository repo) throws IOException {
+    private int fromTheIndex(Repository repo, boolean onlyPaths) throws IOException {
         List<String> all = new java.util.ArrayList<>();
         all.add(rev);
         all.addAll(paths);
@@ -109,10 +111,22 @@ final class CheckoutCommand extends Subcommand {
         try {
             r = repo.restoreWorkTree(userPaths(all), null, false);
         } catch (BadInputException notTracked) {
-            repo.resolve(rev); // the unknown revision, said as such
+            if (!onlyPaths) {
+                repo.resolve(rev); // the unknown revision, said as such
+            }
             throw notTracked;
         }
         out().println("Updated " + r.written().size() + (r.written().size() == 1 ? " path" : " paths") + " from the index");
         return 0;
+    }
+
+    /**
+     * Whether {@code first}, the first positional argument, came after {@code --} on the command
+     * line (picocli fills REV from it all the same): then it is a path, as in git.
+     */
+    private boolean isAfterDoubleDash(String first) {
+        List<String> args = spec.commandLine().getParseResult().expandedArgs();
+        int dashes = args.indexOf("--");
+        return dashes >= 0 && !args.subList(0, dashes).contains(first);
     }
 }

@@ -75,10 +75,19 @@ class RestoreCommandTest {
             assertEquals("Updated 1 path from the index", r.out().strip(), String.join(" ", args));
             assertArrayEquals(committed, DemoCommand.sha256(model), String.join(" ", args));
         }
-        Cli.Result unknown = cli.run("checkout", "--", "nothing.npy");
+        Cli.Result unknown = cli.run("checkout", "nothing.npy");
         assertEquals(1, unknown.code());
         assertTrue(unknown.err().contains("unknown revision 'nothing.npy'") && unknown.errLines().size() == 1, unknown.err());
+        Cli.Result untracked = cli.run("checkout", "--", "nothing.npy"); // a path: said as restore says it
+        assertEquals(1, untracked.code());
+        assertTrue(untracked.err().contains("nothing.npy") && !untracked.err().contains("revision") && untracked.errLines().size() == 1,
+                untracked.err());
         cli.run("branch", "model.safetensors").ok();
+        Cli.writeModel(model, 3, "layer0");
+        assertEquals("Updated 1 path from the index", cli.run("checkout", "--", "model.safetensors").ok().out().strip(),
+                "after --, a path even where a branch has its name");
+        assertArrayEquals(committed, DemoCommand.sha256(model));
+        assertTrue(cli.run("status").ok().out().startsWith("On branch main"), "HEAD stays on main");
         assertTrue(cli.run("checkout", "model.safetensors").ok().out().contains("Switched to branch 'model.safetensors'"));
     }
 }
