@@ -22,7 +22,8 @@ final class SwitchCommand extends Subcommand {
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
             if (!create && name.equals(repo.currentBranch())) {
-                if (force) { // as git switch -f: the branch's files again, local changes discarded
+                // as git switch -f: the branch's files again, local changes discarded; a branch with no commit yet has none
+                if (force && repo.headCommit() != null) {
                     repo.checkout(name, true);
                 }
                 out().println("Already on '" + name + "'");

@@ -31,4 +31,13 @@ class SwitchForceTest {
         assertArrayEquals(committed, Files.readAllBytes(m), "forced: the branch's version again");
         assertTrue(cli.run("status").ok().out().contains("working tree clean"));
     }
+
+    /** Before a first commit the branch has no files to restore: forced or not, the same answer (forced, it was "unknown revision"). */
+    @Test
+    void switchForceOntoABranchWithNoCommitYet() throws Exception {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        assertEquals("Already on 'main'\n", cli.run("switch", "main").ok().out());
+        assertEquals("Already on 'main'\n", cli.run("switch", "-f", "main").ok().out());
+    }
 }
