@@ -21,10 +21,7 @@ class RestoreCommandTest {
     void followingStatusHintsUnstagesAndDiscards() throws Exception {
         Cli cli = new Cli(dir);
         Path model = dir.resolve("model.safetensors");
-        Cli.writeModel(model, 1, "layer0");
-        byte[] committed = DemoCommand.sha256(model);
-        cli.run("init").ok();
-        cli.run("commit", "-m", "one", "model.safetensors").ok();
+        byte[] committed = commitModel(cli, model);
         Cli.writeModel(model, 2, "layer0");
         byte[] edited = DemoCommand.sha256(model);
         cli.run("add", "model.safetensors").ok();
@@ -65,10 +62,7 @@ class RestoreCommandTest {
     void checkoutOfAPathRestoresItFromTheIndex() throws Exception {
         Cli cli = new Cli(dir);
         Path model = dir.resolve("model.safetensors");
-        Cli.writeModel(model, 1, "layer0");
-        byte[] committed = DemoCommand.sha256(model);
-        cli.run("init").ok();
-        cli.run("commit", "-m", "one", "model.safetensors").ok();
+        byte[] committed = commitModel(cli, model);
         for (String[] args : new String[][] {{"checkout", "--", "model.safetensors"}, {"checkout", "model.safetensors"}}) {
             Cli.writeModel(model, 2, "layer0");
             Cli.Result r = cli.run(args).ok();
@@ -89,5 +83,14 @@ class RestoreCommandTest {
         assertArrayEquals(committed, DemoCommand.sha256(model));
         assertTrue(cli.run("status").ok().out().startsWith("On branch main"), "HEAD stays on main");
         assertTrue(cli.run("checkout", "model.safetensors").ok().out().contains("Switched to branch 'model.safetensors'"));
+    }
+
+    /** A new repository in {@code dir} with one commit of {@code model}; returns the model's SHA-256 as committed. */
+    private static byte[] commitModel(Cli cli, Path model) throws Exception {
+        Cli.writeModel(model, 1, "layer0");
+        byte[] committed = DemoCommand.sha256(model);
+        cli.run("init").ok();
+        cli.run("commit", "-m", "one", "model.safetensors").ok();
+        return committed;
     }
 }

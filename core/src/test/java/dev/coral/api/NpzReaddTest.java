@@ -31,14 +31,9 @@ class NpzReaddTest {
     @Test
     void anUntouchedNpzWrittenByACheckoutAddsAsUnchanged() throws IOException {
         Path z = dir.resolve("z.npz");
-        Files.copy(Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated.npz"), z); // written by numpy
-        byte[] numpys = Files.readAllBytes(z);
         try (Repository repo = Repository.init(dir)) {
-            repo.add(List.of(z));
-            repo.commit(CommitRequest.of("one"));
-            Files.delete(z);
-            repo.restoreWorkTree(List.of(z), null, false);
-            assertFalse(Arrays.equals(numpys, Files.readAllBytes(z)), "the checkout's zip differs from numpy's");
+            commitNumpysThenCheckOut(repo, z);
+            assertFalse(Arrays.equals(Files.readAllBytes(numpys), Files.readAllBytes(z)), "the checkout's zip differs from numpy's");
             assertTrue(repo.status().isClean());
 
             Repository.AddResult racy = repo.add(List.of(z)); // right after the checkout: compared by content
@@ -48,12 +43,7 @@ class NpzReaddTest {
             Repository.AddResult trusted = repo.add(List.of(dir)); // trusted by its stat
             assertEquals(List.of("z.npz"), trusted.unchanged());
             assertTrue(repo.status().isClean(), repo.status().toString());
-            try {
-                repo.commit(CommitRequest.of("two"));
-                throw new AssertionError("a commit of nothing was made");
-            } catch (BadInputException e) {
-                assertTrue(e.getMessage().startsWith("nothing to commit"), e.getMessage());
-            }
+            assertNothingToCommit(repo);
         }
     }
 
@@ -65,7 +55,7 @@ class NpzReaddTest {
     @Test
     void stagedAgainWithoutItsEntryItIsHeadsVersion() throws IOException {
         Path z = dir.resolve("z.npz");
-        Files.copy(Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated.npz"), z);
+        Files.copy(numpys, z);
         try (Repository repo = Repository.init(dir)) {
             repo.add(List.of(z));
             repo.commit(CommitRequest.of("one"));
@@ -83,12 +73,7 @@ class NpzReaddTest {
             repo.remove(List.of(z), true);
             repo.add(List.of(z));
             assertTrue(repo.status().isClean(), "read again, not racy: " + repo.status());
-            try {
-                repo.commit(CommitRequest.of("three"));
-                throw new AssertionError("a commit of nothing was made");
-            } catch (BadInputException e) {
-                assertTrue(e.getMessage().startsWith("nothing to commit"), e.getMessage());
-            }
+            assertNothingToCommit(repo);
         }
     }
 
@@ -154,5 +139,11 @@ class NpzReaddTest {
         Files.delete(z);
         repo.restoreWorkTree(List.of(z), null, false);
         return one;
+    }
+
+    /** A commit now is refused: the staged files are HEAD's (before, a commit of nothing was made). */
+    private static void assertNothingToCommit(Repository repo) {
+        BadInputException e = assertThrows(BadInputException.class, () -> repo.commit(CommitRequest.of("nothing")), "a commit of nothing was made");
+        assertTrue(e.getMessage().startsWith("nothing to commit"), e.getMessage());
     }
 }
