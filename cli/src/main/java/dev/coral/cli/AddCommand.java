@@ -3,6 +3,7 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code coral add PATH...}: stages weight files; folders recursively. */
@@ -12,13 +13,16 @@ import picocli.CommandLine.Parameters;
     "A tracked path that no longer exists stages its removal (a deleted folder: each tracked file of it). All or nothing: on any error nothing is staged.",
     "A file whose size, modification time and status-change time (ctime) and inode are as when it was staged is not read again (as status trusts them), unless it was modified less than two seconds before the staging index was written (git's racy entries)."})
 final class AddCommand extends Subcommand {
+    @Mixin
+    QuietOption quiet;
+
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files or folders to stage.")
     List<String> paths;
 
     @Override
     int execute() throws Exception {
         Repository.AddResult r;
-        try (Repository repo = openRepository(); TerminalProgress progress = coral.progress()) {
+        try (Repository repo = openRepository(); TerminalProgress progress = progress()) {
             r = repo.add(userPaths(paths), progress);
             warnOfPackUpkeep(repo);
         }

@@ -8,6 +8,7 @@ import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,6 +30,9 @@ import picocli.CommandLine.Parameters;
         + "of the same run, only the deltas between the two versions are decoded, so stepping through a run, either "
         + "way, is fast."})
 final class CheckoutCommand extends Subcommand {
+    @Mixin
+    QuietOption quiet;
+
     @Option(names = {"-f", "--force"}, description = "Overwrite local changes and untracked files.")
     boolean force;
 
@@ -69,7 +73,7 @@ final class CheckoutCommand extends Subcommand {
                 return 0;
             }
             Repository.CheckoutResult r;
-            try (TerminalProgress progress = coral.progress()) {
+            try (TerminalProgress progress = progress()) {
                 r = repo.checkout(rev, force, progress);
             }
             String branch = repo.currentBranch();

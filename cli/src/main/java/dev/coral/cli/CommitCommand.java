@@ -7,6 +7,7 @@ import dev.coral.repo.Commit;
 import dev.coral.store.ObjectId;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code coral commit [-a] -m MSG [--metric NAME=NUMBER]... [PATH...]}. */
@@ -16,6 +17,9 @@ import picocli.CommandLine.Option;
     "With -a, first stage every tracked file that was modified or deleted, then commit everything staged "
         + "(one process instead of add + commit)."})
 final class CommitCommand extends Subcommand {
+    @Mixin
+    QuietOption quiet;
+
     @Option(names = {"-m", "--message"}, required = true, paramLabel = "MSG",
             description = "Commit message; several -m are joined as paragraphs.")
     List<String> messages;

@@ -8,6 +8,7 @@ import dev.coral.maintenance.GracePeriod;
 import java.io.PrintStream;
 import java.time.Duration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code coral gc [--dry-run] [--prune=DURATION]}: remove unreachable objects and leftovers of dead writers. */
@@ -24,6 +25,9 @@ import picocli.CommandLine.Option;
         + "than 10 minutes, and the scratch folders (packs/.repack-PID) of repacks whose process "
         + "is gone are deleted. The multi-pack index is rewritten after."})
 final class GcCommand extends Subcommand {
+    @Mixin
+    QuietOption quiet;
+
     @Option(names = "--dry-run", description = "List what would be removed; change nothing.")
     boolean dryRun;
 
@@ -35,6 +39,9 @@ final class GcCommand extends Subcommand {
 
     @Override
     int execute() throws Exception {
+        if (dryRun && quiet()) {
+            throw usage("--dry-run and --quiet: a dry run only lists what gc would remove");
+        }
         Duration grace;
         try {
             grace = GracePeriod.parse(prune);

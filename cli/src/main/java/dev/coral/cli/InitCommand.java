@@ -7,12 +7,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code coral init [DIR] [--chunk-size ...] [-c KEY=VALUE ...]}: creates a repository. */
 @Command(name = "init", description = "Create an empty Coral repository in DIR (default: here).")
 final class InitCommand extends Subcommand {
+    @Mixin
+    QuietOption quiet;
+
     @Parameters(arity = "0..1", paramLabel = "DIR", description = "Folder to create the repository in.")
     String dir;
 

@@ -2,6 +2,7 @@ package dev.coral.cli;
 
 import dev.coral.api.Repository;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /** {@code coral repack}: re-plan delta bases and chains for the whole repository, into one pack. */
 @Command(name = "repack", description = {
@@ -14,6 +15,9 @@ import picocli.CommandLine.Command;
         + "in place. The similarity index (.coral/cache/similarity) is rebuilt from what was copied, so a lost "
         + "or damaged one is whole again. Runs under the gc lock; commits may go on meanwhile."})
 final class RepackCommand extends Subcommand {
+    @Mixin
+    QuietOption quiet;
+
     @Override
     int execute() throws Exception {
         Repository.RepackResult r;

@@ -3,6 +3,7 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -14,6 +15,9 @@ import picocli.CommandLine.Parameters;
         + "a file added since stops being staged. With -S -W, the working files are restored too.",
     "As git's, a tracked path the source lacks is deleted from the working folder when working files are restored."})
 final class RestoreCommand extends Subcommand {
+    @Mixin
+    QuietOption quiet;
+
     @Option(names = {"-S", "--staged"}, description = "Restore what is staged (default source: HEAD).")
     boolean staged;
 

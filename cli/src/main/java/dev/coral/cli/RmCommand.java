@@ -3,6 +3,7 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -12,6 +13,9 @@ import picocli.CommandLine.Parameters;
     "A folder means everything tracked under it.",
     "As git's rm, it refuses what would lose work: a file with local modifications, or one whose staged version is in no commit (with --cached: a staged version that is neither HEAD's nor the file's); -f does it all the same."})
 final class RmCommand extends Subcommand {
+    @Mixin
+    QuietOption quiet;
+
     @Option(names = "--cached", description = "Stop tracking, but keep the working files (to unstage a change instead: coral restore --staged).")
     boolean cached;
 

@@ -40,8 +40,22 @@ abstract class Subcommand implements Callable<Integer> {
     /** Runs the command; returns the exit code. */
     abstract int execute() throws Exception;
 
+    /** Standard output; with {@code -q/--quiet} ({@link QuietOption}), a stream that discards what it is given. */
     PrintStream out() {
-        return coral.session().out();
+        return quiet() ? DISCARDED : coral.session().out();
+    }
+
+    private static final PrintStream DISCARDED = new PrintStream(java.io.OutputStream.nullOutputStream());
+
+    /** Whether this command has {@link QuietOption} and it was given. */
+    boolean quiet() {
+        CommandLine.Model.OptionSpec q = spec.findOption("--quiet");
+        return q != null && Boolean.TRUE.equals(q.getValue());
+    }
+
+    /** Progress on standard error when it is a terminal, none with {@code -q/--quiet}. */
+    TerminalProgress progress() {
+        return quiet() ? new TerminalProgress(coral.session().err(), false) : coral.progress();
     }
 
     Repository openRepository() throws IOException {
@@ -50,6 +64,9 @@ abstract class Subcommand implements Callable<Integer> {
 
     /** Says on standard error that {@code command} waits for commits in progress (it shuts the writers' gate). */
     void waiting(String command) {
+        if (quiet()) {
+            return;
+        }
         coral.session().err().println("coral " + command + ": waiting for commits in progress to finish");
     }
 

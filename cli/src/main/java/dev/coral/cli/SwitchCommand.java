@@ -3,12 +3,16 @@ package dev.coral.cli;
 import dev.coral.api.Repository;
 import dev.coral.store.ObjectId;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code coral switch [-c] NAME}. */
 @Command(name = "switch", description = "Switch to branch NAME, restoring its files.")
 final class SwitchCommand extends Subcommand {
+    @Mixin
+    QuietOption quiet;
+
     @Option(names = {"-c", "--create"}, description = "Create NAME at HEAD first.")
     boolean create;
 
