@@ -26,7 +26,7 @@ final class CoralCommand implements Callable<Integer> {
      * The subcommands, in the order help lists them. Registered with picocli only when needed:
      * building picocli's model of all of them by reflection took ~65 ms of every command.
      */
-    static final List<String> SUBCOMMANDS = List.of("init", "add", "rm", "restore", "status", "commit", "log", "show", "checkout",
+    static final List<String> SUBCOMMANDS = List.of("init", "add", "rm", "restore", "status", "commit", "log", "show", "diff", "checkout",
             "switch", "branch", "tag", "export", "stats", "demo", "fsck", "gc", "repack", "config", "batch");
 
     /** picocli's system property naming built-in type converters not to register (regexes, comma-separated). */
@@ -52,6 +52,7 @@ final class CoralCommand implements Callable<Integer> {
             case "commit" -> new CommitCommand();
             case "log" -> new LogCommand();
             case "show" -> new ShowCommand();
+            case "diff" -> new DiffCommand();
             case "checkout" -> new CheckoutCommand();
             case "switch" -> new SwitchCommand();
             case "branch" -> new BranchCommand();

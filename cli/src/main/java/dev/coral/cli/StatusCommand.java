@@ -44,7 +44,7 @@ final class StatusCommand extends Subcommand {
             return 0;
         }
         PrintStream out = out();
-        Function<String, String> shown = shownFrom(root, workDir());
+        Function<String, String> shown = Text.pathsFrom(root, workDir());
         out.println(s.branch() != null ? "On branch " + s.branch()
                 : "HEAD detached at " + (s.head() == null ? "(no commit)" : Text.shortId(s.head())));
         if (s.head() == null) {
@@ -77,20 +77,6 @@ final class StatusCommand extends Subcommand {
             }
         }
         return 0;
-    }
-
-    /**
-     * Repository paths as the text output shows them: relative to the working folder, as git does,
-     * so that they can be pasted into the next command there ({@code --json} keeps them relative
-     * to the repository's root, as git's porcelain format does).
-     */
-    private static Function<String, String> shownFrom(Path root, Path workDir) {
-        Path from = workDir.toAbsolutePath().normalize();
-        Path top = root.toAbsolutePath().normalize();
-        return p -> {
-            Path rel = from.relativize(top.resolve(p).normalize());
-            return rel.toString().replace(java.io.File.separatorChar, '/');
-        };
     }
 
     private static void section(PrintStream out, String title, List<Status.Change> changes, Function<String, String> shown,

@@ -1,6 +1,7 @@
 package dev.coral.cli;
 
 import dev.coral.store.ObjectId;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -8,6 +9,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.function.Function;
 
 /** How the command line prints ids, sizes, dates, metrics, and names read from files. */
 final class Text {
@@ -88,5 +90,19 @@ final class Text {
         StringJoiner j = new StringJoiner(" ");
         metrics.forEach((k, v) -> j.add(shown(k) + "=" + shown(v)));
         return j.toString();
+    }
+
+    /**
+     * Repository paths as the text output shows them: relative to the working folder, as git does,
+     * so that they can be pasted into the next command there ({@code --json} keeps them relative
+     * to the repository's root, as git's porcelain format does).
+     */
+    static Function<String, String> pathsFrom(Path root, Path workDir) {
+        Path from = workDir.toAbsolutePath().normalize();
+        Path top = root.toAbsolutePath().normalize();
+        return p -> {
+            Path rel = from.relativize(top.resolve(p).normalize());
+            return rel.toString().replace(java.io.File.separatorChar, '/');
+        };
     }
 }

@@ -990,6 +990,17 @@ public final class Repository implements AutoCloseable {
 
     // ---------------------------------------------------------------- reading
 
+    /**
+     * The tracked weight files that differ from {@code from} to {@code to}, tensor by tensor (as
+     * {@code git diff}: {@code INDEX} to {@code WORK_TREE} shows changes not staged, a revision to
+     * {@code INDEX} what a commit would record), limited to {@code paths} (files or folders; none:
+     * every path). Equal files are left out; a tensor stored under one id on both sides is not read;
+     * any other pair of the same dtype and shape is read side by side, two blocks in memory.
+     */
+    public List<dev.coral.diff.FileChange> diff(DiffSide from, DiffSide to, Collection<Path> paths) throws IOException {
+        return new WeightsDiff(this).diff(from, to, paths);
+    }
+
     /** The file entry of {@code path} in {@code revision}. */
     public FileEntry fileAt(String revision, String path) throws IOException {
         Tree t = readTree(resolve(revision));

@@ -1,0 +1,146 @@
+package dev.coral.api;
+
+import dev.coral.diff.FileChange;
+import dev.coral.diff.FileComparison;
+import dev.coral.error.BadInputException;
+import dev.coral.format.ParsedWeightFile;
+import dev.coral.format.TensorSource;
+import dev.coral.format.WeightFileFormat;
+import dev.coral.format.WeightFormats;
+import dev.coral.repo.FileRestore;
+import dev.coral.repo.StoredTensor;
+import dev.coral.store.ObjectId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * {@link Repository#diff}: the tracked files that differ between two sides, tensor by tensor.
+ * Files stored under the same file entry on both sides are equal and left out without being
+ * read; so is a working file that status finds as staged. A working file that differs is parsed
+ * (as add parses it) and read beside the stored version.
+ */
+final class WeightsDiff {
+    private final Repository repo;
+
+    WeightsDiff(Repository repo) {
+        this.repo = repo;
+    }
+
+    /** What one side holds at a path: a stored file entry, or a working file to parse. */
+    private record Held(ObjectId entry, Path workingFile) {
+    }
+
+    List<FileChange> diff(DiffSide from, DiffSide to, Collection<Path> paths) throws IOException {
+        List<String> prefixes = prefixes(paths);
+        Map<String, Held> a = files(from, prefixes);
+        Map<String, Held> b = files(to, prefixes);
+        Set<String> all = new TreeSet<>(a.keySet());
+        all.addAll(b.keySet());
+        List<FileChange> out = new ArrayList<>();
+        FileRestore restore = new FileRestore(repo.graph());
+        for (String path : all) {
+            Held x = a.get(path);
+            Held y = b.get(path);
+            if (x != null && y != null && x.entry() != null && x.entry().equals(y.entry())) {
+                continue;
+            }
+            try (Side sx = open(x, restore, path); Side sy = open(y, restore, path)) {
+                out.add(FileComparison.compare(path, sx.tensors(), sy.tensors()));
+            }
+        }
+        return out;
+    }
+
+    /** The repository paths the user's paths name ("" for the root: every path). */
+    private List<String> prefixes(Collection<Path> paths) throws BadInputException {
+        List<String> out = new ArrayList<>();
+        for (Path p : paths) {
+            Path abs = p.toAbsolutePath().normalize();
+            out.add(abs.equals(repo.workTree().root()) ? "" : repo.workTree().repoPath(abs));
+        }
+        return out;
+    }
+
+    private static boolean selected(String path, List<String> prefixes) {
+        if (prefixes.isEmpty()) {
+            return true;
+        }
+        for (String p : prefixes) {
+            if (p.isEmpty() || path.equals(p) || path.startsWith(p + "/")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Map<String, Held> files(DiffSide side, List<String> prefixes) throws IOException {
+        Map<String, Held> out = new TreeMap<>();
+        switch (side.where()) {
+            case NOTHING -> {
+            }
+            case REVISION -> repo.readTree(repo.resolve(side.revision())).files().forEach((path, id) -> {
+                if (selected(path, prefixes)) {
+                    out.put(path, new Held(id, null));
+                }
+            });
+            case INDEX -> repo.readIndex().entries().forEach((path, e) -> {
+                if (selected(path, prefixes)) {
+                    out.put(path, new Held(e.fileEntry(), null));
+                }
+            });
+            case WORK_TREE -> {
+                Status st = repo.status();
+                Set<String> modified = new HashSet<>();
+                Set<String> deleted = new HashSet<>();
+                for (Status.Change c : st.notStaged()) {
+                    (c.kind() == Status.Kind.DELETED ? deleted : modified).add(c.path());
+                }
+                repo.readIndex().entries().forEach((path, e) -> {
+                    if (!selected(path, prefixes) || deleted.contains(path)) {
+                        return;
+                    }
+                    out.put(path, modified.contains(path) ? new Held(null, repo.workTree().root().resolve(path)) : new Held(e.fileEntry(), null));
+                });
+            }
+        }
+        return out;
+    }
+
+    /** A side's tensors at a path, and what to close after reading them (a parsed working file). */
+    private record Side(List<? extends TensorSource> tensors, ParsedWeightFile parsed) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            if (parsed != null) {
+                parsed.close();
+            }
+        }
+    }
+
+    private Side open(Held h, FileRestore restore, String path) throws IOException {
+        if (h == null) {
+            return new Side(null, null);
+        }
+        if (h.entry() != null) {
+            List<StoredTensor> t = restore.tensors(repo.readFileEntry(h.entry()));
+            return new Side(t, null);
+        }
+        Path f = h.workingFile();
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+            throw new BadInputException(path + ": not a regular file");
+        }
+        WeightFileFormat format = WeightFormats.forPath(f)
+                .orElseThrow(() -> new BadInputException(path + ": not a weight file Coral reads"));
+        ParsedWeightFile parsed = format.read(f);
+        return new Side(parsed.tensors(), parsed);
+    }
+}
