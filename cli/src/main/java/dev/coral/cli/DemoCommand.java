@@ -116,6 +116,13 @@ final class DemoCommand extends Subcommand {
         if (!coral("log") || !coral("log", "--oneline") || !coral("show", "HEAD:" + MODEL)) {
             return;
         }
+        String diff = coralSaying("diff", "HEAD~1", "HEAD");
+        if (diff == null) {
+            return;
+        }
+        List<String> modified = diff.lines().filter(l -> l.startsWith("  modified  ")).map(l -> l.substring(12).split(" +")[0]).toList();
+        check("diff HEAD~1 HEAD names the " + changed + " rewritten tensors, all layers.1, and no other",
+                modified.size() == changed && modified.stream().allMatch(n -> n.startsWith("layers.1.")));
 
         section("back to epoch 1");
         if (!coral("checkout", "HEAD~1")) {
@@ -213,6 +220,11 @@ final class DemoCommand extends Subcommand {
 
     /** Runs one coral command in the demo folder, echoing it and its output. */
     private boolean coral(String... args) {
+        return coralSaying(args) != null;
+    }
+
+    /** Runs and shows {@code coral args}, checks it exits 0; returns what it printed, or null when it failed. */
+    private String coralSaying(String... args) {
         out.println("  $ coral " + String.join(" ", Arrays.stream(args).map(DemoCommand::quote).toList()));
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream captured = new PrintStream(buf, true, StandardCharsets.UTF_8);
@@ -226,7 +238,7 @@ final class DemoCommand extends Subcommand {
             out.println(line.isEmpty() ? "" : "    " + line);
         }
         check("coral " + args[0] + " exits 0", code == 0);
-        return code == 0;
+        return code == 0 ? text : null;
     }
 
     private void check(String what, boolean ok) {

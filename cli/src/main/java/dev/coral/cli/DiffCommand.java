@@ -126,12 +126,13 @@ final class DiffCommand extends Subcommand {
                 continue;
             }
             out.println("modified: " + path);
-            int width = f.tensors().stream().filter(t -> t.kind() != TensorChange.Kind.UNCHANGED)
-                    .mapToInt(t -> Text.shown(t.name()).length()).max().orElse(0);
-            for (TensorChange t : f.tensors()) {
-                if (t.kind() != TensorChange.Kind.UNCHANGED) {
-                    out.println(String.format(Locale.ROOT, "  %-9s %-" + width + "s  %s", t.kind().word(), Text.shown(t.name()), detail(t)));
-                }
+            List<TensorChange> shownTensors = f.tensors().stream().filter(t -> t.kind() != TensorChange.Kind.UNCHANGED).toList();
+            int nameWidth = shownTensors.stream().mapToInt(t -> Text.shown(t.name()).length()).max().orElse(0);
+            int specWidth = shownTensors.stream().mapToInt(t -> specs(t).length()).max().orElse(0);
+            for (TensorChange t : shownTensors) {
+                String line = String.format(Locale.ROOT, "  %-9s %-" + nameWidth + "s  %-" + specWidth + "s  %s", t.kind().word(),
+                        Text.shown(t.name()), specs(t), stats(t.stats()));
+                out.println(line.stripTrailing());
             }
             long unchanged = f.tensors().size() - changed;
             if (unchanged > 0) {
@@ -140,12 +141,13 @@ final class DiffCommand extends Subcommand {
         }
     }
 
-    private static String detail(TensorChange t) {
+    /** The tensor's dtype and shape, or both sides' when they differ. */
+    private static String specs(TensorChange t) {
         return switch (t.kind()) {
             case ADDED -> spec(t.to());
             case REMOVED -> spec(t.from());
             case RETYPED, RESHAPED -> spec(t.from()) + " -> " + spec(t.to());
-            case MODIFIED, UNCHANGED -> spec(t.to()) + "  " + stats(t.stats());
+            case MODIFIED, UNCHANGED -> spec(t.to());
         };
     }
 

@@ -73,10 +73,10 @@ class DiffCommandTest {
         String out = cli.run("diff", "HEAD~1", "HEAD").ok().out();
         List<String> lines = out.lines().toList();
         assertEquals("modified: m.safetensors", lines.get(0), out);
-        assertTrue(lines.get(1).matches("  modified  w  F32 \\[4\\]  2 of 4 changed  max\\|d\\| 2\\.00  L2 2\\.06  rel 0\\.376  cos 0\\.9[0-9]+"),
+        assertTrue(lines.get(1).matches("  modified  w  F32 \\[4\\]             2 of 4 changed  max\\|d\\| 2\\.00  L2 2\\.06  rel 0\\.376  cos 0\\.9[0-9]+"),
                 lines.get(1));
         assertEquals("  reshaped  e  F32 [2] -> F32 [3]", lines.get(2));
-        assertEquals("  added     n  F32 [1]", lines.get(3));
+        assertEquals("  added     n  F32 [1]", lines.get(3), "the dtype and shape column as wide as the widest");
         assertEquals("  added     r  BF16 [2]", lines.get(4));
         assertEquals("  removed   b  F32 [2]", lines.get(5));
         assertEquals("  (1 tensor unchanged)", lines.get(6));
