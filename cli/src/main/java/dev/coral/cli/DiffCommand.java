@@ -58,6 +58,10 @@ final class DiffCommand extends Subcommand {
             for (int i = 0; i < args.size(); i++) {
                 String a = args.get(i);
                 if (i < beforeDashes && paths.isEmpty() && revisions.size() < 2 && isRevision(repo, a)) {
+                    if (Files.exists(userPath(a))) {
+                        throw usage("'" + a + "' is both a revision and a path in the working tree: give revisions before --, "
+                                + "paths after it");
+                    }
                     revisions.add(a);
                 } else {
                     Path p = userPath(a);
@@ -101,7 +105,7 @@ final class DiffCommand extends Subcommand {
         List<String> expanded = spec.commandLine().getParseResult().expandedArgs();
         int dashes = expanded.indexOf("--");
         List<String> before = dashes < 0 ? expanded : expanded.subList(0, dashes);
-        return (int) before.stream().filter(a -> !a.startsWith("-")).count();
+        return (int) before.stream().filter(a -> a.equals("-") || !a.startsWith("-")).count(); // options are flags: the rest are positional
     }
 
     private static boolean isRevision(Repository repo, String s) throws java.io.IOException {

@@ -161,4 +161,68 @@ class DiffCommandTest {
         assertEquals(1, r.errLines().size(), r.err());
         assertTrue(r.err().contains("m.safetensors"), r.err());
     }
+
+    /** An npy file as numpy writes it: version 1.0, the header padded to 64 bytes, then the data. */
+    private void npy(String file, boolean fortran, float... v) throws Exception {
+        String dict = "{'descr': '<f4', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': (2, 3), }";
+        StringBuilder h = new StringBuilder(dict);
+        while ((10 + h.length() + 1) % 64 != 0) {
+            h.append(' ');
+        }
+        h.append('\n');
+        ByteBuffer b = ByteBuffer.allocate(10 + h.length() + 4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) h.length()).put(h.toString().getBytes());
+        for (float f : v) {
+            b.putFloat(f);
+        }
+        Files.write(dir.resolve(file), b.array());
+    }
+
+    /** np.save of a transposed array writes Fortran order: the same values in another element order are not a change (fuzzing). */
+    @Test
+    void fortranAndCOrderAreComparedElementForElement() throws Exception {
+        npy("a.npy", false, 0, 1, 2, 3, 4, 5);
+        commit("c order", "a.npy");
+        npy("a.npy", true, 0, 3, 1, 4, 2, 5); // [[0,1,2],[3,4,5]] column by column
+        assertEquals("modified: a.npy (its tensors are unchanged; other bytes of the file differ)\n", cli.run("diff").ok().out());
+        npy("a.npy", true, 0, 3, 1, 4, 2, 6);
+        assertTrue(cli.run("diff").ok().out().contains("1 of 6 changed  max|d| 1.00"), "only [1][2] changed");
+        commit("fortran order", "a.npy");
+        assertTrue(cli.run("diff", "HEAD~1", "HEAD").ok().out().contains("1 of 6 changed  max|d| 1.00"));
+    }
+
+    /** status counts the file a lossy commit stored as committed; diff shows what the quantization changed (fuzzing). */
+    @Test
+    void afterALossyCommitTheWorkingFileIsRead() throws Exception {
+        write("m.safetensors", f32("w", 1, 2, 3, 4));
+        commit("one", "m.safetensors");
+        write("m.safetensors", f32("w", 1.0004f, 2.0004f, 3.0004f, 4.0004f));
+        cli.run("commit", "-a", "--lossy=1e-3", "-m", "lossy").ok();
+        assertTrue(cli.run("status").ok().out().contains("working tree clean"));
+        String out = cli.run("diff", "HEAD").ok().out();
+        assertTrue(out.startsWith("modified: m.safetensors\n  modified  w  F32 [4]  4 of 4 changed  max|d| "), out);
+    }
+
+    @Test
+    void aTrackedSymbolicLinkIsFollowedAsAddFollowsIt() throws Exception {
+        write("real.safetensors", f32("w", 1, 2));
+        Files.createDirectory(dir.resolve("d"));
+        Files.createSymbolicLink(dir.resolve("d/m.safetensors"), dir.resolve("real.safetensors"));
+        commit("one", "d/m.safetensors");
+        write("real.safetensors", f32("w", 1, 5));
+        assertTrue(cli.run("diff", "--", "d").ok().out().startsWith("modified: d/m.safetensors\n  modified  w  F32 [2]  1 of 2 changed"));
+    }
+
+    /** As git: an argument that names both a revision and a working file needs --; a lone - is a path (fuzzing). */
+    @Test
+    void aRevisionThatIsAlsoAPathIsAmbiguous() throws Exception {
+        write("b.safetensors", f32("w", 1));
+        commit("one", "b.safetensors");
+        cli.run("branch", "b.safetensors").ok();
+        Cli.Result r = cli.run("diff", "b.safetensors");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("'b.safetensors' is both a revision and a path"), r.err());
+        assertEquals("", cli.run("diff", "--", "b.safetensors").ok().out());
+        assertEquals(2, cli.run("diff", "HEAD", "-").code());
+    }
 }

@@ -35,11 +35,31 @@ final class StatusScan {
                 .forEach(p -> staged.add(new Status.Change(Status.Kind.DELETED, p)));
         staged.sort((a, b) -> a.path().compareTo(b.path()));
 
+        List<Status.Change> notStaged = notStaged(index, p -> true);
+        WorkTree wt = repo.workTree();
+        List<String> untracked = new ArrayList<>();
+        List<String> unstorable = new ArrayList<>();
+        for (String p : wt.weightFilesUnder(wt.root(), f -> unstorable.add(wt.root().relativize(f).toString()))) {
+            if (!index.entries().containsKey(p)) {
+                untracked.add(p);
+            }
+        }
+        return new Status(repo.currentBranch(), head, staged, notStaged, untracked, unstorable);
+    }
+
+    /**
+     * The changes of the working files against {@code index} (not staged), of the paths
+     * {@code selected} takes; entries verified by content are restamped, as status does.
+     */
+    List<Status.Change> notStaged(StagingIndex index, java.util.function.Predicate<String> selected) throws IOException {
         WorkTree wt = repo.workTree();
         WorkTree.RecordedContent recorded = repo.graph().recordedContent();
         List<Status.Change> notStaged = new ArrayList<>();
         Map<String, StagingIndex.Entry> restamped = new TreeMap<>();
         for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
+            if (!selected.test(e.getKey())) {
+                continue;
+            }
             if (e.getValue().size() < 0) {
                 continue; // staged from memory: no working file expected
             }
@@ -64,13 +84,6 @@ final class StatusScan {
         if (!restamped.isEmpty()) {
             repo.restampVerified(restamped);
         }
-        List<String> untracked = new ArrayList<>();
-        List<String> unstorable = new ArrayList<>();
-        for (String p : wt.weightFilesUnder(wt.root(), f -> unstorable.add(wt.root().relativize(f).toString()))) {
-            if (!index.entries().containsKey(p)) {
-                untracked.add(p);
-            }
-        }
-        return new Status(repo.currentBranch(), head, staged, notStaged, untracked, unstorable);
+        return notStaged;
     }
 }

@@ -8,11 +8,11 @@ import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.repo.FileRestore;
+import dev.coral.repo.StagingIndex;
 import dev.coral.repo.StoredTensor;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -26,8 +26,9 @@ import java.util.TreeSet;
 /**
  * {@link Repository#diff}: the tracked files that differ between two sides, tensor by tensor.
  * Files stored under the same file entry on both sides are equal and left out without being
- * read; so is a working file that status finds as staged. A working file that differs is parsed
- * (as add parses it) and read beside the stored version.
+ * read; so is a working file that status finds as staged (checking the selected paths only), unless
+ * it was staged by a lossy commit. A working file that differs is parsed (as add parses it) and
+ * read beside the stored version.
  */
 final class WeightsDiff {
     private final Repository repo;
@@ -99,18 +100,24 @@ final class WeightsDiff {
                 }
             });
             case WORK_TREE -> {
-                Status st = repo.status();
+                StagingIndex index = repo.readIndex();
                 Set<String> modified = new HashSet<>();
                 Set<String> deleted = new HashSet<>();
-                for (Status.Change c : st.notStaged()) {
+                for (Status.Change c : new StatusScan(repo).notStaged(index, p -> selected(p, prefixes))) {
                     (c.kind() == Status.Kind.DELETED ? deleted : modified).add(c.path());
                 }
-                repo.readIndex().entries().forEach((path, e) -> {
+                for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
+                    String path = e.getKey();
                     if (!selected(path, prefixes) || deleted.contains(path)) {
-                        return;
+                        continue;
                     }
-                    out.put(path, modified.contains(path) ? new Held(null, repo.workTree().root().resolve(path)) : new Held(e.fileEntry(), null));
-                });
+                    ObjectId entry = e.getValue().fileEntry();
+                    // a working file status calls unchanged is the staged version, unless that is a lossy one:
+                    // status counts the file as added as committed, but its values are not the stored ones
+                    boolean read = modified.contains(path)
+                            || e.getValue().size() >= 0 && repo.readFileEntry(entry).isLossy() && repo.workTree().exists(path);
+                    out.put(path, read ? new Held(null, repo.workTree().root().resolve(path)) : new Held(entry, null));
+                }
             }
         }
         return out;
@@ -135,7 +142,7 @@ final class WeightsDiff {
             return new Side(t, null);
         }
         Path f = h.workingFile();
-        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.isRegularFile(f)) { // a symbolic link is followed, as add and status follow it
             throw new BadInputException(path + ": not a regular file");
         }
         WeightFileFormat format = WeightFormats.forPath(f)

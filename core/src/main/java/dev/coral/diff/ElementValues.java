@@ -16,7 +16,6 @@ final class ElementValues {
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final double TWO_64 = 0x1p64;
 
     private ElementValues() {
     }
@@ -52,7 +51,8 @@ final class ElementValues {
             case I32 -> (int) INT.get(b, off);
             case U64 -> {
                 long v = (long) LONG.get(b, off);
-                yield v >= 0 ? v : v + TWO_64;
+                // at 2^63 and above: halved with the lost bit kept as a sticky bit, so that one rounding gives the nearest double
+                yield v >= 0 ? v : (double) (v >>> 1 | v & 1) * 2;
             }
             case I64 -> (long) LONG.get(b, off);
             case F16 -> HalfFloat.f16((short) SHORT.get(b, off));

@@ -1,5 +1,6 @@
 package dev.coral.diff;
 
+import dev.coral.format.FortranToC;
 import dev.coral.format.TensorSource;
 import dev.coral.repo.StoredTensor;
 import dev.coral.store.ObjectId;
@@ -67,10 +68,24 @@ public final class FileComparison {
             return new TensorChange(b.name(), TensorChange.Kind.UNCHANGED, a.spec(), b.spec(), null);
         }
         TensorStats s;
-        try (InputStream x = a.openStream(); InputStream y = b.openStream()) {
-            s = TensorComparison.compare(a.spec(), x, y, path + ": tensor '" + b.name() + "'");
+        String what = path + ": tensor '" + b.name() + "'";
+        try (InputStream x = logicalOrder(a, b, what); InputStream y = logicalOrder(b, a, what)) {
+            s = TensorComparison.compare(a.spec(), x, y, what);
         }
         return new TensorChange(b.name(), s.identical() ? TensorChange.Kind.UNCHANGED : TensorChange.Kind.MODIFIED, a.spec(), b.spec(), s);
+    }
+
+    /**
+     * {@code t}'s bytes in an element order that pairs them with {@code other}'s: as stored, unless
+     * one of the two is in Fortran order and the other not (np.save of a transposed array), when
+     * the Fortran one is read in C order.
+     */
+    private static InputStream logicalOrder(TensorSource t, TensorSource other, String what) throws IOException {
+        if (t.spec().fortranOrder() == other.spec().fortranOrder() || !FortranToC.needed(t.spec())) {
+            return t.openStream();
+        }
+        FortranToC.check(t, what);
+        return FortranToC.openTransposed(t, what);
     }
 
     private static ObjectId idOf(TensorSource t) {

@@ -15,9 +15,9 @@ public record TensorStats(long elements, long changed, long nonFinite, double ma
         return changed == 0;
     }
 
-    /** ||d|| / ||from||: NaN when from's finite elements are all zero (or there are no values). */
+    /** ||d|| / ||from||: NaN when from's finite elements are all zero, their norm overflows, or there are no values. */
     public double relativeL2() {
-        return l2From > 0 ? l2Diff / l2From : Double.NaN;
+        return l2From > 0 && Double.isFinite(l2From) ? l2Diff / l2From : Double.NaN;
     }
 
     /** Whether the dtype has values (max |d|, L2 norms and cosine are numbers). */

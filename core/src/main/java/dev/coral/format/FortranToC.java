@@ -8,17 +8,18 @@ import java.io.InputStream;
 
 /**
  * Re-lays a Fortran-order (column-major) tensor in C order, in memory. Used when exporting to
- * formats that only know C order; limited to {@value #MAX_BYTES} bytes so an export cannot
+ * formats that only know C order, and when a diff pairs the elements of a Fortran-order version
+ * with a C-order one; limited to {@value #MAX_BYTES} bytes so neither can
  * exhaust the heap.
  */
-final class FortranToC {
+public final class FortranToC {
     static final long MAX_BYTES = 256L << 20;
 
     private FortranToC() {
     }
 
     /** True when Fortran and C order differ for this spec (at least two axes longer than 1). */
-    static boolean needed(TensorSpec spec) {
+    public static boolean needed(TensorSpec spec) {
         if (!spec.fortranOrder()) {
             return false;
         }
@@ -35,7 +36,7 @@ final class FortranToC {
     }
 
     /** Checks up front (before anything is written) that {@code source} can be transposed. */
-    static void check(TensorSource source, String where) throws BadInputException {
+    public static void check(TensorSource source, String where) throws BadInputException {
         TensorSpec spec = source.spec();
         if (!spec.dtype().isByteAligned()) {
             throw new BadInputException(where + ": tensor '" + source.name() + "': Fortran-order " + spec.dtype() + " cannot be transposed");
@@ -47,7 +48,7 @@ final class FortranToC {
     }
 
     /** The tensor's bytes in C order. */
-    static InputStream openTransposed(TensorSource source, String where) throws IOException {
+    public static InputStream openTransposed(TensorSource source, String where) throws IOException {
         TensorSpec spec = source.spec();
         int size = (int) spec.byteSize();
         byte[] in;

@@ -93,6 +93,9 @@ class TensorComparisonTest {
         TensorSpec u64 = TensorSpec.of(DType.U64, 1);
         s = compare(u64, new byte[8], new byte[] {-1, -1, -1, -1, -1, -1, -1, -1});
         assertEquals(0x1p64, s.maxAbsDiff(), "unsigned: 2^64 - 1 as the nearest double");
+        byte[] big = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0x8813e268c386bbc4L).array();
+        assertEquals(new BigInteger("8813e268c386bbc4", 16).doubleValue(), compare(u64, new byte[8], big).maxAbsDiff(),
+                "past 2^63 rounded once, to the nearest (twice, it was an ulp off: fuzzing)");
         TensorSpec f4 = TensorSpec.of(DType.F4, 4);
         assertEquals(-1, compare(f4, new byte[] {1, 2}, new byte[] {1, 3}).changed(), "sub-byte: only that bytes differ");
         assertEquals(0, compare(f4, new byte[] {1, 2}, new byte[] {1, 2}).changed());
