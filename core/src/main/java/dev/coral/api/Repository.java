@@ -1042,7 +1042,7 @@ public final class Repository implements AutoCloseable {
         return Maintenance.gc(this, dryRun, grace);
     }
 
-    /** What {@link #repack()} did: packs and bytes before and after, objects kept, chunks now stored as deltas. */
+    /** What {@link #repack()} did: packs and their bytes before, the bytes of the pack it wrote (packs commits beside it wrote are not counted), objects kept, chunks now stored as deltas. */
     public record RepackResult(int packsBefore, long bytesBefore, long bytesAfter, int objects, int deltaChunks) {
     }
 

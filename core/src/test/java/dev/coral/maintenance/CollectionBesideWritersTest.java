@@ -236,7 +236,13 @@ class CollectionBesideWritersTest {
             merged.awaitReached();
             ObjectId again = commit(repo, 2, "two, on main");
             merged.release.countDown();
-            repack.get(60, TimeUnit.SECONDS);
+            Repository.RepackResult result = repack.get(60, TimeUnit.SECONDS);
+            long folder = 0;
+            for (Path f : MaintenanceFixtures.files(dir.resolve(".coral/packs"), ".pack")) {
+                folder += java.nio.file.Files.size(f);
+            }
+            assertTrue(result.bytesAfter() > 0 && result.bytesAfter() < folder,
+                    "the bytes of the pack repack wrote, not of every pack in the folder (the commit's too): " + result + ", " + folder);
             readsBack(repo, again, 2);
             fsckClean(repo);
 
