@@ -32,7 +32,8 @@ import picocli.CommandLine.Parameters;
     "Per file: added, deleted or modified; per tensor of a modified file: added, removed, retyped (another dtype), "
         + "reshaped, or modified with, over its elements (d = new - old): how many changed, max|d|, L2 = ||d||, "
         + "rel = ||d|| / ||old||, and cos, the cosine similarity of the two versions. Values are taken for BOOL, the "
-        + "integers, F16, BF16, F32 and F64; other dtypes count changed elements only (sub-byte ones: whether any changed). "
+        + "integers and the floats of 8 to 64 bits; complex and F128 count changed elements only, the sub-byte floats only "
+        + "whether any changed. "
         + "NaN and infinite elements are left out of the values and counted apart.",
     "Tensors stored alike on both sides are not read; others are read side by side, a block at a time."})
 final class DiffCommand extends Subcommand {

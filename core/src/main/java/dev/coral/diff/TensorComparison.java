@@ -2,9 +2,13 @@ package dev.coral.diff;
 
 import dev.coral.error.CorruptObjectException;
 import dev.coral.tensor.DType;
+import dev.coral.tensor.ElementValues;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -12,6 +16,9 @@ import java.util.Arrays;
  * gives their {@link TensorStats}. Memory: two blocks, whatever the tensor's size.
  */
 final class TensorComparison {
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     /** Bytes read from each side per step: a whole number of elements of any dtype. */
     static final int BLOCK = 1 << 20;
 
@@ -31,7 +38,7 @@ final class TensorComparison {
         DType t = spec.dtype();
         long total = spec.byteSize();
         boolean counted = t.isByteAligned();
-        boolean values = ElementValues.numeric(t);
+        boolean values = ElementValues.isNumeric(t);
         int w = counted ? t.elementBytes() : 1;
         int block = Math.max(w, blockBytes - blockBytes % w);
         byte[] a = new byte[(int) Math.min(block, Math.max(total, 1))];
@@ -57,15 +64,15 @@ final class TensorComparison {
                 continue;
             }
             for (int i = 0; i < n; i += w) {
-                boolean same = w <= 8 ? ElementValues.bits(a, i, w) == ElementValues.bits(b, i, w) : Arrays.equals(a, i, i + w, b, i, i + w);
+                boolean same = w <= 8 ? bits(a, i, w) == bits(b, i, w) : Arrays.equals(a, i, i + w, b, i, i + w);
                 if (!same) {
                     changed++;
                 }
                 if (!values) {
                     continue;
                 }
-                double x = ElementValues.value(t, a, i);
-                double y = ElementValues.value(t, b, i);
+                double x = ElementValues.toDouble(t, a, i);
+                double y = ElementValues.toDouble(t, b, i);
                 if (!Double.isFinite(x) || !Double.isFinite(y)) {
                     if (!same) {
                         nonFinite++;
@@ -97,5 +104,16 @@ final class TensorComparison {
             throw new CorruptObjectException(what + ": the " + side + " side ended after " + (done + got) + " of " + total
                     + " bytes (changed while it was read?)");
         }
+    }
+
+    /** The bits of the element of {@code w} (1, 2, 4 or 8) bytes at {@code b[off...]}. */
+    private static long bits(byte[] b, int off, int w) {
+        return switch (w) {
+            case 1 -> b[off];
+            case 2 -> (short) SHORT.get(b, off);
+            case 4 -> (int) INT.get(b, off);
+            case 8 -> (long) LONG.get(b, off);
+            default -> throw new IllegalArgumentException("elements of " + w + " bytes");
+        };
     }
 }

@@ -4,7 +4,7 @@ package dev.coral.diff;
  * How two versions of a tensor of the same dtype and shape differ, element by element (d = to -
  * from). {@code changed}: elements whose bits differ (-1 for the sub-byte dtypes, whose elements
  * are not counted: then only whether any byte differs is known). The values (NaN for dtypes
- * without values, see {@link ElementValues}) are over the elements finite on both sides;
+ * without values, see {@link dev.coral.tensor.ElementValues}) are over the elements finite on both sides;
  * {@code nonFinite} counts the changed elements that are NaN or infinite on either side, left out
  * of them. {@code cosine} is NaN when either side's finite elements are all zero.
  */

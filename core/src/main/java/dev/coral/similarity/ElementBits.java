@@ -1,6 +1,7 @@
 package dev.coral.similarity;
 
 import dev.coral.tensor.DType;
+import dev.coral.tensor.ElementValues;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -91,72 +92,8 @@ final class ElementBits {
         return h;
     }
 
-    /** Whether {@link #toDouble} gives the unit's value (false for complex, F128 and sub-byte units). */
-    static boolean isNumeric(DType t) {
-        switch (t) {
-            case C64:
-            case C128:
-            case C256:
-            case F128:
-            case F4:
-            case F6_E2M3:
-            case F6_E3M2:
-                return false;
-            default:
-                return true;
-        }
-    }
-
-    /** The value of the element at {@code off}; only for {@link #isNumeric} dtypes. */
-    static double toDouble(DType t, byte[] b, int off) {
-        switch (t) {
-            case BOOL:
-                return b[off] != 0 ? 1.0 : 0.0;
-            case U8:
-                return b[off] & 0xFF;
-            case I8:
-                return b[off];
-            case U16:
-                return loadLE(b, off, 2);
-            case I16:
-                return (short) loadLE(b, off, 2);
-            case U32:
-                return loadLE(b, off, 4);
-            case I32:
-                return (int) loadLE(b, off, 4);
-            case U64: {
-                long v = loadLE(b, off, 8);
-                return v >= 0 ? (double) v : (double) (v >>> 1) * 2.0 + (v & 1);
-            }
-            case I64:
-                return loadLE(b, off, 8);
-            case F16:
-                return minifloat((int) loadLE(b, off, 2), 5, 10, 15, Specials.IEEE);
-            case BF16:
-                return Float.intBitsToFloat((int) loadLE(b, off, 2) << 16);
-            case F32:
-                return Float.intBitsToFloat((int) loadLE(b, off, 4));
-            case F64:
-                return Double.longBitsToDouble(loadLE(b, off, 8));
-            case F8_E5M2:
-                return minifloat(b[off] & 0xFF, 5, 2, 15, Specials.IEEE);
-            case F8_E4M3:
-                return minifloat(b[off] & 0xFF, 4, 3, 7, Specials.FN);
-            case F8_E4M3FNUZ:
-                return minifloat(b[off] & 0xFF, 4, 3, 8, Specials.FNUZ);
-            case F8_E5M2FNUZ:
-                return minifloat(b[off] & 0xFF, 5, 2, 16, Specials.FNUZ);
-            case F8_E8M0: {
-                int v = b[off] & 0xFF;
-                return v == 0xFF ? Double.NaN : Math.scalb(1.0, v - 127);
-            }
-            default:
-                throw new IllegalArgumentException(t + " has no scalar value");
-        }
-    }
-
     /**
-     * The values of the first {@code count} units of {@code b} (as {@link #toDouble}, one unit
+     * The values of the first {@code count} units of {@code b} (as {@link ElementValues#toDouble}, one unit
      * after another), the common float types without a dispatch per unit.
      */
     static double[] toDoubles(DType t, byte[] b, int count) {
@@ -180,51 +117,10 @@ final class ElementBits {
             default -> {
                 int u = unitBytes(t);
                 for (int k = 0; k < count; k++) {
-                    v[k] = toDouble(t, b, k * u);
+                    v[k] = ElementValues.toDouble(t, b, k * u);
                 }
             }
         }
         return v;
-    }
-
-    /** How a small float type spends its top codes. */
-    enum Specials {
-        /** Exponent all ones: infinity (mantissa 0) or NaN. */
-        IEEE,
-        /** No infinities; only exponent and mantissa all ones is NaN (OCP E4M3). */
-        FN,
-        /** No infinities, no negative zero: the code 1000...0 is NaN. */
-        FNUZ
-    }
-
-    static double minifloat(int bits, int expBits, int manBits, int bias, Specials specials) {
-        int signBit = 1 << (expBits + manBits);
-        int man = bits & ((1 << manBits) - 1);
-        int exp = (bits >>> manBits) & ((1 << expBits) - 1);
-        boolean negative = (bits & signBit) != 0;
-        int expMax = (1 << expBits) - 1;
-        switch (specials) {
-            case IEEE:
-                if (exp == expMax) {
-                    return man != 0 ? Double.NaN : negative ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
-                }
-                break;
-            case FN:
-                if (exp == expMax && man == (1 << manBits) - 1) {
-                    return Double.NaN;
-                }
-                break;
-            case FNUZ:
-                if (bits == signBit) {
-                    return Double.NaN;
-                }
-                break;
-            default:
-                throw new AssertionError(specials);
-        }
-        double v = exp == 0
-                ? Math.scalb((double) man, 1 - bias - manBits)
-                : Math.scalb((double) (man | (1 << manBits)), exp - bias - manBits);
-        return negative ? -v : v;
     }
 }

@@ -1,6 +1,7 @@
 package dev.coral.similarity;
 
 import dev.coral.tensor.DType;
+import dev.coral.tensor.ElementValues;
 import dev.coral.tensor.Shape;
 import java.io.EOFException;
 import java.io.IOException;
@@ -184,7 +185,7 @@ public final class SketchBuilder {
 
     private TensorSketch.Stats stats() {
         int s = plan.size();
-        if (!ElementBits.isNumeric(dtype)) {
+        if (!ElementValues.isNumeric(dtype)) {
             return new TensorSketch.Stats(s, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         }
         int finite = 0;

@@ -162,8 +162,28 @@ class TensorComparisonTest {
     private static boolean numeric(DType t) {
         return switch (t) {
             case BOOL, U8, U16, U32, U64, I8, I16, I32, I64, F16, BF16, F32, F64 -> true;
+            case F8_E4M3, F8_E5M2, F8_E8M0, F8_E4M3FNUZ, F8_E5M2FNUZ -> true;
             default -> false;
         };
+    }
+
+    /**
+     * An 8-bit float by its definition: e exponent bits of bias {@code bias}, m mantissa bits;
+     * {@code ieee}: exponent all ones is infinity or NaN; {@code fnuz}: no infinities, 0x80 is NaN;
+     * neither (OCP E4M3): only 0x7F and 0xFF are NaN.
+     */
+    private static double f8(int v, int e, int m, int bias, boolean ieee, boolean fnuz) {
+        int sign = v >> 7;
+        int exp = v >> m & (1 << e) - 1;
+        int man = v & (1 << m) - 1;
+        if (fnuz && v == 0x80 || !fnuz && !ieee && (v & 0x7F) == 0x7F || ieee && exp == (1 << e) - 1 && man != 0) {
+            return Double.NaN;
+        }
+        if (ieee && exp == (1 << e) - 1) {
+            return sign == 1 ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        }
+        double mag = exp == 0 ? man / Math.pow(2, m) * Math.pow(2, 1 - bias) : (1 + man / Math.pow(2, m)) * Math.pow(2, exp - bias);
+        return sign == 1 ? -mag : mag;
     }
 
     /** This test's own decoding of element i. */
@@ -182,6 +202,11 @@ class TensorComparisonTest {
             case BF16 -> ByteBuffer.allocate(4).putShort(bb.getShort(2 * i)).putShort((short) 0).getFloat(0);
             case F32 -> bb.getFloat(4 * i);
             case F64 -> bb.getDouble(8 * i);
+            case F8_E4M3 -> f8(Byte.toUnsignedInt(bb.get(i)), 4, 3, 7, false, false);
+            case F8_E5M2 -> f8(Byte.toUnsignedInt(bb.get(i)), 5, 2, 15, true, false);
+            case F8_E4M3FNUZ -> f8(Byte.toUnsignedInt(bb.get(i)), 4, 3, 8, false, true);
+            case F8_E5M2FNUZ -> f8(Byte.toUnsignedInt(bb.get(i)), 5, 2, 16, false, true);
+            case F8_E8M0 -> bb.get(i) == (byte) 0xFF ? Double.NaN : Math.pow(2, Byte.toUnsignedInt(bb.get(i)) - 127);
             default -> throw new AssertionError(t);
         };
     }

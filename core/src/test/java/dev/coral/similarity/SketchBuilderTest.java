@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.error.UnsupportedVersionException;
 import dev.coral.tensor.DType;
+import dev.coral.tensor.ElementValues;
 import dev.coral.tensor.Shape;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
@@ -262,7 +263,7 @@ class SketchBuilderTest {
             TensorSketch s = roundTrip(SketchBuilder.of(t, Shape.of(n), bytes));
             assertEquals(Math.min(4096, n * t.bits() / 8 / ElementBits.unitBytes(t)), s.sampleCount(), t.toString());
             assertEquals(Math.min(256, s.sampleCount()) * TensorSketch.checkWidth(t), s.checkBytes().length, t.toString());
-            if (ElementBits.isNumeric(t)) {
+            if (ElementValues.isNumeric(t)) {
                 assertTrue(s.stats().finite() + s.stats().nan() + s.stats().infinite() == s.sampleCount(), t + " " + s.stats());
                 assertTrue(s.stats().finite() == 0 || s.stats().min() <= s.stats().max(), t + " " + s.stats());
             } else {
@@ -291,22 +292,22 @@ class SketchBuilderTest {
 
     @Test
     void smallFloatsDecode() {
-        assertEquals(1.0, ElementBits.toDouble(DType.F16, new byte[] {0x00, 0x3C}, 0));
-        assertEquals(-2.0, ElementBits.toDouble(DType.F16, new byte[] {0x00, (byte) 0xC0}, 0));
-        assertEquals(65504.0, ElementBits.toDouble(DType.F16, new byte[] {(byte) 0xFF, 0x7B}, 0));
-        assertEquals(Math.scalb(1.0, -24), ElementBits.toDouble(DType.F16, new byte[] {0x01, 0x00}, 0));
-        assertEquals(Double.POSITIVE_INFINITY, ElementBits.toDouble(DType.F16, new byte[] {0x00, 0x7C}, 0));
-        assertTrue(Double.isNaN(ElementBits.toDouble(DType.F16, new byte[] {0x01, 0x7C}, 0)));
-        assertEquals(1.0, ElementBits.toDouble(DType.BF16, new byte[] {(byte) 0x80, 0x3F}, 0));
-        assertEquals(448.0, ElementBits.toDouble(DType.F8_E4M3, new byte[] {0x7E}, 0));
-        assertTrue(Double.isNaN(ElementBits.toDouble(DType.F8_E4M3, new byte[] {0x7F}, 0)));
-        assertEquals(57344.0, ElementBits.toDouble(DType.F8_E5M2, new byte[] {0x7B}, 0));
-        assertEquals(Double.NEGATIVE_INFINITY, ElementBits.toDouble(DType.F8_E5M2, new byte[] {(byte) 0xFC}, 0));
-        assertTrue(Double.isNaN(ElementBits.toDouble(DType.F8_E4M3FNUZ, new byte[] {(byte) 0x80}, 0)));
-        assertEquals(240.0, ElementBits.toDouble(DType.F8_E4M3FNUZ, new byte[] {0x7F}, 0));
-        assertEquals(57344.0, ElementBits.toDouble(DType.F8_E5M2FNUZ, new byte[] {0x7F}, 0));
-        assertEquals(1.0, ElementBits.toDouble(DType.F8_E8M0, new byte[] {127}, 0));
-        assertEquals(Math.pow(2, 64), ElementBits.toDouble(DType.U64, new byte[] {-1, -1, -1, -1, -1, -1, -1, -1}, 0));
+        assertEquals(1.0, ElementValues.toDouble(DType.F16, new byte[] {0x00, 0x3C}, 0));
+        assertEquals(-2.0, ElementValues.toDouble(DType.F16, new byte[] {0x00, (byte) 0xC0}, 0));
+        assertEquals(65504.0, ElementValues.toDouble(DType.F16, new byte[] {(byte) 0xFF, 0x7B}, 0));
+        assertEquals(Math.scalb(1.0, -24), ElementValues.toDouble(DType.F16, new byte[] {0x01, 0x00}, 0));
+        assertEquals(Double.POSITIVE_INFINITY, ElementValues.toDouble(DType.F16, new byte[] {0x00, 0x7C}, 0));
+        assertTrue(Double.isNaN(ElementValues.toDouble(DType.F16, new byte[] {0x01, 0x7C}, 0)));
+        assertEquals(1.0, ElementValues.toDouble(DType.BF16, new byte[] {(byte) 0x80, 0x3F}, 0));
+        assertEquals(448.0, ElementValues.toDouble(DType.F8_E4M3, new byte[] {0x7E}, 0));
+        assertTrue(Double.isNaN(ElementValues.toDouble(DType.F8_E4M3, new byte[] {0x7F}, 0)));
+        assertEquals(57344.0, ElementValues.toDouble(DType.F8_E5M2, new byte[] {0x7B}, 0));
+        assertEquals(Double.NEGATIVE_INFINITY, ElementValues.toDouble(DType.F8_E5M2, new byte[] {(byte) 0xFC}, 0));
+        assertTrue(Double.isNaN(ElementValues.toDouble(DType.F8_E4M3FNUZ, new byte[] {(byte) 0x80}, 0)));
+        assertEquals(240.0, ElementValues.toDouble(DType.F8_E4M3FNUZ, new byte[] {0x7F}, 0));
+        assertEquals(57344.0, ElementValues.toDouble(DType.F8_E5M2FNUZ, new byte[] {0x7F}, 0));
+        assertEquals(1.0, ElementValues.toDouble(DType.F8_E8M0, new byte[] {127}, 0));
+        assertEquals(Math.pow(2, 64), ElementValues.toDouble(DType.U64, new byte[] {-1, -1, -1, -1, -1, -1, -1, -1}, 0));
     }
 
     @Test
