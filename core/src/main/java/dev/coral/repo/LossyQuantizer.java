@@ -1,7 +1,6 @@
 package dev.coral.repo;
 
 import dev.coral.tensor.DType;
-import dev.coral.tensor.HalfFloat;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -232,8 +231,8 @@ final class LossyQuantizer extends InputStream {
 
     /** F16: the interval's patterns found by binary search over the magnitudes (F16 is rare in weights). */
     private static int quantizeF16(int wb, int bb, double eps) {
-        float w = HalfFloat.f16(wb);
-        float b = HalfFloat.f16(bb);
+        float w = ieeeHalf(wb);
+        float b = ieeeHalf(bb);
         if (!Float.isFinite(w) || !Float.isFinite(b)) {
             return wb;
         }
@@ -247,7 +246,7 @@ final class LossyQuantizer extends InputStream {
         int to = firstHalfAtLeast(Math.nextUp(high)) - 1 - bm;
         if (from <= to) {
             int r = sign & 0x8000 | bm + nearZero(from, to);
-            if (Math.abs((double) HalfFloat.f16(r) - w) <= eps) {
+            if (Math.abs((double) ieeeHalf(r) - w) <= eps) {
                 return r;
             }
         }
@@ -260,7 +259,7 @@ final class LossyQuantizer extends InputStream {
         int hi = 0x7C00;
         while (lo < hi) { // the magnitude patterns order their values
             int mid = (lo + hi) >>> 1;
-            if (HalfFloat.f16(mid) >= v) {
+            if (ieeeHalf(mid) >= v) {
                 hi = mid;
             } else {
                 lo = mid + 1;
@@ -327,6 +326,22 @@ final class LossyQuantizer extends InputStream {
      */
     static long simplest(long from, long to) {
         return to & -Long.highestOneBit((from - 1) ^ to);
+    }
+
+    /** IEEE 754 binary16 to float (Float.float16ToFloat arrived only in Java 20). */
+    static float ieeeHalf(int h) {
+        int sign = (h >>> 15) & 1;
+        int exp = (h >>> 10) & 0x1F;
+        int mant = h & 0x3FF;
+        float v;
+        if (exp == 0) {
+            v = mant * 0x1p-24f;
+        } else if (exp == 31) {
+            v = mant == 0 ? Float.POSITIVE_INFINITY : Float.NaN;
+        } else {
+            v = Float.intBitsToFloat((exp - 15 + 127) << 23 | mant << 13);
+        }
+        return sign == 1 ? -v : v;
     }
 
     private static int le32(byte[] b, int i) {
