@@ -43,6 +43,13 @@ final class DiffCommand extends Subcommand {
     @Option(names = "--exit-code", description = "Exit with 1 when there are differences, 0 when there are none (as git diff --exit-code).")
     boolean exitCode;
 
+    @Option(names = "--name-only", description = "Print the paths of the files that differ, one per line; read no tensors.")
+    boolean nameOnly;
+
+    @Option(names = "--name-status", description = "Print each file that differs as its status letter (A added, D deleted, "
+            + "M modified), a tab and its path; read no tensors.")
+    boolean nameStatus;
+
     @Parameters(arity = "0..*", paramLabel = "REV|PATH", description = "Up to two revisions, then files or folders (paths "
             + "may follow --).")
     List<String> args = new ArrayList<>();
@@ -92,8 +99,18 @@ final class DiffCommand extends Subcommand {
                 from = DiffSide.revision(revisions.get(0));
                 to = DiffSide.revision(revisions.get(1));
             }
-            List<FileChange> changes = repo.diff(from, to, paths);
-            if (output.json) {
+            if (nameOnly && nameStatus) {
+                throw usage("--name-only and --name-status: give one");
+            }
+            boolean names = nameOnly || nameStatus;
+            List<FileChange> changes = names ? repo.diffFiles(from, to, paths) : repo.diff(from, to, paths);
+            if (names && !output.json) {
+                Function<String, String> shown = Text.pathsFrom(repo.root(), workDir());
+                for (FileChange f : changes) {
+                    String path = Text.shown(shown.apply(f.path()));
+                    out().println(nameOnly ? path : f.kind().name().charAt(0) + "\t" + path);
+                }
+            } else if (output.json) {
                 out().println(JsonWriter.write(Map.of("files", changes.stream().map(DiffCommand::json).toList())));
             } else {
                 print(out(), changes, Text.pathsFrom(repo.root(), workDir()));

@@ -201,6 +201,30 @@ class DiffCommandTest {
         assertTrue(cli.run("status").ok().out().contains("working tree clean"));
         String out = cli.run("diff", "HEAD").ok().out();
         assertTrue(out.startsWith("modified: m.safetensors\n  modified  w  F32 [4]  4 of 4 changed  max|d| "), out);
+        assertEquals("m.safetensors\n", cli.run("diff", "--name-only", "HEAD").ok().out());
+
+        Files.delete(dir.resolve("m.safetensors"));
+        cli.run("restore", "m.safetensors").ok(); // the stored, quantized values written back
+        assertEquals("", cli.run("diff", "HEAD").ok().out(), "the working file holds what the lossy commit stored");
+        assertEquals("", cli.run("diff", "--name-only").ok().out());
+    }
+
+    @Test
+    void namesOnly() throws Exception {
+        write("a.safetensors", f32("w", 1, 2));
+        write("b.safetensors", f32("w", 3, 4));
+        commit("one", "a.safetensors", "b.safetensors");
+        write("a.safetensors", f32("w", 1, 3));
+        Files.delete(dir.resolve("b.safetensors"));
+        write("c.safetensors", f32("x", 1));
+        cli.run("add", "c.safetensors").ok();
+        assertEquals("M\ta.safetensors\nD\tb.safetensors\nA\tc.safetensors\n", cli.run("diff", "--name-status", "HEAD").ok().out());
+        assertEquals("a.safetensors\nb.safetensors\n", cli.run("diff", "--name-only").ok().out());
+        assertEquals("c.safetensors\n", cli.run("diff", "--name-only", "--staged").ok().out());
+        Files.createDirectory(dir.resolve("sub"));
+        assertEquals("../a.safetensors\n", Cli.runRaw("-C", dir.resolve("sub").toString(), "diff", "--name-only", "--", "../a.safetensors")
+                .ok().out(), "paths relative to the working folder, as the text output's");
+        assertEquals(2, cli.run("diff", "--name-only", "--name-status").code());
     }
 
     @Test

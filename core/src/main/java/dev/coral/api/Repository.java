@@ -998,7 +998,16 @@ public final class Repository implements AutoCloseable {
      * any other pair of the same dtype and shape is read side by side, two blocks in memory.
      */
     public List<dev.coral.diff.FileChange> diff(DiffSide from, DiffSide to, Collection<Path> paths) throws IOException {
-        return new WeightsDiff(this).diff(from, to, paths);
+        return new WeightsDiff(this).diff(from, to, paths, true);
+    }
+
+    /**
+     * As {@link #diff}, the files only ({@code coral diff --name-only}): added, deleted or
+     * modified, their tensor lists empty; tensors are read only for a working file of a lossy
+     * version, to tell whether it differs.
+     */
+    public List<dev.coral.diff.FileChange> diffFiles(DiffSide from, DiffSide to, Collection<Path> paths) throws IOException {
+        return new WeightsDiff(this).diff(from, to, paths, false);
     }
 
     /** The file entry of {@code path} in {@code revision}. */

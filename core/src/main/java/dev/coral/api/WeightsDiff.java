@@ -37,11 +37,23 @@ final class WeightsDiff {
         this.repo = repo;
     }
 
-    /** What one side holds at a path: a stored file entry, or a working file to parse. */
-    private record Held(ObjectId entry, Path workingFile) {
+    /**
+     * What one side holds at a path: a stored file entry, or a working file to parse;
+     * {@code statusClean}: a working file read although status calls it the staged version (a
+     * lossy one), so that equal tensors there are no change.
+     */
+    private record Held(ObjectId entry, Path workingFile, boolean statusClean) {
+        Held(ObjectId entry) {
+            this(entry, null, false);
+        }
     }
 
-    List<FileChange> diff(DiffSide from, DiffSide to, Collection<Path> paths) throws IOException {
+    /**
+     * The files that differ; with {@code tensors} false, only which and how (added, deleted,
+     * modified: their tensor lists left empty), reading no tensor where file entries or status
+     * tell.
+     */
+    List<FileChange> diff(DiffSide from, DiffSide to, Collection<Path> paths, boolean tensors) throws IOException {
         List<String> prefixes = prefixes(paths);
         Map<String, Held> a = files(from, prefixes);
         Map<String, Held> b = files(to, prefixes);
@@ -55,9 +67,20 @@ final class WeightsDiff {
             if (x != null && y != null && x.entry() != null && x.entry().equals(y.entry())) {
                 continue;
             }
-            try (Side sx = open(x, restore, path); Side sy = open(y, restore, path)) {
-                out.add(FileComparison.compare(path, sx.tensors(), sy.tensors()));
+            boolean clean = x != null && x.statusClean() || y != null && y.statusClean();
+            if (!tensors && !clean) {
+                FileChange.Kind kind = x == null ? FileChange.Kind.ADDED : y == null ? FileChange.Kind.DELETED : FileChange.Kind.MODIFIED;
+                out.add(new FileChange(path, kind, List.of()));
+                continue;
             }
+            FileChange change;
+            try (Side sx = open(x, restore, path); Side sy = open(y, restore, path)) {
+                change = FileComparison.compare(path, sx.tensors(), sy.tensors());
+            }
+            if (clean && change.kind() == FileChange.Kind.MODIFIED && change.tensorsChanged() == 0) {
+                continue; // a lossy version's working file holding the stored values: as status says, no change
+            }
+            out.add(tensors ? change : new FileChange(path, change.kind(), List.of()));
         }
         return out;
     }
@@ -91,12 +114,12 @@ final class WeightsDiff {
             }
             case REVISION -> repo.readTree(repo.resolve(side.revision())).files().forEach((path, id) -> {
                 if (selected(path, prefixes)) {
-                    out.put(path, new Held(id, null));
+                    out.put(path, new Held(id));
                 }
             });
             case INDEX -> repo.readIndex().entries().forEach((path, e) -> {
                 if (selected(path, prefixes)) {
-                    out.put(path, new Held(e.fileEntry(), null));
+                    out.put(path, new Held(e.fileEntry()));
                 }
             });
             case WORK_TREE -> {
@@ -114,9 +137,9 @@ final class WeightsDiff {
                     ObjectId entry = e.getValue().fileEntry();
                     // a working file status calls unchanged is the staged version, unless that is a lossy one:
                     // status counts the file as added as committed, but its values are not the stored ones
-                    boolean read = modified.contains(path)
-                            || e.getValue().size() >= 0 && repo.readFileEntry(entry).isLossy() && repo.workTree().exists(path);
-                    out.put(path, read ? new Held(null, repo.workTree().root().resolve(path)) : new Held(entry, null));
+                    boolean changed = modified.contains(path);
+                    boolean lossy = !changed && e.getValue().size() >= 0 && repo.readFileEntry(entry).isLossy() && repo.workTree().exists(path);
+                    out.put(path, changed || lossy ? new Held(null, repo.workTree().root().resolve(path), lossy) : new Held(entry));
                 }
             }
         }
