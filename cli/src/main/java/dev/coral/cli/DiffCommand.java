@@ -73,6 +73,9 @@ final class DiffCommand extends Subcommand {
                     revisions.add(a);
                 } else {
                     Path p = userPath(a);
+                    if (i < beforeDashes && paths.isEmpty() && revisions.size() == 2 && !Files.exists(p) && isRevision(repo, a)) {
+                        throw usage("diff compares at most two revisions; '" + a + "' is a third");
+                    }
                     if (i < beforeDashes && !Files.exists(p)) {
                         throw usage("'" + a + "': unknown revision or path not in the working tree (use -- to separate paths "
                                 + "from revisions)");

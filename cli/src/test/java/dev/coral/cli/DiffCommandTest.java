@@ -209,6 +209,24 @@ class DiffCommandTest {
         assertEquals("", cli.run("diff", "--name-only").ok().out());
     }
 
+    /** A lossy version's working file counts as that version only against it: against another, any difference shows (fuzzing). */
+    @Test
+    void aLossyVersionsWorkingFileAgainstAnOlderOneWithTheSameTensors() throws Exception {
+        write("m.safetensors", Map.of("step", "1"), Cli.f32("w", new java.util.SplittableRandom(0), 64));
+        commit("one", "m.safetensors");
+        write("m.safetensors", Map.of("step", "1"), Cli.f32("w", new java.util.SplittableRandom(1), 64));
+        cli.run("commit", "-a", "-m", "two").ok();
+        // one's tensors, other metadata: stored quantized against two's
+        write("m.safetensors", Map.of("step", "2"), Cli.f32("w", new java.util.SplittableRandom(0), 64));
+        assertTrue(cli.run("commit", "-a", "--lossy=1e-2", "-m", "three").ok().out().contains("\nlossy: "), "a lossy commit");
+        assertEquals("modified: m.safetensors (its tensors are unchanged; other bytes of the file differ)\n",
+                cli.run("diff", "HEAD~2").ok().out());
+        assertEquals("M\tm.safetensors\n", cli.run("diff", "--name-status", "HEAD~2").ok().out());
+        assertEquals(1, cli.run("diff", "--exit-code", "HEAD~2").code());
+        assertEquals(2, cli.run("diff", "HEAD", "HEAD~1", "HEAD").code(), "three revisions");
+        assertTrue(cli.run("diff", "HEAD", "HEAD~1", "HEAD").err().contains("at most two revisions"));
+    }
+
     @Test
     void namesOnly() throws Exception {
         write("a.safetensors", f32("w", 1, 2));

@@ -39,12 +39,17 @@ final class WeightsDiff {
 
     /**
      * What one side holds at a path: a stored file entry, or a working file to parse;
-     * {@code statusClean}: a working file read although status calls it the staged version (a
-     * lossy one), so that equal tensors there are no change.
+     * {@code cleanAs}: the staged entry status calls such a working file (a lossy one, read all
+     * the same), or null.
      */
-    private record Held(ObjectId entry, Path workingFile, boolean statusClean) {
+    private record Held(ObjectId entry, Path workingFile, ObjectId cleanAs) {
         Held(ObjectId entry) {
-            this(entry, null, false);
+            this(entry, null, null);
+        }
+
+        /** Whether this is a working file status calls the very version {@code other} holds. */
+        boolean cleanAgainst(Held other) {
+            return cleanAs != null && other != null && cleanAs.equals(other.entry());
         }
     }
 
@@ -67,7 +72,8 @@ final class WeightsDiff {
             if (x != null && y != null && x.entry() != null && x.entry().equals(y.entry())) {
                 continue;
             }
-            boolean clean = x != null && x.statusClean() || y != null && y.statusClean();
+            // a lossy version's working file against that version: the same file to status, a change only where values differ
+            boolean clean = x != null && x.cleanAgainst(y) || y != null && y.cleanAgainst(x);
             if (!tensors && !clean) {
                 FileChange.Kind kind = x == null ? FileChange.Kind.ADDED : y == null ? FileChange.Kind.DELETED : FileChange.Kind.MODIFIED;
                 out.add(new FileChange(path, kind, List.of()));
@@ -139,7 +145,7 @@ final class WeightsDiff {
                     // status counts the file as added as committed, but its values are not the stored ones
                     boolean changed = modified.contains(path);
                     boolean lossy = !changed && e.getValue().size() >= 0 && repo.readFileEntry(entry).isLossy() && repo.workTree().exists(path);
-                    out.put(path, changed || lossy ? new Held(null, repo.workTree().root().resolve(path), lossy) : new Held(entry));
+                    out.put(path, changed || lossy ? new Held(null, repo.workTree().root().resolve(path), lossy ? entry : null) : new Held(entry));
                 }
             }
         }
