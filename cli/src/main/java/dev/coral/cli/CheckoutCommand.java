@@ -2,7 +2,6 @@ package dev.coral.cli;
 
 import dev.coral.api.Repository;
 import dev.coral.error.BadInputException;
-import dev.coral.error.UnknownRevisionException;
 import dev.coral.repo.Commit;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
@@ -89,15 +88,6 @@ final class CheckoutCommand extends Subcommand {
             warnIfLeftBehind(repo, detached);
         }
         return 0;
-    }
-
-    private static boolean isRevision(Repository repo, String rev) throws IOException {
-        try {
-            repo.resolve(rev);
-            return true;
-        } catch (UnknownRevisionException e) {
-            return false;
-        }
     }
 
     /**

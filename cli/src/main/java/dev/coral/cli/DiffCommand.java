@@ -5,7 +5,6 @@ import dev.coral.api.Repository;
 import dev.coral.diff.FileChange;
 import dev.coral.diff.TensorChange;
 import dev.coral.diff.TensorStats;
-import dev.coral.error.UnknownRevisionException;
 import dev.coral.tensor.TensorSpec;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -127,15 +126,6 @@ final class DiffCommand extends Subcommand {
         int dashes = expanded.indexOf("--");
         List<String> before = dashes < 0 ? expanded : expanded.subList(0, dashes);
         return (int) before.stream().filter(a -> a.equals("-") || !a.startsWith("-")).count(); // options are flags: the rest are positional
-    }
-
-    private static boolean isRevision(Repository repo, String s) throws java.io.IOException {
-        try {
-            repo.resolve(s);
-            return true;
-        } catch (UnknownRevisionException e) {
-            return false;
-        }
     }
 
     static void print(PrintStream out, List<FileChange> changes, Function<String, String> shown) {

@@ -2,6 +2,7 @@ package dev.coral.cli;
 
 import dev.coral.api.Repository;
 import dev.coral.error.CorruptObjectException;
+import dev.coral.error.UnknownRevisionException;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -79,6 +80,16 @@ abstract class Subcommand implements Callable<Integer> {
         String similarity = repo.similarityProblem();
         if (similarity != null) {
             coral.session().err().println("coral: warning: " + similarity);
+        }
+    }
+
+    /** Whether {@code s} names a commit of {@code repo} (a branch, tag, id or HEAD~N). */
+    static boolean isRevision(Repository repo, String s) throws IOException {
+        try {
+            repo.resolve(s);
+            return true;
+        } catch (UnknownRevisionException e) {
+            return false;
         }
     }
 

@@ -32,9 +32,18 @@ import java.util.TreeSet;
  */
 final class WeightsDiff {
     private final Repository repo;
+    /** The staging index, read once for both sides (null until a side needs it). */
+    private StagingIndex index;
 
     WeightsDiff(Repository repo) {
         this.repo = repo;
+    }
+
+    private StagingIndex index() throws IOException {
+        if (index == null) {
+            index = repo.readIndex();
+        }
+        return index;
     }
 
     /**
@@ -123,19 +132,19 @@ final class WeightsDiff {
                     out.put(path, new Held(id));
                 }
             });
-            case INDEX -> repo.readIndex().entries().forEach((path, e) -> {
+            case INDEX -> index().entries().forEach((path, e) -> {
                 if (selected(path, prefixes)) {
                     out.put(path, new Held(e.fileEntry()));
                 }
             });
             case WORK_TREE -> {
-                StagingIndex index = repo.readIndex();
+                StagingIndex staged = index();
                 Set<String> modified = new HashSet<>();
                 Set<String> deleted = new HashSet<>();
-                for (Status.Change c : new StatusScan(repo).notStaged(index, p -> selected(p, prefixes))) {
+                for (Status.Change c : new StatusScan(repo).notStaged(staged, p -> selected(p, prefixes))) {
                     (c.kind() == Status.Kind.DELETED ? deleted : modified).add(c.path());
                 }
-                for (Map.Entry<String, StagingIndex.Entry> e : index.entries().entrySet()) {
+                for (Map.Entry<String, StagingIndex.Entry> e : staged.entries().entrySet()) {
                     String path = e.getKey();
                     if (!selected(path, prefixes) || deleted.contains(path)) {
                         continue;
