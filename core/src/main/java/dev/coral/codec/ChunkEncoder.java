@@ -449,6 +449,50 @@ public final class ChunkEncoder {
         return new EncodedChunk(prior.codec(), ws.out, n);
     }
 
+    /** Bytes of a delta payload's head that {@link #decisionOfStored} reads: the header and a plane table of 16 planes at most. */
+    public static final int STORED_DECISION_BYTES = ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * 16;
+
+    /**
+     * The decision a stored delta payload was encoded with, read from its head ({@code head[off,
+     * off+headLen)}, its first {@link #STORED_DECISION_BYTES} bytes or all of it) and its length
+     * {@code payloadLen}: its codec and each plane's mode, for {@link #encodeAsBefore} to encode
+     * the chunk's next version the same way, as a process that committed that version remembers
+     * it. A plane stored ZERO or CONST becomes ZSTD, as the chooser hints a plane constant in its
+     * sample. Null for a payload that is not a planar delta of {@code elementBytes}-byte
+     * elements, or that does not parse (its head is not checksummed here: a wrong decision only
+     * costs size, never correctness, since it is a hint to the encoder).
+     */
+    public static Decision decisionOfStored(byte[] head, int off, int headLen, int payloadLen, int elementBytes) {
+        if (headLen < ChunkFormat.HEADER_BYTES || off < 0 || off + headLen > head.length) {
+            return null;
+        }
+        ChunkCodec codec;
+        try {
+            codec = ChunkCodec.byId(head[off] & 0xFF);
+        } catch (dev.coral.error.CorruptObjectException e) {
+            return null;
+        }
+        int w = head[off + 1] & 0xFF;
+        int flags = head[off + 2] & 0xFF;
+        int planes = head[off + 3] & 0xFF;
+        int rawLength = ChunkFormat.getInt(head, off + 4);
+        if (!codec.needsBase() || w != elementBytes || planes != w || flags != 0 || rawLength <= 0
+                || headLen < ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * w || payloadLen <= 0) {
+            return null;
+        }
+        int[] hints = new int[HINTS];
+        for (int k = 0; k < w; k++) {
+            PlaneMode mode;
+            try {
+                mode = PlaneMode.byId(head[off + ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * k] & 0xFF);
+            } catch (dev.coral.error.CorruptObjectException e) {
+                return null;
+            }
+            hints[k] = mode == PlaneMode.ZERO || mode == PlaneMode.CONST ? PlaneMode.ZSTD.id() : mode.id();
+        }
+        return new Decision(codec, hints, rawLength, payloadLen);
+    }
+
     private static EncodedChunk exhaustive(byte[] raw, int off, int len, int w, ChunkBase base, int level, CodecWorkspace ws) {
         ChunkCodec bestCodec = null;
         int bestLen = Integer.MAX_VALUE;

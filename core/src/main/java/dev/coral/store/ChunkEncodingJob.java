@@ -78,6 +78,19 @@ final class ChunkEncodingJob implements AutoCloseable {
     /** Versions encoded as the one before, in a row, before the chooser runs again. */
     static final int CHOOSE_AGAIN_EVERY = 8;
 
+    /**
+     * Whether a step at {@code runPosition} (its place in its run of the chain's layout, 1 and up)
+     * of a chunk whose base's decision this job does not remember (a command-line commit, a
+     * first commit of a training loop) is encoded as its base was, read from the base's stored
+     * head ({@link ObjectStore#storedDecision}): from the second step of a run on, the base is a
+     * step too, and every {@value #CHOOSE_AGAIN_EVERY} steps the chooser runs again, as for a
+     * decision remembered. The first step's base is a keyframe or a skip link, whose decision is
+     * not a step's.
+     */
+    static boolean choosesAsItsBase(long runPosition) {
+        return runPosition >= 2 && (runPosition - 1) % CHOOSE_AGAIN_EVERY != 0;
+    }
+
     /** A decision and how many versions in a row reused it. */
     private record Remembered(ChunkEncoder.Decision decision, int reuses) {
     }
@@ -292,6 +305,10 @@ final class ChunkEncodingJob implements AutoCloseable {
         // pick other plane modes than a step does)
         boolean step = base != null && chains != null && plan.seq() % chains.run() != 0;
         Remembered prior = step ? decisions.get(plan.base()) : null;
+        if (prior == null && step && choosesAsItsBase(plan.seq() % chains.run())) {
+            ChunkEncoder.Decision stored = store.storedDecision(plan.base(), elementWidth);
+            prior = stored == null ? null : new Remembered(stored, 0);
+        }
         Remembered now;
         try {
             if (prior != null && prior.reuses() < CHOOSE_AGAIN_EVERY) {

@@ -554,6 +554,29 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     /**
+     * How the stored delta chunk {@code id} of {@code elementBytes}-byte elements was encoded
+     * ({@link dev.coral.codec.ChunkEncoder#decisionOfStored}), from the head of its payload: one
+     * small read. Null for a keyframe, a chunk not found, or a head that does not parse.
+     */
+    dev.coral.codec.ChunkEncoder.Decision storedDecision(ObjectId id, int elementBytes) {
+        Found f = findLoaded(id);
+        if (f == null || f.entry().kind() != ObjectKind.CHUNK || f.entry().codec() != StoredForm.DELTA.code) {
+            return null;
+        }
+        int body = f.entry().storedLength() - StoredForm.DELTA_PREFIX_BYTES;
+        int head = Math.min(body, dev.coral.codec.ChunkEncoder.STORED_DECISION_BYTES);
+        if (head < dev.coral.codec.ChunkFormat.HEADER_BYTES) {
+            return null;
+        }
+        try {
+            byte[] p = f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES + head);
+            return dev.coral.codec.ChunkEncoder.decisionOfStored(p, StoredForm.DELTA_PREFIX_BYTES, head, body, elementBytes);
+        } catch (IOException e) {
+            return null; // the pack went (a gc) or is damaged: the chooser decides, and a read of the base will say what is wrong
+        }
+    }
+
+    /**
      * Decodes a chunk to serve as a delta base (no hash check): as planes when its chain allows,
      * else as raw bytes in {@code buffer}, whose array may be swapped for the recent chunk's
      * that held them (see {@link ChunkChainReader#readBase}).

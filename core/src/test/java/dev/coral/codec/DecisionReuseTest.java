@@ -120,4 +120,63 @@ class DecisionReuseTest {
                     new ChunkEncoder.Decision(d.codec(), new int[4], h[1].length, d.payloadBytes()), ws), "hints for fewer planes");
         }
     }
+
+    /**
+     * The decision read back from a delta payload's head (as a command-line commit reads its base's)
+     * names the payload's codec and plane modes (a constant plane as ZSTD), and encodes the next
+     * version bit-exact; any other head, or random bytes, gives null or a decision, never an error.
+     */
+    @RepeatedTest(8)
+    void theDecisionOfAStoredDeltaEncodesTheNextVersion(RepetitionInfo rep) throws CorruptObjectException {
+        long seed = 1300 + rep.getCurrentRepetition();
+        SplittableRandom r = new SplittableRandom(seed);
+        int w = WIDTHS[r.nextInt(WIDTHS.length)];
+        int n = 1 + r.nextInt(30_000);
+        byte[][] h = CodecTestData.adamHistory(w, n, 4, seed, r.nextBoolean());
+        String what = "seed=" + seed + " width=" + w + " elements=" + n;
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            EncodedChunk step = ChunkEncoder.encodeBest(h[2], 0, h[2].length, w, ChunkBase.ofRaw(h[1], 0, h[1].length), 1,
+                    ChunkEncoder.Choice.SAMPLED, ws);
+            byte[] payload = Arrays.copyOf(step.data(), step.length());
+            ChunkEncoder.Decision d = ChunkEncoder.decisionOfStored(payload, 0, Math.min(payload.length, ChunkEncoder.STORED_DECISION_BYTES),
+                    payload.length, w);
+            if (!step.codec().needsBase()) {
+                assertNull(d, what + ": a payload without a base holds no step's decision");
+                return;
+            }
+            assertNotNull(d, what);
+            assertEquals(step.codec(), d.codec(), what);
+            assertEquals(h[2].length, d.rawLength(), what);
+            assertEquals(payload.length, d.payloadBytes(), what);
+            for (int k = 0; k < w; k++) {
+                int mode = payload[ChunkFormat.HEADER_BYTES + ChunkFormat.PLANE_ENTRY_BYTES * k];
+                int expected = mode == PlaneMode.ZERO.id() || mode == PlaneMode.CONST.id() ? PlaneMode.ZSTD.id() : mode;
+                assertEquals(expected, d.hints()[k], what + " plane " + k);
+            }
+            EncodedChunk next = ChunkEncoder.encodeAsBefore(h[3], 0, h[3].length, w, ChunkBase.ofRaw(h[2], 0, h[2].length), 1, d, ws);
+            if (next != null) {
+                assertEquals(d.codec(), next.codec(), what);
+                assertArrayEquals(h[3], ChunkDecoder.decode(Arrays.copyOf(next.data(), next.length()), h[2], h[3].length), what);
+            }
+            assertNull(ChunkEncoder.decisionOfStored(payload, 0, payload.length, payload.length, w == 8 ? 4 : 8), what + ": another width");
+            assertNull(ChunkEncoder.decisionOfStored(payload, 0, ChunkFormat.HEADER_BYTES - 1, payload.length, w), what + ": a short head");
+            byte[] garbage = new byte[ChunkEncoder.STORED_DECISION_BYTES];
+            for (int t = 0; t < 200; t++) {
+                r.nextBytes(garbage);
+                garbage[0] = (byte) r.nextInt(8);
+                garbage[1] = (byte) w;
+                garbage[2] = (byte) (r.nextInt(4) == 0 ? r.nextInt(256) : 0);
+                garbage[3] = (byte) w;
+                ChunkEncoder.Decision g = ChunkEncoder.decisionOfStored(garbage, 0, garbage.length, 1 + r.nextInt(1 << 20), w);
+                if (g != null) { // a decision of any modes still encodes exactly (a hint, never trusted for correctness)
+                    EncodedChunk e = ChunkEncoder.encodeAsBefore(h[3], 0, h[3].length, w, ChunkBase.ofRaw(h[2], 0, h[2].length), 1,
+                            new ChunkEncoder.Decision(g.codec(), g.hints(), h[3].length, Integer.MAX_VALUE / 2), ws);
+                    if (e != null) {
+                        assertArrayEquals(h[3], ChunkDecoder.decode(Arrays.copyOf(e.data(), e.length()), h[2], h[3].length),
+                                what + " garbage head " + t);
+                    }
+                }
+            }
+        }
+    }
 }

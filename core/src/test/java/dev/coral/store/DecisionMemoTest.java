@@ -74,6 +74,61 @@ class DecisionMemoTest {
         }
     }
 
+    /**
+     * Each version through a store of its own, as command-line commits make them: nothing is
+     * remembered, so a step from the second of its run on is encoded as its base was stored
+     * (read from the base's head), the first step of each run chooses afresh; every version
+     * reads back bit-exact.
+     */
+    @RepeatedTest(3)
+    void versionsThroughFreshStoresEncodedAsTheirStoredBase(RepetitionInfo rep) throws IOException {
+        long seed = 70 + rep.getCurrentRepetition();
+        Random r = new Random(seed);
+        int chunks = 1 + r.nextInt(3);
+        int versions = 17 + r.nextInt(8);
+        int w = rep.getCurrentRepetition() % 2 == 0 ? 2 : 4;
+        int len = w * (1024 + r.nextInt(8_000));
+        ChainShape shape = new ChainShape(12, 8);
+        byte[][][] history = new byte[versions][chunks][];
+        ObjectId[][] ids = new ObjectId[versions][chunks];
+        long[] reusedAt = new long[versions];
+        for (int v = 0; v < versions; v++) {
+            try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
+                try (ObjectInserter ins = store.newInserter()) {
+                    ins.setChainShape(shape);
+                    for (int k = 0; k < chunks; k++) {
+                        if (v == 0) {
+                            history[v][k] = new byte[len];
+                            ChunkChainDecodeTest.fillFloatLike(history[v][k], w, r);
+                        } else {
+                            history[v][k] = history[v - 1][k].clone();
+                            ChunkChainDecodeTest.floatStep(history[v][k], w, r);
+                        }
+                        ids[v][k] = ins.insertChunk(history[v][k], 0, len, w, v == 0 ? null : ids[v - 1][k]);
+                    }
+                    ins.flush();
+                }
+                reusedAt[v] = store.decisionsReused.get();
+            }
+        }
+        String what = "seed " + seed;
+        long reused = 0;
+        for (int v = 0; v < versions; v++) {
+            int position = v % shape.run();
+            if (!ChunkEncodingJob.choosesAsItsBase(position)) {
+                assertTrue(reusedAt[v] == 0, what + ": version " + v + " (place " + position + " in its run) reused " + reusedAt[v]);
+            }
+            reused += reusedAt[v];
+        }
+        assertTrue(reused > 0, what + ": no version was encoded as its stored base");
+        assertTrue(ChunkEncodingJob.choosesAsItsBase(2) && ChunkEncodingJob.choosesAsItsBase(7) && !ChunkEncodingJob.choosesAsItsBase(1)
+                && !ChunkEncodingJob.choosesAsItsBase(0) && !ChunkEncodingJob.choosesAsItsBase(ChunkEncodingJob.CHOOSE_AGAIN_EVERY + 1)
+                && ChunkEncodingJob.choosesAsItsBase(ChunkEncodingJob.CHOOSE_AGAIN_EVERY + 2), "which places in a run reuse");
+        try (ObjectStore fresh = new ObjectStore(dir.resolve("packs"), 1)) {
+            assertRead(fresh, history, ids, what);
+        }
+    }
+
     private static void assertRead(ObjectStore store, byte[][][] history, ObjectId[][] ids, String what) throws IOException {
         for (int v = 0; v < history.length; v++) {
             for (int k = 0; k < history[v].length; k++) {
