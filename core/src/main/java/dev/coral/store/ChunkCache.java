@@ -18,7 +18,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
@@ -96,6 +98,16 @@ public final class ChunkCache implements AutoCloseable {
     private final AtomicLong hits = new AtomicLong();
     /** Entries served as delta bases and not dropped since (see {@link #dropServedBase}). */
     private final java.util.Set<ObjectId> servedBases = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * The version before each entry this cache served as a delta base, as its header named it
+     * ({@link #NONE} for none), taken as it was read: the entry written next for its successor
+     * drops that version without opening the served entry again for its header. With 50,000
+     * chunks of 4 KB a command-line commit saved 50,000 opens, reads and closes.
+     */
+    private final Map<ObjectId, ObjectId> previousOfServed = new ConcurrentHashMap<>();
+    private static final ObjectId NONE = ObjectId.fromBytes(NO_PREVIOUS, 0);
+    /** Whether {@link #dir} was made (or found) by this instance: checked once, not per entry. */
+    private volatile boolean dirReady;
     private final AtomicLong written = new AtomicLong();
     private Thread writer;
     /** Bytes written since the folder was last trimmed: trimming lists it, so not after every entry. */
@@ -171,6 +183,9 @@ public final class ChunkCache implements AutoCloseable {
             hits.incrementAndGet();
             if (verifyId) {
                 servedBases.add(id);
+                byte[] h = head.array();
+                previousOfServed.put(id, Arrays.equals(h, HEADER_BYTES - ObjectId.BYTES, HEADER_BYTES, NO_PREVIOUS, 0, ObjectId.BYTES)
+                        ? NONE : ObjectId.fromBytes(h, HEADER_BYTES - ObjectId.BYTES));
             }
             return true;
         } catch (NoSuchFileException e) {
@@ -196,6 +211,10 @@ public final class ChunkCache implements AutoCloseable {
      * a damaged header can name a wrong chunk, whose entry is then deleted for nothing (a miss).
      */
     ObjectId previousOf(ObjectId id) {
+        ObjectId known = previousOfServed.remove(id);
+        if (known != null) {
+            return known == NONE ? null : known;
+        }
         try (FileChannel ch = FileChannel.open(entry(id), StandardOpenOption.READ)) {
             ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
             while (head.hasRemaining()) {
@@ -308,7 +327,10 @@ public final class ChunkCache implements AutoCloseable {
     void write(ObjectId id, byte[] bytes, ObjectId previous) {
         Path tmp = dir.resolve(".tmp-" + id.hex() + "-" + Thread.currentThread().getId() + "-" + System.nanoTime());
         try {
-            Folders.ensure(dir);
+            if (!dirReady) {
+                Folders.ensure(dir);
+                dirReady = true;
+            }
             ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.BIG_ENDIAN);
             head.put(MAGIC).putInt(VERSION).putLong(bytes.length);
             if (previous != null) {
@@ -333,6 +355,7 @@ public final class ChunkCache implements AutoCloseable {
                 trim();
             }
         } catch (IOException | RuntimeException e) {
+            dirReady = false; // the folder may have gone: made again before the next entry
             drop(tmp);
         }
     }
@@ -425,11 +448,15 @@ public final class ChunkCache implements AutoCloseable {
         return name.startsWith(".tmp-") || name.length() == 2 * ObjectId.BYTES && ObjectId.isHex(name);
     }
 
+    /**
+     * Deletes an entry or temporary file, best-effort: a stale entry is found damaged or missing
+     * and read from its chain. One unlink (Files.deleteIfExists would stat the file first).
+     */
     private static void drop(Path file) {
         try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            // best-effort: a stale entry is found damaged or missing and read from its chain
+            file.toFile().delete();
+        } catch (RuntimeException e) {
+            // as above: left for trim, or found damaged
         }
     }
 

@@ -216,6 +216,35 @@ class ChunkCacheTest {
         assertNull(cache.previousOf(ids[0]), "the first version names none");
     }
 
+    /**
+     * A command-line commit reads each base from here and then writes its successor: the version
+     * before the base is dropped as the base's header named it when it was served, without the
+     * base's entry being opened again (here its file is gone by then, and the drop still happens).
+     */
+    @Test
+    void theVersionBeforeAServedBaseIsDroppedAsItsHeaderNamedIt() throws IOException {
+        Random r = new Random(6);
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
+        byte[][] v = {random(r, 5_000), null, null};
+        v[1] = v[0].clone();
+        v[1][3] ^= 1;
+        v[2] = v[1].clone();
+        v[2][4] ^= 1;
+        ObjectId[] ids = {ObjectId.hashOf(v[0]), ObjectId.hashOf(v[1]), ObjectId.hashOf(v[2])};
+        cache.put(ids[0], v[0], 0, v[0].length, null);
+        cache.put(ids[1], v[1], 0, v[1].length, ids[0]);
+        cache.close();
+        byte[] back = new byte[v[1].length];
+        assertTrue(cache.read(ids[1], back, back.length, true), "the base is served");
+        Files.delete(cache.entry(ids[1]));
+        assertTrue(Files.exists(cache.entry(ids[0])));
+        cache.put(ids[2], v[2], 0, v[2].length, ids[1]);
+        cache.close();
+        assertFalse(Files.exists(cache.entry(ids[0])), "the version two back left, named by the base's header as it was served");
+        assertTrue(cache.read(ids[2], back, back.length, true));
+        assertArrayEquals(v[2], back);
+    }
+
     /** More than the queue holds, put from two threads: the callers wait their turn, and every entry is written. */
     @Test
     void aFullQueueMakesItsCallersWaitAndLosesNothing() throws InterruptedException {
