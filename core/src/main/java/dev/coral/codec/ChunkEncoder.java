@@ -429,7 +429,8 @@ public final class ChunkEncoder {
      * four 80 KB tensors: the estimates were 60% of the encoding). Returns null, having spent one
      * encoding, when the payload comes out over {@value #REUSE_TOLERANCE_PERCENT}% of the prior's
      * size per raw byte (the deltas grew: the caller chooses afresh), or when {@code prior} does
-     * not apply (no base, another length, a codec without base). The result's array is the
+     * not apply (no base, another length, a codec without base, zigzag or context-coded planes
+     * that the workspace turned off). The result's array is the
      * workspace's buffer, as with {@link #encodeBestInWorkspace}; {@link CodecWorkspace#lastDecision}
      * is not changed.
      */
@@ -438,7 +439,8 @@ public final class ChunkEncoder {
         check(raw, off, len, elementBytes);
         if (prior == null || base == null || base.length() != len || len == 0 || !prior.codec().needsBase()
                 || prior.hints() == null || prior.hints().length < elementBytes
-                || prior.codec() == ChunkCodec.ZIGZAG_PLANES && !ws.zigzagDeltas()) {
+                || prior.codec() == ChunkCodec.ZIGZAG_PLANES && !ws.zigzagDeltas()
+                || !ws.contextCoding() && codesContexts(prior.hints(), elementBytes)) {
             return null;
         }
         ws.sampleCountsN[opOf(prior.codec())] = 0; // no sample this time: a Huffman plane counts its own histogram
@@ -447,6 +449,20 @@ public final class ChunkEncoder {
             return null;
         }
         return new EncodedChunk(prior.codec(), ws.out, n);
+    }
+
+    /**
+     * Whether any of the first {@code w} hints context-codes its plane: such a decision is not
+     * reused once context coding is off ({@code codec.contexts false}), which a decision read
+     * from a chunk stored before would otherwise ignore.
+     */
+    private static boolean codesContexts(int[] hints, int w) {
+        for (int k = 0; k < w; k++) {
+            if (hints[k] == PlaneMode.CONTEXT_HUFFMAN.id()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Bytes of a delta payload's head that {@link #decisionOfStored} reads: the header and a plane table of 16 planes at most. */

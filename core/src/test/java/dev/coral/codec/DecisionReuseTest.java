@@ -179,4 +179,22 @@ class DecisionReuseTest {
             }
         }
     }
+
+    /** A decision that context-codes a plane (stored while contexts were on) is not reused once they are off. */
+    @Test
+    void aContextCodedDecisionIsNotReusedWithContextsOff() throws CorruptObjectException {
+        byte[][] h = CodecTestData.adamHistory(4, 16_384, 3, 11, false);
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            int[] hints = new int[17];
+            Arrays.fill(hints, 0, 4, PlaneMode.HUFFMAN.id());
+            hints[1] = PlaneMode.CONTEXT_HUFFMAN.id();
+            ChunkEncoder.Decision d = new ChunkEncoder.Decision(ChunkCodec.XOR_PLANES, hints, h[1].length, h[1].length);
+            ChunkBase base = ChunkBase.ofRaw(h[1], 0, h[1].length);
+            EncodedChunk on = ChunkEncoder.encodeAsBefore(h[2], 0, h[2].length, 4, base, 1, d, ws);
+            assertNotNull(on, "contexts on: reused");
+            assertArrayEquals(h[2], ChunkDecoder.decode(Arrays.copyOf(on.data(), on.length()), h[1], h[2].length));
+            ws.setContextCoding(false);
+            assertNull(ChunkEncoder.encodeAsBefore(h[2], 0, h[2].length, 4, base, 1, d, ws), "contexts off: chosen afresh");
+        }
+    }
 }
