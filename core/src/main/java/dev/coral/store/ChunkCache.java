@@ -59,6 +59,13 @@ import java.util.zip.CRC32C;
  * failure to write is ignored. Processes share the folder: entries are written to a temporary
  * file and renamed into place, so a reader sees a whole entry or none.
  *
+ * <p>Chunks under {@value CacheBundles#SMALL_ENTRY_BYTES} bytes are not files of their own but
+ * entries of {@link CacheBundles bundles}, one file per commit's batch of them (at most
+ * {@value #BUNDLE_BYTES} bytes each): there a version two back leaves when every entry of its
+ * bundle is superseded. Measured 2026-12-05 on a file of 50,000 tensors of 4 KB (205 MB), ten
+ * command-line adds: the cache took 399 MB of disk for two versions instead of 795, each add
+ * 1.7-2.8 s of system time instead of 4.1-5.2.
+ *
  * <pre>
  * Entry    --&gt; Magic, Version, Length, Previous, Bytes, Crc    (file named by the chunk id, 64 hex digits)
  * Magic    --&gt; "CORALCHC"
@@ -108,6 +115,24 @@ public final class ChunkCache implements AutoCloseable {
     private static final ObjectId NONE = ObjectId.fromBytes(NO_PREVIOUS, 0);
     /** Whether {@link #dir} was made (or found) by this instance: checked once, not per entry. */
     private volatile boolean dirReady;
+    /** The small entries, many to a file. */
+    private final CacheBundles bundles;
+    /**
+     * Small entries taken from the queue and waiting to be bundled, by id: served from here until
+     * their bundle is written (a training loop's next commit reads its first commit's chunks).
+     * Their arrays are never reused (no spare): a reader may still be copying one.
+     */
+    private final Map<ObjectId, CacheBundles.Item> bundling = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+    /** Bytes in {@link #bundling}; the writer thread's own. */
+    private long bundlingBytes;
+    /**
+     * Chunks whose entries are superseded twice over (the version two back of one written, or
+     * a served base and the version before it in a process that keeps its chunks): a bundle
+     * all of whose entries are here leaves, as a file entry of one of them does.
+     */
+    private final java.util.Set<ObjectId> superseded = ConcurrentHashMap.newKeySet();
+    /** Bytes of small entries that make a bundle (fewer when the budget is small). */
+    static final int BUNDLE_BYTES = 32 << 20;
     private final AtomicLong written = new AtomicLong();
     private Thread writer;
     /** Bytes written since the folder was last trimmed: trimming lists it, so not after every entry. */
@@ -117,6 +142,7 @@ public final class ChunkCache implements AutoCloseable {
     public ChunkCache(Path dir, long budget) {
         this.dir = dir;
         this.budget = budget;
+        this.bundles = new CacheBundles(dir);
     }
 
     public Path dir() {
@@ -151,6 +177,34 @@ public final class ChunkCache implements AutoCloseable {
     boolean read(ObjectId id, byte[] dst, int len, boolean verifyId) {
         if (budget == 0) {
             return false;
+        }
+        if (len < CacheBundles.SMALL_ENTRY_BYTES) {
+            CacheBundles.Item waiting = bundling.get(id);
+            if (waiting != null && waiting.bytes().length == len) {
+                System.arraycopy(waiting.bytes(), 0, dst, 0, len);
+                hits.incrementAndGet();
+                if (verifyId) {
+                    servedBases.add(id);
+                    previousOfServed.put(id, waiting.previous() == null ? NONE : waiting.previous());
+                }
+                return true; // its bytes were hashed to this id when it was stored
+            }
+            CacheBundles.Entry e = bundles.find(id);
+            if (e != null) {
+                if (e.length() == len && bundles.read(e, dst)) {
+                    if (!verifyId || ObjectId.hashOf(dst, 0, len).equals(id)) {
+                        hits.incrementAndGet();
+                        if (verifyId) {
+                            servedBases.add(id);
+                            previousOfServed.put(id, e.previous() == null ? NONE : e.previous());
+                        }
+                        return true;
+                    }
+                    bundles.drop(e.bundle()); // another chunk's bytes under this id: the bundle is not trusted
+                } else if (e.length() != len) {
+                    bundles.drop(e.bundle());
+                }
+            }
         }
         Path file = entry(id);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -215,6 +269,14 @@ public final class ChunkCache implements AutoCloseable {
         if (known != null) {
             return known == NONE ? null : known;
         }
+        CacheBundles.Item waiting = bundling.get(id);
+        if (waiting != null) {
+            return waiting.previous();
+        }
+        CacheBundles.Entry bundled = bundles.find(id);
+        if (bundled != null) {
+            return bundled.previous();
+        }
         try (FileChannel ch = FileChannel.open(entry(id), StandardOpenOption.READ)) {
             ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
             while (head.hasRemaining()) {
@@ -243,6 +305,13 @@ public final class ChunkCache implements AutoCloseable {
     void dropServedBase(ObjectId id) {
         if (servedBases.remove(id)) {
             ObjectId before = previousOf(id);
+            if (bundles.find(id) != null) {
+                superseded.add(id); // its bundle leaves when all of its entries are superseded (at the close)
+                if (before != null) {
+                    superseded.add(before);
+                }
+                return;
+            }
             drop(id);
             if (before != null) {
                 drop(before);
@@ -253,6 +322,10 @@ public final class ChunkCache implements AutoCloseable {
     /** Deletes the entry of {@code id}, if any: one that has served, or that a checkout found wrong. */
     public void drop(ObjectId id) {
         if (budget > 0) {
+            CacheBundles.Entry e = bundles.find(id);
+            if (e != null) {
+                bundles.drop(e.bundle());
+            }
             drop(entry(id));
         }
     }
@@ -305,8 +378,22 @@ public final class ChunkCache implements AutoCloseable {
                 return;
             }
             if (p == STOP) {
+                flushBundle();
                 trim();
                 return;
+            }
+            if (p.bytes().length < CacheBundles.SMALL_ENTRY_BYTES) {
+                if (bundling.putIfAbsent(p.id(), new CacheBundles.Item(p.id(), p.previous(), p.bytes())) == null) {
+                    bundlingBytes += p.bytes().length;
+                }
+                synchronized (this) {
+                    queued -= p.bytes().length; // its array stays held until the bundle is written
+                    notifyAll();
+                }
+                if (bundlingBytes >= Math.min(BUNDLE_BYTES, budget / 2)) {
+                    flushBundle();
+                }
+                continue;
             }
             if (p.previous() != null) {
                 ObjectId before = previousOf(p.previous());
@@ -320,6 +407,56 @@ public final class ChunkCache implements AutoCloseable {
                 spare.give(p.bytes());
                 notifyAll();
             }
+        }
+    }
+
+    /**
+     * Writes the small entries waiting as one bundle (any failure ignored: they are misses), then
+     * lets the versions two back of them leave, as {@link #writeLoop} does for a file entry: a
+     * file entry at once, a bundle once every entry of it is superseded.
+     */
+    private void flushBundle() {
+        Path written = null;
+        if (!bundling.isEmpty()) {
+            Map<ObjectId, CacheBundles.Item> unique;
+            synchronized (bundling) {
+                unique = new java.util.LinkedHashMap<>(bundling);
+            }
+            try {
+                if (!dirReady) {
+                    Folders.ensure(dir);
+                    dirReady = true;
+                }
+                written = bundles.write(List.copyOf(unique.values()));
+                this.written.addAndGet(unique.size());
+                sinceTrim += bundlingBytes;
+            } catch (IOException | RuntimeException e) {
+                dirReady = false;
+            }
+            for (CacheBundles.Item it : unique.values()) {
+                if (it.previous() == null) {
+                    continue;
+                }
+                ObjectId before = previousOf(it.previous());
+                if (before != null && !before.equals(it.id()) && !unique.containsKey(before)) {
+                    superseded.add(before);
+                    if (bundles.find(before) == null) {
+                        drop(entry(before));
+                    }
+                }
+            }
+            bundling.keySet().removeAll(unique.keySet()); // indexed in their bundle by now (or lost with it)
+            bundlingBytes = 0;
+        }
+        if (!superseded.isEmpty()) {
+            for (var b : bundles.byBundle().entrySet()) {
+                if (!b.getKey().equals(written) && b.getValue().stream().allMatch(e -> superseded.contains(e.id()))) {
+                    bundles.drop(b.getKey());
+                }
+            }
+        }
+        if (sinceTrim > budget / 4) {
+            trim();
         }
     }
 
@@ -389,7 +526,12 @@ public final class ChunkCache implements AutoCloseable {
         }
         items.sort(Comparator.comparingLong(Item::modified));
         for (int i = 0; i < items.size() && total > budget; i++) {
-            drop(items.get(i).path());
+            Path p = items.get(i).path();
+            if (CacheBundles.isBundleName(p.getFileName().toString())) {
+                bundles.drop(p);
+            } else {
+                drop(p);
+            }
             total -= items.get(i).size();
         }
     }
@@ -408,7 +550,8 @@ public final class ChunkCache implements AutoCloseable {
                 String name = p.getFileName().toString();
                 boolean keep;
                 try {
-                    keep = name.startsWith(".tmp-") || store.find(ObjectId.fromHex(name)) != null;
+                    keep = name.startsWith(".tmp-") || (CacheBundles.isBundleName(name) ? holdsAny(p, store)
+                            : store.find(ObjectId.fromHex(name)) != null);
                 } catch (IOException | RuntimeException e) {
                     keep = false; // not an entry's name, or a chunk that cannot be found
                 }
@@ -421,6 +564,19 @@ public final class ChunkCache implements AutoCloseable {
             return dropped;
         }
         return dropped;
+    }
+
+    /** Whether bundle {@code p} holds an entry of a chunk {@code store} still holds (a damaged one: no). */
+    private static boolean holdsAny(Path p, ObjectStore store) throws IOException {
+        List<CacheBundles.Entry> index = CacheBundles.readIndex(p);
+        if (index != null) {
+            for (CacheBundles.Entry e : index) {
+                if (store.find(e.id()) != null) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Bytes the folder's entries take now. */
@@ -445,7 +601,7 @@ public final class ChunkCache implements AutoCloseable {
      */
     private static boolean written(Path p) {
         String name = p.getFileName().toString();
-        return name.startsWith(".tmp-") || name.length() == 2 * ObjectId.BYTES && ObjectId.isHex(name);
+        return name.startsWith(".tmp-") || name.length() == 2 * ObjectId.BYTES && ObjectId.isHex(name) || CacheBundles.isBundleName(name);
     }
 
     /**
@@ -468,10 +624,10 @@ public final class ChunkCache implements AutoCloseable {
             w = writer;
             writer = null;
         }
-        if (w == null) {
-            return;
+        if (w != null) {
+            queue.add(STOP);
+            Futures.joinUninterruptibly(w);
         }
-        queue.add(STOP);
-        Futures.joinUninterruptibly(w);
+        bundles.close();
     }
 }

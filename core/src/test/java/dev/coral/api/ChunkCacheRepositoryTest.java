@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * version reads back bit-exact throughout.
  */
 class ChunkCacheRepositoryTest {
-    private static final int ELEMENTS = 60_000; // 240 KB: four 64 KiB chunks
+    private static final int ELEMENTS = 65_536; // 256 KiB: four 64 KiB chunks, each a file entry (smaller ones go into bundles)
     private static final String FILE = "m.safetensors";
 
     @TempDir
@@ -68,6 +68,46 @@ class ChunkCacheRepositoryTest {
         try (Stream<Path> s = Files.list(cacheDir())) {
             return s.sorted().toList();
         }
+    }
+
+    /**
+     * Chunks under 64 KiB (here 16 KiB: sixteen per version) go into one bundle file per commit:
+     * command-line commits read their bases from the bundles, and the bundle of the version two
+     * back leaves as each new one comes in; every version reads back exact, the newest from the
+     * cache; a gc that deletes every chunk of a bundle deletes the bundle.
+     */
+    @Test
+    void smallChunksOfCommandLineCommitsGoIntoOneBundlePerCommitAndTheTwoNewestStay() throws IOException {
+        List<byte[]> versions = history(6, 13);
+        Repository.init(dir, config().withChunkBytes(16 << 10)).close();
+        for (int v = 0; v < versions.size(); v++) {
+            try (Repository repo = Repository.open(dir)) {
+                commit(repo, versions.get(v), v);
+                if (v >= 2) {
+                    assertEquals(16, repo.store().chunkCache().hits(), "version " + v + ": every chunk's base came from a bundle");
+                }
+            }
+            List<Path> now = entries();
+            assertTrue(now.stream().allMatch(p -> p.getFileName().toString().startsWith("bundle-")), "version " + v + ": bundles only: " + now);
+            assertEquals(Math.min(v, 2), now.size(), "version " + v + ": one bundle per delta version, the two newest: " + now);
+        }
+        try (Repository repo = Repository.open(dir)) {
+            assertArrayEquals(versions.get(5), read(repo, "HEAD"));
+            assertEquals(16, repo.store().chunkCache().hits(), "the newest commit is read from its bundle");
+            for (int v = 0; v < versions.size(); v++) {
+                assertArrayEquals(versions.get(v), read(repo, "HEAD~" + (versions.size() - 1 - v)), "version " + v);
+            }
+        }
+        for (Path p : entries()) { // damage every bundle's bodies: the chains serve, and the bundles go
+            byte[] b = Files.readAllBytes(p);
+            b[b.length - 1] ^= 1;
+            Files.write(p, b);
+        }
+        try (Repository repo = Repository.open(dir)) {
+            assertArrayEquals(versions.get(5), read(repo, "HEAD"));
+            assertArrayEquals(versions.get(4), read(repo, "HEAD~1"));
+        }
+        assertEquals(List.of(), entries(), "a bundle with a damaged body goes when that body is read");
     }
 
     @Test

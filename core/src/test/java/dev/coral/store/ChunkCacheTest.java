@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.RepeatedTest;
@@ -225,7 +226,7 @@ class ChunkCacheTest {
     void theVersionBeforeAServedBaseIsDroppedAsItsHeaderNamedIt() throws IOException {
         Random r = new Random(6);
         ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
-        byte[][] v = {random(r, 5_000), null, null};
+        byte[][] v = {random(r, 70_000), null, null}; // file entries
         v[1] = v[0].clone();
         v[1][3] ^= 1;
         v[2] = v[1].clone();
@@ -286,7 +287,7 @@ class ChunkCacheTest {
     void queuedCopiesReuseWrittenArraysAndEveryEntryReadsBack() throws InterruptedException {
         Random r = new Random(11);
         ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
-        int[] lengths = {40_008, 40_000, 40_000, 40_008, 40_008, 40_000, 40_008, 40_000, 40_000, 40_008};
+        int[] lengths = {70_008, 70_000, 70_000, 70_008, 70_008, 70_000, 70_008, 70_000, 70_000, 70_008}; // file entries: above the bundles' size
         byte[][] raws = new byte[lengths.length][];
         for (int i = 0; i < raws.length; i++) {
             raws[i] = random(r, lengths[i]);
@@ -306,6 +307,149 @@ class ChunkCacheTest {
             assertTrue(cache.read(ObjectId.hashOf(raws[i]), back, back.length, true), "entry " + i);
             assertArrayEquals(raws[i], back, "entry " + i);
         }
+    }
+
+    private static List<Path> bundleFiles(Path chunks) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(chunks)) {
+            return s.filter(p -> CacheBundles.isBundleName(p.getFileName().toString())).sorted().toList();
+        }
+    }
+
+    /** Small entries of any length (0 too) go into one bundle at close; a fresh cache reads every one back bit-exact. */
+    @RepeatedTest(4)
+    void smallEntriesGoIntoOneBundleAndReadBackInAFreshCache(RepetitionInfo rep) throws IOException {
+        long seed = 90 + rep.getCurrentRepetition();
+        Random r = new Random(seed);
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 26);
+        int n = 1 + r.nextInt(60);
+        byte[][] raws = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            raws[i] = random(r, i == 0 ? 0 : i == 1 ? 1 : r.nextInt(CacheBundles.SMALL_ENTRY_BYTES));
+            cache.put(ObjectId.hashOf(raws[i]), raws[i], 0, raws[i].length, i == 0 ? null : ObjectId.hashOf(raws[i - 1]));
+        }
+        cache.close();
+        List<Path> files;
+        try (java.util.stream.Stream<Path> s = Files.list(dir.resolve("chunks"))) {
+            files = s.toList();
+        }
+        assertEquals(1, files.size(), "seed " + seed + ": one file, a bundle: " + files);
+        assertTrue(CacheBundles.isBundleName(files.get(0).getFileName().toString()), "seed " + seed);
+        ChunkCache fresh = new ChunkCache(dir.resolve("chunks"), 1 << 26);
+        for (int i = 0; i < n; i++) {
+            byte[] back = new byte[raws[i].length];
+            assertTrue(fresh.read(ObjectId.hashOf(raws[i]), back, back.length, true), "seed " + seed + " entry " + i);
+            assertArrayEquals(raws[i], back, "seed " + seed + " entry " + i);
+            assertEquals(i == 0 ? null : ObjectId.hashOf(raws[i - 1]), fresh.previousOf(ObjectId.hashOf(raws[i])), "seed " + seed);
+        }
+        assertFalse(fresh.read(ObjectId.hashOf(raws[n - 1]), new byte[raws[n - 1].length + 1], raws[n - 1].length + 1, true),
+                "another length is a miss");
+        assertEquals(n, fresh.hits());
+        fresh.close();
+    }
+
+    /**
+     * Each version through a cache of its own, reading the last one's entries as bases first (as
+     * command-line commits do): the bundle of the version two back leaves, two bundles stay.
+     */
+    @Test
+    void theBundleOfTheVersionTwoBackLeaves() throws IOException {
+        Random r = new Random(14);
+        int chunks = 5;
+        byte[][] current = new byte[chunks][];
+        ObjectId[] previous = new ObjectId[chunks];
+        for (int v = 0; v < 6; v++) {
+            ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 26);
+            for (int k = 0; k < chunks; k++) {
+                if (previous[k] != null) {
+                    byte[] base = new byte[current[k].length];
+                    assertTrue(cache.read(previous[k], base, base.length, true), "version " + v + " chunk " + k + ": its base is cached");
+                }
+                current[k] = current[k] == null ? random(r, 3000 + k) : current[k].clone();
+                current[k][r.nextInt(current[k].length)] ^= 1;
+                ObjectId id = ObjectId.hashOf(current[k]);
+                cache.put(id, current[k], 0, current[k].length, previous[k]);
+                previous[k] = id;
+            }
+            cache.close();
+            assertEquals(Math.min(v + 1, 2), bundleFiles(dir.resolve("chunks")).size(), "after version " + v);
+        }
+    }
+
+    /** A bundle damaged anywhere (index, body, length) is a miss and is deleted; a rewrite serves again. */
+    @Test
+    void aDamagedBundleIsAMissAndIsDeleted() throws IOException {
+        Random r = new Random(15);
+        byte[] a = random(r, 4000);
+        byte[] b = random(r, 5000);
+        ObjectId ia = ObjectId.hashOf(a);
+        ObjectId ib = ObjectId.hashOf(b);
+        int indexBytes = CacheBundles.HEAD_BYTES + 2 * CacheBundles.INDEX_ENTRY_BYTES + 4;
+        List<UnaryOperator<byte[]>> damages = List.of(x -> flip(x, 3), x -> flip(x, 11), x -> flip(x, 15), x -> flip(x, 20),
+                x -> flip(x, indexBytes - 1), x -> flip(x, indexBytes + 10), x -> flip(x, x.length - 1),
+                x -> Arrays.copyOf(x, x.length - 1), x -> Arrays.copyOf(x, indexBytes - 3), x -> new byte[0]);
+        for (int d = 0; d < damages.size(); d++) {
+            ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
+            cache.put(ia, a, 0, a.length, null);
+            cache.put(ib, b, 0, b.length, ia);
+            cache.close();
+            Path bundle = bundleFiles(dir.resolve("chunks")).get(0);
+            Files.write(bundle, damages.get(d).apply(Files.readAllBytes(bundle)));
+            ChunkCache fresh = new ChunkCache(dir.resolve("chunks"), 1 << 24);
+            boolean ra = fresh.read(ia, new byte[a.length], a.length, true);
+            boolean rb = fresh.read(ib, new byte[b.length], b.length, true);
+            assertFalse(ra && rb, "damage " + d + ": both entries served");
+            assertFalse(Files.exists(bundle), "damage " + d + ": the damaged bundle is deleted");
+            fresh.close();
+        }
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
+        cache.put(ia, a, 0, a.length, null);
+        cache.close();
+        byte[] back = new byte[a.length];
+        assertTrue(new ChunkCache(dir.resolve("chunks"), 1 << 24).read(ia, back, a.length, true));
+        assertArrayEquals(a, back);
+    }
+
+    /** Another chunk's bytes under an id, with sound checksums: a delta base's read refuses them and the bundle goes. */
+    @Test
+    void aBundledEntryWithAnotherChunksBytesServesNoDeltaBase() throws IOException {
+        Random r = new Random(16);
+        byte[] a = random(r, 3000);
+        byte[] b = random(r, 3000);
+        ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 20);
+        cache.put(ObjectId.hashOf(a), b, 0, b.length, null);
+        cache.close();
+        ChunkCache fresh = new ChunkCache(dir.resolve("chunks"), 1 << 20);
+        byte[] back = new byte[3000];
+        assertTrue(fresh.read(ObjectId.hashOf(a), back, 3000, false), "the checksums alone cannot tell");
+        assertFalse(fresh.read(ObjectId.hashOf(a), back, 3000, true));
+        assertEquals(List.of(), bundleFiles(dir.resolve("chunks")));
+    }
+
+    /** Bundles count against the budget (the oldest leaves), and gc's retain deletes a bundle none of whose chunks is stored. */
+    @Test
+    void bundlesCountAgainstTheBudgetAndGcDropsThoseOfGoneChunks() throws IOException {
+        Random r = new Random(17);
+        for (int i = 0; i < 3; i++) {
+            ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 24);
+            byte[] raw = random(r, 20_000);
+            cache.put(ObjectId.hashOf(raw), raw, 0, raw.length, null);
+            cache.close();
+        }
+        List<Path> all = bundleFiles(dir.resolve("chunks"));
+        assertEquals(3, all.size());
+        for (int i = 0; i < all.size(); i++) {
+            Files.setLastModifiedTime(all.get(i), FileTime.fromMillis(1_000_000L * (i + 1)));
+        }
+        long one = Files.size(all.get(0));
+        ChunkCache small = new ChunkCache(dir.resolve("chunks"), 2 * one + 10);
+        small.trim();
+        assertEquals(List.of(all.get(1), all.get(2)), bundleFiles(dir.resolve("chunks")), "the oldest bundle left");
+        assertEquals(2 * one, small.bytes());
+        Files.createDirectories(dir.resolve("packs"));
+        try (ObjectStore empty = new ObjectStore(dir.resolve("packs"), dir.resolve("locks"), 3)) {
+            assertEquals(2, small.retain(empty), "no chunk of theirs is stored: both go");
+        }
+        assertEquals(List.of(), bundleFiles(dir.resolve("chunks")));
     }
 
     @Test
