@@ -305,10 +305,15 @@ public final class ChunkCache implements AutoCloseable {
     void dropServedBase(ObjectId id) {
         if (servedBases.remove(id)) {
             ObjectId before = previousOf(id);
-            if (bundles.find(id) != null) {
-                superseded.add(id); // its bundle leaves when all of its entries are superseded (at the close)
+            boolean waiting = bundling.remove(id) != null; // not bundled yet: it never will be
+            if (waiting || bundles.find(id) != null) {
+                superseded.add(id); // a bundle leaves when all of its entries are superseded (at the close)
                 if (before != null) {
                     superseded.add(before);
+                    bundling.remove(before);
+                    if (bundles.find(before) == null) {
+                        drop(entry(before));
+                    }
                 }
                 return;
             }
@@ -383,7 +388,8 @@ public final class ChunkCache implements AutoCloseable {
                 return;
             }
             if (p.bytes().length < CacheBundles.SMALL_ENTRY_BYTES) {
-                if (bundling.putIfAbsent(p.id(), new CacheBundles.Item(p.id(), p.previous(), p.bytes())) == null) {
+                supersedeBeforeOf(p);
+                if (!superseded.contains(p.id()) && bundling.putIfAbsent(p.id(), new CacheBundles.Item(p.id(), p.previous(), p.bytes())) == null) {
                     bundlingBytes += p.bytes().length;
                 }
                 synchronized (this) {
@@ -411,9 +417,28 @@ public final class ChunkCache implements AutoCloseable {
     }
 
     /**
+     * The two-versions rule for a small entry: the version before the one it follows is
+     * superseded (its bundle leaves once all of its entries are), its file entry deleted, and it
+     * is not bundled if it still waits. Done as the entry is taken, whether or not it is written
+     * in the end (a later version of this process may be served it and supersede it in turn).
+     */
+    private void supersedeBeforeOf(Pending p) {
+        if (p.previous() == null) {
+            return;
+        }
+        ObjectId before = previousOf(p.previous());
+        if (before != null && !before.equals(p.id())) {
+            superseded.add(before);
+            bundling.remove(before);
+            if (bundles.find(before) == null) {
+                drop(entry(before));
+            }
+        }
+    }
+
+    /**
      * Writes the small entries waiting as one bundle (any failure ignored: they are misses), then
-     * lets the versions two back of them leave, as {@link #writeLoop} does for a file entry: a
-     * file entry at once, a bundle once every entry of it is superseded.
+     * deletes the bundles all of whose entries are superseded ({@link #supersedeBeforeOf}).
      */
     private void flushBundle() {
         Path written = null;
@@ -422,6 +447,7 @@ public final class ChunkCache implements AutoCloseable {
             synchronized (bundling) {
                 unique = new java.util.LinkedHashMap<>(bundling);
             }
+            unique.keySet().removeAll(superseded); // served as a base by a later version of this process since
             try {
                 if (!dirReady) {
                     Folders.ensure(dir);
@@ -432,18 +458,6 @@ public final class ChunkCache implements AutoCloseable {
                 sinceTrim += bundlingBytes;
             } catch (IOException | RuntimeException e) {
                 dirReady = false;
-            }
-            for (CacheBundles.Item it : unique.values()) {
-                if (it.previous() == null) {
-                    continue;
-                }
-                ObjectId before = previousOf(it.previous());
-                if (before != null && !before.equals(it.id()) && !unique.containsKey(before)) {
-                    superseded.add(before);
-                    if (bundles.find(before) == null) {
-                        drop(entry(before));
-                    }
-                }
             }
             bundling.keySet().removeAll(unique.keySet()); // indexed in their bundle by now (or lost with it)
             bundlingBytes = 0;

@@ -317,6 +317,38 @@ class ChunkCacheRepositoryTest {
     }
 
     /**
+     * The same with chunks in bundles: a training loop after command-line commits reads its first
+     * commits' bases from the bundles, and when it closes the cache holds one bundle, its newest
+     * version's, the older bundles superseded.
+     */
+    @Test
+    void aTrainingLoopAfterCommandLineCommitsLeavesOnlyItsNewestBundle() throws IOException {
+        List<byte[]> versions = history(7, 19);
+        Repository.init(dir, config().withChunkBytes(16 << 10)).close();
+        commandLineCommits(versions, 0, 3);
+        assertEquals(2, entries().size(), "versions 1 and 2: " + entries());
+        try (Repository repo = Repository.open(dir)) {
+            for (int v = 3; v < versions.size(); v++) {
+                commit(repo, versions.get(v), v);
+                if (v == 3) {
+                    assertEquals(16, repo.store().chunkCache().hits(), "the first commit's bases came from the bundles");
+                }
+            }
+        }
+        List<Path> left = entries();
+        assertEquals(1, left.size(), left.toString());
+        assertTrue(Files.size(left.get(0)) < 17L * (16 << 10), "one version's sixteen chunks, not also the first commit's: "
+                + Files.size(left.get(0)));
+        try (Repository repo = Repository.open(dir)) {
+            assertArrayEquals(versions.get(6), read(repo, "HEAD"));
+            assertEquals(16, repo.store().chunkCache().hits(), "the newest version is what the cache holds");
+            for (int v = 0; v < versions.size(); v++) {
+                assertArrayEquals(versions.get(v), read(repo, "HEAD~" + (versions.size() - 1 - v)), "version " + v);
+            }
+        }
+    }
+
+    /**
      * What a handle only decoded is not written to the cache when it closes: a repack reads every
      * version oldest first, keeping each at hand for the next, and ended with the last version it
      * decoded rather than took from the cache (found by hand: 84 MB more in the cache after a

@@ -323,9 +323,11 @@ class ChunkCacheTest {
         ChunkCache cache = new ChunkCache(dir.resolve("chunks"), 1 << 26);
         int n = 1 + r.nextInt(60);
         byte[][] raws = new byte[n][];
+        ObjectId[] previous = new ObjectId[n]; // versions of other chunks, none cached
         for (int i = 0; i < n; i++) {
             raws[i] = random(r, i == 0 ? 0 : i == 1 ? 1 : r.nextInt(CacheBundles.SMALL_ENTRY_BYTES));
-            cache.put(ObjectId.hashOf(raws[i]), raws[i], 0, raws[i].length, i == 0 ? null : ObjectId.hashOf(raws[i - 1]));
+            previous[i] = i == 0 ? null : ObjectId.hashOf(random(r, 8));
+            cache.put(ObjectId.hashOf(raws[i]), raws[i], 0, raws[i].length, previous[i]);
         }
         cache.close();
         List<Path> files;
@@ -339,7 +341,7 @@ class ChunkCacheTest {
             byte[] back = new byte[raws[i].length];
             assertTrue(fresh.read(ObjectId.hashOf(raws[i]), back, back.length, true), "seed " + seed + " entry " + i);
             assertArrayEquals(raws[i], back, "seed " + seed + " entry " + i);
-            assertEquals(i == 0 ? null : ObjectId.hashOf(raws[i - 1]), fresh.previousOf(ObjectId.hashOf(raws[i])), "seed " + seed);
+            assertEquals(previous[i], fresh.previousOf(ObjectId.hashOf(raws[i])), "seed " + seed);
         }
         assertFalse(fresh.read(ObjectId.hashOf(raws[n - 1]), new byte[raws[n - 1].length + 1], raws[n - 1].length + 1, true),
                 "another length is a miss");
