@@ -1,6 +1,7 @@
 package dev.coral.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -10,6 +11,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -86,6 +89,67 @@ class ChunkReadAheadTest {
                     byte[] got = ahead.next();
                     assertEquals(true, got.length >= all.lengths()[i]);
                     assertArrayEquals(all.bytes()[i], Arrays.copyOf(got, all.lengths()[i]), "seed " + seed + ", last reader, chunk " + i);
+                }
+            }
+        }
+    }
+
+    /**
+     * Many small chunks, decoded in groups by one task each: every one reads back in order, handed
+     * over or written at its place in a file (with its CRC32C); a chunk missing from the store
+     * fails the read no later than at that chunk.
+     */
+    @RepeatedTest(3)
+    void smallChunksDecodedInGroupsReadBackInOrder(RepetitionInfo rep) throws IOException {
+        long seed = 30 + rep.getCurrentRepetition();
+        Random r = new Random(seed);
+        try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
+            int count = 200 + r.nextInt(300);
+            Chunks c = new Chunks(new ObjectId[count], new int[count], new byte[count][]);
+            try (ObjectInserter ins = store.newInserter()) {
+                for (int i = 0; i < count; i++) {
+                    int len = i % 50 == 7 ? 4 * (ChunkReadAhead.GROUP_BYTES / 4 + r.nextInt(1000)) : 4 * r.nextInt(2048);
+                    byte[] b = new byte[len];
+                    r.nextBytes(b);
+                    c.bytes()[i] = b;
+                    c.lengths()[i] = len;
+                    c.ids()[i] = ins.insertChunk(b, 0, len, 4, null);
+                }
+                ins.flush();
+            }
+            try (ChunkReadAhead ahead = new ChunkReadAhead(store, c.ids(), c.lengths(), rep.getCurrentRepetition() % 2 == 0)) {
+                for (int i = 0; i < count; i++) {
+                    assertArrayEquals(c.bytes()[i], Arrays.copyOf(ahead.next(), c.lengths()[i]), "seed " + seed + " chunk " + i);
+                }
+                assertNull(ahead.next());
+            }
+            Path file = dir.resolve("out-" + seed);
+            long start = 10;
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.READ);
+                    ChunkReadAhead ahead = new ChunkReadAhead(store, c.ids(), c.lengths(), false, ch, start)) {
+                for (int i = 0; i < count; i++) {
+                    assertEquals(dev.coral.io.Crc32c.of(c.bytes()[i], 0, c.lengths()[i]), ahead.nextWritten(), "seed " + seed + " chunk " + i);
+                }
+            }
+            byte[] written = java.nio.file.Files.readAllBytes(file);
+            long at = start;
+            for (int i = 0; i < count; i++) {
+                assertArrayEquals(c.bytes()[i], Arrays.copyOfRange(written, (int) at, (int) at + c.lengths()[i]), "seed " + seed + " chunk " + i);
+                at += c.lengths()[i];
+            }
+            int missing = r.nextInt(count);
+            ObjectId[] ids = c.ids().clone();
+            ids[missing] = ObjectId.hashOf(new byte[] {1, 2, 3, (byte) seed});
+            try (ChunkReadAhead ahead = new ChunkReadAhead(store, ids, c.lengths(), false)) {
+                int read = 0;
+                try {
+                    for (; read < count; read++) {
+                        ahead.next();
+                    }
+                    org.junit.jupiter.api.Assertions.fail("seed " + seed + ": chunk " + missing + " is not stored");
+                } catch (IOException expected) {
+                    assertTrue(read <= missing, "seed " + seed + ": failed at " + read + ", the missing chunk is " + missing);
                 }
             }
         }
