@@ -35,20 +35,7 @@ class DecisionMemoTest {
         long[] reusedBy = new long[versions]; // reuses counted after each version
         try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
             for (int v = 0; v < versions; v++) {
-                try (ObjectInserter ins = store.newInserter()) {
-                    ins.setChainShape(shape);
-                    for (int k = 0; k < chunks; k++) {
-                        if (v == 0) {
-                            history[v][k] = new byte[len];
-                            ChunkChainDecodeTest.fillFloatLike(history[v][k], w, r);
-                        } else {
-                            history[v][k] = history[v - 1][k].clone();
-                            ChunkChainDecodeTest.floatStep(history[v][k], w, r);
-                        }
-                        ids[v][k] = ins.insertChunk(history[v][k], 0, len, w, v == 0 ? null : ids[v - 1][k]);
-                    }
-                    ins.flush();
-                }
+                insertVersion(store, shape, history, ids, v, len, w, r);
                 reusedBy[v] = store.decisionsReused.get();
             }
             assertRead(store, history, ids, "seed " + seed);
@@ -94,20 +81,7 @@ class DecisionMemoTest {
         long[] reusedAt = new long[versions];
         for (int v = 0; v < versions; v++) {
             try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
-                try (ObjectInserter ins = store.newInserter()) {
-                    ins.setChainShape(shape);
-                    for (int k = 0; k < chunks; k++) {
-                        if (v == 0) {
-                            history[v][k] = new byte[len];
-                            ChunkChainDecodeTest.fillFloatLike(history[v][k], w, r);
-                        } else {
-                            history[v][k] = history[v - 1][k].clone();
-                            ChunkChainDecodeTest.floatStep(history[v][k], w, r);
-                        }
-                        ids[v][k] = ins.insertChunk(history[v][k], 0, len, w, v == 0 ? null : ids[v - 1][k]);
-                    }
-                    ins.flush();
-                }
+                insertVersion(store, shape, history, ids, v, len, w, r);
                 reusedAt[v] = store.decisionsReused.get();
             }
         }
@@ -126,6 +100,25 @@ class DecisionMemoTest {
                 && ChunkEncodingJob.choosesAsItsBase(ChunkEncodingJob.CHOOSE_AGAIN_EVERY + 2), "which places in a run reuse");
         try (ObjectStore fresh = new ObjectStore(dir.resolve("packs"), 1)) {
             assertRead(fresh, history, ids, what);
+        }
+    }
+
+    /** Makes version {@code v} of every chunk (float-like bytes, then a step from the version before) and inserts it against that version. */
+    private static void insertVersion(ObjectStore store, ChainShape shape, byte[][][] history, ObjectId[][] ids, int v, int len, int w,
+                                      Random r) throws IOException {
+        try (ObjectInserter ins = store.newInserter()) {
+            ins.setChainShape(shape);
+            for (int k = 0; k < history[v].length; k++) {
+                if (v == 0) {
+                    history[v][k] = new byte[len];
+                    ChunkChainDecodeTest.fillFloatLike(history[v][k], w, r);
+                } else {
+                    history[v][k] = history[v - 1][k].clone();
+                    ChunkChainDecodeTest.floatStep(history[v][k], w, r);
+                }
+                ids[v][k] = ins.insertChunk(history[v][k], 0, len, w, v == 0 ? null : ids[v - 1][k]);
+            }
+            ins.flush();
         }
     }
 
