@@ -443,23 +443,25 @@ public final class ChunkCache implements AutoCloseable {
     private void flushBundle() {
         Path written = null;
         if (!bundling.isEmpty()) {
-            Map<ObjectId, CacheBundles.Item> unique;
+            Map<ObjectId, CacheBundles.Item> taken;
             synchronized (bundling) {
-                unique = new java.util.LinkedHashMap<>(bundling);
+                taken = new java.util.LinkedHashMap<>(bundling);
             }
-            unique.keySet().removeAll(superseded); // served as a base by a later version of this process since
+            List<CacheBundles.Item> items = taken.values().stream().filter(it -> !superseded.contains(it.id())).toList();
             try {
-                if (!dirReady) {
-                    Folders.ensure(dir);
-                    dirReady = true;
+                if (!items.isEmpty()) { // the others were served as bases to a later version of this process since
+                    if (!dirReady) {
+                        Folders.ensure(dir);
+                        dirReady = true;
+                    }
+                    written = bundles.write(items);
+                    this.written.addAndGet(items.size());
+                    sinceTrim += bundlingBytes;
                 }
-                written = bundles.write(List.copyOf(unique.values()));
-                this.written.addAndGet(unique.size());
-                sinceTrim += bundlingBytes;
             } catch (IOException | RuntimeException e) {
                 dirReady = false;
             }
-            bundling.keySet().removeAll(unique.keySet()); // indexed in their bundle by now (or lost with it)
+            bundling.keySet().removeAll(taken.keySet()); // indexed in their bundle by now (or lost with it)
             bundlingBytes = 0;
         }
         if (!superseded.isEmpty()) {
