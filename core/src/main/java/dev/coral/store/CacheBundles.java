@@ -261,26 +261,23 @@ final class CacheBundles {
     /** Forgets bundle {@code p}'s entries (it is gone, or going) and closes its file. */
     void forget(Path p) {
         entries.values().removeIf(e -> e.bundle().equals(p));
+        closeChannel(p);
+    }
+
+    /** Closes the bundles' files (reads after this open them again). */
+    void close() {
+        for (Path p : List.copyOf(channels.keySet())) {
+            closeChannel(p);
+        }
+    }
+
+    private void closeChannel(Path p) {
         FileChannel ch = channels.remove(p);
         if (ch != null) {
             try {
                 ch.close();
             } catch (IOException e) {
                 // nothing to keep
-            }
-        }
-    }
-
-    /** Closes the bundles' files (reads after this open them again). */
-    void close() {
-        for (Path p : List.copyOf(channels.keySet())) {
-            FileChannel ch = channels.remove(p);
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException e) {
-                    // nothing to keep
-                }
             }
         }
     }

@@ -182,23 +182,13 @@ public final class ChunkCache implements AutoCloseable {
             CacheBundles.Item waiting = bundling.get(id);
             if (waiting != null && waiting.bytes().length == len) {
                 System.arraycopy(waiting.bytes(), 0, dst, 0, len);
-                hits.incrementAndGet();
-                if (verifyId) {
-                    servedBases.add(id);
-                    previousOfServed.put(id, waiting.previous() == null ? NONE : waiting.previous());
-                }
-                return true; // its bytes were hashed to this id when it was stored
+                return served(id, verifyId, waiting.previous()); // its bytes were hashed to this id when it was stored
             }
             CacheBundles.Entry e = bundles.find(id);
             if (e != null) {
                 if (e.length() == len && bundles.read(e, dst)) {
                     if (!verifyId || ObjectId.hashOf(dst, 0, len).equals(id)) {
-                        hits.incrementAndGet();
-                        if (verifyId) {
-                            servedBases.add(id);
-                            previousOfServed.put(id, e.previous() == null ? NONE : e.previous());
-                        }
-                        return true;
+                        return served(id, verifyId, e.previous());
                     }
                     bundles.drop(e.bundle()); // another chunk's bytes under this id: the bundle is not trusted
                 } else if (e.length() != len) {
@@ -234,19 +224,24 @@ public final class ChunkCache implements AutoCloseable {
                 drop(file);
                 return false;
             }
-            hits.incrementAndGet();
-            if (verifyId) {
-                servedBases.add(id);
-                byte[] h = head.array();
-                previousOfServed.put(id, Arrays.equals(h, HEADER_BYTES - ObjectId.BYTES, HEADER_BYTES, NO_PREVIOUS, 0, ObjectId.BYTES)
-                        ? NONE : ObjectId.fromBytes(h, HEADER_BYTES - ObjectId.BYTES));
-            }
-            return true;
+            byte[] h = head.array();
+            return served(id, verifyId, Arrays.equals(h, HEADER_BYTES - ObjectId.BYTES, HEADER_BYTES, NO_PREVIOUS, 0, ObjectId.BYTES)
+                    ? null : ObjectId.fromBytes(h, HEADER_BYTES - ObjectId.BYTES));
         } catch (NoSuchFileException e) {
             return false;
         } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** Counts a hit of {@code id}; a delta base's is remembered, with the version it follows (null: none). Returns true. */
+    private boolean served(ObjectId id, boolean asBase, ObjectId previous) {
+        hits.incrementAndGet();
+        if (asBase) {
+            servedBases.add(id);
+            previousOfServed.put(id, previous == null ? NONE : previous);
+        }
+        return true;
     }
 
     private static boolean headerMatches(byte[] h, long len) {
