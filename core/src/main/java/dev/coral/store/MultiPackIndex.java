@@ -244,16 +244,21 @@ final class MultiPackIndex {
 
     /** The {@code i}-th entry in id order, as its pack's index would describe it. */
     PackIndex.Entry entryAt(int i) {
-        int p = i * ENTRY_BYTES;
         byte[] id = new byte[ObjectId.BYTES];
-        entries.get(p, id);
+        entries.get(i * ENTRY_BYTES, id);
+        return entryAt(i, ObjectId.fromBytes(id));
+    }
+
+    /** The i-th entry, whose id {@link #find} has just matched to {@code id} (not copied out again). */
+    PackIndex.Entry entryAt(int i, ObjectId id) {
+        int p = i * ENTRY_BYTES;
         ObjectKind kind;
         try {
             kind = ObjectKind.byCode(entries.get(p + 36) & 0xFF);
         } catch (CorruptObjectException e) {
             throw new IllegalStateException("multi-pack index: " + e.getMessage(), e); // verified at read
         }
-        return new PackIndex.Entry(ObjectId.fromBytes(id), kind, entries.get(p + 37) & 0xFF,
+        return new PackIndex.Entry(id, kind, entries.get(p + 37) & 0xFF,
                 entries.getLong(p + 38), entries.getInt(p + 46), entries.getLong(p + 50));
     }
 

@@ -134,6 +134,11 @@ public final class ObjectId implements Comparable<ObjectId> {
         System.arraycopy(bytes, 0, dst, offset, BYTES);
     }
 
+    /** Whether {@code b[offset, offset + BYTES)} holds this id. */
+    public boolean isAt(byte[] b, int offset) {
+        return Arrays.equals(bytes, 0, BYTES, b, offset, offset + BYTES);
+    }
+
     /**
      * The {@code i}-th (0..3) big-endian 64-bit word of the id: comparing the four words as
      * unsigned longs orders ids as {@link #compareTo} does, without copying the bytes.

@@ -422,7 +422,7 @@ public final class ObjectStore implements AutoCloseable {
             if (mpx != null) {
                 int i = mpx.find(id);
                 if (i >= 0) {
-                    return new Found(v.mpxPacks()[mpx.packNumberAt(i)], mpx.entryAt(i));
+                    return new Found(v.mpxPacks()[mpx.packNumberAt(i)], mpx.entryAt(i, id));
                 }
             }
             boolean stale = false;

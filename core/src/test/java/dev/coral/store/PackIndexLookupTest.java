@@ -1,8 +1,10 @@
 package dev.coral.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -44,5 +46,22 @@ class PackIndexLookupTest {
         for (int i = 1; i < n; i++) {
             assertEquals(-1, Integer.signum(index.entryAt(i - 1).id().compareTo(index.entryAt(i).id())), "entries in id order");
         }
+        for (int i = 0; i < n; i++) {
+            PackIndex.Entry listed = index.entryAt(i);
+            assertEquals(listed, index.find(listed.id()), "seed " + seed + ": a look-up gives the entry as listed, every field");
+        }
+    }
+
+    @ParameterizedTest(name = "offset {0}")
+    @ValueSource(ints = {0, 1, 7, 33})
+    void anIdIsFoundAtItsOffsetOnly(int offset) {
+        ObjectId id = ObjectId.hashOf(new byte[] {1, 2, 3});
+        byte[] b = new byte[offset + ObjectId.BYTES + 5];
+        id.copyTo(b, offset);
+        assertTrue(id.isAt(b, offset));
+        assertFalse(id.isAt(b, offset + 1));
+        b[offset + ObjectId.BYTES - 1] ^= 1;
+        assertFalse(id.isAt(b, offset), "its last byte differs");
+        assertFalse(ObjectId.hashOf(new byte[0]).isAt(b, offset));
     }
 }
