@@ -113,14 +113,4 @@ final class CheckoutCommand extends Subcommand {
         out().println("Updated " + r.written().size() + (r.written().size() == 1 ? " path" : " paths") + " from the index");
         return 0;
     }
-
-    /**
-     * Whether {@code first}, the first positional argument, came after {@code --} on the command
-     * line (picocli fills REV from it all the same): then it is a path, as in git.
-     */
-    private boolean isAfterDoubleDash(String first) {
-        List<String> args = spec.commandLine().getParseResult().expandedArgs();
-        int dashes = args.indexOf("--");
-        return dashes >= 0 && !args.subList(0, dashes).contains(first);
-    }
 }

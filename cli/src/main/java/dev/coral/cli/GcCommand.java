@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 /** {@code coral gc [--dry-run] [--prune=DURATION]}: remove unreachable objects and leftovers of dead writers. */
 @Command(name = "gc", description = {
-    "Remove objects no branch, tag, HEAD or staged file can reach, and leftovers of dead writers.",
+    "Remove objects no branch, tag, HEAD, ORIG_HEAD or staged file can reach, and leftovers of dead writers.",
     "A pack whose objects are all unreachable is deleted; a pack under 32 MB holding reachable objects "
         + "too is rewritten without the others, a larger one kept whole (its unreachable bytes are "
         + "reported). Packs younger than the "

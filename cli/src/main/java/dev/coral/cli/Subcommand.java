@@ -83,6 +83,16 @@ abstract class Subcommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Whether {@code first}, the first positional argument, came after {@code --} on the command
+     * line (picocli fills REV from it all the same): then it is a path, as in git.
+     */
+    boolean isAfterDoubleDash(String first) {
+        List<String> args = spec.commandLine().getParseResult().expandedArgs();
+        int dashes = args.indexOf("--");
+        return dashes >= 0 && !args.subList(0, dashes).contains(first);
+    }
+
     /** Whether {@code s} names a commit of {@code repo} (a branch, tag, id or HEAD~N). */
     static boolean isRevision(Repository repo, String s) throws IOException {
         try {

@@ -42,88 +42,99 @@ final class Checkout {
     Repository.CheckoutResult all(String revision, boolean force, ProgressListener progress) throws IOException {
         ObjectId target = repo.resolve(revision);
         Tree tree = repo.readTree(target);
-        WorkTree wt = repo.workTree();
-        FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
-        List<String> written = new ArrayList<>();
-        List<String> deleted = new ArrayList<>();
         boolean isBranch = repo.refs().isBranch(revision);
         try (RepositoryLock.Held l = repo.lockIndex();
              Refs.HeadUpdate headUpdate = isBranch || !revision.equals("HEAD") ? repo.refs().lockHead() : null) {
-            StagingIndex index;
-            try {
-                index = repo.readIndex();
-            } catch (CorruptObjectException e) {
-                if (!force) {
-                    throw new CorruptObjectException(e.getMessage() + " (checkout --force rebuilds it from " + revision + ")");
-                }
-                index = new StagingIndex(new TreeMap<>()); // forced: the target tree rebuilds it
-            }
-            // staged versions that stay staged, as git carries them: the target has HEAD's version of the path
-            // (forced, HEAD is not read: a forced checkout is how a damaged HEAD is replaced)
-            ObjectId head = force ? null : repo.headCommit();
-            Map<String, ObjectId> headFiles = head == null ? Map.of() : repo.readTree(head).files();
-            Set<String> carried = force ? Set.of() : stagedAndCarried(index, headFiles, tree);
-            Set<String> toWrite = new TreeSet<>(tree.files().keySet());
-            toWrite.removeAll(carried);
-            Set<String> toDelete = new TreeSet<>();
-            for (String path : index.entries().keySet()) {
-                if (!tree.files().containsKey(path) && !carried.contains(path)) {
-                    toDelete.add(path);
-                }
-            }
-            refuseBlockedPaths(toWrite, wt, toDelete);
-            if (!force) {
-                refuseToLoseWork(index, headFiles, tree, carried, wt);
-            }
-            // deleted first, as git does, so that a file the target tracks as a folder (or the other way) makes way
-            for (String path : toDelete) {
-                if (wt.deleteIfPresent(path)) {
-                    deleted.add(path);
-                    wt.deleteEmptyFoldersAbove(path);
-                }
-            }
-            TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();
-            for (String path : carried) {
-                if (index.entries().containsKey(path)) { // else a staged removal, which stays one
-                    next.put(path, index.entries().get(path));
-                }
-            }
-            int i = 0;
-            for (Map.Entry<String, ObjectId> f : tree.files().entrySet()) {
-                String path = f.getKey();
-                progress.step("checking out", ++i, tree.files().size(), path);
-                if (carried.contains(path)) {
-                    continue;
-                }
-                StagingIndex.Entry cur = index.entries().get(path);
-                // Unchanged between index and target: a local edit is kept, as git keeps it, unless forced; so is a
-                // deletion not staged (it came back before, where an edit stayed: found by fuzzing)
-                boolean unchanged = cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0;
-                if (unchanged && !force && !wt.exists(path)) {
-                    next.put(path, cur);
-                    continue;
-                }
-                StagingIndex.Entry kept = unchanged && wt.exists(path) ? keptEntry(wt, path, cur, force, repo.graph().recordedContent()) : null;
-                if (kept != null) {
-                    next.put(path, kept);
-                    continue;
-                }
-                FileEntry entry = repo.graph().file(f.getValue());
-                FileRestore.Restored r = restore.restore(entry, wt.file(WorkTree.checkRepoPath(path)), path, cur);
-                next.put(path, entryOf(f.getValue(), r));
-                written.add(path);
-            }
-            FaultPoints.hit("checkout.filesWritten");
-            Set<String> touched = new TreeSet<>(tree.files().keySet());
-            touched.addAll(index.entries().keySet());
-            removeLeftovers(wt, touched);
-            new StagingIndex(next).write(repo.indexFile());
+            Repository.CheckoutResult r = writeTree(target, tree, revision, force, progress);
             if (isBranch) {
                 headUpdate.toBranch(revision);
             } else if (headUpdate != null) {
                 headUpdate.toCommit(target);
             }
+            return r;
         }
+    }
+
+    /**
+     * The files and staging index of a whole checkout of {@code tree}, commit {@code target}
+     * (named {@code revision} in errors), under the staging index's lock, which the caller
+     * holds; HEAD and the refs are the caller's to move. {@link Reset} --hard calls it forced.
+     */
+    Repository.CheckoutResult writeTree(ObjectId target, Tree tree, String revision, boolean force, ProgressListener progress)
+            throws IOException {
+        WorkTree wt = repo.workTree();
+        FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
+        List<String> written = new ArrayList<>();
+        List<String> deleted = new ArrayList<>();
+        StagingIndex index;
+        try {
+            index = repo.readIndex();
+        } catch (CorruptObjectException e) {
+            if (!force) {
+                throw new CorruptObjectException(e.getMessage() + " (checkout --force rebuilds it from " + revision + ")");
+            }
+            index = new StagingIndex(new TreeMap<>()); // forced: the target tree rebuilds it
+        }
+        // staged versions that stay staged, as git carries them: the target has HEAD's version of the path
+        // (forced, HEAD is not read: a forced checkout is how a damaged HEAD is replaced)
+        ObjectId head = force ? null : repo.headCommit();
+        Map<String, ObjectId> headFiles = head == null ? Map.of() : repo.readTree(head).files();
+        Set<String> carried = force ? Set.of() : stagedAndCarried(index, headFiles, tree);
+        Set<String> toWrite = new TreeSet<>(tree.files().keySet());
+        toWrite.removeAll(carried);
+        Set<String> toDelete = new TreeSet<>();
+        for (String path : index.entries().keySet()) {
+            if (!tree.files().containsKey(path) && !carried.contains(path)) {
+                toDelete.add(path);
+            }
+        }
+        refuseBlockedPaths(toWrite, wt, toDelete);
+        if (!force) {
+            refuseToLoseWork(index, headFiles, tree, carried, wt);
+        }
+        // deleted first, as git does, so that a file the target tracks as a folder (or the other way) makes way
+        for (String path : toDelete) {
+            if (wt.deleteIfPresent(path)) {
+                deleted.add(path);
+                wt.deleteEmptyFoldersAbove(path);
+            }
+        }
+        TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();
+        for (String path : carried) {
+            if (index.entries().containsKey(path)) { // else a staged removal, which stays one
+                next.put(path, index.entries().get(path));
+            }
+        }
+        int i = 0;
+        for (Map.Entry<String, ObjectId> f : tree.files().entrySet()) {
+            String path = f.getKey();
+            progress.step("checking out", ++i, tree.files().size(), path);
+            if (carried.contains(path)) {
+                continue;
+            }
+            StagingIndex.Entry cur = index.entries().get(path);
+            // Unchanged between index and target: a local edit is kept, as git keeps it, unless forced; so is a
+            // deletion not staged (it came back before, where an edit stayed: found by fuzzing)
+            boolean unchanged = cur != null && cur.fileEntry().equals(f.getValue()) && cur.size() >= 0;
+            if (unchanged && !force && !wt.exists(path)) {
+                next.put(path, cur);
+                continue;
+            }
+            StagingIndex.Entry kept = unchanged && wt.exists(path) ? keptEntry(wt, path, cur, force, repo.graph().recordedContent()) : null;
+            if (kept != null) {
+                next.put(path, kept);
+                continue;
+            }
+            FileEntry entry = repo.graph().file(f.getValue());
+            FileRestore.Restored r = restore.restore(entry, wt.file(WorkTree.checkRepoPath(path)), path, cur);
+            next.put(path, entryOf(f.getValue(), r));
+            written.add(path);
+        }
+        FaultPoints.hit("checkout.filesWritten");
+        Set<String> touched = new TreeSet<>(tree.files().keySet());
+        touched.addAll(index.entries().keySet());
+        removeLeftovers(wt, touched);
+        new StagingIndex(next).write(repo.indexFile());
         return new Repository.CheckoutResult(target, written, deleted);
     }
 

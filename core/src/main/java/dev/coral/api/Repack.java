@@ -156,9 +156,14 @@ final class Repack {
         }
     }
 
-    /** Every commit reachable from a branch, tag or HEAD, parents before children, ties oldest first. */
+    /** Every commit reachable from a branch, tag, HEAD or ORIG_HEAD, parents before children, ties oldest first. */
     static List<CommitWalk.Entry> commitsParentsFirst(Repository repo) throws IOException {
-        return new CommitWalk(repo.graph()).parentsFirst(repo.refStarts(null));
+        List<ObjectId> starts = new ArrayList<>(repo.refStarts(null));
+        ObjectId orig = repo.origHead();
+        if (orig != null) {
+            starts.add(orig); // gc keeps what it reaches, so the new pack holds it and the old ones can go
+        }
+        return new CommitWalk(repo.graph()).parentsFirst(starts);
     }
 
     /** Copies objects into the scratch store, chunks re-encoded against their lineage's previous version. */

@@ -1159,6 +1159,26 @@ public final class Repository implements AutoCloseable {
         });
     }
 
+    /** What {@link #reset} changes besides the ref: nothing else, the staging index, or that and the working files. */
+    public enum ResetMode { SOFT, MIXED, HARD }
+
+    /**
+     * Moves the current branch (HEAD, when detached) to {@code revision}, as git's {@code reset}:
+     * {@link ResetMode#SOFT} only that; {@link ResetMode#MIXED} also makes the staging index that
+     * commit's tree (the working files stay, now unstaged changes); {@link ResetMode#HARD} also
+     * overwrites the tracked working files with it, discarding local changes. The commit left is
+     * kept as {@code ORIG_HEAD} (a revision, and a root for gc). Before the first commit a mixed
+     * reset to HEAD unstages everything.
+     */
+    public CheckoutResult reset(String revision, ResetMode mode, ProgressListener progress) throws IOException {
+        return gated(() -> new Reset(this).run(revision, mode, progress)); // the branch may come to name a commit nothing else reaches
+    }
+
+    /** The commit HEAD was at before the last {@link #reset} moved it, or null. */
+    public ObjectId origHead() throws IOException {
+        return refs.origHead();
+    }
+
     /** What a checkout wrote and deleted. */
     public record CheckoutResult(ObjectId commit, List<String> written, List<String> deleted) {
     }

@@ -39,7 +39,7 @@ import java.util.TreeSet;
  *     that the multi-pack index agrees with the pack indexes).
  * <li>HEAD, every branch and tag, {@code config}, the format features ({@code format}: damaged, or
  *     naming one this Coral does not know) and the staging index ({@code index}).
- * <li>Every object reachable from branches, tags, HEAD and the staging index: read through the
+ * <li>Every object reachable from branches, tags, HEAD, ORIG_HEAD and the staging index: read through the
  *     store (small objects hash-checked, chunks decoded through their delta chains and their
  *     SHA-256 checked), every reference resolving (commit → tree → file → tensor → chunk →
  *     delta base).
@@ -322,7 +322,7 @@ public final class Fsck {
                 + "rebuilds it from the stored tensors)"));
     }
 
-    /** Verifies HEAD, refs, config and the staging index; adds their objects to the walk. */
+    /** Verifies HEAD, ORIG_HEAD, refs, config and the staging index; adds their objects to the walk. */
     private void checkRoots(ObjectStore store, ObjectWalk walk, List<Finding> problems, List<Finding> warnings) {
         Refs refs = new Refs(coralDir);
         Path head = coralDir.resolve("HEAD");
@@ -333,6 +333,16 @@ public final class Fsck {
             }
         } catch (IOException | RuntimeException e) {
             problems.add(Finding.of("HEAD", PackVerifier.strip(e.getMessage(), head)));
+        }
+        Path orig = coralDir.resolve(Refs.ORIG_HEAD);
+        try {
+            ObjectId id = refs.origHead();
+            if (id != null && walk != null) {
+                walk.addRoot(id, ObjectKind.COMMIT);
+            }
+        } catch (IOException | RuntimeException e) {
+            problems.add(Finding.of(Refs.ORIG_HEAD, PackVerifier.strip(e.getMessage(), orig) + " (it names the commit before the last"
+                    + " reset; deleting it loses only that)"));
         }
         try {
             refs.requireRefFolders();

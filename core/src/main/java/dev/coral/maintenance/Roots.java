@@ -9,7 +9,7 @@ import dev.coral.store.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** What everything reachable is reached from: branches, tags, a detached HEAD and the staging index. */
+/** What everything reachable is reached from: branches, tags, a detached HEAD, ORIG_HEAD and the staging index. */
 final class Roots {
     private Roots() {
     }
@@ -33,6 +33,10 @@ final class Roots {
                     ObjectStore.Found f = store.find(id);
                     walk.addRoot(id, f != null && f.entry().kind() == ObjectKind.TAG ? ObjectKind.TAG : ObjectKind.COMMIT);
                 }
+            }
+            ObjectId orig = refs.origHead();
+            if (orig != null) {
+                walk.addRoot(orig, ObjectKind.COMMIT);
             }
             Refs.Head head = refs.head();
             if (head.isDetached()) {

@@ -19,7 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Branches, tags and HEAD under {@code .coral}. Every ref is a {@link ChecksummedFile} holding
+ * Branches, tags, HEAD and ORIG_HEAD under {@code .coral}. Every ref is a {@link ChecksummedFile} holding
  * an object id ({@code CORALREF} v1: 32 id bytes); HEAD ({@code CORALHED} v1) holds either
  * {@code ref: refs/heads/NAME} or a commit id in hex (detached). Updates are compare-and-swap
  * under {@link LockFile}s; reads always re-read the file. Thread-safe.
@@ -171,6 +171,27 @@ public final class Refs {
             return ObjectId.fromBytes(body);
         } catch (NoSuchFileException e) {
             return null;
+        }
+    }
+
+    /** The file of {@code ORIG_HEAD}: the commit HEAD was at before the last {@code coral reset} moved it (git's). */
+    public static final String ORIG_HEAD = "ORIG_HEAD";
+
+    /**
+     * The commit HEAD was at before the last reset moved it, or null when no reset has: a root
+     * for gc and repack, so that {@code coral reset --hard ORIG_HEAD} can undo a reset made by
+     * mistake, as git's reflog lets one.
+     */
+    public ObjectId origHead() throws IOException {
+        return read(coralDir.resolve(ORIG_HEAD));
+    }
+
+    /** Records {@code commit} as {@link #origHead()}. */
+    public void setOrigHead(ObjectId commit) throws IOException {
+        Path p = coralDir.resolve(ORIG_HEAD);
+        try (LockFile lf = LockFile.acquire(p)) {
+            refuseLink(p, ORIG_HEAD);
+            lf.commit(ChecksummedFile.encode(REF_MAGIC, 1, commit.toBytes()));
         }
     }
 

@@ -86,6 +86,12 @@ public final class RevisionResolver {
             }
             return head;
         }
+        if (base.equals(Refs.ORIG_HEAD)) {
+            ObjectId orig = refs.origHead();
+            if (orig != null) { // else a branch or tag of that name, as git looks there next
+                return requireCommit(orig, rev);
+            }
+        }
         String branch = base.startsWith("refs/heads/") ? base.substring(11) : base;
         String tag = base.startsWith("refs/tags/") ? base.substring(10) : base;
         ObjectId id = null;
@@ -104,6 +110,11 @@ public final class RevisionResolver {
         if (id == null) {
             throw unknown(rev, "not a branch, tag or commit id");
         }
+        return requireCommit(id, rev);
+    }
+
+    /** {@code id}, once it names a stored commit. */
+    private ObjectId requireCommit(ObjectId id, String rev) throws IOException {
         ObjectKind kind = graph.kindOf(id);
         if (kind == null) {
             throw unknown(rev, "no such object in the repository");

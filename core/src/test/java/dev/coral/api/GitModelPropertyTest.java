@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Coral against a model of git's three states (working files, staging index, HEAD's tree), each
  * a map from path to content: random sessions (seed printed on failure) of edits (some in place
  * within their time stamp's second), deletions, add, commit, commit PATH, restore --staged,
- * restore, restore -s HEAD~1 -S -W, checkout HEAD~1 -- PATH, rm, rm --cached, commitTensors (a
+ * restore, restore -s HEAD~1 -S -W, checkout HEAD~1 -- PATH, rm, rm --cached, reset --soft/--mixed/--hard
+ * HEAD~1 (sessions of their own), commitTensors (a
  * version staged from memory: no working file recorded), and plain checkouts of HEAD~1 and of
  * main (staged changes carried where the target has HEAD's version, refused where work would be
  * lost), each checked against what git would do: which of them fail ("nothing to commit", an
@@ -72,6 +73,21 @@ class GitModelPropertyTest {
     @ParameterizedTest
     @MethodSource("seeds")
     void coralDoesWhatGitWould(long seed) throws IOException {
+        session(seed, false);
+    }
+
+    /** Sessions that also reset to HEAD~1, --soft, --mixed and --hard (their own seeds: the draws differ). */
+    @ParameterizedTest
+    @MethodSource("resetSeeds")
+    void coralResetsAsGitWould(long seed) throws IOException {
+        session(seed, true);
+    }
+
+    static List<Long> resetSeeds() {
+        return TestModels.randomSeeds(10);
+    }
+
+    private void session(long seed, boolean resets) throws IOException {
         Random r = new Random(seed);
         List<String> log = new ArrayList<>();
         try (Repository repo = Repository.init(dir)) {
@@ -85,7 +101,7 @@ class GitModelPropertyTest {
             for (int op = 0; op < OPS; op++) {
                 String p = PATHS.get(r.nextInt(PATHS.size()));
                 Path f = dir.resolve(p);
-                int kind = r.nextInt(16);
+                int kind = r.nextInt(resets ? 19 : 16);
                 int tensorSet = r.nextInt(4); // commitTensors' tensors
                 String what;
                 boolean expectFailure;
@@ -226,6 +242,39 @@ class GitModelPropertyTest {
                             commitTree(next);
                         };
                     }
+                    case 16, 17, 18 -> { // reset --soft / --mixed / --hard HEAD~1: the branch (or a detached HEAD) moves there
+                        Repository.ResetMode mode = Repository.ResetMode.values()[kind - 16];
+                        what = "reset --" + mode.name().toLowerCase(java.util.Locale.ROOT) + " HEAD~1";
+                        TreeMap<String, String> src = parent();
+                        expectFailure = src == null;
+                        model = () -> {
+                            if (mode == Repository.ResetMode.MIXED) {
+                                for (String q : PATHS) { // an entry staging the target's version stays as it is
+                                    if (!src.containsKey(q) || !src.get(q).equals(index.get(q))) {
+                                        fromMemory.remove(q);
+                                    }
+                                }
+                                index.clear();
+                                index.putAll(src);
+                            } else if (mode == Repository.ResetMode.HARD) {
+                                for (String q : index.keySet()) {
+                                    if (!src.containsKey(q)) {
+                                        work.remove(q); // tracked, and the target lacks it
+                                    }
+                                }
+                                work.putAll(src);
+                                index.clear();
+                                index.putAll(src);
+                                fromMemory.clear();
+                            }
+                            headAt = commits.get(headAt).parent();
+                            if (!detached) {
+                                mainAt = headAt;
+                            }
+                            head.clear();
+                            head.putAll(src);
+                        };
+                    }
                     default -> { // restore: the working file as staged
                         what = "restore " + p;
                         expectFailure = !index.containsKey(p);
@@ -249,6 +298,7 @@ class GitModelPropertyTest {
                         case 12 -> repo.checkout("main", false);
                         case 13, 14 -> repo.remove(List.of(f), kind == 14);
                         case 15 -> repo.commitTensors(p, TestModels.randomTensors(300 + tensorSet, 2, 64), Map.of(), CommitRequest.of("t" + op));
+                        case 16, 17, 18 -> repo.reset("HEAD~1", Repository.ResetMode.values()[kind - 16], ProgressListener.NONE);
                         default -> repo.restoreWorkTree(List.of(f), null, false);
                     }
                 } catch (CoralException e) {

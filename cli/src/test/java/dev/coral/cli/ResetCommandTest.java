@@ -1,0 +1,111 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code coral reset}, as git's: a training run that went wrong is rolled back with
+ * {@code reset --hard HEAD~N}, and that is undone with {@code reset --hard ORIG_HEAD}; a plain
+ * {@code reset} unstages, with or without paths. Its output is git's.
+ */
+class ResetCommandTest {
+    @TempDir
+    Path dir;
+    private Cli cli;
+    private Path model;
+    private byte[] first;
+    private byte[] second;
+
+    /** model.safetensors committed as "one", then changed and committed as "two". */
+    @BeforeEach
+    void twoCommits() throws Exception {
+        cli = new Cli(dir);
+        model = dir.resolve("model.safetensors");
+        Cli.writeModel(model, 1, "layer0");
+        first = DemoCommand.sha256(model);
+        cli.run("init").ok();
+        cli.run("commit", "-m", "one", "model.safetensors").ok();
+        Cli.writeModel(model, 2, "layer0");
+        second = DemoCommand.sha256(model);
+        cli.run("commit", "-m", "two", "model.safetensors").ok();
+    }
+
+    @Test
+    void hardRollsBackAndOrigHeadRollsForward() throws Exception {
+        Cli.Result r = cli.run("reset", "--hard", "HEAD~1").ok();
+        assertTrue(r.out().startsWith("HEAD is now at ") && r.out().contains(" one"), r.out());
+        assertArrayEquals(first, DemoCommand.sha256(model));
+        assertEquals(1, cli.run("log", "--oneline").ok().out().strip().lines().count(), "the branch has one commit");
+        assertTrue(cli.run("status").ok().out().contains("nothing to commit"));
+
+        cli.run("reset", "--hard", "ORIG_HEAD").ok();
+        assertArrayEquals(second, DemoCommand.sha256(model));
+        assertTrue(cli.run("log", "--oneline").ok().out().contains(" two"));
+    }
+
+    @Test
+    void mixedListsTheChangesItLeavesUnstaged() throws Exception {
+        Cli.Result r = cli.run("reset", "HEAD~1").ok();
+        assertEquals("Unstaged changes after reset:\nM\tmodel.safetensors", r.out().strip());
+        assertArrayEquals(second, DemoCommand.sha256(model), "the working file stays");
+        String status = cli.run("status").ok().out();
+        assertTrue(status.contains("Changes not staged for commit") && !status.contains("Changes to be committed"), status);
+    }
+
+    @Test
+    void softPrintsNothingAndTheNextCommitRedoesTheSameTree() throws Exception {
+        assertEquals("", cli.run("reset", "--soft", "HEAD~1").ok().out());
+        assertTrue(cli.run("status").ok().out().contains("Changes to be committed"));
+        cli.run("commit", "-m", "two again").ok();
+        assertEquals("", cli.run("diff", "ORIG_HEAD", "HEAD").ok().out(), "the same files as two");
+    }
+
+    @Test
+    void pathsAreUnstagedWhateverTheFormAndHeadStays() throws Exception {
+        Cli.writeModel(model, 3, "layer0");
+        String head = cli.run("log", "-n", "1", "--oneline").ok().out();
+        for (String[][] form : new String[][][] {{{"reset", "model.safetensors"}}, {{"reset", "--", "model.safetensors"}},
+                {{"reset", "HEAD", "model.safetensors"}}, {{"reset", "--mixed", "HEAD", "--", "model.safetensors"}}}) {
+            cli.run("add", "model.safetensors").ok();
+            Cli.Result r = cli.run(form[0]).ok();
+            assertTrue(r.out().contains("M\tmodel.safetensors"), String.join(" ", form[0]) + ": " + r.out());
+            assertTrue(!cli.run("status").ok().out().contains("Changes to be committed"), String.join(" ", form[0]));
+            assertEquals(head, cli.run("log", "-n", "1", "--oneline").ok().out(), String.join(" ", form[0]));
+        }
+    }
+
+    @Test
+    void mistakesAreOneLineErrorsThatChangeNothing() throws Exception {
+        byte[] index = Files.readAllBytes(dir.resolve(".coral/index"));
+        String[][] usage = {{"reset", "--hard", "model.safetensors"}, {"reset", "--soft", "HEAD", "model.safetensors"},
+            {"reset", "--soft", "--hard"}, {"reset", "--keep"}};
+        for (String[] args : usage) {
+            Cli.Result r = cli.run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.errLines().size(), r.err());
+        }
+        String[][] refused = {{"reset", "nosuch"}, {"reset", "--hard", "HEAD~5"}, {"reset", "--soft", "ORIG_HEAD"}};
+        for (String[] args : refused) {
+            Cli.Result r = cli.run(args);
+            assertEquals(1, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.errLines().size(), r.err());
+        }
+        assertTrue(cli.run("reset", "nosuch").err().contains("unknown revision 'nosuch'"));
+        assertArrayEquals(index, Files.readAllBytes(dir.resolve(".coral/index")));
+        assertArrayEquals(second, DemoCommand.sha256(model));
+        assertTrue(cli.run("log", "-n", "1", "--oneline").ok().out().contains(" two"));
+    }
+
+    @Test
+    void quietPrintsNothing() throws Exception {
+        assertEquals("", cli.run("reset", "-q", "--hard", "HEAD~1").ok().out());
+        assertEquals("", cli.run("reset", "-q", "ORIG_HEAD").ok().out());
+    }
+}
