@@ -178,6 +178,18 @@ final class DemoCommand extends Subcommand {
         double error = largestDifference(exact, work.resolve("export/lossy.npz"));
         out.printf("  largest difference from the weights given to the lossy commit: %.3g%n", error);
         check("every element of the lossy commit is within 1e-3 of what was committed (and not all equal)", error <= 1e-3 && error > 0);
+
+        section("undo a commit, and undo the undo");
+        if (!coral("reset", "--hard", "HEAD~1")) {
+            return;
+        }
+        check("reset --hard HEAD~1 moves exp back to epoch 1: the original bytes", Arrays.equals(original, sha256(model)));
+        String tip = coralSaying("reset", "--hard", "ORIG_HEAD");
+        if (tip == null) {
+            return;
+        }
+        check("reset --hard ORIG_HEAD puts the lossy commit back on exp: its values, as exported",
+                tip.contains("epoch 2b") && sameTensors(model, work.resolve("export/lossy.npz")));
         if (!coral("switch", "main")) {
             return;
         }
