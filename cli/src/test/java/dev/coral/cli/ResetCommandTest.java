@@ -103,6 +103,29 @@ class ResetCommandTest {
         assertTrue(cli.run("log", "-n", "1", "--oneline").ok().out().contains(" two"));
     }
 
+    /** The other ways to move a branch, as git's: branch -f (not the current one), branch -m/-M. */
+    @Test
+    void branchForceAndRename() throws Exception {
+        cli.run("branch", "-f", "exp", "HEAD~1").ok();
+        assertTrue(cli.run("log", "--oneline", "-n", "1", "exp").ok().out().contains(" one"));
+        cli.run("branch", "-f", "exp").ok();
+        assertTrue(cli.run("log", "--oneline", "-n", "1", "exp").ok().out().contains(" two"));
+        Cli.Result refused = cli.run("branch", "-f", "main", "HEAD~1");
+        assertEquals(1, refused.code());
+        assertTrue(refused.err().contains("use coral reset"), refused.err());
+
+        cli.run("branch", "-m", "trunk").ok();
+        assertEquals("  exp\n* trunk", cli.run("branch").ok().out().stripTrailing());
+        assertEquals(1, cli.run("branch", "-m", "trunk", "exp").code(), "exp exists");
+        cli.run("branch", "-M", "exp", "old").ok();
+        assertEquals("  old\n* trunk", cli.run("branch").ok().out().stripTrailing());
+        assertEquals(2, cli.run("branch", "-m").code());
+        assertEquals(2, cli.run("branch", "-d", "-m", "old").code());
+        cli.run("branch", "-d", "-f", "old").ok();
+        assertEquals("* trunk", cli.run("branch").ok().out().stripTrailing());
+        assertArrayEquals(second, DemoCommand.sha256(model), "no file moves");
+    }
+
     @Test
     void quietPrintsNothing() throws Exception {
         assertEquals("", cli.run("reset", "-q", "--hard", "HEAD~1").ok().out());

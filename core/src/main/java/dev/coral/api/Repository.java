@@ -19,6 +19,7 @@ import dev.coral.repo.FileRestore;
 import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.LossyRewrite;
 import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.RefName;
 import dev.coral.repo.Refs;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.repo.RevisionResolver;
@@ -1190,6 +1191,68 @@ public final class Repository implements AutoCloseable {
                 throw new BadInputException("branch '" + name + "' already exists");
             }
             return null;
+        });
+    }
+
+    /**
+     * Points branch {@code name} at {@code startRevision}, creating it or moving it wherever it
+     * was (git's {@code branch -f}); refuses the branch HEAD is on, as git does (that is
+     * {@link #reset}'s). Returns the commit it was at, or null for a new branch.
+     */
+    public ObjectId forceBranch(String name, String startRevision) throws IOException {
+        return gated(() -> { // the start may be a commit nothing else reaches
+            ObjectId start = resolve(startRevision);
+            RefName.check("branch", name);
+            // as a commit, under the staging lock: no commit moves the branch meanwhile, nor HEAD comes onto it
+            try (RepositoryLock.Held l = lockIndex(); Refs.HeadUpdate held = refs.lockHead()) {
+                if (name.equals(currentBranch())) {
+                    throw new BadInputException("cannot force update the branch '" + name + "' HEAD is on (use coral reset)");
+                }
+                ObjectId was = refs.branch(name);
+                if (refs.updateBranch(name, was, start) != Refs.UpdateResult.UPDATED) {
+                    throw new dev.coral.error.LockFailedException("branch '" + name + "' moved meanwhile; try again");
+                }
+                return was;
+            }
+        });
+    }
+
+    /**
+     * Renames branch {@code from} to {@code to} (git's {@code branch -m}); HEAD follows when it was
+     * on it. Refuses a name that exists unless {@code force} (git's {@code -M}), which replaces that
+     * branch, but never the one HEAD is on.
+     */
+    public void renameBranch(String from, String to, boolean force) throws IOException {
+        gated(() -> {
+            RefName.check("branch", to);
+            try (RepositoryLock.Held l = lockIndex(); Refs.HeadUpdate headUpdate = refs.lockHead()) {
+                ObjectId tip = refs.branch(from);
+                if (tip == null) {
+                    throw new BadInputException("branch '" + from + "' not found");
+                }
+                if (from.equals(to)) {
+                    return null;
+                }
+                String current = currentBranch();
+                ObjectId there = refs.branch(to);
+                if (there != null && !force) {
+                    throw new BadInputException("branch '" + to + "' already exists (-M replaces it)");
+                }
+                if (there != null && to.equals(current)) {
+                    throw new BadInputException("cannot replace the branch '" + to + "' HEAD is on");
+                }
+                if (refs.updateBranch(to, there, tip) != Refs.UpdateResult.UPDATED) {
+                    throw new dev.coral.error.LockFailedException("branch '" + to + "' moved meanwhile; try again");
+                }
+                if (from.equals(current)) {
+                    headUpdate.toBranch(to); // before the old name goes: HEAD never names a missing branch
+                }
+                if (!refs.deleteBranch(from, tip)) {
+                    throw new dev.coral.error.LockFailedException("branch '" + from + "' moved or went meanwhile, so it stays; '" + to
+                            + "' is at " + tip.abbreviate(12));
+                }
+                return null;
+            }
         });
     }
 

@@ -211,17 +211,25 @@ public final class Refs {
     }
 
     public boolean deleteBranch(String name) throws IOException {
-        return delete(branchPath(name));
+        return delete(branchPath(name), null);
+    }
+
+    /** Deletes branch {@code name} if it still points at {@code expected}; false if it does not (or is gone). */
+    public boolean deleteBranch(String name, ObjectId expected) throws IOException {
+        return delete(branchPath(name), expected);
     }
 
     public boolean deleteTag(String name) throws IOException {
-        return delete(tagPath(name));
+        return delete(tagPath(name), null);
     }
 
-    /** Deletes a ref, then the folders its name made that hold nothing else (as git: 'a/b' gone, 'a' can be a name again). */
-    private boolean delete(Path p) throws IOException {
+    /**
+     * Deletes a ref (if it points at {@code expected}, when not null), then the folders its name
+     * made that hold nothing else (as git: 'a/b' gone, 'a' can be a name again).
+     */
+    private boolean delete(Path p, ObjectId expected) throws IOException {
         try (LockFile lf = LockFile.acquire(p)) {
-            if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || expected != null && !expected.equals(read(p))) {
                 return false;
             }
             lf.delete();
