@@ -123,8 +123,8 @@ final class History {
                         refs.setHeadDetached(id);
                         return id;
                     }
-                    // Only a ref update outside the staging lock (coral branch -f, a second work
-                    // tree) can move the branch here: the snapshot is whole, so re-parent it.
+                    // Only a ref update outside the staging lock (none of Coral's own: branch -f, -m and reset hold it; a ref
+                    // file written by hand) can move the branch here: the snapshot is whole, so re-parent it.
                     if (refs.updateBranch(head.branch(), parent, id) == Refs.UpdateResult.UPDATED) {
                         return id;
                     }
