@@ -127,6 +127,24 @@ class ResetCommandTest {
     }
 
     @Test
+    void tagForceMovesATag() throws Exception {
+        cli.run("tag", "v1", "HEAD~1").ok();
+        Cli.Result exists = cli.run("tag", "v1");
+        assertEquals(1, exists.code());
+        assertTrue(exists.err().contains("v1"), exists.err());
+        String was = cli.run("log", "--oneline", "-n", "1", "v1").ok().out().substring(0, 7);
+        String out = cli.run("tag", "-f", "v1").ok().out();
+        assertEquals("Updated tag 'v1' (was " + was + ")", out.strip());
+        assertTrue(cli.run("log", "--oneline", "-n", "1", "v1").ok().out().contains(" two"));
+        cli.run("tag", "-f", "-m", "best", "v1", "HEAD~1").ok();
+        assertTrue(cli.run("log", "--oneline", "-n", "1", "v1").ok().out().contains(" one"));
+        assertTrue(cli.run("tag", "-f", "v2").ok().out().isEmpty(), "a new tag: nothing replaced");
+        assertEquals(2, cli.run("tag", "-f").code());
+        assertEquals(2, cli.run("tag", "-d", "-f", "v1").code());
+        assertEquals("v1\nv2", cli.run("tag").ok().out().strip());
+    }
+
+    @Test
     void quietPrintsNothing() throws Exception {
         assertEquals("", cli.run("reset", "-q", "--hard", "HEAD~1").ok().out());
         assertEquals("", cli.run("reset", "-q", "ORIG_HEAD").ok().out());

@@ -1385,6 +1385,14 @@ public final class Repository implements AutoCloseable {
 
     /** Creates a tag; annotated when {@code message} is not null. */
     public ObjectId createTag(String name, String revision, String message) throws IOException {
+        return createTag(name, revision, message, false);
+    }
+
+    /**
+     * Creates a tag; annotated when {@code message} is not null. With {@code force} (git's
+     * {@code tag -f}) a tag of that name is replaced; else one is refused.
+     */
+    public ObjectId createTag(String name, String revision, String message, boolean force) throws IOException {
         return gated(() -> {
             ObjectId target = resolve(revision);
             ObjectId id = target;
@@ -1394,7 +1402,11 @@ public final class Repository implements AutoCloseable {
                     ins.flush();
                 }
             }
-            refs.createTag(name, id);
+            if (force) {
+                refs.replaceTag(name, id);
+            } else {
+                refs.createTag(name, id);
+            }
             return id;
         });
     }
@@ -1407,6 +1419,11 @@ public final class Repository implements AutoCloseable {
 
     public List<String> tags() throws IOException {
         return refs.tags();
+    }
+
+    /** The id tag {@code name} holds (a commit, or an annotated tag object), or null when there is no such tag. */
+    public ObjectId resolveTag(String name) throws IOException {
+        return refs.tag(name);
     }
 
     /** The annotated tag object of {@code name}, or null for a lightweight tag. */

@@ -2,6 +2,7 @@ package dev.coral.repo;
 
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
+import dev.coral.error.LockFailedException;
 import dev.coral.io.ChecksummedFile;
 import dev.coral.io.Folders;
 import dev.coral.io.LockFile;
@@ -207,6 +208,20 @@ public final class Refs {
     public void createTag(String name, ObjectId target) throws IOException {
         if (compareAndSet(tagPath(name), null, target) != UpdateResult.UPDATED) {
             throw new BadInputException("tag '" + name + "' already exists");
+        }
+    }
+
+    /** Points tag {@code name} at {@code target}, replacing the tag of that name if there is one. */
+    public void replaceTag(String name, ObjectId target) throws IOException {
+        Path p = tagPath(name);
+        for (int attempt = 0; ; attempt++) {
+            ObjectId was = read(p);
+            if (compareAndSet(p, was, target) == UpdateResult.UPDATED) {
+                return;
+            }
+            if (attempt == 10) {
+                throw new LockFailedException("tag '" + name + "' kept changing; try again");
+            }
         }
     }
 
