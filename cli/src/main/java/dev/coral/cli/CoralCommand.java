@@ -27,7 +27,7 @@ final class CoralCommand implements Callable<Integer> {
      * building picocli's model of all of them by reflection took ~65 ms of every command.
      */
     static final List<String> SUBCOMMANDS = List.of("init", "add", "rm", "restore", "reset", "status", "commit", "log", "show", "diff", "checkout",
-            "switch", "branch", "tag", "export", "stats", "demo", "fsck", "gc", "repack", "config", "batch");
+            "switch", "branch", "tag", "export", "stats", "demo", "fsck", "gc", "repack", "config", "batch", "daemon");
 
     /** picocli's system property naming built-in type converters not to register (regexes, comma-separated). */
     static final String CONVERTER_EXCLUDES = "picocli.converters.excludes";
@@ -66,6 +66,7 @@ final class CoralCommand implements Callable<Integer> {
             case "repack" -> new RepackCommand();
             case "config" -> new ConfigCommand();
             case "batch" -> new BatchCommand();
+            case "daemon" -> new DaemonCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
     }
@@ -130,9 +131,9 @@ final class CoralCommand implements Callable<Integer> {
         return session;
     }
 
-    /** The folder relative paths are taken against: {@code -C DIR}, else the process's. */
+    /** The folder relative paths are taken against: {@code -C DIR}, else the session's (the process's). */
     Path workDir() {
-        Path base = Path.of(System.getProperty("user.dir"));
+        Path base = session.folder() != null ? session.folder() : Path.of(System.getProperty("user.dir"));
         return (directory == null ? base : base.resolve(directory)).toAbsolutePath().normalize();
     }
 

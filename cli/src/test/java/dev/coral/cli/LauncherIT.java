@@ -3,6 +3,7 @@ package dev.coral.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -269,5 +270,81 @@ class LauncherIT {
         assertTrue(py.waitFor(300, TimeUnit.SECONDS));
         assertEquals(0, py.exitValue(), said);
         assertEquals("ok", said.strip());
+    }
+
+    /** {@code ./coral args} with standard output and error pipes (a daemon serves only callers whose output is no file). */
+    private static Run piped(Path cwd, Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("coral").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        java.util.concurrent.CompletableFuture<byte[]> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getErrorStream().readAllBytes();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("coral " + String.join(" ", args) + " did not end in 300 s");
+        }
+        return new Run(p.exitValue(), out, new String(err.get(), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * With {@code coral daemon} running, the launcher hands commands to it: the same output and
+     * exit codes as commands run in JVMs of their own (CORAL_DAEMON=0), in the caller's folder;
+     * output to a file runs the command itself; CORAL_DAEMON=1 starts a daemon when none runs.
+     */
+    @Test
+    void aRunningDaemonRunsTheCommandsWithTheSameOutputAndExitCodes() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "the daemon reaches its callers through /proc: Linux only");
+        Path daemonDir = dir.resolve("daemon");
+        Map<String, String> withDaemon = Map.of("CORAL_DAEMON_DIR", daemonDir.toString());
+        Map<String, String> without = Map.of("CORAL_DAEMON_DIR", daemonDir.toString(), "CORAL_DAEMON", "0");
+        Path a = Files.createDirectories(dir.resolve("a/sub"));
+        Path b = Files.createDirectories(dir.resolve("b/sub"));
+        Run started = piped(dir, withDaemon, "daemon", "start", "--idle", "5");
+        try {
+            assertEquals(0, started.code(), started.err());
+            assertTrue(started.out().startsWith("coral daemon started (pid "), started.out());
+            assertEquals(0, piped(dir, withDaemon, "daemon", "status").code());
+            for (Path repo : List.of(a, b)) {
+                Map<String, String> env = repo == a ? without : withDaemon;
+                assertEquals(0, piped(repo.getParent(), env, "init").code());
+                Cli.writeModel(repo.resolve("model.safetensors"), 5, "w", "v");
+                Run commit = piped(repo, env, "commit", "-m", "one", "model.safetensors");
+                assertEquals(0, commit.code(), commit.err());
+                Cli.writeModel(repo.resolve("model.safetensors"), 6, "w", "v");
+            }
+            for (String[] args : List.of(new String[] {"status"}, new String[] {"diff", "--stat"}, new String[] {"nosuch"},
+                    new String[] {"checkout", "nowhere"}, new String[] {"log", "--format=%s"}, new String[] {"-C", "..", "status", "--short"})) {
+                Run plain = piped(a, without, args);
+                Run served = piped(b, withDaemon, args);
+                assertEquals(plain, served, String.join(" ", args));
+            }
+            String log = Files.readString(daemonDir.resolve("log"));
+            assertEquals(2 + 6, log.lines().filter(l -> l.contains(" coral ") && l.contains(": exit ")).count(), log);
+            assertTrue(log.contains("coral nosuch: exit 2"), log);
+
+            Run toFile = coral(b, withDaemon, "status");
+            assertEquals(piped(b, withDaemon, "status"), toFile, "output to a file: the launcher runs it");
+            assertEquals(2 + 7, Files.readString(daemonDir.resolve("log")).lines().filter(l -> l.contains(": exit ")).count());
+        } finally {
+            Run stopped = piped(dir, withDaemon, "daemon", "stop");
+            assertEquals(0, stopped.code(), stopped.err());
+        }
+        assertEquals(1, piped(dir, withDaemon, "daemon", "status").code(), "stopped");
+        Map<String, String> auto = Map.of("CORAL_DAEMON_DIR", daemonDir.toString(), "CORAL_DAEMON", "1");
+        try {
+            Run status = piped(b, auto, "status");
+            assertEquals(0, status.code(), status.err());
+            assertEquals(0, piped(dir, withDaemon, "daemon", "status").code(), "CORAL_DAEMON=1 started one");
+        } finally {
+            piped(dir, withDaemon, "daemon", "stop");
+        }
     }
 }

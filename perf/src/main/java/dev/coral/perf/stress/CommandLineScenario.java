@@ -114,6 +114,7 @@ public final class CommandLineScenario implements Scenario {
             Context.log("cli (%s): commits %s s", variants[v][0], Arrays.toString(commitSeconds[v]));
         }
         Batch batch = batch(ctx, jar, jsa, dir.resolve("repo-batch"), checkpoints, rep);
+        Batch daemon = daemon(jar, dir.resolve("repo-daemon"), checkpoints, rep);
         double jvmStart = Double.MAX_VALUE;
         for (int i = 0; i < 5; i++) {
             long t0 = System.nanoTime();
@@ -144,6 +145,23 @@ public final class CommandLineScenario implements Scenario {
                 "the same commits as separate commands: " + secondsAndRate(median(commitSeconds[1], 1), fileBytes));
         t.row("checkout --force main~d in that batch process, after the commits, median over d = 1.." + (STEPS - 1) + ": seconds / MB/s", "",
                 secondsAndRate(median(batch.checkout, 1), fileBytes), "");
+        if (daemon != null) {
+            t.row("**commit through the `./coral` launcher with `coral daemon` running** (one launcher process per command, the "
+                            + "daemon's JVM running them all): median of steps 2-" + STEPS + " / of steps " + (STEPS / 2 + 1) + "-" + STEPS
+                            + ", seconds / MB/s", "",
+                    secondsAndRate(median(daemon.commit, 1), fileBytes) + "; " + secondsAndRate(median(daemon.commit, STEPS / 2), fileBytes),
+                    "the same commits as separate commands: " + secondsAndRate(median(commitSeconds[1], 1), fileBytes));
+            t.row("checkout --force main~d through the launcher and the daemon, median over d = 1.." + (STEPS - 1) + ": seconds / MB/s", "",
+                    secondsAndRate(median(daemon.checkout, 1), fileBytes), "");
+            rep.headline("cli: commit / checkout of a " + Fmt.mb(fileBytes) + " checkpoint through ./coral with coral daemon running, seconds "
+                            + "(steps " + (STEPS / 2 + 1) + "-" + STEPS + " / depths 1-" + (STEPS - 1) + ")",
+                    String.format(Locale.ROOT, "%.2f / %.2f", median(daemon.commit, STEPS / 2), median(daemon.checkout, 1)),
+                    "one process per command: " + String.format(Locale.ROOT, "%.2f / %.2f", median(commitSeconds[1], 1), median(checkoutSeconds[1], 1)));
+            rep.figure("commit_seconds_daemon", daemon.commit);
+            rep.figure("checkout_seconds_daemon", daemon.checkout);
+        } else {
+            rep.note("No ./coral launcher beside " + jar + ": the daemon's figures are left out.");
+        }
         t.row("`coral --version`, seconds", String.format(Locale.ROOT, "%.2f", version), "", "`java -version` " + String.format(Locale.ROOT, "%.2f", jvmStart));
         rep.note("Every command is a fresh JVM: JVM start, class loading and JIT compilation of the codec loops are in each figure; the in-process "
                 + "throughput scenario shows the same work without them.");
@@ -202,6 +220,68 @@ public final class CommandLineScenario implements Scenario {
         }
         Context.log("cli (batch): commits %s s", Arrays.toString(commit));
         return new Batch(commit, checkout);
+    }
+
+    /**
+     * The same commits and checkouts through the {@code ./coral} launcher beside the jar with a
+     * {@code coral daemon} of its own running (its folder under {@code dir}'s, so that no daemon
+     * the user runs is touched): each timed from starting the launcher to its exit, standard output
+     * and error pipes as a script's. Null when there is no launcher.
+     */
+    private static Batch daemon(Path jar, Path repo, List<byte[]> checkpoints, ScenarioReport rep)
+            throws IOException, InterruptedException {
+        Path launcher = jar.toAbsolutePath().getParent().getParent().getParent().resolve("coral");
+        if (!Files.isRegularFile(launcher)) {
+            return null;
+        }
+        Files.createDirectories(repo);
+        Path daemonDir = repo.resolveSibling("daemon");
+        double[] commit = new double[STEPS];
+        double[] checkout = new double[STEPS];
+        launcher(launcher, repo, daemonDir, "daemon", "start", "--idle", "5");
+        try {
+            launcher(launcher, repo, daemonDir, "init", ".");
+            Path file = repo.resolve("model.safetensors");
+            for (int step = 0; step < STEPS; step++) {
+                Files.write(file, checkpoints.get(step));
+                commit[step] = launcher(launcher, repo, daemonDir, "commit", "-m", "step " + step, "model.safetensors");
+            }
+            for (int d = STEPS - 1; d >= 0; d--) {
+                checkout[d] = launcher(launcher, repo, daemonDir, "checkout", "--force", "main~" + d);
+                if (!Arrays.equals(Files.readAllBytes(file), checkpoints.get(STEPS - 1 - d))) {
+                    rep.failed("checkout of main~" + d + " through the daemon is not the committed file");
+                }
+            }
+            String log = Files.readString(daemonDir.resolve("log"));
+            long served = log.lines().filter(l -> l.contains(" coral commit: exit 0") || l.contains(" coral checkout: exit 0")).count();
+            if (served != 2L * STEPS) {
+                rep.failed("the daemon ran " + served + " of the " + 2 * STEPS + " commits and checkouts (see " + daemonDir.resolve("log") + ")");
+            }
+        } finally {
+            launcher(launcher, repo, daemonDir, "daemon", "stop");
+        }
+        Context.log("cli (daemon): commits %s s", Arrays.toString(commit));
+        return new Batch(commit, checkout);
+    }
+
+    /** Runs {@code ./coral args} with the daemon folder {@code daemonDir}; its wall time; throws with its output if it fails. */
+    private static double launcher(Path launcher, Path cwd, Path daemonDir, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("bash", launcher.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile());
+        pb.environment().put("CORAL_DAEMON_DIR", daemonDir.toString());
+        pb.environment().remove("CORAL_JAVA_OPTS");
+        pb.environment().remove("CORAL_DAEMON");
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        byte[] err = p.getErrorStream().readAllBytes();
+        int rc = p.waitFor();
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (rc != 0) {
+            throw new IOException("./coral " + String.join(" ", args) + " exited " + rc + ": " + new String(out).strip() + " " + new String(err).strip());
+        }
+        return s;
     }
 
     /** Writes one command to a batch process and reads its reply; its seconds; throws if it failed. */

@@ -1,0 +1,267 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.coral.io.RepositoryLock;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link DaemonServer} in this JVM, its callers real processes ({@code sleep}) whose folder and
+ * standard output and error (pipes to this test) the daemon takes through /proc, as it takes the
+ * launcher's. Linux only: elsewhere the launcher never asks a daemon.
+ */
+class DaemonServerTest {
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+    private final List<Integer> exits = new CopyOnWriteArrayList<>();
+    private final List<Process> callers = new ArrayList<>();
+    private DaemonServer server;
+    private CompletableFuture<Integer> serving;
+
+    @BeforeEach
+    void start() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "the daemon reaches its callers through /proc: Linux only");
+        server = serve(Duration.ofMinutes(5));
+    }
+
+    private DaemonServer serve(Duration idle) throws Exception {
+        DaemonServer s = new DaemonServer(dir.resolve("daemon"), idle, new PrintStream(log, true, StandardCharsets.UTF_8), exits::add);
+        serving = CompletableFuture.supplyAsync(() -> {
+            try {
+                return s.serve();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (DaemonInfo.read(dir.resolve("daemon")) == null) {
+            assertTrue(System.nanoTime() < until, "the daemon wrote no info file: " + log);
+            Thread.sleep(5);
+        }
+        return s;
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.stop("the test is over");
+            serving.get(60, TimeUnit.SECONDS);
+        }
+        callers.forEach(Process::destroyForcibly);
+    }
+
+    /** A process in {@code cwd} whose standard output and error are pipes this test reads. */
+    private Process caller(Path cwd) throws IOException {
+        Process p = new ProcessBuilder("sleep", "120").directory(cwd.toFile()).start();
+        callers.add(p);
+        return p;
+    }
+
+    private record Reply(List<String> lines, String out, String err) {
+        int code() {
+            String last = lines.get(lines.size() - 1);
+            assertTrue(last.startsWith("exit "), lines.toString());
+            return Integer.parseInt(last.substring(5));
+        }
+    }
+
+    /** Runs {@code coral args} in the daemon for {@code caller}; what it replied and what it wrote to the caller's output. */
+    private Reply run(Process caller, String... args) throws IOException {
+        DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
+        List<String> lines = DaemonProtocol.call(info, DaemonProtocol.runRequest(info.token(), caller.pid(), false, "", List.of(args)), 120_000);
+        return new Reply(lines, drain(caller.getInputStream()), drain(caller.getErrorStream()));
+    }
+
+    /** What a pipe holds now (the daemon closed its end before it replied; the caller still holds its own). */
+    private static String drain(InputStream in) throws IOException {
+        byte[] b = new byte[in.available()];
+        int n = in.readNBytes(b, 0, b.length);
+        return new String(b, 0, n, StandardCharsets.UTF_8);
+    }
+
+    private List<String> rawCall(byte[] request) throws IOException {
+        DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), info.port())) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request);
+            s.shutdownOutput();
+            String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return List.of(text.split("\n"));
+        }
+    }
+
+    @Test
+    void runsCommandsInTheCallersFolderWritingToItsOutput() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        Process p = caller(repo);
+        Reply init = run(p, "init");
+        assertEquals(List.of("started", "exit 0"), init.lines());
+        assertTrue(Files.isDirectory(repo.resolve(".coral")), "init ran in the caller's folder");
+        Cli.writeModel(repo.resolve("model.safetensors"), 7, "a", "b");
+        assertEquals(0, run(p, "commit", "-m", "one", "model.safetensors").code());
+        Reply log = run(p, "log", "--oneline");
+        assertEquals(0, log.code());
+        assertTrue(log.out().endsWith(" (HEAD -> main) one\n"), log.out());
+        assertEquals("", log.err());
+        Reply unknown = run(p, "nosuch");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("'nosuch' is not a coral command"), unknown.err());
+        Reply bad = run(p, "checkout", "no-such-branch");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("no-such-branch"), bad.err());
+        Reply elsewhere = run(p, "-C", "..", "status");
+        assertEquals(1, elsewhere.code(), "-C is taken against the caller's folder");
+        assertTrue(elsewhere.err().contains("not a Coral repository"), elsewhere.err());
+        assertTrue(this.log.toString(StandardCharsets.UTF_8).contains("coral commit: exit 0"), this.log.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aCallerWhoseOutputIsAFileRunsTheCommandItself() throws Exception {
+        Path out = dir.resolve("out.txt");
+        Process p = new ProcessBuilder("sleep", "120").directory(dir.toFile()).redirectOutput(out.toFile()).start();
+        callers.add(p);
+        DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
+        List<String> reply = DaemonProtocol.call(info, DaemonProtocol.runRequest(info.token(), p.pid(), false, "", List.of("init")), 30_000);
+        assertEquals(1, reply.size(), reply.toString());
+        assertTrue(reply.get(0).startsWith("fallback ") && reply.get(0).contains("is a file"), reply.toString());
+        assertFalse(Files.exists(dir.resolve(".coral")), "nothing ran");
+    }
+
+    @Test
+    void batchAndDaemonRunInProcessesOfTheirOwn() throws Exception {
+        Process p = caller(dir);
+        for (String command : List.of("batch", "daemon")) {
+            List<String> lines = run(p, command, "status").lines();
+            assertEquals(1, lines.size(), lines.toString());
+            assertTrue(lines.get(0).startsWith("fallback coral " + command), lines.toString());
+        }
+    }
+
+    @Test
+    void aCallerThatNoLongerRunsIsNotServed() throws Exception {
+        Process p = caller(dir);
+        long pid = p.pid();
+        p.destroyForcibly().waitFor();
+        DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
+        List<String> reply = DaemonProtocol.call(info, DaemonProtocol.runRequest(info.token(), pid, false, "", List.of("init")), 30_000);
+        assertTrue(reply.get(0).startsWith("fallback cannot reach"), reply.toString());
+    }
+
+    @Test
+    void malformedRequestsAreRefusedAndTheDaemonGoesOn() throws Exception {
+        DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
+        byte[] wrongToken = DaemonProtocol.request(List.of(DaemonProtocol.MAGIC, "0".repeat(32), "ping"));
+        assertEquals(List.of("refused wrong token"), rawCall(wrongToken));
+        assertTrue(rawCall(DaemonProtocol.request(List.of("http/1.1", info.token(), "ping"))).get(0).startsWith("refused not a"));
+        assertEquals(List.of("refused no request dance"), rawCall(DaemonProtocol.request(List.of(DaemonProtocol.MAGIC, info.token(), "dance"))));
+        byte[] cut = DaemonProtocol.request(List.of(DaemonProtocol.MAGIC, info.token(), "run", "1"));
+        assertEquals(List.of("refused the request ended before its terminal flag"), rawCall(cut));
+        byte[] noCount = DaemonProtocol.request(List.of(DaemonProtocol.MAGIC, info.token(), "run", "1", "0", "", "-3"));
+        assertTrue(rawCall(noCount).get(0).startsWith("refused the request's argument count is not a number"));
+        byte[] huge = new byte[DaemonProtocol.MAX_FIELD + 10];
+        java.util.Arrays.fill(huge, (byte) 'a');
+        assertEquals(List.of("refused the request's protocol name is too long"), rawCall(huge));
+        byte[] notUtf8 = {(byte) 0xff, (byte) 0xfe, 0};
+        assertEquals(List.of("refused the request's protocol name is not UTF-8"), rawCall(notUtf8));
+        assertTrue(DaemonProtocol.ping(info) > 0, "still serving");
+    }
+
+    @Test
+    void concurrentCallersAreServedAtOnce() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        assertEquals(0, run(caller(repo), "init").code());
+        List<CompletableFuture<Reply>> runs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String name = "m" + i + ".safetensors";
+            Cli.writeModel(repo.resolve(name), i, "w");
+            Process p = caller(repo);
+            runs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return run(p, "commit", "-m", name, name);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }));
+        }
+        for (CompletableFuture<Reply> r : runs) {
+            assertEquals(0, r.get(120, TimeUnit.SECONDS).code());
+        }
+        String log = run(caller(repo), "log", "--oneline").out();
+        assertEquals(4, log.lines().count(), log);
+    }
+
+    /**
+     * A caller that goes away while its command runs (Ctrl-C): the daemon exits with 130, as the
+     * command's own JVM would have, when that command is the only one running. Its command waits
+     * for the staging lock this test holds, so it is surely still running.
+     */
+    @Test
+    void aCallerGoneMidCommandEndsTheDaemonAsCtrlCWouldItsJvm() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        assertEquals(0, run(caller(repo), "init").code());
+        Cli.writeModel(repo.resolve("model.safetensors"), 1, "w");
+        Process p = caller(repo);
+        DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
+        try (RepositoryLock.Held held = new RepositoryLock(repo.resolve(".coral/locks"), "index").lock()) {
+            Socket s = new Socket(InetAddress.getLoopbackAddress(), info.port());
+            OutputStream o = s.getOutputStream();
+            o.write(DaemonProtocol.request(DaemonProtocol.runRequest(info.token(), p.pid(), false, "", List.of("add", "model.safetensors"))));
+            o.flush();
+            byte[] started = s.getInputStream().readNBytes(8);
+            assertEquals("started\n", new String(started, StandardCharsets.UTF_8));
+            s.close(); // the caller is gone
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (exits.isEmpty()) {
+                assertTrue(System.nanoTime() < until, "the daemon did not notice: " + log);
+                Thread.sleep(5);
+            }
+        }
+        assertEquals(List.of(130), exits);
+    }
+
+    @Test
+    void stopsWhenAskedWhenIdleAndWhenItsInfoIsReplaced() throws Exception {
+        DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
+        assertEquals(List.of("stopping " + ProcessHandle.current().pid()),
+                DaemonProtocol.call(info, List.of(DaemonProtocol.MAGIC, info.token(), "stop"), 30_000));
+        assertEquals(0, serving.get(60, TimeUnit.SECONDS));
+        assertNull(DaemonInfo.read(dir.resolve("daemon")), "its info is gone with it");
+
+        server = serve(Duration.ofMillis(1500));
+        assertEquals(0, serving.get(60, TimeUnit.SECONDS));
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("stopped: idle"), log.toString(StandardCharsets.UTF_8));
+
+        server = serve(Duration.ofMinutes(5));
+        DaemonInfo mine = DaemonInfo.read(dir.resolve("daemon"));
+        new DaemonInfo(mine.port() == 1 ? 2 : 1, DaemonInfo.newToken(), mine.pid()).write(dir.resolve("daemon"));
+        assertEquals(0, serving.get(60, TimeUnit.SECONDS));
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("no longer names this daemon"), log.toString(StandardCharsets.UTF_8));
+        assertTrue(DaemonInfo.read(dir.resolve("daemon")) != null, "the other daemon's info is left alone");
+        server = null;
+    }
+}
