@@ -18,9 +18,12 @@ import java.util.List;
  * launcher is.
  *
  * <p>The request: fields each ended by a NUL byte, UTF-8: {@link #MAGIC}, the token, then
- * {@code ping}, {@code stop}, or {@code run} followed by the client's pid, "1" when its standard
- * input and output are a terminal (else "0"), its {@code CORAL_DEBUG}, the number of arguments and
- * the arguments. A field is at most {@link #MAX_FIELD} bytes, a request at most
+ * {@code ping}, {@code stop}, or {@code run} followed by the client's pid, the numbers of its file
+ * descriptors the command's standard output and error go to (the launcher's copies of its 1 and 2:
+ * while bash's builtin {@code printf ... >&3} writes the request, bash's own descriptor 1 is the
+ * connection, and the daemon, already reading, found a socket there: found by the launcher test, one
+ * run in four), "1" when its standard input and output are a terminal (else "0"), its
+ * {@code CORAL_DEBUG}, the number of arguments and the arguments. A field is at most {@link #MAX_FIELD} bytes, a request at most
  * {@link #MAX_REQUEST}.
  *
  * <p>The replies, lines: {@code pong PID}; {@code stopping PID}; for {@code run}, {@code started}
@@ -87,9 +90,9 @@ final class DaemonProtocol {
     }
 
     /** A run request's fields, as the launcher sends them. */
-    static List<String> runRequest(String token, long pid, boolean terminal, String debug, List<String> args) {
-        List<String> f = new ArrayList<>(List.of(MAGIC, token, "run", Long.toString(pid), terminal ? "1" : "0", debug,
-                Integer.toString(args.size())));
+    static List<String> runRequest(String token, long pid, int outFd, int errFd, boolean terminal, String debug, List<String> args) {
+        List<String> f = new ArrayList<>(List.of(MAGIC, token, "run", Long.toString(pid), Integer.toString(outFd), Integer.toString(errFd),
+                terminal ? "1" : "0", debug, Integer.toString(args.size())));
         f.addAll(args);
         return f;
     }

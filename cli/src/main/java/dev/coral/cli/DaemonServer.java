@@ -34,10 +34,11 @@ import java.util.function.IntConsumer;
  * {@link DaemonInfo}; speaks {@link DaemonProtocol}. Each command runs on a thread of its own,
  * exactly as {@link Main#run} runs it in a process of its own, in its caller's folder
  * ({@code /proc/PID/cwd}), writing straight to its caller's standard output and error
- * ({@code /proc/PID/fd/1} and {@code 2}: terminals, pipes or devices; for a file the caller runs
- * the command itself, see {@link #callerStream}), opening its repository afresh (other processes may
- * change it between commands; the repository's locks order commands in this JVM and across
- * processes alike). When the caller goes away before its command ends (Ctrl-C) and no other
+ * ({@code /proc/PID/fd/N}, N the caller's copies of its 1 and 2: terminals, pipes or devices; for a file the caller runs
+ * the command itself, see {@link #callerStream}), on a repository handle kept between commands as
+ * {@code coral batch} keeps it ({@link SharedHandles}: opened again when the repository's folder or
+ * settings change; let go after 10 minutes unused); the repository's locks order commands in this
+ * JVM and across processes alike. When the caller goes away before its command ends (Ctrl-C) and no other
  * command is running, the daemon exits with 130, as the command's own JVM would have; with others
  * running, the command finishes. Stops after {@code idle} with nothing to do, when asked, when its
  * info file is removed or replaced (a {@code mvn clean}, another daemon), or when its jar is rebuilt.
@@ -46,6 +47,8 @@ final class DaemonServer {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
     /** How long after its last command an idle daemon collects garbage, handing a big command's heap back. */
     private static final long SHRINK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** How long a repository's handle is kept with no command on it. */
+    private static final long KEEP_HANDLE_NANOS = TimeUnit.MINUTES.toNanos(10);
 
     private final Path dir;
     private final Duration idle;
@@ -60,6 +63,8 @@ final class DaemonServer {
         t.setDaemon(true);
         return t;
     });
+    /** The repositories' handles, kept from one command to the next as {@code coral batch} keeps them. */
+    private final SharedHandles handles = new SharedHandles();
     private final Path jar = runningJar();
     private final FileTime jarTime = modified(jar);
     private volatile boolean stopping;
@@ -108,6 +113,7 @@ final class DaemonServer {
         while (running.get() > 0) {
             sleep(20);
         }
+        handles.close();
         forget();
         log("stopped: " + stopReason + " (" + commands.get() + " commands run)");
         return 0;
@@ -168,6 +174,11 @@ final class DaemonServer {
                 shrunk = true;
                 System.gc(); // hands the heap a big command grew back to the system while the daemon waits
             }
+            try {
+                handles.closeUnused(KEEP_HANDLE_NANOS);
+            } catch (IOException e) {
+                log("closing a repository handle: " + e.getMessage());
+            }
         }
     }
 
@@ -207,6 +218,8 @@ final class DaemonServer {
 
     private void run(DaemonProtocol.FieldReader r, Socket s, InputStream in, OutputStream reply) throws IOException {
         long pid = r.number("pid", Long.MAX_VALUE);
+        long outFd = r.number("standard output's descriptor", Integer.MAX_VALUE);
+        long errFd = r.number("standard error's descriptor", Integer.MAX_VALUE);
         boolean terminal = r.next("terminal flag").equals("1");
         String debug = r.next("CORAL_DEBUG");
         int argc = (int) r.number("argument count", 1 << 16);
@@ -216,11 +229,11 @@ final class DaemonServer {
         }
         String command = CoralCommand.requestedSubcommand(args.toArray(String[]::new));
         if (stopping) {
-            send(reply, "fallback the daemon is stopping");
+            fallback(reply, pid, command, "the daemon is stopping");
             return;
         }
         if ("daemon".equals(command) || "batch".equals(command)) {
-            send(reply, "fallback coral " + command + " runs in a process of its own");
+            fallback(reply, pid, command, "coral " + command + " runs in a process of its own");
             return;
         }
         Path proc = Path.of("/proc", Long.toString(pid));
@@ -229,15 +242,21 @@ final class DaemonServer {
         PrintStream err;
         try {
             folder = proc.resolve("cwd").toRealPath();
-            out = callerStream(proc.resolve("fd/1"));
+            out = callerStream(proc.resolve("fd/" + outFd));
             try {
-                err = callerStream(proc.resolve("fd/2"));
+                err = callerStream(proc.resolve("fd/" + errFd));
             } catch (IOException e) {
                 out.close();
                 throw e;
             }
         } catch (IOException | SecurityException e) {
-            send(reply, "fallback cannot reach the caller's folder or output: " + e.getMessage());
+            fallback(reply, pid, command, "cannot reach the caller's folder or output: " + e.getMessage());
+            return;
+        }
+        if (callerLeft(s, in)) { // it waited too long for "started" and runs the command itself: not twice
+            out.close();
+            err.close();
+            log("pid " + pid + " left before its command started; not run");
             return;
         }
         running.incrementAndGet();
@@ -249,8 +268,8 @@ final class DaemonServer {
             send(reply, "started");
             s.setSoTimeout(0);
             watcher = watchCaller(in, pid, command);
-            code = Main.run(new Session(InputStream.nullInputStream(), out, err, terminal, !debug.isEmpty() && !debug.equals("0"),
-                    null, folder), args.toArray(String[]::new));
+            code = Main.run(Session.inDaemon(out, err, terminal, !debug.isEmpty() && !debug.equals("0"), handles, folder),
+                    args.toArray(String[]::new));
         } finally {
             out.close();
             err.close();
@@ -264,6 +283,18 @@ final class DaemonServer {
         log("#" + n + " pid " + pid + " coral " + (command == null ? "" : command) + ": exit " + code + " in "
                 + (System.nanoTime() - t0) / 1_000_000 + " ms");
         send(reply, "exit " + code);
+    }
+
+    /** Whether the caller closed the connection (it sends nothing after its request, so any end of input is that). */
+    private static boolean callerLeft(Socket s, InputStream in) throws IOException {
+        s.setSoTimeout(1);
+        try {
+            return in.read() < 0;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     /**
@@ -305,6 +336,12 @@ final class DaemonServer {
         }
         FileOutputStream f = new FileOutputStream(fd.toString(), true);
         return new PrintStream(new LineFlushingOutput(f, 1 << 13), false, StandardCharsets.UTF_8);
+    }
+
+    /** Tells the caller to run the command itself, and logs why. */
+    private void fallback(OutputStream reply, long pid, String command, String why) {
+        send(reply, "fallback " + why);
+        log("pid " + pid + " runs coral " + command + " itself: " + why);
     }
 
     private static void send(OutputStream reply, String line) {

@@ -8,20 +8,24 @@ import java.nio.file.Path;
  * What one run of the command line reads and writes: standard input, standard output, standard
  * error, whether error output is a terminal (progress is shown only then), whether
  * {@code CORAL_DEBUG} asks for stack traces, inside {@code coral batch} the repository handles it
- * keeps between commands (null otherwise), and the folder relative paths are taken against (null:
- * the process's; the daemon runs each command in its caller's folder).
+ * or {@code coral daemon} keeps between commands (null otherwise), the folder relative paths are
+ * taken against (null: the process's; the daemon runs each command in its caller's folder), and
+ * whether the command runs inside {@code coral batch}, whose standard output carries the replies,
+ * not the command's.
  */
-record Session(InputStream in, PrintStream out, PrintStream err, boolean terminal, boolean debug, SharedHandles handles, Path folder) {
+record Session(InputStream in, PrintStream out, PrintStream err, boolean terminal, boolean debug, SharedHandles handles, Path folder,
+        boolean batched) {
     Session(PrintStream out, PrintStream err, boolean terminal, boolean debug) {
         this(System.in, out, err, terminal, debug, null);
     }
 
+    /** A session of {@code coral batch} when {@code handles} is not null (its handles), else of a command of its own. */
     Session(InputStream in, PrintStream out, PrintStream err, boolean terminal, boolean debug, SharedHandles handles) {
-        this(in, out, err, terminal, debug, handles, null);
+        this(in, out, err, terminal, debug, handles, null, handles != null);
     }
 
-    /** Whether the command runs inside {@code coral batch}, whose standard output carries the replies, not the command's. */
-    boolean batched() {
-        return handles != null;
+    /** A command {@code coral daemon} runs for a caller in {@code folder}, on the daemon's kept {@code handles}. */
+    static Session inDaemon(PrintStream out, PrintStream err, boolean terminal, boolean debug, SharedHandles handles, Path folder) {
+        return new Session(InputStream.nullInputStream(), out, err, terminal, debug, handles, folder, false);
     }
 }

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The repository handles a {@code coral batch} process keeps from one command to the next, one
+ * The repository handles a {@code coral batch} process or a {@code coral daemon} keeps from one command to the next, one
  * per repository root: what a handle holds (the chunks a commit just wrote, which the next
  * commit's deltas are taken against; the pack indexes it read) is not read again per command. A
  * handle is opened afresh when its repository's {@code .coral} folder, settings file or format
@@ -21,14 +21,17 @@ import java.util.Map;
  * inode. Commands close what {@link #open} gives them as usual; the handles close with this.
  */
 final class SharedHandles implements AutoCloseable {
-    /** A kept handle and what it opened: the {@code .coral} folder's and settings file's identities. */
-    private record Held(Repository repo, List<Object> opened) {
+    /** A kept handle, what it opened (the {@code .coral} folder's and settings file's identities), and when it was last given out. */
+    private record Held(Repository repo, List<Object> opened, long usedNanos) {
     }
 
     private final Map<Path, Held> held = new HashMap<>();
 
-    /** The repository containing {@code start}: its kept handle, retained for the caller to close. */
-    Repository open(Path start) throws IOException {
+    /**
+     * The repository containing {@code start}: its kept handle, retained for the caller to close.
+     * Thread-safe ({@code coral daemon} runs commands at once; a {@link Repository} is thread-safe).
+     */
+    synchronized Repository open(Path start) throws IOException {
         Path root = Repository.rootOf(start);
         List<Object> opened = identity(root.resolve(".coral"));
         Held h = held.get(root);
@@ -37,11 +40,24 @@ final class SharedHandles implements AutoCloseable {
             h.repo().close();
             h = null;
         }
-        if (h == null) {
-            h = new Held(Repository.open(root), opened);
-            held.put(root, h);
+        Repository repo = h == null ? Repository.open(root) : h.repo();
+        held.put(root, new Held(repo, opened, System.nanoTime()));
+        return repo.retain();
+    }
+
+    /**
+     * Closes the kept handles not given out for {@code nanos} (a daemon lets go of repositories no
+     * longer worked on: their caches, open packs); commands that still hold one keep it until they close it.
+     */
+    synchronized void closeUnused(long nanos) throws IOException {
+        long now = System.nanoTime();
+        for (java.util.Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
+            Held h = it.next();
+            if (now - h.usedNanos() > nanos) {
+                it.remove();
+                h.repo().close();
+            }
         }
-        return h.repo().retain();
     }
 
     /**
@@ -66,7 +82,7 @@ final class SharedHandles implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
         IOException first = null;
         for (Held h : held.values()) {
             try {

@@ -93,7 +93,7 @@ class DaemonServerTest {
     /** Runs {@code coral args} in the daemon for {@code caller}; what it replied and what it wrote to the caller's output. */
     private Reply run(Process caller, String... args) throws IOException {
         DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
-        List<String> lines = DaemonProtocol.call(info, DaemonProtocol.runRequest(info.token(), caller.pid(), false, "", List.of(args)), 120_000);
+        List<String> lines = DaemonProtocol.call(info, DaemonProtocol.runRequest(info.token(), caller.pid(), 1, 2, false, "", List.of(args)), 120_000);
         return new Reply(lines, drain(caller.getInputStream()), drain(caller.getErrorStream()));
     }
 
@@ -146,7 +146,7 @@ class DaemonServerTest {
         Process p = new ProcessBuilder("sleep", "120").directory(dir.toFile()).redirectOutput(out.toFile()).start();
         callers.add(p);
         DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
-        List<String> reply = DaemonProtocol.call(info, DaemonProtocol.runRequest(info.token(), p.pid(), false, "", List.of("init")), 30_000);
+        List<String> reply = DaemonProtocol.call(info, DaemonProtocol.runRequest(info.token(), p.pid(), 1, 2, false, "", List.of("init")), 30_000);
         assertEquals(1, reply.size(), reply.toString());
         assertTrue(reply.get(0).startsWith("fallback ") && reply.get(0).contains("is a file"), reply.toString());
         assertFalse(Files.exists(dir.resolve(".coral")), "nothing ran");
@@ -168,7 +168,7 @@ class DaemonServerTest {
         long pid = p.pid();
         p.destroyForcibly().waitFor();
         DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
-        List<String> reply = DaemonProtocol.call(info, DaemonProtocol.runRequest(info.token(), pid, false, "", List.of("init")), 30_000);
+        List<String> reply = DaemonProtocol.call(info, DaemonProtocol.runRequest(info.token(), pid, 1, 2, false, "", List.of("init")), 30_000);
         assertTrue(reply.get(0).startsWith("fallback cannot reach"), reply.toString());
     }
 
@@ -180,8 +180,8 @@ class DaemonServerTest {
         assertTrue(rawCall(DaemonProtocol.request(List.of("http/1.1", info.token(), "ping"))).get(0).startsWith("refused not a"));
         assertEquals(List.of("refused no request dance"), rawCall(DaemonProtocol.request(List.of(DaemonProtocol.MAGIC, info.token(), "dance"))));
         byte[] cut = DaemonProtocol.request(List.of(DaemonProtocol.MAGIC, info.token(), "run", "1"));
-        assertEquals(List.of("refused the request ended before its terminal flag"), rawCall(cut));
-        byte[] noCount = DaemonProtocol.request(List.of(DaemonProtocol.MAGIC, info.token(), "run", "1", "0", "", "-3"));
+        assertEquals(List.of("refused the request ended before its standard output's descriptor"), rawCall(cut));
+        byte[] noCount = DaemonProtocol.request(List.of(DaemonProtocol.MAGIC, info.token(), "run", "1", "1", "2", "0", "", "-3"));
         assertTrue(rawCall(noCount).get(0).startsWith("refused the request's argument count is not a number"));
         byte[] huge = new byte[DaemonProtocol.MAX_FIELD + 10];
         java.util.Arrays.fill(huge, (byte) 'a');
@@ -230,7 +230,7 @@ class DaemonServerTest {
         try (RepositoryLock.Held held = new RepositoryLock(repo.resolve(".coral/locks"), "index").lock()) {
             Socket s = new Socket(InetAddress.getLoopbackAddress(), info.port());
             OutputStream o = s.getOutputStream();
-            o.write(DaemonProtocol.request(DaemonProtocol.runRequest(info.token(), p.pid(), false, "", List.of("add", "model.safetensors"))));
+            o.write(DaemonProtocol.request(DaemonProtocol.runRequest(info.token(), p.pid(), 1, 2, false, "", List.of("add", "model.safetensors"))));
             o.flush();
             byte[] started = s.getInputStream().readNBytes(8);
             assertEquals("started\n", new String(started, StandardCharsets.UTF_8));

@@ -320,13 +320,14 @@ class LauncherIT {
                 assertEquals(0, commit.code(), commit.err());
                 Cli.writeModel(repo.resolve("model.safetensors"), 6, "w", "v");
             }
-            for (String[] args : List.of(new String[] {"status"}, new String[] {"diff", "--stat"}, new String[] {"nosuch"},
-                    new String[] {"checkout", "nowhere"}, new String[] {"log", "--format=%s"}, new String[] {"-C", "..", "status", "--short"})) {
+            for (String[] args : List.of(new String[] {"status"}, new String[] {"diff"}, new String[] {"nosuch"},
+                    new String[] {"checkout", "nowhere"}, new String[] {"branch"}, new String[] {"-C", "..", "status"})) {
                 Run plain = piped(a, without, args);
                 Run served = piped(b, withDaemon, args);
                 assertEquals(plain, served, String.join(" ", args));
             }
             String log = Files.readString(daemonDir.resolve("log"));
+            assertFalse(log.contains(" itself: "), log);
             assertEquals(2 + 6, log.lines().filter(l -> l.contains(" coral ") && l.contains(": exit ")).count(), log);
             assertTrue(log.contains("coral nosuch: exit 2"), log);
 

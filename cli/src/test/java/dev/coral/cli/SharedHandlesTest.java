@@ -43,6 +43,27 @@ class SharedHandlesTest {
         }
     }
 
+    /** The daemon lets go of handles unused for a while; a command that still holds one keeps it usable. */
+    @Test
+    void handlesUnusedForAWhileAreClosed() throws Exception {
+        Repository.init(dir).close();
+        try (SharedHandles handles = new SharedHandles()) {
+            Repository held = handles.open(dir); // a command still running with it
+            Repository idle = handles.open(dir);
+            idle.close();
+            handles.closeUnused(java.util.concurrent.TimeUnit.HOURS.toNanos(1));
+            assertSame(held, handles.open(dir), "used within the hour: kept");
+            held.close();
+            handles.closeUnused(0);
+            assertEquals("main", held.currentBranch(), "still open for the command holding it");
+            held.close();
+            assertThrows(IllegalStateException.class, held::retain, "closed once its last holder closed it");
+            try (Repository next = handles.open(dir)) {
+                assertNotSame(held, next, "a new handle");
+            }
+        }
+    }
+
     @Test
     void settingsChangedElsewhereAreSeenByTheNextCommand() throws Exception {
         Repository.init(dir).close();
