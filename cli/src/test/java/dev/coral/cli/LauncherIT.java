@@ -34,11 +34,23 @@ class LauncherIT {
     private record Run(int code, String out, String err) {
     }
 
+    /**
+     * The launcher's environment: {@code env}, and no daemon unless {@code env} names a daemon
+     * folder of the test's own (one the developer runs for this build would otherwise serve the
+     * commands whose launcher behaviour these tests check, when the jar was not rebuilt).
+     */
+    private static void environment(ProcessBuilder pb, Map<String, String> env) {
+        if (!env.containsKey("CORAL_DAEMON_DIR")) {
+            pb.environment().put("CORAL_DAEMON", "0");
+        }
+        pb.environment().putAll(env);
+    }
+
     private static Run coral(Path cwd, Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("coral").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile());
-        pb.environment().putAll(env);
+        environment(pb, env);
         Path out = Files.createTempFile("launcher-out", ".txt");
         Path err = Files.createTempFile("launcher-err", ".txt");
         try {
@@ -212,13 +224,15 @@ class LauncherIT {
         Cli.write(model, "safetensors", List.of(Cli.f32("a", r, 1024, 512), Cli.f32("b", r, 1024, 512)));
         assertEquals(0, coral(dir, "commit", "-m", "one", "model.safetensors").code());
         Path out = dir.resolve("streamed.bin");
-        Process p = new ProcessBuilder("bash", ROOT.resolve("coral").toString(), "export", "HEAD:model.safetensors", "-o", "-")
-                .directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        ProcessBuilder toFile = new ProcessBuilder("bash", ROOT.resolve("coral").toString(), "export", "HEAD:model.safetensors", "-o", "-");
+        environment(toFile, Map.of());
+        Process p = toFile.directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         assertTrue(p.waitFor(300, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue());
         assertEquals(-1, Files.mismatch(model, out), "the streamed bytes are the committed file");
-        Process pipe = new ProcessBuilder("bash", "-c", "set -o pipefail; bash '" + ROOT.resolve("coral") + "' export HEAD:model.safetensors -o - | head -c 10 >/dev/null")
-                .directory(dir.toFile()).redirectErrorStream(true).start();
+        ProcessBuilder toPipe = new ProcessBuilder("bash", "-c", "set -o pipefail; bash '" + ROOT.resolve("coral") + "' export HEAD:model.safetensors -o - | head -c 10 >/dev/null");
+        environment(toPipe, Map.of());
+        Process pipe = toPipe.directory(dir.toFile()).redirectErrorStream(true).start();
         String said = new String(pipe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(pipe.waitFor(300, TimeUnit.SECONDS));
         assertEquals(1, pipe.exitValue(), said);
@@ -277,7 +291,7 @@ class LauncherIT {
         List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("coral").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile());
-        pb.environment().putAll(env);
+        environment(pb, env);
         Process p = pb.start();
         java.util.concurrent.CompletableFuture<byte[]> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
@@ -346,6 +360,53 @@ class LauncherIT {
             assertEquals(0, piped(dir, withDaemon, "daemon", "status").code(), "CORAL_DAEMON=1 started one");
         } finally {
             piped(dir, withDaemon, "daemon", "stop");
+        }
+    }
+
+    /**
+     * Ctrl-C on a command the daemon runs: the launcher ends at once (its connection closes), and
+     * the daemon, with no other command running, exits as the command's own JVM would have. The
+     * command waits for the staging lock this test holds (another process, to the daemon), so it is
+     * surely still running when the signal comes.
+     */
+    @Test
+    void ctrlCOnACommandInTheDaemonEndsItAsItsOwnJvm() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "the daemon reaches its callers through /proc: Linux only");
+        Path daemonDir = dir.resolve("daemon");
+        Map<String, String> env = Map.of("CORAL_DAEMON_DIR", daemonDir.toString());
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        assertEquals(0, piped(dir, env, "daemon", "start", "--idle", "5").code());
+        try {
+            assertEquals(0, piped(repo, env, "init").code());
+            Cli.writeModel(repo.resolve("model.safetensors"), 5, "w");
+            try (dev.coral.io.RepositoryLock.Held held = new dev.coral.io.RepositoryLock(repo.resolve(".coral/locks"), "index").lock()) {
+                ProcessBuilder pb = new ProcessBuilder("bash", ROOT.resolve("coral").toString(), "add", "model.safetensors")
+                        .directory(repo.toFile());
+                pb.environment().putAll(env);
+                Process add = pb.start();
+                Path log = daemonDir.resolve("log");
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                StringBuilder said = new StringBuilder();
+                while (!said.toString().contains("waiting for")) { // the daemon's command says it waits for the lock
+                    byte[] b = add.getErrorStream().readNBytes(Math.max(1, add.getErrorStream().available()));
+                    assertTrue(b.length > 0 && System.nanoTime() < until, "no wait notice: " + said + "; daemon log: " + Files.readString(log));
+                    said.append(new String(b, StandardCharsets.UTF_8));
+                }
+                new ProcessBuilder("kill", "-INT", Long.toString(add.pid())).start().waitFor();
+                assertTrue(add.waitFor(60, TimeUnit.SECONDS), "the launcher ended");
+                assertEquals(130, add.exitValue(), "bash killed by SIGINT");
+                until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (piped(dir, env, "daemon", "status").code() == 0) {
+                    assertTrue(System.nanoTime() < until, "the daemon still runs: " + Files.readString(log));
+                }
+                assertTrue(Files.readString(log).contains("went away while coral add ran in it; exiting"), Files.readString(log));
+            }
+            Run status = piped(repo, env, "status");
+            assertEquals(0, status.code(), status.err());
+            assertTrue(status.out().contains("model.safetensors"), "nothing was staged: " + status.out());
+            assertFalse(status.out().contains("Changes to be committed"), status.out());
+        } finally {
+            piped(dir, env, "daemon", "stop");
         }
     }
 }
