@@ -157,12 +157,20 @@ final class DaemonCommand extends Subcommand {
     }
 
     private int status(Path folder) throws IOException {
-        DaemonInfo info = answering(folder);
-        if (info == null) {
+        DaemonInfo info = DaemonInfo.read(folder);
+        List<String> reply = List.of();
+        if (info != null) {
+            try {
+                reply = DaemonProtocol.call(info, List.of(DaemonProtocol.MAGIC, info.token(), "status"), 5000);
+            } catch (IOException e) {
+                // not there
+            }
+        }
+        if (reply.size() != 1 || !reply.get(0).startsWith("status ")) {
             out().println("coral daemon is not running");
             return 1;
         }
-        out().println("coral daemon is running (pid " + info.pid() + ", port " + info.port() + ", log " + folder.resolve("log") + ")");
+        out().println("coral daemon is running (" + reply.get(0).substring(7) + "; log " + folder.resolve("log") + ")");
         return 0;
     }
 

@@ -18,7 +18,7 @@ import java.util.List;
  * launcher is.
  *
  * <p>The request: fields each ended by a NUL byte, UTF-8: {@link #MAGIC}, the token, then
- * {@code ping}, {@code stop}, or {@code run} followed by the client's pid, the numbers of its file
+ * {@code ping}, {@code status}, {@code stop}, or {@code run} followed by the client's pid, the numbers of its file
  * descriptors the command's standard output and error go to (the launcher's copies of its 1 and 2:
  * while bash's builtin {@code printf ... >&3} writes the request, bash's own descriptor 1 is the
  * connection, and the daemon, already reading, found a socket there: found by the launcher test, one
@@ -26,7 +26,8 @@ import java.util.List;
  * {@code CORAL_DEBUG}, the number of arguments and the arguments. A field is at most {@link #MAX_FIELD} bytes, a request at most
  * {@link #MAX_REQUEST}.
  *
- * <p>The replies, lines: {@code pong PID}; {@code stopping PID}; for {@code run}, {@code started}
+ * <p>The replies, lines: {@code pong PID}; {@code status WHAT} (a line for people);
+ * {@code stopping PID}; for {@code run}, {@code started}
  * once the command has the client's standard output and error (its output goes there directly,
  * not over the connection), then {@code exit CODE}; or instead of {@code started},
  * {@code fallback WHY} (the client runs the command itself, nothing has happened) or

@@ -58,6 +58,7 @@ final class DaemonServer {
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicLong lastActive = new AtomicLong(System.nanoTime());
     private final AtomicLong commands = new AtomicLong();
+    private final long startedNanos = System.nanoTime();
     private final ExecutorService connections = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "coral-daemon-connection");
         t.setDaemon(true);
@@ -122,6 +123,15 @@ final class DaemonServer {
     /** The port it listens on (once {@link #serve} has started listening; for tests). */
     DaemonInfo info() {
         return info;
+    }
+
+    /** What {@code coral daemon status} shows: how long it has run, its commands, its heap. */
+    String status() {
+        Runtime rt = Runtime.getRuntime();
+        long up = (System.nanoTime() - startedNanos) / 1_000_000_000L;
+        return "pid " + info.pid() + ", port " + info.port() + ", up " + (up < 120 ? up + " s" : up / 60 + " min") + ", "
+                + commands.get() + (commands.get() == 1 ? " command" : " commands") + " run, " + running.get() + " running, heap " + (rt.totalMemory() - rt.freeMemory()) / 1_000_000
+                + " of " + rt.totalMemory() / 1_000_000 + " MB in use";
     }
 
     /** Stops taking connections; commands running finish first. */
@@ -200,6 +210,7 @@ final class DaemonServer {
                 String kind = r.next("request");
                 switch (kind) {
                     case "ping" -> send(reply, "pong " + info.pid());
+                    case "status" -> send(reply, "status " + status());
                     case "stop" -> {
                         send(reply, "stopping " + info.pid());
                         stop("asked to");

@@ -138,6 +138,10 @@ class DaemonServerTest {
         assertEquals(1, elsewhere.code(), "-C is taken against the caller's folder");
         assertTrue(elsewhere.err().contains("not a Coral repository"), elsewhere.err());
         assertTrue(this.log.toString(StandardCharsets.UTF_8).contains("coral commit: exit 0"), this.log.toString(StandardCharsets.UTF_8));
+        DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
+        List<String> status = DaemonProtocol.call(info, List.of(DaemonProtocol.MAGIC, info.token(), "status"), 30_000);
+        assertTrue(status.get(0).matches("status pid \\d+, port \\d+, up \\d+ s, 6 commands run, 0 running, heap \\d+ of \\d+ MB in use"),
+                status.toString());
     }
 
     @Test
