@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
         + "commands in a JVM of their own even when one runs.",
     "stop: stops it once the commands it runs are done. status: exit code 0 if one runs, 1 if not.",
     "While it runs, every command but batch and daemon runs in it, in the caller's folder, writing to the caller's "
-        + "standard output and error, with the same output and exit code; Ctrl-C ends the command as it would its "
+        + "standard output and error, with the same output and exit code, keeping each repository open between commands (as batch does); Ctrl-C ends the command as it would its "
         + "own JVM (the daemon exits with it unless other commands are running in it, which then finish). Linux only "
         + "(it reaches the caller's folder and output through /proc); elsewhere, or when it cannot (output to a "
         + "socket, or a file: the shell's own writes after it would land over the command's), the launcher runs the "
