@@ -34,6 +34,10 @@ import picocli.CommandLine.Parameters;
     "serve: runs the daemon in the foreground (what start runs in the background)."})
 final class DaemonCommand extends Subcommand {
     static final String DIR_PROPERTY = "coral.daemon.dir";
+    /** The build's jar a daemon was started from (it stops when that changes). */
+    static final String JAR_PROPERTY = "coral.daemon.jar";
+    /** The copy of that jar the daemon runs from, which it deletes once it has opened it. */
+    static final String COPY_PROPERTY = "coral.daemon.copy";
 
     @Parameters(index = "0", paramLabel = "ACTION", description = "start, stop, status or serve.")
     String action;
@@ -88,6 +92,11 @@ final class DaemonCommand extends Subcommand {
             return 0;
         }
         DaemonInfo.prepareFolder(folder);
+        try (var old = Files.newDirectoryStream(folder, "jar-*.jar")) { // copies no daemon runs from (one that failed to start)
+            for (Path p : old) {
+                Files.deleteIfExists(p);
+            }
+        }
         Path log = folder.resolve("log");
         ProcessBuilder pb = new ProcessBuilder(serveCommand(folder));
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
@@ -116,7 +125,7 @@ final class DaemonCommand extends Subcommand {
      * size) running {@code coral daemon serve}, in a session of its own where {@code setsid} is there
      * (a terminal's hang-up does not reach it).
      */
-    private List<String> serveCommand(Path folder) {
+    private List<String> serveCommand(Path folder) throws IOException {
         List<String> cmd = new ArrayList<>();
         for (String s : List.of("/usr/bin/setsid", "/bin/setsid")) {
             if (Files.isExecutable(Path.of(s))) {
@@ -131,7 +140,17 @@ final class DaemonCommand extends Subcommand {
                 cmd.add(a);
             }
         }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "daemon", "serve",
+        String classPath = System.getProperty("java.class.path");
+        if (classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
+            // a copy: the launcher rebuilds the jar in place, and a JVM whose jar changes under it fails to load
+            // the classes it has not loaded yet (found: a daemon died of NoClassDefFoundError in a rebuild)
+            Path copy = folder.resolve("jar-" + System.nanoTime() + ".jar");
+            Files.copy(Path.of(classPath), copy);
+            cmd.add("-D" + JAR_PROPERTY + "=" + Path.of(classPath).toAbsolutePath());
+            cmd.add("-D" + COPY_PROPERTY + "=" + copy);
+            classPath = copy.toString();
+        }
+        cmd.addAll(List.of("-cp", classPath, Main.class.getName(), "daemon", "serve",
                 "--dir", folder.toString(), "--idle", Long.toString(idleMinutes)));
         return cmd;
     }

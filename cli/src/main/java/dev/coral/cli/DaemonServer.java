@@ -94,6 +94,10 @@ final class DaemonServer {
         info = new DaemonInfo(server.getLocalPort(), token, ProcessHandle.current().pid());
         info.write(dir);
         Runtime.getRuntime().addShutdownHook(new Thread(this::forget, "coral-daemon-exit"));
+        String copy = System.getProperty(DaemonCommand.COPY_PROPERTY);
+        if (copy != null) { // the class loader keeps it open: its name can go now
+            Files.deleteIfExists(Path.of(copy));
+        }
         log("listening on 127.0.0.1:" + info.port() + ", pid " + info.pid() + ", stopping after " + idle.toMinutes()
                 + " minutes idle");
         Thread watchdog = new Thread(this::watch, "coral-daemon-watchdog");
@@ -116,7 +120,7 @@ final class DaemonServer {
         }
         handles.close();
         forget();
-        log("stopped: " + stopReason + " (" + commands.get() + " commands run)");
+        log("stopped: " + stopReason + " (" + commands.get() + (commands.get() == 1 ? " command" : " commands") + " run)");
         return 0;
     }
 
@@ -369,8 +373,16 @@ final class DaemonServer {
         log.flush();
     }
 
-    /** The jar this JVM runs from, or null when its class path is not one jar (tests). */
+    /**
+     * The build's jar this daemon was started from ({@link DaemonCommand#JAR_PROPERTY}: it runs
+     * from a copy, see there), else the one it runs from, or null when its class path is not one
+     * jar (tests).
+     */
     private static Path runningJar() {
+        String started = System.getProperty(DaemonCommand.JAR_PROPERTY);
+        if (started != null) {
+            return Path.of(started);
+        }
         String cp = System.getProperty("java.class.path", "");
         return cp.endsWith(".jar") && !cp.contains(java.io.File.pathSeparator) ? Path.of(cp).toAbsolutePath() : null;
     }
