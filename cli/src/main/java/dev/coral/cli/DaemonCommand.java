@@ -38,6 +38,8 @@ final class DaemonCommand extends Subcommand {
     static final String JAR_PROPERTY = "coral.daemon.jar";
     /** The copy of that jar the daemon runs from, which it deletes once it has opened it. */
     static final String COPY_PROPERTY = "coral.daemon.copy";
+    /** How big the daemon's log may grow before a start moves it to log.1. */
+    static final long LOG_KEPT_BYTES = 1 << 20;
 
     @Parameters(index = "0", paramLabel = "ACTION", description = "start, stop, status or serve.")
     String action;
@@ -98,6 +100,9 @@ final class DaemonCommand extends Subcommand {
             }
         }
         Path log = folder.resolve("log");
+        if (Files.isRegularFile(log) && Files.size(log) > LOG_KEPT_BYTES) { // a line per command: the last run's lines are kept beside it
+            Files.move(log, folder.resolve("log.1"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         ProcessBuilder pb = new ProcessBuilder(serveCommand(folder));
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
