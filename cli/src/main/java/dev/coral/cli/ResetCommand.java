@@ -68,7 +68,7 @@ final class ResetCommand extends Subcommand {
                     throw usage("cannot do a " + (mode.soft ? "--soft" : "--hard") + " reset with paths");
                 }
                 try {
-                    repo.restoreStaged(userPaths(given), from);
+                    repo.resetPaths(userPaths(given), from, spec.commandLine().getParseResult().expandedArgs().contains("--"));
                 } catch (BadInputException notTracked) {
                     if (from == null && rev != null && !isAfterDoubleDash(rev)) {
                         repo.resolve(rev); // neither a tracked path nor a revision: the unknown revision, said as such

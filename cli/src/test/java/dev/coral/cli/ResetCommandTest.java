@@ -81,6 +81,26 @@ class ResetCommandTest {
         }
     }
 
+    /**
+     * As git's (found by fuzzing against it): a path that matches nothing tracked is nothing to
+     * do after {@code --} or when it is a file there (untracked); without {@code --} and not there,
+     * it is neither a path nor a revision.
+     */
+    @Test
+    void pathsMatchingNothingTrackedAreNothingToDoAsInGit() throws Exception {
+        byte[] index = Files.readAllBytes(dir.resolve(".coral/index"));
+        Cli.writeModel(dir.resolve("new.safetensors"), 4, "x");
+        for (String[] args : new String[][] {{"reset", "--", "nope.safetensors"}, {"reset", "new.safetensors"},
+                {"reset", "HEAD", "--", "new.safetensors", "nope.npy"}}) {
+            Cli.Result r = cli.run(args);
+            assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals("", r.out() + r.err(), String.join(" ", args));
+        }
+        assertArrayEquals(index, Files.readAllBytes(dir.resolve(".coral/index")));
+        assertTrue(cli.run("reset", "nope.safetensors").err().contains("unknown revision 'nope.safetensors'"));
+        assertEquals(1, cli.run("restore", "--staged", "new.safetensors").code(), "restore --staged still refuses, as git's");
+    }
+
     @Test
     void mistakesAreOneLineErrorsThatChangeNothing() throws Exception {
         byte[] index = Files.readAllBytes(dir.resolve(".coral/index"));

@@ -1144,7 +1144,18 @@ public final class Repository implements AutoCloseable {
      * paths whose staged state changed.
      */
     public List<String> restoreStaged(Collection<Path> paths, String source) throws IOException {
-        return gated(() -> new Restore(this).run(paths, source, true, false).staged()); // the source may be a commit nothing else reaches
+        return gated(() -> new Restore(this).run(paths, source, true, false, p -> false).staged()); // the source may be a commit nothing else reaches
+    }
+
+    /**
+     * Git's {@code reset [REV] [--] PATH...}: as {@link #restoreStaged}, except that a path
+     * matching no tracked file is nothing to do (git's exits 0) when it came after {@code --}
+     * ({@code afterDoubleDash}) or names a file or folder in the working folder (an untracked
+     * file); any other such path is an error, as git's "neither a revision nor a path".
+     */
+    public List<String> resetPaths(Collection<Path> paths, String source, boolean afterDoubleDash) throws IOException {
+        return gated(() -> new Restore(this).run(paths, source, true, false,
+                p -> afterDoubleDash || Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).staged());
     }
 
     /**
@@ -1155,7 +1166,7 @@ public final class Repository implements AutoCloseable {
      */
     public CheckoutResult restoreWorkTree(Collection<Path> paths, String source, boolean staged) throws IOException {
         return gated(() -> {
-            Restore.Result r = new Restore(this).run(paths, source, staged, true);
+            Restore.Result r = new Restore(this).run(paths, source, staged, true, p -> false);
             return new CheckoutResult(r.commit(), r.written(), r.deleted());
         });
     }
@@ -1227,19 +1238,30 @@ public final class Repository implements AutoCloseable {
             RefName.check("branch", to);
             try (RepositoryLock.Held l = lockIndex(); Refs.HeadUpdate headUpdate = refs.lockHead()) {
                 ObjectId tip = refs.branch(from);
+                String current = currentBranch();
+                if (tip == null && from.equals(current) && !from.equals(to)) { // HEAD's branch has no commit yet: only HEAD names it
+                    if (refs.branch(to) != null) {
+                        throw new BadInputException("branch '" + to + "' already exists");
+                    }
+                    headUpdate.toBranch(to);
+                    return null;
+                }
                 if (tip == null) {
                     throw new BadInputException("branch '" + from + "' not found");
                 }
                 if (from.equals(to)) {
                     return null;
                 }
-                String current = currentBranch();
                 ObjectId there = refs.branch(to);
                 if (there != null && !force) {
                     throw new BadInputException("branch '" + to + "' already exists (-M replaces it)");
                 }
                 if (there != null && to.equals(current)) {
                     throw new BadInputException("cannot replace the branch '" + to + "' HEAD is on");
+                }
+                if (to.startsWith(from + "/") || from.startsWith(to + "/")) {
+                    renameNested(from, to, tip, from.equals(current), headUpdate);
+                    return null;
                 }
                 if (refs.updateBranch(to, there, tip) != Refs.UpdateResult.UPDATED) {
                     throw new dev.coral.error.LockFailedException("branch '" + to + "' moved meanwhile; try again");
@@ -1254,6 +1276,37 @@ public final class Repository implements AutoCloseable {
                 return null;
             }
         });
+    }
+
+    /**
+     * Renames {@code from} to a name below it or above it ({@code topic} to {@code topic/x}, or
+     * back), as git does: the old ref's file is where the new one's folder goes, or the other way
+     * round, so the old one must go first. Meanwhile a branch {@code NAME.renaming-N} (NAME the
+     * shorter of the two) holds the tip, and HEAD names it if it named {@code from}: a crash
+     * leaves that branch, never a commit no branch reaches.
+     */
+    private void renameNested(String from, String to, ObjectId tip, boolean headOnIt, Refs.HeadUpdate headUpdate) throws IOException {
+        String shorter = from.length() < to.length() ? from : to;
+        String hold = shorter + ".renaming-" + Long.toHexString(System.nanoTime());
+        if (refs.updateBranch(hold, null, tip) != Refs.UpdateResult.UPDATED) {
+            throw new dev.coral.error.LockFailedException("branch '" + hold + "' appeared meanwhile; try again");
+        }
+        if (headOnIt) {
+            headUpdate.toBranch(hold);
+        }
+        if (!refs.deleteBranch(from, tip)) {
+            throw new dev.coral.error.LockFailedException("branch '" + from + "' moved or went meanwhile, so it stays; '" + hold
+                    + "' is at " + tip.abbreviate(12));
+        }
+        if (refs.updateBranch(to, null, tip) != Refs.UpdateResult.UPDATED) {
+            throw new dev.coral.error.LockFailedException("branch '" + to + "' appeared meanwhile; '" + hold + "' is at " + tip.abbreviate(12));
+        }
+        if (headOnIt) {
+            try (Refs.HeadUpdate again = refs.lockHead()) { // the first write released HEAD's lock
+                again.toBranch(to);
+            }
+        }
+        refs.deleteBranch(hold, tip);
     }
 
     /** {@link #deleteBranch(String, boolean)}, not forced. */

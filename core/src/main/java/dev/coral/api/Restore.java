@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * git's {@code restore}: puts back what is staged for paths ({@code staged}), their working
@@ -39,7 +40,8 @@ final class Restore {
     record Result(ObjectId commit, List<String> staged, List<String> written, List<String> deleted) {
     }
 
-    Result run(Collection<Path> paths, String source, boolean staged, boolean workTree) throws IOException {
+    /** Restores {@code paths}; one that matches no tracked file is an error unless {@code mayMatchNothing} says it may. */
+    Result run(Collection<Path> paths, String source, boolean staged, boolean workTree, Predicate<Path> mayMatchNothing) throws IOException {
         if (!staged && !workTree) {
             throw new IllegalArgumentException("restore neither the staged versions nor the working files");
         }
@@ -56,7 +58,7 @@ final class Restore {
                         || index.entries().keySet().stream().anyMatch(k -> WorkTree.isUnder(k, rp));
                 from.keySet().stream().filter(k -> WorkTree.isUnder(k, rp)).forEach(matched::add);
                 index.entries().keySet().stream().filter(k -> WorkTree.isUnder(k, rp)).forEach(matched::add);
-                if (!any) {
+                if (!any && !mayMatchNothing.test(p)) {
                     throw new BadInputException(p + ": matches no file tracked in the staging index"
                             + (source != null ? " or in " + source : staged ? " or in HEAD" : ""));
                 }

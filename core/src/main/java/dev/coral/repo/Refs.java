@@ -172,7 +172,22 @@ public final class Refs {
             return ObjectId.fromBytes(body);
         } catch (NoSuchFileException e) {
             return null;
+        } catch (java.nio.file.FileSystemException e) {
+            if (underAFile(p)) { // a/b while ref a is a file: no ref a/b (the OS says "Not a directory"; found by fuzzing against git)
+                return null;
+            }
+            throw e;
         }
+    }
+
+    /** Whether a folder {@code p} would be in, below {@code .coral}, is a file. */
+    private boolean underAFile(Path p) {
+        for (Path d = p.getParent(); d != null && d.startsWith(coralDir) && !d.equals(coralDir); d = d.getParent()) {
+            if (Files.isRegularFile(d, LinkOption.NOFOLLOW_LINKS)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The file of {@code ORIG_HEAD}: the commit HEAD was at before the last {@code coral reset} moved it (git's). */

@@ -51,6 +51,38 @@ class BranchMoveTest {
         }
     }
 
+    /** As git: a rename to a name below the old one or above it (the old ref's file is where the new folder goes), found by fuzzing against git. */
+    @Test
+    void renamesToANameBelowOrAboveTheOldOne() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            repo.renameBranch("main", "main/x", false);
+            assertEquals("main/x", repo.currentBranch());
+            assertEquals(List.of("main/x"), repo.branches());
+            repo.createBranch("q/r/s", "HEAD~1");
+            repo.renameBranch("q/r/s", "q", false);
+            assertEquals(List.of("main/x", "q"), repo.branches(), "no holding branch left");
+            assertEquals(one, repo.branchTip("q"));
+            repo.renameBranch("main/x", "main", false);
+            assertEquals("main", repo.currentBranch());
+            assertEquals(two, repo.headCommit());
+            repo.createBranch("z", "HEAD");
+            BadInputException clash = assertThrows(BadInputException.class, () -> repo.renameBranch("z", "q/y", false));
+            assertTrue(clash.getMessage().contains("branch 'q' exists"), clash.getMessage());
+            assertEquals(List.of("main", "q", "z"), repo.branches(), "nothing changed");
+        }
+    }
+
+    /** As git: renaming the branch HEAD is on before its first commit renames what HEAD names. */
+    @Test
+    void renamesTheUnbornBranchHeadIsOn(@TempDir Path fresh) throws IOException {
+        try (Repository repo = Repository.init(fresh)) {
+            repo.renameBranch("main", "trunk", false);
+            assertEquals("trunk", repo.currentBranch());
+            assertNull(repo.headCommit());
+            assertThrows(BadInputException.class, () -> repo.renameBranch("nosuch", "x", false));
+        }
+    }
+
     @Test
     void renamingTheCurrentBranchTakesHeadAlong() throws IOException {
         try (Repository repo = Repository.open(dir)) {
