@@ -34,6 +34,9 @@ public final class RefName {
         if (name.equals("HEAD") || name.equals("@")) {
             return "reserved";
         }
+        if (name.equals(Refs.ORIG_HEAD)) { // a revision resolved before branches and tags: switch -c ORIG_HEAD wrote that commit's files (found by fuzzing against git)
+            return "reserved: it names the commit the last reset left";
+        }
         for (String part : name.split("/")) {
             if (part.length() > MAX_PART) {
                 return "a part of " + part.length() + " characters; at most " + MAX_PART + " (a file name, with room for a temporary one)";

@@ -17,6 +17,15 @@ class RefNameTest {
         assertTrue(space.getMessage().contains("character ' ' is not allowed"), space.getMessage());
     }
 
+    /** Names revisions resolve before branches and tags: a branch ORIG_HEAD was created at HEAD, then switch wrote ORIG_HEAD's files. */
+    @Test
+    void revisionNamesAreReserved() {
+        for (String name : new String[] {"HEAD", "@", "ORIG_HEAD"}) {
+            BadInputException e = assertThrows(BadInputException.class, () -> RefName.check("branch", name));
+            assertTrue(e.getMessage().contains("reserved"), e.getMessage());
+        }
+    }
+
     @Test
     void allowedNamesPass() throws BadInputException {
         assertEquals("release/v1.0+rc_2-x", RefName.check("tag", "release/v1.0+rc_2-x"));
