@@ -82,7 +82,8 @@ final class LogCommand extends Subcommand {
         }
         for (String t : repo.tags()) {
             try {
-                names.computeIfAbsent(repo.resolve(t), k -> new ArrayList<>()).add("tag: " + t);
+                // by its full name: a branch of the same name resolves first (found by fuzzing against git)
+                names.computeIfAbsent(repo.resolve("refs/tags/" + t), k -> new ArrayList<>()).add("tag: " + t);
             } catch (IOException e) {
                 // a tag that does not resolve is not worth failing log over
             }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -162,6 +163,18 @@ class ResetCommandTest {
         assertEquals(2, cli.run("tag", "-f").code());
         assertEquals(2, cli.run("tag", "-d", "-f", "v1").code());
         assertEquals("v1\nv2", cli.run("tag").ok().out().strip());
+    }
+
+    /** A tag and a branch of one name (found by fuzzing against git): log decorates each commit with its own ref; reset takes the tag, as git's. */
+    @Test
+    void aTagAndABranchOfOneName() throws Exception {
+        cli.run("tag", "feat", "HEAD~1").ok();
+        cli.run("branch", "feat").ok();
+        List<String> log = cli.run("log", "--oneline").ok().out().lines().toList();
+        assertTrue(log.get(0).contains("feat") && !log.get(0).contains("tag: feat") && log.get(0).endsWith(" two"), log.toString());
+        assertTrue(log.get(1).contains("(tag: feat)") && log.get(1).endsWith(" one"), log.toString());
+        cli.run("reset", "--hard", "feat").ok();
+        assertArrayEquals(first, DemoCommand.sha256(model), "the tag's commit");
     }
 
     @Test

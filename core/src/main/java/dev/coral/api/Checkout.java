@@ -40,9 +40,9 @@ final class Checkout {
     }
 
     Repository.CheckoutResult all(String revision, boolean force, ProgressListener progress) throws IOException {
-        ObjectId target = repo.resolve(revision);
-        Tree tree = repo.readTree(target);
         boolean isBranch = repo.refs().isBranch(revision);
+        ObjectId target = repo.resolve(isBranch ? "refs/heads/" + revision : revision); // the branch, not a tag of its name
+        Tree tree = repo.readTree(target);
         try (RepositoryLock.Held l = repo.lockIndex();
              Refs.HeadUpdate headUpdate = isBranch || !revision.equals("HEAD") ? repo.refs().lockHead() : null) {
             Repository.CheckoutResult r = writeTree(target, tree, revision, force, progress);

@@ -95,14 +95,17 @@ public final class RevisionResolver {
         String branch = base.startsWith("refs/heads/") ? base.substring(11) : base;
         String tag = base.startsWith("refs/tags/") ? base.substring(10) : base;
         ObjectId id = null;
-        if (!base.startsWith("refs/tags/") && refNameOk(branch)) {
-            id = refs.branch(branch);
-        }
-        if (id == null && !base.startsWith("refs/heads/") && refNameOk(tag)) {
+        // a tag before a branch of the same name, as git's rules for revisions say (refs/tags/NAME, then
+        // refs/heads/NAME): reset and log took the branch where git takes the tag (found by fuzzing against
+        // git); checkout and switch of such a name take the branch, as git's do
+        if (!base.startsWith("refs/heads/") && refNameOk(tag)) {
             ObjectId t = refs.tag(tag);
             if (t != null) {
                 id = peel(t);
             }
+        }
+        if (id == null && !base.startsWith("refs/tags/") && refNameOk(branch)) {
+            id = refs.branch(branch);
         }
         if (id == null && base.length() >= MIN_PREFIX && base.length() <= 2 * ObjectId.BYTES && ObjectId.isHex(base)) {
             id = byPrefix(base, rev);

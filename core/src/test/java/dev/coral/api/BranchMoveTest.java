@@ -72,6 +72,25 @@ class BranchMoveTest {
         }
     }
 
+    /**
+     * A tag and a branch of one name, as git has them (found by fuzzing against git): as a revision
+     * the name is the tag's commit; checkout of the name takes the branch and HEAD names it.
+     */
+    @Test
+    void aTagOutranksABranchOfItsNameAsARevisionButCheckoutTakesTheBranch() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            repo.createTag("feat", "HEAD~1", null);
+            repo.createBranch("feat", "HEAD");
+            assertEquals(one, repo.resolve("feat"), "refs/tags/feat before refs/heads/feat");
+            assertEquals(two, repo.resolve("refs/heads/feat"));
+            repo.checkout("HEAD~1", false);
+            repo.checkout("feat", false);
+            assertEquals("feat", repo.currentBranch());
+            assertEquals(two, repo.headCommit(), "the branch's commit");
+            assertTrue(repo.status().isClean(), "the branch's files, not the tag's");
+        }
+    }
+
     /** As git: renaming the branch HEAD is on before its first commit renames what HEAD names. */
     @Test
     void renamesTheUnbornBranchHeadIsOn(@TempDir Path fresh) throws IOException {
