@@ -169,7 +169,6 @@ final class DaemonCommand extends Subcommand {
         DaemonProtocol.call(info, List.of(DaemonProtocol.MAGIC, info.token(), "stop"), 5000);
         Optional<ProcessHandle> p = ProcessHandle.of(info.pid());
         if (p.isPresent()) {
-            coral.session().err().flush();
             try {
                 p.get().onExit().get(10, java.util.concurrent.TimeUnit.MINUTES);
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {

@@ -70,7 +70,7 @@ final class DaemonServer {
     private final FileTime jarTime = modified(jar);
     private volatile boolean stopping;
     private volatile String stopReason;
-    private boolean shrunk = true;
+    private volatile boolean shrunk = true;
     private ServerSocket server;
     private DaemonInfo info;
 
