@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
     "List, create, move, rename or delete branches.",
     "Without NAME: list branches, * marking the current one. With NAME: create it at START (default: "
         + "HEAD); with -f, also move an existing one there (not the branch HEAD is on: that is coral reset). "
-        + "With -d NAME: delete it, unless no other branch, tag or HEAD reaches its commits (as git's, -D or -d -f forces). "
+        + "With -d NAME: delete it, unless no other branch, tag or HEAD reaches its commits (git's -d asks only whether HEAD "
+        + "reaches them; as in git, -D or -d -f forces). "
         + "With -m [OLD] NEW: rename OLD (default: the current branch) to NEW, HEAD following; -M replaces a branch NEW."})
 final class BranchCommand extends Subcommand {
     @Option(names = {"-d", "--delete"}, description = "Delete branch NAME, if another branch, tag or HEAD reaches its commits.")
