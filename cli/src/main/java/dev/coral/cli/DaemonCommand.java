@@ -161,8 +161,8 @@ final class DaemonCommand extends Subcommand {
     }
 
     private int stop(Path folder) throws IOException, InterruptedException {
-        DaemonInfo info = DaemonInfo.read(folder);
-        if (info == null || DaemonProtocol.ping(info) < 0) {
+        DaemonInfo info = answering(folder);
+        if (info == null) {
             out().println("coral daemon is not running");
             return 0;
         }

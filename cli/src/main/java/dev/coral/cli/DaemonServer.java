@@ -283,7 +283,7 @@ final class DaemonServer {
             send(reply, "started");
             s.setSoTimeout(0);
             watcher = watchCaller(in, pid, command);
-            code = Main.run(Session.inDaemon(out, err, terminal, !debug.isEmpty() && !debug.equals("0"), handles, folder),
+            code = Main.run(Session.inDaemon(out, err, terminal, Main.debugEnabled(debug), handles, folder),
                     args.toArray(String[]::new));
         } finally {
             out.close();

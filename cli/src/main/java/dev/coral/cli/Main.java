@@ -72,7 +72,11 @@ public final class Main {
     }
 
     private static boolean debugEnabled() {
-        String d = System.getenv("CORAL_DEBUG");
-        return d != null && !d.isEmpty() && !d.equals("0");
+        return debugEnabled(System.getenv("CORAL_DEBUG"));
+    }
+
+    /** Whether a {@code CORAL_DEBUG} of {@code value} (null: unset) asks for stack traces: set, and neither empty nor "0". */
+    static boolean debugEnabled(String value) {
+        return value != null && !value.isEmpty() && !value.equals("0");
     }
 }
