@@ -48,6 +48,11 @@ final class DaemonCommand extends Subcommand {
             description = "start, serve: stop after this many minutes with no command (default: ${DEFAULT-VALUE}).")
     long idleMinutes;
 
+    @Option(names = "--no-warm-up", negatable = false, description = "start, serve: do not warm the compiler up when it "
+            + "starts. By default the daemon first commits and checks out a small history of its own in a scratch "
+            + "repository (DIR/warm-up, about 2 s of one core), giving way to the first command a caller sends.")
+    boolean noWarmUp;
+
     @Option(names = "--dir", paramLabel = "DIR", description = "The daemon's folder (default: the launcher's, "
             + "CORAL_DAEMON_DIR or cli/target/daemon-UID).")
     Path dir;
@@ -65,7 +70,7 @@ final class DaemonCommand extends Subcommand {
             case "start" -> start(folder);
             case "stop" -> stop(folder);
             case "status" -> status(folder);
-            case "serve" -> new DaemonServer(folder, Duration.ofMinutes(idleMinutes), coral.session().err()).serve();
+            case "serve" -> new DaemonServer(folder, Duration.ofMinutes(idleMinutes), !noWarmUp, coral.session().err()).serve();
             default -> throw usage("no daemon action '" + action + "': start, stop, status or serve");
         };
     }
@@ -157,6 +162,9 @@ final class DaemonCommand extends Subcommand {
         }
         cmd.addAll(List.of("-cp", classPath, Main.class.getName(), "daemon", "serve",
                 "--dir", folder.toString(), "--idle", Long.toString(idleMinutes)));
+        if (noWarmUp) {
+            cmd.add("--no-warm-up");
+        }
         return cmd;
     }
 

@@ -52,6 +52,7 @@ final class DaemonServer {
 
     private final Path dir;
     private final Duration idle;
+    private final boolean warmUp;
     private final PrintStream log;
     private final IntConsumer exit;
     private final String token = DaemonInfo.newToken();
@@ -71,17 +72,21 @@ final class DaemonServer {
     private volatile boolean stopping;
     private volatile String stopReason;
     private volatile boolean shrunk = true;
+    /** What {@code status} says of the warm-up: off, running, or how it ended. */
+    private volatile String warmUpState = "off";
     private ServerSocket server;
     private DaemonInfo info;
 
-    DaemonServer(Path dir, Duration idle, PrintStream log) {
-        this(dir, idle, log, System::exit);
+    /** A daemon in {@code dir}; with {@code warmUp}, it runs {@link DaemonWarmUp} when it starts. */
+    DaemonServer(Path dir, Duration idle, boolean warmUp, PrintStream log) {
+        this(dir, idle, warmUp, log, System::exit);
     }
 
     /** As the daemon, ending the JVM with {@code exit} (tests: a recorder) when its only command's caller goes away. */
-    DaemonServer(Path dir, Duration idle, PrintStream log, IntConsumer exit) {
+    DaemonServer(Path dir, Duration idle, boolean warmUp, PrintStream log, IntConsumer exit) {
         this.dir = dir;
         this.idle = idle;
+        this.warmUp = warmUp;
         this.log = log;
         this.exit = exit;
     }
@@ -103,6 +108,7 @@ final class DaemonServer {
         Thread watchdog = new Thread(this::watch, "coral-daemon-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
+        Thread warming = warmUp ? startWarmUp() : null;
         while (!stopping) {
             Socket s;
             try {
@@ -118,10 +124,34 @@ final class DaemonServer {
         while (running.get() > 0) {
             sleep(20);
         }
+        if (warming != null) {
+            try {
+                warming.join(); // it stops before its next command and removes its scratch folder
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         handles.close();
         forget();
         log("stopped: " + stopReason + " (" + commands.get() + (commands.get() == 1 ? " command" : " commands") + " run)");
         return 0;
+    }
+
+    /**
+     * Runs {@link DaemonWarmUp} in {@code DIR/warm-up} on a thread of its own; it gives way to the
+     * first command a caller sends (or a stop) before its own next command.
+     */
+    private Thread startWarmUp() {
+        warmUpState = "running";
+        Thread t = new Thread(() -> {
+            DaemonWarmUp.Outcome o = new DaemonWarmUp(dir.resolve("warm-up"), () -> stopping || commands.get() > 0).run();
+            warmUpState = o.describe();
+            shrunk = false; // its garbage goes back to the system once the daemon is quiet
+            log("warm-up " + o.describe());
+        }, "coral-daemon-warm-up");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** The port it listens on (once {@link #serve} has started listening; for tests). */
@@ -135,7 +165,7 @@ final class DaemonServer {
         long up = (System.nanoTime() - startedNanos) / 1_000_000_000L;
         return "pid " + info.pid() + ", port " + info.port() + ", up " + (up < 120 ? up + " s" : up / 60 + " min") + ", "
                 + commands.get() + (commands.get() == 1 ? " command" : " commands") + " run, " + running.get() + " running, heap " + (rt.totalMemory() - rt.freeMemory()) / 1_000_000
-                + " of " + rt.totalMemory() / 1_000_000 + " MB in use";
+                + " of " + rt.totalMemory() / 1_000_000 + " MB in use, warm-up " + warmUpState;
     }
 
     /** Stops taking connections; commands running finish first. */

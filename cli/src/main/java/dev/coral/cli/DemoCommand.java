@@ -3,6 +3,7 @@ package dev.coral.cli;
 import dev.coral.format.ParsedWeightFile;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFormats;
+import dev.coral.io.Folders;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +15,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
@@ -66,7 +66,7 @@ final class DemoCommand extends Subcommand {
             runStory();
         } finally {
             if (temporary && !keep) {
-                deleteTree(work);
+                Folders.deleteTree(work);
                 out.println("(removed " + work + "; use --keep to look around)");
             } else {
                 out.println("(demo repository kept in " + work + ")");
@@ -411,17 +411,6 @@ final class DemoCommand extends Subcommand {
                 n += Files.size(p);
             }
             return n;
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 

@@ -50,7 +50,11 @@ class DaemonServerTest {
     }
 
     private DaemonServer serve(Duration idle) throws Exception {
-        DaemonServer s = new DaemonServer(dir.resolve("daemon"), idle, new PrintStream(log, true, StandardCharsets.UTF_8), exits::add);
+        return serve(idle, false);
+    }
+
+    private DaemonServer serve(Duration idle, boolean warmUp) throws Exception {
+        DaemonServer s = new DaemonServer(dir.resolve("daemon"), idle, warmUp, new PrintStream(log, true, StandardCharsets.UTF_8), exits::add);
         serving = CompletableFuture.supplyAsync(() -> {
             try {
                 return s.serve();
@@ -140,7 +144,7 @@ class DaemonServerTest {
         assertTrue(this.log.toString(StandardCharsets.UTF_8).contains("coral commit: exit 0"), this.log.toString(StandardCharsets.UTF_8));
         DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
         List<String> status = DaemonProtocol.call(info, List.of(DaemonProtocol.MAGIC, info.token(), "status"), 30_000);
-        assertTrue(status.get(0).matches("status pid \\d+, port \\d+, up \\d+ s, 6 commands run, 0 running, heap \\d+ of \\d+ MB in use"),
+        assertTrue(status.get(0).matches("status pid \\d+, port \\d+, up \\d+ s, 6 commands run, 0 running, heap \\d+ of \\d+ MB in use, warm-up off"),
                 status.toString());
     }
 
@@ -267,5 +271,39 @@ class DaemonServerTest {
         assertTrue(log.toString(StandardCharsets.UTF_8).contains("no longer names this daemon"), log.toString(StandardCharsets.UTF_8));
         assertTrue(DaemonInfo.read(dir.resolve("daemon")) != null, "the other daemon's info is left alone");
         server = null;
+    }
+
+    /** Restarts the test's daemon with its warm-up; waits until the warm-up has ended; what status says of it. */
+    private String warmUpEnded(boolean commandFirst) throws Exception {
+        server.stop("restarting with a warm-up");
+        serving.get(60, TimeUnit.SECONDS);
+        server = serve(Duration.ofMinutes(5), true);
+        if (commandFirst) {
+            Path repo = Files.createDirectories(dir.resolve("repo"));
+            assertEquals(0, run(caller(repo), "init", ".").code());
+        }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (server.status().endsWith("warm-up running")) {
+            assertTrue(System.nanoTime() < until, "the warm-up did not end: " + log);
+            Thread.sleep(20);
+        }
+        assertFalse(Files.exists(dir.resolve("daemon/warm-up")), "its scratch repository is removed");
+        String status = server.status();
+        return status.substring(status.indexOf("warm-up "));
+    }
+
+    @Test
+    void warmsUpOnAScratchHistoryOfItsOwnAndRemovesIt() throws Exception {
+        String warmUp = warmUpEnded(false);
+        assertTrue(warmUp.startsWith("warm-up done in "), warmUp + "; log: " + log);
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("warm-up done in "), log.toString(StandardCharsets.UTF_8));
+        assertTrue(server.status().contains(" 0 commands run"), "the warm-up's commands are not the callers': " + server.status());
+    }
+
+    @Test
+    void theFirstCallersCommandCutsTheWarmUpShort() throws Exception {
+        String warmUp = warmUpEnded(true);
+        assertTrue(warmUp.startsWith("warm-up cut short by a command after "), warmUp + "; log: " + log);
+        assertTrue(Files.isDirectory(dir.resolve("repo/.coral")), "the caller's command ran");
     }
 }

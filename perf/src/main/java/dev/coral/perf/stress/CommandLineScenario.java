@@ -153,6 +153,9 @@ public final class CommandLineScenario implements Scenario {
                     "the same commits as separate commands: " + secondsAndRate(median(commitSeconds[1], 1), fileBytes));
             t.row("checkout --force main~d through the launcher and the daemon, median over d = 1.." + (STEPS - 1) + ": seconds / MB/s", "",
                     secondsAndRate(median(daemon.checkout, 1), fileBytes), "");
+            t.row("the first two commits through the daemon, started before them (its warm-up: " + daemon.warmUp() + "), seconds", "",
+                    String.format(Locale.ROOT, "%.2f, %.2f", daemon.commit[0], daemon.commit[1]),
+                    String.format(Locale.ROOT, "in the batch process (no warm-up): %.2f, %.2f", batch.commit[0], batch.commit[1]));
             rep.headline("cli: commit / checkout of a " + Fmt.mb(fileBytes) + " checkpoint through ./coral with coral daemon running, seconds "
                             + "(steps " + (STEPS / 2 + 1) + "-" + STEPS + " / depths 1-" + (STEPS - 1) + ")",
                     String.format(Locale.ROOT, "%.2f / %.2f", median(daemon.commit, STEPS / 2), median(daemon.checkout, 1)),
@@ -183,7 +186,8 @@ public final class CommandLineScenario implements Scenario {
     }
 
     /** Seconds per command in one {@code coral batch} process: each commit, and each checkout by depth. */
-    private record Batch(double[] commit, double[] checkout) {
+    /** Seconds of each commit and checkout; for the daemon, how its warm-up ended (else null). */
+    private record Batch(double[] commit, double[] checkout, String warmUp) {
     }
 
     /**
@@ -219,7 +223,7 @@ public final class CommandLineScenario implements Scenario {
             throw new IOException("coral batch exited " + p.exitValue());
         }
         Context.log("cli (batch): commits %s s", Arrays.toString(commit));
-        return new Batch(commit, checkout);
+        return new Batch(commit, checkout, null);
     }
 
     /**
@@ -239,6 +243,8 @@ public final class CommandLineScenario implements Scenario {
         double[] commit = new double[STEPS];
         double[] checkout = new double[STEPS];
         launcher(launcher, repo, daemonDir, "daemon", "start", "--idle", "5");
+        String warmUp = warmUpEnded(launcher, repo, daemonDir);
+        Context.log("cli (daemon): warm-up %s", warmUp);
         try {
             launcher(launcher, repo, daemonDir, "init", ".");
             Path file = repo.resolve("model.safetensors");
@@ -261,7 +267,25 @@ public final class CommandLineScenario implements Scenario {
             launcher(launcher, repo, daemonDir, "daemon", "stop");
         }
         Context.log("cli (daemon): commits %s s", Arrays.toString(commit));
-        return new Batch(commit, checkout);
+        return new Batch(commit, checkout, warmUp);
+    }
+
+    /** Waits until the daemon's warm-up has ended (as a user who started it a while before the first command); what status says of it. */
+    private static String warmUpEnded(Path launcher, Path cwd, Path daemonDir) throws IOException, InterruptedException {
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+        while (true) {
+            ProcessBuilder pb = new ProcessBuilder("bash", launcher.toString(), "daemon", "status").directory(cwd.toFile()).redirectErrorStream(true);
+            pb.environment().put("CORAL_DAEMON_DIR", daemonDir.toString());
+            Process p = pb.start();
+            String status = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            p.waitFor();
+            int at = status.indexOf("warm-up ");
+            String warmUp = at < 0 ? "(not in status: " + status.strip() + ")" : status.substring(at + 8).replaceAll(";.*", "").strip();
+            if (!warmUp.equals("running") || System.nanoTime() > until) {
+                return warmUp;
+            }
+            Thread.sleep(100);
+        }
     }
 
     /** Runs {@code ./coral args} with the daemon folder {@code daemonDir}; its wall time; throws with its output if it fails. */
