@@ -138,13 +138,16 @@ final class DaemonServer {
     }
 
     /**
-     * Runs {@link DaemonWarmUp} in {@code DIR/warm-up} on a thread of its own; it gives way to the
-     * first command a caller sends (or a stop) before its own next command.
+     * Runs {@link DaemonWarmUp} in {@code DIR/warm-up-PID} on a thread of its own (first removing
+     * what a daemon that died in its warm-up left); it gives way to the first command a caller
+     * sends (or a stop) before its own next command.
      */
     private Thread startWarmUp() {
         warmUpState = "running";
         Thread t = new Thread(() -> {
-            DaemonWarmUp.Outcome o = new DaemonWarmUp(dir.resolve("warm-up"), () -> stopping || commands.get() > 0).run();
+            DaemonWarmUp.removeLeftovers(dir);
+            DaemonWarmUp.Outcome o = new DaemonWarmUp(dir.resolve("warm-up-" + ProcessHandle.current().pid()),
+                    () -> stopping || commands.get() > 0).run();
             warmUpState = o.describe();
             shrunk = false; // its garbage goes back to the system once the daemon is quiet
             log("warm-up " + o.describe());

@@ -100,6 +100,24 @@ final class DaemonWarmUp {
         return new Outcome(ran, commands.size(), (System.nanoTime() - t0) / 1_000_000, failure);
     }
 
+    /**
+     * Removes the scratch folders ({@code warm-up-PID}) of daemons no longer running: one killed
+     * in its warm-up leaves its folder. A daemon's own folder is its to remove.
+     */
+    static void removeLeftovers(Path daemonDir) {
+        try (var folders = Files.newDirectoryStream(daemonDir, "warm-up-*")) {
+            for (Path f : folders) {
+                String pid = f.getFileName().toString().substring("warm-up-".length());
+                if (pid.matches("\\d{1,18}") && ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue;
+                }
+                Folders.deleteTree(f);
+            }
+        } catch (IOException e) {
+            // a later start tries again; the folder holds nothing a repository needs
+        }
+    }
+
     /** Commits of the history (runs of 3: a skip link among them), then checkouts one and several links deep, and the read-only commands. */
     private static List<List<String>> commands() {
         List<List<String>> c = new ArrayList<>();

@@ -287,13 +287,17 @@ class DaemonServerTest {
             assertTrue(System.nanoTime() < until, "the warm-up did not end: " + log);
             Thread.sleep(20);
         }
-        assertFalse(Files.exists(dir.resolve("daemon/warm-up")), "its scratch repository is removed");
+        try (var left = Files.newDirectoryStream(dir.resolve("daemon"), "warm-up-*")) {
+            assertFalse(left.iterator().hasNext(), "its scratch repository is removed");
+        }
         String status = server.status();
         return status.substring(status.indexOf("warm-up "));
     }
 
     @Test
     void warmsUpOnAScratchHistoryOfItsOwnAndRemovesIt() throws Exception {
+        Path dead = Files.createDirectories(dir.resolve("daemon/warm-up-4999999/repo")); // past Linux's largest pid
+        Files.writeString(dead.resolve("model.safetensors"), "left by a daemon killed in its warm-up");
         String warmUp = warmUpEnded(false);
         assertTrue(warmUp.startsWith("warm-up done in "), warmUp + "; log: " + log);
         assertTrue(log.toString(StandardCharsets.UTF_8).contains("warm-up done in "), log.toString(StandardCharsets.UTF_8));
