@@ -67,6 +67,9 @@ final class BranchCommand extends Subcommand {
                 return 0;
             }
             if (name != null) {
+                if (start != null) {
+                    warnIfAmbiguous(repo, start);
+                }
                 if (force) {
                     repo.forceBranch(name, start == null ? "HEAD" : start);
                 } else {

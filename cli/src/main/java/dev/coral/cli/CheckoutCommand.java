@@ -50,6 +50,7 @@ final class CheckoutCommand extends Subcommand {
             ObjectId detached = detachedHead(repo);
             if (newBranch != null) {
                 if (rev != null) {
+                    warnIfAmbiguous(repo, rev);
                     repo.switchToNewBranch(newBranch, rev, force);
                 } else {
                     repo.switchBranch(newBranch, true, force);
@@ -66,11 +67,13 @@ final class CheckoutCommand extends Subcommand {
                 return fromTheIndex(repo, afterDoubleDash);
             }
             if (!paths.isEmpty()) {
+                warnIfAmbiguous(repo, rev);
                 Repository.CheckoutResult r = repo.checkoutPaths(rev, userPaths(paths));
                 out().println("Updated " + r.written().size() + (r.written().size() == 1 ? " path" : " paths")
                         + " from " + Text.shortId(r.commit()));
                 return 0;
             }
+            warnIfAmbiguous(repo, rev, rev.equals(repo.ambiguousName(rev)) ? "checkout takes the branch" : "the tag is taken");
             Repository.CheckoutResult r;
             try (TerminalProgress progress = progress()) {
                 r = repo.checkout(rev, force, progress);

@@ -82,6 +82,9 @@ final class DiffCommand extends Subcommand {
                     paths.add(p);
                 }
             }
+            for (String r : revisions) {
+                warnIfAmbiguous(repo, r);
+            }
             if (staged && revisions.size() > 1) {
                 throw usage("--staged compares the staged files with one revision, not " + revisions.size());
             }

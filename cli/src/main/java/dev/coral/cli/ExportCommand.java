@@ -41,6 +41,7 @@ final class ExportCommand extends Subcommand {
             throw usage("-o -: standard output is a terminal; redirect it to a file or a pipe, or give -o FILE");
         }
         try (Repository repo = openRepository()) {
+            warnIfAmbiguous(repo, rp.rev());
             String path = rp.path();
             if (path == null) {
                 Tree tree = repo.readTree(repo.resolve(rp.rev()));

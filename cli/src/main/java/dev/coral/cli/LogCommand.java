@@ -36,6 +36,7 @@ final class LogCommand extends Subcommand {
         }
         PrintStream out = out();
         try (Repository repo = openRepository()) {
+            warnIfAmbiguous(repo, rev);
             if (rev.equals("HEAD") && repo.headCommit() == null) {
                 String b = repo.currentBranch();
                 throw new dev.coral.error.UnknownRevisionException(

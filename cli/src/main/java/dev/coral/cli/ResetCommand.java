@@ -63,6 +63,9 @@ final class ResetCommand extends Subcommand {
                 given.add(0, rev); // reset PATH..., reset -- PATH...: the first is a path
                 from = null;
             }
+            if (from != null) {
+                warnIfAmbiguous(repo, from);
+            }
             if (!given.isEmpty()) {
                 if (movesOnly) {
                     throw usage("cannot do a " + (mode.soft ? "--soft" : "--hard") + " reset with paths");

@@ -34,6 +34,7 @@ final class RestoreCommand extends Subcommand {
     @Override
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
+            warnIfAmbiguous(repo, source);
             if (staged && !workTree) {
                 repo.restoreStaged(userPaths(paths), source);
             } else {

@@ -46,6 +46,7 @@ final class ShowCommand extends Subcommand {
     int execute() throws Exception {
         RevPath rp = RevPath.parse(target);
         try (Repository repo = openRepository()) {
+            warnIfAmbiguous(repo, rp.rev());
             ObjectId id = repo.resolve(rp.rev());
             Commit commit = repo.readCommit(id);
             Tree tree = repo.readTree(id);

@@ -104,6 +104,23 @@ abstract class Subcommand implements Callable<Integer> {
     }
 
     /**
+     * Says on standard error, as git does, when {@code rev} starts from a name that is both a
+     * branch and a tag: which one {@code taken} is meant (as a revision, the tag; checkout and switch, the branch).
+     */
+    void warnIfAmbiguous(Repository repo, String rev, String taken) throws IOException {
+        String name = repo.ambiguousName(rev);
+        if (name != null) {
+            coral.session().err().println("coral: warning: refname '" + name + "' is ambiguous: a branch and a tag; " + taken
+                    + " (refs/heads/" + name + " or refs/tags/" + name + " says which)");
+        }
+    }
+
+    /** As {@link #warnIfAmbiguous(Repository, String, String)} for a revision: the tag is taken. */
+    void warnIfAmbiguous(Repository repo, String rev) throws IOException {
+        warnIfAmbiguous(repo, rev, "the tag is taken");
+    }
+
+    /**
      * HEAD's commit when HEAD is detached (commits made there can be left behind by moving it),
      * else null; null too when HEAD cannot be read (a forced checkout replaces a damaged one).
      */

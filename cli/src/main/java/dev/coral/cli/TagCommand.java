@@ -46,6 +46,7 @@ final class TagCommand extends Subcommand {
                 repo.tags().forEach(out()::println);
                 return 0;
             }
+            warnIfAmbiguous(repo, rev);
             ObjectId was = force ? repo.resolveTag(name) : null;
             repo.createTag(name, rev == null ? "HEAD" : rev, message, force);
             if (was != null) {

@@ -177,6 +177,28 @@ class ResetCommandTest {
         assertArrayEquals(first, DemoCommand.sha256(model), "the tag's commit");
     }
 
+    /** As git's "warning: refname 'feat' is ambiguous.": every command that takes the name as a revision says so, and which it took. */
+    @Test
+    void anAmbiguousNameIsWarnedOf() throws Exception {
+        cli.run("tag", "feat", "HEAD~1").ok();
+        cli.run("branch", "feat").ok();
+        String warning = "coral: warning: refname 'feat' is ambiguous: a branch and a tag; the tag is taken "
+                + "(refs/heads/feat or refs/tags/feat says which)";
+        for (String[] command : List.of(new String[] {"log", "feat"}, new String[] {"log", "feat~0"}, new String[] {"show", "feat"},
+                new String[] {"diff", "feat", "HEAD"}, new String[] {"branch", "other", "feat"}, new String[] {"tag", "v9", "feat"},
+                new String[] {"export", "feat:model.safetensors", "-o", "out.safetensors"}, new String[] {"reset", "feat"})) {
+            assertEquals(warning, cli.run(command).ok().err().strip(), String.join(" ", command));
+        }
+        for (String[] command : List.of(new String[] {"log"}, new String[] {"log", "refs/heads/feat"}, new String[] {"show", "refs/tags/feat"},
+                new String[] {"log", "v9"})) {
+            assertEquals("", cli.run(command).ok().err(), String.join(" ", command));
+        }
+        Cli.Result checkout = cli.run("checkout", "--force", "feat").ok(); // forced: reset left the working file changed
+        assertEquals("coral: warning: refname 'feat' is ambiguous: a branch and a tag; checkout takes the branch "
+                + "(refs/heads/feat or refs/tags/feat says which)", checkout.err().strip());
+        assertEquals("feat", cli.run("status", "--json").ok().out().replaceAll("(?s).*\"branch\": *\"([^\"]*)\".*", "$1"));
+    }
+
     @Test
     void quietPrintsNothing() throws Exception {
         assertEquals("", cli.run("reset", "-q", "--hard", "HEAD~1").ok().out());

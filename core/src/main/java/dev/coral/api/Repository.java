@@ -1474,6 +1474,14 @@ public final class Repository implements AutoCloseable {
         return refs.tags();
     }
 
+    /**
+     * The branch-and-tag name {@code rev} starts from, or null when its name is not both (as a
+     * revision such a name is the tag, as in git; checkout and switch of it take the branch).
+     */
+    public String ambiguousName(String rev) throws IOException {
+        return resolver.ambiguousName(rev);
+    }
+
     /** The id tag {@code name} holds (a commit, or an annotated tag object), or null when there is no such tag. */
     public ObjectId resolveTag(String name) throws IOException {
         return refs.tag(name);

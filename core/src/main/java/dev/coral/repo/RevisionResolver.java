@@ -56,6 +56,22 @@ public final class RevisionResolver {
         return id;
     }
 
+    /**
+     * The name {@code rev} starts from when that name is both a branch and a tag (git's
+     * "ambiguous refname": as a revision it is the tag), else null. A full ref name
+     * ({@code refs/heads/NAME}), HEAD, {@code @} and ORIG_HEAD are never ambiguous.
+     */
+    public String ambiguousName(String rev) throws IOException {
+        if (rev == null) {
+            return null;
+        }
+        String base = rev.substring(0, firstSuffix(rev));
+        if (base.startsWith("refs/") || base.equals("HEAD") || base.equals("@") || base.equals(Refs.ORIG_HEAD) || !refNameOk(base)) {
+            return null;
+        }
+        return refs.tag(base) != null && refs.branch(base) != null ? base : null;
+    }
+
     private static int firstSuffix(String rev) {
         for (int i = 0; i < rev.length(); i++) {
             char c = rev.charAt(i);
