@@ -273,6 +273,49 @@ class DaemonServerTest {
         server = null;
     }
 
+    /**
+     * Three repositories committing at once, each through the daemon's handle of its own: every
+     * version checks out bit-exact in its own repository (each handle keeps its chunks as the next
+     * commit's bases; none may serve another's).
+     */
+    @Test
+    void severalRepositoriesAtOnceKeepTheirOwnHistories() throws Exception {
+        int repos = 3;
+        int versions = 4;
+        List<CompletableFuture<List<byte[]>>> runs = new ArrayList<>();
+        for (int k = 0; k < repos; k++) {
+            Path repo = Files.createDirectories(dir.resolve("repo" + k));
+            assertEquals(0, run(caller(repo), "init").code());
+            Process p = caller(repo);
+            int seed = 100 * k;
+            runs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    List<byte[]> committed = new ArrayList<>();
+                    for (int v = 0; v < versions; v++) {
+                        Path model = repo.resolve("model.safetensors");
+                        Cli.writeModel(model, seed + v, "a", "b");
+                        committed.add(Files.readAllBytes(model));
+                        assertEquals(0, run(p, "commit", "-m", "v" + v, "model.safetensors").code());
+                    }
+                    return committed;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }));
+        }
+        for (int k = 0; k < repos; k++) {
+            List<byte[]> committed = runs.get(k).get(120, TimeUnit.SECONDS);
+            Path repo = dir.resolve("repo" + k);
+            for (int v = 0; v < versions; v++) {
+                assertEquals(0, run(caller(repo), "checkout", "--force", "main~" + (versions - 1 - v)).code());
+                assertTrue(java.util.Arrays.equals(committed.get(v), Files.readAllBytes(repo.resolve("model.safetensors"))),
+                        "repo" + k + " version " + v);
+                assertEquals(0, run(caller(repo), "checkout", "--force", "main").code());
+            }
+        }
+        assertTrue(server.status().contains(" " + (repos * (versions + 1) + 2 * repos * versions) + " commands run"), server.status());
+    }
+
     /** Restarts the test's daemon with its warm-up; waits until the warm-up has ended; what status says of it. */
     private String warmUpEnded(boolean commandFirst) throws Exception {
         server.stop("restarting with a warm-up");
