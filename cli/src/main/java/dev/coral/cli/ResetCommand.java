@@ -25,7 +25,9 @@ import picocli.CommandLine.Parameters;
     "The commit the branch was at is kept as ORIG_HEAD, a revision that gc keeps, so 'coral reset --hard ORIG_HEAD' "
         + "undoes a reset. Commits no branch, tag or HEAD reaches after a second reset are left to gc.",
     "With PATHs (after REV, or after --): what is staged for them becomes REV's version (default: HEAD's), as "
-        + "'coral restore --staged --source REV PATH...'; HEAD and the working files stay."})
+        + "'coral restore --staged --source REV PATH...'; HEAD and the working files stay. As git's: without --, a "
+        + "first argument that is no revision is a path (then all are), and must be in the working folder; one that is both "
+        + "is refused; a path matching no tracked file is nothing to do."})
 final class ResetCommand extends Subcommand {
     @Mixin
     QuietOption quiet;
@@ -57,11 +59,23 @@ final class ResetCommand extends Subcommand {
             List<String> given = new ArrayList<>(paths);
             String from = rev;
             boolean movesOnly = mode != null && (mode.soft || mode.hard); // takes no paths
-            // as git's: a first argument that is no revision is a path; with --soft or --hard, only one that is there
-            if (rev != null && (isAfterDoubleDash(rev) || paths.isEmpty() && !rev.equals("HEAD") && !isRevision(repo, rev)
-                    && (!movesOnly || Files.exists(userPaths(List.of(rev)).get(0))))) {
-                given.add(0, rev); // reset PATH..., reset -- PATH...: the first is a path
+            // as git's: without --, a first argument that is no revision is a path, and then every one is; it must be
+            // there (else it is neither: the unknown revision); one that is both a revision and a file is refused
+            boolean dashes = spec.commandLine().getParseResult().expandedArgs().contains("--");
+            if (rev != null && isAfterDoubleDash(rev)) {
+                given.add(0, rev); // reset -- PATH...
                 from = null;
+            } else if (rev != null && !dashes) {
+                boolean there = Files.exists(userPaths(List.of(rev)).get(0));
+                if (rev.equals("HEAD") || isRevision(repo, rev)) {
+                    if (there) {
+                        throw usage("'" + rev + "' is both a revision and a path in the working tree: give revisions before --, "
+                                + "paths after it");
+                    }
+                } else if (there) {
+                    given.add(0, rev); // reset PATH...
+                    from = null;
+                }
             }
             if (from != null) {
                 warnIfAmbiguous(repo, from);
@@ -70,14 +84,8 @@ final class ResetCommand extends Subcommand {
                 if (movesOnly) {
                     throw usage("cannot do a " + (mode.soft ? "--soft" : "--hard") + " reset with paths");
                 }
-                try {
-                    repo.resetPaths(userPaths(given), from, spec.commandLine().getParseResult().expandedArgs().contains("--"));
-                } catch (BadInputException notTracked) {
-                    if (from == null && rev != null && !isAfterDoubleDash(rev)) {
-                        repo.resolve(rev); // neither a tracked path nor a revision: the unknown revision, said as such
-                    }
-                    throw notTracked;
-                }
+                // as git's: only the first argument is checked (above); a path matching nothing tracked is nothing to do
+                repo.resetPaths(userPaths(given), from, true);
                 printUnstaged(repo);
                 return 0;
             }

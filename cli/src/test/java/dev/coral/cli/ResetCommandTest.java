@@ -99,6 +99,15 @@ class ResetCommandTest {
         }
         assertArrayEquals(index, Files.readAllBytes(dir.resolve(".coral/index")));
         assertTrue(cli.run("reset", "nope.safetensors").err().contains("unknown revision 'nope.safetensors'"));
+        // the first argument, when no revision, makes them all paths (found by fuzzing against git: the second made the first a revision)
+        cli.run("add", "new.safetensors").ok();
+        Cli.Result two = cli.run("reset", "new.safetensors", "nope.npy");
+        assertEquals(0, two.code(), two.err());
+        assertTrue(cli.run("status").ok().out().contains("Untracked weight files"), "new.safetensors unstaged");
+        // a tracked file that is not there, without --, is neither a path nor a revision, as git's "ambiguous argument"
+        Files.delete(model);
+        assertTrue(cli.run("reset", "model.safetensors").err().contains("unknown revision 'model.safetensors'"));
+        assertEquals(0, cli.run("reset", "--", "model.safetensors").code());
         assertEquals(1, cli.run("restore", "--staged", "new.safetensors").code(), "restore --staged still refuses, as git's");
     }
 
@@ -119,6 +128,11 @@ class ResetCommandTest {
             assertEquals(1, r.errLines().size(), r.err());
         }
         assertTrue(cli.run("reset", "nosuch").err().contains("unknown revision 'nosuch'"));
+        Files.writeString(dir.resolve("main"), "a file named as the branch");
+        Cli.Result both = cli.run("reset", "main");
+        assertEquals(2, both.code(), both.err());
+        assertTrue(both.err().contains("'main' is both a revision and a path in the working tree"), both.err());
+        Files.delete(dir.resolve("main"));
         assertArrayEquals(index, Files.readAllBytes(dir.resolve(".coral/index")));
         assertArrayEquals(second, DemoCommand.sha256(model));
         assertTrue(cli.run("log", "-n", "1", "--oneline").ok().out().contains(" two"));
@@ -185,7 +199,7 @@ class ResetCommandTest {
         String warning = "coral: warning: refname 'feat' is ambiguous: a branch and a tag; the tag is taken "
                 + "(refs/heads/feat or refs/tags/feat says which)";
         for (String[] command : List.of(new String[] {"log", "feat"}, new String[] {"log", "feat~0"}, new String[] {"show", "feat"},
-                new String[] {"diff", "feat", "HEAD"}, new String[] {"branch", "other", "feat"}, new String[] {"tag", "v9", "feat"},
+                new String[] {"diff", "feat", "HEAD"}, new String[] {"branch", "other", "feat~0"}, new String[] {"tag", "v9", "feat"},
                 new String[] {"export", "feat:model.safetensors", "-o", "out.safetensors"}, new String[] {"reset", "feat"})) {
             assertEquals(warning, cli.run(command).ok().err().strip(), String.join(" ", command));
         }
@@ -193,6 +207,9 @@ class ResetCommandTest {
                 new String[] {"log", "v9"})) {
             assertEquals("", cli.run(command).ok().err(), String.join(" ", command));
         }
+        Cli.Result start = cli.run("branch", "y", "feat"); // as git's: a new branch's start must not be such a name
+        assertEquals(1, start.code());
+        assertTrue(start.err().contains("coral: ambiguous object name: 'feat' is both a branch and a tag"), start.err());
         Cli.Result checkout = cli.run("checkout", "--force", "feat").ok(); // forced: reset left the working file changed
         assertEquals("coral: warning: refname 'feat' is ambiguous: a branch and a tag; checkout takes the branch "
                 + "(refs/heads/feat or refs/tags/feat says which)", checkout.err().strip());

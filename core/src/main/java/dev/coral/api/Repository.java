@@ -1197,12 +1197,25 @@ public final class Repository implements AutoCloseable {
 
     public void createBranch(String name, String startRevision) throws IOException {
         gated(() -> { // the start may be a commit nothing else reaches
-            ObjectId start = resolve(startRevision);
+            ObjectId start = resolveStart(startRevision);
             if (refs.updateBranch(name, null, start) != Refs.UpdateResult.UPDATED) {
                 throw new BadInputException("branch '" + name + "' already exists");
             }
             return null;
         });
+    }
+
+    /**
+     * Where a new branch starts: refuses a start that is exactly a name both a branch and a tag
+     * have, as git's {@code branch} does (found by fuzzing against git: Coral took the tag); a
+     * revision from such a name ({@code NAME~1}) is the tag's, as any revision is.
+     */
+    private ObjectId resolveStart(String startRevision) throws IOException {
+        if (startRevision.equals(resolver.ambiguousName(startRevision))) {
+            throw new BadInputException("ambiguous object name: '" + startRevision + "' is both a branch and a tag (refs/heads/"
+                    + startRevision + " or refs/tags/" + startRevision + " says which)");
+        }
+        return resolve(startRevision);
     }
 
     /**
@@ -1212,7 +1225,7 @@ public final class Repository implements AutoCloseable {
      */
     public ObjectId forceBranch(String name, String startRevision) throws IOException {
         return gated(() -> { // the start may be a commit nothing else reaches
-            ObjectId start = resolve(startRevision);
+            ObjectId start = resolveStart(startRevision);
             RefName.check("branch", name);
             // as a commit, under the staging lock: no commit moves the branch meanwhile, nor HEAD comes onto it
             try (RepositoryLock.Held l = lockIndex(); Refs.HeadUpdate held = refs.lockHead()) {
@@ -1239,7 +1252,10 @@ public final class Repository implements AutoCloseable {
             try (RepositoryLock.Held l = lockIndex(); Refs.HeadUpdate headUpdate = refs.lockHead()) {
                 ObjectId tip = refs.branch(from);
                 String current = currentBranch();
-                if (tip == null && from.equals(current) && !from.equals(to)) { // HEAD's branch has no commit yet: only HEAD names it
+                if (tip == null && from.equals(current)) { // HEAD's branch has no commit yet: only HEAD names it
+                    if (from.equals(to)) {
+                        return null; // as git's: nothing to do (found by fuzzing against git)
+                    }
                     if (refs.branch(to) != null) {
                         throw new BadInputException("branch '" + to + "' already exists");
                     }

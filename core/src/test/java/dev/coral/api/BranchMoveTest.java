@@ -88,6 +88,16 @@ class BranchMoveTest {
             assertEquals("feat", repo.currentBranch());
             assertEquals(two, repo.headCommit(), "the branch's commit");
             assertTrue(repo.status().isClean(), "the branch's files, not the tag's");
+            // a new branch from that name is refused, as git's "ambiguous object name" (found by fuzzing against git)
+            BadInputException e = assertThrows(BadInputException.class, () -> repo.createBranch("y", "feat"));
+            assertTrue(e.getMessage().startsWith("ambiguous object name: 'feat'"), e.getMessage());
+            assertThrows(BadInputException.class, () -> repo.forceBranch("y", "feat"));
+            assertThrows(BadInputException.class, () -> repo.switchToNewBranch("y", "feat", false));
+            assertNull(repo.branchTip("y"));
+            repo.createBranch("y", "refs/heads/feat");
+            repo.createBranch("z", "feat~0");
+            assertEquals(two, repo.branchTip("y"));
+            assertEquals(one, repo.branchTip("z"), "a revision from the name is the tag's");
         }
     }
 
@@ -99,6 +109,9 @@ class BranchMoveTest {
             assertEquals("trunk", repo.currentBranch());
             assertNull(repo.headCommit());
             assertThrows(BadInputException.class, () -> repo.renameBranch("nosuch", "x", false));
+            repo.renameBranch("trunk", "trunk", false); // nothing to do, as git's (found by fuzzing against git)
+            repo.renameBranch("trunk", "trunk", true);
+            assertEquals("trunk", repo.currentBranch());
         }
     }
 
