@@ -50,7 +50,7 @@ final class DaemonCommand extends Subcommand {
 
     @Option(names = "--no-warm-up", negatable = false, description = "start, serve: do not warm the compiler up when it "
             + "starts. By default the daemon first commits and checks out a small history of its own in a scratch "
-            + "repository (DIR/warm-up-PID, 2-4 s of one core), giving way to the first command a caller sends.")
+            + "repository (DIR/warm-up-PID, 5-6 s of one core), giving way to the first command a caller sends.")
     boolean noWarmUp;
 
     @Option(names = "--dir", paramLabel = "DIR", description = "The daemon's folder (default: the launcher's, "

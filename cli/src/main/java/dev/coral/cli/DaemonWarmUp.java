@@ -23,15 +23,23 @@ import java.util.function.BooleanSupplier;
  * 0.63-0.67 and 1.22-1.34 s cold, 0.30-0.38 and 0.49-0.66 s after this warm-up; a checkout three
  * links deep 0.72-0.79 s against 0.50-0.66.
  *
- * <p>The model is small (10.5 MB: two fp32 matrices, a bias, a BF16 matrix) and moves by small
- * random steps as Adam's updates do, so that its commits choose the codecs a real history's do.
- * Before each command it asks {@code stop}: a caller's command arriving, or the daemon stopping, ends the
+ * <p>The model is small (13.1 MB: two fp32 matrices, a bias, a BF16 matrix, and 160 fp32 tensors
+ * of 16 KB) and moves by small random steps as Adam's updates do, so that its commits choose the
+ * codecs a real history's do. The small tensors (a chunk each) were added for the methods run
+ * once per chunk: in a daemon committing the 84 MB model (21 chunks) C2 still compiled 53-68 ms
+ * of CPU per commit over commits 2-23 after the warm-up without them, 35-43 with them (three
+ * runs each, in turn; the warm-up 3.3-4.0 s, then 5.1-5.5 s); the commits' wall times were within
+ * this machine's noise (means 304-342 against 303-316 ms).
+ *
+ * <p>Before each command it asks {@code stop}: a caller's command arriving, or the daemon stopping, ends the
  * warm-up there (the command running then finishes, a few hundred milliseconds at most, and the
  * scratch folder is removed).
  */
 final class DaemonWarmUp {
     /** Commits of the scratch history: the first is keyframes, the rest deltas past a run's skip link. */
     static final int STEPS = 7;
+    /** Small tensors of the model, a chunk each (see {@link Model}). */
+    static final int BLOCKS = 160;
     private static final int ROWS = 1024;
     private static final int COLS = 1024;
 
@@ -71,7 +79,7 @@ final class DaemonWarmUp {
         try (SharedHandles handles = new SharedHandles()) {
             Folders.deleteTree(scratch);
             Path repo = Files.createDirectories(scratch.resolve("repo"));
-            Model model = new Model(57);
+            Model model = new Model(57, BLOCKS);
             for (List<String> c : commands) {
                 if (stop.getAsBoolean()) {
                     break;
@@ -134,57 +142,75 @@ final class DaemonWarmUp {
         return c;
     }
 
-    /** A small model in training: its weights as safetensors, each step moving them by about Adam's learning rate. */
+    /**
+     * A small model in training, written as safetensors: each step moves its weights by about
+     * Adam's learning rate. Its big matrices make the compiler compile the codecs' loops; its
+     * {@code blocks} small tensors (a chunk each) make the methods run once per chunk (writing a
+     * pack entry, building code tables) hot enough to be compiled too, which 84 MB commits of 21
+     * chunks reach only after 25-40 commits.
+     */
     private static final class Model {
-        private final SplittableRandom random;
-        private final float[][] matrices = new float[3][ROWS * COLS]; // two fp32 weights, one stored as BF16
-        private final float[] bias = new float[COLS];
+        private record Weight(String name, boolean bf16, int[] shape, float[] values) {
+            long bytes() {
+                return (long) values.length * (bf16 ? 2 : 4);
+            }
+        }
 
-        Model(long seed) {
+        private final SplittableRandom random;
+        private final List<Weight> weights = new ArrayList<>();
+
+        Model(long seed, int blocks) {
             random = new SplittableRandom(seed);
-            for (float[] m : matrices) {
-                for (int i = 0; i < m.length; i++) {
-                    m[i] = (float) (random.nextGaussian() * 0.05);
-                }
+            weights.add(weight("l1.weight", false, 0.05, ROWS, COLS));
+            weights.add(weight("l1.bias", false, 0.01, COLS));
+            weights.add(weight("l2.weight", false, 0.05, ROWS, COLS));
+            weights.add(weight("emb", true, 0.05, ROWS, COLS));
+            for (int k = 0; k < blocks; k++) {
+                weights.add(weight("block" + k + ".weight", false, 0.05, 64, 64));
             }
-            for (int i = 0; i < bias.length; i++) {
-                bias[i] = (float) (random.nextGaussian() * 0.01);
+        }
+
+        private Weight weight(String name, boolean bf16, double scale, int... shape) {
+            float[] v = new float[java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y)];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (random.nextGaussian() * scale);
             }
+            return new Weight(name, bf16, shape, v);
         }
 
         void step() {
-            for (float[] m : matrices) {
-                move(m);
-            }
-            move(bias);
-        }
-
-        private void move(float[] w) {
-            for (int i = 0; i < w.length; i++) {
-                w[i] -= (float) ((random.nextDouble() - 0.5) * 2e-3);
+            for (Weight w : weights) {
+                float[] v = w.values();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] -= (float) ((random.nextDouble() - 0.5) * 2e-3);
+                }
             }
         }
 
         void write(Path file) throws IOException {
-            long fp32 = 4L * ROWS * COLS;
-            long bf16 = 2L * ROWS * COLS;
-            String header = "{\"l1.weight\":{\"dtype\":\"F32\",\"shape\":[" + ROWS + "," + COLS + "],\"data_offsets\":[0," + fp32 + "]},"
-                    + "\"l1.bias\":{\"dtype\":\"F32\",\"shape\":[" + COLS + "],\"data_offsets\":[" + fp32 + "," + (fp32 + 4L * COLS) + "]},"
-                    + "\"l2.weight\":{\"dtype\":\"F32\",\"shape\":[" + ROWS + "," + COLS + "],\"data_offsets\":[" + (fp32 + 4L * COLS) + ","
-                    + (2 * fp32 + 4L * COLS) + "]},"
-                    + "\"emb\":{\"dtype\":\"BF16\",\"shape\":[" + ROWS + "," + COLS + "],\"data_offsets\":[" + (2 * fp32 + 4L * COLS) + ","
-                    + (2 * fp32 + 4L * COLS + bf16) + "]}}";
-            byte[] h = header.getBytes(StandardCharsets.US_ASCII);
+            StringBuilder header = new StringBuilder("{");
+            long offset = 0;
+            for (Weight w : weights) {
+                header.append(header.length() > 1 ? "," : "").append('"').append(w.name()).append("\":{\"dtype\":\"")
+                        .append(w.bf16() ? "BF16" : "F32").append("\",\"shape\":").append(java.util.Arrays.toString(w.shape()).replace(" ", ""))
+                        .append(",\"data_offsets\":[").append(offset).append(',').append(offset + w.bytes()).append("]}");
+                offset += w.bytes();
+            }
+            byte[] h = header.append('}').toString().getBytes(StandardCharsets.US_ASCII);
             int padded = (h.length + 7) & ~7;
-            ByteBuffer b = ByteBuffer.allocate((int) (8 + padded + 2 * fp32 + 4L * COLS + bf16)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer b = ByteBuffer.allocate((int) (8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
             b.putLong(padded).put(h);
             for (int i = h.length; i < padded; i++) {
                 b.put((byte) ' ');
             }
-            b.asFloatBuffer().put(matrices[0]).put(bias).put(matrices[1]);
-            b.position(b.position() + 4 * (2 * ROWS * COLS + COLS));
-            for (float f : matrices[2]) {
-                b.putShort((short) (Float.floatToRawIntBits(f) >>> 16));
+            for (Weight w : weights) {
+                for (float f : w.values()) {
+                    if (w.bf16()) {
+                        b.putShort((short) (Float.floatToRawIntBits(f) >>> 16));
+                    } else {
+                        b.putFloat(f);
+                    }
+                }
             }
             Files.write(file, b.array());
         }
