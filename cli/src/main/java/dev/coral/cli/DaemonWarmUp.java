@@ -26,10 +26,10 @@ import java.util.function.BooleanSupplier;
  * <p>The model is small (13.1 MB: two fp32 matrices, a bias, a BF16 matrix, and 160 fp32 tensors
  * of 16 KB) and moves by small random steps as Adam's updates do, so that its commits choose the
  * codecs a real history's do. The small tensors (a chunk each) were added for the methods run
- * once per chunk: in a daemon committing the 84 MB model (21 chunks) C2 still compiled 53-68 ms
- * of CPU per commit over commits 2-23 after the warm-up without them, 35-43 with them (three
- * runs each, in turn; the warm-up 3.3-4.0 s, then 5.1-5.5 s); the commits' wall times were within
- * this machine's noise (means 304-342 against 303-316 ms).
+ * once per chunk: in a daemon committing the 84 MB model (21 chunks) C2 still compiled 53-77 ms
+ * of CPU per commit over commits 2-23 after the warm-up without them (five runs, mean 63), 35-57
+ * with them (six runs, mean 44; the warm-up 3.3-4.0 s, then 5.1-5.5 s); the commits' wall times
+ * were within this machine's noise (means 304-342 against 303-330 ms).
  *
  * <p>Before each command it asks {@code stop}: a caller's command arriving, or the daemon stopping, ends the
  * warm-up there (the command running then finishes, a few hundred milliseconds at most, and the
