@@ -26,7 +26,7 @@ final class CoralCommand implements Callable<Integer> {
      * The subcommands, in the order help lists them. Registered with picocli only when needed:
      * building picocli's model of all of them by reflection took ~65 ms of every command.
      */
-    static final List<String> SUBCOMMANDS = List.of("init", "add", "rm", "restore", "reset", "status", "commit", "log", "show", "diff", "checkout",
+    static final List<String> SUBCOMMANDS = List.of("init", "add", "rm", "mv", "restore", "reset", "status", "commit", "log", "show", "diff", "checkout",
             "switch", "branch", "tag", "export", "stats", "demo", "fsck", "gc", "repack", "config", "batch", "daemon");
 
     /** picocli's system property naming built-in type converters not to register (regexes, comma-separated). */
@@ -47,6 +47,7 @@ final class CoralCommand implements Callable<Integer> {
             case "init" -> new InitCommand();
             case "add" -> new AddCommand();
             case "rm" -> new RmCommand();
+            case "mv" -> new MvCommand();
             case "restore" -> new RestoreCommand();
             case "reset" -> new ResetCommand();
             case "status" -> new StatusCommand();

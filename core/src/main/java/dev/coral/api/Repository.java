@@ -885,6 +885,23 @@ public final class Repository implements AutoCloseable {
         }
     }
 
+    /** A tracked path {@link #move} moved (repository paths). */
+    public record Moved(String from, String to) {
+    }
+
+    /**
+     * Git's {@code mv}: renames the tracked file or folder {@code sources.get(0)} to
+     * {@code destination}, or moves every source into the existing folder {@code destination};
+     * their staged entries move with them (nothing is read again; a local change stays one, at the
+     * new path). Refuses, before anything moves, an untracked or missing source, a destination
+     * that exists (with {@code force}, a file may be replaced by a file), a folder into itself, a
+     * destination folder that does not exist, and a new name of another format than the file's.
+     * Returns each tracked path moved.
+     */
+    public List<Moved> move(List<Path> sources, Path destination, boolean force) throws IOException {
+        return new Move(this, workTree).run(sources, destination, force);
+    }
+
     /** {@link #remove(Collection, boolean, boolean)}, not forced. */
     public List<String> remove(Collection<Path> paths, boolean cached) throws IOException {
         return remove(paths, cached, false);
