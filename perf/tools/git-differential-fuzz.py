@@ -116,7 +116,7 @@ ALIASES = {code: name for name, code in list(ACCEPTED.items()) + list(FIXED.item
 ALIASES["K08"] = "reserved-names"
 OP_KINDS = ["write", "delete", "add", "commit", "branch", "branch-f", "branch-m", "branch-d", "tag", "tag-f",
             "tag-d", "switch", "switch-c", "checkout", "checkout-path", "reset", "reset-path",
-            "restore-staged", "restore", "rm", "checkout-b", "force-switch"]
+            "restore-staged", "restore", "rm", "mv", "checkout-b", "force-switch"]
 
 TOL = set()     # tolerance names in force
 SKIP = set()    # op kinds not generated (and 'dot-path': no '.' path)
@@ -452,7 +452,7 @@ def gen_op(ctx, gst):
         ("write", 18), ("delete", 5), ("add", 14), ("commit", 12), ("branch", 5), ("branch-f", 3),
         ("branch-m", 3), ("branch-d", 3), ("tag", 4), ("tag-f", 2), ("tag-d", 2), ("switch", 5),
         ("switch-c", 3), ("checkout", 4), ("checkout-path", 3), ("reset", 8), ("reset-path", 4),
-        ("restore-staged", 4), ("restore", 4), ("rm", 3), ("checkout-b", 2), ("force-switch", 1),
+        ("restore-staged", 4), ("restore", 4), ("rm", 3), ("mv", 3), ("checkout-b", 2), ("force-switch", 1),
     ]
     ops = [(k, w) for k, w in ops if k not in SKIP]
     if unborn and "unborn" in TOL:
@@ -590,6 +590,17 @@ def gen_op(ctx, gst):
         if any(p in DIRS or p == "." for p in ps):
             a.append(Only("git", "-r"))
         return ("cmd", a + ["--"] + ps)
+    if kind == "mv":
+        # only .npy names and folders as destinations: Coral refuses a file name of another format
+        # (or none), which git takes; that is not generated
+        a = ["mv"] + (["-f"] if rng.random() < 0.2 else [])
+        r = rng.random()
+        if r < 0.5:
+            dst = rng.choice(PATHS + ["m%d.npy" % rng.randint(0, 3), "sub/m%d.npy" % rng.randint(0, 3)])
+            return ("cmd", a + pick_paths(ctx, k=1, gst=gst) + [dst])
+        if r < 0.8:
+            return ("cmd", a + pick_paths(ctx, gst=gst) + [rng.choice(DIRS + ["."])])
+        return ("cmd", a + [rng.choice(DIRS), rng.choice(["moved", "sub2", "sub/deep/x", "sub/deep"])])
     if kind == "checkout-b":
         a = ["checkout", "-b", rng.choice(BRANCHES + ["b%d" % step])]
         if rng.random() < 0.4:
@@ -684,7 +695,7 @@ def known_exit_diff(op, ga, gres, cres, g, gbefore):
             and "untracked working tree files would be removed by checkout" in gres[2]:
         files = [l.strip() for l in gres[2].splitlines() if l.startswith("\t")]
         return "checkout-keeps-untracked", [["__stash_untracked__"] + files, ga, ["__unstash_untracked__"] + files]
-    head_name = gbefore["sym"][len("refs/heads/"):] if gbefore["sym"] else None
+    head_name = gbefore["sym"][len("refs/heads/"):] if gbefore and gbefore.get("sym") else None
     if "branch-from-head-name" in TOL and cres[0] == 0 and gres[0] != 0 and head_name \
             and "ambiguous object name: '%s'" % head_name in gres[2] and "HEAD" not in ga:
         return "branch-from-head-name", [ga + ["HEAD"]]
@@ -898,7 +909,7 @@ def main():
             try:
                 res, hist = run_seq(seed, steps, log, sep)
             except Exception as e:   # a crash or a hang of either tool is a finding too
-                res = (len(log), None, [("error", traceback.format_exc().strip().splitlines()[-1], None)],
+                res = (len(log), None, [("error", " | ".join(traceback.format_exc().strip().splitlines()[-5:]), None)],
                        None, None)
                 hist = log
             nseq += 1

@@ -124,9 +124,17 @@ class MoveTest {
             assertArrayEquals(a, Files.readAllBytes(dir.resolve("a.safetensors")));
             assertArrayEquals(b, Files.readAllBytes(dir.resolve("sub/b.npy")));
 
+            Files.delete(dir.resolve("sub/b.npy")); // staged, its file gone: replaced, as git's (found by fuzzing against git)
+            TestModels.writeNpy(dir.resolve("c.npy"), TestModels.randomTensors(5, 1, 30).get(0));
+            repo.add(List.of(dir.resolve("c.npy")));
+            ObjectId c = staged(repo).get("c.npy");
+            repo.move(List.of(dir.resolve("c.npy")), dir.resolve("sub/b.npy"), false);
+            assertEquals(c, staged(repo).get("sub/b.npy"));
+            repo.move(List.of(dir.resolve("sub/b.npy")), dir.resolve("b.npy"), false);
+
             repo.move(List.of(dir.resolve("a.safetensors")), dir.resolve("other.safetensors"), true);
             assertArrayEquals(a, Files.readAllBytes(dir.resolve("other.safetensors")), "-f: a file replaces a file");
-            assertEquals(List.of("other.safetensors", "sub/b.npy"), List.copyOf(staged(repo).keySet()));
+            assertEquals(List.of("b.npy", "other.safetensors"), List.copyOf(staged(repo).keySet()));
         }
     }
 }
