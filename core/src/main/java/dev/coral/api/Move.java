@@ -111,6 +111,11 @@ final class Move {
         if (tracked.isEmpty()) {
             throw new BadInputException(source + ": not tracked");
         }
+        for (String k : tracked) { // as git's "bad source" (found by fuzzing against git): a folder's staged files must be there
+            if (!Files.exists(workTree.file(k), LinkOption.NOFOLLOW_LINKS)) {
+                throw new BadInputException(k + ": staged but not in the working folder (restore it, or coral rm it, first)");
+            }
+        }
         String name = from.substring(from.lastIndexOf('/') + 1);
         String to = intoFolder ? (dest.isEmpty() ? name : dest + "/" + name) : dest;
         WorkTree.checkRepoPath(to);

@@ -124,7 +124,9 @@ class MoveTest {
             assertArrayEquals(a, Files.readAllBytes(dir.resolve("a.safetensors")));
             assertArrayEquals(b, Files.readAllBytes(dir.resolve("sub/b.npy")));
 
-            Files.delete(dir.resolve("sub/b.npy")); // staged, its file gone: replaced, as git's (found by fuzzing against git)
+            Files.delete(dir.resolve("sub/b.npy")); // staged, its file gone: its folder stays, as git's "bad source"; as a destination, replaced
+            BadInputException gone = assertThrows(BadInputException.class, () -> repo.move(List.of(dir.resolve("sub")), dir.resolve("sub2"), true));
+            assertTrue(gone.getMessage().startsWith("sub/b.npy: staged but not in the working folder"), gone.getMessage());
             TestModels.writeNpy(dir.resolve("c.npy"), TestModels.randomTensors(5, 1, 30).get(0));
             repo.add(List.of(dir.resolve("c.npy")));
             ObjectId c = staged(repo).get("c.npy");
