@@ -90,6 +90,10 @@ ACCEPTED = {
     # not from HEAD, and refuses it ("ambiguous object name"); Coral starts at HEAD. git is then
     # made to start at HEAD. Found 2026-12-05 (seed 40035).
     "branch-from-head-name": "",
+    # 'mv FILE NAME' where NAME is no weight file name (a folder the fuzzer meant, gone by then):
+    # git renames, Coral refuses a name of another format than the file's (it would read as what
+    # it is not). git's rename is then undone.
+    "mv-keeps-format": "",
 }
 FIXED = {
     # 'reset [REV] -- PATH' on an untracked or missing PATH: a no-op in git, Coral refused (fixed).
@@ -699,6 +703,10 @@ def known_exit_diff(op, ga, gres, cres, g, gbefore):
     if "branch-from-head-name" in TOL and cres[0] == 0 and gres[0] != 0 and head_name \
             and "ambiguous object name: '%s'" % head_name in gres[2] and "HEAD" not in ga:
         return "branch-from-head-name", [ga + ["HEAD"]]
+    if "mv-keeps-format" in TOL and ga[0] == "mv" and gres[0] == 0 and cres[0] != 0 and "keep its extension" in cres[2]:
+        names = [x for x in ga[1:] if not x.startswith("-")]
+        if len(names) == 2:
+            return "mv-keeps-format", [["mv", "-f", names[1], names[0]]]
     if "reserved-names" in TOL and gres[0] == 0 and cres[0] != 0 and "reserved" in cres[2]:
         nr = new_ref_name(ga)
         if nr and nr[1] in RESERVED:
