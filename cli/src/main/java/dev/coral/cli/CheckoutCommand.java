@@ -73,7 +73,7 @@ final class CheckoutCommand extends Subcommand {
                         + " from " + Text.shortId(r.commit()));
                 return 0;
             }
-            warnIfAmbiguous(repo, rev, rev.equals(repo.ambiguousName(rev)) ? "checkout takes the branch" : "the tag is taken");
+            warnIfAmbiguous(repo, rev, "checkout takes the branch");
             Repository.CheckoutResult r;
             try (TerminalProgress progress = progress()) {
                 r = repo.checkout(rev, force, progress);

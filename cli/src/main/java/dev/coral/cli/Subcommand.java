@@ -105,11 +105,13 @@ abstract class Subcommand implements Callable<Integer> {
 
     /**
      * Says on standard error, as git does, when {@code rev} starts from a name that is both a
-     * branch and a tag: which one {@code taken} is meant (as a revision, the tag; checkout and switch, the branch).
+     * branch and a tag, and which one is taken: as a revision the tag; {@code exactTaken} (e.g.
+     * checkout's "checkout takes the branch") when {@code rev} is that name itself, if not null.
      */
-    void warnIfAmbiguous(Repository repo, String rev, String taken) throws IOException {
+    void warnIfAmbiguous(Repository repo, String rev, String exactTaken) throws IOException {
         String name = repo.ambiguousName(rev);
         if (name != null) {
+            String taken = exactTaken != null && name.equals(rev) ? exactTaken : "the tag is taken";
             coral.session().err().println("coral: warning: refname '" + name + "' is ambiguous: a branch and a tag; " + taken
                     + " (refs/heads/" + name + " or refs/tags/" + name + " says which)");
         }
@@ -117,7 +119,7 @@ abstract class Subcommand implements Callable<Integer> {
 
     /** As {@link #warnIfAmbiguous(Repository, String, String)} for a revision: the tag is taken. */
     void warnIfAmbiguous(Repository repo, String rev) throws IOException {
-        warnIfAmbiguous(repo, rev, "the tag is taken");
+        warnIfAmbiguous(repo, rev, null);
     }
 
     /**

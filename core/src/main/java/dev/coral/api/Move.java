@@ -101,9 +101,7 @@ final class Move {
             throw new BadInputException(source + ": the repository's own folder cannot be moved");
         }
         Path fromFile = workTree.file(from);
-        if (workTree.linkAbove(fromFile) != null) {
-            throw new BadInputException(source + ": beyond a symbolic link (" + workTree.linkAbove(fromFile) + ")");
-        }
+        refuseBeyondALink(source.toString(), fromFile);
         if (!Files.exists(fromFile, LinkOption.NOFOLLOW_LINKS)) {
             throw new BadInputException(source + ": not in the working folder");
         }
@@ -126,9 +124,7 @@ final class Move {
             throw new BadInputException(source + ": cannot be moved into itself");
         }
         Path toFile = workTree.file(to);
-        if (workTree.linkAbove(toFile) != null) {
-            throw new BadInputException(to + ": beyond a symbolic link (" + workTree.linkAbove(toFile) + ")");
-        }
+        refuseBeyondALink(to, toFile);
         if (!Files.isDirectory(toFile.getParent(), LinkOption.NOFOLLOW_LINKS)) {
             throw new BadInputException(to + ": its folder does not exist");
         }
@@ -142,6 +138,14 @@ final class Move {
             keepsItsFormat(from, to, index.get(from));
         }
         return new Planned(from, to, tracked);
+    }
+
+    /** Coral never moves through a folder that is a symbolic link (as it never writes or deletes through one). */
+    private void refuseBeyondALink(String named, Path file) throws BadInputException {
+        Path link = workTree.linkAbove(file);
+        if (link != null) {
+            throw new BadInputException(named + ": beyond a symbolic link (" + link + ")");
+        }
     }
 
     /** Refuses a new name whose extension is another format's (or none Coral reads): the file would read as what it is not. */

@@ -92,6 +92,8 @@ class MoveTest {
     @Test
     void whatWouldMoveWronglyIsRefusedAndNothingMoves() throws IOException {
         Files.writeString(dir.resolve("untracked.npy"), "x");
+        Path outside = Files.createTempDirectory("coral-move-outside");
+        Files.createSymbolicLink(dir.resolve("linked"), outside);
         TestModels.writeSafetensors(dir.resolve("other.safetensors"), TestModels.randomTensors(4, 1, 10));
         try (Repository repo = Repository.open(dir)) {
             byte[] index = Files.readAllBytes(repo.indexFile());
@@ -108,6 +110,7 @@ class MoveTest {
                 {"a.safetensors", "../outside.safetensors", "outside the repository"},
                 {"a.safetensors", ".coral/x.safetensors", "inside .coral"},
                 {".", "elsewhere", "cannot be moved"},
+                {"a.safetensors", "linked/a.safetensors", "beyond a symbolic link"},
             };
             for (Object[] c : cases) {
                 BadInputException e = assertThrows(BadInputException.class,
@@ -123,6 +126,9 @@ class MoveTest {
             assertArrayEquals(index, Files.readAllBytes(repo.indexFile()), "the index is untouched");
             assertArrayEquals(a, Files.readAllBytes(dir.resolve("a.safetensors")));
             assertArrayEquals(b, Files.readAllBytes(dir.resolve("sub/b.npy")));
+            try (var left = Files.list(outside)) {
+                assertEquals(0, left.count(), "nothing went through the link");
+            }
 
             Files.delete(dir.resolve("sub/b.npy")); // staged, its file gone: its folder stays, as git's "bad source"; as a destination, replaced
             BadInputException gone = assertThrows(BadInputException.class, () -> repo.move(List.of(dir.resolve("sub")), dir.resolve("sub2"), true));
