@@ -20,6 +20,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +70,8 @@ final class DaemonServer {
     private final SharedHandles handles = new SharedHandles();
     private final Path jar = runningJar();
     private final FileTime jarTime = modified(jar);
+    /** The build's sources, checked for each command (the launcher leaves that to the daemon); tests set their own. */
+    private Optional<BuildSources> sources = BuildSources.of(System.getProperty("coral.home"), jar);
     private volatile boolean stopping;
     private volatile String stopReason;
     private volatile boolean shrunk = true;
@@ -284,6 +287,11 @@ final class DaemonServer {
             fallback(reply, pid, command, "coral " + command + " runs in a process of its own");
             return;
         }
+        String stale = staleBuild();
+        if (stale != null) { // the launcher finds it too, and builds
+            fallback(reply, pid, command, stale);
+            return;
+        }
         Path proc = Path.of("/proc", Long.toString(pid));
         Path folder;
         PrintStream out;
@@ -387,6 +395,23 @@ final class DaemonServer {
     }
 
     /** Tells the caller to run the command itself, and logs why. */
+    /** Why this daemon's build is older than its sources, or null when it is not (or they are not known). */
+    private String staleBuild() {
+        if (sources.isEmpty()) {
+            return null;
+        }
+        try {
+            return sources.get().newerThanJar().map(p -> p + " is newer than the build").orElse(null);
+        } catch (IOException e) {
+            return "cannot check the build's sources: " + e.getMessage();
+        }
+    }
+
+    /** Tests: the sources to check for each command in place of the running build's. */
+    void checkSources(BuildSources s) {
+        sources = Optional.of(s);
+    }
+
     private void fallback(OutputStream reply, long pid, String command, String why) {
         send(reply, "fallback " + why);
         log("pid " + pid + " runs coral " + command + " itself: " + why);

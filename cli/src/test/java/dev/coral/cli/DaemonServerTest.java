@@ -17,6 +17,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -168,6 +169,22 @@ class DaemonServerTest {
             assertEquals(1, lines.size(), lines.toString());
             assertTrue(lines.get(0).startsWith("fallback coral " + command), lines.toString());
         }
+    }
+
+    @Test
+    void aBuildOlderThanItsSourcesRunsNothingAndTheCallerBuilds() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("home"));
+        Path source = Files.createDirectories(home.resolve("cli/src/main/java")).resolve("A.java");
+        Files.writeString(source, "class A {}");
+        Path jar = Files.writeString(Files.createDirectories(home.resolve("cli/target")).resolve("coral.jar"), "jar");
+        Files.setLastModifiedTime(source, FileTime.fromMillis(1_000_000_000_000L));
+        server.checkSources(new BuildSources(home, jar));
+        Process p = caller(dir);
+        assertEquals(0, run(p, "init", "fresh").code(), "sources older than the jar: served");
+        Files.setLastModifiedTime(source, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        List<String> lines = run(p, "init", "stale").lines();
+        assertEquals(List.of("fallback " + source + " is newer than the build"), lines);
+        assertFalse(Files.exists(dir.resolve("stale")), "nothing ran");
     }
 
     @Test
