@@ -60,7 +60,8 @@ final class CommitCommand extends Subcommand {
             if (author != null && author.isBlank()) {
                 throw usage("--author: empty; give a name (as git refuses an empty ident)");
             }
-            request = new CommitRequest(String.join("\n\n", messages), CommitRequest.parseMetrics(metrics), author);
+            String by = author != null ? author : CommitRequest.defaultAuthor(coral.session().env());
+            request = new CommitRequest(String.join("\n\n", messages), CommitRequest.parseMetrics(metrics), by);
             if (lossy != null) {
                 request = request.withLossy(lossy);
             }

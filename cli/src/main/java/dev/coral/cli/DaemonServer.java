@@ -20,6 +20,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -71,6 +72,8 @@ final class DaemonServer {
     private final Path jar = runningJar();
     private final FileTime jarTime = modified(jar);
     /** The build's sources, checked for each command (the launcher leaves that to the daemon); tests set their own. */
+    /** This process's file-creation mask, which every command it runs creates files with. */
+    private final String ownUmask = ownUmask();
     private Optional<BuildSources> sources = BuildSources.of(System.getProperty("coral.home"), jar);
     private volatile boolean stopping;
     private volatile String stopReason;
@@ -293,6 +296,30 @@ final class DaemonServer {
             return;
         }
         Path proc = Path.of("/proc", Long.toString(pid));
+        Map<String, String> env;
+        try {
+            env = CallerEnvironment.read(proc);
+        } catch (IOException | SecurityException e) {
+            fallback(reply, pid, command, "cannot reach the caller's environment: " + e.getMessage());
+            return;
+        }
+        String differing = CallerEnvironment.differing(env, System.getenv());
+        if (differing != null) {
+            fallback(reply, pid, command, "the caller's " + differing + " is not the daemon's (the JVM reads it when it starts)");
+            return;
+        }
+        String umask;
+        try {
+            umask = CallerEnvironment.umask(proc);
+        } catch (IOException | SecurityException e) {
+            fallback(reply, pid, command, "cannot reach the caller's umask: " + e.getMessage());
+            return;
+        }
+        if (!java.util.Objects.equals(umask, ownUmask)) {
+            fallback(reply, pid, command, "the caller's umask " + umask + " is not the daemon's " + ownUmask
+                    + " (the files a command creates take it)");
+            return;
+        }
         Path folder;
         PrintStream out;
         PrintStream err;
@@ -324,7 +351,7 @@ final class DaemonServer {
             send(reply, "started");
             s.setSoTimeout(0);
             watcher = watchCaller(in, pid, command);
-            code = Main.run(Session.inDaemon(out, err, terminal, Main.debugEnabled(debug), handles, folder),
+            code = Main.run(Session.inDaemon(out, err, terminal, Main.debugEnabled(debug), handles, folder, env),
                     args.toArray(String[]::new));
         } finally {
             out.close();
@@ -404,6 +431,14 @@ final class DaemonServer {
             return sources.get().newerThanJar().map(p -> p + " is newer than the build").orElse(null);
         } catch (IOException e) {
             return "cannot check the build's sources: " + e.getMessage();
+        }
+    }
+
+    private static String ownUmask() {
+        try {
+            return CallerEnvironment.umask(Path.of("/proc/self"));
+        } catch (IOException e) {
+            return "unknown"; // no caller's is: each runs its command itself
         }
     }
 

@@ -89,7 +89,7 @@ final class DaemonWarmUp {
                     model.step();
                 }
                 errBytes.reset();
-                int code = Main.run(Session.inDaemon(quiet, err, false, false, handles, repo), c.toArray(String[]::new));
+                int code = Main.run(Session.inDaemon(quiet, err, false, false, handles, repo, System.getenv()), c.toArray(String[]::new));
                 if (code != 0) {
                     failure = "coral " + String.join(" ", c) + ": exit " + code + " " + errBytes.toString(StandardCharsets.UTF_8).strip();
                     break;

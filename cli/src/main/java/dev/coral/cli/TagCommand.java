@@ -1,5 +1,6 @@
 package dev.coral.cli;
 
+import dev.coral.api.CommitRequest;
 import dev.coral.api.Repository;
 import dev.coral.store.ObjectId;
 import picocli.CommandLine.Command;
@@ -48,7 +49,7 @@ final class TagCommand extends Subcommand {
             }
             warnIfAmbiguous(repo, rev);
             ObjectId was = force ? repo.resolveTag(name) : null;
-            repo.createTag(name, rev == null ? "HEAD" : rev, message, force);
+            repo.createTag(name, rev == null ? "HEAD" : rev, message, force, CommitRequest.defaultAuthor(coral.session().env()));
             if (was != null) {
                 out().println("Updated tag '" + name + "' (was " + Text.shortId(was) + ")");
             }

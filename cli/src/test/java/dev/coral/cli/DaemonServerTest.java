@@ -21,6 +21,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +83,20 @@ class DaemonServerTest {
 
     /** A process in {@code cwd} whose standard output and error are pipes this test reads. */
     private Process caller(Path cwd) throws IOException {
-        Process p = new ProcessBuilder("sleep", "120").directory(cwd.toFile()).start();
+        return caller(cwd, Map.of());
+    }
+
+    /** As {@link #caller(Path)}, its environment this JVM's with {@code env} set (a null value: removed). */
+    private Process caller(Path cwd, Map<String, String> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("sleep", "120").directory(cwd.toFile());
+        env.forEach((k, v) -> {
+            if (v == null) {
+                pb.environment().remove(k);
+            } else {
+                pb.environment().put(k, v);
+            }
+        });
+        Process p = pb.start();
         callers.add(p);
         return p;
     }
@@ -185,6 +199,57 @@ class DaemonServerTest {
         List<String> lines = run(p, "init", "stale").lines();
         assertEquals(List.of("fallback " + source + " is newer than the build"), lines);
         assertFalse(Files.exists(dir.resolve("stale")), "nothing ran");
+    }
+
+    @Test
+    void aCommandReadsTheCallersAuthorNotTheDaemons() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("authored"));
+        Map<String, String> alice = new java.util.HashMap<>();
+        alice.put("CORAL_AUTHOR", "Alice Example");
+        Process p = caller(repo, alice);
+        assertEquals(0, run(p, "init").code());
+        Cli.writeModel(repo.resolve("model.safetensors"), 7, "a", "b");
+        assertEquals(0, run(p, "commit", "-m", "one", "model.safetensors").code());
+        assertEquals(0, run(p, "tag", "-m", "release", "v1").code());
+        Reply show = run(p, "log", "-n", "1");
+        assertTrue(show.out().contains("Author:  Alice Example\n"), show.out());
+        Reply tag = run(p, "show", "v1");
+        assertTrue(tag.out().contains("Alice Example"), tag.out());
+        alice.put("CORAL_AUTHOR", null);
+        Process q = caller(repo, alice);
+        Cli.writeModel(repo.resolve("model.safetensors"), 8, "a", "b");
+        assertEquals(0, run(q, "commit", "-m", "two", "model.safetensors").code());
+        assertTrue(run(q, "log", "-n", "1").out().contains("Author:  " + System.getProperty("user.name") + "\n"), "no CORAL_AUTHOR: the user name");
+    }
+
+    @Test
+    void aCallerWhoseZoneLocaleJvmOptionsOrUmaskDifferRunsTheCommandItself() throws Exception {
+        String tz = System.getenv("TZ");
+        List<Map.Entry<String, String>> cases = List.of(
+                Map.entry("TZ", "Asia/Tokyo".equals(tz) ? "Europe/Paris" : "Asia/Tokyo"),
+                Map.entry("LC_ALL", "de_DE.ISO-8859-1"),
+                Map.entry("JAVA_TOOL_OPTIONS", "-Xmx64m"),
+                Map.entry("CORAL_THREADS", "7"));
+        for (Map.Entry<String, String> c : cases) {
+            Process p = caller(dir, Map.of(c.getKey(), c.getValue()));
+            List<String> lines = run(p, "init", "never").lines();
+            assertEquals(List.of("fallback the caller's " + c.getKey() + " is not the daemon's (the JVM reads it when it starts)"), lines,
+                    c.toString());
+            assertFalse(Files.exists(dir.resolve("never")), "nothing ran");
+        }
+        String own = CallerEnvironment.umask(Path.of("/proc/self"));
+        assumeTrue(own != null, "this kernel's /proc/PID/status tells no umask");
+        String other = own.equals("0077") ? "0022" : "0077";
+        Process p = new ProcessBuilder("sh", "-c", "umask " + other + " && exec sleep 120").directory(dir.toFile()).start();
+        callers.add(p);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!other.equals(CallerEnvironment.umask(Path.of("/proc/" + p.pid())))) { // until sh has set it
+            assertTrue(System.nanoTime() < until, "the caller never set its umask");
+            Thread.sleep(5);
+        }
+        assertEquals(List.of("fallback the caller's umask " + other + " is not the daemon's " + own + " (the files a command creates take it)"),
+                run(p, "init", "never").lines());
+        assertFalse(Files.exists(dir.resolve("never")), "nothing ran");
     }
 
     @Test

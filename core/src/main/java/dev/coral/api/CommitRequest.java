@@ -90,7 +90,12 @@ public record CommitRequest(String message, SortedMap<String, String> metrics, S
     }
 
     static String defaultAuthor() {
-        String a = System.getenv("CORAL_AUTHOR");
+        return defaultAuthor(System.getenv());
+    }
+
+    /** The author (or tagger) when none is given: {@code CORAL_AUTHOR} of {@code env} when set, else the user's name. */
+    public static String defaultAuthor(Map<String, String> env) {
+        String a = env.get("CORAL_AUTHOR");
         if (a == null || a.isBlank()) {
             a = System.getProperty("user.name", "unknown");
         }

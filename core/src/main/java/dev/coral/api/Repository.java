@@ -1479,12 +1479,17 @@ public final class Repository implements AutoCloseable {
      * {@code tag -f}) a tag of that name is replaced; else one is refused.
      */
     public ObjectId createTag(String name, String revision, String message, boolean force) throws IOException {
+        return createTag(name, revision, message, force, CommitRequest.defaultAuthor());
+    }
+
+    /** As {@link #createTag(String, String, String, boolean)}, an annotated tag naming {@code tagger}. */
+    public ObjectId createTag(String name, String revision, String message, boolean force, String tagger) throws IOException {
         return gated(() -> {
             ObjectId target = resolve(revision);
             ObjectId id = target;
             if (message != null) {
                 try (ObjectInserter ins = store.newInserter()) {
-                    id = ObjectGraph.write(ins, new TagObject(target, name, CommitRequest.defaultAuthor(), System.currentTimeMillis(), message));
+                    id = ObjectGraph.write(ins, new TagObject(target, name, tagger, System.currentTimeMillis(), message));
                     ins.flush();
                 }
             }

@@ -1,0 +1,134 @@
+package dev.coral.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The environment a command sent to {@code coral daemon} would have had in a JVM of its own: the
+ * caller's ({@code /proc/PID/environ}, the launcher's environment as it was started), and whether
+ * the daemon can run the command in it. A command reads {@code CORAL_AUTHOR} from its session;
+ * what the JVM itself takes from its environment when it starts (the time zone, the locale's
+ * charset and language, options for the JVM) and {@code CORAL_THREADS} (read when a repository
+ * is opened, and the daemon keeps its handles) cannot change for one command, so a caller whose
+ * values differ from the daemon's runs the command itself.
+ */
+final class CallerEnvironment {
+    /** What the JVM or a kept repository handle takes from the environment once, in the order they are compared. */
+    static final List<String> FIXED = List.of("TZ", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LC_NUMERIC", "LC_TIME", "LANG",
+            "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CORAL_THREADS");
+    /** Larger than any environment Linux starts a process with (its arguments and environment share 2 MiB by default). */
+    static final int MAX_BYTES = 8 << 20;
+
+    private CallerEnvironment() {
+    }
+
+    /** The environment of the process whose {@code /proc} folder is {@code proc}, as that process was started. */
+    static Map<String, String> read(Path proc) throws IOException {
+        byte[] raw;
+        try (InputStream in = Files.newInputStream(proc.resolve("environ"))) {
+            raw = in.readNBytes(MAX_BYTES + 1);
+        }
+        if (raw.length > MAX_BYTES) {
+            throw new IOException(proc.resolve("environ") + ": over " + MAX_BYTES + " bytes");
+        }
+        return parse(raw);
+    }
+
+    /**
+     * The file-creation mask of the process whose {@code /proc} folder is {@code proc}, as
+     * {@code /proc/PID/status} gives it ({@code 0022}), or null when it does not (Linux before 4.7):
+     * the files a command creates take it, and a process has one for all its threads.
+     */
+    static String umask(Path proc) throws IOException {
+        for (String line : Files.readAllLines(proc.resolve("status"), StandardCharsets.UTF_8)) {
+            if (line.startsWith("Umask:")) {
+                return line.substring("Umask:".length()).trim();
+            }
+        }
+        return null;
+    }
+
+    /** {@code NAME=VALUE} entries, each ended by a NUL (the last one may not be); entries without {@code =} are left out. */
+    static Map<String, String> parse(byte[] raw) {
+        Map<String, String> env = new HashMap<>();
+        int start = 0;
+        for (int i = 0; i <= raw.length; i++) {
+            if (i == raw.length || raw[i] == 0) {
+                String entry = new String(raw, start, i - start, StandardCharsets.UTF_8);
+                int eq = entry.indexOf('=');
+                if (eq > 0) {
+                    env.putIfAbsent(entry.substring(0, eq), entry.substring(eq + 1));
+                }
+                start = i + 1;
+            }
+        }
+        return env;
+    }
+
+    /**
+     * {@code env} as the launcher hands it to the JVM: with no locale, or the C or POSIX one, it
+     * runs the JVM in {@code C.UTF-8} ({@code LC_ALL}), which then decides every category.
+     */
+    static Map<String, String> asLaunched(Map<String, String> env) {
+        String locale = firstSet(env, "LC_ALL", "LC_CTYPE", "LANG");
+        if (locale != null && !locale.equals("C") && !locale.equals("POSIX")) {
+            return env;
+        }
+        Map<String, String> m = new HashMap<>(env);
+        m.put("LC_ALL", "C.UTF-8");
+        return m;
+    }
+
+    /**
+     * The first of {@link #FIXED} whose value differs between the caller's environment (as the
+     * launcher would start a JVM with it) and the daemon's, or null when none does. When the
+     * effective {@code LC_ALL} is set and the same for both, the other locale variables do not
+     * matter (it overrides them).
+     */
+    static String differing(Map<String, String> caller, Map<String, String> daemon) {
+        Map<String, String> c = asLaunched(caller);
+        Map<String, String> d = asLaunched(daemon);
+        boolean allLocale = nonEmpty(c.get("LC_ALL")) && Objects.equals(c.get("LC_ALL"), d.get("LC_ALL"));
+        for (String name : FIXED) {
+            if (allLocale && (name.startsWith("LC_") || name.equals("LANG"))) {
+                continue;
+            }
+            String a = c.get(name);
+            String b = d.get(name);
+            if (!name.equals("TZ")) { // an empty TZ is UTC to the C library, not the system's zone
+                a = emptyAsUnset(a);
+                b = emptyAsUnset(b);
+            }
+            if (!Objects.equals(a, b)) {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    private static String firstSet(Map<String, String> env, String... names) {
+        for (String n : names) {
+            String v = env.get(n);
+            if (nonEmpty(v)) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private static boolean nonEmpty(String v) {
+        return v != null && !v.isEmpty();
+    }
+
+    /** An empty locale, option or thread-count variable is as good as none. */
+    private static String emptyAsUnset(String v) {
+        return v == null || v.isEmpty() ? null : v;
+    }
+}
