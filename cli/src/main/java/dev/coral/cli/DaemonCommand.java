@@ -30,7 +30,10 @@ import picocli.CommandLine.Parameters;
         + "own JVM (the daemon exits with it unless other commands are running in it, which then finish). Linux only "
         + "(it reaches the caller's folder and output through /proc); elsewhere, or when it cannot (output to a "
         + "socket, or a file: the shell's own writes after it would land over the command's), the launcher runs the "
-        + "command itself. Its log: DIR/log (DIR: cli/target/daemon-UID beside the jar, or CORAL_DAEMON_DIR).",
+        + "command itself. A command takes CORAL_AUTHOR from the caller's environment; a caller whose TZ, locale, "
+        + "JVM options (JAVA_TOOL_OPTIONS ...), CORAL_THREADS or umask differ from the daemon's, or whose build's "
+        + "sources are newer than the daemon's jar, runs the command itself (the log says why). "
+        + "Its log: DIR/log (DIR: cli/target/daemon-UID beside the jar, or CORAL_DAEMON_DIR).",
     "serve: runs the daemon in the foreground (what start runs in the background)."})
 final class DaemonCommand extends Subcommand {
     static final String DIR_PROPERTY = "coral.daemon.dir";
