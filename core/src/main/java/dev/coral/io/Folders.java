@@ -35,6 +35,25 @@ public final class Folders {
     }
 
     /**
+     * What names the same folder whichever path reached it: its real path (links resolved) when it
+     * is there (else its nearest folder that is, resolved, and the rest of it). For what this JVM shares per repository (its
+     * locks): one repository reached through a link and through its own path is one repository
+     * (found by fuzzing the daemon: two commands at once through the two paths took two handles, and
+     * the second's OS lock failed with an OverlappingFileLockException).
+     */
+    public static Path identity(Path dir) {
+        Path p = dir.toAbsolutePath().normalize();
+        for (Path known = p; known != null; known = known.getParent()) { // the nearest folder that is there, resolved
+            try {
+                return known.toRealPath().resolve(known.relativize(p));
+            } catch (IOException e) {
+                // not there (yet): its parent then
+            }
+        }
+        return p;
+    }
+
+    /**
      * Deletes {@code p}: a file, or a folder with everything in it (links are deleted, never
      * followed); nothing when it is not there.
      */

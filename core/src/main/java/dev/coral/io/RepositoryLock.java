@@ -37,7 +37,7 @@ public final class RepositoryLock {
     private final ReentrantLock local;
 
     public RepositoryLock(Path locksDir, String name) {
-        this.file = locksDir.resolve(name + ".lock").toAbsolutePath().normalize();
+        this.file = Folders.identity(locksDir).resolve(name + ".lock"); // one lock, whichever path reached the repository
         this.local = LOCAL.computeIfAbsent(file, f -> new ReentrantLock());
     }
 

@@ -91,7 +91,7 @@ public final class WriterGate {
     private final Shared shared;
 
     public WriterGate(Path locksDir) {
-        this.shared = STATES.computeIfAbsent(locksDir.toAbsolutePath().normalize(), Shared::new);
+        this.shared = STATES.computeIfAbsent(Folders.identity(locksDir), Shared::new);
     }
 
     private static FileChannel open(Path file) throws IOException {

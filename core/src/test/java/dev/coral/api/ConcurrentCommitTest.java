@@ -21,7 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** 16 threads committing to one branch: every commit present once, none lost or reverted. */
+/**
+ * 16 threads committing to one branch: every commit present once, none lost or reverted; through one
+ * handle, a handle each, or a handle each with half of them opened through a link to the
+ * repository's folder (one repository, whichever path reached it: the daemon found that two
+ * commands at once through two paths failed with an OverlappingFileLockException).
+ */
 class ConcurrentCommitTest {
     private static final int THREADS = 16;
     private static final int COMMITS = 5;
@@ -36,9 +41,11 @@ class ConcurrentCommitTest {
     }
 
     @ParameterizedTest
-    @ValueSource(booleans = {true, false})
-    void sixteenThreadsCommitToOneBranchWithoutLosingAnything(boolean sharedHandle) throws Exception {
+    @ValueSource(strings = {"one handle", "a handle each", "a handle each, half through a link"})
+    void sixteenThreadsCommitToOneBranchWithoutLosingAnything(String handles) throws Exception {
         Repository.init(dir).close();
+        boolean sharedHandle = handles.equals("one handle");
+        Path link = java.nio.file.Files.createSymbolicLink(dir.resolveSibling(dir.getFileName() + "-link"), dir);
 
         try (Repository shared = Repository.open(dir)) {
             ExecutorService pool = Executors.newFixedThreadPool(THREADS);
@@ -47,7 +54,8 @@ class ConcurrentCommitTest {
                 int thread = t;
                 results.add(pool.submit(() -> {
                     List<String> mine = new ArrayList<>();
-                    try (Repository own = sharedHandle ? null : Repository.open(dir)) {
+                    Path opened = handles.endsWith("link") && thread % 2 == 1 ? link : dir;
+                    try (Repository own = sharedHandle ? null : Repository.open(opened)) {
                         Repository repo = sharedHandle ? shared : own;
                         for (int s = 0; s < COMMITS; s++) {
                             mine.add(repo.commitTensors("w" + thread + ".safetensors",
@@ -63,6 +71,7 @@ class ConcurrentCommitTest {
                 acknowledged.addAll(f.get());
             }
             pool.shutdown();
+            java.nio.file.Files.delete(link);
             List<CommitWalk.Entry> log = shared.log("HEAD", -1);
             Set<String> inHistory = new HashSet<>();
             log.forEach(e -> inHistory.add(e.id().hex()));
