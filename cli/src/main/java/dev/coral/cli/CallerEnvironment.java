@@ -47,15 +47,81 @@ final class CallerEnvironment {
      * the files a command creates take it, and a process has one for all its threads.
      */
     static String umask(Path proc) throws IOException {
-        for (String line : Files.readAllLines(proc.resolve("status"), StandardCharsets.UTF_8)) {
-            if (line.startsWith("Umask:")) {
-                return line.substring("Umask:".length()).trim();
+        return statusLine(proc, "Umask:");
+    }
+
+    /**
+     * How the process at {@code caller} (a {@code /proc/PID} folder) differs from {@code self}'s in
+     * what a command it sends takes from the process it runs in, not from its arguments: the
+     * file-creation mask and the user and groups (the files a command creates take them, and they
+     * decide what it may read), the mount namespace and root folder (a path names another file in
+     * another one: the caller's folder, {@code /proc/PID/cwd}, would be the daemon's folder of that
+     * name), and the resource limits (a file size limit the caller's own JVM would hit). As the
+     * daemon tells it: "umask 0077 is not the daemon's 0022 (...)"; null when none differs.
+     * Found by fuzzing the daemon against plain commands (2026-12-05).
+     */
+    static String processDifference(Path caller, Path self) throws IOException {
+        String mask = umask(caller);
+        String own = umask(self);
+        if (!Objects.equals(mask, own)) {
+            return "umask " + mask + " is not the daemon's " + own + " (the files a command creates take it)";
+        }
+        for (String field : List.of("Uid:", "Gid:", "Groups:")) {
+            if (!Objects.equals(statusLine(caller, field), statusLine(self, field))) {
+                return "user or groups are not the daemon's (" + field + " " + statusLine(caller, field) + " against "
+                        + statusLine(self, field) + ")";
+            }
+        }
+        if (!Files.readSymbolicLink(caller.resolve("ns/mnt")).equals(Files.readSymbolicLink(self.resolve("ns/mnt")))) {
+            return "mount namespace is not the daemon's (its folders may not be the daemon's)";
+        }
+        if (!Files.readSymbolicLink(caller.resolve("root")).equals(Files.readSymbolicLink(self.resolve("root")))) {
+            return "root folder is not the daemon's (chroot)";
+        }
+        List<String> limits = limits(caller);
+        List<String> ownLimits = limits(self);
+        if (!limits.equals(ownLimits)) {
+            for (int i = 0; i < Math.max(limits.size(), ownLimits.size()); i++) {
+                String a = i < limits.size() ? limits.get(i) : "";
+                if (!a.equals(i < ownLimits.size() ? ownLimits.get(i) : "")) {
+                    return "resource limits are not the daemon's (" + a.replaceAll("\\s+", " ").trim() + ")";
+                }
             }
         }
         return null;
     }
 
-    /** {@code NAME=VALUE} entries, each ended by a NUL (the last one may not be); entries without {@code =} are left out. */
+    /** The line of {@code /proc/PID/status} starting with {@code field}, its value only, or null. */
+    private static String statusLine(Path proc, String field) throws IOException {
+        for (String line : Files.readAllLines(proc.resolve("status"), StandardCharsets.UTF_8)) {
+            if (line.startsWith(field)) {
+                return line.substring(field.length()).trim().replaceAll("\\s+", " ");
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The lines of {@code /proc/PID/limits}, but for the soft limit of open files, which every JVM
+     * raises to the hard one when it starts (so the caller's own JVM would run with the daemon's).
+     */
+    static List<String> limits(Path proc) throws IOException {
+        List<String> lines = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(proc.resolve("limits"), StandardCharsets.UTF_8)) {
+            if (line.startsWith("Max open files")) {
+                String[] f = line.substring("Max open files".length()).trim().split("\\s+");
+                line = "Max open files (hard) " + (f.length > 1 ? f[1] : "");
+            }
+            lines.add(line);
+        }
+        return lines;
+    }
+
+    /**
+     * {@code NAME=VALUE} entries, each ended by a NUL (the last one may not be); entries without
+     * {@code =} are left out; of a name given twice, the last (bash, the launcher, passes that one on
+     * to the JVM it starts).
+     */
     static Map<String, String> parse(byte[] raw) {
         Map<String, String> env = new HashMap<>();
         int start = 0;
@@ -64,7 +130,7 @@ final class CallerEnvironment {
                 String entry = new String(raw, start, i - start, StandardCharsets.UTF_8);
                 int eq = entry.indexOf('=');
                 if (eq > 0) {
-                    env.putIfAbsent(entry.substring(0, eq), entry.substring(eq + 1));
+                    env.put(entry.substring(0, eq), entry.substring(eq + 1)); // the last, as bash (the launcher) passes it on
                 }
                 start = i + 1;
             }

@@ -72,8 +72,6 @@ final class DaemonServer {
     private final Path jar = runningJar();
     private final FileTime jarTime = modified(jar);
     /** The build's sources, checked for each command (the launcher leaves that to the daemon); tests set their own. */
-    /** This process's file-creation mask, which every command it runs creates files with. */
-    private final String ownUmask = ownUmask();
     private Optional<BuildSources> sources = BuildSources.of(System.getProperty("coral.home"), jar);
     private volatile boolean stopping;
     private volatile String stopReason;
@@ -308,16 +306,15 @@ final class DaemonServer {
             fallback(reply, pid, command, "the caller's " + differing + " is not the daemon's (the JVM reads it when it starts)");
             return;
         }
-        String umask;
+        String process;
         try {
-            umask = CallerEnvironment.umask(proc);
+            process = CallerEnvironment.processDifference(proc, Path.of("/proc/self"));
         } catch (IOException | SecurityException e) {
-            fallback(reply, pid, command, "cannot reach the caller's umask: " + e.getMessage());
+            fallback(reply, pid, command, "cannot reach the caller's process: " + e.getMessage());
             return;
         }
-        if (!java.util.Objects.equals(umask, ownUmask)) {
-            fallback(reply, pid, command, "the caller's umask " + umask + " is not the daemon's " + ownUmask
-                    + " (the files a command creates take it)");
+        if (process != null) {
+            fallback(reply, pid, command, "the caller's " + process);
             return;
         }
         Path folder;
@@ -431,14 +428,6 @@ final class DaemonServer {
             return sources.get().newerThanJar().map(p -> p + " is newer than the build").orElse(null);
         } catch (IOException e) {
             return "cannot check the build's sources: " + e.getMessage();
-        }
-    }
-
-    private static String ownUmask() {
-        try {
-            return CallerEnvironment.umask(Path.of("/proc/self"));
-        } catch (IOException e) {
-            return "unknown"; // no caller's is: each runs its command itself
         }
     }
 

@@ -3,6 +3,7 @@ package dev.coral.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +28,9 @@ class CallerEnvironmentTest {
     }
 
     @Test
-    void environIsNulEndedEntriesTheFirstOfANameTaken() {
+    void environIsNulEndedEntriesTheLastOfANameTakenAsBashDoes() {
         byte[] raw = "A=1\0B=x=y\0NOEQUALS\0=nameless\0A=2\0EMPTY=\0LAST=ünï".getBytes(StandardCharsets.UTF_8);
-        assertEquals(env("A", "1", "B", "x=y", "EMPTY", "", "LAST", "ünï"), CallerEnvironment.parse(raw));
+        assertEquals(env("A", "2", "B", "x=y", "EMPTY", "", "LAST", "ünï"), CallerEnvironment.parse(raw));
         assertEquals(Map.of(), CallerEnvironment.parse(new byte[0]));
         assertEquals(Map.of(), CallerEnvironment.parse(new byte[] {0, 0}));
     }
@@ -51,6 +52,39 @@ class CallerEnvironmentTest {
         Files.writeString(dir.resolve("status"), "Name:\tsleep\n");
         assertNull(CallerEnvironment.umask(dir), "a kernel before 4.7 tells none");
         assertThrows(IOException.class, () -> CallerEnvironment.umask(dir.resolve("gone")));
+    }
+
+    /** A /proc/PID folder of this process's status, namespace, root and limits, with {@code change} applied to its files' text. */
+    private Path fakeProc(String name, java.util.function.UnaryOperator<String> change) throws IOException {
+        Path p = dir.resolve(name);
+        Files.createDirectories(p.resolve("ns"));
+        Path self = Path.of("/proc/self");
+        Files.writeString(p.resolve("status"), change.apply(Files.readString(self.resolve("status"))));
+        Files.writeString(p.resolve("limits"), change.apply(Files.readString(self.resolve("limits"))));
+        Files.createSymbolicLink(p.resolve("ns/mnt"), Path.of(change.apply(Files.readSymbolicLink(self.resolve("ns/mnt")).toString())));
+        Files.createSymbolicLink(p.resolve("root"), Path.of(change.apply(Files.readSymbolicLink(self.resolve("root")).toString())));
+        return p;
+    }
+
+    @Test
+    void aProcessDiffersInItsUmaskUserGroupsNamespaceRootOrLimits() throws IOException {
+        Path self = Path.of("/proc/self");
+        org.junit.jupiter.api.Assumptions.assumeTrue(CallerEnvironment.umask(self) != null, "this kernel tells no umask");
+        assertNull(CallerEnvironment.processDifference(fakeProc("same", t -> t), self));
+        String umask = CallerEnvironment.umask(self);
+        String other = umask.equals("0077") ? "0022" : "0077";
+        assertEquals("umask " + other + " is not the daemon's " + umask + " (the files a command creates take it)",
+                CallerEnvironment.processDifference(fakeProc("umask", t -> t.replace("Umask:\t" + umask, "Umask:\t" + other)), self));
+        assertTrue(CallerEnvironment.processDifference(fakeProc("gid", t -> t.replaceFirst("(?m)^Gid:.*$", "Gid:\t4\t4\t4\t4")), self)
+                .startsWith("user or groups are not the daemon's (Gid: 4 4 4 4 against "));
+        assertEquals("mount namespace is not the daemon's (its folders may not be the daemon's)",
+                CallerEnvironment.processDifference(fakeProc("mnt", t -> t.startsWith("mnt:[") ? "mnt:[1]" : t), self));
+        assertEquals("root folder is not the daemon's (chroot)",
+                CallerEnvironment.processDifference(fakeProc("root", t -> t.equals("/") ? "/srv/jail" : t), self));
+        assertEquals("resource limits are not the daemon's (Max file size 8192 unlimited bytes)",
+                CallerEnvironment.processDifference(fakeProc("fsize", t -> t.replaceFirst("(?m)^Max file size +\\S+", "Max file size 8192")), self));
+        assertNull(CallerEnvironment.processDifference(fakeProc("nofile",
+                t -> t.replaceFirst("(?m)^(Max open files +)\\S+", "$11024")), self), "every JVM raises its soft limit of open files");
     }
 
     @Test

@@ -250,6 +250,17 @@ class DaemonServerTest {
         assertEquals(List.of("fallback the caller's umask " + other + " is not the daemon's " + own + " (the files a command creates take it)"),
                 run(p, "init", "never").lines());
         assertFalse(Files.exists(dir.resolve("never")), "nothing ran");
+        Process limited = new ProcessBuilder("sh", "-c", "ulimit -f 8 && exec sleep 120").directory(dir.toFile()).start();
+        callers.add(limited);
+        until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (CallerEnvironment.limits(Path.of("/proc/" + limited.pid())).equals(CallerEnvironment.limits(Path.of("/proc/self")))) {
+            assertTrue(System.nanoTime() < until, "the caller never set its file size limit");
+            Thread.sleep(5);
+        }
+        List<String> lines = run(limited, "init", "never").lines();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).startsWith("fallback the caller's resource limits are not the daemon's (Max file size "), lines.toString());
+        assertFalse(Files.exists(dir.resolve("never")), "nothing ran");
     }
 
     @Test
