@@ -118,7 +118,9 @@ public final class Repository implements AutoCloseable {
             throw new BadInputException(root + ": already a Coral repository");
         }
         Files.createDirectories(root);
-        Path staging = root.resolve(WorkTree.CORAL_DIR + ".init-" + ProcessHandle.current().pid());
+        // a folder of this init's own: of this process and this thread (two threads of one JVM, as
+        // the daemon runs commands, shared it and left each other's temporary files in the repository)
+        Path staging = root.resolve(WorkTree.CORAL_DIR + ".init-" + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId());
         try {
             Files.createDirectories(staging.resolve("refs/heads"));
             Files.createDirectories(staging.resolve("refs/tags"));
