@@ -97,7 +97,7 @@ final class PackUpkeep {
         }
     }
 
-    /** Waits for a merge in progress; then why the last one failed (the writes stand), or null. */
+    /** Waits for a merge in progress; then why the last one failed (the writes stand), or null; told once. */
     synchronized String awaitProblem() {
         boolean interrupted = false;
         while (pending) {
@@ -110,7 +110,9 @@ final class PackUpkeep {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        return problem;
+        String told = problem;
+        problem = null; // told once
+        return told;
     }
 
     /** Waits for a merge in progress and starts no more. */

@@ -78,7 +78,7 @@ public final class Repository implements AutoCloseable {
     private final PackUpkeep packUpkeep;
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
-    private volatile String similarityProblem;
+    private final java.util.concurrent.atomic.AtomicReference<String> similarityProblem = new java.util.concurrent.atomic.AtomicReference<>();
     /** What {@link #declareFormatFeatures} last found declared (null: not looked yet). */
     private volatile Set<String> declaredFeatures;
     /** Guards {@link #asyncCommits} and {@link #closing} (not this handle, which callers may lock). */
@@ -317,7 +317,8 @@ public final class Repository implements AutoCloseable {
 
     /**
      * Waits for a merge of small packs in progress, then says why the last one failed (the writes
-     * themselves stand; the next write tries again), or null.
+     * themselves stand; the next write tries again), or null; asking clears it, as
+     * {@link #similarityProblem()}.
      */
     public String packUpkeepProblem() {
         return packUpkeep.awaitProblem();
@@ -359,16 +360,18 @@ public final class Repository implements AutoCloseable {
     /** The similarity index used to find delta bases for new tensors ({@code .coral/cache/similarity}). */
     SimilarBases similarBases() {
         return SimilarBases.open(coralDir.resolve("cache").resolve("similarity"), graph, config.similarityCheck(),
-                problem -> similarityProblem = problem);
+                similarityProblem::set);
     }
 
     /**
-     * The last problem with the similarity index an add or commit of this handle met (a damaged
-     * index it replaced, or one it could not write), or null. The writes stand: the index is
-     * derived data, and the command line prints this as a warning.
+     * The last problem with the similarity index an add or commit of this handle met since this
+     * was last asked (a damaged index it replaced, or one it could not write), or null; asking
+     * clears it, so that a handle kept between commands (the daemon, batch) tells each problem
+     * once, as a handle of each command does (found by fuzzing the daemon). The writes stand: the
+     * index is derived data, and the command line prints this as a warning.
      */
     public String similarityProblem() {
-        return similarityProblem;
+        return similarityProblem.getAndSet(null);
     }
 
     /** An inserter with this repository's settings (delta chain bound); refused while the config is damaged. */

@@ -154,6 +154,10 @@ class SimilarityIngestTest {
             String problem = repo.similarityProblem();
             assertTrue(problem != null && problem.contains(index.toString()) && problem.contains("'coral repack'"), problem);
             assertTrue(Files.isRegularFile(index), "written again");
+            assertEquals(null, repo.similarityProblem(), "told once: a handle kept between commands (the daemon) does not repeat it");
+            repo.add(List.of(write("ft1/model.safetensors", fineTune(base, 7, 1e-3))));
+            repo.commit(CommitRequest.of("fine-tune 1"));
+            assertEquals(null, repo.similarityProblem(), "the rewritten index met no problem");
         }
         try (Repository repo = Repository.open(dir)) {
             repo.add(List.of(write("ft2/model.safetensors", fineTune(base, 6, 1e-3))));
