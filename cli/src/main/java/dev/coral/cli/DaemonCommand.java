@@ -148,10 +148,11 @@ final class DaemonCommand extends Subcommand {
         }
         Optional<String> java = ProcessHandle.current().info().command();
         cmd.add(java.orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("-XX:DumpLoadedClassList") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) {
-                cmd.add(a);
-            }
+        List<String> leftOut = new ArrayList<>();
+        cmd.addAll(daemonJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments(), leftOut));
+        for (String a : leftOut) {
+            coral.session().err().println("coral: warning: the daemon starts without " + a + ": it would apply to every "
+                    + "command the daemon runs (a command that needs it: CORAL_JAVA_OPTS, which bypasses the daemon)");
         }
         String classPath = System.getProperty("java.class.path");
         if (classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)) {
@@ -169,6 +170,28 @@ final class DaemonCommand extends Subcommand {
             cmd.add("--no-warm-up");
         }
         return cmd;
+    }
+
+    /**
+     * Of this JVM's options ({@code input}), those the daemon starts with: the heap, the collector
+     * and other settings of the JVM, the launcher's class-data archive, {@code -Dcoral.*}; not a
+     * system property of another name, added to {@code leftOut} (one set at the start, e.g.
+     * {@code -Duser.timezone} or {@code -Dfile.encoding}, changed what every caller's command printed:
+     * found by fuzzing the daemon), nor an agent or a class list the launcher asked this JVM for.
+     */
+    static List<String> daemonJvmOptions(List<String> input, List<String> leftOut) {
+        List<String> kept = new ArrayList<>();
+        for (String a : input) {
+            if (a.startsWith("-XX:DumpLoadedClassList") || a.startsWith("-agentlib") || a.startsWith("-javaagent")) {
+                continue;
+            }
+            if (a.startsWith("-D") && !a.startsWith("-Dcoral.")) {
+                leftOut.add(a);
+                continue;
+            }
+            kept.add(a);
+        }
+        return kept;
     }
 
     private int stop(Path folder) throws IOException, InterruptedException {
