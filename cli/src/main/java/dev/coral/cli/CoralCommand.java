@@ -91,7 +91,30 @@ final class CoralCommand implements Callable<Integer> {
                 cmd.addSubcommand(n, newSubcommand(n));
             }
         }
+        if (session.folder() != null) { // in the daemon: picocli would ask the daemon's console and environment
+            cmd.setColorScheme(CommandLine.Help.defaultColorScheme(ansiFor(session)));
+        }
         return cmd;
+    }
+
+    /**
+     * Whether help and usage errors are coloured, as picocli decides for a JVM of the command's own
+     * (its {@code Ansi.AUTO}) from the session's terminal flag and environment: never with
+     * {@code NO_COLOR}, always with {@code CLICOLOR_FORCE} other than 0, never with {@code CLICOLOR=0},
+     * else on a terminal (found by fuzzing the daemon: its help was plain text on a terminal).
+     */
+    static CommandLine.Help.Ansi ansiFor(Session session) {
+        if (session.env("NO_COLOR") != null) {
+            return CommandLine.Help.Ansi.OFF;
+        }
+        String force = session.env("CLICOLOR_FORCE");
+        if (force != null && !force.equals("0")) {
+            return CommandLine.Help.Ansi.ON;
+        }
+        if ("0".equals(session.env("CLICOLOR"))) {
+            return CommandLine.Help.Ansi.OFF;
+        }
+        return session.terminal() ? CommandLine.Help.Ansi.ON : CommandLine.Help.Ansi.OFF;
     }
 
     /** The first argument past {@code -C DIR}, or null if an option other than -C comes first. */
