@@ -61,7 +61,7 @@ public final class RepositoryLock {
         if (!local.tryLock()) {
             return null;
         }
-        return acquire(false);
+        return acquire(false, null);
     }
 
     /** The lock if it comes free within {@code millis} (in this JVM and across processes), else null. */
@@ -80,13 +80,34 @@ public final class RepositoryLock {
     }
 
     public Held lock() throws IOException {
-        local.lock();
-        return acquire(true);
+        Consumer<String> notice = WAIT_NOTICE.get();
+        boolean told = false;
+        if (notice == null) {
+            local.lock();
+        } else {
+            // Another thread of this JVM holds it: in the daemon, another caller's command, which
+            // the caller of this one would see as another process (found by fuzzing the daemon:
+            // its commands waited without a word where their own JVMs said why).
+            try {
+                if (!local.tryLock(QUIET_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    notice.accept(waitMessage());
+                    told = true;
+                    local.lockInterruptibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted waiting for " + file);
+            }
+        }
+        return acquire(true, told ? null : notice);
     }
 
-    /** The OS lock, waited for as long as it takes; says so after {@link #QUIET_WAIT_MILLIS} if anyone listens. */
-    private FileLock waitFor(FileChannel ch) throws IOException {
-        Consumer<String> notice = WAIT_NOTICE.get();
+    private String waitMessage() {
+        return "waiting for " + file + ", which another process holds (a Coral command still running, or one stopped with Ctrl-Z)";
+    }
+
+    /** The OS lock, waited for as long as it takes; tells {@code notice} (if any) after {@link #QUIET_WAIT_MILLIS}. */
+    private FileLock waitFor(FileChannel ch, Consumer<String> notice) throws IOException {
         if (notice != null) {
             long until = System.nanoTime() + QUIET_WAIT_MILLIS * 1_000_000;
             do {
@@ -101,21 +122,23 @@ public final class RepositoryLock {
                     throw new java.io.InterruptedIOException("interrupted waiting for " + file);
                 }
             } while (System.nanoTime() < until);
-            notice.accept("waiting for " + file + ", which another process holds (a Coral command still running, "
-                    + "or one stopped with Ctrl-Z)");
+            notice.accept(waitMessage());
         }
         return ch.lock();
     }
 
-    /** Takes the OS lock, the in-JVM one being held; releases the in-JVM one on failure or when not free. */
-    private Held acquire(boolean wait) throws IOException {
+    /**
+     * Takes the OS lock, the in-JVM one being held, waiting for it if {@code wait} (telling
+     * {@code notice} of a long wait); releases the in-JVM one on failure or when not free.
+     */
+    private Held acquire(boolean wait, Consumer<String> notice) throws IOException {
         FileChannel ch = null;
         try {
             Folders.ensure(file.getParent());
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock fl;
             try {
-                fl = wait ? waitFor(ch) : ch.tryLock();
+                fl = wait ? waitFor(ch, notice) : ch.tryLock();
             } catch (OverlappingFileLockException e) {
                 throw new LockFailedException(file + ": already locked in this process by another repository handle");
             }

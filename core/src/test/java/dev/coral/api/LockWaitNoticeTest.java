@@ -72,4 +72,48 @@ class LockWaitNoticeTest {
             holder.waitFor(10, TimeUnit.SECONDS);
         }
     }
+
+    /**
+     * The same when another thread of this JVM holds it: in the daemon, another caller's command
+     * (its commands waited in silence where their own JVMs said why; found by fuzzing the daemon).
+     */
+    @Test
+    void aLongWaitForALockAnotherThreadHoldsIsToldOnceToo() throws Exception {
+        Path locks = dir.resolve("locks");
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> {
+            try (RepositoryLock.Held h = new RepositoryLock(locks, "index").lock()) {
+                held.countDown();
+                release.await();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        held.await(30, TimeUnit.SECONDS);
+        List<String> notices = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> waiter = CompletableFuture.runAsync(() -> {
+            RepositoryLock.noticeWaits(notices::add);
+            try (RepositoryLock.Held h = new RepositoryLock(locks, "index").lock()) {
+                // taken once the holder lets go
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } finally {
+                RepositoryLock.noticeWaits(null);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (notices.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, notices.size(), "told: " + notices);
+        assertTrue(notices.get(0).contains("index.lock") && notices.get(0).contains("another process holds"), notices.get(0));
+        assertTrue(!waiter.isDone(), "still waiting");
+        release.countDown();
+        waiter.get(30, TimeUnit.SECONDS);
+        holder.get(30, TimeUnit.SECONDS);
+        assertEquals(1, notices.size(), "told once");
+    }
 }
