@@ -40,6 +40,27 @@ class LockWaitNoticeTest {
         }
     }
 
+    /** A thread that takes {@code LOCKS/index.lock}, its long waits told to {@code notices}, then lets it go. */
+    private static CompletableFuture<Void> waiter(Path locks, List<String> notices) {
+        return CompletableFuture.runAsync(() -> {
+            RepositoryLock.noticeWaits(notices::add);
+            try (RepositoryLock.Held h = new RepositoryLock(locks, "index").lock()) {
+                // taken once the holder lets go
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } finally {
+                RepositoryLock.noticeWaits(null);
+            }
+        });
+    }
+
+    private static void awaitNotice(List<String> notices) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (notices.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
     @Test
     void aLongWaitForALockAnotherProcessHoldsIsToldAndEndsWhenItIsReleased() throws Exception {
         Path locks = dir.resolve("locks");
@@ -48,20 +69,8 @@ class LockWaitNoticeTest {
             BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("held", out.readLine());
             List<String> notices = new CopyOnWriteArrayList<>();
-            CompletableFuture<Void> waiter = CompletableFuture.runAsync(() -> {
-                RepositoryLock.noticeWaits(notices::add);
-                try (RepositoryLock.Held h = new RepositoryLock(locks, "index").lock()) {
-                    // taken once the holder lets go
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                } finally {
-                    RepositoryLock.noticeWaits(null);
-                }
-            });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (notices.isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            CompletableFuture<Void> waiter = waiter(locks, notices);
+            awaitNotice(notices);
             assertEquals(1, notices.size(), "told once: " + notices);
             assertTrue(notices.get(0).contains("index.lock") && notices.get(0).contains("another process holds"), notices.get(0));
             assertTrue(!waiter.isDone(), "still waiting");
@@ -94,20 +103,8 @@ class LockWaitNoticeTest {
         });
         held.await(30, TimeUnit.SECONDS);
         List<String> notices = new CopyOnWriteArrayList<>();
-        CompletableFuture<Void> waiter = CompletableFuture.runAsync(() -> {
-            RepositoryLock.noticeWaits(notices::add);
-            try (RepositoryLock.Held h = new RepositoryLock(locks, "index").lock()) {
-                // taken once the holder lets go
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            } finally {
-                RepositoryLock.noticeWaits(null);
-            }
-        });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (notices.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        CompletableFuture<Void> waiter = waiter(locks, notices);
+        awaitNotice(notices);
         assertEquals(1, notices.size(), "told: " + notices);
         assertTrue(notices.get(0).contains("index.lock") && notices.get(0).contains("another process holds"), notices.get(0));
         assertTrue(!waiter.isDone(), "still waiting");
