@@ -288,33 +288,9 @@ final class DaemonServer {
             fallback(reply, pid, command, "coral " + command + " runs in a process of its own");
             return;
         }
-        String stale = staleBuild();
-        if (stale != null) { // the launcher finds it too, and builds
-            fallback(reply, pid, command, stale);
-            return;
-        }
         Path proc = Path.of("/proc", Long.toString(pid));
-        Map<String, String> env;
-        try {
-            env = CallerEnvironment.read(proc);
-        } catch (IOException | SecurityException e) {
-            fallback(reply, pid, command, "cannot reach the caller's environment: " + e.getMessage());
-            return;
-        }
-        String differing = CallerEnvironment.differing(env, System.getenv());
-        if (differing != null) {
-            fallback(reply, pid, command, "the caller's " + differing + " is not the daemon's (the JVM reads it when it starts)");
-            return;
-        }
-        String process;
-        try {
-            process = CallerEnvironment.processDifference(proc, Path.of("/proc/self"));
-        } catch (IOException | SecurityException e) {
-            fallback(reply, pid, command, "cannot reach the caller's process: " + e.getMessage());
-            return;
-        }
-        if (process != null) {
-            fallback(reply, pid, command, "the caller's " + process);
+        Map<String, String> env = servable(reply, pid, command, proc);
+        if (env == null) {
             return;
         }
         Path folder;
@@ -418,7 +394,36 @@ final class DaemonServer {
         return new PrintStream(new LineFlushingOutput(f, 1 << 13), false, StandardCharsets.UTF_8);
     }
 
-    /** Tells the caller to run the command itself, and logs why. */
+    /**
+     * The caller's environment, or null after telling it to run the command itself: when this
+     * daemon's build is older than its sources (the launcher then builds), or the command would not
+     * run here as in the caller's own JVM ({@link CallerEnvironment}: its time zone, locale, JVM
+     * options, umask, user, mount namespace or limits are not this process's).
+     */
+    private Map<String, String> servable(OutputStream reply, long pid, String command, Path proc) {
+        String why = staleBuild();
+        Map<String, String> env = null;
+        if (why == null) {
+            try {
+                env = CallerEnvironment.read(proc);
+                String variable = CallerEnvironment.differing(env, System.getenv());
+                String process = variable != null ? null : CallerEnvironment.processDifference(proc, Path.of("/proc/self"));
+                if (variable != null) {
+                    why = "the caller's " + variable + " is not the daemon's (the JVM reads it when it starts)";
+                } else if (process != null) {
+                    why = "the caller's " + process;
+                }
+            } catch (IOException | SecurityException e) {
+                why = "cannot reach the caller's environment or process: " + e.getMessage();
+            }
+        }
+        if (why != null) {
+            fallback(reply, pid, command, why);
+            return null;
+        }
+        return env;
+    }
+
     /** Why this daemon's build is older than its sources, or null when it is not (or they are not known). */
     private String staleBuild() {
         if (sources.isEmpty()) {
@@ -436,6 +441,7 @@ final class DaemonServer {
         sources = Optional.of(s);
     }
 
+    /** Tells the caller to run the command itself, and logs why. */
     private void fallback(OutputStream reply, long pid, String command, String why) {
         send(reply, "fallback " + why);
         log("pid " + pid + " runs coral " + command + " itself: " + why);
