@@ -47,7 +47,7 @@ final class CallerEnvironment {
      * the files a command creates take it, and a process has one for all its threads.
      */
     static String umask(Path proc) throws IOException {
-        return statusLine(proc, "Umask:");
+        return status(proc).get("Umask");
     }
 
     /**
@@ -61,15 +61,14 @@ final class CallerEnvironment {
      * Found by fuzzing the daemon against plain commands (2026-12-05).
      */
     static String processDifference(Path caller, Path self) throws IOException {
-        String mask = umask(caller);
-        String own = umask(self);
-        if (!Objects.equals(mask, own)) {
-            return "umask " + mask + " is not the daemon's " + own + " (the files a command creates take it)";
+        Map<String, String> status = status(caller);
+        Map<String, String> own = status(self);
+        if (!Objects.equals(status.get("Umask"), own.get("Umask"))) {
+            return "umask " + status.get("Umask") + " is not the daemon's " + own.get("Umask") + " (the files a command creates take it)";
         }
-        for (String field : List.of("Uid:", "Gid:", "Groups:")) {
-            if (!Objects.equals(statusLine(caller, field), statusLine(self, field))) {
-                return "user or groups are not the daemon's (" + field + " " + statusLine(caller, field) + " against "
-                        + statusLine(self, field) + ")";
+        for (String field : List.of("Uid", "Gid", "Groups")) {
+            if (!Objects.equals(status.get(field), own.get(field))) {
+                return "user or groups are not the daemon's (" + field + ": " + status.get(field) + " against " + own.get(field) + ")";
             }
         }
         if (!Files.readSymbolicLink(caller.resolve("ns/mnt")).equals(Files.readSymbolicLink(self.resolve("ns/mnt")))) {
@@ -80,25 +79,25 @@ final class CallerEnvironment {
         }
         List<String> limits = limits(caller);
         List<String> ownLimits = limits(self);
-        if (!limits.equals(ownLimits)) {
-            for (int i = 0; i < Math.max(limits.size(), ownLimits.size()); i++) {
-                String a = i < limits.size() ? limits.get(i) : "";
-                if (!a.equals(i < ownLimits.size() ? ownLimits.get(i) : "")) {
-                    return "resource limits are not the daemon's (" + a.replaceAll("\\s+", " ").trim() + ")";
-                }
+        for (int i = 0; i < Math.max(limits.size(), ownLimits.size()); i++) {
+            String a = i < limits.size() ? limits.get(i) : "";
+            if (!a.equals(i < ownLimits.size() ? ownLimits.get(i) : "")) {
+                return "resource limits are not the daemon's (" + a.replaceAll("\\s+", " ").trim() + ")";
             }
         }
         return null;
     }
 
-    /** The line of {@code /proc/PID/status} starting with {@code field}, its value only, or null. */
-    private static String statusLine(Path proc, String field) throws IOException {
+    /** The fields of {@code /proc/PID/status}, by name without the colon, each value with its runs of blanks made one space. */
+    private static Map<String, String> status(Path proc) throws IOException {
+        Map<String, String> fields = new HashMap<>();
         for (String line : Files.readAllLines(proc.resolve("status"), StandardCharsets.UTF_8)) {
-            if (line.startsWith(field)) {
-                return line.substring(field.length()).trim().replaceAll("\\s+", " ");
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                fields.put(line.substring(0, colon), line.substring(colon + 1).trim().replaceAll("\\s+", " "));
             }
         }
-        return null;
+        return fields;
     }
 
     /**
