@@ -76,8 +76,8 @@ final class DaemonServer {
     private volatile boolean stopping;
     private volatile String stopReason;
     private volatile boolean shrunk = true;
-    /** What {@code status} says of the warm-up: off, running, or how it ended. */
-    private volatile String warmUpState = "off";
+    /** What {@code status} says of the warm-up: off, running (from the start: the info file is written before its thread starts), or how it ended. */
+    private volatile String warmUpState;
     private ServerSocket server;
     private DaemonInfo info;
 
@@ -91,6 +91,7 @@ final class DaemonServer {
         this.dir = dir;
         this.idle = idle;
         this.warmUp = warmUp;
+        this.warmUpState = warmUp ? "running" : "off";
         this.log = log;
         this.exit = exit;
     }
@@ -147,7 +148,6 @@ final class DaemonServer {
      * sends (or a stop) before its own next command.
      */
     private Thread startWarmUp() {
-        warmUpState = "running";
         Thread t = new Thread(() -> {
             DaemonWarmUp.removeLeftovers(dir);
             DaemonWarmUp.Outcome o = new DaemonWarmUp(dir.resolve("warm-up-" + ProcessHandle.current().pid()),
