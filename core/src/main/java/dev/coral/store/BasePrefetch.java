@@ -97,7 +97,7 @@ final class BasePrefetch implements AutoCloseable {
         if (plan == null) {
             return Prepared.KEYFRAME;
         }
-        ChunkBase base = store.readChunkAsBase(plan.base(), buffers[slot], workspaces[slot]);
+        ChunkBase base = store.readChunkAsBase(previous, plan, chains, buffers[slot], workspaces[slot]);
         if (raw == null || !counts[slot].countAndSplit(raw, off, length, width, base, planes[slot])) {
             return new Prepared(plan, base, null, null);
         }

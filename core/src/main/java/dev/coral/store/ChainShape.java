@@ -57,6 +57,28 @@ public record ChainShape(int maxDepth, int run) {
         return run * (m & (m - 1));
     }
 
+    /**
+     * The last version (before the next keyframe) that is a delta against version {@code n}, or
+     * -1 when none is: inside a run, the version after it; the first of run m also serves the
+     * runs m + 2^j for 2^j below m's lowest set bit (the keyframe: every power of two).
+     */
+    public long lastUserOf(long n) {
+        long versions = versionsPerKeyframe();
+        if (n < 0 || n >= versions) {
+            return -1;
+        }
+        long last = (n + 1) % run != 0 && n + 1 < versions ? n + 1 : -1;
+        if (n % run == 0) {
+            long m = n / run;
+            long runs = versions / run;
+            long span = m == 0 ? Long.highestOneBit(runs - 1) : Long.lowestOneBit(m) / 2;
+            if (span > 0 && m + span < runs) {
+                last = Math.max(last, (m + span) * run);
+            }
+        }
+        return last;
+    }
+
     /** Deltas on the chain of version {@code n} (0 for the keyframe). */
     public int depthOf(long n) {
         return Long.bitCount(n / run) + (int) (n % run);

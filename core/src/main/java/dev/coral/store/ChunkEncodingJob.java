@@ -278,7 +278,7 @@ final class ChunkEncodingJob implements AutoCloseable {
         if (prepared != null) {
             base = prepared.base();
         } else if (plan != null) {
-            base = store.readChunkAsBase(plan.base(), baseBuffer, workspace);
+            base = store.readChunkAsBase(previous, plan, chains, baseBuffer, workspace);
         }
         if (countsAhead != null) {
             workspace.offerContextCounts(countsAhead, COUNTED);

@@ -21,6 +21,13 @@ import java.util.LinkedHashMap;
  * a first pass does not roll the whole cache over. While the oldest entry still waits for its
  * turn, a new chunk is not admitted. Versions of one checkpoint then hit for about as many
  * chunks as the budget holds, every version.
+ *
+ * <p>A chunk that serves as a base and will serve a later version too (the first of a run of the
+ * chain layout, which later runs skip back to: {@link ChainShape#lastUserOf}) is kept apart
+ * when asked, up to half the budget (the least lately used leaving first), until its last user
+ * takes it. Without it a process committing every step decoded each skip link's base from its
+ * chain again: for the 84 MB MLP, 280-460 ms of CPU after every eighth commit (on a thread of its
+ * own, {@link SkipBasesAhead}, taking a core from the commit that came next).
  */
 final class RecentChunks {
     /** An unused entry is stale after this many rounds of insertions the size of the cache. */
@@ -41,6 +48,9 @@ final class RecentChunks {
 
     private final long budget;
     private final LinkedHashMap<ObjectId, Entry> map = new LinkedHashMap<>(64, 0.75f, false);
+    /** Bases kept for a later user, least lately used first; their bytes count in {@link #bytes} too. */
+    private final LinkedHashMap<ObjectId, byte[]> kept = new LinkedHashMap<>(16, 0.75f, true);
+    private long keptBytes;
     private long bytes;
     /** Insertions asked for so far (admitted or not): the clock of staleness. */
     private long puts;
@@ -52,6 +62,7 @@ final class RecentChunks {
 
     RecentChunks(long budget) {
         this.budget = budget;
+        this.spare = new SpareArrays(Integer.MAX_VALUE, Math.max(budget / 8, 1));
     }
 
     /**
@@ -63,8 +74,12 @@ final class RecentChunks {
         return new RecentChunks(Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 8));
     }
 
-    /** Evicted arrays kept for reuse. */
-    private final SpareArrays spare = new SpareArrays(2);
+    /**
+     * Evicted arrays kept for reuse: two, or up to an eighth of the budget, so that the arrays a
+     * kept base gave back when its last user took it serve the next base kept (a fresh array,
+     * paged in when the heap grows, cost the hashing thread 10 ms per 4 MiB chunk).
+     */
+    private final SpareArrays spare;
 
     /**
      * Copies {@code raw[off, off+len)} in (the copy is made outside the lock), if there is room for
@@ -75,7 +90,7 @@ final class RecentChunks {
         synchronized (this) {
             puts++;
             dropStale();
-            if (len > budget / 4 || map.containsKey(id) || !makeRoom(len)) {
+            if (len > budget / 4 || map.containsKey(id) || kept.containsKey(id) || !makeRoom(len)) {
                 return;
             }
             copy = spare.take(len);
@@ -85,7 +100,7 @@ final class RecentChunks {
         }
         System.arraycopy(raw, off, copy, 0, len);
         synchronized (this) {
-            if (map.containsKey(id) || !makeRoom(len)) {
+            if (map.containsKey(id) || kept.containsKey(id) || !makeRoom(len)) {
                 recycle(copy);
                 return;
             }
@@ -151,6 +166,11 @@ final class RecentChunks {
      * version after it once, and that version's chunk takes its place. True if it was held.
      */
     synchronized boolean copyTo(ObjectId id, byte[] dst) {
+        byte[] k = kept.get(id);
+        if (k != null) {
+            System.arraycopy(k, 0, dst, 0, k.length);
+            return true;
+        }
         byte[] held = release(id);
         if (held == null) {
             return false;
@@ -169,10 +189,11 @@ final class RecentChunks {
      */
     synchronized boolean peek(ObjectId id, byte[] dst) {
         Entry e = map.get(id);
-        if (e == null || e.bytes.length > dst.length) {
+        byte[] held = e != null ? e.bytes : kept.get(id);
+        if (held == null || held.length > dst.length) {
             return false;
         }
-        System.arraycopy(e.bytes, 0, dst, 0, e.bytes.length);
+        System.arraycopy(held, 0, dst, 0, held.length);
         return true;
     }
 
@@ -186,10 +207,84 @@ final class RecentChunks {
      * chunk would be replaced by a fresh multi-MiB array for the next tensor's first.
      */
     synchronized byte[] exchange(ObjectId id, byte[] buffer) {
+        return exchange(id, buffer, false);
+    }
+
+    /**
+     * As {@link #exchange(ObjectId, byte[])}; with {@code keepForLater} (a later version will be a
+     * delta against this chunk too) the chunk is copied into {@code buffer} and kept apart for that
+     * version, if half the budget holds it beside the other bases kept so. A kept chunk asked for
+     * without {@code keepForLater} (its last user) leaves.
+     */
+    synchronized byte[] exchange(ObjectId id, byte[] buffer, boolean keepForLater) {
+        byte[] k = kept.get(id);
+        if (k != null) {
+            lastHit = puts;
+            if (keepForLater) {
+                System.arraycopy(k, 0, buffer, 0, k.length);
+                return buffer;
+            }
+            kept.remove(id);
+            keptBytes -= k.length;
+            bytes -= k.length;
+            return swapped(k, buffer);
+        }
         byte[] held = release(id);
         if (held == null) {
             return null;
         }
+        if (keepForLater && roomToKeep(held.length)) {
+            kept.put(id, held);
+            keptBytes += held.length;
+            bytes += held.length;
+            System.arraycopy(held, 0, buffer, 0, held.length);
+            return buffer;
+        }
+        return swapped(held, buffer);
+    }
+
+    /**
+     * Keeps a copy of {@code raw[0, len)} apart for a later user, as {@link #exchange(ObjectId,
+     * byte[], boolean)} does with a chunk it held (for a base decoded from its chain).
+     */
+    void keep(ObjectId id, byte[] raw, int len) {
+        byte[] copy;
+        synchronized (this) {
+            if (len > budget / 4 || contains(id)) {
+                return;
+            }
+            copy = spare.take(len);
+        }
+        if (copy == null) {
+            copy = new byte[len];
+        }
+        System.arraycopy(raw, 0, copy, 0, len);
+        synchronized (this) {
+            if (contains(id) || !roomToKeep(len)) {
+                recycle(copy);
+                return;
+            }
+            kept.put(id, copy);
+            keptBytes += len;
+            bytes += len;
+        }
+    }
+
+    /** Evicts the least lately used kept bases until {@code len} more fit in half the budget; false if they cannot. */
+    private boolean roomToKeep(long len) {
+        Iterator<byte[]> it = kept.values().iterator();
+        while (keptBytes + len > budget / 2 && it.hasNext()) {
+            byte[] old = it.next();
+            it.remove();
+            keptBytes -= old.length;
+            bytes -= old.length;
+            recycle(old);
+        }
+        return keptBytes + len <= budget / 2 && bytes + len <= budget;
+    }
+
+    /** {@code held} itself when as long as {@code buffer} (which is taken for reuse), else {@code buffer} holding its bytes. */
+    private byte[] swapped(byte[] held, byte[] buffer) {
         if (held.length != buffer.length) {
             System.arraycopy(held, 0, buffer, 0, held.length);
             recycle(held);
@@ -197,6 +292,14 @@ final class RecentChunks {
         }
         recycle(buffer);
         return held;
+    }
+
+    /** Lets the chunk go, if held among the recent ones (not the kept bases): no later version needs it. */
+    synchronized void discard(ObjectId id) {
+        byte[] held = release(id);
+        if (held != null) {
+            recycle(held);
+        }
     }
 
     /** Removes the entry of {@code id} as served, returning its bytes; null if not held. */
@@ -229,6 +332,11 @@ final class RecentChunks {
     }
 
     synchronized boolean contains(ObjectId id) {
-        return map.containsKey(id);
+        return map.containsKey(id) || kept.containsKey(id);
+    }
+
+    /** Bytes of the bases kept for a later user (for tests and probes). */
+    synchronized long keptBytes() {
+        return keptBytes;
     }
 }

@@ -20,6 +20,16 @@ record SkipDeltaBase(ObjectId base, int depth, int seq) {
         return planNow(store, previous, length, shape);
     }
 
+    /** Whether a version after this one is a delta against the same base (laid out by {@code shape}; null: none). */
+    boolean servesLater(ChainShape shape) {
+        return shape != null && shape.lastUserOf(shape.baseOf(seq)) > seq;
+    }
+
+    /** Whether this version's base is not the version before it, and no later version's base is that one either. */
+    boolean skipsOverPrevious(ChainShape shape) {
+        return shape != null && seq >= 1 && shape.baseOf(seq) != seq - 1 && shape.lastUserOf(seq - 1) <= seq;
+    }
+
     /** As {@link #plan}, without waiting for a base being decoded ahead. */
     static SkipDeltaBase planNow(ObjectStore store, ObjectId previous, long length, ChainShape shape) throws IOException {
         if (shape.maxDepth() <= 0) {

@@ -11,9 +11,17 @@ import java.util.Iterator;
 final class SpareArrays {
     private final ArrayDeque<byte[]> arrays = new ArrayDeque<>();
     private final int max;
+    private final long maxBytes;
+    private long bytes;
 
     SpareArrays(int max) {
+        this(max, Long.MAX_VALUE);
+    }
+
+    /** At most {@code max} arrays and, beyond the first, {@code maxBytes} bytes of them. */
+    SpareArrays(int max, long maxBytes) {
         this.max = max;
+        this.maxBytes = maxBytes;
     }
 
     /** A kept array of exactly {@code len} bytes (its contents are stale), or null. */
@@ -22,6 +30,7 @@ final class SpareArrays {
             byte[] a = it.next();
             if (a.length == len) {
                 it.remove();
+                bytes -= a.length;
                 return a;
             }
         }
@@ -30,9 +39,10 @@ final class SpareArrays {
 
     /** Keeps {@code a} for reuse; the caller no longer uses it. */
     void give(byte[] a) {
-        if (arrays.size() >= max) {
-            arrays.pollFirst();
-        }
         arrays.addLast(a);
+        bytes += a.length;
+        while (arrays.size() > 1 && (arrays.size() > max || bytes > maxBytes)) {
+            bytes -= arrays.pollFirst().length;
+        }
     }
 }

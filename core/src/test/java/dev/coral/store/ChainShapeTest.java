@@ -50,6 +50,26 @@ class ChainShapeTest {
     }
 
     @Test
+    void theLastUserOfEachVersionIsTheLastVersionWhoseBaseItIs() {
+        for (int depth = 0; depth <= 12; depth++) {
+            for (int run = 1; run <= Math.max(1, depth); run++) {
+                ChainShape s = new ChainShape(depth, run);
+                long versions = s.versionsPerKeyframe();
+                long[] last = new long[(int) Math.max(1, versions)];
+                java.util.Arrays.fill(last, -1);
+                for (long w = 1; w < versions; w++) {
+                    last[(int) s.baseOf(w)] = w;
+                }
+                for (long n = 0; n < versions; n++) {
+                    assertEquals(last[(int) n], s.lastUserOf(n), s + " version " + n);
+                }
+                assertEquals(-1, s.lastUserOf(versions), s + ": the next keyframe's");
+            }
+        }
+        assertEquals(16 * 8, new ChainShape(12, 8).lastUserOf(0), "the default layout's keyframe serves run 16 (of 32) last");
+    }
+
+    @Test
     void invalidShapesAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new ChainShape(-1, 1));
         assertThrows(IllegalArgumentException.class, () -> new ChainShape(25, 1));

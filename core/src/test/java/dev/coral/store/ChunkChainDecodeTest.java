@@ -76,7 +76,7 @@ class ChunkChainDecodeTest {
             try (CodecWorkspace ws = new CodecWorkspace()) { // as a delta base: planes when the chain allows, else raw
                 for (int i = versionCount - 1; i >= 0; i--) {
                     BaseBuffer buf = new BaseBuffer();
-                    ChunkBase base = store.readChunkAsBase(ids.get(i), buf, ws);
+                    ChunkBase base = store.readChunkAsBase(ids.get(i), asBase(ids.get(i)), null, buf, ws);
                     byte[] out = new byte[versions.get(i).length];
                     base.copyRaw(0, out, 0, out.length);
                     assertArrayEquals(versions.get(i), out, "seed " + seed + " version " + i + " read as a base");
@@ -88,7 +88,7 @@ class ChunkChainDecodeTest {
                 store.recentChunks().put(ids.get(i), versions.get(i), 0, len, false);
                 BaseBuffer buf = new BaseBuffer();
                 byte[] own = buf.ofAtLeast(len);
-                ChunkBase base = store.readChunkAsBase(ids.get(i), buf, ws);
+                ChunkBase base = store.readChunkAsBase(ids.get(i), asBase(ids.get(i)), null, buf, ws);
                 byte[] out = new byte[len];
                 base.copyRaw(0, out, 0, len);
                 assertArrayEquals(versions.get(i), out, "seed " + seed + " version " + i + " read as a base from memory");
@@ -98,6 +98,26 @@ class ChunkChainDecodeTest {
                 assertFalse(store.recentChunks().contains(ids.get(i)), "served once");
             }
             store.noteChunksIngested(); // as in a training loop: decoded chunks are kept at hand from now on
+            try (CodecWorkspace ws = new CodecWorkspace()) { // a base a later version needs too: decoded once, then kept
+                int i = r.nextInt(versionCount);
+                int len = versions.get(i).length;
+                ChainShape keyframeServesRuns = new ChainShape(4, 2); // version 1's base, the keyframe, also serves versions 2, 4, 8
+                for (int use = 0; use < 2; use++) {
+                    BaseBuffer buf = new BaseBuffer();
+                    ChunkBase base = store.readChunkAsBase(ids.get(i), new SkipDeltaBase(ids.get(i), 1, 1), keyframeServesRuns, buf, ws);
+                    byte[] out = new byte[len];
+                    base.copyRaw(0, out, 0, len);
+                    assertArrayEquals(versions.get(i), out, "seed " + seed + " version " + i + " read as a base to keep, use " + use);
+                    assertTrue(store.recentChunks().contains(ids.get(i)),
+                            "seed " + seed + ": kept for the later version");
+                }
+                BaseBuffer buf = new BaseBuffer();
+                ChunkBase last = store.readChunkAsBase(ids.get(i), new SkipDeltaBase(ids.get(i), 1, 8), keyframeServesRuns, buf, ws);
+                byte[] out = new byte[len];
+                last.copyRaw(0, out, 0, len);
+                assertArrayEquals(versions.get(i), out, "seed " + seed + " version " + i + " read by its last user");
+                assertFalse(store.recentChunks().contains(ids.get(i)), "seed " + seed + ": its last user took it");
+            }
             for (int k = 0; k < versionCount; k++) { // random order: partly warm cache
                 int i = r.nextInt(versionCount);
                 byte[] out = new byte[versions.get(i).length];
@@ -207,4 +227,9 @@ class ChunkChainDecodeTest {
         }
     }
 
+
+    /** A plan whose base is {@code id}, laid out by no chain shape: nothing later needs the base. */
+    private static SkipDeltaBase asBase(ObjectId id) {
+        return new SkipDeltaBase(id, 1, 1);
+    }
 }

@@ -3,6 +3,7 @@ package dev.coral.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -204,5 +205,78 @@ class RecentChunksTest {
         RecentChunks cache = new RecentChunks(4L * CHUNK - 1);
         cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK, true);
         assertFalse(cache.contains(id(0, 0)));
+    }
+
+    @Test
+    void aBaseKeptForALaterVersionIsCopiedOutUntilItsLastUserTakesIt() {
+        RecentChunks cache = new RecentChunks(40L * CHUNK);
+        cache.put(id(0, 0), filled(7), 0, CHUNK, true);
+        for (int use = 0; use < 3; use++) {
+            byte[] buffer = new byte[CHUNK];
+            assertSame(buffer, cache.exchange(id(0, 0), buffer, true), "copied into the caller's buffer, use " + use);
+            assertArrayEquals(filled(7), buffer);
+            assertTrue(cache.contains(id(0, 0)), "still held for the later version, use " + use);
+            assertEquals(CHUNK, cache.keptBytes());
+            Arrays.fill(buffer, (byte) 1); // the caller's buffer is its own: the kept bytes do not change
+        }
+        byte[] dst = new byte[CHUNK];
+        assertTrue(cache.peek(id(0, 0), dst), "a plain read finds it");
+        assertArrayEquals(filled(7), dst);
+        byte[] buffer = new byte[CHUNK];
+        byte[] served = cache.exchange(id(0, 0), buffer, false);
+        assertNotSame(buffer, served, "its last user takes the kept array itself");
+        assertArrayEquals(filled(7), served);
+        assertFalse(cache.contains(id(0, 0)));
+        assertEquals(0, cache.keptBytes());
+    }
+
+    @Test
+    void keptBasesTakeAtMostHalfTheBudgetTheLeastLatelyUsedLeavingFirst() {
+        RecentChunks cache = new RecentChunks(8L * CHUNK);
+        byte[] buffer = new byte[CHUNK];
+        for (int v = 0; v < 4; v++) {
+            cache.keep(id(v, 0), filled(v), CHUNK);
+        }
+        assertEquals(4L * CHUNK, cache.keptBytes());
+        assertNotNull(cache.exchange(id(0, 0), buffer, true)); // version 0 used lately: version 1 is the least lately used
+        cache.keep(id(4, 0), filled(4), CHUNK);
+        assertEquals(4L * CHUNK, cache.keptBytes(), "half the budget");
+        assertFalse(cache.contains(id(1, 0)), "the least lately used left");
+        for (int v : new int[] {0, 2, 3, 4}) {
+            assertTrue(cache.peek(id(v, 0), buffer), "version " + v);
+            assertArrayEquals(filled(v), buffer, "version " + v);
+        }
+        for (int c = 0; c < 4; c++) {
+            cache.put(id(9, c), filled(9), 0, CHUNK, true);
+        }
+        assertFalse(cache.hasRoomFor(1), "the kept bases and the recent chunks share the budget");
+        cache.keep(id(5, 0), filled(5), 5 * CHUNK);
+        assertFalse(cache.contains(id(5, 0)), "over a quarter of the budget: never kept");
+    }
+
+    @Test
+    void aChunkHeldAsRecentMovesToTheKeptBasesWhenAskedTo() {
+        RecentChunks cache = new RecentChunks(40L * CHUNK);
+        cache.put(id(0, 0), filled(3), 0, CHUNK, true);
+        byte[] buffer = new byte[CHUNK];
+        assertSame(buffer, cache.exchange(id(0, 0), buffer, true));
+        assertEquals(CHUNK, cache.keptBytes());
+        cache.put(id(0, 0), filled(4), 0, CHUNK, true); // held once: a second copy is not admitted
+        assertTrue(cache.peek(id(0, 0), buffer));
+        assertArrayEquals(filled(3), buffer);
+        cache.keep(id(0, 0), filled(5), CHUNK);
+        assertEquals(CHUNK, cache.keptBytes(), "kept once");
+    }
+
+    @Test
+    void aDiscardedChunkLeavesAndItsArrayServesTheNextCopy() {
+        RecentChunks cache = new RecentChunks(40L * CHUNK);
+        cache.put(id(0, 0), filled(1), 0, CHUNK, true);
+        cache.discard(id(0, 0));
+        assertFalse(cache.contains(id(0, 0)));
+        cache.discard(id(0, 0)); // not held: nothing happens
+        cache.keep(id(1, 0), filled(2), CHUNK);
+        cache.discard(id(1, 0)); // a kept base leaves only when its last user takes it
+        assertTrue(cache.contains(id(1, 0)));
     }
 }

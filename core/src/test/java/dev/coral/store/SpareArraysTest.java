@@ -34,4 +34,18 @@ class SpareArraysTest {
         assertSame(third, spare.take(4));
         assertNull(spare.take(4), "the first left when the third came");
     }
+
+    @Test
+    void theOldestLeavesPastTheByteLimitButOneArrayAlwaysStays() {
+        SpareArrays spare = new SpareArrays(Integer.MAX_VALUE, 10);
+        byte[][] a = {new byte[4], new byte[4], new byte[4]};
+        for (byte[] x : a) {
+            spare.give(x);
+        }
+        assertSame(a[1], spare.take(4), "12 bytes past 10: the first left");
+        byte[] big = new byte[64];
+        spare.give(big);
+        assertSame(big, spare.take(64), "one array past the limit stays: it is the one to reuse");
+        assertNull(spare.take(4), "the others left for it");
+    }
 }
