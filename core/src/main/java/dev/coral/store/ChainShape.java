@@ -79,6 +79,17 @@ public record ChainShape(int maxDepth, int run) {
         return last;
     }
 
+    /** The first version after {@code n} that is not a delta against the version before it (a skip link), or -1 when the next keyframe comes first. */
+    public long nextSkipLink(long n) {
+        long versions = versionsPerKeyframe();
+        for (long w = n + 1; w < versions; w++) {
+            if (baseOf(w) != w - 1) {
+                return w;
+            }
+        }
+        return -1;
+    }
+
     /** Deltas on the chain of version {@code n} (0 for the keyframe). */
     public int depthOf(long n) {
         return Long.bitCount(n / run) + (int) (n % run);

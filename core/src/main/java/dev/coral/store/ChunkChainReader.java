@@ -209,13 +209,6 @@ final class ChunkChainReader {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
         Chain chain = collect(store, top, recent, ws, true);
-        if (keepForLater && store.keepsNewChunks()) {
-            // merged into raw bytes and kept: a process that commits again would decode the chain
-            // once more for the later version (the keyframe, at the next run's start: 84 MB, 280-460 ms)
-            decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, false);
-            recent.keep(top.entry().id(), rawBuffer, n);
-            return ChunkBase.ofRaw(rawBuffer, 0, n);
-        }
         int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true);
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);

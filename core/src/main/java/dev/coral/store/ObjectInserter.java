@@ -160,13 +160,12 @@ public final class ObjectInserter implements AutoCloseable {
         return e.id();
     }
 
-    /** Remembers a delta whose next version is a skip link (see {@link #setBasesAhead}). */
+    /** Remembers a delta whose later versions come to a skip link before the next keyframe (see {@link #setBasesAhead}). */
     private void noteNextBase(ChunkEncodingJob.Encoded e) {
         if (!basesAhead) {
             return;
         }
-        long next = ChunkChainReader.ofPrefix(e.prefix()).seq() + 1L;
-        if (next < chains.versionsPerKeyframe() && chains.baseOf(next) != next - 1) {
+        if (chains.nextSkipLink(ChunkChainReader.ofPrefix(e.prefix()).seq()) > 0) {
             skipNext.add(new SkipBasesAhead.Stored(e.id(), e.rawLength()));
         }
     }

@@ -217,40 +217,91 @@ final class RecentChunks {
      * without {@code keepForLater} (its last user) leaves.
      */
     synchronized byte[] exchange(ObjectId id, byte[] buffer, boolean keepForLater) {
-        byte[] k = kept.get(id);
+        byte[] held = release(id);
+        byte[] k = keepForLater ? kept.get(id) : kept.remove(id);
         if (k != null) {
             lastHit = puts;
-            if (keepForLater) {
-                System.arraycopy(k, 0, buffer, 0, k.length);
+            if (!keepForLater) {
+                keptBytes -= k.length;
+                bytes -= k.length;
+            }
+        }
+        if (held != null) {
+            if (k != null && !keepForLater) {
+                recycle(k); // its last user takes the recent copy
+            } else if (k == null && keepForLater && roomToKeep(held.length)) {
+                kept.put(id, held); // not kept ahead (SkipBasesAhead): kept now, a copy served
+                keptBytes += held.length;
+                bytes += held.length;
+                System.arraycopy(held, 0, buffer, 0, held.length);
                 return buffer;
             }
-            kept.remove(id);
-            keptBytes -= k.length;
-            bytes -= k.length;
-            return swapped(k, buffer);
+            return swapped(held, buffer);
         }
-        byte[] held = release(id);
-        if (held == null) {
+        if (k == null) {
             return null;
         }
-        if (keepForLater && roomToKeep(held.length)) {
-            kept.put(id, held);
-            keptBytes += held.length;
-            bytes += held.length;
-            System.arraycopy(held, 0, buffer, 0, held.length);
+        if (keepForLater) {
+            System.arraycopy(k, 0, buffer, 0, k.length);
             return buffer;
         }
-        return swapped(held, buffer);
+        return swapped(k, buffer);
+    }
+
+    /** Whether the chunk is among the bases kept for a later user. */
+    synchronized boolean isKept(ObjectId id) {
+        return kept.containsKey(id);
+    }
+
+    /** Whether a base of {@code len} bytes could be kept now, evicting only older kept bases. */
+    synchronized boolean hasRoomToKeep(long len) {
+        return len <= budget / 4 && bytes - keptBytes + len <= budget;
     }
 
     /**
-     * Keeps a copy of {@code raw[0, len)} apart for a later user, as {@link #exchange(ObjectId,
-     * byte[], boolean)} does with a chunk it held (for a base decoded from its chain).
+     * Keeps a copy of the recent chunk {@code id} apart for a later user; false, keeping nothing,
+     * if it is not held among the recent chunks or there is no room. The copy's array is made
+     * before the lock is taken: a fresh array is paged in and zeroed, which the thread asking for
+     * it pays, and this is a background thread's (the hashing thread had paid it, 10 ms per 4 MiB).
+     */
+    boolean keepHeld(ObjectId id) {
+        int len;
+        synchronized (this) {
+            Entry e = map.get(id);
+            if (e == null || kept.containsKey(id)) {
+                return kept.containsKey(id);
+            }
+            len = e.bytes.length;
+        }
+        byte[] copy;
+        synchronized (this) {
+            copy = spare.take(len);
+        }
+        if (copy == null) {
+            copy = new byte[len];
+        }
+        synchronized (this) {
+            Entry e = map.get(id);
+            if (e == null || e.bytes.length != len || kept.containsKey(id) || !roomToKeep(len)) {
+                recycle(copy);
+                return kept.containsKey(id);
+            }
+            System.arraycopy(e.bytes, 0, copy, 0, len);
+            kept.put(id, copy);
+            keptBytes += len;
+            bytes += len;
+            return true;
+        }
+    }
+
+    /**
+     * Keeps a copy of {@code raw[0, len)} apart for a later user (a base decoded from its chain),
+     * unless kept already or there is no room.
      */
     void keep(ObjectId id, byte[] raw, int len) {
         byte[] copy;
         synchronized (this) {
-            if (len > budget / 4 || contains(id)) {
+            if (len > budget / 4 || kept.containsKey(id)) {
                 return;
             }
             copy = spare.take(len);
@@ -260,7 +311,7 @@ final class RecentChunks {
         }
         System.arraycopy(raw, 0, copy, 0, len);
         synchronized (this) {
-            if (contains(id) || !roomToKeep(len)) {
+            if (kept.containsKey(id) || !roomToKeep(len)) {
                 recycle(copy);
                 return;
             }

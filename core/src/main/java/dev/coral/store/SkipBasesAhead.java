@@ -11,15 +11,20 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Decodes ahead, on a thread of its own, the delta bases that the next versions of chunks just
- * stored will skip to. Inside a run of the chain layout ({@link ChainShape}) a version's base is
- * the version before it, which a process that commits again holds at hand ({@link RecentChunks});
- * the first version of the next run is a skip link to an older version, which the next commit
- * would decode from its chain while it encodes (the perf probe's [64, 864, 864, 16] MLP: that
- * commit 39.6 ms against 26 for the others). Decoded here between commits instead, into the
- * recent chunks, it is at hand when the next commit asks.
+ * Keeps at hand, from a thread of its own between commits, the delta base that the next skip link
+ * of each chunk just stored will need. Inside a run of the chain layout ({@link ChainShape}) a
+ * version's base is the version before it, which a process that commits again holds at hand
+ * ({@link RecentChunks}); the first version of each run is a skip link to an older version, which
+ * the commit would otherwise decode from its chain while it encodes (the perf probe's [64, 864,
+ * 864, 16] MLP: that commit 39.6 ms against 26 for the others). So after each flush the base of
+ * the next skip link is put among the recent chunks' kept bases ({@link RecentChunks#keep}): copied
+ * from the recent chunks when they hold it (a run's first version, which later runs skip back to,
+ * just stored), else decoded from its chain (the keyframe, in a process that did not store it).
+ * Kept, it serves every later skip link back to it, and is copied or decoded once per process,
+ * not once per run (the 84 MB MLP's keyframe: 280-460 ms of CPU after every eighth commit, on
+ * this thread, taking a core from a commit that came at once).
  *
- * <p>Each chunk's base is planned and decoded in a task keyed by the chunk's id; a commit that
+ * <p>Each chunk's base is planned and prepared in a task keyed by the chunk's id; a commit that
  * plans the base of that chunk's next version ({@link SkipDeltaBase#plan}) first waits for the
  * task, so the base is never decoded twice at once. Speculative: a failure (a pack another
  * process deleted meanwhile) leaves the base to be decoded when asked, as before. Thread-safe.
@@ -46,7 +51,7 @@ final class SkipBasesAhead implements AutoCloseable {
         this.store = store;
     }
 
-    /** Starts decoding the bases that the next versions of {@code chunks} will skip to, as laid out by {@code shape}. */
+    /** Starts keeping at hand the bases that the next skip links of {@code chunks} will need, as laid out by {@code shape}. */
     synchronized void start(List<Stored> chunks, ChainShape shape) {
         if (closed) {
             return;
@@ -88,10 +93,10 @@ final class SkipBasesAhead implements AutoCloseable {
             return;
         }
         try {
-            SkipDeltaBase plan = SkipDeltaBase.planNow(store, s.chunk(), s.length(), shape);
+            SkipDeltaBase plan = SkipDeltaBase.nextSkipLink(store, s.chunk(), s.length(), shape);
             RecentChunks recent = store.recentChunks();
-            if (plan == null || plan.base().equals(s.chunk()) || recent.contains(plan.base()) || !recent.hasRoomFor(s.length())) {
-                return; // no skip link, at hand already, or no room beside the version just stored: decoded when asked
+            if (plan == null || recent.isKept(plan.base()) || recent.keepHeld(plan.base()) || !recent.hasRoomToKeep(s.length())) {
+                return; // no skip link ahead, kept already, or kept now from the recent chunks; or no room: decoded when asked
             }
             int n = (int) s.length();
             if (buffer.length < n) {
@@ -101,7 +106,7 @@ final class SkipBasesAhead implements AutoCloseable {
                 workspace = new CodecWorkspace();
             }
             store.readChunk(plan.base(), buffer, false, workspace);
-            recent.put(plan.base(), buffer, 0, n, false); // a keyframe's bytes are not kept by the read itself
+            recent.keep(plan.base(), buffer, n);
             decoded.incrementAndGet();
         } catch (Exception e) {
             // speculative: the next commit decodes the base itself, and reports what fails then

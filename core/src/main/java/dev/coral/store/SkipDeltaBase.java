@@ -36,20 +36,37 @@ record SkipDeltaBase(ObjectId base, int depth, int seq) {
             return null;
         }
         try {
-            return walk(store, previous, length, shape);
+            return walk(store, previous, length, shape, false);
         } catch (PackFile.MissingPackException e) {
             return null; // the previous version's pack went (another process's gc or repack): a keyframe
         }
     }
 
-    private static SkipDeltaBase walk(ObjectStore store, ObjectId previous, long length, ChainShape shape) throws IOException {
+    /**
+     * The base of the next skip link ({@link ChainShape#nextSkipLink}) after the version {@code
+     * stored}, found down its chain; null when there is none before the next keyframe, or the
+     * chain is not of this shape.
+     */
+    static SkipDeltaBase nextSkipLink(ObjectStore store, ObjectId stored, long length, ChainShape shape) throws IOException {
+        if (shape.maxDepth() <= 0) {
+            return null;
+        }
+        try {
+            return walk(store, stored, length, shape, true);
+        } catch (PackFile.MissingPackException e) {
+            return null;
+        }
+    }
+
+    private static SkipDeltaBase walk(ObjectStore store, ObjectId previous, long length, ChainShape shape, boolean toSkipLink)
+            throws IOException {
         ObjectStore.Found cur = store.findLoaded(previous);
         if (cur == null || cur.entry().kind() != ObjectKind.CHUNK || cur.entry().rawLength() != length) {
             return null;
         }
         ChunkChainReader.Position pos = ChunkChainReader.position(cur);
-        long n = pos.seq() + 1L;
-        if (n >= shape.versionsPerKeyframe()) {
+        long n = toSkipLink ? shape.nextSkipLink(pos.seq()) : pos.seq() + 1L;
+        if (n < 0 || n >= shape.versionsPerKeyframe()) {
             return null;
         }
         long target = shape.baseOf(n);

@@ -98,9 +98,10 @@ class ChunkChainDecodeTest {
                 assertFalse(store.recentChunks().contains(ids.get(i)), "served once");
             }
             store.noteChunksIngested(); // as in a training loop: decoded chunks are kept at hand from now on
-            try (CodecWorkspace ws = new CodecWorkspace()) { // a base a later version needs too: decoded once, then kept
+            try (CodecWorkspace ws = new CodecWorkspace()) { // a base a later version needs too: kept from the recent chunks
                 int i = r.nextInt(versionCount);
                 int len = versions.get(i).length;
+                store.recentChunks().put(ids.get(i), versions.get(i), 0, len, true);
                 ChainShape keyframeServesRuns = new ChainShape(4, 2); // version 1's base, the keyframe, also serves versions 2, 4, 8
                 for (int use = 0; use < 2; use++) {
                     BaseBuffer buf = new BaseBuffer();

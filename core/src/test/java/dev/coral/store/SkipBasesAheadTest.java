@@ -28,22 +28,23 @@ class SkipBasesAheadTest {
     Path dir;
 
     @Test
-    void aSkipBaseThisProcessReadIsKeptNotDecodedAgain() throws IOException {
+    void aSkipBaseIsDecodedOnceAndKeptForEveryLaterSkipLinkToIt() throws IOException {
         Random r = new Random(5);
         byte[][] v = versions(5, r);
         ChainShape shape = new ChainShape(4, 2); // versions 2, 4 and 8 are skip links to version 0
         try (ObjectStore store = new ObjectStore(dir, 1)) {
             ObjectId v0 = commit(store, shape, v[0], null);
-            ObjectId v1 = commit(store, shape, v[1], v0); // decodes version 0 from the packs as its base, and keeps it
+            ObjectId v1 = commit(store, shape, v[1], v0); // decodes version 0 from the packs as its base
             store.skipBasesAhead().await(v1);
-            assertTrue(store.recentChunks().contains(v0), "version 0 at hand for version 2");
+            assertEquals(1, store.skipBasesAhead().decoded.get(), "version 0 decoded again after version 1's flush");
+            assertTrue(store.recentChunks().isKept(v0), "version 0 kept for version 2");
             ObjectId v2 = commit(store, shape, v[2], v1);
             assertEquals(v0, store.deltaBase(v2));
             assertTrue(store.recentChunks().contains(v0), "still at hand for version 4");
             ObjectId v3 = commit(store, shape, v[3], v2);
             ObjectId v4 = commit(store, shape, v[4], v3);
             assertEquals(v0, store.deltaBase(v4));
-            assertEquals(0, store.skipBasesAhead().decoded.get(), "nothing decoded ahead: the base was kept");
+            assertEquals(1, store.skipBasesAhead().decoded.get(), "not decoded again for version 4: it was kept");
             byte[] out = new byte[LEN];
             store.readChunk(v4, out, true);
             assertArrayEquals(v[4], out);
@@ -74,6 +75,29 @@ class SkipBasesAheadTest {
             byte[] out = new byte[LEN];
             store.readChunk(ids[8], out, true);
             assertArrayEquals(v[8], out);
+        }
+    }
+
+    @Test
+    void aRunsFirstVersionThatLaterRunsSkipBackToIsCopiedAsItIsStored() throws IOException {
+        Random r = new Random(8);
+        byte[][] v = versions(7, r);
+        ChainShape shape = new ChainShape(4, 2); // version 4 starts run 2, which run 3 (version 6) skips back to
+        ObjectId[] ids = new ObjectId[7];
+        try (ObjectStore store = new ObjectStore(dir, 1)) {
+            for (int k = 0; k <= 6; k++) {
+                ids[k] = commit(store, shape, v[k], k == 0 ? null : ids[k - 1]);
+                store.skipBasesAhead().await(ids[k]);
+                if (k == 4) {
+                    assertTrue(store.recentChunks().isKept(ids[4]), "version 4 kept for version 6 as it was stored");
+                }
+            }
+            assertEquals(ids[4], store.deltaBase(ids[6]));
+            assertFalse(store.recentChunks().isKept(ids[4]), "version 6, its last user, took it");
+            assertEquals(1, store.skipBasesAhead().decoded.get(), "only version 0 decoded (after version 1)");
+            byte[] out = new byte[LEN];
+            store.readChunk(ids[6], out, true);
+            assertArrayEquals(v[6], out);
         }
     }
 
