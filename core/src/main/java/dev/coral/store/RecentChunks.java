@@ -22,12 +22,12 @@ import java.util.LinkedHashMap;
  * turn, a new chunk is not admitted. Versions of one checkpoint then hit for about as many
  * chunks as the budget holds, every version.
  *
- * <p>A chunk that serves as a base and will serve a later version too (the first of a run of the
- * chain layout, which later runs skip back to: {@link ChainShape#lastUserOf}) is kept apart
- * when asked, up to half the budget (the least lately used leaving first), until its last user
- * takes it. Without it a process committing every step decoded each skip link's base from its
- * chain again: for the 84 MB MLP, 280-460 ms of CPU after every eighth commit (on a thread of its
- * own, {@link SkipBasesAhead}, taking a core from the commit that came next).
+ * <p>Apart from these, bases that later versions skip back to (a run's first version in the chain
+ * layout: {@link ChainShape#lastUserOf}) are kept, up to half the budget (the least lately used
+ * leaving first), until their last user takes them: {@link SkipBasesAhead} keeps each next skip
+ * link's base between commits, and a base served with {@code keepForLater} that was not kept
+ * ahead is kept then. Without them a process committing every step decoded the keyframe again
+ * at every run's start (the 84 MB MLP: 280-460 ms of CPU after every eighth commit).
  */
 final class RecentChunks {
     /** An unused entry is stale after this many rounds of insertions the size of the cache. */
