@@ -32,14 +32,7 @@ record SkipDeltaBase(ObjectId base, int depth, int seq) {
 
     /** As {@link #plan}, without waiting for a base being decoded ahead. */
     static SkipDeltaBase planNow(ObjectStore store, ObjectId previous, long length, ChainShape shape) throws IOException {
-        if (shape.maxDepth() <= 0) {
-            return null;
-        }
-        try {
-            return walk(store, previous, length, shape, false);
-        } catch (PackFile.MissingPackException e) {
-            return null; // the previous version's pack went (another process's gc or repack): a keyframe
-        }
+        return walkOrNull(store, previous, length, shape, false);
     }
 
     /**
@@ -48,13 +41,18 @@ record SkipDeltaBase(ObjectId base, int depth, int seq) {
      * chain is not of this shape.
      */
     static SkipDeltaBase nextSkipLink(ObjectStore store, ObjectId stored, long length, ChainShape shape) throws IOException {
+        return walkOrNull(store, stored, length, shape, true);
+    }
+
+    private static SkipDeltaBase walkOrNull(ObjectStore store, ObjectId from, long length, ChainShape shape, boolean toSkipLink)
+            throws IOException {
         if (shape.maxDepth() <= 0) {
             return null;
         }
         try {
-            return walk(store, stored, length, shape, true);
+            return walk(store, from, length, shape, toSkipLink);
         } catch (PackFile.MissingPackException e) {
-            return null;
+            return null; // the version's pack went (another process's gc or repack): a keyframe
         }
     }
 
