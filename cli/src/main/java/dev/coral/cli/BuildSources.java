@@ -10,6 +10,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The sources the {@code coral} launcher builds its jar from, and whether one is newer than the jar:
@@ -32,6 +33,11 @@ record BuildSources(Path home, Path jar) {
      * missing jar counts as older than everything (the launcher builds it), a missing path as no source.
      */
     Optional<Path> newerThanJar() throws IOException {
+        return newerThanJar(folder -> { });
+    }
+
+    /** As {@link #newerThanJar()}, telling {@code eachFolder} every folder it walks into. */
+    Optional<Path> newerThanJar(Consumer<Path> eachFolder) throws IOException {
         FileTime built;
         try {
             built = Files.getLastModifiedTime(jar);
@@ -45,6 +51,12 @@ record BuildSources(Path home, Path jar) {
                 continue;
             }
             Files.walkFileTree(start, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path folder, BasicFileAttributes a) {
+                    eachFolder.accept(folder);
+                    return FileVisitResult.CONTINUE;
+                }
+
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes a) {
                     if (a.isRegularFile() && a.lastModifiedTime().compareTo(built) > 0) {

@@ -72,7 +72,7 @@ final class DaemonServer {
     private final Path jar = runningJar();
     private final FileTime jarTime = modified(jar);
     /** The build's sources, checked for each command (the launcher leaves that to the daemon); tests set their own. */
-    private Optional<BuildSources> sources = BuildSources.of(System.getProperty("coral.home"), jar);
+    private Optional<WatchedBuildSources> sources = BuildSources.of(System.getProperty("coral.home"), jar).map(WatchedBuildSources::new);
     private volatile boolean stopping;
     private volatile String stopReason;
     private volatile boolean shrunk = true;
@@ -137,6 +137,7 @@ final class DaemonServer {
             }
         }
         handles.close();
+        sources.ifPresent(WatchedBuildSources::close);
         forget();
         log("stopped: " + stopReason + " (" + commands.get() + (commands.get() == 1 ? " command" : " commands") + " run)");
         return 0;
@@ -438,7 +439,8 @@ final class DaemonServer {
 
     /** Tests: the sources to check for each command in place of the running build's. */
     void checkSources(BuildSources s) {
-        sources = Optional.of(s);
+        sources.ifPresent(WatchedBuildSources::close);
+        sources = Optional.of(new WatchedBuildSources(s));
     }
 
     /** Tells the caller to run the command itself, and logs why. */
