@@ -1,5 +1,8 @@
 package dev.coral.cli;
 
+import static dev.coral.cli.SourceFiles.AFTER;
+import static dev.coral.cli.SourceFiles.BEFORE;
+import static dev.coral.cli.SourceFiles.BUILT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,19 +15,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The daemon's check of the launcher's sources against its jar: the launcher's find, file for file. */
 class BuildSourcesTest {
-    private static final FileTime BUILT = FileTime.fromMillis(1_700_000_000_000L);
-    private static final FileTime BEFORE = FileTime.fromMillis(1_600_000_000_000L);
-    private static final FileTime AFTER = FileTime.fromMillis(1_800_000_000_000L);
 
     @TempDir
     Path home;
 
     private Path file(String path, FileTime modified) throws Exception {
-        Path p = home.resolve(path);
-        Files.createDirectories(p.getParent());
-        Files.writeString(p, path);
-        Files.setLastModifiedTime(p, modified);
-        return p;
+        return SourceFiles.file(home, path, modified);
     }
 
     private BuildSources sources() throws Exception {

@@ -1,5 +1,8 @@
 package dev.coral.cli;
 
+import static dev.coral.cli.SourceFiles.AFTER;
+import static dev.coral.cli.SourceFiles.BEFORE;
+import static dev.coral.cli.SourceFiles.BUILT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,9 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  * new folder, a build file touched, a folder made where none was.
  */
 class WatchedBuildSourcesTest {
-    private static final FileTime BUILT = FileTime.fromMillis(1_700_000_000_000L);
-    private static final FileTime BEFORE = FileTime.fromMillis(1_600_000_000_000L);
-    private static final FileTime AFTER = FileTime.fromMillis(1_800_000_000_000L);
 
     @TempDir
     Path home;
@@ -42,11 +42,7 @@ class WatchedBuildSourcesTest {
     }
 
     private Path file(String path, FileTime modified) throws Exception {
-        Path p = home.resolve(path);
-        Files.createDirectories(p.getParent());
-        Files.writeString(p, path);
-        Files.setLastModifiedTime(p, modified);
-        return p;
+        return SourceFiles.file(home, path, modified);
     }
 
     /** The answer once the watch's thread has heard of the change (it takes it microseconds to milliseconds; a launcher 10 ms to start). */
