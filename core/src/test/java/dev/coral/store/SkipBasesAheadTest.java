@@ -45,9 +45,7 @@ class SkipBasesAheadTest {
             ObjectId v4 = commit(store, shape, v[4], v3);
             assertEquals(v0, store.deltaBase(v4));
             assertEquals(1, store.skipBasesAhead().decoded.get(), "not decoded again for version 4: it was kept");
-            byte[] out = new byte[LEN];
-            store.readChunk(v4, out, true);
-            assertArrayEquals(v[4], out);
+            assertReads(store, v4, v[4]);
         }
     }
 
@@ -72,9 +70,7 @@ class SkipBasesAheadTest {
             assertTrue(store.recentChunks().contains(ids[0]), "version 0 at hand for version 8");
             ids[8] = commit(store, shape, v[8], ids[7]);
             assertEquals(ids[0], store.deltaBase(ids[8]));
-            byte[] out = new byte[LEN];
-            store.readChunk(ids[8], out, true);
-            assertArrayEquals(v[8], out);
+            assertReads(store, ids[8], v[8]);
         }
     }
 
@@ -95,9 +91,7 @@ class SkipBasesAheadTest {
             assertEquals(ids[4], store.deltaBase(ids[6]));
             assertFalse(store.recentChunks().isKept(ids[4]), "version 6, its last user, took it");
             assertEquals(1, store.skipBasesAhead().decoded.get(), "only version 0 decoded (after version 1)");
-            byte[] out = new byte[LEN];
-            store.readChunk(ids[6], out, true);
-            assertArrayEquals(v[6], out);
+            assertReads(store, ids[6], v[6]);
         }
     }
 
@@ -141,9 +135,7 @@ class SkipBasesAheadTest {
         store.skipBasesAhead().await(v1);
         assertEquals(decoded, store.skipBasesAhead().decoded.get(), "nothing starts after close");
         try (ObjectStore again = new ObjectStore(dir, 1)) {
-            byte[] out = new byte[LEN];
-            again.readChunk(v1, out, true);
-            assertArrayEquals(v[1], out);
+            assertReads(again, v1, v[1]);
         }
     }
 
@@ -224,5 +216,12 @@ class SkipBasesAheadTest {
             ChunkChainDecodeTest.floatStep(v[k], 4, r);
         }
         return v;
+    }
+
+    /** The chunk reads back as {@code expected}, its hash checked. */
+    private static void assertReads(ObjectStore store, ObjectId id, byte[] expected) throws IOException {
+        byte[] out = new byte[LEN];
+        store.readChunk(id, out, true);
+        assertArrayEquals(expected, out);
     }
 }
