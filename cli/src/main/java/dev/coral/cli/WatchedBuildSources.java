@@ -46,10 +46,6 @@ final class WatchedBuildSources implements AutoCloseable {
         this.watch = w;
     }
 
-    BuildSources sources() {
-        return sources;
-    }
-
     /** A source newer than the jar, or empty; see {@link BuildSources#newerThanJar()}. */
     synchronized Optional<Path> newerThanJar() throws IOException {
         FileTime jarTime;

@@ -160,12 +160,20 @@ public final class ObjectInserter implements AutoCloseable {
         return e.id();
     }
 
-    /** Remembers a delta whose later versions come to a skip link before the next keyframe (see {@link #setBasesAhead}). */
+    /**
+     * Remembers a delta whose next skip link's base is worth getting at hand now (see {@link
+     * #setBasesAhead}): when its next version is that skip link, or when the skip link skips back
+     * to this very version (a run's first version, copied while the recent chunks hold it). Not
+     * every version: each would plan its base down its chain after every commit (a model of many
+     * small chunks: up to {@link SkipBasesAhead#MAX_PENDING} walks a commit, which the next commit waits for).
+     */
     private void noteNextBase(ChunkEncodingJob.Encoded e) {
         if (!basesAhead) {
             return;
         }
-        if (chains.nextSkipLink(ChunkChainReader.ofPrefix(e.prefix()).seq()) > 0) {
+        long seq = ChunkChainReader.ofPrefix(e.prefix()).seq();
+        long skip = chains.nextSkipLink(seq);
+        if (skip > 0 && (skip == seq + 1 || chains.baseOf(skip) == seq)) {
             skipNext.add(new SkipBasesAhead.Stored(e.id(), e.rawLength()));
         }
     }

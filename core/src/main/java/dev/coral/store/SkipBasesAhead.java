@@ -41,6 +41,8 @@ final class SkipBasesAhead implements AutoCloseable {
     private final ConcurrentHashMap<ObjectId, Future<?>> pending = new ConcurrentHashMap<>();
     /** Bases decoded here and put at hand (for tests and probes). */
     final AtomicLong decoded = new AtomicLong();
+    /** Chunks whose next skip link's base was planned here (for tests). */
+    final AtomicLong planned = new AtomicLong();
     private ExecutorService thread;
     private volatile boolean closed;
     /** The task thread's buffer and workspace. */
@@ -93,6 +95,7 @@ final class SkipBasesAhead implements AutoCloseable {
             return;
         }
         try {
+            planned.incrementAndGet();
             SkipDeltaBase plan = SkipDeltaBase.nextSkipLink(store, s.chunk(), s.length(), shape);
             RecentChunks recent = store.recentChunks();
             if (plan == null || recent.isKept(plan.base()) || recent.keepHeld(plan.base()) || !recent.hasRoomToKeep(s.length())) {

@@ -91,6 +91,8 @@ class SkipBasesAheadTest {
             assertEquals(ids[4], store.deltaBase(ids[6]));
             assertFalse(store.recentChunks().isKept(ids[4]), "version 6, its last user, took it");
             assertEquals(1, store.skipBasesAhead().decoded.get(), "only version 0 decoded (after version 1)");
+            assertEquals(4, store.skipBasesAhead().planned.get(),
+                    "planned after versions 1, 3 and 5 (a skip link next) and 4 (skipped back to); not after 2 and 6");
             assertReads(store, ids[6], v[6]);
         }
     }
