@@ -279,4 +279,70 @@ class RecentChunksTest {
         cache.discard(id(1, 0)); // a kept base leaves only when its last user takes it
         assertTrue(cache.contains(id(1, 0)));
     }
+
+    /** The bytes chunk {@code k} holds in the concurrent test: its own, so that a chunk served with another's bytes shows. */
+    private static byte[] contentOf(int k) {
+        byte[] a = new byte[CHUNK];
+        new java.util.Random(k).nextBytes(a);
+        return a;
+    }
+
+    /**
+     * Threads storing, serving (kept or not), keeping, discarding and peeking the same few chunks
+     * at once, as a commit's encoder threads, its prefetch and hashing threads and the skip-bases
+     * thread do: every chunk served holds its own bytes, and the byte counts come back to zero.
+     */
+    @org.junit.jupiter.api.RepeatedTest(3)
+    void threadsServingAndKeepingAtOnceNeverServeAnotherChunksBytes(org.junit.jupiter.api.RepetitionInfo rep) throws Exception {
+        long seed = 40 + rep.getCurrentRepetition();
+        RecentChunks cache = new RecentChunks(12L * CHUNK);
+        int ids = 16;
+        byte[][] contents = new byte[ids][];
+        for (int k = 0; k < ids; k++) {
+            contents[k] = contentOf(k);
+        }
+        java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread[] threads = new Thread[4];
+        for (int t = 0; t < threads.length; t++) {
+            java.util.Random r = new java.util.Random(seed * 31 + t);
+            threads[t] = new Thread(() -> {
+                byte[] buffer = new byte[CHUNK];
+                for (int op = 0; op < 20_000 && failure.get() == null; op++) {
+                    int k = r.nextInt(ids);
+                    ObjectId id = id(0, k);
+                    byte[] served = null;
+                    switch (r.nextInt(6)) {
+                        case 0 -> cache.put(id, contents[k], 0, CHUNK, r.nextBoolean());
+                        case 1 -> cache.keep(id, contents[k], CHUNK);
+                        case 2 -> served = cache.exchange(id, buffer, r.nextBoolean());
+                        case 3 -> cache.discard(id);
+                        case 4 -> served = cache.peek(id, buffer) ? buffer : null;
+                        default -> served = cache.keepHeld(id) && cache.peek(id, buffer) ? buffer : null;
+                    }
+                    if (served != null) {
+                        if (!Arrays.equals(contents[k], served)) {
+                            failure.compareAndSet(null, "seed " + seed + ": chunk " + k + " served other bytes at op " + op);
+                        }
+                        buffer = served; // an array served is the caller's now
+                        Arrays.fill(buffer, (byte) 0x5A); // and the caller writes over it, as a decoder would
+                    }
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertNull(failure.get(), failure.get());
+        assertTrue(cache.keptBytes() >= 0 && cache.keptBytes() <= 6L * CHUNK, "kept bytes within half the budget: " + cache.keptBytes());
+        for (int k = 0; k < ids; k++) {
+            byte[] dst = new byte[CHUNK];
+            if (cache.peek(id(0, k), dst)) {
+                assertArrayEquals(contents[k], dst, "seed " + seed + ": chunk " + k + " held at the end");
+            }
+            cache.exchange(id(0, k), new byte[CHUNK], false);
+        }
+        assertEquals(0, cache.keptBytes(), "every kept base taken by its last user");
+        assertTrue(cache.hasRoomFor(3L * CHUNK), "nothing left held");
+    }
 }
