@@ -230,9 +230,7 @@ final class RecentChunks {
             if (k != null && !keepForLater) {
                 recycle(k); // its last user takes the recent copy
             } else if (k == null && keepForLater && roomToKeep(held.length)) {
-                kept.put(id, held); // not kept ahead (SkipBasesAhead): kept now, a copy served
-                keptBytes += held.length;
-                bytes += held.length;
+                addKept(id, held); // not kept ahead (SkipBasesAhead): kept now, a copy served
                 System.arraycopy(held, 0, buffer, 0, held.length);
                 return buffer;
             }
@@ -266,15 +264,13 @@ final class RecentChunks {
      */
     boolean keepHeld(ObjectId id) {
         int len;
+        byte[] copy;
         synchronized (this) {
             Entry e = map.get(id);
             if (e == null || kept.containsKey(id)) {
                 return kept.containsKey(id);
             }
             len = e.bytes.length;
-        }
-        byte[] copy;
-        synchronized (this) {
             copy = spare.take(len);
         }
         if (copy == null) {
@@ -287,9 +283,7 @@ final class RecentChunks {
                 return kept.containsKey(id);
             }
             System.arraycopy(e.bytes, 0, copy, 0, len);
-            kept.put(id, copy);
-            keptBytes += len;
-            bytes += len;
+            addKept(id, copy);
             return true;
         }
     }
@@ -315,10 +309,15 @@ final class RecentChunks {
                 recycle(copy);
                 return;
             }
-            kept.put(id, copy);
-            keptBytes += len;
-            bytes += len;
+            addKept(id, copy);
         }
+    }
+
+    /** Holds {@code a} as the kept base {@code id}; its bytes count in both totals. */
+    private void addKept(ObjectId id, byte[] a) {
+        kept.put(id, a);
+        keptBytes += a.length;
+        bytes += a.length;
     }
 
     /** Evicts the least lately used kept bases until {@code len} more fit in half the budget; false if they cannot. */
