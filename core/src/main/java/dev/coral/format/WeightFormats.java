@@ -13,8 +13,8 @@ public final class WeightFormats {
     private static final List<WeightFileFormat> ALL = List.of(
             new SafetensorsFormat(),
             new NpyFormat(),
-            new NpzFormat()
-            // HDF5 (extensions "h5" and "hdf5") comes later: add its WeightFileFormat here.
+            new NpzFormat(),
+            new Hdf5Format()
     );
 
     private WeightFormats() {

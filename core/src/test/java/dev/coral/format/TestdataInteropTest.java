@@ -18,18 +18,24 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Reads every file numpy (and a hand-written Python safetensors writer) produced in
- * {@code testdata/} and checks it against {@code expected.json}, written by the same script.
+ * Reads every file numpy (and a hand-written Python safetensors writer) and h5py produced in
+ * {@code testdata/} and checks it against {@code expected.json} and {@code expected_hdf5.json},
+ * written by the same scripts.
  */
 class TestdataInteropTest {
     static Path testdata() {
         return Path.of(System.getProperty("coral.testdata", "../testdata"));
     }
 
+    /** expected.json (numpy's files) and expected_hdf5.json (h5py's: make_hdf5_testdata.py) as one manifest. */
     @SuppressWarnings("unchecked")
     static Map<String, Object> expected() throws IOException, Json.SyntaxException {
-        String text = Files.readString(testdata().resolve("expected.json"), StandardCharsets.UTF_8);
-        return (Map<String, Object>) Json.parse(text);
+        Map<String, Object> all = new java.util.TreeMap<>();
+        for (String manifest : List.of("expected.json", "expected_hdf5.json")) {
+            String text = Files.readString(testdata().resolve(manifest), StandardCharsets.UTF_8);
+            all.putAll((Map<String, Object>) Json.parse(text));
+        }
+        return all;
     }
 
     static Stream<String> files() throws Exception {

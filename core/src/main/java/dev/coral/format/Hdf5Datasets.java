@@ -1,0 +1,216 @@
+package dev.coral.format;
+
+import dev.coral.error.BadInputException;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.Shape;
+import dev.coral.tensor.TensorSpec;
+import io.jhdf.HdfFile;
+import io.jhdf.api.Dataset;
+import io.jhdf.api.Group;
+import io.jhdf.api.Node;
+import io.jhdf.api.dataset.ContiguousDataset;
+import io.jhdf.object.datatype.DataType;
+import io.jhdf.object.datatype.EnumDataType;
+import io.jhdf.object.datatype.FixedPoint;
+import io.jhdf.object.datatype.FloatingPoint;
+import io.jhdf.object.message.DataLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Finds, with jhdf, the datasets of an HDF5 file that Coral stores as tensors: contiguous
+ * (unchunked, unfiltered) datasets of a plain numeric type, whose elements lie in the file as
+ * one run of bytes. Every other dataset (chunked, compressed, compact, strings, compound,
+ * references, unallocated) is "kept": its bytes stay in the file's skeleton, restored exactly
+ * but neither deduplicated nor delta-encoded.
+ *
+ * <p>The walk is depth-first with each group's links in byte order of their names (libhdf5's name
+ * index, so h5py's {@code visititems} order); a dataset reachable under several names (hard links)
+ * is taken once, under the first; soft and external links are not followed. Correctness does not
+ * rest on jhdf understanding every object: whatever it does not find stays in the skeleton.
+ */
+final class Hdf5Datasets {
+    /** A dataset stored as a tensor: its name (path without the leading '/'), what its bytes mean, where they are. */
+    record Found(String name, TensorSpec spec, long fileOffset, boolean bigEndian) {
+    }
+
+    private final List<Found> found = new ArrayList<>();
+    private final List<String> kept = new ArrayList<>();
+    private final Set<Long> visited = new HashSet<>();
+
+    private Hdf5Datasets() {
+    }
+
+    /** The tensors of {@code file} in file order (those of no bytes last) and the names of the datasets kept in the skeleton. */
+    record Walk(List<Found> tensors, List<String> kept) {
+    }
+
+    static Walk walk(Path file, long fileSize, String where) throws BadInputException {
+        Hdf5Datasets w = new Hdf5Datasets();
+        try (HdfFile hdf = new HdfFile(file)) {
+            long base = hdf.getUserBlockSize();
+            w.visit(hdf, base, fileSize, where);
+        } catch (BadInputException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            // jhdf signals a malformed file with HdfException and, on lying sizes, with whatever the JDK throws
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new BadInputException(where + ": not a readable HDF5 file: " + why, e);
+        }
+        List<Found> ordered = new ArrayList<>(w.found);
+        ordered.sort(Comparator.comparing((Found f) -> f.spec().byteSize() == 0).thenComparingLong(Found::fileOffset));
+        checkDisjoint(ordered, where);
+        return new Walk(List.copyOf(ordered), List.copyOf(w.kept));
+    }
+
+    private void visit(Group group, long base, long fileSize, String where) throws BadInputException {
+        if (!visited.add(group.getAddress())) {
+            return;
+        }
+        List<Map.Entry<String, Node>> children = new ArrayList<>(group.getChildren().entrySet());
+        children.sort(Map.Entry.comparingByKey(Hdf5Datasets::compareUtf8));
+        for (Map.Entry<String, Node> child : children) {
+            Node node = child.getValue();
+            if (node.isLink()) {
+                continue; // soft or external: the object it names, if any, is found under its own name
+            }
+            if (node instanceof Group g) {
+                visit(g, base, fileSize, where);
+            } else if (node instanceof Dataset d && visited.add(d.getAddress())) {
+                classify(d, base, fileSize, where);
+            }
+        }
+    }
+
+    private void classify(Dataset d, long base, long fileSize, String where) throws BadInputException {
+        String name = d.getPath().startsWith("/") ? d.getPath().substring(1) : d.getPath();
+        Optional<Found> f;
+        try {
+            f = asTensor(d, name, base);
+        } catch (io.jhdf.exceptions.HdfException e) {
+            f = Optional.empty(); // a dataset jhdf cannot describe stays in the skeleton, restored as it is
+        }
+        if (f.isEmpty()) {
+            kept.add(name);
+            return;
+        }
+        Found t = f.get();
+        long size = t.spec().byteSize();
+        if (size > 0 && (t.fileOffset() < 0 || t.fileOffset() > fileSize - size)) {
+            throw new BadInputException(where + ": dataset '" + name + "' claims " + size + " bytes at offset " + t.fileOffset()
+                    + ", past the end of the " + fileSize + "-byte file");
+        }
+        found.add(t);
+    }
+
+    private static Optional<Found> asTensor(Dataset d, String name, long base) throws BadInputException {
+        if (!(d instanceof ContiguousDataset c) || d.getDataLayout() != DataLayout.CONTIGUOUS || d.isCompound()
+                || d.isVariableLength()) {
+            return Optional.empty();
+        }
+        DataType type = d.getDataType();
+        Optional<DType> dtype = dtypeOf(type);
+        if (dtype.isEmpty()) {
+            return Optional.empty();
+        }
+        long[] dims = Arrays.stream(d.getDimensions()).asLongStream().toArray();
+        if (d.isEmpty() && (dims.length == 0 || Arrays.stream(dims).allMatch(n -> n > 0))) {
+            return Optional.empty(); // a null dataspace (H5S_NULL): no elements and no shape, kept as it is
+        }
+        Shape shape;
+        try {
+            shape = d.isScalar() ? Shape.scalar() : Shape.of(dims);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(name + ": shape " + Arrays.toString(dims) + " is not a valid tensor shape: " + e.getMessage());
+        }
+        TensorSpec spec = new TensorSpec(dtype.get(), shape, false);
+        long address = c.getDataAddress();
+        if (spec.byteSize() == 0) {
+            return Optional.of(new Found(name, spec, Long.MAX_VALUE, false));
+        }
+        if (address == io.jhdf.Constants.UNDEFINED_ADDRESS) {
+            return Optional.empty(); // never written: reads give the fill value, and the file holds no bytes of it
+        }
+        boolean bigEndian = type instanceof FixedPoint fx ? fx.getByteOrder() == ByteOrder.BIG_ENDIAN
+                : type instanceof FloatingPoint fp && fp.getByteOrder() == ByteOrder.BIG_ENDIAN;
+        return Optional.of(new Found(name, spec, base + address, bigEndian && dtype.get().swapUnitBytes() > 1));
+    }
+
+    /**
+     * The Coral dtype of an HDF5 type whose bytes are plain elements: IEEE half/single/double
+     * (and bfloat16's layout), integers of 1-8 bytes using every bit, and h5py's bool (an enum
+     * of one byte, FALSE = 0 and TRUE = 1). Anything else (padding bits, other float layouts,
+     * strings, references) is kept in the skeleton.
+     */
+    static Optional<DType> dtypeOf(DataType type) {
+        if (type instanceof FloatingPoint f) {
+            int bits = f.getSize() * 8;
+            if (f.getBitOffset() != 0 || f.getBitPrecision() != bits || f.getSignLocation() != bits - 1
+                    || f.getMantissaLocation() != 0 || f.getExponentLocation() != f.getMantissaSize()
+                    || f.getMantissaNormalization() != 2) {
+                return Optional.empty();
+            }
+            int e = f.getExponentSize();
+            int m = f.getMantissaSize();
+            int bias = f.getExponentBias();
+            if (bits == 16 && e == 5 && m == 10 && bias == 15) {
+                return Optional.of(DType.F16);
+            }
+            if (bits == 16 && e == 8 && m == 7 && bias == 127) {
+                return Optional.of(DType.BF16);
+            }
+            if (bits == 32 && e == 8 && m == 23 && bias == 127) {
+                return Optional.of(DType.F32);
+            }
+            if (bits == 64 && e == 11 && m == 52 && bias == 1023) {
+                return Optional.of(DType.F64);
+            }
+            return Optional.empty();
+        }
+        if (type instanceof FixedPoint x) {
+            int bytes = x.getSize();
+            if (x.getBitOffset() != 0 || x.getBitPrecision() != bytes * 8) {
+                return Optional.empty();
+            }
+            return switch (bytes) {
+                case 1 -> Optional.of(x.isSigned() ? DType.I8 : DType.U8);
+                case 2 -> Optional.of(x.isSigned() ? DType.I16 : DType.U16);
+                case 4 -> Optional.of(x.isSigned() ? DType.I32 : DType.U32);
+                case 8 -> Optional.of(x.isSigned() ? DType.I64 : DType.U64);
+                default -> Optional.empty();
+            };
+        }
+        if (type instanceof EnumDataType en && en.getSize() == 1 && en.getBaseType() instanceof FixedPoint
+                && Map.of(0, "FALSE", 1, "TRUE").equals(en.getEnumMapping())) {
+            return Optional.of(DType.BOOL);
+        }
+        return Optional.empty();
+    }
+
+    private static void checkDisjoint(List<Found> ordered, String where) throws BadInputException {
+        Found previous = null;
+        for (Found f : ordered) {
+            if (f.spec().byteSize() == 0) {
+                break; // sorted last
+            }
+            if (previous != null && f.fileOffset() < previous.fileOffset() + previous.spec().byteSize()) {
+                throw new BadInputException(where + ": datasets '" + previous.name() + "' and '" + f.name()
+                        + "' claim overlapping bytes (at offset " + f.fileOffset() + "): not a valid HDF5 file");
+            }
+            previous = f;
+        }
+    }
+
+    private static int compareUtf8(String a, String b) {
+        return Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,78 @@
+package dev.coral.format;
+
+import dev.coral.error.BadInputException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * HDF5 ({@code .h5}, {@code .hdf5}: Keras and h5py checkpoints). Each contiguous numeric dataset
+ * is a tensor named by its path ({@code model_weights/dense/dense/kernel:0}); every other byte of
+ * the file (metadata, attributes, datasets kept in the file's layout) is the restore info's
+ * skeleton ({@link Hdf5Layout}), so a checkout is byte-identical. Big-endian datasets are stored
+ * little-endian (so they deduplicate and delta-encode with little-endian ones) and swapped back.
+ * Reading needs jhdf only to find the datasets: a file it cannot parse is refused, and any object
+ * it does not understand stays in the skeleton.
+ */
+public final class Hdf5Format implements WeightFileFormat {
+    private static final String RESTORE_WHERE = "HDF5 restore info";
+
+    @Override
+    public String name() {
+        return "hdf5";
+    }
+
+    @Override
+    public List<String> extensions() {
+        return List.of("h5", "hdf5");
+    }
+
+    @Override
+    public ParsedWeightFile read(Path file) throws IOException {
+        String where = file.toString();
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        try {
+            long fileSize = ch.size();
+            Hdf5Datasets.Walk walk = Hdf5Datasets.walk(file, fileSize, where);
+            List<TensorSource> tensors = new ArrayList<>();
+            List<Hdf5Layout.Range> ranges = new ArrayList<>();
+            for (Hdf5Datasets.Found f : walk.tensors()) {
+                long size = f.spec().byteSize();
+                long offset = size == 0 ? (ranges.isEmpty() ? 0 : last(ranges)) : f.fileOffset();
+                tensors.add(new ChannelTensorSource(f.name(), f.spec(), ch, offset, f.bigEndian(), where));
+                ranges.add(new Hdf5Layout.Range(offset, size, f.bigEndian() ? f.spec().dtype().swapUnitBytes() : 1));
+            }
+            if (ch.size() != fileSize) {
+                throw new BadInputException(where + ": the file changed size while it was read");
+            }
+            Hdf5Layout layout = Hdf5Layout.cut(ch, fileSize, ranges, where);
+            return new ChannelParsedFile(ch, layout.encode(), Map.of(), tensors);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private static long last(List<Hdf5Layout.Range> ranges) {
+        Hdf5Layout.Range r = ranges.get(ranges.size() - 1);
+        return r.offset() + r.length();
+    }
+
+    @Override
+    public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
+        Hdf5Layout layout = Hdf5Layout.decode(restoreInfo, RESTORE_WHERE);
+        layout.check(tensors, RESTORE_WHERE);
+        layout.write(tensors, out, RESTORE_WHERE);
+    }
+
+    /** Writes a new HDF5 file of {@code tensors} ({@link Hdf5Writer}); the metadata become string attributes of the root group. */
+    @Override
+    public void write(List<? extends TensorSource> tensors, Map<String, String> metadata, OutputStream out) throws IOException {
+        throw new BadInputException("hdf5 export: not supported yet (export to safetensors, npz or npy)");
+    }
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Writes Coral's HDF5 test data with h5py (libhdf5) as an independent writer.
+
+Run with a python3 that has h5py (Debian: apt-get install python3-h5py, then /usr/bin/python3):
+    /usr/bin/python3 testdata/make_hdf5_testdata.py
+
+Deterministic from fixed seeds and with dataset time stamps off (track_times=False), so the
+files come out the same on a rerun with the same libhdf5. expected_hdf5.json gives, per file,
+its sha256 and per tensor (in file data order) the Coral dtype, shape and sha256 of the
+little-endian bytes, i.e. exactly what Coral's reader must stream, and the datasets Coral keeps
+inside the file's layout instead (chunked, compressed, compact, strings, compound).
+"""
+import hashlib
+import json
+import os
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+CORAL_DTYPE = {
+    "u1": "U8", "u2": "U16", "u4": "U32", "u8": "U64",
+    "i1": "I8", "i2": "I16", "i4": "I32", "i8": "I64",
+    "f2": "F16", "f4": "F32", "f8": "F64", "b1": "BOOL",
+}
+
+expected = {}
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def data_datasets(f):
+    """(address, path, dataset) of every contiguous dataset with numeric data Coral stores as a tensor."""
+    out = []
+    kept = []
+
+    def visit(name, obj):
+        if not isinstance(obj, h5py.Dataset):
+            return
+        code = obj.dtype.str[1:]
+        plain = obj.dtype.kind in "biuf" and code in CORAL_DTYPE and obj.dtype.names is None
+        contiguous = obj.chunks is None and obj.id.get_create_plist().get_layout() == h5py.h5d.CONTIGUOUS
+        offset = obj.id.get_offset()
+        if plain and contiguous and (offset is not None or obj.size == 0):
+            out.append((offset if offset is not None and obj.size > 0 else -1, len(out), name, obj))
+        else:
+            kept.append(name)
+
+    f.visititems(visit)
+    # file data order: by address; datasets with no bytes after all others, in visiting order
+    out.sort(key=lambda t: (t[0] < 0, t[0] if t[0] >= 0 else t[1]))
+    return [(t[0], t[2], t[3]) for t in out], kept
+
+
+def record(fname):
+    path = os.path.join(HERE, fname)
+    with open(path, "rb") as fh:
+        whole = fh.read()
+    with h5py.File(path, "r") as f:
+        datasets, kept = data_datasets(f)
+        tensors = []
+        for _, name, ds in datasets:
+            arr = ds[()]
+            arr = np.asarray(arr)
+            le = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
+            tensors.append({"name": name, "dtype": CORAL_DTYPE[arr.dtype.str[1:]], "shape": list(arr.shape),
+                            "fortran": False, "sha256": sha(le.tobytes(order="C"))})
+    expected[fname] = {"format": "hdf5", "sha256": sha(whole), "size": len(whole), "metadata": {},
+                       "tensors": tensors, "kept": kept}
+
+
+def keras_like(rng):
+    """A Keras-2-style full model file: nested groups, ':0' names, string attributes."""
+    fname = "h5_keras_like.h5"
+    with h5py.File(os.path.join(HERE, fname), "w", track_order=False) as f:
+        f.attrs["keras_version"] = "2.15.0"
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "layers": ["dense", "dense_1"]})
+        mw = f.create_group("model_weights")
+        mw.attrs["layer_names"] = np.array([b"dense", b"dense_1"])
+        for layer, (n_in, n_out) in (("dense", (12, 16)), ("dense_1", (16, 3))):
+            g = mw.create_group(layer).create_group(layer)
+            g.create_dataset("kernel:0", data=rng.standard_normal((n_in, n_out)).astype("f4"), track_times=False)
+            g.create_dataset("bias:0", data=(rng.standard_normal(n_out) * 0.01).astype("f4"), track_times=False)
+    record(fname)
+
+
+def dtypes(rng):
+    """Every numeric dtype, both byte orders, 0-d, empty, one element."""
+    fname = "h5_dtypes.h5"
+    with h5py.File(os.path.join(HERE, fname), "w") as f:
+        for code in ("u1", "u2", "u4", "u8", "i1", "i2", "i4", "i8"):
+            info = np.iinfo(code)
+            f.create_dataset("ints/" + code, data=rng.integers(info.min, info.max, size=(3, 4), dtype=code,
+                                                               endpoint=True), track_times=False)
+        for code in ("f2", "f4", "f8"):
+            bits = rng.integers(0, 2 ** (8 * np.dtype(code).itemsize), size=(5, 2), dtype="u" + code[1:],
+                                endpoint=False)
+            f.create_dataset("floats/" + code, data=bits.view(code), track_times=False)  # NaN payloads, inf, subnormals
+        f.create_dataset("big_endian/f4", data=rng.standard_normal((4, 3)).astype(">f4"), track_times=False)
+        f.create_dataset("big_endian/i8", data=rng.integers(-2 ** 62, 2 ** 62, size=7).astype(">i8"), track_times=False)
+        f.create_dataset("big_endian/f2", data=rng.standard_normal(6).astype(">f2"), track_times=False)
+        f.create_dataset("bool", data=rng.integers(0, 2, size=9).astype(bool), track_times=False)
+        f.create_dataset("scalar_f8", data=np.float64(3.25), track_times=False)
+        f.create_dataset("one_i4", data=np.array([7], dtype="i4"), track_times=False)
+        f.create_dataset("empty_f4", shape=(0, 5), dtype="f4", track_times=False)
+        f.create_dataset("rank4_f4", data=rng.standard_normal((2, 3, 2, 2)).astype("f4"), track_times=False)
+    record(fname)
+
+
+def latest(rng):
+    """libver='latest': superblock v3, version-2 object headers, links in the headers, many of them (dense)."""
+    fname = "h5_latest.h5"
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)  # version-2 object headers carry times: off, so a rerun writes the same bytes
+    gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+    gcpl.set_obj_track_times(False)
+    fid = h5py.h5f.create(os.path.join(HERE, fname).encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl)
+    with h5py.File(fid) as f:
+        g = h5py.Group(h5py.h5g.create(f.id, b"layers", gcpl=gcpl))
+        for i in range(20):
+            g.create_dataset("w%02d" % i, data=rng.standard_normal((8, 8)).astype("f4"), track_times=False)
+        f.create_dataset("embedding", data=rng.standard_normal((64, 32)).astype("f2"), track_times=False)
+    record(fname)
+
+
+def mixed_layouts(rng):
+    """Datasets Coral keeps inside the file's layout (chunked+gzip, chunked, compact, strings, compound)
+    beside contiguous ones it stores as tensors; a hard link to a dataset under a second name; a user block."""
+    fname = "h5_mixed_layouts.h5"
+    with h5py.File(os.path.join(HERE, fname), "w", userblock_size=512) as f:
+        f.create_dataset("dense/kernel", data=rng.standard_normal((32, 16)).astype("f4"), track_times=False)
+        f.create_dataset("compressed", data=rng.standard_normal((64, 8)).astype("f4"), chunks=(16, 8),
+                         compression="gzip", shuffle=True, track_times=False)
+        f.create_dataset("chunked", data=np.arange(100, dtype="i4"), chunks=(25,), track_times=False)
+        space = h5py.h5s.create_simple((6,))
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_layout(h5py.h5d.COMPACT)
+        dcpl.set_obj_track_times(False)
+        compact = h5py.h5d.create(f.id, b"compact", h5py.h5t.NATIVE_INT16, space, dcpl=dcpl)
+        compact.write(h5py.h5s.ALL, h5py.h5s.ALL, np.arange(6, dtype="i2"))
+        f.create_dataset("names", data=np.array([b"alpha", b"beta"]), track_times=False)
+        f.create_dataset("pairs", data=np.array([(1, 2.0), (3, 4.0)], dtype=[("a", "i4"), ("b", "f8")]),
+                         track_times=False)
+        f.create_dataset("dense/bias", data=rng.standard_normal(16).astype("f8"), track_times=False)
+        f["alias_of_bias"] = f["dense/bias"]  # a hard link: one dataset, two names
+    with open(os.path.join(HERE, fname), "r+b") as fh:
+        fh.write(b"Coral test user block\n")
+    record(fname)
+
+
+def main():
+    rng = np.random.default_rng(20261205)
+    keras_like(rng)
+    dtypes(rng)
+    latest(rng)
+    mixed_layouts(rng)
+    with open(os.path.join(HERE, "expected_hdf5.json"), "w") as fh:
+        json.dump(expected, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+    print("wrote", ", ".join(sorted(expected)), "with h5py", h5py.__version__, "and HDF5", h5py.version.hdf5_version)
+
+
+if __name__ == "__main__":
+    main()
