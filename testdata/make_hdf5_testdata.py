@@ -68,7 +68,9 @@ def record(fname):
             le = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
             tensors.append({"name": name, "dtype": CORAL_DTYPE[arr.dtype.str[1:]], "shape": list(arr.shape),
                             "fortran": False, "sha256": sha(le.tobytes(order="C"))})
-    expected[fname] = {"format": "hdf5", "sha256": sha(whole), "size": len(whole), "metadata": {},
+        metadata = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()
+                    if isinstance(v, (str, bytes)) and f.attrs.get_id(k).shape == ()}
+    expected[fname] = {"format": "hdf5", "sha256": sha(whole), "size": len(whole), "metadata": metadata,
                        "tensors": tensors, "kept": kept}
 
 

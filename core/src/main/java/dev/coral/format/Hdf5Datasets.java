@@ -50,15 +50,21 @@ final class Hdf5Datasets {
     private Hdf5Datasets() {
     }
 
-    /** The tensors of {@code file} in file order (those of no bytes last) and the names of the datasets kept in the skeleton. */
-    record Walk(List<Found> tensors, List<String> kept) {
+    /**
+     * The tensors of {@code file} in file order (those of no bytes last), the names of the datasets
+     * kept in the skeleton, and the root group's scalar string attributes (Keras' {@code keras_version},
+     * {@code backend}, {@code model_config}) as the file's metadata, by name.
+     */
+    record Walk(List<Found> tensors, List<String> kept, Map<String, String> metadata) {
     }
 
     static Walk walk(Path file, long fileSize, String where) throws BadInputException {
         Hdf5Datasets w = new Hdf5Datasets();
+        Map<String, String> metadata;
         try (HdfFile hdf = new HdfFile(file)) {
             long base = hdf.getUserBlockSize();
             w.visit(hdf, base, fileSize, where);
+            metadata = stringAttributes(hdf);
         } catch (BadInputException e) {
             throw e;
         } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
@@ -69,7 +75,22 @@ final class Hdf5Datasets {
         List<Found> ordered = new ArrayList<>(w.found);
         ordered.sort(Comparator.comparing((Found f) -> f.spec().byteSize() == 0).thenComparingLong(Found::fileOffset));
         checkDisjoint(ordered, where);
-        return new Walk(List.copyOf(ordered), List.copyOf(w.kept));
+        return new Walk(List.copyOf(ordered), List.copyOf(w.kept), metadata);
+    }
+
+    private static Map<String, String> stringAttributes(Group root) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (Map.Entry<String, io.jhdf.api.Attribute> e : root.getAttributes().entrySet()) {
+            try {
+                io.jhdf.api.Attribute a = e.getValue();
+                if (a.isScalar() && a.getJavaType() == String.class && a.getData() instanceof String value) {
+                    out.put(e.getKey(), value);
+                }
+            } catch (io.jhdf.exceptions.HdfException ignored) {
+                // an attribute jhdf cannot decode is not metadata; its bytes stay in the skeleton
+            }
+        }
+        return out;
     }
 
     private void visit(Group group, long base, long fileSize, String where) throws BadInputException {

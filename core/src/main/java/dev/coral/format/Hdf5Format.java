@@ -51,7 +51,7 @@ public final class Hdf5Format implements WeightFileFormat {
                 throw new BadInputException(where + ": the file changed size while it was read");
             }
             Hdf5Layout layout = Hdf5Layout.cut(ch, fileSize, ranges, where);
-            return new ChannelParsedFile(ch, layout.encode(), Map.of(), tensors);
+            return new ChannelParsedFile(ch, layout.encode(), walk.metadata(), tensors);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -73,6 +73,6 @@ public final class Hdf5Format implements WeightFileFormat {
     /** Writes a new HDF5 file of {@code tensors} ({@link Hdf5Writer}); the metadata become string attributes of the root group. */
     @Override
     public void write(List<? extends TensorSource> tensors, Map<String, String> metadata, OutputStream out) throws IOException {
-        throw new BadInputException("hdf5 export: not supported yet (export to safetensors, npz or npy)");
+        new Hdf5Writer("hdf5 export").write(tensors, metadata, out);
     }
 }

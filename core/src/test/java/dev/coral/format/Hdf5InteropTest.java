@@ -1,0 +1,139 @@
+package dev.coral.format;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.coral.tensor.DType;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * h5py (libhdf5) as an independent client of Coral's HDF5 export: Coral writes random models,
+ * python3 opens them with h5py and reports every dataset's dtype, shape and a hash of its
+ * little-endian bytes, and the root group's attributes. (h5py's own files are read in
+ * {@link TestdataInteropTest}.) Debian's python3-h5py serves /usr/bin/python3, which may not be
+ * the python3 first on the PATH: both are tried.
+ */
+class Hdf5InteropTest {
+    @TempDir
+    Path dir;
+
+    private static final String PY = String.join("\n",
+            "import sys, json, hashlib",
+            "import h5py, numpy as np",
+            "out = {}",
+            "for f in sys.argv[1:]:",
+            "    rows = {}",
+            "    with h5py.File(f, 'r') as h:",
+            "        def visit(name, obj):",
+            "            if isinstance(obj, h5py.Dataset):",
+            "                a = np.asarray(obj[()])",
+            "                le = a.astype(a.dtype.newbyteorder('<'), copy=False)",
+            "                rows[name] = [a.dtype.str, list(a.shape), hashlib.sha256(le.tobytes()).hexdigest()]",
+            "        h.visititems(visit)",
+            "        attrs = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in h.attrs.items()}",
+            "    out[f] = {'datasets': rows, 'attrs': attrs}",
+            "print(json.dumps(out))");
+
+    /** A python3 that imports h5py, or empty. */
+    static Optional<String> pythonWithH5py() {
+        for (String python : List.of("python3", "/usr/bin/python3")) {
+            try {
+                Process p = new ProcessBuilder(python, "-c", "import h5py, numpy").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0) {
+                    return Optional.of(python);
+                }
+            } catch (IOException e) {
+                // not there: try the next
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    static String requireH5py() {
+        Optional<String> python = pythonWithH5py();
+        if (python.isPresent()) {
+            return python.get();
+        }
+        String msg = "SKIPPED HDF5 interop: no python3 with h5py found (Debian: apt-get install python3-h5py; .ci/run installs it)";
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            fail(msg + " (CI=true requires it)");
+        }
+        System.err.println("**********************************************************");
+        System.err.println(msg);
+        System.err.println("**********************************************************");
+        Assumptions.abort(msg);
+        return null;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void h5pyReadsCoralExportsValueForValue() throws Exception {
+        String python = requireH5py();
+        long seed = 20261205;
+        Random r = new Random(seed);
+        Map<String, List<TestTensors.Mem>> written = new LinkedHashMap<>();
+        Map<String, Map<String, String>> metadata = new LinkedHashMap<>();
+        for (int f = 0; f < 12; f++) {
+            List<TestTensors.Mem> tensors = new ArrayList<>();
+            for (TestTensors.Mem m : Hdf5FormatTest.randomModel(r)) {
+                if (m.spec().dtype() != DType.BF16) { // h5py converts HDF5's bfloat16 layout to float16: values, not bits
+                    tensors.add(m);
+                }
+            }
+            Map<String, String> meta = f % 3 == 0 ? Map.of("format", "pt", "model_config", "{\"layers\": [1, 2]}") : Map.of();
+            Path p = dir.resolve("m" + f + ".h5");
+            try (OutputStream out = Files.newOutputStream(p)) {
+                new Hdf5Format().write(tensors, meta, out);
+            }
+            written.put(p.toString(), tensors);
+            metadata.put(p.toString(), meta);
+        }
+        List<String> cmd = new ArrayList<>(List.of(python, "-c", PY));
+        cmd.addAll(written.keySet());
+        Process proc = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String stdout = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(proc.waitFor(120, TimeUnit.SECONDS), "python timed out");
+        assertEquals(0, proc.exitValue(), "h5py failed on a file Coral wrote; output: " + stdout);
+        Map<String, Object> got = (Map<String, Object>) Json.parse(stdout.trim());
+        for (Map.Entry<String, List<TestTensors.Mem>> e : written.entrySet()) {
+            Map<String, Object> file = (Map<String, Object>) got.get(e.getKey());
+            Map<String, Object> rows = (Map<String, Object>) file.get("datasets");
+            assertEquals(e.getValue().size(), rows.size(), e.getKey() + " seed " + seed + ": " + rows.keySet());
+            for (TestTensors.Mem m : e.getValue()) {
+                String at = e.getKey() + " tensor " + m.name() + " " + m.spec() + " seed " + seed;
+                List<Object> row = (List<Object>) rows.get(m.name());
+                assertTrue(row != null, at + ": h5py has no such dataset among " + rows.keySet());
+                DType t = m.spec().dtype();
+                assertEquals((t.bits() == 8 ? "|" : "<") + t.numpyCode().orElseThrow(), row.get(0), at);
+                long[] dims = ((List<Object>) row.get(1)).stream().mapToLong(o -> ((BigInteger) o).longValueExact()).toArray();
+                assertEquals(m.spec().shape(), dev.coral.tensor.Shape.of(dims), at);
+                byte[] cOrder;
+                try (var in = FortranToC.needed(m.spec()) ? FortranToC.openTransposed(m, "test") : m.openStream()) {
+                    cOrder = in.readAllBytes();
+                }
+                assertEquals(TestTensors.sha256(cOrder), row.get(2), at);
+            }
+            assertEquals(metadata.get(e.getKey()), file.get("attrs"), e.getKey());
+        }
+    }
+}
