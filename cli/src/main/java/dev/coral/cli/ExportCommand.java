@@ -12,11 +12,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coral export REV:PATH -o OUT|- [--format safetensors|npy|npz]}. */
+/** {@code coral export REV:PATH -o OUT|- [--format safetensors|npy|npz|hdf5]}. */
 @Command(name = "export", description = {
-    "Write a committed file to OUT as safetensors, npy or npz.",
+    "Write a committed file to OUT as safetensors, npy, npz or HDF5 (.h5).",
     "Converts between formats as needed (by OUT's extension or --format).",
-    "With -o - the file goes to standard output as committed (byte-identical for safetensors, npy and npz of stored members), or converted with --format.",
+    "With -o - the file goes to standard output as committed (byte-identical for safetensors, npy, HDF5 and npz of stored members), or converted with --format.",
     "Every chunk is checked against its SHA-256 before it is written; standard output must not be a terminal.",
     "PATH may be left out when REV has exactly one file."})
 final class ExportCommand extends Subcommand {
@@ -27,7 +27,7 @@ final class ExportCommand extends Subcommand {
     String output;
 
     @Option(names = "--format", paramLabel = "FORMAT",
-            description = "safetensors, npy or npz. Default: from OUT's extension; with -o -, the file's own format, as committed.")
+            description = "safetensors, npy, npz or hdf5. Default: from OUT's extension; with -o -, the file's own format, as committed.")
     String format;
 
     @Override
