@@ -13,7 +13,9 @@ class WeightFormatsTest {
         assertEquals("safetensors", WeightFormats.forPath(Path.of("a/model.SafeTensors")).orElseThrow().name());
         assertEquals("npy", WeightFormats.forPath(Path.of("x.NPY")).orElseThrow().name());
         assertEquals("npz", WeightFormats.forPath(Path.of("dir.d/x.npz")).orElseThrow().name());
-        assertTrue(WeightFormats.forPath(Path.of("x.h5")).isEmpty());
+        assertEquals("hdf5", WeightFormats.forPath(Path.of("model.weights.H5")).orElseThrow().name());
+        assertEquals("hdf5", WeightFormats.forPath(Path.of("x.hdf5")).orElseThrow().name());
+        assertTrue(WeightFormats.forPath(Path.of("x.keras")).isEmpty());
         assertTrue(WeightFormats.forPath(Path.of("npy")).isEmpty());
         assertTrue(WeightFormats.forPath(Path.of("x.npy.txt")).isEmpty());
         assertTrue(WeightFormats.forPath(Path.of("/")).isEmpty());
@@ -21,13 +23,14 @@ class WeightFormatsTest {
 
     @Test
     void byNameAndAll() {
-        assertEquals(List.of("safetensors", "npy", "npz"), WeightFormats.all().stream().map(WeightFileFormat::name).toList());
+        assertEquals(List.of("safetensors", "npy", "npz", "hdf5"), WeightFormats.all().stream().map(WeightFileFormat::name).toList());
         for (WeightFileFormat f : WeightFormats.all()) {
             assertEquals(f, WeightFormats.byName(f.name()).orElseThrow());
             for (String ext : f.extensions()) {
                 assertEquals(f, WeightFormats.forPath(Path.of("f." + ext)).orElseThrow());
             }
         }
-        assertTrue(WeightFormats.byName("hdf5").isEmpty());
+        assertEquals("hdf5", WeightFormats.byName("HDF5").orElseThrow().name());
+        assertTrue(WeightFormats.byName("h5").isEmpty());
     }
 }
