@@ -46,9 +46,20 @@ final class NativeBytes {
     /** The {@code n} bytes of plain array {@code a} from byte {@code offset}, little-endian. */
     static ByteBuffer window(INDArray a, long offset, int n) {
         requireLittleEndian();
-        BytePointer p = new BytePointer(a.data().pointer()).getPointer(offset);
-        p.capacity(n); // the cast copied the element count of the typed pointer, not bytes
-        return p.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return new Window(a.data().address() + offset, n).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * A pointer to native memory that owns nothing: no deallocator (a pointer cast from ND4J's,
+     * {@code new BytePointer(a.data().pointer())}, takes one that frees ND4J's memory when
+     * closed), and sized in bytes (the cast keeps the typed pointer's element count).
+     */
+    private static final class Window extends BytePointer {
+        Window(long address, long bytes) {
+            this.address = address;
+            this.limit = bytes;
+            this.capacity = bytes;
+        }
     }
 
     static void requireLittleEndian() {
