@@ -172,6 +172,41 @@ class Hdf5FormatTest {
         TestTensors.assertBad(H5, text, "not a readable HDF5 file");
     }
 
+    /**
+     * Any byte of an h5py file or of Coral's changed at random: reading either fails with one line
+     * naming the file, or succeeds and gives the damaged file back byte for byte (whatever jhdf
+     * misreads stays in the skeleton). No other exception, no hang.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"h5_keras_like.h5", "h5_dtypes.h5", "h5_latest.h5", "h5_mixed_layouts.h5", "coral"})
+    @org.junit.jupiter.api.Timeout(120)
+    void aFileWithRandomBytesChangedIsRefusedOrRestoredAsItIs(String name) throws Exception {
+        byte[] whole = name.equals("coral") ? write(randomModel(new Random(7)), Map.of("k", "v"))
+                : Files.readAllBytes(TestdataInteropTest.testdata().resolve(name));
+        long seed = name.hashCode();
+        Random r = new Random(seed);
+        int refused = 0;
+        for (int round = 0; round < 150; round++) {
+            byte[] damaged = whole.clone();
+            int changes = 1 + r.nextInt(4);
+            for (int k = 0; k < changes; k++) {
+                int at = r.nextInt(damaged.length);
+                damaged[at] = r.nextBoolean() ? (byte) r.nextInt(256) : (byte) (damaged[at] ^ (1 << r.nextInt(8)));
+            }
+            Path p = dir.resolve("damaged-" + round + ".h5");
+            Files.write(p, damaged);
+            String at = name + " round " + round + " seed " + seed;
+            try (ParsedWeightFile parsed = H5.read(p)) {
+                assertArrayEquals(damaged, TestTensors.restore(H5, parsed), at);
+            } catch (BadInputException e) {
+                refused++;
+                assertTrue(e.getMessage().contains(p.getFileName().toString()) && !e.getMessage().contains("\n"), at + ": " + e.getMessage());
+            }
+            Files.delete(p);
+        }
+        System.out.println(name + ": " + refused + " of 150 damaged files refused, the others restored as they were");
+    }
+
     @Test
     void aDatasetClaimingBytesPastTheEndOrAnothersBytesIsRefused() throws Exception {
         TestTensors.Mem a = new TestTensors.Mem("a", TensorSpec.of(DType.F32, 16), new byte[64]);
