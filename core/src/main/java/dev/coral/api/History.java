@@ -59,6 +59,16 @@ final class History {
      */
     ObjectId commit(CommitRequest request, Repository.StagedChanges pending, java.util.Optional<ObjectId> expectedParent,
                     ObjectInserter carried, Scope scope) throws IOException {
+        return commit(request, pending, expectedParent, carried, scope, List.of());
+    }
+
+    /**
+     * As {@link #commit(CommitRequest, Repository.StagedChanges, java.util.Optional, ObjectInserter, Scope)},
+     * with {@code mergedParents} after the first parent (a merge commit's: {@link Merge}); such a
+     * commit is made even when its tree is the first parent's, as git's merge makes it.
+     */
+    ObjectId commit(CommitRequest request, Repository.StagedChanges pending, java.util.Optional<ObjectId> expectedParent,
+                    ObjectInserter carried, Scope scope, List<ObjectId> mergedParents) throws IOException {
         if (request.message() == null || request.message().isBlank()) {
             throw new BadInputException("empty commit message (give -m MESSAGE)");
         }
@@ -100,7 +110,7 @@ final class History {
                                 : "nothing to commit: no files staged (use 'coral add')");
                         }
                     }
-                    if (attempt == 0 && parent != null && graph.commit(parent).tree().equals(treeId)) {
+                    if (attempt == 0 && parent != null && mergedParents.isEmpty() && graph.commit(parent).tree().equals(treeId)) {
                         throw new BadInputException("nothing to commit: " + (only ? ownPaths(pending) : "the staged files are as in")
                                 + " " + parent.abbreviate(12));
                     }
@@ -108,7 +118,12 @@ final class History {
                         throw new LockFailedException("the branch moved to " + (parent == null ? "nothing" : parent.abbreviate(12))
                                 + " while this commit was prepared (--no-rebase): nothing was committed; commit again");
                     }
-                    Commit c = new Commit(treeId, parent == null ? List.of() : List.of(parent), request.author(),
+                    List<ObjectId> parents = new java.util.ArrayList<>();
+                    if (parent != null) {
+                        parents.add(parent);
+                    }
+                    parents.addAll(mergedParents);
+                    Commit c = new Commit(treeId, parents, request.author(),
                             System.currentTimeMillis(), request.message(), request.metrics(), lossyEps);
                     ObjectId id = ObjectGraph.write(ins, c);
                     tried = id;

@@ -980,6 +980,30 @@ public final class Repository implements AutoCloseable {
         return storing(() -> history.commit(request, StagedChanges.NONE, null, null, History.Scope.STAGED));
     }
 
+    /**
+     * Merges {@code revision} (a branch, tag, commit ...) into the current branch as git's merge
+     * does ({@link Merge}): up to date, a fast-forward (unless {@code noFastForward}), or a merge
+     * commit whose second parent is {@code revision}'s commit; files changed on both sides are
+     * settled by {@code strategy} ({@link MergeStrategy#NONE}: refused, naming them). The working
+     * folder must have no staged or unstaged change. {@code message} null: "Merge REVISION";
+     * {@code request} gives the author and metrics.
+     */
+    public MergeResult merge(String revision, MergeStrategy strategy, String message, boolean noFastForward, CommitRequest request)
+            throws IOException {
+        requireOpen();
+        if (revision == null || strategy == null || request == null) {
+            throw new dev.coral.error.BadInputException("merge: " + (revision == null ? "the revision" : strategy == null ? "the strategy"
+                    : "the commit request") + " is null");
+        }
+        return new Merge(this).run(revision, strategy, message, noFastForward, request);
+    }
+
+    /** Commits what is staged with {@code theirs} as second parent, unless the branch moved from {@code ours}. */
+    ObjectId commitMerge(CommitRequest request, ObjectId ours, ObjectId theirs) throws IOException {
+        return storing(() -> history.commit(request, StagedChanges.NONE, java.util.Optional.of(ours), null, History.Scope.STAGED,
+                List.of(theirs)));
+    }
+
     public ObjectId resolve(String revision) throws IOException {
         return resolver.resolve(revision);
     }

@@ -1,0 +1,294 @@
+package dev.coral.api;
+
+import dev.coral.error.BadInputException;
+import dev.coral.format.TensorSource;
+import dev.coral.format.WeightFileFormat;
+import dev.coral.format.WeightFormats;
+import dev.coral.repo.CommitWalk;
+import dev.coral.repo.FileEntry;
+import dev.coral.repo.FileRestore;
+import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.StoredTensor;
+import dev.coral.store.ObjectId;
+import dev.coral.tensor.FloatElements;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * {@code coral merge REV}: joins another line of history into the current branch, as git's
+ * merge does, file by file against the merge base (the nearest common ancestor). A file changed
+ * on one side only is taken from that side; a file changed on both is settled by the
+ * {@link MergeStrategy}: refused (the default), ours, theirs, or the weighted mean of the two
+ * versions' tensors, tensor by tensor against the base's (a tensor changed on one side only is
+ * taken from it; float tensors changed on both are averaged; anything else is a conflict). When
+ * the current commit is an ancestor of REV the branch is fast-forwarded; when REV is an ancestor
+ * of it there is nothing to do. A merge needs no staged or unstaged change (untracked files
+ * aside), checks every file before changing any, and on a failure part way puts the branch, the
+ * staging index and the working files back as they were.
+ */
+final class Merge {
+    private final Repository repo;
+    private final ObjectGraph graph;
+
+    Merge(Repository repo) {
+        this.repo = repo;
+        this.graph = repo.graph();
+    }
+
+    /** A file both sides changed: ours and theirs' file entries (null: deleted there), the base's (null: none). */
+    private record BothChanged(String path, ObjectId base, ObjectId ours, ObjectId theirs) {
+    }
+
+    MergeResult run(String revision, MergeStrategy strategy, String message, boolean noFastForward, CommitRequest template)
+            throws IOException {
+        ObjectId ours = repo.headCommit();
+        if (ours == null) {
+            throw new BadInputException("merge: no commit yet on this branch (commit first, or switch to " + revision + ")");
+        }
+        ObjectId theirs = repo.resolve(revision);
+        CommitWalk walk = new CommitWalk(graph);
+        if (walk.reaches(List.of(ours), theirs)) {
+            return new MergeResult(MergeResult.Outcome.UP_TO_DATE, ours, List.of(), List.of(), List.of());
+        }
+        Status status = repo.status();
+        if (!status.isClean()) {
+            throw new BadInputException("merge: the working folder has changes (" + describe(status)
+                    + "): commit them or put them back (coral restore) first");
+        }
+        Map<String, ObjectId> ourFiles = repo.readTree(ours).files();
+        Map<String, ObjectId> theirFiles = repo.readTree(theirs).files();
+        requireNoUntrackedInTheWay(status, ourFiles, theirFiles);
+        if (!noFastForward && walk.reaches(List.of(theirs), ours)) {
+            repo.reset(theirs.toString(), Repository.ResetMode.HARD, ProgressListener.NONE);
+            List<String> changed = new ArrayList<>();
+            List<String> removed = new ArrayList<>();
+            for (String p : new TreeSet<>(union(ourFiles, theirFiles))) {
+                if (theirFiles.get(p) == null) {
+                    removed.add(p);
+                } else if (!theirFiles.get(p).equals(ourFiles.get(p))) {
+                    changed.add(p);
+                }
+            }
+            return new MergeResult(MergeResult.Outcome.FAST_FORWARD, theirs, changed, List.of(), removed);
+        }
+        ObjectId base = mergeBase(ours, theirs);
+        Map<String, ObjectId> baseFiles = base == null ? Map.of() : repo.readTree(base).files();
+
+        List<String> take = new ArrayList<>();
+        List<String> remove = new ArrayList<>();
+        Map<String, List<TensorSource>> mean = new TreeMap<>();
+        List<String> conflicts = new ArrayList<>();
+        for (String p : new TreeSet<>(union(ourFiles, theirFiles))) {
+            ObjectId b = baseFiles.get(p);
+            ObjectId o = ourFiles.get(p);
+            ObjectId t = theirFiles.get(p);
+            if (Objects.equals(o, t) || Objects.equals(t, b)) {
+                continue; // the same on both sides, or changed on ours only
+            }
+            if (Objects.equals(o, b) || strategy.kind() == MergeStrategy.Kind.THEIRS) {
+                (t == null ? remove : take).add(p);
+            } else if (strategy.kind() == MergeStrategy.Kind.MEAN) {
+                String problem = o == null || t == null ? "deleted on one side and changed on the other"
+                        : planMean(new BothChanged(p, b, o, t), strategy.weight(), mean);
+                if (problem != null) {
+                    conflicts.add(p + " (" + problem + ")");
+                }
+            } else if (strategy.kind() == MergeStrategy.Kind.NONE) {
+                conflicts.add(p);
+            } // OURS: ours stays
+        }
+        if (!conflicts.isEmpty()) {
+            throw new BadInputException("merge: " + conflicts.size() + (conflicts.size() == 1 ? " file" : " files")
+                    + " changed on both sides cannot be merged" + (strategy.kind() == MergeStrategy.Kind.NONE ? "" : " with --strategy " + strategy)
+                    + ": " + shortList(conflicts) + (strategy.kind() == MergeStrategy.Kind.NONE
+                    ? "; choose --strategy ours, theirs, average or weighted=W" : "; nothing was changed"));
+        }
+        String subject = message != null ? message : "Merge " + revision + (strategy.kind() == MergeStrategy.Kind.NONE ? "" : " (" + strategy + ")");
+        CommitRequest request = new CommitRequest(subject, template.metrics(), template.author());
+        try {
+            if (!take.isEmpty()) {
+                repo.checkoutPaths(theirs.toString(), paths(take));
+            }
+            if (!remove.isEmpty()) {
+                repo.remove(paths(remove), false, true);
+            }
+            for (Map.Entry<String, List<TensorSource>> e : mean.entrySet()) {
+                writeMean(e.getKey(), ourFiles.get(e.getKey()), e.getValue());
+            }
+            if (!mean.isEmpty()) {
+                repo.add(paths(new ArrayList<>(mean.keySet())));
+            }
+            ObjectId merged = repo.commitMerge(request, ours, theirs);
+            return new MergeResult(MergeResult.Outcome.MERGED, merged, take, new ArrayList<>(mean.keySet()), remove);
+        } catch (IOException | RuntimeException e) {
+            try {
+                if (Objects.equals(repo.headCommit(), ours)) {
+                    repo.reset(ours.toString(), Repository.ResetMode.HARD, ProgressListener.NONE);
+                }
+            } catch (IOException | RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Plans the mean of a file both sides changed: its tensors, each ours', theirs' or their mean
+     * by the base's version; or why it cannot be merged so (null when it can).
+     */
+    private String planMean(BothChanged f, double weight, Map<String, List<TensorSource>> plans) throws IOException {
+        FileEntry ours = graph.file(f.ours());
+        FileEntry theirs = graph.file(f.theirs());
+        if (!ours.format().equals(theirs.format())) {
+            return "a " + ours.format() + " file on one side and " + theirs.format() + " on the other";
+        }
+        if (ours.isLossy() || theirs.isLossy()) {
+            return "a lossy version on one side: averaging it would make the merge lossy";
+        }
+        FileRestore restore = new FileRestore(graph);
+        List<StoredTensor> o = restore.tensors(ours);
+        List<StoredTensor> t = restore.tensors(theirs);
+        Map<String, ObjectId> base = new HashMap<>();
+        if (f.base() != null) {
+            for (FileEntry.NamedTensor n : graph.file(f.base()).tensors()) {
+                base.put(n.name(), n.tensorId());
+            }
+        }
+        if (o.size() != t.size()) {
+            return "tensors added or removed (" + o.size() + " against " + t.size() + "): only the same tensors are averaged";
+        }
+        List<TensorSource> plan = new ArrayList<>();
+        for (int i = 0; i < o.size(); i++) {
+            StoredTensor a = o.get(i);
+            StoredTensor b = t.get(i);
+            if (!a.name().equals(b.name()) || !a.spec().equals(b.spec())) {
+                return "tensor '" + a.name() + "' " + a.spec().dtype() + " " + a.spec().shape() + " against '" + b.name() + "' "
+                        + b.spec().dtype() + " " + b.spec().shape() + ": only tensors of the same name, dtype and shape are averaged";
+            }
+            ObjectId was = base.get(a.name());
+            if (a.id().equals(b.id()) || b.id().equals(was)) {
+                plan.add(a);
+            } else if (a.id().equals(was)) {
+                plan.add(b);
+            } else if (FloatElements.handles(a.spec().dtype())) {
+                plan.add(new WeightMean(a.name(), a.spec(), a, b, weight));
+            } else {
+                return "tensor '" + a.name() + "' (" + a.spec().dtype() + ") changed on both sides: only float tensors are averaged";
+            }
+        }
+        plans.put(f.path(), plan);
+        return null;
+    }
+
+    /** Writes the averaged file at {@code path}: ours' layout (its header, dtypes, shapes) with the planned tensors. */
+    private void writeMean(String path, ObjectId oursEntry, List<TensorSource> tensors) throws IOException {
+        FileEntry ours = graph.file(oursEntry);
+        WeightFileFormat format = WeightFormats.byName(ours.format())
+                .orElseThrow(() -> new BadInputException(path + ": unknown format " + ours.format()));
+        Path target = repo.root().resolve(path);
+        Path tmp = target.resolveSibling(".coral-merge-" + target.getFileName() + ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                format.restore(format.forOtherValues(ours.restoreInfo()), tensors, out);
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * A nearest common ancestor of {@code a} and {@code b} (git's merge base; of several, the one
+     * found first walking back from {@code b} breadth first); null for unrelated histories.
+     */
+    ObjectId mergeBase(ObjectId a, ObjectId b) throws IOException {
+        Set<ObjectId> ofA = new HashSet<>();
+        ArrayDeque<ObjectId> queue = new ArrayDeque<>(List.of(a));
+        ofA.add(a);
+        while (!queue.isEmpty()) {
+            for (ObjectId p : graph.commit(queue.poll()).parents()) {
+                if (ofA.add(p)) {
+                    queue.add(p);
+                }
+            }
+        }
+        Set<ObjectId> common = new HashSet<>();
+        Set<ObjectId> seen = new HashSet<>(List.of(b));
+        queue.add(b);
+        while (!queue.isEmpty()) {
+            ObjectId id = queue.poll();
+            if (ofA.contains(id)) {
+                common.add(id);
+                continue; // its ancestors are common too, and farther
+            }
+            for (ObjectId p : graph.commit(id).parents()) {
+                if (seen.add(p)) {
+                    queue.add(p);
+                }
+            }
+        }
+        // of the common ancestors, one no other common one descends from
+        CommitWalk walk = new CommitWalk(graph);
+        for (ObjectId c : common) {
+            boolean nearest = true;
+            for (ObjectId other : common) {
+                if (!other.equals(c) && walk.reaches(List.of(other), c)) {
+                    nearest = false;
+                    break;
+                }
+            }
+            if (nearest) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private void requireNoUntrackedInTheWay(Status status, Map<String, ObjectId> ours, Map<String, ObjectId> theirs)
+            throws BadInputException {
+        for (String u : status.untracked()) {
+            if (theirs.containsKey(u) && !ours.containsKey(u)) {
+                throw new BadInputException("merge: the untracked file " + u + " would be overwritten by the merge: move or add it first");
+            }
+        }
+    }
+
+    private List<Path> paths(List<String> repoPaths) {
+        List<Path> out = new ArrayList<>();
+        for (String p : repoPaths) {
+            out.add(repo.root().resolve(p));
+        }
+        return out;
+    }
+
+    private static Set<String> union(Map<String, ObjectId> a, Map<String, ObjectId> b) {
+        Set<String> all = new HashSet<>(a.keySet());
+        all.addAll(b.keySet());
+        return all;
+    }
+
+    private static String describe(Status s) {
+        List<String> all = new ArrayList<>();
+        s.staged().forEach(c -> all.add(c.path() + " staged"));
+        s.notStaged().forEach(c -> all.add(c.path() + " " + c.kind().name().toLowerCase(java.util.Locale.ROOT)));
+        return shortList(all);
+    }
+
+    private static String shortList(List<String> items) {
+        String shown = String.join(", ", items.subList(0, Math.min(3, items.size())));
+        return items.size() > 3 ? shown + " and " + (items.size() - 3) + " more" : shown;
+    }
+}

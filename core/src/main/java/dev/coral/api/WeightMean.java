@@ -1,0 +1,142 @@
+package dev.coral.api;
+
+import dev.coral.format.TensorSource;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.FloatElements;
+import dev.coral.tensor.TensorSpec;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A float tensor that is the element-wise weighted mean of two of the same dtype and shape,
+ * {@code (1 - w) * ours + w * theirs}, computed in double and rounded to nearest: what a merge
+ * with {@code --strategy average} or {@code weighted=W} stores. An element whose bits are the
+ * same on both sides is kept bit for bit (NaN payloads, -0.0). Streams a block at a time, so a
+ * tensor of any size takes two blocks of memory.
+ */
+record WeightMean(String name, TensorSpec spec, TensorSource ours, TensorSource theirs, double weight) implements TensorSource {
+    private static final int BLOCK = 1 << 20;
+
+    @Override
+    public InputStream openStream() throws IOException {
+        InputStream a = ours.openStream();
+        InputStream b;
+        try {
+            b = theirs.openStream();
+        } catch (IOException | RuntimeException e) {
+            a.close();
+            throw e;
+        }
+        return new MeanStream(a, b);
+    }
+
+    /** The mean of {@code o} and {@code t}, little-endian elements of {@code dtype}, into {@code out}. */
+    static void mean(DType dtype, byte[] o, byte[] t, int length, double w, byte[] out) {
+        ByteBuffer bo = ByteBuffer.wrap(o).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bt = ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer r = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        switch (dtype) {
+            case F64 -> {
+                for (int i = 0; i < length; i += 8) {
+                    long x = bo.getLong(i);
+                    long y = bt.getLong(i);
+                    r.putLong(i, x == y ? x : Double.doubleToRawLongBits(mix(Double.longBitsToDouble(x), Double.longBitsToDouble(y), w)));
+                }
+            }
+            case F32 -> {
+                for (int i = 0; i < length; i += 4) {
+                    int x = bo.getInt(i);
+                    int y = bt.getInt(i);
+                    r.putInt(i, x == y ? x : Float.floatToRawIntBits((float) mix(Float.intBitsToFloat(x), Float.intBitsToFloat(y), w)));
+                }
+            }
+            case F16, BF16 -> {
+                boolean brain = dtype == DType.BF16;
+                for (int i = 0; i < length; i += 2) {
+                    int x = bo.getShort(i) & 0xFFFF;
+                    int y = bt.getShort(i) & 0xFFFF;
+                    if (x != y) {
+                        double m = brain ? mix(FloatElements.bf16ToFloat(x), FloatElements.bf16ToFloat(y), w)
+                                : mix(FloatElements.halfToFloat(x), FloatElements.halfToFloat(y), w);
+                        x = brain ? FloatElements.floatToBf16((float) m) : FloatElements.floatToHalf((float) m);
+                    }
+                    r.putShort(i, (short) x);
+                }
+            }
+            default -> throw new IllegalArgumentException("not a float dtype: " + dtype);
+        }
+    }
+
+    private static double mix(double x, double y, double w) {
+        return w == 0.5 ? (x + y) * 0.5 : (1 - w) * x + w * y;
+    }
+
+    private final class MeanStream extends InputStream {
+        private final InputStream a;
+        private final InputStream b;
+        private final byte[] x;
+        private final byte[] y;
+        private final byte[] out;
+        private long left = spec.byteSize();
+        private int pos;
+        private int filled;
+
+        MeanStream(InputStream a, InputStream b) {
+            this.a = a;
+            this.b = b;
+            int block = (int) Math.min(BLOCK, left);
+            x = new byte[block];
+            y = new byte[block];
+            out = new byte[block];
+        }
+
+        private boolean fill() throws IOException {
+            if (pos < filled) {
+                return true;
+            }
+            if (left == 0) {
+                return false;
+            }
+            int n = (int) Math.min(out.length, left);
+            if (a.readNBytes(x, 0, n) != n || b.readNBytes(y, 0, n) != n) {
+                throw new EOFException("tensor '" + name + "': a side holds fewer bytes than its " + spec.byteSize());
+            }
+            mean(spec.dtype(), x, y, n, weight, out);
+            left -= n;
+            pos = 0;
+            filled = n;
+            return true;
+        }
+
+        @Override
+        public int read() throws IOException {
+            return fill() ? out[pos++] & 0xFF : -1;
+        }
+
+        @Override
+        public int read(byte[] dst, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (!fill()) {
+                return -1;
+            }
+            int n = Math.min(len, filled - pos);
+            System.arraycopy(out, pos, dst, off, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                a.close();
+            } finally {
+                b.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.coral.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Half and bfloat16 conversions: every 16-bit pattern survives a round trip through float
+ * (NaNs stay NaN), and a float goes to the nearest half / bfloat16, ties to even, checked
+ * against its neighbours over seeded random floats and the edges (subnormals, the overflow
+ * threshold, zeros).
+ */
+class FloatElementsTest {
+    @Test
+    void everyHalfAndBf16PatternRoundTrips() {
+        for (int h = 0; h < 0x10000; h++) {
+            float f = FloatElements.halfToFloat(h);
+            if (Float.isNaN(f)) {
+                assertTrue(Float.isNaN(FloatElements.halfToFloat(FloatElements.floatToHalf(f))), Integer.toHexString(h));
+            } else {
+                assertEquals(h, FloatElements.floatToHalf(f), Integer.toHexString(h));
+            }
+            float g = FloatElements.bf16ToFloat(h);
+            if (Float.isNaN(g)) {
+                assertTrue(Float.isNaN(FloatElements.bf16ToFloat(FloatElements.floatToBf16(g))), Integer.toHexString(h));
+            } else {
+                assertEquals(h, FloatElements.floatToBf16(g), Integer.toHexString(h));
+            }
+        }
+    }
+
+    @Test
+    void halfValuesAreIeee() {
+        assertEquals(1.0f, FloatElements.halfToFloat(0x3C00));
+        assertEquals(65504f, FloatElements.halfToFloat(0x7BFF));
+        assertEquals(0x1p-24f, FloatElements.halfToFloat(0x0001));
+        assertEquals(-2.0f, FloatElements.halfToFloat(0xC000));
+        assertEquals(Float.POSITIVE_INFINITY, FloatElements.halfToFloat(0x7C00));
+        assertEquals(0x7C00, FloatElements.floatToHalf(65520f)); // the overflow threshold rounds up
+        assertEquals(0x7BFF, FloatElements.floatToHalf(65519.99f));
+        assertEquals(0x8000, FloatElements.floatToHalf(-0.0f));
+        assertEquals(0x0000, FloatElements.floatToHalf(0x1p-26f)); // a quarter of the smallest subnormal
+        assertEquals(0x0000, FloatElements.floatToHalf(0x1p-25f)); // half of it: a tie, to even (0)
+        assertEquals(0x0002, FloatElements.floatToHalf(0x1.8p-24f)); // 1.5 units: a tie, to even (2)
+    }
+
+    @Test
+    void floatsGoToTheNearestHalfAndBf16TiesToEven() {
+        long seed = 2026_12_05L;
+        Random r = new Random(seed);
+        for (int k = 0; k < 200_000; k++) {
+            float f = k % 2 == 0 ? Float.intBitsToFloat(r.nextInt()) : (float) (r.nextGaussian() * Math.pow(2, r.nextInt(40) - 30));
+            if (Float.isNaN(f)) {
+                assertTrue(Float.isNaN(FloatElements.halfToFloat(FloatElements.floatToHalf(f))));
+                assertTrue(Float.isNaN(FloatElements.bf16ToFloat(FloatElements.floatToBf16(f))));
+                continue;
+            }
+            checkNearest(f, FloatElements.floatToHalf(f), true, seed);
+            checkNearest(f, FloatElements.floatToBf16(f), false, seed);
+        }
+    }
+
+    private static void checkNearest(float f, int bits, boolean half, long seed) {
+        double v = half ? FloatElements.halfToFloat(bits) : FloatElements.bf16ToFloat(bits);
+        double max = half ? 65504 : Float.MAX_VALUE;
+        if (Double.isInfinite(v)) {
+            double limit = half ? 65520 : 0x1.ffp127; // halfway between the largest finite and the next step
+            assertTrue(Math.abs(f) >= limit || Float.isInfinite(f), f + " went to infinity, seed " + seed);
+            return;
+        }
+        for (int d : new int[] {-1, 1}) {
+            int n = (bits & 0x7FFF) + d;
+            if (n < 0 || n > (half ? 0x7BFF : 0x7F7F)) {
+                continue;
+            }
+            int neighbour = (bits & 0x8000) | n;
+            double w = half ? FloatElements.halfToFloat(neighbour) : FloatElements.bf16ToFloat(neighbour);
+            double here = Math.abs(f - v);
+            double there = Math.abs(f - w);
+            assertTrue(here < there || here == there && (bits & 1) == 0,
+                    f + " -> " + Integer.toHexString(bits) + " (" + v + "), but " + w + " is nearer or the even tie, seed " + seed);
+        }
+        assertTrue(Math.abs(v) <= max);
+    }
+}
