@@ -61,7 +61,7 @@ record WeightMean(String name, TensorSpec spec, TensorSource ours, TensorSource 
                     if (x != y) {
                         double m = brain ? mix(FloatElements.bf16ToFloat(x), FloatElements.bf16ToFloat(y), w)
                                 : mix(FloatElements.halfToFloat(x), FloatElements.halfToFloat(y), w);
-                        x = brain ? FloatElements.floatToBf16((float) m) : FloatElements.floatToHalf((float) m);
+                        x = brain ? FloatElements.doubleToBf16(m) : FloatElements.doubleToHalf(m);
                     }
                     r.putShort(i, (short) x);
                 }
@@ -70,8 +70,16 @@ record WeightMean(String name, TensorSpec spec, TensorSource ours, TensorSource 
         }
     }
 
-    private static double mix(double x, double y, double w) {
-        return w == 0.5 ? (x + y) * 0.5 : (1 - w) * x + w * y;
+    /**
+     * {@code (1 - w) * x + w * y}; for w = 0.5 {@code (x + y) * 0.5}, the correctly rounded mean
+     * (halving is exact), or {@code x * 0.5 + y * 0.5} where the sum of two finite values overflows.
+     */
+    static double mix(double x, double y, double w) {
+        if (w != 0.5) {
+            return (1 - w) * x + w * y;
+        }
+        double sum = x + y;
+        return Double.isInfinite(sum) && Double.isFinite(x) && Double.isFinite(y) ? x * 0.5 + y * 0.5 : sum * 0.5;
     }
 
     private final class MeanStream extends InputStream {

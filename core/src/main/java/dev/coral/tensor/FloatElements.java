@@ -61,4 +61,43 @@ public final class FloatElements {
         }
         return (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
     }
+
+    /**
+     * The half-precision bits nearest {@code d} (ties to even), rounded once from the double (a
+     * cast to float first could round twice); NaN stays NaN (quiet), overflow gives infinity.
+     */
+    public static int doubleToHalf(double d) {
+        long bits = Double.doubleToRawLongBits(d);
+        int sign = (int) (bits >>> 48) & 0x8000;
+        long abs = bits & 0x7FFFFFFFFFFFFFFFL;
+        if (abs >= 0x7FF0000000000000L) {
+            return abs == 0x7FF0000000000000L ? sign | 0x7C00 : sign | 0x7E00 | (int) ((abs >>> 42) & 0x3FF);
+        }
+        double a = Double.longBitsToDouble(abs);
+        if (a >= 65520) {
+            return sign | 0x7C00;
+        }
+        if (a < 0x1p-14) {
+            return sign | (int) Math.rint(a * 0x1p24); // subnormal: units of 2^-24, exact scaling
+        }
+        long rounded = abs + ((1L << 41) - 1) + ((abs >>> 42) & 1); // ties to even at bit 42
+        return sign | (int) ((rounded >>> 42) - (1008L << 10));
+    }
+
+    /** The bfloat16 bits nearest {@code d} (ties to even), rounded once from the double; NaN stays NaN (quiet). */
+    public static int doubleToBf16(double d) {
+        long bits = Double.doubleToRawLongBits(d);
+        int sign = (int) (bits >>> 48) & 0x8000;
+        long abs = bits & 0x7FFFFFFFFFFFFFFFL;
+        if (abs >= 0x7FF0000000000000L) {
+            return abs == 0x7FF0000000000000L ? sign | 0x7F80 : sign | 0x7FC0 | (int) ((abs >>> 45) & 0x7F);
+        }
+        double a = Double.longBitsToDouble(abs);
+        if (a < 0x1p-126) {
+            return sign | (int) Math.rint(a * 0x1p133); // subnormal: units of 2^-133
+        }
+        long rounded = abs + ((1L << 44) - 1) + ((abs >>> 45) & 1); // ties to even at bit 45
+        long b = (rounded >>> 45) - (896L << 7);
+        return sign | (int) Math.min(b, 0x7F80); // past the largest finite: infinity
+    }
 }

@@ -66,7 +66,7 @@ class FloatElementsTest {
         double v = half ? FloatElements.halfToFloat(bits) : FloatElements.bf16ToFloat(bits);
         double max = half ? 65504 : Float.MAX_VALUE;
         if (Double.isInfinite(v)) {
-            double limit = half ? 65520 : 0x1.ffp127; // halfway between the largest finite and the next step
+            double limit = half ? 65520 : 0x1.fep127; // halfway between the largest finite and the next step
             assertTrue(Math.abs(f) >= limit || Float.isInfinite(f), f + " went to infinity, seed " + seed);
             return;
         }
@@ -83,5 +83,50 @@ class FloatElementsTest {
                     f + " -> " + Integer.toHexString(bits) + " (" + v + "), but " + w + " is nearer or the even tie, seed " + seed);
         }
         assertTrue(Math.abs(v) <= max);
+    }
+
+    @Test
+    void doublesGoToTheNearestHalfAndBf16RoundedOnce() {
+        long seed = 60_2026L;
+        Random r = new Random(seed);
+        for (int k = 0; k < 200_000; k++) {
+            double d = switch (k % 3) {
+                case 0 -> Double.longBitsToDouble(r.nextLong());
+                case 1 -> r.nextGaussian() * Math.pow(2, r.nextInt(60) - 40);
+                default -> { // near a half or bfloat16 tie: the midpoint of two neighbours, nudged
+                    int h = r.nextInt(0x7BFF);
+                    double mid = ((double) FloatElements.halfToFloat(h) + FloatElements.halfToFloat(h + 1)) / 2;
+                    yield mid + (r.nextInt(3) - 1) * Math.ulp(mid);
+                }
+            };
+            if (Double.isNaN(d)) {
+                assertTrue(Float.isNaN(FloatElements.halfToFloat(FloatElements.doubleToHalf(d))));
+                assertTrue(Float.isNaN(FloatElements.bf16ToFloat(FloatElements.doubleToBf16(d))));
+                continue;
+            }
+            checkNearestDouble(d, FloatElements.doubleToHalf(d), true, seed);
+            checkNearestDouble(d, FloatElements.doubleToBf16(d), false, seed);
+        }
+    }
+
+    private static void checkNearestDouble(double d, int bits, boolean half, long seed) {
+        double v = half ? FloatElements.halfToFloat(bits) : FloatElements.bf16ToFloat(bits);
+        assertEquals(Math.copySign(1.0, d), Math.copySign(1.0, v), d + ": sign, seed " + seed);
+        if (Double.isInfinite(v)) {
+            double limit = half ? 65520 : 0x1.fep127;
+            assertTrue(Math.abs(d) >= limit, d + " went to infinity, seed " + seed);
+            return;
+        }
+        for (int step : new int[] {-1, 1}) {
+            int n = (bits & 0x7FFF) + step;
+            if (n < 0 || n > (half ? 0x7BFF : 0x7F7F)) {
+                continue;
+            }
+            double w = half ? FloatElements.halfToFloat((bits & 0x8000) | n) : FloatElements.bf16ToFloat((bits & 0x8000) | n);
+            double here = Math.abs(d - v);
+            double there = Math.abs(d - w);
+            assertTrue(here < there || here == there && (bits & 1) == 0,
+                    d + " -> " + Integer.toHexString(bits) + " (" + v + "), but " + w + " is nearer or the even tie, seed " + seed);
+        }
     }
 }
