@@ -27,7 +27,7 @@ final class CoralCommand implements Callable<Integer> {
      * building picocli's model of all of them by reflection took ~65 ms of every command.
      */
     static final List<String> SUBCOMMANDS = List.of("init", "add", "rm", "mv", "restore", "reset", "status", "commit", "log", "show", "diff", "checkout",
-            "switch", "branch", "tag", "merge", "export", "stats", "demo", "fsck", "gc", "repack", "config", "batch", "daemon");
+            "switch", "branch", "tag", "merge", "export", "stats", "demo", "fsck", "gc", "repack", "config", "batch", "daemon", "completion");
 
     /** picocli's system property naming built-in type converters not to register (regexes, comma-separated). */
     static final String CONVERTER_EXCLUDES = "picocli.converters.excludes";
@@ -69,6 +69,7 @@ final class CoralCommand implements Callable<Integer> {
             case "config" -> new ConfigCommand();
             case "batch" -> new BatchCommand();
             case "daemon" -> new DaemonCommand();
+            case "completion" -> new CompletionCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
     }

@@ -21,7 +21,7 @@ class LazySubcommandsTest {
     @Test
     void aNamedSubcommandIsTheOnlyOneBuiltAndItsNameIsItsOwn() {
         List<String> all = List.copyOf(registered());
-        assertEquals(25, all.size(), all.toString());
+        assertEquals(26, all.size(), all.toString());
         for (String name : all) {
             assertEquals(Set.of(name), registered(name, "--help"), name);
             CommandLine sub = CoralCommand.commandLine(SESSION, name).getSubcommands().get(name);
