@@ -6,6 +6,7 @@ import dev.coral.perf.stress.ConcurrencyScenario;
 import dev.coral.perf.stress.Context;
 import dev.coral.perf.stress.CrashLoopScenario;
 import dev.coral.perf.stress.DedupScenario;
+import dev.coral.perf.stress.FormatsScenario;
 import dev.coral.perf.stress.LargeTensorScenario;
 import dev.coral.perf.stress.MemoryStabilityScenario;
 import dev.coral.perf.stress.ReportWriter;
@@ -41,7 +42,7 @@ public final class StressRunner {
     static Map<String, Scenario> scenarios() {
         Map<String, Scenario> m = new LinkedHashMap<>();
         for (Scenario s : List.of(new TrainingHistoryScenario(), new ThroughputScenario(), new CommandLineScenario(), new DedupScenario(), new LargeTensorScenario(),
-                new ConcurrencyScenario(), new MemoryStabilityScenario(), new CrashLoopScenario(), new CollectionScenario())) {
+                new ConcurrencyScenario(), new MemoryStabilityScenario(), new CrashLoopScenario(), new CollectionScenario(), new FormatsScenario())) {
             m.put(s.id(), s);
         }
         return m;
