@@ -1,6 +1,7 @@
 package dev.coral.api;
 
 import dev.coral.format.TensorSource;
+import dev.coral.io.PairedBlockStream;
 import dev.coral.tensor.DType;
 import dev.coral.tensor.FloatElements;
 import dev.coral.tensor.TensorSpec;
@@ -33,7 +34,7 @@ record WeightMean(String name, TensorSpec spec, TensorSource ours, TensorSource 
         return new MeanStream(a, b);
     }
 
-    /** The mean of {@code o} and {@code t}, little-endian elements of {@code dtype}, into {@code out}. */
+    /** The mean of {@code o} and {@code t}, little-endian elements of {@code dtype}, into {@code out} (which may be {@code o}). */
     static void mean(DType dtype, byte[] o, byte[] t, int length, double w, byte[] out) {
         ByteBuffer bo = ByteBuffer.wrap(o).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer bt = ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN);
@@ -82,69 +83,19 @@ record WeightMean(String name, TensorSpec spec, TensorSource ours, TensorSource 
         return Double.isInfinite(sum) && Double.isFinite(x) && Double.isFinite(y) ? x * 0.5 + y * 0.5 : sum * 0.5;
     }
 
-    private final class MeanStream extends InputStream {
-        private final InputStream a;
-        private final InputStream b;
-        private final byte[] x;
-        private final byte[] y;
-        private final byte[] out;
-        private long left = spec.byteSize();
-        private int pos;
-        private int filled;
-
+    private final class MeanStream extends PairedBlockStream {
         MeanStream(InputStream a, InputStream b) {
-            this.a = a;
-            this.b = b;
-            int block = (int) Math.min(BLOCK, left);
-            x = new byte[block];
-            y = new byte[block];
-            out = new byte[block];
-        }
-
-        private boolean fill() throws IOException {
-            if (pos < filled) {
-                return true;
-            }
-            if (left == 0) {
-                return false;
-            }
-            int n = (int) Math.min(out.length, left);
-            if (a.readNBytes(x, 0, n) != n || b.readNBytes(y, 0, n) != n) {
-                throw new EOFException("tensor '" + name + "': a side holds fewer bytes than its " + spec.byteSize());
-            }
-            mean(spec.dtype(), x, y, n, weight, out);
-            left -= n;
-            pos = 0;
-            filled = n;
-            return true;
+            super(a, b, (int) Math.max(8, Math.min(BLOCK, spec.byteSize())));
         }
 
         @Override
-        public int read() throws IOException {
-            return fill() ? out[pos++] & 0xFF : -1;
+        protected void combine(byte[] block, byte[] beside, int n) {
+            mean(spec.dtype(), block, beside, n, weight, block);
         }
 
         @Override
-        public int read(byte[] dst, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
-            }
-            if (!fill()) {
-                return -1;
-            }
-            int n = Math.min(len, filled - pos);
-            System.arraycopy(out, pos, dst, off, n);
-            pos += n;
-            return n;
-        }
-
-        @Override
-        public void close() throws IOException {
-            try {
-                a.close();
-            } finally {
-                b.close();
-            }
+        protected IOException secondEndedEarly() {
+            return new EOFException("tensor '" + name + "': theirs holds fewer bytes than its " + spec.byteSize());
         }
     }
 }

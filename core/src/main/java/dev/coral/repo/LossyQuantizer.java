@@ -2,6 +2,7 @@ package dev.coral.repo;
 
 import dev.coral.tensor.DType;
 import java.io.IOException;
+import dev.coral.io.PairedBlockStream;
 import java.io.InputStream;
 
 /**
@@ -28,26 +29,19 @@ import java.io.InputStream;
  * 1e-4: 5.86 bits per element, 5.35 once elements that crossed zero (1% of them) kept their low
  * bits too.
  */
-final class LossyQuantizer extends InputStream {
+final class LossyQuantizer extends PairedBlockStream {
     private static final int BLOCK = 1 << 16;
 
-    private final InputStream values;
-    private final InputStream base;
     private final DType dtype;
     private final double eps;
-    private final byte[] buf = new byte[BLOCK];
-    private final byte[] baseBuf = new byte[BLOCK];
-    private int pos;
-    private int limit;
     /** The bits the quantizer changed, OR'ed over every element read: zero while every value is stored as it came. */
     private long changed;
 
     LossyQuantizer(InputStream values, InputStream base, DType dtype, double eps) {
+        super(values, base, BLOCK);
         if (!(eps > 0) || Double.isInfinite(eps)) {
             throw new IllegalArgumentException("lossy error bound must be a positive, finite number: " + eps);
         }
-        this.values = values;
-        this.base = base;
         this.dtype = dtype;
         this.eps = eps;
     }
@@ -62,25 +56,14 @@ final class LossyQuantizer extends InputStream {
         return t == DType.F32 || t == DType.F64 || t == DType.F16 || t == DType.BF16;
     }
 
-    private boolean fill() throws IOException {
-        if (pos < limit) {
-            return true;
-        }
-        int n = values.readNBytes(buf, 0, BLOCK);
-        if (n <= 0) {
-            return false;
-        }
-        int m = base.readNBytes(baseBuf, 0, n);
-        if (m != n) {
-            throw new IOException("lossy base tensor ended early");
-        }
-        quantize(n);
-        pos = 0;
-        limit = n;
-        return true;
+    @Override
+    protected IOException secondEndedEarly() {
+        return new IOException("lossy base tensor ended early");
     }
 
-    private void quantize(int n) {
+
+    @Override
+    protected void combine(byte[] buf, byte[] baseBuf, int n) {
         switch (dtype) {
             case F32 -> {
                 for (int i = 0; i + 4 <= n; i += 4) {
@@ -362,33 +345,5 @@ final class LossyQuantizer extends InputStream {
     private static void put64(byte[] b, int i, long v) {
         put32(b, i, (int) v);
         put32(b, i + 4, (int) (v >>> 32));
-    }
-
-    @Override
-    public int read() throws IOException {
-        return fill() ? buf[pos++] & 0xFF : -1;
-    }
-
-    @Override
-    public int read(byte[] dst, int off, int len) throws IOException {
-        if (len == 0) {
-            return 0;
-        }
-        if (!fill()) {
-            return -1;
-        }
-        int n = Math.min(len, limit - pos);
-        System.arraycopy(buf, pos, dst, off, n);
-        pos += n;
-        return n;
-    }
-
-    @Override
-    public void close() throws IOException {
-        try {
-            values.close();
-        } finally {
-            base.close();
-        }
     }
 }

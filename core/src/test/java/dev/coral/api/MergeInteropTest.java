@@ -86,28 +86,6 @@ class MergeInteropTest {
         }
     }
 
-    /** Skips loudly without python3 and numpy (fails under CI=true, where .ci/run installs them). */
-    private static void requireNumpy() throws Exception {
-        boolean there;
-        try {
-            Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            there = p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (java.io.IOException e) {
-            there = false;
-        }
-        if (!there) {
-            String msg = "SKIPPED merge interop: python3 with numpy not found";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                org.junit.jupiter.api.Assertions.fail(msg + " (CI=true requires it)");
-            }
-            System.err.println("**********************************************************");
-            System.err.println(msg);
-            System.err.println("**********************************************************");
-            org.junit.jupiter.api.Assumptions.abort(msg);
-        }
-    }
-
     private Path write(String name, List<TensorSource> tensors) throws Exception {
         Path p = dir.resolve(name);
         try (OutputStream out = Files.newOutputStream(p)) {
@@ -118,7 +96,7 @@ class MergeInteropTest {
 
     @Test
     void numpyAgreesWithEveryAveragedElement() throws Exception {
-        requireNumpy();
+        String python = dev.coral.testutil.Python.require("numpy", "merge interop", "Debian: apt-get install python3-numpy");
         for (String strategy : List.of("average", "weighted=0.3")) {
             Path root = Files.createDirectories(dir.resolve(strategy));
             try (Repository repo = Repository.init(root)) {
@@ -137,7 +115,7 @@ class MergeInteropTest {
                 repo.merge("exp", MergeStrategy.parse(strategy), null, false, CommitRequest.of("x"));
             }
             double w = MergeStrategy.parse(strategy).weight();
-            Process p = new ProcessBuilder("python3", "-c", PY, dir.resolve(strategy + "-ours.safetensors").toString(),
+            Process p = new ProcessBuilder(python, "-c", PY, dir.resolve(strategy + "-ours.safetensors").toString(),
                     dir.resolve(strategy + "-theirs.safetensors").toString(), root.resolve("m.safetensors").toString(), Double.toString(w))
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();

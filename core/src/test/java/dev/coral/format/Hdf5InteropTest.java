@@ -2,10 +2,8 @@ package dev.coral.format;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.coral.tensor.DType;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -15,10 +13,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,45 +46,11 @@ class Hdf5InteropTest {
             "    out[f] = {'datasets': rows, 'attrs': attrs}",
             "print(json.dumps(out))");
 
-    /** A python3 that imports h5py, or empty. */
-    static Optional<String> pythonWithH5py() {
-        for (String python : List.of("python3", "/usr/bin/python3")) {
-            try {
-                Process p = new ProcessBuilder(python, "-c", "import h5py, numpy").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0) {
-                    return Optional.of(python);
-                }
-            } catch (IOException e) {
-                // not there: try the next
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return Optional.empty();
-            }
-        }
-        return Optional.empty();
-    }
-
-    static String requireH5py() {
-        Optional<String> python = pythonWithH5py();
-        if (python.isPresent()) {
-            return python.get();
-        }
-        String msg = "SKIPPED HDF5 interop: no python3 with h5py found (Debian: apt-get install python3-h5py; .ci/run installs it)";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(msg + " (CI=true requires it)");
-        }
-        System.err.println("**********************************************************");
-        System.err.println(msg);
-        System.err.println("**********************************************************");
-        Assumptions.abort(msg);
-        return null;
-    }
-
     @Test
     @SuppressWarnings("unchecked")
     void h5pyReadsCoralExportsValueForValue() throws Exception {
-        String python = requireH5py();
+        String python = dev.coral.testutil.Python.require("h5py, numpy", "HDF5 interop",
+                "Debian: apt-get install python3-h5py; .ci/run installs it");
         long seed = 20261205;
         Random r = new Random(seed);
         Map<String, List<TestTensors.Mem>> written = new LinkedHashMap<>();

@@ -2,10 +2,8 @@ package dev.coral.format;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.coral.tensor.DType;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,33 +48,6 @@ class NumpyExportInteropTest {
             "            out[f] = [info(k, z[k], None) for k in z.files]",
             "print(json.dumps(out))");
 
-    static boolean numpyAvailable() {
-        try {
-            Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    static void requireNumpy() {
-        if (numpyAvailable()) {
-            return;
-        }
-        String msg = "SKIPPED numpy interop: python3 with numpy not found";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(msg + " (CI=true requires it)");
-        }
-        System.err.println("**********************************************************");
-        System.err.println(msg);
-        System.err.println("**********************************************************");
-        Assumptions.abort(msg);
-    }
-
     static String numpyStr(DType t) {
         return (t.bits() == 8 ? "|" : "<") + t.numpyCode().orElseThrow();
     }
@@ -85,7 +55,7 @@ class NumpyExportInteropTest {
     @Test
     @SuppressWarnings("unchecked")
     void numpyLoadsCoralExports() throws Exception {
-        requireNumpy();
+        String python = dev.coral.testutil.Python.require("numpy", "numpy interop", "Debian: apt-get install python3-numpy");
         long seed = 424242;
         Random r = new Random(seed);
         Map<String, List<TestTensors.Mem>> written = new java.util.LinkedHashMap<>();
@@ -111,7 +81,7 @@ class NumpyExportInteropTest {
             }
             written.put(p.toString(), tensors);
         }
-        List<String> cmd = new ArrayList<>(List.of("python3", "-c", PY));
+        List<String> cmd = new ArrayList<>(List.of(python, "-c", PY));
         cmd.addAll(written.keySet());
         Process proc = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String stdout = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
