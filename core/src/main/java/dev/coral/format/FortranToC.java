@@ -89,4 +89,15 @@ public final class FortranToC {
         }
         return out;
     }
+
+    /** Writes {@code t}'s bytes to {@code out} in C order: transposed when its layout is Fortran order, else as they are. */
+    static void copyInCOrder(TensorSource t, java.io.OutputStream out, String where) throws IOException {
+        if (needed(t.spec())) {
+            try (InputStream in = openTransposed(t, where)) {
+                in.transferTo(out);
+            }
+        } else {
+            Streams.copyTensor(t, out, null, false, where);
+        }
+    }
 }

@@ -6,7 +6,6 @@ import dev.coral.tensor.Shape;
 import io.jhdf.checksum.JenkinsLookup3HashLittle;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -92,13 +91,7 @@ final class Hdf5Writer {
         }
         long written = dataStart;
         for (TensorSource t : tensors) {
-            if (FortranToC.needed(t.spec())) {
-                try (InputStream in = FortranToC.openTransposed(t, where)) {
-                    in.transferTo(out);
-                }
-            } else {
-                Streams.copyTensor(t, out, null, false, where);
-            }
+            FortranToC.copyInCOrder(t, out, where);
             written += t.spec().byteSize();
         }
         if (written != eof) {

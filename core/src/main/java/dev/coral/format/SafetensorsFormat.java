@@ -4,7 +4,6 @@ import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -151,13 +150,7 @@ public final class SafetensorsFormat implements WeightFileFormat {
         }
         out.write(SafetensorsHeader.build(metadata, entries));
         for (TensorSource t : tensors) {
-            if (FortranToC.needed(t.spec())) {
-                try (InputStream in = FortranToC.openTransposed(t, where)) {
-                    in.transferTo(out);
-                }
-            } else {
-                Streams.copyTensor(t, out, null, false, where);
-            }
+            FortranToC.copyInCOrder(t, out, where);
         }
     }
 }
