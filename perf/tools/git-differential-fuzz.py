@@ -120,12 +120,13 @@ ALIASES = {code: name for name, code in list(ACCEPTED.items()) + list(FIXED.item
 ALIASES["K08"] = "reserved-names"
 OP_KINDS = ["write", "delete", "add", "commit", "branch", "branch-f", "branch-m", "branch-d", "tag", "tag-f",
             "tag-d", "switch", "switch-c", "checkout", "checkout-path", "reset", "reset-path",
-            "restore-staged", "restore", "rm", "mv", "checkout-b", "force-switch"]
+            "restore-staged", "restore", "rm", "mv", "checkout-b", "force-switch", "merge"]
 
 TOL = set()     # tolerance names in force
 SKIP = set()    # op kinds not generated (and 'dot-path': no '.' path)
 STATS = {}
 KNOWN = {}
+MERGES = {}     # successful merges by outcome (git's), to see what the runs covered
 SOFTSEEN = set()
 
 
@@ -335,6 +336,7 @@ class Ctx:
         self.nrng = nrng
         self.commits = {}  # msg -> (gitid, coralid)
         self.step = 0
+        self.merged = False  # a merge commit made: log order of same-second commits may differ
 
 
 def npy_bytes(nrng, n):
@@ -457,10 +459,15 @@ def gen_op(ctx, gst):
         ("branch-m", 3), ("branch-d", 3), ("tag", 4), ("tag-f", 2), ("tag-d", 2), ("switch", 5),
         ("switch-c", 3), ("checkout", 4), ("checkout-path", 3), ("reset", 8), ("reset-path", 4),
         ("restore-staged", 4), ("restore", 4), ("rm", 3), ("mv", 3), ("checkout-b", 2), ("force-switch", 1),
+        ("merge", 12),
     ]
     ops = [(k, w) for k, w in ops if k not in SKIP]
     if unborn and "unborn" in TOL:
         ops = [(k, w) for k, w in ops if k not in ("switch", "restore-staged", "force-switch")]
+    if unborn or any(xy != "??" for xy in gst["status"].values()):
+        # Coral's merge needs a born HEAD and no staged or unstaged change (git's merges around
+        # changes it does not touch): generated only where both take the same inputs
+        ops = [(k, w) for k, w in ops if k != "merge"]
     if unborn:
         ops = [(k, w * (3 if k in ("write", "add", "commit") else 1)) for k, w in ops]
     tot = sum(w for _, w in ops)
@@ -531,6 +538,17 @@ def gen_op(ctx, gst):
         return ("cmd", a)
     if kind == "tag-d":
         return ("cmd", ["tag", "-d", pick_tag(ctx, gst)])
+    if kind == "merge":
+        here = gst["head"][-1]
+        apart = sorted(b for b, m in gst["branches"].items() if m != here)  # branches whose tip is another commit
+        rev = rng.choice(apart) if apart and rng.random() < 0.8 else pick_rev(ctx, gst)
+        strategy = rng.choice([None, None, "ours", "theirs"])
+        msg = "m%d" % ctx.step
+        # git: no rename detection (Coral has none), the message given; -X settles conflicting files
+        args = ["merge", Only("git", "-q"), Only("git", "--no-edit"), Only("git", "-X"), Only("git", "no-renames"), "-m", msg]
+        if strategy:
+            args += [Only("git", "-X"), Only("git", strategy), Only("coral", "--strategy"), Only("coral", strategy)]
+        return ("merge", args + [rev], msg, strategy)
     if kind == "switch":
         return ("cmd", ["switch", pick_branch(ctx, gst)])
     if kind == "switch-c":
@@ -654,10 +672,15 @@ def apply_fs(op, d):
             shutil.rmtree(p)
 
 
-def compare(gs, cs):
+def compare(gs, cs, merged=False):
     diffs = []
     for k in ("head", "branches", "tags", "status", "tree", "headlog"):
-        if gs[k] != cs[k]:
+        a, b = gs[k], cs[k]
+        if k == "headlog" and merged:
+            # after a merge commit, commits of the same second come in another order (git's log sorts
+            # by seconds, ties in parent order; Coral's by milliseconds): the same commits suffice
+            a, b = sorted(a), sorted(b)
+        if a != b:
             diffs.append((k, gs[k], cs[k]))
     if gs["orig_head"] is not None and cs["orig_head"] is not None and gs["orig_head"] != cs["orig_head"]:
         diffs.append(("orig_head", gs["orig_head"], cs["orig_head"]))
@@ -669,6 +692,32 @@ def dictdiff(a, b):
         keys = sorted(set(a) | set(b))
         return {k: (a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)}
     return (a, b)
+
+
+def settle_git_merge(g, gres, strategy):
+    """A git merge that stopped on conflicts: with a strategy, each conflicting file is settled as
+    Coral's --strategy settles it (the chosen side's version, or its deletion: what -X cannot do for
+    a file deleted on one side) and the merge committed; without one, the merge is aborted (Coral
+    refuses such a merge and changes nothing). Returns git's result as Coral's should be."""
+    c, o, _ = g.run(["diff", "--name-only", "--diff-filter=U"])
+    unmerged = [x for x in o.splitlines() if x]
+    if not unmerged:
+        return gres
+    if strategy is None:
+        g.run(["merge", "--abort"])
+        return gres
+    side = "--ours" if strategy == "ours" else "--theirs"
+    stage = "2" if strategy == "ours" else "3"
+    for path in unmerged:
+        if g.run(["cat-file", "-e", ":%s:%s" % (stage, path)])[0] == 0:
+            g.run(["checkout", side, "--", path])
+            g.run(["add", "--", path])
+        else:
+            g.run(["rm", "-q", "--cached", "--", path])
+            if os.path.exists(os.path.join(g.d, path)):
+                os.remove(os.path.join(g.d, path))
+    c2 = g.run(["commit", "-q", "--no-edit"])
+    return c2 if c2[0] != 0 else (0, gres[1], gres[2])
 
 
 def new_ref_name(ga):
@@ -764,7 +813,10 @@ def run_seq(seed, nsteps, log, separate=False):
                 ga = resolve(ctx, args, "git")
                 ca = resolve(ctx, args, "coral")
                 gbefore = git_head_refs(g) if new_ref_name(ga) else None
+                ghead0 = g.run(["rev-parse", "-q", "--verify", "HEAD"])[1].strip() if op[0] == "merge" else None
                 gres = g.run(ga)
+                if op[0] == "merge" and gres[0] != 0:
+                    gres = settle_git_merge(g, gres, op[3])
                 cres = cr.run_op(ca)
                 if (gres[0] == 0) != (cres[0] == 0):
                     k = known_exit_diff(op, ga, gres, cres, g, gbefore)
@@ -788,17 +840,25 @@ def run_seq(seed, nsteps, log, separate=False):
                 STATS.setdefault(k, [0, 0])
                 STATS[k][0] += 1
                 STATS[k][1] += gres[0] == 0
-                if op[0] == "commit" and gres[0] == 0 and cres[0] == 0:
+                if op[0] == "merge" and gres[0] == 0:
+                    parents = len(g.run(["rev-list", "--parents", "-n", "1", "HEAD"])[1].split()) - 1
+                    same = g.run(["rev-parse", "-q", "--verify", "HEAD"])[1].strip() == ghead0
+                    kind = "merge commit" if parents > 1 and not same else ("up to date" if same else "fast-forward")
+                    kind += "" if op[3] is None else " (" + op[3] + ")"
+                    MERGES[kind] = MERGES.get(kind, 0) + 1
+                if op[0] in ("commit", "merge") and gres[0] == 0 and cres[0] == 0:
                     gid = g.run(["rev-parse", "HEAD"])[1].strip()
                     cid = json.loads(cr.run(["status", "--json"])[1])["head"]
-                    ctx.commits[op[2]] = (gid, cid)
+                    if op[0] == "commit" or g.run(["log", "-1", "--format=%s", "HEAD"])[1].strip() == op[2]:
+                        ctx.commits[op[2]] = (gid, cid)
+                        ctx.merged |= op[0] == "merge"
             log.append(line)
             gst = git_state(g)
             cst = coral_state(cr)
             diffs = []
             if gres is not None and (gres[0] == 0) != (cres[0] == 0) and not tolerated:
                 diffs.append(("exit", gres, cres))
-            diffs += compare(gst, cst)
+            diffs += compare(gst, cst, ctx.merged)
             if (gst["orig_head"] is None) != (cst["orig_head"] is None) and gres is not None:
                 key = (op[1][0], gst["orig_head"] is None)
                 if key not in SOFTSEEN:
@@ -947,6 +1007,7 @@ def main():
         print("interrupted", flush=True)
     print("STATS (op: runs, git-successes):", ", ".join("%s: %d/%d" % (k, v[0], v[1]) for k, v in sorted(STATS.items())))
     print("KNOWN (tolerated occurrences):", KNOWN)
+    print("MERGES (git's successful merges by outcome):", MERGES)
     print("SUMMARY sequences=%d steps=%d diffs=%d elapsed=%.0fs" % (nseq, nsteps_total, nfail, time.time() - t0))
     if own_work and not a.keep:
         shutil.rmtree(WORK, ignore_errors=True)

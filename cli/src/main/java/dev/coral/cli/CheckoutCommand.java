@@ -67,8 +67,8 @@ final class CheckoutCommand extends Subcommand {
                 return fromTheIndex(repo, afterDoubleDash);
             }
             if (!paths.isEmpty()) {
-                warnIfAmbiguous(repo, rev);
-                Repository.CheckoutResult r = repo.checkoutPaths(rev, userPaths(paths));
+                warnIfAmbiguous(repo, rev, "checkout takes the branch");
+                Repository.CheckoutResult r = repo.checkoutPaths(branchFirst(repo, rev), userPaths(paths));
                 out().println("Updated " + r.written().size() + (r.written().size() == 1 ? " path" : " paths")
                         + " from " + Text.shortId(r.commit()));
                 return 0;

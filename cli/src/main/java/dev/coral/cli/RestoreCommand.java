@@ -34,11 +34,12 @@ final class RestoreCommand extends Subcommand {
     @Override
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
-            warnIfAmbiguous(repo, source);
+            warnIfAmbiguous(repo, source, "restore takes the branch");
+            String from = source == null ? null : branchFirst(repo, source);
             if (staged && !workTree) {
-                repo.restoreStaged(userPaths(paths), source);
+                repo.restoreStaged(userPaths(paths), from);
             } else {
-                repo.restoreWorkTree(userPaths(paths), source, staged);
+                repo.restoreWorkTree(userPaths(paths), from, staged);
             }
         }
         return 0;

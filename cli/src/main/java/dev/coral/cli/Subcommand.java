@@ -117,6 +117,15 @@ abstract class Subcommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * {@code rev}, or {@code refs/heads/rev} when it is exactly a name that is both a branch and a
+     * tag: as git's checkout REV -- PATH and restore --source take the branch there (found by the
+     * git differential fuzz, seed 800028), while {@code rev~0} and other revisions take the tag.
+     */
+    static String branchFirst(Repository repo, String rev) throws IOException {
+        return rev.equals(repo.ambiguousName(rev)) ? "refs/heads/" + rev : rev;
+    }
+
     /** As {@link #warnIfAmbiguous(Repository, String, String)} for a revision: the tag is taken. */
     void warnIfAmbiguous(Repository repo, String rev) throws IOException {
         warnIfAmbiguous(repo, rev, null);

@@ -2,6 +2,7 @@ package dev.coral.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -214,6 +215,31 @@ class ResetCommandTest {
         assertEquals("coral: warning: refname 'feat' is ambiguous: a branch and a tag; checkout takes the branch "
                 + "(refs/heads/feat or refs/tags/feat says which)", checkout.err().strip());
         assertEquals("feat", cli.run("status", "--json").ok().out().replaceAll("(?s).*\"branch\": *\"([^\"]*)\".*", "$1"));
+    }
+
+    /**
+     * As git's: {@code restore --source NAME} and {@code checkout NAME -- PATH} take the branch of a
+     * name that is both, where {@code NAME~0} (a revision) takes the tag (found by the git
+     * differential fuzz, seed 800028: Coral's restore took the tag).
+     */
+    @Test
+    void restoreAndCheckoutOfPathsTakeTheBranchOfAnAmbiguousName() throws Exception {
+        cli.run("tag", "feat", "HEAD~1").ok();
+        cli.run("branch", "feat").ok();
+        byte[] branchVersion = DemoCommand.sha256(model);
+        cli.run("checkout", "HEAD~1", "--", "model.safetensors").ok();
+        byte[] tagVersion = DemoCommand.sha256(model);
+        assertFalse(java.util.Arrays.equals(branchVersion, tagVersion));
+
+        Cli.Result restore = cli.run("restore", "--source", "feat", "--", "model.safetensors").ok();
+        assertArrayEquals(branchVersion, DemoCommand.sha256(model), "restore --source feat: the branch");
+        assertTrue(restore.err().contains("restore takes the branch"), restore.err());
+        cli.run("restore", "--source", "feat~0", "--", "model.safetensors").ok();
+        assertArrayEquals(tagVersion, DemoCommand.sha256(model), "feat~0: the tag, as a revision");
+        cli.run("checkout", "feat", "--", "model.safetensors").ok();
+        assertArrayEquals(branchVersion, DemoCommand.sha256(model), "checkout feat -- PATH: the branch");
+        cli.run("restore", "--staged", "--worktree", "--source", "refs/tags/feat", "--", "model.safetensors").ok();
+        assertArrayEquals(tagVersion, DemoCommand.sha256(model));
     }
 
     @Test

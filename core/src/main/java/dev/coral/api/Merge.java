@@ -37,7 +37,8 @@ import java.util.TreeSet;
  * the current commit is an ancestor of REV the branch is fast-forwarded; when REV is an ancestor
  * of it there is nothing to do. A merge needs no staged or unstaged change (untracked files
  * aside), checks every file before changing any, and on a failure part way puts the branch, the
- * staging index and the working files back as they were.
+ * staging index and the working files back as they were. As git's, it records the commit it
+ * started from as ORIG_HEAD once the revision resolves (whatever follows).
  */
 final class Merge {
     private final Repository repo;
@@ -59,6 +60,7 @@ final class Merge {
             throw new BadInputException("merge: no commit yet on this branch (commit first, or switch to " + revision + ")");
         }
         ObjectId theirs = repo.resolve(revision);
+        repo.refs().setOrigHead(ours); // as git's: ORIG_HEAD is where the merge started, so 'reset --hard ORIG_HEAD' undoes it
         CommitWalk walk = new CommitWalk(graph);
         if (walk.reaches(List.of(ours), theirs)) {
             return new MergeResult(MergeResult.Outcome.UP_TO_DATE, ours, List.of(), List.of(), List.of());

@@ -175,6 +175,7 @@ class MergeTest {
             assertArrayEquals(d.baseA().get("W"), floats(repo, "HEAD", "a.safetensors", "W"));
             assertTrue(repo.status().isClean(), repo.status().toString());
             assertEquals(d.exp(), repo.resolve("HEAD^2"));
+            assertEquals(d.main(), repo.origHead(), "ORIG_HEAD: where the merge started, as git's");
             assertEquals(MergeResult.Outcome.UP_TO_DATE, repo.merge("exp", MergeStrategy.NONE, null, false, req("x")).outcome());
 
             // the merged branch deleted, gc keeps what the merge commit reaches
