@@ -541,6 +541,11 @@ def gen_op(ctx, gst):
     if kind == "merge":
         here = gst["head"][-1]
         apart = sorted(b for b, m in gst["branches"].items() if m != here)  # branches whose tip is another commit
+        if not apart and rng.random() < 0.6:
+            # no branch elsewhere to merge: start one a commit back, so that later commits diverge
+            free = [b for b in BRANCHES if b not in gst["branches"]]
+            if free:
+                return ("cmd", ["switch", "-c", rng.choice(free), "HEAD~1"])
         rev = rng.choice(apart) if apart and rng.random() < 0.8 else pick_rev(ctx, gst)
         strategy = rng.choice([None, None, "ours", "theirs"])
         msg = "m%d" % ctx.step
@@ -659,6 +664,8 @@ def fmt_op(op):
 def apply_fs(op, d):
     if op[0] == "fs-write":
         p = os.path.join(d, op[1])
+        if os.path.isdir(p):  # a folder of that name (a path moved into it): the write replaces it, on both sides
+            shutil.rmtree(p)
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "wb") as f:
             f.write(op[2])
