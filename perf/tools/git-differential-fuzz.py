@@ -124,6 +124,8 @@ OP_KINDS = ["write", "delete", "add", "commit", "branch", "branch-f", "branch-m"
 
 TOL = set()     # tolerance names in force
 SKIP = set()    # op kinds not generated (and 'dot-path': no '.' path)
+FOCUS = {}      # --focus merge: only these op kinds, with these weights
+MERGE_FOCUS = {"write": 10, "delete": 2, "add": 8, "commit": 12, "switch": 6, "switch-c": 5, "merge": 12}
 STATS = {}
 KNOWN = {}
 MERGES = {}     # successful merges by outcome (git's), to see what the runs covered
@@ -462,6 +464,8 @@ def gen_op(ctx, gst):
         ("merge", 12),
     ]
     ops = [(k, w) for k, w in ops if k not in SKIP]
+    if FOCUS:
+        ops = [(k, FOCUS[k]) for k, _ in ops if k in FOCUS]
     if unborn and "unborn" in TOL:
         ops = [(k, w) for k, w in ops if k not in ("switch", "restore-staged", "force-switch")]
     if unborn or any(xy != "??" for xy in gst["status"].values()):
@@ -930,6 +934,8 @@ def main():
                     help="tolerated differences, comma-separated, '' or none for none, all for every one "
                          "(default %(default)s; fixed ones: " + ",".join(FIXED) + "; open bugs: " + (",".join(OPEN) or "none")
                          + "; old codes K01.. accepted)")
+    ap.add_argument("--focus", choices=["merge"], help="merge: only writes, adds, commits, switches and merges, "
+                    "so that branches diverge and merges make merge commits")
     ap.add_argument("--skip-ops", default="", help="op kinds not to generate (%s, dot-path)" % ",".join(OP_KINDS))
     ap.add_argument("--separate-every", type=int, default=0,
                     help="every Nth seed, run each Coral command in a JVM of its own (at most 35 steps)")
@@ -944,6 +950,8 @@ def main():
             if s not in OP_KINDS and s != "dot-path":
                 die("unknown op kind '%s'" % s)
             SKIP.add(s)
+    if a.focus == "merge":
+        FOCUS.update(MERGE_FOCUS)
     if "ambiguous-tag-branch" in TOL:
         TAGS.remove("feat")
     TIMEOUT = a.timeout
