@@ -547,7 +547,12 @@ def gen_op(ctx, gst):
         apart = sorted(b for b, m in gst["branches"].items() if m != here)  # branches whose tip is another commit
         if not apart and rng.random() < 0.6:
             # no branch elsewhere to merge: start one a commit back, so that later commits diverge
-            free = [b for b in BRANCHES if b not in gst["branches"]]
+            # only a name git can create: git checks a start point out before it makes the branch, so a
+            # name it then cannot make (topic/x beside topic) leaves its folder at the start point and
+            # HEAD where it was (seed 1300031), where Coral refuses first and changes nothing
+            ex = gst["branches"]
+            free = [b for b in BRANCHES if b not in ex
+                    and not any(e.startswith(b + "/") or b.startswith(e + "/") for e in ex)]
             if free:
                 return ("cmd", ["switch", "-c", rng.choice(free), "HEAD~1"])
         rev = rng.choice(apart) if apart and rng.random() < 0.8 else pick_rev(ctx, gst)
