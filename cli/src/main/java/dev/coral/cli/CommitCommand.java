@@ -57,10 +57,7 @@ final class CommitCommand extends Subcommand {
     int execute() throws Exception {
         CommitRequest request;
         try {
-            if (author != null && author.isBlank()) {
-                throw usage("--author: empty; give a name (as git refuses an empty ident)");
-            }
-            String by = author != null ? author : CommitRequest.defaultAuthor(coral.session().env());
+            String by = authorOf(author);
             request = new CommitRequest(String.join("\n\n", messages), CommitRequest.parseMetrics(metrics), by);
             if (lossy != null) {
                 request = request.withLossy(lossy);

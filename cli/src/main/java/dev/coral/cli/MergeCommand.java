@@ -51,16 +51,13 @@ final class MergeCommand extends Subcommand {
         MergeStrategy how;
         try {
             how = strategy == null ? MergeStrategy.NONE : MergeStrategy.parse(strategy);
-            if (author != null && author.isBlank()) {
-                throw new BadInputException("--author: empty; give a name (as git refuses an empty ident)");
-            }
             if (message != null && message.isBlank()) {
                 throw new BadInputException("-m: empty merge message");
             }
         } catch (BadInputException e) {
             throw usage(e.getMessage());
         }
-        String by = author != null ? author : CommitRequest.defaultAuthor(coral.session().env());
+        String by = authorOf(author);
         try (Repository repo = openRepository()) {
             MergeResult r = repo.merge(rev, how, message, noFastForward, new CommitRequest("merge", new java.util.TreeMap<>(), by));
             if (quiet.quiet) {

@@ -117,6 +117,14 @@ abstract class Subcommand implements Callable<Integer> {
         }
     }
 
+    /** The author a commit records: {@code --author} as given, or the default; an empty one is a usage error, as git refuses an empty ident. */
+    String authorOf(String given) {
+        if (given != null && given.isBlank()) {
+            throw usage("--author: empty; give a name (as git refuses an empty ident)");
+        }
+        return given != null ? given : dev.coral.api.CommitRequest.defaultAuthor(coral.session().env());
+    }
+
     /**
      * {@code rev}, or {@code refs/heads/rev} when it is exactly a name that is both a branch and a
      * tag: as git's checkout REV -- PATH and restore --source take the branch there (found by the
