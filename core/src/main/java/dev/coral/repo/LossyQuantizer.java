@@ -1,6 +1,7 @@
 package dev.coral.repo;
 
 import dev.coral.tensor.DType;
+import dev.coral.tensor.FloatElements;
 import java.io.IOException;
 import dev.coral.io.PairedBlockStream;
 import java.io.InputStream;
@@ -49,11 +50,6 @@ final class LossyQuantizer extends PairedBlockStream {
     /** Whether a value read so far is stored other than it came (its bits changed): whether the tensor is stored lossy. */
     boolean changedAny() {
         return changed != 0;
-    }
-
-    /** Float dtypes the quantizer changes; others are stored as they are. */
-    static boolean quantizes(DType t) {
-        return t == DType.F32 || t == DType.F64 || t == DType.F16 || t == DType.BF16;
     }
 
     @Override
@@ -214,8 +210,8 @@ final class LossyQuantizer extends PairedBlockStream {
 
     /** F16: the interval's patterns found by binary search over the magnitudes (F16 is rare in weights). */
     private static int quantizeF16(int wb, int bb, double eps) {
-        float w = ieeeHalf(wb);
-        float b = ieeeHalf(bb);
+        float w = FloatElements.halfToFloat(wb);
+        float b = FloatElements.halfToFloat(bb);
         if (!Float.isFinite(w) || !Float.isFinite(b)) {
             return wb;
         }
@@ -229,7 +225,7 @@ final class LossyQuantizer extends PairedBlockStream {
         int to = firstHalfAtLeast(Math.nextUp(high)) - 1 - bm;
         if (from <= to) {
             int r = sign & 0x8000 | bm + nearZero(from, to);
-            if (Math.abs((double) ieeeHalf(r) - w) <= eps) {
+            if (Math.abs((double) FloatElements.halfToFloat(r) - w) <= eps) {
                 return r;
             }
         }
@@ -242,7 +238,7 @@ final class LossyQuantizer extends PairedBlockStream {
         int hi = 0x7C00;
         while (lo < hi) { // the magnitude patterns order their values
             int mid = (lo + hi) >>> 1;
-            if (ieeeHalf(mid) >= v) {
+            if (FloatElements.halfToFloat(mid) >= v) {
                 hi = mid;
             } else {
                 lo = mid + 1;
@@ -309,22 +305,6 @@ final class LossyQuantizer extends PairedBlockStream {
      */
     static long simplest(long from, long to) {
         return to & -Long.highestOneBit((from - 1) ^ to);
-    }
-
-    /** IEEE 754 binary16 to float (Float.float16ToFloat arrived only in Java 20). */
-    static float ieeeHalf(int h) {
-        int sign = (h >>> 15) & 1;
-        int exp = (h >>> 10) & 0x1F;
-        int mant = h & 0x3FF;
-        float v;
-        if (exp == 0) {
-            v = mant * 0x1p-24f;
-        } else if (exp == 31) {
-            v = mant == 0 ? Float.POSITIVE_INFINITY : Float.NaN;
-        } else {
-            v = Float.intBitsToFloat((exp - 15 + 127) << 23 | mant << 13);
-        }
-        return sign == 1 ? -v : v;
     }
 
     private static int le32(byte[] b, int i) {

@@ -9,6 +9,7 @@ import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import dev.coral.store.ObjectStore;
+import dev.coral.tensor.FloatElements;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -103,7 +104,7 @@ public final class LossyRewrite {
             TensorObject base = quantizeAgainst.baseFor(t.name(), t.spec());
             SimilarBases.Plan plan = SimilarBases.NO_PLAN;
             TensorIngest.Submitted s = null;
-            if (base != null && LossyQuantizer.quantizes(t.spec().dtype())) {
+            if (base != null && FloatElements.handles(t.spec().dtype())) {
                 StoredTensor baseTensor = new StoredTensor(t.name(), null, base, graph.store());
                 LossyQuantizer q = new LossyQuantizer(t.openStream(), baseTensor.openStream(), t.spec().dtype(), bound);
                 try (InputStream in = q) {

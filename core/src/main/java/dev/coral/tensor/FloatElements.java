@@ -29,37 +29,9 @@ public final class FloatElements {
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
-    /** The half-precision bits nearest {@code f} (ties to even); NaN stays NaN (quiet), overflow gives infinity. */
-    public static int floatToHalf(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
-        int abs = bits & 0x7FFFFFFF;
-        if (abs >= 0x7F800000) { // inf or NaN
-            return abs == 0x7F800000 ? sign | 0x7C00 : sign | 0x7E00 | ((abs >>> 13) & 0x3FF);
-        }
-        if (abs >= 0x477FF000) { // rounds to at least 65520: infinity
-            return sign | 0x7C00;
-        }
-        if (abs < 0x38800000) { // below the smallest normal half: a subnormal, rounded on the scaled value
-            float scaled = Float.intBitsToFloat(abs) * 0x1p24f; // exact; the half's mantissa is its integer part
-            return sign | (int) Math.rint(scaled);
-        }
-        int rounded = abs + 0x0FFF + ((abs >>> 13) & 1); // ties to even at bit 13
-        return sign | ((rounded - (112 << 23)) >>> 13);
-    }
-
     /** The value of bfloat16 bits {@code b} (low 16 bits). */
     public static float bf16ToFloat(int b) {
         return Float.intBitsToFloat((b & 0xFFFF) << 16);
-    }
-
-    /** The bfloat16 bits nearest {@code f} (ties to even); NaN stays NaN (quiet). */
-    public static int floatToBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if ((bits & 0x7FFFFFFF) > 0x7F800000) {
-            return (bits >>> 16) | 0x40;
-        }
-        return (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
     }
 
     /**

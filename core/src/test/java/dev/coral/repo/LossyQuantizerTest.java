@@ -72,8 +72,8 @@ class LossyQuantizerTest {
                 int bb = brain ? Float.floatToRawIntBits(bf) >>> 16 : r.nextInt(1 << 16);
                 int wb = brain ? Float.floatToRawIntBits(wf) >>> 16 : (r.nextBoolean() ? r.nextInt(1 << 16) : bb + r.nextInt(-64, 64) & 0xFFFF);
                 double eps = EPS[r.nextInt(EPS.length)];
-                float w = brain ? Float.intBitsToFloat(wb << 16) : LossyQuantizer.ieeeHalf(wb);
-                float b = brain ? Float.intBitsToFloat(bb << 16) : LossyQuantizer.ieeeHalf(bb);
+                float w = brain ? Float.intBitsToFloat(wb << 16) : dev.coral.tensor.FloatElements.halfToFloat(wb);
+                float b = brain ? Float.intBitsToFloat(bb << 16) : dev.coral.tensor.FloatElements.halfToFloat(bb);
                 int q = LossyQuantizer.quantize16(wb, bb, eps, brain);
                 String what = "seed " + seed + (brain ? ", BF16 " : ", F16 ") + Integer.toHexString(wb) + " against "
                         + Integer.toHexString(bb) + ", eps " + eps + ": got " + Integer.toHexString(q);
@@ -82,7 +82,7 @@ class LossyQuantizerTest {
                     assertEquals(wb, q, what);
                     continue;
                 }
-                float v = brain ? Float.intBitsToFloat(q << 16) : LossyQuantizer.ieeeHalf(q);
+                float v = brain ? Float.intBitsToFloat(q << 16) : dev.coral.tensor.FloatElements.halfToFloat(q);
                 assertTrue(Math.abs((double) v - w) <= eps, what);
                 if (Math.abs((double) b - w) <= eps) {
                     assertEquals(bb, q, what + ": within eps of its base");

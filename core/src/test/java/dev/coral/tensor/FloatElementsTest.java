@@ -18,15 +18,15 @@ class FloatElementsTest {
         for (int h = 0; h < 0x10000; h++) {
             float f = FloatElements.halfToFloat(h);
             if (Float.isNaN(f)) {
-                assertTrue(Float.isNaN(FloatElements.halfToFloat(FloatElements.floatToHalf(f))), Integer.toHexString(h));
+                assertTrue(Float.isNaN(FloatElements.halfToFloat(FloatElements.doubleToHalf(f))), Integer.toHexString(h));
             } else {
-                assertEquals(h, FloatElements.floatToHalf(f), Integer.toHexString(h));
+                assertEquals(h, FloatElements.doubleToHalf(f), Integer.toHexString(h));
             }
             float g = FloatElements.bf16ToFloat(h);
             if (Float.isNaN(g)) {
-                assertTrue(Float.isNaN(FloatElements.bf16ToFloat(FloatElements.floatToBf16(g))), Integer.toHexString(h));
+                assertTrue(Float.isNaN(FloatElements.bf16ToFloat(FloatElements.doubleToBf16(g))), Integer.toHexString(h));
             } else {
-                assertEquals(h, FloatElements.floatToBf16(g), Integer.toHexString(h));
+                assertEquals(h, FloatElements.doubleToBf16(g), Integer.toHexString(h));
             }
         }
     }
@@ -38,12 +38,12 @@ class FloatElementsTest {
         assertEquals(0x1p-24f, FloatElements.halfToFloat(0x0001));
         assertEquals(-2.0f, FloatElements.halfToFloat(0xC000));
         assertEquals(Float.POSITIVE_INFINITY, FloatElements.halfToFloat(0x7C00));
-        assertEquals(0x7C00, FloatElements.floatToHalf(65520f)); // the overflow threshold rounds up
-        assertEquals(0x7BFF, FloatElements.floatToHalf(65519.99f));
-        assertEquals(0x8000, FloatElements.floatToHalf(-0.0f));
-        assertEquals(0x0000, FloatElements.floatToHalf(0x1p-26f)); // a quarter of the smallest subnormal
-        assertEquals(0x0000, FloatElements.floatToHalf(0x1p-25f)); // half of it: a tie, to even (0)
-        assertEquals(0x0002, FloatElements.floatToHalf(0x1.8p-24f)); // 1.5 units: a tie, to even (2)
+        assertEquals(0x7C00, FloatElements.doubleToHalf(65520f)); // the overflow threshold rounds up
+        assertEquals(0x7BFF, FloatElements.doubleToHalf(65519.99f));
+        assertEquals(0x8000, FloatElements.doubleToHalf(-0.0f));
+        assertEquals(0x0000, FloatElements.doubleToHalf(0x1p-26f)); // a quarter of the smallest subnormal
+        assertEquals(0x0000, FloatElements.doubleToHalf(0x1p-25f)); // half of it: a tie, to even (0)
+        assertEquals(0x0002, FloatElements.doubleToHalf(0x1.8p-24f)); // 1.5 units: a tie, to even (2)
     }
 
     @Test
@@ -53,12 +53,12 @@ class FloatElementsTest {
         for (int k = 0; k < 200_000; k++) {
             float f = k % 2 == 0 ? Float.intBitsToFloat(r.nextInt()) : (float) (r.nextGaussian() * Math.pow(2, r.nextInt(40) - 30));
             if (Float.isNaN(f)) {
-                assertTrue(Float.isNaN(FloatElements.halfToFloat(FloatElements.floatToHalf(f))));
-                assertTrue(Float.isNaN(FloatElements.bf16ToFloat(FloatElements.floatToBf16(f))));
+                assertTrue(Float.isNaN(FloatElements.halfToFloat(FloatElements.doubleToHalf(f))));
+                assertTrue(Float.isNaN(FloatElements.bf16ToFloat(FloatElements.doubleToBf16(f))));
                 continue;
             }
-            checkNearest(f, FloatElements.floatToHalf(f), true, seed);
-            checkNearest(f, FloatElements.floatToBf16(f), false, seed);
+            checkNearest(f, FloatElements.doubleToHalf(f), true, seed);
+            checkNearest(f, FloatElements.doubleToBf16(f), false, seed);
         }
     }
 
