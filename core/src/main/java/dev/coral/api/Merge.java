@@ -217,19 +217,15 @@ final class Merge {
      * found first walking back from {@code b} breadth first); null for unrelated histories.
      */
     ObjectId mergeBase(ObjectId a, ObjectId b) throws IOException {
+        CommitWalk walk = new CommitWalk(graph);
         Set<ObjectId> ofA = new HashSet<>();
-        ArrayDeque<ObjectId> queue = new ArrayDeque<>(List.of(a));
-        ofA.add(a);
-        while (!queue.isEmpty()) {
-            for (ObjectId p : graph.commit(queue.poll()).parents()) {
-                if (ofA.add(p)) {
-                    queue.add(p);
-                }
-            }
-        }
+        walk.find(List.of(a), (id, c) -> { // every ancestor, each once: nothing matches
+            ofA.add(id);
+            return false;
+        });
         Set<ObjectId> common = new HashSet<>();
         Set<ObjectId> seen = new HashSet<>(List.of(b));
-        queue.add(b);
+        ArrayDeque<ObjectId> queue = new ArrayDeque<>(List.of(b));
         while (!queue.isEmpty()) {
             ObjectId id = queue.poll();
             if (ofA.contains(id)) {
@@ -243,7 +239,6 @@ final class Merge {
             }
         }
         // of the common ancestors, one no other common one descends from
-        CommitWalk walk = new CommitWalk(graph);
         for (ObjectId c : common) {
             boolean nearest = true;
             for (ObjectId other : common) {
