@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * HDF5 ({@code .h5}, {@code .hdf5}: Keras and h5py checkpoints). Each contiguous numeric dataset
@@ -68,6 +69,14 @@ public final class Hdf5Format implements WeightFileFormat {
         Hdf5Layout layout = Hdf5Layout.decode(restoreInfo, RESTORE_WHERE);
         layout.check(tensors, RESTORE_WHERE);
         layout.write(tensors, out, RESTORE_WHERE);
+    }
+
+    /** The tensors at their places between the skeleton's bytes, when none was stored big-endian (swapped back); else empty. */
+    @Override
+    public Optional<TensorPlacement> placement(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+        Hdf5Layout layout = Hdf5Layout.decode(restoreInfo, RESTORE_WHERE);
+        layout.check(tensors, RESTORE_WHERE);
+        return layout.placement();
     }
 
     /** Writes a new HDF5 file of {@code tensors} ({@link Hdf5Writer}); the metadata become string attributes of the root group. */

@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
@@ -92,6 +93,21 @@ record Hdf5Layout(long fileSize, List<Range> ranges, byte[] skeleton) {
             pos = r.offset() + r.length();
         }
         out.write(skeleton, at, skeleton.length - at);
+    }
+
+    /** Where the tensors lie between the skeleton's bytes, when none is swapped back; else empty. */
+    Optional<TensorPlacement> placement() {
+        long[] offsets = new long[ranges.size()];
+        long[] lengths = new long[ranges.size()];
+        for (int i = 0; i < offsets.length; i++) {
+            Range r = ranges.get(i);
+            if (r.swapUnit() > 1) {
+                return Optional.empty();
+            }
+            offsets[i] = r.offset();
+            lengths[i] = r.length();
+        }
+        return Optional.of(new TensorPlacement(skeleton, offsets, lengths));
     }
 
     /** Fails unless {@code tensors} are as many as the ranges and each holds its range's bytes. */

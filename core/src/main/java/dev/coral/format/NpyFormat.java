@@ -63,12 +63,12 @@ public final class NpyFormat implements WeightFileFormat {
         Streams.copyTensor(tensors.get(0), out, null, header.bigEndian(), "npy restore info");
     }
 
-    /** The restore info (the file's header, as added) when the data was stored little-endian as it is; else empty. */
+    /** The restore info (the file's header, as added), then the data, when it was stored little-endian as it is; else empty. */
     @Override
-    public Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+    public Optional<TensorPlacement> placement(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
         NpyHeader header = checkedHeader(restoreInfo, tensors);
         return header.bigEndian() && tensors.get(0).spec().dtype().swapUnitBytes() > 1
-                ? Optional.empty() : Optional.of(restoreInfo);
+                ? Optional.empty() : Optional.of(TensorPlacement.headThen(restoreInfo, tensors));
     }
 
     private static NpyHeader checkedHeader(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {

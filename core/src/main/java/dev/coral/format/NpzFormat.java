@@ -20,6 +20,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
@@ -40,6 +41,7 @@ import java.util.zip.ZipOutputStream;
  */
 public final class NpzFormat implements WeightFileFormat {
     private static final String SUFFIX = ".npy";
+    private static final String RESTORE_WHERE = "npz restore info";
 
     /** Fixed member time, so Coral writes the same zip for the same tensors. */
     private static final LocalDateTime MEMBER_TIME = LocalDateTime.of(1980, 1, 1, 0, 0);
@@ -253,9 +255,53 @@ public final class NpzFormat implements WeightFileFormat {
 
     @Override
     public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
-        String where = "npz restore info";
+        String where = RESTORE_WHERE;
         NpzRestoreInfo.Verbatim verbatim = NpzRestoreInfo.isVerbatim(restoreInfo) ? NpzRestoreInfo.decodeVerbatim(restoreInfo) : null;
         List<NpzRestoreInfo.Member> members = verbatim != null ? verbatim.members() : NpzRestoreInfo.decode(restoreInfo);
+        List<NpyHeader> headers = checkedHeaders(members, tensors);
+        if (verbatim != null) {
+            restoreVerbatim(verbatim, headers, tensors, out, where);
+            return;
+        }
+        try (ZipOutputStream zip = new ZipOutputStream(new NonClosingOutputStream(out))) {
+            for (int i = 0; i < members.size(); i++) {
+                NpzRestoreInfo.Member m = members.get(i);
+                writeMember(zip, m.name(), m.method(), m.npyHeader(), tensors.get(i), headers.get(i).bigEndian(), where);
+            }
+        }
+    }
+
+    /**
+     * The skeleton with each tensor's bytes at its cut, when all members were stored (restore
+     * info version 2), the tensors are listed in file order (as numpy writes them) and none was
+     * stored big-endian; else empty.
+     */
+    @Override
+    public Optional<TensorPlacement> placement(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+        if (!NpzRestoreInfo.isVerbatim(restoreInfo)) {
+            return Optional.empty();
+        }
+        NpzRestoreInfo.Verbatim v = NpzRestoreInfo.decodeVerbatim(restoreInfo);
+        List<NpyHeader> headers = checkedHeaders(v.members(), tensors);
+        long[] offsets = new long[tensors.size()];
+        long[] lengths = new long[tensors.size()];
+        long tensorBytes = 0;
+        for (int i = 0; i < offsets.length; i++) {
+            if ((i > 0 && v.cutAt()[i] < v.cutAt()[i - 1])
+                    || (headers.get(i).bigEndian() && tensors.get(i).spec().dtype().swapUnitBytes() > 1)) {
+                return Optional.empty();
+            }
+            lengths[i] = tensors.get(i).spec().byteSize();
+            offsets[i] = v.cutAt()[i] + tensorBytes;
+            tensorBytes += lengths[i];
+        }
+        return Optional.of(new TensorPlacement(v.skeleton(), offsets, lengths));
+    }
+
+    /** The members' npy headers, each checked to describe as many bytes as its tensor given. */
+    private static List<NpyHeader> checkedHeaders(List<NpzRestoreInfo.Member> members, List<? extends TensorSource> tensors)
+            throws IOException {
+        String where = RESTORE_WHERE;
         if (members.size() != tensors.size()) {
             throw new BadInputException(where + ": lists " + members.size() + " members but " + tensors.size() + " tensors were given");
         }
@@ -269,16 +315,7 @@ public final class NpzFormat implements WeightFileFormat {
             }
             SafetensorsFormat.checkSameBytes(m.name(), headers.get(i).spec(), tensors.get(i), where);
         }
-        if (verbatim != null) {
-            restoreVerbatim(verbatim, headers, tensors, out, where);
-            return;
-        }
-        try (ZipOutputStream zip = new ZipOutputStream(new NonClosingOutputStream(out))) {
-            for (int i = 0; i < members.size(); i++) {
-                NpzRestoreInfo.Member m = members.get(i);
-                writeMember(zip, m.name(), m.method(), m.npyHeader(), tensors.get(i), headers.get(i).bigEndian(), where);
-            }
-        }
+        return headers;
     }
 
     /** The skeleton with each tensor's bytes at its cut, in file order (big-endian data swapped back). */

@@ -82,15 +82,17 @@ public final class SafetensorsFormat implements WeightFileFormat {
 
     @Override
     public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
-        out.write(headBeforeTensors(restoreInfo, tensors).orElseThrow());
-        for (TensorSource t : tensors) {
-            Streams.copyTensor(t, out, null, false, "safetensors restore info");
-        }
+        checkedHead(restoreInfo, tensors).write(tensors, out, "safetensors restore info");
     }
 
-    /** The restore info (the file's header, as added), once checked against the tensors given. */
+    /** The restore info (the file's header, as added), then the tensors one after another. */
     @Override
-    public Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+    public Optional<TensorPlacement> placement(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+        return Optional.of(checkedHead(restoreInfo, tensors));
+    }
+
+    /** The restore info (the file's header, as added) before the tensors, once checked against the tensors given. */
+    private static TensorPlacement checkedHead(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
         String where = "safetensors restore info";
         if (restoreInfo.length < 8) {
             throw new CorruptObjectException(where + ": shorter than 8 bytes");
@@ -112,7 +114,7 @@ public final class SafetensorsFormat implements WeightFileFormat {
         for (int i = 0; i < entries.size(); i++) {
             checkSameBytes(entries.get(i).name(), entries.get(i).spec(), tensors.get(i), where);
         }
-        return Optional.of(restoreInfo);
+        return TensorPlacement.headThen(restoreInfo, tensors);
     }
 
     /** The given tensor must hold as many bytes as the header's entry at its position. */

@@ -62,14 +62,15 @@ public interface WeightFileFormat {
     }
 
     /**
-     * When {@link #restore} writes a head (from the restore info) and then every tensor's bytes
-     * exactly as stored, one after another in the given order, and nothing else: that head, the
-     * restore info and tensors checked as {@code restore} checks them. Then a caller may write the
-     * tensors itself, at their places (a checkout writes each chunk from the thread that decoded
-     * it). Empty when the format does anything else (the default; npy stored big-endian, whose
-     * bytes are swapped back).
+     * When {@link #restore} writes every tensor's bytes exactly as stored, each at its place, and
+     * the bytes between them from the restore info alone: where the tensors lie and those bytes,
+     * the restore info and tensors checked as {@code restore} checks them. Then a caller may write
+     * the tensors itself, at their places (a checkout writes each chunk from the thread that
+     * decoded it), and read another version's chunks from a file of it at hand. Empty when the
+     * format does anything else (the default; npy or HDF5 data stored big-endian, whose bytes are
+     * swapped back).
      */
-    default Optional<byte[]> headBeforeTensors(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+    default Optional<TensorPlacement> placement(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
         return Optional.empty();
     }
 

@@ -2,6 +2,7 @@ package dev.coral.repo;
 
 import dev.coral.error.CoralException;
 import dev.coral.error.CorruptObjectException;
+import dev.coral.format.TensorPlacement;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
@@ -231,14 +232,14 @@ public final class FileRestore {
 
     /**
      * {@code chunks}, read starting from {@code held}'s chunks in {@code heldFile} when its format
-     * lays it out as a head then its tensors as stored; else {@code chunks} as they are.
+     * places its tensors there as stored; else {@code chunks} as they are.
      */
     private FileChunks startingFromHeld(FileChunks chunks, WeightFileFormat format, FileEntry held, FileChannel heldFile,
                                         String displayPath) throws IOException {
         List<StoredTensor> heldTensors = tensors(held);
-        Optional<byte[]> head = format.headBeforeTensors(held.restoreInfo(), heldTensors);
-        return head.isEmpty() ? chunks
-                : chunks.startingFrom(FileChunks.of(graph.store(), heldTensors, displayPath), heldFile, head.get().length);
+        Optional<TensorPlacement> placement = format.placement(held.restoreInfo(), heldTensors);
+        return placement.isEmpty() ? chunks
+                : chunks.startingFrom(FileChunks.of(graph.store(), heldTensors, displayPath), heldFile, placement.get());
     }
 
     /**
@@ -260,38 +261,37 @@ public final class FileRestore {
 
     /**
      * Restores {@code entry}, of a byte-identical format with a recorded CRC32C, into {@code ch}
-     * through a {@link CheckedFileOutput}. When the file is a head followed by its tensors' bytes
-     * as stored ({@link WeightFileFormat#headBeforeTensors}), the chunks of all its tensors are
+     * through a {@link CheckedFileOutput}. When the format places the tensors' bytes in the file
+     * as stored ({@link WeightFileFormat#placement}), the chunks of all its tensors are
      * read ahead on the decoder threads, each written at its place in the file by the thread that
-     * decoded it, with its CRC32C taken while in that core's cache; this thread writes the head
-     * and combines the chunks' CRCs into the file's. A file of small tensors (one chunk each) is
+     * decoded it, with its CRC32C taken while in that core's cache; this thread writes the bytes
+     * between the tensors and combines the chunks' CRCs into the file's. A file of small tensors (one chunk each) is
      * so decoded on every core, not only a tensor of several chunks. Checked as
      * {@link #writeChecked} checks it.
      */
     private static byte[] writeCheckedDirectly(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChunks chunks,
                                                FileChannel ch, String displayPath) throws IOException {
         CheckedFileOutput out = new CheckedFileOutput(ch);
-        writeFile(entry, format, sources, chunks, out, c -> c.writeAt(out));
+        writeFile(entry, format, sources, chunks, out, (c, placement) -> c.writeAt(out, placement));
         return checkedByCrc(entry, out.count(), out.crc32c(), displayPath);
     }
 
     /** How a file's chunks, read ahead, go to its output. */
     @FunctionalInterface
     private interface ChunksAhead {
-        void write(FileChunks chunks) throws IOException;
+        void write(FileChunks chunks, TensorPlacement placement) throws IOException;
     }
 
     /**
-     * Writes {@code entry} to {@code out} (flushed, not closed): when the format lays it out as a
-     * head then its tensors as stored and reading ahead pays, the head, then the chunks of all
-     * tensors by {@code ahead}; else through the format, a tensor at a time.
+     * Writes {@code entry} to {@code out} (flushed, not closed): when the format places its
+     * tensors in the file as stored and reading ahead pays, by {@code ahead}: the chunks of all
+     * tensors and the bytes between them; else through the format, a tensor at a time.
      */
     private static void writeFile(FileEntry entry, WeightFileFormat format, List<StoredTensor> sources, FileChunks chunks,
                                   OutputStream out, ChunksAhead ahead) throws IOException {
-        Optional<byte[]> head = format.headBeforeTensors(entry.restoreInfo(), sources);
-        if (head.isPresent() && chunks.paysAhead()) {
-            out.write(head.get());
-            ahead.write(chunks);
+        Optional<TensorPlacement> placement = format.placement(entry.restoreInfo(), sources);
+        if (placement.isPresent() && chunks.paysAhead()) {
+            ahead.write(chunks, placement.get());
         } else {
             format.restore(entry.restoreInfo(), sources, out);
         }
@@ -319,7 +319,7 @@ public final class FileRestore {
         MessageDigest md = byCrc ? null : ObjectId.sha256();
         CRC32C crc = new CRC32C();
         CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
-        writeFile(entry, format, sources, chunks, out, c -> c.writeTo(out));
+        writeFile(entry, format, sources, chunks, out, (c, placement) -> c.writeTo(out, placement));
         long written = out.count;
         if (byCrc) {
             return checkedByCrc(entry, written, crc.getValue(), displayPath);

@@ -69,34 +69,28 @@ public final class ChunkReadAhead implements AutoCloseable {
      * @param verify check each chunk's SHA-256 against its id
      */
     public ChunkReadAhead(ObjectStore store, ObjectId[] ids, int[] lengths, boolean verify) {
-        this(store, ids, lengths, verify, null, 0);
+        this(store, ids, lengths, verify, null, null);
     }
 
     /**
      * As {@link #ChunkReadAhead(ObjectStore, ObjectId[], int[], boolean)}, but each decoder
-     * thread writes the chunk it decoded into {@code file}, the chunks one after another from
-     * {@code start} (positional writes: the threads write at once, each at its place), and takes
+     * thread writes the chunk it decoded into {@code file}, chunk {@code i} at {@code positions[i]}
+     * (positional writes: the threads write at once, each at its place), and takes
      * its CRC32C while the chunk is in its core's cache; {@link #nextWritten} waits for each in
      * order. A checkout's writing thread then neither copies nor checksums the chunks.
      */
-    public ChunkReadAhead(ObjectStore store, ObjectId[] ids, int[] lengths, boolean verify, FileChannel file, long start) {
-        if (ids.length != lengths.length) {
-            throw new IllegalArgumentException(ids.length + " ids for " + lengths.length + " lengths");
+    public ChunkReadAhead(ObjectStore store, ObjectId[] ids, int[] lengths, boolean verify, FileChannel file, long[] positions) {
+        if (ids.length != lengths.length || (file != null && positions.length != ids.length)) {
+            throw new IllegalArgumentException(ids.length + " ids for " + lengths.length + " lengths"
+                    + (file == null ? "" : " and " + positions.length + " positions"));
         }
         this.store = store;
         this.ids = ids.clone();
         this.lengths = lengths.clone();
         this.verify = verify;
         this.writeTo = file;
-        this.positions = file == null ? null : new long[ids.length];
+        this.positions = file == null ? null : positions.clone();
         this.crcs = file == null ? null : new int[ids.length];
-        if (file != null) {
-            long at = start;
-            for (int i = 0; i < ids.length; i++) {
-                positions[i] = at;
-                at += lengths[i];
-            }
-        }
         this.depth = THREADS + 1;
     }
 

@@ -38,6 +38,15 @@ final class TestModels {
         return file;
     }
 
+    /** An HDF5 file of {@code tensors}, as Coral's own writer writes it (each dataset's object header before its data). */
+    static Path writeHdf5(Path file, List<TensorSource> tensors) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (OutputStream out = Files.newOutputStream(file)) {
+            WeightFormats.byName("hdf5").orElseThrow().write(tensors, Map.of(), out);
+        }
+        return file;
+    }
+
     static Path writeNpy(Path file, TensorSource tensor) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (OutputStream out = Files.newOutputStream(file)) {
