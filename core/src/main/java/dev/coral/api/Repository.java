@@ -131,7 +131,16 @@ public final class Repository implements AutoCloseable {
             FormatFeatures.writeNew(staging, FormatFeatures.usedBy(config));
             new Refs(staging).setHeadToBranch("main");
             // The folder appears whole or not at all.
-            Files.move(staging, coral, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.move(staging, coral, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                if (Files.exists(coral, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    // another init made it meanwhile (the rename onto its folder fails "Directory not empty", naming ours: found by
+                    // fuzzing five `coral init` processes of one folder at once)
+                    throw new BadInputException(root + ": already a Coral repository");
+                }
+                throw e;
+            }
         } finally {
             if (Files.exists(staging)) {
                 deleteTree(staging);
