@@ -19,7 +19,8 @@ targeted scenarios.
 
 Results: BASE/report.json (every difference kind with its first reproduction), BASE/findings.log
 (human readable), BASE/progress.log. BASE (default /tmp/ddfuzz) is left in place.
-Only python3's standard library and numpy.
+Only python3's standard library and numpy; where h5py imports (Debian's python3-h5py: run it with
+/usr/bin/python3), HDF5 files join the weight files it writes, mutates and exports.
 """
 import argparse
 import hashlib
@@ -37,6 +38,11 @@ import time
 import traceback
 
 import numpy as np
+
+try:  # HDF5 files join the pool where h5py is at hand (Debian's python3-h5py: run with /usr/bin/python3)
+    import h5py
+except ImportError:
+    h5py = None
 
 CORAL = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'coral')
 BASE = '/tmp/ddfuzz'
@@ -305,6 +311,13 @@ def new_file_bytes(rng, path, big=False):
             dt = rng.choice(['F32', 'F16', 'I32', 'U8', 'F64'])
             arrs[rng.choice(['a', 'b', 'w', 'bias', 'emb.weight', 'x/y'])] = rand_array(rng, dt, rand_shape(rng, big and i == 0))
         return npz_bytes(arrs, compressed=rng.random() < 0.3)
+    if ext in ('h5', 'hdf5'):
+        dsets = {}
+        for i in range(rng.randint(1, 4)):
+            dt = rng.choice(['F32', 'F32', 'F16', 'F64', 'I32', 'U8', 'BOOL'])
+            name = rng.choice(['dense/kernel:0', 'dense/bias:0', 'emb', 'layers/0/w', 'norm'])
+            dsets[name] = (rand_array(rng, dt, rand_shape(rng, big and i == 0)), rng.random() < 0.1)
+        return h5_bytes(dsets, {'keras_version': '2.15.0'} if rng.random() < 0.5 else {})
     tensors = []
     names = set()
     for i in range(rng.randint(1, 4)):
@@ -330,6 +343,27 @@ def npz_bytes(arrs, compressed=False):
     buf = io.BytesIO()
     (np.savez_compressed if compressed else np.savez)(buf, **arrs)
     return buf.getvalue()
+
+
+def h5_bytes(dsets, attrs):
+    """An HDF5 file of {name: (array, chunked)}: contiguous datasets (tensors), a chunked one now and then (kept as bytes)."""
+    import io
+    buf = io.BytesIO()
+    with h5py.File(buf, 'w', track_order=False) as f:
+        for k, v in attrs.items():
+            f.attrs[k] = v
+        for name, (a, chunked) in dsets.items():
+            f.create_dataset(name, data=a, chunks=True if chunked and a.size > 0 and a.ndim > 0 else None, track_times=False)
+    return buf.getvalue()
+
+
+def h5_read(data):
+    import io
+    out = {}
+    with h5py.File(io.BytesIO(data), 'r') as f:
+        attrs = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in f.attrs.items()}
+        f.visititems(lambda n, o: out.__setitem__(n, (o[()], o.chunks is not None)) if isinstance(o, h5py.Dataset) else None)
+    return out, attrs
 
 
 def perturb(rng, a, dtname=None):
@@ -379,6 +413,14 @@ def mutate_bytes(rng, path, data):
             elif r < 0.16 and len(arrs) > 1:
                 arrs.pop(sorted(arrs)[0])
             return npz_bytes(arrs, compressed=rng.random() < 0.3)
+        if ext in ('h5', 'hdf5'):
+            dsets, attrs = h5_read(data)
+            for k in list(dsets):
+                if rng.random() < 0.7:
+                    dsets[k] = (perturb(rng, np.asarray(dsets[k][0])), dsets[k][1])
+            if r < 0.13:
+                dsets['extra'] = (np.arange(rng.randint(1, 50), dtype=np.int32), False)
+            return h5_bytes(dsets, attrs)
         tensors, meta = read_safetensors(data)
         out = []
         for name, dt, a in tensors:
@@ -555,7 +597,8 @@ class Side:
 # ------------------------------------------------------------------ command generation
 
 FILE_POOL = ['model.safetensors', 'w.npy', 'opt.npz', 'sub/layer.npy', 'sub/deep/emb.safetensors',
-             'sub/x.npz', 'ünï cödé.npy', '日本/重み.safetensors', 'a b.npy', 'head.safetensors']
+             'sub/x.npz', 'ünï cödé.npy', '日本/重み.safetensors', 'a b.npy', 'head.safetensors'] \
+    + (['keras.h5', 'sub/ckpt.hdf5'] if h5py is not None else [])
 BRANCH_POOL = ['main', 'dev', 'exp/a', 'feat', 'ünï', 'v1']
 TAG_POOL = ['v1', 't0', 'rel/1', 'best']
 REVS_STATIC = ['HEAD', 'HEAD~1', 'HEAD~2', 'HEAD^', 'main', 'ORIG_HEAD', 'nope', 'HEAD~99', 'main~1', '0000000',
@@ -681,7 +724,7 @@ class Gen:
         cmds = [('add', 10), ('commit', 14), ('status', 8), ('log', 6), ('show', 4), ('diff', 5), ('checkout', 6),
                 ('switch', 3), ('branch', 5), ('tag', 4), ('reset', 4), ('restore', 4), ('rm', 3), ('mv', 3),
                 ('export', 4), ('stats', 3), ('fsck', 2), ('gc', 2), ('repack', 1), ('config', 6), ('misc', 2),
-                ('init', 1)]
+                ('init', 1), ('merge', 4), ('completion', 1)]
         name = r.choices([c for c, _ in cmds], [w for _, w in cmds])[0]
         a = getattr(self, 'g_' + name)()
         st = self.coral(a)
@@ -884,10 +927,10 @@ class Gen:
         p = r.choice(fs) if fs and r.random() < 0.85 else r.choice(FILE_POOL)
         rev = 'HEAD' if r.random() < 0.5 else self.rev()
         src = '%s:%s' % (rev, p) if r.random() < 0.9 else rev
-        out = r.choice(['-', '-', 'out.npy', 'out.safetensors', 'out.npz', 'sub/out.npz', '/dev/null', 'nodir/o.npy'])
+        out = r.choice(['-', '-', 'out.npy', 'out.safetensors', 'out.npz', 'sub/out.npz', '/dev/null', 'nodir/o.npy', 'out.h5'])
         a = ['export', '-o', out, src]
         if r.random() < 0.25:
-            a.insert(1, '--format=' + r.choice(['npy', 'npz', 'safetensors', 'pt']))
+            a.insert(1, '--format=' + r.choice(['npy', 'npz', 'safetensors', 'pt', 'h5']))
         return a
 
     def g_stats(self):
@@ -914,6 +957,24 @@ class Gen:
         if x < 0.35:
             return ['config', k]
         return ['config', k, r.choice(vals)]
+
+    def g_merge(self):
+        r = self.rng
+        a = ['merge']
+        if r.random() < 0.6:
+            a += ['--strategy', r.choice(['ours', 'theirs', 'average', 'weighted=0.25', 'weighted=1.5', 'bogus'])]
+        if r.random() < 0.2:
+            a.append('--no-ff')
+        if r.random() < 0.3:
+            a += ['-m', self.msg()]
+        if r.random() < 0.1:
+            a += ['--author=' + r.choice(AUTHORS)]
+        if r.random() < 0.1:
+            a.append('-q')
+        return a + [r.choice(self.refs('heads') * 3 + BRANCH_POOL + [self.rev()])]
+
+    def g_completion(self):
+        return ['completion']
 
     def g_misc(self):
         return self.rng.choice([['--version'], ['--help'], ['nosuchcmd'], [], ['status', '--bogus'], ['log', '-n', 'x'],
