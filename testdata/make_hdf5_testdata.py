@@ -11,8 +11,10 @@ little-endian bytes, i.e. exactly what Coral's reader must stream, and the datas
 inside the file's layout instead (chunked, compressed, compact, strings, compound).
 """
 import hashlib
+import io
 import json
 import os
+import zipfile
 
 import h5py
 import numpy as np
@@ -55,11 +57,17 @@ def data_datasets(f):
     return [(t[0], t[2], t[3]) for t in out], kept
 
 
-def record(fname):
+def record(fname, member=None):
+    """Adds fname to the manifest; for a .keras file, the tensors of its HDF5 member `member`."""
     path = os.path.join(HERE, fname)
     with open(path, "rb") as fh:
         whole = fh.read()
-    with h5py.File(path, "r") as f:
+    if member is not None:
+        with zipfile.ZipFile(path) as z:
+            source = io.BytesIO(z.read(member))
+    else:
+        source = path
+    with h5py.File(source, "r") as f:
         datasets, kept = data_datasets(f)
         tensors = []
         for _, name, ds in datasets:
@@ -70,7 +78,7 @@ def record(fname):
                             "fortran": False, "sha256": sha(le.tobytes(order="C"))})
         metadata = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()
                     if isinstance(v, (str, bytes)) and f.attrs.get_id(k).shape == ()}
-    expected[fname] = {"format": "hdf5", "sha256": sha(whole), "size": len(whole), "metadata": metadata,
+    expected[fname] = {"format": "keras" if member else "hdf5", "sha256": sha(whole), "size": len(whole), "metadata": metadata,
                        "tensors": tensors, "kept": kept}
 
 
@@ -156,12 +164,40 @@ def mixed_layouts(rng):
     record(fname)
 
 
+def keras3(rng):
+    """A Keras 3 model file (model.save("m.keras")) as keras/src/saving/saving_lib.py writes it: a zip (members
+    stored) of metadata.json, config.json and model.weights.h5, an HDF5 written to memory with one 'vars' group per
+    saveable ('layers/dense/vars/0', 'optimizer/vars/0', ...). Zip times fixed, so a rerun writes the same bytes."""
+    fname = "keras3_mlp.keras"
+    h5 = io.BytesIO()
+    with h5py.File(h5, "w") as f:
+        f.create_group("vars")
+        for layer, (n_in, n_out) in (("dense", (10, 24)), ("dense_1", (24, 4))):
+            v = f.create_group("layers/" + layer).create_group("vars")
+            v["0"] = rng.standard_normal((n_in, n_out)).astype("f4")
+            v["1"] = (rng.standard_normal(n_out) * 0.01).astype("f4")
+        o = f.create_group("optimizer").create_group("vars")
+        o["0"] = np.array(3, dtype="i8")  # iterations
+        o["1"] = np.array(1e-3, dtype="f4")  # learning rate
+        for i, shape in enumerate([(10, 24), (10, 24), (24,), (24,)]):
+            o[str(i + 2)] = (rng.standard_normal(shape) * 1e-3).astype("f4")  # Adam moments
+    config = {"module": "keras", "class_name": "Sequential", "config": {"name": "sequential", "layers": ["dense", "dense_1"]}}
+    metadata = {"keras_version": "3.6.0", "date_saved": "2026-12-05@12:00:00"}
+    when = (2026, 12, 5, 12, 0, 0)
+    with zipfile.ZipFile(os.path.join(HERE, fname), "w") as z:
+        for name, data in (("metadata.json", json.dumps(metadata).encode()), ("config.json", json.dumps(config).encode()),
+                           ("model.weights.h5", h5.getvalue())):
+            z.writestr(zipfile.ZipInfo(name, date_time=when), data)
+    record(fname, member="model.weights.h5")
+
+
 def main():
     rng = np.random.default_rng(20261205)
     keras_like(rng)
     dtypes(rng)
     latest(rng)
     mixed_layouts(rng)
+    keras3(rng)
     with open(os.path.join(HERE, "expected_hdf5.json"), "w") as fh:
         json.dump(expected, fh, indent=1, sort_keys=True)
         fh.write("\n")

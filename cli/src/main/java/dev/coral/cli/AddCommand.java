@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code coral add PATH...}: stages weight files; folders recursively. */
 @Command(name = "add", description = {
-    "Stage weight files (.safetensors, .npy, .npz, .h5/.hdf5) for the next commit.",
+    "Stage weight files (.safetensors, .npy, .npz, .h5/.hdf5, .keras) for the next commit.",
     "Folders are searched recursively.",
     "A tracked path that no longer exists stages its removal (a deleted folder: each tracked file of it). All or nothing: on any error nothing is staged.",
     "A file whose size, modification time and status-change time (ctime) and inode are as when it was staged is not read again (as status trusts them), unless it was modified less than two seconds before the staging index was written (git's racy entries)."})

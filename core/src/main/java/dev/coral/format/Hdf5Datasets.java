@@ -59,9 +59,23 @@ final class Hdf5Datasets {
     }
 
     static Walk walk(Path file, long fileSize, String where) throws BadInputException {
+        return walk(() -> new HdfFile(file), fileSize, where);
+    }
+
+    /** Opens an HDF5 file for {@link #walk}: jhdf's constructors signal a malformed file with runtime exceptions. */
+    @FunctionalInterface
+    interface Opener {
+        HdfFile open();
+    }
+
+    /**
+     * As {@link #walk(Path, long, String)}, for HDF5 data of {@code size} bytes that {@code opener}
+     * opens (a file, or a member of a {@code .keras} zip): offsets are from the data's first byte.
+     */
+    static Walk walk(Opener opener, long fileSize, String where) throws BadInputException {
         Hdf5Datasets w = new Hdf5Datasets();
         Map<String, String> metadata;
-        try (HdfFile hdf = new HdfFile(file)) {
+        try (HdfFile hdf = opener.open()) {
             long base = hdf.getUserBlockSize();
             w.visit(hdf, base, fileSize, where);
             metadata = stringAttributes(hdf);

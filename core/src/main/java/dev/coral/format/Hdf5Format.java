@@ -21,7 +21,7 @@ import java.util.Optional;
  * it does not understand stays in the skeleton.
  */
 public final class Hdf5Format implements WeightFileFormat {
-    private static final String RESTORE_WHERE = "HDF5 restore info";
+    static final String RESTORE_WHERE = "HDF5 restore info";
 
     @Override
     public String name() {
@@ -39,24 +39,32 @@ public final class Hdf5Format implements WeightFileFormat {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         try {
             long fileSize = ch.size();
-            Hdf5Datasets.Walk walk = Hdf5Datasets.walk(file, fileSize, where);
-            List<TensorSource> tensors = new ArrayList<>();
-            List<Hdf5Layout.Range> ranges = new ArrayList<>();
-            for (Hdf5Datasets.Found f : walk.tensors()) {
-                long size = f.spec().byteSize();
-                long offset = size == 0 ? (ranges.isEmpty() ? 0 : last(ranges)) : f.fileOffset();
-                tensors.add(new ChannelTensorSource(f.name(), f.spec(), ch, offset, f.bigEndian(), where));
-                ranges.add(new Hdf5Layout.Range(offset, size, f.bigEndian() ? f.spec().dtype().swapUnitBytes() : 1));
-            }
-            if (ch.size() != fileSize) {
-                throw new BadInputException(where + ": the file changed size while it was read");
-            }
-            Hdf5Layout layout = Hdf5Layout.cut(ch, fileSize, ranges, where);
-            return new ChannelParsedFile(ch, layout.encode(), walk.metadata(), tensors);
+            return parse(ch, fileSize, 0, Hdf5Datasets.walk(file, fileSize, where), where);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
+    }
+
+    /**
+     * The tensors of {@code walk} (of HDF5 data starting at byte {@code h5Start} of the file read
+     * through {@code ch}) and the file's other bytes, as a parsed file of {@link Hdf5Layout}
+     * restore info. Shared with {@link KerasFormat}, whose HDF5 is a member of a zip.
+     */
+    static ParsedWeightFile parse(FileChannel ch, long fileSize, long h5Start, Hdf5Datasets.Walk walk, String where) throws IOException {
+        List<TensorSource> tensors = new ArrayList<>();
+        List<Hdf5Layout.Range> ranges = new ArrayList<>();
+        for (Hdf5Datasets.Found f : walk.tensors()) {
+            long size = f.spec().byteSize();
+            long offset = size == 0 ? (ranges.isEmpty() ? h5Start : last(ranges)) : h5Start + f.fileOffset();
+            tensors.add(new ChannelTensorSource(f.name(), f.spec(), ch, offset, f.bigEndian(), where));
+            ranges.add(new Hdf5Layout.Range(offset, size, f.bigEndian() ? f.spec().dtype().swapUnitBytes() : 1));
+        }
+        if (ch.size() != fileSize) {
+            throw new BadInputException(where + ": the file changed size while it was read");
+        }
+        Hdf5Layout layout = Hdf5Layout.cut(ch, fileSize, ranges, where);
+        return new ChannelParsedFile(ch, layout.encode(), walk.metadata(), tensors);
     }
 
     private static long last(List<Hdf5Layout.Range> ranges) {

@@ -15,7 +15,8 @@ import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
- * An HDF5 file cut into what Coral stores as tensors and everything else: the byte ranges of the
+ * An HDF5 file (or a {@code .keras} zip holding one: {@link KerasFormat}) cut into what Coral
+ * stores as tensors and everything else: the byte ranges of the
  * datasets stored as tensors (in file order), and the file's other bytes (superblock, object
  * headers, B-trees, heaps, attributes, datasets kept in the file's layout, free space) as one
  * "skeleton". The skeleton plus the tensors' bytes, each at its offset, is the file byte for byte.

@@ -14,7 +14,8 @@ public final class WeightFormats {
             new SafetensorsFormat(),
             new NpyFormat(),
             new NpzFormat(),
-            new Hdf5Format()
+            new Hdf5Format(),
+            new KerasFormat()
     );
 
     private WeightFormats() {

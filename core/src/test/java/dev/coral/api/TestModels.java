@@ -47,6 +47,32 @@ final class TestModels {
         return file;
     }
 
+    /**
+     * A Keras 3 {@code .keras} file of {@code tensors}: a zip of stored members, metadata.json,
+     * config.json and model.weights.h5 (Coral's own HDF5 writer), as Keras' saving_lib writes one.
+     */
+    static Path writeKeras(Path file, List<TensorSource> tensors) throws IOException {
+        java.io.ByteArrayOutputStream h5 = new java.io.ByteArrayOutputStream();
+        WeightFormats.byName("hdf5").orElseThrow().write(tensors, Map.of(), h5);
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            for (Map.Entry<String, byte[]> m : Map.of("metadata.json", "{\"keras_version\": \"3.6.0\"}".getBytes(),
+                    "config.json", "{\"class_name\": \"Sequential\"}".getBytes(), "model.weights.h5", h5.toByteArray()).entrySet()) {
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                crc.update(m.getValue());
+                java.util.zip.ZipEntry e = new java.util.zip.ZipEntry(m.getKey());
+                e.setMethod(java.util.zip.ZipEntry.STORED);
+                e.setSize(m.getValue().length);
+                e.setCompressedSize(m.getValue().length);
+                e.setCrc(crc.getValue());
+                zip.putNextEntry(e);
+                zip.write(m.getValue());
+                zip.closeEntry();
+            }
+        }
+        return file;
+    }
+
     static Path writeNpy(Path file, TensorSource tensor) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (OutputStream out = Files.newOutputStream(file)) {

@@ -15,7 +15,8 @@ class WeightFormatsTest {
         assertEquals("npz", WeightFormats.forPath(Path.of("dir.d/x.npz")).orElseThrow().name());
         assertEquals("hdf5", WeightFormats.forPath(Path.of("model.weights.H5")).orElseThrow().name());
         assertEquals("hdf5", WeightFormats.forPath(Path.of("x.hdf5")).orElseThrow().name());
-        assertTrue(WeightFormats.forPath(Path.of("x.keras")).isEmpty());
+        assertEquals("keras", WeightFormats.forPath(Path.of("m.KERAS")).orElseThrow().name());
+        assertTrue(WeightFormats.forPath(Path.of("x.pt")).isEmpty());
         assertTrue(WeightFormats.forPath(Path.of("npy")).isEmpty());
         assertTrue(WeightFormats.forPath(Path.of("x.npy.txt")).isEmpty());
         assertTrue(WeightFormats.forPath(Path.of("/")).isEmpty());
@@ -23,7 +24,7 @@ class WeightFormatsTest {
 
     @Test
     void byNameAndAll() {
-        assertEquals(List.of("safetensors", "npy", "npz", "hdf5"), WeightFormats.all().stream().map(WeightFileFormat::name).toList());
+        assertEquals(List.of("safetensors", "npy", "npz", "hdf5", "keras"), WeightFormats.all().stream().map(WeightFileFormat::name).toList());
         for (WeightFileFormat f : WeightFormats.all()) {
             assertEquals(f, WeightFormats.byName(f.name()).orElseThrow());
             for (String ext : f.extensions()) {
