@@ -1,6 +1,7 @@
 package dev.coral.cli;
 
 import dev.coral.api.Repository;
+import java.io.PrintStream;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,6 +40,19 @@ final class AddCommand extends Subcommand {
                 .append(Text.bytes(r.storedBytesWritten())).append(" stored for ")
                 .append(Text.bytes(r.rawBytesWritten())).append(" new");
         out().println(sb);
+        if (!quiet()) {
+            PrintStream err = coral.session().err();
+            r.keptAsBytes().forEach((path, names) -> err.println("note: " + path + ": " + Text.count(names.size(), "dataset")
+                    + " kept as bytes with the file's layout (chunked, compressed, compact, string or compound: restored exactly,"
+                    + " not deduplicated or delta-encoded): " + shortList(names)));
+        }
         return 0;
+    }
+
+    /** The first few names, and how many more. */
+    private static String shortList(List<String> names) {
+        int shown = Math.min(names.size(), 5);
+        String list = String.join(", ", names.subList(0, shown));
+        return names.size() > shown ? list + " and " + (names.size() - shown) + " more" : list;
     }
 }

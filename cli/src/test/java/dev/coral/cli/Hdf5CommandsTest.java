@@ -76,6 +76,62 @@ class Hdf5CommandsTest {
         assertTrue(!status.out().contains("new file"), status.out());
     }
 
+    /**
+     * An h5 file with datasets kept as bytes (h5py's chunked, compressed, compact, string and
+     * compound datasets in testdata) is staged with a note naming them on standard error, none
+     * with {@code -q}; a file without any gets none.
+     */
+    @Test
+    void datasetsKeptAsBytesAreNamedInANoteOnAdd() throws Exception {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Path testdata = Path.of("..", "testdata");
+        Files.copy(testdata.resolve("h5_mixed_layouts.h5"), dir.resolve("mixed.h5"));
+        Files.copy(testdata.resolve("h5_mixed_layouts.h5"), dir.resolve("quiet.h5"));
+        Files.copy(testdata.resolve("h5_keras_like.h5"), dir.resolve("plain.h5"));
+        Cli.Result add = cli.run("add", "mixed.h5", "plain.h5").ok();
+        assertEquals(List.of("note: mixed.h5: 5 datasets kept as bytes with the file's layout (chunked, compressed, compact, string or"
+                + " compound: restored exactly, not deduplicated or delta-encoded): chunked, compact, compressed, names, pairs"),
+                add.errLines(), add.err());
+        Cli.Result quiet = cli.run("add", "-q", "quiet.h5").ok();
+        assertEquals("", quiet.err(), "-q: no note");
+    }
+
+    /**
+     * A Keras 3 .keras file (testdata: h5py and zipfile as Keras writes it) is added, shown with
+     * the weights' paths, checked out byte for byte and exported as committed or as h5; an export
+     * of another file to .keras is refused in one line.
+     */
+    @Test
+    void aKerasFileIsAddedShownCheckedOutAndExported() throws Exception {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        Path model = dir.resolve("model.keras");
+        Files.copy(Path.of("..", "testdata", "keras3_mlp.keras"), model);
+        byte[] one = Files.readAllBytes(model);
+        cli.run("add", "model.keras").ok();
+        cli.run("commit", "-m", "one").ok();
+        Cli.Result show = cli.run("show", "HEAD").ok();
+        assertTrue(show.out().contains("model.keras  (keras, 10 tensors") && show.out().contains("layers/dense/vars/0"), show.out());
+        Files.write(model, new byte[] {1, 2, 3});
+        cli.run("checkout", "--force", "HEAD").ok();
+        assertArrayEquals(one, Files.readAllBytes(model), "checkout gives the .keras file back byte for byte");
+        cli.run("export", "HEAD:model.keras", "-o", "out/same.keras").ok();
+        assertArrayEquals(one, Files.readAllBytes(dir.resolve("out/same.keras")));
+        cli.run("export", "HEAD:model.keras", "-o", "out/w.h5").ok();
+        try (ParsedWeightFile h5 = new Hdf5Format().read(dir.resolve("out/w.h5"))) {
+            assertEquals(10, h5.tensors().size());
+        }
+        cli.run("export", "HEAD:model.keras", "-o", "out/w.safetensors").ok();
+        cli.run("add", "out/w.safetensors").ok();
+        cli.run("commit", "-m", "two").ok();
+        Cli.Result refused = cli.run("export", "HEAD:out/w.safetensors", "-o", "out/x.keras");
+        assertEquals(1, refused.code(), refused.out());
+        assertEquals(1, refused.errLines().size(), refused.err());
+        assertTrue(refused.err().contains("keras export") && refused.err().contains("safetensors"), refused.err());
+        assertTrue(!Files.exists(dir.resolve("out/x.keras")), "nothing written");
+    }
+
     private static byte[] bytes(TensorSource t) throws Exception {
         try (InputStream in = t.openStream()) {
             return in.readAllBytes();

@@ -474,10 +474,13 @@ public final class Repository implements AutoCloseable {
 
     /**
      * What {@link #add} did. {@code staged}: every file it staged, {@code unchanged} among them
-     * those it found as they were staged (size and time) and did not read again.
+     * those it found as they were staged (size and time) and did not read again;
+     * {@code keptAsBytes}: for each file read whose format kept datasets as bytes instead of
+     * tensors (HDF5's chunked or compressed ones), their names.
      */
     public record AddResult(List<String> staged, List<String> unchanged, List<String> removed, long chunksWritten,
-                            long chunksDeduplicated, long rawBytesWritten, long storedBytesWritten) {
+                            long chunksDeduplicated, long rawBytesWritten, long storedBytesWritten,
+                            Map<String, List<String>> keptAsBytes) {
     }
 
     /**
@@ -635,6 +638,7 @@ public final class Repository implements AutoCloseable {
         }
         Map<String, StagingIndex.Entry> put = new TreeMap<>();
         List<String> unchanged = new ArrayList<>();
+        Map<String, List<String>> kept = new TreeMap<>();
         Set<ObjectId> storedLossy = new HashSet<>();
         boolean quantized;
         AddResult result;
@@ -663,7 +667,7 @@ public final class Repository implements AutoCloseable {
                     storedLossy.add(f.entryId());
                 }
                 if (inHead == null) {
-                    f = new FileIngest.Ingested(earlierEntryOfSameFile(f, previous, e.getKey(), headFiles), f.stat(), null);
+                    f = new FileIngest.Ingested(earlierEntryOfSameFile(f, previous, e.getKey(), headFiles), f.stat(), null, f.keptAsBytes());
                 }
                 // A file a checkout wrote without fsync and nobody wrote since may still be in the page cache only
                 // (its entry racy, read back unverified: the same bytes as the checkout wrote).
@@ -671,6 +675,9 @@ public final class Repository implements AutoCloseable {
                         && (previous.stampMatches(f.stat())
                             || previous.mtimeMillis() == StagingIndex.UNVERIFIED && Arrays.equals(previous.sha256(), f.stat().sha256()));
                 put.put(e.getKey(), new StagingIndex.Entry(f.entryId(), f.stat(), unsynced));
+                if (!f.keptAsBytes().isEmpty()) {
+                    kept.put(e.getKey(), f.keptAsBytes());
+                }
                 if (i < files.size()) {
                     ins.flush(); // later files of this add may take this one's tensors as delta bases
                 }
@@ -678,7 +685,7 @@ public final class Repository implements AutoCloseable {
             similar.save();
             quantized = lossy != null && lossy.wroteLossy();
             result = new AddResult(new ArrayList<>(put.keySet()), unchanged, new ArrayList<>(missing), ins.chunksWritten(), ins.chunksDeduplicated(),
-                    ins.rawBytesWritten(), ins.storedBytesWritten());
+                    ins.rawBytesWritten(), ins.storedBytesWritten(), kept);
         }
         return new StagedChanges(put, new ArrayList<>(missing), result, storedLossy, quantized);
     }

@@ -64,7 +64,7 @@ public final class Hdf5Format implements WeightFileFormat {
             throw new BadInputException(where + ": the file changed size while it was read");
         }
         Hdf5Layout layout = Hdf5Layout.cut(ch, fileSize, ranges, where);
-        return new ChannelParsedFile(ch, layout.encode(), walk.metadata(), tensors);
+        return new ChannelParsedFile(ch, layout.encode(), walk.metadata(), tensors, walk.kept());
     }
 
     private static long last(List<Hdf5Layout.Range> ranges) {

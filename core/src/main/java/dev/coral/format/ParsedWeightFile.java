@@ -18,4 +18,13 @@ public interface ParsedWeightFile extends Closeable {
     Map<String, String> metadata();
 
     List<TensorSource> tensors();
+
+    /**
+     * The datasets the file holds that are not tensors but kept as bytes with the file's layout
+     * (HDF5: chunked, compressed, compact, string, compound ones): restored exactly, neither
+     * deduplicated nor delta-encoded. Empty where the format keeps none.
+     */
+    default List<String> keptAsBytes() {
+        return List.of();
+    }
 }

@@ -39,10 +39,11 @@ public final class FileIngest {
     }
 
     /**
-     * A stored file: its entry's id, what the working file looked like, and the entry (null when
-     * it was not made here: a lossy commit's, which may be the previous version's).
+     * A stored file: its entry's id, what the working file looked like, the entry (null when
+     * it was not made here: a lossy commit's, which may be the previous version's), and the
+     * datasets its format kept as bytes instead of tensors ({@link ParsedWeightFile#keptAsBytes}).
      */
-    public record Ingested(ObjectId entryId, FileStat stat, FileEntry entry) {
+    public record Ingested(ObjectId entryId, FileStat stat, FileEntry entry, List<String> keptAsBytes) {
     }
 
     /** The id of a file entry stored, and the entry when it was made here (else null). */
@@ -103,7 +104,9 @@ public final class FileIngest {
                 "coral-file-hash", file + ": hashing");
         Stored stored;
         FileStat before;
+        List<String> kept;
         try (hashing; ParsedWeightFile parsed = format.read(file)) {
+            kept = parsed.keptAsBytes();
             Set<String> seen = new HashSet<>();
             for (TensorSource t : parsed.tensors()) {
                 if (!seen.add(t.name())) {
@@ -117,7 +120,7 @@ public final class FileIngest {
         if (!after.sameStamp(quick) || !before.sameStamp(quick)) {
             throw new BadInputException(file + ": changed while it was being added; add it again when it is written");
         }
-        return new Ingested(stored.id(), before, stored.entry());
+        return new Ingested(stored.id(), before, stored.entry(), kept);
     }
 
     /**
