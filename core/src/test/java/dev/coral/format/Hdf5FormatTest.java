@@ -185,27 +185,7 @@ class Hdf5FormatTest {
     void aFileWithRandomBytesChangedIsRefusedOrRestoredAsItIs(String name) throws Exception {
         byte[] whole = name.equals("coral") ? write(randomModel(new Random(7)), Map.of("k", "v"))
                 : Files.readAllBytes(TestdataInteropTest.testdata().resolve(name));
-        long seed = name.hashCode();
-        Random r = new Random(seed);
-        int refused = 0;
-        for (int round = 0; round < 150; round++) {
-            byte[] damaged = whole.clone();
-            int changes = 1 + r.nextInt(4);
-            for (int k = 0; k < changes; k++) {
-                int at = r.nextInt(damaged.length);
-                damaged[at] = r.nextBoolean() ? (byte) r.nextInt(256) : (byte) (damaged[at] ^ (1 << r.nextInt(8)));
-            }
-            Path p = dir.resolve("damaged-" + round + ".h5");
-            Files.write(p, damaged);
-            String at = name + " round " + round + " seed " + seed;
-            try (ParsedWeightFile parsed = H5.read(p)) {
-                assertArrayEquals(damaged, TestTensors.restore(H5, parsed), at);
-            } catch (BadInputException e) {
-                refused++;
-                assertTrue(e.getMessage().contains(p.getFileName().toString()) && !e.getMessage().contains("\n"), at + ": " + e.getMessage());
-            }
-            Files.delete(p);
-        }
+        int refused = TestTensors.damagedCopiesRefusedOrRestored(H5, whole, name.hashCode(), 150, dir.resolve("damaged.h5"));
         System.out.println(name + ": " + refused + " of 150 damaged files refused, the others restored as they were");
     }
 

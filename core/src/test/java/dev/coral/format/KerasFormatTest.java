@@ -174,27 +174,7 @@ class KerasFormatTest {
     @Timeout(120)
     void aFileWithRandomBytesChangedIsRefusedOrRestoredAsItIs() throws Exception {
         byte[] whole = Files.readAllBytes(TestdataInteropTest.testdata().resolve(TESTDATA));
-        long seed = 41;
-        Random r = new Random(seed);
-        int refused = 0;
-        for (int round = 0; round < 150; round++) {
-            byte[] damaged = whole.clone();
-            int changes = 1 + r.nextInt(4);
-            for (int k = 0; k < changes; k++) {
-                int at = r.nextInt(damaged.length);
-                damaged[at] = r.nextBoolean() ? (byte) r.nextInt(256) : (byte) (damaged[at] ^ (1 << r.nextInt(8)));
-            }
-            Path p = dir.resolve("damaged-" + round + ".keras");
-            Files.write(p, damaged);
-            String at = "round " + round + " seed " + seed;
-            try (ParsedWeightFile parsed = KERAS.read(p)) {
-                assertArrayEquals(damaged, TestTensors.restore(KERAS, parsed), at);
-            } catch (BadInputException e) {
-                refused++;
-                assertTrue(e.getMessage().contains(p.getFileName().toString()) && !e.getMessage().contains("\n"), at + ": " + e.getMessage());
-            }
-            Files.delete(p);
-        }
+        int refused = TestTensors.damagedCopiesRefusedOrRestored(KERAS, whole, 41, 150, dir.resolve("damaged.keras"));
         System.out.println(TESTDATA + ": " + refused + " of 150 damaged files refused, the others restored as they were");
     }
 

@@ -36,6 +36,37 @@ final class TestTensors {
         }
     }
 
+    /**
+     * {@code rounds} copies of {@code whole}, each with 1-4 random bytes changed (seeded), written
+     * to {@code file} in turn: each is refused by {@code format} in one line naming the file, or
+     * read and restored byte for byte as it is (what the reader misreads stays in the restore
+     * info). No other exception. Returns how many were refused.
+     */
+    static int damagedCopiesRefusedOrRestored(WeightFileFormat format, byte[] whole, long seed, int rounds, java.nio.file.Path file)
+            throws Exception {
+        java.util.Random r = new java.util.Random(seed);
+        int refused = 0;
+        for (int round = 0; round < rounds; round++) {
+            byte[] damaged = whole.clone();
+            int changes = 1 + r.nextInt(4);
+            for (int k = 0; k < changes; k++) {
+                int at = r.nextInt(damaged.length);
+                damaged[at] = r.nextBoolean() ? (byte) r.nextInt(256) : (byte) (damaged[at] ^ (1 << r.nextInt(8)));
+            }
+            java.nio.file.Files.write(file, damaged);
+            String at = file.getFileName() + " round " + round + " seed " + seed;
+            try (ParsedWeightFile parsed = format.read(file)) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(damaged, restore(format, parsed), at);
+            } catch (dev.coral.error.BadInputException e) {
+                refused++;
+                org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(file.getFileName().toString())
+                        && !e.getMessage().contains("\n"), at + ": " + e.getMessage());
+            }
+        }
+        java.nio.file.Files.deleteIfExists(file);
+        return refused;
+    }
+
     static List<DType> safetensorsTypes() {
         return Arrays.stream(DType.values()).filter(t -> t.safetensorsName().isPresent()).toList();
     }
