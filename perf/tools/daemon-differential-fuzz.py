@@ -20,7 +20,7 @@ targeted scenarios.
 Results: BASE/report.json (every difference kind with its first reproduction), BASE/findings.log
 (human readable), BASE/progress.log. BASE (default /tmp/ddfuzz) is left in place.
 Only python3's standard library and numpy; where h5py imports (Debian's python3-h5py: run it with
-/usr/bin/python3), HDF5 files join the weight files it writes, mutates and exports.
+/usr/bin/python3), HDF5 and Keras 3 (.keras) files join the weight files it writes, mutates and exports.
 """
 import argparse
 import hashlib
@@ -311,13 +311,14 @@ def new_file_bytes(rng, path, big=False):
             dt = rng.choice(['F32', 'F16', 'I32', 'U8', 'F64'])
             arrs[rng.choice(['a', 'b', 'w', 'bias', 'emb.weight', 'x/y'])] = rand_array(rng, dt, rand_shape(rng, big and i == 0))
         return npz_bytes(arrs, compressed=rng.random() < 0.3)
-    if ext in ('h5', 'hdf5'):
+    if ext in ('h5', 'hdf5', 'keras'):
         dsets = {}
         for i in range(rng.randint(1, 4)):
             dt = rng.choice(['F32', 'F32', 'F16', 'F64', 'I32', 'U8', 'BOOL'])
             name = rng.choice(['dense/kernel:0', 'dense/bias:0', 'emb', 'layers/0/w', 'norm'])
             dsets[name] = (rand_array(rng, dt, rand_shape(rng, big and i == 0)), rng.random() < 0.1)
-        return h5_bytes(dsets, {'keras_version': '2.15.0'} if rng.random() < 0.5 else {})
+        data = h5_bytes(dsets, {'keras_version': '2.15.0'} if rng.random() < 0.5 else {})
+        return keras_bytes(data, rng) if ext == 'keras' else data
     tensors = []
     names = set()
     for i in range(rng.randint(1, 4)):
@@ -355,6 +356,26 @@ def h5_bytes(dsets, attrs):
         for name, (a, chunked) in dsets.items():
             f.create_dataset(name, data=a, chunks=True if chunked and a.size > 0 and a.ndim > 0 else None, track_times=False)
     return buf.getvalue()
+
+
+def keras_bytes(weights, rng):
+    """A Keras 3 .keras file: a zip (stored) of metadata.json, config.json, model.weights.h5, as saving_lib writes it."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w') as z:
+        z.writestr(zipfile.ZipInfo('metadata.json', (2026, 12, 5, 12, 0, 0)), json.dumps({'keras_version': '3.6.0'}))
+        z.writestr(zipfile.ZipInfo('config.json', (2026, 12, 5, 12, 0, 0)), json.dumps({'class_name': 'Sequential',
+                                                                                          'n': rng.randint(0, 9)}))
+        z.writestr(zipfile.ZipInfo('model.weights.h5', (2026, 12, 5, 12, 0, 0)), weights)
+    return buf.getvalue()
+
+
+def keras_weights(data):
+    import io
+    import zipfile
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return z.read('model.weights.h5')
 
 
 def h5_read(data):
@@ -413,14 +434,15 @@ def mutate_bytes(rng, path, data):
             elif r < 0.16 and len(arrs) > 1:
                 arrs.pop(sorted(arrs)[0])
             return npz_bytes(arrs, compressed=rng.random() < 0.3)
-        if ext in ('h5', 'hdf5'):
-            dsets, attrs = h5_read(data)
+        if ext in ('h5', 'hdf5', 'keras'):
+            dsets, attrs = h5_read(keras_weights(data) if ext == 'keras' else data)
             for k in list(dsets):
                 if rng.random() < 0.7:
                     dsets[k] = (perturb(rng, np.asarray(dsets[k][0])), dsets[k][1])
             if r < 0.13:
                 dsets['extra'] = (np.arange(rng.randint(1, 50), dtype=np.int32), False)
-            return h5_bytes(dsets, attrs)
+            data = h5_bytes(dsets, attrs)
+            return keras_bytes(data, rng) if ext == 'keras' else data
         tensors, meta = read_safetensors(data)
         out = []
         for name, dt, a in tensors:
@@ -598,7 +620,7 @@ class Side:
 
 FILE_POOL = ['model.safetensors', 'w.npy', 'opt.npz', 'sub/layer.npy', 'sub/deep/emb.safetensors',
              'sub/x.npz', 'ünï cödé.npy', '日本/重み.safetensors', 'a b.npy', 'head.safetensors'] \
-    + (['keras.h5', 'sub/ckpt.hdf5'] if h5py is not None else [])
+    + (['keras.h5', 'sub/ckpt.hdf5', 'model.keras'] if h5py is not None else [])
 BRANCH_POOL = ['main', 'dev', 'exp/a', 'feat', 'ünï', 'v1']
 TAG_POOL = ['v1', 't0', 'rel/1', 'best']
 REVS_STATIC = ['HEAD', 'HEAD~1', 'HEAD~2', 'HEAD^', 'main', 'ORIG_HEAD', 'nope', 'HEAD~99', 'main~1', '0000000',
@@ -927,10 +949,11 @@ class Gen:
         p = r.choice(fs) if fs and r.random() < 0.85 else r.choice(FILE_POOL)
         rev = 'HEAD' if r.random() < 0.5 else self.rev()
         src = '%s:%s' % (rev, p) if r.random() < 0.9 else rev
-        out = r.choice(['-', '-', 'out.npy', 'out.safetensors', 'out.npz', 'sub/out.npz', '/dev/null', 'nodir/o.npy', 'out.h5'])
+        out = r.choice(['-', '-', 'out.npy', 'out.safetensors', 'out.npz', 'sub/out.npz', '/dev/null', 'nodir/o.npy', 'out.h5',
+                        'out.keras'])
         a = ['export', '-o', out, src]
         if r.random() < 0.25:
-            a.insert(1, '--format=' + r.choice(['npy', 'npz', 'safetensors', 'pt', 'h5']))
+            a.insert(1, '--format=' + r.choice(['npy', 'npz', 'safetensors', 'pt', 'h5', 'keras']))
         return a
 
     def g_stats(self):

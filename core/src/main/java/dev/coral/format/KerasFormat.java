@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
@@ -80,7 +79,7 @@ public final class KerasFormat implements WeightFileFormat {
 
     /** Where the weights member's data lies: checked by {@link ZipLayout}; refused unless it is there once, stored. */
     private static ZipLayout.Member weightsMember(Path file, String where) throws IOException {
-        try (ZipFile zip = new ZipFile(file.toFile(), StandardCharsets.UTF_8);
+        try (ZipFile zip = new ZipFile(file.toFile(), NpzFormat.NAME_CHARSET); // names read as Python's zipfile (Keras) reads them
              FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             List<ZipLayout.Member> layout = ZipLayout.check(ch, where, zip.size());
             List<? extends ZipEntry> entries = Collections.list(zip.entries());
@@ -105,7 +104,7 @@ public final class KerasFormat implements WeightFileFormat {
             }
             return m;
         } catch (ZipException | EOFException e) {
-            throw new BadInputException(where + ": not a valid zip (.keras) file: " + e.getMessage());
+            throw new BadInputException(where + ": not a valid zip (.keras) file: " + NpzFormat.damage(e));
         }
     }
 

@@ -62,7 +62,7 @@ public final class NpzFormat implements WeightFileFormat {
      * either way. Read as UTF-8, such a name that was not valid UTF-8 made the whole file
      * "not a valid zip" (found by fuzzing).
      */
-    private static final java.nio.charset.Charset NAME_CHARSET = java.nio.charset.Charset.isSupported("IBM437")
+    static final java.nio.charset.Charset NAME_CHARSET = java.nio.charset.Charset.isSupported("IBM437")
             ? java.nio.charset.Charset.forName("IBM437") : java.nio.charset.StandardCharsets.UTF_8;
 
     @Override
