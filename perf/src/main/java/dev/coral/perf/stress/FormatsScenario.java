@@ -23,15 +23,15 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * Scenario: the same Adam history of the throughput scenario's MLP committed as safetensors, as
- * HDF5 and as npz of stored members (as {@code np.savez} writes it) (three repositories, one
- * handle each): commit and checkout MB/s and stored bytes side by side, each against writing /
+ * HDF5, as npz of stored members (as {@code np.savez} writes it) and as a Keras 3 {@code .keras}
+ * zip of that HDF5 (four repositories, one handle each): commit and checkout MB/s and stored bytes side by side, each against writing /
  * copying the same bytes in the same run; then a merge of two branches of that run with
  * {@code --strategy average}, its MB/s against reading both versions and writing one file, and
  * every merged value checked against the mean computed here.
  */
 public final class FormatsScenario implements Scenario {
-    /** The npz members' zip time: fixed, so the runs' files are the same (numpy writes the time of the save). */
-    private static final long NPZ_TIME = java.time.LocalDateTime.of(1980, 1, 1, 0, 0).atZone(java.time.ZoneId.systemDefault())
+    /** The zip members' time: fixed, so the runs' files are the same (numpy and Keras write the time of the save). */
+    private static final long ZIP_TIME = java.time.LocalDateTime.of(1980, 1, 1, 0, 0).atZone(java.time.ZoneId.systemDefault())
             .toInstant().toEpochMilli();
 
     @Override
@@ -41,7 +41,7 @@ public final class FormatsScenario implements Scenario {
 
     @Override
     public ScenarioReport run(Context ctx) throws Exception {
-        ScenarioReport rep = new ScenarioReport(id(), "Formats: safetensors, HDF5 and npz, and merge");
+        ScenarioReport rep = new ScenarioReport(id(), "Formats: safetensors, HDF5, npz and .keras, and merge");
         int steps = ctx.scale().name().equals("small") ? 8 : 12;
         Mlp net = new Mlp(ThroughputScenario.dims(ctx.scale()), 11);
         SplittableRandom data = new SplittableRandom(99);
@@ -51,10 +51,10 @@ public final class FormatsScenario implements Scenario {
             history.add(ThroughputScenario.tensors(net));
         }
         Table t = rep.table(new Table(steps + " Adam steps of the MLP, each committed as one file through one handle",
-                "figure", "safetensors", "HDF5 (.h5)", "npz (np.savez: stored members)", "baseline (same run)"));
-        rep.note("The three formats commit and check out in turn, step by step, in one JVM, which goes first rotating; merge runs after them.");
-        String[] formats = {"safetensors", "hdf5", "npz"};
-        String[] names = {"model.safetensors", "model.h5", "model.npz"};
+                "figure", "safetensors", "HDF5 (.h5)", "npz (np.savez: stored members)", "Keras 3 (.keras)", "baseline (same run)"));
+        rep.note("The four formats commit and check out in turn, step by step, in one JVM, which goes first rotating; merge runs after them.");
+        String[] formats = {"safetensors", "hdf5", "npz", "keras"};
+        String[] names = {"model.safetensors", "model.h5", "model.npz", "model.keras"};
         int n = formats.length;
         double[] commitSeconds = new double[n];
         double[][] checkoutSeconds = new double[2][n];
@@ -70,8 +70,9 @@ public final class FormatsScenario implements Scenario {
             roots[f] = ctx.dir("formats-" + formats[f]);
             files[f] = roots[f].resolve(names[f]);
         }
-        try (Repository s0 = Repository.init(roots[0]); Repository s1 = Repository.init(roots[1]); Repository s2 = Repository.init(roots[2])) {
-            Repository[] repos = {s0, s1, s2};
+        try (Repository s0 = Repository.init(roots[0]); Repository s1 = Repository.init(roots[1]); Repository s2 = Repository.init(roots[2]);
+             Repository s3 = Repository.init(roots[3])) {
+            Repository[] repos = {s0, s1, s2, s3};
             for (int s = 0; s < steps; s++) {
                 for (int k = 0; k < n; k++) {
                     int f = (s + k) % n; // which goes first rotates
@@ -115,23 +116,36 @@ public final class FormatsScenario implements Scenario {
                     steps, checkoutSeconds[0][f], checkoutSeconds[1][f], Fmt.mb(stored[f]));
         }
         long total = fileBytes * steps;
-        t.row("commit MB/s (file bytes)", Fmt.mbps(total, commitSeconds[0]), Fmt.mbps(total, commitSeconds[1]),
-                Fmt.mbps(total, commitSeconds[2]), "writing the safetensors files " + Fmt.mbps(total, writeSeconds));
-        t.row("checkout MB/s, oldest first (first pass / again, decoders compiled)",
-                Fmt.mbps(total, checkoutSeconds[0][0]) + " / " + Fmt.mbps(total, checkoutSeconds[1][0]),
-                Fmt.mbps(total, checkoutSeconds[0][1]) + " / " + Fmt.mbps(total, checkoutSeconds[1][1]),
-                Fmt.mbps(total, checkoutSeconds[0][2]) + " / " + Fmt.mbps(total, checkoutSeconds[1][2]),
-                "Files.copy of the file " + Fmt.mbps(total, copySeconds));
-        t.row("stored", Fmt.mb(stored[0]), Fmt.mb(stored[1]), Fmt.mb(stored[2]), "raw " + Fmt.mb(total));
-        t.row("of which not chunks (trees, file entries: HDF5's skeleton, the zip's headers)", Fmt.i(objects[0]) + " B",
-                Fmt.i(objects[1]) + " B", Fmt.i(objects[2]) + " B", "");
-        rep.headline("HDF5 / npz against safetensors, same history: stored", Fmt.mb(stored[1]) + " / " + Fmt.mb(stored[2]),
-                "safetensors " + Fmt.mb(stored[0]));
-        rep.headline("HDF5 / npz commit MB/s", Fmt.mbps(total, commitSeconds[1]) + " / " + Fmt.mbps(total, commitSeconds[2]),
+        String[] commit = new String[n + 2];
+        String[] checkout = new String[n + 2];
+        String[] storedRow = new String[n + 2];
+        String[] objectsRow = new String[n + 2];
+        commit[0] = "commit MB/s (file bytes)";
+        checkout[0] = "checkout MB/s, oldest first (first pass / again, decoders compiled)";
+        storedRow[0] = "stored";
+        objectsRow[0] = "of which not chunks (trees, file entries: HDF5's skeleton, the zip's headers)";
+        for (int f = 0; f < n; f++) {
+            commit[f + 1] = Fmt.mbps(total, commitSeconds[f]);
+            checkout[f + 1] = Fmt.mbps(total, checkoutSeconds[0][f]) + " / " + Fmt.mbps(total, checkoutSeconds[1][f]);
+            storedRow[f + 1] = Fmt.mb(stored[f]);
+            objectsRow[f + 1] = Fmt.i(objects[f]) + " B";
+        }
+        commit[n + 1] = "writing the safetensors files " + Fmt.mbps(total, writeSeconds);
+        checkout[n + 1] = "Files.copy of the file " + Fmt.mbps(total, copySeconds);
+        storedRow[n + 1] = "raw " + Fmt.mb(total);
+        objectsRow[n + 1] = "";
+        t.row(commit);
+        t.row(checkout);
+        t.row(storedRow);
+        t.row(objectsRow);
+        rep.headline("HDF5 / npz / .keras against safetensors, same history: stored",
+                Fmt.mb(stored[1]) + " / " + Fmt.mb(stored[2]) + " / " + Fmt.mb(stored[3]), "safetensors " + Fmt.mb(stored[0]));
+        rep.headline("HDF5 / npz / .keras commit MB/s",
+                Fmt.mbps(total, commitSeconds[1]) + " / " + Fmt.mbps(total, commitSeconds[2]) + " / " + Fmt.mbps(total, commitSeconds[3]),
                 "safetensors " + Fmt.mbps(total, commitSeconds[0]));
-        rep.headline("HDF5 / npz checkout MB/s (decoders compiled)",
-                Fmt.mbps(total, checkoutSeconds[1][1]) + " / " + Fmt.mbps(total, checkoutSeconds[1][2]),
-                "safetensors " + Fmt.mbps(total, checkoutSeconds[1][0]));
+        rep.headline("HDF5 / npz / .keras checkout MB/s (decoders compiled)",
+                Fmt.mbps(total, checkoutSeconds[1][1]) + " / " + Fmt.mbps(total, checkoutSeconds[1][2]) + " / "
+                        + Fmt.mbps(total, checkoutSeconds[1][3]), "safetensors " + Fmt.mbps(total, checkoutSeconds[1][0]));
         rep.figure("steps", steps);
         rep.figure("file_bytes", fileBytes);
         for (int f = 0; f < n; f++) {
@@ -221,6 +235,12 @@ public final class FormatsScenario implements Scenario {
         try (OutputStream out = Files.newOutputStream(file)) {
             if (format.equals("npz")) {
                 writeStoredNpz(tensors, out);
+            } else if (format.equals("keras")) {
+                ByteArrayOutputStream h5 = new ByteArrayOutputStream();
+                WeightFormats.byName("hdf5").orElseThrow().write(tensors, Map.of(), h5);
+                writeStoredZip(List.of("metadata.json", "config.json", "model.weights.h5"),
+                        List.of("{\"keras_version\": \"3.6.0\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                                "{\"class_name\": \"Sequential\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8), h5.toByteArray()), out);
             } else {
                 WeightFormats.byName(format).orElseThrow().write(tensors, Map.of(), out);
             }
@@ -228,20 +248,32 @@ public final class FormatsScenario implements Scenario {
     }
 
     private static void writeStoredNpz(List<TensorSource> tensors, OutputStream out) throws IOException {
+        List<String> names = new ArrayList<>();
+        List<byte[]> members = new ArrayList<>();
+        for (TensorSource t : tensors) {
+            ByteArrayOutputStream npy = new ByteArrayOutputStream();
+            WeightFormats.byName("npy").orElseThrow().write(List.of(t), Map.of(), npy);
+            names.add(t.name() + ".npy");
+            members.add(npy.toByteArray());
+        }
+        writeStoredZip(names, members, out);
+    }
+
+    /** A zip of {@code members} under {@code names}, every one stored (as np.savez and Keras write them). */
+    private static void writeStoredZip(List<String> names, List<byte[]> members, OutputStream out) throws IOException {
         try (ZipOutputStream zip = new ZipOutputStream(out)) {
-            for (TensorSource t : tensors) {
-                ByteArrayOutputStream npy = new ByteArrayOutputStream();
-                WeightFormats.byName("npy").orElseThrow().write(List.of(t), Map.of(), npy);
+            for (int i = 0; i < names.size(); i++) {
+                byte[] m = members.get(i);
                 CRC32 crc = new CRC32();
-                crc.update(npy.toByteArray());
-                ZipEntry e = new ZipEntry(t.name() + ".npy");
+                crc.update(m);
+                ZipEntry e = new ZipEntry(names.get(i));
                 e.setMethod(ZipEntry.STORED);
-                e.setSize(npy.size());
-                e.setCompressedSize(npy.size());
+                e.setSize(m.length);
+                e.setCompressedSize(m.length);
                 e.setCrc(crc.getValue());
-                e.setTime(NPZ_TIME);
+                e.setTime(ZIP_TIME);
                 zip.putNextEntry(e);
-                npy.writeTo(zip);
+                zip.write(m);
                 zip.closeEntry();
             }
         }
