@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "coral",
         mixinStandardHelpOptions = true,
         versionProvider = CoralCommand.Version.class,
-        description = "Coral: git for model weights. Tracks safetensors, npy, npz and HDF5 files by tensor, "
+        description = "Coral: git for model weights. Tracks safetensors, npy, npz, HDF5 and .keras files by tensor, "
                 + "storing each chunk once and later versions as deltas against earlier ones.",
         synopsisSubcommandLabel = "COMMAND")
 final class CoralCommand implements Callable<Integer> {

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code coral export REV:PATH -o OUT|- [--format safetensors|npy|npz|hdf5]}. */
 @Command(name = "export", description = {
-    "Write a committed file to OUT as safetensors, npy, npz or HDF5 (.h5).",
+    "Write a committed file to OUT as safetensors, npy, npz or HDF5 (.h5); a .keras file only as committed (it needs the model's configuration).",
     "Converts between formats as needed (by OUT's extension or --format).",
     "With -o - the file goes to standard output as committed (byte-identical for safetensors, npy, HDF5 and npz of stored members), or converted with --format.",
     "Every chunk is checked against its SHA-256 before it is written; standard output must not be a terminal.",
