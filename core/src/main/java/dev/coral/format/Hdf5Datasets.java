@@ -111,7 +111,18 @@ final class Hdf5Datasets {
         if (!visited.add(group.getAddress())) {
             return;
         }
-        List<Map.Entry<String, Node>> children = new ArrayList<>(group.getChildren().entrySet());
+        Map<String, Node> all;
+        try {
+            all = group.getChildren();
+        } catch (io.jhdf.exceptions.HdfException e) {
+            // jhdf 0.10.0 cannot read a group holding an opaque dataset with no tag (h5py's for a numpy 'V' dtype, and so
+            // Keras' bfloat16 variables: it looks for the tag's NUL in no bytes); the whole file was refused. Its datasets
+            // stay in the skeleton, restored exactly: named 'group/*'
+            String path = group.getPath().replaceAll("^/+|/+$", "");
+            kept.add(path.isEmpty() ? "*" : path + "/*");
+            return;
+        }
+        List<Map.Entry<String, Node>> children = new ArrayList<>(all.entrySet());
         children.sort(Map.Entry.comparingByKey(Hdf5Datasets::compareUtf8));
         for (Map.Entry<String, Node> child : children) {
             Node node = child.getValue();
