@@ -42,9 +42,8 @@ final class AddCommand extends Subcommand {
         out().println(sb);
         if (!quiet()) {
             PrintStream err = coral.session().err();
-            r.keptAsBytes().forEach((path, names) -> err.println("note: " + path + ": " + Text.count(names.size(), "dataset")
-                    + " kept as bytes with the file's layout (chunked, compressed, compact, string or compound: restored exactly,"
-                    + " not deduplicated or delta-encoded): " + shortList(names)));
+            r.keptAsBytes().forEach((path, names) -> err.println("note: " + path + ": kept as bytes with the file's layout (restored"
+                    + " exactly, not deduplicated or delta-encoded): " + shortList(names)));
         }
         return 0;
     }
