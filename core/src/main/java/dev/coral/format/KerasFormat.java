@@ -50,9 +50,9 @@ public final class KerasFormat implements WeightFileFormat {
     @Override
     public ParsedWeightFile read(Path file) throws IOException {
         String where = file.toString();
-        ZipLayout.Member weights = weightsMember(file, where);
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         try {
+            ZipLayout.Member weights = weightsMember(file, ch, where);
             long fileSize = ch.size();
             long start = weights.dataStart();
             long size = weights.storedSize();
@@ -77,10 +77,12 @@ public final class KerasFormat implements WeightFileFormat {
         }
     }
 
-    /** Where the weights member's data lies: checked by {@link ZipLayout}; refused unless it is there once, stored. */
-    private static ZipLayout.Member weightsMember(Path file, String where) throws IOException {
-        try (ZipFile zip = new ZipFile(file.toFile(), NpzFormat.NAME_CHARSET); // names read as Python's zipfile (Keras) reads them
-             FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    /**
+     * Where the weights member's data lies, the zip's layout checked through {@code ch} by
+     * {@link ZipLayout}; refused unless it is there once, stored.
+     */
+    private static ZipLayout.Member weightsMember(Path file, FileChannel ch, String where) throws IOException {
+        try (ZipFile zip = new ZipFile(file.toFile(), NpzFormat.NAME_CHARSET)) { // names read as Python's zipfile (Keras) reads them
             List<ZipLayout.Member> layout = ZipLayout.check(ch, where, zip.size());
             List<? extends ZipEntry> entries = Collections.list(zip.entries());
             Set<String> seen = new HashSet<>();

@@ -54,23 +54,10 @@ final class TestModels {
     static Path writeKeras(Path file, List<TensorSource> tensors) throws IOException {
         java.io.ByteArrayOutputStream h5 = new java.io.ByteArrayOutputStream();
         WeightFormats.byName("hdf5").orElseThrow().write(tensors, Map.of(), h5);
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
-            for (Map.Entry<String, byte[]> m : Map.of("metadata.json", "{\"keras_version\": \"3.6.0\"}".getBytes(),
-                    "config.json", "{\"class_name\": \"Sequential\"}".getBytes(), "model.weights.h5", h5.toByteArray()).entrySet()) {
-                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-                crc.update(m.getValue());
-                java.util.zip.ZipEntry e = new java.util.zip.ZipEntry(m.getKey());
-                e.setMethod(java.util.zip.ZipEntry.STORED);
-                e.setSize(m.getValue().length);
-                e.setCompressedSize(m.getValue().length);
-                e.setCrc(crc.getValue());
-                zip.putNextEntry(e);
-                zip.write(m.getValue());
-                zip.closeEntry();
-            }
-        }
-        return file;
+        return writeStoredZip(file, List.of(
+                Map.entry("metadata.json", "{\"keras_version\": \"3.6.0\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                Map.entry("config.json", "{\"class_name\": \"Sequential\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                Map.entry("model.weights.h5", h5.toByteArray())));
     }
 
     static Path writeNpy(Path file, TensorSource tensor) throws IOException {
@@ -86,15 +73,24 @@ final class TestModels {
      * each), with a zip timestamp of now, so that no zip Coral writes itself can be mistaken for it.
      */
     static Path writeStoredNpz(Path file, List<TensorSource> tensors) throws IOException {
+        List<Map.Entry<String, byte[]>> members = new java.util.ArrayList<>();
+        for (TensorSource t : tensors) {
+            java.io.ByteArrayOutputStream npy = new java.io.ByteArrayOutputStream();
+            WeightFormats.byName("npy").orElseThrow().write(List.of(t), Map.of(), npy);
+            members.add(Map.entry(t.name() + ".npy", npy.toByteArray()));
+        }
+        return writeStoredZip(file, members);
+    }
+
+    /** A zip of {@code members} (name and bytes, in order), every one stored, with a zip timestamp of now. */
+    private static Path writeStoredZip(Path file, List<Map.Entry<String, byte[]>> members) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
-            for (TensorSource t : tensors) {
-                java.io.ByteArrayOutputStream npy = new java.io.ByteArrayOutputStream();
-                WeightFormats.byName("npy").orElseThrow().write(List.of(t), Map.of(), npy);
-                byte[] member = npy.toByteArray();
+            for (Map.Entry<String, byte[]> m : members) {
+                byte[] member = m.getValue();
                 java.util.zip.CRC32 crc = new java.util.zip.CRC32();
                 crc.update(member);
-                java.util.zip.ZipEntry e = new java.util.zip.ZipEntry(t.name() + ".npy");
+                java.util.zip.ZipEntry e = new java.util.zip.ZipEntry(m.getKey());
                 e.setMethod(java.util.zip.ZipEntry.STORED);
                 e.setSize(member.length);
                 e.setCompressedSize(member.length);
