@@ -13,10 +13,12 @@ import io.jhdf.object.datatype.DataType;
 import io.jhdf.object.datatype.EnumDataType;
 import io.jhdf.object.datatype.FixedPoint;
 import io.jhdf.object.datatype.FloatingPoint;
+import io.jhdf.object.datatype.StringData;
 import io.jhdf.object.message.DataLayout;
+import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -47,7 +49,10 @@ final class Hdf5Datasets {
     private final List<String> kept = new ArrayList<>();
     private final Set<Long> visited = new HashSet<>();
 
-    private Hdf5Datasets() {
+    private final OpaqueAsStringChannel view;
+
+    private Hdf5Datasets(OpaqueAsStringChannel view) {
+        this.view = view;
     }
 
     /**
@@ -58,33 +63,31 @@ final class Hdf5Datasets {
     record Walk(List<Found> tensors, List<String> kept, Map<String, String> metadata) {
     }
 
-    static Walk walk(Path file, long fileSize, String where) throws BadInputException {
-        return walk(() -> new HdfFile(file), fileSize, where);
-    }
-
-    /** Opens an HDF5 file for {@link #walk}: jhdf's constructors signal a malformed file with runtime exceptions. */
-    @FunctionalInterface
-    interface Opener {
-        HdfFile open();
-    }
-
     /**
-     * As {@link #walk(Path, long, String)}, for HDF5 data of {@code size} bytes that {@code opener}
-     * opens (a file, or a member of a {@code .keras} zip): offsets are from the data's first byte.
+     * The walk of the HDF5 data of {@code size} bytes from byte {@code start} of the file read
+     * through {@code file} (a whole .h5 file, or a member of a {@code .keras} zip): offsets are from
+     * the data's first byte. jhdf reads it through an {@link OpaqueAsStringChannel}, so a group
+     * holding Keras' bfloat16 variables is read; {@code file} stays open.
      */
-    static Walk walk(Opener opener, long fileSize, String where) throws BadInputException {
-        Hdf5Datasets w = new Hdf5Datasets();
+    static Walk walk(FileChannel file, long start, long size, String where) throws BadInputException {
+        OpaqueAsStringChannel view = new OpaqueAsStringChannel(file, start, size);
+        Hdf5Datasets w = new Hdf5Datasets(view);
         Map<String, String> metadata;
-        try (HdfFile hdf = opener.open()) {
+        try {
+            // not closed: HdfFile.close() closes the view (which leaves the file open) and then names the file it was opened
+            // from, which one opened from a channel has not (it throws); no external file is opened (links not followed)
+            HdfFile hdf = new HdfFile(view); // jhdf's constructors signal a malformed file with runtime exceptions
             long base = hdf.getUserBlockSize();
-            w.visit(hdf, base, fileSize, where);
+            w.visit(hdf, base, size, where);
             metadata = stringAttributes(hdf);
         } catch (BadInputException e) {
             throw e;
-        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+        } catch (IOException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             // jhdf signals a malformed file with HdfException and, on lying sizes, with whatever the JDK throws
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             throw new BadInputException(where + ": not a readable HDF5 file: " + why, e);
+        } catch (InternalError e) { // the JVM's word for a mapped page that is gone: the file was cut while it was read
+            throw new BadInputException(where + ": the file changed while it was read (" + e.getMessage() + ")");
         }
         List<Found> ordered = new ArrayList<>(w.found);
         ordered.sort(Comparator.comparing((Found f) -> f.spec().byteSize() == 0).thenComparingLong(Found::fileOffset));
@@ -107,7 +110,7 @@ final class Hdf5Datasets {
         return out;
     }
 
-    private void visit(Group group, long base, long fileSize, String where) throws BadInputException {
+    private void visit(Group group, long base, long fileSize, String where) throws IOException {
         if (!visited.add(group.getAddress())) {
             return;
         }
@@ -116,8 +119,9 @@ final class Hdf5Datasets {
             all = group.getChildren();
         } catch (io.jhdf.exceptions.HdfException e) {
             // jhdf 0.10.0 cannot read a group holding an opaque dataset with no tag (h5py's for a numpy 'V' dtype, and so
-            // Keras' bfloat16 variables: it looks for the tag's NUL in no bytes); the whole file was refused. Its datasets
-            // stay in the skeleton, restored exactly: named 'group/*'
+            // Keras' bfloat16 variables: it looks for the tag's NUL in no bytes) in a version-2 object header, where
+            // OpaqueAsStringChannel leaves it; the whole file was refused. Its datasets stay in the skeleton, restored
+            // exactly: named 'group/*'
             String path = group.getPath().replaceAll("^/+|/+$", "");
             kept.add(path.isEmpty() ? "*" : path + "/*");
             return;
@@ -137,7 +141,7 @@ final class Hdf5Datasets {
         }
     }
 
-    private void classify(Dataset d, long base, long fileSize, String where) throws BadInputException {
+    private void classify(Dataset d, long base, long fileSize, String where) throws IOException {
         String name = d.getPath().startsWith("/") ? d.getPath().substring(1) : d.getPath();
         Optional<Found> f;
         try {
@@ -158,13 +162,13 @@ final class Hdf5Datasets {
         found.add(t);
     }
 
-    private static Optional<Found> asTensor(Dataset d, String name, long base) throws BadInputException {
+    private Optional<Found> asTensor(Dataset d, String name, long base) throws IOException {
         if (!(d instanceof ContiguousDataset c) || d.getDataLayout() != DataLayout.CONTIGUOUS || d.isCompound()
                 || d.isVariableLength()) {
             return Optional.empty();
         }
         DataType type = d.getDataType();
-        Optional<DType> dtype = dtypeOf(type);
+        Optional<DType> dtype = type instanceof StringData && view.patchedIn(base + d.getAddress()) ? bfloat16(d) : dtypeOf(type);
         if (dtype.isEmpty()) {
             return Optional.empty();
         }
@@ -189,6 +193,20 @@ final class Hdf5Datasets {
         boolean bigEndian = type instanceof FixedPoint fx ? fx.getByteOrder() == ByteOrder.BIG_ENDIAN
                 : type instanceof FloatingPoint fp && fp.getByteOrder() == ByteOrder.BIG_ENDIAN;
         return Optional.of(new Found(name, spec, base + address, bigEndian && dtype.get().swapUnitBytes() > 1));
+    }
+
+    /**
+     * BF16 for an opaque dataset ({@link OpaqueAsStringChannel} reads its type as a string) of 2-byte
+     * elements marked as Keras marks its bfloat16 variables (saving_lib's H5IOStore: a string
+     * attribute {@code dtype = "bfloat16"}; ml_dtypes' bfloat16 is little-endian); any other opaque
+     * dataset is kept in the skeleton.
+     */
+    private static Optional<DType> bfloat16(Dataset d) {
+        if (d.getDataType().getSize() != 2 || !d.getAttributes().containsKey("dtype")) {
+            return Optional.empty();
+        }
+        io.jhdf.api.Attribute marker = d.getAttribute("dtype");
+        return marker.isScalar() && "bfloat16".equals(marker.getData()) ? Optional.of(DType.BF16) : Optional.empty();
     }
 
     /**

@@ -39,7 +39,7 @@ public final class Hdf5Format implements WeightFileFormat {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         try {
             long fileSize = ch.size();
-            return parse(ch, fileSize, 0, Hdf5Datasets.walk(file, fileSize, where), where);
+            return parse(ch, fileSize, 0, Hdf5Datasets.walk(ch, 0, fileSize, where), where);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;

@@ -1,11 +1,9 @@
 package dev.coral.format;
 
 import dev.coral.error.BadInputException;
-import io.jhdf.HdfFile;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -56,20 +54,10 @@ public final class KerasFormat implements WeightFileFormat {
             long fileSize = ch.size();
             long start = weights.dataStart();
             long size = weights.storedSize();
-            if (size > Integer.MAX_VALUE - 8) {
-                throw new BadInputException(where + ": its " + WEIGHTS + " member is " + size + " bytes; Coral reads .keras weights of up to 2 GB"
-                        + " (save the weights alone, model.save_weights('m.weights.h5'), for larger models)");
-            }
             if (start < 0 || start > fileSize - size) {
                 throw new BadInputException(where + ": its " + WEIGHTS + " member runs past the end of the file");
             }
-            ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, start, size);
-            Hdf5Datasets.Walk walk;
-            try {
-                walk = Hdf5Datasets.walk(() -> HdfFile.fromByteBuffer(mapped), size, where + ": " + WEIGHTS);
-            } catch (InternalError e) { // the JVM's word for a mapped page that is gone: the file was cut while it was read
-                throw new BadInputException(where + ": the file changed while it was read (" + e.getMessage() + ")");
-            }
+            Hdf5Datasets.Walk walk = Hdf5Datasets.walk(ch, start, size, where + ": " + WEIGHTS);
             return Hdf5Format.parse(ch, fileSize, start, walk, where);
         } catch (IOException | RuntimeException e) {
             ch.close();

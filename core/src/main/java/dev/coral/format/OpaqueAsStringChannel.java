@@ -1,0 +1,216 @@
+package dev.coral.format;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.TreeSet;
+
+/**
+ * A read-only view of HDF5 data ({@code size} bytes from byte {@code start} of a file) for jhdf,
+ * in which every datatype message of a version-1 object header that declares an opaque type
+ * without a tag reads as a fixed-length string type of the same size. The file is not changed:
+ * only the bytes jhdf is handed.
+ *
+ * <p>Why: jhdf 0.10.0 cannot read a group holding an opaque dataset with no tag (it looks for
+ * the tag's NUL in no bytes), which is what h5py writes for a numpy 'V' dtype and so for Keras
+ * 3's bfloat16 variables (ml_dtypes' bfloat16, marked with an attribute {@code dtype="bfloat16"}).
+ * A string type has no properties, so its message is as long as the opaque one it replaces;
+ * the dataset's shape and data address read as they are. {@link #patchedIn} tells which datasets
+ * were opaque, so a string dataset that was one is never taken for a string.
+ *
+ * <p>The message is recognised with its 8-byte message header (type 3, body 8 bytes, flags 0 or
+ * "constant") in each buffer jhdf reads: version-1 object headers are read a chunk at a time, so
+ * a message lies within one read. Version-2 object headers (h5py's {@code libver="latest"}) carry a
+ * checksum that a changed byte would break: their opaque datasets stay as jhdf leaves them.
+ */
+final class OpaqueAsStringChannel extends FileChannel {
+    /** Bytes of a v1 message header and of the opaque datatype message's body. */
+    private static final int PATTERN = 16;
+
+    private final FileChannel file;
+    private final long start;
+    private final long size;
+    private final TreeSet<Long> patched = new TreeSet<>();
+    private long position;
+
+    /** A view of {@code file}'s bytes [start, start + size); closing it leaves {@code file} open. */
+    OpaqueAsStringChannel(FileChannel file, long start, long size) {
+        this.file = file;
+        this.start = start;
+        this.size = size;
+    }
+
+    /**
+     * Whether a datatype message read as a string was opaque, within the first header chunk of
+     * the version-1 object header at {@code address} (messages from address + 16 for the chunk's length).
+     */
+    synchronized boolean patchedIn(long address) throws IOException {
+        if (patched.isEmpty() || address < 0 || address > size - 16) {
+            return false;
+        }
+        ByteBuffer prefix = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        readRaw(prefix, address);
+        if (prefix.position() < 16 || prefix.get(0) != 1) {
+            return false;
+        }
+        long chunk = Integer.toUnsignedLong(prefix.getInt(8));
+        Long at = patched.ceiling(address + 16);
+        return at != null && at < address + 16 + chunk;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long at) throws IOException {
+        int from = dst.position();
+        int n = readRaw(dst, at);
+        if (n > 0) {
+            patch(dst, from, n, at);
+        }
+        return n;
+    }
+
+    private int readRaw(ByteBuffer dst, long at) throws IOException {
+        if (at < 0) {
+            throw new IllegalArgumentException("negative position " + at);
+        }
+        if (at >= size) {
+            return -1;
+        }
+        int room = (int) Math.min(dst.remaining(), size - at);
+        ByteBuffer window = dst.duplicate();
+        window.limit(window.position() + room);
+        int total = 0;
+        while (window.hasRemaining()) {
+            int n = file.read(window, start + at + total);
+            if (n < 0) {
+                break;
+            }
+            total += n;
+        }
+        dst.position(dst.position() + total);
+        return total == 0 && room > 0 ? -1 : total;
+    }
+
+    /** Rewrites each tagless opaque datatype message in dst[from, from + n) (file position {@code at}) as a string one. */
+    private synchronized void patch(ByteBuffer dst, int from, int n, long at) {
+        for (int i = from; i + PATTERN <= from + n; i++) {
+            if (dst.get(i) == 3 && dst.get(i + 1) == 0 && dst.get(i + 2) == 8 && dst.get(i + 3) == 0
+                    && (dst.get(i + 4) & 0xFE) == 0 && dst.get(i + 5) == 0 && dst.get(i + 6) == 0 && dst.get(i + 7) == 0
+                    && isTaglessOpaque(dst, i + 8)) {
+                int version = (dst.get(i + 8) & 0xF0) >>> 4;
+                dst.put(i + 8, (byte) (version << 4 | 3)); // class 3, string; its bit fields 0: null-terminated, ASCII
+                patched.add(at + (i - from) + 8);
+            }
+        }
+    }
+
+    /** A datatype body: class 5 (opaque), version 1-3, no tag (bit fields 0), an element size of at least one byte. */
+    private static boolean isTaglessOpaque(ByteBuffer b, int i) {
+        int head = b.get(i) & 0xFF;
+        int version = head >>> 4;
+        return (head & 0x0F) == 5 && version >= 1 && version <= 3 && b.get(i + 1) == 0 && b.get(i + 2) == 0 && b.get(i + 3) == 0
+                && b.getInt(i + 4) != 0;
+    }
+
+    @Override
+    public synchronized int read(ByteBuffer dst) throws IOException {
+        int n = read(dst, position);
+        if (n > 0) {
+            position += n;
+        }
+        return n;
+    }
+
+    @Override
+    public synchronized long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            int n = read(dsts[i]);
+            if (n <= 0) {
+                return total == 0 ? n : total;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    @Override
+    public synchronized long position() {
+        return position;
+    }
+
+    @Override
+    public synchronized FileChannel position(long newPosition) {
+        position = newPosition;
+        return this;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public MappedByteBuffer map(MapMode mode, long at, long length) throws IOException {
+        if (mode != MapMode.READ_ONLY) {
+            throw new NonWritableChannelException();
+        }
+        if (at < 0 || length < 0 || at > size - length) {
+            throw new IOException("HDF5 data: a read of " + length + " bytes at " + at + " runs past its " + size + " bytes");
+        }
+        return file.map(mode, start + at, length); // heaps of names and dataset data: never a datatype message
+    }
+
+    @Override
+    public int write(ByteBuffer src) {
+        throw new NonWritableChannelException();
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) {
+        throw new NonWritableChannelException();
+    }
+
+    @Override
+    public int write(ByteBuffer src, long at) {
+        throw new NonWritableChannelException();
+    }
+
+    @Override
+    public FileChannel truncate(long newSize) {
+        throw new NonWritableChannelException();
+    }
+
+    @Override
+    public void force(boolean metaData) {
+    }
+
+    @Override
+    public long transferTo(long at, long count, WritableByteChannel target) {
+        throw new UnsupportedOperationException("HDF5 data view: transferTo");
+    }
+
+    @Override
+    public long transferFrom(ReadableByteChannel src, long at, long count) {
+        throw new NonWritableChannelException();
+    }
+
+    @Override
+    public FileLock lock(long at, long length, boolean shared) {
+        throw new UnsupportedOperationException("HDF5 data view: lock");
+    }
+
+    @Override
+    public FileLock tryLock(long at, long length, boolean shared) {
+        throw new UnsupportedOperationException("HDF5 data view: tryLock");
+    }
+
+    @Override
+    protected void implCloseChannel() {
+        // the file belongs to the caller
+    }
+}

@@ -1,0 +1,130 @@
+package dev.coral.format;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The view jhdf reads HDF5 through: every byte as in the file but the class of a tagless
+ * opaque datatype message (with its v1 message header) read whole, which reads as a string;
+ * messages that only look alike (shared, tagged, of no size, another message type) untouched.
+ */
+class OpaqueAsStringChannelTest {
+    @TempDir
+    Path dir;
+
+    /** A v1 message header (datatype, 8 bytes, flags) and an opaque datatype body (version, tag length, size). */
+    private static byte[] message(int flags, int version, int tagLength, int size) {
+        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        b.putShort((short) 3).putShort((short) 8).put((byte) flags).put(new byte[3]);
+        b.put((byte) (version << 4 | 5)).put((byte) tagLength).put((byte) 0).put((byte) 0).putInt(size);
+        return b.array();
+    }
+
+    @RepeatedTest(40)
+    void everyReadGivesTheFilesBytesButThePatchedClassBytes(RepetitionInfo rep) throws IOException {
+        long seed = 20261207L * 1000 + rep.getCurrentRepetition();
+        Random r = new Random(seed);
+        String msg = "seed " + seed;
+        byte[] file = new byte[200 + r.nextInt(4000)];
+        r.nextBytes(file);
+        List<Integer> planted = new ArrayList<>();
+        List<Integer> used = new ArrayList<>();
+        for (int k = 0; k < 1 + r.nextInt(6); k++) {
+            int at = r.nextInt(file.length - 16);
+            if (used.stream().anyMatch(p -> Math.abs(p - at) < 16)) {
+                continue;
+            }
+            used.add(at);
+            boolean real = r.nextInt(3) > 0;
+            byte[] m = real ? message(r.nextInt(2), 1 + r.nextInt(3), 0, 1 + r.nextInt(16))
+                    : switch (r.nextInt(4)) {
+                        case 0 -> message(2, 1, 0, 2); // shared: the body is a reference, not a datatype
+                        case 1 -> message(1, 1, 8, 2); // tagged: jhdf reads it
+                        case 2 -> message(1, 1, 0, 0); // no size
+                        default -> message(1, 4, 0, 2); // no such version
+                    };
+            System.arraycopy(m, 0, file, at, 16);
+            if (real) {
+                planted.add(at);
+            }
+        }
+        int start = r.nextInt(64);
+        byte[] whole = new byte[start + file.length + r.nextInt(64)];
+        r.nextBytes(whole);
+        System.arraycopy(file, 0, whole, start, file.length);
+        Path p = dir.resolve("f" + rep.getCurrentRepetition());
+        Files.write(p, whole);
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            OpaqueAsStringChannel view = new OpaqueAsStringChannel(ch, start, file.length);
+            assertEquals(file.length, view.size(), msg);
+            for (int read = 0; read < 50; read++) {
+                int from = r.nextInt(file.length);
+                ByteBuffer dst = ByteBuffer.allocate(1 + r.nextInt(600));
+                int n = view.read(dst, from);
+                assertEquals(Math.min(dst.capacity(), file.length - from), n, msg);
+                byte[] expected = java.util.Arrays.copyOfRange(file, from, from + n);
+                for (int at : planted) {
+                    if (at >= from && at + 16 <= from + n) {
+                        expected[at + 8 - from] = (byte) (expected[at + 8 - from] & 0xF0 | 3);
+                    }
+                }
+                assertArrayEquals(expected, java.util.Arrays.copyOf(dst.array(), n), msg + ": read of " + dst.capacity() + " at " + from);
+            }
+            assertEquals(-1, view.read(ByteBuffer.allocate(8), file.length), msg);
+            ByteBuffer all = ByteBuffer.allocate(file.length + 10);
+            assertEquals(file.length, view.read(all), msg + ": a relative read stops at the view's end");
+            assertEquals(file.length, view.position(), msg);
+            assertArrayEquals(java.util.Arrays.copyOfRange(file, 10, 30),
+                    bytes(view.map(FileChannel.MapMode.READ_ONLY, 10, 20)), msg + ": map is of the file's bytes");
+            assertThrows(IOException.class, () -> view.map(FileChannel.MapMode.READ_ONLY, file.length - 4, 8), msg);
+        }
+    }
+
+    @Test
+    void patchedInFindsAPatchedMessageInTheFirstChunkOfTheHeaderAtAnAddressOnly() throws IOException {
+        ByteBuffer f = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+        f.put(0, (byte) 1).putInt(8, 48); // a v1 object header at 0: messages [16, 64)
+        f.put(16, message(1, 1, 0, 2));
+        f.put(96, (byte) 1).putInt(104, 16); // another at 96: messages [112, 128); a patched message right after it
+        f.put(128, message(0, 1, 0, 2));
+        Path p = dir.resolve("h");
+        Files.write(p, f.array());
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            OpaqueAsStringChannel view = new OpaqueAsStringChannel(ch, 0, 256);
+            assertFalse(view.patchedIn(0), "nothing read yet, nothing patched");
+            ByteBuffer all = ByteBuffer.allocate(256);
+            view.read(all, 0);
+            assertEquals(0x13, all.get(24), "the class nibble reads as a string");
+            assertTrue(view.patchedIn(0));
+            assertFalse(view.patchedIn(96), "the message past the header's first chunk is not the header's");
+            assertFalse(view.patchedIn(250), "no header fits");
+            assertThrows(NonWritableChannelException.class, () -> view.write(ByteBuffer.allocate(1), 0));
+        }
+        assertEquals(0x15, Files.readAllBytes(p)[24], "the file is not changed");
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+}
