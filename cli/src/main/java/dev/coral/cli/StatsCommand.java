@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
     "Show how much the repository stores against what was committed.",
     "Covers every commit reachable from a branch, a tag or HEAD; each chunk and object is "
         + "counted once however many commits share it.",
-    "  logical: tensor bytes of every file of every commit, as if stored raw;",
-    "  unique logical: bytes of the distinct tensors;",
+    "  logical: bytes of every file of every commit, as committed (as if stored raw);",
+    "  unique logical: bytes of the distinct tensors, and the other bytes (headers, an HDF5",
+    "    file's layout and the datasets it keeps as bytes) of the distinct file versions;",
     "  stored: distinct chunks and objects (commits, trees, files, tensors, tags);",
     "  on disk: the files of .coral/packs; ratio: logical / stored;",
     "  chunk references, distinct chunks, deduplicated (references - distinct);",
@@ -226,7 +227,7 @@ final class StatsCommand extends Subcommand {
         out.printf(row, "paths", s.filePaths(), "(" + plural(s.fileVersions(), "file version", "file versions") + ", "
                 + plural(s.distinctTensors(), "distinct tensor", "distinct tensors") + ")");
         out.printf(row, "logical", Text.bytes(s.logicalBytes()), "every file of every commit, as committed");
-        out.printf(row, "unique logical", Text.bytes(s.uniqueLogicalBytes()), "the distinct tensors");
+        out.printf(row, "unique logical", Text.bytes(s.uniqueLogicalBytes()), "the distinct tensors and file versions' other bytes");
         out.printf(row, "stored", Text.bytes(s.storedBytes()), "chunks " + Text.bytes(s.chunkStoredBytes()) + " + "
                 + plural(s.objects(), "object", "objects") + " " + Text.bytes(s.objectStoredBytes()));
         out.printf(row, "on disk", Text.bytes(s.disk().totalBytes()), plural(s.disk().packs(), "pack", "packs") + " "

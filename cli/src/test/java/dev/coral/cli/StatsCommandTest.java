@@ -75,7 +75,15 @@ class StatsCommandTest {
         return cli;
     }
 
-    private static final long MODEL_BYTES = ELEMENTS * 4 + 32 * 4;
+    /** The tensors' bytes of a model file. */
+    private static final long TENSOR_BYTES = ELEMENTS * 4 + 32 * 4;
+
+    /** The bytes of a model file: its tensors and its header (logical bytes count files as committed). */
+    private long modelBytes() throws IOException {
+        long size = Files.size(dir.resolve("model.safetensors"));
+        assertTrue(size > TENSOR_BYTES, "a header: " + size);
+        return size;
+    }
 
     @Test
     void textSummary() throws IOException {
@@ -101,12 +109,14 @@ class StatsCommandTest {
     @Test
     void jsonIsParseableAndExact() throws IOException {
         String text = history().run("stats", "--json").ok().out();
+        long modelBytes = modelBytes();
         @SuppressWarnings("unchecked")
         Map<String, Object> m = (Map<String, Object>) MiniJson.parse(text);
         assertEquals(3L, m.get("commits"));
         assertEquals(2L, m.get("paths"));
-        assertEquals(4 * MODEL_BYTES, m.get("logicalBytes")); // v1, v2, then v2 twice
-        assertEquals(2 * ELEMENTS * 4L + 128, m.get("uniqueLogicalBytes"));
+        assertEquals(4 * modelBytes, m.get("logicalBytes")); // v1, v2, then v2 twice
+        // w of v1 and v2, one bias; the headers of v1 and v2 (the copy is v2's file entry)
+        assertEquals(2 * ELEMENTS * 4L + 128 + 2 * (modelBytes - TENSOR_BYTES), m.get("uniqueLogicalBytes"));
         Map<?, ?> chunks = (Map<?, ?>) m.get("chunks");
         assertEquals(12L, chunks.get("references"));
         assertEquals(5L, chunks.get("distinct"));
@@ -118,7 +128,7 @@ class StatsCommandTest {
         assertTrue(layouts > 0 && layouts <= 3, "of the 3 keyframes (w v1's two, b's one): " + text);
         long stored = (Long) m.get("storedBytes");
         assertEquals(stored, (Long) m.get("chunkStoredBytes") + (Long) m.get("objectStoredBytes"));
-        assertEquals(4.0 * MODEL_BYTES / stored, ((Number) m.get("ratio")).doubleValue(), 1e-3);
+        assertEquals(4.0 * modelBytes / stored, ((Number) m.get("ratio")).doubleValue(), 1e-3);
         assertTrue(((Map<?, ?>) m.get("chainDepths")).containsKey("1"), text);
         Map<?, ?> codecs = (Map<?, ?>) m.get("codecs");
         long total = 0;
@@ -135,10 +145,12 @@ class StatsCommandTest {
     @Test
     void filesAndCommitsBreakdowns() throws IOException {
         Cli cli = history();
+        long modelBytes = modelBytes();
+        String one = java.util.regex.Pattern.quote(Text.bytes(modelBytes));
         String files = cli.run("stats", "--files").ok().out();
         assertTrue(files.matches("(?s).*\\nPATH\\s+VERSIONS\\s+COMMITS\\s+LOGICAL\\s+STORED\\s+RATIO\\n"
-                + "copy\\.safetensors\\s+1\\s+1\\s+8\\.32 kB\\s+0 B\\s+-\\n"
-                + "model\\.safetensors\\s+2\\s+3\\s+25\\.0 kB\\s+.*"), files);
+                + "copy\\.safetensors\\s+1\\s+1\\s+" + one + "\\s+0 B\\s+-\\n"
+                + "model\\.safetensors\\s+2\\s+3\\s+" + java.util.regex.Pattern.quote(Text.bytes(3 * modelBytes)) + "\\s+.*"), files);
 
         String commits = cli.run("stats", "--commits").ok().out();
         List<String> ids = new ArrayList<>();
@@ -146,9 +158,9 @@ class StatsCommandTest {
             ids.add(0, line.substring(0, 7));
         }
         assertTrue(commits.matches("(?s).*\\nCOMMIT\\s+LOGICAL\\s+NEW STORED\\s+RATIO\\s+MESSAGE\\n"
-                + ids.get(0) + "\\s+8\\.32 kB\\s+\\S+ \\S+\\s+\\S+\\s+v1\\n"
-                + ids.get(1) + "\\s+8\\.32 kB\\s+\\S+ \\S+\\s+\\S+\\s+v2\\n"
-                + ids.get(2) + "\\s+16\\.6 kB\\s+\\S+ \\S+\\s+\\S+\\s+copy\\n"), commits);
+                + ids.get(0) + "\\s+" + one + "\\s+\\S+ \\S+\\s+\\S+\\s+v1\\n"
+                + ids.get(1) + "\\s+" + one + "\\s+\\S+ \\S+\\s+\\S+\\s+v2\\n"
+                + ids.get(2) + "\\s+" + java.util.regex.Pattern.quote(Text.bytes(2 * modelBytes)) + "\\s+\\S+ \\S+\\s+\\S+\\s+copy\\n"), commits);
 
         @SuppressWarnings("unchecked")
         Map<String, Object> m = (Map<String, Object>) MiniJson.parse(cli.run("stats", "--json", "--files", "--commits").ok().out());
@@ -161,7 +173,7 @@ class StatsCommandTest {
         assertEquals(null, copy.get("ratio"));
         Map<?, ?> model = (Map<?, ?>) fl.get(1);
         assertEquals(5L, model.get("newChunks"));
-        assertEquals(3 * MODEL_BYTES, model.get("logicalBytes"));
+        assertEquals(3 * modelBytes, model.get("logicalBytes"));
         List<?> hist = (List<?>) m.get("history");
         assertEquals(List.of("v1", "v2", "copy"), hist.stream().map(h -> ((Map<?, ?>) h).get("subject")).toList());
         assertEquals(3L, ((Map<?, ?>) hist.get(0)).get("newChunks")); // w: 2, bias: 1

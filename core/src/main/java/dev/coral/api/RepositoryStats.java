@@ -13,8 +13,10 @@ import java.util.TreeMap;
  * counted once however many commits share it.
  *
  * <ul>
- *   <li>Logical bytes: the tensor bytes of every file of every commit, what storing each
- *       checkpoint raw would cost; unique logical bytes: the bytes of the distinct tensors.</li>
+ *   <li>Logical bytes: the bytes of every file of every commit as committed (its tensors, and
+ *       its other bytes: headers, an HDF5 file's layout and the datasets it keeps as bytes), what
+ *       storing each checkpoint raw would cost; unique logical bytes: the bytes of the distinct
+ *       tensors plus the other bytes of each distinct file version.</li>
  *   <li>Stored bytes: the stored (pack payload) lengths of the distinct reachable chunks plus
  *       those of the reachable commits, trees, file entries, tensors and annotated tags.</li>
  *   <li>{@link #disk}: what {@code .coral/packs} takes on disk, unreachable objects and
@@ -27,8 +29,8 @@ import java.util.TreeMap;
  * @param filePaths distinct paths tracked in some commit
  * @param fileVersions distinct file entries (a file's contents at some commit)
  * @param distinctTensors distinct tensor objects
- * @param logicalBytes tensor bytes summed over every file of every commit
- * @param uniqueLogicalBytes bytes of the distinct tensors
+ * @param logicalBytes file bytes summed over every file of every commit
+ * @param uniqueLogicalBytes bytes of the distinct tensors and the other bytes of the distinct file versions
  * @param chunkReferences chunk references summed over every tensor of every file of every commit
  * @param distinctTensorChunkReferences chunk references of the distinct tensors, each counted once
  * @param distinctChunks distinct chunks
@@ -157,7 +159,7 @@ public record RepositoryStats(
      *
      * @param versions distinct contents the path had
      * @param commits commits tracking the path
-     * @param logicalBytes the file's tensor bytes summed over those commits
+     * @param logicalBytes the file's bytes summed over those commits
      * @param storedBytes stored bytes of the chunks, tensors and file entries first seen at this
      *     path (paths of a commit are visited in order, commits oldest first)
      * @param newChunks chunks first seen at this path
@@ -171,7 +173,7 @@ public record RepositoryStats(
     /**
      * One commit.
      *
-     * @param logicalBytes tensor bytes of all its files
+     * @param logicalBytes bytes of all its files
      * @param newStoredBytes stored bytes of the chunks and objects (the commit, its tree, file
      *     entries and tensors) no earlier commit reached
      * @param newChunks chunks no earlier commit reached

@@ -186,14 +186,17 @@ public final class StatsCollector {
         }
         addObject(id);
         FileEntry entry = graph.file(id);
-        long logical = 0;
+        long tensorBytes = 0;
         long refs = 0;
         for (FileEntry.NamedTensor t : entry.tensors()) {
             TensorFigures tf = tensor(t.tensorId());
-            logical += tf.logicalBytes();
+            tensorBytes += tf.logicalBytes();
             refs += tf.chunkReferences();
         }
-        ff = new FileFigures(logical, refs, entry.isLossy());
+        // the file as committed: its tensors and its other bytes (headers, an HDF5 file's layout and the datasets it keeps
+        // as bytes), which this distinct file version stores once, in its entry
+        uniqueLogical += Math.max(0, entry.fileSize() - tensorBytes);
+        ff = new FileFigures(Math.max(entry.fileSize(), tensorBytes), refs, entry.isLossy());
         fileFigures.put(id, ff);
         return ff;
     }

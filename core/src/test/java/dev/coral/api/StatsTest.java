@@ -84,6 +84,15 @@ class StatsTest {
         return m.values().stream().mapToLong(b -> b.length).sum();
     }
 
+    /** The length of the safetensors file of m, as the format writes it (logical bytes count whole files). */
+    private static long fileBytes(Map<String, byte[]> m) throws IOException {
+        List<TensorSource> ts = new ArrayList<>();
+        m.forEach((k, v) -> ts.add(Tensors.of(k, TensorSpec.of(DType.F32, v.length / 4), v)));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        new dev.coral.format.SafetensorsFormat().write(ts, Map.of(), out);
+        return out.size();
+    }
+
     private static long chunkCount(Map<String, byte[]> m) {
         return m.values().stream().mapToLong(b -> (b.length + CHUNK - 1) / CHUNK).sum();
     }
@@ -127,7 +136,7 @@ class StatsTest {
             long uniqueLogical = 0;
             for (Map<String, Map<String, byte[]>> c : commits) {
                 for (Map<String, byte[]> m : c.values()) {
-                    logical += bytes(m);
+                    logical += fileBytes(m);
                     refs += chunkCount(m);
                     for (byte[] t : m.values()) {
                         if (tensorKeys.add(t.length + ":" + Arrays.hashCode(t) + ":" + ByteBuffer.wrap(t).hashCode())) {
@@ -146,7 +155,14 @@ class StatsTest {
             assertEquals(10, tensorKeys.size()); // a, b: v1 v2 v3 v2b; c; d
             assertEquals(tensorKeys.size(), s.distinctTensors());
             assertEquals(logical, s.logicalBytes());
-            assertEquals(6 * bytes(v1), s.logicalBytes());
+            assertEquals(6 * fileBytes(v1), s.logicalBytes());
+            assertTrue(fileBytes(v1) > bytes(v1), "a file is more than its tensors: its header");
+            // each distinct file version's other bytes (its header) once: v1, v2, v3, v2b, and the copy of v2 unless its entry is v2's
+            boolean copyIsV2sEntry = repo.readTree(c4).files().get("renamed/copy-of-v2.safetensors")
+                    .equals(repo.readTree(c2).files().get("model.safetensors"));
+            for (Map<String, byte[]> v : copyIsV2sEntry ? List.of(v1, v2, v3, v2b) : List.of(v1, v2, v3, v2b, v2)) {
+                uniqueLogical += fileBytes(v) - bytes(v);
+            }
             assertEquals(uniqueLogical, s.uniqueLogicalBytes());
             assertEquals(refs, s.chunkReferences());
             assertEquals(chunkContents.size(), s.distinctChunks());
@@ -246,11 +262,11 @@ class StatsTest {
             assertEquals("model.safetensors", model.path());
             assertEquals(4, model.versions());
             assertEquals(5, model.commits());
-            assertEquals(5 * bytes(v1), model.logicalBytes());
+            assertEquals(5 * fileBytes(v1), model.logicalBytes());
             assertEquals(s.distinctChunks(), model.newChunks());
             assertEquals("renamed/copy-of-v2.safetensors", copy.path());
             assertEquals(1, copy.versions());
-            assertEquals(bytes(v2), copy.logicalBytes());
+            assertEquals(fileBytes(v2), copy.logicalBytes());
             assertEquals(0, copy.newChunks()); // fully deduplicated
             ObjectId copyEntry = repo.readTree(c4).files().get(copy.path());
             boolean sameEntry = copyEntry.equals(repo.readTree(c2).files().get("model.safetensors"));
@@ -270,7 +286,7 @@ class StatsTest {
             }
             RepositoryStats.CommitStats copyCommit = h.stream().filter(cs -> cs.id().equals(c4)).findFirst().orElseThrow();
             assertEquals("copy of v2", copyCommit.subject());
-            assertEquals(2 * bytes(v1), copyCommit.logicalBytes());
+            assertEquals(2 * fileBytes(v1), copyCommit.logicalBytes());
             assertEquals(0, copyCommit.newChunks());
             assertEquals(chunkCount(v1) - 1, h.get(0).newChunks()); // d's two chunks are one
             assertEquals(s.distinctChunks(), h.stream().mapToLong(RepositoryStats.CommitStats::newChunks).sum());
@@ -282,6 +298,39 @@ class StatsTest {
             RepositoryStats plain = new StatsCollector(repo).collect(false, false);
             assertTrue(plain.files().isEmpty() && plain.history().isEmpty());
             assertEquals(s.storedBytes(), plain.storedBytes());
+        }
+    }
+
+    /**
+     * Logical bytes are files as committed: an HDF5 file whose datasets are partly kept as bytes
+     * (chunked, compressed, strings) and a .keras zip count whole, not only their tensors (which
+     * showed 0 B and a ratio of 0.00x for a file of kept datasets alone).
+     */
+    @Test
+    void logicalBytesAreTheFilesAsCommittedWithTheBytesTheyKeepOutsideTensors() throws IOException {
+        Path testdata = Path.of(System.getProperty("coral.testdata", "../testdata"));
+        List<Path> files = new ArrayList<>();
+        long fileBytes = 0;
+        for (String name : List.of("h5_mixed_layouts.h5", "keras3_mlp.keras", "npz_deflated.npz")) {
+            files.add(Files.copy(testdata.resolve(name), dir.resolve(name)));
+            fileBytes += Files.size(testdata.resolve(name));
+        }
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("files"), files);
+            List<Path> copies = new ArrayList<>();
+            for (Path f : files) {
+                copies.add(Files.copy(f, Files.createDirectories(dir.resolve("copy")).resolve(f.getFileName())));
+            }
+            repo.commit(CommitRequest.of("copies"), copies);
+            RepositoryStats s = new StatsCollector(repo).collect(true, true);
+            assertEquals(3 * fileBytes, s.logicalBytes(), "the files, then the files and their copies");
+            assertEquals(fileBytes, s.uniqueLogicalBytes(), "one version of each file: its tensors and its other bytes once");
+            assertTrue(s.ratio() > 1.5, "three times the same files: " + s.ratio());
+            assertEquals(6, s.files().size());
+            for (RepositoryStats.FileStats f : s.files()) {
+                long size = Files.size(testdata.resolve(Path.of(f.path()).getFileName()));
+                assertEquals((f.path().startsWith("copy/") ? 1 : 2) * size, f.logicalBytes(), f.path());
+            }
         }
     }
 
