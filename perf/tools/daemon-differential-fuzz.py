@@ -314,9 +314,12 @@ def new_file_bytes(rng, path, big=False):
     if ext in ('h5', 'hdf5', 'keras'):
         dsets = {}
         for i in range(rng.randint(1, 4)):
-            dt = rng.choice(['F32', 'F32', 'F16', 'F64', 'I32', 'U8', 'BOOL'])
+            dt = rng.choice(['F32', 'F32', 'F16', 'F64', 'I32', 'U8', 'BOOL', 'BF16'])
             name = rng.choice(['dense/kernel:0', 'dense/bias:0', 'emb', 'layers/0/w', 'norm'])
-            dsets[name] = (rand_array(rng, dt, rand_shape(rng, big and i == 0)), rng.random() < 0.1)
+            a = rand_array(rng, dt, rand_shape(rng, big and i == 0))
+            if dt == 'BF16':  # as Keras 3 writes a bfloat16 variable: an opaque 2-byte type, marked (h5_bytes)
+                a = np.ascontiguousarray(a).view('V2')
+            dsets[name] = (a, rng.random() < 0.1)
         data = h5_bytes(dsets, {'keras_version': '2.15.0'} if rng.random() < 0.5 else {})
         return keras_bytes(data, rng) if ext == 'keras' else data
     tensors = []
@@ -354,7 +357,9 @@ def h5_bytes(dsets, attrs):
         for k, v in attrs.items():
             f.attrs[k] = v
         for name, (a, chunked) in dsets.items():
-            f.create_dataset(name, data=a, chunks=True if chunked and a.size > 0 and a.ndim > 0 else None, track_times=False)
+            ds = f.create_dataset(name, data=a, chunks=True if chunked and a.size > 0 and a.ndim > 0 else None, track_times=False)
+            if a.dtype.kind == 'V' and a.dtype.itemsize == 2:
+                ds.attrs['dtype'] = 'bfloat16'  # Keras 3's marker (saving_lib's H5IOStore)
     return buf.getvalue()
 
 
@@ -438,7 +443,12 @@ def mutate_bytes(rng, path, data):
             dsets, attrs = h5_read(keras_weights(data) if ext == 'keras' else data)
             for k in list(dsets):
                 if rng.random() < 0.7:
-                    dsets[k] = (perturb(rng, np.asarray(dsets[k][0])), dsets[k][1])
+                    a = np.asarray(dsets[k][0])
+                    if a.dtype.kind == 'V':  # a bfloat16 variable: its bits moved as BF16's are
+                        a = perturb(rng, np.ascontiguousarray(a).view('<u2'), 'BF16').view('V2')
+                    else:
+                        a = perturb(rng, a)
+                    dsets[k] = (a, dsets[k][1])
             if r < 0.13:
                 dsets['extra'] = (np.arange(rng.randint(1, 50), dtype=np.int32), False)
             data = h5_bytes(dsets, attrs)

@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
     "Covers every commit reachable from a branch, a tag or HEAD; each chunk and object is "
         + "counted once however many commits share it.",
     "  logical: bytes of every file of every commit, as committed (as if stored raw);",
-    "  unique logical: bytes of the distinct tensors, and the other bytes (headers, an HDF5",
-    "    file's layout and the datasets it keeps as bytes) of the distinct file versions;",
+    "  unique logical: the distinct tensors, and the distinct file versions' other",
+    "    bytes (headers, HDF5 layouts, datasets kept as bytes);",
     "  stored: distinct chunks and objects (commits, trees, files, tensors, tags);",
     "  on disk: the files of .coral/packs; ratio: logical / stored;",
     "  chunk references, distinct chunks, deduplicated (references - distinct);",
