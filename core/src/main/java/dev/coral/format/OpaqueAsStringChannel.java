@@ -25,7 +25,9 @@ import java.util.TreeSet;
  *
  * <p>The message is recognised with its 8-byte message header (type 3, body 8 bytes, flags 0 or
  * "constant") in each buffer jhdf reads: version-1 object headers are read a chunk at a time, so
- * a message lies within one read. Version-2 object headers (h5py's {@code libver="latest"}) carry a
+ * a message lies within one read. Look-alike bytes elsewhere in what jhdf reads (an attribute's
+ * value) would read changed too: harmless, as Coral takes from attributes only the root's strings
+ * and the marker, which hold no such NULs. Version-2 object headers (h5py's {@code libver="latest"}) carry a
  * checksum that a changed byte would break: their opaque datasets stay as jhdf leaves them.
  */
 final class OpaqueAsStringChannel extends FileChannel {
