@@ -1,21 +1,18 @@
 package dev.coral.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFormats;
 import dev.coral.tensor.DType;
 import dev.coral.tensor.TensorSpec;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,12 +112,8 @@ class MergeInteropTest {
                 repo.merge("exp", MergeStrategy.parse(strategy), null, false, CommitRequest.of("x"));
             }
             double w = MergeStrategy.parse(strategy).weight();
-            Process p = new ProcessBuilder(python, "-c", PY, dir.resolve(strategy + "-ours.safetensors").toString(),
-                    dir.resolve(strategy + "-theirs.safetensors").toString(), root.resolve("m.safetensors").toString(), Double.toString(w))
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "python timed out");
-            assertEquals(0, p.exitValue(), out);
+            String out = dev.coral.testutil.Python.output(List.of(python, "-c", PY, dir.resolve(strategy + "-ours.safetensors").toString(),
+                    dir.resolve(strategy + "-theirs.safetensors").toString(), root.resolve("m.safetensors").toString(), Double.toString(w)));
             assertEquals("{\"tF64\": 0, \"tF32\": 0, \"tF16\": 0}", out, strategy + ": elements numpy computes otherwise");
         }
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.coral.tensor.DType;
 import java.io.OutputStream;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,11 +70,7 @@ class Hdf5InteropTest {
         }
         List<String> cmd = new ArrayList<>(List.of(python, "-c", PY));
         cmd.addAll(written.keySet());
-        Process proc = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String stdout = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(proc.waitFor(120, TimeUnit.SECONDS), "python timed out");
-        assertEquals(0, proc.exitValue(), "h5py failed on a file Coral wrote; output: " + stdout);
-        Map<String, Object> got = (Map<String, Object>) Json.parse(stdout.trim());
+        Map<String, Object> got = (Map<String, Object>) Json.parse(dev.coral.testutil.Python.output(cmd)); // h5py reads every file
         for (Map.Entry<String, List<TestTensors.Mem>> e : written.entrySet()) {
             Map<String, Object> file = (Map<String, Object>) got.get(e.getKey());
             Map<String, Object> rows = (Map<String, Object>) file.get("datasets");

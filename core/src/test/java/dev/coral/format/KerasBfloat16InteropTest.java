@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.tensor.DType;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,11 +95,7 @@ class KerasBfloat16InteropTest {
             json.append("]}");
         }
         json.append("]");
-        Process proc = new ProcessBuilder(python, "-c", PY, json.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String stdout = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(proc.waitFor(120, TimeUnit.SECONDS), "python timed out");
-        assertEquals(0, proc.exitValue(), "h5py failed to write the files; output: " + stdout);
-        Map<String, Object> hashes = (Map<String, Object>) Json.parse(stdout.trim());
+        Map<String, Object> hashes = (Map<String, Object>) Json.parse(dev.coral.testutil.Python.output(List.of(python, "-c", PY, json.toString())));
 
         int bf16Tensors = 0;
         for (Map.Entry<String, List<Var>> e : files.entrySet()) {

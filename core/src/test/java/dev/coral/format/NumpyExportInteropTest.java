@@ -1,19 +1,16 @@
 package dev.coral.format;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.tensor.DType;
 import java.io.OutputStream;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,11 +80,7 @@ class NumpyExportInteropTest {
         }
         List<String> cmd = new ArrayList<>(List.of(python, "-c", PY));
         cmd.addAll(written.keySet());
-        Process proc = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String stdout = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(proc.waitFor(120, TimeUnit.SECONDS), "python timed out");
-        assertEquals(0, proc.exitValue(), "python failed; output: " + stdout);
-        Map<String, Object> got = (Map<String, Object>) Json.parse(stdout.trim());
+        Map<String, Object> got = (Map<String, Object>) Json.parse(dev.coral.testutil.Python.output(cmd));
         for (Map.Entry<String, List<TestTensors.Mem>> e : written.entrySet()) {
             List<Object> rows = (List<Object>) got.get(e.getKey());
             assertEquals(e.getValue().size(), rows.size(), e.getKey() + " seed " + seed);

@@ -37,6 +37,18 @@ public final class Python {
     }
 
     /**
+     * Runs {@code command} (a python3 and its arguments), its standard error shown; returns its
+     * standard output, trimmed, after failing the test if it ran over two minutes or exited non-zero.
+     */
+    public static String output(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        Assertions.assertTrue(p.waitFor(120, TimeUnit.SECONDS), "python timed out");
+        Assertions.assertEquals(0, p.exitValue(), "python failed; its output: " + out);
+        return out;
+    }
+
+    /**
      * The python3 command for {@code modules}; else skips the calling test, saying so in a banner
      * naming {@code what} and {@code install}, or fails it under CI=true.
      */
