@@ -1203,6 +1203,7 @@ def run_step(step, sides, parent, extra_checks=False):
                     'where': parent, 'field': 'stdout', 'plain': ao[-2500:], 'daemon': bo[-2500:], 'sequence': None})
                 ao = bo
                 racy_add = True
+            elif ao != bo and name in SIZE_CMDS and size_mask(ao) == size_mask(bo):
                 record('SIZES|' + kind_of(step, 'stdout', ao, bo), {'where': parent, 'field': 'stdout', 'plain': ao[-2500:],
                                                                    'daemon': bo[-2500:], 'sequence': None})
                 ao = bo
