@@ -113,6 +113,13 @@ class DaemonLog:
                     continue
                 self.other.append(line)
 
+    def forget(self, pid):
+        """Drops what the log said of an earlier process with this pid (one whose outcome was never asked for, or
+        came after the wait), read up to now: the launcher just started cannot have reached the daemon yet."""
+        self.poll()
+        with self.lock:
+            self.by_pid.pop(pid, None)
+
     def outcome(self, pid, wait=0.5):
         deadline = time.time() + wait
         while True:
@@ -181,6 +188,8 @@ def run_coral(side, root_parent, args, cwd_rel='', extra_env=None, stdin='devnul
         kw['stdout'] = slave
     t0 = time.time()
     p = subprocess.Popen([CORAL] + args, **kw)
+    if via_daemon:
+        DLOG.forget(p.pid)  # a line of an earlier process of this pid (pids are reused: 32768 here) is not this one's
     if master is not None:
         os.close(slave)
         chunks = []
@@ -1278,9 +1287,12 @@ def size_mask(text):
 
 
 def cut_frames(text):
+    """A stack trace with the frames below Main.run cut, and a cause's '... N more' (frames it shares with the
+    trace it caused, which the two routes' differing frames below Main.run change) without its count."""
     out = []
     skipping = False
     for line in text.split('\n'):
+        line = re.sub(r'^\t\.\.\. \d+ more$', '\t... N more', line)
         if line.startswith('\tat '):
             if skipping:
                 continue
