@@ -30,9 +30,10 @@ import java.util.Set;
 
 /**
  * Finds, with jhdf, the datasets of an HDF5 file that Coral stores as tensors: contiguous
- * (unchunked, unfiltered) datasets of a plain numeric type, whose elements lie in the file as
- * one run of bytes. Every other dataset (chunked, compressed, compact, strings, compound,
- * references, unallocated) is "kept": its bytes stay in the file's skeleton, restored exactly
+ * (unchunked, unfiltered) datasets of a plain numeric type, or of Keras 3's bfloat16 (an opaque
+ * 2-byte type marked {@code dtype="bfloat16"}), whose elements lie in the file as one run of
+ * bytes. Every other dataset (chunked, compressed, compact, strings, compound, references, other
+ * opaque types, unallocated) is "kept": its bytes stay in the file's skeleton, restored exactly
  * but neither deduplicated nor delta-encoded.
  *
  * <p>The walk is depth-first with each group's links in byte order of their names (libhdf5's name
@@ -120,8 +121,8 @@ final class Hdf5Datasets {
         } catch (io.jhdf.exceptions.HdfException e) {
             // jhdf 0.10.0 cannot read a group holding an opaque dataset with no tag (h5py's for a numpy 'V' dtype, and so
             // Keras' bfloat16 variables: it looks for the tag's NUL in no bytes) in a version-2 object header, where
-            // OpaqueAsStringChannel leaves it; the whole file was refused. Its datasets stay in the skeleton, restored
-            // exactly: named 'group/*'
+            // OpaqueAsStringChannel leaves it (until 2026-12-05 the whole file was refused). Its datasets stay in the
+            // skeleton, restored exactly: named 'group/*'
             String path = group.getPath().replaceAll("^/+|/+$", "");
             kept.add(path.isEmpty() ? "*" : path + "/*");
             return;
