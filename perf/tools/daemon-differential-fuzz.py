@@ -103,30 +103,31 @@ class DaemonLog:
                 return
             self.off += last_nl + 1
             for line in data[:last_nl].decode('utf-8', 'replace').split('\n'):
+                try:  # the line's time (whole seconds): an entry older than a command is an earlier process of its pid
+                    at = time.mktime(time.strptime(line[:19], '%Y-%m-%d %H:%M:%S'))
+                except ValueError:
+                    at = None
                 m = self.SERVED.search(line)
                 if m:
-                    self.by_pid[int(m.group(2))] = ('served', m.group(3), int(m.group(4)))
+                    self.by_pid[int(m.group(2))] = ('served', m.group(3), int(m.group(4)), at)
                     continue
                 m = self.FALLBACK.search(line)
                 if m:
-                    self.by_pid[int(m.group(1))] = ('fallback', m.group(2), m.group(3))
+                    self.by_pid[int(m.group(1))] = ('fallback', m.group(2), m.group(3), at)
                     continue
                 self.other.append(line)
 
-    def forget(self, pid):
-        """Drops what the log said of an earlier process with this pid (one whose outcome was never asked for, or
-        came after the wait), read up to now: the launcher just started cannot have reached the daemon yet."""
-        self.poll()
-        with self.lock:
-            self.by_pid.pop(pid, None)
-
-    def outcome(self, pid, wait=0.5):
+    def outcome(self, pid, started, wait=0.5):
+        """(route, command, exit or why) of the launcher pid started at `started` (time.time()); a line of an earlier
+        process with the same pid (pids are reused: 32768 here), logged before that second, is passed over."""
         deadline = time.time() + wait
         while True:
             self.poll()
             with self.lock:
                 if pid in self.by_pid:
-                    return self.by_pid.pop(pid)
+                    route, command, detail, at = self.by_pid.pop(pid)
+                    if at is None or at >= int(started) - 1:
+                        return route, command, detail
             if time.time() >= deadline:
                 return ('none', None, None)
             time.sleep(0.02)
@@ -188,8 +189,6 @@ def run_coral(side, root_parent, args, cwd_rel='', extra_env=None, stdin='devnul
         kw['stdout'] = slave
     t0 = time.time()
     p = subprocess.Popen([CORAL] + args, **kw)
-    if via_daemon:
-        DLOG.forget(p.pid)  # a line of an earlier process of this pid (pids are reused: 32768 here) is not this one's
     if master is not None:
         os.close(slave)
         chunks = []
@@ -224,7 +223,7 @@ def run_coral(side, root_parent, args, cwd_rel='', extra_env=None, stdin='devnul
     res = Result(p.returncode, out, err, secs)
     if via_daemon:
         bump('daemon_cmds')
-        route, _, why = DLOG.outcome(p.pid)
+        route, _, why = DLOG.outcome(p.pid, t0)
         res.route, res.why = route, why
         bump(route)
         if route == 'fallback':
