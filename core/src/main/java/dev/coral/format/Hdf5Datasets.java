@@ -207,7 +207,8 @@ final class Hdf5Datasets {
             return Optional.empty();
         }
         io.jhdf.api.Attribute marker = d.getAttribute("dtype");
-        return marker.isScalar() && "bfloat16".equals(marker.getData()) ? Optional.of(DType.BF16) : Optional.empty();
+        return marker.isScalar() && marker.getJavaType() == String.class && "bfloat16".equals(marker.getData())
+                ? Optional.of(DType.BF16) : Optional.empty();
     }
 
     /**

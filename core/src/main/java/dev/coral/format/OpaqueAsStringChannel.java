@@ -21,7 +21,9 @@ import java.util.TreeSet;
  * 3's bfloat16 variables (ml_dtypes' bfloat16, marked with an attribute {@code dtype="bfloat16"}).
  * A string type has no properties, so its message is as long as the opaque one it replaces;
  * the dataset's shape and data address read as they are. {@link #patchedIn} tells which datasets
- * were opaque, so a string dataset that was one is never taken for a string.
+ * were opaque, so a string dataset that was one is never taken for a string. An attribute of such
+ * a type (a numpy 'V' value; jhdf fails on its object's header, which at the root refused the file)
+ * reads as an object reference instead, which Coral never takes as metadata.
  *
  * <p>The message is recognised with its 8-byte message header (type 3, body 8 bytes, flags 0 or
  * "constant") in each buffer jhdf reads: version-1 object headers are read a chunk at a time, so
@@ -106,8 +108,42 @@ final class OpaqueAsStringChannel extends FileChannel {
                 int version = (dst.get(i + 8) & 0xF0) >>> 4;
                 dst.put(i + 8, (byte) (version << 4 | 3)); // class 3, string; its bit fields 0: null-terminated, ASCII
                 patched.add(at + (i - from) + 8);
+            } else if (dst.get(i) == 0x0C && dst.get(i + 1) == 0 && (dst.get(i + 4) & 0xFE) == 0 && dst.get(i + 5) == 0
+                    && dst.get(i + 6) == 0 && dst.get(i + 7) == 0) {
+                int type = attributeDatatype(dst, i + 8, from + n);
+                if (type >= 0) {
+                    int version = (dst.get(type) & 0xF0) >>> 4;
+                    dst.put(type, (byte) (version << 4 | 7)); // class 7, an object reference: no properties, not a string
+                }
             }
         }
+    }
+
+    /**
+     * Where the datatype of the attribute message body at {@code i} lies when it is a tagless opaque
+     * type of 8 bytes (the whole of it within {@code end}), else -1. An attribute of such a type
+     * (a numpy 'V' value) makes jhdf fail on its object's header, so on the group or, at the root,
+     * the file; it reads as a reference, which Coral never takes as metadata. Attribute message
+     * versions 1 (name padded to 8 bytes), 2 and 3 (an encoding byte before the name); a shared
+     * datatype (version 2-3 flag 1) is not there.
+     */
+    private static int attributeDatatype(ByteBuffer b, int i, int end) {
+        if (i + 17 > end) {
+            return -1;
+        }
+        int version = b.get(i) & 0xFF;
+        int nameSize = (b.get(i + 2) & 0xFF) | (b.get(i + 3) & 0xFF) << 8; // little-endian, whatever the buffer's order
+        int typeSize = (b.get(i + 4) & 0xFF) | (b.get(i + 5) & 0xFF) << 8;
+        if (typeSize != 8 || nameSize == 0) {
+            return -1;
+        }
+        int type = switch (version) {
+            case 1 -> b.get(i + 1) == 0 ? i + 8 + ((nameSize + 7) & ~7) : -1;
+            case 2 -> (b.get(i + 1) & 1) == 0 ? i + 8 + nameSize : -1;
+            case 3 -> (b.get(i + 1) & 1) == 0 ? i + 9 + nameSize : -1;
+            default -> -1;
+        };
+        return type >= 0 && type + 8 <= end && isTaglessOpaque(b, type) ? type : -1;
     }
 
     /** A datatype body: class 5 (opaque), version 1-3, no tag (bit fields 0), an element size of at least one byte. */

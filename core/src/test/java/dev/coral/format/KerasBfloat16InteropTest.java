@@ -39,6 +39,10 @@ class KerasBfloat16InteropTest {
             "    kw = {'libver': 'latest'} if spec['latest'] else {}",
             "    rows = {}",
             "    with h5py.File(spec['path'], 'w', **kw) as f:",
+            "        f.attrs['keras_version'] = '3.6.0'",
+            "        if spec['odd_attributes']:  # numpy 'V' values, which jhdf cannot read: not metadata, not a refusal",
+            "            f.attrs['opaque'] = np.frombuffer(b'ab', dtype='V2')[0]",
+            "            f.create_group('other').attrs['opaque'] = np.frombuffer(b'abcd', dtype='V4')[0]",
             "        for name, kind, shape, seed in spec['datasets']:",
             "            rng = np.random.default_rng(seed)",
             "            if kind == 'f4':",
@@ -65,6 +69,7 @@ class KerasBfloat16InteropTest {
         Random r = new Random(seed);
         Map<String, List<Var>> files = new HashMap<>();
         Map<String, Boolean> latest = new HashMap<>();
+        Map<String, Boolean> odd = new HashMap<>();
         StringBuilder json = new StringBuilder("[");
         for (int f = 0; f < 16; f++) {
             Path p = dir.resolve("k" + f + ".weights.h5");
@@ -86,7 +91,10 @@ class KerasBfloat16InteropTest {
             }
             files.put(p.toString(), vars);
             latest.put(p.toString(), v2Headers);
-            json.append(f == 0 ? "" : ",").append("{\"path\":\"").append(p).append("\",\"latest\":").append(v2Headers).append(",\"datasets\":[");
+            boolean oddAttributes = !v2Headers && f % 3 == 1; // (a version-2 header's checksum keeps it from being read)
+            odd.put(p.toString(), oddAttributes);
+            json.append(f == 0 ? "" : ",").append("{\"path\":\"").append(p).append("\",\"latest\":").append(v2Headers)
+                    .append(",\"odd_attributes\":").append(oddAttributes ? "true" : "false").append(",\"datasets\":[");
             for (int i = 0; i < vars.size(); i++) {
                 Var v = vars.get(i);
                 json.append(i == 0 ? "" : ",").append("[\"").append(v.name()).append("\",\"").append(v.kind()).append("\",")
@@ -132,6 +140,7 @@ class KerasBfloat16InteropTest {
                 assertEquals(sorted(expectTensors), sorted(names), msg + ": tensors");
                 assertEquals(sorted(expectKept), sorted(parsed.keptAsBytes()), msg + ": kept as bytes");
                 assertArrayEquals(whole, TestTensors.restore(new Hdf5Format(), parsed), msg + ": restored byte for byte");
+                assertEquals(Map.of("keras_version", "3.6.0"), parsed.metadata(), msg + ": metadata (odd attributes " + odd.get(e.getKey()) + ")");
             }
         }
         assertTrue(bf16Tensors >= 10, "the seeded files hold bfloat16 variables in version-1 headers: " + bf16Tensors);

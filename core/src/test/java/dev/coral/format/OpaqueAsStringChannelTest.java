@@ -122,6 +122,42 @@ class OpaqueAsStringChannelTest {
         assertEquals(0x15, Files.readAllBytes(p)[24], "the file is not changed");
     }
 
+    /** A v1 attribute message (header and body of version v) named "a", of a tagless opaque type of {@code size} bytes. */
+    private static byte[] attribute(int version, int flags, int typeBytes) {
+        ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+        b.putShort((short) 0x0C).putShort((short) 48).put((byte) 0).put(new byte[3]);
+        b.put((byte) version).put((byte) flags).putShort((short) 2).putShort((short) typeBytes).putShort((short) 8);
+        if (version == 3) {
+            b.put((byte) 0); // name encoding
+        }
+        b.put(new byte[] {'a', 0});
+        if (version == 1) {
+            b.put(new byte[6]); // the name padded to 8 bytes
+        }
+        b.put((byte) 0x15).put(new byte[3]).putInt(2);
+        return b.array();
+    }
+
+    @Test
+    void anAttributeOfATaglessOpaqueTypeReadsAsAReferenceAndLookAlikesStay() throws IOException {
+        int[][] cases = {{1, 0, 8, 16}, {2, 0, 8, 10}, {3, 0, 8, 11}, {2, 1, 8, -1}, {1, 0, 12, -1}, {4, 0, 8, -1}};
+        for (int[] c : cases) { // version, flags, datatype size, where the datatype is (from the body) or -1: not patched
+            byte[] m = attribute(c[0], c[1], c[2]);
+            Path p = dir.resolve("a" + c[0] + c[1] + c[2]);
+            Files.write(p, m);
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                ByteBuffer all = ByteBuffer.allocate(m.length);
+                new OpaqueAsStringChannel(ch, 0, m.length).read(all, 0);
+                byte[] expected = m.clone();
+                if (c[3] >= 0) {
+                    assertEquals(0x15, expected[8 + c[3]], java.util.Arrays.toString(c));
+                    expected[8 + c[3]] = 0x17; // class 7: a reference, never metadata
+                }
+                assertArrayEquals(expected, all.array(), java.util.Arrays.toString(c));
+            }
+        }
+    }
+
     private static byte[] bytes(ByteBuffer b) {
         byte[] out = new byte[b.remaining()];
         b.get(out);
