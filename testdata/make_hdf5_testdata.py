@@ -39,15 +39,7 @@ def data_datasets(f):
     out = []
     kept = []
 
-    skipped = []
-
     def visit(name, obj):
-        if any(name.startswith(g + "/") for g in skipped):
-            return
-        if isinstance(obj, h5py.Group) and unreadable_by_jhdf(obj):
-            skipped.append(name)
-            kept.append(name + "/*")
-            return
         if not isinstance(obj, h5py.Dataset):
             return
         code = obj.dtype.str[1:]
@@ -73,13 +65,6 @@ def keras_bfloat16(obj):
     """A bfloat16 variable as Keras 3 writes one (saving_lib's H5IOStore): ml_dtypes' bfloat16 is a 2-byte opaque type
     with no tag to h5py, marked with the attribute dtype="bfloat16". Coral stores it as a BF16 tensor."""
     return tagless_opaque(obj) and obj.dtype.itemsize == 2 and obj.attrs.get("dtype") in ("bfloat16", b"bfloat16")
-
-
-def unreadable_by_jhdf(group):
-    """jhdf (0.10.0) fails to read a group holding an opaque dataset with no tag; Coral shows it such a type as a
-    string where the object header is version 1 (h5py's default), but a version-2 one (libver="latest") carries a
-    checksum: Coral keeps such a group's datasets as bytes, named 'group/*'."""
-    return group.file.libver[0] != "earliest" and any(tagless_opaque(o) for o in group.values())
 
 
 def record(fname, member=None):
@@ -162,8 +147,8 @@ def latest(rng):
         for i in range(20):
             g.create_dataset("w%02d" % i, data=rng.standard_normal((8, 8)).astype("f4"), track_times=False)
         f.create_dataset("embedding", data=rng.standard_normal((64, 32)).astype("f2"), track_times=False)
-        # a Keras bfloat16 variable (keras3 below) in a version-2 object header: jhdf cannot read its group, and
-        # Coral does not change a checksummed header for it, so the group is kept as bytes ('bf16/*', unreadable_by_jhdf)
+        # a Keras bfloat16 variable (keras3 below) in a version-2 object header, whose checksum Coral's view of the
+        # file keeps right when it shows jhdf the type as a string
         b = h5py.Group(h5py.h5g.create(f.id, b"bf16", gcpl=gcpl))
         bits = np.arange(-64, 64, dtype="<i2").astype("<u2")  # not from rng: the files after this one stay as they were
         b.create_dataset("0", data=bits.view("V2"), track_times=False).attrs["dtype"] = "bfloat16"

@@ -35,6 +35,8 @@ import java.util.TreeSet;
 final class OpaqueAsStringChannel extends FileChannel {
     /** Bytes of a v1 message header and of the opaque datatype message's body. */
     private static final int PATTERN = 16;
+    /** Bytes of a v2 message header (without a creation order) and of that body. */
+    private static final int V2_PATTERN = 12;
 
     private final FileChannel file;
     private final long start;
@@ -50,21 +52,52 @@ final class OpaqueAsStringChannel extends FileChannel {
     }
 
     /**
-     * Whether a datatype message read as a string was opaque, within the first header chunk of
-     * the version-1 object header at {@code address} (messages from address + 16 for the chunk's length).
+     * Whether a datatype message read as a string was opaque, within the first chunk of the object
+     * header at {@code address}: a version-1 header's messages from address + 16 for the chunk's
+     * length, a version-2 one's ("OHDR") after its prefix for its chunk 0's size.
      */
     synchronized boolean patchedIn(long address) throws IOException {
         if (patched.isEmpty() || address < 0 || address > size - 16) {
             return false;
         }
-        ByteBuffer prefix = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer prefix = ByteBuffer.allocate(34).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         readRaw(prefix, address);
-        if (prefix.position() < 16 || prefix.get(0) != 1) {
-            return false;
+        long first;
+        long chunk;
+        if (prefix.position() >= 16 && prefix.get(0) == 1) {
+            first = address + 16;
+            chunk = Integer.toUnsignedLong(prefix.getInt(8));
+        } else {
+            int len = v2Prefix(prefix, 0, prefix.position());
+            if (len < 0) {
+                return false;
+            }
+            first = address + len;
+            chunk = v2Chunk0(prefix, 0);
         }
-        long chunk = Integer.toUnsignedLong(prefix.getInt(8));
-        Long at = patched.ceiling(address + 16);
-        return at != null && at < address + 16 + chunk;
+        Long at = patched.ceiling(first);
+        return at != null && at < first + chunk;
+    }
+
+    /** The length of the version-2 object header prefix ("OHDR" .. chunk 0's size) at b[i], when all of it lies before end; else -1. */
+    private static int v2Prefix(ByteBuffer b, int i, int end) {
+        if (i + 6 > end || b.get(i) != 'O' || b.get(i + 1) != 'H' || b.get(i + 2) != 'D' || b.get(i + 3) != 'R' || b.get(i + 4) != 2) {
+            return -1;
+        }
+        int flags = b.get(i + 5) & 0xFF;
+        int len = 6 + ((flags & 0x20) != 0 ? 16 : 0) + ((flags & 0x10) != 0 ? 4 : 0) + (1 << (flags & 3));
+        return i + len <= end ? len : -1;
+    }
+
+    /** Chunk 0's size of the version-2 object header at b[i] (its prefix checked by {@link #v2Prefix}). */
+    private static long v2Chunk0(ByteBuffer b, int i) {
+        int flags = b.get(i + 5) & 0xFF;
+        int at = i + v2Prefix(b, i, b.limit()) - (1 << (flags & 3));
+        long v = 0;
+        for (int k = (1 << (flags & 3)) - 1; k >= 0; k--) {
+            v = v << 8 | (b.get(at + k) & 0xFF);
+        }
+        return v;
     }
 
     @Override
@@ -101,21 +134,82 @@ final class OpaqueAsStringChannel extends FileChannel {
 
     /** Rewrites each tagless opaque datatype message in dst[from, from + n) (file position {@code at}) as a string one. */
     private synchronized void patch(ByteBuffer dst, int from, int n, long at) {
-        for (int i = from; i + PATTERN <= from + n; i++) {
-            if (dst.get(i) == 3 && dst.get(i + 1) == 0 && dst.get(i + 2) == 8 && dst.get(i + 3) == 0
+        boolean v2 = false;
+        int end = from + n;
+        for (int i = from; i + V2_PATTERN <= end; i++) {
+            if (i + PATTERN <= end && dst.get(i) == 3 && dst.get(i + 1) == 0 && dst.get(i + 2) == 8 && dst.get(i + 3) == 0
                     && (dst.get(i + 4) & 0xFE) == 0 && dst.get(i + 5) == 0 && dst.get(i + 6) == 0 && dst.get(i + 7) == 0
                     && isTaglessOpaque(dst, i + 8)) {
-                int version = (dst.get(i + 8) & 0xF0) >>> 4;
-                dst.put(i + 8, (byte) (version << 4 | 3)); // class 3, string; its bit fields 0: null-terminated, ASCII
-                patched.add(at + (i - from) + 8);
-            } else if (dst.get(i) == 0x0C && dst.get(i + 1) == 0 && (dst.get(i + 4) & 0xFE) == 0 && dst.get(i + 5) == 0
-                    && dst.get(i + 6) == 0 && dst.get(i + 7) == 0) {
-                int type = attributeDatatype(dst, i + 8, from + n);
-                if (type >= 0) {
-                    int version = (dst.get(type) & 0xF0) >>> 4;
-                    dst.put(type, (byte) (version << 4 | 7)); // class 7, an object reference: no properties, not a string
+                asString(dst, i + 8, at + (i - from) + 8);
+                continue;
+            }
+            if (i + PATTERN <= end && dst.get(i) == 0x0C && dst.get(i + 1) == 0 && (dst.get(i + 4) & 0xFE) == 0 && dst.get(i + 5) == 0
+                    && dst.get(i + 6) == 0 && dst.get(i + 7) == 0 && asReference(dst, attributeDatatype(dst, i + 8, from + n))) {
+                continue;
+            }
+            // a version-2 header's message: type, 2-byte size, flags, then a creation order of 2 bytes or none
+            if (dst.get(i) == 3 && dst.get(i + 1) == 8 && dst.get(i + 2) == 0 && (dst.get(i + 3) & 0xFE) == 0) {
+                int body = isTaglessOpaque(dst, i + 4) ? i + 4 : i + 14 <= end && isTaglessOpaque(dst, i + 6) ? i + 6 : -1;
+                if (body >= 0) {
+                    asString(dst, body, at + (body - from));
+                    v2 = true;
+                    continue;
                 }
             }
+            if (dst.get(i) == 0x0C && (dst.get(i + 3) & 0xFE) == 0) {
+                int type = attributeDatatype(dst, i + 4, end);
+                v2 |= asReference(dst, type >= 0 ? type : attributeDatatype(dst, i + 6, end));
+            }
+        }
+        if (v2) {
+            resum(dst, from, n);
+        }
+    }
+
+    /** Reads the tagless opaque datatype at b[type] (file position {@code position}) as a string of its size, and notes it. */
+    private void asString(ByteBuffer b, int type, long position) {
+        int version = (b.get(type) & 0xF0) >>> 4;
+        b.put(type, (byte) (version << 4 | 3)); // class 3, string; its bit fields 0: null-terminated, ASCII
+        patched.add(position);
+    }
+
+    /** Reads the tagless opaque datatype at b[type] (when type is not -1) as an object reference; returns whether it did. */
+    private static boolean asReference(ByteBuffer b, int type) {
+        if (type < 0) {
+            return false;
+        }
+        int version = (b.get(type) & 0xF0) >>> 4;
+        b.put(type, (byte) (version << 4 | 7)); // class 7, an object reference: no properties, not a string
+        return true;
+    }
+
+    /**
+     * After a version-2 message was changed in dst[from, from + n): a read that starts at an object
+     * header ("OHDR": jhdf reads the whole of chunk 0 to check it) or at a continuation chunk
+     * ("OCHK", read whole) gets the Jenkins lookup3 checksum of what it now holds, as jhdf checks.
+     */
+    private static void resum(ByteBuffer dst, int from, int n) {
+        int end;
+        int prefix = v2Prefix(dst, from, from + n);
+        if (prefix >= 0) {
+            long chunk = v2Chunk0(dst, from);
+            if (chunk > n) {
+                return;
+            }
+            end = from + prefix + (int) chunk;
+        } else if (n >= 8 && dst.get(from) == 'O' && dst.get(from + 1) == 'C' && dst.get(from + 2) == 'H' && dst.get(from + 3) == 'K') {
+            end = from + n - 4;
+        } else {
+            return;
+        }
+        if (end + 4 > from + n) {
+            return;
+        }
+        byte[] covered = new byte[end - from];
+        dst.get(from, covered);
+        int sum = io.jhdf.checksum.JenkinsLookup3HashLittle.hash(covered);
+        for (int k = 0; k < 4; k++) {
+            dst.put(end + k, (byte) (sum >>> 8 * k));
         }
     }
 

@@ -158,6 +158,50 @@ class OpaqueAsStringChannelTest {
         }
     }
 
+    /** A version-2 object header (as Hdf5Writer writes one: 8-byte chunk size) holding an opaque datatype message and a dataspace one. */
+    private static byte[] v2Header(boolean creationOrder) {
+        ByteBuffer m = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+        m.put((byte) 1).putShort((short) 4).put((byte) 0);
+        if (creationOrder) {
+            m.putShort((short) 0);
+        }
+        m.put(new byte[] {2, 0, 0, 0}); // dataspace: scalar
+        m.put((byte) 3).putShort((short) 8).put((byte) 1);
+        if (creationOrder) {
+            m.putShort((short) 1);
+        }
+        m.put((byte) 0x15).put(new byte[3]).putInt(2);
+        int len = m.position();
+        ByteBuffer b = ByteBuffer.allocate(6 + 8 + len + 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {'O', 'H', 'D', 'R', 2, (byte) (0x03 | (creationOrder ? 0x04 : 0))}).putLong(len).put(m.array(), 0, len);
+        b.putInt(io.jhdf.checksum.JenkinsLookup3HashLittle.hash(java.util.Arrays.copyOf(b.array(), b.capacity() - 4)));
+        return b.array();
+    }
+
+    @Test
+    void aVersion2HeaderReadWholeIsPatchedAndItsChecksumStaysRight() throws IOException {
+        for (boolean order : new boolean[] {false, true}) {
+            byte[] h = v2Header(order);
+            Path p = dir.resolve("v2" + order);
+            Files.write(p, h);
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                OpaqueAsStringChannel view = new OpaqueAsStringChannel(ch, 0, h.length);
+                ByteBuffer all = ByteBuffer.allocate(h.length);
+                view.read(all, 0);
+                int type = h.length - 4 - 8;
+                assertEquals(0x15, h[type]);
+                assertEquals(0x13, all.get(type), "the opaque type reads as a string");
+                all.flip();
+                io.jhdf.checksum.ChecksumUtils.validateChecksum(all.order(ByteOrder.LITTLE_ENDIAN)); // throws when wrong
+                assertTrue(view.patchedIn(0), "creation order " + order);
+                ByteBuffer messages = ByteBuffer.allocate(h.length - 14 - 4); // the messages alone, as jhdf reads them first
+                view.read(messages, 14);
+                assertEquals(0x13, messages.get(type - 14));
+                assertArrayEquals(java.util.Arrays.copyOfRange(h, 14, type), java.util.Arrays.copyOfRange(messages.array(), 0, type - 14));
+            }
+        }
+    }
+
     private static byte[] bytes(ByteBuffer b) {
         byte[] out = new byte[b.remaining()];
         b.get(out);
