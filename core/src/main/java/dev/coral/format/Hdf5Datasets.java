@@ -119,10 +119,9 @@ final class Hdf5Datasets {
         try {
             all = group.getChildren();
         } catch (io.jhdf.exceptions.HdfException e) {
-            // jhdf 0.10.0 cannot read a group holding an opaque dataset with no tag (h5py's for a numpy 'V' dtype, and so
-            // Keras' bfloat16 variables: it looks for the tag's NUL in no bytes) in a version-2 object header, where
-            // OpaqueAsStringChannel leaves it (until 2026-12-05 the whole file was refused). Its datasets stay in the
-            // skeleton, restored exactly: named 'group/*'
+            // a group jhdf cannot read (before OpaqueAsStringChannel, one holding an opaque dataset with no tag, h5py's for a
+            // numpy 'V' dtype and so Keras' bfloat16 variables, refused the whole file): its datasets stay in the skeleton,
+            // restored exactly: named 'group/*'
             String path = group.getPath().replaceAll("^/+|/+$", "");
             kept.add(path.isEmpty() ? "*" : path + "/*");
             return;

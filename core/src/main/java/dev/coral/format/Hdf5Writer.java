@@ -21,9 +21,12 @@ import java.util.Map;
  * it). A tensor named {@code a/b/c} is the dataset {@code c} in group {@code a/b}; each is
  * contiguous and little-endian, in C order. Metadata become scalar UTF-8 string attributes of the
  * root group. Dtypes: integers, F16, F32, F64, BOOL as h5py writes it (an enum of int8,
- * FALSE = 0, TRUE = 1), BF16 as a 16-bit float of 8 exponent and 7 mantissa bits (h5py reads
- * it converted to float16; Coral and jhdf as it is); the others (complex, F128, the 8/6/4-bit
- * floats) are refused naming the tensor.
+ * FALSE = 0, TRUE = 1), BF16 as Keras 3 writes a bfloat16 variable (an opaque 2-byte type with no
+ * tag and the attribute {@code dtype="bfloat16"}, a variable-length string in a global heap: Keras
+ * loads it as bfloat16, h5py reads the bits as 'V2', Coral as BF16); the others (complex, F128,
+ * the 8/6/4-bit floats) are refused naming the tensor. Until 2026-12-05 BF16 was written as a
+ * 16-bit float of 8 exponent and 7 mantissa bits, which h5py reads converted to float16 (out of
+ * range above 65504) and Keras would have taken so.
  *
  * <p>Written by hand rather than with jhdf's writer, which takes whole Java arrays (so a tensor
  * of 2^31 elements or more cannot be written, and every tensor is held in memory twice) and has
@@ -33,6 +36,8 @@ final class Hdf5Writer {
     private static final long UNDEFINED = -1L;
     private static final int SUPERBLOCK_BYTES = 48;
     private static final int MAX_MESSAGE_BYTES = 0xFFFF;
+    private static final int HEAP_BYTES = 4096;
+    private static final byte[] BFLOAT16 = "bfloat16".getBytes(StandardCharsets.US_ASCII);
 
     private final String where;
 
@@ -70,12 +75,17 @@ final class Hdf5Writer {
         }
         for (int i = 0; i < tensors.size(); i++) {
             datasetAddresses[i] = pos;
-            pos += datasetHeader(tensors.get(i), 0).length;
+            pos += datasetHeader(tensors.get(i), 0, 0).length;
+        }
+        boolean anyBf16 = tensors.stream().anyMatch(t -> t.spec().dtype() == DType.BF16);
+        long heapAddress = pos;
+        if (anyBf16) {
+            pos += HEAP_BYTES;
         }
         long dataStart = pos;
         for (int i = 0; i < tensors.size(); i++) {
             long size = tensors.get(i).spec().byteSize();
-            datasetHeaders[i] = datasetHeader(tensors.get(i), size == 0 ? UNDEFINED : pos);
+            datasetHeaders[i] = datasetHeader(tensors.get(i), size == 0 ? UNDEFINED : pos, heapAddress);
             pos += size;
         }
         long eof = pos;
@@ -88,6 +98,9 @@ final class Hdf5Writer {
         }
         for (byte[] h : datasetHeaders) {
             out.write(h);
+        }
+        if (anyBf16) {
+            out.write(globalHeap());
         }
         long written = dataStart;
         for (TensorSource t : tensors) {
@@ -169,7 +182,7 @@ final class Hdf5Writer {
         return m.objectHeader();
     }
 
-    private byte[] datasetHeader(TensorSource t, long dataAddress) throws BadInputException {
+    private byte[] datasetHeader(TensorSource t, long dataAddress, long heapAddress) throws BadInputException {
         Shape shape = t.spec().shape();
         int rank = shape.rank();
         Messages m = new Messages();
@@ -184,7 +197,37 @@ final class Hdf5Writer {
         ByteBuffer layout = le(18);
         layout.put((byte) 3).put((byte) 1).putLong(dataAddress).putLong(t.spec().byteSize()); // v3, contiguous
         m.add(0x08, layout.array());
+        if (t.spec().dtype() == DType.BF16) {
+            m.add(0x0C, bfloat16Marker(heapAddress));
+        }
         return m.objectHeader();
+    }
+
+    /**
+     * The attribute Keras 3 gives a bfloat16 variable (saving_lib's H5IOStore), {@code dtype = "bfloat16"},
+     * as h5py writes a str: a scalar variable-length UTF-8 string, its bytes object 1 of the global heap
+     * collection at {@code heapAddress} ({@link #globalHeap}). Attribute message version 3, as h5py's.
+     */
+    private static byte[] bfloat16Marker(long heapAddress) {
+        byte[] name = {'d', 't', 'y', 'p', 'e', 0};
+        ByteBuffer type = le(20);
+        type.put((byte) 0x19).put((byte) 0x01).put((byte) 0x01).put((byte) 0).putInt(16); // v1 class 9: a string, null-terminated, UTF-8
+        type.put(fixedPoint(1, false)); // its characters: unsigned bytes
+        byte[] scalar = {2, 0, 0, 0};
+        ByteBuffer b = le(9 + name.length + type.capacity() + scalar.length + 16);
+        b.put((byte) 3).put((byte) 0).putShort((short) name.length).putShort((short) type.capacity()).putShort((short) scalar.length);
+        b.put((byte) 0).put(name).put(type.array()).put(scalar);
+        b.putInt(BFLOAT16.length).putLong(heapAddress).putInt(1); // length, collection, object index
+        return b.array();
+    }
+
+    /** A global heap collection ("GCOL", 4096 bytes, libhdf5's least) holding object 1, the bytes "bfloat16"; the rest free. */
+    private static byte[] globalHeap() {
+        ByteBuffer b = le(HEAP_BYTES);
+        b.put(new byte[] {'G', 'C', 'O', 'L', 1, 0, 0, 0}).putLong(HEAP_BYTES);
+        b.putShort((short) 1).putShort((short) 0).putInt(0).putLong(BFLOAT16.length).put(BFLOAT16); // 8 bytes: no padding
+        b.putShort((short) 0).putShort((short) 0).putInt(0).putLong(HEAP_BYTES - 16 - 16 - BFLOAT16.length); // free space
+        return b.array();
     }
 
     /** The datatype message of a tensor's dtype; a dtype HDF5 export cannot hold is refused naming the tensor. */
@@ -194,7 +237,7 @@ final class Hdf5Writer {
             case U8, U16, U32, U64 -> fixedPoint(d.elementBytes(), false);
             case I8, I16, I32, I64 -> fixedPoint(d.elementBytes(), true);
             case F16 -> floatingPoint(2, 10, 5, 15);
-            case BF16 -> floatingPoint(2, 7, 8, 127);
+            case BF16 -> new byte[] {0x15, 0, 0, 0, 2, 0, 0, 0}; // Keras 3's: opaque, 2 bytes, no tag (with the marker, above)
             case F32 -> floatingPoint(4, 23, 8, 127);
             case F64 -> floatingPoint(8, 52, 11, 1023);
             case BOOL -> boolEnum();

@@ -12,8 +12,8 @@ import java.util.TreeSet;
 
 /**
  * A read-only view of HDF5 data ({@code size} bytes from byte {@code start} of a file) for jhdf,
- * in which every datatype message of a version-1 object header that declares an opaque type
- * without a tag reads as a fixed-length string type of the same size. The file is not changed:
+ * in which every datatype message of an object header that declares an opaque type without a tag
+ * reads as a fixed-length string type of the same size. The file is not changed:
  * only the bytes jhdf is handed.
  *
  * <p>Why: jhdf 0.10.0 cannot read a group holding an opaque dataset with no tag (it looks for
@@ -25,12 +25,13 @@ import java.util.TreeSet;
  * a type (a numpy 'V' value; jhdf fails on its object's header, which at the root refused the file)
  * reads as an object reference instead, which Coral never takes as metadata.
  *
- * <p>The message is recognised with its 8-byte message header (type 3, body 8 bytes, flags 0 or
- * "constant") in each buffer jhdf reads: version-1 object headers are read a chunk at a time, so
- * a message lies within one read. Look-alike bytes elsewhere in what jhdf reads (an attribute's
- * value) would read changed too: harmless, as Coral takes from attributes only the root's strings
- * and the marker, which hold no such NULs. Version-2 object headers (h5py's {@code libver="latest"}) carry a
- * checksum that a changed byte would break: their opaque datasets stay as jhdf leaves them.
+ * <p>The message is recognised with its message header (type 3, body 8 bytes, flags 0 or
+ * "constant": 8 bytes in a version-1 object header, 4 or 6 in a version-2 one) in each buffer jhdf
+ * reads: headers are read a chunk at a time, so a message lies within one read. A version-2 header
+ * (h5py's {@code libver="latest"}, and Coral's own export) carries a Jenkins checksum, which jhdf
+ * checks on a read of the whole chunk: such a read gets the checksum of what it now holds. Look-alike
+ * bytes elsewhere in what jhdf reads (an attribute's value) would read changed too: harmless, as
+ * Coral takes from attributes only the root's strings and the marker, which hold no such NULs.
  */
 final class OpaqueAsStringChannel extends FileChannel {
     /** Bytes of a v1 message header and of the opaque datatype message's body. */

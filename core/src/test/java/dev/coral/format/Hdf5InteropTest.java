@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * h5py (libhdf5) as an independent client of Coral's HDF5 export: Coral writes random models,
  * python3 opens them with h5py and reports every dataset's dtype, shape and a hash of its
- * little-endian bytes, and the root group's attributes. (h5py's own files are read in
+ * little-endian bytes (a bfloat16 one's bits, as Keras 3 stores them, with its marker), and the
+ * root group's attributes. (h5py's own files are read in
  * {@link TestdataInteropTest}.) Debian's python3-h5py serves /usr/bin/python3, which may not be
  * the python3 first on the PATH: both are tried.
  */
@@ -37,8 +38,11 @@ class Hdf5InteropTest {
             "        def visit(name, obj):",
             "            if isinstance(obj, h5py.Dataset):",
             "                a = np.asarray(obj[()])",
-            "                le = a.astype(a.dtype.newbyteorder('<'), copy=False)",
-            "                rows[name] = [a.dtype.str, list(a.shape), hashlib.sha256(le.tobytes()).hexdigest()]",
+            "                le = a if a.dtype.kind == 'V' else a.astype(a.dtype.newbyteorder('<'), copy=False)",
+            "                marker = obj.attrs['dtype'] if 'dtype' in obj.attrs else None",
+            "                if marker is not None and not isinstance(marker, str):",
+            "                    marker = repr(marker)  # Keras compares it with a str: bytes or arrays would not do",
+            "                rows[name] = [a.dtype.str, list(a.shape), hashlib.sha256(le.tobytes()).hexdigest(), marker]",
             "        h.visititems(visit)",
             "        attrs = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in h.attrs.items()}",
             "    out[f] = {'datasets': rows, 'attrs': attrs}",
@@ -55,11 +59,8 @@ class Hdf5InteropTest {
         Map<String, Map<String, String>> metadata = new LinkedHashMap<>();
         for (int f = 0; f < 12; f++) {
             List<TestTensors.Mem> tensors = new ArrayList<>();
-            for (TestTensors.Mem m : Hdf5FormatTest.randomModel(r)) {
-                if (m.spec().dtype() != DType.BF16) { // h5py converts HDF5's bfloat16 layout to float16: values, not bits
-                    tensors.add(m);
-                }
-            }
+            tensors.addAll(Hdf5FormatTest.randomModel(r));
+            tensors.add(TestTensors.randomTensor(r, "layers/embedding/vars/0", DType.BF16, false)); // a Keras bfloat16 variable in each
             Map<String, String> meta = f % 3 == 0 ? Map.of("format", "pt", "model_config", "{\"layers\": [1, 2]}") : Map.of();
             Path p = dir.resolve("m" + f + ".h5");
             try (OutputStream out = Files.newOutputStream(p)) {
@@ -71,6 +72,8 @@ class Hdf5InteropTest {
         List<String> cmd = new ArrayList<>(List.of(python, "-c", PY));
         cmd.addAll(written.keySet());
         Map<String, Object> got = (Map<String, Object>) Json.parse(dev.coral.testutil.Python.output(cmd)); // h5py reads every file
+        long bf16 = written.values().stream().flatMap(List::stream).filter(m -> m.spec().dtype() == DType.BF16).count();
+        assertTrue(bf16 >= 12, "the seeded models hold BF16 tensors: " + bf16);
         for (Map.Entry<String, List<TestTensors.Mem>> e : written.entrySet()) {
             Map<String, Object> file = (Map<String, Object>) got.get(e.getKey());
             Map<String, Object> rows = (Map<String, Object>) file.get("datasets");
@@ -80,7 +83,10 @@ class Hdf5InteropTest {
                 List<Object> row = (List<Object>) rows.get(m.name());
                 assertTrue(row != null, at + ": h5py has no such dataset among " + rows.keySet());
                 DType t = m.spec().dtype();
-                assertEquals((t.bits() == 8 ? "|" : "<") + t.numpyCode().orElseThrow(), row.get(0), at);
+                // BF16 as Keras 3 writes a bfloat16 variable: h5py gives its bits as 'V2', marked dtype = "bfloat16" (a str)
+                assertEquals(t == DType.BF16 ? "|V2" : (t.bits() == 8 ? "|" : "<") + t.numpyCode().orElseThrow(), row.get(0), at);
+                assertEquals(t == DType.BF16 ? "bfloat16" : "(none)", row.get(3) instanceof String marker ? marker : "(none)",
+                        at + ": Keras' marker");
                 long[] dims = ((List<Object>) row.get(1)).stream().mapToLong(o -> ((BigInteger) o).longValueExact()).toArray();
                 assertEquals(m.spec().shape(), dev.coral.tensor.Shape.of(dims), at);
                 byte[] cOrder;
