@@ -133,7 +133,10 @@ final class OpaqueAsStringChannel extends FileChannel {
         return total == 0 && room > 0 ? -1 : total;
     }
 
-    /** Rewrites each tagless opaque datatype message in dst[from, from + n) (file position {@code at}) as a string one. */
+    /**
+     * Rewrites each tagless opaque datatype in dst[from, from + n) (file position {@code at}): a
+     * dataset's as a string, an attribute's as a reference; then mends a version-2 chunk's checksum.
+     */
     private synchronized void patch(ByteBuffer dst, int from, int n, long at) {
         boolean v2 = false;
         int end = from + n;
@@ -145,7 +148,7 @@ final class OpaqueAsStringChannel extends FileChannel {
                 continue;
             }
             if (i + PATTERN <= end && dst.get(i) == 0x0C && dst.get(i + 1) == 0 && (dst.get(i + 4) & 0xFE) == 0 && dst.get(i + 5) == 0
-                    && dst.get(i + 6) == 0 && dst.get(i + 7) == 0 && asReference(dst, attributeDatatype(dst, i + 8, from + n))) {
+                    && dst.get(i + 6) == 0 && dst.get(i + 7) == 0 && asReference(dst, attributeDatatype(dst, i + 8, end))) {
                 continue;
             }
             // a version-2 header's message: type, 2-byte size, flags, then a creation order of 2 bytes or none
