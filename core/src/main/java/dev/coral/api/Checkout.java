@@ -94,9 +94,8 @@ final class Checkout {
         }
         // deleted first, as git does, so that a file the target tracks as a folder (or the other way) makes way
         for (String path : toDelete) {
-            if (wt.deleteIfPresent(path)) {
+            if (wt.deleteWithEmptyFolders(path)) {
                 deleted.add(path);
-                wt.deleteEmptyFoldersAbove(path);
             }
         }
         TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();

@@ -955,9 +955,7 @@ public final class Repository implements AutoCloseable {
         }
         if (!cached) {
             for (String r : removed) {
-                if (workTree.deleteIfPresent(r)) {
-                    workTree.deleteEmptyFoldersAbove(r); // as git rm does
-                }
+                workTree.deleteWithEmptyFolders(r); // as git rm does
             }
         }
         return List.copyOf(removed);

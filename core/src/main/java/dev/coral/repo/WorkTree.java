@@ -177,9 +177,28 @@ public final class WorkTree {
         return BackgroundRelease.deleteIfExists(f);
     }
 
+    /**
+     * Deletes the working file of {@code repoPath} if it is there ({@link #deleteIfPresent}), then the
+     * folders above it left empty, also when the file was already gone, as git does when it removes
+     * a tracked file (its unlink counts a missing file as removed; found by the git differential
+     * fuzz: a forced switch away from a staged file deleted beforehand left its empty folder, which
+     * git removes). Nothing beyond a symbolic link. Returns whether a file was deleted.
+     */
+    public boolean deleteWithEmptyFolders(String repoPath) throws IOException {
+        boolean deleted = deleteIfPresent(repoPath);
+        Path f = file(repoPath);
+        if (deleted || linkAbove(f) == null && !Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+            deleteEmptyFoldersAbove(repoPath);
+        }
+        return deleted;
+    }
+
     /** Deletes the folders above {@code repoPath} that are empty, nearest first, up to the root (as git does after removing a file). */
     public void deleteEmptyFoldersAbove(String repoPath) throws BadInputException {
         for (Path d = file(repoPath).getParent(); d != null && d.startsWith(root) && !d.equals(root); d = d.getParent()) {
+            if (Files.isSymbolicLink(d)) {
+                return; // deleting it would delete the link, empty or not
+            }
             try {
                 Files.delete(d);
             } catch (IOException e) {

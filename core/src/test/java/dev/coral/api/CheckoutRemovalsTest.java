@@ -40,6 +40,32 @@ class CheckoutRemovalsTest {
         }
     }
 
+    /**
+     * A staged file deleted from disk, then a forced checkout of a commit without it: git removes the
+     * folder its removal leaves empty, though the file was already gone (found by the git
+     * differential fuzz, seed 27: Coral left sub/deep behind, so a later "add sub/deep" matched it).
+     * rm of such a file does the same; a folder holding anything else stays.
+     */
+    @Test
+    void aRemovalOfAFileAlreadyGoneStillRemovesTheFoldersItEmpties() throws IOException {
+        try (Repository repo = Repository.open(dir)) {
+            Path f = TestModels.writeSafetensors(dir.resolve("sub/deep/f.safetensors"), TestModels.randomTensors(4, 1, 50));
+            repo.add(List.of(f));
+            Files.delete(f);
+            repo.checkout("HEAD", true);
+            assertFalse(Files.exists(dir.resolve("sub")), "the checkout removed the staged file's emptied folders");
+
+            Path g = TestModels.writeSafetensors(dir.resolve("x/y/g.safetensors"), TestModels.randomTensors(5, 1, 50));
+            Files.writeString(dir.resolve("x/notes.txt"), "the user's");
+            repo.add(List.of(g));
+            repo.commit(CommitRequest.of("g"));
+            Files.delete(g);
+            repo.remove(List.of(g), false);
+            assertFalse(Files.exists(dir.resolve("x/y")), "rm removed the emptied folder");
+            assertEquals("the user's", Files.readString(dir.resolve("x/notes.txt")), "a folder holding a file stays");
+        }
+    }
+
     @Test
     void aDeletionNotStagedStaysWhereIndexAndTargetAgree() throws IOException {
         try (Repository repo = Repository.open(dir)) {
