@@ -55,6 +55,14 @@ class CheckoutRemovalsTest {
             repo.checkout("HEAD", true);
             assertFalse(Files.exists(dir.resolve("sub")), "the checkout removed the staged file's emptied folders");
 
+            Path h = TestModels.writeSafetensors(dir.resolve("y/h.safetensors"), TestModels.randomTensors(6, 1, 50));
+            repo.add(List.of(h));
+            Files.delete(h);
+            Files.delete(dir.resolve("y"));
+            Files.writeString(dir.resolve("y"), "a file of the user's where the folder was");
+            repo.checkout("HEAD", true);
+            assertEquals("a file of the user's where the folder was", Files.readString(dir.resolve("y")), "a file is never taken for a folder");
+
             Path g = TestModels.writeSafetensors(dir.resolve("x/y/g.safetensors"), TestModels.randomTensors(5, 1, 50));
             Files.writeString(dir.resolve("x/notes.txt"), "the user's");
             repo.add(List.of(g));
