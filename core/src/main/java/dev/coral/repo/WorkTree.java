@@ -194,7 +194,7 @@ public final class WorkTree {
     }
 
     /** Deletes the folders above {@code repoPath} that are empty, nearest first, up to the root (as git does after removing a file). */
-    public void deleteEmptyFoldersAbove(String repoPath) throws BadInputException {
+    private void deleteEmptyFoldersAbove(String repoPath) throws BadInputException {
         for (Path d = file(repoPath).getParent(); d != null && d.startsWith(root) && !d.equals(root); d = d.getParent()) {
             if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
                 return; // a link (deleting it would delete the link, empty or not) or a file where a folder was: as rmdir, never
