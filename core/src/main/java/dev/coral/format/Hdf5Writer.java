@@ -213,11 +213,20 @@ final class Hdf5Writer {
         ByteBuffer type = le(20);
         type.put((byte) 0x19).put((byte) 0x01).put((byte) 0x01).put((byte) 0).putInt(16); // v1 class 9: a string, null-terminated, UTF-8
         type.put(fixedPoint(1, false)); // its characters: unsigned bytes
+        ByteBuffer value = le(16);
+        value.putInt(BFLOAT16.length).putLong(heapAddress).putInt(1); // length, collection, object index
+        return scalarAttribute(name, 0, type.array(), value.array(), 16);
+    }
+
+    /**
+     * An attribute message (version 3) of a scalar: its name (NUL-terminated; encoding 0 ASCII, 1
+     * UTF-8), datatype and value, the value zero-padded to {@code valueBytes}.
+     */
+    private static byte[] scalarAttribute(byte[] name, int nameEncoding, byte[] type, byte[] value, int valueBytes) {
         byte[] scalar = {2, 0, 0, 0};
-        ByteBuffer b = le(9 + name.length + type.capacity() + scalar.length + 16);
-        b.put((byte) 3).put((byte) 0).putShort((short) name.length).putShort((short) type.capacity()).putShort((short) scalar.length);
-        b.put((byte) 0).put(name).put(type.array()).put(scalar);
-        b.putInt(BFLOAT16.length).putLong(heapAddress).putInt(1); // length, collection, object index
+        ByteBuffer b = le(9 + name.length + type.length + scalar.length + valueBytes);
+        b.put((byte) 3).put((byte) 0).putShort((short) name.length).putShort((short) type.length).putShort((short) scalar.length);
+        b.put((byte) nameEncoding).put(name).put(type).put(scalar).put(value);
         return b.array();
     }
 
@@ -278,16 +287,12 @@ final class Hdf5Writer {
         int size = Math.max(1, data.length); // an HDF5 string type holds at least one byte
         ByteBuffer type = le(8);
         type.put((byte) 0x13).put((byte) 0x10).put((byte) 0).put((byte) 0).putInt(size); // v1 class 3; null-terminated, UTF-8
-        byte[] scalar = {2, 0, 0, 0};
-        long total = 9L + name.length + 8 + scalar.length + size;
+        long total = 9L + name.length + 8 + 4 + size;
         if (key.isEmpty() || total > MAX_MESSAGE_BYTES) {
             throw new BadInputException(where + ": metadata '" + (key.length() > 40 ? key.substring(0, 40) + "..." : key) + "' "
                     + (key.isEmpty() ? "has an empty name" : "is over the 64 KiB an HDF5 attribute of this export holds"));
         }
-        ByteBuffer b = le((int) total);
-        b.put((byte) 3).put((byte) 0).putShort((short) name.length).putShort((short) 8).putShort((short) scalar.length);
-        b.put((byte) 1).put(name).put(type.array()).put(scalar).put(data);
-        return b.array();
+        return scalarAttribute(name, 1, type.array(), data, size);
     }
 
     private static ByteBuffer le(int n) {
