@@ -1,5 +1,6 @@
 package dev.coral.cli;
 
+import dev.coral.error.OneLine;
 import dev.coral.store.ObjectId;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -26,33 +27,7 @@ final class Text {
      * quotes such names likewise). JSON output needs none of this: it escapes them itself.
      */
     static String shown(String s) {
-        int i = 0;
-        while (i < s.length() && !isControl(s.charAt(i))) {
-            i++;
-        }
-        if (i == s.length()) {
-            return s;
-        }
-        StringBuilder b = new StringBuilder(s.length() + 8).append(s, 0, i);
-        for (; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (!isControl(c)) {
-                b.append(c);
-            } else if (c == '\n') {
-                b.append("\\n");
-            } else if (c == '\t') {
-                b.append("\\t");
-            } else if (c == '\r') {
-                b.append("\\r");
-            } else {
-                b.append(String.format("\\x%02x", (int) c));
-            }
-        }
-        return b.toString();
-    }
-
-    private static boolean isControl(char c) {
-        return c < 0x20 || c >= 0x7f && c <= 0x9f;
+        return OneLine.of(s);
     }
 
     static String shortId(ObjectId id) {

@@ -128,8 +128,10 @@ final class ZipLayout {
             byte[] localName = new byte[localNameLength];
             read(ch, offset + 30, localNameLength, where, "member '" + shown + "'").get(0, localName);
             if (!Arrays.equals(name, localName)) {
-                throw bad(where, "member '" + shown + "': its local header names '" + new String(localName, StandardCharsets.UTF_8)
-                        + "' (the directory and the local header disagree)");
+                int cut = Math.min(localNameLength, 2 * name.length + 16); // a damaged length may take in the data
+                throw bad(where, "member '" + shown + "': its local header names '" + new String(localName, 0, cut, StandardCharsets.UTF_8)
+                        + (cut < localNameLength ? "'... (" + localNameLength + " bytes)" : "'")
+                        + " (the directory and the local header disagree)");
             }
             spans.add(new Span(shown, offset, dataStart + compressed));
             layout.add(new Member(method, dataStart, compressed, cd.getInt(p + 16) & MAX32));

@@ -174,8 +174,9 @@ class KerasFormatTest {
     @Timeout(120)
     void aFileWithRandomBytesChangedIsRefusedOrRestoredAsItIs() throws Exception {
         byte[] whole = Files.readAllBytes(TestdataInteropTest.testdata().resolve(TESTDATA));
-        int refused = TestTensors.damagedCopiesRefusedOrRestored(KERAS, whole, 41, 150, dir.resolve("damaged.keras"));
-        System.out.println(TESTDATA + ": " + refused + " of 150 damaged files refused, the others restored as they were");
+        int rounds = TestTensors.damageRounds(150);
+        int refused = TestTensors.damagedCopiesRefusedOrRestored(KERAS, whole, 41, rounds, dir.resolve("damaged.keras"));
+        System.out.println(TESTDATA + ": " + refused + " of " + rounds + " damaged files refused, the others restored as they were");
     }
 
     private void assertRefused(String name, byte[] bytes, String says) throws Exception {
