@@ -37,7 +37,7 @@ final class TestTensors {
     }
 
     /**
-     * {@code rounds} copies of {@code whole}, each {@link #damage damaged} (seeded), written
+     * {@code rounds} copies of {@code whole}, each {@link dev.coral.testutil.Damage damaged} (seeded), written
      * to {@code file} in turn: each is refused by {@code format} in one line naming the file, or
      * read and restored byte for byte as it is (what the reader misreads stays in the restore
      * info). No other exception. Returns how many were refused.
@@ -56,7 +56,7 @@ final class TestTensors {
         java.util.Random r = new java.util.Random(seed);
         int refused = 0;
         for (int round = 0; round < rounds; round++) {
-            byte[] damaged = damage(whole, r);
+            byte[] damaged = dev.coral.testutil.Damage.of(whole, r);
             java.nio.file.Files.write(file, damaged);
             String at = file.getFileName() + " round " + round + " seed " + seed;
             try (ParsedWeightFile parsed = format.read(file)) {
@@ -79,36 +79,6 @@ final class TestTensors {
         }
         java.nio.file.Files.deleteIfExists(file);
         return refused;
-    }
-
-    /** Little-endian values that lying lengths, counts, offsets and dimensions are made of. */
-    private static final long[] EDGE_VALUES = {0, 1, -1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFF_FFFFL, 0x8000_0000L,
-            0xFFFF_FFFFL, 0x1_0000_0000L, Long.MAX_VALUE, Long.MIN_VALUE};
-
-    /**
-     * A copy of {@code whole} with 1-4 changes: mostly a random byte or a flipped bit, sometimes a
-     * 2-, 4- or 8-byte little-endian edge value written over a field (a lying length or shape), and
-     * sometimes the copy cut short.
-     */
-    static byte[] damage(byte[] whole, Random r) {
-        byte[] damaged = whole.clone();
-        int changes = 1 + r.nextInt(4);
-        for (int k = 0; k < changes && damaged.length > 0; k++) {
-            int kind = r.nextInt(10);
-            int at = r.nextInt(damaged.length);
-            if (kind < 7) {
-                damaged[at] = r.nextBoolean() ? (byte) r.nextInt(256) : (byte) (damaged[at] ^ (1 << r.nextInt(8)));
-            } else if (kind < 9) {
-                long v = EDGE_VALUES[r.nextInt(EDGE_VALUES.length)];
-                int width = 2 << r.nextInt(3);
-                for (int b = 0; b < width && at + b < damaged.length; b++) {
-                    damaged[at + b] = (byte) (v >>> (8 * b));
-                }
-            } else {
-                damaged = Arrays.copyOf(damaged, at);
-            }
-        }
-        return damaged;
     }
 
     /**
