@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,8 +45,6 @@ class CommandLineFuzzTest {
     @Test
     @Timeout(600)
     void randomCommandLinesExitCleanlyAndLeaveTheRepositoryWhole() throws Exception {
-        Path base = dir.resolve("base");
-        repository(base);
         Map<String, List<String>> options = optionsByCommand();
         int sequences = Integer.getInteger("coral.fuzzSequences", 40);
         long first = Long.getLong("coral.fuzzSeed", 1);
@@ -57,7 +54,7 @@ class CommandLineFuzzTest {
             Random r = new Random(seed);
             Path round = dir.resolve("s" + seed);
             Path repo = round.resolve("repo");
-            copyTree(base, repo);
+            repository(repo);
             Cli cli = new Cli(repo);
             List<String> done = new ArrayList<>();
             for (int step = 0; step < STEPS; step++) {
@@ -75,7 +72,7 @@ class CommandLineFuzzTest {
             }
             Cli.Result fsck = cli.run("fsck");
             assertEquals(0, fsck.code(), "seed " + seed + ", after " + done + ": fsck: " + fsck.out() + fsck.err());
-            deleteTree(round);
+            dev.coral.io.Folders.deleteTree(round);
         }
         System.out.println(sequences + " sequences of " + STEPS + " commands from seed " + first + ", exit codes " + codes);
     }
@@ -135,26 +132,5 @@ class CommandLineFuzzTest {
         Cli.writeModel(root.resolve("m.safetensors"), 3, "w", "b");
         cli.run("add", "-q", "m.safetensors").ok();
         Cli.write(root.resolve("a.npy"), "npy", List.of(Cli.f32("a", new java.util.SplittableRandom(4), 8)));
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

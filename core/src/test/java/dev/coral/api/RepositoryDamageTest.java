@@ -8,7 +8,9 @@ import dev.coral.error.CoralException;
 import dev.coral.maintenance.FsckReport;
 import dev.coral.tensor.DType;
 import dev.coral.tensor.TensorSpec;
+import dev.coral.io.Folders;
 import dev.coral.testutil.Damage;
+import dev.coral.testutil.Trees;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -58,7 +60,7 @@ class RepositoryDamageTest {
             long seed = first + round;
             Random r = new Random(seed);
             Path copy = dir.resolve("round" + round);
-            copyTree(base, copy);
+            Trees.copy(base, copy);
             Path damaged = files.get(r.nextInt(files.size()));
             Files.write(copy.resolve(damaged), Damage.of(Files.readAllBytes(copy.resolve(damaged)), r));
             String where = "seed " + seed + ", damaged " + damaged;
@@ -69,7 +71,7 @@ class RepositoryDamageTest {
                 throw new AssertionError(where + ": " + e, e);
             }
             outcomes.merge(outcome, 1, Integer::sum);
-            deleteTree(copy);
+            Folders.deleteTree(copy);
         }
         System.out.println(files.size() + " files in .coral, " + rounds + " rounds from seed " + first + ": " + outcomes);
     }
@@ -174,27 +176,6 @@ class RepositoryDamageTest {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new AssertionError(e);
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }

@@ -163,7 +163,7 @@ class FsckTest {
     @Test
     void aDeletedPackIndexIsNamedOnceAndRebuiltFromItsPack() throws IOException {
         Path root = shared.resolve("index-deleted");
-        MaintenanceFixtures.copyTree(pristine, root);
+        dev.coral.testutil.Trees.copy(pristine, root);
         String pack = "pack-" + packOfC2().hex();
         Files.delete(root.resolve(".coral/packs/" + pack + ".idx"));
         Files.delete(root.resolve(".coral/packs/multi-pack-index"));
@@ -186,7 +186,7 @@ class FsckTest {
     @Test
     void anUnindexedPackNothingNeedsStaysALeftover() throws IOException {
         Path root = shared.resolve("unindexed-leftover");
-        MaintenanceFixtures.copyTree(pristine, root);
+        dev.coral.testutil.Trees.copy(pristine, root);
         Path packs = root.resolve(".coral/packs");
         ObjectId stray;
         try (Repository repo = Repository.open(root)) {
@@ -207,7 +207,7 @@ class FsckTest {
     @Test
     void aDeletedBranchThatHeadNamesIsAWarningNamingWhereItWas() throws IOException {
         Path root = shared.resolve("head-branch-deleted");
-        MaintenanceFixtures.copyTree(pristine, root);
+        dev.coral.testutil.Trees.copy(pristine, root);
         ObjectId c3 = new ArrayList<>(committed.keySet()).get(2);
         Files.delete(root.resolve(".coral/refs/heads/main"));
         FsckReport r = Maintenance.fsck(root.resolve(".coral"), false);
@@ -232,7 +232,7 @@ class FsckTest {
             assertTrue(r.clean() && r.warnings().isEmpty(), () -> lines(r));
         }
         Path other = shared.resolve("unborn-beside");
-        MaintenanceFixtures.copyTree(pristine, other);
+        dev.coral.testutil.Trees.copy(pristine, other);
         Files.delete(other.resolve(".coral/refs/heads/main"));
         try (Repository repo = Repository.open(other)) {
             repo.createBranch("kept", new ArrayList<>(committed.keySet()).get(2).hex());
@@ -295,7 +295,7 @@ class FsckTest {
     @Test
     void leftoversAreWarningsNotProblems() throws IOException {
         Path root = shared.resolve("leftovers");
-        MaintenanceFixtures.copyTree(pristine, root);
+        dev.coral.testutil.Trees.copy(pristine, root);
         Files.write(root.resolve(".coral/packs/.tmp-incoming.pack-123"), new byte[10]);
         Files.write(root.resolve(".coral/refs/heads/main.lock"), new byte[0]);
         FsckReport r = Maintenance.fsck(root.resolve(".coral"), false);
@@ -393,7 +393,7 @@ class FsckTest {
     /** A copy of the pristine repository with one byte of {@code file} flipped at a seeded position; fsck run. */
     private static Damaged damage(String file, long seed) throws IOException {
         Path root = shared.resolve("copy-" + copies++);
-        MaintenanceFixtures.copyTree(pristine, root);
+        dev.coral.testutil.Trees.copy(pristine, root);
         Path target = root.resolve(".coral").resolve(file);
         byte[] b = Files.readAllBytes(target);
         Random r = new Random(seed * 31 + file.hashCode());
