@@ -20,10 +20,11 @@ import picocli.CommandLine;
 /**
  * Random command lines, seeded (the seed and the commands so far are in every failure): a command,
  * then a few of its own options and of revisions, paths (some outside the repository, with
- * control characters, too long), numbers and settings, in sequences of {@value #STEPS} in one
- * repository. Each exits 0, 1 or 2; one that fails says so on standard error in a line starting
- * "coral: ", never as an internal error; and after each sequence {@code fsck} finds the repository
- * whole. {@code daemon}, {@code demo} and {@code batch} are left out (a process, a long run,
+ * control characters, too long), numbers and settings, in sequences of {@value #STEPS} steps in one
+ * repository; a quarter of the steps change the working folder instead (new versions of the
+ * weight files, a new file, one cut short, one deleted, a config.json). Each command exits 0, 1
+ * or 2; one that fails says so on standard error in a line starting "coral: ", never as an
+ * internal error; and after each sequence {@code fsck} finds the repository whole. {@code daemon}, {@code demo} and {@code batch} are left out (a process, a long run,
  * standard input); paths never leave the round's own folder.
  */
 class CommandLineFuzzTest {
@@ -34,7 +35,7 @@ class CommandLineFuzzTest {
             "refs/heads/main", "ORIG_HEAD", "v1^{}", "HEAD~99999999999");
     private static final List<String> PATHS = List.of("m.safetensors", "a.npy", "sub", "sub/b.npy", ".", "../out.npy", "out.npz",
             "out.h5", "out.safetensors", "new.npy", ".coral", ".coral/HEAD", "nope.npy", "m.safetensors/x", "a\nb.npy", "x\u001b[2J.npy",
-            "x".repeat(300) + ".npy", "sub/../a.npy", "./m.safetensors", "*.npy", "out.keras", "k.h5");
+            "x".repeat(300) + ".npy", "sub/../a.npy", "./m.safetensors", "*.npy", "out.keras", "k.h5", "config.json");
     private static final List<String> VALUES = List.of("-1", "0", "1", "3", "99999999999999999999", "1e-3", "nan", "loss=0.5",
             "loss=abc", "=", "a=b", "chunk.bytes", "delta.depth", "cache.bytes", "codec.contexts", "zstd.level", "true", "4096", "1k",
             "step", "é", "-q");
@@ -58,6 +59,10 @@ class CommandLineFuzzTest {
             Cli cli = new Cli(repo);
             List<String> done = new ArrayList<>();
             for (int step = 0; step < STEPS; step++) {
+                if (r.nextInt(4) == 0) {
+                    done.add("[" + fileStep(r, repo) + "]");
+                    continue;
+                }
                 List<String> args = commandLine(r, options);
                 done.add(String.join(" ", args.stream().map(a -> "'" + a.replace("\n", "\\n") + "'").toList()));
                 String where = "seed " + seed + ", after " + done;
@@ -65,7 +70,8 @@ class CommandLineFuzzTest {
                 codes.merge(result.code(), 1, Integer::sum);
                 assertTrue(result.code() >= 0 && result.code() <= 2, where + ": exit " + result.code());
                 assertTrue(!result.err().contains("internal error"), where + ": " + result.err());
-                if (result.code() != 0) {
+                boolean differences = args.get(0).equals("diff") && args.contains("--exit-code") && result.code() == 1 && result.err().isEmpty();
+                if (result.code() != 0 && !differences) { // diff --exit-code's 1 says "there are differences", as git's
                     assertTrue(result.errLines().stream().anyMatch(l -> l.startsWith("coral: ")), where + ": failed without saying so: "
                             + result.err());
                 }
@@ -75,6 +81,42 @@ class CommandLineFuzzTest {
             dev.coral.io.Folders.deleteTree(round);
         }
         System.out.println(sequences + " sequences of " + STEPS + " commands from seed " + first + ", exit codes " + codes);
+    }
+
+    /** Changes the working folder as a training job or a user would between commands; returns what it did. */
+    private static String fileStep(Random r, Path repo) throws IOException {
+        java.util.SplittableRandom values = new java.util.SplittableRandom(r.nextLong());
+        switch (r.nextInt(6)) {
+            case 0 -> {
+                Cli.writeModel(repo.resolve("m.safetensors"), values.nextLong(), "w", r.nextBoolean() ? "b" : "c");
+                return "new m.safetensors";
+            }
+            case 1 -> {
+                Cli.write(repo.resolve("sub/b.npy"), "npy", List.of(Cli.f32("b", values, 16)));
+                return "new sub/b.npy";
+            }
+            case 2 -> {
+                Cli.write(repo.resolve("new.npy"), "npy", List.of(Cli.f32("n", values, 3, 5)));
+                return "new.npy";
+            }
+            case 3 -> {
+                Path m = repo.resolve("m.safetensors");
+                if (java.nio.file.Files.isRegularFile(m)) {
+                    byte[] b = java.nio.file.Files.readAllBytes(m);
+                    java.nio.file.Files.write(m, java.util.Arrays.copyOf(b, r.nextInt(b.length + 1)));
+                }
+                return "m.safetensors cut short";
+            }
+            case 4 -> {
+                String name = r.nextBoolean() ? "m.safetensors" : "a.npy";
+                java.nio.file.Files.deleteIfExists(repo.resolve(name));
+                return "rm " + name;
+            }
+            default -> {
+                java.nio.file.Files.writeString(repo.resolve("config.json"), "{\"hidden\": 16}");
+                return "config.json";
+            }
+        }
     }
 
     /** A command, then 0-4 of its options, revisions, paths and values (an option's value is any of them). */
