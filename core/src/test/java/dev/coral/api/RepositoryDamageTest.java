@@ -30,9 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Any file of a repository's {@code .coral} damaged at random ({@link Damage}: changed bytes, lying
  * edge values, cut short), one per round, seeded (the seed and the file are in every failure):
- * opening it, reading every committed file of every commit, log, status, fsck and a new commit
- * each either work, giving exactly the bytes committed, or fail with a one-line error. Never other
- * bytes, never another exception; and a commit that cannot be read is a finding of fsck.
+ * opening it, reading every committed file of every commit, log, status, fsck, a new commit and gc
+ * (no grace period) each either work, giving exactly the bytes committed, or fail with a one-line
+ * error. Never other bytes, never another exception; a commit that cannot be read is a finding of
+ * fsck; and every committed file that read before gc reads after it (damage never makes gc delete
+ * what is still reachable).
  */
 class RepositoryDamageTest {
     private static final int ELEMENTS = 6_000;
@@ -116,18 +118,10 @@ class RepositoryDamageTest {
             return failed("open", e, where);
         }
         try (repo) {
-            int unreadable = 0;
-            String outcome = "read";
-            for (Committed c : committed) {
-                try {
-                    ByteArrayOutputStream out = new ByteArrayOutputStream();
-                    repo.export(c.commit(), c.path(), out, null);
-                    assertEquals(c.sha256(), sha256(out.toByteArray()), where + ": " + c.path() + " at " + c.commit() + " read as other bytes");
-                } catch (IOException e) {
-                    unreadable++;
-                    outcome = failed("export", e, where);
-                }
-            }
+            String[] first = {null};
+            List<Committed> readable = readable(repo, committed, where, first);
+            int unreadable = committed.size() - readable.size();
+            String outcome = first[0] == null ? "read" : first[0];
             for (String rev : List.of("main", "old", "v2")) {
                 try {
                     repo.log(rev, -1);
@@ -160,8 +154,36 @@ class RepositoryDamageTest {
             } catch (IOException e) {
                 outcome = outcome.equals("read") ? failed("commit", e, where) : outcome;
             }
+            try {
+                repo.gc(false, java.time.Duration.ZERO);
+            } catch (IOException e) {
+                outcome = outcome.equals("read") ? failed("gc", e, where) : outcome;
+            }
+            List<Committed> afterGc = readable(repo, committed, where + ", after gc", new String[1]);
+            assertTrue(afterGc.containsAll(readable), where + ": gc lost committed files that read before it: "
+                    + readable.stream().filter(c -> !afterGc.contains(c)).toList());
             return outcome;
         }
+    }
+
+    /**
+     * The committed files that read, each checked to be the bytes committed; a failure must be a
+     * one-line message, and the first one's tally word goes to {@code firstFailure[0]}.
+     */
+    private static List<Committed> readable(Repository repo, List<Committed> committed, String where, String[] firstFailure) {
+        List<Committed> out = new ArrayList<>();
+        for (Committed c : committed) {
+            try {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                repo.export(c.commit(), c.path(), bytes, null);
+                assertEquals(c.sha256(), sha256(bytes.toByteArray()), where + ": " + c.path() + " at " + c.commit() + " read as other bytes");
+                out.add(c);
+            } catch (IOException e) {
+                String word = failed("export", e, where);
+                firstFailure[0] = firstFailure[0] == null ? word : firstFailure[0];
+            }
+        }
+        return out;
     }
 
     /** Checks that {@code e} is a one-line message; returns the tally's word for it. */
