@@ -30,11 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Any file of a repository's {@code .coral} damaged at random ({@link Damage}: changed bytes, lying
  * edge values, cut short), one per round, seeded (the seed and the file are in every failure):
- * opening it, reading every committed file of every commit, log, status, fsck, a new commit and gc
- * (no grace period) each either work, giving exactly the bytes committed, or fail with a one-line
- * error. Never other bytes, never another exception; a commit that cannot be read is a finding of
- * fsck; and every committed file that read before gc reads after it (damage never makes gc delete
- * what is still reachable).
+ * opening it, reading every committed file of every commit, log, status, fsck, a new commit, gc
+ * (no grace period) and repack each either work, giving exactly the bytes committed, or fail with
+ * a one-line error. Never other bytes, never another exception; a commit that cannot be read is a
+ * finding of fsck; and every committed file that read before gc and repack reads after each
+ * (damage never makes them delete what is still reachable).
  */
 class RepositoryDamageTest {
     private static final int ELEMENTS = 6_000;
@@ -162,6 +162,14 @@ class RepositoryDamageTest {
             List<Committed> afterGc = readable(repo, committed, where + ", after gc", new String[1]);
             assertTrue(afterGc.containsAll(readable), where + ": gc lost committed files that read before it: "
                     + readable.stream().filter(c -> !afterGc.contains(c)).toList());
+            try {
+                repo.repack();
+            } catch (IOException e) {
+                outcome = outcome.equals("read") ? failed("repack", e, where) : outcome;
+            }
+            List<Committed> afterRepack = readable(repo, committed, where + ", after repack", new String[1]);
+            assertTrue(afterRepack.containsAll(readable), where + ": repack lost committed files that read before it: "
+                    + readable.stream().filter(c -> !afterRepack.contains(c)).toList());
             return outcome;
         }
     }
