@@ -303,7 +303,7 @@ public final class Fsck {
             if (indexLost.contains(l.file().toAbsolutePath().normalize())) {
                 continue; // reported as a problem above
             }
-            warnings.add(Finding.of(rel(l.file()), l.kind().description + ", " + Leftovers.describeAge(l.age())
+            warnings.add(Finding.of(rel(l.file()), l.description() + ", " + Leftovers.describeAge(l.age())
                     + " old; 'coral gc' removes it" + l.kind().whenRemoved()));
         }
 

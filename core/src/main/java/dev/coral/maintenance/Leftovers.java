@@ -69,6 +69,18 @@ final class Leftovers {
 
     /** One leftover: where, what, how big, how old. */
     record Leftover(Path file, Kind kind, long bytes, Duration age) {
+        /**
+         * What it is, as fsck names it: a temporary file younger than {@link #LIVE_TEMPORARY} may be
+         * a live writer's (fsck runs beside writers; gc leaves such a file alone for that reason),
+         * so it is not called interrupted (the daemon fuzz saw fsck call the staging index a
+         * concurrent {@code status} was writing "temporary file of an interrupted write, 0 seconds old").
+         */
+        String description() {
+            return kind == Kind.TEMPORARY && age.compareTo(LIVE_TEMPORARY) < 0
+                    ? "temporary file of a write in progress, or of one interrupted less than " + describeAge(LIVE_TEMPORARY) + " ago"
+                    : kind.description;
+        }
+
         /** Whether {@code coral gc} with this grace period removes it. */
         boolean removable(Duration grace) {
             return switch (kind) {

@@ -304,6 +304,13 @@ class FsckTest {
         assertTrue(lines(r).contains("packs/.tmp-incoming.pack-123: temporary file"), () -> lines(r));
         assertTrue(lines(r).contains("refs/heads/main.lock: lock file"), () -> lines(r));
         assertTrue(lines(r).contains("coral gc"), () -> lines(r));
+        // a fresh temporary file may be a live writer's (fsck runs beside writers): not called interrupted until gc could take it
+        assertTrue(lines(r).contains(".tmp-incoming.pack-123: temporary file of a write in progress, or of one interrupted less than 1 minute ago, 0 seconds old"),
+                () -> lines(r));
+        Files.setLastModifiedTime(root.resolve(".coral/packs/.tmp-incoming.pack-123"),
+                java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Leftovers.LIVE_TEMPORARY).minusSeconds(5)));
+        FsckReport old = Maintenance.fsck(root.resolve(".coral"), false);
+        assertTrue(lines(old).contains(".tmp-incoming.pack-123: temporary file of an interrupted write, 1 minute old"), () -> lines(old));
     }
 
     @Test
