@@ -70,15 +70,20 @@ final class Leftovers {
     /** One leftover: where, what, how big, how old. */
     record Leftover(Path file, Kind kind, long bytes, Duration age) {
         /**
-         * What it is, as fsck names it: a temporary file younger than {@link #LIVE_TEMPORARY} may be
-         * a live writer's (fsck runs beside writers; gc leaves such a file alone for that reason),
-         * so it is not called interrupted (the daemon fuzz saw fsck call the staging index a
-         * concurrent {@code status} was writing "temporary file of an interrupted write, 0 seconds old").
+         * What it is, as fsck names it: a temporary file younger than {@link #LIVE_TEMPORARY}, or a
+         * ref lock file younger than {@link #STALE_LOCK}, may be a live writer's (fsck runs beside
+         * writers; gc leaves such files alone for that reason), so it is not called interrupted (the
+         * daemon fuzz saw fsck call the staging index a concurrent {@code status} was writing
+         * "temporary file of an interrupted write, 0 seconds old").
          */
         String description() {
-            return kind == Kind.TEMPORARY && age.compareTo(LIVE_TEMPORARY) < 0
-                    ? "temporary file of a write in progress, or of one interrupted less than " + describeAge(LIVE_TEMPORARY) + " ago"
-                    : kind.description;
+            if (kind == Kind.TEMPORARY && age.compareTo(LIVE_TEMPORARY) < 0) {
+                return "temporary file of a write in progress, or of one interrupted less than " + describeAge(LIVE_TEMPORARY) + " ago";
+            }
+            if (kind == Kind.LOCK && age.compareTo(STALE_LOCK) < 0) {
+                return "lock file of a ref update in progress, or of one interrupted less than " + describeAge(STALE_LOCK) + " ago";
+            }
+            return kind.description;
         }
 
         /** Whether {@code coral gc} with this grace period removes it. */

@@ -309,8 +309,13 @@ class FsckTest {
                 () -> lines(r));
         Files.setLastModifiedTime(root.resolve(".coral/packs/.tmp-incoming.pack-123"),
                 java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Leftovers.LIVE_TEMPORARY).minusSeconds(5)));
+        assertTrue(lines(r).contains("main.lock: lock file of a ref update in progress, or of one interrupted less than 10 minutes ago"),
+                () -> lines(r));
+        Files.setLastModifiedTime(root.resolve(".coral/refs/heads/main.lock"),
+                java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Leftovers.STALE_LOCK).minusSeconds(5)));
         FsckReport old = Maintenance.fsck(root.resolve(".coral"), false);
         assertTrue(lines(old).contains(".tmp-incoming.pack-123: temporary file of an interrupted write, 1 minute old"), () -> lines(old));
+        assertTrue(lines(old).contains("main.lock: lock file of an interrupted ref update, 10 minutes old"), () -> lines(old));
     }
 
     @Test
