@@ -38,7 +38,7 @@ class CommandLineFuzzTest {
             "x".repeat(300) + ".npy", "sub/../a.npy", "./m.safetensors", "*.npy", "out.keras", "k.h5", "config.json");
     private static final List<String> VALUES = List.of("-1", "0", "1", "3", "99999999999999999999", "1e-3", "nan", "loss=0.5",
             "loss=abc", "=", "a=b", "chunk.bytes", "delta.depth", "cache.bytes", "codec.contexts", "zstd.level", "true", "4096", "1k",
-            "step", "é", "-q");
+            "step", "é", "-q", "average", "ours", "theirs", "--lossy=1e-3", "1e-30", "bf16", "safetensors", "npz", "hdf5", "8", "64k");
 
     @TempDir
     Path dir;
