@@ -135,7 +135,7 @@ class DaemonLog:
 
 DLOG = None
 STATS = {'served': 0, 'fallback': 0, 'none': 0, 'plain_cmds': 0, 'daemon_cmds': 0,
-         'fallback_reasons': {}, 'sequences': 0, 'steps': 0, 'checks': 0, 'conc_rounds': 0,
+         'fallback_reasons': {}, 'none_commands': [], 'sequences': 0, 'steps': 0, 'checks': 0, 'conc_rounds': 0,
          'unexpected_served': 0, 'unexpected_fallback': 0}
 STATS_LOCK = threading.Lock()
 
@@ -230,6 +230,11 @@ def run_coral(side, root_parent, args, cwd_rel='', extra_env=None, stdin='devnul
             with STATS_LOCK:
                 key = re.sub(r'\d+', 'N', str(why))[:120]
                 STATS['fallback_reasons'][key] = STATS['fallback_reasons'].get(key, 0) + 1
+        elif route == 'none':  # no log line within the wait: which commands, to tell a harness miss from a route
+            with STATS_LOCK:
+                if len(STATS['none_commands']) < 20:
+                    STATS['none_commands'].append({'args': args, 'rc': p.returncode, 'stdin': stdin, 'secs': round(secs, 3),
+                                                   'env': sorted(k for k in (extra_env or {}))})
     else:
         bump('plain_cmds')
     return res
