@@ -93,6 +93,12 @@ class LauncherIT {
         assertEquals(1, notARepo.code(), notARepo.err());
         assertTrue(notARepo.err().contains("not a Coral repository"), notARepo.err());
         assertEquals(1, notARepo.err().strip().lines().count(), "one line: " + notARepo.err());
+        // -C as the last argument: the launcher's own look for the command name (set -e) ended it with exit 1 and no word
+        Run noFolder = coral(dir, "-C");
+        assertEquals(2, noFolder.code(), noFolder.err());
+        assertTrue(noFolder.err().startsWith("coral: Missing required parameter for option '-C'"), noFolder.err());
+        Run atFolder = coral(dir.getParent(), "-C", dir.getFileName().toString(), "status");
+        assertTrue(atFolder.err().contains("not a Coral repository"), "ran in the folder -C names: " + atFolder.err());
     }
 
     @Test
