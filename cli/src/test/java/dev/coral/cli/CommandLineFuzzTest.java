@@ -101,19 +101,19 @@ class CommandLineFuzzTest {
             }
             case 3 -> {
                 Path m = repo.resolve("m.safetensors");
-                if (java.nio.file.Files.isRegularFile(m)) {
-                    byte[] b = java.nio.file.Files.readAllBytes(m);
-                    java.nio.file.Files.write(m, java.util.Arrays.copyOf(b, r.nextInt(b.length + 1)));
+                if (Files.isRegularFile(m)) {
+                    byte[] b = Files.readAllBytes(m);
+                    Files.write(m, java.util.Arrays.copyOf(b, r.nextInt(b.length + 1)));
                 }
                 return "m.safetensors cut short";
             }
             case 4 -> {
                 String name = r.nextBoolean() ? "m.safetensors" : "a.npy";
-                java.nio.file.Files.deleteIfExists(repo.resolve(name));
+                Files.deleteIfExists(repo.resolve(name));
                 return "rm " + name;
             }
             default -> {
-                java.nio.file.Files.writeString(repo.resolve("config.json"), "{\"hidden\": 16}");
+                Files.writeString(repo.resolve("config.json"), "{\"hidden\": 16}");
                 return "config.json";
             }
         }
