@@ -113,6 +113,7 @@ def main():
         with zipfile.ZipFile(os.path.join(HERE, fname)) as z:
             order = [i.filename[:-4] for i in z.infolist()]
         record(fname, "npz", [tensor_entry(n, members[n]) for n in order])
+    write_npz_at_levels(members)
 
     write_safetensors_files(rng)
 
@@ -145,6 +146,27 @@ def write_safetensors(fname, header_entries, datas, metadata=None):
     tensors = [{"name": n, "dtype": types[n][0], "shape": types[n][1], "fortran": False,
                 "sha256": sha(datas[n])} for n in sorted(layout, key=lambda n: (offsets[n][0], offsets[n][1]))]
     record(fname, "safetensors", tensors, metadata)
+
+
+def write_npz_at_levels(members):
+    """npz files written by zipfile with a fixed date: npz_deflated_levels.npz deflates its members
+    at levels 1-9 in turn (and stores one), as np.savez_compressed does at 6: Coral restores it byte
+    for byte by deflating each member again at its level. npz_deflated_level0.npz deflates every
+    member at level 0 (stored blocks, whose lengths depend on the writer's buffers): Coral cannot
+    rebuild those bytes and restores it value-identical."""
+    import io
+    names = list(members)
+    for fname, levels in [("npz_deflated_levels.npz", [1, 2, 3, 4, 5, None, 6, 7, 8, 9]),
+                          ("npz_deflated_level0.npz", [0] * len(names))]:
+        with zipfile.ZipFile(os.path.join(HERE, fname), "w") as z:
+            for i, n in enumerate(names):
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, np.asanyarray(members[n]), allow_pickle=False)
+                info = zipfile.ZipInfo(n + ".npy", date_time=(2026, 12, 5, 12, 0, 0))
+                level = levels[i % len(levels)]
+                info.compress_type = zipfile.ZIP_STORED if level is None else zipfile.ZIP_DEFLATED
+                z.writestr(info, buf.getvalue(), compresslevel=level)
+        record(fname, "npz", [tensor_entry(n, members[n]) for n in names])
 
 
 def write_safetensors_files(rng):

@@ -270,7 +270,8 @@ final class DemoCommand extends Subcommand {
 
     /**
      * Deletes the sample files and restores them: each safetensors, npy and np.savez file must
-     * come back byte for byte, an npz with deflated members with the same tensors. False when the
+     * come back byte for byte (np.savez_compressed files too), an npz whose deflated members Coral
+     * cannot rebuild (deflated at level 0) with the same tensors. False when the
      * restore failed.
      */
     private boolean restoresSamples(List<Path> samples) throws IOException {
@@ -296,7 +297,7 @@ final class DemoCommand extends Subcommand {
             }
         }
         check("restore gives back " + exact + " of " + samples.size() + " sample files byte for byte, and the same tensors of "
-                + (samples.size() - exact) + " npz with deflated members", ok && exact > 0);
+                + (samples.size() - exact) + " npz whose deflated members Coral does not rebuild", ok && exact > 0);
         return true;
     }
 

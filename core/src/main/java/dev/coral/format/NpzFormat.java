@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.IntStream;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
 import java.util.zip.Deflater;
@@ -34,10 +35,12 @@ import java.util.zip.ZipOutputStream;
  * numpy's {@code .npz}: a zip whose members are npy files, stored ({@code np.savez}) or deflated
  * ({@code np.savez_compressed}). A member {@code w.npy} is the tensor {@code w}. An npz whose
  * members are all stored is restored byte for byte: its restore info keeps every byte of the file
- * but the tensors' data ({@link NpzRestoreInfo}, version 2). One with a deflated member is
- * restored value-identical: the same member names, methods and npy headers with the same data,
- * in a zip of Coral's own (deflate's output is not reproducible from the data, and keeping it
- * would store each tensor twice).
+ * but the tensors' data ({@link NpzRestoreInfo}, version 2). So is one with deflated members when
+ * this machine's deflate, at some level, writes each member's stream again from its data, as it
+ * does for {@code np.savez_compressed} files (zlib on both sides, {@link DeflateReplay}): the
+ * restore info keeps every byte but those streams, and the level of each (version 3). Else it is
+ * restored value-identical: the same member names, methods and npy headers with the same data, in a
+ * zip of Coral's own (keeping the deflated bytes would store each tensor twice).
  */
 public final class NpzFormat implements WeightFileFormat {
     private static final String SUFFIX = ".npy";
@@ -74,8 +77,10 @@ public final class NpzFormat implements WeightFileFormat {
         } catch (ZipException | EOFException e) { // EOFException: a directory offset or comment length past the end
             throw new BadInputException(where + ": not a valid zip (npz) file: " + damage(e));
         }
-        // one channel for the layout check and the skeleton (ZipFile keeps its own)
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        // one channel for the layout check and the skeleton (ZipFile keeps its own), open until the file is closed
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
             List<ZipLayout.Member> layout = ZipLayout.check(ch, where, zip.size());
             List<NpzRestoreInfo.Member> members = new ArrayList<>();
             List<TensorSource> tensors = new ArrayList<>();
@@ -104,10 +109,16 @@ public final class NpzFormat implements WeightFileFormat {
                 members.add(new NpzRestoreInfo.Member(name, e.getMethod(), header.bytes()));
                 tensors.add(new ZipTensorSource(tensorName(name), header.spec(), zip, e, header.length(), header.bigEndian(), at));
             }
-            byte[] verbatim = verbatimRestoreInfo(ch, where, members, layout, entries, tensors);
-            return new ZipParsedFile(zip, verbatim != null ? verbatim : NpzRestoreInfo.encode(members), tensors);
+            FileChannel layoutChannel = ch;
+            return new ZipParsedFile(zip, ch, () -> {
+                byte[] verbatim = verbatimRestoreInfo(layoutChannel, zip, where, members, layout, entries, tensors);
+                return verbatim != null ? verbatim : NpzRestoreInfo.encode(members);
+            }, tensors);
         } catch (IOException | RuntimeException e) {
             zip.close();
+            if (ch != null) {
+                ch.close();
+            }
             throw e;
         }
     }
@@ -120,29 +131,41 @@ public final class NpzFormat implements WeightFileFormat {
     static final long MAX_SKELETON_BYTES = 64L << 20;
 
     /**
-     * The version 2 restore info of the npz read through {@code ch} when all its members are stored (with sizes as
-     * read) and its skeleton is at most {@link #MAX_SKELETON_BYTES}; else null. {@code layout}
-     * and {@code members} are in the central directory's order, as {@code tensors}.
+     * The version 2 or 3 restore info of the npz read through {@code ch} when each member is
+     * stored (with sizes as read) or deflated as this machine's deflate rebuilds it
+     * ({@link DeflateReplay}: one more deflate of its data), and its skeleton is at most
+     * {@link #MAX_SKELETON_BYTES}; else null. {@code layout} and {@code members} are in the
+     * central directory's order, as {@code tensors}.
      */
-    private static byte[] verbatimRestoreInfo(FileChannel ch, String where, List<NpzRestoreInfo.Member> members,
+    private static byte[] verbatimRestoreInfo(FileChannel ch, ZipFile zip, String where, List<NpzRestoreInfo.Member> members,
                                               List<ZipLayout.Member> layout, List<? extends ZipEntry> entries,
                                               List<TensorSource> tensors) throws IOException {
         int n = members.size();
-        long[] fileCut = new long[n];
-        long[] dataBytes = new long[n];
+        long[] fileCut = new long[n]; // where the bytes cut out (a stored member's data, a deflated one's stream) start in the file
+        long[] cutBytes = new long[n];
+        int[] levels = new int[n];
         long cutTotal = 0;
         for (int i = 0; i < n; i++) {
             NpzRestoreInfo.Member m = members.get(i);
             ZipLayout.Member z = layout.get(i);
             long headerLength = m.npyHeader().length;
-            dataBytes[i] = tensors.get(i).spec().byteSize();
+            long dataBytes = tensors.get(i).spec().byteSize();
             ZipEntry e = entries.get(i);
-            if (m.method() != ZipEntry.STORED || z.method() != ZipEntry.STORED || z.storedSize() != headerLength + dataBytes[i]
-                    || e.getCompressedSize() != z.storedSize() || e.getCrc() != z.crc()) {
+            if (m.method() != z.method() || e.getCompressedSize() != z.storedSize() || e.getCrc() != z.crc()) {
                 return null;
             }
-            fileCut[i] = z.dataStart() + headerLength;
-            cutTotal += dataBytes[i];
+            if (m.method() == ZipEntry.STORED && z.storedSize() == headerLength + dataBytes) {
+                levels[i] = NpzRestoreInfo.STORED;
+                fileCut[i] = z.dataStart() + headerLength;
+                cutBytes[i] = dataBytes;
+            } else if (m.method() == ZipEntry.DEFLATED) {
+                levels[i] = -2; // found below, once the cheaper checks have passed for every member
+                fileCut[i] = z.dataStart();
+                cutBytes[i] = z.storedSize();
+            } else {
+                return null;
+            }
+            cutTotal += cutBytes[i];
         }
         long skeletonBytes = ch.size() - cutTotal;
         if (skeletonBytes < 0 || skeletonBytes > MAX_SKELETON_BYTES) {
@@ -164,15 +187,47 @@ public final class NpzFormat implements WeightFileFormat {
             ZipLayout.readFully(ch, filePos, skeleton, at, gap, where);
             at += gap;
             cutAt[i] = at;
-            if (!cutAsZipFileReadsIt(ch, buffer, members.get(i).npyHeader(), fileCut[i], dataBytes[i], entries.get(i).getCrc(), where)) {
-                return null;
+            if (levels[i] == NpzRestoreInfo.STORED) {
+                if (!cutAsZipFileReadsIt(ch, buffer, members.get(i).npyHeader(), fileCut[i], cutBytes[i], entries.get(i).getCrc(), where)) {
+                    return null;
+                }
             }
-            filePos = fileCut[i] + dataBytes[i];
+            filePos = fileCut[i] + cutBytes[i];
         }
         ZipLayout.readFully(ch, filePos, skeleton, at, skeleton.length - at, where);
-        List<String> names = members.stream().map(NpzRestoreInfo.Member::name).toList();
-        int[] headerLengths = members.stream().mapToInt(m -> m.npyHeader().length).toArray();
-        return NpzRestoreInfo.encodeVerbatim(names, headerLengths, cutAt, skeleton);
+        if (!replayDeflatedMembers(ch, zip, where, entries, fileCut, cutBytes, levels)) {
+            return null;
+        }
+        long[] deflatedLengths = new long[n];
+        for (int i = 0; i < n; i++) {
+            deflatedLengths[i] = levels[i] == NpzRestoreInfo.STORED ? 0 : cutBytes[i];
+        }
+        return NpzRestoreInfo.encodeVerbatim(new NpzRestoreInfo.Verbatim(members, cutAt, levels, deflatedLengths, skeleton));
+    }
+
+    /**
+     * Finds the level that rebuilds each deflated member's stream ({@code levels[i]} -2) from its
+     * data, the members side by side on the common pool (a deflate of its data each: 84 MB of
+     * np.savez_compressed members took 2.8 s more to add on one thread); false when one has none.
+     */
+    private static boolean replayDeflatedMembers(FileChannel ch, ZipFile zip, String where, List<? extends ZipEntry> entries,
+                                                 long[] fileCut, long[] cutBytes, int[] levels) throws IOException {
+        int[] deflated = IntStream.range(0, levels.length).filter(i -> levels[i] != NpzRestoreInfo.STORED)
+                .boxed().sorted(Comparator.comparingLong(i -> -cutBytes[i])).mapToInt(Integer::intValue).toArray(); // largest first
+        try {
+            return Arrays.stream(deflated).parallel().allMatch(i -> {
+                ZipEntry e = entries.get(i);
+                String member = where + ": member '" + e.getName() + "'";
+                try {
+                    levels[i] = DeflateReplay.levelOf(ch, fileCut[i], cutBytes[i], () -> new DamageNamingStream(zip.getInputStream(e), member));
+                } catch (IOException x) {
+                    throw new java.io.UncheckedIOException(x);
+                }
+                return levels[i] >= 0;
+            });
+        } catch (java.io.UncheckedIOException x) {
+            throw x.getCause();
+        }
     }
 
     /**
@@ -200,10 +255,14 @@ public final class NpzFormat implements WeightFileFormat {
         return c.getValue() == crc;
     }
 
-    /** Byte for byte from version 2 restore info (all members stored), else value-identical. */
+    /**
+     * Byte for byte from version 2 restore info (all members stored), and from version 3 (deflated
+     * members) where this machine's deflate is zlib's; else value-identical.
+     */
     @Override
     public boolean restoresBytes(byte[] restoreInfo) {
-        return NpzRestoreInfo.isVerbatim(restoreInfo);
+        return NpzRestoreInfo.isVerbatim(restoreInfo)
+                && (!NpzRestoreInfo.hasDeflatedMembers(restoreInfo) || DeflateReplay.rebuildsZlibStreams());
     }
 
     @Override
@@ -256,7 +315,7 @@ public final class NpzFormat implements WeightFileFormat {
     @Override
     public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
         String where = RESTORE_WHERE;
-        NpzRestoreInfo.Verbatim verbatim = NpzRestoreInfo.isVerbatim(restoreInfo) ? NpzRestoreInfo.decodeVerbatim(restoreInfo) : null;
+        NpzRestoreInfo.Verbatim verbatim = restoresBytes(restoreInfo) ? NpzRestoreInfo.decodeVerbatim(restoreInfo) : null;
         List<NpzRestoreInfo.Member> members = verbatim != null ? verbatim.members() : NpzRestoreInfo.decode(restoreInfo);
         List<NpyHeader> headers = checkedHeaders(members, tensors);
         if (verbatim != null) {
@@ -278,7 +337,7 @@ public final class NpzFormat implements WeightFileFormat {
      */
     @Override
     public Optional<TensorPlacement> placement(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
-        if (!NpzRestoreInfo.isVerbatim(restoreInfo)) {
+        if (!NpzRestoreInfo.isVerbatim(restoreInfo) || NpzRestoreInfo.hasDeflatedMembers(restoreInfo)) {
             return Optional.empty();
         }
         NpzRestoreInfo.Verbatim v = NpzRestoreInfo.decodeVerbatim(restoreInfo);
@@ -318,7 +377,10 @@ public final class NpzFormat implements WeightFileFormat {
         return headers;
     }
 
-    /** The skeleton with each tensor's bytes at its cut, in file order (big-endian data swapped back). */
+    /**
+     * The skeleton with each tensor's bytes at its cut, in file order (big-endian data swapped
+     * back), or for a deflated member its npy header and bytes deflated at its level.
+     */
     private static void restoreVerbatim(NpzRestoreInfo.Verbatim v, List<NpyHeader> headers, List<? extends TensorSource> tensors,
                                         OutputStream out, String where) throws IOException {
         byte[] skeleton = v.skeleton();
@@ -326,7 +388,17 @@ public final class NpzFormat implements WeightFileFormat {
         for (int i : v.fileOrder()) {
             int cut = (int) v.cutAt()[i];
             out.write(skeleton, at, cut - at);
-            Streams.copyTensor(tensors.get(i), out, null, headers.get(i).bigEndian(), where);
+            int level = v.levels()[i];
+            if (level == NpzRestoreInfo.STORED) {
+                Streams.copyTensor(tensors.get(i), out, null, headers.get(i).bigEndian(), where);
+            } else {
+                NpzRestoreInfo.Member m = v.members().get(i);
+                long length = DeflateReplay.deflate(level, m.npyHeader(), tensors.get(i), headers.get(i).bigEndian(), out, where);
+                if (length != v.deflatedLengths()[i]) {
+                    throw new CorruptObjectException(where + ": member '" + m.name() + "' deflated at level " + level + " to " + length
+                            + " bytes, the file added held " + v.deflatedLengths()[i]);
+                }
+            }
             at = cut;
         }
         out.write(skeleton, at, skeleton.length - at);
@@ -457,21 +529,65 @@ public final class NpzFormat implements WeightFileFormat {
         }
     }
 
-    /** An open npz; closing closes the zip. */
+    /** How an npz's restore info is made, once, when it is first asked for. */
+    @FunctionalInterface
+    private interface RestoreInfoMaker {
+        byte[] make() throws IOException;
+    }
+
+    /**
+     * An open npz; closing closes the zip and the channel its restore info is cut from. The
+     * restore info is made when first asked for ({@code add}), or started on a thread of its own
+     * by {@link #prepareRestoreInfo}, not by {@code diff}, which reads the tensors alone:
+     * rebuilding deflated members costs a deflate of their data.
+     */
     private static final class ZipParsedFile implements ParsedWeightFile {
         private final ZipFile zip;
-        private final byte[] restoreInfo;
+        private final FileChannel channel;
+        private final RestoreInfoMaker maker;
         private final List<TensorSource> tensors;
+        private java.util.concurrent.FutureTask<byte[]> making;
 
-        ZipParsedFile(ZipFile zip, byte[] restoreInfo, List<TensorSource> tensors) {
+        ZipParsedFile(ZipFile zip, FileChannel channel, RestoreInfoMaker maker, List<TensorSource> tensors) {
             this.zip = zip;
-            this.restoreInfo = restoreInfo;
+            this.channel = channel;
+            this.maker = maker;
             this.tensors = List.copyOf(tensors);
         }
 
+        private synchronized java.util.concurrent.FutureTask<byte[]> task() {
+            if (making == null) {
+                making = new java.util.concurrent.FutureTask<>(maker::make);
+            }
+            return making;
+        }
+
         @Override
-        public byte[] restoreInfo() {
-            return restoreInfo.clone();
+        public void prepareRestoreInfo() {
+            java.util.concurrent.FutureTask<byte[]> task = task();
+            Thread t = new Thread(task, "coral-npz-restore-info");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @Override
+        public byte[] restoreInfo() throws IOException {
+            java.util.concurrent.FutureTask<byte[]> task = task();
+            task.run(); // does nothing when it ran or runs on its thread
+            try {
+                return task.get().clone();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while making the npz restore info");
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
         }
 
         @Override
@@ -484,9 +600,26 @@ public final class NpzFormat implements WeightFileFormat {
             return tensors;
         }
 
+        /** Closes the zip and the channel, once a restore info started on its thread is done (or has failed on them). */
         @Override
         public void close() throws IOException {
-            zip.close();
+            java.util.concurrent.FutureTask<byte[]> task;
+            synchronized (this) {
+                task = making;
+            }
+            try (channel) {
+                zip.close();
+            } finally {
+                if (task != null) {
+                    try {
+                        task.get();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        // its failure is the restore info's; closing the file meanwhile may have caused it
+                    }
+                }
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.coral.format;
 
 import java.io.Closeable;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 
@@ -11,8 +12,19 @@ import java.util.Map;
  * Closing releases the file; streams opened from its tensors are invalid afterwards.
  */
 public interface ParsedWeightFile extends Closeable {
-    /** Format-specific bytes that let the file be rebuilt (e.g. the verbatim safetensors header). */
-    byte[] restoreInfo();
+    /**
+     * Format-specific bytes that let the file be rebuilt (e.g. the verbatim safetensors header);
+     * made when first asked for where that reads the file again (an npz's deflated members).
+     */
+    byte[] restoreInfo() throws IOException;
+
+    /**
+     * Starts making the restore info on a thread of its own, where that costs a pass over the
+     * file (an npz's deflated members), so that it runs while the tensors are stored; a no-op
+     * where the restore info is at hand.
+     */
+    default void prepareRestoreInfo() {
+    }
 
     /** Free string metadata (safetensors {@code __metadata__}); empty where the format has none. */
     Map<String, String> metadata();

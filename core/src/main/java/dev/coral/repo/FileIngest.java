@@ -106,6 +106,7 @@ public final class FileIngest {
         FileStat before;
         List<String> kept;
         try (hashing; ParsedWeightFile parsed = format.read(file)) {
+            parsed.prepareRestoreInfo();
             kept = parsed.keptAsBytes();
             Set<String> seen = new HashSet<>();
             for (TensorSource t : parsed.tensors()) {

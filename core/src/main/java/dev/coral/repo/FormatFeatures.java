@@ -29,8 +29,9 @@ import java.util.regex.Pattern;
  * <p>Features this Coral knows: {@value #ZIGZAG_DELTAS} (the {@code ZIGZAG_PLANES} chunk codec,
  * id 5, since 2026-12-03; builds before it read such chunks as damaged) and
  * {@value #NPZ_VERBATIM} (npz file entries whose restore info gives the file back byte for byte,
- * version 2, since 2026-12-04; builds before it fail to check such a file out), declared by every
- * repository this Coral writes.
+ * version 2, since 2026-12-04; builds before it fail to check such a file out) and
+ * {@value #NPZ_DEFLATED_VERBATIM} (the same for npz files with deflated members, version 3, since
+ * 2026-12-05), the last two declared by every repository this Coral writes.
  */
 public final class FormatFeatures {
     /** The file's name in {@code .coral}. */
@@ -42,8 +43,10 @@ public final class FormatFeatures {
     public static final String ZIGZAG_DELTAS = "zigzag-deltas";
     /** npz file entries may hold version 2 restore info (the file's bytes around its tensors' data). */
     public static final String NPZ_VERBATIM = "npz-verbatim";
+    /** npz file entries may hold version 3 restore info (deflated members rebuilt by deflating their data again). */
+    public static final String NPZ_DEFLATED_VERBATIM = "npz-deflated-verbatim";
     /** Every feature this Coral reads. */
-    public static final Set<String> KNOWN = Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM);
+    public static final Set<String> KNOWN = Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM, NPZ_DEFLATED_VERBATIM);
     private static final String MAGIC = "CORALFMT";
     private static final String LOCK = "format";
     private static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,64}");
@@ -58,12 +61,13 @@ public final class FormatFeatures {
 
     /**
      * The features {@code config} lets a writer use: what a repository made with it declares.
-     * {@link #NPZ_VERBATIM} whatever the settings: any add may store an npz so, and declaring it
-     * only then left a repository that had lost its format file ({@link #REPAIR}) without it
-     * (found by review).
+     * {@link #NPZ_VERBATIM} and {@link #NPZ_DEFLATED_VERBATIM} whatever the settings: any add may
+     * store an npz so, and declaring it only then left a repository that had lost its format file
+     * ({@link #REPAIR}) without it (found by review).
      */
     public static Set<String> usedBy(RepositoryConfig config) {
-        return config.zigzagDeltas() ? Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM) : Set.of(NPZ_VERBATIM);
+        return config.zigzagDeltas() ? Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM, NPZ_DEFLATED_VERBATIM)
+                : Set.of(NPZ_VERBATIM, NPZ_DEFLATED_VERBATIM);
     }
 
     /**

@@ -18,8 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An npz with deflated members comes back value-identical, not byte-identical: checkout writes
- * its own zip (an npz of stored members comes back byte for byte, {@link NpzByteExactTest}). Added again
+ * An npz whose deflated members Coral cannot rebuild (here deflated at level 0 by Python's zipfile)
+ * comes back value-identical, not byte-identical: checkout writes its own zip (an npz of stored
+ * members, or of members deflated as {@code np.savez_compressed} does, comes back byte for byte,
+ * {@link NpzByteExactTest}, {@code NpzDeflatedVerbatimTest}). Added again
  * untouched (racy or trusted), it stays the staged entry: before (found by fuzzing), add stored a
  * new file entry of the same tensors, so the untouched file showed as modified and a commit of
  * nothing was made.
@@ -129,9 +131,9 @@ class NpzReaddTest {
         }
     }
 
-    private final Path numpys = Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated.npz");
+    private final Path numpys = Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated_level0.npz");
 
-    /** Commits numpy's deflated npz as {@code z}, deletes it and checks it out (a zip of Coral's own); returns the commit. */
+    /** Commits zipfile's level-0 npz as {@code z}, deletes it and checks it out (a zip of Coral's own); returns the commit. */
     private ObjectId commitNumpysThenCheckOut(Repository repo, Path z) throws IOException {
         Files.copy(numpys, z);
         repo.add(List.of(z));

@@ -82,6 +82,24 @@ final class TestModels {
         return writeStoredZip(file, members);
     }
 
+    /**
+     * An npz of {@code tensors} as {@code np.savez_compressed} writes it: every member deflated at
+     * zlib's default level, with a zip timestamp of now.
+     */
+    static Path writeCompressedNpz(Path file, List<TensorSource> tensors) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            for (TensorSource t : tensors) {
+                java.util.zip.ZipEntry e = new java.util.zip.ZipEntry(t.name() + ".npy");
+                e.setTime(System.currentTimeMillis());
+                zip.putNextEntry(e);
+                WeightFormats.byName("npy").orElseThrow().write(List.of(t), Map.of(), zip);
+                zip.closeEntry();
+            }
+        }
+        return file;
+    }
+
     /** A zip of {@code members} (name and bytes, in order), every one stored, with a zip timestamp of now. */
     private static Path writeStoredZip(Path file, List<Map.Entry<String, byte[]>> members) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());

@@ -41,7 +41,8 @@ class DamagedTestdataTest {
         WeightFileFormat format = WeightFormats.forPath(original).orElseThrow();
         byte[] whole = Files.readAllBytes(original);
         int rounds = TestTensors.damageRounds(200);
-        boolean byteExact = !name.equals("npz_deflated.npz"); // restored value-identical, in a zip of Coral's own (NpzFormat)
+        // npz with deflated members: byte for byte where Coral rebuilds every stream, else value-identical (NpzFormat)
+        boolean byteExact = !name.startsWith("npz_deflated");
         int refused = TestTensors.damagedCopiesRefusedOrRestored(format, whole, name.hashCode(), rounds, dir.resolve("damaged-" + name),
                 byteExact);
         System.out.println(name + ": " + refused + " of " + rounds + " damaged copies refused, the others restored as they were");
