@@ -86,6 +86,25 @@ class NpzByteExactTest {
         }
     }
 
+    /** numpy's own np.savez_compressed file, committed and checked out: the same bytes, and nothing to commit. */
+    @Test
+    void numpysCompressedNpzChecksOutByteForByte() throws IOException {
+        Path numpys = Path.of(System.getProperty("coral.testdata", "../testdata")).resolve("npz_deflated.npz");
+        byte[] bytes = Files.readAllBytes(numpys);
+        try (Repository repo = Repository.init(dir)) {
+            Files.write(z(), bytes);
+            repo.add(List.of(z()));
+            repo.commit(CommitRequest.of("one"));
+            Files.delete(z());
+            repo.checkout("HEAD", true);
+            assertArrayEquals(bytes, Files.readAllBytes(z()));
+            TestModels.backdate(repo, 10_000);
+            repo.remove(List.of(z()), true); // rm --cached, then add: HEAD's own entry again
+            repo.add(List.of(z()));
+            assertNothingToCommit(repo);
+        }
+    }
+
     /**
      * A lossy commit of such an npz writes a zip of its own: the file's zip records the CRC-32 of
      * the values read, which quantized values would fail. The checkout reads back as a valid npz

@@ -90,6 +90,38 @@ class NpzDeflatedVerbatimTest {
         }
     }
 
+    /**
+     * On a machine whose deflate is not zlib's, an npz added there is value-identical, and one
+     * added elsewhere (version 3) is checked out value-identical, never as bytes that fail their check.
+     */
+    @Test
+    void aMachineWhoseDeflateIsNotZlibsRestoresValueIdentical() throws IOException {
+        Path file = testdata("npz_deflated.npz");
+        List<NpzFormatTest.Member> members = members(file);
+        byte[] v3;
+        try (ParsedWeightFile parsed = format.read(file)) {
+            v3 = parsed.restoreInfo();
+        }
+        try {
+            DeflateReplay.assumeRebuilds(false);
+            try (ParsedWeightFile parsed = format.read(file)) {
+                byte[] info = parsed.restoreInfo();
+                assertFalse(format.restoresBytes(info), "added here");
+                assertFalse(NpzRestoreInfo.isVerbatim(info));
+                assertFalse(format.restoresBytes(v3), "added on a zlib machine");
+                assertArrayEquals(info, format.forOtherValues(v3));
+                Path back = dir.resolve("back.npz");
+                try (java.io.OutputStream out = Files.newOutputStream(back)) {
+                    format.restore(v3, parsed.tensors(), out);
+                }
+                NpzFormatTest.assertSameMembers(members, back, "version 3 restored without zlib");
+            }
+        } finally {
+            DeflateReplay.assumeRebuilds(null);
+        }
+        assertTrue(format.restoresBytes(v3));
+    }
+
     /** Level 0 (stored blocks as long as the writer's buffers) is not rebuilt: the same members in a zip of Coral's own. */
     @Test
     void membersDeflatedAtLevel0ComeBackValueIdentical() throws IOException {
