@@ -1,5 +1,6 @@
 package dev.coral.format;
 
+import dev.coral.io.CountingOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -120,7 +121,7 @@ final class DeflateReplay {
      */
     static long deflate(int level, byte[] header, TensorSource tensor, boolean swap, OutputStream out, String where) throws IOException {
         Deflater d = new Deflater(level, true);
-        CountingOutput counted = new CountingOutput(out);
+        CountingOutputStream counted = new CountingOutputStream(new NonClosingOutputStream(out));
         try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(counted, d, BUFFER)) {
             z.write(header);
             Streams.copyTensor(tensor, z, null, swap, where);
@@ -128,7 +129,7 @@ final class DeflateReplay {
         } finally {
             d.end();
         }
-        return counted.count;
+        return counted.count();
     }
 
     /**
@@ -187,31 +188,5 @@ final class DeflateReplay {
             b[i] = (byte) ((i / 4) % 97 + ((x >>> 61) == 0 ? 1 : 0));
         }
         return b;
-    }
-
-    /** An output stream counting what passes through, not closing what it wraps. */
-    private static final class CountingOutput extends java.io.FilterOutputStream {
-        long count;
-
-        CountingOutput(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            count += len;
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
-        }
     }
 }

@@ -10,6 +10,7 @@ import dev.coral.io.BackgroundRelease;
 import dev.coral.io.BootId;
 import dev.coral.io.ChannelOutput;
 import dev.coral.io.CheckedFileOutput;
+import dev.coral.io.CountingOutputStream;
 import dev.coral.io.DurableFileOutput;
 import dev.coral.io.Folders;
 import dev.coral.io.WriteErrors;
@@ -320,7 +321,7 @@ public final class FileRestore {
         CRC32C crc = new CRC32C();
         CountingOutputStream out = new CountingOutputStream(byCrc ? new CheckedOutputStream(file, crc) : new DigestOutputStream(file, md));
         writeFile(entry, format, sources, chunks, out, (c, placement) -> c.writeTo(out, placement));
-        long written = out.count;
+        long written = out.count();
         if (byCrc) {
             return checkedByCrc(entry, written, crc.getValue(), displayPath);
         }

@@ -5,6 +5,7 @@ import dev.coral.error.MissingObjectException;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
+import dev.coral.io.CountingOutputStream;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
@@ -236,7 +237,7 @@ public final class LossyRewrite {
         try (OutputStream out = new java.util.zip.CheckedOutputStream(new DigestOutputStream(counter, md), crc)) {
             writer.restore(restoreInfo, contents, out);
         }
-        return new FileEntry(format, counter.count, md.digest(), restoreInfo, metadata, named, eps, crc.getValue());
+        return new FileEntry(format, counter.count(), md.digest(), restoreInfo, metadata, named, eps, crc.getValue());
     }
 
     private static WeightFileFormat writer(String format, String displayPath) throws CorruptObjectException {

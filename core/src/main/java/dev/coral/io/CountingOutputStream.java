@@ -1,14 +1,14 @@
-package dev.coral.repo;
+package dev.coral.io;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 
 /** Passes bytes through and counts them (over {@link OutputStream#nullOutputStream()}: counts only). */
-final class CountingOutputStream extends FilterOutputStream {
-    long count;
+public final class CountingOutputStream extends FilterOutputStream {
+    private long count;
 
-    CountingOutputStream(OutputStream out) {
+    public CountingOutputStream(OutputStream out) {
         super(out);
     }
 
@@ -22,5 +22,10 @@ final class CountingOutputStream extends FilterOutputStream {
     public void write(byte[] b, int off, int len) throws IOException {
         out.write(b, off, len);
         count += len;
+    }
+
+    /** The bytes written so far. */
+    public long count() {
+        return count;
     }
 }
