@@ -53,6 +53,15 @@ public interface WeightFileFormat {
     }
 
     /**
+     * Whether reading a file of this restore info again costs far more than hashing it (an npz
+     * whose deflated members are deflated again to find their level), so that an unchanged file
+     * whose time changed is better compared by content than staged again.
+     */
+    default boolean readsAgainSlowly(byte[] restoreInfo) {
+        return false;
+    }
+
+    /**
      * Restore info for the same file holding tensors of other values (of the same dtypes and
      * shapes: a lossy commit's), so that {@link #restore} writes a valid file of them; the
      * restore info itself where it records nothing of the values (the default).
