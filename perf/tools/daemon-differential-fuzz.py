@@ -134,22 +134,6 @@ class DaemonLog:
 
 
 DLOG = None
-def command_name(args):
-    """The coral command args run, as the launcher's command_name finds it: the first argument past -C DIR (none past other options)."""
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == '-C':
-            i += 2
-        elif a.startswith('-C'):
-            i += 1
-        elif a.startswith('-'):
-            return None
-        else:
-            return a
-    return None
-
-
 STATS = {'served': 0, 'fallback': 0, 'none': 0, 'own_jvm': 0, 'plain_cmds': 0, 'daemon_cmds': 0,
          'fallback_reasons': {}, 'none_commands': [], 'sequences': 0, 'steps': 0, 'checks': 0, 'conc_rounds': 0,
          'unexpected_served': 0, 'unexpected_fallback': 0}
@@ -237,7 +221,7 @@ def run_coral(side, root_parent, args, cwd_rel='', extra_env=None, stdin='devnul
             err += b'\n<<FUZZER: TIMEOUT>>'
     secs = time.time() - t0
     res = Result(p.returncode, out, err, secs)
-    if via_daemon and command_name(args) in ('daemon', 'batch'):
+    if via_daemon and cmd_name(args) in ('daemon', 'batch'):
         bump('own_jvm')  # the launcher never sends these to a daemon (coral's case "$name" in daemon|batch): no log line
     elif via_daemon:
         bump('daemon_cmds')
@@ -1161,6 +1145,7 @@ def apply_file_step(step, side, cache):
 
 
 def cmd_name(args):
+    """The coral command args run, as the launcher's command_name finds it: the first argument past -C DIR (none past other options)."""
     i = 0
     while i < len(args):
         a = args[i]
