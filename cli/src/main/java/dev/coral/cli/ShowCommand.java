@@ -19,7 +19,8 @@ import picocli.CommandLine.Parameters;
 /** {@code coral show [--json] REV[:PATH]}: a commit and its files' tensors with sizes. */
 @Command(name = "show", description = {
     "Show a commit and its files' tensors with sizes.",
-    "For each file (or only PATH): its format, and per tensor: name, dtype, shape, logical bytes and "
+    "For each file (or only PATH): its format, its logical bytes (the file as committed, as 'coral stats' counts them) "
+        + "and the bytes its tensors store, and per tensor: name, dtype, shape, logical bytes and "
         + "bytes stored (compressed, distinct chunks)."})
 final class ShowCommand extends Subcommand {
     @Mixin
@@ -30,8 +31,9 @@ final class ShowCommand extends Subcommand {
 
     /** One file of the commit with its tensors. */
     private record FileView(String path, FileEntry entry, List<TensorView> tensors) {
+        /** The file as committed, as stats counts it (its tensors and the bytes around them: headers, zip, HDF5 metadata). */
         long logical() {
-            return tensors.stream().mapToLong(TensorView::logical).sum();
+            return entry.fileSize();
         }
 
         long stored() {

@@ -39,4 +39,25 @@ class ShowTableTest {
         assertTrue(shorter.matches("  .* {11}12  +\\d+"), shorter);
         assertTrue(heading.endsWith("     LOGICAL        STORED"), heading);
     }
+
+    /**
+     * A file's logical bytes are the file as committed, as stats counts them (its tensors and the
+     * bytes around them); before, show summed its tensors alone.
+     */
+    @Test
+    void aFilesLogicalBytesAreTheFileAsCommitted() throws Exception {
+        Cli cli = new Cli(dir);
+        cli.run("init").ok();
+        SplittableRandom r = new SplittableRandom(6);
+        Path m = dir.resolve("m.safetensors");
+        Cli.write(m, "safetensors", List.of(Cli.f32("w", r, 3), Cli.f32("v", r, 64, 32)));
+        long size = java.nio.file.Files.size(m);
+        cli.run("add", "m.safetensors").ok();
+        cli.run("commit", "-m", "one").ok();
+        String json = cli.run("show", "--json").ok().out();
+        assertTrue(json.contains("\"fileSize\": " + size + ",") && json.contains("\"logicalBytes\": " + size + ","), json);
+        assertTrue(json.contains("\"logicalBytes\": 8192,") && json.contains("\"logicalBytes\": 12,"), "tensors: their bytes: " + json);
+        assertTrue(size > 8192 + 12, "the header counts too");
+        assertTrue(cli.run("show").ok().out().contains("(safetensors, 2 tensors, " + Text.bytes(size) + " logical, "));
+    }
 }
