@@ -113,7 +113,7 @@ public final class NpzFormat implements WeightFileFormat {
             return new ZipParsedFile(zip, ch, () -> {
                 byte[] verbatim = verbatimRestoreInfo(layoutChannel, zip, where, members, layout, entries, tensors);
                 return verbatim != null ? verbatim : NpzRestoreInfo.encode(members);
-            }, tensors);
+            }, NpzRestoreInfo.encode(members), tensors);
         } catch (IOException | RuntimeException e) {
             zip.close();
             if (ch != null) {
@@ -551,14 +551,22 @@ public final class NpzFormat implements WeightFileFormat {
         private final ZipFile zip;
         private final FileChannel channel;
         private final RestoreInfoMaker maker;
+        private final byte[] valuesOnly;
         private final List<TensorSource> tensors;
         private java.util.concurrent.FutureTask<byte[]> making;
 
-        ZipParsedFile(ZipFile zip, FileChannel channel, RestoreInfoMaker maker, List<TensorSource> tensors) {
+        ZipParsedFile(ZipFile zip, FileChannel channel, RestoreInfoMaker maker, byte[] valuesOnly, List<TensorSource> tensors) {
             this.zip = zip;
             this.channel = channel;
             this.maker = maker;
+            this.valuesOnly = valuesOnly;
             this.tensors = List.copyOf(tensors);
+        }
+
+        /** Version 1: the members' names, methods and npy headers, what the restore info is for other values anyway. */
+        @Override
+        public byte[] restoreInfoForOtherValues() {
+            return valuesOnly.clone();
         }
 
         private synchronized java.util.concurrent.FutureTask<byte[]> task() {

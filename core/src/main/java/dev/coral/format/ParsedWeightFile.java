@@ -19,6 +19,15 @@ public interface ParsedWeightFile extends Closeable {
     byte[] restoreInfo() throws IOException;
 
     /**
+     * The restore info for this file holding tensors of other values (a lossy commit's, see
+     * {@link WeightFileFormat#forOtherValues}), where it can be made without {@link #restoreInfo}'s
+     * cost (an npz's member list, without deflating its members again); else {@link #restoreInfo}.
+     */
+    default byte[] restoreInfoForOtherValues() throws IOException {
+        return restoreInfo();
+    }
+
+    /**
      * Starts making the restore info on a thread of its own, where that costs a pass over the
      * file (an npz's deflated members), so that it runs while the tensors are stored; a no-op
      * where the restore info is at hand.

@@ -65,6 +65,7 @@ public final class FileIngest {
      */
     public Ingested ingest(Path file, WeightFileFormat format, DeltaBases bases, SimilarBases similar) throws IOException {
         return ingest(file, format, (parsed, hashing) -> {
+            parsed.prepareRestoreInfo();
             List<FileEntry.NamedTensor> named = tensors.storeAll(parsed.tensors(), file.toString(), bases, similar);
             FileStat stat = hashing.result();
             FileEntry entry = new FileEntry(format.name(), stat.size(), stat.sha256(), stat.crc32c(), parsed.restoreInfo(), parsed.metadata(),
@@ -84,7 +85,9 @@ public final class FileIngest {
                                 SimilarBases similar) throws IOException {
         return ingest(file, format, (parsed, hashing) -> {
             LossyRewrite.Stored stored = lossy.storeTensors(parsed.tensors(), previous, eps, file.toString(), similar);
-            return new Stored(lossy.entryFor(previous, hashing.result().sha256(), format.name(), parsed.restoreInfo(), parsed.metadata(),
+            // quantized values restore through the restore info for other values: no need to make the exact one
+            byte[] restoreInfo = stored.quantized() > 0 ? parsed.restoreInfoForOtherValues() : parsed.restoreInfo();
+            return new Stored(lossy.entryFor(previous, hashing.result().sha256(), format.name(), restoreInfo, parsed.metadata(),
                     stored, eps, file.toString()), null);
         });
     }
@@ -106,7 +109,6 @@ public final class FileIngest {
         FileStat before;
         List<String> kept;
         try (hashing; ParsedWeightFile parsed = format.read(file)) {
-            parsed.prepareRestoreInfo();
             kept = parsed.keptAsBytes();
             Set<String> seen = new HashSet<>();
             for (TensorSource t : parsed.tensors()) {
