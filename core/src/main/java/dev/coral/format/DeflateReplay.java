@@ -36,7 +36,7 @@ final class DeflateReplay {
 
     /**
      * CRC-32 of what zlib 1.2.13 writes for {@link #probeInput()} at levels 1 to 9 (raw deflate,
-     * default strategy), computed by Python's zlib ({@code DeflateReplayTest} says how).
+     * default strategy), computed by Python's zlib ({@code NpzDeflatedVerbatimTest} computes them again with python3).
      */
     private static final long[] PROBE_CRCS = {
         0x9a5ec893L, 0x38249493L, 0xfcb70f10L, 0xb5f30978L, 0xbfacb58fL, 0xb786e7f1L, 0xde20c491L, 0xdd320fa3L, 0xdd320fa3L,
