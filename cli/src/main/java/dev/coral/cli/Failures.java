@@ -35,7 +35,11 @@ final class Failures {
             if (pe instanceof CommandLine.UnmatchedArgumentException ua && pe.getCommandLine() != null
                     && pe.getCommandLine().getParent() == null && !ua.getUnmatched().isEmpty()
                     && !ua.getUnmatched().get(0).startsWith("-")) {
-                message = "'" + ua.getUnmatched().get(0) + "' is not a coral command";
+                String word = ua.getUnmatched().get(0);
+                // a command's name unmatched here came after '--' (the end of coral's own options): 'coral -- status'
+                message = pe.getCommandLine().getSubcommands().containsKey(word)
+                        ? "'--' must come after the command, not before it: coral " + word + " ... -- ..."
+                        : "'" + word + "' is not a coral command";
             }
             message += " (see " + command + " --help)";
         } else if (e instanceof IOException io) {

@@ -92,6 +92,8 @@ class ErrorsAndHelpTest {
             {"init", "elsewhere", "--delta-depth", "30"},
             {"init", "elsewhere", "--delta-depth", "4", "--delta-run", "6"},
             {"commit", "-m", "x", "--metric", "loss=high"},
+            {"--", "status"},
+            {"--", "frobnicate"},
         };
         for (String[] args : cases) {
             Cli.Result r = new Cli(dir).run(args);
@@ -101,6 +103,10 @@ class ErrorsAndHelpTest {
         }
         Cli.Result commit = new Cli(dir).run("commit");
         assertTrue(commit.err().contains("(see coral commit --help)"), commit.err());
+        // a command after '--' (the end of coral's own options): it was "'status' is not a coral command"
+        Cli.Result dashes = new Cli(dir).run("--", "status");
+        assertTrue(dashes.err().startsWith("coral: '--' must come after the command, not before it: coral status"), dashes.err());
+        assertTrue(new Cli(dir).run("--", "frobnicate").err().startsWith("coral: 'frobnicate' is not a coral command"));
     }
 
     /** A repository in {@code dir} with one commit of m.safetensors. */
