@@ -4,12 +4,11 @@ import dev.coral.api.CommitRequest;
 import dev.coral.api.Repository;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFormats;
+import dev.coral.repo.FileIngest;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -79,7 +78,7 @@ public final class NpzCompressedProbe {
                     commitNpz += cn;
                     commitSt += cs;
                 }
-                sha.add(sha256(npz));
+                sha.add(FileIngest.FileStat.sha256(npz));
                 npzBytes = Files.size(npz);
                 rawBytes = Files.size(st);
             }
@@ -89,7 +88,7 @@ public final class NpzCompressedProbe {
                 long t0 = System.nanoTime();
                 rn.checkout("main~" + back, true);
                 checkout += (System.nanoTime() - t0) / 1e9;
-                same += Arrays.equals(sha.get(steps - 1 - back), sha256(npz)) ? 1 : 0;
+                same += Arrays.equals(sha.get(steps - 1 - back), FileIngest.FileStat.sha256(npz)) ? 1 : 0;
             }
             long n = steps - 1L;
             System.out.printf(Locale.ROOT, "# %d steps, each %s as np.savez_compressed writes it (%s of fp32 tensors), steps 1-%d timed%n",
@@ -111,37 +110,9 @@ public final class NpzCompressedProbe {
             for (TensorSource t : tensors) {
                 ZipEntry e = new ZipEntry(t.name() + ".npy");
                 zip.putNextEntry(e);
-                WeightFormats.byName("npy").orElseThrow().write(List.of(t), Map.of(), new NonClosing(zip));
+                WeightFormats.byName("npy").orElseThrow().write(List.of(t), Map.of(), zip); // it leaves the stream open
                 zip.closeEntry();
             }
-        }
-    }
-
-    private static byte[] sha256(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (java.io.InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 20];
-            for (int r; (r = in.read(buf)) > 0; ) {
-                md.update(buf, 0, r);
-            }
-        }
-        return md.digest();
-    }
-
-    /** An output stream that does not close the zip it writes into. */
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
         }
     }
 }
