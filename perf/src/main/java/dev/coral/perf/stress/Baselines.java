@@ -83,15 +83,35 @@ public final class Baselines {
     static void writeDurably(byte[] data, Path dst) throws IOException {
         Path tmp = dst.resolveSibling(dst.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            for (int off = 0; off < data.length; off += 4 << 20) {
-                ByteBuffer b = ByteBuffer.wrap(data, off, Math.min(4 << 20, data.length - off));
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
-            }
+            writeAll(data, ch);
             ch.force(true);
         }
         BackgroundRelease.moveIntoPlace(tmp, dst);
+    }
+
+    /**
+     * What a checkout on Linux does with the bytes, without decoding them: written into a new
+     * temporary sibling of {@code dst} in 4 MiB writes, not fsynced, renamed over it (the file it
+     * replaces freed in the background, {@link BackgroundRelease#replaceUnsynced}). The floor of
+     * a checkout into the page cache. Files.write is no such floor: it writes 8 KiB at a time
+     * (on this VM, 2026-12-06, 84 MB: Files.write 1.45 GB/s, these writes 5.7 GB/s, warm).
+     */
+    static void writeToPageCache(byte[] data, Path dst) throws IOException {
+        Path tmp = dst.resolveSibling(dst.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            writeAll(data, ch);
+        }
+        BackgroundRelease.replaceUnsynced(tmp, dst);
+    }
+
+    private static void writeAll(byte[] data, FileChannel ch) throws IOException {
+        for (int off = 0; off < data.length; off += 4 << 20) {
+            ByteBuffer b = ByteBuffer.wrap(data, off, Math.min(4 << 20, data.length - off));
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        }
     }
 
     static void copyDurably(Path src, Path dst) throws IOException {
