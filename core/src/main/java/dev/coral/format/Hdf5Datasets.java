@@ -9,6 +9,7 @@ import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 import io.jhdf.api.dataset.ContiguousDataset;
+import io.jhdf.dataset.chunked.ChunkedDatasetBase;
 import io.jhdf.object.datatype.DataType;
 import io.jhdf.object.datatype.EnumDataType;
 import io.jhdf.object.datatype.FixedPoint;
@@ -29,11 +30,12 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Finds, with jhdf, the datasets of an HDF5 file that Coral stores as tensors: contiguous
- * (unchunked, unfiltered) datasets of a plain numeric type, or of Keras 3's bfloat16 (an opaque
- * 2-byte type marked {@code dtype="bfloat16"}), whose elements lie in the file as one run of
- * bytes. Every other dataset (chunked, compressed, compact, strings, compound, references, other
- * opaque types, unallocated) is "kept": its bytes stay in the file's skeleton, restored exactly
+ * Finds, with jhdf, the datasets of an HDF5 file that Coral stores as tensors: datasets of a plain
+ * numeric type, or of Keras 3's bfloat16 (an opaque 2-byte type marked {@code dtype="bfloat16"}),
+ * either contiguous (their elements lie in the file as one run of bytes) or chunked with no
+ * filters but shuffle and gzip, every chunk of which rebuilds exactly ({@link Hdf5ChunkedFinder}).
+ * Every other dataset (compact, strings, compound, references, other opaque types, other
+ * filters, unallocated) is "kept": its bytes stay in the file's skeleton, restored exactly
  * but neither deduplicated nor delta-encoded.
  *
  * <p>The walk is depth-first with each group's links in byte order of their names (libhdf5's name
@@ -42,8 +44,12 @@ import java.util.Set;
  * rest on jhdf understanding every object: whatever it does not find stays in the skeleton.
  */
 final class Hdf5Datasets {
-    /** A dataset stored as a tensor: its name (path without the leading '/'), what its bytes mean, where they are. */
-    record Found(String name, TensorSpec spec, long fileOffset, boolean bigEndian) {
+    /**
+     * A dataset stored as a tensor: its name (path without the leading '/'), what its bytes mean,
+     * where they are (a chunked dataset's: its first chunk; {@code chunked} then says where each
+     * chunk is, else null).
+     */
+    record Found(String name, TensorSpec spec, long fileOffset, boolean bigEndian, Hdf5Chunked chunked) {
     }
 
     private final List<Found> found = new ArrayList<>();
@@ -51,9 +57,13 @@ final class Hdf5Datasets {
     private final Set<Long> visited = new HashSet<>();
 
     private final OpaqueAsStringChannel view;
+    private final FileChannel file;
+    private final long start;
 
-    private Hdf5Datasets(OpaqueAsStringChannel view) {
+    private Hdf5Datasets(OpaqueAsStringChannel view, FileChannel file, long start) {
         this.view = view;
+        this.file = file;
+        this.start = start;
     }
 
     /**
@@ -72,7 +82,7 @@ final class Hdf5Datasets {
      */
     static Walk walk(FileChannel file, long start, long size, String where) throws BadInputException {
         OpaqueAsStringChannel view = new OpaqueAsStringChannel(file, start, size);
-        Hdf5Datasets w = new Hdf5Datasets(view);
+        Hdf5Datasets w = new Hdf5Datasets(view, file, start);
         Map<String, String> metadata;
         try {
             // not closed: HdfFile.close() closes the view (which leaves the file open) and then names the file it was opened
@@ -92,8 +102,12 @@ final class Hdf5Datasets {
         }
         List<Found> ordered = new ArrayList<>(w.found);
         ordered.sort(Comparator.comparing((Found f) -> f.spec().byteSize() == 0).thenComparingLong(Found::fileOffset));
-        checkDisjoint(ordered, where);
-        return new Walk(List.copyOf(ordered), List.copyOf(w.kept), metadata);
+        List<String> kept = new ArrayList<>(w.kept);
+        if (openBandBytes(ordered, size) > Hdf5Layout.MAX_OPEN_BAND_BYTES) { // chunked datasets interleaved in the file: kept, as before
+            ordered.removeIf(f -> f.chunked() != null && kept.add(f.name()));
+        }
+        checkDisjoint(ordered, size, where);
+        return new Walk(List.copyOf(ordered), List.copyOf(kept), metadata);
     }
 
     private static Map<String, String> stringAttributes(Group root) {
@@ -154,7 +168,7 @@ final class Hdf5Datasets {
             return;
         }
         Found t = f.get();
-        long size = t.spec().byteSize();
+        long size = t.chunked() != null ? 0 : t.spec().byteSize();
         if (size > 0 && (t.fileOffset() < 0 || t.fileOffset() > fileSize - size)) {
             throw new BadInputException(where + ": dataset '" + name + "' claims " + size + " bytes at offset " + t.fileOffset()
                     + ", past the end of the " + fileSize + "-byte file");
@@ -163,8 +177,9 @@ final class Hdf5Datasets {
     }
 
     private Optional<Found> asTensor(Dataset d, String name, long base) throws IOException {
-        if (!(d instanceof ContiguousDataset c) || d.getDataLayout() != DataLayout.CONTIGUOUS || d.isCompound()
-                || d.isVariableLength()) {
+        boolean contiguous = d instanceof ContiguousDataset && d.getDataLayout() == DataLayout.CONTIGUOUS;
+        boolean chunked = d instanceof ChunkedDatasetBase && d.getDataLayout() == DataLayout.CHUNKED;
+        if (!contiguous && !chunked || d.isCompound() || d.isVariableLength()) {
             return Optional.empty();
         }
         DataType type = d.getDataType();
@@ -183,16 +198,25 @@ final class Hdf5Datasets {
             throw new BadInputException(name + ": shape " + Arrays.toString(dims) + " is not a valid tensor shape: " + e.getMessage());
         }
         TensorSpec spec = new TensorSpec(dtype.get(), shape, false);
-        long address = c.getDataAddress();
+        boolean bigEndian = type instanceof FixedPoint fx ? fx.getByteOrder() == ByteOrder.BIG_ENDIAN
+                : type instanceof FloatingPoint fp && fp.getByteOrder() == ByteOrder.BIG_ENDIAN;
+        bigEndian = bigEndian && dtype.get().swapUnitBytes() > 1;
+        if (chunked) {
+            if (spec.byteSize() == 0 || d.isScalar()) {
+                return Optional.empty();
+            }
+            Optional<Hdf5Chunked> layout = Hdf5ChunkedFinder.find((ChunkedDatasetBase) d, dims, dtype.get().elementBytes(), bigEndian,
+                    file, start + base, name);
+            return layout.map(l -> new Found(name, spec, base + l.chunks().get(0).offset(), l.bigEndian(), l.shifted(base)));
+        }
+        long address = ((ContiguousDataset) d).getDataAddress();
         if (spec.byteSize() == 0) {
-            return Optional.of(new Found(name, spec, Long.MAX_VALUE, false));
+            return Optional.of(new Found(name, spec, Long.MAX_VALUE, false, null));
         }
         if (address == io.jhdf.Constants.UNDEFINED_ADDRESS) {
             return Optional.empty(); // never written: reads give the fill value, and the file holds no bytes of it
         }
-        boolean bigEndian = type instanceof FixedPoint fx ? fx.getByteOrder() == ByteOrder.BIG_ENDIAN
-                : type instanceof FloatingPoint fp && fp.getByteOrder() == ByteOrder.BIG_ENDIAN;
-        return Optional.of(new Found(name, spec, base + address, bigEndian && dtype.get().swapUnitBytes() > 1));
+        return Optional.of(new Found(name, spec, base + address, bigEndian, null));
     }
 
     /**
@@ -261,17 +285,45 @@ final class Hdf5Datasets {
         return Optional.empty();
     }
 
-    private static void checkDisjoint(List<Found> ordered, String where) throws BadInputException {
-        Found previous = null;
+    /** The layout of the tensors found, offsets from the data's first byte: a range each, or the chunks of a chunked dataset. */
+    private static Hdf5Layout layoutOf(List<Found> ordered, long size) {
+        List<Hdf5Layout.Stored> stored = new ArrayList<>();
         for (Found f : ordered) {
-            if (f.spec().byteSize() == 0) {
-                break; // sorted last
+            stored.add(f.chunked() != null ? new Hdf5Layout.Chunks(f.chunked())
+                    : new Hdf5Layout.Range(f.spec().byteSize() == 0 ? 0 : f.fileOffset(), f.spec().byteSize(), 1));
+        }
+        return new Hdf5Layout(size, stored, new byte[0]);
+    }
+
+    private static long openBandBytes(List<Found> ordered, long size) {
+        return layoutOf(ordered, size).openBandBytes();
+    }
+
+    private static void checkDisjoint(List<Found> ordered, long size, String where) throws BadInputException {
+        record Run(long offset, long length, String name) {
+        }
+        List<Run> runs = new ArrayList<>();
+        for (Found f : ordered) {
+            if (f.chunked() != null) {
+                for (Hdf5Chunked.Chunk c : f.chunked().chunks()) {
+                    runs.add(new Run(c.offset(), c.storedLength(), f.name()));
+                }
+            } else if (f.spec().byteSize() > 0) {
+                runs.add(new Run(f.fileOffset(), f.spec().byteSize(), f.name()));
             }
-            if (previous != null && f.fileOffset() < previous.fileOffset() + previous.spec().byteSize()) {
-                throw new BadInputException(where + ": datasets '" + previous.name() + "' and '" + f.name()
-                        + "' claim overlapping bytes (at offset " + f.fileOffset() + "): not a valid HDF5 file");
+        }
+        runs.sort(Comparator.comparingLong(Run::offset));
+        Run previous = null;
+        for (Run r : runs) {
+            if (r.offset() < 0 || r.offset() > size - r.length()) {
+                throw new BadInputException(where + ": dataset '" + r.name() + "' claims " + r.length() + " bytes at offset " + r.offset()
+                        + ", past the end of the " + size + "-byte file");
             }
-            previous = f;
+            if (previous != null && r.offset() < previous.offset() + previous.length()) {
+                throw new BadInputException(where + ": datasets '" + previous.name() + "' and '" + r.name()
+                        + "' claim overlapping bytes (at offset " + r.offset() + "): not a valid HDF5 file");
+            }
+            previous = r;
         }
     }
 

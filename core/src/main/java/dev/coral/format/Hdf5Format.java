@@ -53,29 +53,36 @@ public final class Hdf5Format implements WeightFileFormat {
      */
     static ParsedWeightFile parse(FileChannel ch, long fileSize, long h5Start, Hdf5Datasets.Walk walk, String where) throws IOException {
         List<TensorSource> tensors = new ArrayList<>();
-        List<Hdf5Layout.Range> ranges = new ArrayList<>();
+        List<Hdf5Layout.Stored> stored = new ArrayList<>();
+        long end = h5Start;
         for (Hdf5Datasets.Found f : walk.tensors()) {
+            if (f.chunked() != null) {
+                Hdf5Chunked chunked = f.chunked().shifted(h5Start);
+                tensors.add(new Hdf5ChunkedSource(f.name(), f.spec(), ch, chunked, where));
+                stored.add(new Hdf5Layout.Chunks(chunked));
+                continue;
+            }
             long size = f.spec().byteSize();
-            long offset = size == 0 ? (ranges.isEmpty() ? h5Start : last(ranges)) : h5Start + f.fileOffset();
+            long offset = size == 0 ? end : h5Start + f.fileOffset();
             tensors.add(new ChannelTensorSource(f.name(), f.spec(), ch, offset, f.bigEndian(), where));
-            ranges.add(new Hdf5Layout.Range(offset, size, f.bigEndian() ? f.spec().dtype().swapUnitBytes() : 1));
+            stored.add(new Hdf5Layout.Range(offset, size, f.bigEndian() ? f.spec().dtype().swapUnitBytes() : 1));
+            end = offset + size;
         }
         if (ch.size() != fileSize) {
             throw new BadInputException(where + ": the file changed size while it was read");
         }
-        Hdf5Layout layout = Hdf5Layout.cut(ch, fileSize, ranges, where);
+        Hdf5Layout layout = Hdf5Layout.cut(ch, fileSize, stored, where);
         return new ChannelParsedFile(ch, layout.encode(), walk.metadata(), tensors, walk.kept());
-    }
-
-    private static long last(List<Hdf5Layout.Range> ranges) {
-        Hdf5Layout.Range r = ranges.get(ranges.size() - 1);
-        return r.offset() + r.length();
     }
 
     @Override
     public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
         Hdf5Layout layout = Hdf5Layout.decode(restoreInfo, RESTORE_WHERE);
         layout.check(tensors, RESTORE_WHERE);
+        if (layout.deflates() && !DeflateReplay.rebuildsZlibStreams()) {
+            throw new BadInputException(RESTORE_WHERE + ": the file's gzip-compressed chunks cannot be rebuilt byte for byte here:"
+                    + " this machine's deflate is not zlib's; export its tensors instead (coral export REV:PATH -o OUT.safetensors)");
+        }
         layout.write(tensors, out, RESTORE_WHERE);
     }
 

@@ -21,52 +21,118 @@ import java.util.zip.CRC32C;
  * headers, B-trees, heaps, attributes, datasets kept in the file's layout, free space) as one
  * "skeleton". The skeleton plus the tensors' bytes, each at its offset, is the file byte for byte.
  *
+ * <p>A tensor's bytes lie in the file as one range (a contiguous dataset: {@link Range}) or as
+ * the chunks of a chunked dataset, each rebuilt from the tensor's elements ({@link Hdf5Chunked}).
+ *
  * <p>Encoded as the restore info of an HDF5 file entry: magic {@code CH5L}, a version byte, the
- * file size, the ranges (offset, length, swap unit: the element width of big-endian data, whose
- * bytes are stored little-endian and swapped back, else 1), the skeleton, and a CRC32C of all
- * before it.
+ * file size, the tensors, the skeleton, and a CRC32C of all before it. Version 1 (every tensor a
+ * range): per tensor its offset, length and swap unit (the element width of big-endian data,
+ * whose bytes are stored little-endian and swapped back, else 1). Version 2 (since 2026-12-06,
+ * written only when some tensor is chunked; format feature {@code hdf5-chunked}): per tensor a
+ * kind byte, 0 and a range as in version 1, or 1 and a chunked dataset ({@link Hdf5Chunked#encode}).
  */
-record Hdf5Layout(long fileSize, List<Range> ranges, byte[] skeleton) {
+record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton) {
     private static final byte[] MAGIC = {'C', 'H', '5', 'L'};
-    private static final int VERSION = 1;
+    private static final int VERSION_RANGES = 1;
+    private static final int VERSION_CHUNKED = 2;
 
     /** Largest skeleton Coral keeps in a file entry, as safetensors' header limit: 100 MB. */
     static final long MAX_SKELETON_BYTES = 100_000_000L;
+    /** Most bytes of bands a checkout holds at once, over the chunked datasets whose chunks interleave in the file. */
+    static final long MAX_OPEN_BAND_BYTES = 128L << 20;
+
+    /** Where one tensor's bytes lie in the file. */
+    sealed interface Stored permits Range, Chunks {
+    }
 
     /** The bytes of one tensor in the file: {@code length} bytes at {@code offset}; {@code swapUnit} > 1 for big-endian data. */
-    record Range(long offset, long length, int swapUnit) {
+    record Range(long offset, long length, int swapUnit) implements Stored {
+    }
+
+    /** A tensor stored in the file as the chunks of a chunked dataset. */
+    record Chunks(Hdf5Chunked dataset) implements Stored {
+    }
+
+    /** One run of the file's bytes that a tensor gives: a range whole, or one chunk ({@code chunk} >= 0) of a chunked dataset. */
+    record Piece(long offset, long length, int tensor, int chunk) {
     }
 
     Hdf5Layout {
-        ranges = List.copyOf(ranges);
+        tensors = List.copyOf(tensors);
     }
 
-    /** The layout of a file whose tensors sit at {@code ranges} (in file order, disjoint), reading the rest from {@code file}. */
-    static Hdf5Layout cut(java.nio.channels.FileChannel file, long fileSize, List<Range> ranges, String where) throws IOException {
-        long tensorBytes = 0;
-        long pos = 0;
-        for (Range r : ranges) {
-            if (r.offset() < pos || r.length() < 0 || r.offset() > fileSize - r.length()) {
-                throw new IllegalArgumentException("ranges out of order: " + ranges);
+    /** Every piece, in file order; fails ({@code IllegalArgumentException}) when two overlap or one lies past the end. */
+    List<Piece> pieces() {
+        List<Piece> out = new ArrayList<>();
+        for (int t = 0; t < tensors.size(); t++) {
+            if (tensors.get(t) instanceof Range r) {
+                out.add(new Piece(r.offset(), r.length(), t, -1));
+            } else {
+                List<Hdf5Chunked.Chunk> chunks = ((Chunks) tensors.get(t)).dataset().chunks();
+                for (int k = 0; k < chunks.size(); k++) {
+                    out.add(new Piece(chunks.get(k).offset(), chunks.get(k).storedLength(), t, k));
+                }
             }
-            pos = r.offset() + r.length();
-            tensorBytes += r.length();
+        }
+        out.sort(java.util.Comparator.comparingLong(Piece::offset).thenComparingLong(Piece::length));
+        long pos = 0;
+        for (Piece p : out) {
+            if (p.offset() < pos || p.length() < 0 || p.offset() > fileSize - p.length()) {
+                throw new IllegalArgumentException("tensor " + p.tensor() + (p.chunk() >= 0 ? " chunk " + p.chunk() : "")
+                        + " at " + p.offset() + " (" + p.length() + " bytes) overlaps the bytes before it or runs past the "
+                        + fileSize + "-byte file");
+            }
+            pos = p.offset() + p.length();
+        }
+        return out;
+    }
+
+    /**
+     * The most bytes of bands a checkout holds at once: a chunked dataset's band is held from its
+     * first chunk's place in the file to its last's.
+     */
+    long openBandBytes() {
+        List<long[]> events = new ArrayList<>();
+        for (Stored s : tensors) {
+            if (s instanceof Chunks c && !c.dataset().chunks().isEmpty()) {
+                List<Hdf5Chunked.Chunk> chunks = c.dataset().chunks();
+                events.add(new long[] {chunks.get(0).offset(), c.dataset().bandBytes()});
+                events.add(new long[] {chunks.get(chunks.size() - 1).offset() + 1, -c.dataset().bandBytes()});
+            }
+        }
+        events.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        long open = 0;
+        long most = 0;
+        for (long[] e : events) {
+            open += e[1];
+            most = Math.max(most, open);
+        }
+        return most;
+    }
+
+    /** The layout of a file whose tensors are stored as {@code tensors} (disjoint), reading the rest from {@code file}. */
+    static Hdf5Layout cut(java.nio.channels.FileChannel file, long fileSize, List<Stored> tensors, String where) throws IOException {
+        Hdf5Layout pieces = new Hdf5Layout(fileSize, tensors, new byte[0]);
+        List<Piece> all = pieces.pieces();
+        long tensorBytes = 0;
+        for (Piece p : all) {
+            tensorBytes += p.length();
         }
         long skeletonBytes = fileSize - tensorBytes;
         if (skeletonBytes > MAX_SKELETON_BYTES) {
-            throw new BadInputException(where + ": " + skeletonBytes + " bytes of this HDF5 file are not in contiguous numeric datasets "
-                    + "(metadata, chunked or compressed datasets), over the limit of " + MAX_SKELETON_BYTES
-                    + " bytes Coral keeps beside the tensors; save the weights unchunked and uncompressed (h5py's default)");
+            throw new BadInputException(where + ": " + skeletonBytes + " bytes of this HDF5 file are not in numeric datasets Coral "
+                    + "stores as tensors (metadata, or datasets of other types, layouts or filters than gzip and shuffle), over the limit of "
+                    + MAX_SKELETON_BYTES + " bytes Coral keeps beside the tensors");
         }
         byte[] skeleton = new byte[(int) skeletonBytes];
         int at = 0;
-        pos = 0;
-        for (Range r : ranges) {
-            at = readGap(file, pos, r.offset(), skeleton, at, where);
-            pos = r.offset() + r.length();
+        long pos = 0;
+        for (Piece p : all) {
+            at = readGap(file, pos, p.offset(), skeleton, at, where);
+            pos = p.offset() + p.length();
         }
         readGap(file, pos, fileSize, skeleton, at, where);
-        return new Hdf5Layout(fileSize, ranges, skeleton);
+        return new Hdf5Layout(fileSize, tensors, skeleton);
     }
 
     private static int readGap(java.nio.channels.FileChannel file, long from, long to, byte[] into, int at, String where)
@@ -81,28 +147,59 @@ record Hdf5Layout(long fileSize, List<Range> ranges, byte[] skeleton) {
         return at + n;
     }
 
-    /** Writes the file: the skeleton with each tensor's bytes (from {@code tensors}, in range order) at its offset. */
-    void write(List<? extends TensorSource> tensors, OutputStream out, String where) throws IOException {
-        int at = 0;
-        long pos = 0;
-        for (int i = 0; i < ranges.size(); i++) {
-            Range r = ranges.get(i);
-            int gap = (int) (r.offset() - pos);
-            out.write(skeleton, at, gap);
-            at += gap;
-            Streams.copyTensor(tensors.get(i), out, null, r.swapUnit() > 1, where);
-            pos = r.offset() + r.length();
+    /** Whether some tensor is a chunked dataset with gzip-compressed chunks. */
+    boolean deflates() {
+        for (Stored s : tensors) {
+            if (s instanceof Chunks c && c.dataset().filters().stream().anyMatch(f -> f.id() == Hdf5Chunked.DEFLATE)) {
+                return true;
+            }
         }
-        out.write(skeleton, at, skeleton.length - at);
+        return false;
     }
 
-    /** Where the tensors lie between the skeleton's bytes, when none is swapped back; else empty. */
+    /**
+     * Writes the file: the skeleton with each tensor's bytes (from {@code tensors}, in order) at
+     * their offsets; a chunked dataset's chunks rebuilt band by band from its tensor's stream.
+     */
+    void write(List<? extends TensorSource> sources, OutputStream out, String where) throws IOException {
+        java.util.Map<Integer, Hdf5ChunkWriter> open = new java.util.HashMap<>();
+        try {
+            int at = 0;
+            long pos = 0;
+            for (Piece p : pieces()) {
+                int gap = (int) (p.offset() - pos);
+                out.write(skeleton, at, gap);
+                at += gap;
+                if (p.chunk() < 0) {
+                    Range r = (Range) tensors.get(p.tensor());
+                    Streams.copyTensor(sources.get(p.tensor()), out, null, r.swapUnit() > 1, where);
+                } else {
+                    Hdf5ChunkWriter w = open.get(p.tensor());
+                    if (w == null) {
+                        w = new Hdf5ChunkWriter(((Chunks) tensors.get(p.tensor())).dataset(), sources.get(p.tensor()), where);
+                        open.put(p.tensor(), w);
+                    }
+                    w.write(p.chunk(), out);
+                    if (w.done()) {
+                        open.remove(p.tensor()).close();
+                    }
+                }
+                pos = p.offset() + p.length();
+            }
+            out.write(skeleton, at, skeleton.length - at);
+        } finally {
+            for (Hdf5ChunkWriter w : open.values()) {
+                w.close();
+            }
+        }
+    }
+
+    /** Where the tensors lie between the skeleton's bytes, when each is one range and none is swapped back; else empty. */
     Optional<TensorPlacement> placement() {
-        long[] offsets = new long[ranges.size()];
-        long[] lengths = new long[ranges.size()];
+        long[] offsets = new long[tensors.size()];
+        long[] lengths = new long[tensors.size()];
         for (int i = 0; i < offsets.length; i++) {
-            Range r = ranges.get(i);
-            if (r.swapUnit() > 1) {
+            if (!(tensors.get(i) instanceof Range r) || r.swapUnit() > 1) {
                 return Optional.empty();
             }
             offsets[i] = r.offset();
@@ -111,36 +208,62 @@ record Hdf5Layout(long fileSize, List<Range> ranges, byte[] skeleton) {
         return Optional.of(new TensorPlacement(skeleton, offsets, lengths));
     }
 
-    /** Fails unless {@code tensors} are as many as the ranges and each holds its range's bytes. */
-    void check(List<? extends TensorSource> tensors, String where) throws BadInputException {
-        if (tensors.size() != ranges.size()) {
-            throw new BadInputException(where + ": the file holds " + ranges.size() + " tensors but " + tensors.size() + " were given");
+    /** Fails unless {@code sources} are as many as the tensors and each holds its tensor's bytes. */
+    void check(List<? extends TensorSource> sources, String where) throws BadInputException {
+        if (sources.size() != tensors.size()) {
+            throw new BadInputException(where + ": the file holds " + tensors.size() + " tensors but " + sources.size() + " were given");
         }
-        for (int i = 0; i < ranges.size(); i++) {
-            TensorSource t = tensors.get(i);
-            if (t.spec().byteSize() != ranges.get(i).length()) {
-                throw new BadInputException(where + ": tensor " + i + " needs " + ranges.get(i).length()
+        for (int i = 0; i < tensors.size(); i++) {
+            TensorSource t = sources.get(i);
+            long bytes;
+            int swapUnit;
+            if (tensors.get(i) instanceof Range r) {
+                bytes = r.length();
+                swapUnit = r.swapUnit();
+            } else {
+                Hdf5Chunked c = ((Chunks) tensors.get(i)).dataset();
+                bytes = c.elemSize();
+                for (long d : c.dims()) {
+                    bytes *= d;
+                }
+                swapUnit = c.bigEndian() ? c.elemSize() : 1;
+                if (t.spec().dtype().elementBytes() != c.elemSize()) {
+                    throw new BadInputException(where + ": tensor '" + t.name() + "' is " + t.spec().dtype() + ", but its chunked"
+                            + " dataset holds elements of " + c.elemSize() + " bytes");
+                }
+            }
+            if (t.spec().byteSize() != bytes) {
+                throw new BadInputException(where + ": tensor " + i + " needs " + bytes
                         + " bytes but the tensor given ('" + t.name() + "') has " + t.spec().byteSize());
             }
-            if (ranges.get(i).swapUnit() > 1 && t.spec().dtype().swapUnitBytes() != ranges.get(i).swapUnit()) {
+            if (swapUnit > 1 && t.spec().dtype().swapUnitBytes() != swapUnit) {
                 throw new BadInputException(where + ": tensor '" + t.name() + "' is " + t.spec().dtype()
-                        + ", but its big-endian bytes in the file swap in units of " + ranges.get(i).swapUnit());
+                        + ", but its big-endian bytes in the file swap in units of " + swapUnit);
             }
         }
     }
 
     byte[] encode() {
+        boolean chunked = tensors.stream().anyMatch(t -> t instanceof Chunks);
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(skeleton.length + 32 + ranges.size() * 17);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(skeleton.length + 32 + tensors.size() * 18);
             DataOutputStream out = new DataOutputStream(bytes);
             out.write(MAGIC);
-            out.writeByte(VERSION);
+            out.writeByte(chunked ? VERSION_CHUNKED : VERSION_RANGES);
             out.writeLong(fileSize);
-            out.writeInt(ranges.size());
-            for (Range r : ranges) {
-                out.writeLong(r.offset());
-                out.writeLong(r.length());
-                out.writeByte(r.swapUnit());
+            out.writeInt(tensors.size());
+            for (Stored s : tensors) {
+                if (s instanceof Range r) {
+                    if (chunked) {
+                        out.writeByte(0);
+                    }
+                    out.writeLong(r.offset());
+                    out.writeLong(r.length());
+                    out.writeByte(r.swapUnit());
+                } else {
+                    out.writeByte(1);
+                    ((Chunks) s).dataset().encode(out);
+                }
             }
             out.writeInt(skeleton.length);
             out.write(skeleton);
@@ -158,9 +281,10 @@ record Hdf5Layout(long fileSize, List<Range> ranges, byte[] skeleton) {
         if (info.length < MAGIC.length + 1 + 4 || !Arrays.equals(Arrays.copyOf(info, MAGIC.length), MAGIC)) {
             throw new CorruptObjectException(where + ": not HDF5 restore info (no CH5L magic)");
         }
-        if (info[MAGIC.length] != VERSION) {
-            throw new CorruptObjectException(where + ": HDF5 restore info version " + info[MAGIC.length]
-                    + " is not one this Coral reads (" + VERSION + ")");
+        int version = info[MAGIC.length];
+        if (version != VERSION_RANGES && version != VERSION_CHUNKED) {
+            throw new CorruptObjectException(where + ": HDF5 restore info version " + version
+                    + " is not one this Coral reads (" + VERSION_RANGES + ", " + VERSION_CHUNKED + ")");
         }
         CRC32C crc = new CRC32C();
         crc.update(info, 0, info.length - 4);
@@ -177,25 +301,41 @@ record Hdf5Layout(long fileSize, List<Range> ranges, byte[] skeleton) {
             if (n < 0 || n > info.length / 17) {
                 throw new CorruptObjectException(where + ": HDF5 restore info lists " + n + " tensors in " + info.length + " bytes");
             }
-            List<Range> ranges = new ArrayList<>(n);
-            long pos = 0;
-            long tensorBytes = 0;
+            List<Stored> tensors = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                Range r = new Range(in.readLong(), in.readLong(), in.readUnsignedByte());
-                if (r.offset() < pos || r.length() < 0 || r.offset() > fileSize - r.length() || r.swapUnit() < 1) {
-                    throw new CorruptObjectException(where + ": HDF5 restore info has tensor range " + i + " out of place: " + r);
+                int kind = version == VERSION_RANGES ? 0 : in.readUnsignedByte();
+                if (kind == 0) {
+                    Range r = new Range(in.readLong(), in.readLong(), in.readUnsignedByte());
+                    if (r.length() < 0 || r.swapUnit() < 1) {
+                        throw new CorruptObjectException(where + ": HDF5 restore info has tensor range " + i + " out of place: " + r);
+                    }
+                    tensors.add(r);
+                } else if (kind == 1) {
+                    tensors.add(new Chunks(Hdf5Chunked.decode(in, info.length, where)));
+                } else {
+                    throw new CorruptObjectException(where + ": HDF5 restore info has tensor " + i + " of unknown kind " + kind);
                 }
-                pos = r.offset() + r.length();
-                tensorBytes += r.length();
-                ranges.add(r);
             }
             int skeletonLength = in.readInt();
+            Hdf5Layout layout = new Hdf5Layout(fileSize, tensors, new byte[0]);
+            long tensorBytes = 0;
+            try {
+                for (Piece p : layout.pieces()) {
+                    tensorBytes += p.length();
+                }
+            } catch (IllegalArgumentException e) {
+                throw new CorruptObjectException(where + ": HDF5 restore info has " + e.getMessage());
+            }
+            if (layout.openBandBytes() > MAX_OPEN_BAND_BYTES) {
+                throw new CorruptObjectException(where + ": HDF5 restore info's chunked datasets interleave over "
+                        + MAX_OPEN_BAND_BYTES + " bytes of bands");
+            }
             if (skeletonLength != fileSize - tensorBytes || skeletonLength != in.available()) {
                 throw new CorruptObjectException(where + ": HDF5 restore info's skeleton is " + skeletonLength + " bytes, "
                         + (fileSize - tensorBytes) + " expected");
             }
             byte[] skeleton = in.readNBytes(skeletonLength);
-            return new Hdf5Layout(fileSize, ranges, skeleton);
+            return new Hdf5Layout(fileSize, tensors, skeleton);
         } catch (EOFException e) {
             throw new CorruptObjectException(where + ": HDF5 restore info is truncated");
         } catch (CorruptObjectException e) {

@@ -1,0 +1,542 @@
+package dev.coral.format;
+
+import dev.coral.error.CorruptObjectException;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
+
+/**
+ * A chunked HDF5 dataset stored as a tensor: its elements lie in the file as chunks, each a block
+ * of {@code chunkDims} elements at a multiple of them (those past the dataset's end, in the edge
+ * chunks, are padding), in the file's byte order, run through the dataset's filters (h5py's
+ * {@code shuffle=True}: the bytes of each element spread into byte planes; {@code
+ * compression="gzip"}: a zlib stream, libhdf5's {@code compress2} at the level the dataset
+ * declares). Coral stores the dataset's elements as one tensor in C order, like a contiguous
+ * dataset's, so a checkpoint deduplicates and delta-encodes whatever its chunking; each chunk
+ * is rebuilt from them at checkout: its elements gathered, swapped to the file's byte order, its
+ * padding put back (recorded here when it is not zeros), and the filters applied again (deflate
+ * at the level recorded, which {@link DeflateReplay} makes zlib's bytes); the chunk's bytes must
+ * then have the length recorded, and the whole file is checked against the CRC32C taken at add.
+ *
+ * <p>A dataset is taken so only when every chunk was rebuilt exactly at add ({@link #rebuilds}):
+ * any other filter (Fletcher-32, szip, LZF, ...), a chunk missing, a chunk a filter skipped in a way
+ * not rebuilt, or another deflate implementation's bytes, and it stays in the skeleton as before.
+ * Chunks are written in file order; each dataset's must come a band at a time (a band: the chunks
+ * of one index along the first dimension, which libhdf5 writes in order), so that a checkout holds
+ * one band of each dataset it is writing, not the whole tensor ({@link #MAX_BAND_BYTES}).
+ *
+ * @param dims the dataset's shape (rank at least 1)
+ * @param chunkDims the chunks' shape, as many dimensions
+ * @param elemSize bytes per element
+ * @param bigEndian whether the file holds the elements big-endian (the tensor holds them little-endian)
+ * @param filters the dataset's filter pipeline, in the order libhdf5 applies it when writing
+ * @param chunks every chunk, in file order
+ */
+record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian, List<Filter> filters, List<Chunk> chunks) {
+    /** libhdf5's filter ids Coral rebuilds. */
+    static final int DEFLATE = 1;
+    static final int SHUFFLE = 2;
+    /** Largest band (chunks of one index along the first dimension, as tensor bytes) a checkout holds for one dataset. */
+    static final long MAX_BAND_BYTES = 32L << 20;
+    /** Largest chunk Coral rebuilds (libhdf5's limit is 4 GiB; h5py picks chunks of at most 1 MiB). */
+    static final int MAX_CHUNK_BYTES = 32 << 20;
+    /** Most dimensions (HDF5's own limit). */
+    static final int MAX_RANK = 32;
+
+    /** One filter of the pipeline: its id and its first parameter (deflate: the level declared; shuffle: the element size). */
+    record Filter(int id, int param) {
+    }
+
+    /**
+     * One chunk: its {@code storedLength} bytes at {@code offset} of the file, its first element's
+     * coordinates, libhdf5's filter mask (bit k set: filter k skipped for this chunk), the level
+     * its deflate was rebuilt at (0 when none), and its padding bytes in chunk order, in the
+     * file's byte order (empty when it has none or they are all zero).
+     */
+    record Chunk(long offset, int storedLength, long[] origin, int mask, int level, byte[] padding) {
+        Chunk shifted(long by) {
+            return new Chunk(offset + by, storedLength, origin, mask, level, padding);
+        }
+    }
+
+    Hdf5Chunked {
+        filters = List.copyOf(filters);
+        chunks = List.copyOf(chunks);
+    }
+
+    /** The same dataset with every chunk {@code by} bytes further into the file. */
+    Hdf5Chunked shifted(long by) {
+        return new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters, chunks.stream().map(c -> c.shifted(by)).toList());
+    }
+
+    /** Elements of one chunk. */
+    int chunkElements() {
+        long n = 1;
+        for (int c : chunkDims) {
+            n *= c;
+        }
+        return (int) n;
+    }
+
+    int chunkBytes() {
+        return chunkElements() * elemSize;
+    }
+
+    /** Bytes of one row along the first dimension (the product of the others, in elements, times the element size). */
+    long rowBytes() {
+        long n = elemSize;
+        for (int i = 1; i < dims.length; i++) {
+            n *= dims[i];
+        }
+        return n;
+    }
+
+    long bands() {
+        return (dims[0] + chunkDims[0] - 1) / chunkDims[0];
+    }
+
+    /** Rows of band {@code b} (the last may be short). */
+    int bandRows(long b) {
+        return (int) Math.min(chunkDims[0], dims[0] - b * chunkDims[0]);
+    }
+
+    long bandBytes() {
+        return chunkDims[0] * rowBytes();
+    }
+
+    long band(Chunk c) {
+        return c.origin()[0] / chunkDims[0];
+    }
+
+    /** The chunks the dataset has: one per block of the grid. */
+    long expectedChunks() {
+        long n = 1;
+        for (int i = 0; i < dims.length; i++) {
+            n = Math.multiplyExact(n, (dims[i] + chunkDims[i] - 1) / chunkDims[i]);
+        }
+        return n;
+    }
+
+    /** Bytes the chunks take in the file. */
+    long storedBytes() {
+        long n = 0;
+        for (Chunk c : chunks) {
+            n += c.storedLength();
+        }
+        return n;
+    }
+
+    /**
+     * Checks what a reader relies on: shapes, filters, the chunk grid complete and each chunk once,
+     * chunks in file order (disjoint) and band after band. Throws {@code IllegalArgumentException}
+     * saying what is wrong.
+     */
+    void check() {
+        if (dims.length < 1 || dims.length > MAX_RANK || chunkDims.length != dims.length) {
+            throw new IllegalArgumentException("rank " + dims.length + " with chunks of rank " + chunkDims.length);
+        }
+        long elements = 1;
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] < 1 || chunkDims[i] < 1) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(dims) + " in chunks of " + Arrays.toString(chunkDims));
+            }
+            elements = Math.multiplyExact(elements, chunkDims[i]);
+        }
+        if (elemSize < 1 || elemSize > 16 || elements * elemSize > MAX_CHUNK_BYTES) {
+            throw new IllegalArgumentException("chunks of " + elements + " elements of " + elemSize + " bytes");
+        }
+        if (bandBytes() > MAX_BAND_BYTES) {
+            throw new IllegalArgumentException("a band of chunks holds " + bandBytes() + " bytes, over " + MAX_BAND_BYTES);
+        }
+        if (filters.size() > 32) {
+            throw new IllegalArgumentException(filters.size() + " filters");
+        }
+        for (Filter f : filters) {
+            boolean known = f.id() == DEFLATE && f.param() >= 0 && f.param() <= 9 || f.id() == SHUFFLE && f.param() == elemSize;
+            if (!known) {
+                throw new IllegalArgumentException("filter " + f.id() + " (" + f.param() + ")");
+            }
+        }
+        if (chunks.size() != expectedChunks()) {
+            throw new IllegalArgumentException(chunks.size() + " chunks, " + expectedChunks() + " expected");
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        long end = Long.MIN_VALUE;
+        long band = 0;
+        for (Chunk c : chunks) {
+            if (c.origin().length != dims.length || !seen.add(Arrays.toString(c.origin()))) {
+                throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + " twice or of another rank");
+            }
+            for (int i = 0; i < dims.length; i++) {
+                if (c.origin()[i] < 0 || c.origin()[i] >= dims[i] || c.origin()[i] % chunkDims[i] != 0) {
+                    throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + " outside the grid");
+                }
+            }
+            if (c.offset() < end || c.storedLength() < 0 || c.offset() < 0) {
+                throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + " out of file order");
+            }
+            end = c.offset() + c.storedLength();
+            if (band(c) < band) {
+                throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + " before a chunk of an earlier band");
+            }
+            band = band(c);
+            if (c.mask() < 0 || c.mask() >= 1 << filters.size() && filters.size() < 32 || c.level() < 0 || c.level() > 9
+                    || c.padding().length != 0 && c.padding().length != paddingBytes(c)) {
+                throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + ": mask " + c.mask() + ", level "
+                        + c.level() + ", " + c.padding().length + " bytes of padding");
+            }
+        }
+    }
+
+    /** Checks that every chunk that went through deflate has the level it is rebuilt at. */
+    void checkLevels() {
+        for (Chunk c : chunks) {
+            if (applies(c, DEFLATE) && c.level() == 0) {
+                throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + " deflated at no level");
+            }
+        }
+    }
+
+    /** Whether the chunk went through filter {@code id} (in the pipeline, not masked). */
+    boolean applies(Chunk c, int id) {
+        for (int k = 0; k < filters.size(); k++) {
+            if (filters.get(k).id() == id && (c.mask() >>> k & 1) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Bytes of the chunk past the dataset's end. */
+    long paddingBytes(Chunk c) {
+        long inside = 1;
+        for (int i = 0; i < dims.length; i++) {
+            inside *= Math.min(chunkDims[i], dims[i] - c.origin()[i]);
+        }
+        return (chunkElements() - inside) * elemSize;
+    }
+
+    // ---- the chunk's elements: band (tensor bytes, little-endian) <-> chunk (file order) ----
+
+    /**
+     * Visits the runs of the chunk along its last dimension: {@code run.at(chunkByte, bandByte,
+     * bytes)} for each run inside the dataset (bandByte from the start of the band's bytes), and
+     * {@code -1} as bandByte for padding.
+     */
+    private void runs(Chunk c, Run run) throws IOException {
+        int rank = dims.length;
+        int last = rank - 1;
+        long[] extent = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            extent[i] = Math.min(chunkDims[i], dims[i] - c.origin()[i]);
+        }
+        long[] stride = new long[rank]; // band strides in elements: the band's first dimension is its rows
+        stride[last] = 1;
+        for (int i = last - 1; i >= 0; i--) {
+            stride[i] = stride[i + 1] * dims[i + 1];
+        }
+        int rowElems = chunkDims[last];
+        long rows = chunkElements() / rowElems;
+        long bandRow0 = band(c) * chunkDims[0];
+        int[] j = new int[rank];
+        for (long r = 0; r < rows; r++) {
+            boolean inside = true;
+            long at = 0;
+            for (int i = 0; i < last; i++) {
+                if (j[i] >= extent[i]) {
+                    inside = false;
+                    break;
+                }
+                long coord = c.origin()[i] + j[i] - (i == 0 ? bandRow0 : 0);
+                at += coord * stride[i];
+            }
+            int chunkByte = (int) (r * rowElems * elemSize);
+            if (inside) {
+                at += c.origin()[last] - (last == 0 ? bandRow0 : 0);
+                int in = (int) extent[last] * elemSize;
+                run.at(chunkByte, at * elemSize, in);
+                if (in < rowElems * elemSize) {
+                    run.at(chunkByte + in, -1, rowElems * elemSize - in);
+                }
+            } else {
+                run.at(chunkByte, -1, rowElems * elemSize);
+            }
+            for (int i = last - 1; i >= 0; i--) { // the next row of the chunk: odometer over the dimensions before the last
+                if (++j[i] < chunkDims[i]) {
+                    break;
+                }
+                j[i] = 0;
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Run {
+        void at(int chunkByte, long bandByte, int bytes) throws IOException;
+    }
+
+    /** The chunk's bytes before its filters, in the file's byte order, from its band's tensor bytes and its recorded padding. */
+    byte[] gather(Chunk c, byte[] band) {
+        byte[] out = new byte[chunkBytes()];
+        int[] pad = {0};
+        try {
+            runs(c, (chunkByte, bandByte, n) -> {
+                if (bandByte >= 0) {
+                    System.arraycopy(band, (int) bandByte, out, chunkByte, n);
+                    if (bigEndian) {
+                        swap(out, chunkByte, n, elemSize);
+                    }
+                } else if (c.padding().length > 0) {
+                    System.arraycopy(c.padding(), pad[0], out, chunkByte, n);
+                    pad[0] += n;
+                }
+            });
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // the visitor does no I/O
+        }
+        return out;
+    }
+
+    /** Puts the elements of {@code raw} (the chunk's bytes before its filters) into their band's tensor bytes. */
+    void scatter(Chunk c, byte[] raw, byte[] band) {
+        try {
+            runs(c, (chunkByte, bandByte, n) -> {
+                if (bandByte >= 0) {
+                    System.arraycopy(raw, chunkByte, band, (int) bandByte, n);
+                    if (bigEndian) {
+                        swap(band, (int) bandByte, n, elemSize);
+                    }
+                }
+            });
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Reverses the bytes of each {@code size}-byte element of {@code b[from, from + n)}. */
+    private static void swap(byte[] b, int from, int n, int size) {
+        for (int e = from; e + size <= from + n; e += size) {
+            for (int lo = e, hi = e + size - 1; lo < hi; lo++, hi--) {
+                byte t = b[lo];
+                b[lo] = b[hi];
+                b[hi] = t;
+            }
+        }
+    }
+
+    /** The padding bytes of {@code raw} in chunk order; empty when there are none or all are zero. */
+    byte[] paddingOf(Chunk c, byte[] raw) {
+        ByteArrayOutputStream pad = new ByteArrayOutputStream();
+        boolean[] nonZero = {false};
+        try {
+            runs(c, (chunkByte, bandByte, n) -> {
+                if (bandByte < 0) {
+                    pad.write(raw, chunkByte, n);
+                    for (int k = chunkByte; k < chunkByte + n && !nonZero[0]; k++) {
+                        nonZero[0] = raw[k] != 0;
+                    }
+                }
+            });
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return nonZero[0] ? pad.toByteArray() : new byte[0];
+    }
+
+    // ---- filters ----
+
+    /** The chunk's bytes in the file: {@code raw} through the filters not masked, in pipeline order. */
+    byte[] applyFilters(Chunk c, byte[] raw) {
+        byte[] b = raw;
+        for (int k = 0; k < filters.size(); k++) {
+            if ((c.mask() >>> k & 1) != 0) {
+                continue;
+            }
+            Filter f = filters.get(k);
+            b = f.id() == SHUFFLE ? shuffle(b, elemSize) : deflate(b, c.level());
+        }
+        return b;
+    }
+
+    /** The chunk's bytes before its filters, from its {@code stored} bytes; a filter's output of the wrong size is refused. */
+    byte[] undoFilters(Chunk c, byte[] stored, String where) throws CorruptObjectException {
+        byte[] b = stored;
+        for (int k = filters.size() - 1; k >= 0; k--) {
+            if ((c.mask() >>> k & 1) != 0) {
+                continue;
+            }
+            b = filters.get(k).id() == SHUFFLE ? unshuffle(b, elemSize) : inflate(b, chunkBytes(), where);
+        }
+        if (b.length != chunkBytes()) {
+            throw new CorruptObjectException(where + ": its chunk at " + Arrays.toString(c.origin()) + " holds " + b.length
+                    + " bytes, not " + chunkBytes());
+        }
+        return b;
+    }
+
+    /** libhdf5's shuffle: byte k of every element, for k = 0 .. size-1; bytes past the last whole element stay. */
+    static byte[] shuffle(byte[] in, int size) {
+        if (size <= 1) {
+            return in.clone();
+        }
+        byte[] out = in.clone();
+        int n = in.length / size;
+        for (int k = 0; k < size; k++) {
+            int base = k * n;
+            for (int i = 0; i < n; i++) {
+                out[base + i] = in[i * size + k];
+            }
+        }
+        return out;
+    }
+
+    static byte[] unshuffle(byte[] in, int size) {
+        if (size <= 1) {
+            return in.clone();
+        }
+        byte[] out = in.clone();
+        int n = in.length / size;
+        for (int k = 0; k < size; k++) {
+            int base = k * n;
+            for (int i = 0; i < n; i++) {
+                out[i * size + k] = in[base + i];
+            }
+        }
+        return out;
+    }
+
+    /** A zlib stream (header, deflate, Adler-32) of {@code in} at {@code level}, as libhdf5's deflate filter writes it. */
+    static byte[] deflate(byte[] in, int level) {
+        Deflater d = new Deflater(level, false);
+        try {
+            d.setInput(in);
+            d.finish();
+            ByteArrayOutputStream out = new ByteArrayOutputStream(in.length / 2 + 64);
+            byte[] buf = new byte[1 << 16];
+            while (!d.finished()) {
+                out.write(buf, 0, d.deflate(buf));
+            }
+            return out.toByteArray();
+        } finally {
+            d.end();
+        }
+    }
+
+    /** The bytes of the zlib stream {@code in}, at most {@code expected}; a damaged or overlong stream is refused. */
+    static byte[] inflate(byte[] in, int expected, String where) throws CorruptObjectException {
+        Inflater inf = new Inflater(false);
+        try {
+            inf.setInput(in);
+            byte[] out = new byte[expected];
+            byte[] past = new byte[1]; // the stream's end and Adler-32 are read after its last byte: a byte more must not come
+            int n = 0;
+            while (!inf.finished()) {
+                int got = n < expected ? inf.inflate(out, n, expected - n) : inf.inflate(past);
+                if (got == 0 && (inf.needsInput() || inf.needsDictionary())) {
+                    break;
+                }
+                n += got;
+                if (n > expected) {
+                    break;
+                }
+            }
+            if (!inf.finished() || n != expected || inf.getRemaining() != 0) {
+                throw new CorruptObjectException(where + ": a gzip-compressed chunk does not inflate to its " + expected + " bytes");
+            }
+            return out;
+        } catch (DataFormatException e) {
+            throw new CorruptObjectException(where + ": a gzip-compressed chunk is damaged: " + e.getMessage());
+        } finally {
+            inf.end();
+        }
+    }
+
+    // ---- restore info ----
+
+    void encode(DataOutputStream out) throws IOException {
+        out.writeByte(dims.length);
+        for (long d : dims) {
+            out.writeLong(d);
+        }
+        for (int c : chunkDims) {
+            out.writeInt(c);
+        }
+        out.writeByte(elemSize);
+        out.writeBoolean(bigEndian);
+        out.writeByte(filters.size());
+        for (Filter f : filters) {
+            out.writeShort(f.id());
+            out.writeInt(f.param());
+        }
+        out.writeInt(chunks.size());
+        for (Chunk c : chunks) {
+            out.writeLong(c.offset());
+            out.writeInt(c.storedLength());
+            for (long o : c.origin()) {
+                out.writeLong(o);
+            }
+            out.writeInt(c.mask());
+            out.writeByte(c.level());
+            out.writeInt(c.padding().length);
+            out.write(c.padding());
+        }
+    }
+
+    /** Reads what {@link #encode} wrote, checked ({@link #check}); {@code limit} bounds the counts read. */
+    static Hdf5Chunked decode(DataInputStream in, int limit, String where) throws IOException {
+        int rank = in.readUnsignedByte();
+        if (rank < 1 || rank > MAX_RANK) {
+            throw new CorruptObjectException(where + ": a chunked dataset of rank " + rank);
+        }
+        long[] dims = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            dims[i] = in.readLong();
+        }
+        int[] chunkDims = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            chunkDims[i] = in.readInt();
+        }
+        int elemSize = in.readUnsignedByte();
+        boolean bigEndian = in.readBoolean();
+        int nf = in.readUnsignedByte();
+        List<Filter> filters = new ArrayList<>();
+        for (int k = 0; k < nf; k++) {
+            filters.add(new Filter(in.readUnsignedShort(), in.readInt()));
+        }
+        int n = in.readInt();
+        if (n < 0 || n > limit) {
+            throw new CorruptObjectException(where + ": a chunked dataset of " + n + " chunks in " + limit + " bytes");
+        }
+        List<Chunk> chunks = new ArrayList<>(Math.min(n, 1 << 16));
+        for (int k = 0; k < n; k++) {
+            long offset = in.readLong();
+            int stored = in.readInt();
+            long[] origin = new long[rank];
+            for (int i = 0; i < rank; i++) {
+                origin[i] = in.readLong();
+            }
+            int mask = in.readInt();
+            int level = in.readUnsignedByte();
+            int padLength = in.readInt();
+            if (padLength < 0 || padLength > MAX_CHUNK_BYTES || padLength > in.available()) {
+                throw new CorruptObjectException(where + ": a chunk's padding of " + padLength + " bytes");
+            }
+            chunks.add(new Chunk(offset, stored, origin, mask, level, in.readNBytes(padLength)));
+        }
+        Hdf5Chunked c = new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters, chunks);
+        try {
+            c.check();
+            c.checkLevels();
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new CorruptObjectException(where + ": a chunked dataset's description is not valid: " + e.getMessage());
+        }
+        return c;
+    }
+}

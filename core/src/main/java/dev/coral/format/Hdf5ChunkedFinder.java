@@ -1,0 +1,179 @@
+package dev.coral.format;
+
+import dev.coral.error.CorruptObjectException;
+import io.jhdf.dataset.chunked.Chunk;
+import io.jhdf.dataset.chunked.ChunkedDatasetBase;
+import io.jhdf.object.message.FilterPipelineMessage;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Decides whether a chunked HDF5 dataset can be stored as a tensor ({@link Hdf5Chunked}): its
+ * filters are shuffle and gzip only, every chunk is there, and every chunk, read, its filters
+ * undone and applied again (gzip at the level the dataset declares, else at the one that gives
+ * the file's bytes), is the file's bytes exactly. Anything else and the dataset stays in the
+ * file's skeleton, as before: this never refuses a file. A chunk whose gzip stream is damaged is
+ * kept too; h5py would fail to read it, and Coral gives it back as it was.
+ *
+ * <p>The chunks' places come from jhdf's chunk index (B-tree, fixed or extensible array, single
+ * chunk: every layout libhdf5 writes), which jhdf keeps behind a protected method: read by
+ * reflection, and where that is refused the dataset is kept. Reading each chunk twice (here, and
+ * when its tensor is stored) and deflating it once again costs about what np.savez_compressed's
+ * files cost: one deflate of the data.
+ */
+final class Hdf5ChunkedFinder {
+    /** Levels tried when the declared one does not give the file's bytes, most likely first (as {@link DeflateReplay}). */
+    private static final int[] LEVELS = {6, 4, 1, 9, 2, 3, 5, 7, 8};
+    private static final Method CHUNK_LOOKUP = chunkLookup();
+
+    private Hdf5ChunkedFinder() {
+    }
+
+    private static Method chunkLookup() {
+        try {
+            Method m = ChunkedDatasetBase.class.getDeclaredMethod("getChunkLookup");
+            m.setAccessible(true);
+            return m;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null; // another jhdf: chunked datasets are kept
+        }
+    }
+
+    /**
+     * The dataset {@code d} (of {@code dims}, elements of {@code elemSize} bytes) as chunks
+     * rebuilt exactly, offsets from {@code base}, which is byte {@code fileBase} of {@code file};
+     * or empty.
+     */
+    static Optional<Hdf5Chunked> find(ChunkedDatasetBase d, long[] dims, int elemSize, boolean bigEndian, FileChannel file,
+                                      long fileBase, String name) throws IOException {
+        if (CHUNK_LOOKUP == null) {
+            return Optional.empty();
+        }
+        Optional<List<Hdf5Chunked.Filter>> filters = filters(d, elemSize);
+        if (filters.isEmpty()
+                || filters.get().stream().anyMatch(f -> f.id() == Hdf5Chunked.DEFLATE) && !DeflateReplay.rebuildsZlibStreams()) {
+            return Optional.empty();
+        }
+        int[] chunkDims = d.getChunkDimensions();
+        Map<?, ?> lookup;
+        try {
+            lookup = (Map<?, ?>) CHUNK_LOOKUP.invoke(d);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return Optional.empty(); // an index jhdf cannot read: the dataset's bytes stay as they are
+        }
+        List<Hdf5Chunked.Chunk> chunks = new ArrayList<>(lookup.size());
+        for (Object o : lookup.values()) {
+            Chunk c = (Chunk) o;
+            BitSet mask = c.getFilterMask();
+            if (mask.length() > 31) {
+                return Optional.empty();
+            }
+            int m = mask.isEmpty() ? 0 : (int) mask.toLongArray()[0];
+            long[] origin = Arrays.stream(c.getChunkOffset()).asLongStream().toArray();
+            chunks.add(new Hdf5Chunked.Chunk(c.getAddress(), c.getSize(), origin, m, 0, new byte[0]));
+        }
+        chunks.sort(Comparator.comparingLong(Hdf5Chunked.Chunk::offset));
+        Hdf5Chunked shape = new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters.get(), chunks);
+        try {
+            shape.check();
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            return Optional.empty(); // missing chunks, chunks out of band order, too large: kept
+        }
+        int declared = filters.get().stream().filter(f -> f.id() == Hdf5Chunked.DEFLATE).mapToInt(Hdf5Chunked.Filter::param)
+                .findFirst().orElse(-1);
+        List<Hdf5Chunked.Chunk> rebuilt = new ArrayList<>(chunks.size());
+        for (Hdf5Chunked.Chunk c : chunks) {
+            if (c.storedLength() > 2L * shape.chunkBytes() + 1024) {
+                return Optional.empty(); // no filter of these grows a chunk so
+            }
+            byte[] stored = read(file, fileBase + c.offset(), c.storedLength());
+            if (stored == null) {
+                return Optional.empty(); // past the end: the walk refuses the file
+            }
+            byte[] raw;
+            try {
+                raw = shape.undoFilters(c, stored, name);
+            } catch (CorruptObjectException e) {
+                return Optional.empty();
+            }
+            Optional<Hdf5Chunked.Chunk> exact = rebuild(shape, c, raw, stored, declared);
+            if (exact.isEmpty()) {
+                return Optional.empty();
+            }
+            rebuilt.add(exact.get());
+        }
+        return Optional.of(new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters.get(), rebuilt));
+    }
+
+    /** The chunk with the level and padding that rebuild {@code stored} from {@code raw}, or empty. */
+    private static Optional<Hdf5Chunked.Chunk> rebuild(Hdf5Chunked shape, Hdf5Chunked.Chunk c, byte[] raw, byte[] stored, int declared) {
+        byte[] padding = shape.paddingOf(c, raw);
+        if (!shape.applies(c, Hdf5Chunked.DEFLATE)) {
+            Hdf5Chunked.Chunk k = new Hdf5Chunked.Chunk(c.offset(), c.storedLength(), c.origin(), c.mask(), 0, padding);
+            return Arrays.equals(shape.applyFilters(k, raw), stored) ? Optional.of(k) : Optional.empty();
+        }
+        List<Integer> levels = new ArrayList<>();
+        if (declared >= 1) {
+            levels.add(declared);
+        }
+        for (int l : LEVELS) {
+            if (l != declared) {
+                levels.add(l);
+            }
+        }
+        for (int level : levels) {
+            Hdf5Chunked.Chunk k = new Hdf5Chunked.Chunk(c.offset(), c.storedLength(), c.origin(), c.mask(), level, padding);
+            if (Arrays.equals(shape.applyFilters(k, raw), stored)) {
+                return Optional.of(k);
+            }
+            if (level == declared && stored.length > 1 && (stored[1] & 0xC0) == levelBits(level)) {
+                return Optional.empty(); // the declared level's own header, yet other bytes: not zlib's deflate, no level will do
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The FLEVEL bits zlib puts in a stream's second byte for {@code level}. */
+    private static int levelBits(int level) {
+        return level < 2 ? 0x00 : level < 6 ? 0x40 : level == 6 ? 0x80 : 0xC0;
+    }
+
+    /** The pipeline when every filter is one Coral rebuilds (gzip with a level, shuffle of this element size); else empty. */
+    private static Optional<List<Hdf5Chunked.Filter>> filters(ChunkedDatasetBase d, int elemSize) {
+        if (!d.getHeader().hasMessageOfType(FilterPipelineMessage.class)) {
+            return Optional.of(List.of());
+        }
+        List<Hdf5Chunked.Filter> out = new ArrayList<>();
+        for (FilterPipelineMessage.FilterInfo f : d.getHeader().getMessageOfType(FilterPipelineMessage.class).getFilters()) {
+            int[] data = f.getData();
+            if (f.getId() == Hdf5Chunked.DEFLATE && data != null && data.length == 1 && data[0] >= 0 && data[0] <= 9) {
+                out.add(new Hdf5Chunked.Filter(Hdf5Chunked.DEFLATE, data[0]));
+            } else if (f.getId() == Hdf5Chunked.SHUFFLE && data != null && data.length == 1 && data[0] == elemSize) {
+                out.add(new Hdf5Chunked.Filter(Hdf5Chunked.SHUFFLE, elemSize));
+            } else {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(out);
+    }
+
+    private static byte[] read(FileChannel file, long at, int n) throws IOException {
+        byte[] out = new byte[n];
+        ByteBuffer buf = ByteBuffer.wrap(out);
+        while (buf.hasRemaining()) {
+            if (file.read(buf, at + buf.position()) < 0) {
+                return null;
+            }
+        }
+        return out;
+    }
+}
