@@ -8,7 +8,9 @@ Deterministic from fixed seeds and with dataset time stamps off (track_times=Fal
 files come out the same on a rerun with the same libhdf5. expected_hdf5.json gives, per file,
 its sha256 and per tensor (in file data order) the Coral dtype, shape and sha256 of the
 little-endian bytes, i.e. exactly what Coral's reader must stream, and the datasets Coral keeps
-inside the file's layout instead (chunked, compressed, compact, strings, compound).
+inside the file's layout instead (compact, strings, compound, filters other than gzip and shuffle,
+chunks never written). Chunked datasets filtered by gzip (levels 1-9) and shuffle only, every
+chunk written, are tensors since 2026-12-06 (Coral rebuilds each chunk at checkout).
 """
 import hashlib
 import io
@@ -34,8 +36,28 @@ def sha(b):
     return hashlib.sha256(b).hexdigest()
 
 
+def rebuilt_chunks(obj):
+    """The address of the first chunk of a chunked dataset Coral stores as a tensor (filters gzip at levels 1-9 and
+    shuffle only, every chunk written, some elements), else None."""
+    if obj.chunks is None or obj.size == 0 or obj.ndim == 0:
+        return None
+    dcpl = obj.id.get_create_plist()
+    for i in range(dcpl.get_nfilters()):
+        code, _flags, values, _name = dcpl.get_filter(i)
+        if not (code == h5py.h5z.FILTER_DEFLATE and len(values) == 1 and 1 <= values[0] <= 9
+                or code == h5py.h5z.FILTER_SHUFFLE):
+            return None
+    grid = 1
+    for n, c in zip(obj.shape, obj.chunks):
+        grid *= -(-n // c)
+    if obj.id.get_num_chunks() != grid:
+        return None
+    return min(obj.id.get_chunk_info(i).byte_offset for i in range(grid))
+
+
 def data_datasets(f):
-    """(address, path, dataset) of every contiguous dataset with numeric data Coral stores as a tensor."""
+    """(address, path, dataset) of every dataset with numeric data Coral stores as a tensor: contiguous, or chunked
+    as rebuilt_chunks says (its address: its first chunk's)."""
     out = []
     kept = []
 
@@ -45,8 +67,8 @@ def data_datasets(f):
         code = obj.dtype.str[1:]
         plain = (obj.dtype.kind in "biuf" and code in CORAL_DTYPE and obj.dtype.names is None) or keras_bfloat16(obj)
         contiguous = obj.chunks is None and obj.id.get_create_plist().get_layout() == h5py.h5d.CONTIGUOUS
-        offset = obj.id.get_offset()
-        if plain and contiguous and (offset is not None or obj.size == 0):
+        offset = obj.id.get_offset() if contiguous else rebuilt_chunks(obj)
+        if plain and (contiguous or offset is not None) and (offset is not None or obj.size == 0):
             out.append((offset if offset is not None and obj.size > 0 else -1, len(out), name, obj))
         else:
             kept.append(name)
@@ -181,6 +203,45 @@ def mixed_layouts(rng):
     record(fname)
 
 
+def chunked(rng, fname, libver):
+    """Chunked datasets as h5py writes them with chunks=, compression="gzip" and shuffle=True: edge chunks in every
+    dimension, big-endian data, every gzip level Coral rebuilds, a fill value in an edge chunk's padding, random
+    integers deflate cannot shrink; with libver="latest" the chunk indexes of HDF5 1.10 (fixed and extensible arrays,
+    version-2 B-trees, a single chunk). Kept in the file's layout: Fletcher-32 checksums, a dataset with chunks never
+    written."""
+    with h5py.File(os.path.join(HERE, fname), "w", libver=libver) as f:
+        kw = dict(track_times=False)
+        f.create_dataset("dense/kernel", data=rng.standard_normal((100, 70)).astype("f4"), chunks=(32, 32),
+                         compression="gzip", compression_opts=4, shuffle=True, **kw)
+        f.create_dataset("dense/bias", data=(rng.standard_normal(70) * 0.01).astype("f4"), chunks=(16,),
+                         compression="gzip", **kw)
+        f.create_dataset("be/i4", data=np.arange(1000, dtype=">i4") * 7 - 3000, chunks=(300,), compression="gzip",
+                         compression_opts=9, **kw)
+        f.create_dataset("be/f8", data=rng.standard_normal((9, 5)).astype(">f8"), chunks=(4, 2), shuffle=True, **kw)
+        f.create_dataset("cube", data=rng.standard_normal((5, 6, 7)), chunks=(2, 4, 3), compression="gzip",
+                         compression_opts=1, **kw)
+        f.create_dataset("plain_u2", data=np.arange(100, dtype="u2").reshape(10, 10), chunks=(4, 4), **kw)
+        f.create_dataset("fill", data=np.ones(10, dtype="f4"), chunks=(4,), fillvalue=7.0, compression="gzip", **kw)
+        f.create_dataset("random_u4", data=rng.integers(0, 2 ** 32, 5000, dtype="u4"), chunks=(1000,),
+                         compression="gzip", compression_opts=6, **kw)
+        f.create_dataset("mask", data=rng.integers(0, 2, (7, 3)).astype(bool), chunks=(3, 2), compression="gzip", **kw)
+        f.create_dataset("half", data=rng.standard_normal(33).astype("f2"), chunks=(8,), shuffle=True, **kw)
+        for level in (2, 3, 5, 7, 8):
+            f.create_dataset("levels/%d" % level, data=(rng.standard_normal(600) * 0.1).astype("f4"), chunks=(250,),
+                             compression="gzip", compression_opts=level, **kw)
+        if libver == "latest":
+            f.create_dataset("grow", data=rng.standard_normal(100).astype("f4"), chunks=(16,), maxshape=(None,),
+                             compression="gzip", **kw)
+            f.create_dataset("grow2", data=rng.standard_normal((50, 6)).astype("f4"), chunks=(16, 6),
+                             maxshape=(None, None), compression="gzip", **kw)
+            f.create_dataset("single", data=rng.standard_normal((8, 8)).astype("f4"), chunks=(8, 8),
+                             compression="gzip", **kw)
+        f.create_dataset("kept/fletcher", data=rng.standard_normal(64).astype("f4"), chunks=(16,), fletcher32=True, **kw)
+        sparse = f.create_dataset("kept/sparse", shape=(100,), dtype="f4", chunks=(10,), **kw)
+        sparse[0:10] = 1.0
+    record(fname)
+
+
 def keras3(rng):
     """A Keras 3 model file (model.save("m.keras")) as keras/src/saving/saving_lib.py writes it: a zip (members
     stored) of metadata.json, config.json and model.weights.h5, an HDF5 written to memory with one 'vars' group per
@@ -223,6 +284,8 @@ def main():
     latest(rng)
     mixed_layouts(rng)
     keras3(rng)
+    chunked(np.random.default_rng(20261206), "h5_chunked.h5", "earliest")  # a seed of their own: the files above stay
+    chunked(np.random.default_rng(20261207), "h5_chunked_latest.h5", "latest")
     with open(os.path.join(HERE, "expected_hdf5.json"), "w") as fh:
         json.dump(expected, fh, indent=1, sort_keys=True)
         fh.write("\n")

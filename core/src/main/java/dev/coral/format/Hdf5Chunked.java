@@ -28,9 +28,10 @@ import java.util.zip.Inflater;
  * <p>A dataset is taken so only when every chunk was rebuilt exactly at add ({@link #rebuilds}):
  * any other filter (Fletcher-32, szip, LZF, ...), a chunk missing, a chunk a filter skipped in a way
  * not rebuilt, or another deflate implementation's bytes, and it stays in the skeleton as before.
- * Chunks are written in file order; each dataset's must come a band at a time (a band: the chunks
- * of one index along the first dimension, which libhdf5 writes in order), so that a checkout holds
- * one band of each dataset it is writing, not the whole tensor ({@link #MAX_BAND_BYTES}).
+ * Chunks are written in file order; where a dataset's come a band at a time (a band: the chunks of
+ * one index along the first dimension, which libhdf5 writes in order), a checkout holds one band of
+ * each dataset it is writing ({@link #MAX_BAND_BYTES}); where they do not (libhdf5 put a small
+ * chunk in space an earlier object freed), the whole tensor is one band, up to the same size.
  *
  * @param dims the dataset's shape (rank at least 1)
  * @param chunkDims the chunks' shape, as many dimensions
@@ -38,8 +39,10 @@ import java.util.zip.Inflater;
  * @param bigEndian whether the file holds the elements big-endian (the tensor holds them little-endian)
  * @param filters the dataset's filter pipeline, in the order libhdf5 applies it when writing
  * @param chunks every chunk, in file order
+ * @param banded whether the chunks come band after band in file order (computed: see the other constructor)
  */
-record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian, List<Filter> filters, List<Chunk> chunks) {
+record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian, List<Filter> filters, List<Chunk> chunks,
+                   boolean banded) {
     /** libhdf5's filter ids Coral rebuilds. */
     static final int DEFLATE = 1;
     static final int SHUFFLE = 2;
@@ -71,9 +74,25 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
         chunks = List.copyOf(chunks);
     }
 
+    /** The dataset, {@link #banded} found from the chunks' order. */
+    Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian, List<Filter> filters, List<Chunk> chunks) {
+        this(dims, chunkDims, elemSize, bigEndian, filters, chunks, inBandOrder(chunks, chunkDims));
+    }
+
+    private static boolean inBandOrder(List<Chunk> chunks, int[] chunkDims) {
+        long band = 0;
+        for (Chunk c : chunks) {
+            if (c.origin().length == 0 || chunkDims.length == 0 || chunkDims[0] < 1 || c.origin()[0] / chunkDims[0] < band) {
+                return false;
+            }
+            band = c.origin()[0] / chunkDims[0];
+        }
+        return true;
+    }
+
     /** The same dataset with every chunk {@code by} bytes further into the file. */
     Hdf5Chunked shifted(long by) {
-        return new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters, chunks.stream().map(c -> c.shifted(by)).toList());
+        return new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters, chunks.stream().map(c -> c.shifted(by)).toList(), banded);
     }
 
     /** Elements of one chunk. */
@@ -98,21 +117,26 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
         return n;
     }
 
+    /** Rows along the first dimension a band holds (the last may hold fewer): a chunk's, or all when not {@link #banded}. */
+    private long rowsPerBand() {
+        return banded ? chunkDims[0] : dims[0];
+    }
+
     long bands() {
-        return (dims[0] + chunkDims[0] - 1) / chunkDims[0];
+        return (dims[0] + rowsPerBand() - 1) / rowsPerBand();
     }
 
     /** Rows of band {@code b} (the last may be short). */
     int bandRows(long b) {
-        return (int) Math.min(chunkDims[0], dims[0] - b * chunkDims[0]);
+        return (int) Math.min(rowsPerBand(), dims[0] - b * rowsPerBand());
     }
 
     long bandBytes() {
-        return chunkDims[0] * rowBytes();
+        return rowsPerBand() * rowBytes();
     }
 
     long band(Chunk c) {
-        return c.origin()[0] / chunkDims[0];
+        return c.origin()[0] / rowsPerBand();
     }
 
     /** The chunks the dataset has: one per block of the grid. */
@@ -152,7 +176,10 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
         if (elemSize < 1 || elemSize > 16 || elements * elemSize > MAX_CHUNK_BYTES) {
             throw new IllegalArgumentException("chunks of " + elements + " elements of " + elemSize + " bytes");
         }
-        if (bandBytes() > MAX_BAND_BYTES) {
+        if (banded != inBandOrder(chunks, chunkDims)) {
+            throw new IllegalArgumentException("chunks said " + (banded ? "" : "not ") + "to come band after band");
+        }
+        if (Math.multiplyExact(rowsPerBand(), rowBytes()) > MAX_BAND_BYTES) {
             throw new IllegalArgumentException("a band of chunks holds " + bandBytes() + " bytes, over " + MAX_BAND_BYTES);
         }
         if (filters.size() > 32) {
@@ -169,7 +196,6 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
         }
         java.util.Set<String> seen = new java.util.HashSet<>();
         long end = Long.MIN_VALUE;
-        long band = 0;
         for (Chunk c : chunks) {
             if (c.origin().length != dims.length || !seen.add(Arrays.toString(c.origin()))) {
                 throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + " twice or of another rank");
@@ -183,10 +209,6 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
                 throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + " out of file order");
             }
             end = c.offset() + c.storedLength();
-            if (band(c) < band) {
-                throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + " before a chunk of an earlier band");
-            }
-            band = band(c);
             if (c.mask() < 0 || c.mask() >= 1 << filters.size() && filters.size() < 32 || c.level() < 0 || c.level() > 9
                     || c.padding().length != 0 && c.padding().length != paddingBytes(c)) {
                 throw new IllegalArgumentException("chunk at " + Arrays.toString(c.origin()) + ": mask " + c.mask() + ", level "
@@ -470,6 +492,7 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
         }
         out.writeByte(elemSize);
         out.writeBoolean(bigEndian);
+        out.writeBoolean(banded);
         out.writeByte(filters.size());
         for (Filter f : filters) {
             out.writeShort(f.id());
@@ -505,6 +528,7 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
         }
         int elemSize = in.readUnsignedByte();
         boolean bigEndian = in.readBoolean();
+        boolean banded = in.readBoolean();
         int nf = in.readUnsignedByte();
         List<Filter> filters = new ArrayList<>();
         for (int k = 0; k < nf; k++) {
@@ -530,7 +554,7 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
             }
             chunks.add(new Chunk(offset, stored, origin, mask, level, in.readNBytes(padLength)));
         }
-        Hdf5Chunked c = new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters, chunks);
+        Hdf5Chunked c = new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters, chunks, banded);
         try {
             c.check();
             c.checkLevels();

@@ -150,7 +150,7 @@ class Hdf5FormatTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"h5_keras_like.h5", "h5_dtypes.h5", "h5_latest.h5", "h5_mixed_layouts.h5"})
+    @ValueSource(strings = {"h5_keras_like.h5", "h5_dtypes.h5", "h5_latest.h5", "h5_mixed_layouts.h5", "h5_chunked.h5", "h5_chunked_latest.h5"})
     void truncatedFilesAreRefusedNamingTheFile(String name) throws Exception {
         byte[] whole = Files.readAllBytes(TestdataInteropTest.testdata().resolve(name));
         Random r = new Random(name.hashCode());
@@ -180,7 +180,8 @@ class Hdf5FormatTest {
      * misreads stays in the skeleton). No other exception, no hang.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"h5_keras_like.h5", "h5_dtypes.h5", "h5_latest.h5", "h5_mixed_layouts.h5", "coral"})
+    @ValueSource(strings = {"h5_keras_like.h5", "h5_dtypes.h5", "h5_latest.h5", "h5_mixed_layouts.h5", "h5_chunked.h5",
+            "h5_chunked_latest.h5", "coral"})
     @org.junit.jupiter.api.Timeout(120)
     void aFileWithRandomBytesChangedIsRefusedOrRestoredAsItIs(String name) throws Exception {
         byte[] whole = name.equals("coral") ? write(randomModel(new Random(7)), Map.of("k", "v"))
