@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
         + "as it was stored (not changed since; 'coral show' marks it); every other commit is bit-exact.",
     "Format features: what .coral/format declares the objects may use that an older Coral cannot read "
         + "(zigzag-deltas: the zigzag-planes codec; npz-verbatim: npz entries restored byte for byte; "
-        + "npz-deflated-verbatim: the same for npz files with deflated members, np.savez_compressed's)."})
+        + "npz-deflated-verbatim: the same for npz files with deflated members, np.savez_compressed's; "
+        + "hdf5-chunked: HDF5 entries whose chunked datasets are tensors)."})
 final class StatsCommand extends Subcommand {
     @Option(names = "--clusters", description = "Also show clusters of similar tensors (e.g. fine-tunes of one base) "
             + "found by the similarity index, which new tensors are delta-encoded against (joined when they pass "

@@ -91,7 +91,7 @@ class StatsCommandTest {
         String out = r.out();
         assertTrue(out.matches("(?s)commits\\s+3\\s+\\(1 branch, 0 tags\\).*"), out);
         assertTrue(out.matches("(?s).*\\nchunk references\\s+12   5 distinct, 7 deduplicated\\n.*"), out);
-        assertTrue(out.matches("(?s).*\\nformat features\\s+3   npz-deflated-verbatim, npz-verbatim, zigzag-deltas \\(\\.coral/format: .*"), out);
+        assertTrue(out.matches("(?s).*\\nformat features\\s+4   hdf5-chunked, npz-deflated-verbatim, npz-verbatim, zigzag-deltas \\(\\.coral/format: .*"), out);
         assertTrue(out.matches("(?s).*\\nxor-planes\\s+delta\\s+2\\s.*"), out);
         for (String s : List.of("logical", "unique logical", "stored", "on disk", "chunk cache", "ratio", "lossy commits", "CODEC",
                 "CHAIN DEPTH", "0 (keyframe)", "keyframe")) {
@@ -123,7 +123,7 @@ class StatsCommandTest {
         assertEquals(7L, chunks.get("deduplicated"));
         assertEquals(2L, chunks.get("deltas")); // v2's two chunks of w
         assertEquals(0L, m.get("lossyCommits"));
-        assertEquals(List.of("npz-deflated-verbatim", "npz-verbatim", "zigzag-deltas"), m.get("formatFeatures"));
+        assertEquals(List.of("hdf5-chunked", "npz-deflated-verbatim", "npz-verbatim", "zigzag-deltas"), m.get("formatFeatures"));
         long layouts = (Long) m.get("exponentLayoutChunks") + (Long) m.get("mantissaBitLayoutChunks");
         assertTrue(layouts > 0 && layouts <= 3, "of the 3 keyframes (w v1's two, b's one): " + text);
         long stored = (Long) m.get("storedBytes");

@@ -31,7 +31,9 @@ import java.util.regex.Pattern;
  * {@value #NPZ_VERBATIM} (npz file entries whose restore info gives the file back byte for byte,
  * version 2, since 2026-12-04; builds before it fail to check such a file out) and
  * {@value #NPZ_DEFLATED_VERBATIM} (the same for npz files with deflated members, version 3, since
- * 2026-12-05), the last two declared by every repository this Coral writes.
+ * 2026-12-05) and {@value #HDF5_CHUNKED} (HDF5 file entries whose chunked datasets are tensors,
+ * restore info version 2, since 2026-12-06), the last three declared by every repository this
+ * Coral writes.
  */
 public final class FormatFeatures {
     /** The file's name in {@code .coral}. */
@@ -45,8 +47,10 @@ public final class FormatFeatures {
     public static final String NPZ_VERBATIM = "npz-verbatim";
     /** npz file entries may hold version 3 restore info (deflated members rebuilt by deflating their data again). */
     public static final String NPZ_DEFLATED_VERBATIM = "npz-deflated-verbatim";
+    /** HDF5 file entries may hold version 2 restore info (chunked datasets stored as tensors, their chunks rebuilt). */
+    public static final String HDF5_CHUNKED = "hdf5-chunked";
     /** Every feature this Coral reads. */
-    public static final Set<String> KNOWN = Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM, NPZ_DEFLATED_VERBATIM);
+    public static final Set<String> KNOWN = Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM, NPZ_DEFLATED_VERBATIM, HDF5_CHUNKED);
     private static final String MAGIC = "CORALFMT";
     private static final String LOCK = "format";
     private static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,64}");
@@ -61,13 +65,13 @@ public final class FormatFeatures {
 
     /**
      * The features {@code config} lets a writer use: what a repository made with it declares.
-     * {@link #NPZ_VERBATIM} and {@link #NPZ_DEFLATED_VERBATIM} whatever the settings: any add may
-     * store an npz so, and declaring it only then left a repository that had lost its format file
+     * {@link #NPZ_VERBATIM}, {@link #NPZ_DEFLATED_VERBATIM} and {@link #HDF5_CHUNKED} whatever the settings: any add may
+     * store an npz or HDF5 file so, and declaring it only then left a repository that had lost its format file
      * ({@link #REPAIR}) without it (found by review).
      */
     public static Set<String> usedBy(RepositoryConfig config) {
-        return config.zigzagDeltas() ? Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM, NPZ_DEFLATED_VERBATIM)
-                : Set.of(NPZ_VERBATIM, NPZ_DEFLATED_VERBATIM);
+        return config.zigzagDeltas() ? Set.of(ZIGZAG_DELTAS, NPZ_VERBATIM, NPZ_DEFLATED_VERBATIM, HDF5_CHUNKED)
+                : Set.of(NPZ_VERBATIM, NPZ_DEFLATED_VERBATIM, HDF5_CHUNKED);
     }
 
     /**

@@ -43,9 +43,10 @@ class FormatFeaturesTest {
 
     /** What a repository of the default settings declares. */
     private static final Set<String> ALL = Set.of(FormatFeatures.ZIGZAG_DELTAS, FormatFeatures.NPZ_VERBATIM,
-            FormatFeatures.NPZ_DEFLATED_VERBATIM);
+            FormatFeatures.NPZ_DEFLATED_VERBATIM, FormatFeatures.HDF5_CHUNKED);
     /** What every repository declares, whatever its settings. */
-    private static final Set<String> NPZ = Set.of(FormatFeatures.NPZ_VERBATIM, FormatFeatures.NPZ_DEFLATED_VERBATIM);
+    private static final Set<String> NPZ = Set.of(FormatFeatures.NPZ_VERBATIM, FormatFeatures.NPZ_DEFLATED_VERBATIM,
+            FormatFeatures.HDF5_CHUNKED);
 
     /**
      * Commits step {@code step} of BF16 weights that move by one unit in the last place each step,
