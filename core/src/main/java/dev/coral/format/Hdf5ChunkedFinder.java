@@ -3,6 +3,7 @@ package dev.coral.format;
 import dev.coral.error.CorruptObjectException;
 import io.jhdf.dataset.chunked.Chunk;
 import io.jhdf.dataset.chunked.ChunkedDatasetBase;
+import io.jhdf.object.message.DataLayoutMessage;
 import io.jhdf.object.message.FilterPipelineMessage;
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -34,6 +35,8 @@ final class Hdf5ChunkedFinder {
     /** Levels tried when the declared one does not give the file's bytes, most likely first (as {@link DeflateReplay}). */
     private static final int[] LEVELS = {6, 4, 1, 9, 2, 3, 5, 7, 8};
     private static final Method CHUNK_LOOKUP = chunkLookup();
+    /** The chunk index of a data layout message version 4 for one unlimited dimension. */
+    private static final int EXTENSIBLE_ARRAY = 4;
 
     private Hdf5ChunkedFinder() {
     }
@@ -61,6 +64,9 @@ final class Hdf5ChunkedFinder {
         Optional<List<Hdf5Chunked.Filter>> filters = filters(d, elemSize);
         if (filters.isEmpty()
                 || filters.get().stream().anyMatch(f -> f.id() == Hdf5Chunked.DEFLATE) && !DeflateReplay.rebuildsZlibStreams()) {
+            return Optional.empty();
+        }
+        if (swizzled(d)) {
             return Optional.empty();
         }
         int[] chunkDims = d.getChunkDimensions();
@@ -140,6 +146,29 @@ final class Hdf5ChunkedFinder {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether the dataset's chunks are indexed by an extensible array whose unlimited dimension is
+     * not the first: libhdf5 then numbers the chunks with that dimension moved first, which jhdf
+     * 0.10.0 does not undo (it gives such a chunk another's coordinates: found by h5py's files in
+     * Hdf5ChunkedTest, 2026-12-06), so the elements would land in the wrong places. Kept.
+     */
+    private static boolean swizzled(ChunkedDatasetBase d) {
+        if (!d.getHeader().hasMessageOfType(DataLayoutMessage.class)
+                || !(d.getHeader().getMessageOfType(DataLayoutMessage.class) instanceof DataLayoutMessage.ChunkedDataLayoutMessageV4 v4)) {
+            return false; // version 3: B-tree records name each chunk's coordinates
+        }
+        if (v4.getIndexingType() != EXTENSIBLE_ARRAY) {
+            return false;
+        }
+        long[] max = d.getMaxSize();
+        for (int i = 1; i < max.length; i++) {
+            if (max[i] < 0) {
+                return true; // H5S_UNLIMITED
+            }
+        }
+        return max.length == 0 || max[0] >= 0;
     }
 
     /** The FLEVEL bits zlib puts in a stream's second byte for {@code level}. */
