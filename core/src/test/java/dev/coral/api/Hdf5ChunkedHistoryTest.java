@@ -1,0 +1,82 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.store.ObjectId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A training history saved by h5py with gzip-compressed, shuffled chunks (as a user who passes
+ * {@code compression="gzip"} saves it) through a repository: its datasets are tensors, so the
+ * later steps are stored as deltas and the history takes far less than its gzip files; every
+ * commit checks out byte for byte and clean to {@code status}; the same weights saved contiguous
+ * and uncompressed add no chunk (the tensors are the same whatever the file's chunking).
+ */
+class Hdf5ChunkedHistoryTest {
+    @TempDir
+    Path dir;
+
+    private static final int STEPS = 8;
+
+    private static final String WRITE_STEPS = String.join("\n",
+            "import sys, h5py, numpy as np",
+            "out, steps = sys.argv[1], int(sys.argv[2])",
+            "rng = np.random.default_rng(6)",
+            "shapes = {'dense/kernel': (256, 96), 'dense/bias': (96,), 'dense_1/kernel': (96, 64), 'dense_1/bias': (64,)}",
+            "w = {k: (rng.standard_normal(s) * 0.05).astype('f4') for k, s in shapes.items()}",
+            "def save(path, chunked):",
+            "    with h5py.File(path, 'w') as f:",
+            "        f.attrs['keras_version'] = '2.15.0'",
+            "        for k, a in w.items():",
+            "            if chunked:",
+            "                f.create_dataset('model_weights/' + k, data=a, chunks=tuple(min(n, 32) for n in a.shape),",
+            "                                 compression='gzip', shuffle=True, track_times=False)",
+            "            else:",
+            "                f.create_dataset('model_weights/' + k, data=a, track_times=False)",
+            "save(out + '/contiguous-0.h5', False)",
+            "for s in range(steps):",
+            "    save(out + '/step-%d.h5' % s, True)",
+            "    for k in w:  # an Adam-like step: every weight moves by about the learning rate",
+            "        w[k] = (w[k] - 1e-3 * np.sign(rng.standard_normal(w[k].shape))).astype('f4')");
+
+    @Test
+    void aGzipChunkedHistoryIsStoredAsDeltasAndEveryCommitChecksOutByteForByte() throws Exception {
+        String python = dev.coral.testutil.Python.require("h5py, numpy", "chunked HDF5 history",
+                "Debian: apt-get install python3-h5py; .ci/run installs it");
+        Path steps = Files.createDirectories(dir.resolve("steps"));
+        dev.coral.testutil.Python.output(List.of(python, "-c", WRITE_STEPS, steps.toString(), String.valueOf(STEPS)));
+        Path work = Files.createDirectories(dir.resolve("work"));
+        Path model = work.resolve("model.h5");
+        List<ObjectId> commits = new ArrayList<>();
+        long fileBytes = 0;
+        try (Repository repo = Repository.init(work)) {
+            for (int s = 0; s < STEPS; s++) {
+                Path step = steps.resolve("step-" + s + ".h5");
+                fileBytes += Files.size(step);
+                Files.copy(step, model, StandardCopyOption.REPLACE_EXISTING);
+                commits.add(repo.commit(CommitRequest.of("step " + s), List.of(model)));
+            }
+            RepositoryStats stats = repo.stats(false, false);
+            assertTrue(stats.deltaChunks() >= (STEPS - 1) * 4, "later steps are deltas: " + stats.deltaChunks());
+            assertTrue(stats.storedBytes() * 2 < fileBytes, "stored " + stats.storedBytes() + " for " + fileBytes + " bytes of gzip files");
+            for (int s : new int[] {3, 0, 7, 5, 1}) {
+                repo.checkout(commits.get(s).toString(), true);
+                assertArrayEquals(Files.readAllBytes(steps.resolve("step-" + s + ".h5")), Files.readAllBytes(model), "step " + s);
+                assertTrue(repo.status().isClean(), repo.status().toString());
+            }
+            long chunks = stats.keyframeChunks() + stats.deltaChunks();
+            Path contiguous = Files.copy(steps.resolve("contiguous-0.h5"), work.resolve("contiguous.h5"));
+            repo.commit(CommitRequest.of("step 0, contiguous"), List.of(contiguous));
+            RepositoryStats after = repo.stats(false, false);
+            assertEquals(chunks, after.keyframeChunks() + after.deltaChunks(), "step 0's tensors, saved contiguous, are stored already");
+        }
+    }
+}
