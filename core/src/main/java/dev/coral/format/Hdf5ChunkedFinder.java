@@ -96,28 +96,45 @@ final class Hdf5ChunkedFinder {
         }
         int declared = filters.get().stream().filter(f -> f.id() == Hdf5Chunked.DEFLATE).mapToInt(Hdf5Chunked.Filter::param)
                 .findFirst().orElse(-1);
-        List<Hdf5Chunked.Chunk> rebuilt = new ArrayList<>(chunks.size());
-        for (Hdf5Chunked.Chunk c : chunks) {
-            if (c.storedLength() > 2L * shape.chunkBytes() + 1024) {
-                return Optional.empty(); // no filter of these grows a chunk so
-            }
-            byte[] stored = read(file, fileBase + c.offset(), c.storedLength());
-            if (stored == null) {
-                return Optional.empty(); // past the end: the walk refuses the file
-            }
-            byte[] raw;
-            try {
-                raw = shape.undoFilters(c, stored, name);
-            } catch (CorruptObjectException e) {
-                return Optional.empty();
-            }
-            Optional<Hdf5Chunked.Chunk> exact = rebuild(shape, c, raw, stored, declared);
-            if (exact.isEmpty()) {
-                return Optional.empty();
-            }
-            rebuilt.add(exact.get());
+        // each chunk read, its filters undone and applied again, side by side on the common pool (one deflate each: most of an add)
+        Hdf5Chunked.Chunk[] rebuilt = new Hdf5Chunked.Chunk[chunks.size()];
+        boolean all;
+        try {
+            all = java.util.stream.IntStream.range(0, chunks.size()).parallel().allMatch(k -> {
+                try {
+                    Optional<Hdf5Chunked.Chunk> exact = rebuildFromFile(shape, chunks.get(k), file, fileBase, declared, name);
+                    exact.ifPresent(c -> rebuilt[k] = c);
+                    return exact.isPresent();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
         }
-        return Optional.of(new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters.get(), rebuilt));
+        if (!all) {
+            return Optional.empty();
+        }
+        return Optional.of(new Hdf5Chunked(dims, chunkDims, elemSize, bigEndian, filters.get(), List.of(rebuilt)));
+    }
+
+    /** Chunk {@code c} as read from the file, with the level and padding that rebuild it exactly; or empty. */
+    private static Optional<Hdf5Chunked.Chunk> rebuildFromFile(Hdf5Chunked shape, Hdf5Chunked.Chunk c, FileChannel file, long fileBase,
+                                                               int declared, String name) throws IOException {
+        if (c.storedLength() > 2L * shape.chunkBytes() + 1024) {
+            return Optional.empty(); // no filter of these grows a chunk so
+        }
+        byte[] stored = read(file, fileBase + c.offset(), c.storedLength());
+        if (stored == null) {
+            return Optional.empty(); // past the end: the walk refuses the file
+        }
+        byte[] raw;
+        try {
+            raw = shape.undoFilters(c, stored, name);
+        } catch (CorruptObjectException e) {
+            return Optional.empty();
+        }
+        return rebuild(shape, c, raw, stored, declared);
     }
 
     /** The chunk with the level and padding that rebuild {@code stored} from {@code raw}, or empty. */
