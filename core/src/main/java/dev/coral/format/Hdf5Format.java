@@ -71,12 +71,16 @@ public final class Hdf5Format implements WeightFileFormat {
         if (ch.size() != fileSize) {
             throw new BadInputException(where + ": the file changed size while it was read");
         }
-        Hdf5Layout layout = Hdf5Layout.cut(ch, fileSize, stored, where);
+        Hdf5Layout layout = Hdf5Layout.cut(ch, fileSize, stored, walk.metadata(), where);
         return new ChannelParsedFile(ch, layout.encode(), walk.metadata(), tensors, walk.kept());
     }
 
     @Override
     public void restore(byte[] restoreInfo, List<? extends TensorSource> tensors, OutputStream out) throws IOException {
+        if (Hdf5Anew.is(restoreInfo)) {
+            new Hdf5Writer(RESTORE_WHERE).write(tensors, Hdf5Anew.decode(restoreInfo, RESTORE_WHERE), out);
+            return;
+        }
         Hdf5Layout layout = Hdf5Layout.decode(restoreInfo, RESTORE_WHERE);
         layout.check(tensors, RESTORE_WHERE);
         if (layout.deflates() && !DeflateReplay.rebuildsZlibStreams()) {
@@ -87,8 +91,25 @@ public final class Hdf5Format implements WeightFileFormat {
     }
 
     /** The tensors at their places between the skeleton's bytes, when none was stored big-endian (swapped back); else empty. */
+    /**
+     * For a file whose chunks are gzip-compressed, a file of the same tensors written anew
+     * ({@link Hdf5Anew}: other values compress to other lengths, which the file's B-trees do not
+     * allow); else the restore info itself (every tensor's bytes keep their length).
+     */
+    @Override
+    public byte[] forOtherValues(byte[] restoreInfo) throws IOException {
+        if (Hdf5Anew.is(restoreInfo)) {
+            return restoreInfo;
+        }
+        Hdf5Layout layout = Hdf5Layout.decode(restoreInfo, RESTORE_WHERE);
+        return layout.deflates() ? Hdf5Anew.encode(layout.metadata()) : restoreInfo;
+    }
+
     @Override
     public Optional<TensorPlacement> placement(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
+        if (Hdf5Anew.is(restoreInfo)) {
+            return Optional.empty();
+        }
         Hdf5Layout layout = Hdf5Layout.decode(restoreInfo, RESTORE_WHERE);
         layout.check(tensors, RESTORE_WHERE);
         return layout.placement();

@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.zip.CRC32C;
 
@@ -29,9 +30,11 @@ import java.util.zip.CRC32C;
  * range): per tensor its offset, length and swap unit (the element width of big-endian data,
  * whose bytes are stored little-endian and swapped back, else 1). Version 2 (since 2026-12-06,
  * written only when some tensor is chunked; format feature {@code hdf5-chunked}): per tensor a
- * kind byte, 0 and a range as in version 1, or 1 and a chunked dataset ({@link Hdf5Chunked#encode}).
+ * kind byte, 0 and a range as in version 1, or 1 and a chunked dataset ({@link Hdf5Chunked#encode});
+ * then the file's metadata (its root group's string attributes: count, then UTF-8 key and value,
+ * each length-prefixed), from which a file of other values is written ({@link Hdf5Anew}).
  */
-record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton) {
+record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton, Map<String, String> metadata) {
     private static final byte[] MAGIC = {'C', 'H', '5', 'L'};
     private static final int VERSION_RANGES = 1;
     private static final int VERSION_CHUNKED = 2;
@@ -59,6 +62,11 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton) {
 
     Hdf5Layout {
         tensors = List.copyOf(tensors);
+        metadata = Map.copyOf(metadata);
+    }
+
+    Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton) {
+        this(fileSize, tensors, skeleton, Map.of());
     }
 
     /** Every piece, in file order; fails ({@code IllegalArgumentException}) when two overlap or one lies past the end. */
@@ -112,6 +120,12 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton) {
 
     /** The layout of a file whose tensors are stored as {@code tensors} (disjoint), reading the rest from {@code file}. */
     static Hdf5Layout cut(java.nio.channels.FileChannel file, long fileSize, List<Stored> tensors, String where) throws IOException {
+        return cut(file, fileSize, tensors, Map.of(), where);
+    }
+
+    /** As above, with the file's metadata (encoded when some tensor is chunked, for {@link Hdf5Anew}). */
+    static Hdf5Layout cut(java.nio.channels.FileChannel file, long fileSize, List<Stored> tensors, Map<String, String> metadata,
+                          String where) throws IOException {
         Hdf5Layout pieces = new Hdf5Layout(fileSize, tensors, new byte[0]);
         List<Piece> all = pieces.pieces();
         long tensorBytes = 0;
@@ -132,7 +146,7 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton) {
             pos = p.offset() + p.length();
         }
         readGap(file, pos, fileSize, skeleton, at, where);
-        return new Hdf5Layout(fileSize, tensors, skeleton);
+        return new Hdf5Layout(fileSize, tensors, skeleton, metadata);
     }
 
     private static int readGap(java.nio.channels.FileChannel file, long from, long to, byte[] into, int at, String where)
@@ -265,6 +279,9 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton) {
                     ((Chunks) s).dataset().encode(out);
                 }
             }
+            if (chunked) {
+                Hdf5Anew.writeMetadata(metadata, out);
+            }
             out.writeInt(skeleton.length);
             out.write(skeleton);
             CRC32C crc = new CRC32C();
@@ -316,6 +333,7 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton) {
                     throw new CorruptObjectException(where + ": HDF5 restore info has tensor " + i + " of unknown kind " + kind);
                 }
             }
+            Map<String, String> metadata = version == VERSION_RANGES ? Map.of() : Hdf5Anew.readMetadata(in, info.length, where);
             int skeletonLength = in.readInt();
             Hdf5Layout layout = new Hdf5Layout(fileSize, tensors, new byte[0]);
             long tensorBytes = 0;
@@ -335,7 +353,7 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton) {
                         + (fileSize - tensorBytes) + " expected");
             }
             byte[] skeleton = in.readNBytes(skeletonLength);
-            return new Hdf5Layout(fileSize, tensors, skeleton);
+            return new Hdf5Layout(fileSize, tensors, skeleton, metadata);
         } catch (EOFException e) {
             throw new CorruptObjectException(where + ": HDF5 restore info is truncated");
         } catch (CorruptObjectException e) {

@@ -17,8 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
  * A training history saved by h5py with gzip-compressed, shuffled chunks (as a user who passes
  * {@code compression="gzip"} saves it) through a repository: its datasets are tensors, so the
  * later steps are stored as deltas and the history takes far less than its gzip files; every
- * commit checks out byte for byte and clean to {@code status}; the same weights saved contiguous
- * and uncompressed add no chunk (the tensors are the same whatever the file's chunking).
+ * commit checks out byte for byte and clean to {@code status}; a lossy commit (written anew: gzip
+ * chunks cannot take other values in place) keeps its bound and the lossless commit after it is
+ * exact; the same weights saved contiguous and uncompressed add no chunk (the tensors are the same
+ * whatever the file's chunking).
  */
 class Hdf5ChunkedHistoryTest {
     @TempDir
@@ -42,10 +44,19 @@ class Hdf5ChunkedHistoryTest {
             "            else:",
             "                f.create_dataset('model_weights/' + k, data=a, track_times=False)",
             "save(out + '/contiguous-0.h5', False)",
-            "for s in range(steps):",
+            "for s in range(steps + 1):",
             "    save(out + '/step-%d.h5' % s, True)",
             "    for k in w:  # an Adam-like step: every weight moves by about the learning rate",
             "        w[k] = (w[k] - 1e-3 * np.sign(rng.standard_normal(w[k].shape))).astype('f4')");
+
+    private static float[] floats(dev.coral.format.TensorSource t) throws java.io.IOException {
+        try (java.io.InputStream in = t.openStream()) {
+            java.nio.FloatBuffer f = java.nio.ByteBuffer.wrap(in.readAllBytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            float[] out = new float[f.remaining()];
+            f.get(out);
+            return out;
+        }
+    }
 
     @Test
     void aGzipChunkedHistoryIsStoredAsDeltasAndEveryCommitChecksOutByteForByte() throws Exception {
@@ -72,6 +83,29 @@ class Hdf5ChunkedHistoryTest {
                 assertArrayEquals(Files.readAllBytes(steps.resolve("step-" + s + ".h5")), Files.readAllBytes(model), "step " + s);
                 assertTrue(repo.status().isClean(), repo.status().toString());
             }
+            // a lossy commit of the next step: its gzip chunks cannot take other values in place, so the file is written anew
+            Files.copy(steps.resolve("step-" + STEPS + ".h5"), model, StandardCopyOption.REPLACE_EXISTING);
+            ObjectId lossy = repo.commit(CommitRequest.of("lossy step").withLossy("1e-2"), List.of(model));
+            repo.checkout(commits.get(0).toString(), true);
+            repo.checkout(lossy.toString(), true);
+            assertTrue(repo.status().isClean(), repo.status().toString());
+            try (dev.coral.format.ParsedWeightFile back = new dev.coral.format.Hdf5Format().read(model);
+                 dev.coral.format.ParsedWeightFile exact = new dev.coral.format.Hdf5Format().read(steps.resolve("step-" + STEPS + ".h5"))) {
+                assertEquals(List.of(), back.keptAsBytes());
+                for (int t = 0; t < exact.tensors().size(); t++) {
+                    float[] a = floats(exact.tensors().get(t));
+                    float[] b = floats(back.tensors().get(t));
+                    for (int i = 0; i < a.length; i++) {
+                        assertTrue(Math.abs(a[i] - b[i]) <= 1e-2, exact.tensors().get(t).name() + "[" + i + "]: " + a[i] + " vs " + b[i]);
+                    }
+                }
+            }
+            Files.copy(steps.resolve("step-0.h5"), model, StandardCopyOption.REPLACE_EXISTING);
+            ObjectId again = repo.commit(CommitRequest.of("step 0 again"), List.of(model));
+            repo.checkout(lossy.toString(), true);
+            repo.checkout(again.toString(), true);
+            assertArrayEquals(Files.readAllBytes(steps.resolve("step-0.h5")), Files.readAllBytes(model), "lossless after lossy");
+            stats = repo.stats(false, false);
             long chunks = stats.keyframeChunks() + stats.deltaChunks();
             Path contiguous = Files.copy(steps.resolve("contiguous-0.h5"), work.resolve("contiguous.h5"));
             repo.commit(CommitRequest.of("step 0, contiguous"), List.of(contiguous));

@@ -228,6 +228,41 @@ class Hdf5ChunkedTest {
     }
 
     @Test
+    void otherValuesOfAGzipChunkedFileAreWrittenAnewWithItsMetadata() throws Exception {
+        Hdf5Format h5 = new Hdf5Format();
+        Path gz = TestdataInteropTest.testdata().resolve("h5_chunked.h5");
+        try (ParsedWeightFile parsed = h5.read(gz)) {
+            byte[] other = h5.forOtherValues(parsed.restoreInfo());
+            assertTrue(Hdf5Anew.is(other), "gzip-compressed chunks take other values only in a file written anew");
+            assertArrayEquals(other, h5.forOtherValues(other));
+            Map<String, String> metadata = Map.of("keras_version", "2.15.0", "note", "ünïcode");
+            byte[] anew = Hdf5Anew.encode(metadata);
+            assertEquals(metadata, Hdf5Anew.decode(anew, "info"));
+            for (int cut = 0; cut < anew.length; cut++) {
+                int n = cut;
+                assertThrows(CorruptObjectException.class, () -> Hdf5Anew.decode(Arrays.copyOf(anew, n), "info"), "cut at " + cut);
+            }
+            Random r = new Random(9);
+            for (int k = 0; k < 200; k++) {
+                byte[] bad = anew.clone();
+                bad[4 + r.nextInt(bad.length - 4)] ^= (byte) (1 + r.nextInt(255));
+                assertThrows(CorruptObjectException.class, () -> Hdf5Anew.decode(bad, "info"), "damaged copy " + k);
+            }
+            Path written = dir.resolve("anew.h5");
+            try (java.io.OutputStream out = Files.newOutputStream(written)) {
+                h5.restore(other, parsed.tensors(), out);
+            }
+            try (ParsedWeightFile again = h5.read(written)) {
+                TestTensors.assertSameTensors(parsed.tensors(), again, "written anew");
+                assertEquals(List.of(), again.keptAsBytes());
+            }
+        }
+        try (ParsedWeightFile plain = h5.read(TestdataInteropTest.testdata().resolve("h5_keras_like.h5"))) {
+            assertArrayEquals(plain.restoreInfo(), h5.forOtherValues(plain.restoreInfo()), "contiguous: the same layout takes other values");
+        }
+    }
+
+    @Test
     void shuffleIsLibhdf5sByteTransposeAndUndoesItself() {
         byte[] in = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}; // two 4-byte elements and 3 bytes past them
         byte[] out = Hdf5Chunked.shuffle(in, 4);
