@@ -91,7 +91,7 @@ class Hdf5CommandsTest {
         Files.copy(testdata.resolve("h5_keras_like.h5"), dir.resolve("plain.h5"));
         Cli.Result add = cli.run("add", "mixed.h5", "plain.h5").ok();
         assertEquals(List.of("note: mixed.h5: kept as bytes with the file's layout (restored exactly, not deduplicated or"
-                + " delta-encoded): chunked, compact, compressed, names, pairs"),
+                + " delta-encoded): compact, names, pairs"),
                 add.errLines(), add.err());
         Cli.Result quiet = cli.run("add", "-q", "quiet.h5").ok();
         assertEquals("", quiet.err(), "-q: no note");
