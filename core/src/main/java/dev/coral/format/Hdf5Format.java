@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * HDF5 ({@code .h5}, {@code .hdf5}: Keras and h5py checkpoints). Each contiguous numeric dataset
- * is a tensor named by its path ({@code model_weights/dense/dense/kernel:0}); every other byte of
+ * HDF5 ({@code .h5}, {@code .hdf5}: Keras and h5py checkpoints). Each numeric dataset, contiguous
+ * or chunked with shuffle and gzip only ({@link Hdf5Chunked}: its chunks rebuilt at checkout), is a
+ * tensor named by its path ({@code model_weights/dense/dense/kernel:0}); every other byte of
  * the file (metadata, attributes, datasets kept in the file's layout) is the restore info's
  * skeleton ({@link Hdf5Layout}), so a checkout is byte-identical. Big-endian datasets are stored
  * little-endian (so they deduplicate and delta-encode with little-endian ones) and swapped back.

@@ -20,7 +20,7 @@ import java.util.zip.ZipFile;
 /**
  * Keras 3's model file ({@code model.save("m.keras")}): a zip of {@code metadata.json},
  * {@code config.json} and the weights as HDF5, {@code model.weights.h5}, a stored (uncompressed)
- * member, as Keras writes it. The weights' contiguous numeric datasets are tensors named by their
+ * member, as Keras writes it. The weights' numeric datasets are tensors named by their
  * paths in that HDF5 ({@code layers/dense/vars/0}, {@code optimizer/vars/1}), as in an
  * {@code .h5} file ({@link Hdf5Format}); every other byte of the zip (its headers, the JSON
  * members, the HDF5's metadata, assets) is the restore info's skeleton ({@link Hdf5Layout}), so a
