@@ -8,9 +8,10 @@ Deterministic from fixed seeds and with dataset time stamps off (track_times=Fal
 files come out the same on a rerun with the same libhdf5. expected_hdf5.json gives, per file,
 its sha256 and per tensor (in file data order) the Coral dtype, shape and sha256 of the
 little-endian bytes, i.e. exactly what Coral's reader must stream, and the datasets Coral keeps
-inside the file's layout instead (compact, strings, compound, filters other than gzip and shuffle,
-chunks never written). Chunked datasets filtered by gzip (levels 1-9) and shuffle only, every
-chunk written, are tensors since 2026-12-06 (Coral rebuilds each chunk at checkout).
+inside the file's layout instead (compact, strings, compound, filters other than gzip, shuffle and
+Fletcher-32, chunks never written). Chunked datasets filtered by gzip (levels 1-9), shuffle and
+Fletcher-32 only, every chunk written, are tensors since 2026-12-06 (Coral rebuilds each chunk at
+checkout).
 """
 import hashlib
 import io
@@ -37,15 +38,15 @@ def sha(b):
 
 
 def rebuilt_chunks(obj):
-    """The address of the first chunk of a chunked dataset Coral stores as a tensor (filters gzip at levels 1-9 and
-    shuffle only, every chunk written, some elements), else None."""
+    """The address of the first chunk of a chunked dataset Coral stores as a tensor (filters gzip at levels 1-9,
+    shuffle and Fletcher-32 only, every chunk written, some elements), else None."""
     if obj.chunks is None or obj.size == 0 or obj.ndim == 0:
         return None
     dcpl = obj.id.get_create_plist()
     for i in range(dcpl.get_nfilters()):
         code, _flags, values, _name = dcpl.get_filter(i)
         if not (code == h5py.h5z.FILTER_DEFLATE and len(values) == 1 and 1 <= values[0] <= 9
-                or code == h5py.h5z.FILTER_SHUFFLE):
+                or code in (h5py.h5z.FILTER_SHUFFLE, h5py.h5z.FILTER_FLETCHER32)):
             return None
     grid = 1
     for n, c in zip(obj.shape, obj.chunks):
@@ -207,8 +208,8 @@ def chunked(rng, fname, libver):
     """Chunked datasets as h5py writes them with chunks=, compression="gzip" and shuffle=True: edge chunks in every
     dimension, big-endian data, every gzip level Coral rebuilds, a fill value in an edge chunk's padding, random
     integers deflate cannot shrink; with libver="latest" the chunk indexes of HDF5 1.10 (fixed and extensible arrays,
-    version-2 B-trees, a single chunk). Kept in the file's layout: Fletcher-32 checksums, a dataset with chunks never
-    written."""
+    version-2 B-trees, a single chunk), Fletcher-32 checksums after shuffle and gzip. Kept in the file's layout: the
+    scale-offset filter, a dataset with chunks never written."""
     with h5py.File(os.path.join(HERE, fname), "w", libver=libver) as f:
         kw = dict(track_times=False)
         f.create_dataset("dense/kernel", data=rng.standard_normal((100, 70)).astype("f4"), chunks=(32, 32),
@@ -236,7 +237,9 @@ def chunked(rng, fname, libver):
                              maxshape=(None, None), compression="gzip", **kw)
             f.create_dataset("single", data=rng.standard_normal((8, 8)).astype("f4"), chunks=(8, 8),
                              compression="gzip", **kw)
-        f.create_dataset("kept/fletcher", data=rng.standard_normal(64).astype("f4"), chunks=(16,), fletcher32=True, **kw)
+        f.create_dataset("checksummed", data=rng.standard_normal((20, 9)).astype("f4"), chunks=(8, 4), fletcher32=True,
+                         shuffle=True, compression="gzip", **kw)
+        f.create_dataset("kept/scaleoffset", data=np.arange(64, dtype="i4"), chunks=(16,), scaleoffset=0, **kw)
         sparse = f.create_dataset("kept/sparse", shape=(100,), dtype="f4", chunks=(10,), **kw)
         sparse[0:10] = 1.0
     record(fname)

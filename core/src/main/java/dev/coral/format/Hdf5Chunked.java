@@ -18,15 +18,15 @@ import java.util.zip.Inflater;
  * chunks, are padding), in the file's byte order, run through the dataset's filters (h5py's
  * {@code shuffle=True}: the bytes of each element spread into byte planes; {@code
  * compression="gzip"}: a zlib stream, libhdf5's {@code compress2} at the level the dataset
- * declares). Coral stores the dataset's elements as one tensor in C order, like a contiguous
+ * declares; {@code fletcher32=True}: a Fletcher-32 checksum after the chunk's bytes). Coral stores the dataset's elements as one tensor in C order, like a contiguous
  * dataset's, so a checkpoint deduplicates and delta-encodes whatever its chunking; each chunk
  * is rebuilt from them at checkout: its elements gathered, swapped to the file's byte order, its
  * padding put back (recorded here when it is not zeros), and the filters applied again (deflate
  * at the level recorded, which {@link DeflateReplay} makes zlib's bytes); the chunk's bytes must
  * then have the length recorded, and the whole file is checked against the CRC32C taken at add.
  *
- * <p>A dataset is taken so only when every chunk was rebuilt exactly at add ({@link #rebuilds}):
- * any other filter (Fletcher-32, szip, LZF, ...), a chunk missing, a chunk a filter skipped in a way
+ * <p>A dataset is taken so only when every chunk was rebuilt exactly at add ({@link Hdf5ChunkedFinder}):
+ * any other filter (scale-offset, n-bit, szip, LZF, ...), a checksum that fails, a chunk missing, a chunk a filter skipped in a way
  * not rebuilt, or another deflate implementation's bytes, and it stays in the skeleton as before.
  * Chunks are written in file order; where a dataset's come a band at a time (a band: the chunks of
  * one index along the first dimension, which libhdf5 writes in order), a checkout holds one band of
@@ -46,6 +46,7 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
     /** libhdf5's filter ids Coral rebuilds. */
     static final int DEFLATE = 1;
     static final int SHUFFLE = 2;
+    static final int FLETCHER32 = 3;
     /** Largest band (chunks of one index along the first dimension, as tensor bytes) a checkout holds for one dataset. */
     static final long MAX_BAND_BYTES = 32L << 20;
     /** Largest chunk Coral rebuilds (libhdf5's limit is 4 GiB; h5py picks chunks of at most 1 MiB). */
@@ -186,7 +187,8 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
             throw new IllegalArgumentException(filters.size() + " filters");
         }
         for (Filter f : filters) {
-            boolean known = f.id() == DEFLATE && f.param() >= 0 && f.param() <= 9 || f.id() == SHUFFLE && f.param() == elemSize;
+            boolean known = f.id() == DEFLATE && f.param() >= 0 && f.param() <= 9 || f.id() == SHUFFLE && f.param() == elemSize
+                    || f.id() == FLETCHER32 && f.param() == 0;
             if (!known) {
                 throw new IllegalArgumentException("filter " + f.id() + " (" + f.param() + ")");
             }
@@ -382,7 +384,11 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
                 continue;
             }
             Filter f = filters.get(k);
-            b = f.id() == SHUFFLE ? shuffle(b, elemSize) : deflate(b, c.level());
+            b = switch (f.id()) {
+                case SHUFFLE -> shuffle(b, elemSize);
+                case FLETCHER32 -> withFletcher32(b);
+                default -> deflate(b, c.level());
+            };
         }
         return b;
     }
@@ -394,13 +400,66 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
             if ((c.mask() >>> k & 1) != 0) {
                 continue;
             }
-            b = filters.get(k).id() == SHUFFLE ? unshuffle(b, elemSize) : inflate(b, chunkBytes(), where);
+            b = switch (filters.get(k).id()) {
+                case SHUFFLE -> unshuffle(b, elemSize);
+                case FLETCHER32 -> withoutFletcher32(b, c, where);
+                default -> inflate(b, chunkBytes(), where);
+            };
         }
         if (b.length != chunkBytes()) {
             throw new CorruptObjectException(where + ": its chunk at " + Arrays.toString(c.origin()) + " holds " + b.length
                     + " bytes, not " + chunkBytes());
         }
         return b;
+    }
+
+    /** {@code in} and its Fletcher-32 checksum after it, little-endian, as libhdf5's fletcher32 filter writes a chunk. */
+    static byte[] withFletcher32(byte[] in) {
+        byte[] out = Arrays.copyOf(in, in.length + 4);
+        int sum = fletcher32(in, in.length);
+        for (int k = 0; k < 4; k++) {
+            out[in.length + k] = (byte) (sum >>> 8 * k);
+        }
+        return out;
+    }
+
+    /** {@code in} without its last 4 bytes, which must be its Fletcher-32 checksum; else the chunk is refused. */
+    private byte[] withoutFletcher32(byte[] in, Chunk c, String where) throws CorruptObjectException {
+        int n = in.length - 4;
+        if (n < 0 || !Arrays.equals(withFletcher32(Arrays.copyOf(in, n)), in)) {
+            throw new CorruptObjectException(where + ": the chunk at " + Arrays.toString(c.origin()) + " fails its Fletcher-32 checksum");
+        }
+        return Arrays.copyOf(in, n);
+    }
+
+    /**
+     * libhdf5's H5_checksum_fletcher32: the bytes as big-endian 16-bit words (an odd last byte the
+     * high half of one), two sums folded to 16 bits every 360 words and at the end; sum2 high.
+     */
+    static int fletcher32(byte[] data, int length) {
+        long sum1 = 0;
+        long sum2 = 0;
+        int words = length / 2;
+        int at = 0;
+        while (words > 0) {
+            int t = Math.min(words, 360);
+            words -= t;
+            for (; t > 0; t--, at += 2) {
+                sum1 += (data[at] & 0xFF) << 8 | (data[at + 1] & 0xFF);
+                sum2 += sum1;
+            }
+            sum1 = (sum1 & 0xFFFF) + (sum1 >>> 16);
+            sum2 = (sum2 & 0xFFFF) + (sum2 >>> 16);
+        }
+        if (length % 2 != 0) {
+            sum1 += (data[at] & 0xFF) << 8;
+            sum2 += sum1;
+            sum1 = (sum1 & 0xFFFF) + (sum1 >>> 16);
+            sum2 = (sum2 & 0xFFFF) + (sum2 >>> 16);
+        }
+        sum1 = (sum1 & 0xFFFF) + (sum1 >>> 16);
+        sum2 = (sum2 & 0xFFFF) + (sum2 >>> 16);
+        return (int) (sum2 << 16 | sum1);
     }
 
     /** libhdf5's shuffle: byte k of every element, for k = 0 .. size-1; bytes past the last whole element stay. */

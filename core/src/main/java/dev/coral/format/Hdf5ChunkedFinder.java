@@ -19,7 +19,7 @@ import java.util.Optional;
 
 /**
  * Decides whether a chunked HDF5 dataset can be stored as a tensor ({@link Hdf5Chunked}): its
- * filters are shuffle and gzip only, every chunk is there, and every chunk, read, its filters
+ * filters are shuffle, gzip and Fletcher-32 only, every chunk is there, and every chunk, read, its filters
  * undone and applied again (gzip at the level the dataset declares, else at the one that gives
  * the file's bytes), is the file's bytes exactly. Anything else and the dataset stays in the
  * file's skeleton, as before: this never refuses a file. A chunk whose gzip stream is damaged is
@@ -205,6 +205,8 @@ final class Hdf5ChunkedFinder {
                 out.add(new Hdf5Chunked.Filter(Hdf5Chunked.DEFLATE, data[0]));
             } else if (f.getId() == Hdf5Chunked.SHUFFLE && data != null && data.length == 1 && data[0] == elemSize) {
                 out.add(new Hdf5Chunked.Filter(Hdf5Chunked.SHUFFLE, elemSize));
+            } else if (f.getId() == Hdf5Chunked.FLETCHER32 && (data == null || data.length == 0)) {
+                out.add(new Hdf5Chunked.Filter(Hdf5Chunked.FLETCHER32, 0));
             } else {
                 return Optional.empty();
             }

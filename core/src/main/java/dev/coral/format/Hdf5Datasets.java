@@ -33,7 +33,7 @@ import java.util.Set;
  * Finds, with jhdf, the datasets of an HDF5 file that Coral stores as tensors: datasets of a plain
  * numeric type, or of Keras 3's bfloat16 (an opaque 2-byte type marked {@code dtype="bfloat16"}),
  * either contiguous (their elements lie in the file as one run of bytes) or chunked with no
- * filters but shuffle and gzip, every chunk of which rebuilds exactly ({@link Hdf5ChunkedFinder}).
+ * filters but shuffle, gzip and Fletcher-32, every chunk of which rebuilds exactly ({@link Hdf5ChunkedFinder}).
  * Every other dataset (compact, strings, compound, references, other opaque types, other
  * filters, unallocated) is "kept": its bytes stay in the file's skeleton, restored exactly
  * but neither deduplicated nor delta-encoded.

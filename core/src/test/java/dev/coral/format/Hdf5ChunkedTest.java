@@ -66,6 +66,9 @@ class Hdf5ChunkedTest {
                 filters.add(new Hdf5Chunked.Filter(Hdf5Chunked.DEFLATE, 1 + r.nextInt(9)));
             }
         }
+        if (r.nextInt(4) == 0) {
+            filters.add(new Hdf5Chunked.Filter(Hdf5Chunked.FLETCHER32, 0)); // libhdf5 puts it last: it checks the stored bytes
+        }
         long elements = Arrays.stream(dims).reduce(1, (a, b) -> a * b);
         DType dtype = switch (elemSize) {
             case 1 -> DType.U8;
@@ -195,7 +198,7 @@ class Hdf5ChunkedTest {
         twice.set(1, chunks.get(0));
         lies.add(new Hdf5Chunked(d.dims(), d.chunkDims(), d.elemSize(), d.bigEndian(), d.filters(), twice, d.banded()));
         lies.add(new Hdf5Chunked(d.dims(), d.chunkDims(), d.elemSize(), d.bigEndian(),
-                List.of(new Hdf5Chunked.Filter(3, 0)), chunks)); // Fletcher-32: not rebuilt
+                List.of(new Hdf5Chunked.Filter(4, 0)), chunks)); // szip: not rebuilt
         lies.add(new Hdf5Chunked(d.dims(), d.chunkDims(), d.elemSize(), d.bigEndian(),
                 List.of(new Hdf5Chunked.Filter(Hdf5Chunked.DEFLATE, 10)), chunks));
         lies.add(new Hdf5Chunked(d.dims(), d.chunkDims(), d.elemSize(), d.bigEndian(), d.filters(), chunks, !d.banded()));
@@ -299,7 +302,7 @@ class Hdf5ChunkedTest {
             "                a = (rng.standard_normal(shape) * 0.05).astype(order + code)",
             "            else:",
             "                a = rng.integers(0, 100, shape).astype(order + code)",
-            "            kw = dict(chunks=chunks, track_times=False, shuffle=bool(rng.integers(2)))",
+            "            kw = dict(chunks=chunks, track_times=False, shuffle=bool(rng.integers(2)), fletcher32=bool(rng.integers(4) == 0))",
             "            if rng.integers(4) != 0:",
             "                kw.update(compression='gzip', compression_opts=int(rng.integers(1, 10)))",
             "            if rng.integers(3) == 0:",
