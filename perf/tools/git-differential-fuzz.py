@@ -56,7 +56,15 @@ GIT = ["git", "-c", "user.name=x", "-c", "user.email=x@y", "-c", "advice.detache
 # No user or system git configuration (hooks, aliases, autocrlf...), English messages (matched below).
 GIT_ENV = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, LC_ALL="C", LANG="C")
 
+try:
+    import h5py  # Debian's python3-h5py: /usr/bin/python3
+except ImportError:
+    h5py = None
 PATHS = ["a.npy", "b.npy", "c.npy", "sub/d.npy", "sub/e.npy", "sub/deep/f.npy", "g.npz", "sub/h.npz"]
+if h5py is not None:
+    PATHS += ["i.h5", "sub/j.h5"]  # h5py's files, gzip-chunked mostly: Coral gives them back byte for byte (since 2026-12-06)
+else:
+    print("note: no h5py in this python3: HDF5 files are not generated (run with /usr/bin/python3)", file=sys.stderr)
 DIRS = ["sub", "sub/deep"]
 BRANCHES = ["main", "dev", "feat", "topic", "topic/x"]
 TAGS = ["v1", "v2", "v3", "feat"]          # 'feat' is a branch name too
@@ -356,7 +364,23 @@ def npz_bytes(nrng, n):
     return b.getvalue()
 
 
+def h5_bytes(nrng, n):
+    """An HDF5 file as h5py writes one: gzip-compressed chunks with shuffle (most), or contiguous."""
+    b = io.BytesIO()
+    with h5py.File(b, "w") as f:
+        w = nrng.standard_normal(n).astype(np.float32)
+        if nrng.random() < 0.7:
+            f.create_dataset("w", data=w, chunks=(max(1, n // 3),), compression="gzip", shuffle=bool(nrng.random() < 0.5),
+                             track_times=False)
+        else:
+            f.create_dataset("w", data=w, track_times=False)
+        f.create_dataset("step", data=np.arange(n % 4 + 1, dtype=np.int64), track_times=False)
+    return b.getvalue()
+
+
 def weight_bytes(nrng, path, n):
+    if path.endswith(".h5"):
+        return h5_bytes(nrng, n)
     return npz_bytes(nrng, n) if path.endswith(".npz") else npy_bytes(nrng, n)
 
 
