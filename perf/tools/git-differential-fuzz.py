@@ -663,13 +663,18 @@ def gen_op(ctx, gst):
             a.append(Only("git", "-r"))
         return ("cmd", a + ["--"] + ps)
     if kind == "mv":
-        # only .npy names and folders as destinations: Coral refuses a file name of another format
-        # (or none), which git takes; that is not generated
+        # a file only to a name of its own format: Coral refuses another extension (or none), which git takes; a plain
+        # mv so refused is tolerated (mv-keeps-format moves it back in git), but 'mv -f' over a file of the other format
+        # cannot be undone in git (seen with npz and h5 among the paths: seeds 6554, 6555)
         a = ["mv"] + (["-f"] if rng.random() < 0.2 else [])
         r = rng.random()
         if r < 0.5:
-            dst = rng.choice(PATHS + ["m%d.npy" % rng.randint(0, 3), "sub/m%d.npy" % rng.randint(0, 3)])
-            return ("cmd", a + pick_paths(ctx, k=1, gst=gst) + [dst])
+            src = pick_paths(ctx, k=1, gst=gst)
+            ext = os.path.splitext(src[0])[1] if src and src[0] not in DIRS and src[0] != "." else ".npy"
+            ext = ext if ext in (".npy", ".npz", ".h5") else ".npy"
+            dst = rng.choice([p for p in PATHS if p.endswith(ext)] + ["m%d%s" % (rng.randint(0, 3), ext),
+                                                                     "sub/m%d%s" % (rng.randint(0, 3), ext)])
+            return ("cmd", a + src + [dst])
         if r < 0.8:
             return ("cmd", a + pick_paths(ctx, gst=gst) + [rng.choice(DIRS + ["."])])
         return ("cmd", a + [rng.choice(DIRS), rng.choice(["moved", "sub2", "sub/deep/x", "sub/deep"])])

@@ -122,6 +122,47 @@ class MergeTest {
         return new Diverged(repo, base, main, exp, a, mainA, expA, expB);
     }
 
+    /**
+     * git's rule: an untracked file stops a merge only where the merge would write it. Ours stopped
+     * tracking b (kept in the folder), theirs left b as the base had it: b stays deleted, its
+     * untracked copy untouched (the check had refused any path of theirs; git fuzz, seed 6588).
+     * Where theirs changed b, the merge would write it: refused, nothing changed.
+     */
+    @Test
+    void anUntrackedFileStopsAMergeOnlyWhereTheMergeWritesIt() throws IOException {
+        Diverged d = diverge("V", "U"); // exp changed a's V and b; main changed a's U
+        try (Repository repo = d.repo()) {
+            repo.switchBranch("exp", false, false);
+            write("c.safetensors", model(3));
+            repo.commit(req("exp adds c"), List.of(dir.resolve("c.safetensors")));
+            repo.switchBranch("main", false, false);
+            Files.deleteIfExists(dir.resolve("c.safetensors"));
+            write("c.safetensors", model(4)); // untracked on main: exp would write c
+            BadInputException e = assertThrows(BadInputException.class,
+                    () -> repo.merge("exp", MergeStrategy.parse("average"), null, false, req("x")));
+            assertTrue(e.getMessage().contains("untracked file c.safetensors would be overwritten"), e.getMessage());
+            assertEquals(d.main(), repo.headCommit());
+            Files.delete(dir.resolve("c.safetensors"));
+
+            // main stops tracking b, whose copy stays; exp's b is not the base's, so first a branch that kept b as it was
+            repo.createBranch("keep", d.base().toString());
+            repo.switchBranch("keep", false, false);
+            write("d.safetensors", model(5));
+            repo.commit(req("keep adds d"), List.of(dir.resolve("d.safetensors")));
+            repo.switchBranch("main", false, false);
+            byte[] b = Files.readAllBytes(dir.resolve("b.safetensors"));
+            repo.remove(List.of(dir.resolve("b.safetensors")), true);
+            ObjectId untracked = repo.commit(req("main stops tracking b"));
+            MergeResult r = repo.merge("keep", MergeStrategy.NONE, null, false, req("merge keep"));
+            assertEquals(MergeResult.Outcome.MERGED, r.outcome());
+            assertEquals(List.of("d.safetensors"), r.taken());
+            assertEquals(List.of(untracked, repo.resolve("keep")), repo.readCommit(r.commit()).parents());
+            assertTrue(!repo.readTree(r.commit()).files().containsKey("b.safetensors"), "b stays deleted");
+            assertArrayEquals(b, Files.readAllBytes(dir.resolve("b.safetensors")), "b's untracked copy untouched");
+            assertEquals(List.of("b.safetensors"), repo.status().untracked());
+        }
+    }
+
     @Test
     void fastForwardAndUpToDate() throws IOException {
         try (Repository repo = Repository.init(dir)) {
