@@ -334,7 +334,7 @@ def new_file_bytes(rng, path, big=False):
             a = rand_array(rng, dt, rand_shape(rng, big and i == 0))
             if dt == 'BF16':  # as Keras 3 writes a bfloat16 variable: an opaque 2-byte type, marked (h5_bytes)
                 a = np.ascontiguousarray(a).view('V2')
-            dsets[name] = (a, rng.random() < 0.1)
+            dsets[name] = (a, rng.choice(['chunks', 'gzip', 'gzip+shuffle']) if rng.random() < 0.15 else None)
         data = h5_bytes(dsets, {'keras_version': '2.15.0'} if rng.random() < 0.5 else {})
         return keras_bytes(data, rng) if ext == 'keras' else data
     tensors = []
@@ -365,14 +365,20 @@ def npz_bytes(arrs, compressed=False):
 
 
 def h5_bytes(dsets, attrs):
-    """An HDF5 file of {name: (array, chunked)}: contiguous datasets (tensors), a chunked one now and then (kept as bytes)."""
+    """An HDF5 file of {name: (array, layout)}: contiguous datasets, a chunked one now and then ('chunks', 'gzip',
+    'gzip+shuffle'; tensors since 2026-12-06, their chunks rebuilt at checkout)."""
     import io
     buf = io.BytesIO()
     with h5py.File(buf, 'w', track_order=False) as f:
         for k, v in attrs.items():
             f.attrs[k] = v
-        for name, (a, chunked) in dsets.items():
-            ds = f.create_dataset(name, data=a, chunks=True if chunked and a.size > 0 and a.ndim > 0 else None, track_times=False)
+        for name, (a, layout) in dsets.items():
+            kw = {}
+            if layout and a.size > 0 and a.ndim > 0:
+                kw['chunks'] = True
+                if layout.startswith('gzip') and a.dtype.kind != 'V':
+                    kw.update(compression='gzip', shuffle=layout.endswith('shuffle'))
+            ds = f.create_dataset(name, data=a, track_times=False, **kw)
             if a.dtype.kind == 'V' and a.dtype.itemsize == 2:
                 ds.attrs['dtype'] = 'bfloat16'  # Keras 3's marker (saving_lib's H5IOStore)
     return buf.getvalue()
@@ -398,12 +404,21 @@ def keras_weights(data):
         return z.read('model.weights.h5')
 
 
+def layout_of(ds):
+    """What h5_bytes writes the dataset as again: None (contiguous), 'chunks', 'gzip' or 'gzip+shuffle'."""
+    if ds.chunks is None:
+        return None
+    if ds.compression == 'gzip':
+        return 'gzip+shuffle' if ds.shuffle else 'gzip'
+    return 'chunks'
+
+
 def h5_read(data):
     import io
     out = {}
     with h5py.File(io.BytesIO(data), 'r') as f:
         attrs = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in f.attrs.items()}
-        f.visititems(lambda n, o: out.__setitem__(n, (o[()], o.chunks is not None)) if isinstance(o, h5py.Dataset) else None)
+        f.visititems(lambda n, o: out.__setitem__(n, (o[()], layout_of(o))) if isinstance(o, h5py.Dataset) else None)
     return out, attrs
 
 
@@ -465,7 +480,7 @@ def mutate_bytes(rng, path, data):
                         a = perturb(rng, a)
                     dsets[k] = (a, dsets[k][1])
             if r < 0.13:
-                dsets['extra'] = (np.arange(rng.randint(1, 50), dtype=np.int32), False)
+                dsets['extra'] = (np.arange(rng.randint(1, 50), dtype=np.int32), None)
             data = h5_bytes(dsets, attrs)
             return keras_bytes(data, rng) if ext == 'keras' else data
         tensors, meta = read_safetensors(data)
