@@ -505,13 +505,14 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
             byte[] buf = DEFLATE_BUFFER.get();
             if (buf.length < bound) {
                 buf = new byte[bound];
-                DEFLATE_BUFFER.set(buf);
+                if (bound <= KEPT_BUFFER_BYTES) { // a pool thread keeps at most this much for good
+                    DEFLATE_BUFFER.set(buf);
+                }
             }
             int n = 0;
             while (!d.finished()) {
                 if (n == buf.length) {
                     buf = Arrays.copyOf(buf, buf.length * 2);
-                    DEFLATE_BUFFER.set(buf);
                 }
                 n += d.deflate(buf, n, buf.length - n);
             }
@@ -522,6 +523,7 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
     }
 
     private static final ThreadLocal<byte[]> DEFLATE_BUFFER = ThreadLocal.withInitial(() -> new byte[0]);
+    private static final int KEPT_BUFFER_BYTES = 4 << 20;
 
     /** The bytes of the zlib stream {@code in}, at most {@code expected}; a damaged or overlong stream is refused. */
     static byte[] inflate(byte[] in, int expected, String where) throws CorruptObjectException {
