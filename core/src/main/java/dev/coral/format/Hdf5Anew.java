@@ -58,13 +58,7 @@ final class Hdf5Anew {
             throw new CorruptObjectException(where + ": HDF5 restore info (written anew) version " + info[MAGIC.length]
                     + " is not one this Coral reads (" + VERSION + ")");
         }
-        CRC32C crc = new CRC32C();
-        crc.update(info, 0, info.length - 4);
-        int stored = ((info[info.length - 4] & 0xFF) << 24) | ((info[info.length - 3] & 0xFF) << 16)
-                | ((info[info.length - 2] & 0xFF) << 8) | (info[info.length - 1] & 0xFF);
-        if (stored != (int) crc.getValue()) {
-            throw new CorruptObjectException(where + ": HDF5 restore info (written anew) fails its CRC32C check");
-        }
+        Hdf5Layout.checkCrc(info, where + ": HDF5 restore info (written anew)");
         try {
             DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(info, MAGIC.length + 1, info.length - MAGIC.length - 5));
             Map<String, String> m = readMetadata(in, info.length, where);

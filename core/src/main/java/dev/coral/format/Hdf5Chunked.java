@@ -464,30 +464,24 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
 
     /** libhdf5's shuffle: byte k of every element, for k = 0 .. size-1; bytes past the last whole element stay. */
     static byte[] shuffle(byte[] in, int size) {
-        if (size <= 1) {
-            return in.clone();
-        }
-        byte[] out = in.clone();
-        int n = in.length / size;
-        for (int k = 0; k < size; k++) {
-            int base = k * n;
-            for (int i = 0; i < n; i++) {
-                out[base + i] = in[i * size + k];
-            }
-        }
-        return out;
+        return transpose(in, size, true);
     }
 
     static byte[] unshuffle(byte[] in, int size) {
-        if (size <= 1) {
-            return in.clone();
-        }
+        return transpose(in, size, false);
+    }
+
+    /** Elements of {@code size} bytes to byte planes ({@code toPlanes}), or back. */
+    private static byte[] transpose(byte[] in, int size, boolean toPlanes) {
         byte[] out = in.clone();
-        int n = in.length / size;
-        for (int k = 0; k < size; k++) {
-            int base = k * n;
+        int n = size <= 1 ? 0 : in.length / size;
+        for (int k = 0; k < size && n > 0; k++) {
             for (int i = 0; i < n; i++) {
-                out[i * size + k] = in[base + i];
+                if (toPlanes) {
+                    out[k * n + i] = in[i * size + k];
+                } else {
+                    out[i * size + k] = in[k * n + i];
+                }
             }
         }
         return out;

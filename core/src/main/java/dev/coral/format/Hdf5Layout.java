@@ -293,6 +293,17 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton, Map<Stri
         }
     }
 
+    /** Checks the CRC32C (big-endian) that ends {@code info} against the bytes before it; else a corrupt object that {@code what} names. */
+    static void checkCrc(byte[] info, String what) throws CorruptObjectException {
+        CRC32C crc = new CRC32C();
+        crc.update(info, 0, info.length - 4);
+        int stored = ((info[info.length - 4] & 0xFF) << 24) | ((info[info.length - 3] & 0xFF) << 16)
+                | ((info[info.length - 2] & 0xFF) << 8) | (info[info.length - 1] & 0xFF);
+        if (stored != (int) crc.getValue()) {
+            throw new CorruptObjectException(what + " fails its CRC32C check");
+        }
+    }
+
     /** Decodes restore info {@link #encode} wrote; anything else is a {@link CorruptObjectException} naming {@code where}. */
     static Hdf5Layout decode(byte[] info, String where) throws CorruptObjectException {
         if (info.length < MAGIC.length + 1 + 4 || !Arrays.equals(Arrays.copyOf(info, MAGIC.length), MAGIC)) {
@@ -303,13 +314,7 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton, Map<Stri
             throw new CorruptObjectException(where + ": HDF5 restore info version " + version
                     + " is not one this Coral reads (" + VERSION_RANGES + ", " + VERSION_CHUNKED + ")");
         }
-        CRC32C crc = new CRC32C();
-        crc.update(info, 0, info.length - 4);
-        int stored = ((info[info.length - 4] & 0xFF) << 24) | ((info[info.length - 3] & 0xFF) << 16)
-                | ((info[info.length - 2] & 0xFF) << 8) | (info[info.length - 1] & 0xFF);
-        if (stored != (int) crc.getValue()) {
-            throw new CorruptObjectException(where + ": HDF5 restore info fails its CRC32C check");
-        }
+        checkCrc(info, where + ": HDF5 restore info");
         try {
             DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(info, MAGIC.length + 1,
                     info.length - MAGIC.length - 1 - 4));
