@@ -266,6 +266,21 @@ class Hdf5ChunkedTest {
     }
 
     @Test
+    void aKerasZipOfAChunkedHdf5ReadsItsTensorsAtTheirPlacesAndRestoresByteForByte() throws Exception {
+        byte[] h5File = Files.readAllBytes(TestdataInteropTest.testdata().resolve("h5_chunked_latest.h5"));
+        Path keras = dir.resolve("m.keras");
+        Files.write(keras, KerasFormatTest.kerasFile(h5File, new Random(4)));
+        Path alone = dir.resolve("m.h5");
+        Files.write(alone, h5File);
+        KerasFormat format = new KerasFormat();
+        try (ParsedWeightFile inZip = format.read(keras); ParsedWeightFile asFile = new Hdf5Format().read(alone)) {
+            assertEquals(asFile.keptAsBytes(), inZip.keptAsBytes());
+            TestTensors.assertSameTensors(asFile.tensors(), inZip, "the weights member's chunked datasets");
+            assertArrayEquals(Files.readAllBytes(keras), TestTensors.restore(format, inZip), "the .keras zip byte for byte");
+        }
+    }
+
+    @Test
     void shuffleIsLibhdf5sByteTransposeAndUndoesItself() {
         byte[] in = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}; // two 4-byte elements and 3 bytes past them
         byte[] out = Hdf5Chunked.shuffle(in, 4);
