@@ -66,7 +66,8 @@ final class Hdf5ChunkedFinder {
                 || filters.get().stream().anyMatch(f -> f.id() == Hdf5Chunked.DEFLATE) && !DeflateReplay.rebuildsZlibStreams()) {
             return Optional.empty();
         }
-        if (swizzled(d)) {
+        int unlimited = swizzledDimension(d);
+        if (unlimited < 0) {
             return Optional.empty();
         }
         int[] chunkDims = d.getChunkDimensions();
@@ -85,6 +86,12 @@ final class Hdf5ChunkedFinder {
             }
             int m = mask.isEmpty() ? 0 : (int) mask.toLongArray()[0];
             long[] origin = Arrays.stream(c.getChunkOffset()).asLongStream().toArray();
+            if (unlimited > 0) {
+                origin = unswizzled(origin, chunkDims, dims, unlimited);
+                if (origin == null) {
+                    return Optional.empty();
+                }
+            }
             chunks.add(new Hdf5Chunked.Chunk(c.getAddress(), c.getSize(), origin, m, 0, new byte[0]));
         }
         chunks.sort(Comparator.comparingLong(Hdf5Chunked.Chunk::offset));
@@ -166,26 +173,68 @@ final class Hdf5ChunkedFinder {
     }
 
     /**
-     * Whether the dataset's chunks are indexed by an extensible array whose unlimited dimension is
-     * not the first: libhdf5 then numbers the chunks with that dimension moved first, which jhdf
-     * 0.10.0 does not undo (it gives such a chunk another's coordinates: found by h5py's files in
-     * Hdf5ChunkedTest, 2026-12-06), so the elements would land in the wrong places. Kept.
+     * For a dataset whose chunks an extensible array indexes (one unlimited dimension), that
+     * dimension when it is not the first; 0 for any other dataset; -1 when the index cannot be
+     * read right. libhdf5 numbers such chunks in C order with the unlimited dimension moved first
+     * (H5VM_swizzle_coords), which jhdf 0.10.0 does not undo: it gives chunk number i the
+     * coordinates of number i in plain C order, another chunk's (found by h5py's files in
+     * Hdf5ChunkedTest, 2026-12-06: the file rebuilt byte for byte, its values in the wrong places).
      */
-    private static boolean swizzled(ChunkedDatasetBase d) {
+    private static int swizzledDimension(ChunkedDatasetBase d) {
         if (!d.getHeader().hasMessageOfType(DataLayoutMessage.class)
                 || !(d.getHeader().getMessageOfType(DataLayoutMessage.class) instanceof DataLayoutMessage.ChunkedDataLayoutMessageV4 v4)) {
-            return false; // version 3: B-tree records name each chunk's coordinates
+            return 0; // version 3: B-tree records name each chunk's coordinates
         }
         if (v4.getIndexingType() != EXTENSIBLE_ARRAY) {
-            return false;
+            return 0;
         }
         long[] max = d.getMaxSize();
-        for (int i = 1; i < max.length; i++) {
-            if (max[i] < 0) {
-                return true; // H5S_UNLIMITED
+        int unlimited = -1;
+        for (int i = 0; i < max.length; i++) {
+            if (max[i] < 0) { // H5S_UNLIMITED
+                if (unlimited >= 0) {
+                    return -1; // an extensible array serves one unlimited dimension
+                }
+                unlimited = i;
             }
         }
-        return max.length == 0 || max[0] >= 0;
+        return unlimited;
+    }
+
+    /**
+     * The true origin of the chunk jhdf placed at {@code origin}: its number in jhdf's plain C
+     * order over the chunk grid, taken as libhdf5 numbers it, the grid in C order with dimension
+     * {@code unlimited} moved first. Null when {@code origin} is not on the grid.
+     */
+    static long[] unswizzled(long[] origin, int[] chunkDims, long[] dims, int unlimited) {
+        int rank = dims.length;
+        if (origin.length != rank || chunkDims.length != rank) {
+            return null;
+        }
+        long[] grid = new long[rank];
+        long number = 0;
+        for (int i = 0; i < rank; i++) {
+            grid[i] = (dims[i] + chunkDims[i] - 1) / chunkDims[i];
+            long g = origin[i] / chunkDims[i];
+            if (origin[i] < 0 || origin[i] % chunkDims[i] != 0 || g >= grid[i]) {
+                return null;
+            }
+            number = number * grid[i] + g;
+        }
+        int[] order = new int[rank]; // the swizzled order: the unlimited dimension, then the others as they were
+        order[0] = unlimited;
+        for (int i = 0, k = 1; i < rank; i++) {
+            if (i != unlimited) {
+                order[k++] = i;
+            }
+        }
+        long[] out = new long[rank];
+        for (int k = rank - 1; k >= 0; k--) {
+            int dim = order[k];
+            out[dim] = number % grid[dim] * chunkDims[dim];
+            number /= grid[dim];
+        }
+        return out;
     }
 
     /** The FLEVEL bits zlib puts in a stream's second byte for {@code level}. */
