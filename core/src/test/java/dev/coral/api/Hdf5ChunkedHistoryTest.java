@@ -58,6 +58,36 @@ class Hdf5ChunkedHistoryTest {
         }
     }
 
+    /**
+     * A gzip-chunked file touched but unchanged keeps its entry with its new time, compared by its
+     * SHA-256 instead of read again (which deflates every chunk again); changed, it is read again.
+     */
+    @Test
+    void aTouchedGzipChunkedFileIsComparedByContentNotReadAgain() throws Exception {
+        String python = dev.coral.testutil.Python.require("h5py, numpy", "chunked HDF5 history",
+                "Debian: apt-get install python3-h5py; .ci/run installs it");
+        Path steps = Files.createDirectories(dir.resolve("steps"));
+        dev.coral.testutil.Python.output(List.of(python, "-c", WRITE_STEPS, steps.toString(), "2"));
+        Path work = Files.createDirectories(dir.resolve("work"));
+        Path model = Files.copy(steps.resolve("step-0.h5"), work.resolve("model.h5"));
+        try (Repository repo = Repository.init(work)) {
+            repo.add(List.of(model));
+            repo.commit(CommitRequest.of("one"));
+            TestModels.backdate(repo, 120_000); // the entry and the file an old time: the entry is not racy
+            long later = Files.getLastModifiedTime(model).toMillis() + 60_000;
+            Files.setLastModifiedTime(model, java.nio.file.attribute.FileTime.fromMillis(later)); // touched: another time, the same bytes
+            Repository.AddResult again = repo.add(List.of(model));
+            assertEquals(List.of("model.h5"), again.unchanged());
+            assertEquals(0, again.chunksWritten() + again.chunksDeduplicated(), "not read as tensors again");
+            assertEquals(later, repo.readIndex().entries().get("model.h5").mtimeMillis(), "the entry takes the file's new time");
+            Files.copy(steps.resolve("step-1.h5"), model, StandardCopyOption.REPLACE_EXISTING);
+            Files.setLastModifiedTime(model, java.nio.file.attribute.FileTime.fromMillis(later + 60_000));
+            Repository.AddResult changed = repo.add(List.of(model));
+            assertEquals(List.of(), changed.unchanged());
+            assertTrue(changed.chunksWritten() > 0, "step 1 read and stored");
+        }
+    }
+
     @Test
     void aGzipChunkedHistoryIsStoredAsDeltasAndEveryCommitChecksOutByteForByte() throws Exception {
         String python = dev.coral.testutil.Python.require("h5py, numpy", "chunked HDF5 history",
