@@ -299,31 +299,23 @@ final class Hdf5Datasets {
         return layoutOf(ordered, size).openBandBytes();
     }
 
+    /** Refuses, naming the datasets, bytes two of them claim or bytes past the end of the data. */
     private static void checkDisjoint(List<Found> ordered, long size, String where) throws BadInputException {
-        record Run(long offset, long length, String name) {
-        }
-        List<Run> runs = new ArrayList<>();
-        for (Found f : ordered) {
-            if (f.chunked() != null) {
-                for (Hdf5Chunked.Chunk c : f.chunked().chunks()) {
-                    runs.add(new Run(c.offset(), c.storedLength(), f.name()));
-                }
-            } else if (f.spec().byteSize() > 0) {
-                runs.add(new Run(f.fileOffset(), f.spec().byteSize(), f.name()));
+        Hdf5Layout.Piece previous = null;
+        for (Hdf5Layout.Piece p : layoutOf(ordered, size).unchecked()) {
+            if (p.length() == 0) {
+                continue; // an empty tensor's place claims no bytes
             }
-        }
-        runs.sort(Comparator.comparingLong(Run::offset));
-        Run previous = null;
-        for (Run r : runs) {
-            if (r.offset() < 0 || r.offset() > size - r.length()) {
-                throw new BadInputException(where + ": dataset '" + r.name() + "' claims " + r.length() + " bytes at offset " + r.offset()
+            String name = ordered.get(p.tensor()).name();
+            if (p.offset() < 0 || p.offset() > size - p.length()) {
+                throw new BadInputException(where + ": dataset '" + name + "' claims " + p.length() + " bytes at offset " + p.offset()
                         + ", past the end of the " + size + "-byte file");
             }
-            if (previous != null && r.offset() < previous.offset() + previous.length()) {
-                throw new BadInputException(where + ": datasets '" + previous.name() + "' and '" + r.name()
-                        + "' claim overlapping bytes (at offset " + r.offset() + "): not a valid HDF5 file");
+            if (previous != null && p.offset() < previous.offset() + previous.length()) {
+                throw new BadInputException(where + ": datasets '" + ordered.get(previous.tensor()).name() + "' and '" + name
+                        + "' claim overlapping bytes (at offset " + p.offset() + "): not a valid HDF5 file");
             }
-            previous = r;
+            previous = p;
         }
     }
 

@@ -13,7 +13,7 @@ import java.util.Optional;
 
 /**
  * HDF5 ({@code .h5}, {@code .hdf5}: Keras and h5py checkpoints). Each numeric dataset, contiguous
- * or chunked with shuffle and gzip only ({@link Hdf5Chunked}: its chunks rebuilt at checkout), is a
+ * or chunked with shuffle, gzip and Fletcher-32 only ({@link Hdf5Chunked}: its chunks rebuilt at checkout), is a
  * tensor named by its path ({@code model_weights/dense/dense/kernel:0}); every other byte of
  * the file (metadata, attributes, datasets kept in the file's layout) is the restore info's
  * skeleton ({@link Hdf5Layout}), so a checkout is byte-identical. Big-endian datasets are stored
@@ -91,7 +91,6 @@ public final class Hdf5Format implements WeightFileFormat {
         layout.write(tensors, out, RESTORE_WHERE);
     }
 
-    /** The tensors at their places between the skeleton's bytes, when none was stored big-endian (swapped back); else empty. */
     /**
      * A file with gzip-compressed chunks is read again by deflating every chunk again (about 1 s of
      * both cores for 84 MB): a touched but unchanged one is better compared by its SHA-256.
@@ -122,6 +121,10 @@ public final class Hdf5Format implements WeightFileFormat {
         return layout.deflates() ? Hdf5Anew.encode(layout.metadata()) : restoreInfo;
     }
 
+    /**
+     * The tensors at their places between the skeleton's bytes, when each lies in the file as one
+     * range and none was stored big-endian (swapped back); else empty.
+     */
     @Override
     public Optional<TensorPlacement> placement(byte[] restoreInfo, List<? extends TensorSource> tensors) throws IOException {
         if (Hdf5Anew.is(restoreInfo)) {

@@ -71,6 +71,21 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton, Map<Stri
 
     /** Every piece, in file order; fails ({@code IllegalArgumentException}) when two overlap or one lies past the end. */
     List<Piece> pieces() {
+        List<Piece> out = unchecked();
+        long pos = 0;
+        for (Piece p : out) {
+            if (p.offset() < pos || p.length() < 0 || p.offset() > fileSize - p.length()) {
+                throw new IllegalArgumentException("tensor " + p.tensor() + (p.chunk() >= 0 ? " chunk " + p.chunk() : "")
+                        + " at " + p.offset() + " (" + p.length() + " bytes) overlaps the bytes before it or runs past the "
+                        + fileSize + "-byte file");
+            }
+            pos = p.offset() + p.length();
+        }
+        return out;
+    }
+
+    /** Every piece, in file order, unchecked. */
+    List<Piece> unchecked() {
         List<Piece> out = new ArrayList<>();
         for (int t = 0; t < tensors.size(); t++) {
             if (tensors.get(t) instanceof Range r) {
@@ -83,15 +98,6 @@ record Hdf5Layout(long fileSize, List<Stored> tensors, byte[] skeleton, Map<Stri
             }
         }
         out.sort(java.util.Comparator.comparingLong(Piece::offset).thenComparingLong(Piece::length));
-        long pos = 0;
-        for (Piece p : out) {
-            if (p.offset() < pos || p.length() < 0 || p.offset() > fileSize - p.length()) {
-                throw new IllegalArgumentException("tensor " + p.tensor() + (p.chunk() >= 0 ? " chunk " + p.chunk() : "")
-                        + " at " + p.offset() + " (" + p.length() + " bytes) overlaps the bytes before it or runs past the "
-                        + fileSize + "-byte file");
-            }
-            pos = p.offset() + p.length();
-        }
         return out;
     }
 
