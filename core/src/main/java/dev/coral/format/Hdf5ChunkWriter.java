@@ -26,16 +26,11 @@ final class Hdf5ChunkWriter implements AutoCloseable {
     private final java.util.Map<Integer, byte[]> rebuilt = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The indexes (in the dataset's list) of each band's chunks. */
-    private final List<List<Integer>> byBand = new java.util.ArrayList<>();
+    private final List<List<Integer>> byBand;
 
     Hdf5ChunkWriter(Hdf5Chunked dataset, TensorSource source, String where) throws IOException {
         this.dataset = dataset;
-        for (long b = 0; b < dataset.bands(); b++) {
-            byBand.add(new java.util.ArrayList<>());
-        }
-        for (int k = 0; k < dataset.chunks().size(); k++) {
-            byBand.get((int) dataset.band(dataset.chunks().get(k))).add(k);
-        }
+        this.byBand = dataset.chunksByBand();
         this.in = source.openStream();
         this.where = where;
     }

@@ -140,6 +140,18 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
         return c.origin()[0] / rowsPerBand();
     }
 
+    /** The indexes (in {@link #chunks}, so in file order) of each band's chunks, band by band. */
+    List<List<Integer>> chunksByBand() {
+        List<List<Integer>> out = new ArrayList<>();
+        for (long b = 0; b < bands(); b++) {
+            out.add(new ArrayList<>());
+        }
+        for (int k = 0; k < chunks.size(); k++) {
+            out.get((int) band(chunks.get(k))).add(k);
+        }
+        return out;
+    }
+
     /** The chunks the dataset has: one per block of the grid. */
     long expectedChunks() {
         long n = 1;

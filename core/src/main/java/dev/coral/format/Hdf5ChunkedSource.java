@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,13 +15,7 @@ import java.util.List;
 record Hdf5ChunkedSource(String name, TensorSpec spec, FileChannel channel, Hdf5Chunked dataset, String fileName) implements TensorSource {
     @Override
     public InputStream openStream() {
-        List<List<Hdf5Chunked.Chunk>> byBand = new ArrayList<>();
-        for (long b = 0; b < dataset.bands(); b++) {
-            byBand.add(new ArrayList<>());
-        }
-        for (Hdf5Chunked.Chunk c : dataset.chunks()) {
-            byBand.get((int) dataset.band(c)).add(c);
-        }
+        List<List<Integer>> byBand = dataset.chunksByBand();
         return new InputStream() {
             private int next;
             private byte[] band = new byte[0];
@@ -34,7 +27,8 @@ record Hdf5ChunkedSource(String name, TensorSpec spec, FileChannel channel, Hdf5
                         return false;
                     }
                     band = new byte[(int) (dataset.bandRows(next) * dataset.rowBytes())];
-                    for (Hdf5Chunked.Chunk c : byBand.get(next)) {
+                    for (int k : byBand.get(next)) {
+                        Hdf5Chunked.Chunk c = dataset.chunks().get(k);
                         dataset.scatter(c, dataset.undoFilters(c, readStored(c), fileName), band);
                     }
                     pos = 0;
