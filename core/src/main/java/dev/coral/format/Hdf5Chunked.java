@@ -592,16 +592,21 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
         }
     }
 
+    private static long[] readLongs(DataInputStream in, int n) throws IOException {
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = in.readLong();
+        }
+        return out;
+    }
+
     /** Reads what {@link #encode} wrote, checked ({@link #check}); {@code limit} bounds the counts read. */
     static Hdf5Chunked decode(DataInputStream in, int limit, String where) throws IOException {
         int rank = in.readUnsignedByte();
         if (rank < 1 || rank > MAX_RANK) {
             throw new CorruptObjectException(where + ": a chunked dataset of rank " + rank);
         }
-        long[] dims = new long[rank];
-        for (int i = 0; i < rank; i++) {
-            dims[i] = in.readLong();
-        }
+        long[] dims = readLongs(in, rank);
         int[] chunkDims = new int[rank];
         for (int i = 0; i < rank; i++) {
             chunkDims[i] = in.readInt();
@@ -622,10 +627,7 @@ record Hdf5Chunked(long[] dims, int[] chunkDims, int elemSize, boolean bigEndian
         for (int k = 0; k < n; k++) {
             long offset = in.readLong();
             int stored = in.readInt();
-            long[] origin = new long[rank];
-            for (int i = 0; i < rank; i++) {
-                origin[i] = in.readLong();
-            }
+            long[] origin = readLongs(in, rank);
             int mask = in.readInt();
             int level = in.readUnsignedByte();
             int padLength = in.readInt();
