@@ -90,9 +90,8 @@ class MoveTest {
     }
 
     @Test
-    void whatWouldMoveWronglyIsRefusedAndNothingMoves() throws IOException {
+    void whatWouldMoveWronglyIsRefusedAndNothingMoves(@TempDir Path outside) throws IOException {
         Files.writeString(dir.resolve("untracked.npy"), "x");
-        Path outside = Files.createTempDirectory("coral-move-outside");
         Files.createSymbolicLink(dir.resolve("linked"), outside);
         TestModels.writeSafetensors(dir.resolve("other.safetensors"), TestModels.randomTensors(4, 1, 10));
         try (Repository repo = Repository.open(dir)) {
