@@ -94,6 +94,24 @@ final class ContextHuffman {
         }
     }
 
+    /**
+     * The contexts of the base of an XOR delta, from the chunk the delta made ({@code raw}, as
+     * {@link #contextsOfRaw}) and the delta's plane 0 ({@code top[topOff...]}): each element's top
+     * byte XOR the delta's is the base's. The low bit of each context stays the made chunk's (the
+     * base's sits in plane 1, not yet decoded), so these are the base's contexts only where no
+     * group boundary is odd ({@link #pairAligned}), which undoing requires.
+     */
+    static void contextsOfUndone(byte[] raw, int off, int n, int w, byte[] top, int topOff, byte[] ctx) {
+        contextsOfRaw(raw, off, n, w, ctx);
+        int i = 0;
+        for (int limit = n - 7; i < limit; i += 8) { // eight at a time (C2 left the byte loop scalar: 3 ns an element)
+            LONG.set(ctx, i, (long) LONG.get(ctx, i) ^ ((long) LONG.get(top, topOff + i) << 1) & 0xFEFEFEFEFEFEFEFEL);
+        }
+        for (; i < n; i++) {
+            ctx[i] ^= (byte) (top[topOff + i] << 1);
+        }
+    }
+
     /** Per-thread scratch: histograms, the group table, the codes and the decode tables. */
     static final class Scratch {
         /** Context histogram per quarter: quarter k at [256k, 256k + 256). */

@@ -103,7 +103,7 @@ final class ChunkChainReader {
      * above it apply to its bytes. Otherwise through the first chunk both chains share: the chunk
      * at hand's deltas down to it undone (XOR deltas whose contexts allow it,
      * {@link ChunkDecoder#undoInPlaneSpace}), then {@code x}'s deltas above it applied; so going
-     * back a step decodes one delta. Returns false, {@code dst} untouched, when the chains share
+     * back a step decodes one delta. Returns false ({@code dst} may hold anything then) when the chains share
      * no chunk, that way is not shorter ({@link #KEYFRAME_COST}: the chunk at hand being the
      * keyframe itself skips nothing: 84 MB one delta above the keyframe, as {@code ./coral} runs
      * it, 0.57 s from the chain against 0.63 from the keyframe's file), a delta to undo cannot be
@@ -121,7 +121,7 @@ final class ChunkChainReader {
             if (below == xs.size() - 1 && x.cachedBase() == null) {
                 return false; // the keyframe itself: reading it costs about what decoding it does
             }
-            byte[] base = new byte[n];
+            byte[] base = ws.handBuffer(n);
             if (!at.read(base, n)) {
                 return false;
             }
@@ -152,9 +152,11 @@ final class ChunkChainReader {
     }
 
     /**
-     * From the chunk at hand, undoes {@code undone} (top first) in plane space, then applies
-     * {@code applied} (top first, applied bottom up) into {@code dst}. False when a delta cannot
-     * be undone, or the file at hand is short; {@code dst} is then untouched.
+     * From the chunk at hand, undoes {@code undone} (top first), then applies {@code applied}
+     * (top first, applied bottom up) into {@code dst}. One delta is undone on the raw bytes
+     * ({@link ChunkDecoder#undo}), into {@code dst} itself when nothing is applied; several in
+     * plane space. False when a delta cannot be undone, or the file at hand is short; {@code dst}
+     * may then hold anything (the caller decodes the chunk into it whole).
      */
     private static boolean undoThenApply(List<Link> undone, List<Link> applied, byte[] dst, int n, CodecWorkspace ws, ChunkAtHand at)
             throws IOException {
@@ -163,9 +165,16 @@ final class ChunkChainReader {
         if (w <= 0 || n % w != 0 || !ChunkDecoder.canUndoInPlaneSpace(first.buf(), first.from(), first.length(), w, true)) {
             return false; // before the chunk at hand is read
         }
-        byte[] raw = new byte[n];
+        byte[] raw = applied.isEmpty() && undone.size() == 1 ? dst : ws.handBuffer(n);
         if (!at.read(raw, n)) {
             return false;
+        }
+        if (undone.size() == 1) {
+            ChunkDecoder.undo(first.buf(), first.from(), first.length(), raw, 0, raw, 0, n, w, ws, true); // (checked above: undoable)
+            if (!applied.isEmpty()) {
+                decodeChain(applied, raw, dst, n, ws, false);
+            }
+            return true;
         }
         byte[] planes = ws.chainPlanes(n);
         ChunkDecoder.splitPlanes(raw, n, w, planes);

@@ -20,8 +20,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * An XOR delta undone from the chunk it made gives its base back, bit for bit: every width with
  * planes, every content, any base, any length, training steps whose high-mantissa plane is
- * context-coded (the case that needs the pair-aligned groups). A payload that cannot be undone
- * says so and leaves the planes as they were. Each case has its own seed, printed on failure.
+ * context-coded (the case that needs the pair-aligned groups); both in plane space and on raw
+ * bytes, at offsets and in place. A payload that cannot be undone says so and leaves the planes
+ * (or the bytes) as they were. Each case has its own seed, printed on failure.
  */
 class DeltaUndoTest {
     static Stream<Arguments> cases() {
@@ -94,6 +95,7 @@ class DeltaUndoTest {
             assertArrayEquals(steps[0], got);
         } else {
             assertArrayEquals(before, planes, "untouched");
+            undoOnRawBytesRefused(e.data(), e.length(), steps[1], w, false, "plane 0 context-coded");
         }
     }
 
@@ -123,6 +125,9 @@ class DeltaUndoTest {
                     "not a delta");
         }
         assertArrayEquals(before, planes, "untouched");
+        undoOnRawBytesRefused(p, e.length(), steps[1], 4, true, "groups not pair-aligned");
+        undoOnRawBytesRefused(p, e.length(), steps[1], 2, true, "another width");
+        undoOnRawBytesRefused(keyframe.data(), keyframe.length(), steps[1], 4, false, "not a delta");
     }
 
     /**
@@ -152,11 +157,17 @@ class DeltaUndoTest {
                 }
                 byte[] planes = planesOf(steps[1], 4);
                 assertEquals(pairAligned, ChunkDecoder.undoInPlaneSpace(p, 0, p.length, steps[1].length, 4, planes, ws, false));
+                byte[] dst = new byte[steps[1].length];
+                assertEquals(pairAligned, ChunkDecoder.undo(p, 0, p.length, steps[1], 0, dst, 0, dst.length, 4, ws, false));
+                if (pairAligned) {
+                    assertArrayEquals(steps[0], dst);
+                }
             }
         }
         assertTrue(oddSeen, "unaligned, this chunk's groups have an odd boundary (else the case shows nothing)");
     }
 
+    /** Undone both ways: in plane space, and on raw bytes ({@link ChunkDecoder#undo}) at offsets and in place. */
     private static EncodedChunk undoneIsBase(byte[] raw, byte[] base, int w, String what, CodecWorkspace ws) throws Exception {
         EncodedChunk e = ChunkEncoder.encode(ChunkCodec.XOR_PLANES, raw, 0, raw.length, w, base, 1);
         byte[] planes = planesOf(raw, w);
@@ -164,7 +175,25 @@ class DeltaUndoTest {
         byte[] got = new byte[raw.length];
         ChunkDecoder.mergePlanes(planes, raw.length, w, got);
         assertArrayEquals(base, got, what);
+        byte[] payload = new byte[e.length() + 5];
+        System.arraycopy(e.data(), 0, payload, 3, e.length());
+        byte[] made = new byte[raw.length + 7];
+        System.arraycopy(raw, 0, made, 7, raw.length);
+        byte[] out = new byte[raw.length + 2];
+        assertTrue(ChunkDecoder.undo(payload, 3, e.length(), made, 7, out, 2, raw.length, w, ws, false), what + ": undoable on raw bytes");
+        assertArrayEquals(base, java.util.Arrays.copyOfRange(out, 2, out.length), what + " on raw bytes");
+        assertTrue(ChunkDecoder.undo(payload, 3, e.length(), made, 7, made, 7, raw.length, w, ws, true), what + ": in place");
+        assertArrayEquals(base, java.util.Arrays.copyOfRange(made, 7, made.length), what + " in place");
         return e;
+    }
+
+    /** {@link ChunkDecoder#undo} refuses what {@link ChunkDecoder#undoInPlaneSpace} refuses, leaving dst untouched. */
+    private static void undoOnRawBytesRefused(byte[] p, int len, byte[] made, int w, boolean crcChecked, String what) throws Exception {
+        byte[] dst = made.clone();
+        try (CodecWorkspace ws = new CodecWorkspace()) {
+            assertFalse(ChunkDecoder.undo(p, 0, len, made, 0, dst, 0, made.length, w, ws, crcChecked), what);
+        }
+        assertArrayEquals(made, dst, what + ": untouched");
     }
 
     private static byte[] planesOf(byte[] raw, int w) {
