@@ -95,7 +95,7 @@ final class FileChunks {
         long[] heldPositions = held.positionsIn(heldPlacement);
         Map<String, ChunkAtHand> at = new HashMap<>();
         for (int k = 0; k < held.ids.length; k++) {
-            at.put(held.tensorOf[k] + "\0" + held.indexInTensor[k] + "\0" + held.lengths[k], new ChunkAtHand(held.ids[k], file, heldPositions[k]));
+            at.put(held.tensorOf[k] + "\0" + held.indexInTensor[k] + "\0" + held.lengths[k], ChunkAtHand.inFile(held.ids[k], file, heldPositions[k]));
         }
         ChunkAtHand[] mine = new ChunkAtHand[ids.length];
         for (int k = 0; k < ids.length; k++) {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -165,6 +166,42 @@ public final class ChunkCache implements AutoCloseable {
     /** Chunks served from the cache so far. */
     public long hits() {
         return hits.get();
+    }
+
+    private final Object descendantsLock = new Object();
+    private volatile CachedDescendants descendants = CachedDescendants.NONE;
+    /** Chunks read back from a cached descendant, each with that descendant: dropped with them. */
+    private final Map<ObjectId, ObjectId> descendantServedFor = new ConcurrentHashMap<>();
+
+    /**
+     * The nearest cached chunk whose delta chain runs through {@code id}, with the links between
+     * ({@link CachedDescendants}: mapped again when the folder changed), or null.
+     */
+    CachedDescendants.Descendant descendantOf(ObjectId id, CachedDescendants.Bases bases) {
+        if (budget == 0) {
+            return null;
+        }
+        FileTime stamp = CachedDescendants.stampOf(dir);
+        CachedDescendants d = descendants;
+        if (!d.current(stamp)) {
+            synchronized (descendantsLock) {
+                d = descendants;
+                if (!d.current(stamp)) {
+                    d = CachedDescendants.of(dir, stamp, bases);
+                    descendants = d;
+                }
+            }
+        }
+        return d.of(id);
+    }
+
+    /** Reads the cached chunk {@code cached} to read {@code id} back from it ({@link #read}, its id unchecked); remembered for {@link #drop}. */
+    boolean readAsDescendant(ObjectId cached, ObjectId id, byte[] dst, int len) {
+        if (descendantServedFor.size() > 100_000) {
+            descendantServedFor.clear(); // only a retry just after a failed read needs them
+        }
+        descendantServedFor.put(id, cached);
+        return read(cached, dst, len, false);
     }
 
     /** Entries written so far. */
@@ -330,6 +367,10 @@ public final class ChunkCache implements AutoCloseable {
 
     /** Deletes the entry of {@code id}, if any: one that has served, or that a checkout found wrong. */
     public void drop(ObjectId id) {
+        ObjectId servedFor = descendantServedFor.remove(id);
+        if (servedFor != null) {
+            drop(servedFor); // the cached chunk it was read back from may be what held wrong bytes
+        }
         if (budget > 0) {
             CacheBundles.Entry e = bundles.find(id);
             if (e != null) {

@@ -72,6 +72,18 @@ final class ChunkChainReader {
      * else down its chain.
      */
     static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws, ChunkAtHand at) throws IOException {
+        read(store, top, dst, ws, at, true);
+    }
+
+    /**
+     * As {@link #read(ObjectStore, ObjectStore.Found, byte[], CodecWorkspace, ChunkAtHand)};
+     * with {@code cachedDescendants}, a chunk with no chunk at hand to start from (or one that does
+     * not help) is read back from the nearest newer version of it in the chunk cache when that
+     * decodes fewer deltas ({@link CachedDescendants}). A reader that found the result wrong reads
+     * again without.
+     */
+    static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws, ChunkAtHand at, boolean cachedDescendants)
+            throws IOException {
         RecentChunks recent = store.recentChunks();
         int n = (int) top.entry().rawLength();
         if (recent.peek(top.entry().id(), dst) || fromCache(store, top, dst, n, false)) {
@@ -82,12 +94,35 @@ final class ChunkChainReader {
             return;
         }
         Chain chain = collect(store, top, recent, ws, true);
-        if (at != null && fromHand(store, chain, dst, n, ws, at)) {
+        List<Link> xs = chain.links();
+        int whole = chain.cachedBase() != null ? xs.size() : xs.size() - 1 + KEYFRAME_COST;
+        if (at != null && fromHand(store, chain, dst, n, ws, at, whole - 1)) {
             store.countReadFromHand();
             return;
         }
+        int deltas = chain.cachedBase() != null ? xs.size() : xs.size() - 1;
+        if (cachedDescendants && deltas > 1) {
+            ChunkAtHand cached = cachedDescendant(store, top.entry().id());
+            if (cached != null && fromHand(store, chain, dst, n, ws, cached, deltas - 1)) {
+                store.countReadFromCachedDescendant();
+                return;
+            }
+        }
         decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false);
         rememberDecoded(store, top, chain, dst, n);
+    }
+
+    /** The nearest newer version of chunk {@code id} in the chunk cache, as a chunk at hand; null when there is none. */
+    private static ChunkAtHand cachedDescendant(ObjectStore store, ObjectId id) {
+        ChunkCache cache = store.chunkCache();
+        if (cache == null) {
+            return null;
+        }
+        CachedDescendants.Descendant d = cache.descendantOf(id, c -> {
+            ObjectStore.Found f = store.find(c);
+            return f == null ? null : position(f).base();
+        });
+        return d == null ? null : new ChunkAtHand.InCache(d.id(), cache, id);
     }
 
     /**
@@ -103,22 +138,25 @@ final class ChunkChainReader {
      * above it apply to its bytes. Otherwise through the first chunk both chains share: the chunk
      * at hand's deltas down to it undone (XOR deltas whose contexts allow it,
      * {@link ChunkDecoder#undoInPlaneSpace}), then {@code x}'s deltas above it applied; so going
-     * back a step decodes one delta. Returns false ({@code dst} may hold anything then) when the chains share
-     * no chunk, that way is not shorter ({@link #KEYFRAME_COST}: the chunk at hand being the
-     * keyframe itself skips nothing: 84 MB one delta above the keyframe, as {@code ./coral} runs
-     * it, 0.57 s from the chain against 0.63 from the keyframe's file), a delta to undo cannot be
-     * undone, or the file at hand is short.
+     * back a step decodes one delta. Returns false ({@code dst} may hold anything then) when the
+     * chains share no chunk, that way decodes more than {@code mostDeltas} deltas, the chunk at
+     * hand is the keyframe itself (which skips nothing: 84 MB one delta above the keyframe, as
+     * {@code ./coral} runs it, 0.57 s from the chain against 0.63 from the keyframe's file), a
+     * delta to undo cannot be undone, or the chunk at hand cannot be read. A file at hand may
+     * decode fewer than the chain's deltas plus {@link #KEYFRAME_COST}; a cached descendant, which
+     * is read from the cache first, fewer than the chain's deltas (84 MB with no file at hand,
+     * medians of 6: the keyframe and 3 deltas 116 ms, 3 deltas undone from the cache 122 ms; 2
+     * deltas undone 104 ms against the keyframe and 4 deltas 141 ms).
      */
-    private static boolean fromHand(ObjectStore store, Chain x, byte[] dst, int n, CodecWorkspace ws, ChunkAtHand at)
+    private static boolean fromHand(ObjectStore store, Chain x, byte[] dst, int n, CodecWorkspace ws, ChunkAtHand at, int mostDeltas)
             throws IOException {
         List<Link> xs = x.links();
-        int whole = x.cachedBase() != null ? xs.size() : xs.size() - 1 + KEYFRAME_COST;
         int below = 1;
         while (below < xs.size() && !xs.get(below).found().entry().id().equals(at.id())) {
             below++;
         }
         if (below < xs.size()) {
-            if (below == xs.size() - 1 && x.cachedBase() == null) {
+            if (below == xs.size() - 1 && x.cachedBase() == null || below > mostDeltas) {
                 return false; // the keyframe itself: reading it costs about what decoding it does
             }
             byte[] base = ws.handBuffer(n);
@@ -145,7 +183,7 @@ final class ChunkChainReader {
             return false;
         }
         int ly = onY.get(xs.get(lx).found().entry().id());
-        if (lx + ly >= whole) {
+        if (lx + ly > mostDeltas) {
             return false;
         }
         return undoThenApply(ys.subList(0, ly), xs.subList(0, lx), dst, n, ws, at);

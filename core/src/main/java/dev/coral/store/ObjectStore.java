@@ -532,6 +532,15 @@ public final class ObjectStore implements AutoCloseable {
         readsFromHand.incrementAndGet();
     }
 
+    /** Chunks read back from a newer version of them in the chunk cache since this store was opened ({@link CachedDescendants}). */
+    public long readsFromCachedDescendants() {
+        return readsFromCachedDescendants.get();
+    }
+
+    void countReadFromCachedDescendant() {
+        readsFromCachedDescendants.incrementAndGet();
+    }
+
     private int readChunk(Found f, ObjectId id, byte[] dst, boolean verifyHash, CodecWorkspace ws, ChunkAtHand at) throws IOException {
         int n = (int) f.entry().rawLength();
         if (dst.length < n) {
@@ -544,7 +553,7 @@ public final class ObjectStore implements AutoCloseable {
                 if (cache != null) {
                     cache.drop(id);
                 }
-                ChunkChainReader.read(this, f, dst, ws, null);
+                ChunkChainReader.read(this, f, dst, ws, null, false);
             }
             if (cache == null && at == null || !ObjectId.hashOf(dst, 0, n).equals(id)) {
                 throw new CorruptObjectException(f.pack().path().getFileName() + " chunk " + id.hex() + ": content does not match its id");
@@ -602,6 +611,7 @@ public final class ObjectStore implements AutoCloseable {
 
     private final RecentChunks recentChunks = RecentChunks.sizedForHeap();
     private final java.util.concurrent.atomic.AtomicLong readsFromHand = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong readsFromCachedDescendants = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean ingestedBefore;
 
     /** Called when an inserter of this store has flushed chunks: later ones keep theirs at hand. */

@@ -183,7 +183,7 @@ class CheckoutFromHeldFileTest {
                         for (int x = 0; x < VERSIONS; x++) {
                             ChunkRef want = chunks.get(x).get(k);
                             byte[] got = new byte[(int) want.rawLength()];
-                            store.readChunk(want.id(), got, false, ws, new ChunkAtHand(at.id(), ch, 0));
+                            store.readChunk(want.id(), got, false, ws, ChunkAtHand.inFile(at.id(), ch, 0));
                             assertEquals(want.id(), ObjectId.hashOf(got), "chunk " + k + " of version " + x + " from version " + y);
                         }
                     }

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The chunk cache in a repository: command-line commits (a handle each) read their bases from it
@@ -265,6 +267,85 @@ class ChunkCacheRepositoryTest {
                 assertTrue(!Files.exists(p), mode + ": " + p.getFileName() + " dropped");
             }
         }
+    }
+
+    /**
+     * With no file at hand, an older version is read back from the newest versions in the cache
+     * (their deltas down to it undone) when that decodes fewer deltas than its chain: one link
+     * back from the older cached version, then two (in plane space); further back, its chain.
+     * Every version reads back bit-exact, through the tensor API, a checkout with the file
+     * deleted, and an export to a stream.
+     */
+    @Test
+    void olderVersionsAreReadBackFromTheNewerOnesInTheCache() throws IOException {
+        List<byte[]> versions = history(8, 21);
+        Repository.init(dir, config()).close();
+        commandLineCommits(versions, 0, versions.size());
+        int[] expectedFromCache = {0, 0, 4, 4, 0, 0, 0, 0}; // HEAD~d: v5 one link below v6, v4 two links; v3 and older by their chains
+        for (int d = 0; d < versions.size(); d++) {
+            byte[] want = versions.get(versions.size() - 1 - d);
+            try (Repository repo = Repository.open(dir)) {
+                assertArrayEquals(want, read(repo, "HEAD~" + d), "HEAD~" + d);
+                assertEquals(expectedFromCache[d], repo.store().readsFromCachedDescendants(), "HEAD~" + d + ": chunks read back from the cache");
+            }
+            try (Repository repo = Repository.open(dir)) {
+                Files.deleteIfExists(dir.resolve(FILE));
+                repo.checkout("HEAD~" + d, true);
+                assertEquals(expectedFromCache[d], repo.store().readsFromCachedDescendants(), "checkout of HEAD~" + d);
+                repo.checkout("main", true);
+            }
+            try (Repository repo = Repository.open(dir)) {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                repo.export("HEAD~" + d, FILE, out, "npy");
+                byte[] npy = out.toByteArray();
+                assertArrayEquals(want, java.util.Arrays.copyOfRange(npy, npy.length - want.length, npy.length), "export of HEAD~" + d);
+            }
+        }
+    }
+
+    /**
+     * The newer version an older one is read back from holds other bytes, with sound checksums:
+     * a checkout with no file at hand finds the file wrong, an export the chunks wrong; each
+     * drops that entry and reads the chains instead.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"checkout", "stream"})
+    void aWrongCachedDescendantNeverFailsACheckoutOrAnExport(String mode) throws IOException {
+        List<byte[]> versions = history(8, 22);
+        Repository.init(dir, config()).close();
+        commandLineCommits(versions, 0, versions.size());
+        List<Path> planted = new ArrayList<>();
+        try (Repository repo = Repository.open(dir)) {
+            for (var c : repo.tensor("HEAD~1", FILE, "w").object().chunks()) { // v6: the cached version HEAD~2 is read back from
+                Path p = cacheDir().resolve(c.id().hex());
+                assertTrue(Files.exists(p), "v6 is cached");
+                forge(p, new byte[(int) c.rawLength()]);
+                planted.add(p);
+            }
+        }
+        byte[] want = versions.get(5);
+        try (Repository repo = Repository.open(dir)) {
+            byte[] got;
+            if (mode.equals("checkout")) {
+                Files.deleteIfExists(dir.resolve(FILE));
+                repo.checkout("HEAD~2", true);
+                got = Files.readAllBytes(dir.resolve(FILE));
+            } else {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                repo.export("HEAD~2", FILE, out, "npy");
+                got = out.toByteArray();
+            }
+            assertArrayEquals(want, readTensorOf(got, want.length), mode);
+            assertTrue(repo.store().readsFromCachedDescendants() > 0, mode + ": the planted entries were read");
+        }
+        for (Path p : planted) {
+            assertTrue(!Files.exists(p), mode + ": " + p.getFileName() + " dropped");
+        }
+    }
+
+    /** The tensor's bytes at the end of a file that holds one tensor (safetensors or npy: the data comes last). */
+    private static byte[] readTensorOf(byte[] file, int length) {
+        return java.util.Arrays.copyOfRange(file, file.length - length, file.length);
     }
 
     /**
