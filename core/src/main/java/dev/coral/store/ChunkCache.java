@@ -53,6 +53,11 @@ import java.util.zip.CRC32C;
  * the command line. The cost: a first commit writes 84 MB more (step 2 of the command line:
  * 1.5-1.8 s against 1.35-1.5).
  *
+ * <p>An older version with no file at hand is read back from a cached newer one when that
+ * decodes fewer deltas than its own chain ({@link CachedDescendants}, {@link #descendantOf}):
+ * the deltas between are undone. Such a read is remembered, and dropping the older chunk (a
+ * reader that found it wrong) drops the entry it was read back from too.
+ *
  * <p>Best-effort throughout: any entry that is missing, damaged or of another length is a miss
  * (a damaged one is deleted), and the chunk is read from its chain as without a cache. An entry
  * read as a delta base must also hash to its id (SHA-256, on the base-prefetch thread: no
