@@ -304,6 +304,25 @@ class ChunkCacheRepositoryTest {
     }
 
     /**
+     * A handle kept open maps the cache again when the folder changed: another handle's commit
+     * brings a new version in and lets one go, and an older version is then read back from the
+     * newest, two links above it, where the map made before named the version that left.
+     */
+    @Test
+    void aKeptHandleMapsTheCacheAgainAfterAnotherCommit() throws IOException {
+        List<byte[]> versions = history(9, 23);
+        Repository.init(dir, config()).close();
+        commandLineCommits(versions, 0, 8);
+        try (Repository kept = Repository.open(dir)) {
+            assertArrayEquals(versions.get(5), read(kept, "HEAD~2"));
+            assertEquals(4, kept.store().readsFromCachedDescendants(), "v5 read back from v6");
+            commandLineCommits(versions, 8, 9); // v8 comes into the cache, v6 leaves
+            assertArrayEquals(versions.get(5), read(kept, "HEAD~3"));
+            assertEquals(8, kept.store().readsFromCachedDescendants(), "v5 read back from v7, two links above it");
+        }
+    }
+
+    /**
      * The newer version an older one is read back from holds other bytes, with sound checksums:
      * a checkout with no file at hand finds the file wrong, an export the chunks wrong; each
      * drops that entry and reads the chains instead.
