@@ -187,6 +187,9 @@ public final class ChunkCache implements AutoCloseable {
             return null;
         }
         FileTime stamp = CachedDescendants.stampOf(dir);
+        if (stamp == null) {
+            return null; // no folder (yet): nothing cached
+        }
         CachedDescendants d = descendants;
         if (!d.current(stamp)) {
             synchronized (descendantsLock) {

@@ -198,6 +198,11 @@ final class ChunkChainReader {
      */
     private static boolean undoThenApply(List<Link> undone, List<Link> applied, byte[] dst, int n, CodecWorkspace ws, ChunkAtHand at)
             throws IOException {
+        ObjectStore.Found top = undone.get(0).found();
+        byte[] head = top.pack().readPayloadPrefix(top.entry(), Math.min(top.entry().storedLength(), StoredForm.DELTA_PREFIX_BYTES + 1));
+        if (head.length <= StoredForm.DELTA_PREFIX_BYTES || (head[StoredForm.DELTA_PREFIX_BYTES] & 0xFF) != ChunkCodec.XOR_PLANES.id()) {
+            return false; // (a zigzag delta, as BF16's are, cannot be undone: known from one small read, not the whole payload's)
+        }
         Payload first = payload(undone.get(0), ws);
         int w = ChunkDecoder.planeSpaceWidth(first.buf(), first.from(), first.length(), true);
         if (w <= 0 || n % w != 0 || !ChunkDecoder.canUndoInPlaneSpace(first.buf(), first.from(), first.length(), w, true)) {
