@@ -126,11 +126,14 @@ final class ChunkChainReader {
     }
 
     /**
-     * What decoding a keyframe costs, in deltas: it decodes every plane, where a delta between
-     * training steps is mostly zero and raw planes (84 MB: ~90 ms against ~20 ms a link, export
-     * of a chain, 2 cores).
+     * What decoding a keyframe costs, in deltas. It was 3 (a keyframe of 84 MB ~90 ms against ~20
+     * ms a link, export of a chain, 2 cores); measured again 2026-12-06 (84 MB, warm, medians of
+     * 8, checkouts from the file of another commit of an 8-step run), a keyframe decodes in about
+     * a link's time, and with 3 two or three deltas undone from the file lost to the keyframe and
+     * a delta: 98 → 77 ms (two undone), 140 → 87 (three), the keyframe itself from a file two
+     * deltas above it 106 → 56; no case slower.
      */
-    static final int KEYFRAME_COST = 3;
+    static final int KEYFRAME_COST = 1;
 
     /**
      * Reads the chunk at the top of {@code x} from the chunk at hand when that decodes fewer
