@@ -304,6 +304,48 @@ class ChunkCacheRepositoryTest {
     }
 
     /**
+     * Any cache entry damaged at random (changed bytes, lying edge values, cut short; seeded, the
+     * seed in every failure): every version still reads back exactly, through the tensor API and
+     * a checkout with no file at hand, whether it was to be read from that entry, read back from
+     * it, or neither.
+     */
+    @Test
+    void aDamagedCacheEntryNeverChangesWhatAVersionReadsAs() throws IOException {
+        List<byte[]> versions = history(8, 24);
+        Path base = dir.resolve("base");
+        Repository.init(base, config()).close();
+        for (int v = 0; v < versions.size(); v++) {
+            try (Repository repo = Repository.open(base)) {
+                commit(repo, versions.get(v), v);
+            }
+        }
+        List<Path> cached;
+        try (Stream<Path> s = Files.list(base.resolve(".coral").resolve("cache").resolve("chunks"))) {
+            cached = s.filter(p -> p.getFileName().toString().length() == 64).sorted().toList();
+        }
+        assertEquals(8, cached.size(), "the two newest versions' four chunks");
+        for (long seed = 1; seed <= 12; seed++) {
+            java.util.Random r = new java.util.Random(seed);
+            Path copy = dir.resolve("round" + seed);
+            dev.coral.testutil.Trees.copy(base, copy);
+            Path damaged = copy.resolve(base.relativize(cached.get(r.nextInt(cached.size()))));
+            Files.write(damaged, dev.coral.testutil.Damage.of(Files.readAllBytes(damaged), r));
+            String where = "seed " + seed + ", damaged " + damaged.getFileName();
+            for (int d = 0; d < versions.size(); d++) {
+                byte[] want = versions.get(versions.size() - 1 - d);
+                try (Repository repo = Repository.open(copy)) {
+                    assertArrayEquals(want, read(repo, "main~" + d), where + ": main~" + d);
+                }
+                try (Repository repo = Repository.open(copy)) {
+                    Files.deleteIfExists(copy.resolve(FILE));
+                    repo.checkout("main~" + d, true); // (HEAD moves: main~d names the same commit after)
+                    assertArrayEquals(want, readTensorOf(Files.readAllBytes(copy.resolve(FILE)), want.length), where + ": checkout of main~" + d);
+                }
+            }
+        }
+    }
+
+    /**
      * A handle kept open maps the cache again when the folder changed: another handle's commit
      * brings a new version in and lets one go, and an older version is then read back from the
      * newest, two links above it, where the map made before named the version that left.
