@@ -21,7 +21,10 @@ import java.util.function.BooleanSupplier;
  * compiled the encoders and decoders before the first real command needs them. Measured (one
  * {@code coral batch} process, the 84 MB checkpoints of perf's MLP): its first two commits took
  * 0.63-0.67 and 1.22-1.34 s cold, 0.30-0.38 and 0.49-0.66 s after this warm-up; a checkout three
- * links deep 0.72-0.79 s against 0.50-0.66.
+ * links deep 0.72-0.79 s against 0.50-0.66. A step back (each chunk's delta undone on the
+ * file's bytes, {@code ChunkDecoder.undo}) is among the checkouts since 2026-12-06: the first
+ * step back through a warmed-up daemon, 84 MB (`main~2` from `main~1`'s file), took 272-320 ms
+ * without it and 161-193 ms with it, three runs each in turn.
  *
  * <p>The model is small (13.1 MB: two fp32 matrices, a bias, a BF16 matrix, and 160 fp32 tensors
  * of 16 KB) and moves by small random steps as Adam's updates do, so that its commits choose the
@@ -126,7 +129,10 @@ final class DaemonWarmUp {
         }
     }
 
-    /** Commits of the history (runs of 3: a skip link among them), then checkouts one and several links deep, and the read-only commands. */
+    /**
+     * Commits of the history (runs of 3: a skip link among them), then checkouts one and several
+     * links deep, forward and a step back, and the read-only commands.
+     */
     private static List<List<String>> commands() {
         List<List<String>> c = new ArrayList<>();
         c.add(List.of("init", "-q", "--delta-run", "3", "."));
@@ -135,6 +141,7 @@ final class DaemonWarmUp {
         }
         c.add(List.of("checkout", "-q", "--force", "main~4"));
         c.add(List.of("checkout", "-q", "--force", "main~1"));
+        c.add(List.of("checkout", "-q", "--force", "main~2")); // a step back: each chunk's delta undone on the file's bytes
         c.add(List.of("checkout", "-q", "--force", "main"));
         c.add(List.of("status"));
         c.add(List.of("log", "-n", "3"));
