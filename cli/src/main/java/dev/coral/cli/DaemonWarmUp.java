@@ -23,7 +23,7 @@ import java.util.function.BooleanSupplier;
  * 0.63-0.67 and 1.22-1.34 s cold, 0.30-0.38 and 0.49-0.66 s after this warm-up; a checkout three
  * links deep 0.72-0.79 s against 0.50-0.66. A step back (each chunk's delta undone on the
  * file's bytes, {@code ChunkDecoder.undo}) is among the checkouts since 2026-12-06: the first
- * step back through a warmed-up daemon, 84 MB (`main~2` from `main~1`'s file), took 272-320 ms
+ * step back through a warmed-up daemon, 84 MB ({@code main~2} from {@code main~1}'s file), took 272-320 ms
  * without it and 161-193 ms with it, three runs each in turn.
  *
  * <p>The model is small (13.1 MB: two fp32 matrices, a bias, a BF16 matrix, and 160 fp32 tensors
