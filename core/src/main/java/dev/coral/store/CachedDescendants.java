@@ -63,33 +63,51 @@ final class CachedDescendants {
         return folderStamp != null && folderStamp.equals(stamp);
     }
 
-    /** Maps the chains of the entries in {@code dir} (stamped {@code folderStamp}). */
+    /**
+     * Maps the chains of the entries in {@code dir} (stamped {@code folderStamp}). An entry gone
+     * while the folder is listed, or a chain that cannot be followed (a damaged prefix), maps what
+     * it can; a folder that cannot be listed maps nothing.
+     */
     static CachedDescendants of(Path dir, FileTime folderStamp, Bases bases) {
         Map<ObjectId, Descendant> map = new HashMap<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
-                if (name.length() != 2 * ObjectId.BYTES || !ObjectId.isHex(name)
-                        || Files.size(p) < ChunkCache.HEADER_BYTES + MIN_BYTES + ChunkCache.FOOTER_BYTES) {
-                    continue;
-                }
-                ObjectId cached = ObjectId.fromHex(name);
-                ObjectId at = cached;
-                for (int links = 1; links <= MAX_LINKS; links++) {
-                    at = bases.baseOf(at);
-                    if (at == null) {
-                        break;
-                    }
-                    Descendant known = map.get(at);
-                    if (known == null || known.links() > links) {
-                        map.put(at, new Descendant(cached, links));
-                    }
+                if (name.length() == 2 * ObjectId.BYTES && ObjectId.isHex(name) && atLeast(p, ChunkCache.HEADER_BYTES + MIN_BYTES + ChunkCache.FOOTER_BYTES)) {
+                    mapChain(ObjectId.fromHex(name), bases, map);
                 }
             }
         } catch (IOException | RuntimeException e) {
-            return new CachedDescendants(folderStamp, Map.copyOf(map)); // what was mapped before it failed: hints all the same
+            return new CachedDescendants(folderStamp, Map.copyOf(map)); // what was mapped before: hints all the same
         }
         return new CachedDescendants(folderStamp, Map.copyOf(map));
+    }
+
+    private static boolean atLeast(Path p, long bytes) {
+        try {
+            return Files.size(p) >= bytes;
+        } catch (IOException e) {
+            return false; // dropped meanwhile
+        }
+    }
+
+    /** Maps the chunks up to {@value #MAX_LINKS} links below {@code cached} to it, where it is their nearest. */
+    private static void mapChain(ObjectId cached, Bases bases, Map<ObjectId, Descendant> map) {
+        ObjectId at = cached;
+        for (int links = 1; links <= MAX_LINKS; links++) {
+            try {
+                at = bases.baseOf(at);
+            } catch (IOException | RuntimeException e) {
+                return; // a prefix that cannot be read: the links above it are mapped
+            }
+            if (at == null) {
+                return;
+            }
+            Descendant known = map.get(at);
+            if (known == null || known.links() > links) {
+                map.put(at, new Descendant(cached, links));
+            }
+        }
     }
 
     /** The nearest cached chunk whose chain runs through {@code id}, or null. */
