@@ -614,6 +614,8 @@ class Side:
         text = re.sub(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?', '<DATE>', text)
         text = re.sub(r'"timeMillis": ?\d+', '"timeMillis": <MS>', text)
         text = re.sub(r'\bpid \d+', 'pid <PID>', text)
+        # `coral daemon status` asked twice of one daemon: its uptime, count and heap move between the two asks
+        text = re.sub(r'up \d+ s, \d+ commands? run, \d+ running, heap \d+ of \d+ MB', 'up N s, N commands run, N running, heap N of N MB', text)
         # the staging index holds file stamps, so a damaged one's checksum differs between the sides
         text = re.sub(r'(index: checksum mismatch \(stored \w+, computed )\w+', r'\1<CRC>', text)
         return text
