@@ -94,13 +94,12 @@ final class ChunkChainReader {
             return;
         }
         Chain chain = collect(store, top, recent, ws, true);
-        List<Link> xs = chain.links();
-        int whole = chain.cachedBase() != null ? xs.size() : xs.size() - 1 + KEYFRAME_COST;
+        int deltas = chain.cachedBase() != null ? chain.links().size() : chain.links().size() - 1; // (the last link is the keyframe)
+        int whole = chain.cachedBase() != null ? deltas : deltas + KEYFRAME_COST;
         if (at != null && fromHand(store, chain, dst, n, ws, at, whole - 1)) {
             store.countReadFromHand();
             return;
         }
-        int deltas = chain.cachedBase() != null ? xs.size() : xs.size() - 1;
         if (cachedDescendants && deltas > 1) {
             ChunkAtHand cached = cachedDescendant(store, top.entry().id());
             if (cached != null && fromHand(store, chain, dst, n, ws, cached, deltas - 1)) {
