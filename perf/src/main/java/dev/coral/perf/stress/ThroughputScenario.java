@@ -29,8 +29,7 @@ import java.util.SplittableRandom;
  */
 public final class ThroughputScenario implements Scenario {
     private static final int STEPS = 8;
-    /** Warm checkout passes after the first; each depth's median is reported. */
-    private static final int WARM_PASSES = 3;
+    private static final int WARM_PASSES = CheckoutPasses.WARM_PASSES;
 
     @Override
     public String id() {
@@ -67,6 +66,15 @@ public final class ThroughputScenario implements Scenario {
             roots[k] = dir.resolve("repo-" + threads[k] + "-threads");
             Repository.init(roots[k]).close();
         }
+        // BF16 copies of the same checkpoints (each fp32 weight's top two bytes), committed as
+        // files the way the command line does it: BF16 deltas are zigzag differences, which
+        // cannot be undone (a step back decodes the chain), and each element is half the bytes
+        Path bf16Root = dir.resolve("repo-bf16");
+        Repository.init(bf16Root).close();
+        byte[][] bf16Sha = new byte[STEPS][];
+        double[] bf16CommitSeconds = new double[STEPS];
+        long bf16Bytes = 0;
+        long bf16PlanesZstdBytes = 0;
         // a training loop's view: one handle kept open across commits, so the chunks it wrote stay
         // at hand as the next version's bases (the recent-chunks cache)
         Path keptRoot = dir.resolve("repo-kept-open");
@@ -115,6 +123,18 @@ public final class ThroughputScenario implements Scenario {
                     commitSeconds[k][step] = (System.nanoTime() - t0) / 1e9;
                 }
             }
+            byte[] bf16File = bf16Safetensors(net);
+            bf16Bytes = bf16File.length;
+            bf16Sha[step] = Baselines.sha256().digest(bf16File);
+            bf16PlanesZstdBytes += planesZstd3(bf16File);
+            Path bf16Path = bf16Root.resolve("model.safetensors");
+            Files.write(bf16Path, bf16File);
+            try (Repository repo = Repository.open(bf16Root)) {
+                repo.setIngestThreads(1);
+                t0 = System.nanoTime();
+                repo.commit(CommitRequest.of("step " + step), List.of(bf16Path));
+                bf16CommitSeconds[step] = (System.nanoTime() - t0) / 1e9;
+            }
             Path keptFile = keptRoot.resolve("model.safetensors");
             Files.write(keptFile, bytes);
             t0 = System.nanoTime();
@@ -142,94 +162,27 @@ public final class ThroughputScenario implements Scenario {
         }
         }
         long raw = fileBytes * STEPS;
-        double[] checkoutSeconds = new double[STEPS];
-        double[] warmCheckoutSeconds = new double[STEPS];
-        double durableWriteSeconds = 0;
-        double pageCacheWriteSeconds = 0;
-        double[] streamSeconds = new double[STEPS];
-        double[] forwardSeconds = new double[STEPS - 1];
-        double[] coldSeconds = new double[STEPS];
         long stored;
         long cacheBytes;
+        CheckoutPasses fp32;
         try (Repository repo = Repository.open(roots[0])) {
             stored = repo.stats(false, false).storedBytes();
             cacheBytes = repo.chunkCacheBytes();
-            Path file = roots[0].resolve("model.safetensors");
-            // the first pass is the first decode of each depth in this JVM (the decoders compile during
-            // it); then WARM_PASSES more, each depth's median kept: one warm pass still caught the JIT
-            // recompiling (its first backward undo ran at 500-850 MB/s where the later ones ran at 1.1-1.3 GB/s)
-            double[][] warmPasses = new double[WARM_PASSES][STEPS];
-            for (int pass = 0; pass <= WARM_PASSES; pass++) {
-                double[] seconds = pass == 0 ? checkoutSeconds : warmPasses[pass - 1];
-                for (int k = 1; k <= STEPS; k++) {
-                    int d = k % STEPS; // main~0 last, from another commit's file: its checkout writes the file too
-                    long t0 = System.nanoTime();
-                    repo.checkout("main~" + d, true);
-                    seconds[d] = (System.nanoTime() - t0) / 1e9;
-                    byte[] got = Files.readAllBytes(file);
-                    if (!Arrays.equals(Baselines.sha256().digest(got), fileSha[STEPS - 1 - d])) {
-                        rep.failed("checkout of main~" + d + " is not the committed file");
-                    }
-                    if (pass > 0) { // the baselines in the same minutes: the disk's load changes
-                        t0 = System.nanoTime();
-                        Baselines.writeToPageCache(got, dir.resolve("unsynced.safetensors"));
-                        pageCacheWriteSeconds += (System.nanoTime() - t0) / 1e9 / WARM_PASSES;
-                        t0 = System.nanoTime();
-                        Baselines.writeDurably(got, dir.resolve("durable.safetensors"));
-                        durableWriteSeconds += (System.nanoTime() - t0) / 1e9 / WARM_PASSES;
-                    }
-                }
-            }
-            for (int d = 0; d < STEPS; d++) {
-                double[] x = new double[WARM_PASSES];
-                for (int pass = 0; pass < WARM_PASSES; pass++) {
-                    x[pass] = warmPasses[pass][d];
-                }
-                Arrays.sort(x);
-                warmCheckoutSeconds[d] = x[WARM_PASSES / 2];
-            }
-            // forward one step at a time, oldest first (evaluating each checkpoint of a run): each checkout starts from the
-            // file of the step before, whose chunks are on the next step's chains; twice, the second timed (the first compiles
-            // what only this way of reading runs)
-            for (int pass = 0; pass < 2; pass++) {
-                repo.checkout("main~" + (STEPS - 1), true);
-                for (int d = STEPS - 2; d >= 0; d--) {
-                    long t0 = System.nanoTime();
-                    repo.checkout("main~" + d, true);
-                    forwardSeconds[d] = (System.nanoTime() - t0) / 1e9;
-                    if (!Arrays.equals(Baselines.sha256().digest(Files.readAllBytes(file)), fileSha[STEPS - 1 - d])) {
-                        rep.failed("checkout of main~" + d + " from main~" + (d + 1) + "'s file is not the committed file");
-                    }
-                }
-            }
-            // the file as committed into a stream (export -o -): every chunk checked against its
-            // SHA-256, nothing written to disk: decoding and verifying alone, against the page cache's
-            // write of the same bytes
-            for (int d = 0; d < STEPS; d++) {
-                CountingSink sink = new CountingSink();
-                long t0 = System.nanoTime();
-                repo.export("main~" + d, "model.safetensors", sink, null);
-                streamSeconds[d] = (System.nanoTime() - t0) / 1e9;
-                if (sink.count != fileBytes) {
-                    rep.failed("export of main~" + d + " to a stream gave " + sink.count + " bytes, not " + fileBytes);
-                }
-            }
-            // no file at hand (deleted first, as after rm or in a fresh clone): each chunk decoded down its
-            // chain; after the exports, which decode the same chains, and twice, the second timed (the
-            // first pass at ~2 ran at 155 MB/s: what only this way of reading runs compiling)
-            for (int pass = 0; pass < 2; pass++) {
-                for (int d = 0; d < STEPS; d++) {
-                    Files.delete(file);
-                    long t0 = System.nanoTime();
-                    repo.checkout("main~" + d, true);
-                    coldSeconds[d] = (System.nanoTime() - t0) / 1e9;
-                    if (!Arrays.equals(Baselines.sha256().digest(Files.readAllBytes(file)), fileSha[STEPS - 1 - d])) {
-                        rep.failed("checkout of main~" + d + " with no file at hand is not the committed file");
-                    }
-                }
-            }
-            repo.checkout("main", true);
+            fp32 = CheckoutPasses.run(repo, "model.safetensors", fileSha, fileBytes, rep, "", dir);
         }
+        long bf16Stored;
+        CheckoutPasses bf16;
+        try (Repository repo = Repository.open(bf16Root)) {
+            bf16Stored = repo.stats(false, false).storedBytes();
+            bf16 = CheckoutPasses.run(repo, "model.safetensors", bf16Sha, bf16Bytes, rep, "BF16: ", null);
+        }
+        double[] checkoutSeconds = fp32.first;
+        double[] warmCheckoutSeconds = fp32.warm;
+        double pageCacheWriteSeconds = fp32.pageCacheWriteSeconds;
+        double durableWriteSeconds = fp32.durableWriteSeconds;
+        double[] streamSeconds = fp32.export;
+        double[] forwardSeconds = fp32.forward;
+        double[] coldSeconds = fp32.cold;
         double[] commitMBps = new double[threads.length];
         Table t = rep.table(new Table(String.format(Locale.ROOT, "%d Adam steps of a %s MLP (%s parameters): each checkpoint a %s safetensors "
                         + "file, committed with repo.commit(request, paths); MB = 10^6 bytes", STEPS, Arrays.toString(dims),
@@ -268,50 +221,48 @@ public final class ThroughputScenario implements Scenario {
                 + " elsewhere fsynced first), all commits", Fmt.mbps(raw, checkoutAll),
                 "the same bytes into the page cache as a checkout writes them " + Fmt.mbps(raw, pageCacheWriteSeconds)
                         + "; Files.write (8 KiB writes) " + Fmt.mbps(raw, writeSeconds));
-        StringBuilder per = new StringBuilder();
-        for (int d = 0; d < STEPS; d++) {
-            per.append(d == 0 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, checkoutSeconds[d]));
-        }
-        t.row("checkout MB/s by depth (main~d)", per.toString(), "");
+        t.row("checkout MB/s by depth (main~d)", CheckoutPasses.byDepth(checkoutSeconds, fileBytes, false), "");
         double warmAll = Arrays.stream(warmCheckoutSeconds).sum();
-        StringBuilder warmPer = new StringBuilder();
-        for (int d = 0; d < STEPS; d++) {
-            warmPer.append(d == 0 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, warmCheckoutSeconds[d]));
-        }
         t.row("the same checkouts again (decoders compiled; each depth's median of " + WARM_PASSES + " passes): all commits / by depth",
-                Fmt.mbps(raw, warmAll) + "; " + warmPer,
+                Fmt.mbps(raw, warmAll) + "; " + CheckoutPasses.byDepth(warmCheckoutSeconds, fileBytes, false),
                 "the first pass includes the JIT compiling the decoders; between these checkouts, the same bytes written in 4 MiB writes"
                         + " and renamed over a file (no decoding: the floor of a checkout into the page cache) " + Fmt.mbps(raw, pageCacheWriteSeconds)
                         + ", and written, fsynced and renamed (the floor of a durable checkout, as where there is no boot id) "
                         + Fmt.mbps(raw, durableWriteSeconds));
-        StringBuilder coldPer = new StringBuilder();
-        for (int d = 0; d < STEPS; d++) {
-            coldPer.append(d == 0 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, coldSeconds[d]));
-        }
         t.row("checkout with no file at hand (the file deleted first; the second of two passes): all commits / by depth",
-                Fmt.mbps(raw, Arrays.stream(coldSeconds).sum()) + "; " + coldPer,
+                CheckoutPasses.allAndByDepth(coldSeconds, fileBytes, false),
                 "each chunk decoded down its chain from the keyframe, or from the chunk cache (main~0, main~1); the checkouts above"
                         + " start from the file of the commit before, undoing one delta a chunk");
-        StringBuilder forwardPer = new StringBuilder();
-        for (int d = STEPS - 2; d >= 0; d--) {
-            forwardPer.append(d == STEPS - 2 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, forwardSeconds[d]));
-        }
         t.row("checkout forward one step at a time (main~d from main~(d+1)'s file, oldest first; the second of two passes): all / by depth",
-                Fmt.mbps(fileBytes * (STEPS - 1), Arrays.stream(forwardSeconds).sum()) + "; " + forwardPer,
+                CheckoutPasses.allAndByDepth(forwardSeconds, fileBytes, true),
                 "the checkouts above go backward (main~d from main~(d-1)'s file): the file's deltas undone; forward, each chunk's"
                         + " chain runs through the file's chunk, and only the deltas above it are decoded");
-        StringBuilder streamPer = new StringBuilder();
-        for (int d = 0; d < STEPS; d++) {
-            streamPer.append(d == 0 ? "" : ", ").append("~").append(d).append(' ').append(Fmt.mbps(fileBytes, streamSeconds[d]));
-        }
         t.row("**export to a stream** MB/s (export -o -: the file as committed, each chunk SHA-256-checked, no disk): all / by depth",
-                Fmt.mbps(raw, Arrays.stream(streamSeconds).sum()) + "; " + streamPer,
+                CheckoutPasses.allAndByDepth(streamSeconds, fileBytes, false),
                 "the same bytes into the page cache as a checkout writes them " + Fmt.mbps(raw, pageCacheWriteSeconds)
                         + "; a checkout writes these bytes into the page cache (Linux)");
         t.row("stored / ratio", Fmt.mb(stored) + " / " + Fmt.ratio((double) raw / stored),
                 "zstd -1 of each file: " + Fmt.ratio((double) raw / zstdBytes) + " at " + Fmt.mbps(raw, zstdSeconds));
         t.row("chunk cache (.coral/cache/chunks, not in the ratio)", Fmt.mb(cacheBytes),
                 "raw copies of the two newest versions' delta chunks: the next commit's bases, and main~0's and main~1's checkouts");
+        long bf16Raw = bf16Bytes * STEPS;
+        Table b = rep.table(new Table(String.format(Locale.ROOT, "BF16 copies of the same %d checkpoints (each weight's top two bytes): a %s"
+                + " safetensors file each, committed with repo.commit(request, paths), 1 ingest thread", STEPS, Fmt.mb(bf16Bytes)),
+                "figure", "Coral", "baseline (same run, same bytes)"));
+        b.row("**commit MB/s**: all / steps 2-" + STEPS + " (deltas)", Fmt.f(bf16Raw / 1e6 / Arrays.stream(bf16CommitSeconds).sum()) + " / "
+                + Fmt.f(bf16Bytes * (STEPS - 1) / 1e6 / Arrays.stream(bf16CommitSeconds, 1, STEPS).sum()), "");
+        b.row("stored / ratio", Fmt.mb(bf16Stored) + " / " + Fmt.ratio((double) bf16Raw / bf16Stored),
+                "byte planes + zstd -3 of each file alone: " + Fmt.ratio((double) bf16Raw / bf16PlanesZstdBytes));
+        b.row("**checkout MB/s**, backward from the commit before's file (first pass / each depth's median of " + WARM_PASSES
+                        + " more): all; by depth", Fmt.mbps(bf16Raw, Arrays.stream(bf16.first).sum()) + " / "
+                        + CheckoutPasses.allAndByDepth(bf16.warm, bf16Bytes, false),
+                "a zigzag delta cannot be undone on the file's bytes: each chunk is decoded from its keyframe (or main~1's cached copy"
+                        + " for main~0), so the cost grows with the depth in the chain (~7 is the keyframe)");
+        b.row("checkout forward one step at a time (the second of two passes): all; by depth", CheckoutPasses.allAndByDepth(bf16.forward, bf16Bytes,
+                true), "one delta a chunk applied to the file's bytes");
+        b.row("checkout with no file at hand (the second of two passes): all; by depth", CheckoutPasses.allAndByDepth(bf16.cold, bf16Bytes, false),
+                "");
+        b.row("export to a stream: all; by depth", CheckoutPasses.allAndByDepth(bf16.export, bf16Bytes, false), "");
         rep.note("Each commit opens the repository afresh (as a command would) but runs in this JVM: the JIT is warm after the first"
                 + " step. A command-line process pays JVM start and JIT warm-up on top (~0.4-0.7 s).");
         rep.note("The commit time includes hashing the file whole (SHA-256 for status, CRC32C for checkout), on a thread of its own.");
@@ -331,6 +282,13 @@ public final class ThroughputScenario implements Scenario {
         rep.figure("forward_checkout_seconds", forwardSeconds);
         rep.figure("cold_checkout_seconds", coldSeconds);
         rep.figure("file_bytes", fileBytes);
+        rep.figure("bf16_commit_seconds", bf16CommitSeconds);
+        rep.figure("bf16_warm_checkout_seconds", bf16.warm);
+        rep.figure("bf16_forward_checkout_seconds", bf16.forward);
+        rep.figure("bf16_cold_checkout_seconds", bf16.cold);
+        rep.figure("bf16_stream_export_seconds", bf16.export);
+        rep.figure("bf16_file_bytes", bf16Bytes);
+        rep.figure("bf16_stored_bytes", bf16Stored);
         rep.figure("stored_bytes", stored);
         return rep;
     }
@@ -339,6 +297,33 @@ public final class ThroughputScenario implements Scenario {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         WeightFormats.byName("safetensors").orElseThrow().write(tensors(net), Map.of(), out);
         return out.toByteArray();
+    }
+
+    /** The network's parameters as BF16 (each fp32's top two bytes), as a safetensors file. */
+    static byte[] bf16Safetensors(Mlp net) throws IOException {
+        List<TensorSource> list = new ArrayList<>();
+        for (Map.Entry<String, float[]> e : net.parameters().entrySet()) {
+            list.add(Tensors.of(e.getKey(), TensorSpec.of(DType.BF16, net.shapeOf(e.getKey())), Mlp.bf16(e.getValue())));
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        WeightFormats.byName("safetensors").orElseThrow().write(list, Map.of(), out);
+        return out.toByteArray();
+    }
+
+    /**
+     * The BF16 file alone as "byte planes + zstd": its header as it is, its tensor bytes split
+     * into the high and the low byte of each element, each plane zstd -3 on its own.
+     */
+    static long planesZstd3(byte[] file) {
+        int body = 8 + (int) java.nio.ByteBuffer.wrap(file, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        int n = (file.length - body) / 2;
+        byte[] hi = new byte[n];
+        byte[] lo = new byte[n];
+        for (int i = 0; i < n; i++) {
+            lo[i] = file[body + 2 * i];
+            hi[i] = file[body + 2 * i + 1];
+        }
+        return body + (file.length - body - 2L * n) + Zstd.compress(hi, 3).length + Zstd.compress(lo, 3).length;
     }
 
     /** The network's parameters as fp32 tensors (copies: the network trains on). */
