@@ -71,6 +71,11 @@ public final class ThroughputScenario implements Scenario {
         // cannot be undone (a step back decodes the chain), and each element is half the bytes
         Path bf16Root = dir.resolve("repo-bf16");
         Repository.init(bf16Root).close();
+        // and with XOR deltas only (coral config codec.zigzag false): larger, but a step back undoes one delta
+        Path bf16XorRoot = dir.resolve("repo-bf16-xor");
+        try (Repository r = Repository.init(bf16XorRoot)) {
+            r.setConfig("codec.zigzag", "false");
+        }
         byte[][] bf16Sha = new byte[STEPS][];
         double[] bf16CommitSeconds = new double[STEPS];
         long bf16Bytes = 0;
@@ -127,13 +132,17 @@ public final class ThroughputScenario implements Scenario {
             bf16Bytes = bf16File.length;
             bf16Sha[step] = Baselines.sha256().digest(bf16File);
             bf16PlanesZstdBytes += planesZstd3(bf16File);
-            Path bf16Path = bf16Root.resolve("model.safetensors");
-            Files.write(bf16Path, bf16File);
-            try (Repository repo = Repository.open(bf16Root)) {
-                repo.setIngestThreads(1);
-                t0 = System.nanoTime();
-                repo.commit(CommitRequest.of("step " + step), List.of(bf16Path));
-                bf16CommitSeconds[step] = (System.nanoTime() - t0) / 1e9;
+            for (Path root : List.of(bf16Root, bf16XorRoot)) {
+                Path bf16Path = root.resolve("model.safetensors");
+                Files.write(bf16Path, bf16File);
+                try (Repository repo = Repository.open(root)) {
+                    repo.setIngestThreads(1);
+                    t0 = System.nanoTime();
+                    repo.commit(CommitRequest.of("step " + step), List.of(bf16Path));
+                    if (root.equals(bf16Root)) {
+                        bf16CommitSeconds[step] = (System.nanoTime() - t0) / 1e9;
+                    }
+                }
             }
             Path keptFile = keptRoot.resolve("model.safetensors");
             Files.write(keptFile, bytes);
@@ -175,6 +184,12 @@ public final class ThroughputScenario implements Scenario {
         try (Repository repo = Repository.open(bf16Root)) {
             bf16Stored = repo.stats(false, false).storedBytes();
             bf16 = CheckoutPasses.run(repo, "model.safetensors", bf16Sha, bf16Bytes, rep, "BF16: ", null);
+        }
+        long bf16XorStored;
+        CheckoutPasses bf16Xor;
+        try (Repository repo = Repository.open(bf16XorRoot)) {
+            bf16XorStored = repo.stats(false, false).storedBytes();
+            bf16Xor = CheckoutPasses.run(repo, "model.safetensors", bf16Sha, bf16Bytes, rep, "BF16, XOR deltas only: ", null);
         }
         double[] checkoutSeconds = fp32.first;
         double[] warmCheckoutSeconds = fp32.warm;
@@ -263,6 +278,12 @@ public final class ThroughputScenario implements Scenario {
         b.row("checkout with no file at hand (the second of two passes): all; by depth", CheckoutPasses.allAndByDepth(bf16.cold, bf16Bytes, false),
                 "");
         b.row("export to a stream: all; by depth", CheckoutPasses.allAndByDepth(bf16.export, bf16Bytes, false), "");
+        b.row("with XOR deltas only (coral config codec.zigzag false): stored / ratio", Fmt.mb(bf16XorStored) + " / "
+                + Fmt.ratio((double) bf16Raw / bf16XorStored), "the same checkpoints, the default (zigzag) layout: " + Fmt.mb(bf16Stored));
+        b.row("with XOR deltas only: checkout backward (each depth's median of " + WARM_PASSES + " warm passes): all; by depth",
+                CheckoutPasses.allAndByDepth(bf16Xor.warm, bf16Bytes, false), "a step back undoes one XOR delta on the file's bytes");
+        b.row("with XOR deltas only: forward; no file at hand: all", Fmt.mbps(bf16Bytes * (STEPS - 1), Arrays.stream(bf16Xor.forward).sum())
+                + "; " + CheckoutPasses.allAndByDepth(bf16Xor.cold, bf16Bytes, false), "");
         rep.note("Each commit opens the repository afresh (as a command would) but runs in this JVM: the JIT is warm after the first"
                 + " step. A command-line process pays JVM start and JIT warm-up on top (~0.4-0.7 s).");
         rep.note("The commit time includes hashing the file whole (SHA-256 for status, CRC32C for checkout), on a thread of its own.");
@@ -289,6 +310,9 @@ public final class ThroughputScenario implements Scenario {
         rep.figure("bf16_stream_export_seconds", bf16.export);
         rep.figure("bf16_file_bytes", bf16Bytes);
         rep.figure("bf16_stored_bytes", bf16Stored);
+        rep.figure("bf16_xor_stored_bytes", bf16XorStored);
+        rep.figure("bf16_xor_warm_checkout_seconds", bf16Xor.warm);
+        rep.figure("bf16_xor_cold_checkout_seconds", bf16Xor.cold);
         rep.figure("stored_bytes", stored);
         return rep;
     }
