@@ -61,6 +61,11 @@ public final class Baselines {
      * from Coral's codec, so the bound does not move when the codec learns new tricks.
      */
     static long xorPlanesZstd19(byte[] data, byte[] previous, int width) {
+        return xorPlanesZstd(data, previous, width, 19);
+    }
+
+    /** As {@link #xorPlanesZstd19}, each plane by zstd at {@code level}; bytes past the last whole element not counted. */
+    static long xorPlanesZstd(byte[] data, byte[] previous, int width, int level) {
         int n = data.length / width;
         byte[] plane = new byte[n];
         long total = 0;
@@ -70,7 +75,7 @@ public final class Baselines {
                 int at = i * width + b;
                 plane[i] = (byte) (previous == null ? data[at] : data[at] ^ previous[at]);
             }
-            total += Zstd.compress(plane, 19).length;
+            total += Zstd.compress(plane, level).length;
         }
         return total;
     }

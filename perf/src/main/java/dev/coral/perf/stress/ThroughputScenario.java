@@ -318,19 +318,17 @@ public final class ThroughputScenario implements Scenario {
     }
 
     static byte[] safetensors(Mlp net) throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        WeightFormats.byName("safetensors").orElseThrow().write(tensors(net), Map.of(), out);
-        return out.toByteArray();
+        return safetensors(tensors(net, DType.F32));
     }
 
     /** The network's parameters as BF16 (each fp32's top two bytes), as a safetensors file. */
     static byte[] bf16Safetensors(Mlp net) throws IOException {
-        List<TensorSource> list = new ArrayList<>();
-        for (Map.Entry<String, float[]> e : net.parameters().entrySet()) {
-            list.add(Tensors.of(e.getKey(), TensorSpec.of(DType.BF16, net.shapeOf(e.getKey())), Mlp.bf16(e.getValue())));
-        }
+        return safetensors(tensors(net, DType.BF16));
+    }
+
+    private static byte[] safetensors(List<TensorSource> tensors) throws IOException {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        WeightFormats.byName("safetensors").orElseThrow().write(list, Map.of(), out);
+        WeightFormats.byName("safetensors").orElseThrow().write(tensors, Map.of(), out);
         return out.toByteArray();
     }
 
@@ -340,21 +338,20 @@ public final class ThroughputScenario implements Scenario {
      */
     static long planesZstd3(byte[] file) {
         int body = 8 + (int) java.nio.ByteBuffer.wrap(file, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-        int n = (file.length - body) / 2;
-        byte[] hi = new byte[n];
-        byte[] lo = new byte[n];
-        for (int i = 0; i < n; i++) {
-            lo[i] = file[body + 2 * i];
-            hi[i] = file[body + 2 * i + 1];
-        }
-        return body + (file.length - body - 2L * n) + Zstd.compress(hi, 3).length + Zstd.compress(lo, 3).length;
+        return body + Baselines.xorPlanesZstd(Arrays.copyOfRange(file, body, file.length), null, 2, 3);
     }
 
     /** The network's parameters as fp32 tensors (copies: the network trains on). */
     static List<TensorSource> tensors(Mlp net) {
+        return tensors(net, DType.F32);
+    }
+
+    /** The network's parameters as F32 or BF16 (each fp32's top two bytes) tensors. */
+    private static List<TensorSource> tensors(Mlp net, DType dtype) {
         List<TensorSource> list = new ArrayList<>();
         for (Map.Entry<String, float[]> e : net.parameters().entrySet()) {
-            list.add(Tensors.of(e.getKey(), TensorSpec.of(DType.F32, net.shapeOf(e.getKey())), Mlp.fp32(e.getValue())));
+            byte[] bytes = dtype == DType.BF16 ? Mlp.bf16(e.getValue()) : Mlp.fp32(e.getValue());
+            list.add(Tensors.of(e.getKey(), TensorSpec.of(dtype, net.shapeOf(e.getKey())), bytes));
         }
         return list;
     }
