@@ -78,7 +78,7 @@ final class CachedDescendants {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            return new CachedDescendants(folderStamp, Map.copyOf(map)); // what was mapped before: hints all the same
+            // the listing ended early: what was mapped before is a hint all the same
         }
         return new CachedDescendants(folderStamp, Map.copyOf(map));
     }
