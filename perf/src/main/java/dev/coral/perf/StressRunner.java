@@ -32,7 +32,7 @@ import java.util.Map;
  * <p>Run from the repository root: {@code mvn -B -q -DskipTests install && mvn -B -q -pl perf exec:java
  * -Dexec.mainClass=dev.coral.perf.StressRunner -Dexec.args="--scenario all --scale small --out perf/report"}.
  * Options: {@code --scenario all|training|throughput|dedup|large|concurrency|memory|crash|collection} (comma-separated
- * list allowed), {@code --scale small|default|large}, {@code --out DIR}, {@code --work DIR}
+ * list allowed), {@code --scale tiny|small|default|large} (tiny: does every scenario run; its figures mean little), {@code --out DIR}, {@code --work DIR}
  * (scratch folder, default a temporary one, deleted afterwards unless {@code --keep}).
  */
 public final class StressRunner {
@@ -65,7 +65,7 @@ public final class StressRunner {
                 case "--crash-trials" -> crashTrials = Integer.parseInt(args[++i]);
                 case "-h", "--help" -> {
                     System.out.println("usage: StressRunner [--scenario all|" + String.join("|", scenarios().keySet())
-                            + "[,...]] [--scale small|default|large] [--crash-trials N] [--out DIR] [--work DIR] [--keep]");
+                            + "[,...]] [--scale tiny|small|default|large] [--crash-trials N] [--out DIR] [--work DIR] [--keep]");
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + " (try --help)");

@@ -21,7 +21,10 @@ import java.util.SplittableRandom;
  * Files.copy + fsync of each checkpoint. Skipped, saying so, when the jar is not built.
  */
 public final class CommandLineScenario implements Scenario {
-    private static final int STEPS = 8;
+    /** Commits of each run: 8 (a run of the default chain layout), 4 at the tiny scale. */
+    static int steps(Scale scale) {
+        return scale.name().equals("tiny") ? 4 : 8;
+    }
 
     @Override
     public String id() {
@@ -29,7 +32,7 @@ public final class CommandLineScenario implements Scenario {
     }
 
     /** The command-line jar: {@code -Dcoral.jar}, else cli/target/coral.jar under the folder Maven runs in or its parent. */
-    static Path jar() {
+    public static Path jar() {
         String set = System.getProperty("coral.jar");
         if (set != null) {
             return Path.of(set);
@@ -51,19 +54,20 @@ public final class CommandLineScenario implements Scenario {
             return rep.skipped("no " + jar + ": build it first (mvn -B -q -DskipTests install, or ./coral --version)");
         }
         int[] dims = ThroughputScenario.dims(ctx.scale());
+        int steps = steps(ctx.scale());
         Path dir = ctx.dir("cli");
         Mlp net = new Mlp(dims, 11);
         SplittableRandom data = new SplittableRandom(99);
         List<byte[]> checkpoints = new ArrayList<>();
-        for (int step = 0; step < STEPS; step++) {
+        for (int step = 0; step < steps; step++) {
             net.adamStep(data, 2, 1e-3f);
             checkpoints.add(ThroughputScenario.safetensors(net));
         }
         long fileBytes = checkpoints.get(0).length;
         Path jsa = dir.resolve("coral.jsa");
         String[][] variants = {{"plain JVM"}, {"as the launcher runs it: its CDS archive, checkouts with C1 alone, commits without C2's vectorizer"}};
-        double[][] commitSeconds = new double[2][STEPS];
-        double[][] checkoutSeconds = new double[2][STEPS];
+        double[][] commitSeconds = new double[2][steps];
+        double[][] checkoutSeconds = new double[2][steps];
         double copySeconds = 0;
         for (int v = 0; v < 2; v++) {
             Path repo = dir.resolve("repo-" + v);
@@ -74,7 +78,7 @@ public final class CommandLineScenario implements Scenario {
             }
             command(ctx, jar, repo, List.of(), "init", ".");
             Path file = repo.resolve("model.safetensors");
-            for (int step = 0; step < STEPS; step++) {
+            for (int step = 0; step < steps; step++) {
                 Files.write(file, checkpoints.get(step));
                 List<String> opts = jvm;
                 Path classList = dir.resolve("coral.classlist");
@@ -100,14 +104,14 @@ public final class CommandLineScenario implements Scenario {
                     copySeconds += (System.nanoTime() - t0) / 1e9;
                 }
             }
-            for (int d = STEPS - 1; d >= 0; d--) { // main~0 last, from main~1's file
+            for (int d = steps - 1; d >= 0; d--) { // main~0 last, from main~1's file
                 List<String> checkoutJvm = new ArrayList<>(jvm);
                 if (v == 1) { // as the launcher runs checkouts: C1 alone
                     checkoutJvm.addAll(LauncherFlags.forCommand("checkout"));
                 }
                 checkoutSeconds[v][d] = command(ctx, jar, repo, checkoutJvm, "checkout", "--force", "main~" + d);
                 byte[] got = Files.readAllBytes(file);
-                if (!Arrays.equals(got, checkpoints.get(STEPS - 1 - d))) {
+                if (!Arrays.equals(got, checkpoints.get(steps - 1 - d))) {
                     rep.failed("checkout of main~" + d + " (" + variants[v][0] + ") is not the committed file");
                 }
             }
@@ -124,41 +128,41 @@ public final class CommandLineScenario implements Scenario {
         }
         double version = command(ctx, jar, dir, List.of(), "--version");
         Table t = rep.table(new Table(String.format(Locale.ROOT, "%d checkpoints of a %s MLP, %s each, one `java -jar coral.jar` process per command; "
-                + "MB = 10^6 bytes", STEPS, Arrays.toString(dims), Fmt.mb(fileBytes)), "figure", "plain JVM", "as ./coral runs it (CDS archive; checkout: C1 alone; commit: no vectorizer)",
+                + "MB = 10^6 bytes", steps, Arrays.toString(dims), Fmt.mb(fileBytes)), "figure", "plain JVM", "as ./coral runs it (CDS archive; checkout: C1 alone; commit: no vectorizer)",
                 "baseline (same run)"));
-        t.row("**commit**, median of steps 2-" + STEPS + " (deltas): seconds / MB/s", secondsAndRate(median(commitSeconds[0], 1), fileBytes),
-                secondsAndRate(median(commitSeconds[1], 1), fileBytes), "Files.copy+fsync " + Fmt.mbps(fileBytes * STEPS, copySeconds));
+        t.row("**commit**, median of steps 2-" + steps + " (deltas): seconds / MB/s", secondsAndRate(median(commitSeconds[0], 1), fileBytes),
+                secondsAndRate(median(commitSeconds[1], 1), fileBytes), "Files.copy+fsync " + Fmt.mbps(fileBytes * steps, copySeconds));
         t.row("commit of the first checkpoint (keyframes), seconds", String.format(Locale.ROOT, "%.2f", commitSeconds[0][0]),
                 "(lists its classes for the archive)", "");
-        t.row("**checkout --force main~d**, median over d = 1.." + (STEPS - 1) + ": seconds / MB/s",
+        t.row("**checkout --force main~d**, median over d = 1.." + (steps - 1) + ": seconds / MB/s",
                 secondsAndRate(median(checkoutSeconds[0], 1), fileBytes), secondsAndRate(median(checkoutSeconds[1], 1), fileBytes), "");
         StringBuilder by = new StringBuilder();
-        for (int d = 1; d < STEPS; d++) {
+        for (int d = 1; d < steps; d++) {
             by.append(d == 1 ? "" : ", ").append("~").append(d).append(' ').append(String.format(Locale.ROOT, "%.2f", checkoutSeconds[1][d]));
         }
         t.row("checkout seconds by depth (with the archive)", "", by.toString(), "");
         t.row("**checkout --force main** (the newest commit, from main~1's file; its delta chunks come from the chunk cache): seconds / MB/s",
                 secondsAndRate(checkoutSeconds[0][0], fileBytes), secondsAndRate(checkoutSeconds[1][0], fileBytes), "");
         t.row("**commit in one `coral batch` process** (a command per line of its standard input, the file rewritten between them; "
-                        + "CDS archive, default JIT): median of steps 2-" + STEPS + " / of steps " + (STEPS / 2 + 1) + "-" + STEPS + ", seconds / MB/s", "",
-                secondsAndRate(median(batch.commit, 1), fileBytes) + "; " + secondsAndRate(median(batch.commit, STEPS / 2), fileBytes),
+                        + "CDS archive, default JIT): median of steps 2-" + steps + " / of steps " + (steps / 2 + 1) + "-" + steps + ", seconds / MB/s", "",
+                secondsAndRate(median(batch.commit, 1), fileBytes) + "; " + secondsAndRate(median(batch.commit, steps / 2), fileBytes),
                 "the same commits as separate commands: " + secondsAndRate(median(commitSeconds[1], 1), fileBytes));
-        t.row("checkout --force main~d in that batch process, after the commits, median over d = 1.." + (STEPS - 1) + ": seconds / MB/s", "",
+        t.row("checkout --force main~d in that batch process, after the commits, median over d = 1.." + (steps - 1) + ": seconds / MB/s", "",
                 secondsAndRate(median(batch.checkout, 1), fileBytes), "");
         if (daemon != null) {
             t.row("**commit through the `./coral` launcher with `coral daemon` running** (one launcher process per command, the "
-                            + "daemon's JVM running them all): median of steps 2-" + STEPS + " / of steps " + (STEPS / 2 + 1) + "-" + STEPS
+                            + "daemon's JVM running them all): median of steps 2-" + steps + " / of steps " + (steps / 2 + 1) + "-" + steps
                             + ", seconds / MB/s", "",
-                    secondsAndRate(median(daemon.commit, 1), fileBytes) + "; " + secondsAndRate(median(daemon.commit, STEPS / 2), fileBytes),
+                    secondsAndRate(median(daemon.commit, 1), fileBytes) + "; " + secondsAndRate(median(daemon.commit, steps / 2), fileBytes),
                     "the same commits as separate commands: " + secondsAndRate(median(commitSeconds[1], 1), fileBytes));
-            t.row("checkout --force main~d through the launcher and the daemon, median over d = 1.." + (STEPS - 1) + ": seconds / MB/s", "",
+            t.row("checkout --force main~d through the launcher and the daemon, median over d = 1.." + (steps - 1) + ": seconds / MB/s", "",
                     secondsAndRate(median(daemon.checkout, 1), fileBytes), "");
             t.row("the first two commits through the daemon, started before them (its warm-up: " + daemon.warmUp() + "), seconds", "",
                     String.format(Locale.ROOT, "%.2f, %.2f", daemon.commit[0], daemon.commit[1]),
                     String.format(Locale.ROOT, "in the batch process (no warm-up): %.2f, %.2f", batch.commit[0], batch.commit[1]));
             rep.headline("cli: commit / checkout of a " + Fmt.mb(fileBytes) + " checkpoint through ./coral with coral daemon running, seconds "
-                            + "(steps " + (STEPS / 2 + 1) + "-" + STEPS + " / depths 1-" + (STEPS - 1) + ")",
-                    String.format(Locale.ROOT, "%.2f / %.2f", median(daemon.commit, STEPS / 2), median(daemon.checkout, 1)),
+                            + "(steps " + (steps / 2 + 1) + "-" + steps + " / depths 1-" + (steps - 1) + ")",
+                    String.format(Locale.ROOT, "%.2f / %.2f", median(daemon.commit, steps / 2), median(daemon.checkout, 1)),
                     "one process per command: " + String.format(Locale.ROOT, "%.2f / %.2f", median(commitSeconds[1], 1), median(checkoutSeconds[1], 1)));
             rep.figure("commit_seconds_daemon", daemon.commit);
             rep.figure("checkout_seconds_daemon", daemon.checkout);
@@ -169,12 +173,12 @@ public final class CommandLineScenario implements Scenario {
         rep.note("Every command is a fresh JVM: JVM start, class loading and JIT compilation of the codec loops are in each figure; the in-process "
                 + "throughput scenario shows the same work without them.");
         rep.headline("cli: commit / checkout of a " + Fmt.mb(fileBytes) + " checkpoint in one `coral batch` process, seconds (steps "
-                        + (STEPS / 2 + 1) + "-" + STEPS + " / depths 1-" + (STEPS - 1) + ")",
-                String.format(Locale.ROOT, "%.2f / %.2f", median(batch.commit, STEPS / 2), median(batch.checkout, 1)),
+                        + (steps / 2 + 1) + "-" + steps + " / depths 1-" + (steps - 1) + ")",
+                String.format(Locale.ROOT, "%.2f / %.2f", median(batch.commit, steps / 2), median(batch.checkout, 1)),
                 "one process per command: " + String.format(Locale.ROOT, "%.2f / %.2f", median(commitSeconds[1], 1), median(checkoutSeconds[1], 1)));
         rep.headline("cli: commit / checkout of a " + Fmt.mb(fileBytes) + " checkpoint, seconds (as ./coral runs them)",
                 String.format(Locale.ROOT, "%.2f / %.2f", median(commitSeconds[1], 1), median(checkoutSeconds[1], 1)),
-                "Files.copy+fsync " + String.format(Locale.ROOT, "%.2f", copySeconds / STEPS) + ", JVM start " + String.format(Locale.ROOT, "%.2f", jvmStart));
+                "Files.copy+fsync " + String.format(Locale.ROOT, "%.2f", copySeconds / steps) + ", JVM start " + String.format(Locale.ROOT, "%.2f", jvmStart));
         rep.figure("commit_seconds_plain", commitSeconds[0]);
         rep.figure("commit_seconds_cds", commitSeconds[1]);
         rep.figure("checkout_seconds_plain", checkoutSeconds[0]);
@@ -185,7 +189,6 @@ public final class CommandLineScenario implements Scenario {
         return rep;
     }
 
-    /** Seconds per command in one {@code coral batch} process: each commit, and each checkout by depth. */
     /** Seconds of each commit and checkout; for the daemon, how its warm-up ended (else null). */
     private record Batch(double[] commit, double[] checkout, String warmUp) {
     }
@@ -199,8 +202,9 @@ public final class CommandLineScenario implements Scenario {
             throws IOException, InterruptedException {
         Files.createDirectories(repo);
         command(ctx, jar, repo, List.of(), "init", ".");
-        double[] commit = new double[STEPS];
-        double[] checkout = new double[STEPS];
+        int steps = checkpoints.size();
+        double[] commit = new double[steps];
+        double[] checkout = new double[steps];
         Process p = new ProcessBuilder(javaBin(), "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-jar", jar.toString(), "batch")
                 .directory(repo.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try (java.io.BufferedWriter in = new java.io.BufferedWriter(new java.io.OutputStreamWriter(p.getOutputStream(),
@@ -208,13 +212,13 @@ public final class CommandLineScenario implements Scenario {
              java.io.BufferedReader replies = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
                      java.nio.charset.StandardCharsets.UTF_8))) {
             Path file = repo.resolve("model.safetensors");
-            for (int step = 0; step < STEPS; step++) {
+            for (int step = 0; step < steps; step++) {
                 Files.write(file, checkpoints.get(step));
                 commit[step] = batchLine(in, replies, "commit", "-m", "step " + step, "model.safetensors");
             }
-            for (int d = STEPS - 1; d >= 0; d--) {
+            for (int d = steps - 1; d >= 0; d--) {
                 checkout[d] = batchLine(in, replies, "checkout", "--force", "main~" + d);
-                if (!Arrays.equals(Files.readAllBytes(file), checkpoints.get(STEPS - 1 - d))) {
+                if (!Arrays.equals(Files.readAllBytes(file), checkpoints.get(steps - 1 - d))) {
                     rep.failed("checkout of main~" + d + " in coral batch is not the committed file");
                 }
             }
@@ -240,28 +244,29 @@ public final class CommandLineScenario implements Scenario {
         }
         Files.createDirectories(repo);
         Path daemonDir = repo.resolveSibling("daemon");
-        double[] commit = new double[STEPS];
-        double[] checkout = new double[STEPS];
+        int steps = checkpoints.size();
+        double[] commit = new double[steps];
+        double[] checkout = new double[steps];
         launcher(launcher, repo, daemonDir, "daemon", "start", "--idle", "5");
         String warmUp = warmUpEnded(launcher, repo, daemonDir);
         Context.log("cli (daemon): warm-up %s", warmUp);
         try {
             launcher(launcher, repo, daemonDir, "init", ".");
             Path file = repo.resolve("model.safetensors");
-            for (int step = 0; step < STEPS; step++) {
+            for (int step = 0; step < steps; step++) {
                 Files.write(file, checkpoints.get(step));
                 commit[step] = launcher(launcher, repo, daemonDir, "commit", "-m", "step " + step, "model.safetensors");
             }
-            for (int d = STEPS - 1; d >= 0; d--) {
+            for (int d = steps - 1; d >= 0; d--) {
                 checkout[d] = launcher(launcher, repo, daemonDir, "checkout", "--force", "main~" + d);
-                if (!Arrays.equals(Files.readAllBytes(file), checkpoints.get(STEPS - 1 - d))) {
+                if (!Arrays.equals(Files.readAllBytes(file), checkpoints.get(steps - 1 - d))) {
                     rep.failed("checkout of main~" + d + " through the daemon is not the committed file");
                 }
             }
             String log = Files.readString(daemonDir.resolve("log"));
             long served = log.lines().filter(l -> l.contains(" coral commit: exit 0") || l.contains(" coral checkout: exit 0")).count();
-            if (served != 2L * STEPS) {
-                rep.failed("the daemon ran " + served + " of the " + 2 * STEPS + " commits and checkouts (see " + daemonDir.resolve("log") + ")");
+            if (served != 2L * steps) {
+                rep.failed("the daemon ran " + served + " of the " + 2 * steps + " commits and checkouts (see " + daemonDir.resolve("log") + ")");
             }
         } finally {
             launcher(launcher, repo, daemonDir, "daemon", "stop");

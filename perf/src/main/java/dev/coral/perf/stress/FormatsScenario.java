@@ -51,7 +51,11 @@ public final class FormatsScenario implements Scenario {
     @Override
     public ScenarioReport run(Context ctx) throws Exception {
         ScenarioReport rep = new ScenarioReport(id(), "Formats: safetensors, HDF5, npz and .keras, and merge");
-        int steps = ctx.scale().name().equals("small") ? 8 : 12;
+        int steps = switch (ctx.scale().name()) {
+            case "tiny" -> 4;
+            case "small" -> 8;
+            default -> 12;
+        };
         Mlp net = new Mlp(ThroughputScenario.dims(ctx.scale()), 11);
         SplittableRandom data = new SplittableRandom(99);
         List<List<TensorSource>> history = new ArrayList<>();

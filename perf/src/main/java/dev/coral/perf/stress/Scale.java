@@ -3,9 +3,10 @@ package dev.coral.perf.stress;
 import java.util.Locale;
 
 /**
- * How big a run is. {@code small} is a ~2 minute smoke run, {@code default} the suite that should
- * finish in under ~15 minutes on 2 cores, {@code large} adds the 4 GiB tensor and 100k tiny
- * tensors.
+ * How big a run is. {@code tiny} checks that every scenario runs (the perf module's own test,
+ * part of {@code mvn verify}; its figures mean little), {@code small} is a ~2 minute smoke run,
+ * {@code default} the suite that should finish in under ~15 minutes on 2 cores, {@code large}
+ * adds the 4 GiB tensor and 100k tiny tensors.
  *
  * @param trainSteps commits of the training history
  * @param mlpIn input width of the trained network
@@ -22,10 +23,11 @@ public record Scale(String name, int trainSteps, int mlpIn, int mlpHidden, long 
 
     public static Scale of(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
+            case "tiny" -> new Scale("tiny", 24, 16, 64, 256L << 10, 500, 16L << 20, 2, 40, 1);
             case "small" -> new Scale("small", 200, 32, 256, 2L << 20, 10_000, 256L << 20, 6, 200, 6);
             case "default" -> new Scale("default", 1000, 64, 512, 8L << 20, 10_000, 1L << 30, 20, 1000, 15);
             case "large" -> new Scale("large", 2000, 64, 1024, 32L << 20, 100_000, 4L << 30, 40, 2000, 40);
-            default -> throw new IllegalArgumentException("--scale " + name + ": expected small, default or large");
+            default -> throw new IllegalArgumentException("--scale " + name + ": expected tiny, small, default or large");
         };
     }
 

@@ -68,6 +68,16 @@ public final class ScenarioReport {
         return status;
     }
 
+    /** The notes so far: why it was skipped or failed, among others. */
+    public List<String> notes() {
+        return List.copyOf(notes);
+    }
+
+    /** The headline figures so far. */
+    public List<Headline> headlines() {
+        return List.copyOf(headlines);
+    }
+
     /** Prints the tables and notes to the console. */
     public void print() {
         System.out.println();

@@ -38,6 +38,7 @@ public final class ThroughputScenario implements Scenario {
 
     static int[] dims(Scale sc) {
         return switch (sc.name()) {
+            case "tiny" -> new int[] {64, 256, 256, 16};
             case "small" -> new int[] {256, 2048, 2048, 16};
             case "large" -> new int[] {2048, 8192, 4096, 16};
             default -> new int[] {1024, 4096, 4096, 16};
