@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * A seeded session (the seed in the test's name) picks the repository's settings (chunk size,
  * chain depth and run, context coding, zigzag deltas, chunk cache on or off), then commits a
  * model of a few files (safetensors of several dtypes, an npy, an HDF5) step by step, as training
- * changes them and more: most tensors moved a little (floats scaled by 1 + ε, 16-bit floats and
+ * changes them and more (one file now and then committed from memory, as a training loop does,
+ * with {@code commitTensors} or {@code commitTensorsAsync}): most tensors moved a little (floats scaled by 1 + ε, 16-bit floats and
  * integers nudged in their bit patterns), some left alone, some rewritten at random, some given
  * NaN payloads, ±0, ±inf and subnormals, resized, retyped, renamed, copied from another file,
  * added and dropped. Between steps it reopens the repository (a new process's view), repacks,
@@ -94,8 +96,27 @@ class RandomHistoryPropertyTest {
                     evolve(model, r);
                 }
                 Map<String, byte[]> files = writeFiles(root, model);
-                List<Path> paths = files.keySet().stream().map(root::resolve).toList();
-                String id = repo.commit(CommitRequest.of("step " + step), paths).toString();
+                Map<String, byte[]> before = history.isEmpty() ? Map.of() : history.get(history.size() - 1).files();
+                List<String> changed = files.keySet().stream().filter(p -> !Arrays.equals(files.get(p), before.get(p))).toList();
+                String id = null;
+                ModelFile head = model.get(1);
+                if (changed.contains(head.path()) && r.nextInt(4) == 0) {
+                    // the head from memory, as a training loop commits it: its file is Coral's writer's, as the test's
+                    List<TensorSource> sources = head.tensors().stream().map(Tensor::source).toList();
+                    CommitRequest request = CommitRequest.of("step " + step + " head");
+                    id = (r.nextBoolean() ? repo.commitTensors(head.path(), sources, Map.of(), request)
+                            : repo.commitTensorsAsync(head.path(), sources, Map.of(), request).join()).toString();
+                    changed = changed.stream().filter(p -> !p.equals(head.path())).toList();
+                }
+                if (!changed.isEmpty() || id == null) { // a commit of nothing new is refused, as git's
+                    List<Path> paths = (changed.isEmpty() ? files.keySet().stream().toList() : changed).stream().map(root::resolve).toList();
+                    try {
+                        id = repo.commit(CommitRequest.of("step " + step), paths).toString();
+                    } catch (dev.coral.error.BadInputException e) {
+                        assertTrue(changed.isEmpty() && e.getMessage().startsWith("nothing to commit"), e::getMessage);
+                        continue;
+                    }
+                }
                 history.add(new Snapshot(id, files, tensorsOf(model)));
                 repo = between(repo, root, r, history);
             }
