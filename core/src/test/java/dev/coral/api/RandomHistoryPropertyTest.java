@@ -36,7 +36,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * with {@code commitTensors} or {@code commitTensorsAsync}): most tensors moved a little (floats scaled by 1 + ε, 16-bit floats and
  * integers nudged in their bit patterns), some left alone, some rewritten at random, some given
  * NaN payloads, ±0, ±inf and subnormals, resized, retyped, renamed, copied from another file,
- * added and dropped. Between steps it reopens the repository (a new process's view), repacks,
+ * added and dropped; now and then a step is committed lossy (within 1e-3), and the lossless steps
+ * after it must still read back bit-exact. Between steps it reopens the repository (a new process's view), repacks,
  * collects garbage, turns zigzag deltas or context coding on or off, and checks out earlier
  * commits, from the files at hand or with the files deleted first, comparing every file with the
  * bytes committed, and every tensor's stored bytes with the tensor given. At the end each commit
@@ -71,8 +72,8 @@ class RandomHistoryPropertyTest {
     private record ModelFile(String path, String format, List<Tensor> tensors) {
     }
 
-    /** A commit: its id and what each file held. */
-    private record Snapshot(String id, Map<String, byte[]> files, Map<String, List<Tensor>> tensors) {
+    /** A commit: its id, what each file held, and the error bound it was stored within (0: lossless). */
+    private record Snapshot(String id, Map<String, byte[]> files, Map<String, List<Tensor>> tensors, double eps) {
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -96,11 +97,14 @@ class RandomHistoryPropertyTest {
                     evolve(model, r);
                 }
                 Map<String, byte[]> files = writeFiles(root, model);
-                Map<String, byte[]> before = history.isEmpty() ? Map.of() : history.get(history.size() - 1).files();
+                // after a lossy commit every file is committed again: its unchanged files are stored other than they are
+                Map<String, byte[]> before = history.isEmpty() || history.get(history.size() - 1).eps() > 0 ? Map.of()
+                        : history.get(history.size() - 1).files();
+                double eps = r.nextInt(10) == 0 ? 1e-3 : 0;
                 List<String> changed = files.keySet().stream().filter(p -> !Arrays.equals(files.get(p), before.get(p))).toList();
                 String id = null;
                 ModelFile head = model.get(1);
-                if (changed.contains(head.path()) && r.nextInt(4) == 0) {
+                if (eps == 0 && changed.contains(head.path()) && r.nextInt(4) == 0) {
                     // the head from memory, as a training loop commits it: its file is Coral's writer's, as the test's
                     List<TensorSource> sources = head.tensors().stream().map(Tensor::source).toList();
                     CommitRequest request = CommitRequest.of("step " + step + " head");
@@ -111,13 +115,14 @@ class RandomHistoryPropertyTest {
                 if (!changed.isEmpty() || id == null) { // a commit of nothing new is refused, as git's
                     List<Path> paths = (changed.isEmpty() ? files.keySet().stream().toList() : changed).stream().map(root::resolve).toList();
                     try {
-                        id = repo.commit(CommitRequest.of("step " + step), paths).toString();
+                        CommitRequest request = CommitRequest.of("step " + step);
+                        id = repo.commit(eps > 0 ? request.withLossy("1e-3") : request, paths).toString();
                     } catch (dev.coral.error.BadInputException e) {
                         assertTrue(changed.isEmpty() && e.getMessage().startsWith("nothing to commit"), e::getMessage);
                         continue;
                     }
                 }
-                history.add(new Snapshot(id, files, tensorsOf(model)));
+                history.add(new Snapshot(id, files, tensorsOf(model), eps));
                 repo = between(repo, root, r, history);
             }
             List<Integer> order = new ArrayList<>();
@@ -161,7 +166,7 @@ class RandomHistoryPropertyTest {
             }
             Snapshot newest = history.get(history.size() - 1);
             repo.checkout("main", true);
-            assertFiles(root, newest, "main");
+            assertFiles(repo, root, newest, "main");
         }
         return repo;
     }
@@ -173,10 +178,15 @@ class RandomHistoryPropertyTest {
             }
         }
         repo.checkout(s.id(), true);
-        assertFiles(root, s, s.id() + (deleteFirst ? " (files deleted first)" : " (from the files at hand)"));
+        assertFiles(repo, root, s, s.id() + (deleteFirst ? " (files deleted first)" : " (from the files at hand)"));
     }
 
-    private static void assertFiles(Path root, Snapshot s, String what) throws IOException {
+    /** The files of {@code s} as committed; a lossy commit's tensors, within its bound, instead. */
+    private static void assertFiles(Repository repo, Path root, Snapshot s, String what) throws IOException {
+        if (s.eps() > 0) {
+            checkTensors(repo, s);
+            return;
+        }
         for (Map.Entry<String, byte[]> f : s.files().entrySet()) {
             assertArrayEquals(f.getValue(), Files.readAllBytes(root.resolve(f.getKey())), "checkout of " + what + ": " + f.getKey());
         }
@@ -194,11 +204,63 @@ class RandomHistoryPropertyTest {
             for (Tensor t : f.getValue()) {
                 StoredTensor st = stored.get(t.name());
                 assertEquals(t.dtype(), st.spec().dtype(), where + ":" + t.name());
+                byte[] got;
                 try (InputStream in = st.openVerifiedStream()) {
-                    assertArrayEquals(t.data(), in.readAllBytes(), where + ":" + t.name());
+                    got = in.readAllBytes();
+                }
+                if (s.eps() == 0) {
+                    assertArrayEquals(t.data(), got, where + ":" + t.name());
+                } else {
+                    assertWithin(t, got, s.eps(), where + ":" + t.name());
                 }
             }
         }
+    }
+
+    /** A lossy commit's tensor: float elements within eps of the given ones (non-finite ones as given), others as given. */
+    private static void assertWithin(Tensor t, byte[] got, double eps, String where) {
+        assertEquals(t.data().length, got.length, where);
+        ByteBuffer want = ByteBuffer.wrap(t.data()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer have = ByteBuffer.wrap(got).order(ByteOrder.LITTLE_ENDIAN);
+        int n = got.length / width(t.dtype());
+        for (int i = 0; i < n; i++) {
+            double w;
+            double h;
+            switch (t.dtype()) {
+                case F32 -> {
+                    w = want.getFloat(4 * i);
+                    h = have.getFloat(4 * i);
+                }
+                case F64 -> {
+                    w = want.getDouble(8 * i);
+                    h = have.getDouble(8 * i);
+                }
+                case BF16 -> {
+                    w = Float.intBitsToFloat(want.getShort(2 * i) << 16);
+                    h = Float.intBitsToFloat(have.getShort(2 * i) << 16);
+                }
+                case F16 -> {
+                    w = fromHalf(want.getShort(2 * i));
+                    h = fromHalf(have.getShort(2 * i));
+                }
+                default -> {
+                    assertArrayEquals(t.data(), got, where + " (not a float dtype: stored as given)");
+                    return;
+                }
+            }
+            if (Double.isFinite(w)) {
+                assertTrue(Math.abs(h - w) <= eps, where + ": element " + i + " " + h + " is not within " + eps + " of " + w);
+            } else {
+                assertTrue(Double.compare(w, h) == 0 || Double.isNaN(w) && Double.isNaN(h), where + ": element " + i + " " + h + " for " + w);
+            }
+        }
+    }
+
+    private static double fromHalf(short bits) {
+        int e = bits >>> 10 & 0x1F;
+        int m = bits & 0x3FF;
+        double v = e == 0 ? m * Math.pow(2, -24) : e == 31 ? (m == 0 ? Double.POSITIVE_INFINITY : Double.NaN) : (1024 + m) * Math.pow(2, e - 25);
+        return bits < 0 ? -v : v;
     }
 
     private static Map<String, List<Tensor>> tensorsOf(List<ModelFile> model) {
