@@ -40,7 +40,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * after it must still read back bit-exact. Between steps it reopens the repository (a new process's view), repacks,
  * collects garbage, turns zigzag deltas or context coding on or off, and checks out earlier
  * commits, from the files at hand or with the files deleted first, comparing every file with the
- * bytes committed, and every tensor's stored bytes with the tensor given. At the end each commit
+ * bytes committed, every tensor's stored bytes with the tensor given, and a file exported as
+ * safetensors with its tensors. At the end each commit
  * is checked out again in a random order and fsck finds no problem.
  */
 class RandomHistoryPropertyTest {
@@ -164,6 +165,9 @@ class RandomHistoryPropertyTest {
             if (r.nextBoolean()) {
                 checkTensors(repo, s);
             }
+            if (r.nextBoolean() && s.eps() == 0) {
+                exportAsSafetensors(repo, root, s, r);
+            }
             Snapshot newest = history.get(history.size() - 1);
             repo.checkout("main", true);
             assertFiles(repo, root, newest, "main");
@@ -179,6 +183,30 @@ class RandomHistoryPropertyTest {
         }
         repo.checkout(s.id(), true);
         assertFiles(repo, root, s, s.id() + (deleteFirst ? " (files deleted first)" : " (from the files at hand)"));
+    }
+
+    /** One file of {@code s} exported as safetensors (decoded from the store, whatever its format): its tensors as committed. */
+    private static void exportAsSafetensors(Repository repo, Path root, Snapshot s, Random r) throws IOException {
+        List<String> paths = List.copyOf(s.tensors().keySet());
+        String path = paths.get(r.nextInt(paths.size()));
+        Path out = root.resolveSibling("export.safetensors");
+        repo.export(s.id(), path, out, null);
+        Map<String, byte[]> got = new TreeMap<>();
+        try (dev.coral.format.ParsedWeightFile f = dev.coral.format.WeightFormats.byName("safetensors").orElseThrow().read(out)) {
+            for (TensorSource t : f.tensors()) {
+                try (InputStream in = t.openStream()) {
+                    got.put(t.name(), in.readAllBytes());
+                }
+            }
+        }
+        Map<String, byte[]> want = new TreeMap<>();
+        for (Tensor t : s.tensors().get(path)) {
+            want.put(t.name(), t.data());
+        }
+        assertEquals(want.keySet(), got.keySet(), "export of " + s.id() + ":" + path);
+        for (String name : want.keySet()) {
+            assertArrayEquals(want.get(name), got.get(name), "export of " + s.id() + ":" + path + ": " + name);
+        }
     }
 
     /** The files of {@code s} as committed; a lossy commit's tensors, within its bound, instead. */
