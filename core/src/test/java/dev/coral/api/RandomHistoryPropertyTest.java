@@ -29,9 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Property: whatever a history holds and however it is stored, every commit reads back bit-exact.
- * A seeded session (the seed in the test's name) picks the repository's settings (chunk size,
+ * A seeded session (the seed in every failure) picks the repository's settings (chunk size,
  * chain depth and run, context coding, zigzag deltas, chunk cache on or off), then commits a
- * model of a few files (safetensors of several dtypes, an npy, an HDF5) step by step, as training
+ * model of a few files (safetensors of floats, integers, complex64 and fp8, an npy, an HDF5) step by step, as training
  * changes them and more (one file now and then committed from memory, as a training loop does,
  * with {@code commitTensors} or {@code commitTensorsAsync}): most tensors moved a little (floats scaled by 1 + ε, 16-bit floats and
  * integers nudged in their bit patterns), some left alone, some rewritten at random, some given
@@ -46,7 +46,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RandomHistoryPropertyTest {
     private static final DType[] SAFETENSORS_TYPES = {DType.F32, DType.F32, DType.F32, DType.BF16, DType.BF16, DType.F16,
-        DType.F64, DType.I32, DType.I16, DType.U8, DType.I64};
+        DType.F64, DType.I32, DType.I16, DType.U8, DType.I64, DType.C64, DType.F8_E4M3, DType.U16, DType.I8, DType.U64};
     private static final DType[] NUMPY_TYPES = {DType.F32, DType.F16, DType.F64, DType.I32};
     private static final DType[] HDF5_TYPES = {DType.F32, DType.F64, DType.I32, DType.I16};
 
@@ -388,7 +388,12 @@ class RandomHistoryPropertyTest {
                 case I32 -> b.putInt(r.nextInt(2001) - 1000);
                 case I16 -> b.putShort((short) r.nextInt());
                 case U8 -> b.put((byte) r.nextInt(256));
-                default -> throw new IllegalArgumentException(t.toString());
+                case C64 -> b.putFloat((float) w).putFloat((float) (r.nextGaussian() * 0.05));
+                default -> { // the other integer and 8-bit float types: any bits
+                    byte[] e = new byte[width(t)];
+                    r.nextBytes(e);
+                    b.put(e);
+                }
             }
         }
         return b.array();
@@ -473,7 +478,13 @@ class RandomHistoryPropertyTest {
                 case BF16, F16, I16 -> b.putShort(2 * i, (short) (b.getShort(2 * i) + r.nextInt(9) - 4));
                 case I32 -> b.putInt(4 * i, b.getInt(4 * i) + r.nextInt(9) - 4);
                 case I64 -> b.putLong(8 * i, b.getLong(8 * i) + r.nextInt(9) - 4);
-                case U8 -> b.put(i, (byte) (b.get(i) + r.nextInt(3) - 1));
+                case U8, I8, F8_E4M3 -> b.put(i, (byte) (b.get(i) + r.nextInt(3) - 1));
+                case U16 -> b.putShort(2 * i, (short) (b.getShort(2 * i) + r.nextInt(9) - 4));
+                case U64 -> b.putLong(8 * i, b.getLong(8 * i) + r.nextInt(9) - 4);
+                case C64 -> {
+                    b.putFloat(8 * i, (float) (b.getFloat(8 * i) * (1 + eps * r.nextGaussian())));
+                    b.putFloat(8 * i + 4, (float) (b.getFloat(8 * i + 4) * (1 + eps * r.nextGaussian())));
+                }
                 default -> throw new IllegalArgumentException(t.dtype().toString());
             }
         }
@@ -500,7 +511,9 @@ class RandomHistoryPropertyTest {
                 case I16 -> b.putShort(2 * i, which % 2 == 0 ? Short.MIN_VALUE : Short.MAX_VALUE);
                 case I32 -> b.putInt(4 * i, which % 2 == 0 ? Integer.MIN_VALUE : Integer.MAX_VALUE);
                 case I64 -> b.putLong(8 * i, which % 2 == 0 ? Long.MIN_VALUE : Long.MAX_VALUE);
-                case U8 -> b.put(i, (byte) (which % 2 == 0 ? 0 : 0xFF));
+                case U8, I8, F8_E4M3 -> b.put(i, (byte) (which % 2 == 0 ? 0x7F : 0xFF));
+                case U16 -> b.putShort(2 * i, (short) (which % 2 == 0 ? 0 : 0xFFFF));
+                case U64, C64 -> b.putLong(8 * i, which % 2 == 0 ? 0x7FC000017FC00001L : -1L);
                 default -> throw new IllegalArgumentException(t.toString());
             }
         }
