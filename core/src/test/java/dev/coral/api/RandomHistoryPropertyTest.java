@@ -29,19 +29,19 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Property: whatever a history holds and however it is stored, every commit reads back bit-exact.
- * A seeded session (the seed in every failure) picks the repository's settings (chunk size,
- * chain depth and run, context coding, zigzag deltas, chunk cache on or off), then commits a
- * model of a few files (safetensors of floats, integers, complex64 and fp8, an npy, an HDF5) step by step, as training
- * changes them and more (one file now and then committed from memory, as a training loop does,
- * with {@code commitTensors} or {@code commitTensorsAsync}): most tensors moved a little (floats scaled by 1 + ε, 16-bit floats and
- * integers nudged in their bit patterns), some left alone, some rewritten at random, some given
- * NaN payloads, ±0, ±inf and subnormals, resized, retyped, renamed, copied from another file,
- * added and dropped; now and then a step is committed lossy (within 1e-3), and the lossless steps
- * after it must still read back bit-exact. Between steps it reopens the repository (a new process's view), repacks,
- * collects garbage, turns zigzag deltas or context coding on or off, and checks out earlier
- * commits, from the files at hand or with the files deleted first, comparing every file with the
- * bytes committed, every tensor's stored bytes with the tensor given, and a file exported as
- * safetensors with its tensors. At the end each commit
+ * A seeded session (the seed in every failure) picks the repository's settings (chunk size, chain
+ * depth and run, context coding, zigzag deltas, chunk cache on or off), then commits a model of a
+ * few files (safetensors of floats, integers, complex64 and fp8; an npy; an HDF5) step by step, as
+ * training changes them and more: most tensors moved a little (floats scaled by 1 + ε, 16-bit
+ * floats and integers nudged in their bit patterns), some left alone, some rewritten at random,
+ * some given NaN payloads, ±0, ±inf and subnormals, resized, retyped, renamed, copied from another
+ * file, added and dropped. Now and then the head file is committed from memory, as a training loop
+ * commits ({@code commitTensors}, {@code commitTensorsAsync}), and a step lossy (within 1e-3): the
+ * lossless steps after it must still read back bit-exact. Between steps the session reopens the
+ * repository (a new process's view), repacks, collects garbage, turns zigzag deltas or context
+ * coding on or off, and checks out earlier commits, from the files at hand or with the files
+ * deleted first, comparing every file with the bytes committed, every tensor's stored bytes with
+ * the tensor given, and a file exported as safetensors with its tensors. At the end every commit
  * is checked out again in a random order and fsck finds no problem.
  */
 class RandomHistoryPropertyTest {
@@ -51,7 +51,7 @@ class RandomHistoryPropertyTest {
     private static final DType[] HDF5_TYPES = {DType.F32, DType.F64, DType.I32, DType.I16};
 
     /**
-     * Seeds from a random start (the name shows each), six unless {@code -Dcoral.historySeeds=N}
+     * Seeds from a random start, six unless {@code -Dcoral.historySeeds=N}
      * asks for more (a longer search: {@code mvn -pl core test -Dtest=RandomHistoryPropertyTest
      * -Dcoral.historySeeds=500}), and fixed ones.
      */
