@@ -9,6 +9,8 @@ import dev.coral.maintenance.FsckReport;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.repo.StoredTensor;
 import dev.coral.tensor.DType;
+import dev.coral.tensor.ElementValues;
+import dev.coral.tensor.FloatElements;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -262,47 +264,20 @@ class RandomHistoryPropertyTest {
     /** A lossy commit's tensor: float elements within eps of the given ones (non-finite ones as given), others as given. */
     private static void assertWithin(Tensor t, byte[] got, double eps, String where) {
         assertEquals(t.data().length, got.length, where);
-        ByteBuffer want = ByteBuffer.wrap(t.data()).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer have = ByteBuffer.wrap(got).order(ByteOrder.LITTLE_ENDIAN);
-        int n = got.length / width(t.dtype());
-        for (int i = 0; i < n; i++) {
-            double w;
-            double h;
-            switch (t.dtype()) {
-                case F32 -> {
-                    w = want.getFloat(4 * i);
-                    h = have.getFloat(4 * i);
-                }
-                case F64 -> {
-                    w = want.getDouble(8 * i);
-                    h = have.getDouble(8 * i);
-                }
-                case BF16 -> {
-                    w = Float.intBitsToFloat(want.getShort(2 * i) << 16);
-                    h = Float.intBitsToFloat(have.getShort(2 * i) << 16);
-                }
-                case F16 -> {
-                    w = fromHalf(want.getShort(2 * i));
-                    h = fromHalf(have.getShort(2 * i));
-                }
-                default -> {
-                    assertArrayEquals(t.data(), got, where + " (not a float dtype: stored as given)");
-                    return;
-                }
-            }
+        if (t.dtype() != DType.F32 && t.dtype() != DType.F64 && t.dtype() != DType.BF16 && t.dtype() != DType.F16) {
+            assertArrayEquals(t.data(), got, where + " (not a float dtype: stored as given)");
+            return;
+        }
+        int width = width(t.dtype());
+        for (int i = 0; i < got.length / width; i++) {
+            double w = ElementValues.toDouble(t.dtype(), t.data(), i * width);
+            double h = ElementValues.toDouble(t.dtype(), got, i * width);
             if (Double.isFinite(w)) {
                 assertTrue(Math.abs(h - w) <= eps, where + ": element " + i + " " + h + " is not within " + eps + " of " + w);
             } else {
                 assertTrue(Double.compare(w, h) == 0 || Double.isNaN(w) && Double.isNaN(h), where + ": element " + i + " " + h + " for " + w);
             }
         }
-    }
-
-    private static double fromHalf(short bits) {
-        int e = bits >>> 10 & 0x1F;
-        int m = bits & 0x3FF;
-        double v = e == 0 ? m * Math.pow(2, -24) : e == 31 ? (m == 0 ? Double.POSITIVE_INFINITY : Double.NaN) : (1024 + m) * Math.pow(2, e - 25);
-        return bits < 0 ? -v : v;
     }
 
     private static Map<String, List<Tensor>> tensorsOf(List<ModelFile> model) {
@@ -383,7 +358,7 @@ class RandomHistoryPropertyTest {
                 case F32 -> b.putFloat((float) w);
                 case F64 -> b.putDouble(w);
                 case BF16 -> b.putShort((short) (Float.floatToRawIntBits((float) w) >>> 16));
-                case F16 -> b.putShort(half((float) w));
+                case F16 -> b.putShort((short) FloatElements.doubleToHalf(w));
                 case I64 -> b.putLong(r.nextLong() >> r.nextInt(64));
                 case I32 -> b.putInt(r.nextInt(2001) - 1000);
                 case I16 -> b.putShort((short) r.nextInt());
@@ -397,17 +372,6 @@ class RandomHistoryPropertyTest {
             }
         }
         return b.array();
-    }
-
-    /** {@code f} as IEEE half precision, truncated (Java 17 has no conversion); magnitudes below 2^-14 become ±0. */
-    private static short half(float f) {
-        int x = Float.floatToRawIntBits(f);
-        int sign = x >>> 16 & 0x8000;
-        int e = (x >>> 23 & 0xFF) - 127 + 15;
-        if (e <= 0) {
-            return (short) sign;
-        }
-        return (short) (sign | Math.min(e, 30) << 10 | (x >>> 13 & 0x3FF));
     }
 
     private static int width(DType t) {

@@ -32,8 +32,9 @@ import java.util.Map;
  * <p>Run from the repository root: {@code mvn -B -q -DskipTests install && mvn -B -q -pl perf exec:java
  * -Dexec.mainClass=dev.coral.perf.StressRunner -Dexec.args="--scenario all --scale small --out perf/report"}.
  * Options: {@code --scenario all|training|throughput|dedup|large|concurrency|memory|crash|collection} (comma-separated
- * list allowed), {@code --scale tiny|small|default|large} (tiny: does every scenario run; its figures mean little), {@code --out DIR}, {@code --work DIR}
- * (scratch folder, default a temporary one, deleted afterwards unless {@code --keep}).
+ * list allowed), {@code --scale tiny|small|default|large} (tiny: does every scenario run; its
+ * figures mean little), {@code --out DIR}, {@code --work DIR} (scratch folder, default a temporary
+ * one, deleted afterwards unless {@code --keep}).
  */
 public final class StressRunner {
     private StressRunner() {
