@@ -153,9 +153,9 @@ final class DaemonServer {
             DaemonWarmUp.removeLeftovers(dir);
             DaemonWarmUp.Outcome o = new DaemonWarmUp(dir.resolve("warm-up-" + ProcessHandle.current().pid()),
                     () -> stopping || commands.get() > 0).run();
+            log("warm-up " + o.describe()); // before status says so: whoever reads that it ended finds it in the log
             warmUpState = o.describe();
             shrunk = false; // its garbage goes back to the system once the daemon is quiet
-            log("warm-up " + o.describe());
         }, "coral-daemon-warm-up");
         t.setDaemon(true);
         t.start();
