@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * scenario makes (every checkout and export byte for byte what was committed, no commit lost in
  * the crash loop or beside gc, no failed writer) hold, and it reports figures. The figures
  * themselves are not judged: at this scale they measure start-up more than Coral, and a unit test
- * never asserts a time. The whole run takes about a minute on 2 cores, most of it the command
+ * never asserts a time. The whole run takes 40-47 s on 2 cores, most of it the command
  * line scenario's JVMs.
  */
 class ScenariosRunTest {

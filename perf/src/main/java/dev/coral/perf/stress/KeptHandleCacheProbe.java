@@ -45,15 +45,7 @@ public final class KeptHandleCacheProbe {
                 System.out.printf(Locale.ROOT, "commit %s: %.0f ms%n", checkpoint.getFileName(), (System.nanoTime() - t0) / 1e6);
             }
         }
-        long cached = 0;
-        Path cache = root.resolve(".coral/cache/chunks");
-        if (Files.isDirectory(cache)) {
-            try (Stream<Path> s = Files.walk(cache)) {
-                for (Path p : s.filter(Files::isRegularFile).toList()) {
-                    cached += Files.size(p);
-                }
-            }
-        }
+        long cached = Files2.sizeOf(root.resolve(".coral/cache/chunks"));
         System.out.printf(Locale.ROOT, "heap %s, checkpoint %s, chunk cache after close %s (%.0f%% of a version)%n",
                 Fmt.mb(Runtime.getRuntime().maxMemory()), Fmt.mb(fileBytes), Fmt.mb(cached), 100.0 * cached / fileBytes);
     }
