@@ -771,9 +771,23 @@ public final class ObjectStore implements AutoCloseable {
 
     private volatile ChunkCache chunkCache;
 
-    /** Keeps raw copies of the newest delta-encoded chunks in {@code cache} (see {@link ChunkCache}); closed with the store. */
+    /**
+     * Keeps raw copies of the newest delta-encoded chunks in {@code cache} (see {@link ChunkCache}); closed with the store.
+     * In a process that commits again, the chunks it stored and kept in memory that leave it idle
+     * are written there as they leave ({@link RecentChunks}), as the ones still held are at the close.
+     */
     public void useChunkCache(ChunkCache cache) {
         this.chunkCache = cache;
+        recentChunks.spillTo(cache == null ? null : this::cacheIfDelta);
+    }
+
+    /** Writes a chunk this process stored to the chunk cache if it is stored as a delta (a keyframe reads as fast). */
+    private void cacheIfDelta(ObjectId id, byte[] bytes) {
+        ChunkCache cache = chunkCache;
+        Found f = findLoaded(id);
+        if (cache != null && f != null && f.entry().codec() == StoredForm.DELTA.code) {
+            cache.put(id, bytes, 0, bytes.length, null);
+        }
     }
 
     /** The chunk cache, or null when there is none. */
@@ -1085,12 +1099,7 @@ public final class ObjectStore implements AutoCloseable {
         if (cache != null) {
             if (keepsNewChunks()) { // a training loop's newest chunks, kept in memory rather than written every commit
                 // (only what it stored: a version it read back, or a repack's last, would stay in the cache for nothing)
-                recentChunks.forEachIngested((id, bytes) -> {
-                    Found f = findLoaded(id);
-                    if (f != null && f.entry().codec() == StoredForm.DELTA.code) {
-                        cache.put(id, bytes, 0, bytes.length, null);
-                    }
-                });
+                recentChunks.forEachIngested(this::cacheIfDelta);
             }
             cache.close(); // its writes finish before the handle is gone
         }

@@ -201,6 +201,63 @@ class RecentChunksTest {
     }
 
     @Test
+    void putSaysWhetherTheChunkIsHeld() {
+        RecentChunks cache = new RecentChunks(4L * CHUNK);
+        byte[] raw = new byte[CHUNK];
+        for (int c = 0; c < 4; c++) {
+            assertTrue(cache.put(id(0, c), raw, 0, CHUNK, true), "chunk " + c + " admitted");
+        }
+        assertTrue(cache.put(id(0, 2), raw, 0, CHUNK, true), "held already");
+        assertFalse(cache.put(id(0, 4), raw, 0, CHUNK, true), "full, and no entry done with");
+        assertFalse(cache.contains(id(0, 4)));
+        assertFalse(cache.put(id(0, 5), new byte[CHUNK + 1], 0, CHUNK + 1, true), "over a quarter of the budget");
+        assertTrue(cache.copyTo(id(0, 3), new byte[CHUNK]), "the youngest serves: the older ones are skipped");
+        assertTrue(cache.put(id(1, 3), raw, 0, CHUNK, true), "admitted in the room it left");
+        assertTrue(cache.put(id(1, 4), raw, 0, CHUNK, true), "and in a skipped one's");
+    }
+
+    /**
+     * A chunk this process stored leaves for the spill (the disk cache) when it is evicted unserved,
+     * skipped or idle: it is the newest version of its chunk. Not one it only decoded, nor one that
+     * served as a base or was discarded (a newer version replaced it).
+     */
+    @Test
+    void storedChunksEvictedUnservedAreSpilledWithTheirBytes() {
+        RecentChunks cache = new RecentChunks(4L * CHUNK);
+        java.util.List<ObjectId> spilled = new java.util.ArrayList<>();
+        java.util.List<byte[]> bytes = new java.util.ArrayList<>();
+        cache.spillTo((id, b) -> {
+            spilled.add(id);
+            bytes.add(b.clone());
+        });
+        cache.put(id(0, 0), filled(1), 0, CHUNK, true); // frozen from now on: never asked for again
+        cache.put(id(0, 1), filled(2), 0, CHUNK, false); // only decoded
+        cache.put(id(0, 2), filled(3), 0, CHUNK, true);
+        cache.put(id(0, 3), filled(4), 0, CHUNK, true);
+        cache.discard(id(0, 2)); // its successor skipped it
+        assertTrue(cache.copyTo(id(0, 3), new byte[CHUNK]), "served: its next version is stored");
+        assertEquals(java.util.List.of(), spilled, "nothing evicted yet");
+        cache.put(id(1, 3), filled(5), 0, CHUNK, true);
+        cache.put(id(1, 4), filled(6), 0, CHUNK, true);
+        cache.put(id(1, 5), filled(7), 0, CHUNK, true);
+        cache.put(id(1, 6), filled(8), 0, CHUNK, true);
+        assertFalse(cache.contains(id(0, 0)) || cache.contains(id(0, 1)), "the skipped entries made room");
+        assertEquals(java.util.List.of(id(0, 0)), spilled, "only the stored one went to the spill");
+        assertArrayEquals(filled(1), bytes.get(0));
+
+        // idle: a model's chunks never asked for again go one per round, each spilled
+        RecentChunks idle = new RecentChunks(16L * CHUNK);
+        java.util.List<ObjectId> idleSpilled = new java.util.ArrayList<>();
+        idle.spillTo((id, b) -> idleSpilled.add(id));
+        for (int c = 0; c < 3 * RecentChunks.STALE_ROUNDS * 16; c++) {
+            idle.put(id(2, c), filled(c), 0, CHUNK, true);
+        }
+        assertTrue(idleSpilled.size() >= 2, idleSpilled.size() + " spilled");
+        assertEquals(id(2, 0), idleSpilled.get(0), "the oldest first");
+        idleSpilled.forEach(id -> assertFalse(idle.contains(id)));
+    }
+
+    @Test
     void chunksOverAQuarterOfTheBudgetAreNotKept() {
         RecentChunks cache = new RecentChunks(4L * CHUNK - 1);
         cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK, true);
@@ -302,6 +359,17 @@ class RecentChunksTest {
             contents[k] = contentOf(k);
         }
         java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.Map<ObjectId, Integer> byId = new java.util.HashMap<>();
+        for (int k = 0; k < ids; k++) {
+            byId.put(id(0, k), k);
+        }
+        java.util.concurrent.atomic.AtomicInteger spilled = new java.util.concurrent.atomic.AtomicInteger();
+        cache.spillTo((id, bytes) -> {
+            spilled.incrementAndGet();
+            if (!Arrays.equals(contents[byId.get(id)], bytes)) {
+                failure.compareAndSet(null, "seed " + seed + ": chunk " + byId.get(id) + " spilled with other bytes");
+            }
+        });
         Thread[] threads = new Thread[4];
         for (int t = 0; t < threads.length; t++) {
             java.util.Random r = new java.util.Random(seed * 31 + t);
@@ -334,6 +402,7 @@ class RecentChunksTest {
             t.join();
         }
         assertNull(failure.get(), failure.get());
+        assertTrue(spilled.get() > 0, "seed " + seed + ": evicted chunks were spilled");
         assertTrue(cache.keptBytes() >= 0 && cache.keptBytes() <= 6L * CHUNK, "kept bytes within half the budget: " + cache.keptBytes());
         for (int k = 0; k < ids; k++) {
             byte[] dst = new byte[CHUNK];
