@@ -13,8 +13,8 @@ import java.util.stream.Stream;
 /**
  * How much of the newest version a long-lived handle leaves in the chunk cache when it closes: a
  * training loop (or the daemon) keeps its newest chunks in memory, up to an eighth of the heap,
- * and writes them to {@code .coral/cache/chunks} only when it closes; a chunk the memory did not
- * take is written neither then nor at its commit. Commits each checkpoint file of CHECKPOINTS
+ * and writes them to {@code .coral/cache/chunks} when it closes; a chunk the memory did not take
+ * is written at its commit (before 2026-12-06: neither then nor at the close). Commits each checkpoint file of CHECKPOINTS
  * (as {@link CheckpointFiles} writes them), in name order, through one handle into a new
  * repository DIR, printing each commit's time; closes; prints the cache's size beside the last
  * checkpoint's. Run with a small heap to see a model larger than that budget: {@code java
