@@ -1,0 +1,15 @@
+package dev.coral.store;
+
+/**
+ * Sets a store's budget of recent chunks from tests outside this package: a model larger than
+ * the budget (whose chunks are not admitted, or evicted, and spilled to the chunk cache) in a
+ * test's heap, where the budget is an eighth of it.
+ */
+public final class RecentChunksLimit {
+    private RecentChunksLimit() {
+    }
+
+    public static void set(ObjectStore store, long bytes) {
+        store.recentChunks().limitTo(bytes);
+    }
+}
