@@ -355,8 +355,8 @@ final class ChunkEncodingJob implements AutoCloseable {
             cache.dropServedBase(plan.base());
             if (!held) {
                 // Not admitted in memory (a model larger than its budget): written now, as a
-                // one-shot process writes every chunk. Else it is written when it leaves idle or
-                // the store closes. Measured (perf KeptHandleCacheProbe, 84 MB checkpoints,
+                // one-shot process writes every chunk. Else it is written when it is evicted
+                // unserved or the store closes. Measured (perf KeptHandleCacheProbe, 84 MB checkpoints,
                 // -Xmx400m): the cache held 60% of the newest version after the close, 100% now.
                 cache.put(id, raw, off, len, previous);
             }

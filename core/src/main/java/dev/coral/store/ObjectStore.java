@@ -773,8 +773,8 @@ public final class ObjectStore implements AutoCloseable {
 
     /**
      * Keeps raw copies of the newest delta-encoded chunks in {@code cache} (see {@link ChunkCache}); closed with the store.
-     * In a process that commits again, the chunks it stored and kept in memory that leave it idle
-     * are written there as they leave ({@link RecentChunks}), as the ones still held are at the close.
+     * In a process that commits again, the chunks it stored and kept in memory that are evicted
+     * unserved are written there as they leave ({@link RecentChunks}), as the ones still held are at the close.
      */
     public void useChunkCache(ChunkCache cache) {
         this.chunkCache = cache;
