@@ -253,7 +253,10 @@ def git_state(g):
     files = {}
     for line in o.splitlines():
         xy, path = line[:2], line[3:]
-        files[path] = xy
+        # a path both tracked and untracked (its deletion staged, the file back) is listed twice,
+        # "D " then "??": kept as "D |??", not as the last line alone, which looked clean and let a
+        # merge be generated with the index changed (seed 7390: git fast-forwarded, Coral refused)
+        files[path] = files[path] + "|" + xy if path in files else xy
     st["status"] = files
     st["tree"] = worktree(g.d, ".git")
     c, o, _ = g.run(["ls-files"])
@@ -312,7 +315,7 @@ def coral_state(cr):
     for ent in j["notStaged"]:
         files.setdefault(ent["path"], [" ", " "])[1] = K.get(ent["kind"], "?" + ent["kind"])
     for p in j["untracked"]:
-        files[p] = ["?", "?"]
+        files[p] = files[p] + ["|??"] if p in files else ["?", "?"]  # as git's two lines: "D |??"
     for p in j["unstorable"]:
         files[p] = ["!", "!"]
     st["status"] = {k: "".join(v) for k, v in files.items()}
