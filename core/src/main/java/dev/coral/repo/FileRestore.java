@@ -61,6 +61,7 @@ public final class FileRestore {
     public FileRestore(ObjectGraph graph, boolean fsync) {
         this.graph = graph;
         this.fsync = fsync;
+        graph.store().noteRestore();
     }
 
     /**

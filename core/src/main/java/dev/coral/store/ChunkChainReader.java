@@ -107,7 +107,7 @@ final class ChunkChainReader {
                 return;
             }
         }
-        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false);
+        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false, at != null && store.keepsChunksAlong() ? recent : null);
         rememberDecoded(store, top, chain, dst, n);
     }
 
@@ -165,7 +165,7 @@ final class ChunkChainReader {
             if (!at.read(base, n)) {
                 return false;
             }
-            decodeChain(xs.subList(0, below), base, dst, n, ws, false);
+            decodeChain(xs.subList(0, below), base, dst, n, ws, false, null);
             return true;
         }
         ObjectStore.Found y = store.find(at.id());
@@ -217,7 +217,7 @@ final class ChunkChainReader {
         if (undone.size() == 1) {
             ChunkDecoder.undo(first.buf(), first.from(), first.length(), raw, 0, raw, 0, n, w, ws, true); // (checked above: undoable)
             if (!applied.isEmpty()) {
-                decodeChain(applied, raw, dst, n, ws, false);
+                decodeChain(applied, raw, dst, n, ws, false, null);
             }
             return true;
         }
@@ -233,7 +233,7 @@ final class ChunkChainReader {
             ChunkDecoder.mergePlanes(planes, n, w, dst);
         } else {
             ChunkDecoder.mergePlanes(planes, n, w, raw); // the shared chunk's bytes: the base of what is applied
-            decodeChain(applied, raw, dst, n, ws, false);
+            decodeChain(applied, raw, dst, n, ws, false, null);
         }
         return true;
     }
@@ -263,7 +263,7 @@ final class ChunkChainReader {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
         Chain chain = collect(store, top, recent, ws, true);
-        int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true);
+        int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true, null);
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
         }
@@ -343,8 +343,8 @@ final class ChunkChainReader {
      * chunk's, or a chunk at hand), the work enters plane space when at least two links are left
      * to apply.
      */
-    private static int decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws, boolean keepPlanes)
-            throws IOException {
+    private static int decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws, boolean keepPlanes,
+                                   RecentChunks along) throws IOException {
         int i;
         byte[] planes = null;
         int w = -1;
@@ -377,7 +377,13 @@ final class ChunkChainReader {
                 planes = ws.chainPlanes(n);
                 ChunkDecoder.splitPlanes(cur, n, w, planes);
             }
+            boolean keepBelow = along != null && i + 1 < chain.size() && !ChunkDecoder.canUndoInPlaneSpace(l.buf(), l.from(), len, lw, true);
             if (planes != null && lw == w) {
+                if (keepBelow) {
+                    byte[] p = planes;
+                    int pw = w;
+                    along.putAlong(chain.get(i + 1).found().entry().id(), n, a -> ChunkDecoder.mergePlanes(p, n, pw, a));
+                }
                 onlyXor &= (l.buf()[l.from()] & 0xFF) == ChunkCodec.XOR_PLANES.id();
                 ChunkDecoder.decodeInPlaneSpace(l.buf(), l.from(), len, n, w, planes, ws, true);
                 continue;
@@ -386,6 +392,10 @@ final class ChunkChainReader {
                 cur = new byte[n];
                 ChunkDecoder.mergePlanes(planes, n, w, cur);
                 planes = null;
+            }
+            if (keepBelow) {
+                byte[] c = cur;
+                along.putAlong(chain.get(i + 1).found().entry().id(), n, a -> System.arraycopy(c, 0, a, 0, n));
             }
             byte[] out;
             if (i == 0) {

@@ -649,6 +649,25 @@ public final class ObjectStore implements AutoCloseable {
         return recentChunks;
     }
 
+    /** Checkouts and restores of files begun through this store ({@link #noteRestore}). */
+    private final java.util.concurrent.atomic.AtomicInteger restores = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Called as a checkout (or a restore, a hard reset) of files begins through this store. */
+    public void noteRestore() {
+        restores.incrementAndGet();
+    }
+
+    /**
+     * Whether a chain read over a file at hand keeps the versions it decodes on the way to the one
+     * asked for ({@link RecentChunks#putAlong}): in a process that works on the repository again
+     * and again, one that committed or is on its second checkout (a daemon's kept handle, a
+     * script stepping back through checkpoints). A one-shot command checks out once: it would
+     * pay for versions it never reads.
+     */
+    boolean keepsChunksAlong() {
+        return keepsNewChunks() || restores.get() >= 2;
+    }
+
     private final SkipBasesAhead skipBasesAhead = new SkipBasesAhead(this);
 
     /** Decodes, between commits, the bases the next versions of chunks just stored skip to. */

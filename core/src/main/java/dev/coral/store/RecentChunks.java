@@ -50,12 +50,20 @@ final class RecentChunks {
         final long stamp;
         /** Written by this process (a chunk it stored), not only decoded. */
         final boolean ingested;
+        /** A version decoded on the way up a chain to another ({@link #putAlong}): leaves first when room is needed. */
+        final boolean along;
 
-        Entry(byte[] bytes, long stamp, boolean ingested) {
+        Entry(byte[] bytes, long stamp, boolean ingested, boolean along) {
             this.bytes = bytes;
             this.stamp = stamp;
             this.ingested = ingested;
+            this.along = along;
         }
+    }
+
+    /** Writes a chunk's raw bytes into the array it is given (as long as the chunk). */
+    interface Filler {
+        void fill(byte[] dst);
     }
 
     /** Takes the bytes of a chunk this process stored as it is evicted; must not keep the array. */
@@ -118,7 +126,24 @@ final class RecentChunks {
      * the chunk is held when this returns (admitted now or before), false if it was not admitted.
      */
     boolean put(ObjectId id, byte[] raw, int off, int len, boolean ingested) {
-        byte[] copy = null;
+        return admit(id, len, ingested, false, dst -> System.arraycopy(raw, off, dst, 0, len));
+    }
+
+    /**
+     * Holds a version of a chunk decoded on the way up its delta chain to a newer one (it is not
+     * the version asked for), its bytes written by {@code fill} outside the lock, if there is
+     * room for it; such entries leave before any other when room is needed. A reader stepping
+     * back through a history whose deltas cannot be undone (BF16's zigzag deltas) then finds
+     * each older version here instead of decoding the chain from its keyframe again. False if it
+     * was not admitted ({@code fill} not called); true if held (now or before).
+     */
+    boolean putAlong(ObjectId id, int len, Filler fill) {
+        return admit(id, len, false, true, fill);
+    }
+
+    /** Admits a chunk of len bytes written by {@code fill} (outside the lock) if there is room; true if held. */
+    private boolean admit(ObjectId id, int len, boolean ingested, boolean along, Filler fill) {
+        byte[] copy;
         try {
             synchronized (this) {
                 puts++;
@@ -134,7 +159,7 @@ final class RecentChunks {
             if (copy == null) {
                 copy = new byte[len];
             }
-            System.arraycopy(raw, off, copy, 0, len);
+            fill.fill(copy);
             synchronized (this) {
                 if (map.containsKey(id) || kept.containsKey(id)) {
                     recycle(copy);
@@ -144,7 +169,7 @@ final class RecentChunks {
                     recycle(copy);
                     return false;
                 }
-                map.put(id, new Entry(copy, puts, ingested));
+                map.put(id, new Entry(copy, puts, ingested, along));
                 bytes += len;
                 return true;
             }
@@ -191,13 +216,27 @@ final class RecentChunks {
         }
     }
 
-    /** Evicts entries done with (skipped or idle), oldest first, until len more bytes fit; false if they do not. */
+    /**
+     * Evicts entries done with (skipped or idle), oldest first, until len more bytes fit; when the
+     * oldest still waits for its turn, versions decoded along a chain ({@link #putAlong}) leave,
+     * oldest first. False if len bytes do not fit then.
+     */
     private boolean makeRoom(long len) {
         Iterator<Map.Entry<ObjectId, Entry>> it = map.entrySet().iterator();
         long round = (long) STALE_ROUNDS * Math.max(16, map.size());
         while (bytes + len > budget && it.hasNext()) {
-            if (!evictIfDoneWith(it.next(), it, round)) {
-                return false;
+            Map.Entry<ObjectId, Entry> eldest = it.next();
+            if (!eldest.getValue().along && !evictIfDoneWith(eldest, it, round)) {
+                break;
+            }
+            if (eldest.getValue().along) {
+                evict(eldest, it);
+            }
+        }
+        for (Iterator<Map.Entry<ObjectId, Entry>> a = map.entrySet().iterator(); bytes + len > budget && a.hasNext(); ) {
+            Map.Entry<ObjectId, Entry> e = a.next();
+            if (e.getValue().along) {
+                evict(e, a);
             }
         }
         return bytes + len <= budget;
@@ -219,14 +258,20 @@ final class RecentChunks {
         if (!skipped) {
             lastIdleEviction = puts;
         }
-        bytes -= eldest.bytes.length;
-        it.remove();
-        if (eldest.ingested && spill != null) {
-            leaving.add(Map.entry(eldestEntry.getKey(), eldest.bytes));
-        } else {
-            recycle(eldest.bytes);
-        }
+        evict(eldestEntry, it);
         return true;
+    }
+
+    /** Removes the iterator's last entry; an ingested one is queued for the spill. */
+    private void evict(Map.Entry<ObjectId, Entry> entry, Iterator<Map.Entry<ObjectId, Entry>> it) {
+        Entry e = entry.getValue();
+        bytes -= e.bytes.length;
+        it.remove();
+        if (e.ingested && spill != null) {
+            leaving.add(Map.entry(entry.getKey(), e.bytes));
+        } else {
+            recycle(e.bytes);
+        }
     }
 
     private void recycle(byte[] a) {

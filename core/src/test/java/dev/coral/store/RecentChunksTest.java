@@ -258,6 +258,50 @@ class RecentChunksTest {
     }
 
     @Test
+    void versionsDecodedAlongAChainAreHeldWithTheBytesTheirFillerWrites() {
+        RecentChunks cache = new RecentChunks(8L * CHUNK);
+        byte[] bytes = new byte[CHUNK];
+        Arrays.fill(bytes, (byte) 7);
+        assertTrue(cache.putAlong(id(0, 0), CHUNK, a -> System.arraycopy(bytes, 0, a, 0, CHUNK)));
+        byte[] out = new byte[CHUNK];
+        assertTrue(cache.peek(id(0, 0), out));
+        assertArrayEquals(bytes, out);
+        assertTrue(cache.putAlong(id(0, 0), CHUNK, a -> {
+            throw new AssertionError("a chunk held is not filled again");
+        }), "held already");
+        assertFalse(cache.putAlong(id(0, 1), 2 * CHUNK + 1, a -> {
+            throw new AssertionError("a chunk not admitted is not filled");
+        }), "over a quarter of the budget");
+    }
+
+    @Test
+    void versionsDecodedAlongAChainLeaveFirstWhenRoomIsNeeded() {
+        RecentChunks cache = new RecentChunks(8L * CHUNK);
+        byte[] raw = new byte[CHUNK];
+        cache.put(id(0, 0), raw, 0, CHUNK, true); // the eldest: waits for its turn (nothing served, not idle)
+        for (int v = 1; v <= 5; v++) {
+            assertTrue(cache.putAlong(id(v, 0), CHUNK, a -> Arrays.fill(a, (byte) 1)));
+        }
+        cache.put(id(6, 0), raw, 0, CHUNK, false);
+        cache.put(id(7, 0), raw, 0, CHUNK, true);
+        assertTrue(cache.put(id(8, 0), raw, 0, CHUNK, true), "the oldest version decoded along made room");
+        assertTrue(cache.put(id(9, 0), raw, 0, CHUNK, true));
+        assertFalse(cache.contains(id(1, 0)), "the oldest along left first");
+        assertFalse(cache.contains(id(2, 0)));
+        assertTrue(cache.contains(id(3, 0)), "the younger ones stay while room is found");
+        for (int v : new int[] {0, 6, 7, 8, 9}) {
+            assertTrue(cache.contains(id(v, 0)), "version " + v + ": not done with, stays");
+        }
+        for (int v = 10; v <= 12; v++) {
+            assertTrue(cache.put(id(v, 0), raw, 0, CHUNK, true));
+        }
+        assertFalse(cache.put(id(13, 0), raw, 0, CHUNK, true), "no version decoded along is left to make room, and the eldest waits");
+        assertFalse(cache.putAlong(id(14, 0), CHUNK, a -> {
+            throw new AssertionError("not admitted");
+        }), "nor is one decoded along admitted over entries that wait");
+    }
+
+    @Test
     void chunksOverAQuarterOfTheBudgetAreNotKept() {
         RecentChunks cache = new RecentChunks(4L * CHUNK - 1);
         cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK, true);

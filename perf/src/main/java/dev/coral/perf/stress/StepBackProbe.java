@@ -130,6 +130,11 @@ public final class StepBackProbe {
                     layouts.get(k).isEmpty() ? "default" : layouts.get(k).toString(), Fmt.mb(stored),
                     Fmt.ratio((double) fileBytes * steps / stored), Fmt.mbps(fileBytes * (steps - 1), total), Fmt.f(typical * 1e3),
                     Fmt.mbps(fileBytes, typical), slow.length() == 0 ? "none" : slow);
+            StringBuilder byDepth = new StringBuilder();
+            for (int d = 1; d < steps; d++) {
+                byDepth.append(d == 1 ? "" : " ").append(Math.round(med[d - 1] * 1e3));
+            }
+            System.out.printf(Locale.ROOT, "    ms by depth 1..%d: %s%n", steps - 1, byDepth);
         }
     }
 }
