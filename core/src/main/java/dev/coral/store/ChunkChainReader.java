@@ -107,6 +107,7 @@ final class ChunkChainReader {
                 return;
             }
         }
+        // over a file at hand, in a process that reads again: it is likely stepping back through the versions below
         decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false, at != null && store.keepsChunksAlong() ? recent : null);
         rememberDecoded(store, top, chain, dst, n);
     }
@@ -341,7 +342,9 @@ final class ChunkChainReader {
      * (a zigzag link, whose next version is likely one too and wants raw elements, or when the
      * chain left plane space) dst holds the chunk and the result is -1. From raw bytes (a recent
      * chunk's, or a chunk at hand), the work enters plane space when at least two links are left
-     * to apply.
+     * to apply. With {@code along} (null: none), each version below the top whose next delta
+     * cannot be undone (a zigzag delta: a step back from the version above cannot reach it) is
+     * held there as it is passed ({@link RecentChunks#putAlong}), merged from the planes.
      */
     private static int decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws, boolean keepPlanes,
                                    RecentChunks along) throws IOException {

@@ -40,6 +40,11 @@ import java.util.Map;
  * to spill ({@link #put} says so). Before, such chunks reached the disk cache neither at their
  * commit nor at the close: a long-lived handle left 60% of the newest 84 MB version there at
  * -Xmx400m (perf {@code KeptHandleCacheProbe}).
+ *
+ * <p>A read stepping back through a history whose deltas cannot be undone (BF16's zigzag deltas)
+ * holds the versions it decoded on its way up the chain ({@link #putAlong}): the next step back
+ * finds its version here. They are not the next version's base, so they leave first whenever room
+ * is needed, wherever they stand in the order.
  */
 final class RecentChunks {
     /** An unused entry is stale after this many rounds of insertions the size of the cache. */
