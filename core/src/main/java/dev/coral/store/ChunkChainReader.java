@@ -385,7 +385,7 @@ final class ChunkChainReader {
                 if (keepBelow) {
                     byte[] p = planes;
                     int pw = w;
-                    along.putAlong(chain.get(i + 1).found().entry().id(), n, a -> ChunkDecoder.mergePlanes(p, n, pw, a));
+                    along.putAlong(chain.get(i + 1).found().entry().id(), n, i + 1, a -> ChunkDecoder.mergePlanes(p, n, pw, a));
                 }
                 onlyXor &= (l.buf()[l.from()] & 0xFF) == ChunkCodec.XOR_PLANES.id();
                 ChunkDecoder.decodeInPlaneSpace(l.buf(), l.from(), len, n, w, planes, ws, true);
@@ -398,7 +398,7 @@ final class ChunkChainReader {
             }
             if (keepBelow) {
                 byte[] c = cur;
-                along.putAlong(chain.get(i + 1).found().entry().id(), n, a -> System.arraycopy(c, 0, a, 0, n));
+                along.putAlong(chain.get(i + 1).found().entry().id(), n, i + 1, a -> System.arraycopy(c, 0, a, 0, n));
             }
             byte[] out;
             if (i == 0) {

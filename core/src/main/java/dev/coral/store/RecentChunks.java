@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The raw bytes of chunks written or decoded lately, up to a byte budget. A training job
@@ -55,10 +57,13 @@ final class RecentChunks {
         final long stamp;
         /** Written by this process (a chunk it stored), not only decoded. */
         final boolean ingested;
-        /** A version decoded on the way up a chain to another ({@link #putAlong}): leaves first when room is needed. */
-        final boolean along;
+        /**
+         * For a version decoded on the way up a chain to another ({@link #putAlong}), how many
+         * versions below that one it is (1: the one just below); 0 for any other entry.
+         */
+        final int along;
 
-        Entry(byte[] bytes, long stamp, boolean ingested, boolean along) {
+        Entry(byte[] bytes, long stamp, boolean ingested, int along) {
             this.bytes = bytes;
             this.stamp = stamp;
             this.ingested = ingested;
@@ -82,6 +87,8 @@ final class RecentChunks {
     /** Ingested entries evicted under the lock, spilled once it is released; guarded by this. */
     private final ArrayList<Map.Entry<ObjectId, byte[]>> leaving = new ArrayList<>();
     private final LinkedHashMap<ObjectId, Entry> map = new LinkedHashMap<>(64, 0.75f, false);
+    /** The entries of {@link #map} decoded along a chain, by how far below the version read they are, oldest first. */
+    private final TreeMap<Integer, LinkedHashSet<ObjectId>> alongByRank = new TreeMap<>();
     /** Bases kept for a later user, least lately used first; their bytes count in {@link #bytes} too. */
     private final LinkedHashMap<ObjectId, byte[]> kept = new LinkedHashMap<>(16, 0.75f, true);
     private long keptBytes;
@@ -131,23 +138,32 @@ final class RecentChunks {
      * the chunk is held when this returns (admitted now or before), false if it was not admitted.
      */
     boolean put(ObjectId id, byte[] raw, int off, int len, boolean ingested) {
-        return admit(id, len, ingested, false, dst -> System.arraycopy(raw, off, dst, 0, len));
+        return admit(id, len, ingested, 0, dst -> System.arraycopy(raw, off, dst, 0, len));
     }
 
     /**
      * Holds a version of a chunk decoded on the way up its delta chain to a newer one (it is not
-     * the version asked for), its bytes written by {@code fill} outside the lock, if there is
-     * room for it; such entries leave before any other when room is needed. A reader stepping
-     * back through a history whose deltas cannot be undone (BF16's zigzag deltas) then finds
-     * each older version here instead of decoding the chain from its keyframe again. False if it
-     * was not admitted ({@code fill} not called); true if held (now or before).
+     * the version asked for), {@code rank} versions below that one (1: just below it), its bytes
+     * written by {@code fill} outside the lock, if there is room for it. A reader stepping back
+     * through a history whose deltas cannot be undone (BF16's zigzag deltas) then finds each older
+     * version here instead of decoding the chain from its keyframe again. When room is needed,
+     * such entries leave before any other that is not done with, the farthest below first: the
+     * next step back wants the version just below the one read, of every chunk, before any
+     * version below that. One is admitted only where it would evict none nearer than itself.
+     * False if it was not admitted ({@code fill} not called); true if held (now or before).
      */
-    boolean putAlong(ObjectId id, int len, Filler fill) {
-        return admit(id, len, false, true, fill);
+    boolean putAlong(ObjectId id, int len, int rank, Filler fill) {
+        if (rank < 1) {
+            throw new IllegalArgumentException("rank " + rank);
+        }
+        return admit(id, len, false, rank, fill);
     }
 
-    /** Admits a chunk of len bytes written by {@code fill} (outside the lock) if there is room; true if held. */
-    private boolean admit(ObjectId id, int len, boolean ingested, boolean along, Filler fill) {
+    /**
+     * Admits a chunk of len bytes written by {@code fill} (outside the lock) if there is room;
+     * {@code along} as {@link Entry#along}. True if held.
+     */
+    private boolean admit(ObjectId id, int len, boolean ingested, int along, Filler fill) {
         byte[] copy;
         try {
             synchronized (this) {
@@ -156,7 +172,7 @@ final class RecentChunks {
                 if (map.containsKey(id) || kept.containsKey(id)) {
                     return true;
                 }
-                if (len > budget / 4 || !makeRoom(len)) {
+                if (len > budget / 4 || !makeRoom(len, along)) {
                     return false;
                 }
                 copy = spare.take(len);
@@ -170,11 +186,14 @@ final class RecentChunks {
                     recycle(copy);
                     return true;
                 }
-                if (!makeRoom(len)) {
+                if (!makeRoom(len, along)) {
                     recycle(copy);
                     return false;
                 }
                 map.put(id, new Entry(copy, puts, ingested, along));
+                if (along > 0) {
+                    alongByRank.computeIfAbsent(along, r -> new LinkedHashSet<>()).add(id);
+                }
                 bytes += len;
                 return true;
             }
@@ -222,29 +241,40 @@ final class RecentChunks {
     }
 
     /**
-     * Evicts entries done with (skipped or idle), oldest first, until len more bytes fit; when the
-     * oldest still waits for its turn, versions decoded along a chain ({@link #putAlong}) leave,
-     * oldest first. False if len bytes do not fit then.
+     * Evicts entries done with (skipped or idle), oldest first (passing over versions decoded
+     * along a chain), until len more bytes fit; when the oldest other entry still waits for its
+     * turn, versions decoded along a chain leave, the farthest below the version read first, the
+     * oldest of those first: for a version decoded along ({@code along} its rank), only those
+     * farther below than it; for any other chunk, any. False if len bytes do not fit then.
      */
-    private boolean makeRoom(long len) {
+    private boolean makeRoom(long len, int along) {
         Iterator<Map.Entry<ObjectId, Entry>> it = map.entrySet().iterator();
         long round = (long) STALE_ROUNDS * Math.max(16, map.size());
         while (bytes + len > budget && it.hasNext()) {
             Map.Entry<ObjectId, Entry> eldest = it.next();
-            if (!eldest.getValue().along && !evictIfDoneWith(eldest, it, round)) {
+            if (eldest.getValue().along == 0 && !evictIfDoneWith(eldest, it, round)) {
                 break;
             }
-            if (eldest.getValue().along) {
-                evict(eldest, it);
-            }
         }
-        for (Iterator<Map.Entry<ObjectId, Entry>> a = map.entrySet().iterator(); bytes + len > budget && a.hasNext(); ) {
-            Map.Entry<ObjectId, Entry> e = a.next();
-            if (e.getValue().along) {
-                evict(e, a);
-            }
+        while (bytes + len > budget && !alongByRank.isEmpty() && (along == 0 || alongByRank.lastKey() > along)) {
+            ObjectId farthest = alongByRank.lastEntry().getValue().iterator().next();
+            Entry e = map.remove(farthest);
+            forget(farthest, e);
+            bytes -= e.bytes.length;
+            recycle(e.bytes);
         }
         return bytes + len <= budget;
+    }
+
+    /** Drops {@code id}, just removed from {@link #map}, from {@link #alongByRank} if it was decoded along a chain. */
+    private void forget(ObjectId id, Entry e) {
+        if (e.along > 0) {
+            LinkedHashSet<ObjectId> ids = alongByRank.get(e.along);
+            ids.remove(id);
+            if (ids.isEmpty()) {
+                alongByRank.remove(e.along);
+            }
+        }
     }
 
     /**
@@ -272,6 +302,7 @@ final class RecentChunks {
         Entry e = entry.getValue();
         bytes -= e.bytes.length;
         it.remove();
+        forget(entry.getKey(), e);
         if (e.ingested && spill != null) {
             leaving.add(Map.entry(entry.getKey(), e.bytes));
         } else {
@@ -480,6 +511,7 @@ final class RecentChunks {
         if (e == null) {
             return null;
         }
+        forget(id, e);
         lastHit = puts;
         youngestUsed = Math.max(youngestUsed, e.stamp);
         bytes -= e.bytes.length;

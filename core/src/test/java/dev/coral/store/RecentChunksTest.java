@@ -262,43 +262,55 @@ class RecentChunksTest {
         RecentChunks cache = new RecentChunks(8L * CHUNK);
         byte[] bytes = new byte[CHUNK];
         Arrays.fill(bytes, (byte) 7);
-        assertTrue(cache.putAlong(id(0, 0), CHUNK, a -> System.arraycopy(bytes, 0, a, 0, CHUNK)));
+        assertTrue(cache.putAlong(id(0, 0), CHUNK, 1, a -> System.arraycopy(bytes, 0, a, 0, CHUNK)));
         byte[] out = new byte[CHUNK];
         assertTrue(cache.peek(id(0, 0), out));
         assertArrayEquals(bytes, out);
-        assertTrue(cache.putAlong(id(0, 0), CHUNK, a -> {
+        assertTrue(cache.putAlong(id(0, 0), CHUNK, 1, a -> {
             throw new AssertionError("a chunk held is not filled again");
         }), "held already");
-        assertFalse(cache.putAlong(id(0, 1), 2 * CHUNK + 1, a -> {
+        assertFalse(cache.putAlong(id(0, 1), 2 * CHUNK + 1, 1, a -> {
             throw new AssertionError("a chunk not admitted is not filled");
         }), "over a quarter of the budget");
     }
 
     @Test
-    void versionsDecodedAlongAChainLeaveFirstWhenRoomIsNeeded() {
+    void versionsDecodedAlongAChainLeaveFirstWhenRoomIsNeededTheFarthestBelowFirst() {
         RecentChunks cache = new RecentChunks(8L * CHUNK);
         byte[] raw = new byte[CHUNK];
         cache.put(id(0, 0), raw, 0, CHUNK, true); // the eldest: waits for its turn (nothing served, not idle)
+        int[] ranks = {3, 1, 2, 3, 1}; // versions 1..5, decoded along chains, so far below the version read
         for (int v = 1; v <= 5; v++) {
-            assertTrue(cache.putAlong(id(v, 0), CHUNK, a -> Arrays.fill(a, (byte) 1)));
+            assertTrue(cache.putAlong(id(v, 0), CHUNK, ranks[v - 1], a -> Arrays.fill(a, (byte) 1)));
         }
         cache.put(id(6, 0), raw, 0, CHUNK, false);
         cache.put(id(7, 0), raw, 0, CHUNK, true);
-        assertTrue(cache.put(id(8, 0), raw, 0, CHUNK, true), "the oldest version decoded along made room");
-        assertTrue(cache.put(id(9, 0), raw, 0, CHUNK, true));
-        assertFalse(cache.contains(id(1, 0)), "the oldest along left first");
-        assertFalse(cache.contains(id(2, 0)));
-        assertTrue(cache.contains(id(3, 0)), "the younger ones stay while room is found");
-        for (int v : new int[] {0, 6, 7, 8, 9}) {
+        int[] leaves = {1, 4, 3}; // rank 3 (the oldest of them first), then rank 2
+        for (int k = 0; k < leaves.length; k++) {
+            assertTrue(cache.put(id(8 + k, 0), raw, 0, CHUNK, true), "a version decoded along made room");
+            assertFalse(cache.contains(id(leaves[k], 0)), "version " + leaves[k] + " left");
+        }
+        assertTrue(cache.contains(id(2, 0)) && cache.contains(id(5, 0)), "those just below the version read stay");
+        assertFalse(cache.putAlong(id(20, 0), CHUNK, 2, a -> {
+            throw new AssertionError("not admitted");
+        }), "one farther below does not evict those nearer");
+        assertFalse(cache.putAlong(id(21, 0), CHUNK, 1, a -> {
+            throw new AssertionError("not admitted");
+        }), "nor one as near");
+        assertTrue(cache.put(id(11, 0), raw, 0, CHUNK, true));
+        assertFalse(cache.contains(id(2, 0)), "the older of rank 1 left");
+        assertTrue(cache.put(id(12, 0), raw, 0, CHUNK, true));
+        assertFalse(cache.contains(id(5, 0)));
+        for (int v : new int[] {0, 6, 7, 8, 9, 10, 11, 12}) {
             assertTrue(cache.contains(id(v, 0)), "version " + v + ": not done with, stays");
         }
-        for (int v = 10; v <= 12; v++) {
-            assertTrue(cache.put(id(v, 0), raw, 0, CHUNK, true));
-        }
         assertFalse(cache.put(id(13, 0), raw, 0, CHUNK, true), "no version decoded along is left to make room, and the eldest waits");
-        assertFalse(cache.putAlong(id(14, 0), CHUNK, a -> {
-            throw new AssertionError("not admitted");
-        }), "nor is one decoded along admitted over entries that wait");
+        byte[] dst = new byte[CHUNK];
+        assertTrue(cache.copyTo(id(0, 0), dst), "the eldest served");
+        assertTrue(cache.putAlong(id(14, 0), CHUNK, 1, a -> Arrays.fill(a, (byte) 2)), "room again");
+        assertTrue(cache.copyTo(id(14, 0), dst), "a version decoded along served as a base leaves as any other");
+        assertFalse(cache.contains(id(14, 0)));
+        assertTrue(cache.putAlong(id(15, 0), CHUNK, 4, a -> Arrays.fill(a, (byte) 3)), "its room is free");
     }
 
     @Test

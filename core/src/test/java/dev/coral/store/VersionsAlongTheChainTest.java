@@ -108,6 +108,35 @@ class VersionsAlongTheChainTest {
     }
 
     @Test
+    void whenMemoryHoldsLessThanTheChainsTheVersionsJustBelowAreHeldForEveryChunk() throws IOException {
+        int chunks = 4;
+        byte[][][] versions = new byte[chunks][][];
+        ObjectId[][] ids = new ObjectId[chunks][];
+        for (int c = 0; c < chunks; c++) {
+            versions[c] = bf16Steps(new Random(30 + c));
+            ids[c] = commit(versions[c], 2);
+        }
+        try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
+            store.recentChunks().limitTo(2L * chunks * LEN); // two versions of each chunk, of the six decoded on the way
+            store.noteRestore();
+            store.noteRestore();
+            for (int c = 0; c < chunks; c++) {
+                stepBackTo(store, ids[c], versions[c], VERSIONS - 2);
+            }
+            for (int c = 0; c < chunks; c++) {
+                for (int v = 0; v < VERSIONS - 2; v++) {
+                    assertEquals(v >= VERSIONS - 4, store.recentChunks().contains(ids[c][v]), "chunk " + c + " version " + v);
+                }
+            }
+            for (int v = VERSIONS - 3; v >= 0; v--) {
+                for (int c = 0; c < chunks; c++) {
+                    stepBackTo(store, ids[c], versions[c], v);
+                }
+            }
+        }
+    }
+
+    @Test
     void aChainWhoseDeltasAStepBackUndoesKeepsNone() throws IOException {
         Random r = new Random(24);
         byte[][] versions = new byte[VERSIONS][];
