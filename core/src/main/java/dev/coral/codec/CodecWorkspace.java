@@ -70,6 +70,19 @@ public final class CodecWorkspace implements AutoCloseable {
         return handBuffer;
     }
 
+    /** The bytes of a chunk held in memory that a chain is decoded from (the version below, kept from an earlier read). */
+    private byte[] heldBaseBuffer = new byte[0];
+
+    /**
+     * A buffer of at least {@code n} bytes to copy a chain's base held in memory into, kept from
+     * chunk to chunk (a fresh array per chunk is zeroed first, and paged in where the heap grows).
+     * Valid until this workspace's next chain decoded from such a base.
+     */
+    public byte[] heldBaseBuffer(int n) {
+        heldBaseBuffer = grow(heldBaseBuffer, n);
+        return heldBaseBuffer;
+    }
+
     private HuffmanCoder.State huffman;
     private ContextHuffman.Scratch contextScratch;
     private SparsePlane.Scratch sparseScratch;

@@ -93,7 +93,7 @@ final class ChunkChainReader {
             store.countReadFromHand();
             return;
         }
-        Chain chain = collect(store, top, recent, ws, true);
+        Chain chain = collect(store, top, recent, ws, true, false);
         int deltas = chain.cachedBase() != null ? chain.links().size() : chain.links().size() - 1; // (the last link is the keyframe)
         int whole = chain.cachedBase() != null ? deltas : deltas + KEYFRAME_COST;
         if (at != null && fromHand(store, chain, dst, n, ws, at, whole - 1)) {
@@ -173,7 +173,7 @@ final class ChunkChainReader {
         if (y == null || y.entry().rawLength() != n) {
             return false;
         }
-        List<Link> ys = collect(store, y, store.recentChunks(), ws, false).links();
+        List<Link> ys = collect(store, y, store.recentChunks(), ws, false, false).links();
         Map<ObjectId, Integer> onY = new HashMap<>();
         for (int k = 0; k < ys.size(); k++) {
             onY.put(ys.get(k).found().entry().id(), k);
@@ -263,7 +263,7 @@ final class ChunkChainReader {
         if (fromCache(store, top, rawBuffer, n, true)) {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
-        Chain chain = collect(store, top, recent, ws, true);
+        Chain chain = collect(store, top, recent, ws, true, true);
         int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true, null);
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
@@ -289,10 +289,13 @@ final class ChunkChainReader {
 
     /**
      * The links from {@code top} down to its keyframe; with {@code toRecent}, only down to the
-     * first chunk below it that the recent chunks hold (copied out as the chain's base).
+     * first chunk below it that the recent chunks hold (copied out as the chain's base), which
+     * {@code letGo} releases (a delta base for the next version: that version takes its place).
+     * A plain read keeps it: a reader stepping back finds the version it started from there next
+     * (each step back had decoded a delta from the version below, taken and released the step before).
      */
-    private static Chain collect(ObjectStore store, ObjectStore.Found top, RecentChunks recent, CodecWorkspace ws, boolean toRecent)
-            throws IOException {
+    private static Chain collect(ObjectStore store, ObjectStore.Found top, RecentChunks recent, CodecWorkspace ws, boolean toRecent,
+                                 boolean letGo) throws IOException {
         List<Link> chain = new ArrayList<>();
         ObjectStore.Found cur = top;
         byte[] cachedBase = null;
@@ -300,8 +303,8 @@ final class ChunkChainReader {
             String what = what(cur);
             StoredForm form = StoredForm.of(cur.entry().codec(), what);
             if (toRecent && cur != top && recent.contains(cur.entry().id())) {
-                cachedBase = new byte[(int) cur.entry().rawLength()];
-                if (recent.copyTo(cur.entry().id(), cachedBase)) {
+                cachedBase = ws.heldBaseBuffer((int) cur.entry().rawLength());
+                if (letGo ? recent.copyTo(cur.entry().id(), cachedBase) : recent.peek(cur.entry().id(), cachedBase)) {
                     break; // decoded lately: the chain below it need not be read
                 }
                 cachedBase = null;

@@ -77,6 +77,23 @@ class VersionsAlongTheChainTest {
     }
 
     @Test
+    void aReadWhoseChainRunsThroughAHeldVersionLeavesItHeld() throws IOException {
+        byte[][] versions = bf16Steps(new Random(25));
+        ObjectId[] ids = commit(versions, 2);
+        try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
+            store.noteRestore();
+            store.noteRestore();
+            stepBackTo(store, ids, versions, VERSIONS - 2);
+            for (int round = 0; round < 2; round++) { // (a commit's base is let go once taken; a plain read's is not)
+                byte[] out = new byte[LEN];
+                store.readChunk(ids[VERSIONS - 2], out, true); // no file at hand: decoded from the version below, held
+                assertArrayEquals(versions[VERSIONS - 2], out);
+                assertTrue(store.recentChunks().contains(ids[VERSIONS - 3]), "the version below is still held for the step back to it");
+            }
+        }
+    }
+
+    @Test
     void aOneShotCheckoutKeepsNone() throws IOException {
         byte[][] versions = bf16Steps(new Random(22));
         ObjectId[] ids = commit(versions, 2);
