@@ -10,6 +10,7 @@ import dev.coral.store.ObjectStore;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,9 +114,13 @@ final class FileChunks {
         return positions;
     }
 
-    /** Whether reading them ahead on the decoder threads can pay: several chunks and cores. */
+    /**
+     * Whether reading them ahead on the decoder threads can pay: several chunks and cores, or a
+     * chunk at hand to start from (which only that way is read from; a file of one chunk, or any
+     * file on one core, had been decoded down its chains whatever the file at hand held).
+     */
     boolean paysAhead() {
-        return ChunkReadAhead.pays(ids.length);
+        return ChunkReadAhead.pays(ids.length) || atHand != null && Arrays.stream(atHand).anyMatch(java.util.Objects::nonNull);
     }
 
     /** Writes the file to {@code out}: the bytes between the tensors from {@code placement}, and every chunk, decoded ahead. */

@@ -33,7 +33,7 @@ class ZigzagDeltasTest {
     Path dir;
 
     /** The top 2 bytes (rounded to nearest even) of each fp32 element: BF16. */
-    private static byte[] bf16(byte[] fp32) {
+    static byte[] bf16(byte[] fp32) {
         byte[] out = new byte[fp32.length / 2];
         for (int i = 0; i < out.length / 2; i++) {
             int x = (fp32[4 * i] & 0xFF) | (fp32[4 * i + 1] & 0xFF) << 8 | (fp32[4 * i + 2] & 0xFF) << 16 | fp32[4 * i + 3] << 24;
