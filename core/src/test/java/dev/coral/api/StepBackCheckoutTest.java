@@ -2,8 +2,6 @@ package dev.coral.api;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.repo.ChunkRef;
 import dev.coral.repo.RepositoryConfig;
@@ -62,6 +60,15 @@ class StepBackCheckoutTest {
         return repo.tensor(rev, FILE, "w").object().chunks();
     }
 
+    /** Whether every chunk of main~2 .. the keyframe is held in the handle's memory (kept on the way to main~1), as {@code held} says. */
+    private static void assertVersionsBelowMain1Held(Repository repo, boolean held) throws IOException {
+        for (int d = 2; d < STEPS; d++) {
+            for (ChunkRef c : chunks(repo, "main~" + d)) {
+                assertEquals(held, RecentChunksLimit.holds(repo.store(), c.id()), "main~" + d + (held ? " was kept on the way to main~1" : ""));
+            }
+        }
+    }
+
     @Test
     void aHandleSteppingBackKeepsTheVersionsBelowAndChecksOutEachExactly() throws IOException {
         Path root = dir.resolve("r");
@@ -70,11 +77,7 @@ class StepBackCheckoutTest {
             repo.checkout("main", true);
             repo.checkout("main~1", true);
             assertCheckedOut(root, steps.get(STEPS - 2), "main~1");
-            for (int d = 2; d < STEPS; d++) {
-                for (ChunkRef c : chunks(repo, "main~" + d)) {
-                    assertTrue(RecentChunksLimit.holds(repo.store(), c.id()), "main~" + d + " was kept on the way to main~1");
-                }
-            }
+            assertVersionsBelowMain1Held(repo, true);
             for (int d = 2; d < STEPS; d++) {
                 repo.checkout("main~" + d, true);
                 assertCheckedOut(root, steps.get(STEPS - 1 - d), "main~" + d);
@@ -106,11 +109,7 @@ class StepBackCheckoutTest {
         try (Repository repo = Repository.open(root)) {
             repo.checkout("main~1", true);
             assertCheckedOut(root, steps.get(STEPS - 2), "main~1");
-            for (int d = 2; d < STEPS; d++) {
-                for (ChunkRef c : chunks(repo, "main~" + d)) {
-                    assertFalse(RecentChunksLimit.holds(repo.store(), c.id()), "main~" + d);
-                }
-            }
+            assertVersionsBelowMain1Held(repo, false);
         }
     }
 }
