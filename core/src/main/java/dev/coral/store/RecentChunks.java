@@ -258,10 +258,7 @@ final class RecentChunks {
         }
         while (bytes + len > budget && !alongByRank.isEmpty() && (along == 0 || alongByRank.lastKey() > along)) {
             ObjectId farthest = alongByRank.lastEntry().getValue().iterator().next();
-            Entry e = map.remove(farthest);
-            forget(farthest, e);
-            bytes -= e.bytes.length;
-            recycle(e.bytes);
+            dropped(farthest, map.remove(farthest));
         }
         return bytes + len <= budget;
     }
@@ -297,14 +294,18 @@ final class RecentChunks {
         return true;
     }
 
-    /** Removes the iterator's last entry; an ingested one is queued for the spill. */
+    /** Removes the iterator's last entry ({@link #dropped}). */
     private void evict(Map.Entry<ObjectId, Entry> entry, Iterator<Map.Entry<ObjectId, Entry>> it) {
-        Entry e = entry.getValue();
-        bytes -= e.bytes.length;
         it.remove();
-        forget(entry.getKey(), e);
+        dropped(entry.getKey(), entry.getValue());
+    }
+
+    /** Accounts for entry {@code e} of {@code id}, just evicted from {@link #map}: an ingested one is queued for the spill. */
+    private void dropped(ObjectId id, Entry e) {
+        bytes -= e.bytes.length;
+        forget(id, e);
         if (e.ingested && spill != null) {
-            leaving.add(Map.entry(entry.getKey(), e.bytes));
+            leaving.add(Map.entry(id, e.bytes));
         } else {
             recycle(e.bytes);
         }
