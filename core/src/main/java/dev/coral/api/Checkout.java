@@ -64,6 +64,7 @@ final class Checkout {
             throws IOException {
         WorkTree wt = repo.workTree();
         FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
+        repo.store().noteRestore();
         List<String> written = new ArrayList<>();
         List<String> deleted = new ArrayList<>();
         StagingIndex index;
@@ -238,6 +239,7 @@ final class Checkout {
             wanted.addAll(hit);
         }
         FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
+        repo.store().noteRestore();
         List<String> written = new ArrayList<>();
         refuseBlockedPaths(wanted, wt);
         try (RepositoryLock.Held l = repo.lockIndex()) {

@@ -73,6 +73,7 @@ final class Restore {
             List<String> written = new ArrayList<>();
             List<String> deleted = new ArrayList<>();
             FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
+            repo.store().noteRestore();
             for (String path : matched) {
                 ObjectId want = from.get(path);
                 StagingIndex.Entry cur = index.entries().get(path);

@@ -61,7 +61,6 @@ public final class FileRestore {
     public FileRestore(ObjectGraph graph, boolean fsync) {
         this.graph = graph;
         this.fsync = fsync;
-        graph.store().noteRestore();
     }
 
     /**
