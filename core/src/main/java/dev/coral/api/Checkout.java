@@ -135,6 +135,7 @@ final class Checkout {
         touched.addAll(index.entries().keySet());
         removeLeftovers(wt, touched);
         new StagingIndex(next).write(repo.indexFile());
+        repo.stepsBack().checkedOut(target, tree);
         return new Repository.CheckoutResult(target, written, deleted);
     }
 

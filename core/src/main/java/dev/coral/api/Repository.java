@@ -76,6 +76,7 @@ public final class Repository implements AutoCloseable {
     private final WriterGate writerGate;
     private final History history;
     private final PackUpkeep packUpkeep;
+    private final StepsBack stepsBack;
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
     private final java.util.concurrent.atomic.AtomicReference<String> similarityProblem = new java.util.concurrent.atomic.AtomicReference<>();
@@ -104,6 +105,7 @@ public final class Repository implements AutoCloseable {
         this.writerGate = new WriterGate(coralDir.resolve("locks"));
         this.history = new History(this);
         this.packUpkeep = new PackUpkeep(store, coralDir.resolve("locks"));
+        this.stepsBack = new StepsBack(graph, store.versionsAhead());
     }
 
     /** Creates a repository in {@code dir} (created if missing) with default settings. */
@@ -238,6 +240,11 @@ public final class Repository implements AutoCloseable {
 
     ObjectStore store() {
         return store;
+    }
+
+    /** The checkouts through this handle, read for a reader stepping back ({@link StepsBack}). */
+    StepsBack stepsBack() {
+        return stepsBack;
     }
 
     /** Bytes the chunk cache ({@code .coral/cache/chunks}) takes now; 0 without one. */

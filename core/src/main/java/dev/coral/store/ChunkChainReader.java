@@ -86,7 +86,8 @@ final class ChunkChainReader {
             throws IOException {
         RecentChunks recent = store.recentChunks();
         int n = (int) top.entry().rawLength();
-        if (recent.peek(top.entry().id(), dst) || fromCache(store, top, dst, n, false)) {
+        store.versionsAhead().await(top.entry().id());
+        if (recent.peekRead(top.entry().id(), dst) || fromCache(store, top, dst, n, false)) {
             return;
         }
         if (at != null && at.id().equals(top.entry().id()) && at.read(dst, n)) {
@@ -108,8 +109,42 @@ final class ChunkChainReader {
             }
         }
         // over a file at hand, in a process that reads again: it is likely stepping back through the versions below
-        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false, at != null && store.keepsChunksAlong() ? recent : null);
+        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false, at != null && store.keepsChunksAlong() ? recent : null, 0);
         rememberDecoded(store, top, chain, dst, n);
+    }
+
+    /**
+     * For a reader stepping back ({@link VersionsAhead}): decodes {@code top} into {@code buf}
+     * and holds it among the recent chunks as the version just below the one read, with the
+     * versions below it whose next delta cannot be undone, unless reading it when asked is cheap:
+     * it is held already, in the chunk cache, the chunk at hand beside it ({@code besideAtHand},
+     * or null) is it or one XOR delta above it (undone from the file), or its chain decodes one
+     * link (a keyframe, or a delta on a version held). True if decoded and held.
+     */
+    static boolean readAhead(ObjectStore store, ObjectStore.Found top, ObjectId besideAtHand, byte[] buf, CodecWorkspace ws)
+            throws IOException {
+        RecentChunks recent = store.recentChunks();
+        ObjectId id = top.entry().id();
+        int n = (int) top.entry().rawLength();
+        if (recent.contains(id) || id.equals(besideAtHand) || undoesTo(store, besideAtHand, id) || fromCache(store, top, buf, n, false)) {
+            return false;
+        }
+        Chain chain = collect(store, top, recent, ws, true, false);
+        if (chain.links().size() <= 1) {
+            return false;
+        }
+        decodeChain(chain.links(), chain.cachedBase(), buf, n, ws, false, recent, 1);
+        return recent.putAlong(id, n, 1, a -> System.arraycopy(buf, 0, a, 0, n));
+    }
+
+    /** Whether chunk {@code above} (null: none) is an XOR delta on {@code base}: one delta undone from it gives that. */
+    private static boolean undoesTo(ObjectStore store, ObjectId above, ObjectId base) throws IOException {
+        ObjectStore.Found f = above == null ? null : store.find(above);
+        if (f == null || f.entry().codec() != StoredForm.DELTA.code || f.entry().storedLength() <= StoredForm.DELTA_PREFIX_BYTES) {
+            return false;
+        }
+        byte[] head = f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES + 1);
+        return ofPrefix(head).base().equals(base) && (head[StoredForm.DELTA_PREFIX_BYTES] & 0xFF) == ChunkCodec.XOR_PLANES.id();
     }
 
     /** The nearest newer version of chunk {@code id} in the chunk cache, as a chunk at hand; null when there is none. */
@@ -166,7 +201,7 @@ final class ChunkChainReader {
             if (!at.read(base, n)) {
                 return false;
             }
-            decodeChain(xs.subList(0, below), base, dst, n, ws, false, null);
+            decodeChain(xs.subList(0, below), base, dst, n, ws, false, null, 0);
             return true;
         }
         ObjectStore.Found y = store.find(at.id());
@@ -218,7 +253,7 @@ final class ChunkChainReader {
         if (undone.size() == 1) {
             ChunkDecoder.undo(first.buf(), first.from(), first.length(), raw, 0, raw, 0, n, w, ws, true); // (checked above: undoable)
             if (!applied.isEmpty()) {
-                decodeChain(applied, raw, dst, n, ws, false, null);
+                decodeChain(applied, raw, dst, n, ws, false, null, 0);
             }
             return true;
         }
@@ -234,7 +269,7 @@ final class ChunkChainReader {
             ChunkDecoder.mergePlanes(planes, n, w, dst);
         } else {
             ChunkDecoder.mergePlanes(planes, n, w, raw); // the shared chunk's bytes: the base of what is applied
-            decodeChain(applied, raw, dst, n, ws, false, null);
+            decodeChain(applied, raw, dst, n, ws, false, null, 0);
         }
         return true;
     }
@@ -264,7 +299,7 @@ final class ChunkChainReader {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
         Chain chain = collect(store, top, recent, ws, true, true);
-        int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true, null);
+        int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true, null, 0);
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
         }
@@ -347,10 +382,12 @@ final class ChunkChainReader {
      * chunk's, or a chunk at hand), the work enters plane space when at least two links are left
      * to apply. With {@code along} (null: none), each version below the top whose next delta
      * cannot be undone (a zigzag delta: a step back from the version above cannot reach it) is
-     * held there as it is passed ({@link RecentChunks#putAlong}), merged from the planes.
+     * held there as it is passed ({@link RecentChunks#putAlong}), merged from the planes, ranked
+     * by how far below the top it is plus {@code rankBelow} (0; 1 when the top is itself below the
+     * version read, {@link #readAhead}).
      */
     private static int decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws, boolean keepPlanes,
-                                   RecentChunks along) throws IOException {
+                                   RecentChunks along, int rankBelow) throws IOException {
         int i;
         byte[] planes = null;
         int w = -1;
@@ -388,7 +425,7 @@ final class ChunkChainReader {
                 if (keepBelow) {
                     byte[] p = planes;
                     int pw = w;
-                    along.putAlong(chain.get(i + 1).found().entry().id(), n, i + 1, a -> ChunkDecoder.mergePlanes(p, n, pw, a));
+                    along.putAlong(chain.get(i + 1).found().entry().id(), n, i + 1 + rankBelow, a -> ChunkDecoder.mergePlanes(p, n, pw, a));
                 }
                 onlyXor &= (l.buf()[l.from()] & 0xFF) == ChunkCodec.XOR_PLANES.id();
                 ChunkDecoder.decodeInPlaneSpace(l.buf(), l.from(), len, n, w, planes, ws, true);
@@ -401,7 +438,7 @@ final class ChunkChainReader {
             }
             if (keepBelow) {
                 byte[] c = cur;
-                along.putAlong(chain.get(i + 1).found().entry().id(), n, i + 1, a -> System.arraycopy(c, 0, a, 0, n));
+                along.putAlong(chain.get(i + 1).found().entry().id(), n, i + 1 + rankBelow, a -> System.arraycopy(c, 0, a, 0, n));
             }
             byte[] out;
             if (i == 0) {

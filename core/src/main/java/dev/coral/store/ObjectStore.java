@@ -670,6 +670,13 @@ public final class ObjectStore implements AutoCloseable {
 
     private final SkipBasesAhead skipBasesAhead = new SkipBasesAhead(this);
 
+    private final VersionsAhead versionsAhead = new VersionsAhead(this);
+
+    /** Decodes, while a reader stepping back works on one version, the next version back ({@link VersionsAhead}). */
+    public VersionsAhead versionsAhead() {
+        return versionsAhead;
+    }
+
     /** Decodes, between commits, the bases the next versions of chunks just stored skip to. */
     SkipBasesAhead skipBasesAhead() {
         return skipBasesAhead;
@@ -1109,6 +1116,7 @@ public final class ObjectStore implements AutoCloseable {
     @Override
     public void close() throws IOException {
         skipBasesAhead.close(); // outside the lock: its reads may refresh the store
+        versionsAhead.close();
         closeLocked();
     }
 

@@ -52,6 +52,9 @@ final class RecentChunks {
     /** An unused entry is stale after this many rounds of insertions the size of the cache. */
     static final int STALE_ROUNDS = 4;
 
+    /** The rank of a version held along a chain once read itself ({@link #peekRead}): farther below than any. */
+    static final int PASSED = Integer.MAX_VALUE;
+
     private static final class Entry {
         final byte[] bytes;
         final long stamp;
@@ -348,6 +351,26 @@ final class RecentChunks {
             return false;
         }
         System.arraycopy(held, 0, dst, 0, held.length);
+        return true;
+    }
+
+    /**
+     * As {@link #peek}, for a read of the version asked for: a version held along a chain
+     * ({@link #putAlong}) is then passed, the reader stepping back goes on below it, and it
+     * leaves before any other when room is needed ({@link #PASSED}). Stepping back through 32
+     * BF16 versions of the 84 MB MLP, the versions read ahead and passed had kept their rank, 1,
+     * and the versions decoded along the next run's chain, ranked 2 and below, found no room.
+     */
+    synchronized boolean peekRead(ObjectId id, byte[] dst) {
+        if (!peek(id, dst)) {
+            return false;
+        }
+        Entry e = map.get(id);
+        if (e != null && e.along > 0 && e.along != PASSED) {
+            forget(id, e);
+            map.put(id, new Entry(e.bytes, e.stamp, e.ingested, PASSED)); // (its place in the order stays)
+            alongByRank.computeIfAbsent(PASSED, r -> new LinkedHashSet<>()).add(id);
+        }
         return true;
     }
 

@@ -314,6 +314,30 @@ class RecentChunksTest {
     }
 
     @Test
+    void aVersionHeldAlongAChainLeavesFirstOnceItIsReadItself() {
+        RecentChunks cache = new RecentChunks(4L * CHUNK);
+        int[] ranks = {1, 1, 1, 2};
+        for (int v = 0; v < ranks.length; v++) {
+            assertTrue(cache.putAlong(id(v, 0), CHUNK, ranks[v], a -> Arrays.fill(a, (byte) 1)));
+        }
+        byte[] dst = new byte[CHUNK];
+        assertTrue(cache.peek(id(0, 0), dst), "a read through it (a chain's base) does not pass it");
+        assertFalse(cache.putAlong(id(4, 0), CHUNK, 2, a -> {
+            throw new AssertionError("not admitted");
+        }), "no room below rank 2");
+        assertTrue(cache.peekRead(id(0, 0), dst), "read as the version asked for: the reader goes on below it");
+        assertTrue(cache.putAlong(id(4, 0), CHUNK, 2, a -> Arrays.fill(a, (byte) 2)), "admitted in place of the version passed");
+        assertFalse(cache.contains(id(0, 0)));
+        for (int v = 1; v <= 4; v++) {
+            assertTrue(cache.contains(id(v, 0)), "version " + v + " stays");
+        }
+        assertTrue(cache.peekRead(id(4, 0), dst));
+        assertArrayEquals(filled(2), Arrays.copyOf(dst, CHUNK));
+        assertTrue(cache.putAlong(id(5, 0), CHUNK, 7, a -> Arrays.fill(a, (byte) 3)), "a version passed leaves before one of any rank");
+        assertFalse(cache.contains(id(4, 0)));
+    }
+
+    @Test
     void chunksOverAQuarterOfTheBudgetAreNotKept() {
         RecentChunks cache = new RecentChunks(4L * CHUNK - 1);
         cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK, true);

@@ -26,15 +26,30 @@ import java.util.SplittableRandom;
  * committed; each depth's median over the later rounds is reported, the layouts taking turns.
  *
  * <p>Run: {@code java -Xmx4g -cp core/target/classes:perf/target/classes:DEPS
- * dev.coral.perf.stress.StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS]]] [key=value[,key=value] ...]}
- * (defaults 32 steps, fp32, 5 rounds). DIR must not exist.
+ * dev.coral.perf.stress.StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS]]]] [key=value[,key=value] ...]}
+ * (defaults 32 steps, fp32, 5 rounds, no gap). GAP_MS is the time between a checkout and the next
+ * (the user evaluating the checkpoint), which reading ahead ({@code VersionsAhead}) works in;
+ * only the checkouts are timed. DIR must not exist.
  */
 public final class StepBackProbe {
     private StepBackProbe() {
     }
 
+    /** The user's work between two checkouts (evaluating the checkpoint), as a sleep. */
+    private static void think(long millis) {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     public static void main(String[] args) throws IOException {
-        ProbeArgs a = ProbeArgs.of(args, "StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS]]] [key=value[,key=value] ...]");
+        ProbeArgs a = ProbeArgs.of(args, "StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS]]]] [key=value[,key=value] ...]");
         List<String> positional = new ArrayList<>();
         List<Map<String, String>> layouts = new ArrayList<>();
         layouts.add(Map.of());
@@ -53,6 +68,7 @@ public final class StepBackProbe {
         int steps = positional.size() > 0 ? Integer.parseInt(positional.get(0)) : 32;
         DType dtype = positional.size() > 1 && positional.get(1).equals("bf16") ? DType.BF16 : DType.F32;
         int rounds = positional.size() > 2 ? Integer.parseInt(positional.get(2)) : 5;
+        long gapMillis = positional.size() > 3 ? Long.parseLong(positional.get(3)) : 0;
         if (steps < 2 || rounds < 2) {
             throw new IllegalArgumentException("STEPS and ROUNDS: at least 2");
         }
@@ -98,12 +114,14 @@ public final class StepBackProbe {
                         if (round == 0 && !Arrays.equals(Baselines.sha256().digest(Files.readAllBytes(file)), sha[steps - 1 - d])) {
                             throw new IllegalStateException(roots[k] + ": main~" + d + " checked out is not the committed file");
                         }
+                        think(gapMillis);
                     }
                 }
             }
         }
         System.out.printf(Locale.ROOT, "%d Adam steps of the throughput scenario's MLP as %s (%s a file); step back main~1 .. main~%d, each from the file of the one"
-                + " before; each depth's median of rounds 2-%d%n", steps, dtype, Fmt.mb(fileBytes), steps - 1, rounds);
+                + " before%s; each depth's median of rounds 2-%d%n", steps, dtype, Fmt.mb(fileBytes), steps - 1,
+                gapMillis == 0 ? ", at once" : ", " + gapMillis + " ms apart (the user evaluating each)", rounds);
         for (int k = 0; k < roots.length; k++) {
             double[] med = new double[steps - 1];
             for (int d = 1; d < steps; d++) {

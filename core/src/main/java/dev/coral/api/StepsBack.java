@@ -1,0 +1,86 @@
+package dev.coral.api;
+
+import dev.coral.repo.ChunkRef;
+import dev.coral.repo.Commit;
+import dev.coral.repo.FileEntry;
+import dev.coral.repo.ObjectGraph;
+import dev.coral.repo.Tree;
+import dev.coral.store.ObjectId;
+import dev.coral.store.VersionsAhead;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Tells, from the checkouts through one handle, a reader stepping back through a history (each
+ * checkout the first parent of the one before: a user looking for the best checkpoint), and
+ * then has the next step's version read ahead ({@link VersionsAhead}) while the user works on
+ * the one checked out. Only the first parent is guessed, and only after two steps back in turn.
+ */
+final class StepsBack {
+    private final ObjectGraph graph;
+    private final VersionsAhead ahead;
+    /** The commit checked out last through this handle; guarded by this. */
+    private ObjectId last;
+
+    StepsBack(ObjectGraph graph, VersionsAhead ahead) {
+        this.graph = graph;
+        this.ahead = ahead;
+    }
+
+    /**
+     * After a whole checkout of commit {@code target}, whose tree {@code tree} the working files
+     * now hold. Never fails: what it cannot read is left to the next checkout, which reports it.
+     */
+    synchronized void checkedOut(ObjectId target, Tree tree) {
+        ObjectId before = last;
+        last = target;
+        try {
+            if (before == null || before.equals(target) || !target.equals(firstParent(before))) {
+                return;
+            }
+            ObjectId next = firstParent(target);
+            if (next != null) {
+                ahead.start(() -> chunksOf(next, tree));
+            }
+        } catch (IOException | RuntimeException e) {
+            // speculative
+        }
+    }
+
+    private ObjectId firstParent(ObjectId commit) throws IOException {
+        List<ObjectId> parents = graph.commit(commit).parents();
+        return parents.isEmpty() ? null : parents.get(0);
+    }
+
+    /**
+     * The chunks of commit {@code next}'s files that differ from {@code atHand}'s, each with the
+     * chunk in its place (the same path, tensor name and index) in the file now at hand.
+     */
+    private List<VersionsAhead.Wanted> chunksOf(ObjectId next, Tree atHand) throws IOException {
+        Commit c = graph.commit(next);
+        List<VersionsAhead.Wanted> out = new ArrayList<>();
+        for (Map.Entry<String, ObjectId> f : graph.tree(c.tree()).files().entrySet()) {
+            ObjectId mine = atHand.files().get(f.getKey());
+            if (f.getValue().equals(mine)) {
+                continue;
+            }
+            Map<String, List<ChunkRef>> beside = new HashMap<>();
+            if (mine != null) {
+                for (FileEntry.NamedTensor t : graph.file(mine).tensors()) {
+                    beside.put(t.name(), graph.tensor(t.tensorId()).chunks());
+                }
+            }
+            for (FileEntry.NamedTensor t : graph.file(f.getValue()).tensors()) {
+                List<ChunkRef> chunks = graph.tensor(t.tensorId()).chunks();
+                List<ChunkRef> there = beside.getOrDefault(t.name(), List.of());
+                for (int i = 0; i < chunks.size(); i++) {
+                    out.add(new VersionsAhead.Wanted(chunks.get(i).id(), i < there.size() ? there.get(i).id() : null));
+                }
+            }
+        }
+        return out;
+    }
+}

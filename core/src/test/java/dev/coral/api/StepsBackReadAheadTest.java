@@ -1,0 +1,125 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.repo.ChunkRef;
+import dev.coral.repo.RepositoryConfig;
+import dev.coral.store.RecentChunksLimit;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A handle whose checkouts step back through a history (each the first parent of the one
+ * before) has the next step's version read ahead while the user works on the one checked out,
+ * where reading it then would decode several deltas: across a run boundary of the chain layout.
+ * Runs of 2 here, six versions: v5's base is v4, v4's the keyframe v0, v3's v2, v2's v0. So
+ * main~2 (v3) is not on main~1's (v4's) chain, and main~3 (v2) is one delta below main~2.
+ */
+class StepsBackReadAheadTest {
+    private static final int STEPS = 6;
+    private static final String FILE = "model.safetensors";
+
+    @TempDir
+    Path dir;
+
+    private List<byte[]> commitHistory(Path root, DType dtype) throws IOException {
+        List<byte[]> steps = new ArrayList<>();
+        for (byte[] s : ContextCodingTest.adamSteps(7).subList(0, STEPS)) {
+            steps.add(dtype == DType.BF16 ? ZigzagDeltasTest.bf16(s) : s);
+        }
+        RepositoryConfig config = RepositoryConfig.defaults().withCacheBytes(0).withDeltaRun(2); // no chunk cache: reads go down the chains
+        try (Repository repo = Repository.init(root, config)) {
+            for (int s = 0; s < STEPS; s++) {
+                repo.commitTensors(FILE, List.of(Tensors.of("w", TensorSpec.of(dtype, steps.get(s).length / dtype.elementBytes()), steps.get(s))),
+                        Map.of(), CommitRequest.of("step " + s));
+            }
+        }
+        return steps;
+    }
+
+    private void checkOut(Repository repo, int depth, List<byte[]> steps) throws IOException {
+        repo.checkout("main~" + depth, true);
+        byte[] file = Files.readAllBytes(dir.resolve("r").resolve(FILE));
+        byte[] step = steps.get(STEPS - 1 - depth);
+        assertArrayEquals(step, Arrays.copyOfRange(file, file.length - step.length, file.length), "main~" + depth); // the tensor's data ends the file
+    }
+
+    private static boolean held(Repository repo, String rev) throws IOException {
+        List<ChunkRef> chunks = repo.tensor(rev, FILE, "w").object().chunks();
+        return chunks.stream().allMatch(c -> RecentChunksLimit.holds(repo.store(), c.id()));
+    }
+
+    @Test
+    void stepsBackAcrossARunBoundaryFindTheNextVersionReadAhead() throws Exception {
+        List<byte[]> steps = commitHistory(dir.resolve("r"), DType.F32);
+        try (Repository repo = Repository.open(dir.resolve("r"))) {
+            repo.checkout("main", true);
+            checkOut(repo, 1, steps);
+            assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()), "main~2: its chain is not main~1's");
+            assertTrue(held(repo, "main~2"));
+            long fromHand = repo.store().readsFromHand();
+            checkOut(repo, 2, steps);
+            assertEquals(fromHand, repo.store().readsFromHand(), "main~2 was served from memory, not decoded from the file at hand");
+            assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()),
+                    "main~3: kept on the way to main~2 (these weights span decades: plane 0 is context-coded, not undone), not read ahead");
+            checkOut(repo, 3, steps);
+            checkOut(repo, 4, steps);
+            checkOut(repo, 5, steps);
+        }
+    }
+
+    @Test
+    void aBf16HistoryStepsBackExactlyWhetherTheReadAheadIsDoneOrNot() throws Exception {
+        List<byte[]> steps = commitHistory(dir.resolve("r"), DType.BF16);
+        for (boolean waits : new boolean[] {true, false}) {
+            try (Repository repo = Repository.open(dir.resolve("r"))) {
+                repo.checkout("main", true);
+                for (int d = 1; d < STEPS; d++) {
+                    checkOut(repo, d, steps); // at once: a chunk being read ahead is waited for, one not begun read by the checkout
+                    if (waits && d == 1) {
+                        assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()));
+                        assertTrue(held(repo, "main~2"));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aCheckoutElsewhereStopsWhatWasBeingReadAhead() throws Exception {
+        List<byte[]> steps = commitHistory(dir.resolve("r"), DType.BF16);
+        try (Repository repo = Repository.open(dir.resolve("r"))) {
+            repo.checkout("main", true);
+            checkOut(repo, 1, steps); // main~2 is being read ahead
+            checkOut(repo, 5, steps); // the user went elsewhere: at once, whatever was begun
+            checkOut(repo, 0, steps);
+            RecentChunksLimit.readAheadWhenIdle(repo.store());
+            checkOut(repo, 2, steps);
+        }
+    }
+
+    @Test
+    void checkoutsThatDoNotStepBackReadNothingAhead() throws Exception {
+        List<byte[]> steps = commitHistory(dir.resolve("r"), DType.F32);
+        try (Repository repo = Repository.open(dir.resolve("r"))) {
+            checkOut(repo, 2, steps);
+            checkOut(repo, 1, steps); // forward
+            checkOut(repo, 3, steps); // a jump back over main~2
+            checkOut(repo, 3, steps); // the same again
+            assertEquals(0, RecentChunksLimit.readAheadWhenIdle(repo.store()));
+            checkOut(repo, 4, steps); // a step back from main~3: main~5, the keyframe, decodes in one link
+            assertEquals(0, RecentChunksLimit.readAheadWhenIdle(repo.store()));
+        }
+    }
+}
