@@ -135,8 +135,17 @@ final class Checkout {
         touched.addAll(index.entries().keySet());
         removeLeftovers(wt, touched);
         new StagingIndex(next).write(repo.indexFile());
-        repo.stepsBack().checkedOut(target, tree);
+        repo.stepsBack().checkedOut(headBefore(), target, tree);
         return new Repository.CheckoutResult(target, written, deleted);
+    }
+
+    /** The commit HEAD names before a checkout moves it, or null (none yet, or HEAD cannot be read: a forced checkout replaces it). */
+    private ObjectId headBefore() {
+        try {
+            return repo.headCommit();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /**

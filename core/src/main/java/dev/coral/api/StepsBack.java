@@ -14,16 +14,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Tells, from the checkouts through one handle, a reader stepping back through a history (each
- * checkout the first parent of the one before: a user looking for the best checkpoint), and
- * then has the next step's version read ahead ({@link VersionsAhead}) while the user works on
- * the one checked out. Only the first parent is guessed, and only after two steps back in turn.
+ * Tells a reader stepping back through a history (a whole checkout of the first parent of the
+ * commit HEAD was on: a user looking for the best checkpoint, {@code checkout main~1}, then
+ * {@code main~2}, or {@code reset --hard HEAD~1} again and again), and then has the next step's
+ * version read ahead ({@link VersionsAhead}) while the user works on the one checked out. Only
+ * the first parent is guessed. HEAD, not the last checkout through this handle, tells where the
+ * working files came from: a daemon's handle sees commits and checkouts of other processes too.
  */
 final class StepsBack {
     private final ObjectGraph graph;
     private final VersionsAhead ahead;
-    /** The commit checked out last through this handle; guarded by this. */
-    private ObjectId last;
 
     StepsBack(ObjectGraph graph, VersionsAhead ahead) {
         this.graph = graph;
@@ -32,11 +32,10 @@ final class StepsBack {
 
     /**
      * After a whole checkout of commit {@code target}, whose tree {@code tree} the working files
-     * now hold. Never fails: what it cannot read is left to the next checkout, which reports it.
+     * now hold, from commit {@code before} (HEAD's, not yet moved; null: none). Never fails: what
+     * it cannot read is left to the next checkout, which reports it.
      */
-    synchronized void checkedOut(ObjectId target, Tree tree) {
-        ObjectId before = last;
-        last = target;
+    void checkedOut(ObjectId before, ObjectId target, Tree tree) {
         try {
             if (before == null || before.equals(target) || !target.equals(firstParent(before))) {
                 return;

@@ -50,6 +50,11 @@ class StepsBackReadAheadTest {
 
     private void checkOut(Repository repo, int depth, List<byte[]> steps) throws IOException {
         repo.checkout("main~" + depth, true);
+        assertFileIs(steps, depth);
+    }
+
+    /** Whether the working file holds the commit {@code depth} steps below the newest. */
+    private void assertFileIs(List<byte[]> steps, int depth) throws IOException {
         byte[] file = Files.readAllBytes(dir.resolve("r").resolve(FILE));
         byte[] step = steps.get(STEPS - 1 - depth);
         assertArrayEquals(step, Arrays.copyOfRange(file, file.length - step.length, file.length), "main~" + depth); // the tensor's data ends the file
@@ -93,6 +98,38 @@ class StepsBackReadAheadTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void aHandleThatCommittedReadsAheadFromItsFirstStepBack() throws Exception {
+        Path root = dir.resolve("r");
+        List<byte[]> steps = new ArrayList<>();
+        for (byte[] s : ContextCodingTest.adamSteps(7).subList(0, STEPS)) {
+            steps.add(ZigzagDeltasTest.bf16(s));
+        }
+        try (Repository repo = Repository.init(root, RepositoryConfig.defaults().withCacheBytes(0).withDeltaRun(2))) {
+            for (int s = 0; s < STEPS; s++) {
+                repo.commitTensors(FILE, List.of(Tensors.of("w", TensorSpec.of(DType.BF16, steps.get(s).length / 2), steps.get(s))),
+                        Map.of(), CommitRequest.of("step " + s));
+            }
+            checkOut(repo, 1, steps); // from HEAD, main: a step back (as through a daemon after its commits)
+            assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()), "main~2");
+            assertTrue(held(repo, "main~2"));
+            checkOut(repo, 2, steps);
+        }
+    }
+
+    @Test
+    void hardResetsToTheParentStepBackToo() throws Exception {
+        List<byte[]> steps = commitHistory(dir.resolve("r"), DType.F32);
+        try (Repository repo = Repository.open(dir.resolve("r"))) {
+            repo.checkout("main", true);
+            repo.reset("HEAD~1", Repository.ResetMode.HARD, ProgressListener.NONE);
+            assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()), "main~2, HEAD~1 of the commit reset to");
+            assertTrue(held(repo, "main~2"));
+            repo.reset("HEAD~1", Repository.ResetMode.HARD, ProgressListener.NONE);
+            assertFileIs(steps, 2); // (main itself moved back two commits)
         }
     }
 
