@@ -24,11 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * version read), with the versions below it whose deltas cannot be undone.
  *
  * <p>Each chunk is a task of a batch, a batch the chunks of one version; a newer batch stops the
- * one before (the reader went elsewhere). A read of a chunk whose task waits claims it and decodes
- * the chunk itself, as if nothing had been started; a read of one being decoded here waits for
- * it ({@link #await}): a chunk is never decoded twice at once. Once the reader has come, no more
- * chunks are begun here ({@link #readerCame}): a read that comes at once waits for the chunks
- * begun, and reads the rest with its own threads.
+ * one before, and so does a checkout as it begins ({@link #stop}): no more chunks are begun, those
+ * begun finish. A read of a chunk whose task waits claims it and decodes the chunk itself, as if
+ * nothing had been started; a read of one being decoded here waits for it ({@link #await}). Once
+ * a reader has come, no more chunks are begun here either ({@link #readerCame}): a read that comes
+ * at once waits for the chunks begun, and reads the rest with its own threads.
  * Speculative: a failure (a pack another process deleted meanwhile) leaves the chunk to be read
  * when asked, which reports it. Thread-safe.
  */
@@ -141,6 +141,15 @@ public final class VersionsAhead implements AutoCloseable {
         while (busy.get() > 0) {
             Thread.sleep(1);
         }
+    }
+
+    /**
+     * Stops what is being read ahead: no more chunks are begun (those begun finish, and reads of
+     * them wait for them). A checkout calls it as it begins, so one that comes at once, before the
+     * next version's chunks were planned or begun, does not find them decoded twice at once.
+     */
+    public void stop() {
+        batches.incrementAndGet();
     }
 
     /** Chunks decoded ahead and held since this store was opened. */
