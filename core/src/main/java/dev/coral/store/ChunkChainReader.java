@@ -113,28 +113,44 @@ final class ChunkChainReader {
         rememberDecoded(store, top, chain, dst, n);
     }
 
+    /** What a read ahead did with a chunk ({@link #readAhead}). */
+    enum Ahead {
+        /** Decoded, and held among the recent chunks. */
+        HELD,
+        /** Not decoded: held already, or cheap to read when asked. */
+        NOT_NEEDED,
+        /** Not decoded: no room to hold it (nor, likely, the chunks after it). */
+        NO_ROOM
+    }
+
     /**
      * For a reader stepping back ({@link VersionsAhead}): decodes {@code top} into {@code buf}
      * and holds it among the recent chunks as the version just below the one read, with the
      * versions below it whose next delta cannot be undone, unless reading it when asked is cheap:
      * it is held already, in the chunk cache, the chunk at hand beside it ({@code besideAtHand},
      * or null) is it or one XOR delta above it (undone from the file), or its chain decodes one
-     * link (a keyframe, or a delta on a version held). True if decoded and held.
+     * link (a keyframe, or a delta on a version held); or there is no room to hold it.
      */
-    static boolean readAhead(ObjectStore store, ObjectStore.Found top, ObjectId besideAtHand, byte[] buf, CodecWorkspace ws)
+    static Ahead readAhead(ObjectStore store, ObjectStore.Found top, ObjectId besideAtHand, byte[] buf, CodecWorkspace ws)
             throws IOException {
         RecentChunks recent = store.recentChunks();
         ObjectId id = top.entry().id();
         int n = (int) top.entry().rawLength();
-        if (recent.contains(id) || id.equals(besideAtHand) || undoesTo(store, besideAtHand, id) || fromCache(store, top, buf, n, false)) {
-            return false;
+        if (recent.contains(id) || id.equals(besideAtHand) || undoesTo(store, besideAtHand, id)) {
+            return Ahead.NOT_NEEDED;
+        }
+        if (!recent.hasRoomAlong(n, 1)) {
+            return Ahead.NO_ROOM;
+        }
+        if (fromCache(store, top, buf, n, false)) {
+            return Ahead.NOT_NEEDED;
         }
         Chain chain = collect(store, top, recent, ws, true, false);
         if (chain.links().size() <= 1) {
-            return false;
+            return Ahead.NOT_NEEDED;
         }
         decodeChain(chain.links(), chain.cachedBase(), buf, n, ws, false, recent, 1);
-        return recent.putAlong(id, n, 1, a -> System.arraycopy(buf, 0, a, 0, n));
+        return recent.putAlong(id, n, 1, a -> System.arraycopy(buf, 0, a, 0, n)) ? Ahead.HELD : Ahead.NO_ROOM;
     }
 
     /** Whether chunk {@code above} (null: none) is an XOR delta on {@code base}: one delta undone from it gives that. */

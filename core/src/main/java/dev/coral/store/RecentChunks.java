@@ -554,6 +554,29 @@ final class RecentChunks {
         });
     }
 
+    /**
+     * Whether a version decoded along a chain, {@code rank} below the version read, of {@code len}
+     * bytes would be admitted now ({@link #putAlong}), counting the free room and the versions held
+     * along farther below (not the entries done with, which an admission may evict too): a read
+     * ahead asks before it decodes, so the chunks of a model larger than the budget are not
+     * decoded only to be refused.
+     */
+    synchronized boolean hasRoomAlong(long len, int rank) {
+        if (len > budget / 4) {
+            return false;
+        }
+        long room = budget - bytes;
+        for (LinkedHashSet<ObjectId> ids : alongByRank.tailMap(rank, false).values()) {
+            for (ObjectId id : ids) {
+                if (room >= len) {
+                    return true;
+                }
+                room += map.get(id).bytes.length;
+            }
+        }
+        return room >= len;
+    }
+
     /** Whether a chunk of {@code len} bytes would fit beside what is held now, without evicting anything. */
     synchronized boolean hasRoomFor(long len) {
         return len <= budget / 4 && bytes + len <= budget;

@@ -27,8 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * one before, and so does a checkout as it begins ({@link #stop}): no more chunks are begun, those
  * begun finish. A read of a chunk whose task waits claims it and decodes the chunk itself, as if
  * nothing had been started; a read of one being decoded here waits for it ({@link #await}). Once
- * a reader has come, no more chunks are begun here either ({@link #readerCame}): a read that comes
- * at once waits for the chunks begun, and reads the rest with its own threads.
+ * a reader has come, no more chunks are begun here either ({@link #ended}): a read that comes
+ * at once waits for the chunks begun, and reads the rest with its own threads. Nor once a chunk
+ * finds no room to be held ({@link RecentChunks#hasRoomAlong}, asked before it is decoded): the
+ * chunks of a model larger than that memory are not decoded only to be refused.
  * Speculative: a failure (a pack another process deleted meanwhile) leaves the chunk to be read
  * when asked, which reports it. Thread-safe.
  */
@@ -76,12 +78,13 @@ public final class VersionsAhead implements AutoCloseable {
     private final ConcurrentHashMap<ObjectId, Task> pending = new ConcurrentHashMap<>();
     private final AtomicLong batches = new AtomicLong();
     /**
-     * The last batch whose reader came before it was done: its workers begin no more chunks, the
-     * reader's threads read the rest. Stepping back at once (no work between the checkouts), four
-     * threads on this machine's two cores decoded chunks at half speed each, and the reader waited
-     * for the last ones begun here: the step across a run boundary took 316-587 ms against 230-458.
+     * The last batch to begin no more chunks, as its reader came before it was done (the reader's
+     * threads read the rest), or as it found no room to hold a chunk. Stepping back at once (no
+     * work between the checkouts), four threads on this machine's two cores decoded chunks at half
+     * speed each, and the reader waited for the last ones begun here: the step across a run
+     * boundary took 316-587 ms against 230-458.
      */
-    private final AtomicLong readerCame = new AtomicLong();
+    private final AtomicLong ended = new AtomicLong();
     /** Chunks decoded here and held (for tests and probes). */
     final AtomicLong decoded = new AtomicLong();
     /** Chunks a read claimed before a worker reached them (for tests). */
@@ -185,8 +188,12 @@ public final class VersionsAhead implements AutoCloseable {
         drain(batch, tasks);
     }
 
+    private void end(long batch) {
+        ended.accumulateAndGet(batch, Math::max);
+    }
+
     private boolean stopped(long batch) {
-        return closed || batch != batches.get() || readerCame.get() == batch;
+        return closed || batch != batches.get() || ended.get() == batch;
     }
 
     /** Decodes the batch's tasks until none is left (or the batch is stopped: the rest are finished undone). */
@@ -199,7 +206,9 @@ public final class VersionsAhead implements AutoCloseable {
                         if (s == null) {
                             s = new Scratch();
                         }
-                        decode(t.wanted, s);
+                        if (decode(t.wanted, s) == ChunkChainReader.Ahead.NO_ROOM) {
+                            end(batch); // the chunks after it would find none either
+                        }
                     }
                 } finally {
                     pending.remove(t.wanted.chunk(), t);
@@ -213,21 +222,23 @@ public final class VersionsAhead implements AutoCloseable {
         }
     }
 
-    private void decode(Wanted w, Scratch s) {
+    private ChunkChainReader.Ahead decode(Wanted w, Scratch s) {
         try {
             ObjectStore.Found f = store.find(w.chunk());
             if (f == null) {
-                return;
+                return ChunkChainReader.Ahead.NOT_NEEDED;
             }
             int n = (int) f.entry().rawLength();
             if (s.buffer.length < n) {
                 s.buffer = new byte[n];
             }
-            if (ChunkChainReader.readAhead(store, f, w.besideAtHand(), s.buffer, s.workspace)) {
+            ChunkChainReader.Ahead a = ChunkChainReader.readAhead(store, f, w.besideAtHand(), s.buffer, s.workspace);
+            if (a == ChunkChainReader.Ahead.HELD) {
                 decoded.incrementAndGet();
             }
+            return a;
         } catch (Exception e) {
-            // speculative, as above
+            return ChunkChainReader.Ahead.NOT_NEEDED; // speculative, as above
         }
     }
 
@@ -241,7 +252,7 @@ public final class VersionsAhead implements AutoCloseable {
         if (t == null) {
             return;
         }
-        readerCame.accumulateAndGet(t.batch, Math::max);
+        end(t.batch);
         if (t.state.compareAndSet(WAITING, CLAIMED)) {
             claimed.incrementAndGet();
             return;

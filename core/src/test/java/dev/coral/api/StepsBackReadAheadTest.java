@@ -34,11 +34,14 @@ class StepsBackReadAheadTest {
     Path dir;
 
     private List<byte[]> commitHistory(Path root, DType dtype) throws IOException {
+        return commitHistory(root, dtype, RepositoryConfig.defaults().withCacheBytes(0).withDeltaRun(2)); // no chunk cache: reads go down the chains
+    }
+
+    private List<byte[]> commitHistory(Path root, DType dtype, RepositoryConfig config) throws IOException {
         List<byte[]> steps = new ArrayList<>();
         for (byte[] s : ContextCodingTest.adamSteps(7).subList(0, STEPS)) {
             steps.add(dtype == DType.BF16 ? ZigzagDeltasTest.bf16(s) : s);
         }
-        RepositoryConfig config = RepositoryConfig.defaults().withCacheBytes(0).withDeltaRun(2); // no chunk cache: reads go down the chains
         try (Repository repo = Repository.init(root, config)) {
             for (int s = 0; s < STEPS; s++) {
                 repo.commitTensors(FILE, List.of(Tensors.of("w", TensorSpec.of(dtype, steps.get(s).length / dtype.elementBytes()), steps.get(s))),
@@ -130,6 +133,23 @@ class StepsBackReadAheadTest {
             assertTrue(held(repo, "main~2"));
             repo.reset("HEAD~1", Repository.ResetMode.HARD, ProgressListener.NONE);
             assertFileIs(steps, 2); // (main itself moved back two commits)
+        }
+    }
+
+    @Test
+    void withRoomForPartOfTheNextVersionThatPartIsReadAhead() throws Exception {
+        int chunk = 32 << 10;
+        List<byte[]> steps = commitHistory(dir.resolve("r"), DType.F32,
+                RepositoryConfig.defaults().withCacheBytes(0).withDeltaRun(2).withChunkBytes(chunk));
+        try (Repository repo = Repository.open(dir.resolve("r"))) {
+            assertEquals(8, repo.tensor("main~2", FILE, "w").object().chunks().size(), "the case: 8 chunks");
+            RecentChunksLimit.set(repo.store(), 12L * chunk);
+            repo.checkout("main", true);
+            checkOut(repo, 1, steps); // keeps the keyframe's 8 chunks on the way (these fp32 deltas are not undone): room for 4 more
+            long decoded = RecentChunksLimit.readAheadWhenIdle(repo.store());
+            assertTrue(decoded >= 1 && decoded <= 4, decoded + " chunks read ahead: as many as the memory of recent chunks holds");
+            checkOut(repo, 2, steps);
+            checkOut(repo, 3, steps);
         }
     }
 

@@ -338,6 +338,27 @@ class RecentChunksTest {
     }
 
     @Test
+    void roomForAVersionAlongCountsTheFreeBytesAndTheVersionsFartherBelow() {
+        RecentChunks cache = new RecentChunks(4L * CHUNK);
+        assertTrue(cache.hasRoomAlong(CHUNK, 1));
+        assertFalse(cache.hasRoomAlong(CHUNK + 1, 1), "over a quarter of the budget");
+        cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK, true); // waits for its turn
+        int[] ranks = {1, 2, 3};
+        for (int v = 1; v <= 3; v++) {
+            assertTrue(cache.putAlong(id(v, 0), CHUNK, ranks[v - 1], a -> Arrays.fill(a, (byte) 1)));
+        }
+        assertTrue(cache.hasRoomAlong(CHUNK, 1), "ranks 2 and 3 would leave");
+        assertTrue(cache.hasRoomAlong(CHUNK, 2), "rank 3 would leave");
+        assertFalse(cache.hasRoomAlong(CHUNK, 3), "none farther below than 3");
+        assertFalse(cache.putAlong(id(4, 0), CHUNK, 3, a -> {
+            throw new AssertionError("not admitted");
+        }), "as the admission finds");
+        byte[] dst = new byte[CHUNK];
+        assertTrue(cache.peekRead(id(1, 0), dst));
+        assertTrue(cache.hasRoomAlong(CHUNK, 3), "the version read would leave");
+    }
+
+    @Test
     void chunksOverAQuarterOfTheBudgetAreNotKept() {
         RecentChunks cache = new RecentChunks(4L * CHUNK - 1);
         cache.put(id(0, 0), new byte[CHUNK], 0, CHUNK, true);
