@@ -8,7 +8,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -61,7 +63,7 @@ public final class VersionsAhead implements AutoCloseable {
         }
     }
 
-    /** A worker's buffer and workspace, reused by the next worker. */
+    /** A worker's buffer and workspace, reused by the next worker while a batch is read; let go when none is. */
     private static final class Scratch {
         byte[] buffer = new byte[0];
         final CodecWorkspace workspace = new CodecWorkspace();
@@ -87,8 +89,6 @@ public final class VersionsAhead implements AutoCloseable {
     private final AtomicLong ended = new AtomicLong();
     /** Chunks decoded here and held (for tests and probes). */
     final AtomicLong decoded = new AtomicLong();
-    /** Chunks a read claimed before a worker reached them (for tests). */
-    final AtomicLong claimed = new AtomicLong();
     private final ConcurrentLinkedQueue<Scratch> scratch = new ConcurrentLinkedQueue<>();
     /** Plans and drains submitted and not yet finished (for tests: {@link #awaitIdle}). */
     private final AtomicInteger busy = new AtomicInteger();
@@ -110,11 +110,13 @@ public final class VersionsAhead implements AutoCloseable {
         }
         if (threads == null) {
             AtomicInteger made = new AtomicInteger();
-            threads = Executors.newFixedThreadPool(THREADS, r -> {
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(THREADS, THREADS, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
                 Thread t = new Thread(r, "coral-versions-ahead-" + made.incrementAndGet());
                 t.setDaemon(true);
                 return t;
             });
+            pool.allowCoreThreadTimeOut(true); // a daemon's handle keeps no idle threads
+            threads = pool;
         }
         long batch = batches.incrementAndGet();
         ExecutorService pool = threads;
@@ -219,6 +221,11 @@ public final class VersionsAhead implements AutoCloseable {
             if (s != null) {
                 scratch.add(s);
             }
+            if (busy.get() <= 1) { // the last one working: nothing is kept while nothing is read ahead
+                for (Scratch x; (x = scratch.poll()) != null; ) {
+                    x.workspace.close();
+                }
+            }
         }
     }
 
@@ -254,7 +261,6 @@ public final class VersionsAhead implements AutoCloseable {
         }
         end(t.batch);
         if (t.state.compareAndSet(WAITING, CLAIMED)) {
-            claimed.incrementAndGet();
             return;
         }
         t.done.join();
