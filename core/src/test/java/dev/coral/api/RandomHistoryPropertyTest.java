@@ -153,6 +153,11 @@ class RandomHistoryPropertyTest {
             for (int i : order) {
                 checkOut(repo, root, history.get(i), r.nextBoolean());
             }
+            // back through the history newest first, as a user looking for the best checkpoint: each step back
+            // has the next one read ahead (VersionsAhead), which the next checkout finds, waits for, or reads itself
+            for (int i = history.size() - 1; i >= 0; i--) {
+                checkOut(repo, root, history.get(i), false);
+            }
             FsckReport fsck = repo.fsck(false);
             assertTrue(fsck.problems().isEmpty(), () -> "fsck: " + fsck.problems());
         } finally {
