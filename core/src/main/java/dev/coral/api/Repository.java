@@ -1114,7 +1114,11 @@ public final class Repository implements AutoCloseable {
 
     /** The file entry of {@code path} in {@code revision}. */
     public FileEntry fileAt(String revision, String path) throws IOException {
-        Tree t = readTree(resolve(revision));
+        return fileAt(resolve(revision), revision, path);
+    }
+
+    private FileEntry fileAt(ObjectId commit, String revision, String path) throws IOException {
+        Tree t = readTree(commit);
         ObjectId id = t.files().get(path);
         if (id == null) {
             throw new BadInputException("'" + path + "' is not in " + revision);
@@ -1122,9 +1126,17 @@ public final class Repository implements AutoCloseable {
         return graph.file(id);
     }
 
-    /** The tensors of {@code path} in {@code revision}, read lazily. */
+    /**
+     * The tensors of {@code path} in {@code revision}, read lazily. A handle that reads them from
+     * commit after commit, each the first parent of the one before (an evaluation loop going back
+     * through checkpoints), has the next one's read ahead meanwhile ({@link StepsBack#loaded}).
+     */
     public List<StoredTensor> tensors(String revision, String path) throws IOException {
-        return new FileRestore(graph).tensors(fileAt(revision, path));
+        ObjectId commit = resolve(revision);
+        FileEntry entry = fileAt(commit, revision, path);
+        store.noteRestore();
+        stepsBack.loaded(commit, path);
+        return new FileRestore(graph).tensors(entry);
     }
 
     /** One tensor of a file in a revision, read lazily. */

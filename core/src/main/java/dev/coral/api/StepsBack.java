@@ -22,8 +22,14 @@ import java.util.Map;
  * working files came from: a daemon's handle sees commits and checkouts of other processes too.
  */
 final class StepsBack {
+    /** A file's tensors read from a commit through this handle ({@link Repository#tensors}). */
+    private record Loaded(ObjectId commit, String path) {
+    }
+
     private final ObjectGraph graph;
     private final VersionsAhead ahead;
+    /** The last file whose tensors were read; guarded by this. */
+    private Loaded lastLoaded;
 
     StepsBack(ObjectGraph graph, VersionsAhead ahead) {
         this.graph = graph;
@@ -47,6 +53,45 @@ final class StepsBack {
         } catch (IOException | RuntimeException e) {
             // speculative
         }
+    }
+
+    /**
+     * As {@link #checkedOut}, for a program reading a file's tensors from commit after commit
+     * ({@link Repository#tensors}, {@code Nd4jCheckpoints.load}: a Java evaluation loop going back
+     * through checkpoints, with no file at hand): when {@code commit} is the first parent of the
+     * commit whose {@code path} was read last through this handle, {@code path} of its first parent
+     * is read ahead, while the program reads and evaluates this one. Never fails.
+     */
+    synchronized void loaded(ObjectId commit, String path) {
+        Loaded before = lastLoaded;
+        lastLoaded = new Loaded(commit, path);
+        try {
+            if (before == null || !before.path().equals(path) || before.commit().equals(commit) || !commit.equals(firstParent(before.commit()))) {
+                return;
+            }
+            ObjectId next = firstParent(commit);
+            ObjectId now = graph.tree(graph.commit(commit).tree()).files().get(path);
+            if (next != null && now != null) {
+                ahead.start(() -> chunksOf(next, path, now));
+            }
+        } catch (IOException | RuntimeException e) {
+            // speculative
+        }
+    }
+
+    /** The chunks of {@code path} in commit {@code next}, unless it is the file {@code now} (no file at hand beside them). */
+    private List<VersionsAhead.Wanted> chunksOf(ObjectId next, String path, ObjectId now) throws IOException {
+        ObjectId file = graph.tree(graph.commit(next).tree()).files().get(path);
+        List<VersionsAhead.Wanted> out = new ArrayList<>();
+        if (file == null || file.equals(now)) {
+            return out;
+        }
+        for (FileEntry.NamedTensor t : graph.file(file).tensors()) {
+            for (ChunkRef c : graph.tensor(t.tensorId()).chunks()) {
+                out.add(new VersionsAhead.Wanted(c.id(), null));
+            }
+        }
+        return out;
     }
 
     private ObjectId firstParent(ObjectId commit) throws IOException {

@@ -649,10 +649,10 @@ public final class ObjectStore implements AutoCloseable {
         return recentChunks;
     }
 
-    /** Checkouts and restores of files begun through this store ({@link #noteRestore}). */
+    /** Checkouts, restores and tensor reads of files begun through this store ({@link #noteRestore}). */
     private final java.util.concurrent.atomic.AtomicInteger restores = new java.util.concurrent.atomic.AtomicInteger();
 
-    /** Called as a checkout (or a restore, a hard reset) of files begins through this store. */
+    /** Called as a checkout (or a restore, a hard reset, a program's read of a file's tensors) begins through this store. */
     public void noteRestore() {
         restores.incrementAndGet();
     }

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.repo.ChunkRef;
+import dev.coral.repo.FileEntry;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.store.RecentChunksLimit;
 import dev.coral.tensor.DType;
 import dev.coral.tensor.TensorSpec;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +22,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A handle whose checkouts step back through a history (each the first parent of the one
- * before) has the next step's version read ahead while the user works on the one checked out,
+ * A handle whose checkouts (or reads of a file's tensors) step back through a history (each the
+ * first parent of the one before) has the next step's version read ahead while the user works on
+ * the one checked out,
  * where reading it then would decode several deltas: across a run boundary of the chain layout.
  * Runs of 2 here, six versions: v5's base is v4, v4's the keyframe v0, v3's v2, v2's v0. So
  * main~2 (v3) is not on main~1's (v4's) chain, and main~3 (v2) is one delta below main~2.
@@ -63,9 +66,22 @@ class StepsBackReadAheadTest {
         assertArrayEquals(step, Arrays.copyOfRange(file, file.length - step.length, file.length), "main~" + depth); // the tensor's data ends the file
     }
 
+    /** Whether every chunk of the file in {@code rev} is held in memory (found without reading its tensors, which is a load). */
     private static boolean held(Repository repo, String rev) throws IOException {
-        List<ChunkRef> chunks = repo.tensor(rev, FILE, "w").object().chunks();
-        return chunks.stream().allMatch(c -> RecentChunksLimit.holds(repo.store(), c.id()));
+        for (FileEntry.NamedTensor t : repo.fileAt(rev, FILE).tensors()) {
+            for (ChunkRef c : repo.graph().tensor(t.tensorId()).chunks()) {
+                if (!RecentChunksLimit.holds(repo.store(), c.id())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static byte[] load(Repository repo, int depth) throws IOException {
+        try (InputStream in = repo.tensor("main~" + depth, FILE, "w").openStream()) {
+            return in.readAllBytes();
+        }
     }
 
     @Test
@@ -142,7 +158,7 @@ class StepsBackReadAheadTest {
         List<byte[]> steps = commitHistory(dir.resolve("r"), DType.F32,
                 RepositoryConfig.defaults().withCacheBytes(0).withDeltaRun(2).withChunkBytes(chunk));
         try (Repository repo = Repository.open(dir.resolve("r"))) {
-            assertEquals(8, repo.tensor("main~2", FILE, "w").object().chunks().size(), "the case: 8 chunks");
+            assertEquals(8, repo.graph().tensor(repo.fileAt("main~2", FILE).tensors().get(0).tensorId()).chunks().size(), "the case: 8 chunks");
             RecentChunksLimit.set(repo.store(), 12L * chunk);
             repo.checkout("main", true);
             checkOut(repo, 1, steps); // keeps the keyframe's 8 chunks on the way (these fp32 deltas are not undone): room for 4 more
@@ -150,6 +166,24 @@ class StepsBackReadAheadTest {
             assertTrue(decoded >= 1 && decoded <= 4, decoded + " chunks read ahead: as many as the memory of recent chunks holds");
             checkOut(repo, 2, steps);
             checkOut(repo, 3, steps);
+        }
+    }
+
+    @Test
+    void aProgramReadingTensorsFromCommitAfterCommitBackwardFindsTheNextReadAhead() throws Exception {
+        List<byte[]> steps = commitHistory(dir.resolve("r"), DType.BF16);
+        try (Repository repo = Repository.open(dir.resolve("r"))) {
+            assertArrayEquals(steps.get(STEPS - 1), load(repo, 0));
+            assertArrayEquals(steps.get(STEPS - 2), load(repo, 1));
+            assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()), "main~2: no file at hand, its chain three links");
+            assertTrue(held(repo, "main~2"));
+            for (int d = 2; d < STEPS; d++) {
+                assertArrayEquals(steps.get(STEPS - 1 - d), load(repo, d), "main~" + d);
+            }
+            long before = RecentChunksLimit.readAheadWhenIdle(repo.store());
+            load(repo, 3);
+            load(repo, 1); // forward, and another file's path would not count either
+            assertEquals(before, RecentChunksLimit.readAheadWhenIdle(repo.store()), "no step back: nothing read ahead");
         }
     }
 

@@ -26,13 +26,32 @@ import java.util.SplittableRandom;
  * committed; each depth's median over the later rounds is reported, the layouts taking turns.
  *
  * <p>Run: {@code java -Xmx4g -cp core/target/classes:perf/target/classes:DEPS
- * dev.coral.perf.stress.StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS]]]] [key=value[,key=value] ...]}
- * (defaults 32 steps, fp32, 5 rounds, no gap). GAP_MS is the time between a checkout and the next
- * (the user evaluating the checkpoint), which reading ahead ({@code VersionsAhead}) works in;
- * only the checkouts are timed. DIR must not exist.
+ * dev.coral.perf.stress.StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load]]]]] [key=value[,key=value] ...]}
+ * (defaults 32 steps, fp32, 5 rounds, no gap, checkout). GAP_MS is the time between a checkout and
+ * the next (the user evaluating the checkpoint), which reading ahead ({@code VersionsAhead}) works
+ * in; only the checkouts are timed. {@code load} reads each commit's tensors into memory
+ * ({@code Repository.tensors}, as an evaluation loop in Java does) instead of checking the file
+ * out. DIR must not exist.
  */
 public final class StepBackProbe {
     private StepBackProbe() {
+    }
+
+    /** Every tensor of {@code path} in {@code revision} read into memory, in the file's order, as an evaluation loop loads a checkpoint. */
+    private static byte[] loadAll(Repository r, String revision, String path) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (dev.coral.repo.StoredTensor t : r.tensors(revision, path)) {
+            try (java.io.InputStream in = t.openStream()) {
+                in.transferTo(out);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** A safetensors file's data: its bytes after the header. */
+    private static byte[] tensorData(byte[] file) {
+        long n = java.nio.ByteBuffer.wrap(file, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        return Arrays.copyOfRange(file, (int) (8 + n), file.length);
     }
 
     /** The user's work between two checkouts (evaluating the checkpoint), as a sleep. */
@@ -49,7 +68,7 @@ public final class StepBackProbe {
     }
 
     public static void main(String[] args) throws IOException {
-        ProbeArgs a = ProbeArgs.of(args, "StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS]]]] [key=value[,key=value] ...]");
+        ProbeArgs a = ProbeArgs.of(args, "StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load]]]]] [key=value[,key=value] ...]");
         List<String> positional = new ArrayList<>();
         List<Map<String, String>> layouts = new ArrayList<>();
         layouts.add(Map.of());
@@ -69,6 +88,7 @@ public final class StepBackProbe {
         DType dtype = positional.size() > 1 && positional.get(1).equals("bf16") ? DType.BF16 : DType.F32;
         int rounds = positional.size() > 2 ? Integer.parseInt(positional.get(2)) : 5;
         long gapMillis = positional.size() > 3 ? Long.parseLong(positional.get(3)) : 0;
+        boolean load = positional.size() > 4 && positional.get(4).equals("load");
         if (steps < 2 || rounds < 2) {
             throw new IllegalArgumentException("STEPS and ROUNDS: at least 2");
         }
@@ -90,7 +110,7 @@ public final class StepBackProbe {
             net.adamStep(data, 2, 1e-3f);
             byte[] bytes = dtype == DType.BF16 ? ThroughputScenario.bf16Safetensors(net) : ThroughputScenario.safetensors(net);
             fileBytes = bytes.length;
-            sha[step] = Baselines.sha256().digest(bytes);
+            sha[step] = Baselines.sha256().digest(load ? tensorData(bytes) : bytes);
             for (Path root : roots) {
                 Path file = root.resolve("model.safetensors");
                 Files.write(file, bytes);
@@ -106,21 +126,31 @@ public final class StepBackProbe {
                 int k = (j + round) % roots.length; // the layouts take turns at going first
                 try (Repository r = Repository.open(roots[k])) {
                     Path file = roots[k].resolve("model.safetensors");
-                    r.checkout("main", true);
+                    if (load) {
+                        loadAll(r, "main", file.getFileName().toString());
+                    } else {
+                        r.checkout("main", true);
+                    }
                     for (int d = 1; d < steps; d++) {
                         long t0 = System.nanoTime();
-                        r.checkout("main~" + d, true);
+                        byte[] got = null;
+                        if (load) {
+                            got = loadAll(r, "main~" + d, file.getFileName().toString());
+                        } else {
+                            r.checkout("main~" + d, true);
+                        }
                         seconds[k][round][d] = (System.nanoTime() - t0) / 1e9;
-                        if (round == 0 && !Arrays.equals(Baselines.sha256().digest(Files.readAllBytes(file)), sha[steps - 1 - d])) {
-                            throw new IllegalStateException(roots[k] + ": main~" + d + " checked out is not the committed file");
+                        if (round == 0 && !Arrays.equals(Baselines.sha256().digest(load ? got : Files.readAllBytes(file)), sha[steps - 1 - d])) {
+                            throw new IllegalStateException(roots[k] + ": main~" + d + (load ? " read" : " checked out") + " is not what was committed");
                         }
                         think(gapMillis);
                     }
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "%d Adam steps of the throughput scenario's MLP as %s (%s a file); step back main~1 .. main~%d, each from the file of the one"
-                + " before%s; each depth's median of rounds 2-%d%n", steps, dtype, Fmt.mb(fileBytes), steps - 1,
+        System.out.printf(Locale.ROOT, "%d Adam steps of the throughput scenario's MLP as %s (%s a file); step back main~1 .. main~%d, %s"
+                + "%s; each depth's median of rounds 2-%d%n", steps, dtype, Fmt.mb(fileBytes), steps - 1,
+                load ? "each read into memory (Repository.tensors, no file)" : "each from the file of the one before",
                 gapMillis == 0 ? ", at once" : ", " + gapMillis + " ms apart (the user evaluating each)", rounds);
         for (int k = 0; k < roots.length; k++) {
             double[] med = new double[steps - 1];
