@@ -84,6 +84,16 @@ final class ChunkChainReader {
      */
     static void read(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws, ChunkAtHand at, boolean cachedDescendants)
             throws IOException {
+        store.readBegins(); // (a read ahead waits for the reader to be done: VersionsAhead)
+        try {
+            readCounted(store, top, dst, ws, at, cachedDescendants);
+        } finally {
+            store.readEnds();
+        }
+    }
+
+    private static void readCounted(ObjectStore store, ObjectStore.Found top, byte[] dst, CodecWorkspace ws, ChunkAtHand at,
+                                    boolean cachedDescendants) throws IOException {
         RecentChunks recent = store.recentChunks();
         int n = (int) top.entry().rawLength();
         store.versionsAhead().await(top.entry().id());

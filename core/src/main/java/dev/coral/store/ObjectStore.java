@@ -672,6 +672,24 @@ public final class ObjectStore implements AutoCloseable {
 
     private final VersionsAhead versionsAhead = new VersionsAhead(this);
 
+    /** Chunk reads under way ({@link ChunkChainReader#read}), and when the last one ended (nanoTime). */
+    private final java.util.concurrent.atomic.AtomicInteger readsUnderWay = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile long lastReadEnded;
+
+    void readBegins() {
+        readsUnderWay.incrementAndGet();
+    }
+
+    void readEnds() {
+        lastReadEnded = System.nanoTime();
+        readsUnderWay.decrementAndGet();
+    }
+
+    /** Whether no chunk has been read for {@code nanos} (none under way): the reader works on what it read. */
+    boolean readsQuietFor(long nanos) {
+        return readsUnderWay.get() == 0 && System.nanoTime() - lastReadEnded >= nanos;
+    }
+
     /** Decodes, while a reader stepping back works on one version, the next version back ({@link VersionsAhead}). */
     public VersionsAhead versionsAhead() {
         return versionsAhead;

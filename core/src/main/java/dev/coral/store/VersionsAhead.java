@@ -76,6 +76,9 @@ public final class VersionsAhead implements AutoCloseable {
      */
     static final int THREADS = ChunkReadAhead.THREADS;
 
+    /** How long no chunk must have been read before a chunk is begun here: the reader's own reads go first. */
+    static final long QUIET_NANOS = 20_000_000;
+
     private final ObjectStore store;
     private final ConcurrentHashMap<ObjectId, Task> pending = new ConcurrentHashMap<>();
     private final AtomicLong batches = new AtomicLong();
@@ -194,6 +197,28 @@ public final class VersionsAhead implements AutoCloseable {
         ended.accumulateAndGet(batch, Math::max);
     }
 
+    /**
+     * Waits until the reader is done with what it reads ({@link ObjectStore#readsQuietFor} {@link
+     * #QUIET_NANOS}), unless the batch is stopped meanwhile; false if it was. A program reading a
+     * file's tensors starts the next commit's read ahead before it reads this one's: begun at once,
+     * the two took a core each, the read of a version not read ahead ran at half speed, and 32
+     * fp32 steps loaded at once took 423-495 MB/s over all against 537-548 with nothing read ahead.
+     */
+    private boolean awaitQuiet(long batch) {
+        while (!stopped(batch)) {
+            if (store.readsQuietFor(QUIET_NANOS)) {
+                return true;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
+    }
+
     private boolean stopped(long batch) {
         return closed || batch != batches.get() || ended.get() == batch;
     }
@@ -204,7 +229,7 @@ public final class VersionsAhead implements AutoCloseable {
         try {
             for (Task t; (t = tasks.poll()) != null; ) {
                 try {
-                    if (!stopped(batch) && t.state.compareAndSet(WAITING, RUNNING)) {
+                    if (awaitQuiet(batch) && t.state.compareAndSet(WAITING, RUNNING)) {
                         if (s == null) {
                             s = new Scratch();
                         }
