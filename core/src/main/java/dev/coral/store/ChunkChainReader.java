@@ -118,8 +118,9 @@ final class ChunkChainReader {
                 return;
             }
         }
-        // over a file at hand, in a process that reads again: it is likely stepping back through the versions below
-        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false, at != null && store.keepsChunksAlong() ? recent : null, 0);
+        // in a process that reads again: it is likely stepping back through the versions below (over a file at hand, or
+        // loading tensors commit after commit: without the kept versions, 32 BF16 loads at once 283-297 MB/s)
+        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false, store.keepsChunksAlong() ? recent : null, 0);
         rememberDecoded(store, top, chain, dst, n);
     }
 
