@@ -94,6 +94,24 @@ class VersionsAlongTheChainTest {
     }
 
     @Test
+    void aReadWithNoFileAtHandKeepsTheVersionsBelowToo() throws IOException {
+        byte[][] versions = bf16Steps(new Random(26));
+        ObjectId[] ids = commit(versions, 2);
+        try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
+            store.noteRestore();
+            store.noteRestore(); // (a program loading checkpoints one after another: Repository.tensors)
+            for (int v = VERSIONS - 1; v >= 0; v--) {
+                if (v < VERSIONS - 1) {
+                    assertTrue(store.recentChunks().contains(ids[v]), "version " + v + ", kept on the way up to the one before");
+                }
+                byte[] out = new byte[LEN];
+                store.readChunk(ids[v], out, true); // no file at hand
+                assertArrayEquals(versions[v], out, "version " + v);
+            }
+        }
+    }
+
+    @Test
     void aOneShotCheckoutKeepsNone() throws IOException {
         byte[][] versions = bf16Steps(new Random(22));
         ObjectId[] ids = commit(versions, 2);
