@@ -81,15 +81,10 @@ final class StepsBack {
 
     /** The chunks of {@code path} in commit {@code next}, unless it is the file {@code now} (no file at hand beside them). */
     private List<VersionsAhead.Wanted> chunksOf(ObjectId next, String path, ObjectId now) throws IOException {
-        ObjectId file = graph.tree(graph.commit(next).tree()).files().get(path);
         List<VersionsAhead.Wanted> out = new ArrayList<>();
-        if (file == null || file.equals(now)) {
-            return out;
-        }
-        for (FileEntry.NamedTensor t : graph.file(file).tensors()) {
-            for (ChunkRef c : graph.tensor(t.tensorId()).chunks()) {
-                out.add(new VersionsAhead.Wanted(c.id(), null));
-            }
+        ObjectId file = graph.tree(graph.commit(next).tree()).files().get(path);
+        if (file != null && !file.equals(now)) {
+            addChunks(out, file, null);
         }
         return out;
     }
@@ -108,23 +103,27 @@ final class StepsBack {
         List<VersionsAhead.Wanted> out = new ArrayList<>();
         for (Map.Entry<String, ObjectId> f : graph.tree(c.tree()).files().entrySet()) {
             ObjectId mine = atHand.files().get(f.getKey());
-            if (f.getValue().equals(mine)) {
-                continue;
-            }
-            Map<String, List<ChunkRef>> beside = new HashMap<>();
-            if (mine != null) {
-                for (FileEntry.NamedTensor t : graph.file(mine).tensors()) {
-                    beside.put(t.name(), graph.tensor(t.tensorId()).chunks());
-                }
-            }
-            for (FileEntry.NamedTensor t : graph.file(f.getValue()).tensors()) {
-                List<ChunkRef> chunks = graph.tensor(t.tensorId()).chunks();
-                List<ChunkRef> there = beside.getOrDefault(t.name(), List.of());
-                for (int i = 0; i < chunks.size(); i++) {
-                    out.add(new VersionsAhead.Wanted(chunks.get(i).id(), i < there.size() ? there.get(i).id() : null));
-                }
+            if (!f.getValue().equals(mine)) {
+                addChunks(out, f.getValue(), mine);
             }
         }
         return out;
+    }
+
+    /** Adds the chunks of file {@code file}, each with the chunk in its place in file {@code mine} (null: none). */
+    private void addChunks(List<VersionsAhead.Wanted> out, ObjectId file, ObjectId mine) throws IOException {
+        Map<String, List<ChunkRef>> beside = new HashMap<>();
+        if (mine != null) {
+            for (FileEntry.NamedTensor t : graph.file(mine).tensors()) {
+                beside.put(t.name(), graph.tensor(t.tensorId()).chunks());
+            }
+        }
+        for (FileEntry.NamedTensor t : graph.file(file).tensors()) {
+            List<ChunkRef> chunks = graph.tensor(t.tensorId()).chunks();
+            List<ChunkRef> there = beside.getOrDefault(t.name(), List.of());
+            for (int i = 0; i < chunks.size(); i++) {
+                out.add(new VersionsAhead.Wanted(chunks.get(i).id(), i < there.size() ? there.get(i).id() : null));
+            }
+        }
     }
 }
