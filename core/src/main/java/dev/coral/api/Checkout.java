@@ -65,7 +65,6 @@ final class Checkout {
         WorkTree wt = repo.workTree();
         FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
         repo.store().noteRestore();
-        repo.store().versionsAhead().stop(); // what is held stays; this checkout reads the rest itself
         List<String> written = new ArrayList<>();
         List<String> deleted = new ArrayList<>();
         StagingIndex index;

@@ -1135,7 +1135,6 @@ public final class Repository implements AutoCloseable {
         ObjectId commit = resolve(revision);
         FileEntry entry = fileAt(commit, revision, path);
         store.noteRestore();
-        store.versionsAhead().stop(); // as a checkout: what is held stays, the rest this read decodes itself
         stepsBack.loaded(commit, path);
         return new FileRestore(graph).tensors(entry);
     }

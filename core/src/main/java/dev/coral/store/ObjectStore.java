@@ -652,9 +652,14 @@ public final class ObjectStore implements AutoCloseable {
     /** Checkouts, restores and tensor reads of files begun through this store ({@link #noteRestore}). */
     private final java.util.concurrent.atomic.AtomicInteger restores = new java.util.concurrent.atomic.AtomicInteger();
 
-    /** Called as a checkout (or a restore, a hard reset, a program's read of a file's tensors) begins through this store. */
+    /**
+     * Called as a checkout (or a restore, a hard reset, a program's read of a file's tensors)
+     * begins through this store. It stops what is being read ahead ({@link VersionsAhead#stop}):
+     * what is held stays, the rest this read decodes itself.
+     */
     public void noteRestore() {
         restores.incrementAndGet();
+        versionsAhead.stop();
     }
 
     /**

@@ -153,7 +153,7 @@ public final class VersionsAhead implements AutoCloseable {
 
     /**
      * Stops what is being read ahead: no more chunks are begun (those begun finish, and reads of
-     * them wait for them). A checkout calls it as it begins, so one that comes at once, before the
+     * them wait for them). A checkout or load calls it as it begins ({@link ObjectStore#noteRestore}), so one that comes at once, before the
      * next version's chunks were planned or begun, does not find them decoded twice at once.
      */
     public void stop() {
