@@ -1,7 +1,6 @@
 package dev.coral.api;
 
 import dev.coral.repo.ChunkRef;
-import dev.coral.repo.Commit;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Tree;
@@ -37,19 +36,28 @@ final class StepsBack {
     }
 
     /**
+     * How many versions back a step looks for one to read ahead, past those held or cheap to read:
+     * twice the chain layout's default run (8), so a step into a run finds the next run's first
+     * version to read.
+     */
+    static final int LOOK_BACK = 16;
+
+    /**
      * After a whole checkout of commit {@code target}, whose tree {@code tree} the working files
-     * now hold, from commit {@code before} (HEAD's, not yet moved; null: none). Never fails: what
-     * it cannot read is left to the next checkout, which reports it.
+     * now hold, from commit {@code before} (HEAD's, not yet moved; null: none). A checkout that
+     * moves elsewhere stops what was read ahead. Never fails: what it cannot read is left to the
+     * next checkout, which reports it.
      */
     void checkedOut(ObjectId before, ObjectId target, Tree tree) {
         try {
-            if (before == null || before.equals(target) || !target.equals(firstParent(before))) {
+            if (before == null || before.equals(target)) {
                 return;
             }
-            ObjectId next = firstParent(target);
-            if (next != null) {
-                ahead.start(() -> chunksOf(next, tree));
+            if (!target.equals(firstParent(before))) {
+                ahead.cancel();
+                return;
             }
+            ahead.start(() -> plan(target, tree));
         } catch (IOException | RuntimeException e) {
             // speculative
         }
@@ -59,34 +67,93 @@ final class StepsBack {
      * As {@link #checkedOut}, for a program reading a file's tensors from commit after commit
      * ({@link Repository#tensors}, {@code Nd4jCheckpoints.load}: a Java evaluation loop going back
      * through checkpoints, with no file at hand): when {@code commit} is the first parent of the
-     * commit whose {@code path} was read last through this handle, {@code path} of its first parent
-     * is read ahead, while the program reads and evaluates this one. Never fails.
+     * commit whose {@code path} was read last through this handle, {@code path} of a commit
+     * further back is read ahead, while the program reads and evaluates this one. Never fails.
      */
     synchronized void loaded(ObjectId commit, String path) {
         Loaded before = lastLoaded;
         lastLoaded = new Loaded(commit, path);
         try {
-            if (before == null || !before.path().equals(path) || before.commit().equals(commit) || !commit.equals(firstParent(before.commit()))) {
+            if (before == null || !before.path().equals(path) || before.commit().equals(commit)) {
                 return;
             }
-            ObjectId next = firstParent(commit);
-            ObjectId now = graph.tree(graph.commit(commit).tree()).files().get(path);
-            if (next != null && now != null) {
-                ahead.start(() -> chunksOf(next, path, now));
+            if (!commit.equals(firstParent(before.commit()))) {
+                ahead.cancel();
+                return;
             }
+            ahead.start(() -> plan(commit, path));
         } catch (IOException | RuntimeException e) {
             // speculative
         }
     }
 
-    /** The chunks of {@code path} in commit {@code next}, unless it is the file {@code now} (no file at hand beside them). */
-    private List<VersionsAhead.Wanted> chunksOf(ObjectId next, String path, ObjectId now) throws IOException {
-        List<VersionsAhead.Wanted> out = new ArrayList<>();
-        ObjectId file = graph.tree(graph.commit(next).tree()).files().get(path);
-        if (file != null && !file.equals(now)) {
-            addChunks(out, file, null);
+    /**
+     * The first version back from commit {@code from} (whose tree {@code atHand} the working
+     * files hold) that would cost a read ahead saves ({@link VersionsAhead#look}), at most {@link
+     * #LOOK_BACK} steps back: its files' chunks that differ from the version above it, each with
+     * the chunk in its place there (the file at hand when the reader gets to it).
+     */
+    private VersionsAhead.Plan plan(ObjectId from, Tree atHand) throws IOException {
+        Tree above = atHand;
+        Walk walk = new Walk();
+        for (ObjectId v = firstParent(from); v != null && walk.goesOn(); v = firstParent(v)) {
+            Tree tree = graph.tree(graph.commit(v).tree());
+            List<VersionsAhead.Wanted> chunks = new ArrayList<>();
+            for (Map.Entry<String, ObjectId> f : tree.files().entrySet()) {
+                ObjectId mine = above.files().get(f.getKey());
+                if (!f.getValue().equals(mine)) {
+                    addChunks(chunks, f.getValue(), mine);
+                }
+            }
+            VersionsAhead.Plan p = walk.step(chunks);
+            if (p != null) {
+                return p;
+            }
+            above = tree;
         }
-        return out;
+        return VersionsAhead.Plan.NONE;
+    }
+
+    /** As {@link #plan(ObjectId, Tree)} for file {@code path} read with no file at hand. */
+    private VersionsAhead.Plan plan(ObjectId from, String path) throws IOException {
+        ObjectId above = graph.tree(graph.commit(from).tree()).files().get(path);
+        Walk walk = new Walk();
+        for (ObjectId v = firstParent(from); v != null && walk.goesOn(); v = firstParent(v)) {
+            ObjectId file = graph.tree(graph.commit(v).tree()).files().get(path);
+            if (file == null) {
+                break;
+            }
+            List<VersionsAhead.Wanted> chunks = new ArrayList<>();
+            if (!file.equals(above)) {
+                addChunks(chunks, file, null);
+            }
+            VersionsAhead.Plan p = walk.step(chunks);
+            if (p != null) {
+                return p;
+            }
+            above = file;
+        }
+        return VersionsAhead.Plan.NONE;
+    }
+
+    /** A walk back over versions held or cheap to read, to the first that is not. */
+    private final class Walk {
+        private int depth;
+        private int listed;
+
+        boolean goesOn() {
+            return depth < LOOK_BACK && listed < VersionsAhead.MAX_BATCH;
+        }
+
+        /** The plan for the next version back, whose chunks are {@code chunks}, if it is the one to read ahead; else null. */
+        VersionsAhead.Plan step(List<VersionsAhead.Wanted> chunks) {
+            depth++;
+            if (ahead.look(chunks, depth)) {
+                return new VersionsAhead.Plan(chunks, depth);
+            }
+            listed += chunks.size();
+            return null;
+        }
     }
 
     private ObjectId firstParent(ObjectId commit) throws IOException {
@@ -95,34 +162,29 @@ final class StepsBack {
     }
 
     /**
-     * The chunks of commit {@code next}'s files that differ from {@code atHand}'s, each with the
-     * chunk in its place (the same path, tensor name and index) in the file now at hand.
+     * Adds the chunks of file {@code file} that differ from the chunk in their place in file
+     * {@code mine} (null: none), each with that chunk.
      */
-    private List<VersionsAhead.Wanted> chunksOf(ObjectId next, Tree atHand) throws IOException {
-        Commit c = graph.commit(next);
-        List<VersionsAhead.Wanted> out = new ArrayList<>();
-        for (Map.Entry<String, ObjectId> f : graph.tree(c.tree()).files().entrySet()) {
-            ObjectId mine = atHand.files().get(f.getKey());
-            if (!f.getValue().equals(mine)) {
-                addChunks(out, f.getValue(), mine);
-            }
-        }
-        return out;
-    }
-
-    /** Adds the chunks of file {@code file}, each with the chunk in its place in file {@code mine} (null: none). */
     private void addChunks(List<VersionsAhead.Wanted> out, ObjectId file, ObjectId mine) throws IOException {
-        Map<String, List<ChunkRef>> beside = new HashMap<>();
+        Map<String, ObjectId> besideTensors = new HashMap<>();
         if (mine != null) {
             for (FileEntry.NamedTensor t : graph.file(mine).tensors()) {
-                beside.put(t.name(), graph.tensor(t.tensorId()).chunks());
+                besideTensors.put(t.name(), t.tensorId());
             }
         }
         for (FileEntry.NamedTensor t : graph.file(file).tensors()) {
+            ObjectId beside = besideTensors.get(t.name());
+            if (t.tensorId().equals(beside)) {
+                continue; // the same chunks
+            }
             List<ChunkRef> chunks = graph.tensor(t.tensorId()).chunks();
-            List<ChunkRef> there = beside.getOrDefault(t.name(), List.of());
+            List<ChunkRef> there = beside == null ? List.of() : graph.tensor(beside).chunks();
             for (int i = 0; i < chunks.size(); i++) {
-                out.add(new VersionsAhead.Wanted(chunks.get(i).id(), i < there.size() ? there.get(i).id() : null));
+                ObjectId id = chunks.get(i).id();
+                ObjectId at = i < there.size() ? there.get(i).id() : null;
+                if (!id.equals(at)) {
+                    out.add(new VersionsAhead.Wanted(id, at));
+                }
             }
         }
     }

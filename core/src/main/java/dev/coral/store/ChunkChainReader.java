@@ -136,21 +136,19 @@ final class ChunkChainReader {
 
     /**
      * For a reader stepping back ({@link VersionsAhead}): decodes {@code top} into {@code buf}
-     * and holds it among the recent chunks as the version just below the one read, with the
-     * versions below it whose next delta cannot be undone, unless reading it when asked is cheap:
-     * it is held already, in the chunk cache, the chunk at hand beside it ({@code besideAtHand},
-     * or null) is it or one XOR delta above it (undone from the file), or its chain decodes one
-     * link (a keyframe, or a delta on a version held); or there is no room to hold it.
+     * and holds it among the recent chunks {@code rank} versions below the one read, with the
+     * versions below it whose next delta cannot be undone (ranked farther), unless reading it when
+     * asked is cheap ({@link #heldOrCheap}, or its chain decodes one link: a keyframe, or a delta
+     * on a version held), or there is no room to hold them all.
      */
-    static Ahead readAhead(ObjectStore store, ObjectStore.Found top, ObjectId besideAtHand, byte[] buf, CodecWorkspace ws)
+    static Ahead readAhead(ObjectStore store, ObjectStore.Found top, ObjectId besideAtHand, int rank, byte[] buf, CodecWorkspace ws)
             throws IOException {
         RecentChunks recent = store.recentChunks();
-        ObjectId id = top.entry().id();
         int n = (int) top.entry().rawLength();
-        if (recent.contains(id) || id.equals(besideAtHand) || undoesTo(store, besideAtHand, id)) {
+        if (heldOrCheap(store, top.entry().id(), besideAtHand)) {
             return Ahead.NOT_NEEDED;
         }
-        if (!recent.hasRoomAlong(n, 1)) {
+        if (!recent.hasRoomAlong(n, rank)) {
             return Ahead.NO_ROOM;
         }
         if (fromCache(store, top, buf, n, false)) {
@@ -160,8 +158,44 @@ final class ChunkChainReader {
         if (chain.links().size() <= 1) {
             return Ahead.NOT_NEEDED;
         }
-        decodeChain(chain.links(), chain.cachedBase(), buf, n, ws, false, recent, 1);
-        return recent.putAlong(id, n, 1, a -> System.arraycopy(buf, 0, a, 0, n)) ? Ahead.HELD : Ahead.NO_ROOM;
+        if (!recent.hasRoomAlong(n, 1 + keptBelow(chain), rank)) {
+            return Ahead.NO_ROOM; // the versions below would not all be held, and the steps to them would decode the chain again
+        }
+        decodeChain(chain.links(), chain.cachedBase(), buf, n, ws, false, recent, rank);
+        return recent.putAlong(top.entry().id(), n, rank, a -> System.arraycopy(buf, 0, a, 0, n)) ? Ahead.HELD : Ahead.NO_ROOM;
+    }
+
+    /**
+     * Whether a read of chunk {@code id} over chunk {@code besideAtHand} (null: none) at hand is
+     * cheap: {@code id} is held among the recent chunks, is that chunk, that chunk is one XOR
+     * delta above it (undone from it), or it decodes in one link (a keyframe, or a delta on a
+     * version held). A chunk not stored counts as cheap (there is nothing to read ahead).
+     */
+    static boolean heldOrCheap(ObjectStore store, ObjectId id, ObjectId besideAtHand) throws IOException {
+        RecentChunks recent = store.recentChunks();
+        if (recent.contains(id) || id.equals(besideAtHand) || undoesTo(store, besideAtHand, id)) {
+            return true;
+        }
+        ObjectStore.Found f = store.find(id);
+        if (f == null || f.entry().codec() != StoredForm.DELTA.code) {
+            return true;
+        }
+        return f.entry().storedLength() >= StoredForm.DELTA_PREFIX_BYTES && recent.contains(position(f).base());
+    }
+
+    /** How many versions below its top a decode of {@code chain} keeps along ({@link #decodeChain}): those under a delta that is not XOR. */
+    private static int keptBelow(Chain chain) throws IOException {
+        int kept = 0;
+        List<Link> links = chain.links();
+        for (int i = 0; i + 1 < links.size(); i++) {
+            ObjectStore.Found f = links.get(i).found();
+            if (f.entry().storedLength() <= StoredForm.DELTA_PREFIX_BYTES
+                    || (f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES + 1)[StoredForm.DELTA_PREFIX_BYTES] & 0xFF)
+                    != ChunkCodec.XOR_PLANES.id()) {
+                kept++;
+            }
+        }
+        return kept;
     }
 
     /** Whether chunk {@code above} (null: none) is an XOR delta on {@code base}: one delta undone from it gives that. */

@@ -561,20 +561,49 @@ final class RecentChunks {
      * ahead asks before it decodes, so the chunks of a model larger than the budget are not
      * decoded only to be refused.
      */
-    synchronized boolean hasRoomAlong(long len, int rank) {
+    boolean hasRoomAlong(long len, int rank) {
+        return hasRoomAlong(len, 1, rank);
+    }
+
+    /**
+     * As {@link #hasRoomAlong(long, int)}, for {@code count} versions of a chunk of {@code len}
+     * bytes, the nearest {@code rank} below the version read: a read ahead of a version whose
+     * chain keeps the versions below it too ({@link ChunkChainReader#readAhead}).
+     */
+    synchronized boolean hasRoomAlong(long len, int count, int rank) {
         if (len > budget / 4) {
             return false;
         }
+        long need = len * count;
         long room = budget - bytes;
         for (LinkedHashSet<ObjectId> ids : alongByRank.tailMap(rank, false).values()) {
             for (ObjectId id : ids) {
-                if (room >= len) {
+                if (room >= need) {
                     return true;
                 }
                 room += map.get(id).bytes.length;
             }
         }
-        return room >= len;
+        return room >= need;
+    }
+
+    /**
+     * Ranks chunk {@code id}, if held along a chain ({@link #putAlong}) and not read itself since
+     * ({@link #peekRead}), {@code rank} below the version read: a reader stepping back is nearer
+     * to it now than when it was decoded (for {@link VersionsAhead}, which reads a version farther
+     * back ahead, ranked below the versions held between).
+     */
+    synchronized void rankAlong(ObjectId id, int rank) {
+        if (rank < 1) {
+            throw new IllegalArgumentException("rank " + rank);
+        }
+        Entry e = map.get(id);
+        if (e == null || e.along == 0 || e.along == PASSED || e.along == rank) {
+            return;
+        }
+        forget(id, e);
+        map.put(id, new Entry(e.bytes, e.stamp, e.ingested, rank)); // (its place in the order stays)
+        alongByRank.computeIfAbsent(rank, r -> new LinkedHashSet<>()).add(id);
     }
 
     /** Whether a chunk of {@code len} bytes would fit beside what is held now, without evicting anything. */

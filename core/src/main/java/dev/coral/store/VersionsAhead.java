@@ -2,6 +2,7 @@ package dev.coral.store;
 
 import dev.coral.codec.CodecWorkspace;
 import dev.coral.io.Futures;
+import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +14,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Decodes ahead, on threads of its own, the chunks of the version a reader stepping back
@@ -23,16 +25,28 @@ import java.util.concurrent.atomic.AtomicLong;
  * finds its version kept along the chain, in 20-70 ms); and a BF16 version whose kept copy was
  * evicted. While the caller works on the version it has (evaluates the checkpoint), the next one
  * is decoded and held among the recent chunks ({@link RecentChunks#putAlong}, as just below the
- * version read), with the versions below it whose deltas cannot be undone.
+ * version read), with the versions below it whose deltas cannot be undone. When the next versions
+ * are held or cheap to read (the steps inside a run: BF16 versions kept along, fp32 ones one XOR
+ * delta below the file), the caller ({@code StepsBack}) looks past them for the first that is not,
+ * and that one is read ahead, ranked below those ({@link Plan}), during the user's work between
+ * the steps inside the run: stepping back through 32 BF16 steps with 100 ms between them, the step
+ * into each run had found only the run's first version read ahead, when it came, and decoded the
+ * rest (575-648 MB/s over all; 874-925 read ahead past the versions held). Stepping back at once
+ * gains nothing from it: the steps inside a run, served from memory, leave no core idle for long
+ * (decoded beside them on one thread, waiting only until no chunk was being read, those steps took
+ * 24-63 ms against 17-22 and the run boundaries 174-239 against 243-266: the same over all).
  *
  * <p>Each chunk is a task of a batch, a batch the chunks of one version; a newer batch stops the
- * one before, and so does a checkout as it begins ({@link #stop}): no more chunks are begun, those
- * begun finish. A read of a chunk whose task waits claims it and decodes the chunk itself, as if
- * nothing had been started; a read of one being decoded here waits for it ({@link #await}). Once
- * a reader has come, no more chunks are begun here either ({@link #ended}): a read that comes
+ * one before, taking over the tasks it planned too that still wait; a checkout that begins stops
+ * a batch of the next version back ({@link #stop}): no more chunks are begun, those begun finish.
+ * A read of a chunk whose task waits claims it and decodes the chunk itself, as if nothing had
+ * been started; a read of one being decoded here waits for it ({@link #await}). Once a reader has
+ * come, no more chunks of its batch are begun here either ({@link Batch#ended}): a read that comes
  * at once waits for the chunks begun, and reads the rest with its own threads. Nor once a chunk
- * finds no room to be held ({@link RecentChunks#hasRoomAlong}, asked before it is decoded): the
- * chunks of a model larger than that memory are not decoded only to be refused.
+ * finds no room to be held with the versions below it that its chain keeps ({@link
+ * RecentChunks#hasRoomAlong}, asked before it is decoded): the chunks of a model larger than that
+ * memory are not decoded only to be refused; the next step back plans again, once the versions
+ * it passed leave room.
  * Speculative: a failure (a pack another process deleted meanwhile) leaves the chunk to be read
  * when asked, which reports it. Thread-safe.
  */
@@ -44,22 +58,57 @@ public final class VersionsAhead implements AutoCloseable {
     public record Wanted(ObjectId chunk, ObjectId besideAtHand) {
     }
 
+    /**
+     * The version to read ahead: its chunks, and how many steps back it is ({@code depth}, 1: the
+     * next), the rank its chunks are held at ({@link RecentChunks#putAlong}).
+     */
+    public record Plan(List<Wanted> chunks, int depth) {
+        /** Nothing to read ahead. */
+        public static final Plan NONE = new Plan(List.of(), 1);
+
+        public Plan {
+            if (depth < 1) {
+                throw new IllegalArgumentException("depth " + depth);
+            }
+            chunks = List.copyOf(chunks);
+        }
+    }
+
     /** Most chunks in one batch; more are left to be read when asked. */
-    static final int MAX_BATCH = 4096;
+    public static final int MAX_BATCH = 4096;
 
     private static final int WAITING = 0;
     private static final int RUNNING = 1;
     private static final int CLAIMED = 2;
 
+    /** The chunks of one version planned to be read ahead. */
+    private static final class Batch {
+        /** {@link #stops} when it was started: a checkout that begins since stops it if it is the next version's. */
+        final long stopsAtStart;
+        /** Steps back to its version (1 until planned): the rank its chunks are held at. */
+        volatile int depth = 1;
+        /** Begins no more chunks: its reader came, or a chunk found no room. */
+        volatile boolean ended;
+
+        Batch(long stopsAtStart) {
+            this.stopsAtStart = stopsAtStart;
+        }
+    }
+
     private static final class Task {
         final Wanted wanted;
-        final long batch;
+        /**
+         * The batch whose threads decode it: a later batch planning the same chunk while it waits
+         * takes it over (a step back at once plans a version several steps back again at every
+         * step); null once let go undone.
+         */
+        final AtomicReference<Batch> owner;
         final AtomicInteger state = new AtomicInteger(WAITING);
         final CompletableFuture<Void> done = new CompletableFuture<>();
 
-        Task(Wanted wanted, long batch) {
+        Task(Wanted wanted, Batch batch) {
             this.wanted = wanted;
-            this.batch = batch;
+            this.owner = new AtomicReference<>(batch);
         }
     }
 
@@ -81,15 +130,16 @@ public final class VersionsAhead implements AutoCloseable {
 
     private final ObjectStore store;
     private final ConcurrentHashMap<ObjectId, Task> pending = new ConcurrentHashMap<>();
-    private final AtomicLong batches = new AtomicLong();
+    /** The batch started last (null: none, or cancelled); any other begins no more chunks. */
+    private volatile Batch current;
     /**
-     * The last batch to begin no more chunks, as its reader came before it was done (the reader's
-     * threads read the rest), or as it found no room to hold a chunk. Stepping back at once (no
-     * work between the checkouts), four threads on this machine's two cores decoded chunks at half
-     * speed each, and the reader waited for the last ones begun here: the step across a run
-     * boundary took 316-587 ms against 230-458.
+     * Checkouts and loads begun ({@link #stop}). One stops a batch of the next version back, which
+     * it may read itself, not one of a version farther back: stepping back at once (no work between
+     * the checkouts), four threads on this machine's two cores decoded chunks at half speed each,
+     * and the reader waited for the last ones begun here: the step across a run boundary took
+     * 316-587 ms against 230-458.
      */
-    private final AtomicLong ended = new AtomicLong();
+    private final AtomicLong stops = new AtomicLong();
     /** Chunks decoded here and held (for tests and probes). */
     final AtomicLong decoded = new AtomicLong();
     private final ConcurrentLinkedQueue<Scratch> scratch = new ConcurrentLinkedQueue<>();
@@ -107,7 +157,7 @@ public final class VersionsAhead implements AutoCloseable {
      * caller does not wait for the objects it reads), when this store keeps versions along the
      * chains it reads ({@link ObjectStore#keepsChunksAlong}); stops the batch before.
      */
-    public synchronized void start(Callable<List<Wanted>> plan) {
+    public synchronized void start(Callable<Plan> plan) {
         if (closed || !store.keepsChunksAlong()) {
             return;
         }
@@ -121,7 +171,8 @@ public final class VersionsAhead implements AutoCloseable {
             pool.allowCoreThreadTimeOut(true); // a daemon's handle keeps no idle threads
             threads = pool;
         }
-        long batch = batches.incrementAndGet();
+        Batch batch = new Batch(stops.get());
+        current = batch;
         ExecutorService pool = threads;
         submit(pool, () -> plan(batch, plan, pool));
     }
@@ -152,12 +203,19 @@ public final class VersionsAhead implements AutoCloseable {
     }
 
     /**
-     * Stops what is being read ahead: no more chunks are begun (those begun finish, and reads of
-     * them wait for them). A checkout or load calls it as it begins ({@link ObjectStore#noteRestore}), so one that comes at once, before the
-     * next version's chunks were planned or begun, does not find them decoded twice at once.
+     * Stops reading ahead the next version back: no more of its chunks are begun (those begun
+     * finish, and reads of them wait for them). A checkout or load calls it as it begins ({@link
+     * ObjectStore#noteRestore}), so one that comes at once, before the next version's chunks were
+     * planned or begun, does not find them decoded twice at once. A version farther back goes on
+     * being read ahead: the checkout does not read it.
      */
     public void stop() {
-        batches.incrementAndGet();
+        stops.incrementAndGet();
+    }
+
+    /** Stops whatever is being read ahead (a checkout or load that did not step back: the versions planned are not where it goes). */
+    public void cancel() {
+        current = null;
     }
 
     /** Chunks decoded ahead and held since this store was opened. */
@@ -165,21 +223,45 @@ public final class VersionsAhead implements AutoCloseable {
         return decoded.get();
     }
 
-    private void plan(long batch, Callable<List<Wanted>> plan, ExecutorService pool) {
+    /**
+     * Whether any of {@code chunks}, of the version {@code depth} steps back, would cost a read
+     * ahead saves (not held, nor cheap to read over the chunk beside it: {@link
+     * ChunkChainReader#heldOrCheap}). Those held along a chain are ranked {@code depth} ({@link
+     * RecentChunks#rankAlong}): a reader stepping back at once finds the versions of a run held,
+     * and looks past them for the next version that is not, read ahead ranked below them. Never
+     * fails (what it cannot tell it counts as to read).
+     */
+    public boolean look(List<Wanted> chunks, int depth) {
+        boolean toRead = false;
+        for (Wanted w : chunks) {
+            try {
+                if (!ChunkChainReader.heldOrCheap(store, w.chunk(), w.besideAtHand())) {
+                    toRead = true;
+                    continue;
+                }
+            } catch (IOException | RuntimeException e) {
+                toRead = true;
+                continue;
+            }
+            store.recentChunks().rankAlong(w.chunk(), depth);
+        }
+        return toRead;
+    }
+
+    private void plan(Batch batch, Callable<Plan> planner, ExecutorService pool) {
         ConcurrentLinkedQueue<Task> tasks = new ConcurrentLinkedQueue<>();
         try {
-            if (stopped(batch)) {
-                return;
-            }
-            int n = 0;
-            for (Wanted w : plan.call()) {
-                if (n >= MAX_BATCH) {
-                    break;
-                }
-                Task t = new Task(w, batch);
-                if (pending.putIfAbsent(w.chunk(), t) == null) {
-                    tasks.add(t);
-                    n++;
+            if (current == batch) {
+                Plan p = planner.call();
+                batch.depth = p.depth();
+                int n = 0;
+                for (Wanted w : p.chunks()) {
+                    if (n >= MAX_BATCH || stopped(batch)) {
+                        break;
+                    }
+                    if (enqueue(w, batch, tasks)) {
+                        n++;
+                    }
                 }
             }
         } catch (Exception e) {
@@ -193,8 +275,29 @@ public final class VersionsAhead implements AutoCloseable {
         drain(batch, tasks);
     }
 
-    private void end(long batch) {
-        ended.accumulateAndGet(batch, Math::max);
+    /**
+     * Lists chunk {@code w} in {@code batch}'s {@code tasks}: a new task, or one a batch before
+     * planned and that still waits (taken over); false if it is being decoded or was listed.
+     */
+    private boolean enqueue(Wanted w, Batch batch, ConcurrentLinkedQueue<Task> tasks) {
+        for (int tries = 0; tries < 1000; tries++) {
+            Task t = new Task(w, batch);
+            Task had = pending.putIfAbsent(w.chunk(), t);
+            if (had == null) {
+                tasks.add(t);
+                return true;
+            }
+            Batch owner = had.owner.get();
+            if (had.state.get() != WAITING || owner == batch) {
+                return false;
+            }
+            if (owner != null && had.owner.compareAndSet(owner, batch)) {
+                tasks.add(had);
+                return true;
+            }
+            Thread.onSpinWait(); // let go undone this moment: it leaves pending at once
+        }
+        return false;
     }
 
     /**
@@ -204,7 +307,7 @@ public final class VersionsAhead implements AutoCloseable {
      * the two took a core each, the read of a version not read ahead ran at half speed, and 32
      * fp32 steps loaded at once took 423-495 MB/s over all against 537-548 with nothing read ahead.
      */
-    private boolean awaitQuiet(long batch) {
+    private boolean awaitQuiet(Batch batch) {
         while (!stopped(batch)) {
             if (store.readsQuietFor(QUIET_NANOS)) {
                 return true;
@@ -219,27 +322,31 @@ public final class VersionsAhead implements AutoCloseable {
         return false;
     }
 
-    private boolean stopped(long batch) {
-        return closed || batch != batches.get() || ended.get() == batch;
+    private boolean stopped(Batch batch) {
+        return closed || current != batch || batch.ended || batch.depth <= 1 && stops.get() != batch.stopsAtStart;
     }
 
-    /** Decodes the batch's tasks until none is left (or the batch is stopped: the rest are finished undone). */
-    private void drain(long batch, ConcurrentLinkedQueue<Task> tasks) {
+    /** Decodes the batch's tasks until none is left (or the batch is stopped: the rest are let go undone). */
+    private void drain(Batch batch, ConcurrentLinkedQueue<Task> tasks) {
         Scratch s = scratch.poll();
         try {
             for (Task t; (t = tasks.poll()) != null; ) {
-                try {
-                    if (awaitQuiet(batch) && t.state.compareAndSet(WAITING, RUNNING)) {
+                if (t.owner.get() != batch) {
+                    continue; // taken over by a later batch, whose threads decode it
+                }
+                if (awaitQuiet(batch) && t.state.compareAndSet(WAITING, RUNNING)) {
+                    try {
                         if (s == null) {
                             s = new Scratch();
                         }
-                        if (decode(t.wanted, s) == ChunkChainReader.Ahead.NO_ROOM) {
-                            end(batch); // the chunks after it would find none either
+                        if (decode(t.wanted, batch.depth, s) == ChunkChainReader.Ahead.NO_ROOM) {
+                            batch.ended = true; // the chunks after it would find none either
                         }
+                    } finally {
+                        finish(t);
                     }
-                } finally {
-                    pending.remove(t.wanted.chunk(), t);
-                    t.done.complete(null);
+                } else if (t.state.get() == CLAIMED || t.state.get() == WAITING && t.owner.compareAndSet(batch, null)) {
+                    finish(t); // a reader read it (and may wait for it to leave), or let go undone
                 }
             }
         } finally {
@@ -254,7 +361,12 @@ public final class VersionsAhead implements AutoCloseable {
         }
     }
 
-    private ChunkChainReader.Ahead decode(Wanted w, Scratch s) {
+    private void finish(Task t) {
+        pending.remove(t.wanted.chunk(), t);
+        t.done.complete(null);
+    }
+
+    private ChunkChainReader.Ahead decode(Wanted w, int rank, Scratch s) {
         try {
             ObjectStore.Found f = store.find(w.chunk());
             if (f == null) {
@@ -264,7 +376,7 @@ public final class VersionsAhead implements AutoCloseable {
             if (s.buffer.length < n) {
                 s.buffer = new byte[n];
             }
-            ChunkChainReader.Ahead a = ChunkChainReader.readAhead(store, f, w.besideAtHand(), s.buffer, s.workspace);
+            ChunkChainReader.Ahead a = ChunkChainReader.readAhead(store, f, w.besideAtHand(), rank, s.buffer, s.workspace);
             if (a == ChunkChainReader.Ahead.HELD) {
                 decoded.incrementAndGet();
             }
@@ -284,7 +396,10 @@ public final class VersionsAhead implements AutoCloseable {
         if (t == null) {
             return;
         }
-        end(t.batch);
+        Batch b = t.owner.get();
+        if (b != null) {
+            b.ended = true;
+        }
         if (t.state.compareAndSet(WAITING, CLAIMED)) {
             return;
         }

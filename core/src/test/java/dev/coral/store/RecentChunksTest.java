@@ -3,6 +3,7 @@ package dev.coral.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -356,6 +357,46 @@ class RecentChunksTest {
         byte[] dst = new byte[CHUNK];
         assertTrue(cache.peekRead(id(1, 0), dst));
         assertTrue(cache.hasRoomAlong(CHUNK, 3), "the version read would leave");
+    }
+
+    @Test
+    void roomForSeveralVersionsAlongCountsThemAll() {
+        RecentChunks cache = new RecentChunks(8L * CHUNK);
+        for (int v = 0; v < 4; v++) {
+            assertTrue(cache.putAlong(id(v, 0), CHUNK, 1 + v, a -> Arrays.fill(a, (byte) 1)));
+        }
+        assertTrue(cache.hasRoomAlong(CHUNK, 4, 5), "the free room holds four");
+        assertFalse(cache.hasRoomAlong(CHUNK, 5, 4), "not five: none held farther below than 4");
+        assertTrue(cache.hasRoomAlong(CHUNK, 5, 3), "rank 4 would leave for them");
+        assertTrue(cache.hasRoomAlong(CHUNK, 7, 1), "ranks 2-4 would leave");
+        assertFalse(cache.hasRoomAlong(CHUNK, 8, 1), "rank 1 would not");
+    }
+
+    @Test
+    void aVersionRankedNearerAgainStaysWhereFartherOnesLeave() {
+        RecentChunks cache = new RecentChunks(4L * CHUNK);
+        for (int v = 0; v < 4; v++) {
+            assertTrue(cache.putAlong(id(v, 0), CHUNK, 5 + v, a -> Arrays.fill(a, (byte) 1))); // ranked when a read far above decoded them
+        }
+        cache.rankAlong(id(3, 0), 1); // a reader stepping back is now next to it
+        cache.rankAlong(id(2, 0), 2);
+        assertTrue(cache.putAlong(id(4, 0), CHUNK, 3, a -> Arrays.fill(a, (byte) 2)), "a version read ahead, ranked below those");
+        assertFalse(cache.contains(id(1, 0)), "rank 6 left first");
+        assertTrue(cache.putAlong(id(5, 0), CHUNK, 4, a -> Arrays.fill(a, (byte) 2)));
+        assertFalse(cache.contains(id(0, 0)), "then rank 5");
+        assertFalse(cache.putAlong(id(6, 0), CHUNK, 4, a -> {
+            throw new AssertionError("not admitted");
+        }), "ranks 1-4 stay");
+        for (int v : new int[] {2, 3, 4, 5}) {
+            assertTrue(cache.contains(id(v, 0)), "version " + v);
+        }
+        byte[] dst = new byte[CHUNK];
+        assertTrue(cache.peekRead(id(3, 0), dst));
+        cache.rankAlong(id(3, 0), 1); // read itself: stays passed, leaves first
+        assertTrue(cache.putAlong(id(6, 0), CHUNK, 4, a -> Arrays.fill(a, (byte) 3)));
+        assertFalse(cache.contains(id(3, 0)));
+        cache.rankAlong(id(9, 0), 1); // not held: nothing
+        assertThrows(IllegalArgumentException.class, () -> cache.rankAlong(id(2, 0), 0));
     }
 
     @Test
