@@ -119,8 +119,9 @@ final class ChunkChainReader {
             }
         }
         // in a process that reads again: it is likely stepping back through the versions below (over a file at hand, or
-        // loading tensors commit after commit: without the kept versions, 32 BF16 loads at once 283-297 MB/s)
-        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false, store.keepsChunksAlong() ? recent : null, 0);
+        // loading tensors commit after commit: without the kept versions, 32 BF16 loads at once 283-297 MB/s); with no
+        // file at hand, from which a step back would undo an XOR delta, those below XOR deltas too
+        decodeChain(chain.links(), chain.cachedBase(), dst, n, ws, false, store.keepsChunksAlong() ? recent : null, 0, at == null);
         rememberDecoded(store, top, chain, dst, n);
     }
 
@@ -158,10 +159,11 @@ final class ChunkChainReader {
         if (chain.links().size() <= 1) {
             return Ahead.NOT_NEEDED;
         }
-        if (!recent.hasRoomAlong(n, 1 + keptBelow(chain), rank)) {
+        boolean all = besideAtHand == null; // no file at hand: nothing to undo an XOR delta from either
+        if (!recent.hasRoomAlong(n, 1 + (all ? chain.links().size() - 1 : keptBelow(chain)), rank)) {
             return Ahead.NO_ROOM; // the versions below would not all be held, and the steps to them would decode the chain again
         }
-        decodeChain(chain.links(), chain.cachedBase(), buf, n, ws, false, recent, rank);
+        decodeChain(chain.links(), chain.cachedBase(), buf, n, ws, false, recent, rank, all);
         return recent.putAlong(top.entry().id(), n, rank, a -> System.arraycopy(buf, 0, a, 0, n)) ? Ahead.HELD : Ahead.NO_ROOM;
     }
 
@@ -262,7 +264,7 @@ final class ChunkChainReader {
             if (!at.read(base, n)) {
                 return false;
             }
-            decodeChain(xs.subList(0, below), base, dst, n, ws, false, null, 0);
+            decodeChain(xs.subList(0, below), base, dst, n, ws, false, null, 0, false);
             return true;
         }
         ObjectStore.Found y = store.find(at.id());
@@ -314,7 +316,7 @@ final class ChunkChainReader {
         if (undone.size() == 1) {
             ChunkDecoder.undo(first.buf(), first.from(), first.length(), raw, 0, raw, 0, n, w, ws, true); // (checked above: undoable)
             if (!applied.isEmpty()) {
-                decodeChain(applied, raw, dst, n, ws, false, null, 0);
+                decodeChain(applied, raw, dst, n, ws, false, null, 0, false);
             }
             return true;
         }
@@ -330,7 +332,7 @@ final class ChunkChainReader {
             ChunkDecoder.mergePlanes(planes, n, w, dst);
         } else {
             ChunkDecoder.mergePlanes(planes, n, w, raw); // the shared chunk's bytes: the base of what is applied
-            decodeChain(applied, raw, dst, n, ws, false, null, 0);
+            decodeChain(applied, raw, dst, n, ws, false, null, 0, false);
         }
         return true;
     }
@@ -360,7 +362,7 @@ final class ChunkChainReader {
             return ChunkBase.ofRaw(rawBuffer, 0, n);
         }
         Chain chain = collect(store, top, recent, ws, true, true);
-        int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true, null, 0);
+        int w = decodeChain(chain.links(), chain.cachedBase(), rawBuffer, n, ws, true, null, 0, false);
         if (w > 0) {
             return ChunkBase.ofPlanes(ws.chainPlanes(n), w, n);
         }
@@ -444,11 +446,12 @@ final class ChunkChainReader {
      * to apply. With {@code along} (null: none), each version below the top whose next delta
      * cannot be undone (a zigzag delta: a step back from the version above cannot reach it) is
      * held there as it is passed ({@link RecentChunks#putAlong}), merged from the planes, ranked
-     * by how far below the top it is plus {@code rankBelow} (0; 1 when the top is itself below the
-     * version read, {@link #readAhead}).
+     * by how far below the top it is plus {@code rankBelow} (0; the top's rank when the top is
+     * itself below the version read, {@link #readAhead}); with {@code alongAll}, every version
+     * below the top (a reader with no file at hand, from which a step back would undo a delta).
      */
     private static int decodeChain(List<Link> chain, byte[] cachedBase, byte[] dst, int n, CodecWorkspace ws, boolean keepPlanes,
-                                   RecentChunks along, int rankBelow) throws IOException {
+                                   RecentChunks along, int rankBelow, boolean alongAll) throws IOException {
         int i;
         byte[] planes = null;
         int w = -1;
@@ -481,7 +484,8 @@ final class ChunkChainReader {
                 planes = ws.chainPlanes(n);
                 ChunkDecoder.splitPlanes(cur, n, w, planes);
             }
-            boolean keepBelow = along != null && i + 1 < chain.size() && !ChunkDecoder.canUndoInPlaneSpace(l.buf(), l.from(), len, lw, true);
+            boolean keepBelow = along != null && i + 1 < chain.size()
+                    && (alongAll || !ChunkDecoder.canUndoInPlaneSpace(l.buf(), l.from(), len, lw, true));
             if (planes != null && lw == w) {
                 if (keepBelow) {
                     byte[] p = planes;
