@@ -198,14 +198,7 @@ class VersionsAlongTheChainTest {
 
     @Test
     void aChainWhoseDeltasAStepBackUndoesKeepsNone() throws IOException {
-        Random r = new Random(24);
-        byte[][] versions = new byte[VERSIONS][];
-        versions[0] = new byte[LEN];
-        ChunkChainDecodeTest.fillFloatLike(versions[0], 4, r);
-        for (int v = 1; v < VERSIONS; v++) {
-            versions[v] = versions[v - 1].clone();
-            ChunkChainDecodeTest.floatStep(versions[v], 4, r);
-        }
+        byte[][] versions = fp32Steps(new Random(24));
         ObjectId[] ids = commit(versions, 4);
         try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
             store.noteRestore();
@@ -228,14 +221,7 @@ class VersionsAlongTheChainTest {
      */
     @Test
     void aReadWithNoFileAtHandKeepsTheVersionsBelowXorDeltasToo() throws IOException {
-        Random r = new Random(27);
-        byte[][] versions = new byte[VERSIONS][];
-        versions[0] = new byte[LEN];
-        ChunkChainDecodeTest.fillFloatLike(versions[0], 4, r);
-        for (int v = 1; v < VERSIONS; v++) {
-            versions[v] = versions[v - 1].clone();
-            ChunkChainDecodeTest.floatStep(versions[v], 4, r);
-        }
+        byte[][] versions = fp32Steps(new Random(27));
         ObjectId[] ids = commit(versions, 4);
         try (ObjectStore store = new ObjectStore(dir.resolve("packs"), 1)) {
             assertEquals(ChunkCodec.XOR_PLANES, store.storedDecision(ids[VERSIONS - 1], 4).codec(), "the case: XOR deltas");
@@ -250,6 +236,18 @@ class VersionsAlongTheChainTest {
                 assertArrayEquals(versions[v], out, "version " + v);
             }
         }
+    }
+
+    /** fp32 weights moved by small steps: XOR deltas, which a step back from the version above undoes. */
+    private static byte[][] fp32Steps(Random r) {
+        byte[][] versions = new byte[VERSIONS][];
+        versions[0] = new byte[LEN];
+        ChunkChainDecodeTest.fillFloatLike(versions[0], 4, r);
+        for (int v = 1; v < VERSIONS; v++) {
+            versions[v] = versions[v - 1].clone();
+            ChunkChainDecodeTest.floatStep(versions[v], 4, r);
+        }
+        return versions;
     }
 
     /** BF16 weights moved by small additive steps, as Adam moves them: zigzag deltas code them best. */
