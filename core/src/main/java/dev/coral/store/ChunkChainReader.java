@@ -140,7 +140,8 @@ final class ChunkChainReader {
      * and holds it among the recent chunks {@code rank} versions below the one read, with the
      * versions below it whose next delta cannot be undone (ranked farther), unless reading it when
      * asked is cheap ({@link #heldOrCheap}, or its chain decodes one link: a keyframe, or a delta
-     * on a version held), or there is no room to hold them all.
+     * on a version held), or there is no room to hold it (nor, for a version farther back than the
+     * next, {@code rank > 1}, them all).
      */
     static Ahead readAhead(ObjectStore store, ObjectStore.Found top, ObjectId besideAtHand, int rank, byte[] buf, CodecWorkspace ws)
             throws IOException {
@@ -160,8 +161,10 @@ final class ChunkChainReader {
             return Ahead.NOT_NEEDED;
         }
         boolean all = besideAtHand == null; // no file at hand: nothing to undo an XOR delta from either
-        if (!recent.hasRoomAlong(n, 1 + (all ? chain.links().size() - 1 : keptBelow(chain)), rank)) {
-            return Ahead.NO_ROOM; // the versions below would not all be held, and the steps to them would decode the chain again
+        // a version farther back than the next waits for room for the versions below it too, which the steps to them would
+        // decode again (the next step back may free it); the next version is read ahead whatever of those fits
+        if (rank > 1 && !recent.hasRoomAlong(n, 1 + (all ? chain.links().size() - 1 : keptBelow(chain)), rank)) {
+            return Ahead.NO_ROOM;
         }
         decodeChain(chain.links(), chain.cachedBase(), buf, n, ws, false, recent, rank, all);
         return recent.putAlong(top.entry().id(), n, rank, a -> System.arraycopy(buf, 0, a, 0, n)) ? Ahead.HELD : Ahead.NO_ROOM;

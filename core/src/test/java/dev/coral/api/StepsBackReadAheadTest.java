@@ -160,6 +160,30 @@ class StepsBackReadAheadTest {
         }
     }
 
+    /**
+     * The same nine versions with memory for four: at main~1, v6 and v0 held, v5 two steps back
+     * would need room for itself and the versions its chain keeps (v4, v3), which it does not have
+     * without evicting nearer ones, so it waits (the steps to v4 and v3 would decode its chain
+     * again); at main~2, v6 passed, it is the next version, read ahead with what room there is.
+     */
+    @Test
+    void aVersionFartherBackWaitsForRoomForTheVersionsItsChainKeeps() throws Exception {
+        List<byte[]> steps = commitBf16Walk(dir.resolve("r"), 9, 3);
+        try (Repository repo = Repository.open(dir.resolve("r"))) {
+            RecentChunksLimit.set(repo.store(), 4L * steps.get(0).length);
+            repo.checkout("main", true);
+            checkOut(repo, 1, steps);
+            assertEquals(0, RecentChunksLimit.readAheadWhenIdle(repo.store()), "no room for v5, v4 and v3 beside v6 and v0");
+            assertTrue(held(repo, "main~2"));
+            checkOut(repo, 2, steps);
+            assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()), "v5, the next version now");
+            assertTrue(held(repo, "main~3"));
+            for (int d = 3; d < steps.size(); d++) {
+                checkOut(repo, d, steps);
+            }
+        }
+    }
+
     @Test
     void aBf16WalkStepsBackAtOnceExactly() throws Exception {
         List<byte[]> steps = commitBf16Walk(dir.resolve("r"), 12, 3);
