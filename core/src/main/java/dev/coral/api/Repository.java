@@ -1132,11 +1132,20 @@ public final class Repository implements AutoCloseable {
      * through checkpoints), has the next one's read ahead meanwhile ({@link StepsBack#loaded}).
      */
     public List<StoredTensor> tensors(String revision, String path) throws IOException {
+        return new FileRestore(graph).tensors(fileToRead(revision, path));
+    }
+
+    /**
+     * The entry of {@code path} in {@code revision}, about to be read with no file at hand (its
+     * tensors, an export): a restore begins ({@link ObjectStore#noteRestore}), and a reader going
+     * back through commits has the next one's read ahead ({@link StepsBack#loaded}).
+     */
+    private FileEntry fileToRead(String revision, String path) throws IOException {
         ObjectId commit = resolve(revision);
         FileEntry entry = fileAt(commit, revision, path);
         store.noteRestore();
         stepsBack.loaded(commit, path);
-        return new FileRestore(graph).tensors(entry);
+        return entry;
     }
 
     /** One tensor of a file in a revision, read lazily. */
@@ -1637,7 +1646,7 @@ public final class Repository implements AutoCloseable {
      */
     public void export(String revision, String path, Path given, String formatName) throws IOException {
         Path out = exportTarget(given);
-        FileEntry entry = fileAt(revision, path);
+        FileEntry entry = fileToRead(revision, path);
         WeightFileFormat format = formatName != null
                 ? namedFormat(formatName)
                 : WeightFormats.forPath(given).orElseThrow(() -> new BadInputException(given + ": cannot tell the format from the extension; give --format"));
@@ -1699,10 +1708,11 @@ public final class Repository implements AutoCloseable {
      * checked as a checkout checks it), else converted to that format. Every chunk is checked
      * against its id (SHA-256) before its bytes are written: a stream cannot take back what it
      * was given. For {@code coral export REV:PATH -o -} and for reading a checkpoint into another
-     * process without a file.
+     * process without a file. As for {@link #tensors}, a handle exporting commit after commit going
+     * back has the next one's read ahead.
      */
     public void export(String revision, String path, OutputStream out, String formatName) throws IOException {
-        FileEntry entry = fileAt(revision, path);
+        FileEntry entry = fileToRead(revision, path);
         FileRestore restore = new FileRestore(graph);
         if (formatName == null) {
             restore.writeCommitted(entry, out, path);

@@ -282,6 +282,28 @@ class StepsBackReadAheadTest {
         }
     }
 
+    private static byte[] export(Repository repo, int depth) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        repo.export("main~" + depth, FILE, out, null);
+        return out.toByteArray();
+    }
+
+    @Test
+    void exportsGoingBackFindTheNextReadAheadAsLoadsDo() throws Exception {
+        List<byte[]> steps = commitHistory(dir.resolve("r"), DType.BF16);
+        try (Repository repo = Repository.open(dir.resolve("r"))) {
+            export(repo, 0);
+            export(repo, 1);
+            assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()), "main~2, as for a load");
+            assertTrue(held(repo, "main~2"));
+            for (int d = 2; d < STEPS; d++) {
+                byte[] file = export(repo, d);
+                byte[] step = steps.get(STEPS - 1 - d);
+                assertArrayEquals(step, Arrays.copyOfRange(file, file.length - step.length, file.length), "main~" + d);
+            }
+        }
+    }
+
     @Test
     void aCheckoutElsewhereStopsWhatWasBeingReadAhead() throws Exception {
         List<byte[]> steps = commitHistory(dir.resolve("r"), DType.BF16);

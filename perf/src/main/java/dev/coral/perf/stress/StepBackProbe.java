@@ -26,12 +26,13 @@ import java.util.SplittableRandom;
  * committed; each depth's median over the later rounds is reported, the layouts taking turns.
  *
  * <p>Run: {@code java -Xmx4g -cp core/target/classes:perf/target/classes:DEPS
- * dev.coral.perf.stress.StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load]]]]] [key=value[,key=value] ...]}
+ * dev.coral.perf.stress.StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load|export]]]]] [key=value[,key=value] ...]}
  * (defaults 32 steps, fp32, 5 rounds, no gap, checkout). GAP_MS is the time between a checkout and
  * the next (the user evaluating the checkpoint), which reading ahead ({@code VersionsAhead}) works
  * in; only the checkouts are timed. {@code load} reads each commit's tensors into memory
  * ({@code Repository.tensors}, as an evaluation loop in Java does) instead of checking the file
- * out. DIR must not exist.
+ * out; {@code export} exports each commit's file to a stream in memory ({@code Repository.export},
+ * as {@code coral export REV:PATH -o -} does). DIR must not exist.
  */
 public final class StepBackProbe {
     private StepBackProbe() {
@@ -45,6 +46,13 @@ public final class StepBackProbe {
                 in.transferTo(out);
             }
         }
+        return out.toByteArray();
+    }
+
+    /** The file {@code path} of {@code revision} as committed, exported to a stream (as {@code coral export REV:PATH -o -}). */
+    private static byte[] exportTo(Repository r, String revision, String path) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        r.export(revision, path, out, null);
         return out.toByteArray();
     }
 
@@ -68,7 +76,7 @@ public final class StepBackProbe {
     }
 
     public static void main(String[] args) throws IOException {
-        ProbeArgs a = ProbeArgs.of(args, "StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load]]]]] [key=value[,key=value] ...]");
+        ProbeArgs a = ProbeArgs.of(args, "StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load|export]]]]] [key=value[,key=value] ...]");
         List<String> positional = new ArrayList<>();
         List<Map<String, String>> layouts = new ArrayList<>();
         layouts.add(Map.of());
@@ -88,7 +96,12 @@ public final class StepBackProbe {
         DType dtype = positional.size() > 1 && positional.get(1).equals("bf16") ? DType.BF16 : DType.F32;
         int rounds = positional.size() > 2 ? Integer.parseInt(positional.get(2)) : 5;
         long gapMillis = positional.size() > 3 ? Long.parseLong(positional.get(3)) : 0;
-        boolean load = positional.size() > 4 && positional.get(4).equals("load");
+        String mode = positional.size() > 4 ? positional.get(4) : "checkout";
+        if (!List.of("checkout", "load", "export").contains(mode)) {
+            throw new IllegalArgumentException("mode " + mode + ": checkout, load or export");
+        }
+        boolean load = mode.equals("load");
+        boolean export = mode.equals("export");
         if (steps < 2 || rounds < 2) {
             throw new IllegalArgumentException("STEPS and ROUNDS: at least 2");
         }
@@ -110,7 +123,7 @@ public final class StepBackProbe {
             net.adamStep(data, 2, 1e-3f);
             byte[] bytes = dtype == DType.BF16 ? ThroughputScenario.bf16Safetensors(net) : ThroughputScenario.safetensors(net);
             fileBytes = bytes.length;
-            sha[step] = Baselines.sha256().digest(load ? tensorData(bytes) : bytes);
+            sha[step] = Baselines.sha256().digest(load ? tensorData(bytes) : bytes); // (an export writes the file as committed)
             for (Path root : roots) {
                 Path file = root.resolve("model.safetensors");
                 Files.write(file, bytes);
@@ -128,6 +141,8 @@ public final class StepBackProbe {
                     Path file = roots[k].resolve("model.safetensors");
                     if (load) {
                         loadAll(r, "main", file.getFileName().toString());
+                    } else if (export) {
+                        exportTo(r, "main", file.getFileName().toString());
                     } else {
                         r.checkout("main", true);
                     }
@@ -136,12 +151,14 @@ public final class StepBackProbe {
                         byte[] got = null;
                         if (load) {
                             got = loadAll(r, "main~" + d, file.getFileName().toString());
+                        } else if (export) {
+                            got = exportTo(r, "main~" + d, file.getFileName().toString());
                         } else {
                             r.checkout("main~" + d, true);
                         }
                         seconds[k][round][d] = (System.nanoTime() - t0) / 1e9;
-                        if (round == 0 && !Arrays.equals(Baselines.sha256().digest(load ? got : Files.readAllBytes(file)), sha[steps - 1 - d])) {
-                            throw new IllegalStateException(roots[k] + ": main~" + d + (load ? " read" : " checked out") + " is not what was committed");
+                        if (round == 0 && !Arrays.equals(Baselines.sha256().digest(got != null ? got : Files.readAllBytes(file)), sha[steps - 1 - d])) {
+                            throw new IllegalStateException(roots[k] + ": main~" + d + (load || export ? " read" : " checked out") + " is not what was committed");
                         }
                         think(gapMillis);
                     }
@@ -150,7 +167,8 @@ public final class StepBackProbe {
         }
         System.out.printf(Locale.ROOT, "%d Adam steps of the throughput scenario's MLP as %s (%s a file); step back main~1 .. main~%d, %s"
                 + "%s; each depth's median of rounds 2-%d%n", steps, dtype, Fmt.mb(fileBytes), steps - 1,
-                load ? "each read into memory (Repository.tensors, no file)" : "each from the file of the one before",
+                load ? "each read into memory (Repository.tensors, no file)"
+                        : export ? "each exported to a stream in memory (Repository.export, no file)" : "each from the file of the one before",
                 gapMillis == 0 ? ", at once" : ", " + gapMillis + " ms apart (the user evaluating each)", rounds);
         for (int k = 0; k < roots.length; k++) {
             double[] med = new double[steps - 1];
