@@ -193,10 +193,8 @@ final class ChunkChainReader {
         int kept = 0;
         List<Link> links = chain.links();
         for (int i = 0; i + 1 < links.size(); i++) {
-            ObjectStore.Found f = links.get(i).found();
-            if (f.entry().storedLength() <= StoredForm.DELTA_PREFIX_BYTES
-                    || (f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES + 1)[StoredForm.DELTA_PREFIX_BYTES] & 0xFF)
-                    != ChunkCodec.XOR_PLANES.id()) {
+            byte[] head = deltaHead(links.get(i).found());
+            if (head == null || !isXor(head)) {
                 kept++;
             }
         }
@@ -205,12 +203,21 @@ final class ChunkChainReader {
 
     /** Whether chunk {@code above} (null: none) is an XOR delta on {@code base}: one delta undone from it gives that. */
     private static boolean undoesTo(ObjectStore store, ObjectId above, ObjectId base) throws IOException {
-        ObjectStore.Found f = above == null ? null : store.find(above);
+        byte[] head = above == null ? null : deltaHead(store.find(above));
+        return head != null && ofPrefix(head).base().equals(base) && isXor(head);
+    }
+
+    /** A stored delta's prefix and the first byte of its payload (its codec); null if {@code f} is null or no delta with a payload. */
+    private static byte[] deltaHead(ObjectStore.Found f) throws IOException {
         if (f == null || f.entry().codec() != StoredForm.DELTA.code || f.entry().storedLength() <= StoredForm.DELTA_PREFIX_BYTES) {
-            return false;
+            return null;
         }
-        byte[] head = f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES + 1);
-        return ofPrefix(head).base().equals(base) && (head[StoredForm.DELTA_PREFIX_BYTES] & 0xFF) == ChunkCodec.XOR_PLANES.id();
+        return f.pack().readPayloadPrefix(f.entry(), StoredForm.DELTA_PREFIX_BYTES + 1);
+    }
+
+    /** Whether a delta whose head {@link #deltaHead} gave is an XOR delta. */
+    private static boolean isXor(byte[] head) {
+        return (head[StoredForm.DELTA_PREFIX_BYTES] & 0xFF) == ChunkCodec.XOR_PLANES.id();
     }
 
     /** The nearest newer version of chunk {@code id} in the chunk cache, as a chunk at hand; null when there is none. */
