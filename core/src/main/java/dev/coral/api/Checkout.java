@@ -262,6 +262,9 @@ final class Checkout {
             removeLeftovers(wt, wanted);
             new StagingIndex(next).write(repo.indexFile());
         }
+        Map<String, ObjectId> restored = new TreeMap<>();
+        wanted.forEach(path -> restored.put(path, tree.files().get(path)));
+        repo.stepsBack().restored(target, restored);
         return new Repository.CheckoutResult(target, written, List.of());
     }
 

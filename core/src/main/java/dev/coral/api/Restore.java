@@ -102,6 +102,11 @@ final class Restore {
                 Checkout.removeLeftovers(wt, matched);
             }
             new StagingIndex(next).write(repo.indexFile());
+            if (workTree && source != null) { // a version of these files from a revision: perhaps the next step back through them
+                Map<String, ObjectId> restored = new TreeMap<>();
+                written.forEach(path -> restored.put(path, from.get(path)));
+                repo.stepsBack().restored(commit, restored);
+            }
             return new Result(commit, restagedPaths, written, deleted);
         }
     }

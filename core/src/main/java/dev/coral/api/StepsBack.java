@@ -9,8 +9,11 @@ import dev.coral.store.VersionsAhead;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Tells a reader stepping back through a history (a whole checkout of the first parent of the
@@ -25,10 +28,24 @@ final class StepsBack {
     private record Loaded(ObjectId commit, String path) {
     }
 
+
     private final ObjectGraph graph;
     private final VersionsAhead ahead;
     /** The last file whose tensors were read; guarded by this. */
     private Loaded lastLoaded;
+    /** How many sets of paths restored {@link #restored} remembers the last commit of. */
+    private static final int RESTORES_KEPT = 16;
+    /**
+     * For the last sets of working files restored from a commit through this handle
+     * ({@link Repository#checkoutPaths}, a restore from a revision), that commit, the least
+     * recently restored first; guarded by this.
+     */
+    private final Map<Set<String>, ObjectId> lastRestored = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Set<String>, ObjectId> eldest) {
+            return size() > RESTORES_KEPT;
+        }
+    };
 
     StepsBack(ObjectGraph graph, VersionsAhead ahead) {
         this.graph = graph;
@@ -57,7 +74,36 @@ final class StepsBack {
                 ahead.cancel();
                 return;
             }
-            ahead.start(() -> plan(target, tree));
+            ahead.start(() -> plan(target, tree.files(), null));
+        } catch (IOException | RuntimeException e) {
+            // speculative
+        }
+    }
+
+    /**
+     * As {@link #checkedOut}, for working files restored from a commit while HEAD stays
+     * ({@code coral checkout REV -- PATH}, {@code coral restore --source REV PATH}: a user going
+     * back through the versions of one checkpoint file): when {@code commit} is the first parent of
+     * the commit the same paths were restored from last through this handle, the versions of those
+     * paths further back are read ahead, each against the file then at hand. Restores of other
+     * files in between do not hide the step. {@code files} are the files restored (repository
+     * paths) and the commit's entries of them. Never fails.
+     */
+    synchronized void restored(ObjectId commit, Map<String, ObjectId> files) {
+        if (files.isEmpty()) {
+            return;
+        }
+        ObjectId before = lastRestored.put(new TreeSet<>(files.keySet()), commit);
+        try {
+            if (before == null || before.equals(commit)) {
+                return;
+            }
+            if (!commit.equals(firstParent(before))) {
+                ahead.cancel();
+                return;
+            }
+            Map<String, ObjectId> atHand = Map.copyOf(files);
+            ahead.start(() -> plan(commit, atHand, atHand.keySet()));
         } catch (IOException | RuntimeException e) {
             // speculative
         }
@@ -88,19 +134,30 @@ final class StepsBack {
     }
 
     /**
-     * The first version back from commit {@code from} (whose tree {@code atHand} the working
-     * files hold) that would cost a read ahead saves ({@link VersionsAhead#look}), at most {@link
+     * The first version back from commit {@code from} (whose files {@code atHand} the working
+     * folder holds) that would cost a read ahead saves ({@link VersionsAhead#look}), at most {@link
      * #LOOK_BACK} steps back: its files' chunks that differ from the version above it, each with
-     * the chunk in its place there (the file at hand when the reader gets to it).
+     * the chunk in its place there (the file at hand when the reader gets to it). Only the files
+     * {@code paths} when not null (a restore of some), else every file of each version's tree.
      */
-    private VersionsAhead.Plan plan(ObjectId from, Tree atHand) throws IOException {
-        Tree above = atHand;
+    private VersionsAhead.Plan plan(ObjectId from, Map<String, ObjectId> atHand, Set<String> paths) throws IOException {
+        Map<String, ObjectId> above = atHand;
         Walk walk = new Walk();
         for (ObjectId v = firstParent(from); v != null && walk.goesOn(); v = firstParent(v)) {
-            Tree tree = graph.tree(graph.commit(v).tree());
+            Map<String, ObjectId> files = graph.tree(graph.commit(v).tree()).files();
+            if (paths != null) {
+                Map<String, ObjectId> some = new HashMap<>();
+                for (String p : paths) {
+                    ObjectId f = files.get(p);
+                    if (f != null) {
+                        some.put(p, f);
+                    }
+                }
+                files = some;
+            }
             List<VersionsAhead.Wanted> chunks = new ArrayList<>();
-            for (Map.Entry<String, ObjectId> f : tree.files().entrySet()) {
-                ObjectId mine = above.files().get(f.getKey());
+            for (Map.Entry<String, ObjectId> f : files.entrySet()) {
+                ObjectId mine = above.get(f.getKey());
                 if (!f.getValue().equals(mine)) {
                     addChunks(chunks, f.getValue(), mine);
                 }
@@ -109,12 +166,12 @@ final class StepsBack {
             if (p != null) {
                 return p;
             }
-            above = tree;
+            above = files;
         }
         return VersionsAhead.Plan.NONE;
     }
 
-    /** As {@link #plan(ObjectId, Tree)} for file {@code path} read with no file at hand. */
+    /** As {@link #plan(ObjectId, Map, Set)} for file {@code path} read with no file at hand. */
     private VersionsAhead.Plan plan(ObjectId from, String path) throws IOException {
         ObjectId above = graph.tree(graph.commit(from).tree()).files().get(path);
         Walk walk = new Walk();

@@ -304,6 +304,82 @@ class StepsBackReadAheadTest {
         }
     }
 
+    /**
+     * Restoring one checkpoint file from commit after commit back, HEAD staying ({@code coral
+     * checkout main~d -- model.safetensors}, {@code coral restore --source main~d ...}), reads the
+     * next version of that file ahead, against the file then at hand, as a whole checkout does.
+     */
+    @Test
+    void restoringAFileFromCommitAfterCommitBackFindsTheNextReadAhead() throws Exception {
+        for (boolean viaRestore : new boolean[] {false, true}) {
+            Path root = dir.resolve("r");
+            List<byte[]> steps = commitHistory(root, DType.F32);
+            try (Repository repo = Repository.open(root)) {
+                restoreFile(repo, 0, steps, viaRestore);
+                restoreFile(repo, 1, steps, viaRestore);
+                assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()), "main~2 (" + (viaRestore ? "restore" : "checkout --") + ")");
+                assertTrue(held(repo, "main~2"));
+                long fromHand = repo.store().readsFromHand();
+                restoreFile(repo, 2, steps, viaRestore);
+                assertEquals(fromHand, repo.store().readsFromHand(), "main~2 was served from memory");
+                for (int d = 3; d < STEPS; d++) {
+                    restoreFile(repo, d, steps, viaRestore);
+                }
+                assertEquals("main", repo.currentBranch(), "HEAD stays");
+            }
+            deleteTree(root);
+        }
+    }
+
+    /**
+     * Restores of other files between the steps back through one do not hide them; a jump back
+     * reads nothing ahead. Here main~0 adds another file to the six steps, so main~d holds step
+     * 6 - d of the model.
+     */
+    @Test
+    void restoresOfOtherFilesBetweenStepsBackDoNotHideThem() throws Exception {
+        Path root = dir.resolve("r");
+        List<byte[]> steps = commitHistory(root, DType.F32);
+        Path other = root.resolve("other.safetensors");
+        try (Repository repo = Repository.open(root)) {
+            repo.commitTensors("other.safetensors", List.of(Tensors.of("b", TensorSpec.of(DType.F32, 2), new byte[8])), Map.of(),
+                    CommitRequest.of("another file"));
+            List<byte[]> shifted = new ArrayList<>(steps);
+            shifted.add(steps.get(STEPS - 1)); // main~d is shifted's (STEPS - d)th from its end
+            restoreFile(repo, 1, shifted, true);
+            repo.restoreWorkTree(List.of(other), "main", false);
+            restoreFile(repo, 2, shifted, false); // v4, a step back from v5 through the model
+            assertEquals(1, RecentChunksLimit.readAheadWhenIdle(repo.store()), "main~3 (v3: two links above the keyframe)");
+            assertTrue(Files.exists(other));
+        }
+        try (Repository repo = Repository.open(root)) { // nothing held
+            List<byte[]> shifted = new ArrayList<>(steps);
+            shifted.add(steps.get(STEPS - 1));
+            restoreFile(repo, 0, shifted, false);
+            restoreFile(repo, 2, shifted, true); // a jump back over main~1: main~3 (v3) would be read ahead after a step
+            assertEquals(0, RecentChunksLimit.readAheadWhenIdle(repo.store()));
+        }
+    }
+
+    /** Restores FILE from main~{@code depth} with HEAD staying, and checks it holds that step (main~0 is {@code steps}' last). */
+    private void restoreFile(Repository repo, int depth, List<byte[]> steps, boolean viaRestore) throws IOException {
+        Path f = dir.resolve("r").resolve(FILE);
+        if (viaRestore) {
+            repo.restoreWorkTree(List.of(f), "main~" + depth, false);
+        } else {
+            repo.checkoutPaths("main~" + depth, List.of(f));
+        }
+        assertFileIs(steps, depth);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     @Test
     void aCheckoutElsewhereStopsWhatWasBeingReadAhead() throws Exception {
         List<byte[]> steps = commitHistory(dir.resolve("r"), DType.BF16);

@@ -26,13 +26,15 @@ import java.util.SplittableRandom;
  * committed; each depth's median over the later rounds is reported, the layouts taking turns.
  *
  * <p>Run: {@code java -Xmx4g -cp core/target/classes:perf/target/classes:DEPS
- * dev.coral.perf.stress.StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load|export]]]]] [key=value[,key=value] ...]}
+ * dev.coral.perf.stress.StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load|export|restore]]]]] [key=value[,key=value] ...]}
  * (defaults 32 steps, fp32, 5 rounds, no gap, checkout). GAP_MS is the time between a checkout and
  * the next (the user evaluating the checkpoint), which reading ahead ({@code VersionsAhead}) works
  * in; only the checkouts are timed. {@code load} reads each commit's tensors into memory
  * ({@code Repository.tensors}, as an evaluation loop in Java does) instead of checking the file
  * out; {@code export} exports each commit's file to a stream in memory ({@code Repository.export},
- * as {@code coral export REV:PATH -o -} does). DIR must not exist.
+ * as {@code coral export REV:PATH -o -} does); {@code restore} restores the file from each commit
+ * with HEAD staying ({@code Repository.restoreWorkTree}, as {@code coral restore --source REV PATH}
+ * does). DIR must not exist.
  */
 public final class StepBackProbe {
     private StepBackProbe() {
@@ -76,7 +78,7 @@ public final class StepBackProbe {
     }
 
     public static void main(String[] args) throws IOException {
-        ProbeArgs a = ProbeArgs.of(args, "StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load|export]]]]] [key=value[,key=value] ...]");
+        ProbeArgs a = ProbeArgs.of(args, "StepBackProbe DIR [STEPS [fp32|bf16 [ROUNDS [GAP_MS [checkout|load|export|restore]]]]] [key=value[,key=value] ...]");
         List<String> positional = new ArrayList<>();
         List<Map<String, String>> layouts = new ArrayList<>();
         layouts.add(Map.of());
@@ -97,11 +99,12 @@ public final class StepBackProbe {
         int rounds = positional.size() > 2 ? Integer.parseInt(positional.get(2)) : 5;
         long gapMillis = positional.size() > 3 ? Long.parseLong(positional.get(3)) : 0;
         String mode = positional.size() > 4 ? positional.get(4) : "checkout";
-        if (!List.of("checkout", "load", "export").contains(mode)) {
-            throw new IllegalArgumentException("mode " + mode + ": checkout, load or export");
+        if (!List.of("checkout", "load", "export", "restore").contains(mode)) {
+            throw new IllegalArgumentException("mode " + mode + ": checkout, load, export or restore");
         }
         boolean load = mode.equals("load");
         boolean export = mode.equals("export");
+        boolean restore = mode.equals("restore");
         if (steps < 2 || rounds < 2) {
             throw new IllegalArgumentException("STEPS and ROUNDS: at least 2");
         }
@@ -143,6 +146,8 @@ public final class StepBackProbe {
                         loadAll(r, "main", file.getFileName().toString());
                     } else if (export) {
                         exportTo(r, "main", file.getFileName().toString());
+                    } else if (restore) {
+                        r.restoreWorkTree(List.of(file), "main", false);
                     } else {
                         r.checkout("main", true);
                     }
@@ -153,6 +158,8 @@ public final class StepBackProbe {
                             got = loadAll(r, "main~" + d, file.getFileName().toString());
                         } else if (export) {
                             got = exportTo(r, "main~" + d, file.getFileName().toString());
+                        } else if (restore) {
+                            r.restoreWorkTree(List.of(file), "main~" + d, false);
                         } else {
                             r.checkout("main~" + d, true);
                         }
@@ -168,7 +175,8 @@ public final class StepBackProbe {
         System.out.printf(Locale.ROOT, "%d Adam steps of the throughput scenario's MLP as %s (%s a file); step back main~1 .. main~%d, %s"
                 + "%s; each depth's median of rounds 2-%d%n", steps, dtype, Fmt.mb(fileBytes), steps - 1,
                 load ? "each read into memory (Repository.tensors, no file)"
-                        : export ? "each exported to a stream in memory (Repository.export, no file)" : "each from the file of the one before",
+                        : export ? "each exported to a stream in memory (Repository.export, no file)"
+                        : restore ? "each restored from the file of the one before, HEAD staying (restore --source)" : "each from the file of the one before",
                 gapMillis == 0 ? ", at once" : ", " + gapMillis + " ms apart (the user evaluating each)", rounds);
         for (int k = 0; k < roots.length; k++) {
             double[] med = new double[steps - 1];
