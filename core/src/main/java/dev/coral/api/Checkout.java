@@ -126,8 +126,10 @@ final class Checkout {
                 continue;
             }
             FileEntry entry = repo.graph().file(f.getValue());
-            FileRestore.Restored r = restore.restore(entry, wt.file(WorkTree.checkRepoPath(path)), path, cur);
+            Path file = wt.file(WorkTree.checkRepoPath(path));
+            FileRestore.Restored r = restore.restore(entry, file, path, repo.restoredFiles().atHand(path, file, cur));
             next.put(path, entryOf(f.getValue(), r));
+            repo.restoredFiles().staged(path);
             written.add(path);
         }
         FaultPoints.hit("checkout.filesWritten");
@@ -256,7 +258,9 @@ final class Checkout {
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(repo.readIndex().entries());
             for (String path : wanted) {
                 ObjectId id = tree.files().get(path);
-                next.put(path, entryOf(id, restore.restore(repo.graph().file(id), wt.file(path), path, next.get(path))));
+                Path file = wt.file(path);
+                next.put(path, entryOf(id, restore.restore(repo.graph().file(id), file, path, repo.restoredFiles().atHand(path, file, next.get(path)))));
+                repo.restoredFiles().staged(path);
                 written.add(path);
             }
             removeLeftovers(wt, wanted);

@@ -77,6 +77,7 @@ public final class Repository implements AutoCloseable {
     private final History history;
     private final PackUpkeep packUpkeep;
     private final StepsBack stepsBack;
+    private final RestoredFiles restoredFiles = new RestoredFiles();
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
     private final java.util.concurrent.atomic.AtomicReference<String> similarityProblem = new java.util.concurrent.atomic.AtomicReference<>();
@@ -245,6 +246,11 @@ public final class Repository implements AutoCloseable {
     /** The checkouts through this handle, read for a reader stepping back ({@link StepsBack}). */
     StepsBack stepsBack() {
         return stepsBack;
+    }
+
+    /** The working files this handle restored without staging them. */
+    RestoredFiles restoredFiles() {
+        return restoredFiles;
     }
 
     /** Bytes the chunk cache ({@code .coral/cache/chunks}) takes now; 0 without one. */

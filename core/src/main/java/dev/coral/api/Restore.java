@@ -79,7 +79,8 @@ final class Restore {
                 StagingIndex.Entry cur = index.entries().get(path);
                 StagingIndex.Entry fresh = null;
                 if (workTree && want != null) {
-                    FileRestore.Restored r = restore.restore(repo.graph().file(want), wt.file(WorkTree.checkRepoPath(path)), path, cur);
+                    Path file = wt.file(WorkTree.checkRepoPath(path));
+                    FileRestore.Restored r = restore.restore(repo.graph().file(want), file, path, repo.restoredFiles().atHand(path, file, cur));
                     fresh = Checkout.entryOf(want, r);
                     written.add(path);
                 } else if (workTree && cur != null && wt.deleteIfPresent(path)) {
@@ -96,6 +97,11 @@ final class Restore {
                     }
                 } else if (fresh != null && cur != null && cur.fileEntry().equals(want)) {
                     next.put(path, fresh); // the file as staged, just written: its new time and size
+                }
+                if (fresh != null && next.get(path) == fresh) {
+                    repo.restoredFiles().staged(path);
+                } else if (fresh != null) {
+                    repo.restoredFiles().wrote(path, fresh); // the index does not describe it: the next restore's file at hand
                 }
             }
             if (workTree) {

@@ -361,6 +361,42 @@ class StepsBackReadAheadTest {
         }
     }
 
+    /**
+     * A restore without staging leaves the staging index naming the version staged, not the one it
+     * wrote; the next restore of that file through the handle still reads from it (here: copies the
+     * tensor the two versions share from it, and checks what it wrote).
+     */
+    @Test
+    void aFileRestoredWithoutStagingIsTheNextRestoresFileAtHand() throws Exception {
+        Path root = dir.resolve("r");
+        byte[] shared = ContextCodingTest.adamSteps(7).get(0);
+        List<byte[]> moving = ContextCodingTest.adamSteps(7).subList(1, 4);
+        try (Repository repo = Repository.init(root, RepositoryConfig.defaults().withCacheBytes(0))) {
+            for (int s = 0; s < moving.size(); s++) {
+                repo.commitTensors(FILE, List.of(Tensors.of("a", TensorSpec.of(DType.F32, moving.get(s).length / 4), moving.get(s)),
+                        Tensors.of("b", TensorSpec.of(DType.F32, shared.length / 4), shared)), Map.of(), CommitRequest.of("step " + s));
+            }
+        }
+        Path f = root.resolve(FILE);
+        for (boolean rememberedEdited : new boolean[] {false, true}) {
+            try (Repository repo = Repository.open(root)) {
+                repo.restoreWorkTree(List.of(f), "main~1", false);
+                if (rememberedEdited) { // the user changed the file since: the staging index's entry (main's, not the file's) is all there is
+                    byte[] b = Files.readAllBytes(f);
+                    b[b.length - 1] ^= 1;
+                    Files.write(f, b);
+                }
+                long before = repo.store().readsFromHand();
+                repo.restoreWorkTree(List.of(f), "main~2", false);
+                assertEquals(rememberedEdited ? before : before + shared.length / (4 << 20) + 1, repo.store().readsFromHand(),
+                        rememberedEdited ? "nothing at hand" : "tensor b's chunk copied from the file main~1 left");
+                byte[] file = Files.readAllBytes(f);
+                assertArrayEquals(moving.get(0), Arrays.copyOfRange(file, file.length - shared.length - moving.get(0).length,
+                        file.length - shared.length), "main~2's a");
+            }
+        }
+    }
+
     /** Restores FILE from main~{@code depth} with HEAD staying, and checks it holds that step (main~0 is {@code steps}' last). */
     private void restoreFile(Repository repo, int depth, List<byte[]> steps, boolean viaRestore) throws IOException {
         Path f = dir.resolve("r").resolve(FILE);
