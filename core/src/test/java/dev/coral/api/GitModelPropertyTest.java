@@ -76,7 +76,10 @@ class GitModelPropertyTest {
         session(seed, false);
     }
 
-    /** Sessions that also reset to HEAD~1, --soft, --mixed and --hard (their own seeds: the draws differ). */
+    /**
+     * Sessions that also reset to HEAD~1, --soft, --mixed and --hard, and restore a working file
+     * from HEAD~1 without staging it (their own seeds: the draws differ).
+     */
     @ParameterizedTest
     @MethodSource("resetSeeds")
     void coralResetsAsGitWould(long seed) throws IOException {
@@ -101,7 +104,7 @@ class GitModelPropertyTest {
             for (int op = 0; op < OPS; op++) {
                 String p = PATHS.get(r.nextInt(PATHS.size()));
                 Path f = dir.resolve(p);
-                int kind = r.nextInt(resets ? 19 : 16);
+                int kind = r.nextInt(resets ? 20 : 16);
                 int tensorSet = r.nextInt(4); // commitTensors' tensors
                 String what;
                 boolean expectFailure;
@@ -275,6 +278,18 @@ class GitModelPropertyTest {
                             head.putAll(src);
                         };
                     }
+                    case 19 -> { // restore --source HEAD~1 PATH: the working file only (no overlay: a tracked path HEAD~1 lacks goes)
+                        what = "restore -s HEAD~1 " + p;
+                        TreeMap<String, String> src = parent();
+                        expectFailure = src == null || !src.containsKey(p) && !index.containsKey(p);
+                        model = () -> {
+                            if (src.containsKey(p)) {
+                                work.put(p, src.get(p));
+                            } else {
+                                work.remove(p);
+                            }
+                        };
+                    }
                     default -> { // restore: the working file as staged
                         what = "restore " + p;
                         expectFailure = !index.containsKey(p);
@@ -299,6 +314,7 @@ class GitModelPropertyTest {
                         case 13, 14 -> repo.remove(List.of(f), kind == 14);
                         case 15 -> repo.commitTensors(p, TestModels.randomTensors(300 + tensorSet, 2, 64), Map.of(), CommitRequest.of("t" + op));
                         case 16, 17, 18 -> repo.reset("HEAD~1", Repository.ResetMode.values()[kind - 16], ProgressListener.NONE);
+                        case 19 -> repo.restoreWorkTree(List.of(f), "HEAD~1", false);
                         default -> repo.restoreWorkTree(List.of(f), null, false);
                     }
                 } catch (CoralException e) {
