@@ -285,6 +285,9 @@ class GitModelPropertyTest {
                         model = () -> {
                             if (src.containsKey(p)) {
                                 work.put(p, src.get(p));
+                                if (src.get(p).equals(index.get(p))) {
+                                    fromMemory.remove(p); // the version staged, just written: its entry records the file now
+                                }
                             } else {
                                 work.remove(p);
                             }
