@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.TreeSet;
 
 /**
@@ -66,18 +67,7 @@ final class StepsBack {
      * next checkout, which reports it.
      */
     void checkedOut(ObjectId before, ObjectId target, Tree tree) {
-        try {
-            if (before == null || before.equals(target)) {
-                return;
-            }
-            if (!target.equals(firstParent(before))) {
-                ahead.cancel();
-                return;
-            }
-            ahead.start(() -> plan(target, tree.files(), null));
-        } catch (IOException | RuntimeException e) {
-            // speculative
-        }
+        stepped(before, target, () -> plan(target, tree.files(), null));
     }
 
     /**
@@ -94,19 +84,8 @@ final class StepsBack {
             return;
         }
         ObjectId before = lastRestored.put(new TreeSet<>(files.keySet()), commit);
-        try {
-            if (before == null || before.equals(commit)) {
-                return;
-            }
-            if (!commit.equals(firstParent(before))) {
-                ahead.cancel();
-                return;
-            }
-            Map<String, ObjectId> atHand = Map.copyOf(files);
-            ahead.start(() -> plan(commit, atHand, atHand.keySet()));
-        } catch (IOException | RuntimeException e) {
-            // speculative
-        }
+        Map<String, ObjectId> atHand = Map.copyOf(files);
+        stepped(before, commit, () -> plan(commit, atHand, atHand.keySet()));
     }
 
     /**
@@ -119,15 +98,27 @@ final class StepsBack {
     synchronized void loaded(ObjectId commit, String path) {
         Loaded before = lastLoaded;
         lastLoaded = new Loaded(commit, path);
+        if (before != null && before.path().equals(path)) {
+            stepped(before.commit(), commit, () -> plan(commit, path));
+        }
+    }
+
+    /**
+     * A reader went from commit {@code before} (null: none) to commit {@code now}: when that is a
+     * step back to the first parent, has {@code plan}'s version read ahead; when it goes
+     * elsewhere, stops what was being read ahead. Never fails: what it cannot read is left to the
+     * reader, which reports it.
+     */
+    private void stepped(ObjectId before, ObjectId now, Callable<VersionsAhead.Plan> plan) {
         try {
-            if (before == null || !before.path().equals(path) || before.commit().equals(commit)) {
+            if (before == null || before.equals(now)) {
                 return;
             }
-            if (!commit.equals(firstParent(before.commit()))) {
+            if (!now.equals(firstParent(before))) {
                 ahead.cancel();
                 return;
             }
-            ahead.start(() -> plan(commit, path));
+            ahead.start(plan);
         } catch (IOException | RuntimeException e) {
             // speculative
         }
