@@ -13,8 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
 
 /**
  * Tells a reader stepping back through a history (a whole checkout of the first parent of the
@@ -29,13 +29,13 @@ final class StepsBack {
     private record Loaded(ObjectId commit, String path) {
     }
 
+    /** How many sets of paths restored {@link #restored} remembers the last commit of. */
+    private static final int RESTORES_KEPT = 16;
 
     private final ObjectGraph graph;
     private final VersionsAhead ahead;
     /** The last file whose tensors were read; guarded by this. */
     private Loaded lastLoaded;
-    /** How many sets of paths restored {@link #restored} remembers the last commit of. */
-    private static final int RESTORES_KEPT = 16;
     /**
      * For the last sets of working files restored from a commit through this handle
      * ({@link Repository#checkoutPaths}, a restore from a revision), that commit, the least
