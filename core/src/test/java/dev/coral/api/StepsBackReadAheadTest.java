@@ -327,7 +327,7 @@ class StepsBackReadAheadTest {
                 }
                 assertEquals("main", repo.currentBranch(), "HEAD stays");
             }
-            deleteTree(root);
+            dev.coral.io.Folders.deleteTree(root);
         }
     }
 
@@ -407,14 +407,6 @@ class StepsBackReadAheadTest {
             repo.checkoutPaths("main~" + depth, List.of(f));
         }
         assertFileIs(steps, depth);
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     @Test
