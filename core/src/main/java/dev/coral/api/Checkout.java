@@ -105,6 +105,7 @@ final class Checkout {
                 next.put(path, index.entries().get(path));
             }
         }
+        RestoredFiles.Written unstaged = repo.restoredFiles().read();
         int i = 0;
         for (Map.Entry<String, ObjectId> f : tree.files().entrySet()) {
             String path = f.getKey();
@@ -127,9 +128,9 @@ final class Checkout {
             }
             FileEntry entry = repo.graph().file(f.getValue());
             Path file = wt.file(WorkTree.checkRepoPath(path));
-            FileRestore.Restored r = restore.restore(entry, file, path, repo.restoredFiles().atHand(path, file, cur));
+            FileRestore.Restored r = restore.restore(entry, file, path, unstaged.atHand(path, file, cur));
             next.put(path, entryOf(f.getValue(), r));
-            repo.restoredFiles().staged(path);
+            unstaged.staged(path);
             written.add(path);
         }
         FaultPoints.hit("checkout.filesWritten");
@@ -137,6 +138,7 @@ final class Checkout {
         touched.addAll(index.entries().keySet());
         removeLeftovers(wt, touched);
         new StagingIndex(next).write(repo.indexFile());
+        unstaged.save();
         repo.stepsBack().checkedOut(headBefore(), target, tree);
         return new Repository.CheckoutResult(target, written, deleted);
     }
@@ -256,15 +258,17 @@ final class Checkout {
         refuseBlockedPaths(wanted, wt);
         try (RepositoryLock.Held l = repo.lockIndex()) {
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(repo.readIndex().entries());
+            RestoredFiles.Written unstaged = repo.restoredFiles().read();
             for (String path : wanted) {
                 ObjectId id = tree.files().get(path);
                 Path file = wt.file(path);
-                next.put(path, entryOf(id, restore.restore(repo.graph().file(id), file, path, repo.restoredFiles().atHand(path, file, next.get(path)))));
-                repo.restoredFiles().staged(path);
+                next.put(path, entryOf(id, restore.restore(repo.graph().file(id), file, path, unstaged.atHand(path, file, next.get(path)))));
+                unstaged.staged(path);
                 written.add(path);
             }
             removeLeftovers(wt, wanted);
             new StagingIndex(next).write(repo.indexFile());
+            unstaged.save();
         }
         Map<String, ObjectId> restored = new TreeMap<>();
         wanted.forEach(path -> restored.put(path, tree.files().get(path)));

@@ -77,7 +77,7 @@ public final class Repository implements AutoCloseable {
     private final History history;
     private final PackUpkeep packUpkeep;
     private final StepsBack stepsBack;
-    private final RestoredFiles restoredFiles = new RestoredFiles();
+    private final RestoredFiles restoredFiles;
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
     private final java.util.concurrent.atomic.AtomicReference<String> similarityProblem = new java.util.concurrent.atomic.AtomicReference<>();
@@ -107,6 +107,7 @@ public final class Repository implements AutoCloseable {
         this.history = new History(this);
         this.packUpkeep = new PackUpkeep(store, coralDir.resolve("locks"));
         this.stepsBack = new StepsBack(graph, store.versionsAhead());
+        this.restoredFiles = new RestoredFiles(coralDir.resolve("cache").resolve("restored"));
     }
 
     /** Creates a repository in {@code dir} (created if missing) with default settings. */
@@ -248,7 +249,7 @@ public final class Repository implements AutoCloseable {
         return stepsBack;
     }
 
-    /** The working files this handle restored without staging them. */
+    /** The working files restored without staging them ({@code .coral/cache/restored}). */
     RestoredFiles restoredFiles() {
         return restoredFiles;
     }

@@ -74,13 +74,14 @@ final class Restore {
             List<String> deleted = new ArrayList<>();
             FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
             repo.store().noteRestore();
+            RestoredFiles.Written unstaged = repo.restoredFiles().read();
             for (String path : matched) {
                 ObjectId want = from.get(path);
                 StagingIndex.Entry cur = index.entries().get(path);
                 StagingIndex.Entry fresh = null;
                 if (workTree && want != null) {
                     Path file = wt.file(WorkTree.checkRepoPath(path));
-                    FileRestore.Restored r = restore.restore(repo.graph().file(want), file, path, repo.restoredFiles().atHand(path, file, cur));
+                    FileRestore.Restored r = restore.restore(repo.graph().file(want), file, path, unstaged.atHand(path, file, cur));
                     fresh = Checkout.entryOf(want, r);
                     written.add(path);
                 } else if (workTree && cur != null && wt.deleteIfPresent(path)) {
@@ -99,15 +100,16 @@ final class Restore {
                     next.put(path, fresh); // the file as staged, just written: its new time and size
                 }
                 if (fresh != null && next.get(path) == fresh) {
-                    repo.restoredFiles().staged(path);
+                    unstaged.staged(path);
                 } else if (fresh != null) {
-                    repo.restoredFiles().wrote(path, fresh); // the index does not describe it: the next restore's file at hand
+                    unstaged.wrote(path, fresh); // the index does not describe it: the next restore's file at hand
                 }
             }
             if (workTree) {
                 Checkout.removeLeftovers(wt, matched);
             }
             new StagingIndex(next).write(repo.indexFile());
+            unstaged.save();
             if (workTree && source != null) { // a version of these files from a revision: perhaps the next step back through them
                 Map<String, ObjectId> restored = new TreeMap<>();
                 written.forEach(path -> restored.put(path, from.get(path)));

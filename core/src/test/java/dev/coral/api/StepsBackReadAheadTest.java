@@ -363,8 +363,9 @@ class StepsBackReadAheadTest {
 
     /**
      * A restore without staging leaves the staging index naming the version staged, not the one it
-     * wrote; the next restore of that file through the handle still reads from it (here: copies the
-     * tensor the two versions share from it, and checks what it wrote).
+     * wrote; the next restore of that file, in this process or another (each restore here through
+     * a handle of its own, as one-shot commands), still reads from it (here: copies the tensor the
+     * two versions share from it, and checks what it wrote).
      */
     @Test
     void aFileRestoredWithoutStagingIsTheNextRestoresFileAtHand() throws Exception {
@@ -381,12 +382,14 @@ class StepsBackReadAheadTest {
         for (boolean rememberedEdited : new boolean[] {false, true}) {
             try (Repository repo = Repository.open(root)) {
                 repo.restoreWorkTree(List.of(f), "main~1", false);
-                if (rememberedEdited) { // the user changed the file since: the staging index's entry (main's, not the file's) is all there is
-                    Thread.sleep(25); // past the coarse clock's tick that stamped the restore's write (a rewrite within it may keep time and ctime)
-                    byte[] b = Files.readAllBytes(f);
-                    b[b.length - 1] ^= 1;
-                    Files.write(f, b);
-                }
+            }
+            if (rememberedEdited) { // the user changed the file since: the staging index's entry (main's, not the file's) is all there is
+                Thread.sleep(25); // past the coarse clock's tick that stamped the restore's write (a rewrite within it may keep time and ctime)
+                byte[] b = Files.readAllBytes(f);
+                b[b.length - 1] ^= 1;
+                Files.write(f, b);
+            }
+            try (Repository repo = Repository.open(root)) {
                 long before = repo.store().readsFromHand();
                 repo.restoreWorkTree(List.of(f), "main~2", false);
                 assertEquals(rememberedEdited ? before : before + shared.length / (4 << 20) + 1, repo.store().readsFromHand(),
