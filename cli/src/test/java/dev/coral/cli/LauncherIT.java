@@ -176,6 +176,10 @@ class LauncherIT {
         Run export = coral(dir, flags, "export", "-o", dir.resolve("out.safetensors").toString(), "HEAD:w.safetensors");
         assertEquals(0, export.code(), export.err());
         assertEquals(offered, "true".equals(flag(export.out(), "UseTransparentHugePages")), "export");
+        Run restore = coral(dir, flags, "restore", "--source", "HEAD", "w.safetensors");
+        assertEquals(0, restore.code(), restore.err());
+        assertEquals(offered, "true".equals(flag(restore.out(), "UseTransparentHugePages")), "restore");
+        assertEquals("1", flag(restore.out(), "TieredStopAtLevel"), "restore: C1 alone, as checkout");
         Run status = coral(dir, flags, "status");
         assertEquals(0, status.code(), status.err());
         assertFalse("true".equals(flag(status.out(), "UseTransparentHugePages")), "status");
