@@ -2,6 +2,7 @@ package dev.coral.api;
 
 import dev.coral.io.AtomicFile;
 import dev.coral.io.ChecksummedFile;
+import dev.coral.repo.FileIngest;
 import dev.coral.repo.FileStamp;
 import dev.coral.repo.StagingIndex;
 import dev.coral.store.ObjectId;
@@ -89,8 +90,7 @@ final class RestoredFiles {
                 return indexed;
             }
             try {
-                FileStamp now = FileStamp.of(target);
-                if (now.size() == mine.size() && now.mtimeMillis() == mine.mtimeMillis() && FileStamp.sameChange(now.change(), mine.changeStamp())) {
+                if (mine.stampMatches(new FileIngest.FileStat(FileStamp.of(target), null))) {
                     return mine;
                 }
             } catch (IOException e) {
