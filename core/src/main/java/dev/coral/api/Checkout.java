@@ -270,9 +270,7 @@ final class Checkout {
             new StagingIndex(next).write(repo.indexFile());
             unstaged.save();
         }
-        Map<String, ObjectId> restored = new TreeMap<>();
-        wanted.forEach(path -> restored.put(path, tree.files().get(path)));
-        repo.stepsBack().restored(target, restored);
+        repo.stepsBack().restored(target, wanted, tree.files());
         return new Repository.CheckoutResult(target, written, List.of());
     }
 

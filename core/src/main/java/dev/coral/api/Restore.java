@@ -111,9 +111,7 @@ final class Restore {
             new StagingIndex(next).write(repo.indexFile());
             unstaged.save();
             if (workTree && source != null) { // a version of these files from a revision: perhaps the next step back through them
-                Map<String, ObjectId> restored = new TreeMap<>();
-                written.forEach(path -> restored.put(path, from.get(path)));
-                repo.stepsBack().restored(commit, restored);
+                repo.stepsBack().restored(commit, written, from);
             }
             return new Result(commit, restagedPaths, written, deleted);
         }

@@ -8,6 +8,7 @@ import dev.coral.store.ObjectId;
 import dev.coral.store.VersionsAhead;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,15 +77,16 @@ final class StepsBack {
      * back through the versions of one checkpoint file): when {@code commit} is the first parent of
      * the commit the same paths were restored from last through this handle, the versions of those
      * paths further back are read ahead, each against the file then at hand. Restores of other
-     * files in between do not hide the step. {@code files} are the files restored (repository
-     * paths) and the commit's entries of them. Never fails.
+     * files in between do not hide the step. {@code paths} are the files restored (repository
+     * paths), each in {@code files}, the commit's. Never fails.
      */
-    synchronized void restored(ObjectId commit, Map<String, ObjectId> files) {
-        if (files.isEmpty()) {
+    synchronized void restored(ObjectId commit, Collection<String> paths, Map<String, ObjectId> files) {
+        if (paths.isEmpty()) {
             return;
         }
-        ObjectId before = lastRestored.put(new TreeSet<>(files.keySet()), commit);
-        Map<String, ObjectId> atHand = Map.copyOf(files);
+        Map<String, ObjectId> atHand = new HashMap<>();
+        paths.forEach(p -> atHand.put(p, files.get(p)));
+        ObjectId before = lastRestored.put(new TreeSet<>(paths), commit);
         stepped(before, commit, () -> plan(commit, atHand, atHand.keySet()));
     }
 
