@@ -63,7 +63,7 @@ class DaemonServerTest {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-        });
+        }, OwnThread.EACH);
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (DaemonInfo.read(dir.resolve("daemon")) == null) {
             assertTrue(System.nanoTime() < until, "the daemon wrote no info file: " + log);
@@ -316,7 +316,7 @@ class DaemonServerTest {
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-            }));
+            }, OwnThread.EACH));
         }
         for (CompletableFuture<Reply> r : runs) {
             assertEquals(0, r.get(120, TimeUnit.SECONDS).code());
@@ -403,7 +403,7 @@ class DaemonServerTest {
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-            }));
+            }, OwnThread.EACH));
         }
         for (int k = 0; k < repos; k++) {
             List<byte[]> committed = runs.get(k).get(120, TimeUnit.SECONDS);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.io.RepositoryLock;
+import dev.coral.testutil.OwnThread;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +52,7 @@ class LockWaitNoticeTest {
             } finally {
                 RepositoryLock.noticeWaits(null);
             }
-        });
+        }, OwnThread.EACH);
     }
 
     private static void awaitNotice(List<String> notices) throws InterruptedException {
@@ -100,7 +101,7 @@ class LockWaitNoticeTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        });
+        }, OwnThread.EACH);
         held.await(30, TimeUnit.SECONDS);
         List<String> notices = new CopyOnWriteArrayList<>();
         CompletableFuture<Void> waiter = waiter(locks, notices);

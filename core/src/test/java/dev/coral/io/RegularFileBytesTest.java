@@ -1,11 +1,14 @@
 package dev.coral.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.error.CorruptObjectException;
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -26,6 +29,23 @@ class RegularFileBytesTest {
         assertTrue(e.getMessage().equals(f + ": 3 bytes, more than a test file can be (2)"), e.getMessage());
         assertThrows(NoSuchFileException.class, () -> RegularFileBytes.read(dir.resolve("none"), 10, "a test file"));
         assertThrows(IOException.class, () -> RegularFileBytes.read(dir, 10, "a test file"), "a folder fails as reading it does");
+    }
+
+    /**
+     * A file under a file where a folder should be fails as "Not a directory", not as a missing
+     * file (JDK 25's attribute read says missing; JDK 17's said this), however deep below it.
+     */
+    @Test
+    void aFileInPlaceOfAFolderIsNotTakenForAMissingFile() throws IOException {
+        Path cache = Files.writeString(dir.resolve("cache"), "x");
+        for (Path f : new Path[] {cache.resolve("similarity"), cache.resolve("a/b/similarity")}) {
+            FileSystemException e = assertThrows(FileSystemException.class, () -> RegularFileBytes.read(f, 10, "a test file"));
+            assertFalse(e instanceof NoSuchFileException, f + ": " + e);
+            assertEquals("Not a directory", e.getReason(), f + ": " + e);
+            assertEquals(f.toString(), e.getFile());
+        }
+        assertThrows(NoSuchFileException.class, () -> RegularFileBytes.read(dir.resolve("a/b/none"), 10, "a test file"),
+                "under folders that are missing, the file is missing");
     }
 
     /** A link to an endless device, or a pipe (whose open would wait for a writer), is refused before it is opened. */

@@ -209,6 +209,13 @@ public final class StepBackProbe {
                 byDepth.append(d == 1 ? "" : " ").append(Math.round(med[d - 1] * 1e3));
             }
             System.out.printf(Locale.ROOT, "    ms by depth 1..%d: %s%n", steps - 1, byDepth);
+            for (int round = 0; round < rounds; round++) {
+                StringBuilder line = new StringBuilder();
+                for (int d = 1; d < steps; d++) {
+                    line.append(d == 1 ? "" : " ").append(Math.round(seconds[k][round][d] * 1e3));
+                }
+                System.out.printf(Locale.ROOT, "    round %d: %s%n", round + 1, line);
+            }
         }
     }
 }
