@@ -138,6 +138,13 @@ final class DaemonCommand extends Subcommand {
      * size) running {@code coral daemon serve}, in a session of its own where {@code setsid} is there
      * (a terminal's hang-up does not reach it).
      */
+    /**
+     * Lets zstd-jni load its native library without the warning JDK 22 and later print for it
+     * (JEP 472), as the jar's manifest ({@code Enable-Native-Access}) does for {@code java -jar};
+     * JDK 17 takes the option too and says nothing.
+     */
+    static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
+
     private List<String> serveCommand(Path folder) throws IOException {
         List<String> cmd = new ArrayList<>();
         for (String s : List.of("/usr/bin/setsid", "/bin/setsid")) {
@@ -163,6 +170,9 @@ final class DaemonCommand extends Subcommand {
             cmd.add("-D" + JAR_PROPERTY + "=" + Path.of(classPath).toAbsolutePath());
             cmd.add("-D" + COPY_PROPERTY + "=" + copy);
             classPath = copy.toString();
+        }
+        if (!cmd.contains(NATIVE_ACCESS)) {
+            cmd.add(NATIVE_ACCESS); // what the jar's manifest grants a JVM started with -jar
         }
         cmd.addAll(List.of("-cp", classPath, Main.class.getName(), "daemon", "serve",
                 "--dir", folder.toString(), "--idle", Long.toString(idleMinutes)));

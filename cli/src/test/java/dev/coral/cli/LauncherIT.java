@@ -156,6 +156,28 @@ class LauncherIT {
     }
 
     /**
+     * The jar grants zstd-jni native access (its manifest's {@code Enable-Native-Access}), so a
+     * command on JDK 22 or later prints no warning for it: on Temurin 25 every command wrote four
+     * WARNING lines to standard error. Their absence is checked on whatever JDK runs the suite (JDK
+     * 17 printed none either way), the manifest entry on every JDK.
+     */
+    @Test
+    void commandsRunWithoutTheJdksNativeAccessWarning() throws Exception {
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(TARGET.resolve("coral.jar").toFile())) {
+            assertEquals("ALL-UNNAMED", jar.getManifest().getMainAttributes().getValue("Enable-Native-Access"));
+        }
+        System.err.println("LauncherIT: commands checked for native-access warnings on Java " + Runtime.version().feature());
+        assertEquals(0, coral(dir, "init").code());
+        Files.copy(ROOT.resolve("testdata/st_mixed.safetensors"), dir.resolve("w.safetensors"));
+        for (String[] args : List.of(new String[] {"add", "w.safetensors"}, new String[] {"commit", "-m", "first"},
+                new String[] {"checkout", "--force", "HEAD"}, new String[] {"status"})) {
+            Run r = coral(dir, args);
+            assertEquals(0, r.code(), r.err());
+            assertFalse(r.err().contains("WARNING"), String.join(" ", args) + ": " + r.err());
+        }
+    }
+
+    /**
      * Where the kernel gives transparent huge pages on request, the commands that decode chunk
      * after chunk ask for them for the heap and the others do not; where it gives none, no
      * command asks (the JVM would warn at every start).
@@ -353,6 +375,7 @@ class LauncherIT {
             }
             String log = Files.readString(daemonDir.resolve("log"));
             assertFalse(log.contains(" itself: "), log);
+            assertFalse(log.contains("WARNING"), "the daemon's JVM has native access as the jar's has: " + log);
             assertEquals(2 + 6, log.lines().filter(l -> l.contains(" coral ") && l.contains(": exit ")).count(), log);
             assertTrue(log.contains("coral nosuch: exit 2"), log);
 
