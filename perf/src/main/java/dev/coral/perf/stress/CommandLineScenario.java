@@ -343,10 +343,20 @@ public final class CommandLineScenario implements Scenario {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    /** Appends the lines of {@code more} that {@code list} lacks to it (a class listed twice makes -Xshare:dump crash). */
+    /**
+     * Appends the lines of {@code more} that {@code list} lacks to it (a class listed twice makes
+     * -Xshare:dump crash), as the launcher joins them: without JDK 25's class numbers (" id: N",
+     * which clash between two lists) and "@cp" lines (which leave picocli's old class files out).
+     */
     private static void joinWithoutRepeats(Path list, Path more) throws IOException {
-        java.util.LinkedHashSet<String> lines = new java.util.LinkedHashSet<>(Files.readAllLines(list));
-        lines.addAll(Files.readAllLines(more));
+        java.util.LinkedHashSet<String> lines = new java.util.LinkedHashSet<>();
+        for (Path p : List.of(list, more)) {
+            for (String line : Files.readAllLines(p)) {
+                if (!line.startsWith("@cp ")) {
+                    lines.add(line.replaceFirst(" id: [0-9]+$", ""));
+                }
+            }
+        }
         Files.write(list, lines);
     }
 
