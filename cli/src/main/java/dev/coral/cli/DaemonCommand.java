@@ -134,17 +134,17 @@ final class DaemonCommand extends Subcommand {
     }
 
     /**
-     * {@code java} with this JVM's options (the launcher's archive, {@code CORAL_JAVA_OPTS}, e.g. a heap
-     * size) running {@code coral daemon serve}, in a session of its own where {@code setsid} is there
-     * (a terminal's hang-up does not reach it).
-     */
-    /**
      * Lets zstd-jni load its native library without the warning JDK 22 and later print for it
      * (JEP 472), as the jar's manifest ({@code Enable-Native-Access}) does for {@code java -jar};
      * JDK 17 takes the option too and says nothing.
      */
     static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
 
+    /**
+     * {@code java} with this JVM's options (the launcher's archive, {@code CORAL_JAVA_OPTS}, e.g. a heap
+     * size) running {@code coral daemon serve}, in a session of its own where {@code setsid} is there
+     * (a terminal's hang-up does not reach it).
+     */
     private List<String> serveCommand(Path folder) throws IOException {
         List<String> cmd = new ArrayList<>();
         for (String s : List.of("/usr/bin/setsid", "/bin/setsid")) {
