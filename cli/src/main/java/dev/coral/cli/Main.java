@@ -22,6 +22,7 @@ public final class Main {
 
     public static void main(String[] args) {
         StartupWork.start(args);
+        UnmappedArchive.dropIfUnmapped();
         System.exit(run(utf8(FileDescriptor.out), utf8(FileDescriptor.err), args));
     }
 

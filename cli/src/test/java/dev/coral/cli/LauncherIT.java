@@ -134,6 +134,35 @@ class LauncherIT {
         }
     }
 
+    /**
+     * An archive this JVM cannot map (another JDK's, or this one's before an update: here bytes no
+     * JDK maps, newer than the jar) is dropped by the first command that finds it unmapped and made
+     * again by the next, which a later command maps; not while the user's JVM options could be
+     * what keeps it from mapping (CORAL_JAVA_OPTS), or every command would drop it.
+     */
+    @Test
+    void anArchiveTheJvmCannotMapIsMadeAgain() throws Exception {
+        assertEquals(0, coral(dir, "init").code());
+        assertEquals(0, coral(dir, "status").code());
+        assertTrue(Files.isRegularFile(ARCHIVE), "status made no archive");
+        byte[] foreign = new byte[64 * 1024];
+        new java.util.Random(7).nextBytes(foreign);
+        Files.delete(ARCHIVE); // made read-only
+        Files.write(ARCHIVE, foreign);
+        Run withOptions = coral(dir, Map.of("CORAL_JAVA_OPTS", "-Xmx512m"), "status");
+        assertEquals(0, withOptions.code(), withOptions.err());
+        assertTrue(Files.isRegularFile(ARCHIVE), "dropped though the user's JVM options may be why it did not map");
+        Run unmapped = coral(dir, "status");
+        assertEquals(0, unmapped.code(), unmapped.err());
+        assertEquals(withOptions.out(), unmapped.out());
+        assertFalse(Files.exists(ARCHIVE), "an archive the JVM could not map was kept");
+        assertEquals(0, coral(dir, "status").code());
+        assertTrue(Files.isRegularFile(ARCHIVE), "not made again");
+        Path log = dir.resolve("class-load.log");
+        assertEquals(0, coral(dir, Map.of("CORAL_JAVA_OPTS", "-Xlog:class+load=info:file=" + log), "status").code());
+        assertTrue(Files.readString(log).contains("picocli.CommandLine source: shared objects file"), "the new archive is not mapped");
+    }
+
     /** A command that reads or writes objects loads zstd-jni's library from the copy beside the jar, not a new temporary one. */
     @Test
     void zstdsNativeLibraryIsLoadedFromTheCopyBesideTheJar() throws Exception {
