@@ -1,6 +1,10 @@
 package dev.coral.io;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -15,14 +19,46 @@ public final class WriteErrors {
 
     /**
      * {@code e} with {@code file} in front of its message when it is a bare IOException that does
-     * not name it already; any other exception (a file-system exception names its file, an
-     * interruption or a Coral error says what it is) as it is.
+     * not name it already; a file-system exception about {@code file}'s temporary sibling ({@link
+     * AtomicFile#tempSibling}) as the same exception about {@code file}, the name the user knows (a
+     * checkout into a folder the user may not write said "coral: /w/.tmp-m.safetensors-5c1e...:
+     * permission denied", found running commands as a user other than root); any other exception
+     * (a file-system exception names its file, an interruption or a Coral error says what it is)
+     * as it is.
      */
     public static IOException naming(Path file, IOException e) {
+        if (e instanceof FileSystemException fs && fs.getFile() != null && isTemporaryOf(Path.of(fs.getFile()), file)) {
+            return asTarget(fs, file);
+        }
         String m = e.getMessage();
         if (e.getClass() != IOException.class || m != null && m.contains(file.toString())) {
             return e;
         }
         return new IOException(file + ": " + (m == null ? "write failed" : m), e);
+    }
+
+    /** Whether {@code path} is a temporary sibling of {@code file} ({@code .tmp-NAME-UUID} in its folder). */
+    private static boolean isTemporaryOf(Path path, Path file) {
+        Path name = path.getFileName();
+        Path parent = path.toAbsolutePath().getParent();
+        return name != null && parent != null && parent.equals(file.toAbsolutePath().getParent())
+                && name.toString().startsWith(AtomicFile.TEMP_PREFIX + AtomicFile.tempStem(file.getFileName().toString()) + "-");
+    }
+
+    /** {@code e}, of the same kind and reason, about {@code file}. */
+    private static FileSystemException asTarget(FileSystemException e, Path file) {
+        String f = file.toString();
+        FileSystemException named;
+        if (e instanceof AccessDeniedException) {
+            named = new AccessDeniedException(f, null, e.getReason());
+        } else if (e instanceof NoSuchFileException) {
+            named = new NoSuchFileException(f, null, e.getReason());
+        } else if (e instanceof FileAlreadyExistsException) {
+            named = new FileAlreadyExistsException(f, null, e.getReason());
+        } else {
+            named = new FileSystemException(f, null, e.getReason());
+        }
+        named.initCause(e);
+        return named;
     }
 }

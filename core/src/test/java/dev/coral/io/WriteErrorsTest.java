@@ -37,6 +37,29 @@ class WriteErrorsTest {
         }
     }
 
+    /**
+     * A folder the user may not write refuses the temporary file a write makes beside its target:
+     * the error names the target, as the same kind of exception (tested without such a folder: root,
+     * which runs the suite here, may write any; checked by hand as another user, see the README).
+     */
+    @Test
+    void anErrorAboutTheTemporarySiblingNamesTheTarget() {
+        Path f = dir.resolve("m.safetensors");
+        Path tmp = AtomicFile.tempSibling(f);
+        IOException denied = WriteErrors.naming(f, new AccessDeniedException(tmp.toString()));
+        assertTrue(denied instanceof AccessDeniedException, denied.toString());
+        assertEquals(f.toString(), ((AccessDeniedException) denied).getFile());
+        IOException other = WriteErrors.naming(f, new java.nio.file.FileSystemException(tmp.toString(), null, "Read-only file system"));
+        assertEquals(f + ": Read-only file system", other.getMessage());
+        Path longName = dir.resolve("x".repeat(240) + ".safetensors");
+        IOException cut = WriteErrors.naming(longName, new AccessDeniedException(AtomicFile.tempSibling(longName).toString()));
+        assertEquals(longName.toString(), ((AccessDeniedException) cut).getFile(), "a temporary name cut short is the target's too");
+        AccessDeniedException elsewhere = new AccessDeniedException(dir.resolve("sub").resolve(tmp.getFileName()).toString());
+        assertSame(elsewhere, WriteErrors.naming(f, elsewhere), "a temporary file of that name in another folder is not the target's");
+        AccessDeniedException otherFile = new AccessDeniedException(AtomicFile.tempSibling(dir.resolve("m.npz")).toString());
+        assertSame(otherFile, WriteErrors.naming(f, otherFile));
+    }
+
     /** /dev/full fails every write with ENOSPC, as a full disk does (Linux). */
     @Test
     void aFullDeviceNamesTheTargetOfAnAtomicWrite() throws IOException {
