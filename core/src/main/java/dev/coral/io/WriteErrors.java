@@ -37,11 +37,19 @@ public final class WriteErrors {
         return new IOException(file + ": " + (m == null ? "write failed" : m), e);
     }
 
-    /** Whether {@code path} is a temporary sibling of {@code file} ({@code .tmp-NAME-UUID} in its folder). */
+    /**
+     * Whether {@code path} is a temporary sibling of {@code file} ({@code .tmp-NAME-UUID} in its
+     * folder), or a temporary file in {@code file} when that is the folder written to (a pack's
+     * {@code .tmp-incoming.pack-UUID} in {@code .coral/packs}).
+     */
     private static boolean isTemporaryOf(Path path, Path file) {
         Path name = path.getFileName();
         Path parent = path.toAbsolutePath().getParent();
-        return name != null && parent != null && parent.equals(file.toAbsolutePath().getParent())
+        if (name == null || parent == null || !name.toString().startsWith(AtomicFile.TEMP_PREFIX)) {
+            return false;
+        }
+        return parent.equals(file.toAbsolutePath())
+                || parent.equals(file.toAbsolutePath().getParent())
                 && name.toString().startsWith(AtomicFile.TEMP_PREFIX + AtomicFile.tempStem(file.getFileName().toString()) + "-");
     }
 

@@ -89,7 +89,11 @@ final class PackWriter implements AutoCloseable {
         this.durable = durable;
         Folders.ensure(packsDir);
         this.tempFile = AtomicFile.tempSibling(packsDir.resolve("incoming.pack"));
-        this.channel = FileChannel.open(tempFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try {
+            this.channel = FileChannel.open(tempFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw WriteErrors.naming(packsDir, e); // the folder, not a temporary name the user never sees
+        }
         this.earlySync = durable ? new EarlySync(channel, EARLY_SYNC_BYTES, tempFile.getFileName().toString()) : null;
         byte[] head = ByteBuffer.allocate(PackLayout.HEADER_BYTES)
                 .put(PackLayout.MAGIC.getBytes(StandardCharsets.US_ASCII)).putInt(PackLayout.VERSION).array();

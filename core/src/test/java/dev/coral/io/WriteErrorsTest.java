@@ -58,6 +58,9 @@ class WriteErrorsTest {
         assertSame(elsewhere, WriteErrors.naming(f, elsewhere), "a temporary file of that name in another folder is not the target's");
         AccessDeniedException otherFile = new AccessDeniedException(AtomicFile.tempSibling(dir.resolve("m.npz")).toString());
         assertSame(otherFile, WriteErrors.naming(f, otherFile));
+        Path packs = dir.resolve("packs");
+        IOException pack = WriteErrors.naming(packs, new AccessDeniedException(AtomicFile.tempSibling(packs.resolve("incoming.pack")).toString()));
+        assertEquals(packs.toString(), ((AccessDeniedException) pack).getFile(), "a temporary file in the folder written to names the folder");
     }
 
     /** /dev/full fails every write with ENOSPC, as a full disk does (Linux). */
