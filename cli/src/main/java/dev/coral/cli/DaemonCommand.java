@@ -101,7 +101,13 @@ final class DaemonCommand extends Subcommand {
             out().println("coral daemon is running (pid " + running.pid() + ")");
             return 0;
         }
-        DaemonInfo.prepareFolder(folder);
+        try {
+            DaemonInfo.prepareFolder(folder);
+        } catch (java.nio.file.AccessDeniedException e) {
+            // an install shared by its owner: cli/target is not the user's (found running commands as another user)
+            throw new dev.coral.error.CoralException(folder + ": permission denied; give the daemon a folder of yours with "
+                    + "CORAL_DAEMON_DIR (or --dir)");
+        }
         try (var old = Files.newDirectoryStream(folder, "jar-*.jar")) { // copies no daemon runs from (one that failed to start)
             for (Path p : old) {
                 Files.deleteIfExists(p);

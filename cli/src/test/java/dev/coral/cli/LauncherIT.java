@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -161,6 +162,32 @@ class LauncherIT {
         Path log = dir.resolve("class-load.log");
         assertEquals(0, coral(dir, Map.of("CORAL_JAVA_OPTS", "-Xlog:class+load=info:file=" + log), "status").code());
         assertTrue(Files.readString(log).contains("picocli.CommandLine source: shared objects file"), "the new archive is not mapped");
+    }
+
+    /**
+     * A user who may not write {@code cli/target} (an install its owner shares) runs commands
+     * though the archive there is older than the jar: the launcher's {@code rm} of it failed and
+     * ended the launcher (set -e) before the command ran, after every rebuild (found running
+     * commands as a user other than root). Root, which runs the suite here, may remove anything,
+     * so an {@code rm} that fails as the user's would stands first on the PATH.
+     */
+    @Test
+    void aStaleArchiveTheUserCannotRemoveIsLeftUnused() throws Exception {
+        assertEquals(0, coral(dir, "init").code());
+        assertEquals(0, coral(dir, "status").code());
+        assertTrue(Files.isRegularFile(ARCHIVE), "status made no archive");
+        java.nio.file.attribute.FileTime jarTime = Files.getLastModifiedTime(TARGET.resolve("coral.jar"));
+        Files.setLastModifiedTime(ARCHIVE, java.nio.file.attribute.FileTime.fromMillis(jarTime.toMillis() - 60_000));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path rm = bin.resolve("rm");
+        Files.writeString(rm, "#!/bin/sh\necho \"rm: cannot remove: Permission denied\" >&2\nexit 1\n");
+        assertTrue(rm.toFile().setExecutable(true));
+        Run denied = coral(dir, Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH")), "status");
+        assertEquals(0, denied.code(), denied.err());
+        assertTrue(denied.out().startsWith("On branch main"), denied.out());
+        assertFalse(denied.err().contains("rm:"), denied.err());
+        assertEquals(0, coral(dir, "status").code()); // an rm that works: dropped and made again
+        assertTrue(Files.isRegularFile(ARCHIVE) && Files.getLastModifiedTime(ARCHIVE).compareTo(jarTime) >= 0, "not made again");
     }
 
     /** A command that reads or writes objects loads zstd-jni's library from the copy beside the jar, not a new temporary one. */
