@@ -71,8 +71,23 @@ abstract class Subcommand implements Callable<Integer> {
         coral.session().err().println("coral " + command + ": waiting for commits in progress to finish");
     }
 
-    /** After a write that succeeded: says on standard error if merging small packs or saving the similarity index failed (the write stands). */
+    /**
+     * Says on standard error which folders of the working folder the command could not open and
+     * passed over ({@link Repository#unopenedFolders}), as git's "warning: could not open directory
+     * 'x/': Permission denied".
+     */
+    void warnOfUnopenedFolders(Repository repo) {
+        for (String f : repo.unopenedFolders()) {
+            coral.session().err().println("coral: warning: could not open folder '" + Text.shown(f) + "': permission denied");
+        }
+    }
+
+    /**
+     * After a write that succeeded: says on standard error if merging small packs or saving the
+     * similarity index failed (the write stands), and which folders an add passed over.
+     */
     void warnOfPackUpkeep(Repository repo) {
+        warnOfUnopenedFolders(repo);
         String problem = repo.packUpkeepProblem();
         if (problem != null) {
             coral.session().err().println("coral: warning: " + problem);

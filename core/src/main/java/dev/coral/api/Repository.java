@@ -81,6 +81,8 @@ public final class Repository implements AutoCloseable {
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
     private final java.util.concurrent.atomic.AtomicReference<String> similarityProblem = new java.util.concurrent.atomic.AtomicReference<>();
+    /** Folders the last status or add could not open, passed over ({@link #unopenedFolders}). */
+    private final java.util.Set<String> unopened = new java.util.concurrent.ConcurrentSkipListSet<>();
     /** What {@link #declareFormatFeatures} last found declared (null: not looked yet). */
     private volatile Set<String> declaredFeatures;
     /** Guards {@link #asyncCommits} and {@link #closing} (not this handle, which callers may lock). */
@@ -387,6 +389,23 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
+     * The folders of the working folder that the last {@link #status} or {@link #add} walking it
+     * could not open (permission denied), each as a repository path ending in '/', sorted; then
+     * forgotten. Their weight files are neither untracked nor staged: as git, which warns "could
+     * not open directory" and goes on. A tracked file in one reads as it can (deleted when it
+     * cannot be seen).
+     */
+    public List<String> unopenedFolders() {
+        List<String> out = new ArrayList<>(unopened);
+        unopened.removeAll(out);
+        return out;
+    }
+
+    void noteUnopened(Path folder) {
+        unopened.add(workTree.root().relativize(folder.toAbsolutePath()).toString().replace(java.io.File.separatorChar, '/') + "/");
+    }
+
+    /**
      * The last problem with the similarity index an add or commit of this handle met since this
      * was last asked (a damaged index it replaced, or one it could not write), or null; asking
      * clears it, so that a handle kept between commands (the daemon, batch) tells each problem
@@ -615,6 +634,7 @@ public final class Repository implements AutoCloseable {
      */
     private StagedChanges ingest(Collection<Path> paths, ProgressListener progress, ObjectInserter ins, String lossyEps,
                                  Set<String> committedPaths) throws IOException {
+        unopenedFolders(); // this add's, not an earlier command's
         Map<String, Path> files = new LinkedHashMap<>();
         Set<String> missing = new java.util.LinkedHashSet<>();
         StagingIndex before = readIndex();
@@ -629,7 +649,7 @@ public final class Repository implements AutoCloseable {
             String rp = abs.equals(workTree.root()) ? "" : workTree.repoPath(abs);
             workTree.requireReadable(p, abs);
             if (Files.isDirectory(abs)) {
-                for (String f : workTree.weightFilesUnder(abs)) {
+                for (String f : workTree.weightFilesUnder(abs, null, this::noteUnopened)) {
                     files.put(f, workTree.file(f));
                 }
                 missing.addAll(goneUnder(rp, tracked));

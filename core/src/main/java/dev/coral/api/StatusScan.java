@@ -39,7 +39,8 @@ final class StatusScan {
         WorkTree wt = repo.workTree();
         List<String> untracked = new ArrayList<>();
         List<String> unstorable = new ArrayList<>();
-        for (String p : wt.weightFilesUnder(wt.root(), f -> unstorable.add(wt.root().relativize(f).toString()))) {
+        repo.unopenedFolders(); // this scan's, not an earlier command's (a daemon keeps the handle)
+        for (String p : wt.weightFilesUnder(wt.root(), f -> unstorable.add(wt.root().relativize(f).toString()), repo::noteUnopened)) {
             if (!index.entries().containsKey(p)) {
                 untracked.add(p);
             }

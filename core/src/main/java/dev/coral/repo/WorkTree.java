@@ -221,6 +221,18 @@ public final class WorkTree {
      * its name) goes to {@code unstorable} and is left out, or, with none, is refused naming it.
      */
     public List<String> weightFilesUnder(Path dir, java.util.function.Consumer<Path> unstorable) throws IOException {
+        return weightFilesUnder(dir, unstorable, null);
+    }
+
+    /**
+     * As {@link #weightFilesUnder(Path, java.util.function.Consumer)}; a folder the walk may not
+     * open (permission denied: one a container made as root, say) goes to {@code unopened} and is
+     * passed over, as git warns "could not open directory" and goes on; with none, it fails the walk.
+     * Found running commands as a user other than root: one such folder anywhere in the working
+     * folder failed every {@code status} and {@code add .}.
+     */
+    public List<String> weightFilesUnder(Path dir, java.util.function.Consumer<Path> unstorable,
+                                         java.util.function.Consumer<Path> unopened) throws IOException {
         List<String> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
@@ -255,6 +267,10 @@ public final class WorkTree {
             public FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
                 if (e instanceof NoSuchFileException) {
                     return FileVisitResult.CONTINUE; // replaced or removed meanwhile (a training job's temporary file, a checkout's)
+                }
+                if (e instanceof java.nio.file.AccessDeniedException && unopened != null && !f.equals(dir)) {
+                    unopened.accept(f);
+                    return FileVisitResult.CONTINUE;
                 }
                 throw e;
             }

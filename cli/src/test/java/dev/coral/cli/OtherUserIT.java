@@ -1,0 +1,133 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Commands run as a user other than root, for whom the file system's permissions hold (root, which
+ * runs the suite here, may open and write any folder, so permission errors went untested: found
+ * running commands by hand as another user, 2026-12-06). Run as root, the test runs the commands
+ * as {@code nobody} through util-linux's {@code setpriv}, and fails, saying so, where it is missing.
+ */
+class OtherUserIT {
+    private static final Path ROOT = Path.of(System.getProperty("coral.root", "..")).toAbsolutePath().normalize();
+    private static final Path JAR = ROOT.resolve("cli/target/coral.jar");
+
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    /** The command prefix that runs a command as a user other than root: none when this JVM is not root. */
+    private static List<String> asOtherUser() throws IOException {
+        if (((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue() != 0) {
+            return List.of();
+        }
+        Path setpriv = Path.of("/usr/bin/setpriv");
+        if (!Files.isExecutable(setpriv)) {
+            throw new IllegalStateException("OtherUserIT runs as root and needs /usr/bin/setpriv (Debian's util-linux) to run commands as nobody");
+        }
+        return List.of(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups");
+    }
+
+    private static Run coral(Path cwd, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(asOtherUser());
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile());
+        pb.environment().put("CORAL_DAEMON", "0");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        byte[] err = new byte[0];
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        err = p.getErrorStream().readAllBytes();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("coral " + String.join(" ", args) + " did not end in 120 s");
+        }
+        return new Run(p.exitValue(), out, new String(err, StandardCharsets.UTF_8));
+    }
+
+    /** A working folder every user may write, in a temporary folder every user may enter. */
+    private Path sharedFolder() throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path w = Files.createDirectories(dir.resolve("w"));
+        Files.setPosixFilePermissions(w, PosixFilePermissions.fromString("rwxrwxrwx"));
+        return w;
+    }
+
+    private static Path weights(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.copy(ROOT.resolve("testdata/st_mixed.safetensors"), file);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
+        return file;
+    }
+
+    /**
+     * A folder the user may not open (one a container made as root, say) is passed over by status
+     * and {@code add .} with a warning naming it, as git's "could not open directory": it failed
+     * every status and every add of a folder above it.
+     */
+    @Test
+    void aFolderTheUserMayNotOpenIsPassedOverWithAWarning() throws Exception {
+        Path w = sharedFolder();
+        assertEquals(0, coral(w, "init", "-q").code());
+        weights(w.resolve("sub/a.safetensors"));
+        weights(w.resolve("secret/b.safetensors"));
+        Files.setPosixFilePermissions(w.resolve("sub"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("---------"));
+        try {
+            Run status = coral(w, "status");
+            assertEquals(0, status.code(), status.err());
+            assertEquals("coral: warning: could not open folder 'secret/': permission denied\n", status.err());
+            assertTrue(status.out().contains("\tsub/a.safetensors") && !status.out().contains("secret"), status.out());
+            Run add = coral(w, "add", ".");
+            assertEquals(0, add.code(), add.err());
+            assertEquals("coral: warning: could not open folder 'secret/': permission denied\n", add.err());
+            assertTrue(add.out().startsWith("staged 1 file"), add.out());
+            Run named = coral(w, "add", "secret");
+            assertEquals(1, named.code(), "a folder named on the command line that cannot be opened is an error: " + named.err());
+            assertEquals(1, named.err().strip().lines().count(), named.err());
+            assertTrue(named.err().contains("secret") && named.err().contains("permission denied"), named.err());
+        } finally {
+            Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    /**
+     * A checkout into a folder the user may not write fails naming the file it would write, not
+     * the temporary file beside it ({@code .tmp-NAME-UUID}), and leaves the repository as it was.
+     */
+    @Test
+    void aCheckoutIntoAFolderTheUserMayNotWriteNamesTheFile() throws Exception {
+        Path w = sharedFolder();
+        assertEquals(0, coral(w, "init", "-q").code());
+        weights(w.resolve("m.safetensors"));
+        assertEquals(0, coral(w, "commit", "-q", "-m", "one", "m.safetensors").code());
+        Files.delete(w.resolve("m.safetensors"));
+        Files.setPosixFilePermissions(w, PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            Run checkout = coral(w, "checkout", "--force", "main");
+            assertEquals(1, checkout.code(), checkout.err());
+            assertEquals("coral: " + w.resolve("m.safetensors") + ": permission denied\n", checkout.err());
+        } finally {
+            Files.setPosixFilePermissions(w, PosixFilePermissions.fromString("rwxrwxrwx"));
+        }
+        Run fsck = coral(w, "fsck");
+        assertEquals(0, fsck.code(), fsck.err());
+        assertFalse(fsck.out().contains("problem") && !fsck.out().contains("no problems"), fsck.out());
+    }
+}
