@@ -73,6 +73,7 @@ final class CommitCommand extends Subcommand {
             if (all) {
                 List<java.nio.file.Path> modified = new java.util.ArrayList<>();
                 repo.status().notStaged().forEach(c -> modified.add(repo.root().resolve(c.path())));
+                warnOfUnreadablePaths(repo);
                 id = modified.isEmpty() ? repo.commit(request) : repo.addAndCommit(request, modified, !noRebase);
             } else {
                 id = paths.isEmpty() ? repo.commit(request) : repo.commit(request, userPaths(paths), !noRebase);

@@ -30,7 +30,7 @@ final class StatusCommand extends Subcommand {
         try (Repository repo = openRepository()) {
             s = repo.status();
             root = repo.root();
-            warnOfUnopenedFolders(repo);
+            warnOfUnreadablePaths(repo);
         }
         if (output.json) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -72,13 +72,15 @@ abstract class Subcommand implements Callable<Integer> {
     }
 
     /**
-     * Says on standard error which folders of the working folder the command could not open and
-     * passed over ({@link Repository#unopenedFolders}), as git's "warning: could not open directory
-     * 'x/': Permission denied".
+     * Says on standard error what of the working folder the command could not look at and passed
+     * over ({@link Repository#unreadablePaths}): folders, as git's "warning: could not open
+     * directory 'x/': Permission denied", and tracked files left as they were staged.
      */
-    void warnOfUnopenedFolders(Repository repo) {
-        for (String f : repo.unopenedFolders()) {
-            coral.session().err().println("coral: warning: could not open folder '" + Text.shown(f) + "': permission denied");
+    void warnOfUnreadablePaths(Repository repo) {
+        for (String f : repo.unreadablePaths()) {
+            coral.session().err().println(f.endsWith("/")
+                    ? "coral: warning: could not open folder '" + Text.shown(f) + "': permission denied"
+                    : "coral: warning: could not look at '" + Text.shown(f) + "' (permission denied): left as it was staged");
         }
     }
 
@@ -87,7 +89,7 @@ abstract class Subcommand implements Callable<Integer> {
      * similarity index failed (the write stands), and which folders an add passed over.
      */
     void warnOfPackUpkeep(Repository repo) {
-        warnOfUnopenedFolders(repo);
+        warnOfUnreadablePaths(repo);
         String problem = repo.packUpkeepProblem();
         if (problem != null) {
             coral.session().err().println("coral: warning: " + problem);

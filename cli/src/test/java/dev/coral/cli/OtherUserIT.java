@@ -108,6 +108,46 @@ class OtherUserIT {
     }
 
     /**
+     * A tracked file behind a folder the user may not search is neither there nor gone as far as
+     * Coral can tell: left as it was staged, with a warning, as git does. It read as deleted, and
+     * {@code commit -a} committed its deletion.
+     */
+    @Test
+    void aTrackedFileBehindAFolderTheUserMayNotSearchIsNotTakenForDeleted() throws Exception {
+        Path w = sharedFolder();
+        assertEquals(0, coral(w, "init", "-q").code());
+        weights(w.resolve("secret/a.safetensors"));
+        weights(w.resolve("top.safetensors"));
+        Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        assertEquals(0, coral(w, "commit", "-q", "-m", "one", "secret", "top.safetensors").code());
+        Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("---------"));
+        String warnings = "coral: warning: could not open folder 'secret/': permission denied\n"
+                + "coral: warning: could not look at 'secret/a.safetensors' (permission denied): left as it was staged\n";
+        try {
+            Run status = coral(w, "status");
+            assertEquals(0, status.code(), status.err());
+            assertEquals(warnings, status.err());
+            assertTrue(status.out().contains("nothing to commit, working tree clean"), status.out());
+            Run all = coral(w, "commit", "-a", "-m", "two");
+            assertEquals(1, all.code(), "commit -a committed something: " + all.out());
+            assertTrue(all.err().startsWith(warnings) && all.err().contains("nothing to commit"), all.err());
+            Run add = coral(w, "add", ".");
+            assertEquals(0, add.code(), add.err());
+            assertFalse(add.out().contains("removed"), add.out());
+            Run named = coral(w, "add", "secret/a.safetensors");
+            assertEquals(1, named.code(), named.out());
+            assertEquals("coral: " + w.resolve("secret/a.safetensors") + ": permission denied\n", named.err());
+            assertEquals(0, coral(w, "status").code());
+        } finally {
+            Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        }
+        Run status = coral(w, "status");
+        assertEquals("", status.err());
+        assertTrue(status.out().contains("nothing to commit, working tree clean"), "the file is still staged as committed: " + status.out());
+        assertEquals(1, coral(w, "log", "--oneline").out().lines().count());
+    }
+
+    /**
      * A checkout into a folder the user may not write fails naming the file it would write, not
      * the temporary file beside it ({@code .tmp-NAME-UUID}), and leaves the repository as it was.
      */

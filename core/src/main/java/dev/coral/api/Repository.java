@@ -81,8 +81,8 @@ public final class Repository implements AutoCloseable {
     private volatile int ingestThreads = defaultIngestThreads();
     private volatile CorruptObjectException configProblem;
     private final java.util.concurrent.atomic.AtomicReference<String> similarityProblem = new java.util.concurrent.atomic.AtomicReference<>();
-    /** Folders the last status or add could not open, passed over ({@link #unopenedFolders}). */
-    private final java.util.Set<String> unopened = new java.util.concurrent.ConcurrentSkipListSet<>();
+    /** What the last status or add could not look at, passed over ({@link #unreadablePaths}). */
+    private final java.util.Set<String> unreadable = new java.util.concurrent.ConcurrentSkipListSet<>();
     /** What {@link #declareFormatFeatures} last found declared (null: not looked yet). */
     private volatile Set<String> declaredFeatures;
     /** Guards {@link #asyncCommits} and {@link #closing} (not this handle, which callers may lock). */
@@ -389,20 +389,24 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * The folders of the working folder that the last {@link #status} or {@link #add} walking it
-     * could not open (permission denied), each as a repository path ending in '/', sorted; then
-     * forgotten. Their weight files are neither untracked nor staged: as git, which warns "could
-     * not open directory" and goes on. A tracked file in one reads as it can (deleted when it
-     * cannot be seen).
+     * What the last {@link #status} or {@link #add} could not look at in the working folder
+     * (permission denied), sorted, then forgotten: folders it could not open, each ending in '/',
+     * whose weight files are neither untracked nor staged (git warns "could not open directory"
+     * and goes on); and tracked files behind a folder it may not search, left as they were staged,
+     * neither modified nor deleted (git: "secret/a: Permission denied").
      */
-    public List<String> unopenedFolders() {
-        List<String> out = new ArrayList<>(unopened);
-        unopened.removeAll(out);
+    public List<String> unreadablePaths() {
+        List<String> out = new ArrayList<>(unreadable);
+        unreadable.removeAll(out);
         return out;
     }
 
     void noteUnopened(Path folder) {
-        unopened.add(workTree.root().relativize(folder.toAbsolutePath()).toString().replace(java.io.File.separatorChar, '/') + "/");
+        unreadable.add(workTree.root().relativize(folder.toAbsolutePath()).toString().replace(java.io.File.separatorChar, '/') + "/");
+    }
+
+    void noteUnreadable(String repoPath) {
+        unreadable.add(repoPath);
     }
 
     /**
@@ -634,7 +638,7 @@ public final class Repository implements AutoCloseable {
      */
     private StagedChanges ingest(Collection<Path> paths, ProgressListener progress, ObjectInserter ins, String lossyEps,
                                  Set<String> committedPaths) throws IOException {
-        unopenedFolders(); // this add's, not an earlier command's
+        unreadablePaths(); // this add's, not an earlier command's
         Map<String, Path> files = new LinkedHashMap<>();
         Set<String> missing = new java.util.LinkedHashSet<>();
         StagingIndex before = readIndex();
@@ -658,6 +662,8 @@ public final class Repository implements AutoCloseable {
                     throw new BadInputException(p + ": not a weight file (Coral tracks " + String.join(", ", extensions()) + ")");
                 }
                 files.put(rp, abs);
+            } else if ((before.entries().containsKey(rp) || committedPaths.contains(rp)) && workTree.isHidden(rp)) {
+                throw new java.nio.file.AccessDeniedException(abs.toString()); // named: neither there nor gone, as far as can be told
             } else if (before.entries().containsKey(rp) || committedPaths.contains(rp)) {
                 missing.add(rp);
             } else if (Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -860,7 +866,11 @@ public final class Repository implements AutoCloseable {
         List<String> gone = new ArrayList<>();
         for (String k : tracked) {
             if ((k.startsWith(prefix) || k.equals(repoPath)) && !workTree.exists(k)) {
-                gone.add(k);
+                if (workTree.isHidden(k)) {
+                    noteUnreadable(k); // not gone: behind a folder the user may not search, left as staged
+                } else {
+                    gone.add(k);
+                }
             }
         }
         return gone;

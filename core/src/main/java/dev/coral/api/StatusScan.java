@@ -19,6 +19,7 @@ final class StatusScan {
     }
 
     Status scan() throws IOException {
+        repo.unreadablePaths(); // this scan's, not an earlier command's (a daemon keeps the handle)
         ObjectId head = repo.headCommit();
         Map<String, ObjectId> headFiles = head == null ? new TreeMap<>() : repo.readTree(head).files();
         StagingIndex index = repo.readIndex();
@@ -39,7 +40,6 @@ final class StatusScan {
         WorkTree wt = repo.workTree();
         List<String> untracked = new ArrayList<>();
         List<String> unstorable = new ArrayList<>();
-        repo.unopenedFolders(); // this scan's, not an earlier command's (a daemon keeps the handle)
         for (String p : wt.weightFilesUnder(wt.root(), f -> unstorable.add(wt.root().relativize(f).toString()), repo::noteUnopened)) {
             if (!index.entries().containsKey(p)) {
                 untracked.add(p);
@@ -64,7 +64,9 @@ final class StatusScan {
             if (e.getValue().size() < 0) {
                 continue; // staged from memory: no working file expected
             }
-            if (!wt.exists(e.getKey())) {
+            if (!wt.exists(e.getKey()) && wt.isHidden(e.getKey())) {
+                repo.noteUnreadable(e.getKey()); // left as it was staged, as git does
+            } else if (!wt.exists(e.getKey())) {
                 notStaged.add(new Status.Change(Status.Kind.DELETED, e.getKey()));
             } else if (e.getValue().mtimeMillis() == StagingIndex.UNVERIFIED) {
                 WorkTree.ContentCheck c = wt.checkContent(e.getKey(), e.getValue(), recorded);

@@ -436,4 +436,22 @@ public final class WorkTree {
     public boolean exists(String repoPath) throws BadInputException {
         return isPresent(file(repoPath));
     }
+
+    /**
+     * Whether the working file {@code repoPath} cannot be looked at: a folder above it the user may
+     * not search, so that it is neither there nor gone as far as Coral can tell (stat says
+     * "permission denied"). Git leaves such a file as it was staged ("secret/a: Permission
+     * denied"); taking it for deleted, {@code commit -a} committed its deletion (found running
+     * commands as a user other than root).
+     */
+    public boolean isHidden(String repoPath) throws BadInputException {
+        try {
+            Files.readAttributes(file(repoPath), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return false;
+        } catch (java.nio.file.AccessDeniedException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
 }
