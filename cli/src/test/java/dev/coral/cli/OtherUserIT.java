@@ -61,18 +61,25 @@ class OtherUserIT {
         return new Run(p.exitValue(), out, new String(err, StandardCharsets.UTF_8));
     }
 
-    /** A working folder every user may write, in a temporary folder every user may enter. */
-    private Path sharedFolder() throws IOException {
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    private static void chmod(Path p, String mode) throws IOException {
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
+    }
+
+    /** A repository the other user made, in a working folder every user may write, in a temporary folder every user may enter. */
+    private Path sharedRepository() throws Exception {
+        chmod(dir, "rwxr-xr-x");
         Path w = Files.createDirectories(dir.resolve("w"));
-        Files.setPosixFilePermissions(w, PosixFilePermissions.fromString("rwxrwxrwx"));
+        chmod(w, "rwxrwxrwx");
+        assertEquals(0, coral(w, "init", "-q").code());
         return w;
     }
 
+    /** A weight file every user may write, in a folder every user may write. */
     private static Path weights(Path file) throws IOException {
         Files.createDirectories(file.getParent());
+        chmod(file.getParent(), "rwxrwxrwx");
         Files.copy(ROOT.resolve("testdata/st_mixed.safetensors"), file);
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
+        chmod(file, "rw-rw-rw-");
         return file;
     }
 
@@ -83,12 +90,10 @@ class OtherUserIT {
      */
     @Test
     void aFolderTheUserMayNotOpenIsPassedOverWithAWarning() throws Exception {
-        Path w = sharedFolder();
-        assertEquals(0, coral(w, "init", "-q").code());
+        Path w = sharedRepository();
         weights(w.resolve("sub/a.safetensors"));
         weights(w.resolve("secret/b.safetensors"));
-        Files.setPosixFilePermissions(w.resolve("sub"), PosixFilePermissions.fromString("rwxrwxrwx"));
-        Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("---------"));
+        chmod(w.resolve("secret"), "---------");
         try {
             Run status = coral(w, "status");
             assertEquals(0, status.code(), status.err());
@@ -103,7 +108,7 @@ class OtherUserIT {
             assertEquals(1, named.err().strip().lines().count(), named.err());
             assertTrue(named.err().contains("secret") && named.err().contains("permission denied"), named.err());
         } finally {
-            Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("rwxr-xr-x"));
+            chmod(w.resolve("secret"), "rwxr-xr-x");
         }
     }
 
@@ -114,13 +119,11 @@ class OtherUserIT {
      */
     @Test
     void aTrackedFileBehindAFolderTheUserMayNotSearchIsNotTakenForDeleted() throws Exception {
-        Path w = sharedFolder();
-        assertEquals(0, coral(w, "init", "-q").code());
+        Path w = sharedRepository();
         weights(w.resolve("secret/a.safetensors"));
         weights(w.resolve("top.safetensors"));
-        Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("rwxrwxrwx"));
         assertEquals(0, coral(w, "commit", "-q", "-m", "one", "secret", "top.safetensors").code());
-        Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("---------"));
+        chmod(w.resolve("secret"), "---------");
         String warnings = "coral: warning: could not open folder 'secret/': permission denied\n"
                 + "coral: warning: could not look at 'secret/a.safetensors' (permission denied): left as it was staged\n";
         try {
@@ -139,7 +142,7 @@ class OtherUserIT {
             assertEquals("coral: " + w.resolve("secret/a.safetensors") + ": permission denied\n", named.err());
             assertEquals(0, coral(w, "status").code());
         } finally {
-            Files.setPosixFilePermissions(w.resolve("secret"), PosixFilePermissions.fromString("rwxrwxrwx"));
+            chmod(w.resolve("secret"), "rwxrwxrwx");
         }
         Run status = coral(w, "status");
         assertEquals("", status.err());
@@ -153,18 +156,17 @@ class OtherUserIT {
      */
     @Test
     void aCheckoutIntoAFolderTheUserMayNotWriteNamesTheFile() throws Exception {
-        Path w = sharedFolder();
-        assertEquals(0, coral(w, "init", "-q").code());
+        Path w = sharedRepository();
         weights(w.resolve("m.safetensors"));
         assertEquals(0, coral(w, "commit", "-q", "-m", "one", "m.safetensors").code());
         Files.delete(w.resolve("m.safetensors"));
-        Files.setPosixFilePermissions(w, PosixFilePermissions.fromString("r-xr-xr-x"));
+        chmod(w, "r-xr-xr-x");
         try {
             Run checkout = coral(w, "checkout", "--force", "main");
             assertEquals(1, checkout.code(), checkout.err());
             assertEquals("coral: " + w.resolve("m.safetensors") + ": permission denied\n", checkout.err());
         } finally {
-            Files.setPosixFilePermissions(w, PosixFilePermissions.fromString("rwxrwxrwx"));
+            chmod(w, "rwxrwxrwx");
         }
         Run fsck = coral(w, "fsck");
         assertEquals(0, fsck.code(), fsck.err());
