@@ -180,12 +180,15 @@ class LauncherIT {
         Files.setLastModifiedTime(ARCHIVE, java.nio.file.attribute.FileTime.fromMillis(jarTime.toMillis() - 60_000));
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Path rm = bin.resolve("rm");
-        Files.writeString(rm, "#!/bin/sh\necho \"rm: cannot remove: Permission denied\" >&2\nexit 1\n");
+        // refuses the archive alone, as cli/target would; the class lists this run makes it removes
+        Files.writeString(rm, "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = '" + ARCHIVE + "' ] && { echo \"rm: cannot remove '$a': Permission denied\" >&2; exit 1; }; done\n"
+                + "exec /bin/rm \"$@\"\n");
         assertTrue(rm.toFile().setExecutable(true));
         Run denied = coral(dir, Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH")), "status");
         assertEquals(0, denied.code(), denied.err());
         assertTrue(denied.out().startsWith("On branch main"), denied.out());
         assertFalse(denied.err().contains("rm:"), denied.err());
+        assertEquals(List.of(), leftovers(), "class list or temporary archive left behind");
         assertEquals(0, coral(dir, "status").code()); // an rm that works: dropped and made again
         assertTrue(Files.isRegularFile(ARCHIVE) && Files.getLastModifiedTime(ARCHIVE).compareTo(jarTime) >= 0, "not made again");
     }
