@@ -86,7 +86,7 @@ abstract class Subcommand implements Callable<Integer> {
 
     /**
      * After a write that succeeded: says on standard error if merging small packs or saving the
-     * similarity index failed (the write stands), and which folders an add passed over.
+     * similarity index failed (the write stands), and what of the working folder an add passed over.
      */
     void warnOfPackUpkeep(Repository repo) {
         warnOfUnreadablePaths(repo);

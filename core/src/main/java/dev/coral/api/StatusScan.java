@@ -64,10 +64,12 @@ final class StatusScan {
             if (e.getValue().size() < 0) {
                 continue; // staged from memory: no working file expected
             }
-            if (!wt.exists(e.getKey()) && wt.isHidden(e.getKey())) {
-                repo.noteUnreadable(e.getKey()); // left as it was staged, as git does
-            } else if (!wt.exists(e.getKey())) {
-                notStaged.add(new Status.Change(Status.Kind.DELETED, e.getKey()));
+            if (!wt.exists(e.getKey())) {
+                if (wt.isHidden(e.getKey())) {
+                    repo.noteUnreadable(e.getKey()); // left as it was staged, as git does
+                } else {
+                    notStaged.add(new Status.Change(Status.Kind.DELETED, e.getKey()));
+                }
             } else if (e.getValue().mtimeMillis() == StagingIndex.UNVERIFIED) {
                 WorkTree.ContentCheck c = wt.checkContent(e.getKey(), e.getValue(), recorded);
                 if (!c.matches()) {
