@@ -49,6 +49,9 @@ final class Failures {
             // a path argument no file system can name (a NUL in it): the user's to correct, as any bad argument
             code = USAGE;
             message = invalidPath(ip);
+        } else if (e instanceof UnsatisfiedLinkError && String.valueOf(e.getMessage()).contains("zstd")) {
+            code = FAILED;
+            message = zstdNotLoaded((UnsatisfiedLinkError) e);
         } else {
             code = FAILED;
             message = "internal error: " + e + (session.debug() ? "" : " (run with CORAL_DEBUG=1 for details)");
@@ -60,6 +63,21 @@ final class Failures {
         }
         session.err().flush();
         return code;
+    }
+
+    /**
+     * zstd-jni's native library would not load: where no copy could be kept beside the jar (a user
+     * who may not write {@code cli/target}) zstd-jni copies it into the temporary folder, and one
+     * mounted noexec refuses to map it; this said "internal error: java.lang.UnsatisfiedLinkError:
+     * ... failed to map segment from shared object\nno zstd-jni ... Please try building from
+     * source" (found running as another user with {@code -Djava.io.tmpdir} on a noexec tmpfs).
+     */
+    static String zstdNotLoaded(UnsatisfiedLinkError e) {
+        String m = String.valueOf(e.getMessage());
+        int nl = m.indexOf('\n');
+        return "cannot load zstd-jni's native library (" + (nl < 0 ? m : m.substring(0, nl)).strip() + "): if the temporary folder"
+                + " does not allow programs (noexec), give another with CORAL_JAVA_OPTS=-Djava.io.tmpdir=DIR, or run one command as"
+                + " the owner of " + "cli/target, which keeps a copy there";
     }
 
     /** What is wrong with a path argument no file system can name (a NUL in it). */

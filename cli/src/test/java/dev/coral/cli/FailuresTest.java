@@ -1,0 +1,41 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Failures no command test provokes, turned into their one line. */
+class FailuresTest {
+    private record Reported(int code, String err) {
+    }
+
+    private static Reported report(Throwable t) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
+        int code = Failures.report(t, new Session(new PrintStream(new ByteArrayOutputStream()), errStream, false, false));
+        return new Reported(code, err.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * zstd-jni's library copied into a temporary folder mounted noexec does not load (a user who
+     * may not write cli/target, where the copy is kept): one line that says what to do, not an
+     * "internal error" carrying zstd-jni's three-line message.
+     */
+    @Test
+    void zstdsNativeLibraryNotLoadingSaysWhatToDo() {
+        Reported r = report(new UnsatisfiedLinkError("/tmp/noexec/libzstd-jni-1.5.7-61.so: /tmp/noexec/libzstd-jni-1.5.7-61.so: failed to map"
+                + " segment from shared object\nno zstd-jni-1.5.7-6 in java.library.path: /usr/lib\nUnsupported OS/arch, cannot find"
+                + " /linux/amd64/libzstd-jni-1.5.7-6.so"));
+        assertEquals(Failures.FAILED, r.code());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("coral: cannot load zstd-jni's native library (/tmp/noexec/libzstd-jni-1.5.7-61.so: "), r.err());
+        assertTrue(r.err().contains("failed to map segment from shared object)") && r.err().contains("-Djava.io.tmpdir=DIR")
+                && !r.err().contains("internal error") && !r.err().contains("Unsupported OS"), r.err());
+        Reported other = report(new UnsatisfiedLinkError("libfoo.so: cannot open shared object file"));
+        assertTrue(other.err().startsWith("coral: internal error: java.lang.UnsatisfiedLinkError"), "only zstd-jni's is explained: " + other.err());
+    }
+}
