@@ -49,9 +49,9 @@ final class Failures {
             // a path argument no file system can name (a NUL in it): the user's to correct, as any bad argument
             code = USAGE;
             message = invalidPath(ip);
-        } else if (e instanceof UnsatisfiedLinkError && String.valueOf(e.getMessage()).contains("zstd")) {
+        } else if (e instanceof UnsatisfiedLinkError le && String.valueOf(le.getMessage()).contains("zstd")) {
             code = FAILED;
-            message = zstdNotLoaded((UnsatisfiedLinkError) e);
+            message = zstdNotLoaded(le);
         } else {
             code = FAILED;
             message = "internal error: " + e + (session.debug() ? "" : " (run with CORAL_DEBUG=1 for details)");
@@ -77,7 +77,7 @@ final class Failures {
         int nl = m.indexOf('\n');
         return "cannot load zstd-jni's native library (" + (nl < 0 ? m : m.substring(0, nl)).strip() + "): if the temporary folder"
                 + " does not allow programs (noexec), give another with CORAL_JAVA_OPTS=-Djava.io.tmpdir=DIR, or run one command as"
-                + " the owner of " + "cli/target, which keeps a copy there";
+                + " the owner of cli/target, which keeps a copy there";
     }
 
     /** What is wrong with a path argument no file system can name (a NUL in it). */
