@@ -4,6 +4,8 @@ import dev.coral.error.BadInputException;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
+import dev.coral.io.AtomicFile;
+import dev.coral.io.WriteErrors;
 import dev.coral.repo.CommitWalk;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileRestore;
@@ -204,12 +206,14 @@ final class Merge {
         WeightFileFormat format = WeightFormats.byName(ours.format())
                 .orElseThrow(() -> new BadInputException(path + ": unknown format " + ours.format()));
         Path target = repo.root().resolve(path);
-        Path tmp = target.resolveSibling(".coral-merge-" + target.getFileName() + ".tmp");
+        Path tmp = AtomicFile.tempSibling(target); // a leftover of a killed merge is removed as a checkout's is
         try {
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 format.restore(format.forOtherValues(ours.restoreInfo()), tensors, out);
             }
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw WriteErrors.naming(target, e); // a full disk: "m.npy: No space left on device", not the bare words
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -56,8 +56,8 @@ public final class LockFile implements AutoCloseable {
         // The lock appears with its owner already in it: written to a private file, then linked
         // to NAME.lock, which fails if the name is taken (link(2) never replaces).
         Path mine = AtomicFile.tempSibling(lf.lock);
-        Files.writeString(mine, "coral-lock " + ProcessHandle.current().pid() + " " + HOST + "\n");
         try {
+            Files.writeString(mine, "coral-lock " + ProcessHandle.current().pid() + " " + HOST + "\n");
             for (int i = 0; i < ATTEMPTS; i++) {
                 try {
                     Files.createLink(lf.lock, mine);
@@ -79,6 +79,8 @@ public final class LockFile implements AutoCloseable {
                     }
                 }
             }
+        } catch (IOException e) {
+            throw WriteErrors.naming(lf.lock, e); // a full disk: "NAME.lock: No space left on device", not the bare words
         } finally {
             Files.deleteIfExists(mine);
         }
@@ -195,6 +197,8 @@ public final class LockFile implements AutoCloseable {
             FaultPoints.hit("ref.beforeRename:" + FaultPoints.fileKind(target));
             AtomicFile.moveIntoPlace(next, target);
             FaultPoints.hit("ref.renamedBeforeUnlock:" + FaultPoints.fileKind(target));
+        } catch (IOException e) {
+            throw WriteErrors.naming(target, e);
         } finally {
             Files.deleteIfExists(next);
         }

@@ -3,6 +3,7 @@ package dev.coral.store;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.error.UnsupportedVersionException;
 import dev.coral.io.AtomicFile;
+import dev.coral.io.WriteErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -366,6 +367,8 @@ final class MultiPackIndex {
                 }
             }
             AtomicFile.moveIntoPlace(tmp, file, durable);
+        } catch (IOException e) {
+            throw WriteErrors.naming(file, e);
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -1,0 +1,718 @@
+#!/usr/bin/env python3
+"""Disk-full fuzzer: Coral's commands on a file system that runs out of space at random points.
+
+Mounts a small file system of its own (tmpfs, or ext4 on a loop device: needs root), keeps a
+repository of a model trained in small Adam-like steps there (safetensors fp32 and BF16, npy, npz;
+HDF5 too where h5py imports), and before each command fills the file system with a ballast file
+so that only a random amount of space is left (nothing to a few MB; a quarter of the commands get
+all there is). Commands: add, commit (-a, paths), checkout (--force REV, REV -- PATH), restore,
+switch, branch, tag, merge --strategy average, export -o, gc --prune=now, repack, config, status.
+After each command the ballast goes and it checks what a full disk must not do:
+
+  * a failed command exits 1 with one line on standard error, `coral: ...` (warnings aside), no
+    stack trace, and a line about space names a file or folder;
+  * a failed command leaves HEAD, branches and tags as they were (the bytes of .coral/HEAD and
+    .coral/refs), and no temporary file (.tmp-*) in the working folder;
+  * every file in the working folder is a whole version (its SHA-256 one the fuzzer wrote or a
+    commit holds): never a file cut short by the full disk;
+  * the same command run again, now that there is room, succeeds (the repository still works);
+  * every few steps and at the end of a sequence, `coral fsck` is clean and every acknowledged
+    commit (every commit a command reported) still lists the same files and gives each back byte
+    for byte (exported through one `coral batch` process, a fresh handle).
+
+With --batch the sequence's commands go through one `coral batch` process (a kept handle, as the
+daemon and a training loop have), which must go on working after each failure.
+
+    perf/tools/disk-full-fuzz.py --minutes 10                      # tmpfs, a JVM per command
+    perf/tools/disk-full-fuzz.py --minutes 10 --fs ext4 --batch    # ext4 on a loop device, kept handle
+    perf/tools/disk-full-fuzz.py --seed 17 --steps 40 --keep       # one sequence again
+
+Needs root (to mount), java, and python3 with numpy; says so in one line (exit code 2) when one is
+missing. Exit code 0 when nothing was found, 1 when anything was. Findings in BASE/findings.log,
+figures in BASE/report.json (BASE default /tmp/dffuzz).
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+PROG = "disk-full-fuzz"
+
+
+def die(msg):
+    print("%s: %s" % (PROG, msg), file=sys.stderr)
+    sys.exit(2)
+
+
+try:
+    import numpy as np
+except ImportError:
+    die("numpy is missing (python3 -m pip install numpy, or Debian's python3-numpy)")
+try:
+    import h5py  # Debian's python3-h5py: /usr/bin/python3
+except ImportError:
+    h5py = None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_JAR = os.path.normpath(os.path.join(HERE, "..", "..", "cli", "target", "coral.jar"))
+JVM = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"]
+TIMEOUT = 300
+SPACE_WORDS = ("No space left on device", "Disk quota exceeded", "File too large")
+
+
+# ---------------------------------------------------------------------------------------------
+# weight files
+
+
+def bf16_bits(a):
+    return (np.ascontiguousarray(a, dtype=np.float32).view(np.uint32) >> 16).astype(np.uint16)
+
+
+def safetensors_bytes(tensors, meta=None):
+    """tensors: list of (name, dtype name, array in its storage dtype)."""
+    header, blobs, off = {}, [], 0
+    for name, dt, arr in tensors:
+        b = np.ascontiguousarray(arr).tobytes()
+        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
+        off += len(b)
+        blobs.append(b)
+    if meta:
+        header["__metadata__"] = meta
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
+
+
+class Model:
+    """A few weight files whose float tensors move by small steps, as a training run's do."""
+
+    def __init__(self, rng, scale):
+        self.rng = rng
+        nrng = np.random.default_rng(rng.randrange(1 << 30))
+        s = scale
+
+        def w(*shape):
+            return (nrng.standard_normal(shape) * 0.05).astype(np.float32)
+
+        self.files = {
+            "model.safetensors": {"l0.w": w(256 * s, 256), "l0.b": w(256 * s), "l1.w": w(128, 256 * s)},
+            "emb.npy": {"array": w(400 * s, 64)},
+            "opt.npz": {"m": w(128, 128 * s), "v": np.abs(w(128, 128 * s)), "step": np.array([0], np.int64)},
+            "sub/head.safetensors": {"h.w": w(128, 256 * s)},  # written as BF16
+        }
+        if h5py is not None:
+            self.files["keras/m.h5"] = {"dense/kernel:0": w(64, 128 * s), "dense/bias:0": w(128 * s)}
+        self.removed = set()
+        self.step_no = 0
+
+    def step(self, files_come_and_go=True):
+        """An Adam-like step of every float tensor; now and then a file appears or goes."""
+        self.step_no += 1
+        nrng = np.random.default_rng(self.rng.randrange(1 << 30))
+        lr = self.rng.choice([1e-3, 1e-4, 1e-5])
+        for tensors in self.files.values():
+            for k, a in enumerate(tensors.values()):
+                frozen = k > 0 and self.rng.random() < 0.15  # never every tensor of a file: each file changes
+                if a.dtype == np.float32 and not frozen:
+                    a += (lr * np.sign(nrng.standard_normal(a.shape)) * nrng.random(a.shape)).astype(np.float32)
+        if not files_come_and_go:
+            return
+        if self.rng.random() < 0.1 and "emb.npy" not in self.removed:
+            self.removed.add("emb.npy")
+        elif self.rng.random() < 0.2:
+            self.removed.discard("emb.npy")
+
+    def write(self, root):
+        """Writes the files (room is made for them first); returns path -> SHA-256 of what it wrote."""
+        out = {}
+        for path, tensors in self.files.items():
+            full = os.path.join(root, path)
+            if path in self.removed:
+                if os.path.exists(full):
+                    os.remove(full)
+                continue
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            if path.endswith(".safetensors"):
+                bf16 = path.startswith("sub/")
+                data = safetensors_bytes([(n, "BF16" if bf16 else "F32", bf16_bits(a) if bf16 else a)
+                                          for n, a in tensors.items()], {"step": str(self.step_no)})
+                with open(full, "wb") as f:
+                    f.write(data)
+            elif path.endswith(".npy"):
+                np.save(full, tensors["array"])
+            elif path.endswith(".npz"):
+                np.savez(full, **tensors)
+            elif path.endswith(".h5"):
+                with h5py.File(full, "w") as f:
+                    for n, a in tensors.items():
+                        f.create_dataset(n, data=a, chunks=True if self.rng.random() < 0.5 else None)
+                    f.attrs["keras_version"] = "3.0.0"
+            out[path] = sha_file(full)
+        return out
+
+
+def sha_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# the small file system and its ballast
+
+
+class SmallDisk:
+    def __init__(self, base, kind, size_mb):
+        self.mnt = os.path.join(base, "mnt")
+        self.kind = kind
+        self.size_mb = size_mb
+        self.image = os.path.join(base, "ext4.img")
+        self.ballast = None
+
+    def mount(self):
+        os.makedirs(self.mnt, exist_ok=True)
+        self.unmount(quiet=True)
+        if self.kind == "tmpfs":
+            run_or_die(["mount", "-t", "tmpfs", "-o", "size=%dm" % self.size_mb, "tmpfs", self.mnt])
+        else:
+            with open(self.image, "wb") as f:
+                f.truncate(self.size_mb << 20)
+            run_or_die(["mkfs.ext4", "-q", "-F", "-m", "0", self.image])
+            run_or_die(["mount", "-o", "loop", self.image, self.mnt])
+
+    def unmount(self, quiet=False):
+        r = subprocess.run(["umount", self.mnt], capture_output=True)
+        if r.returncode != 0 and not quiet:
+            print("%s: umount %s: %s" % (PROG, self.mnt, r.stderr.decode().strip()), file=sys.stderr)
+
+    def free(self):
+        st = os.statvfs(self.mnt)
+        return st.f_bfree * st.f_frsize  # root's view: the commands run as root
+
+    def fill(self, leave):
+        """Fills the disk so that about `leave` bytes stay free."""
+        self.drain()
+        n = self.free() - leave
+        if n <= 0:
+            return
+        self.ballast = os.path.join(self.mnt, "ballast")
+        fd = os.open(self.ballast, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            while n > 4096:
+                try:
+                    os.posix_fallocate(fd, 0, n)
+                    break
+                except OSError:
+                    n -= max(4096, n // 64)  # metadata of the file itself took some
+        finally:
+            os.close(fd)
+
+    def drain(self):
+        if self.ballast and os.path.exists(self.ballast):
+            os.remove(self.ballast)
+        self.ballast = None
+
+
+def run_or_die(cmd):
+    r = subprocess.run(cmd, capture_output=True)
+    if r.returncode != 0:
+        die("%s failed: %s" % (" ".join(cmd), (r.stderr or r.stdout).decode().strip()))
+
+
+# ---------------------------------------------------------------------------------------------
+# running Coral
+
+
+class Coral:
+    """Commands in the repository: a JVM each, or one `coral batch` process (--batch)."""
+
+    def __init__(self, jar, cwd, batch):
+        self.jar = jar
+        self.cwd = cwd
+        self.batch = None
+        if batch:
+            self.batch = subprocess.Popen(["java"] + JVM + ["-jar", jar, "batch"], cwd=cwd, stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def run(self, args):
+        if self.batch is not None:
+            self.batch.stdin.write(json.dumps(args) + "\n")
+            self.batch.stdin.flush()
+            line = self.batch.stdout.readline()
+            if not line:
+                return 99, "", "batch process ended: " + self.batch.stderr.read()[-2000:]
+            r = json.loads(line)
+            return r["code"], r["out"], r["err"]
+        return one_jvm(self.jar, self.cwd, args)
+
+    def close(self):
+        if self.batch is not None:
+            self.batch.stdin.close()
+            self.batch.wait(timeout=60)
+            err = self.batch.stderr.read()
+            self.batch = None
+            return err
+        return ""
+
+
+def one_jvm(jar, cwd, args, stdin_text=None):
+    try:
+        r = subprocess.run(["java"] + JVM + ["-jar", jar] + args, cwd=cwd, capture_output=True, text=True,
+                           input=stdin_text, timeout=TIMEOUT)
+        return r.returncode, r.stdout, r.stderr
+    except subprocess.TimeoutExpired:
+        return 98, "", "timed out after %d s" % TIMEOUT
+
+
+# ---------------------------------------------------------------------------------------------
+# a sequence
+
+
+class Finding(Exception):
+    pass
+
+
+class Sequence:
+    def __init__(self, seed, disk, jar, work_out, batch, steps, stats, log):
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.disk = disk
+        self.jar = jar
+        self.root = os.path.join(disk.mnt, "w")
+        self.out = work_out          # outside the small disk: verification exports
+        self.batch = batch
+        self.steps = steps
+        self.stats = stats
+        self.log = log
+        self.history = []            # (step, command, free bytes left, code, first line of err)
+        self.commits = {}            # id -> {path: sha256}: every commit a command reported
+        self.known = {}              # path -> set of SHA-256 of whole versions
+        self.branches = ["main"]
+        self.tags = []
+        self.coral = None
+
+    # -- helpers
+
+    def note_versions(self, files):
+        for p, s in files.items():
+            self.known.setdefault(p, set()).add(s)
+
+    def refs(self):
+        out = {}
+        base = os.path.join(self.root, ".coral")
+        for name in ["HEAD"]:
+            with open(os.path.join(base, name), "rb") as f:
+                out[name] = f.read()
+        for d, _, files in os.walk(os.path.join(base, "refs")):
+            for fn in files:
+                if fn.startswith(".tmp-") or fn.endswith(".lock"):
+                    continue
+                p = os.path.join(d, fn)
+                with open(p, "rb") as f:
+                    out[os.path.relpath(p, base)] = f.read()
+        return out
+
+    def work_files(self):
+        """Every file of the working folder but .coral's, path -> full path (out/ holds exports)."""
+        out = {}
+        for d, dirs, files in os.walk(self.root):
+            if d == self.root:
+                dirs[:] = [x for x in dirs if x != ".coral"]
+            for fn in files:
+                p = os.path.relpath(os.path.join(d, fn), self.root)
+                out[p] = os.path.join(d, fn)
+        return out
+
+    def head_branch(self):
+        with open(os.path.join(self.root, ".coral", "HEAD"), "rb") as f:
+            data = f.read()
+        i = data.find(b"ref: refs/heads/")
+        if i < 0:
+            return None
+        j = i + len(b"ref: refs/heads/")
+        k = j
+        while k < len(data) and 0x21 <= data[k] < 0x7f:
+            k += 1
+        return data[j:k].decode()
+
+    def fail(self, what):
+        raise Finding(what)
+
+    def plain(self, args):
+        """A command with room to spare, which must succeed."""
+        code, out, err = self.coral.run(args)
+        if code != 0:
+            self.fail("with room, %s failed (%d): %s" % (" ".join(args), code, err.strip()[:500]))
+        return out
+
+    # -- the commands under a full disk
+
+    def under_full_disk(self, args, retry=True):
+        """Runs args with little room; checks a failure; returns (code, out, err) of the run that counts."""
+        leave = self.pick_room()
+        before_refs = self.refs()
+        self.disk.fill(leave)
+        t = time.time()
+        code, out, err = self.coral.run(args)
+        ms = (time.time() - t) * 1000
+        self.disk.drain()
+        first = err.strip().splitlines()[0] if err.strip() else ""
+        self.history.append((len(self.history), " ".join(args), leave, code, first))
+        self.stats["commands"] += 1
+        key = args[0]
+        per = self.stats["by_command"].setdefault(key, {"ok": 0, "failed": 0})
+        if code == 0:
+            per["ok"] += 1
+        else:
+            per["failed"] += 1
+            self.check_failure(args, code, err, before_refs)
+            if any(w in err for w in SPACE_WORDS):
+                self.stats["space_failures"] += 1
+            self.check_tree()
+            if retry:
+                code, out, err = self.coral.run(args)
+                if code != 0:
+                    self.fail("run again with room, %s failed (%d): %s" % (" ".join(args), code, err.strip()[:500]))
+                self.stats["retried_ok"] += 1
+        self.stats["ms"].append(ms)
+        return code, out, err
+
+    def pick_room(self):
+        r = self.rng.random()
+        if r < 0.25:
+            return 1 << 40  # all there is
+        if r < 0.3:
+            return 0
+        return int(math.exp(self.rng.uniform(math.log(512), math.log(6 << 20))))
+
+    def check_failure(self, args, code, err, before_refs):
+        lines = [l for l in err.splitlines() if l.strip()]
+        errors = [l for l in lines if not l.startswith("coral: warning:") and not l.startswith("note:")
+                  and not l.startswith("hint:")]
+        cmd = " ".join(args)
+        if code != 1:
+            self.fail("%s exited %d (want 1): %s" % (cmd, code, err.strip()[:800]))
+        if len(errors) != 1 or not errors[0].startswith("coral: "):
+            self.fail("%s: want one 'coral: ' line on stderr, got %d: %s" % (cmd, len(errors), err.strip()[:800]))
+        if "\tat " in err or "Exception" in err:
+            self.fail("%s: a stack trace or exception name: %s" % (cmd, err.strip()[:800]))
+        e = errors[0]
+        if any(w in e for w in SPACE_WORDS) and "/" not in e and ".coral" not in e and "'" not in e:
+            self.fail("%s: a space error naming no file: %s" % (cmd, e))
+        self.stats["messages"].setdefault(normalise(e), 0)
+        self.stats["messages"][normalise(e)] += 1
+        after = self.refs()
+        if after != before_refs:
+            changed = sorted(k for k in set(after) | set(before_refs) if after.get(k) != before_refs.get(k))
+            self.fail("%s failed but changed refs: %s" % (cmd, changed))
+
+    def check_tree(self):
+        for rel, full in self.work_files().items():
+            name = os.path.basename(rel)
+            if name.startswith(".tmp-") or ".tmp-" in rel:
+                self.fail("a temporary file left in the working folder: %s" % rel)
+            if rel.startswith("out/"):
+                self.fail("a failed command left %s (an export is written whole or not at all)" % rel)
+            s = sha_file(full)
+            if s not in self.known.get(rel, ()):
+                self.fail("%s is no whole version (SHA-256 %s..., %d bytes): cut short?" % (rel, s[:12], os.path.getsize(full)))
+
+    def verify_repository(self, every_file):
+        """fsck, then every acknowledged commit's files through a fresh batch process."""
+        code, out, err = one_jvm(self.jar, self.root, ["fsck"])
+        self.stats["fsck_runs"] += 1
+        if code != 0:
+            self.fail("fsck failed (%d): %s %s" % (code, out.strip()[-1500:], err.strip()[-500:]))
+        lines = []
+        wanted = []
+        for cid, files in sorted(self.commits.items()):
+            lines.append(json.dumps(["show", cid, "--json"]))
+            for p, s in sorted(files.items()):
+                if every_file or self.rng.random() < 0.2:
+                    dest = os.path.join(self.out, "v%d" % len(wanted) + os.path.splitext(p)[1])
+                    wanted.append((cid, p, s, dest))
+                    lines.append(json.dumps(["export", "%s:%s" % (cid, p), "-o", dest]))
+        r = subprocess.run(["java"] + JVM + ["-jar", self.jar, "batch"], cwd=self.root, input="\n".join(lines) + "\n",
+                           capture_output=True, text=True, timeout=TIMEOUT * 4)
+        replies = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        if len(replies) != len(lines):
+            self.fail("verification batch gave %d replies for %d commands: %s" % (len(replies), len(lines), r.stderr[-800:]))
+        k = 0
+        for cid, files in sorted(self.commits.items()):
+            rep = replies[k]
+            k += 1
+            if rep["code"] != 0:
+                self.fail("acknowledged commit %s unreadable: %s" % (cid[:12], rep["err"].strip()))
+            shown = {f["path"]: f["sha256"] for f in json.loads(rep["out"])["files"]}
+            if shown != files:
+                self.fail("acknowledged commit %s lists other files now: %s against %s" % (cid[:12], shown, files))
+            for p, s in sorted(files.items()):
+                if wanted and wanted[0][0] == cid and wanted[0][1] == p:
+                    _, _, _, dest = wanted.pop(0)
+                    rep = replies[k]
+                    k += 1
+                    if rep["code"] != 0:
+                        self.fail("export %s:%s failed: %s" % (cid[:12], p, rep["err"].strip()))
+                    got = sha_file(dest)
+                    os.remove(dest)
+                    self.stats["exports_checked"] += 1
+                    if got != s:
+                        self.fail("export %s:%s gives other bytes (%s... for %s...)" % (cid[:12], p, got[:12], s[:12]))
+
+    def record_head(self, expect_files=None):
+        out = self.plain(["show", "HEAD", "--json"])
+        j = json.loads(out)
+        files = {f["path"]: f["sha256"] for f in j["files"]}
+        if expect_files is not None and files != expect_files:
+            self.fail("commit %s holds %s, the working folder had %s" % (j["id"][:12], files, expect_files))
+        self.commits[j["id"]] = files
+        self.note_versions(files)
+        self.stats["commits"] += 1
+        return j["id"]
+
+    # -- the sequence
+
+    def run(self):
+        os.makedirs(self.root)
+        os.makedirs(os.path.join(self.root, "out"))
+        model = Model(self.rng, self.rng.choice([1, 2, 4]))
+        init = ["init", "-q"]
+        if self.rng.random() < 0.5:
+            init += ["--chunk-size", self.rng.choice(["64K", "256K", "1M"])]
+        code, out, err = one_jvm(self.jar, self.root, init)
+        if code != 0:
+            self.fail("init failed: " + err)
+        self.coral = Coral(self.jar, self.root, self.batch)
+        try:
+            self.note_versions(model.write(self.root))
+            self.plain(["add", "-q", "."])
+            self.plain(["commit", "-q", "-m", "step 0"])
+            self.record_head()
+            for n in range(self.steps):
+                if self.disk.free() < (12 << 20) + 4 * self.model_bytes(model):
+                    self.stats["sequences_full"] += 1
+                    break
+                self.one_step(n, model)
+                if n % 6 == 5:
+                    self.verify_repository(every_file=False)
+            self.verify_repository(every_file=True)
+        finally:
+            err = self.coral.close()
+            if err.strip():
+                self.log("batch process stderr: " + err.strip()[:500])
+
+    def model_bytes(self, model):
+        return sum(a.nbytes for t in model.files.values() for a in t.values())
+
+    def ensure_on_branch(self):
+        if self.head_branch() is None:
+            self.plain(["switch", "-q", "-f", "main"])
+
+    def random_commit(self):
+        return self.rng.choice(sorted(self.commits))
+
+    def one_step(self, n, model):
+        r = self.rng.random()
+        if r < 0.30:
+            self.ensure_on_branch()
+            model.step()
+            written = model.write(self.root)
+            self.note_versions(written)
+            how = self.rng.random()
+            msg = "step %d" % model.step_no
+            if how < 0.5:
+                code, _, _ = self.under_full_disk(["add", "-q", "."])
+                code, _, _ = self.under_full_disk(["commit", "-q", "-m", msg])
+                self.record_head(expect_files=written)
+            elif how < 0.8:
+                self.plain(["add", "-q", "."])  # new files tracked, so commit -a takes every one
+                model.step(files_come_and_go=False)
+                written = model.write(self.root)
+                self.note_versions(written)
+                self.under_full_disk(["commit", "-q", "-a", "-m", msg])
+                self.record_head(expect_files=written)
+            else:
+                self.plain(["add", "-q", "."])
+                model.step()
+                self.note_versions(model.write(self.root))
+                path = self.rng.choice(sorted(p for p in model.files if p not in model.removed))
+                self.under_full_disk(["commit", "-q", "-m", msg, path])
+                self.record_head()
+        elif r < 0.42:
+            self.under_full_disk(["checkout", "-q", "--force", self.random_commit()])
+        elif r < 0.50:
+            cid = self.random_commit()
+            path = self.rng.choice(sorted(self.commits[cid]))
+            if self.rng.random() < 0.5:
+                self.under_full_disk(["checkout", "-q", cid, "--", path])
+            else:
+                self.under_full_disk(["restore", "-q", "--source", cid, path])
+        elif r < 0.56:
+            cid = self.random_commit()
+            path = self.rng.choice(sorted(self.commits[cid]))
+            ext = os.path.splitext(path)[1]
+            if ext == ".safetensors" and not path.startswith("sub/") and self.rng.random() < 0.5:  # BF16: no npz
+                ext = ".npz"
+            self.under_full_disk(["export", "%s:%s" % (cid, path), "-o", "out/e%d%s" % (n, ext)])
+            for f in os.listdir(os.path.join(self.root, "out")):
+                os.remove(os.path.join(self.root, "out", f))
+        elif r < 0.63:
+            self.under_full_disk(["gc", "-q", "--prune=now"])
+        elif r < 0.69:
+            self.under_full_disk(["repack", "-q"])
+        elif r < 0.75:
+            self.merge_step(model, n)
+        elif r < 0.80:
+            name = "b%d" % n
+            self.under_full_disk(["branch", name, self.random_commit()])
+            self.branches.append(name)
+        elif r < 0.84:
+            name = "t%d" % n
+            self.under_full_disk(["tag", name, "-m", "tag %d" % n])
+            self.tags.append(name)
+        elif r < 0.90:
+            self.under_full_disk(["switch", "-q", "-f", self.rng.choice(self.branches)])
+        elif r < 0.95:
+            self.under_full_disk(["config", "delta.run", str(self.rng.choice([2, 4, 8]))])
+        else:
+            self.under_full_disk(["status"], retry=False)
+
+    def merge_step(self, model, n):
+        """Two branches that changed the weights both from one commit, merged by averaging."""
+        self.ensure_on_branch()
+        here = self.head_branch()
+        other = "m%d" % n
+        self.plain(["switch", "-q", "-c", other])
+        self.branches.append(other)
+        model.step(files_come_and_go=False)  # a file deleted on one side and changed on the other: no merge
+        self.note_versions(model.write(self.root))
+        self.plain(["commit", "-q", "-a", "-m", "side %d" % n])
+        self.record_head()
+        self.plain(["switch", "-q", "-f", here])
+        model.step(files_come_and_go=False)
+        self.note_versions(model.write(self.root))
+        self.plain(["commit", "-q", "-a", "-m", "main %d" % n])
+        self.record_head()
+        code, _, _ = self.under_full_disk(["merge", "-q", other, "--strategy", "average", "-m", "merge %d" % n])
+        self.record_head()
+        self.after_merge(model)
+
+    def after_merge(self, model):
+        """The merged files are the working files now: the model goes on from them."""
+        for p, f in self.work_files().items():
+            self.known.setdefault(p, set()).add(sha_file(f))
+        for path, tensors in model.files.items():
+            full = os.path.join(self.root, path)
+            if not os.path.exists(full):
+                continue
+            if path.endswith(".npy"):
+                tensors["array"] = np.load(full)
+            elif path.endswith(".npz"):
+                with np.load(full) as z:
+                    for k in tensors:
+                        tensors[k] = z[k].copy()
+
+
+def normalise(line):
+    """A message with its paths and numbers masked, to count kinds."""
+    s = re.sub(r"/[^\s:']+", "PATH", line)
+    s = re.sub(r"[0-9a-f]{12,}", "ID", s)
+    return re.sub(r"\d+", "N", s)
+
+
+def main():
+    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--seed", type=int, help="one sequence with this seed")
+    ap.add_argument("--seeds", help="A:B, the first seed of the run and past it (default: from the clock)")
+    ap.add_argument("--steps", type=int, default=30, help="steps per sequence")
+    ap.add_argument("--fs", choices=["tmpfs", "ext4"], default="tmpfs")
+    ap.add_argument("--size-mb", type=int, default=96)
+    ap.add_argument("--batch", action="store_true", help="commands through one coral batch process per sequence")
+    ap.add_argument("--base", default="/tmp/dffuzz")
+    ap.add_argument("--jar", default=DEFAULT_JAR)
+    ap.add_argument("--keep", action="store_true", help="leave the last sequence's repository mounted")
+    a = ap.parse_args()
+
+    if os.geteuid() != 0:
+        die("needs root, to mount a small file system of its own")
+    if shutil.which("java") is None:
+        die("no java on the PATH")
+    if not os.path.isfile(a.jar):
+        die("no jar at %s (mvn -B -q install -DskipTests)" % a.jar)
+    if a.fs == "ext4" and shutil.which("mkfs.ext4") is None:
+        die("no mkfs.ext4 (Debian's e2fsprogs)")
+    os.makedirs(a.base, exist_ok=True)
+    jar = os.path.join(a.base, "coral.jar")
+    shutil.copyfile(a.jar, jar)
+    code, _, err = one_jvm(jar, a.base, ["--version"])
+    if code != 0:
+        die("the jar does not run: " + err.strip()[:300])
+    out_dir = os.path.join(a.base, "exports")
+    os.makedirs(out_dir, exist_ok=True)
+    findings = open(os.path.join(a.base, "findings.log"), "a")
+
+    def log(msg):
+        print(msg, flush=True)
+        findings.write(msg + "\n")
+        findings.flush()
+
+    stats = {"fs": a.fs, "batch": a.batch, "sequences": 0, "sequences_full": 0, "steps": 0, "commands": 0,
+             "space_failures": 0, "retried_ok": 0, "commits": 0, "fsck_runs": 0, "exports_checked": 0,
+             "findings": [], "by_command": {}, "messages": {}, "ms": []}
+    disk = SmallDisk(a.base, a.fs, a.size_mb)
+    if a.seed is not None:
+        seeds = iter([a.seed])
+    else:
+        lo = int(a.seeds.split(":")[0]) if a.seeds else int(time.time()) % 1000000 * 100
+        hi = int(a.seeds.split(":")[1]) if a.seeds and ":" in a.seeds and a.seeds.split(":")[1] else None
+        seeds = iter(range(lo, hi)) if hi else iter(range(lo, lo + 10 ** 9))
+    end = time.time() + a.minutes * 60
+    started = time.time()
+    try:
+        for seed in seeds:
+            if time.time() > end and a.seed is None:
+                break
+            disk.mount()
+            seq = Sequence(seed, disk, jar, out_dir, a.batch, a.steps, stats, log)
+            try:
+                seq.run()
+                print("seed %d: %d commands, %d commits, %.0f MB free at the end"
+                      % (seed, len(seq.history), len(seq.commits), disk.free() / 1e6), flush=True)
+            except Finding as f:
+                log("FINDING seed %d (%s%s): %s" % (seed, a.fs, ", batch" if a.batch else "", f))
+                for h in seq.history[-10:]:
+                    log("  step %d: %s  [room %s] -> %d %s" % (h[0], h[1], h[2] if h[2] < 1 << 40 else "all", h[3], h[4]))
+                stats["findings"].append({"seed": seed, "what": str(f)})
+            except Exception as e:  # the fuzzer's own trouble: say so, go on
+                log("ERROR seed %d: %r" % (seed, e))
+                stats["findings"].append({"seed": seed, "what": "fuzzer error: %r" % e})
+            stats["sequences"] += 1
+            if not (a.keep and a.seed is not None):
+                disk.drain()
+                disk.unmount()
+    finally:
+        ms = sorted(stats.pop("ms"))
+        stats["minutes"] = round((time.time() - started) / 60, 1)
+        stats["median_command_ms"] = round(ms[len(ms) // 2]) if ms else None
+        with open(os.path.join(a.base, "report.json"), "w") as f:
+            json.dump(stats, f, indent=2, sort_keys=True)
+    print("%d sequences, %d commands under a full disk (%d failed for space, %d run again with room and fine), "
+          "%d commits, %d fsck runs, %d exports checked: %d findings (%s)"
+          % (stats["sequences"], stats["commands"], stats["space_failures"], stats["retried_ok"], stats["commits"],
+             stats["fsck_runs"], stats["exports_checked"], len(stats["findings"]), os.path.join(a.base, "report.json")))
+    sys.exit(1 if stats["findings"] else 0)
+
+
+if __name__ == "__main__":
+    main()
