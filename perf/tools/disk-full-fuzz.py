@@ -334,16 +334,12 @@ class Sequence:
         return out
 
     def head_branch(self):
+        """The branch HEAD is on (None: detached), from .coral/HEAD: CORALHED, version, 8-byte length, text, CRC."""
         with open(os.path.join(self.root, ".coral", "HEAD"), "rb") as f:
             data = f.read()
-        i = data.find(b"ref: refs/heads/")
-        if i < 0:
-            return None
-        j = i + len(b"ref: refs/heads/")
-        k = j
-        while k < len(data) and 0x21 <= data[k] < 0x7f:
-            k += 1
-        return data[j:k].decode()
+        n = struct.unpack(">Q", data[12:20])[0]
+        text = data[20:20 + n].decode()
+        return text[len("ref: refs/heads/"):] if text.startswith("ref: refs/heads/") else None
 
     def fail(self, what):
         raise Finding(what)
@@ -590,6 +586,12 @@ class Sequence:
     def merge_step(self, model, n):
         """Two branches that changed the weights both from one commit, merged by averaging."""
         self.ensure_on_branch()
+        self.plain(["add", "-q", "."])  # a file restored from another commit, untracked here, would stand in the merge's way
+        code, _, err = self.coral.run(["commit", "-q", "-m", "before merge %d" % n])
+        if code == 0:
+            self.record_head()
+        elif "nothing to commit" not in err:
+            self.fail("with room, commit before the merge failed (%d): %s" % (code, err.strip()[:500]))
         here = self.head_branch()
         other = "m%d" % n
         self.plain(["switch", "-q", "-c", other])

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A disk that fills up, for real: each command that writes runs on a small tmpfs of this test's
  * own with only a little room left, and when it fails it exits 1 with one line naming the file or
- * folder it could not write, changes no branch, tag or HEAD, leaves no temporary file (nor a part
+ * folder it could not write, changes no branch, tag, HEAD or staged entry, leaves no temporary file (nor a part
  * of an export) in the working folder, and fsck stays clean; once there is room again the same
  * command works. Found by {@code perf/tools/disk-full-fuzz.py} (2026-12-06): a checkout that could
  * not write HEAD's lock, a merge, a tag and a gc said only "coral: No space left on device"
@@ -89,7 +89,13 @@ class RealDiskFullTest {
                 Arguments.of(false, List.of("merge", "side", "--strategy", "average", "-m", "merged")),
                 Arguments.of(false, List.of("gc", "--prune=now")),
                 Arguments.of(false, List.of("repack")),
-                Arguments.of(false, List.of("config", "delta.run", "3")));
+                Arguments.of(false, List.of("config", "delta.run", "3")),
+                // forced: a switch that fails half-way leaves the files it wrote, which a switch again
+                // without -f refuses to overwrite (local changes), as git's does
+                Arguments.of(false, List.of("switch", "-f", "-c", "b2", "side")),
+                Arguments.of(false, List.of("reset", "--hard", "main~1")),
+                Arguments.of(false, List.of("rm", "emb.npy")),
+                Arguments.of(false, List.of("mv", "emb.npy", "e.npy")));
     }
 
     @ParameterizedTest(name = "{1}")
@@ -104,6 +110,7 @@ class RealDiskFullTest {
                     model(w, 4);
                 }
                 Map<String, String> refs = refs(w);
+                String staged = staged(cli);
                 Cli.Result r;
                 try (Ballast b = Ballast.leaving(disk, room)) {
                     r = cli.run(args.toArray(String[]::new));
@@ -119,6 +126,7 @@ class RealDiskFullTest {
                 assertTrue(line.startsWith("coral: ") && line.contains("No space left on device") && line.contains(w.toString()),
                         what + ": a line naming the file or folder: " + line);
                 assertEquals(refs, refs(w), what + ": refs unchanged");
+                assertEquals(staged, staged(cli), what + ": what is staged unchanged");
                 try (Stream<Path> s = Files.walk(w)) {
                     List<Path> left = s.filter(p -> !p.startsWith(w.resolve(".coral")))
                             .filter(p -> p.getFileName().toString().startsWith(".tmp-")).toList();
@@ -157,6 +165,16 @@ class RealDiskFullTest {
         Cli.write(w.resolve("model.safetensors"), "safetensors",
                 List.of(Cli.f32("l0.w", r, 128, 256), Cli.f32("l1.w", r, 256, 128)));
         Cli.write(w.resolve("emb.npy"), "npy", List.of(Cli.f32("array", r, 256, 128)));
+    }
+
+    /**
+     * What {@code status --json} says is staged (the index against HEAD): the index's bytes may
+     * change meanwhile (a merge undone by a reset rewrites its files' entries with new times).
+     */
+    private static String staged(Cli cli) {
+        String json = cli.run("status", "--json").ok().out();
+        int from = json.indexOf("\"staged\"");
+        return json.substring(from, json.indexOf("\"notStaged\"", from));
     }
 
     /** The bytes of HEAD and every branch and tag, by name. */

@@ -69,7 +69,21 @@ final class Move {
                     Files.move(workTree.file(p.from()), workTree.file(p.to()), StandardCopyOption.ATOMIC_MOVE);
                     done.add(p);
                 }
-            } catch (IOException e) {
+                List<Repository.Moved> moved = new ArrayList<>();
+                for (Planned p : plans) {
+                    index.keySet().removeIf(k -> WorkTree.isUnder(k, p.to())); // what -f replaced, or a staged path whose file was gone
+                    for (String k : p.tracked()) {
+                        StagingIndex.Entry e = index.remove(k);
+                        String to = p.to() + k.substring(p.from().length());
+                        index.put(to, e.unverified(e.unsynced())); // renamed: its change stamp is new, so status compares content
+                        moved.add(new Repository.Moved(k, to));
+                    }
+                }
+                new StagingIndex(index).write(repo.indexFile());
+                return moved;
+            } catch (IOException | RuntimeException e) {
+                // the files go back where the index still has them (a full disk failed the index's write
+                // after the renames: the file had moved and the index still named the old path)
                 for (int i = done.size() - 1; i >= 0; i--) {
                     try {
                         Files.move(workTree.file(done.get(i).to()), workTree.file(done.get(i).from()), StandardCopyOption.ATOMIC_MOVE);
@@ -79,18 +93,6 @@ final class Move {
                 }
                 throw e;
             }
-            List<Repository.Moved> moved = new ArrayList<>();
-            for (Planned p : plans) {
-                index.keySet().removeIf(k -> WorkTree.isUnder(k, p.to())); // what -f replaced, or a staged path whose file was gone
-                for (String k : p.tracked()) {
-                    StagingIndex.Entry e = index.remove(k);
-                    String to = p.to() + k.substring(p.from().length());
-                    index.put(to, e.unverified(e.unsynced())); // renamed: its change stamp is new, so status compares content
-                    moved.add(new Repository.Moved(k, to));
-                }
-            }
-            new StagingIndex(index).write(repo.indexFile());
-            return moved;
         }
     }
 
