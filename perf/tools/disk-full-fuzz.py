@@ -183,7 +183,7 @@ class SmallDisk:
         os.makedirs(self.mnt, exist_ok=True)
         self.unmount(quiet=True)
         if self.kind == "tmpfs":
-            run_or_die(["mount", "-t", "tmpfs", "-o", "size=%dm" % self.size_mb, "tmpfs", self.mnt])
+            run_or_die(["mount", "-t", "tmpfs", "-o", "size=%dm,nr_inodes=4096" % self.size_mb, "tmpfs", self.mnt])
         else:
             with open(self.image, "wb") as f:
                 f.truncate(self.size_mb << 20)
@@ -217,8 +217,24 @@ class SmallDisk:
         finally:
             os.close(fd)
 
+    def fill_inodes(self, leave):
+        """Uses up the file system's inodes (empty files) but `leave`: creating a file fails as on a full disk."""
+        self.drain()
+        self.ballast = os.path.join(self.mnt, "inodes")
+        os.mkdir(self.ballast)
+        n = 0
+        while os.statvfs(self.mnt).f_ffree > leave:
+            try:
+                for _ in range(64):
+                    open(os.path.join(self.ballast, str(n)), "wb").close()
+                    n += 1
+            except OSError:
+                break
+
     def drain(self):
-        if self.ballast and os.path.exists(self.ballast):
+        if self.ballast and os.path.isdir(self.ballast):
+            shutil.rmtree(self.ballast)
+        elif self.ballast and os.path.exists(self.ballast):
             os.remove(self.ballast)
         self.ballast = None
 
@@ -280,6 +296,10 @@ def one_jvm(jar, cwd, args, stdin_text=None):
 
 class Finding(Exception):
     pass
+
+
+class DiskFull(Exception):
+    """The disk has no room for the command even with the ballast gone: the sequence ends there."""
 
 
 class Sequence:
@@ -357,7 +377,11 @@ class Sequence:
         """Runs args with little room; checks a failure; returns (code, out, err) of the run that counts."""
         leave = self.pick_room()
         before_refs = self.refs()
-        self.disk.fill(leave)
+        before_bytes = self.coral_bytes()
+        if leave < 0:
+            self.disk.fill_inodes(-leave - 1)  # -1: no inode left, -2: one, ...
+        else:
+            self.disk.fill(leave)
         t = time.time()
         code, out, err = self.coral.run(args)
         ms = (time.time() - t) * 1000
@@ -375,20 +399,40 @@ class Sequence:
             if any(w in err for w in SPACE_WORDS):
                 self.stats["space_failures"] += 1
             self.check_tree()
+            grown = self.coral_bytes() - before_bytes
+            if grown > self.stats["most_left_by_a_failure"][0]:
+                self.stats["most_left_by_a_failure"] = [grown, " ".join(args)]
             if retry:
                 code, out, err = self.coral.run(args)
+                if code != 0 and any(w in err for w in SPACE_WORDS) and self.disk.free() < self.coral_bytes():
+                    self.stats["no_room_even_then"] += 1  # a repack needs room for a copy of the packs
+                    raise DiskFull(" ".join(args))
                 if code != 0:
                     self.fail("run again with room, %s failed (%d): %s" % (" ".join(args), code, err.strip()[:500]))
                 self.stats["retried_ok"] += 1
         self.stats["ms"].append(ms)
         return code, out, err
 
+    def coral_bytes(self):
+        """The space .coral takes (allocated blocks)."""
+        total = 0
+        for d, _, files in os.walk(os.path.join(self.root, ".coral")):
+            for fn in files:
+                try:
+                    total += os.lstat(os.path.join(d, fn)).st_blocks * 512
+                except FileNotFoundError:
+                    pass
+        return total
+
     def pick_room(self):
+        """Bytes to leave free; a negative number -(k+1) leaves k inodes and all the bytes."""
         r = self.rng.random()
         if r < 0.25:
             return 1 << 40  # all there is
         if r < 0.3:
             return 0
+        if r < 0.38:
+            return -self.rng.randint(1, 12)
         return int(math.exp(self.rng.uniform(math.log(512), math.log(6 << 20))))
 
     def check_failure(self, args, code, err, before_refs):
@@ -518,6 +562,7 @@ class Sequence:
         return self.rng.choice(sorted(self.commits))
 
     def one_step(self, n, model):
+        self.stats["steps"] += 1
         r = self.rng.random()
         if r < 0.30:
             self.ensure_on_branch()
@@ -625,6 +670,12 @@ class Sequence:
                         tensors[k] = z[k].copy()
 
 
+def room_text(leave):
+    if leave >= 1 << 40:
+        return "all"
+    return "%d inodes" % (-leave - 1) if leave < 0 else "%d bytes" % leave
+
+
 def normalise(line):
     """A message with its paths and numbers masked, to count kinds."""
     s = re.sub(r"/[^\s:']+", "PATH", line)
@@ -670,7 +721,7 @@ def main():
         findings.flush()
 
     stats = {"fs": a.fs, "batch": a.batch, "sequences": 0, "sequences_full": 0, "steps": 0, "commands": 0,
-             "space_failures": 0, "retried_ok": 0, "commits": 0, "fsck_runs": 0, "exports_checked": 0,
+             "space_failures": 0, "retried_ok": 0, "no_room_even_then": 0, "most_left_by_a_failure": [0, ""], "commits": 0, "fsck_runs": 0, "exports_checked": 0,
              "findings": [], "by_command": {}, "messages": {}, "ms": []}
     disk = SmallDisk(a.base, a.fs, a.size_mb)
     if a.seed is not None:
@@ -688,13 +739,17 @@ def main():
             disk.mount()
             seq = Sequence(seed, disk, jar, out_dir, a.batch, a.steps, stats, log)
             try:
-                seq.run()
+                try:
+                    seq.run()
+                except DiskFull as full:
+                    print("seed %d: the disk holds no more (%s): ends here" % (seed, full), flush=True)
+                    seq.verify_repository(every_file=True)
                 print("seed %d: %d commands, %d commits, %.0f MB free at the end"
                       % (seed, len(seq.history), len(seq.commits), disk.free() / 1e6), flush=True)
             except Finding as f:
                 log("FINDING seed %d (%s%s): %s" % (seed, a.fs, ", batch" if a.batch else "", f))
                 for h in seq.history[-10:]:
-                    log("  step %d: %s  [room %s] -> %d %s" % (h[0], h[1], h[2] if h[2] < 1 << 40 else "all", h[3], h[4]))
+                    log("  step %d: %s  [room %s] -> %d %s" % (h[0], h[1], room_text(h[2]), h[3], h[4]))
                 stats["findings"].append({"seed": seed, "what": str(f)})
             except Exception as e:  # the fuzzer's own trouble: say so, go on
                 log("ERROR seed %d: %r" % (seed, e))
