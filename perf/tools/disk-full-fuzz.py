@@ -414,15 +414,7 @@ class Sequence:
         return code, out, err
 
     def coral_bytes(self):
-        """The space .coral takes (allocated blocks)."""
-        total = 0
-        for d, _, files in os.walk(os.path.join(self.root, ".coral")):
-            for fn in files:
-                try:
-                    total += os.lstat(os.path.join(d, fn)).st_blocks * 512
-                except FileNotFoundError:
-                    pass
-        return total
+        return repository_bytes(self.root)
 
     def pick_room(self):
         """Bytes to leave free; a negative number -(k+1) leaves k inodes and all the bytes."""
@@ -670,6 +662,175 @@ class Sequence:
                         tensors[k] = z[k].copy()
 
 
+class Writers:
+    """--writers N: N processes commit a file each to main at once (`commit -m MSG wK.npy`, the one-step
+    commit that is safe beside other writers) while the room left on the disk changes every 50-300 ms
+    (none at times), and a gc --prune=now runs now and then. Then, with room: fsck is clean, every commit
+    a writer was told of is on main and gives its file back, and main holds each writer's last one."""
+
+    def __init__(self, seed, disk, jar, batch, writers, seconds, stats, log):
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.disk = disk
+        self.jar = jar
+        self.batch = batch
+        self.n = writers
+        self.seconds = seconds
+        self.stats = stats
+        self.log = log
+        self.root = os.path.join(disk.mnt, "w")
+        self.acked = {}        # message -> (writer, SHA-256 of the file it committed)
+        self.last = {}         # writer -> SHA-256 of its last acknowledged commit's file
+        self.problems = []
+        self.stop = False
+        self.history = []      # no steps to list: a finding says which writer and what it was told
+        self.commits = self.acked
+
+    def run(self):
+        import threading
+        os.makedirs(self.root)
+        code, _, err = one_jvm(self.jar, self.root, ["init", "-q"])
+        if code != 0:
+            raise Finding("init failed: " + err)
+        threads = [threading.Thread(target=self.writer, args=(k, random.Random(self.seed * 100 + k))) for k in range(self.n)]
+        threads.append(threading.Thread(target=self.collector, args=(random.Random(self.seed * 100 + 99),)))
+        for t in threads:
+            t.start()
+        end = time.time() + self.seconds
+        try:
+            while time.time() < end and not self.problems:
+                if repository_bytes(self.root) > (self.disk.size_mb << 20) // 2:
+                    break  # the history itself would fill the disk: the ballast is what should
+                r = self.rng.random()
+                leave = 0 if r < 0.2 else 1 << 40 if r < 0.35 else int(math.exp(self.rng.uniform(math.log(4096), math.log(8 << 20))))
+                self.resize(leave)
+                time.sleep(self.rng.uniform(0.05, 0.3))
+        finally:
+            self.stop = True
+            for t in threads:
+                t.join()
+            self.disk.drain()
+        if self.problems:
+            raise Finding(self.problems[0])
+        self.verify()
+
+    def resize(self, leave):
+        """The ballast grown or shrunk in place, so that about `leave` bytes stay free."""
+        path = os.path.join(self.disk.mnt, "ballast")
+        self.disk.ballast = path
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            want = max(0, size + self.disk.free() - leave)
+            if want < size:
+                os.ftruncate(fd, want)
+            elif want > size:
+                try:
+                    os.posix_fallocate(fd, size, want - size)
+                except OSError:
+                    pass  # the writers took it meanwhile: full enough
+        finally:
+            os.close(fd)
+
+    def writer(self, k, rng):
+        name = "w%d.npy" % k
+        coral = Coral(self.jar, self.root, self.batch)
+        nrng = np.random.default_rng(rng.randrange(1 << 30))
+        a = (nrng.standard_normal(16384) * 0.05).astype(np.float32)
+        i = 0
+        try:
+            while not self.stop and not self.problems:
+                a += (1e-4 * nrng.standard_normal(a.shape)).astype(np.float32)
+                tmp = os.path.join(self.root, ".w%d.part" % k)
+                try:
+                    with open(tmp, "wb") as f:
+                        np.save(f, a)
+                    os.replace(tmp, os.path.join(self.root, name))
+                except OSError:
+                    if os.path.exists(tmp):
+                        os.remove(tmp)
+                    time.sleep(0.05)  # no room to write the checkpoint: the trainer's trouble, not Coral's
+                    continue
+                sha = sha_file(os.path.join(self.root, name))
+                msg = "w%d step %d" % (k, i)
+                i += 1
+                code, out, err = coral.run(["commit", "-m", msg, name])
+                self.stats["commands"] += 1
+                if code == 0:
+                    self.acked[msg] = (k, sha)
+                    self.last[k] = sha
+                    self.stats["commits"] += 1
+                    continue
+                lines = [l for l in err.splitlines() if l.strip() and not l.startswith("coral: warning:")]
+                if code != 1 or len(lines) != 1 or not lines[0].startswith("coral: ") or "\tat " in err:
+                    self.problems.append("writer %d: commit exited %d: %s" % (k, code, err.strip()[:800]))
+                elif any(w in err for w in SPACE_WORDS):
+                    self.stats["space_failures"] += 1
+                    if "/" not in lines[0]:
+                        self.problems.append("writer %d: a space error naming no file: %s" % (k, lines[0]))
+                else:
+                    self.problems.append("writer %d: commit failed, not for space: %s" % (k, lines[0]))
+        finally:
+            coral.close()
+
+    def collector(self, rng):
+        while not self.stop and not self.problems:
+            time.sleep(rng.uniform(1, 4))
+            if self.stop:
+                break
+            code, _, err = one_jvm(self.jar, self.root, ["gc", "-q", "--prune=now"])
+            self.stats["commands"] += 1
+            if code != 0 and not any(w in err for w in SPACE_WORDS):
+                self.problems.append("gc beside the writers failed, not for space: %s" % err.strip()[:800])
+
+    def verify(self):
+        code, out, err = one_jvm(self.jar, self.root, ["fsck"])
+        self.stats["fsck_runs"] += 1
+        if code != 0:
+            raise Finding("fsck failed (%d): %s %s" % (code, out.strip()[-1500:], err.strip()[-500:]))
+        code, out, err = one_jvm(self.jar, self.root, ["log", "--json"])
+        if code != 0:
+            raise Finding("log failed: " + err.strip())
+        ids = {c["message"]: c["id"] for c in json.loads(out)}
+        lost = sorted(m for m in self.acked if m not in ids)
+        if lost:
+            raise Finding("%d acknowledged commits not on main: %s" % (len(lost), lost[:5]))
+        lines, wanted = [], []
+        for msg, (k, sha) in sorted(self.acked.items()):
+            dest = os.path.join(self.disk.mnt, "..", "v%d.npy" % len(wanted))
+            wanted.append((msg, sha, dest))
+            lines.append(json.dumps(["export", "%s:w%d.npy" % (ids[msg], k), "-o", dest]))
+        for k, sha in sorted(self.last.items()):
+            dest = os.path.join(self.disk.mnt, "..", "head%d.npy" % k)
+            wanted.append(("HEAD's w%d.npy (the last acknowledged)" % k, sha, dest))
+            lines.append(json.dumps(["export", "HEAD:w%d.npy" % k, "-o", dest]))
+        r = subprocess.run(["java"] + JVM + ["-jar", self.jar, "batch"], cwd=self.root, input="\n".join(lines) + "\n",
+                           capture_output=True, text=True, timeout=TIMEOUT * 4)
+        replies = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        if len(replies) != len(wanted):
+            raise Finding("verification batch gave %d replies for %d exports: %s" % (len(replies), len(wanted), r.stderr[-800:]))
+        for (what, sha, dest), rep in zip(wanted, replies):
+            if rep["code"] != 0:
+                raise Finding("export of %s failed: %s" % (what, rep["err"].strip()))
+            got = sha_file(dest)
+            os.remove(dest)
+            self.stats["exports_checked"] += 1
+            if got != sha:
+                raise Finding("%s gives other bytes" % what)
+
+
+def repository_bytes(root):
+    """The space ROOT/.coral takes (allocated blocks)."""
+    total = 0
+    for d, _, files in os.walk(os.path.join(root, ".coral")):
+        for fn in files:
+            try:
+                total += os.lstat(os.path.join(d, fn)).st_blocks * 512
+            except FileNotFoundError:
+                pass
+    return total
+
+
 def room_text(leave):
     if leave >= 1 << 40:
         return "all"
@@ -695,6 +856,9 @@ def main():
     ap.add_argument("--base", default="/tmp/dffuzz")
     ap.add_argument("--jar", default=DEFAULT_JAR)
     ap.add_argument("--keep", action="store_true", help="leave the last sequence's repository mounted")
+    ap.add_argument("--writers", type=int, default=0,
+                    help="N processes committing at once while the room left changes, in place of the sequences")
+    ap.add_argument("--round-seconds", type=float, default=60, help="with --writers: how long each round writes")
     a = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -737,7 +901,10 @@ def main():
             if time.time() > end and a.seed is None:
                 break
             disk.mount()
-            seq = Sequence(seed, disk, jar, out_dir, a.batch, a.steps, stats, log)
+            if a.writers:
+                seq = Writers(seed, disk, jar, a.batch, a.writers, a.round_seconds, stats, log)
+            else:
+                seq = Sequence(seed, disk, jar, out_dir, a.batch, a.steps, stats, log)
             try:
                 try:
                     seq.run()
