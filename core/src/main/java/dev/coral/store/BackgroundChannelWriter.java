@@ -69,9 +69,7 @@ final class BackgroundChannelWriter implements AutoCloseable {
                         channel.write(filled);
                     }
                 }
-            } catch (IOException e) {
-                failure.compareAndSet(null, new IOException("writing " + what + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
-            } catch (Throwable t) {
+            } catch (Throwable t) { // as thrown: the caller names the file (WriteErrors), as for its own writes
                 failure.compareAndSet(null, t);
             } finally {
                 filled.clear();

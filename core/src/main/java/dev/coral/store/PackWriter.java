@@ -177,7 +177,11 @@ final class PackWriter implements AutoCloseable {
         write(crc, 0, 4);
         flushBuffer();
         if (background != null) {
-            background.drain();
+            try {
+                background.drain();
+            } catch (IOException e) {
+                throw WriteErrors.naming(packsDir, e); // a full disk: ".coral/packs: No space left on device"
+            }
             background.close();
         }
         returnBuffer();
