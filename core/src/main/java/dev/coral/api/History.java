@@ -10,6 +10,7 @@ import dev.coral.repo.LossyRewrite;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
+import dev.coral.repo.RootAttempts;
 import dev.coral.repo.Tree;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
@@ -125,23 +126,36 @@ final class History {
                     parents.addAll(mergedParents);
                     Commit c = new Commit(treeId, parents, request.author(),
                             System.currentTimeMillis(), request.message(), request.metrics(), lossyEps);
-                    ObjectId id = ObjectGraph.write(ins, c);
-                    tried = id;
-                    ins.flush();
-                    if (indexChanged) {
-                        repo.writeIndex(index);
-                        indexChanged = false;
-                        indexWritten = true;
-                    }
-                    FaultPoints.hit("commit.objectsWrittenBeforeRef");
-                    if (head.isDetached()) {
-                        refs.setHeadDetached(id);
-                        return id;
-                    }
-                    // Only a ref update outside the staging lock (none of Coral's own: branch -f, -m and reset hold it; a ref
-                    // file written by hand) can move the branch here: the snapshot is whole, so re-parent it.
-                    if (refs.updateBranch(head.branch(), parent, id) == Refs.UpdateResult.UPDATED) {
-                        return id;
+                    // the first commit of a branch: if the branch is not made after its commit is stored, the commit is known for a failed one
+                    try (RootAttempts.Attempt first = parent == null && !head.isDetached() ? new RootAttempts(repo.coralDir()).begin() : null) {
+                        ObjectId id = ObjectGraph.write(ins, c);
+                        tried = id;
+                        try {
+                            ins.flush();
+                            if (first != null) {
+                                first.stored(id);
+                            }
+                            if (indexChanged) {
+                                repo.writeIndex(index);
+                                indexChanged = false;
+                                indexWritten = true;
+                            }
+                            FaultPoints.hit("commit.objectsWrittenBeforeRef");
+                            if (head.isDetached()) {
+                                refs.setHeadDetached(id);
+                                return id;
+                            }
+                            // Only a ref update outside the staging lock (none of Coral's own: branch -f, -m and reset hold it; a
+                            // ref file written by hand) can move the branch here: the snapshot is whole, so re-parent it.
+                            if (refs.updateBranch(head.branch(), parent, id) == Refs.UpdateResult.UPDATED) {
+                                return id;
+                            }
+                        } catch (IOException | RuntimeException e) {
+                            if (first != null) {
+                                first.failedAfter(id, e);
+                            }
+                            throw e;
+                        }
                     }
                 }
                 throw new LockFailedException("the branch kept moving under " + MAX_ATTEMPTS + " attempts to commit; try again");
@@ -155,11 +169,12 @@ final class History {
     }
 
     /**
-     * Whether any pack holds a commit: a root commit then is on a lost branch ({@link Refs#lostBranch}).
-     * Read only for a root commit: a first one reads the few packs its adds wrote.
+     * Whether any pack holds a commit but those failed first commits left ({@link RootAttempts}):
+     * a root commit then is on a lost branch ({@link Refs#lostBranch}). Read only for a root
+     * commit: a first one reads the few packs its adds wrote.
      */
     private boolean storesACommit() throws IOException {
-        return repo.graph().store().holds(dev.coral.store.ObjectKind.COMMIT);
+        return repo.graph().store().holdsBesides(dev.coral.store.ObjectKind.COMMIT, new RootAttempts(repo.coralDir()).failed());
     }
 
     /** How long a root commit beside stored commits waits for its branch to appear. */

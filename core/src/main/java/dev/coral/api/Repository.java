@@ -230,6 +230,11 @@ public final class Repository implements AutoCloseable {
         return this;
     }
 
+    /** The repository's {@code .coral} folder. */
+    Path coralDir() {
+        return coralDir;
+    }
+
     public Path root() {
         return workTree.root();
     }

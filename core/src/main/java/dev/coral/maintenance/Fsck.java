@@ -6,6 +6,7 @@ import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
+import dev.coral.repo.RootAttempts;
 import dev.coral.repo.RepositoryConfig;
 import dev.coral.repo.StagingIndex;
 import dev.coral.similarity.LshIndex;
@@ -412,6 +413,7 @@ public final class Fsck {
                                          List<Finding> warnings) {
         List<ObjectId> commits = new ArrayList<>();
         packs.forEach(r -> r.entries().stream().filter(e -> e.kind() == ObjectKind.COMMIT).forEach(e -> commits.add(e.id())));
+        commits.removeAll(new RootAttempts(coralDir).failed()); // first commits that failed to make their branch: no lost history
         try {
             Finding f = MissingHeadBranch.check(new Refs(coralDir), graph, commits, reached);
             if (f != null) {

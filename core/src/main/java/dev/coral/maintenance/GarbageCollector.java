@@ -6,6 +6,7 @@ import dev.coral.io.RepositoryLock;
 import dev.coral.io.WriterGate;
 import dev.coral.repo.ObjectGraph;
 import dev.coral.repo.Refs;
+import dev.coral.repo.RootAttempts;
 import dev.coral.store.ChunkCache;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectKind;
@@ -155,6 +156,13 @@ public final class GarbageCollector {
             store.refresh();
         }
         new ChunkCache(coralDir.resolve("cache").resolve("chunks"), Long.MAX_VALUE).retain(store); // raw copies of deleted chunks
+        new RootAttempts(coralDir).prune(id -> {
+            try {
+                return store.find(id) != null; // the failed first commit is still stored: the lost-branch check must pass it over
+            } catch (IOException | RuntimeException e) {
+                return true;
+            }
+        }, now.toEpochMilli());
         return report[0];
     }
 

@@ -2,6 +2,7 @@ package dev.coral.maintenance;
 
 import dev.coral.error.CorruptObjectException;
 import dev.coral.repo.Refs;
+import dev.coral.repo.RootAttempts;
 import dev.coral.repo.StagingIndex;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectKind;
@@ -41,7 +42,8 @@ final class Roots {
             Refs.Head head = refs.head();
             if (head.isDetached()) {
                 walk.addRoot(head.detached(), ObjectKind.COMMIT);
-            } else if (refs.branch(head.branch()) == null && store.holds(ObjectKind.COMMIT)) {
+            } else if (refs.branch(head.branch()) == null
+                    && store.holdsBesides(ObjectKind.COMMIT, new RootAttempts(coralDir).failed())) { // not a failed first commit's
                 throw Refs.lostBranch(head.branch());
             }
             StagingIndex.readBeside(coralDir.resolve("index"), refs).entries().forEach((path, e) -> walk.addStaged(path, e.fileEntry()));

@@ -988,9 +988,15 @@ public final class ObjectStore implements AutoCloseable {
 
     /** Whether any known pack holds an object of this kind (reads every pack's index: for rare checks). */
     public boolean holds(ObjectKind kind) throws IOException {
+        return holdsBesides(kind, java.util.Set.of());
+    }
+
+    /** Whether any pack holds an object of {@code kind} other than {@code besides}. */
+    public boolean holdsBesides(ObjectKind kind, java.util.Set<ObjectId> besides) throws IOException {
         for (PackIndex idx : packIndexes()) {
             for (int i = 0; i < idx.size(); i++) {
-                if (idx.entryAt(i).kind() == kind) {
+                PackIndex.Entry e = idx.entryAt(i);
+                if (e.kind() == kind && !besides.contains(e.id())) {
                     return true;
                 }
             }

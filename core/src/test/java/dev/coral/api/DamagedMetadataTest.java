@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.error.CoralException;
 import dev.coral.error.CorruptObjectException;
+import dev.coral.io.FaultPoints;
+import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -367,6 +369,50 @@ class DamagedMetadataTest {
             }
             Files.delete(exp);
             Files.move(dir.resolve("exp.saved"), exp);
+        }
+    }
+
+    /**
+     * A first commit that stored its commit object and then could not make its branch (a full
+     * disk; found by perf/tools/disk-full-fuzz.py --writers): the commit no ref names is no lost
+     * branch's history. The next commit makes the branch, gc runs and removes the failed one, and
+     * fsck warns of nothing. Until then every later commit and gc refused ("HEAD names branch
+     * 'main', which does not exist, though the repository stores commits"). A branch lost after
+     * that is still refused.
+     */
+    @Test
+    void aFirstCommitThatCouldNotMakeItsBranchIsNoLostBranch() throws IOException {
+        Path m = dir.resolve("m.safetensors");
+        Path main = dir.resolve(".coral/refs/heads/main");
+        try (Repository repo = Repository.init(dir)) {
+            TestModels.writeSafetensors(m, TestModels.randomTensors(9, 3, 500));
+            repo.add(List.of(m));
+            FaultPoints.install(point -> {
+                if (point.equals("commit.objectsWrittenBeforeRef")) {
+                    throw new IOException("No space left on device");
+                }
+            });
+            try {
+                assertThrows(IOException.class, () -> repo.commit(CommitRequest.of("one")));
+            } finally {
+                FaultPoints.install(null);
+            }
+            assertTrue(Files.notExists(main), "no branch was made");
+            ObjectId one = repo.commit(CommitRequest.of("one again"));
+            assertEquals(List.of(one), repo.log("HEAD", -1).stream().map(e -> e.id()).toList());
+            assertTrue(repo.fsck(false).warnings().isEmpty(), repo.fsck(false).toString());
+            repo.gc(false, java.time.Duration.ZERO);
+            try (Stream<Path> s = Files.list(dir.resolve(".coral/roots"))) {
+                assertEquals(List.of(), s.toList(), "gc removed the failed commit and its record");
+            }
+            assertTrue(repo.fsck(false).clean(), repo.fsck(false).toString());
+        }
+        Files.delete(main);
+        try (Repository repo = Repository.open(dir)) {
+            TestModels.writeSafetensors(m, TestModels.randomTensors(10, 3, 500));
+            repo.add(List.of(m));
+            CorruptObjectException e = assertThrows(CorruptObjectException.class, () -> repo.commit(CommitRequest.of("two")));
+            assertTrue(e.getMessage().startsWith("HEAD names branch 'main', which does not exist"), e.getMessage());
         }
     }
 
