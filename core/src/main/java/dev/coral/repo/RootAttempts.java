@@ -74,10 +74,15 @@ public final class RootAttempts {
             }
         }
 
+        /** Best effort: a commit whose branch was made does not fail for a file left here (harmless beside the branch). */
         @Override
-        public void close() throws IOException {
+        public void close() {
             if (!keep || file.getFileName().toString().startsWith("p")) {
-                Files.deleteIfExists(file);
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    // left: a pending one is removed by gc, one naming a commit the branch has is passed over for nothing
+                }
             }
         }
     }
@@ -113,9 +118,10 @@ public final class RootAttempts {
     }
 
     /**
-     * Deletes the files of commits {@code stored} says are gone (or reachable: named by a branch
-     * after all) and of pending attempts older than {@link #STALE_MILLIS} at {@code nowMillis};
-     * returns how many. Best effort.
+     * Deletes the files of commits {@code stillFailed} turns down (gc: no longer stored) and of
+     * pending attempts older than {@link #STALE_MILLIS} at {@code nowMillis}; returns how many.
+     * Best effort. Two first commits at once both pass the lost-branch check while the other's
+     * commit is named here; the branch's compare-and-swap takes one, and the other goes onto it.
      */
     public int prune(Predicate<ObjectId> stillFailed, long nowMillis) {
         int removed = 0;
