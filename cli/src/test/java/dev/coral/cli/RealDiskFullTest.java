@@ -122,8 +122,11 @@ class RealDiskFullTest {
                 Map<String, String> refs = refs(w);
                 String staged = staged(cli);
                 Cli.Result r;
-                try (Ballast b = Ballast.leaving(disk, room)) {
+                Ballast full = Ballast.leaving(disk, room);
+                try {
                     r = cli.run(args.toArray(String[]::new));
+                } finally {
+                    full.close();
                 }
                 if (r.code() == 0) {
                     continue;
