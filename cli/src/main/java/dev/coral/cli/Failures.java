@@ -1,5 +1,6 @@
 package dev.coral.cli;
 
+import dev.coral.io.OpenFileLimit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -45,6 +46,9 @@ final class Failures {
         } else if (e instanceof IOException io) {
             code = FAILED;
             message = ioMessage(io);
+            if (OpenFileLimit.reached(io) && !message.contains("ulimit")) {
+                message += " (" + OpenFileLimit.advice() + ")";
+            }
         } else if (e instanceof java.nio.file.InvalidPathException ip) {
             // a path argument no file system can name (a NUL in it): the user's to correct, as any bad argument
             code = USAGE;
@@ -52,6 +56,10 @@ final class Failures {
         } else if (e instanceof UnsatisfiedLinkError le && String.valueOf(le.getMessage()).contains("zstd")) {
             code = FAILED;
             message = zstdNotLoaded(le);
+        } else if (OpenFileLimit.reached(e)) {
+            // a JDK class that opens a file as it initialises (ulimit -n 9: ExceptionInInitializerError from FileChannel's)
+            code = FAILED;
+            message = "too many open files (" + OpenFileLimit.advice() + ")";
         } else {
             code = FAILED;
             message = "internal error: " + e + (session.debug() ? "" : " (run with CORAL_DEBUG=1 for details)");

@@ -38,4 +38,17 @@ class FailuresTest {
         Reported other = report(new UnsatisfiedLinkError("libfoo.so: cannot open shared object file"));
         assertTrue(other.err().startsWith("coral: internal error: java.lang.UnsatisfiedLinkError"), "only zstd-jni's is explained: " + other.err());
     }
+
+    @Test
+    void aProcessOutOfFilesIsToldHowToRaiseItsLimit() {
+        Reported r = report(new java.nio.file.FileSystemException("/w/.coral/HEAD.lock", null, "Too many open files"));
+        assertEquals(Failures.FAILED, r.code());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("coral: /w/.coral/HEAD.lock: Too many open files (") && r.err().contains("ulimit -n"), r.err());
+        Reported fsck = report(new java.io.IOException("fsck could not open every file it checks (2 of its 2 findings were 'Too many"
+                + " open files', so none is to be believed): raise the limit (ulimit -n) and run it again"));
+        assertEquals(1, fsck.err().split("ulimit", -1).length - 1, "advice given once: " + fsck.err());
+        Reported init = report(new ExceptionInInitializerError(new java.io.IOException("Too many open files")));
+        assertTrue(init.err().startsWith("coral: too many open files (") && init.err().contains("ulimit -n"), "not an internal error: " + init.err());
+    }
 }

@@ -2,6 +2,7 @@ package dev.coral.maintenance;
 
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.FaultPoints;
+import dev.coral.io.OpenFileLimit;
 import dev.coral.io.RepositoryLock;
 import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.ObjectGraph;
@@ -128,6 +129,7 @@ public final class Fsck {
             for (int check = 1; ; check++) {
                 holdsGcLock = gc != null;
                 FsckReport report = checkOnce(repairs);
+                refuseIfOutOfFiles(report);
                 if (holdsGcLock || report.clean() || !listedPackDeleted()) {
                     return report;
                 }
@@ -144,6 +146,19 @@ public final class Fsck {
             if (gc != null) {
                 gc.close();
             }
+        }
+    }
+
+    /**
+     * A check that met the process's limit on open files reported the files it could not open as
+     * damage ({@code ulimit -n 48}: 19 "problems", each a pack that "affects file w.npy in commit
+     * ..."), which could send its user to repair a sound repository: such a check is an error.
+     */
+    private static void refuseIfOutOfFiles(FsckReport report) throws IOException {
+        long outOfFiles = report.problems().stream().filter(f -> OpenFileLimit.says(f.message())).count();
+        if (outOfFiles > 0) {
+            throw new IOException("fsck could not open every file it checks (" + outOfFiles + " of its " + report.problems().size()
+                    + " findings were 'Too many open files', so none is to be believed): " + OpenFileLimit.advice());
         }
     }
 

@@ -102,7 +102,7 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     public ObjectStore(Path packsDir, Path locksDir, int zstdLevel) throws IOException {
-        this(packsDir, locksDir, zstdLevel, OpenPacks.DEFAULT_LIMIT);
+        this(packsDir, locksDir, zstdLevel, OpenPacks.defaultLimit());
     }
 
     /** As {@link #ObjectStore(Path, Path, int)}, holding at most {@code openPacksLimit} pack files open (for tests). */
@@ -118,7 +118,7 @@ public final class ObjectStore implements AutoCloseable {
      * fsyncing the scratch pack written after each commit.
      */
     public static ObjectStore scratch(Path packsDir, Path locksDir, int zstdLevel) throws IOException {
-        return new ObjectStore(packsDir, locksDir, zstdLevel, OpenPacks.DEFAULT_LIMIT, false);
+        return new ObjectStore(packsDir, locksDir, zstdLevel, OpenPacks.defaultLimit(), false);
     }
 
     private ObjectStore(Path packsDir, Path locksDir, int zstdLevel, int openPacksLimit, boolean durable) throws IOException {
@@ -961,7 +961,7 @@ public final class ObjectStore implements AutoCloseable {
         return new ArrayList<>(hits.values());
     }
 
-    /** Pack files this store holds open now (at most {@link OpenPacks#DEFAULT_LIMIT}, plus any still being read). */
+    /** Pack files this store holds open now (at most {@link OpenPacks#defaultLimit()}, fewer once the process met its limit on open files, plus any still being read). */
     int openPackCount() {
         return openPacks.openCount();
     }

@@ -2,6 +2,8 @@ package dev.coral.store;
 
 import dev.coral.codec.ChunkCodec;
 import dev.coral.error.CorruptObjectException;
+import dev.coral.io.FaultPoints;
+import dev.coral.io.OpenFileLimit;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -130,6 +132,19 @@ final class PackFile implements AutoCloseable {
      * open; every call is paired with {@link #release}.
      */
     private FileChannel acquire() throws IOException {
+        try {
+            return acquireOnce();
+        } catch (IOException e) {
+            // the process holds as many files as it may: close the store's other packs and try once more (not while
+            // holding this pack's monitor: closing another takes its monitor, and its opener may be closing this one)
+            if (openPacks == null || !OpenFileLimit.reached(e) || !openPacks.shrink(this)) {
+                throw e;
+            }
+            return acquireOnce();
+        }
+    }
+
+    private FileChannel acquireOnce() throws IOException {
         FileChannel c;
         boolean opened = false;
         synchronized (this) {
@@ -162,9 +177,13 @@ final class PackFile implements AutoCloseable {
         }
     }
 
+    /** The point ({@link FaultPoints}) just before a pack's file opens: tests fail the open there as a process out of files would. */
+    static final String OPENING = "pack: opening";
+
     private FileChannel openChecked() throws IOException {
         FileChannel c;
         try {
+            FaultPoints.hit(OPENING);
             c = FileChannel.open(path(), StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             if (dir == null && !openedBefore) {
@@ -219,21 +238,25 @@ final class PackFile implements AutoCloseable {
         }
     }
 
-    /** Closes the file to make room for another pack: now, or when its reads in progress end. Reopens at the next read. */
-    void evict() {
+    /**
+     * Closes the file to make room for another pack: now, or when its reads in progress end.
+     * Reopens at the next read. Returns whether it closed the file now.
+     */
+    boolean evict() {
         FileChannel toClose = null;
         synchronized (this) {
             if (channel == null) {
-                return;
+                return false;
             }
             if (readers > 0) {
                 closeWhenIdle = true;
-                return;
+                return false;
             }
             toClose = channel;
             channel = null;
         }
         closeQuietly(toClose);
+        return true;
     }
 
     /**

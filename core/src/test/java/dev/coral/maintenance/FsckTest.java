@@ -94,6 +94,31 @@ class FsckTest {
         assertEquals(r.packedObjects(), r.reachableObjects(), "every packed object is reachable here");
     }
 
+    /**
+     * With {@code ulimit -n 48} on 57 packs, fsck listed 19 packs it could not open as problems
+     * ("Too many open files: affects file w.npy in commit ..."), which could send its user to
+     * repair a sound repository. Here no pack opens at all ("pack: opening", PackFile's point).
+     */
+    @Test
+    void aCheckThatRanOutOfFilesIsAnErrorNotAListOfDamage() throws IOException {
+        dev.coral.io.FaultPoints.install(point -> {
+            if (point.equals("pack: opening")) {
+                throw new java.nio.file.FileSystemException(point, null, "Too many open files");
+            }
+        });
+        IOException e;
+        try {
+            e = assertThrows(IOException.class, () -> Maintenance.fsck(pristine.resolve(".coral"), false));
+        } finally {
+            dev.coral.io.FaultPoints.install(null);
+        }
+        assertTrue(e.getMessage().startsWith("fsck could not open every file it checks (") && e.getMessage().contains("ulimit -n"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        FsckReport r = Maintenance.fsck(pristine.resolve(".coral"), false);
+        assertTrue(r.clean(), () -> lines(r));
+    }
+
     /** The pack (and its index) holding c2's chunks of model.safetensors. */
     private static ObjectId packOfC2() throws IOException {
         ObjectId chunk;

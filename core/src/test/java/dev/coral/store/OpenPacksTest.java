@@ -248,6 +248,76 @@ class OpenPacksTest {
         }
     }
 
+    /** What the JDK throws when the process may open no more files (EMFILE). */
+    private static IOException outOfFiles(String point) {
+        return new java.nio.file.FileSystemException("pack at " + point, null, "Too many open files");
+    }
+
+    @Test
+    void aPackThatCannotOpenForWantOfFilesClosesTheOthersAndTriesAgain() throws IOException {
+        Path packs = dir.resolve("packs");
+        List<byte[]> objects;
+        try (ObjectStore writer = new ObjectStore(packs, 1)) {
+            objects = writePacks(writer, 10, 31);
+        }
+        try (ObjectStore store = new ObjectStore(packs, packs.getParent().resolve("locks"), 1, 8)) {
+            for (byte[] b : objects) {
+                assertReads(store, b);
+            }
+            assertEquals(8, store.openPackCount(), "the first two packs were closed to keep 8 open");
+            AtomicInteger refused = new AtomicInteger();
+            dev.coral.io.FaultPoints.install(point -> {
+                if (point.equals(PackFile.OPENING) && refused.getAndIncrement() == 0) {
+                    throw outOfFiles(point);
+                }
+            });
+            try {
+                assertReads(store, objects.get(0)); // its pack was closed: opening it meets the limit once
+            } finally {
+                dev.coral.io.FaultPoints.install(null);
+            }
+            assertEquals(2, refused.get(), "refused once, then opened");
+            assertEquals(1, store.openPackCount(), "the other packs were closed to make room");
+            for (byte[] b : objects) {
+                assertReads(store, b);
+            }
+            assertEquals(4, store.openPackCount(), "and the store keeps half as many open as it had: " + store.openPackCount());
+        }
+    }
+
+    @Test
+    void aPackThatCannotOpenWhenNoOtherIsOpenFailsNamingIt() throws IOException {
+        Path packs = dir.resolve("packs");
+        List<byte[]> objects;
+        try (ObjectStore writer = new ObjectStore(packs, 1)) {
+            objects = writePacks(writer, 1, 41);
+        }
+        try (ObjectStore store = new ObjectStore(packs, packs.getParent().resolve("locks"), 1, 8)) {
+            store.find(ObjectId.hashOf(objects.get(0))).pack().evict(); // nothing open
+            dev.coral.io.FaultPoints.install(point -> {
+                if (point.equals(PackFile.OPENING)) {
+                    throw outOfFiles(point);
+                }
+            });
+            IOException e;
+            try {
+                e = assertThrows(IOException.class, () -> assertReads(store, objects.get(0)));
+            } finally {
+                dev.coral.io.FaultPoints.install(null);
+            }
+            assertTrue(dev.coral.io.OpenFileLimit.reached(e), "the failure says why: " + e);
+            assertReads(store, objects.get(0)); // and the pack opens once files are free
+        }
+    }
+
+    @ParameterizedTest(name = "{0} files")
+    @ValueSource(longs = {-1, 0, 16, 48, 256, 1024, 1_048_576})
+    void theBoundIsAnEighthOfTheFilesTheProcessMayOpen(long files) {
+        int bound = OpenPacks.boundFor(files);
+        assertTrue(bound >= OpenPacks.FEWEST && bound <= OpenPacks.MOST, files + " files: " + bound);
+        assertEquals(files < 0 || files >= 8L * OpenPacks.MOST ? OpenPacks.MOST : Math.max(OpenPacks.FEWEST, files / 8), bound, files + " files");
+    }
+
     @Test
     void limitMustBePositive() {
         assertThrows(IllegalArgumentException.class, () -> new OpenPacks(0));
