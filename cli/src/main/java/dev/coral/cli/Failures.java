@@ -1,6 +1,7 @@
 package dev.coral.cli;
 
 import dev.coral.io.OpenFileLimit;
+import dev.coral.io.Threads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -43,6 +44,9 @@ final class Failures {
                         : "'" + word + "' is not a coral command";
             }
             message += " (see " + command + " --help)";
+        } else if (Threads.couldNotStart(e)) { // whatever wraps it: a commit's worker, a pipeline's thread factory
+            code = FAILED;
+            message = Threads.advice();
         } else if (e instanceof IOException io) {
             code = FAILED;
             message = ioMessage(io);

@@ -24,7 +24,8 @@ final class StartupWork extends Thread {
     /** Starts the work {@code args}' command needs. */
     static void start(String... args) {
         String command = CoralCommand.requestedSubcommand(args);
-        new StartupWork(command != null && ZstdNativeLibrary.NEEDED_BY.contains(command)).start();
+        // no thread could start (ulimit -u): the main thread does the work as it needs it
+        dev.coral.io.Threads.tryStart(new StartupWork(command != null && ZstdNativeLibrary.NEEDED_BY.contains(command)));
     }
 
     @Override

@@ -51,4 +51,17 @@ class FailuresTest {
         Reported init = report(new ExceptionInInitializerError(new java.io.IOException("Too many open files")));
         assertTrue(init.err().startsWith("coral: too many open files (") && init.err().contains("ulimit -n"), "not an internal error: " + init.err());
     }
+
+    @Test
+    void aThreadThatCouldNotStartIsToldAsALimitNotAnInternalError() {
+        OutOfMemoryError oom = new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
+        for (Throwable t : new Throwable[] {oom, new java.util.concurrent.CompletionException(oom), new java.io.IOException("commit", oom)}) {
+            Reported r = report(t);
+            assertEquals(Failures.FAILED, r.code());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith("coral: cannot start another thread: ") && r.err().contains("ulimit -u"), r.err());
+        }
+        Reported heap = report(new OutOfMemoryError("Java heap space"));
+        assertTrue(heap.err().startsWith("coral: internal error: java.lang.OutOfMemoryError: Java heap space"), "only threads: " + heap.err());
+    }
 }

@@ -253,17 +253,17 @@ class LauncherIT {
         Map<String, String> flags = Map.of("CORAL_JAVA_OPTS", "-XX:+PrintFlagsFinal");
         Run checkout = coral(dir, flags, "checkout", "--force", "HEAD");
         assertEquals(0, checkout.code(), checkout.err());
-        assertEquals(offered, "true".equals(flag(checkout.out(), "UseTransparentHugePages")), "checkout");
+        assertEquals(offered, "true".equals(flag(checkout.err(), "UseTransparentHugePages")), "checkout");
         Run export = coral(dir, flags, "export", "-o", dir.resolve("out.safetensors").toString(), "HEAD:w.safetensors");
         assertEquals(0, export.code(), export.err());
-        assertEquals(offered, "true".equals(flag(export.out(), "UseTransparentHugePages")), "export");
+        assertEquals(offered, "true".equals(flag(export.err(), "UseTransparentHugePages")), "export");
         Run restore = coral(dir, flags, "restore", "--source", "HEAD", "w.safetensors");
         assertEquals(0, restore.code(), restore.err());
-        assertEquals(offered, "true".equals(flag(restore.out(), "UseTransparentHugePages")), "restore");
-        assertEquals("1", flag(restore.out(), "TieredStopAtLevel"), "restore: C1 alone, as checkout");
+        assertEquals(offered, "true".equals(flag(restore.err(), "UseTransparentHugePages")), "restore");
+        assertEquals("1", flag(restore.err(), "TieredStopAtLevel"), "restore: C1 alone, as checkout");
         Run status = coral(dir, flags, "status");
         assertEquals(0, status.code(), status.err());
-        assertFalse("true".equals(flag(status.out(), "UseTransparentHugePages")), "status");
+        assertFalse("true".equals(flag(status.err(), "UseTransparentHugePages")), "status");
     }
 
     /**
@@ -277,15 +277,15 @@ class LauncherIT {
         Map<String, String> flags = Map.of("CORAL_JAVA_OPTS", "-XX:+PrintFlagsFinal");
         Run commit = coral(dir, flags, "commit", "-m", "first", "w.safetensors");
         assertEquals(0, commit.code(), commit.err());
-        assertEquals("4", flag(commit.out(), "TieredStopAtLevel"), "commit");
+        assertEquals("4", flag(commit.err(), "TieredStopAtLevel"), "commit");
         for (String command : List.of("log", "stats", "branch", "gc")) {
             Run r = coral(dir, flags, command);
             assertEquals(0, r.code(), command + ": " + r.err());
-            assertEquals("1", flag(r.out(), "TieredStopAtLevel"), command);
+            assertEquals("1", flag(r.err(), "TieredStopAtLevel"), command);
         }
         Run status = coral(dir, flags, "status");
         assertEquals(0, status.code(), status.err());
-        assertEquals("4", flag(status.out(), "TieredStopAtLevel"), "status");
+        assertEquals("4", flag(status.err(), "TieredStopAtLevel"), "status");
     }
 
     /** The value of {@code name} in -XX:+PrintFlagsFinal's table in {@code out}. */

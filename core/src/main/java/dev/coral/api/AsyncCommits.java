@@ -4,6 +4,7 @@ import dev.coral.error.BadInputException;
 import dev.coral.format.Streams;
 import dev.coral.io.Futures;
 import dev.coral.format.TensorSource;
+import dev.coral.io.Threads;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -86,7 +87,7 @@ final class AsyncCommits {
             List<TensorSource> copy = copyOf(tensors);
             // the caller's order: the file's header, so its hash and deduplication, follow it (Map.copyOf lost it)
             Map<String, String> meta = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
-            thread.execute(() -> {
+            Threads.submitOrRun(thread, () -> { // in the caller when no thread could start: done when this returns
                 ObjectId id = null;
                 Throwable failed = null;
                 try {
@@ -101,6 +102,7 @@ final class AsyncCommits {
                 } else {
                     done.complete(id);
                 }
+                return null;
             });
         } catch (RejectedExecutionException e) {
             copies.release();

@@ -1,6 +1,7 @@
 package dev.coral.api;
 
 import dev.coral.io.RepositoryLock;
+import dev.coral.io.Threads;
 import dev.coral.maintenance.GarbageCollector;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectStore;
@@ -79,7 +80,12 @@ final class PackUpkeep {
                     return t;
                 });
             }
-            worker.execute(this::mergeInBackground);
+            if (Threads.trySubmit(worker, () -> {
+                mergeInBackground();
+                return null;
+            }) == null) {
+                pending = false; // no thread could start: the packs wait for a later write's look, or for gc
+            }
         }
     }
 

@@ -581,7 +581,7 @@ public final class NpzFormat implements WeightFileFormat {
             java.util.concurrent.FutureTask<byte[]> task = task();
             Thread t = new Thread(task, "coral-npz-restore-info");
             t.setDaemon(true);
-            t.start();
+            dev.coral.io.Threads.tryStart(t); // if no thread could start, restoreInfo() makes it in line
         }
 
         @Override

@@ -36,11 +36,12 @@ public final class BackgroundRelease {
     private static final AtomicInteger HELD = new AtomicInteger();
     private static final boolean WINDOWS = java.io.File.separatorChar == '\\';
 
-    static {
-        Thread t = new Thread(BackgroundRelease::closeLoop, "coral-release");
-        t.setDaemon(true);
-        t.start();
-    }
+    /**
+     * Whether the closing thread runs. Started at the first release, not as the class initialises:
+     * a thread that could not start there ({@link Threads}) left the class unusable for the rest
+     * of the process; now the caller closes its own file and the next release tries again.
+     */
+    private static final java.util.concurrent.atomic.AtomicBoolean CLOSING = new java.util.concurrent.atomic.AtomicBoolean();
 
     private BackgroundRelease() {
     }
@@ -134,9 +135,22 @@ public final class BackgroundRelease {
     }
 
     private static void release(FileChannel ch) {
-        if (ch != null && !PENDING.offer(ch)) {
-            close(ch); // many waiting already: this caller pays for its own
+        if (ch != null && (!closerRuns() || !PENDING.offer(ch))) {
+            close(ch); // no thread to close it, or many waiting already: this caller pays for its own
         }
+    }
+
+    private static boolean closerRuns() {
+        if (CLOSING.get() || !CLOSING.compareAndSet(false, true)) {
+            return true;
+        }
+        Thread t = new Thread(BackgroundRelease::closeLoop, "coral-release");
+        t.setDaemon(true);
+        if (!Threads.tryStart(t)) {
+            CLOSING.set(false);
+            return false;
+        }
+        return true;
     }
 
     private static void closeLoop() {

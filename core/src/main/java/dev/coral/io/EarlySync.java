@@ -45,10 +45,10 @@ public final class EarlySync {
         if (position - syncedUpTo >= every && (pending == null || pending.isDone())) {
             await(); // rethrows a failed one
             syncedUpTo = position;
-            pending = SYNCER.submit(() -> {
+            pending = Threads.trySubmit(SYNCER, () -> {
                 channel.force(false);
                 return null;
-            });
+            }); // null when no thread could start: finish() then syncs it all
         }
     }
 

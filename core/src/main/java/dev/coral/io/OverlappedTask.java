@@ -23,13 +23,15 @@ public final class OverlappedTask<T> implements AutoCloseable {
     public OverlappedTask(Callable<T> work, boolean aside, String threadName, String what) {
         this.task = new FutureTask<>(work);
         this.what = what;
+        Thread t = null;
         if (aside) {
-            thread = new Thread(task, threadName);
-            thread.setDaemon(true);
-            thread.start();
-        } else {
-            thread = null;
+            t = new Thread(task, threadName);
+            t.setDaemon(true);
+            if (!Threads.tryStart(t)) {
+                t = null; // no thread could start: result() computes it in line
+            }
         }
+        thread = t;
     }
 
     /** The value, waiting for the thread (or computing it now); its failure rethrown as thrown. */

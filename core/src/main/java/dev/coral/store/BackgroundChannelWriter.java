@@ -1,6 +1,7 @@
 package dev.coral.store;
 
 import dev.coral.io.Futures;
+import dev.coral.io.Threads;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -62,7 +63,8 @@ final class BackgroundChannelWriter implements AutoCloseable {
     ByteBuffer submit(ByteBuffer filled) throws IOException {
         rethrowFailure();
         filled.flip();
-        thread.execute(() -> {
+        // written here when no thread could start (Threads): the buffers before it are written, as none is queued
+        Threads.submitOrRun(thread, () -> {
             try {
                 if (failure.get() == null) {
                     while (filled.hasRemaining()) {
@@ -75,6 +77,7 @@ final class BackgroundChannelWriter implements AutoCloseable {
                 filled.clear();
                 free.add(filled);
             }
+            return null;
         });
         ByteBuffer next = free.poll();
         if (next == null && created < BUFFERS) {
@@ -91,7 +94,7 @@ final class BackgroundChannelWriter implements AutoCloseable {
 
     /** Waits until every submitted buffer is written; rethrows the first failure. */
     void drain() throws IOException {
-        Futures.await(thread.submit(() -> null), "writing " + what);
+        Futures.await(Threads.submitOrRun(thread, () -> null), "writing " + what);
         rethrowFailure();
     }
 

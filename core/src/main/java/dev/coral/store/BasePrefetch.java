@@ -5,6 +5,7 @@ import dev.coral.codec.CodecWorkspace;
 import dev.coral.codec.ContextCounts;
 import dev.coral.codec.XorPlanesAhead;
 import dev.coral.io.Futures;
+import dev.coral.io.Threads;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -77,7 +78,11 @@ final class BasePrefetch implements AutoCloseable {
         cancelPending();
         int slot = nextSlot;
         nextSlot ^= 1;
-        pending = new Pending(previous, length, thread.submit(() -> prepare(previous, length, slot, raw, off, width)));
+        Future<Prepared> result = Threads.trySubmit(thread, () -> prepare(previous, length, slot, raw, off, width));
+        if (result == null) {
+            return; // no thread could start: take() finds none started, and the caller decodes the base itself
+        }
+        pending = new Pending(previous, length, result);
         started++;
     }
 

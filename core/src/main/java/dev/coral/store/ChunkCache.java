@@ -2,6 +2,7 @@ package dev.coral.store;
 
 import dev.coral.io.Folders;
 import dev.coral.io.Futures;
+import dev.coral.io.Threads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -405,9 +406,12 @@ public final class ChunkCache implements AutoCloseable {
         byte[] copy;
         synchronized (this) {
             if (writer == null) {
-                writer = new Thread(this::writeLoop, "coral-chunk-cache");
-                writer.setDaemon(true);
-                writer.start();
+                Thread t = new Thread(this::writeLoop, "coral-chunk-cache");
+                t.setDaemon(true);
+                if (!Threads.tryStart(t)) {
+                    return; // no thread could start: not cached (a later put tries again)
+                }
+                writer = t;
             }
             try {
                 while (queued > 0 && queued + len > QUEUE_BYTES) {

@@ -1,6 +1,7 @@
 package dev.coral.store;
 
 import dev.coral.io.Futures;
+import dev.coral.io.Threads;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.util.concurrent.ExecutorService;
@@ -37,7 +38,7 @@ final class ChunkHasher implements AutoCloseable {
         if (pending != null) {
             throw new IllegalStateException("the previous chunk's hash was not awaited");
         }
-        pending = thread.submit(() -> {
+        pending = Threads.submitOrRun(thread, () -> {
             ObjectId.update(sha, raw, off, len);
             ObjectId id = ObjectId.fromBytes(sha.digest());
             if (then != null) {
@@ -56,7 +57,7 @@ final class ChunkHasher implements AutoCloseable {
         if (pending != null) {
             throw new IllegalStateException("the previous chunk's hash was not awaited");
         }
-        return thread.submit(task);
+        return Threads.submitOrRun(thread, task);
     }
 
     /** The id of the chunk started last, waiting for it. */

@@ -4,6 +4,7 @@ import dev.coral.codec.CodecWorkspace;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.Crc32c;
 import dev.coral.io.Futures;
+import dev.coral.io.Threads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -170,12 +171,23 @@ public final class ChunkReadAhead implements AutoCloseable {
         }
         int first = from;
         int end = to;
-        Future<?> done = POOL.submit(() -> {
+        java.util.concurrent.Callable<Void> group = () -> {
             for (int i = first; i < end; i++) {
                 decode(i, targets[i - first]);
             }
             return null;
-        });
+        };
+        Future<?> done = Threads.trySubmit(POOL, group);
+        if (done == null) { // no thread could start: decoded here, its failure kept for the reader as a thread's would be
+            boolean hadWorkspace = WORKSPACE.get() != null;
+            java.util.concurrent.FutureTask<Void> here = new java.util.concurrent.FutureTask<>(group);
+            here.run();
+            done = here;
+            if (!hadWorkspace && WORKSPACE.get() != null) {
+                WORKSPACE.get().close(); // as a pool thread's at its end: this thread may live long (a training loop's)
+                WORKSPACE.remove();
+            }
+        }
         for (int i = from; i < to; i++) {
             pending.add(new Slot(done, targets[i - from], i == to - 1));
         }

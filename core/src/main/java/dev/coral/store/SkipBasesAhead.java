@@ -2,6 +2,7 @@ package dev.coral.store;
 
 import dev.coral.codec.CodecWorkspace;
 import dev.coral.io.Futures;
+import dev.coral.io.Threads;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -70,14 +71,16 @@ final class SkipBasesAhead implements AutoCloseable {
                 return;
             }
             FutureTask<Void> task = new FutureTask<>(() -> prepare(s, shape), null);
-            if (pending.putIfAbsent(s.chunk(), task) == null) {
-                thread.execute(() -> {
-                    try {
-                        task.run();
-                    } finally {
-                        pending.remove(s.chunk(), task);
-                    }
-                });
+            if (pending.putIfAbsent(s.chunk(), task) == null && Threads.trySubmit(thread, () -> {
+                try {
+                    task.run();
+                } finally {
+                    pending.remove(s.chunk(), task);
+                }
+                return null;
+            }) == null) {
+                pending.remove(s.chunk(), task); // no thread could start: the base is decoded when asked
+                return;
             }
         }
     }

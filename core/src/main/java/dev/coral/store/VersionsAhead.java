@@ -2,6 +2,7 @@ package dev.coral.store;
 
 import dev.coral.codec.CodecWorkspace;
 import dev.coral.io.Futures;
+import dev.coral.io.Threads;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -192,6 +193,12 @@ public final class VersionsAhead implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             busy.decrementAndGet();
             return false;
+        } catch (OutOfMemoryError e) {
+            busy.decrementAndGet();
+            if (!Threads.couldNotStart(e)) {
+                throw e;
+            }
+            return false; // no thread could start: nothing read ahead
         }
     }
 
