@@ -121,7 +121,18 @@ public final class ChunkPipeline implements ChunkSink {
             }
         });
         disruptor.handleEventsWith(encoders).then(writer);
-        this.ring = disruptor.start();
+        RingBuffer<Slot> started;
+        try {
+            started = disruptor.start();
+        } catch (OutOfMemoryError | RuntimeException e) {
+            // a thread could not start (ulimit -u): the ones that did would wait on the ring for ever
+            disruptor.halt();
+            for (ChunkEncodingJob j : jobs) {
+                store.returnJob(j);
+            }
+            throw e;
+        }
+        this.ring = started;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.coral.store;
 import dev.coral.codec.ChunkCodec;
 import dev.coral.codec.ChunkEncoder;
 import dev.coral.codec.ChunkFormat;
+import dev.coral.io.Threads;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -101,40 +102,48 @@ public final class ObjectInserter implements AutoCloseable {
 
     /**
      * A sink for many chunks: with {@code workers > 1}, a {@link ChunkPipeline} encoding them in
-     * parallel; otherwise this inserter, one chunk at a time. Close the sink before flushing.
+     * parallel; otherwise, or when the pipeline's threads cannot start ({@link Threads}), this
+     * inserter, one chunk at a time. Close the sink before flushing.
      */
     public ChunkSink newChunkSink(int workers) {
         catchUp0();
-        if (workers <= 1) {
-            return new ChunkSink() {
-                @Override
-                public void submit(byte[] raw, int off, int len, int width, ObjectId previous, ObjectId[] ids, int index,
-                                   ObjectId nextPrevious, int nextLength, ObjectId id) throws IOException {
-                    ids[index] = insertChunk(raw, off, len, width, previous, nextPrevious, nextLength, id);
+        if (workers > 1) {
+            try {
+                return new ChunkPipeline(this, store, zstdLevel, chains, contextCoding, undoableDeltas, zigzagDeltas, workers);
+            } catch (OutOfMemoryError e) {
+                if (!Threads.couldNotStart(e)) {
+                    throw e;
                 }
-
-                @Override
-                public boolean takesUpcoming() {
-                    // where the encoding job counts announced chunks ahead (ChunkEncodingJob#upcoming);
-                    // elsewhere reading ahead would only hold a second chunk buffer
-                    return contextCoding && store.keepsNewChunks();
-                }
-
-                @Override
-                public void upcoming(byte[] raw, int off, int len, int elementWidth) {
-                    job().upcoming(raw, off, len, elementWidth);
-                }
-
-                @Override
-                public void drain() {
-                }
-
-                @Override
-                public void close() {
-                }
-            };
+                // no thread could start for it (ulimit -u): encoded here, one chunk at a time
+            }
         }
-        return new ChunkPipeline(this, store, zstdLevel, chains, contextCoding, undoableDeltas, zigzagDeltas, workers);
+        return new ChunkSink() {
+            @Override
+            public void submit(byte[] raw, int off, int len, int width, ObjectId previous, ObjectId[] ids, int index,
+                               ObjectId nextPrevious, int nextLength, ObjectId id) throws IOException {
+                ids[index] = insertChunk(raw, off, len, width, previous, nextPrevious, nextLength, id);
+            }
+
+            @Override
+            public boolean takesUpcoming() {
+                // where the encoding job counts announced chunks ahead (ChunkEncodingJob#upcoming);
+                // elsewhere reading ahead would only hold a second chunk buffer
+                return contextCoding && store.keepsNewChunks();
+            }
+
+            @Override
+            public void upcoming(byte[] raw, int off, int len, int elementWidth) {
+                job().upcoming(raw, off, len, elementWidth);
+            }
+
+            @Override
+            public void drain() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
     }
 
     /** Appends an encoded chunk to this inserter's pack (once); returns its id. Called by one thread at a time. */
