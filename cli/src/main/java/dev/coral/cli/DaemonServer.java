@@ -1,5 +1,6 @@
 package dev.coral.cli;
 
+import dev.coral.io.Threads;
 import java.io.BufferedInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -62,7 +63,7 @@ final class DaemonServer {
     private final AtomicLong lastActive = new AtomicLong(System.nanoTime());
     private final AtomicLong commands = new AtomicLong();
     private final long startedNanos = System.nanoTime();
-    private final ExecutorService connections = Executors.newCachedThreadPool(r -> {
+    private ExecutorService connections = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "coral-daemon-connection");
         t.setDaemon(true);
         return t;
@@ -96,6 +97,12 @@ final class DaemonServer {
         this.exit = exit;
     }
 
+    /** Tests: connections are served on threads {@code factory} makes. Call before {@link #serve}. */
+    void connectionThreads(java.util.concurrent.ThreadFactory factory) {
+        connections.shutdown();
+        connections = Executors.newCachedThreadPool(factory);
+    }
+
     /** Listens until stopped; returns the exit code. */
     int serve() throws IOException {
         DaemonInfo.prepareFolder(dir);
@@ -124,7 +131,20 @@ final class DaemonServer {
                 }
                 throw e;
             }
-            connections.execute(() -> handle(s));
+            try {
+                connections.execute(() -> handle(s));
+            } catch (OutOfMemoryError e) {
+                if (!Threads.couldNotStart(e)) {
+                    throw e;
+                }
+                // ulimit -u, a pids limit: the caller, given no "started", runs the command in a JVM of its own
+                log("could not start a thread for a connection (" + e.getMessage() + "): closed it unserved");
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // closed either way
+                }
+            }
         }
         while (running.get() > 0) {
             sleep(20);

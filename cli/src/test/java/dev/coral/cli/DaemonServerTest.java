@@ -56,7 +56,14 @@ class DaemonServerTest {
     }
 
     private DaemonServer serve(Duration idle, boolean warmUp) throws Exception {
+        return serve(idle, warmUp, null);
+    }
+
+    private DaemonServer serve(Duration idle, boolean warmUp, java.util.concurrent.ThreadFactory connectionThreads) throws Exception {
         DaemonServer s = new DaemonServer(dir.resolve("daemon"), idle, warmUp, new PrintStream(log, true, StandardCharsets.UTF_8), exits::add);
+        if (connectionThreads != null) {
+            s.connectionThreads(connectionThreads);
+        }
         serving = CompletableFuture.supplyAsync(() -> {
             try {
                 return s.serve();
@@ -132,6 +139,31 @@ class DaemonServerTest {
             String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             return List.of(text.split("\n"));
         }
+    }
+
+    /**
+     * A daemon that cannot start a thread for a connection (ulimit -u, a pids limit) closes it
+     * unserved, so that the launcher runs the command in a JVM of its own, and serves the next:
+     * its accept loop had ended with the OutOfMemoryError, and the daemon with it.
+     */
+    @Test
+    void aConnectionNoThreadCanServeIsClosedAndTheDaemonGoesOn() throws Exception {
+        server.stop("replaced by one whose threads are refused");
+        serving.get(60, TimeUnit.SECONDS);
+        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        server = serve(Duration.ofMinutes(5), false, r -> {
+            if (made.getAndIncrement() == 0) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
+            }
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            return t;
+        });
+        DaemonInfo info = DaemonInfo.read(dir.resolve("daemon"));
+        List<String> refused = rawCall(DaemonProtocol.request(List.of(DaemonProtocol.MAGIC, info.token(), "ping")));
+        assertEquals(List.of(""), refused, "closed without a reply");
+        assertTrue(DaemonProtocol.ping(info) > 0, "still serving");
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("could not start a thread for a connection"), log.toString(StandardCharsets.UTF_8));
     }
 
     @Test
