@@ -60,6 +60,9 @@ final class Failures {
         } else if (e instanceof UnsatisfiedLinkError le && String.valueOf(le.getMessage()).contains("zstd")) {
             code = FAILED;
             message = zstdNotLoaded(le);
+        } else if (e instanceof OutOfMemoryError && String.valueOf(e.getMessage()).contains("heap space")) {
+            code = FAILED;
+            message = heapTooSmall(Runtime.getRuntime().maxMemory());
         } else if (OpenFileLimit.reached(e)) {
             // a JDK class that opens a file as it initialises (ulimit -n 9: ExceptionInInitializerError from FileChannel's)
             code = FAILED;
@@ -90,6 +93,16 @@ final class Failures {
         return "cannot load zstd-jni's native library (" + (nl < 0 ? m : m.substring(0, nl)).strip() + "): if the temporary folder"
                 + " does not allow programs (noexec), give another with CORAL_JAVA_OPTS=-Djava.io.tmpdir=DIR, or run one command as"
                 + " the owner of cli/target, which keeps a copy there";
+    }
+
+    /**
+     * The heap ran out ("Java heap space"): not a fault of Coral's to report as internal, but a
+     * heap to size (a file entry of a million tensors needs 0.6-1 GB; the JVM's default is a quarter
+     * of the machine's memory, less in a container).
+     */
+    static String heapTooSmall(long maxHeapBytes) {
+        return "out of memory: the JVM's heap (at most " + (maxHeapBytes >> 20) + " MB) is too small for this command; give it more with"
+                + " CORAL_JAVA_OPTS=-Xmx" + Math.max(1, 2 * (maxHeapBytes >> 30)) + "g (or more), and run it again";
     }
 
     /** What is wrong with a path argument no file system can name (a NUL in it). */

@@ -62,6 +62,19 @@ class FailuresTest {
             assertTrue(r.err().startsWith("coral: cannot start another thread: ") && r.err().contains("ulimit -u"), r.err());
         }
         Reported heap = report(new OutOfMemoryError("Java heap space"));
-        assertTrue(heap.err().startsWith("coral: internal error: java.lang.OutOfMemoryError: Java heap space"), "only threads: " + heap.err());
+        assertTrue(heap.err().startsWith("coral: out of memory: the JVM's heap (at most "), "not a thread's: " + heap.err());
+        Reported other = report(new OutOfMemoryError("Direct buffer memory"));
+        assertTrue(other.err().startsWith("coral: internal error: java.lang.OutOfMemoryError: Direct buffer memory"), other.err());
+    }
+
+    @Test
+    void aHeapTooSmallSaysHowToGiveItMore() {
+        Reported r = report(new OutOfMemoryError("Java heap space"));
+        assertEquals(Failures.FAILED, r.code());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertEquals("out of memory: the JVM's heap (at most 96 MB) is too small for this command; give it more with CORAL_JAVA_OPTS=-Xmx1g"
+                + " (or more), and run it again", Failures.heapTooSmall(96L << 20));
+        assertTrue(Failures.heapTooSmall(4L << 30).contains("-Xmx8g"), Failures.heapTooSmall(4L << 30));
+        assertTrue(r.err().contains("CORAL_JAVA_OPTS=-Xmx"), r.err());
     }
 }
