@@ -23,9 +23,16 @@ After each command the ballast goes and it checks what a full disk must not do:
 With --batch the sequence's commands go through one `coral batch` process (a kept handle, as the
 daemon and a training loop have), which must go on working after each failure.
 
+With --limits the disk keeps its room and each command runs instead under random resource limits,
+as the user `nobody` (root ignores a limit on processes): open files (`ulimit -n`, 12 to 96) and
+processes and threads (`ulimit -u`, 20 to 48), either or both; with --batch they are set on the
+batch process for the one command (prlimit --pid) and put back after it. The same checks hold; a
+JVM that could not start at all under them is counted, not a finding.
+
     perf/tools/disk-full-fuzz.py --minutes 10                      # tmpfs, a JVM per command
     perf/tools/disk-full-fuzz.py --minutes 10 --fs ext4 --batch    # ext4 on a loop device, kept handle
     perf/tools/disk-full-fuzz.py --seed 17 --steps 40 --keep       # one sequence again
+    perf/tools/disk-full-fuzz.py --minutes 10 --limits             # few files, few threads
 
 Needs root (to mount), java, and python3 with numpy; says so in one line (exit code 2) when one is
 missing. Exit code 0 when nothing was found, 1 when anything was. Findings in BASE/findings.log,
@@ -66,6 +73,20 @@ DEFAULT_JAR = os.path.normpath(os.path.join(HERE, "..", "..", "cli", "target", "
 JVM = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"]
 TIMEOUT = 300
 SPACE_WORDS = ("No space left on device", "Disk quota exceeded", "File too large")
+# with --limits: the JVM's own messages go to standard error, as the launcher has them (./coral)
+VM_OUT = ["-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr"]
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+LIMIT_WORDS = ("Too many open files", "cannot start another thread")
+
+
+def jvm_line(line):
+    """A line the JVM itself wrote ("[0.412s][warning][os,thread] Failed to start ..."), not Coral."""
+    return re.match(r"^\[[0-9.]+s\]\[(warning|error)\]", line) is not None
+
+
+def jvm_did_not_start(code, err):
+    """The JVM could not start under the limits (before Coral's main ran)."""
+    return code != 0 and not any(l.startswith("coral: ") for l in err.splitlines())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,15 +300,23 @@ def run_or_die(cmd):
 class Coral:
     """Commands in the repository: a JVM each, or one `coral batch` process (--batch)."""
 
-    def __init__(self, jar, cwd, batch):
+    def __init__(self, jar, cwd, batch, as_nobody=False):
         self.jar = jar
         self.cwd = cwd
         self.batch = None
+        self.as_nobody = as_nobody
+        self.limits = None  # (open files, processes): the next command's, None for none
         if batch:
-            self.batch = subprocess.Popen(["java"] + JVM + ["-jar", jar, "batch"], cwd=cwd, stdin=subprocess.PIPE,
+            self.batch = subprocess.Popen((NOBODY if as_nobody else []) + ["java"] + JVM + (VM_OUT if as_nobody else [])
+                                          + ["-jar", jar, "batch"], cwd=cwd, stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+    def batch_pid(self):
+        return self.batch.pid
+
     def run(self, args):
+        if self.batch is not None and self.limits is not None:
+            return self.run_batch_limited(args)
         if self.batch is not None:
             self.batch.stdin.write(json.dumps(args) + "\n")
             self.batch.stdin.flush()
@@ -296,7 +325,26 @@ class Coral:
                 return 99, "", "batch process ended: " + self.batch.stderr.read()[-2000:]
             r = json.loads(line)
             return r["code"], r["out"], r["err"]
-        return one_jvm(self.jar, self.cwd, args)
+        return one_jvm(self.jar, self.cwd, args, as_nobody=self.as_nobody, limits=self.limits)
+
+    def run_batch_limited(self, args):
+        """The batch process's soft and hard limits lowered for one command (root may raise them again)."""
+        pid = str(self.batch.pid)
+        before = subprocess.run(["prlimit", "--pid", pid, "--nofile", "--nproc", "--raw", "--noheadings", "-o", "SOFT,HARD"],
+                                capture_output=True, text=True).stdout.split()
+        nofile, nproc = self.limits
+        cmd = ["prlimit", "--pid", pid]
+        if nofile:
+            cmd.append("--nofile=%d:%d" % (nofile, nofile))
+        if nproc:
+            cmd.append("--nproc=%d:%d" % (nproc, nproc))
+        subprocess.run(cmd, check=True)
+        try:
+            self.limits = None
+            return self.run(args)
+        finally:
+            subprocess.run(["prlimit", "--pid", pid, "--nofile=%s:%s" % (before[0], before[1]),
+                            "--nproc=%s:%s" % (before[2], before[3])], check=True)
 
     def close(self):
         if self.batch is not None:
@@ -308,10 +356,16 @@ class Coral:
         return ""
 
 
-def one_jvm(jar, cwd, args, stdin_text=None):
+def one_jvm(jar, cwd, args, stdin_text=None, as_nobody=False, limits=None):
+    prefix = []
+    if limits is not None:
+        prefix = ["prlimit"] + (["--nofile=%d:%d" % (limits[0], limits[0])] if limits[0] else []) \
+            + (["--nproc=%d:%d" % (limits[1], limits[1])] if limits[1] else [])
+    if as_nobody:
+        prefix += NOBODY
     try:
-        r = subprocess.run(["java"] + JVM + ["-jar", jar] + args, cwd=cwd, capture_output=True, text=True,
-                           input=stdin_text, timeout=TIMEOUT)
+        r = subprocess.run(prefix + ["java"] + JVM + (VM_OUT if as_nobody else []) + ["-jar", jar] + args, cwd=cwd,
+                           capture_output=True, text=True, input=stdin_text, timeout=TIMEOUT)
         return r.returncode, r.stdout, r.stderr
     except subprocess.TimeoutExpired:
         return 98, "", "timed out after %d s" % TIMEOUT
@@ -330,7 +384,8 @@ class DiskFull(Exception):
 
 
 class Sequence:
-    def __init__(self, seed, disk, jar, work_out, batch, steps, stats, log):
+    def __init__(self, seed, disk, jar, work_out, batch, steps, stats, log, limits=False):
+        self.limits = limits         # --limits: commands under resource limits, as nobody, in place of a full disk
         self.rng = random.Random(seed)
         self.seed = seed
         self.disk = disk
@@ -391,8 +446,31 @@ class Sequence:
     def fail(self, what):
         raise Finding(what)
 
+    def own(self):
+        """--limits: the working folder and what the fuzzer wrote there are nobody's, who runs the commands."""
+        if not self.limits:
+            return
+        for d, dirs, files in os.walk(self.root):
+            os.chown(d, 65534, 65534)
+            for fn in files:
+                os.chown(os.path.join(d, fn), 65534, 65534)
+
+    def pick_limits(self):
+        """(open files, processes and threads) for the next command; None for no limit of that kind."""
+        r = self.rng.random()
+        nofile = int(math.exp(self.rng.uniform(math.log(12), math.log(96)))) if r < 0.7 else None
+        nproc = self.rng.randint(20, 48) if r > 0.4 else None
+        if self.batch:  # the batch process holds files and threads already: limits just above them
+            pid = self.coral.batch_pid()
+            held = len(os.listdir("/proc/%d/fd" % pid))
+            threads = int(re.search(r"Threads:\s+(\d+)", open("/proc/%d/status" % pid).read()).group(1))
+            nofile = held + self.rng.randint(0, 40) if nofile else None
+            nproc = threads + self.rng.randint(0, 12) if nproc else None
+        return (nofile, nproc)
+
     def plain(self, args):
         """A command with room to spare, which must succeed."""
+        self.own()
         code, out, err = self.coral.run(args)
         if code != 0:
             self.fail("with room, %s failed (%d): %s" % (" ".join(args), code, err.strip()[:500]))
@@ -401,18 +479,35 @@ class Sequence:
     # -- the commands under a full disk
 
     def under_full_disk(self, args, retry=True):
-        """Runs args with little room; checks a failure; returns (code, out, err) of the run that counts."""
-        leave = self.pick_room()
+        """Runs args with little room (or under --limits); checks a failure; returns (code, out, err) of the run that counts."""
+        self.own()
         before_refs = self.refs()
         before_bytes = self.coral_bytes()
-        if leave < 0:
-            self.disk.fill_inodes(-leave - 1)  # -1: no inode left, -2: one, ...
+        if self.limits:
+            limits = self.pick_limits()
+            leave = "ulimit -n %s -u %s" % (limits[0] or "-", limits[1] or "-")
+            self.coral.limits = limits
         else:
-            self.disk.fill(leave)
+            leave = self.pick_room()
+            if leave < 0:
+                self.disk.fill_inodes(-leave - 1)  # -1: no inode left, -2: one, ...
+            else:
+                self.disk.fill(leave)
         t = time.time()
-        code, out, err = self.coral.run(args)
+        try:
+            code, out, err = self.coral.run(args)
+        finally:
+            self.coral.limits = None
         ms = (time.time() - t) * 1000
         self.disk.drain()
+        if self.limits and jvm_did_not_start(code, err):
+            self.stats["jvm_did_not_start"] = self.stats.get("jvm_did_not_start", 0) + 1
+            code, out, err = self.coral.run(args)
+            if code != 0:
+                self.fail("after a JVM that could not start, %s failed without limits (%d): %s" % (" ".join(args), code, err.strip()[:500]))
+            return code, out, err
+        if self.limits and code == 0 and any(jvm_line(l) for l in err.splitlines()):
+            self.stats["went_on_without_a_thread"] = self.stats.get("went_on_without_a_thread", 0) + 1
         first = err.strip().splitlines()[0] if err.strip() else ""
         self.history.append((len(self.history), " ".join(args), leave, code, first))
         self.stats["commands"] += 1
@@ -425,6 +520,8 @@ class Sequence:
             self.check_failure(args, code, err, before_refs)
             if any(w in err for w in SPACE_WORDS):
                 self.stats["space_failures"] += 1
+            if any(w in err for w in LIMIT_WORDS):
+                self.stats["limit_failures"] = self.stats.get("limit_failures", 0) + 1
             self.check_tree(merged_ok=args[0] == "merge")
             grown = self.coral_bytes() - before_bytes
             if grown > self.stats["most_left_by_a_failure"][0]:
@@ -457,7 +554,7 @@ class Sequence:
     def check_failure(self, args, code, err, before_refs):
         lines = [l for l in err.splitlines() if l.strip()]
         errors = [l for l in lines if not l.startswith("coral: warning:") and not l.startswith("note:")
-                  and not l.startswith("hint:")]
+                  and not l.startswith("hint:") and not jvm_line(l)]
         cmd = " ".join(args)
         if code != 1:
             self.fail("%s exited %d (want 1): %s" % (cmd, code, err.strip()[:800]))
@@ -494,7 +591,7 @@ class Sequence:
 
     def verify_repository(self, every_file):
         """fsck, then every acknowledged commit's files through a fresh batch process."""
-        code, out, err = one_jvm(self.jar, self.root, ["fsck"])
+        code, out, err = one_jvm(self.jar, self.root, ["fsck"], as_nobody=self.limits)
         self.stats["fsck_runs"] += 1
         if code != 0:
             self.fail("fsck failed (%d): %s %s" % (code, out.strip()[-1500:], err.strip()[-500:]))
@@ -507,7 +604,8 @@ class Sequence:
                     dest = os.path.join(self.out, "v%d" % len(wanted) + os.path.splitext(p)[1])
                     wanted.append((cid, p, s, dest))
                     lines.append(json.dumps(["export", "%s:%s" % (cid, p), "-o", dest]))
-        r = subprocess.run(["java"] + JVM + ["-jar", self.jar, "batch"], cwd=self.root, input="\n".join(lines) + "\n",
+        r = subprocess.run((NOBODY if self.limits else []) + ["java"] + JVM + ["-jar", self.jar, "batch"], cwd=self.root,
+                           input="\n".join(lines) + "\n",
                            capture_output=True, text=True, timeout=TIMEOUT * 4)
         replies = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
         if len(replies) != len(lines):
@@ -550,16 +648,18 @@ class Sequence:
     def run(self):
         os.makedirs(self.root)
         os.makedirs(os.path.join(self.root, "out"))
+        self.own()
         model = Model(self.rng, self.rng.choice([1, 2, 4]))
         init = ["init", "-q"]
         if self.rng.random() < 0.5:
             init += ["--chunk-size", self.rng.choice(["64K", "256K", "1M"])]
-        code, out, err = one_jvm(self.jar, self.root, init)
+        code, out, err = one_jvm(self.jar, self.root, init, as_nobody=self.limits)
         if code != 0:
             self.fail("init failed: " + err)
-        self.coral = Coral(self.jar, self.root, self.batch)
+        self.coral = Coral(self.jar, self.root, self.batch, as_nobody=self.limits)
         try:
             self.note_versions(model.write(self.root))
+            self.own()
             self.plain(["add", "-q", "."])
             self.plain(["commit", "-q", "-m", "step 0"])
             self.record_head()
@@ -870,6 +970,8 @@ def repository_bytes(root):
 
 
 def room_text(leave):
+    if isinstance(leave, str):
+        return leave  # --limits: the limits it ran under
     if leave >= 1 << 40:
         return "all"
     return "%d inodes" % (-leave - 1) if leave < 0 else "%d bytes" % leave
@@ -897,7 +999,13 @@ def main():
     ap.add_argument("--writers", type=int, default=0,
                     help="N processes committing at once while the room left changes, in place of the sequences")
     ap.add_argument("--round-seconds", type=float, default=60, help="with --writers: how long each round writes")
+    ap.add_argument("--limits", action="store_true",
+                    help="each command under random limits on open files and threads, as nobody, in place of a full disk")
     a = ap.parse_args()
+    if a.limits and a.writers:
+        die("--limits runs sequences, not --writers rounds")
+    if a.limits and (shutil.which("setpriv") is None or shutil.which("prlimit") is None):
+        die("--limits needs setpriv and prlimit (Debian's util-linux)")
 
     if os.geteuid() != 0:
         die("needs root, to mount a small file system of its own")
@@ -915,6 +1023,10 @@ def main():
         die("the jar does not run: " + err.strip()[:300])
     out_dir = os.path.join(a.base, "exports")
     os.makedirs(out_dir, exist_ok=True)
+    if a.limits:
+        os.chmod(a.base, 0o755)
+        os.chmod(jar, 0o644)
+        os.chmod(out_dir, 0o777)  # nobody's exports
     findings = open(os.path.join(a.base, "findings.log"), "a")
 
     def log(msg):
@@ -922,7 +1034,7 @@ def main():
         findings.write(msg + "\n")
         findings.flush()
 
-    stats = {"fs": a.fs, "batch": a.batch, "sequences": 0, "sequences_full": 0, "steps": 0, "commands": 0,
+    stats = {"fs": a.fs, "batch": a.batch, "limits": a.limits, "sequences": 0, "sequences_full": 0, "steps": 0, "commands": 0,
              "space_failures": 0, "retried_ok": 0, "no_room_even_then": 0, "most_left_by_a_failure": [0, ""], "commits": 0, "fsck_runs": 0, "exports_checked": 0,
              "findings": [], "by_command": {}, "messages": {}, "ms": []}
     disk = SmallDisk(a.base, a.fs, a.size_mb)
@@ -942,7 +1054,7 @@ def main():
             if a.writers:
                 seq = Writers(seed, disk, jar, a.batch, a.writers, a.round_seconds, stats, log)
             else:
-                seq = Sequence(seed, disk, jar, out_dir, a.batch, a.steps, stats, log)
+                seq = Sequence(seed, disk, jar, out_dir, a.batch, a.steps, stats, log, limits=a.limits)
             try:
                 try:
                     seq.run()
@@ -952,7 +1064,7 @@ def main():
                 print("seed %d: %d commands, %d commits, %.0f MB free at the end"
                       % (seed, len(seq.history), len(seq.commits), disk.free() / 1e6), flush=True)
             except Finding as f:
-                log("FINDING seed %d (%s%s): %s" % (seed, a.fs, ", batch" if a.batch else "", f))
+                log("FINDING seed %d (%s%s%s): %s" % (seed, a.fs, ", batch" if a.batch else "", ", limits" if a.limits else "", f))
                 for h in seq.history[-10:]:
                     log("  step %d: %s  [room %s] -> %d %s" % (h[0], h[1], room_text(h[2]), h[3], h[4]))
                 stats["findings"].append({"seed": seed, "what": str(f)})
@@ -969,10 +1081,18 @@ def main():
         stats["median_command_ms"] = round(ms[len(ms) // 2]) if ms else None
         with open(os.path.join(a.base, "report.json"), "w") as f:
             json.dump(stats, f, indent=2, sort_keys=True)
-    print("%d sequences, %d commands under a full disk (%d failed for space, %d run again with room and fine), "
-          "%d commits, %d fsck runs, %d exports checked: %d findings (%s)"
-          % (stats["sequences"], stats["commands"], stats["space_failures"], stats["retried_ok"], stats["commits"],
-             stats["fsck_runs"], stats["exports_checked"], len(stats["findings"]), os.path.join(a.base, "report.json")))
+    if a.limits:
+        print("%d sequences, %d commands under limits (%d failed for them in one line, %d went on without a thread the JVM"
+              " would not start, %d JVMs could not start at all; %d run again without limits and fine), %d commits, %d fsck"
+              " runs, %d exports checked: %d findings (%s)"
+              % (stats["sequences"], stats["commands"], stats.get("limit_failures", 0), stats.get("went_on_without_a_thread", 0),
+                 stats.get("jvm_did_not_start", 0), stats["retried_ok"], stats["commits"], stats["fsck_runs"],
+                 stats["exports_checked"], len(stats["findings"]), os.path.join(a.base, "report.json")))
+    else:
+        print("%d sequences, %d commands under a full disk (%d failed for space, %d run again with room and fine), "
+              "%d commits, %d fsck runs, %d exports checked: %d findings (%s)"
+              % (stats["sequences"], stats["commands"], stats["space_failures"], stats["retried_ok"], stats["commits"],
+                 stats["fsck_runs"], stats["exports_checked"], len(stats["findings"]), os.path.join(a.base, "report.json")))
     sys.exit(1 if stats["findings"] else 0)
 
 

@@ -27,11 +27,15 @@ import org.junit.jupiter.api.io.TempDir;
  * standard output that succeeded carried the JVM's "[warning][os,thread] Failed to start ..."
  * lines inside the exported bytes. Now work a thread only speeds up is done in the caller or not
  * at all, work a command needs fails it in one line, and the JVM's messages go to standard error.
- * Limits apply to users other than root, so when the suite runs as root the commands run as
- * {@code nobody} through util-linux's {@code setpriv} (the test fails, saying so, where it is missing).
+ * Limits apply to users other than root, so when the suite runs as root the commands run as a user
+ * id of their own, {@value #UID}, through util-linux's {@code setpriv} (the test fails, saying so,
+ * where it is missing): the limit counts every process and thread of the user, and a fuzzer running
+ * as {@code nobody} beside the suite left the first command no thread at all.
  */
 class ThreadLimitIT {
     private static final Path ROOT = Path.of(System.getProperty("coral.root", "..")).toAbsolutePath().normalize();
+    /** A user id no account has, so no other process's threads count against the limit. */
+    static final int UID = 64123;
     private static final int ELEMENTS = 2_000_000; // 8 MB: several chunks, so the pipelines' threads are asked for
 
     @TempDir
@@ -51,7 +55,7 @@ class ThreadLimitIT {
         if (!Files.isExecutable(setpriv)) {
             throw new IllegalStateException("ThreadLimitIT runs as root and needs /usr/bin/setpriv (Debian's util-linux) to run commands as nobody");
         }
-        return List.of(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups");
+        return List.of(setpriv.toString(), "--reuid=" + UID, "--regid=" + UID, "--clear-groups");
     }
 
     /** {@code ./coral ARGS} in {@code cwd}, as a user who may run {@code processes} processes and threads (0: no limit set). */
@@ -147,7 +151,8 @@ class ThreadLimitIT {
         }
         System.err.println("ThreadLimitIT: " + ran + " limits ran, " + committed.size() + " commits, " + degraded
                 + " commands succeeded without a thread they asked for, " + refused + " refused in one line");
-        assertTrue(ran >= 3 && !committed.isEmpty(), "the JVM ran under " + ran + " limits, committed " + committed.size());
+        assertTrue(ran >= 3 && !committed.isEmpty(), "the JVM ran under " + ran + " limits, committed " + committed.size()
+                + " (does another process run as user " + UID + "?)");
         assertTrue(degraded + refused > 0, "no command met the limit before the JVM itself did: this test no longer tests what it says");
         Run fsck = coral(w, 0, "fsck");
         assertEquals(0, fsck.code(), fsck.text() + fsck.err());
