@@ -25,8 +25,9 @@ daemon and a training loop have), which must go on working after each failure.
 
 With --limits the disk keeps its room and each command runs instead under random resource limits,
 as the user `nobody` (root ignores a limit on processes): open files (`ulimit -n`, 12 to 96) and
-processes and threads (`ulimit -u`, 20 to 48), either or both; with --batch they are set on the
-batch process for the one command (prlimit --pid) and put back after it. The same checks hold; a
+processes and threads (`ulimit -u`, 20 to 48), either or both; with --batch the batch process runs
+a sequence under limits of its own (11 to 48 files, 14 to 30 threads), and the commands that must
+succeed (the set-up, the run again) run in JVMs of their own without limits. The same checks hold; a
 JVM that could not start at all under them is counted, not a finding.
 
     perf/tools/disk-full-fuzz.py --minutes 10                      # tmpfs, a JVM per command
@@ -300,23 +301,22 @@ def run_or_die(cmd):
 class Coral:
     """Commands in the repository: a JVM each, or one `coral batch` process (--batch)."""
 
-    def __init__(self, jar, cwd, batch, as_nobody=False):
+    def __init__(self, jar, cwd, batch, as_nobody=False, batch_limits=None):
         self.jar = jar
         self.cwd = cwd
         self.batch = None
         self.as_nobody = as_nobody
-        self.limits = None  # (open files, processes): the next command's, None for none
+        self.limits = None  # (open files, processes): the next command's, None for none (a JVM per command)
         if batch:
-            self.batch = subprocess.Popen((NOBODY if as_nobody else []) + ["java"] + JVM + (VM_OUT if as_nobody else [])
-                                          + ["-jar", jar, "batch"], cwd=cwd, stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.batch = subprocess.Popen(limits_prefix(batch_limits) + (NOBODY if as_nobody else []) + ["java"] + JVM
+                                          + (VM_OUT if as_nobody else []) + ["-jar", jar, "batch"], cwd=cwd,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def batch_pid(self):
-        return self.batch.pid
+    def run_free(self, args):
+        """A command in a JVM of its own, under no limit (--limits --batch: the batch process keeps its limits)."""
+        return one_jvm(self.jar, self.cwd, args, as_nobody=self.as_nobody)
 
     def run(self, args):
-        if self.batch is not None and self.limits is not None:
-            return self.run_batch_limited(args)
         if self.batch is not None:
             self.batch.stdin.write(json.dumps(args) + "\n")
             self.batch.stdin.flush()
@@ -326,25 +326,6 @@ class Coral:
             r = json.loads(line)
             return r["code"], r["out"], r["err"]
         return one_jvm(self.jar, self.cwd, args, as_nobody=self.as_nobody, limits=self.limits)
-
-    def run_batch_limited(self, args):
-        """The batch process's soft and hard limits lowered for one command (root may raise them again)."""
-        pid = str(self.batch.pid)
-        before = subprocess.run(["prlimit", "--pid", pid, "--nofile", "--nproc", "--raw", "--noheadings", "-o", "SOFT,HARD"],
-                                capture_output=True, text=True).stdout.split()
-        nofile, nproc = self.limits
-        cmd = ["prlimit", "--pid", pid]
-        if nofile:
-            cmd.append("--nofile=%d:%d" % (nofile, nofile))
-        if nproc:
-            cmd.append("--nproc=%d:%d" % (nproc, nproc))
-        subprocess.run(cmd, check=True)
-        try:
-            self.limits = None
-            return self.run(args)
-        finally:
-            subprocess.run(["prlimit", "--pid", pid, "--nofile=%s:%s" % (before[0], before[1]),
-                            "--nproc=%s:%s" % (before[2], before[3])], check=True)
 
     def close(self):
         if self.batch is not None:
@@ -356,11 +337,16 @@ class Coral:
         return ""
 
 
+def limits_prefix(limits):
+    """prlimit (util-linux) setting (open files, processes) on the command it runs; none for None."""
+    if limits is None:
+        return []
+    return ["prlimit"] + (["--nofile=%d:%d" % (limits[0], limits[0])] if limits[0] else []) \
+        + (["--nproc=%d:%d" % (limits[1], limits[1])] if limits[1] else [])
+
+
 def one_jvm(jar, cwd, args, stdin_text=None, as_nobody=False, limits=None):
-    prefix = []
-    if limits is not None:
-        prefix = ["prlimit"] + (["--nofile=%d:%d" % (limits[0], limits[0])] if limits[0] else []) \
-            + (["--nproc=%d:%d" % (limits[1], limits[1])] if limits[1] else [])
+    prefix = limits_prefix(limits)
     if as_nobody:
         prefix += NOBODY
     try:
@@ -455,23 +441,23 @@ class Sequence:
             for fn in files:
                 os.chown(os.path.join(d, fn), 65534, 65534)
 
+    def free(self, args):
+        """A command with room and under no limit: through the batch process unless it runs under --limits."""
+        if self.limits and self.batch:
+            return self.coral.run_free(args)
+        return self.coral.run(args)
+
     def pick_limits(self):
         """(open files, processes and threads) for the next command; None for no limit of that kind."""
         r = self.rng.random()
         nofile = int(math.exp(self.rng.uniform(math.log(12), math.log(96)))) if r < 0.7 else None
         nproc = self.rng.randint(20, 48) if r > 0.4 else None
-        if self.batch:  # the batch process holds files and threads already: limits just above them
-            pid = self.coral.batch_pid()
-            held = len(os.listdir("/proc/%d/fd" % pid))
-            threads = int(re.search(r"Threads:\s+(\d+)", open("/proc/%d/status" % pid).read()).group(1))
-            nofile = held + self.rng.randint(0, 40) if nofile else None
-            nproc = threads + self.rng.randint(0, 12) if nproc else None
         return (nofile, nproc)
 
     def plain(self, args):
         """A command with room to spare, which must succeed."""
         self.own()
-        code, out, err = self.coral.run(args)
+        code, out, err = self.free(args)
         if code != 0:
             self.fail("with room, %s failed (%d): %s" % (" ".join(args), code, err.strip()[:500]))
         return out
@@ -484,9 +470,9 @@ class Sequence:
         before_refs = self.refs()
         before_bytes = self.coral_bytes()
         if self.limits:
-            limits = self.pick_limits()
+            limits = self.batch_limits if self.batch else self.pick_limits()
             leave = "ulimit -n %s -u %s" % (limits[0] or "-", limits[1] or "-")
-            self.coral.limits = limits
+            self.coral.limits = None if self.batch else limits
         else:
             leave = self.pick_room()
             if leave < 0:
@@ -502,7 +488,7 @@ class Sequence:
         self.disk.drain()
         if self.limits and jvm_did_not_start(code, err):
             self.stats["jvm_did_not_start"] = self.stats.get("jvm_did_not_start", 0) + 1
-            code, out, err = self.coral.run(args)
+            code, out, err = self.free(args)
             if code != 0:
                 self.fail("after a JVM that could not start, %s failed without limits (%d): %s" % (" ".join(args), code, err.strip()[:500]))
             return code, out, err
@@ -527,7 +513,7 @@ class Sequence:
             if grown > self.stats["most_left_by_a_failure"][0]:
                 self.stats["most_left_by_a_failure"] = [grown, " ".join(args)]
             if retry:
-                code, out, err = self.coral.run(args)
+                code, out, err = self.free(args)
                 if code != 0 and any(w in err for w in SPACE_WORDS) and self.disk.free() < self.coral_bytes():
                     self.stats["no_room_even_then"] += 1  # a repack needs room for a copy of the packs
                     raise DiskFull(" ".join(args))
@@ -563,6 +549,8 @@ class Sequence:
         if "\tat " in err or "Exception" in err:
             self.fail("%s: a stack trace or exception name: %s" % (cmd, err.strip()[:800]))
         e = errors[0]
+        if "internal error" in e:
+            self.fail("%s: an internal error: %s" % (cmd, e))
         if any(w in e for w in SPACE_WORDS) and "/" not in e and ".coral" not in e and "'" not in e:
             self.fail("%s: a space error naming no file: %s" % (cmd, e))
         self.stats["messages"].setdefault(normalise(e), 0)
@@ -656,7 +644,17 @@ class Sequence:
         code, out, err = one_jvm(self.jar, self.root, init, as_nobody=self.limits)
         if code != 0:
             self.fail("init failed: " + err)
-        self.coral = Coral(self.jar, self.root, self.batch, as_nobody=self.limits)
+        self.batch_limits = None
+        if self.limits and self.batch:  # a batch process keeps the limits it started under: a sequence's own
+            self.batch_limits = (int(math.exp(self.rng.uniform(math.log(11), math.log(48)))), self.rng.randint(14, 30))
+        self.coral = Coral(self.jar, self.root, self.batch, as_nobody=self.limits, batch_limits=self.batch_limits)
+        if self.batch_limits:
+            code, _, err = self.coral.run(["status"])
+            if code == 99:  # the batch JVM could not start under them: this sequence's batch runs without
+                self.stats["jvm_did_not_start"] = self.stats.get("jvm_did_not_start", 0) + 1
+                self.coral.close()
+                self.batch_limits = (None, None)
+                self.coral = Coral(self.jar, self.root, self.batch, as_nobody=self.limits)
         try:
             self.note_versions(model.write(self.root))
             self.own()
@@ -673,7 +671,9 @@ class Sequence:
             self.verify_repository(every_file=True)
         finally:
             err = self.coral.close()
-            if err.strip():
+            if self.limits and err.strip():  # the JVM's own lines (a thread it could not start), Coral's warnings
+                self.stats["batch_stderr_lines"] = self.stats.get("batch_stderr_lines", 0) + len(err.strip().splitlines())
+            elif err.strip():
                 self.log("batch process stderr: " + err.strip()[:500])
 
     def model_bytes(self, model):
@@ -757,7 +757,7 @@ class Sequence:
         """Two branches that changed the weights both from one commit, merged by averaging."""
         self.ensure_on_branch()
         self.plain(["add", "-q", "."])  # a file restored from another commit, untracked here, would stand in the merge's way
-        code, _, err = self.coral.run(["commit", "-q", "-m", "before merge %d" % n])
+        code, _, err = self.free(["commit", "-q", "-m", "before merge %d" % n])
         if code == 0:
             self.record_head()
         elif "nothing to commit" not in err:

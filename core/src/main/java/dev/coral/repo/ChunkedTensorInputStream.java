@@ -1,6 +1,7 @@
 package dev.coral.repo;
 
 import dev.coral.codec.CodecWorkspace;
+import dev.coral.io.Threads;
 import dev.coral.store.ChunkReadAhead;
 import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectStore;
@@ -27,7 +28,35 @@ final class ChunkedTensorInputStream extends InputStream {
     /** Closes the workspace's native zstd contexts if the stream is dropped without {@link #close}. */
     private Cleaner.Cleanable cleanable;
     private ChunkReadAhead ahead;
-    private static final Cleaner CLEANER = Cleaner.create();
+    /**
+     * Closes the workspace of a stream dropped unclosed; made at first use, not as the class
+     * initialises: a cleaner runs on a thread of its own, and one that could not start there
+     * (ulimit -u) left the class unusable for the rest of the process ("NoClassDefFoundError: Could
+     * not initialize class", found by disk-full-fuzz --limits --batch: every later read failed).
+     */
+    private static volatile Cleaner cleaner;
+
+    /** The cleaner; null when its thread cannot start (a stream then closes its workspace only when closed). */
+    private static Cleaner cleaner() {
+        Cleaner c = cleaner;
+        if (c == null) {
+            synchronized (ChunkedTensorInputStream.class) {
+                c = cleaner;
+                if (c == null) {
+                    try {
+                        c = Cleaner.create();
+                    } catch (OutOfMemoryError e) {
+                        if (!Threads.couldNotStart(e)) {
+                            throw e;
+                        }
+                        return null; // the next stream tries again
+                    }
+                    cleaner = c;
+                }
+            }
+        }
+        return c;
+    }
 
     ChunkedTensorInputStream(ObjectStore store, TensorObject tensor, boolean verify) {
         this.store = store;
@@ -63,7 +92,8 @@ final class ChunkedTensorInputStream extends InputStream {
             if (workspace == null) {
                 CodecWorkspace ws = new CodecWorkspace();
                 workspace = ws;
-                cleanable = CLEANER.register(this, ws::close);
+                Cleaner c = cleaner();
+                cleanable = c != null ? c.register(this, ws::close) : ws::close;
             }
             chunkLength = store.readChunk(ref.id(), chunk, verify, workspace);
             pos = 0;
