@@ -33,14 +33,23 @@ class OtherUserIT {
 
     /** The command prefix that runs a command as a user other than root: none when this JVM is not root. */
     private static List<String> asOtherUser() throws IOException {
+        return asUser(65534, "OtherUserIT");
+    }
+
+    /**
+     * The command prefix that runs a command as user (and group) {@code uid} when this JVM is
+     * root, through util-linux's {@code setpriv}; none when it is not root. {@code test} names the
+     * test in the failure that says setpriv is missing.
+     */
+    static List<String> asUser(int uid, String test) throws IOException {
         if (((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue() != 0) {
             return List.of();
         }
         Path setpriv = Path.of("/usr/bin/setpriv");
         if (!Files.isExecutable(setpriv)) {
-            throw new IllegalStateException("OtherUserIT runs as root and needs /usr/bin/setpriv (Debian's util-linux) to run commands as nobody");
+            throw new IllegalStateException(test + " runs as root and needs /usr/bin/setpriv (Debian's util-linux) to run commands as user " + uid);
         }
-        return List.of(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups");
+        return List.of(setpriv.toString(), "--reuid=" + uid, "--regid=" + uid, "--clear-groups");
     }
 
     private static Run coral(Path cwd, String... args) throws IOException, InterruptedException {

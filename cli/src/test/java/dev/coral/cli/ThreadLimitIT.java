@@ -48,17 +48,6 @@ class ThreadLimitIT {
         }
     }
 
-    private static List<String> asOtherUser() throws IOException {
-        if (((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue() != 0) {
-            return List.of();
-        }
-        Path setpriv = Path.of("/usr/bin/setpriv");
-        if (!Files.isExecutable(setpriv)) {
-            throw new IllegalStateException("ThreadLimitIT runs as root and needs /usr/bin/setpriv (Debian's util-linux) to run commands as nobody");
-        }
-        return List.of(setpriv.toString(), "--reuid=" + UID, "--regid=" + UID, "--clear-groups");
-    }
-
     /** {@code ./coral ARGS} in {@code cwd}, as a user who may run {@code processes} processes and threads (0: no limit set). */
     private static Run coral(Path cwd, int processes, String... args) throws IOException, InterruptedException {
         return fed(cwd, processes, null, args);
@@ -66,7 +55,7 @@ class ThreadLimitIT {
 
     /** As above, with {@code input} (null: none) on its standard input. */
     private static Run fed(Path cwd, int processes, String input, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(asOtherUser());
+        List<String> cmd = new ArrayList<>(OtherUserIT.asUser(UID, "ThreadLimitIT"));
         // bash then execs java: no other process of the user's runs beside it (a pipe's would count)
         cmd.addAll(List.of("bash", "-c", (processes > 0 ? "ulimit -u " + processes + " && " : "") + "exec bash \"$0\" \"$@\"",
                 ROOT.resolve("coral").toString()));

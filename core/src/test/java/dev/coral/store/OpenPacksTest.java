@@ -253,14 +253,19 @@ class OpenPacksTest {
         return new java.nio.file.FileSystemException("pack at " + point, null, "Too many open files");
     }
 
+    /** {@code packs} packs written through a store of their own, and a store holding at most 8 open that reads them. */
+    private ObjectStore storeOf(int packs, long seed, List<byte[]> objects) throws IOException {
+        Path folder = dir.resolve("packs");
+        try (ObjectStore writer = new ObjectStore(folder, 1)) {
+            objects.addAll(writePacks(writer, packs, seed));
+        }
+        return new ObjectStore(folder, folder.getParent().resolve("locks"), 1, 8);
+    }
+
     @Test
     void aPackThatCannotOpenForWantOfFilesClosesTheOthersAndTriesAgain() throws IOException {
-        Path packs = dir.resolve("packs");
-        List<byte[]> objects;
-        try (ObjectStore writer = new ObjectStore(packs, 1)) {
-            objects = writePacks(writer, 10, 31);
-        }
-        try (ObjectStore store = new ObjectStore(packs, packs.getParent().resolve("locks"), 1, 8)) {
+        List<byte[]> objects = new ArrayList<>();
+        try (ObjectStore store = storeOf(10, 31, objects)) {
             for (byte[] b : objects) {
                 assertReads(store, b);
             }
@@ -287,12 +292,8 @@ class OpenPacksTest {
 
     @Test
     void aPackThatCannotOpenWhenNoOtherIsOpenFailsNamingIt() throws IOException {
-        Path packs = dir.resolve("packs");
-        List<byte[]> objects;
-        try (ObjectStore writer = new ObjectStore(packs, 1)) {
-            objects = writePacks(writer, 1, 41);
-        }
-        try (ObjectStore store = new ObjectStore(packs, packs.getParent().resolve("locks"), 1, 8)) {
+        List<byte[]> objects = new ArrayList<>();
+        try (ObjectStore store = storeOf(1, 41, objects)) {
             store.find(ObjectId.hashOf(objects.get(0))).pack().evict(); // nothing open
             dev.coral.io.FaultPoints.install(point -> {
                 if (point.equals(PackFile.OPENING)) {
