@@ -52,6 +52,9 @@ final class Failures {
             message = ioMessage(io);
             if (OpenFileLimit.reached(io) && !message.contains("ulimit")) {
                 message += " (" + OpenFileLimit.advice() + ")";
+            } else if (message.endsWith("File too large")) {
+                // EFBIG: this process's limit on the size of a file it writes (ulimit -f), or the file system's (FAT32: 4 GB)
+                message += " (the size this process may write a file to: ulimit -f, or the file system's limit)";
             }
         } else if (e instanceof java.nio.file.InvalidPathException ip) {
             // a path argument no file system can name (a NUL in it): the user's to correct, as any bad argument

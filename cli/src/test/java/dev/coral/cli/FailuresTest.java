@@ -77,4 +77,11 @@ class FailuresTest {
         assertTrue(Failures.heapTooSmall(4L << 30).contains("-Xmx8g"), Failures.heapTooSmall(4L << 30));
         assertTrue(r.err().contains("CORAL_JAVA_OPTS=-Xmx"), r.err());
     }
+
+    @Test
+    void aFileTooLargeSaysWhichLimitsThereAre() {
+        Reported r = report(new java.nio.file.FileSystemException("/w/.coral/packs", null, "File too large"));
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("coral: /w/.coral/packs: File too large (") && r.err().contains("ulimit -f"), r.err());
+    }
 }
