@@ -25,7 +25,7 @@ daemon and a training loop have), which must go on working after each failure.
 
 With --limits the disk keeps its room and each command runs instead under random resource limits,
 as the user `nobody` (root ignores a limit on processes): open files (`ulimit -n`, 12 to 96) and
-processes and threads (`ulimit -u`, 20 to 48), either or both; with --batch the batch process runs
+processes and threads (`ulimit -u`, 12 to 40), either or both; with --batch the batch process runs
 a sequence under limits of its own (11 to 48 files, 14 to 30 threads), and the commands that must
 succeed (the set-up, the run again) run in JVMs of their own without limits. The same checks hold; a
 JVM that could not start at all under them is counted, not a finding.
@@ -451,7 +451,7 @@ class Sequence:
         """(open files, processes and threads) for the next command; None for no limit of that kind."""
         r = self.rng.random()
         nofile = int(math.exp(self.rng.uniform(math.log(12), math.log(96)))) if r < 0.7 else None
-        nproc = self.rng.randint(20, 48) if r > 0.4 else None
+        nproc = self.rng.randint(12, 40) if r > 0.4 else None
         return (nofile, nproc)
 
     def plain(self, args):
