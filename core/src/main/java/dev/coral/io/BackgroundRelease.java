@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -41,7 +42,7 @@ public final class BackgroundRelease {
      * a thread that could not start there ({@link Threads}) left the class unusable for the rest
      * of the process; now the caller closes its own file and the next release tries again.
      */
-    private static final java.util.concurrent.atomic.AtomicBoolean CLOSING = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final AtomicBoolean CLOSING = new AtomicBoolean();
 
     private BackgroundRelease() {
     }

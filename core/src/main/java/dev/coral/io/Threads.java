@@ -3,6 +3,7 @@ package dev.coral.io;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 
 /**
  * Starting threads where the process may start no more: the user's limit on processes and
@@ -55,7 +56,7 @@ public final class Threads {
     public static <T> Future<T> submitOrRun(ExecutorService executor, Callable<T> task) {
         Future<T> f = trySubmit(executor, task);
         if (f == null) {
-            java.util.concurrent.FutureTask<T> here = new java.util.concurrent.FutureTask<>(task);
+            FutureTask<T> here = new FutureTask<>(task);
             here.run();
             f = here;
         }

@@ -171,22 +171,17 @@ public final class ChunkReadAhead implements AutoCloseable {
         }
         int first = from;
         int end = to;
-        java.util.concurrent.Callable<Void> group = () -> {
+        boolean hadWorkspace = WORKSPACE.get() != null;
+        // decoded here when no thread could start, its failure kept for the reader as a thread's would be
+        Future<?> done = Threads.submitOrRun(POOL, () -> {
             for (int i = first; i < end; i++) {
                 decode(i, targets[i - first]);
             }
             return null;
-        };
-        Future<?> done = Threads.trySubmit(POOL, group);
-        if (done == null) { // no thread could start: decoded here, its failure kept for the reader as a thread's would be
-            boolean hadWorkspace = WORKSPACE.get() != null;
-            java.util.concurrent.FutureTask<Void> here = new java.util.concurrent.FutureTask<>(group);
-            here.run();
-            done = here;
-            if (!hadWorkspace && WORKSPACE.get() != null) {
-                WORKSPACE.get().close(); // as a pool thread's at its end: this thread may live long (a training loop's)
-                WORKSPACE.remove();
-            }
+        });
+        if (!hadWorkspace && WORKSPACE.get() != null) { // it was decoded here
+            WORKSPACE.get().close(); // as a pool thread's at its end: this thread may live long (a training loop's)
+            WORKSPACE.remove();
         }
         for (int i = from; i < to; i++) {
             pending.add(new Slot(done, targets[i - from], i == to - 1));

@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The bound is an eighth of the files the process may open ({@link OpenFileLimit}), at most
  * {@value #MOST} and at least {@value #FEWEST}: with {@code ulimit -n 48} a store held 57 packs
  * open and the rest of the process (its jars, a working file, a pack being written) found no
- * file left. Should the process meet its limit anyway (other stores, other programs' pipes),
- * a pack that cannot open closes the others not being read and lowers the bound ({@link #shrink}).
+ * file left. Should the process meet its limit anyway (other stores, other files of the process),
+ * a pack that cannot open closes the store's others and lowers the bound ({@link #shrink}).
  */
 final class OpenPacks {
     /** Packs a store holds open at most (plus those evicted while still being read), however many files the process may open. */
@@ -46,11 +46,6 @@ final class OpenPacks {
     /** The bound for a process that may open {@code files} files (-1: unknown or unlimited). */
     static int boundFor(long files) {
         return files < 0 ? MOST : (int) Math.max(FEWEST, Math.min(MOST, files / 8));
-    }
-
-    /** The packs held open at most now. */
-    int limit() {
-        return limit;
     }
 
     /**
