@@ -50,11 +50,14 @@ class ThreadLimitIT {
 
     /** {@code ./coral ARGS} in {@code cwd}, as a user who may run {@code processes} processes and threads (0: no limit set). */
     private static Run coral(Path cwd, int processes, String... args) throws IOException, InterruptedException {
-        return fed(cwd, processes, null, args);
+        return fed(cwd, processes, false, null, args);
     }
 
-    /** As above, with {@code input} (null: none) on its standard input. */
-    private static Run fed(Path cwd, int processes, String input, String... args) throws IOException, InterruptedException {
+    /**
+     * As above, with {@code input} (null: none) on its standard input; {@code lean}: with fewer
+     * threads of the JVM's own (one collector thread, no C2 compiler), so that more of Coral's meet the limit.
+     */
+    private static Run fed(Path cwd, int processes, boolean lean, String input, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(OtherUserIT.asUser(UID, "ThreadLimitIT"));
         // bash then execs java: no other process of the user's runs beside it (a pipe's would count)
         cmd.addAll(List.of("bash", "-c", (processes > 0 ? "ulimit -u " + processes + " && " : "") + "exec bash \"$0\" \"$@\"",
@@ -63,8 +66,7 @@ class ThreadLimitIT {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile());
         pb.environment().put("CORAL_DAEMON", "0");
         pb.environment().remove("CORAL_JAVA_OPTS");
-        if (input != null) {
-            // fewer threads of the JVM's own (one collector thread, no C2 compiler): more of Coral's meet the limit
+        if (lean) {
             pb.environment().put("CORAL_JAVA_OPTS", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1");
         }
         Path out = Files.createTempFile("thread-limit-out", ".bin");
@@ -99,6 +101,27 @@ class ThreadLimitIT {
             b.putFloat((float) r.nextDouble(-0.1, 0.1));
         }
         return b.array();
+    }
+
+    /**
+     * The fewest processes and threads under which {@code coral --version} runs, found by halving:
+     * what the JVM itself needs depends on the machine's cores (its collector's and compilers'
+     * threads), so the limits tested start a little above it, wherever it is.
+     */
+    private static int fewestToStart(Path cwd, boolean lean) throws IOException, InterruptedException {
+        int fails = 4;
+        int runs = 1024;
+        Run most = fed(cwd, runs, lean, null, "--version");
+        assertEquals(0, most.code(), "coral --version under ulimit -u " + runs + ": " + most.err());
+        while (runs - fails > 1) {
+            int mid = (fails + runs) / 2;
+            if (fed(cwd, mid, lean, null, "--version").code() == 0) {
+                runs = mid;
+            } else {
+                fails = mid;
+            }
+        }
+        return runs;
     }
 
     /** The JVM could not start at all, or not start its own threads: nothing of Coral's ran. */
@@ -149,8 +172,9 @@ class ThreadLimitIT {
         }
         int ran = 0;
         int refused = 0;
-        for (int processes = 22; processes >= 10; processes--) {
-            Run batch = fed(w, processes, input.toString(), "batch");
+        int fewest = fewestToStart(w, true);
+        for (int processes = fewest + 8; processes >= fewest - 2; processes--) {
+            Run batch = fed(w, processes, true, input.toString(), "batch");
             if (jvmDidNotStart(batch) && batch.text().isEmpty()) {
                 break;
             }
@@ -178,7 +202,8 @@ class ThreadLimitIT {
                 }
             }
         }
-        System.err.println("ThreadLimitIT: a kept handle ran under " + ran + " limits, " + refused + " of its commands refused in one line");
+        System.err.println("ThreadLimitIT: a kept handle ran under " + ran + " limits (--version needs " + fewest + "), " + refused
+                + " of its commands refused in one line");
         assertTrue(ran >= 3, "the JVM ran under " + ran + " limits (does another process run as user " + UID + "?)");
     }
 
@@ -190,7 +215,8 @@ class ThreadLimitIT {
         int degraded = 0;
         int refused = 0;
         int ran = 0;
-        for (int processes = 28; processes >= 12 && committed.size() < 40; processes--) {
+        int fewest = fewestToStart(w, false);
+        for (int processes = fewest + 8; processes >= fewest - 2; processes--) {
             byte[] bytes = npy(processes);
             Files.write(file, bytes);
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
@@ -223,7 +249,7 @@ class ThreadLimitIT {
                 }
             }
         }
-        System.err.println("ThreadLimitIT: " + ran + " limits ran, " + committed.size() + " commits, " + degraded
+        System.err.println("ThreadLimitIT: " + ran + " limits ran (--version needs " + fewest + "), " + committed.size() + " commits, " + degraded
                 + " commands succeeded without a thread they asked for, " + refused + " refused in one line");
         assertTrue(ran >= 3 && !committed.isEmpty(), "the JVM ran under " + ran + " limits, committed " + committed.size()
                 + " (does another process run as user " + UID + "?)");
