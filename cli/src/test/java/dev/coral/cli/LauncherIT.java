@@ -87,6 +87,42 @@ class LauncherIT {
         assertFalse(r.err().contains("building"), "the launcher rebuilt a jar this build had just packaged: " + r.err());
     }
 
+    /**
+     * The launcher runs {@code $JAVA_HOME/bin/java} when JAVA_HOME is set (as mvn, which builds the
+     * jar, does), the PATH's java otherwise; a JAVA_HOME without a java, or of a Java before 17 by
+     * its release file, fails in one line naming it. Until 2026-12-07 it ran the PATH's java whatever
+     * JAVA_HOME said.
+     */
+    @Test
+    void theJavaOfJavaHomeRunsTheCommands() throws Exception {
+        Path realJava = Path.of(System.getProperty("java.home"), "bin", "java");
+        Path home = dir.resolve("jdk");
+        Files.createDirectories(home.resolve("bin"));
+        Path called = dir.resolve("called");
+        Path java = home.resolve("bin/java");
+        Files.writeString(java, "#!/bin/sh\necho \"$@\" >> '" + called + "'\nexec '" + realJava + "' \"$@\"\n");
+        assertTrue(java.toFile().setExecutable(true));
+        Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + Runtime.version().feature() + ".0.1\"\n");
+        Run r = coral(dir, Map.of("JAVA_HOME", home.toString()), "--version");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("coral "), r.out());
+        assertTrue(Files.readString(called).contains("--version"), "JAVA_HOME's java was not the one run");
+
+        Files.writeString(home.resolve("release"), "JAVA_VERSION=\"11.0.2\"\n");
+        Run old = coral(dir, Map.of("JAVA_HOME", home.toString()), "--version");
+        assertEquals(1, old.code(), old.err());
+        assertEquals("coral: JAVA_HOME (" + home + ") is Java 11.0.2; Coral needs Java 17 or later: set JAVA_HOME to one, "
+                + "or unset it to use the java on the PATH", old.err().strip());
+        Files.writeString(home.resolve("release"), "JAVA_VERSION=\"1.8.0_392\"");
+        assertEquals(1, coral(dir, Map.of("JAVA_HOME", home.toString()), "--version").code());
+
+        Files.delete(java);
+        Run none = coral(dir, Map.of("JAVA_HOME", home.toString()), "status");
+        assertEquals(1, none.code(), none.err());
+        assertEquals(1, none.err().strip().lines().count(), none.err());
+        assertTrue(none.err().startsWith("coral: JAVA_HOME (" + home + ") has no bin/java"), none.err());
+    }
+
     @Test
     void exitCodesAndErrorsPassThrough() throws Exception {
         Run usage = coral(dir, "no-such-command");
