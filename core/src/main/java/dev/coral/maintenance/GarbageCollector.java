@@ -1,6 +1,5 @@
 package dev.coral.maintenance;
 
-import dev.coral.error.CorruptObjectException;
 import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import dev.coral.io.WriterGate;
@@ -179,7 +178,7 @@ public final class GarbageCollector {
             } catch (NoSuchFileException e) {
                 // removed meanwhile
             } catch (IOException | RuntimeException e) {
-                throw new CorruptObjectException("gc: " + e.getMessage() + "; nothing was removed (run 'coral fsck')");
+                throw ObjectWalk.notRemoved("gc", e, "nothing was removed");
             }
         }
         return packs;

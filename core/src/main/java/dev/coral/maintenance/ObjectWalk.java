@@ -3,6 +3,7 @@ package dev.coral.maintenance;
 import dev.coral.codec.CodecWorkspace;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.error.MissingObjectException;
+import dev.coral.io.OpenFileLimit;
 import dev.coral.repo.ChunkRef;
 import dev.coral.repo.Commit;
 import dev.coral.repo.FileEntry;
@@ -262,12 +263,28 @@ final class ObjectWalk {
      * Throws, as {@code command} ({@code gc}, {@code repack}), when a reachable object could not
      * be read; {@code outcome} says what was left as it was.
      */
-    void requireReadable(String command, String outcome) throws CorruptObjectException {
+    void requireReadable(String command, String outcome) throws IOException {
         if (!failures.isEmpty()) {
             Map.Entry<ObjectId, String> first = failures.entrySet().iterator().next();
-            throw new CorruptObjectException(command + ": " + failures.size() + " reachable object(s) cannot be read ("
-                    + first.getValue() + "); " + outcome + " (run 'coral fsck')");
+            String what = command + ": " + failures.size() + " reachable object(s) cannot be read (" + first.getValue() + "); " + outcome;
+            if (failures.values().stream().anyMatch(OpenFileLimit::says)) {
+                throw new IOException(what); // the process's limit, not damage: no fsck to run (the CLI adds the advice)
+            }
+            throw new CorruptObjectException(what + " (run 'coral fsck')");
         }
+    }
+
+    /**
+     * What {@code command} throws for {@code e}, met as it listed what to keep: damage, with {@code
+     * outcome} and a word to run fsck; or, when {@code e} is the process's limit on open files, that
+     * failure as it is (found: a gc under {@code ulimit -n 16} said "run 'coral fsck'").
+     */
+    static IOException notRemoved(String command, Throwable e, String outcome) {
+        String what = command + ": " + e.getMessage() + "; " + outcome;
+        if (OpenFileLimit.reached(e)) {
+            return new IOException(what, e);
+        }
+        return new CorruptObjectException(what + " (run 'coral fsck')", e);
     }
 
     /** Objects that could not be read, with why. */

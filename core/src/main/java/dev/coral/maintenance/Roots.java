@@ -1,6 +1,5 @@
 package dev.coral.maintenance;
 
-import dev.coral.error.CorruptObjectException;
 import dev.coral.repo.Refs;
 import dev.coral.repo.RootAttempts;
 import dev.coral.repo.StagingIndex;
@@ -48,7 +47,7 @@ final class Roots {
             }
             StagingIndex.readBeside(coralDir.resolve("index"), refs).entries().forEach((path, e) -> walk.addStaged(path, e.fileEntry()));
         } catch (IOException | RuntimeException e) {
-            throw new CorruptObjectException(command + ": " + e.getMessage() + "; nothing was removed (run 'coral fsck')", e);
+            throw ObjectWalk.notRemoved(command, e, "nothing was removed");
         }
     }
 }

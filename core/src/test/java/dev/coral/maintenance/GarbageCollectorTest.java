@@ -159,6 +159,24 @@ class GarbageCollectorTest {
     }
 
     /**
+     * A gc or repack that could not read what it must keep for want of file descriptors ({@code
+     * ulimit -n}) says so without calling it damage: until 2026-12-07 it ended "nothing was removed
+     * (run 'coral fsck')", sending the user to look for damage that is not there (OpenFileLimitIT
+     * runs a gc under such a limit); damage still names fsck.
+     */
+    @Test
+    void runningOutOfFilesIsNotCalledDamage() {
+        IOException limit = ObjectWalk.notRemoved("gc",
+                new java.nio.file.FileSystemException("/r/.coral/packs/pack-1.pack", null, "Too many open files"), "nothing was removed");
+        assertFalse(limit instanceof dev.coral.error.CorruptObjectException, limit.toString());
+        assertEquals("gc: /r/.coral/packs/pack-1.pack: Too many open files; nothing was removed", limit.getMessage());
+        IOException damage = ObjectWalk.notRemoved("gc", new dev.coral.error.CorruptObjectException("pack-1.pack: entry checksum mismatch"),
+                "nothing was removed");
+        assertTrue(damage instanceof dev.coral.error.CorruptObjectException, damage.toString());
+        assertEquals("gc: pack-1.pack: entry checksum mismatch; nothing was removed (run 'coral fsck')", damage.getMessage());
+    }
+
+    /**
      * A repack killed half-way leaves its scratch folder (a copy of the objects) in the packs
      * folder: fsck names it, gc removes it whatever the grace period. A live repack's folder (this
      * process's id, while a repack holds the gc lock) is not reported. Once no repack holds the gc
