@@ -147,9 +147,25 @@ final class Merge {
                 }
             } catch (IOException | RuntimeException again) {
                 e.addSuppressed(again);
+                Set<String> touched = new TreeSet<>(take);
+                touched.addAll(remove);
+                touched.addAll(mean.keySet());
+                // the user learns which files may hold the merge's versions, and how to put HEAD's back (until 2026-12-07 only
+                // the first failure was told: a disk-full fuzz found averaged files left beside an unchanged HEAD)
+                throw new IOException("merge: " + reason(e) + "; putting the working files back failed too (" + reason(again) + "): "
+                        + shortList(new ArrayList<>(touched)) + " may hold what the merge wrote; 'coral reset --hard' puts back HEAD's once that is"
+                        + " mended", e);
             }
             throw e;
         }
+    }
+
+    /** A failure's words: a file system's as "FILE: REASON", any other's message. */
+    private static String reason(Throwable e) {
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null && !(e instanceof dev.coral.error.CoralException)) {
+            return (fs.getFile() == null ? "" : fs.getFile() + ": ") + fs.getReason();
+        }
+        return String.valueOf(e.getMessage());
     }
 
     /**

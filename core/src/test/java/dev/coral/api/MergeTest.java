@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.error.BadInputException;
 import dev.coral.format.Hdf5Format;
+import dev.coral.io.FaultPoints;
 import dev.coral.format.ParsedWeightFile;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFormats;
@@ -246,6 +247,55 @@ class MergeTest {
             try (ParsedWeightFile p = WeightFormats.byName("safetensors").orElseThrow().read(dir.resolve("a.safetensors"))) {
                 assertEquals(List.of("U", "V", "W"), p.tensors().stream().map(TensorSource::name).toList());
             }
+            assertTrue(repo.status().isClean(), repo.status().toString());
+        }
+    }
+
+    /**
+     * A merge whose commit fails puts HEAD's files back; when that fails as well (a full disk: found
+     * by the disk-full fuzzer, which saw averaged files beside an unchanged HEAD), its one line names
+     * the files that may hold what the merge wrote and how to put HEAD's back.
+     */
+    @Test
+    void aMergeThatFailsPutsTheFilesBackOrSaysWhichItCouldNot() throws IOException {
+        Diverged d = diverge("W", "W");
+        try (Repository repo = d.repo()) {
+            byte[] ourA = Files.readAllBytes(dir.resolve("a.safetensors"));
+            byte[] ourB = Files.readAllBytes(dir.resolve("b.safetensors"));
+            FaultPoints.install(p -> {
+                if (p.equals("commit.storedBeforeLock")) {
+                    throw new java.nio.file.FileSystemException(dir.resolve(".coral/packs").toString(), null, "No space left on device");
+                }
+            });
+            try {
+                IOException e = assertThrows(IOException.class, () -> repo.merge("exp", MergeStrategy.parse("average"), "m", false, req("x")));
+                assertTrue(e.getMessage().contains("No space left on device") && !e.getMessage().contains("putting"), e.getMessage());
+            } finally {
+                FaultPoints.install(null);
+            }
+            assertEquals(d.main(), repo.headCommit());
+            assertArrayEquals(ourA, Files.readAllBytes(dir.resolve("a.safetensors")), "the averaged file was put back");
+            assertArrayEquals(ourB, Files.readAllBytes(dir.resolve("b.safetensors")), "theirs' file was put back");
+            assertTrue(repo.status().isClean(), repo.status().toString());
+
+            FaultPoints.install(p -> {
+                if (p.equals("commit.storedBeforeLock") || p.equals("checkout.filesWritten")) {
+                    throw new java.nio.file.FileSystemException(dir.resolve(".coral/packs").toString(), null, "No space left on device");
+                }
+            });
+            IOException e;
+            try {
+                e = assertThrows(IOException.class, () -> repo.merge("exp", MergeStrategy.parse("average"), "m", false, req("x")));
+            } finally {
+                FaultPoints.install(null);
+            }
+            assertEquals("merge: " + dir.resolve(".coral/packs") + ": No space left on device; putting the working files back failed too ("
+                    + dir.resolve(".coral/packs") + ": No space left on device): a.safetensors, b.safetensors may hold what the merge"
+                    + " wrote; 'coral reset --hard' puts back HEAD's once that is mended", e.getMessage());
+            assertEquals(d.main(), repo.headCommit(), "the branch did not move");
+            repo.reset("HEAD", Repository.ResetMode.HARD, ProgressListener.NONE);
+            assertArrayEquals(ourA, Files.readAllBytes(dir.resolve("a.safetensors")));
+            assertArrayEquals(ourB, Files.readAllBytes(dir.resolve("b.safetensors")));
             assertTrue(repo.status().isClean(), repo.status().toString());
         }
     }
