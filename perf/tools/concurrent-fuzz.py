@@ -1,0 +1,606 @@
+#!/usr/bin/env python3
+"""Concurrency fuzzer: many processes run Coral's commands on one repository at once, some killed.
+
+Each round makes a repository and starts W workers (default 4), each a process of its own in turn:
+half of them a JVM per command (`java -jar coral.jar ...`), half one `coral batch` process kept for
+the round (a kept handle, with its caches, as the daemon and a training loop have). Each worker owns
+a folder of weight files (safetensors with an fp32 and a BF16 tensor, npy, npz), and in a random
+order:
+
+  * writes a new version of one of its files (small Adam-like steps; written to a temporary name and
+    renamed, as a trainer would) and commits it alone (`commit -m MSG PATH`, the one-step commit that
+    is safe beside other writers);
+  * exports one of its acknowledged commits (`export ID:PATH -o OUT`) and compares its bytes;
+  * restores one (`restore --source ID -- PATH`, `checkout ID -- PATH`) and compares the file;
+  * creates and deletes branches and tags of its own at its commits;
+  * reads (`log`, `status`, `show`, `stats`, `diff`);
+
+while a maintenance process runs `gc --prune=now`, `repack` and `fsck` (which must be clean while
+the others write) every 1-5 s. Now and then a command is killed with SIGKILL at a random instant
+(--kill-rate, default 0.04 of the commands; a batch worker's process is started again).
+
+What must hold:
+
+  * every command succeeds (exit 0), or was killed: a failure of any other kind is a finding (a
+    refused command is one line `coral: ...`, and there is no reason here to refuse one);
+  * at the end of the round, and again after a gc --prune=now and a repack: fsck is clean; every
+    acknowledged commit is on main and gives its file back byte for byte; a killed commit is either
+    on main, giving its file back, or nowhere; each worker's branches and tags name the commits they
+    were made at; each worker's files are as it last wrote or restored them (no other process
+    touched them).
+
+    perf/tools/concurrent-fuzz.py --minutes 10
+    perf/tools/concurrent-fuzz.py --seed 17 --workers 6 --round-seconds 90 --keep
+
+Needs java and python3 with numpy; says so in one line (exit code 2) when one is missing. Exit code
+0 when nothing was found, 1 when anything was. Findings in BASE/findings.log, figures in
+BASE/report.json (BASE default /tmp/cfuzz).
+"""
+import argparse
+import hashlib
+import io
+import json
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+PROG = "concurrent-fuzz"
+
+
+def die(msg):
+    print("%s: %s" % (PROG, msg), file=sys.stderr)
+    sys.exit(2)
+
+
+try:
+    import numpy as np
+except ImportError:
+    die("numpy is missing (python3 -m pip install numpy, or Debian's python3-numpy)")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_JAR = os.path.normpath(os.path.join(HERE, "..", "..", "cli", "target", "coral.jar"))
+LAUNCHER = os.path.normpath(os.path.join(HERE, "..", "..", "coral"))
+JVM = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+       "-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr"]
+TIMEOUT = 600
+KILLED = -9
+COMMIT_LINE = re.compile(r"^\[main(?: \(root-commit\))? ([0-9a-f]{7,})\] ")
+
+
+def sha_bytes(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def sha_file(path):
+    with open(path, "rb") as f:
+        return sha_bytes(f.read())
+
+
+def bf16_bits(a):
+    return (np.ascontiguousarray(a, dtype=np.float32).view(np.uint32) >> 16).astype(np.uint16)
+
+
+def safetensors_bytes(tensors):
+    """tensors: list of (name, dtype name, array in its storage dtype)."""
+    header, blobs, off = {}, [], 0
+    for name, dt, arr in tensors:
+        b = np.ascontiguousarray(arr).tobytes()
+        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
+        off += len(b)
+        blobs.append(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
+
+
+class WeightFiles:
+    """A worker's weight files, moved by small steps as a training run's are."""
+
+    def __init__(self, folder, rng):
+        self.rng = np.random.default_rng(rng.randrange(1 << 30))
+        self.folder = folder
+        n = int(rng.choice([2048, 16384, 65536, 200000]))
+        self.arrays = {
+            "m.safetensors": {"w": self.init(n), "h": self.init(n // 2)},  # h is written as BF16
+            "m.npy": {"w": self.init(n // 4 + 1)},
+            "m.npz": {"a": self.init(n // 2), "b": self.init(64)},
+        }
+
+    def init(self, n):
+        return (self.rng.standard_normal(n) * 0.05).astype(np.float32)
+
+    def step(self, name):
+        for a in self.arrays[name].values():
+            a += (1e-4 * self.rng.standard_normal(a.shape)).astype(np.float32)
+
+    def data(self, name):
+        t = self.arrays[name]
+        if name.endswith(".safetensors"):
+            return safetensors_bytes([("w", "F32", t["w"]), ("h", "BF16", bf16_bits(t["h"]))])
+        buf = io.BytesIO()
+        if name.endswith(".npy"):
+            np.save(buf, t["w"])
+        else:
+            np.savez(buf, **t)
+        return buf.getvalue()
+
+    def write(self, name):
+        """Writes the file (a temporary name, renamed); returns its SHA-256."""
+        data = self.data(name)
+        path = os.path.join(self.folder, name)
+        tmp = os.path.join(self.folder, ".%s.part" % name)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        return sha_bytes(data)
+
+    def reload(self, name, full):
+        """The arrays as the file now holds them (after a restore), so that the next step moves from there."""
+        t = self.arrays[name]
+        with open(full, "rb") as f:
+            data = f.read()
+        if name.endswith(".safetensors"):
+            (n,) = struct.unpack("<Q", data[:8])
+            header = json.loads(data[8:8 + n])
+            body = data[8 + n:]
+            s, e = header["w"]["data_offsets"]
+            t["w"] = np.frombuffer(body[s:e], dtype=np.float32).copy()
+            s, e = header["h"]["data_offsets"]
+            t["h"] = (np.frombuffer(body[s:e], dtype=np.uint16).astype(np.uint32) << 16).view(np.float32).copy()
+        elif name.endswith(".npy"):
+            t["w"] = np.load(full).copy()
+        else:
+            with np.load(full) as z:
+                for key in list(t):
+                    t[key] = z[key].copy()
+
+
+class Coral:
+    """Commands in the repository: a JVM each, one `coral batch` process kept for the round, or
+    (daemon) the launcher handing each to a daemon of the fuzzer's own."""
+
+    def __init__(self, jar, cwd, batch, daemon=None):
+        self.jar = jar
+        self.cwd = cwd
+        self.batch = batch
+        self.daemon = daemon  # the daemon's folder (CORAL_DAEMON_DIR), or None
+        self.proc = None
+
+    def start_batch(self):
+        self.proc = subprocess.Popen(["java"] + JVM + ["-jar", self.jar, "batch"], cwd=self.cwd,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def run(self, args, kill_after=None):
+        """(exit code, stdout, stderr); KILLED when it was killed at kill_after seconds before it ended."""
+        if self.batch:
+            if self.proc is None:
+                self.start_batch()
+            proc = self.proc
+            fired = []
+
+            def kill():
+                fired.append(True)
+                proc.kill()
+            timer = threading.Timer(kill_after, kill) if kill_after is not None else None
+            proc.stdin.write(json.dumps(args) + "\n")
+            proc.stdin.flush()
+            if timer:
+                timer.start()
+            line = proc.stdout.readline()
+            if timer:
+                timer.cancel()
+                timer.join()
+                if fired and line:  # killed just after it answered: started again at the next command
+                    proc.wait()
+                    self.proc = None
+            if not line:
+                proc.wait()
+                self.proc = None
+                if kill_after is not None and proc.returncode == KILLED:
+                    return KILLED, "", ""
+                return 99, "", "the batch process ended (exit %s)" % proc.returncode
+            r = json.loads(line)
+            return r["code"], r["out"], r["err"]
+        if self.daemon:
+            proc = subprocess.Popen(["bash", LAUNCHER] + args, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env=dict(os.environ, CORAL_DAEMON_DIR=self.daemon))
+        else:
+            proc = subprocess.Popen(["java"] + JVM + ["-jar", self.jar] + args, cwd=self.cwd,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = proc.communicate(timeout=kill_after if kill_after is not None else TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            if kill_after is None:
+                return 98, out, "timed out after %d s" % TIMEOUT
+        return proc.returncode, out, err
+
+    def close(self):
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=120)
+            self.proc = None
+
+
+class Finding(Exception):
+    pass
+
+
+class Round:
+    def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats, log, daemon=None):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.jar = jar
+        self.root = os.path.join(base, "r%d" % seed)
+        self.out = os.path.join(base, "out%d" % seed)
+        self.n = workers
+        self.seconds = seconds
+        self.kill_rate = kill_rate
+        self.daemon = daemon
+        self.stats = stats
+        self.log = log
+        self.problems = []
+        self.stop = False
+        self.acked = {}       # message -> (worker, path, SHA-256, short id)
+        self.killed = {}      # message -> (worker, path, SHA-256) of commits killed before they answered
+        self.names = {}       # branch or tag -> (kind, worker, short id)
+        self.files = {}       # path -> SHA-256 the worker last wrote or restored
+        self.history = []     # (seconds, worker, args, code, first line)
+        self.landed = 0       # killed commits found on main
+        self.durations = {}   # (batch, command) -> seconds each took
+        self.t0 = time.time()
+        self.mutex = threading.Lock()
+
+    def count(self, key, n=1):
+        with self.mutex:
+            self.stats[key] = self.stats.get(key, 0) + n
+
+    def note(self, who, args, code, err):
+        with self.mutex:
+            self.history.append((round(time.time() - self.t0, 2), who, " ".join(args), code,
+                                 (err.strip().splitlines() or [""])[0][:200]))
+            by = self.stats.setdefault("by_command", {})
+            by[args[0]] = by.get(args[0], 0) + 1
+            self.stats["commands"] = self.stats.get("commands", 0) + 1
+
+    def fail(self, what):
+        with self.mutex:
+            self.problems.append(what)
+
+    def run_checked(self, coral, who, args, killable=True, may_fail_with=None):
+        """Runs a command; a failure other than a kill (or one line holding may_fail_with) is a finding.
+        Returns (code, out), or None when it was killed or failed as it may."""
+        kill_after = None
+        kind = (coral.batch, args[0])
+        # not a command the daemon runs: killing its launcher need not end it, and what it did after would look like another's
+        if killable and not coral.daemon and self.rng.random() < self.kill_rate:
+            # anywhere in the command, by how long such commands took so far (a JVM's start included)
+            took = sorted(self.durations.get(kind, [])) or [1.0]
+            kill_after = self.rng.uniform(0, 1.2 * took[len(took) // 2])
+        t = time.time()
+        code, out, err = coral.run(args, kill_after)
+        if code != KILLED:
+            with self.mutex:
+                self.durations.setdefault(kind, []).append(time.time() - t)
+        self.note(who, args, code, err)
+        if code == KILLED:
+            self.count("killed")
+            return None
+        if code == 1 and may_fail_with and may_fail_with in err and len(err.strip().splitlines()) == 1:
+            self.count("failed_as_they_may")
+            return None
+        if code != 0:
+            self.fail("%s: `coral %s` exited %d: %s" % (who, " ".join(args), code, err.strip()[:1500]))
+            return None
+        if "\tat " in err or "internal error" in err:
+            self.fail("%s: `coral %s` succeeded with a stack trace: %s" % (who, " ".join(args), err.strip()[:1500]))
+        return code, out
+
+    # -----------------------------------------------------------------------------------------
+    def run(self):
+        os.makedirs(self.root)
+        os.makedirs(self.out)
+        boot = Coral(self.jar, self.root, False)
+        code, _, err = boot.run(["init", "-q"])
+        if code != 0:
+            raise Finding("init failed: " + err)
+        threads = []
+        for k in range(self.n):
+            batch = k % 2 == 1
+            threads.append(threading.Thread(target=self.worker, args=(k, batch, random.Random(self.seed * 1000 + k))))
+        threads.append(threading.Thread(target=self.maintainer, args=(random.Random(self.seed * 1000 + 999),)))
+        for t in threads:
+            t.start()
+        end = time.time() + self.seconds
+        while time.time() < end and not self.problems:
+            time.sleep(0.2)
+        self.stop = True
+        for t in threads:
+            t.join()
+        if self.problems:
+            raise Finding(self.problems[0])
+        self.verify("at the end")
+        for args in (["gc", "-q", "--prune=now"], ["repack", "-q"]):
+            code, _, err = boot.run(args)
+            if code != 0:
+                raise Finding("`coral %s` after the round failed: %s" % (" ".join(args), err.strip()[:1500]))
+        self.verify("after gc and repack")
+
+    def worker(self, k, batch, rng):
+        who = "w%d%s" % (k, "b" if batch else "d" if self.daemon else "")
+        folder = "w%d" % k
+        os.makedirs(os.path.join(self.root, folder))
+        coral = Coral(self.jar, self.root, batch, None if batch else self.daemon)
+        files = WeightFiles(os.path.join(self.root, folder), rng)
+        mine = []  # (message, path, SHA-256, short id) of this worker's acknowledged commits
+        i = 0
+        try:
+            while not self.stop and not self.problems:
+                r = rng.random()
+                if r < 0.45 or not mine:
+                    name = rng.choice(sorted(files.arrays))
+                    path = folder + "/" + name
+                    files.step(name)
+                    sha = files.write(name)
+                    self.files[path] = sha
+                    msg = "%s step %d" % (who, i)
+                    i += 1
+                    res = self.run_checked(coral, who, ["commit", "-m", msg, path])
+                    if res is None:
+                        with self.mutex:
+                            self.killed[msg] = (k, path, sha)
+                        continue
+                    m = COMMIT_LINE.match(res[1])
+                    if not m:
+                        self.fail("%s: commit printed no id: %r" % (who, res[1][:300]))
+                        continue
+                    with self.mutex:
+                        self.acked[msg] = (k, path, sha, m.group(1))
+                    mine.append((msg, path, sha, m.group(1)))
+                    self.count("commits")
+                elif r < 0.62:
+                    msg, path, sha, cid = rng.choice(mine)
+                    dest = os.path.join(self.out, "%s-%d%s" % (who, i, os.path.splitext(path)[1]))
+                    i += 1
+                    if self.run_checked(coral, who, ["export", "%s:%s" % (cid, path), "-o", dest]) is not None:
+                        got = sha_file(dest)
+                        self.count("exports_checked")
+                        if got != sha:
+                            self.fail("%s: export of %s (%s) gives other bytes" % (who, cid, msg))
+                    if os.path.exists(dest):
+                        os.remove(dest)
+                elif r < 0.70:
+                    msg, path, sha, cid = rng.choice(mine)
+                    args = ["restore", "--source", cid, "--", path] if rng.random() < 0.5 else ["checkout", cid, "--", path]
+                    before = self.files[path]
+                    res = self.run_checked(coral, who, args)
+                    full = os.path.join(self.root, path)
+                    now = sha_file(full)
+                    if res is not None:
+                        self.count("restores_checked")
+                        if now != sha:
+                            self.fail("%s: `coral %s` left other bytes in %s" % (who, " ".join(args), path))
+                    elif now not in (sha, before) and not self.problems:
+                        self.fail("%s: a killed `coral %s` left %s neither old nor new" % (who, " ".join(args), path))
+                    self.files[path] = now
+                    files.reload(path.split("/", 1)[1], full)
+                elif r < 0.82:
+                    self.names_step(coral, who, k, rng, mine)
+                else:
+                    msg, path, sha, cid = rng.choice(mine)
+                    args = rng.choice([["log", "-n", "5"], ["status"], ["show", cid], ["stats"], ["diff", cid, "--", path],
+                                       ["log", "--oneline", cid]])
+                    self.run_checked(coral, who, args)
+        except Finding as f:
+            self.fail(str(f))
+        except Exception as e:  # the fuzzer's own trouble
+            self.fail("%s: fuzzer error %r" % (who, e))
+        finally:
+            try:
+                coral.close()
+            except Exception:
+                pass
+
+    def names_step(self, coral, who, k, rng, mine):
+        own = sorted(n for n, v in self.names.items() if v[1] == k)
+        if own and rng.random() < 0.35:
+            name = rng.choice(own)
+            kind = self.names[name][0]
+            args = ["branch", "-D", name] if kind == "branch" else ["tag", "-d", name]
+            maybe = len(self.names[name]) == 4  # its making or an earlier deleting was killed
+            res = self.run_checked(coral, who, args, may_fail_with="not found" if maybe else None)
+            if res is not None:
+                with self.mutex:
+                    del self.names[name]
+            elif self.stop or self.problems:
+                return
+            else:  # killed, or it was never made: the name is gone or still there, at the same commit
+                with self.mutex:
+                    self.names[name] = self.names[name][:3] + ("maybe gone",)
+            return
+        msg, path, sha, cid = rng.choice(mine)
+        kind = "branch" if rng.random() < 0.6 else "tag"
+        name = "%s-%s%d" % (who, kind[0], rng.randrange(1 << 20))
+        if kind == "branch":
+            args = ["branch", name, cid]
+        elif rng.random() < 0.5:
+            args = ["tag", name, cid]
+        else:
+            args = ["tag", "-m", "annotated", name, cid]
+        res = self.run_checked(coral, who, args)
+        with self.mutex:
+            self.names[name] = (kind, k, cid) if res is not None else (kind, k, cid, "maybe made")
+
+    def maintainer(self, rng):
+        coral = Coral(self.jar, self.root, False)
+        while not self.stop and not self.problems:
+            time.sleep(rng.uniform(1, 5))
+            if self.stop:
+                break
+            r = rng.random()
+            args = ["gc", "-q", "--prune=now"] if r < 0.45 else ["repack", "-q"] if r < 0.7 else ["fsck"]
+            res = self.run_checked(coral, "maint", args)
+            if res is not None and args[0] in ("gc", "repack"):
+                self.count(args[0] + "_runs")
+            if res is not None and args[0] == "fsck":
+                self.count("fsck_runs")
+
+    # -----------------------------------------------------------------------------------------
+    def verify(self, when):
+        boot = Coral(self.jar, self.root, False)
+        code, out, err = boot.run(["fsck"])
+        self.count("fsck_runs")
+        if code != 0:
+            raise Finding("fsck %s failed (%d): %s %s" % (when, code, out.strip()[-1500:], err.strip()[-500:]))
+        code, out, err = boot.run(["log", "--json", "main"])
+        if code != 0:
+            raise Finding("log %s failed: %s" % (when, err.strip()))
+        ids = {c["message"]: c["id"] for c in json.loads(out)}
+        lost = sorted(m for m in self.acked if m not in ids)
+        if lost:
+            raise Finding("%s: %d acknowledged commits not on main: %s" % (when, len(lost), lost[:5]))
+        for msg, (k, path, sha, cid) in self.acked.items():
+            if not ids[msg].startswith(cid):
+                raise Finding("%s: the commit of %s is %s on main, not %s as the commit said" % (when, msg, ids[msg], cid))
+        landed = {m: v for m, v in self.killed.items() if m in ids}
+        if when == "at the end":
+            self.landed = len(landed)
+            self.count("killed_commits_landed", len(landed))
+        wanted, lines = [], []
+        for msg, v in sorted(self.acked.items()) + sorted(landed.items()):
+            path, sha = v[1], v[2]
+            dest = os.path.join(self.out, "v%d%s" % (len(wanted), os.path.splitext(path)[1]))
+            wanted.append(("%s (%s)" % (msg, path), sha, dest))
+            lines.append(json.dumps(["export", "%s:%s" % (ids[msg], path), "-o", dest]))
+        for name, v in sorted(self.names.items()):
+            lines.append(json.dumps(["log", "--json", "-n", "1", name]))
+            wanted.append((name, v, None))
+        r = subprocess.run(["java"] + JVM + ["-jar", self.jar, "batch"], cwd=self.root, input="\n".join(lines) + "\n",
+                           capture_output=True, text=True, timeout=TIMEOUT * 4)
+        replies = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        if len(replies) != len(wanted):
+            raise Finding("%s: the verification batch gave %d replies for %d commands: %s" % (when, len(replies), len(wanted), r.stderr[-800:]))
+        for (what, sha, dest), rep in zip(wanted, replies):
+            if dest is None:  # a branch or tag
+                v = sha
+                if rep["code"] != 0:
+                    if len(v) == 4:  # its making or deleting was killed
+                        continue
+                    raise Finding("%s: the %s %s is gone: %s" % (when, v[0], what, rep["err"].strip()))
+                got = json.loads(rep["out"])[0]["id"]
+                if not got.startswith(v[2]):
+                    raise Finding("%s: the %s %s names %s, made at %s" % (when, v[0], what, got[:12], v[2]))
+                self.count("names_checked")
+                continue
+            if rep["code"] != 0:
+                raise Finding("%s: export of %s failed: %s" % (when, what, rep["err"].strip()))
+            got = sha_file(dest)
+            os.remove(dest)
+            self.count("exports_checked")
+            if got != sha:
+                raise Finding("%s: %s gives other bytes" % (when, what))
+        for path, sha in sorted(self.files.items()):
+            if sha_file(os.path.join(self.root, path)) != sha:
+                raise Finding("%s: the working file %s is not as its worker left it" % (when, path))
+
+
+
+
+def daemon_served(folder):
+    """How many commands the daemon's log says it ran (a check that the launcher handed them over at all)."""
+    try:
+        with open(os.path.join(folder, "log"), errors="replace") as f:
+            return sum(1 for line in f if re.match(r"^\S+ \S+ #\d+ pid \d+ coral ", line))
+    except OSError:
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    ap.add_argument("--minutes", type=float, default=10, help="how long to run rounds (default 10)")
+    ap.add_argument("--seed", type=int, help="run the round of this seed only")
+    ap.add_argument("--workers", type=int, default=4, help="worker processes at once (default 4)")
+    ap.add_argument("--round-seconds", type=float, default=60, help="how long each round's workers run (default 60)")
+    ap.add_argument("--kill-rate", type=float, default=0.04, help="share of commands killed with SIGKILL (default 0.04)")
+    ap.add_argument("--jar", default=DEFAULT_JAR)
+    ap.add_argument("--base", default="/tmp/cfuzz")
+    ap.add_argument("--keep", action="store_true", help="keep each round's repository")
+    ap.add_argument("--daemon", action="store_true",
+                    help="the workers that run a command per process send it through ./coral to a daemon of the fuzzer's own instead"
+                         " (commands at once in one JVM, on its kept handles); those are not killed")
+    a = ap.parse_args()
+    if shutil.which("java") is None:
+        die("no java on the PATH")
+    if not os.path.isfile(a.jar):
+        die("no jar at %s (mvn -B -q install -DskipTests)" % a.jar)
+    os.makedirs(a.base, exist_ok=True)
+    jar = os.path.join(a.base, "coral.jar")
+    shutil.copyfile(a.jar, jar)
+    code, _, err = Coral(jar, a.base, False).run(["--version"])
+    if code != 0:
+        die("the jar does not run: " + err.strip()[:300])
+    findings = open(os.path.join(a.base, "findings.log"), "a")
+
+    def log(msg):
+        print(msg, flush=True)
+        findings.write(msg + "\n")
+        findings.flush()
+
+    daemon_dir = None
+    if a.daemon:
+        daemon_dir = os.path.join(a.base, "daemon")
+        r = subprocess.run(["bash", LAUNCHER, "daemon", "start"], capture_output=True, text=True,
+                           env=dict(os.environ, CORAL_DAEMON_DIR=daemon_dir))
+        if r.returncode != 0:
+            die("the daemon did not start: " + (r.stderr or r.stdout).strip()[:300])
+    stats = {"rounds": 0, "workers": a.workers, "kill_rate": a.kill_rate, "daemon": a.daemon, "findings": []}
+    seeds = iter([a.seed]) if a.seed is not None else iter(range(int(time.time()) % 1000000 * 100, 1 << 62))
+    end = time.time() + a.minutes * 60
+    started = time.time()
+    try:
+        for seed in seeds:
+            if time.time() > end and a.seed is None:
+                break
+            rnd = Round(seed, jar, a.base, a.workers, a.round_seconds, a.kill_rate, stats, log, daemon_dir)
+            try:
+                rnd.run()
+                print("seed %d: %d commands, %d commits acknowledged, %d killed (%d commits, %d of them landed)"
+                      % (seed, len(rnd.history), len(rnd.acked), sum(1 for h in rnd.history if h[3] == KILLED),
+                         len(rnd.killed), rnd.landed), flush=True)
+            except Finding as f:
+                log("FINDING seed %d: %s" % (seed, f))
+                for h in rnd.history[-14:]:
+                    log("  %7.2f s %-6s coral %s -> %s %s" % h)
+                with open(os.path.join(a.base, "history-%d.log" % seed), "w") as hf:
+                    hf.writelines("%7.2f s %-6s coral %s -> %s %s\n" % h for h in rnd.history)
+                stats["findings"].append({"seed": seed, "what": str(f)})
+            stats["rounds"] += 1
+            if not a.keep:
+                shutil.rmtree(rnd.root, ignore_errors=True)
+                shutil.rmtree(rnd.out, ignore_errors=True)
+    finally:
+        if daemon_dir:
+            subprocess.run(["bash", LAUNCHER, "daemon", "stop"], capture_output=True, env=dict(os.environ, CORAL_DAEMON_DIR=daemon_dir))
+            stats["daemon_log_served"] = daemon_served(daemon_dir)
+        stats["minutes"] = round((time.time() - started) / 60, 1)
+        with open(os.path.join(a.base, "report.json"), "w") as f:
+            json.dump(stats, f, indent=2, sort_keys=True)
+    print("%d rounds, %d commands (%d killed%s), %d commits, %d gc, %d repack, %d fsck, %d exports, %d restores, %d names"
+          " checked: %d findings (%s)"
+          % (stats["rounds"], stats.get("commands", 0), stats.get("killed", 0),
+             "; %s run by the daemon" % stats["daemon_log_served"] if a.daemon else "", stats.get("commits", 0),
+             stats.get("gc_runs", 0), stats.get("repack_runs", 0), stats.get("fsck_runs", 0),
+             stats.get("exports_checked", 0), stats.get("restores_checked", 0), stats.get("names_checked", 0),
+             len(stats["findings"]), os.path.join(a.base, "report.json")))
+    sys.exit(1 if stats["findings"] else 0)
+
+
+if __name__ == "__main__":
+    main()
