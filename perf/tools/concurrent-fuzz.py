@@ -37,14 +37,12 @@ Needs java and python3 with numpy; says so in one line (exit code 2) when one is
 BASE/report.json (BASE default /tmp/cfuzz).
 """
 import argparse
-import hashlib
 import io
 import json
 import os
 import random
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import threading
@@ -63,6 +61,8 @@ try:
 except ImportError:
     die("numpy is missing (python3 -m pip install numpy, or Debian's python3-numpy)")
 
+from fuzzkit import bf16_bits, from_bf16_bits, safetensors_bytes, safetensors_tensors, sha_bytes, sha_file  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_JAR = os.path.normpath(os.path.join(HERE, "..", "..", "cli", "target", "coral.jar"))
 LAUNCHER = os.path.normpath(os.path.join(HERE, "..", "..", "coral"))
@@ -70,33 +70,8 @@ JVM = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"
        "-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr"]
 TIMEOUT = 600
 KILLED = -9
+REFUSED = (1, "")  # what run_checked returns for a command that failed as it may
 COMMIT_LINE = re.compile(r"^\[main(?: \(root-commit\))? ([0-9a-f]{7,})\] ")
-
-
-def sha_bytes(b):
-    return hashlib.sha256(b).hexdigest()
-
-
-def sha_file(path):
-    with open(path, "rb") as f:
-        return sha_bytes(f.read())
-
-
-def bf16_bits(a):
-    return (np.ascontiguousarray(a, dtype=np.float32).view(np.uint32) >> 16).astype(np.uint16)
-
-
-def safetensors_bytes(tensors):
-    """tensors: list of (name, dtype name, array in its storage dtype)."""
-    header, blobs, off = {}, [], 0
-    for name, dt, arr in tensors:
-        b = np.ascontiguousarray(arr).tobytes()
-        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
-        off += len(b)
-        blobs.append(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
 
 
 class WeightFiles:
@@ -146,13 +121,9 @@ class WeightFiles:
         with open(full, "rb") as f:
             data = f.read()
         if name.endswith(".safetensors"):
-            (n,) = struct.unpack("<Q", data[:8])
-            header = json.loads(data[8:8 + n])
-            body = data[8 + n:]
-            s, e = header["w"]["data_offsets"]
-            t["w"] = np.frombuffer(body[s:e], dtype=np.float32).copy()
-            s, e = header["h"]["data_offsets"]
-            t["h"] = (np.frombuffer(body[s:e], dtype=np.uint16).astype(np.uint32) << 16).view(np.float32).copy()
+            raw = safetensors_tensors(data)
+            t["w"] = np.frombuffer(raw["w"], dtype=np.float32).copy()
+            t["h"] = from_bf16_bits(np.frombuffer(raw["h"], dtype=np.uint16)).copy()
         elif name.endswith(".npy"):
             t["w"] = np.load(full).copy()
         else:
@@ -254,6 +225,7 @@ class Round:
         self.files = {}       # path -> SHA-256 the worker last wrote or restored
         self.history = []     # (seconds, worker, args, code, first line)
         self.landed = 0       # killed commits found on main
+        self.committed_by_another = []  # (path, SHA-256, message) added, then "nothing to commit": another's commit took it
         self.durations = {}   # (batch, command) -> seconds each took
         self.t0 = time.time()
         self.mutex = threading.Lock()
@@ -276,7 +248,7 @@ class Round:
 
     def run_checked(self, coral, who, args, killable=True, may_fail_with=None):
         """Runs a command; a failure other than a kill (or one line holding may_fail_with) is a finding.
-        Returns (code, out), or None when it was killed or failed as it may."""
+        Returns (code, out); None when it was killed (or failed: a finding); REFUSED when it failed as it may."""
         kill_after = None
         kind = (coral.batch, args[0])
         # not a command the daemon runs: killing its launcher need not end it, and what it did after would look like another's
@@ -290,12 +262,14 @@ class Round:
             with self.mutex:
                 self.durations.setdefault(kind, []).append(time.time() - t)
         self.note(who, args, code, err)
+        if code == 1 and coral.daemon and "ended while it ran the command" in err:
+            code = KILLED  # the daemon was killed under it (--daemon): as a killed command, it may or may not have done its work
         if code == KILLED:
             self.count("killed")
             return None
         if code == 1 and may_fail_with and may_fail_with in err and len(err.strip().splitlines()) == 1:
             self.count("failed_as_they_may")
-            return None
+            return REFUSED
         if code != 0:
             self.fail("%s: `coral %s` exited %d: %s" % (who, " ".join(args), code, err.strip()[:1500]))
             return None
@@ -316,6 +290,8 @@ class Round:
             batch = k % 2 == 1
             threads.append(threading.Thread(target=self.worker, args=(k, batch, random.Random(self.seed * 1000 + k))))
         threads.append(threading.Thread(target=self.maintainer, args=(random.Random(self.seed * 1000 + 999),)))
+        if self.daemon and self.kill_rate > 0:
+            threads.append(threading.Thread(target=self.daemon_killer, args=(random.Random(self.seed * 1000 + 998),)))
         for t in threads:
             t.start()
         end = time.time() + self.seconds
@@ -352,7 +328,18 @@ class Round:
                     self.files[path] = sha
                     msg = "%s step %d" % (who, i)
                     i += 1
-                    res = self.run_checked(coral, who, ["commit", "-m", msg, path])
+                    if rng.random() < 0.3:
+                        # through the staging index all workers share: add, then commit whatever is staged. Another worker's
+                        # commit may take this file first ("nothing to commit" here); either way some commit on main holds it
+                        if self.run_checked(coral, who, ["add", path]) is None:
+                            continue
+                        res = self.run_checked(coral, who, ["commit", "-m", msg], may_fail_with="nothing to commit")
+                        if res is REFUSED:
+                            with self.mutex:
+                                self.committed_by_another.append((path, sha, msg))
+                            continue
+                    else:
+                        res = self.run_checked(coral, who, ["commit", "-m", msg, path])
                     if res is None:
                         with self.mutex:
                             self.killed[msg] = (k, path, sha)
@@ -416,7 +403,7 @@ class Round:
             args = ["branch", "-D", name] if kind == "branch" else ["tag", "-d", name]
             maybe = len(self.names[name]) == 4  # its making or an earlier deleting was killed
             res = self.run_checked(coral, who, args, may_fail_with="not found" if maybe else None)
-            if res is not None:
+            if res is not None and res is not REFUSED:
                 with self.mutex:
                     del self.names[name]
             elif self.stop or self.problems:
@@ -452,6 +439,43 @@ class Round:
             if res is not None and args[0] == "fsck":
                 self.count("fsck_runs")
 
+    def daemon_killer(self, rng):
+        """--daemon: the daemon killed with SIGKILL every 8-25 s, its kept handles with it, and started again a moment later
+        (meanwhile the launcher runs the commands itself)."""
+        while not self.stop and not self.problems:
+            time.sleep(rng.uniform(8, 25))
+            if self.stop:
+                break
+            try:
+                with open(os.path.join(self.daemon, "info")) as f:
+                    pid = int(f.read().split()[2])
+                os.kill(pid, 9)
+                self.count("daemon_kills")
+            except (OSError, ValueError, IndexError):
+                pass
+            time.sleep(rng.uniform(0.2, 2))
+            r = subprocess.run(["bash", LAUNCHER, "daemon", "start", "--no-warm-up"], capture_output=True, text=True,
+                               env=dict(os.environ, CORAL_DAEMON_DIR=self.daemon))
+            if r.returncode != 0:
+                self.fail("the daemon did not start again after a kill: " + (r.stderr or r.stdout).strip()[:500])
+
+    def check_committed_by_another(self, when, commits):
+        """Each file version a worker added whose own commit then found nothing to commit is in some commit on main."""
+        lines = [json.dumps(["show", "--json", c]) for c in commits]
+        r = subprocess.run(["java"] + JVM + ["-jar", self.jar, "batch"], cwd=self.root, input="\n".join(lines) + "\n",
+                           capture_output=True, text=True, timeout=TIMEOUT * 4)
+        held = set()
+        for line in r.stdout.splitlines():
+            rep = json.loads(line)
+            if rep["code"] != 0:
+                raise Finding("%s: show --json of a commit on main failed: %s" % (when, rep["err"].strip()))
+            held.update((f["path"], f["sha256"]) for f in json.loads(rep["out"])["files"])
+        for path, sha, msg in self.committed_by_another:
+            if (path, sha) not in held:
+                raise Finding("%s: %s was added and taken by another's commit (%s found nothing to commit), but no commit on main"
+                              " holds it" % (when, path, msg))
+            self.count("taken_by_another_checked")
+
     # -----------------------------------------------------------------------------------------
     def verify(self, when):
         boot = Coral(self.jar, self.root, False)
@@ -469,6 +493,8 @@ class Round:
         for msg, (k, path, sha, cid) in self.acked.items():
             if not ids[msg].startswith(cid):
                 raise Finding("%s: the commit of %s is %s on main, not %s as the commit said" % (when, msg, ids[msg], cid))
+        if self.committed_by_another:
+            self.check_committed_by_another(when, list(ids.values()))
         landed = {m: v for m, v in self.killed.items() if m in ids}
         if when == "at the end":
             self.landed = len(landed)

@@ -40,7 +40,6 @@ missing. Exit code 0 when nothing was found, 1 when anything was. Findings in BA
 figures in BASE/report.json (BASE default /tmp/dffuzz).
 """
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -69,6 +68,8 @@ try:
 except ImportError:
     h5py = None
 
+from fuzzkit import bf16_bits, safetensors_bytes, sha_file  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_JAR = os.path.normpath(os.path.join(HERE, "..", "..", "cli", "target", "coral.jar"))
 JVM = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"]
@@ -92,25 +93,6 @@ def jvm_did_not_start(code, err):
 
 # ---------------------------------------------------------------------------------------------
 # weight files
-
-
-def bf16_bits(a):
-    return (np.ascontiguousarray(a, dtype=np.float32).view(np.uint32) >> 16).astype(np.uint16)
-
-
-def safetensors_bytes(tensors, meta=None):
-    """tensors: list of (name, dtype name, array in its storage dtype)."""
-    header, blobs, off = {}, [], 0
-    for name, dt, arr in tensors:
-        b = np.ascontiguousarray(arr).tobytes()
-        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
-        off += len(b)
-        blobs.append(b)
-    if meta:
-        header["__metadata__"] = meta
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
 
 
 class Model:
@@ -206,14 +188,6 @@ def whole_weight_file(path):
     except Exception:
         return False
     return False
-
-
-def sha_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------
