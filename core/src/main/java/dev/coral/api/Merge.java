@@ -152,7 +152,7 @@ final class Merge {
                 touched.addAll(mean.keySet());
                 // the user learns which files may hold the merge's versions, and how to put HEAD's back (until 2026-12-07 only
                 // the first failure was told: a disk-full fuzz found averaged files left beside an unchanged HEAD)
-                throw new IOException("merge: " + reason(e) + "; putting the working files back failed too (" + reason(again) + "): "
+                throw new IOException("merge: " + reason(e).replaceFirst("^merge: ", "") + "; putting the working files back failed too (" + reason(again) + "): "
                         + shortList(new ArrayList<>(touched)) + " may hold what the merge wrote; 'coral reset --hard' puts back HEAD's once that is"
                         + " mended", e);
             }
