@@ -106,7 +106,8 @@ public final class ChunkCache implements AutoCloseable {
      * committing thread a zeroing pass, 4% of a fresh-handle commit's time. Guarded by this
      * cache's monitor.
      */
-    private final SpareArrays spare = new SpareArrays(4);
+    /** Arrays of entries written, for the next ones queued: the process's (one set per cache was as much per repository). */
+    private static final SpareArrays SPARE = new SpareArrays(4);
     /** Bytes in {@link #queue}, guarded by this cache's monitor. */
     private long queued;
     private final AtomicLong hits = new AtomicLong();
@@ -422,7 +423,9 @@ public final class ChunkCache implements AutoCloseable {
                 return;
             }
             queued += len;
-            copy = spare.take(len);
+            synchronized (SPARE) {
+                copy = SPARE.take(len);
+            }
         }
         if (copy == null) {
             copy = new byte[len];
@@ -467,7 +470,9 @@ public final class ChunkCache implements AutoCloseable {
             write(p.id(), p.bytes(), p.previous());
             synchronized (this) {
                 queued -= p.bytes().length;
-                spare.give(p.bytes());
+                synchronized (SPARE) {
+                    SPARE.give(p.bytes());
+                }
                 notifyAll();
             }
         }
