@@ -48,20 +48,18 @@ import sys
 import threading
 import time
 
+import fuzzkit  # beside this script: its folder is on the path
+from fuzzkit import bf16_bits, from_bf16_bits, safetensors_bytes, safetensors_tensors, sha_bytes, sha_file
+
 PROG = "concurrent-fuzz"
 
 
 def die(msg):
-    print("%s: %s" % (PROG, msg), file=sys.stderr)
-    sys.exit(2)
+    fuzzkit.die(PROG, msg)
 
 
-try:
-    import numpy as np
-except ImportError:
-    die("numpy is missing (python3 -m pip install numpy, or Debian's python3-numpy)")
+np = fuzzkit.numpy_or_die(PROG)
 
-from fuzzkit import bf16_bits, from_bf16_bits, safetensors_bytes, safetensors_tensors, sha_bytes, sha_file  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_JAR = os.path.normpath(os.path.join(HERE, "..", "..", "cli", "target", "coral.jar"))

@@ -51,24 +51,22 @@ import subprocess
 import sys
 import time
 
+import fuzzkit  # beside this script: its folder is on the path
+from fuzzkit import bf16_bits, safetensors_bytes, sha_file
+
 PROG = "disk-full-fuzz"
 
 
 def die(msg):
-    print("%s: %s" % (PROG, msg), file=sys.stderr)
-    sys.exit(2)
+    fuzzkit.die(PROG, msg)
 
 
-try:
-    import numpy as np
-except ImportError:
-    die("numpy is missing (python3 -m pip install numpy, or Debian's python3-numpy)")
+np = fuzzkit.numpy_or_die(PROG)
 try:
     import h5py  # Debian's python3-h5py: /usr/bin/python3
 except ImportError:
     h5py = None
 
-from fuzzkit import bf16_bits, safetensors_bytes, sha_file  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_JAR = os.path.normpath(os.path.join(HERE, "..", "..", "cli", "target", "coral.jar"))

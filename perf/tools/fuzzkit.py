@@ -5,8 +5,24 @@ Imported by concurrent-fuzz.py and disk-full-fuzz.py (Python puts a script's own
 import hashlib
 import json
 import struct
+import sys
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:
+    np = None
+
+
+def die(prog, msg):
+    """A fuzzer's set-up is missing something: one line, exit code 2."""
+    print("%s: %s" % (prog, msg), file=sys.stderr)
+    sys.exit(2)
+
+
+def numpy_or_die(prog):
+    if np is None:
+        die(prog, "numpy is missing (python3 -m pip install numpy, or Debian's python3-numpy)")
+    return np
 
 
 def sha_bytes(data):
