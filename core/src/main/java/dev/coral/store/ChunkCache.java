@@ -398,27 +398,13 @@ public final class ChunkCache implements AutoCloseable {
      * of the commit before, the most common step back). Waits while the queue is full.
      */
     void put(ObjectId id, byte[] raw, int off, int len, ObjectId previous) {
-        queue(id, len, previous, copy -> System.arraycopy(raw, off, copy, 0, len), null);
-    }
-
-    /**
-     * As {@link #put}, queueing {@code bytes} itself (the caller lets go of the array): a store
-     * letting go of its recent chunks for another's memory, where a copy would take more before
-     * any was freed.
-     */
-    void putOwned(ObjectId id, byte[] bytes, ObjectId previous) {
-        queue(id, bytes.length, previous, null, bytes);
-    }
-
-    /** Queues entry {@code id} of {@code len} bytes: {@code owned} itself, else a copy {@code fill} writes. */
-    private void queue(ObjectId id, int len, ObjectId previous, java.util.function.Consumer<byte[]> fill, byte[] owned) {
         if (budget == 0) {
             return;
         }
         if (HEADER_BYTES + (long) len + FOOTER_BYTES > budget) {
             return;
         }
-        byte[] copy = owned;
+        byte[] copy;
         synchronized (this) {
             if (writer == null) {
                 Thread t = new Thread(this::writeLoop, "coral-chunk-cache");
@@ -437,18 +423,14 @@ public final class ChunkCache implements AutoCloseable {
                 return;
             }
             queued += len;
-            if (copy == null) {
-                synchronized (SPARE) {
-                    copy = SPARE.take(len);
-                }
+            synchronized (SPARE) {
+                copy = SPARE.take(len);
             }
         }
-        if (owned == null) {
-            if (copy == null) {
-                copy = new byte[len];
-            }
-            fill.accept(copy);
+        if (copy == null) {
+            copy = new byte[len];
         }
+        System.arraycopy(raw, off, copy, 0, len);
         queue.add(new Pending(id, copy, previous));
     }
 

@@ -849,34 +849,15 @@ public final class ObjectStore implements AutoCloseable {
      */
     public void useChunkCache(ChunkCache cache) {
         this.chunkCache = cache;
-        recentChunks.spillTo(cache == null ? null : new RecentChunks.Spill() {
-            @Override
-            public void spill(ObjectId id, byte[] bytes) {
-                cacheIfDelta(id, bytes, false);
-            }
-
-            @Override
-            public void handOver(ObjectId id, byte[] bytes) {
-                cacheIfDelta(id, bytes, true);
-            }
-        });
+        recentChunks.spillTo(cache == null ? null : this::cacheIfDelta);
     }
 
     /** Writes a chunk this process stored to the chunk cache if it is stored as a delta (a keyframe reads as fast). */
     private void cacheIfDelta(ObjectId id, byte[] bytes) {
-        cacheIfDelta(id, bytes, false);
-    }
-
-    /** Writes the chunk to the chunk cache if it is stored as a delta; {@code owned}: the cache may keep {@code bytes} itself. */
-    private void cacheIfDelta(ObjectId id, byte[] bytes, boolean owned) {
         ChunkCache cache = chunkCache;
         Found f = findLoaded(id);
         if (cache != null && f != null && f.entry().codec() == StoredForm.DELTA.code) {
-            if (owned) {
-                cache.putOwned(id, bytes, null);
-            } else {
-                cache.put(id, bytes, 0, bytes.length, null);
-            }
+            cache.put(id, bytes, 0, bytes.length, null);
         }
     }
 

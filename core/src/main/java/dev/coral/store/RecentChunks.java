@@ -82,14 +82,6 @@ final class RecentChunks {
     /** Takes the bytes of a chunk this process stored as it is evicted; must not keep the array. */
     interface Spill {
         void spill(ObjectId id, byte[] bytes);
-
-        /**
-         * As {@link #spill}, taking the array itself, which the cache lets go of (another store
-         * needs the memory: {@link #letGoOfAll}). By default it is copied as {@link #spill} does.
-         */
-        default void handOver(ObjectId id, byte[] bytes) {
-            spill(id, bytes);
-        }
     }
 
     /** Guarded by this. */
@@ -158,35 +150,23 @@ final class RecentChunks {
     }
 
     /**
-     * Lets go of everything held: another cache of the process needs the memory, or the store
-     * closes (which wrote what it stored to its disk cache first, and spills nothing then). The
-     * chunks this process stored are handed over to the spill, their arrays with them
-     * ({@link Spill#handOver}): spilled as copies, as an eviction spills them, letting go had taken
-     * more memory before it freed any (12 repositories at {@code -Xmx300m}: 5-8 of 36 commits out
-     * of heap; dropped unspilled, none, but a store's newest chunks went missing from its disk cache).
+     * Lets go of everything held, to the garbage collector: another cache of the process needs the
+     * memory, or the store closes (which wrote what it stored to its disk cache first). The chunks
+     * this process stored are not spilled: the spill copies each into the disk cache's write
+     * queue, so letting go of them would have taken more memory before it freed any (12
+     * repositories at {@code -Xmx300m}: 5-8 of 36 commits out of heap with the spill, none without).
+     * A checkout of such a store's newest version then decodes them from its packs.
      */
-    void letGoOfAll() {
-        List<Map.Entry<ObjectId, byte[]>> stored = new ArrayList<>();
-        synchronized (this) {
-            for (Map.Entry<ObjectId, Entry> e : map.entrySet()) {
-                grow(-e.getValue().bytes.length);
-                if (e.getValue().ingested) {
-                    stored.add(Map.entry(e.getKey(), e.getValue().bytes));
-                }
-            }
-            map.clear();
-            alongByRank.clear();
-            for (byte[] k : kept.values()) {
-                grow(-k.length);
-            }
-            kept.clear();
-            keptBytes = 0;
-            spare.clear();
+    synchronized void letGoOfAll() {
+        map.values().forEach(e -> grow(-e.bytes.length));
+        map.clear();
+        alongByRank.clear();
+        for (byte[] k : kept.values()) {
+            grow(-k.length);
         }
-        Spill s = spill;
-        if (s != null) {
-            stored.forEach(e -> s.handOver(e.getKey(), e.getValue()));
-        }
+        kept.clear();
+        keptBytes = 0;
+        spare.clear();
     }
 
     /** Lets go of everything held and leaves the memory shared: the store closes. */
