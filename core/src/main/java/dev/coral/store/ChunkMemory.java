@@ -15,10 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * repositories in turn through one batch process ran out of heap from the third round on (into
  * twelve: 24 of 36 failed), where one repository's never did. A cache grows only into the room the
  * others leave; one that asks for more takes it from caches idle for {@value #IDLE_MILLIS} ms or
- * more, the least lately used first, which let go of all they hold (not written to their disk
- * caches: that copy had doubled the memory before freeing it). Caches at work at the same time do
- * not take from each other. Thread-safe; a cache is never asked to let go while another's lock is
- * held.
+ * more, the least lately used first, which let go of all they hold (their newest chunks to their
+ * disk caches, as an eviction does). Caches at work at the same time do not take from each other.
+ * Thread-safe; a cache is never asked to let go while another's lock is held.
  */
 final class ChunkMemory {
     /** A cache unused for this long is idle: another that needs the room takes it. */
@@ -78,7 +77,11 @@ final class ChunkMemory {
             if (free() >= len) {
                 return;
             }
-            c.letGoOfAll();
+            try {
+                c.letGoOfAll();
+            } catch (RuntimeException e) {
+                // another store's cache spilling to its disk cache: its trouble, not this caller's (what it held is let go)
+            }
         }
     }
 }

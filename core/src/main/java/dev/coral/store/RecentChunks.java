@@ -150,23 +150,26 @@ final class RecentChunks {
     }
 
     /**
-     * Lets go of everything held, to the garbage collector: another cache of the process needs the
-     * memory, or the store closes (which wrote what it stored to its disk cache first). The chunks
-     * this process stored are not spilled: the spill copies each into the disk cache's write
-     * queue, so letting go of them would have taken more memory before it freed any (12
-     * repositories at {@code -Xmx300m}: 5-8 of 36 commits out of heap with the spill, none without).
-     * A checkout of such a store's newest version then decodes them from its packs.
+     * Lets go of everything held (the chunks this process stored to the spill, as an eviction
+     * does): another cache of the process needs the memory, or the store closes.
      */
-    synchronized void letGoOfAll() {
-        map.values().forEach(e -> grow(-e.bytes.length));
-        map.clear();
-        alongByRank.clear();
-        for (byte[] k : kept.values()) {
-            grow(-k.length);
+    void letGoOfAll() {
+        try {
+            synchronized (this) {
+                Iterator<Map.Entry<ObjectId, Entry>> it = map.entrySet().iterator();
+                while (it.hasNext()) {
+                    evict(it.next(), it);
+                }
+                for (byte[] k : kept.values()) {
+                    grow(-k.length);
+                }
+                kept.clear();
+                keptBytes = 0;
+                spare.clear();
+            }
+        } finally {
+            spillLeaving();
         }
-        kept.clear();
-        keptBytes = 0;
-        spare.clear();
     }
 
     /** Lets go of everything held and leaves the memory shared: the store closes. */
