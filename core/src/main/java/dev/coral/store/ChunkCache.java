@@ -106,8 +106,7 @@ public final class ChunkCache implements AutoCloseable {
      * committing thread a zeroing pass, 4% of a fresh-handle commit's time. Guarded by this
      * cache's monitor.
      */
-    /** Arrays of entries written, for the next ones queued: the process's (one set per cache was as much per repository). */
-    private static final SpareArrays SPARE = new SpareArrays(4);
+    private final SpareArrays spare = new SpareArrays(4);
     /** Bytes in {@link #queue}, guarded by this cache's monitor. */
     private long queued;
     private final AtomicLong hits = new AtomicLong();
@@ -423,9 +422,7 @@ public final class ChunkCache implements AutoCloseable {
                 return;
             }
             queued += len;
-            synchronized (SPARE) {
-                copy = SPARE.take(len);
-            }
+            copy = spare.take(len);
         }
         if (copy == null) {
             copy = new byte[len];
@@ -470,9 +467,7 @@ public final class ChunkCache implements AutoCloseable {
             write(p.id(), p.bytes(), p.previous());
             synchronized (this) {
                 queued -= p.bytes().length;
-                synchronized (SPARE) {
-                    SPARE.give(p.bytes());
-                }
+                spare.give(p.bytes());
                 notifyAll();
             }
         }

@@ -86,10 +86,6 @@ final class RecentChunks {
 
     /** Guarded by this. */
     private long budget;
-    /** The memory this cache shares with the process's other caches: it holds at most what they leave. */
-    private final ChunkMemory memory;
-    /** {@link System#nanoTime} of the last put or hit: how long the cache has been idle, for {@link ChunkMemory}. */
-    private volatile long lastUsed = System.nanoTime();
     private volatile Spill spill;
     /** Ingested entries evicted under the lock, spilled once it is released; guarded by this. */
     private final ArrayList<Map.Entry<ObjectId, byte[]>> leaving = new ArrayList<>();
@@ -108,17 +104,9 @@ final class RecentChunks {
     /** The clock when an idle entry was last evicted. */
     private long lastIdleEviction;
 
-    /** A cache of its own budget, sharing it with no other. */
     RecentChunks(long budget) {
-        this(budget, new ChunkMemory(budget));
-    }
-
-    /** A cache of at most {@code budget} bytes, and at most what the other caches of {@code memory} leave. */
-    RecentChunks(long budget, ChunkMemory memory) {
         this.budget = budget;
-        this.memory = memory;
         this.spare = new SpareArrays(Integer.MAX_VALUE, Math.max(budget / 8, 1));
-        memory.register(this);
     }
 
     /**
@@ -127,55 +115,7 @@ final class RecentChunks {
      * 64 MiB budget (15 of 21 chunks served), 227-245 MB/s with the whole checkpoint held.
      */
     static RecentChunks sizedForHeap() {
-        return new RecentChunks(ChunkMemory.PROCESS.total(), ChunkMemory.PROCESS);
-    }
-
-    /** How many bytes this cache may hold now: its budget, or what it holds and the room the process's other caches leave. */
-    private long limit() {
-        return Math.min(budget, bytes + memory.free());
-    }
-
-    /** Accounts for {@code delta} more bytes held (fewer when negative), here and in the memory shared. */
-    private void grow(long delta) {
-        bytes += delta;
-        memory.add(delta);
-    }
-
-    long lastUsed() {
-        return lastUsed;
-    }
-
-    private void used() {
-        lastUsed = System.nanoTime();
-    }
-
-    /**
-     * Lets go of everything held (the chunks this process stored to the spill, as an eviction
-     * does): another cache of the process needs the memory, or the store closes.
-     */
-    void letGoOfAll() {
-        try {
-            synchronized (this) {
-                Iterator<Map.Entry<ObjectId, Entry>> it = map.entrySet().iterator();
-                while (it.hasNext()) {
-                    evict(it.next(), it);
-                }
-                for (byte[] k : kept.values()) {
-                    grow(-k.length);
-                }
-                kept.clear();
-                keptBytes = 0;
-                spare.clear();
-            }
-        } finally {
-            spillLeaving();
-        }
-    }
-
-    /** Lets go of everything held and leaves the memory shared: the store closes. */
-    void close() {
-        letGoOfAll();
-        memory.unregister(this);
+        return new RecentChunks(Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 8));
     }
 
     /**
@@ -228,8 +168,6 @@ final class RecentChunks {
      */
     private boolean admit(ObjectId id, int len, boolean ingested, int along, Filler fill) {
         byte[] copy;
-        used();
-        memory.makeRoomFor(this, len);
         try {
             synchronized (this) {
                 puts++;
@@ -259,7 +197,7 @@ final class RecentChunks {
                 if (along > 0) {
                     alongByRank.computeIfAbsent(along, r -> new LinkedHashSet<>()).add(id);
                 }
-                grow(len);
+                bytes += len;
                 return true;
             }
         } finally {
@@ -315,17 +253,17 @@ final class RecentChunks {
     private boolean makeRoom(long len, int along) {
         Iterator<Map.Entry<ObjectId, Entry>> it = map.entrySet().iterator();
         long round = (long) STALE_ROUNDS * Math.max(16, map.size());
-        while (bytes + len > limit() && it.hasNext()) {
+        while (bytes + len > budget && it.hasNext()) {
             Map.Entry<ObjectId, Entry> eldest = it.next();
             if (eldest.getValue().along == 0 && !evictIfDoneWith(eldest, it, round)) {
                 break;
             }
         }
-        while (bytes + len > limit() && !alongByRank.isEmpty() && (along == 0 || alongByRank.lastKey() > along)) {
+        while (bytes + len > budget && !alongByRank.isEmpty() && (along == 0 || alongByRank.lastKey() > along)) {
             ObjectId farthest = alongByRank.lastEntry().getValue().iterator().next();
             dropped(farthest, map.remove(farthest));
         }
-        return bytes + len <= limit();
+        return bytes + len <= budget;
     }
 
     /** Drops {@code id}, just removed from {@link #map}, from {@link #alongByRank} if it was decoded along a chain. */
@@ -367,7 +305,7 @@ final class RecentChunks {
 
     /** Accounts for entry {@code e} of {@code id}, just evicted from {@link #map}: an ingested one is queued for the spill. */
     private void dropped(ObjectId id, Entry e) {
-        grow(-e.bytes.length);
+        bytes -= e.bytes.length;
         forget(id, e);
         if (e.ingested && spill != null) {
             leaving.add(Map.entry(id, e.bytes));
@@ -385,7 +323,6 @@ final class RecentChunks {
      * version after it once, and that version's chunk takes its place. True if it was held.
      */
     synchronized boolean copyTo(ObjectId id, byte[] dst) {
-        used();
         byte[] k = kept.get(id);
         if (k != null) {
             System.arraycopy(k, 0, dst, 0, k.length);
@@ -408,7 +345,6 @@ final class RecentChunks {
      * took it from here, and the encoder then decoded every base from its chain again.
      */
     synchronized boolean peek(ObjectId id, byte[] dst) {
-        used();
         Entry e = map.get(id);
         byte[] held = e != null ? e.bytes : kept.get(id);
         if (held == null || held.length > dst.length) {
@@ -458,14 +394,13 @@ final class RecentChunks {
      * without {@code keepForLater} (its last user) leaves.
      */
     synchronized byte[] exchange(ObjectId id, byte[] buffer, boolean keepForLater) {
-        used();
         byte[] held = release(id);
         byte[] k = keepForLater ? kept.get(id) : kept.remove(id);
         if (k != null) {
             lastHit = puts;
             if (!keepForLater) {
                 keptBytes -= k.length;
-                grow(-k.length);
+                bytes -= k.length;
             }
         }
         if (held != null) {
@@ -495,7 +430,7 @@ final class RecentChunks {
 
     /** Whether a base of {@code len} bytes could be kept now, evicting only older kept bases. */
     synchronized boolean hasRoomToKeep(long len) {
-        return len <= budget / 4 && bytes - keptBytes + len <= limit();
+        return len <= budget / 4 && bytes - keptBytes + len <= budget;
     }
 
     /**
@@ -507,7 +442,6 @@ final class RecentChunks {
     boolean keepHeld(ObjectId id) {
         int len;
         byte[] copy;
-        used();
         synchronized (this) {
             Entry e = map.get(id);
             if (e == null || kept.containsKey(id)) {
@@ -519,7 +453,6 @@ final class RecentChunks {
         if (copy == null) {
             copy = new byte[len];
         }
-        memory.makeRoomFor(this, len);
         synchronized (this) {
             Entry e = map.get(id);
             if (e == null || e.bytes.length != len || kept.containsKey(id) || !roomToKeep(len)) {
@@ -538,8 +471,6 @@ final class RecentChunks {
      */
     void keep(ObjectId id, byte[] raw, int len) {
         byte[] copy;
-        used();
-        memory.makeRoomFor(this, len);
         synchronized (this) {
             if (len > budget / 4 || kept.containsKey(id)) {
                 return;
@@ -563,7 +494,7 @@ final class RecentChunks {
     private void addKept(ObjectId id, byte[] a) {
         kept.put(id, a);
         keptBytes += a.length;
-        grow(a.length);
+        bytes += a.length;
     }
 
     /** Evicts the least lately used kept bases until {@code len} more fit in half the budget; false if they cannot. */
@@ -573,10 +504,10 @@ final class RecentChunks {
             byte[] old = it.next();
             it.remove();
             keptBytes -= old.length;
-            grow(-old.length);
+            bytes -= old.length;
             recycle(old);
         }
-        return keptBytes + len <= budget / 2 && bytes + len <= limit();
+        return keptBytes + len <= budget / 2 && bytes + len <= budget;
     }
 
     /** {@code held} itself when as long as {@code buffer} (which is taken for reuse), else {@code buffer} holding its bytes. */
@@ -607,7 +538,7 @@ final class RecentChunks {
         forget(id, e);
         lastHit = puts;
         youngestUsed = Math.max(youngestUsed, e.stamp);
-        grow(-e.bytes.length);
+        bytes -= e.bytes.length;
         return e.bytes;
     }
 
@@ -644,7 +575,7 @@ final class RecentChunks {
             return false;
         }
         long need = len * count;
-        long room = limit() - bytes;
+        long room = budget - bytes;
         for (LinkedHashSet<ObjectId> ids : alongByRank.tailMap(rank, false).values()) {
             for (ObjectId id : ids) {
                 if (room >= need) {
@@ -677,7 +608,7 @@ final class RecentChunks {
 
     /** Whether a chunk of {@code len} bytes would fit beside what is held now, without evicting anything. */
     synchronized boolean hasRoomFor(long len) {
-        return len <= budget / 4 && bytes + len <= limit();
+        return len <= budget / 4 && bytes + len <= budget;
     }
 
     synchronized boolean contains(ObjectId id) {

@@ -556,29 +556,4 @@ class RecentChunksTest {
         assertEquals(0, cache.keptBytes(), "every kept base taken by its last user");
         assertTrue(cache.hasRoomFor(3L * CHUNK), "nothing left held");
     }
-    /**
-     * The caches of a process share one budget ({@link ChunkMemory}): one holds what the others
-     * leave, and takes the room of caches idle for {@link ChunkMemory#IDLE_MILLIS}, which let go of
-     * all they hold; caches at work at once do not take from each other. Before, every store had
-     * the whole budget: commits of 40 MB checkpoints into three repositories in turn through one
-     * batch process at -Xmx300m ran out of heap.
-     */
-    @Test
-    void cachesShareTheProcesssBudgetAndTakeTheRoomOfIdleOnes() throws InterruptedException {
-        ChunkMemory memory = new ChunkMemory(8L * CHUNK);
-        RecentChunks a = new RecentChunks(8L * CHUNK, memory);
-        RecentChunks b = new RecentChunks(8L * CHUNK, memory);
-        byte[] raw = new byte[CHUNK];
-        for (int i = 0; i < 8; i++) {
-            assertTrue(a.put(id(1, i), raw, 0, CHUNK, false));
-        }
-        assertFalse(b.put(id(2, 0), raw, 0, CHUNK, false), "a is at work: b gets only the room a leaves, none");
-        assertEquals(0, memory.free());
-        Thread.sleep(ChunkMemory.IDLE_MILLIS + 50);
-        assertTrue(b.put(id(2, 0), raw, 0, CHUNK, false), "a is idle: b takes its room");
-        assertFalse(a.contains(id(1, 0)) || a.contains(id(1, 7)), "a let go of all it held");
-        assertEquals(7L * CHUNK, memory.free());
-        b.close();
-        assertEquals(8L * CHUNK, memory.free(), "a closed cache gives its memory back");
-    }
 }
