@@ -353,11 +353,12 @@ final class ChunkEncodingJob implements AutoCloseable {
         ChunkCache cache = store.chunkCache();
         if (cache != null && store.keepsNewChunks()) {
             cache.dropServedBase(plan.base());
-            if (!held) {
-                // Not admitted in memory (a model larger than its budget): written now, as a
-                // one-shot process writes every chunk. Else it is written when it is evicted
-                // unserved or the store closes. Measured (perf KeptHandleCacheProbe, 84 MB checkpoints,
-                // -Xmx400m): the cache held 60% of the newest version after the close, 100% now.
+            if (!held || !store.recentChunks().markDelta(id)) {
+                // Not admitted in memory (a model larger than its budget), or evicted since: written
+                // now, as a one-shot process writes every chunk. Else it is written when it is evicted
+                // unserved (marked a delta: its pack may not be known yet) or the store closes.
+                // Measured (perf KeptHandleCacheProbe, 84 MB checkpoints, -Xmx400m): the cache held
+                // 60% of the newest version after the close, 100% now.
                 cache.put(id, raw, off, len, previous);
             }
         } else if (cache != null) {

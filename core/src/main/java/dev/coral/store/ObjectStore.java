@@ -830,11 +830,18 @@ public final class ObjectStore implements AutoCloseable {
         recentChunks.spillTo(cache == null ? null : this::cacheIfDelta);
     }
 
-    /** Writes a chunk this process stored to the chunk cache if it is stored as a delta (a keyframe reads as fast). */
-    private void cacheIfDelta(ObjectId id, byte[] bytes) {
+    /**
+     * Writes a chunk this process stored to the chunk cache if it is stored as a delta (a keyframe
+     * reads as fast): {@code delta} when its encoder said so (its pack may not be known yet), else
+     * as the packs known tell.
+     */
+    private void cacheIfDelta(ObjectId id, byte[] bytes, boolean delta) {
         ChunkCache cache = chunkCache;
-        Found f = findLoaded(id);
-        if (cache != null && f != null && f.entry().codec() == StoredForm.DELTA.code) {
+        if (cache == null) {
+            return;
+        }
+        Found f = delta ? null : findLoaded(id);
+        if (delta || f != null && f.entry().codec() == StoredForm.DELTA.code) {
             cache.put(id, bytes, 0, bytes.length, null);
         }
     }

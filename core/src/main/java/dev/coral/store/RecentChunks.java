@@ -65,6 +65,11 @@ final class RecentChunks {
          * versions below that one it is (1: the one just below); 0 for any other entry.
          */
         final int along;
+        /**
+         * An ingested chunk its encoder stored as a delta ({@link #markDelta}): spilled when evicted
+         * even before the store knows its pack. Guarded by the cache's lock.
+         */
+        boolean delta;
 
         Entry(byte[] bytes, long stamp, boolean ingested, int along) {
             this.bytes = bytes;
@@ -79,16 +84,24 @@ final class RecentChunks {
         void fill(byte[] dst);
     }
 
-    /** Takes the bytes of a chunk this process stored as it is evicted; must not keep the array. */
+    /**
+     * Takes the bytes of a chunk this process stored as it is evicted; must not keep the array.
+     * {@code delta}: its encoder stored it as a delta ({@link #markDelta}), which the store may not
+     * tell yet (the pack holding it is still being written); false: ask the store.
+     */
     interface Spill {
-        void spill(ObjectId id, byte[] bytes);
+        void spill(ObjectId id, byte[] bytes, boolean delta);
+    }
+
+    /** An ingested entry evicted, waiting for the spill. */
+    private record Leaving(ObjectId id, byte[] bytes, boolean delta) {
     }
 
     /** Guarded by this. */
     private long budget;
     private volatile Spill spill;
     /** Ingested entries evicted under the lock, spilled once it is released; guarded by this. */
-    private final ArrayList<Map.Entry<ObjectId, byte[]>> leaving = new ArrayList<>();
+    private final ArrayList<Leaving> leaving = new ArrayList<>();
     private final LinkedHashMap<ObjectId, Entry> map = new LinkedHashMap<>(64, 0.75f, false);
     /** The entries of {@link #map} decoded along a chain, by how far below the version read they are, oldest first. */
     private final TreeMap<Integer, LinkedHashSet<ObjectId>> alongByRank = new TreeMap<>();
@@ -207,7 +220,7 @@ final class RecentChunks {
 
     /** Hands the ingested entries evicted to the spill, outside the lock, then takes their arrays back. */
     private void spillLeaving() {
-        List<Map.Entry<ObjectId, byte[]>> out;
+        List<Leaving> out;
         synchronized (this) {
             if (leaving.isEmpty()) {
                 return;
@@ -216,13 +229,13 @@ final class RecentChunks {
             leaving.clear();
         }
         Spill s = spill;
-        for (Map.Entry<ObjectId, byte[]> e : out) {
+        for (Leaving e : out) {
             if (s != null) {
-                s.spill(e.getKey(), e.getValue());
+                s.spill(e.id(), e.bytes(), e.delta());
             }
         }
         synchronized (this) {
-            out.forEach(e -> recycle(e.getValue()));
+            out.forEach(e -> recycle(e.bytes()));
         }
     }
 
@@ -308,7 +321,7 @@ final class RecentChunks {
         bytes -= e.bytes.length;
         forget(id, e);
         if (e.ingested && spill != null) {
-            leaving.add(Map.entry(id, e.bytes));
+            leaving.add(new Leaving(id, e.bytes, e.delta));
         } else {
             recycle(e.bytes);
         }
@@ -546,12 +559,26 @@ final class RecentChunks {
      * The id and raw bytes of each entry this process stored (not of those it only decoded),
      * oldest first, under the cache's lock (the bytes must not be kept).
      */
-    synchronized void forEachIngested(java.util.function.BiConsumer<ObjectId, byte[]> action) {
+    synchronized void forEachIngested(Spill action) {
         map.forEach((id, e) -> {
             if (e.ingested) {
-                action.accept(id, e.bytes);
+                action.spill(id, e.bytes, e.delta);
             }
         });
+    }
+
+    /**
+     * Marks chunk {@code id}, held as one this process stored, as stored as a delta: evicted, it is
+     * spilled though its pack is not known yet. False if it is not held (evicted already, or never
+     * admitted): the caller writes it to the disk cache itself.
+     */
+    synchronized boolean markDelta(ObjectId id) {
+        Entry e = map.get(id);
+        if (e == null || !e.ingested) {
+            return false;
+        }
+        e.delta = true;
+        return true;
     }
 
     /**
