@@ -69,6 +69,12 @@ final class ArrayPool {
         }
     }
 
+    /** Lets every kept array go (for tests: the process's pool, emptied before a test of what it serves). */
+    synchronized void clear() {
+        arrays.clear();
+        bytes = 0;
+    }
+
     /** Bytes kept (for tests). */
     synchronized long bytes() {
         return bytes;

@@ -106,7 +106,8 @@ public final class ChunkCache implements AutoCloseable {
      * committing thread a zeroing pass, 4% of a fresh-handle commit's time. Guarded by this
      * cache's monitor.
      */
-    private final SpareArrays spare = new SpareArrays(4);
+    /** Arrays of entries written, for the next ones queued: the process's (one set per cache was as much per repository). */
+    private static final SpareArrays SPARE = new SpareArrays(4);
     /** Bytes in {@link #queue}, guarded by this cache's monitor. */
     private long queued;
     private final AtomicLong hits = new AtomicLong();
@@ -397,13 +398,27 @@ public final class ChunkCache implements AutoCloseable {
      * of the commit before, the most common step back). Waits while the queue is full.
      */
     void put(ObjectId id, byte[] raw, int off, int len, ObjectId previous) {
+        queue(id, len, previous, copy -> System.arraycopy(raw, off, copy, 0, len), null);
+    }
+
+    /**
+     * As {@link #put}, queueing {@code bytes} itself (the caller lets go of the array): a store
+     * letting go of its recent chunks for another's memory, where a copy would take more before
+     * any was freed.
+     */
+    void putOwned(ObjectId id, byte[] bytes, ObjectId previous) {
+        queue(id, bytes.length, previous, null, bytes);
+    }
+
+    /** Queues entry {@code id} of {@code len} bytes: {@code owned} itself, else a copy {@code fill} writes. */
+    private void queue(ObjectId id, int len, ObjectId previous, java.util.function.Consumer<byte[]> fill, byte[] owned) {
         if (budget == 0) {
             return;
         }
         if (HEADER_BYTES + (long) len + FOOTER_BYTES > budget) {
             return;
         }
-        byte[] copy;
+        byte[] copy = owned;
         synchronized (this) {
             if (writer == null) {
                 Thread t = new Thread(this::writeLoop, "coral-chunk-cache");
@@ -422,12 +437,18 @@ public final class ChunkCache implements AutoCloseable {
                 return;
             }
             queued += len;
-            copy = spare.take(len);
+            if (copy == null) {
+                synchronized (SPARE) {
+                    copy = SPARE.take(len);
+                }
+            }
         }
-        if (copy == null) {
-            copy = new byte[len];
+        if (owned == null) {
+            if (copy == null) {
+                copy = new byte[len];
+            }
+            fill.accept(copy);
         }
-        System.arraycopy(raw, off, copy, 0, len);
         queue.add(new Pending(id, copy, previous));
     }
 
@@ -467,7 +488,9 @@ public final class ChunkCache implements AutoCloseable {
             write(p.id(), p.bytes(), p.previous());
             synchronized (this) {
                 queued -= p.bytes().length;
-                spare.give(p.bytes());
+                synchronized (SPARE) {
+                    SPARE.give(p.bytes());
+                }
                 notifyAll();
             }
         }

@@ -706,32 +706,43 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     /** Chunk arrays the read-ahead of a finished tensor gave back, for the next (guarded by itself). */
-    private final SpareArrays readAheadArrays = new SpareArrays(ChunkReadAhead.THREADS + 2);
+    private static final SpareArrays READ_AHEAD_ARRAYS = new SpareArrays(ChunkReadAhead.THREADS + 2); // the process's, as SPARE_ARRAYS
 
     /** A spare array of exactly {@code len} bytes for a chunk decoded ahead (stale contents), or null. */
     byte[] takeReadAheadArray(int len) {
-        synchronized (readAheadArrays) {
-            return readAheadArrays.take(len);
+        synchronized (READ_AHEAD_ARRAYS) {
+            return READ_AHEAD_ARRAYS.take(len);
         }
     }
 
     /** Keeps a read-ahead's array for the next tensor; the caller no longer uses it. */
     void giveReadAheadArray(byte[] a) {
-        synchronized (readAheadArrays) {
-            readAheadArrays.give(a);
+        synchronized (READ_AHEAD_ARRAYS) {
+            READ_AHEAD_ARRAYS.give(a);
         }
     }
 
-    private final Object jobLock = new Object();
+    /** Guards every store's idle jobs and {@link #IDLE_JOBS_OF_PROCESS}: one lock, as a job given back may evict another store's. */
+    private static final Object JOB_LOCK = new Object();
     /**
-     * Encoding jobs inserters and pipelines gave back, for the next ones (guarded by jobLock), the
-     * most recently returned last; at most {@link #IDLE_JOBS}.
+     * Encoding jobs inserters and pipelines gave back, for the next ones (guarded by JOB_LOCK), the
+     * most recently returned last.
      */
     private final ArrayDeque<ChunkEncodingJob> idleJobs = new ArrayDeque<>();
+    /** A store's idle job, in {@link #IDLE_JOBS_OF_PROCESS}. */
+    private record IdleJob(ObjectStore store, ChunkEncodingJob job) {
+    }
     /**
-     * Most idle jobs kept: one per ingest worker, plus the single-thread job; at most 16, and one
-     * per 128 MiB of maximum heap (at least 2): a job keeps its buffers, tens of MiB for 4 MiB
-     * chunks, which a pipeline's workers hold during a commit anyway.
+     * Every store's idle jobs, the most recently returned last: at most {@link #IDLE_JOBS} in the
+     * process, not per store (a process with handles on several repositories, a daemon or a batch
+     * script, had kept that many per store, tens of MiB each: at -Xmx300m, commits into three
+     * repositories in turn ran out of heap). Guarded by JOB_LOCK.
+     */
+    private static final ArrayDeque<IdleJob> IDLE_JOBS_OF_PROCESS = new ArrayDeque<>();
+    /**
+     * Most idle jobs kept in the process: one per ingest worker, plus the single-thread job; at most
+     * 16, and one per 128 MiB of maximum heap (at least 2): a job keeps its buffers, tens of MiB for
+     * 4 MiB chunks, which a pipeline's workers hold during a commit anyway.
      */
     static final int IDLE_JOBS = (int) Math.max(2, Math.min(Math.min(16, Runtime.getRuntime().availableProcessors() + 1),
             Runtime.getRuntime().maxMemory() / (128L << 20)));
@@ -742,11 +753,12 @@ public final class ObjectStore implements AutoCloseable {
      * per chunk, each a humongous allocation, which makes G1 start a concurrent cycle) and its threads.
      */
     ChunkEncodingJob borrowJob(int zstdLevel, ChainShape chains, boolean contextCoding, boolean pairAligned) {
-        synchronized (jobLock) {
+        synchronized (JOB_LOCK) {
             for (Iterator<ChunkEncodingJob> it = idleJobs.descendingIterator(); it.hasNext(); ) {
                 ChunkEncodingJob j = it.next();
                 if (j.fits(zstdLevel, chains, contextCoding, pairAligned)) {
                     it.remove();
+                    IDLE_JOBS_OF_PROCESS.removeIf(i -> i.job() == j);
                     return j;
                 }
             }
@@ -761,21 +773,26 @@ public final class ObjectStore implements AutoCloseable {
      * 32 commits of the perf MLP: 92-104 cycles instead of 102-120). A tensor read ahead holds two
      * read buffers at once; when one was kept, every tensor of a file commit made a 4 MiB array anew.
      */
-    private final ArrayPool spareArrays = ArrayPool.sizedForHeap();
+    private static final ArrayPool SPARE_ARRAYS = ArrayPool.sizedForHeap(); // the process's: one per store was as much per repository
 
     /** An array of at least {@code min} bytes (stale contents): one given back, else a new one of {@code max(min, size)} bytes. */
     byte[] takeSpareArray(int min, int size) {
-        return spareArrays.take(min, size);
+        return SPARE_ARRAYS.take(min, size);
     }
 
     /** Takes an array back for the next {@link #takeSpareArray}; the caller no longer uses it. */
     void giveSpareArray(byte[] a) {
-        spareArrays.give(a);
+        SPARE_ARRAYS.give(a);
+    }
+
+    /** Empties the process's pool of spare arrays (for tests: what it serves, from nothing). */
+    static void dropSpareArrays() {
+        SPARE_ARRAYS.clear();
     }
 
     /** Bytes of arrays kept for the next users (for tests). */
     long spareArrayBytes() {
-        return spareArrays.bytes();
+        return SPARE_ARRAYS.bytes();
     }
 
     /** Takes a job back: kept for the next inserter in a process that commits again, else closed. */
@@ -785,19 +802,23 @@ public final class ObjectStore implements AutoCloseable {
             return;
         }
         job.idle();
-        ChunkEncodingJob evicted = null;
-        synchronized (jobLock) {
+        IdleJob evicted = null;
+        synchronized (JOB_LOCK) {
             idleJobs.addLast(job);
-            if (idleJobs.size() > IDLE_JOBS) {
-                evicted = idleJobs.removeFirst();
+            IDLE_JOBS_OF_PROCESS.addLast(new IdleJob(this, job));
+            if (IDLE_JOBS_OF_PROCESS.size() > IDLE_JOBS) {
+                evicted = IDLE_JOBS_OF_PROCESS.removeFirst();
+                evicted.store().idleJobs.remove(evicted.job());
             }
         }
-        closeJob(evicted);
+        if (evicted != null) {
+            closeJob(evicted.job());
+        }
     }
 
     /** Idle jobs kept for the next inserters (for tests). */
     int idleJobCount() {
-        synchronized (jobLock) {
+        synchronized (JOB_LOCK) {
             return idleJobs.size();
         }
     }
@@ -805,9 +826,10 @@ public final class ObjectStore implements AutoCloseable {
     /** Closes every idle job. */
     private void closeIdleJobs() {
         List<ChunkEncodingJob> jobs;
-        synchronized (jobLock) {
+        synchronized (JOB_LOCK) {
             jobs = new ArrayList<>(idleJobs);
             idleJobs.clear();
+            IDLE_JOBS_OF_PROCESS.removeIf(i -> i.store() == this);
         }
         jobs.forEach(ObjectStore::closeJob);
     }
@@ -827,22 +849,36 @@ public final class ObjectStore implements AutoCloseable {
      */
     public void useChunkCache(ChunkCache cache) {
         this.chunkCache = cache;
-        recentChunks.spillTo(cache == null ? null : this::cacheIfDelta);
+        recentChunks.spillTo(cache == null ? null : new RecentChunks.Spill() {
+            @Override
+            public void spill(ObjectId id, byte[] bytes, boolean delta) {
+                cacheIfDelta(id, bytes, delta, false);
+            }
+
+            @Override
+            public void handOver(ObjectId id, byte[] bytes, boolean delta) {
+                cacheIfDelta(id, bytes, delta, true);
+            }
+        });
     }
 
     /**
      * Writes a chunk this process stored to the chunk cache if it is stored as a delta (a keyframe
-     * reads as fast): {@code delta} when its encoder said so (its pack may not be known yet), else
-     * as the packs known tell.
+     * reads as fast): {@code delta} when its encoder said so, else as the packs known tell.
+     * {@code owned}: the cache may keep {@code bytes} itself.
      */
-    private void cacheIfDelta(ObjectId id, byte[] bytes, boolean delta) {
+    private void cacheIfDelta(ObjectId id, byte[] bytes, boolean delta, boolean owned) {
         ChunkCache cache = chunkCache;
         if (cache == null) {
             return;
         }
         Found f = delta ? null : findLoaded(id);
         if (delta || f != null && f.entry().codec() == StoredForm.DELTA.code) {
-            cache.put(id, bytes, 0, bytes.length, null);
+            if (owned) {
+                cache.putOwned(id, bytes, null);
+            } else {
+                cache.put(id, bytes, 0, bytes.length, null);
+            }
         }
     }
 
@@ -1159,13 +1195,15 @@ public final class ObjectStore implements AutoCloseable {
     private synchronized void closeLocked() throws IOException {
         closeIdleJobs();
         ChunkCache cache = chunkCache;
+        recentChunks.spillTo(null); // the cache closes below: a cache of another store taking this one's memory spills nothing now
         if (cache != null) {
             if (keepsNewChunks()) { // a training loop's newest chunks, kept in memory rather than written every commit
                 // (only what it stored: a version it read back, or a repack's last, would stay in the cache for nothing)
-                recentChunks.forEachIngested(this::cacheIfDelta);
+                recentChunks.forEachIngested((id, bytes, delta) -> cacheIfDelta(id, bytes, delta, false));
             }
             cache.close(); // its writes finish before the handle is gone
         }
+        recentChunks.close(); // its memory goes back to the process's other stores
         IOException first = null;
         for (PackFile p : packs.values()) {
             try {

@@ -91,6 +91,14 @@ final class RecentChunks {
      */
     interface Spill {
         void spill(ObjectId id, byte[] bytes, boolean delta);
+
+        /**
+         * As {@link #spill}, taking the array itself, which the cache lets go of (another store
+         * needs the memory: {@link #letGoOfAll}). By default it is copied as {@link #spill} does.
+         */
+        default void handOver(ObjectId id, byte[] bytes, boolean delta) {
+            spill(id, bytes, delta);
+        }
     }
 
     /** An ingested entry evicted, waiting for the spill. */
@@ -99,6 +107,10 @@ final class RecentChunks {
 
     /** Guarded by this. */
     private long budget;
+    /** The memory this cache shares with the process's other caches: it holds at most what they leave. */
+    private final ChunkMemory memory;
+    /** {@link System#nanoTime} of the last put or hit: how long the cache has been idle, for {@link ChunkMemory}. */
+    private volatile long lastUsed = System.nanoTime();
     private volatile Spill spill;
     /** Ingested entries evicted under the lock, spilled once it is released; guarded by this. */
     private final ArrayList<Leaving> leaving = new ArrayList<>();
@@ -117,9 +129,17 @@ final class RecentChunks {
     /** The clock when an idle entry was last evicted. */
     private long lastIdleEviction;
 
+    /** A cache of its own budget, sharing it with no other. */
     RecentChunks(long budget) {
+        this(budget, new ChunkMemory(budget));
+    }
+
+    /** A cache of at most {@code budget} bytes, and at most what the other caches of {@code memory} leave. */
+    RecentChunks(long budget, ChunkMemory memory) {
         this.budget = budget;
+        this.memory = memory;
         this.spare = new SpareArrays(Integer.MAX_VALUE, Math.max(budget / 8, 1));
+        memory.register(this);
     }
 
     /**
@@ -128,7 +148,64 @@ final class RecentChunks {
      * 64 MiB budget (15 of 21 chunks served), 227-245 MB/s with the whole checkpoint held.
      */
     static RecentChunks sizedForHeap() {
-        return new RecentChunks(Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 8));
+        return new RecentChunks(ChunkMemory.PROCESS.total(), ChunkMemory.PROCESS);
+    }
+
+    /** How many bytes this cache may hold now: its budget, or what it holds and the room the process's other caches leave. */
+    private long limit() {
+        return Math.min(budget, bytes + memory.free());
+    }
+
+    /** Accounts for {@code delta} more bytes held (fewer when negative), here and in the memory shared. */
+    private void grow(long delta) {
+        bytes += delta;
+        memory.add(delta);
+    }
+
+    long lastUsed() {
+        return lastUsed;
+    }
+
+    private void used() {
+        lastUsed = System.nanoTime();
+    }
+
+    /**
+     * Lets go of everything held: another cache of the process needs the memory, or the store
+     * closes (which wrote what it stored to its disk cache first, and spills nothing then). The
+     * chunks this process stored are handed over to the spill, their arrays with them
+     * ({@link Spill#handOver}): spilled as copies, as an eviction spills them, letting go had taken
+     * more memory before it freed any (12 repositories at {@code -Xmx300m}: 5-8 of 36 commits out
+     * of heap; dropped unspilled, none, but a store's newest chunks went missing from its disk cache).
+     */
+    void letGoOfAll() {
+        List<Leaving> stored = new ArrayList<>();
+        synchronized (this) {
+            for (Map.Entry<ObjectId, Entry> e : map.entrySet()) {
+                grow(-e.getValue().bytes.length);
+                if (e.getValue().ingested) {
+                    stored.add(new Leaving(e.getKey(), e.getValue().bytes, e.getValue().delta));
+                }
+            }
+            map.clear();
+            alongByRank.clear();
+            for (byte[] k : kept.values()) {
+                grow(-k.length);
+            }
+            kept.clear();
+            keptBytes = 0;
+            spare.clear();
+        }
+        Spill s = spill;
+        if (s != null) {
+            stored.forEach(e -> s.handOver(e.id(), e.bytes(), e.delta()));
+        }
+    }
+
+    /** Lets go of everything held and leaves the memory shared: the store closes. */
+    void close() {
+        letGoOfAll();
+        memory.unregister(this);
     }
 
     /**
@@ -181,6 +258,8 @@ final class RecentChunks {
      */
     private boolean admit(ObjectId id, int len, boolean ingested, int along, Filler fill) {
         byte[] copy;
+        used();
+        memory.makeRoomFor(this, len);
         try {
             synchronized (this) {
                 puts++;
@@ -210,7 +289,7 @@ final class RecentChunks {
                 if (along > 0) {
                     alongByRank.computeIfAbsent(along, r -> new LinkedHashSet<>()).add(id);
                 }
-                bytes += len;
+                grow(len);
                 return true;
             }
         } finally {
@@ -266,17 +345,17 @@ final class RecentChunks {
     private boolean makeRoom(long len, int along) {
         Iterator<Map.Entry<ObjectId, Entry>> it = map.entrySet().iterator();
         long round = (long) STALE_ROUNDS * Math.max(16, map.size());
-        while (bytes + len > budget && it.hasNext()) {
+        while (bytes + len > limit() && it.hasNext()) {
             Map.Entry<ObjectId, Entry> eldest = it.next();
             if (eldest.getValue().along == 0 && !evictIfDoneWith(eldest, it, round)) {
                 break;
             }
         }
-        while (bytes + len > budget && !alongByRank.isEmpty() && (along == 0 || alongByRank.lastKey() > along)) {
+        while (bytes + len > limit() && !alongByRank.isEmpty() && (along == 0 || alongByRank.lastKey() > along)) {
             ObjectId farthest = alongByRank.lastEntry().getValue().iterator().next();
             dropped(farthest, map.remove(farthest));
         }
-        return bytes + len <= budget;
+        return bytes + len <= limit();
     }
 
     /** Drops {@code id}, just removed from {@link #map}, from {@link #alongByRank} if it was decoded along a chain. */
@@ -318,7 +397,7 @@ final class RecentChunks {
 
     /** Accounts for entry {@code e} of {@code id}, just evicted from {@link #map}: an ingested one is queued for the spill. */
     private void dropped(ObjectId id, Entry e) {
-        bytes -= e.bytes.length;
+        grow(-e.bytes.length);
         forget(id, e);
         if (e.ingested && spill != null) {
             leaving.add(new Leaving(id, e.bytes, e.delta));
@@ -336,6 +415,7 @@ final class RecentChunks {
      * version after it once, and that version's chunk takes its place. True if it was held.
      */
     synchronized boolean copyTo(ObjectId id, byte[] dst) {
+        used();
         byte[] k = kept.get(id);
         if (k != null) {
             System.arraycopy(k, 0, dst, 0, k.length);
@@ -358,6 +438,7 @@ final class RecentChunks {
      * took it from here, and the encoder then decoded every base from its chain again.
      */
     synchronized boolean peek(ObjectId id, byte[] dst) {
+        used();
         Entry e = map.get(id);
         byte[] held = e != null ? e.bytes : kept.get(id);
         if (held == null || held.length > dst.length) {
@@ -407,13 +488,14 @@ final class RecentChunks {
      * without {@code keepForLater} (its last user) leaves.
      */
     synchronized byte[] exchange(ObjectId id, byte[] buffer, boolean keepForLater) {
+        used();
         byte[] held = release(id);
         byte[] k = keepForLater ? kept.get(id) : kept.remove(id);
         if (k != null) {
             lastHit = puts;
             if (!keepForLater) {
                 keptBytes -= k.length;
-                bytes -= k.length;
+                grow(-k.length);
             }
         }
         if (held != null) {
@@ -443,7 +525,7 @@ final class RecentChunks {
 
     /** Whether a base of {@code len} bytes could be kept now, evicting only older kept bases. */
     synchronized boolean hasRoomToKeep(long len) {
-        return len <= budget / 4 && bytes - keptBytes + len <= budget;
+        return len <= budget / 4 && bytes - keptBytes + len <= limit();
     }
 
     /**
@@ -455,6 +537,7 @@ final class RecentChunks {
     boolean keepHeld(ObjectId id) {
         int len;
         byte[] copy;
+        used();
         synchronized (this) {
             Entry e = map.get(id);
             if (e == null || kept.containsKey(id)) {
@@ -466,6 +549,7 @@ final class RecentChunks {
         if (copy == null) {
             copy = new byte[len];
         }
+        memory.makeRoomFor(this, len);
         synchronized (this) {
             Entry e = map.get(id);
             if (e == null || e.bytes.length != len || kept.containsKey(id) || !roomToKeep(len)) {
@@ -484,6 +568,8 @@ final class RecentChunks {
      */
     void keep(ObjectId id, byte[] raw, int len) {
         byte[] copy;
+        used();
+        memory.makeRoomFor(this, len);
         synchronized (this) {
             if (len > budget / 4 || kept.containsKey(id)) {
                 return;
@@ -507,7 +593,7 @@ final class RecentChunks {
     private void addKept(ObjectId id, byte[] a) {
         kept.put(id, a);
         keptBytes += a.length;
-        bytes += a.length;
+        grow(a.length);
     }
 
     /** Evicts the least lately used kept bases until {@code len} more fit in half the budget; false if they cannot. */
@@ -517,10 +603,10 @@ final class RecentChunks {
             byte[] old = it.next();
             it.remove();
             keptBytes -= old.length;
-            bytes -= old.length;
+            grow(-old.length);
             recycle(old);
         }
-        return keptBytes + len <= budget / 2 && bytes + len <= budget;
+        return keptBytes + len <= budget / 2 && bytes + len <= limit();
     }
 
     /** {@code held} itself when as long as {@code buffer} (which is taken for reuse), else {@code buffer} holding its bytes. */
@@ -551,7 +637,7 @@ final class RecentChunks {
         forget(id, e);
         lastHit = puts;
         youngestUsed = Math.max(youngestUsed, e.stamp);
-        bytes -= e.bytes.length;
+        grow(-e.bytes.length);
         return e.bytes;
     }
 
@@ -602,7 +688,7 @@ final class RecentChunks {
             return false;
         }
         long need = len * count;
-        long room = budget - bytes;
+        long room = limit() - bytes;
         for (LinkedHashSet<ObjectId> ids : alongByRank.tailMap(rank, false).values()) {
             for (ObjectId id : ids) {
                 if (room >= need) {
@@ -635,7 +721,7 @@ final class RecentChunks {
 
     /** Whether a chunk of {@code len} bytes would fit beside what is held now, without evicting anything. */
     synchronized boolean hasRoomFor(long len) {
-        return len <= budget / 4 && bytes + len <= budget;
+        return len <= budget / 4 && bytes + len <= limit();
     }
 
     synchronized boolean contains(ObjectId id) {

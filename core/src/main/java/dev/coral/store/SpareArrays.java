@@ -37,6 +37,12 @@ final class SpareArrays {
         return null;
     }
 
+    /** Lets every kept array go (to the garbage collector). */
+    void clear() {
+        arrays.clear();
+        bytes = 0;
+    }
+
     /** Keeps {@code a} for reuse; the caller no longer uses it. */
     void give(byte[] a) {
         arrays.addLast(a);

@@ -64,10 +64,41 @@ class EncodingJobReuseTest {
         }
     }
 
+    /**
+     * The limit is the process's, not each store's: a process with handles on several repositories
+     * (a daemon, a batch script) kept {@link ObjectStore#IDLE_JOBS} per store, tens of MiB each, and
+     * ran out of heap. The jobs given back last stay, whichever store they came from; a closed
+     * store's leave with it.
+     */
+    @Test
+    void theJobsKeptAreCountedForTheWholeProcess() throws IOException {
+        ChainShape shape = new ChainShape(12, 8);
+        java.nio.file.Path other = dir.resolve("other");
+        try (ObjectStore a = new ObjectStore(dir.resolve("a"), 1); ObjectStore b = new ObjectStore(other, 1)) {
+            a.noteChunksIngested();
+            b.noteChunksIngested();
+            java.util.List<ChunkEncodingJob> fromA = new java.util.ArrayList<>();
+            java.util.List<ChunkEncodingJob> fromB = new java.util.ArrayList<>();
+            for (int i = 0; i < ObjectStore.IDLE_JOBS; i++) {
+                fromA.add(a.borrowJob(1, shape, true, true));
+                fromB.add(b.borrowJob(1, shape, true, true));
+            }
+            fromA.forEach(a::returnJob);
+            assertEquals(ObjectStore.IDLE_JOBS, a.idleJobCount());
+            fromB.forEach(b::returnJob);
+            assertEquals(0, a.idleJobCount(), "the older jobs, a's, left for b's");
+            assertEquals(ObjectStore.IDLE_JOBS, b.idleJobCount());
+            a.returnJob(a.borrowJob(1, shape, true, true));
+            assertEquals(1, a.idleJobCount());
+            assertEquals(ObjectStore.IDLE_JOBS - 1, b.idleJobCount());
+        }
+    }
+
     /** Read buffers given back serve the next borrowers whose need they cover, two at once as a tensor read ahead holds them. */
     @Test
     void theReadBuffersGivenBackServeTheNextBorrowers() throws IOException {
         try (ObjectStore store = new ObjectStore(dir, 1)) {
+            ObjectStore.dropSpareArrays(); // the pool is the process's (since 2026-12-07): other tests' arrays out of it
             byte[] small = store.takeSpareArray(1000, 1000);
             assertEquals(1000, small.length, "nothing given back yet: just what was asked for");
             store.giveSpareArray(small);

@@ -11,7 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -583,5 +585,44 @@ class RecentChunksTest {
         cache.put(id(4, 2), filled(7), 0, CHUNK, false);
         assertEquals(java.util.Map.of(id(3, 0), true, id(3, 1), false), spilled, "the marked one as a delta, the other for the store to tell");
         assertFalse(cache.markDelta(id(3, 0)), "evicted: no longer marked");
+    }
+
+    /**
+     * The caches of a process share one budget ({@link ChunkMemory}): one holds what the others
+     * leave, and takes the room of caches idle for {@link ChunkMemory#IDLE_MILLIS}, which let go of
+     * all they hold; caches at work at once do not take from each other. Before, every store had
+     * the whole budget: commits of 40 MB checkpoints into three repositories in turn through one
+     * batch process at -Xmx300m ran out of heap.
+     */
+    @Test
+    void cachesShareTheProcesssBudgetAndTakeTheRoomOfIdleOnes() throws InterruptedException {
+        ChunkMemory memory = new ChunkMemory(8L * CHUNK);
+        RecentChunks a = new RecentChunks(8L * CHUNK, memory);
+        RecentChunks b = new RecentChunks(8L * CHUNK, memory);
+        List<ObjectId> handedOver = new ArrayList<>();
+        a.spillTo(new RecentChunks.Spill() {
+            @Override
+            public void spill(ObjectId id, byte[] bytes, boolean delta) {
+                throw new AssertionError("a copy spilled: letting go hands the arrays over");
+            }
+
+            @Override
+            public void handOver(ObjectId id, byte[] bytes, boolean delta) {
+                handedOver.add(id);
+            }
+        });
+        byte[] raw = new byte[CHUNK];
+        for (int i = 0; i < 8; i++) {
+            assertTrue(a.put(id(1, i), raw, 0, CHUNK, i % 2 == 0)); // half of them stored by this process
+        }
+        assertFalse(b.put(id(2, 0), raw, 0, CHUNK, false), "a is at work: b gets only the room a leaves, none");
+        assertEquals(0, memory.free());
+        Thread.sleep(ChunkMemory.IDLE_MILLIS + 50);
+        assertTrue(b.put(id(2, 0), raw, 0, CHUNK, false), "a is idle: b takes its room");
+        assertFalse(a.contains(id(1, 0)) || a.contains(id(1, 7)), "a let go of all it held");
+        assertEquals(List.of(id(1, 0), id(1, 2), id(1, 4), id(1, 6)), handedOver, "the chunks it stored to its disk cache");
+        assertEquals(7L * CHUNK, memory.free());
+        b.close();
+        assertEquals(8L * CHUNK, memory.free(), "a closed cache gives its memory back");
     }
 }
