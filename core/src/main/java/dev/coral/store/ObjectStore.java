@@ -751,8 +751,13 @@ public final class ObjectStore implements AutoCloseable {
      * An encoding job with these settings: the latest given back that fits (by an inserter or a
      * pipeline's worker), or a new one. A training loop's commits then reuse its buffers (a few MiB
      * per chunk, each a humongous allocation, which makes G1 start a concurrent cycle) and its threads.
+     * A new job takes the place of another store's idle one, the least lately given back, closed
+     * first: a job is its store's, and a process committing into repositories in turn had kept the
+     * last one's beside the new ones (40 MB checkpoints into three repositories at -Xmx200m: the
+     * second and third repositories' delta commits ran out of heap).
      */
     ChunkEncodingJob borrowJob(int zstdLevel, ChainShape chains, boolean contextCoding, boolean pairAligned) {
+        IdleJob replaced = null;
         synchronized (JOB_LOCK) {
             for (Iterator<ChunkEncodingJob> it = idleJobs.descendingIterator(); it.hasNext(); ) {
                 ChunkEncodingJob j = it.next();
@@ -762,6 +767,18 @@ public final class ObjectStore implements AutoCloseable {
                     return j;
                 }
             }
+            for (Iterator<IdleJob> it = IDLE_JOBS_OF_PROCESS.iterator(); it.hasNext(); ) {
+                IdleJob i = it.next();
+                if (i.store() != this) {
+                    it.remove();
+                    i.store().idleJobs.remove(i.job());
+                    replaced = i;
+                    break;
+                }
+            }
+        }
+        if (replaced != null) {
+            closeJob(replaced.job());
         }
         return new ChunkEncodingJob(this, zstdLevel, chains, contextCoding, pairAligned);
     }

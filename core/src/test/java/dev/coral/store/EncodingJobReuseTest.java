@@ -88,9 +88,15 @@ class EncodingJobReuseTest {
             fromB.forEach(b::returnJob);
             assertEquals(0, a.idleJobCount(), "the older jobs, a's, left for b's");
             assertEquals(ObjectStore.IDLE_JOBS, b.idleJobCount());
-            a.returnJob(a.borrowJob(1, shape, true, true));
+            ChunkEncodingJob again = a.borrowJob(1, shape, true, true);
+            assertEquals(ObjectStore.IDLE_JOBS - 1, b.idleJobCount(),
+                    "a's new job took the place of b's oldest, closed before it was made: at -Xmx200m, 40 MB commits"
+                            + " into repositories in turn ran out of heap while the last one's jobs waited beside the new");
+            a.returnJob(again);
             assertEquals(1, a.idleJobCount());
             assertEquals(ObjectStore.IDLE_JOBS - 1, b.idleJobCount());
+            b.returnJob(b.borrowJob(1, shape, true, true));
+            assertEquals(1, a.idleJobCount(), "a job of b's own served b: a's stays");
         }
     }
 
