@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,17 +88,12 @@ class ThreadLimitIT {
 
     /** An npy file of {@code ELEMENTS} float32 values, as numpy writes one (format 1.0). */
     private static byte[] npy(long seed) {
-        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + ELEMENTS + ",), }";
-        int padded = (10 + header.length() + 1 + 63) / 64 * 64;
-        header = header + " ".repeat(padded - 10 - header.length() - 1) + "\n";
-        ByteBuffer b = ByteBuffer.allocate(padded + 4 * ELEMENTS).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0).putShort((short) header.length());
-        b.put(header.getBytes(StandardCharsets.US_ASCII));
         SplittableRandom r = new SplittableRandom(seed);
+        float[] w = new float[ELEMENTS];
         for (int i = 0; i < ELEMENTS; i++) {
-            b.putFloat((float) r.nextDouble(-0.1, 0.1));
+            w[i] = (float) r.nextDouble(-0.1, 0.1);
         }
-        return b.array();
+        return NpyFiles.fp32(w);
     }
 
     /**
