@@ -437,6 +437,50 @@ class LauncherIT {
     }
 
     /**
+     * A daemon killed while the launcher waits for its reply resets the connection: before it
+     * said "started", the launcher runs the command itself; after, it says in one line that the
+     * daemon ended. Either way the user sees no "read error: 0: Connection reset by peer" from
+     * bash (found by perf/tools/concurrent-fuzz.py --daemon on 2026-12-07: a refused commit carried
+     * it as a second line). The daemon here is a socket of the test's that reads the request and
+     * resets the connection, before or after "started".
+     */
+    @Test
+    void aDaemonKilledBeforeItRepliesLeavesNoShellErrorBehind() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "the launcher reaches the daemon through /proc and /dev/tcp: Linux only");
+        for (boolean startedFirst : new boolean[] {false, true}) {
+            Path daemonDir = Files.createDirectories(dir.resolve("daemon-" + startedFirst));
+            try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                Files.writeString(daemonDir.resolve("info"), server.getLocalPort() + " token " + ProcessHandle.current().pid() + "\n");
+                Thread resetter = new Thread(() -> {
+                    try (java.net.Socket s = server.accept()) {
+                        s.getInputStream().read(new byte[8192]); // the request
+                        if (startedFirst) {
+                            s.getOutputStream().write("started\n".getBytes(StandardCharsets.US_ASCII));
+                            s.getOutputStream().flush();
+                            Thread.sleep(100);
+                        }
+                        s.setSoLinger(true, 0); // closed with a reset, as a killed process's socket is
+                    } catch (IOException | InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                resetter.start();
+                Run r = piped(dir, Map.of("CORAL_DAEMON_DIR", daemonDir.toString()), "status");
+                resetter.join(10_000);
+                assertFalse(r.err().contains("read error") || r.err().contains("Connection reset"), r.err());
+                if (startedFirst) {
+                    assertEquals(1, r.code(), r.err());
+                    assertEquals("coral: the daemon (pid " + ProcessHandle.current().pid() + ") ended while it ran the command; see "
+                            + daemonDir.resolve("log") + "\n", r.err());
+                } else {
+                    Run plain = piped(dir, Map.of("CORAL_DAEMON", "0"), "status");
+                    assertEquals(plain, r, "run by the launcher itself");
+                }
+            }
+        }
+    }
+
+    /**
      * With {@code coral daemon} running, the launcher hands commands to it: the same output and
      * exit codes as commands run in JVMs of their own (CORAL_DAEMON=0), in the caller's folder;
      * output to a file runs the command itself; CORAL_DAEMON=1 starts a daemon when none runs.
