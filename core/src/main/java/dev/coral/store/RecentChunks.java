@@ -112,6 +112,12 @@ final class RecentChunks {
     /** {@link System#nanoTime} of the last put or hit: how long the cache has been idle, for {@link ChunkMemory}. */
     private volatile long lastUsed = System.nanoTime();
     private volatile Spill spill;
+    /**
+     * Held while {@link #letGoOfAll} hands chunks to the spill, and to change the spill: that is
+     * another store's thread, taking this one's memory, and this store may be closing its disk
+     * cache meanwhile, which a hand-over after the close would have started writing again.
+     */
+    private final Object handingOver = new Object();
     /** Ingested entries evicted under the lock, spilled once it is released; guarded by this. */
     private final ArrayList<Leaving> leaving = new ArrayList<>();
     private final LinkedHashMap<ObjectId, Entry> map = new LinkedHashMap<>(64, 0.75f, false);
@@ -196,9 +202,11 @@ final class RecentChunks {
             keptBytes = 0;
             spare.clear();
         }
-        Spill s = spill;
-        if (s != null) {
-            stored.forEach(e -> s.handOver(e.id(), e.bytes(), e.delta()));
+        synchronized (handingOver) {
+            Spill s = spill;
+            if (s != null) {
+                stored.forEach(e -> s.handOver(e.id(), e.bytes(), e.delta()));
+            }
         }
     }
 
@@ -222,7 +230,9 @@ final class RecentChunks {
 
     /** Where evicted chunks this process stored go from now on (null: nowhere). */
     void spillTo(Spill s) {
-        this.spill = s;
+        synchronized (handingOver) { // a hand-over under way ends first: after spillTo(null) none comes (the store closes its disk cache)
+            this.spill = s;
+        }
     }
 
     /**

@@ -625,4 +625,42 @@ class RecentChunksTest {
         b.close();
         assertEquals(8L * CHUNK, memory.free(), "a closed cache gives its memory back");
     }
+
+    /**
+     * The spill is not changed while another thread hands chunks over to it ({@link RecentChunks#letGoOfAll},
+     * another store's thread taking this one's memory): the store, closing, stops the spill before
+     * it closes its disk cache, and a hand-over still under way would have written into the closed
+     * cache. After the spill is stopped nothing is handed over.
+     */
+    @Test
+    void theSpillStopsOnlyOnceAHandOverUnderWayEnds() throws Exception {
+        RecentChunks cache = new RecentChunks(8L * CHUNK);
+        java.util.concurrent.CountDownLatch inHandOver = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<ObjectId> handedOver = java.util.Collections.synchronizedList(new ArrayList<>());
+        cache.spillTo((id, b, delta) -> {
+            inHandOver.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            handedOver.add(id);
+        });
+        cache.put(id(5, 0), filled(1), 0, CHUNK, true);
+        Thread taker = new Thread(cache::letGoOfAll);
+        taker.start();
+        assertTrue(inHandOver.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        Thread stopper = new Thread(() -> cache.spillTo(null));
+        stopper.start();
+        stopper.join(200);
+        assertTrue(stopper.isAlive(), "the spill is stopped only once the hand-over ends");
+        release.countDown();
+        stopper.join(10_000);
+        taker.join(10_000);
+        assertEquals(List.of(id(5, 0)), handedOver);
+        cache.put(id(5, 1), filled(2), 0, CHUNK, true);
+        cache.letGoOfAll();
+        assertEquals(List.of(id(5, 0)), handedOver, "nothing handed over once the spill stopped");
+    }
 }
