@@ -29,7 +29,12 @@ What must hold:
     were made at; each worker's files are as it last wrote or restored them (no other process
     touched them).
 
+With --repositories N, N such rounds run at once, each on a repository of its own; with --daemon
+too, one process (the daemon) holds all N repositories, whose caches share its memory
+(--daemon-heap 96m makes them take each other's room).
+
     perf/tools/concurrent-fuzz.py --minutes 10
+    perf/tools/concurrent-fuzz.py --minutes 5 --daemon --repositories 3 --daemon-heap 96m
     perf/tools/concurrent-fuzz.py --seed 17 --workers 6 --round-seconds 90 --keep
 
 Needs java and python3 with numpy; says so in one line (exit code 2) when one is missing. Exit code
@@ -203,7 +208,8 @@ class Finding(Exception):
 
 
 class Round:
-    def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats, log, daemon=None):
+    def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats, log, daemon=None, stats_lock=None,
+                 kills_daemon=True, daemon_env=None):
         self.seed = seed
         self.rng = random.Random(seed)
         self.jar = jar
@@ -226,7 +232,9 @@ class Round:
         self.committed_by_another = []  # (path, SHA-256, message) added, then "nothing to commit": another's commit took it
         self.durations = {}   # (batch, command) -> seconds each took
         self.t0 = time.time()
-        self.mutex = threading.Lock()
+        self.mutex = stats_lock or threading.Lock()  # shared by the rounds run at once (--repositories): the stats are
+        self.kills_daemon = kills_daemon  # one round of those at once kills the daemon
+        self.daemon_env = daemon_env or {}  # the environment the daemon starts again in (--daemon-heap)
 
     def count(self, key, n=1):
         with self.mutex:
@@ -288,7 +296,7 @@ class Round:
             batch = k % 2 == 1
             threads.append(threading.Thread(target=self.worker, args=(k, batch, random.Random(self.seed * 1000 + k))))
         threads.append(threading.Thread(target=self.maintainer, args=(random.Random(self.seed * 1000 + 999),)))
-        if self.daemon and self.kill_rate > 0:
+        if self.daemon and self.kill_rate > 0 and self.kills_daemon:
             threads.append(threading.Thread(target=self.daemon_killer, args=(random.Random(self.seed * 1000 + 998),)))
         for t in threads:
             t.start()
@@ -453,7 +461,7 @@ class Round:
                 pass
             time.sleep(rng.uniform(0.2, 2))
             r = subprocess.run(["bash", LAUNCHER, "daemon", "start", "--no-warm-up"], capture_output=True, text=True,
-                               env=dict(os.environ, CORAL_DAEMON_DIR=self.daemon))
+                               env=dict(os.environ, CORAL_DAEMON_DIR=self.daemon, **self.daemon_env))
             if r.returncode != 0:
                 self.fail("the daemon did not start again after a kill: " + (r.stderr or r.stdout).strip()[:500])
 
@@ -556,6 +564,11 @@ def main():
     ap.add_argument("--jar", default=DEFAULT_JAR)
     ap.add_argument("--base", default="/tmp/cfuzz")
     ap.add_argument("--keep", action="store_true", help="keep each round's repository")
+    ap.add_argument("--repositories", type=int, default=1,
+                    help="rounds run at once, each on a repository of its own with its workers (default 1): with --daemon,"
+                         " one process holds them all, their caches sharing its memory")
+    ap.add_argument("--daemon-heap", help="the daemon's maximum heap, e.g. 96m (default: the JVM's): with several"
+                                          " repositories, small enough that their caches take each other's room")
     ap.add_argument("--daemon", action="store_true",
                     help="the workers that run a command per process send it through ./coral to a daemon of the fuzzer's own instead"
                          " (commands at once in one JVM, on its kept handles); those are not killed")
@@ -578,37 +591,59 @@ def main():
         findings.flush()
 
     daemon_dir = None
+    # the daemon takes the JVM options of the command that starts it
+    daemon_env = {"CORAL_JAVA_OPTS": "-Xmx" + a.daemon_heap} if a.daemon_heap else {}
+    if a.daemon_heap and not a.daemon:
+        die("--daemon-heap is the heap of the daemon --daemon starts")
+    if a.repositories < 1:
+        die("--repositories must be 1 or more")
     if a.daemon:
         daemon_dir = os.path.join(a.base, "daemon")
         r = subprocess.run(["bash", LAUNCHER, "daemon", "start"], capture_output=True, text=True,
-                           env=dict(os.environ, CORAL_DAEMON_DIR=daemon_dir))
+                           env=dict(os.environ, CORAL_DAEMON_DIR=daemon_dir, **daemon_env))
         if r.returncode != 0:
             die("the daemon did not start: " + (r.stderr or r.stdout).strip()[:300])
-    stats = {"rounds": 0, "workers": a.workers, "kill_rate": a.kill_rate, "daemon": a.daemon, "findings": []}
-    seeds = iter([a.seed]) if a.seed is not None else iter(range(int(time.time()) % 1000000 * 100, 1 << 62))
+    stats = {"rounds": 0, "workers": a.workers, "kill_rate": a.kill_rate, "daemon": a.daemon, "findings": [],
+             "repositories": a.repositories, "daemon_heap": a.daemon_heap}
+    stats_lock = threading.Lock()
+    seeds = iter([a.seed]) if a.seed is not None else iter(range(int(time.time()) % 1000000 * 100, 1 << 62, a.repositories))
     end = time.time() + a.minutes * 60
     started = time.time()
     try:
         for seed in seeds:
             if time.time() > end and a.seed is None:
                 break
-            rnd = Round(seed, jar, a.base, a.workers, a.round_seconds, a.kill_rate, stats, log, daemon_dir)
-            try:
-                rnd.run()
-                print("seed %d: %d commands, %d commits acknowledged, %d killed (%d commits, %d of them landed)"
-                      % (seed, len(rnd.history), len(rnd.acked), sum(1 for h in rnd.history if h[3] == KILLED),
-                         len(rnd.killed), rnd.landed), flush=True)
-            except Finding as f:
-                log("FINDING seed %d: %s" % (seed, f))
-                for h in rnd.history[-14:]:
-                    log("  %7.2f s %-6s coral %s -> %s %s" % h)
-                with open(os.path.join(a.base, "history-%d.log" % seed), "w") as hf:
-                    hf.writelines("%7.2f s %-6s coral %s -> %s %s\n" % h for h in rnd.history)
-                stats["findings"].append({"seed": seed, "what": str(f)})
-            stats["rounds"] += 1
-            if not a.keep:
-                shutil.rmtree(rnd.root, ignore_errors=True)
-                shutil.rmtree(rnd.out, ignore_errors=True)
+            rounds = [Round(seed + i, jar, a.base, a.workers, a.round_seconds, a.kill_rate, stats, log, daemon_dir,
+                            stats_lock, kills_daemon=i == 0, daemon_env=daemon_env) for i in range(a.repositories)]
+            outcomes = [None] * len(rounds)
+
+            def play(i):
+                try:
+                    rounds[i].run()
+                except Finding as f:
+                    outcomes[i] = f
+
+            threads = [threading.Thread(target=play, args=(i,)) for i in range(len(rounds))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for rnd, f in zip(rounds, outcomes):
+                if f is None:
+                    print("seed %d: %d commands, %d commits acknowledged, %d killed (%d commits, %d of them landed)"
+                          % (rnd.seed, len(rnd.history), len(rnd.acked), sum(1 for h in rnd.history if h[3] == KILLED),
+                             len(rnd.killed), rnd.landed), flush=True)
+                else:
+                    log("FINDING seed %d: %s" % (rnd.seed, f))
+                    for h in rnd.history[-14:]:
+                        log("  %7.2f s %-6s coral %s -> %s %s" % h)
+                    with open(os.path.join(a.base, "history-%d.log" % rnd.seed), "w") as hf:
+                        hf.writelines("%7.2f s %-6s coral %s -> %s %s\n" % h for h in rnd.history)
+                    stats["findings"].append({"seed": rnd.seed, "what": str(f)})
+                stats["rounds"] += 1
+                if not a.keep:
+                    shutil.rmtree(rnd.root, ignore_errors=True)
+                    shutil.rmtree(rnd.out, ignore_errors=True)
     finally:
         if daemon_dir:
             subprocess.run(["bash", LAUNCHER, "daemon", "stop"], capture_output=True, env=dict(os.environ, CORAL_DAEMON_DIR=daemon_dir))
