@@ -26,7 +26,8 @@ import picocli.CommandLine.Command;
         + "output: {\"code\": EXIT, \"out\": STDOUT, \"err\": STDERR, \"ms\": MILLISECONDS}, in order, until the input ends.",
     "For scripts and training loops that run command after command: the process starts and its compiler warms "
         + "up once, not per command, and each repository is opened once and kept between commands (opened again when "
-        + "its .coral folder or settings change); see the README for figures.",
+        + "its .coral folder or settings change; at most 16 kept, the least lately used closed past that); see the README "
+        + "for figures.",
     "Relative paths are against the folder batch runs in (-C DIR on a line is taken against it too). A line that is "
         + "not a JSON array of strings, or not UTF-8, gets code 2; an empty line (or one of spaces and tabs) gets no reply. Lines "
         + "end at a line feed (a carriage return before it is dropped). export -o - is refused: standard output carries the "

@@ -43,6 +43,42 @@ class SharedHandlesTest {
         }
     }
 
+    /**
+     * At most {@link SharedHandles#MOST_KEPT} handles are kept: past it the least lately given out
+     * is closed (a command still holding it keeps it usable), and opened anew when asked again.
+     */
+    @Test
+    void theLeastLatelyUsedHandlesCloseBeyondTheMostKept() throws Exception {
+        int n = SharedHandles.MOST_KEPT + 2;
+        Path[] roots = new Path[n];
+        for (int i = 0; i < n; i++) {
+            roots[i] = Files.createDirectories(dir.resolve("r" + i));
+            Repository.init(roots[i]).close();
+        }
+        try (SharedHandles handles = new SharedHandles()) {
+            Repository[] first = new Repository[n];
+            Repository stillHeld = handles.open(roots[1]); // a command running on r1 through it all
+            for (int i = 0; i < n; i++) {
+                first[i] = handles.open(roots[i]);
+                first[i].close();
+                Thread.sleep(1); // distinct times of use
+            }
+            assertThrows(IllegalStateException.class, first[0]::retain, "r0, the least lately used, was closed");
+            assertEquals("main", stillHeld.currentBranch(), "r1's handle stays usable for the command holding it");
+            stillHeld.close();
+            assertThrows(IllegalStateException.class, first[1]::retain, "and closes once that command is done");
+            for (int i = 2; i < n; i++) {
+                Repository again = handles.open(roots[i]);
+                assertSame(first[i], again, "r" + i + " kept");
+                again.close();
+            }
+            Repository reopened = handles.open(roots[0]);
+            assertNotSame(first[0], reopened, "r0 opened anew");
+            assertEquals("main", reopened.currentBranch());
+            reopened.close();
+        }
+    }
+
     /** The daemon lets go of handles unused for a while; a command that still holds one keeps it usable. */
     @Test
     void handlesUnusedForAWhileAreClosed() throws Exception {
