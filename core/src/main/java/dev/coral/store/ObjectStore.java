@@ -722,21 +722,14 @@ public final class ObjectStore implements AutoCloseable {
         }
     }
 
-    /** Guards every store's idle jobs and {@link #IDLE_JOBS_OF_PROCESS}: one lock, as a job given back may evict another store's. */
-    private static final Object JOB_LOCK = new Object();
-    /**
-     * Encoding jobs inserters and pipelines gave back, for the next ones (guarded by JOB_LOCK), the
-     * most recently returned last.
-     */
-    private final ArrayDeque<ChunkEncodingJob> idleJobs = new ArrayDeque<>();
-    /** A store's idle job, in {@link #IDLE_JOBS_OF_PROCESS}. */
+    /** A store's encoding job given back by an inserter or a pipeline, in {@link #IDLE_JOBS_OF_PROCESS}. */
     private record IdleJob(ObjectStore store, ChunkEncodingJob job) {
     }
     /**
-     * Every store's idle jobs, the most recently returned last: at most {@link #IDLE_JOBS} in the
-     * process, not per store (a process with handles on several repositories, a daemon or a batch
-     * script, had kept that many per store, tens of MiB each: at -Xmx300m, commits into three
-     * repositories in turn ran out of heap). Guarded by JOB_LOCK.
+     * Every store's idle jobs, for their stores' next inserters, the most recently returned last:
+     * at most {@link #IDLE_JOBS} in the process, not per store (a process with handles on several
+     * repositories, a daemon or a batch script, had kept that many per store, tens of MiB each: at
+     * -Xmx300m, commits into three repositories in turn ran out of heap). Guarded by itself.
      */
     private static final ArrayDeque<IdleJob> IDLE_JOBS_OF_PROCESS = new ArrayDeque<>();
     /**
@@ -758,20 +751,18 @@ public final class ObjectStore implements AutoCloseable {
      */
     ChunkEncodingJob borrowJob(int zstdLevel, ChainShape chains, boolean contextCoding, boolean pairAligned) {
         IdleJob replaced = null;
-        synchronized (JOB_LOCK) {
-            for (Iterator<ChunkEncodingJob> it = idleJobs.descendingIterator(); it.hasNext(); ) {
-                ChunkEncodingJob j = it.next();
-                if (j.fits(zstdLevel, chains, contextCoding, pairAligned)) {
+        synchronized (IDLE_JOBS_OF_PROCESS) {
+            for (Iterator<IdleJob> it = IDLE_JOBS_OF_PROCESS.descendingIterator(); it.hasNext(); ) {
+                IdleJob i = it.next();
+                if (i.store() == this && i.job().fits(zstdLevel, chains, contextCoding, pairAligned)) {
                     it.remove();
-                    IDLE_JOBS_OF_PROCESS.removeIf(i -> i.job() == j);
-                    return j;
+                    return i.job();
                 }
             }
             for (Iterator<IdleJob> it = IDLE_JOBS_OF_PROCESS.iterator(); it.hasNext(); ) {
                 IdleJob i = it.next();
                 if (i.store() != this) {
                     it.remove();
-                    i.store().idleJobs.remove(i.job());
                     replaced = i;
                     break;
                 }
@@ -820,12 +811,10 @@ public final class ObjectStore implements AutoCloseable {
         }
         job.idle();
         IdleJob evicted = null;
-        synchronized (JOB_LOCK) {
-            idleJobs.addLast(job);
+        synchronized (IDLE_JOBS_OF_PROCESS) {
             IDLE_JOBS_OF_PROCESS.addLast(new IdleJob(this, job));
             if (IDLE_JOBS_OF_PROCESS.size() > IDLE_JOBS) {
                 evicted = IDLE_JOBS_OF_PROCESS.removeFirst();
-                evicted.store().idleJobs.remove(evicted.job());
             }
         }
         if (evicted != null) {
@@ -835,18 +824,22 @@ public final class ObjectStore implements AutoCloseable {
 
     /** Idle jobs kept for the next inserters (for tests). */
     int idleJobCount() {
-        synchronized (JOB_LOCK) {
-            return idleJobs.size();
+        synchronized (IDLE_JOBS_OF_PROCESS) {
+            return (int) IDLE_JOBS_OF_PROCESS.stream().filter(i -> i.store() == this).count();
         }
     }
 
-    /** Closes every idle job. */
+    /** Closes every idle job of this store. */
     private void closeIdleJobs() {
-        List<ChunkEncodingJob> jobs;
-        synchronized (JOB_LOCK) {
-            jobs = new ArrayList<>(idleJobs);
-            idleJobs.clear();
-            IDLE_JOBS_OF_PROCESS.removeIf(i -> i.store() == this);
+        List<ChunkEncodingJob> jobs = new ArrayList<>();
+        synchronized (IDLE_JOBS_OF_PROCESS) {
+            for (Iterator<IdleJob> it = IDLE_JOBS_OF_PROCESS.iterator(); it.hasNext(); ) {
+                IdleJob i = it.next();
+                if (i.store() == this) {
+                    it.remove();
+                    jobs.add(i.job());
+                }
+            }
         }
         jobs.forEach(ObjectStore::closeJob);
     }
