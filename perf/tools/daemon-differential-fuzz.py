@@ -39,6 +39,8 @@ import traceback
 
 import numpy as np
 
+from fuzzkit import safetensors_bytes  # beside this script: its folder is on the path
+
 try:  # HDF5 files join the pool where h5py is at hand (Debian's python3-h5py: run with /usr/bin/python3)
     import h5py
 except ImportError:
@@ -252,24 +254,6 @@ ST_DTYPES = {'F32': np.float32, 'F16': np.float16, 'F64': np.float64, 'I32': np.
              'I8': np.int8, 'U8': np.uint8, 'I16': np.int16, 'BOOL': np.bool_, 'BF16': np.uint16}
 
 
-def write_safetensors(tensors, meta=None, pad=True):
-    """tensors: list of (name, dtype_name, ndarray in storage dtype)."""
-    header = {}
-    off = 0
-    blobs = []
-    for name, dt, arr in tensors:
-        b = np.ascontiguousarray(arr).tobytes()
-        header[name] = {'dtype': dt, 'shape': list(arr.shape), 'data_offsets': [off, off + len(b)]}
-        off += len(b)
-        blobs.append(b)
-    if meta:
-        header['__metadata__'] = meta
-    h = json.dumps(header, separators=(',', ':')).encode()
-    if pad:
-        h += b' ' * ((8 - len(h) % 8) % 8)
-    return struct.pack('<Q', len(h)) + h + b''.join(blobs)
-
-
 def read_safetensors(data):
     n = struct.unpack('<Q', data[:8])[0]
     header = json.loads(data[8:8 + n])
@@ -347,7 +331,7 @@ def new_file_bytes(rng, path, big=False):
         dt = rng.choice(['F32', 'F32', 'BF16', 'F16', 'I64', 'U8', 'BOOL', 'F64'])
         tensors.append((name, dt, rand_array(rng, dt, rand_shape(rng, big and i == 0))))
     meta = {'format': 'pt', 'step': str(rng.randint(0, 99))} if rng.random() < 0.4 else None
-    return write_safetensors(tensors, meta)
+    return safetensors_bytes(tensors, meta)
 
 
 def npy_bytes(a, fortran=False):
@@ -493,7 +477,7 @@ def mutate_bytes(rng, path, data):
             out.pop(0)
         if meta and rng.random() < 0.2:
             meta = dict(meta, step=str(rng.randint(0, 999)))
-        return write_safetensors(out, meta)
+        return safetensors_bytes(out, meta)
     except Exception:
         return new_file_bytes(rng, path)
 
@@ -1796,7 +1780,7 @@ def _init_commit(side, plain, files=(('w.npy', 1),), big=False):
 
 def _big_tensor(path, seed, n=200000):
     a = np.random.default_rng(seed).standard_normal(n).astype(np.float32)
-    open(path, 'wb').write(write_safetensors([('w', 'F32', a)]))
+    open(path, 'wb').write(safetensors_bytes([('w', 'F32', a)]))
 
 
 def _report(name, what, ra, rb, sequence, A=None, B=None, extra_a='', extra_b=''):

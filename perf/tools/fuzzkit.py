@@ -1,6 +1,6 @@
 """What the fuzzers in perf/tools share: weight files as numpy writes them, and hashes.
 
-Imported by concurrent-fuzz.py and disk-full-fuzz.py (Python puts a script's own folder on its path).
+Imported by concurrent-fuzz.py, disk-full-fuzz.py and daemon-differential-fuzz.py (Python puts a script's own folder on its path).
 """
 import hashlib
 import json
