@@ -103,10 +103,9 @@ public final class ChunkCache implements AutoCloseable {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     /**
      * Arrays of entries written, reused for the next copies: a new array per chunk cost the
-     * committing thread a zeroing pass, 4% of a fresh-handle commit's time. Guarded by this
-     * cache's monitor.
+     * committing thread a zeroing pass, 4% of a fresh-handle commit's time. The process's, not one
+     * set per cache (that was as much again per repository a process holds); guarded by itself.
      */
-    /** Arrays of entries written, for the next ones queued: the process's (one set per cache was as much per repository). */
     private static final SpareArrays SPARE = new SpareArrays(4);
     /** Bytes in {@link #queue}, guarded by this cache's monitor. */
     private long queued;

@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * repositories in turn through one batch process ran out of heap from the third round on (into
  * twelve: 24 of 36 failed), where one repository's never did. A cache grows only into the room the
  * others leave; one that asks for more takes it from caches idle for {@value #IDLE_MILLIS} ms or
- * more, the least lately used first, which let go of all they hold (not written to their disk
- * caches: that copy had doubled the memory before freeing it). Caches at work at the same time do
+ * more, the least lately used first, which let go of all they hold (the chunks their store stored
+ * handed to its disk cache's queue as they are: a copy had taken more memory before it freed any;
+ * {@link RecentChunks#letGoOfAll}). Caches at work at the same time do
  * not take from each other. Thread-safe; a cache is never asked to let go while another's lock is
  * held.
  */
