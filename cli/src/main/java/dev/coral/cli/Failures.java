@@ -1,15 +1,10 @@
 package dev.coral.cli;
 
+import dev.coral.io.FailureWords;
 import dev.coral.io.OpenFileLimit;
 import dev.coral.io.Threads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import picocli.CommandLine;
 
 /**
@@ -49,7 +44,7 @@ final class Failures {
             message = Threads.advice();
         } else if (e instanceof IOException io) {
             code = FAILED;
-            message = ioMessage(io);
+            message = FailureWords.describe(io);
             if (OpenFileLimit.reached(io) && !message.contains("ulimit")) {
                 message += " (" + OpenFileLimit.advice() + ")";
             } else if (message.endsWith("File too large")) {
@@ -119,30 +114,6 @@ final class Failures {
             e = e.getCause();
         }
         return e;
-    }
-
-    /** java.nio's exceptions carry only the path as message; say what happened to it. */
-    private static String ioMessage(IOException e) {
-        if (e instanceof FileSystemException fs && !(e instanceof dev.coral.error.CoralException)) {
-            String file = fs.getFile() == null ? "" : fs.getFile() + ": ";
-            String what;
-            if (e instanceof NoSuchFileException) {
-                what = "no such file or folder";
-            } else if (e instanceof AccessDeniedException) {
-                what = "permission denied";
-            } else if (e instanceof FileAlreadyExistsException) {
-                what = "already exists";
-            } else if (e instanceof NotDirectoryException) {
-                what = "not a folder";
-            } else if (e instanceof DirectoryNotEmptyException) {
-                what = "folder not empty";
-            } else {
-                what = fs.getReason() == null ? e.getClass().getSimpleName() : fs.getReason();
-            }
-            return file + what;
-        }
-        String m = e.getMessage();
-        return firstLine(m == null || m.isBlank() ? e.getClass().getSimpleName() : m);
     }
 
     private static String firstLine(String s) {

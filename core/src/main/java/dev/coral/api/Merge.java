@@ -5,6 +5,7 @@ import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
+import dev.coral.io.FailureWords;
 import dev.coral.io.WriteErrors;
 import dev.coral.repo.CommitWalk;
 import dev.coral.repo.FileEntry;
@@ -152,20 +153,12 @@ final class Merge {
                 touched.addAll(mean.keySet());
                 // the user learns which files may hold the merge's versions, and how to put HEAD's back (until 2026-12-07 only
                 // the first failure was told: a disk-full fuzz found averaged files left beside an unchanged HEAD)
-                throw new IOException("merge: " + reason(e).replaceFirst("^merge: ", "") + "; putting the working files back failed too (" + reason(again) + "): "
+                throw new IOException("merge: " + FailureWords.describe(e).replaceFirst("^merge: ", "") + "; putting the working files back failed too (" + FailureWords.describe(again) + "): "
                         + shortList(new ArrayList<>(touched)) + " may hold what the merge wrote; 'coral reset --hard' puts back HEAD's once that is"
                         + " mended", e);
             }
             throw e;
         }
-    }
-
-    /** A failure's words: a file system's as "FILE: REASON", any other's message. */
-    private static String reason(Throwable e) {
-        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null && !(e instanceof dev.coral.error.CoralException)) {
-            return (fs.getFile() == null ? "" : fs.getFile() + ": ") + fs.getReason();
-        }
-        return String.valueOf(e.getMessage());
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.coral.repo;
 import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.ChecksummedFile;
+import dev.coral.io.FailureWords;
 import dev.coral.similarity.SimilarityCheck;
 import dev.coral.store.ChainShape;
 import java.io.IOException;
@@ -223,7 +224,7 @@ public record RepositoryConfig(int chunkBytes, int zstdLevel, int maxChainDepth,
         } catch (NoSuchFileException e) {
             throw new CorruptObjectException(file + ": missing");
         } catch (FileSystemException e) {
-            throw new CorruptObjectException(file + ": cannot be read: " + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason()));
+            throw new CorruptObjectException(file + ": cannot be read: " + FailureWords.reason(e));
         } catch (IllegalArgumentException e) { // a hand-edited backslash: Properties takes backslash-u for the start of an escape
             throw new CorruptObjectException(file + ": " + e.getMessage());
         }

@@ -5,6 +5,7 @@ import dev.coral.error.UnsupportedVersionException;
 import dev.coral.io.BinaryReader;
 import dev.coral.io.BinaryWriter;
 import dev.coral.io.ChecksummedFile;
+import dev.coral.io.FailureWords;
 import dev.coral.store.ObjectId;
 import dev.coral.tensor.DType;
 import java.io.IOException;
@@ -282,8 +283,7 @@ public final class LshIndex {
             index.loadProblem = e.getMessage();
             return index;
         } catch (IOException e) {
-            index.loadProblem = file + ": cannot be read (" + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null
-                    ? f.getReason() : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + ")"; // "Is a directory", not java.io's class
+            index.loadProblem = file + ": cannot be read (" + FailureWords.reason(e) + ")"; // "Is a directory", not java.io's class
             return index;
         }
         try {

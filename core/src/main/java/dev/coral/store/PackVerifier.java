@@ -2,14 +2,13 @@ package dev.coral.store;
 
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.AtomicFile;
+import dev.coral.io.FailureWords;
 import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -556,8 +555,7 @@ public final class PackVerifier {
         }
         if (first != null) {
             String why = Files.isDirectory(firstFile, LinkOption.NOFOLLOW_LINKS) ? "a folder is in its place"
-                    : first instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason()
-                    : first instanceof AccessDeniedException ? "permission denied" : String.valueOf(first.getMessage());
+                    : FailureWords.reason(first);
             throw new IOException("cannot delete " + firstFile + ": " + why
                     + (failed > 1 ? " (nor " + (failed - 1) + " more pack files)" : ""), first);
         }
