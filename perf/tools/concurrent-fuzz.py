@@ -12,6 +12,8 @@ order:
     is safe beside other writers);
   * exports one of its acknowledged commits (`export ID:PATH -o OUT`) and compares its bytes;
   * restores one (`restore --source ID -- PATH`, `checkout ID -- PATH`) and compares the file;
+  * renames one of its files (`mv`) or removes one (`rm`, or deleted by hand), and commits that
+    alone (`commit -m MSG PATH...`); now and then starts a new file;
   * creates and deletes branches and tags of its own at its commits;
   * reads (`log`, `status`, `show`, `stats`, `diff`);
 
@@ -27,7 +29,9 @@ What must hold:
     acknowledged commit is on main and gives its file back byte for byte; a killed commit is either
     on main, giving its file back, or nowhere; each worker's branches and tags name the commits they
     were made at; each worker's files are as it last wrote or restored them (no other process
-    touched them).
+    touched them); main's newest commit holds at each worker's path the version its last
+    acknowledged command left there (none after a move or removal), or one a command killed or
+    left staged (`add`, `checkout ID -- PATH`) may have put there, and nothing at any other path.
 
 With --repositories N, N such rounds run at once, each on a repository of its own; with --daemon
 too, one process (the daemon) holds all N repositories, whose caches share its memory
@@ -93,6 +97,20 @@ class WeightFiles:
     def init(self, n):
         return (self.rng.standard_normal(n) * 0.05).astype(np.float32)
 
+    def add(self, name):
+        """A new file of the kind its extension names, its arrays shaped as another file's of that kind (a new checkpoint)."""
+        like = next(v for k, v in self.arrays.items() if os.path.splitext(k)[1] == os.path.splitext(name)[1]) \
+            if any(os.path.splitext(k)[1] == os.path.splitext(name)[1] for k in self.arrays) else None
+        sizes = {key: len(a) for key, a in like.items()} if like else \
+            {".safetensors": {"w": 2048, "h": 1024}, ".npy": {"w": 513}, ".npz": {"a": 1024, "b": 64}}[os.path.splitext(name)[1]]
+        self.arrays[name] = {key: self.init(n) for key, n in sizes.items()}
+
+    def rename(self, old, new):
+        self.arrays[new] = self.arrays.pop(old)
+
+    def remove(self, name):
+        del self.arrays[name]
+
     def step(self, name):
         for a in self.arrays[name].values():
             a += (1e-4 * self.rng.standard_normal(a.shape)).astype(np.float32)
@@ -111,6 +129,7 @@ class WeightFiles:
     def write(self, name):
         """Writes the file (a temporary name, renamed); returns its SHA-256."""
         data = self.data(name)
+        os.makedirs(self.folder, exist_ok=True)  # rm of a folder's last file removes the folder (as git's)
         path = os.path.join(self.folder, name)
         tmp = os.path.join(self.folder, ".%s.part" % name)
         with open(tmp, "wb") as f:
@@ -226,7 +245,8 @@ class Round:
         self.acked = {}       # message -> (worker, path, SHA-256, short id)
         self.killed = {}      # message -> (worker, path, SHA-256) of commits killed before they answered
         self.names = {}       # branch or tag -> (kind, worker, short id)
-        self.files = {}       # path -> SHA-256 the worker last wrote or restored
+        self.files = {}       # path -> SHA-256 the worker last wrote or restored; None once it removed or moved the file
+        self.tip = {}         # path -> what main's newest commit may hold at it: SHA-256s, None for no file there
         self.history = []     # (seconds, worker, args, code, first line)
         self.landed = 0       # killed commits found on main
         self.committed_by_another = []  # (path, SHA-256, message) added, then "nothing to commit": another's commit took it
@@ -235,6 +255,13 @@ class Round:
         self.mutex = stats_lock or threading.Lock()  # shared by the rounds run at once (--repositories): the stats are
         self.kills_daemon = kills_daemon  # one round of those at once kills the daemon
         self.daemon_env = daemon_env or {}  # the environment the daemon starts again in (--daemon-heap)
+
+    def at_tip(self, path, sha, only=True):
+        """What main's newest commit may hold at path after a worker's command: only sha once a commit of it was acknowledged
+        (or found taken by another's), sha besides what it may have held before when the command may or may not have done
+        its work (killed) or left it staged for anyone's next commit (add, checkout REV -- PATH)."""
+        with self.mutex:
+            self.tip[path] = {sha} if only else self.tip.get(path, {None}) | {sha}
 
     def count(self, key, n=1):
         with self.mutex:
@@ -273,7 +300,9 @@ class Round:
         if code == KILLED:
             self.count("killed")
             return None
-        if code == 1 and may_fail_with and may_fail_with in err and len(err.strip().splitlines()) == 1:
+        if isinstance(may_fail_with, str):
+            may_fail_with = (may_fail_with,)
+        if code == 1 and may_fail_with and any(m in err for m in may_fail_with) and len(err.strip().splitlines()) == 1:
             self.count("failed_as_they_may")
             return REFUSED
         if code != 0:
@@ -326,7 +355,9 @@ class Round:
         try:
             while not self.stop and not self.problems:
                 r = rng.random()
-                if r < 0.45 or not mine:
+                if r < 0.42 or not mine:
+                    if not files.arrays or rng.random() < 0.04:  # a new checkpoint file beside the others
+                        files.add("n%d%s" % (i, rng.choice([".safetensors", ".npy", ".npz"])))
                     name = rng.choice(sorted(files.arrays))
                     path = folder + "/" + name
                     files.step(name)
@@ -338,18 +369,23 @@ class Round:
                         # through the staging index all workers share: add, then commit whatever is staged. Another worker's
                         # commit may take this file first ("nothing to commit" here); either way some commit on main holds it
                         if self.run_checked(coral, who, ["add", path]) is None:
+                            self.at_tip(path, sha, only=False)  # perhaps staged: anyone's next commit takes it
                             continue
+                        self.at_tip(path, sha, only=False)
                         res = self.run_checked(coral, who, ["commit", "-m", msg], may_fail_with="nothing to commit")
                         if res is REFUSED:
                             with self.mutex:
                                 self.committed_by_another.append((path, sha, msg))
+                            self.at_tip(path, sha)
                             continue
                     else:
                         res = self.run_checked(coral, who, ["commit", "-m", msg, path])
                     if res is None:
                         with self.mutex:
                             self.killed[msg] = (k, path, sha)
+                        self.at_tip(path, sha, only=False)
                         continue
+                    self.at_tip(path, sha)
                     m = COMMIT_LINE.match(res[1])
                     if not m:
                         self.fail("%s: commit printed no id: %r" % (who, res[1][:300]))
@@ -358,7 +394,7 @@ class Round:
                         self.acked[msg] = (k, path, sha, m.group(1))
                     mine.append((msg, path, sha, m.group(1)))
                     self.count("commits")
-                elif r < 0.62:
+                elif r < 0.58:
                     msg, path, sha, cid = rng.choice(mine)
                     dest = os.path.join(self.out, "%s-%d%s" % (who, i, os.path.splitext(path)[1]))
                     i += 1
@@ -369,10 +405,15 @@ class Round:
                             self.fail("%s: export of %s (%s) gives other bytes" % (who, cid, msg))
                     if os.path.exists(dest):
                         os.remove(dest)
-                elif r < 0.70:
-                    msg, path, sha, cid = rng.choice(mine)
+                elif r < 0.66:
+                    live = [m for m in mine if self.files.get(m[1]) is not None]  # not a file since moved or removed
+                    if not live:
+                        continue
+                    msg, path, sha, cid = rng.choice(live)
                     args = ["restore", "--source", cid, "--", path] if rng.random() < 0.5 else ["checkout", cid, "--", path]
                     before = self.files[path]
+                    if args[0] == "checkout":  # staged as well (as git's): anyone's next commit may take it
+                        self.at_tip(path, sha, only=False)
                     res = self.run_checked(coral, who, args)
                     full = os.path.join(self.root, path)
                     now = sha_file(full)
@@ -384,22 +425,98 @@ class Round:
                         self.fail("%s: a killed `coral %s` left %s neither old nor new" % (who, " ".join(args), path))
                     self.files[path] = now
                     files.reload(path.split("/", 1)[1], full)
-                elif r < 0.82:
+                elif r < 0.76:
                     self.names_step(coral, who, k, rng, mine)
+                elif r < 0.86:
+                    i = self.move_or_remove_step(coral, who, k, rng, files, folder, mine, i)
                 else:
                     msg, path, sha, cid = rng.choice(mine)
-                    args = rng.choice([["log", "-n", "5"], ["status"], ["show", cid], ["stats"], ["diff", cid, "--", path],
-                                       ["log", "--oneline", cid]])
-                    self.run_checked(coral, who, args)
+                    reads = [["log", "-n", "5"], ["status"], ["show", cid], ["stats"], ["log", "--oneline", cid]]
+                    if self.files.get(path) is not None:
+                        reads.append(["diff", cid, "--", path])
+                    self.run_checked(coral, who, rng.choice(reads))
         except Finding as f:
             self.fail(str(f))
         except Exception as e:  # the fuzzer's own trouble
-            self.fail("%s: fuzzer error %r" % (who, e))
+            import traceback
+            self.fail("%s: fuzzer error %r at %s" % (who, e, traceback.format_exc().strip().splitlines()[-3].strip()))
         finally:
             try:
                 coral.close()
             except Exception:
                 pass
+
+    def move_or_remove_step(self, coral, who, k, rng, files, folder, mine, i):
+        """Renames one of the worker's files (`mv`) or removes it (`rm`, or deleted by hand), then commits that alone
+        (`commit -m MSG PATH...`, both names for a move). Returns the next step number."""
+        written = sorted(n for n in files.arrays if self.files.get(folder + "/" + n) is not None)
+        if not written:
+            return i
+        name = rng.choice(written)
+        path = folder + "/" + name
+        sha = self.files[path]
+        msg = "%s step %d" % (who, i)
+        i += 1
+        if rng.random() < 0.5:
+            new = "r%d%s" % (i, os.path.splitext(name)[1])
+            dest = folder + "/" + new
+            res = self.run_checked(coral, who, ["mv", path, dest])
+            self.count("moves")
+            full_dest = os.path.join(self.root, dest)
+            if res is None and not os.path.exists(full_dest):  # killed before the file moved: perhaps staged as moved
+                self.at_tip(path, None, only=False)
+                self.at_tip(dest, sha, only=False)
+                return i
+            # moved in the working folder (whatever the staging index says, if mv was killed): a move is staged for
+            # anyone's next commit, and this commit of both names records it
+            files.rename(name, new)
+            self.files[path], self.files[dest] = None, sha
+            self.at_tip(path, None, only=False)
+            self.at_tip(dest, sha, only=False)
+            commit = ["commit", "-m", msg, path, dest]
+            held = (k, dest, sha)
+        else:
+            if rng.random() < 0.5 and self.tip.get(path) == {sha}:  # rm refuses a file whose version no commit holds
+                res = self.run_checked(coral, who, ["rm", "-q", path])
+                self.count("removes")
+            else:
+                res = ()
+                os.remove(os.path.join(self.root, path))
+            if res is None and os.path.exists(os.path.join(self.root, path)):  # killed before the file went
+                self.at_tip(path, None, only=False)
+                return i
+            files.remove(name)
+            self.files[path] = None
+            self.at_tip(path, None, only=False)
+            commit = ["commit", "-m", msg, path]
+            held = (k, path, None)
+        # another's commit may have taken the staged move or removal first: then there is nothing left to commit here,
+        # and the old name, in no commit, the index or the folder, is a path coral knows nothing of (as git's pathspec)
+        res = self.run_checked(coral, who, commit, may_fail_with=(
+            "nothing to commit", "%s: no such file or folder" % os.path.join(self.root, path)))
+        if res is None:
+            with self.mutex:
+                self.killed[msg] = held
+            return i
+        if held[2] is not None:
+            self.at_tip(held[1], held[2])
+        if res is REFUSED:
+            if held[2] is not None:
+                with self.mutex:
+                    self.committed_by_another.append((held[1], held[2], msg))
+            self.at_tip(path, None)
+            return i
+        m = COMMIT_LINE.match(res[1])
+        if not m:
+            self.fail("%s: commit printed no id: %r" % (who, res[1][:300]))
+            return i
+        self.at_tip(path, None)
+        with self.mutex:
+            self.acked[msg] = held + (m.group(1),)
+        if held[2] is not None:
+            mine.append((msg, held[1], held[2], m.group(1)))
+        self.count("commits")
+        return i
 
     def names_step(self, coral, who, k, rng, mine):
         own = sorted(n for n, v in self.names.items() if v[1] == k)
@@ -508,6 +625,8 @@ class Round:
         wanted, lines = [], []
         for msg, v in sorted(self.acked.items()) + sorted(landed.items()):
             path, sha = v[1], v[2]
+            if sha is None:  # a removal: the tip's check below covers it
+                continue
             dest = os.path.join(self.out, "v%d%s" % (len(wanted), os.path.splitext(path)[1]))
             wanted.append(("%s (%s)" % (msg, path), sha, dest))
             lines.append(json.dumps(["export", "%s:%s" % (ids[msg], path), "-o", dest]))
@@ -539,8 +658,27 @@ class Round:
             if got != sha:
                 raise Finding("%s: %s gives other bytes" % (when, what))
         for path, sha in sorted(self.files.items()):
-            if sha_file(os.path.join(self.root, path)) != sha:
+            full = os.path.join(self.root, path)
+            if sha is None and os.path.exists(full):
+                raise Finding("%s: %s, which its worker moved or removed, is back in the working folder" % (when, path))
+            if sha is not None and sha_file(full) != sha:
                 raise Finding("%s: the working file %s is not as its worker left it" % (when, path))
+        self.check_tip(when)
+
+    def check_tip(self, when):
+        """Main's newest commit holds at each worker's path what the workers' commands allow (a lost update, a move or
+        removal undone by another's commit, would hold an older version), and nothing at paths no worker wrote."""
+        r = subprocess.run(["java"] + JVM + ["-jar", self.jar, "show", "--json", "main"], cwd=self.root,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        if r.returncode != 0:
+            raise Finding("%s: show --json main failed: %s" % (when, r.stderr.strip()[:500]))
+        held = {f["path"]: f["sha256"] for f in json.loads(r.stdout)["files"]}
+        for path in sorted(set(held) | set(self.tip)):
+            allowed = self.tip.get(path, {None})
+            if held.get(path) not in allowed:
+                raise Finding("%s: main's newest commit holds %s at %s, where its worker's commands allow only %s" % (
+                    when, (held.get(path) or "no file")[:12], path, sorted((a or "no file")[:12] for a in allowed)))
+            self.count("tip_paths_checked")
 
 
 
@@ -651,12 +789,14 @@ def main():
         stats["minutes"] = round((time.time() - started) / 60, 1)
         with open(os.path.join(a.base, "report.json"), "w") as f:
             json.dump(stats, f, indent=2, sort_keys=True)
-    print("%d rounds, %d commands (%d killed%s), %d commits, %d gc, %d repack, %d fsck, %d exports, %d restores, %d names"
-          " checked: %d findings (%s)"
+    print("%d rounds, %d commands (%d killed%s), %d commits (%d moves, %d rm), %d gc, %d repack, %d fsck, %d exports,"
+          " %d restores, %d names, %d paths at main's tip checked: %d findings (%s)"
           % (stats["rounds"], stats.get("commands", 0), stats.get("killed", 0),
              "; %s run by the daemon" % stats["daemon_log_served"] if a.daemon else "", stats.get("commits", 0),
+             stats.get("moves", 0), stats.get("removes", 0),
              stats.get("gc_runs", 0), stats.get("repack_runs", 0), stats.get("fsck_runs", 0),
              stats.get("exports_checked", 0), stats.get("restores_checked", 0), stats.get("names_checked", 0),
+             stats.get("tip_paths_checked", 0),
              len(stats["findings"]), os.path.join(a.base, "report.json")))
     sys.exit(1 if stats["findings"] else 0)
 
