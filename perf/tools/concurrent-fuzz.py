@@ -251,6 +251,7 @@ class Round:
         self.landed = 0       # killed commits found on main
         self.committed_by_another = []  # (path, SHA-256, message) added, then "nothing to commit": another's commit took it
         self.durations = {}   # (batch, command) -> seconds each took
+        self.last_err = {}    # worker -> standard error of its last command
         self.t0 = time.time()
         self.mutex = stats_lock or threading.Lock()  # shared by the rounds run at once (--repositories): the stats are
         self.kills_daemon = kills_daemon  # one round of those at once kills the daemon
@@ -302,6 +303,8 @@ class Round:
             return None
         if isinstance(may_fail_with, str):
             may_fail_with = (may_fail_with,)
+        with self.mutex:
+            self.last_err[who] = err
         if code == 1 and may_fail_with and any(m in err for m in may_fail_with) and len(err.strip().splitlines()) == 1:
             self.count("failed_as_they_may")
             return REFUSED
@@ -457,22 +460,21 @@ class Round:
         sha = self.files[path]
         msg = "%s step %d" % (who, i)
         i += 1
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and None not in self.tip.get(path, {None}):  # mv refuses a file perhaps never committed
             new = "r%d%s" % (i, os.path.splitext(name)[1])
             dest = folder + "/" + new
+            # the move is staged for anyone's next commit: the staged version under the new name (which may be older
+            # than the file, after a restore), and this commit of both names records the file's
+            staged = self.tip.get(path, {None}) - {None}
             res = self.run_checked(coral, who, ["mv", path, dest])
             self.count("moves")
-            full_dest = os.path.join(self.root, dest)
-            if res is None and not os.path.exists(full_dest):  # killed before the file moved: perhaps staged as moved
-                self.at_tip(path, None, only=False)
-                self.at_tip(dest, sha, only=False)
+            self.at_tip(path, None, only=False)
+            for v in staged | {sha}:
+                self.at_tip(dest, v, only=False)
+            if res is None and not os.path.exists(os.path.join(self.root, dest)):  # killed before the file moved
                 return i
-            # moved in the working folder (whatever the staging index says, if mv was killed): a move is staged for
-            # anyone's next commit, and this commit of both names records it
             files.rename(name, new)
             self.files[path], self.files[dest] = None, sha
-            self.at_tip(path, None, only=False)
-            self.at_tip(dest, sha, only=False)
             commit = ["commit", "-m", msg, path, dest]
             held = (k, dest, sha)
         else:
@@ -491,9 +493,13 @@ class Round:
             commit = ["commit", "-m", msg, path]
             held = (k, path, None)
         # another's commit may have taken the staged move or removal first: then there is nothing left to commit here,
-        # and the old name, in no commit, the index or the folder, is a path coral knows nothing of (as git's pathspec)
-        res = self.run_checked(coral, who, commit, may_fail_with=(
-            "nothing to commit", "%s: no such file or folder" % os.path.join(self.root, path)))
+        # or the old name, in no commit, the index or the folder, is a path coral knows nothing of (as git's pathspec)
+        unknown = "%s: no such file or folder" % os.path.join(self.root, path)
+        res = self.run_checked(coral, who, commit, may_fail_with=("nothing to commit", unknown))
+        if res is REFUSED and held[2] is not None and self.last_err.get(who, "").find(unknown) >= 0:
+            # the move taken with the version staged under the new name: the file itself is committed as a user would
+            commit = ["commit", "-m", msg, held[1]]
+            res = self.run_checked(coral, who, commit, may_fail_with="nothing to commit")
         if res is None:
             with self.mutex:
                 self.killed[msg] = held
