@@ -70,17 +70,11 @@ final class StatusScan {
                 } else {
                     notStaged.add(new Status.Change(Status.Kind.DELETED, e.getKey()));
                 }
-            } else if (e.getValue().mtimeMillis() == StagingIndex.UNVERIFIED) {
-                WorkTree.ContentCheck c = wt.checkContent(e.getKey(), e.getValue(), recorded);
-                if (!c.matches()) {
-                    notStaged.add(new Status.Change(Status.Kind.MODIFIED, e.getKey()));
-                } else if (c.restamped() != null) {
-                    restamped.put(e.getKey(), c.restamped());
-                }
             } else {
-                WorkTree.ContentCheck c = wt.compare(e.getKey(), e.getValue(), recorded);
-                if (!c.matches()) {
-                    notStaged.add(new Status.Change(Status.Kind.MODIFIED, e.getKey()));
+                WorkTree.ContentCheck c = e.getValue().mtimeMillis() == StagingIndex.UNVERIFIED
+                        ? wt.checkContent(e.getKey(), e.getValue(), recorded) : wt.compare(e.getKey(), e.getValue(), recorded);
+                if (!c.matches()) { // deleted when another process moved or deleted it while it was compared
+                    notStaged.add(new Status.Change(wt.exists(e.getKey()) ? Status.Kind.MODIFIED : Status.Kind.DELETED, e.getKey()));
                 } else if (c.restamped() != null) {
                     restamped.put(e.getKey(), c.restamped());
                 }

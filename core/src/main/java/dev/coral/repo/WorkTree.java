@@ -312,16 +312,33 @@ public final class WorkTree {
         if (!isPresent(f)) {
             return true;
         }
-        FileIngest.FileStat q = FileIngest.FileStat.quick(f);
-        if (e.stampMatches(q)) {
-            return false;
-        }
-        for (StagingIndex.Entry c : candidates(f, e, q.size(), recorded)) {
-            if (sameContent(f, c, recorded) != null) {
+        try {
+            FileIngest.FileStat q = FileIngest.FileStat.quick(f);
+            if (e.stampMatches(q)) {
                 return false;
             }
+            for (StagingIndex.Entry c : candidates(f, e, q.size(), recorded)) {
+                if (sameContent(f, c, recorded) != null) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (NoSuchFileException gone) {
+            return rethrowUnlessGone(gone, f, true);
         }
-        return true;
+    }
+
+    /**
+     * {@code whenGone} when {@code e} says that the working file {@code f} went away while it was
+     * compared (another process moved or deleted it: a training script rotating its checkpoints,
+     * {@code coral mv} beside {@code coral status}, which then failed with "no such file or folder",
+     * found by the concurrent fuzz); else {@code e} thrown.
+     */
+    private static <T> T rethrowUnlessGone(NoSuchFileException e, Path f, T whenGone) throws NoSuchFileException {
+        if (f.toString().equals(e.getFile())) {
+            return whenGone;
+        }
+        throw e;
     }
 
     /**
@@ -384,17 +401,21 @@ public final class WorkTree {
         if (!isPresent(f)) {
             return new ContentCheck(false, null);
         }
-        FileIngest.FileStat before = FileIngest.FileStat.quick(f);
-        for (StagingIndex.Entry c : candidates(f, e, before.size(), recorded)) {
-            FileIngest.FileStat read = sameContent(f, c, recorded);
-            if (read != null) {
-                FileIngest.FileStat after = FileIngest.FileStat.quick(f);
-                boolean held = c == e && read.sameStamp(before) && after.sameStamp(before);
-                return new ContentCheck(true, held ? new StagingIndex.Entry(e.fileEntry(), before.size(), before.mtimeMillis(),
-                        before.changeStamp(), e.sha256(), e.unsynced()) : null);
+        try {
+            FileIngest.FileStat before = FileIngest.FileStat.quick(f);
+            for (StagingIndex.Entry c : candidates(f, e, before.size(), recorded)) {
+                FileIngest.FileStat read = sameContent(f, c, recorded);
+                if (read != null) {
+                    FileIngest.FileStat after = FileIngest.FileStat.quick(f);
+                    boolean held = c == e && read.sameStamp(before) && after.sameStamp(before);
+                    return new ContentCheck(true, held ? new StagingIndex.Entry(e.fileEntry(), before.size(), before.mtimeMillis(),
+                            before.changeStamp(), e.sha256(), e.unsynced()) : null);
+                }
             }
+            return new ContentCheck(false, null);
+        } catch (NoSuchFileException gone) {
+            return rethrowUnlessGone(gone, f, new ContentCheck(false, null));
         }
-        return new ContentCheck(false, null);
     }
 
     /**
@@ -418,9 +439,12 @@ public final class WorkTree {
     public ContentCheck compare(String repoPath, StagingIndex.Entry e, RecordedContent recorded) throws IOException {
         Path f = file(repoPath);
         if (isPresent(f)) {
-            FileIngest.FileStat q = FileIngest.FileStat.quick(f);
-            if (e.stampMatches(q)) {
-                return new ContentCheck(true, null);
+            try {
+                if (e.stampMatches(FileIngest.FileStat.quick(f))) {
+                    return new ContentCheck(true, null);
+                }
+            } catch (NoSuchFileException gone) {
+                return rethrowUnlessGone(gone, f, new ContentCheck(false, null));
             }
         }
         ContentCheck c = checkContent(repoPath, e, recorded); // a file gone, or of another size, is told apart there without reading it

@@ -2,6 +2,7 @@ package dev.coral.repo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +75,40 @@ class ListingBesideWritersTest {
                 Files.delete(part);
             }
         }, n -> assertEquals(List.of("ckpt/model.safetensors", "ckpt/sub/head.npy"), wt.weightFilesUnder(ckpt), "listing " + n));
+    }
+
+    /**
+     * A tracked file another process moves or deletes while it is compared (read by content: its
+     * stamp differs) reads as gone, not as a failure: {@code coral status} beside {@code coral mv}
+     * failed with "no such file or folder" (found by the concurrent fuzz).
+     */
+    @Test
+    void aTrackedFileGoneWhileComparedReadsAsGone() throws Exception {
+        Path f = dir.resolve("m.npy");
+        WorkTree wt = new WorkTree(dir);
+        for (int way = 0; way < 3; way++) {
+            Files.write(f, new byte[] {1, 2, 3});
+            FileIngest.FileStat st = FileIngest.FileStat.of(f);
+            StagingIndex.Entry stale = new StagingIndex.Entry(ObjectId.hashOf(new byte[] {9}), st.size(), st.mtimeMillis() - 5_000, st.sha256());
+            WorkTree.RecordedContent movedAway = new WorkTree.RecordedContent() {
+                @Override
+                public long crc32c(StagingIndex.Entry e) throws IOException {
+                    Files.move(f, dir.resolve("elsewhere.npy"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    return -1; // compared by SHA-256, of a file no longer there
+                }
+
+                @Override
+                public StagingIndex.Entry recordedBytes(StagingIndex.Entry e) {
+                    return null;
+                }
+            };
+            switch (way) {
+                case 0 -> assertEquals(true, wt.differs("m.npy", stale, movedAway));
+                case 1 -> assertEquals(false, wt.compare("m.npy", stale, movedAway).matches());
+                default -> assertEquals(false, wt.checkContent("m.npy", stale.unverified(false), movedAway).matches());
+            }
+            assertEquals(false, wt.exists("m.npy"), "way " + way);
+        }
     }
 
     /** Runs {@code check} 3,000 times while another thread repeats {@code churn}; rethrows the churn's failure. */
