@@ -510,7 +510,9 @@ class Round:
             if held[2] is not None:
                 with self.mutex:
                     self.committed_by_another.append((held[1], held[2], msg))
-            self.at_tip(path, None)
+                self.at_tip(path, None)
+            # a removal with nothing to commit (no commit had the file) leaves a version staged under its name as it was (a
+            # killed move's, a killed add's), as git's commit PATH does: anyone's next commit may still take it
             return i
         m = COMMIT_LINE.match(res[1])
         if not m:
