@@ -15,7 +15,8 @@ order:
   * renames one of its files (`mv`) or removes one (`rm`, or deleted by hand), and commits that
     alone (`commit -m MSG PATH...`); now and then starts a new file;
   * creates and deletes branches and tags of its own at its commits;
-  * reads (`log`, `status`, `show`, `stats`, `diff`);
+  * reads (`log`, `status`, `show`, `stats`, `diff`), and now and then commits every worker's
+    modified and deleted files (`commit -a`);
 
 while a maintenance process runs `gc --prune=now`, `repack` and `fsck` (which must be clean while
 the others write) every 1-5 s. Now and then a command is killed with SIGKILL at a random instant
@@ -366,6 +367,7 @@ class Round:
                     files.step(name)
                     sha = files.write(name)
                     self.files[path] = sha
+                    self.at_tip(path, sha, only=False)  # another worker's `commit -a` may take the file as written
                     msg = "%s step %d" % (who, i)
                     i += 1
                     if rng.random() < 0.3:
@@ -415,8 +417,9 @@ class Round:
                     msg, path, sha, cid = rng.choice(live)
                     args = ["restore", "--source", cid, "--", path] if rng.random() < 0.5 else ["checkout", cid, "--", path]
                     before = self.files[path]
-                    if args[0] == "checkout":  # staged as well (as git's): anyone's next commit may take it
-                        self.at_tip(path, sha, only=False)
+                    # restored in the working folder, where another worker's `commit -a` may take it; and checkout stages it
+                    # too (as git's), where anyone's next commit may
+                    self.at_tip(path, sha, only=False)
                     res = self.run_checked(coral, who, args)
                     full = os.path.join(self.root, path)
                     now = sha_file(full)
@@ -433,6 +436,13 @@ class Round:
                 elif r < 0.86:
                     i = self.move_or_remove_step(coral, who, k, rng, files, folder, mine, i)
                 else:
+                    if rng.random() < 0.15:
+                        # every worker's modified and deleted tracked files, staged and committed (whoever's they are)
+                        res = self.run_checked(coral, who, ["commit", "-a", "-m", "%s all %d" % (who, i)], may_fail_with="nothing to commit")
+                        i += 1
+                        if res is not None and res is not REFUSED:
+                            self.count("commits_of_all")
+                        continue
                     msg, path, sha, cid = rng.choice(mine)
                     reads = [["log", "-n", "5"], ["status"], ["show", cid], ["stats"], ["log", "--oneline", cid]]
                     if self.files.get(path) is not None:
@@ -483,6 +493,7 @@ class Round:
                 self.count("removes")
             else:
                 res = ()
+                self.at_tip(path, None, only=False)  # another worker's `commit -a` may take the deletion
                 os.remove(os.path.join(self.root, path))
             if res is None and os.path.exists(os.path.join(self.root, path)):  # killed before the file went
                 self.at_tip(path, None, only=False)
@@ -797,11 +808,11 @@ def main():
         stats["minutes"] = round((time.time() - started) / 60, 1)
         with open(os.path.join(a.base, "report.json"), "w") as f:
             json.dump(stats, f, indent=2, sort_keys=True)
-    print("%d rounds, %d commands (%d killed%s), %d commits (%d moves, %d rm), %d gc, %d repack, %d fsck, %d exports,"
+    print("%d rounds, %d commands (%d killed%s), %d commits (%d moves, %d rm, %d commit -a), %d gc, %d repack, %d fsck, %d exports,"
           " %d restores, %d names, %d paths at main's tip checked: %d findings (%s)"
           % (stats["rounds"], stats.get("commands", 0), stats.get("killed", 0),
              "; %s run by the daemon" % stats["daemon_log_served"] if a.daemon else "", stats.get("commits", 0),
-             stats.get("moves", 0), stats.get("removes", 0),
+             stats.get("moves", 0), stats.get("removes", 0), stats.get("commits_of_all", 0),
              stats.get("gc_runs", 0), stats.get("repack_runs", 0), stats.get("fsck_runs", 0),
              stats.get("exports_checked", 0), stats.get("restores_checked", 0), stats.get("names_checked", 0),
              stats.get("tip_paths_checked", 0),

@@ -18,13 +18,15 @@ public final class FailureWords {
     }
 
     /**
-     * What happened, without the file: "no such file or folder", "permission denied", the system's
-     * reason ("Is a directory", "No space left on device"), or the message of any other failure
-     * (its first line), its class's name when it has none.
+     * What happened, without the file: the system's reason ("Is a directory", "No space left on
+     * device"), else by the exception's class "no such file or folder", "permission denied", ...,
+     * or the message of any other failure (its first line), its class's name when it has none.
      */
     public static String reason(Throwable e) {
         if (e instanceof FileSystemException fs) {
-            if (e instanceof NoSuchFileException) {
+            if (fs.getReason() != null) {
+                return firstLine(fs.getReason()); // the system's words; the JDK gives the classes below none
+            } else if (e instanceof NoSuchFileException) {
                 return "no such file or folder";
             } else if (e instanceof AccessDeniedException) {
                 return "permission denied";
@@ -35,7 +37,7 @@ public final class FailureWords {
             } else if (e instanceof DirectoryNotEmptyException) {
                 return "folder not empty";
             }
-            return fs.getReason() == null ? e.getClass().getSimpleName() : firstLine(fs.getReason());
+            return e.getClass().getSimpleName();
         }
         String m = firstLine(e.getMessage());
         return m.isEmpty() ? e.getClass().getSimpleName() : m;

@@ -25,7 +25,9 @@ class FailureWordsTest {
     @Test
     void fileSystemFailuresSayWhatHappenedToTheirFile() {
         assertEquals("/w/m.npy: no such file or folder", FailureWords.describe(new NoSuchFileException("/w/m.npy")));
-        assertEquals("/w/m.npy: permission denied", FailureWords.describe(new AccessDeniedException("/w/m.npy", null, "Operation not permitted")));
+        assertEquals("/w/m.npy: permission denied", FailureWords.describe(new AccessDeniedException("/w/m.npy")));
+        assertEquals("/w/m.npy: Operation not permitted", FailureWords.describe(new AccessDeniedException("/w/m.npy", null, "Operation not permitted")),
+                "a reason given is the system's words");
         assertEquals("/w/m.npy: already exists", FailureWords.describe(new FileAlreadyExistsException("/w/m.npy")));
         assertEquals("/w/m.npy: not a folder", FailureWords.describe(new NotDirectoryException("/w/m.npy")));
         assertEquals("/w: folder not empty", FailureWords.describe(new DirectoryNotEmptyException("/w")));
