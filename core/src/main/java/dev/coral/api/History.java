@@ -78,6 +78,7 @@ final class History {
         FaultPoints.hit("commit.storedBeforeLock");
         try (RepositoryLock.Held l = repo.lockIndex()) {
             StagingIndex before = repo.readIndex();
+            pending = pending.withoutStale(before, repo.workTree());
             StagingIndex index = pending.applyTo(before);
             boolean only = scope == Scope.ONLY_OWN;
             String lossyEps = "";

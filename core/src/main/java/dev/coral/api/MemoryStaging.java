@@ -97,7 +97,7 @@ final class MemoryStaging {
             }
             ObjectId entryId = stored.id();
             return new Repository.StagedChanges(Map.of(path, new StagingIndex.Entry(entryId, -1, 0, new byte[32])), List.of(), null,
-                    inHead != null && !entryId.equals(inHead) ? Set.of(entryId) : Set.of(), stored.quantized());
+                    inHead != null && !entryId.equals(inHead) ? Set.of(entryId) : Set.of(), stored.quantized(), Map.of());
         }
     }
 

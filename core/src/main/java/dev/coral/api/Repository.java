@@ -7,6 +7,7 @@ import dev.coral.error.NotARepositoryException;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
+import dev.coral.io.FaultPoints;
 import dev.coral.io.Folders;
 import dev.coral.io.RepositoryLock;
 import dev.coral.io.WriterGate;
@@ -536,8 +537,10 @@ public final class Repository implements AutoCloseable {
     public AddResult add(Collection<Path> paths, ProgressListener progress) throws IOException {
         return storing(() -> {
             StagedChanges changes = ingest(paths, progress);
+            FaultPoints.hit("add.storedBeforeLock");
             try (RepositoryLock.Held l = lockIndex()) {
-                writeIndex(changes.applyTo(readIndex()));
+                StagingIndex now = readIndex();
+                writeIndex(changes.withoutStale(now, workTree).applyTo(now));
             }
             return changes.result();
         });
@@ -603,15 +606,17 @@ public final class Repository implements AutoCloseable {
     /**
      * Stored files waiting to be staged: index entries to put and paths to remove; the entries a
      * lossy commit's own reading stored ({@code lossy}: not quantized again), and whether one of
-     * them quantized a tensor ({@code quantized}: what makes the commit lossy).
+     * them quantized a tensor ({@code quantized}: what makes the commit lossy); {@code readOver}:
+     * for each path read from the working folder (or found gone), the staged entry it was read over
+     * (empty: none), for {@link #withoutStale}.
      */
     record StagedChanges(Map<String, StagingIndex.Entry> put, List<String> remove, AddResult result, Set<ObjectId> lossy,
-                         boolean quantized) {
+                         boolean quantized, Map<String, java.util.Optional<StagingIndex.Entry>> readOver) {
         static final StagedChanges NONE = new StagedChanges(Map.of(), List.of(), null);
 
         /** Changes none of which was stored lossy. */
         StagedChanges(Map<String, StagingIndex.Entry> put, List<String> remove, AddResult result) {
-            this(put, remove, result, Set.of(), false);
+            this(put, remove, result, Set.of(), false, Map.of());
         }
 
         StagingIndex applyTo(StagingIndex index) {
@@ -619,6 +624,59 @@ public final class Repository implements AutoCloseable {
             m.putAll(put);
             remove.forEach(m::remove);
             return new StagingIndex(m);
+        }
+
+        /**
+         * These changes without the working files read stale, for staging under the staging lock
+         * over {@code now}: a path whose staged entry another writer changed since it was read here
+         * (its commit or add of the path, a checkout of it) and whose file changed since, or, for a
+         * removal, came back. Its version here is older than the one that writer staged, read from
+         * the file before that writer's (found by the concurrent fuzz: {@code commit -a} beside a
+         * training loop's {@code commit PATH} of its checkpoint put an older version back at the tip,
+         * one it had read before the loop committed the newer one). Git holds its index lock from
+         * the read to the commit; Coral reads and stores before taking it, so that writers do not
+         * wait for each other's reads, and leaves such a path as the other writer staged it, as if
+         * it had come first. A file changed since it was read whose entry nobody else staged is kept:
+         * this is the newest version staged.
+         */
+        StagedChanges withoutStale(StagingIndex now, WorkTree wt) throws IOException {
+            List<String> stale = new ArrayList<>();
+            for (Map.Entry<String, java.util.Optional<StagingIndex.Entry>> r : readOver.entrySet()) {
+                String path = r.getKey();
+                if (sameEntry(r.getValue().orElse(null), now.entries().get(path))) {
+                    continue;
+                }
+                StagingIndex.Entry mine = put.get(path);
+                boolean changed = mine == null ? wt.exists(path) : fileChangedSince(wt, path, mine);
+                if (changed) {
+                    stale.add(path);
+                }
+            }
+            if (stale.isEmpty()) {
+                return this;
+            }
+            Map<String, StagingIndex.Entry> keptPut = new TreeMap<>(put);
+            List<String> keptRemove = new ArrayList<>(remove);
+            stale.forEach(keptPut::remove);
+            keptRemove.removeAll(stale);
+            return new StagedChanges(keptPut, keptRemove, result, lossy, quantized, Map.of());
+        }
+
+        private static boolean fileChangedSince(WorkTree wt, String path, StagingIndex.Entry read) throws IOException {
+            if (read.size() < 0) {
+                return false; // staged from memory: no working file
+            }
+            try {
+                return !read.stampMatches(FileIngest.FileStat.quick(wt.file(path)));
+            } catch (java.nio.file.NoSuchFileException gone) {
+                return true;
+            }
+        }
+
+        private static boolean sameEntry(StagingIndex.Entry a, StagingIndex.Entry b) {
+            return a == null ? b == null : b != null && a.fileEntry().equals(b.fileEntry()) && a.size() == b.size()
+                    && a.mtimeMillis() == b.mtimeMillis() && a.changeStamp() == b.changeStamp() && Arrays.equals(a.sha256(), b.sha256())
+                    && a.unsynced() == b.unsynced();
         }
     }
 
@@ -733,7 +791,14 @@ public final class Repository implements AutoCloseable {
             result = new AddResult(new ArrayList<>(put.keySet()), unchanged, new ArrayList<>(missing), ins.chunksWritten(), ins.chunksDeduplicated(),
                     ins.rawBytesWritten(), ins.storedBytesWritten(), kept);
         }
-        return new StagedChanges(put, new ArrayList<>(missing), result, storedLossy, quantized);
+        Map<String, java.util.Optional<StagingIndex.Entry>> readOver = new TreeMap<>();
+        for (String path : files.keySet()) {
+            readOver.put(path, java.util.Optional.ofNullable(before.entries().get(path)));
+        }
+        for (String path : missing) {
+            readOver.put(path, java.util.Optional.ofNullable(before.entries().get(path)));
+        }
+        return new StagedChanges(put, new ArrayList<>(missing), result, storedLossy, quantized, readOver);
     }
 
     /**
