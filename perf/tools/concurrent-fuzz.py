@@ -384,7 +384,13 @@ class Round:
                             self.at_tip(path, sha)
                             continue
                     else:
-                        res = self.run_checked(coral, who, ["commit", "-m", msg, path])
+                        # another worker's `commit -a` may have taken the file as written first: then nothing is left to commit
+                        res = self.run_checked(coral, who, ["commit", "-m", msg, path], may_fail_with="nothing to commit")
+                        if res is REFUSED:
+                            with self.mutex:
+                                self.committed_by_another.append((path, sha, msg))
+                            self.at_tip(path, sha)
+                            continue
                     if res is None:
                         with self.mutex:
                             self.killed[msg] = (k, path, sha)
@@ -438,7 +444,9 @@ class Round:
                 else:
                     if rng.random() < 0.15:
                         # every worker's modified and deleted tracked files, staged and committed (whoever's they are)
-                        res = self.run_checked(coral, who, ["commit", "-a", "-m", "%s all %d" % (who, i)], may_fail_with="nothing to commit")
+                        # a file its worker replaces while it is read is refused ("add it again when it is written")
+                        res = self.run_checked(coral, who, ["commit", "-a", "-m", "%s all %d" % (who, i)],
+                                               may_fail_with=("nothing to commit", "changed while it was being added"))
                         i += 1
                         if res is not None and res is not REFUSED:
                             self.count("commits_of_all")

@@ -573,7 +573,10 @@ public final class Repository implements AutoCloseable {
     /**
      * Stages {@code paths} and commits everything staged, as one step ({@code coral commit -a}:
      * the modified and deleted tracked files, with whatever was staged before); otherwise as
-     * {@link #commit(CommitRequest, Collection, boolean)}.
+     * {@link #commit(CommitRequest, Collection, boolean)}. A path gone from the working folder and
+     * from the staging index since the caller listed it (another writer moved or removed it, and
+     * staged that) is passed over: {@code commit -a} had failed with "no such file or folder"
+     * naming another writer's file (found by the concurrent fuzz).
      */
     public ObjectId addAndCommit(CommitRequest request, Collection<Path> paths, boolean rebase) throws IOException {
         return stageAndCommit(request, paths, rebase, History.Scope.STAGED);
@@ -585,7 +588,8 @@ public final class Repository implements AutoCloseable {
             try (ObjectInserter ins = newInserter(!request.lossyEps().isEmpty())) {
                 // commit PATH also commits removals staged by rm: paths HEAD has that are neither staged nor in the folder
                 Set<String> committedPaths = scope == History.Scope.ONLY_OWN ? headPaths() : Set.of();
-                StagedChanges changes = ingest(paths, ProgressListener.NONE, ins, request.lossyEps(), committedPaths);
+                StagedChanges changes = ingest(paths, ProgressListener.NONE, ins, request.lossyEps(), committedPaths,
+                        scope == History.Scope.STAGED);
                 return history.commit(request, changes, rebase ? null : java.util.Optional.ofNullable(seen), carried(ins), scope);
             }
         });
@@ -683,7 +687,7 @@ public final class Repository implements AutoCloseable {
     /** Stores the weight files under {@code paths} (folders recursively), durably, without staging them yet. */
     StagedChanges ingest(Collection<Path> paths, ProgressListener progress) throws IOException {
         try (ObjectInserter ins = newInserter()) {
-            StagedChanges changes = ingest(paths, progress, ins, "", Set.of());
+            StagedChanges changes = ingest(paths, progress, ins, "", Set.of(), false);
             ins.flush();
             return changes;
         }
@@ -697,10 +701,11 @@ public final class Repository implements AutoCloseable {
      * never as a lossless copy that the commit would leave behind as garbage. A path that is gone
      * stages the removal of the files tracked there (a folder's too, as git does): tracked by the
      * index, or, for {@code commit PATH}, in {@code committedPaths} (HEAD's files), whose removal
-     * {@code rm} may have staged already.
+     * {@code rm} may have staged already. {@code passOverUnknown}: a path neither there nor
+     * tracked is passed over instead of refused.
      */
     private StagedChanges ingest(Collection<Path> paths, ProgressListener progress, ObjectInserter ins, String lossyEps,
-                                 Set<String> committedPaths) throws IOException {
+                                 Set<String> committedPaths, boolean passOverUnknown) throws IOException {
         unreadablePaths(); // this add's, not an earlier command's
         Map<String, Path> files = new LinkedHashMap<>();
         Set<String> missing = new java.util.LinkedHashSet<>();
@@ -733,6 +738,9 @@ public final class Repository implements AutoCloseable {
                 throw new BadInputException(p + ": not a regular file or folder (a pipe, a device, or a link to one or to nothing)");
             } else {
                 List<String> gone = goneUnder(rp, tracked); // a folder of tracked files, deleted
+                if (gone.isEmpty() && passOverUnknown) {
+                    continue;
+                }
                 if (gone.isEmpty()) {
                     throw new BadInputException(p + ": no such file or folder");
                 }

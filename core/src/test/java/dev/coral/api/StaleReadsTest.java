@@ -163,6 +163,30 @@ class StaleReadsTest {
         }
     }
 
+    /**
+     * {@code commit -a} lists the modified files, then stores them: one another writer moved away
+     * (and committed the move) in between is passed over, not refused as "no such file or folder".
+     */
+    @Test
+    void aCommitOfAllPassesOverAFileAnotherMovedAwaySinceItWasListed() throws IOException {
+        Path m = write("m.safetensors", 1);
+        Path n = write("n.safetensors", 10);
+        try (Repository other = Repository.init(dir); Repository user = Repository.open(dir)) {
+            other.commit(CommitRequest.of("v1"), List.of(m, n));
+            write("m.safetensors", 2);
+            write("n.safetensors", 11);
+            List<Path> listed = new ArrayList<>();
+            user.status().notStaged().forEach(c -> listed.add(dir.resolve(c.path())));
+            assertEquals(2, listed.size());
+            other.move(List.of(m), dir.resolve("moved.safetensors"), false);
+            other.commit(CommitRequest.of("moved"), List.of(m, dir.resolve("moved.safetensors")));
+            user.addAndCommit(CommitRequest.of("all"), listed, true);
+            assertEquals(null, tipSha(user, "m.safetensors"));
+            assertEquals(sha(dir.resolve("moved.safetensors")), tipSha(user, "moved.safetensors"));
+            assertEquals(sha(n), tipSha(user, "n.safetensors"));
+        }
+    }
+
     /** The same beside a loop in another thread, with no fault point: the tip ends at the loop's last version. */
     @Test
     void commitsOfAllBesideALoopNeverPutAnOlderVersionBackAtTheTip() throws Exception {
