@@ -43,7 +43,10 @@ class KillNineTest {
             List<String> lines = new ArrayList<>();
             Thread reader = new Thread(() -> readLines(p.getInputStream(), lines));
             reader.start();
-            Thread.sleep(400 + r.nextInt(900));
+            // killed at a random instant after its first commit (not a fixed time: on a loaded machine the child's JVM had not
+            // committed by then, and the test saw too few commits to mean anything)
+            awaitFirstLine(lines, p, 60_000);
+            Thread.sleep(r.nextInt(900));
             p.destroyForcibly();
             p.waitFor();
             reader.join();
@@ -72,6 +75,19 @@ class KillNineTest {
             repo.gc(false, Duration.ZERO);
             FsckReport report = repo.fsck(false);
             assertTrue(report.clean(), report.toString());
+        }
+    }
+
+    /** Waits until the child has written a line (its first commit's), ended, or {@code millis} passed. */
+    private static void awaitFirstLine(List<String> lines, Process p, long millis) throws InterruptedException {
+        long until = System.nanoTime() + millis * 1_000_000;
+        while (System.nanoTime() < until && p.isAlive()) {
+            synchronized (lines) {
+                if (!lines.isEmpty()) {
+                    return;
+                }
+            }
+            Thread.sleep(10);
         }
     }
 
