@@ -766,15 +766,28 @@ public final class Repository implements AutoCloseable {
                 WeightFileFormat format = WeightFormats.forPath(e.getValue()).orElseThrow();
                 StagingIndex.Entry previous = before.entries().get(e.getKey());
                 ObjectId inHead = committed.get(e.getKey());
-                StagingIndex.Entry asItIs = stagedAsItIs(e.getKey(), e.getValue(), previous, lossyEps.isEmpty() ? null : inHead);
-                if (asItIs != null) {
-                    put.put(e.getKey(), asItIs);
-                    unchanged.add(e.getKey());
+                StagingIndex.Entry asItIs;
+                FileIngest.Ingested f;
+                try {
+                    FaultPoints.hit("ingest.fileListed");
+                    asItIs = stagedAsItIs(e.getKey(), e.getValue(), previous, lossyEps.isEmpty() ? null : inHead);
+                    if (asItIs != null) {
+                        put.put(e.getKey(), asItIs);
+                        unchanged.add(e.getKey());
+                        continue;
+                    }
+                    DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
+                    f = inHead != null ? ingest.ingestLossy(e.getValue(), format, lossy, inHead, lossyEps, similar)
+                            : ingest.ingest(e.getValue(), format, bases, similar);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    if (!passOverUnknown || !e.getValue().toString().equals(gone.getFile())) {
+                        throw gone;
+                    }
+                    if (tracked.contains(e.getKey())) { // moved or removed by another as it was about to be read: gone, as status would say
+                        missing.add(e.getKey());
+                    }
                     continue;
                 }
-                DeltaBases bases = DeltaBases.from(graph, previous == null ? null : previous.fileEntry());
-                FileIngest.Ingested f = inHead != null ? ingest.ingestLossy(e.getValue(), format, lossy, inHead, lossyEps, similar)
-                        : ingest.ingest(e.getValue(), format, bases, similar);
                 if (inHead != null && !f.entryId().equals(inHead)) {
                     storedLossy.add(f.entryId());
                 }

@@ -187,6 +187,29 @@ class StaleReadsTest {
         }
     }
 
+    /** The same when the other moves it away just as it is about to be read: gone, so its removal is committed. */
+    @Test
+    void aCommitOfAllTakesAFileMovedAwayAsItWasAboutToBeReadForGone() throws IOException {
+        Path m = write("m.safetensors", 1);
+        Path n = write("n.safetensors", 10);
+        try (Repository other = Repository.init(dir); Repository user = Repository.open(dir)) {
+            other.commit(CommitRequest.of("v1"), List.of(m, n));
+            write("m.safetensors", 2);
+            write("n.safetensors", 11);
+            List<Path> listed = new ArrayList<>();
+            user.status().notStaged().forEach(c -> listed.add(dir.resolve(c.path())));
+            between("ingest.fileListed", p -> Files.move(m, dir.resolve("away.safetensors")));
+            user.addAndCommit(CommitRequest.of("all"), listed, true);
+            assertEquals(null, tipSha(user, "m.safetensors"), "its removal committed, as the folder has it");
+            assertEquals(sha(n), tipSha(user, "n.safetensors"));
+            FaultPoints.install(null);
+            between("ingest.fileListed", p -> Files.move(dir.resolve("away.safetensors"), m));
+            Path gone = dir.resolve("away.safetensors");
+            assertThrows(java.nio.file.NoSuchFileException.class, () -> user.add(List.of(gone)),
+                    "a file named to add that goes as it is read is still an error");
+        }
+    }
+
     /** The same beside a loop in another thread, with no fault point: the tip ends at the loop's last version. */
     @Test
     void commitsOfAllBesideALoopNeverPutAnOlderVersionBackAtTheTip() throws Exception {
