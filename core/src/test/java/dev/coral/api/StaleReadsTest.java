@@ -65,16 +65,35 @@ class StaleReadsTest {
         });
     }
 
+    /** At {@code point}, the loop writes {@code m} anew (version {@code seed}) and commits it: after the other writer read it. */
+    private void loopCommitsAnewAt(String point, Repository loop, Path m, long seed) {
+        between(point, p -> {
+            write(m.getFileName().toString(), seed);
+            loop.commit(CommitRequest.of("v" + seed), List.of(m));
+        });
+    }
+
+    /** m and n committed by {@code first} at version 1 and 10, then written again (2 and 11), unstaged. */
+    private void committedThenChanged(Repository first, Path m, Path n) throws IOException {
+        first.commit(CommitRequest.of("v1"), List.of(m, n));
+        write("m.safetensors", 2);
+        write("n.safetensors", 11);
+    }
+
+    /** The working files {@code status} calls modified or deleted, as {@code commit -a} lists them. */
+    private List<Path> listedByStatus(Repository repo) throws IOException {
+        List<Path> listed = new ArrayList<>();
+        repo.status().notStaged().forEach(c -> listed.add(dir.resolve(c.path())));
+        return listed;
+    }
+
     @Test
     void aCommitOfAllLeavesAFileAnotherCommittedNewerSinceItsRead() throws IOException {
         Path m = write("m.safetensors", 1);
         try (Repository loop = Repository.init(dir); Repository user = Repository.open(dir)) {
             loop.commit(CommitRequest.of("v1"), List.of(m));
             write("m.safetensors", 2);
-            between("commit.storedBeforeLock", p -> { // the loop writes and commits v3 after the user's commit -a read v2
-                write("m.safetensors", 3);
-                loop.commit(CommitRequest.of("v3"), List.of(m));
-            });
+            loopCommitsAnewAt("commit.storedBeforeLock", loop, m, 3); // after the user's commit -a read v2
             BadInputException e = assertThrows(BadInputException.class, () -> user.addAndCommit(CommitRequest.of("all"), List.of(m), true));
             assertTrue(e.getMessage().startsWith("nothing to commit"), e.getMessage());
             assertEquals(sha(m), tipSha(loop, "m.safetensors"), "v3 stays at the tip");
@@ -87,13 +106,8 @@ class StaleReadsTest {
         Path m = write("m.safetensors", 1);
         Path n = write("n.safetensors", 10);
         try (Repository loop = Repository.init(dir); Repository user = Repository.open(dir)) {
-            loop.commit(CommitRequest.of("v1"), List.of(m, n));
-            write("m.safetensors", 2);
-            write("n.safetensors", 11);
-            between("commit.storedBeforeLock", p -> {
-                write("m.safetensors", 3);
-                loop.commit(CommitRequest.of("v3"), List.of(m));
-            });
+            committedThenChanged(loop, m, n);
+            loopCommitsAnewAt("commit.storedBeforeLock", loop, m, 3);
             user.addAndCommit(CommitRequest.of("all"), List.of(m, n), true);
             assertEquals(sha(m), tipSha(loop, "m.safetensors"), "the loop's v3");
             assertEquals(sha(n), tipSha(loop, "n.safetensors"), "the user's n");
@@ -120,10 +134,7 @@ class StaleReadsTest {
         try (Repository loop = Repository.init(dir); Repository user = Repository.open(dir)) {
             loop.commit(CommitRequest.of("v1"), List.of(m));
             write("m.safetensors", 2);
-            between("commit.storedBeforeLock", p -> {
-                write("m.safetensors", 3);
-                loop.commit(CommitRequest.of("v3"), List.of(m));
-            });
+            loopCommitsAnewAt("commit.storedBeforeLock", loop, m, 3);
             assertThrows(BadInputException.class, () -> user.commit(CommitRequest.of("mine"), List.of(m), true));
             assertEquals(sha(m), tipSha(loop, "m.safetensors"));
         }
@@ -137,10 +148,7 @@ class StaleReadsTest {
             loop.commit(CommitRequest.of("v1"), List.of(m, n));
             Files.delete(m);
             write("n.safetensors", 11);
-            between("commit.storedBeforeLock", p -> { // the loop writes m again and commits it after the user found it gone
-                write("m.safetensors", 2);
-                loop.commit(CommitRequest.of("v2"), List.of(m));
-            });
+            loopCommitsAnewAt("commit.storedBeforeLock", loop, m, 2); // after the user found it gone
             user.addAndCommit(CommitRequest.of("all"), List.of(m, n), true);
             assertEquals(sha(m), tipSha(loop, "m.safetensors"), "m is not removed");
             assertEquals(sha(n), tipSha(loop, "n.safetensors"));
@@ -153,10 +161,7 @@ class StaleReadsTest {
         try (Repository loop = Repository.init(dir); Repository user = Repository.open(dir)) {
             loop.commit(CommitRequest.of("v1"), List.of(m));
             write("m.safetensors", 2);
-            between("add.storedBeforeLock", p -> {
-                write("m.safetensors", 3);
-                loop.commit(CommitRequest.of("v3"), List.of(m));
-            });
+            loopCommitsAnewAt("add.storedBeforeLock", loop, m, 3);
             user.add(List.of(m));
             assertTrue(loop.status().staged().isEmpty(), "the add staged nothing older than HEAD's");
             assertEquals(sha(m), tipSha(loop, "m.safetensors"));
@@ -172,11 +177,8 @@ class StaleReadsTest {
         Path m = write("m.safetensors", 1);
         Path n = write("n.safetensors", 10);
         try (Repository other = Repository.init(dir); Repository user = Repository.open(dir)) {
-            other.commit(CommitRequest.of("v1"), List.of(m, n));
-            write("m.safetensors", 2);
-            write("n.safetensors", 11);
-            List<Path> listed = new ArrayList<>();
-            user.status().notStaged().forEach(c -> listed.add(dir.resolve(c.path())));
+            committedThenChanged(other, m, n);
+            List<Path> listed = listedByStatus(user);
             assertEquals(2, listed.size());
             other.move(List.of(m), dir.resolve("moved.safetensors"), false);
             other.commit(CommitRequest.of("moved"), List.of(m, dir.resolve("moved.safetensors")));
@@ -193,11 +195,8 @@ class StaleReadsTest {
         Path m = write("m.safetensors", 1);
         Path n = write("n.safetensors", 10);
         try (Repository other = Repository.init(dir); Repository user = Repository.open(dir)) {
-            other.commit(CommitRequest.of("v1"), List.of(m, n));
-            write("m.safetensors", 2);
-            write("n.safetensors", 11);
-            List<Path> listed = new ArrayList<>();
-            user.status().notStaged().forEach(c -> listed.add(dir.resolve(c.path())));
+            committedThenChanged(other, m, n);
+            List<Path> listed = listedByStatus(user);
             between("ingest.fileListed", p -> Files.move(m, dir.resolve("away.safetensors")));
             user.addAndCommit(CommitRequest.of("all"), listed, true);
             assertEquals(null, tipSha(user, "m.safetensors"), "its removal committed, as the folder has it");
@@ -221,8 +220,7 @@ class StaleReadsTest {
             try {
                 Future<?> all = other.submit(() -> {
                     for (int i = 0; !stop.get(); i++) {
-                        List<Path> modified = new ArrayList<>();
-                        user.status().notStaged().forEach(c -> modified.add(dir.resolve(c.path())));
+                        List<Path> modified = listedByStatus(user);
                         if (!modified.isEmpty()) {
                             refusedAsItMay(() -> user.addAndCommit(CommitRequest.of("all"), modified, true));
                         }
