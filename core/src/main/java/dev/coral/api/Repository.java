@@ -677,10 +677,12 @@ public final class Repository implements AutoCloseable {
             }
         }
 
+        /**
+         * Whether two staged entries stage the same version (file entry and bytes): a status in
+         * another process restamping an entry (its time, after reading the file) stages nothing anew.
+         */
         private static boolean sameEntry(StagingIndex.Entry a, StagingIndex.Entry b) {
-            return a == null ? b == null : b != null && a.fileEntry().equals(b.fileEntry()) && a.size() == b.size()
-                    && a.mtimeMillis() == b.mtimeMillis() && a.changeStamp() == b.changeStamp() && Arrays.equals(a.sha256(), b.sha256())
-                    && a.unsynced() == b.unsynced();
+            return a == null ? b == null : b != null && a.fileEntry().equals(b.fileEntry()) && Arrays.equals(a.sha256(), b.sha256());
         }
     }
 
@@ -813,10 +815,7 @@ public final class Repository implements AutoCloseable {
                     ins.rawBytesWritten(), ins.storedBytesWritten(), kept);
         }
         Map<String, java.util.Optional<StagingIndex.Entry>> readOver = new TreeMap<>();
-        for (String path : files.keySet()) {
-            readOver.put(path, java.util.Optional.ofNullable(before.entries().get(path)));
-        }
-        for (String path : missing) {
+        for (String path : java.util.stream.Stream.concat(files.keySet().stream(), missing.stream()).toList()) {
             readOver.put(path, java.util.Optional.ofNullable(before.entries().get(path)));
         }
         return new StagedChanges(put, new ArrayList<>(missing), result, storedLossy, quantized, readOver);

@@ -128,6 +128,34 @@ class StaleReadsTest {
         }
     }
 
+    /**
+     * An entry restamped meanwhile (another process's status read the file and took its new time)
+     * stages nothing anew: the version read here, the newest staged, is kept though the file
+     * changed again since it was read.
+     */
+    @Test
+    void anEntryRestampedMeanwhileStagesNothingAnew() throws IOException {
+        Path m = write("m.safetensors", 1);
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("v1"), List.of(m));
+            dev.coral.repo.StagingIndex.Entry staged = repo.readIndex().entries().get("m.safetensors");
+            dev.coral.repo.StagingIndex.Entry restamped = new dev.coral.repo.StagingIndex.Entry(staged.fileEntry(), staged.size(),
+                    staged.mtimeMillis() - 1000, staged.changeStamp(), staged.sha256(), true);
+            write("m.safetensors", 2);
+            dev.coral.repo.StagingIndex.Entry read = new dev.coral.repo.StagingIndex.Entry(staged.fileEntry(),
+                    FileIngest.FileStat.of(m), false); // the version read here (its id does not matter to the check)
+            write("m.safetensors", 3); // the file changed again since
+            Repository.StagedChanges changes = new Repository.StagedChanges(java.util.Map.of("m.safetensors", read), List.of(), null,
+                    java.util.Set.of(), false, java.util.Map.of("m.safetensors", java.util.Optional.of(staged)));
+            dev.coral.repo.StagingIndex now = new dev.coral.repo.StagingIndex(new java.util.TreeMap<>(java.util.Map.of("m.safetensors", restamped)));
+            assertTrue(changes.withoutStale(now, repo.workTree()) == changes, "kept");
+            dev.coral.repo.StagingIndex other = new dev.coral.repo.StagingIndex(new java.util.TreeMap<>(java.util.Map.of("m.safetensors",
+                    new dev.coral.repo.StagingIndex.Entry(dev.coral.store.ObjectId.hashOf(new byte[] {7}), staged.size(), staged.mtimeMillis(),
+                            staged.sha256()))));
+            assertTrue(changes.withoutStale(other, repo.workTree()).put().isEmpty(), "staged anew by another: left out");
+        }
+    }
+
     @Test
     void aCommitOfAPathLeavesTheNewerVersionAnotherCommittedSinceItsRead() throws IOException {
         Path m = write("m.safetensors", 1);
