@@ -4,6 +4,7 @@ import dev.coral.error.BadInputException;
 import dev.coral.format.ParsedWeightFile;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
+import dev.coral.io.FaultPoints;
 import dev.coral.io.OverlappedTask;
 import dev.coral.store.ChunkSink;
 import dev.coral.store.ObjectId;
@@ -64,7 +65,7 @@ public final class FileIngest {
      * looks for a similar stored tensor in {@code similar} (may be null) and is indexed there.
      */
     public Ingested ingest(Path file, WeightFileFormat format, DeltaBases bases, SimilarBases similar) throws IOException {
-        return ingest(file, format, (parsed, hashing) -> {
+        return ingest(file, format, similar, (parsed, hashing) -> {
             parsed.prepareRestoreInfo();
             List<FileEntry.NamedTensor> named = tensors.storeAll(parsed.tensors(), file.toString(), bases, similar);
             FileStat stat = hashing.result();
@@ -83,7 +84,7 @@ public final class FileIngest {
      */
     public Ingested ingestLossy(Path file, WeightFileFormat format, LossyRewrite lossy, ObjectId previous, String eps,
                                 SimilarBases similar) throws IOException {
-        return ingest(file, format, (parsed, hashing) -> {
+        return ingest(file, format, similar, (parsed, hashing) -> {
             LossyRewrite.Stored stored = lossy.storeTensors(parsed.tensors(), previous, eps, file.toString(), similar);
             // quantized values restore through the restore info for other values: no need to make the exact one
             byte[] restoreInfo = stored.quantized() > 0 ? parsed.restoreInfoForOtherValues() : parsed.restoreInfo();
@@ -98,17 +99,58 @@ public final class FileIngest {
     }
 
     /**
-     * Hashes {@code file} whole (on a thread of its own from {@link #HASH_ASIDE_BYTES}) while its
-     * format parses it and {@code storing} stores it; fails if the file changed meanwhile.
+     * How many times a file is read when it is replaced (by another file renamed over it, as a
+     * training loop writes a checkpoint) while it is read: each new read takes the file that
+     * replaced it, a whole version, so a loop writing no faster than a read takes is committed
+     * at its newest; one writing faster is refused after these.
      */
-    private Ingested ingest(Path file, WeightFileFormat format, Storing storing) throws IOException {
-        FileStat quick = FileStat.quick(file);
+    static final int READS_OF_A_REPLACED_FILE = 3;
+
+    /**
+     * Hashes {@code file} whole (on a thread of its own from {@link #HASH_ASIDE_BYTES}) while its
+     * format parses it and {@code storing} stores it. A file replaced meanwhile (another file,
+     * with another inode, now at its path) is read again, the tensors the read given up indexed
+     * in {@code similar} (may be null) taken out again; its objects are left for gc. A file
+     * changed in place meanwhile is refused, as is one whose format found it malformed while it
+     * changed (a torn read): a writer is still at it. Git reads a replaced file's old version
+     * through the descriptor it opened; here the parse and the hash open the file each, so both
+     * would have to read the same inode.
+     */
+    private Ingested ingest(Path file, WeightFileFormat format, SimilarBases similar, Storing storing) throws IOException {
+        for (int read = 1; ; read++) {
+            int mark = similar == null ? 0 : similar.mark();
+            Object identity = identity(file);
+            FileStat quick = FileStat.quick(file);
+            Ingested ingested;
+            try {
+                ingested = readOnce(file, format, storing, quick);
+            } catch (BadInputException | java.io.EOFException malformed) {
+                if (sameStamp(file, quick)) {
+                    throw malformed;
+                }
+                throw changedWhileRead(file, malformed);
+            }
+            if (ingested != null) {
+                return ingested;
+            }
+            if (read == READS_OF_A_REPLACED_FILE || identity == null || identity.equals(identity(file))) {
+                throw changedWhileRead(file, null);
+            }
+            if (similar != null) {
+                similar.forgetSince(mark);
+            }
+        }
+    }
+
+    /** One read of {@code file}, as {@code quick} found it: null if it changed meanwhile. */
+    private static Ingested readOnce(Path file, WeightFileFormat format, Storing storing, FileStat quick) throws IOException {
         OverlappedTask<FileStat> hashing = new OverlappedTask<>(() -> FileStat.of(file), quick.size() >= HASH_ASIDE_BYTES,
                 "coral-file-hash", file + ": hashing");
         Stored stored;
         FileStat before;
         List<String> kept;
         try (hashing; ParsedWeightFile parsed = format.read(file)) {
+            FaultPoints.hit("ingest.fileOpened");
             kept = parsed.keptAsBytes();
             Set<String> seen = new HashSet<>();
             for (TensorSource t : parsed.tensors()) {
@@ -117,13 +159,31 @@ public final class FileIngest {
                 }
             }
             stored = storing.store(parsed, hashing);
+            FaultPoints.hit("ingest.fileStored");
             before = hashing.result();
         }
         FileStat after = FileStat.quick(file);
         if (!after.sameStamp(quick) || !before.sameStamp(quick)) {
-            throw new BadInputException(file + ": changed while it was being added; add it again when it is written");
+            return null;
         }
         return new Ingested(stored.id(), before, stored.entry(), kept);
+    }
+
+    private static boolean sameStamp(Path file, FileStat quick) {
+        try {
+            return FileStat.quick(file).sameStamp(quick);
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
+    private static BadInputException changedWhileRead(Path file, Exception cause) {
+        return new BadInputException(file + ": changed while it was being added; add it again when it is written", cause);
+    }
+
+    /** The file's identity (device and inode), or null where the platform gives none. */
+    private static Object identity(Path file) throws IOException {
+        return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
     }
 
     /**

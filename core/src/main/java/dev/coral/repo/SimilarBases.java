@@ -38,6 +38,7 @@ public final class SimilarBases {
     private final SimilarityCheck check;
     private final ObjectGraph graph;
     private final Consumer<String> problems;
+    private final java.util.List<ObjectId> indexedHere = new java.util.ArrayList<>();
     private boolean changed;
 
     private SimilarBases(Path file, LshIndex index, SimilarityCheck check, ObjectGraph graph, Consumer<String> problems) {
@@ -161,7 +162,24 @@ public final class SimilarBases {
     public void add(ObjectId tensorId, TensorSketch sketch) {
         if (!index.contains(tensorId)) {
             index.put(tensorId, sketch);
+            indexedHere.add(tensorId);
             changed = true;
+        }
+    }
+
+    /** How many tensors this instance has indexed so far: a mark for {@link #forgetSince}. */
+    public int mark() {
+        return indexedHere.size();
+    }
+
+    /**
+     * Takes out of the index the tensors this instance indexed after {@code mark}: those of a
+     * read given up (a file replaced while it was read, {@link FileIngest}), which no commit will
+     * name, so that the next read of the file neither finds them as its bases nor leaves them indexed.
+     */
+    public void forgetSince(int mark) {
+        while (indexedHere.size() > mark) {
+            index.remove(indexedHere.remove(indexedHere.size() - 1));
         }
     }
 

@@ -1,0 +1,176 @@
+package dev.coral.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.coral.error.BadInputException;
+import dev.coral.io.FaultPoints;
+import dev.coral.repo.FileEntry;
+import dev.coral.repo.FileIngest;
+import dev.coral.similarity.LshIndex;
+import dev.coral.store.ObjectId;
+import dev.coral.tensor.DType;
+import dev.coral.tensor.TensorSpec;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A file another process replaces while {@code add} or {@code commit} reads it (a training loop
+ * writing its checkpoint to a temporary file and renaming it over the last) is read again, and its
+ * replacement stored; until 2026-12-07 the command failed "changed while it was being added". A
+ * file changed in place meanwhile is still refused: its writer is still at it.
+ */
+class ReplacedWhileReadTest {
+    @TempDir
+    Path dir;
+
+    private final AtomicInteger reads = new AtomicInteger();
+
+    @AfterEach
+    void noFaults() {
+        FaultPoints.install(null);
+    }
+
+    /** Version {@code seed} of {@code name}: two F32 tensors of 6,000 elements (large enough to be sketched), renamed into place. */
+    private Path replace(String name, long seed) throws IOException {
+        Random r = new Random(seed);
+        List<dev.coral.format.TensorSource> tensors = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            byte[] b = new byte[6_000 * 4];
+            r.nextBytes(b);
+            tensors.add(Tensors.of("layer" + i + ".weight", TensorSpec.of(DType.F32, 6_000), b));
+        }
+        Path tmp = TestModels.writeSafetensors(dir.resolve(".part-" + name), tensors);
+        return Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Counts the reads of a file ({@code ingest.fileOpened}) and runs {@code atStored} after each read's store, the {@code n}th read's as {@code n}. */
+    private void eachRead(String point, ReadAction action) {
+        FaultPoints.install(p -> {
+            if (p.equals("ingest.fileOpened")) {
+                reads.incrementAndGet();
+            }
+            if (p.equals(point)) {
+                action.at(reads.get());
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface ReadAction {
+        void at(int read) throws IOException;
+    }
+
+    private static String sha(Path f) throws IOException {
+        return HexFormat.of().formatHex(FileIngest.FileStat.sha256(f));
+    }
+
+    private static String tipSha(Repository repo, String path) throws IOException {
+        ObjectId id = repo.readTree(repo.headCommit()).files().get(path);
+        return HexFormat.of().formatHex(repo.readFileEntry(id).fileSha256());
+    }
+
+    @Test
+    void aFileReplacedWhileReadIsReadAgainAndItsReplacementCommitted() throws IOException {
+        Path m = replace("m.safetensors", 1);
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("v1"), List.of(m));
+            replace("m.safetensors", 2);
+            eachRead("ingest.fileStored", read -> {
+                if (read == 1) {
+                    replace("m.safetensors", 3);
+                }
+            });
+            repo.addAndCommit(CommitRequest.of("all"), List.of(m), true);
+            assertEquals(2, reads.get(), "read again once");
+            assertEquals(sha(m), tipSha(repo, "m.safetensors"), "version 3, the replacement, committed");
+            assertTrue(repo.status().notStaged().isEmpty(), "and staged with its own stamp: " + repo.status().notStaged());
+            Files.delete(m);
+            repo.checkoutPaths("HEAD", List.of(m));
+            assertEquals(sha(replace("m.safetensors.expected", 3)), sha(m), "and checked out bit-exact");
+        }
+    }
+
+    @Test
+    void aNewFileReplacedWhileReadLeavesOnlyItsReplacementsTensorsIndexed() throws IOException {
+        Path m = replace("m.safetensors", 1);
+        try (Repository repo = Repository.init(dir)) {
+            eachRead("ingest.fileStored", read -> {
+                if (read == 1) {
+                    replace("m.safetensors", 2);
+                }
+            });
+            repo.add(List.of(m));
+            repo.commit(CommitRequest.of("v2"));
+            Set<ObjectId> committed = new HashSet<>();
+            for (FileEntry.NamedTensor t : repo.readFileEntry(repo.readTree(repo.headCommit()).files().get("m.safetensors")).tensors()) {
+                committed.add(t.tensorId());
+            }
+            assertEquals(2, reads.get());
+            assertEquals(committed, LshIndex.load(dir.resolve(".coral/cache/similarity")).entries().keySet(),
+                    "the first read's tensors, which no commit names, are not indexed");
+        }
+    }
+
+    @Test
+    void aFileReplacedAtEveryReadIsRefusedAfterThreeReads() throws IOException {
+        Path m = replace("m.safetensors", 1);
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("v1"), List.of(m));
+            eachRead("ingest.fileStored", read -> replace("m.safetensors", 10 + read));
+            BadInputException e = assertThrows(BadInputException.class, () -> repo.add(List.of(m)));
+            assertEquals(m + ": changed while it was being added; add it again when it is written", e.getMessage());
+            assertEquals(3, reads.get());
+            FaultPoints.install(null);
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), repo.status().notStaged(),
+                    "nothing staged");
+        }
+    }
+
+    @Test
+    void aFileChangedInPlaceWhileReadIsRefusedWithoutAnotherRead() throws IOException {
+        Path m = replace("m.safetensors", 1);
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("v1"), List.of(m));
+            Path v2 = replace("v2.safetensors", 2);
+            eachRead("ingest.fileStored", read -> Files.write(m, Files.readAllBytes(v2))); // the same inode, written over
+            BadInputException e = assertThrows(BadInputException.class, () -> repo.add(List.of(m)));
+            assertEquals(m + ": changed while it was being added; add it again when it is written", e.getMessage());
+            assertEquals(1, reads.get());
+        }
+    }
+
+    @Test
+    void aFileCutShortWhileReadSaysItChangedNotThatItIsMalformed() throws IOException {
+        Path m = replace("m.safetensors", 1);
+        try (Repository repo = Repository.init(dir)) {
+            eachRead("ingest.fileOpened", read -> {
+                try (FileChannel ch = FileChannel.open(m, StandardOpenOption.WRITE)) {
+                    ch.truncate(ch.size() / 2); // a writer starting over in place
+                }
+            });
+            BadInputException e = assertThrows(BadInputException.class, () -> repo.add(List.of(m)));
+            assertEquals(m + ": changed while it was being added; add it again when it is written", e.getMessage());
+            assertEquals(1, reads.get());
+            FaultPoints.install(null);
+            BadInputException cut = assertThrows(BadInputException.class, () -> repo.add(List.of(m)));
+            assertFalse(cut.getMessage().contains("changed while"), "a file cut short before the read is malformed: " + cut.getMessage());
+        }
+    }
+}
