@@ -12,7 +12,9 @@ import picocli.CommandLine.Parameters;
     "Stage weight files (.safetensors, .npy, .npz, .h5/.hdf5, .keras) for the next commit.",
     "Folders are searched recursively.",
     "A tracked path that no longer exists stages its removal (a deleted folder: each tracked file of it). All or nothing: on any error nothing is staged.",
-    "A file whose size, modification time and status-change time (ctime) and inode are as when it was staged is not read again (as status trusts them), unless it was modified less than two seconds before the staging index was written (git's racy entries)."})
+    "A file whose size, modification time and status-change time (ctime) and inode are as when it was staged is not read again (as status trusts them), unless it was modified less than two seconds before the staging index was written (git's racy entries).",
+    "A file another writer staged anew (its add or commit of it) from a newer version after this add read it is left as that writer staged it.",
+    "A file replaced (renamed over) while it is read is read again, up to three times; one written over in place meanwhile is refused."})
 final class AddCommand extends Subcommand {
     @Mixin
     QuietOption quiet;
@@ -34,6 +36,10 @@ final class AddCommand extends Subcommand {
         }
         if (!r.removed().isEmpty()) {
             sb.append(", ").append(r.removed().size()).append(" removed");
+        }
+        if (!r.leftAsStaged().isEmpty()) {
+            sb.append(", ").append(r.leftAsStaged().size()).append(" left as another writer staged ")
+                    .append(r.leftAsStaged().size() == 1 ? "it" : "them");
         }
         sb.append(": ").append(Text.count(r.chunksWritten(), "chunk")).append(" written, ")
                 .append(r.chunksDeduplicated()).append(" deduplicated, ")

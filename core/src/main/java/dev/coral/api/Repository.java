@@ -519,11 +519,23 @@ public final class Repository implements AutoCloseable {
      * What {@link #add} did. {@code staged}: every file it staged, {@code unchanged} among them
      * those it found as they were staged (size and time) and did not read again;
      * {@code keptAsBytes}: for each file read whose format kept datasets as bytes instead of
-     * tensors (HDF5's chunked or compressed ones), their names.
+     * tensors (HDF5's chunked or compressed ones), their names; {@code leftAsStaged}: the paths
+     * read here that another writer staged anew, from a newer version of the file, before this
+     * add took the staging lock, and that are left as it staged them (not in {@code staged} or
+     * {@code removed}; see {@link StagedChanges#withoutStale}).
      */
     public record AddResult(List<String> staged, List<String> unchanged, List<String> removed, long chunksWritten,
                             long chunksDeduplicated, long rawBytesWritten, long storedBytesWritten,
-                            Map<String, List<String>> keptAsBytes) {
+                            Map<String, List<String>> keptAsBytes, List<String> leftAsStaged) {
+        /** This result with {@code stale} left as another writer staged them. */
+        AddResult leaving(List<String> stale) {
+            List<String> left = new ArrayList<>(leftAsStaged);
+            left.addAll(stale);
+            return new AddResult(staged.stream().filter(p -> !stale.contains(p)).toList(),
+                    unchanged.stream().filter(p -> !stale.contains(p)).toList(),
+                    removed.stream().filter(p -> !stale.contains(p)).toList(), chunksWritten, chunksDeduplicated,
+                    rawBytesWritten, storedBytesWritten, keptAsBytes, List.copyOf(left));
+        }
     }
 
     /**
@@ -540,7 +552,8 @@ public final class Repository implements AutoCloseable {
             FaultPoints.hit("add.storedBeforeLock");
             try (RepositoryLock.Held l = lockIndex()) {
                 StagingIndex now = readIndex();
-                writeIndex(changes.withoutStale(now, workTree).applyTo(now));
+                changes = changes.withoutStale(now, workTree);
+                writeIndex(changes.applyTo(now));
             }
             return changes.result();
         });
@@ -663,7 +676,7 @@ public final class Repository implements AutoCloseable {
             List<String> keptRemove = new ArrayList<>(remove);
             stale.forEach(keptPut::remove);
             keptRemove.removeAll(stale);
-            return new StagedChanges(keptPut, keptRemove, result, lossy, quantized, Map.of());
+            return new StagedChanges(keptPut, keptRemove, result == null ? null : result.leaving(stale), lossy, quantized, Map.of());
         }
 
         private static boolean fileChangedSince(WorkTree wt, String path, StagingIndex.Entry read) throws IOException {
@@ -812,7 +825,7 @@ public final class Repository implements AutoCloseable {
             similar.save();
             quantized = lossy != null && lossy.wroteLossy();
             result = new AddResult(new ArrayList<>(put.keySet()), unchanged, new ArrayList<>(missing), ins.chunksWritten(), ins.chunksDeduplicated(),
-                    ins.rawBytesWritten(), ins.storedBytesWritten(), kept);
+                    ins.rawBytesWritten(), ins.storedBytesWritten(), kept, List.of());
         }
         Map<String, java.util.Optional<StagingIndex.Entry>> readOver = new TreeMap<>();
         for (String path : java.util.stream.Stream.concat(files.keySet().stream(), missing.stream()).toList()) {

@@ -190,8 +190,10 @@ class StaleReadsTest {
             loop.commit(CommitRequest.of("v1"), List.of(m));
             write("m.safetensors", 2);
             loopCommitsAnewAt("add.storedBeforeLock", loop, m, 3);
-            user.add(List.of(m));
+            Repository.AddResult added = user.add(List.of(m));
             assertTrue(loop.status().staged().isEmpty(), "the add staged nothing older than HEAD's");
+            assertEquals(List.of(), added.staged(), "and says so");
+            assertEquals(List.of("m.safetensors"), added.leftAsStaged());
             assertEquals(sha(m), tipSha(loop, "m.safetensors"));
         }
     }
