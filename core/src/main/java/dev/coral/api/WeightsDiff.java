@@ -71,6 +71,7 @@ final class WeightsDiff {
         List<String> prefixes = prefixes(paths);
         Map<String, Held> a = files(from, prefixes);
         Map<String, Held> b = files(to, prefixes);
+        dev.coral.io.FaultPoints.hit("diff.listed");
         Set<String> all = new TreeSet<>(a.keySet());
         all.addAll(b.keySet());
         List<FileChange> out = new ArrayList<>();
@@ -171,21 +172,38 @@ final class WeightsDiff {
         }
     }
 
+    /**
+     * No file on a side. Also a working file that went after the listing called it modified
+     * (another process moved or removed it): deleted, as {@code status} would now say; it failed
+     * "not a regular file" until 2026-12-07.
+     */
+    private static final Side GONE = new Side(null, null);
+
     private Side open(Held h, FileRestore restore, String path) throws IOException {
         if (h == null) {
-            return new Side(null, null);
+            return GONE;
         }
         if (h.entry() != null) {
             List<StoredTensor> t = restore.tensors(repo.readFileEntry(h.entry()));
             return new Side(t, null);
         }
         Path f = h.workingFile();
+        if (Files.notExists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return GONE;
+        }
         if (!Files.isRegularFile(f)) { // a symbolic link is followed, as add and status follow it
             throw new BadInputException(path + ": not a regular file");
         }
         WeightFileFormat format = WeightFormats.forPath(f)
                 .orElseThrow(() -> new BadInputException(path + ": not a weight file Coral reads"));
-        ParsedWeightFile parsed = format.read(f);
-        return new Side(parsed.tensors(), parsed);
+        try {
+            ParsedWeightFile parsed = format.read(f);
+            return new Side(parsed.tensors(), parsed);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            if (f.toString().equals(gone.getFile())) {
+                return GONE;
+            }
+            throw gone;
+        }
     }
 }

@@ -3,6 +3,8 @@ package dev.coral.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.coral.diff.FileChange;
+import dev.coral.io.FaultPoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -14,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +31,34 @@ import org.junit.jupiter.api.io.TempDir;
 class StatusBesideMovesTest {
     @TempDir
     Path dir;
+
+    @AfterEach
+    void noFaults() {
+        FaultPoints.install(null);
+    }
+
+    /**
+     * {@code diff} of the working files lists them as status does, then reads the modified ones: one
+     * another process moved away in between is deleted, as status would now say (it failed
+     * "m.safetensors: not a regular file"). A file that is there and not a weight file's kind is still refused.
+     */
+    @Test
+    void diffOfAModifiedFileMovedAwayAfterTheListingCallsItDeleted() throws Exception {
+        Path m = TestModels.writeSafetensors(dir.resolve("m.safetensors"), TestModels.randomTensors(7, 2, 1_000));
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("one"), List.of(m));
+            TestModels.writeSafetensors(m, TestModels.randomTensors(8, 2, 1_000));
+            FaultPoints.install(p -> {
+                if (p.equals("diff.listed")) {
+                    Files.move(m, dir.resolve("elsewhere"), StandardCopyOption.REPLACE_EXISTING);
+                }
+            });
+            List<FileChange> changes = repo.diff(DiffSide.INDEX, DiffSide.WORK_TREE, List.of());
+            assertEquals(1, changes.size(), changes.toString());
+            assertEquals(FileChange.Kind.DELETED, changes.get(0).kind());
+            assertEquals("m.safetensors", changes.get(0).path());
+        }
+    }
 
     @Test
     void statusBesideAFileMovedAwayAndBackNeverFails() throws Exception {
