@@ -49,13 +49,15 @@ final class CheckoutCommand extends Subcommand {
         try (Repository repo = openRepository()) {
             ObjectId detached = detachedHead(repo);
             if (newBranch != null) {
+                Repository.CheckoutResult r;
                 if (rev != null) {
                     warnIfAmbiguous(repo, rev);
-                    repo.switchToNewBranch(newBranch, rev, force);
+                    r = repo.switchToNewBranch(newBranch, rev, force);
                 } else {
-                    repo.switchBranch(newBranch, true, force);
+                    r = repo.switchBranch(newBranch, true, force);
                 }
                 out().println("Switched to a new branch '" + newBranch + "'");
+                warnOfFilesLeft(r);
                 warnIfLeftBehind(repo, detached);
                 return 0;
             }
@@ -88,6 +90,7 @@ final class CheckoutCommand extends Subcommand {
             if (!r.written().isEmpty() || !r.deleted().isEmpty()) {
                 out().println("(" + r.written().size() + " written, " + r.deleted().size() + " deleted)");
             }
+            warnOfFilesLeft(r);
             warnIfLeftBehind(repo, detached);
         }
         return 0;

@@ -172,6 +172,17 @@ abstract class Subcommand implements Callable<Integer> {
      * After HEAD moved away from {@code detached} (null: it was on a branch): says on standard
      * error, as git does, when no branch, tag or HEAD reaches that commit any more.
      */
+    /**
+     * Names the files a checkout left as another process wrote them after its check for local
+     * changes (a training loop's new checkpoint): not lost, and now a local change.
+     */
+    void warnOfFilesLeft(Repository.CheckoutResult r) {
+        for (String path : r.leftAsFound()) {
+            coral.session().err().println("coral: warning: " + path + ": written by another process while the checkout ran; left as that"
+                    + " process wrote it (a local change now)");
+        }
+    }
+
     void warnIfLeftBehind(Repository repo, ObjectId detached) {
         if (detached == null) {
             return;

@@ -35,8 +35,9 @@ final class SwitchCommand extends Subcommand {
             if (start != null) {
                 warnIfAmbiguous(repo, start);
                 ObjectId detached = detachedHead(repo);
-                repo.switchToNewBranch(name, start, force);
+                Repository.CheckoutResult r = repo.switchToNewBranch(name, start, force);
                 out().println("Switched to a new branch '" + name + "'");
+                warnOfFilesLeft(r);
                 warnIfLeftBehind(repo, detached);
                 return 0;
             }
@@ -49,8 +50,9 @@ final class SwitchCommand extends Subcommand {
                 return 0;
             }
             ObjectId detached = detachedHead(repo);
-            repo.switchBranch(name, create, force);
+            Repository.CheckoutResult r = repo.switchBranch(name, create, force);
             out().println(create ? "Switched to a new branch '" + name + "'" : "Switched to branch '" + name + "'");
+            warnOfFilesLeft(r);
             warnIfLeftBehind(repo, detached);
         }
         return 0;

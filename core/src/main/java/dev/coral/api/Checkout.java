@@ -4,6 +4,7 @@ import dev.coral.error.BadInputException;
 import dev.coral.error.CorruptObjectException;
 import dev.coral.io.FaultPoints;
 import dev.coral.io.RepositoryLock;
+import dev.coral.io.SeenFile;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileIngest;
 import dev.coral.repo.FileRestore;
@@ -90,13 +91,19 @@ final class Checkout {
             }
         }
         refuseBlockedPaths(toWrite, wt, toDelete);
+        // what is at each path as the check for local changes looks: replaced or deleted only if still so (not forced)
+        Map<String, SeenFile> seen = force ? Map.of() : seen(wt, toWrite, toDelete);
         if (!force) {
             refuseToLoseWork(index, headFiles, tree, carried, wt);
         }
+        FaultPoints.hit("checkout.checked");
+        List<String> leftAsFound = new ArrayList<>();
         // deleted first, as git does, so that a file the target tracks as a folder (or the other way) makes way
         for (String path : toDelete) {
-            if (wt.deleteWithEmptyFolders(path)) {
-                deleted.add(path);
+            switch (wt.deleteWithEmptyFolders(path, seen.get(path))) {
+                case DELETED -> deleted.add(path);
+                case LEFT -> leftAsFound.add(path); // written again by another process since: untracked now, as if written after
+                case NONE -> { }
             }
         }
         TreeMap<String, StagingIndex.Entry> next = new TreeMap<>();
@@ -128,7 +135,12 @@ final class Checkout {
             }
             FileEntry entry = repo.graph().file(f.getValue());
             Path file = wt.file(WorkTree.checkRepoPath(path));
-            FileRestore.Restored r = restore.restore(entry, file, path, unstaged.atHand(path, file, cur));
+            FileRestore.Restored r = restore.restore(entry, file, path, unstaged.atHand(path, file, cur), seen.get(path));
+            if (r.leftAsFound()) { // another process wrote the file after the check: kept, the target's version staged under it
+                next.put(path, new StagingIndex.Entry(f.getValue(), entry.fileSize(), StagingIndex.UNVERIFIED, entry.fileSha256()));
+                leftAsFound.add(path);
+                continue;
+            }
             next.put(path, entryOf(f.getValue(), r));
             unstaged.staged(path);
             written.add(path);
@@ -140,7 +152,19 @@ final class Checkout {
         new StagingIndex(next).write(repo.indexFile());
         unstaged.save();
         repo.stepsBack().checkedOut(headBefore(), target, tree);
-        return new Repository.CheckoutResult(target, written, deleted);
+        return new Repository.CheckoutResult(target, written, deleted, leftAsFound);
+    }
+
+    /** What is at each of these paths now. */
+    private static Map<String, SeenFile> seen(WorkTree wt, Set<String> toWrite, Set<String> toDelete) throws IOException {
+        Map<String, SeenFile> seen = new java.util.HashMap<>();
+        for (String p : toWrite) {
+            seen.put(p, SeenFile.of(wt.file(p)));
+        }
+        for (String p : toDelete) {
+            seen.put(p, SeenFile.of(wt.file(p)));
+        }
+        return seen;
     }
 
     /** The commit HEAD names before a checkout moves it, or null (none yet, or HEAD cannot be read: a forced checkout replaces it). */
@@ -271,7 +295,7 @@ final class Checkout {
             unstaged.save();
         }
         repo.stepsBack().restored(target, wanted, tree.files());
-        return new Repository.CheckoutResult(target, written, List.of());
+        return new Repository.CheckoutResult(target, written, List.of(), List.of());
     }
 
     /**

@@ -1429,7 +1429,7 @@ public final class Repository implements AutoCloseable {
     public CheckoutResult restoreWorkTree(Collection<Path> paths, String source, boolean staged) throws IOException {
         return gated(() -> {
             Restore.Result r = new Restore(this).run(paths, source, staged, true, p -> false);
-            return new CheckoutResult(r.commit(), r.written(), r.deleted());
+            return new CheckoutResult(r.commit(), r.written(), r.deleted(), List.of());
         });
     }
 
@@ -1454,7 +1454,12 @@ public final class Repository implements AutoCloseable {
     }
 
     /** What a checkout wrote and deleted. */
-    public record CheckoutResult(ObjectId commit, List<String> written, List<String> deleted) {
+    /**
+     * What a checkout did: the files it wrote and deleted, and those it left as another process
+     * wrote them after its check for local changes ({@code leftAsFound}: not lost; a file the
+     * target tracks then has the target's version staged, and {@code status} calls it modified).
+     */
+    public record CheckoutResult(ObjectId commit, List<String> written, List<String> deleted, List<String> leftAsFound) {
     }
 
     public void createBranch(String name, String startRevision) throws IOException {
@@ -1687,7 +1692,7 @@ public final class Repository implements AutoCloseable {
                     throw new BadInputException("branch '" + name + "' already exists");
                 }
                 refs.setHeadToBranch(name);
-                return new CheckoutResult(null, List.of(), List.of());
+                return new CheckoutResult(null, List.of(), List.of(), List.of());
             }
             return switchToNewBranch(name, head.hex(), force);
         } else if (refs.branch(name) == null) {

@@ -42,11 +42,11 @@ final class Reset {
                     throw new BadInputException("HEAD has no commit yet: nothing to reset to (coral reset unstages everything)");
                 }
                 new StagingIndex(new TreeMap<>()).write(repo.indexFile());
-                return new Repository.CheckoutResult(null, List.of(), List.of());
+                return new Repository.CheckoutResult(null, List.of(), List.of(), List.of());
             }
             ObjectId target = repo.resolve(revision);
             Tree tree = repo.readTree(target);
-            Repository.CheckoutResult result = new Repository.CheckoutResult(target, List.of(), List.of());
+            Repository.CheckoutResult result = new Repository.CheckoutResult(target, List.of(), List.of(), List.of());
             if (mode == Repository.ResetMode.HARD) {
                 result = new Checkout(repo).writeTree(target, tree, revision, true, progress);
             } else if (mode == Repository.ResetMode.MIXED) {

@@ -2,6 +2,8 @@ package dev.coral.io;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -98,6 +100,121 @@ public final class BackgroundRelease {
             throw e;
         }
         deleteIfExists(aside);
+    }
+
+    /**
+     * As {@link #moveIntoPlace}, only if what is at {@code target} is still what was {@code seen}
+     * there; returns whether {@code source} was put in place (else it is left where it is, for
+     * the caller to delete). The check and the rename are two calls: a file renamed in between
+     * is still replaced, as by git's checkout, in a window of microseconds.
+     */
+    public static boolean moveIntoPlaceIf(Path source, Path target, SeenFile seen) throws IOException {
+        if (!seen.sameAs(SeenFile.of(target))) {
+            return false;
+        }
+        moveIntoPlace(source, target);
+        return true;
+    }
+
+    /**
+     * As {@link #replaceUnsynced}, only if what is at {@code target} is still what was {@code seen}
+     * there; returns whether {@code source} was put in place. The file at {@code target} is first
+     * renamed aside and compared there, so nothing written to {@code target} after the caller's
+     * check is lost: a file not the one seen is put back (unless yet another came meanwhile, which
+     * is newer), and {@code source} is linked in only if the name is still free then.
+     */
+    public static boolean replaceUnsyncedIf(Path source, Path target, SeenFile seen) throws IOException {
+        Path aside = takeAside(target, seen);
+        if (aside == null) {
+            return false;
+        }
+        boolean placed;
+        try {
+            FaultPoints.hit("replace.setAside");
+            placed = placeIfFree(source, target);
+        } catch (IOException | RuntimeException e) {
+            if (aside != target) {
+                putBack(aside, target, e);
+            }
+            throw e;
+        }
+        if (aside != target) {
+            deleteIfExists(aside);
+        }
+        return placed;
+    }
+
+    /**
+     * As {@link #deleteIfExists}, only if what is at {@code file} is still what was {@code seen}
+     * there (renamed aside and compared there, as {@link #replaceUnsyncedIf}); returns whether
+     * it was deleted.
+     */
+    public static boolean deleteIf(Path file, SeenFile seen) throws IOException {
+        Path aside = takeAside(file, seen);
+        if (aside == null || aside == file) {
+            return false;
+        }
+        return deleteIfExists(aside);
+    }
+
+    /**
+     * The file at {@code target} renamed aside, if it is what was {@code seen} there; {@code target}
+     * itself when nothing is there and nothing was seen; else null (put back, or deleted when yet
+     * another file took its place meanwhile).
+     */
+    private static Path takeAside(Path target, SeenFile seen) throws IOException {
+        SeenFile now = SeenFile.of(target);
+        if (!now.present()) {
+            return seen.present() ? null : target; // deleted by another since: that was its last word
+        }
+        if (!seen.sameAs(now) || Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        Path aside = AtomicFile.tempSibling(target);
+        try {
+            Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException gone) {
+            return null;
+        }
+        if (!seen.sameAs(SeenFile.of(aside))) { // replaced between the look and the rename: another's, put back
+            putBack(aside, target, null);
+            return null;
+        }
+        return aside;
+    }
+
+    /** {@code aside} back at {@code target}, unless a newer file is there by now: then it goes. */
+    private static void putBack(Path aside, Path target, Exception failure) {
+        try {
+            if (!placeIfFree(aside, target)) {
+                deleteIfExists(aside);
+            }
+        } catch (IOException back) {
+            if (failure != null) {
+                failure.addSuppressed(back);
+            }
+        }
+    }
+
+    /**
+     * Links {@code source} in at {@code target} if no file is there (a hard link fails rather than
+     * replace), then removes {@code source}'s name; returns false, leaving {@code source}, when a
+     * file is there. Where the file system makes no hard links, a look and a rename.
+     */
+    private static boolean placeIfFree(Path source, Path target) throws IOException {
+        try {
+            Files.createLink(target, source);
+        } catch (FileAlreadyExistsException taken) {
+            return false;
+        } catch (UnsupportedOperationException | FileSystemException noLinks) {
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                return false;
+            }
+            AtomicFile.moveIntoPlace(source, target, false);
+            return true;
+        }
+        Files.delete(source);
+        return true;
     }
 
     /** {@link Files#deleteIfExists}, the file's space freed in the background when it is large. */

@@ -13,6 +13,7 @@ import dev.coral.io.CheckedFileOutput;
 import dev.coral.io.CountingOutputStream;
 import dev.coral.io.DurableFileOutput;
 import dev.coral.io.Folders;
+import dev.coral.io.SeenFile;
 import dev.coral.io.WriteErrors;
 import dev.coral.store.ChunkAtHand;
 import dev.coral.store.ChunkCache;
@@ -106,18 +107,28 @@ public final class FileRestore {
      * from the store alone.
      */
     public Restored restore(FileEntry entry, Path target, String displayPath, StagingIndex.Entry held) throws IOException {
+        return restore(entry, target, displayPath, held, null);
+    }
+
+    /**
+     * As {@link #restore(FileEntry, Path, String, StagingIndex.Entry)}; with {@code seen} not null,
+     * only over what was seen at {@code target} when the caller decided to replace it (a checkout,
+     * after its check for local changes): a file another process wrote there since is left as it
+     * is, and the result says so ({@link Restored#leftAsFound}).
+     */
+    public Restored restore(FileEntry entry, Path target, String displayPath, StagingIndex.Entry held, SeenFile seen) throws IOException {
         boolean unsynced = !fsync && BootId.current().isPresent();
         FileEntry heldVersion = heldVersion(entry, target, held);
         if (heldVersion != null) {
             try {
-                return restoreOnce(entry, target, displayPath, unsynced, heldVersion);
+                return restoreOnce(entry, target, displayPath, unsynced, heldVersion, seen);
             } catch (CoralException | NoSuchFileException e) {
                 // the file was not the version the index names (or is gone), the held version's objects are damaged, or
                 // the chunk cache served wrong bytes: from the store alone, dropping the cache's entries if it fails
                 // again (where a damaged store, or whatever else went wrong, fails again and says so)
             }
         }
-        return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced, null));
+        return withoutWrongCacheEntries(entry, () -> restoreOnce(entry, target, displayPath, unsynced, null, seen));
     }
 
     /**
@@ -156,7 +167,13 @@ public final class FileRestore {
      * A restored file: its stat, and whether it was left in the page cache without fsync (to be
      * recorded so in the staging index).
      */
-    public record Restored(FileIngest.FileStat stat, boolean unsynced) {
+    public record Restored(FileIngest.FileStat stat, boolean unsynced, boolean leftAsFound) {
+        public Restored(FileIngest.FileStat stat, boolean unsynced) {
+            this(stat, unsynced, false);
+        }
+
+        /** Not written: another process wrote the file after the caller looked at it. */
+        static final Restored LEFT_AS_FOUND = new Restored(null, false, true);
     }
 
     /** A step reading {@code entry}'s chunks. */
@@ -192,6 +209,12 @@ public final class FileRestore {
      * {@code held} (or null), the version {@code target} holds, whose chunks reads start from.
      */
     Restored restoreOnce(FileEntry entry, Path target, String displayPath, boolean unsynced, FileEntry held) throws IOException {
+        return restoreOnce(entry, target, displayPath, unsynced, held, null);
+    }
+
+    /** As {@link #restoreOnce(FileEntry, Path, String, boolean, FileEntry)}, over {@code seen} only (null: whatever is there). */
+    private Restored restoreOnce(FileEntry entry, Path target, String displayPath, boolean unsynced, FileEntry held, SeenFile seen)
+            throws IOException {
         WeightFileFormat format = formatOf(entry, displayPath);
         List<StoredTensor> sources = tensors(entry);
         Path dir = target.toAbsolutePath().getParent();
@@ -217,7 +240,12 @@ public final class FileRestore {
                     }
                 }
             }
-            if (unsynced) {
+            if (seen != null) {
+                boolean placed = unsynced ? BackgroundRelease.replaceUnsyncedIf(tmp, target, seen) : BackgroundRelease.moveIntoPlaceIf(tmp, target, seen);
+                if (!placed) {
+                    return Restored.LEFT_AS_FOUND;
+                }
+            } else if (unsynced) {
                 BackgroundRelease.replaceUnsynced(tmp, target);
             } else {
                 BackgroundRelease.moveIntoPlace(tmp, target);

@@ -5,6 +5,7 @@ import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.BackgroundRelease;
 import dev.coral.io.BootId;
+import dev.coral.io.SeenFile;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -191,6 +192,29 @@ public final class WorkTree {
             deleteEmptyFoldersAbove(repoPath);
         }
         return deleted;
+    }
+
+    /** What {@link #deleteWithEmptyFolders(String, SeenFile)} did with a file. */
+    public enum Deletion { DELETED, NONE, LEFT }
+
+    /**
+     * As {@link #deleteWithEmptyFolders(String)}, only if what is at the path is still what was
+     * {@code seen} there (null: whatever is there): a file another process wrote since is left
+     * ({@link Deletion#LEFT}), as are the folders above it.
+     */
+    public Deletion deleteWithEmptyFolders(String repoPath, SeenFile seen) throws IOException {
+        if (seen == null) {
+            return deleteWithEmptyFolders(repoPath) ? Deletion.DELETED : Deletion.NONE;
+        }
+        Path f = file(repoPath);
+        boolean deletable = linkAbove(f) == null && Files.isDirectory(f.getParent(), LinkOption.NOFOLLOW_LINKS)
+                && !Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS);
+        boolean deleted = deletable && BackgroundRelease.deleteIf(f, seen);
+        boolean there = Files.exists(f, LinkOption.NOFOLLOW_LINKS);
+        if (deleted || linkAbove(f) == null && !there) {
+            deleteEmptyFoldersAbove(repoPath);
+        }
+        return deleted ? Deletion.DELETED : there && deletable ? Deletion.LEFT : Deletion.NONE;
     }
 
     /** Deletes the folders above {@code repoPath} that are empty, nearest first, up to the root (as git does after removing a file). */
