@@ -155,11 +155,15 @@ final class Checkout {
         return new Repository.CheckoutResult(target, written, deleted, leftAsFound);
     }
 
-    /** What is at each of these paths now. */
+    /**
+     * What is at each of these paths now; nothing where a file goes in place of a folder (one that
+     * holds only files the checkout deletes, {@link #refuseBlockedPaths}: it makes way).
+     */
     private static Map<String, SeenFile> seen(WorkTree wt, Set<String> toWrite, Set<String> toDelete) throws IOException {
         Map<String, SeenFile> seen = new java.util.HashMap<>();
         for (String p : toWrite) {
-            seen.put(p, SeenFile.of(wt.file(p)));
+            Path f = wt.file(p);
+            seen.put(p, Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS) ? SeenFile.ABSENT : SeenFile.of(f));
         }
         for (String p : toDelete) {
             seen.put(p, SeenFile.of(wt.file(p)));

@@ -1,6 +1,7 @@
 package dev.coral.io;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -18,13 +19,23 @@ public record SeenFile(Object fileKey, long size, long mtimeNanos, boolean prese
     /** Nothing at the path. */
     public static final SeenFile ABSENT = new SeenFile(null, -1, -1, false);
 
-    /** What is at {@code path} now (a link itself, not followed). */
+    /**
+     * What is at {@code path} now (a link itself, not followed); nothing, too, where a file is in
+     * the place of one of its folders (a checkout deletes it first, to make way).
+     */
     public static SeenFile of(Path path) throws IOException {
         BasicFileAttributes a;
         try {
             a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException gone) {
             return ABSENT;
+        } catch (FileSystemException e) {
+            Path parent = path.toAbsolutePath().getParent();
+            if (parent != null && Files.exists(parent, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)
+                    || "Not a directory".equals(e.getReason())) {
+                return ABSENT; // JDK 17 says "Not a directory" for a path under a file
+            }
+            throw e;
         }
         return new SeenFile(a.fileKey(), a.size(), a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS), true);
     }
