@@ -60,6 +60,7 @@ final class MergeCommand extends Subcommand {
         String by = authorOf(author);
         try (Repository repo = openRepository()) {
             MergeResult r = repo.merge(rev, how, message, noFastForward, new CommitRequest("merge", new java.util.TreeMap<>(), by));
+            warnOfFilesLeft(r.leftAsFound());
             if (quiet.quiet) {
                 return 0;
             }

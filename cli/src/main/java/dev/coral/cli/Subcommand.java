@@ -177,8 +177,12 @@ abstract class Subcommand implements Callable<Integer> {
      * changes (a training loop's new checkpoint): not lost, and now a local change.
      */
     void warnOfFilesLeft(Repository.CheckoutResult r) {
-        for (String path : r.leftAsFound()) {
-            coral.session().err().println("coral: warning: " + path + ": written by another process while the checkout ran; left as that"
+        warnOfFilesLeft(r.leftAsFound());
+    }
+
+    void warnOfFilesLeft(List<String> leftAsFound) {
+        for (String path : leftAsFound) {
+            coral.session().err().println("coral: warning: " + path + ": written by another process while the command ran; left as that"
                     + " process wrote it (a local change now)");
         }
     }

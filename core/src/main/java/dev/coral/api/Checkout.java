@@ -137,7 +137,7 @@ final class Checkout {
             Path file = wt.file(WorkTree.checkRepoPath(path));
             FileRestore.Restored r = restore.restore(entry, file, path, unstaged.atHand(path, file, cur), seen.get(path));
             if (r.leftAsFound()) { // another process wrote the file after the check: kept, the target's version staged under it
-                next.put(path, new StagingIndex.Entry(f.getValue(), entry.fileSize(), StagingIndex.UNVERIFIED, entry.fileSha256()));
+                next.put(path, leftUnder(f.getValue(), entry));
                 leftAsFound.add(path);
                 continue;
             }
@@ -195,6 +195,11 @@ final class Checkout {
             return !c.matches() ? null : c.restamped() != null ? c.restamped() : cur;
         }
         return wt.differs(path, cur, recorded) ? null : cur;
+    }
+
+    /** The entry staging version {@code id} under a file another process wrote: compared by content, so status sees the change. */
+    private static StagingIndex.Entry leftUnder(ObjectId id, FileEntry entry) {
+        return new StagingIndex.Entry(id, entry.fileSize(), StagingIndex.UNVERIFIED, entry.fileSha256());
     }
 
     static StagingIndex.Entry entryOf(ObjectId fileEntry, FileRestore.Restored r) {
@@ -268,6 +273,15 @@ final class Checkout {
     }
 
     Repository.CheckoutResult paths(String revision, Collection<Path> paths) throws IOException {
+        return paths(revision, paths, Map.of());
+    }
+
+    /**
+     * As {@link #paths(String, Collection)}; a path in {@code seen} is written only over what was
+     * seen there (a merge's files, noted before it found the working folder clean): one another
+     * process wrote since is left as written, the revision's version staged under it.
+     */
+    Repository.CheckoutResult paths(String revision, Collection<Path> paths, Map<String, SeenFile> seen) throws IOException {
         ObjectId target = repo.resolve(revision);
         Tree tree = repo.readTree(target);
         WorkTree wt = repo.workTree();
@@ -283,6 +297,7 @@ final class Checkout {
         FileRestore restore = new FileRestore(repo.graph(), repo.config().checkoutFsync());
         repo.store().noteRestore();
         List<String> written = new ArrayList<>();
+        List<String> leftAsFound = new ArrayList<>();
         refuseBlockedPaths(wanted, wt);
         try (RepositoryLock.Held l = repo.lockIndex()) {
             TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(repo.readIndex().entries());
@@ -290,7 +305,14 @@ final class Checkout {
             for (String path : wanted) {
                 ObjectId id = tree.files().get(path);
                 Path file = wt.file(path);
-                next.put(path, entryOf(id, restore.restore(repo.graph().file(id), file, path, unstaged.atHand(path, file, next.get(path)))));
+                FileEntry entry = repo.graph().file(id);
+                FileRestore.Restored r = restore.restore(entry, file, path, unstaged.atHand(path, file, next.get(path)), seen.get(path));
+                if (r.leftAsFound()) {
+                    next.put(path, leftUnder(id, entry));
+                    leftAsFound.add(path);
+                    continue;
+                }
+                next.put(path, entryOf(id, r));
                 unstaged.staged(path);
                 written.add(path);
             }
@@ -299,7 +321,7 @@ final class Checkout {
             unstaged.save();
         }
         repo.stepsBack().restored(target, wanted, tree.files());
-        return new Repository.CheckoutResult(target, written, List.of(), List.of());
+        return new Repository.CheckoutResult(target, written, List.of(), leftAsFound);
     }
 
     /**

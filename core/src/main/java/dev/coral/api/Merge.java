@@ -6,6 +6,8 @@ import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
 import dev.coral.io.AtomicFile;
 import dev.coral.io.FailureWords;
+import dev.coral.io.FaultPoints;
+import dev.coral.io.SeenFile;
 import dev.coral.io.WriteErrors;
 import dev.coral.repo.CommitWalk;
 import dev.coral.repo.FileEntry;
@@ -68,16 +70,22 @@ final class Merge {
         if (walk.reaches(List.of(ours), theirs)) {
             return new MergeResult(MergeResult.Outcome.UP_TO_DATE, ours, List.of(), List.of(), List.of());
         }
+        Map<String, ObjectId> ourFiles = repo.readTree(ours).files();
+        Map<String, ObjectId> theirFiles = repo.readTree(theirs).files();
+        // what is at each path before the check that the folder is clean: a file another process writes after it is left
+        Map<String, SeenFile> seen = new java.util.HashMap<>();
+        for (String p : union(ourFiles, theirFiles)) {
+            seen.put(p, SeenFile.of(repo.workTree().file(p)));
+        }
         Status status = repo.status();
         if (!status.isClean()) {
             throw new BadInputException("merge: the working folder has changes (" + describe(status)
                     + "): commit them or put them back (coral restore) first");
         }
-        Map<String, ObjectId> ourFiles = repo.readTree(ours).files();
-        Map<String, ObjectId> theirFiles = repo.readTree(theirs).files();
+        FaultPoints.hit("merge.checked");
         if (!noFastForward && walk.reaches(List.of(theirs), ours)) {
             requireNoUntrackedInTheWay(status, theirFiles.keySet().stream().filter(p -> !ourFiles.containsKey(p)).toList());
-            repo.reset(theirs.toString(), Repository.ResetMode.HARD, ProgressListener.NONE);
+            Repository.CheckoutResult ff = repo.fastForward(theirs); // as reset --keep: a change made since the check is kept, or left
             List<String> changed = new ArrayList<>();
             List<String> removed = new ArrayList<>();
             for (String p : new TreeSet<>(union(ourFiles, theirFiles))) {
@@ -87,7 +95,7 @@ final class Merge {
                     changed.add(p);
                 }
             }
-            return new MergeResult(MergeResult.Outcome.FAST_FORWARD, theirs, changed, List.of(), removed);
+            return new MergeResult(MergeResult.Outcome.FAST_FORWARD, theirs, changed, List.of(), removed, ff.leftAsFound());
         }
         ObjectId base = mergeBase(ours, theirs);
         Map<String, ObjectId> baseFiles = base == null ? Map.of() : repo.readTree(base).files();
@@ -127,8 +135,9 @@ final class Merge {
         String subject = message != null ? message : "Merge " + revision + (strategy.kind() == MergeStrategy.Kind.NONE ? "" : " (" + strategy + ")");
         CommitRequest request = new CommitRequest(subject, template.metrics(), template.author());
         try {
+            List<String> left = List.of();
             if (!take.isEmpty()) {
-                repo.checkoutPaths(theirs.toString(), paths(take));
+                left = repo.checkoutPaths(theirs.toString(), paths(take), seen).leftAsFound();
             }
             if (!remove.isEmpty()) {
                 repo.remove(paths(remove), false, true);
@@ -140,7 +149,7 @@ final class Merge {
                 repo.add(paths(new ArrayList<>(mean.keySet())));
             }
             ObjectId merged = repo.commitMerge(request, ours, theirs);
-            return new MergeResult(MergeResult.Outcome.MERGED, merged, take, new ArrayList<>(mean.keySet()), remove);
+            return new MergeResult(MergeResult.Outcome.MERGED, merged, take, new ArrayList<>(mean.keySet()), remove, left);
         } catch (IOException | RuntimeException e) {
             try {
                 if (Objects.equals(repo.headCommit(), ours)) {

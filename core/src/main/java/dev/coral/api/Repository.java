@@ -1448,6 +1448,16 @@ public final class Repository implements AutoCloseable {
         return gated(() -> new Reset(this).run(revision, mode, progress)); // the branch may come to name a commit nothing else reaches
     }
 
+    /** A merge's fast-forward to {@code commit}: a hard reset that keeps local changes and leaves files written meanwhile ({@link Reset}). */
+    CheckoutResult fastForward(ObjectId commit) throws IOException {
+        return gated(() -> new Reset(this).run(commit.hex(), ResetMode.HARD, ProgressListener.NONE, false));
+    }
+
+    /** {@link #checkoutPaths}, over what was {@code seen} at each path only (a merge's). */
+    CheckoutResult checkoutPaths(String revision, Collection<Path> paths, Map<String, dev.coral.io.SeenFile> seen) throws IOException {
+        return gated(() -> new Checkout(this).paths(revision, paths, seen));
+    }
+
     /** The commit HEAD was at before the last {@link #reset} moved it, or null. */
     public ObjectId origHead() throws IOException {
         return refs.origHead();

@@ -33,6 +33,17 @@ final class Reset {
      * there is) with {@link Mode#MIXED} unstages everything, as git's does.
      */
     Repository.CheckoutResult run(String revision, Repository.ResetMode mode, ProgressListener progress) throws IOException {
+        return run(revision, mode, progress, true);
+    }
+
+    /**
+     * As {@link #run(String, Repository.ResetMode, ProgressListener)}; a hard reset not
+     * {@code overwriting} writes the files as a plain checkout does (git's {@code reset --keep}):
+     * it refuses to lose a local change, and leaves a file another process writes meanwhile. A
+     * merge's fast-forward, which found the folder clean, resets so.
+     */
+    Repository.CheckoutResult run(String revision, Repository.ResetMode mode, ProgressListener progress, boolean overwriting)
+            throws IOException {
         Refs refs = repo.refs();
         try (RepositoryLock.Held l = repo.lockIndex(); Refs.HeadUpdate headUpdate = refs.lockHead()) {
             Refs.Head head = refs.head();
@@ -48,7 +59,7 @@ final class Reset {
             Tree tree = repo.readTree(target);
             Repository.CheckoutResult result = new Repository.CheckoutResult(target, List.of(), List.of(), List.of());
             if (mode == Repository.ResetMode.HARD) {
-                result = new Checkout(repo).writeTree(target, tree, revision, true, progress);
+                result = new Checkout(repo).writeTree(target, tree, revision, overwriting, progress);
             } else if (mode == Repository.ResetMode.MIXED) {
                 restage(tree);
             }

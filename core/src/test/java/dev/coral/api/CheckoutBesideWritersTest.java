@@ -157,4 +157,35 @@ class CheckoutBesideWritersTest {
             assertTrue(repo.status().notStaged().isEmpty());
         }
     }
+
+    /** A merge's fast-forward writes as a plain checkout: the loop's file written after the merge found the folder clean stays. */
+    @ParameterizedTest(name = "fsync {0}")
+    @ValueSource(booleans = {false, true})
+    void aFastForwardLeavesAFileWrittenAfterItsCheck(boolean fsync) throws IOException {
+        try (Repository repo = twoBranches(fsync)) {
+            at("checkout.checked", p -> write("m.safetensors", 3));
+            MergeResult r = repo.merge("side", MergeStrategy.NONE, null, false, CommitRequest.of("merge"));
+            assertEquals(MergeResult.Outcome.FAST_FORWARD, r.outcome());
+            assertEquals(List.of("m.safetensors"), r.leftAsFound());
+            assertEquals(sha(write("v3.safetensors", 3)), sha(dir.resolve("m.safetensors")));
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), repo.status().notStaged());
+        }
+    }
+
+    /** A merge commit takes m from the other side: the loop's m written after the merge found the folder clean stays. */
+    @ParameterizedTest(name = "fsync {0}")
+    @ValueSource(booleans = {false, true})
+    void aMergeCommitLeavesAFileItTakesWrittenAfterItsCheck(boolean fsync) throws IOException {
+        try (Repository repo = twoBranches(fsync)) {
+            repo.commit(CommitRequest.of("o"), List.of(write("o.safetensors", 30))); // main moves on: no fast-forward
+            at("merge.checked", p -> write("m.safetensors", 3));
+            MergeResult r = repo.merge("side", MergeStrategy.NONE, null, false, CommitRequest.of("merge"));
+            assertEquals(MergeResult.Outcome.MERGED, r.outcome());
+            assertEquals(List.of("m.safetensors"), r.leftAsFound());
+            assertEquals(sha(write("v3.safetensors", 3)), sha(dir.resolve("m.safetensors")));
+            assertEquals(repo.readTree(repo.resolve("side")).files().get("m.safetensors"),
+                    repo.readTree(repo.headCommit()).files().get("m.safetensors"), "the merge commit has the other side's m");
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), repo.status().notStaged());
+        }
+    }
 }
