@@ -17,6 +17,7 @@ import picocli.CommandLine.Parameters;
     "Without PATHs HEAD moves to REV: onto the branch for a branch name, detached otherwise. With "
         + "PATHs only those files are restored; HEAD stays.",
     "With -b NAME: create branch NAME at HEAD and switch to it.",
+    "Without PATHs and --force, local changes it would overwrite are refused, and a file another process writes while it runs is left as written, with a warning.",
     "checkout PATH..., where the first is not a revision, and checkout -- PATH... (paths whatever they name) restore "
         + "the files from the index, as coral restore PATH... does.",
     "Every file is checked against the checksums recorded when it was added. On Linux files are written into the "

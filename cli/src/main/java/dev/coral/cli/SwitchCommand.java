@@ -9,7 +9,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code coral switch [-c] NAME [START]}. */
 @Command(name = "switch", description = {"Switch to branch NAME, restoring its files.",
-    "With -c, create NAME first: at HEAD, or at START (a branch, tag, commit id or HEAD~N), as git switch -c NAME START."})
+    "With -c, create NAME first: at HEAD, or at START (a branch, tag, commit id or HEAD~N), as git switch -c NAME START.",
+    "Local changes the switch would overwrite are refused (unless --force); a file another process writes while it runs is left as written, with a warning."})
 final class SwitchCommand extends Subcommand {
     @Mixin
     QuietOption quiet;

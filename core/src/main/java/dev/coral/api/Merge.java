@@ -85,7 +85,7 @@ final class Merge {
         FaultPoints.hit("merge.checked");
         if (!noFastForward && walk.reaches(List.of(theirs), ours)) {
             requireNoUntrackedInTheWay(status, theirFiles.keySet().stream().filter(p -> !ourFiles.containsKey(p)).toList());
-            Repository.CheckoutResult ff = repo.fastForward(theirs); // as reset --keep: a change made since the check is kept, or left
+            Repository.CheckoutResult ff = repo.fastForward(ours, theirs); // as reset --keep: a change made since the check is kept, or left
             List<String> changed = new ArrayList<>();
             List<String> removed = new ArrayList<>();
             for (String p : new TreeSet<>(union(ourFiles, theirFiles))) {

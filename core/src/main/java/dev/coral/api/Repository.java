@@ -1448,9 +1448,9 @@ public final class Repository implements AutoCloseable {
         return gated(() -> new Reset(this).run(revision, mode, progress)); // the branch may come to name a commit nothing else reaches
     }
 
-    /** A merge's fast-forward to {@code commit}: a hard reset that keeps local changes and leaves files written meanwhile ({@link Reset}). */
-    CheckoutResult fastForward(ObjectId commit) throws IOException {
-        return gated(() -> new Reset(this).run(commit.hex(), ResetMode.HARD, ProgressListener.NONE, false));
+    /** A merge's fast-forward from {@code from} to {@code to} ({@link Reset#fastForward}). */
+    CheckoutResult fastForward(ObjectId from, ObjectId to) throws IOException {
+        return gated(() -> new Reset(this).fastForward(from, to));
     }
 
     /** {@link #checkoutPaths}, over what was {@code seen} at each path only (a merge's). */

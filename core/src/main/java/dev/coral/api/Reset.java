@@ -33,17 +33,21 @@ final class Reset {
      * there is) with {@link Mode#MIXED} unstages everything, as git's does.
      */
     Repository.CheckoutResult run(String revision, Repository.ResetMode mode, ProgressListener progress) throws IOException {
-        return run(revision, mode, progress, true);
+        return run(revision, mode, progress, true, null);
     }
 
     /**
-     * As {@link #run(String, Repository.ResetMode, ProgressListener)}; a hard reset not
-     * {@code overwriting} writes the files as a plain checkout does (git's {@code reset --keep}):
-     * it refuses to lose a local change, and leaves a file another process writes meanwhile. A
-     * merge's fast-forward, which found the folder clean, resets so.
+     * A merge's fast-forward from {@code from} to {@code to}: a hard reset that writes the files
+     * as a plain checkout does (git's {@code reset --keep}: it refuses to lose a local change,
+     * and leaves a file another process writes meanwhile), and only while the branch is still at
+     * {@code from}: a commit another writer made on it since the merge began is not dropped.
      */
-    Repository.CheckoutResult run(String revision, Repository.ResetMode mode, ProgressListener progress, boolean overwriting)
-            throws IOException {
+    Repository.CheckoutResult fastForward(ObjectId from, ObjectId to) throws IOException {
+        return run(to.hex(), Repository.ResetMode.HARD, ProgressListener.NONE, false, from);
+    }
+
+    private Repository.CheckoutResult run(String revision, Repository.ResetMode mode, ProgressListener progress, boolean overwriting,
+                                          ObjectId expectedBefore) throws IOException {
         Refs refs = repo.refs();
         try (RepositoryLock.Held l = repo.lockIndex(); Refs.HeadUpdate headUpdate = refs.lockHead()) {
             Refs.Head head = refs.head();
@@ -54,6 +58,10 @@ final class Reset {
                 }
                 new StagingIndex(new TreeMap<>()).write(repo.indexFile());
                 return new Repository.CheckoutResult(null, List.of(), List.of(), List.of());
+            }
+            if (expectedBefore != null && !expectedBefore.equals(before)) {
+                throw new LockFailedException("merge: " + (head.isDetached() ? "HEAD" : "branch '" + head.branch() + "'") + " moved to "
+                        + (before == null ? "nothing" : before.abbreviate(12)) + " (another commit) while the merge ran; nothing was changed: merge again");
             }
             ObjectId target = repo.resolve(revision);
             Tree tree = repo.readTree(target);

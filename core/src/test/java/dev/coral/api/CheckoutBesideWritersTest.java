@@ -188,4 +188,23 @@ class CheckoutBesideWritersTest {
             assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), repo.status().notStaged());
         }
     }
+
+    /**
+     * The loop commits on main after a merge found it could fast-forward: the merge is refused,
+     * and main keeps the loop's commit. Until 2026-12-07 the fast-forward moved main to the other
+     * branch from wherever it was, and the loop's commit was on no branch (found by
+     * perf/tools/switch-beside-loop.py: 2 of 127 acknowledged commits).
+     */
+    @Test
+    void aFastForwardIsRefusedWhenTheBranchMovedSinceTheMergeBegan() throws IOException {
+        try (Repository repo = twoBranches(false)) {
+            at("merge.checked", p -> repo.commit(CommitRequest.of("loop"), List.of(write("m.safetensors", 5))));
+            dev.coral.error.LockFailedException e = org.junit.jupiter.api.Assertions.assertThrows(dev.coral.error.LockFailedException.class,
+                    () -> repo.merge("side", MergeStrategy.NONE, null, false, CommitRequest.of("merge")));
+            assertTrue(e.getMessage().startsWith("merge: branch 'main' moved to "), e.getMessage());
+            assertEquals("loop", repo.readCommit(repo.headCommit()).subject(), "main keeps the loop's commit");
+            assertEquals("main", repo.currentBranch());
+            assertTrue(repo.status().isClean(), "nothing changed: " + repo.status());
+        }
+    }
 }
