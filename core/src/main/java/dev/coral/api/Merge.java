@@ -1,6 +1,7 @@
 package dev.coral.api;
 
 import dev.coral.error.BadInputException;
+import dev.coral.error.LockFailedException;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
@@ -148,13 +149,25 @@ final class Merge {
             if (!mean.isEmpty()) {
                 repo.add(paths(new ArrayList<>(mean.keySet())));
             }
+            FaultPoints.hit("merge.filesWritten");
             ObjectId merged = repo.commitMerge(request, ours, theirs);
             return new MergeResult(MergeResult.Outcome.MERGED, merged, take, new ArrayList<>(mean.keySet()), remove, left);
         } catch (IOException | RuntimeException e) {
             try {
-                if (Objects.equals(repo.headCommit(), ours)) {
+                ObjectId now = repo.headCommit();
+                if (Objects.equals(now, ours)) {
                     repo.reset(ours.toString(), Repository.ResetMode.HARD, ProgressListener.NONE);
+                } else if (e instanceof LockFailedException && now != null) {
+                    Set<String> touched = new TreeSet<>(take);
+                    touched.addAll(remove);
+                    touched.addAll(mean.keySet());
+                    List<String> kept = takeBack(now, touched);
+                    throw new LockFailedException("merge: another commit moved the branch to " + now.abbreviate(12) + " while the merge ran;"
+                            + " no merge commit was made, and the files it had written were put back as " + now.abbreviate(12) + " has them"
+                            + (kept.isEmpty() ? "" : " (but " + shortList(kept) + ", written by another process since)") + ": merge again");
                 }
+            } catch (LockFailedException told) {
+                throw told;
             } catch (IOException | RuntimeException again) {
                 e.addSuppressed(again);
                 Set<String> touched = new TreeSet<>(take);
@@ -287,6 +300,47 @@ final class Merge {
                 throw new BadInputException("merge: the untracked file " + u + " would be overwritten by the merge: move or add it first");
             }
         }
+    }
+
+    /**
+     * After a merge commit refused because another writer's commit moved the branch to {@code now}:
+     * the files the merge wrote and staged ({@code touched}) put back as {@code now} has them
+     * (deleted and unstaged where it has none), each only while its working file is still the one
+     * the merge wrote (the bytes its staged entry records); returns those left because another
+     * process wrote them since, staged as the merge staged them. Until 2026-12-07 they were all
+     * left staged with the merge's versions, for the other writer's next commit to take.
+     */
+    private List<String> takeBack(ObjectId now, Set<String> touched) throws IOException {
+        Map<String, ObjectId> nowFiles = repo.readTree(now).files();
+        Map<String, dev.coral.repo.StagingIndex.Entry> staged = repo.readIndex().entries();
+        Map<String, SeenFile> seen = new java.util.HashMap<>();
+        List<String> restore = new ArrayList<>();
+        List<String> delete = new ArrayList<>();
+        List<String> kept = new ArrayList<>();
+        for (String p : touched) {
+            dev.coral.repo.StagingIndex.Entry e = staged.get(p);
+            Path f = repo.workTree().file(p);
+            SeenFile there = SeenFile.of(f);
+            // by content: the merge's own files are new enough for the index to hold them racy, their times unverified
+            boolean mergesOwn = e == null ? !there.present()
+                    : there.present() && e.size() >= 0 && java.util.Arrays.equals(dev.coral.repo.FileIngest.FileStat.sha256(f), e.sha256());
+            if (!mergesOwn) {
+                kept.add(p);
+            } else if (nowFiles.containsKey(p)) {
+                restore.add(p);
+                seen.put(p, there);
+            } else if (e != null) {
+                delete.add(p);
+            }
+        }
+        if (!restore.isEmpty()) {
+            kept.addAll(repo.checkoutPaths(now.hex(), paths(restore), seen).leftAsFound());
+        }
+        if (!delete.isEmpty()) {
+            repo.remove(paths(delete), false, true);
+        }
+        java.util.Collections.sort(kept);
+        return kept;
     }
 
     private List<Path> paths(List<String> repoPaths) {

@@ -207,4 +207,43 @@ class CheckoutBesideWritersTest {
             assertTrue(repo.status().isClean(), "nothing changed: " + repo.status());
         }
     }
+
+    /**
+     * Another writer commits on main after a merge wrote its files and before its commit: the
+     * merge commit is refused, and the files it wrote are put back as main's new tip has them (a
+     * file only the other side has deleted and unstaged). Until 2026-12-07 they stayed staged with
+     * the merge's versions, for the other writer's next commit to take.
+     */
+    @Test
+    void aMergeCommitRefusedBecauseTheBranchMovedPutsItsFilesBack() throws IOException {
+        try (Repository repo = twoBranches(false)) {
+            repo.commit(CommitRequest.of("o"), List.of(write("o.safetensors", 30)));
+            String v1 = sha(dir.resolve("m.safetensors"));
+            at("merge.filesWritten", p -> repo.commit(CommitRequest.of("loop"), List.of(write("p.safetensors", 40))));
+            dev.coral.error.LockFailedException e = org.junit.jupiter.api.Assertions.assertThrows(dev.coral.error.LockFailedException.class,
+                    () -> repo.merge("side", MergeStrategy.NONE, null, false, CommitRequest.of("merge")));
+            assertTrue(e.getMessage().startsWith("merge: another commit moved the branch to "), e.getMessage());
+            assertTrue(e.getMessage().endsWith("as " + repo.headCommit().abbreviate(12) + " has them: merge again"), e.getMessage());
+            assertEquals("loop", repo.readCommit(repo.headCommit()).subject());
+            assertTrue(repo.status().isClean(), "as the loop's commit left it: " + repo.status());
+            assertEquals(v1, sha(dir.resolve("m.safetensors")));
+            assertTrue(Files.notExists(dir.resolve("n.safetensors")), "the other side's new file went with the merge");
+        }
+    }
+
+    /** As above, the writer also wrote m again after the merge had: its m stays, named in the error. */
+    @Test
+    void aMergeCommitRefusedBecauseTheBranchMovedLeavesAFileWrittenSince() throws IOException {
+        try (Repository repo = twoBranches(false)) {
+            repo.commit(CommitRequest.of("o"), List.of(write("o.safetensors", 30)));
+            at("merge.filesWritten", p -> {
+                write("m.safetensors", 7);
+                repo.commit(CommitRequest.of("loop"), List.of(write("p.safetensors", 40)));
+            });
+            dev.coral.error.LockFailedException e = org.junit.jupiter.api.Assertions.assertThrows(dev.coral.error.LockFailedException.class,
+                    () -> repo.merge("side", MergeStrategy.NONE, null, false, CommitRequest.of("merge")));
+            assertTrue(e.getMessage().contains("(but m.safetensors, written by another process since)"), e.getMessage());
+            assertEquals(sha(write("v7.safetensors", 7)), sha(dir.resolve("m.safetensors")));
+        }
+    }
 }
