@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.io.FaultPoints;
-import dev.coral.repo.FileIngest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -38,12 +35,11 @@ class CheckoutBesideWritersTest {
     }
 
     private Path write(String name, long seed) throws IOException {
-        Path tmp = TestModels.writeSafetensors(dir.resolve(".part-" + name), TestModels.randomTensors(seed, 2, 3_000));
-        return Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return TestModels.renameInto(dir.resolve(name), TestModels.randomTensors(seed, 2, 3_000));
     }
 
     private static String sha(Path f) throws IOException {
-        return HexFormat.of().formatHex(FileIngest.FileStat.sha256(f));
+        return TestModels.sha256(f);
     }
 
     /** Runs {@code meanwhile} once, in this thread, at {@code point}. */

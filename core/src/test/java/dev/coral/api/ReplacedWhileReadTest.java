@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.coral.error.BadInputException;
 import dev.coral.io.FaultPoints;
 import dev.coral.repo.FileEntry;
-import dev.coral.repo.FileIngest;
 import dev.coral.similarity.LshIndex;
 import dev.coral.store.ObjectId;
 import dev.coral.tensor.DType;
@@ -17,7 +16,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -56,8 +54,7 @@ class ReplacedWhileReadTest {
             r.nextBytes(b);
             tensors.add(Tensors.of("layer" + i + ".weight", TensorSpec.of(DType.F32, 6_000), b));
         }
-        Path tmp = TestModels.writeSafetensors(dir.resolve(".part-" + name), tensors);
-        return Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return TestModels.renameInto(dir.resolve(name), tensors);
     }
 
     /** Counts the reads of a file ({@code ingest.fileOpened}) and runs {@code atStored} after each read's store, the {@code n}th read's as {@code n}. */
@@ -78,7 +75,7 @@ class ReplacedWhileReadTest {
     }
 
     private static String sha(Path f) throws IOException {
-        return HexFormat.of().formatHex(FileIngest.FileStat.sha256(f));
+        return TestModels.sha256(f);
     }
 
     private static String tipSha(Repository repo, String path) throws IOException {

@@ -10,7 +10,6 @@ import dev.coral.repo.FileIngest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -41,13 +40,11 @@ class StaleReadsTest {
     }
 
     private Path write(String name, long seed) throws IOException {
-        Path tmp = dir.resolve(".part-" + name);
-        TestModels.writeSafetensors(tmp, TestModels.randomTensors(seed, 2, 5_000));
-        return Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return TestModels.renameInto(dir.resolve(name), TestModels.randomTensors(seed, 2, 5_000));
     }
 
     private static String sha(Path f) throws IOException {
-        return HexFormat.of().formatHex(FileIngest.FileStat.sha256(f));
+        return TestModels.sha256(f);
     }
 
     private static String tipSha(Repository repo, String path) throws IOException {

@@ -143,6 +143,15 @@ final class TestModels {
         new dev.coral.repo.StagingIndex(next).write(repo.indexFile());
     }
 
+    /**
+     * A safetensors file of {@code tensors} put at {@code file} as training code writes a
+     * checkpoint: into a temporary file beside it, renamed over it (another inode at the path).
+     */
+    static Path renameInto(Path file, List<TensorSource> tensors) throws IOException {
+        Path tmp = writeSafetensors(file.resolveSibling(".part-" + file.getFileName()), tensors);
+        return Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     static String sha256(Path f) throws IOException {
         return java.util.HexFormat.of().formatHex(dev.coral.repo.FileIngest.FileStat.sha256(f));
     }
