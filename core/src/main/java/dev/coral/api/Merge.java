@@ -73,9 +73,11 @@ final class Merge {
         }
         Map<String, ObjectId> ourFiles = repo.readTree(ours).files();
         Map<String, ObjectId> theirFiles = repo.readTree(theirs).files();
+        boolean fastForward = !noFastForward && walk.reaches(List.of(theirs), ours);
         // what is at each path before the check that the folder is clean: a file another process writes after it is left
+        // (a fast-forward's checkout notes it itself)
         Map<String, SeenFile> seen = new java.util.HashMap<>();
-        for (String p : union(ourFiles, theirFiles)) {
+        for (String p : fastForward ? Set.<String>of() : union(ourFiles, theirFiles)) {
             seen.put(p, SeenFile.of(repo.workTree().file(p)));
         }
         Status status = repo.status();
@@ -84,7 +86,7 @@ final class Merge {
                     + "): commit them or put them back (coral restore) first");
         }
         FaultPoints.hit("merge.checked");
-        if (!noFastForward && walk.reaches(List.of(theirs), ours)) {
+        if (fastForward) {
             requireNoUntrackedInTheWay(status, theirFiles.keySet().stream().filter(p -> !ourFiles.containsKey(p)).toList());
             Repository.CheckoutResult ff = repo.fastForward(ours, theirs); // as reset --keep: a change made since the check is kept, or left
             List<String> changed = new ArrayList<>();
