@@ -92,7 +92,7 @@ final class Checkout {
         }
         refuseBlockedPaths(toWrite, wt, toDelete);
         // what is at each path as the check for local changes looks: replaced or deleted only if still so (not forced)
-        Map<String, SeenFile> seen = force ? Map.of() : seen(wt, toWrite, toDelete);
+        Map<String, SeenFile> seen = force ? Map.of() : seen(wt, java.util.stream.Stream.concat(toWrite.stream(), toDelete.stream()).toList());
         if (!force) {
             refuseToLoseWork(index, headFiles, tree, carried, wt);
         }
@@ -156,17 +156,16 @@ final class Checkout {
     }
 
     /**
-     * What is at each of these paths now; nothing where a file goes in place of a folder (one that
-     * holds only files the checkout deletes, {@link #refuseBlockedPaths}: it makes way).
+     * What is at each of these working paths now, for a checkout or merge to replace or delete
+     * only that; nothing where a folder is (a folder in the place of a file to write holds only
+     * files the checkout deletes, {@link #refuseBlockedPaths}: it makes way; one at a path to
+     * delete is never deleted).
      */
-    private static Map<String, SeenFile> seen(WorkTree wt, Set<String> toWrite, Set<String> toDelete) throws IOException {
+    static Map<String, SeenFile> seen(WorkTree wt, Collection<String> paths) throws IOException {
         Map<String, SeenFile> seen = new java.util.HashMap<>();
-        for (String p : toWrite) {
+        for (String p : paths) {
             Path f = wt.file(p);
             seen.put(p, Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS) ? SeenFile.ABSENT : SeenFile.of(f));
-        }
-        for (String p : toDelete) {
-            seen.put(p, SeenFile.of(wt.file(p)));
         }
         return seen;
     }

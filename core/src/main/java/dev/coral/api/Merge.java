@@ -76,10 +76,7 @@ final class Merge {
         boolean fastForward = !noFastForward && walk.reaches(List.of(theirs), ours);
         // what is at each path before the check that the folder is clean: a file another process writes after it is left
         // (a fast-forward's checkout notes it itself)
-        Map<String, SeenFile> seen = new java.util.HashMap<>();
-        for (String p : fastForward ? Set.<String>of() : union(ourFiles, theirFiles)) {
-            seen.put(p, SeenFile.of(repo.workTree().file(p)));
-        }
+        Map<String, SeenFile> seen = fastForward ? Map.of() : Checkout.seen(repo.workTree(), union(ourFiles, theirFiles));
         Status status = repo.status();
         if (!status.isClean()) {
             throw new BadInputException("merge: the working folder has changes (" + describe(status)

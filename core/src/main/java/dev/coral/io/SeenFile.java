@@ -30,10 +30,8 @@ public record SeenFile(Object fileKey, long size, long mtimeNanos, boolean prese
         } catch (NoSuchFileException gone) {
             return ABSENT;
         } catch (FileSystemException e) {
-            Path parent = path.toAbsolutePath().getParent();
-            if (parent != null && Files.exists(parent, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)
-                    || "Not a directory".equals(e.getReason())) {
-                return ABSENT; // JDK 17 says "Not a directory" for a path under a file
+            if ("Not a directory".equals(e.getReason())) {
+                return ABSENT; // a path under a file: JDK 17 says so, JDK 25 calls it missing
             }
             throw e;
         }

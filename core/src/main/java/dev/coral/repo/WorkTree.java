@@ -171,11 +171,13 @@ public final class WorkTree {
      */
     public boolean deleteIfPresent(String repoPath) throws IOException {
         Path f = file(repoPath);
-        if (linkAbove(f) != null || !Files.isDirectory(f.getParent(), LinkOption.NOFOLLOW_LINKS)
-                || Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS)) {
-            return false;
-        }
-        return BackgroundRelease.deleteIfExists(f);
+        return deletable(f) && BackgroundRelease.deleteIfExists(f);
+    }
+
+    /** Whether {@code f} may be a file of the working folder to delete: no link or file above it, not a folder. */
+    private boolean deletable(Path f) {
+        return linkAbove(f) == null && Files.isDirectory(f.getParent(), LinkOption.NOFOLLOW_LINKS)
+                && !Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS);
     }
 
     /**
@@ -207,8 +209,7 @@ public final class WorkTree {
             return deleteWithEmptyFolders(repoPath) ? Deletion.DELETED : Deletion.NONE;
         }
         Path f = file(repoPath);
-        boolean deletable = linkAbove(f) == null && Files.isDirectory(f.getParent(), LinkOption.NOFOLLOW_LINKS)
-                && !Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS);
+        boolean deletable = deletable(f);
         boolean deleted = deletable && BackgroundRelease.deleteIf(f, seen);
         boolean there = Files.exists(f, LinkOption.NOFOLLOW_LINKS);
         if (deleted || linkAbove(f) == null && !there) {
