@@ -25,7 +25,9 @@ import picocli.CommandLine.Parameters;
         + "a file whose tensors differ in names, dtypes or shapes, an integer tensor changed on both sides, or a file deleted "
         + "on one side and changed on the other cannot be averaged and is refused.",
     "The working folder must have no staged or unstaged change (untracked files aside). Everything is checked before "
-        + "anything changes; a refused merge changes nothing."})
+        + "anything changes; a refused merge changes nothing. A file another process writes while the merge runs (after that "
+        + "check) is left as it wrote it, named in a warning; one that fails part way puts the files it wrote back as HEAD has "
+        + "them."})
 final class MergeCommand extends Subcommand {
     @Mixin
     QuietOption quiet;

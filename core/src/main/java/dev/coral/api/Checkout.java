@@ -197,7 +197,7 @@ final class Checkout {
     }
 
     /** The entry staging version {@code id} under a file another process wrote: compared by content, so status sees the change. */
-    private static StagingIndex.Entry leftUnder(ObjectId id, FileEntry entry) {
+    static StagingIndex.Entry leftUnder(ObjectId id, FileEntry entry) {
         return new StagingIndex.Entry(id, entry.fileSize(), StagingIndex.UNVERIFIED, entry.fileSha256());
     }
 

@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -134,49 +133,50 @@ final class Merge {
         requireNoUntrackedInTheWay(status, take);
         String subject = message != null ? message : "Merge " + revision + (strategy.kind() == MergeStrategy.Kind.NONE ? "" : " (" + strategy + ")");
         CommitRequest request = new CommitRequest(subject, template.metrics(), template.author());
+        Set<String> touched = new TreeSet<>(take);
+        touched.addAll(remove);
+        touched.addAll(mean.keySet());
+        Map<String, byte[]> averaged = new HashMap<>(); // the SHA-256 of each averaged file written, by path
         try {
-            List<String> left = List.of();
+            List<String> left = new ArrayList<>();
             if (!take.isEmpty()) {
-                left = repo.checkoutPaths(theirs.toString(), paths(take), seen).leftAsFound();
+                left.addAll(repo.checkoutPaths(theirs.toString(), paths(take), seen).leftAsFound());
             }
             if (!remove.isEmpty()) {
-                repo.remove(paths(remove), false, true);
-            }
-            for (Map.Entry<String, List<TensorSource>> e : mean.entrySet()) {
-                writeMean(e.getKey(), ourFiles.get(e.getKey()), e.getValue());
+                left.addAll(repo.removeAsSeen(remove, seen));
             }
             if (!mean.isEmpty()) {
-                repo.add(paths(new ArrayList<>(mean.keySet())));
+                left.addAll(writeMeans(mean, ourFiles, seen, averaged));
             }
+            java.util.Collections.sort(left);
             FaultPoints.hit("merge.filesWritten");
             ObjectId merged = repo.commitMerge(request, ours, theirs);
             return new MergeResult(MergeResult.Outcome.MERGED, merged, take, new ArrayList<>(mean.keySet()), remove, left);
         } catch (IOException | RuntimeException e) {
+            List<String> kept;
+            ObjectId now;
             try {
-                ObjectId now = repo.headCommit();
-                if (Objects.equals(now, ours)) {
-                    repo.reset(ours.toString(), Repository.ResetMode.HARD, ProgressListener.NONE);
-                } else if (e instanceof LockFailedException && now != null) {
-                    Set<String> touched = new TreeSet<>(take);
-                    touched.addAll(remove);
-                    touched.addAll(mean.keySet());
-                    List<String> kept = takeBack(now, touched);
-                    throw new LockFailedException("merge: another commit moved the branch to " + now.abbreviate(12) + " while the merge ran;"
-                            + " no merge commit was made, and the files it had written were put back as " + now.abbreviate(12) + " has them"
-                            + (kept.isEmpty() ? "" : " (but " + shortList(kept) + ", written by another process since)") + ": merge again");
-                }
-            } catch (LockFailedException told) {
-                throw told;
+                now = repo.headCommit();
+                // put back as the branch's tip has them, only the files that still hold what the merge wrote (until
+                // 2026-12-07, with the branch not moved, a reset --hard: it overwrote a file another process wrote since)
+                kept = now == null ? List.of() : takeBack(now, touched, averaged);
             } catch (IOException | RuntimeException again) {
                 e.addSuppressed(again);
-                Set<String> touched = new TreeSet<>(take);
-                touched.addAll(remove);
-                touched.addAll(mean.keySet());
                 // the user learns which files may hold the merge's versions, and how to put HEAD's back (until 2026-12-07 only
                 // the first failure was told: a disk-full fuzz found averaged files left beside an unchanged HEAD)
                 throw new IOException("merge: " + FailureWords.describe(e).replaceFirst("^merge: ", "") + "; putting the working files back failed too (" + FailureWords.describe(again) + "): "
                         + shortList(new ArrayList<>(touched)) + " may hold what the merge wrote; 'coral reset --hard' puts back HEAD's once that is"
                         + " mended", e);
+            }
+            String leftWords = kept.isEmpty() ? "" : " (but " + shortList(kept) + ", written by another process since)";
+            if (e instanceof LockFailedException && now != null && !now.equals(ours)) {
+                throw new LockFailedException("merge: another commit moved the branch to " + now.abbreviate(12) + " while the merge ran;"
+                        + " no merge commit was made, and the files it had written were put back as " + now.abbreviate(12) + " has them"
+                        + leftWords + ": merge again");
+            }
+            if (!kept.isEmpty()) {
+                throw new IOException("merge: " + FailureWords.describe(e).replaceFirst("^merge: ", "") + "; the files it had written were put"
+                        + " back as HEAD has them" + leftWords, e);
             }
             throw e;
         }
@@ -230,23 +230,49 @@ final class Merge {
         return null;
     }
 
-    /** Writes the averaged file at {@code path}: ours' layout (its header, dtypes, shapes) with the planned tensors. */
-    private void writeMean(String path, ObjectId oursEntry, List<TensorSource> tensors) throws IOException {
+    /**
+     * Writes each averaged file beside its working path, then stores, places and stages them
+     * ({@link Repository#stageWrittenAside}): only over what was {@code seen} at the path. Records
+     * the SHA-256 of each file written in {@code averaged}; returns the paths left as another
+     * process wrote them.
+     */
+    private List<String> writeMeans(Map<String, List<TensorSource>> mean, Map<String, ObjectId> ourFiles, Map<String, SeenFile> seen,
+                                    Map<String, byte[]> averaged) throws IOException {
+        boolean unsynced = !repo.config().checkoutFsync() && dev.coral.io.BootId.current().isPresent();
+        Map<String, Path> aside = new TreeMap<>();
+        try {
+            for (Map.Entry<String, List<TensorSource>> e : mean.entrySet()) {
+                Path target = repo.root().resolve(e.getKey());
+                Path tmp = AtomicFile.tempSibling(target); // a leftover of a killed merge is removed as a checkout's is
+                aside.put(e.getKey(), tmp);
+                averaged.put(e.getKey(), writeMean(e.getKey(), ourFiles.get(e.getKey()), e.getValue(), tmp, target, !unsynced));
+            }
+            return repo.stageWrittenAside(aside, seen, unsynced);
+        } finally {
+            for (Path tmp : aside.values()) {
+                Files.deleteIfExists(tmp); // placed ones are gone already
+            }
+        }
+    }
+
+    /** Writes the averaged file of {@code path} to {@code tmp}: ours' layout (its header, dtypes, shapes) with the planned tensors; returns its SHA-256. */
+    private byte[] writeMean(String path, ObjectId oursEntry, List<TensorSource> tensors, Path tmp, Path target, boolean fsync) throws IOException {
         FileEntry ours = graph.file(oursEntry);
         WeightFileFormat format = WeightFormats.byName(ours.format())
                 .orElseThrow(() -> new BadInputException(path + ": unknown format " + ours.format()));
-        Path target = repo.root().resolve(path);
-        Path tmp = AtomicFile.tempSibling(target); // a leftover of a killed merge is removed as a checkout's is
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                format.restore(format.forOtherValues(ours.restoreInfo()), tensors, out);
+        java.security.MessageDigest sha = ObjectId.sha256();
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE);
+             OutputStream out = new java.security.DigestOutputStream(new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 18), sha)) {
+            format.restore(format.forOtherValues(ours.restoreInfo()), tensors, out);
+            out.flush();
+            if (fsync) {
+                ch.force(true);
             }
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw WriteErrors.naming(target, e); // a full disk: "m.npy: No space left on device", not the bare words
-        } finally {
-            Files.deleteIfExists(tmp);
         }
+        return sha.digest();
     }
 
     /**
@@ -302,32 +328,39 @@ final class Merge {
     }
 
     /**
-     * After a merge commit refused because another writer's commit moved the branch to {@code now}:
-     * the files the merge wrote and staged ({@code touched}) put back as {@code now} has them
-     * (deleted and unstaged where it has none), each only while its working file is still the one
-     * the merge wrote (the bytes its staged entry records); returns those left because another
-     * process wrote them since, staged as the merge staged them. Until 2026-12-07 they were all
-     * left staged with the merge's versions, for the other writer's next commit to take.
+     * After a merge failed part way, or its commit was refused because another writer's commit
+     * moved the branch to {@code now}: the files it wrote and staged ({@code touched}) put back
+     * as {@code now} has them (deleted and unstaged where it has none), each only while its
+     * working file is still the one the merge wrote or found (the bytes its staged entry records,
+     * or the averaged file's, {@code averaged}); returns those left because another process wrote
+     * them since. Until 2026-12-07 a refused commit left them all staged with the merge's versions,
+     * for the other writer's next commit to take, and a failure with the branch unmoved was put
+     * back by {@code reset --hard}, over whatever was there.
      */
-    private List<String> takeBack(ObjectId now, Set<String> touched) throws IOException {
+    private List<String> takeBack(ObjectId now, Set<String> touched, Map<String, byte[]> averaged) throws IOException {
         Map<String, ObjectId> nowFiles = repo.readTree(now).files();
         Map<String, dev.coral.repo.StagingIndex.Entry> staged = repo.readIndex().entries();
-        Map<String, SeenFile> seen = new java.util.HashMap<>();
+        Map<String, SeenFile> seen = new HashMap<>();
         List<String> restore = new ArrayList<>();
         List<String> delete = new ArrayList<>();
         List<String> kept = new ArrayList<>();
+        Map<String, ObjectId> mergeStaged = new HashMap<>(); // what the index stages at each path kept (null: nothing)
         for (String p : touched) {
             dev.coral.repo.StagingIndex.Entry e = staged.get(p);
             Path f = repo.workTree().file(p);
             SeenFile there = SeenFile.of(f);
             // by content: the merge's own files are new enough for the index to hold them racy, their times unverified
+            byte[] sha = there.present() ? dev.coral.repo.FileIngest.FileStat.sha256(f) : null;
             boolean mergesOwn = e == null ? !there.present()
-                    : there.present() && e.size() >= 0 && java.util.Arrays.equals(dev.coral.repo.FileIngest.FileStat.sha256(f), e.sha256());
+                    : there.present() && (e.size() >= 0 && java.util.Arrays.equals(sha, e.sha256()) || java.util.Arrays.equals(sha, averaged.get(p)));
             if (!mergesOwn) {
                 kept.add(p);
-            } else if (nowFiles.containsKey(p)) {
+                mergeStaged.put(p, e == null ? null : e.fileEntry());
+                continue;
+            }
+            seen.put(p, there);
+            if (nowFiles.containsKey(p)) {
                 restore.add(p);
-                seen.put(p, there);
             } else if (e != null) {
                 delete.add(p);
             }
@@ -336,8 +369,9 @@ final class Merge {
             kept.addAll(repo.checkoutPaths(now.hex(), paths(restore), seen).leftAsFound());
         }
         if (!delete.isEmpty()) {
-            repo.remove(paths(delete), false, true);
+            kept.addAll(repo.removeAsSeen(delete, seen));
         }
+        repo.restageAsTip(mergeStaged, nowFiles);
         java.util.Collections.sort(kept);
         return kept;
     }

@@ -7,6 +7,7 @@ import dev.coral.error.NotARepositoryException;
 import dev.coral.format.TensorSource;
 import dev.coral.format.WeightFileFormat;
 import dev.coral.format.WeightFormats;
+import dev.coral.io.BackgroundRelease;
 import dev.coral.io.FaultPoints;
 import dev.coral.io.Folders;
 import dev.coral.io.RepositoryLock;
@@ -16,6 +17,7 @@ import dev.coral.repo.CommitWalk;
 import dev.coral.repo.DeltaBases;
 import dev.coral.repo.FileEntry;
 import dev.coral.repo.FileIngest;
+import dev.coral.repo.FileStamp;
 import dev.coral.repo.FileRestore;
 import dev.coral.repo.FormatFeatures;
 import dev.coral.repo.LossyRewrite;
@@ -709,6 +711,53 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
+     * A merge's averaged files, each written beside its working path ({@code aside}: repository
+     * path to that file, {@code unsynced} or fsynced as {@code checkout.fsync} says): stored as the
+     * files of those paths, each put in place only while the working file is still what was
+     * {@code seen} there, and staged. A file another process wrote there since is left as it
+     * wrote it, the averaged version staged under it (a local change, as a checkout leaves one).
+     * Returns the paths left. Until 2026-12-07 the averaged files were renamed over whatever was
+     * there and then added from the working folder, so a checkpoint written meanwhile was lost, or
+     * committed as the merge's result.
+     */
+    List<String> stageWrittenAside(Map<String, Path> aside, Map<String, dev.coral.io.SeenFile> seen, boolean unsynced) throws IOException {
+        return storing(() -> {
+            StagedChanges stored;
+            try (ObjectInserter ins = newInserter()) {
+                stored = storeFiles(new LinkedHashMap<>(aside), new java.util.LinkedHashSet<>(), Set.of(), readIndex(),
+                        ProgressListener.NONE, ins, "", false);
+                ins.flush();
+            }
+            Map<String, StagingIndex.Entry> entries = new TreeMap<>();
+            List<String> left = new ArrayList<>();
+            for (Map.Entry<String, Path> e : aside.entrySet()) {
+                StagingIndex.Entry s = stored.put().get(e.getKey());
+                Path target = workTree.file(e.getKey());
+                dev.coral.io.SeenFile was = seen.getOrDefault(e.getKey(), dev.coral.io.SeenFile.ABSENT);
+                boolean placed;
+                try {
+                    placed = unsynced ? BackgroundRelease.replaceUnsyncedIf(e.getValue(), target, was)
+                            : BackgroundRelease.moveIntoPlaceIf(e.getValue(), target, was);
+                } catch (IOException failed) {
+                    throw dev.coral.io.WriteErrors.naming(target, failed);
+                }
+                if (placed) {
+                    entries.put(e.getKey(), new StagingIndex.Entry(s.fileEntry(), new FileIngest.FileStat(FileStamp.of(target), s.sha256()), unsynced));
+                } else {
+                    entries.put(e.getKey(), s.unverified(false)); // compared by content, so status sees the other's file as a change
+                    left.add(e.getKey());
+                }
+            }
+            try (RepositoryLock.Held l = lockIndex()) {
+                TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(readIndex().entries());
+                next.putAll(entries);
+                writeIndex(new StagingIndex(next));
+            }
+            return left;
+        });
+    }
+
+    /**
      * As {@link #ingest(Collection, ProgressListener)}, through {@code ins}, which it leaves with
      * the last file's objects unflushed: the caller makes them durable before anything names them.
      * With {@code lossyEps} not empty ({@code commit --lossy} with paths), a file that HEAD has
@@ -762,6 +811,17 @@ public final class Repository implements AutoCloseable {
                 missing.addAll(gone);
             }
         }
+        return storeFiles(files, missing, tracked, before, progress, ins, lossyEps, passOverUnknown);
+    }
+
+    /**
+     * The storing half of {@link #ingest(Collection, ProgressListener, ObjectInserter, String, Set, boolean)}:
+     * {@code files}, each repository path's file to read (its working file, or a file written
+     * aside: a merge's averaged version), and the removals of {@code missing}.
+     */
+    private StagedChanges storeFiles(Map<String, Path> files, Set<String> missing, Set<String> tracked, StagingIndex before,
+                                     ProgressListener progress, ObjectInserter ins, String lossyEps, boolean passOverUnknown)
+            throws IOException {
         Map<String, StagingIndex.Entry> put = new TreeMap<>();
         List<String> unchanged = new ArrayList<>();
         Map<String, List<String>> kept = new TreeMap<>();
@@ -778,7 +838,7 @@ public final class Repository implements AutoCloseable {
             int i = 0;
             for (Map.Entry<String, Path> e : files.entrySet()) {
                 progress.step("adding", ++i, files.size(), e.getKey());
-                WeightFileFormat format = WeightFormats.forPath(e.getValue()).orElseThrow();
+                WeightFileFormat format = WeightFormats.forPath(workTree.file(e.getKey())).orElseThrow(); // by the path: a file written aside has another name
                 StagingIndex.Entry previous = before.entries().get(e.getKey());
                 ObjectId inHead = committed.get(e.getKey());
                 StagingIndex.Entry asItIs;
@@ -1140,6 +1200,58 @@ public final class Repository implements AutoCloseable {
             }
         }
         return List.copyOf(removed);
+    }
+
+    /**
+     * A merge's removals: unstages {@code paths} (tracked files) and deletes each working file
+     * only while it is still what was {@code seen} there; a file another process wrote since is
+     * left, untracked (as a checkout leaves one the target lacks). Returns the paths left.
+     */
+    List<String> removeAsSeen(Collection<String> paths, Map<String, dev.coral.io.SeenFile> seen) throws IOException {
+        try (RepositoryLock.Held l = lockIndex()) {
+            TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
+            paths.forEach(m::remove);
+            new StagingIndex(m).write(indexFile());
+        }
+        List<String> left = new ArrayList<>();
+        for (String p : paths) {
+            if (workTree.deleteWithEmptyFolders(p, seen.getOrDefault(p, dev.coral.io.SeenFile.ABSENT)) == WorkTree.Deletion.LEFT) {
+                left.add(p);
+            }
+        }
+        return left;
+    }
+
+    /**
+     * A merge put back, for the files it left as another process wrote them: each path's staged
+     * version becomes {@code tipFiles}' (unstaged where the tip has none), while it is still what
+     * the merge staged ({@code mergeStaged}; null for none), so that the other process's file is
+     * a local change against the tip, not staged as the merge's. A path staged anew since is left.
+     */
+    void restageAsTip(Map<String, ObjectId> mergeStaged, Map<String, ObjectId> tipFiles) throws IOException {
+        gated(() -> {
+            try (RepositoryLock.Held l = lockIndex()) {
+                TreeMap<String, StagingIndex.Entry> next = new TreeMap<>(readIndex().entries());
+                boolean changed = false;
+                for (Map.Entry<String, ObjectId> e : mergeStaged.entrySet()) {
+                    StagingIndex.Entry cur = next.get(e.getKey());
+                    if (!java.util.Objects.equals(cur == null ? null : cur.fileEntry(), e.getValue())) {
+                        continue;
+                    }
+                    ObjectId tip = tipFiles.get(e.getKey());
+                    if (tip == null) {
+                        next.remove(e.getKey());
+                    } else {
+                        next.put(e.getKey(), Checkout.leftUnder(tip, graph.file(tip)));
+                    }
+                    changed = true;
+                }
+                if (changed) {
+                    new StagingIndex(next).write(indexFile());
+                }
+            }
+            return null;
+        });
     }
 
     private void refuseToLoseWork(Collection<String> removed, Map<String, StagingIndex.Entry> index, boolean cached) throws IOException {

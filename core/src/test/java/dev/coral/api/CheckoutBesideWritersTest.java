@@ -42,6 +42,30 @@ class CheckoutBesideWritersTest {
         return TestModels.sha256(f);
     }
 
+    @TempDir
+    Path elsewhere;
+
+    /** A file of one tensor of 3,000 F32 elements (every version the same shape, so versions can be averaged). */
+    private Path shaped(Path folder, String name, long seed) throws IOException {
+        byte[] b = new byte[3_000 * 4];
+        new java.util.Random(seed).nextBytes(b);
+        return TestModels.renameInto(folder.resolve(name), List.of(Tensors.of("w",
+                dev.coral.tensor.TensorSpec.of(dev.coral.tensor.DType.F32, 3_000), b)));
+    }
+
+    private Path shaped(String name, long seed) throws IOException {
+        return shaped(dir, name, seed);
+    }
+
+    /** The SHA-256 of {@link #shaped} for {@code seed}, written outside the working folder. */
+    private String shapedSha(long seed) throws IOException {
+        return sha(shaped(elsewhere, "v" + seed + ".safetensors", seed));
+    }
+
+    private static String hex(byte[] b) {
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
     /** Runs {@code meanwhile} once, in this thread, at {@code point}. */
     private static void at(String point, FaultPoints.Injector meanwhile) {
         boolean[] done = {false};
@@ -227,7 +251,7 @@ class CheckoutBesideWritersTest {
         }
     }
 
-    /** As above, the writer also wrote m again after the merge had: its m stays, named in the error. */
+    /** As above, the writer also wrote m again after the merge had: its m stays, named in the error, a change against the tip. */
     @Test
     void aMergeCommitRefusedBecauseTheBranchMovedLeavesAFileWrittenSince() throws IOException {
         try (Repository repo = twoBranches(false)) {
@@ -240,6 +264,119 @@ class CheckoutBesideWritersTest {
                     () -> repo.merge("side", MergeStrategy.NONE, null, false, CommitRequest.of("merge")));
             assertTrue(e.getMessage().contains("(but m.safetensors, written by another process since)"), e.getMessage());
             assertEquals(sha(write("v7.safetensors", 7)), sha(dir.resolve("m.safetensors")));
+            // the tip's m is staged under it (until 2026-12-07 the merge's stayed staged, for the next commit to take)
+            assertEquals(List.of(), repo.status().staged());
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), repo.status().notStaged());
+        }
+    }
+
+    /** main and side both change m from the base, and side removes q, which main keeps as it was; main then moves on. */
+    private Repository bothChanged(boolean fsync) throws IOException {
+        Repository repo = Repository.init(dir);
+        repo.setConfig("checkout.fsync", Boolean.toString(fsync));
+        repo.commit(CommitRequest.of("base"), List.of(shaped("m.safetensors", 1), shaped("q.safetensors", 9)));
+        repo.switchBranch("side", true, false);
+        repo.commit(CommitRequest.of("side m"), List.of(shaped("m.safetensors", 2)));
+        repo.remove(List.of(dir.resolve("q.safetensors")), false);
+        repo.commit(CommitRequest.of("side rm q"));
+        repo.switchBranch("main", false, false);
+        repo.commit(CommitRequest.of("main m"), List.of(shaped("m.safetensors", 4)));
+        return repo;
+    }
+
+    /**
+     * A merge averaging m beside a loop that writes m after the merge found the folder clean: the
+     * loop's m stays, the averaged m is committed and staged under it. Until 2026-12-07 the
+     * averaged file was renamed over the loop's and then added from the working folder.
+     */
+    @ParameterizedTest(name = "fsync {0}")
+    @ValueSource(booleans = {false, true})
+    void anAveragedFileWrittenOverAfterTheCheckIsLeftAsWritten(boolean fsync) throws IOException {
+        try (Repository repo = bothChanged(fsync)) {
+            at("merge.checked", p -> shaped("m.safetensors", 3));
+            MergeResult r = repo.merge("side", MergeStrategy.parse("average"), null, false, CommitRequest.of("merge"));
+            assertEquals(MergeResult.Outcome.MERGED, r.outcome());
+            assertEquals(List.of("m.safetensors"), r.leftAsFound());
+            assertEquals(shapedSha(3), sha(dir.resolve("m.safetensors")));
+            dev.coral.repo.FileEntry merged = repo.fileAt("HEAD", "m.safetensors");
+            assertTrue(!hex(merged.fileSha256()).equals(sha(dir.resolve("m.safetensors")))
+                    && !merged.equals(repo.fileAt("HEAD~1", "m.safetensors")), "the merge commit has the averaged m");
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), repo.status().notStaged());
+            assertEquals(List.of(), repo.status().staged());
+            noTemporaryFilesLeft();
+        }
+    }
+
+    /** As above, without a writer: the averaged m is in place, staged, and status is clean. */
+    @ParameterizedTest(name = "fsync {0}")
+    @ValueSource(booleans = {false, true})
+    void anAveragedFileIsWrittenAndStaged(boolean fsync) throws IOException {
+        try (Repository repo = bothChanged(fsync)) {
+            MergeResult r = repo.merge("side", MergeStrategy.parse("average"), null, false, CommitRequest.of("merge"));
+            assertEquals(List.of("m.safetensors"), r.averaged());
+            assertEquals(List.of(), r.leftAsFound());
+            assertEquals(hex(repo.fileAt("HEAD", "m.safetensors").fileSha256()), sha(dir.resolve("m.safetensors")));
+            assertTrue(repo.status().isClean(), repo.status().toString());
+            assertTrue(Files.notExists(dir.resolve("q.safetensors")));
+            noTemporaryFilesLeft();
+        }
+    }
+
+    /** The other side removed q: a q the loop wrote after the merge's check stays, untracked. */
+    @ParameterizedTest(name = "fsync {0}")
+    @ValueSource(booleans = {false, true})
+    void aFileTheMergeRemovesWrittenAfterTheCheckIsLeftUntracked(boolean fsync) throws IOException {
+        try (Repository repo = bothChanged(fsync)) {
+            at("merge.checked", p -> shaped("q.safetensors", 11));
+            MergeResult r = repo.merge("side", MergeStrategy.parse("theirs"), null, false, CommitRequest.of("merge"));
+            assertEquals(List.of("q.safetensors"), r.leftAsFound());
+            assertEquals(shapedSha(11), sha(dir.resolve("q.safetensors")));
+            assertTrue(!repo.readTree(repo.headCommit()).files().containsKey("q.safetensors"), "the merge commit lacks q");
+            assertEquals(List.of("q.safetensors"), repo.status().untracked());
+        }
+    }
+
+    /**
+     * A merge failing after it wrote its files, the branch where it was: the files are put back as
+     * HEAD has them, but m, which a loop wrote since, stays and is named. Until 2026-12-07 a reset
+     * --hard put them back, over the loop's m.
+     */
+    @Test
+    void aMergeFailingPartWayLeavesAFileWrittenSince() throws IOException {
+        try (Repository repo = bothChanged(false)) {
+            String q = sha(dir.resolve("q.safetensors"));
+            at("merge.filesWritten", p -> {
+                shaped("m.safetensors", 7);
+                throw new IOException("disk gone");
+            });
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                    () -> repo.merge("side", MergeStrategy.parse("average"), null, false, CommitRequest.of("merge")));
+            assertEquals("merge: disk gone; the files it had written were put back as HEAD has them (but m.safetensors, written by another"
+                    + " process since)", e.getMessage());
+            assertEquals("main m", repo.readCommit(repo.headCommit()).subject());
+            assertEquals(shapedSha(7), sha(dir.resolve("m.safetensors")));
+            assertEquals(q, sha(dir.resolve("q.safetensors")), "q, which the merge removed, is back");
+            Status s = repo.status();
+            assertEquals(List.of(), s.staged(), "the index is HEAD's again");
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), s.notStaged());
+        }
+    }
+
+    /** As above with nothing written since: everything is as before the merge, and the failure is told as it was. */
+    @Test
+    void aMergeFailingPartWayPutsEverythingBack() throws IOException {
+        try (Repository repo = bothChanged(false)) {
+            String m = sha(dir.resolve("m.safetensors"));
+            at("merge.filesWritten", p -> {
+                throw new IOException("disk gone");
+            });
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                    () -> repo.merge("side", MergeStrategy.parse("average"), null, false, CommitRequest.of("merge")));
+            assertEquals("disk gone", e.getMessage());
+            assertEquals(m, sha(dir.resolve("m.safetensors")));
+            assertTrue(Files.exists(dir.resolve("q.safetensors")));
+            assertTrue(repo.status().isClean(), repo.status().toString());
+            noTemporaryFilesLeft();
         }
     }
 }

@@ -278,8 +278,10 @@ class MergeTest {
             assertArrayEquals(ourB, Files.readAllBytes(dir.resolve("b.safetensors")), "theirs' file was put back");
             assertTrue(repo.status().isClean(), repo.status().toString());
 
+            boolean[] full = {false}; // from the commit on: the put-back's first replace fails too
             FaultPoints.install(p -> {
-                if (p.equals("commit.storedBeforeLock") || p.equals("checkout.filesWritten")) {
+                if (p.equals("commit.storedBeforeLock") || full[0] && p.equals("replace.setAside")) {
+                    full[0] = true;
                     throw new java.nio.file.FileSystemException(dir.resolve(".coral/packs").toString(), null, "No space left on device");
                 }
             });
