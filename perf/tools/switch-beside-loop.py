@@ -14,8 +14,10 @@ finding a problem. Each command is a JVM of its own (`java -jar`).
 Found on 2026-12-07, against the build before: 12 of the loop's 63 versions lost in 90 s (a
 switch's check for local changes and its write of the file were hundreds of milliseconds apart,
 and a checkpoint renamed in between was overwritten); after that was mended, 2 of 127 acknowledged
-commits on no branch (a merge's fast-forward moved main from the loop's newer commit). Exit code
-0 when nothing was found, 1 otherwise.
+commits on no branch (a merge's fast-forward moved main from the loop's newer commit). Half the
+merges (--average) run with `--strategy average`, so that a merge commit averages the loop's file
+changed on both sides: until later that day the averaged file was renamed over the loop's newer
+checkpoint and added from the folder. Exit code 0 when nothing was found, 1 otherwise.
 """
 import argparse
 import os
@@ -50,6 +52,7 @@ def main():
     ap.add_argument("--period", type=float, default=0.3, help="seconds the loop waits between checkpoints")
     ap.add_argument("--elements", type=int, default=500_000, help="float32 elements of the checkpoint")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--average", type=float, default=0.5, help="share of merges run with --strategy average (default 0.5)")
     ap.add_argument("--work", help="folder for the repository (default: a temporary one, deleted)")
     args = ap.parse_args()
     np = fuzzkit.numpy_or_die(PROG)
@@ -129,7 +132,10 @@ def main():
                 note("brancher", "switch", rc, err)
                 if rc == 0:
                     break
-            note("brancher", "merge", *coral("merge", "-m", "merge " + side, side)[::2])
+            # half the merges average a file changed on both sides (the loop committed m on the branch and on main):
+            # the averaged m is written beside the loop's, which it must not overwrite
+            strategy = ["--strategy", "average"] if rng.random() < args.average else []
+            note("brancher", "merge" + (" avg" if strategy else ""), *coral("merge", *strategy, "-m", "merge " + side, side)[::2])
             if rng.random() < 0.3:
                 rc, _, err = coral("checkout", side)
                 note("brancher", "checkout", rc, err)
