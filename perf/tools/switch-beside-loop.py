@@ -52,6 +52,7 @@ def main():
     ap.add_argument("--period", type=float, default=0.3, help="seconds the loop waits between checkpoints")
     ap.add_argument("--elements", type=int, default=500_000, help="float32 elements of the checkpoint")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--merge-tries", type=int, default=4, help="times a merge refused for the loop's uncommitted file is run again (default 4)")
     ap.add_argument("--average", type=float, default=0.5, help="share of merges run with --strategy average (default 0.5)")
     ap.add_argument("--work", help="folder for the repository (default: a temporary one, deleted)")
     args = ap.parse_args()
@@ -135,7 +136,11 @@ def main():
             # half the merges average a file changed on both sides (the loop committed m on the branch and on main):
             # the averaged m is written beside the loop's, which it must not overwrite
             strategy = ["--strategy", "average"] if rng.random() < args.average else []
-            note("brancher", "merge" + (" avg" if strategy else ""), *coral("merge", *strategy, "-m", "merge " + side, side)[::2])
+            for attempt in range(args.merge_tries):  # again while the loop's new checkpoint is not committed yet
+                rc, _, err = coral("merge", *strategy, "-m", "merge " + side, side)
+                note("brancher", "merge" + (" avg" if strategy else ""), rc, err)
+                if "merge: the working folder has changes" not in err or time.time() > stop:
+                    break
             if rng.random() < 0.3:
                 rc, _, err = coral("checkout", side)
                 note("brancher", "checkout", rc, err)
