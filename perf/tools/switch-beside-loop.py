@@ -9,7 +9,9 @@ wrote its version over a checkpoint the loop had just written would make the loo
 say "nothing to commit": that is a lost write, a finding. So is a command failing other than as
 expected (the switch refusing the loop's uncommitted file as a local change, the merge refusing
 an unclean folder), an acknowledged commit of the loop that no branch reaches at the end, or fsck
-finding a problem. Each command is a JVM of its own (`java -jar`).
+finding a problem. Each command is a JVM of its own (`java -jar`), or with --daemon goes through
+the launcher to a daemon of the tool's own, where the loop's and the user's commands run at once
+on one kept handle of the repository.
 
 Found on 2026-12-07, against the build before: 12 of the loop's 63 versions lost in 90 s (a
 switch's check for local changes and its write of the file were hundreds of milliseconds apart,
@@ -52,6 +54,8 @@ def main():
     ap.add_argument("--period", type=float, default=0.3, help="seconds the loop waits between checkpoints")
     ap.add_argument("--elements", type=int, default=500_000, help="float32 elements of the checkpoint")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--daemon", action="store_true",
+                    help="run every command through ./coral and a daemon of the tool's own (the launcher's jar, cli/target/coral.jar, not --jar)")
     ap.add_argument("--merge-tries", type=int, default=4, help="times a merge refused for the loop's uncommitted file is run again (default 4)")
     ap.add_argument("--average", type=float, default=0.5, help="share of merges run with --strategy average (default 0.5)")
     ap.add_argument("--work", help="folder for the repository (default: a temporary one, deleted)")
@@ -66,8 +70,18 @@ def main():
     jar = os.path.join(work, "..", os.path.basename(work) + ".jar")
     shutil.copy(args.jar, jar)  # a rebuild during the run does not disturb it
 
+    launcher = os.path.normpath(os.path.join(here, "..", "..", "coral"))
+    daemon_env = dict(os.environ, CORAL_DAEMON_DIR=os.path.join(work + "-daemon"))
+    if args.daemon:
+        r = subprocess.run(["bash", launcher, "daemon", "start"], capture_output=True, text=True, env=daemon_env)
+        if r.returncode != 0:
+            fuzzkit.die(PROG, "the daemon did not start: " + (r.stderr or r.stdout).strip()[:300])
+
     def coral(*a):
-        p = subprocess.run(["java", "-jar", jar, *a], cwd=work, capture_output=True, text=True)
+        if args.daemon:  # both threads' commands at once in the daemon's JVM, on its one handle of the repository
+            p = subprocess.run(["bash", launcher, *a], cwd=work, capture_output=True, text=True, env=daemon_env)
+        else:
+            p = subprocess.run(["java", "-jar", jar, *a], cwd=work, capture_output=True, text=True)
         return p.returncode, p.stdout, p.stderr.strip()
 
     def write(name, seed):
@@ -169,6 +183,9 @@ def main():
     for f in findings:
         print("FINDING", f)
     os.remove(jar)
+    if args.daemon:
+        subprocess.run(["bash", launcher, "daemon", "stop"], capture_output=True, env=daemon_env)
+        shutil.rmtree(daemon_env["CORAL_DAEMON_DIR"], ignore_errors=True)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if findings else 0)
