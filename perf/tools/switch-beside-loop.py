@@ -39,6 +39,7 @@ import fuzzkit  # noqa: E402
 PROG = "switch-beside-loop"
 EXPECTED = (
     "checkout would overwrite local changes to m.safetensors",
+    "merge: the fast-forward would overwrite local changes to m.safetensors",  # the loop wrote m after the merge's check
     "merge: the working folder has changes",
     "changed on both sides cannot be merged",  # the loop committed m on the branch and on main
     "while the merge ran; nothing was changed",  # a fast-forward after the loop's commit on main

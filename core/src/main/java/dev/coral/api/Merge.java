@@ -84,7 +84,18 @@ final class Merge {
         FaultPoints.hit("merge.checked");
         if (fastForward) {
             requireNoUntrackedInTheWay(status, theirFiles.keySet().stream().filter(p -> !ourFiles.containsKey(p)).toList());
-            Repository.CheckoutResult ff = repo.fastForward(ours, theirs); // as reset --keep: a change made since the check is kept, or left
+            Repository.CheckoutResult ff;
+            try {
+                ff = repo.fastForward(ours, theirs); // as reset --keep: a change made since the check is kept, or left
+            } catch (BadInputException refused) {
+                // a change another process made after the folder's check (the checkout's words named checkout, and --force)
+                String m = refused.getMessage();
+                if (!m.startsWith("checkout would overwrite ")) {
+                    throw refused;
+                }
+                throw new BadInputException("merge: the fast-forward would overwrite " + m.substring("checkout would overwrite ".length()).split(";")[0]
+                        + ", changed while the merge ran; nothing was changed: merge again once it is committed", refused);
+            }
             List<String> changed = new ArrayList<>();
             List<String> removed = new ArrayList<>();
             for (String p : new TreeSet<>(union(ourFiles, theirFiles))) {

@@ -209,6 +209,19 @@ class CheckoutBesideWritersTest {
         }
     }
 
+    /** m written over in place after the merge found the folder clean, before its fast-forward's own check: refused, in the merge's words. */
+    @Test
+    void aFastForwardRefusesAChangeMadeBeforeItsOwnCheckInTheMergesWords() throws IOException {
+        try (Repository repo = twoBranches(false)) {
+            at("merge.checked", p -> TestModels.editKeepingSizeAndTime(dir.resolve("m.safetensors")));
+            dev.coral.error.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(dev.coral.error.BadInputException.class,
+                    () -> repo.merge("side", MergeStrategy.NONE, null, false, CommitRequest.of("merge")));
+            assertEquals("merge: the fast-forward would overwrite local changes to m.safetensors, changed while the merge ran; nothing"
+                    + " was changed: merge again once it is committed", e.getMessage());
+            assertEquals("m1", repo.readCommit(repo.headCommit()).subject());
+        }
+    }
+
     /**
      * The loop commits on main after a merge found it could fast-forward: the merge is refused,
      * and main keeps the loop's commit. Until 2026-12-07 the fast-forward moved main to the other
