@@ -244,7 +244,7 @@ final class Merge {
     /**
      * Writes each averaged file beside its working path, then stores, places and stages them
      * ({@link Repository#stageWrittenAside}): only over what was {@code seen} at the path. Records
-     * the SHA-256 of each file written in {@code averaged}; returns the paths left as another
+     * the SHA-256 of each file stored in {@code averaged}; returns the paths left as another
      * process wrote them.
      */
     private List<String> writeMeans(Map<String, List<TensorSource>> mean, Map<String, ObjectId> ourFiles, Map<String, SeenFile> seen,
@@ -256,9 +256,9 @@ final class Merge {
                 Path target = repo.root().resolve(e.getKey());
                 Path tmp = AtomicFile.tempSibling(target); // a leftover of a killed merge is removed as a checkout's is
                 aside.put(e.getKey(), tmp);
-                averaged.put(e.getKey(), writeMean(e.getKey(), ourFiles.get(e.getKey()), e.getValue(), tmp, target, !unsynced));
+                writeMean(e.getKey(), ourFiles.get(e.getKey()), e.getValue(), tmp, target, !unsynced);
             }
-            return repo.stageWrittenAside(aside, seen, unsynced);
+            return repo.stageWrittenAside(aside, seen, unsynced, averaged);
         } finally {
             for (Path tmp : aside.values()) {
                 Files.deleteIfExists(tmp); // placed ones are gone already
@@ -266,15 +266,14 @@ final class Merge {
         }
     }
 
-    /** Writes the averaged file of {@code path} to {@code tmp}: ours' layout (its header, dtypes, shapes) with the planned tensors; returns its SHA-256. */
-    private byte[] writeMean(String path, ObjectId oursEntry, List<TensorSource> tensors, Path tmp, Path target, boolean fsync) throws IOException {
+    /** Writes the averaged file of {@code path} to {@code tmp}: ours' layout (its header, dtypes, shapes) with the planned tensors. */
+    private void writeMean(String path, ObjectId oursEntry, List<TensorSource> tensors, Path tmp, Path target, boolean fsync) throws IOException {
         FileEntry ours = graph.file(oursEntry);
         WeightFileFormat format = WeightFormats.byName(ours.format())
                 .orElseThrow(() -> new BadInputException(path + ": unknown format " + ours.format()));
-        java.security.MessageDigest sha = ObjectId.sha256();
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE_NEW,
                 java.nio.file.StandardOpenOption.WRITE);
-             OutputStream out = new java.security.DigestOutputStream(new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 18), sha)) {
+             OutputStream out = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 18)) {
             format.restore(format.forOtherValues(ours.restoreInfo()), tensors, out);
             out.flush();
             if (fsync) {
@@ -283,7 +282,6 @@ final class Merge {
         } catch (IOException e) {
             throw WriteErrors.naming(target, e); // a full disk: "m.npy: No space left on device", not the bare words
         }
-        return sha.digest();
     }
 
     /**

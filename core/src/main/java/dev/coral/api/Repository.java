@@ -716,22 +716,25 @@ public final class Repository implements AutoCloseable {
      * files of those paths, each put in place only while the working file is still what was
      * {@code seen} there, and staged. A file another process wrote there since is left as it
      * wrote it, the averaged version staged under it (a local change, as a checkout leaves one).
-     * Returns the paths left. Until 2026-12-07 the averaged files were renamed over whatever was
+     * Returns the paths left; {@code stored} receives each file's SHA-256 before it is put in place.
+     * Until 2026-12-07 the averaged files were renamed over whatever was
      * there and then added from the working folder, so a checkpoint written meanwhile was lost, or
      * committed as the merge's result.
      */
-    List<String> stageWrittenAside(Map<String, Path> aside, Map<String, dev.coral.io.SeenFile> seen, boolean unsynced) throws IOException {
+    List<String> stageWrittenAside(Map<String, Path> aside, Map<String, dev.coral.io.SeenFile> seen, boolean unsynced,
+                                   Map<String, byte[]> stored) throws IOException {
         return storing(() -> {
-            StagedChanges stored;
+            StagedChanges changes;
             try (ObjectInserter ins = newInserter()) {
-                stored = storeFiles(new LinkedHashMap<>(aside), new java.util.LinkedHashSet<>(), Set.of(), readIndex(),
+                changes = storeFiles(new LinkedHashMap<>(aside), new java.util.LinkedHashSet<>(), Set.of(), readIndex(),
                         ProgressListener.NONE, ins, "", false);
                 ins.flush();
             }
             Map<String, StagingIndex.Entry> entries = new TreeMap<>();
             List<String> left = new ArrayList<>();
             for (Map.Entry<String, Path> e : aside.entrySet()) {
-                StagingIndex.Entry s = stored.put().get(e.getKey());
+                StagingIndex.Entry s = changes.put().get(e.getKey());
+                stored.put(e.getKey(), s.sha256());
                 Path target = workTree.file(e.getKey());
                 dev.coral.io.SeenFile was = seen.getOrDefault(e.getKey(), dev.coral.io.SeenFile.ABSENT);
                 boolean placed;
