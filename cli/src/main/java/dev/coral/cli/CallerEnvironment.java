@@ -88,6 +88,48 @@ final class CallerEnvironment {
         return null;
     }
 
+    /**
+     * The {@code java} the launcher would run for a caller of environment {@code env} whose folder
+     * is {@code cwd}: {@code $JAVA_HOME/bin/java} when {@code JAVA_HOME} is set, else the first
+     * executable {@code java} on its {@code PATH} (an empty or relative entry taken from {@code
+     * cwd}, as the shell takes it); null when there is none.
+     */
+    static Path launcherJava(Map<String, String> env, Path cwd) {
+        String home = env.get("JAVA_HOME");
+        if (home != null && !home.isEmpty()) {
+            return Path.of(home, "bin", "java");
+        }
+        for (String entry : env.getOrDefault("PATH", "").split(":", -1)) {
+            Path java = (entry.isEmpty() ? cwd : cwd.resolve(entry)).resolve("java");
+            if (Files.isRegularFile(java) && Files.isExecutable(java)) {
+                return java;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * How the {@code java} the caller's launcher would run ({@link #launcherJava}) differs from the
+     * daemon's own ({@code own}, its {@code java.home}'s), compared as real paths, or null when it
+     * is the same one or cannot be told (none found, a path that cannot be resolved: the caller's
+     * launcher found it a moment before). A JDK taken by another {@code JAVA_HOME} or {@code PATH}
+     * is another JVM: its command runs there, not in a daemon started with the first (until
+     * 2026-12-07 a daemon kept running every command on the JDK it was started with).
+     */
+    static String javaDifference(Map<String, String> env, Path cwd, Path own) {
+        Path theirs = launcherJava(env, cwd);
+        if (theirs == null) {
+            return null;
+        }
+        try {
+            Path a = theirs.toRealPath();
+            Path b = own.toRealPath();
+            return a.equals(b) ? null : "java (" + a + ") is not the daemon's (" + b + ")";
+        } catch (IOException | SecurityException e) {
+            return null;
+        }
+    }
+
     /** The fields of {@code /proc/PID/status}, by name without the colon, each value with its runs of blanks made one space. */
     private static Map<String, String> status(Path proc) throws IOException {
         Map<String, String> fields = new HashMap<>();

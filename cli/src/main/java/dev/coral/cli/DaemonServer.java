@@ -419,8 +419,11 @@ final class DaemonServer {
      * The caller's environment, or null after telling it to run the command itself: when this
      * daemon's build is older than its sources (the launcher then builds), or the command would not
      * run here as in the caller's own JVM ({@link CallerEnvironment}: its time zone, locale, JVM
-     * options, umask, user, mount namespace or limits are not this process's).
+     * options, umask, user, mount namespace, limits or {@code java} are not this process's).
      */
+    /** This JVM's own {@code java}, which a caller's launcher must choose for the daemon to serve it. */
+    private static final Path OWN_JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
     private Map<String, String> servable(OutputStream reply, long pid, String command, Path proc) {
         String why = staleBuild();
         Map<String, String> env = null;
@@ -429,10 +432,14 @@ final class DaemonServer {
                 env = CallerEnvironment.read(proc);
                 String variable = CallerEnvironment.differing(env, System.getenv());
                 String process = variable != null ? null : CallerEnvironment.processDifference(proc, Path.of("/proc/self"));
+                String java = variable != null || process != null ? null
+                        : CallerEnvironment.javaDifference(env, proc.resolve("cwd"), OWN_JAVA);
                 if (variable != null) {
                     why = "the caller's " + variable + " is not the daemon's (the JVM reads it when it starts)";
                 } else if (process != null) {
                     why = "the caller's " + process;
+                } else if (java != null) {
+                    why = "the caller's " + java;
                 }
             } catch (IOException | SecurityException e) {
                 why = "cannot reach the caller's environment or process: " + e.getMessage();

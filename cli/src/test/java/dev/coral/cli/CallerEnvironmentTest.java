@@ -114,4 +114,44 @@ class CallerEnvironmentTest {
         assertNull(CallerEnvironment.differing(german, german));
         assertEquals("LC_MESSAGES", CallerEnvironment.differing(env("LANG", "de_DE.UTF-8", "LC_MESSAGES", "en_US.UTF-8"), german));
     }
+
+    private Path fakeJava(String folder) throws IOException {
+        Path exe = Files.createDirectories(dir.resolve(folder)).resolve("java");
+        Files.writeString(exe, "#!/bin/sh\n");
+        Files.setPosixFilePermissions(exe, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        return exe;
+    }
+
+    /** The launcher's choice: JAVA_HOME's, else the PATH's first executable java (an empty entry is the caller's folder). */
+    @Test
+    void theCallersJavaIsJavaHomesElseThePathsFirst() throws IOException {
+        Path a = fakeJava("a/bin");
+        Path b = fakeJava("b/bin");
+        Files.createDirectories(dir.resolve("plain/bin"));
+        Files.writeString(dir.resolve("plain/bin/java"), "not executable");
+        Path cwd = Files.createDirectories(dir.resolve("cwd"));
+        assertEquals(a, CallerEnvironment.launcherJava(env("JAVA_HOME", dir.resolve("a").toString(), "PATH", dir.resolve("b/bin").toString()), cwd));
+        assertEquals(b, CallerEnvironment.launcherJava(env("JAVA_HOME", "", "PATH", dir.resolve("plain/bin") + "::" + dir.resolve("b/bin")), dir.resolve("b/bin")),
+                "an empty entry: the caller's folder");
+        assertEquals(b, CallerEnvironment.launcherJava(env("PATH", "/nonexistent:" + dir.resolve("plain/bin") + ":" + dir.resolve("b/bin") + ":" + dir.resolve("a/bin")), cwd));
+        // not normalized: the daemon's cwd is the magic link /proc/PID/cwd, whose ".." is not /proc/PID
+        assertEquals(cwd.resolve("../b/bin/java"), CallerEnvironment.launcherJava(env("PATH", "../b/bin"), cwd), "relative to the caller's folder");
+        assertNull(CallerEnvironment.launcherJava(env("PATH", "/nonexistent"), cwd));
+        assertNull(CallerEnvironment.launcherJava(env(), cwd));
+    }
+
+    /** Another JDK than the daemon's (a JAVA_HOME set since it started) is a difference; a link to its own java is not. */
+    @Test
+    void aCallerOnAnotherJavaIsNotServed() throws IOException {
+        Path a = fakeJava("a/bin");
+        fakeJava("b/bin");
+        Files.createSymbolicLink(Files.createDirectories(dir.resolve("links")).resolve("java"), a);
+        Path cwd = dir;
+        assertNull(CallerEnvironment.javaDifference(env("JAVA_HOME", dir.resolve("a").toString()), cwd, a));
+        assertNull(CallerEnvironment.javaDifference(env("PATH", dir.resolve("links").toString()), cwd, a), "a link to the same java");
+        assertEquals("java (" + dir.resolve("b/bin/java").toRealPath() + ") is not the daemon's (" + a.toRealPath() + ")",
+                CallerEnvironment.javaDifference(env("JAVA_HOME", dir.resolve("b").toString()), cwd, a));
+        assertNull(CallerEnvironment.javaDifference(env("JAVA_HOME", dir.resolve("gone").toString()), cwd, a), "cannot be told: served");
+        assertNull(CallerEnvironment.javaDifference(env("PATH", "/nonexistent"), cwd, a), "none found: served");
+    }
 }
