@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "rm", description = {
     "Stop tracking files and delete them from the working folder.",
     "A folder means everything tracked under it.",
-    "As git's rm, it refuses what would lose work: a file with local modifications, or one whose staged version is in no commit (with --cached: a staged version that is neither HEAD's nor the file's); -f does it all the same."})
+    "As git's rm, it refuses what would lose work: a file with local modifications, or one whose staged version is in no commit (with --cached: a staged version that is neither HEAD's nor the file's); -f does it all the same. A file another process writes after that check is left as it wrote it (untracked), with a warning; -f deletes it all the same."})
 final class RmCommand extends Subcommand {
     @Mixin
     QuietOption quiet;
@@ -28,9 +28,11 @@ final class RmCommand extends Subcommand {
     @Override
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
-            for (String p : repo.remove(userPaths(paths), cached, force)) {
+            Repository.RemoveResult r = repo.removeFiles(userPaths(paths), cached, force);
+            for (String p : r.removed()) {
                 out().println("rm '" + Text.shown(p) + "'");
             }
+            warnOfFilesLeft(r.leftAsFound());
         }
         return 0;
     }

@@ -1180,7 +1180,25 @@ public final class Repository implements AutoCloseable {
      * the working file's. A file gone from the working folder already is unstaged.
      */
     public List<String> remove(Collection<Path> paths, boolean cached, boolean force) throws IOException {
+        return removeFiles(paths, cached, force).removed();
+    }
+
+    /**
+     * What {@link #removeFiles} did: the paths unstaged, and of those the working files it left
+     * because another process wrote them after its check ({@code leftAsFound}: untracked now).
+     */
+    public record RemoveResult(List<String> removed, List<String> leftAsFound) {
+    }
+
+    /**
+     * As {@link #remove(Collection, boolean, boolean)}; unless {@code force}, a working file another
+     * process writes after the check for lost work (a training loop's new checkpoint) is left as
+     * it wrote it, untracked, and named in the result, as a checkout leaves one: until 2026-12-07
+     * it was deleted (git's rm has the same window).
+     */
+    public RemoveResult removeFiles(Collection<Path> paths, boolean cached, boolean force) throws IOException {
         Set<String> removed = new java.util.LinkedHashSet<>(); // overlapping paths name a file once
+        Map<String, dev.coral.io.SeenFile> seen = null;
         try (RepositoryLock.Held l = lockIndex()) {
             TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
             for (Path p : paths) {
@@ -1192,17 +1210,25 @@ public final class Repository implements AutoCloseable {
                 removed.addAll(hit);
             }
             if (!force) {
+                if (!cached) {
+                    seen = Checkout.seen(workTree, removed); // before the check: a file written after it is another's
+                }
                 refuseToLoseWork(removed, m, cached);
             }
             removed.forEach(m::remove);
             new StagingIndex(m).write(indexFile());
         }
+        FaultPoints.hit("rm.checked");
+        List<String> left = new ArrayList<>();
         if (!cached) {
             for (String r : removed) {
-                workTree.deleteWithEmptyFolders(r); // as git rm does
+                // as git rm does, empty folders too
+                if (workTree.deleteWithEmptyFolders(r, seen == null ? null : seen.get(r)) == WorkTree.Deletion.LEFT) {
+                    left.add(r);
+                }
             }
         }
-        return List.copyOf(removed);
+        return new RemoveResult(List.copyOf(removed), List.copyOf(left));
     }
 
     /**

@@ -392,4 +392,43 @@ class CheckoutBesideWritersTest {
             noTemporaryFilesLeft();
         }
     }
+
+    /** rm beside a loop that writes m after rm's check for lost work: the loop's m stays, untracked, named in the result. */
+    @Test
+    void rmLeavesAFileWrittenAfterItsCheck() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("m1"), List.of(write("m.safetensors", 1)));
+            at("rm.checked", p -> write("m.safetensors", 3));
+            Repository.RemoveResult r = repo.removeFiles(List.of(dir.resolve("m.safetensors")), false, false);
+            assertEquals(List.of("m.safetensors"), r.removed());
+            assertEquals(List.of("m.safetensors"), r.leftAsFound());
+            assertEquals(writtenSha(3), sha(dir.resolve("m.safetensors")));
+            Status s = repo.status();
+            assertEquals(List.of(new Status.Change(Status.Kind.DELETED, "m.safetensors")), s.staged());
+            assertEquals(List.of("m.safetensors"), s.untracked());
+            noTemporaryFilesLeft();
+        }
+    }
+
+    /** rm -f deletes whatever is there, as asked; so does rm of a file nobody writes meanwhile. */
+    @Test
+    void aForcedRmDeletesWhateverIsThere() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("m1"), List.of(write("m.safetensors", 1), write("n.safetensors", 2)));
+            at("rm.checked", p -> write("m.safetensors", 3));
+            Repository.RemoveResult r = repo.removeFiles(List.of(dir.resolve("m.safetensors")), false, true);
+            assertEquals(List.of(), r.leftAsFound());
+            assertTrue(Files.notExists(dir.resolve("m.safetensors")));
+            FaultPoints.install(null);
+            r = repo.removeFiles(List.of(dir.resolve("n.safetensors")), false, false);
+            assertEquals(List.of("n.safetensors"), r.removed());
+            assertEquals(List.of(), r.leftAsFound());
+            assertTrue(Files.notExists(dir.resolve("n.safetensors")));
+        }
+    }
+
+    /** The SHA-256 of {@link #write}'s file for {@code seed}, written outside the working folder. */
+    private String writtenSha(long seed) throws IOException {
+        return sha(TestModels.renameInto(elsewhere.resolve("w" + seed + ".safetensors"), TestModels.randomTensors(seed, 2, 3_000)));
+    }
 }
