@@ -250,6 +250,8 @@ final class Merge {
     private List<String> writeMeans(Map<String, List<TensorSource>> mean, Map<String, ObjectId> ourFiles, Map<String, SeenFile> seen,
                                     Map<String, byte[]> averaged) throws IOException {
         boolean unsynced = !repo.config().checkoutFsync() && dev.coral.io.BootId.current().isPresent();
+        // what a killed merge left beside these files (each as large as the file; a checkout of them removes them too)
+        Checkout.removeLeftovers(repo.workTree(), mean.keySet());
         Map<String, Path> aside = new TreeMap<>();
         try {
             for (Map.Entry<String, List<TensorSource>> e : mean.entrySet()) {
