@@ -11,6 +11,7 @@ import dev.coral.io.BackgroundRelease;
 import dev.coral.io.FaultPoints;
 import dev.coral.io.Folders;
 import dev.coral.io.RepositoryLock;
+import dev.coral.io.SeenFile;
 import dev.coral.io.WriterGate;
 import dev.coral.repo.Commit;
 import dev.coral.repo.CommitWalk;
@@ -721,7 +722,7 @@ public final class Repository implements AutoCloseable {
      * there and then added from the working folder, so a checkpoint written meanwhile was lost, or
      * committed as the merge's result.
      */
-    List<String> stageWrittenAside(Map<String, Path> aside, Map<String, dev.coral.io.SeenFile> seen, boolean unsynced,
+    List<String> stageWrittenAside(Map<String, Path> aside, Map<String, SeenFile> seen, boolean unsynced,
                                    Map<String, byte[]> stored) throws IOException {
         return storing(() -> {
             StagedChanges changes;
@@ -736,7 +737,7 @@ public final class Repository implements AutoCloseable {
                 StagingIndex.Entry s = changes.put().get(e.getKey());
                 stored.put(e.getKey(), s.sha256());
                 Path target = workTree.file(e.getKey());
-                dev.coral.io.SeenFile was = seen.getOrDefault(e.getKey(), dev.coral.io.SeenFile.ABSENT);
+                SeenFile was = seen.getOrDefault(e.getKey(), SeenFile.ABSENT);
                 boolean placed;
                 try {
                     placed = unsynced ? BackgroundRelease.replaceUnsyncedIf(e.getValue(), target, was)
@@ -1198,7 +1199,7 @@ public final class Repository implements AutoCloseable {
      */
     public RemoveResult removeFiles(Collection<Path> paths, boolean cached, boolean force) throws IOException {
         Set<String> removed = new java.util.LinkedHashSet<>(); // overlapping paths name a file once
-        Map<String, dev.coral.io.SeenFile> seen = null;
+        Map<String, SeenFile> seen = null;
         try (RepositoryLock.Held l = lockIndex()) {
             TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
             for (Path p : paths) {
@@ -1219,16 +1220,24 @@ public final class Repository implements AutoCloseable {
             new StagingIndex(m).write(indexFile());
         }
         FaultPoints.hit("rm.checked");
+        List<String> left = cached ? List.of() : deleteAsSeen(removed, seen);
+        return new RemoveResult(List.copyOf(removed), List.copyOf(left));
+    }
+
+    /**
+     * Deletes the working files of {@code paths} and the folders left empty above them, as git rm
+     * does; each only while it is still what was {@code seen} there (none seen: nothing there),
+     * or whatever is there when {@code seen} is null. Returns the paths left because another
+     * process wrote them since.
+     */
+    private List<String> deleteAsSeen(Collection<String> paths, Map<String, SeenFile> seen) throws IOException {
         List<String> left = new ArrayList<>();
-        if (!cached) {
-            for (String r : removed) {
-                // as git rm does, empty folders too
-                if (workTree.deleteWithEmptyFolders(r, seen == null ? null : seen.get(r)) == WorkTree.Deletion.LEFT) {
-                    left.add(r);
-                }
+        for (String p : paths) {
+            if (workTree.deleteWithEmptyFolders(p, seen == null ? null : seen.getOrDefault(p, SeenFile.ABSENT)) == WorkTree.Deletion.LEFT) {
+                left.add(p);
             }
         }
-        return new RemoveResult(List.copyOf(removed), List.copyOf(left));
+        return left;
     }
 
     /**
@@ -1236,19 +1245,13 @@ public final class Repository implements AutoCloseable {
      * only while it is still what was {@code seen} there; a file another process wrote since is
      * left, untracked (as a checkout leaves one the target lacks). Returns the paths left.
      */
-    List<String> removeAsSeen(Collection<String> paths, Map<String, dev.coral.io.SeenFile> seen) throws IOException {
+    List<String> removeAsSeen(Collection<String> paths, Map<String, SeenFile> seen) throws IOException {
         try (RepositoryLock.Held l = lockIndex()) {
             TreeMap<String, StagingIndex.Entry> m = new TreeMap<>(readIndex().entries());
             paths.forEach(m::remove);
             new StagingIndex(m).write(indexFile());
         }
-        List<String> left = new ArrayList<>();
-        for (String p : paths) {
-            if (workTree.deleteWithEmptyFolders(p, seen.getOrDefault(p, dev.coral.io.SeenFile.ABSENT)) == WorkTree.Deletion.LEFT) {
-                left.add(p);
-            }
-        }
-        return left;
+        return deleteAsSeen(paths, seen);
     }
 
     /**
@@ -1595,7 +1598,7 @@ public final class Repository implements AutoCloseable {
     }
 
     /** {@link #checkoutPaths}, over what was {@code seen} at each path only (a merge's). */
-    CheckoutResult checkoutPaths(String revision, Collection<Path> paths, Map<String, dev.coral.io.SeenFile> seen) throws IOException {
+    CheckoutResult checkoutPaths(String revision, Collection<Path> paths, Map<String, SeenFile> seen) throws IOException {
         return gated(() -> new Checkout(this).paths(revision, paths, seen));
     }
 
