@@ -415,15 +415,15 @@ final class DaemonServer {
         return new PrintStream(new LineFlushingOutput(f, 1 << 13), false, StandardCharsets.UTF_8);
     }
 
+    /** This JVM's own {@code java}, which a caller's launcher must choose for the daemon to serve it. */
+    private static final Path OWN_JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
     /**
      * The caller's environment, or null after telling it to run the command itself: when this
      * daemon's build is older than its sources (the launcher then builds), or the command would not
      * run here as in the caller's own JVM ({@link CallerEnvironment}: its time zone, locale, JVM
      * options, umask, user, mount namespace, limits or {@code java} are not this process's).
      */
-    /** This JVM's own {@code java}, which a caller's launcher must choose for the daemon to serve it. */
-    private static final Path OWN_JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
-
     private Map<String, String> servable(OutputStream reply, long pid, String command, Path proc) {
         String why = staleBuild();
         Map<String, String> env = null;
