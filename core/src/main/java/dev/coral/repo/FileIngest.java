@@ -11,8 +11,11 @@ import dev.coral.store.ObjectId;
 import dev.coral.store.ObjectInserter;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.HashSet;
 import java.util.List;
@@ -99,41 +102,45 @@ public final class FileIngest {
     }
 
     /**
-     * How many times a file is read when it is replaced (by another file renamed over it, as a
-     * training loop writes a checkpoint) while it is read: each new read takes the file that
-     * replaced it, a whole version, so a loop writing no faster than a read takes is committed
-     * at its newest; one writing faster is refused after these.
+     * How many times a file is read when another file is renamed over it (as a training loop
+     * writes a checkpoint) while the read opens it: the window is the format's parse of the
+     * headers, so a loop must replace the file in three such windows running for the command to
+     * give up. A replacement after that does not make it read again ({@link #ingest}).
      */
     static final int READS_OF_A_REPLACED_FILE = 3;
 
     /**
      * Hashes {@code file} whole (on a thread of its own from {@link #HASH_ASIDE_BYTES}) while its
-     * format parses it and {@code storing} stores it. A file replaced meanwhile (another file,
-     * with another inode, now at its path) is read again, the tensors the read given up indexed
-     * in {@code similar} (may be null) taken out again; its objects are left for gc. A file
-     * changed in place meanwhile is refused, as is one whose format found it malformed while it
-     * changed (a torn read): a writer is still at it. Git reads a replaced file's old version
-     * through the descriptor it opened; here the parse and the hash open the file each, so both
-     * would have to read the same inode.
+     * format parses it and {@code storing} stores it, every read through descriptors opened while
+     * the path held one file, unchanged: so a file replaced after that (another file renamed over
+     * it) is stored as it was when opened, the version the command found, and its replacement is
+     * a change not staged, as git reads a file through the descriptor it opened. A file replaced
+     * while the descriptors were opened is read again, the tensors the read given up indexed in
+     * {@code similar} (may be null) taken out again; its objects are left for gc. A file changed in
+     * place meanwhile is refused, as is one whose format found it malformed while it changed (a
+     * torn read): a writer is still at it.
      */
     private Ingested ingest(Path file, WeightFileFormat format, SimilarBases similar, Storing storing) throws IOException {
         for (int read = 1; ; read++) {
             int mark = similar == null ? 0 : similar.mark();
-            Object identity = identity(file);
-            FileStat quick = FileStat.quick(file);
+            Look seen = Look.at(file);
             Ingested ingested;
             try {
-                ingested = readOnce(file, format, storing, quick);
+                ingested = readOnce(file, format, storing, seen);
             } catch (BadInputException | java.io.EOFException malformed) {
-                if (sameStamp(file, quick)) {
+                Look now = Look.atOrGone(file);
+                if (seen.sameAs(now)) {
                     throw malformed;
                 }
-                throw changedWhileRead(file, malformed);
+                if (!seen.replacedBy(now) || read == READS_OF_A_REPLACED_FILE) {
+                    throw changedWhileRead(file, malformed);
+                }
+                ingested = null; // the file read was replaced: read its replacement
             }
             if (ingested != null) {
                 return ingested;
             }
-            if (read == READS_OF_A_REPLACED_FILE || identity == null || identity.equals(identity(file))) {
+            if (read == READS_OF_A_REPLACED_FILE) {
                 throw changedWhileRead(file, null);
             }
             if (similar != null) {
@@ -142,48 +149,82 @@ public final class FileIngest {
         }
     }
 
-    /** One read of {@code file}, as {@code quick} found it: null if it changed meanwhile. */
-    private static Ingested readOnce(Path file, WeightFileFormat format, Storing storing, FileStat quick) throws IOException {
-        OverlappedTask<FileStat> hashing = new OverlappedTask<>(() -> FileStat.of(file), quick.size() >= HASH_ASIDE_BYTES,
-                "coral-file-hash", file + ": hashing");
+    /**
+     * One read of {@code file}, found as {@code seen}: null when another file took its path while
+     * the read opened it, or after, when the file read had changed too; refused when it changed in
+     * place. The hash reads a descriptor of its own, the format its own ones (each format opens
+     * every descriptor it reads in {@link WeightFileFormat#read}): all are of the file seen when
+     * the path holds it unchanged after they are open.
+     */
+    private static Ingested readOnce(Path file, WeightFileFormat format, Storing storing, Look seen) throws IOException {
         Stored stored;
-        FileStat before;
+        FileStat hashed;
         List<String> kept;
-        try (hashing; ParsedWeightFile parsed = format.read(file)) {
+        FileChannel held = FileChannel.open(file, StandardOpenOption.READ);
+        try (held; ParsedWeightFile parsed = format.read(file)) {
             FaultPoints.hit("ingest.fileOpened");
+            Look opened = Look.atOrGone(file);
+            if (!seen.sameAs(opened)) {
+                if (seen.replacedBy(opened)) {
+                    return null;
+                }
+                throw changedWhileRead(file, null);
+            }
             kept = parsed.keptAsBytes();
-            Set<String> seen = new HashSet<>();
+            Set<String> names = new HashSet<>();
             for (TensorSource t : parsed.tensors()) {
-                if (!seen.add(t.name())) {
+                if (!names.add(t.name())) {
                     throw new BadInputException(file + ": tensor name '" + t.name() + "' appears twice");
                 }
             }
-            stored = storing.store(parsed, hashing);
-            FaultPoints.hit("ingest.fileStored");
-            before = hashing.result();
+            try (OverlappedTask<FileStat> hashing = new OverlappedTask<>(() -> FileStat.of(held, seen.stat()),
+                    seen.stat().size() >= HASH_ASIDE_BYTES, "coral-file-hash", file + ": hashing")) {
+                stored = storing.store(parsed, hashing);
+                FaultPoints.hit("ingest.fileStored");
+                hashed = hashing.result();
+            }
+            Look after = Look.atOrGone(file);
+            if (!seen.sameAs(after)) {
+                if (!seen.replacedBy(after)) {
+                    throw changedWhileRead(file, null);
+                }
+                if (held.size() != seen.stat().size()) {
+                    return null; // written over before it was replaced: read the replacement
+                }
+            }
         }
-        FileStat after = FileStat.quick(file);
-        if (!after.sameStamp(quick) || !before.sameStamp(quick)) {
-            return null;
-        }
-        return new Ingested(stored.id(), before, stored.entry(), kept);
-    }
-
-    private static boolean sameStamp(Path file, FileStat quick) {
-        try {
-            return FileStat.quick(file).sameStamp(quick);
-        } catch (IOException gone) {
-            return false;
-        }
+        return new Ingested(stored.id(), hashed, stored.entry(), kept);
     }
 
     private static BadInputException changedWhileRead(Path file, Exception cause) {
         return new BadInputException(file + ": changed while it was being added; add it again when it is written", cause);
     }
 
-    /** The file's identity (device and inode), or null where the platform gives none. */
-    private static Object identity(Path file) throws IOException {
-        return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+    /** One stat of a file: its stamp and identity ({@link FileStamp.Identified}). */
+    private record Look(FileStat stat, Object identity) {
+        static Look at(Path file) throws IOException {
+            FileStamp.Identified id = FileStamp.identified(file);
+            return new Look(new FileStat(id.stamp(), null), id.identity());
+        }
+
+        /** As {@link #at}; null when no file is at the path. */
+        static Look atOrGone(Path file) throws IOException {
+            try {
+                return at(file);
+            } catch (NoSuchFileException gone) {
+                return null;
+            }
+        }
+
+        /** Whether {@code o} is of this file, unchanged. */
+        boolean sameAs(Look o) {
+            return o != null && java.util.Objects.equals(identity, o.identity) && stat.sameStamp(o.stat);
+        }
+
+        /** Whether the path now holds another file, or none ({@code now} null), rather than this one changed. */
+        boolean replacedBy(Look now) {
+            return identity != null && (now == null || !identity.equals(now.identity));
+        }
     }
 
     /**
@@ -221,6 +262,25 @@ public final class FileIngest {
         /** Reads the whole file once for both checksums. */
         public static FileStat of(Path file) throws IOException {
             return read(file, ObjectId.sha256());
+        }
+
+        /**
+         * Reads the file open as {@code ch} whole for both checksums (from its start, whatever its
+         * position); size and stamps are {@code seen}'s, the stat of the path that opened it.
+         */
+        static FileStat of(FileChannel ch, FileStat seen) throws IOException {
+            MessageDigest md = ObjectId.sha256();
+            CRC32C crc = new CRC32C();
+            byte[] buf = new byte[HASH_BUFFER];
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf);
+            long at = 0;
+            int n;
+            while ((n = ch.read(bb.clear(), at)) > 0) {
+                ObjectId.update(md, buf, 0, n);
+                crc.update(buf, 0, n);
+                at += n;
+            }
+            return new FileStat(seen.size(), seen.mtimeMillis(), seen.changeStamp(), md.digest(), crc.getValue());
         }
 
         /** Reads the whole file for its CRC32C alone (the SHA-256 is left empty). */

@@ -27,12 +27,32 @@ public record FileStamp(long size, long mtimeMillis, long change) {
     /** The stamp of {@code file} (following a symbolic link, as reading it does). */
     public static FileStamp of(Path file) throws IOException {
         if (UNIX_VIEW) {
-            Map<String, Object> a = Files.readAttributes(file, "unix:size,lastModifiedTime,ctime,ino");
-            return new FileStamp((Long) a.get("size"), ((FileTime) a.get("lastModifiedTime")).toMillis(),
-                    change(((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS), (Long) a.get("ino")));
+            return of(Files.readAttributes(file, "unix:size,lastModifiedTime,ctime,ino"));
         }
         BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
         return new FileStamp(a.size(), a.lastModifiedTime().toMillis(), UNKNOWN);
+    }
+
+    /**
+     * A stamp and which file it is: device and inode, or null where the platform gives neither.
+     * Two of the same path with the same stamp and identity are of one file unchanged between them.
+     */
+    public record Identified(FileStamp stamp, Object identity) {
+    }
+
+    /** The stamp and identity of {@code file} from one stat (following a symbolic link). */
+    public static Identified identified(Path file) throws IOException {
+        if (UNIX_VIEW) {
+            Map<String, Object> a = Files.readAttributes(file, "unix:size,lastModifiedTime,ctime,ino,dev");
+            return new Identified(of(a), java.util.List.of(a.get("dev"), a.get("ino")));
+        }
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        return new Identified(new FileStamp(a.size(), a.lastModifiedTime().toMillis(), UNKNOWN), a.fileKey());
+    }
+
+    private static FileStamp of(Map<String, Object> a) {
+        return new FileStamp((Long) a.get("size"), ((FileTime) a.get("lastModifiedTime")).toMillis(),
+                change(((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS), (Long) a.get("ino")));
     }
 
     /** ctime and inode mixed into one value other than {@link #UNKNOWN}. */

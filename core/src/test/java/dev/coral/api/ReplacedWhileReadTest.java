@@ -27,12 +27,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A file another process replaces while {@code add} or {@code commit} reads it (a training loop
- * writing its checkpoint to a temporary file and renaming it over the last) is read again, and its
- * replacement stored; until 2026-12-07 the command failed "changed while it was being added". A
- * file changed in place meanwhile is still refused: its writer is still at it.
+ * writing its checkpoint to a temporary file and renaming it over the last) is stored as it was when
+ * the read opened it, as git reads it through the descriptor it opened (since 2026-12-07; before
+ * that it was read again, and refused after three replacements); one replaced while the read opened
+ * it is read again. Until 2026-12-07 the command failed "changed while it was being added". A file
+ * changed in place meanwhile is still refused: its writer is still at it.
  */
 class ReplacedWhileReadTest {
     @TempDir
@@ -84,12 +88,61 @@ class ReplacedWhileReadTest {
     }
 
     @Test
-    void aFileReplacedWhileReadIsReadAgainAndItsReplacementCommitted() throws IOException {
+    void aFileReplacedAfterItWasOpenedIsCommittedAsOpenedAndItsReplacementLeftNotStaged() throws IOException {
+        Path m = replace("m.safetensors", 1);
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("v1"), List.of(m));
+            String opened = sha(replace("m.safetensors", 2));
+            eachRead("ingest.fileStored", read -> replace("m.safetensors", 10 + read));
+            repo.addAndCommit(CommitRequest.of("all"), List.of(m), true);
+            assertEquals(1, reads.get(), "read once, through the descriptors it opened");
+            assertEquals(opened, tipSha(repo, "m.safetensors"), "version 2, the one the commit found, committed");
+            FaultPoints.install(null);
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), repo.status().notStaged(),
+                    "the replacement is a change not staged");
+            String replacement = sha(m);
+            repo.addAndCommit(CommitRequest.of("again"), List.of(m), true);
+            assertEquals(replacement, tipSha(repo, "m.safetensors"), "and committed by the next commit");
+            Files.delete(m);
+            repo.checkoutPaths("HEAD~1", List.of(m));
+            assertEquals(opened, sha(m), "the version opened checks out bit-exact");
+        }
+    }
+
+    /** Every format reads through the descriptors it opened in {@code read}: none opens the path again later. */
+    @ParameterizedTest(name = "{0} replaced by {1}")
+    @CsvSource({"st_mixed.safetensors, st_subbyte.safetensors", "npy_f4.npy, npy_fortran_f8.npy", "npz_stored.npz, npz_deflated.npz",
+            "npz_deflated.npz, npz_deflated_levels.npz", "h5_chunked.h5, h5_latest.h5", "h5_latest.h5, h5_chunked.h5",
+            "keras3_mlp.keras, keras3_mlp.keras"})
+    void everyFormatIsCommittedAsOpenedWhenReplacedAfter(String first, String second) throws IOException {
+        Path testdata = Path.of(System.getProperty("coral.testdata", "../testdata"));
+        String ext = first.substring(first.lastIndexOf('.'));
+        Path m = dir.resolve("m" + ext);
+        Path staged = dir.resolve("next" + ext);
+        Files.copy(testdata.resolve(first), m);
+        String opened = sha(m);
+        try (Repository repo = Repository.init(dir)) {
+            eachRead("ingest.fileStored", read -> {
+                Files.copy(testdata.resolve(second), staged);
+                Files.move(staged, m, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            });
+            repo.commit(CommitRequest.of("v1"), List.of(m));
+            FaultPoints.install(null);
+            assertEquals(1, reads.get());
+            assertEquals(opened, tipSha(repo, m.getFileName().toString()), "the file as opened");
+            Files.delete(m);
+            repo.checkoutPaths("HEAD", List.of(m));
+            assertEquals(opened, sha(m), "checked out bit-exact");
+        }
+    }
+
+    @Test
+    void aFileReplacedWhileItWasOpenedIsReadAgainAndItsReplacementCommitted() throws IOException {
         Path m = replace("m.safetensors", 1);
         try (Repository repo = Repository.init(dir)) {
             repo.commit(CommitRequest.of("v1"), List.of(m));
             replace("m.safetensors", 2);
-            eachRead("ingest.fileStored", read -> {
+            eachRead("ingest.fileOpened", read -> {
                 if (read == 1) {
                     replace("m.safetensors", 3);
                 }
@@ -105,10 +158,10 @@ class ReplacedWhileReadTest {
     }
 
     @Test
-    void aNewFileReplacedWhileReadLeavesOnlyItsReplacementsTensorsIndexed() throws IOException {
+    void aNewFileReplacedWhileOpenedLeavesOnlyItsReplacementsTensorsIndexed() throws IOException {
         Path m = replace("m.safetensors", 1);
         try (Repository repo = Repository.init(dir)) {
-            eachRead("ingest.fileStored", read -> {
+            eachRead("ingest.fileOpened", read -> {
                 if (read == 1) {
                     replace("m.safetensors", 2);
                 }
@@ -126,17 +179,49 @@ class ReplacedWhileReadTest {
     }
 
     @Test
-    void aFileReplacedAtEveryReadIsRefusedAfterThreeReads() throws IOException {
+    void aFileReplacedEachTimeItIsOpenedIsRefusedAfterThreeReads() throws IOException {
         Path m = replace("m.safetensors", 1);
         try (Repository repo = Repository.init(dir)) {
             repo.commit(CommitRequest.of("v1"), List.of(m));
-            eachRead("ingest.fileStored", read -> replace("m.safetensors", 10 + read));
+            eachRead("ingest.fileOpened", read -> replace("m.safetensors", 10 + read));
             BadInputException e = assertThrows(BadInputException.class, () -> repo.add(List.of(m)));
             assertEquals(m + ": changed while it was being added; add it again when it is written", e.getMessage());
             assertEquals(3, reads.get());
             FaultPoints.install(null);
             assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), repo.status().notStaged(),
                     "nothing staged");
+        }
+    }
+
+    @Test
+    void aFileRemovedAfterItWasOpenedIsCommittedAsOpened() throws IOException {
+        Path m = replace("m.safetensors", 1);
+        try (Repository repo = Repository.init(dir)) {
+            String opened = sha(m);
+            eachRead("ingest.fileStored", read -> Files.delete(m));
+            repo.commit(CommitRequest.of("v1"), List.of(m));
+            assertEquals(1, reads.get());
+            assertEquals(opened, tipSha(repo, "m.safetensors"));
+            FaultPoints.install(null);
+            assertEquals(List.of(new Status.Change(Status.Kind.DELETED, "m.safetensors")), repo.status().notStaged());
+        }
+    }
+
+    @Test
+    void aFileWrittenOverAndThenReplacedWhileReadIsReadAgain() throws IOException {
+        Path m = replace("m.safetensors", 1);
+        try (Repository repo = Repository.init(dir)) {
+            repo.commit(CommitRequest.of("v1"), List.of(m));
+            replace("m.safetensors", 2);
+            eachRead("ingest.fileStored", read -> {
+                if (read == 1) {
+                    Files.write(m, new byte[100_000]); // the file read, written over in place (another size) ...
+                    replace("m.safetensors", 3); // ... and then replaced
+                }
+            });
+            repo.addAndCommit(CommitRequest.of("all"), List.of(m), true);
+            assertEquals(2, reads.get(), "read again");
+            assertEquals(sha(m), tipSha(repo, "m.safetensors"), "the replacement committed");
         }
     }
 
