@@ -228,6 +228,25 @@ final class Checkout {
     }
 
     /**
+     * A plain checkout's refusal to lose work: "checkout would overwrite WHAT; REMEDY". A command
+     * that checks out on its way (a merge's fast-forward) words it as its own from {@link #what}.
+     */
+    static final class WouldOverwrite extends BadInputException {
+        private static final long serialVersionUID = 1L;
+        private final String what;
+
+        WouldOverwrite(String what, String remedy) {
+            super("checkout would overwrite " + what + "; " + remedy);
+            this.what = what;
+        }
+
+        /** What the checkout would overwrite: {@code local changes to m.safetensors}. */
+        String what() {
+            return what;
+        }
+    }
+
+    /**
      * Refuses a plain checkout that would lose work: a local change to a file it writes or
      * deletes, a staged version it would replace (the target has neither it nor HEAD's version),
      * an untracked file where it writes one, a file other than its version where the index has a
@@ -244,29 +263,25 @@ final class Checkout {
             }
             // staged from memory, no file recorded: the checkout writes (or deletes) whatever is at the path
             if (e.getValue().size() < 0 && repo.holdsOtherWork(p, e.getValue())) {
-                throw new BadInputException("checkout would overwrite " + p + ", which is not the version staged from memory there"
-                        + "; move it away, or use --force");
+                throw new WouldOverwrite(p + ", which is not the version staged from memory there", "move it away, or use --force");
             }
             if (!changes) {
                 continue;
             }
             if (!e.getValue().fileEntry().equals(headFiles.get(p))) {
-                throw new BadInputException("checkout would overwrite the version of " + p
-                        + " staged for the next commit; commit it, or use --force");
+                throw new WouldOverwrite("the version of " + p + " staged for the next commit", "commit it, or use --force");
             }
             if (e.getValue().size() >= 0 && repo.holdsOtherWork(p, e.getValue())) {
-                throw new BadInputException("checkout would overwrite local changes to " + p
-                        + "; add and commit them, or use --force");
+                throw new WouldOverwrite("local changes to " + p, "add and commit them, or use --force");
             }
         }
         for (String p : tree.files().keySet()) {
             if (!index.entries().containsKey(p) && !carried.contains(p) && headFiles.containsKey(p)) {
                 // rm staged its removal, and the target has another version (the same one is carried): as git refuses
-                throw new BadInputException("checkout would overwrite the removal of " + p
-                        + " staged for the next commit; commit it, or use --force");
+                throw new WouldOverwrite("the removal of " + p + " staged for the next commit", "commit it, or use --force");
             }
             if (!index.entries().containsKey(p) && !carried.contains(p) && wt.exists(p)) {
-                throw new BadInputException("checkout would overwrite untracked file " + p + "; move it away, or use --force");
+                throw new WouldOverwrite("untracked file " + p, "move it away, or use --force");
             }
         }
     }

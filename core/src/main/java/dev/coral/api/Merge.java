@@ -87,13 +87,9 @@ final class Merge {
             Repository.CheckoutResult ff;
             try {
                 ff = repo.fastForward(ours, theirs); // as reset --keep: a change made since the check is kept, or left
-            } catch (BadInputException refused) {
+            } catch (Checkout.WouldOverwrite refused) {
                 // a change another process made after the folder's check (the checkout's words named checkout, and --force)
-                String m = refused.getMessage();
-                if (!m.startsWith("checkout would overwrite ")) {
-                    throw refused;
-                }
-                throw new BadInputException("merge: the fast-forward would overwrite " + m.substring("checkout would overwrite ".length()).split(";")[0]
+                throw new BadInputException("merge: the fast-forward would overwrite " + refused.what()
                         + ", changed while the merge ran; nothing was changed: merge again once it is committed", refused);
             }
             List<String> changed = new ArrayList<>();
