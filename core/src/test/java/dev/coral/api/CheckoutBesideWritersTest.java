@@ -34,8 +34,13 @@ class CheckoutBesideWritersTest {
         FaultPoints.install(null);
     }
 
+    /** A file of two tensors of 3,000 F32 elements. */
+    private Path write(Path folder, String name, long seed) throws IOException {
+        return TestModels.renameInto(folder.resolve(name), TestModels.randomTensors(seed, 2, 3_000));
+    }
+
     private Path write(String name, long seed) throws IOException {
-        return TestModels.renameInto(dir.resolve(name), TestModels.randomTensors(seed, 2, 3_000));
+        return write(dir, name, seed);
     }
 
     private static String sha(Path f) throws IOException {
@@ -57,9 +62,15 @@ class CheckoutBesideWritersTest {
         return shaped(dir, name, seed);
     }
 
-    /** The SHA-256 of {@link #shaped} for {@code seed}, written outside the working folder. */
-    private String shapedSha(long seed) throws IOException {
-        return sha(shaped(elsewhere, "v" + seed + ".safetensors", seed));
+    /** Makes a file {@code name} in {@code folder} for {@code seed}: {@link #write} or {@link #shaped}. */
+    @FunctionalInterface
+    private interface Maker {
+        Path make(Path folder, String name, long seed) throws IOException;
+    }
+
+    /** The SHA-256 of the file {@code maker} makes for {@code seed}, made outside the working folder. */
+    private String shaOf(Maker maker, long seed) throws IOException {
+        return sha(maker.make(elsewhere, "v" + seed + ".safetensors", seed));
     }
 
     private static String hex(byte[] b) {
@@ -310,7 +321,7 @@ class CheckoutBesideWritersTest {
             MergeResult r = repo.merge("side", MergeStrategy.parse("average"), null, false, CommitRequest.of("merge"));
             assertEquals(MergeResult.Outcome.MERGED, r.outcome());
             assertEquals(List.of("m.safetensors"), r.leftAsFound());
-            assertEquals(shapedSha(3), sha(dir.resolve("m.safetensors")));
+            assertEquals(shaOf(this::shaped, 3), sha(dir.resolve("m.safetensors")));
             dev.coral.repo.FileEntry merged = repo.fileAt("HEAD", "m.safetensors");
             assertTrue(!hex(merged.fileSha256()).equals(sha(dir.resolve("m.safetensors")))
                     && !merged.equals(repo.fileAt("HEAD~1", "m.safetensors")), "the merge commit has the averaged m");
@@ -343,7 +354,7 @@ class CheckoutBesideWritersTest {
             at("merge.checked", p -> shaped("q.safetensors", 11));
             MergeResult r = repo.merge("side", MergeStrategy.parse("theirs"), null, false, CommitRequest.of("merge"));
             assertEquals(List.of("q.safetensors"), r.leftAsFound());
-            assertEquals(shapedSha(11), sha(dir.resolve("q.safetensors")));
+            assertEquals(shaOf(this::shaped, 11), sha(dir.resolve("q.safetensors")));
             assertTrue(!repo.readTree(repo.headCommit()).files().containsKey("q.safetensors"), "the merge commit lacks q");
             assertEquals(List.of("q.safetensors"), repo.status().untracked());
         }
@@ -367,7 +378,7 @@ class CheckoutBesideWritersTest {
             assertEquals("merge: disk gone; the files it had written were put back as HEAD has them (but m.safetensors, written by another"
                     + " process since)", e.getMessage());
             assertEquals("main m", repo.readCommit(repo.headCommit()).subject());
-            assertEquals(shapedSha(7), sha(dir.resolve("m.safetensors")));
+            assertEquals(shaOf(this::shaped, 7), sha(dir.resolve("m.safetensors")));
             assertEquals(q, sha(dir.resolve("q.safetensors")), "q, which the merge removed, is back");
             Status s = repo.status();
             assertEquals(List.of(), s.staged(), "the index is HEAD's again");
@@ -402,7 +413,7 @@ class CheckoutBesideWritersTest {
             Repository.RemoveResult r = repo.removeFiles(List.of(dir.resolve("m.safetensors")), false, false);
             assertEquals(List.of("m.safetensors"), r.removed());
             assertEquals(List.of("m.safetensors"), r.leftAsFound());
-            assertEquals(writtenSha(3), sha(dir.resolve("m.safetensors")));
+            assertEquals(shaOf(this::write, 3), sha(dir.resolve("m.safetensors")));
             Status s = repo.status();
             assertEquals(List.of(new Status.Change(Status.Kind.DELETED, "m.safetensors")), s.staged());
             assertEquals(List.of("m.safetensors"), s.untracked());
@@ -425,10 +436,5 @@ class CheckoutBesideWritersTest {
             assertEquals(List.of(), r.leftAsFound());
             assertTrue(Files.notExists(dir.resolve("n.safetensors")));
         }
-    }
-
-    /** The SHA-256 of {@link #write}'s file for {@code seed}, written outside the working folder. */
-    private String writtenSha(long seed) throws IOException {
-        return sha(TestModels.renameInto(elsewhere.resolve("w" + seed + ".safetensors"), TestModels.randomTensors(seed, 2, 3_000)));
     }
 }
