@@ -444,7 +444,8 @@ class Round:
                 else:
                     if rng.random() < 0.15:
                         # every worker's modified and deleted tracked files, staged and committed (whoever's they are)
-                        # a file its worker replaces while it is read is refused ("add it again when it is written")
+                        # a file its worker replaces while the read opens it, three times running, is refused ("add it
+                        # again when it is written"); one replaced after that is committed as it was when opened
                         res = self.run_checked(coral, who, ["commit", "-a", "-m", "%s all %d" % (who, i)],
                                                may_fail_with=("nothing to commit", "changed while it was being added"))
                         i += 1

@@ -6,7 +6,8 @@ repository of a model trained in small Adam-like steps there (safetensors fp32 a
 HDF5 too where h5py imports), and before each command fills the file system with a ballast file
 so that only a random amount of space is left (nothing to a few MB; a quarter of the commands get
 all there is). Commands: add, commit (-a, paths), checkout (--force REV, REV -- PATH), restore,
-switch, branch, tag, merge --strategy average, export -o, gc --prune=now, repack, config, status.
+switch, branch, tag, merge --strategy average, export -o, gc --prune=now, repack, config, reset
+(--hard, --mixed, --soft), status.
 After each command the ballast goes and it checks what a full disk must not do:
 
   * a failed command exits 1 with one line on standard error, `coral: ...` (warnings aside), no
@@ -30,10 +31,19 @@ a sequence under limits of its own (11 to 48 files, 14 to 30 threads), and the c
 succeed (the set-up, the run again) run in JVMs of their own without limits. The same checks hold; a
 JVM that could not start at all under them is counted, not a finding.
 
+With --kill the disk keeps its room and each command (a JVM of its own) is SIGKILLed at a random
+instant instead (4 commands in 5; the instant uniform over 0.05-1.2 times that command's recent
+median run time, so most kills land in its work, not the JVM's start). After a kill: fsck is clean,
+status runs, every working file is a whole version (a killed checkout may leave its temporary files
+beside them, which the next checkout removes once a minute old), and the same command run again
+works, or is refused in one line for what the killed one had done ("nothing to commit", "already
+exists"); a command not killed must work as without kills.
+
     perf/tools/disk-full-fuzz.py --minutes 10                      # tmpfs, a JVM per command
     perf/tools/disk-full-fuzz.py --minutes 10 --fs ext4 --batch    # ext4 on a loop device, kept handle
     perf/tools/disk-full-fuzz.py --seed 17 --steps 40 --keep       # one sequence again
     perf/tools/disk-full-fuzz.py --minutes 10 --limits             # few files, few threads
+    perf/tools/disk-full-fuzz.py --minutes 10 --kill               # commands killed at random instants
 
 Needs root (to mount), java, and python3 with numpy; says so in one line (exit code 2) when one is
 missing. Exit code 0 when nothing was found, 1 when anything was. Findings in BASE/findings.log,
@@ -77,6 +87,8 @@ SPACE_WORDS = ("No space left on device", "Disk quota exceeded", "File too large
 VM_OUT = ["-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr"]
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 LIMIT_WORDS = ("Too many open files", "cannot start another thread")
+# --kill: what the same command run again may say when the killed one had done its work
+DONE_BY_THE_KILLED_ONE = ("nothing to commit", "already exists")
 
 
 def jvm_line(line):
@@ -279,6 +291,7 @@ class Coral:
         self.batch = None
         self.as_nobody = as_nobody
         self.limits = None  # (open files, processes): the next command's, None for none (a JVM per command)
+        self.kill_after = None  # --kill: seconds after which the next command is SIGKILLed (a JVM per command)
         if batch:
             self.batch = subprocess.Popen(limits_prefix(batch_limits) + (NOBODY if as_nobody else []) + ["java"] + JVM
                                           + (VM_OUT if as_nobody else []) + ["-jar", jar, "batch"], cwd=cwd,
@@ -297,7 +310,7 @@ class Coral:
                 return 99, "", "batch process ended: " + self.batch.stderr.read()[-2000:]
             r = json.loads(line)
             return r["code"], r["out"], r["err"]
-        return one_jvm(self.jar, self.cwd, args, as_nobody=self.as_nobody, limits=self.limits)
+        return one_jvm(self.jar, self.cwd, args, as_nobody=self.as_nobody, limits=self.limits, kill_after=self.kill_after)
 
     def close(self):
         if self.batch is not None:
@@ -317,13 +330,25 @@ def limits_prefix(limits):
         + (["--nproc=%d:%d" % (limits[1], limits[1])] if limits[1] else [])
 
 
-def one_jvm(jar, cwd, args, stdin_text=None, as_nobody=False, limits=None):
+KILLED = -9
+
+
+def one_jvm(jar, cwd, args, stdin_text=None, as_nobody=False, limits=None, kill_after=None):
+    """(exit code, out, err); with kill_after (seconds), SIGKILLed then unless it ended first: code KILLED."""
     prefix = limits_prefix(limits)
     if as_nobody:
         prefix += NOBODY
+    cmd = prefix + ["java"] + JVM + (VM_OUT if as_nobody else []) + ["-jar", jar] + args
+    if kill_after is not None:
+        p = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = p.communicate(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        return p.returncode, out, err
     try:
-        r = subprocess.run(prefix + ["java"] + JVM + (VM_OUT if as_nobody else []) + ["-jar", jar] + args, cwd=cwd,
-                           capture_output=True, text=True, input=stdin_text, timeout=TIMEOUT)
+        r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, input=stdin_text, timeout=TIMEOUT)
         return r.returncode, r.stdout, r.stderr
     except subprocess.TimeoutExpired:
         return 98, "", "timed out after %d s" % TIMEOUT
@@ -342,8 +367,11 @@ class DiskFull(Exception):
 
 
 class Sequence:
-    def __init__(self, seed, disk, jar, work_out, batch, steps, stats, log, limits=False):
+    def __init__(self, seed, disk, jar, work_out, batch, steps, stats, log, limits=False, kill=False):
         self.limits = limits         # --limits: commands under resource limits, as nobody, in place of a full disk
+        self.kill = kill             # --kill: commands SIGKILLed at a random instant, in place of a full disk
+        self.took = {}               # --kill: command -> recent run times (s) of the runs not killed
+        self.temporary_seen = set()  # --kill: temporary files seen left in the working folder
         self.rng = random.Random(seed)
         self.seed = seed
         self.disk = disk
@@ -441,7 +469,12 @@ class Sequence:
         self.own()
         before_refs = self.refs()
         before_bytes = self.coral_bytes()
-        if self.limits:
+        if self.kill:
+            took = sorted(self.took.get(args[0], [1.0]))
+            delay = self.rng.uniform(0.05, 1.2) * took[len(took) // 2] if self.rng.random() < 0.8 else None
+            leave = "kill after %d ms" % (delay * 1000) if delay is not None else "no kill"
+            self.coral.kill_after = delay
+        elif self.limits:
             limits = self.batch_limits if self.batch else self.pick_limits()
             leave = "ulimit -n %s -u %s" % (limits[0] or "-", limits[1] or "-")
             self.coral.limits = None if self.batch else limits
@@ -456,8 +489,11 @@ class Sequence:
             code, out, err = self.coral.run(args)
         finally:
             self.coral.limits = None
+            self.coral.kill_after = None
         ms = (time.time() - t) * 1000
         self.disk.drain()
+        if self.kill:
+            return self.after_kill(args, code, out, err, ms, leave, before_refs, retry)
         if self.limits and jvm_did_not_start(code, err):
             self.stats["jvm_did_not_start"] = self.stats.get("jvm_did_not_start", 0) + 1
             code, out, err = self.free(args)
@@ -495,6 +531,51 @@ class Sequence:
         self.stats["ms"].append(ms)
         return code, out, err
 
+    def after_kill(self, args, code, out, err, ms, leave, before_refs, retry):
+        """--kill: a command killed at a random instant leaves the repository whole (fsck clean, status runs),
+        every working file a whole version, and the same command run again either works or is refused in one
+        line for what the killed one already did (its commit made, its branch created)."""
+        first = err.strip().splitlines()[0] if err.strip() else ""
+        self.history.append((len(self.history), " ".join(args), leave, code, first))
+        self.stats["commands"] += 1
+        per = self.stats["by_command"].setdefault(args[0], {"ok": 0, "failed": 0, "killed": 0})
+        if code != KILLED:
+            self.took.setdefault(args[0], []).append(ms / 1000)
+            self.took[args[0]] = self.took[args[0]][-9:]
+            if code == 0:
+                per["ok"] += 1
+                return code, out, err
+            per["failed"] += 1
+            self.check_failure(args, code, err, before_refs)
+            line = [l for l in err.splitlines() if l.startswith("coral: ") and not l.startswith("coral: warning:")][0]
+            if not any(w in line for w in DONE_BY_THE_KILLED_ONE):
+                self.fail("%s failed (%d), not killed: %s" % (" ".join(args), code, err.strip()[:500]))
+            return code, out, err
+        per["killed"] = per.get("killed", 0) + 1
+        self.stats["killed"] = self.stats.get("killed", 0) + 1
+        self.check_tree(merged_ok=True, killed=True)
+        code2, out2, err2 = one_jvm(self.jar, self.root, ["fsck"])
+        self.stats["fsck_runs"] += 1
+        if code2 != 0:
+            self.fail("after a killed %s, fsck failed (%d): %s %s" % (" ".join(args), code2, out2.strip()[-1500:], err2.strip()[-500:]))
+        code2, _, err2 = self.free(["status"])
+        if code2 != 0:
+            self.fail("after a killed %s, status failed (%d): %s" % (" ".join(args), code2, err2.strip()[:500]))
+        if not retry:
+            return code, out, err
+        code, out, err = self.free(args)
+        if code != 0:
+            self.check_failure(args, code, err, None)
+            line = [l for l in err.splitlines() if l.startswith("coral: ") and not l.startswith("coral: warning:")][0]
+            if not any(w in line for w in DONE_BY_THE_KILLED_ONE):
+                self.fail("run again after a kill, %s failed (%d): %s" % (" ".join(args), code, err.strip()[:500]))
+            self.stats["refused_as_done"] = self.stats.get("refused_as_done", 0) + 1
+            self.stats["messages"].setdefault(normalise(line), 0)
+            self.stats["messages"][normalise(line)] += 1
+        else:
+            self.stats["retried_ok"] += 1
+        return code, out, err
+
     def coral_bytes(self):
         return repository_bytes(self.root)
 
@@ -527,20 +608,31 @@ class Sequence:
             self.fail("%s: a space error naming no file: %s" % (cmd, e))
         self.stats["messages"].setdefault(normalise(e), 0)
         self.stats["messages"][normalise(e)] += 1
+        if before_refs is None:
+            return
         after = self.refs()
         if after != before_refs:
             changed = sorted(k for k in set(after) | set(before_refs) if after.get(k) != before_refs.get(k))
             self.fail("%s failed but changed refs: %s" % (cmd, changed))
 
-    def check_tree(self, merged_ok=False):
+    def check_tree(self, merged_ok=False, killed=False):
         """No temporary file, no export, every file a whole version; after a failed merge, a file it
         averaged may be left too (whole: written aside and renamed), when no room was left to put
-        back the one before."""
+        back the one before. A killed command may leave its temporary files (the next checkout or
+        merge removes them once a minute old) and part of an export."""
         for rel, full in self.work_files().items():
             name = os.path.basename(rel)
             if name.startswith(".tmp-") or ".tmp-" in rel:
+                if killed:
+                    if rel not in self.temporary_seen:
+                        self.temporary_seen.add(rel)
+                        self.stats["temporary_files_left_by_kills"] = self.stats.get("temporary_files_left_by_kills", 0) + 1
+                        self.log("seed %d: a killed %s left %s (%d bytes)" % (self.seed, self.history[-1][1], rel, os.path.getsize(full)))
+                    continue
                 self.fail("a temporary file left in the working folder: %s" % rel)
             if rel.startswith("out/"):
+                if killed:
+                    continue
                 self.fail("a failed command left %s (an export is written whole or not at all)" % rel)
             s = sha_file(full)
             if s not in self.known.get(rel, ()) and merged_ok and whole_weight_file(full):
@@ -720,8 +812,15 @@ class Sequence:
             self.tags.append(name)
         elif r < 0.90:
             self.under_full_disk(["switch", "-q", "-f", self.rng.choice(self.branches)])
-        elif r < 0.95:
+        elif r < 0.93:
             self.under_full_disk(["config", "delta.run", str(self.rng.choice([2, 4, 8]))])
+        elif r < 0.97:
+            # the commits the reset leaves behind stay on a branch: every acknowledged commit is checked to the end
+            keep = "k%d" % n
+            self.plain(["branch", keep])
+            self.branches.append(keep)
+            mode = self.rng.choice(["--hard", "--hard", "--mixed", "--soft"])
+            self.under_full_disk(["reset", "-q", mode, self.random_commit()])
         else:
             self.under_full_disk(["status"], retry=False)
 
@@ -973,7 +1072,11 @@ def main():
     ap.add_argument("--round-seconds", type=float, default=60, help="with --writers: how long each round writes")
     ap.add_argument("--limits", action="store_true",
                     help="each command under random limits on open files and threads, as nobody, in place of a full disk")
+    ap.add_argument("--kill", action="store_true",
+                    help="each command SIGKILLed at a random instant (4 in 5), in place of a full disk; a JVM per command")
     a = ap.parse_args()
+    if a.kill and (a.limits or a.writers or a.batch):
+        die("--kill runs sequences of JVMs: not with --limits, --writers or --batch")
     if a.limits and a.writers:
         die("--limits runs sequences, not --writers rounds")
     if a.limits and (shutil.which("setpriv") is None or shutil.which("prlimit") is None):
@@ -1006,7 +1109,7 @@ def main():
         findings.write(msg + "\n")
         findings.flush()
 
-    stats = {"fs": a.fs, "batch": a.batch, "limits": a.limits, "sequences": 0, "sequences_full": 0, "steps": 0, "commands": 0,
+    stats = {"fs": a.fs, "batch": a.batch, "limits": a.limits, "kill": a.kill, "sequences": 0, "sequences_full": 0, "steps": 0, "commands": 0,
              "space_failures": 0, "retried_ok": 0, "no_room_even_then": 0, "most_left_by_a_failure": [0, ""], "commits": 0, "fsck_runs": 0, "exports_checked": 0,
              "findings": [], "by_command": {}, "messages": {}, "ms": []}
     disk = SmallDisk(a.base, a.fs, a.size_mb)
@@ -1026,7 +1129,7 @@ def main():
             if a.writers:
                 seq = Writers(seed, disk, jar, a.batch, a.writers, a.round_seconds, stats, log)
             else:
-                seq = Sequence(seed, disk, jar, out_dir, a.batch, a.steps, stats, log, limits=a.limits)
+                seq = Sequence(seed, disk, jar, out_dir, a.batch, a.steps, stats, log, limits=a.limits, kill=a.kill)
             try:
                 try:
                     seq.run()
@@ -1036,7 +1139,8 @@ def main():
                 print("seed %d: %d commands, %d commits, %.0f MB free at the end"
                       % (seed, len(seq.history), len(seq.commits), disk.free() / 1e6), flush=True)
             except Finding as f:
-                log("FINDING seed %d (%s%s%s): %s" % (seed, a.fs, ", batch" if a.batch else "", ", limits" if a.limits else "", f))
+                log("FINDING seed %d (%s%s%s%s): %s" % (seed, a.fs, ", batch" if a.batch else "", ", limits" if a.limits else "",
+                                                         ", kill" if a.kill else "", f))
                 for h in seq.history[-10:]:
                     log("  step %d: %s  [room %s] -> %d %s" % (h[0], h[1], room_text(h[2]), h[3], h[4]))
                 stats["findings"].append({"seed": seed, "what": str(f)})
@@ -1053,7 +1157,13 @@ def main():
         stats["median_command_ms"] = round(ms[len(ms) // 2]) if ms else None
         with open(os.path.join(a.base, "report.json"), "w") as f:
             json.dump(stats, f, indent=2, sort_keys=True)
-    if a.limits:
+    if a.kill:
+        print("%d sequences, %d commands, %d killed at a random instant (%d run again and fine, %d refused for what the"
+              " killed one had done), %d commits, %d fsck runs, %d exports checked: %d findings (%s)"
+              % (stats["sequences"], stats["commands"], stats.get("killed", 0), stats["retried_ok"], stats.get("refused_as_done", 0),
+                 stats["commits"], stats["fsck_runs"], stats["exports_checked"], len(stats["findings"]),
+                 os.path.join(a.base, "report.json")))
+    elif a.limits:
         print("%d sequences, %d commands under limits (%d failed for them in one line, %d went on without a thread the JVM"
               " would not start, %d JVMs could not start at all; %d run again without limits and fine), %d commits, %d fsck"
               " runs, %d exports checked: %d findings (%s)"

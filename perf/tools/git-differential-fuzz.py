@@ -6,7 +6,8 @@ Runs random sequences of file-system steps (write, delete a .npy file or a folde
 a git repository side by side, and compares what can be observed after every step: exit status
 (success or failure), HEAD (branch or detached, and its commit), branches, tags, the last four
 commits of HEAD, ORIG_HEAD, the status of every path (staged / not staged / untracked), the work
-tree's bytes, and after a commit the files of the new commit. Commits are matched by message
+tree's bytes, after a commit the files of the new commit, and the commits `log HEAD -- PATH` lists
+for every file of HEAD and every folder above one. Commits are matched by message
 (every commit gets a unique one), since ids differ between the two tools.
 
 The first unexplained difference ends a sequence; it is printed with the sequence's last steps.
@@ -738,6 +739,34 @@ def apply_fs(op, d):
             shutil.rmtree(p)
 
 
+def path_logs(g, cr):
+    """`git log HEAD -- PATH` against `coral log HEAD -- PATH` for every file of HEAD and every folder
+    above one: the commits each lists, compared as sorted lists of messages (commits of the same second
+    come in another order, as for the head log; which commits are listed is the history simplification
+    of merges)."""
+    c, o, _ = g.run(["ls-tree", "-r", "--name-only", "HEAD"])
+    if c != 0:
+        return []
+    paths = set()
+    for p in o.splitlines():
+        while p:
+            paths.add(p)
+            p = os.path.dirname(p)
+    diffs = []
+    for p in sorted(paths):
+        _, o1, _ = g.run(["log", "--format=%s", "HEAD", "--", p])
+        c2, o2, e2 = cr.run(["log", "--json", "HEAD", "--", p])
+        a = sorted(o1.splitlines())
+        b = sorted(x["message"] for x in json.loads(o2)) if c2 == 0 else ["coral failed: " + e2.strip()]
+        if a != b:
+            diffs.append(("log -- " + p, a, b))
+    PATH_LOGS[0] += len(paths)
+    return diffs
+
+
+PATH_LOGS = [0]  # path logs compared
+
+
 def compare(gs, cs, merged=False):
     diffs = []
     for k in ("head", "branches", "tags", "status", "tree", "headlog"):
@@ -926,6 +955,8 @@ def run_seq(seed, nsteps, log, separate=False):
             if gres is not None and (gres[0] == 0) != (cres[0] == 0) and not tolerated:
                 diffs.append(("exit", gres, cres))
             diffs += compare(gst, cst, ctx.merged)
+            if not diffs:
+                diffs += path_logs(g, cr)
             if (gst["orig_head"] is None) != (cst["orig_head"] is None) and gres is not None:
                 key = (op[1][0], gst["orig_head"] is None)
                 if key not in SOFTSEEN:
@@ -1079,7 +1110,7 @@ def main():
     print("STATS (op: runs, git-successes):", ", ".join("%s: %d/%d" % (k, v[0], v[1]) for k, v in sorted(STATS.items())))
     print("KNOWN (tolerated occurrences):", KNOWN)
     print("MERGES (git's successful merges by outcome):", MERGES)
-    print("SUMMARY sequences=%d steps=%d diffs=%d elapsed=%.0fs" % (nseq, nsteps_total, nfail, time.time() - t0))
+    print("SUMMARY sequences=%d steps=%d diffs=%d path_logs=%d elapsed=%.0fs" % (nseq, nsteps_total, nfail, PATH_LOGS[0], time.time() - t0))
     if own_work and not a.keep:
         shutil.rmtree(WORK, ignore_errors=True)
     else:

@@ -5,6 +5,8 @@ import dev.coral.repo.CommitWalk;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -14,8 +16,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coral log [--oneline] [-n N] [--json] [REV]}. */
-@Command(name = "log", description = "Show the commits reachable from REV (default: HEAD), newest first.")
+/** {@code coral log [--oneline] [-n N] [--json] [REV] [[--] PATH...]}. */
+@Command(name = "log", description = {"Show the commits reachable from REV (default: HEAD), newest first.",
+        "With paths, only the commits that changed a file at or under them, history simplified as git log -- PATH does "
+                + "(a merge that took one side's files there as they were follows only that side). Paths may follow --; "
+                + "before it they must exist in the working tree."})
 final class LogCommand extends Subcommand {
     @Option(names = "--oneline", description = "One line per commit: short id, subject, metrics.")
     boolean oneline;
@@ -26,8 +31,12 @@ final class LogCommand extends Subcommand {
     @Mixin
     JsonOption output;
 
-    @Parameters(arity = "0..1", paramLabel = "REV", description = "Where to start (branch, tag, id, HEAD~N). Default: HEAD.")
-    String rev = "HEAD";
+    @Parameters(arity = "0..*", paramLabel = "REV|PATH", description = "Where to start (branch, tag, id, HEAD~N; default: HEAD), "
+            + "then files or folders.")
+    List<String> args = new ArrayList<>();
+
+    /** The revision where the log starts. */
+    private String rev = "HEAD";
 
     @Override
     int execute() throws Exception {
@@ -36,13 +45,15 @@ final class LogCommand extends Subcommand {
         }
         PrintStream out = out();
         try (Repository repo = openRepository()) {
+            List<Path> paths = revisionAndPaths(repo);
             warnIfAmbiguous(repo, rev);
             if (rev.equals("HEAD") && repo.headCommit() == null) {
                 String b = repo.currentBranch();
                 throw new dev.coral.error.UnknownRevisionException(
                         "your current branch '" + (b == null ? "HEAD" : b) + "' does not have any commits yet");
             }
-            List<CommitWalk.Entry> entries = repo.log(rev, maxCount == null ? -1 : maxCount);
+            int limit = maxCount == null ? -1 : maxCount;
+            List<CommitWalk.Entry> entries = paths.isEmpty() ? repo.log(rev, limit) : repo.log(rev, limit, paths);
             if (output.json) {
                 List<Object> list = new ArrayList<>();
                 entries.forEach(e -> list.add(CommitView.json(e.id(), e.commit())));
@@ -65,6 +76,51 @@ final class LogCommand extends Subcommand {
             }
         }
         return 0;
+    }
+
+    /**
+     * Sets {@link #rev} from the first positional argument when it is a revision, as git reads
+     * {@code git log [REV] [[--] PATH...]}, and returns the paths: without {@code --} a path must
+     * exist in the working tree and not also name a revision; with it, what comes before is the
+     * revision and what comes after any path.
+     */
+    private List<Path> revisionAndPaths(Repository repo) throws Exception {
+        List<String> expanded = spec.commandLine().getParseResult().expandedArgs();
+        int dashes = expanded.indexOf("--");
+        int beforeDashes = dashes < 0 ? args.size() : args.size() - (expanded.size() - dashes - 1); // all after -- are positional
+        List<Path> paths = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            Path p = userPath(a);
+            if (i >= beforeDashes) {
+                paths.add(p);
+                continue;
+            }
+            boolean revision = isRevision(repo, a);
+            if (i > 0 && revision && !Files.exists(p)) {
+                throw usage("log takes one revision; '" + a + "' is a second");
+            }
+            if (dashes >= 0) { // before --, as git: revisions only
+                if (!revision) {
+                    throw new dev.coral.error.UnknownRevisionException("unknown revision '" + a + "' (not a branch, tag or commit id)");
+                }
+                rev = a;
+            } else if (i == 0 && revision) {
+                if (Files.exists(p)) {
+                    throw usage("'" + a + "' is both a revision and a path in the working tree: give the revision before --, "
+                            + "paths after it");
+                }
+                rev = a;
+            } else if (Files.exists(p)) {
+                paths.add(p);
+            } else if (i == 0) {
+                throw new dev.coral.error.UnknownRevisionException("unknown revision '" + a + "' (not a branch, tag or commit id, "
+                        + "nor a path in the working tree: a path that is not there goes after --)");
+            } else {
+                throw usage("'" + a + "': unknown revision or path not in the working tree (use -- to separate paths from revisions)");
+            }
+        }
+        return paths;
     }
 
     /** {@code HEAD -> main, tag: v1, exp} per commit, as git log decorates. */

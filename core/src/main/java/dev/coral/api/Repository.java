@@ -1364,6 +1364,20 @@ public final class Repository implements AutoCloseable {
         return new CommitWalk(graph).walk(resolve(revision), limit);
     }
 
+    /**
+     * As {@link #log(String, int)}, only the commits that changed a file at or under one of
+     * {@code paths} (files or folders, which need not exist: a file since removed has a history),
+     * history simplified as {@code git log -- PATH} does ({@link CommitWalk#walk(ObjectId, int,
+     * java.util.function.Predicate)}).
+     */
+    public List<CommitWalk.Entry> log(String revision, int limit, Collection<Path> paths) throws IOException {
+        List<String> under = new ArrayList<>();
+        for (Path p : paths) {
+            under.add(workTree().repoPath(p));
+        }
+        return new CommitWalk(graph).walk(resolve(revision), limit, path -> under.stream().anyMatch(u -> WorkTree.isUnder(path, u)));
+    }
+
     /** The branch HEAD is on, or null when detached. */
     public String currentBranch() throws IOException {
         return refs.head().branch();

@@ -105,6 +105,62 @@ public final class CommitWalk {
         return out;
     }
 
+    /**
+     * Up to {@code limit} commits reachable from {@code start} (limit &lt; 0: all) that changed a
+     * file at a path {@code paths} accepts, as {@code git log -- PATH} simplifies history by
+     * default: a commit whose files there are as in one of its parents (TREESAME) is not shown,
+     * and of a merge only that parent is followed (a side branch whose changes the merge did not
+     * take is left out); a commit that differs there from every parent is shown, its parents all
+     * followed; a root commit is shown when it has a file there.
+     */
+    public List<Entry> walk(ObjectId start, int limit, java.util.function.Predicate<String> paths) throws IOException {
+        List<Entry> out = new ArrayList<>();
+        PriorityQueue<Entry> queue = new PriorityQueue<>(
+                Comparator.comparingLong((Entry e) -> e.commit().timeMillis()).reversed());
+        Set<ObjectId> seen = new HashSet<>();
+        Map<ObjectId, Map<String, ObjectId>> filesThere = new HashMap<>();
+        queue.add(new Entry(start, graph.commit(start)));
+        seen.add(start);
+        while (!queue.isEmpty() && (limit < 0 || out.size() < limit)) {
+            Entry e = queue.poll();
+            Map<String, ObjectId> mine = filesAt(e.id(), e.commit(), paths, filesThere);
+            List<ObjectId> follow = e.commit().parents();
+            boolean shown = !mine.isEmpty() || !follow.isEmpty();
+            for (ObjectId p : e.commit().parents()) {
+                if (filesAt(p, graph.commit(p), paths, filesThere).equals(mine)) {
+                    follow = List.of(p);
+                    shown = false;
+                    break;
+                }
+            }
+            if (shown) {
+                out.add(e);
+            }
+            for (ObjectId p : follow) {
+                if (seen.add(p)) {
+                    queue.add(new Entry(p, graph.commit(p)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The files of commit {@code id} at paths {@code paths} accepts, path to file entry, read once per commit. */
+    private Map<String, ObjectId> filesAt(ObjectId id, Commit c, java.util.function.Predicate<String> paths,
+                                          Map<ObjectId, Map<String, ObjectId>> read) throws IOException {
+        Map<String, ObjectId> there = read.get(id);
+        if (there == null) {
+            there = new HashMap<>();
+            for (Map.Entry<String, ObjectId> f : graph.tree(c.tree()).files().entrySet()) {
+                if (paths.test(f.getKey())) {
+                    there.put(f.getKey(), f.getValue());
+                }
+            }
+            read.put(id, there);
+        }
+        return there;
+    }
+
     /** Up to {@code limit} commits reachable from {@code start} (limit &lt; 0: all). */
     public List<Entry> walk(ObjectId start, int limit) throws IOException {
         List<Entry> out = new ArrayList<>();

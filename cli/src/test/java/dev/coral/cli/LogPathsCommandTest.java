@@ -1,0 +1,102 @@
+package dev.coral.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.coral.format.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code coral log [REV] [[--] PATH...]}, read as git reads {@code git log}: a revision first, then
+ * paths (before {@code --} they must exist; after it, any); until 2026-12-07 {@code coral log --
+ * model.safetensors} said "unknown revision 'model.safetensors'".
+ */
+class LogPathsCommandTest {
+    @TempDir
+    Path dir;
+    private Cli cli;
+
+    /** model.safetensors in "one", "two" and "four", opt/adam.safetensors in "one" and "three". */
+    @BeforeEach
+    void history() throws Exception {
+        cli = new Cli(dir);
+        Path model = dir.resolve("model.safetensors");
+        Path adam = dir.resolve("opt/adam.safetensors");
+        Files.createDirectories(adam.getParent());
+        cli.run("init").ok();
+        Cli.writeModel(model, 1, "w");
+        Cli.writeModel(adam, 1, "m");
+        cli.run("add", ".").ok();
+        cli.run("commit", "-m", "one").ok();
+        Cli.writeModel(model, 2, "w");
+        cli.run("commit", "-m", "two", "model.safetensors").ok();
+        Cli.writeModel(adam, 3, "m");
+        cli.run("commit", "-m", "three", "opt").ok();
+        Cli.writeModel(model, 4, "w");
+        cli.run("commit", "-m", "four", "model.safetensors").ok();
+    }
+
+    /** The messages of the commits {@code coral log --json ARGS} lists, in its order. */
+    private static List<String> subjects(Cli in, String... args) throws Exception {
+        String[] full = new String[args.length + 2];
+        full[0] = "log";
+        full[1] = "--json";
+        System.arraycopy(args, 0, full, 2, args.length);
+        List<?> commits = (List<?>) Json.parse(in.run(full).ok().out());
+        return commits.stream().map(c -> (String) ((Map<?, ?>) c).get("message")).toList();
+    }
+
+    private List<String> subjects(String... args) throws Exception {
+        return subjects(cli, args);
+    }
+
+    @Test
+    void pathsAfterTheRevisionOrAfterDoubleDash() throws Exception {
+        assertEquals(List.of("four", "two", "one"), subjects("--", "model.safetensors"));
+        assertEquals(List.of("four", "two", "one"), subjects("model.safetensors"));
+        assertEquals(List.of("three", "one"), subjects("opt"));
+        assertEquals(List.of("two", "one"), subjects("HEAD~2", "model.safetensors"));
+        assertEquals(List.of("two", "one"), subjects("HEAD~2", "--", "model.safetensors"));
+        assertEquals(List.of("four"), subjects("-n", "1", "model.safetensors"));
+        assertEquals(List.of("four", "three", "two", "one"), subjects("model.safetensors", "opt/adam.safetensors"));
+        assertEquals(List.of(), subjects("--", "gone.npy"), "after --, a path that is not there: its history (none)");
+    }
+
+    @Test
+    void pathsFromASubfolderAreRelativeToIt() throws Exception {
+        Cli sub = new Cli(dir.resolve("opt"));
+        assertEquals(List.of("three", "one"), subjects(sub, "adam.safetensors"));
+        assertEquals(List.of("four"), subjects(sub, "-n", "1", "--", "../model.safetensors"));
+        assertEquals(List.of("four", "three", "two", "one"), subjects(sub, "--", ".."), "the repository's root: every commit");
+    }
+
+    @Test
+    void whatIsNeitherARevisionNorAPathIsRefusedNamingIt() throws Exception {
+        Cli.Result r = cli.run("log", "nope");
+        assertEquals(1, r.code());
+        assertEquals("coral: unknown revision 'nope' (not a branch, tag or commit id, nor a path in the working tree: a path that "
+                + "is not there goes after --)", r.err().strip());
+        r = cli.run("log", "model.safetensors", "nope");
+        assertEquals(2, r.code());
+        assertEquals("coral: 'nope': unknown revision or path not in the working tree (use -- to separate paths from revisions) "
+                + "(see coral log --help)", r.err().strip());
+        r = cli.run("log", "model.safetensors", "--");
+        assertEquals(1, r.code(), "before --, as git: a revision");
+        assertEquals("coral: unknown revision 'model.safetensors' (not a branch, tag or commit id)", r.err().strip());
+        r = cli.run("log", "HEAD", "HEAD~1");
+        assertEquals(2, r.code());
+        assertEquals("coral: log takes one revision; 'HEAD~1' is a second (see coral log --help)", r.err().strip());
+        cli.run("branch", "opt").ok();
+        r = cli.run("log", "opt");
+        assertEquals(2, r.code());
+        assertEquals("coral: 'opt' is both a revision and a path in the working tree: give the revision before --, paths after it "
+                + "(see coral log --help)", r.err().strip());
+        assertEquals(List.of("three", "one"), subjects("--", "opt"), "after --, a path");
+        assertEquals(List.of("four", "three", "two", "one"), subjects("opt", "--"), "before --, a revision");
+    }
+}
