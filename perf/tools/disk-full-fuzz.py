@@ -540,6 +540,7 @@ class Sequence:
         self.stats["commands"] += 1
         per = self.stats["by_command"].setdefault(args[0], {"ok": 0, "failed": 0, "killed": 0})
         if code != KILLED:
+            self.stats["ms"].append(ms)
             self.took.setdefault(args[0], []).append(ms / 1000)
             self.took[args[0]] = self.took[args[0]][-9:]
             if code == 0:
