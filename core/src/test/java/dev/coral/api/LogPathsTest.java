@@ -79,16 +79,21 @@ class LogPathsTest {
         }
     }
 
+    /** "base", then a.safetensors changed on exp ("exp a") and on main ("main a"), merged into main by {@code strategy}. */
+    private void changedOnBothSidesAndMerged(Repository repo, String strategy) throws IOException {
+        repo.commit(req("base"), List.of(write("a.safetensors", 1)));
+        repo.createBranch("exp", "HEAD");
+        repo.switchBranch("exp", false, false);
+        repo.commit(req("exp a"), List.of(write("a.safetensors", 2)));
+        repo.switchBranch("main", false, false);
+        repo.commit(req("main a"), List.of(write("a.safetensors", 3)));
+        repo.merge("exp", MergeStrategy.parse(strategy), "merge exp", false, req("merge exp"));
+    }
+
     @Test
     void aMergeThatChangedTheFileOnBothSidesIsShownAndBothSidesFollowed() throws IOException {
         try (Repository repo = Repository.init(dir)) {
-            repo.commit(req("base"), List.of(write("a.safetensors", 1)));
-            repo.createBranch("exp", "HEAD");
-            repo.switchBranch("exp", false, false);
-            repo.commit(req("exp a"), List.of(write("a.safetensors", 2)));
-            repo.switchBranch("main", false, false);
-            repo.commit(req("main a"), List.of(write("a.safetensors", 3)));
-            repo.merge("exp", MergeStrategy.parse("average"), "merge exp", false, req("merge exp"));
+            changedOnBothSidesAndMerged(repo, "average");
             assertEquals(List.of("merge exp", "main a", "exp a", "base"), log(repo, "HEAD", -1, "a.safetensors"));
         }
     }
@@ -96,13 +101,7 @@ class LogPathsTest {
     @Test
     void aMergeKeepingOursLeavesTheSideBranchOut() throws IOException {
         try (Repository repo = Repository.init(dir)) {
-            repo.commit(req("base"), List.of(write("a.safetensors", 1)));
-            repo.createBranch("exp", "HEAD");
-            repo.switchBranch("exp", false, false);
-            repo.commit(req("exp a"), List.of(write("a.safetensors", 2)));
-            repo.switchBranch("main", false, false);
-            repo.commit(req("main a"), List.of(write("a.safetensors", 3)));
-            repo.merge("exp", MergeStrategy.parse("ours"), "merge exp", false, req("merge exp"));
+            changedOnBothSidesAndMerged(repo, "ours");
             assertEquals(List.of("main a", "base"), log(repo, "HEAD", -1, "a.safetensors"), "as git: TREESAME to main's side");
         }
     }
