@@ -21,7 +21,9 @@ public interface WeightFileFormat {
 
     /**
      * Parses and validates {@code file}. Every rule of the format is checked here, so a file
-     * that reads succeeds to stream all of its tensors.
+     * that reads succeeds to stream all of its tensors. Every descriptor the parsed file reads
+     * through is opened here, none later by the file's path: an add reads one file, the one at the
+     * path when this returned, whatever is renamed over the path afterwards ({@code FileIngest}).
      *
      * @throws BadInputException naming the file and what is wrong with it
      */
