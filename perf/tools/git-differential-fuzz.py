@@ -6,8 +6,8 @@ Runs random sequences of file-system steps (write, delete a .npy file or a folde
 a git repository side by side, and compares what can be observed after every step: exit status
 (success or failure), HEAD (branch or detached, and its commit), branches, tags, the last four
 commits of HEAD, ORIG_HEAD, the status of every path (staged / not staged / untracked), the work
-tree's bytes, after a commit the files of the new commit, and the commits `log HEAD -- PATH` lists
-for every file of HEAD and every folder above one. Commits are matched by message
+tree's bytes, after a commit the files of the new commit, the commits `log HEAD -- PATH` lists
+for every file of HEAD and every folder above one, and what `log --name-status` says each changed. Commits are matched by message
 (every commit gets a unique one), since ids differ between the two tools.
 
 The first unexplained difference ends a sequence; it is printed with the sequence's last steps.
@@ -761,6 +761,22 @@ def path_logs(g, cr):
         if a != b:
             diffs.append(("log -- " + p, a, b))
     PATH_LOGS[0] += len(paths)
+    # what each commit changed (--name-status; none for a merge, as git's log shows by default)
+    _, o1, _ = g.run(["log", "--no-renames", "--name-status", "--format=@@%s", "HEAD"])
+    a, msg = {}, None
+    for line in o1.splitlines():
+        if line.startswith("@@"):
+            msg = line[2:]
+            a[msg] = []
+        elif line.strip():
+            a[msg].append(line)
+    c2, o2, e2 = cr.run(["log", "--json", "--name-status", "HEAD"])
+    b = {x["message"]: [x_["status"][0].upper() + "\t" + x_["path"] for x_ in x["changes"]] for x in json.loads(o2)} if c2 == 0 \
+        else {"coral failed": [e2.strip()]}
+    a = {k: sorted(v) for k, v in a.items()}
+    b = {k: sorted(v) for k, v in b.items()}
+    if a != b:
+        diffs.append(("log --name-status", dictdiff(a, b), None))
     return diffs
 
 

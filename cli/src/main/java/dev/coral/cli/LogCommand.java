@@ -1,6 +1,8 @@
 package dev.coral.cli;
 
+import dev.coral.api.DiffSide;
 import dev.coral.api.Repository;
+import dev.coral.diff.FileChange;
 import dev.coral.repo.CommitWalk;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
@@ -28,6 +30,14 @@ final class LogCommand extends Subcommand {
     @Option(names = {"-n", "--max-count"}, paramLabel = "N", description = "Show at most N commits.")
     Integer maxCount;
 
+    @Option(names = "--name-only", description = "After each commit, the paths of the files it changed against its parent "
+            + "(a first commit: its files; a merge: none, as git), under the paths given if any.")
+    boolean nameOnly;
+
+    @Option(names = "--name-status", description = "As --name-only, each path after its status letter (A added, D deleted, "
+            + "M modified) and a tab.")
+    boolean nameStatus;
+
     @Mixin
     JsonOption output;
 
@@ -43,6 +53,9 @@ final class LogCommand extends Subcommand {
         if (maxCount != null && maxCount < 0) {
             throw usage("-n " + maxCount + ": must not be negative");
         }
+        if (nameOnly && nameStatus) {
+            throw usage("--name-only and --name-status: give one of them");
+        }
         PrintStream out = out();
         try (Repository repo = openRepository()) {
             List<Path> paths = revisionAndPaths(repo);
@@ -54,9 +67,16 @@ final class LogCommand extends Subcommand {
             }
             int limit = maxCount == null ? -1 : maxCount;
             List<CommitWalk.Entry> entries = paths.isEmpty() ? repo.log(rev, limit) : repo.log(rev, limit, paths);
+            boolean names = nameOnly || nameStatus;
             if (output.json) {
                 List<Object> list = new ArrayList<>();
-                entries.forEach(e -> list.add(CommitView.json(e.id(), e.commit())));
+                for (CommitWalk.Entry e : entries) {
+                    Map<String, Object> j = CommitView.json(e.id(), e.commit());
+                    if (names) {
+                        j.put("changes", changes(repo, e, paths).stream().map(f -> Map.of("path", f.path(), "status", f.kind().word())).toList());
+                    }
+                    list.add(j);
+                }
                 out.println(JsonWriter.write(list));
                 return 0;
             }
@@ -71,6 +91,15 @@ final class LogCommand extends Subcommand {
                         out.println();
                     }
                     CommitView.printHeader(out, e.id(), e.commit(), d);
+                }
+                if (names) {
+                    List<FileChange> changes = changes(repo, e, paths);
+                    if (!oneline && !changes.isEmpty()) {
+                        out.println();
+                    }
+                    for (FileChange f : changes) {
+                        out.println((nameStatus ? f.kind().name().charAt(0) + "\t" : "") + Text.shown(f.path()));
+                    }
                 }
                 first = false;
             }
@@ -121,6 +150,19 @@ final class LogCommand extends Subcommand {
             }
         }
         return paths;
+    }
+
+    /**
+     * The files commit {@code e} changed against its parent, under {@code paths} if any (repository
+     * paths, sorted): a first commit's files added; none for a merge, as git's log shows none by default.
+     */
+    private static List<FileChange> changes(Repository repo, CommitWalk.Entry e, List<Path> paths) throws IOException {
+        List<ObjectId> parents = e.commit().parents();
+        if (parents.size() > 1) {
+            return List.of();
+        }
+        DiffSide from = parents.isEmpty() ? DiffSide.NOTHING : DiffSide.revision(parents.get(0).hex());
+        return repo.diffFiles(from, DiffSide.revision(e.id().hex()), paths);
     }
 
     /** {@code HEAD -> main, tag: v1, exp} per commit, as git log decorates. */

@@ -68,6 +68,40 @@ class LogPathsCommandTest {
     }
 
     @Test
+    void nameStatusListsWhatEachCommitChangedUnderThePathsGiven() throws Exception {
+        assertEquals(List.of("four", "M\tmodel.safetensors", "three", "M\topt/adam.safetensors", "two", "M\tmodel.safetensors",
+                "one", "A\tmodel.safetensors", "A\topt/adam.safetensors"), oneLines("--name-status"));
+        assertEquals(List.of("three", "opt/adam.safetensors", "one", "opt/adam.safetensors"), oneLines("--name-only", "opt"));
+        String full = cli.run("log", "--name-status", "-n", "1").ok().out();
+        assertEquals(List.of("", "    four", "", "M\tmodel.safetensors"), full.lines().skip(3).toList(), full);
+        List<?> commits = (List<?>) Json.parse(cli.run("log", "--json", "--name-status", "-n", "1", "--", "opt").ok().out());
+        assertEquals(List.of(Map.of("path", "opt/adam.safetensors", "status", "modified")), ((Map<?, ?>) commits.get(0)).get("changes"));
+        Cli.Result r = cli.run("log", "--name-only", "--name-status");
+        assertEquals(2, r.code());
+        assertEquals("coral: --name-only and --name-status: give one of them (see coral log --help)", r.err().strip());
+    }
+
+    @Test
+    void aMergeListsNoChangesAsGitsLogDoesNot() throws Exception {
+        cli.run("switch", "-c", "exp", "HEAD~1").ok();
+        Cli.writeModel(dir.resolve("opt/adam.safetensors"), 5, "m");
+        cli.run("commit", "-m", "five", "opt").ok();
+        cli.run("switch", "main").ok();
+        cli.run("merge", "exp", "-m", "merged", "--strategy", "theirs").ok();
+        assertEquals(List.of("merged", "five", "M\topt/adam.safetensors"), oneLines("--name-status", "-n", "2"), "newest first");
+    }
+
+    /** {@code coral log --oneline ARGS}, each commit's line cut to its subject (the id and decorations dropped). */
+    private List<String> oneLines(String... args) {
+        String[] full = new String[args.length + 2];
+        full[0] = "log";
+        full[1] = "--oneline";
+        System.arraycopy(args, 0, full, 2, args.length);
+        return cli.run(full).ok().out().lines()
+                .map(l -> l.matches("[0-9a-f]{7} .*") ? l.replaceFirst("^[0-9a-f]{7} (\\([^)]*\\) )?", "") : l).toList();
+    }
+
+    @Test
     void pathsFromASubfolderAreRelativeToIt() throws Exception {
         Cli sub = new Cli(dir.resolve("opt"));
         assertEquals(List.of("three", "one"), subjects(sub, "adam.safetensors"));
