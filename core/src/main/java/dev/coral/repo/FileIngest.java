@@ -110,8 +110,8 @@ public final class FileIngest {
     static final int READS_OF_A_REPLACED_FILE = 3;
 
     /**
-     * Hashes {@code file} whole (on a thread of its own from {@link #HASH_ASIDE_BYTES}) while its
-     * format parses it and {@code storing} stores it, every read through descriptors opened while
+     * Lets {@code file}'s format parse it and {@code storing} store it, hashing it whole meanwhile
+     * (on a thread of its own from {@link #HASH_ASIDE_BYTES}), every read through descriptors opened while
      * the path held one file, unchanged: so a file replaced after that (another file renamed over
      * it) is stored as it was when opened, the version the command found, and its replacement is
      * a change not staged, as git reads a file through the descriptor it opened. A file replaced
