@@ -151,8 +151,9 @@ public final class FileIngest {
 
     /**
      * One read of {@code file}, found as {@code seen}: null when another file took its path while
-     * the read opened it, or after, when the file read had changed too; refused when it changed in
-     * place. The hash reads a descriptor of its own, the format its own ones (each format opens
+     * the read opened it, or after, when the file read had changed too (its stat through a
+     * descriptor held on it, {@link Look#ofOpenFile}; its size where that cannot be had); refused
+     * when it changed in place. The hash reads a descriptor of its own, the format its own ones (each format opens
      * every descriptor it reads in {@link WeightFileFormat#read}): all are of the file seen when
      * the path holds it unchanged after they are open.
      */
@@ -188,7 +189,8 @@ public final class FileIngest {
                 if (!seen.replacedBy(after)) {
                     throw changedWhileRead(file, null);
                 }
-                if (held.size() != seen.stat().size()) {
+                Look read = Look.ofOpenFile(seen);
+                if (read == null ? held.size() != seen.stat().size() : !seen.sameContentAs(read)) {
                     return null; // written over before it was replaced: read the replacement
                 }
             }
@@ -200,11 +202,11 @@ public final class FileIngest {
         return new BadInputException(file + ": changed while it was being added; add it again when it is written", cause);
     }
 
-    /** One stat of a file: its stamp and identity ({@link FileStamp.Identified}). */
-    private record Look(FileStat stat, Object identity) {
+    /** One stat of a file: its stamp, identity and modification time ({@link FileStamp.Identified}). */
+    private record Look(FileStat stat, Object identity, long modifiedNanos) {
         static Look at(Path file) throws IOException {
             FileStamp.Identified id = FileStamp.identified(file);
-            return new Look(new FileStat(id.stamp(), null), id.identity());
+            return new Look(new FileStat(id.stamp(), null), id.identity(), id.modifiedNanos());
         }
 
         /** As {@link #at}; null when no file is at the path. */
@@ -214,6 +216,42 @@ public final class FileIngest {
             } catch (NoSuchFileException gone) {
                 return null;
             }
+        }
+
+        /**
+         * The stat of the file {@code seen} through a descriptor this process holds open on it
+         * ({@code /proc/self/fd}, Linux: a stat there reaches the file even when no path names it
+         * any more), found by its identity; null where there is no such folder or no descriptor of it.
+         */
+        static Look ofOpenFile(Look seen) {
+            Path fds = Path.of("/proc/self/fd");
+            if (seen.identity() == null || !Files.isDirectory(fds)) {
+                return null;
+            }
+            try (java.nio.file.DirectoryStream<Path> open = Files.newDirectoryStream(fds)) {
+                for (Path fd : open) {
+                    try {
+                        Look l = at(fd);
+                        if (seen.identity().equals(l.identity())) {
+                            return l;
+                        }
+                    } catch (IOException | RuntimeException notAFile) {
+                        // closed meanwhile, or a socket, a pipe
+                    }
+                }
+            } catch (IOException e) {
+                return null;
+            }
+            return null;
+        }
+
+        /**
+         * Whether {@code o}, a stat of this file after its path went to another (the unlink changed
+         * its ctime), says it holds what it held: the same size and modification time, to the
+         * nanosecond (a write within the clock's tick that stamped it would pass: git's "racy" case).
+         */
+        boolean sameContentAs(Look o) {
+            return identity != null && identity.equals(o.identity) && stat.size() == o.stat.size() && modifiedNanos == o.modifiedNanos;
         }
 
         /** Whether {@code o} is of this file, unchanged. */

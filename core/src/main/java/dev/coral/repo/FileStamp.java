@@ -34,20 +34,23 @@ public record FileStamp(long size, long mtimeMillis, long change) {
     }
 
     /**
-     * A stamp and which file it is: device and inode, or null where the platform gives neither.
-     * Two of the same path with the same stamp and identity are of one file unchanged between them.
+     * A stamp and which file it is: device and inode, or null where the platform gives neither;
+     * and the modification time as finely as the platform gives it. Two of the same path with the
+     * same stamp and identity are of one file unchanged between them.
      */
-    public record Identified(FileStamp stamp, Object identity) {
+    public record Identified(FileStamp stamp, Object identity, long modifiedNanos) {
     }
 
     /** The stamp and identity of {@code file} from one stat (following a symbolic link). */
     public static Identified identified(Path file) throws IOException {
         if (UNIX_VIEW) {
             Map<String, Object> a = Files.readAttributes(file, "unix:size,lastModifiedTime,ctime,ino,dev");
-            return new Identified(of(a), java.util.List.of(a.get("dev"), a.get("ino")));
+            return new Identified(of(a), java.util.List.of(a.get("dev"), a.get("ino")),
+                    ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS));
         }
         BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-        return new Identified(new FileStamp(a.size(), a.lastModifiedTime().toMillis(), UNKNOWN), a.fileKey());
+        return new Identified(new FileStamp(a.size(), a.lastModifiedTime().toMillis(), UNKNOWN), a.fileKey(),
+                a.lastModifiedTime().to(TimeUnit.NANOSECONDS));
     }
 
     private static FileStamp of(Map<String, Object> a) {
