@@ -59,7 +59,7 @@ final class DiffCommand extends Subcommand {
     @Override
     int execute() throws Exception {
         try (Repository repo = openRepository()) {
-            int beforeDashes = positionalsBeforeDoubleDash();
+            int beforeDashes = positionalsBeforeDoubleDash(args);
             List<String> revisions = new ArrayList<>();
             List<Path> paths = new ArrayList<>();
             for (int i = 0; i < args.size(); i++) {
@@ -122,13 +122,6 @@ final class DiffCommand extends Subcommand {
             }
             return exitCode && !changes.isEmpty() ? 1 : 0;
         }
-    }
-
-    private int positionalsBeforeDoubleDash() {
-        List<String> expanded = spec.commandLine().getParseResult().expandedArgs();
-        int dashes = expanded.indexOf("--");
-        List<String> before = dashes < 0 ? expanded : expanded.subList(0, dashes);
-        return (int) before.stream().filter(a -> a.equals("-") || !a.startsWith("-")).count(); // options are flags: the rest are positional
     }
 
     static void print(PrintStream out, List<FileChange> changes, Function<String, String> shown) {

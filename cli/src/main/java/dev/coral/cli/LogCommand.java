@@ -114,9 +114,8 @@ final class LogCommand extends Subcommand {
      * revision and what comes after any path.
      */
     private List<Path> revisionAndPaths(Repository repo) throws Exception {
-        List<String> expanded = spec.commandLine().getParseResult().expandedArgs();
-        int dashes = expanded.indexOf("--");
-        int beforeDashes = dashes < 0 ? args.size() : args.size() - (expanded.size() - dashes - 1); // all after -- are positional
+        boolean dashes = spec.commandLine().getParseResult().expandedArgs().contains("--");
+        int beforeDashes = positionalsBeforeDoubleDash(args);
         List<Path> paths = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -129,7 +128,7 @@ final class LogCommand extends Subcommand {
             if (i > 0 && revision && !Files.exists(p)) {
                 throw usage("log takes one revision; '" + a + "' is a second");
             }
-            if (dashes >= 0) { // before --, as git: revisions only
+            if (dashes) { // before --, as git: revisions only
                 if (!revision) {
                     throw new dev.coral.error.UnknownRevisionException("unknown revision '" + a + "' (not a branch, tag or commit id)");
                 }

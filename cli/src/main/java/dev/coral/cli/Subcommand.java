@@ -110,6 +110,17 @@ abstract class Subcommand implements Callable<Integer> {
         return dashes >= 0 && !args.subList(0, dashes).contains(first);
     }
 
+    /**
+     * How many of the command's {@code positionals} came before {@code --} on the command line (all
+     * of them without one): picocli takes everything after {@code --} as positional, so the rest
+     * came before it, whatever options with values stood among them.
+     */
+    int positionalsBeforeDoubleDash(List<String> positionals) {
+        List<String> args = spec.commandLine().getParseResult().expandedArgs();
+        int dashes = args.indexOf("--");
+        return dashes < 0 ? positionals.size() : positionals.size() - (args.size() - dashes - 1);
+    }
+
     /** Whether {@code s} names a commit of {@code repo} (a branch, tag, id or HEAD~N). */
     static boolean isRevision(Repository repo, String s) throws IOException {
         try {
