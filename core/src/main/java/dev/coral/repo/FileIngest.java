@@ -307,18 +307,9 @@ public final class FileIngest {
          * position); size and stamps are {@code seen}'s, the stat of the path that opened it.
          */
         static FileStat of(FileChannel ch, FileStat seen) throws IOException {
-            MessageDigest md = ObjectId.sha256();
-            CRC32C crc = new CRC32C();
-            byte[] buf = new byte[HASH_BUFFER];
-            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf);
-            long at = 0;
-            int n;
-            while ((n = ch.read(bb.clear(), at)) > 0) {
-                ObjectId.update(md, buf, 0, n);
-                crc.update(buf, 0, n);
-                at += n;
-            }
-            return new FileStat(seen.size(), seen.mtimeMillis(), seen.changeStamp(), md.digest(), crc.getValue());
+            // not closed: the stream would close the channel, which the caller holds
+            return checksums(java.nio.channels.Channels.newInputStream(ch.position(0)), seen.size(), seen.mtimeMillis(),
+                    seen.changeStamp(), ObjectId.sha256());
         }
 
         /** Reads the whole file for its CRC32C alone (the SHA-256 is left empty). */
@@ -328,18 +319,24 @@ public final class FileIngest {
 
         private static FileStat read(Path file, MessageDigest md) throws IOException {
             FileStamp a = FileStamp.of(file);
+            try (InputStream in = Files.newInputStream(file)) {
+                return checksums(in, a.size(), a.mtimeMillis(), a.change(), md);
+            }
+        }
+
+        /** Reads {@code in} to its end for its CRC32C and, when {@code md} is given, its SHA-256; the stat's other fields as given. */
+        private static FileStat checksums(InputStream in, long size, long mtimeMillis, long changeStamp, MessageDigest md)
+                throws IOException {
             CRC32C crc = new CRC32C();
             byte[] buf = new byte[HASH_BUFFER];
-            try (InputStream in = Files.newInputStream(file)) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    if (md != null) {
-                        ObjectId.update(md, buf, 0, n);
-                    }
-                    crc.update(buf, 0, n);
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                if (md != null) {
+                    ObjectId.update(md, buf, 0, n);
                 }
+                crc.update(buf, 0, n);
             }
-            return new FileStat(a.size(), a.mtimeMillis(), a.change(), md == null ? null : md.digest(), crc.getValue());
+            return new FileStat(size, mtimeMillis, changeStamp, md == null ? null : md.digest(), crc.getValue());
         }
 
         /** Size, time and change stamp only; the hash is left empty. */
