@@ -123,7 +123,7 @@ public final class FileIngest {
     private Ingested ingest(Path file, WeightFileFormat format, SimilarBases similar, Storing storing) throws IOException {
         for (int read = 1; ; read++) {
             int mark = similar == null ? 0 : similar.mark();
-            Look seen = Look.at(file);
+            Look seen = Look.settled(file);
             Ingested ingested;
             try {
                 ingested = readOnce(file, format, storing, seen);
@@ -205,9 +205,38 @@ public final class FileIngest {
     /** One stat of a file: its stamp, identity and modification time ({@link FileStamp.Identified}). */
     private record Look(FileStat stat, Object identity, long modifiedNanos) {
         static Look at(Path file) throws IOException {
-            FileStamp.Identified id = FileStamp.identified(file);
+            return of(FileStamp.identified(file));
+        }
+
+        private static Look of(FileStamp.Identified id) {
             return new Look(new FileStat(id.stamp(), null), id.identity(), id.modifiedNanos());
         }
+
+        /**
+         * As {@link #at}, once the file's times are old enough that a write after this stat would
+         * change them ({@link StampSettling}): a stamp younger than that is waited for and the file
+         * stat'ed again, {@value #SETTLING_WAITS} times at most (a writer still at it is then
+         * read as the other checks allow).
+         */
+        static Look settled(Path file) throws IOException {
+            FileStamp.Identified id = FileStamp.identified(file);
+            for (int waits = 0; waits < SETTLING_WAITS; waits++) {
+                long nanos = StampSettling.waitNanos(id.newestNanos(), StampSettling.nowNanos());
+                if (nanos == 0) {
+                    break;
+                }
+                try {
+                    Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException(file + ": interrupted while waiting for its time stamp to settle");
+                }
+                id = FileStamp.identified(file);
+            }
+            return of(id);
+        }
+
+        static final int SETTLING_WAITS = 3;
 
         /** As {@link #at}; null when no file is at the path. */
         static Look atOrGone(Path file) throws IOException {
@@ -248,7 +277,7 @@ public final class FileIngest {
         /**
          * Whether {@code o}, a stat of this file after its path went to another (the unlink changed
          * its ctime), says it holds what it held: the same size and modification time, to the
-         * nanosecond (a write within the clock's tick that stamped it would pass: git's "racy" case).
+         * nanosecond (any write after this stat is stamped later: it was taken {@link #settled}).
          */
         boolean sameContentAs(Look o) {
             return identity != null && identity.equals(o.identity) && stat.size() == o.stat.size() && modifiedNanos == o.modifiedNanos;

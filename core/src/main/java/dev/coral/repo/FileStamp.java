@@ -35,10 +35,15 @@ public record FileStamp(long size, long mtimeMillis, long change) {
 
     /**
      * A stamp and which file it is: device and inode, or null where the platform gives neither;
-     * and the modification time as finely as the platform gives it. Two of the same path with the
-     * same stamp and identity are of one file unchanged between them.
+     * and the modification and change times as finely as the platform gives them (nanoseconds
+     * since the epoch; the change time is the modification time where there is none). Two of the
+     * same path with the same stamp and identity are of one file unchanged between them.
      */
-    public record Identified(FileStamp stamp, Object identity, long modifiedNanos) {
+    public record Identified(FileStamp stamp, Object identity, long modifiedNanos, long changedNanos) {
+        /** The later of the two times: when the file last changed, content or attributes. */
+        public long newestNanos() {
+            return Math.max(modifiedNanos, changedNanos);
+        }
     }
 
     /** The stamp and identity of {@code file} from one stat (following a symbolic link). */
@@ -46,11 +51,11 @@ public record FileStamp(long size, long mtimeMillis, long change) {
         if (UNIX_VIEW) {
             Map<String, Object> a = Files.readAttributes(file, "unix:size,lastModifiedTime,ctime,ino,dev");
             return new Identified(of(a), java.util.List.of(a.get("dev"), a.get("ino")),
-                    ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS));
+                    ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS), ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
         }
         BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-        return new Identified(new FileStamp(a.size(), a.lastModifiedTime().toMillis(), UNKNOWN), a.fileKey(),
-                a.lastModifiedTime().to(TimeUnit.NANOSECONDS));
+        long modified = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
+        return new Identified(new FileStamp(a.size(), a.lastModifiedTime().toMillis(), UNKNOWN), a.fileKey(), modified, modified);
     }
 
     private static FileStamp of(Map<String, Object> a) {
