@@ -214,12 +214,16 @@ public final class FileIngest {
 
         /**
          * As {@link #at}, once the file's times are old enough that a write after this stat would
-         * change them ({@link StampSettling}): a stamp younger than that is waited for and the file
+         * change them ({@link StampSettling}; at once where writes are stamped finely after a stat):
+         * a stamp younger than that is waited for and the file
          * stat'ed again, {@value #SETTLING_WAITS} times at most (a writer still at it is then
          * read as the other checks allow).
          */
         static Look settled(Path file) throws IOException {
             FileStamp.Identified id = FileStamp.identified(file);
+            if (StampSettling.finelyStamped(file, id.identity() instanceof List<?> devIno ? devIno.get(0) : null)) {
+                return of(id);
+            }
             for (int waits = 0; waits < SETTLING_WAITS; waits++) {
                 long nanos = StampSettling.waitNanos(id.newestNanos(), StampSettling.nowNanos());
                 if (nanos == 0) {

@@ -10,7 +10,8 @@ package dev.coral.repo;
  * first keeps size, modification and change times, so a read begun between the two took bytes of
  * both unnoticed: the commit recorded a hash and chunks of different bytes, a version no checkout
  * can write back. A stat taken when the stamp is older than a tick needs no wait: any later write
- * is stamped later.
+ * is stamped later; nor does one on a kernel and file system that stamp finely
+ * ({@link #finelyStamped}).
  */
 final class StampSettling {
     /** Twice the coarsest kernel tick in use (10 ms at HZ=100). */
@@ -23,7 +24,63 @@ final class StampSettling {
      */
     static final long WHOLE_SECONDS_NANOS = 2_000_000_000L + FINE_NANOS;
 
+    /**
+     * The file systems that stamp a write finely once the file's times were read, from Linux 6.13
+     * (its multigrain times: the stat before the read asks for them).
+     */
+    private static final java.util.Set<String> MULTIGRAIN_TYPES = java.util.Set.of("ext4", "xfs", "btrfs", "tmpfs");
+
+    /** {@code -Dcoral.fileTimes=coarse}: wait on any file system (tests; a file system that stamps by another's clock). */
+    static final String PROPERTY = "coral.fileTimes";
+
+    private static final java.util.Map<Object, Boolean> FINE_BY_DEVICE = new java.util.concurrent.ConcurrentHashMap<>();
+
     private StampSettling() {
+    }
+
+    /**
+     * Whether writes to {@code file} (on the device {@code device}, its key for the answer; null:
+     * not kept) are stamped finely after a stat, so that a stat needs no wait: Linux 6.13 or later
+     * and one of {@link #MULTIGRAIN_TYPES}. Anything else, or a file system that cannot be told,
+     * waits.
+     */
+    static boolean finelyStamped(java.nio.file.Path file, Object device) {
+        if ("coarse".equals(System.getProperty(PROPERTY))) {
+            return false;
+        }
+        if (!multigrainKernel(System.getProperty("os.name"), System.getProperty("os.version"))) {
+            return false;
+        }
+        if (device == null) {
+            return typeIsMultigrain(file);
+        }
+        return FINE_BY_DEVICE.computeIfAbsent(device, d -> typeIsMultigrain(file));
+    }
+
+    private static boolean typeIsMultigrain(java.nio.file.Path file) {
+        try {
+            return MULTIGRAIN_TYPES.contains(java.nio.file.Files.getFileStore(file).type());
+        } catch (java.io.IOException | RuntimeException cannotTell) {
+            return false;
+        }
+    }
+
+    /** Whether {@code osName} and {@code osVersion} (Java's) are Linux 6.13 or later. */
+    static boolean multigrainKernel(String osName, String osVersion) {
+        if (!"Linux".equals(osName) || osVersion == null) {
+            return false;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(osVersion);
+        if (!m.find()) {
+            return false;
+        }
+        try {
+            int major = Integer.parseInt(m.group(1));
+            int minor = Integer.parseInt(m.group(2));
+            return major > 6 || (major == 6 && minor >= 13);
+        } catch (NumberFormatException huge) {
+            return false;
+        }
     }
 
     /**

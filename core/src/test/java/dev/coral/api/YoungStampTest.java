@@ -18,16 +18,18 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A file written moments before a commit reads it is read only once its stamp is older than the
- * clock's tick (since 2026-12-07): on a kernel whose file times are coarse (before Linux 6.13), a
- * second write of the same size within the tick of the first kept size and times, and a read
- * begun between them stored a hash and chunks of different bytes unnoticed. This kernel stamps
- * finely, so the test checks the order the fix needs: the stat the read compares against is taken
- * when the stamp is a tick old, whatever the file system.
+ * clock's tick (since 2026-12-07) where file times are coarse (before Linux 6.13, or another file
+ * system than ext4, xfs, btrfs and tmpfs): there a second write of the same size within the tick of
+ * the first kept size and times, and a read begun between them stored a hash and chunks of
+ * different bytes unnoticed. This machine's kernel stamps finely, so the test asks for coarse
+ * times ({@code -Dcoral.fileTimes=coarse}) and checks the order the fix needs: the stat the read
+ * compares against is taken when the stamp is a tick old.
  */
 class YoungStampTest {
     private static final long TICK_NANOS = 20_000_000L; // StampSettling.FINE_NANOS
@@ -35,9 +37,15 @@ class YoungStampTest {
     @TempDir
     Path dir;
 
+    @BeforeEach
+    void coarseTimes() {
+        System.setProperty("coral.fileTimes", "coarse");
+    }
+
     @AfterEach
     void noFaults() {
         FaultPoints.install(null);
+        System.clearProperty("coral.fileTimes");
     }
 
     private static List<TensorSource> model(long seed) {

@@ -46,6 +46,39 @@ class StampSettlingTest {
         assertEquals(waitMs * MS, StampSettling.waitNanos(second, second + msBefore * MS));
     }
 
+    @ParameterizedTest(name = "{0} {1}: multigrain {2}")
+    @CsvSource({
+            "Linux, 6.13.0, true",
+            "Linux, 6.18.44-fc-v1272, true",
+            "Linux, 7.0.1, true",
+            "Linux, 6.12.9-arch1, false",
+            "Linux, 6.6.0, false",     // merged for 6.6 and taken out before its release
+            "Linux, 5.15.0-91-generic, false",
+            "Linux, 10.1, true",
+            "Linux, garbage, false",
+            "Linux, 99999999999.1, false",
+            "Mac OS X, 24.1, false",
+            "FreeBSD, 14.1-RELEASE, false",
+    })
+    void theKernelsThatStampFinely(String os, String version, boolean multigrain) {
+        assertEquals(multigrain, StampSettling.multigrainKernel(os, version));
+    }
+
+    @org.junit.jupiter.api.Test
+    void coarseTimesCanBeAskedFor(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String was = System.getProperty(StampSettling.PROPERTY);
+        System.setProperty(StampSettling.PROPERTY, "coarse");
+        try {
+            assertEquals(false, StampSettling.finelyStamped(dir, null));
+        } finally {
+            if (was == null) {
+                System.clearProperty(StampSettling.PROPERTY);
+            } else {
+                System.setProperty(StampSettling.PROPERTY, was);
+            }
+        }
+    }
+
     @RepeatedTest(200)
     void anyStampWaitsExactlyUntilItIsAWindowOldOrNotAtAll(RepetitionInfo info) {
         long seed = 0x57A3FL * info.getCurrentRepetition();
