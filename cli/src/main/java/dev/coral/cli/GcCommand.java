@@ -23,7 +23,10 @@ import picocli.CommandLine.Option;
         + "Packs without an index older than the grace period, temporary files older than it and than a "
         + "minute (a live 'coral config' or 'rm' may be writing one), ref lock files older "
         + "than 10 minutes, and the scratch folders (packs/.repack-PID) of repacks whose process "
-        + "is gone are deleted. The multi-pack index is rewritten after."})
+        + "is gone are deleted. The multi-pack index is rewritten after. In the working folder, "
+        + "the temporary files (.tmp-NAME-UUID) a killed checkout, merge or export left beside "
+        + "weight files are deleted once a minute old, whatever the grace period ('coral status' "
+        + "lists them)."})
 final class GcCommand extends Subcommand {
     @Mixin
     QuietOption quiet;
@@ -65,6 +68,9 @@ final class GcCommand extends Subcommand {
         for (GcReport.Removed l : r.removedLeftovers()) {
             out.println(verb + " " + l.file() + " (" + l.what() + ", " + Text.bytes(l.bytes()) + ")");
         }
+        for (GcReport.Removed l : r.removedWorkingLeftovers()) {
+            out.println(verb + " " + Text.shown(l.file()) + " in the working folder (" + l.what() + ", " + Text.bytes(l.bytes()) + ")");
+        }
         for (GcReport.MixedPack m : r.mixedPacks()) {
             if (m.rewritten()) {
                 out.println((r.dryRun() ? "would rewrite " : "rewrote ") + m.file() + " without the " + m.unreachableObjects()
@@ -85,7 +91,7 @@ final class GcCommand extends Subcommand {
         out.println(verb + " " + r.removedPacks().size() + (r.removedPacks().size() == 1 ? " pack" : " packs")
                 + (rewritten == 0 ? "" : " and " + rewritten + " rewritten pack" + (rewritten == 1 ? "'s" : "s'") + " unreachable objects")
                 + " (" + r.objectsRemoved() + " objects, " + Text.bytes(r.bytesRemoved()) + ") and "
-                + r.removedLeftovers().size() + (r.removedLeftovers().size() == 1 ? " leftover" : " leftovers")
+                + r.leftoversRemoved() + (r.leftoversRemoved() == 1 ? " leftover" : " leftovers")
                 + " (" + Text.bytes(r.leftoverBytesRemoved()) + "); " + r.packsKept() + " packs kept, "
                 + r.reachableObjects() + " reachable objects");
     }

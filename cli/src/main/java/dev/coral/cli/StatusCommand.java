@@ -15,7 +15,8 @@ import picocli.CommandLine.Mixin;
 /** {@code coral status}: staged changes, unstaged changes, untracked weight files. */
 @Command(name = "status", description = {
     "Show staged, unstaged and untracked weight files.",
-    "Sections as in git: changes to be committed, changes not staged, untracked weight files.",
+    "Sections as in git: changes to be committed, changes not staged, untracked weight files; then the temporary files "
+        + "(.tmp-NAME-UUID, a minute old or more) a killed checkout, merge or export left beside weight files, which 'coral gc' removes.",
     "Paths are relative to the current folder (or -C DIR), as add and rm take them; with --json, to the repository's root.",
     "--json's \"clean\" is true only when nothing is staged, changed, untracked or unstorable (the text's \"working tree clean\").",
     "A file whose size, modification time, ctime and inode are as staged is taken as unchanged (an edit that puts the time back, as cp -p does, still changes the ctime), unless it was modified less than two seconds before the staging index was written (git's racy entries): that one is read and compared by content."})
@@ -40,6 +41,7 @@ final class StatusCommand extends Subcommand {
             m.put("notStaged", changes(s.notStaged()));
             m.put("untracked", s.untracked());
             m.put("unstorable", s.unstorable());
+            m.put("leftovers", s.leftovers());
             m.put("clean", s.isWorkingTreeClean());
             out().println(JsonWriter.write(m));
             return 0;
@@ -67,6 +69,12 @@ final class StatusCommand extends Subcommand {
             out.println("  (rename them to add them)");
             s.unstorable().forEach(p -> out.println("\t" + Text.shown(shown.apply(p))));
         }
+        if (!s.leftovers().isEmpty()) {
+            out.println();
+            out.println("Temporary files a killed checkout, merge or export left:");
+            out.println("  (\"coral gc\" removes them; so does the next checkout of their file)");
+            s.leftovers().forEach(p -> out.println("\t" + Text.shown(shown.apply(p)) + " (" + Text.bytes(sizeOf(root.resolve(p))) + ")"));
+        }
         out.println();
         if (s.staged().isEmpty()) {
             if (!s.notStaged().isEmpty()) {
@@ -78,6 +86,15 @@ final class StatusCommand extends Subcommand {
             }
         }
         return 0;
+    }
+
+    /** The size of a file, 0 when it went meanwhile. */
+    private static long sizeOf(Path f) {
+        try {
+            return java.nio.file.Files.size(f);
+        } catch (java.io.IOException gone) {
+            return 0;
+        }
     }
 
     private static void section(PrintStream out, String title, List<Status.Change> changes, Function<String, String> shown,

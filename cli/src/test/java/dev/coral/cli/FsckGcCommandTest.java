@@ -111,6 +111,32 @@ class FsckGcCommandTest {
         cli.run("checkout", "HEAD~1").ok();
     }
 
+    @Test
+    void statusListsWhatAKilledCheckoutLeftAndGcRemovesIt() throws IOException {
+        Cli cli = history();
+        Files.createDirectories(dir.resolve("sub"));
+        Path left = dir.resolve("sub/.tmp-model.safetensors-" + java.util.UUID.randomUUID());
+        Files.write(left, new byte[2048]);
+        Files.setLastModifiedTime(left, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+        Cli.Result status = Cli.runRaw("-C", dir.resolve("sub").toString(), "status").ok();
+        assertTrue(status.out().contains("Temporary files a killed checkout, merge or export left:\n"
+                + "  (\"coral gc\" removes them; so does the next checkout of their file)\n\t" + left.getFileName() + " (2.05 kB)\n"), status.out());
+        assertTrue(status.out().endsWith("nothing to commit, working tree clean\n"), status.out());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> json = (Map<String, Object>) StatsCommandTest.MiniJson.parse(cli.run("status", "--json").out());
+        assertEquals(List.of("sub/" + left.getFileName()), json.get("leftovers"));
+
+        Cli.Result dry = cli.run("gc", "--dry-run").ok();
+        assertTrue(dry.out().contains("would remove sub/" + left.getFileName() + " in the working folder (left by a killed checkout, "
+                + "merge or export, 2.05 kB)\n"), dry.out());
+        assertTrue(Files.exists(left));
+        Cli.Result gc = cli.run("gc").ok();
+        assertTrue(gc.out().contains("removed sub/" + left.getFileName() + " in the working folder"), gc.out());
+        assertTrue(gc.out().contains(" and 1 leftover (2.05 kB)"), gc.out());
+        assertFalse(Files.exists(left));
+        assertFalse(cli.run("status").ok().out().contains("Temporary files"));
+    }
+
     /** A pack no older than gc's start (a commit beside it) is kept even with --prune=now, and said so without contradiction. */
     @Test
     void gcPruneNowSaysWhyItKeptAPackAsYoung() throws IOException {

@@ -4,8 +4,10 @@ import dev.coral.error.NotARepositoryException;
 import dev.coral.maintenance.Fsck;
 import dev.coral.maintenance.FsckReport;
 import dev.coral.maintenance.GarbageCollector;
+import dev.coral.io.RepositoryLock;
 import dev.coral.maintenance.GcReport;
 import dev.coral.repo.WorkTree;
+import dev.coral.repo.WorkTreeLeftovers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,7 +71,37 @@ public final class Maintenance {
 
     /** As {@link #gc(Repository, boolean, Duration)}; {@code onWait} runs when gc must wait for commits in progress. */
     public static GcReport gc(Repository repo, boolean dryRun, Duration grace, Runnable onWait) throws IOException {
-        return GarbageCollector.run(coralDir(repo), repo.graph().store(), repo.refs(), dryRun, grace, onWait);
+        GcReport r = GarbageCollector.run(coralDir(repo), repo.graph().store(), repo.refs(), dryRun, grace, onWait);
+        return r.withWorkingLeftovers(removeWorkingLeftovers(repo, dryRun));
+    }
+
+    /**
+     * Removes (for a dry run, lists) the temporary files killed checkouts, merges and exports left
+     * beside weight files in the working folder ({@link WorkTreeLeftovers#isLeftoverName}), a minute
+     * old or more whatever the grace period (nothing refers to them; each is as large as its
+     * file), under the index lock, which every checkout and merge holds while it writes one. A file
+     * that cannot be removed is left, and not reported.
+     */
+    private static List<GcReport.Removed> removeWorkingLeftovers(Repository repo, boolean dryRun) throws IOException {
+        WorkTree wt = repo.workTree();
+        List<GcReport.Removed> removed = new ArrayList<>();
+        try (RepositoryLock.Held l = dryRun ? null : repo.lockIndex()) {
+            List<Path> found = new ArrayList<>();
+            wt.weightFilesUnder(wt.root(), f -> { }, f -> { }, found::add);
+            long now = System.currentTimeMillis();
+            for (Path f : found) {
+                try {
+                    long bytes = Files.size(f);
+                    if (WorkTreeLeftovers.isStale(f, now) && (dryRun || Files.deleteIfExists(f))) {
+                        removed.add(new GcReport.Removed(wt.root().relativize(f).toString(), "left by a killed checkout, merge or export", bytes));
+                    }
+                } catch (IOException gone) {
+                    // removed meanwhile, or not ours to remove: left as it is
+                }
+            }
+        }
+        removed.sort(java.util.Comparator.comparing(GcReport.Removed::file));
+        return removed;
     }
 
     /** The {@code .coral} folder of the repository containing {@code start}, looking upwards; nothing is opened. */

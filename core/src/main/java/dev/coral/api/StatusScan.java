@@ -3,6 +3,7 @@ package dev.coral.api;
 import dev.coral.repo.StagingIndex;
 import dev.coral.repo.Tree;
 import dev.coral.repo.WorkTree;
+import dev.coral.repo.WorkTreeLeftovers;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -40,12 +41,20 @@ final class StatusScan {
         WorkTree wt = repo.workTree();
         List<String> untracked = new ArrayList<>();
         List<String> unstorable = new ArrayList<>();
-        for (String p : wt.weightFilesUnder(wt.root(), f -> unstorable.add(wt.root().relativize(f).toString()), repo::noteUnopened)) {
+        List<String> leftovers = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (String p : wt.weightFilesUnder(wt.root(), f -> unstorable.add(wt.root().relativize(f).toString()), repo::noteUnopened,
+                f -> {
+                    if (WorkTreeLeftovers.isStale(f, now)) {
+                        leftovers.add(wt.root().relativize(f).toString());
+                    }
+                })) {
             if (!index.entries().containsKey(p)) {
                 untracked.add(p);
             }
         }
-        return new Status(repo.currentBranch(), head, staged, notStaged, untracked, unstorable);
+        java.util.Collections.sort(leftovers);
+        return new Status(repo.currentBranch(), head, staged, notStaged, untracked, unstorable, leftovers);
     }
 
     /**

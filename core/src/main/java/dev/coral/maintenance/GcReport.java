@@ -7,14 +7,29 @@ import java.util.List;
  * What {@code coral gc} removed (or, for a dry run, would remove): packs whose every object is
  * unreachable, small packs holding some unreachable objects among reachable ones (rewritten
  * without them), and leftovers of dead writers; what it kept: large such packs (see
- * {@link GarbageCollector}) and packs younger than the grace period. File names are relative to {@code .coral}. Immutable.
+ * {@link GarbageCollector}) and packs younger than the grace period. File names are relative to
+ * {@code .coral}, but for {@code removedWorkingLeftovers}, the temporary files killed checkouts,
+ * merges and exports left beside weight files, relative to the working folder's root. Immutable.
  */
 public record GcReport(boolean dryRun, Duration grace, List<RemovedPack> removedPacks, List<Removed> removedLeftovers,
-                       List<MixedPack> mixedPacks, int youngPacks, int packsKept, long reachableObjects) {
+                       List<MixedPack> mixedPacks, int youngPacks, int packsKept, long reachableObjects,
+                       List<Removed> removedWorkingLeftovers) {
     public GcReport {
         removedPacks = List.copyOf(removedPacks);
         removedLeftovers = List.copyOf(removedLeftovers);
         mixedPacks = List.copyOf(mixedPacks);
+        removedWorkingLeftovers = List.copyOf(removedWorkingLeftovers);
+    }
+
+    /** What gc did in {@code .coral}, nothing yet in the working folder. */
+    public GcReport(boolean dryRun, Duration grace, List<RemovedPack> removedPacks, List<Removed> removedLeftovers,
+                    List<MixedPack> mixedPacks, int youngPacks, int packsKept, long reachableObjects) {
+        this(dryRun, grace, removedPacks, removedLeftovers, mixedPacks, youngPacks, packsKept, reachableObjects, List.of());
+    }
+
+    /** This report, with {@code removed} as what gc did in the working folder. */
+    public GcReport withWorkingLeftovers(List<Removed> removed) {
+        return new GcReport(dryRun, grace, removedPacks, removedLeftovers, mixedPacks, youngPacks, packsKept, reachableObjects, removed);
     }
 
     /** A pack of unreachable objects only: its file, objects, and bytes of pack and index. */
@@ -52,7 +67,12 @@ public record GcReport(boolean dryRun, Duration grace, List<RemovedPack> removed
         return mixedPacks.stream().filter(MixedPack::rewritten).count();
     }
 
+    /** Leftovers removed, in {@code .coral} and in the working folder. */
+    public int leftoversRemoved() {
+        return removedLeftovers.size() + removedWorkingLeftovers.size();
+    }
+
     public long leftoverBytesRemoved() {
-        return removedLeftovers.stream().mapToLong(Removed::bytes).sum();
+        return removedLeftovers.stream().mapToLong(Removed::bytes).sum() + removedWorkingLeftovers.stream().mapToLong(Removed::bytes).sum();
     }
 }

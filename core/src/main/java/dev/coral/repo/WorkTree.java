@@ -258,6 +258,17 @@ public final class WorkTree {
      */
     public List<String> weightFilesUnder(Path dir, java.util.function.Consumer<Path> unstorable,
                                          java.util.function.Consumer<Path> unopened) throws IOException {
+        return weightFilesUnder(dir, unstorable, unopened, null);
+    }
+
+    /**
+     * As {@link #weightFilesUnder(Path, java.util.function.Consumer, java.util.function.Consumer)};
+     * each temporary file of a weight file the walk passes ({@link WorkTreeLeftovers#isLeftoverName},
+     * of any age) goes to {@code leftovers} (may be null).
+     */
+    public List<String> weightFilesUnder(Path dir, java.util.function.Consumer<Path> unstorable,
+                                         java.util.function.Consumer<Path> unopened,
+                                         java.util.function.Consumer<Path> leftovers) throws IOException {
         List<String> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
@@ -273,6 +284,9 @@ public final class WorkTree {
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
                 String name = f.getFileName().toString();
+                if (leftovers != null && attrs.isRegularFile() && WorkTreeLeftovers.isLeftoverName(name)) {
+                    leftovers.accept(f);
+                }
                 if (attrs.isRegularFile() && isWeightFile(f) && !name.startsWith(".tmp-")) {
                     Path rel = root.relativize(f);
                     // a name of bytes that are not UTF-8 reads with U+FFFD in their place, a name no file has (fuzzing)

@@ -76,6 +76,33 @@ public final class WorkTreeLeftovers {
         return removed;
     }
 
+    /**
+     * Whether {@code fileName} is the temporary name of a weight file ({@code .tmp-NAME-UUID}, NAME
+     * a weight file's name, or the start of one too long to keep whole), whichever file that is:
+     * what {@code status} lists and {@code gc} removes once it is {@link #MIN_AGE_MILLIS} old.
+     */
+    public static boolean isLeftoverName(String fileName) {
+        int nameEnd = fileName.length() - UUID_SUFFIX_LENGTH;
+        if (!fileName.startsWith(AtomicFile.TEMP_PREFIX) || nameEnd <= AtomicFile.TEMP_PREFIX.length()
+                || !UUID_SUFFIX.matcher(fileName).find()) {
+            return false;
+        }
+        String name = fileName.substring(AtomicFile.TEMP_PREFIX.length(), nameEnd);
+        // a stem one more character (of up to four bytes) would not fit is the cut start of a longer name
+        String longer = name + "\uD83D\uDE00";
+        return WorkTree.isWeightFile(Path.of(name)) || !AtomicFile.tempStem(longer).equals(longer);
+    }
+
+    /** Whether {@code p} is a regular file last modified at least {@link #MIN_AGE_MILLIS} before {@code nowMillis}. */
+    public static boolean isStale(Path p, long nowMillis) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return a.isRegularFile() && nowMillis - a.lastModifiedTime().toMillis() >= MIN_AGE_MILLIS;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Whether {@code fileName} is {@code .tmp-STEM-UUID} for one of {@code stems} ({@link AtomicFile#tempStem} of the names). */
     static boolean isLeftoverOf(String fileName, Set<String> stems) {
         int nameEnd = fileName.length() - UUID_SUFFIX_LENGTH;
@@ -87,12 +114,4 @@ public final class WorkTreeLeftovers {
         return stems.contains(name);
     }
 
-    private static boolean isStale(Path p, long nowMillis) {
-        try {
-            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            return a.isRegularFile() && nowMillis - a.lastModifiedTime().toMillis() >= MIN_AGE_MILLIS;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 }

@@ -80,4 +80,43 @@ class CheckoutLeftoversTest {
             assertTrue(Files.exists(ofB), "b was not checked out");
         }
     }
+
+    @Test
+    void statusListsTheLeftoversAMinuteOldAndGcRemovesThemWhateverItsGracePeriod() throws IOException {
+        Path a = committedAAndB();
+        Files.createDirectories(dir.resolve("sub"));
+        try (Repository repo = Repository.open(dir)) {
+            Path ofA = leftover("a.safetensors", 3_600_000);
+            Path ofNew = dir.resolve("sub/.tmp-c.npy-" + UUID.randomUUID()); // a file of another commit, not tracked here
+            Files.write(ofNew, new byte[3000]);
+            Files.setLastModifiedTime(ofNew, FileTime.fromMillis(System.currentTimeMillis() - WorkTreeLeftovers.MIN_AGE_MILLIS));
+            Path young = leftover("b.safetensors", 0);
+            Path notWeights = leftover("notes.txt", 3_600_000);
+            Path notOurs = dir.resolve(".tmp-a.safetensors-old");
+            Files.write(notOurs, new byte[10]);
+            Files.setLastModifiedTime(notOurs, FileTime.fromMillis(0));
+            Path insideCoral = dir.resolve(".coral/.tmp-x.npy-" + UUID.randomUUID());
+            Files.write(insideCoral, new byte[10]);
+            Files.setLastModifiedTime(insideCoral, FileTime.fromMillis(0));
+
+            Status s = repo.status();
+            assertEquals(List.of(dir.relativize(ofA).toString(), "sub/" + ofNew.getFileName()), s.leftovers());
+            assertTrue(s.isClean() && s.untracked().isEmpty(), "nothing else to say: " + s);
+
+            var dry = Maintenance.gc(repo, true, java.time.Duration.ofDays(14));
+            assertEquals(s.leftovers(), dry.removedWorkingLeftovers().stream().map(r -> r.file()).toList());
+            assertEquals(1000 + 3000, dry.removedWorkingLeftovers().stream().mapToLong(r -> r.bytes()).sum());
+            assertTrue(Files.exists(ofA) && Files.exists(ofNew), "a dry run removes nothing");
+
+            var gc = Maintenance.gc(repo, false, java.time.Duration.ofDays(14));
+            assertEquals(s.leftovers(), gc.removedWorkingLeftovers().stream().map(r -> r.file()).toList(),
+                    "removed with the default two weeks' grace: nothing refers to them");
+            assertFalse(Files.exists(ofA) || Files.exists(ofNew));
+            for (Path kept : List.of(young, notWeights, notOurs, a)) {
+                assertTrue(Files.exists(kept), kept + " kept");
+            }
+            assertEquals(List.of(), repo.status().leftovers());
+            assertTrue(Maintenance.gc(repo, false, java.time.Duration.ZERO).removedWorkingLeftovers().isEmpty(), "nothing more");
+        }
+    }
 }

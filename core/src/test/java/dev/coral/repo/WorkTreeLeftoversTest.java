@@ -68,4 +68,22 @@ class WorkTreeLeftoversTest {
         }
         assertEquals(0, WorkTreeLeftovers.removeStale(List.of(model, nested), NOW), "nothing more to remove");
     }
+
+    @Test
+    void statusAndGcTakeTheTemporaryNameOfAnyWeightFile() {
+        String uuid = UUID.randomUUID().toString();
+        assertTrue(WorkTreeLeftovers.isLeftoverName(".tmp-model.safetensors-" + uuid));
+        assertTrue(WorkTreeLeftovers.isLeftoverName(".tmp-a-b.npy-" + uuid), "a name with dashes");
+        assertTrue(WorkTreeLeftovers.isLeftoverName(".tmp-w.h5-" + uuid));
+        String longName = "l".repeat(300) + ".safetensors";
+        String cut = AtomicFile.tempSibling(Path.of(longName)).getFileName().toString();
+        assertTrue(WorkTreeLeftovers.isLeftoverName(cut), "a name too long to keep whole, cut: " + cut.length());
+        assertTrue(WorkTreeLeftovers.isLeftoverName(AtomicFile.tempSibling(Path.of("é".repeat(150) + ".npy")).getFileName().toString()),
+                "cut at a whole character");
+        assertFalse(WorkTreeLeftovers.isLeftoverName(".tmp-notes.txt-" + uuid), "not a weight file's");
+        assertFalse(WorkTreeLeftovers.isLeftoverName(".tmp-model.safetensors-backup"), "no UUID: the user's");
+        assertFalse(WorkTreeLeftovers.isLeftoverName(".tmp-" + uuid), "no name");
+        assertFalse(WorkTreeLeftovers.isLeftoverName("model.safetensors-" + uuid), "no prefix");
+        assertFalse(WorkTreeLeftovers.isLeftoverName(".tmp-model.safetensors-" + uuid + ".npy"));
+    }
 }
