@@ -37,7 +37,9 @@ median run time, so most kills land in its work, not the JVM's start). After a k
 status runs, every working file is a whole version (a killed checkout may leave its temporary files
 beside them, which the next checkout removes once a minute old), and the same command run again
 works, or is refused in one line for what the killed one had done ("nothing to commit", "already
-exists"); a command not killed must work as without kills.
+exists"); a command not killed must work as without kills. At the end of each sequence the
+temporary files left are made two minutes old: `status --json` must list them all as leftovers,
+and `gc` must remove them all.
 
     perf/tools/disk-full-fuzz.py --minutes 10                      # tmpfs, a JVM per command
     perf/tools/disk-full-fuzz.py --minutes 10 --fs ext4 --batch    # ext4 on a loop device, kept handle
@@ -685,6 +687,22 @@ class Sequence:
                     if got != s:
                         self.fail("export %s:%s gives other bytes (%s... for %s...)" % (cid[:12], p, got[:12], s[:12]))
 
+    def leftovers_listed_and_removed(self):
+        """--kill: the temporary files killed commands left in the working folder, made a minute old, are
+        what `status --json` lists as leftovers, and `gc` removes every one."""
+        left = sorted(rel for rel in self.work_files() if os.path.basename(rel).startswith(".tmp-"))
+        old = time.time() - 120
+        for rel in left:
+            os.utime(os.path.join(self.root, rel), (old, old))
+        listed = sorted(json.loads(self.plain(["status", "--json"]))["leftovers"])
+        if listed != left:
+            self.fail("status lists leftovers %s, the working folder holds %s" % (listed, left))
+        self.plain(["gc"])
+        still = sorted(rel for rel in self.work_files() if os.path.basename(rel).startswith(".tmp-"))
+        if still:
+            self.fail("gc left temporary files in the working folder: %s" % still)
+        self.stats["leftovers_removed_by_gc"] = self.stats.get("leftovers_removed_by_gc", 0) + len(left)
+
     def record_head(self, expect_files=None):
         out = self.plain(["show", "HEAD", "--json"])
         j = json.loads(out)
@@ -734,6 +752,8 @@ class Sequence:
                 if n % 6 == 5:
                     self.verify_repository(every_file=False)
             self.verify_repository(every_file=True)
+            if self.kill:
+                self.leftovers_listed_and_removed()
         finally:
             err = self.coral.close()
             if self.limits and err.strip():  # the JVM's own lines (a thread it could not start), Coral's warnings
