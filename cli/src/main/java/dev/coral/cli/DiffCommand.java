@@ -2,6 +2,7 @@ package dev.coral.cli;
 
 import dev.coral.api.DiffSide;
 import dev.coral.api.Repository;
+import dev.coral.api.RevisionSet;
 import dev.coral.diff.FileChange;
 import dev.coral.diff.TensorChange;
 import dev.coral.diff.TensorStats;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Parameters;
     "  coral diff              changes not staged: the staged files against the working files;",
     "  coral diff REV          REV's files against the working files;",
     "  coral diff --staged [REV]  what a commit would record: REV's files (default HEAD) against the staged ones;",
-    "  coral diff REV1 REV2    two revisions.",
+    "  coral diff REV1 REV2    two revisions (REV1..REV2 too); REV1...REV2: what REV2 changed since it left REV1's history "
+        + "(their merge base against REV2).",
     "PATHs (after the revisions, or after --) limit it to those files or folders.",
     "Per file: added, deleted or modified; per tensor of a modified file: added, removed, retyped (another dtype), "
         + "reshaped, or modified with, over its elements (d = new - old): how many changed, max|d|, L2 = ||d||, "
@@ -64,7 +66,14 @@ final class DiffCommand extends Subcommand {
             List<Path> paths = new ArrayList<>();
             for (int i = 0; i < args.size(); i++) {
                 String a = args.get(i);
-                if (i < beforeDashes && paths.isEmpty() && revisions.size() < 2 && isRevision(repo, a)) {
+                if (i < beforeDashes && paths.isEmpty() && revisions.isEmpty() && a.contains("..") && !Files.exists(userPath(a))) {
+                    RevisionSet.DiffRange range = RevisionSet.diffRange(repo, a);
+                    if (range.warning() != null) {
+                        coral.session().err().println("coral: warning: " + range.warning());
+                    }
+                    revisions.add(range.from());
+                    revisions.add(range.to());
+                } else if (i < beforeDashes && paths.isEmpty() && revisions.size() < 2 && isRevision(repo, a)) {
                     if (Files.exists(userPath(a))) {
                         throw usage("'" + a + "' is both a revision and a path in the working tree: give revisions before --, "
                                 + "paths after it");

@@ -2,6 +2,7 @@ package dev.coral.cli;
 
 import dev.coral.api.DiffSide;
 import dev.coral.api.Repository;
+import dev.coral.api.RevisionSet;
 import dev.coral.diff.FileChange;
 import dev.coral.repo.CommitWalk;
 import dev.coral.store.ObjectId;
@@ -18,8 +19,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coral log [--oneline] [-n N] [--json] [REV] [[--] PATH...]}. */
+/** {@code coral log [--oneline] [-n N] [--json] [REV...] [[--] PATH...]}. */
 @Command(name = "log", description = {"Show the commits reachable from REV (default: HEAD), newest first.",
+        "Several revisions: the commits any of them reaches; ^REV leaves out those REV reaches, A..B is B ^A (what B has "
+                + "that A has not: main..exp, the commits of exp not yet on main), A...B what either has that not both have; "
+                + "a side left out of a range is HEAD.",
         "With paths, only the commits that changed a file at or under them, history simplified as git log -- PATH does "
                 + "(a merge that took one side's files there as they were follows only that side). Paths may follow --; "
                 + "before it they must exist in the working tree."})
@@ -41,12 +45,12 @@ final class LogCommand extends Subcommand {
     @Mixin
     JsonOption output;
 
-    @Parameters(arity = "0..*", paramLabel = "REV|PATH", description = "Where to start (branch, tag, id, HEAD~N; default: HEAD), "
-            + "then files or folders.")
+    @Parameters(arity = "0..*", paramLabel = "REV|PATH", description = "Revisions (branch, tag, id, HEAD~N, ^REV, A..B, A...B; "
+            + "default: HEAD), then files or folders.")
     List<String> args = new ArrayList<>();
 
-    /** The revision where the log starts. */
-    private String rev = "HEAD";
+    /** The revision arguments, as given (none: HEAD). */
+    private final List<String> revs = new ArrayList<>();
 
     @Override
     int execute() throws Exception {
@@ -58,15 +62,19 @@ final class LogCommand extends Subcommand {
         }
         PrintStream out = out();
         try (Repository repo = openRepository()) {
-            List<Path> paths = revisionAndPaths(repo);
-            warnIfAmbiguous(repo, rev);
-            if (rev.equals("HEAD") && repo.headCommit() == null) {
+            List<Path> paths = revisionsAndPaths(repo);
+            for (String r : revs) {
+                for (String name : r.replaceFirst("^\\^", "").split("\\.\\.\\.?", -1)) {
+                    warnIfAmbiguous(repo, name.isEmpty() ? "HEAD" : name);
+                }
+            }
+            if (revs.isEmpty() && repo.headCommit() == null) {
                 String b = repo.currentBranch();
                 throw new dev.coral.error.UnknownRevisionException(
                         "your current branch '" + (b == null ? "HEAD" : b) + "' does not have any commits yet");
             }
             int limit = maxCount == null ? -1 : maxCount;
-            List<CommitWalk.Entry> entries = paths.isEmpty() ? repo.log(rev, limit) : repo.log(rev, limit, paths);
+            List<CommitWalk.Entry> entries = repo.log(RevisionSet.parse(repo, revs), limit, paths);
             boolean names = nameOnly || nameStatus;
             if (output.json) {
                 List<Object> list = new ArrayList<>();
@@ -108,12 +116,12 @@ final class LogCommand extends Subcommand {
     }
 
     /**
-     * Sets {@link #rev} from the first positional argument when it is a revision, as git reads
-     * {@code git log [REV] [[--] PATH...]}, and returns the paths: without {@code --} a path must
-     * exist in the working tree and not also name a revision; with it, what comes before is the
-     * revision and what comes after any path.
+     * Fills {@link #revs} from the positional arguments that are revisions, as git reads
+     * {@code git log [REV...] [[--] PATH...]}, and returns the paths: without {@code --} the
+     * revisions come first, and a path must exist in the working tree and not also name a
+     * revision; with it, what comes before are revisions and what comes after any path.
      */
-    private List<Path> revisionAndPaths(Repository repo) throws Exception {
+    private List<Path> revisionsAndPaths(Repository repo) throws Exception {
         boolean dashes = spec.commandLine().getParseResult().expandedArgs().contains("--");
         int beforeDashes = positionalsBeforeDoubleDash(args);
         List<Path> paths = new ArrayList<>();
@@ -124,21 +132,24 @@ final class LogCommand extends Subcommand {
                 paths.add(p);
                 continue;
             }
-            boolean revision = isRevision(repo, a);
-            if (i > 0 && revision && !Files.exists(p)) {
-                throw usage("log takes one revision; '" + a + "' is a second");
+            boolean revision = RevisionSet.isRevision(repo, a);
+            if (!revision && RevisionSet.isRangeNotation(a) && (dashes || !Files.exists(p))) {
+                RevisionSet.parse(repo, List.of(a)); // throws naming the side that names no commit
+            }
+            if (!paths.isEmpty() && revision && !Files.exists(p)) {
+                throw usage("'" + a + "' is a revision after a path: give the revisions first, then the paths");
             }
             if (dashes) { // before --, as git: revisions only
                 if (!revision) {
                     throw new dev.coral.error.UnknownRevisionException("unknown revision '" + a + "' (not a branch, tag or commit id)");
                 }
-                rev = a;
-            } else if (i == 0 && revision) {
+                revs.add(a);
+            } else if (paths.isEmpty() && revision) {
                 if (Files.exists(p)) {
-                    throw usage("'" + a + "' is both a revision and a path in the working tree: give the revision before --, "
+                    throw usage("'" + a + "' is both a revision and a path in the working tree: give the revisions before --, "
                             + "paths after it");
                 }
-                rev = a;
+                revs.add(a);
             } else if (Files.exists(p)) {
                 paths.add(p);
             } else if (i == 0) {

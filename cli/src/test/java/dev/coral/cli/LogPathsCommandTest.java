@@ -1,6 +1,7 @@
 package dev.coral.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.format.Json;
 import java.nio.file.Files;
@@ -91,6 +92,36 @@ class LogPathsCommandTest {
         assertEquals(List.of("merged", "five", "M\topt/adam.safetensors"), oneLines("--name-status", "-n", "2"), "newest first");
     }
 
+    @Test
+    void rangesListWhatOneSideHasAndDiffComparesThem() throws Exception {
+        cli.run("switch", "-c", "exp", "HEAD~2").ok(); // at "two"
+        Cli.writeModel(dir.resolve("opt/adam.safetensors"), 5, "m");
+        cli.run("commit", "-m", "five", "opt").ok();
+        cli.run("switch", "main").ok();
+        assertEquals(List.of("five"), subjects("main..exp"), "what exp has that main has not");
+        assertEquals(List.of("four", "three"), subjects("exp..main"));
+        assertEquals(List.of("four", "three"), subjects("exp.."), "a side left out is HEAD");
+        assertEquals(List.of("five"), subjects("..exp"));
+        assertEquals(List.of("five", "four", "three"), subjects("main...exp"), "what either has that not both have");
+        assertEquals(List.of("five"), subjects("exp", "^main"));
+        assertEquals(List.of("five", "four", "three", "two", "one"), subjects("main", "exp"));
+        assertEquals(List.of("five", "three"), subjects("main...exp", "opt"), "with a path");
+        assertEquals(List.of(), subjects("main..exp", "--", "model.safetensors"));
+
+        assertEquals("M\topt/adam.safetensors\n", cli.run("diff", "--name-status", "exp...main", "--", "opt").ok().out(),
+                "what main changed since exp left it: three, against two's");
+        assertEquals("M\tmodel.safetensors\nM\topt/adam.safetensors\n", cli.run("diff", "--name-status", "exp..main").ok().out(),
+                "exp..main is exp main");
+        assertEquals(cli.run("diff", "--name-status", "exp", "main").ok().out(), cli.run("diff", "--name-status", "exp..main").ok().out());
+        assertEquals("M\topt/adam.safetensors\n", cli.run("diff", "--name-status", "main...exp").ok().out(), "five against two");
+        Cli.Result r = cli.run("diff", "main..nope");
+        assertEquals(1, r.code());
+        assertEquals("coral: unknown revision 'nope' in 'main..nope'", r.err().strip());
+        r = cli.run("diff", "main..exp", "HEAD");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("diff compares at most two revisions; 'HEAD' is a third"), r.err());
+    }
+
     /** {@code coral log --oneline ARGS}, each commit's line cut to its subject (the id and decorations dropped). */
     private List<String> oneLines(String... args) {
         String[] full = new String[args.length + 2];
@@ -122,13 +153,21 @@ class LogPathsCommandTest {
         r = cli.run("log", "model.safetensors", "--");
         assertEquals(1, r.code(), "before --, as git: a revision");
         assertEquals("coral: unknown revision 'model.safetensors' (not a branch, tag or commit id)", r.err().strip());
-        r = cli.run("log", "HEAD", "HEAD~1");
+        assertEquals(List.of("four", "three", "two", "one"), subjects("HEAD", "HEAD~1"), "two revisions: what either reaches");
+        r = cli.run("log", "model.safetensors", "HEAD~1");
         assertEquals(2, r.code());
-        assertEquals("coral: log takes one revision; 'HEAD~1' is a second (see coral log --help)", r.err().strip());
+        assertEquals("coral: 'HEAD~1' is a revision after a path: give the revisions first, then the paths (see coral log --help)",
+                r.err().strip());
+        r = cli.run("log", "HEAD~1..nope");
+        assertEquals(1, r.code());
+        assertEquals("coral: unknown revision 'nope' in 'HEAD~1..nope'", r.err().strip());
+        r = cli.run("log", "nope...HEAD", "--", "model.safetensors");
+        assertEquals(1, r.code());
+        assertEquals("coral: unknown revision 'nope' in 'nope...HEAD'", r.err().strip());
         cli.run("branch", "opt").ok();
         r = cli.run("log", "opt");
         assertEquals(2, r.code());
-        assertEquals("coral: 'opt' is both a revision and a path in the working tree: give the revision before --, paths after it "
+        assertEquals("coral: 'opt' is both a revision and a path in the working tree: give the revisions before --, paths after it "
                 + "(see coral log --help)", r.err().strip());
         assertEquals(List.of("three", "one"), subjects("--", "opt"), "after --, a path");
         assertEquals(List.of("four", "three", "two", "one"), subjects("opt", "--"), "before --, a revision");

@@ -1371,11 +1371,25 @@ public final class Repository implements AutoCloseable {
      * java.util.function.Predicate)}).
      */
     public List<CommitWalk.Entry> log(String revision, int limit, Collection<Path> paths) throws IOException {
-        List<String> under = new ArrayList<>();
-        for (Path p : paths) {
-            under.add(workTree().repoPath(p));
+        return log(RevisionSet.parse(this, List.of(revision)), limit, paths);
+    }
+
+    /**
+     * The commits of {@code revisions} ({@code git log A..B}, {@code A...B}, {@code A ^B}),
+     * newest first, up to {@code limit} ({@code < 0}: all); with {@code paths} (none: every
+     * commit) only those that changed a file at or under one of them, history simplified as
+     * {@code git log -- PATH} does.
+     */
+    public List<CommitWalk.Entry> log(RevisionSet revisions, int limit, Collection<Path> paths) throws IOException {
+        java.util.function.Predicate<String> there = null;
+        if (!paths.isEmpty()) {
+            List<String> under = new ArrayList<>();
+            for (Path p : paths) {
+                under.add(workTree().repoPath(p));
+            }
+            there = path -> under.stream().anyMatch(u -> WorkTree.isUnder(path, u));
         }
-        return new CommitWalk(graph).walk(resolve(revision), limit, path -> under.stream().anyMatch(u -> WorkTree.isUnder(path, u)));
+        return new CommitWalk(graph).walk(revisions.starts(), revisions.bottoms(), limit, there);
     }
 
     /** The branch HEAD is on, or null when detached. */

@@ -21,7 +21,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code log -- PATH} against git, the independent client: random histories of branches, commits of
+ * {@code log -- PATH}, revision ranges ({@code A..B}, {@code A...B}, {@code ^A B C}, with and
+ * without paths) and {@code diff --name-status A..B / A...B} against git, the independent client: random histories of branches, commits of
  * one or two of four files in nested folders, and merges settled {@code ours} or {@code theirs}
  * (git's {@code -X ours}/{@code -X theirs}) are made alike in a Coral repository (the Java API) and a
  * git one; then, for every file and every folder above one, the commits each lists are compared (as
@@ -96,7 +97,41 @@ class LogPathsGitInteropTest {
                 got.sort(null);
                 assertEquals(expected, got, "seed " + seed + ": log -- " + p);
             }
+            for (int k = 0; k < 6 && branches.size() > 1; k++) {
+                String a = branches.get(rng.nextInt(branches.size()));
+                String b = branches.get(rng.nextInt(branches.size()));
+                String c = branches.get(rng.nextInt(branches.size()));
+                List<List<String>> selections = List.of(List.of(a + ".." + b), List.of(a + "..." + b), List.of("^" + a, b, c),
+                        List.of(b, c), List.of(".." + b), List.of(a + "..."));
+                for (List<String> revs : selections) {
+                    assertSameLog(repo, coralDir, seed, revs, null);
+                    assertSameLog(repo, coralDir, seed, revs, FILES.get(rng.nextInt(FILES.size())));
+                    assertSameLog(repo, coralDir, seed, revs, "d");
+                }
+                for (String range : List.of(a + ".." + b, a + "..." + b)) {
+                    RevisionSet.DiffRange sides = RevisionSet.diffRange(repo, range);
+                    List<String> got = repo.diffFiles(DiffSide.revision(sides.from()), DiffSide.revision(sides.to()), List.of()).stream()
+                            .map(f -> f.kind().name().charAt(0) + " " + f.path()).toList();
+                    List<String> expected = git("diff", "--name-status", range).lines().map(l -> l.replace('\t', ' ')).toList();
+                    assertEquals(expected, got, "seed " + seed + ": diff --name-status " + range);
+                }
+            }
         }
+    }
+
+    /** {@code log REVS [-- PATH]} lists the commits git lists (as sorted messages). */
+    private void assertSameLog(Repository repo, Path coralDir, long seed, List<String> revs, String path) throws Exception {
+        List<String> args = new ArrayList<>(List.of("log", "--format=%s"));
+        args.addAll(revs);
+        if (path != null) {
+            args.addAll(List.of("--", path));
+        }
+        List<String> expected = new ArrayList<>(git(args.toArray(String[]::new)).lines().toList());
+        List<String> got = new ArrayList<>(repo.log(RevisionSet.parse(repo, revs), -1, path == null ? List.of() : List.of(coralDir.resolve(path)))
+                .stream().map(e -> e.commit().message()).toList());
+        expected.sort(null);
+        got.sort(null);
+        assertEquals(expected, got, "seed " + seed + ": log " + String.join(" ", revs) + (path == null ? "" : " -- " + path));
     }
 
     /** The same bytes in both repositories: one F32 tensor drawn from {@code seed}. */
