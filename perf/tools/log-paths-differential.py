@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`coral log -- PATH` against `git log -- PATH` over random histories with merges.
+"""`coral log [REVS] -- PATH` and range diffs against git over random histories with merges.
 
 Each seed makes the same history in a git repository and in a Coral one (one `coral batch`
 process): four .npy files in nested folders, branches made and switched to at random, commits of
@@ -7,7 +7,9 @@ one or two changed files, and merges of another branch with `-X ours` / `--strat
 `theirs` (so a file changed on both sides is settled alike; git's merge commits are counted). At
 the end, for every file and every folder above one, the commits `log HEAD -- PATH` lists are
 compared as sorted lists of messages (commits of the same second may come in another order): which
-commits are listed is where git's history simplification of merges shows.
+commits are listed is where git's history simplification of merges shows. Then, for six random
+branch pairs, `log` of `A..B`, `A...B`, `^A B C`, `B C`, `..B` and `A...` (without a path, with
+a file, with a folder) and `diff --name-status` of `A..B` and `A...B`, compared the same way.
 
     perf/tools/log-paths-differential.py cli/target/coral.jar 40 40     # JAR SEEDS STEPS
 
@@ -19,7 +21,7 @@ jar, seeds, steps = os.path.abspath(sys.argv[1]), int(sys.argv[2]), int(sys.argv
 GIT = ["git", "-c", "user.name=x", "-c", "user.email=x@y", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false",
        "-c", "merge.renames=false"]
 FILES = ["a.npy", "d/b.npy", "d/c.npy", "e/f/g.npy"]
-compared = diffs = merges = merge_commits = 0
+compared = diffs = merges = merge_commits = ranges = 0
 for seed in range(seeds):
     rng = random.Random(seed)
     base = "/tmp/lpdag"
@@ -91,7 +93,26 @@ for seed in range(seeds):
         if a != b:
             diffs += 1
             print("seed %d: log -- %s: git %s coral %s" % (seed, p, a, b))
+    for k in range(6 if len(branches) > 1 else 0):  # revision ranges, through the command line
+        a, b, c = rng.choice(branches), rng.choice(branches), rng.choice(branches)
+        for revs in ([a + ".." + b], [a + "..." + b], ["^" + a, b, c], [b, c], [".." + b], [a + "..."]):
+            for tail in ([], ["--", rng.choice(FILES)], ["--", "d"]):
+                x = sorted(git("log", "--format=%s", *revs, *tail)[1].splitlines())
+                code, o, e = coral("log", "--json", *revs, *tail)
+                y = sorted(m["message"] for m in json.loads(o)) if code == 0 else ["exit %d: %s" % (code, e.strip())]
+                ranges += 1
+                if x != y:
+                    diffs += 1
+                    print("seed %d: log %s: git %s coral %s" % (seed, " ".join(revs + tail), x, y))
+        for r in (a + ".." + b, a + "..." + b):
+            x = git("diff", "--name-status", r)[1]
+            code, o, e = coral("diff", "--name-status", r)
+            ranges += 1
+            if x != o:
+                diffs += 1
+                print("seed %d: diff --name-status %s: git %r coral %r %s" % (seed, r, x, o, e.strip()))
     merge_commits += int(git("rev-list", "--merges", "--count", "--all")[1].strip() or 0)
     cb.stdin.close(); cb.wait()
-print("seeds %d, merges %d (%d merge commits in git), path logs compared %d, differences %d" % (seeds, merges, merge_commits, compared, diffs))
+print("seeds %d, merges %d (%d merge commits in git), path logs compared %d, range logs and diffs %d, differences %d"
+      % (seeds, merges, merge_commits, compared, ranges, diffs))
 sys.exit(1 if diffs else 0)

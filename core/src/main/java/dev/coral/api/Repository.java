@@ -1389,7 +1389,7 @@ public final class Repository implements AutoCloseable {
             }
             there = path -> under.stream().anyMatch(u -> WorkTree.isUnder(path, u));
         }
-        return new CommitWalk(graph).walk(revisions.starts(), revisions.bottoms(), limit, there);
+        return new dev.coral.repo.RangeWalk(graph).walk(revisions.revisions(), limit, there);
     }
 
     /** The branch HEAD is on, or null when detached. */

@@ -1,55 +1,44 @@
 package dev.coral.api;
 
 import dev.coral.error.UnknownRevisionException;
-import dev.coral.repo.CommitWalk;
+import dev.coral.repo.RangeWalk;
 import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The commits {@code coral log} lists, as git's revision arguments name them: each {@code REV}
  * and its ancestors, but none reachable from a {@code ^REV}; {@code A..B} is {@code B ^A} (what
  * B has that A has not), {@code A...B} is {@code A B} without what both have (their merge bases
- * and below); a side left out of a range is HEAD. {@code starts} and {@code bottoms} are the
- * resolved positive and negative commits, in the order given.
+ * and below); a side left out of a range is HEAD. Resolved, in the order given, for
+ * {@link dev.coral.repo.RangeWalk}, which walks them as git does.
  */
-public record RevisionSet(List<ObjectId> starts, List<ObjectId> bottoms) {
+public record RevisionSet(List<RangeWalk.Revision> revisions) {
     public RevisionSet {
-        starts = List.copyOf(starts);
-        bottoms = List.copyOf(bottoms);
+        revisions = List.copyOf(revisions);
     }
 
     /** Resolves {@code revisions} (none: HEAD); throws naming the first that names no commit. */
     public static RevisionSet parse(Repository repo, List<String> revisions) throws IOException {
-        Set<ObjectId> starts = new LinkedHashSet<>();
-        Set<ObjectId> bottoms = new LinkedHashSet<>();
+        List<RangeWalk.Revision> out = new ArrayList<>();
         if (revisions.isEmpty()) {
-            starts.add(repo.resolve("HEAD"));
+            out.add(new RangeWalk.One(repo.resolve("HEAD"), false));
         }
         for (String r : revisions) {
             int dots = r.indexOf("..");
             if (r.startsWith("^")) {
-                bottoms.add(one(repo, r.substring(1), r));
+                out.add(new RangeWalk.One(one(repo, r.substring(1), r), true));
             } else if (dots < 0) {
-                starts.add(one(repo, r, r));
+                out.add(new RangeWalk.One(one(repo, r, r), false));
             } else {
                 boolean symmetric = r.startsWith("...", dots);
                 ObjectId a = one(repo, side(r.substring(0, dots)), r);
                 ObjectId b = one(repo, side(r.substring(dots + (symmetric ? 3 : 2))), r);
-                if (symmetric) {
-                    starts.add(a);
-                    starts.add(b);
-                    bottoms.addAll(new CommitWalk(repo.graph()).mergeBases(a, b));
-                } else {
-                    starts.add(b);
-                    bottoms.add(a);
-                }
+                out.add(new RangeWalk.Range(a, b, symmetric));
             }
         }
-        return new RevisionSet(new ArrayList<>(starts), new ArrayList<>(bottoms));
+        return new RevisionSet(out);
     }
 
     /** Whether {@code s} is a revision argument of {@code repo}: a revision, {@code ^REV}, or a range of two. */
@@ -70,8 +59,7 @@ public record RevisionSet(List<ObjectId> starts, List<ObjectId> bottoms) {
     /**
      * The two revisions {@code coral diff A..B} compares, as git's diff reads a range: A and B
      * ({@code A..B} is {@code A B}), or for {@code A...B} their merge base and B (what B changed
-     * since it left A's history; of several bases the first by id, a warning aside, as git takes
-     * one). A side left out is HEAD. Throws when a side names no commit, or A and B share no history.
+     * since it left A's history; of several bases the newest, with a warning, as git's diff). A side left out is HEAD. Throws when a side names no commit, or A and B share no history.
      */
     public static DiffRange diffRange(Repository repo, String range) throws IOException {
         int dots = range.indexOf("..");
@@ -86,11 +74,10 @@ public record RevisionSet(List<ObjectId> starts, List<ObjectId> bottoms) {
         if (!symmetric) {
             return new DiffRange(a, b, null);
         }
-        List<ObjectId> bases = new ArrayList<>(new CommitWalk(repo.graph()).mergeBases(from, repo.resolve(b)));
+        List<ObjectId> bases = new RangeWalk(repo.graph()).mergeBases(from, repo.resolve(b)); // newest first: git's diff takes the first
         if (bases.isEmpty()) {
             throw new UnknownRevisionException(range + ": " + a + " and " + b + " have no common ancestor");
         }
-        java.util.Collections.sort(bases);
         String warning = bases.size() == 1 ? null : range + ": " + bases.size() + " merge bases, using " + bases.get(0).abbreviate(12);
         return new DiffRange(bases.get(0).hex(), b, warning);
     }
