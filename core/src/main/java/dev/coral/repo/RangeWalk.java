@@ -142,10 +142,13 @@ public final class RangeWalk {
                 put(list, n);
             }
         }
+        // with nothing left out git walks as it prints (get_revision), and stops at the limit; else limit_list first
+        boolean incremental = pending.stream().noneMatch(n -> n.has(UNINTERESTING));
         List<Node> shown = new ArrayList<>();
         int slop = SLOP;
         long date = Long.MAX_VALUE;
-        while (!list.isEmpty()) { // limit_list
+        int listed = 0;
+        while (!list.isEmpty() && !(incremental && limit >= 0 && listed >= limit)) {
             Node c = list.poll().node();
             processParents(c, list, paths);
             if (c.has(UNINTERESTING)) {
@@ -158,6 +161,7 @@ public final class RangeWalk {
             }
             date = c.time();
             shown.add(c);
+            listed += paths != null && c.has(TREESAME) ? 0 : 1;
         }
         List<CommitWalk.Entry> out = new ArrayList<>();
         for (Node c : shown) {
