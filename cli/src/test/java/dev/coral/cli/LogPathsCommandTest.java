@@ -103,6 +103,7 @@ class LogPathsCommandTest {
         assertEquals(List.of("four", "three"), subjects("exp.."), "a side left out is HEAD");
         assertEquals(List.of("five"), subjects("..exp"));
         assertEquals(List.of("five", "four", "three"), subjects("main...exp"), "what either has that not both have");
+        assertEquals(List.of("five", "four"), subjects("-n", "2", "main...exp"));
         assertEquals(List.of("five"), subjects("exp", "^main"));
         assertEquals(List.of("five", "four", "three", "two", "one"), subjects("main", "exp"));
         assertEquals(List.of("five", "three"), subjects("main...exp", "opt"), "with a path");
