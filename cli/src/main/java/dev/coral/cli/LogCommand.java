@@ -19,7 +19,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coral log [--oneline] [-n N] [--json] [REV...] [[--] PATH...]}. */
+/** {@code coral log [--oneline] [-n N] [--json] [--all] [REV...] [[--] PATH...]}. */
 @Command(name = "log", description = {"Show the commits reachable from REV (default: HEAD), newest first.",
         "Several revisions: the commits any of them reaches; ^REV leaves out those REV reaches, A..B is B ^A (what B has "
                 + "that A has not: main..exp, the commits of exp not yet on main), A...B what either has that not both have; "
@@ -33,6 +33,9 @@ final class LogCommand extends Subcommand {
 
     @Option(names = {"-n", "--max-count"}, paramLabel = "N", description = "Show at most N commits.")
     Integer maxCount;
+
+    @Option(names = "--all", description = "Start from every branch and tag and HEAD (as well as any revisions given), as git log --all.")
+    boolean all;
 
     @Option(names = "--name-only", description = "After each commit, the paths of the files it changed against its parent "
             + "(a first commit: its files; a merge: none, as git), under the paths given if any.")
@@ -68,13 +71,13 @@ final class LogCommand extends Subcommand {
                     warnIfAmbiguous(repo, name.isEmpty() ? "HEAD" : name);
                 }
             }
-            if (revs.isEmpty() && repo.headCommit() == null) {
+            if (revs.isEmpty() && !all && repo.headCommit() == null) {
                 String b = repo.currentBranch();
                 throw new dev.coral.error.UnknownRevisionException(
                         "your current branch '" + (b == null ? "HEAD" : b) + "' does not have any commits yet");
             }
             int limit = maxCount == null ? -1 : maxCount;
-            List<CommitWalk.Entry> entries = repo.log(RevisionSet.parse(repo, revs), limit, paths);
+            List<CommitWalk.Entry> entries = repo.log(all ? RevisionSet.all(repo, revs) : RevisionSet.parse(repo, revs), limit, paths);
             boolean names = nameOnly || nameStatus;
             if (output.json) {
                 List<Object> list = new ArrayList<>();

@@ -104,6 +104,11 @@ class LogPathsCommandTest {
         assertEquals(List.of("five"), subjects("..exp"));
         assertEquals(List.of("five", "four", "three"), subjects("main...exp"), "what either has that not both have");
         assertEquals(List.of("five", "four"), subjects("-n", "2", "main...exp"));
+        assertEquals(List.of("five", "four", "three", "two", "one"), subjects("--all"), "every branch");
+        assertEquals(List.of("five"), subjects("--all", "^main"));
+        Cli empty = new Cli(dir.resolve("opt/empty"));
+        empty.run("init", "-q").ok();
+        assertEquals("[]\n", empty.run("log", "--all", "--json").ok().out(), "no commit yet: nothing, and no error");
         assertEquals(List.of("five"), subjects("exp", "^main"));
         assertEquals(List.of("five", "four", "three", "two", "one"), subjects("main", "exp"));
         assertEquals(List.of("five", "three"), subjects("main...exp", "opt"), "with a path");

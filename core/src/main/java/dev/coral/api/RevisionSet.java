@@ -41,6 +41,30 @@ public record RevisionSet(List<RangeWalk.Revision> revisions) {
         return new RevisionSet(out);
     }
 
+    /**
+     * {@code git log --all}: every branch's and tag's commit, then HEAD's, before the revisions
+     * given ({@code revisions}, which may leave some out); an empty repository has none.
+     */
+    public static RevisionSet all(Repository repo, List<String> revisions) throws IOException {
+        List<RangeWalk.Revision> out = new ArrayList<>();
+        for (String b : new java.util.TreeSet<>(repo.branches())) {
+            ObjectId tip = repo.branchTip(b);
+            if (tip != null) {
+                out.add(new RangeWalk.One(tip, false));
+            }
+        }
+        for (String t : new java.util.TreeSet<>(repo.tags())) {
+            out.add(new RangeWalk.One(repo.resolve("refs/tags/" + t), false));
+        }
+        if (repo.headCommit() != null) {
+            out.add(new RangeWalk.One(repo.headCommit(), false));
+        }
+        if (!revisions.isEmpty()) {
+            out.addAll(parse(repo, revisions).revisions());
+        }
+        return new RevisionSet(out);
+    }
+
     /** Whether {@code s} is a revision argument of {@code repo}: a revision, {@code ^REV}, or a range of two. */
     public static boolean isRevision(Repository repo, String s) throws IOException {
         try {

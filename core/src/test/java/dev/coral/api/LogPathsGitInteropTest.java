@@ -103,6 +103,9 @@ class LogPathsGitInteropTest {
                 String c = branches.get(rng.nextInt(branches.size()));
                 List<List<String>> selections = List.of(List.of(a + ".." + b), List.of(a + "..." + b), List.of("^" + a, b, c),
                         List.of(b, c), List.of(".." + b), List.of(a + "..."));
+                List<String> everything = new ArrayList<>(git("log", "--format=%s", "--all", "^" + a).lines().sorted().toList());
+                assertEquals(everything, repo.log(RevisionSet.all(repo, List.of("^" + a)), -1, List.of()).stream()
+                        .map(e -> e.commit().message()).sorted().toList(), "seed " + seed + ": log --all ^" + a);
                 for (List<String> revs : selections) {
                     assertSameLog(repo, coralDir, seed, revs, null);
                     assertSameLog(repo, coralDir, seed, revs, FILES.get(rng.nextInt(FILES.size())));
