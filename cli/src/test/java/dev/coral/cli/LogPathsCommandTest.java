@@ -106,7 +106,7 @@ class LogPathsCommandTest {
         assertEquals(List.of("five", "four"), subjects("-n", "2", "main...exp"));
         assertEquals(List.of("five", "four", "three", "two", "one"), subjects("--all"), "every branch");
         assertEquals(List.of("five"), subjects("--all", "^main"));
-        Cli empty = new Cli(dir.resolve("opt/empty"));
+        Cli empty = new Cli(Files.createDirectories(dir.resolve("opt/empty")));
         empty.run("init", "-q").ok();
         assertEquals("[]\n", empty.run("log", "--all", "--json").ok().out(), "no commit yet: nothing, and no error");
         assertEquals(List.of("five"), subjects("exp", "^main"));
