@@ -7,7 +7,8 @@ one or two changed files, and merges of another branch with `-X ours` / `--strat
 `theirs` (so a file changed on both sides is settled alike; git's merge commits are counted). At
 the end, for every file and every folder above one, the commits `log HEAD -- PATH` lists are
 compared as sorted lists of messages (commits of the same second may come in another order): which
-commits are listed is where git's history simplification of merges shows. Then, for six random
+commits are listed is where git's history simplification of merges shows; every branch's files must
+be git's (merges settled alike: a criss-cross merge against git's virtual base). Then, for six random
 branch pairs, `log` of `A..B`, `A...B`, `^A B C`, `B C`, `..B` and `A...` (without a path, with
 a file, with a folder) and `diff --name-status` of `A..B` and `A...B`, compared the same way.
 
@@ -15,13 +16,13 @@ a file, with a folder) and `diff --name-status` of `A..B` and `A...B`, compared 
 
 Needs git, java and python3 with numpy. Exit code 0 when git and Coral agreed everywhere.
 """
-import json, os, random, shutil, subprocess, sys, io
+import hashlib, json, os, random, shutil, subprocess, sys, io
 import numpy as np
 jar, seeds, steps = os.path.abspath(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 GIT = ["git", "-c", "user.name=x", "-c", "user.email=x@y", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false",
        "-c", "merge.renames=false"]
 FILES = ["a.npy", "d/b.npy", "d/c.npy", "e/f/g.npy"]
-compared = diffs = merges = merge_commits = ranges = 0
+compared = diffs = merges = merge_commits = ranges = compared_files = 0
 for seed in range(seeds):
     rng = random.Random(seed)
     base = "/tmp/lpdag"
@@ -81,6 +82,15 @@ for seed in range(seeds):
             for p in ch:
                 write(p, i)
             commit("c%d" % i, ch)
+    for b in branches:  # every branch holds the same files: merges settled alike (a criss-cross's virtual base too)
+        code, o, e = coral("show", "--json", b)
+        mine = {f["path"]: f["sha256"] for f in json.loads(o)["files"]}
+        for p in FILES:
+            blob = subprocess.run(GIT + ["show", "%s:%s" % (b, p)], cwd=gd, capture_output=True).stdout
+            compared_files += 1
+            if hashlib.sha256(blob).hexdigest() != mine.get(p):
+                diffs += 1
+                print("seed %d: %s:%s differs from git's" % (seed, b, p))
     paths = set()
     for p in FILES:
         while p:
@@ -113,6 +123,6 @@ for seed in range(seeds):
                 print("seed %d: diff --name-status %s: git %r coral %r %s" % (seed, r, x, o, e.strip()))
     merge_commits += int(git("rev-list", "--merges", "--count", "--all")[1].strip() or 0)
     cb.stdin.close(); cb.wait()
-print("seeds %d, merges %d (%d merge commits in git), path logs compared %d, range logs and diffs %d, differences %d"
-      % (seeds, merges, merge_commits, compared, ranges, diffs))
+print("seeds %d, merges %d (%d merge commits in git), branch files compared %d, path logs %d, range logs and diffs %d, differences %d"
+      % (seeds, merges, merge_commits, compared_files, compared, ranges, diffs))
 sys.exit(1 if diffs else 0)

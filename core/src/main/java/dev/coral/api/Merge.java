@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -34,7 +33,8 @@ import java.util.TreeSet;
 
 /**
  * {@code coral merge REV}: joins another line of history into the current branch, as git's
- * merge does, file by file against the merge base (the nearest common ancestor). A file changed
+ * merge does, file by file against the merge base (the nearest common ancestor; of several, git's
+ * virtual base, {@link MergeBaseFiles}). A file changed
  * on one side only is taken from that side; a file changed on both is settled by the
  * {@link MergeStrategy}: refused (the default), ours, theirs, or the weighted mean of the two
  * versions' tensors, tensor by tensor against the base's (a tensor changed on one side only is
@@ -103,8 +103,7 @@ final class Merge {
             }
             return new MergeResult(MergeResult.Outcome.FAST_FORWARD, theirs, changed, List.of(), removed, ff.leftAsFound());
         }
-        ObjectId base = mergeBase(ours, theirs);
-        Map<String, ObjectId> baseFiles = base == null ? Map.of() : repo.readTree(base).files();
+        Map<String, ObjectId> baseFiles = new MergeBaseFiles(repo).of(ours, theirs);
 
         List<String> take = new ArrayList<>();
         List<String> remove = new ArrayList<>();
@@ -121,7 +120,7 @@ final class Merge {
                 (t == null ? remove : take).add(p);
             } else if (strategy.kind() == MergeStrategy.Kind.MEAN) {
                 String problem = o == null || t == null ? "deleted on one side and changed on the other"
-                        : planMean(new BothChanged(p, b, o, t), strategy.weight(), mean);
+                        : planMean(new BothChanged(p, MergeBaseFiles.NO_COMMON_VERSION.equals(b) ? null : b, o, t), strategy.weight(), mean);
                 if (problem != null) {
                     conflicts.add(p + " (" + problem + ")");
                 }
@@ -280,48 +279,6 @@ final class Merge {
         } catch (IOException e) {
             throw WriteErrors.naming(target, e); // a full disk: "m.npy: No space left on device", not the bare words
         }
-    }
-
-    /**
-     * A nearest common ancestor of {@code a} and {@code b} (git's merge base; of several, the one
-     * found first walking back from {@code b} breadth first); null for unrelated histories.
-     */
-    ObjectId mergeBase(ObjectId a, ObjectId b) throws IOException {
-        CommitWalk walk = new CommitWalk(graph);
-        Set<ObjectId> ofA = new HashSet<>();
-        walk.find(List.of(a), (id, c) -> { // every ancestor, each once: nothing matches
-            ofA.add(id);
-            return false;
-        });
-        Set<ObjectId> common = new HashSet<>();
-        Set<ObjectId> seen = new HashSet<>(List.of(b));
-        ArrayDeque<ObjectId> queue = new ArrayDeque<>(List.of(b));
-        while (!queue.isEmpty()) {
-            ObjectId id = queue.poll();
-            if (ofA.contains(id)) {
-                common.add(id);
-                continue; // its ancestors are common too, and farther
-            }
-            for (ObjectId p : graph.commit(id).parents()) {
-                if (seen.add(p)) {
-                    queue.add(p);
-                }
-            }
-        }
-        // of the common ancestors, one no other common one descends from
-        for (ObjectId c : common) {
-            boolean nearest = true;
-            for (ObjectId other : common) {
-                if (!other.equals(c) && walk.reaches(List.of(other), c)) {
-                    nearest = false;
-                    break;
-                }
-            }
-            if (nearest) {
-                return c;
-            }
-        }
-        return null;
     }
 
     /** Refuses when an untracked file would be overwritten by one of {@code written}, the paths the merge writes from theirs. */

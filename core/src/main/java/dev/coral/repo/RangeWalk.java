@@ -74,7 +74,7 @@ public final class RangeWalk {
         }
 
         long time() {
-            return commit.timeMillis();
+            return commit == null ? 0 : commit.timeMillis(); // a virtual commit's date is 0, as git's make_virtual_commit leaves it
         }
     }
 
@@ -82,9 +82,9 @@ public final class RangeWalk {
         return nodes.computeIfAbsent(id, Node::new);
     }
 
-    /** Reads the commit (git's parse_commit): its parents become known. */
+    /** Reads the commit (git's parse_commit): its parents become known. A virtual commit knows them already. */
     private Node parse(Node n) throws IOException {
-        if (n.commit == null) {
+        if (n.parents == null) {
             n.commit = graph.commit(n.id);
             n.parents = new ArrayList<>(n.commit.parents().size());
             for (ObjectId p : n.commit.parents()) {
@@ -320,6 +320,25 @@ public final class RangeWalk {
             out.add(n.id);
         }
         return out;
+    }
+
+    /**
+     * A commit of no repository whose parents are {@code parents}, for finding merge bases across
+     * it: git's virtual merge base, made by merging several merge bases ({@code merge-ort}'s
+     * recursive merge of criss-cross histories). Its date is 0; its id, made up, names it only here.
+     */
+    public ObjectId virtualCommit(List<ObjectId> parents) throws IOException {
+        java.security.MessageDigest md = ObjectId.sha256();
+        md.update(("coral virtual merge base " + nodes.size()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        for (ObjectId p : parents) {
+            md.update(p.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Node n = node(ObjectId.fromBytes(md.digest()));
+        n.parents = new ArrayList<>();
+        for (ObjectId p : parents) {
+            n.parents.add(parse(node(p)));
+        }
+        return n.id;
     }
 
     /** git's get_merge_bases_many_0 for one pair, cleaning up after itself. */

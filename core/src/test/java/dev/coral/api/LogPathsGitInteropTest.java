@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.coral.store.ObjectId;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -81,6 +83,14 @@ class LogPathsGitInteropTest {
                         write(coralDir, f, seed * 1000 + i);
                     }
                     commit(repo, coralDir, "c" + i, changed);
+                }
+            }
+            for (String b : branches) { // the merges settled every file alike (a criss-cross's virtual base too)
+                Map<String, ObjectId> files = repo.readTree(repo.resolve(b)).files();
+                for (String f : FILES) {
+                    byte[] blob = gitBytes("show", b + ":" + f);
+                    assertEquals(TestModels.sha256Of(blob), HexFormat.of().formatHex(repo.readFileEntry(files.get(f)).fileSha256()),
+                            "seed " + seed + ": " + b + ":" + f);
                 }
             }
             TreeSet<String> paths = new TreeSet<>();
@@ -160,10 +170,16 @@ class LogPathsGitInteropTest {
 
     /** Runs git in the git repository, with no user or system configuration; its output, or the test fails. */
     private String git(String... args) throws IOException, InterruptedException {
+        return new String(gitBytes(args), StandardCharsets.UTF_8);
+    }
+
+    /** As {@link #git}, the output's bytes (standard output alone). */
+    private byte[] gitBytes(String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("git", "-c", "user.name=x", "-c", "user.email=x@y", "-c", "init.defaultBranch=main",
                 "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(gitDir.toFile()).redirectErrorStream(true);
+        Path err = tmp.resolve("git.err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(gitDir.toFile()).redirectError(err.toFile());
         Map<String, String> env = pb.environment();
         env.put("GIT_CONFIG_NOSYSTEM", "1");
         env.put("GIT_CONFIG_GLOBAL", "/dev/null");
@@ -171,10 +187,18 @@ class LogPathsGitInteropTest {
         env.put("GIT_COMMITTER_DATE", gitTime + " +0000");
         env.put("LC_ALL", "C");
         Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        byte[] out = p.getInputStream().readAllBytes();
         Assertions.assertTrue(p.waitFor(60, TimeUnit.SECONDS), "git timed out");
-        assertEquals(0, p.exitValue(), () -> "git " + String.join(" ", args) + ": " + out);
+        assertEquals(0, p.exitValue(), () -> "git " + String.join(" ", args) + ": " + new String(out, StandardCharsets.UTF_8) + readOrNothing(err));
         return out;
+    }
+
+    private static String readOrNothing(Path f) {
+        try {
+            return Files.readString(f);
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** Skips the test loudly without git, or fails it under CI=true. */

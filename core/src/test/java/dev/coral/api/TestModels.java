@@ -156,6 +156,10 @@ final class TestModels {
         return java.util.HexFormat.of().formatHex(dev.coral.repo.FileIngest.FileStat.sha256(f));
     }
 
+    static String sha256Of(byte[] bytes) {
+        return java.util.HexFormat.of().formatHex(dev.coral.store.ObjectId.sha256().digest(bytes));
+    }
+
     /**
      * Every file under {@code .coral} with its size, to prove a failed command changed nothing;
      * but the chunk cache, derived data a failed commit may have filled or emptied.
