@@ -79,13 +79,19 @@ public final class Maintenance {
      * Removes (for a dry run, lists) the temporary files killed checkouts, merges and exports left
      * beside weight files in the working folder ({@link WorkTreeLeftovers#isLeftoverName}), a minute
      * old or more whatever the grace period (nothing refers to them; each is as large as its
-     * file), under the index lock, which every checkout and merge holds while it writes one. A file
-     * that cannot be removed is left, and not reported.
+     * file), under the index lock, which every checkout and merge holds while it writes one (none
+     * when that lock cannot be taken). A file that cannot be removed is left, and not reported.
      */
     private static List<GcReport.Removed> removeWorkingLeftovers(Repository repo, boolean dryRun) throws IOException {
         WorkTree wt = repo.workTree();
         List<GcReport.Removed> removed = new ArrayList<>();
-        try (RepositoryLock.Held l = dryRun ? null : repo.lockIndex()) {
+        RepositoryLock.Held held;
+        try {
+            held = dryRun ? null : repo.lockIndex();
+        } catch (IOException cannotLock) {
+            return removed; // a folder in place of the lock file: gc's own report names it, and the leftovers wait
+        }
+        try (RepositoryLock.Held l = held) {
             List<Path> found = new ArrayList<>();
             wt.weightFilesUnder(wt.root(), f -> { }, f -> { }, found::add);
             long now = System.currentTimeMillis();

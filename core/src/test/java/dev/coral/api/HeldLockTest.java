@@ -123,9 +123,11 @@ class HeldLockTest {
             assertTrue(named.get(0).message().contains("folder in place of a lock file"), named.toString());
             assertTrue(r.warnings().stream().noneMatch(f -> f.file().startsWith("locks/") && !f.file().equals("locks/index.lock")),
                     "the lock files themselves are no leftovers: " + r.warnings());
+            repo.gc(false, Duration.ZERO); // a young one kept, and gc runs all the same (it takes the index lock for the working folder)
+            assertTrue(Files.isDirectory(folder), "a young one may be someone's: kept");
             Files.setLastModifiedTime(folder, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
             repo.gc(false, Duration.ZERO);
-            assertFalse(Files.exists(folder), "a stale one goes");
+            assertFalse(Files.isDirectory(folder), "a stale one goes (the lock file gc then takes for the working folder may stay)");
             repo.add(List.of(m));
         }
     }
