@@ -1,10 +1,10 @@
 package dev.coral.api;
 
 import dev.coral.error.NotARepositoryException;
+import dev.coral.io.RepositoryLock;
 import dev.coral.maintenance.Fsck;
 import dev.coral.maintenance.FsckReport;
 import dev.coral.maintenance.GarbageCollector;
-import dev.coral.io.RepositoryLock;
 import dev.coral.maintenance.GcReport;
 import dev.coral.repo.WorkTree;
 import dev.coral.repo.WorkTreeLeftovers;

@@ -214,10 +214,10 @@ public final class FileIngest {
 
         /**
          * As {@link #at}, once the file's times are old enough that a write after this stat would
-         * change them ({@link StampSettling}; at once where writes are stamped finely after a stat):
-         * a stamp younger than that is waited for and the file
-         * stat'ed again, {@value #SETTLING_WAITS} times at most (a writer still at it is then
-         * read as the other checks allow).
+         * change them ({@link StampSettling}; at once where writes are stamped finely after a
+         * stat): a stamp younger than that is waited for and the file stat'ed again,
+         * {@value #SETTLING_WAITS} times at most (a writer still at it is then read as the other
+         * checks allow).
          */
         static Look settled(Path file) throws IOException {
             FileStamp.Identified id = FileStamp.identified(file);
