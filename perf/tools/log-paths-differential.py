@@ -9,8 +9,8 @@ the end, for every file and every folder above one, the commits `log HEAD -- PAT
 compared as sorted lists of messages (commits of the same second may come in another order): which
 commits are listed is where git's history simplification of merges shows; every branch's files must
 be git's (merges settled alike: a criss-cross merge against git's virtual base). Then, for six random
-branch pairs, `log` of `A..B`, `A...B`, `^A B C`, `B C`, `..B` and `A...` (without a path, with
-a file, with a folder) and `diff --name-status` of `A..B` and `A...B`, compared the same way.
+branch pairs, `log` of `A..B`, `A...B`, `^A B C`, `B C`, `..B`, `A...`, `--first-parent B`,
+`--first-parent A..B` and `--all ^A` (without a path, with a file, with a folder) and `diff --name-status` of `A..B` and `A...B`, compared the same way.
 
     perf/tools/log-paths-differential.py cli/target/coral.jar 40 40     # JAR SEEDS STEPS
 
@@ -105,7 +105,8 @@ for seed in range(seeds):
             print("seed %d: log -- %s: git %s coral %s" % (seed, p, a, b))
     for k in range(6 if len(branches) > 1 else 0):  # revision ranges, through the command line
         a, b, c = rng.choice(branches), rng.choice(branches), rng.choice(branches)
-        for revs in ([a + ".." + b], [a + "..." + b], ["^" + a, b, c], [b, c], [".." + b], [a + "..."]):
+        for revs in ([a + ".." + b], [a + "..." + b], ["^" + a, b, c], [b, c], [".." + b], [a + "..."],
+                     ["--first-parent", b], ["--first-parent", a + ".." + b], ["--all", "^" + a]):
             for tail in ([], ["--", rng.choice(FILES)], ["--", "d"]):
                 x = sorted(git("log", "--format=%s", *revs, *tail)[1].splitlines())
                 code, o, e = coral("log", "--json", *revs, *tail)

@@ -19,7 +19,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code coral log [--oneline] [-n N] [--json] [--all] [REV...] [[--] PATH...]}. */
+/** {@code coral log [--oneline] [-n N] [--json] [--all] [--first-parent] [REV...] [[--] PATH...]}. */
 @Command(name = "log", description = {"Show the commits reachable from REV (default: HEAD), newest first.",
         "Several revisions: the commits any of them reaches; ^REV leaves out those REV reaches, A..B is B ^A (what B has "
                 + "that A has not: main..exp, the commits of exp not yet on main), A...B what either has that not both have; "
@@ -36,6 +36,10 @@ final class LogCommand extends Subcommand {
 
     @Option(names = "--all", description = "Start from every branch and tag and HEAD (as well as any revisions given), as git log --all.")
     boolean all;
+
+    @Option(names = "--first-parent", description = "Follow only the first parent of each merge: the branch's own history, each "
+            + "merge one step of it (as git log --first-parent).")
+    boolean firstParent;
 
     @Option(names = "--name-only", description = "After each commit, the paths of the files it changed against its parent "
             + "(a first commit: its files; a merge: none, as git), under the paths given if any.")
@@ -77,7 +81,8 @@ final class LogCommand extends Subcommand {
                         "your current branch '" + (b == null ? "HEAD" : b) + "' does not have any commits yet");
             }
             int limit = maxCount == null ? -1 : maxCount;
-            List<CommitWalk.Entry> entries = repo.log(all ? RevisionSet.all(repo, revs) : RevisionSet.parse(repo, revs), limit, paths);
+            List<CommitWalk.Entry> entries = repo.log(all ? RevisionSet.all(repo, revs) : RevisionSet.parse(repo, revs), limit, paths,
+                    firstParent);
             boolean names = nameOnly || nameStatus;
             if (output.json) {
                 List<Object> list = new ArrayList<>();

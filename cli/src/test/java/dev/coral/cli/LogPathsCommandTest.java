@@ -126,6 +126,11 @@ class LogPathsCommandTest {
         r = cli.run("diff", "main..exp", "HEAD");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("diff compares at most two revisions; 'HEAD' is a third"), r.err());
+
+        cli.run("merge", "exp", "-m", "merged", "--strategy", "theirs").ok();
+        assertEquals(List.of("merged", "four", "three", "two", "one"), subjects("--first-parent"), "main's own history");
+        assertEquals(List.of("merged", "five", "four", "three", "two", "one"), subjects());
+        assertEquals(List.of("merged", "three", "one"), subjects("--first-parent", "--", "opt"), "the merge changed opt on main");
     }
 
     /** {@code coral log --oneline ARGS}, each commit's line cut to its subject (the id and decorations dropped). */

@@ -1381,6 +1381,11 @@ public final class Repository implements AutoCloseable {
      * {@code git log -- PATH} does.
      */
     public List<CommitWalk.Entry> log(RevisionSet revisions, int limit, Collection<Path> paths) throws IOException {
+        return log(revisions, limit, paths, false);
+    }
+
+    /** As {@link #log(RevisionSet, int, Collection)}; with {@code firstParent}, only each merge's first parent is followed ({@code git log --first-parent}). */
+    public List<CommitWalk.Entry> log(RevisionSet revisions, int limit, Collection<Path> paths, boolean firstParent) throws IOException {
         java.util.function.Predicate<String> there = null;
         if (!paths.isEmpty()) {
             List<String> under = new ArrayList<>();
@@ -1389,7 +1394,7 @@ public final class Repository implements AutoCloseable {
             }
             there = path -> under.stream().anyMatch(u -> WorkTree.isUnder(path, u));
         }
-        return new dev.coral.repo.RangeWalk(graph).walk(revisions.revisions(), limit, there);
+        return new dev.coral.repo.RangeWalk(graph).walk(revisions.revisions(), limit, there, firstParent);
     }
 
     /** The branch HEAD is on, or null when detached. */

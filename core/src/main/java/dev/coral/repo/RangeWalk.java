@@ -41,6 +41,7 @@ public final class RangeWalk {
     private final ObjectGraph graph;
     private final Map<ObjectId, Node> nodes = new HashMap<>();
     private long queued;
+    private boolean firstParent;
 
     public RangeWalk(ObjectGraph graph) {
         this.graph = graph;
@@ -113,6 +114,17 @@ public final class RangeWalk {
      * those that changed a file at a path it accepts, history simplified as git's log does by default.
      */
     public List<CommitWalk.Entry> walk(List<Revision> revisions, int limit, Predicate<String> paths) throws IOException {
+        return walk(revisions, limit, paths, false);
+    }
+
+    /**
+     * As {@link #walk(List, int, Predicate)}; with {@code firstParent}, a merge's first parent only
+     * is followed, and a merge is compared with it alone ({@code git log --first-parent}: the
+     * history of the branch itself, each merge one step of it).
+     */
+    public List<CommitWalk.Entry> walk(List<Revision> revisions, int limit, Predicate<String> paths, boolean firstParent)
+            throws IOException {
+        this.firstParent = firstParent;
         List<Node> pending = new ArrayList<>();
         for (Revision r : revisions) {
             if (r instanceof One one) {
@@ -225,6 +237,9 @@ public final class RangeWalk {
                 p.flags |= SEEN;
                 put(list, p);
             }
+            if (firstParent) {
+                break;
+            }
         }
     }
 
@@ -267,9 +282,14 @@ public final class RangeWalk {
         boolean relevantChange = false;
         boolean irrelevantChange = false;
         int relevantParents = 0;
-        for (Node p : List.copyOf(c.parents)) {
+        List<Node> parents = List.copyOf(c.parents);
+        for (int nth = 0; nth < parents.size(); nth++) {
+            Node p = parents.get(nth);
             boolean rel = relevant(p);
             relevantParents += rel ? 1 : 0;
+            if (nth == 1 && firstParent) {
+                break; // as git: counted, not compared (a side branch must not derail the first-parent chain)
+            }
             parse(p);
             if (filesAt(p, paths).equals(mine)) {
                 if (!rel) {

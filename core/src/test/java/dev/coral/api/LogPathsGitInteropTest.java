@@ -116,6 +116,19 @@ class LogPathsGitInteropTest {
                 List<String> everything = new ArrayList<>(git("log", "--format=%s", "--all", "^" + a).lines().sorted().toList());
                 assertEquals(everything, repo.log(RevisionSet.all(repo, List.of("^" + a)), -1, List.of()).stream()
                         .map(e -> e.commit().message()).sorted().toList(), "seed " + seed + ": log --all ^" + a);
+                for (List<String> revs : List.of(List.of(b), List.of(a + ".." + b))) {
+                    for (String path : java.util.Arrays.asList(null, FILES.get(rng.nextInt(FILES.size())), "d")) {
+                        List<String> args = new ArrayList<>(List.of("log", "--format=%s", "--first-parent"));
+                        args.addAll(revs);
+                        if (path != null) {
+                            args.addAll(List.of("--", path));
+                        }
+                        assertEquals(git(args.toArray(String[]::new)).lines().sorted().toList(),
+                                repo.log(RevisionSet.parse(repo, revs), -1, path == null ? List.of() : List.of(coralDir.resolve(path)), true)
+                                        .stream().map(e -> e.commit().message()).sorted().toList(),
+                                "seed " + seed + ": log --first-parent " + revs + (path == null ? "" : " -- " + path));
+                    }
+                }
                 for (List<String> revs : selections) {
                     assertSameLog(repo, coralDir, seed, revs, null);
                     assertSameLog(repo, coralDir, seed, revs, FILES.get(rng.nextInt(FILES.size())));

@@ -134,7 +134,16 @@ class LogPathsTest {
                     "s1, a parent of the commit left out, is marked at once: the merge is not simplified to it");
             assertEquals(List.of(), range(repo, List.of("side...other"), "d"), "s1, the merge base, is left out by name: relevant");
             assertEquals(List.of("m", "o2", "o1", "s3", "s2"), range(repo, List.of("side...other")));
+            assertEquals(List.of("m", "o2", "o1", "c0"), firstParent(repo, List.of("other")), "--first-parent: other's own history");
+            assertEquals(List.of("m", "o1", "c0"), firstParent(repo, List.of("other"), "d"));
+            assertEquals(List.of("m", "o1"), firstParent(repo, List.of("side..other"), "d"),
+                    "compared with its first parent alone, the merge is not simplified to s1");
         }
+    }
+
+    private List<String> firstParent(Repository repo, List<String> revisions, String... paths) throws IOException {
+        return repo.log(RevisionSet.parse(repo, revisions), -1, java.util.Arrays.stream(paths).map(dir::resolve).toList(), true).stream()
+                .map(e -> e.commit().message()).toList();
     }
 
     private List<String> range(Repository repo, List<String> revisions, String... paths) throws IOException {
