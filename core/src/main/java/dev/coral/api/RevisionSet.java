@@ -83,7 +83,8 @@ public record RevisionSet(List<RangeWalk.Revision> revisions) {
     /**
      * The two revisions {@code coral diff A..B} compares, as git's diff reads a range: A and B
      * ({@code A..B} is {@code A B}), or for {@code A...B} their merge base and B (what B changed
-     * since it left A's history; of several bases the newest, with a warning, as git's diff). A side left out is HEAD. Throws when a side names no commit, or A and B share no history.
+     * since it left A's history; of several bases the newest, with a warning, as git's diff). A
+     * side left out is HEAD. Throws when a side names no commit, or A and B share no history.
      */
     public static DiffRange diffRange(Repository repo, String range) throws IOException {
         int dots = range.indexOf("..");
@@ -94,11 +95,11 @@ public record RevisionSet(List<RangeWalk.Revision> revisions) {
         String a = side(range.substring(0, dots));
         String b = side(range.substring(dots + (symmetric ? 3 : 2)));
         ObjectId from = one(repo, a, range);
-        one(repo, b, range);
+        ObjectId to = one(repo, b, range);
         if (!symmetric) {
             return new DiffRange(a, b, null);
         }
-        List<ObjectId> bases = new RangeWalk(repo.graph()).mergeBases(from, repo.resolve(b)); // newest first: git's diff takes the first
+        List<ObjectId> bases = new RangeWalk(repo.graph()).mergeBases(from, to); // newest first: git's diff takes the first
         if (bases.isEmpty()) {
             throw new UnknownRevisionException(range + ": " + a + " and " + b + " have no common ancestor");
         }
