@@ -71,8 +71,8 @@ final class LogCommand extends Subcommand {
         try (Repository repo = openRepository()) {
             List<Path> paths = revisionsAndPaths(repo);
             for (String r : revs) {
-                for (String name : r.replaceFirst("^\\^", "").split("\\.\\.\\.?", -1)) {
-                    warnIfAmbiguous(repo, name.isEmpty() ? "HEAD" : name);
+                for (String name : RevisionSet.names(r)) {
+                    warnIfAmbiguous(repo, name);
                 }
             }
             if (revs.isEmpty() && !all && repo.headCommit() == null) {

@@ -26,16 +26,13 @@ public record RevisionSet(List<RangeWalk.Revision> revisions) {
             out.add(new RangeWalk.One(repo.resolve("HEAD"), false));
         }
         for (String r : revisions) {
-            int dots = r.indexOf("..");
+            Sides range = Sides.of(r);
             if (r.startsWith("^")) {
                 out.add(new RangeWalk.One(one(repo, r.substring(1), r), true));
-            } else if (dots < 0) {
+            } else if (range == null) {
                 out.add(new RangeWalk.One(one(repo, r, r), false));
             } else {
-                boolean symmetric = r.startsWith("...", dots);
-                ObjectId a = one(repo, side(r.substring(0, dots)), r);
-                ObjectId b = one(repo, side(r.substring(dots + (symmetric ? 3 : 2))), r);
-                out.add(new RangeWalk.Range(a, b, symmetric));
+                out.add(new RangeWalk.Range(one(repo, range.a(), r), one(repo, range.b(), r), range.symmetric()));
             }
         }
         return new RevisionSet(out);
@@ -87,16 +84,15 @@ public record RevisionSet(List<RangeWalk.Revision> revisions) {
      * side left out is HEAD. Throws when a side names no commit, or A and B share no history.
      */
     public static DiffRange diffRange(Repository repo, String range) throws IOException {
-        int dots = range.indexOf("..");
-        if (dots < 0) {
+        Sides sides = Sides.of(range);
+        if (sides == null) {
             throw new UnknownRevisionException("'" + range + "' is not a range A..B or A...B");
         }
-        boolean symmetric = range.startsWith("...", dots);
-        String a = side(range.substring(0, dots));
-        String b = side(range.substring(dots + (symmetric ? 3 : 2)));
+        String a = sides.a();
+        String b = sides.b();
         ObjectId from = one(repo, a, range);
         ObjectId to = one(repo, b, range);
-        if (!symmetric) {
+        if (!sides.symmetric()) {
             return new DiffRange(a, b, null);
         }
         List<ObjectId> bases = new RangeWalk(repo.graph()).mergeBases(from, to); // newest first: git's diff takes the first
@@ -111,8 +107,27 @@ public record RevisionSet(List<RangeWalk.Revision> revisions) {
     public record DiffRange(String from, String to, String warning) {
     }
 
-    private static String side(String s) {
-        return s.isEmpty() ? "HEAD" : s;
+    /** The revisions {@code arg} names, as written: itself, without a leading {@code ^}, or a range's two sides (HEAD for one left out). */
+    public static List<String> names(String arg) {
+        Sides range = Sides.of(arg);
+        return range != null ? List.of(range.a(), range.b()) : List.of(arg.startsWith("^") ? arg.substring(1) : arg);
+    }
+
+    /** The two sides of {@code A..B} or {@code A...B} as written, HEAD for one left out, split at the first {@code ..} as git does. */
+    private record Sides(String a, String b, boolean symmetric) {
+        /** The sides of {@code range}; null when it has no {@code ..}. */
+        static Sides of(String range) {
+            int dots = range.indexOf("..");
+            if (dots < 0) {
+                return null;
+            }
+            boolean symmetric = range.startsWith("...", dots);
+            return new Sides(orHead(range.substring(0, dots)), orHead(range.substring(dots + (symmetric ? 3 : 2))), symmetric);
+        }
+
+        private static String orHead(String s) {
+            return s.isEmpty() ? "HEAD" : s;
+        }
     }
 
     private static ObjectId one(Repository repo, String rev, String whole) throws IOException {
