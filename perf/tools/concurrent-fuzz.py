@@ -47,7 +47,6 @@ Needs java and python3 with numpy; says so in one line (exit code 2) when one is
 BASE/report.json (BASE default /tmp/cfuzz).
 """
 import argparse
-import io
 import json
 import os
 import random
@@ -59,7 +58,7 @@ import threading
 import time
 
 import fuzzkit  # beside this script: its folder is on the path
-from fuzzkit import bf16_bits, from_bf16_bits, safetensors_bytes, safetensors_tensors, sha_bytes, sha_file
+from fuzzkit import DEFAULT_JAR, JVM, KILLED, LAUNCHER, TIMEOUT, Coral, WeightFiles, sha_file
 
 PROG = "concurrent-fuzz"
 
@@ -71,160 +70,8 @@ def die(msg):
 np = fuzzkit.numpy_or_die(PROG)
 
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_JAR = os.path.normpath(os.path.join(HERE, "..", "..", "cli", "target", "coral.jar"))
-LAUNCHER = os.path.normpath(os.path.join(HERE, "..", "..", "coral"))
-JVM = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-       "-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr"]
-TIMEOUT = 600
-KILLED = -9
 REFUSED = (1, "")  # what run_checked returns for a command that failed as it may
 COMMIT_LINE = re.compile(r"^\[main(?: \(root-commit\))? ([0-9a-f]{7,})\] ")
-
-
-class WeightFiles:
-    """A worker's weight files, moved by small steps as a training run's are."""
-
-    def __init__(self, folder, rng):
-        self.rng = np.random.default_rng(rng.randrange(1 << 30))
-        self.folder = folder
-        n = int(rng.choice([2048, 16384, 65536, 200000]))
-        self.arrays = {
-            "m.safetensors": {"w": self.init(n), "h": self.init(n // 2)},  # h is written as BF16
-            "m.npy": {"w": self.init(n // 4 + 1)},
-            "m.npz": {"a": self.init(n // 2), "b": self.init(64)},
-        }
-
-    def init(self, n):
-        return (self.rng.standard_normal(n) * 0.05).astype(np.float32)
-
-    def add(self, name):
-        """A new file of the kind its extension names, its arrays shaped as another file's of that kind (a new checkpoint)."""
-        like = next(v for k, v in self.arrays.items() if os.path.splitext(k)[1] == os.path.splitext(name)[1]) \
-            if any(os.path.splitext(k)[1] == os.path.splitext(name)[1] for k in self.arrays) else None
-        sizes = {key: len(a) for key, a in like.items()} if like else \
-            {".safetensors": {"w": 2048, "h": 1024}, ".npy": {"w": 513}, ".npz": {"a": 1024, "b": 64}}[os.path.splitext(name)[1]]
-        self.arrays[name] = {key: self.init(n) for key, n in sizes.items()}
-
-    def rename(self, old, new):
-        self.arrays[new] = self.arrays.pop(old)
-
-    def remove(self, name):
-        del self.arrays[name]
-
-    def step(self, name):
-        for a in self.arrays[name].values():
-            a += (1e-4 * self.rng.standard_normal(a.shape)).astype(np.float32)
-
-    def data(self, name):
-        t = self.arrays[name]
-        if name.endswith(".safetensors"):
-            return safetensors_bytes([("w", "F32", t["w"]), ("h", "BF16", bf16_bits(t["h"]))])
-        buf = io.BytesIO()
-        if name.endswith(".npy"):
-            np.save(buf, t["w"])
-        else:
-            np.savez(buf, **t)
-        return buf.getvalue()
-
-    def write(self, name):
-        """Writes the file (a temporary name, renamed); returns its SHA-256."""
-        data = self.data(name)
-        os.makedirs(self.folder, exist_ok=True)  # rm of a folder's last file removes the folder (as git's)
-        path = os.path.join(self.folder, name)
-        tmp = os.path.join(self.folder, ".%s.part" % name)
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-        return sha_bytes(data)
-
-    def reload(self, name, full):
-        """The arrays as the file now holds them (after a restore), so that the next step moves from there."""
-        t = self.arrays[name]
-        with open(full, "rb") as f:
-            data = f.read()
-        if name.endswith(".safetensors"):
-            raw = safetensors_tensors(data)
-            t["w"] = np.frombuffer(raw["w"], dtype=np.float32).copy()
-            t["h"] = from_bf16_bits(np.frombuffer(raw["h"], dtype=np.uint16)).copy()
-        elif name.endswith(".npy"):
-            t["w"] = np.load(full).copy()
-        else:
-            with np.load(full) as z:
-                for key in list(t):
-                    t[key] = z[key].copy()
-
-
-class Coral:
-    """Commands in the repository: a JVM each, one `coral batch` process kept for the round, or
-    (daemon) the launcher handing each to a daemon of the fuzzer's own."""
-
-    def __init__(self, jar, cwd, batch, daemon=None):
-        self.jar = jar
-        self.cwd = cwd
-        self.batch = batch
-        self.daemon = daemon  # the daemon's folder (CORAL_DAEMON_DIR), or None
-        self.proc = None
-
-    def start_batch(self):
-        self.proc = subprocess.Popen(["java"] + JVM + ["-jar", self.jar, "batch"], cwd=self.cwd,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-
-    def run(self, args, kill_after=None):
-        """(exit code, stdout, stderr); KILLED when it was killed at kill_after seconds before it ended."""
-        if self.batch:
-            if self.proc is None:
-                self.start_batch()
-            proc = self.proc
-            fired = []
-
-            def kill():
-                fired.append(True)
-                proc.kill()
-            timer = threading.Timer(kill_after, kill) if kill_after is not None else None
-            proc.stdin.write(json.dumps(args) + "\n")
-            proc.stdin.flush()
-            if timer:
-                timer.start()
-            line = proc.stdout.readline()
-            if timer:
-                timer.cancel()
-                timer.join()
-                if fired and line:  # killed just after it answered: started again at the next command
-                    proc.wait()
-                    self.proc = None
-            if not line:
-                proc.wait()
-                self.proc = None
-                if kill_after is not None and proc.returncode == KILLED:
-                    return KILLED, "", ""
-                return 99, "", "the batch process ended (exit %s)" % proc.returncode
-            r = json.loads(line)
-            return r["code"], r["out"], r["err"]
-        if self.daemon:
-            proc = subprocess.Popen(["bash", LAUNCHER] + args, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    env=dict(os.environ, CORAL_DAEMON_DIR=self.daemon))
-        else:
-            proc = subprocess.Popen(["java"] + JVM + ["-jar", self.jar] + args, cwd=self.cwd,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            out, err = proc.communicate(timeout=kill_after if kill_after is not None else TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-            if kill_after is None:
-                return 98, out, "timed out after %d s" % TIMEOUT
-        return proc.returncode, out, err
-
-    def close(self):
-        if self.proc is not None:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=120)
-            self.proc = None
-
-
-class Finding(Exception):
-    pass
 
 
 class Round:

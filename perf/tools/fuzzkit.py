@@ -1,16 +1,29 @@
 """What the fuzzers in perf/tools share: weight files as numpy writes them, and hashes.
 
-Imported by concurrent-fuzz.py, disk-full-fuzz.py and daemon-differential-fuzz.py (Python puts a script's own folder on its path).
+Imported by concurrent-fuzz.py, head-moves-fuzz.py, disk-full-fuzz.py and daemon-differential-fuzz.py (Python puts a
+script's own folder on its path). WeightFiles and Coral are the two concurrency fuzzers' (a worker's files, its commands).
 """
 import hashlib
+import io
 import json
+import os
 import struct
+import subprocess
 import sys
+import threading
 
 try:
     import numpy as np
 except ImportError:
     np = None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_JAR = os.path.normpath(os.path.join(HERE, "..", "..", "cli", "target", "coral.jar"))
+LAUNCHER = os.path.normpath(os.path.join(HERE, "..", "..", "coral"))
+JVM = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+       "-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr"]
+TIMEOUT = 600
+KILLED = -9
 
 
 def die(prog, msg):
@@ -67,3 +80,148 @@ def safetensors_tensors(data):
     header = json.loads(data[8:8 + n])
     body = data[8 + n:]
     return {k: body[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in header.items() if k != "__metadata__"}
+
+
+class WeightFiles:
+    """A worker's weight files, moved by small steps as a training run's are."""
+
+    def __init__(self, folder, rng):
+        self.rng = np.random.default_rng(rng.randrange(1 << 30))
+        self.folder = folder
+        n = int(rng.choice([2048, 16384, 65536, 200000]))
+        self.arrays = {
+            "m.safetensors": {"w": self.init(n), "h": self.init(n // 2)},  # h is written as BF16
+            "m.npy": {"w": self.init(n // 4 + 1)},
+            "m.npz": {"a": self.init(n // 2), "b": self.init(64)},
+        }
+
+    def init(self, n):
+        return (self.rng.standard_normal(n) * 0.05).astype(np.float32)
+
+    def add(self, name):
+        """A new file of the kind its extension names, its arrays shaped as another file's of that kind (a new checkpoint)."""
+        like = next(v for k, v in self.arrays.items() if os.path.splitext(k)[1] == os.path.splitext(name)[1]) \
+            if any(os.path.splitext(k)[1] == os.path.splitext(name)[1] for k in self.arrays) else None
+        sizes = {key: len(a) for key, a in like.items()} if like else \
+            {".safetensors": {"w": 2048, "h": 1024}, ".npy": {"w": 513}, ".npz": {"a": 1024, "b": 64}}[os.path.splitext(name)[1]]
+        self.arrays[name] = {key: self.init(n) for key, n in sizes.items()}
+
+    def rename(self, old, new):
+        self.arrays[new] = self.arrays.pop(old)
+
+    def remove(self, name):
+        del self.arrays[name]
+
+    def step(self, name):
+        for a in self.arrays[name].values():
+            a += (1e-4 * self.rng.standard_normal(a.shape)).astype(np.float32)
+
+    def data(self, name):
+        t = self.arrays[name]
+        if name.endswith(".safetensors"):
+            return safetensors_bytes([("w", "F32", t["w"]), ("h", "BF16", bf16_bits(t["h"]))])
+        buf = io.BytesIO()
+        if name.endswith(".npy"):
+            np.save(buf, t["w"])
+        else:
+            np.savez(buf, **t)
+        return buf.getvalue()
+
+    def write(self, name):
+        """Writes the file (a temporary name, renamed); returns its SHA-256."""
+        data = self.data(name)
+        os.makedirs(self.folder, exist_ok=True)  # rm of a folder's last file removes the folder (as git's)
+        path = os.path.join(self.folder, name)
+        tmp = os.path.join(self.folder, ".%s.part" % name)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        return sha_bytes(data)
+
+    def reload(self, name, full):
+        """The arrays as the file now holds them (after a restore), so that the next step moves from there."""
+        t = self.arrays[name]
+        with open(full, "rb") as f:
+            data = f.read()
+        if name.endswith(".safetensors"):
+            raw = safetensors_tensors(data)
+            t["w"] = np.frombuffer(raw["w"], dtype=np.float32).copy()
+            t["h"] = from_bf16_bits(np.frombuffer(raw["h"], dtype=np.uint16)).copy()
+        elif name.endswith(".npy"):
+            t["w"] = np.load(full).copy()
+        else:
+            with np.load(full) as z:
+                for key in list(t):
+                    t[key] = z[key].copy()
+
+
+class Coral:
+    """Commands in the repository: a JVM each, one `coral batch` process kept for the round, or
+    (daemon) the launcher handing each to a daemon of the fuzzer's own."""
+
+    def __init__(self, jar, cwd, batch, daemon=None):
+        self.jar = jar
+        self.cwd = cwd
+        self.batch = batch
+        self.daemon = daemon  # the daemon's folder (CORAL_DAEMON_DIR), or None
+        self.proc = None
+
+    def start_batch(self):
+        self.proc = subprocess.Popen(["java"] + JVM + ["-jar", self.jar, "batch"], cwd=self.cwd,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def run(self, args, kill_after=None):
+        """(exit code, stdout, stderr); KILLED when it was killed at kill_after seconds before it ended."""
+        if self.batch:
+            if self.proc is None:
+                self.start_batch()
+            proc = self.proc
+            fired = []
+
+            def kill():
+                fired.append(True)
+                proc.kill()
+            timer = threading.Timer(kill_after, kill) if kill_after is not None else None
+            proc.stdin.write(json.dumps(args) + "\n")
+            proc.stdin.flush()
+            if timer:
+                timer.start()
+            line = proc.stdout.readline()
+            if timer:
+                timer.cancel()
+                timer.join()
+                if fired and line:  # killed just after it answered: started again at the next command
+                    proc.wait()
+                    self.proc = None
+            if not line:
+                proc.wait()
+                self.proc = None
+                if kill_after is not None and proc.returncode == KILLED:
+                    return KILLED, "", ""
+                return 99, "", "the batch process ended (exit %s)" % proc.returncode
+            r = json.loads(line)
+            return r["code"], r["out"], r["err"]
+        if self.daemon:
+            proc = subprocess.Popen(["bash", LAUNCHER] + args, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env=dict(os.environ, CORAL_DAEMON_DIR=self.daemon))
+        else:
+            proc = subprocess.Popen(["java"] + JVM + ["-jar", self.jar] + args, cwd=self.cwd,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = proc.communicate(timeout=kill_after if kill_after is not None else TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            if kill_after is None:
+                return 98, out, "timed out after %d s" % TIMEOUT
+        return proc.returncode, out, err
+
+    def close(self):
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=120)
+            self.proc = None
+
+
+class Finding(Exception):
+    pass
