@@ -1870,8 +1870,30 @@ public final class Repository implements AutoCloseable {
         return refs.branch(name);
     }
 
-    /** Switches HEAD to branch {@code name}, restoring its files; creates it at HEAD when {@code create}. */
+    /**
+     * Switches HEAD to branch {@code name}, restoring its files; creates it at HEAD when
+     * {@code create}. A new branch at HEAD (without {@code force}, git's {@code switch -c NAME}) is
+     * the commit HEAD is at, so no file changes: the branch is made at that commit and HEAD moved
+     * onto it under the staging index's lock and HEAD's, as one step beside commits (git skips the
+     * tree merge there too). Until 2026-12-07 it was a branch made at HEAD's commit as read first,
+     * then a checkout of it: a commit landing between the two made the switch a step back, refused
+     * over the committing process's next version of its file ({@code head-moves-fuzz.py}).
+     */
     public CheckoutResult switchBranch(String name, boolean create, boolean force) throws IOException {
+        if (create && !force) {
+            return gated(() -> {
+                RefName.check("branch", name);
+                FaultPoints.hit("switch.newBranch");
+                try (RepositoryLock.Held l = lockIndex(); Refs.HeadUpdate held = refs.lockHead()) {
+                    ObjectId head = headCommit();
+                    if (head == null ? refs.branch(name) != null : refs.updateBranch(name, null, head) != Refs.UpdateResult.UPDATED) {
+                        throw new BadInputException("branch '" + name + "' already exists");
+                    }
+                    held.toBranch(name);
+                    return new CheckoutResult(head, List.of(), List.of(), List.of());
+                }
+            });
+        }
         if (create) {
             ObjectId head = headCommit();
             if (head == null) {

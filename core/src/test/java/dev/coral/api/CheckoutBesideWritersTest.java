@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.coral.io.FaultPoints;
+import dev.coral.store.ObjectId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -435,6 +436,55 @@ class CheckoutBesideWritersTest {
             assertEquals(List.of("n.safetensors"), r.removed());
             assertEquals(List.of(), r.leftAsFound());
             assertTrue(Files.notExists(dir.resolve("n.safetensors")));
+        }
+    }
+
+    /**
+     * {@code switch -c NAME} while a training loop commits its checkpoint from another process
+     * and writes the next: the branch is made at the commit HEAD is at when the switch takes its
+     * locks, and no file changes. Until 2026-12-07 the branch was made at the commit read first,
+     * then checked out: a commit landing between made the switch a step back, refused because the
+     * loop's next version would be lost ("checkout would overwrite local changes", found by
+     * head-moves-fuzz.py); as git's {@code switch -c}, it carries every local change.
+     */
+    @Test
+    void aNewBranchAtHeadIsMadeWhereACommitLandingMeanwhileLeftHead() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            ObjectId first = repo.commit(CommitRequest.of("m1"), List.of(write("m.safetensors", 1)));
+            ObjectId[] landed = new ObjectId[1];
+            at("switch.newBranch", p -> {
+                try (Repository loop = Repository.open(dir)) {
+                    landed[0] = loop.commit(CommitRequest.of("m2"), List.of(write("m.safetensors", 2)));
+                }
+                write("m.safetensors", 3); // the loop's next checkpoint, not committed yet
+            });
+            Repository.CheckoutResult r = repo.switchBranch("h", true, false);
+            assertTrue(landed[0] != null && !landed[0].equals(first));
+            assertEquals(landed[0], r.commit());
+            assertEquals("h", repo.currentBranch());
+            assertEquals(landed[0], repo.branchTip("h"));
+            assertEquals(landed[0], repo.branchTip("main"));
+            assertEquals(List.of(), r.written());
+            assertEquals(shaOf(this::write, 3), sha(dir.resolve("m.safetensors")), "the loop's next version kept");
+            assertEquals(List.of(new Status.Change(Status.Kind.MODIFIED, "m.safetensors")), repo.status().notStaged());
+            assertTrue(repo.status().staged().isEmpty(), "m2 staged, as h has it: " + repo.status().staged());
+        }
+    }
+
+    /** {@code switch -c NAME} refuses a branch that exists, moving nothing; the name is checked first. */
+    @Test
+    void aNewBranchAtHeadRefusesAnExistingNameAndABadOne() throws IOException {
+        try (Repository repo = Repository.init(dir)) {
+            ObjectId first = repo.commit(CommitRequest.of("m1"), List.of(write("m.safetensors", 1)));
+            repo.createBranch("side", "HEAD");
+            repo.commit(CommitRequest.of("m2"), List.of(write("m.safetensors", 2)));
+            dev.coral.error.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(dev.coral.error.BadInputException.class,
+                    () -> repo.switchBranch("side", true, false));
+            assertEquals("branch 'side' already exists", e.getMessage());
+            assertEquals("main", repo.currentBranch());
+            assertEquals(first, repo.branchTip("side"));
+            org.junit.jupiter.api.Assertions.assertThrows(dev.coral.error.BadInputException.class, () -> repo.switchBranch("a..b", true, false));
+            assertEquals("main", repo.currentBranch());
         }
     }
 }
