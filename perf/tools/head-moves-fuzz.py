@@ -35,6 +35,7 @@ switch), so which version a commit holds is not known exactly; what must hold:
     their own reading, would show here).
 
     perf/tools/head-moves-fuzz.py --minutes 10
+    perf/tools/head-moves-fuzz.py --minutes 10 --daemon      # the JVM-per-command processes through a daemon instead
     perf/tools/head-moves-fuzz.py --seed 17 --keep
 
 Needs java and python3 with numpy (exit code 2 when one is missing). Exit code 0 when nothing was
@@ -53,7 +54,7 @@ import threading
 import time
 
 import fuzzkit  # beside this script: its folder is on the path
-from fuzzkit import DEFAULT_JAR, JVM, KILLED, TIMEOUT, Coral, WeightFiles, sha_file
+from fuzzkit import DEFAULT_JAR, JVM, KILLED, LAUNCHER, TIMEOUT, Coral, WeightFiles, sha_file
 
 PROG = "head-moves-fuzz"
 np = fuzzkit.numpy_or_die(PROG)
@@ -67,7 +68,7 @@ MAY_REFUSE = {
     "merge": ["working folder has changes", "cannot be merged", "would be overwritten", "while the merge ran",
               "no commit yet"],
     "reset": ["has no commit yet", "HEAD~1"],
-    "branch": ["already exists"],
+    "branch": ["already exists"],  # and, by the branch named, a deletion's reasons (rename_or_delete)
 }
 
 
@@ -76,7 +77,7 @@ class Finding(Exception):
 
 
 class Round:
-    def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats):
+    def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats, daemon=None):
         self.seed = seed
         self.rng = random.Random(seed)
         self.jar = jar
@@ -86,6 +87,7 @@ class Round:
         self.seconds = seconds
         self.kill_rate = kill_rate
         self.stats = stats
+        self.daemon = daemon  # --daemon: its folder; the workers and mover that run a JVM per command send them to it
         self.mutex = threading.Lock()
         self.problems = []
         self.stop = False
@@ -109,7 +111,8 @@ class Round:
         (or failed otherwise: a finding)."""
         kill_after = None
         kind = (coral.batch, args[0])
-        if killable and self.rng.random() < self.kill_rate:
+        # not a command the daemon runs: killing its launcher need not end it, and what it did after would look like another's
+        if killable and not coral.daemon and self.rng.random() < self.kill_rate:
             took = sorted(self.durations.get(kind, [])) or [1.0]
             kill_after = self.rng.uniform(0, 1.2 * took[len(took) // 2])
         t = time.time()
@@ -175,7 +178,7 @@ class Round:
         who = "w%d%s" % (k, "b" if batch else "")
         folder = "w%d" % k
         os.makedirs(os.path.join(self.root, folder))
-        coral = Coral(self.jar, self.root, batch)
+        coral = Coral(self.jar, self.root, batch, None if batch else self.daemon)
         files = WeightFiles(os.path.join(self.root, folder), rng)
         mine = []
         i = 0
@@ -239,7 +242,8 @@ class Round:
         self.count("versions_checked")
 
     def mover(self, rng):
-        coral = Coral(self.jar, self.root, rng.random() < 0.5)
+        batch = rng.random() < 0.5
+        coral = Coral(self.jar, self.root, batch, None if batch else self.daemon)
         branches = {"main": True}  # name -> made for certain (not when its switch -c was killed)
         n = 0
         try:
@@ -290,12 +294,14 @@ class Round:
                         self.count("resets_back")
                     elif res is not None:
                         self.count("resets_hard")
-                else:
+                elif r < 0.92:
                     with self.mutex:
                         paths = sorted(self.known)
                     b = rng.choice(sorted(branches))
                     if paths:
                         self.run_checked(coral, "mover", ["checkout", b, "--", rng.choice(paths)], may=self.unknown(branches, b))
+                else:
+                    self.rename_or_delete(coral, rng, branches, n)
         except Finding as f:
             self.fail(str(f))
         except Exception as e:
@@ -306,6 +312,31 @@ class Round:
                 coral.close()
             except Exception:
                 pass
+
+    def rename_or_delete(self, coral, rng, branches, n):
+        """`branch -m OLD NEW` (HEAD follows when it is on OLD, as the workers commit there) or `branch -d NAME`, which
+        refuses a branch whose commits nothing else reaches, and the branch HEAD is on; never main."""
+        others = sorted(b for b in branches if b != "main")
+        if not others:
+            return
+        old = rng.choice(others)
+        if rng.random() < 0.5:
+            new = "m%d" % n
+            res = self.run_checked(coral, "mover", ["branch", "-m", old, new], may=self.unknown(branches, old))
+            if res is None:
+                branches[old] = branches[new] = False  # killed: either name
+            elif res[0] is not None:
+                del branches[old]
+                branches[new] = True
+                self.count("renames")
+        else:
+            res = self.run_checked(coral, "mover", ["branch", "-d", old],
+                                   may=("no other branch", "not fully merged", "checked out", "HEAD is on") + self.unknown(branches, old))
+            if res is None:
+                branches[old] = False
+            elif res[0] is not None:
+                del branches[old]
+                self.count("deletes")
 
     @staticmethod
     def unknown(branches, name):
@@ -412,6 +443,9 @@ def main():
     ap.add_argument("--jar", default=DEFAULT_JAR)
     ap.add_argument("--base", default="/tmp/hmfuzz")
     ap.add_argument("--keep", action="store_true", help="keep each round's repository")
+    ap.add_argument("--daemon", action="store_true",
+                    help="the workers and the mover that run a command per process send it through ./coral to a daemon of the"
+                         " fuzzer's own instead (commands at once in one JVM, on one kept handle); those are not killed")
     a = ap.parse_args()
     if shutil.which("java") is None:
         fuzzkit.die(PROG, "no java on the PATH")
@@ -421,7 +455,14 @@ def main():
     jar = os.path.join(a.base, "coral.jar")
     shutil.copyfile(a.jar, jar)
     findings = open(os.path.join(a.base, "findings.log"), "a")
-    stats = {"rounds": 0, "workers": a.workers, "kill_rate": a.kill_rate, "findings": []}
+    daemon_dir = None
+    if a.daemon:
+        daemon_dir = os.path.join(a.base, "daemon")
+        r = subprocess.run(["bash", LAUNCHER, "daemon", "start"], capture_output=True, text=True,
+                           env=dict(os.environ, CORAL_DAEMON_DIR=daemon_dir))
+        if r.returncode != 0:
+            fuzzkit.die(PROG, "the daemon did not start: " + (r.stderr or r.stdout).strip()[:300])
+    stats = {"rounds": 0, "workers": a.workers, "kill_rate": a.kill_rate, "daemon": a.daemon, "findings": []}
     seeds = iter([a.seed]) if a.seed is not None else iter(range(int(time.time()) % 1000000 * 100, 1 << 62))
     end = time.time() + a.minutes * 60
     started = time.time()
@@ -429,7 +470,7 @@ def main():
         for seed in seeds:
             if time.time() > end and a.seed is None:
                 break
-            rnd = Round(seed, jar, a.base, a.workers, a.round_seconds, a.kill_rate, stats)
+            rnd = Round(seed, jar, a.base, a.workers, a.round_seconds, a.kill_rate, stats, daemon_dir)
             try:
                 rnd.run()
                 print("seed %d: %d commands, %d commits acknowledged, %d killed"
@@ -451,14 +492,17 @@ def main():
                 shutil.rmtree(rnd.root, ignore_errors=True)
                 shutil.rmtree(rnd.out, ignore_errors=True)
     finally:
+        if daemon_dir:
+            subprocess.run(["bash", LAUNCHER, "daemon", "stop"], capture_output=True, env=dict(os.environ, CORAL_DAEMON_DIR=daemon_dir))
         stats["minutes"] = round((time.time() - started) / 60, 1)
         with open(os.path.join(a.base, "report.json"), "w") as f:
             json.dump(stats, f, indent=2, sort_keys=True)
     s = stats
     print("%d rounds, %d commands (%d killed), %d commits (%d on a detached HEAD), %d merges, %d resets back, %d hard resets,"
-          " %d checkouts detaching, %d gc, %d repack, %d fsck, %d versions checked, %d working files checked: %d findings (%s)"
+          " %d checkouts detaching, %d branches renamed, %d deleted, %d gc, %d repack, %d fsck, %d versions checked, %d working files checked: %d findings (%s)"
           % (s["rounds"], s.get("commands", 0), s.get("killed", 0), s.get("commits", 0), s.get("commits_detached", 0),
-             s.get("merges", 0), s.get("resets_back", 0), s.get("resets_hard", 0), s.get("detached", 0), s.get("gc_runs", 0),
+             s.get("merges", 0), s.get("resets_back", 0), s.get("resets_hard", 0), s.get("detached", 0), s.get("renames", 0),
+             s.get("deletes", 0), s.get("gc_runs", 0),
              s.get("repack_runs", 0), s.get("fsck_runs", 0), s.get("versions_checked", 0), s.get("working_files_checked", 0),
              len(s["findings"]), os.path.join(a.base, "report.json")))
     sys.exit(1 if s["findings"] else 0)

@@ -1872,29 +1872,14 @@ public final class Repository implements AutoCloseable {
 
     /**
      * Switches HEAD to branch {@code name}, restoring its files; creates it at HEAD when
-     * {@code create}. A new branch at HEAD (without {@code force}, git's {@code switch -c NAME}) is
-     * the commit HEAD is at, so no file changes: the branch is made at that commit and HEAD moved
-     * onto it under the staging index's lock and HEAD's, as one step beside commits (git skips the
-     * tree merge there too). Until 2026-12-07 it was a branch made at HEAD's commit as read first,
-     * then a checkout of it: a commit landing between the two made the switch a step back, refused
-     * over the committing process's next version of its file ({@code head-moves-fuzz.py}).
+     * {@code create} (see {@link #switchToNewBranch}).
      */
     public CheckoutResult switchBranch(String name, boolean create, boolean force) throws IOException {
-        if (create && !force) {
-            return gated(() -> {
-                RefName.check("branch", name);
-                FaultPoints.hit("switch.newBranch");
-                try (RepositoryLock.Held l = lockIndex(); Refs.HeadUpdate held = refs.lockHead()) {
-                    ObjectId head = headCommit();
-                    if (head == null ? refs.branch(name) != null : refs.updateBranch(name, null, head) != Refs.UpdateResult.UPDATED) {
-                        throw new BadInputException("branch '" + name + "' already exists");
-                    }
-                    held.toBranch(name);
-                    return new CheckoutResult(head, List.of(), List.of(), List.of());
-                }
-            });
-        }
         if (create) {
+            CheckoutResult here = force ? null : newBranchAtHead(name, null);
+            if (here != null) {
+                return here;
+            }
             ObjectId head = headCommit();
             if (head == null) {
                 if (refs.branch(name) != null) {
@@ -1913,8 +1898,19 @@ public final class Repository implements AutoCloseable {
     /**
      * Creates branch {@code name} at {@code startRevision} and switches to it, restoring its files;
      * a switch that fails (refused, say, to keep local changes) leaves no branch behind, as git's.
+     * A start that is the commit HEAD is at (without {@code force}) changes no file: the branch is
+     * made there and HEAD moved onto it in one step under the staging index's lock and HEAD's, as
+     * git skips the tree merge there. Until 2026-12-07 that too was a branch made at the commit read
+     * first, then a checkout of it: a commit landing between the two made the switch a step back,
+     * refused over the committing process's next version of its file ({@code head-moves-fuzz.py}).
      */
     public CheckoutResult switchToNewBranch(String name, String startRevision, boolean force) throws IOException {
+        if (!force) {
+            CheckoutResult here = newBranchAtHead(name, resolveStart(startRevision));
+            if (here != null) {
+                return here;
+            }
+        }
         createBranch(name, startRevision);
         try {
             return checkout(name, force, ProgressListener.NONE);
@@ -1926,6 +1922,29 @@ public final class Repository implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Branch {@code name} made at the commit HEAD is at, and HEAD moved onto it, under the staging
+     * index's lock and HEAD's (no commit lands between, and no file changes); null when HEAD is not
+     * at {@code expected} (null: wherever it is) or has no commit, for a checkout to do it.
+     */
+    private CheckoutResult newBranchAtHead(String name, ObjectId expected) throws IOException {
+        return gated(() -> {
+            RefName.check("branch", name);
+            FaultPoints.hit("switch.newBranch");
+            try (RepositoryLock.Held l = lockIndex(); Refs.HeadUpdate held = refs.lockHead()) {
+                ObjectId head = headCommit();
+                if (head == null || expected != null && !expected.equals(head)) {
+                    return null;
+                }
+                if (refs.updateBranch(name, null, head) != Refs.UpdateResult.UPDATED) {
+                    throw new BadInputException("branch '" + name + "' already exists");
+                }
+                held.toBranch(name);
+                return new CheckoutResult(head, List.of(), List.of(), List.of());
+            }
+        });
     }
 
     /** Creates a tag; annotated when {@code message} is not null. */

@@ -445,10 +445,13 @@ class CheckoutBesideWritersTest {
      * locks, and no file changes. Until 2026-12-07 the branch was made at the commit read first,
      * then checked out: a commit landing between made the switch a step back, refused because the
      * loop's next version would be lost ("checkout would overwrite local changes", found by
-     * head-moves-fuzz.py); as git's {@code switch -c}, it carries every local change.
+     * head-moves-fuzz.py); as git's {@code switch -c}, it carries every local change. A start
+     * naming HEAD's commit ({@code switch -c h HEAD}) is read before the commit lands: HEAD has
+     * moved from it, so the branch is made and checked out as before, the start read again.
      */
-    @Test
-    void aNewBranchAtHeadIsMadeWhereACommitLandingMeanwhileLeftHead() throws IOException {
+    @ParameterizedTest(name = "start {0}")
+    @ValueSource(strings = {"", "HEAD", "main"})
+    void aNewBranchAtHeadIsMadeWhereACommitLandingMeanwhileLeftHead(String start) throws IOException {
         try (Repository repo = Repository.init(dir)) {
             ObjectId first = repo.commit(CommitRequest.of("m1"), List.of(write("m.safetensors", 1)));
             ObjectId[] landed = new ObjectId[1];
@@ -458,7 +461,7 @@ class CheckoutBesideWritersTest {
                 }
                 write("m.safetensors", 3); // the loop's next checkpoint, not committed yet
             });
-            Repository.CheckoutResult r = repo.switchBranch("h", true, false);
+            Repository.CheckoutResult r = start.isEmpty() ? repo.switchBranch("h", true, false) : repo.switchToNewBranch("h", start, false);
             assertTrue(landed[0] != null && !landed[0].equals(first));
             assertEquals(landed[0], r.commit());
             assertEquals("h", repo.currentBranch());
