@@ -133,7 +133,8 @@ class Round:
             return None
         if code == 0:
             return out, None
-        lines = err.strip().splitlines()
+        # a command that waited for a lock says so first (a reset holding the index through a long checkout)
+        lines = [l for l in err.strip().splitlines() if not l.startswith("coral: waiting for ")]
         reasons = MAY_REFUSE.get(args[0], []) + list(may)
         if code == 1 and len(lines) == 1 and lines[0].startswith("coral: ") and any(r in lines[0] for r in reasons):
             with self.mutex:
