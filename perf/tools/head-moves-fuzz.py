@@ -10,6 +10,8 @@ folder of weight files, which in a random order
   * write a new version of one of their files and commit it alone (`commit -m MSG PATH`), on
     whatever branch (or detached HEAD) HEAD is then;
   * export one of their acknowledged commits (`export ID:PATH -o OUT`);
+  * put one of their committed versions back (`restore --source ID -- PATH`, `checkout ID -- PATH`);
+  * now and then commit everything modified (`commit -a`);
   * read (`status`, `log --all`, `diff`, `show`);
 
 while one mover, a command at a time, switches to a new branch (`switch -c`), to another branch,
@@ -220,6 +222,19 @@ class Round:
                         self.check_version("%s: export of %s (%s)" % (who, cid, msg), path, sha_file(dest))
                     if os.path.exists(dest):
                         os.remove(dest)
+                elif r < 0.85:
+                    # a version of its own put back, from a commit of it still reachable (a detached one gc may have removed)
+                    live = [m for m in mine if m[3] != "detached HEAD"]
+                    if live:
+                        msg, path, cid, where = rng.choice(live)
+                        args = ["restore", "--source", cid, "--", path] if rng.random() < 0.5 else ["checkout", cid, "--", path]
+                        if self.run_checked(coral, who, args) is not None:
+                            self.count("restores")
+                elif r < 0.88:
+                    res = self.run_checked(coral, who, ["commit", "-a", "-m", "%s all %d" % (who, i)])
+                    i += 1
+                    if res is not None and res[0] is not None:
+                        self.count("commits_of_all")
                 else:
                     msg, path, cid, where = rng.choice(mine)
                     reads = [["status"], ["log", "-n", "5", "--all", "--oneline"], ["diff", "HEAD", "--", path], ["show", "HEAD"]]
@@ -283,6 +298,9 @@ class Round:
                         self.hold.clear()
                     if res is not None and res[0] is not None:
                         self.count("merges")
+                        out = res[0]
+                        self.count("merges_up_to_date" if out.startswith("Already up to date") else
+                                   "merges_fast_forward" if out.startswith("Fast-forward") else "merge_commits")
                 elif r < 0.85:
                     mode, rev = rng.choice([("--hard", "HEAD"), ("--hard", "HEAD~1"), ("--mixed", "HEAD~1"), ("--soft", "HEAD~1")])
                     res = self.run_checked(coral, "mover", ["reset", mode, rev])
@@ -499,11 +517,12 @@ def main():
         with open(os.path.join(a.base, "report.json"), "w") as f:
             json.dump(stats, f, indent=2, sort_keys=True)
     s = stats
-    print("%d rounds, %d commands (%d killed), %d commits (%d on a detached HEAD), %d merges, %d resets back, %d hard resets,"
-          " %d checkouts detaching, %d branches renamed, %d deleted, %d gc, %d repack, %d fsck, %d versions checked, %d working files checked: %d findings (%s)"
+    print("%d rounds, %d commands (%d killed), %d commits (%d on a detached HEAD), %d merges (%d merge commits, %d fast-forwards),"
+          " %d resets back, %d hard resets, %d checkouts detaching, %d branches renamed, %d deleted, %d gc, %d repack, %d fsck,"
+          " %d versions checked, %d working files checked: %d findings (%s)"
           % (s["rounds"], s.get("commands", 0), s.get("killed", 0), s.get("commits", 0), s.get("commits_detached", 0),
-             s.get("merges", 0), s.get("resets_back", 0), s.get("resets_hard", 0), s.get("detached", 0), s.get("renames", 0),
-             s.get("deletes", 0), s.get("gc_runs", 0),
+             s.get("merges", 0), s.get("merge_commits", 0), s.get("merges_fast_forward", 0), s.get("resets_back", 0),
+             s.get("resets_hard", 0), s.get("detached", 0), s.get("renames", 0), s.get("deletes", 0), s.get("gc_runs", 0),
              s.get("repack_runs", 0), s.get("fsck_runs", 0), s.get("versions_checked", 0), s.get("working_files_checked", 0),
              len(s["findings"]), os.path.join(a.base, "report.json")))
     sys.exit(1 if s["findings"] else 0)
