@@ -45,6 +45,7 @@ found, 1 when anything was. Findings in BASE/findings.log, figures and the refus
 kind) in BASE/report.json (BASE default /tmp/hmfuzz).
 """
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -64,7 +65,8 @@ COMMIT_LINE = re.compile(r"^\[(detached HEAD|[^\s\]]+)(?: \(root-commit\))? ([0-
 
 # the refusals a command may meet here, by command, each a reason the fuzzer's own moves give
 MAY_REFUSE = {
-    "commit": ["nothing to commit", "changed while it was being added"],
+    # a path no commit, index entry or file names any more (a reset or switch took it away): git's pathspec error
+    "commit": ["nothing to commit", "changed while it was being added", ": no such file or folder"],
     "switch": ["would overwrite", "already exists"],
     "checkout": ["would overwrite", ": not in "],  # a path the branch does not have
     "merge": ["working folder has changes", "cannot be merged", "would be overwritten", "while the merge ran",
@@ -261,8 +263,11 @@ class Round:
         batch = rng.random() < 0.5
         coral = Coral(self.jar, self.root, batch, None if batch else self.daemon)
         branches = {"main": True}  # name -> made for certain (not when its switch -c was killed)
+        self.current = "main"  # the branch HEAD is on, as far as the mover knows (None: detached, or not known)
         n = 0
         try:
+            while not self.acked and not self.stop:  # main is made by the first commit
+                time.sleep(0.1)
             while not self.stop and not self.problems:
                 time.sleep(rng.uniform(0.2, 1.5))
                 if self.stop:
@@ -274,33 +279,34 @@ class Round:
                     res = self.run_checked(coral, "mover", ["switch", "-c", name])
                     if res is None or res[0] is not None:  # refused: not made; killed: perhaps made
                         branches[name] = res is not None
+                    self.current = name if res is not None and res[0] is not None else None if res is None else self.current
                 elif r < 0.35:
                     b = rng.choice(sorted(branches))
-                    self.run_checked(coral, "mover", ["switch", b], may=self.unknown(branches, b))
+                    with self.holding(rng, 0.5):  # else mostly refused for a worker's file written since its commit
+                        res = self.run_checked(coral, "mover", ["switch", b], may=self.unknown(branches, b))
+                    self.current = b if res is not None and res[0] is not None else None if res is None else self.current
                 elif r < 0.45:
                     b = rng.choice(sorted(branches))
                     # a branch of one commit has no ~1
-                    if self.run_checked(coral, "mover", ["checkout", b + "~1"], may=("has no parent",) + self.unknown(branches, b)) is not None:
-                        self.count("detached")
+                    res = self.run_checked(coral, "mover", ["checkout", b + "~1"], may=("has no parent",) + self.unknown(branches, b))
+                    if res is None or res[0] is not None:  # detached, or perhaps (killed)
+                        self.current = None
+                        if res is not None:
+                            self.count("detached")
                 elif r < 0.65:
-                    # mostly with the workers holding back new versions (a merge needs a clean folder), their commands
-                    # under way still running
-                    held = rng.random() < 0.7
-                    if held:
-                        self.hold.set()
-                        time.sleep(rng.uniform(0, 1.0))
-                    try:
+                    with self.holding(rng, 0.7):  # a merge needs a clean folder
                         self.run_checked(coral, "mover", ["commit", "-a", "-m", "mover all %d" % n])
                         strategy = rng.choice([[], ["--strategy", "theirs"], ["--strategy", "ours"]])
-                        b = rng.choice(sorted(branches))
+                        b, ahead = self.merge_candidate(coral, rng, branches)
                         res = self.run_checked(coral, "mover", ["merge", b] + strategy, may=self.unknown(branches, b))
-                    finally:
-                        self.hold.clear()
                     if res is not None and res[0] is not None:
                         self.count("merges")
                         out = res[0]
                         self.count("merges_up_to_date" if out.startswith("Already up to date") else
                                    "merges_fast_forward" if out.startswith("Fast-forward") else "merge_commits")
+                        if ahead and out.startswith("Already up to date"):  # only the mover moves HEAD and merges
+                            self.fail("mover: `coral merge %s` found nothing to merge where `log HEAD..%s` had listed a commit"
+                                      % (b, b))
                 elif r < 0.85:
                     mode, rev = rng.choice([("--hard", "HEAD"), ("--hard", "HEAD~1"), ("--mixed", "HEAD~1"), ("--soft", "HEAD~1")])
                     res = self.run_checked(coral, "mover", ["reset", mode, rev])
@@ -332,6 +338,30 @@ class Round:
             except Exception:
                 pass
 
+    def merge_candidate(self, coral, rng, branches):
+        """Another branch than HEAD's, one with commits HEAD lacks where one of three tried has (`log HEAD..B`), so that
+        merges make merge commits, not only "Already up to date"."""
+        others = sorted(set(branches) - {self.current}) or ["main"]
+        rng.shuffle(others)
+        for b in others[:3]:
+            res = self.run_checked(coral, "mover", ["log", "--oneline", "-n", "1", "HEAD.." + b], may=self.unknown(branches, b))
+            if res is not None and res[0]:
+                return b, True
+        return others[0], False
+
+    @contextlib.contextmanager
+    def holding(self, rng, p):
+        """With probability p, the workers hold back new versions meanwhile (their commands under way still run)."""
+        if rng.random() >= p:
+            yield
+            return
+        self.hold.set()
+        try:
+            time.sleep(rng.uniform(0, 1.0))
+            yield
+        finally:
+            self.hold.clear()
+
     def rename_or_delete(self, coral, rng, branches, n):
         """`branch -m OLD NEW` (HEAD follows when it is on OLD, as the workers commit there) or `branch -d NAME`, which
         refuses a branch whose commits nothing else reaches, and the branch HEAD is on; never main."""
@@ -348,6 +378,8 @@ class Round:
                 del branches[old]
                 branches[new] = True
                 self.count("renames")
+            if self.current == old:
+                self.current = new if res is not None and res[0] is not None else None
         else:
             res = self.run_checked(coral, "mover", ["branch", "-d", old],
                                    may=("no other branch", "not fully merged", "checked out", "HEAD is on") + self.unknown(branches, old))
