@@ -1906,7 +1906,8 @@ public final class Repository implements AutoCloseable {
      */
     public CheckoutResult switchToNewBranch(String name, String startRevision, boolean force) throws IOException {
         if (!force) {
-            CheckoutResult here = newBranchAtHead(name, resolveStart(startRevision));
+            // HEAD itself is wherever HEAD is when the locks are held
+            CheckoutResult here = newBranchAtHead(name, startRevision.equals("HEAD") ? null : resolveStart(startRevision));
             if (here != null) {
                 return here;
             }

@@ -446,8 +446,9 @@ class CheckoutBesideWritersTest {
      * then checked out: a commit landing between made the switch a step back, refused because the
      * loop's next version would be lost ("checkout would overwrite local changes", found by
      * head-moves-fuzz.py); as git's {@code switch -c}, it carries every local change. A start
-     * naming HEAD's commit ({@code switch -c h HEAD}) is read before the commit lands: HEAD has
-     * moved from it, so the branch is made and checked out as before, the start read again.
+     * naming HEAD's commit by another name ({@code switch -c h main}) is read before the commit
+     * lands: HEAD has moved from it, so the branch is made and checked out as before, the start
+     * read again; {@code HEAD} itself is HEAD as the locks find it.
      */
     @ParameterizedTest(name = "start {0}")
     @ValueSource(strings = {"", "HEAD", "main"})
