@@ -58,7 +58,7 @@ import threading
 import time
 
 import fuzzkit  # beside this script: its folder is on the path
-from fuzzkit import DEFAULT_JAR, JVM, KILLED, LAUNCHER, TIMEOUT, Coral, WeightFiles, sha_file
+from fuzzkit import DEFAULT_JAR, JVM, KILLED, LAUNCHER, TIMEOUT, Coral, Finding, RoundBase, WeightFiles, sha_file
 
 PROG = "concurrent-fuzz"
 
@@ -74,7 +74,7 @@ REFUSED = (1, "")  # what run_checked returns for a command that failed as it ma
 COMMIT_LINE = re.compile(r"^\[main(?: \(root-commit\))? ([0-9a-f]{7,})\] ")
 
 
-class Round:
+class Round(RoundBase):
     def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats, log, daemon=None, stats_lock=None,
                  kills_daemon=True, daemon_env=None):
         self.seed = seed
@@ -112,10 +112,6 @@ class Round:
         with self.mutex:
             self.tip[path] = {sha} if only else self.tip.get(path, {None}) | {sha}
 
-    def count(self, key, n=1):
-        with self.mutex:
-            self.stats[key] = self.stats.get(key, 0) + n
-
     def note(self, who, args, code, err):
         with self.mutex:
             self.history.append((round(time.time() - self.t0, 2), who, " ".join(args), code,
@@ -123,10 +119,6 @@ class Round:
             by = self.stats.setdefault("by_command", {})
             by[args[0]] = by.get(args[0], 0) + 1
             self.stats["commands"] = self.stats.get("commands", 0) + 1
-
-    def fail(self, what):
-        with self.mutex:
-            self.problems.append(what)
 
     def run_checked(self, coral, who, args, killable=True, may_fail_with=None):
         """Runs a command; a failure other than a kill (or one line holding may_fail_with) is a finding.
@@ -178,16 +170,7 @@ class Round:
         threads.append(threading.Thread(target=self.maintainer, args=(random.Random(self.seed * 1000 + 999),)))
         if self.daemon and self.kill_rate > 0 and self.kills_daemon:
             threads.append(threading.Thread(target=self.daemon_killer, args=(random.Random(self.seed * 1000 + 998),)))
-        for t in threads:
-            t.start()
-        end = time.time() + self.seconds
-        while time.time() < end and not self.problems:
-            time.sleep(0.2)
-        self.stop = True
-        for t in threads:
-            t.join()
-        if self.problems:
-            raise Finding(self.problems[0])
+        self.play(threads)
         self.verify("at the end")
         for args in (["gc", "-q", "--prune=now"], ["repack", "-q"]):
             code, _, err = boot.run(args)
@@ -422,20 +405,6 @@ class Round:
         res = self.run_checked(coral, who, args)
         with self.mutex:
             self.names[name] = (kind, k, cid) if res is not None else (kind, k, cid, "maybe made")
-
-    def maintainer(self, rng):
-        coral = Coral(self.jar, self.root, False)
-        while not self.stop and not self.problems:
-            time.sleep(rng.uniform(1, 5))
-            if self.stop:
-                break
-            r = rng.random()
-            args = ["gc", "-q", "--prune=now"] if r < 0.45 else ["repack", "-q"] if r < 0.7 else ["fsck"]
-            res = self.run_checked(coral, "maint", args)
-            if res is not None and args[0] in ("gc", "repack"):
-                self.count(args[0] + "_runs")
-            if res is not None and args[0] == "fsck":
-                self.count("fsck_runs")
 
     def daemon_killer(self, rng):
         """--daemon: the daemon killed with SIGKILL every 8-25 s, its kept handles with it, and started again a moment later

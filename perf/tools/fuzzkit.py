@@ -1,7 +1,8 @@
 """What the fuzzers in perf/tools share: weight files as numpy writes them, and hashes.
 
 Imported by concurrent-fuzz.py, head-moves-fuzz.py, disk-full-fuzz.py and daemon-differential-fuzz.py (Python puts a
-script's own folder on its path). WeightFiles and Coral are the two concurrency fuzzers' (a worker's files, its commands).
+script's own folder on its path). WeightFiles, Coral and RoundBase are the two concurrency fuzzers' (a worker's files, its
+commands, what their rounds share).
 """
 import hashlib
 import io
@@ -11,6 +12,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 try:
     import numpy as np
@@ -225,3 +227,46 @@ class Coral:
 
 class Finding(Exception):
     pass
+
+
+class Finding(Exception):
+    """Something Coral did that it must not: what a fuzzer reports."""
+
+
+class RoundBase:
+    """What the concurrency fuzzers' rounds share: counts, problems, the maintenance process and the run of their threads.
+    A subclass sets jar, root, seconds, stats, mutex, problems and stop, and defines run_checked(coral, who, args), which
+    returns None for a command killed or failed."""
+
+    def count(self, key, n=1):
+        with self.mutex:
+            self.stats[key] = self.stats.get(key, 0) + n
+
+    def fail(self, what):
+        with self.mutex:
+            self.problems.append(what)
+
+    def maintainer(self, rng):
+        """gc --prune=now, repack or fsck (which must be clean while the others write) every 1-5 s."""
+        coral = Coral(self.jar, self.root, False)
+        while not self.stop and not self.problems:
+            time.sleep(rng.uniform(1, 5))
+            if self.stop:
+                break
+            r = rng.random()
+            args = ["gc", "-q", "--prune=now"] if r < 0.45 else ["repack", "-q"] if r < 0.7 else ["fsck"]
+            if self.run_checked(coral, "maint", args) is not None:
+                self.count(args[0] + "_runs")
+
+    def play(self, threads):
+        """Runs the round's threads for its seconds, or until a problem; raises the first problem as a Finding."""
+        for t in threads:
+            t.start()
+        end = time.time() + self.seconds
+        while time.time() < end and not self.problems:
+            time.sleep(0.2)
+        self.stop = True
+        for t in threads:
+            t.join()
+        if self.problems:
+            raise Finding(self.problems[0])

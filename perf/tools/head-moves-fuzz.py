@@ -57,7 +57,7 @@ import threading
 import time
 
 import fuzzkit  # beside this script: its folder is on the path
-from fuzzkit import DEFAULT_JAR, JVM, KILLED, LAUNCHER, TIMEOUT, Coral, WeightFiles, sha_file
+from fuzzkit import DEFAULT_JAR, JVM, KILLED, LAUNCHER, TIMEOUT, Coral, Finding, RoundBase, WeightFiles, sha_file
 
 PROG = "head-moves-fuzz"
 np = fuzzkit.numpy_or_die(PROG)
@@ -76,11 +76,8 @@ MAY_REFUSE = {
 }
 
 
-class Finding(Exception):
-    pass
 
-
-class Round:
+class Round(RoundBase):
     def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats, daemon=None):
         self.seed = seed
         self.rng = random.Random(seed)
@@ -101,14 +98,6 @@ class Round:
         self.durations = {}
         self.hold = threading.Event()  # set by the mover: the workers write no new version meanwhile
         self.t0 = time.time()
-
-    def count(self, key, n=1):
-        with self.mutex:
-            self.stats[key] = self.stats.get(key, 0) + n
-
-    def fail(self, what):
-        with self.mutex:
-            self.problems.append(what)
 
     def run_checked(self, coral, who, args, killable=True, may=()):
         """(out, None) when the command succeeded, (None, reason) when it was refused as it may be, None when it was killed
@@ -161,16 +150,7 @@ class Round:
                    for k in range(self.n)]
         threads.append(threading.Thread(target=self.mover, args=(random.Random(self.seed * 1000 + 997),)))
         threads.append(threading.Thread(target=self.maintainer, args=(random.Random(self.seed * 1000 + 999),)))
-        for t in threads:
-            t.start()
-        end = time.time() + self.seconds
-        while time.time() < end and not self.problems:
-            time.sleep(0.2)
-        self.stop = True
-        for t in threads:
-            t.join()
-        if self.problems:
-            raise Finding(self.problems[0])
+        self.play(threads)
         self.verify("at the end")
         self.check_working_files()
         for args in (["gc", "-q", "--prune=now"], ["repack", "-q"]):
@@ -393,17 +373,6 @@ class Round:
     def unknown(branches, name):
         """A branch whose making was killed may not be there."""
         return () if branches[name] else ("unknown revision '%s'" % name, "branch '%s' not found" % name)
-
-    def maintainer(self, rng):
-        coral = Coral(self.jar, self.root, False)
-        while not self.stop and not self.problems:
-            time.sleep(rng.uniform(1, 5))
-            if self.stop:
-                break
-            r = rng.random()
-            args = ["gc", "-q", "--prune=now"] if r < 0.45 else ["repack", "-q"] if r < 0.7 else ["fsck"]
-            if self.run_checked(coral, "maint", args) is not None:
-                self.count(args[0] + "_runs")
 
     # -----------------------------------------------------------------------------------------
     def batch(self, lines):
