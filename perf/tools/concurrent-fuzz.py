@@ -58,7 +58,7 @@ import threading
 import time
 
 import fuzzkit  # beside this script: its folder is on the path
-from fuzzkit import DEFAULT_JAR, JVM, KILLED, LAUNCHER, TIMEOUT, Coral, Finding, RoundBase, WeightFiles, sha_file
+from fuzzkit import JVM, KILLED, LAUNCHER, TIMEOUT, Coral, Finding, RoundBase, WeightFiles, sha_file
 
 PROG = "concurrent-fuzz"
 
@@ -538,14 +538,7 @@ def daemon_served(folder):
 
 def main():
     ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
-    ap.add_argument("--minutes", type=float, default=10, help="how long to run rounds (default 10)")
-    ap.add_argument("--seed", type=int, help="run the round of this seed only")
-    ap.add_argument("--workers", type=int, default=4, help="worker processes at once (default 4)")
-    ap.add_argument("--round-seconds", type=float, default=60, help="how long each round's workers run (default 60)")
-    ap.add_argument("--kill-rate", type=float, default=0.04, help="share of commands killed with SIGKILL (default 0.04)")
-    ap.add_argument("--jar", default=DEFAULT_JAR)
-    ap.add_argument("--base", default="/tmp/cfuzz")
-    ap.add_argument("--keep", action="store_true", help="keep each round's repository")
+    fuzzkit.round_arguments(ap, 4, "/tmp/cfuzz")
     ap.add_argument("--repositories", type=int, default=1,
                     help="rounds run at once, each on a repository of its own with its workers (default 1): with --daemon,"
                          " one process holds them all, their caches sharing its memory")
@@ -555,16 +548,7 @@ def main():
                     help="the workers that run a command per process send it through ./coral to a daemon of the fuzzer's own instead"
                          " (commands at once in one JVM, on its kept handles); those are not killed")
     a = ap.parse_args()
-    if shutil.which("java") is None:
-        die("no java on the PATH")
-    if not os.path.isfile(a.jar):
-        die("no jar at %s (mvn -B -q install -DskipTests)" % a.jar)
-    os.makedirs(a.base, exist_ok=True)
-    jar = os.path.join(a.base, "coral.jar")
-    shutil.copyfile(a.jar, jar)
-    code, _, err = Coral(jar, a.base, False).run(["--version"])
-    if code != 0:
-        die("the jar does not run: " + err.strip()[:300])
+    jar = fuzzkit.jar_copy(PROG, a)
     findings = open(os.path.join(a.base, "findings.log"), "a")
 
     def log(msg):

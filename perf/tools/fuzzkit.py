@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -270,3 +271,31 @@ class RoundBase:
             t.join()
         if self.problems:
             raise Finding(self.problems[0])
+
+
+def round_arguments(ap, workers, base):
+    """The options both concurrency fuzzers take: how long, which seed, how many workers, how many kills, where."""
+    ap.add_argument("--minutes", type=float, default=10, help="how long to run rounds (default 10)")
+    ap.add_argument("--seed", type=int, help="run the round of this seed only")
+    ap.add_argument("--workers", type=int, default=workers, help="worker processes at once (default %d)" % workers)
+    ap.add_argument("--round-seconds", type=float, default=60, help="how long each round's workers run (default 60)")
+    ap.add_argument("--kill-rate", type=float, default=0.04, help="share of commands killed with SIGKILL (default 0.04)")
+    ap.add_argument("--jar", default=DEFAULT_JAR)
+    ap.add_argument("--base", default=base)
+    ap.add_argument("--keep", action="store_true", help="keep each round's repository")
+
+
+def jar_copy(prog, a):
+    """The jar a.jar copied into a.base (a build meanwhile does not change what the rounds run), once it runs; exit code 2
+    when java or the jar is missing or does not run."""
+    if shutil.which("java") is None:
+        die(prog, "no java on the PATH")
+    if not os.path.isfile(a.jar):
+        die(prog, "no jar at %s (mvn -B -q install -DskipTests)" % a.jar)
+    os.makedirs(a.base, exist_ok=True)
+    jar = os.path.join(a.base, "coral.jar")
+    shutil.copyfile(a.jar, jar)
+    code, _, err = Coral(jar, a.base, False).run(["--version"])
+    if code != 0:
+        die(prog, "the jar does not run: " + err.strip()[:300])
+    return jar

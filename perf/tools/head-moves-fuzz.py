@@ -57,7 +57,7 @@ import threading
 import time
 
 import fuzzkit  # beside this script: its folder is on the path
-from fuzzkit import DEFAULT_JAR, JVM, KILLED, LAUNCHER, TIMEOUT, Coral, Finding, RoundBase, WeightFiles, sha_file
+from fuzzkit import JVM, KILLED, LAUNCHER, TIMEOUT, Coral, Finding, RoundBase, WeightFiles, sha_file
 
 PROG = "head-moves-fuzz"
 np = fuzzkit.numpy_or_die(PROG)
@@ -455,25 +455,12 @@ class Round(RoundBase):
 
 def main():
     ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
-    ap.add_argument("--minutes", type=float, default=10, help="how long to run rounds (default 10)")
-    ap.add_argument("--seed", type=int, help="run the round of this seed only")
-    ap.add_argument("--workers", type=int, default=3, help="committing worker processes at once (default 3)")
-    ap.add_argument("--round-seconds", type=float, default=60, help="how long each round's workers run (default 60)")
-    ap.add_argument("--kill-rate", type=float, default=0.04, help="share of commands killed with SIGKILL (default 0.04)")
-    ap.add_argument("--jar", default=DEFAULT_JAR)
-    ap.add_argument("--base", default="/tmp/hmfuzz")
-    ap.add_argument("--keep", action="store_true", help="keep each round's repository")
+    fuzzkit.round_arguments(ap, 3, "/tmp/hmfuzz")
     ap.add_argument("--daemon", action="store_true",
                     help="the workers and the mover that run a command per process send it through ./coral to a daemon of the"
                          " fuzzer's own instead (commands at once in one JVM, on one kept handle); those are not killed")
     a = ap.parse_args()
-    if shutil.which("java") is None:
-        fuzzkit.die(PROG, "no java on the PATH")
-    if not os.path.isfile(a.jar):
-        fuzzkit.die(PROG, "no jar at %s (mvn -B -q install -DskipTests)" % a.jar)
-    os.makedirs(a.base, exist_ok=True)
-    jar = os.path.join(a.base, "coral.jar")
-    shutil.copyfile(a.jar, jar)
+    jar = fuzzkit.jar_copy(PROG, a)
     findings = open(os.path.join(a.base, "findings.log"), "a")
     daemon_dir = None
     if a.daemon:
