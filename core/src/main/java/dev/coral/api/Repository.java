@@ -1876,19 +1876,9 @@ public final class Repository implements AutoCloseable {
      */
     public CheckoutResult switchBranch(String name, boolean create, boolean force) throws IOException {
         if (create) {
-            CheckoutResult here = force ? null : newBranchAtHead(name, null);
-            if (here != null) {
-                return here;
-            }
-            ObjectId head = headCommit();
-            if (head == null) {
-                if (refs.branch(name) != null) {
-                    throw new BadInputException("branch '" + name + "' already exists");
-                }
-                refs.setHeadToBranch(name);
-                return new CheckoutResult(null, List.of(), List.of(), List.of());
-            }
-            return switchToNewBranch(name, head.hex(), force);
+            ObjectId head = force ? headCommit() : null;
+            // forced, a branch with a commit is checked out again (local changes discarded); else nothing to write
+            return head == null ? newBranchAtHead(name, null) : switchToNewBranch(name, head.hex(), true);
         } else if (refs.branch(name) == null) {
             throw new BadInputException("branch '" + name + "' not found (use -c to create it)");
         }
@@ -1927,8 +1917,9 @@ public final class Repository implements AutoCloseable {
 
     /**
      * Branch {@code name} made at the commit HEAD is at, and HEAD moved onto it, under the staging
-     * index's lock and HEAD's (no commit lands between, and no file changes); null when HEAD is not
-     * at {@code expected} (null: wherever it is) or has no commit, for a checkout to do it.
+     * index's lock and HEAD's (no commit lands between, and no file changes); on a branch with no
+     * commit yet, HEAD moved onto {@code name}, itself with none. Null when HEAD is not at
+     * {@code expected} (null: wherever it is), for a checkout to do it.
      */
     private CheckoutResult newBranchAtHead(String name, ObjectId expected) throws IOException {
         return gated(() -> {
@@ -1936,10 +1927,10 @@ public final class Repository implements AutoCloseable {
             FaultPoints.hit("switch.newBranch");
             try (RepositoryLock.Held l = lockIndex(); Refs.HeadUpdate held = refs.lockHead()) {
                 ObjectId head = headCommit();
-                if (head == null || expected != null && !expected.equals(head)) {
+                if (expected != null && !expected.equals(head)) {
                     return null;
                 }
-                if (refs.updateBranch(name, null, head) != Refs.UpdateResult.UPDATED) {
+                if (head == null ? refs.branch(name) != null : refs.updateBranch(name, null, head) != Refs.UpdateResult.UPDATED) {
                     throw new BadInputException("branch '" + name + "' already exists");
                 }
                 held.toBranch(name);
