@@ -186,7 +186,7 @@ class Round(RoundBase):
         files = WeightFiles(os.path.join(self.root, folder), rng)
         mine = []  # (message, path, SHA-256, short id) of this worker's acknowledged commits
         i = 0
-        try:
+        with self.guarded(who, coral):
             while not self.stop and not self.problems:
                 r = rng.random()
                 if r < 0.42 or not mine:
@@ -287,16 +287,6 @@ class Round(RoundBase):
                     if self.files.get(path) is not None:
                         reads.append(["diff", cid, "--", path])
                     self.run_checked(coral, who, rng.choice(reads))
-        except Finding as f:
-            self.fail(str(f))
-        except Exception as e:  # the fuzzer's own trouble
-            import traceback
-            self.fail("%s: fuzzer error %r at %s" % (who, e, traceback.format_exc().strip().splitlines()[-3].strip()))
-        finally:
-            try:
-                coral.close()
-            except Exception:
-                pass
 
     def move_or_remove_step(self, coral, who, k, rng, files, folder, mine, i):
         """Renames one of the worker's files (`mv`) or removes it (`rm`, or deleted by hand), then commits that alone

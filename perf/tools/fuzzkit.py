@@ -4,6 +4,7 @@ Imported by concurrent-fuzz.py, head-moves-fuzz.py, disk-full-fuzz.py and daemon
 script's own folder on its path). WeightFiles, Coral and RoundBase are the two concurrency fuzzers' (a worker's files, its
 commands, what their rounds share).
 """
+import contextlib
 import hashlib
 import io
 import json
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 try:
     import numpy as np
@@ -246,6 +248,21 @@ class RoundBase:
     def fail(self, what):
         with self.mutex:
             self.problems.append(what)
+
+    @contextlib.contextmanager
+    def guarded(self, who, coral):
+        """A worker's body: a Finding, or the fuzzer's own trouble, becomes the round's problem; coral is closed after."""
+        try:
+            yield
+        except Finding as f:
+            self.fail(str(f))
+        except Exception as e:  # the fuzzer's own trouble
+            self.fail("%s: fuzzer error %r at %s" % (who, e, traceback.format_exc().strip().splitlines()[-3].strip()))
+        finally:
+            try:
+                coral.close()
+            except Exception:
+                pass
 
     def maintainer(self, rng):
         """gc --prune=now, repack or fsck (which must be clean while the others write) every 1-5 s."""

@@ -167,7 +167,7 @@ class Round(RoundBase):
         files = WeightFiles(os.path.join(self.root, folder), rng)
         mine = []
         i = 0
-        try:
+        with self.guarded(who, coral):
             while not self.stop and not self.problems:
                 while self.hold.is_set() and not self.stop:
                     time.sleep(0.05)
@@ -221,16 +221,6 @@ class Round(RoundBase):
                     msg, path, cid, where = rng.choice(mine)
                     reads = [["status"], ["log", "-n", "5", "--all", "--oneline"], ["diff", "HEAD", "--", path], ["show", "HEAD"]]
                     self.run_checked(coral, who, rng.choice(reads))
-        except Finding as f:
-            self.fail(str(f))
-        except Exception as e:
-            import traceback
-            self.fail("%s: fuzzer error %r at %s" % (who, e, traceback.format_exc().strip().splitlines()[-3].strip()))
-        finally:
-            try:
-                coral.close()
-            except Exception:
-                pass
 
     def check_version(self, what, path, sha):
         with self.mutex:
@@ -245,7 +235,7 @@ class Round(RoundBase):
         branches = {"main": True}  # name -> made for certain (not when its switch -c was killed)
         self.current = "main"  # the branch HEAD is on, as far as the mover knows (None: detached, or not known)
         n = 0
-        try:
+        with self.guarded("mover", coral):
             while not self.acked and not self.stop:  # main is made by the first commit
                 time.sleep(0.1)
             while not self.stop and not self.problems:
@@ -307,16 +297,6 @@ class Round(RoundBase):
                         self.run_checked(coral, "mover", ["checkout", b, "--", rng.choice(paths)], may=self.unknown(branches, b))
                 else:
                     self.rename_or_delete(coral, rng, branches, n)
-        except Finding as f:
-            self.fail(str(f))
-        except Exception as e:
-            import traceback
-            self.fail("mover: fuzzer error %r at %s" % (e, traceback.format_exc().strip().splitlines()[-3].strip()))
-        finally:
-            try:
-                coral.close()
-            except Exception:
-                pass
 
     def merge_candidate(self, coral, rng, branches):
         """Another branch than HEAD's, one with commits HEAD lacks where one of three tried has (`log HEAD..B`), so that
