@@ -77,31 +77,17 @@ COMMIT_LINE = re.compile(r"^\[main(?: \(root-commit\))? ([0-9a-f]{7,})\] ")
 class Round(RoundBase):
     def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats, log, daemon=None, stats_lock=None,
                  kills_daemon=True, daemon_env=None):
-        self.seed = seed
-        self.rng = random.Random(seed)
-        self.jar = jar
-        self.root = os.path.join(base, "r%d" % seed)
-        self.out = os.path.join(base, "out%d" % seed)
-        self.n = workers
-        self.seconds = seconds
-        self.kill_rate = kill_rate
-        self.daemon = daemon
-        self.stats = stats
+        # stats_lock: the mutex of the rounds run at once (--repositories), which share the stats
+        super().__init__(seed, jar, base, workers, seconds, kill_rate, stats, daemon, stats_lock)
         self.log = log
-        self.problems = []
-        self.stop = False
         self.acked = {}       # message -> (worker, path, SHA-256, short id)
         self.killed = {}      # message -> (worker, path, SHA-256) of commits killed before they answered
         self.names = {}       # branch or tag -> (kind, worker, short id)
         self.files = {}       # path -> SHA-256 the worker last wrote or restored; None once it removed or moved the file
         self.tip = {}         # path -> what main's newest commit may hold at it: SHA-256s, None for no file there
-        self.history = []     # (seconds, worker, args, code, first line)
         self.landed = 0       # killed commits found on main
         self.committed_by_another = []  # (path, SHA-256, message) added, then "nothing to commit": another's commit took it
-        self.durations = {}   # (batch, command) -> seconds each took
         self.last_err = {}    # worker -> standard error of its last command
-        self.t0 = time.time()
-        self.mutex = stats_lock or threading.Lock()  # shared by the rounds run at once (--repositories): the stats are
         self.kills_daemon = kills_daemon  # one round of those at once kills the daemon
         self.daemon_env = daemon_env or {}  # the environment the daemon starts again in (--daemon-heap)
 

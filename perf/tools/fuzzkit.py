@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -237,9 +238,27 @@ class Finding(Exception):
 
 
 class RoundBase:
-    """What the concurrency fuzzers' rounds share: counts, problems, the maintenance process and the run of their threads.
-    A subclass sets jar, root, seconds, stats, mutex, problems and stop, and defines run_checked(coral, who, args), which
-    returns None for a command killed or failed."""
+    """What the concurrency fuzzers' rounds share: their settings and state, counts, problems, the maintenance process and
+    the run of their threads. A subclass defines run_checked(coral, who, args), which returns None for a command killed or
+    failed."""
+
+    def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats, daemon=None, mutex=None):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.jar = jar
+        self.root = os.path.join(base, "r%d" % seed)
+        self.out = os.path.join(base, "out%d" % seed)
+        self.n = workers
+        self.seconds = seconds
+        self.kill_rate = kill_rate
+        self.stats = stats
+        self.daemon = daemon  # --daemon: its folder; workers that run a JVM per command send them to it
+        self.mutex = mutex or threading.Lock()  # guards stats (shared by rounds run at once) and the round's state
+        self.problems = []
+        self.stop = False
+        self.history = []     # (seconds, who, args, code, first line)
+        self.durations = {}   # (batch, command) -> seconds each took
+        self.t0 = time.time()
 
     def count(self, key, n=1):
         with self.mutex:

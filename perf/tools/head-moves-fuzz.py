@@ -79,25 +79,10 @@ MAY_REFUSE = {
 
 class Round(RoundBase):
     def __init__(self, seed, jar, base, workers, seconds, kill_rate, stats, daemon=None):
-        self.seed = seed
-        self.rng = random.Random(seed)
-        self.jar = jar
-        self.root = os.path.join(base, "r%d" % seed)
-        self.out = os.path.join(base, "out%d" % seed)
-        self.n = workers
-        self.seconds = seconds
-        self.kill_rate = kill_rate
-        self.stats = stats
-        self.daemon = daemon  # --daemon: its folder; the workers and mover that run a JVM per command send them to it
-        self.mutex = threading.Lock()
-        self.problems = []
-        self.stop = False
+        super().__init__(seed, jar, base, workers, seconds, kill_rate, stats, daemon)
         self.known = {}      # path -> every SHA-256 a worker wrote there
         self.acked = []      # (message, path, short id, branch the commit line named, SHA-256 the worker wrote)
-        self.history = []
-        self.durations = {}
         self.hold = threading.Event()  # set by the mover: the workers write no new version meanwhile
-        self.t0 = time.time()
 
     def run_checked(self, coral, who, args, killable=True, may=()):
         """(out, None) when the command succeeded, (None, reason) when it was refused as it may be, None when it was killed
