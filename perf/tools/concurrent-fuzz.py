@@ -98,30 +98,10 @@ class Round(RoundBase):
         with self.mutex:
             self.tip[path] = {sha} if only else self.tip.get(path, {None}) | {sha}
 
-    def note(self, who, args, code, err):
-        with self.mutex:
-            self.history.append((round(time.time() - self.t0, 2), who, " ".join(args), code,
-                                 (err.strip().splitlines() or [""])[0][:200]))
-            by = self.stats.setdefault("by_command", {})
-            by[args[0]] = by.get(args[0], 0) + 1
-            self.stats["commands"] = self.stats.get("commands", 0) + 1
-
     def run_checked(self, coral, who, args, killable=True, may_fail_with=None):
         """Runs a command; a failure other than a kill (or one line holding may_fail_with) is a finding.
         Returns (code, out); None when it was killed (or failed: a finding); REFUSED when it failed as it may."""
-        kill_after = None
-        kind = (coral.batch, args[0])
-        # not a command the daemon runs: killing its launcher need not end it, and what it did after would look like another's
-        if killable and not coral.daemon and self.rng.random() < self.kill_rate:
-            # anywhere in the command, by how long such commands took so far (a JVM's start included)
-            took = sorted(self.durations.get(kind, [])) or [1.0]
-            kill_after = self.rng.uniform(0, 1.2 * took[len(took) // 2])
-        t = time.time()
-        code, out, err = coral.run(args, kill_after)
-        if code != KILLED:
-            with self.mutex:
-                self.durations.setdefault(kind, []).append(time.time() - t)
-        self.note(who, args, code, err)
+        code, out, err = self.timed_run(coral, who, args, killable)
         if code == 1 and coral.daemon and "ended while it ran the command" in err:
             code = KILLED  # the daemon was killed under it (--daemon): as a killed command, it may or may not have done its work
         if code == KILLED:

@@ -268,6 +268,27 @@ class RoundBase:
         with self.mutex:
             self.problems.append(what)
 
+    def timed_run(self, coral, who, args, killable=True):
+        """Runs a command, now and then (kill_rate) killed at an instant drawn over how long such commands took so far (a
+        JVM's start included; never one the daemon runs: killing its launcher need not end it, and what it did after would
+        look like another's); notes it in the history and the counts. Returns (exit code, stdout, stderr)."""
+        kill_after = None
+        kind = (coral.batch, args[0])
+        if killable and not coral.daemon and self.rng.random() < self.kill_rate:
+            took = sorted(self.durations.get(kind, [])) or [1.0]
+            kill_after = self.rng.uniform(0, 1.2 * took[len(took) // 2])
+        t = time.time()
+        code, out, err = coral.run(args, kill_after)
+        with self.mutex:
+            if code != KILLED:
+                self.durations.setdefault(kind, []).append(time.time() - t)
+            self.history.append((round(time.time() - self.t0, 2), who, " ".join(args), code,
+                                 (err.strip().splitlines() or [""])[0][:200]))
+            by = self.stats.setdefault("by_command", {})
+            by[args[0]] = by.get(args[0], 0) + 1
+            self.stats["commands"] = self.stats.get("commands", 0) + 1
+        return code, out, err
+
     @contextlib.contextmanager
     def guarded(self, who, coral):
         """A worker's body: a Finding, or the fuzzer's own trouble, becomes the round's problem; coral is closed after."""

@@ -87,22 +87,7 @@ class Round(RoundBase):
     def run_checked(self, coral, who, args, killable=True, may=()):
         """(out, None) when the command succeeded, (None, reason) when it was refused as it may be, None when it was killed
         (or failed otherwise: a finding)."""
-        kill_after = None
-        kind = (coral.batch, args[0])
-        # not a command the daemon runs: killing its launcher need not end it, and what it did after would look like another's
-        if killable and not coral.daemon and self.rng.random() < self.kill_rate:
-            took = sorted(self.durations.get(kind, [])) or [1.0]
-            kill_after = self.rng.uniform(0, 1.2 * took[len(took) // 2])
-        t = time.time()
-        code, out, err = coral.run(args, kill_after)
-        with self.mutex:
-            if code != KILLED:
-                self.durations.setdefault(kind, []).append(time.time() - t)
-            self.history.append((round(time.time() - self.t0, 2), who, " ".join(args), code,
-                                 (err.strip().splitlines() or [""])[0][:200]))
-            by = self.stats.setdefault("by_command", {})
-            by[args[0]] = by.get(args[0], 0) + 1
-            self.stats["commands"] = self.stats.get("commands", 0) + 1
+        code, out, err = self.timed_run(coral, who, args, killable)
         if code == KILLED:
             self.count("killed")
             return None
